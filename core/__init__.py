@@ -1,0 +1,1 @@
+"""Warden's data core: engines, schema, catalog, repository, migrations. Never imports Qt."""

@@ -1,0 +1,381 @@
+"""Engines: SQLite (WAL, busy_timeout, foreign_keys, sqlite-vec) and PostgreSQL (psycopg 3, pgvector)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import ConnectionFailed
+
+log = logging.getLogger("warden.db")
+slow_log = logging.getLogger("warden.slow")
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+DEFAULT_SLOW_MS = 500.0
+BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass
+class Capabilities:
+    """What an open database can do, for `warden inspect` and the status bar."""
+
+    backend: str  # "sqlite" | "postgresql"
+    driver: str
+    server_version: str
+    library_versions: dict[str, str] = field(default_factory=dict)
+    vector_search: str = "fallback"  # "sqlite-vec" | "pgvector" | "fallback"
+    vector_reason: str | None = None  # why vector search is not native, when it is not
+    read_only: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form."""
+        return asdict(self)
+
+
+@dataclass
+class SlowStatement:
+    """One statement that took longer than the threshold; parameters are never kept."""
+
+    duration_ms: float
+    sql: str
+    parameter_count: int
+    at: float
+
+
+@dataclass
+class Database:
+    """An open database: its engine, what it can do, and a recent slow-statement list."""
+
+    engine: Engine
+    url: URL
+    capabilities: Capabilities
+    slow_statements: deque[SlowStatement] = field(default_factory=lambda: deque(maxlen=200))
+    _sessions: sessionmaker[Session] | None = None
+
+    @property
+    def backend(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.capabilities.backend
+
+    @property
+    def display_url(self) -> str:
+        """The URL or file path, with any password hidden."""
+        return display_url(self.url)
+
+    def session(self) -> Session:
+        """A new Session; callers use it for one user action and close it."""
+        if self._sessions is None:
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        return self._sessions()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """A connection inside one transaction, committed on success and rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def display_url(url: URL | str) -> str:
+    """A URL safe to show: SQLite as its file path, others with the password masked."""
+    u = make_url(url) if isinstance(url, str) else url
+    if u.get_backend_name() == "sqlite":
+        return u.database or ":memory:"
+    return u.render_as_string(hide_password=True)
+
+
+def to_url(target: str | Path) -> URL:
+    """Turn a SQLAlchemy URL or a plain file path (meaning SQLite) into a URL."""
+    text = str(target)
+    if "://" not in text:
+        return URL.create("sqlite", database=str(Path(text).expanduser()))
+    try:
+        url = make_url(text)
+    except ArgumentError as exc:
+        raise ConnectionFailed(f"Not a database URL or file path: {_mask(text)}") from exc
+    if url.get_backend_name() == "postgresql" and url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _mask(text: str) -> str:
+    """Hide a password in a URL-like string that could not be parsed."""
+    if "@" in text and "://" in text:
+        scheme, rest = text.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return text
+
+
+def open_database(
+    target: str | Path,
+    *,
+    create: bool = False,
+    read_only: bool = False,
+    slow_ms: float = DEFAULT_SLOW_MS,
+) -> Database:
+    """Open a database from a URL or file path, check it answers, and report its capabilities.
+
+    A missing SQLite file is an error unless `create` is true; a file that is not SQLite is an error.
+    """
+    url = to_url(target)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        db = _open_sqlite(url, create=create, read_only=read_only)
+    elif backend == "postgresql":
+        db = _open_postgresql(url, read_only=read_only)
+    else:
+        raise ConnectionFailed(f"Unsupported database '{backend}': Warden opens SQLite and PostgreSQL.")
+    _install_slow_log(db, slow_ms)
+    return db
+
+
+# --- SQLite -----------------------------------------------------------------------------------------
+
+
+def sqlite_driver() -> tuple[ModuleType, str | None]:
+    """The DB-API module to use for SQLite, and why sqlite-vec cannot load, if it cannot.
+
+    The stdlib module is preferred where it can load extensions; sqlean-py otherwise.
+    """
+    import sqlite3
+
+    reasons: list[str] = []
+    candidates: list[ModuleType] = [sqlite3]
+    try:
+        import sqlean
+
+        candidates.append(sqlean)
+    except ImportError:
+        reasons.append("sqlean-py is not installed")
+    for module in candidates:
+        why = _vec_load_problem(module)
+        if why is None:
+            return module, None
+        reasons.append(f"{module.__name__}: {why}")
+    return sqlite3, "; ".join(reasons)
+
+
+_driver_cache: tuple[ModuleType, str | None] | None = None
+_driver_lock = threading.Lock()
+
+
+def _cached_sqlite_driver() -> tuple[ModuleType, str | None]:
+    global _driver_cache
+    with _driver_lock:
+        if _driver_cache is None:
+            _driver_cache = sqlite_driver()
+        return _driver_cache
+
+
+def _vec_load_problem(module: Any) -> str | None:
+    """None if sqlite-vec loads with this driver, else a short reason."""
+    try:
+        import sqlite_vec
+    except ImportError:
+        return "the sqlite-vec package is not installed"
+    conn = module.connect(":memory:")
+    try:
+        if not hasattr(conn, "enable_load_extension"):
+            return "this Python's sqlite3 was built without extension loading"
+        conn.enable_load_extension(True)
+        sqlite_vec.load(conn)
+        conn.execute("select vec_version()").fetchone()
+        return None
+    except Exception as exc:  # any failure to load means: no native vector search
+        return f"sqlite-vec failed to load ({exc})"
+    finally:
+        conn.close()
+
+
+def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
+    path = url.database or ":memory:"
+    if path != ":memory:":
+        p = Path(path)
+        if p.is_dir():
+            raise ConnectionFailed(f"{p} is a folder, not a SQLite database file.")
+        if not p.exists():
+            if not create:
+                raise ConnectionFailed(f"No such database file: {p}")
+            if read_only:
+                raise ConnectionFailed(f"Cannot create {p} read-only.")
+            if not p.parent.exists():
+                p.parent.mkdir(parents=True, exist_ok=True)
+        elif p.stat().st_size > 0:
+            with open(p, "rb") as fh:
+                if fh.read(16) != SQLITE_HEADER:
+                    raise ConnectionFailed(f"{p} is not a SQLite database.")
+    module, vec_problem = _cached_sqlite_driver()
+    connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+    if read_only and path != ":memory:":
+        url = URL.create("sqlite", database=f"file:{Path(path).resolve()}?mode=ro&uri=true")
+        connect_args["uri"] = True
+    engine = sa.create_engine(url, module=module, connect_args=connect_args)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if not read_only and path != ":memory:":
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+        if vec_problem is None:
+            import sqlite_vec
+
+            dbapi_conn.enable_load_extension(True)
+            sqlite_vec.load(dbapi_conn)
+            dbapi_conn.enable_load_extension(False)
+
+    versions = {"sqlite": module.sqlite_version, "driver": module.__name__}
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("select count(*) from sqlite_master").scalar()
+            if vec_problem is None:
+                versions["sqlite-vec"] = str(conn.exec_driver_sql("select vec_version()").scalar())
+    except DBAPIError as exc:
+        engine.dispose()
+        raise ConnectionFailed(sqlite_error_message(path, exc)) from None
+    caps = Capabilities(
+        backend="sqlite",
+        driver=module.__name__,
+        server_version=module.sqlite_version,
+        library_versions=versions,
+        vector_search="sqlite-vec" if vec_problem is None else "fallback",
+        vector_reason=vec_problem,
+        read_only=read_only,
+    )
+    return Database(engine=engine, url=make_url(f"sqlite:///{path}"), capabilities=caps)
+
+
+def sqlite_error_message(path: str, exc: DBAPIError) -> str:
+    """A person-readable line for a SQLite driver error."""
+    text = str(exc.orig)
+    if "not a database" in text or "malformed" in text:
+        return f"{path} is not a SQLite database (or it is damaged)."
+    if "locked" in text or "busy" in text:
+        return f"{path} is locked by another program; close it there or try again."
+    if "unable to open" in text:
+        return f"Cannot open {path}: check the path and that you may read it."
+    if "readonly" in text or "read-only" in text:
+        return f"{path} is read-only; open it read-only or check its permissions."
+    return f"Cannot open {path}: {text}"
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------
+
+
+def _open_postgresql(url: URL, *, read_only: bool) -> Database:
+    try:
+        engine = sa.create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 10, "application_name": "warden"},
+        )
+    except (NoSuchModuleError, ArgumentError) as exc:
+        raise ConnectionFailed(f"Unsupported PostgreSQL driver in {display_url(url)}: {exc}") from None
+
+    vector_state: dict[str, bool] = {}
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        if read_only:
+            dbapi_conn.read_only = True
+        try:
+            from pgvector.psycopg import register_vector
+
+            register_vector(dbapi_conn)
+            vector_state["registered"] = True
+        except Exception:
+            # The vector extension is not installed in this database: a capability, not a crash.
+            vector_state["registered"] = False
+        if not dbapi_conn.autocommit:
+            dbapi_conn.rollback()
+
+    try:
+        with engine.connect() as conn:
+            server = str(conn.exec_driver_sql("show server_version").scalar())
+            ext = conn.exec_driver_sql("select extversion from pg_extension where extname = 'vector'").scalar()
+            available = conn.exec_driver_sql(
+                "select 1 from pg_available_extensions where name = 'vector'"
+            ).scalar()
+    except DBAPIError as exc:
+        engine.dispose()
+        raise ConnectionFailed(_pg_message(url, exc)) from None
+    import psycopg
+
+    versions = {"postgresql": server, "psycopg": psycopg.__version__}
+    if ext:
+        versions["pgvector"] = str(ext)
+        reason = None
+    elif available:
+        reason = "the pgvector extension is available but not created in this database"
+    else:
+        reason = "the pgvector extension is not installed on this server"
+    caps = Capabilities(
+        backend="postgresql",
+        driver="psycopg",
+        server_version=server,
+        library_versions=versions,
+        vector_search="pgvector" if ext else "fallback",
+        vector_reason=reason,
+        read_only=read_only,
+    )
+    return Database(engine=engine, url=url, capabilities=caps)
+
+
+def _pg_message(url: URL, exc: DBAPIError) -> str:
+    where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+    text = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+    if url.password:
+        text = text.replace(str(url.password), "***")
+    low = text.lower()
+    if "password authentication failed" in low or "authentication" in low:
+        return f"PostgreSQL at {where} refused user '{url.username}': wrong user name or password."
+    if "does not exist" in low and "database" in low:
+        return f"PostgreSQL at {where}: database '{url.database}' does not exist."
+    if "connection refused" in low or "could not connect" in low or "timeout" in low or "no route" in low:
+        return f"Cannot reach PostgreSQL at {where}: is the server running? ({text})"
+    return f"Cannot connect to PostgreSQL at {where}: {text}"
+
+
+# --- slow statements --------------------------------------------------------------------------------
+
+
+def _install_slow_log(db: Database, slow_ms: float) -> None:
+    """Log every statement slower than `slow_ms`, with its SQL and duration, never its parameters."""
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _before(conn: Any, _cursor: Any, _stmt: Any, _params: Any, _ctx: Any, _many: Any) -> None:
+        conn.info.setdefault("warden_t0", []).append(time.perf_counter())
+
+    @event.listens_for(db.engine, "after_cursor_execute")
+    def _after(conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        stack = conn.info.get("warden_t0")
+        if not stack:
+            return
+        ms = (time.perf_counter() - stack.pop()) * 1000
+        if ms < slow_ms:
+            return
+        count = len(params) if isinstance(params, list | tuple | dict) else 0
+        db.slow_statements.append(SlowStatement(ms, statement, count, time.time()))
+        slow_log.warning("slow statement %.0f ms [%d parameters redacted]: %s", ms, count, " ".join(statement.split()))

@@ -1,0 +1,69 @@
+"""Typed errors a person can act on. The GUI and CLI each have one boundary that shows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class WardenError(Exception):
+    """Base of every error a user can cause; its message is meant to be shown as it is."""
+
+
+class ConnectionFailed(WardenError):
+    """The database could not be opened or reached."""
+
+
+class NotFoundError(WardenError):
+    """An entity, column, row or revision does not exist."""
+
+
+class ReadOnlyError(WardenError):
+    """A write was attempted where writes are not allowed."""
+
+
+class MigrationFailed(WardenError):
+    """A migration could not be applied; nothing of the failing revision was kept."""
+
+
+@dataclass
+class FieldProblem:
+    """One problem with one field of one row of a change batch."""
+
+    column: str
+    message: str
+    row: int | None = None  # index of the change in its batch
+
+
+class ValidationError(WardenError):
+    """A change batch failed validation; every problem is listed and nothing was written."""
+
+    def __init__(self, problems: list[FieldProblem]):
+        self.problems = problems
+        lines = [
+            (f"row {p.row + 1}: " if p.row is not None else "") + f"{p.column}: {p.message}"
+            for p in problems
+        ]
+        super().__init__("; ".join(lines) if lines else "invalid change")
+
+
+@dataclass
+class Conflict:
+    """A row that changed in the database since it was loaded."""
+
+    entity: str
+    key: dict[str, Any]
+    stored: dict[str, Any] | None  # None when the row was deleted meanwhile
+    attempted: dict[str, Any] = field(default_factory=dict)
+
+
+class ConflictError(WardenError):
+    """Someone else changed rows of this batch; nothing of the batch was written."""
+
+    def __init__(self, conflicts: list[Conflict]):
+        self.conflicts = conflicts
+        n = len(conflicts)
+        super().__init__(
+            f"{n} row{'s' if n != 1 else ''} changed in the database since you loaded "
+            f"{'them' if n != 1 else 'it'}; nothing was saved. Reload or merge, then save again."
+        )

@@ -1,0 +1,91 @@
+"""Engines open real databases, load sqlite-vec / pgvector, and fail with clear messages."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from core.db import open_database
+from core.errors import ConnectionFailed
+from core.models import Location, Region
+
+
+def test_capabilities_report_native_vectors(schema_db):
+    caps = schema_db.capabilities
+    assert caps.backend in ("sqlite", "postgresql")
+    assert caps.vector_search in ("sqlite-vec", "pgvector")
+    assert caps.vector_reason is None
+    assert caps.server_version
+
+
+def test_sqlite_pragmas_are_set(tmp_path):
+    db = open_database(tmp_path / "p.db", create=True)
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+        assert conn.exec_driver_sql("select vec_version()").scalar().startswith("v")
+    db.dispose()
+
+
+def test_vector_round_trip(schema_db):
+    vec = np.linspace(-1, 1, 384, dtype=np.float32)
+    rid = uuid.uuid4()
+    with schema_db.session() as s, s.begin():
+        s.add(Region(id=rid, name="Vale", embedding=vec))
+        s.flush()  # no ORM relationships, so the unit of work cannot order the two inserts
+        s.add(Location(region_id=rid, name="Ford", location_type="shore", embedding=vec))
+    with schema_db.session() as s:
+        got = s.get(Region, rid)
+        assert got is not None and np.allclose(got.embedding, vec)
+        assert got.created_at.tzinfo is not None
+    if schema_db.backend == "sqlite":
+        with schema_db.engine.connect() as conn:
+            blob = conn.execute(sa.text("select embedding from regions")).scalar()
+            assert isinstance(blob, bytes) and len(blob) == 384 * 4
+            # sqlite-vec reads the BLOB as its own float32 format
+            dist = conn.execute(sa.text("select vec_distance_l2(embedding, embedding) from regions")).scalar()
+            assert dist == 0.0
+
+
+def test_missing_file_is_not_created(tmp_path):
+    missing = tmp_path / "no" / "such.db"
+    with pytest.raises(ConnectionFailed, match="No such database file"):
+        open_database(missing)
+    assert not missing.parent.exists()
+
+
+def test_non_sqlite_file_is_refused(tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 300)
+    with pytest.raises(ConnectionFailed, match="not a SQLite database"):
+        open_database(junk)
+
+
+def test_server_down_hides_password():
+    with pytest.raises(ConnectionFailed) as err:
+        open_database("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+    assert "secret" not in str(err.value)
+    assert "127.0.0.1:1" in str(err.value)
+
+
+def test_pg_without_vector_extension_is_a_capability(pg_server):
+    from tests.conftest import new_pg_database
+
+    db = open_database(new_pg_database(pg_server, vector=False))
+    assert db.capabilities.vector_search == "fallback"
+    assert "pgvector" in (db.capabilities.vector_reason or "")
+    db.dispose()
+
+
+def test_slow_statements_are_logged_without_parameters(tmp_path, caplog):
+    db = open_database(tmp_path / "slow.db", create=True, slow_ms=0.0)
+    with caplog.at_level("WARNING", logger="warden.slow"), db.engine.connect() as conn:
+        conn.execute(sa.text("select :secret_value"), {"secret_value": "hunter2"})
+    assert db.slow_statements
+    assert "hunter2" not in caplog.text
+    assert "select" in caplog.text
+    db.dispose()
