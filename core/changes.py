@@ -1,0 +1,42 @@
+"""Plain change records: what the editor stages and repository.save writes in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Insert:
+    """A new row; missing columns take their defaults."""
+
+    entity: str
+    values: dict[str, Any]
+
+
+@dataclass
+class Update:
+    """New values for some columns of one row.
+
+    `original` holds the values as loaded (at least the edited columns), used for the conflict check
+    when the entity has no version counter; `version` is the loaded version counter, if any.
+    """
+
+    entity: str
+    key: dict[str, Any]
+    values: dict[str, Any]
+    original: dict[str, Any] = field(default_factory=dict)
+    version: int | None = None
+
+
+@dataclass
+class Delete:
+    """Remove one row, if it is still as loaded."""
+
+    entity: str
+    key: dict[str, Any]
+    original: dict[str, Any] = field(default_factory=dict)
+    version: int | None = None
+
+
+Change = Insert | Update | Delete

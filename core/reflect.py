@@ -1,0 +1,311 @@
+"""Reflection of databases Warden did not create: vec0 tables, enums in CHECKs, JSON in TEXT, BLOB vectors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import warnings
+from typing import Any
+
+import sqlalchemy as sa
+from pgvector.sqlalchemy import VECTOR
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import SAWarning
+
+from core.catalog import ColumnInfo, Entity, VectorInfo, entity_from_table
+from core.db import Database
+from core.types import Vector
+
+VEC0_RE = re.compile(r"create\s+virtual\s+table\s+\"?(\w+)\"?\s+using\s+vec0\s*\((.*)\)\s*$", re.I | re.S)
+VEC0_COL_RE = re.compile(r"^\+?\"?(\w+)\"?\s+(\w+)(?:\s*\[\s*(\d+)\s*\])?(.*)$", re.S)
+ENUM_CHECK_RE = re.compile(r"\"?(\w+)\"?\s*\)?(?:::\w+(?: varying)?)?\s*(?:IN\s*\(|=\s*ANY\s*\()", re.I)
+JSON_NAME_HINTS = ("json", "metadata", "payload", "settings", "properties", "attributes", "data")
+VECTOR_NAME_HINTS = ("embed", "vector", "vec")
+SAMPLE_ROWS = 20
+
+
+def table_names(db: Database) -> list[str]:
+    """User tables and views, without sqlite-vec shadow tables or SQLite internals."""
+    insp = sa.inspect(db.engine)
+    names = list(insp.get_table_names()) + list(insp.get_view_names())
+    if db.backend != "sqlite":
+        return names
+    vec0 = vec0_tables(db)
+    shadows = {n for n in names for v in vec0 if n.startswith(f"{v}_")}
+    return [n for n in names if n not in shadows and not n.startswith("sqlite_")] + [
+        v for v in vec0 if v not in names
+    ]
+
+
+def vec0_tables(db: Database) -> dict[str, str]:
+    """sqlite-vec virtual tables by name, with their column declarations."""
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "select name, sql from sqlite_master where type = 'table' and sql like 'CREATE VIRTUAL TABLE%'"
+        ).all()
+    found = {}
+    for name, sql in rows:
+        m = VEC0_RE.match(sql or "")
+        if m:
+            found[name] = m.group(2)
+    return found
+
+
+def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
+    """Reflect the named tables and views into entities of the 'Other' group."""
+    vec0 = vec0_tables(db) if db.backend == "sqlite" else {}
+    plain = [n for n in names if n not in vec0]
+    md = sa.MetaData()
+    with warnings.catch_warnings():
+        # Unknown column types (e.g. from extensions) reflect as NullType; that is expected here.
+        warnings.simplefilter("ignore", SAWarning)
+        md.reflect(bind=db.engine, only=plain, views=True)
+    insp = sa.inspect(db.engine)
+    views = set(insp.get_view_names())
+    out: list[Entity] = []
+    for name in plain:
+        table = md.tables[name]
+        ent = entity_from_table(table, db.engine.dialect)
+        ent.columns = _refine_columns(db, table, ent.columns, _check_enums(db, insp, name))
+        ent.vectors = [
+            VectorInfo(c.name, c.vector_dim, "pgvector" if db.backend == "postgresql" else "blob")
+            for c in ent.columns
+            if c.kind == "vector" and c.vector_dim
+        ]
+        ent.version_column = next(
+            (c.name for c in ent.columns if c.name in ("version", "version_id") and c.kind == "integer"), None
+        )
+        if name in views:
+            ent.kind = "view"
+            ent.read_only_reason = "it is a view"
+        out.append(ent)
+    out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
+    return out
+
+
+def column_info(col: sa.Column[Any], dialect: sa.Dialect) -> ColumnInfo:
+    """Describe one column for editors and validation."""
+    t = col.type
+    kind, dim = _kind(t)
+    try:
+        type_name = str(t.compile(dialect=dialect))
+    except Exception:  # NullType and exotic reflected types do not compile
+        type_name = type(t).__name__.upper()
+    default = None
+    if col.server_default is not None and hasattr(col.server_default, "arg"):
+        default = str(getattr(col.server_default.arg, "text", col.server_default.arg))
+    elif col.default is not None and getattr(col.default, "is_scalar", False):
+        default = repr(col.default.arg)  # type: ignore[union-attr]
+    enums = tuple(t.enums) if isinstance(t, sa.Enum) else None
+    return ColumnInfo(
+        name=col.name,
+        type=type_name,
+        kind=kind,
+        nullable=bool(col.nullable) and not col.primary_key,
+        primary_key=col.primary_key,
+        length=getattr(t, "length", None),
+        precision=getattr(t, "precision", None) if kind == "decimal" else None,
+        scale=getattr(t, "scale", None) if kind == "decimal" else None,
+        default=default,
+        has_default=col.default is not None or col.server_default is not None or _is_autoinc(col),
+        autoincrement=_is_autoinc(col),
+        enum_values=enums,
+        vector_dim=dim,
+        is_version=bool(col.info.get("version")),
+    )
+
+
+def _is_autoinc(col: sa.Column[Any]) -> bool:
+    table = col.table
+    return (
+        col.primary_key
+        and isinstance(col.type, sa.Integer)
+        and col.autoincrement in (True, "auto")
+        and len(table.primary_key.columns) == 1
+    )
+
+
+def _kind(t: sa.types.TypeEngine[Any]) -> tuple[str, int | None]:
+    """Map a SQLAlchemy type onto an editor kind (and a vector dimension)."""
+    if isinstance(t, Vector):
+        return "vector", t.dim
+    if isinstance(t, VECTOR):
+        return "vector", t.dim
+    if isinstance(t, sa.types.TypeDecorator):
+        return _kind(t.impl_instance)
+    if isinstance(t, sa.types.Variant if hasattr(sa.types, "Variant") else ()):  # pragma: no cover
+        return _kind(t.impl)
+    checks: list[tuple[type, str]] = [
+        (sa.Enum, "enum"),
+        (sa.JSON, "json"),
+        (postgresql.JSONB, "json"),
+        (sa.ARRAY, "array"),
+        (sa.Boolean, "boolean"),
+        (sa.DateTime, "datetime"),
+        (sa.Date, "date"),
+        (sa.Time, "time"),
+        (sa.Integer, "integer"),
+        (sa.Float, "float"),
+        (sa.Numeric, "decimal"),
+        (sa.Uuid, "uuid"),
+        (sa.LargeBinary, "binary"),
+        (sa.Text, "text"),
+        (sa.String, "string"),
+    ]
+    for cls, kind in checks:
+        if isinstance(t, cls):
+            if kind == "string" and getattr(t, "length", None) is None:
+                return "text", None
+            return kind, None
+    if type(t).__name__ in ("BYTEA", "BLOB"):
+        return "binary", None
+    return "other", None
+
+
+def _check_enums(db: Database, insp: Any, table: str) -> dict[str, tuple[str, ...]]:
+    """Enum values declared as `col IN ('a', 'b')` CHECK constraints."""
+    try:
+        checks = insp.get_check_constraints(table)
+    except NotImplementedError:
+        return {}
+    texts = [c.get("sqltext", "") for c in checks]
+    if db.backend == "sqlite":
+        with db.engine.connect() as conn:
+            sql = conn.exec_driver_sql(
+                "select sql from sqlite_master where name = ?", (table,)
+            ).scalar()
+        # SQLite reflection misses unnamed CHECKs; read them from the CREATE statement.
+        texts += re.findall(r"CHECK\s*\((.*?\))\s*\)", sql or "", re.I | re.S)
+    found: dict[str, tuple[str, ...]] = {}
+    for text in texts:
+        m = ENUM_CHECK_RE.search(text)
+        values = re.findall(r"'((?:[^']|'')*)'", text)
+        if m and values:
+            found[m.group(1)] = tuple(v.replace("''", "'") for v in values)
+    return found
+
+
+def _refine_columns(
+    db: Database, table: sa.Table, cols: list[ColumnInfo], enums: dict[str, tuple[str, ...]]
+) -> list[ColumnInfo]:
+    """Find enums in CHECKs, JSON kept as TEXT and float32 BLOB vectors by looking at the data."""
+    textual = [c.name for c in cols if c.kind in ("text", "string", "other")]
+    blobs = [c.name for c in cols if c.kind in ("binary", "other")]
+    samples = _sample(db, table, textual + blobs)
+    out = []
+    for c in cols:
+        if c.name in enums and c.kind in ("string", "text", "other"):
+            c = dataclasses.replace(c, kind="enum", enum_values=enums[c.name])
+        elif c.name in textual and _looks_like_json(c.name, samples.get(c.name, [])):
+            c = dataclasses.replace(c, kind="json")
+        elif c.name in blobs:
+            dim = _blob_vector_dim(c.name, samples.get(c.name, []))
+            if dim:
+                c = dataclasses.replace(c, kind="vector", vector_dim=dim)
+        out.append(c)
+    return out
+
+
+def _sample(db: Database, table: sa.Table, names: list[str]) -> dict[str, list[Any]]:
+    if not names:
+        return {}
+    out: dict[str, list[Any]] = {}
+    with db.engine.connect() as conn:
+        for name in names:
+            col = sa.literal_column(_quote(db, name))
+            stmt = sa.select(col).select_from(sa.table(table.name)).where(col.is_not(None)).limit(SAMPLE_ROWS)
+            try:
+                out[name] = [r[0] for r in conn.execute(stmt)]
+            except sa.exc.DBAPIError:
+                out[name] = []
+    return out
+
+
+def _quote(db: Database, name: str) -> str:
+    return db.engine.dialect.identifier_preparer.quote(name)
+
+
+def _looks_like_json(name: str, values: list[Any]) -> bool:
+    """JSON kept as TEXT: a JSON-ish name, or every sampled value a JSON object or array."""
+    strings = [v for v in values if isinstance(v, str)]
+    parsed = 0
+    for v in strings:
+        s = v.strip()
+        if not s or s[0] not in "{[":
+            return False
+        try:
+            json.loads(s)
+        except ValueError:
+            return False
+        parsed += 1
+    if parsed:
+        return True
+    return not strings and any(h in name.lower() for h in JSON_NAME_HINTS if h != "data")
+
+
+def _blob_vector_dim(name: str, values: list[Any]) -> int | None:
+    """A float32 vector BLOB: a vector-ish name and equal-length samples divisible by 4."""
+    if not any(h in name.lower() for h in VECTOR_NAME_HINTS):
+        return None
+    lengths = {len(bytes(v)) for v in values if isinstance(v, bytes | memoryview | bytearray)}
+    if len(lengths) != 1:
+        return None
+    n = lengths.pop()
+    return n // 4 if n and n % 4 == 0 else None
+
+
+def _vec0_entity(db: Database, name: str, decl: str) -> Entity:
+    """An entity for a sqlite-vec vec0 virtual table, keyed by rowid and shown read-only."""
+    cols: list[sa.Column[Any]] = [sa.Column("rowid", sa.Integer, primary_key=True)]
+    vectors: list[VectorInfo] = []
+    for part in _split_decl(decl):
+        m = VEC0_COL_RE.match(part.strip())
+        if not m or "=" in m.group(1):
+            continue
+        col_name, typ, dim, rest = m.group(1), m.group(2).lower(), m.group(3), m.group(4)
+        if "=" in part.split()[0]:
+            continue
+        if typ in ("float", "int8", "bit") and dim:
+            cols.append(sa.Column(col_name, sa.LargeBinary))
+            metric = re.search(r"distance_metric\s*=\s*(\w+)", rest or "")
+            vectors.append(VectorInfo(col_name, int(dim), "vec0", metric.group(1) if metric else "l2"))
+        elif typ in ("integer", "int"):
+            if "primary key" in (rest or "").lower():
+                cols[0] = sa.Column(col_name, sa.Integer, primary_key=True)
+            else:
+                cols.append(sa.Column(col_name, sa.Integer))
+        elif typ == "float":
+            cols.append(sa.Column(col_name, sa.Float))
+        else:
+            cols.append(sa.Column(col_name, sa.Text))
+    table = sa.Table(name, sa.MetaData(), *cols)
+    ent = entity_from_table(table, db.engine.dialect, kind="vec0")
+    dims = {v.column: v.dimension for v in vectors}
+    ent.columns = [
+        dataclasses.replace(c, kind="vector", vector_dim=dims[c.name], type=f"float[{dims[c.name]}]")
+        if c.name in dims
+        else c
+        for c in ent.columns
+    ]
+    ent.vectors = vectors
+    ent.read_only_reason = "it is a sqlite-vec vec0 virtual table; Warden shows it read-only"
+    return ent
+
+
+def _split_decl(decl: str) -> list[str]:
+    """Split a vec0 column list on top-level commas."""
+    parts, depth, cur = [], 0, ""
+    for ch in decl:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur)
+    return parts
