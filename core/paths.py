@@ -1,0 +1,27 @@
+"""Where user data and logs live: platformdirs folders, never beside the executable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "Warden"
+
+
+def data_dir() -> Path:
+    """The user data folder (WARDEN_DATA_DIR overrides it, for tests and portable installs)."""
+    override = os.environ.get("WARDEN_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def log_dir() -> Path:
+    """The user log folder (WARDEN_LOG_DIR overrides it)."""
+    override = os.environ.get("WARDEN_LOG_DIR")
+    return Path(override) if override else Path(platformdirs.user_log_dir(APP, appauthor=False))
+
+
+def default_database() -> Path:
+    """The embedded default database: a SQLite file in the user data folder."""
+    return data_dir() / "warden.db"

@@ -1,0 +1,36 @@
+"""`warden selftest`: prove an installation (or a frozen build) can do real work, without a network."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def run_selftest(say: Callable[[str], object]) -> bool:
+    """Open a temporary SQLite database with sqlite-vec, migrate it, seed a little, read it back."""
+    from core import migrations
+    from core.catalog import load_catalog
+    from core.db import open_database
+
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="warden-selftest-") as d:
+        db = open_database(Path(d) / "selftest.db", create=True)
+        try:
+            caps = db.capabilities
+            native = caps.vector_search == "sqlite-vec"
+            say(f"sqlite {caps.server_version} via {caps.driver}; vector search: {caps.vector_search}"
+                + ("" if native else f" ({caps.vector_reason})"))
+            ok &= native
+            migrations.upgrade(db, "head")
+            cur, heads = migrations.current(db), migrations.heads()
+            say(f"migrations: current {', '.join(cur)}; heads {', '.join(heads)}")
+            ok &= bool(cur) and set(cur) == set(heads)
+            cat = load_catalog(db)
+            vectors = sum(len(e.vectors) for e in cat.entities.values())
+            say(f"catalog: {len(cat.entities)} entities, {vectors} vector columns")
+            ok &= len(cat.entities) >= 20 and vectors >= 7
+        finally:
+            db.dispose()
+    say("selftest: " + ("ok" if ok else "FAILED"))
+    return ok

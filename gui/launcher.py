@@ -1,0 +1,55 @@
+"""The `warden` console script: CLI commands go to core.cli; no command opens the GUI."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from core import cli
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch: `warden [--db X]` opens the window, `warden COMMAND …` runs the command line."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = cli.build_parser().parse_args(argv)
+    target = getattr(args, "db_sub", None) or args.db
+    if args.command == "selftest":
+        return cli.guarded(_selftest, target, "selftest")
+    if args.command is not None:
+        return cli.main(argv)
+    return cli.guarded(lambda: _open_gui(target), target, "gui")
+
+
+def _open_gui(target: str | None) -> int:
+    from core.bootstrap import ensure_default_database
+    from core.paths import default_database
+
+    if target is None:
+        if not default_database().exists():
+            print(f"First run: creating the demo database at {default_database()} …", file=sys.stderr)
+        target = str(ensure_default_database())
+    from gui.app import main as gui_main
+
+    return gui_main(target)
+
+
+def _selftest() -> int:
+    """Core checks, then Qt: a QApplication offscreen and the main window class importable."""
+    from core.selftest import run_selftest
+
+    ok = run_selftest(print)
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    import gui.main_window  # noqa: F401  (the frozen app must carry it)
+
+    print(f"qt: PySide6 {pyside_version}, platform {app.platformName()}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
