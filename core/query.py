@@ -1,0 +1,373 @@
+"""Filters, value coercion, ORDER BY and keyset predicates, built as SQLAlchemy expressions only."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from core.catalog import ColumnInfo, Entity
+from core.errors import FieldProblem, ValidationError
+
+#: (column, descending) pairs, most significant first.
+Sort = list[tuple[str, bool]]
+
+#: The values of the ORDER BY columns (sort columns, then primary key) of a page's edge row.
+Cursor = tuple[Any, ...]
+
+OPS = ("eq", "ne", "contains", "range", "in", "is_null", "not_null", "json_eq")
+TEXT_KINDS = ("string", "text", "enum")
+UNSORTABLE_KINDS = ("json", "vector", "array", "binary")
+TRUE_WORDS = {"true", "t", "yes", "y", "1", "on"}
+FALSE_WORDS = {"false", "f", "no", "n", "0", "off"}
+LIKE_ESCAPE = "\\"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One condition on one column; see OPS for what `op` may be and what `value` it takes."""
+
+    column: str
+    op: str
+    value: Any = None
+
+
+def column(entity: Entity, name: str) -> sa.Column[Any]:
+    """The table column called `name`, or NotFoundError ("locations has no column 'x'")."""
+    entity.column(name)  # raises the readable NotFoundError for unknown names
+    for col in entity.table.columns:
+        if col.name == name:
+            return col
+    raise ValidationError([FieldProblem(name, f"{entity.name}.{name} is not a column of its table")])
+
+
+def coerce(info: ColumnInfo, value: Any) -> Any:
+    """Turn user input (often a string) into the column's Python type, or raise ValueError saying why."""
+    if value is None:
+        return None
+    kind = info.kind
+    text = value.strip() if isinstance(value, str) else None
+    if kind == "integer":
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number, got true/false")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float | Decimal) and value == int(value):
+            return int(value)
+        if text is not None:
+            return int(text.replace("_", ""))
+        raise ValueError(f"expected a whole number, got {value!r}")
+    if kind == "float":
+        if isinstance(value, bool):
+            raise ValueError("expected a number, got true/false")
+        return float(text if text is not None else value)
+    if kind == "decimal":
+        if isinstance(value, bool):
+            raise ValueError("expected a number, got true/false")
+        try:
+            return Decimal(text if text is not None else str(value))
+        except InvalidOperation:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if kind == "datetime":
+        if isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, dt.date):
+            return dt.datetime(value.year, value.month, value.day)
+        return dt.datetime.fromisoformat(_iso(text, value))
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        return dt.date.fromisoformat(_iso(text, value))
+    if kind == "time":
+        if isinstance(value, dt.time):
+            return value
+        return dt.time.fromisoformat(_iso(text, value))
+    if kind == "uuid":
+        if isinstance(value, uuid.UUID):
+            return value
+        return uuid.UUID(str(value).strip())
+    if kind == "enum":
+        s = str(value)
+        if info.enum_values and s not in info.enum_values:
+            raise ValueError(f"expected one of {', '.join(info.enum_values)}, got {s!r}")
+        return s
+    if kind in ("string", "text"):
+        return value if isinstance(value, str) else str(value)
+    return value
+
+
+def _iso(text: str | None, value: Any) -> str:
+    if text is None:
+        raise ValueError(f"expected an ISO 8601 text, got {type(value).__name__}")
+    # Python 3.11 reads "Z", but people also type a space or lower-case z.
+    return text[:-1] + "+00:00" if text.endswith(("z", "Z")) else text
+
+
+def coerce_for(entity: Entity, name: str, value: Any) -> Any:
+    """Coerce `value` for column `name`, turning a failure into a one-line ValidationError."""
+    info = entity.column(name)
+    try:
+        return coerce(info, value)
+    except (ValueError, TypeError) as exc:
+        msg = str(exc) or f"cannot read {value!r} as {info.kind}"
+        if any(w in msg for w in ("invalid literal", "could not convert", "badly formed", "Invalid")):
+            msg = f"cannot read {value!r} as {_kind_words(info.kind)}"
+        raise ValidationError([FieldProblem(name, f"{entity.name}.{name}: {msg}")]) from None
+
+
+def _kind_words(kind: str) -> str:
+    return {
+        "integer": "a whole number",
+        "float": "a number",
+        "decimal": "a number",
+        "datetime": "a date and time (ISO 8601, e.g. 2024-05-01T12:00:00+00:00)",
+        "date": "a date (YYYY-MM-DD)",
+        "time": "a time (HH:MM[:SS])",
+        "uuid": "a UUID",
+    }.get(kind, kind)
+
+
+def coerce_key(entity: Entity, key: dict[str, Any]) -> dict[str, Any]:
+    """A full primary key with coerced values, or ValidationError naming what is missing."""
+    if not entity.primary_key:
+        return {name: coerce_for(entity, name, v) for name, v in key.items()}
+    missing = [c for c in entity.primary_key if c not in key]
+    if missing:
+        raise ValidationError(
+            [FieldProblem(c, f"{entity.name}: the key needs {c}") for c in missing]
+        )
+    return {c: coerce_for(entity, c, key[c]) for c in entity.primary_key}
+
+
+def key_predicate(entity: Entity, key: dict[str, Any]) -> sa.ColumnElement[bool]:
+    """WHERE for one row by its (coerced) key."""
+    return sa.and_(*(_equal(column(entity, name), v) for name, v in key.items()))
+
+
+# --- filters --------------------------------------------------------------------------------------
+
+
+def where_clauses(
+    entity: Entity, filters: Iterable[Filter], quick: str | None, backend: str
+) -> list[sa.ColumnElement[bool]]:
+    """One WHERE condition per filter, plus the quick search, all coerced and checked first."""
+    clauses = [filter_clause(entity, f, backend) for f in filters]
+    if quick is not None and quick.strip():
+        clauses.append(quick_clause(entity, quick.strip(), backend))
+    return clauses
+
+
+def filter_clause(entity: Entity, f: Filter, backend: str) -> sa.ColumnElement[bool]:
+    """The SQL condition for one filter."""
+    if f.op not in OPS:
+        raise ValidationError(
+            [FieldProblem(f.column, f"unknown filter '{f.op}'; use one of {', '.join(OPS)}")]
+        )
+    col = column(entity, f.column)
+    info = entity.column(f.column)
+    if f.op == "is_null":
+        return col.is_(None)
+    if f.op == "not_null":
+        return col.is_not(None)
+    if f.op == "contains":
+        return contains(col, info, str(f.value if f.value is not None else ""), backend)
+    if f.op == "json_eq":
+        return _json_eq(entity, col, info, f.value, backend)
+    if info.kind in ("vector", "json", "array"):
+        hint = " (use json_eq for JSON)" if info.kind == "json" else ""
+        raise ValidationError(
+            [FieldProblem(f.column, f"{entity.name}.{f.column} cannot be filtered with '{f.op}'{hint}")]
+        )
+    if f.op in ("eq", "ne"):
+        value = coerce_for(entity, f.column, f.value)
+        # "not equal" keeps NULLs: a row with no value is not equal to the value asked for.
+        return _equal(col, value) if f.op == "eq" else col.is_distinct_from(value)
+    if f.op == "in":
+        values = list(f.value) if isinstance(f.value, list | tuple | set | frozenset) else [f.value]
+        coerced = [coerce_for(entity, f.column, v) for v in values]
+        present = [v for v in coerced if v is not None]
+        parts: list[sa.ColumnElement[bool]] = [col.in_(present)] if present else []
+        if len(present) < len(coerced):
+            parts.append(col.is_(None))
+        return sa.or_(*parts) if parts else sa.false()
+    # range
+    if not isinstance(f.value, list | tuple) or len(f.value) != 2:
+        raise ValidationError([FieldProblem(f.column, "range needs (low, high); either may be empty")])
+    lo, hi = (coerce_for(entity, f.column, v) for v in f.value)
+    parts = []
+    if lo is not None:
+        parts.append(col >= lo)
+    if hi is not None:
+        parts.append(col <= hi)
+    return sa.and_(*parts) if parts else sa.true()
+
+
+def contains(col: sa.ColumnElement[Any], info: ColumnInfo, text: str, backend: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive substring match; % and _ in `text` match themselves."""
+    escaped = "".join(LIKE_ESCAPE + ch if ch in ("%", "_", LIKE_ESCAPE) else ch for ch in text)
+    pattern = f"%{escaped}%"
+    target: sa.ColumnElement[Any] = col if info.kind in ("string", "text") else sa.cast(col, sa.Text)
+    if backend == "postgresql":
+        return target.ilike(pattern, escape=LIKE_ESCAPE)
+    # SQLite's LIKE is case-insensitive for ASCII already.
+    return target.like(pattern, escape=LIKE_ESCAPE)
+
+
+def quick_clause(entity: Entity, text: str, backend: str) -> sa.ColumnElement[bool]:
+    """OR of contains over every text column, plus exact matches on UUID and integer key columns."""
+    parts: list[sa.ColumnElement[bool]] = []
+    for info in entity.columns:
+        col = column(entity, info.name)
+        if info.kind in TEXT_KINDS:
+            parts.append(contains(col, info, text, backend))
+        elif info.kind == "uuid" or (info.kind == "integer" and info.primary_key):
+            # A pasted id should find its row even though ids are not text.
+            with contextlib.suppress(ValueError, TypeError):
+                parts.append(col == coerce(info, text))
+    return sa.or_(*parts) if parts else sa.false()
+
+
+def _json_eq(
+    entity: Entity, col: sa.Column[Any], info: ColumnInfo, value: Any, backend: str
+) -> sa.ColumnElement[bool]:
+    """JSON value at a path equals `expected` (None: JSON null or missing)."""
+    if info.kind != "json":
+        raise ValidationError([FieldProblem(info.name, f"{entity.name}.{info.name} is not a JSON column")])
+    if not isinstance(value, list | tuple) or len(value) != 2 or not isinstance(value[0], list | tuple):
+        raise ValidationError([FieldProblem(info.name, "json_eq needs (path list, expected value)")])
+    path, expected = list(value[0]), value[1]
+    if not path or not all(isinstance(p, str | int) and not isinstance(p, bool) for p in path):
+        raise ValidationError([FieldProblem(info.name, "a JSON path is a list of keys and indexes")])
+    if backend == "postgresql":
+        # Compare jsonb with jsonb: type-exact, and no cast of other rows' values can fail.
+        jb = col if isinstance(col.type, postgresql.JSONB) else sa.cast(col, postgresql.JSONB)
+        node = jb[tuple(path)]
+        if expected is None:
+            return node.as_string().is_(None)
+        return node == sa.bindparam(None, expected, type_=postgresql.JSONB)
+    jpath = sqlite_json_path(path)
+    extracted = sa.func.json_extract(col, jpath)
+    jtype = sa.func.json_type(col, jpath)
+    if expected is None:
+        return extracted.is_(None)
+    if isinstance(expected, bool):
+        return jtype == ("true" if expected else "false")
+    if isinstance(expected, int | float):
+        return sa.and_(jtype.in_(("integer", "real")), extracted == expected)
+    if isinstance(expected, str):
+        return sa.and_(jtype == "text", extracted == expected)
+    # Objects and arrays come back from json_extract as minified JSON text.
+    return extracted == sa.func.json(json.dumps(expected))
+
+
+def sqlite_json_path(path: Sequence[str | int]) -> str:
+    """A SQLite JSON path ($."key"[0]) for a list of keys and indexes."""
+    out = "$"
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        elif '"' in p:
+            raise ValidationError([FieldProblem(p, "JSON keys with a double quote cannot be matched")])
+        else:
+            out += f'."{p}"'
+    return out
+
+
+# --- order and keyset -----------------------------------------------------------------------------
+
+
+def order_columns(entity: Entity, sort: Sort | None) -> list[tuple[ColumnInfo, bool]]:
+    """The full ORDER BY: the chosen columns, then the primary key as tie-breaker (ascending)."""
+    out: list[tuple[ColumnInfo, bool]] = []
+    seen: set[str] = set()
+    for name, desc in sort or []:
+        info = entity.column(name)
+        if info.kind in UNSORTABLE_KINDS:
+            raise ValidationError([FieldProblem(name, f"{entity.name}.{name} ({info.kind}) cannot sort")])
+        if name not in seen:
+            seen.add(name)
+            out.append((info, bool(desc)))
+    tie = list(entity.primary_key)
+    if not tie:
+        # No key: every sortable column, so that OFFSET pages are at least repeatable.
+        tie = [c.name for c in entity.columns if c.kind not in UNSORTABLE_KINDS]
+    for name in tie:
+        if name not in seen:
+            seen.add(name)
+            out.append((entity.column(name), False))
+    return out
+
+
+def order_by(
+    entity: Entity, order: list[tuple[ColumnInfo, bool]], *, reverse: bool = False
+) -> list[sa.ColumnElement[Any]]:
+    """ORDER BY clauses where NULL sorts as the largest value (NULLS LAST ascending) on both backends."""
+    out = []
+    for info, desc in order:
+        col = column(entity, info.name)
+        d = desc != reverse
+        clause = col.desc() if d else col.asc()
+        if info.nullable:
+            # Only where needed: an explicit NULLS clause on a NOT NULL column stops SQLite using an index.
+            clause = clause.nulls_first() if d else clause.nulls_last()
+        out.append(clause)
+    return out
+
+
+def after_predicate(
+    entity: Entity, order: list[tuple[ColumnInfo, bool]], cursor: Cursor, *, reverse: bool = False
+) -> sa.ColumnElement[bool]:
+    """Rows strictly after `cursor` in `order` (strictly before it when `reverse`), NULL being largest."""
+    if len(cursor) != len(order):
+        raise ValidationError([FieldProblem("cursor", "this cursor belongs to another sort order; reload")])
+    cols = [column(entity, info.name) for info, _ in order]
+    values = [coerce_for(entity, info.name, v) for (info, _), v in zip(order, cursor, strict=True)]
+    dirs = [desc != reverse for _, desc in order]
+    nullable = [info.nullable for info, _ in order]
+    if len(set(dirs)) == 1 and not any(nullable) and None not in values:
+        # One direction and no NULLs: a row-value comparison, which both planners serve from an index.
+        left = sa.tuple_(*cols)
+        right = sa.tuple_(*(sa.bindparam(None, v, type_=c.type) for c, v in zip(cols, values, strict=True)))
+        return left < right if dirs[0] else left > right
+    terms: list[sa.ColumnElement[bool]] = []
+    for i, (col, v, d, can_null) in enumerate(zip(cols, values, dirs, nullable, strict=True)):
+        step = _beyond(col, v, d, can_null)
+        if step is not None:
+            terms.append(sa.and_(*(_equal(cols[j], values[j]) for j in range(i)), step))
+    return sa.or_(*terms) if terms else sa.false()
+
+
+def _beyond(col: sa.Column[Any], v: Any, desc: bool, can_null: bool) -> sa.ColumnElement[bool] | None:
+    """`col` strictly past `v` in its direction, NULL counting as larger than every value."""
+    if not desc:
+        if v is None:
+            return None  # nothing is larger than NULL
+        return sa.or_(col > v, col.is_(None)) if can_null else col > v
+    if v is None:
+        return col.is_not(None)
+    return col < v
+
+
+def _equal(col: sa.ColumnElement[Any], v: Any) -> sa.ColumnElement[bool]:
+    return col.is_(None) if v is None else col == v
