@@ -163,8 +163,9 @@ def ensure_schema(db: Database, *, backup_dir: Path | None = None) -> MigrationR
         return upgrade(db, "head", backup_dir=backup_dir)
     if not drift(db):
         # Made by create_all (tests, older demos): identical to head, so record that instead of recreating.
-        with db.engine.begin() as conn:
+        with db.engine.connect() as conn:
             command.stamp(alembic_config(conn), "head")
+            conn.commit()
         log.info("stamped %s at head: its tables already match the reference schema", db.display_url)
         return MigrationResult(before=[], after=current(db), applied=[])
     raise MigrationFailed(
@@ -216,11 +217,6 @@ def _plan(script: ScriptDirectory, verb: str, revision: str, before: list[str]) 
             raise _unknown(revision) from None
         where = ", ".join(before) or "no revision"
         raise MigrationFailed(f"Cannot {verb} to {revision!r} from {where}: {exc}") from None
-    if any(step.is_upgrade != (verb == "upgrade") for step in steps):
-        # Alembic would quietly run the other direction (upgrade to base drops everything): refuse.
-        where = ", ".join(before) or "no revision"
-        other = "downgrade" if verb == "upgrade" else "upgrade"
-        raise MigrationFailed(f"Cannot {verb} to {revision!r} from {where}: that is an {other}.")
     return [step.revision.revision for step in steps]
 
 
