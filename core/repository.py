@@ -115,8 +115,8 @@ class DeleteEffect:
 
     entity: str
     action: str  # "cascade" | "set null" | "block"
-    count: int
-    fk: ForeignKeyInfo
+    count: int  # distinct rows, however many of `fks` link them
+    fks: tuple[ForeignKeyInfo, ...]
     depth: int  # 1 = references the deleted rows directly
 
 
@@ -130,7 +130,7 @@ class DeletePreview:
     blocked: bool
 
     def summary(self) -> list[tuple[str, str, int]]:
-        """(entity, action, count), summed over foreign keys."""
+        """(entity, action, count), summed over depths (a row reached twice is counted twice)."""
         totals: dict[tuple[str, str], int] = {}
         for e in self.effects:
             totals[(e.entity, e.action)] = totals.get((e.entity, e.action), 0) + e.count
@@ -490,21 +490,31 @@ def _follow(
     effects: list[DeleteEffect],
 ) -> None:
     """Count the rows referencing the selected parent rows, and recurse through cascades."""
+    by_action: dict[tuple[str, str], list[ForeignKeyInfo]] = {}
     for fk in parent.referenced_by:
-        child = catalog.entities.get(fk.entity)
-        if child is None:
-            continue
-        targets = sa.select(*(column(parent, c) for c in fk.target_columns)).where(selected)
-        refs = [column(child, c) for c in fk.columns]
-        pred = refs[0].in_(targets) if len(refs) == 1 else sa.tuple_(*refs).in_(targets)
+        if fk.entity in catalog.entities:
+            # RESTRICT, NO ACTION and no rule all refuse the delete.
+            action = ACTIONS.get((fk.ondelete or "NO ACTION").upper(), "block")
+            by_action.setdefault((fk.entity, action), []).append(fk)
+    for (name, action), fks in by_action.items():
+        child = catalog.get(name)
+        # One OR over the keys, so a row linked twice (e.g. a connection's source and target) counts once.
+        pred = sa.or_(*(_refers(parent, child, fk, selected) for fk in fks))
         count = _count(conn, child, pred)
         if not count:
             continue
-        rule = (fk.ondelete or "NO ACTION").upper()
-        action = ACTIONS.get(rule, "block")  # RESTRICT, NO ACTION and no rule all refuse
-        effects.append(DeleteEffect(child.name, action, count, fk, depth))
+        effects.append(DeleteEffect(child.name, action, count, tuple(fks), depth))
         if action == "cascade" and depth < CASCADE_DEPTH:
             _follow(conn, catalog, child, pred, depth + 1, effects)
+
+
+def _refers(
+    parent: Entity, child: Entity, fk: ForeignKeyInfo, selected: sa.ColumnElement[bool]
+) -> sa.ColumnElement[bool]:
+    """Child rows whose foreign key points at one of the selected parent rows."""
+    targets = sa.select(*(column(parent, c) for c in fk.target_columns)).where(selected)
+    refs = [column(child, c) for c in fk.columns]
+    return refs[0].in_(targets) if len(refs) == 1 else sa.tuple_(*refs).in_(targets)
 
 
 # --- export ---------------------------------------------------------------------------------------
