@@ -58,6 +58,7 @@ class MigrationResult:
 def alembic_config(
     connection: sa.Connection | None = None,
     *,
+    url: str | None = None,
     dialect_name: str | None = None,
     output: io.StringIO | None = None,
     on_version_apply: Sequence[Callable[..., None]] = (),
@@ -66,6 +67,9 @@ def alembic_config(
     cfg = Config(output_buffer=output, stdout=io.StringIO())
     cfg.set_main_option("script_location", str(_env.script_location()))
     cfg.set_main_option("path_separator", "os")
+    if url is not None:
+        # Without a shared connection env.py opens this URL itself; ConfigParser needs % doubled.
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     # Sharing a Connection (Alembic cookbook): env.py runs on it instead of opening its own.
     cfg.attributes["connection"] = connection
     cfg.attributes["dialect_name"] = dialect_name
@@ -106,7 +110,7 @@ def pending(db: Database) -> list[Revision]:
     at = current(db)
     _check_known(script, at)
     head_ids = set(script.get_heads())
-    return [_revision(step.revision, head_ids, set(at)) for step in script._upgrade_revs("heads", tuple(at))]
+    return [_revision(step.revision, head_ids, set(at)) for step in _steps(script, "upgrade", "heads", at)]
 
 
 def is_reference_schema(db: Database) -> bool:
@@ -186,12 +190,12 @@ def _migrate(db: Database, verb: str, revision: str, backup_dir: Path | None) ->
     backup = backup_sqlite(db, backup_dir) if _worth_backing_up(db) else None
     done: list[str] = []
 
-    def _record(step: Any, **_kw: Any) -> None:
+    def _record(*, step: Any, **_kw: Any) -> None:
         done.append(step.up_revision_id)
         log.info("%s %s done on %s", verb, step.up_revision_id, db.display_url)
 
     with db.engine.connect() as conn:
-        cfg = alembic_config(conn, on_version_apply=[lambda ctx, step, **kw: _record(step)])
+        cfg = alembic_config(conn, on_version_apply=[_record])
         try:
             getattr(command, verb)(cfg, revision)
             conn.commit()
@@ -208,12 +212,9 @@ def _migrate(db: Database, verb: str, revision: str, backup_dir: Path | None) ->
 def _plan(script: ScriptDirectory, verb: str, revision: str, before: list[str]) -> list[str]:
     """Revision ids the command would apply or undo, in order; unknown targets raise NotFoundError."""
     try:
-        if verb == "upgrade":
-            steps = script._upgrade_revs(revision, tuple(before))
-        else:
-            steps = script._downgrade_revs(revision, tuple(before) or None)
+        steps = _steps(script, verb, revision, before)
     except (CommandError, RevisionError) as exc:
-        if isinstance(exc, ResolutionError) or "locate" in str(exc) or "Relative" in str(exc):
+        if isinstance(exc, ResolutionError) or "Can't locate" in str(exc):
             raise _unknown(revision) from None
         where = ", ".join(before) or "no revision"
         raise MigrationFailed(f"Cannot {verb} to {revision!r} from {where}: {exc}") from None
@@ -231,6 +232,15 @@ def _resolve(script: ScriptDirectory, revision: str) -> str | None:
     except (CommandError, RevisionError):
         raise _unknown(revision) from None
     return getattr(found[0], "revision", None) if found else None
+
+
+def _steps(script: ScriptDirectory, verb: str, revision: str, before: list[str]) -> list[Any]:
+    """Alembic's own plan for the command: the very steps command.upgrade/downgrade will run."""
+    # Alembic passes the tuple of current heads here itself; its annotations say str.
+    heads_now: Any = tuple(before)
+    if verb == "upgrade":
+        return list(script._upgrade_revs(revision, heads_now))
+    return list(script._downgrade_revs(revision, heads_now or None))
 
 
 def _check_known(script: ScriptDirectory, at: list[str]) -> None:
@@ -332,6 +342,8 @@ def sql(target: Database | URL | str, revision: str = "head", from_revision: str
             from_revision = ",".join(current(target)) or None
     elif isinstance(target, str) and target in DIALECTS:
         dialect = target
+    elif isinstance(target, URL):
+        dialect = target.get_backend_name()
     else:
         dialect = to_url(target).get_backend_name()
     script = script_directory()

@@ -50,7 +50,7 @@ def run_online() -> None:
         return
     from core.db import open_database
 
-    db = open_database(config.get_main_option("sqlalchemy.url") or "")
+    db = open_database(config.get_main_option("sqlalchemy.url") or "", create=True)
     try:
         with db.engine.connect() as conn:
             run_on(conn)

@@ -15,7 +15,7 @@ from alembic import command
 
 import migrations
 from core import migrations as mig
-from core.db import Database, open_database
+from core.db import Database, open_database, to_url
 from core.errors import MigrationFailed, NotFoundError, ReadOnlyError
 from core.models import metadata
 from tests.conftest import new_pg_database
@@ -82,6 +82,22 @@ def test_drift_is_reported_when_the_schema_differs(db: Database) -> None:
     with db.engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE stray (id INTEGER PRIMARY KEY)")
     assert any("stray" in line for line in mig.drift(db))
+
+
+def test_env_opens_a_url_itself_without_a_shared_connection(empty_url: str) -> None:
+    url = to_url(empty_url).render_as_string(hide_password=False)
+    command.upgrade(mig.alembic_config(url=url), "head")
+    db = open_database(empty_url)
+    assert mig.current(db) == mig.heads()
+    assert mig.drift(db) == []
+    db.dispose()
+
+
+def test_relative_revisions_step_one_at_a_time(db: Database) -> None:
+    assert mig.upgrade(db, "+1").applied == [_initial()]
+    assert mig.downgrade(db, "-1").after == []
+    with pytest.raises(MigrationFailed, match="Cannot downgrade to '-1'"):
+        mig.downgrade(db, "-1")
 
 
 def test_current_matches_heads_after_upgrade(db: Database) -> None:
