@@ -226,8 +226,8 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
     module, vec_problem = _cached_sqlite_driver()
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     if read_only and path != ":memory:":
-        url = URL.create("sqlite", database=f"file:{Path(path).resolve()}?mode=ro&uri=true")
-        connect_args["uri"] = True
+        # SQLAlchemy passes `uri`, `mode` to the driver; the path must stay absolute.
+        url = URL.create("sqlite", database=f"file:{Path(path).resolve()}", query={"mode": "ro", "uri": "true"})
     engine = sa.create_engine(url, module=module, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")

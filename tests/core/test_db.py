@@ -89,3 +89,18 @@ def test_slow_statements_are_logged_without_parameters(tmp_path, caplog):
     assert "hunter2" not in caplog.text
     assert "select" in caplog.text
     db.dispose()
+
+
+def test_read_only_sqlite_refuses_writes(tmp_path):
+    path = tmp_path / "ro.db"
+    db = open_database(path, create=True)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("create table t (x)")
+    db.dispose()
+    ro = open_database(path, read_only=True)
+    assert ro.capabilities.read_only
+    with ro.engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from t").scalar() == 0
+        with pytest.raises(sa.exc.OperationalError, match="readonly"):
+            conn.exec_driver_sql("insert into t values (1)")
+    ro.dispose()
