@@ -89,10 +89,12 @@ def coerce(info: ColumnInfo, value: Any) -> Any:
         raise ValueError(f"expected true or false, got {value!r}")
     if kind == "datetime":
         if isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, dt.date):
-            return dt.datetime(value.year, value.month, value.day)
-        return dt.datetime.fromisoformat(_iso(text, value))
+            stamp = value
+        elif isinstance(value, dt.date):
+            stamp = dt.datetime(value.year, value.month, value.day)
+        else:
+            stamp = dt.datetime.fromisoformat(_iso(text, value))
+        return _zoned(info, stamp)
     if kind == "date":
         if isinstance(value, dt.datetime):
             return value.date()
@@ -115,6 +117,16 @@ def coerce(info: ColumnInfo, value: Any) -> Any:
     if kind in ("string", "text"):
         return value if isinstance(value, str) else str(value)
     return value
+
+
+def _zoned(info: ColumnInfo, stamp: dt.datetime) -> dt.datetime:
+    """Naive input means UTC (as in validation); a column without a zone gets naive UTC."""
+    t = info.type.upper()
+    zoned = ("WITH TIME ZONE" in t and "WITHOUT" not in t) or "TIMESTAMPTZ" in t
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.UTC)
+        return stamp if zoned else stamp.replace(tzinfo=None)
+    return stamp.replace(tzinfo=dt.UTC) if zoned else stamp
 
 
 def _iso(text: str | None, value: Any) -> str:
@@ -217,9 +229,9 @@ def filter_clause(entity: Entity, f: Filter, backend: str) -> sa.ColumnElement[b
     lo, hi = (coerce_for(entity, f.column, v) for v in f.value)
     parts = []
     if lo is not None:
-        parts.append(col >= lo)
+        parts.append(col >= _bind(col, lo))
     if hi is not None:
-        parts.append(col <= hi)
+        parts.append(col <= _bind(col, hi))
     return sa.and_(*parts) if parts else sa.true()
 
 
@@ -348,7 +360,7 @@ def after_predicate(
     if len(set(dirs)) == 1 and not any(nullable) and None not in values:
         # One direction and no NULLs: a row-value comparison, which both planners serve from an index.
         left = sa.tuple_(*cols)
-        right = sa.tuple_(*(sa.bindparam(None, v, type_=c.type) for c, v in zip(cols, values, strict=True)))
+        right = sa.tuple_(*(_bind(c, v) for c, v in zip(cols, values, strict=True)))
         return left < right if dirs[0] else left > right
     terms: list[sa.ColumnElement[bool]] = []
     for i, (col, v, d, can_null) in enumerate(zip(cols, values, dirs, nullable, strict=True)):
@@ -363,10 +375,15 @@ def _beyond(col: sa.Column[Any], v: Any, desc: bool, can_null: bool) -> sa.Colum
     if not desc:
         if v is None:
             return None  # nothing is larger than NULL
-        return sa.or_(col > v, col.is_(None)) if can_null else col > v
+        return sa.or_(col > _bind(col, v), col.is_(None)) if can_null else col > _bind(col, v)
     if v is None:
         return col.is_not(None)
-    return col < v
+    return col < _bind(col, v)
+
+
+def _bind(col: sa.ColumnElement[Any], v: Any) -> sa.BindParameter[Any]:
+    """A typed parameter: SQLAlchemy refuses `col > True` with a bare Python bool."""
+    return sa.bindparam(None, v, type_=col.type)
 
 
 def _equal(col: sa.ColumnElement[Any], v: Any) -> sa.ColumnElement[bool]:
