@@ -1,0 +1,333 @@
+"""Word lists and small text generators that make the demo data read like a game and a shop."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+# --- world words ------------------------------------------------------------------------------------
+
+_PRE = (
+    "Ash Thorn Raven Elder Stone Mist Wolf Gold Iron Briar Frost Amber Oak Black Silver Ember Storm "
+    "Willow Grey Red High Deep Cold Bright Hawk Moss Salt Dusk Dawn Fern Hollow Bramble Crow Stag Rook"
+).split()
+_SUF = "ford wick mere vale reach watch holm stead gate moor fell haven crest by ton dale wood march well barrow".split()
+_SYL_A = "Val Kael Mor Tir Ael Dor Syl Eth Bran Cal Ist Lor Nym Oth Qua Ryn Ser Ul Zan Gal".split()
+_SYL_B = "mor eth ar iel dor an wyn ith ora und el is ae on ul".split()
+_SYL_C = "eth ar ion os mar dell oth ira wyn gard heim ys".split()
+_ADJ = (
+    "Whispering Sunken Forgotten Silent Crooked Gilded Shattered Mossy Ancient Hollow Burning Drowned "
+    "Weeping Howling Broken Pale Crimson Lonely Windswept Hidden Verdant Frozen Twisted Starlit"
+).split()
+_PERSON_FIRST = (
+    "Aldric Mira Thorne Elowen Bram Isolde Garrick Wren Tobias Seraphine Hal Ysolde Corwin Maren Edric "
+    "Liora Osric Brenna Fenwick Alys Rowan Tamsin Gideon Nerys Cedric Ilsa Percival Odile Jory Sabine"
+).split()
+_EPITHET = "the Bold,the Grey,Half-Hand,the Quiet,Silvertongue,the Elder,One-Eye,the Wanderer,Lightfoot".split(",")
+
+THEMES: dict[str, dict[str, Any]] = {
+    "forest": {"climate": "temperate", "feature": ("Wood", "Weald", "Forest", "Greenwood"),
+               "types": {"forest": 5, "village": 1, "ruin": 1, "road": 1, "landmark": 1, "cave": 1, "building": 1}},
+    "coast": {"climate": "maritime", "feature": ("Coast", "Shore", "Strand", "Bay"),
+              "types": {"shore": 5, "village": 2, "town": 1, "road": 1, "landmark": 1, "building": 2, "cave": 1}},
+    "mountains": {"climate": "alpine", "feature": ("Peaks", "Heights", "Crags", "Spine"),
+                  "types": {"wilderness": 4, "cave": 2, "dungeon": 2, "landmark": 1, "road": 1, "village": 1}},
+    "marsh": {"climate": "humid", "feature": ("Fens", "Marsh", "Mire", "Bog"),
+              "types": {"wilderness": 4, "ruin": 2, "shore": 1, "village": 1, "road": 1, "dungeon": 1}},
+    "plains": {"climate": "mild", "feature": ("Downs", "Fields", "Plains", "Meadows"),
+               "types": {"wilderness": 3, "village": 2, "road": 2, "town": 1, "landmark": 1, "building": 2}},
+    "city": {"climate": "temperate", "feature": ("Quarter", "Ward", "District", "Rows"),
+             "types": {"town": 2, "building": 5, "landmark": 1, "road": 2, "dungeon": 1}},
+    "desert": {"climate": "arid", "feature": ("Wastes", "Sands", "Barrens", "Dunes"),
+               "types": {"wilderness": 4, "ruin": 3, "landmark": 1, "cave": 1, "road": 1, "dungeon": 1}},
+}
+
+_LOC_NOUNS: dict[str, tuple[str, ...]] = {
+    "forest": ("Glade", "Grove", "Thicket", "Wood", "Clearing", "Copse"),
+    "wilderness": ("Hill", "Moor", "Heath", "Pass", "Ridge", "Field", "Tor", "Hollow"),
+    "dungeon": ("Crypt", "Catacombs", "Vault", "Oubliette", "Halls", "Barrow", "Undercroft"),
+    "cave": ("Cave", "Grotto", "Cavern", "Den", "Sinkhole"),
+    "landmark": ("Monolith", "Obelisk", "Statue", "Falls", "Oak", "Well", "Standing Stones", "Cairn"),
+    "shore": ("Cove", "Beach", "Strand", "Point", "Sands", "Inlet"),
+    "ruin": ("Tower", "Keep", "Abbey", "Chapel", "Fort", "Manor"),
+    "building": ("Inn", "Tavern", "Temple", "Library", "Smithy", "Guildhall", "Watchtower", "Apothecary", "Bathhouse"),
+}
+_ANIMALS = "Stag Boar Raven Dragon Goose Badger Lantern Anchor Griffin Fox".split()
+_SIGHTS = (
+    "lichen-covered stones", "a half-buried cart wheel", "old campfire ashes", "carved waymarkers",
+    "tracks of some large beast", "a shrine strung with ribbons", "rusted chains", "crows watching from above",
+    "wildflowers pushing through cracks", "a collapsed wall", "fresh bootprints in the mud", "a toppled statue",
+)
+_SOUNDS = (
+    "wind moaning through gaps", "distant bells", "dripping water", "the creak of old timber",
+    "gulls crying", "the hum of insects", "muffled voices", "a river rushing somewhere below", "nothing at all",
+)
+_SMELLS = ("woodsmoke", "wet earth", "salt and tar", "pine resin", "old parchment", "rot", "baking bread", "incense")
+_OPENINGS: dict[str, tuple[str, ...]] = {
+    "town": ("Cobbled lanes crowd around a busy market square", "Timber houses lean over narrow streets"),
+    "village": ("A handful of thatched cottages huddle together", "A quiet hamlet sprawls beside a mill pond"),
+    "wilderness": ("Open country rolls away in every direction", "Rough grass and bracken cover the slopes"),
+    "forest": ("Tall trees close overhead, filtering the light", "Ferns and fallen logs choke the forest floor"),
+    "dungeon": ("Cold stone corridors stretch into darkness", "Niches line the walls, each holding old bones"),
+    "cave": ("The rock ceiling dips low and glistens with damp", "A natural cavern opens out, echoing softly"),
+    "building": ("Worn floorboards creak beneath your feet", "Lamplight falls across a cluttered room"),
+    "landmark": ("A striking sight rises above the surrounding land", "Travellers have gathered here for centuries"),
+    "road": ("A well-travelled road runs between fields and hedges", "Ruts and hoofprints score the muddy track"),
+    "shore": ("Waves break against a ragged line of rocks", "Pale sand stretches along the water's edge"),
+    "ruin": ("Broken walls outline what was once a proud hall", "Ivy swallows the remains of old masonry"),
+}
+WEATHER = ("clear", "fog", "rain", "drizzle", "overcast", "snow", "storm", "windy")
+CONNECTION_WORDS = {
+    "path": "a narrow path", "road": "the road", "door": "a heavy door", "bridge": "a creaking bridge",
+    "stairs": "worn stairs", "tunnel": "a low tunnel", "ladder": "a rope ladder", "portal": "a shimmering portal",
+    "river": "the river", "gate": "an iron gate",
+}
+
+
+def compound(rng: random.Random) -> str:
+    """An English-sounding place name such as Ashford or Ravenmere."""
+    return rng.choice(_PRE) + rng.choice(_SUF)
+
+
+def exotic(rng: random.Random) -> str:
+    """A fantasy name built from syllables, such as Valmoreth."""
+    name = rng.choice(_SYL_A) + rng.choice(_SYL_B)
+    return name + rng.choice(_SYL_C) if rng.random() < 0.6 else name
+
+
+def person(rng: random.Random) -> str:
+    """A character name: a first name with a family name or an epithet."""
+    first = rng.choice(_PERSON_FIRST)
+    return f"{first} {rng.choice(_EPITHET)}" if rng.random() < 0.25 else f"{first} {compound(rng)}"
+
+
+def region_name(rng: random.Random, level: int, theme: str) -> str:
+    """A region name fitting its depth: realms, provinces, districts."""
+    feature = rng.choice(THEMES[theme]["feature"])
+    if level == 0:
+        return rng.choice(("The Kingdom of {x}", "The {x} Reach", "The Free Marches of {x}", "{x} Dominion")).format(
+            x=exotic(rng))
+    if level == 1:
+        return rng.choice((f"{compound(rng)} {feature}", f"The {rng.choice(_ADJ)} {feature}", f"{exotic(rng)} {feature}"))
+    return f"The {rng.choice(_ADJ)} {feature}"
+
+
+def region_description(rng: random.Random, name: str, theme: str, parent: str | None) -> str:
+    """Two sentences about a region."""
+    where = f"Part of {parent}, {name}" if parent else name
+    return (f"{where} is a {THEMES[theme]['climate']} land of {rng.choice(_SIGHTS)} and {rng.choice(_SIGHTS)}. "
+            f"Locals speak of {rng.choice(_SOUNDS)} at night and keep their doors barred after dusk.")
+
+
+def location_name(rng: random.Random, ltype: str) -> str:
+    """A location name in the style of its type."""
+    if ltype in ("town", "village"):
+        return compound(rng) if rng.random() < 0.7 else f"{rng.choice(_PRE)} {rng.choice(('Cross', 'End', 'Green'))}"
+    if ltype == "road":
+        return rng.choice((f"The {compound(rng)} Road", f"{rng.choice(_ADJ)} Crossing", f"{compound(rng)} Bridge"))
+    if ltype == "ruin":
+        return rng.choice((f"Ruins of {compound(rng)}", f"The Fallen {rng.choice(_LOC_NOUNS['ruin'])}"))
+    if ltype == "building" and rng.random() < 0.4:
+        return f"The {rng.choice(_ADJ)} {rng.choice(_ANIMALS)} {rng.choice(('Inn', 'Tavern'))}"
+    noun = rng.choice(_LOC_NOUNS[ltype])
+    if rng.random() < 0.3:
+        return f"{noun} of {rng.choice(_PERSON_FIRST)}" if ltype != "building" else f"{rng.choice(_PERSON_FIRST)}'s {noun}"
+    return f"The {rng.choice(_ADJ)} {noun}"
+
+
+def location_short(rng: random.Random, ltype: str) -> str:
+    """A one-line description shown in lists."""
+    return f"{rng.choice(_OPENINGS[ltype])}, marked by {rng.choice(_SIGHTS)}."
+
+
+def location_full(rng: random.Random, short: str, ltype: str, exits: list[tuple[str, str]]) -> str:
+    """A room description: the short line, sounds and smells, and the ways out."""
+    parts = [short, f"You hear {rng.choice(_SOUNDS)}, and the air smells of {rng.choice(_SMELLS)}."]
+    if ltype in ("dungeon", "cave", "ruin") and rng.random() < 0.5:
+        parts.append("Something has disturbed the dust here recently.")
+    if exits:
+        ways = ", ".join(f"{d} to {n}" for d, n in exits[:-1])
+        last = f"{exits[-1][0]} to {exits[-1][1]}"
+        parts.append(f"Exits lead {ways} and {last}." if ways else f"An exit leads {last}.")
+    return " ".join(parts)
+
+
+def connection_description(rng: random.Random, ctype: str, direction: str, target: str) -> str:
+    """How a way out looks from its source."""
+    verb = rng.choice(("leads", "winds", "runs", "climbs", "twists"))
+    return f"{CONNECTION_WORDS[ctype].capitalize()} {verb} {direction} towards {target}."
+
+
+# --- characters -------------------------------------------------------------------------------------
+
+_TRAITS = ("gruff honest curious greedy kind suspicious cheerful melancholy proud cowardly loyal "
+           "scheming pious reckless patient boastful shy").split()
+_MOODS = ("content", "wary", "irritable", "jovial", "anxious", "bored", "grieving", "hopeful")
+_VOICES = ("gravelly", "soft", "booming", "lilting", "nasal", "hoarse", "measured")
+_ALIGN = ("lawful good", "neutral good", "true neutral", "chaotic neutral", "lawful neutral", "chaotic good")
+_LIKES = ("ale", "gossip", "old songs", "gold", "quiet evenings", "riddles", "fine cloth", "honest work", "rain")
+_RACES = ("human", "half-elf", "dwarf", "halfling", "elf", "gnome")
+_ROLES = {
+    "merchant": "trader who haggles over every copper", "guard": "watchman who distrusts strangers",
+    "quest_giver": "troubled soul looking for capable help", "villager": "local who knows every rumour",
+    "innkeeper": "host who never forgets a face", "scholar": "scholar buried in crumbling books",
+    "creature": "", "priest": "priest who tends a small shrine", "smith": "smith with soot-blackened arms",
+}
+_CREATURES = ("Wolf", "Troll", "Wyrm", "Spider", "Wraith", "Boar", "Ghoul", "Harpy", "Bear", "Basilisk")
+RUMOURS = (
+    "the old mine is haunted", "a dragon was sighted over {p}", "the bridge toll went up again",
+    "smugglers use the caves near {p}", "the baron's heir has vanished", "wolves are bolder this winter",
+    "a stranger paid in ancient coin at {p}", "the well water at {p} tastes of iron",
+)
+
+
+def npc_name(rng: random.Random, npc_type: str) -> str:
+    """A person's name, or a creature's description for creatures."""
+    if npc_type == "creature":
+        return f"{rng.choice(_ADJ)} {rng.choice(_CREATURES)}"
+    return person(rng)
+
+
+def npc_description(rng: random.Random, name: str, npc_type: str) -> str:
+    """Who an NPC is, in two sentences."""
+    if npc_type == "creature":
+        return f"A {rng.choice(_ADJ).lower()} beast that lurks among {rng.choice(_SIGHTS)}. It smells of {rng.choice(_SMELLS)}."
+    return (f"{name} is a {rng.choice(('young', 'weathered', 'elderly', 'middle-aged'))} {rng.choice(_RACES)} "
+            f"{_ROLES[npc_type]}. They speak in a {rng.choice(_VOICES)} voice and are fond of {rng.choice(_LIKES)}.")
+
+
+def personality(rng: random.Random) -> dict[str, Any]:
+    """Traits, mood, voice and tastes of an NPC."""
+    return {"traits": rng.sample(_TRAITS, 3), "mood": rng.choice(_MOODS), "voice": rng.choice(_VOICES),
+            "alignment": rng.choice(_ALIGN), "likes": rng.sample(_LIKES, 2), "dislikes": [rng.choice(_LIKES)]}
+
+
+def rumour(rng: random.Random, place: str) -> str:
+    """A rumour an NPC might share."""
+    return rng.choice(RUMOURS).format(p=place)
+
+
+# --- objects ----------------------------------------------------------------------------------------
+
+OBJECT_NOUNS: dict[str, tuple[str, ...]] = {
+    "weapon": ("Sword", "Dagger", "Axe", "Spear", "Longbow", "Mace", "Halberd"),
+    "armor": ("Helm", "Shield", "Gauntlets", "Cuirass", "Boots", "Cloak"),
+    "tool": ("Lantern", "Rope", "Pickaxe", "Hammer", "Spyglass", "Compass", "Tinderbox"),
+    "key": ("Key", "Skeleton Key", "Rune Key", "Signet"),
+    "treasure": ("Goblet", "Crown", "Ring", "Amulet", "Coin Purse", "Gemstone"),
+    "consumable": ("Healing Draught", "Loaf of Bread", "Waterskin", "Elixir", "Herb Bundle", "Torch"),
+    "furniture": ("Table", "Bed", "Bookshelf", "Altar", "Throne", "Bench", "Hearth"),
+    "document": ("Map", "Letter", "Journal", "Scroll", "Ledger", "Notice"),
+    "container": ("Chest", "Barrel", "Crate", "Sack", "Coffer", "Urn"),
+    "trinket": ("Figurine", "Music Box", "Bone Dice", "Locket", "Feather Charm", "Seashell"),
+}
+_MATERIALS = ("Iron", "Steel", "Bronze", "Silver", "Oak", "Bone", "Brass", "Obsidian", "Copper", "Ash")
+_CONDITION = ("pristine", "good", "worn", "battered", "broken")
+_RARITY = ("common", "common", "common", "uncommon", "uncommon", "rare", "epic")
+
+
+def object_name(rng: random.Random, otype: str) -> str:
+    """An object's name: adjective, material and noun, or a document about a place."""
+    noun = rng.choice(OBJECT_NOUNS[otype])
+    if otype == "document":
+        return f"{noun} of {compound(rng)}"
+    if otype in ("consumable",):
+        return noun if rng.random() < 0.5 else f"{rng.choice(('Small', 'Fine', 'Stale', 'Blessed'))} {noun}"
+    adj = rng.choice(("Rusted", "Gleaming", "Notched", "Elven", "Dwarven", "Old", "Ornate", "Plain", "Cracked"))
+    return f"{adj} {rng.choice(_MATERIALS)} {noun}" if rng.random() < 0.7 else f"{adj} {noun}"
+
+
+def object_description(rng: random.Random, name: str) -> str:
+    """What a player sees when examining an object."""
+    return f"The {name.lower()} shows {rng.choice(_SIGHTS)} etched along its surface. It smells faintly of {rng.choice(_SMELLS)}."
+
+
+def object_properties(rng: random.Random, otype: str) -> dict[str, Any]:
+    """Game properties of an object, by type."""
+    props: dict[str, Any] = {"value": rng.randint(1, 500), "condition": rng.choice(_CONDITION), "rarity": rng.choice(_RARITY)}
+    if otype == "weapon":
+        props["damage"] = f"1d{rng.choice((4, 6, 8, 10, 12))}"
+    elif otype == "armor":
+        props["defense"] = rng.randint(1, 8)
+    elif otype == "container":
+        props |= {"capacity": rng.randint(5, 40), "locked": rng.random() < 0.4}
+    elif otype == "document":
+        props |= {"language": rng.choice(("Common", "Elvish", "Dwarvish", "Old Imperial")), "pages": rng.randint(1, 40)}
+    elif otype == "consumable":
+        props |= {"effect": rng.choice(("heal", "restore", "light", "warmth")), "potency": rng.randint(5, 50)}
+    elif otype == "tool":
+        props["durability"] = rng.randint(10, 100)
+    return props
+
+
+# --- people and shop --------------------------------------------------------------------------------
+
+FIRST_NAMES = (
+    "Anna Ben Chloe David Emma Felix Grace Hugo Iris Jonas Kara Liam Maya Noah Olivia Paul Quinn Rosa Sam "
+    "Tara Umar Vera Will Xena Yusuf Zoe Aiko Bruno Carmen Dmitri Elif Farid Greta Hana Ivan Julia Kenji Lena "
+    "Marco Nina Omar Priya Rafael Sofia Tomas Uma Viktor Wanda Yara"
+).split()
+LAST_NAMES = (
+    "Smith Müller Garcia Rossi Kowalski Nguyen Jensen Silva Novak Dubois Tanaka Okafor Petrov Larsen Costa "
+    "Fischer Moreau Bianchi Andersen Weber Santos Kim Haddad Brennan Ortiz Lindqvist Horvat Yilmaz Berg Walsh"
+).split()
+HANDLE_A = "shadow ember frost iron night storm silver wild moon raven grim swift brave lucky dusk".split()
+HANDLE_B = "fox blade wolf mage witch hunter bard rogue knight owl drake sage smith rider".split()
+PRODUCT_KINDS = (
+    ("GEM", "Gem Bundle ({n})", ("currency", "digital")), ("PAK", "{x} Starter Pack", ("bundle", "digital")),
+    ("COS", "{x} Cloak Skin", ("cosmetic", "digital")), ("MRC", "{x} Hoodie", ("merch", "apparel")),
+    ("MAP", "{x} Cloth Map", ("merch", "collectible")), ("EXP", "Expansion: The {x} Reach", ("expansion", "digital")),
+    ("MUG", "{x} Tavern Mug", ("merch", "homeware")), ("FIG", "{x} Figurine", ("merch", "collectible", "limited")),
+)
+TOOL_SETS: dict[str, tuple[str, ...]] = {
+    "support-triage": ("search_orders", "get_user", "refund_order", "send_email", "search_kb"),
+    "order-assistant": ("search_orders", "get_order", "update_shipping", "check_stock"),
+    "world-builder": ("create_location", "connect_locations", "generate_description", "validate_graph"),
+    "npc-dialogue": ("get_npc", "search_lore", "generate_reply", "moderate_text"),
+    "lore-keeper": ("search_lore", "rag_query", "summarise", "cite_sources"),
+    "moderation": ("moderate_text", "get_user", "flag_content", "ban_user"),
+    "analytics": ("run_sql", "plot_chart", "summarise"),
+}
+PROMPTS: dict[str, tuple[str, ...]] = {
+    "support-triage": ("Customer {u} says order {o} never arrived; find out why and draft a reply.",
+                       "Refund request from {u} for order {o}: check eligibility.", "Why was {u} charged twice?"),
+    "order-assistant": ("Change the shipping address of order {o}.", "Is order {o} delayed? Customer {u} asks."),
+    "world-builder": ("Add a smugglers' cave east of {p} and connect it to the coast road.",
+                      "Check that every location in {p} is reachable."),
+    "npc-dialogue": ("Write what the innkeeper at {p} says when asked about the missing heir.",
+                     "Player {u} asks the guard at {p} for directions."),
+    "lore-keeper": ("Summarise the history of {p} for the wiki.", "Which documents mention the fall of {p}?"),
+    "moderation": ("Review chat messages reported against {u}.", "Is the guild name '{p} Raiders' allowed?"),
+    "analytics": ("How many orders were refunded last week?", "Plot daily active players for {p} this month."),
+}
+MODELS = ("warden-large-2", "warden-small-3", "local-llama-8b", "mixtral-8x7b")
+ERRORS = (
+    "ConnectionError: upstream {svc} closed the connection after {n} ms",
+    "HTTP 502 Bad Gateway from {svc}",
+    "ValidationError: field 'order_id' must be a UUID, got '{n}'",
+    "PermissionError: caller lacks role 'support' for {svc}",
+    "RateLimitError: 429 Too Many Requests from {svc} (retry after {s}s)",
+    "KeyError: 'location_id' missing from {svc} payload",
+    "OperationalError: deadlock detected while updating {svc} (pid {n})",
+    "FileNotFoundError: [Errno 2] No such file or directory: 'lore/{svc}/{n}.md'",
+    "JSONDecodeError: Expecting ',' delimiter: line 1 column {n} (char {s})",
+)
+SERVICES = ("orders-api", "inventory-service", "mail-gateway", "lore-index", "payments", "world-db", "moderation-api")
+ROUND_TABLE_TOPICS = (
+    "Should the {p} ferry run at night?", "Is the drop rate of rare items in {p} too generous?",
+    "How should refunds for the {p} expansion be handled?", "Does {p} need a second inn?",
+    "Should guest checkout require an email address?", "Which quests in {p} confuse new players?",
+)
+RAG_SECTIONS = ("lore", "support", "design", "runbooks")
+RAG_SENTENCES = (
+    "{p} was founded by exiles who crossed the {x} in the year of the long frost.",
+    "When a customer reports a missing order, first confirm the shipping address and carrier status.",
+    "Refunds for digital goods are granted within 14 days if the items are unused.",
+    "Every location must be reachable from the starting village; run validate_graph after edits.",
+    "The guards of {p} change watch at dusk and dawn, and the gate closes at midnight.",
+    "If the payments provider returns HTTP 502, retry with exponential backoff before escalating.",
+    "NPC dialogue should stay under three sentences and reveal at most one clue per exchange.",
+    "The ruins near {p} hold a sealed vault that only the rune key can open.",
+    "Tool timeouts above 30 seconds are logged as incidents and reviewed weekly.",
+    "Merchants in {x} raise prices during festivals and lower them after storms.",
+)
