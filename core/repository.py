@@ -252,14 +252,19 @@ def estimate_count(db: Database, entity: Entity, filters: Iterable[Filter] = ())
 
 
 def _pg_estimate(conn: sa.Connection, entity: Entity) -> int | None:
-    """The planner's row estimate from pg_class (-1 or 0 when never analysed)."""
-    name = entity.table.name if not entity.table.schema else f"{entity.table.schema}.{entity.table.name}"
-    regclass = sa.func.to_regclass(sa.func.quote_ident(name) if not entity.table.schema else name)
-    stmt = sa.select(sa.column("reltuples")).select_from(sa.table("pg_class")).where(
-        sa.column("oid") == regclass
-    )
-    value = conn.execute(stmt).scalar()
-    return int(value) if value is not None and value > 0 else None
+    """The planner's estimate (pg_class.reltuples), else the statistics collector's live rows."""
+    parts = [p for p in (entity.table.schema, entity.table.name) if p]
+    regclass = sa.func.to_regclass(sa.func.concat_ws(".", *(sa.func.quote_ident(p) for p in parts)))
+    oid = sa.column("oid")
+    stmt = sa.select(sa.column("reltuples"), sa.func.pg_stat_get_live_tuples(oid))
+    row = conn.execute(stmt.select_from(sa.table("pg_class")).where(oid == regclass)).first()
+    if row is None:
+        return None
+    # reltuples is -1 until the first ANALYZE; a freshly loaded table still has live-tuple stats.
+    for value in row:
+        if value is not None and value > 0:
+            return int(value)
+    return None
 
 
 def _sqlite_estimate(conn: sa.Connection, entity: Entity) -> int | None:
