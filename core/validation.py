@@ -1,8 +1,7 @@
 """Checks a change batch against the catalog before anything is written, and turns user input into values.
 
-The rule is portability: whatever passes here PostgreSQL would accept too, so a SQLite database never
-ends up holding what PostgreSQL would refuse (VARCHAR lengths, 32-bit INTEGER, numeric precision,
-NUL characters, non-finite numbers). Nothing in this module ever writes.
+Whatever passes here PostgreSQL accepts too, so SQLite never ends up holding what PostgreSQL would refuse
+(VARCHAR lengths, 32-bit INTEGER, numeric precision, NUL characters, non-finite numbers). Nothing here writes.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import operator
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -39,19 +38,17 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 IN_CHUNK = 500  # well under SQLite's bound-parameter limit
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
 
+# Simple numeric CHECKs validation evaluates itself; anything else is left to the database.
 _CHECK_OPS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
-    ">=": (operator.ge, "at least"),
-    ">": (operator.gt, "greater than"),
-    "<=": (operator.le, "at most"),
-    "<": (operator.lt, "less than"),
-    "=": (operator.eq, "equal to"),
-    "<>": (operator.ne, "other than"),
+    ">=": (operator.ge, "at least"), ">": (operator.gt, "greater than"), "<=": (operator.le, "at most"),
+    "<": (operator.lt, "less than"), "=": (operator.eq, "equal to"), "<>": (operator.ne, "other than"),
     "!=": (operator.ne, "other than"),
-}
+}  # fmt: skip
 _NUM = r"(-?\d+(?:\.\d+)?)"
 _COL = r'(?:"?\w+"?\.)?"?(\w+)"?'
 CHECK_CMP_RE = re.compile(rf"{_COL}\s*(>=|<=|<>|!=|>|<|=)\s*{_NUM}")
 CHECK_BETWEEN_RE = re.compile(rf"{_COL}\s+BETWEEN\s+{_NUM}\s+AND\s+{_NUM}", re.I)
+JSON_NUL_RE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 PG_CAST_RE = re.compile(r"::(?:double precision|character varying|\w+)")
 
 
@@ -107,77 +104,60 @@ def _enum(column: ColumnInfo, value: Any) -> str:
     return _string(column, value)
 
 
-def _int_bits(type_name: str) -> int:
-    t = type_name.upper()
-    if "BIGINT" in t or "INT8" in t or "BIGSERIAL" in t:
-        return 64
-    if "SMALLINT" in t or "INT2" in t or "SMALLSERIAL" in t:
-        return 16
-    return 32  # INTEGER is 32-bit on PostgreSQL, so it is held to that on SQLite too
-
-
-def _integer(column: ColumnInfo, value: Any) -> int:
+def _number(value: Any, example: str, *, whole: bool = False) -> Decimal:
+    """Any numeric input as an exact Decimal; text must be a literal PostgreSQL's input functions accept."""
+    what = "a whole number" if whole else "a number"
     if isinstance(value, bool | np.bool_):
-        raise ValueError("expected a whole number, not true/false")
-    bits = _int_bits(column.type)
-    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-    too_big = ValueError(f"must be between {lo} and {hi} (a {bits}-bit integer)")
+        raise ValueError(f"expected {what}, not true/false")
     if isinstance(value, str):
-        if not INTEGER_RE.fullmatch(value):
-            raise ValueError(f"expected a whole number such as 42 (got {_show(value)})")
-        if len(value.strip().lstrip("+-").lstrip("0")) > 20:
-            raise too_big  # without building a huge int (Python refuses over 4300 digits anyway)
-        number = int(value)
-    elif isinstance(value, int | np.integer):
-        number = int(value)
-    elif isinstance(value, float | np.floating | Decimal):
-        d = value if isinstance(value, Decimal) else Decimal(float(value))
-        if not d.is_finite() or d != d.to_integral_value():
-            raise ValueError(f"expected a whole number (got {_show(value)})")
-        if d.adjusted() > 20:
-            raise too_big
-        number = int(d)
-    else:
-        raise ValueError(f"expected a whole number, got {type(value).__name__}")
-    if not lo <= number <= hi:
-        raise too_big
-    return number
-
-
-def _decimal(column: ColumnInfo, value: Any) -> Decimal:
-    if isinstance(value, bool | np.bool_):
-        raise ValueError("expected a number, not true/false")
-    if isinstance(value, str):
-        if not NUMBER_RE.fullmatch(value):
-            raise ValueError(f"expected a number such as 12.50 (got {_show(value)})")
+        if not (INTEGER_RE if whole else NUMBER_RE).fullmatch(value):
+            raise ValueError(f"expected {what} such as {example} (got {_show(value)})")
         d = Decimal(value.strip())
-    elif isinstance(value, Decimal):
-        d = value
     elif isinstance(value, int | np.integer):
         d = Decimal(int(value))
     elif isinstance(value, float | np.floating):
         d = Decimal(repr(float(value)))  # the shortest repr, not the binary expansion of 0.1
+    elif isinstance(value, Decimal):
+        d = value
     else:
-        raise ValueError(f"expected a number, got {type(value).__name__}")
+        raise ValueError(f"expected {what}, got {type(value).__name__}")
     if not d.is_finite():
+        # SQLite would store NaN as NULL, and the backends disagree on infinities.
         raise ValueError(f"must be a finite number (got {_show(value)})")
-    return _fit_decimal(column, d)
+    return d
 
 
-def _fit_decimal(column: ColumnInfo, d: Decimal) -> Decimal:
+def _integer(column: ColumnInfo, value: Any) -> int:
+    t = column.type.upper()
+    bits = (
+        64
+        if ("BIGINT" in t or "INT8" in t or "BIGSERIAL" in t)
+        else 16
+        if ("SMALLINT" in t or "INT2" in t)
+        else 32
+    )
+    d = _number(value, "42", whole=True)
+    if d != d.to_integral_value():
+        raise ValueError(f"expected a whole number (got {_show(value)})")
+    lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    if not lo <= d <= hi:  # compared as Decimal: never builds a 5000-digit int
+        # INTEGER is 32-bit on PostgreSQL, so it is held to that on SQLite too.
+        raise ValueError(f"must be between {lo} and {hi} (a {bits}-bit integer)")
+    return int(d)
+
+
+def _decimal(column: ColumnInfo, value: Any) -> Decimal:
     """Check precision and scale; PostgreSQL would silently round extra places, which loses data."""
+    d = _number(value, "12.50")
     if column.precision is None:
         return d
     scale = column.scale or 0  # NUMERIC(p) means NUMERIC(p, 0)
-    sign_digits = d.as_tuple()
-    digits, exponent = list(sign_digits.digits), int(sign_digits.exponent)
+    parts = d.as_tuple()
+    digits, exponent = list(parts.digits), int(parts.exponent)
     while exponent < 0 and digits and digits[-1] == 0:  # 12.500 has two places, not three
         digits.pop()
         exponent += 1
-    if digits == [0]:
-        digits = []
-    places = max(0, -exponent)
-    whole = max(0, len(digits) + exponent)
+    places, whole = max(0, -exponent), max(0, len(digits) + exponent) if digits != [0] else 0
     wrong = []
     if places > scale:
         wrong.append(f"at most {scale} decimal places (got {places})")
@@ -191,23 +171,15 @@ def _fit_decimal(column: ColumnInfo, d: Decimal) -> Decimal:
 
 
 def _float(column: ColumnInfo, value: Any) -> float:
-    if isinstance(value, bool | np.bool_):
-        raise ValueError("expected a number, not true/false")
-    if isinstance(value, str) and not NUMBER_RE.fullmatch(value):
-        raise ValueError(f"expected a number such as 1.5 (got {_show(value)})")
-    if not isinstance(value, str | int | float | Decimal | np.number):
-        raise ValueError(f"expected a number, got {type(value).__name__}")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number):
-        # SQLite would store NaN as NULL; PostgreSQL and SQLite disagree on infinities.
-        raise ValueError(f"must be a finite number (got {_show(value)})")
+    number = float(_number(value, "1.5"))
     t = column.type.upper()
     single = t in ("REAL", "FLOAT4") or bool((m := re.fullmatch(r"FLOAT\((\d+)\)", t)) and int(m[1]) <= 24)
-    if single and (abs(number) > FLOAT32_MAX or (number != 0 and np.float32(number) == 0)):
-        raise ValueError(f"does not fit a single-precision number (got {_show(value)})")
+    if not math.isfinite(number) or (
+        single and (abs(number) > FLOAT32_MAX or (number != 0 and np.float32(number) == 0))
+    ):
+        raise ValueError(
+            f"does not fit a {'single' if single else 'double'}-precision number (got {_show(value)})"
+        )
     return number
 
 
@@ -225,18 +197,22 @@ def _boolean(column: ColumnInfo, value: Any) -> bool:
     raise ValueError(f"expected true or false (yes/no, on/off, 1/0), got {_show(value)}")
 
 
+def _iso(value: Any, cls: Any, example: str) -> Any:
+    if isinstance(value, str):
+        try:
+            return cls.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"expected {example} (got {_show(value)})") from None
+    raise ValueError(f"expected {example}, got {type(value).__name__}")
+
+
 def _datetime(column: ColumnInfo, value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         stamp = value
     elif isinstance(value, dt.date):
         stamp = dt.datetime.combine(value, dt.time())
-    elif isinstance(value, str):
-        try:
-            stamp = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"expected an ISO 8601 time such as 2024-05-01T12:30:00Z (got {_show(value)})") from None
     else:
-        raise ValueError(f"expected a date and time, got {type(value).__name__}")
+        stamp = _iso(value, dt.datetime, "an ISO 8601 time such as 2024-05-01T12:30:00Z")
     if stamp.tzinfo is None:
         # Naive input is read as UTC, not local time, so a CLI run means the same on every machine.
         stamp = stamp.replace(tzinfo=dt.UTC)
@@ -251,29 +227,15 @@ def _datetime(column: ColumnInfo, value: Any) -> dt.datetime:
 
 
 def _date(column: ColumnInfo, value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        if value.timetz() != dt.time():
-            raise ValueError(f"expected a date without a time (got {_show(value)})")
-        return value.date()
+    if isinstance(value, dt.datetime) and value.timetz() != dt.time():
+        raise ValueError(f"expected a date without a time (got {_show(value)})")
     if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"expected a date such as 2024-05-01 (got {_show(value)})") from None
-    raise ValueError(f"expected a date, got {type(value).__name__}")
+        return value.date() if isinstance(value, dt.datetime) else value
+    return _iso(value, dt.date, "a date such as 2024-05-01")  # type: ignore[no-any-return]
 
 
 def _time(column: ColumnInfo, value: Any) -> dt.time:
-    if isinstance(value, dt.time):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.time.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"expected a time such as 13:45:00 (got {_show(value)})") from None
-    raise ValueError(f"expected a time, got {type(value).__name__}")
+    return value if isinstance(value, dt.time) else _iso(value, dt.time, "a time such as 13:45:00")
 
 
 def _uuid(column: ColumnInfo, value: Any) -> uuid.UUID:
@@ -288,37 +250,26 @@ def _uuid(column: ColumnInfo, value: Any) -> uuid.UUID:
 
 
 def _json(column: ColumnInfo, value: Any) -> Any:
-    parsed = value
+    parsed = value.tolist() if isinstance(value, np.ndarray) else value
     if isinstance(value, str):
         try:
             parsed = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+            raise ValueError(
+                f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
         except (ValueError, RecursionError) as exc:  # over-long integers, absurd nesting
             raise ValueError(f"is not valid JSON: {exc}") from None
-    elif isinstance(value, np.ndarray):
-        parsed = value.tolist()
     try:
-        json.dumps(parsed, allow_nan=False)
+        text = json.dumps(parsed, allow_nan=False, ensure_ascii=False)
     except ValueError:
         raise ValueError("JSON numbers must be finite (no NaN or Infinity)") from None
     except (TypeError, RecursionError) as exc:
         raise ValueError(f"cannot be stored as JSON ({exc})") from None
-    for text in _json_strings(parsed):
-        _check_text(text)  # jsonb refuses \u0000 and lone surrogates
+    if JSON_NUL_RE.search(text):  # an unescaped \u0000: jsonb refuses it
+        raise ValueError("must not contain NUL characters (PostgreSQL refuses them)")
+    _check_text(text)  # lone surrogates
     return parsed
-
-
-def _json_strings(node: Any) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _json_strings(k)
-            yield from _json_strings(v)
-    elif isinstance(node, list | tuple):
-        for v in node:
-            yield from _json_strings(v)
 
 
 def _array(column: ColumnInfo, value: Any) -> list[str]:
@@ -351,11 +302,9 @@ def _vector(column: ColumnInfo, value: Any) -> np.ndarray:
 def _binary(column: ColumnInfo, value: Any) -> bytes:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
-    if isinstance(value, str) and value.strip()[:2].lower() in ("\\x", "0x"):
-        try:
-            return bytes.fromhex(value.strip()[2:])
-        except ValueError:
-            pass
+    text = value.strip() if isinstance(value, str) else ""
+    if text[:2].lower() in ("\\x", "0x") and re.fullmatch(r"(?:[0-9a-fA-F]{2})*", text[2:]):
+        return bytes.fromhex(text[2:])
     raise ValueError(f"expected bytes or hex such as 0x00ff (got {_show(value)})")
 
 
@@ -372,37 +321,28 @@ _COERCERS: dict[str, Callable[[ColumnInfo, Any], Any]] = {
 
 # --- the batch ---------------------------------------------------------------------------------------
 
+Problem = Callable[[str, str], None]
+_FAILED = object()
+
 
 def validate(catalog: Catalog, changes: list[Change], conn: sa.Connection | None = None) -> list[Change]:
-    """Check a batch and return copies with coerced values, or raise one ValidationError listing every problem."""
+    """Check a batch: copies with coerced values, or one ValidationError listing every problem."""
     problems: list[FieldProblem] = []
     checked: list[tuple[Entity | None, Change]] = []
-    columns: dict[str, dict[str, ColumnInfo]] = {}
     for row, change in enumerate(changes):
 
         def problem(column: str, message: str, row: int = row) -> None:
             problems.append(FieldProblem(column, message, row))
 
+        entity: Entity | None = None
         try:
-            entity: Entity | None = catalog.get(change.entity)
+            entity = catalog.get(change.entity)
         except NotFoundError as exc:
             problem(change.entity, str(exc))
-            entity = None
         if entity is not None and entity.read_only_reason:
             problem(entity.name, f"cannot be changed because {entity.read_only_reason}")
             entity = None
-        if entity is None:
-            checked.append((None, change))
-            continue
-        cols = columns.setdefault(entity.name, portable_columns(entity))
-        if isinstance(change, Insert):
-            new: Change = Insert(change.entity, _insert_values(entity, cols, change.values, problem))
-        elif isinstance(change, Update):
-            key = _key(entity, cols, change.key, problem)
-            new = dataclasses.replace(change, key=key, values=_update_values(entity, cols, key, change.values, problem))
-        else:
-            new = dataclasses.replace(change, key=_key(entity, cols, change.key, problem))
-        checked.append((entity, new))
+        checked.append((entity, change if entity is None else _check_change(entity, change, problem)))
     if conn is not None:
         _check_references(catalog, checked, conn, problems)
     if problems:
@@ -411,7 +351,7 @@ def validate(catalog: Catalog, changes: list[Change], conn: sa.Connection | None
 
 
 def portable_columns(entity: Entity) -> dict[str, ColumnInfo]:
-    """The entity's columns by name, as the strictest backend sees them (JSON on SQLite, text[] on PostgreSQL)."""
+    """Columns by name as the strictest backend sees them (tags: JSON on SQLite, text[] on PostgreSQL)."""
     out = {}
     for col in entity.columns:
         sa_col = entity.table.c.get(col.name)
@@ -421,105 +361,85 @@ def portable_columns(entity: Entity) -> dict[str, ColumnInfo]:
     return out
 
 
-Problem = Callable[[str, str], None]
+def _check_change(entity: Entity, change: Change, problem: Problem) -> Change:
+    cols = portable_columns(entity)
+    key = {} if isinstance(change, Insert) else _key(entity, cols, change.key, problem)
+    if isinstance(change, Delete):
+        return dataclasses.replace(change, key=key)
+    values: dict[str, Any] = {}
+    for name, given in change.values.items():
+        col = cols.get(name)
+        if col is None:
+            problem(name, f"{entity.name} has no column '{name}'")
+        elif isinstance(change, Update) and name in entity.primary_key:
+            if _coerce_or(col, given, _FAILED) != key.get(name):  # restating the same key is harmless
+                problem(
+                    name, "is part of the primary key and cannot be changed; insert a copy, delete this row"
+                )
+        elif (value := _coerce_field(entity, col, given, problem)) is _FAILED:
+            continue
+        elif value is None and not col.nullable:
+            if not (isinstance(change, Insert) and (col.has_default or col.autoincrement)):
+                problem(name, "is required")
+            # else: a blank cell in a new row; leaving the column out lets its default apply
+        else:
+            values[name] = value
+    if isinstance(change, Update):
+        return dataclasses.replace(change, key=key, values=values)
+    for col in cols.values():
+        if col.name not in change.values and not (col.nullable or col.has_default or col.autoincrement):
+            problem(col.name, "is required")
+    return Insert(change.entity, values)
 
 
-def _coerce_field(entity: Entity, col: ColumnInfo, raw: Any, problem: Problem) -> tuple[bool, Any]:
-    """Coerce one value and check simple CHECK constraints; (False, None) after reporting a problem."""
+def _coerce_or(col: ColumnInfo, value: Any, fallback: Any) -> Any:
+    try:
+        return coerce(col, value)
+    except ValueError:
+        return fallback
+
+
+def _coerce_field(entity: Entity, col: ColumnInfo, raw: Any, problem: Problem) -> Any:
+    """The coerced value after simple CHECKs, in the form its SQL type binds; _FAILED once reported."""
     try:
         value = coerce(col, raw)
     except ValueError as exc:
         problem(col.name, str(exc))
-        return False, None
-    for op, limit, message in simple_checks(entity.table).get(col.name, ()):
-        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            if not _CHECK_OPS[op][0](Decimal(value), limit):
-                problem(col.name, f"{message} (got {value})")
-                return False, None
-    sa_col = entity.table.c.get(col.name)
-    if value is not None and sa_col is not None:
-        value = _storage_form(col, sa_col.type, value)
-    return True, value
-
-
-def _storage_form(col: ColumnInfo, sa_type: Any, value: Any) -> Any:
-    """Reflected tables may keep JSON in TEXT and vectors in BLOBs: hand them what their SQL type binds."""
-    if col.kind == "json" and not isinstance(sa_type, sa.JSON | sa.ARRAY):
+        return _FAILED
+    numeric = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+    for op, limit, message in simple_checks(entity.table).get(col.name, ()) if numeric else ():
+        if not _CHECK_OPS[op][0](Decimal(value), limit):
+            problem(col.name, f"{message} (got {value})")
+            return _FAILED
+    sa_type = entity.table.c[col.name].type if col.name in entity.table.c else None
+    # Reflected tables may keep JSON in TEXT and vectors in BLOBs: hand them what their type binds.
+    if value is not None and col.kind == "json" and not isinstance(sa_type, sa.JSON | sa.ARRAY):
         return json.dumps(value)
-    if col.kind == "vector" and not isinstance(sa_type, Vector | VECTOR):
+    if value is not None and col.kind == "vector" and not isinstance(sa_type, Vector | VECTOR):
         return np.asarray(value, dtype="<f4").tobytes()
     return value
 
 
-def _insert_values(entity: Entity, cols: dict[str, ColumnInfo], raw: dict[str, Any], problem: Problem) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, given in raw.items():
-        col = cols.get(name)
-        if col is None:
-            problem(name, f"{entity.name} has no column '{name}'")
-            continue
-        ok, value = _coerce_field(entity, col, given, problem)
-        if not ok:
-            continue
-        if value is None and not col.nullable:
-            if col.has_default or col.autoincrement:
-                continue  # a blank cell in a new row: leave the column out so its default applies
-            problem(name, "is required")
-            continue
-        values[name] = value
-    for col in cols.values():
-        if col.name not in raw and not (col.nullable or col.has_default or col.autoincrement):
-            problem(col.name, "is required")
-    return values
-
-
-def _update_values(
-    entity: Entity, cols: dict[str, ColumnInfo], key: dict[str, Any], raw: dict[str, Any], problem: Problem
+def _key(
+    entity: Entity, cols: dict[str, ColumnInfo], raw: dict[str, Any], problem: Problem
 ) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, given in raw.items():
-        col = cols.get(name)
-        if col is None:
-            problem(name, f"{entity.name} has no column '{name}'")
-            continue
-        if name in entity.primary_key:
-            try:
-                unchanged = coerce(col, given) == key.get(name)
-            except ValueError:
-                unchanged = False
-            if not unchanged:
-                problem(name, "is part of the primary key and cannot be changed; insert a copy and delete this row")
-            continue
-        ok, value = _coerce_field(entity, col, given, problem)
-        if ok and value is None and not col.nullable:
-            problem(name, "is required")
-        elif ok:
-            values[name] = value
-    return values
-
-
-def _key(entity: Entity, cols: dict[str, ColumnInfo], raw: dict[str, Any], problem: Problem) -> dict[str, Any]:
     key: dict[str, Any] = {}
     for name in entity.primary_key:
         try:
-            key[name] = coerce(cols[name], raw[name])
-        except KeyError:
-            problem(name, "is missing from the row's key")
-            continue
+            key[name] = coerce(cols[name], raw.get(name))
         except ValueError as exc:
             problem(name, f"key {exc}")
             continue
         if key[name] is None:
             problem(name, "is missing from the row's key")
-    for name in raw:
-        if name not in entity.primary_key:
-            problem(name, f"is not part of the primary key of {entity.name} ({', '.join(entity.primary_key)})")
+    for name in set(raw) - set(entity.primary_key):
+        problem(name, f"is not part of the primary key of {entity.name} ({', '.join(entity.primary_key)})")
     return key
 
 
 @functools.lru_cache(maxsize=512)
 def simple_checks(table: sa.Table) -> dict[str, list[tuple[str, Decimal, str]]]:
-    """Single-column numeric CHECKs (`col >= 0`, `col > 0`, `col BETWEEN a AND b`) by column; others are left to the database."""
+    """Single-column numeric CHECKs (`col >= 0`, `col BETWEEN a AND b`) by column name."""
     found: dict[str, list[tuple[str, Decimal, str]]] = defaultdict(list)
     for constraint in table.constraints:
         if not isinstance(constraint, sa.CheckConstraint):
@@ -556,7 +476,10 @@ def _parse_check(text: str) -> list[tuple[str, str, Decimal, str]]:
 
 
 def _check_references(
-    catalog: Catalog, checked: list[tuple[Entity | None, Change]], conn: sa.Connection, problems: list[FieldProblem]
+    catalog: Catalog,
+    checked: list[tuple[Entity | None, Change]],
+    conn: sa.Connection,
+    problems: list[FieldProblem],
 ) -> None:
     """Every foreign key set in the batch must name an existing row, or one inserted earlier in the batch."""
     present: dict[tuple[str, tuple[str, ...]], set[Any]] = defaultdict(set)  # inserted so far in the batch
@@ -565,55 +488,51 @@ def _check_references(
     for row, (entity, change) in enumerate(checked):
         if entity is None:
             continue
-        targets_of_me = {fk.target_columns for fk in entity.referenced_by}
+        values = change.key if isinstance(change, Delete) else change.values
+        pk = tuple(values.get(c) for c in entity.primary_key)
         if isinstance(change, Delete):
-            pk = tuple(change.key.get(c) for c in entity.primary_key)
             gone[entity.name].add(pk)
             present[(entity.name, entity.primary_key)].discard(pk)
             continue
         if isinstance(change, Insert):  # before its own references: a row may point at itself
-            for tcols in targets_of_me:
-                present[(entity.name, tcols)].add(tuple(change.values.get(c) for c in tcols))
-            gone[entity.name].discard(tuple(change.values.get(c) for c in entity.primary_key))
+            for tcols in {fk.target_columns for fk in entity.referenced_by}:
+                present[(entity.name, tcols)].add(tuple(values.get(c) for c in tcols))
+            gone[entity.name].discard(pk)
         for fk in entity.foreign_keys:
-            ref = tuple(change.values.get(c) for c in fk.columns)
-            if any(v is None for v in ref) or fk.target not in catalog.entities:
-                continue
-            where = ", ".join(fk.columns)
-            if ref in present[(fk.target, fk.target_columns)]:
+            ref, where = tuple(values.get(c) for c in fk.columns), ", ".join(fk.columns)
+            if (
+                None in ref
+                or fk.target not in catalog.entities
+                or ref in present[(fk.target, fk.target_columns)]
+            ):
                 continue
             if fk.target_columns == catalog.entities[fk.target].primary_key and ref in gone[fk.target]:
-                problems.append(FieldProblem(where, f"refers to a {fk.target} row deleted earlier in this batch", row))
-                continue
-            wanted[(fk.target, fk.target_columns)].setdefault(ref, []).append((row, where))
+                problems.append(
+                    FieldProblem(where, f"refers to a {fk.target} row deleted earlier in this batch", row)
+                )
+            else:
+                wanted[(fk.target, fk.target_columns)].setdefault(ref, []).append((row, where))
     for (target, tcols), refs in wanted.items():
         existing = _existing(conn, catalog.entities[target], tcols, list(refs))
         for ref, users in refs.items():
-            if ref not in existing:
-                shown = ", ".join(f"{c} = {v}" for c, v in zip(tcols, ref, strict=True))
-                for row, where in users:
-                    problems.append(FieldProblem(where, f"refers to a missing {target} row ({shown})", row))
+            shown = ", ".join(f"{c} = {v}" for c, v in zip(tcols, ref, strict=True))
+            problems.extend(
+                FieldProblem(where, f"refers to a missing {target} row ({shown})", row)
+                for row, where in users
+                if ref not in existing
+            )
 
 
-def _existing(conn: sa.Connection, target: Entity, tcols: tuple[str, ...], refs: list[tuple[Any, ...]]) -> set[Any]:
-    """Which of `refs` exist in `target`: one SELECT … IN (…) per chunk."""
-    cols = [target.table.c[c] for c in tcols]
-    infos = portable_columns(target)
+def _existing(
+    conn: sa.Connection, target: Entity, tcols: tuple[str, ...], refs: list[tuple[Any, ...]]
+) -> set[Any]:
+    """Which of `refs` exist in `target`: one SELECT … IN (…) per chunk of keys."""
+    cols, infos = [target.table.c[c] for c in tcols], portable_columns(target)
     found: set[Any] = set()
     for start in range(0, len(refs), IN_CHUNK):
         chunk = refs[start : start + IN_CHUNK]
-        if len(cols) == 1:
-            cond = cols[0].in_([r[0] for r in chunk])
-        else:
-            cond = sa.tuple_(*cols).in_(chunk)
+        cond = cols[0].in_([r[0] for r in chunk]) if len(cols) == 1 else sa.tuple_(*cols).in_(chunk)
         for db_row in conn.execute(sa.select(*cols).where(cond)):
-            # Normalise what the database returns the same way the batch's values were coerced.
-            found.add(tuple(_same_form(infos.get(c), v) for c, v in zip(tcols, db_row, strict=True)))
+            # Normalise what the database returns the way the batch's values were coerced.
+            found.add(tuple(_coerce_or(infos[c], v, v) for c, v in zip(tcols, db_row, strict=True)))
     return found
-
-
-def _same_form(info: ColumnInfo | None, value: Any) -> Any:
-    try:
-        return coerce(info, value) if info is not None else value
-    except ValueError:
-        return value

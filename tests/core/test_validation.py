@@ -1,4 +1,4 @@
-"""Validation coerces user input to column types and lists every problem of a batch before anything is written."""
+"""Validation coerces user input to column types and lists every problem of a batch before any write."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def problems(exc: pytest.ExceptionInfo[ValidationError]) -> list[tuple[int | Non
 
 def free(kind: str, **kw) -> ColumnInfo:
     """A column of a kind the reference schema does not use (date, time, float, binary)."""
-    return ColumnInfo(name="x", type=kw.pop("type", kind.upper()), kind=kind, nullable=True, primary_key=False, **kw)
+    return ColumnInfo(
+        name="x", type=kw.pop("type", kind.upper()), kind=kind, nullable=True, primary_key=False, **kw
+    )
 
 
 # --- coercion ----------------------------------------------------------------------------------------
@@ -45,8 +47,16 @@ def test_integers(cat):
     assert coerce(stock, "42") == 42 and coerce(stock, " -7 ") == -7 and coerce(stock, 42.0) == 42
     assert coerce(stock, Decimal("3")) == 3 and coerce(stock, np.int64(5)) == 5
     assert coerce(stock, 2**31 - 1) == 2**31 - 1
-    for bad, text in [("4.2", "whole number"), (4.2, "whole number"), ("abc", "whole number"), (True, "true/false"),
-                      ("42.0", "whole number"), (2**31, "32-bit"), ("-2147483649", "32-bit"), ("9" * 5000, "32-bit")]:
+    for bad, text in [
+        ("4.2", "whole number"),
+        (4.2, "whole number"),
+        ("abc", "whole number"),
+        (True, "true/false"),
+        ("42.0", "whole number"),
+        (2**31, "32-bit"),
+        ("-2147483649", "32-bit"),
+        ("9" * 5000, "32-bit"),
+    ]:
         with pytest.raises(ValueError, match=text):
             coerce(stock, bad)
     big = free("integer", type="BIGINT")
@@ -120,7 +130,12 @@ def test_dates_times_binary():
     assert coerce(free("date"), "2024-05-01") == dt.date(2024, 5, 1)
     assert coerce(free("time"), "13:45") == dt.time(13, 45)
     assert coerce(free("binary"), "0x00ff") == b"\x00\xff" and coerce(free("binary"), bytearray(b"a")) == b"a"
-    for kind, bad in [("date", "2024-13-01"), ("date", "2024-05-01T10:00"), ("time", "25:00"), ("binary", "zz")]:
+    for kind, bad in [
+        ("date", "2024-13-01"),
+        ("date", "2024-05-01T10:00"),
+        ("time", "25:00"),
+        ("binary", "zz"),
+    ]:
         with pytest.raises(ValueError):
             coerce(free(kind), bad)
 
@@ -175,8 +190,12 @@ def test_vectors(cat):
     vec = coerce(emb, [0.5] * 384)
     assert isinstance(vec, np.ndarray) and vec.dtype == np.float32 and vec.shape == (384,)
     assert coerce(emb, "[" + ",".join(["1"] * 384) + "]").sum() == 384
-    for bad, text in [([0.5] * 3, "expected 384 numbers"), ([float("nan")] * 384, "finite"),
-                      ([1e39] * 384, "finite"), (["a"] * 384, "list of numbers")]:
+    for bad, text in [
+        ([0.5] * 3, "expected 384 numbers"),
+        ([float("nan")] * 384, "finite"),
+        ([1e39] * 384, "finite"),
+        (["a"] * 384, "list of numbers"),
+    ]:
         with pytest.raises(ValueError, match=text):
             coerce(emb, bad)
 
@@ -200,10 +219,23 @@ def test_valid_insert_is_coerced_and_writable(schema_db, cat):
 
 def test_every_problem_is_listed_at_once(cat):
     with pytest.raises(ValidationError) as exc:
-        validate(cat, [product(), product(price="1.234", stock="many", status="gone", colour="red"), Insert("products", {})])
+        validate(
+            cat,
+            [
+                product(),
+                product(price="1.234", stock="many", status="gone", colour="red"),
+                Insert("products", {}),
+            ],
+        )
     found = problems(exc)
     assert [(r, c) for r, c, _ in found] == [
-        (1, "price"), (1, "stock"), (1, "status"), (1, "colour"), (2, "sku"), (2, "name"), (2, "price")
+        (1, "price"),
+        (1, "stock"),
+        (1, "status"),
+        (1, "colour"),
+        (2, "sku"),
+        (2, "name"),
+        (2, "price"),
     ]
     assert (1, "colour", "products has no column 'colour'") in found
     assert all(m == "is required" for r, _, m in found if r == 2)
@@ -275,10 +307,14 @@ def test_foreign_keys_need_a_target(schema_db, cat):
 def test_target_inserted_earlier_in_the_batch(schema_db, cat):
     rid = uuid.uuid4()
     with schema_db.engine.connect() as conn:
-        checked = validate(cat, [region(rid), location(str(rid)), region(uuid.uuid4(), parent_region_id=rid)], conn)
+        checked = validate(
+            cat, [region(rid), location(str(rid)), region(uuid.uuid4(), parent_region_id=rid)], conn
+        )
         with pytest.raises(ValidationError, match="row 1: region_id: refers to a missing regions row"):
             validate(cat, [location(rid), region(rid)], conn)
-        assert conn.execute(sa.text("select count(*) from regions")).scalar() == 0, "validation writes nothing"
+        assert conn.execute(sa.text("select count(*) from regions")).scalar() == 0, (
+            "validation writes nothing"
+        )
     with schema_db.transaction() as conn:
         for change in checked:
             conn.execute(cat.get(change.entity).table.insert().values(change.values))
@@ -288,7 +324,10 @@ def test_target_deleted_earlier_in_the_batch(schema_db, cat):
     rid = uuid.uuid4()
     with schema_db.transaction() as conn:
         conn.execute(cat.get("regions").table.insert().values(id=rid, name="Old"))
-    with schema_db.engine.connect() as conn, pytest.raises(ValidationError, match="deleted earlier in this batch"):
+    with (
+        schema_db.engine.connect() as conn,
+        pytest.raises(ValidationError, match="deleted earlier in this batch"),
+    ):
         validate(cat, [Delete("regions", {"id": rid}), location(rid)], conn)
 
 

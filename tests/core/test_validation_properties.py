@@ -34,7 +34,9 @@ from core.models.commerce import PRODUCT_STATUSES, USER_ROLES
 from core.validation import portable_columns, validate
 from tests.conftest import new_pg_database
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 TEXT_KINDS = ("string", "text")
 
 
@@ -88,7 +90,9 @@ integers = st.one_of(
     st.integers(-(2**70), 2**70),
     st.sampled_from([2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63]),
 )
-stocks = st.one_of(integers, integers.map(str), st.sampled_from(["4.2", "", " 7 ", "1e3", "abc", "+3", "0x1f"]))
+stocks = st.one_of(
+    integers, integers.map(str), st.sampled_from(["4.2", "", " 7 ", "1e3", "abc", "+3", "0x1f"])
+)
 tag_lists = st.lists(st.text(max_size=8), max_size=3)
 tags = st.one_of(
     tag_lists,
@@ -97,8 +101,12 @@ tags = st.one_of(
     st.text(max_size=10),
 )
 json_text = st.one_of(
-    st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.floats(), st.text(max_size=5)), max_size=3),
-    st.sampled_from(['{"a": 1}', "[1, 2]", "null", "{", '"x"', '{"a": NaN}', '{"k": "\\u0000"}', "1e400", "true"]),
+    st.dictionaries(
+        st.text(max_size=5), st.one_of(st.integers(), st.floats(), st.text(max_size=5)), max_size=3
+    ),
+    st.sampled_from(
+        ['{"a": 1}', "[1, 2]", "null", "{", '"x"', '{"a": NaN}', '{"k": "\\u0000"}', "1e400", "true"]
+    ),
     st.text(max_size=10),
 )
 booleans = st.one_of(
@@ -174,7 +182,9 @@ def postgresql_accepts(pg: sa.Connection, entity: Entity, raw: dict[str, Any]) -
     cols = portable_columns(entity)
     given = {}
     for name, value in raw.items():
-        blank = value is None or (isinstance(value, str) and not value.strip() and cols[name].kind not in TEXT_KINDS)
+        blank = value is None or (
+            isinstance(value, str) and not value.strip() and cols[name].kind not in TEXT_KINDS
+        )
         if not (blank and cols[name].has_default):  # a blank cell in a new row takes the column's default
             given[name] = None if blank else value
     for c in entity.table.columns:  # Python-side defaults, as SQLAlchemy's insert would fill them
@@ -224,9 +234,12 @@ def check_row(db: Database, oracle: Database, catalogs: Catalogs, table: str, ra
         if checked is not None:
             for target, catalog in ((conn, cat), (pg, pg_cat)):
                 why = insert_fails(target, catalog.get(table), checked.values)
-                assert why is None, f"validated {raw!r} as {checked.values!r}, but {target.dialect.name} says {why}"
+                assert why is None, (
+                    f"validated {raw!r} as {checked.values!r}, but {target.dialect.name} says {why}"
+                )
         pg_accepts = postgresql_accepts(pg, pg_cat.get(table), raw)
-        event(f"validation {'accepts' if checked else 'refuses'}, PostgreSQL {'accepts' if pg_accepts else 'refuses'}")
+        verdicts = ("refuses", "accepts")
+        event(f"validation {verdicts[checked is not None]}, PostgreSQL {verdicts[pg_accepts]}")
         if not pg_accepts:
             assert checked is None, f"PostgreSQL refuses {raw!r}, but validation accepted {checked.values!r}"
         conn.rollback()  # nothing of an example is kept, so unique columns never collide
@@ -243,4 +256,3 @@ def test_products_validation_rejects_what_postgresql_rejects(schema_db, oracle, 
 @given(raw=users)
 def test_users_validation_rejects_what_postgresql_rejects(schema_db, oracle, catalogs, raw):
     check_row(schema_db, oracle, catalogs, "users", raw)
-
