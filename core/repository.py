@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from core.catalog import Catalog, Entity, ForeignKeyInfo
 from core.changes import Change, Delete, Insert, Update
@@ -167,7 +168,7 @@ def fetch_page(
     ent = _entity(catalog, entity)
     if limit < 1:
         raise ValidationError([FieldProblem("limit", "a page holds at least one row")])
-    if sum(x is not None and x is not False for x in (after, before, from_end or None)) > 1:
+    if (after is not None) + (before is not None) + bool(from_end) > 1:
         raise ValidationError([FieldProblem("cursor", "give only one of after, before, from_end")])
     order = order_columns(ent, sort)
     where = where_clauses(ent, filters, quick, db.backend)
@@ -421,8 +422,13 @@ def _insert(conn: sa.Connection, ent: Entity, ch: Insert) -> SavedRow:
     return _saved(ent, row)
 
 
-def _guard(ent: Entity, version: int | None, original: dict[str, Any], edited: Iterable[str]) -> list[Any]:
-    """The conflict check: the loaded version, else the loaded values of the edited columns."""
+def _guard(
+    conn: sa.Connection, ent: Entity, version: int | None, original: dict[str, Any], edited: Iterable[str]
+) -> list[sa.ColumnElement[bool]]:
+    """The conflict check: the loaded version, else the loaded values of the edited columns.
+
+    With neither (no version given, no originals) the write is unconditional: last write wins.
+    """
     if ent.version_column and version is not None:
         return [column(ent, ent.version_column) == version]
     out = []
@@ -430,9 +436,14 @@ def _guard(ent: Entity, version: int | None, original: dict[str, Any], edited: I
         if name not in original or name == ent.version_column:
             continue
         col, value = column(ent, name), coerce_for(ent, name, original[name])
-        if value is None and ent.column(name).kind == "json":
+        if ent.column(name).kind != "json":
+            out.append(col.is_not_distinct_from(value))
+        elif value is None:
             # A JSON column may hold SQL NULL or JSON null; both read back as None.
             out.append(sa.or_(col.is_(None), sa.cast(col, sa.Text) == "null"))
+        elif conn.dialect.name == "postgresql" and isinstance(col.type, sa.JSON):
+            # Plain json has no equality operator; jsonb compares by meaning, not by spelling.
+            out.append(sa.cast(col, JSONB).is_not_distinct_from(sa.bindparam(None, value, type_=JSONB)))
         else:
             out.append(col.is_not_distinct_from(value))
     return out
@@ -449,7 +460,7 @@ def _update(
     if ent.version_column:
         vcol = column(ent, ent.version_column)
         assign[vcol] = ch.version + 1 if ch.version is not None else vcol + 1
-    guard = _guard(ent, ch.version, ch.original, values)
+    guard = _guard(conn, ent, ch.version, ch.original, values)
     stmt = ent.table.update().where(key_predicate(ent, key), *guard).values(assign)
     rows = conn.execute(stmt.returning(*_returning(ent))).all()
     if not rows:
@@ -462,7 +473,7 @@ def _delete(
     conn: sa.Connection, ent: Entity, ch: Delete, result: SaveResult, conflicts: list[Conflict]
 ) -> None:
     key = coerce_key(ent, ch.key)
-    guard = _guard(ent, ch.version, ch.original, ch.original.keys())
+    guard = _guard(conn, ent, ch.version, ch.original, ch.original.keys())
     stmt = ent.table.delete().where(key_predicate(ent, key), *guard).returning(*_returning(ent))
     rows = conn.execute(stmt).all()
     if not rows:

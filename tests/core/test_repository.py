@@ -413,6 +413,28 @@ def test_stale_version_conflicts_and_nothing_of_the_batch_is_written(schema_db):
     assert repo.get_row(schema_db, cat, "npcs", {"id": ids["guard"]})["name"] == "Captain"
 
 
+def test_conflict_check_by_original_json_and_null_values(schema_db):
+    cat = load_catalog(schema_db)
+    ids = world(schema_db)
+    sword = repo.get_row(schema_db, cat, "objects", {"id": ids["sword"]})
+    props = sword["properties_json"]
+    # Without a loaded version the edited columns' loaded values are compared instead.
+    done = repo.save(schema_db, cat, [
+        Update("objects", {"id": ids["sword"]}, {"properties_json": {**props, "rarity": "epic"}},
+               original={"properties_json": props}),
+        Update("objects", {"id": ids["coin"]}, {"description": "shiny"}, original={"description": None}),
+    ])  # fmt: skip
+    assert [u.version for u in done.updated] == [sword["version"] + 1, 2]
+    with pytest.raises(ConflictError) as info:
+        repo.save(schema_db, cat, [
+            Update("objects", {"id": ids["sword"]}, {"properties_json": {}},
+                   original={"properties_json": props}),
+            Update("objects", {"id": ids["coin"]}, {"description": "dull"}, original={"description": None}),
+        ])  # fmt: skip
+    stored = [c.stored for c in info.value.conflicts]
+    assert stored[0]["properties_json"]["rarity"] == "epic" and stored[1]["description"] == "shiny"
+
+
 def test_conflict_without_version_column_uses_original_values(empty_url):
     build_foreign(empty_url)
     db = open_database(empty_url)
