@@ -141,7 +141,7 @@ def coerce_for(entity: Entity, name: str, value: Any) -> Any:
     info = entity.column(name)
     try:
         return coerce(info, value)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         msg = str(exc) or f"cannot read {value!r} as {info.kind}"
         if any(w in msg for w in ("invalid literal", "could not convert", "badly formed", "Invalid")):
             msg = f"cannot read {value!r} as {_kind_words(info.kind)}"
@@ -274,10 +274,12 @@ def _json_eq(
     if backend == "postgresql":
         # Compare jsonb with jsonb: type-exact, and no cast of other rows' values can fail.
         jb = col if isinstance(col.type, postgresql.JSONB) else sa.cast(col, postgresql.JSONB)
-        node = jb[tuple(path)]
+        node: sa.ColumnElement[Any] = jb[tuple(path)]
         if expected is None:
-            return node.as_string().is_(None)
-        return node == sa.bindparam(None, expected, type_=postgresql.JSONB)
+            missing: sa.ColumnElement[bool] = node.as_string().is_(None)  # JSON null or no such path
+            return missing
+        match: sa.ColumnElement[bool] = node == sa.bindparam(None, expected, type_=postgresql.JSONB)
+        return match
     jpath = sqlite_json_path(path)
     extracted = sa.func.json_extract(col, jpath)
     jtype = sa.func.json_type(col, jpath)
@@ -335,7 +337,7 @@ def order_by(
     entity: Entity, order: list[tuple[ColumnInfo, bool]], *, reverse: bool = False
 ) -> list[sa.ColumnElement[Any]]:
     """ORDER BY clauses where NULL sorts as the largest value (NULLS LAST ascending) on both backends."""
-    out = []
+    out: list[sa.ColumnElement[Any]] = []
     for info, desc in order:
         col = column(entity, info.name)
         d = desc != reverse

@@ -256,7 +256,7 @@ def _pg_estimate(conn: sa.Connection, entity: Entity) -> int | None:
     """The planner's estimate (pg_class.reltuples), else the statistics collector's live rows."""
     parts = [p for p in (entity.table.schema, entity.table.name) if p]
     regclass = sa.func.to_regclass(sa.func.concat_ws(".", *(sa.func.quote_ident(p) for p in parts)))
-    oid = sa.column("oid")
+    oid: sa.ColumnClause[Any] = sa.column("oid")
     stmt = sa.select(sa.column("reltuples"), sa.func.pg_stat_get_live_tuples(oid))
     row = conn.execute(stmt.select_from(sa.table("pg_class")).where(oid == regclass)).first()
     if row is None:
@@ -281,7 +281,7 @@ def _sqlite_estimate(conn: sa.Connection, entity: Entity) -> int | None:
     except sa.exc.DBAPIError:
         pass  # no sqlite_stat1 table: never analysed
     try:
-        rowid = sa.literal_column("rowid")
+        rowid: sa.ColumnClause[Any] = sa.literal_column("rowid")
         span = sa.select(sa.func.min(rowid), sa.func.max(rowid)).select_from(entity.table)
         lo, hi = conn.execute(span).one()
     except sa.exc.DBAPIError:
