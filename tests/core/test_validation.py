@@ -347,3 +347,28 @@ def test_reference_lookups_are_batched(schema_db, cat):
     finally:
         sa.event.remove(schema_db.engine, "before_cursor_execute", count)
     assert len([s for s in statements if "regions" in s]) == 1
+
+
+def test_reflected_tables_get_values_they_can_store(empty_url):
+    """JSON kept in TEXT comes back as JSON text and BLOB vectors as float32 bytes, so they insert as is."""
+    from core.db import open_database
+    from tests.fixtures.foreign import build_foreign
+
+    build_foreign(empty_url)
+    db = open_database(empty_url)
+    cat = load_catalog(db)
+    guild = Insert("guilds", {"guild_id": "900", "title": "Wardens", "rank": "gold", "extra": '{"a": 1}'})
+    member = Insert("members", {"guild_id": 900, "nick": "Ann", "bio_embedding": [0.5] * 8})
+    with db.engine.connect() as conn:
+        checked = validate(cat, [guild, member], conn)
+    assert checked[0].values["extra"] == '{"a": 1}'
+    with db.transaction() as conn:
+        for change in checked:
+            conn.execute(cat.get(change.entity).table.insert().values(change.values))
+    with pytest.raises(ValidationError) as exc:
+        validate(
+            cat, [Insert("guilds", {"title": "x", "rank": "platinum"}), Insert("audit_log", {"message": "x"})]
+        )
+    assert [(r, c) for r, c, _ in problems(exc)] == [(0, "rank"), (1, "audit_log")]
+    assert "must be one of bronze, silver, gold" in str(exc.value)
+    db.dispose()
