@@ -478,7 +478,7 @@ def _npcs(w: _Writer, rng: random.Random, world: _World) -> None:
         world.npc_topics.append(topics)
         if not wander:
             world.npcs_at.setdefault(loc, []).append(i)
-        knowledge = {"topics": topics, "rumours": [tx.rumour(rng, rng.choice(near)) for _ in range(rng.randint(1, 3))],
+        knowledge = {"topics": topics, "rumours": tx.rumours(rng, near, rng.randint(1, 3)),
                      "languages": ["Common", *rng.sample(("Elvish", "Dwarvish", "Old Imperial", "Thieves' Cant"), rng.randint(0, 2))]}
         created = -300 * DAY + i * 900
         w.add("npcs", (world.npc_ids[i], None if wander else world.loc_ids[loc], name, ntype,
@@ -521,9 +521,10 @@ def _objects(w: _Writer, rng: random.Random, world: _World) -> None:
             if loc is not None:
                 world.takeable_at.setdefault(loc, []).append(i)
         created = -300 * DAY + i * 700
-        weight = rng.randint(20000, 90000) if not takeable else rng.randint(5, 6000)
+        props = tx.object_properties(rng, otype)
+        weight = rng.randint(*tx.WEIGHTS[otype])
         w.add("objects", (world.obj_ids[i], None if loc is None else world.loc_ids[loc], name, otype,
-                          tx.object_description(rng, name), w.json(tx.object_properties(rng, otype)), takeable, weight,
+                          tx.object_description(rng, name, otype, props), w.json(props), takeable, weight,
                           1, w.ts(created), w.ts(created + rng.randint(0, 100) * DAY)))
     w.table("object_interactions", ("id", "object_id", "required_object_id", "interaction_type", "description",
                                     "result_json", "version"))
@@ -533,10 +534,10 @@ def _objects(w: _Writer, rng: random.Random, world: _World) -> None:
         kind = rng.choice(_INTERACTIONS[world.obj_types[o]])
         need = rng.choice(keys) if kind == "unlock" else rng.choice(tools) if kind == "combine" else None
         need = None if need == o else need
-        name = world.obj_names[o].lower()
-        text = f"{kind.capitalize()} the {name}" + (f" with the {world.obj_names[need].lower()}" if need is not None else "")
-        result = {"message": f"You {kind} the {name}.", "consumes": kind == "eat",
-                  "effects": {rng.choice(("light", "heal", "reveal", "noise", "unlock")): rng.randint(1, 20)}}
+        name = world.obj_names[o]
+        other = None if need is None else world.obj_names[need]
+        text = f"{kind.capitalize()} the {name}" + (f" with the {other}" if other else "")
+        result = tx.interaction_result(rng, kind, name, other, world.obj_types[o])
         w.add("object_interactions", (w.uid(rng), world.obj_ids[o], None if need is None else world.obj_ids[need], kind,
                                       text + ".", w.json(result), 1))
 
@@ -610,11 +611,11 @@ def _event(rng: random.Random, world: _World, here: int, kind: str) -> tuple[str
     if kind in ("take", "drop", "use") and world.takeable_at.get(here):
         obj = world.obj_names[rng.choice(world.takeable_at[here])]
         verb = {"take": "Picked up", "drop": "Dropped", "use": "Used"}[kind]
-        return kind, f"{verb} the {obj.lower()} in {name}.", {"object": obj}, here
+        return kind, f"{verb} the {obj} in {name}.", {"object": obj}, here
     if kind == "combat":
         foe = tx.npc_name(rng, "creature")
         outcome = rng.choice(("won", "won", "fled", "lost"))
-        return kind, f"Fought a {foe.lower()} in {name} and {outcome}.", {"enemy": foe, "outcome": outcome,
+        return kind, f"Fought {tx.article(foe)} {foe.lower()} in {name} and {outcome}.", {"enemy": foe, "outcome": outcome,
                                                                            "damage_taken": rng.randint(0, 40)}, here
     if kind == "quest":
         quest = f"The {rng.choice(('Lost', 'Silent', 'Broken', 'Hidden'))} {rng.choice(('Heir', 'Bell', 'Crown', 'Road'))}"
@@ -706,14 +707,15 @@ def _products(w: _Writer, rng: random.Random) -> list[tuple[Any, Decimal, bool]]
                          "created_at", "updated_at"))
     out = []
     for i in range(WORLD_COUNTS["products"]):
-        code, pattern, tags = tx.PRODUCT_KINDS[i % len(tx.PRODUCT_KINDS)]
-        name = pattern.format(n=rng.choice((100, 250, 500, 1200, 5000)), x=tx.compound(rng))
+        code, pattern, tags, blurb = tx.PRODUCT_KINDS[i % len(tx.PRODUCT_KINDS)]
+        words = {"n": rng.choice((100, 250, 500, 1200, 5000)), "x": tx.compound(rng)}
+        name = pattern.format(**words)
         digital = "digital" in tags
         price = Decimal(rng.choice((0, 2, 4, 9, 14, 19, 24, 29, 49, 79))) + Decimal("0.99") if i % 17 else Decimal("0.00")
         status = rng.choice(("active",) * 8 + ("draft", "discontinued"))
         created = -720 * DAY + i * DAY
         pid = w.uid(rng)
-        w.add("products", (pid, f"{code}-{i + 1:05d}", name, f"{name}: {rng.choice(tx.RAG_SENTENCES).format(p=tx.compound(rng), x=tx.exotic(rng))}",
+        w.add("products", (pid, f"{code}-{i + 1:05d}", name, blurb.format(**words),
                            w.money(price), 99999 if digital else rng.randint(0, 400), status,
                            w.tags([*tags, *rng.sample(("new", "sale", "bestseller", "gift"), rng.randint(0, 2))]), 1,
                            w.ts(created), w.ts(created + rng.randint(0, 300) * DAY)))
@@ -759,16 +761,13 @@ def _corr(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128) & _V4_CLEAR | _V4_SET))
 
 
-_IO_KIND = {tool: ("search" if tool.startswith(("search", "rag")) else "user" if tool.endswith("user")
-                    or tool == "flag_content" else "order" if "order" in tool or tool in ("update_shipping", "check_stock")
-                    else "sql" if tool == "run_sql" else "text") for tools in tx.TOOL_SETS.values() for tool in tools}
 _SQL = "select count(*) from orders where status = 'refunded'"
 
 
 def _tool_io(w: _Writer, rng: random.Random, tool: str, place: str, user: str) -> tuple[Any, Any]:
     """Plausible inputs and outputs of one tool call, encoded once per distinct value."""
     r, enc = rng.random, w.cached_json
-    kind = _IO_KIND[tool]
+    kind = tx.TOOL_KIND[tool]
     if kind == "search":
         lim, hits = (5, 10, 20)[int(r() * 3)], int(r() * 21)
         return enc(("q", place, lim), lambda: {"query": place, "limit": lim}), enc(("h", hits), lambda: {"hits": hits})
@@ -779,6 +778,10 @@ def _tool_io(w: _Writer, rng: random.Random, tool: str, place: str, user: str) -
         num, st = int(r() * 2000) + 1, ("paid", "shipped", "delivered")[int(r() * 3)]
         return (enc(("o", num), lambda: {"order_number": f"WD-{num:07d}"}),
                 enc(("s", st), lambda: {"status": st}))
+    if kind == "world":
+        way, edges = rng.choice(("north", "south", "east", "west", "down")), int(r() * 9)
+        return (enc(("w", place, way), lambda: {"near": place, "direction": way}),
+                enc(("e", edges), lambda: {"ok": True, "edges_changed": edges}))
     if kind == "sql":
         value = int(r() * 91)
         return enc(("sql",), lambda: {"sql": _SQL}), enc(("v", value), lambda: {"rows": 1, "value": value})
@@ -812,7 +815,7 @@ def _agents(w: _Writer, rng: random.Random, users: list[tuple[Any, str]], places
                 error = None
                 ms = int(rng.expovariate(1 / 400)) + 15
                 if status == "error":
-                    error = rng.choice(tx.ERRORS).format(svc=rng.choice(tx.SERVICES), n=rng.randint(10, 9999), s=rng.randint(1, 60))
+                    error = tx.tool_error(rng, tx.TOOL_KIND[tool])
                     outputs = None
                 elif status == "timeout":
                     ms, outputs = rng.choice((30000, 60000)), None
@@ -827,7 +830,7 @@ def _agents(w: _Writer, rng: random.Random, users: list[tuple[Any, str]], places
             if status == "succeeded" and rand() < 0.01:
                 status = "cancelled"
             result = (
-                {"summary": f"Handled: {agent} request about {place}.", "model": model, "steps": k}
+                {"summary": rng.choice(tx.SUMMARIES[agent]).format(u=uname, p=place), "model": model, "steps": k}
                 if status in ("succeeded", "cancelled")
                 else {"model": model, "stopped_after": k, "error": last_error} if status == "failed" else {}
             )

@@ -64,17 +64,28 @@ _SOUNDS = (
 )
 _SMELLS = ("woodsmoke", "wet earth", "salt and tar", "pine resin", "old parchment", "rot", "baking bread", "incense")
 _OPENINGS: dict[str, tuple[str, ...]] = {
-    "town": ("Cobbled lanes crowd around a busy market square", "Timber houses lean over narrow streets"),
-    "village": ("A handful of thatched cottages huddle together", "A quiet hamlet sprawls beside a mill pond"),
-    "wilderness": ("Open country rolls away in every direction", "Rough grass and bracken cover the slopes"),
-    "forest": ("Tall trees close overhead, filtering the light", "Ferns and fallen logs choke the forest floor"),
-    "dungeon": ("Cold stone corridors stretch into darkness", "Niches line the walls, each holding old bones"),
-    "cave": ("The rock ceiling dips low and glistens with damp", "A natural cavern opens out, echoing softly"),
-    "building": ("Worn floorboards creak beneath your feet", "Lamplight falls across a cluttered room"),
-    "landmark": ("A striking sight rises above the surrounding land", "Travellers have gathered here for centuries"),
-    "road": ("A well-travelled road runs between fields and hedges", "Ruts and hoofprints score the muddy track"),
-    "shore": ("Waves break against a ragged line of rocks", "Pale sand stretches along the water's edge"),
-    "ruin": ("Broken walls outline what was once a proud hall", "Ivy swallows the remains of old masonry"),
+    "town": ("Cobbled lanes crowd around a busy market square", "Timber houses lean over narrow streets",
+             "Criers shout the news from the steps of the town hall"),
+    "village": ("A handful of thatched cottages huddle together", "A quiet hamlet sprawls beside a mill pond",
+                "Chickens scatter between a smithy and a well"),
+    "wilderness": ("Open country rolls away in every direction", "Rough grass and bracken cover the slopes",
+                   "A cold wind sweeps across bare rock and heather"),
+    "forest": ("Tall trees close overhead, filtering the light", "Ferns and fallen logs choke the forest floor",
+               "Birdsong falls silent as you step beneath the boughs"),
+    "dungeon": ("Cold stone corridors stretch into darkness", "Niches line the walls, each holding old bones",
+                "Water drips from a vaulted ceiling onto worn flagstones"),
+    "cave": ("The rock ceiling dips low and glistens with damp", "A natural cavern opens out, echoing softly",
+             "Pale roots hang through cracks in the stone"),
+    "building": ("Worn floorboards creak beneath your feet", "Lamplight falls across a cluttered room",
+                 "A fire crackles in a soot-stained hearth"),
+    "landmark": ("A striking sight rises above the surrounding land", "Travellers have gathered here for centuries",
+                 "Pilgrims have left offerings at its foot"),
+    "road": ("A well-travelled road runs between fields and hedges", "Ruts and hoofprints score the muddy track",
+             "A milestone leans at the roadside, its numbers worn away"),
+    "shore": ("Waves break against a ragged line of rocks", "Pale sand stretches along the water's edge",
+              "Fishing nets dry on poles above the tideline"),
+    "ruin": ("Broken walls outline what was once a proud hall", "Ivy swallows the remains of old masonry",
+             "Charred beams jut from a heap of fallen stone"),
 }
 WEATHER = ("clear", "fog", "rain", "drizzle", "overcast", "snow", "storm", "windy")
 CONNECTION_WORDS = {
@@ -82,6 +93,11 @@ CONNECTION_WORDS = {
     "stairs": "worn stairs", "tunnel": "a low tunnel", "ladder": "a rope ladder", "portal": "a shimmering portal",
     "river": "the river", "gate": "an iron gate",
 }
+
+
+def article(word: str) -> str:
+    """'a' or 'an' before `word`."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def compound(rng: random.Random) -> str:
@@ -112,11 +128,26 @@ def region_name(rng: random.Random, level: int, theme: str) -> str:
     return f"The {rng.choice(_ADJ)} {feature}"
 
 
+_REGION_OPEN = (
+    "{n} is {a} {c} land of {s1} and {s2}.",
+    "Travellers crossing {n} remember {s1} and {s2}.",
+    "Maps of {n}, {a} {c} country, mark little beyond {s1}.",
+)
+_REGION_MORE = (
+    "Locals keep their doors barred after dusk.", "Caravans avoid it in winter.", "Few maps of it agree.",
+    "It has been at peace for a generation.", "Its people are known for their {t} hospitality.",
+    "At night you hear {sound}.", "Taxes here go to {p}.",
+)
+
+
 def region_description(rng: random.Random, name: str, theme: str, parent: str | None) -> str:
-    """Two sentences about a region."""
-    where = f"Part of {parent}, {name}" if parent else name
-    return (f"{where} is a {THEMES[theme]['climate']} land of {rng.choice(_SIGHTS)} and {rng.choice(_SIGHTS)}. "
-            f"Locals speak of {rng.choice(_SOUNDS)} at night and keep their doors barred after dusk.")
+    """Two or three sentences about a region."""
+    climate = THEMES[theme]["climate"]
+    first = rng.choice(_REGION_OPEN).format(n=name, a=article(climate), c=climate, s1=rng.choice(_SIGHTS),
+                                            s2=rng.choice(_SIGHTS))
+    more = [m for m in _REGION_MORE if parent or "{p}" not in m]
+    second = rng.choice(more).format(t=rng.choice(_TRAITS), sound=rng.choice(_SOUNDS), p=parent)
+    return f"{first} {second}" + (f" It lies within {parent}." if parent and rng.random() < 0.5 else "")
 
 
 def location_name(rng: random.Random, ltype: str) -> str:
@@ -137,7 +168,13 @@ def location_name(rng: random.Random, ltype: str) -> str:
 
 def location_short(rng: random.Random, ltype: str) -> str:
     """A one-line description shown in lists."""
-    return f"{rng.choice(_OPENINGS[ltype])}, marked by {rng.choice(_SIGHTS)}."
+    sight = rng.choice(_SIGHTS)
+    how = rng.random()
+    if how < 0.4:
+        return f"{rng.choice(_OPENINGS[ltype])}, marked by {sight}."
+    if how < 0.7:
+        return f"{rng.choice(_OPENINGS[ltype])}. You notice {sight}."
+    return f"{rng.choice(_OPENINGS[ltype])}; {rng.choice(('nearby you spot', 'you can make out', 'beyond lies'))} {sight}."
 
 
 def location_full(rng: random.Random, short: str, ltype: str, exits: list[tuple[str, str]]) -> str:
@@ -191,20 +228,28 @@ def npc_name(rng: random.Random, npc_type: str) -> str:
 def npc_description(rng: random.Random, name: str, npc_type: str) -> str:
     """Who an NPC is, in two sentences."""
     if npc_type == "creature":
-        return f"A {rng.choice(_ADJ).lower()} beast that lurks among {rng.choice(_SIGHTS)}. It smells of {rng.choice(_SMELLS)}."
-    return (f"{name} is a {rng.choice(('young', 'weathered', 'elderly', 'middle-aged'))} {rng.choice(_RACES)} "
-            f"{_ROLES[npc_type]}. They speak in a {rng.choice(_VOICES)} voice and are fond of {rng.choice(_LIKES)}.")
+        adj = rng.choice(_ADJ).lower()
+        return f"{article(adj).capitalize()} {adj} beast that lurks among {rng.choice(_SIGHTS)}. It smells of {rng.choice(_SMELLS)}."
+    age = rng.choice(("young", "weathered", "elderly", "middle-aged"))
+    return (f"{name} is {article(age)} {age} {rng.choice(_RACES)} {_ROLES[npc_type]}. "
+            f"They speak in a {rng.choice(_VOICES)} voice and are fond of {rng.choice(_LIKES)}.")
 
 
 def personality(rng: random.Random) -> dict[str, Any]:
     """Traits, mood, voice and tastes of an NPC."""
+    tastes = rng.sample(_LIKES, 3)
     return {"traits": rng.sample(_TRAITS, 3), "mood": rng.choice(_MOODS), "voice": rng.choice(_VOICES),
-            "alignment": rng.choice(_ALIGN), "likes": rng.sample(_LIKES, 2), "dislikes": [rng.choice(_LIKES)]}
+            "alignment": rng.choice(_ALIGN), "likes": tastes[:2], "dislikes": tastes[2:]}
 
 
 def rumour(rng: random.Random, place: str) -> str:
     """A rumour an NPC might share."""
     return rng.choice(RUMOURS).format(p=place)
+
+
+def rumours(rng: random.Random, places: list[str], k: int) -> list[str]:
+    """`k` different rumours about nearby places."""
+    return [r.format(p=rng.choice(places)) for r in rng.sample(RUMOURS, k)]
 
 
 # --- objects ----------------------------------------------------------------------------------------
@@ -237,9 +282,55 @@ def object_name(rng: random.Random, otype: str) -> str:
     return f"{adj} {rng.choice(_MATERIALS)} {noun}" if rng.random() < 0.7 else f"{adj} {noun}"
 
 
-def object_description(rng: random.Random, name: str) -> str:
+_DETAILS = {
+    "weapon": ("a leather-wrapped grip", "runes along the blade", "a chipped edge", "a maker's mark near the hilt"),
+    "armor": ("dented plates", "a faded crest", "fresh rivets", "a torn lining"),
+    "tool": ("a worn handle", "initials scratched into it", "oiled hinges", "a cracked lens"),
+    "key": ("teeth worn smooth", "a ribbon tied to the bow", "strange runes", "a ring of tarnished brass"),
+    "treasure": ("a glint of gemstones", "a noble's crest", "fine filigree", "a jeweller's stamp"),
+    "consumable": ("a faint herbal smell", "a wax seal", "a spot of mould", "a label in spidery script"),
+    "furniture": ("deep scratches", "a layer of dust", "a hidden drawer", "carved vines"),
+    "document": ("faded ink", "a broken wax seal", "notes in the margin", "a water-stained corner"),
+    "container": ("an iron band", "a heavy padlock", "a false bottom", "splintered planks"),
+    "trinket": ("tiny carvings", "a chipped corner", "a faint hum", "a name engraved on it"),
+}
+WEIGHTS = {"weapon": (800, 4500), "armor": (500, 12000), "tool": (100, 3000), "key": (20, 150),
+           "treasure": (10, 1500), "consumable": (50, 1200), "furniture": (15000, 90000), "document": (5, 400),
+           "container": (2000, 40000), "trinket": (10, 500)}
+
+
+def detail(rng: random.Random, otype: str) -> str:
+    """A detail a player notices on an object."""
+    return rng.choice(_DETAILS[otype])
+
+
+def object_description(rng: random.Random, name: str, otype: str, props: dict[str, Any]) -> str:
     """What a player sees when examining an object."""
-    return f"The {name.lower()} shows {rng.choice(_SIGHTS)} etched along its surface. It smells faintly of {rng.choice(_SMELLS)}."
+    plural = name.endswith("s") and not name.endswith("ss")
+    lead = f"{'A pair of' if plural else article(name).capitalize()} {name} with {detail(rng, otype)}."
+    tail = rng.choice((f"It looks {props['condition']}.", f"A trader might pay {props['value']} gold for it.",
+                       f"It smells faintly of {rng.choice(_SMELLS)}."))
+    return f"{lead} {tail}"
+
+
+def interaction_result(rng: random.Random, kind: str, name: str, other: str | None, otype: str) -> dict[str, Any]:
+    """What happens when a player does `kind` with an object."""
+    if kind == "wield":
+        return {"message": f"You grip the {name}; it feels {rng.choice(('balanced', 'heavy', 'light'))}.",
+                "effects": {"attack": rng.randint(1, 12)}}
+    if kind == "examine":
+        return {"message": f"You notice {detail(rng, otype)}.", "reveals": rng.random() < 0.3}
+    if kind == "read":
+        return {"message": f"The {name} speaks of how {rumour(rng, compound(rng))}.", "effects": {"lore": 1}}
+    if kind == "eat":
+        return {"message": f"You finish the {name}.", "consumes": True, "effects": {"heal": rng.randint(5, 40)}}
+    if kind == "unlock":
+        return {"message": f"The {other or 'key'} turns with a click.", "effects": {"unlocked": True}}
+    if kind == "open":
+        return {"message": f"The {name} creaks open.", "contains": rng.randint(0, 5)}
+    if kind == "combine" and other:
+        return {"message": f"You fit the {name} to the {other}.", "creates": f"makeshift {name.split()[-1].lower()}"}
+    return {"message": f"You use the {name}.", "effects": {rng.choice(("light", "noise", "warmth")): rng.randint(1, 20)}}
 
 
 def object_properties(rng: random.Random, otype: str) -> dict[str, Any]:
@@ -274,10 +365,14 @@ LAST_NAMES = (
 HANDLE_A = "shadow ember frost iron night storm silver wild moon raven grim swift brave lucky dusk".split()
 HANDLE_B = "fox blade wolf mage witch hunter bard rogue knight owl drake sage smith rider".split()
 PRODUCT_KINDS = (
-    ("GEM", "Gem Bundle ({n})", ("currency", "digital")), ("PAK", "{x} Starter Pack", ("bundle", "digital")),
-    ("COS", "{x} Cloak Skin", ("cosmetic", "digital")), ("MRC", "{x} Hoodie", ("merch", "apparel")),
-    ("MAP", "{x} Cloth Map", ("merch", "collectible")), ("EXP", "Expansion: The {x} Reach", ("expansion", "digital")),
-    ("MUG", "{x} Tavern Mug", ("merch", "homeware")), ("FIG", "{x} Figurine", ("merch", "collectible", "limited")),
+    ("GEM", "Gem Bundle ({n})", ("currency", "digital"), "A pouch of {n} gems to spend in the Warden store."),
+    ("PAK", "{x} Starter Pack", ("bundle", "digital"), "Gear, gold and a map: all a new adventurer needs to reach {x}."),
+    ("COS", "{x} Cloak Skin", ("cosmetic", "digital"), "A cloak skin woven in the colours of {x}. Cosmetic only."),
+    ("MRC", "{x} Hoodie", ("merch", "apparel"), "Soft cotton hoodie with the {x} crest embroidered on the chest."),
+    ("MAP", "{x} Cloth Map", ("merch", "collectible"), "Printed cloth map of the lands around {x}, 60 x 40 cm."),
+    ("EXP", "Expansion: The {x} Reach", ("expansion", "digital"), "New quests, monsters and ruins beyond {x}."),
+    ("MUG", "{x} Tavern Mug", ("merch", "homeware"), "Stoneware mug from the tavern at {x}. Dishwasher safe."),
+    ("FIG", "{x} Figurine", ("merch", "collectible", "limited"), "Hand-painted figurine of the warden of {x}."),
 )
 TOOL_SETS: dict[str, tuple[str, ...]] = {
     "support-triage": ("search_orders", "get_user", "refund_order", "send_email", "search_kb"),
@@ -301,23 +396,55 @@ PROMPTS: dict[str, tuple[str, ...]] = {
     "analytics": ("How many orders were refunded last week?", "Plot daily active players for {p} this month."),
 }
 MODELS = ("warden-large-2", "warden-small-3", "local-llama-8b", "mixtral-8x7b")
-ERRORS = (
+_KIND_OF = {"run_sql": "sql", "flag_content": "user", "update_shipping": "order", "check_stock": "order",
+            "create_location": "world", "connect_locations": "world", "validate_graph": "world"}
+#: What a tool works on, which decides its inputs, outputs, services and errors.
+TOOL_KIND = {
+    tool: _KIND_OF.get(tool) or ("search" if tool.startswith(("search", "rag")) else "user" if tool.endswith("user")
+                                 else "order" if "order" in tool else "text")
+    for tools in TOOL_SETS.values() for tool in tools
+}
+_COMMON_ERRORS = (
     "ConnectionError: upstream {svc} closed the connection after {n} ms",
     "HTTP 502 Bad Gateway from {svc}",
-    "ValidationError: field 'order_id' must be a UUID, got '{n}'",
-    "PermissionError: caller lacks role 'support' for {svc}",
     "RateLimitError: 429 Too Many Requests from {svc} (retry after {s}s)",
-    "KeyError: 'location_id' missing from {svc} payload",
-    "OperationalError: deadlock detected while updating {svc} (pid {n})",
-    "FileNotFoundError: [Errno 2] No such file or directory: 'lore/{svc}/{n}.md'",
-    "JSONDecodeError: Expecting ',' delimiter: line 1 column {n} (char {s})",
 )
-SERVICES = ("orders-api", "inventory-service", "mail-gateway", "lore-index", "payments", "world-db", "moderation-api")
+ERRORS: dict[str, tuple[str, ...]] = {
+    "search": ("FileNotFoundError: [Errno 2] No such file or directory: 'lore/chunks/{n}.md'",
+               "JSONDecodeError: Expecting ',' delimiter: line 1 column {n} (char {s})"),
+    "user": ("PermissionError: caller lacks role 'support' for {svc}", "KeyError: 'user_id' missing from {svc} payload"),
+    "order": ("ValidationError: field 'order_id' must be a UUID, got '{n}'",
+              "OperationalError: deadlock detected while updating {svc} (pid {n})"),
+    "sql": ('ProgrammingError: relation "orders_archive_{s}" does not exist',
+            "OperationalError: canceling statement due to statement timeout ({n} ms)"),
+    "world": ('IntegrityError: duplicate key value violates unique constraint "uq_location_connections" ({svc})',
+              "ValidationError: location {n} would be unreachable from the starting village"),
+    "text": ("ContextLengthError: prompt is {n} tokens, the limit is 8192",
+             "ContentFilterError: reply blocked by {svc} (category {s})"),
+}
+SERVICES = {"search": ("lore-index", "search-api"), "user": ("accounts-api", "moderation-api"),
+            "order": ("orders-api", "payments", "inventory-service"), "sql": ("warehouse",),
+            "world": ("world-api",), "text": ("llm-gateway", "moderation-api")}
+
+
+def tool_error(rng: random.Random, kind: str) -> str:
+    """A realistic error message of a failed tool call."""
+    template = rng.choice(_COMMON_ERRORS + ERRORS[kind])
+    return template.format(svc=rng.choice(SERVICES[kind]), n=rng.randint(10, 9999), s=rng.randint(1, 60))
 ROUND_TABLE_TOPICS = (
-    "Should the {p} ferry run at night?", "Is the drop rate of rare items in {p} too generous?",
-    "How should refunds for the {p} expansion be handled?", "Does {p} need a second inn?",
+    "Should the ferry to {p} run at night?", "Is the drop rate of rare items in {p} too generous?",
+    "How should refunds for the expansion set around {p} be handled?", "Does {p} need a second inn?",
     "Should guest checkout require an email address?", "Which quests in {p} confuse new players?",
 )
+SUMMARIES: dict[str, tuple[str, ...]] = {
+    "support-triage": ("Drafted a reply to {u} and proposed a refund.", "Found a carrier delay; told {u} to wait two days."),
+    "order-assistant": ("Updated the order and e-mailed {u} a confirmation.", "Order is on time; replied to {u}."),
+    "world-builder": ("Added the location near {p} and connected it both ways.", "Every location in {p} is reachable."),
+    "npc-dialogue": ("Wrote four lines of dialogue set in {p}.", "Gave directions from {p} in character."),
+    "lore-keeper": ("Summarised the history of {p} in 180 words.", "Found 3 documents that mention {p}."),
+    "moderation": ("No rule broken by {u}; closed the report.", "Warned {u} for spam."),
+    "analytics": ("Counted the refunds and plotted them by day.", "Plotted daily active players."),
+}
 RAG_SECTIONS = ("lore", "support", "design", "runbooks")
 RAG_SENTENCES = (
     "{p} was founded by exiles who crossed the {x} in the year of the long frost.",
