@@ -13,7 +13,7 @@ from pgvector.sqlalchemy import VECTOR
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SAWarning
 
-from core.catalog import ColumnInfo, Entity, VectorInfo, entity_from_table
+from core.catalog import ColumnInfo, Entity, ForeignKeyInfo, VectorInfo, entity_from_table
 from core.db import Database
 from core.types import Vector
 
@@ -68,6 +68,8 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
         table = md.tables[name]
         ent = entity_from_table(table, db.engine.dialect)
         ent.columns = _refine_columns(db, table, ent.columns, _check_enums(db, insp, name))
+        if db.backend == "sqlite":
+            ent.foreign_keys = _sqlite_ondelete(db, name, ent.foreign_keys)
         ent.vectors = [
             VectorInfo(c.name, c.vector_dim, "pgvector" if db.backend == "postgresql" else "blob")
             for c in ent.columns
@@ -84,9 +86,31 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
     return out
 
 
+def _sqlite_ondelete(db: Database, table: str, fks: list[ForeignKeyInfo]) -> list[ForeignKeyInfo]:
+    """Fill ON DELETE actions that SQLAlchemy's SQLite reflection drops for column-level REFERENCES."""
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(f"PRAGMA foreign_key_list({_quote(db, table)})").mappings().all()
+    actions: dict[tuple[str, tuple[str, ...]], str] = {}
+    by_id: dict[int, list[Any]] = {}
+    for r in rows:
+        by_id.setdefault(r["id"], []).append(r)
+    for parts in by_id.values():
+        parts.sort(key=lambda r: r["seq"])
+        actions[(parts[0]["table"], tuple(r["from"] for r in parts))] = str(parts[0]["on_delete"]).upper()
+    out = []
+    for fk in fks:
+        action = actions.get((fk.target, fk.columns))
+        if action and action != "NO ACTION" and not fk.ondelete:
+            fk = dataclasses.replace(fk, ondelete=action)
+        out.append(fk)
+    return out
+
+
 def column_info(col: sa.Column[Any], dialect: sa.Dialect) -> ColumnInfo:
     """Describe one column for editors and validation."""
     t = col.type
+    # with_variant types: describe what this backend really stores (e.g. TEXT[] tags on PostgreSQL)
+    t = getattr(t, "_variant_mapping", {}).get(dialect.name, t)
     kind, dim = _kind(t)
     try:
         type_name = str(t.compile(dialect=dialect))

@@ -57,3 +57,11 @@ def test_reflected_foreign_database(empty_url):
         assert [(v.column, v.dimension, v.metric) for v in lore.vectors] == [("embedding", 8, "cosine")]
         assert not any(n.startswith("lore_vectors_") for n in cat.entities), "shadow tables are hidden"
     db.dispose()
+
+
+def test_reflected_on_delete_actions(empty_url):
+    build_foreign(empty_url)
+    db = open_database(empty_url)
+    fk = load_catalog(db).get("members").foreign_keys[0]
+    assert fk.ondelete == "CASCADE"
+    db.dispose()
