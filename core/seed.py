@@ -31,8 +31,8 @@ EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DAY = 86400.0
 BATCH = 10_000
 
-#: Rows of the world and player tables: the same at every scale.
-WORLD_COUNTS = {
+#: Rows of the world, player and catalogue tables: the same at every scale.
+FIXED_COUNTS = {
     "regions": 16, "locations": 240, "npcs": 320, "npc_relationships": 480, "objects": 640,
     "object_interactions": 420, "players": 120, "game_sessions": 1200, "player_inventory": 600,
     "player_knowledge": 720, "player_skills": 600, "player_history": 3600, "products": 240,
@@ -48,7 +48,6 @@ PORTALS = 6  # one-way connections
 _V4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
 _V4_SET = (0x8000 << 48) | (4 << 76)
 _EPOCH_NAIVE = EPOCH.replace(tzinfo=None)
-_CENT = Decimal("0.01")
 
 
 class SeedError(WardenError):
@@ -56,9 +55,9 @@ class SeedError(WardenError):
 
 
 def expected_counts(scale: int) -> dict[str, int]:
-    """Rows `seed` inserts per table at this scale, in insertion order."""
-    counts = {**WORLD_COUNTS, **{t: n * scale for t, n in PER_SCALE.items()}}
-    counts["location_connections"] = 2 * (WORLD_COUNTS["locations"] - 1 + EXTRA_EDGES) + PORTALS
+    """Rows `seed` inserts per table at this scale, parents before children."""
+    counts = {**FIXED_COUNTS, **{t: n * scale for t, n in PER_SCALE.items()}}
+    counts["location_connections"] = 2 * (FIXED_COUNTS["locations"] - 1 + EXTRA_EDGES) + PORTALS
     return {t.name: counts[t.name] for t in metadata.sorted_tables if t.name in counts}
 
 
@@ -68,13 +67,14 @@ def seed(db: Database, *, scale: int = 1, seed: int = 42, progress: Progress | N
         raise SeedError(f"Scale must be a whole number of at least 1, not {scale!r}.")
     totals = expected_counts(scale)
     with db.engine.begin() as conn:
-        _check_schema(conn, db, totals)
+        _check_schema(conn, db, list(totals))
         w = _Writer(conn, db.backend, totals, progress)
         with _bulk_mode(conn, w.sqlite, list(totals)), w:
             users = _users(w, _rng(seed, "users"), totals["users"])
             world = _world(w, seed)
-            _players(w, _rng(seed, "players"), world, users[:1000])
-            _orders(w, _rng(seed, "orders"), users, _products(w, _rng(seed, "products")), totals["orders"])
+            _players(w, _rng(seed, "players"), world, users[: PER_SCALE["users"]])
+            products = _products(w, _rng(seed, "products"))
+            _orders(w, _rng(seed, "orders"), users, products, totals["orders"])
             _agents(w, _rng(seed, "agents"), users, world.loc_names, totals["agent_executions"])
             _round_tables(w, _rng(seed, "round_tables"), world.loc_names, totals["llm_round_table_results"])
             _rag(w, _rng(seed, "rag"), world.loc_names, totals["rag_documents"])
@@ -97,24 +97,31 @@ def _check_schema(conn: sa.Connection, db: Database, tables: Sequence[str]) -> N
     present = set(sa.inspect(conn).get_table_names())
     missing = [t for t in tables if t not in present]
     if missing:
-        raise NotFoundError(f"{db.display_url} has no table {missing[0]}: create the schema first (warden migrate upgrade).")
+        raise NotFoundError(
+            f"{db.display_url} has no table {missing[0]}: create the schema first (warden migrate upgrade)."
+        )
     for t in tables:
         if conn.execute(sa.select(sa.literal(1)).select_from(metadata.tables[t]).limit(1)).first():
-            raise SeedError(f"{db.display_url} already has rows in {t}; demo data goes into an empty database.")
+            raise SeedError(f"{db.display_url} already has rows in {t}; seed an empty database.")
 
 
 @contextlib.contextmanager
 def _bulk_mode(conn: sa.Connection, sqlite: bool, tables: list[str]) -> Iterator[None]:
-    """On SQLite, build secondary indexes once at the end (same DDL, same transaction) and use a bigger cache."""
+    """On SQLite, build secondary indexes once at the end and use a bigger page cache.
+
+    The indexes are dropped and re-created from their own DDL inside the same transaction,
+    so a failure rolls the schema back with the rows.
+    """
     if not sqlite:
         yield
         return
     marks = ", ".join("?" * len(tables))
     saved = conn.exec_driver_sql(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        "SELECT name, sql FROM sqlite_master"
+        f" WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
         tuple(tables),
     ).all()
-    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
     conn.exec_driver_sql("PRAGMA cache_size = -131072")
     quote = conn.dialect.identifier_preparer.quote
     try:
@@ -124,17 +131,17 @@ def _bulk_mode(conn: sa.Connection, sqlite: bool, tables: list[str]) -> Iterator
         for _, ddl in saved:
             conn.exec_driver_sql(ddl)
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+        conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
 
 
 class _Writer:
     """Buffers rows per table and writes them in batches, parents first, on a writer thread.
 
     Generating rows is Python work and inserting them is mostly driver work that releases the GIL,
-    so one writer thread overlaps the two; the calling thread never touches the connection until
-    the writer has stopped, and progress is reported on the calling thread.
-    On SQLite rows are built directly in the stored form the ORM writes (32-hex UUIDs, naive UTC
-    timestamps, JSON text, REAL money) and go straight to executemany; on PostgreSQL they are
+    so one writer thread overlaps the two. The calling thread never touches the connection while
+    the writer runs, and progress is reported on the calling thread.
+    On SQLite rows are built directly in the stored form SQLAlchemy writes (32-hex UUIDs, naive UTC
+    timestamps, JSON text, REAL numerics) and go straight to executemany; on PostgreSQL they are
     Python values bound by SQLAlchemy.
     """
 
@@ -147,7 +154,7 @@ class _Writer:
         self._order = {name: i for i, name in enumerate(totals)}
         self._buffers: dict[str, list[Row]] = {}
         self._statements: dict[str, Any] = {}
-        self._columns: dict[str, tuple[str, ...]] = {}
+        self._columns: dict[str, list[str]] = {}
         self._json_cache: dict[Any, Any] = {}
         self._queue: queue.Queue[tuple[str, list[Row]] | None] = queue.Queue(maxsize=3)
         self._landed: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
@@ -169,8 +176,79 @@ class _Writer:
         if exc_type is None and self._failure is not None:
             raise self._failure
 
+    # values in the form the backend stores or binds
+
+    def uid(self, rng: random.Random) -> Any:
+        """A random version-4 UUID drawn from `rng`."""
+        n = rng.getrandbits(128) & _V4_CLEAR | _V4_SET
+        return f"{n:032x}" if self.sqlite else uuid.UUID(int=n)
+
+    def ts(self, seconds: float) -> Any:
+        """The moment `seconds` after the epoch (negative: before it)."""
+        if self.sqlite:
+            return (_EPOCH_NAIVE + dt.timedelta(seconds=seconds)).isoformat(" ", "microseconds")
+        return EPOCH + dt.timedelta(seconds=seconds)
+
+    def json(self, value: Any) -> Any:
+        """A JSON value; None stays SQL NULL."""
+        return json.dumps(value) if self.sqlite and value is not None else value
+
+    def cached_json(self, key: Any, make: Callable[[], Any]) -> Any:
+        """`self.json(make())`, computed once per distinct key (small values repeat a lot)."""
+        value = self._json_cache.get(key)
+        if value is None:
+            value = self._json_cache[key] = self.json(make())
+        return value
+
+    def tags(self, value: list[str]) -> Any:
+        """A list of tags (a JSON list on SQLite, a text array on PostgreSQL)."""
+        return json.dumps(value) if self.sqlite else value
+
+    def money(self, value: Decimal | None) -> Any:
+        """An exact amount; SQLite stores NUMERIC as REAL, as SQLAlchemy does."""
+        return float(value) if self.sqlite and value is not None else value
+
+    # rows
+
+    def table(self, name: str, columns: str) -> None:
+        """Declare the columns (space-separated) of the rows about to be added to `name`."""
+        cols = self._columns[name] = columns.split()
+        if self.sqlite:
+            q = self.conn.dialect.identifier_preparer.quote
+            marks = ", ".join("?" * len(cols))
+            self._statements[name] = f"INSERT INTO {q(name)} ({', '.join(map(q, cols))}) VALUES ({marks})"
+        else:
+            real = metadata.tables[name]
+            light = sa.table(name, *(sa.column(c, _pg_type(real.c[c])) for c in cols))
+            self._statements[name] = light.insert()
+        self._buffers.setdefault(name, [])
+
+    def add(self, name: str, row: Row) -> None:
+        """Queue one row; hand over a batch when the buffer is full."""
+        buf = self._buffers[name]
+        buf.append(row)
+        if len(buf) >= BATCH:
+            self.flush()
+
+    def extend(self, name: str, rows: list[Row]) -> None:
+        """Queue several rows of one table."""
+        buf = self._buffers[name]
+        buf.extend(rows)
+        if len(buf) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand every queued row to the writer, parent tables first."""
+        if self._failure is not None:
+            raise self._failure
+        for name in sorted(self._buffers, key=self._order.__getitem__):
+            if self._buffers[name]:
+                self._queue.put((name, self._buffers[name]))
+                self._buffers[name] = []
+        self._report()
+
     def _drain(self) -> None:
-        """Writer thread: insert batches in order; after a failure, only discard (so put never blocks)."""
+        """Writer thread: insert batches in order; after a failure only discard, so put never blocks."""
         while (item := self._queue.get()) is not None:
             if self._failure is not None:
                 continue
@@ -197,73 +275,6 @@ class _Writer:
             if self.progress:
                 self.progress(name, self.counts[name], self.totals[name])
 
-    def uid(self, rng: random.Random) -> Any:
-        """A random version-4 UUID drawn from `rng`."""
-        n = rng.getrandbits(128) & _V4_CLEAR | _V4_SET
-        return f"{n:032x}" if self.sqlite else uuid.UUID(int=n)
-
-    def ts(self, seconds: float) -> Any:
-        """The moment `seconds` after the epoch (negative: before it)."""
-        if self.sqlite:
-            return (_EPOCH_NAIVE + dt.timedelta(seconds=seconds)).isoformat(" ", "microseconds")
-        return EPOCH + dt.timedelta(seconds=seconds)
-
-    def json(self, value: Any) -> Any:
-        """A JSON value; None stays SQL NULL."""
-        return json.dumps(value) if self.sqlite and value is not None else value
-
-    def tags(self, value: list[str]) -> Any:
-        """A list of tags (a JSON list on SQLite, a text array on PostgreSQL)."""
-        return json.dumps(value) if self.sqlite else value
-
-    def money(self, value: Decimal | None) -> Any:
-        """An exact amount; SQLite stores NUMERIC as REAL, as SQLAlchemy does."""
-        return float(value) if self.sqlite and value is not None else value
-
-    def table(self, name: str, columns: tuple[str, ...]) -> None:
-        """Declare the columns of the rows about to be added to `name`."""
-        self._columns[name] = columns
-        if self.sqlite:
-            q = self.conn.dialect.identifier_preparer.quote
-            cols = ", ".join(q(c) for c in columns)
-            self._statements[name] = f"INSERT INTO {q(name)} ({cols}) VALUES ({', '.join('?' * len(columns))})"
-        else:
-            real = metadata.tables[name]
-            light = sa.table(name, *(sa.column(c, _pg_type(real.c[c])) for c in columns))
-            self._statements[name] = light.insert()
-        self._buffers.setdefault(name, [])
-
-    def cached_json(self, key: Any, make: Callable[[], Any]) -> Any:
-        """`self.json(make())`, computed once per distinct key (small values repeat a lot)."""
-        value = self._json_cache.get(key)
-        if value is None:
-            value = self._json_cache[key] = self.json(make())
-        return value
-
-    def extend(self, name: str, rows: list[Row]) -> None:
-        """Queue several rows of one table."""
-        buf = self._buffers[name]
-        buf.extend(rows)
-        if len(buf) >= BATCH:
-            self.flush()
-
-    def add(self, name: str, row: Row) -> None:
-        """Queue one row; write a batch when the buffer is full."""
-        buf = self._buffers[name]
-        buf.append(row)
-        if len(buf) >= BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        """Hand every queued row to the writer, parent tables first."""
-        if self._failure is not None:
-            raise self._failure
-        for name in sorted(self._buffers, key=self._order.__getitem__):
-            if self._buffers[name]:
-                self._queue.put((name, self._buffers[name]))
-                self._buffers[name] = []
-        self._report()
-
 
 def _pg_type(col: sa.Column[Any]) -> Any:
     """The column's type, except that a nullable JSON column writes None as SQL NULL."""
@@ -276,15 +287,19 @@ def _pg_type(col: sa.Column[Any]) -> Any:
 
 _DELTAS = {"north": (0, 1), "south": (0, -1), "east": (1, 0), "west": (-1, 0), "northeast": (1, 1),
            "northwest": (-1, 1), "southeast": (1, -1), "southwest": (-1, -1)}
+#: The direction of the way back.
 OPPOSITE = {"north": "south", "south": "north", "east": "west", "west": "east", "northeast": "southwest",
             "southwest": "northeast", "northwest": "southeast", "southeast": "northwest", "up": "down",
             "down": "up", "in": "out", "out": "in"}
-_MINUTES = {"road": (10, 45), "path": (5, 30), "bridge": (2, 10), "door": (1, 1), "stairs": (1, 3), "ladder": (1, 2),
-            "tunnel": (3, 15), "gate": (1, 3), "river": (20, 60), "portal": (1, 1)}
+_MINUTES = {"road": (10, 45), "path": (5, 30), "bridge": (2, 10), "door": (1, 1), "stairs": (1, 3),
+            "ladder": (1, 2), "tunnel": (3, 15), "gate": (1, 3), "river": (20, 60), "portal": (1, 1)}
 _INTERIOR = {"building": "in", "dungeon": "down", "cave": "down"}
-_NPC_TYPES = {"town": ("merchant", "guard", "innkeeper", "priest", "smith", "villager", "quest_giver", "scholar"),
-              "village": ("villager", "villager", "merchant", "quest_giver", "smith"),
-              "building": ("innkeeper", "merchant", "scholar", "priest", "smith", "guard")}
+_NPC_TYPES = {
+    "town": ("merchant", "guard", "innkeeper", "priest", "smith", "villager", "quest_giver", "scholar"),
+    "village": ("villager", "villager", "merchant", "quest_giver", "smith"),
+    "building": ("innkeeper", "merchant", "scholar", "priest", "smith", "guard"),
+}
+_WILD_NPCS = ("creature", "creature", "quest_giver", "villager")
 _INTERACTIONS = {"weapon": ("wield", "examine"), "armor": ("use", "examine"), "tool": ("use", "combine"),
                  "key": ("use", "examine"), "treasure": ("examine",), "consumable": ("eat", "use"),
                  "furniture": ("use", "examine"), "document": ("read",), "container": ("open", "unlock"),
@@ -304,63 +319,72 @@ class _World:
     npc_ids: list[Any] = field(default_factory=list)
     npc_names: list[str] = field(default_factory=list)
     npc_types: list[str] = field(default_factory=list)
-    npcs_at: dict[int, list[int]] = field(default_factory=dict)
     npc_topics: list[list[str]] = field(default_factory=list)
+    npcs_at: dict[int, list[int]] = field(default_factory=dict)
     obj_ids: list[Any] = field(default_factory=list)
     obj_names: list[str] = field(default_factory=list)
     obj_types: list[str] = field(default_factory=list)
-    takeable_at: dict[int, list[int]] = field(default_factory=dict)
     takeable: list[int] = field(default_factory=list)
+    takeable_at: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _world(w: _Writer, seed: int) -> _World:
     """Regions, a connected map of locations, NPCs, objects and what can be done with them."""
     world = _World()
-    region_theme, region_ids = _regions(w, _rng(seed, "regions"))
-    _locations(w, _rng(seed, "locations"), world, region_theme, region_ids)
+    themes, region_ids = _regions(w, _rng(seed, "regions"))
+    _locations(w, _rng(seed, "locations"), world, themes, region_ids)
     _npcs(w, _rng(seed, "npcs"), world)
     _objects(w, _rng(seed, "objects"), world)
     return world
 
 
 def _regions(w: _Writer, rng: random.Random) -> tuple[list[str], list[Any]]:
-    """Three realms, nine provinces, and four districts inside the one city province."""
-    w.table("regions", ("id", "name", "description", "parent_region_id", "climate", "danger_level", "version",
-                        "created_at", "updated_at"))
+    """Three realms of three provinces; one province is a city of four districts.
+
+    Returns each region's theme ("" for realms, which hold no locations of their own) and its id.
+    """
+    w.table("regions", "id name description parent_region_id climate danger_level version "
+                       "created_at updated_at")
     plain = [t for t in tx.THEMES if t != "city"]
     layout: list[tuple[int, str, int | None]] = []  # (level, theme, parent index)
     for realm in range(3):
         layout.append((0, rng.choice(plain), None))
         top = len(layout) - 1
-        themes = ["plains", "city", "forest"] if realm == 0 else rng.sample(plain, 3)
-        for theme in themes:
+        for theme in ["plains", "city", "forest"] if realm == 0 else rng.sample(plain, 3):
             layout.append((1, theme, top))
             if theme == "city":
                 city = len(layout) - 1
                 layout.extend((2, "city", city) for _ in range(4))
-    ids, names, themes_out = [], [], []
+    ids: list[Any] = []
+    names: list[str] = []
     for i, (level, theme, parent) in enumerate(layout):
         ids.append(w.uid(rng))
         names.append(tx.region_name(rng, level, theme))
-        themes_out.append(theme)
+        up = None if parent is None else names[parent]
         created = -400 * DAY + i * 3600
-        w.add("regions", (
-            ids[i], names[i], tx.region_description(rng, names[i], theme, None if parent is None else names[parent]),
-            None if parent is None else ids[parent], tx.THEMES[theme]["climate"], rng.randint(1, 3) + level * 2, 1,
-            w.ts(created), w.ts(created + rng.randint(0, 90) * DAY)))
-    # only provinces and districts hold locations
-    return [t if layout[i][0] > 0 else "" for i, t in enumerate(themes_out)], ids
+        changed = created + rng.randint(0, 90) * DAY
+        w.add("regions", (ids[i], names[i], tx.region_description(rng, names[i], theme, up),
+                          None if parent is None else ids[parent], tx.THEMES[theme]["climate"],
+                          rng.randint(1, 3) + level * 2, 1, w.ts(created), w.ts(changed)))
+    return [theme if level else "" for level, theme, _ in layout], ids
 
 
-def _locations(w: _Writer, rng: random.Random, world: _World, themes: list[str], region_ids: list[Any]) -> None:
-    """Grow the map region by region as a spanning tree on a grid, then add loops and portals."""
+def _locations(
+    w: _Writer, rng: random.Random, world: _World, themes: list[str], region_ids: list[Any]
+) -> None:
+    """Grow the map region by region as a spanning tree on a grid, then add loops and portals.
+
+    Outdoor places sit on grid cells and link to a neighbouring cell, so directions are geometric
+    and each way back is the opposite; buildings hang off a cell through a door ("in"), dungeons
+    and caves through stairs ("down").
+    """
     holders = [i for i, t in enumerate(themes) if t]
-    sizes = [7 + s for s in _split(rng, WORLD_COUNTS["locations"] - 7 * len(holders), len(holders))]
+    sizes = [7 + s for s in _split(rng, FIXED_COUNTS["locations"] - 7 * len(holders), len(holders))]
     cells: dict[tuple[int, int], int] = {}
     where: list[tuple[int, int] | None] = []
     region_of: list[int] = []
-    edges: list[tuple[int, int, str, str]] = []  # (a, b, direction a->b, connection type)
-    seen: set[str] = set()
+    edges: list[tuple[int, int, str, str]] = []  # (a, b, direction from a to b, connection type)
+    taken: set[str] = set()
 
     def connect(a: int, b: int, direction: str, ctype: str) -> None:
         edges.append((a, b, direction, ctype))
@@ -384,76 +408,73 @@ def _locations(w: _Writer, rng: random.Random, world: _World, themes: list[str],
         for ltype in types:
             n = len(world.loc_ids)
             name = tx.location_name(rng, ltype)
-            while name in seen:
+            while name in taken:
                 name = tx.location_name(rng, ltype)
-            seen.add(name)
+            taken.add(name)
             world.loc_ids.append(w.uid(rng))
             world.loc_names.append(name)
             world.loc_types.append(ltype)
             world.exits.append({})
             region_of.append(region)
-            way = _INTERIOR.get(ltype)
-            parents = [m for m in members if way and way not in world.exits[m]
-                       and (where[m] is not None or (way == "down" and world.loc_types[m] in ("dungeon", "cave")))]
-            if parents:
-                where.append(None)
-                connect(rng.choice(parents), n, way or "in",
-                        "door" if way == "in" else rng.choice(("stairs", "ladder", "tunnel")))
-            else:
-                # grow inside the region; if it is walled in, anywhere on the map's edge (never disconnected)
-                spot = place([m for m in members if where[m] is not None]) or place(list(cells.values()))
-                cell = spot[1] if spot else (0, 0)
-                where.append(cell)
-                cells[cell] = n
-                if spot:
-                    connect(spot[0], n, spot[2], _grid_type(rng, world.loc_types[spot[0]], ltype))
             members.append(n)
+            way = _INTERIOR.get(ltype)
+            deeper = ("dungeon", "cave") if way == "down" else ()
+            parents = [m for m in members[:-1] if way and way not in world.exits[m]
+                       and (where[m] is not None or world.loc_types[m] in deeper)]
+            if way and parents:
+                where.append(None)
+                ctype = "door" if way == "in" else rng.choice(("stairs", "ladder", "tunnel"))
+                connect(rng.choice(parents), n, way, ctype)
+                continue
+            # grow inside the region; when it is walled in, from anywhere on the map's edge
+            spot = place([m for m in members[:-1] if where[m] is not None]) or place(list(cells.values()))
+            cell = spot[1] if spot else (0, 0)
+            where.append(cell)
+            cells[cell] = n
+            if spot:
+                connect(spot[0], n, spot[2], _grid_type(rng, world.loc_types[spot[0]], ltype))
 
-    pairs = [(a, cells[(x + dx, y + dy)], d) for (x, y), a in cells.items()
-             for d, (dx, dy) in _DELTAS.items() if d in ("north", "east", "northeast", "southeast")
-             and (x + dx, y + dy) in cells and d not in world.exits[a]]
-    for a, b, d in rng.sample(pairs, min(EXTRA_EDGES, len(pairs))):
+    loops = [(a, cells[(x + dx, y + dy)], d) for (x, y), a in cells.items()
+             for d, (dx, dy) in _DELTAS.items()
+             if d in ("north", "east", "northeast", "southeast") and (x + dx, y + dy) in cells
+             and d not in world.exits[a]]
+    for a, b, d in rng.sample(loops, min(EXTRA_EDGES, len(loops))):
         connect(a, b, d, _grid_type(rng, world.loc_types[a], world.loc_types[b]))
-    sources = [i for i, t in enumerate(world.loc_types) if t in ("landmark", "ruin", "dungeon") and "in" not in world.exits[i]]
-    for a in rng.sample(sources, min(PORTALS, len(sources))):
+    magic = [i for i, t in enumerate(world.loc_types)
+             if t in ("landmark", "ruin", "dungeon") and "in" not in world.exits[i]]
+    for a in rng.sample(magic, min(PORTALS, len(magic))):
         b = rng.choice([i for i in range(len(world.loc_ids)) if i != a and i not in world.exits[a].values()])
         edges.append((a, b, "in", "portal"))
         world.exits[a]["in"] = b
 
-    w.table("locations", ("id", "region_id", "name", "location_type", "short_description", "full_description",
-                          "state_json", "version", "created_at", "updated_at"))
+    w.table("locations", "id region_id name location_type short_description full_description state_json "
+                         "version created_at updated_at")
     for i, ltype in enumerate(world.loc_types):
         short = tx.location_short(rng, ltype)
         exits = [(d, world.loc_names[t]) for d, t in world.exits[i].items()]
-        indoor = ltype in ("building", "dungeon", "cave")
-        state: dict[str, Any] = {"lit": not indoor or rng.random() < 0.6, "visited": rng.randint(0, 5000),
-                                 "danger": rng.randint(0, 10)}
-        if not indoor:
-            state["weather"] = rng.choice(tx.WEATHER)
-        if rng.random() < 0.2:
-            state["event"] = rng.choice(("market day", "festival", "curfew", "plague", "siege"))
         created = -360 * DAY + i * 600
+        full, state = tx.location_full(rng, short, ltype, exits), w.json(tx.location_state(rng, ltype))
         w.add("locations", (world.loc_ids[i], region_ids[region_of[i]], world.loc_names[i], ltype, short,
-                            tx.location_full(rng, short, ltype, exits), w.json(state), 1, w.ts(created),
-                            w.ts(created + rng.randint(0, 200) * DAY)))
-
-    w.table("location_connections", ("id", "source_location_id", "target_location_id", "direction", "connection_type",
-                                     "description", "is_bidirectional", "travel_minutes", "version"))
+                            full, state, 1, w.ts(created), w.ts(created + rng.randint(0, 200) * DAY)))
+    w.table("location_connections", "id source_location_id target_location_id direction connection_type "
+                                    "description is_bidirectional travel_minutes version")
     ids, names = world.loc_ids, world.loc_names
     for a, b, d, ctype in edges:
-        minutes = rng.randint(*_MINUTES[ctype])
-        w.add("location_connections", (w.uid(rng), ids[a], ids[b], d, ctype,
-                                       tx.connection_description(rng, ctype, d, names[b]), ctype != "portal", minutes, 1))
-        if ctype != "portal":
+        minutes, both = rng.randint(*_MINUTES[ctype]), ctype != "portal"
+        text = tx.connection_description(rng, ctype, d, names[b])
+        w.add("location_connections", (w.uid(rng), ids[a], ids[b], d, ctype, text, both, minutes, 1))
+        if both:
             back = OPPOSITE[d]
-            w.add("location_connections", (w.uid(rng), ids[b], ids[a], back, ctype,
-                                           tx.connection_description(rng, ctype, back, names[a]), True, minutes, 1))
+            text = tx.connection_description(rng, ctype, back, names[a])
+            w.add("location_connections", (w.uid(rng), ids[b], ids[a], back, ctype, text, True, minutes, 1))
 
 
 def _grid_type(rng: random.Random, a: str, b: str) -> str:
     """How two neighbouring map cells are joined."""
-    if "road" in (a, b) or "town" in (a, b):
-        return rng.choice(("road", "road", "gate")) if "town" in (a, b) else "road"
+    if "town" in (a, b):
+        return rng.choice(("road", "road", "gate"))
+    if "road" in (a, b):
+        return "road"
     if "shore" in (a, b):
         return rng.choice(("path", "bridge", "river"))
     return rng.choice(("path", "path", "path", "bridge"))
@@ -461,52 +482,48 @@ def _grid_type(rng: random.Random, a: str, b: str) -> str:
 
 def _npcs(w: _Writer, rng: random.Random, world: _World) -> None:
     """NPCs placed by the kind of location, and who they like or hate."""
-    w.table("npcs", ("id", "location_id", "name", "npc_type", "description", "personality_json", "knowledge_json",
-                     "is_hostile", "version", "created_at", "updated_at"))
+    w.table("npcs", "id location_id name npc_type description personality_json knowledge_json is_hostile "
+                    "version created_at updated_at")
     weights = [4 if t in ("town", "building") else 2 if t == "village" else 1 for t in world.loc_types]
-    count = WORLD_COUNTS["npcs"]
-    for i, loc in enumerate(rng.choices(range(len(world.loc_ids)), weights=weights, k=count)):
-        ltype = world.loc_types[loc]
-        ntype = rng.choice(_NPC_TYPES.get(ltype, ("creature", "creature", "quest_giver", "villager")))
-        wander = rng.random() < 0.05
+    spots = rng.choices(range(len(world.loc_ids)), weights=weights, k=FIXED_COUNTS["npcs"])
+    for i, loc in enumerate(spots):
+        ntype = rng.choice(_NPC_TYPES.get(world.loc_types[loc], _WILD_NPCS))
         near = [world.loc_names[t] for t in world.exits[loc].values()] or [world.loc_names[loc]]
         topics = rng.sample(near, min(2, len(near)))
         name = tx.npc_name(rng, ntype)
+        wanders = rng.random() < 0.05
         world.npc_ids.append(w.uid(rng))
         world.npc_names.append(name)
         world.npc_types.append(ntype)
         world.npc_topics.append(topics)
-        if not wander:
+        if not wanders:
             world.npcs_at.setdefault(loc, []).append(i)
-        knowledge = {"topics": topics, "rumours": tx.rumours(rng, near, rng.randint(1, 3)),
-                     "languages": ["Common", *rng.sample(("Elvish", "Dwarvish", "Old Imperial", "Thieves' Cant"), rng.randint(0, 2))]}
         created = -300 * DAY + i * 900
-        w.add("npcs", (world.npc_ids[i], None if wander else world.loc_ids[loc], name, ntype,
-                       tx.npc_description(rng, name, ntype), w.json(tx.personality(rng)), w.json(knowledge),
-                       ntype == "creature" and rng.random() < 0.8, 1, w.ts(created), w.ts(created + rng.randint(0, 150) * DAY)))
-    w.table("npc_relationships", ("id", "npc_id", "other_npc_id", "relationship_type", "strength", "notes", "version"))
+        hostile = ntype == "creature" and rng.random() < 0.8
+        w.add("npcs", (world.npc_ids[i], None if wanders else world.loc_ids[loc], name, ntype,
+                       tx.npc_description(rng, name, ntype), w.json(tx.personality(rng)),
+                       w.json(tx.npc_knowledge(rng, topics, near)), hostile, 1,
+                       w.ts(created), w.ts(created + rng.randint(0, 150) * DAY)))
+    w.table("npc_relationships", "id npc_id other_npc_id relationship_type strength notes version")
     people = [i for i, t in enumerate(world.npc_types) if t != "creature"]
     done: set[tuple[int, int, str]] = set()
-    while len(done) < WORLD_COUNTS["npc_relationships"]:
+    while len(done) < FIXED_COUNTS["npc_relationships"]:
         a, b = rng.sample(people, 2)
         kind = rng.choice(list(_STRENGTH))
         if (a, b, kind) in done:
             continue
         done.add((a, b, kind))
-        other = world.npc_names[b]
-        notes = rng.choice((f"Owes {other} {rng.randint(5, 400)} gold since the winter fair.",
-                            f"Has known {other} since childhood.", f"Suspects {other} of lying about the fire.",
-                            f"Meets {other} every market day.", None))
+        note = tx.relationship_note(rng, world.npc_names[b])
         w.add("npc_relationships", (w.uid(rng), world.npc_ids[a], world.npc_ids[b], kind,
-                                    rng.randint(*_STRENGTH[kind]), notes, 1))
+                                    rng.randint(*_STRENGTH[kind]), note, 1))
 
 
 def _objects(w: _Writer, rng: random.Random, world: _World) -> None:
     """Objects lying around (or carried), and the interactions they offer."""
-    w.table("objects", ("id", "location_id", "name", "object_type", "description", "properties_json", "is_takeable",
-                        "weight_grams", "version", "created_at", "updated_at"))
+    w.table("objects", "id location_id name object_type description properties_json is_takeable weight_grams "
+                       "version created_at updated_at")
     types = list(tx.OBJECT_NOUNS)
-    for i in range(WORLD_COUNTS["objects"]):
+    for i in range(FIXED_COUNTS["objects"]):
         loc = rng.randrange(len(world.loc_ids)) if rng.random() < 0.85 else None
         otype = rng.choice(types)
         if loc is None and otype in ("furniture", "container"):
@@ -520,85 +537,85 @@ def _objects(w: _Writer, rng: random.Random, world: _World) -> None:
             world.takeable.append(i)
             if loc is not None:
                 world.takeable_at.setdefault(loc, []).append(i)
-        created = -300 * DAY + i * 700
         props = tx.object_properties(rng, otype)
-        weight = rng.randint(*tx.WEIGHTS[otype])
+        created = -300 * DAY + i * 700
         w.add("objects", (world.obj_ids[i], None if loc is None else world.loc_ids[loc], name, otype,
-                          tx.object_description(rng, name, otype, props), w.json(props), takeable, weight,
-                          1, w.ts(created), w.ts(created + rng.randint(0, 100) * DAY)))
-    w.table("object_interactions", ("id", "object_id", "required_object_id", "interaction_type", "description",
-                                    "result_json", "version"))
+                          tx.object_description(rng, name, otype, props), w.json(props), takeable,
+                          rng.randint(*tx.WEIGHTS[otype]), 1, w.ts(created),
+                          w.ts(created + rng.randint(0, 100) * DAY)))
+    w.table("object_interactions", "id object_id required_object_id interaction_type description result_json "
+                                   "version")
     keys = [i for i, t in enumerate(world.obj_types) if t == "key"]
     tools = [i for i, t in enumerate(world.obj_types) if t == "tool"]
-    for o in rng.sample(range(len(world.obj_ids)), WORLD_COUNTS["object_interactions"]):
+    for o in rng.sample(range(len(world.obj_ids)), FIXED_COUNTS["object_interactions"]):
         kind = rng.choice(_INTERACTIONS[world.obj_types[o]])
         need = rng.choice(keys) if kind == "unlock" else rng.choice(tools) if kind == "combine" else None
         need = None if need == o else need
         name = world.obj_names[o]
         other = None if need is None else world.obj_names[need]
-        text = f"{kind.capitalize()} the {name}" + (f" with the {other}" if other else "")
-        result = tx.interaction_result(rng, kind, name, other, world.obj_types[o])
-        w.add("object_interactions", (w.uid(rng), world.obj_ids[o], None if need is None else world.obj_ids[need], kind,
-                                      text + ".", w.json(result), 1))
+        text = f"{kind.capitalize()} the {name}" + (f" with the {other}." if other else ".")
+        result = w.json(tx.interaction_result(rng, kind, name, other, world.obj_types[o]))
+        required = None if need is None else world.obj_ids[need]
+        w.add("object_interactions", (w.uid(rng), world.obj_ids[o], required, kind, text, result, 1))
 
 
 # --- players ----------------------------------------------------------------------------------------
 
 _SKILLS = ("swordplay", "archery", "lockpicking", "alchemy", "herbalism", "stealth", "persuasion", "smithing",
            "cartography", "fishing", "lore", "survival")
-_EVENTS = ("move",) * 8 + ("talk",) * 3 + ("take", "take", "use", "use", "drop", "combat", "combat", "quest", "trade")
+_EVENTS = (("move",) * 8 + ("talk",) * 3
+           + ("take", "take", "use", "use", "drop", "combat", "combat", "quest", "trade"))
 _CLIENTS = ("1.4.2", "1.4.3", "1.5.0", "1.5.1", "2.0.0-beta")
+_VERBS = {"take": "Picked up", "drop": "Dropped", "use": "Used"}
 
 
 def _players(w: _Writer, rng: random.Random, world: _World, users: list[tuple[Any, str]]) -> None:
-    """Players with the sessions they played, what they did, carry, know and can do."""
-    w.table("players", ("id", "username", "display_name", "user_id", "current_location_id", "level", "experience",
-                        "settings_json", "version", "created_at", "last_seen_at"))
-    w.table("game_sessions", ("id", "player_id", "started_at", "ended_at", "client_version", "commands_count", "version"))
-    w.table("player_history", ("id", "player_id", "session_id", "location_id", "event_type", "description",
-                               "details_json", "occurred_at"))
-    n = WORLD_COUNTS["players"]
-    sessions = _split(rng, WORLD_COUNTS["game_sessions"], n)
-    events = iter(_split(rng, WORLD_COUNTS["player_history"], WORLD_COUNTS["game_sessions"]))
-    linked = iter(rng.sample(users, min(len(users), n)))
+    """Players with the sessions they played and what they did, walking the real map."""
+    w.table("players", "id username display_name user_id current_location_id level experience settings_json "
+                       "version created_at last_seen_at")
+    w.table("game_sessions", "id player_id started_at ended_at client_version commands_count version")
+    w.table("player_history", "id player_id session_id location_id event_type description details_json "
+                              "occurred_at")
+    n = FIXED_COUNTS["players"]
+    sessions = _split(rng, FIXED_COUNTS["game_sessions"], n)
+    events = iter(_split(rng, FIXED_COUNTS["player_history"], FIXED_COUNTS["game_sessions"]))
+    linked = iter(rng.sample(users, n))
     starts = [i for i, t in enumerate(world.loc_types) if t in ("town", "village")]
     handles: set[str] = set()
-    player_ids, player_created = [], []
+    ids, joined = [], []
     for p in range(n):
         pid = w.uid(rng)
         handle = rng.choice(tx.HANDLE_A) + rng.choice(("", "_")) + rng.choice(tx.HANDLE_B)
         while handle in handles:
             handle = f"{handle}{rng.randint(1, 99)}"
         handles.add(handle)
-        created = -330 * DAY + p * 2 * DAY * 0.8 + rng.random() * DAY
+        created = -330 * DAY + p * 1.6 * DAY + rng.random() * DAY
         here = rng.choice(starts)
         t = created + rng.random() * DAY
-        rows_s, rows_h = [], []
+        played: list[Row] = []
+        history: list[Row] = []
         for s in range(sessions[p]):
-            sid, start, ops = w.uid(rng), t, next(events)
-            for e in range(ops):
-                kind, desc, details, here = _event(rng, world, here, "login" if e == 0 else
-                                                   "logout" if e == ops - 1 else rng.choice(_EVENTS))
+            sid, start, count = w.uid(rng), t, next(events)
+            for e in range(count):
+                kind = "login" if e == 0 else "logout" if e == count - 1 else rng.choice(_EVENTS)
+                kind, text, details, here = _event(rng, world, here, kind)
                 t += rng.randint(20, 900)
-                rows_h.append((w.uid(rng), pid, sid, world.loc_ids[here], kind, desc, w.json(details), w.ts(t)))
-            open_ = s == sessions[p] - 1 and rng.random() < 0.05
-            rows_s.append((sid, pid, w.ts(start), None if open_ else w.ts(t + 5), rng.choice(_CLIENTS),
-                           ops + rng.randint(0, 40), 1))
+                history.append((w.uid(rng), pid, sid, world.loc_ids[here], kind, text, w.json(details),
+                                w.ts(t)))
+            still_on = s == sessions[p] - 1 and rng.random() < 0.05
+            played.append((sid, pid, w.ts(start), None if still_on else w.ts(t + 5), rng.choice(_CLIENTS),
+                           count + rng.randint(0, 40), 1))
             t += rng.uniform(0.3, 6) * DAY
         level = rng.randint(1, 60)
         user = next(linked)[0] if rng.random() < 0.7 else None
-        settings = {"difficulty": rng.choice(("story", "normal", "hard")), "text_speed": rng.choice(("slow", "fast")),
-                    "color_scheme": rng.choice(("amber", "green", "classic")), "sound": rng.random() < 0.7,
-                    "autosave": True, "language": rng.choice(("en", "de", "fr", "es"))}
         w.add("players", (pid, handle, tx.person(rng), user, world.loc_ids[here], level,
-                          level * level * 100 + rng.randint(0, 99), w.json(settings), 1, w.ts(created), w.ts(t)))
-        for row in rows_s:
-            w.add("game_sessions", row)
-        for row in rows_h:
-            w.add("player_history", row)
-        player_ids.append(pid)
-        player_created.append(created)
-    _player_things(w, rng, world, player_ids, player_created)
+                          level * level * 100 + rng.randint(0, 99), w.json(tx.player_settings(rng)), 1,
+                          w.ts(created), w.ts(t)))
+        w.extend("game_sessions", played)
+        w.extend("player_history", history)
+        ids.append(pid)
+        joined.append(created)
+    _player_things(w, rng, world, ids, joined)
 
 
 def _event(rng: random.Random, world: _World, here: int, kind: str) -> tuple[str, str, dict[str, Any], int]:
@@ -606,20 +623,17 @@ def _event(rng: random.Random, world: _World, here: int, kind: str) -> tuple[str
     name = world.loc_names[here]
     if kind == "talk" and world.npcs_at.get(here):
         npc = rng.choice(world.npcs_at[here])
-        topic = rng.choice(world.npc_topics[npc])
-        return kind, f"Talked with {world.npc_names[npc]} about {topic}.", {"npc": world.npc_names[npc], "topic": topic}, here
-    if kind in ("take", "drop", "use") and world.takeable_at.get(here):
+        who, topic = world.npc_names[npc], rng.choice(world.npc_topics[npc])
+        return kind, f"Talked with {who} about {topic}.", {"npc": who, "topic": topic}, here
+    if kind in _VERBS and world.takeable_at.get(here):
         obj = world.obj_names[rng.choice(world.takeable_at[here])]
-        verb = {"take": "Picked up", "drop": "Dropped", "use": "Used"}[kind]
-        return kind, f"{verb} the {obj} in {name}.", {"object": obj}, here
+        return kind, f"{_VERBS[kind]} the {obj} in {name}.", {"object": obj}, here
     if kind == "combat":
-        foe = tx.npc_name(rng, "creature")
-        outcome = rng.choice(("won", "won", "fled", "lost"))
-        return kind, f"Fought {tx.article(foe)} {foe.lower()} in {name} and {outcome}.", {"enemy": foe, "outcome": outcome,
-                                                                           "damage_taken": rng.randint(0, 40)}, here
+        foe, outcome = tx.npc_name(rng, "creature"), rng.choice(("won", "won", "fled", "lost"))
+        details = {"enemy": foe, "outcome": outcome, "damage_taken": rng.randint(0, 40)}
+        return kind, f"Fought {tx.article(foe)} {foe.lower()} in {name} and {outcome}.", details, here
     if kind == "quest":
-        quest = f"The {rng.choice(('Lost', 'Silent', 'Broken', 'Hidden'))} {rng.choice(('Heir', 'Bell', 'Crown', 'Road'))}"
-        stage = rng.randint(1, 5)
+        quest, stage = tx.quest(rng), rng.randint(1, 5)
         return kind, f"Reached stage {stage} of {quest}.", {"quest": quest, "stage": stage}, here
     if kind == "trade":
         gold = rng.randint(2, 300)
@@ -629,108 +643,112 @@ def _event(rng: random.Random, world: _World, here: int, kind: str) -> tuple[str
         return kind, f"{verb} at {name}.", {"client": rng.choice(_CLIENTS)}, here
     direction, there = rng.choice(list(world.exits[here].items()))
     to = world.loc_names[there]
-    return "move", f"Went {direction} from {name} to {to}.", {"from": name, "to": to, "direction": direction}, there
+    details = {"from": name, "to": to, "direction": direction}
+    return "move", f"Went {direction} from {name} to {to}.", details, there
 
 
-def _player_things(w: _Writer, rng: random.Random, world: _World, players: list[Any], created: list[float]) -> None:
+def _player_things(
+    w: _Writer, rng: random.Random, world: _World, players: list[Any], joined: list[float]
+) -> None:
     """Inventory, knowledge and skills of every player."""
-    w.table("player_inventory", ("id", "player_id", "object_id", "quantity", "is_equipped", "acquired_at", "version"))
-    for p, k in enumerate(_split(rng, WORLD_COUNTS["player_inventory"], len(players))):
+    w.table("player_inventory", "id player_id object_id quantity is_equipped acquired_at version")
+    for p, k in enumerate(_split(rng, FIXED_COUNTS["player_inventory"], len(players))):
         for o in rng.sample(world.takeable, min(k, len(world.takeable))):
             otype = world.obj_types[o]
-            w.add("player_inventory", (w.uid(rng), players[p], world.obj_ids[o], rng.randint(1, 6) if otype == "consumable" else 1,
+            w.add("player_inventory", (w.uid(rng), players[p], world.obj_ids[o],
+                                       rng.randint(1, 6) if otype == "consumable" else 1,
                                        otype in ("weapon", "armor") and rng.random() < 0.5,
-                                       w.ts(created[p] + rng.uniform(0.1, 20) * DAY), 1))
-    w.table("player_knowledge", ("id", "player_id", "source_npc_id", "topic", "content", "learned_at", "version"))
+                                       w.ts(joined[p] + rng.uniform(0.1, 20) * DAY), 1))
+    w.table("player_knowledge", "id player_id source_npc_id topic content learned_at version")
     people = [i for i, t in enumerate(world.npc_types) if t != "creature"]
-    for p, k in enumerate(_split(rng, WORLD_COUNTS["player_knowledge"], len(players))):
+    for p, k in enumerate(_split(rng, FIXED_COUNTS["player_knowledge"], len(players))):
         for _ in range(k):
             npc = rng.choice(people)
             topic = rng.choice(world.npc_topics[npc])
             content = f"{world.npc_names[npc]} said that {tx.rumour(rng, topic)}."
             source = None if rng.random() < 0.1 else world.npc_ids[npc]
             w.add("player_knowledge", (w.uid(rng), players[p], source, topic, content,
-                                       w.ts(created[p] + rng.uniform(0.1, 30) * DAY), 1))
-    w.table("player_skills", ("id", "player_id", "skill_name", "level", "experience", "version"))
-    for p in range(0, len(players), 2):
+                                       w.ts(joined[p] + rng.uniform(0.1, 30) * DAY), 1))
+    w.table("player_skills", "id player_id skill_name level experience version")
+    for p in range(0, len(players), 2):  # 5 skills on average, exactly: pairs of players share 10
         d = rng.randint(-2, 2)
         for q, k in ((p, 5 + d), (p + 1, 5 - d)):
             for skill in rng.sample(_SKILLS, k):
                 level = rng.randint(1, 50)
-                w.add("player_skills", (w.uid(rng), players[q], skill, level, level * 40 + rng.randint(0, 39), 1))
+                xp = level * 40 + rng.randint(0, 39)
+                w.add("player_skills", (w.uid(rng), players[q], skill, level, xp, 1))
 
 
 # --- shop -------------------------------------------------------------------------------------------
 
 _ROLES = ("player",) * 85 + ("designer",) * 5 + ("support",) * 7 + ("admin",) * 3
 _DOMAINS = ("example.com", "example.org", "example.net", "mail.example")
-_ORDER_STATUS = ("delivered",) * 45 + ("shipped",) * 15 + ("paid",) * 15 + ("pending",) * 10 + ("cancelled",) * 8 + ("refunded",) * 7
+_ORDER_STATUS = (("delivered",) * 45 + ("shipped",) * 15 + ("paid",) * 15 + ("pending",) * 10
+                 + ("cancelled",) * 8 + ("refunded",) * 7)
 _TAX = {"EUR": Decimal("0.19"), "GBP": Decimal("0.20"), "USD": Decimal("0.08")}
+_CENT = Decimal("0.01")
 
 
 def _ascii(text: str) -> str:
-    """Lower-case ASCII for e-mail addresses and user names."""
+    """Lower-case ASCII for e-mail addresses, user names and paths."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
 def _users(w: _Writer, rng: random.Random, count: int) -> list[tuple[Any, str]]:
     """Accounts with unique e-mails and user names; returns (id, username) pairs."""
-    w.table("users", ("id", "email", "username", "display_name", "role", "is_active", "is_verified", "metadata",
-                      "version", "created_at", "last_login_at"))
-    taken: dict[str, int] = {}
+    w.table("users", "id email username display_name role is_active is_verified metadata version created_at "
+                     "last_login_at")
+    seen: dict[str, int] = {}
     out = []
     step = 700 * DAY / count
     for i in range(count):
         first, last = rng.choice(tx.FIRST_NAMES), rng.choice(tx.LAST_NAMES)
         local = _ascii(f"{first}.{last}")
-        name = _ascii(rng.choice((f"{first}{last[0]}", f"{first}_{last}", f"{last}{first[0]}")))
-        for key in (local, name):
-            taken[key] = taken.get(key, 0) + 1
-        n_local, n_name = taken[local], taken[name]
-        username = name if n_name == 1 else f"{name}{n_name}"
-        email = f"{local if n_local == 1 else f'{local}{n_local}'}@{rng.choice(_DOMAINS)}"
+        handle = _ascii(rng.choice((f"{first}{last[0]}", f"{first}_{last}", f"{last}{first[0]}")))
+        # a number only after the first use; the bases hold no digits, so the results stay unique
+        for key in (local, handle):
+            seen[key] = seen.get(key, 0) + 1
+        username = handle if seen[handle] == 1 else f"{handle}{seen[handle]}"
+        email = (local if seen[local] == 1 else f"{local}{seen[local]}") + "@" + rng.choice(_DOMAINS)
         uid = w.uid(rng)
         created = -730 * DAY + i * step
-        meta = {"signup_source": rng.choice(("web", "steam", "mobile", "referral")),
-                "locale": rng.choice(("en-GB", "en-US", "de-DE", "fr-FR", "ja-JP")),
-                "newsletter": rng.random() < 0.4, "theme": rng.choice(("dark", "light", "system"))}
         login = None if rng.random() < 0.1 else w.ts(created + rng.uniform(0, -created))
         w.add("users", (uid, email, username, f"{first} {last}", rng.choice(_ROLES), rng.random() < 0.95,
-                        rng.random() < 0.8, w.json(meta), 1, w.ts(created), login))
+                        rng.random() < 0.8, w.json(tx.user_meta(rng)), 1, w.ts(created), login))
         out.append((uid, username))
     return out
 
 
 def _products(w: _Writer, rng: random.Random) -> list[tuple[Any, Decimal, bool]]:
-    """The shop's catalogue: (id, price, digital) per product."""
-    w.table("products", ("id", "sku", "name", "description", "price", "stock", "status", "tags", "version",
-                         "created_at", "updated_at"))
+    """The shop's catalogue, a few items free; returns (id, price, digital) per product."""
+    w.table("products", "id sku name description price stock status tags version created_at updated_at")
     out = []
-    for i in range(WORLD_COUNTS["products"]):
+    for i in range(FIXED_COUNTS["products"]):
         code, pattern, tags, blurb = tx.PRODUCT_KINDS[i % len(tx.PRODUCT_KINDS)]
         words = {"n": rng.choice((100, 250, 500, 1200, 5000)), "x": tx.compound(rng)}
-        name = pattern.format(**words)
         digital = "digital" in tags
-        price = Decimal(rng.choice((0, 2, 4, 9, 14, 19, 24, 29, 49, 79))) + Decimal("0.99") if i % 17 else Decimal("0.00")
-        status = rng.choice(("active",) * 8 + ("draft", "discontinued"))
+        base = rng.choice((0, 2, 4, 9, 14, 19, 24, 29, 49, 79))
+        price = Decimal(f"{base}.99") if i % 17 else Decimal("0.00")
+        extra = rng.sample(("new", "sale", "bestseller", "gift"), rng.randint(0, 2))
         created = -720 * DAY + i * DAY
         pid = w.uid(rng)
-        w.add("products", (pid, f"{code}-{i + 1:05d}", name, blurb.format(**words),
+        status = rng.choice(("active",) * 8 + ("draft", "discontinued"))
+        w.add("products", (pid, f"{code}-{i + 1:05d}", pattern.format(**words), blurb.format(**words),
                            w.money(price), 99999 if digital else rng.randint(0, 400), status,
-                           w.tags([*tags, *rng.sample(("new", "sale", "bestseller", "gift"), rng.randint(0, 2))]), 1,
-                           w.ts(created), w.ts(created + rng.randint(0, 300) * DAY)))
+                           w.tags([*tags, *extra]), 1, w.ts(created),
+                           w.ts(created + rng.randint(0, 300) * DAY)))
         out.append((pid, price, digital))
     return out
 
 
-def _orders(w: _Writer, rng: random.Random, users: list[tuple[Any, str]], products: list[tuple[Any, Decimal, bool]],
-            count: int) -> None:
-    """Orders (some by guests) with 1-7 lines each; subtotal + tax = total, to the cent."""
-    w.table("orders", ("id", "order_number", "user_id", "status", "currency", "subtotal", "tax", "total",
-                       "shipping_json", "payment_json", "version", "created_at", "updated_at"))
-    w.table("order_items", ("id", "order_id", "product_id", "quantity", "unit_price", "version"))
+def _orders(w: _Writer, rng: random.Random, users: list[tuple[Any, str]],
+            products: list[tuple[Any, Decimal, bool]], count: int) -> None:
+    """Orders (about 8% by guests) of 1-7 lines; subtotal + tax = total, to the cent."""
+    w.table("orders", "id order_number user_id status currency subtotal tax total shipping_json payment_json "
+                      "version created_at updated_at")
+    w.table("order_items", "id order_id product_id quantity unit_price version")
     step = 365 * DAY / count
-    for block in range(0, count, 4):
+    for block in range(0, count, 4):  # four orders share ten lines, so totals are exact at any scale
         for j, k in enumerate(_split(rng, 10, 4)):
             i = block + j
             oid = w.uid(rng)
@@ -738,30 +756,24 @@ def _orders(w: _Writer, rng: random.Random, users: list[tuple[Any, str]], produc
             subtotal = sum((p[1] * q for p, q in lines), Decimal("0.00"))
             currency = rng.choice(("EUR", "EUR", "EUR", "GBP", "USD"))
             tax = (subtotal * _TAX[currency]).quantize(_CENT, ROUND_HALF_UP)
-            digital = all(p[2] for p, _ in lines)
-            ship = {"method": "digital"} if digital else {
-                "method": rng.choice(("standard", "express")), "name": f"{rng.choice(tx.FIRST_NAMES)} {rng.choice(tx.LAST_NAMES)}",
-                "street": f"{rng.randint(1, 180)} {rng.choice(tx.LAST_NAMES)} {rng.choice(('Street', 'Lane', 'Road', 'Way'))}",
-                "city": tx.compound(rng), "postcode": f"{rng.randint(10000, 99999)}", "country": rng.choice(("DE", "GB", "US", "FR", "NL"))}
-            pay = {"method": rng.choice(("card", "card", "paypal", "gift_card")), "captured": True,
-                   "provider_ref": f"pi_{rng.getrandbits(64):016x}"}
-            created = -365 * DAY + i * step + rng.random() * step
+            ship = tx.shipping(rng, all(p[2] for p, _ in lines))
+            created = -365 * DAY + (i + rng.random()) * step
             w.add("orders", (oid, f"WD-{i + 1:07d}", None if rng.random() < 0.08 else rng.choice(users)[0],
-                             rng.choice(_ORDER_STATUS), currency, w.money(subtotal), w.money(tax), w.money(subtotal + tax),
-                             w.json(ship), w.json(pay), 1, w.ts(created), w.ts(created + rng.randint(0, 20) * DAY)))
-            for p, q in lines:
-                w.add("order_items", (w.uid(rng), oid, p[0], q, w.money(p[1]), 1))
+                             rng.choice(_ORDER_STATUS), currency, w.money(subtotal), w.money(tax),
+                             w.money(subtotal + tax), w.json(ship), w.json(tx.payment(rng)), 1, w.ts(created),
+                             w.ts(created + rng.randint(0, 20) * DAY)))
+            w.extend("order_items", [(w.uid(rng), oid, p[0], q, w.money(p[1]), 1) for p, q in lines])
 
 
 # --- agents, round tables, documents -----------------------------------------------------------------
+
+_SQL = "select count(*) from orders where status = 'refunded'"
+_WAYS = ("north", "south", "east", "west", "down")
 
 
 def _corr(rng: random.Random) -> str:
     """A correlation id in the usual 36-character form."""
     return str(uuid.UUID(int=rng.getrandbits(128) & _V4_CLEAR | _V4_SET))
-
-
-_SQL = "select count(*) from orders where status = 'refunded'"
 
 
 def _tool_io(w: _Writer, rng: random.Random, tool: str, place: str, user: str) -> tuple[Any, Any]:
@@ -770,16 +782,18 @@ def _tool_io(w: _Writer, rng: random.Random, tool: str, place: str, user: str) -
     kind = tx.TOOL_KIND[tool]
     if kind == "search":
         lim, hits = (5, 10, 20)[int(r() * 3)], int(r() * 21)
-        return enc(("q", place, lim), lambda: {"query": place, "limit": lim}), enc(("h", hits), lambda: {"hits": hits})
+        return (enc(("q", place, lim), lambda: {"query": place, "limit": lim}),
+                enc(("h", hits), lambda: {"hits": hits}))
     if kind == "user":
         role = ("player", "support")[int(r() * 2)]
-        return enc(("u", user), lambda: {"username": user}), enc(("r", role), lambda: {"found": True, "role": role})
+        return (enc(("u", user), lambda: {"username": user}),
+                enc(("r", role), lambda: {"found": True, "role": role}))
     if kind == "order":
         num, st = int(r() * 2000) + 1, ("paid", "shipped", "delivered")[int(r() * 3)]
         return (enc(("o", num), lambda: {"order_number": f"WD-{num:07d}"}),
                 enc(("s", st), lambda: {"status": st}))
     if kind == "world":
-        way, edges = rng.choice(("north", "south", "east", "west", "down")), int(r() * 9)
+        way, edges = _WAYS[int(r() * 5)], int(r() * 9)
         return (enc(("w", place, way), lambda: {"near": place, "direction": way}),
                 enc(("e", edges), lambda: {"ok": True, "edges_changed": edges}))
     if kind == "sql":
@@ -790,89 +804,84 @@ def _tool_io(w: _Writer, rng: random.Random, tool: str, place: str, user: str) -
             enc(("c", chars), lambda: {"chars": chars}))
 
 
-def _agents(w: _Writer, rng: random.Random, users: list[tuple[Any, str]], places: list[str], count: int) -> None:
-    """Agent runs, each with 1-13 tool calls sharing its correlation id; ~5% of calls fail."""
-    w.table("agent_executions", ("id", "correlation_id", "agent_name", "user_id", "prompt", "status", "result_json",
-                                 "tokens_used", "duration_ms", "created_at", "completed_at"))
-    w.table("tool_executions", ("id", "correlation_id", "tool_name", "agent_id", "user_id", "inputs_json",
-                                "outputs_json", "status", "error_message", "duration_ms", "created_at"))
+def _agents(
+    w: _Writer, rng: random.Random, users: list[tuple[Any, str]], places: list[str], count: int
+) -> None:
+    """Agent runs with 1-13 tool calls each, sharing the run's correlation id; about 5% of calls fail."""
+    w.table("agent_executions", "id correlation_id agent_name user_id prompt status result_json tokens_used "
+                                "duration_ms created_at completed_at")
+    w.table("tool_executions", "id correlation_id tool_name agent_id user_id inputs_json outputs_json status "
+                               "error_message duration_ms created_at")
     step = 180 * DAY / count
     agents = list(tx.TOOL_SETS)
-    rand, uid_of, ts = rng.random, w.uid, w.ts
-    for block in range(0, count, 4):
+    rand, new_id, ts = rng.random, w.uid, w.ts
+    for block in range(0, count, 4):  # four runs share sixteen calls, so counts are exact at any scale
         for j, k in enumerate(_split(rng, 16, 4)):
-            i = block + j
-            aid, corr, agent = uid_of(rng), _corr(rng), rng.choice(agents)
+            aid, corr, agent = new_id(rng), _corr(rng), rng.choice(agents)
             uid, uname = rng.choice(users) if rand() < 0.7 else (None, "guest")
             place, tools = rng.choice(places), tx.TOOL_SETS[agent]
-            start = -180 * DAY + (i + rand()) * step
-            t, last, calls = start + 0.2 + rand() * 2.8, "success", []
+            start = -180 * DAY + (block + j + rand()) * step
+            t, last, error, calls = start + 0.2 + rand() * 2.8, "success", None, []
             for n in range(k):
                 tool = tools[int(rand() * len(tools))]
                 r = rand()
-                status = "error" if r < 0.05 else "timeout" if r < 0.065 else "running" if r < 0.07 and n == k - 1 else "success"
+                status = ("error" if r < 0.05 else "timeout" if r < 0.065
+                          else "running" if r < 0.07 and n == k - 1 else "success")
                 inputs, outputs = _tool_io(w, rng, tool, place, uname)
-                error = None
-                ms = int(rng.expovariate(1 / 400)) + 15
+                ms, error = int(rng.expovariate(1 / 400)) + 15, None
                 if status == "error":
-                    error = tx.tool_error(rng, tx.TOOL_KIND[tool])
-                    outputs = None
+                    outputs, error = None, tx.tool_error(rng, tx.TOOL_KIND[tool])
                 elif status == "timeout":
                     ms, outputs = rng.choice((30000, 60000)), None
                     error = f"Timed out after {ms} ms waiting for {tool}"
                 elif status == "running":
                     ms, outputs = 0, None
-                calls.append((uid_of(rng), corr, tool, aid, uid, inputs, outputs, status, error, ms, ts(t)))
+                calls.append((new_id(rng), corr, tool, aid, uid, inputs, outputs, status, error, ms, ts(t)))
                 t += ms / 1000 + 0.05 + rand() * 2
-                last, last_error = status, error
+                last = status
             model = rng.choice(tx.MODELS)
             status = {"running": "running", "error": "failed", "timeout": "failed"}.get(last, "succeeded")
             if status == "succeeded" and rand() < 0.01:
                 status = "cancelled"
-            result = (
-                {"summary": rng.choice(tx.SUMMARIES[agent]).format(u=uname, p=place), "model": model, "steps": k}
-                if status in ("succeeded", "cancelled")
-                else {"model": model, "stopped_after": k, "error": last_error} if status == "failed" else {}
-            )
-            prompt = rng.choice(tx.PROMPTS[agent]).format(u=uname, o=f"WD-{rng.randint(1, 2000):07d}", p=place)
-            w.add("agent_executions", (aid, corr, agent, uid, prompt, status, w.json(result), rng.randint(200, 8000) * k // 2,
-                                       int((t - start) * 1000), ts(start), None if status == "running" else ts(t)))
+            result: dict[str, Any] = {}
+            if status == "failed":
+                result = {"model": model, "stopped_after": k, "error": error}
+            elif status != "running":
+                summary = rng.choice(tx.SUMMARIES[agent]).format(u=uname, p=place)
+                result = {"summary": summary, "model": model, "steps": k}
+            order = f"WD-{rng.randint(1, 2000):07d}"
+            prompt = rng.choice(tx.PROMPTS[agent]).format(u=uname, o=order, p=place)
+            w.add("agent_executions", (aid, corr, agent, uid, prompt, status, w.json(result),
+                                       rng.randint(200, 8000) * k // 2, int((t - start) * 1000), ts(start),
+                                       None if status == "running" else ts(t)))
             w.extend("tool_executions", calls)
 
 
 def _round_tables(w: _Writer, rng: random.Random, places: list[str], count: int) -> None:
     """Several models debating a design or support question."""
-    w.table("llm_round_table_results", ("id", "correlation_id", "topic", "participants", "rounds", "consensus",
-                                        "confidence", "transcript_json", "status", "created_at"))
+    w.table("llm_round_table_results", "id correlation_id topic participants rounds consensus confidence "
+                                       "transcript_json status created_at")
     for i in range(count):
-        topic = rng.choice(tx.ROUND_TABLE_TOPICS).format(p=rng.choice(places))
-        models = rng.sample(tx.MODELS, rng.randint(2, 4))
-        rounds = rng.randint(1, 5)
-        status = rng.choice(("agreed",) * 13 + ("split",) * 5 + ("failed",) * 2)
-        stances = ("yes, with limits", "no", "only for new players", "needs more data", "yes")
-        transcript = {"rounds": [{"round": r + 1, "positions": {m: rng.choice(stances) for m in models}} for r in range(rounds)]}
-        consensus = None if status == "failed" else f"{rng.choice(stances).capitalize()}: {rng.choice(tx.RAG_SENTENCES)}".format(
-            p=rng.choice(places), x=tx.exotic(rng))
+        topic, models, status, consensus, transcript = tx.round_table(rng, places)
         confidence = None if status == "failed" else Decimal(rng.randint(350, 990)) / 1000
+        rounds = len(transcript["rounds"])
         w.add("llm_round_table_results", (w.uid(rng), _corr(rng), topic, w.json(models), rounds, consensus,
-                                          w.money(confidence), w.json(transcript), status, w.ts(-200 * DAY + i * 7200)))
+                                          w.money(confidence), w.json(transcript), status,
+                                          w.ts(-200 * DAY + i * 7200)))
 
 
 def _rag(w: _Writer, rng: random.Random, places: list[str], count: int) -> None:
     """Chunked source documents; content_hash is the SHA-256 of the chunk's content."""
-    w.table("rag_documents", ("id", "source_path", "content", "content_hash", "chunk_index", "chunk_total",
-                              "embedding_model", "version", "created_at"))
+    w.table("rag_documents", "id source_path content content_hash chunk_index chunk_total embedding_model "
+                             "version created_at")
     doc = 0
-    for block in range(0, count, 10):
+    for block in range(0, count, 10):  # ten chunks per block, split into 2-5 documents
         for total in _split(rng, 10, rng.randint(2, 5)):
             doc += 1
-            place = rng.choice(places)
-            section = rng.choice(tx.RAG_SECTIONS)
+            place, section = rng.choice(places), rng.choice(tx.RAG_SECTIONS)
             slug = _ascii(place).replace(" ", "-").replace("'", "")
             path = f"docs/{section}/{slug}-{doc:06d}.md"
             for c in range(total):
-                sentences = rng.sample(tx.RAG_SENTENCES, rng.randint(3, 5))
-                text = f"# {place} ({section}, part {c + 1} of {total})\n\n" + " ".join(sentences).format(
-                    p=place, x=rng.choice(places))
-                w.add("rag_documents", (w.uid(rng), path, text, hashlib.sha256(text.encode()).hexdigest(), c, total,
-                                        None, 1, w.ts(-250 * DAY + (block + c) * 1800)))
+                text = tx.rag_chunk(rng, place, section, c, total, places)
+                w.add("rag_documents", (w.uid(rng), path, text, hashlib.sha256(text.encode()).hexdigest(), c,
+                                        total, None, 1, w.ts(-250 * DAY + (block + c) * 1800)))

@@ -8,30 +8,49 @@ from typing import Any
 # --- world words ------------------------------------------------------------------------------------
 
 _PRE = (
-    "Ash Thorn Raven Elder Stone Mist Wolf Gold Iron Briar Frost Amber Oak Black Silver Ember Storm "
-    "Willow Grey Red High Deep Cold Bright Hawk Moss Salt Dusk Dawn Fern Hollow Bramble Crow Stag Rook"
-).split()
-_SUF = "ford wick mere vale reach watch holm stead gate moor fell haven crest by ton dale wood march well barrow".split()
-_SYL_A = "Val Kael Mor Tir Ael Dor Syl Eth Bran Cal Ist Lor Nym Oth Qua Ryn Ser Ul Zan Gal".split()
-_SYL_B = "mor eth ar iel dor an wyn ith ora und el is ae on ul".split()
-_SYL_C = "eth ar ion os mar dell oth ira wyn gard heim ys".split()
+    "Ash", "Thorn", "Raven", "Elder", "Stone", "Mist", "Wolf", "Gold", "Iron", "Briar", "Frost", "Amber",
+    "Oak", "Black", "Silver", "Ember", "Storm", "Willow", "Grey", "Red", "High", "Deep", "Cold", "Bright",
+    "Hawk", "Moss", "Salt", "Dusk", "Dawn", "Fern", "Hollow", "Bramble", "Crow", "Stag", "Rook",
+)
+_SUF = (
+    "ford", "wick", "mere", "vale", "reach", "watch", "holm", "stead", "gate", "moor", "fell", "haven",
+    "crest", "by", "ton", "dale", "wood", "march", "well", "barrow",
+)
+_SYL_A = (
+    "Val", "Kael", "Mor", "Tir", "Ael", "Dor", "Syl", "Eth", "Bran", "Cal", "Ist", "Lor", "Nym", "Oth",
+    "Qua", "Ryn", "Ser", "Ul", "Zan", "Gal",
+)
+_SYL_B = (
+    "mor", "eth", "ar", "iel", "dor", "an", "wyn", "ith", "ora", "und", "el", "is", "ae", "on", "ul",
+)
+_SYL_C = (
+    "eth", "ar", "ion", "os", "mar", "dell", "oth", "ira", "wyn", "gard", "heim", "ys",
+)
 _ADJ = (
-    "Whispering Sunken Forgotten Silent Crooked Gilded Shattered Mossy Ancient Hollow Burning Drowned "
-    "Weeping Howling Broken Pale Crimson Lonely Windswept Hidden Verdant Frozen Twisted Starlit"
-).split()
+    "Whispering", "Sunken", "Forgotten", "Silent", "Crooked", "Gilded", "Shattered", "Mossy", "Ancient",
+    "Hollow", "Burning", "Drowned", "Weeping", "Howling", "Broken", "Pale", "Crimson", "Lonely", "Windswept",
+    "Hidden", "Verdant", "Frozen", "Twisted", "Starlit",
+)
 _PERSON_FIRST = (
-    "Aldric Mira Thorne Elowen Bram Isolde Garrick Wren Tobias Seraphine Hal Ysolde Corwin Maren Edric "
-    "Liora Osric Brenna Fenwick Alys Rowan Tamsin Gideon Nerys Cedric Ilsa Percival Odile Jory Sabine"
-).split()
-_EPITHET = "the Bold,the Grey,Half-Hand,the Quiet,Silvertongue,the Elder,One-Eye,the Wanderer,Lightfoot".split(",")
+    "Aldric", "Mira", "Thorne", "Elowen", "Bram", "Isolde", "Garrick", "Wren", "Tobias", "Seraphine", "Hal",
+    "Ysolde", "Corwin", "Maren", "Edric", "Liora", "Osric", "Brenna", "Fenwick", "Alys", "Rowan", "Tamsin",
+    "Gideon", "Nerys", "Cedric", "Ilsa", "Percival", "Odile", "Jory", "Sabine",
+)
+_EPITHET = (
+    "the Bold", "the Grey", "Half-Hand", "the Quiet", "Silvertongue", "the Elder", "One-Eye", "the Wanderer",
+    "Lightfoot",
+)
 
 THEMES: dict[str, dict[str, Any]] = {
     "forest": {"climate": "temperate", "feature": ("Wood", "Weald", "Forest", "Greenwood"),
-               "types": {"forest": 5, "village": 1, "ruin": 1, "road": 1, "landmark": 1, "cave": 1, "building": 1}},
+               "types": {"forest": 5, "village": 1, "ruin": 1, "road": 1, "landmark": 1, "cave": 1,
+                         "building": 1}},
     "coast": {"climate": "maritime", "feature": ("Coast", "Shore", "Strand", "Bay"),
-              "types": {"shore": 5, "village": 2, "town": 1, "road": 1, "landmark": 1, "building": 2, "cave": 1}},
+              "types": {"shore": 5, "village": 2, "town": 1, "road": 1, "landmark": 1, "building": 2,
+                        "cave": 1}},
     "mountains": {"climate": "alpine", "feature": ("Peaks", "Heights", "Crags", "Spine"),
-                  "types": {"wilderness": 4, "cave": 2, "dungeon": 2, "landmark": 1, "road": 1, "village": 1}},
+                  "types": {"wilderness": 4, "cave": 2, "dungeon": 2, "landmark": 1, "road": 1,
+                            "village": 1}},
     "marsh": {"climate": "humid", "feature": ("Fens", "Marsh", "Mire", "Bog"),
               "types": {"wilderness": 4, "ruin": 2, "shore": 1, "village": 1, "road": 1, "dungeon": 1}},
     "plains": {"climate": "mild", "feature": ("Downs", "Fields", "Plains", "Meadows"),
@@ -50,19 +69,25 @@ _LOC_NOUNS: dict[str, tuple[str, ...]] = {
     "landmark": ("Monolith", "Obelisk", "Statue", "Falls", "Oak", "Well", "Standing Stones", "Cairn"),
     "shore": ("Cove", "Beach", "Strand", "Point", "Sands", "Inlet"),
     "ruin": ("Tower", "Keep", "Abbey", "Chapel", "Fort", "Manor"),
-    "building": ("Inn", "Tavern", "Temple", "Library", "Smithy", "Guildhall", "Watchtower", "Apothecary", "Bathhouse"),
+    "building": ("Inn", "Tavern", "Temple", "Library", "Smithy", "Guildhall", "Watchtower", "Apothecary",
+                 "Bathhouse"),
 }
-_ANIMALS = "Stag Boar Raven Dragon Goose Badger Lantern Anchor Griffin Fox".split()
+_ANIMALS = (
+    "Stag", "Boar", "Raven", "Dragon", "Goose", "Badger", "Lantern", "Anchor", "Griffin", "Fox",
+)
 _SIGHTS = (
     "lichen-covered stones", "a half-buried cart wheel", "old campfire ashes", "carved waymarkers",
-    "tracks of some large beast", "a shrine strung with ribbons", "rusted chains", "crows watching from above",
-    "wildflowers pushing through cracks", "a collapsed wall", "fresh bootprints in the mud", "a toppled statue",
+    "tracks of some large beast", "a shrine strung with ribbons", "rusted chains",
+    "crows watching from above", "wildflowers pushing through cracks", "a collapsed wall",
+    "fresh bootprints in the mud", "a toppled statue",
 )
 _SOUNDS = (
-    "wind moaning through gaps", "distant bells", "dripping water", "the creak of old timber",
-    "gulls crying", "the hum of insects", "muffled voices", "a river rushing somewhere below", "nothing at all",
+    "wind moaning through gaps", "distant bells", "dripping water", "the creak of old timber", "gulls crying",
+    "the hum of insects", "muffled voices", "a river rushing somewhere below", "nothing at all",
 )
-_SMELLS = ("woodsmoke", "wet earth", "salt and tar", "pine resin", "old parchment", "rot", "baking bread", "incense")
+_SMELLS = (
+    "woodsmoke", "wet earth", "salt and tar", "pine resin", "old parchment", "rot", "baking bread", "incense",
+)
 _OPENINGS: dict[str, tuple[str, ...]] = {
     "town": ("Cobbled lanes crowd around a busy market square", "Timber houses lean over narrow streets",
              "Criers shout the news from the steps of the town hall"),
@@ -70,7 +95,8 @@ _OPENINGS: dict[str, tuple[str, ...]] = {
                 "Chickens scatter between a smithy and a well"),
     "wilderness": ("Open country rolls away in every direction", "Rough grass and bracken cover the slopes",
                    "A cold wind sweeps across bare rock and heather"),
-    "forest": ("Tall trees close overhead, filtering the light", "Ferns and fallen logs choke the forest floor",
+    "forest": ("Tall trees close overhead, filtering the light",
+               "Ferns and fallen logs choke the forest floor",
                "Birdsong falls silent as you step beneath the boughs"),
     "dungeon": ("Cold stone corridors stretch into darkness", "Niches line the walls, each holding old bones",
                 "Water drips from a vaulted ceiling onto worn flagstones"),
@@ -78,9 +104,10 @@ _OPENINGS: dict[str, tuple[str, ...]] = {
              "Pale roots hang through cracks in the stone"),
     "building": ("Worn floorboards creak beneath your feet", "Lamplight falls across a cluttered room",
                  "A fire crackles in a soot-stained hearth"),
-    "landmark": ("A striking sight rises above the surrounding land", "Travellers have gathered here for centuries",
-                 "Pilgrims have left offerings at its foot"),
-    "road": ("A well-travelled road runs between fields and hedges", "Ruts and hoofprints score the muddy track",
+    "landmark": ("A striking sight rises above the surrounding land",
+                 "Travellers have gathered here for centuries", "Pilgrims have left offerings at its foot"),
+    "road": ("A well-travelled road runs between fields and hedges",
+             "Ruts and hoofprints score the muddy track",
              "A milestone leans at the roadside, its numbers worn away"),
     "shore": ("Waves break against a ragged line of rocks", "Pale sand stretches along the water's edge",
               "Fishing nets dry on poles above the tideline"),
@@ -90,8 +117,8 @@ _OPENINGS: dict[str, tuple[str, ...]] = {
 WEATHER = ("clear", "fog", "rain", "drizzle", "overcast", "snow", "storm", "windy")
 CONNECTION_WORDS = {
     "path": "a narrow path", "road": "the road", "door": "a heavy door", "bridge": "a creaking bridge",
-    "stairs": "worn stairs", "tunnel": "a low tunnel", "ladder": "a rope ladder", "portal": "a shimmering portal",
-    "river": "the river", "gate": "an iron gate",
+    "stairs": "worn stairs", "tunnel": "a low tunnel", "ladder": "a rope ladder",
+    "portal": "a shimmering portal", "river": "the river", "gate": "an iron gate",
 }
 
 
@@ -117,14 +144,17 @@ def person(rng: random.Random) -> str:
     return f"{first} {rng.choice(_EPITHET)}" if rng.random() < 0.25 else f"{first} {compound(rng)}"
 
 
+_REALM_NAMES = ("The Kingdom of {x}", "The {x} Reach", "The Free Marches of {x}", "{x} Dominion")
+
+
 def region_name(rng: random.Random, level: int, theme: str) -> str:
     """A region name fitting its depth: realms, provinces, districts."""
     feature = rng.choice(THEMES[theme]["feature"])
     if level == 0:
-        return rng.choice(("The Kingdom of {x}", "The {x} Reach", "The Free Marches of {x}", "{x} Dominion")).format(
-            x=exotic(rng))
+        pattern = rng.choice(_REALM_NAMES)
+        return pattern.format(x=exotic(rng))
     if level == 1:
-        return rng.choice((f"{compound(rng)} {feature}", f"The {rng.choice(_ADJ)} {feature}", f"{exotic(rng)} {feature}"))
+        return rng.choice((compound(rng), f"The {rng.choice(_ADJ)}", exotic(rng))) + f" {feature}"
     return f"The {rng.choice(_ADJ)} {feature}"
 
 
@@ -153,16 +183,20 @@ def region_description(rng: random.Random, name: str, theme: str, parent: str | 
 def location_name(rng: random.Random, ltype: str) -> str:
     """A location name in the style of its type."""
     if ltype in ("town", "village"):
-        return compound(rng) if rng.random() < 0.7 else f"{rng.choice(_PRE)} {rng.choice(('Cross', 'End', 'Green'))}"
+        if rng.random() < 0.7:
+            return compound(rng)
+        return f"{rng.choice(_PRE)} {rng.choice(('Cross', 'End', 'Green'))}"
     if ltype == "road":
-        return rng.choice((f"The {compound(rng)} Road", f"{rng.choice(_ADJ)} Crossing", f"{compound(rng)} Bridge"))
+        return rng.choice((f"The {compound(rng)} Road", f"{rng.choice(_ADJ)} Crossing",
+                           f"{compound(rng)} Bridge"))
     if ltype == "ruin":
         return rng.choice((f"Ruins of {compound(rng)}", f"The Fallen {rng.choice(_LOC_NOUNS['ruin'])}"))
     if ltype == "building" and rng.random() < 0.4:
         return f"The {rng.choice(_ADJ)} {rng.choice(_ANIMALS)} {rng.choice(('Inn', 'Tavern'))}"
     noun = rng.choice(_LOC_NOUNS[ltype])
     if rng.random() < 0.3:
-        return f"{noun} of {rng.choice(_PERSON_FIRST)}" if ltype != "building" else f"{rng.choice(_PERSON_FIRST)}'s {noun}"
+        who = rng.choice(_PERSON_FIRST)
+        return f"{who}'s {noun}" if ltype == "building" else f"{noun} of {who}"
     return f"The {rng.choice(_ADJ)} {noun}"
 
 
@@ -174,7 +208,8 @@ def location_short(rng: random.Random, ltype: str) -> str:
         return f"{rng.choice(_OPENINGS[ltype])}, marked by {sight}."
     if how < 0.7:
         return f"{rng.choice(_OPENINGS[ltype])}. You notice {sight}."
-    return f"{rng.choice(_OPENINGS[ltype])}; {rng.choice(('nearby you spot', 'you can make out', 'beyond lies'))} {sight}."
+    lead = rng.choice(("nearby you spot", "you can make out", "beyond lies"))
+    return f"{rng.choice(_OPENINGS[ltype])}; {lead} {sight}."
 
 
 def location_full(rng: random.Random, short: str, ltype: str, exits: list[tuple[str, str]]) -> str:
@@ -197,12 +232,16 @@ def connection_description(rng: random.Random, ctype: str, direction: str, targe
 
 # --- characters -------------------------------------------------------------------------------------
 
-_TRAITS = ("gruff honest curious greedy kind suspicious cheerful melancholy proud cowardly loyal "
-           "scheming pious reckless patient boastful shy").split()
+_TRAITS = (
+    "gruff", "honest", "curious", "greedy", "kind", "suspicious", "cheerful", "melancholy", "proud",
+    "cowardly", "loyal", "scheming", "pious", "reckless", "patient", "boastful", "shy",
+)
 _MOODS = ("content", "wary", "irritable", "jovial", "anxious", "bored", "grieving", "hopeful")
 _VOICES = ("gravelly", "soft", "booming", "lilting", "nasal", "hoarse", "measured")
 _ALIGN = ("lawful good", "neutral good", "true neutral", "chaotic neutral", "lawful neutral", "chaotic good")
-_LIKES = ("ale", "gossip", "old songs", "gold", "quiet evenings", "riddles", "fine cloth", "honest work", "rain")
+_LIKES = (
+    "ale", "gossip", "old songs", "gold", "quiet evenings", "riddles", "fine cloth", "honest work", "rain",
+)
 _RACES = ("human", "half-elf", "dwarf", "halfling", "elf", "gnome")
 _ROLES = {
     "merchant": "trader who haggles over every copper", "guard": "watchman who distrusts strangers",
@@ -229,7 +268,8 @@ def npc_description(rng: random.Random, name: str, npc_type: str) -> str:
     """Who an NPC is, in two sentences."""
     if npc_type == "creature":
         adj = rng.choice(_ADJ).lower()
-        return f"{article(adj).capitalize()} {adj} beast that lurks among {rng.choice(_SIGHTS)}. It smells of {rng.choice(_SMELLS)}."
+        return (f"{article(adj).capitalize()} {adj} beast that lurks among {rng.choice(_SIGHTS)}. "
+                f"It smells of {rng.choice(_SMELLS)}.")
     age = rng.choice(("young", "weathered", "elderly", "middle-aged"))
     return (f"{name} is {article(age)} {age} {rng.choice(_RACES)} {_ROLES[npc_type]}. "
             f"They speak in a {rng.choice(_VOICES)} voice and are fond of {rng.choice(_LIKES)}.")
@@ -266,6 +306,7 @@ OBJECT_NOUNS: dict[str, tuple[str, ...]] = {
     "container": ("Chest", "Barrel", "Crate", "Sack", "Coffer", "Urn"),
     "trinket": ("Figurine", "Music Box", "Bone Dice", "Locket", "Feather Charm", "Seashell"),
 }
+_OBJECT_ADJ = ("Rusted", "Gleaming", "Notched", "Elven", "Dwarven", "Old", "Ornate", "Plain", "Cracked")
 _MATERIALS = ("Iron", "Steel", "Bronze", "Silver", "Oak", "Bone", "Brass", "Obsidian", "Copper", "Ash")
 _CONDITION = ("pristine", "good", "worn", "battered", "broken")
 _RARITY = ("common", "common", "common", "uncommon", "uncommon", "rare", "epic")
@@ -278,12 +319,13 @@ def object_name(rng: random.Random, otype: str) -> str:
         return f"{noun} of {compound(rng)}"
     if otype in ("consumable",):
         return noun if rng.random() < 0.5 else f"{rng.choice(('Small', 'Fine', 'Stale', 'Blessed'))} {noun}"
-    adj = rng.choice(("Rusted", "Gleaming", "Notched", "Elven", "Dwarven", "Old", "Ornate", "Plain", "Cracked"))
+    adj = rng.choice(_OBJECT_ADJ)
     return f"{adj} {rng.choice(_MATERIALS)} {noun}" if rng.random() < 0.7 else f"{adj} {noun}"
 
 
 _DETAILS = {
-    "weapon": ("a leather-wrapped grip", "runes along the blade", "a chipped edge", "a maker's mark near the hilt"),
+    "weapon": ("a leather-wrapped grip", "runes along the blade", "a chipped edge",
+               "a maker's mark near the hilt"),
     "armor": ("dented plates", "a faded crest", "fresh rivets", "a torn lining"),
     "tool": ("a worn handle", "initials scratched into it", "oiled hinges", "a cracked lens"),
     "key": ("teeth worn smooth", "a ribbon tied to the bow", "strange runes", "a ring of tarnished brass"),
@@ -294,9 +336,11 @@ _DETAILS = {
     "container": ("an iron band", "a heavy padlock", "a false bottom", "splintered planks"),
     "trinket": ("tiny carvings", "a chipped corner", "a faint hum", "a name engraved on it"),
 }
-WEIGHTS = {"weapon": (800, 4500), "armor": (500, 12000), "tool": (100, 3000), "key": (20, 150),
-           "treasure": (10, 1500), "consumable": (50, 1200), "furniture": (15000, 90000), "document": (5, 400),
-           "container": (2000, 40000), "trinket": (10, 500)}
+WEIGHTS = {
+    "weapon": (800, 4500), "armor": (500, 12000), "tool": (100, 3000), "key": (20, 150),
+    "treasure": (10, 1500), "consumable": (50, 1200), "furniture": (15000, 90000), "document": (5, 400),
+    "container": (2000, 40000), "trinket": (10, 500),
+}
 
 
 def detail(rng: random.Random, otype: str) -> str:
@@ -313,7 +357,9 @@ def object_description(rng: random.Random, name: str, otype: str, props: dict[st
     return f"{lead} {tail}"
 
 
-def interaction_result(rng: random.Random, kind: str, name: str, other: str | None, otype: str) -> dict[str, Any]:
+def interaction_result(
+    rng: random.Random, kind: str, name: str, other: str | None, otype: str
+) -> dict[str, Any]:
     """What happens when a player does `kind` with an object."""
     if kind == "wield":
         return {"message": f"You grip the {name}; it feels {rng.choice(('balanced', 'heavy', 'light'))}.",
@@ -323,19 +369,24 @@ def interaction_result(rng: random.Random, kind: str, name: str, other: str | No
     if kind == "read":
         return {"message": f"The {name} speaks of how {rumour(rng, compound(rng))}.", "effects": {"lore": 1}}
     if kind == "eat":
-        return {"message": f"You finish the {name}.", "consumes": True, "effects": {"heal": rng.randint(5, 40)}}
+        return {"message": f"You finish the {name}.", "consumes": True,
+                "effects": {"heal": rng.randint(5, 40)}}
     if kind == "unlock":
         return {"message": f"The {other or 'key'} turns with a click.", "effects": {"unlocked": True}}
     if kind == "open":
         return {"message": f"The {name} creaks open.", "contains": rng.randint(0, 5)}
     if kind == "combine" and other:
-        return {"message": f"You fit the {name} to the {other}.", "creates": f"makeshift {name.split()[-1].lower()}"}
-    return {"message": f"You use the {name}.", "effects": {rng.choice(("light", "noise", "warmth")): rng.randint(1, 20)}}
+        return {"message": f"You fit the {name} to the {other}.",
+                "creates": f"makeshift {name.split()[-1].lower()}"}
+    effect = rng.choice(("light", "noise", "warmth"))
+    return {"message": f"You use the {name}.", "effects": {effect: rng.randint(1, 20)}}
 
 
 def object_properties(rng: random.Random, otype: str) -> dict[str, Any]:
     """Game properties of an object, by type."""
-    props: dict[str, Any] = {"value": rng.randint(1, 500), "condition": rng.choice(_CONDITION), "rarity": rng.choice(_RARITY)}
+    props: dict[str, Any] = {
+        "value": rng.randint(1, 500), "condition": rng.choice(_CONDITION), "rarity": rng.choice(_RARITY),
+    }
     if otype == "weapon":
         props["damage"] = f"1d{rng.choice((4, 6, 8, 10, 12))}"
     elif otype == "armor":
@@ -343,7 +394,8 @@ def object_properties(rng: random.Random, otype: str) -> dict[str, Any]:
     elif otype == "container":
         props |= {"capacity": rng.randint(5, 40), "locked": rng.random() < 0.4}
     elif otype == "document":
-        props |= {"language": rng.choice(("Common", "Elvish", "Dwarvish", "Old Imperial")), "pages": rng.randint(1, 40)}
+        language = rng.choice(("Common", "Elvish", "Dwarvish", "Old Imperial"))
+        props |= {"language": language, "pages": rng.randint(1, 40)}
     elif otype == "consumable":
         props |= {"effect": rng.choice(("heal", "restore", "light", "warmth")), "potency": rng.randint(5, 50)}
     elif otype == "tool":
@@ -354,25 +406,41 @@ def object_properties(rng: random.Random, otype: str) -> dict[str, Any]:
 # --- people and shop --------------------------------------------------------------------------------
 
 FIRST_NAMES = (
-    "Anna Ben Chloe David Emma Felix Grace Hugo Iris Jonas Kara Liam Maya Noah Olivia Paul Quinn Rosa Sam "
-    "Tara Umar Vera Will Xena Yusuf Zoe Aiko Bruno Carmen Dmitri Elif Farid Greta Hana Ivan Julia Kenji Lena "
-    "Marco Nina Omar Priya Rafael Sofia Tomas Uma Viktor Wanda Yara"
-).split()
+    "Anna", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Iris", "Jonas", "Kara", "Liam",
+    "Maya", "Noah", "Olivia", "Paul", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera", "Will", "Xena",
+    "Yusuf", "Zoe", "Aiko", "Bruno", "Carmen", "Dmitri", "Elif", "Farid", "Greta", "Hana", "Ivan", "Julia",
+    "Kenji", "Lena", "Marco", "Nina", "Omar", "Priya", "Rafael", "Sofia", "Tomas", "Uma", "Viktor", "Wanda",
+    "Yara",
+)
 LAST_NAMES = (
-    "Smith Müller Garcia Rossi Kowalski Nguyen Jensen Silva Novak Dubois Tanaka Okafor Petrov Larsen Costa "
-    "Fischer Moreau Bianchi Andersen Weber Santos Kim Haddad Brennan Ortiz Lindqvist Horvat Yilmaz Berg Walsh"
-).split()
-HANDLE_A = "shadow ember frost iron night storm silver wild moon raven grim swift brave lucky dusk".split()
-HANDLE_B = "fox blade wolf mage witch hunter bard rogue knight owl drake sage smith rider".split()
+    "Smith", "Müller", "Garcia", "Rossi", "Kowalski", "Nguyen", "Jensen", "Silva", "Novak", "Dubois",
+    "Tanaka", "Okafor", "Petrov", "Larsen", "Costa", "Fischer", "Moreau", "Bianchi", "Andersen", "Weber",
+    "Santos", "Kim", "Haddad", "Brennan", "Ortiz", "Lindqvist", "Horvat", "Yilmaz", "Berg", "Walsh",
+)
+HANDLE_A = (
+    "shadow", "ember", "frost", "iron", "night", "storm", "silver", "wild", "moon", "raven", "grim", "swift",
+    "brave", "lucky", "dusk",
+)
+HANDLE_B = (
+    "fox", "blade", "wolf", "mage", "witch", "hunter", "bard", "rogue", "knight", "owl", "drake", "sage",
+    "smith", "rider",
+)
 PRODUCT_KINDS = (
     ("GEM", "Gem Bundle ({n})", ("currency", "digital"), "A pouch of {n} gems to spend in the Warden store."),
-    ("PAK", "{x} Starter Pack", ("bundle", "digital"), "Gear, gold and a map: all a new adventurer needs to reach {x}."),
-    ("COS", "{x} Cloak Skin", ("cosmetic", "digital"), "A cloak skin woven in the colours of {x}. Cosmetic only."),
-    ("MRC", "{x} Hoodie", ("merch", "apparel"), "Soft cotton hoodie with the {x} crest embroidered on the chest."),
-    ("MAP", "{x} Cloth Map", ("merch", "collectible"), "Printed cloth map of the lands around {x}, 60 x 40 cm."),
-    ("EXP", "Expansion: The {x} Reach", ("expansion", "digital"), "New quests, monsters and ruins beyond {x}."),
-    ("MUG", "{x} Tavern Mug", ("merch", "homeware"), "Stoneware mug from the tavern at {x}. Dishwasher safe."),
-    ("FIG", "{x} Figurine", ("merch", "collectible", "limited"), "Hand-painted figurine of the warden of {x}."),
+    ("PAK", "{x} Starter Pack", ("bundle", "digital"),
+     "Gear, gold and a map: all a new adventurer needs to reach {x}."),
+    ("COS", "{x} Cloak Skin", ("cosmetic", "digital"),
+     "A cloak skin woven in the colours of {x}. Cosmetic only."),
+    ("MRC", "{x} Hoodie", ("merch", "apparel"),
+     "Soft cotton hoodie with the {x} crest embroidered on the chest."),
+    ("MAP", "{x} Cloth Map", ("merch", "collectible"),
+     "Printed cloth map of the lands around {x}, 60 x 40 cm."),
+    ("EXP", "Expansion: The {x} Reach", ("expansion", "digital"),
+     "New quests, monsters and ruins beyond {x}."),
+    ("MUG", "{x} Tavern Mug", ("merch", "homeware"),
+     "Stoneware mug from the tavern at {x}. Dishwasher safe."),
+    ("FIG", "{x} Figurine", ("merch", "collectible", "limited"),
+     "Hand-painted figurine of the warden of {x}."),
 )
 TOOL_SETS: dict[str, tuple[str, ...]] = {
     "support-triage": ("search_orders", "get_user", "refund_order", "send_email", "search_kb"),
@@ -385,24 +453,29 @@ TOOL_SETS: dict[str, tuple[str, ...]] = {
 }
 PROMPTS: dict[str, tuple[str, ...]] = {
     "support-triage": ("Customer {u} says order {o} never arrived; find out why and draft a reply.",
-                       "Refund request from {u} for order {o}: check eligibility.", "Why was {u} charged twice?"),
-    "order-assistant": ("Change the shipping address of order {o}.", "Is order {o} delayed? Customer {u} asks."),
+                       "Refund request from {u} for order {o}: check eligibility.",
+                       "Why was {u} charged twice?"),
+    "order-assistant": ("Change the shipping address of order {o}.",
+                        "Is order {o} delayed? Customer {u} asks."),
     "world-builder": ("Add a smugglers' cave east of {p} and connect it to the coast road.",
                       "Check that every location in {p} is reachable."),
     "npc-dialogue": ("Write what the innkeeper at {p} says when asked about the missing heir.",
                      "Player {u} asks the guard at {p} for directions."),
     "lore-keeper": ("Summarise the history of {p} for the wiki.", "Which documents mention the fall of {p}?"),
     "moderation": ("Review chat messages reported against {u}.", "Is the guild name '{p} Raiders' allowed?"),
-    "analytics": ("How many orders were refunded last week?", "Plot daily active players for {p} this month."),
+    "analytics": ("How many orders were refunded last week?",
+                  "Plot daily active players for {p} this month."),
 }
 MODELS = ("warden-large-2", "warden-small-3", "local-llama-8b", "mixtral-8x7b")
 _KIND_OF = {"run_sql": "sql", "flag_content": "user", "update_shipping": "order", "check_stock": "order",
             "create_location": "world", "connect_locations": "world", "validate_graph": "world"}
 #: What a tool works on, which decides its inputs, outputs, services and errors.
 TOOL_KIND = {
-    tool: _KIND_OF.get(tool) or ("search" if tool.startswith(("search", "rag")) else "user" if tool.endswith("user")
-                                 else "order" if "order" in tool else "text")
-    for tools in TOOL_SETS.values() for tool in tools
+    tool: _KIND_OF.get(tool)
+    or ("search" if tool.startswith(("search", "rag")) else "user" if tool.endswith("user")
+        else "order" if "order" in tool else "text")
+    for tools in TOOL_SETS.values()
+    for tool in tools
 }
 _COMMON_ERRORS = (
     "ConnectionError: upstream {svc} closed the connection after {n} ms",
@@ -412,12 +485,13 @@ _COMMON_ERRORS = (
 ERRORS: dict[str, tuple[str, ...]] = {
     "search": ("FileNotFoundError: [Errno 2] No such file or directory: 'lore/chunks/{n}.md'",
                "JSONDecodeError: Expecting ',' delimiter: line 1 column {n} (char {s})"),
-    "user": ("PermissionError: caller lacks role 'support' for {svc}", "KeyError: 'user_id' missing from {svc} payload"),
+    "user": ("PermissionError: caller lacks role 'support' for {svc}",
+             "KeyError: 'user_id' missing from {svc} payload"),
     "order": ("ValidationError: field 'order_id' must be a UUID, got '{n}'",
               "OperationalError: deadlock detected while updating {svc} (pid {n})"),
     "sql": ('ProgrammingError: relation "orders_archive_{s}" does not exist',
             "OperationalError: canceling statement due to statement timeout ({n} ms)"),
-    "world": ('IntegrityError: duplicate key value violates unique constraint "uq_location_connections" ({svc})',
+    "world": ('IntegrityError: duplicate key violates unique constraint "uq_location_connections" ({svc})',
               "ValidationError: location {n} would be unreachable from the starting village"),
     "text": ("ContextLengthError: prompt is {n} tokens, the limit is 8192",
              "ContentFilterError: reply blocked by {svc} (category {s})"),
@@ -437,9 +511,12 @@ ROUND_TABLE_TOPICS = (
     "Should guest checkout require an email address?", "Which quests in {p} confuse new players?",
 )
 SUMMARIES: dict[str, tuple[str, ...]] = {
-    "support-triage": ("Drafted a reply to {u} and proposed a refund.", "Found a carrier delay; told {u} to wait two days."),
-    "order-assistant": ("Updated the order and e-mailed {u} a confirmation.", "Order is on time; replied to {u}."),
-    "world-builder": ("Added the location near {p} and connected it both ways.", "Every location in {p} is reachable."),
+    "support-triage": ("Drafted a reply to {u} and proposed a refund.",
+                       "Found a carrier delay; told {u} to wait two days."),
+    "order-assistant": ("Updated the order and e-mailed {u} a confirmation.",
+                        "Order is on time; replied to {u}."),
+    "world-builder": ("Added the location near {p} and connected it both ways.",
+                      "Every location in {p} is reachable."),
     "npc-dialogue": ("Wrote four lines of dialogue set in {p}.", "Gave directions from {p} in character."),
     "lore-keeper": ("Summarised the history of {p} in 180 words.", "Found 3 documents that mention {p}."),
     "moderation": ("No rule broken by {u}; closed the report.", "Warned {u} for spam."),
@@ -447,7 +524,7 @@ SUMMARIES: dict[str, tuple[str, ...]] = {
 }
 RAG_SECTIONS = ("lore", "support", "design", "runbooks")
 RAG_SENTENCES = (
-    "{p} was founded by exiles who crossed the {x} in the year of the long frost.",
+    "{p} was founded by exiles who crossed {x} in the year of the long frost.",
     "When a customer reports a missing order, first confirm the shipping address and carrier status.",
     "Refunds for digital goods are granted within 14 days if the items are unused.",
     "Every location must be reachable from the starting village; run validate_graph after edits.",
@@ -458,3 +535,92 @@ RAG_SENTENCES = (
     "Tool timeouts above 30 seconds are logged as incidents and reviewed weekly.",
     "Merchants in {x} raise prices during festivals and lower them after storms.",
 )
+
+
+# --- JSON content -----------------------------------------------------------------------------------
+
+_INDOOR = ("building", "dungeon", "cave")
+_STANCES = ("yes, with limits", "no", "only for new players", "needs more data", "yes")
+_QUESTS = ("Lost", "Silent", "Broken", "Hidden"), ("Heir", "Bell", "Crown", "Road")
+
+
+def location_state(rng: random.Random, ltype: str) -> dict[str, Any]:
+    """Live state of a location: light, weather outdoors, sometimes an event."""
+    indoor = ltype in _INDOOR
+    state: dict[str, Any] = {"lit": not indoor or rng.random() < 0.6, "visited": rng.randint(0, 5000),
+                             "danger": rng.randint(0, 10)}
+    if not indoor:
+        state["weather"] = rng.choice(WEATHER)
+    if rng.random() < 0.2:
+        state["event"] = rng.choice(("market day", "festival", "curfew", "plague", "siege"))
+    return state
+
+
+def npc_knowledge(rng: random.Random, topics: list[str], near: list[str]) -> dict[str, Any]:
+    """What an NPC can talk about."""
+    extra = rng.sample(("Elvish", "Dwarvish", "Old Imperial", "Thieves' Cant"), rng.randint(0, 2))
+    said = rumours(rng, near, rng.randint(1, 3))
+    return {"topics": topics, "rumours": said, "languages": ["Common", *extra]}
+
+
+def relationship_note(rng: random.Random, other: str) -> str | None:
+    """A designer's note on how one NPC knows another."""
+    return rng.choice((f"Owes {other} {rng.randint(5, 400)} gold since the winter fair.",
+                       f"Has known {other} since childhood.", f"Suspects {other} of lying about the fire.",
+                       f"Meets {other} every market day.", None))
+
+
+def quest(rng: random.Random) -> str:
+    """A quest title."""
+    return f"The {rng.choice(_QUESTS[0])} {rng.choice(_QUESTS[1])}"
+
+
+def player_settings(rng: random.Random) -> dict[str, Any]:
+    """A player's client settings."""
+    return {"difficulty": rng.choice(("story", "normal", "hard")), "text_speed": rng.choice(("slow", "fast")),
+            "color_scheme": rng.choice(("amber", "green", "classic")), "sound": rng.random() < 0.7,
+            "autosave": True, "language": rng.choice(("en", "de", "fr", "es"))}
+
+
+def user_meta(rng: random.Random) -> dict[str, Any]:
+    """An account's metadata."""
+    return {"signup_source": rng.choice(("web", "steam", "mobile", "referral")),
+            "locale": rng.choice(("en-GB", "en-US", "de-DE", "fr-FR", "ja-JP")),
+            "newsletter": rng.random() < 0.4, "theme": rng.choice(("dark", "light", "system"))}
+
+
+def shipping(rng: random.Random, digital: bool) -> dict[str, Any]:
+    """Where an order goes (digital orders go nowhere)."""
+    if digital:
+        return {"method": "digital"}
+    street = f"{rng.randint(1, 180)} {rng.choice(LAST_NAMES)} {rng.choice(('Street', 'Lane', 'Road', 'Way'))}"
+    return {"method": rng.choice(("standard", "express")),
+            "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", "street": street,
+            "city": compound(rng), "postcode": f"{rng.randint(10000, 99999)}",
+            "country": rng.choice(("DE", "GB", "US", "FR", "NL"))}
+
+
+def payment(rng: random.Random) -> dict[str, Any]:
+    """How an order was paid."""
+    return {"method": rng.choice(("card", "card", "paypal", "gift_card")), "captured": True,
+            "provider_ref": f"pi_{rng.getrandbits(64):016x}"}
+
+
+def round_table(
+    rng: random.Random, places: list[str]
+) -> tuple[str, list[str], str, str | None, dict[str, Any]]:
+    """One debate: topic, participants, status, consensus and transcript."""
+    topic = rng.choice(ROUND_TABLE_TOPICS).format(p=rng.choice(places))
+    models = rng.sample(MODELS, rng.randint(2, 4))
+    status = rng.choice(("agreed",) * 13 + ("split",) * 5 + ("failed",) * 2)
+    rounds = [{"round": r + 1, "positions": {m: rng.choice(_STANCES) for m in models}}
+              for r in range(rng.randint(1, 5))]
+    reason = rng.choice(RAG_SENTENCES).format(p=rng.choice(places), x=rng.choice(places))
+    consensus = None if status == "failed" else f"{rng.choice(_STANCES).capitalize()}: {reason}"
+    return topic, models, status, consensus, {"rounds": rounds}
+
+
+def rag_chunk(rng: random.Random, place: str, section: str, index: int, total: int, places: list[str]) -> str:
+    """One chunk of a document about `place`."""
+    body = " ".join(rng.sample(RAG_SENTENCES, rng.randint(3, 5))).format(p=place, x=rng.choice(places))
+    return f"# {place} ({section}, part {index + 1} of {total})\n\n{body}"

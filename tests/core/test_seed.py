@@ -48,6 +48,11 @@ def _rows(db: Database, table: str, *cols: str) -> list[sa.Row[Any]]:
         return list(conn.execute(sa.select(*columns).order_by(t.c.id)))
 
 
+def _count(db: Database, table: str) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(T[table])).scalar_one())
+
+
 def _dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every seeded table, typed, ordered by key."""
     return {name: [tuple(r) for r in _rows(db, name)] for name in expected_counts(1)}
@@ -55,8 +60,7 @@ def _dump(db: Database) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_counts_meet_the_minimums(seeded: Database) -> None:
     expected = expected_counts(1)
-    with seeded.engine.connect() as conn:
-        actual = {name: conn.execute(sa.select(sa.func.count()).select_from(T[name])).scalar() for name in expected}
+    actual = {name: _count(seeded, name) for name in expected}
     assert actual == expected
     assert actual["regions"] >= 8 and actual["locations"] >= 200
     assert actual["tool_executions"] == 10_000
@@ -147,7 +151,8 @@ def test_users_are_unique(seeded: Database) -> None:
 
 
 def test_tool_executions_look_like_real_logs(seeded: Database) -> None:
-    tools = _rows(seeded, "tool_executions", "correlation_id", "agent_id", "status", "error_message", "outputs_json")
+    tools = _rows(seeded, "tool_executions", "correlation_id", "agent_id", "status", "error_message",
+                  "outputs_json")
     status = Counter(t.status for t in tools)
     assert 0.03 <= status["error"] / len(tools) <= 0.08
     assert status["success"] > 0.8 * len(tools)
@@ -178,14 +183,16 @@ def test_orders_add_up_to_the_cent(seeded: Database) -> None:
 
 
 def test_documents_and_round_tables(seeded: Database) -> None:
-    docs = _rows(seeded, "rag_documents", "source_path", "content", "content_hash", "chunk_index", "chunk_total")
+    docs = _rows(seeded, "rag_documents", "source_path", "content", "content_hash", "chunk_index",
+                 "chunk_total")
     by_path: dict[str, list[sa.Row[Any]]] = defaultdict(list)
     for d in docs:
         assert d.content_hash == hashlib.sha256(d.content.encode()).hexdigest()
         by_path[d.source_path].append(d)
     for chunks in by_path.values():
         assert sorted(c.chunk_index for c in chunks) == list(range(chunks[0].chunk_total))
-    tables = _rows(seeded, "llm_round_table_results", "participants", "status", "consensus", "transcript_json")
+    tables = _rows(seeded, "llm_round_table_results", "participants", "status", "consensus",
+                   "transcript_json")
     assert all(len(t.participants) >= 2 and t.transcript_json["rounds"] for t in tables)
     assert all(t.consensus is None for t in tables if t.status == "failed")
 
@@ -194,7 +201,8 @@ def test_embeddings_stay_null(seeded: Database) -> None:
     with seeded.engine.connect() as conn:
         for t in metadata.sorted_tables:
             if "embedding" in t.c:
-                assert conn.execute(sa.select(sa.func.count()).where(t.c.embedding.is_not(None))).scalar() == 0
+                filled = sa.select(sa.func.count()).where(t.c.embedding.is_not(None))
+                assert conn.execute(filled).scalar() == 0, t.name
 
 
 def test_same_seed_same_rows_on_both_backends(seeded: Database, tmp_path: Path) -> None:
@@ -265,8 +273,7 @@ def test_progress_refusals_and_rollback(schema_db: Database) -> None:
 
     with pytest.raises(KeyboardInterrupt):
         seed(schema_db, progress=give_up)
-    with schema_db.engine.connect() as conn:  # nothing is half-written
-        assert all(conn.execute(sa.select(sa.func.count()).select_from(T[t])).scalar() == 0 for t in expected_counts(1))
+    assert all(_count(schema_db, t) == 0 for t in expected_counts(1)), "nothing is half-written"
     calls: list[tuple[str, int, int]] = []
     counts = seed(schema_db, progress=lambda *a: calls.append(a))
     last = {table: (done, total) for table, done, total in calls}
@@ -274,5 +281,4 @@ def test_progress_refusals_and_rollback(schema_db: Database) -> None:
     assert all(done <= total for _, done, total in calls)
     with pytest.raises(SeedError, match="already has rows"):
         seed(schema_db, seed=7)
-    with schema_db.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(T["users"])).scalar() == counts["users"]
+    assert _count(schema_db, "users") == counts["users"]
