@@ -1,0 +1,196 @@
+"""The QApplication: names, settings, style, icon, the crash handler, and `main()`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QSettings, QSize, QThread, QTimer
+from PySide6.QtGui import QIcon, QImageReader, QPixmap
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from gui import workers
+
+APP_NAME = "Warden"
+ORGANIZATION = "Warden"
+SHUTDOWN_WAIT_MS = 10_000
+
+log = logging.getLogger("warden.gui")
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+
+
+def settings() -> QSettings:
+    """The user's Warden settings (window geometry, last folder…), in the platform's native store."""
+    return QSettings(ORGANIZATION, APP_NAME)
+
+
+def resource_bytes(name: str) -> bytes | None:
+    """A file from the resources package, or None if it is missing."""
+    try:
+        return resources.files("resources").joinpath(name).read_bytes()
+    except (OSError, ModuleNotFoundError):
+        pass
+    # A stale editable install can make `resources` a namespace package that importlib.resources
+    # cannot read; its folders are still on __path__.
+    import resources as package
+
+    for folder in getattr(package, "__path__", []):
+        candidate = Path(folder) / name
+        if candidate.is_file():
+            return candidate.read_bytes()
+    return None
+
+
+def load_stylesheet() -> str:
+    """The application style sheet from resources/style.qss ('' if it is missing)."""
+    data = resource_bytes("style.qss")
+    return data.decode("utf-8") if data else ""
+
+
+def app_icon() -> QIcon:
+    """The Warden icon from resources/warden.svg (an empty icon if it cannot be read)."""
+    data = resource_bytes("warden.svg")
+    icon = QIcon()
+    if not data:
+        return icon
+    raw = QByteArray(data)
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        buffer = QBuffer(raw)  # kept in a name: the reader does not own it
+        reader = QImageReader(buffer, QByteArray(b"svg"))
+        reader.setScaledSize(QSize(size, size))  # render the SVG at each size, not scale one bitmap
+        image = reader.read()
+        if not image.isNull():
+            icon.addPixmap(QPixmap.fromImage(image))
+    return icon
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication with Warden's names, style and icon (the existing one if there is one)."""
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APP_NAME)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationDisplayName(APP_NAME)
+    app.setStyle("Fusion")
+    app.setStyleSheet(load_stylesheet())
+    app.setWindowIcon(app_icon())
+    return app
+
+
+class CrashHandler:
+    """sys.excepthook for bugs: writes the traceback to the log file and shows it in a dialog."""
+
+    def __init__(self, log_path: Path, *, show_dialog: bool = True) -> None:
+        self.log_path = log_path
+        self.show_dialog = show_dialog
+        self._previous: ExceptHook = sys.excepthook
+        self._showing = False
+
+    def install(self) -> None:
+        """Make this the handler for uncaught exceptions (GUI thread and Python threads)."""
+        sys.excepthook = self
+        threading.excepthook = self._on_thread_exception
+
+    def uninstall(self) -> None:
+        """Restore the previous handlers."""
+        sys.excepthook = self._previous
+        threading.excepthook = threading.__excepthook__
+
+    def __call__(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        """Record a bug, then tell the user where the details are."""
+        if issubclass(exc_type, KeyboardInterrupt):
+            self._previous(exc_type, exc, tb)
+            return
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        self.write(text)
+        if self.show_dialog and self._can_show_dialog():
+            self._show(exc, text)
+        else:
+            print(text, file=sys.stderr)
+
+    def write(self, text: str) -> None:
+        """Append a traceback to the log file, through the warden logger if it writes there; never raises."""
+        if self._logger_writes_log_file():
+            log.critical("unhandled exception:\n%s", text)
+            return
+        stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("a", encoding="utf-8") as fh:
+                fh.write(f"{stamp} CRASH unhandled exception\n{text}\n")
+        except OSError:
+            print(text, file=sys.stderr)
+
+    def _logger_writes_log_file(self) -> bool:
+        target = str(self.log_path.resolve())
+        for logger in (log, logging.getLogger("warden")):
+            for handler in logger.handlers:
+                if isinstance(handler, logging.FileHandler) and handler.baseFilename == target:
+                    return True
+        return False
+
+    def _on_thread_exception(self, args: threading.ExceptHookArgs) -> None:
+        text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
+        self.write(f"in thread {args.thread.name if args.thread else '?'}:\n{text}")
+
+    def _can_show_dialog(self) -> bool:
+        app = QApplication.instance()
+        return app is not None and QThread.currentThread() is app.thread() and not self._showing
+
+    def _show(self, exc: BaseException, text: str) -> None:
+        self._showing = True
+        try:
+            box = QMessageBox(QMessageBox.Icon.Critical, f"{APP_NAME} hit a bug", "")
+            box.setText(f"Something went wrong inside {APP_NAME}: {type(exc).__name__}: {exc}")
+            box.setInformativeText(
+                f"This is a bug, not something you did. The details were written to\n{self.log_path}\n"
+                "Your data was not changed by this error. You can keep working or restart Warden."
+            )
+            box.setDetailedText(text)
+            box.exec()
+        finally:
+            self._showing = False
+
+
+def quit_on_interrupt(app: QApplication) -> None:
+    """Let Ctrl+C in the terminal close the windows and quit, as it would any console program."""
+
+    def interrupted(_signum: int, _frame: object) -> None:
+        app.closeAllWindows()
+        app.quit()
+
+    signal.signal(signal.SIGINT, interrupted)
+    # Python runs signal handlers only between bytecodes; an idle timer lets it in while Qt waits.
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+
+
+def main(db_target: str | None = None) -> int:
+    """Open the main window (on `db_target`, a file path or URL, if given) and run the event loop."""
+    from core.logs import setup_logging
+    from gui.main_window import MainWindow
+
+    log_path = setup_logging()
+    app = create_application()
+    CrashHandler(log_path).install()
+    quit_on_interrupt(app)
+    app.aboutToQuit.connect(lambda: workers.shutdown(SHUTDOWN_WAIT_MS))
+    window = MainWindow()
+    window.show()
+    if db_target:
+        window.open_target(db_target)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -1,0 +1,96 @@
+"""GUI test rules: offscreen Qt, isolated settings and logs; Qt warnings and leaked threads fail a test."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QMessageLogContext, QSettings, QThreadPool, QtMsgType, qInstallMessageHandler
+from PySide6.QtWidgets import QApplication
+
+from core.db import Database, open_database
+from gui import workers
+
+FAILING_LEVELS = {QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg}
+THREAD_GRACE_S = 5.0
+# Said by the offscreen platform plugin itself on every top-level show(); it means nothing off-screen.
+IGNORED_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_user_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """QSettings and the log file go to a temporary folder, never the tester's own."""
+    root = tmp_path_factory.mktemp("warden-user")
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(root / "settings"))
+    previous = os.environ.get("WARDEN_LOG_DIR")
+    os.environ["WARDEN_LOG_DIR"] = str(root / "logs")
+    yield root
+    if previous is None:
+        os.environ.pop("WARDEN_LOG_DIR", None)
+    else:
+        os.environ["WARDEN_LOG_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def fail_on_qt_warnings(qapp: QApplication) -> Iterator[list[str]]:
+    """Any Qt warning, critical or fatal message during a test fails it (messages are still passed on)."""
+    messages: list[str] = []
+
+    def handler(kind: QtMsgType, context: QMessageLogContext, text: str) -> None:
+        if kind in FAILING_LEVELS and not text.startswith(IGNORED_QT_MESSAGES):
+            messages.append(f"{kind.name}: {text} ({context.category})")
+        if callable(previous):
+            previous(kind, context, text)
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        yield messages
+    finally:
+        qInstallMessageHandler(previous)
+    if messages:
+        pytest.fail("Qt warnings during the test:\n" + "\n".join(messages), pytrace=False)
+
+
+def _python_threads() -> set[threading.Thread]:
+    """Threads started from Python. Qt pool threads that ran Python code appear as _DummyThread
+    entries, which Python 3.11 never removes; the pool's own count covers those."""
+    dummy: type[Any] = getattr(threading, "_DummyThread", ())
+    return {t for t in threading.enumerate() if not isinstance(t, dummy)}
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads(qapp: QApplication, fail_on_qt_warnings: list[str]) -> Iterator[None]:
+    """A test must end with no worker task pending, the Qt pool idle and no extra Python thread."""
+    before = _python_threads()
+    yield
+    assert workers.wait_idle(10_000), f"{workers.pending_count()} worker task(s) still pending"
+    pool = QThreadPool.globalInstance()
+    assert pool.waitForDone(10_000), "the Qt thread pool did not finish"
+    assert pool.activeThreadCount() == 0, f"{pool.activeThreadCount()} Qt pool thread(s) still busy"
+    deadline = time.monotonic() + THREAD_GRACE_S
+    leaked = _python_threads() - before
+    for thread in leaked:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    still = [t.name for t in _python_threads() - before]
+    assert not still, f"the test leaked running thread(s): {still}"
+    assert len(_python_threads()) <= len(before), "the Python thread count did not return to its baseline"
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    """A real SQLite file with the reference schema (sqlite-vec loaded), disposed after the test."""
+    from core.models import metadata
+
+    db = open_database(tmp_path / "x.db", create=True)
+    metadata.create_all(db.engine)
+    yield db
+    db.dispose()

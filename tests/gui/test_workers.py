@@ -1,0 +1,185 @@
+"""gui.workers: work runs off the GUI thread, results return on it, stale ones are dropped, errors arrive."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QObject, QThread
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from core.errors import NotFoundError
+from gui import workers
+
+
+class _Gate:
+    """Lets a test hold a worker function until the test says go (no sleeps)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def wait_then(self, value: Any) -> Any:
+        self.entered.set()
+        assert self.release.wait(10), "the test never released the gate"
+        return value
+
+
+def test_function_runs_off_gui_thread_and_result_arrives_on_it(qapp: QApplication, qtbot: QtBot) -> None:
+    """fn runs on a pool thread; on_done runs on the GUI thread with fn's return value."""
+    seen: dict[str, Any] = {}
+
+    def work(a: int, b: int) -> int:
+        seen["work_thread"] = threading.get_ident()
+        seen["work_is_gui"] = QThread.currentThread() is qapp.thread()
+        return a + b
+
+    def done(result: int) -> None:
+        seen["result"] = result
+        seen["done_is_gui"] = QThread.currentThread() is qapp.thread()
+        seen["done_thread"] = threading.get_ident()
+
+    task = workers.run(work, 2, 3, on_done=done, on_error=lambda f: seen.setdefault("error", f))
+    qtbot.waitUntil(lambda: "result" in seen, timeout=5000)
+    assert seen["result"] == 5
+    assert "error" not in seen
+    assert seen["work_is_gui"] is False
+    assert seen["work_thread"] != threading.main_thread().ident
+    assert seen["done_is_gui"] is True
+    assert seen["done_thread"] == threading.main_thread().ident
+    assert task.outcome == "delivered"
+
+
+def test_keyword_arguments_reach_the_function(qtbot: QtBot) -> None:
+    """Keyword arguments other than run()'s own go to the function."""
+    results: list[tuple[int, int]] = []
+    workers.run(lambda a, *, b: (a, b), 1, b=2, on_done=results.append)
+    qtbot.waitUntil(lambda: results == [(1, 2)], timeout=5000)
+
+
+def test_warden_error_reaches_on_error_with_its_message(qtbot: QtBot) -> None:
+    """A WardenError is not a bug: on_error gets its message, bug=False."""
+    failures: list[workers.Failure] = []
+
+    def work() -> None:
+        raise NotFoundError("Unknown entity 'nope'. Known entities: npcs")
+
+    workers.run(work, on_done=lambda _r: pytest.fail("on_done must not run"), on_error=failures.append)
+    qtbot.waitUntil(lambda: bool(failures), timeout=5000)
+    (failure,) = failures
+    assert failure.message == "Unknown entity 'nope'. Known entities: npcs"
+    assert str(failure) == failure.message
+    assert failure.bug is False
+    assert isinstance(failure.exception, NotFoundError)
+
+
+def test_bug_reaches_on_error_and_is_logged_with_traceback(
+    qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Any other exception is a bug: logged with its traceback, then on_error gets it with bug=True."""
+    failures: list[workers.Failure] = []
+
+    def broken() -> None:
+        raise ZeroDivisionError("boom")
+
+    with caplog.at_level("ERROR", logger="warden.gui.workers"):
+        workers.run(broken, on_error=failures.append)
+        qtbot.waitUntil(lambda: bool(failures), timeout=5000)
+    (failure,) = failures
+    assert failure.bug is True
+    assert isinstance(failure.exception, ZeroDivisionError)
+    assert "ZeroDivisionError: boom" in failure.details and "in broken" in failure.details
+    assert "bug" in failure.message and "boom" in failure.message
+    assert any("broken" in r.getMessage() and "Traceback" in r.getMessage() for r in caplog.records)
+
+
+def test_bug_without_on_error_goes_to_excepthook(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no on_error, a bug is handed to sys.excepthook (the crash dialog), never dropped."""
+    hooked: list[BaseException] = []
+    monkeypatch.setattr("sys.excepthook", lambda _t, exc, _tb: hooked.append(exc))
+
+    def broken() -> None:
+        raise KeyError("missing")
+
+    workers.run(broken)
+    qtbot.waitUntil(lambda: bool(hooked), timeout=5000)
+    assert isinstance(hooked[0], KeyError)
+
+
+def test_superseded_result_is_dropped(qtbot: QtBot) -> None:
+    """A newer task with the same key wins even when the older one finishes last."""
+    owner = QObject()
+    slow = _Gate()
+    results: list[str] = []
+    first = workers.run(slow.wait_then, "old", on_done=results.append, owner=owner, key="page")
+    assert slow.entered.wait(5)
+    second = workers.run(lambda: "new", on_done=results.append, owner=owner, key="page")
+    qtbot.waitUntil(lambda: results == ["new"], timeout=5000)
+    slow.release.set()
+    qtbot.waitUntil(lambda: first.finished, timeout=5000)
+    assert results == ["new"]
+    assert (first.outcome, second.outcome) == ("dropped", "delivered")
+    assert workers.pending_count() == 0
+
+
+def test_same_key_on_other_owners_is_independent(qtbot: QtBot) -> None:
+    """Keys are per owner: two windows loading 'page' do not cancel each other."""
+    a, b = QObject(), QObject()
+    results: list[str] = []
+    workers.run(lambda: "a", on_done=results.append, owner=a, key="page")
+    workers.run(lambda: "b", on_done=results.append, owner=b, key="page")
+    qtbot.waitUntil(lambda: sorted(results) == ["a", "b"], timeout=5000)
+
+
+def test_result_for_destroyed_owner_is_dropped_but_work_still_runs(qtbot: QtBot) -> None:
+    """When the owner is gone the callback is not called; the function itself still ran to completion."""
+    owner = QObject()
+    gate = _Gate()
+    delivered: list[str] = []
+    task = workers.run(gate.wait_then, "late", on_done=delivered.append, owner=owner)
+    assert gate.entered.wait(5)
+    with qtbot.waitSignal(owner.destroyed, timeout=5000):
+        owner.deleteLater()
+    gate.release.set()
+    qtbot.waitUntil(lambda: task.finished, timeout=5000)
+    assert delivered == []
+    assert task.outcome == "dropped"
+
+
+def test_cancel_drops_the_result(qtbot: QtBot) -> None:
+    """A cancelled task's result is dropped."""
+    gate = _Gate()
+    delivered: list[str] = []
+    task = workers.run(gate.wait_then, "x", on_done=delivered.append)
+    task.cancel()
+    gate.release.set()
+    qtbot.waitUntil(lambda: task.finished, timeout=5000)
+    assert delivered == [] and task.outcome == "dropped"
+
+
+def test_wait_idle_delivers_pending_results(qtbot: QtBot) -> None:
+    """wait_idle returns once every task ran and its callback was called."""
+    results: list[int] = []
+    for i in range(20):
+        workers.run(lambda n=i: n * n, on_done=results.append)
+    assert workers.wait_idle(5000)
+    assert sorted(results) == [i * i for i in range(20)]
+    assert workers.pending_count() == 0
+
+
+def test_run_refuses_other_threads(qtbot: QtBot) -> None:
+    """Only the GUI thread may submit tasks (they deliver to GUI objects)."""
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        try:
+            workers.run(lambda: None)
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=submit)
+    thread.start()
+    thread.join(5)
+    assert errors and "GUI thread" in str(errors[0])
