@@ -226,7 +226,8 @@ def entity_from_table(table: sa.Table, dialect: sa.Dialect, **overrides: Any) ->
         label=info.get("label") or guess_label(cols, pk),
         foreign_keys=fks,
         vectors=vectors,
-        is_link=bool(info.get("link")) or looks_like_link(cols, pk, fks),
+        # The reference models say what is a link; only reflected tables need the heuristic.
+        is_link=bool(info["link"]) if "link" in info else ("group" not in info and looks_like_link(cols, pk, fks)),
         version_column=version_col,
         read_only_reason=None if pk else "it has no primary key, so Warden cannot tell its rows apart",
     )

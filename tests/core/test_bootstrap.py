@@ -1,0 +1,36 @@
+"""First run builds the embedded default database in the user data folder, atomically."""
+
+from __future__ import annotations
+
+from core.bootstrap import ensure_default_database
+from core.catalog import load_catalog
+from core.db import open_database
+from core.migrations import current, heads
+from core.repository import exact_count
+
+
+def test_first_run_creates_migrates_and_seeds(tmp_path, monkeypatch):
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
+    path = ensure_default_database()
+    assert path == tmp_path / "data" / "warden.db" and path.exists()
+    assert not list(path.parent.glob("*.creating*")), "no temporary file is left behind"
+    db = open_database(path)
+    try:
+        assert current(db) == heads()
+        cat = load_catalog(db)
+        assert exact_count(db, cat.get("locations")) >= 200
+    finally:
+        db.dispose()
+    stamp = path.stat().st_mtime_ns
+    assert ensure_default_database() == path and path.stat().st_mtime_ns == stamp, "second run reuses it"
+
+
+def test_interrupted_first_run_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path))
+    (tmp_path / "warden.db.creating").write_bytes(b"half-written")
+    path = ensure_default_database()
+    db = open_database(path)
+    try:
+        assert load_catalog(db).get("regions")
+    finally:
+        db.dispose()
