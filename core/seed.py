@@ -6,9 +6,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import queue
 import random
-import threading
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -69,7 +67,7 @@ def seed(db: Database, *, scale: int = 1, seed: int = 42, progress: Progress | N
     with db.engine.begin() as conn:
         _check_schema(conn, db, list(totals))
         w = _Writer(conn, db.backend, totals, progress)
-        with _bulk_mode(conn, w.sqlite, list(totals)), w:
+        with _bulk_mode(conn, w.sqlite, list(totals)):
             users = _users(w, _rng(seed, "users"), totals["users"])
             world = _world(w, seed)
             _players(w, _rng(seed, "players"), world, users[: PER_SCALE["users"]])
@@ -78,6 +76,7 @@ def seed(db: Database, *, scale: int = 1, seed: int = 42, progress: Progress | N
             _agents(w, _rng(seed, "agents"), users, world.loc_names, totals["agent_executions"])
             _round_tables(w, _rng(seed, "round_tables"), world.loc_names, totals["llm_round_table_results"])
             _rag(w, _rng(seed, "rag"), world.loc_names, totals["rag_documents"])
+            w.flush()
     return w.counts
 
 
@@ -135,11 +134,8 @@ def _bulk_mode(conn: sa.Connection, sqlite: bool, tables: list[str]) -> Iterator
 
 
 class _Writer:
-    """Buffers rows per table and writes them in batches, parents first, on a writer thread.
+    """Buffers rows per table and writes them in batches, parents first.
 
-    Generating rows is Python work and inserting them is mostly driver work that releases the GIL,
-    so one writer thread overlaps the two. The calling thread never touches the connection while
-    the writer runs, and progress is reported on the calling thread.
     On SQLite rows are built directly in the stored form SQLAlchemy writes (32-hex UUIDs, naive UTC
     timestamps, JSON text, REAL numerics) and go straight to executemany; on PostgreSQL they are
     Python values bound by SQLAlchemy.
@@ -156,25 +152,6 @@ class _Writer:
         self._statements: dict[str, Any] = {}
         self._columns: dict[str, list[str]] = {}
         self._json_cache: dict[Any, Any] = {}
-        self._queue: queue.Queue[tuple[str, list[Row]] | None] = queue.Queue(maxsize=3)
-        self._landed: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._drain, name="warden-seed-writer", daemon=True)
-
-    def __enter__(self) -> _Writer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        try:
-            if exc_type is None:
-                self.flush()
-        finally:
-            self._queue.put(None)
-            self._thread.join()
-        self._report()
-        if exc_type is None and self._failure is not None:
-            raise self._failure
 
     # values in the form the backend stores or binds
 
@@ -238,40 +215,18 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
-        """Hand every queued row to the writer, parent tables first."""
-        if self._failure is not None:
-            raise self._failure
+        """Write every queued row, parent tables first, and report progress."""
         for name in sorted(self._buffers, key=self._order.__getitem__):
-            if self._buffers[name]:
-                self._queue.put((name, self._buffers[name]))
-                self._buffers[name] = []
-        self._report()
-
-    def _drain(self) -> None:
-        """Writer thread: insert batches in order; after a failure only discard, so put never blocks."""
-        while (item := self._queue.get()) is not None:
-            if self._failure is not None:
+            rows = self._buffers[name]
+            if not rows:
                 continue
-            name, rows = item
-            try:
-                if self.sqlite:
-                    self.conn.exec_driver_sql(self._statements[name], rows)
-                else:
-                    cols = self._columns[name]
-                    self.conn.execute(self._statements[name], [dict(zip(cols, r, strict=True)) for r in rows])
-            except BaseException as exc:  # handed to the calling thread, which raises it
-                self._failure = exc
+            if self.sqlite:
+                self.conn.exec_driver_sql(self._statements[name], rows)
             else:
-                self._landed.put((name, len(rows)))
-
-    def _report(self) -> None:
-        """Count landed batches and tell the progress callback, on the calling thread."""
-        while True:
-            try:
-                name, n = self._landed.get_nowait()
-            except queue.Empty:
-                return
-            self.counts[name] += n
+                cols = self._columns[name]
+                self.conn.execute(self._statements[name], [dict(zip(cols, r, strict=True)) for r in rows])
+            self.counts[name] += len(rows)
+            self._buffers[name] = []
             if self.progress:
                 self.progress(name, self.counts[name], self.totals[name])
 
