@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -21,6 +21,11 @@ from core import seed_text as tx
 from core.db import Database
 from core.errors import NotFoundError, WardenError
 from core.models import metadata
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
+
+T = TypeVar("T")
 
 Progress = Callable[[str, int, int], None]
 Row = tuple[Any, ...]
@@ -80,9 +85,21 @@ def seed(db: Database, *, scale: int = 1, seed: int = 42, progress: Progress | N
     return w.counts
 
 
+class _Rng(random.Random):
+    """A Random whose choice and randint cost one float draw each (the stock ones loop on getrandbits)."""
+
+    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
+        """A random element of a non-empty sequence."""
+        return seq[int(self.random() * len(seq))]
+
+    def randint(self, a: int, b: int) -> int:
+        """A random integer in [a, b]."""
+        return a + int(self.random() * (b - a + 1))
+
+
 def _rng(seed: int, section: str) -> random.Random:
     """An independent stream per section, so the world does not depend on the scale."""
-    return random.Random(f"warden-seed:{seed}:{section}")
+    return _Rng(f"warden-seed:{seed}:{section}")
 
 
 def _split(rng: random.Random, total: int, parts: int) -> list[int]:
