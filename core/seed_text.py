@@ -81,6 +81,11 @@ _SIGHTS = (
     "crows watching from above", "wildflowers pushing through cracks", "a collapsed wall",
     "fresh bootprints in the mud", "a toppled statue",
 )
+_SIGHTS_INSIDE = (
+    "a cold hearth", "cobwebbed rafters", "a faded tapestry", "scratch marks on the door", "empty bottles",
+    "a table set for a meal no one ate", "a locked trunk", "old bloodstains", "a guttering candle",
+    "a heap of mouldy straw",
+)
 _SOUNDS = (
     "wind moaning through gaps", "distant bells", "dripping water", "the creak of old timber", "gulls crying",
     "the hum of insects", "muffled voices", "a river rushing somewhere below", "nothing at all",
@@ -114,6 +119,7 @@ _OPENINGS: dict[str, tuple[str, ...]] = {
     "ruin": ("Broken walls outline what was once a proud hall", "Ivy swallows the remains of old masonry",
              "Charred beams jut from a heap of fallen stone"),
 }
+_INDOOR = ("building", "dungeon", "cave")
 WEATHER = ("clear", "fog", "rain", "drizzle", "overcast", "snow", "storm", "windy")
 CONNECTION_WORDS = {
     "path": "a narrow path", "road": "the road", "door": "a heavy door", "bridge": "a creaking bridge",
@@ -202,11 +208,9 @@ def location_name(rng: random.Random, ltype: str) -> str:
 
 def location_short(rng: random.Random, ltype: str) -> str:
     """A one-line description shown in lists."""
-    sight = rng.choice(_SIGHTS)
+    sight = rng.choice(_SIGHTS_INSIDE if ltype in _INDOOR else _SIGHTS)
     how = rng.random()
     if how < 0.4:
-        return f"{rng.choice(_OPENINGS[ltype])}, marked by {sight}."
-    if how < 0.7:
         return f"{rng.choice(_OPENINGS[ltype])}. You notice {sight}."
     lead = rng.choice(("nearby you spot", "you can make out", "beyond lies"))
     return f"{rng.choice(_OPENINGS[ltype])}; {lead} {sight}."
@@ -539,7 +543,6 @@ RAG_SENTENCES = (
 
 # --- JSON content -----------------------------------------------------------------------------------
 
-_INDOOR = ("building", "dungeon", "cave")
 _STANCES = ("yes, with limits", "no", "only for new players", "needs more data", "yes")
 _QUESTS = ("Lost", "Silent", "Broken", "Hidden"), ("Heir", "Bell", "Crown", "Road")
 
