@@ -131,6 +131,10 @@ def _bulk_mode(conn: sa.Connection, sqlite: bool, tables: list[str]) -> Iterator
     if not sqlite:
         yield
         return
+    # The sqlite3 module opens its implicit transaction only at the first INSERT, so DDL run before
+    # that would be committed on the spot; begin explicitly so the DROP INDEX can be rolled back.
+    if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN")
     marks = ", ".join("?" * len(tables))
     saved = conn.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master"
