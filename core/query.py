@@ -1,20 +1,21 @@
-"""Filters, value coercion, ORDER BY and keyset predicates, built as SQLAlchemy expressions only."""
+"""SQL building blocks of reads and writes: filters, ORDER BY, keyset predicates, a row by key, a count.
+
+Filter, key and cursor values are read by core/coercion.py as values compared with stored ones, never stored.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from core.catalog import ColumnInfo, Entity
+from core.catalog import Catalog, ColumnInfo, Entity
+from core.coercion import Unreadable, coerce
 from core.errors import FieldProblem, ValidationError
 
 #: (column, descending) pairs, most significant first.
@@ -26,8 +27,6 @@ Cursor = tuple[Any, ...]
 OPS = ("eq", "ne", "contains", "range", "in", "is_null", "not_null", "json_eq")
 TEXT_KINDS = ("string", "text", "enum")
 UNSORTABLE_KINDS = ("json", "vector", "array", "binary")
-TRUE_WORDS = {"true", "t", "yes", "y", "1", "on"}
-FALSE_WORDS = {"false", "f", "no", "n", "0", "off"}
 LIKE_ESCAPE = "\\"
 
 
@@ -49,107 +48,48 @@ def column(entity: Entity, name: str) -> sa.Column[Any]:
     raise ValidationError([FieldProblem(name, f"{entity.name}.{name} is not a column of its table")])
 
 
-def coerce(info: ColumnInfo, value: Any) -> Any:
-    """Turn user input (often a string) into the column's Python type, or raise ValueError saying why."""
-    if value is None:
-        return None
-    kind = info.kind
-    text = value.strip() if isinstance(value, str) else None
-    if kind == "integer":
-        if isinstance(value, bool):
-            raise ValueError("expected a whole number, got true/false")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float | Decimal) and value == int(value):
-            return int(value)
-        if text is not None:
-            return int(text.replace("_", ""))
-        raise ValueError(f"expected a whole number, got {value!r}")
-    if kind == "float":
-        if isinstance(value, bool):
-            raise ValueError("expected a number, got true/false")
-        return float(text if text is not None else value)
-    if kind == "decimal":
-        if isinstance(value, bool):
-            raise ValueError("expected a number, got true/false")
-        try:
-            return Decimal(text if text is not None else str(value))
-        except InvalidOperation:
-            raise ValueError(f"expected a number, got {value!r}") from None
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        word = str(value).strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        raise ValueError(f"expected true or false, got {value!r}")
-    if kind == "datetime":
-        if isinstance(value, dt.datetime):
-            stamp = value
-        elif isinstance(value, dt.date):
-            stamp = dt.datetime(value.year, value.month, value.day)
-        else:
-            stamp = dt.datetime.fromisoformat(_iso(text, value))
-        return _zoned(info, stamp)
-    if kind == "date":
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        return dt.date.fromisoformat(_iso(text, value))
-    if kind == "time":
-        if isinstance(value, dt.time):
-            return value
-        return dt.time.fromisoformat(_iso(text, value))
-    if kind == "uuid":
-        if isinstance(value, uuid.UUID):
-            return value
-        return uuid.UUID(str(value).strip())
-    if kind == "enum":
-        s = str(value)
-        if info.enum_values and s not in info.enum_values:
-            raise ValueError(f"expected one of {', '.join(info.enum_values)}, got {s!r}")
-        return s
-    if kind in ("string", "text"):
-        return value if isinstance(value, str) else str(value)
-    return value
+def entity_of(catalog: Catalog, entity: Entity | str) -> Entity:
+    """The entity itself, or the catalog's entity of that name."""
+    return entity if isinstance(entity, Entity) else catalog.get(entity)
 
 
-def _zoned(info: ColumnInfo, stamp: dt.datetime) -> dt.datetime:
-    """Naive input means UTC (as in validation); a column without a zone gets naive UTC."""
-    t = info.type.upper()
-    zoned = ("WITH TIME ZONE" in t and "WITHOUT" not in t) or "TIMESTAMPTZ" in t
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.UTC)
-        return stamp if zoned else stamp.replace(tzinfo=None)
-    return stamp.replace(tzinfo=dt.UTC) if zoned else stamp
+def select_all(entity: Entity) -> tuple[sa.Select[Any], list[str]]:
+    """SELECT of every column in table order, and the column names."""
+    cols = list(entity.table.columns)
+    return sa.select(*cols), [c.name for c in cols]
 
 
-def _iso(text: str | None, value: Any) -> str:
-    if text is None:
-        raise ValueError(f"expected an ISO 8601 text, got {type(value).__name__}")
-    # Python 3.11 reads "Z", but people also type a space or lower-case z.
-    return text[:-1] + "+00:00" if text.endswith(("z", "Z")) else text
+def count_rows(conn: sa.Connection, entity: Entity, *where: sa.ColumnElement[bool]) -> int:
+    """How many rows match `where`."""
+    return int(conn.execute(sa.select(sa.func.count()).select_from(entity.table).where(*where)).scalar_one())
+
+
+def fetch_row(conn: sa.Connection, entity: Entity, key: dict[str, Any]) -> dict[str, Any] | None:
+    """One row by its (coerced) key as a dict of column name to value, or None."""
+    stmt, names = select_all(entity)
+    row = conn.execute(stmt.where(key_predicate(entity, key)).limit(1)).first()
+    return dict(zip(names, row, strict=True)) if row is not None else None
 
 
 def coerce_for(entity: Entity, name: str, value: Any) -> Any:
-    """Coerce `value` for column `name`, turning a failure into a one-line ValidationError."""
+    """Coerce a value compared with column `name` (filter, key, cursor), or a one-line ValidationError."""
     info = entity.column(name)
     try:
-        return coerce(info, value)
+        return coerce(info, value, for_filter=True)
+    except Unreadable:
+        msg = _unreadable(info, value)
     except (ValueError, TypeError, OverflowError) as exc:
         msg = str(exc) or f"cannot read {value!r} as {info.kind}"
-        if any(w in msg for w in ("invalid literal", "could not convert", "badly formed", "Invalid")):
-            msg = f"cannot read {value!r} as {_kind_words(info.kind)}"
-        raise ValidationError([FieldProblem(name, f"{entity.name}.{name}: {msg}")]) from None
+    raise ValidationError([FieldProblem(name, f"{entity.name}.{name}: {msg}")])
 
 
-def _kind_words(kind: str) -> str:
-    return {
+def _unreadable(info: ColumnInfo, value: Any) -> str:
+    """A filter's words for input that is no value of the column's kind at all."""
+    if info.kind == "enum":
+        return f"expected one of {', '.join(info.enum_values or ())}, got {str(value)!r}"
+    if info.kind == "boolean":
+        return f"expected true or false, got {value!r}"
+    words = {
         "integer": "a whole number",
         "float": "a number",
         "decimal": "a number",
@@ -157,7 +97,8 @@ def _kind_words(kind: str) -> str:
         "date": "a date (YYYY-MM-DD)",
         "time": "a time (HH:MM[:SS])",
         "uuid": "a UUID",
-    }.get(kind, kind)
+    }.get(info.kind, info.kind)
+    return f"cannot read {value!r} as {words}"
 
 
 def coerce_key(entity: Entity, key: dict[str, Any]) -> dict[str, Any]:
@@ -256,7 +197,7 @@ def quick_clause(entity: Entity, text: str, backend: str) -> sa.ColumnElement[bo
         elif info.kind == "uuid" or (info.kind == "integer" and info.primary_key):
             # A pasted id should find its row even though ids are not text.
             with contextlib.suppress(ValueError, TypeError):
-                parts.append(col == coerce(info, text))
+                parts.append(col == coerce(info, text, for_filter=True))
     return sa.or_(*parts) if parts else sa.false()
 
 

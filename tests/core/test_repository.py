@@ -474,11 +474,7 @@ def test_conflict_without_version_column_uses_original_values(empty_url):
         db.dispose()
 
 
-def test_delete_preview_on_a_reflected_database(empty_url, backend, request):
-    if backend == "sqlite":
-        # SQLAlchemy's SQLite reflection drops column-level "REFERENCES t(c) ON DELETE CASCADE";
-        # core/reflect.py would have to read PRAGMA foreign_key_list to see it.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="reflected SQLite FKs lose ON DELETE"))
+def test_delete_preview_on_a_reflected_database(empty_url):
     build_foreign(empty_url)
     db = open_database(empty_url)
     try:
