@@ -118,7 +118,8 @@ def _check_schema(conn: sa.Connection, db: Database, tables: Sequence[str]) -> N
         )
     for t in tables:
         if conn.execute(sa.select(sa.literal(1)).select_from(metadata.tables[t]).limit(1)).first():
-            raise SeedError(f"{db.display_url} already has rows in {t}; seed an empty database.")
+            where = db.display_url
+            raise SeedError(f"{where} is not empty ({t} has rows); demo data needs an empty database.")
 
 
 @contextlib.contextmanager

@@ -288,6 +288,6 @@ def test_progress_refusals_and_rollback(schema_db: Database) -> None:
     last = {table: (done, total) for table, done, total in calls}
     assert last == {t: (n, n) for t, n in counts.items()}
     assert all(done <= total for _, done, total in calls)
-    with pytest.raises(SeedError, match="already has rows"):
+    with pytest.raises(SeedError, match="is not empty"):
         seed(schema_db, seed=7)
     assert _count(schema_db, "users") == counts["users"]
