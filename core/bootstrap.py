@@ -11,7 +11,9 @@ from core.paths import default_database
 Progress = Callable[[str, int, int], None]
 
 
-def create_demo_database(target: str, *, scale: int = 1, seed: int = 42, progress: Progress | None = None) -> dict[str, int]:
+def create_demo_database(
+    target: str, *, scale: int = 1, seed: int = 42, progress: Progress | None = None
+) -> dict[str, int]:
     """Create or open `target`, migrate it to head and fill it with demo data; rows per table."""
     from core import migrations
     from core import seed as seeding

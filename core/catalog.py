@@ -14,7 +14,18 @@ import sqlalchemy as sa
 from core.db import Database
 from core.errors import NotFoundError
 
-LABEL_CANDIDATES = ("name", "title", "username", "sku", "order_number", "email", "label", "slug", "code", "topic")
+LABEL_CANDIDATES = (
+    "name",
+    "title",
+    "username",
+    "sku",
+    "order_number",
+    "email",
+    "label",
+    "slug",
+    "code",
+    "topic",
+)
 GROUP_ORDER = ("World", "Players", "Operations", "Other")
 HIDDEN_TABLES = {"alembic_version"}
 
@@ -25,7 +36,8 @@ class ColumnInfo:
 
     name: str
     type: str  # the SQL type on this backend, e.g. VARCHAR(120), UUID, VECTOR(384)
-    kind: str  # string|text|integer|decimal|float|boolean|datetime|date|time|json|array|uuid|enum|vector|binary|other
+    # string|text|integer|decimal|float|boolean|datetime|date|time|json|array|uuid|enum|vector|binary|other
+    kind: str
     nullable: bool
     primary_key: bool
     length: int | None = None
@@ -227,7 +239,9 @@ def entity_from_table(table: sa.Table, dialect: sa.Dialect, **overrides: Any) ->
         foreign_keys=fks,
         vectors=vectors,
         # The reference models say what is a link; only reflected tables need the heuristic.
-        is_link=bool(info["link"]) if "link" in info else ("group" not in info and looks_like_link(cols, pk, fks)),
+        is_link=bool(info["link"])
+        if "link" in info
+        else ("group" not in info and looks_like_link(cols, pk, fks)),
         version_column=version_col,
         read_only_reason=None if pk else "it has no primary key, so Warden cannot tell its rows apart",
     )

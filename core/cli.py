@@ -26,12 +26,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="create a database and fill it with deterministic demo data")
     _db_arg(d)
-    d.add_argument("--scale", type=int, default=1, help="operations tables grow linearly (100 → 1M tool runs)")
+    d.add_argument(
+        "--scale", type=int, default=1, help="operations tables grow linearly (100 → 1M tool runs)"
+    )
     d.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same rows")
 
     m = sub.add_parser("migrate", help="show or apply schema migrations")
     _db_arg(m)
-    m.add_argument("action", choices=["current", "heads", "history", "pending", "upgrade", "downgrade", "sql"])
+    m.add_argument(
+        "action", choices=["current", "heads", "history", "pending", "upgrade", "downgrade", "sql"]
+    )
     m.add_argument("revision", nargs="?", help="target revision (upgrade defaults to head)")
 
     i = sub.add_parser("inspect", help="describe the entities, keys, links and vectors of a database")
@@ -42,8 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(e)
     e.add_argument("--entity", required=True)
     e.add_argument("--format", choices=["csv", "json"], default="csv")
-    e.add_argument("--where", action="append", default=[], metavar="COL=VALUE", help="equality filter; repeatable")
-    e.add_argument("--sort", action="append", default=[], metavar="COL[:desc]", help="sort column; repeatable")
+    e.add_argument(
+        "--where", action="append", default=[], metavar="COL=VALUE", help="equality filter; repeatable"
+    )
+    e.add_argument(
+        "--sort", action="append", default=[], metavar="COL[:desc]", help="sort column; repeatable"
+    )
     e.add_argument("-o", "--output", help="file to write (default: standard output)")
 
     sub.add_parser("selftest", help="check that the installation works (sqlite-vec, migrations, Qt)")
@@ -127,25 +135,18 @@ def _open(target: str | None, **kw: Any) -> Any:
 
 def cmd_demo(args: argparse.Namespace, target: str | None) -> int:
     """Create (or reuse) a database, migrate it to head and fill it with demo data."""
-    from core import migrations, seed
+    from core import seed
+    from core.bootstrap import create_demo_database
 
     if args.scale < 1:
         raise WardenError("--scale must be 1 or more")
-    db = _open(target, create=True)
-    try:
-        migrations.ensure_schema(db)
-        bar = ProgressBar(sum(seed.expected_counts(args.scale).values()))
-        t0 = time.perf_counter()
-        counts = seed.seed(db, scale=args.scale, seed=args.seed, progress=bar.update)
-        bar.close()
-        total = sum(counts.values())
-        secs = time.perf_counter() - t0
-        print(
-            f"Seeded {total:,} rows into {db.display_url} in {secs:.1f} s ({total / max(secs, 1e-9):,.0f} rows/s)",
-            file=sys.stderr,
-        )
-    finally:
-        db.dispose()
+    bar = ProgressBar(sum(seed.expected_counts(args.scale).values()))
+    t0 = time.perf_counter()
+    counts = create_demo_database(_require(target), scale=args.scale, seed=args.seed, progress=bar.update)
+    bar.close()
+    total = sum(counts.values())
+    secs = max(time.perf_counter() - t0, 1e-9)
+    print(f"Seeded {total:,} rows in {secs:.1f} s ({total / secs:,.0f} rows/s)", file=sys.stderr)
     return 0
 
 
@@ -185,7 +186,11 @@ def cmd_migrate(args: argparse.Namespace, target: str | None) -> int:
 
 
 def _revision_line(r: Any) -> str:
-    marks = [m for m, on in (("head", getattr(r, "is_head", False)), ("current", getattr(r, "is_current", False))) if on]
+    marks = [
+        m
+        for m, on in (("head", getattr(r, "is_head", False)), ("current", getattr(r, "is_current", False)))
+        if on
+    ]
     suffix = f" ({', '.join(marks)})" if marks else ""
     return f"{r.revision}  {getattr(r, 'doc', '') or ''}{suffix}"
 

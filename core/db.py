@@ -227,7 +227,9 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     if read_only and path != ":memory:":
         # SQLAlchemy passes `uri`, `mode` to the driver; the path must stay absolute.
-        url = URL.create("sqlite", database=f"file:{Path(path).resolve()}", query={"mode": "ro", "uri": "true"})
+        url = URL.create(
+            "sqlite", database=f"file:{Path(path).resolve()}", query={"mode": "ro", "uri": "true"}
+        )
     engine = sa.create_engine(url, module=module, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
@@ -314,7 +316,9 @@ def _open_postgresql(url: URL, *, read_only: bool) -> Database:
     try:
         with engine.connect() as conn:
             server = str(conn.exec_driver_sql("show server_version").scalar())
-            ext = conn.exec_driver_sql("select extversion from pg_extension where extname = 'vector'").scalar()
+            ext = conn.exec_driver_sql(
+                "select extversion from pg_extension where extname = 'vector'"
+            ).scalar()
             available = conn.exec_driver_sql(
                 "select 1 from pg_available_extensions where name = 'vector'"
             ).scalar()
@@ -378,4 +382,6 @@ def _install_slow_log(db: Database, slow_ms: float) -> None:
             return
         count = len(params) if isinstance(params, list | tuple | dict) else 0
         db.slow_statements.append(SlowStatement(ms, statement, count, time.time()))
-        slow_log.warning("slow statement %.0f ms [%d parameters redacted]: %s", ms, count, " ".join(statement.split()))
+        slow_log.warning(
+            "slow statement %.0f ms [%d parameters redacted]: %s", ms, count, " ".join(statement.split())
+        )

@@ -41,8 +41,7 @@ class ValidationError(WardenError):
     def __init__(self, problems: list[FieldProblem]):
         self.problems = problems
         lines = [
-            (f"row {p.row + 1}: " if p.row is not None else "") + f"{p.column}: {p.message}"
-            for p in problems
+            (f"row {p.row + 1}: " if p.row is not None else "") + f"{p.column}: {p.message}" for p in problems
         ]
         super().__init__("; ".join(lines) if lines else "invalid change")
 

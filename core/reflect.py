@@ -196,9 +196,7 @@ def _check_enums(db: Database, insp: Any, table: str) -> dict[str, tuple[str, ..
     texts = [c.get("sqltext", "") for c in checks]
     if db.backend == "sqlite":
         with db.engine.connect() as conn:
-            sql = conn.exec_driver_sql(
-                "select sql from sqlite_master where name = ?", (table,)
-            ).scalar()
+            sql = conn.exec_driver_sql("select sql from sqlite_master where name = ?", (table,)).scalar()
         # SQLite reflection misses unnamed CHECKs; read them from the CREATE statement.
         texts += re.findall(r"CHECK\s*\((.*?\))\s*\)", sql or "", re.I | re.S)
     found: dict[str, tuple[str, ...]] = {}

@@ -738,7 +738,7 @@ def _orders(w: _Writer, rng: random.Random, users: list[tuple[Any, str]],
             w.add("orders", (oid, f"WD-{i + 1:07d}", None if rng.random() < 0.08 else rng.choice(users)[0],
                              rng.choice(_ORDER_STATUS), currency, w.money(subtotal), w.money(tax),
                              w.money(subtotal + tax), w.json(ship), w.json(tx.payment(rng)), 1, w.ts(created),
-                             w.ts(created + rng.randint(0, 20) * DAY)))
+                             w.ts(min(created + rng.randint(0, 20) * DAY, -60.0))))
             w.extend("order_items", [(w.uid(rng), oid, p[0], q, w.money(p[1]), 1) for p, q in lines])
 
 
@@ -789,7 +789,7 @@ def _agents(
                                 "duration_ms created_at completed_at")
     w.table("tool_executions", "id correlation_id tool_name agent_id user_id inputs_json outputs_json status "
                                "error_message duration_ms created_at")
-    step = 180 * DAY / count
+    step = (180 * DAY - 3600) / count  # the last run ends before the epoch, the demo's "now"
     agents = list(tx.TOOL_SETS)
     rand, new_id, ts = rng.random, w.uid, w.ts
     for block in range(0, count, 4):  # four runs share sixteen calls, so counts are exact at any scale
@@ -844,7 +844,7 @@ def _round_tables(w: _Writer, rng: random.Random, places: list[str], count: int)
         rounds = len(transcript["rounds"])
         w.add("llm_round_table_results", (w.uid(rng), _corr(rng), topic, w.json(models), rounds, consensus,
                                           w.money(confidence), w.json(transcript), status,
-                                          w.ts(-200 * DAY + i * 7200)))
+                                          w.ts(-200 * DAY + i * 190 * DAY / count)))
 
 
 def _rag(w: _Writer, rng: random.Random, places: list[str], count: int) -> None:
@@ -861,4 +861,4 @@ def _rag(w: _Writer, rng: random.Random, places: list[str], count: int) -> None:
             for c in range(total):
                 text = tx.rag_chunk(rng, place, section, c, total, places)
                 w.add("rag_documents", (w.uid(rng), path, text, hashlib.sha256(text.encode()).hexdigest(), c,
-                                        total, None, 1, w.ts(-250 * DAY + (block + c) * 1800)))
+                                        total, None, 1, w.ts(-250 * DAY + (block + c) * 240 * DAY / count)))

@@ -13,8 +13,13 @@ import sqlalchemy as sa
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+if not os.environ.get("XDG_RUNTIME_DIR"):
+    # pgserver and Qt both want a private runtime folder; CI machines may not set one.
+    _runtime = Path(tempfile.mkdtemp(prefix="warden-runtime-"))
+    _runtime.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(_runtime)
 
-from core.db import Database, open_database  # noqa: E402
+from core.db import Database, open_database
 
 BACKENDS = ("sqlite", "postgresql")
 _counter = itertools.count()

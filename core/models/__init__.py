@@ -3,7 +3,14 @@
 from core.models.base import Base
 from core.models.commerce import Order, OrderItem, Product, User
 from core.models.operations import AgentExecution, LlmRoundTableResult, RagDocument, ToolExecution
-from core.models.players import GameSession, Player, PlayerHistory, PlayerInventory, PlayerKnowledge, PlayerSkill
+from core.models.players import (
+    GameSession,
+    Player,
+    PlayerHistory,
+    PlayerInventory,
+    PlayerKnowledge,
+    PlayerSkill,
+)
 from core.models.world import (
     Location,
     LocationConnection,

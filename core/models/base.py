@@ -45,9 +45,7 @@ def key() -> Mapped[uuid.UUID]:
 
 def ref(target: str, *, ondelete: str, nullable: bool = False) -> Mapped[Any]:
     """An indexed foreign key to `target` ("table.column")."""
-    return mapped_column(
-        UUIDType, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True
-    )
+    return mapped_column(UUIDType, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
 
 
 def enum(name: str, *values: str) -> sa.Enum:

@@ -52,7 +52,9 @@ class Product(Base):
     description: Mapped[str | None] = mapped_column(sa.Text)
     price: Mapped[Decimal] = mapped_column(Money, nullable=False)
     stock: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
-    status: Mapped[str] = mapped_column(enum("product_status", *PRODUCT_STATUSES), nullable=False, default="draft", index=True)
+    status: Mapped[str] = mapped_column(
+        enum("product_status", *PRODUCT_STATUSES), nullable=False, default="draft", index=True
+    )
     tags: Mapped[list[str]] = mapped_column(TagsType, nullable=False, default=list)
     version: Mapped[int] = version()
     created_at: Mapped[dt.datetime] = created()
@@ -67,7 +69,9 @@ class Order(Base):
     id: Mapped[uuid.UUID] = key()
     order_number: Mapped[str] = mapped_column(sa.String(20), nullable=False, unique=True)
     user_id: Mapped[uuid.UUID | None] = ref("users.id", ondelete="SET NULL", nullable=True)
-    status: Mapped[str] = mapped_column(enum("order_status", *ORDER_STATUSES), nullable=False, default="pending", index=True)
+    status: Mapped[str] = mapped_column(
+        enum("order_status", *ORDER_STATUSES), nullable=False, default="pending", index=True
+    )
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="EUR")
     subtotal: Mapped[Decimal] = mapped_column(Money, nullable=False)
     tax: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))

@@ -71,7 +71,9 @@ class LlmRoundTableResult(Base):
     consensus: Mapped[str | None] = mapped_column(sa.Text)
     confidence: Mapped[Decimal | None] = mapped_column(sa.Numeric(4, 3))
     transcript_json: Mapped[dict[str, Any]] = json_column()
-    status: Mapped[str] = mapped_column(enum("round_table_status", "agreed", "split", "failed"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(
+        enum("round_table_status", "agreed", "split", "failed"), nullable=False, index=True
+    )
     created_at: Mapped[dt.datetime] = created()
 
 
@@ -79,7 +81,10 @@ class RagDocument(Base):
     """One chunk of a source document, embedded for retrieval."""
 
     __tablename__ = "rag_documents"
-    __table_args__ = (sa.UniqueConstraint("source_path", "chunk_index"), {"info": {"group": "Operations", "label": "source_path"}})
+    __table_args__ = (
+        sa.UniqueConstraint("source_path", "chunk_index"),
+        {"info": {"group": "Operations", "label": "source_path"}},
+    )
     id: Mapped[uuid.UUID] = key()
     source_path: Mapped[str] = mapped_column(sa.String(500), nullable=False)
     content: Mapped[str] = mapped_column(sa.Text, nullable=False)

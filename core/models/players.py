@@ -85,7 +85,10 @@ class PlayerSkill(Base):
     """A skill level of a player."""
 
     __tablename__ = "player_skills"
-    __table_args__ = (sa.UniqueConstraint("player_id", "skill_name"), {"info": {"group": "Players", "label": "skill_name"}})
+    __table_args__ = (
+        sa.UniqueConstraint("player_id", "skill_name"),
+        {"info": {"group": "Players", "label": "skill_name"}},
+    )
     id: Mapped[uuid.UUID] = key()
     player_id: Mapped[uuid.UUID] = ref("players.id", ondelete="CASCADE")
     skill_name: Mapped[str] = mapped_column(sa.String(60), nullable=False)
@@ -106,5 +109,7 @@ class PlayerHistory(Base):
     event_type: Mapped[str] = mapped_column(enum("history_event", *HISTORY_EVENTS), nullable=False)
     description: Mapped[str] = mapped_column(sa.Text, nullable=False)
     details_json: Mapped[dict[str, Any]] = json_column()
-    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime(), nullable=False, default=utcnow, index=True
+    )
     embedding: Mapped[np.ndarray | None] = embedding()

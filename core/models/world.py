@@ -12,12 +12,58 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, created, embedding, enum, group, json_column, key, ref, updated, version
 
-LOCATION_TYPES = ("town", "village", "wilderness", "forest", "dungeon", "cave", "building", "landmark", "road", "shore", "ruin")
-DIRECTIONS = ("north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "up", "down", "in", "out")
+LOCATION_TYPES = (
+    "town",
+    "village",
+    "wilderness",
+    "forest",
+    "dungeon",
+    "cave",
+    "building",
+    "landmark",
+    "road",
+    "shore",
+    "ruin",
+)
+DIRECTIONS = (
+    "north",
+    "south",
+    "east",
+    "west",
+    "northeast",
+    "northwest",
+    "southeast",
+    "southwest",
+    "up",
+    "down",
+    "in",
+    "out",
+)
 CONNECTION_TYPES = ("path", "road", "door", "bridge", "stairs", "tunnel", "ladder", "portal", "river", "gate")
-NPC_TYPES = ("merchant", "guard", "quest_giver", "villager", "innkeeper", "scholar", "creature", "priest", "smith")
+NPC_TYPES = (
+    "merchant",
+    "guard",
+    "quest_giver",
+    "villager",
+    "innkeeper",
+    "scholar",
+    "creature",
+    "priest",
+    "smith",
+)
 RELATIONSHIP_TYPES = ("friend", "rival", "family", "employer", "enemy", "mentor", "lover", "debtor")
-OBJECT_TYPES = ("weapon", "armor", "tool", "key", "treasure", "consumable", "furniture", "document", "container", "trinket")
+OBJECT_TYPES = (
+    "weapon",
+    "armor",
+    "tool",
+    "key",
+    "treasure",
+    "consumable",
+    "furniture",
+    "document",
+    "container",
+    "trinket",
+)
 INTERACTION_TYPES = ("use", "open", "read", "combine", "examine", "eat", "wield", "unlock")
 
 
@@ -106,7 +152,9 @@ class NpcRelationship(Base):
     id: Mapped[uuid.UUID] = key()
     npc_id: Mapped[uuid.UUID] = ref("npcs.id", ondelete="CASCADE")
     other_npc_id: Mapped[uuid.UUID] = ref("npcs.id", ondelete="CASCADE")
-    relationship_type: Mapped[str] = mapped_column(enum("relationship_type", *RELATIONSHIP_TYPES), nullable=False)
+    relationship_type: Mapped[str] = mapped_column(
+        enum("relationship_type", *RELATIONSHIP_TYPES), nullable=False
+    )
     strength: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     notes: Mapped[str | None] = mapped_column(sa.String(500))
     version: Mapped[int] = version()
@@ -139,7 +187,9 @@ class ObjectInteraction(Base):
     id: Mapped[uuid.UUID] = key()
     object_id: Mapped[uuid.UUID] = ref("objects.id", ondelete="CASCADE")
     required_object_id: Mapped[uuid.UUID | None] = ref("objects.id", ondelete="SET NULL", nullable=True)
-    interaction_type: Mapped[str] = mapped_column(enum("interaction_type", *INTERACTION_TYPES), nullable=False)
+    interaction_type: Mapped[str] = mapped_column(
+        enum("interaction_type", *INTERACTION_TYPES), nullable=False
+    )
     description: Mapped[str | None] = mapped_column(sa.String(500))
     result_json: Mapped[dict[str, Any]] = json_column()
     version: Mapped[int] = version()

@@ -49,7 +49,14 @@ def test_inspect_json(capsys, demo):
     assert doc["backend"] in ("sqlite", "postgresql")
     assert doc["capabilities"]["vector_search"] in ("sqlite-vec", "pgvector")
     ents = {e["name"]: e for e in doc["entities"]}
-    assert ents["locations"]["vectors"] == [{"column": "embedding", "dimension": 384, "storage": ents["locations"]["vectors"][0]["storage"], "metric": "cosine"}]
+    assert ents["locations"]["vectors"] == [
+        {
+            "column": "embedding",
+            "dimension": 384,
+            "storage": ents["locations"]["vectors"][0]["storage"],
+            "metric": "cosine",
+        }
+    ]
     assert "password" not in out
 
 
@@ -65,7 +72,9 @@ def test_export_formats_agree(capsys, demo, tmp_path):
     rows = json.loads(out)
     assert rows and {"order_number", "total", "shipping_json"} <= set(rows[0])
     target = tmp_path / "orders.csv"
-    code, _, err = run(capsys, "export", "--db", demo, "--entity", "orders", "--format", "csv", "-o", str(target))
+    code, _, err = run(
+        capsys, "export", "--db", demo, "--entity", "orders", "--format", "csv", "-o", str(target)
+    )
     assert code == 0 and "Wrote" in err
     csv_rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
     assert len(csv_rows) == len(rows)
@@ -77,8 +86,18 @@ def test_export_formats_agree(capsys, demo, tmp_path):
 
 def test_export_where_and_sort(capsys, demo):
     code, out, _ = run(
-        capsys, "export", "--db", demo, "--entity", "tool_executions", "--format", "json",
-        "--where", "status=error", "--sort", "created_at:desc",
+        capsys,
+        "export",
+        "--db",
+        demo,
+        "--entity",
+        "tool_executions",
+        "--format",
+        "json",
+        "--where",
+        "status=error",
+        "--sort",
+        "created_at:desc",
     )
     assert code == 0
     rows = json.loads(out)
@@ -110,7 +129,7 @@ def test_migrate_commands(capsys, demo):
     ],
 )
 def test_user_errors_are_one_line(capsys, demo_url, args, needle):
-    code, out, err = run(capsys, *args[:1], "--db", demo_url, *args[1:])
+    code, _out, err = run(capsys, *args[:1], "--db", demo_url, *args[1:])
     assert code != 0
     assert needle in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
@@ -136,9 +155,18 @@ def test_locked_database_is_one_line(tmp_path):
     holder.execute("INSERT INTO t VALUES (1)")
     try:
         p = subprocess.run(
-            [sys.executable, "-c", "import sys; from core.cli import main; sys.exit(main(sys.argv[1:]))",
-             "inspect", "--db", str(path)],
-            capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[2],
+            [
+                sys.executable,
+                "-c",
+                "import sys; from core.cli import main; sys.exit(main(sys.argv[1:]))",
+                "inspect",
+                "--db",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=Path(__file__).parents[2],
         )
     finally:
         holder.rollback()
