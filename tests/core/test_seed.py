@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from core.db import Database, open_database
 from core.models import metadata
-from core.seed import OPPOSITE, SeedError, expected_counts, seed
+from core.seed import EPOCH, OPPOSITE, SeedError, expected_counts, seed
+from core.types import UTCDateTime
 from tests.conftest import BACKENDS, new_pg_database
 
 T = metadata.tables
@@ -203,6 +204,16 @@ def test_embeddings_stay_null(seeded: Database) -> None:
             if "embedding" in t.c:
                 filled = sa.select(sa.func.count()).where(t.c.embedding.is_not(None))
                 assert conn.execute(filled).scalar() == 0, t.name
+
+
+def test_timestamps_come_before_the_epoch(seeded: Database) -> None:
+    """Demo time is fixed: nothing happens after 2026-01-01 UTC, whatever day the seed runs."""
+    with seeded.engine.connect() as conn:
+        for name in expected_counts(1):
+            for col in T[name].c:
+                if isinstance(col.type, UTCDateTime):
+                    latest = conn.execute(sa.select(sa.func.max(col))).scalar()
+                    assert latest is None or latest <= EPOCH, col
 
 
 def test_same_seed_same_rows_on_both_backends(seeded: Database, tmp_path: Path) -> None:
