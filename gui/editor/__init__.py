@@ -1,0 +1,1 @@
+"""Table editor feature: model (pages + staged edits), delegates, view, record form, undo."""
