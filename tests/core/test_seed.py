@@ -238,10 +238,18 @@ def test_another_seed_gives_other_rows(tmp_path: Path) -> None:
         b.dispose()
 
 
-def test_sqlite_stored_form_is_what_sqlalchemy_writes(seeded: Database, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A SQLite database seeded through the fast path (the only backend that has one)."""
+    db = _fresh(str(tmp_path_factory.mktemp("seed_fast") / "demo.db"))
+    seed(db, scale=1, seed=42)
+    yield db
+    db.dispose()
+
+
+def test_sqlite_stored_form_is_what_sqlalchemy_writes(seeded_sqlite: Database, tmp_path: Path) -> None:
     """The fast path writes exactly what Core/ORM inserts would (SQL NULL for a missing JSON value)."""
-    if seeded.backend != "sqlite":
-        pytest.skip("the fast path is SQLite's")
+    seeded = seeded_sqlite
     copy = _fresh(str(tmp_path / "copy.db"))
     with seeded.engine.connect() as src, copy.engine.begin() as dst:
         dst.exec_driver_sql("PRAGMA foreign_keys = OFF")
