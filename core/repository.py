@@ -212,20 +212,25 @@ def _pg_estimate(conn: sa.Connection, entity: Entity) -> int | None:
 
 def _sqlite_estimate(conn: sa.Connection, entity: Entity) -> int | None:
     """sqlite_stat1's row count if analysed, else the rowid span (two B-tree seeks)."""
+    name = entity.table.name
+    schema = f'"{entity.table.schema}".' if entity.table.schema else ""
+    # Look for sqlite_stat1 first: querying a missing table costs a failed prepare and an exception.
+    has_stat = conn.exec_driver_sql(
+        f"SELECT 1 FROM {schema}sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+    ).first()
+    if has_stat is not None:
+        # One row per index (its first number counts the index's rows), or one with idx NULL; a partial
+        # index counts fewer rows, so take the largest.
+        stats = conn.exec_driver_sql(f"SELECT stat FROM {schema}sqlite_stat1 WHERE tbl = ?", (name,))
+        counts = [int(str(s).split()[0]) for (s,) in stats if s and str(s).split()[0].isdigit()]
+        if counts:
+            return max(counts)
+    quoted = conn.dialect.identifier_preparer.format_table(entity.table)
     try:
-        stat = conn.execute(
-            sa.select(sa.column("stat")).select_from(sa.table("sqlite_stat1")).where(
-                sa.column("tbl") == entity.table.name
-            )
-        ).scalar()
-        if stat:
-            return int(str(stat).split()[0])
-    except sa.exc.DBAPIError:
-        pass  # no sqlite_stat1 table: never analysed
-    try:
-        rowid: sa.ColumnClause[Any] = sa.literal_column("rowid")
-        span = sa.select(sa.func.min(rowid), sa.func.max(rowid)).select_from(entity.table)
-        lo, hi = conn.execute(span).one()
+        # Two scalar subqueries, each one B-tree seek; `SELECT min(rowid), max(rowid)` would scan.
+        lo, hi = conn.exec_driver_sql(
+            f"SELECT (SELECT min(rowid) FROM {quoted}), (SELECT max(rowid) FROM {quoted})"
+        ).one()
     except sa.exc.DBAPIError:
         return None  # a WITHOUT ROWID table or a view
     return int(hi) - int(lo) + 1 if lo is not None and hi is not None else None

@@ -308,6 +308,23 @@ def test_estimate_count_on_a_big_table_is_cheap_and_close(schema_db):
     assert capped == repo.ESTIMATE_CAP + 1  # "at least": filters are never counted in full
 
 
+def test_sqlite_estimate_reads_sqlite_stat1_once_analysed(tmp_path):
+    db = open_database(tmp_path / "stat.db", create=True)
+    metadata.create_all(db.engine)
+    cat = load_catalog(db)
+    n = repo.ESTIMATE_CAP + 2000
+    with db.engine.begin() as conn:
+        conn.execute(metadata.tables["regions"].insert(), [{"id": uid(i), "name": f"r{i}"} for i in range(n)])
+        conn.exec_driver_sql("DELETE FROM regions WHERE name LIKE 'r5%'")  # a hole in the rowid span
+    left = n - sum(1 for i in range(n) if str(i).startswith("5"))
+    assert left > repo.ESTIMATE_CAP
+    assert repo.estimate_count(db, cat.get("regions")) == n  # rowid span: no sqlite_stat1 yet
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    assert repo.estimate_count(db, cat.get("regions")) == left  # the analysed count
+    db.dispose()
+
+
 def test_get_row(schema_db):
     cat = load_catalog(schema_db)
     ids = world(schema_db)
