@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.catalog import load_catalog
+from sqlalchemy.exc import DBAPIError
+
+from core.catalog import Catalog, load_catalog
 from core.db import Database
+from core.repository import ESTIMATE_CAP, estimate_count
+
+log = logging.getLogger("warden.overview")
 
 
 @dataclass(frozen=True)
@@ -21,9 +27,9 @@ class Overview:
     source: str = "models"  # "models" | "reflected" | "mixed"
 
 
-def describe(db: Database) -> Overview:
+def describe(db: Database, catalog: Catalog | None = None) -> Overview:
     """Summarise `db`: its location, capabilities and entities grouped for the navigator."""
-    catalog = load_catalog(db)
+    catalog = catalog if catalog is not None else load_catalog(db)
     entities = catalog.ordered()
     return Overview(
         display_url=db.display_url,
@@ -33,3 +39,31 @@ def describe(db: Database) -> Overview:
         read_only_reasons={e.name: e.read_only_reason for e in entities if e.read_only_reason},
         source=catalog.source,
     )
+
+
+def load_overview(db: Database) -> tuple[Catalog, Overview]:
+    """The catalog of `db` (loaded once) and the summary built from it."""
+    catalog = load_catalog(db)
+    return catalog, describe(db, catalog)
+
+
+@dataclass(frozen=True)
+class RowCount:
+    """A row count and whether it is exact (small tables are counted, big ones estimated)."""
+
+    rows: int
+    exact: bool
+
+
+def estimate_counts(db: Database, catalog: Catalog) -> dict[str, RowCount | None]:
+    """A cheap row count per entity (exact when small); None where the database cannot count it."""
+    counts: dict[str, RowCount | None] = {}
+    for entity in catalog.ordered():
+        try:
+            rows = estimate_count(db, entity)
+        except DBAPIError as exc:  # e.g. a view over a dropped table: the rest still count
+            log.warning("cannot estimate rows of %s: %s", entity.name, str(exc.orig).splitlines()[0])
+            counts[entity.name] = None
+            continue
+        counts[entity.name] = RowCount(rows, exact=rows <= ESTIMATE_CAP)
+    return counts

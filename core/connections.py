@@ -1,0 +1,93 @@
+"""PostgreSQL connection targets: URLs from host/port/database/user, parsing them back, testing them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from core.db import Capabilities, display_url, open_database
+from core.errors import ConnectionFailed
+
+DEFAULT_PORT = 5432
+DRIVER = "postgresql+psycopg"
+
+
+@dataclass(frozen=True)
+class PgTarget:
+    """Where a PostgreSQL database is, without its password."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+
+    @property
+    def account(self) -> str:
+        """The keyring user name for this target: 'user@host:port/db'."""
+        return f"{self.user}@{self.host}:{self.port}/{self.database}"
+
+    def url(self, password: str | None = None) -> str:
+        """The full URL (with `password` if given)."""
+        return pg_url(self.host, self.port, self.database, self.user, password)
+
+
+def pg_url(host: str, port: int | str | None, database: str, user: str, password: str | None = None) -> str:
+    """A psycopg PostgreSQL URL with every part quoted (passwords may hold '@', ':' or '/')."""
+    host = host.strip()
+    if not host:
+        raise ConnectionFailed("Enter the PostgreSQL server's host name.")
+    if not database.strip():
+        raise ConnectionFailed("Enter the database name.")
+    try:
+        number = int(port) if port not in (None, "") else DEFAULT_PORT
+    except ValueError:
+        raise ConnectionFailed(f"Port must be a number, not '{port}'.") from None
+    if not 0 < number < 65536:
+        raise ConnectionFailed(f"Port must be between 1 and 65535, not {number}.")
+    url = URL.create(
+        DRIVER,
+        username=user.strip() or None,
+        password=password or None,
+        host=host,
+        port=number,
+        database=database.strip(),
+    )
+    return url.render_as_string(hide_password=False)
+
+
+def parse_pg_url(url: str) -> PgTarget:
+    """The host, port, database and user of a PostgreSQL URL (its password is ignored)."""
+    try:
+        u = make_url(url)
+    except ArgumentError as exc:
+        raise ConnectionFailed(f"Not a database URL: {display_safe(url)}") from exc
+    if u.get_backend_name() != "postgresql":
+        raise ConnectionFailed(f"Not a PostgreSQL URL: {display_safe(url)}")
+    return PgTarget(u.host or "localhost", u.port or DEFAULT_PORT, u.database or "", u.username or "")
+
+
+def display_safe(url: str) -> str:
+    """A URL with its password hidden; the text unchanged if it does not parse."""
+    try:
+        return display_url(url)
+    except ArgumentError:
+        return url.split("@", 1)[-1] if "@" in url else url
+
+
+def is_pg_url(target: str) -> bool:
+    """Whether `target` names a PostgreSQL database (rather than a SQLite file)."""
+    return target.startswith(("postgresql", "postgres:"))
+
+
+def test_connection(url: str) -> Capabilities:
+    """Open `url`, read what it can do and close it again; ConnectionFailed with one line if it cannot."""
+    try:
+        db = open_database(url)
+    except ConnectionFailed as exc:
+        raise ConnectionFailed(str(exc).splitlines()[0] if str(exc) else "Connection failed.") from None
+    try:
+        return db.capabilities
+    finally:
+        db.dispose()

@@ -1,0 +1,66 @@
+"""PostgreSQL targets: URL building and parsing, and testing a connection against a real server."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from core import connections
+from core.connections import PgTarget, display_safe, is_pg_url, parse_pg_url, pg_url
+from core.errors import ConnectionFailed
+from tests.conftest import new_pg_database
+
+
+def test_pg_url_quotes_every_part() -> None:
+    """Passwords and names with URL syntax in them survive the round trip."""
+    url = pg_url("db.example.com", "6543", "game data", "ann@corp", "p@ss:w/rd?#")
+    parsed = sa.make_url(url)
+    assert parsed.drivername == "postgresql+psycopg"
+    assert (parsed.host, parsed.port, parsed.database) == ("db.example.com", 6543, "game data")
+    assert parsed.username == "ann@corp" and parsed.password == "p@ss:w/rd?#"
+    assert "p@ss" not in display_safe(url)
+
+
+def test_pg_url_defaults_and_errors() -> None:
+    """An empty port means 5432; bad ports and empty hosts are one-line errors."""
+    assert sa.make_url(pg_url("h", "", "d", "u")).port == 5432
+    assert sa.make_url(pg_url("h", None, "d", "u")).password is None
+    for host, port, message in (("", 5432, "host"), ("h", "abc", "number"), ("h", 70000, "between")):
+        with pytest.raises(ConnectionFailed, match=message):
+            pg_url(host, port, "d", "u")
+    with pytest.raises(ConnectionFailed, match="database"):
+        pg_url("h", 5432, " ", "u")
+
+
+def test_parse_pg_url_drops_the_password() -> None:
+    """Parsing gives the target; its keyring account name is user@host:port/db."""
+    target = parse_pg_url(pg_url("h", 5433, "game", "ann", "secret"))
+    assert target == PgTarget("h", 5433, "game", "ann")
+    assert target.account == "ann@h:5433/game"
+    assert "secret" not in target.url()
+    assert sa.make_url(target.url("secret")).password == "secret"
+    assert is_pg_url(target.url()) and not is_pg_url("/tmp/x.db")
+    with pytest.raises(ConnectionFailed, match="Not a PostgreSQL URL"):
+        parse_pg_url("sqlite:///x.db")
+
+
+def test_test_connection_reports_capabilities(pg_server: object) -> None:
+    """A reachable server answers with its version and pgvector."""
+    caps = connections.test_connection(new_pg_database(pg_server))
+    assert caps.backend == "postgresql" and caps.server_version
+    assert caps.vector_search == "pgvector"
+
+
+def test_test_connection_without_pgvector(pg_server: object) -> None:
+    """A database without the extension reports the fallback and why."""
+    caps = connections.test_connection(new_pg_database(pg_server, vector=False))
+    assert caps.vector_search == "fallback" and "pgvector" in (caps.vector_reason or "")
+
+
+def test_test_connection_failure_is_one_line_without_password() -> None:
+    """An unreachable server is a one-line ConnectionFailed that never shows the password."""
+    with pytest.raises(ConnectionFailed) as info:
+        connections.test_connection(pg_url("127.0.0.1", 1, "nope", "ann", "hunter2secret"))
+    message = str(info.value)
+    assert "\n" not in message and "hunter2secret" not in message
+    assert "127.0.0.1:1" in message
