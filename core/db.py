@@ -64,6 +64,7 @@ class Database:
     url: URL
     capabilities: Capabilities
     slow_statements: deque[SlowStatement] = field(default_factory=lambda: deque(maxlen=200))
+    slow_ms: float = DEFAULT_SLOW_MS  # statements at least this slow are logged (see _install_slow_log)
     _sessions: sessionmaker[Session] | None = None
 
     @property
@@ -366,22 +367,51 @@ def _pg_message(url: URL, exc: DBAPIError) -> str:
 
 
 def _install_slow_log(db: Database, slow_ms: float) -> None:
-    """Log every statement slower than `slow_ms`, with its SQL and duration, never its parameters."""
+    """Log every statement slower than `slow_ms`, with its SQL and duration, never its parameters.
 
-    @event.listens_for(db.engine, "before_cursor_execute")
-    def _before(conn: Any, _cursor: Any, _stmt: Any, _params: Any, _ctx: Any, _many: Any) -> None:
-        conn.info.setdefault("warden_t0", []).append(time.perf_counter())
+    The timing wraps this engine's dialect's execute methods rather than listening to cursor events: an
+    engine with any engine-level listener pays for event dispatch on every statement, begin and commit.
+    """
+    db.slow_ms = slow_ms
+    dialect = db.engine.dialect
+    do_execute, do_executemany = dialect.do_execute, dialect.do_executemany
+    do_execute_no_params = dialect.do_execute_no_params
+    clock = time.perf_counter
 
-    @event.listens_for(db.engine, "after_cursor_execute")
-    def _after(conn: Any, _cursor: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
-        stack = conn.info.get("warden_t0")
-        if not stack:
-            return
-        ms = (time.perf_counter() - stack.pop()) * 1000
-        if ms < slow_ms:
-            return
-        count = len(params) if isinstance(params, list | tuple | dict) else 0
-        db.slow_statements.append(SlowStatement(ms, statement, count, time.time()))
-        slow_log.warning(
-            "slow statement %.0f ms [%d parameters redacted]: %s", ms, count, " ".join(statement.split())
-        )
+    def timed_execute(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        t0 = clock()
+        try:
+            do_execute(cursor, statement, parameters, context)
+        finally:
+            if (ms := (clock() - t0) * 1000) >= slow_ms:
+                record_slow_statement(db, ms, statement, parameters)
+
+    def timed_executemany(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        t0 = clock()
+        try:
+            do_executemany(cursor, statement, parameters, context)
+        finally:
+            if (ms := (clock() - t0) * 1000) >= slow_ms:
+                record_slow_statement(db, ms, statement, parameters)
+
+    def timed_no_params(cursor: Any, statement: str, context: Any = None) -> None:
+        t0 = clock()
+        try:
+            do_execute_no_params(cursor, statement, context)
+        finally:
+            if (ms := (clock() - t0) * 1000) >= slow_ms:
+                record_slow_statement(db, ms, statement, ())
+
+    # Instance attributes: this engine's dialect only (every engine gets a dialect of its own).
+    dialect.do_execute = timed_execute  # type: ignore[method-assign]
+    dialect.do_executemany = timed_executemany  # type: ignore[method-assign]
+    dialect.do_execute_no_params = timed_no_params  # type: ignore[method-assign]
+
+
+def record_slow_statement(db: Database, ms: float, statement: str, parameters: Any) -> None:
+    """Keep and log one slow statement: its duration, SQL and parameter count, never the values."""
+    count = len(parameters) if isinstance(parameters, list | tuple | dict) else 0
+    db.slow_statements.append(SlowStatement(ms, statement, count, time.time()))
+    slow_log.warning(
+        "slow statement %.0f ms [%d parameters redacted]: %s", ms, count, " ".join(statement.split())
+    )

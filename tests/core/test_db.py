@@ -91,6 +91,30 @@ def test_slow_statements_are_logged_without_parameters(tmp_path, caplog):
     db.dispose()
 
 
+def test_slow_log_sees_every_kind_of_statement_and_keeps_no_values(empty_url, caplog):
+    db = open_database(empty_url, create=True, slow_ms=0.0)
+    with caplog.at_level("WARNING", logger="warden.slow"), db.engine.begin() as conn:
+        conn.exec_driver_sql("create table slow_t (x text)")  # no parameters
+        conn.execute(sa.text("insert into slow_t values (:x)"), [{"x": "hunter2"}, {"x": "swordfish"}])
+        conn.execute(sa.text("select * from slow_t where x = :x"), {"x": "hunter2"})
+    sql = [s.sql.lower() for s in db.slow_statements]
+    assert any("create table slow_t" in s for s in sql)
+    assert any("insert into slow_t" in s for s in sql)
+    assert any(s.startswith("select * from slow_t") for s in sql)
+    assert "hunter2" not in caplog.text and "swordfish" not in caplog.text
+    assert all(s.duration_ms >= 0 and "hunter2" not in repr(s) for s in db.slow_statements)
+    assert not db.engine._has_events  # timing needs no engine event listener (their dispatch costs)
+    db.dispose()
+
+
+def test_fast_statements_are_not_logged(tmp_path, caplog):
+    db = open_database(tmp_path / "quick.db", create=True, slow_ms=60_000.0)
+    with caplog.at_level("WARNING", logger="warden.slow"), db.engine.connect() as conn:
+        conn.execute(sa.text("select 1"))
+    assert not db.slow_statements and "slow statement" not in caplog.text
+    db.dispose()
+
+
 def test_read_only_sqlite_refuses_writes(tmp_path):
     path = tmp_path / "ro.db"
     db = open_database(path, create=True)
