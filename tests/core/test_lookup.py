@@ -101,7 +101,9 @@ def test_a_pasted_key_finds_its_row_first(
     assert found[0] == LabelMatch({"id": key}, "Vale of Ash")
 
 
-def test_label_for_and_labels_for(schema_db: Database, catalog: Catalog, regions: dict[str, uuid.UUID]) -> None:
+def test_label_for_and_labels_for(
+    schema_db: Database, catalog: Catalog, regions: dict[str, uuid.UUID]
+) -> None:
     assert label_for(schema_db, catalog, "regions", {"id": regions["Brightwater"]}) == "Brightwater"
     assert label_for(schema_db, catalog, "regions", {"id": uuid.uuid4()}) is None
     wanted = [regions["Brightwater"], str(regions["Vale of Ash"]), None, uuid.uuid4(), "not a uuid"]
