@@ -53,7 +53,7 @@ def test_navigator_and_status_bar_on_sqlite(qtbot: QtBot, sqlite_db: Database) -
     window.show()
     _wait_loaded(qtbot, window)
 
-    tree = window.navigator
+    tree = window.navigator.tree
     groups = [tree.topLevelItem(i).text(0).split()[0] for i in range(tree.topLevelItemCount())]
     assert groups == ["World", "Players", "Operations"]
     names = window.entity_names()
@@ -156,12 +156,12 @@ def test_activating_an_entity_opens_one_tab(qtbot: QtBot, sqlite_db: Database) -
     window = MainWindow(sqlite_db)
     qtbot.addWidget(window)
     _wait_loaded(qtbot, window)
-    group = window.navigator.topLevelItem(0)
+    group = window.navigator.tree.topLevelItem(0)
     item = group.child(0)
     name = item.data(0, Qt.ItemDataRole.UserRole)
     for _ in range(2):
         with qtbot.waitSignal(window.entity_activated, timeout=1000) as blocker:
-            window.navigator.itemActivated.emit(item, 0)
+            window.navigator.tree.itemActivated.emit(item, 0)
         assert blocker.args == [name]
     assert window.tabs.count() == 2
     assert window.tabs.tabText(window.tabs.currentIndex()) == name
@@ -172,10 +172,10 @@ def test_navigator_filter_hides_other_tables(qtbot: QtBot, sqlite_db: Database) 
     window = MainWindow(sqlite_db)
     qtbot.addWidget(window)
     _wait_loaded(qtbot, window)
-    qtbot.keyClicks(window.navigator_filter, "npc")
+    qtbot.keyClicks(window.navigator.filter_box, "npc")
     visible = []
-    for i in range(window.navigator.topLevelItemCount()):
-        group = window.navigator.topLevelItem(i)
+    for i in range(window.navigator.tree.topLevelItemCount()):
+        group = window.navigator.tree.topLevelItem(i)
         visible += [
             group.child(j).text(0) for j in range(group.childCount()) if not group.child(j).isHidden()
         ]

@@ -1,0 +1,159 @@
+"""Connect to PostgreSQL: host, port, database, user and password, with a background connection test."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import connections
+from core.connections import PgTarget
+from core.db import Capabilities
+from core.errors import WardenError
+from gui import workers
+from gui.connection import profiles
+
+
+class ConnectionDialog(QDialog):
+    """Asks where a PostgreSQL database is; on accept the password is kept in the keyring (or memory)."""
+
+    def __init__(self, target: PgTarget | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connect to PostgreSQL")
+        self.setObjectName("connectionDialog")
+        self.setMinimumWidth(440)
+        self.host = QLineEdit("localhost")
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setValue(connections.DEFAULT_PORT)
+        self.port.setButtonSymbols(QSpinBox.ButtonSymbols.NoButtons)
+        self.database = QLineEdit()
+        self.database.setPlaceholderText("e.g. warden")
+        self.user = QLineEdit("postgres")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("kept in the system keyring")
+        for name in ("host", "database", "user", "password"):
+            getattr(self, name).setObjectName(f"{name}Field")
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        for label, field in (
+            ("&Host:", self.host),
+            ("P&ort:", self.port),
+            ("&Database:", self.database),
+            ("&User:", self.user),
+            ("&Password:", self.password),
+        ):
+            form.addRow(label, field)
+        self.keyring_note = QLabel()
+        self.keyring_note.setObjectName("keyringNote")
+        self.keyring_note.setWordWrap(True)
+        problem = profiles.keyring_problem()
+        self.keyring_note.setText(problem or "The password is stored in the system keyring, not in settings.")
+        self.result_label = QLabel()
+        self.result_label.setObjectName("testResult")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.hide()
+        self.test_button = QPushButton("&Test Connection")
+        self.test_button.setObjectName("testButton")
+        self.test_button.clicked.connect(self._on_test_button_clicked)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.test_button)
+        row.addStretch(1)
+        row.addWidget(self.buttons)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.keyring_note)
+        layout.addWidget(self.result_label)
+        layout.addStretch(1)
+        layout.addLayout(row)
+        if target is not None:
+            self.set_target(target)
+
+    def set_target(self, target: PgTarget) -> None:
+        """Fill the fields from a known target (a recent connection without its password)."""
+        self.host.setText(target.host)
+        self.port.setValue(target.port)
+        self.database.setText(target.database)
+        self.user.setText(target.user)
+        self.password.setText(profiles.fetch_password(target.account) or "")
+
+    def target(self) -> PgTarget:
+        """Where the fields point, without the password."""
+        return PgTarget(
+            self.host.text().strip(),
+            self.port.value(),
+            self.database.text().strip(),
+            self.user.text().strip(),
+        )
+
+    def url(self) -> str:
+        """The full URL including the password (hand it to core; never show or store it)."""
+        t = self.target()
+        return connections.pg_url(t.host, t.port, t.database, t.user, self.password.text() or None)
+
+    def _show_result(self, text: str, ok: bool) -> None:
+        self.result_label.setText(text)
+        self.result_label.setProperty("ok", ok)
+        self.result_label.setStyleSheet("color: #1e7b34;" if ok else "color: #b3261e;")
+        self.result_label.show()
+
+    def _on_test_button_clicked(self) -> None:
+        try:
+            url = self.url()
+        except WardenError as exc:
+            self._show_result(str(exc), ok=False)
+            return
+        self.test_button.setEnabled(False)
+        self._show_result(f"Connecting to {self.target().account} …", ok=True)
+        workers.run(
+            connections.test_connection,
+            url,
+            on_done=self._on_test_done,
+            on_error=self._on_test_failed,
+            owner=self,
+            key="test",
+        )
+
+    def _on_test_done(self, caps: Capabilities) -> None:
+        self.test_button.setEnabled(True)
+        vectors = f"pgvector {caps.library_versions.get('pgvector', '')}".strip()
+        if caps.vector_search != "pgvector":
+            vectors = f"no pgvector ({caps.vector_reason})"
+        self._show_result(f"✔ Connected: PostgreSQL {caps.server_version}, {vectors}.", ok=True)
+
+    def _on_test_failed(self, failure: workers.Failure) -> None:
+        self.test_button.setEnabled(True)
+        if failure.bug:
+            workers.report_bug(failure)
+        secret = self.password.text()
+        message = failure.message.replace(secret, "***") if secret else failure.message
+        self._show_result(f"✘ {message.splitlines()[0] if message else 'Connection failed.'}", ok=False)
+
+    def accept(self) -> None:
+        """Check the fields, keep the password (keyring or memory), then close."""
+        try:
+            self.url()
+        except WardenError as exc:
+            self._show_result(str(exc), ok=False)
+            return
+        if self.password.text():
+            profiles.store_password(self.target().account, self.password.text())
+        super().accept()

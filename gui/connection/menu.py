@@ -1,0 +1,105 @@
+"""The File menu's ways to reach a database: open a file, connect to PostgreSQL, recent ones, a demo."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+
+from core import connections
+from gui import settings as saved
+from gui.connection import profiles
+from gui.connection.demo import DemoBuilder
+from gui.connection.dialog import ConnectionDialog
+
+SQLITE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3);;All files (*)"
+LAST_FOLDER_KEY = "main_window/last_folder"
+
+
+class ConnectionActions(QObject):
+    """Adds the connection actions to a menu; `target_chosen(target)` says what to open."""
+
+    target_chosen = Signal(str)  # a file path or a full URL (it may hold a password: never store it)
+    failed = Signal(str)  # a message a person can act on
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        self.connection_dialog: ConnectionDialog | None = None
+        self.demo_builder = DemoBuilder(window)
+        self.demo_builder.built.connect(self.target_chosen)
+        self.demo_builder.failed.connect(self.failed)
+
+    def _action(self, menu: QMenu, text: str, slot: object, shortcut: object = None) -> QAction:
+        action = QAction(text, self._window)
+        if shortcut is not None:
+            action.setShortcut(shortcut)  # type: ignore[arg-type]
+        action.triggered.connect(slot)  # type: ignore[arg-type]
+        menu.addAction(action)
+        return action
+
+    def add_to(self, menu: QMenu) -> None:
+        """Add Open, Connect, Recent Connections and New Demo Database to `menu`."""
+        self.open_action = self._action(
+            menu, "&Open SQLite File…", self.ask_file, QKeySequence.StandardKey.Open
+        )
+        self.connect_action = self._action(
+            menu, "&Connect to PostgreSQL…", self.ask_connection, QKeySequence("Ctrl+Shift+O")
+        )
+        self.recent_menu = menu.addMenu("&Recent Connections")
+        self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
+        self.fill_recent_menu()
+        self.demo_action = self._action(menu, "&New Demo Database…", self.ask_demo)
+
+    def last_folder(self) -> str:
+        """Where the last file dialog was."""
+        return str(saved.settings().value(LAST_FOLDER_KEY, str(Path.home())))
+
+    def ask_file(self) -> None:
+        """Ask for a SQLite file and open it."""
+        path, _ = QFileDialog.getOpenFileName(
+            self._window, "Open SQLite File", self.last_folder(), SQLITE_FILTER
+        )
+        if path:
+            saved.settings().setValue(LAST_FOLDER_KEY, str(Path(path).parent))
+            self.target_chosen.emit(path)
+
+    def ask_connection(self, target: connections.PgTarget | None = None) -> ConnectionDialog:
+        """Open the PostgreSQL dialog (window-modal, not blocking); Connect opens the database."""
+        known = target if isinstance(target, connections.PgTarget) else None
+        dialog = ConnectionDialog(known, self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.target_chosen.emit(dialog.url()))
+        self.connection_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def ask_demo(self) -> None:
+        """Ask where to create a demo database, build it, then open it."""
+        self.demo_builder.ask_and_build(self.last_folder())
+
+    def fill_recent_menu(self) -> None:
+        """List the recent connections, most recent first."""
+        self.recent_menu.clear()
+        entries = profiles.recent_connections()
+        for entry in entries:
+            action = self.recent_menu.addAction(entry.label)
+            action.setToolTip(entry.target)
+            action.triggered.connect(functools.partial(self.open_recent, entry))
+        if not entries:
+            self.recent_menu.addAction("No recent connections").setEnabled(False)
+
+    def open_recent(self, entry: profiles.RecentConnection, *_: object) -> None:
+        """Reopen a recent connection; a PostgreSQL one takes its password from the keyring, else asks."""
+        if entry.kind != "postgresql":
+            self.target_chosen.emit(entry.target)
+            return
+        target = connections.parse_pg_url(entry.target)
+        password = profiles.fetch_password(target.account)
+        if password is None:
+            self.ask_connection(target)
+        else:
+            self.target_chosen.emit(target.url(password))
