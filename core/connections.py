@@ -46,13 +46,15 @@ def pg_url(host: str, port: int | str | None, database: str, user: str, password
         raise ConnectionFailed(f"Port must be a number, not '{port}'.") from None
     if not 0 < number < 65536:
         raise ConnectionFailed(f"Port must be between 1 and 65535, not {number}.")
+    socket_dir = host.startswith("/")  # a Unix-socket directory, as psql accepts for -h
     url = URL.create(
         DRIVER,
         username=user.strip() or None,
         password=password or None,
-        host=host,
+        host=None if socket_dir else host,
         port=number,
         database=database.strip(),
+        query={"host": host} if socket_dir else {},
     )
     return url.render_as_string(hide_password=False)
 
@@ -65,7 +67,9 @@ def parse_pg_url(url: str) -> PgTarget:
         raise ConnectionFailed(f"Not a database URL: {display_safe(url)}") from exc
     if u.get_backend_name() != "postgresql":
         raise ConnectionFailed(f"Not a PostgreSQL URL: {display_safe(url)}")
-    return PgTarget(u.host or "localhost", u.port or DEFAULT_PORT, u.database or "", u.username or "")
+    socket_dir = u.query.get("host")
+    host = u.host or (socket_dir if isinstance(socket_dir, str) else None) or "localhost"
+    return PgTarget(host, u.port or DEFAULT_PORT, u.database or "", u.username or "")
 
 
 def display_safe(url: str) -> str:

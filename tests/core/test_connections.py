@@ -44,9 +44,23 @@ def test_parse_pg_url_drops_the_password() -> None:
         parse_pg_url("sqlite:///x.db")
 
 
+def test_socket_directory_host_round_trips() -> None:
+    """A host that is a Unix-socket directory (as psql -h takes) goes into the query, and back."""
+    url = pg_url("/run/postgresql", 5433, "game", "ann", "pw")
+    assert sa.make_url(url).query["host"] == "/run/postgresql"
+    assert parse_pg_url(url) == PgTarget("/run/postgresql", 5433, "game", "ann")
+
+
+def _fields(url: str) -> tuple[str, int, str, str, str | None]:
+    """The dialog's fields for a test server URL (pgserver listens on a Unix socket)."""
+    u = sa.make_url(url)
+    host = u.host or str(u.query["host"])
+    return host, u.port or 5432, u.database or "", u.username or "", u.password
+
+
 def test_test_connection_reports_capabilities(pg_server: object) -> None:
-    """A reachable server answers with its version and pgvector."""
-    caps = connections.test_connection(new_pg_database(pg_server))
+    """A server reached through a URL built from fields answers with its version and pgvector."""
+    caps = connections.test_connection(pg_url(*_fields(new_pg_database(pg_server))))
     assert caps.backend == "postgresql" and caps.server_version
     assert caps.vector_search == "pgvector"
 

@@ -1,0 +1,252 @@
+"""The PostgreSQL dialog, keyring (never settings) passwords and recent connections, on a real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import pytest
+import sqlalchemy as sa
+from keyring.backends import fail
+from pytestqt.qtbot import QtBot
+
+from core.connections import PgTarget, pg_url
+from gui import settings as saved
+from gui.connection import profiles
+from gui.connection.dialog import ConnectionDialog
+from gui.main_window import MainWindow
+from tests.conftest import new_pg_database
+
+SECRET = "s3cr3t-Pa55word"
+SCREENSHOT = Path("/tmp/warden_connection_dialog.png")
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A real keyring backend that keeps passwords in a dict (no OS keyring in CI)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        """The stored password, or None."""
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        """Store a password."""
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        """Forget a password."""
+        self.passwords.pop((service, username), None)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """The process keyring is an in-memory one for the test; the previous one is restored."""
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    profiles.forget_session_passwords()
+    yield ring
+    keyring.set_keyring(previous)
+    profiles.forget_session_passwords()
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """No usable keyring backend, as on a headless machine."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    profiles.forget_session_passwords()
+    yield
+    keyring.set_keyring(previous)
+    profiles.forget_session_passwords()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_recent() -> Iterator[None]:
+    profiles.clear_recent()
+    yield
+    profiles.clear_recent()
+
+
+def _server_target(pg_server: object, *, vector: bool = True) -> tuple[PgTarget, str | None]:
+    """A new database on the test server as dialog fields (pgserver listens on a Unix socket)."""
+    u = sa.make_url(new_pg_database(pg_server, vector=vector))
+    host = u.host or str(u.query["host"])
+    return PgTarget(host, u.port or 5432, u.database or "", u.username or ""), u.password
+
+
+def _fill(dialog: ConnectionDialog, target: PgTarget, password: str) -> None:
+    dialog.host.setText(target.host)
+    dialog.port.setValue(target.port)
+    dialog.database.setText(target.database)
+    dialog.user.setText(target.user)
+    dialog.password.setText(password)
+
+
+def _settings_text() -> str:
+    """Every key and value of the settings, and the settings file itself."""
+    store = saved.settings()
+    store.sync()
+    parts = [f"{k}={store.value(k)!r}" for k in store.allKeys()]
+    if Path(store.fileName()).exists():
+        parts.append(Path(store.fileName()).read_text(encoding="utf-8", errors="replace"))
+    return "\n".join(parts)
+
+
+def test_defaults_are_sensible(qtbot: QtBot, memory_keyring: MemoryKeyring) -> None:
+    """A fresh dialog points at localhost:5432 as postgres, hides the password, and renders readably."""
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    dialog.database.setText("warden")
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert (dialog.host.text(), dialog.port.value(), dialog.user.text()) == ("localhost", 5432, "postgres")
+    assert dialog.password.echoMode() == dialog.password.EchoMode.Password
+    assert "keyring" in dialog.keyring_note.text() and "memory" not in dialog.keyring_note.text()
+    dialog._show_result("✔ Connected: PostgreSQL 18.0, pgvector 0.8.0.", ok=True)
+    assert dialog.grab().save(str(SCREENSHOT))
+
+
+def test_test_button_succeeds_against_the_real_server(qtbot: QtBot, pg_server: object) -> None:
+    """Test Connection runs on a worker and shows the server version and pgvector inline."""
+    target, password = _server_target(pg_server)
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    _fill(dialog, target, password or "")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: "Connected:" in dialog.result_label.text(), timeout=10_000)
+    text = dialog.result_label.text()
+    assert "PostgreSQL" in text and "pgvector" in text and "no pgvector" not in text
+    assert dialog.test_button.isEnabled()
+
+
+def test_test_button_says_when_pgvector_is_missing(qtbot: QtBot, pg_server: object) -> None:
+    """A database without the extension connects, and the dialog says there is no pgvector."""
+    target, password = _server_target(pg_server, vector=False)
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    _fill(dialog, target, password or "")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: "Connected:" in dialog.result_label.text(), timeout=10_000)
+    assert "no pgvector" in dialog.result_label.text()
+
+
+def test_unreachable_server_shows_one_line_without_password(qtbot: QtBot) -> None:
+    """127.0.0.1:1 fails inline, in one line, and the password is nowhere in it."""
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    _fill(dialog, PgTarget("127.0.0.1", 1, "nope", "ann"), SECRET)
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith("✘"), timeout=15_000)
+    text = dialog.result_label.text()
+    assert "127.0.0.1:1" in text and "\n" not in text and SECRET not in text
+    assert dialog.result_label.isVisible() or not dialog.isVisible()
+
+
+def test_bad_fields_are_reported_inline(qtbot: QtBot) -> None:
+    """An empty database name is refused inline; the dialog stays open."""
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    dialog.database.setText("")
+    dialog.accept()
+    assert "database" in dialog.result_label.text().lower()
+    assert dialog.result() != ConnectionDialog.DialogCode.Accepted
+
+
+def test_password_goes_to_the_keyring_not_settings(qtbot: QtBot, memory_keyring: MemoryKeyring) -> None:
+    """Connect stores the password under service Warden, user@host:port/db; settings never hold it."""
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    target = PgTarget("db.example.com", 5433, "game", "ann")
+    _fill(dialog, target, SECRET)
+    dialog.accept()
+    assert memory_keyring.passwords == {("Warden", "ann@db.example.com:5433/game"): SECRET}
+    profiles.remember_connection(profiles.RecentConnection(target.url(), "postgresql", target.account))
+    assert SECRET not in _settings_text()
+    again = ConnectionDialog(target)  # the password comes back from the keyring
+    qtbot.addWidget(again)
+    assert again.password.text() == SECRET
+
+
+def test_without_a_keyring_the_password_stays_in_memory(qtbot: QtBot, no_keyring: None) -> None:
+    """With no keyring backend the dialog says so and the password lives only in this session."""
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    assert "No system keyring" in dialog.keyring_note.text()
+    assert "memory" in dialog.keyring_note.text()
+    target = PgTarget("db.example.com", 5432, "game", "ann")
+    _fill(dialog, target, SECRET)
+    dialog.accept()
+    assert profiles.fetch_password(target.account) == SECRET
+    assert SECRET not in _settings_text()
+    profiles.forget_session_passwords()
+    assert profiles.fetch_password(target.account) is None
+
+
+def test_recent_connections_order_limit_and_no_password(qtbot: QtBot, tmp_path: Path) -> None:
+    """Most recent first, each once, at most ten; PostgreSQL entries carry no password."""
+    for i in range(12):
+        profiles.remember_connection(profiles.RecentConnection(str(tmp_path / f"{i}.db"), "sqlite"))
+    pg = PgTarget("h", 5432, "game", "ann")
+    profiles.remember_connection(profiles.RecentConnection(pg.url(), "postgresql", pg.account))
+    profiles.remember_connection(profiles.RecentConnection(str(tmp_path / "5.db"), "sqlite"))
+    entries = profiles.recent_connections()
+    assert len(entries) == profiles.MAX_RECENT
+    assert [Path(e.target).name for e in entries[:1]] == ["5.db"]
+    assert entries[1].kind == "postgresql" and entries[1].label == "ann@h:5432/game"
+    assert [Path(e.target).name for e in entries[2:]] == [f"{i}.db" for i in (11, 10, 9, 8, 7, 6, 4, 3)]
+    with pytest.raises(ValueError):
+        profiles.remember_connection(profiles.RecentConnection("postgresql://ann:***@h/game", "postgresql"))
+
+
+def test_window_connects_and_reconnects_from_recent(
+    qtbot: QtBot, pg_server: object, memory_keyring: MemoryKeyring
+) -> None:
+    """Connect through the dialog, then reopen from Recent Connections with the keyring's password."""
+    target, password = _server_target(pg_server)
+    real_password = password or SECRET
+    if not password:  # the test server trusts local users; give it a password to prove the path
+        admin = sa.create_engine(pg_url(target.host, target.port, target.database, target.user))
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"ALTER USER {target.user} PASSWORD '{real_password}'")
+        admin.dispose()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    dialog = window.connection_actions.ask_connection()
+    _fill(dialog, target, real_password)
+    with qtbot.waitSignal(window.overview_loaded, timeout=15_000):
+        dialog.accept()
+    status = window.connection_label.text()
+    assert status.startswith("postgresql") and real_password not in status
+    assert "PostgreSQL" in window.backend_label.text() and "pgvector" in window.vector_label.text()
+    entries = profiles.recent_connections()
+    assert entries[0].kind == "postgresql" and entries[0].account == target.account
+    assert real_password not in _settings_text()
+    assert memory_keyring.get_password("Warden", target.account) == real_password
+    window.connection_actions.fill_recent_menu()
+    assert window.connection_actions.recent_menu.actions()[0].text() == target.account
+    with qtbot.waitSignal(window.database_opened, timeout=15_000):
+        window.connection_actions.open_recent(entries[0])
+    qtbot.waitUntil(lambda: window.overview is not None, timeout=10_000)
+    window.close()
+
+
+def test_recent_without_a_stored_password_asks(qtbot: QtBot, no_keyring: None) -> None:
+    """A recent PostgreSQL entry with no password anywhere opens the dialog, prefilled."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    target = PgTarget("db.example.com", 5432, "game", "ann")
+    window.connection_actions.open_recent(
+        profiles.RecentConnection(target.url(), "postgresql", target.account)
+    )
+    dialog = window.connection_actions.connection_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.target() == target and dialog.password.text() == ""
+    dialog.reject()
