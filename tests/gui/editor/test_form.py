@@ -1,0 +1,113 @@
+"""The record form: related rows through foreign keys in both directions, loaded in a worker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from pytestqt.qtbot import QtBot
+
+from core.bootstrap import create_demo_database
+from core.catalog import Catalog, load_catalog
+from core.db import Database, open_database
+from core.repository import Filter
+from gui.editor.form import RecordForm
+
+SHOTS = Path("/tmp/warden_shots")
+
+
+@pytest.fixture
+def demo(empty_url: str) -> Iterator[tuple[Database, Catalog]]:
+    """A scale-1 demo database on the current backend, with its catalog."""
+    create_demo_database(empty_url, scale=1)
+    db = open_database(empty_url)
+    yield db, load_catalog(db)
+    db.dispose()
+
+
+def busy_location(db: Database) -> dict[str, Any]:
+    """The key of a location with objects, NPCs, and connections out and in."""
+    sql = (
+        "SELECT l.id FROM locations l WHERE EXISTS (SELECT 1 FROM npcs n WHERE n.location_id = l.id)"
+        " AND EXISTS (SELECT 1 FROM location_connections c WHERE c.source_location_id = l.id)"
+        " AND EXISTS (SELECT 1 FROM location_connections c WHERE c.target_location_id = l.id)"
+        " AND EXISTS (SELECT 1 FROM objects o WHERE o.location_id = l.id) ORDER BY l.name LIMIT 1"
+    )
+    with db.engine.connect() as conn:
+        value = conn.execute(sa.text(sql)).scalar_one()
+    return {"id": value if isinstance(value, uuid.UUID) else uuid.UUID(value)}
+
+
+def _count(db: Database, sql: str, key: dict[str, Any]) -> int:
+    raw = key["id"] if db.backend == "postgresql" else key["id"].hex
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.text(sql), {"id": raw}).scalar_one())
+
+
+def test_related_tabs_of_a_location(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+    """Objects, NPCs, outgoing and incoming connections each get a tab titled with its count."""
+    db, catalog = demo
+    key = busy_location(db)
+    form = RecordForm(db, catalog, "locations")
+    qtbot.addWidget(form)
+    with qtbot.waitSignal(form.related_loaded, timeout=10_000):
+        form.load(key, "Somewhere")
+    titles = form.tab_titles()
+    npcs = _count(db, "SELECT count(*) FROM npcs WHERE location_id = :id", key)
+    objects = _count(db, "SELECT count(*) FROM objects WHERE location_id = :id", key)
+    out = _count(db, "SELECT count(*) FROM location_connections WHERE source_location_id = :id", key)
+    into = _count(db, "SELECT count(*) FROM location_connections WHERE target_location_id = :id", key)
+    assert f"npcs ({npcs})" in titles
+    assert f"objects ({objects})" in titles
+    assert f"location connections · source location ({out})" in titles
+    assert f"location connections · target location ({into})" in titles
+    assert "→ region (1)" in titles
+    summary = form.references.text()
+    assert "What references this?" in summary
+    assert form.title.text() == "Somewhere"
+    assert f"npcs ({npcs})" in summary and f"objects ({objects})" in summary
+
+    tab = form.related_tab("npcs")
+    assert tab.table.rowCount() == npcs
+    with qtbot.waitSignal(form.open_entity_requested) as opened:
+        tab.open_button.click()
+    assert opened.args == ["npcs", [Filter("location_id", "eq", key["id"])]]
+    with qtbot.waitSignal(form.open_entity_requested) as opened:
+        tab.table.doubleClicked.emit(tab.table.model().index(0, 1))
+    entity, filters = opened.args
+    assert entity == "npcs" and [f.column for f in filters] == ["id"]
+
+    region = form.related_tab("→ region")
+    with qtbot.waitSignal(form.open_entity_requested) as opened:
+        region.open_button.click()
+    assert opened.args[0] == "regions" and opened.args[1][0].column == "id"
+
+    if db.backend == "sqlite":
+        form.resize(560, 520)
+        form.tabs.setCurrentIndex(
+            form.tab_titles().index(f"location connections · source location ({out})") + 1
+        )
+        SHOTS.mkdir(exist_ok=True)
+        form.grab().save(str(SHOTS / "form_related.png"))
+
+
+def test_unsaved_row_has_no_related_rows(qtbot: QtBot, sqlite_db: Database) -> None:
+    """A row without a key (a staged insert) shows a note and starts no worker."""
+    form = RecordForm(sqlite_db, load_catalog(sqlite_db), "locations")
+    qtbot.addWidget(form)
+    form.load(None)
+    assert form.tab_titles() == []
+    assert "Save the row" in form.references.text()
+
+
+def test_missing_row_reports_inline(qtbot: QtBot, sqlite_db: Database) -> None:
+    """A row deleted meanwhile gives an inline message, not a dialog."""
+    form = RecordForm(sqlite_db, load_catalog(sqlite_db), "locations")
+    qtbot.addWidget(form)
+    with qtbot.waitSignal(form.related_failed, timeout=10_000):
+        form.load({"id": uuid.uuid4()})
+    assert "Could not load" in form.references.text()
