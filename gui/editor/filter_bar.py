@@ -1,0 +1,262 @@
+"""The filter bar: a quick filter across text columns, and per-column conditions (contains, equals, range…).
+
+It only describes filters (core.repository.Filter values as typed text); the model runs them in a worker,
+and core reads the text the way it reads any other input, so a bad number comes back as a readable error.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.catalog import ColumnInfo, Entity
+from core.repository import Filter
+
+DEBOUNCE_MS = 300
+TEXTUAL = ("string", "text", "other")
+ORDERED = ("integer", "decimal", "float", "datetime", "date", "time")
+
+#: (op, label) offered per column kind; the first is the default.
+OPS: dict[str, list[tuple[str, str]]] = {
+    "text": [("contains", "contains"), ("eq", "equals"), ("ne", "is not")],
+    "enum": [("in", "is one of"), ("ne", "is not")],
+    "ordered": [("range", "between"), ("eq", "equals"), ("ne", "is not")],
+    "boolean": [("eq", "is")],
+    "uuid": [("eq", "equals"), ("contains", "contains")],
+    "json": [("contains", "contains")],
+    "vector": [],
+}
+NULL_OPS = [("not_null", "is set"), ("is_null", "is empty")]
+
+
+def kind_group(info: ColumnInfo) -> str:
+    """Which OPS entry a column uses."""
+    if info.kind in ORDERED:
+        return "ordered"
+    if info.kind == "enum" and info.enum_values:
+        return "enum"
+    if info.kind in ("boolean", "uuid", "json", "vector"):
+        return info.kind
+    if info.kind == "array":
+        return "json"
+    return "text"
+
+
+class ConditionRow(QWidget):
+    """One column condition: column, operator, value(s), and a remove button."""
+
+    changed = Signal()
+    remove_requested = Signal()
+
+    def __init__(self, entity: Entity, column: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entity = entity
+        self.filterable = [c for c in entity.columns if kind_group(c) != "vector" or c.nullable]
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.column_box = QComboBox()
+        self.column_box.setObjectName("filterColumn")
+        for c in self.filterable:
+            self.column_box.addItem(c.name, c.name)
+        self.op_box = QComboBox()
+        self.op_box.setObjectName("filterOp")
+        self.value_edit = QLineEdit()
+        self.value_edit.setObjectName("filterValue")
+        self.high_edit = QLineEdit()
+        self.high_edit.setObjectName("filterHigh")
+        self.high_edit.setPlaceholderText("to")
+        self.enum_box = QComboBox()
+        self.enum_box.setObjectName("filterValues")
+        self.enum_model = QStandardItemModel(self.enum_box)
+        self.enum_box.setModel(self.enum_model)
+        self.remove_button = QToolButton()
+        self.remove_button.setText("✕")
+        self.remove_button.setToolTip("Remove this condition")
+        for w in (self.column_box, self.op_box, self.value_edit, self.high_edit, self.enum_box):
+            layout.addWidget(w)
+        layout.addWidget(self.remove_button)
+        layout.addStretch(1)
+        self.value_edit.setMinimumWidth(160)
+        self.column_box.currentIndexChanged.connect(self._on_column_box_changed)
+        self.op_box.currentIndexChanged.connect(self._on_op_box_changed)
+        self.value_edit.textEdited.connect(self.changed)
+        self.high_edit.textEdited.connect(self.changed)
+        self.enum_model.itemChanged.connect(self.changed)
+        self.remove_button.clicked.connect(self.remove_requested)
+        if column is not None:
+            self.column_box.setCurrentIndex(self.column_box.findData(column))
+        self._on_column_box_changed(self.column_box.currentIndex())
+
+    @property
+    def info(self) -> ColumnInfo:
+        """The chosen column."""
+        return self.entity.column(str(self.column_box.currentData()))
+
+    @property
+    def op(self) -> str:
+        """The chosen operator (core.query OPS)."""
+        return str(self.op_box.currentData())
+
+    def set_op(self, op: str) -> None:
+        """Choose an operator by its name."""
+        self.op_box.setCurrentIndex(self.op_box.findData(op))
+
+    def check_values(self, values: list[str]) -> None:
+        """Tick these enum values (for 'is one of')."""
+        for i in range(self.enum_model.rowCount()):
+            item = self.enum_model.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.text() in values else Qt.CheckState.Unchecked)
+
+    def _on_column_box_changed(self, _index: int) -> None:
+        info = self.info
+        self.op_box.blockSignals(True)
+        self.op_box.clear()
+        ops = OPS[kind_group(info)] + (NULL_OPS if info.nullable else [])
+        for op, label in ops:
+            self.op_box.addItem(label, op)
+        self.op_box.blockSignals(False)
+        self.enum_model.clear()
+        for value in info.enum_values or ():
+            item = QStandardItem(value)
+            item.setCheckable(True)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.enum_model.appendRow(item)
+        if info.kind == "boolean":
+            self.enum_box.clear()
+            self.enum_box.addItems(["true", "false"])
+        self._on_op_box_changed(0)
+
+    def _on_op_box_changed(self, _index: int) -> None:
+        op, group = self.op, kind_group(self.info)
+        self.value_edit.setVisible(op in ("contains", "eq", "ne", "range") and group != "boolean")
+        self.high_edit.setVisible(op == "range")
+        self.value_edit.setPlaceholderText("from" if op == "range" else "value")
+        self.enum_box.setVisible((group == "enum" and op == "in") or group == "boolean")
+        self.changed.emit()
+
+    def to_filter(self) -> Filter | None:
+        """The condition as a Filter, or None while it is incomplete."""
+        name, op = self.info.name, self.op
+        if op in ("is_null", "not_null"):
+            return Filter(name, op)
+        if self.info.kind == "boolean":
+            return Filter(name, "eq", self.enum_box.currentText() == "true")
+        if op == "in":
+            values = [
+                self.enum_model.item(i).text()
+                for i in range(self.enum_model.rowCount())
+                if self.enum_model.item(i).checkState() == Qt.CheckState.Checked
+            ]
+            return Filter(name, "in", values) if values else None
+        low = self.value_edit.text().strip()
+        if op == "range":
+            high = self.high_edit.text().strip()
+            return Filter(name, "range", (low or None, high or None)) if low or high else None
+        if not low:
+            return None
+        return Filter(name, op, self.value_edit.text())
+
+
+class FilterBar(QWidget):
+    """Quick filter plus column conditions; emits `filters_changed(filters, quick)` after a short pause."""
+
+    filters_changed = Signal(list, str)
+
+    def __init__(self, entity: Entity, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.entity = entity
+        self.rows: list[ConditionRow] = []
+        self.setObjectName("filterBar")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        top = QHBoxLayout()
+        self.quick = QLineEdit()
+        self.quick.setObjectName("quickFilter")
+        self.quick.setClearButtonEnabled(True)
+        self.quick.setPlaceholderText("Filter all text columns…  (Ctrl+F)")
+        self.add_button = QPushButton("+ Condition")
+        self.add_button.setObjectName("addConditionButton")
+        self.add_button.setToolTip("Filter one column: contains, equals, between, empty, one of…")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Remove every filter")
+        top.addWidget(self.quick, 1)
+        top.addWidget(self.add_button)
+        top.addWidget(self.clear_button)
+        outer.addLayout(top)
+        self.rows_layout = QVBoxLayout()
+        self.rows_layout.setSpacing(2)
+        outer.addLayout(self.rows_layout)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self.quick.textChanged.connect(self._on_quick_changed)
+        self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.clear_button.clicked.connect(self.clear)
+        self._last: tuple[list[Filter], str] | None = None
+
+    def add_condition(self, column: str | None = None) -> ConditionRow:
+        """Add a condition row (on `column`, else the first column)."""
+        row = ConditionRow(self.entity, column, self)
+        row.changed.connect(self._schedule)
+        row.remove_requested.connect(lambda: self._remove(row))
+        self.rows.append(row)
+        self.rows_layout.addWidget(row)
+        return row
+
+    def _remove(self, row: ConditionRow) -> None:
+        self.rows.remove(row)
+        row.deleteLater()
+        self._schedule()
+
+    def clear(self) -> None:
+        """Remove the quick filter and every condition."""
+        for row in list(self.rows):
+            self.rows.remove(row)
+            row.deleteLater()
+        self.quick.clear()
+        self._schedule()
+
+    def filters(self) -> list[Filter]:
+        """The complete conditions as Filters."""
+        return [f for f in (r.to_filter() for r in self.rows) if f is not None]
+
+    def quick_text(self) -> str:
+        """The quick-filter text, stripped."""
+        return self.quick.text().strip()
+
+    def apply_now(self) -> None:
+        """Emit the current filters at once (skipping the pause)."""
+        self._timer.stop()
+        self._on_timer_timeout()
+
+    def focus_quick(self) -> None:
+        """Put the cursor in the quick filter, its text selected (Ctrl+F)."""
+        self.quick.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.quick.selectAll()
+
+    def _schedule(self) -> None:
+        self._timer.start()
+
+    def _on_quick_changed(self, _text: str) -> None:
+        self._schedule()
+
+    def _on_add_button_clicked(self) -> None:
+        self.add_condition().value_edit.setFocus()
+
+    def _on_timer_timeout(self) -> None:
+        current = (self.filters(), self.quick_text())
+        if current == self._last:
+            return
+        self._last = current
+        self.filters_changed.emit(*current)
