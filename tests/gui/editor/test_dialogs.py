@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from core.errors import Conflict
 from core.writes import delete_preview
 from gui.editor.conflict_dialog import MERGE, TAKE_THEIRS, ConflictDialog
 from gui.editor.delete_dialog import DeletePreviewDialog
+from gui.editor.paste_dialog import PastePreviewDialog
 
 SHOTS = Path("/tmp/warden_shots")
 
@@ -156,3 +158,46 @@ def test_conflict_dialog_checks_merged_values(qtbot: QtBot, sqlite_db: Database)
     dialog.field(0, "short_description").result.setText("a merged line")
     SHOTS.mkdir(exist_ok=True)
     dialog.grab().save(str(SHOTS / "conflict_dialog.png"))
+
+
+@dataclass
+class _Cell:
+    row: int
+    column: str
+    value: Any
+    problem: str | None = None
+
+
+@dataclass
+class _Preview:
+    cells: list[_Cell] = field(default_factory=list)
+
+
+def test_paste_dialog_with_a_bad_row(qtbot: QtBot) -> None:
+    """A bad value is red with its reason; Stage stays disabled."""
+    preview = _Preview(
+        [
+            _Cell(4, "name", "Mossy Hollow"),
+            _Cell(4, "travel_minutes", 12),
+            _Cell(5, "name", "Old Mill"),
+            _Cell(5, "travel_minutes", "soon", "not a whole number: 'soon'"),
+        ]
+    )
+    dialog = PastePreviewDialog(preview, entity="location_connections")
+    qtbot.addWidget(dialog)
+    assert dialog.problem_cells() == [(1, 1)]
+    assert dialog.table.item(1, 1).toolTip() == "not a whole number: 'soon'"
+    assert dialog.table.verticalHeaderItem(0).text() == "5"
+    assert not dialog.stage_button.isEnabled()
+    assert "row 6, travel_minutes" in dialog.status.text()
+    SHOTS.mkdir(exist_ok=True)
+    dialog.grab().save(str(SHOTS / "paste_bad.png"))
+
+
+def test_paste_dialog_all_good_stages(qtbot: QtBot) -> None:
+    """With no problems, Stage is the default and accepts."""
+    dialog = PastePreviewDialog(_Preview([_Cell(0, "name", "A"), _Cell(1, "name", "B")]))
+    qtbot.addWidget(dialog)
+    assert dialog.stage_button.isEnabled() and dialog.stage_button.isDefault()
+    with qtbot.waitSignal(dialog.accepted, timeout=1000):
+        dialog.stage_button.click()
