@@ -180,12 +180,10 @@ class Navigator(QWidget):
 
     @staticmethod
     def _best_match(needle: str, names: list[str]) -> str:
-        """An exact name first, then a prefix, then the first that contains it."""
-        for test in (lambda n: n.lower() == needle, lambda n: n.lower().startswith(needle)):
-            for name in names:
-                if test(name):
-                    return name
-        return names[0]
+        """An exact name first, then the shortest name it starts, then the first that contains it."""
+        prefixed = [n for n in names if n.lower().startswith(needle)]
+        exact = [n for n in prefixed if n.lower() == needle]
+        return (exact or sorted(prefixed, key=len) or names)[0]
 
     def _on_filter_box_return_pressed(self) -> None:
         name = self.current_entity()

@@ -13,10 +13,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
+from core.bootstrap import create_demo_database
 from core.db import Database, open_database
+from core.overview import RowCount
 from gui import app as gui_app
+from gui import settings as saved
 from gui import workers
+from gui.connection import profiles
 from gui.main_window import MainWindow
+from gui.navigator import ESTIMATE_COLOUR, EXACT_COLOUR
+from tests.fixtures.foreign import build_foreign
 
 SCREENSHOT = Path("/tmp/warden_main.png")
 
@@ -31,6 +37,31 @@ def _status_texts(window: MainWindow) -> dict[str, str]:
 
 def _wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.overview is not None and bool(window.entity_names()), timeout=10_000)
+
+
+@pytest.fixture(scope="module")
+def demo_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A scale-1 demo database (about a second to build), shared by this module's tests."""
+    path = tmp_path_factory.mktemp("demo") / "d.db"
+    create_demo_database(str(path), scale=1)
+    return str(path)
+
+
+def _open_demo(qtbot: QtBot, demo_path: str) -> MainWindow:
+    """A shown window that opened the demo database and has its first counts."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
+        window.open_target(demo_path)
+    return window
+
+
+@pytest.fixture(autouse=True)
+def _no_saved_tabs() -> Iterator[None]:
+    saved.settings().remove(saved.OPEN_TABS_KEY)
+    yield
+    saved.settings().remove(saved.OPEN_TABS_KEY)
 
 
 @pytest.fixture
@@ -194,14 +225,22 @@ def test_crash_handler_writes_the_log(tmp_path: Path) -> None:
     assert "RuntimeError: kaput" in text and "Traceback" in text
 
 
-def test_screenshot(qtbot: QtBot, qapp: QApplication, sqlite_db: Database) -> None:
-    """Render the loaded window with the app style offscreen, for a human to look at."""
-    window = MainWindow(sqlite_db)
+def test_screenshot(qtbot: QtBot, qapp: QApplication, demo_path: str) -> None:
+    """Render the window on the demo database (navigator with counts) offscreen, for a human to look at."""
+    for key in ("main_window/geometry", "main_window/state"):
+        saved.settings().remove(key)  # show the first-run layout, not what earlier tests left
+    window = MainWindow()
     window.setStyleSheet(gui_app.load_stylesheet())
     window.resize(1200, 800)
     qtbot.addWidget(window)
     window.show()
-    _wait_loaded(qtbot, window)
+    with qtbot.waitSignal(window.counts_loaded, timeout=15_000) as blocker:
+        window.open_target(demo_path)
+    counts = dict(blocker.args[0])
+    counts["tool_executions"] = RowCount(1_000_000, exact=False)  # how a big table's estimate looks
+    assert window.overview is not None
+    window.navigator.show_overview(window.overview)
+    window.navigator.set_counts(counts)
     qtbot.waitExposed(window)
     qapp.processEvents()  # let posted layout requests settle, as the event loop would before painting
     assert window.grab().save(str(SCREENSHOT))
@@ -216,3 +255,156 @@ def test_open_database_in_tests_is_real(tmp_path: Path) -> None:
         assert db.capabilities.vector_search == "sqlite-vec"
     finally:
         db.dispose()
+
+
+def test_demo_database_groups_and_counts(qtbot: QtBot, demo_path: str) -> None:
+    """The demo database lists World, Players and Operations, each entity with its row count."""
+    window = _open_demo(qtbot, demo_path)
+    tree = window.navigator.tree
+    groups = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+    assert groups == ["World", "Players", "Operations"]
+    item = window.navigator.item("tool_executions")
+    assert item is not None and item.text(1) == "10,000"  # small tables are counted exactly
+    assert window.navigator.item("regions").text(1) == "16"
+    assert all(window.navigator.item(n).text(1) not in ("…", "?") for n in window.entity_names())
+    assert window.catalog is not None and "tool_executions" in window.catalog.entities
+
+
+def test_estimates_are_grey_until_the_exact_count_arrives(qtbot: QtBot, demo_path: str) -> None:
+    """An estimate shows '~' in grey; selecting the entity fetches the exact count in the background."""
+    window = _open_demo(qtbot, demo_path)
+    nav = window.navigator
+    assert window.overview is not None
+    nav.show_overview(window.overview)  # as if the tables were big: only estimates known so far
+    nav.set_counts({"orders": RowCount(2_345_678, exact=False), "users": RowCount(12_345, exact=False)})
+    orders = nav.item("orders")
+    assert orders.text(1) == "~2.3M" and nav.item("users").text(1) == "~12,345"
+    assert orders.foreground(1).color() == ESTIMATE_COLOUR and "estimate" in orders.toolTip(1)
+    nav.tree.setCurrentItem(orders)
+    qtbot.waitUntil(lambda: nav.has_exact_count("orders"), timeout=10_000)
+    assert orders.text(1) == "2,000" and orders.foreground(1).color() == EXACT_COLOUR
+    nav.set_counts({"orders": RowCount(5, exact=False)})  # a late estimate never replaces the exact count
+    assert orders.text(1) == "2,000"
+
+
+def test_filter_box_jumps_and_enter_opens(qtbot: QtBot, demo_path: str) -> None:
+    """Typing selects the best match; Down moves through matches; Enter opens a tab for it."""
+    window = _open_demo(qtbot, demo_path)
+    nav = window.navigator
+    qtbot.keyClicks(nav.filter_box, "exec")
+    assert nav.visible_entity_names() == ["agent_executions", "tool_executions"]
+    assert nav.current_entity() == "agent_executions"
+    qtbot.keyClick(nav.filter_box, Qt.Key.Key_Down)
+    assert nav.current_entity() == "tool_executions"
+    nav.filter_box.clear()
+    qtbot.keyClicks(nav.filter_box, "npc")
+    assert nav.current_entity() == "npcs"  # the shortest prefix match wins
+    with qtbot.waitSignal(window.entity_activated, timeout=2000) as blocker:
+        qtbot.keyClick(nav.filter_box, Qt.Key.Key_Return)
+    assert blocker.args == ["npcs"]
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "npcs"
+    qtbot.keyClick(nav.filter_box, Qt.Key.Key_Escape)
+    assert nav.filter_box.text() == "" and len(nav.visible_entity_names()) == len(window.entity_names())
+
+
+def test_read_only_table_is_marked_with_its_reason(qtbot: QtBot, tmp_path: Path) -> None:
+    """A reflected table without a primary key is under Other, marked read-only, the reason in its tooltip."""
+    path = tmp_path / "foreign.db"
+    build_foreign(str(path))
+    window = _open_demo(qtbot, str(path))
+    tree = window.navigator.tree
+    assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == ["Other"]
+    audit = window.navigator.item("audit_log")
+    assert audit is not None and audit.text(0) == "audit_log  (read-only)"
+    assert "no primary key" in audit.toolTip(0)
+    assert window.navigator.item("guilds").text(0) == "guilds"
+    assert "view" in window.navigator.item("gold_guilds").toolTip(0)
+
+
+def test_junk_file_shows_a_message_and_the_app_keeps_running(
+    qtbot: QtBot, tmp_path: Path, demo_path: str
+) -> None:
+    """A file that is not SQLite is refused with a clear message; opening a real one afterwards works."""
+    junk = tmp_path / "notes.db"
+    junk.write_bytes(b"this is not a database\n" * 100)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.load_failed, timeout=10_000) as blocker:
+        window.open_target(str(junk))
+    assert "is not a SQLite database" in blocker.args[0]
+    assert window.welcome.error.isVisible() and "notes.db" in window.welcome.error.text()
+    assert window.tabs.currentWidget() is window.welcome
+    assert all(e.target != str(junk) for e in profiles.recent_connections())
+    with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
+        window.open_target(demo_path)
+    assert "regions" in window.entity_names()
+    assert profiles.recent_connections()[0].target == demo_path
+
+
+def test_no_statement_on_the_gui_thread_while_browsing(
+    qtbot: QtBot, demo_path: str, statement_threads: list[int]
+) -> None:
+    """Opening, counting, exact counts on selection and opening a tab all query on workers."""
+    window = _open_demo(qtbot, demo_path)
+    assert window.overview is not None
+    window.navigator.show_overview(window.overview)
+    window.navigator.tree.setCurrentItem(window.navigator.item("npcs"))
+    qtbot.waitUntil(lambda: window.navigator.has_exact_count("npcs"), timeout=10_000)
+    window.navigator.entity_activated.emit("npcs")
+    assert workers.wait_idle(10_000)
+    assert statement_threads and threading.main_thread().ident not in statement_threads
+
+
+def test_open_tabs_are_restored_per_database(qtbot: QtBot, demo_path: str) -> None:
+    """The tabs open when a database was left come back when it is opened again."""
+    window = _open_demo(qtbot, demo_path)
+    for name in ("npcs", "regions"):
+        window.navigator.entity_activated.emit(name)
+    assert window.open_entity_names() == ["npcs", "regions"]
+    window.close()
+    assert saved.open_tabs(demo_path) == ["npcs", "regions"]
+    again = _open_demo(qtbot, demo_path)
+    assert again.open_entity_names() == ["npcs", "regions"]
+
+
+def test_geometry_is_remembered(qtbot: QtBot) -> None:
+    """Closing the window saves its size; the next window comes back at that size."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(700, 480)  # the offscreen screen is 800x600; restoreGeometry keeps windows on it
+    window.show()
+    assert window.height() == 480
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.height() == 480  # (the width is clamped to the tiny offscreen screen on restore)
+
+
+def test_column_width_helpers_round_trip() -> None:
+    """column_widths / set_column_widths keep widths per entity and ignore junk."""
+    saved.set_column_widths("npcs", {"name": 180, "bio": 320})
+    saved.set_column_widths("regions", {"name": 90})
+    assert saved.column_widths("npcs") == {"name": 180, "bio": 320}
+    assert saved.column_widths("regions") == {"name": 90}
+    assert saved.column_widths("unknown") == {}
+
+
+def test_new_demo_database_builds_with_progress_and_opens(qtbot: QtBot, tmp_path: Path) -> None:
+    """New Demo Database builds on a worker behind a progress dialog, then the window opens it."""
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    target = tmp_path / "fresh-demo.db"
+    builder = window.connection_actions.demo_builder
+    tables: list[str] = []
+    builder._relay.advanced.connect(lambda table, _done, _total: tables.append(table))
+    with qtbot.waitSignal(window.counts_loaded, timeout=30_000):
+        builder.build(str(target))
+        assert builder.progress is not None and builder.progress.isVisible()
+    assert builder.progress is None and "tool_executions" in tables
+    assert window.connection_label.text() == str(target)
+    assert window.navigator.item("tool_executions").text(1) == "10,000"
+    with qtbot.waitSignal(window.connection_actions.failed, timeout=2000) as blocker:
+        builder.build(str(target))  # it exists now: refused, nothing overwritten
+    assert "already exists" in blocker.args[0] and "already exists" in window.welcome.error.text()
