@@ -1,0 +1,278 @@
+"""The table editor's cell delegate: an editor per column kind; booleans and vectors painted in the cell.
+
+Delegates paint and edit; they never query. The model says what a cell is through gui.editor.roles
+(Role.COLUMN, Role.FOREIGN_KEY); the only database work an editor does is the FK picker's search,
+through gui/workers.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionButton,
+    QStyleOptionViewItem,
+    QWidget,
+)
+
+from core.catalog import Catalog, ColumnInfo, ForeignKeyInfo
+from core.db import Database
+from gui.editor.editors import (
+    INVALID,
+    DateEditor,
+    DateTimeEditor,
+    EnumEditor,
+    PopupTextEditor,
+    TimeEditor,
+    ValueLineEdit,
+)
+from gui.editor.fk_picker import ForeignKeyPicker
+from gui.editor.json_editor import JsonEditor
+from gui.editor.roles import Role
+from gui.editor.vector_cell import as_vector, paint_vector, summarize
+
+Index = QModelIndex | QPersistentModelIndex
+#: Kinds shown but never edited in a cell.
+READ_ONLY_KINDS = frozenset({"vector", "binary"})
+#: Editors bigger than their cell, as (minimum width, height).
+POPUP_SIZES = {"text": (460, 220), "json": (480, 280), "array": (360, 200), "fk": (440, 300)}
+LINK_COLOUR = QColor("#5f8dd3")
+VECTOR_MIN_WIDTH = 190
+
+
+@dataclass
+class EditorContext:
+    """What editors that search need: the open database and its catalog (set by the view)."""
+
+    db: Database
+    catalog: Catalog
+
+
+class CellDelegate(QStyledItemDelegate):
+    """Chooses each cell's editor from Role.COLUMN and Role.FOREIGN_KEY; paints booleans and vectors."""
+
+    #: Ctrl+click on a foreign-key cell: (target entity, target key) of the referenced row.
+    open_reference_requested = Signal(str, object)
+
+    def __init__(self, parent: QObject | None = None, *, context: EditorContext | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+
+    # --- editors --------------------------------------------------------------------------------
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
+        """The editor the cell's column needs; None for read-only kinds and booleans (toggled by click)."""
+        column: ColumnInfo | None = index.data(Role.COLUMN)
+        if column is None:
+            return super().createEditor(parent, option, index)
+        fk: ForeignKeyInfo | None = index.data(Role.FOREIGN_KEY)
+        kind = column.kind
+        if kind in READ_ONLY_KINDS or kind == "boolean":
+            return None  # type: ignore[return-value]  # Qt accepts no editor
+        editor: QWidget
+        if fk is not None and self.context is not None:
+            picker = ForeignKeyPicker(
+                self.context.db, self.context.catalog, fk, nullable=column.nullable, parent=parent
+            )
+            picker.committed.connect(lambda: self._commit_and_close(picker))
+            picker.cancelled.connect(lambda: self._cancel(picker))
+            editor = picker
+        elif kind in ("json", "array"):
+            editor = self._popup(JsonEditor(column, parent))
+        elif kind == "text":
+            editor = self._popup(PopupTextEditor(column, parent))
+        elif kind == "datetime":
+            editor = DateTimeEditor(column, parent)
+        elif kind == "date":
+            editor = DateEditor(column, parent)
+        elif kind == "time":
+            editor = TimeEditor(column, parent)
+        elif kind == "enum" and column.enum_values:
+            editor = EnumEditor(column, parent)
+        else:
+            editor = ValueLineEdit(column, parent)
+        editor.setAutoFillBackground(True)
+        return editor
+
+    def _popup(self, editor: PopupTextEditor) -> PopupTextEditor:
+        editor.commit_requested.connect(lambda: self._commit_and_close(editor))
+        editor.cancel_requested.connect(lambda: self._cancel(editor))
+        return editor
+
+    def _commit_and_close(self, editor: QWidget) -> None:
+        self.commitData.emit(editor)
+        self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+
+    def _cancel(self, editor: QWidget) -> None:
+        self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.RevertModelCache)
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        """Show the cell's whole value (EditRole) in the editor."""
+        setter = getattr(editor, "set_value", None)
+        if setter is None:
+            super().setEditorData(editor, index)
+            return
+        setter(index.data(Qt.ItemDataRole.EditRole))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:
+        """Hand the editor's typed value to the model; input that is not a value yet changes nothing."""
+        getter = getattr(editor, "value", None)
+        if getter is None:
+            super().setModelData(editor, model, index)
+            return
+        value = getter()
+        if value is INVALID:
+            return
+        model.setData(index, value, Qt.ItemDataRole.EditRole)
+
+    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: Index) -> None:
+        """Cell-sized editors fill the cell; text, JSON and FK editors open larger, kept inside the view."""
+        size = POPUP_SIZES.get(_popup_kind(editor))
+        if size is None:
+            super().updateEditorGeometry(editor, option, index)
+            return
+        rect = QRect(option.rect.topLeft(), QSize(max(option.rect.width(), size[0]), size[1]))
+        area = editor.parentWidget().rect() if editor.parentWidget() is not None else rect
+        rect.setWidth(min(rect.width(), max(area.width(), option.rect.width())))
+        rect.setHeight(min(rect.height(), max(area.height(), option.rect.height())))
+        rect.moveLeft(max(0, min(rect.left(), area.right() + 1 - rect.width())))
+        rect.moveTop(max(0, min(rect.top(), area.bottom() + 1 - rect.height())))
+        editor.setGeometry(rect)
+
+    # --- painting -------------------------------------------------------------------------------
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """Booleans as a centred checkbox, vectors as a summary and sparkline, FK cells with a link mark."""
+        column: ColumnInfo | None = index.data(Role.COLUMN)
+        kind = column.kind if column is not None else None
+        if kind == "vector":
+            vector = as_vector(index.data(Qt.ItemDataRole.EditRole))
+            if vector is not None:
+                self._paint_background(painter, option, index)
+                selected = bool(option.state & QStyle.StateFlag.State_Selected)
+                colour = option.palette.highlightedText() if selected else option.palette.text()
+                paint_vector(painter, option.rect, summarize(vector), colour.color())
+                return
+        if kind == "boolean":
+            self._paint_background(painter, option, index)
+            self._paint_check(painter, option, index.data(Qt.ItemDataRole.EditRole))
+            return
+        super().paint(painter, option, index)
+        if index.data(Role.FOREIGN_KEY) is not None and index.data(Qt.ItemDataRole.EditRole) is not None:
+            _paint_link_mark(painter, option)
+
+    def _paint_background(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """The item's background, selection and focus, without its text."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        opt.features &= ~QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+        style = opt.widget.style() if opt.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+
+    @staticmethod
+    def _paint_check(painter: QPainter, option: QStyleOptionViewItem, value: Any) -> None:
+        box = QStyleOptionButton()
+        box.rect = check_rect(option)
+        box.state = QStyle.StateFlag.State_Enabled
+        box.state |= (
+            QStyle.StateFlag.State_NoChange
+            if value is None
+            else (QStyle.StateFlag.State_On if value else QStyle.StateFlag.State_Off)
+        )
+        style = option.widget.style() if option.widget is not None else QApplication.style()
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorCheckBox, box, painter, option.widget)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        """Vectors ask for room for their summary and sparkline."""
+        hint = super().sizeHint(option, index)
+        column: ColumnInfo | None = index.data(Role.COLUMN)
+        if column is not None and column.kind == "vector":
+            hint.setWidth(max(hint.width(), VECTOR_MIN_WIDTH))
+        return hint
+
+    # --- clicks ---------------------------------------------------------------------------------
+
+    def editorEvent(
+        self, event: QEvent, model: QAbstractItemModel, option: QStyleOptionViewItem, index: Index
+    ) -> bool:
+        """A click on a boolean's box (or Space) toggles it; Ctrl+click on a foreign key opens its row."""
+        column: ColumnInfo | None = index.data(Role.COLUMN)
+        if column is None:
+            return super().editorEvent(event, model, option, index)
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
+            fk: ForeignKeyInfo | None = index.data(Role.FOREIGN_KEY)
+            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            if fk is not None and ctrl and event.button() == Qt.MouseButton.LeftButton:
+                value = index.data(Qt.ItemDataRole.EditRole)
+                if value is not None:
+                    self.open_reference_requested.emit(fk.target, {fk.target_columns[0]: value})
+                    return True
+        if column.kind != "boolean" or not index.flags() & Qt.ItemFlag.ItemIsEditable:
+            return super().editorEvent(event, model, option, index)
+        if kind in (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick):
+            assert isinstance(event, QMouseEvent)
+            inside = check_rect(option).adjusted(-4, -4, 4, 4).contains(event.position().toPoint())
+            if event.button() != Qt.MouseButton.LeftButton or not inside:
+                return False
+            if kind == QEvent.Type.MouseButtonDblClick:
+                return True  # the press and release already toggled; no editor opens
+            return self._toggle(model, index)
+        space = (Qt.Key.Key_Space, Qt.Key.Key_Select)
+        if kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() in space:
+            return self._toggle(model, index)
+        return False
+
+    @staticmethod
+    def _toggle(model: QAbstractItemModel, index: Index) -> bool:
+        """True becomes False; False and NULL become True."""
+        value = index.data(Qt.ItemDataRole.EditRole)
+        return bool(model.setData(index, not bool(value), Qt.ItemDataRole.EditRole))
+
+
+def check_rect(option: QStyleOptionViewItem) -> QRect:
+    """The checkbox indicator's rectangle, centred in the cell."""
+    style = option.widget.style() if option.widget is not None else QApplication.style()
+    probe = QStyleOptionButton()
+    indicator = style.subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, probe, option.widget)
+    rect = QRect(0, 0, indicator.width(), indicator.height())
+    rect.moveCenter(option.rect.center())
+    return rect
+
+
+def _popup_kind(editor: QWidget) -> str:
+    """Which larger-than-the-cell editor `editor` is ('' for a cell-sized one)."""
+    if isinstance(editor, ForeignKeyPicker):
+        return "fk"
+    if isinstance(editor, JsonEditor):
+        return "array" if editor.array_of_text else "json"
+    if isinstance(editor, PopupTextEditor):
+        return "text"
+    return ""
+
+
+def _paint_link_mark(painter: QPainter, option: QStyleOptionViewItem) -> None:
+    """A small arrow at the right of a foreign-key cell: Ctrl+click follows it."""
+    painter.save()
+    painter.setPen(LINK_COLOUR)
+    mark = QRect(option.rect.right() - 14, option.rect.top(), 12, option.rect.height())
+    painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "↗")
+    painter.restore()

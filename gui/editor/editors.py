@@ -1,0 +1,280 @@
+"""Cell editor widgets, one per column kind; each reads and writes plain Python values (`set_value`/`value`).
+
+A `value()` that returns `INVALID` means the input is not a value of the column yet: the delegate then
+leaves the cell unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, Signal
+from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDateTimeEdit,
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.catalog import ColumnInfo
+
+INVALID: Any = object()  # "not a value": the delegate leaves the cell as it was
+NULL_TEXT = "(null)"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INTEGER_PATTERN = r"[+-]?\d*"
+FLOAT_PATTERN = r"[+-]?(\d+\.?\d*|\.\d+)?([eE][+-]?\d*)?"
+UUID_PATTERN = (
+    r"\{?[0-9A-Fa-f]{0,8}-?[0-9A-Fa-f]{0,4}-?[0-9A-Fa-f]{0,4}-?[0-9A-Fa-f]{0,4}-?[0-9A-Fa-f]{0,12}\}?"
+)
+DATETIME_FORMAT = "yyyy-MM-dd HH:mm:ss"
+DATE_FORMAT = "yyyy-MM-dd"
+TIME_FORMAT = "HH:mm:ss"
+#: The minimum of a nullable date(-time) editor stands for NULL (shown as NULL_TEXT).
+NULL_DATE = QDate(1752, 9, 14)
+
+
+def decimal_pattern(precision: int | None, scale: int | None) -> str:
+    """A regex for a decimal with at most `precision` digits, `scale` of them after the point."""
+    if precision is None:
+        return r"[+-]?\d*(\.\d*)?"
+    places = scale or 0
+    whole = max(precision - places, 0)
+    if places == 0:
+        return rf"[+-]?\d{{0,{max(whole, 1)}}}"
+    return rf"[+-]?\d{{0,{whole}}}(\.\d{{0,{places}}})?"
+
+
+class ValueLineEdit(QLineEdit):
+    """A single-line editor that parses its text into a typed value (text, int, Decimal, float, UUID)."""
+
+    def __init__(self, column: ColumnInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column = column
+        self.setFrame(False)
+        kind = column.kind
+        pattern = {
+            "integer": INTEGER_PATTERN,
+            "decimal": decimal_pattern(column.precision, column.scale),
+            "float": FLOAT_PATTERN,
+            "uuid": UUID_PATTERN,
+        }.get(kind)
+        if pattern is not None:
+            self.setValidator(QRegularExpressionValidator(pattern, self))
+        if kind in ("string", "enum") and column.length:
+            self.setMaxLength(column.length)
+        if kind == "uuid":
+            self.setPlaceholderText("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
+        elif column.nullable:
+            self.setPlaceholderText(NULL_TEXT)
+
+    def set_value(self, value: Any) -> None:
+        """Show `value` whole (the grid may have truncated it)."""
+        self.setText("" if value is None else str(value))
+        self.selectAll()
+
+    def value(self) -> Any:
+        """The typed value, None for a blank non-text cell, or INVALID."""
+        text = self.text()
+        kind = self.column.kind
+        if kind in ("string", "text", "enum", "other"):
+            return text
+        if not text.strip():
+            return None
+        try:
+            if kind == "integer":
+                number = int(text)
+                # Qt cannot carry an int beyond 64 bits; as text, validation reports it as out of range.
+                return number if INT64_MIN <= number <= INT64_MAX else text.strip()
+            if kind == "decimal":
+                return _decimal(text, self.column.scale)
+            if kind == "float":
+                return float(text)
+            if kind == "uuid":
+                return uuid.UUID(text)
+        except (ValueError, InvalidOperation):
+            return INVALID
+        return text
+
+
+def _decimal(text: str, scale: int | None) -> Decimal:
+    """Text as a Decimal, padded to the column's scale (12.5 in NUMERIC(12,2) is 12.50)."""
+    value = Decimal(text)
+    if scale is not None and value.as_tuple().exponent != -scale:  # type: ignore[operator]
+        value = value.quantize(Decimal(1).scaleb(-scale))
+    return value
+
+
+class DateTimeEditor(QDateTimeEdit):
+    """A date-time editor in local time; values in and out are timezone-aware UTC datetimes."""
+
+    def __init__(self, column: ColumnInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column = column
+        self.setCalendarPopup(True)
+        self.setDisplayFormat(DATETIME_FORMAT)
+        if column.nullable:
+            self.setMinimumDateTime(QDateTime(NULL_DATE, QTime(0, 0)))
+            self.setSpecialValueText(NULL_TEXT)
+
+    def set_value(self, value: Any) -> None:
+        """Show a stored (UTC, or naive meaning UTC) datetime in local time; None as NULL."""
+        if value is None:
+            self.setDateTime(self.minimumDateTime() if self.column.nullable else QDateTime.currentDateTime())
+            return
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        local = value.astimezone()  # the machine's local zone
+        self.setDateTime(
+            QDateTime(
+                QDate(local.year, local.month, local.day),
+                QTime(local.hour, local.minute, local.second, local.microsecond // 1000),
+            )
+        )
+
+    def value(self) -> Any:
+        """The shown local time as an aware UTC datetime, or None for NULL."""
+        shown = self.dateTime()
+        if self.column.nullable and shown == self.minimumDateTime():
+            return None
+        d, t = shown.date(), shown.time()
+        naive = dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second(), t.msec() * 1000)
+        return naive.astimezone().astimezone(dt.UTC)  # naive → the machine's local zone → UTC
+
+
+class DateEditor(QDateEdit):
+    """A calendar date editor; values are datetime.date (None shown as NULL when nullable)."""
+
+    def __init__(self, column: ColumnInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column = column
+        self.setCalendarPopup(True)
+        self.setDisplayFormat(DATE_FORMAT)
+        if column.nullable:
+            self.setMinimumDate(NULL_DATE)
+            self.setSpecialValueText(NULL_TEXT)
+
+    def set_value(self, value: Any) -> None:
+        """Show `value` (a date, or ISO text)."""
+        if value is None:
+            self.setDate(self.minimumDate() if self.column.nullable else QDate.currentDate())
+            return
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value[:10])
+        self.setDate(QDate(value.year, value.month, value.day))
+
+    def value(self) -> Any:
+        """The date shown, or None for NULL."""
+        shown = self.date()
+        if self.column.nullable and shown == self.minimumDate():
+            return None
+        return dt.date(shown.year(), shown.month(), shown.day())
+
+
+class TimeEditor(QTimeEdit):
+    """A time-of-day editor; values are datetime.time."""
+
+    def __init__(self, column: ColumnInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column = column
+        self.setDisplayFormat(TIME_FORMAT)
+
+    def set_value(self, value: Any) -> None:
+        """Show `value` (a time, or ISO text)."""
+        if isinstance(value, str):
+            value = dt.time.fromisoformat(value)
+        if value is not None:
+            self.setTime(QTime(value.hour, value.minute, value.second))
+
+    def value(self) -> Any:
+        """The time shown."""
+        t = self.time()
+        return dt.time(t.hour(), t.minute(), t.second())
+
+
+class EnumEditor(QComboBox):
+    """A combo of the column's enum values, with a NULL entry first when the column is nullable."""
+
+    def __init__(self, column: ColumnInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.column = column
+        if column.nullable:
+            self.addItem(NULL_TEXT, None)
+        for v in column.enum_values or ():
+            self.addItem(v, v)
+
+    def set_value(self, value: Any) -> None:
+        """Select `value`; a value outside the list (old data) is added so it is not lost silently."""
+        i = self.findData(value)
+        if i < 0 and value is not None:
+            self.addItem(str(value), value)
+            i = self.count() - 1
+        self.setCurrentIndex(max(i, 0))
+
+    def value(self) -> Any:
+        """The chosen value (None for the NULL entry)."""
+        return self.currentData()
+
+
+class PopupTextEditor(QFrame):
+    """A large multi-line editor over the grid: Ctrl+Enter saves, Esc cancels."""
+
+    commit_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self, column: ColumnInfo, parent: QWidget | None = None, *, hint: str = "") -> None:
+        super().__init__(parent)
+        self.column = column
+        self.setObjectName("popupEditor")
+        self.setAutoFillBackground(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.text_edit = QPlainTextEdit(self)
+        self.text_edit.setTabChangesFocus(False)
+        self.status = QLabel(hint or "Ctrl+Enter to save · Esc to cancel", self)
+        self.status.setObjectName("editorStatus")
+        self.status.setStyleSheet("color: palette(mid); font-size: 11px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
+        layout.addWidget(self.text_edit, 1)
+        layout.addWidget(self.status)
+        self.setFocusProxy(self.text_edit)
+        self.text_edit.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Ctrl+Enter commits and Esc cancels; every other key edits text."""
+        if watched is self.text_edit and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
+                event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            ):
+                self.request_commit()
+                return True
+            if event.key() == Qt.Key.Key_Escape:
+                self.cancel_requested.emit()
+                return True
+        return super().eventFilter(watched, event)
+
+    def request_commit(self) -> None:
+        """Ask the delegate to save the text (subclasses refuse when the text is not valid)."""
+        self.commit_requested.emit()
+
+    def set_value(self, value: Any) -> None:
+        """Show the whole text."""
+        self.text_edit.setPlainText("" if value is None else str(value))
+        self.text_edit.selectAll()
+
+    def value(self) -> Any:
+        """The text as typed."""
+        return self.text_edit.toPlainText()
