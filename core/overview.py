@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
@@ -25,6 +26,15 @@ class Overview:
     tables: list[tuple[str, str]]  # (navigator group, entity name), in navigator order
     read_only_reasons: dict[str, str] = field(default_factory=dict)  # entity name → why it is read-only
     source: str = "models"  # "models" | "reflected" | "mixed"
+    title: str = ""  # short name for the window title: the file name, or "db on host"
+
+
+def short_title(db: Database) -> str:
+    """'game.db' for a SQLite file, 'game on db.example.com' for PostgreSQL."""
+    if db.backend == "sqlite":
+        return Path(db.url.database or ":memory:").name
+    where = db.url.host or str(db.url.query.get("host") or "localhost")
+    return f"{db.url.database} on {where}"
 
 
 def describe(db: Database, catalog: Catalog | None = None) -> Overview:
@@ -38,6 +48,7 @@ def describe(db: Database, catalog: Catalog | None = None) -> Overview:
         tables=[(e.group, e.name) for e in entities],
         read_only_reasons={e.name: e.read_only_reason for e in entities if e.read_only_reason},
         source=catalog.source,
+        title=short_title(db),
     )
 
 

@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
 
     def _show_overview(self, overview: Overview) -> None:
         caps = overview.capabilities
-        self.setWindowTitle(f"{Path(overview.display_url).name or overview.display_url} — Warden")
+        self.setWindowTitle(f"{overview.title or overview.display_url} — Warden")
         self.connection_label.setText(overview.display_url)
         self.connection_label.setToolTip(overview.display_url)
         self.backend_label.setText(backend_text(caps))

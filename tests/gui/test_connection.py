@@ -226,6 +226,7 @@ def test_window_connects_and_reconnects_from_recent(
     status = window.connection_label.text()
     assert status.startswith("postgresql") and real_password not in status
     assert "PostgreSQL" in window.backend_label.text() and "pgvector" in window.vector_label.text()
+    assert window.windowTitle().startswith(f"{target.database} on ")
     entries = profiles.recent_connections()
     assert entries[0].kind == "postgresql" and entries[0].account == target.account
     assert real_password not in _settings_text()
