@@ -214,6 +214,24 @@ class FilterBar(QWidget):
         self.rows_layout.addWidget(row)
         return row
 
+    def set_filters(self, filters: list[Filter]) -> None:
+        """Show these filters as conditions (e.g. when opened from a related row), without emitting."""
+        for f in filters:
+            row = self.add_condition(f.column)
+            row.set_op(f.op)
+            if f.op == "in":
+                row.check_values([str(v) for v in f.value or []])
+            elif f.op == "range":
+                low, high = f.value
+                row.value_edit.setText("" if low is None else str(low))
+                row.high_edit.setText("" if high is None else str(high))
+            elif f.value is not None and row.info.kind != "boolean":
+                row.value_edit.setText(str(f.value))
+            elif row.info.kind == "boolean":
+                row.enum_box.setCurrentText("true" if f.value else "false")
+        self._timer.stop()
+        self._last = (self.filters(), self.quick_text())
+
     def _remove(self, row: ConditionRow) -> None:
         self.rows.remove(row)
         row.deleteLater()

@@ -1,0 +1,464 @@
+"""TableEditor: the grid of one entity with its filter bar, toolbar, inline messages and record form.
+
+The widget wires the TableEditorModel (pages, staged edits) to the dialogs; every core call goes through
+gui/workers.py, and the model does its own loading and saving in workers too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSplitter,
+    QTableView,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.catalog import Catalog
+from core.db import Database
+from core.errors import Conflict
+from core.repository import Filter, delete_preview
+from gui import settings, workers
+from gui.editor.actions import EDITING, build_actions
+from gui.editor.conflict_dialog import ConflictDialog
+from gui.editor.delegates import CellDelegate, EditorContext
+from gui.editor.delete_dialog import DeletePreviewDialog
+from gui.editor.export import ExportJob, ExportRequest, export_view
+from gui.editor.filter_bar import FilterBar
+from gui.editor.form import RecordForm
+from gui.editor.model import TableEditorModel
+from gui.editor.paste_dialog import PastePreviewDialog
+from gui.editor.roles import Role
+
+WIDTHS_SAVE_MS = 500
+BANNER = "QLabel { background: #fff4c2; border: 1px solid #e6d48a; border-radius: 3px; padding: 6px; }"
+MESSAGE = "QLabel { background: #fdecea; color: #8e1b10; padding: 4px 6px; }"
+INFO = "QLabel { background: #e8f0fe; color: #174ea6; padding: 4px 6px; }"
+
+
+class TableEditor(QWidget):
+    """One entity's editor: grid, filters, staged edits with undo, delete and paste previews, conflicts."""
+
+    open_entity_requested = Signal(str, list)  # entity name, list[Filter]
+
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        entity: str,
+        parent: QWidget | None = None,
+        *,
+        filters: list[Filter] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db, self.catalog = db, catalog
+        self.entity = catalog.get(entity)
+        self.setObjectName("tableEditor")
+        self.sort: list[tuple[str, bool]] | None = None
+        self.filters: list[Filter] = list(filters or [])
+        self.quick = ""
+        self.count: tuple[int, bool] | None = None
+        self.export_job: ExportJob | None = None
+        self._widths_restored = False
+
+        self.model = TableEditorModel(db, catalog, entity, parent=self)
+        self.view = QTableView()
+        self.view.setObjectName("grid")
+        self.view.setModel(self.model)
+        self.delegate = CellDelegate(self.view, context=EditorContext(db, catalog))
+        self.view.setItemDelegate(self.delegate)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicatorShown(False)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setDefaultSectionSize(24)
+
+        self.toolbar = QToolBar()
+        self.toolbar.setObjectName("editorToolbar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.actions_by_name = build_actions(self, self.toolbar)
+        self.count_label = QLabel("Loading…")
+        self.count_label.setObjectName("countLabel")
+        self.staged_label = QLabel("")
+        self.staged_label.setObjectName("stagedLabel")
+        self.staged_label.setStyleSheet("color: #8a6d00; font-weight: bold;")
+        head = QHBoxLayout()
+        head.addWidget(self.toolbar, 1)
+        head.addWidget(self.staged_label)
+        head.addSpacing(12)
+        head.addWidget(self.count_label)
+
+        self.banner = QLabel()
+        self.banner.setObjectName("readOnlyBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(BANNER)
+        self.banner.setVisible(self.entity.read_only)
+        if self.entity.read_only:
+            self.banner.setText(f"<b>{self.entity.name} is read-only:</b> {self.entity.read_only_reason}.")
+
+        self.message = QLabel()
+        self.message.setObjectName("messageBar")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_close = QToolButton()
+        self.message_close.setText("✕")
+        self.message_close.setAutoRaise(True)
+        message_row = QHBoxLayout()
+        message_row.setContentsMargins(0, 0, 0, 0)
+        message_row.addWidget(self.message, 1)
+        message_row.addWidget(self.message_close)
+        self.message_box = QWidget()
+        self.message_box.setLayout(message_row)
+        self.message_box.hide()
+
+        self.filter_bar = FilterBar(self.entity)
+        self.filter_bar.set_filters(self.filters)
+
+        self.form: RecordForm | None = None
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.view)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(head)
+        for w in (self.banner, self.filter_bar, self.message_box):
+            layout.addWidget(w)
+        layout.addWidget(self.splitter, 1)
+
+        self._widths_timer = QTimer(self)
+        self._widths_timer.setSingleShot(True)
+        self._widths_timer.setInterval(WIDTHS_SAVE_MS)
+        self._connect()
+        self._update_actions()
+        if self.filters:
+            self.model.set_filters(self.filters, None)
+
+    # --- wiring ---------------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        a = self.actions_by_name
+        a["save"].triggered.connect(self.save)
+        a["revert"].triggered.connect(self._on_revert_triggered)
+        a["undo"].triggered.connect(self.model.undo_stack.undo)
+        a["redo"].triggered.connect(self.model.undo_stack.redo)
+        a["insert"].triggered.connect(self._on_insert_triggered)
+        a["duplicate"].triggered.connect(self._on_duplicate_triggered)
+        a["delete"].triggered.connect(self.delete_selected)
+        a["refresh"].triggered.connect(self.model.refresh)
+        a["export"].triggered.connect(self.export)
+        a["form"].toggled.connect(self._on_form_toggled)
+        a["find"].triggered.connect(self.filter_bar.focus_quick)
+        a["copy"].triggered.connect(self.copy_selection)
+        a["paste"].triggered.connect(self.paste)
+        a["end"].triggered.connect(self.jump_to_end)
+        self.model.undo_stack.canUndoChanged.connect(self._on_undo_stack_changed)
+        self.model.undo_stack.canRedoChanged.connect(self._on_undo_stack_changed)
+        self.model.changes_staged.connect(self._on_model_changes_staged)
+        self.model.count_changed.connect(self._on_model_count_changed)
+        self.model.saved.connect(self._on_model_saved)
+        self.model.save_failed.connect(self._on_model_save_failed)
+        self.model.conflicted.connect(self._on_model_conflicted)
+        self.model.load_failed.connect(self._on_model_load_failed)
+        self.model.rows_loaded.connect(self._on_model_rows_loaded)
+        self.filter_bar.filters_changed.connect(self._on_filter_bar_filters_changed)
+        self.view.horizontalHeader().sortIndicatorChanged.connect(self._on_header_sort_changed)
+        self.view.horizontalHeader().sectionResized.connect(self._on_header_section_resized)
+        self.view.verticalScrollBar().valueChanged.connect(self._on_scrollbar_value_changed)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu_requested)
+        self.view.selectionModel().currentRowChanged.connect(self._on_selection_current_row_changed)
+        self.delegate.open_reference_requested.connect(self._on_delegate_open_reference_requested)
+        self.message_close.clicked.connect(self.message_box.hide)
+        self._widths_timer.timeout.connect(self._on_widths_timer_timeout)
+
+    def _update_actions(self) -> None:
+        a = self.actions_by_name
+        staged = self.model.undo_stack.count() > 0 and not self.model.undo_stack.isClean()
+        for name in EDITING:
+            a[name].setEnabled(not self.entity.read_only)
+        a["save"].setEnabled(not self.entity.read_only and staged)
+        a["revert"].setEnabled(not self.entity.read_only and staged)
+        a["undo"].setEnabled(self.model.undo_stack.canUndo())
+        a["redo"].setEnabled(self.model.undo_stack.canRedo())
+        if self.entity.read_only:
+            self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+
+    # --- messages -------------------------------------------------------------------------------
+
+    def show_message(self, text: str, *, error: bool = True) -> None:
+        """One short inline message above the grid (replacing any previous one)."""
+        self.message.setText(text)
+        self.message.setStyleSheet(MESSAGE if error else INFO)
+        self.message_box.show()
+
+    def clear_message(self) -> None:
+        """Hide the inline message."""
+        self.message_box.hide()
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def selected_rows(self) -> list[int]:
+        """Rows with a selected cell, else the current row; sorted."""
+        rows = {i.row() for i in self.view.selectionModel().selectedIndexes()}
+        current = self.view.currentIndex()
+        if not rows and current.isValid():
+            rows = {current.row()}
+        return sorted(rows)
+
+    def save(self) -> None:
+        """Save every staged change (Ctrl+S)."""
+        if self.entity.read_only:
+            return
+        self.view.setFocus()  # commits an open cell editor first
+        self.model.save()
+
+    def delete_selected(self) -> None:
+        """Preview what deleting the selected rows would do; stage the delete if the user agrees (Del)."""
+        rows = self.selected_rows()
+        if self.entity.read_only or not rows:
+            return
+        keys = [k for k in (self.model.row_key(r) for r in rows) if k is not None]
+        if not keys:
+            self.model.delete_rows(rows)  # only unsaved inserts: nothing in the database to preview
+            return
+        workers.run(
+            delete_preview,
+            self.db,
+            self.catalog,
+            self.entity.name,
+            keys,
+            on_done=lambda preview: self._on_delete_preview_done(rows, preview),
+            on_error=self._on_worker_failed,
+            owner=self,
+            key="delete_preview",
+        )
+
+    def _on_delete_preview_done(self, rows: list[int], preview: Any) -> None:
+        dialog = DeletePreviewDialog(preview, self)
+        self.delete_dialog = dialog
+        dialog.accepted.connect(lambda: self.model.delete_rows(rows))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def paste(self) -> None:
+        """Preview pasting the clipboard's TSV at the current cell; stage it if the user agrees (Ctrl+V)."""
+        index = self.view.currentIndex()
+        text = QApplication.clipboard().text()
+        if self.entity.read_only or not index.isValid() or not text:
+            return
+        preview = self.model.paste_preview(index, text)
+        dialog = PastePreviewDialog(preview, self, entity=self.entity.name)
+        self.paste_dialog = dialog
+        dialog.accepted.connect(lambda: self.model.apply_paste(preview))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def copy_selection(self) -> None:
+        """Copy the selected cells as TSV (whole values)."""
+        indexes = sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: (i.row(), i.column()))
+        if not indexes:
+            return
+        lines: dict[int, list[str]] = {}
+        for i in indexes:
+            value = i.data(Role.FULL_TEXT)
+            lines.setdefault(i.row(), []).append("" if value is None else str(value).replace("\t", " "))
+        QApplication.clipboard().setText("\n".join("\t".join(cells) for cells in lines.values()))
+
+    def jump_to_end(self) -> None:
+        """Show the last rows at once (Ctrl+End)."""
+        self.model.jump_to_end()
+        self.view.scrollToBottom()
+        last = self.model.rowCount() - 1
+        if last >= 0:
+            self.view.setCurrentIndex(self.model.index(last, max(self.view.currentIndex().column(), 0)))
+
+    def export(self) -> None:
+        """Export this view (filters and sort applied) to a CSV or JSON file."""
+        total = self.count[0] if self.count else None
+        request = ExportRequest(self.entity.name, self.sort, list(self.filters), self.quick or None, total)
+        job = export_view(self.db, self.catalog, request, self)
+        if job is not None:
+            self.export_job = job
+            job.finished.connect(self._on_export_finished)
+            job.failed.connect(self._on_export_failed)
+
+    def show_form(self, row: int | None = None) -> RecordForm:
+        """Open the record form panel (on `row`, else the current row)."""
+        self.actions_by_name["form"].setChecked(True)
+        assert self.form is not None
+        target = row if row is not None else self.view.currentIndex().row()
+        if target >= 0:
+            self.form.set_row(target)
+        return self.form
+
+    # --- slots ----------------------------------------------------------------------------------
+
+    def _on_revert_triggered(self) -> None:
+        self.model.revert()
+        self.clear_message()
+
+    def _on_insert_triggered(self) -> None:
+        row = self.model.insert_row()
+        target = row if isinstance(row, int) else self.model.rowCount() - 1
+        self.view.scrollTo(self.model.index(target, 0))
+        self.view.setCurrentIndex(self.model.index(target, 0))
+
+    def _on_duplicate_triggered(self) -> None:
+        rows = self.selected_rows()
+        if rows:
+            self.model.duplicate_rows(rows)
+
+    def _on_undo_stack_changed(self, _flag: bool) -> None:
+        self._update_actions()
+
+    def _on_model_changes_staged(self, n: int) -> None:
+        self.staged_label.setText(f"{n:,} unsaved change{'s' if n != 1 else ''}" if n else "")
+        self._update_actions()
+
+    def _on_model_count_changed(self, n: int, exact: bool) -> None:
+        self.count = (n, exact)
+        self.count_label.setText(f"{'' if exact else '~'}{n:,} row{'s' if n != 1 else ''}")
+
+    def _on_model_saved(self, *_args: Any) -> None:
+        self.show_message("Saved.", error=False)
+        QTimer.singleShot(2500, self._clear_saved_message)
+        self._update_actions()
+
+    def _clear_saved_message(self) -> None:
+        if self.message.text() == "Saved.":
+            self.clear_message()
+
+    def _on_model_save_failed(self, message: str) -> None:
+        self.show_message(f"Not saved: {message}")
+
+    def _on_model_load_failed(self, message: str) -> None:
+        self.show_message(message)
+
+    def _on_model_conflicted(self, conflicts: list[Conflict]) -> None:
+        infos = {e.name: {c.name: c for c in e.columns} for e in self.catalog.entities.values()}
+        dialog = ConflictDialog(conflicts, infos, self)
+        self.conflict_dialog = dialog
+        dialog.accepted.connect(lambda: self._resolve(dialog))
+        dialog.rejected.connect(self._on_conflict_dialog_rejected)
+        dialog.finished.connect(dialog.deleteLater)
+        self.show_message("Someone else changed rows you edited; nothing was saved. Choose what to keep.")
+        dialog.open()
+
+    def _resolve(self, dialog: ConflictDialog) -> None:
+        for key, resolution in dialog.resolutions():
+            self.model.resolve_conflict(key, resolution)
+        self.clear_message()
+        self.model.save()
+
+    def _on_conflict_dialog_rejected(self) -> None:
+        self.show_message("Not saved: rows changed in the database. Your edits are still staged.")
+
+    def _on_model_rows_loaded(self, *_args: Any) -> None:
+        if not self._widths_restored and self.model.columnCount():
+            self._widths_restored = True
+            self._restore_widths()
+
+    def _on_filter_bar_filters_changed(self, filters: list[Filter], quick: str) -> None:
+        self.filters, self.quick = filters, quick
+        self.clear_message()
+        self.model.set_filters(filters, quick or None)
+
+    def _on_header_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        self.view.horizontalHeader().setSortIndicatorShown(True)
+        name = self._column_name(column)
+        self.sort = [(name, order == Qt.SortOrder.DescendingOrder)]
+
+    def _on_header_section_resized(self, *_args: Any) -> None:
+        if self._widths_restored:
+            self._widths_timer.start()
+
+    def _on_widths_timer_timeout(self) -> None:
+        header = self.view.horizontalHeader()
+        widths = {self._column_name(c): header.sectionSize(c) for c in range(self.model.columnCount())}
+        settings.set_column_widths(self.entity.name, widths)
+
+    def _restore_widths(self) -> None:
+        saved = settings.column_widths(self.entity.name)
+        header = self.view.horizontalHeader()
+        for c in range(self.model.columnCount()):
+            width = saved.get(self._column_name(c))
+            if width:
+                header.resizeSection(c, width)
+            elif header.sectionSize(c) > 280:
+                header.resizeSection(c, 280)
+
+    def _on_scrollbar_value_changed(self, _value: int) -> None:
+        first = self.view.rowAt(0)
+        last = self.view.rowAt(self.view.viewport().height() - 1)
+        if first >= 0:
+            self.model.request_rows(first, last if last >= 0 else self.model.rowCount() - 1)
+
+    def _on_selection_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self.form is not None and self.form.isVisible() and current.isValid():
+            self.form.set_row(current.row())
+
+    def _on_form_toggled(self, on: bool) -> None:
+        if on and self.form is None:
+            delegate = CellDelegate(self, context=EditorContext(self.db, self.catalog))
+            self.form = RecordForm(self.db, self.catalog, self.entity.name, self, delegate=delegate)
+            self.form.set_model(self.model)
+            self.form.open_entity_requested.connect(self.open_entity_requested)
+            self.splitter.addWidget(self.form)
+            self.splitter.setSizes([max(self.width() - 420, 300), 420])
+        if self.form is not None:
+            self.form.setVisible(on)
+            if on and self.view.currentIndex().isValid():
+                self.form.set_row(self.view.currentIndex().row())
+
+    def _on_delegate_open_reference_requested(self, entity: str, key: dict[str, Any]) -> None:
+        self.open_entity_requested.emit(entity, [Filter(k, "eq", v) for k, v in key.items()])
+
+    def _on_view_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        if not self.view.selectionModel().isSelected(index):
+            flag = QItemSelectionModel.SelectionFlag.ClearAndSelect
+            self.view.selectionModel().setCurrentIndex(index, flag)
+        menu = QMenu(self)
+        menu.addAction("Open record form", lambda: self.show_form(index.row()))
+        fk = index.data(Role.FOREIGN_KEY)
+        value = index.data(Qt.ItemDataRole.EditRole)
+        if fk is not None and value is not None:
+            target = fk.target_columns[0]
+            menu.addAction(
+                f"Open referenced {fk.target} row",
+                lambda: self.open_entity_requested.emit(fk.target, [Filter(target, "eq", value)]),
+            )
+        menu.addSeparator()
+        for name in ("copy", "paste", "duplicate", "delete"):
+            menu.addAction(self.actions_by_name[name])
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+        self.context_menu = menu
+
+    def _on_export_finished(self, result: Any) -> None:
+        if result.cancelled:
+            self.show_message("Export cancelled; no file was left behind.", error=False)
+        else:
+            self.show_message(f"Exported {result.rows:,} rows to {result.path}.", error=False)
+
+    def _on_export_failed(self, message: str) -> None:
+        self.show_message(f"Export failed: {message}")
+
+    def _on_worker_failed(self, failure: workers.Failure) -> None:
+        if failure.bug:
+            workers.report_bug(failure)
+        self.show_message(failure.message)
+
+    def _column_name(self, column: int) -> str:
+        return str(self.model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
