@@ -60,6 +60,9 @@ class ConnectionDialog(QDialog):
         self.keyring_note.setWordWrap(True)
         problem = profiles.keyring_problem()
         self.keyring_note.setText(problem or "The password is stored in the system keyring, not in settings.")
+        self.keyring_note.setStyleSheet("color: #52606d;")
+        if problem:
+            self.password.setPlaceholderText("kept in memory for this session")
         self.result_label = QLabel()
         self.result_label.setObjectName("testResult")
         self.result_label.setWordWrap(True)
@@ -114,6 +117,9 @@ class ConnectionDialog(QDialog):
         self.result_label.setProperty("ok", ok)
         self.result_label.setStyleSheet("color: #1e7b34;" if ok else "color: #b3261e;")
         self.result_label.show()
+        self.layout().activate()  # grow to fit a longer message rather than squeeze the fields
+        if self.height() < self.sizeHint().height():
+            self.resize(self.width(), self.sizeHint().height())
 
     def _on_test_button_clicked(self) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from core.connections import PgTarget, pg_url
 from gui import settings as saved
+from gui.app import load_stylesheet
 from gui.connection import profiles
 from gui.connection.dialog import ConnectionDialog
 from gui.main_window import MainWindow
@@ -21,6 +23,7 @@ from tests.conftest import new_pg_database
 
 SECRET = "s3cr3t-Pa55word"
 SCREENSHOT = Path("/tmp/warden_connection_dialog.png")
+SCREENSHOT_NO_KEYRING = Path("/tmp/warden_connection_dialog_no_keyring.png")
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -103,6 +106,7 @@ def _settings_text() -> str:
 def test_defaults_are_sensible(qtbot: QtBot, memory_keyring: MemoryKeyring) -> None:
     """A fresh dialog points at localhost:5432 as postgres, hides the password, and renders readably."""
     dialog = ConnectionDialog()
+    dialog.setStyleSheet(load_stylesheet())
     qtbot.addWidget(dialog)
     dialog.database.setText("warden")
     dialog.show()
@@ -178,7 +182,13 @@ def test_password_goes_to_the_keyring_not_settings(qtbot: QtBot, memory_keyring:
 def test_without_a_keyring_the_password_stays_in_memory(qtbot: QtBot, no_keyring: None) -> None:
     """With no keyring backend the dialog says so and the password lives only in this session."""
     dialog = ConnectionDialog()
+    dialog.setStyleSheet(load_stylesheet())
     qtbot.addWidget(dialog)
+    dialog.show()
+    dialog._show_result(
+        "✘ Cannot reach PostgreSQL at db.example.com:5432/game: is the server running?", ok=False
+    )
+    assert dialog.grab().save(str(SCREENSHOT_NO_KEYRING))
     assert "No system keyring" in dialog.keyring_note.text()
     assert "memory" in dialog.keyring_note.text()
     target = PgTarget("db.example.com", 5432, "game", "ann")
@@ -217,12 +227,21 @@ def test_window_connects_and_reconnects_from_recent(
         with admin.begin() as conn:
             conn.exec_driver_sql(f"ALTER USER {target.user} PASSWORD '{real_password}'")
         admin.dispose()
+    threads: list[int] = []
+
+    def record(*_args: object) -> None:
+        threads.append(threading.get_ident())
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", record)
     window = MainWindow()
     qtbot.addWidget(window)
     dialog = window.connection_actions.ask_connection()
     _fill(dialog, target, real_password)
-    with qtbot.waitSignal(window.overview_loaded, timeout=15_000):
+    with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
         dialog.accept()
+    sa.event.remove(sa.Engine, "before_cursor_execute", record)
+    assert threads and threading.main_thread().ident not in threads  # nothing ran on the GUI thread
+    assert "guilds" not in window.entity_names() and window.entity_names() == []  # an empty database
     status = window.connection_label.text()
     assert status.startswith("postgresql") and real_password not in status
     assert "PostgreSQL" in window.backend_label.text() and "pgvector" in window.vector_label.text()
