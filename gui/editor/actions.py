@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar, QWidget
+
+from gui.editor.roles import Role
 
 #: Actions that write or stage; disabled on a read-only entity.
 EDITING = ("save", "revert", "insert", "duplicate", "delete", "paste")
@@ -68,3 +70,12 @@ def build_actions(owner: QWidget, toolbar: QToolBar) -> dict[str, QAction]:
         actions[spec.name] = action
     actions["form"].setCheckable(True)
     return actions
+
+
+def selection_tsv(indexes: list[QModelIndex]) -> str:
+    """Selected cells as TSV (whole values, tabs inside values made spaces), row by row."""
+    lines: dict[int, list[str]] = {}
+    for i in sorted(indexes, key=lambda i: (i.row(), i.column())):
+        value = i.data(Role.FULL_TEXT)
+        lines.setdefault(i.row(), []).append("" if value is None else str(value).replace("\t", " "))
+    return "\n".join("\t".join(cells) for cells in lines.values())

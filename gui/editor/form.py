@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
+    QCheckBox,
     QDataWidgetMapper,
     QFormLayout,
     QLabel,
@@ -87,6 +88,7 @@ class RecordForm(QWidget):
         self.mapper = QDataWidgetMapper(self)
         self.mapper.setSubmitPolicy(QDataWidgetMapper.SubmitPolicy.AutoSubmit)
         self.editors: dict[str, QWidget] = {}
+        self._shown: dict[int, QLineEdit] = {}  # read-only fields, filled from the cell's text
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -128,32 +130,47 @@ class RecordForm(QWidget):
         for col in range(model.columnCount()):
             name = str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
             info = self._column(name)
-            editor = self._editor_for(model, col, info)
+            editor, mapped = self._editor_for(model, col, info)
             label = QLabel(name + ("" if info is None or info.nullable else " *"))
             if info is not None:
                 label.setToolTip(f"{info.type}{'' if info.nullable else ', required'}")
             self.fields_layout.addRow(label, editor)
             self.editors[name] = editor
-            self.mapper.addMapping(editor, col)
+            if mapped:
+                self.mapper.addMapping(editor, col)
+            else:
+                self._shown[col] = editor  # type: ignore[assignment]
 
     def _column(self, name: str) -> ColumnInfo | None:
         return next((c for c in self.entity.columns if c.name == name), None)
 
-    def _editor_for(self, model: QAbstractItemModel, col: int, info: ColumnInfo | None) -> QWidget:
+    def _editor_for(
+        self, model: QAbstractItemModel, col: int, info: ColumnInfo | None
+    ) -> tuple[QWidget, bool]:
+        """The field's editor, and whether the mapper binds it (else it only shows the cell's text)."""
+        name = f"field_{info.name if info else col}"
         editable = (
-            info is not None and not self.entity.read_only and info.kind != "vector" and not info.is_version
+            info is not None
+            and not self.entity.read_only
+            and info.kind not in ("vector", "binary")
+            and not info.is_version
+            and not (info.primary_key and info.kind == "uuid")
         )
-        if self._delegate is not None and editable and model.rowCount() > 0:
+        editor: QWidget | None = None
+        if editable and info is not None and info.kind == "boolean":
+            editor = QCheckBox(self.fields_page)
+        elif editable and self._delegate is not None and model.rowCount() > 0:
             editor = self._delegate.createEditor(
                 self.fields_page, QStyleOptionViewItem(), model.index(0, col)
             )
-            if editor is not None:
-                editor.setObjectName(f"field_{info.name if info else col}")
-                return editor
+        if editor is not None:
+            editor.setObjectName(name)
+            return editor, True
         line = QLineEdit(self.fields_page)
-        line.setObjectName(f"field_{info.name if info else col}")
-        line.setReadOnly(not editable)
-        return line
+        line.setObjectName(name)
+        line.setReadOnly(True)
+        line.setStyleSheet("QLineEdit { background: palette(window); }")
+        return line, False
 
     def set_row(self, row: int) -> None:
         """Show one row of the bound model: its fields now, its related rows once loaded."""
@@ -161,6 +178,10 @@ class RecordForm(QWidget):
             self.clear()
             return
         self.mapper.setCurrentIndex(row)
+        for col, line in self._shown.items():
+            text = self._model.index(row, col).data(Qt.ItemDataRole.DisplayRole)
+            line.setText("" if text is None else str(text))
+            line.setCursorPosition(0)
         index = self._model.index(row, 0)
         key = index.data(Role.ROW_KEY)
         label_col = self._label_column()

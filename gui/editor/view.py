@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,22 +26,20 @@ from core.catalog import Catalog
 from core.db import Database
 from core.errors import Conflict
 from core.repository import Filter, delete_preview
-from gui import settings, workers
-from gui.editor.actions import EDITING, build_actions
+from gui import workers
+from gui.editor.actions import EDITING, build_actions, selection_tsv
 from gui.editor.conflict_dialog import ConflictDialog
 from gui.editor.delegates import CellDelegate, EditorContext
 from gui.editor.delete_dialog import DeletePreviewDialog
 from gui.editor.export import ExportJob, ExportRequest, export_view
 from gui.editor.filter_bar import FilterBar
 from gui.editor.form import RecordForm
+from gui.editor.message_bar import ColumnWidths, MessageBar
 from gui.editor.model import TableEditorModel
 from gui.editor.paste_dialog import PastePreviewDialog
 from gui.editor.roles import Role
 
-WIDTHS_SAVE_MS = 500
 BANNER = "QLabel { background: #fff4c2; border: 1px solid #e6d48a; border-radius: 3px; padding: 6px; }"
-MESSAGE = "QLabel { background: #fdecea; color: #8e1b10; padding: 4px 6px; }"
-INFO = "QLabel { background: #e8f0fe; color: #174ea6; padding: 4px 6px; }"
 
 
 class TableEditor(QWidget):
@@ -68,7 +65,6 @@ class TableEditor(QWidget):
         self.quick = ""
         self.count: tuple[int, bool] | None = None
         self.export_job: ExportJob | None = None
-        self._widths_restored = False
 
         self.model = TableEditorModel(db, catalog, entity, parent=self)
         self.view = QTableView()
@@ -107,20 +103,7 @@ class TableEditor(QWidget):
         if self.entity.read_only:
             self.banner.setText(f"<b>{self.entity.name} is read-only:</b> {self.entity.read_only_reason}.")
 
-        self.message = QLabel()
-        self.message.setObjectName("messageBar")
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_close = QToolButton()
-        self.message_close.setText("✕")
-        self.message_close.setAutoRaise(True)
-        message_row = QHBoxLayout()
-        message_row.setContentsMargins(0, 0, 0, 0)
-        message_row.addWidget(self.message, 1)
-        message_row.addWidget(self.message_close)
-        self.message_box = QWidget()
-        self.message_box.setLayout(message_row)
-        self.message_box.hide()
+        self.message = MessageBar()
 
         self.filter_bar = FilterBar(self.entity)
         self.filter_bar.set_filters(self.filters)
@@ -132,13 +115,11 @@ class TableEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(head)
-        for w in (self.banner, self.filter_bar, self.message_box):
+        for w in (self.banner, self.filter_bar, self.message):
             layout.addWidget(w)
         layout.addWidget(self.splitter, 1)
 
-        self._widths_timer = QTimer(self)
-        self._widths_timer.setSingleShot(True)
-        self._widths_timer.setInterval(WIDTHS_SAVE_MS)
+        self.widths = ColumnWidths(self.view.horizontalHeader(), self.entity.name, self)
         self._connect()
         self._update_actions()
         if self.filters:
@@ -173,13 +154,10 @@ class TableEditor(QWidget):
         self.model.rows_loaded.connect(self._on_model_rows_loaded)
         self.filter_bar.filters_changed.connect(self._on_filter_bar_filters_changed)
         self.view.horizontalHeader().sortIndicatorChanged.connect(self._on_header_sort_changed)
-        self.view.horizontalHeader().sectionResized.connect(self._on_header_section_resized)
         self.view.verticalScrollBar().valueChanged.connect(self._on_scrollbar_value_changed)
         self.view.customContextMenuRequested.connect(self._on_view_context_menu_requested)
         self.view.selectionModel().currentRowChanged.connect(self._on_selection_current_row_changed)
         self.delegate.open_reference_requested.connect(self._on_delegate_open_reference_requested)
-        self.message_close.clicked.connect(self.message_box.hide)
-        self._widths_timer.timeout.connect(self._on_widths_timer_timeout)
 
     def _update_actions(self) -> None:
         a = self.actions_by_name
@@ -195,15 +173,13 @@ class TableEditor(QWidget):
 
     # --- messages -------------------------------------------------------------------------------
 
-    def show_message(self, text: str, *, error: bool = True) -> None:
+    def show_message(self, text: str, *, error: bool = True, timeout_ms: int = 0) -> None:
         """One short inline message above the grid (replacing any previous one)."""
-        self.message.setText(text)
-        self.message.setStyleSheet(MESSAGE if error else INFO)
-        self.message_box.show()
+        self.message.show_message(text, error=error, timeout_ms=timeout_ms)
 
     def clear_message(self) -> None:
         """Hide the inline message."""
-        self.message_box.hide()
+        self.message.hide()
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -265,14 +241,9 @@ class TableEditor(QWidget):
 
     def copy_selection(self) -> None:
         """Copy the selected cells as TSV (whole values)."""
-        indexes = sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: (i.row(), i.column()))
-        if not indexes:
-            return
-        lines: dict[int, list[str]] = {}
-        for i in indexes:
-            value = i.data(Role.FULL_TEXT)
-            lines.setdefault(i.row(), []).append("" if value is None else str(value).replace("\t", " "))
-        QApplication.clipboard().setText("\n".join("\t".join(cells) for cells in lines.values()))
+        text = selection_tsv(self.view.selectionModel().selectedIndexes())
+        if text:
+            QApplication.clipboard().setText(text)
 
     def jump_to_end(self) -> None:
         """Show the last rows at once (Ctrl+End)."""
@@ -330,13 +301,8 @@ class TableEditor(QWidget):
         self.count_label.setText(f"{'' if exact else '~'}{n:,} row{'s' if n != 1 else ''}")
 
     def _on_model_saved(self, *_args: Any) -> None:
-        self.show_message("Saved.", error=False)
-        QTimer.singleShot(2500, self._clear_saved_message)
+        self.show_message("Saved.", error=False, timeout_ms=2500)
         self._update_actions()
-
-    def _clear_saved_message(self) -> None:
-        if self.message.text() == "Saved.":
-            self.clear_message()
 
     def _on_model_save_failed(self, message: str) -> None:
         self.show_message(f"Not saved: {message}")
@@ -364,9 +330,7 @@ class TableEditor(QWidget):
         self.show_message("Not saved: rows changed in the database. Your edits are still staged.")
 
     def _on_model_rows_loaded(self, *_args: Any) -> None:
-        if not self._widths_restored and self.model.columnCount():
-            self._widths_restored = True
-            self._restore_widths()
+        self.widths.restore()
 
     def _on_filter_bar_filters_changed(self, filters: list[Filter], quick: str) -> None:
         self.filters, self.quick = filters, quick
@@ -377,25 +341,6 @@ class TableEditor(QWidget):
         self.view.horizontalHeader().setSortIndicatorShown(True)
         name = self._column_name(column)
         self.sort = [(name, order == Qt.SortOrder.DescendingOrder)]
-
-    def _on_header_section_resized(self, *_args: Any) -> None:
-        if self._widths_restored:
-            self._widths_timer.start()
-
-    def _on_widths_timer_timeout(self) -> None:
-        header = self.view.horizontalHeader()
-        widths = {self._column_name(c): header.sectionSize(c) for c in range(self.model.columnCount())}
-        settings.set_column_widths(self.entity.name, widths)
-
-    def _restore_widths(self) -> None:
-        saved = settings.column_widths(self.entity.name)
-        header = self.view.horizontalHeader()
-        for c in range(self.model.columnCount()):
-            width = saved.get(self._column_name(c))
-            if width:
-                header.resizeSection(c, width)
-            elif header.sectionSize(c) > 280:
-                header.resizeSection(c, 280)
 
     def _on_scrollbar_value_changed(self, _value: int) -> None:
         first = self.view.rowAt(0)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.catalog import load_catalog
-from core.db import Database
+from core.bootstrap import create_demo_database
+from core.catalog import Catalog, load_catalog
+from core.db import Database, open_database
 from core.repository import Filter, fetch_page
+from gui import workers
 from gui.editor.filter_bar import FilterBar
+from gui.editor.view import TableEditor
+from tests.fixtures.foreign import build_foreign
+
+SHOTS = Path("/tmp/warden_shots")
 
 
 def test_filter_bar_builds_filters_core_accepts(qtbot: QtBot, sqlite_db: Database) -> None:
@@ -44,3 +58,123 @@ def test_filter_bar_builds_filters_core_accepts(qtbot: QtBot, sqlite_db: Databas
     with qtbot.waitSignal(bar.filters_changed, timeout=2000) as got:
         bar.apply_now()
     assert got.args == [[], ""]
+
+
+# --- the TableEditor widget on real data ------------------------------------------------------
+
+
+@pytest.fixture
+def demo(empty_url: str) -> Iterator[tuple[Database, Catalog]]:
+    """A scale-1 demo database on the current backend, with its catalog."""
+    create_demo_database(empty_url, scale=1)
+    db = open_database(empty_url)
+    yield db, load_catalog(db)
+    db.dispose()
+
+
+def _open(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditor:
+    editor = TableEditor(db, catalog, entity)
+    qtbot.addWidget(editor)
+    editor.resize(1100, 560)
+    editor.show()
+    qtbot.waitUntil(
+        lambda: editor.model.rowCount() > 0 and editor.model.row_key(0) is not None, timeout=10_000
+    )
+    qtbot.waitUntil(lambda: editor.count is not None and editor.count[1], timeout=10_000)
+    return editor
+
+
+def _column(editor: TableEditor, name: str) -> int:
+    names = [editor.model.headerData(c, Qt.Orientation.Horizontal) for c in range(editor.model.columnCount())]
+    return names.index(name)
+
+
+def _stored(db: Database, sql: str, key: dict[str, Any]) -> Any:
+    raw = key["id"] if db.backend == "postgresql" else uuid.UUID(str(key["id"])).hex
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text(sql), {"id": raw}).scalar()
+
+
+def test_edit_and_save_with_ctrl_s(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+    """A staged edit shows as unsaved; Ctrl+S writes it; the count label is exact."""
+    db, catalog = demo
+    editor = _open(qtbot, db, catalog, "locations")
+    assert editor.count_label.text() == "240 rows"
+    assert not editor.actions_by_name["save"].isEnabled()
+    col = _column(editor, "name")
+    index = editor.model.index(0, col)
+    key = editor.model.row_key(0)
+    assert editor.model.setData(index, "Renamed Glade", Qt.ItemDataRole.EditRole)
+    assert editor.staged_label.text() == "1 unsaved change"
+    assert editor.actions_by_name["save"].isEnabled()
+    if db.backend == "sqlite":
+        editor.model.setData(editor.model.index(1, _column(editor, "short_description")), "A new line")
+        editor.view.setCurrentIndex(index)
+        SHOTS.mkdir(exist_ok=True)
+        editor.grab().save(str(SHOTS / "world_table_staged.png"))
+        editor.model.undo_stack.undo()
+    editor.view.setFocus()
+    with qtbot.waitSignal(editor.model.saved, timeout=10_000):
+        qtbot.keyClick(editor.view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert _stored(db, "SELECT name FROM locations WHERE id = :id", key) == "Renamed Glade"
+    assert editor.staged_label.text() == ""
+
+
+def test_delete_key_previews_then_deletes(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+    """Del opens the delete preview; confirming stages the delete; Save removes the row and cascades."""
+    db, catalog = demo
+    editor = _open(qtbot, db, catalog, "locations")
+    editor.view.setCurrentIndex(editor.model.index(0, _column(editor, "name")))
+    key = editor.model.row_key(0)
+    editor.view.setFocus()
+    qtbot.keyClick(editor.view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: getattr(editor, "delete_dialog", None) is not None, timeout=10_000)
+    dialog = editor.delete_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=2000)
+    assert dialog.delete_button.isEnabled()
+    dialog.delete_button.click()
+    assert editor.staged_label.text() == "1 unsaved change"
+    with qtbot.waitSignal(editor.model.saved, timeout=10_000):
+        editor.save()
+    assert _stored(db, "SELECT count(*) FROM locations WHERE id = :id", key) == 0
+    assert _stored(db, "SELECT count(*) FROM location_connections WHERE source_location_id = :id", key) == 0
+
+
+def test_ctrl_f_focuses_the_quick_filter(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+    """Ctrl+F puts the cursor in the quick filter; typing filters on the server."""
+    db, catalog = demo
+    editor = _open(qtbot, db, catalog, "npcs")
+    editor.view.setFocus()
+    qtbot.keyClick(editor.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert editor.filter_bar.quick.hasFocus()
+    editor.filter_bar.quick.setText("zzzz-no-such-npc")
+    editor.filter_bar.apply_now()
+    qtbot.waitUntil(lambda: editor.count == (0, True), timeout=10_000)
+
+
+def test_read_only_table_shows_why_and_refuses_edits(qtbot: QtBot, empty_url: str) -> None:
+    """A reflected table without a primary key: the banner gives the reason; editing is off."""
+    build_foreign(empty_url)
+    db = open_database(empty_url)
+    try:
+        catalog = load_catalog(db)
+        entity = catalog.get("audit_log")
+        assert entity.read_only
+        editor = TableEditor(db, catalog, "audit_log")
+        qtbot.addWidget(editor)
+        editor.show()
+        qtbot.waitUntil(lambda: editor.model.rowCount() > 0, timeout=10_000)
+        assert editor.banner.isVisible()
+        assert str(entity.read_only_reason) in editor.banner.text()
+        for name in ("save", "insert", "duplicate", "delete", "paste"):
+            assert not editor.actions_by_name[name].isEnabled(), name
+        index = editor.model.index(0, 0)
+        assert not editor.model.flags(index) & Qt.ItemFlag.ItemIsEditable
+        editor.view.setCurrentIndex(index)
+        editor.view.edit(index)
+        assert editor.view.state() != editor.view.State.EditingState
+        editor.delete_selected()
+        assert workers.pending_count() == 0
+    finally:
+        workers.wait_idle()
+        db.dispose()
