@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, Qt, QTimer, Signal
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.catalog import Catalog, ForeignKeyInfo
 from core.db import Database
-from core.lookup import LabelMatch, label_for, search_labels
+from core.lookup import LabelMatch, search_labels
 from gui import workers
 from gui.editor.editors import INVALID
 
@@ -91,18 +92,19 @@ class ForeignKeyPicker(QFrame):
     # --- values ---------------------------------------------------------------------------------
 
     def set_value(self, value: Any, label: str | None = None) -> None:
-        """Start from the cell's current key; its label is looked up in the background when not given."""
+        """Start from the cell's current key: its row first, then the first rows by label (off-thread)."""
         self._current = value
         self._chosen = INVALID
         self.line_edit.setText(label or ("" if value is None else str(value)))
         self.line_edit.selectAll()
-        if value is not None and label is None:
-            key = {self.fk.target_columns[0]: value}
-            workers.run(
-                label_for, self.db, self.catalog, self.fk.target, key,
-                on_done=self._on_label_done, on_error=self._on_search_failed, owner=self, key="label",
-            )  # fmt: skip
-        self.search("")
+        if value is None:
+            self.search("")
+            return
+        self._set_status("Searching…")
+        workers.run(
+            opening_matches, self.db, self.catalog, self.fk, value,
+            on_done=self._on_opening_done, on_error=self._on_search_failed, owner=self, key="search",
+        )  # fmt: skip
 
     def value(self) -> Any:
         """The chosen key value, None when NULL was chosen, or INVALID when nothing was chosen."""
@@ -127,7 +129,8 @@ class ForeignKeyPicker(QFrame):
         workers.run(
             search_labels, self.db, self.catalog, self.fk.target, text,
             limit=MAX_MATCHES, key_columns=self.fk.target_columns,
-            on_done=self._on_search_done, on_error=self._on_search_failed, owner=self, key="search",
+            on_done=functools.partial(self._show, text=text), on_error=self._on_search_failed,
+            owner=self, key="search",
         )  # fmt: skip
 
     def matches(self) -> list[LabelMatch]:
@@ -141,13 +144,16 @@ class ForeignKeyPicker(QFrame):
     def _on_timer_timeout(self) -> None:
         self.search(self.line_edit.text())
 
-    def _on_label_done(self, label: str | None) -> None:
-        if label is not None and not self.line_edit.isModified():
-            self.line_edit.setText(label)
+    def _on_opening_done(self, found: list[LabelMatch]) -> None:
+        current = found[0] if found and found[0].key.get(self.fk.target_columns[0]) == self._current else None
+        if current is not None and not self.line_edit.isModified():
+            self.line_edit.setText(current.label)
             self.line_edit.selectAll()
+        self._show(found, text="")
 
-    def _on_search_done(self, found: list[LabelMatch]) -> None:
-        text = self.line_edit.text().strip()
+    def _show(self, found: list[LabelMatch], text: str) -> None:
+        """Put a search's matches in the list, the cell's current row selected when it is there."""
+        text = text.strip()
         self.list.clear()
         current_row = 0
         for i, match in enumerate(found):
@@ -209,6 +215,15 @@ class ForeignKeyPicker(QFrame):
 
     def _on_list_clicked(self, index: QModelIndex) -> None:
         self.choose(index.data(MATCH_ROLE))
+
+
+def opening_matches(db: Database, catalog: Catalog, fk: ForeignKeyInfo, value: Any) -> list[LabelMatch]:
+    """On a worker: the row `value` refers to (when it exists), then the first rows by label."""
+    keys = fk.target_columns
+    current = search_labels(db, catalog, fk.target, str(value), limit=1, key_columns=keys)
+    current = [m for m in current if m.key.get(keys[0]) == value]
+    rest = search_labels(db, catalog, fk.target, "", limit=MAX_MATCHES, key_columns=keys)
+    return current + [m for m in rest if m not in current][: MAX_MATCHES - len(current)]
 
 
 def _key_text(key: dict[str, Any]) -> str:
