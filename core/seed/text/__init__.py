@@ -1,0 +1,1 @@
+"""Word lists and small text generators that make the demo data read like a game and a shop."""
