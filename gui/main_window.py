@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -251,7 +252,9 @@ class MainWindow(QMainWindow):
     def open_entity_names(self) -> list[str]:
         """The entities that have a tab open, in tab order."""
         pages = (self.tabs.widget(i) for i in range(self.tabs.count()))
-        return [str(p.property("entity")) for p in pages if p.property("entity")]
+        return [
+            str(p.property("entity")) for p in pages if p.property("entity") and not p.property("filtered")
+        ]
 
     def _on_navigator_entity_activated(self, name: str) -> None:
         self._open_entity_tab(name)
@@ -270,17 +273,21 @@ class MainWindow(QMainWindow):
         if generation == self._generation:
             self.navigator.set_exact_count(name, rows)
 
-    def _open_entity_tab(self, name: str) -> None:
+    def _open_entity_tab(self, name: str, filters: list[Any] | None = None) -> None:
+        """Focus `name`'s tab or open one; with `filters` (from a related-rows link) always a new one."""
         for i in range(self.tabs.count()):
-            if self.tabs.widget(i).property("entity") == name:
+            page = self.tabs.widget(i)
+            if not filters and page.property("entity") == name and not page.property("filtered"):
                 self.tabs.setCurrentIndex(i)
                 return
-        page = self._make_editor(name)
+        page = self._make_editor(name, filters)
         page.setProperty("entity", name)
-        self.tabs.setCurrentIndex(self.tabs.addTab(page, name))
+        page.setProperty("filtered", bool(filters))
+        title = f"{name} (filtered)" if filters else name
+        self.tabs.setCurrentIndex(self.tabs.addTab(page, title))
         self._save_open_tabs()
 
-    def _make_editor(self, name: str) -> QWidget:
+    def _make_editor(self, name: str, filters: list[Any] | None = None) -> QWidget:
         """The table editor for `name`, or a placeholder while the editor feature is not installed."""
         try:
             from gui.editor.view import TableEditor
@@ -290,7 +297,9 @@ class MainWindow(QMainWindow):
             page.setObjectName("entityPlaceholder")
             page.setAlignment(Qt.AlignmentFlag.AlignCenter)
             return page
-        return TableEditor(self._db, self.catalog, name)
+        editor = TableEditor(self._db, self.catalog, name, filters=filters)
+        editor.open_entity_requested.connect(self._open_entity_tab)
+        return editor
 
     def _on_tabs_close_requested(self, index: int) -> None:
         page = self.tabs.widget(index)

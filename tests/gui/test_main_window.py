@@ -408,3 +408,19 @@ def test_new_demo_database_builds_with_progress_and_opens(qtbot: QtBot, tmp_path
     with qtbot.waitSignal(window.connection_actions.failed, timeout=2000) as blocker:
         builder.build(str(target))  # it exists now: refused, nothing overwritten
     assert "already exists" in blocker.args[0] and "already exists" in window.welcome.error.text()
+
+
+def test_tab_holds_the_table_editor_when_it_is_installed(qtbot: QtBot, demo_path: str) -> None:
+    """With gui.editor.view importable the tab is a TableEditor; until then a placeholder."""
+    window = _open_demo(qtbot, demo_path)
+    window.navigator.entity_activated.emit("regions")
+    page = window.tabs.currentWidget()
+    try:
+        from gui.editor.view import TableEditor
+    except ImportError:
+        assert page.objectName() == "entityPlaceholder"
+    else:
+        assert isinstance(page, TableEditor)
+    window.navigator.entity_activated.emit("regions")
+    assert window.tabs.count() == 2 and window.open_entity_names() == ["regions"]
+    window.close()
