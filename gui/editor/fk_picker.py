@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter
 from PySide6.QtWidgets import (
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -31,6 +43,13 @@ MAX_MATCHES = 50
 MATCH_ROLE = Qt.ItemDataRole.UserRole + 1
 KEY_COLOUR = QColor("#80868b")
 ERROR_COLOUR = "#c62828"
+ROW_PADDING = 6
+STYLE = f"""
+QFrame#fkPicker {{ background: palette(base); border: 1px solid palette(highlight); border-radius: 3px; }}
+QLabel#pickerStatus {{ color: #5f6368; font-size: 11px; }}
+QLabel#pickerStatus[error="true"] {{ color: {ERROR_COLOUR}; }}
+QLabel#pickerHint {{ color: #80868b; font-size: 10px; }}
+"""
 MOVES = {
     Qt.Key.Key_Down: 1,
     Qt.Key.Key_Up: -1,
@@ -62,9 +81,9 @@ class ForeignKeyPicker(QFrame):
         self.setObjectName("fkPicker")
         self.setAutoFillBackground(True)
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("QFrame#fkPicker { border: 1px solid palette(highlight); border-radius: 3px; }")
+        self.setStyleSheet(STYLE)
         self.line_edit = QLineEdit(self)
-        self.line_edit.setPlaceholderText(f"Search {fk.target}…")
+        self.line_edit.setPlaceholderText(f"Search {fk.target}…" + (" (empty = NULL)" if nullable else ""))
         self.line_edit.setClearButtonEnabled(True)
         self.list = QListWidget(self)
         self.list.setItemDelegate(MatchDelegate(self.list))
@@ -73,13 +92,18 @@ class ForeignKeyPicker(QFrame):
         self.list.setFrameShape(QFrame.Shape.NoFrame)
         self.status = QLabel(self)
         self.status.setObjectName("pickerStatus")
-        self.status.setStyleSheet("color: palette(mid); font-size: 11px; padding: 0 4px;")
+        self.hint = QLabel("↑↓ move · Enter choose · Esc cancel", self)
+        self.hint.setObjectName("pickerHint")
+        footer = QHBoxLayout()
+        footer.setContentsMargins(4, 0, 4, 1)
+        footer.addWidget(self.status, 1)
+        footer.addWidget(self.hint)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
         layout.addWidget(self.line_edit)
         layout.addWidget(self.list, 1)
-        layout.addWidget(self.status)
+        layout.addLayout(footer)
         self.setFocusProxy(self.line_edit)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -166,7 +190,7 @@ class ForeignKeyPicker(QFrame):
         self.list.setProperty("highlight", text)
         if found:
             self.list.setCurrentRow(current_row)
-        self._set_status(_count_text(len(found), text, self.nullable))
+        self._set_status(_count_text(len(found), text))
         self.matches_shown.emit(len(found))
 
     def _on_search_failed(self, failure: workers.Failure) -> None:
@@ -175,8 +199,9 @@ class ForeignKeyPicker(QFrame):
             workers.report_bug(failure)
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
-        colour = ERROR_COLOUR if error else "palette(mid)"
-        self.status.setStyleSheet(f"color: {colour}; font-size: 11px; padding: 0 4px;")
+        self.status.setProperty("error", error)
+        self.status.style().unpolish(self.status)
+        self.status.style().polish(self.status)
         self.status.setText(text)
 
     # --- keyboard and mouse ---------------------------------------------------------------------
@@ -231,16 +256,21 @@ def _key_text(key: dict[str, Any]) -> str:
     return str(values[0]) if len(values) == 1 else ", ".join(f"{k}={v}" for k, v in key.items())
 
 
-def _count_text(count: int, text: str, nullable: bool) -> str:
+def _short_key(key: dict[str, Any]) -> str:
+    """A key short enough for the list: a UUID by its first 8 digits (the tooltip has it whole)."""
+    values = list(key.values())
+    if len(values) == 1 and isinstance(values[0], uuid.UUID):
+        return values[0].hex[:8] + "…"
+    return _key_text(key)
+
+
+def _count_text(count: int, text: str) -> str:
     """The status line under the list."""
-    hint = "↑↓ to move · Enter to choose · Esc to cancel"
-    if nullable:
-        hint += " · empty + Enter clears"
     if count == 0:
         return f"No match for “{text}”" if text else "No rows to pick from"
     if count >= MAX_MATCHES:
-        return f"First {count} matches, type more to narrow · {hint}"
-    return f"{count} match{'es' if count != 1 else ''} · {hint}"
+        return f"First {count}: type to narrow"
+    return f"{count} match{'es' if count != 1 else ''}"
 
 
 class MatchDelegate(QStyledItemDelegate):
@@ -262,14 +292,14 @@ class MatchDelegate(QStyledItemDelegate):
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         rect = opt.rect.adjusted(6, 0, -6, 0)
-        key = _key_text(match.key)
+        key = _short_key(match.key)
         fm = opt.fontMetrics
         key_w = min(fm.horizontalAdvance(key), rect.width() // 2)
         painter.save()
         key_colour = opt.palette.highlightedText().color() if selected else KEY_COLOUR
         painter.setPen(key_colour)
         key_rect = QRect(rect.right() - key_w, rect.top(), key_w, rect.height())
-        elided_key = fm.elidedText(key, Qt.TextElideMode.ElideMiddle, key_w)
+        elided_key = fm.elidedText(key, Qt.TextElideMode.ElideRight, key_w)
         painter.drawText(key_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, elided_key)
         text_colour = opt.palette.highlightedText().color() if selected else opt.palette.text().color()
         painter.setPen(text_colour)
@@ -278,6 +308,11 @@ class MatchDelegate(QStyledItemDelegate):
             painter, label_rect, opt.font, match.label, str(self.parent().property("highlight") or "")
         )
         painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        """Rows with a little air."""
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width(), hint.height() + ROW_PADDING)
 
     @staticmethod
     def _draw_label(painter: QPainter, rect: QRect, font: QFont, label: str, typed: str) -> None:

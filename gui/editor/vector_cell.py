@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 SPARK_COLOUR = QColor("#3b82f6")
 SPARK_FILL = QColor(59, 130, 246, 40)
 AXIS_COLOUR = QColor(128, 128, 128, 90)
-SPARK_WIDTH = 90
+SPARK_WIDTH = 72
 PADDING = 4
 
 
@@ -61,11 +61,16 @@ def paint_vector(painter: QPainter, rect: QRect, summary: VectorSummary, text_co
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     inner = rect.adjusted(PADDING, 2, -PADDING, -2)
-    spark_w = min(SPARK_WIDTH, max(0, inner.width() // 2))
+    spark_w = min(SPARK_WIDTH, max(0, inner.width() // 2 - PADDING))
     spark = QRectF(inner.right() - spark_w, inner.top() + 2, spark_w, max(4, inner.height() - 4))
     painter.setPen(text_colour)
     text_rect = inner.adjusted(0, 0, -(spark_w + PADDING), 0)
-    painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, summary.text)
+    text = (
+        summary.text
+        if painter.fontMetrics().horizontalAdvance(summary.text) <= text_rect.width()
+        else (f"{summary.dimension}d")
+    )
+    painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
     if spark_w >= 8:
         _sparkline(painter, spark, summary.points)
     painter.restore()

@@ -145,6 +145,20 @@ def test_choosing_a_match_sets_the_key(
     assert picker.line_edit.text() == "Saltmarsh Flats"
 
 
+class LabelledItem(QStandardItem):
+    """A foreign-key cell: EditRole holds the key, DisplayRole shows the referenced row's label."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+
+    def data(self, role: int = Qt.ItemDataRole.UserRole + 1) -> Any:
+        """The label for display; everything else as stored."""
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.label
+        return super().data(role)
+
+
 def table_of(qtbot: QtBot, db: Database, catalog: Catalog, rows: list[dict[str, Any]]) -> QTableView:
     """A locations-like grid (name, region, type, active, embedding) with a CellDelegate over `db`."""
     columns = [
@@ -158,14 +172,10 @@ def table_of(qtbot: QtBot, db: Database, catalog: Catalog, rows: list[dict[str, 
     model.setHorizontalHeaderLabels([c.name for c in columns])
     for r, row in enumerate(rows):
         for c, info in enumerate(columns):
-            item = QStandardItem()
+            item = LabelledItem(row["region_label"]) if info.name == "region_id" else QStandardItem()
             item.setData(info, Role.COLUMN)
             item.setData(REGION_FK if info.name == "region_id" else None, Role.FOREIGN_KEY)
             item.setData(row[info.name], EDIT)
-            if info.name == "region_id":
-                item.setData(row["region_label"], Qt.ItemDataRole.DisplayRole)
-                item.setData(row[info.name], EDIT)  # EditRole and DisplayRole share a slot: keep the key
-                item.setData(row["region_label"], Qt.ItemDataRole.ToolTipRole)
             model.setItem(r, c, item)
     view = QTableView()
     qtbot.addWidget(view)
