@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -64,10 +65,29 @@ def count_rows(conn: sa.Connection, entity: Entity, *where: sa.ColumnElement[boo
     return int(conn.execute(sa.select(sa.func.count()).select_from(entity.table).where(*where)).scalar_one())
 
 
+#: SELECT-by-key statements per table and key shape, built once: a reused statement keeps its cache key.
+_ROW_SELECTS: weakref.WeakKeyDictionary[sa.Table, dict[Any, tuple[sa.Select[Any], list[str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def fetch_row(conn: sa.Connection, entity: Entity, key: dict[str, Any]) -> dict[str, Any] | None:
     """One row by its (coerced) key as a dict of column name to value, or None."""
-    stmt, names = select_all(entity)
-    row = conn.execute(stmt.where(key_predicate(entity, key)).limit(1)).first()
+    shape = tuple((name, v is None) for name, v in key.items())
+    by_shape = _ROW_SELECTS.setdefault(entity.table, {})
+    found = by_shape.get(shape)
+    if found is None:
+        stmt, names = select_all(entity)
+        where = [
+            column(entity, name).is_(None)
+            if null
+            else column(entity, name) == sa.bindparam(f"key_{i}", type_=column(entity, name).type)
+            for i, (name, null) in enumerate(shape)
+        ]
+        found = by_shape[shape] = (stmt.where(*where).limit(1), names)
+    stmt, names = found
+    params = {f"key_{i}": v for i, v in enumerate(key.values()) if v is not None}
+    row = conn.execute(stmt, params).first()
     return dict(zip(names, row, strict=True)) if row is not None else None
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from core import fastpath
 from core.catalog import Catalog, Entity, ForeignKeyInfo
 from core.db import Database
 from core.errors import FieldProblem, NotFoundError, ValidationError
@@ -243,10 +244,13 @@ def get_row(db: Database, catalog: Catalog, entity: Entity | str, key: dict[str,
     """One row as a dict of column name to value, or NotFoundError."""
     ent = entity_of(catalog, entity)
     k = coerce_key(ent, key)
-    with db.engine.connect() as conn:
-        row = fetch_row(conn, ent, k)
+    row = fastpath.fetch_row(db, ent, k)
+    if row is fastpath.NOT_HERE:
+        with db.engine.connect() as conn:
+            row = fetch_row(conn, ent, k)
     if row is None:
         raise NotFoundError(f"{ent.name} has no row with {_key_text(k)}")
+    assert isinstance(row, dict)
     return row
 
 

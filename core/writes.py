@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from core import validation
+from core import fastpath, validation
 from core.catalog import Catalog, Entity, ForeignKeyInfo
 from core.changes import Change, Delete, Insert, Update
 from core.db import Database
@@ -80,6 +80,11 @@ def save(db: Database, catalog: Catalog, changes: list[Change]) -> SaveResult:
         ent = catalog.get(ch.entity)
         if ent.read_only:
             raise ReadOnlyError(f"{ent.name} is read-only: {ent.read_only_reason}.")
+    if len(changes) == 1 and isinstance(changes[0], Update):
+        # The editor's most common save: one compiled UPDATE on a pooled DB-API connection (core/fastpath.py).
+        fast = fastpath.update_one(db, catalog, changes[0])
+        if fast is not None:
+            return SaveResult(updated=[SavedRow(*fast)])
     result = SaveResult()
     conflicts: list[Conflict] = []
     with db.engine.begin() as conn:
