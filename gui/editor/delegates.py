@@ -55,6 +55,8 @@ READ_ONLY_KINDS = frozenset({"vector", "binary"})
 POPUP_SIZES = {"text": (460, 220), "json": (480, 280), "array": (360, 200), "fk": (440, 300)}
 LINK_COLOUR = QColor("#5f8dd3")
 VECTOR_MIN_WIDTH = 190
+LOADED = "_warden_loaded_value"  # what setEditorData last showed in an editor
+_NOTHING = object()
 
 
 @dataclass
@@ -129,7 +131,12 @@ class CellDelegate(QStyledItemDelegate):
         if setter is None:
             super().setEditorData(editor, index)
             return
-        setter(index.data(Qt.ItemDataRole.EditRole))
+        value = index.data(Qt.ItemDataRole.EditRole)
+        loaded = getattr(editor, LOADED, _NOTHING)
+        if loaded is not _NOTHING and _same(loaded, value):
+            return  # the view re-sends data on every dataChanged: keep what the user is typing
+        setter(value)
+        setattr(editor, LOADED, value)
 
     def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:
         """Hand the editor's typed value to the model; input that is not a value yet changes nothing."""
@@ -246,6 +253,14 @@ class CellDelegate(QStyledItemDelegate):
         """True becomes False; False and NULL become True."""
         value = index.data(Qt.ItemDataRole.EditRole)
         return bool(model.setData(index, not bool(value), Qt.ItemDataRole.EditRole))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality that never raises (arrays compare element-wise, odd types may refuse)."""
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return False
 
 
 def check_rect(option: QStyleOptionViewItem) -> QRect:

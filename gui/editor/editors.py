@@ -122,14 +122,18 @@ class DateTimeEditor(QDateTimeEdit):
         self.column = column
         self.setCalendarPopup(True)
         self.setDisplayFormat(DATETIME_FORMAT)
+        self._original: Any = None
+        self._shown = QDateTime()
         if column.nullable:
             self.setMinimumDateTime(QDateTime(NULL_DATE, QTime(0, 0)))
             self.setSpecialValueText(NULL_TEXT)
 
     def set_value(self, value: Any) -> None:
         """Show a stored (UTC, or naive meaning UTC) datetime in local time; None as NULL."""
+        self._original = value
         if value is None:
             self.setDateTime(self.minimumDateTime() if self.column.nullable else QDateTime.currentDateTime())
+            self._shown = self.dateTime()
             return
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
@@ -142,10 +146,15 @@ class DateTimeEditor(QDateTimeEdit):
                 QTime(local.hour, local.minute, local.second, local.microsecond // 1000),
             )
         )
+        self._shown = self.dateTime()
 
     def value(self) -> Any:
-        """The shown local time as an aware UTC datetime, or None for NULL."""
+        """The shown local time as an aware UTC datetime, or None for NULL; untouched, the stored value."""
         shown = self.dateTime()
+        if shown == self._shown and isinstance(self._original, dt.datetime):
+            # Seconds are shown, microseconds are not: opening and closing must not change the value.
+            original = self._original
+            return (original if original.tzinfo else original.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
         if self.column.nullable and shown == self.minimumDateTime():
             return None
         d, t = shown.date(), shown.time()

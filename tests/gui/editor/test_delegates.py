@@ -168,6 +168,24 @@ def test_datetime_is_edited_in_local_time_and_stored_in_utc(parent: QWidget) -> 
     assert save(delegate, editor, model) == stored + dt.timedelta(hours=1)
 
 
+def test_an_untouched_datetime_keeps_its_microseconds(parent: QWidget) -> None:
+    stored = dt.datetime(2024, 5, 1, 12, 0, 30, 123456, tzinfo=dt.UTC)
+    model = one_cell(col("datetime"), stored)
+    delegate, editor = open_editor(parent, model)
+    assert save(delegate, editor, model) == stored  # not cut to the milliseconds the editor shows
+
+
+def test_data_sent_again_while_editing_keeps_the_typing(parent: QWidget) -> None:
+    model = one_cell(col("string", length=40), "Old Mill")
+    delegate, editor = open_editor(parent, model)
+    editor.setText("New M")
+    delegate.setEditorData(editor, model.index(0, 0))  # a view does this on every dataChanged
+    assert editor.text() == "New M"
+    model.setData(model.index(0, 0), "Changed elsewhere", EDIT)
+    delegate.setEditorData(editor, model.index(0, 0))
+    assert editor.text() == "Changed elsewhere"
+
+
 def test_null_datetime_and_date_round_trip(parent: QWidget) -> None:
     model = one_cell(col("datetime"), None)
     delegate, editor = open_editor(parent, model)
@@ -270,6 +288,11 @@ def test_boolean_click_on_the_box_toggles(qtbot: QtBot) -> None:
     view.setCurrentIndex(model.index(0, 0))
     qtbot.keyClick(view, Qt.Key.Key_Space)
     assert model.index(0, 0).data(EDIT) is True
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=cell_centre(view))
+    assert view.state() != QAbstractItemView.State.EditingState  # no editor, and no Qt warning
+    view.edit(model.index(0, 0), QAbstractItemView.EditTrigger.AllEditTriggers, None)
+    assert view.indexWidget(model.index(0, 0)) is None
+    assert view.state() != QAbstractItemView.State.EditingState
 
 
 def test_boolean_box_is_centred(qtbot: QtBot) -> None:
