@@ -54,6 +54,7 @@ READ_ONLY_KINDS = frozenset({"vector", "binary"})
 #: Editors bigger than their cell, as (minimum width, height).
 POPUP_SIZES = {"text": (460, 220), "json": (480, 280), "array": (360, 200), "fk": (440, 300)}
 LINK_COLOUR = QColor("#5f8dd3")
+LINK_MARK_WIDTH = 14
 VECTOR_MIN_WIDTH = 190
 LOADED = "_warden_loaded_value"  # what setEditorData last showed in an editor
 _NOTHING = object()
@@ -181,9 +182,14 @@ class CellDelegate(QStyledItemDelegate):
             self._paint_background(painter, option, index)
             self._paint_check(painter, option, index.data(Qt.ItemDataRole.EditRole))
             return
-        super().paint(painter, option, index)
-        if index.data(Role.FOREIGN_KEY) is not None and index.data(Qt.ItemDataRole.EditRole) is not None:
-            _paint_link_mark(painter, option)
+        if index.data(Role.FOREIGN_KEY) is None or index.data(Qt.ItemDataRole.EditRole) is None:
+            super().paint(painter, option, index)
+            return
+        self._paint_background(painter, option, index)
+        narrowed = QStyleOptionViewItem(option)
+        narrowed.rect = option.rect.adjusted(0, 0, -LINK_MARK_WIDTH, 0)  # the text stops before the mark
+        super().paint(painter, narrowed, index)
+        _paint_link_mark(painter, option)
 
     def _paint_background(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         """The item's background, selection and focus, without its text."""
@@ -288,6 +294,8 @@ def _paint_link_mark(painter: QPainter, option: QStyleOptionViewItem) -> None:
     """A small arrow at the right of a foreign-key cell: Ctrl+click follows it."""
     painter.save()
     painter.setPen(LINK_COLOUR)
-    mark = QRect(option.rect.right() - 14, option.rect.top(), 12, option.rect.height())
+    mark = QRect(
+        option.rect.right() - LINK_MARK_WIDTH, option.rect.top(), LINK_MARK_WIDTH - 2, option.rect.height()
+    )
     painter.drawText(mark, Qt.AlignmentFlag.AlignCenter, "↗")
     painter.restore()
