@@ -27,8 +27,13 @@ def main() -> int:
     from gui.app import create_application
     from gui.main_window import MainWindow
 
+    from PySide6.QtCore import QSettings
+
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="warden-shots-") as d:
+        # Pictures must not touch the user's own settings (recent connections, geometry).
+        for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+            QSettings.setPath(fmt, QSettings.Scope.UserScope, str(Path(d) / "settings"))
         target = str(Path(d) / "world.db")
         create_demo_database(target, scale=1)
         app = create_application([])
