@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
@@ -18,8 +18,10 @@ from core.db import Database, open_database
 from core.repository import Filter, fetch_page
 from gui import workers
 from gui.editor.filter_bar import FilterBar
-from gui.editor.view import TableEditor
 from tests.fixtures.foreign import build_foreign
+
+if TYPE_CHECKING:
+    from gui.editor.view import TableEditor
 
 SHOTS = Path("/tmp/warden_shots")
 
@@ -73,6 +75,8 @@ def demo(empty_url: str) -> Iterator[tuple[Database, Catalog]]:
 
 
 def _open(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditor:
+    from gui.editor.view import TableEditor
+
     editor = TableEditor(db, catalog, entity)
     qtbot.addWidget(editor)
     editor.resize(1100, 560)
@@ -160,6 +164,8 @@ def test_read_only_table_shows_why_and_refuses_edits(qtbot: QtBot, empty_url: st
         catalog = load_catalog(db)
         entity = catalog.get("audit_log")
         assert entity.read_only
+        from gui.editor.view import TableEditor
+
         editor = TableEditor(db, catalog, "audit_log")
         qtbot.addWidget(editor)
         editor.show()
