@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from core.errors import WardenError
@@ -241,6 +240,7 @@ def cmd_export(args: argparse.Namespace, target: str | None) -> int:
     """Stream one entity's rows to stdout or a file."""
     from core import repository
     from core.catalog import load_catalog
+    from core.exporting import write_rows
 
     filters = []
     for w in args.where:
@@ -261,7 +261,7 @@ def cmd_export(args: argparse.Namespace, target: str | None) -> int:
         rows = repository.export_rows(db, cat, ent.name, sort=sort or None, filters=filters)
         out: IO[str] = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
         try:
-            n = _write_rows(out, args.format, ent.column_names, rows)
+            n = write_rows(out, args.format, ent.column_names, rows)
         finally:
             if args.output:
                 out.close()
@@ -270,34 +270,6 @@ def cmd_export(args: argparse.Namespace, target: str | None) -> int:
     finally:
         db.dispose()
     return 0
-
-
-def _write_rows(out: IO[str], fmt: str, columns: list[str], rows: Iterator[dict[str, Any]]) -> int:
-    from core.repository import to_jsonable
-
-    n = 0
-    if fmt == "json":
-        out.write("[")
-        for row in rows:
-            out.write(",\n" if n else "\n")
-            json.dump({k: to_jsonable(v) for k, v in row.items()}, out, ensure_ascii=False)
-            n += 1
-        out.write("\n]\n" if n else "]\n")
-        return n
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_cell(to_jsonable(row.get(c))) for c in columns])
-        n += 1
-    return n
-
-
-def _csv_cell(v: Any) -> Any:
-    if v is None:
-        return ""
-    if isinstance(v, dict | list):
-        return json.dumps(v, ensure_ascii=False)
-    return v
 
 
 def cmd_selftest(_args: argparse.Namespace, _target: str | None) -> int:
