@@ -1,0 +1,494 @@
+"""TableEditorModel: one entity's rows as a lazy grid over core keyset pages, with staged, undoable edits.
+
+Grid rows are the staged new rows first, then the database rows in the current order. Database rows live
+in a sparse page window (gui/editor/pages.py) filled by workers; staged state (gui/editor/staging.py) is
+kept by row key, so it survives sorting, filtering and refreshing. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QUndoStack
+
+from core import repository
+from core.catalog import Catalog, ColumnInfo, Entity
+from core.coercion import coerce
+from core.db import Database
+from core.repository import ESTIMATE_CAP, Filter
+from gui import workers
+from gui.editor import roles
+from gui.editor.pages import PAGE_SIZE, Loaded, PageCache, Query, Slot, display_text, full_text, load
+from gui.editor.roles import Role, RowState
+from gui.editor.staging import UNSET, RowRef, Staging
+from gui.editor.undo import EditCellsCommand, Index, StagedEdits
+
+log = logging.getLogger("warden.gui.editor")
+
+MAX_IN_FLIGHT = 3  # page loads running at once
+ASK_SPAN = 2 * PAGE_SIZE  # rows data() may ask for in one go (a view paints what it shows)
+UNSORTABLE = ("json", "vector", "array", "binary")
+NUMERIC = ("integer", "decimal", "float")
+DISPLAY, EDIT = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole
+
+
+class TableEditorModel(StagedEdits, QAbstractTableModel):
+    """A lazy, editable grid of one entity: pages load in workers; edits are staged until save()."""
+
+    rows_loaded = Signal(int, int)  # grid rows first..last filled in
+    count_changed = Signal(int, bool)  # database rows, exact
+    changes_staged = Signal(int)  # rows with staged changes
+    saved = Signal(object)  # core SaveResult
+    save_failed = Signal(str)
+    conflicted = Signal(list)  # core Conflicts
+    busy_changed = Signal(bool)
+    load_failed = Signal(str)
+
+    def __init__(
+        self, db: Database, catalog: Catalog, entity_name: str, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._db, self._catalog = db, catalog
+        self._entity = catalog.get(entity_name)
+        self._columns = list(self._entity.columns)
+        self._names = [c.name for c in self._columns]
+        self._pk = [self._names.index(c) for c in self._entity.primary_key]
+        self._fks = {fk.columns[0]: fk for fk in self._entity.foreign_keys if len(fk.columns) == 1}
+        self._query = Query()
+        self._cache = PageCache(keyed=bool(self._pk))
+        self._staging = Staging(self._entity)
+        self._total, self._exact = 0, False
+        self._loading: dict[Slot, int] = {}
+        self._queue: list[Slot] = []
+        self._tokens = itertools.count(1)
+        self._visible = (0, PAGE_SIZE - 1)
+        self._asked: tuple[int, int] | None = None
+        self._saving: Staging | None = None
+        self._conflicts: dict[Any, Any] = {}
+        self._busy = False
+        self.undo_stack = QUndoStack(self)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(15)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._reload(reset=True, recount=True)
+
+    # --- Qt model -------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """Staged new rows plus the database rows (estimated until counted)."""
+        return 0 if parent.isValid() else len(self._staging.inserts) + self._total
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        """One column per entity column."""
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        """Cell text, value, colours and the custom roles of gui/editor/roles.py."""
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        info = self._columns[col]
+        if role == Role.COLUMN:
+            return info
+        if role == Role.FOREIGN_KEY:
+            return self._fks.get(info.name)
+        ref, loaded = self._locate(row)
+        if ref is None:
+            return self._placeholder(row, role)
+        staged = self._staging.value(ref, info.name)
+        value = staged if staged is not UNSET else (loaded[col] if loaded is not None else None)
+        error = self._staging.errors.get((ref, info.name))
+        defaulted = loaded is None and staged is UNSET and (info.has_default or info.autoincrement)
+        if role == DISPLAY:
+            return "(default)" if defaulted else ("NULL" if value is None else display_text(info, value))
+        if role == EDIT:
+            return value
+        if role == Qt.ItemDataRole.ToolTipRole:
+            text = full_text(info, value)
+            return error or (text if len(text) > roles.DISPLAY_LIMIT or "\n" in text else None)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._background(ref, staged is not UNSET, error)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return roles.PLACEHOLDER_TEXT if value is None else None
+        if role == Qt.ItemDataRole.FontRole:
+            return self._font(ref, defaulted)
+        if role == Qt.ItemDataRole.TextAlignmentRole and info.kind in NUMERIC:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        return self._custom(role, ref, loaded, col, value, staged, error)
+
+    def _custom(
+        self, role: int, ref: RowRef, loaded: Any, col: int, value: Any, staged: Any, error: Any
+    ) -> Any:
+        if role == Role.ROW_STATE:
+            return self._state(ref)
+        if role == Role.ERROR:
+            return error
+        if role == Role.ROW_KEY:
+            return self._key_dict(ref[1]) if ref[0] == "key" and self._pk else None
+        if role == Role.ORIGINAL:
+            return loaded[col] if loaded is not None else None
+        if role == Role.STAGED:
+            return staged is not UNSET
+        if role == Role.FULL_TEXT:
+            return full_text(self._columns[col], value)
+        return None
+
+    def _placeholder(self, row: int, role: int) -> Any:
+        if role == DISPLAY:
+            self._ask(row - len(self._staging.inserts))
+            return "…"
+        if role == Role.ROW_STATE:
+            return RowState.PLACEHOLDER
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return roles.PLACEHOLDER_TEXT
+        return None
+
+    def _background(self, ref: RowRef, staged: bool, error: str | None) -> Any:
+        if error:
+            return roles.CELL_ERROR
+        state = self._state(ref)
+        if state == RowState.INSERTED:
+            return roles.STAGED_INSERT
+        if state == RowState.DELETED:
+            return roles.STAGED_DELETE
+        return roles.STAGED_EDIT if staged else None
+
+    def _font(self, ref: RowRef, defaulted: bool) -> QFont | None:
+        deleted = self._state(ref) == RowState.DELETED
+        if not deleted and not defaulted:
+            return None
+        font = QFont()
+        font.setStrikeOut(deleted)
+        font.setItalic(defaulted)
+        return font
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
+        """Column names; row numbers marked '+' new, '*' edited, '−' to be deleted."""
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._columns):
+            info = self._columns[section]
+            if role == DISPLAY:
+                return info.name
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return f"{info.name}: {info.type}{'' if info.nullable else ', required'}"
+            return None
+        if orientation != Qt.Orientation.Vertical or role != DISPLAY or not 0 <= section < self.rowCount():
+            return None
+        n = len(self._staging.inserts)
+        if section < n:
+            return "+"
+        ref, _ = self._locate(section)
+        mark = {RowState.EDITED: "* ", RowState.DELETED: "− "}.get(self._state(ref) if ref else "", "")
+        return f"{mark}{section - n + 1:,}"
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        """Editable unless read-only: the entity, vectors, the version, keys of saved rows, deleted rows."""
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+        info = self._columns[index.column()]
+        if self._entity.read_only or info.kind == "vector" or info.is_version:
+            return base
+        ref, _ = self._locate(index.row())
+        if ref is None or self._state(ref) == RowState.DELETED or (ref[0] == "key" and info.primary_key):
+            return base
+        return base | Qt.ItemFlag.ItemIsEditable
+
+    def setData(self, index: Index, value: Any, role: int = EDIT) -> bool:
+        """Stage a cell edit (an undoable command); nothing is written until save()."""
+        if role != EDIT or not index.isValid() or not self.flags(index) & Qt.ItemFlag.ItemIsEditable:
+            return False
+        info = self._columns[index.column()]
+        try:
+            value = coerce(info, value)
+        except ValueError:
+            return False
+        ref, loaded = self._locate(index.row())
+        assert ref is not None
+        if self.data(index, EDIT) == value and type(self.data(index, EDIT)) is type(value):
+            return True
+        row = self._row_dict(loaded)
+        before = self._staging.value(ref, info.name)
+        cmd = EditCellsCommand(self, [(ref, info.name, value, row)], [(ref, info.name, before, row)], "")
+        cmd.setText(f"Edit {info.name}")
+        self.undo_stack.push(cmd)
+        return True
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort on the server by one column (a new keyset order); -1 restores the key order."""
+        sort: list[tuple[str, bool]] | None = None
+        if 0 <= column < len(self._columns):
+            info = self._columns[column]
+            if info.kind in UNSORTABLE:
+                self.load_failed.emit(f"{info.name} ({info.kind}) cannot be sorted")
+                return
+            sort = [(info.name, order == Qt.SortOrder.DescendingOrder)]
+        if sort != self._query.sort:
+            self._query = replace(self._query, sort=sort)
+            self._reload(reset=True, recount=False)
+
+    # --- public API -----------------------------------------------------------------------------
+
+    @property
+    def entity(self) -> Entity:
+        """The entity shown."""
+        return self._entity
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether anything is staged."""
+        return self._staging.count > 0
+
+    @property
+    def staged_count(self) -> int:
+        """Rows with staged changes."""
+        return self._staging.count
+
+    @property
+    def exact(self) -> bool:
+        """Whether the row count is exact (not an estimate)."""
+        return self._exact
+
+    @property
+    def rows_held(self) -> int:
+        """Database rows held in memory."""
+        return self._cache.rows_held
+
+    def column_info(self, col: int) -> ColumnInfo:
+        """The catalog's description of a column."""
+        return self._columns[col]
+
+    def row_key(self, row: int) -> dict[str, Any] | None:
+        """The primary key of a loaded row; None for new rows, placeholders and keyless entities."""
+        ref, _ = self._locate(row)
+        return self._key_dict(ref[1]) if ref is not None and ref[0] == "key" and self._pk else None
+
+    def row_values(self, row: int) -> dict[str, Any]:
+        """The row as shown (staged values over loaded ones); {} for a placeholder."""
+        if self._locate(row)[0] is None:
+            return {}
+        return {name: self.index(row, c).data(EDIT) for c, name in enumerate(self._names)}
+
+    def set_filters(self, filters: list[Filter], quick: str | None) -> None:
+        """Show only matching rows (filtered on the server); staged edits stay."""
+        query = replace(self._query, filters=tuple(filters), quick=quick or None)
+        if query != self._query:
+            self._query = query
+            self._reload(reset=True, recount=True)
+
+    def refresh(self) -> None:
+        """Reload what is shown and count again (F5); staged edits stay."""
+        self._reload(reset=False, recount=True)
+
+    def request_rows(self, first: int, last: int) -> None:
+        """The view shows grid rows first..last: load them (debounced) and let far pages go."""
+        n = len(self._staging.inserts)
+        self._visible = (max(0, first - n), max(0, last - n))
+        self._asked = None
+        self._timer.start()
+
+    def jump_to_end(self) -> None:
+        """Load the last rows now, keyset from the end (Ctrl+End)."""
+        last = max(0, self._total - 1)
+        self._visible = (max(0, last - PAGE_SIZE // 4), last)
+        self._plan()
+
+    # --- loading --------------------------------------------------------------------------------
+
+    def _reload(self, *, reset: bool, recount: bool) -> None:
+        self._loading.clear()
+        self._queue.clear()
+        if reset:
+            self.beginResetModel()
+            self._cache.clear()
+            if recount:
+                self._total, self._exact = 0, False
+            self.endResetModel()
+        else:
+            self._cache.mark_stale()
+        if recount:
+            self._count()
+        self._plan()
+
+    def _count(self) -> None:
+        q, token = self._query, next(self._tokens)
+        self._count_token = token
+        args = (self._db, self._entity, list(q.filters))
+        fail = functools.partial(self._on_load_failed, token, None)
+        if q.quick is None:
+            done = functools.partial(self._on_count_done, token, "estimate")
+            workers.run(
+                repository.estimate_count, *args, on_done=done, on_error=fail, owner=self, key="estimate"
+            )
+        done = functools.partial(self._on_count_done, token, "exact")
+        workers.run(
+            repository.exact_count, *args, q.quick, on_done=done, on_error=fail, owner=self, key="count"
+        )
+
+    def _on_count_done(self, token: int, kind: str, n: int) -> None:
+        if token != self._count_token:
+            return
+        exact = kind == "exact" or n <= ESTIMATE_CAP
+        if exact or not self._exact:
+            self._set_total(n, exact)
+
+    def _set_total(self, n: int, exact: bool) -> None:
+        old, was_exact, first = self._total, self._exact, len(self._staging.inserts)
+        if n > old:
+            self.beginInsertRows(QModelIndex(), first + old, first + n - 1)
+            self._total = n
+            self.endInsertRows()
+        elif n < old:
+            self.beginRemoveRows(QModelIndex(), first + n, first + old - 1)
+            self._total = n
+            self.endRemoveRows()
+        self._exact = exact
+        if n != old and any(slot[0] == "tail" for slot in self._cache.pages):
+            self._changed_all()  # rows counted from the end moved
+        if n != old or exact != was_exact:
+            self.count_changed.emit(n, exact)
+        if n > old:
+            self._plan()
+
+    def _ask(self, pos: int) -> None:
+        lo, hi = self._asked if self._asked is not None else (pos, pos)
+        self._asked = (min(lo, pos), max(hi, pos))
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _on_timer_timeout(self) -> None:
+        if self._asked is not None:
+            lo, hi = self._asked
+            self._visible = (lo, min(hi, lo + ASK_SPAN))
+            self._asked = None
+        self._plan()
+
+    def _plan(self) -> None:
+        first, last = self._visible
+        total = self._total
+        if total:
+            first, last = min(first, total - 1), min(last, total - 1)
+        slots = self._cache.wanted(first, last, total, self._exact)
+        self._queue = [s for s in self._cache.missing(slots) if s not in self._loading]
+        self._pump()
+        for start, end in self._cache.evict(slots, (first + last) // 2, total):
+            self._changed_rows(start, end)
+
+    def _pump(self) -> None:
+        while self._queue and len(self._loading) < MAX_IN_FLIGHT:
+            slot = self._queue.pop(0)
+            walk = self._cache.walk(slot, self._total, self._exact)
+            token = self._loading[slot] = next(self._tokens)
+            workers.run(
+                load,
+                self._db,
+                self._catalog,
+                self._entity.name,
+                self._query,
+                walk,
+                on_done=functools.partial(self._on_page_done, token),
+                on_error=functools.partial(self._on_load_failed, token, slot),
+                owner=self,
+                key=("page", slot),
+            )
+        self._update_busy()
+
+    def _on_page_done(self, token: int, loaded: Loaded) -> None:
+        if self._loading.get(loaded.slot) != token:
+            return  # superseded: another sort, filter or refresh
+        del self._loading[loaded.slot]
+        self._cache.store(loaded)
+        start, end = self._cache.span(loaded.slot, self._total)
+        if loaded.total is not None:
+            self._set_total(loaded.total, True)
+        elif (
+            loaded.slot[0] == "head"
+            and not self._exact
+            and loaded.slot[1] * PAGE_SIZE + len(loaded.rows) > self._total
+        ):
+            self._set_total(loaded.slot[1] * PAGE_SIZE + len(loaded.rows), False)
+        start, end = self._cache.span(loaded.slot, self._total)
+        if end > start:
+            self._changed_rows(start, end)
+            n = len(self._staging.inserts)
+            self.rows_loaded.emit(n + start, n + end - 1)
+        self._plan()
+
+    def _on_load_failed(self, token: int, slot: Slot | None, failure: workers.Failure) -> None:
+        if slot is not None:
+            if self._loading.get(slot) != token:
+                return
+            del self._loading[slot]
+        elif token != self._count_token:
+            return
+        if failure.bug:
+            log.error("loading %s failed: %s\n%s", self._entity.name, failure.message, failure.details)
+        self._update_busy()
+        self.load_failed.emit(failure.message)
+
+    def _update_busy(self) -> None:
+        busy = bool(self._loading) or self._saving is not None
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _key(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(row[i] for i in self._pk)
+
+    def _key_dict(self, key: tuple[Any, ...]) -> dict[str, Any]:
+        return dict(zip(self._entity.primary_key, key, strict=True))
+
+    def _row_dict(self, row: tuple[Any, ...] | None) -> dict[str, Any] | None:
+        return dict(zip(self._names, row, strict=True)) if row is not None else None
+
+    def _locate(self, row: int) -> tuple[RowRef | None, tuple[Any, ...] | None]:
+        """A grid row's identity and its loaded values (None, None for a placeholder)."""
+        inserts = self._staging.inserts
+        if row < len(inserts):
+            return ("new", inserts[row].token), None
+        loaded = self._cache.row(row - len(inserts), self._total)
+        return (None, None) if loaded is None else (("key", self._key(loaded)), loaded)
+
+    def _state(self, ref: RowRef) -> str:
+        kind, ident = ref
+        if kind == "new":
+            return RowState.INSERTED
+        if ident in self._staging.deletes:
+            return RowState.DELETED
+        return RowState.EDITED if ident in self._staging.edits else RowState.LOADED
+
+    def _touch(self, refs: set[RowRef]) -> None:
+        """Repaint the rows of these refs wherever they are now, and tell how much is staged."""
+        n = len(self._staging.inserts)
+        keys = {ident for kind, ident in refs if kind == "key"}
+        rows = (
+            [n + p for p in self._cache.positions_of(lambda r: self._key(r) in keys, self._total)]
+            if keys
+            else []
+        )
+        rows += [i for i, r in enumerate(self._staging.inserts) if ("new", r.token) in refs]
+        for r in rows:
+            self.dataChanged.emit(self.index(r, 0), self.index(r, len(self._columns) - 1))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, r, r)
+        self.changes_staged.emit(self._staging.count)
+
+    def _changed_rows(self, start: int, end: int) -> None:
+        """Positions [start, end) of database rows changed."""
+        n = len(self._staging.inserts)
+        if end > start and self._columns:
+            self.dataChanged.emit(self.index(n + start, 0), self.index(n + end - 1, len(self._columns) - 1))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, n + start, n + end - 1)
+
+    def _changed_all(self) -> None:
+        rows = self.rowCount()
+        if rows and self._columns:
+            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, len(self._columns) - 1))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, rows - 1)
+        self.changes_staged.emit(self._staging.count)
