@@ -250,6 +250,11 @@ class TableEditorModel(StagedEdits, QAbstractTableModel):
         return self._staging.count
 
     @property
+    def total(self) -> int:
+        """Database rows shown (an estimate until `exact`)."""
+        return self._total
+
+    @property
     def exact(self) -> bool:
         """Whether the row count is exact (not an estimate)."""
         return self._exact
