@@ -1,4 +1,4 @@
-"""TableEditorModel on real demo data (SQLite and PostgreSQL): loading, roles, staged edits, save, conflicts."""
+"""TableEditorModel on demo data (SQLite and PostgreSQL): loading, roles, staged edits, save, conflicts."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture
-def demo(backend: str, templates: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Demo]:
+def demo(
+    backend: str, templates: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Demo]:
     """A fresh copy of a scale-1 demo database on the current backend, open, with its catalog."""
     if backend == "sqlite":
         if "sqlite" not in templates:
@@ -351,7 +353,8 @@ def test_validation_error_lands_on_its_cell(qtbot: QtBot, demo: Demo) -> None:
         model.save()
     assert "required" in failed.args[0]
     cell = model.index(1, c)
-    assert "required" in cell.data(Role.ERROR) and cell.data(Qt.ItemDataRole.ToolTipRole) == cell.data(Role.ERROR)
+    assert "required" in cell.data(Role.ERROR)
+    assert cell.data(Qt.ItemDataRole.ToolTipRole) == cell.data(Role.ERROR)
     assert cell.data(Qt.ItemDataRole.BackgroundRole) == roles.CELL_ERROR
     assert model.index(1, d).data(Role.ERROR) is None and model.index(1, d).data(EDIT) == "Still staged"
     assert model.has_changes and stored(db, catalog, "locations", key)["name"] == name
