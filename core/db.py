@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -27,6 +27,8 @@ slow_log = logging.getLogger("warden.slow")
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_SLOW_MS = 500.0
 BUSY_TIMEOUT_MS = 5000
+#: Called with the engine by Database.dispose before the pool closes (core/fastpath.py: held connections).
+dispose_hooks: list[Callable[[Engine], None]] = []
 
 
 @dataclass
@@ -90,7 +92,9 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, and every connection held outside the pool."""
+        for hook in dispose_hooks:
+            hook(self.engine)
         self.engine.dispose()
 
 

@@ -272,3 +272,58 @@ def test_fast_statements_reach_the_slow_log_without_parameters(empty_url, caplog
     assert "hunter2" not in caplog.text and "slow statement" in caplog.text
     assert uid(1).hex not in caplog.text and str(uid(1)) not in caplog.text
     db.dispose()
+
+
+def held_of(db: Database) -> Any:
+    return getattr(fastpath._state(db.engine).local, "held", None)
+
+
+def test_sqlite_threads_hold_their_own_connection_until_dispose(tmp_path):
+    import threading
+
+    db = open_database(tmp_path / "held.db", create=True)
+    metadata.create_all(db.engine)
+    fill(db)
+    cat = load_catalog(db)
+    assert repo.get_row(db, cat, "users", {"id": uid(1)})["display_name"] is None
+    mine = held_of(db)
+    assert mine is not None and mine.conn is not None and not mine.conn.in_transaction
+
+    def other_thread() -> None:  # a save on another thread's own connection
+        repo.save(db, cat, [Update("users", {"id": uid(1)}, {"display_name": "Ann"}, {}, 1)])
+        assert held_of(db) is not mine and not held_of(db).conn.in_transaction
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    before = fastpath.counters["get"]
+    assert repo.get_row(db, cat, "users", {"id": uid(1)})["display_name"] == "Ann"  # no stale snapshot
+    assert fastpath.counters["get"] == before + 1 and held_of(db) is mine
+    with pytest.raises(ConflictError):
+        repo.save(db, cat, [Update("users", {"id": uid(1)}, {"display_name": "Stale"}, {}, 1)])
+    assert not mine.conn.in_transaction  # the refused write was rolled back
+    conn = mine.conn
+    db.dispose()
+    assert mine.conn is None and not fastpath._state(db.engine).held
+    with pytest.raises(Exception, match="closed"):
+        conn.execute("select 1")
+    assert repo.get_row(db, cat, "users", {"id": uid(1)})["display_name"] == "Ann"  # a new one after dispose
+    assert held_of(db) is not mine and held_of(db).conn is not None
+    db.engine.dispose()  # a new pool, not through Database.dispose: replaced at the next call
+    stale = held_of(db)
+    repo.get_row(db, cat, "users", {"id": uid(1)})
+    assert held_of(db) is not stale and stale.conn is None
+    db.dispose()
+
+
+def test_memory_and_postgresql_databases_hold_no_connection(schema_db, cat):
+    repo.get_row(schema_db, cat, "users", {"id": uid(1)})
+    if schema_db.backend == "postgresql":
+        assert held_of(schema_db) is None
+    memory = open_database(":memory:")
+    metadata.create_all(memory.engine)
+    fill(memory)
+    mcat = load_catalog(memory)
+    assert repo.get_row(memory, mcat, "users", {"id": uid(1)})["username"] == "ann"
+    assert held_of(memory) is None
+    memory.dispose()
