@@ -300,13 +300,14 @@ class PastePreview:
 
 
 def parse_tsv(text: str) -> list[list[str]]:
-    """Rows of cells from a spreadsheet's TSV (quoted cells may hold tabs and newlines)."""
+    """Rows of cells from a spreadsheet's TSV (quoted cells may hold tabs and newlines); "\n" is one blank."""
+    if not text:
+        return []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.endswith("\n"):
         text = text[:-1]
-    if not text:
-        return []
-    return [row or [""] for row in csv.reader(io.StringIO(text), delimiter="\t", quotechar='"')]
+    rows = [row or [""] for row in csv.reader(io.StringIO(text), delimiter="\t", quotechar='"')]
+    return rows or [[""]]
 
 
 def build_paste(
