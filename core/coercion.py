@@ -9,6 +9,7 @@ conflict check) skips those rules: `coerce(..., for_filter=True)`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -120,16 +121,17 @@ def _number(value: Any, example: str, *, whole: bool = False) -> Decimal:
     return d
 
 
+@functools.lru_cache(maxsize=256)
+def _integer_bits(sql_type: str) -> int:
+    t = sql_type.upper()
+    if "BIGINT" in t or "INT8" in t or "BIGSERIAL" in t:
+        return 64
+    return 16 if ("SMALLINT" in t or "INT2" in t) else 32
+
+
 def _integer(column: ColumnInfo, value: Any, for_filter: bool) -> int:
-    t = column.type.upper()
-    bits = (
-        64
-        # A filter may compare past the column's width, but no integer column anywhere holds more.
-        if (for_filter or "BIGINT" in t or "INT8" in t or "BIGSERIAL" in t)
-        else 16
-        if ("SMALLINT" in t or "INT2" in t)
-        else 32
-    )
+    # A filter may compare past the column's width, but no integer column anywhere holds more.
+    bits = 64 if for_filter else _integer_bits(column.type)
     d = _number(value, "42", whole=True)
     if d != d.to_integral_value():
         raise ValueError(f"expected a whole number (got {_show(value)})")

@@ -12,6 +12,7 @@ import functools
 import json
 import operator
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -79,17 +80,52 @@ def validate(catalog: Catalog, changes: list[Change], conn: sa.Connection | None
 
 def portable_columns(entity: Entity) -> dict[str, ColumnInfo]:
     """Columns by name as the strictest backend sees them (tags: JSON on SQLite, text[] on PostgreSQL)."""
-    out = {}
+    return dict(_shape(entity).cols)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Shape:
+    """What checking a change needs to know of one entity, worked out once per entity (see _shape)."""
+
+    cols: dict[str, ColumnInfo]  # portable_columns
+    as_text: frozenset[str]  # JSON columns kept in a type that binds text (reflected TEXT)
+    as_blob: frozenset[str]  # vector columns kept in a type that binds bytes (reflected BLOB)
+
+
+_shapes: dict[int, tuple[Any, sa.Table, tuple[ColumnInfo, ...], _Shape]] = {}
+
+
+def _shape(entity: Entity) -> _Shape:
+    """The entity's _Shape, cached while the entity lives with the same table and columns."""
+    found = _shapes.get(id(entity))
+    if (
+        found is not None
+        and found[0]() is entity
+        and found[1] is entity.table
+        and found[2] == tuple(entity.columns)
+    ):
+        return found[3]
+    cols, as_text, as_blob = {}, set(), set()
     for col in entity.columns:
         sa_col = entity.table.c.get(col.name)
         if col.kind == "json" and sa_col is not None and isinstance(sa_col.type.dialect_impl(_PG), sa.ARRAY):
             col = dataclasses.replace(col, kind="array")
-        out[col.name] = col
-    return out
+        cols[col.name] = col
+        sa_type = sa_col.type if sa_col is not None else None
+        if col.kind == "json" and not isinstance(sa_type, sa.JSON | sa.ARRAY):
+            as_text.add(col.name)
+        if col.kind == "vector" and not isinstance(sa_type, Vector | VECTOR):
+            as_blob.add(col.name)
+    shape = _Shape(cols, frozenset(as_text), frozenset(as_blob))
+    key = id(entity)
+    ref = weakref.ref(entity, lambda _, key=key: _shapes.pop(key, None))  # type: ignore[misc]
+    _shapes[key] = (ref, entity.table, tuple(entity.columns), shape)
+    return shape
 
 
 def _check_change(entity: Entity, change: Change, problem: Problem) -> Change:
-    cols = portable_columns(entity)
+    shape = _shape(entity)
+    cols = shape.cols
     key = {} if isinstance(change, Insert) else _key(entity, cols, change.key, problem)
     if isinstance(change, Delete):
         return dataclasses.replace(change, key=key)
@@ -103,7 +139,7 @@ def _check_change(entity: Entity, change: Change, problem: Problem) -> Change:
                 problem(
                     name, "is part of the primary key and cannot be changed; insert a copy, delete this row"
                 )
-        elif (value := _coerce_field(entity, col, given, problem)) is _FAILED:
+        elif (value := _coerce_field(entity, shape, col, given, problem)) is _FAILED:
             continue
         elif value is None and not col.nullable:
             if not (isinstance(change, Insert) and (col.has_default or col.autoincrement)):
@@ -111,6 +147,8 @@ def _check_change(entity: Entity, change: Change, problem: Problem) -> Change:
             # else: a blank cell in a new row; leaving the column out lets its default apply
         else:
             values[name] = value
+    if type(change) is Update:  # the one-row save's hot path: dataclasses.replace costs more than this
+        return Update(change.entity, key, values, change.original, change.version)
     if isinstance(change, Update):
         return dataclasses.replace(change, key=key, values=values)
     for col in cols.values():
@@ -126,7 +164,7 @@ def _coerce_or(col: ColumnInfo, value: Any, fallback: Any) -> Any:
         return fallback
 
 
-def _coerce_field(entity: Entity, col: ColumnInfo, raw: Any, problem: Problem) -> Any:
+def _coerce_field(entity: Entity, shape: _Shape, col: ColumnInfo, raw: Any, problem: Problem) -> Any:
     """The coerced value after simple CHECKs, in the form its SQL type binds; _FAILED once reported."""
     try:
         value = coerce(col, raw)
@@ -138,11 +176,10 @@ def _coerce_field(entity: Entity, col: ColumnInfo, raw: Any, problem: Problem) -
         if not _CHECK_OPS[op][0](Decimal(value), limit):
             problem(col.name, f"{message} (got {value})")
             return _FAILED
-    sa_type = entity.table.c[col.name].type if col.name in entity.table.c else None
     # Reflected tables may keep JSON in TEXT and vectors in BLOBs: hand them what their type binds.
-    if value is not None and col.kind == "json" and not isinstance(sa_type, sa.JSON | sa.ARRAY):
+    if value is not None and col.name in shape.as_text:
         return json.dumps(value)
-    if value is not None and col.kind == "vector" and not isinstance(sa_type, Vector | VECTOR):
+    if value is not None and col.name in shape.as_blob:
         return np.asarray(value, dtype="<f4").tobytes()
     return value
 
