@@ -7,37 +7,33 @@ kept by row key, so it survives sorting, filtering and refreshing. Nothing here 
 
 from __future__ import annotations
 
-import functools
+import datetime as dt
 import itertools
-import logging
+import json
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QUndoStack
 
-from core import repository
 from core.catalog import Catalog, ColumnInfo, Entity
 from core.coercion import coerce
 from core.db import Database
-from core.repository import ESTIMATE_CAP, Filter
-from gui import workers
+from core.repository import Filter, to_jsonable
 from gui.editor import roles
-from gui.editor.pages import PAGE_SIZE, Loaded, PageCache, Query, Slot, display_text, full_text, load
+from gui.editor.pages import PAGE_SIZE, PageCache, Query, Slot, WindowLoading
 from gui.editor.roles import Role, RowState
 from gui.editor.staging import UNSET, RowRef, Staging
 from gui.editor.undo import EditCellsCommand, Index, StagedEdits
+from gui.editor.vector_cell import as_vector
 
-log = logging.getLogger("warden.gui.editor")
-
-MAX_IN_FLIGHT = 3  # page loads running at once
-ASK_SPAN = 2 * PAGE_SIZE  # rows data() may ask for in one go (a view paints what it shows)
 UNSORTABLE = ("json", "vector", "array", "binary")
 NUMERIC = ("integer", "decimal", "float")
 DISPLAY, EDIT = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole
 
 
-class TableEditorModel(StagedEdits, QAbstractTableModel):
+class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
     """A lazy, editable grid of one entity: pages load in workers; edits are staged until save()."""
 
     rows_loaded = Signal(int, int)  # grid rows first..last filled in
@@ -71,6 +67,7 @@ class TableEditorModel(StagedEdits, QAbstractTableModel):
         self._saving: Staging | None = None
         self._conflicts: dict[Any, Any] = {}
         self._busy = False
+        self._failed: str | None = None
         self.undo_stack = QUndoStack(self)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -303,145 +300,6 @@ class TableEditorModel(StagedEdits, QAbstractTableModel):
         self._visible = (max(0, last - PAGE_SIZE // 4), last)
         self._plan()
 
-    # --- loading --------------------------------------------------------------------------------
-
-    def _reload(self, *, reset: bool, recount: bool) -> None:
-        self._loading.clear()
-        self._queue.clear()
-        if reset:
-            self.beginResetModel()
-            self._cache.clear()
-            if recount:
-                self._total, self._exact = 0, False
-            self.endResetModel()
-        else:
-            self._cache.mark_stale()
-        if recount:
-            self._count()
-        self._plan()
-
-    def _count(self) -> None:
-        q, token = self._query, next(self._tokens)
-        self._count_token = token
-        args = (self._db, self._entity, list(q.filters))
-        fail = functools.partial(self._on_load_failed, token, None)
-        if q.quick is None:
-            done = functools.partial(self._on_count_done, token, "estimate")
-            workers.run(
-                repository.estimate_count, *args, on_done=done, on_error=fail, owner=self, key="estimate"
-            )
-        done = functools.partial(self._on_count_done, token, "exact")
-        workers.run(
-            repository.exact_count, *args, q.quick, on_done=done, on_error=fail, owner=self, key="count"
-        )
-
-    def _on_count_done(self, token: int, kind: str, n: int) -> None:
-        if token != self._count_token:
-            return
-        exact = kind == "exact" or n <= ESTIMATE_CAP
-        if exact or not self._exact:
-            self._set_total(n, exact)
-
-    def _set_total(self, n: int, exact: bool) -> None:
-        old, was_exact, first = self._total, self._exact, len(self._staging.inserts)
-        if n > old:
-            self.beginInsertRows(QModelIndex(), first + old, first + n - 1)
-            self._total = n
-            self.endInsertRows()
-        elif n < old:
-            self.beginRemoveRows(QModelIndex(), first + n, first + old - 1)
-            self._total = n
-            self.endRemoveRows()
-        self._exact = exact
-        if n != old and any(slot[0] == "tail" for slot in self._cache.pages):
-            self._changed_all()  # rows counted from the end moved
-        if n != old or exact != was_exact:
-            self.count_changed.emit(n, exact)
-        if n > old:
-            self._plan()
-
-    def _ask(self, pos: int) -> None:
-        lo, hi = self._asked if self._asked is not None else (pos, pos)
-        self._asked = (min(lo, pos), max(hi, pos))
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def _on_timer_timeout(self) -> None:
-        if self._asked is not None:
-            lo, hi = self._asked
-            self._visible = (lo, min(hi, lo + ASK_SPAN))
-            self._asked = None
-        self._plan()
-
-    def _plan(self) -> None:
-        first, last = self._visible
-        total = self._total
-        if total:
-            first, last = min(first, total - 1), min(last, total - 1)
-        slots = self._cache.wanted(first, last, total, self._exact)
-        self._queue = [s for s in self._cache.missing(slots) if s not in self._loading]
-        self._pump()
-        for start, end in self._cache.evict(slots, (first + last) // 2, total):
-            self._changed_rows(start, end)
-
-    def _pump(self) -> None:
-        while self._queue and len(self._loading) < MAX_IN_FLIGHT:
-            slot = self._queue.pop(0)
-            walk = self._cache.walk(slot, self._total, self._exact)
-            token = self._loading[slot] = next(self._tokens)
-            workers.run(
-                load,
-                self._db,
-                self._catalog,
-                self._entity.name,
-                self._query,
-                walk,
-                on_done=functools.partial(self._on_page_done, token),
-                on_error=functools.partial(self._on_load_failed, token, slot),
-                owner=self,
-                key=("page", slot),
-            )
-        self._update_busy()
-
-    def _on_page_done(self, token: int, loaded: Loaded) -> None:
-        if self._loading.get(loaded.slot) != token:
-            return  # superseded: another sort, filter or refresh
-        del self._loading[loaded.slot]
-        self._cache.store(loaded)
-        start, end = self._cache.span(loaded.slot, self._total)
-        if loaded.total is not None:
-            self._set_total(loaded.total, True)
-        elif (
-            loaded.slot[0] == "head"
-            and not self._exact
-            and loaded.slot[1] * PAGE_SIZE + len(loaded.rows) > self._total
-        ):
-            self._set_total(loaded.slot[1] * PAGE_SIZE + len(loaded.rows), False)
-        start, end = self._cache.span(loaded.slot, self._total)
-        if end > start:
-            self._changed_rows(start, end)
-            n = len(self._staging.inserts)
-            self.rows_loaded.emit(n + start, n + end - 1)
-        self._plan()
-
-    def _on_load_failed(self, token: int, slot: Slot | None, failure: workers.Failure) -> None:
-        if slot is not None:
-            if self._loading.get(slot) != token:
-                return
-            del self._loading[slot]
-        elif token != self._count_token:
-            return
-        if failure.bug:
-            log.error("loading %s failed: %s\n%s", self._entity.name, failure.message, failure.details)
-        self._update_busy()
-        self.load_failed.emit(failure.message)
-
-    def _update_busy(self) -> None:
-        busy = bool(self._loading) or self._saving is not None
-        if busy != self._busy:
-            self._busy = busy
-            self.busy_changed.emit(busy)
-
     # --- helpers --------------------------------------------------------------------------------
 
     def _key(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -497,3 +355,46 @@ class TableEditorModel(StagedEdits, QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, len(self._columns) - 1))
             self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, rows - 1)
         self.changes_staged.emit(self._staging.count)
+
+
+# --- how values read in the grid --------------------------------------------------------------------
+
+
+def full_text(info: ColumnInfo, value: Any) -> str:
+    """The whole value as text that pastes back into the same column ('' for NULL)."""
+    if value is None:
+        return ""
+    if info.kind == "datetime" and isinstance(value, dt.datetime):
+        stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return stamp.astimezone().isoformat()
+    if info.kind == "boolean":
+        return "true" if value else "false"
+    if info.kind == "vector":
+        vec = as_vector(value)
+        return json.dumps([round(float(x), 6) for x in vec]) if vec is not None else str(value)
+    if info.kind in ("json", "array") or isinstance(value, dict | list):
+        return json.dumps(to_jsonable(value), ensure_ascii=False)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Decimal) and info.scale is not None:
+        return f"{value:.{info.scale}f}"
+    return str(value)
+
+
+def display_text(info: ColumnInfo, value: Any) -> str:
+    """One line for the grid: local times, ✓ for true, decimals at their scale, vectors as a summary."""
+    if value is None:
+        return ""
+    if info.kind == "datetime" and isinstance(value, dt.datetime):
+        stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return stamp.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    if info.kind == "boolean":
+        return "✓" if value else ""
+    if info.kind == "vector":
+        vec = as_vector(value)
+        if vec is None:
+            return str(value)[: roles.DISPLAY_LIMIT]
+        return f"{vec.shape[0]}-d ‖v‖={float((vec.astype('float64') ** 2).sum() ** 0.5):.2f}"
+    text = f"{value:.6g}" if isinstance(value, float) else full_text(info, value)
+    text = " ".join(text.split()) if "\n" in text or "\r" in text else text
+    return text if len(text) <= roles.DISPLAY_LIMIT else text[: roles.DISPLAY_LIMIT - 1] + "…"

@@ -5,26 +5,37 @@ either at the start ("head", page p covers positions p*PAGE_SIZE…) or at the e
 t-th block of PAGE_SIZE rows counted back from the last row), so the last rows can be shown before the
 exact count is known. A page far from every cached page is reached by walking keyset pages (`load`, on a
 worker thread); at most MAX_PAGES pages are kept, the farthest from what the user looks at are evicted.
+
+PageCache is plain Python; WindowLoading is the model's side of it: counts and pages through workers.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
+import functools
+import itertools
+import logging
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.catalog import Catalog, ColumnInfo
+from PySide6.QtCore import QModelIndex
+
+from core import repository
+from core.catalog import Catalog, Entity
 from core.db import Database
-from core.repository import Cursor, Filter, Sort, fetch_page, to_jsonable
-from gui.editor.roles import DISPLAY_LIMIT
-from gui.editor.vector_cell import as_vector
+from core.repository import ESTIMATE_CAP, Cursor, Filter, Sort, fetch_page
+from gui import workers
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer, Signal
+
+log = logging.getLogger("warden.gui.editor")
 
 PAGE_SIZE = 200
 MAX_PAGES = 20
 STRIDE = 5000  # rows passed per round trip while walking to a far page
 BUFFER = PAGE_SIZE // 2  # rows loaded beyond each edge of the visible range
+MAX_IN_FLIGHT = 3  # page loads running at once
+ASK_SPAN = 2 * PAGE_SIZE  # rows data() may ask for in one go (a view paints what it shows)
 
 Slot = tuple[str, int]  # ("head" | "tail", page index)
 
@@ -245,44 +256,177 @@ class PageCache:
             page.rows = [row if match(r) else r for r in page.rows]
 
 
-# --- how values read in the grid --------------------------------------------------------------------
+# --- the model's loading side -----------------------------------------------------------------------
 
 
-def full_text(info: ColumnInfo, value: Any) -> str:
-    """The whole value as text that pastes back into the same column ('' for NULL)."""
-    if value is None:
-        return ""
-    if info.kind == "datetime" and isinstance(value, dt.datetime):
-        stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return stamp.astimezone().isoformat()
-    if info.kind == "boolean":
-        return "true" if value else "false"
-    if info.kind == "vector":
-        vec = as_vector(value)
-        return json.dumps([round(float(x), 6) for x in vec]) if vec is not None else str(value)
-    if info.kind in ("json", "array") or isinstance(value, dict | list):
-        return json.dumps(to_jsonable(value), ensure_ascii=False)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, Decimal) and info.scale is not None:
-        return f"{value:.{info.scale}f}"
-    return str(value)
+class WindowLoading:
+    """Counts and pages for TableEditorModel, in workers; superseded results are dropped by token."""
 
+    if TYPE_CHECKING:  # provided by TableEditorModel
+        _db: Database
+        _catalog: Catalog
+        _entity: Entity
+        _query: Query
+        _cache: PageCache
+        _total: int
+        _exact: bool
+        _loading: dict[Slot, int]
+        _queue: list[Slot]
+        _tokens: itertools.count[int]
+        _count_token: int
+        _visible: tuple[int, int]
+        _asked: tuple[int, int] | None
+        _timer: QTimer
+        _saving: Any
+        _busy: bool
+        _failed: str | None
+        _staging: Any
+        count_changed: Signal
+        rows_loaded: Signal
+        load_failed: Signal
+        busy_changed: Signal
 
-def display_text(info: ColumnInfo, value: Any) -> str:
-    """One line for the grid: local times, ✓ for true, decimals at their scale, vectors as a summary."""
-    if value is None:
-        return ""
-    if info.kind == "datetime" and isinstance(value, dt.datetime):
-        stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return stamp.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    if info.kind == "boolean":
-        return "✓" if value else ""
-    if info.kind == "vector":
-        vec = as_vector(value)
-        if vec is None:
-            return str(value)[:DISPLAY_LIMIT]
-        return f"{vec.shape[0]}-d ‖v‖={float((vec.astype('float64') ** 2).sum() ** 0.5):.2f}"
-    text = f"{value:.6g}" if isinstance(value, float) else full_text(info, value)
-    text = " ".join(text.split()) if "\n" in text or "\r" in text else text
-    return text if len(text) <= DISPLAY_LIMIT else text[: DISPLAY_LIMIT - 1] + "…"
+        def beginResetModel(self) -> None: ...
+        def endResetModel(self) -> None: ...
+        def beginInsertRows(self, parent: QModelIndex, first: int, last: int) -> None: ...
+        def endInsertRows(self) -> None: ...
+        def beginRemoveRows(self, parent: QModelIndex, first: int, last: int) -> None: ...
+        def endRemoveRows(self) -> None: ...
+        def _changed_rows(self, start: int, end: int) -> None: ...
+        def _changed_all(self) -> None: ...
+
+    def _reload(self, *, reset: bool, recount: bool) -> None:
+        self._failed = None
+        self._loading.clear()
+        self._queue.clear()
+        if reset:
+            self.beginResetModel()
+            self._cache.clear()
+            if recount:
+                self._total, self._exact = 0, False
+            self.endResetModel()
+        else:
+            self._cache.mark_stale()
+        if recount:
+            self._count()
+        self._plan()
+
+    def _count(self) -> None:
+        q, token = self._query, next(self._tokens)
+        self._count_token = token
+        args = (self._db, self._entity, list(q.filters))
+        fail = functools.partial(self._on_load_failed, token, None)
+        if q.quick is None:
+            done = functools.partial(self._on_count_done, token, "estimate")
+            workers.run(
+                repository.estimate_count, *args, on_done=done, on_error=fail, owner=self, key="estimate"
+            )
+        done = functools.partial(self._on_count_done, token, "exact")
+        workers.run(
+            repository.exact_count, *args, q.quick, on_done=done, on_error=fail, owner=self, key="count"
+        )
+
+    def _on_count_done(self, token: int, kind: str, n: int) -> None:
+        if token != self._count_token:
+            return
+        exact = kind == "exact" or n <= ESTIMATE_CAP
+        if exact or not self._exact:
+            self._set_total(n, exact)
+
+    def _set_total(self, n: int, exact: bool) -> None:
+        old, was_exact, first = self._total, self._exact, len(self._staging.inserts)
+        if n > old:
+            self.beginInsertRows(QModelIndex(), first + old, first + n - 1)
+            self._total = n
+            self.endInsertRows()
+        elif n < old:
+            self.beginRemoveRows(QModelIndex(), first + n, first + old - 1)
+            self._total = n
+            self.endRemoveRows()
+        self._exact = exact
+        if n != old and any(slot[0] == "tail" for slot in self._cache.pages):
+            self._changed_all()  # rows counted from the end moved
+        if n != old or exact != was_exact:
+            self.count_changed.emit(n, exact)
+        if n > old:
+            self._plan()
+
+    def _ask(self, pos: int) -> None:
+        lo, hi = self._asked if self._asked is not None else (pos, pos)
+        self._asked = (min(lo, pos), max(hi, pos))
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _on_timer_timeout(self) -> None:
+        if self._asked is not None:
+            lo, hi = self._asked
+            self._visible = (lo, min(hi, lo + ASK_SPAN))
+            self._asked = None
+        self._plan()
+
+    def _plan(self) -> None:
+        first, last = self._visible
+        total = self._total
+        if total:
+            first, last = min(first, total - 1), min(last, total - 1)
+        slots = self._cache.wanted(first, last, total, self._exact)
+        self._queue = [s for s in self._cache.missing(slots) if s not in self._loading]
+        self._pump()
+        for start, end in self._cache.evict(slots, (first + last) // 2, total):
+            self._changed_rows(start, end)
+
+    def _pump(self) -> None:
+        while self._queue and len(self._loading) < MAX_IN_FLIGHT:
+            slot = self._queue.pop(0)
+            walk = self._cache.walk(slot, self._total, self._exact)
+            token = self._loading[slot] = next(self._tokens)
+            workers.run(
+                load,
+                self._db,
+                self._catalog,
+                self._entity.name,
+                self._query,
+                walk,
+                on_done=functools.partial(self._on_page_done, token),
+                on_error=functools.partial(self._on_load_failed, token, slot),
+                owner=self,
+                key=("page", slot),
+            )
+        self._update_busy()
+
+    def _on_page_done(self, token: int, loaded: Loaded) -> None:
+        if self._loading.get(loaded.slot) != token:
+            return  # superseded: another sort, filter or refresh
+        del self._loading[loaded.slot]
+        self._cache.store(loaded)
+        seen = loaded.slot[1] * PAGE_SIZE + len(loaded.rows) if loaded.slot[0] == "head" else 0
+        if loaded.total is not None:
+            self._set_total(loaded.total, True)
+        elif not self._exact and seen > self._total:  # at least this many rows exist
+            self._set_total(seen, False)
+        start, end = self._cache.span(loaded.slot, self._total)
+        if end > start:
+            self._changed_rows(start, end)
+            n = len(self._staging.inserts)
+            self.rows_loaded.emit(n + start, n + end - 1)
+        self._plan()
+
+    def _on_load_failed(self, token: int, slot: Slot | None, failure: workers.Failure) -> None:
+        if slot is not None:
+            if self._loading.get(slot) != token:
+                return
+            del self._loading[slot]
+        elif token != self._count_token:
+            return
+        if failure.bug:
+            log.error("loading %s failed: %s\n%s", self._entity.name, failure.message, failure.details)
+        self._pump()
+        if failure.message != self._failed:  # one message per cause, not one per page
+            self._failed = failure.message
+            self.load_failed.emit(failure.message)
+
+    def _update_busy(self) -> None:
+        busy = bool(self._loading) or self._saving is not None
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
