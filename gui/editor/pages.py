@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex
@@ -61,6 +61,7 @@ class Walk:
     origin: int  # coordinate of the walk's starting edge (absolute, or relative to the end when `end_space`)
     end_space: bool = False
     offset: int | None = None  # OFFSET paging, only for entities without a primary key
+    absolute: int | None = None  # the page's first position, when known from the start
 
 
 @dataclass
@@ -106,6 +107,14 @@ def load(db: Database, catalog: Catalog, entity: str, query: Query, walk: Walk) 
         page = fetch(None, walk.limit)
         total = walk.offset + len(page.rows) if not page.has_more else None
         return Loaded(walk.slot, page.rows, None, None, total)
+    if walk.skip > STRIDE and walk.absolute is not None:
+        # One OFFSET page instead of a long walk, where core offers OFFSET paging (Page.offset says so).
+        page = fetch_page(
+            db, catalog, entity, sort=query.sort, filters=query.filters, quick=query.quick,
+            limit=walk.limit, offset=walk.absolute,
+        )  # fmt: skip
+        if page.offset is not None:
+            return Loaded(walk.slot, page.rows, page.first_cursor, page.last_cursor)
     cursor, skip, passed = walk.cursor, walk.skip, 0
     while skip > 0:
         page = fetch(cursor, min(skip, STRIDE))
@@ -225,7 +234,7 @@ class PageCache:
                 options.append(Walk(slot, page.last_cursor, False, a - e, b - a, e, end_space))
             elif s >= b and page.first_cursor is not None:
                 options.append(Walk(slot, page.first_cursor, True, s - b, b - a, s, end_space))
-        return min(options, key=lambda w: w.skip)
+        return replace(min(options, key=lambda w: w.skip), absolute=None if end_space else a)
 
     def store(self, loaded: Loaded) -> None:
         """Keep a loaded page."""
