@@ -41,6 +41,7 @@ MAX_SHAPES = 2000
 counters: dict[str, int] = {"get": 0, "save": 0, "fallback": 0}
 
 BindProc = Callable[[Any], Any] | None
+KEY_BINDS = tuple(f"k{i}" for i in range(64))  # the bind names of key columns, in key order
 
 
 @dataclass
@@ -56,31 +57,50 @@ class Prepared:
     result_types: list[sa.types.TypeEngine[Any]]
     dialect: sa.Dialect
     readers: list[tuple[int, Callable[[Any], Any]]] | None = field(default=None)  # set at the first run
+    always: list[tuple[int, Callable[[Any], Any]]] = field(default_factory=list)  # ...also given NULLs
 
     def params(self, values: dict[str, Any]) -> Any:
         """The DB-API parameters for `values` (by bind name), processed as SQLAlchemy would."""
-        for name, make in self.defaults.items():
-            values[name] = make()
-        for name, value in self.constants.items():
-            values.setdefault(name, value)
+        if self.defaults or self.constants:
+            for name, make in self.defaults.items():
+                values[name] = make()
+            for name, value in self.constants.items():
+                values.setdefault(name, value)
         if self.positional:
-            return tuple(values[n] if p is None else p(values[n]) for n, p in self.binds)
+            return tuple([values[n] if p is None else p(values[n]) for n, p in self.binds])
         return {n: (values[n] if p is None else p(values[n])) for n, p in self.binds}
 
     def read(self, description: Any, row: Any) -> list[Any]:
         """One result row with the column types' result processors applied."""
         readers = self.readers
         if readers is None:
-            # As SQLAlchemy's cursor result does: the type's processor for the driver's column type code.
-            procs = [
-                t._cached_result_processor(self.dialect, d[1])
-                for t, d in zip(self.result_types, description, strict=True)
-            ]
-            readers = self.readers = [(i, p) for i, p in enumerate(procs) if p is not None]
+            readers = self._readers(description)
         out = list(row)
         for i, p in readers:
+            if (value := out[i]) is not None:
+                out[i] = p(value)
+        for i, p in self.always:
             out[i] = p(out[i])
         return out
+
+    def _readers(self, description: Any) -> list[tuple[int, Callable[[Any], Any]]]:
+        # As SQLAlchemy's cursor result does: the type's processor for the driver's column type code.
+        procs = [
+            t._cached_result_processor(self.dialect, d[1])
+            for t, d in zip(self.result_types, description, strict=True)
+        ]
+        readers = [(i, p) for i, p in enumerate(procs) if p is not None]
+        # A NULL is left as None without a call when the processor itself says so.
+        self.always = [(i, p) for i, p in readers if not _keeps_none(p)]
+        self.readers = [r for r in readers if r not in self.always]
+        return self.readers
+
+
+def _keeps_none(proc: Callable[[Any], Any]) -> bool:
+    try:
+        return proc(None) is None
+    except Exception:  # a processor that cannot take None is always called, as SQLAlchemy would
+        return False
 
 
 NOT_HERE = object()  # fetch_row's answer when the general path must run instead
@@ -135,9 +155,11 @@ def _shapes(engine: sa.Engine) -> dict[Any, Any]:
     return _state(engine).shapes
 
 
-def _prepared(db: Database, key: Any, build: Callable[[], sa.Executable]) -> Prepared | None:
+def _prepared(
+    db: Database, state: _EngineState, key: Any, build: Callable[[], sa.Executable]
+) -> Prepared | None:
     """The compiled statement of one shape, compiled on first use; None if it cannot be done here."""
-    shapes = _shapes(db.engine)
+    shapes = state.shapes
     found = shapes.get(key)
     if found is None:
         try:
@@ -195,14 +217,16 @@ def _compile(stmt: sa.Executable, dialect: sa.Dialect) -> Prepared:
     return Prepared(compiled.string, compiled.positional, binds, defaults, constants, names, types, dialect)
 
 
-def _run(db: Database, prep: Prepared, values: dict[str, Any], *, write: str = "") -> list[list[Any]] | None:
+def _run(
+    db: Database, state: _EngineState, prep: Prepared, values: dict[str, Any], *, write: str = ""
+) -> list[list[Any]] | None:
     """Execute on this thread's held SQLite connection, else a pooled one: the rows, or None on any driver
     error (rolled back; the general path then reports it).
 
     `write` "rows": commit if exactly one row came back (RETURNING); "count": if exactly one row changed.
     """
     params = prep.params(values)
-    held = _held(db)
+    held = _held(db, state)
     if held is None:
         return _run_pooled(db, prep, params, write)
     conn = held.conn
@@ -267,7 +291,7 @@ def _execute(db: Database, prep: Prepared, params: Any, write: str, dbapi: Any) 
     return rows
 
 
-def _held(db: Database) -> _Held | None:
+def _held(db: Database, state: _EngineState) -> _Held | None:
     """This thread's own connection to a SQLite file, locked for this call; None: use the pool.
 
     A held connection skips the pool's checkout and return (~5 µs). It is safe because only its thread
@@ -277,7 +301,6 @@ def _held(db: Database) -> _Held | None:
     engine (a new pool) replaces it.
     """
     engine = db.engine
-    state = _state(engine)
     held: _Held | None = getattr(state.local, "held", None)
     if held is None or held.conn is None or held.pool is not engine.pool:
         if not state.can_hold:
@@ -343,11 +366,11 @@ def fetch_row(db: Database, ent: Entity, key: dict[str, Any]) -> dict[str, Any] 
     """The row for a coerced full primary key (dict, or None if absent); NOT_HERE: take the general path."""
     if not _usable(db) or not ent.primary_key or None in key.values() or tuple(key) != ent.primary_key:
         return NOT_HERE
-    table = ent.table
-    prep = _prepared(db, ("get", table), lambda: _select_by_key(ent))
+    state = _state(db.engine)
+    prep = _prepared(db, state, ("get", ent.table), lambda: _select_by_key(ent))
     if prep is None:
         return NOT_HERE
-    rows = _run(db, prep, {f"k{i}": v for i, v in enumerate(key.values())})
+    rows = _run(db, state, prep, dict(zip(KEY_BINDS, key.values(), strict=False)))
     if rows is None:
         counters["fallback"] += 1
         return NOT_HERE
@@ -356,6 +379,8 @@ def fetch_row(db: Database, ent: Entity, key: dict[str, Any]) -> dict[str, Any] 
 
 
 def _select_by_key(ent: Entity) -> sa.Select[Any]:
+    if len(ent.primary_key) > len(KEY_BINDS):
+        raise ValueError("too many key columns")
     cols = {c.name: c for c in ent.table.columns}
     where = [cols[n] == sa.bindparam(f"k{i}", type_=cols[n].type) for i, n in enumerate(ent.primary_key)]
     return sa.select(*ent.table.columns).where(*where)
@@ -404,10 +429,12 @@ def update_one(
     # RETURNING would only echo known values: the row count tells success.
     known = (by_version or vname is None) and _plain_key(db, ent)
     shape = ("update", ent.table, tuple(values), by_version, tuple(guarded), known)
-    prep = _prepared(db, shape, lambda: _update_stmt(ent, list(values), by_version, guarded, not known))
+    state = _state(db.engine)
+    build = lambda: _update_stmt(ent, list(values), by_version, guarded, not known)  # noqa: E731
+    prep = _prepared(db, state, shape, build)
     if prep is None:
         return None
-    rows = _run(db, prep, params, write="count" if known else "rows")
+    rows = _run(db, state, prep, params, write="count" if known else "rows")
     if rows is None:
         counters["fallback"] += 1
         return None
