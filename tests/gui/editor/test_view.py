@@ -177,10 +177,11 @@ def test_read_only_table_shows_why_and_refuses_edits(qtbot: QtBot, empty_url: st
         index = editor.model.index(0, 0)
         assert not editor.model.flags(index) & Qt.ItemFlag.ItemIsEditable
         editor.view.setCurrentIndex(index)
-        editor.view.edit(index)
+        qtbot.keyClick(editor.view, Qt.Key.Key_F2)  # what a user does to edit (view.edit() would warn)
         assert editor.view.state() != editor.view.State.EditingState
+        assert workers.wait_idle()  # background loads (exact count…) finish first
         editor.delete_selected()
-        assert workers.pending_count() == 0
+        assert workers.pending_count() == 0, "a read-only table starts no delete preview"
     finally:
         workers.wait_idle()
         db.dispose()
