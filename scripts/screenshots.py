@@ -1,14 +1,21 @@
 """Render the README's pictures offscreen into docs/screenshots/ from a fresh demo database.
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py
+
+Every picture is the real main window driven the way a user drives it (navigator filter box, F2 on a
+cell, typing, the toolbar's actions, header clicks), grabbed once the background loads have painted real
+rows. The demo database and the settings live in a temporary folder that is removed at the end.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -16,43 +23,313 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 sys.path.insert(0, str(ROOT))
 
+if TYPE_CHECKING:
+    from gui.editor.view import TableEditor
+    from gui.main_window import MainWindow
 
-def main() -> int:
-    """Build a scale-1 demo database, open the main window on it and save each picture."""
+SCALE = 10  # 100,000 tool executions, 240 locations; about 7 s to generate
+SIZE = (1280, 800)
+PLACEHOLDER = "…"
+
+
+def settle(check: Callable[[], bool] = lambda: True, timeout_ms: int = 30_000) -> None:
+    """Process events until no worker is busy and `check()` holds (or give up after `timeout_ms`)."""
     from PySide6.QtCore import QElapsedTimer
     from PySide6.QtWidgets import QApplication
+
+    from gui import workers
+
+    timer = QElapsedTimer()
+    timer.start()
+    while timer.elapsed() < timeout_ms:
+        QApplication.processEvents()
+        idle = workers.wait_idle(50)
+        QApplication.processEvents()
+        if idle and check():
+            # One more round: a delivered page may have queued the next one.
+            QApplication.processEvents()
+            if workers.wait_idle(50) and check():
+                return
+    raise TimeoutError("the window did not settle in time")
+
+
+def rows_painted(editor: TableEditor) -> bool:
+    """Whether every row in the editor's viewport shows real values, not placeholders."""
+    view, model = editor.view, editor.model
+    if model.rowCount() == 0:
+        return editor.count is not None
+    first = max(view.rowAt(0), 0)
+    last = view.rowAt(view.viewport().height() - 1)
+    last = model.rowCount() - 1 if last < 0 else last
+    return all(model.index(r, 0).data() != PLACEHOLDER for r in range(first, last + 1))
+
+
+def save(window: MainWindow, name: str) -> None:
+    """Grab the whole window into docs/screenshots/<name>."""
+    path = OUT / name
+    if not window.grab().save(str(path)):
+        raise OSError(f"could not write {path}")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+def open_entity(window: MainWindow, name: str) -> TableEditor:
+    """Open `name` the way a user does: type it in the navigator's filter box and press Enter."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from gui.editor.view import TableEditor
+
+    box = window.navigator.filter_box
+    box.setFocus()
+    QTest.keyClicks(box, name)
+    QTest.keyClick(box, Qt.Key.Key_Return)
+    QTest.keyClick(box, Qt.Key.Key_Escape)  # clears the filter: the navigator lists every table again
+    editor = window.tabs.currentWidget()
+    assert isinstance(editor, TableEditor) and editor.entity.name == name, name
+    settle(lambda: editor.count is not None and editor.count[1] and rows_painted(editor))
+    editor.view.setFocus()
+    return editor
+
+
+def column(editor: TableEditor, name: str) -> int:
+    """The grid column of `name`."""
+    names = [editor.model.column_info(c).name for c in range(editor.model.columnCount())]
+    return names.index(name)
+
+
+def widths(editor: TableEditor, **sizes: int) -> None:
+    """Set column widths as a user would drag them (the app remembers them per entity)."""
+    header = editor.view.horizontalHeader()
+    for name, width in sizes.items():
+        header.resizeSection(column(editor, name), width)
+
+
+def hide_columns(editor: TableEditor, *names: str) -> None:
+    """Keep the picture on the columns that tell the story (the rest are scrolled out of view)."""
+    for name in names:
+        editor.view.setColumnHidden(column(editor, name), True)
+
+
+def type_into_cell(editor: TableEditor, row: int, name: str, text: str) -> None:
+    """Select a cell, press F2, replace its text and press Enter."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    view = editor.view
+    index = editor.model.index(row, column(editor, name))
+    view.setFocus()
+    view.setCurrentIndex(index)
+    QTest.keyClick(view.viewport(), Qt.Key.Key_F2)
+    cell = view.indexWidget(index)
+    assert cell is not None, f"no editor opened on {name}"
+    QTest.keyClick(cell, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(cell, text)
+    QTest.keyClick(cell, Qt.Key.Key_Return)
+    settle()
+
+
+def choose_in_cell(editor: TableEditor, row: int, name: str, value: str) -> None:
+    """Select an enum cell, press F2, pick `value` in its combo and press Enter."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QComboBox
+
+    view = editor.view
+    index = editor.model.index(row, column(editor, name))
+    view.setFocus()
+    view.setCurrentIndex(index)
+    QTest.keyClick(view.viewport(), Qt.Key.Key_F2)
+    combo = view.indexWidget(index)
+    assert isinstance(combo, QComboBox), f"{name} has no combo editor"
+    assert combo.findData(value) >= 0, f"{value!r} is not a {name}"
+    combo.setCurrentIndex(combo.findData(value))
+    QTest.keyClick(combo, Qt.Key.Key_Return)
+    settle()
+
+
+def location_scores(db_path: str) -> dict[str, int]:
+    """How much hangs off each location (NPCs, objects, connections), read before the app opens."""
+    with sqlite3.connect(db_path) as con:
+        rows = con.execute(
+            """
+            SELECT l.name,
+                   (SELECT count(*) FROM npcs n WHERE n.location_id = l.id) * 3
+                 + (SELECT count(*) FROM objects o WHERE o.location_id = l.id)
+                 + (SELECT count(*) FROM location_connections c WHERE c.source_location_id = l.id) * 2
+                 + (SELECT count(*) FROM location_connections c WHERE c.target_location_id = l.id)
+            FROM locations l
+            """
+        ).fetchall()
+    return {str(name): int(score) for name, score in rows}
+
+
+def main_window_picture(window: MainWindow) -> None:
+    """The window as it opens: navigator with row counts, welcome page."""
+    settle(lambda: window.overview is not None and all(
+        window.navigator.item(n).text(1) not in ("", PLACEHOLDER) for n in window.entity_names()
+    ))  # fmt: skip
+    save(window, "main_window.png")
+
+
+def staged_picture(window: MainWindow) -> None:
+    """locations with a renamed row, a changed type and a new row, all staged (coloured, not saved)."""
+    from PySide6.QtTest import QTest
+
+    editor = open_entity(window, "locations")
+    hide_columns(editor, "id")
+    widths(
+        editor, region_id=170, name=200, location_type=110, short_description=330,
+        full_description=240, state_json=200,
+    )  # fmt: skip
+    region = editor.model.row_values(3)["region_id"]
+    type_into_cell(editor, 1, "name", "Lantern Market")
+    choose_in_cell(editor, 3, "location_type", "ruin")
+    type_into_cell(editor, 3, "short_description", "Collapsed after the spring floods; the bridge is out.")
+    QTest.mouseClick(editor.toolbar.widgetForAction(editor.actions_by_name["insert"]), _left())
+    settle()
+    type_into_cell(editor, 0, "name", "Moonwell Grotto")
+    choose_in_cell(editor, 0, "location_type", "cave")
+    editor.model.setData(editor.model.index(0, column(editor, "region_id")), region)  # as the picker would
+    type_into_cell(editor, 0, "short_description", "A hidden spring under the old watchtower.")
+    editor.view.setCurrentIndex(editor.model.index(5, column(editor, "name")))
+    settle(lambda: rows_painted(editor))
+    assert editor.staged_label.text(), "no staged count shown"
+    save(window, "world_table_staged.png")
+    editor.actions_by_name["revert"].trigger()
+    settle()
+
+
+def fk_picker_picture(window: MainWindow) -> None:
+    """npcs with the location picker open on a location_id cell, a few letters typed."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from gui.editor.fk_picker import ForeignKeyPicker
+
+    editor = open_entity(window, "npcs")
+    hide_columns(editor, "id")
+    widths(editor, location_id=190, name=170, npc_type=100, description=330)
+    view = editor.view
+    index = editor.model.index(2, column(editor, "location_id"))
+    view.setFocus()
+    view.setCurrentIndex(index)
+    QTest.keyClick(view.viewport(), Qt.Key.Key_F2)
+    picker = view.indexWidget(index)
+    assert isinstance(picker, ForeignKeyPicker)
+    settle(lambda: picker.list.count() > 0)
+    QTest.keyClicks(picker.line_edit, "moor")
+    settle(lambda: not picker.timer.isActive() and "match" in picker.status.text().lower())
+    save(window, "fk_picker.png")
+    QTest.keyClick(picker.line_edit, Qt.Key.Key_Escape)
+    settle()
+
+
+def record_form_picture(window: MainWindow, scores: dict[str, int]) -> None:
+    """A location's record form: its fields, and tabs of its NPCs, objects and connections with counts."""
+    from PySide6.QtTest import QTest
+
+    from gui.editor.form import RecordForm
+
+    editor = open_entity(window, "locations")
+    view = editor.view
+    hidden = [c for c in range(editor.model.columnCount()) if not view.isColumnHidden(c)]
+    hidden = [c for c in hidden if editor.model.column_info(c).name not in ("name", "location_type")]
+    for c in hidden:
+        view.setColumnHidden(c, True)
+    editor.view.scrollToTop()
+    settle(lambda: rows_painted(editor))
+    name_col = column(editor, "name")
+    visible = range(0, max(editor.view.rowAt(editor.view.viewport().height() - 1), 1))
+    row = max(visible, key=lambda r: scores.get(str(editor.model.index(r, name_col).data()), 0))
+    editor.view.setCurrentIndex(editor.model.index(row, name_col))
+    QTest.mouseClick(editor.toolbar.widgetForAction(editor.actions_by_name["form"]), _left())
+    form = editor.form
+    assert isinstance(form, RecordForm)
+    settle(lambda: len(form.groups) > 0)
+    widths(editor, name=180, location_type=95)
+    editor.splitter.setSizes([330, editor.splitter.width() - 330])
+    titles = form.tab_titles()
+    npcs = next((t for t in titles if t.startswith("npcs")), titles[0])
+    form.tabs.setCurrentWidget(form.related_tab(npcs))
+    settle()
+    save(window, "record_form.png")
+    editor.actions_by_name["form"].setChecked(False)
+    for c in hidden:
+        view.setColumnHidden(c, False)
+
+
+def tool_executions_picture(window: MainWindow) -> None:
+    """100,000 tool executions, newest first, everything that did not succeed."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    editor = open_entity(window, "tool_executions")
+    header = editor.view.horizontalHeader()
+    # A support engineer drags the telling columns to the front: when, what, how it ended, why.
+    for to, name in enumerate(("created_at", "tool_name", "status", "duration_ms", "error_message")):
+        header.moveSection(header.visualIndex(column(editor, name)), to)
+    widths(
+        editor, created_at=150, tool_name=160, status=80, duration_ms=100, error_message=420,
+        id=110, correlation_id=110, agent_id=110, user_id=110, inputs_json=260, outputs_json=200,
+    )  # fmt: skip
+    created = column(editor, "created_at")
+    click = QPoint(header.sectionViewportPosition(created) + header.sectionSize(created) // 2, 10)
+    QTest.mouseClick(header.viewport(), _left(), Qt.KeyboardModifier.NoModifier, click)
+    settle(lambda: rows_painted(editor))
+    if header.sortIndicatorOrder() != Qt.SortOrder.DescendingOrder:
+        QTest.mouseClick(header.viewport(), _left(), Qt.KeyboardModifier.NoModifier, click)
+        settle(lambda: rows_painted(editor))
+    QTest.mouseClick(editor.filter_bar.add_button, _left())
+    condition = editor.filter_bar.rows[-1]
+    condition.column_box.setCurrentIndex(condition.column_box.findData("status"))
+    condition.set_op("ne")
+    QTest.keyClicks(condition.value_edit, "success")
+    editor.filter_bar.apply_now()  # the pause after typing
+    settle(lambda: editor.count is not None and editor.count[1] and rows_painted(editor))
+    editor.view.setFocus()
+    editor.view.setCurrentIndex(editor.model.index(0, created))
+    settle(lambda: rows_painted(editor))
+    save(window, "tool_executions.png")
+
+
+def _left() -> Any:
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
+
+
+def main() -> int:
+    """Build a demo database, open the main window on it and save each picture."""
+    from PySide6.QtCore import QSettings
 
     from core.bootstrap import create_demo_database
     from gui import workers
     from gui.app import create_application
     from gui.main_window import MainWindow
 
-    from PySide6.QtCore import QSettings
-
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="warden-shots-") as d:
-        # Pictures must not touch the user's own settings (recent connections, geometry).
+        # Pictures must not touch the user's own settings (recent connections, geometry, column widths).
         for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
             QSettings.setPath(fmt, QSettings.Scope.UserScope, str(Path(d) / "settings"))
         target = str(Path(d) / "world.db")
-        create_demo_database(target, scale=1)
+        create_demo_database(target, scale=SCALE)
+        scores = location_scores(target)
         app = create_application([])
         window = MainWindow()
-        window.resize(1200, 800)
+        window.resize(*SIZE)
         window.show()
         window.open_target(target)
-        timer = QElapsedTimer()
-        timer.start()
-        while window.overview is None and timer.elapsed() < 30_000:
-            QApplication.processEvents()
-            workers.wait_idle(50)
-        QApplication.processEvents()
-        path = OUT / "main_window.png"
-        window.grab().save(str(path))
-        print(f"wrote {path.relative_to(ROOT)}")
-        window.close()
-        workers.shutdown()
-        app.processEvents()
+        try:
+            main_window_picture(window)
+            staged_picture(window)
+            fk_picker_picture(window)
+            record_form_picture(window, scores)
+            tool_executions_picture(window)
+        finally:
+            window.close()
+            workers.shutdown()
+            app.processEvents()
     return 0
 
 
