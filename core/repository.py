@@ -111,7 +111,10 @@ def fetch_page(
     from_end: bool = False,
     offset: int | None = None,
 ) -> Page:
-    """One page by keyset: the first, the one after/before a cursor, or the last (`from_end`)."""
+    """One page by keyset: the first, the one after/before a cursor, or the last (`from_end`).
+
+    `offset` (without a cursor) jumps to a row position; it is the only OFFSET on keyed entities.
+    """
     ent = entity_of(catalog, entity)
     if limit < 1:
         raise ValidationError([FieldProblem("limit", "a page holds at least one row")])
@@ -129,6 +132,11 @@ def fetch_page(
     if cursor is not None:
         stmt = stmt.where(after_predicate(ent, order, tuple(cursor), reverse=backward))
     stmt = stmt.order_by(*order_by(ent, order, reverse=backward)).limit(limit + 1)
+    # A jump to an arbitrary row (scrollbar dragged to the middle) has no cursor to start from:
+    # that is the one place OFFSET is used on a keyed entity; the page's cursors continue by keyset.
+    jump = offset if offset is not None and cursor is None and not backward else None
+    if jump:
+        stmt = stmt.offset(jump)
     with db.engine.connect() as conn:
         rows = [tuple(r) for r in conn.execute(stmt)]
     has_more = len(rows) > limit
@@ -139,7 +147,7 @@ def fetch_page(
     index = [names.index(info.name) for info, _ in order]
     first = tuple(rows[0][i] for i in index) if rows else None
     last = tuple(rows[-1][i] for i in index) if rows else None
-    return Page(rows, names, first, last, has_more, "backward" if backward else "forward", None, spec)
+    return Page(rows, names, first, last, has_more, "backward" if backward else "forward", jump, spec)
 
 
 def _offset_page(

@@ -72,6 +72,8 @@ class TableEditor(QWidget):
         self.view.setModel(self.model)
         self.delegate = CellDelegate(self.view, context=EditorContext(db, catalog))
         self.view.setItemDelegate(self.delegate)
+        # Qt sorts by its default indicator (column 0) the moment sorting is enabled; start unsorted.
+        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.view.setSortingEnabled(True)
         self.view.horizontalHeader().setSortIndicatorShown(False)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)

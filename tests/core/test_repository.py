@@ -162,6 +162,19 @@ def test_first_next_previous_and_last_page(schema_db):
     assert empty.rows == [] and empty.first_cursor is None and not empty.has_more
 
 
+def test_offset_jump_on_a_keyed_entity_then_keyset(schema_db):
+    """A jump to a row position (scrollbar dragged) lands there; its cursors continue by keyset."""
+    cat = load_catalog(schema_db)
+    keys = regions(schema_db, 25)
+    sort = [("name", False)]
+    mid = repo.fetch_page(schema_db, cat, "regions", sort=sort, limit=5, offset=12)
+    assert ids_of(mid) == keys[12:17] and mid.offset == 12 and mid.has_more
+    nxt = repo.fetch_page(schema_db, cat, "regions", sort=sort, limit=5, after=mid.last_cursor)
+    assert ids_of(nxt) == keys[17:22] and nxt.offset is None
+    prev = repo.fetch_page(schema_db, cat, "regions", sort=sort, limit=5, before=mid.first_cursor)
+    assert ids_of(prev) == keys[7:12]
+
+
 def test_sort_by_nullable_column_keeps_nulls_last_ascending(schema_db):
     cat = load_catalog(schema_db)
     keys = regions(schema_db, 12, climates=["dry", None, "wet", None, "dry", "cold"])
