@@ -30,7 +30,7 @@ from gui.editor.vector_cell import as_vector
 
 UNSORTABLE = ("json", "vector", "array", "binary")
 NUMERIC = ("integer", "decimal", "float")
-DISPLAY, EDIT = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole
+DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole
 
 
 class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
@@ -55,6 +55,7 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         self._names = [c.name for c in self._columns]
         self._pk = [self._names.index(c) for c in self._entity.primary_key]
         self._fks = {fk.columns[0]: fk for fk in self._entity.foreign_keys if len(fk.columns) == 1}
+        self._more_labels: dict[tuple[str, Any], str | None] = {}
         self._query = Query()
         self._cache = PageCache(keyed=bool(self._pk))
         self._staging = Staging(self._entity)
@@ -102,12 +103,16 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         value = staged if staged is not UNSET else (loaded[col] if loaded is not None else None)
         error = self._staging.errors.get((ref, info.name))
         defaulted = loaded is None and staged is UNSET and (info.has_default or info.autoincrement)
+        label = self._cell_label(row, ref, info.name, value) if role in (DISPLAY, TIP) else None
         if role == DISPLAY:
-            return "(default)" if defaulted else ("NULL" if value is None else display_text(info, value))
+            text = "NULL" if value is None else label or display_text(info, value)
+            return "(default)" if defaulted else text
         if role == EDIT:
             return value
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == TIP:
             text = full_text(info, value)
+            if label is not None:
+                return error or f"{label} — {text}"
             return error or (text if len(text) > roles.DISPLAY_LIMIT or "\n" in text else None)
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._background(ref, staged is not UNSET, error)
@@ -135,6 +140,12 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         if role == Role.FULL_TEXT:
             return full_text(self._columns[col], value)
         return None
+
+    def _cell_label(self, row: int, ref: RowRef, column: str, value: Any) -> str | None:
+        """The target's label for an FK cell (page labels, then staged-value labels), else None."""
+        if value is None or column not in self._fks:
+            return None
+        return self._fk_label(row - len(self._staging.inserts) if ref[0] == "key" else None, column, value)
 
     def _placeholder(self, row: int, role: int) -> Any:
         if role == DISPLAY:
@@ -348,6 +359,11 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         if end > start and self._columns:
             self.dataChanged.emit(self.index(n + start, 0), self.index(n + end - 1, len(self._columns) - 1))
             self.headerDataChanged.emit(Qt.Orientation.Vertical, n + start, n + end - 1)
+
+    def _changed_column(self, name: str) -> None:
+        col, rows = self._names.index(name), self.rowCount()
+        if rows:
+            self.dataChanged.emit(self.index(0, col), self.index(rows - 1, col), [DISPLAY, TIP])
 
     def _changed_all(self) -> None:
         rows = self.rowCount()

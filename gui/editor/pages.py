@@ -22,8 +22,10 @@ from PySide6.QtCore import QModelIndex
 from core import repository
 from core.catalog import Catalog, Entity
 from core.db import Database
-from core.repository import ESTIMATE_CAP, Cursor, Filter, Sort, fetch_page
+from core.lookup import labels_for
+from core.repository import ESTIMATE_CAP, Cursor
 from gui import workers
+from gui.editor.page_loading import STRIDE, FkLabels, Loaded, Query, Slot, Walk, load
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer, Signal
@@ -32,47 +34,12 @@ log = logging.getLogger("warden.gui.editor")
 
 PAGE_SIZE = 200
 MAX_PAGES = 20
-STRIDE = 5000  # rows passed per round trip while walking to a far page
 BUFFER = PAGE_SIZE // 2  # rows loaded beyond each edge of the visible range
 MAX_IN_FLIGHT = 3  # page loads running at once
 ASK_SPAN = 2 * PAGE_SIZE  # rows data() may ask for in one go (a view paints what it shows)
+MAX_MORE_LABELS = 2000  # labels of staged FK values not on a page, looked up one by one
 
-Slot = tuple[str, int]  # ("head" | "tail", page index)
-
-
-@dataclass(frozen=True)
-class Query:
-    """What is shown: sort, filters and quick filter, as core takes them."""
-
-    sort: Sort | None = None
-    filters: tuple[Filter, ...] = ()
-    quick: str | None = None
-
-
-@dataclass(frozen=True)
-class Walk:
-    """How to reach one page: from a cursor (None = the start or the end), pass `skip` rows, take `limit`."""
-
-    slot: Slot
-    cursor: Cursor | None
-    backward: bool
-    skip: int
-    limit: int
-    origin: int  # coordinate of the walk's starting edge (absolute, or relative to the end when `end_space`)
-    end_space: bool = False
-    offset: int | None = None  # OFFSET paging, only for entities without a primary key
-    absolute: int | None = None  # the page's first position, when known from the start
-
-
-@dataclass
-class Loaded:
-    """A page as a worker returns it; `total` is set when the walk ran into the far end of the data."""
-
-    slot: Slot
-    rows: list[tuple[Any, ...]]
-    first_cursor: Cursor | None
-    last_cursor: Cursor | None
-    total: int | None = None
+__all__ = ["STRIDE", "FkLabels", "Loaded", "Query", "Slot", "Walk", "load"]  # re-exported for callers
 
 
 @dataclass
@@ -83,58 +50,7 @@ class CachedPage:
     first_cursor: Cursor | None
     last_cursor: Cursor | None
     fresh: bool = True
-
-
-def load(db: Database, catalog: Catalog, entity: str, query: Query, walk: Walk) -> Loaded:
-    """Worker side: follow `walk` with keyset pages (or one OFFSET page) and return the target page."""
-
-    def fetch(cursor: Cursor | None, limit: int) -> Any:
-        return fetch_page(
-            db,
-            catalog,
-            entity,
-            sort=query.sort,
-            filters=query.filters,
-            quick=query.quick,
-            limit=limit,
-            after=cursor if not walk.backward else None,
-            before=cursor if walk.backward else None,
-            from_end=walk.backward and cursor is None,
-            offset=walk.offset,
-        )
-
-    if walk.offset is not None:
-        page = fetch(None, walk.limit)
-        total = walk.offset + len(page.rows) if not page.has_more else None
-        return Loaded(walk.slot, page.rows, None, None, total)
-    if walk.skip > STRIDE and walk.absolute is not None:
-        # One OFFSET page instead of a long walk, where core offers OFFSET paging (Page.offset says so).
-        page = fetch_page(
-            db, catalog, entity, sort=query.sort, filters=query.filters, quick=query.quick,
-            limit=walk.limit, offset=walk.absolute,
-        )  # fmt: skip
-        if page.offset is not None:
-            return Loaded(walk.slot, page.rows, page.first_cursor, page.last_cursor)
-    cursor, skip, passed = walk.cursor, walk.skip, 0
-    while skip > 0:
-        page = fetch(cursor, min(skip, STRIDE))
-        passed += len(page.rows)
-        if not page.has_more or not page.rows:
-            return Loaded(walk.slot, [], None, None, _total(walk, passed))
-        cursor = page.first_cursor if walk.backward else page.last_cursor
-        skip -= len(page.rows)
-    page = fetch(cursor, walk.limit)
-    total = None if page.has_more else _total(walk, passed + len(page.rows))
-    return Loaded(walk.slot, page.rows, page.first_cursor, page.last_cursor, total)
-
-
-def _total(walk: Walk, passed: int) -> int | None:
-    """The row count learnt from running out of rows, when the walk headed away from its known edge."""
-    if not walk.backward and not walk.end_space:
-        return walk.origin + passed
-    if walk.backward and walk.end_space:
-        return passed - walk.origin
-    return None
+    labels: FkLabels = field(default_factory=dict)  # fk column → {value: label}, evicted with the page
 
 
 @dataclass
@@ -170,15 +86,25 @@ class PageCache:
 
     def row(self, pos: int, total: int) -> tuple[Any, ...] | None:
         """The loaded row at a position, or None (a placeholder)."""
+        found = self._find(pos, total)
+        return found[0].rows[found[1]] if found is not None else None
+
+    def label(self, pos: int, total: int, column: str, value: Any) -> str | None:
+        """The label of FK `value` in `column`, as resolved with the page holding position `pos`."""
+        found = self._find(pos, total)
+        labels = found[0].labels.get(column) if found is not None else None
+        return labels.get(value) if labels else None
+
+    def _find(self, pos: int, total: int) -> tuple[CachedPage, int] | None:
         head = self.pages.get(("head", pos // PAGE_SIZE))
         if head is not None and pos % PAGE_SIZE < len(head.rows):
-            return head.rows[pos % PAGE_SIZE]
+            return head, pos % PAGE_SIZE
         d = total - 1 - pos
         tail = self.pages.get(("tail", d // PAGE_SIZE)) if d >= 0 else None
         if tail is not None:
             i = len(tail.rows) - 1 - (d % PAGE_SIZE)
             if i >= 0:
-                return tail.rows[i]
+                return tail, i
         return None
 
     def slot_for(self, pos: int, total: int, exact: bool) -> Slot:
@@ -238,7 +164,9 @@ class PageCache:
 
     def store(self, loaded: Loaded) -> None:
         """Keep a loaded page."""
-        self.pages[loaded.slot] = CachedPage(loaded.rows, loaded.first_cursor, loaded.last_cursor)
+        self.pages[loaded.slot] = CachedPage(
+            loaded.rows, loaded.first_cursor, loaded.last_cursor, labels=loaded.labels
+        )
 
     def evict(self, keep: list[Slot], centre: int, total: int) -> list[tuple[int, int]]:
         """Drop the pages farthest from `centre` beyond MAX_PAGES; the position spans that were dropped."""
@@ -290,6 +218,8 @@ class WindowLoading:
         _busy: bool
         _failed: str | None
         _staging: Any
+        _fks: dict[str, Any]
+        _more_labels: dict[tuple[str, Any], str | None]
         count_changed: Signal
         rows_loaded: Signal
         load_failed: Signal
@@ -303,6 +233,7 @@ class WindowLoading:
         def endRemoveRows(self) -> None: ...
         def _changed_rows(self, start: int, end: int) -> None: ...
         def _changed_all(self) -> None: ...
+        def _changed_column(self, name: str) -> None: ...
 
     def _reload(self, *, reset: bool, recount: bool) -> None:
         self._failed = None
@@ -433,6 +364,36 @@ class WindowLoading:
         if failure.message != self._failed:  # one message per cause, not one per page
             self._failed = failure.message
             self.load_failed.emit(failure.message)
+
+    def _fk_label(self, pos: int | None, column: str, value: Any) -> str | None:
+        """An FK value's label: from its page, else looked up once in a worker (None meanwhile)."""
+        label = self._cache.label(pos, self._total, column, value) if pos is not None else None
+        if label is not None:
+            return label
+        try:
+            known = (column, value) in self._more_labels
+        except TypeError:  # an unhashable value is shown as it is
+            return None
+        if not known:
+            if len(self._more_labels) >= MAX_MORE_LABELS:
+                self._more_labels.clear()  # staged values only; bounded, they are fetched again if needed
+            self._more_labels[(column, value)] = None
+            fk = self._fks[column]
+            workers.run(
+                labels_for, self._db, self._catalog, fk.target, [value], key_column=fk.target_columns[0],
+                on_done=functools.partial(self._on_label_done, column, value),
+                on_error=functools.partial(self._on_label_failed, column, value),
+                owner=self, key=("label", column, value),
+            )  # fmt: skip
+        return self._more_labels.get((column, value))
+
+    def _on_label_done(self, column: str, value: Any, found: dict[Any, str]) -> None:
+        if value in found:
+            self._more_labels[(column, value)] = found[value]
+            self._changed_column(column)
+
+    def _on_label_failed(self, column: str, value: Any, failure: workers.Failure) -> None:
+        log.warning("label of %s=%s not found: %s", column, value, failure.message)  # the key stays shown
 
     def _update_busy(self) -> None:
         busy = bool(self._loading) or self._saving is not None

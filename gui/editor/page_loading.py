@@ -1,0 +1,131 @@
+"""The worker side of the table editor's page window: what is shown, how a page is reached, and loading it.
+
+`load` runs on a worker thread: it walks keyset pages to the wanted page, then resolves the labels of the
+page's foreign-key values (one bounded query per FK column), so the grid shows names instead of raw keys.
+Everything returned is plain data; the labels live with their page in the cache and are evicted with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.catalog import Catalog, Entity
+from core.db import Database
+from core.lookup import labels_for
+from core.repository import Cursor, Filter, Sort, fetch_page
+
+STRIDE = 5000  # rows passed per round trip while walking to a far page
+
+Slot = tuple[str, int]  # ("head" | "tail", page index)
+FkLabels = dict[str, dict[Any, str]]  # fk column → {key value: label of the row it points at}
+
+
+@dataclass(frozen=True)
+class Query:
+    """What is shown: sort, filters and quick filter, as core takes them."""
+
+    sort: Sort | None = None
+    filters: tuple[Filter, ...] = ()
+    quick: str | None = None
+
+
+@dataclass(frozen=True)
+class Walk:
+    """How to reach one page: from a cursor (None = the start or the end), pass `skip` rows, take `limit`."""
+
+    slot: Slot
+    cursor: Cursor | None
+    backward: bool
+    skip: int
+    limit: int
+    origin: int  # coordinate of the walk's starting edge (absolute, or relative to the end when `end_space`)
+    end_space: bool = False
+    offset: int | None = None  # OFFSET paging, only for entities without a primary key
+    absolute: int | None = None  # the page's first position, when known from the start
+
+
+@dataclass
+class Loaded:
+    """A page as a worker returns it; `total` is set when the walk ran into the far end of the data."""
+
+    slot: Slot
+    rows: list[tuple[Any, ...]]
+    first_cursor: Cursor | None
+    last_cursor: Cursor | None
+    total: int | None = None
+    labels: FkLabels = field(default_factory=dict)
+
+
+def load(db: Database, catalog: Catalog, entity: str, query: Query, walk: Walk) -> Loaded:
+    """Worker side: the page `walk` leads to, with the labels of its foreign-key values."""
+    loaded = _walk(db, catalog, entity, query, walk)
+    loaded.labels = page_labels(db, catalog, catalog.get(entity), loaded.rows)
+    return loaded
+
+
+def page_labels(db: Database, catalog: Catalog, ent: Entity, rows: list[tuple[Any, ...]]) -> FkLabels:
+    """Worker side: {fk column: {value: target label}} for each single-column FK; one query per column."""
+    names = ent.column_names
+    labels: FkLabels = {}
+    for fk in ent.foreign_keys:
+        if len(fk.columns) != 1 or fk.target not in catalog.entities or fk.columns[0] not in names:
+            continue
+        i = names.index(fk.columns[0])
+        values = {row[i] for row in rows if row[i] is not None}
+        if values:
+            key = fk.target_columns[0]
+            labels[fk.columns[0]] = labels_for(db, catalog, fk.target, values, key_column=key)
+    return labels
+
+
+def _walk(db: Database, catalog: Catalog, entity: str, query: Query, walk: Walk) -> Loaded:
+    """Follow `walk` with keyset pages (or one OFFSET page) and return the target page."""
+
+    def fetch(cursor: Cursor | None, limit: int) -> Any:
+        return fetch_page(
+            db,
+            catalog,
+            entity,
+            sort=query.sort,
+            filters=query.filters,
+            quick=query.quick,
+            limit=limit,
+            after=cursor if not walk.backward else None,
+            before=cursor if walk.backward else None,
+            from_end=walk.backward and cursor is None,
+            offset=walk.offset,
+        )
+
+    if walk.offset is not None:
+        page = fetch(None, walk.limit)
+        total = walk.offset + len(page.rows) if not page.has_more else None
+        return Loaded(walk.slot, page.rows, None, None, total)
+    if walk.skip > STRIDE and walk.absolute is not None:
+        # One OFFSET page instead of a long walk, where core offers OFFSET paging (Page.offset says so).
+        page = fetch_page(
+            db, catalog, entity, sort=query.sort, filters=query.filters, quick=query.quick,
+            limit=walk.limit, offset=walk.absolute,
+        )  # fmt: skip
+        if page.offset is not None:
+            return Loaded(walk.slot, page.rows, page.first_cursor, page.last_cursor)
+    cursor, skip, passed = walk.cursor, walk.skip, 0
+    while skip > 0:
+        page = fetch(cursor, min(skip, STRIDE))
+        passed += len(page.rows)
+        if not page.has_more or not page.rows:
+            return Loaded(walk.slot, [], None, None, _total(walk, passed))
+        cursor = page.first_cursor if walk.backward else page.last_cursor
+        skip -= len(page.rows)
+    page = fetch(cursor, walk.limit)
+    total = None if page.has_more else _total(walk, passed + len(page.rows))
+    return Loaded(walk.slot, page.rows, page.first_cursor, page.last_cursor, total)
+
+
+def _total(walk: Walk, passed: int) -> int | None:
+    """The row count learnt from running out of rows, when the walk headed away from its known edge."""
+    if not walk.backward and not walk.end_space:
+        return walk.origin + passed
+    if walk.backward and walk.end_space:
+        return passed - walk.origin
+    return None

@@ -1,0 +1,90 @@
+"""Foreign-key cells show the label of the row they point at, resolved in workers with their page."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from core.repository import fetch_page
+from gui import workers
+from gui.editor.pages import PageCache
+from gui.editor.roles import Role
+from tests.gui.editor.test_model import Demo, col, demo, open_model, templates
+
+__all__ = ["demo", "templates"]  # fixtures shared with test_model
+
+DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole
+
+
+def _region_names(demo: Demo) -> dict[Any, str]:
+    db, catalog = demo
+    label = catalog.get("regions").label
+    assert label is not None
+    page = fetch_page(db, catalog, "regions", limit=1000)
+    names = [c.name for c in catalog.get("regions").columns]
+    return {row[names.index("id")]: row[names.index(label)] for row in page.rows}
+
+
+def test_locations_show_region_names(qtbot: QtBot, demo: Demo) -> None:
+    """region_id cells read as the region's name; the key stays the edit value and is in the tooltip."""
+    names = _region_names(demo)
+    db, catalog = demo
+    threads: list[int] = []
+
+    def record_thread(*_args: Any) -> None:
+        threads.append(threading.get_ident())
+
+    sa.event.listen(db.engine, "before_cursor_execute", record_thread)
+    try:
+        model = open_model(qtbot, db, catalog, "locations")
+        region = col(model, "region_id")
+        checked = 0
+        for r in range(min(model.rowCount(), 20)):
+            index = model.index(r, region)
+            key = index.data(EDIT)
+            if key is None:
+                continue
+            assert isinstance(key, uuid.UUID)
+            assert index.data(DISPLAY) == names[key]
+            assert index.data(TIP) == f"{names[key]} — {key}"
+            assert index.data(Role.FULL_TEXT) == str(key)
+            checked += 1
+        assert checked > 0
+
+        # A staged FK edit (what the picker hands over) shows its label once a worker found it.
+        other = next(k for k in names if k != model.index(0, region).data(EDIT))
+        assert model.setData(model.index(0, region), other)
+        assert model.index(0, region).data(EDIT) == other
+        qtbot.waitUntil(lambda: model.index(0, region).data(DISPLAY) == names[other], timeout=10_000)
+
+        # A key with no row behind it is shown as the key.
+        ghost = uuid.uuid4()
+        assert model.setData(model.index(1, region), ghost)
+        model.index(1, region).data(DISPLAY)  # asks for the label
+        workers.wait_idle()
+        qtbot.wait(50)
+        assert model.index(1, region).data(DISPLAY) == str(ghost)
+        assert model.index(1, region).data(EDIT) == ghost
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record_thread)
+    assert threads, "no statement was recorded"
+    assert threading.main_thread().ident not in threads
+
+
+def test_labels_live_and_die_with_their_page() -> None:
+    """Labels are stored with the page they came with and are gone when the page is evicted."""
+    from gui.editor.pages import Loaded
+
+    cache = PageCache()
+    key = uuid.uuid4()
+    cache.store(Loaded(("head", 0), [(1, key)], None, None, labels={"region_id": {key: "Brightwater"}}))
+    assert cache.label(0, 1, "region_id", key) == "Brightwater"
+    assert cache.label(0, 1, "region_id", uuid.uuid4()) is None
+    assert cache.label(5, 10, "region_id", key) is None
+    cache.clear()
+    assert cache.label(0, 1, "region_id", key) is None
