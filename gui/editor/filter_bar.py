@@ -6,7 +6,7 @@ and core reads the text the way it reads any other input, so a bad number comes 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -91,6 +91,10 @@ class ConditionRow(QWidget):
         self.value_edit.textEdited.connect(self.changed)
         self.high_edit.textEdited.connect(self.changed)
         self.enum_model.itemChanged.connect(self.changed)
+        self.enum_model.itemChanged.connect(self._show_ticked)
+        self.enum_box.currentIndexChanged.connect(self._on_enum_box_changed)
+        self.enum_box.activated.connect(self._on_enum_box_activated)  # Enter in the list ticks too
+        self.enum_box.view().viewport().installEventFilter(self)  # a click ticks, the list stays open
         self.remove_button.clicked.connect(self.remove_requested)
         if column is not None:
             self.column_box.setCurrentIndex(self.column_box.findData(column))
@@ -115,6 +119,50 @@ class ConditionRow(QWidget):
         for i in range(self.enum_model.rowCount()):
             item = self.enum_model.item(i)
             item.setCheckState(Qt.CheckState.Checked if item.text() in values else Qt.CheckState.Unchecked)
+        self._show_ticked()
+
+    def ticked(self) -> list[str]:
+        """The enum values ticked for 'is one of', in list order."""
+        items = (self.enum_model.item(i) for i in range(self.enum_model.rowCount()))
+        return [item.text() for item in items if item.checkState() == Qt.CheckState.Checked]
+
+    def _show_ticked(self, *_args: object) -> None:
+        """The closed combo reads as the ticked values ('error, timeout'), or 'choose…' when none are."""
+        if self.info.kind == "boolean":
+            self.enum_box.setPlaceholderText("")
+            return
+        ticked = self.ticked()
+        self.enum_box.setPlaceholderText(", ".join(ticked) if ticked else "choose…")
+        self.enum_box.setCurrentIndex(-1)
+        self.enum_box.setToolTip(", ".join(ticked) if ticked else "Tick the values to show")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A click on a value in the 'is one of' list toggles its tick instead of choosing it."""
+        if (
+            event.type() == QEvent.Type.MouseButtonRelease
+            and watched is self.enum_box.view().viewport()
+            and self.info.kind != "boolean"
+        ):
+            index = self.enum_box.view().indexAt(event.position().toPoint())  # type: ignore[attr-defined]
+            if index.isValid():
+                self._toggle(index.row())
+            return True
+        return super().eventFilter(watched, event)
+
+    def _on_enum_box_activated(self, index: int) -> None:
+        if self.info.kind != "boolean" and index >= 0:
+            self._toggle(index)
+
+    def _toggle(self, row: int) -> None:
+        item = self.enum_model.item(row)
+        if item is not None:
+            checked = item.checkState() == Qt.CheckState.Checked
+            item.setCheckState(Qt.CheckState.Unchecked if checked else Qt.CheckState.Checked)
+
+    def _on_enum_box_changed(self, index: int) -> None:
+        if index >= 0 and self.info.kind != "boolean":
+            # A list of ticks has no current item; the placeholder says what is ticked.
+            self.enum_box.setCurrentIndex(-1)
 
     def _on_column_box_changed(self, _index: int) -> None:
         info = self.info
@@ -133,6 +181,7 @@ class ConditionRow(QWidget):
         if info.kind == "boolean":
             self.enum_box.clear()
             self.enum_box.addItems(["true", "false"])
+        self._show_ticked()
         self._on_op_box_changed(0)
 
     def _on_op_box_changed(self, _index: int) -> None:
@@ -151,11 +200,7 @@ class ConditionRow(QWidget):
         if self.info.kind == "boolean":
             return Filter(name, "eq", self.enum_box.currentText() == "true")
         if op == "in":
-            values = [
-                self.enum_model.item(i).text()
-                for i in range(self.enum_model.rowCount())
-                if self.enum_model.item(i).checkState() == Qt.CheckState.Checked
-            ]
+            values = self.ticked()
             return Filter(name, "in", values) if values else None
         low = self.value_edit.text().strip()
         if op == "range":

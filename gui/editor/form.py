@@ -256,9 +256,9 @@ class RecordForm(QWidget):
             (g for g in groups if g.direction == "incoming"), key=lambda g: (-g.count, g.entity)
         )
         for group in ordered:
-            pk = self.catalog.entities[group.entity].primary_key
+            target = self.catalog.entities[group.entity]
             fk_labels = {c: v for (e, c), v in (labels or {}).items() if e == group.entity}
-            tab = RelatedTab(group, groups, self.tabs, pk, fk_labels)
+            tab = RelatedTab(group, groups, self.tabs, target.primary_key, fk_labels, target.label)
             tab.open_requested.connect(self.open_entity_requested)
             self.tabs.addTab(tab, group_title(group, groups))
         self.references.setText(self._references_text())

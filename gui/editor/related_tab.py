@@ -30,14 +30,17 @@ def nice(name: str) -> str:
 
 
 def group_title(group: RelatedGroup, groups: list[RelatedGroup], *, count: bool = True) -> str:
-    """'npcs (3)', 'region (1)', or 'location connections · source location (4)' when ambiguous."""
+    """'npcs (3)', '→ region (1)', or 'location connections via source location (4)' when ambiguous.
+
+    The FK column is named only when the same entity links here through more than one foreign key.
+    """
     suffix = f" ({group.count:,})" if count else ""
     if group.direction == "outgoing":
         return f"→ {nice(','.join(group.fk.columns))}{suffix}"
     twins = [g for g in groups if g.direction == "incoming" and g.entity == group.entity]
     title = nice(group.entity)
     if len(twins) > 1:
-        title += f" · {nice(','.join(group.fk.columns))}"
+        title += f" via {nice(','.join(group.fk.columns))}"
     return title + suffix
 
 
@@ -53,6 +56,7 @@ class RelatedTab(QWidget):
         parent: QWidget | None = None,
         primary_key: tuple[str, ...] = ("id",),
         fk_labels: dict[str, dict[Any, str]] | None = None,
+        label_column: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.group = group
@@ -79,13 +83,14 @@ class RelatedTab(QWidget):
         layout.addLayout(top)
 
         fk_labels = fk_labels or {}
-        # The label column stands for the row; its key goes in the tooltip, and a link back to
-        # the shown row says nothing.
+        # The bold first column is the row's label (the target's label column, not shown again); its key
+        # goes in the tooltip, and a link back to the shown row says nothing.
         hidden = set(self.primary_key) | (set(group.fk.columns) if group.direction == "incoming" else set())
+        hidden |= {label_column} if label_column else set()
         self.columns = [c for c in group.columns if c not in hidden]
         self.table = QTableWidget(len(group.rows), len(self.columns) + 1, self)
         self.table.setObjectName("relatedTable")
-        self.table.setHorizontalHeaderLabels([nice(group.entity), *(nice(c) for c in self.columns)])
+        self.table.setHorizontalHeaderLabels([nice(label_column or "name"), *(nice(c) for c in self.columns)])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)

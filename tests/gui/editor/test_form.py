@@ -16,6 +16,7 @@ from core.catalog import Catalog, load_catalog
 from core.db import Database, open_database
 from core.repository import Filter
 from gui.editor.form import RecordForm
+from gui.editor.related_tab import nice
 
 SHOTS = Path("/tmp/warden_shots")
 
@@ -63,8 +64,8 @@ def test_related_tabs_of_a_location(qtbot: QtBot, demo: tuple[Database, Catalog]
     into = _count(db, "SELECT count(*) FROM location_connections WHERE target_location_id = :id", key)
     assert f"npcs ({npcs})" in titles
     assert f"objects ({objects})" in titles
-    assert f"location connections · source location ({out})" in titles
-    assert f"location connections · target location ({into})" in titles
+    assert f"location connections via source location ({out})" in titles
+    assert f"location connections via target location ({into})" in titles
     assert "→ region (1)" in titles
     summary = form.references.text()
     assert "What references this?" in summary
@@ -73,6 +74,14 @@ def test_related_tabs_of_a_location(qtbot: QtBot, demo: tuple[Database, Catalog]
 
     tab = form.related_tab("npcs")
     assert tab.table.rowCount() == npcs
+    # The bold first column is the label; the label column is not shown a second time.
+    headers = [tab.table.horizontalHeaderItem(c).text() for c in range(tab.table.columnCount())]
+    label = catalog.get("npcs").label
+    assert label is not None
+    assert headers[0] == nice(label) and nice(label) not in headers[1:]
+    if npcs:
+        names = [tab.table.item(r, 0).text() for r in range(npcs)]
+        assert sorted(names) == sorted(tab.group.labels)
     with qtbot.waitSignal(form.open_entity_requested) as opened:
         tab.open_button.click()
     assert opened.args == ["npcs", [Filter("location_id", "eq", key["id"])]]
@@ -89,7 +98,7 @@ def test_related_tabs_of_a_location(qtbot: QtBot, demo: tuple[Database, Catalog]
     if db.backend == "sqlite":
         form.resize(560, 520)
         form.tabs.setCurrentIndex(
-            form.tab_titles().index(f"location connections · source location ({out})") + 1
+            form.tab_titles().index(f"location connections via source location ({out})") + 1
         )
         SHOTS.mkdir(exist_ok=True)
         form.grab().save(str(SHOTS / "form_related.png"))
