@@ -7,7 +7,7 @@ and core reads the text the way it reads any other input, so a bad number comes 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -132,8 +132,15 @@ class ConditionRow(QWidget):
             self.enum_box.setPlaceholderText("")
             return
         ticked = self.ticked()
-        self.enum_box.setPlaceholderText(", ".join(ticked) if ticked else "choose…")
+        text = ", ".join(ticked) if ticked else "choose…"
+        self.enum_box.setPlaceholderText(text)
         self.enum_box.setCurrentIndex(-1)
+        palette = self.enum_box.palette()  # ticked values read as a value, 'choose…' as a hint
+        role = QPalette.ColorRole.Text if ticked else QPalette.ColorRole.PlaceholderText
+        palette.setColor(QPalette.ColorRole.PlaceholderText, self.palette().color(role))
+        self.enum_box.setPalette(palette)
+        width = self.enum_box.fontMetrics().horizontalAdvance(text) + 40  # room for the arrow
+        self.enum_box.setMinimumWidth(min(max(width, 120), 360))
         self.enum_box.setToolTip(", ".join(ticked) if ticked else "Tick the values to show")
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
