@@ -6,9 +6,12 @@ and core reads the text the way it reads any other input, so a bad number comes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QMouseEvent, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLineEdit,
@@ -49,6 +52,28 @@ def kind_group(info: ColumnInfo) -> str:
     if info.kind == "array":
         return "json"
     return "text"
+
+
+class _TickOnClick(QObject):
+    """Event filter on a combo's list: a click on a row calls `on_click(row)` instead of choosing it.
+
+    A separate object owned by the list (not the condition row), so nothing of a half-destroyed row
+    is reached while Qt tears the widgets down.
+    """
+
+    def __init__(self, viewport: QWidget, on_click: Callable[[int], bool]) -> None:
+        super().__init__(viewport)
+        self._on_click = on_click
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Eat a click on a row when `on_click` used it; everything else passes."""
+        if event.type() != QEvent.Type.MouseButtonRelease:
+            return False
+        view = watched.parent()
+        if not isinstance(view, QAbstractItemView) or not isinstance(event, QMouseEvent):
+            return False
+        index = view.indexAt(event.position().toPoint())
+        return index.isValid() and self._on_click(index.row())
 
 
 class ConditionRow(QWidget):
@@ -94,7 +119,8 @@ class ConditionRow(QWidget):
         self.enum_model.itemChanged.connect(self._show_ticked)
         self.enum_box.currentIndexChanged.connect(self._on_enum_box_changed)
         self.enum_box.activated.connect(self._on_enum_box_activated)  # Enter in the list ticks too
-        self.enum_box.view().viewport().installEventFilter(self)  # a click ticks, the list stays open
+        viewport = self.enum_box.view().viewport()
+        viewport.installEventFilter(_TickOnClick(viewport, self._on_enum_value_clicked))  # list stays open
         self.remove_button.clicked.connect(self.remove_requested)
         if column is not None:
             self.column_box.setCurrentIndex(self.column_box.findData(column))
@@ -143,18 +169,12 @@ class ConditionRow(QWidget):
         self.enum_box.setMinimumWidth(min(max(width, 120), 360))
         self.enum_box.setToolTip(", ".join(ticked) if ticked else "Tick the values to show")
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """A click on a value in the 'is one of' list toggles its tick instead of choosing it."""
-        if (
-            event.type() == QEvent.Type.MouseButtonRelease
-            and watched is self.enum_box.view().viewport()
-            and self.info.kind != "boolean"
-        ):
-            index = self.enum_box.view().indexAt(event.position().toPoint())  # type: ignore[attr-defined]
-            if index.isValid():
-                self._toggle(index.row())
-            return True
-        return super().eventFilter(watched, event)
+    def _on_enum_value_clicked(self, row: int) -> bool:
+        """A click on a value of the 'is one of' list toggles its tick; True when the click was used."""
+        if self.info.kind == "boolean":
+            return False
+        self._toggle(row)
+        return True
 
     def _on_enum_box_activated(self, index: int) -> None:
         if self.info.kind != "boolean" and index >= 0:
