@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -20,15 +20,40 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ConnectionFailed
+from core.slowlog import SlowStatement, install_slow_log
+from core.slowlog import record_slow_statement as record_slow_statement  # re-exported for callers of core.db
 
 log = logging.getLogger("warden.db")
-slow_log = logging.getLogger("warden.slow")
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_SLOW_MS = 500.0
 BUSY_TIMEOUT_MS = 5000
-#: Called with the engine by Database.dispose before the pool closes (core/fastpath.py: held connections).
+#: Called with the engine by Database.dispose before the pool closes (core/held.py: held connections).
 dispose_hooks: list[Callable[[Engine], None]] = []
+
+T = TypeVar("T")
+
+
+class PerEngine(Generic[T]):
+    """Something kept for each engine, made on first use and dropped when the engine is collected."""
+
+    def __init__(self, make: Callable[[Engine], T]) -> None:
+        self._make, self._by_id, self._lock = make, dict[int, T](), threading.Lock()
+
+    def get(self, engine: Engine) -> T:
+        """The engine's own, made now if it has none yet."""
+        found = self._by_id.get(id(engine))
+        if found is None:
+            with self._lock:  # two threads' first calls must not make two
+                found = self._by_id.get(id(engine))
+                if found is None:
+                    found = self._by_id[id(engine)] = self._make(engine)
+                    weakref.finalize(engine, self._by_id.pop, id(engine), None)
+        return found
+
+    def existing(self, engine: Engine) -> T | None:
+        """The engine's own if it has one, else None."""
+        return self._by_id.get(id(engine))
 
 
 @dataclass
@@ -49,16 +74,6 @@ class Capabilities:
 
 
 @dataclass
-class SlowStatement:
-    """One statement that took longer than the threshold; parameters are never kept."""
-
-    duration_ms: float
-    sql: str
-    parameter_count: int
-    at: float
-
-
-@dataclass
 class Database:
     """An open database: its engine, what it can do, and a recent slow-statement list."""
 
@@ -66,7 +81,7 @@ class Database:
     url: URL
     capabilities: Capabilities
     slow_statements: deque[SlowStatement] = field(default_factory=lambda: deque(maxlen=200))
-    slow_ms: float = DEFAULT_SLOW_MS  # statements at least this slow are logged (see _install_slow_log)
+    slow_ms: float = DEFAULT_SLOW_MS  # statements at least this slow are logged (see core/slowlog.py)
     _sessions: sessionmaker[Session] | None = None
 
     @property
@@ -149,7 +164,7 @@ def open_database(
         db = _open_postgresql(url, read_only=read_only)
     else:
         raise ConnectionFailed(f"Unsupported database '{backend}': Warden opens SQLite and PostgreSQL.")
-    _install_slow_log(db, slow_ms)
+    install_slow_log(db, slow_ms)
     return db
 
 
@@ -365,57 +380,3 @@ def _pg_message(url: URL, exc: DBAPIError) -> str:
     if "connection refused" in low or "could not connect" in low or "timeout" in low or "no route" in low:
         return f"Cannot reach PostgreSQL at {where}: is the server running? ({text})"
     return f"Cannot connect to PostgreSQL at {where}: {text}"
-
-
-# --- slow statements --------------------------------------------------------------------------------
-
-
-def _install_slow_log(db: Database, slow_ms: float) -> None:
-    """Log every statement slower than `slow_ms`, with its SQL and duration, never its parameters.
-
-    The timing wraps this engine's dialect's execute methods rather than listening to cursor events: an
-    engine with any engine-level listener pays for event dispatch on every statement, begin and commit.
-    """
-    db.slow_ms = slow_ms
-    dialect = db.engine.dialect
-    do_execute, do_executemany = dialect.do_execute, dialect.do_executemany
-    do_execute_no_params = dialect.do_execute_no_params
-    clock = time.perf_counter
-
-    def timed_execute(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
-        t0 = clock()
-        try:
-            do_execute(cursor, statement, parameters, context)
-        finally:
-            if (ms := (clock() - t0) * 1000) >= slow_ms:
-                record_slow_statement(db, ms, statement, parameters)
-
-    def timed_executemany(cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
-        t0 = clock()
-        try:
-            do_executemany(cursor, statement, parameters, context)
-        finally:
-            if (ms := (clock() - t0) * 1000) >= slow_ms:
-                record_slow_statement(db, ms, statement, parameters)
-
-    def timed_no_params(cursor: Any, statement: str, context: Any = None) -> None:
-        t0 = clock()
-        try:
-            do_execute_no_params(cursor, statement, context)
-        finally:
-            if (ms := (clock() - t0) * 1000) >= slow_ms:
-                record_slow_statement(db, ms, statement, ())
-
-    # Instance attributes: this engine's dialect only (every engine gets a dialect of its own).
-    dialect.do_execute = timed_execute  # type: ignore[method-assign]
-    dialect.do_executemany = timed_executemany  # type: ignore[method-assign]
-    dialect.do_execute_no_params = timed_no_params  # type: ignore[method-assign]
-
-
-def record_slow_statement(db: Database, ms: float, statement: str, parameters: Any) -> None:
-    """Keep and log one slow statement: its duration, SQL and parameter count, never the values."""
-    count = len(parameters) if isinstance(parameters, list | tuple | dict) else 0
-    db.slow_statements.append(SlowStatement(ms, statement, count, time.time()))
-    slow_log.warning(
-        "slow statement %.0f ms [%d parameters redacted]: %s", ms, count, " ".join(statement.split())
-    )

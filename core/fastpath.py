@@ -15,22 +15,21 @@ SQLAlchemy engine-event listeners (which expect to see every statement).
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
-from core import validation
+from core import held, validation
 from core.catalog import Catalog, Entity
 from core.changes import Update
-from core.db import Database, dispose_hooks, record_slow_statement
+from core.db import Database, PerEngine
 from core.query import coerce_for, coerce_key
+from core.slowlog import record_slow_statement
 
-__all__ = ["BACKENDS", "NOT_HERE", "counters", "fetch_row", "release_held", "update_one"]
+__all__ = ["BACKENDS", "NOT_HERE", "counters", "fetch_row", "update_one"]
 
 #: Backends the fast path runs on; elsewhere every call takes the general path.
 BACKENDS = frozenset({"sqlite", "postgresql"})
@@ -105,34 +104,16 @@ def _keeps_none(proc: Callable[[Any], Any]) -> bool:
 
 NOT_HERE = object()  # fetch_row's answer when the general path must run instead
 _UNAVAILABLE = object()  # a shape that cannot be compiled here: always take the general path
-#: Threads that may each hold a SQLite connection of one engine; more than that use the pool.
-MAX_HELD = 32
-
-
-class _Held:
-    """One thread's own DB-API connection to one SQLite file, detached from the pool (see _held)."""
-
-    __slots__ = ("__weakref__", "close", "conn", "lock", "pool")
-
-    def __init__(self, conn: Any, pool: Any) -> None:
-        self.conn, self.pool, self.lock = conn, pool, threading.Lock()
-        self.close = weakref.finalize(self, _quietly, conn.close)  # also when its thread ends
 
 
 class _EngineState:
-    """What the fast path keeps per engine: compiled shapes and the threads' held connections."""
+    """What the fast path keeps per engine: its compiled shapes (held connections: core/held.py)."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.shapes: dict[Any, Any] = {}
-        self.local = threading.local()
-        self.held: weakref.WeakSet[_Held] = weakref.WeakSet()
-        self.lock = threading.Lock()
-        # A file database on a queue pool: a memory database lives in its connection and cannot be held.
-        self.can_hold = engine.dialect.name == "sqlite" and type(engine.pool) is sa.pool.QueuePool
 
 
-_caches: dict[int, _EngineState] = {}  # by id(engine); dropped when the engine is collected
-_cache_lock = threading.Lock()
+_states = PerEngine(_EngineState)
 
 
 def _usable(db: Database) -> bool:
@@ -141,14 +122,7 @@ def _usable(db: Database) -> bool:
 
 
 def _state(engine: sa.Engine) -> _EngineState:
-    state = _caches.get(id(engine))
-    if state is None:
-        with _cache_lock:
-            state = _caches.get(id(engine))
-            if state is None:
-                state = _caches[id(engine)] = _EngineState(engine)
-                weakref.finalize(engine, _caches.pop, id(engine), None)
-    return state
+    return _states.get(engine)
 
 
 def _shapes(engine: sa.Engine) -> dict[Any, Any]:
@@ -217,30 +191,21 @@ def _compile(stmt: sa.Executable, dialect: sa.Dialect) -> Prepared:
     return Prepared(compiled.string, compiled.positional, binds, defaults, constants, names, types, dialect)
 
 
-def _run(
-    db: Database, state: _EngineState, prep: Prepared, values: dict[str, Any], *, write: str = ""
-) -> list[list[Any]] | None:
+def _run(db: Database, prep: Prepared, values: dict[str, Any], *, write: str = "") -> list[list[Any]] | None:
     """Execute on this thread's held SQLite connection, else a pooled one: the rows, or None on any driver
     error (rolled back; the general path then reports it).
 
     `write` "rows": commit if exactly one row came back (RETURNING); "count": if exactly one row changed.
     """
     params = prep.params(values)
-    held = _held(db, state)
-    if held is None:
+    mine = held.acquire(db.engine)
+    if mine is None:
         return _run_pooled(db, prep, params, write)
-    conn = held.conn
     try:
-        return _execute(db, prep, params, write, conn)
-    except db.engine.dialect.loaded_dbapi.Error as exc:
-        if db.engine.dialect.is_disconnect(exc, conn, None):
-            held.close()
-            held.conn = None
+        with mine as conn:  # leaving it rolls back, drops a disconnected connection, and unlocks
+            return _execute(db, prep, params, write, conn)
+    except db.engine.dialect.loaded_dbapi.Error:
         return None
-    finally:
-        if held.conn is not None and conn.in_transaction:
-            _quietly(conn.rollback)  # a held connection never keeps a transaction (or a snapshot) open
-        held.lock.release()
 
 
 def _run_pooled(db: Database, prep: Prepared, params: Any, write: str) -> list[list[Any]] | None:
@@ -259,7 +224,8 @@ def _run_pooled(db: Database, prep: Prepared, params: Any, write: str) -> list[l
         if db.engine.dialect.is_disconnect(exc, dbapi, None):
             fairy.invalidate(exc)
         else:
-            _quietly(dbapi.rollback)
+            with contextlib.suppress(Exception):  # cleaning up after an error already being handled
+                dbapi.rollback()
             finished = True
         return None
     finally:
@@ -291,74 +257,6 @@ def _execute(db: Database, prep: Prepared, params: Any, write: str, dbapi: Any) 
     return rows
 
 
-def _held(db: Database, state: _EngineState) -> _Held | None:
-    """This thread's own connection to a SQLite file, locked for this call; None: use the pool.
-
-    A held connection skips the pool's checkout and return (~5 µs). It is safe because only its thread
-    uses it, a SELECT in sqlite3's default mode opens no transaction (every read sees the latest commit),
-    and every write is committed or rolled back before it is released. It is made by the pool, so the
-    pool's connect-time setup ran on it, and then detached; Database.dispose closes it, and a disposed
-    engine (a new pool) replaces it.
-    """
-    engine = db.engine
-    held: _Held | None = getattr(state.local, "held", None)
-    if held is None or held.conn is None or held.pool is not engine.pool:
-        if not state.can_hold:
-            return None
-        held = _hold(engine, state, held)
-        if held is None:
-            return None
-    if not held.lock.acquire(blocking=False):
-        return None  # being closed by dispose right now
-    if held.conn is None:
-        held.lock.release()
-        return None
-    return held
-
-
-def _hold(engine: sa.Engine, state: _EngineState, stale: _Held | None) -> _Held | None:
-    if stale is not None:
-        _release(state, stale)
-    if len(state.held) >= MAX_HELD:
-        return None
-    try:
-        fairy = engine.raw_connection()
-    except Exception:
-        return None
-    pool, conn = engine.pool, fairy.dbapi_connection
-    if getattr(conn, "in_transaction", True):
-        fairy.close()
-        return None
-    fairy.detach()  # ours now: the pool forgets it and makes another when it needs one
-    held = state.local.held = _Held(conn, pool)
-    with state.lock:
-        state.held.add(held)
-    return held
-
-
-def _release(state: _EngineState, held: _Held) -> None:
-    with held.lock:  # waits for a call running on it in its own thread
-        held.conn = None
-        held.close()
-    with state.lock:
-        state.held.discard(held)
-
-
-def release_held(engine: sa.Engine) -> None:
-    """Close every thread's held connection to `engine` (called by Database.dispose)."""
-    state = _caches.get(id(engine))
-    if state is not None:
-        with state.lock:
-            held = list(state.held)
-        for h in held:
-            _release(state, h)
-
-
-def _quietly(fn: Callable[[], Any]) -> None:
-    with contextlib.suppress(Exception):  # cleaning up after an error already being handled
-        fn()
-
-
 # --- a row by key ---------------------------------------------------------------------------------
 
 
@@ -370,7 +268,7 @@ def fetch_row(db: Database, ent: Entity, key: dict[str, Any]) -> dict[str, Any] 
     prep = _prepared(db, state, ("get", ent.table), lambda: _select_by_key(ent))
     if prep is None:
         return NOT_HERE
-    rows = _run(db, state, prep, dict(zip(KEY_BINDS, key.values(), strict=False)))
+    rows = _run(db, prep, dict(zip(KEY_BINDS, key.values(), strict=False)))
     if rows is None:
         counters["fallback"] += 1
         return NOT_HERE
@@ -434,7 +332,7 @@ def update_one(
     prep = _prepared(db, state, shape, build)
     if prep is None:
         return None
-    rows = _run(db, state, prep, params, write="count" if known else "rows")
+    rows = _run(db, prep, params, write="count" if known else "rows")
     if rows is None:
         counters["fallback"] += 1
         return None
@@ -474,6 +372,3 @@ def _update_stmt(
         return stmt
     back = [cols[n] for n in ent.primary_key] + ([cols[ent.version_column]] if ent.version_column else [])
     return stmt.returning(*back)
-
-
-dispose_hooks.append(release_held)

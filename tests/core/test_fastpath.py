@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from core import fastpath
+from core import fastpath, held
 from core import repository as repo
 from core.catalog import Catalog, load_catalog
 from core.changes import Insert, Update
@@ -275,7 +275,7 @@ def test_fast_statements_reach_the_slow_log_without_parameters(empty_url, caplog
 
 
 def held_of(db: Database) -> Any:
-    return getattr(fastpath._state(db.engine).local, "held", None)
+    return getattr(held._state(db.engine).local, "held", None)
 
 
 def test_sqlite_threads_hold_their_own_connection_until_dispose(tmp_path):
@@ -304,7 +304,7 @@ def test_sqlite_threads_hold_their_own_connection_until_dispose(tmp_path):
     assert not mine.conn.in_transaction  # the refused write was rolled back
     conn = mine.conn
     db.dispose()
-    assert mine.conn is None and not fastpath._state(db.engine).held
+    assert mine.conn is None and not held._state(db.engine).held
     with pytest.raises(Exception, match="closed"):
         conn.execute("select 1")
     assert repo.get_row(db, cat, "users", {"id": uid(1)})["display_name"] == "Ann"  # a new one after dispose
