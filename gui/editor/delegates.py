@@ -56,6 +56,8 @@ POPUP_SIZES = {"text": (460, 220), "json": (480, 280), "array": (360, 200), "fk"
 LINK_COLOUR = QColor("#5f8dd3")
 LINK_MARK_WIDTH = 14
 VECTOR_MIN_WIDTH = 190
+#: Kinds the delegate paints itself; other cells without a foreign key go straight to Qt.
+PAINTED_KINDS = frozenset({"vector", "boolean"})
 LOADED = "_warden_loaded_value"  # what setEditorData last showed in an editor
 _NOTHING = object()
 
@@ -77,15 +79,49 @@ class CellDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None, *, context: EditorContext | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self._model: QAbstractItemModel | None = None  # the model `_columns` describes
+        self._columns: list[tuple[ColumnInfo, ForeignKeyInfo | None]] | None = None
+        self._connections: list[Any] = []
+        self._stale = False
+
+    # --- what a column is -----------------------------------------------------------------------
+
+    def describe(self, index: Index) -> tuple[ColumnInfo | None, ForeignKeyInfo | None]:
+        """The cell's column and foreign key: from a per-column table when the model offers
+        `column_info(col)` and `foreign_key(col)` (built once, rebuilt when its columns change), else
+        asked of the index (Role.COLUMN, Role.FOREIGN_KEY)."""
+        model = index.model()
+        if model is not self._model or self._stale:
+            self._bind(model)
+        table = self._columns
+        if table is not None:
+            col = index.column()
+            if 0 <= col < len(table):
+                return table[col]
+        return index.data(Role.COLUMN), index.data(Role.FOREIGN_KEY)
+
+    def _bind(self, model: QAbstractItemModel | None) -> None:
+        if model is not self._model:
+            for connection in self._connections:
+                QObject.disconnect(connection)
+            self._connections = []
+            if model is not None and hasattr(model, "column_info") and hasattr(model, "foreign_key"):
+                self._connections = [s.connect(self._on_columns_changed) for s in _column_signals(model)]
+        self._model, self._stale, self._columns = model, False, None
+        if self._connections:
+            assert model is not None
+            self._columns = [(model.column_info(c), model.foreign_key(c)) for c in range(model.columnCount())]
+
+    def _on_columns_changed(self, *_args: Any) -> None:
+        self._stale = True  # rebuilt on the next paint
 
     # --- editors --------------------------------------------------------------------------------
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
         """The editor the cell's column needs; None for read-only kinds and booleans (toggled by click)."""
-        column: ColumnInfo | None = index.data(Role.COLUMN)
+        column, fk = self.describe(index)
         if column is None:
             return super().createEditor(parent, option, index)
-        fk: ForeignKeyInfo | None = index.data(Role.FOREIGN_KEY)
         kind = column.kind
         if kind in READ_ONLY_KINDS or kind == "boolean":
             return None  # type: ignore[return-value]  # Qt accepts no editor
@@ -168,8 +204,11 @@ class CellDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         """Booleans as a centred checkbox, vectors as a summary and sparkline, FK cells with a link mark."""
-        column: ColumnInfo | None = index.data(Role.COLUMN)
+        column, fk = self.describe(index)
         kind = column.kind if column is not None else None
+        if fk is None and kind not in PAINTED_KINDS:
+            super().paint(painter, option, index)  # an ordinary cell: no further questions to the model
+            return
         if kind == "vector":
             vector = as_vector(index.data(Qt.ItemDataRole.EditRole))
             if vector is not None:
@@ -182,7 +221,7 @@ class CellDelegate(QStyledItemDelegate):
             self._paint_background(painter, option, index)
             self._paint_check(painter, option, index.data(Qt.ItemDataRole.EditRole))
             return
-        if index.data(Role.FOREIGN_KEY) is None or index.data(Qt.ItemDataRole.EditRole) is None:
+        if fk is None or index.data(Qt.ItemDataRole.EditRole) is None:
             super().paint(painter, option, index)
             return
         self._paint_background(painter, option, index)
@@ -216,7 +255,7 @@ class CellDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         """Vectors ask for room for their summary and sparkline."""
         hint = super().sizeHint(option, index)
-        column: ColumnInfo | None = index.data(Role.COLUMN)
+        column, _fk = self.describe(index)
         if column is not None and column.kind == "vector":
             hint.setWidth(max(hint.width(), VECTOR_MIN_WIDTH))
         return hint
@@ -227,12 +266,11 @@ class CellDelegate(QStyledItemDelegate):
         self, event: QEvent, model: QAbstractItemModel, option: QStyleOptionViewItem, index: Index
     ) -> bool:
         """A click on a boolean's box (or Space) toggles it; Ctrl+click on a foreign key opens its row."""
-        column: ColumnInfo | None = index.data(Role.COLUMN)
+        column, fk = self.describe(index)
         if column is None:
             return super().editorEvent(event, model, option, index)
         kind = event.type()
         if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
-            fk: ForeignKeyInfo | None = index.data(Role.FOREIGN_KEY)
             ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
             if fk is not None and ctrl and event.button() == Qt.MouseButton.LeftButton:
                 value = index.data(Qt.ItemDataRole.EditRole)
@@ -277,6 +315,14 @@ def check_rect(option: QStyleOptionViewItem) -> QRect:
     rect = QRect(0, 0, indicator.width(), indicator.height())
     rect.moveCenter(option.rect.center())
     return rect
+
+
+def _column_signals(model: QAbstractItemModel) -> tuple[Any, ...]:
+    """The model signals after which a column may be something else."""
+    return (
+        model.modelReset, model.headerDataChanged, model.columnsInserted, model.columnsRemoved,
+        model.columnsMoved, model.layoutChanged,
+    )  # fmt: skip
 
 
 def _popup_kind(editor: QWidget) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QUndoStack
 
-from core.catalog import Catalog, ColumnInfo, Entity
+from core.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
 from core.coercion import coerce
 from core.db import Database
 from core.repository import Filter, to_jsonable
@@ -31,6 +31,11 @@ from gui.editor.vector_cell import as_vector
 UNSORTABLE = ("json", "vector", "array", "binary")
 NUMERIC = ("integer", "decimal", "float")
 DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+#: The roles data() answers; any other (decoration, check state, size hint…) is None before any lookup.
+_R = Qt.ItemDataRole
+SERVED = frozenset(map(int, (DISPLAY, EDIT, TIP, _R.BackgroundRole, _R.ForegroundRole, _R.FontRole, *Role)))
+SERVED |= {int(_R.TextAlignmentRole)}
 
 
 class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
@@ -65,6 +70,8 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         self._tokens = itertools.count(1)
         self._visible = (0, PAGE_SIZE - 1)
         self._asked: tuple[int, int] | None = None
+        self._located_at: tuple[int, ...] = ()
+        self._located: tuple[Any, Any] = (None, None)
         self._saving: Staging | None = None
         self._conflicts: dict[Any, Any] = {}
         self._busy = False
@@ -88,8 +95,8 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
 
     def data(self, index: Index, role: int = DISPLAY) -> Any:
         """Cell text, value, colours and the custom roles of gui/editor/roles.py."""
-        if not index.isValid():
-            return None
+        if role not in SERVED or not index.isValid():
+            return None  # a view asks ~10 roles per cell while painting: the unserved ones cost nothing
         row, col = index.row(), index.column()
         info = self._columns[col]
         if role == Role.COLUMN:
@@ -99,9 +106,10 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         ref, loaded = self._locate(row)
         if ref is None:
             return self._placeholder(row, role)
-        staged = self._staging.value(ref, info.name)
+        quiet = not self._staging.count and not self._staging.errors  # nothing staged: skip the lookups
+        staged = UNSET if quiet else self._staging.value(ref, info.name)
         value = staged if staged is not UNSET else (loaded[col] if loaded is not None else None)
-        error = self._staging.errors.get((ref, info.name))
+        error = None if quiet else self._staging.errors.get((ref, info.name))
         defaulted = loaded is None and staged is UNSET and (info.has_default or info.autoincrement)
         label = self._cell_label(row, ref, info.name, value) if role in (DISPLAY, TIP) else None
         if role == DISPLAY:
@@ -115,13 +123,13 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
                 return error or f"{label} — {text}"
             return error or (text if len(text) > roles.DISPLAY_LIMIT or "\n" in text else None)
         if role == Qt.ItemDataRole.BackgroundRole:
-            return self._background(ref, staged is not UNSET, error)
+            return None if quiet else self._background(ref, staged is not UNSET, error)
         if role == Qt.ItemDataRole.ForegroundRole:
             return roles.PLACEHOLDER_TEXT if value is None else None
         if role == Qt.ItemDataRole.FontRole:
-            return self._font(ref, defaulted)
-        if role == Qt.ItemDataRole.TextAlignmentRole and info.kind in NUMERIC:
-            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+            return None if quiet else self._font(ref, defaulted)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return RIGHT if info.kind in NUMERIC else None
         return self._custom(role, ref, loaded, col, value, staged, error)
 
     def _custom(
@@ -276,6 +284,10 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         """The catalog's description of a column."""
         return self._columns[col]
 
+    def foreign_key(self, col: int) -> ForeignKeyInfo | None:
+        """The single-column foreign key a column is, or None (what Role.FOREIGN_KEY answers)."""
+        return self._fks.get(self._columns[col].name)
+
     def row_key(self, row: int) -> dict[str, Any] | None:
         """The primary key of a loaded row; None for new rows, placeholders and keyless entities."""
         ref, _ = self._locate(row)
@@ -323,12 +335,22 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         return dict(zip(self._names, row, strict=True)) if row is not None else None
 
     def _locate(self, row: int) -> tuple[RowRef | None, tuple[Any, ...] | None]:
-        """A grid row's identity and its loaded values (None, None for a placeholder)."""
+        """A grid row's identity and its loaded values (None, None for a placeholder).
+
+        A view asks for every cell of a row in turn: the last database row located is kept until the
+        page cache, the row count or the number of staged new rows changes.
+        """
         inserts = self._staging.inserts
-        if row < len(inserts):
+        n = len(inserts)
+        if row < n:
             return ("new", inserts[row].token), None
-        loaded = self._cache.row(row - len(inserts), self._total)
-        return (None, None) if loaded is None else (("key", self._key(loaded)), loaded)
+        stamp = (row, n, self._total, self._cache.generation)
+        if stamp == self._located_at:
+            return self._located
+        loaded = self._cache.row(row - n, self._total)
+        found = (None, None) if loaded is None else (("key", self._key(loaded)), loaded)
+        self._located_at, self._located = stamp, found
+        return found
 
     def _state(self, ref: RowRef) -> str:
         kind, ident = ref

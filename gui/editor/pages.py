@@ -59,10 +59,12 @@ class PageCache:
 
     keyed: bool = True
     pages: dict[Slot, CachedPage] = field(default_factory=dict)
+    generation: int = 0  # changes whenever a row may have moved, come or gone (callers cache lookups by it)
 
     def clear(self) -> None:
         """Forget every page."""
         self.pages.clear()
+        self.generation += 1
 
     def mark_stale(self) -> None:
         """Keep showing every page, but reload each before trusting its cursors."""
@@ -167,6 +169,7 @@ class PageCache:
         self.pages[loaded.slot] = CachedPage(
             loaded.rows, loaded.first_cursor, loaded.last_cursor, labels=loaded.labels
         )
+        self.generation += 1
 
     def evict(self, keep: list[Slot], centre: int, total: int) -> list[tuple[int, int]]:
         """Drop the pages farthest from `centre` beyond MAX_PAGES; the position spans that were dropped."""
@@ -177,6 +180,7 @@ class PageCache:
             slot = others.pop(0)
             spans.append(self.span(slot, total))
             del self.pages[slot]
+            self.generation += 1
         return spans
 
     def positions_of(self, match: Any, total: int) -> list[int]:
@@ -191,6 +195,7 @@ class PageCache:
         """Put `row` in place of every loaded row for which `match(row)` is true."""
         for page in self.pages.values():
             page.rows = [row if match(r) else r for r in page.rows]
+        self.generation += 1
 
 
 # --- the model's loading side -----------------------------------------------------------------------
