@@ -70,6 +70,7 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         self._tokens = itertools.count(1)
         self._visible = (0, PAGE_SIZE - 1)
         self._asked: tuple[int, int] | None = None
+        self._count_token, self._count_deferred = 0, False
         self._located_at: tuple[int, ...] = ()
         self._located: tuple[Any, Any] = (None, None)
         self._saving: Staging | None = None

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex
+from PySide6.QtCore import QModelIndex, QTimer
 
 from core import repository
 from core.catalog import Catalog, Entity
@@ -28,11 +28,13 @@ from gui import workers
 from gui.editor.page_loading import STRIDE, FkLabels, Loaded, Query, Slot, Walk, load
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QTimer, Signal
+    from PySide6.QtCore import Signal
 
 log = logging.getLogger("warden.gui.editor")
 
 PAGE_SIZE = 200
+FIRST_PAGE = 64  # rows of the first load into an empty window: one screenful, shown before the rest
+FOLLOW_UP_MS = 40  # then, time for the view to paint it before other loads compete for the GIL
 MAX_PAGES = 20
 BUFFER = PAGE_SIZE // 2  # rows loaded beyond each edge of the visible range
 MAX_IN_FLIGHT = 3  # page loads running at once
@@ -164,10 +166,10 @@ class PageCache:
                 options.append(Walk(slot, page.first_cursor, True, s - b, b - a, s, end_space))
         return replace(min(options, key=lambda w: w.skip), absolute=None if end_space else a)
 
-    def store(self, loaded: Loaded) -> None:
-        """Keep a loaded page."""
+    def store(self, loaded: Loaded, *, complete: bool = True) -> None:
+        """Keep a loaded page (an incomplete one is shown, and loaded again in full)."""
         self.pages[loaded.slot] = CachedPage(
-            loaded.rows, loaded.first_cursor, loaded.last_cursor, labels=loaded.labels
+            loaded.rows, loaded.first_cursor, loaded.last_cursor, complete, labels=loaded.labels
         )
         self.generation += 1
 
@@ -216,6 +218,7 @@ class WindowLoading:
         _queue: list[Slot]
         _tokens: itertools.count[int]
         _count_token: int
+        _count_deferred: bool
         _visible: tuple[int, int]
         _asked: tuple[int, int] | None
         _timer: QTimer
@@ -252,11 +255,14 @@ class WindowLoading:
             self.endResetModel()
         else:
             self._cache.mark_stale()
-        if recount:
-            self._count()
+        if recount:  # counted once the first page is shown: it competes with it for the GIL otherwise
+            self._count_token, self._count_deferred = next(self._tokens), True
         self._plan()
+        if self._count_deferred and not self._loading:
+            self._count()
 
     def _count(self) -> None:
+        self._count_deferred = False
         q, token = self._query, next(self._tokens)
         self._count_token = token
         args = (self._db, self._entity, list(q.filters))
@@ -324,6 +330,9 @@ class WindowLoading:
         while self._queue and len(self._loading) < MAX_IN_FLIGHT:
             slot = self._queue.pop(0)
             walk = self._cache.walk(slot, self._total, self._exact)
+            first = slot == ("head", 0) and not self._cache.pages and walk.cursor is None and not walk.skip
+            if first:  # an empty window: one screenful first, the whole page right after
+                walk = replace(walk, limit=min(walk.limit, FIRST_PAGE))
             token = self._loading[slot] = next(self._tokens)
             workers.run(
                 load,
@@ -332,18 +341,26 @@ class WindowLoading:
                 self._entity.name,
                 self._query,
                 walk,
-                on_done=functools.partial(self._on_page_done, token),
+                on_done=functools.partial(self._on_page_done, token, partial=first),
                 on_error=functools.partial(self._on_load_failed, token, slot),
                 owner=self,
                 key=("page", slot),
             )
         self._update_busy()
 
-    def _on_page_done(self, token: int, loaded: Loaded) -> None:
+    def _on_page_done(self, token: int, loaded: Loaded, *, partial: bool = False) -> None:
         if self._loading.get(loaded.slot) != token:
             return  # superseded: another sort, filter or refresh
         del self._loading[loaded.slot]
-        self._cache.store(loaded)
+        complete = not partial or loaded.total is not None
+        self._cache.store(loaded, complete=complete)
+        if not complete:  # the first screenful: let the view paint it before the rest and the count start
+            QTimer.singleShot(FOLLOW_UP_MS, self, functools.partial(self._follow_up, self._count_token))
+        elif self._count_deferred:
+            if loaded.total is None:
+                self._count()
+            else:
+                self._count_deferred = False  # the page ran into the end: its total is the exact count
         seen = loaded.slot[1] * PAGE_SIZE + len(loaded.rows) if loaded.slot[0] == "head" else 0
         if loaded.total is not None:
             self._set_total(loaded.total, True)
@@ -354,6 +371,13 @@ class WindowLoading:
             self._changed_rows(start, end)
             n = len(self._staging.inserts)
             self.rows_loaded.emit(n + start, n + end - 1)
+        if complete:
+            self._plan()
+
+    def _follow_up(self, count_token: int) -> None:
+        """After the first screenful: count (unless a newer reload took over) and load the rest."""
+        if self._count_deferred and count_token == self._count_token:
+            self._count()
         self._plan()
 
     def _on_load_failed(self, token: int, slot: Slot | None, failure: workers.Failure) -> None:
@@ -363,6 +387,8 @@ class WindowLoading:
             del self._loading[slot]
         elif token != self._count_token:
             return
+        if self._count_deferred:
+            self._count()
         if failure.bug:
             log.error("loading %s failed: %s\n%s", self._entity.name, failure.message, failure.details)
         self._pump()

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from pytestqt.qtbot import QtBot
 
 from core.catalog import ColumnInfo
-from core.repository import Filter
+from core.repository import Filter, estimate_count, exact_count
+from gui import workers
 from gui.editor import roles
 from gui.editor.delegates import CellDelegate
+from gui.editor.model import TableEditorModel
+from gui.editor.pages import FIRST_PAGE, PAGE_SIZE
 from gui.editor.roles import Role, RowState
 from tests.gui.editor.test_model import Demo, col, demo, loaded, open_model, templates
 
@@ -103,3 +107,41 @@ def test_delegate_reads_columns_from_a_table_that_follows_the_model(qtbot: QtBot
     plain.setItem(0, 0, item)
     assert delegate.describe(plain.index(0, 0)) == (info, None)
     assert delegate.describe(model.index(0, col(model, "region_id")))[1] is not None
+
+
+def test_first_screenful_then_the_page_then_the_count(qtbot: QtBot, demo: Demo) -> None:
+    """An empty window loads FIRST_PAGE rows first; the whole page and the exact count follow."""
+    db, catalog = demo
+    model = TableEditorModel(db, catalog, "tool_executions")
+    events: list[tuple[str, int, int]] = []
+    model.rows_loaded.connect(lambda first, last: events.append(("rows", first, last)))
+    model.count_changed.connect(lambda n, exact: events.append(("count", n, int(exact))))
+    qtbot.waitUntil(lambda: model.exact and loaded(model, 0, PAGE_SIZE - 1)(), timeout=10_000)
+    rows = [e for e in events if e[0] == "rows"]
+    assert rows[0] == ("rows", 0, FIRST_PAGE - 1)
+    assert events.index(("count", 10_000, 1)) > events.index(rows[0])
+    assert ("rows", 0, PAGE_SIZE - 1) in events
+    assert model.rowCount() == 10_000 and model.rows_held >= PAGE_SIZE
+
+
+def test_a_small_table_is_counted_by_its_first_page(qtbot: QtBot, demo: Demo) -> None:
+    """When the first load runs into the end, its length is the exact count: no count query follows."""
+    db, catalog = demo
+    started: list[Any] = []
+    model = TableEditorModel(db, catalog, "tool_executions")
+    qtbot.waitUntil(lambda: model.exact, timeout=10_000)
+    original = workers.run
+
+    def spy(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        started.append(fn)
+        return original(fn, *args, **kwargs)
+
+    qtbot.waitUntil(loaded(model, 0, 2), timeout=10_000)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(workers, "run", spy)
+        with qtbot.waitSignal(model.count_changed, timeout=10_000, check_params_cb=lambda n, exact: exact):
+            keys = [model.row_key(r)["id"] for r in range(3)]  # type: ignore[index]
+            model.set_filters([Filter("id", "in", keys)], None)
+        qtbot.waitUntil(lambda: not model._loading, timeout=10_000)
+    assert model.rowCount() == 3
+    assert exact_count not in started and estimate_count not in started
