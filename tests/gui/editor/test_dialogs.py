@@ -3,46 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from PySide6.QtWidgets import QTreeWidgetItemIterator
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
+from core.db import Database
 from core.errors import Conflict
 from core.writes import delete_preview
 from gui.editor.conflict_dialog import MERGE, TAKE_THEIRS, ConflictDialog
 from gui.editor.delete_dialog import DeletePreviewDialog
 from gui.editor.paste_dialog import PastePreviewDialog
+from tests.fixtures.world import busy_location
 
 SHOTS = Path("/tmp/warden_shots")
-
-
-@pytest.fixture
-def demo(empty_url: str) -> Iterator[tuple[Database, Catalog]]:
-    """A scale-1 demo database on the current backend, with its catalog."""
-    create_demo_database(empty_url, scale=1)
-    db = open_database(empty_url)
-    yield db, load_catalog(db)
-    db.dispose()
-
-
-def busy_location(db: Database) -> dict[str, Any]:
-    """The key of a location with NPCs and outgoing connections."""
-    sql = (
-        "SELECT l.id FROM locations l WHERE EXISTS (SELECT 1 FROM npcs n WHERE n.location_id = l.id)"
-        " AND EXISTS (SELECT 1 FROM location_connections c WHERE c.source_location_id = l.id)"
-        " AND EXISTS (SELECT 1 FROM objects o WHERE o.location_id = l.id) ORDER BY l.name LIMIT 1"
-    )
-    with db.engine.connect() as conn:
-        return {"id": conn.execute(sa.text(sql)).scalar_one()}
 
 
 def _effects(dialog: DeletePreviewDialog) -> dict[tuple[str, str], int]:

@@ -18,16 +18,6 @@ from core.exporting import ExportResult, export_file
 from core.repository import Filter, export_rows, to_jsonable
 from gui.editor.export import ExportJob, ExportRequest, format_for
 
-
-@pytest.fixture
-def demo(empty_url: str) -> Iterator[tuple[Database, Catalog]]:
-    """A scale-1 demo database on the current backend, with its catalog."""
-    create_demo_database(empty_url, scale=1)
-    db = open_database(empty_url)
-    yield db, load_catalog(db)
-    db.dispose()
-
-
 REQUEST = ExportRequest(
     "npcs",
     sort=[("name", True)],
