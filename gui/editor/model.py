@@ -44,8 +44,7 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _R = Qt.ItemDataRole
 SERVED = frozenset(map(int, (DISPLAY, EDIT, TIP, _R.BackgroundRole, _R.ForegroundRole, _R.FontRole, *Role)))
 SERVED |= {int(_R.TextAlignmentRole)}
-_DISPLAY, _TIP = int(DISPLAY), int(TIP)
-_FOREGROUND, _ALIGNMENT = int(_R.ForegroundRole), int(_R.TextAlignmentRole)
+_DISPLAY, _FOREGROUND, _ALIGNMENT = int(DISPLAY), int(_R.ForegroundRole), int(_R.TextAlignmentRole)
 #: Roles a loaded cell answers None to while nothing is staged (and every role data() does not serve).
 _QUIET_NONE = frozenset(range(int(_R.UserRole))) - SERVED | {int(_R.BackgroundRole), int(_R.FontRole)}
 #: Item flags, combined once: combining Qt flags builds Python enum values, and flags() runs per painted cell.
@@ -243,8 +242,6 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
         """Column names; row numbers marked '+' new, '*' edited, '−' to be deleted."""
-        if role != _DISPLAY and role != _TIP:
-            return None  # headers ask ~6 roles per section while sizing and painting; these two are served
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._columns):
             info = self._columns[section]
             if role == DISPLAY:
@@ -257,8 +254,6 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         n = len(self._staging.inserts)
         if section < n:
             return "+"
-        if not self._staging.count:
-            return f"{section + 1:,}"  # nothing staged: no marks
         ref, _ = self._locate(section)
         mark = {RowState.EDITED: "* ", RowState.DELETED: "− "}.get(self._state(ref) if ref else "", "")
         return f"{mark}{section - n + 1:,}"

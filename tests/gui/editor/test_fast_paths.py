@@ -184,21 +184,3 @@ def test_multi_data_answers_what_data_answers(qtbot: QtBot, demo: Demo, entity: 
     check()
     model.revert()
     check()
-
-
-def test_row_numbers_with_and_without_staged_changes(qtbot: QtBot, demo: Demo) -> None:
-    """Row headers are plain numbers while nothing is staged, and marked once something is."""
-    db, catalog = demo
-    model = open_model(qtbot, db, catalog, "locations")
-    qtbot.waitUntil(loaded(model, 0, 1), timeout=10_000)
-    vertical = Qt.Orientation.Vertical
-    assert [model.headerData(r, vertical) for r in range(2)] == ["1", "2"]
-    assert model.headerData(0, vertical, Qt.ItemDataRole.FontRole) is None
-    assert model.headerData(0, Qt.Orientation.Horizontal) == model.column_info(0).name
-    assert model.headerData(0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
-    assert model.setData(model.index(1, col(model, "name")), "Renamed")
-    assert [model.headerData(r, vertical) for r in range(2)] == ["1", "* 2"]
-    model.insert_row()
-    assert [model.headerData(r, vertical) for r in range(3)] == ["+", "1", "* 2"]
-    model.revert()
-    assert [model.headerData(r, vertical) for r in range(2)] == ["1", "2"]
