@@ -119,11 +119,6 @@ class _Runnable(QRunnable):
             log.warning("result of %s arrived after shutdown and was dropped", task.name)
 
 
-#: How long a thread may hold the GIL while another waits for it (Python's default is 5 ms). Workers hold it
-#: while they build rows and labels; the GUI thread painting or handling input should not wait that long,
-#: nor should a first page waiting behind the GUI thread building a window.
-SWITCH_INTERVAL_S = 0.0005
-
 _ids = itertools.count(1)
 _tasks: dict[int, Task] = {}  # submitted and not yet delivered (or dropped); GUI thread only
 _latest: dict[tuple[int | None, Hashable], int] = {}  # (owner id, key) → id of the newest task
@@ -139,8 +134,6 @@ def _get_relay() -> _Relay:
     global _relay
     if _relay is None or not shiboken6.isValid(_relay):
         _relay = _Relay()
-        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
-            sys.setswitchinterval(SWITCH_INTERVAL_S)
     return _relay
 
 

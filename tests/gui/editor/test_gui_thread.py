@@ -54,15 +54,3 @@ def test_no_statement_on_the_gui_thread(qtbot: QtBot, demo: Demo) -> None:
         sa.event.remove(db.engine, "before_cursor_execute", record_thread)
     assert threads, "no statement was recorded"
     assert threading.main_thread().ident not in threads
-
-
-def test_workers_keep_the_gil_switch_interval_short(qtbot: QtBot) -> None:
-    """Once workers run, a worker holding the GIL makes the GUI thread wait at most SWITCH_INTERVAL_S."""
-    import sys
-
-    from gui import workers
-
-    done: list[int] = []
-    workers.run(lambda: 1, on_done=done.append)
-    qtbot.waitUntil(lambda: done == [1], timeout=5_000)
-    assert sys.getswitchinterval() <= workers.SWITCH_INTERVAL_S <= 0.001
