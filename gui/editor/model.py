@@ -14,15 +14,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QModelRoleDataSpan,
-    QObject,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QUndoStack
 
 from core.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
@@ -44,13 +36,6 @@ RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _R = Qt.ItemDataRole
 SERVED = frozenset(map(int, (DISPLAY, EDIT, TIP, _R.BackgroundRole, _R.ForegroundRole, _R.FontRole, *Role)))
 SERVED |= {int(_R.TextAlignmentRole)}
-_DISPLAY, _FOREGROUND, _ALIGNMENT = int(DISPLAY), int(_R.ForegroundRole), int(_R.TextAlignmentRole)
-#: Roles a loaded cell answers None to while nothing is staged (and every role data() does not serve).
-_QUIET_NONE = frozenset(range(int(_R.UserRole))) - SERVED | {int(_R.BackgroundRole), int(_R.FontRole)}
-#: Item flags, combined once: combining Qt flags builds Python enum values, and flags() runs per painted cell.
-NO_FLAGS = Qt.ItemFlag.NoItemFlags
-READ_ONLY = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-EDITABLE = READ_ONLY | Qt.ItemFlag.ItemIsEditable
 
 
 class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
@@ -74,11 +59,6 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         self._columns = list(self._entity.columns)
         self._names = [c.name for c in self._columns]
         self._pk = [self._names.index(c) for c in self._entity.primary_key]
-        # Per column: READ_ONLY for vectors and the version column, else EDITABLE (still read-only on
-        # placeholders, deleted rows, keys of saved rows and a read-only entity).
-        self._column_flags = [
-            READ_ONLY if c.kind == "vector" or c.is_version else EDITABLE for c in self._columns
-        ]
         self._fks = {fk.columns[0]: fk for fk in self._entity.foreign_keys if len(fk.columns) == 1}
         self._more_labels: dict[tuple[str, Any], str | None] = {}
         self._query = Query()
@@ -205,41 +185,6 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         font.setItalic(defaulted)
         return font
 
-    def multiData(self, index: Index, span: QModelRoleDataSpan) -> None:
-        """Every role a delegate asks for a cell in one call (Qt's initStyleOption asks seven at once),
-        answered as data() answers them. A loaded row with nothing staged is read once for all roles."""
-        if not index.isValid():
-            return
-        ref, loaded = self._locate(index.row())
-        if loaded is None or ref is None or self._staging.count or self._staging.errors:
-            for role_data in span:
-                role = role_data.role()
-                if role in SERVED:
-                    answer = self.data(index, role)
-                    if answer is not None:
-                        role_data.setData(answer)
-            return
-        col = index.column()
-        info = self._columns[col]
-        value = loaded[col]
-        for role_data in span:
-            role = role_data.role()
-            if role in _QUIET_NONE:  # decoration, check state, background, font…: nothing when quiet
-                continue
-            if role == _DISPLAY:
-                label = self._cell_label(index.row(), ref, info.name, value)
-                role_data.setData("NULL" if value is None else label or display_text(info, value))
-            elif role == _FOREGROUND:
-                if value is None:
-                    role_data.setData(roles.PLACEHOLDER_TEXT)
-            elif role == _ALIGNMENT:
-                if info.kind in NUMERIC:
-                    role_data.setData(RIGHT)
-            elif role in SERVED:
-                answer = self.data(index, role)
-                if answer is not None:
-                    role_data.setData(answer)
-
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
         """Column names; row numbers marked '+' new, '*' edited, '−' to be deleted."""
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._columns):
@@ -261,16 +206,15 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         """Editable unless read-only: the entity, vectors, the version, keys of saved rows, deleted rows."""
         if not index.isValid():
-            return NO_FLAGS
-        col = index.column()
-        if self._column_flags[col] is READ_ONLY or self._entity.read_only:
-            return READ_ONLY
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+        info = self._columns[index.column()]
+        if self._entity.read_only or info.kind == "vector" or info.is_version:
+            return base
         ref, _ = self._locate(index.row())
-        if ref is None:
-            return READ_ONLY
-        if ref[0] == "key" and (self._columns[col].primary_key or ref[1] in self._staging.deletes):
-            return READ_ONLY  # keys of saved rows, rows staged for deletion
-        return EDITABLE
+        if ref is None or self._state(ref) == RowState.DELETED or (ref[0] == "key" and info.primary_key):
+            return base
+        return base | Qt.ItemFlag.ItemIsEditable
 
     def setData(self, index: Index, value: Any, role: int = EDIT) -> bool:
         """Stage a cell edit (an undoable command); nothing is written until save()."""

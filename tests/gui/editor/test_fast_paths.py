@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from pytestqt.qtbot import QtBot
 
@@ -145,42 +145,3 @@ def test_a_small_table_is_counted_by_its_first_page(qtbot: QtBot, demo: Demo) ->
         qtbot.waitUntil(lambda: not model._loading, timeout=10_000)
     assert model.rowCount() == 3
     assert exact_count not in started and estimate_count not in started
-
-
-def _multi(model: TableEditorModel, row: int, column: int, role: int) -> Any:
-    """What multiData answers for one role of one cell (None when it leaves the role unset)."""
-    role_data = QModelRoleData(role)
-    model.multiData(model.index(row, column), QModelRoleDataSpan(role_data))
-    return role_data.data()
-
-
-@pytest.mark.parametrize("entity", ["locations", "tool_executions", "orders"])
-def test_multi_data_answers_what_data_answers(qtbot: QtBot, demo: Demo, entity: str) -> None:
-    """multiData (one call per painted cell) agrees with data() on every role, quiet or with staged edits."""
-    db, catalog = demo
-    if entity not in catalog.entities:
-        pytest.skip(f"no {entity} in the demo catalog")
-    model = open_model(qtbot, db, catalog, entity)
-    rows = min(model.rowCount(), 4)
-    qtbot.waitUntil(loaded(model, 0, rows - 1), timeout=10_000)
-    all_roles = [*range(int(Qt.ItemDataRole.UserRole)), *map(int, Role)]
-
-    def check() -> None:
-        for r in range(model.rowCount() if model.rowCount() < rows else rows):
-            for c in range(model.columnCount()):
-                for role in all_roles:
-                    expected = model.data(model.index(r, c), role)
-                    assert _multi(model, r, c, role) == expected, (r, model.column_info(c).name, role)
-
-    check()
-    editable = next(
-        c for c in range(model.columnCount())
-        if model.flags(model.index(0, c)) & Qt.ItemFlag.ItemIsEditable
-        and model.column_info(c).kind in ("string", "text")
-    )  # fmt: skip
-    assert model.setData(model.index(0, editable), "Renamed")
-    check()
-    model.insert_row()
-    check()
-    model.revert()
-    check()
