@@ -6,7 +6,6 @@ import threading
 import uuid
 from typing import Any
 
-import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -14,6 +13,7 @@ from core.repository import fetch_page
 from gui import workers
 from gui.editor.pages import PageCache
 from gui.editor.roles import Role
+from tests.fixtures.threads import statement_threads
 from tests.gui.editor.test_model import Demo, col, demo, open_model, templates
 
 __all__ = ["demo", "templates"]  # fixtures shared with test_model
@@ -34,13 +34,7 @@ def test_locations_show_region_names(qtbot: QtBot, demo: Demo) -> None:
     """region_id cells read as the region's name; the key stays the edit value and is in the tooltip."""
     names = _region_names(demo)
     db, catalog = demo
-    threads: list[int] = []
-
-    def record_thread(*_args: Any) -> None:
-        threads.append(threading.get_ident())
-
-    sa.event.listen(db.engine, "before_cursor_execute", record_thread)
-    try:
+    with statement_threads(db.engine) as threads:
         model = open_model(qtbot, db, catalog, "locations")
         region = col(model, "region_id")
         checked = 0
@@ -70,8 +64,6 @@ def test_locations_show_region_names(qtbot: QtBot, demo: Demo) -> None:
         qtbot.wait(50)
         assert model.index(1, region).data(DISPLAY) == str(ghost)
         assert model.index(1, region).data(EDIT) == ghost
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record_thread)
     assert threads, "no statement was recorded"
     assert threading.main_thread().ident not in threads
 

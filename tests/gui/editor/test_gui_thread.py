@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
-import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.repository import Filter
+from tests.fixtures.threads import statement_threads
 from tests.gui.editor.test_model import Demo, col, demo, loaded, open_model, saved, templates
 
 __all__ = ["demo", "templates"]  # fixtures shared with test_model
@@ -18,13 +17,7 @@ __all__ = ["demo", "templates"]  # fixtures shared with test_model
 def test_no_statement_on_the_gui_thread(qtbot: QtBot, demo: Demo) -> None:
     """Every statement of a whole editing session runs on a worker thread (recorded by an engine event)."""
     db, catalog = demo
-    threads: list[int] = []
-
-    def record_thread(*_args: Any) -> None:
-        threads.append(threading.get_ident())
-
-    sa.event.listen(db.engine, "before_cursor_execute", record_thread)
-    try:
+    with statement_threads(db.engine) as threads:
         model = open_model(qtbot, db, catalog, "tool_executions")
         name = col(model, "tool_name")
         for first in (400, 4000, 9000):  # scroll
@@ -50,7 +43,5 @@ def test_no_statement_on_the_gui_thread(qtbot: QtBot, demo: Demo) -> None:
         model.undo_stack.redo()
         saved(qtbot, model)
         qtbot.waitUntil(lambda: model.exact and model.row_key(0) is not None, timeout=10_000)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record_thread)
     assert threads, "no statement was recorded"
     assert threading.main_thread().ident not in threads
