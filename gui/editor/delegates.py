@@ -7,7 +7,9 @@ through gui/workers.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import (
@@ -21,7 +23,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QApplication,
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from core.catalog import Catalog, ColumnInfo, ForeignKeyInfo
 from core.db import Database
+from gui.editor.cells import Look
 from gui.editor.editors import (
     INVALID,
     DateEditor,
@@ -81,6 +84,7 @@ class CellDelegate(QStyledItemDelegate):
         self.context = context
         self._model: QAbstractItemModel | None = None  # the model `_columns` describes
         self._columns: list[tuple[ColumnInfo, ForeignKeyInfo | None]] | None = None
+        self._look: Callable[[int, int], Look] | None = None  # the bound model's `look`, when it has one
         self._connections: list[Any] = []
         self._stale = False
 
@@ -108,6 +112,7 @@ class CellDelegate(QStyledItemDelegate):
             if model is not None and hasattr(model, "column_info") and hasattr(model, "foreign_key"):
                 self._connections = [s.connect(self._on_columns_changed) for s in _column_signals(model)]
         self._model, self._stale, self._columns = model, False, None
+        self._look = getattr(model, "look", None)
         if self._connections:
             assert model is not None
             self._columns = [(model.column_info(c), model.foreign_key(c)) for c in range(model.columnCount())]
@@ -203,41 +208,43 @@ class CellDelegate(QStyledItemDelegate):
     # --- painting -------------------------------------------------------------------------------
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        """Booleans as a centred checkbox, vectors as a summary and sparkline, FK cells with a link mark."""
+        """Cells from the model's `look` (one lookup per cell); booleans as a centred checkbox, vectors as a
+        summary and sparkline, FK cells with a link mark."""
         column, fk = self.describe(index)
         kind = column.kind if column is not None else None
+        styled = self._styled(option, index)
         if fk is None and kind not in PAINTED_KINDS:
-            super().paint(painter, option, index)  # an ordinary cell: no further questions to the model
+            _draw(painter, styled)  # an ordinary cell
             return
         if kind == "vector":
             vector = as_vector(index.data(Qt.ItemDataRole.EditRole))
             if vector is not None:
-                self._paint_background(painter, option, index)
+                _draw(painter, _without_text(styled))
                 selected = bool(option.state & QStyle.StateFlag.State_Selected)
                 colour = option.palette.highlightedText() if selected else option.palette.text()
                 paint_vector(painter, option.rect, summarize(vector), colour.color())
                 return
         if kind == "boolean":
-            self._paint_background(painter, option, index)
+            _draw(painter, _without_text(styled))
             self._paint_check(painter, option, index.data(Qt.ItemDataRole.EditRole))
             return
         if fk is None or index.data(Qt.ItemDataRole.EditRole) is None:
-            super().paint(painter, option, index)
+            _draw(painter, styled)
             return
-        self._paint_background(painter, option, index)
-        narrowed = QStyleOptionViewItem(option)
-        narrowed.rect = option.rect.adjusted(0, 0, -LINK_MARK_WIDTH, 0)  # the text stops before the mark
-        super().paint(painter, narrowed, index)
+        _draw(painter, _without_text(styled))
+        styled.rect = option.rect.adjusted(0, 0, -LINK_MARK_WIDTH, 0)  # the text stops before the mark
+        styled.backgroundBrush = QBrush()  # already painted across the whole cell
+        _draw(painter, styled)
         _paint_link_mark(painter, option)
 
-    def _paint_background(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        """The item's background, selection and focus, without its text."""
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        opt.features &= ~QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
-        style = opt.widget.style() if opt.widget is not None else QApplication.style()
-        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+    def _styled(self, option: QStyleOptionViewItem, index: Index) -> QStyleOptionViewItem:
+        """The cell's style option: from the model's `look` in one call when it has one (Qt's
+        initStyleOption asks seven roles through data()), else as Qt builds it."""
+        if self._look is None:
+            opt = QStyleOptionViewItem(option)
+            self.initStyleOption(opt, index)
+            return opt
+        return _dressed(option, index, self._look(index.row(), index.column()))
 
     @staticmethod
     def _paint_check(painter: QPainter, option: QStyleOptionViewItem, value: Any) -> None:
@@ -334,6 +341,47 @@ def _popup_kind(editor: QWidget) -> str:
     if isinstance(editor, PopupTextEditor):
         return "text"
     return ""
+
+
+def _dressed(option: QStyleOptionViewItem, index: Index, cell: Look) -> QStyleOptionViewItem:
+    """The view's option for a cell dressed as `cell` says (what initStyleOption makes of the roles)."""
+    opt = QStyleOptionViewItem(option)
+    opt.index = QModelIndex(index)
+    if cell.text:
+        opt.text = cell.text
+        opt.features = _with_display(option.features)
+    if cell.alignment is not None:
+        opt.displayAlignment = cell.alignment
+    if cell.foreground is not None:
+        palette = opt.palette
+        palette.setColor(QPalette.ColorRole.Text, cell.foreground)
+        opt.palette = palette
+    if cell.background is not None:
+        opt.backgroundBrush = QBrush(cell.background)
+    if cell.font is not None:
+        opt.font = cell.font
+        opt.fontMetrics = QFontMetrics(cell.font)
+    return opt
+
+
+@lru_cache(maxsize=64)
+def _with_display(features: QStyleOptionViewItem.ViewItemFeature) -> QStyleOptionViewItem.ViewItemFeature:
+    """`features` plus HasDisplay (cached: combining Qt flags builds Python enum values per call)."""
+    return features | QStyleOptionViewItem.ViewItemFeature.HasDisplay
+
+
+def _without_text(opt: QStyleOptionViewItem) -> QStyleOptionViewItem:
+    """A copy of `opt` that draws the cell's background, selection and focus, but no text or checkbox."""
+    bare = QStyleOptionViewItem(opt)
+    bare.text = ""
+    bare.features &= ~QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+    return bare
+
+
+def _draw(painter: QPainter, opt: QStyleOptionViewItem) -> None:
+    """Draw an item-view cell as the view's style draws it."""
+    style = opt.widget.style() if opt.widget is not None else QApplication.style()
+    style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
 
 
 def _paint_link_mark(painter: QPainter, option: QStyleOptionViewItem) -> None:

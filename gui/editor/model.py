@@ -7,38 +7,37 @@ kept by row key, so it survives sorting, filtering and refreshing. Nothing here 
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
-import json
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QUndoStack
+from PySide6.QtGui import QUndoStack
 
 from core.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
 from core.coercion import coerce
 from core.db import Database
-from core.repository import Filter, to_jsonable
+from core.repository import Filter
 from gui.editor import roles
+from gui.editor.cells import LOOK_ROLES, CellLooks, full_text
 from gui.editor.pages import PAGE_SIZE, PageCache, Query, Slot, WindowLoading
 from gui.editor.roles import Role, RowState
 from gui.editor.staging import UNSET, RowRef, Staging
 from gui.editor.undo import EditCellsCommand, Index, StagedEdits
-from gui.editor.vector_cell import as_vector
 
 UNSORTABLE = ("json", "vector", "array", "binary")
-NUMERIC = ("integer", "decimal", "float")
 DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole
-RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 #: The roles data() answers; any other (decoration, check state, size hint…) is None before any lookup.
 _R = Qt.ItemDataRole
 SERVED = frozenset(map(int, (DISPLAY, EDIT, TIP, _R.BackgroundRole, _R.ForegroundRole, _R.FontRole, *Role)))
 SERVED |= {int(_R.TextAlignmentRole)}
+#: Item flags, combined once: combining Qt flags builds Python enum values, and flags() runs per painted cell.
+NO_FLAGS = Qt.ItemFlag.NoItemFlags
+READ_ONLY = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+EDITABLE = READ_ONLY | Qt.ItemFlag.ItemIsEditable
 
 
-class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
+class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableModel):
     """A lazy, editable grid of one entity: pages load in workers; edits are staged until save()."""
 
     rows_loaded = Signal(int, int)  # grid rows first..last filled in
@@ -59,6 +58,12 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         self._columns = list(self._entity.columns)
         self._names = [c.name for c in self._columns]
         self._pk = [self._names.index(c) for c in self._entity.primary_key]
+        # Per column: READ_ONLY for a read-only entity, vectors and the version column, else EDITABLE (still
+        # read-only on placeholders, rows staged for deletion and the keys of saved rows).
+        self._column_flags = [
+            READ_ONLY if self._entity.read_only or c.kind == "vector" or c.is_version else EDITABLE
+            for c in self._columns
+        ]
         self._fks = {fk.columns[0]: fk for fk in self._entity.foreign_keys if len(fk.columns) == 1}
         self._more_labels: dict[tuple[str, Any], str | None] = {}
         self._query = Query()
@@ -99,6 +104,9 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         if role not in SERVED or not index.isValid():
             return None  # a view asks ~10 roles per cell while painting: the unserved ones cost nothing
         row, col = index.row(), index.column()
+        slot = LOOK_ROLES.get(role)
+        if slot is not None:
+            return self.look(row, col)[slot]
         info = self._columns[col]
         if role == Role.COLUMN:
             return info
@@ -106,31 +114,19 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
             return self._fks.get(info.name)
         ref, loaded = self._locate(row)
         if ref is None:
-            return self._placeholder(row, role)
+            return RowState.PLACEHOLDER if role == Role.ROW_STATE else None
         quiet = not self._staging.count and not self._staging.errors  # nothing staged: skip the lookups
         staged = UNSET if quiet else self._staging.value(ref, info.name)
         value = staged if staged is not UNSET else (loaded[col] if loaded is not None else None)
         error = None if quiet else self._staging.errors.get((ref, info.name))
-        defaulted = loaded is None and staged is UNSET and (info.has_default or info.autoincrement)
-        label = self._cell_label(row, ref, info.name, value) if role in (DISPLAY, TIP) else None
-        if role == DISPLAY:
-            text = "NULL" if value is None else label or display_text(info, value)
-            return "(default)" if defaulted else text
         if role == EDIT:
             return value
         if role == TIP:
             text = full_text(info, value)
+            label = self._cell_label(row, ref, info.name, value)
             if label is not None:
                 return error or f"{label} — {text}"
             return error or (text if len(text) > roles.DISPLAY_LIMIT or "\n" in text else None)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return None if quiet else self._background(ref, staged is not UNSET, error)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return roles.PLACEHOLDER_TEXT if value is None else None
-        if role == Qt.ItemDataRole.FontRole:
-            return None if quiet else self._font(ref, defaulted)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return RIGHT if info.kind in NUMERIC else None
         return self._custom(role, ref, loaded, col, value, staged, error)
 
     def _custom(
@@ -149,41 +145,6 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
         if role == Role.FULL_TEXT:
             return full_text(self._columns[col], value)
         return None
-
-    def _cell_label(self, row: int, ref: RowRef, column: str, value: Any) -> str | None:
-        """The target's label for an FK cell (page labels, then staged-value labels), else None."""
-        if value is None or column not in self._fks:
-            return None
-        return self._fk_label(row - len(self._staging.inserts) if ref[0] == "key" else None, column, value)
-
-    def _placeholder(self, row: int, role: int) -> Any:
-        if role == DISPLAY:
-            self._ask(row - len(self._staging.inserts))
-            return "…"
-        if role == Role.ROW_STATE:
-            return RowState.PLACEHOLDER
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return roles.PLACEHOLDER_TEXT
-        return None
-
-    def _background(self, ref: RowRef, staged: bool, error: str | None) -> Any:
-        if error:
-            return roles.CELL_ERROR
-        state = self._state(ref)
-        if state == RowState.INSERTED:
-            return roles.STAGED_INSERT
-        if state == RowState.DELETED:
-            return roles.STAGED_DELETE
-        return roles.STAGED_EDIT if staged else None
-
-    def _font(self, ref: RowRef, defaulted: bool) -> QFont | None:
-        deleted = self._state(ref) == RowState.DELETED
-        if not deleted and not defaulted:
-            return None
-        font = QFont()
-        font.setStrikeOut(deleted)
-        font.setItalic(defaulted)
-        return font
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
         """Column names; row numbers marked '+' new, '*' edited, '−' to be deleted."""
@@ -206,15 +167,16 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         """Editable unless read-only: the entity, vectors, the version, keys of saved rows, deleted rows."""
         if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        base = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-        info = self._columns[index.column()]
-        if self._entity.read_only or info.kind == "vector" or info.is_version:
-            return base
+            return NO_FLAGS
+        col = index.column()
+        if self._column_flags[col] is READ_ONLY:
+            return READ_ONLY
         ref, _ = self._locate(index.row())
-        if ref is None or self._state(ref) == RowState.DELETED or (ref[0] == "key" and info.primary_key):
-            return base
-        return base | Qt.ItemFlag.ItemIsEditable
+        if ref is None:
+            return READ_ONLY  # a placeholder
+        if ref[0] == "key" and (self._columns[col].primary_key or ref[1] in self._staging.deletes):
+            return READ_ONLY  # keys of saved rows, rows staged for deletion
+        return EDITABLE
 
     def setData(self, index: Index, value: Any, role: int = EDIT) -> bool:
         """Stage a cell edit (an undoable command); nothing is written until save()."""
@@ -394,46 +356,3 @@ class TableEditorModel(StagedEdits, WindowLoading, QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, len(self._columns) - 1))
             self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, rows - 1)
         self.changes_staged.emit(self._staging.count)
-
-
-# --- how values read in the grid --------------------------------------------------------------------
-
-
-def full_text(info: ColumnInfo, value: Any) -> str:
-    """The whole value as text that pastes back into the same column ('' for NULL)."""
-    if value is None:
-        return ""
-    if info.kind == "datetime" and isinstance(value, dt.datetime):
-        stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return stamp.astimezone().isoformat()
-    if info.kind == "boolean":
-        return "true" if value else "false"
-    if info.kind == "vector":
-        vec = as_vector(value)
-        return json.dumps([round(float(x), 6) for x in vec]) if vec is not None else str(value)
-    if info.kind in ("json", "array") or isinstance(value, dict | list):
-        return json.dumps(to_jsonable(value), ensure_ascii=False)
-    if isinstance(value, bytes | bytearray | memoryview):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, Decimal) and info.scale is not None:
-        return f"{value:.{info.scale}f}"
-    return str(value)
-
-
-def display_text(info: ColumnInfo, value: Any) -> str:
-    """One line for the grid: local times, ✓ for true, decimals at their scale, vectors as a summary."""
-    if value is None:
-        return ""
-    if info.kind == "datetime" and isinstance(value, dt.datetime):
-        stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-        return stamp.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    if info.kind == "boolean":
-        return "✓" if value else ""
-    if info.kind == "vector":
-        vec = as_vector(value)
-        if vec is None:
-            return str(value)[: roles.DISPLAY_LIMIT]
-        return f"{vec.shape[0]}-d ‖v‖={float((vec.astype('float64') ** 2).sum() ** 0.5):.2f}"
-    text = f"{value:.6g}" if isinstance(value, float) else full_text(info, value)
-    text = " ".join(text.split()) if "\n" in text or "\r" in text else text
-    return text if len(text) <= roles.DISPLAY_LIMIT else text[: roles.DISPLAY_LIMIT - 1] + "…"

@@ -24,7 +24,8 @@ from core.errors import NotFoundError
 from core.repository import Filter, fetch_page, get_row, save
 from gui import workers
 from gui.editor import roles
-from gui.editor.model import TableEditorModel, display_text, full_text
+from gui.editor.cells import display_text, full_text
+from gui.editor.model import TableEditorModel
 from gui.editor.pages import MAX_PAGES, PAGE_SIZE
 from gui.editor.roles import Role, RowState
 from tests.conftest import _pg_admin_url

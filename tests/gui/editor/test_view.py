@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.catalog import Catalog, load_catalog
 from core.db import Database, open_database
 from core.repository import Filter, fetch_page
 from gui import workers
+from gui.editor import roles
 from gui.editor.filter_bar import FilterBar
 from tests.fixtures.foreign import build_foreign
 
@@ -63,15 +61,6 @@ def test_filter_bar_builds_filters_core_accepts(qtbot: QtBot, sqlite_db: Databas
 
 
 # --- the TableEditor widget on real data ------------------------------------------------------
-
-
-@pytest.fixture
-def demo(empty_url: str) -> Iterator[tuple[Database, Catalog]]:
-    """A scale-1 demo database on the current backend, with its catalog."""
-    create_demo_database(empty_url, scale=1)
-    db = open_database(empty_url)
-    yield db, load_catalog(db)
-    db.dispose()
 
 
 def _open(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditor:
@@ -185,3 +174,34 @@ def test_read_only_table_shows_why_and_refuses_edits(qtbot: QtBot, empty_url: st
     finally:
         workers.wait_idle()
         db.dispose()
+
+
+def _background(editor: TableEditor, row: int, col: int) -> str:
+    """The colour painted just inside a cell's left edge (where no text is drawn)."""
+    editor.view.viewport().repaint()
+    rect = editor.view.visualRect(editor.model.index(row, col))
+    image = editor.view.viewport().grab().toImage()
+    return str(image.pixelColor(rect.left() + 1, rect.center().y()).name())
+
+
+def test_the_grid_paints_staged_state_and_nulls(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+    """What the grid paints follows the model: edited, new and deleted rows coloured, NULL in grey."""
+    db, catalog = demo
+    editor = _open(qtbot, db, catalog, "locations")
+    editor.view.clearSelection()
+    editor.view.setCurrentIndex(QModelIndex())
+    name, description = _column(editor, "name"), _column(editor, "short_description")
+    plain = _background(editor, 0, name)
+    assert plain not in {c.name() for c in (roles.STAGED_EDIT, roles.STAGED_INSERT, roles.STAGED_DELETE)}
+    editor.model.setData(editor.model.index(0, name), "Renamed", Qt.ItemDataRole.EditRole)
+    assert _background(editor, 0, name) == roles.STAGED_EDIT.name()
+    assert _background(editor, 0, description) == plain  # only the edited cell
+    editor.model.delete_rows([1])
+    assert _background(editor, 1, name) == roles.STAGED_DELETE.name()
+    editor.model.insert_row()
+    assert _background(editor, 0, name) == roles.STAGED_INSERT.name()
+    assert _background(editor, 1, name) == roles.STAGED_EDIT.name()  # the edited row moved down one
+    editor.model.setData(editor.model.index(3, description), None, Qt.ItemDataRole.EditRole)
+    look = editor.model.look(3, description)
+    assert look.text == "NULL" and look.foreground == roles.PLACEHOLDER_TEXT
+    assert editor.model.index(3, description).data(Qt.ItemDataRole.ForegroundRole) == roles.PLACEHOLDER_TEXT

@@ -1,0 +1,150 @@
+"""How a grid cell reads and looks: its one-line text, whole text, colours, font and alignment.
+
+`CellLooks` is a mixin of TableEditorModel: `look(row, col)` answers everything a cell paints with in one
+call, so the delegate paints a cell from one lookup instead of the seven data() calls Qt's
+initStyleOption makes; data() answers the same roles from the same `look`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont
+
+from core.catalog import ColumnInfo
+from core.repository import to_jsonable
+from gui.editor import roles
+from gui.editor.roles import RowState
+from gui.editor.staging import UNSET, RowRef
+from gui.editor.vector_cell import as_vector
+
+NUMERIC = ("integer", "decimal", "float")
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+_R = Qt.ItemDataRole
+#: The roles `Look` answers, as its field positions.
+LOOK_ROLES = {
+    int(_R.DisplayRole): 0, int(_R.ForegroundRole): 1, int(_R.BackgroundRole): 2, int(_R.FontRole): 3,
+    int(_R.TextAlignmentRole): 4,
+}  # fmt: skip
+
+
+class Look(NamedTuple):
+    """What a cell paints with; None fields leave the view's defaults."""
+
+    text: str
+    foreground: QColor | None = None
+    background: QColor | None = None
+    font: QFont | None = None
+    alignment: Qt.AlignmentFlag | None = None
+
+
+PLACEHOLDER = Look("…", roles.PLACEHOLDER_TEXT)
+
+
+class CellLooks:
+    """Mixin: `look(row, col)` for the model's cells (needs the model's _locate, _staging, labels)."""
+
+    _columns: list[ColumnInfo]
+    _fks: dict[str, Any]
+
+    def look(self, row: int, col: int) -> Look:
+        """The cell's text, colours, font and alignment, as painted; a placeholder asks for its page."""
+        info = self._columns[col]
+        ref, loaded = self._locate(row)  # type: ignore[attr-defined]
+        if ref is None:
+            self._ask(row - len(self._staging.inserts))  # type: ignore[attr-defined]
+            return PLACEHOLDER
+        staging = self._staging  # type: ignore[attr-defined]
+        quiet = not staging.count and not staging.errors  # nothing staged: skip the lookups
+        staged = UNSET if quiet else staging.value(ref, info.name)
+        value = staged if staged is not UNSET else (loaded[col] if loaded is not None else None)
+        align = RIGHT if info.kind in NUMERIC else None
+        if quiet:
+            if value is None:
+                return Look("NULL", roles.PLACEHOLDER_TEXT, None, None, align)
+            label = self._cell_label(row, ref, info.name, value) if info.name in self._fks else None
+            return Look(label or display_text(info, value), None, None, None, align)
+        error = staging.errors.get((ref, info.name))
+        defaulted = loaded is None and staged is UNSET and (info.has_default or info.autoincrement)
+        label = self._cell_label(row, ref, info.name, value)
+        text = "NULL" if value is None else label or display_text(info, value)
+        return Look(
+            "(default)" if defaulted else text,
+            roles.PLACEHOLDER_TEXT if value is None else None,
+            self._background(ref, staged is not UNSET, error),
+            self._font(ref, defaulted),
+            align,
+        )
+
+    def _cell_label(self, row: int, ref: RowRef, column: str, value: Any) -> str | None:
+        """The target's label for an FK cell (page labels, then staged-value labels), else None."""
+        if value is None or column not in self._fks:
+            return None
+        inserts = len(self._staging.inserts)  # type: ignore[attr-defined]
+        return self._fk_label(row - inserts if ref[0] == "key" else None, column, value)  # type: ignore[attr-defined]
+
+    def _background(self, ref: RowRef, staged: bool, error: str | None) -> QColor | None:
+        if error:
+            return roles.CELL_ERROR
+        state = self._state(ref)  # type: ignore[attr-defined]
+        if state == RowState.INSERTED:
+            return roles.STAGED_INSERT
+        if state == RowState.DELETED:
+            return roles.STAGED_DELETE
+        return roles.STAGED_EDIT if staged else None
+
+    def _font(self, ref: RowRef, defaulted: bool) -> QFont | None:
+        deleted = self._state(ref) == RowState.DELETED  # type: ignore[attr-defined]
+        if not deleted and not defaulted:
+            return None
+        font = QFont()
+        font.setStrikeOut(deleted)
+        font.setItalic(defaulted)
+        return font
+
+
+# --- how values read in the grid --------------------------------------------------------------------
+
+
+def full_text(info: ColumnInfo, value: Any) -> str:
+    """The whole value as text that pastes back into the same column ('' for NULL)."""
+    if value is None:
+        return ""
+    if info.kind == "datetime" and isinstance(value, dt.datetime):
+        stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return stamp.astimezone().isoformat()
+    if info.kind == "boolean":
+        return "true" if value else "false"
+    if info.kind == "vector":
+        vec = as_vector(value)
+        return json.dumps([round(float(x), 6) for x in vec]) if vec is not None else str(value)
+    if info.kind in ("json", "array") or isinstance(value, dict | list):
+        return json.dumps(to_jsonable(value), ensure_ascii=False)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, Decimal) and info.scale is not None:
+        return f"{value:.{info.scale}f}"
+    return str(value)
+
+
+def display_text(info: ColumnInfo, value: Any) -> str:
+    """One line for the grid: local times, ✓ for true, decimals at their scale, vectors as a summary."""
+    if value is None:
+        return ""
+    if info.kind == "datetime" and isinstance(value, dt.datetime):
+        stamp = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return stamp.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    if info.kind == "boolean":
+        return "✓" if value else ""
+    if info.kind == "vector":
+        vec = as_vector(value)
+        if vec is None:
+            return str(value)[: roles.DISPLAY_LIMIT]
+        return f"{vec.shape[0]}-d ‖v‖={float((vec.astype('float64') ** 2).sum() ** 0.5):.2f}"
+    text = f"{value:.6g}" if isinstance(value, float) else full_text(info, value)
+    text = " ".join(text.split()) if "\n" in text or "\r" in text else text
+    return text if len(text) <= roles.DISPLAY_LIMIT else text[: roles.DISPLAY_LIMIT - 1] + "…"
