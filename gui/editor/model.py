@@ -31,6 +31,7 @@ DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.I
 _R = Qt.ItemDataRole
 SERVED = frozenset(map(int, (DISPLAY, EDIT, TIP, _R.BackgroundRole, _R.ForegroundRole, _R.FontRole, *Role)))
 SERVED |= {int(_R.TextAlignmentRole)}
+HEADER_ROLES = frozenset({int(DISPLAY), int(TIP)})
 #: Item flags, combined once: combining Qt flags builds Python enum values, and flags() runs per painted cell.
 NO_FLAGS = Qt.ItemFlag.NoItemFlags
 READ_ONLY = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
@@ -148,6 +149,8 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
         """Column names; row numbers marked '+' new, '*' edited, '−' to be deleted."""
+        if role not in HEADER_ROLES:
+            return None  # a header asks ~7 roles per section while painting: most cost nothing
         if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self._columns):
             info = self._columns[section]
             if role == DISPLAY:
