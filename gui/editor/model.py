@@ -72,6 +72,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         self._staging = Staging(self._entity)
         self._total, self._exact = 0, False
         self._loading: dict[Slot, int] = {}
+        self._settling = False  # the first screenful has arrived and is being painted: no other loads yet
         self._queue: list[Slot] = []
         self._tokens = itertools.count(1)
         self._visible = (0, PAGE_SIZE - 1)

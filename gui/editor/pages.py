@@ -215,6 +215,7 @@ class WindowLoading:
         _total: int
         _exact: bool
         _loading: dict[Slot, int]
+        _settling: bool
         _queue: list[Slot]
         _tokens: itertools.count[int]
         _count_token: int
@@ -244,7 +245,7 @@ class WindowLoading:
         def _changed_column(self, name: str) -> None: ...
 
     def _reload(self, *, reset: bool, recount: bool) -> None:
-        self._failed = None
+        self._failed, self._settling = None, False
         self._loading.clear()
         self._queue.clear()
         if reset:
@@ -316,6 +317,8 @@ class WindowLoading:
         self._plan()
 
     def _plan(self) -> None:
+        if self._settling:
+            return  # the first screenful is being painted; _follow_up plans once it has been
         first, last = self._visible
         total = self._total
         if total:
@@ -355,6 +358,7 @@ class WindowLoading:
         complete = not partial or loaded.total is not None
         self._cache.store(loaded, complete=complete)
         if not complete:  # the first screenful: let the view paint it before the rest and the count start
+            self._settling = True
             QTimer.singleShot(FOLLOW_UP_MS, self, functools.partial(self._follow_up, self._count_token))
         elif self._count_deferred:
             if loaded.total is None:
@@ -376,6 +380,7 @@ class WindowLoading:
 
     def _follow_up(self, count_token: int) -> None:
         """After the first screenful: count (unless a newer reload took over) and load the rest."""
+        self._settling = False
         if self._count_deferred and count_token == self._count_token:
             self._count()
         self._plan()
