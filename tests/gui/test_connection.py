@@ -20,6 +20,7 @@ from gui.connection import profiles
 from gui.connection.dialog import ConnectionDialog
 from gui.main_window import MainWindow
 from tests.conftest import new_pg_database
+from tests.fixtures.threads import statement_threads
 
 SECRET = "s3cr3t-Pa55word"
 SCREENSHOT = Path("/tmp/warden_connection_dialog.png")
@@ -227,19 +228,13 @@ def test_window_connects_and_reconnects_from_recent(
         with admin.begin() as conn:
             conn.exec_driver_sql(f"ALTER USER {target.user} PASSWORD '{real_password}'")
         admin.dispose()
-    threads: list[int] = []
-
-    def record(*_args: object) -> None:
-        threads.append(threading.get_ident())
-
-    sa.event.listen(sa.Engine, "before_cursor_execute", record)
-    window = MainWindow()
-    qtbot.addWidget(window)
-    dialog = window.connection_actions.ask_connection()
-    _fill(dialog, target, real_password)
-    with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
-        dialog.accept()
-    sa.event.remove(sa.Engine, "before_cursor_execute", record)
+    with statement_threads(sa.Engine) as threads:
+        window = MainWindow()
+        qtbot.addWidget(window)
+        dialog = window.connection_actions.ask_connection()
+        _fill(dialog, target, real_password)
+        with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
+            dialog.accept()
     assert threads and threading.main_thread().ident not in threads  # nothing ran on the GUI thread
     assert "guilds" not in window.entity_names() and window.entity_names() == []  # an empty database
     status = window.connection_label.text()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +21,7 @@ from gui import workers
 from gui.connection import profiles
 from gui.main_window import MainWindow
 from gui.navigator import ESTIMATE_COLOUR, EXACT_COLOUR
+from tests.fixtures import threads
 from tests.fixtures.foreign import build_foreign
 
 SCREENSHOT = Path("/tmp/warden_main.png")
@@ -67,14 +67,8 @@ def _no_saved_tabs() -> Iterator[None]:
 @pytest.fixture
 def statement_threads() -> Iterator[list[int]]:
     """Thread idents of every statement any engine executes during the test."""
-    idents: list[int] = []
-
-    def record(*_args: Any) -> None:
-        idents.append(threading.get_ident())
-
-    sa.event.listen(sa.Engine, "before_cursor_execute", record)
-    yield idents
-    sa.event.remove(sa.Engine, "before_cursor_execute", record)
+    with threads.statement_threads(sa.Engine) as idents:
+        yield idents
 
 
 def test_navigator_and_status_bar_on_sqlite(qtbot: QtBot, sqlite_db: Database) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QTableView
@@ -25,6 +24,7 @@ from gui.editor import fk_picker
 from gui.editor.delegates import CellDelegate, EditorContext
 from gui.editor.fk_picker import MAX_MATCHES, ForeignKeyPicker
 from gui.editor.roles import Role
+from tests.fixtures.threads import statement_threads
 
 EDIT = Qt.ItemDataRole.EditRole
 REGION_FK = ForeignKeyInfo("locations", ("region_id",), "regions", ("id",))
@@ -62,14 +62,8 @@ def catalog(schema_db: Database, regions: dict[str, uuid.UUID]) -> Iterator[Cata
 @pytest.fixture
 def db_threads(schema_db: Database, catalog: Catalog) -> Iterator[list[int]]:
     """The thread id of every statement run from now on."""
-    seen: list[int] = []
-
-    def record(*_: Any) -> None:
-        seen.append(threading.get_ident())
-
-    sa.event.listen(schema_db.engine, "before_cursor_execute", record)
-    yield seen
-    sa.event.remove(schema_db.engine, "before_cursor_execute", record)
+    with statement_threads(schema_db.engine) as seen:
+        yield seen
 
 
 @pytest.fixture
