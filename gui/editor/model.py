@@ -1,8 +1,9 @@
 """TableEditorModel: one entity's rows as a lazy grid over core keyset pages, with staged, undoable edits.
 
 Grid rows are the staged new rows first, then the database rows in the current order. Database rows live
-in a sparse page window (gui/editor/pages.py) filled by workers; staged state (gui/editor/staging.py) is
-kept by row key, so it survives sorting, filtering and refreshing. Nothing here touches the database.
+in a sparse page window (gui/editor/page_cache.py, filled by workers: gui/editor/pages.py); staged state
+(gui/editor/staging.py) is kept by row key, so it survives sorting, filtering and refreshing. How a cell
+reads and looks is gui/editor/cells.py. Nothing here touches the database.
 """
 
 from __future__ import annotations

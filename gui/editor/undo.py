@@ -17,7 +17,7 @@ from core.catalog import Catalog, ColumnInfo, Entity
 from core.coercion import coerce
 from core.errors import ConflictError, ValidationError
 from gui import workers
-from gui.editor.pages import PageCache
+from gui.editor.page_cache import PageCache
 from gui.editor.roles import RowState
 from gui.editor.staging import (
     NewRow,

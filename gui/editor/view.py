@@ -24,25 +24,21 @@ from PySide6.QtWidgets import (
 
 from core.catalog import Catalog
 from core.db import Database
-from core.errors import Conflict
-from core.repository import Filter, delete_preview
-from gui import workers
+from core.repository import Filter
 from gui.editor.actions import EDITING, build_actions, selection_tsv
-from gui.editor.conflict_dialog import ConflictDialog
 from gui.editor.delegates import CellDelegate, EditorContext
-from gui.editor.delete_dialog import DeletePreviewDialog
-from gui.editor.export import ExportJob, ExportRequest, export_view
+from gui.editor.dialog_commands import DialogCommands
+from gui.editor.export import ExportJob
 from gui.editor.filter_bar import FilterBar
 from gui.editor.form import RecordForm
 from gui.editor.message_bar import ColumnWidths, MessageBar
 from gui.editor.model import TableEditorModel
-from gui.editor.paste_dialog import PastePreviewDialog
 from gui.editor.roles import Role
 
 BANNER = "QLabel { background: #fff4c2; border: 1px solid #e6d48a; border-radius: 3px; padding: 6px; }"
 
 
-class TableEditor(QWidget):
+class TableEditor(DialogCommands, QWidget):
     """One entity's editor: grid, filters, staged edits with undo, delete and paste previews, conflicts."""
 
     open_entity_requested = Signal(str, list)  # entity name, list[Filter]
@@ -200,47 +196,6 @@ class TableEditor(QWidget):
         self.view.setFocus()  # commits an open cell editor first
         self.model.save()
 
-    def delete_selected(self) -> None:
-        """Preview what deleting the selected rows would do; stage the delete if the user agrees (Del)."""
-        rows = self.selected_rows()
-        if self.entity.read_only or not rows:
-            return
-        keys = [k for k in (self.model.row_key(r) for r in rows) if k is not None]
-        if not keys:
-            self.model.delete_rows(rows)  # only unsaved inserts: nothing in the database to preview
-            return
-        workers.run(
-            delete_preview,
-            self.db,
-            self.catalog,
-            self.entity.name,
-            keys,
-            on_done=lambda preview: self._on_delete_preview_done(rows, preview),
-            on_error=self._on_worker_failed,
-            owner=self,
-            key="delete_preview",
-        )
-
-    def _on_delete_preview_done(self, rows: list[int], preview: Any) -> None:
-        dialog = DeletePreviewDialog(preview, self)
-        self.delete_dialog = dialog
-        dialog.accepted.connect(lambda: self.model.delete_rows(rows))
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-
-    def paste(self) -> None:
-        """Preview pasting the clipboard's TSV at the current cell; stage it if the user agrees (Ctrl+V)."""
-        index = self.view.currentIndex()
-        text = QApplication.clipboard().text()
-        if self.entity.read_only or not index.isValid() or not text:
-            return
-        preview = self.model.paste_preview(index, text)
-        dialog = PastePreviewDialog(preview, self, entity=self.entity.name)
-        self.paste_dialog = dialog
-        dialog.accepted.connect(lambda: self.model.apply_paste(preview))
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-
     def copy_selection(self) -> None:
         """Copy the selected cells as TSV (whole values)."""
         text = selection_tsv(self.view.selectionModel().selectedIndexes())
@@ -254,16 +209,6 @@ class TableEditor(QWidget):
         last = self.model.rowCount() - 1
         if last >= 0:
             self.view.setCurrentIndex(self.model.index(last, max(self.view.currentIndex().column(), 0)))
-
-    def export(self) -> None:
-        """Export this view (filters and sort applied) to a CSV or JSON file."""
-        total = self.count[0] if self.count else None
-        request = ExportRequest(self.entity.name, self.sort, list(self.filters), self.quick or None, total)
-        job = export_view(self.db, self.catalog, request, self)
-        if job is not None:
-            self.export_job = job
-            job.finished.connect(self._on_export_finished)
-            job.failed.connect(self._on_export_failed)
 
     def show_form(self, row: int | None = None) -> RecordForm:
         """Open the record form panel (on `row`, else the current row)."""
@@ -311,25 +256,6 @@ class TableEditor(QWidget):
 
     def _on_model_load_failed(self, message: str) -> None:
         self.show_message(message)
-
-    def _on_model_conflicted(self, conflicts: list[Conflict]) -> None:
-        infos = {e.name: {c.name: c for c in e.columns} for e in self.catalog.entities.values()}
-        dialog = ConflictDialog(conflicts, infos, self)
-        self.conflict_dialog = dialog
-        dialog.accepted.connect(lambda: self._resolve(dialog))
-        dialog.rejected.connect(self._on_conflict_dialog_rejected)
-        dialog.finished.connect(dialog.deleteLater)
-        self.show_message("Someone else changed rows you edited; nothing was saved. Choose what to keep.")
-        dialog.open()
-
-    def _resolve(self, dialog: ConflictDialog) -> None:
-        for key, resolution in dialog.resolutions():
-            self.model.resolve_conflict(key, resolution)
-        self.clear_message()
-        self.model.save()
-
-    def _on_conflict_dialog_rejected(self) -> None:
-        self.show_message("Not saved: rows changed in the database. Your edits are still staged.")
 
     def _on_model_rows_loaded(self, *_args: Any) -> None:
         self.widths.restore()
@@ -392,20 +318,6 @@ class TableEditor(QWidget):
             menu.addAction(self.actions_by_name[name])
         menu.popup(self.view.viewport().mapToGlobal(pos))
         self.context_menu = menu
-
-    def _on_export_finished(self, result: Any) -> None:
-        if result.cancelled:
-            self.show_message("Export cancelled; no file was left behind.", error=False)
-        else:
-            self.show_message(f"Exported {result.rows:,} rows to {result.path}.", error=False)
-
-    def _on_export_failed(self, message: str) -> None:
-        self.show_message(f"Export failed: {message}")
-
-    def _on_worker_failed(self, failure: workers.Failure) -> None:
-        if failure.bug:
-            workers.report_bug(failure)
-        self.show_message(failure.message)
 
     def _column_name(self, column: int) -> str:
         return str(self.model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))

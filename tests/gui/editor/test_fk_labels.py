@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from core.repository import fetch_page
 from gui import workers
-from gui.editor.pages import PageCache
+from gui.editor.page_cache import PageCache
 from gui.editor.roles import Role
 from tests.fixtures.threads import statement_threads
 from tests.gui.editor.test_model import Demo, col, demo, open_model, templates

@@ -13,7 +13,8 @@ from core.catalog import Catalog, load_catalog
 from core.changes import Delete, Insert, Update
 from core.db import Database
 from core.errors import Conflict, FieldProblem
-from gui.editor.pages import MAX_PAGES, PAGE_SIZE, Loaded, PageCache
+from gui.editor.page_cache import MAX_PAGES, PAGE_SIZE, PageCache
+from gui.editor.page_loading import Loaded
 from gui.editor.staging import UNSET, NewRow, PasteTarget, Staging, build_paste, new_token, parse_tsv
 
 

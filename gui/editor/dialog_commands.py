@@ -1,0 +1,136 @@
+"""The table editor's commands that go through a dialog: delete with a preview, paste with a preview,
+export with progress, and the conflict dialog after a save that found rows changed underneath.
+
+`DialogCommands` is a mixin of TableEditor (gui/editor/view.py); the previews' database work runs in
+workers, the dialogs only show what came back.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from core.errors import Conflict
+from core.repository import delete_preview
+from gui import workers
+from gui.editor.conflict_dialog import ConflictDialog
+from gui.editor.delete_dialog import DeletePreviewDialog
+from gui.editor.export import ExportJob, ExportRequest, export_view
+from gui.editor.paste_dialog import PastePreviewDialog
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QTableView
+
+    from core.catalog import Catalog, Entity
+    from core.db import Database
+    from core.repository import Filter
+    from gui.editor.model import TableEditorModel
+
+
+class DialogCommands:
+    """Delete, paste, export and conflict resolution for TableEditor."""
+
+    if TYPE_CHECKING:  # provided by TableEditor
+        db: Database
+        catalog: Catalog
+        entity: Entity
+        model: TableEditorModel
+        view: QTableView
+        sort: list[tuple[str, bool]] | None
+        filters: list[Filter]
+        quick: str
+        count: tuple[int, bool] | None
+        export_job: ExportJob | None
+
+        def selected_rows(self) -> list[int]: ...
+        def show_message(self, text: str, *, error: bool = True, timeout_ms: int = 0) -> None: ...
+        def clear_message(self) -> None: ...
+
+    def _widget(self) -> QWidget:
+        """The editor as the dialogs' parent."""
+        return cast("QWidget", self)
+
+    def delete_selected(self) -> None:
+        """Preview what deleting the selected rows would do; stage the delete if the user agrees (Del)."""
+        rows = self.selected_rows()
+        if self.entity.read_only or not rows:
+            return
+        keys = [k for k in (self.model.row_key(r) for r in rows) if k is not None]
+        if not keys:
+            self.model.delete_rows(rows)  # only unsaved inserts: nothing in the database to preview
+            return
+        workers.run(
+            delete_preview,
+            self.db,
+            self.catalog,
+            self.entity.name,
+            keys,
+            on_done=lambda preview: self._on_delete_preview_done(rows, preview),
+            on_error=self._on_worker_failed,
+            owner=self,
+            key="delete_preview",
+        )
+
+    def _on_delete_preview_done(self, rows: list[int], preview: Any) -> None:
+        dialog = DeletePreviewDialog(preview, self._widget())
+        self.delete_dialog = dialog
+        dialog.accepted.connect(lambda: self.model.delete_rows(rows))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def paste(self) -> None:
+        """Preview pasting the clipboard's TSV at the current cell; stage it if the user agrees (Ctrl+V)."""
+        index = self.view.currentIndex()
+        text = QApplication.clipboard().text()
+        if self.entity.read_only or not index.isValid() or not text:
+            return
+        preview = self.model.paste_preview(index, text)
+        dialog = PastePreviewDialog(preview, self._widget(), entity=self.entity.name)
+        self.paste_dialog = dialog
+        dialog.accepted.connect(lambda: self.model.apply_paste(preview))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def export(self) -> None:
+        """Export this view (filters and sort applied) to a CSV or JSON file."""
+        total = self.count[0] if self.count else None
+        request = ExportRequest(self.entity.name, self.sort, list(self.filters), self.quick or None, total)
+        job = export_view(self.db, self.catalog, request, self._widget())
+        if job is not None:
+            self.export_job = job
+            job.finished.connect(self._on_export_finished)
+            job.failed.connect(self._on_export_failed)
+
+    def _on_model_conflicted(self, conflicts: list[Conflict]) -> None:
+        infos = {e.name: {c.name: c for c in e.columns} for e in self.catalog.entities.values()}
+        dialog = ConflictDialog(conflicts, infos, self._widget())
+        self.conflict_dialog = dialog
+        dialog.accepted.connect(lambda: self._resolve(dialog))
+        dialog.rejected.connect(self._on_conflict_dialog_rejected)
+        dialog.finished.connect(dialog.deleteLater)
+        self.show_message("Someone else changed rows you edited; nothing was saved. Choose what to keep.")
+        dialog.open()
+
+    def _resolve(self, dialog: ConflictDialog) -> None:
+        for key, resolution in dialog.resolutions():
+            self.model.resolve_conflict(key, resolution)
+        self.clear_message()
+        self.model.save()
+
+    def _on_conflict_dialog_rejected(self) -> None:
+        self.show_message("Not saved: rows changed in the database. Your edits are still staged.")
+
+    def _on_export_finished(self, result: Any) -> None:
+        if result.cancelled:
+            self.show_message("Export cancelled; no file was left behind.", error=False)
+        else:
+            self.show_message(f"Exported {result.rows:,} rows to {result.path}.", error=False)
+
+    def _on_export_failed(self, message: str) -> None:
+        self.show_message(f"Export failed: {message}")
+
+    def _on_worker_failed(self, failure: workers.Failure) -> None:
+        if failure.bug:
+            workers.report_bug(failure)
+        self.show_message(failure.message)
