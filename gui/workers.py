@@ -28,6 +28,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
 
 from core.errors import WardenError
+from gui.gc_guard import keep_gc_on_gui_thread
 
 log = logging.getLogger("warden.gui.workers")
 
@@ -134,6 +135,7 @@ def _get_relay() -> _Relay:
     global _relay
     if _relay is None or not shiboken6.isValid(_relay):
         _relay = _Relay()
+        keep_gc_on_gui_thread()  # from now on workers allocate: cycles must not be collected on them
     return _relay
 
 
