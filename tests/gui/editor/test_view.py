@@ -205,3 +205,39 @@ def test_the_grid_paints_staged_state_and_nulls(qtbot: QtBot, demo: tuple[Databa
     look = editor.model.look(3, description)
     assert look.text == "NULL" and look.foreground == roles.PLACEHOLDER_TEXT
     assert editor.model.index(3, description).data(Qt.ItemDataRole.ForegroundRole) == roles.PLACEHOLDER_TEXT
+
+
+def test_dragging_the_scrollbar_to_the_bottom_loads_the_end_by_keyset(
+    qtbot: QtBot, demo: tuple[Database, Catalog]
+) -> None:
+    """The last rows come straight from the end (a descending keyset page), not by reading up to them."""
+    db, catalog = demo
+    editor = _open(qtbot, db, catalog, "tool_executions")
+    model, bar = editor.model, editor.view.verticalScrollBar()
+    n = model.rowCount()
+    assert n == 10_000
+    assert workers.wait_idle()  # the first pages have all arrived
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        bar.setValue(bar.maximum())  # where a drag to the bottom ends
+        qtbot.waitUntil(
+            lambda: (
+                editor.view.rowAt(editor.view.viewport().height() - 1) in (n - 1, -1)
+                and model.index(n - 1, 0).data(roles.Role.ROW_STATE) != roles.RowState.PLACEHOLDER
+            ),
+            timeout=10_000,
+        )
+        workers.wait_idle()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    last = fetch_page(db, catalog, "tool_executions", from_end=True, limit=1).rows[0]
+    assert model.row_key(n - 1) == {"id": last[0]}
+    pages = [s for s in statements if "FROM tool_executions" in s]
+    assert 1 <= len(pages) <= 3, pages  # the end's pages, in a few statements
+    assert all("DESC" in s for s in pages), "\n\n".join(pages)  # each read backwards from the end
+    assert model.rows_held <= 3 * 200  # not everything before them
