@@ -229,7 +229,7 @@ def _date(column: ColumnInfo, value: Any, for_filter: bool) -> dt.date:
         raise ValueError(f"expected a date without a time (got {_show(value)})")
     if isinstance(value, dt.date):
         return value.date() if isinstance(value, dt.datetime) else value
-    return _iso(value, dt.date, "a date such as 2024-05-01")  # type: ignore[no-any-return]
+    return _iso(value, dt.date, "a date such as 2024-05-01")
 
 
 def _time(column: ColumnInfo, value: Any, for_filter: bool) -> dt.time:

@@ -130,11 +130,11 @@ def _shapes(engine: sa.Engine) -> dict[Any, Any]:
 
 
 def _prepared(
-    db: Database, state: _EngineState, key: Any, build: Callable[[], sa.Executable]
+    db: Database, state: _EngineState, key: Any, build: Callable[[], sa.ReturnsRows]
 ) -> Prepared | None:
     """The compiled statement of one shape, compiled on first use; None if it cannot be done here."""
     shapes = state.shapes
-    found = shapes.get(key)
+    found: Any = shapes.get(key)  # a Prepared, _UNAVAILABLE or None
     if found is None:
         try:
             found = _compile(build(), db.engine.dialect)
@@ -157,13 +157,13 @@ def _fk_columns(db: Database, ent: Entity) -> frozenset[str]:
     return cols
 
 
-def _compile(stmt: sa.Executable, dialect: sa.Dialect) -> Prepared:
+def _compile(stmt: sa.ReturnsRows, dialect: sa.Dialect) -> Prepared:
     compiled: Any = stmt.compile(dialect=dialect)
     if compiled.literal_execute_params or compiled.post_compile_params or compiled.insert_prefetch:
         raise ValueError("needs per-execution compilation")
     processors = compiled._bind_processors
     names = list(compiled.positiontup) if compiled.positional else list(compiled.bind_names.values())
-    defaults: dict[str, Callable[[], Any]] = {}
+    defaults: dict[str, Callable[..., Any]] = {}  # called without arguments: the lambdas bind theirs
     for col in compiled.update_prefetch:
         key_of = compiled._within_exec_param_key_getter  # exists only on compiled INSERT/UPDATE
         arg, is_scalar, is_callable, is_sentinel = col._onupdate_description_tuple
@@ -182,7 +182,7 @@ def _compile(stmt: sa.Executable, dialect: sa.Dialect) -> Prepared:
     if any(isinstance(p, tuple) for _, p in binds):
         raise ValueError("tuple binds")
     types = [rc[3] for rc in compiled._result_columns]
-    names = [c.name for c in stmt.exported_columns]  # type: ignore[attr-defined]
+    names = [c.name for c in stmt.exported_columns]
     if len(names) != len(types):
         raise ValueError("result columns do not match")
     constants = {
@@ -214,6 +214,7 @@ def _run_pooled(db: Database, prep: Prepared, params: Any, write: str) -> list[l
     except Exception:
         return None  # the general path reports a connection failure properly
     dbapi = fairy.dbapi_connection
+    assert dbapi is not None  # a connection just checked out of the pool has one
     finished = False  # no transaction left open: the pool may skip its rollback-on-return
     try:
         rows = _execute(db, prep, params, write, dbapi)
@@ -355,7 +356,7 @@ def _plain_key(db: Database, ent: Entity) -> bool:
 
 def _update_stmt(
     ent: Entity, names: list[str], by_version: bool, guarded: list[str], returning: bool
-) -> sa.Executable:
+) -> sa.ReturnsRows:
     """UPDATE … SET the edited columns (and version) WHERE key AND guard [RETURNING key, version]."""
     cols = {c.name: c for c in ent.table.columns}
     where = [cols[n] == sa.bindparam(f"k{i}", type_=cols[n].type) for i, n in enumerate(ent.primary_key)]

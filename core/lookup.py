@@ -55,7 +55,7 @@ def search_labels(
     with db.engine.connect() as conn:
         exact = _key_equals(ent, keys, text)
         if not text:
-            wheres = [sa.true()]
+            wheres: list[sa.ColumnElement[bool]] = [sa.true()]
         else:
             prefix = _like(_label_expr(ent, keys), _escape(text) + "%", db.backend)
             anywhere = _like(_label_expr(ent, keys), "%" + _escape(text) + "%", db.backend)

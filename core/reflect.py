@@ -119,8 +119,8 @@ def column_info(col: sa.Column[Any], dialect: sa.Dialect) -> ColumnInfo:
     default = None
     if col.server_default is not None and hasattr(col.server_default, "arg"):
         default = str(getattr(col.server_default.arg, "text", col.server_default.arg))
-    elif col.default is not None and getattr(col.default, "is_scalar", False):
-        default = repr(col.default.arg)  # type: ignore[union-attr]
+    elif isinstance(col.default, sa.ColumnDefault) and col.default.is_scalar:
+        default = repr(col.default.arg)
     enums = tuple(t.enums) if isinstance(t, sa.Enum) else None
     return ColumnInfo(
         name=col.name,
@@ -159,7 +159,7 @@ def _kind(t: sa.types.TypeEngine[Any]) -> tuple[str, int | None]:
     if isinstance(t, sa.types.TypeDecorator):
         return _kind(t.impl_instance)
     if isinstance(t, sa.types.Variant if hasattr(sa.types, "Variant") else ()):  # pragma: no cover
-        return _kind(t.impl)
+        return _kind(t.impl_instance)
     checks: list[tuple[type, str]] = [
         (sa.Enum, "enum"),
         (sa.JSON, "json"),
@@ -235,7 +235,7 @@ def _sample(db: Database, table: sa.Table, names: list[str]) -> dict[str, list[A
     out: dict[str, list[Any]] = {}
     with db.engine.connect() as conn:
         for name in names:
-            col = sa.literal_column(_quote(db, name))
+            col: sa.ColumnClause[Any] = sa.literal_column(_quote(db, name))
             stmt = sa.select(col).select_from(sa.table(table.name)).where(col.is_not(None)).limit(SAMPLE_ROWS)
             try:
                 out[name] = [r[0] for r in conn.execute(stmt)]

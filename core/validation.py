@@ -32,7 +32,7 @@ from core.types import Vector
 __all__ = ["coerce", "portable_columns", "simple_checks", "validate"]
 
 IN_CHUNK = 500  # well under SQLite's bound-parameter limit
-_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+_PG = postgresql.dialect()
 
 # Simple numeric CHECKs validation evaluates itself; anything else is left to the database.
 _CHECK_OPS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {

@@ -42,9 +42,11 @@ def _selftest() -> int:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6 import __version__ as pyside_version
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
+    assert isinstance(app, QGuiApplication)  # platformName() is a QGuiApplication's
     import gui.main_window  # noqa: F401  (the frozen app must carry it)
 
     print(f"qt: PySide6 {pyside_version}, platform {app.platformName()}")

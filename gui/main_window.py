@@ -253,7 +253,9 @@ class MainWindow(QMainWindow):
         """The entities that have a tab open, in tab order."""
         pages = (self.tabs.widget(i) for i in range(self.tabs.count()))
         return [
-            str(p.property("entity")) for p in pages if p.property("entity") and not p.property("filtered")
+            str(p.property("entity"))
+            for p in pages
+            if p is not None and p.property("entity") and not p.property("filtered")
         ]
 
     def _on_navigator_entity_activated(self, name: str) -> None:
@@ -277,6 +279,7 @@ class MainWindow(QMainWindow):
         """Focus `name`'s tab or open one; with `filters` (from a related-rows link) always a new one."""
         for i in range(self.tabs.count()):
             page = self.tabs.widget(i)
+            assert page is not None  # i < count()
             if not filters and page.property("entity") == name and not page.property("filtered"):
                 self.tabs.setCurrentIndex(i)
                 return
@@ -297,12 +300,14 @@ class MainWindow(QMainWindow):
             page.setObjectName("entityPlaceholder")
             page.setAlignment(Qt.AlignmentFlag.AlignCenter)
             return page
+        assert self._db is not None and self.catalog is not None  # tabs open only on an open database
         editor = TableEditor(self._db, self.catalog, name, filters=filters)
         editor.open_entity_requested.connect(self._open_entity_tab)
         return editor
 
     def _on_tabs_close_requested(self, index: int) -> None:
         page = self.tabs.widget(index)
+        assert page is not None  # Qt asks to close a tab it shows
         if page is self.welcome:
             return
         self.tabs.removeTab(index)
@@ -313,6 +318,7 @@ class MainWindow(QMainWindow):
         self._save_open_tabs()
         for i in reversed(range(self.tabs.count())):
             page = self.tabs.widget(i)
+            assert page is not None  # i < count()
             if page is not self.welcome:
                 self.tabs.removeTab(i)
                 page.deleteLater()

@@ -166,9 +166,11 @@ class Navigator(QWidget):
         needle = text.strip().lower()
         for i in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(i)
+            assert group is not None  # i < topLevelItemCount()
             shown = 0
             for j in range(group.childCount()):
                 child = group.child(j)
+                assert child is not None  # j < childCount()
                 name = str(child.data(0, ENTITY_ROLE) or "")
                 hide = bool(needle) and needle not in name.lower()
                 child.setHidden(hide)
@@ -200,7 +202,7 @@ class Navigator(QWidget):
             and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
         ):
-            key = event.key()  # type: ignore[attr-defined]
+            key = event.key()
             if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
                 self._step(1 if key == Qt.Key.Key_Down else -1)
                 return True

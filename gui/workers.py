@@ -185,9 +185,9 @@ def run(
         if previous is not None and previous in _tasks:
             _tasks[previous].cancel()
         _latest[(owner_id, key)] = task.id
-    if owner is not None and owner_id not in _watched_owners:
-        _watched_owners.add(owner_id)  # type: ignore[arg-type]
-        owner.destroyed.connect(functools.partial(_forget_owner, owner_id))
+    if owner is not None and (watched := id(owner)) not in _watched_owners:
+        _watched_owners.add(watched)
+        owner.destroyed.connect(functools.partial(_forget_owner, watched))
     _tasks[task.id] = task
     thread_pool().start(_Runnable(task, relay))
     return task

@@ -117,7 +117,9 @@ class ConnectionDialog(QDialog):
         self.result_label.setProperty("ok", ok)
         self.result_label.setStyleSheet("color: #1e7b34;" if ok else "color: #b3261e;")
         self.result_label.show()
-        self.layout().activate()  # grow to fit a longer message rather than squeeze the fields
+        layout = self.layout()
+        assert layout is not None  # set in __init__
+        layout.activate()  # grow to fit a longer message rather than squeeze the fields
         if self.height() < self.sizeHint().height():
             self.resize(self.width(), self.sizeHint().height())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
@@ -19,7 +19,7 @@ from core.catalog import ColumnInfo
 from core.repository import to_jsonable
 from gui.editor import roles
 from gui.editor.roles import RowState
-from gui.editor.staging import UNSET, RowRef
+from gui.editor.staging import UNSET, RowRef, Staging
 from gui.editor.vector_cell import as_vector
 
 NUMERIC = ("integer", "decimal", "float")
@@ -51,14 +51,22 @@ class CellLooks:
     _columns: list[ColumnInfo]
     _fks: dict[str, Any]
 
+    if TYPE_CHECKING:  # provided by TableEditorModel (with WindowLoading)
+        _staging: Staging
+
+        def _locate(self, row: int) -> tuple[RowRef | None, tuple[Any, ...] | None]: ...
+        def _ask(self, pos: int) -> None: ...
+        def _fk_label(self, pos: int | None, column: str, value: Any) -> str | None: ...
+        def _state(self, ref: RowRef) -> str: ...
+
     def look(self, row: int, col: int) -> Look:
         """The cell's text, colours, font and alignment, as painted; a placeholder asks for its page."""
         info = self._columns[col]
-        ref, loaded = self._locate(row)  # type: ignore[attr-defined]
+        ref, loaded = self._locate(row)
         if ref is None:
-            self._ask(row - len(self._staging.inserts))  # type: ignore[attr-defined]
+            self._ask(row - len(self._staging.inserts))
             return PLACEHOLDER
-        staging = self._staging  # type: ignore[attr-defined]
+        staging = self._staging
         quiet = not staging.count and not staging.errors  # nothing staged: skip the lookups
         staged = UNSET if quiet else staging.value(ref, info.name)
         value = staged if staged is not UNSET else (loaded[col] if loaded is not None else None)
@@ -84,13 +92,13 @@ class CellLooks:
         """The target's label for an FK cell (page labels, then staged-value labels), else None."""
         if value is None or column not in self._fks:
             return None
-        inserts = len(self._staging.inserts)  # type: ignore[attr-defined]
-        return self._fk_label(row - inserts if ref[0] == "key" else None, column, value)  # type: ignore[attr-defined]
+        inserts = len(self._staging.inserts)
+        return self._fk_label(row - inserts if ref[0] == "key" else None, column, value)
 
     def _background(self, ref: RowRef, staged: bool, error: str | None) -> QColor | None:
         if error:
             return roles.CELL_ERROR
-        state = self._state(ref)  # type: ignore[attr-defined]
+        state = self._state(ref)
         if state == RowState.INSERTED:
             return roles.STAGED_INSERT
         if state == RowState.DELETED:
@@ -98,7 +106,7 @@ class CellLooks:
         return roles.STAGED_EDIT if staged else None
 
     def _font(self, ref: RowRef, defaulted: bool) -> QFont | None:
-        deleted = self._state(ref) == RowState.DELETED  # type: ignore[attr-defined]
+        deleted = self._state(ref) == RowState.DELETED
         if not deleted and not defaulted:
             return None
         font = QFont()

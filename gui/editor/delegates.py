@@ -113,8 +113,8 @@ class CellDelegate(QStyledItemDelegate):
                 self._connections = [s.connect(self._on_columns_changed) for s in _column_signals(model)]
         self._model, self._stale, self._columns = model, False, None
         self._look = getattr(model, "look", None)
-        if self._connections:
-            assert model is not None
+        if self._connections:  # only for a model that has both (checked above)
+            assert model is not None and hasattr(model, "column_info") and hasattr(model, "foreign_key")
             self._columns = [(model.column_info(c), model.foreign_key(c)) for c in range(model.columnCount())]
 
     def _on_columns_changed(self, *_args: Any) -> None:
@@ -198,7 +198,7 @@ class CellDelegate(QStyledItemDelegate):
             super().updateEditorGeometry(editor, option, index)
             return
         rect = QRect(option.rect.topLeft(), QSize(max(option.rect.width(), size[0]), size[1]))
-        area = editor.parentWidget().rect() if editor.parentWidget() is not None else rect
+        area = parent.rect() if (parent := editor.parentWidget()) is not None else rect
         rect.setWidth(min(rect.width(), max(area.width(), option.rect.width())))
         rect.setHeight(min(rect.height(), max(area.height(), option.rect.height())))
         rect.moveLeft(max(0, min(rect.left(), area.right() + 1 - rect.width())))
@@ -346,7 +346,8 @@ def _popup_kind(editor: QWidget) -> str:
 def _dressed(option: QStyleOptionViewItem, index: Index, cell: Look) -> QStyleOptionViewItem:
     """The view's option for a cell dressed as `cell` says (what initStyleOption makes of the roles)."""
     opt = QStyleOptionViewItem(option)
-    opt.index = QModelIndex(index)
+    # PySide converts a QPersistentModelIndex too; its stub lists only QModelIndex's copy constructor
+    opt.index = QModelIndex(index)  # type: ignore[arg-type]
     if cell.text:
         opt.text = cell.text
         opt.features = _with_display(option.features)

@@ -68,7 +68,7 @@ class DialogCommands:
             keys,
             on_done=lambda preview: self._on_delete_preview_done(rows, preview),
             on_error=self._on_worker_failed,
-            owner=self,
+            owner=self._widget(),
             key="delete_preview",
         )
 

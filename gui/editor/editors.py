@@ -109,7 +109,7 @@ class ValueLineEdit(QLineEdit):
 def _decimal(text: str, scale: int | None) -> Decimal:
     """Text as a Decimal, padded to the column's scale (12.5 in NUMERIC(12,2) is 12.50)."""
     value = Decimal(text)
-    if scale is not None and value.as_tuple().exponent != -scale:  # type: ignore[operator]
+    if scale is not None and value.as_tuple().exponent != -scale:
         value = value.quantize(Decimal(1).scaleb(-scale))
     return value
 

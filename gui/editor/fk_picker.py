@@ -50,7 +50,7 @@ QLabel#pickerStatus {{ color: #5f6368; font-size: 11px; }}
 QLabel#pickerStatus[error="true"] {{ color: {ERROR_COLOUR}; }}
 QLabel#pickerHint {{ color: #80868b; font-size: 10px; }}
 """
-MOVES = {
+MOVES: dict[int, int] = {
     Qt.Key.Key_Down: 1,
     Qt.Key.Key_Up: -1,
     Qt.Key.Key_PageDown: 8,
@@ -304,9 +304,9 @@ class MatchDelegate(QStyledItemDelegate):
         text_colour = opt.palette.highlightedText().color() if selected else opt.palette.text().color()
         painter.setPen(text_colour)
         label_rect = QRect(rect.left(), rect.top(), rect.width() - key_w - 12, rect.height())
-        self._draw_label(
-            painter, label_rect, opt.font, match.label, str(self.parent().property("highlight") or "")
-        )
+        view = self.parent()
+        assert view is not None  # the match list, which it paints for
+        self._draw_label(painter, label_rect, opt.font, match.label, str(view.property("highlight") or ""))
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:

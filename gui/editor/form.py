@@ -247,6 +247,7 @@ class RecordForm(QWidget):
     def _set_groups(self, groups: list[RelatedGroup], labels: FkLabels | None = None) -> None:
         while self.tabs.count() > 1:
             page = self.tabs.widget(1)
+            assert page is not None  # count() > 1
             self.tabs.removeTab(1)
             page.deleteLater()
         self.groups = groups

@@ -24,7 +24,11 @@ from gui.editor.page_cache import MAX_PAGES, PAGE_SIZE, PageCache
 from gui.editor.page_loading import STRIDE, FkLabels, Loaded, Query, Slot, Walk, load
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import Signal
+    from PySide6.QtCore import QAbstractTableModel, SignalInstance
+
+    _ModelBase = QAbstractTableModel  # the mixin's host is one: its Qt methods and QObject-ness
+else:
+    _ModelBase = object
 
 log = logging.getLogger("warden.gui.editor")
 
@@ -42,7 +46,7 @@ __all__ = [  # re-exported for callers
 # --- the model's loading side -----------------------------------------------------------------------
 
 
-class WindowLoading:
+class WindowLoading(_ModelBase):
     """Counts and pages for TableEditorModel, in workers; superseded results are dropped by token."""
 
     if TYPE_CHECKING:  # provided by TableEditorModel
@@ -68,17 +72,11 @@ class WindowLoading:
         _staging: Any
         _fks: dict[str, Any]
         _more_labels: dict[tuple[str, Any], str | None]
-        count_changed: Signal
-        rows_loaded: Signal
-        load_failed: Signal
-        busy_changed: Signal
+        count_changed: SignalInstance
+        rows_loaded: SignalInstance
+        load_failed: SignalInstance
+        busy_changed: SignalInstance
 
-        def beginResetModel(self) -> None: ...
-        def endResetModel(self) -> None: ...
-        def beginInsertRows(self, parent: QModelIndex, first: int, last: int) -> None: ...
-        def endInsertRows(self) -> None: ...
-        def beginRemoveRows(self, parent: QModelIndex, first: int, last: int) -> None: ...
-        def endRemoveRows(self) -> None: ...
         def _changed_rows(self, start: int, end: int) -> None: ...
         def _changed_all(self) -> None: ...
         def _changed_column(self, name: str) -> None: ...

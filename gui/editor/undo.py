@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core import repository
@@ -29,6 +29,15 @@ from gui.editor.staging import (
     new_token,
     parse_tsv,
 )
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QAbstractTableModel, SignalInstance
+
+    from core.db import Database
+
+    _ModelBase = QAbstractTableModel  # the mixin's host is one: its Qt methods and QObject-ness
+else:
+    _ModelBase = object
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -131,10 +140,11 @@ class MacroCommand(QUndoCommand):
             part.undo()
 
 
-class StagedEdits:
+class StagedEdits(_ModelBase):
     """The model's staged-edit operations: each user action is one undoable command; save and revert."""
 
     if TYPE_CHECKING:  # provided by TableEditorModel
+        _db: Database
         _catalog: Catalog
         _entity: Entity
         _columns: list[ColumnInfo]
@@ -145,10 +155,10 @@ class StagedEdits:
         _conflicts: dict[Any, Any]
         _cache: PageCache
         undo_stack: QUndoStack
-        changes_staged: Signal
-        saved: Signal
-        save_failed: Signal
-        conflicted: Signal
+        changes_staged: SignalInstance
+        saved: SignalInstance
+        save_failed: SignalInstance
+        conflicted: SignalInstance
 
         def _locate(self, row: int) -> tuple[RowRef | None, tuple[Any, ...] | None]: ...
         def _state(self, ref: RowRef) -> str: ...
@@ -158,12 +168,7 @@ class StagedEdits:
         def _changed_all(self) -> None: ...
         def _update_busy(self) -> None: ...
         def row_values(self, row: int) -> dict[str, Any]: ...
-        def rowCount(self, parent: Index = ...) -> int: ...
         def refresh(self) -> None: ...
-        def beginInsertRows(self, parent: Index, first: int, last: int) -> None: ...
-        def endInsertRows(self) -> None: ...
-        def beginRemoveRows(self, parent: Index, first: int, last: int) -> None: ...
-        def endRemoveRows(self) -> None: ...
 
     def insert_row(self, defaults: dict[str, Any] | None = None) -> int:
         """Stage a new row (missing columns take their defaults); its grid row."""
@@ -194,7 +199,9 @@ class StagedEdits:
             if ref is not None and ref[0] == "new":
                 new.extend(x for x in self._staging.inserts if x.token == ref[1])
             elif ref is not None and self._pk and ref[1] not in self._staging.deletes:
-                loaded.append((ref[1], self._row_dict(values)))
+                as_loaded = self._row_dict(values)
+                assert as_loaded is not None  # a database row is located with its values
+                loaded.append((ref[1], as_loaded))
         if loaded or new:
             n = len(loaded) + len(new)
             self.undo_stack.push(
