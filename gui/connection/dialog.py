@@ -58,11 +58,10 @@ class ConnectionDialog(QDialog):
         self.keyring_note = QLabel()
         self.keyring_note.setObjectName("keyringNote")
         self.keyring_note.setWordWrap(True)
-        problem = profiles.keyring_problem()
-        self.keyring_note.setText(problem or "The password is stored in the system keyring, not in settings.")
+        self.keyring_note.setText("Checking the system keyring…")
         self.keyring_note.setStyleSheet("color: #52606d;")
-        if problem:
-            self.password.setPlaceholderText("kept in memory for this session")
+        # Keyring calls run in workers: a keyring may be slow, or wait for the user to unlock it.
+        workers.run(profiles.keyring_problem, on_done=self._on_keyring_checked, owner=self, key="keyring")
         self.result_label = QLabel()
         self.result_label.setObjectName("testResult")
         self.result_label.setWordWrap(True)
@@ -96,7 +95,24 @@ class ConnectionDialog(QDialog):
         self.port.setValue(target.port)
         self.database.setText(target.database)
         self.user.setText(target.user)
-        self.password.setText(profiles.fetch_password(target.account) or "")
+        self.password.clear()
+        account = target.account
+        workers.run(
+            profiles.fetch_password,
+            account,
+            on_done=lambda password: self._on_password_fetched(account, password),
+            owner=self,
+            key="password",
+        )
+
+    def _on_keyring_checked(self, problem: str | None) -> None:
+        self.keyring_note.setText(problem or "The password is stored in the system keyring, not in settings.")
+        if problem:
+            self.password.setPlaceholderText("kept in memory for this session")
+
+    def _on_password_fetched(self, account: str, password: str | None) -> None:
+        if password and not self.password.text() and self.target().account == account:
+            self.password.setText(password)  # unless the user has typed one or changed the target
 
     def target(self) -> PgTarget:
         """Where the fields point, without the password."""
@@ -162,6 +178,26 @@ class ConnectionDialog(QDialog):
         except WardenError as exc:
             self._show_result(str(exc), ok=False)
             return
-        if self.password.text():
-            profiles.store_password(self.target().account, self.password.text())
+        if not self.password.text():
+            super().accept()
+            return
+        self.buttons.setEnabled(False)
+        workers.run(
+            profiles.store_password,
+            self.target().account,
+            self.password.text(),
+            on_done=self._on_password_stored,
+            on_error=self._on_password_not_stored,
+            owner=self,
+            key="store",
+        )
+
+    def _on_password_stored(self, _in_keyring: bool) -> None:
+        self.buttons.setEnabled(True)
         super().accept()
+
+    def _on_password_not_stored(self, failure: workers.Failure) -> None:
+        self.buttons.setEnabled(True)
+        if failure.bug:
+            workers.report_bug(failure)
+        self._show_result(f"✘ The password could not be kept: {failure.message}", ok=False)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from core import connections
 from gui import settings as saved
+from gui import workers
 from gui.connection import profiles
 from gui.connection.demo import DemoBuilder
 from gui.connection.dialog import ConnectionDialog
@@ -105,7 +106,15 @@ class ConnectionActions(QObject):
             self.target_chosen.emit(entry.target)
             return
         target = connections.parse_pg_url(entry.target)
-        password = profiles.fetch_password(target.account)
+        workers.run(
+            profiles.fetch_password,
+            target.account,
+            on_done=lambda password: self._on_recent_password(target, password),
+            owner=self,
+            key="recent",
+        )
+
+    def _on_recent_password(self, target: connections.PgTarget, password: str | None) -> None:
         if password is None:
             self.ask_connection(target)
         else:

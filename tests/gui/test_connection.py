@@ -35,13 +35,16 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
     def __init__(self) -> None:
         super().__init__()
         self.passwords: dict[tuple[str, str], str] = {}
+        self.threads: list[int] = []  # the thread of every call: a keyring may block, never on the GUI
 
     def get_password(self, service: str, username: str) -> str | None:
         """The stored password, or None."""
+        self.threads.append(threading.get_ident())
         return self.passwords.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
         """Store a password."""
+        self.threads.append(threading.get_ident())
         self.passwords[(service, username)] = password
 
     def delete_password(self, service: str, username: str) -> None:
@@ -114,6 +117,7 @@ def test_defaults_are_sensible(qtbot: QtBot, memory_keyring: MemoryKeyring) -> N
     qtbot.waitExposed(dialog)
     assert (dialog.host.text(), dialog.port.value(), dialog.user.text()) == ("localhost", 5432, "postgres")
     assert dialog.password.echoMode() == dialog.password.EchoMode.Password
+    qtbot.waitUntil(lambda: "Checking" not in dialog.keyring_note.text(), timeout=5_000)
     assert "keyring" in dialog.keyring_note.text() and "memory" not in dialog.keyring_note.text()
     dialog._show_result("✔ Connected: PostgreSQL 18.0, pgvector 0.8.0.", ok=True)
     assert dialog.grab().save(str(SCREENSHOT))
@@ -171,13 +175,29 @@ def test_password_goes_to_the_keyring_not_settings(qtbot: QtBot, memory_keyring:
     qtbot.addWidget(dialog)
     target = PgTarget("db.example.com", 5433, "game", "ann")
     _fill(dialog, target, SECRET)
-    dialog.accept()
+    with qtbot.waitSignal(dialog.accepted, timeout=5_000):
+        dialog.accept()
     assert memory_keyring.passwords == {("Warden", "ann@db.example.com:5433/game"): SECRET}
     profiles.remember_connection(profiles.RecentConnection(target.url(), "postgresql", target.account))
     assert SECRET not in _settings_text()
     again = ConnectionDialog(target)  # the password comes back from the keyring
     qtbot.addWidget(again)
-    assert again.password.text() == SECRET
+    qtbot.waitUntil(lambda: again.password.text() == SECRET, timeout=5_000)
+    assert memory_keyring.threads and threading.main_thread().ident not in memory_keyring.threads
+
+
+def test_a_typed_password_wins_over_a_late_keyring_answer(
+    qtbot: QtBot, memory_keyring: MemoryKeyring
+) -> None:
+    """The keyring answers in the background: what the user typed meanwhile is kept."""
+    target = PgTarget("db.example.com", 5433, "game", "ann")
+    memory_keyring.set_password("Warden", target.account, SECRET)
+    dialog = ConnectionDialog(target)
+    qtbot.addWidget(dialog)
+    dialog.password.setText("typed-by-hand")
+    qtbot.waitUntil(lambda: len(memory_keyring.threads) >= 2, timeout=5_000)  # the fetch has run
+    qtbot.wait(50)
+    assert dialog.password.text() == "typed-by-hand"
 
 
 def test_without_a_keyring_the_password_stays_in_memory(qtbot: QtBot, no_keyring: None) -> None:
@@ -186,6 +206,7 @@ def test_without_a_keyring_the_password_stays_in_memory(qtbot: QtBot, no_keyring
     dialog.setStyleSheet(load_stylesheet())
     qtbot.addWidget(dialog)
     dialog.show()
+    qtbot.waitUntil(lambda: "Checking" not in dialog.keyring_note.text(), timeout=5_000)
     dialog._show_result(
         "✘ Cannot reach PostgreSQL at db.example.com:5432/game: is the server running?", ok=False
     )
@@ -194,7 +215,8 @@ def test_without_a_keyring_the_password_stays_in_memory(qtbot: QtBot, no_keyring
     assert "memory" in dialog.keyring_note.text()
     target = PgTarget("db.example.com", 5432, "game", "ann")
     _fill(dialog, target, SECRET)
-    dialog.accept()
+    with qtbot.waitSignal(dialog.accepted, timeout=5_000):
+        dialog.accept()
     assert profiles.fetch_password(target.account) == SECRET
     assert SECRET not in _settings_text()
     profiles.forget_session_passwords()
@@ -244,12 +266,13 @@ def test_window_connects_and_reconnects_from_recent(
     entries = profiles.recent_connections()
     assert entries[0].kind == "postgresql" and entries[0].account == target.account
     assert real_password not in _settings_text()
-    assert memory_keyring.get_password("Warden", target.account) == real_password
+    assert memory_keyring.passwords[("Warden", target.account)] == real_password
     window.connection_actions.fill_recent_menu()
     assert window.connection_actions.recent_menu.actions()[0].text() == target.account
     with qtbot.waitSignal(window.database_opened, timeout=15_000):
         window.connection_actions.open_recent(entries[0])
     qtbot.waitUntil(lambda: window.overview is not None, timeout=10_000)
+    assert threading.main_thread().ident not in memory_keyring.threads  # the keyring too, off the GUI
     window.close()
 
 
@@ -261,6 +284,7 @@ def test_recent_without_a_stored_password_asks(qtbot: QtBot, no_keyring: None) -
     window.connection_actions.open_recent(
         profiles.RecentConnection(target.url(), "postgresql", target.account)
     )
+    qtbot.waitUntil(lambda: window.connection_actions.connection_dialog is not None, timeout=5_000)
     dialog = window.connection_actions.connection_dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.target() == target and dialog.password.text() == ""
