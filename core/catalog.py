@@ -94,6 +94,9 @@ class Entity:
     read_only_reason: str | None = None
     version_column: str | None = None
     kind: str = "table"  # table | view | vec0
+    #: The order an editor opens in, as (column, descending) pairs; None is key order. Log-like tables
+    #: of the reference schema open newest first.
+    default_sort: list[tuple[str, bool]] | None = None
 
     @property
     def read_only(self) -> bool:
@@ -244,6 +247,7 @@ def entity_from_table(table: sa.Table, dialect: sa.Dialect, **overrides: Any) ->
         else ("group" not in info and looks_like_link(cols, pk, fks)),
         version_column=version_col,
         read_only_reason=None if pk else "it has no primary key, so Warden cannot tell its rows apart",
+        default_sort=parse_order(info.get("order_by"), [c.name for c in cols]),
     )
     for k, v in overrides.items():
         setattr(ent, k, v)
@@ -281,3 +285,15 @@ def link_references(entities: dict[str, Entity]) -> None:
             target = entities.get(fk.target)
             if target is not None:
                 target.referenced_by.append(fk)
+
+
+def parse_order(spec: str | None, names: list[str]) -> list[tuple[str, bool]] | None:
+    """Table info "order_by" ("-created_at, name": a leading "-" is descending) as (column, descending)
+    pairs; None when absent. A column the table does not have is a mistake in the model."""
+    if not spec:
+        return None
+    order = [(part.strip().lstrip("-"), part.strip().startswith("-")) for part in spec.split(",")]
+    unknown = [name for name, _ in order if name not in names]
+    if unknown:
+        raise ValueError(f"order_by names unknown columns: {', '.join(unknown)}")
+    return order

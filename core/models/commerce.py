@@ -65,7 +65,7 @@ class Order(Base):
     """A purchase; user_id is NULL for guest orders."""
 
     __tablename__ = "orders"
-    __table_args__ = group("Operations", "order_number")
+    __table_args__ = group("Operations", "order_number", order_by="-created_at")
     id: Mapped[uuid.UUID] = key()
     order_number: Mapped[str] = mapped_column(sa.String(20), nullable=False, unique=True)
     user_id: Mapped[uuid.UUID | None] = ref("users.id", ondelete="SET NULL", nullable=True)

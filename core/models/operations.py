@@ -22,7 +22,7 @@ class AgentExecution(Base):
     """One run of an agent: a log row, so it carries no version counter."""
 
     __tablename__ = "agent_executions"
-    __table_args__ = group("Operations", "agent_name")
+    __table_args__ = group("Operations", "agent_name", order_by="-created_at")
     id: Mapped[uuid.UUID] = key()
     correlation_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)
     agent_name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
@@ -43,7 +43,7 @@ class ToolExecution(Base):
     __table_args__ = (
         # The support view: filter by status and tool, newest first.
         sa.Index("ix_tool_executions_status_tool_created", "status", "tool_name", "created_at"),
-        {"info": {"group": "Operations", "label": "tool_name"}},
+        {"info": {"group": "Operations", "label": "tool_name", "order_by": "-created_at"}},
     )
     id: Mapped[uuid.UUID] = key()
     correlation_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)

@@ -68,7 +68,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         ]
         self._fks = {fk.columns[0]: fk for fk in self._entity.foreign_keys if len(fk.columns) == 1}
         self._more_labels: dict[tuple[str, Any], str | None] = {}
-        self._query = Query()
+        self._query = Query(sort=self._entity.default_sort)  # newest first for logs, else key order
         self._cache = PageCache(keyed=bool(self._pk))
         self._staging = Staging(self._entity)
         self._total, self._exact = 0, False
@@ -204,8 +204,8 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         return True
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        """Sort on the server by one column (a new keyset order); -1 restores the key order."""
-        sort: list[tuple[str, bool]] | None = None
+        """Sort on the server by one column (a new keyset order); -1 restores the entity's default order."""
+        sort = self._entity.default_sort
         if 0 <= column < len(self._columns):
             info = self._columns[column]
             if info.kind in UNSORTABLE:
@@ -217,6 +217,11 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
             self._reload(reset=True, recount=False)
 
     # --- public API -----------------------------------------------------------------------------
+
+    @property
+    def sort_order(self) -> list[tuple[str, bool]] | None:
+        """The order shown, as (column, descending) pairs; None is key order."""
+        return self._query.sort
 
     @property
     def entity(self) -> Entity:

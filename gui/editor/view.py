@@ -68,10 +68,15 @@ class TableEditor(DialogCommands, QWidget):
         self.view.setModel(self.model)
         self.delegate = CellDelegate(self.view, context=EditorContext(db, catalog))
         self.view.setItemDelegate(self.delegate)
-        # Qt sorts by its default indicator (column 0) the moment sorting is enabled; start unsorted.
-        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        # Qt sorts by its sort indicator the moment sorting is enabled: point it at the order the model
+        # already loads (the entity's default, e.g. newest first), else at nothing (key order).
+        self.sort = self.model.sort_order
+        section, descending = self._indicator(self.sort)
+        header = self.view.horizontalHeader()
+        order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+        header.setSortIndicator(section, order)
         self.view.setSortingEnabled(True)
-        self.view.horizontalHeader().setSortIndicatorShown(False)
+        header.setSortIndicatorShown(section >= 0)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.setAlternatingRowColors(True)
@@ -318,6 +323,14 @@ class TableEditor(DialogCommands, QWidget):
             menu.addAction(self.actions_by_name[name])
         menu.popup(self.view.viewport().mapToGlobal(pos))
         self.context_menu = menu
+
+    def _indicator(self, sort: list[tuple[str, bool]] | None) -> tuple[int, bool]:
+        """The header section and direction that show a one-column `sort`; (-1, False) otherwise."""
+        if not sort or len(sort) != 1:
+            return -1, False
+        name, descending = sort[0]
+        names = [self.model.column_info(c).name for c in range(self.model.columnCount())]
+        return (names.index(name), descending) if name in names else (-1, False)
 
     def _column_name(self, column: int) -> str:
         return str(self.model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))

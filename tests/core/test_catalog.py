@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.catalog import load_catalog
+from core.catalog import load_catalog, parse_order
 from core.db import open_database
 from core.errors import NotFoundError
 from tests.fixtures.foreign import build_foreign
@@ -28,6 +28,9 @@ def test_reference_catalog(schema_db):
     assert cat.get("products").column("price").scale == 2
     assert cat.get("users").label == "username"
     assert "alembic_version" not in cat.entities
+    for log_like in ("tool_executions", "agent_executions", "orders"):  # support staff want the newest
+        assert cat.get(log_like).default_sort == [("created_at", True)], log_like
+    assert loc.default_sort is None  # world content opens in key order
     for name in ("regions", "npcs", "objects", "player_knowledge", "player_history", "rag_documents"):
         assert cat.get(name).vectors, name
     with pytest.raises(NotFoundError, match="Unknown entity"):
@@ -48,6 +51,7 @@ def test_reflected_foreign_database(empty_url):
     members = cat.get("members")
     assert [(fk.columns, fk.target) for fk in members.foreign_keys] == [(("guild_id",), "guilds")]
     assert [(v.column, v.dimension) for v in members.vectors] == [("bio_embedding", 8)]
+    assert all(e.default_sort is None for e in cat.entities.values())  # no guessing on foreign tables
     audit = cat.get("audit_log")
     assert audit.read_only and "primary key" in audit.read_only_reason
     assert cat.get("gold_guilds").read_only
@@ -65,3 +69,11 @@ def test_reflected_on_delete_actions(empty_url):
     fk = load_catalog(db).get("members").foreign_keys[0]
     assert fk.ondelete == "CASCADE"
     db.dispose()
+
+
+def test_order_by_table_info():
+    names = ["id", "name", "created_at"]
+    assert parse_order(None, names) is None
+    assert parse_order("-created_at, name", names) == [("created_at", True), ("name", False)]
+    with pytest.raises(ValueError, match="unknown columns: nope"):
+        parse_order("-nope", names)

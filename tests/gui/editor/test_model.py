@@ -422,14 +422,15 @@ def test_lazy_window_on_ten_thousand_rows(qtbot: QtBot, demo: Demo) -> None:
     assert model.index(5000, 0).data(Role.ROW_STATE) == RowState.PLACEHOLDER
     assert model.index(5000, 0).data(DISPLAY) == "…"
 
+    assert model.sort_order == [("created_at", True)]  # a log opens newest first
     model.jump_to_end()
-    last = fetch_page(db, catalog, "tool_executions", from_end=True, limit=5).rows
+    last = fetch_page(db, catalog, "tool_executions", sort=model.sort_order, from_end=True, limit=5).rows
     qtbot.waitUntil(loaded(model, 9995, 9999), timeout=10_000)
     assert [model.row_key(r) for r in range(9995, 10_000)] == [{"id": r[0]} for r in last]
 
     model.request_rows(5000, 5030)
     qtbot.waitUntil(loaded(model, 5000, 5030), timeout=20_000)
-    page = fetch_page(db, catalog, "tool_executions", limit=5001).rows[-1]
+    page = fetch_page(db, catalog, "tool_executions", sort=model.sort_order, limit=5001).rows[-1]
     assert model.row_key(5000) == {"id": page[0]}
 
     for first in range(0, 10_000, 350):

@@ -235,9 +235,37 @@ def test_dragging_the_scrollbar_to_the_bottom_loads_the_end_by_keyset(
         workers.wait_idle()
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
-    last = fetch_page(db, catalog, "tool_executions", from_end=True, limit=1).rows[0]
+    assert model.sort_order == [("created_at", True)]  # newest first: the end is the oldest rows
+    last = fetch_page(db, catalog, "tool_executions", sort=model.sort_order, from_end=True, limit=1).rows[0]
     assert model.row_key(n - 1) == {"id": last[0]}
     pages = [s for s in statements if "FROM tool_executions" in s]
     assert 1 <= len(pages) <= 3, pages  # the end's pages, in a few statements
-    assert all("DESC" in s for s in pages), "\n\n".join(pages)  # each read backwards from the end
+    backwards = "ORDER BY tool_executions.created_at ASC"  # newest first, read from its far end
+    assert all(backwards in s for s in pages), "\n\n".join(pages)
     assert model.rows_held <= 3 * 200  # not everything before them
+
+
+def test_logs_open_newest_first_and_world_tables_in_key_order(
+    qtbot: QtBot, demo: tuple[Database, Catalog]
+) -> None:
+    """tool_executions opens sorted by created_at, newest first, and its header says so; locations opens
+    in key order with no indicator; clearing the sort goes back to each one's default."""
+    db, catalog = demo
+    logs = _open(qtbot, db, catalog, "tool_executions")
+    header = logs.view.horizontalHeader()
+    created = _column(logs, "created_at")
+    assert header.isSortIndicatorShown() and header.sortIndicatorSection() == created
+    assert header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+    newest = fetch_page(db, catalog, "tool_executions", sort=[("created_at", True)], limit=3).rows
+    assert [logs.model.row_key(r) for r in range(3)] == [{"id": row[0]} for row in newest]
+    assert logs.sort == [("created_at", True)]  # what an export of this view uses
+    logs.model.sort(_column(logs, "duration_ms"))
+    assert logs.model.sort_order == [("duration_ms", False)]
+    logs.model.sort(-1)
+    assert logs.model.sort_order == [("created_at", True)]
+
+    world = _open(qtbot, db, catalog, "locations")
+    assert not world.view.horizontalHeader().isSortIndicatorShown()
+    assert world.model.sort_order is None and world.sort is None
+    first = fetch_page(db, catalog, "locations", limit=1).rows[0]
+    assert world.model.row_key(0) == {"id": first[0]}
