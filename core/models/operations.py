@@ -22,13 +22,17 @@ class AgentExecution(Base):
     """One run of an agent: a log row, so it carries no version counter."""
 
     __tablename__ = "agent_executions"
-    __table_args__ = group("Operations", "agent_name", order_by="-created_at")
+    __table_args__ = (
+        # Support filters by status, newest first (the editor's default order).
+        sa.Index("ix_agent_executions_status_created", "status", "created_at"),
+        group("Operations", "agent_name", order_by="-created_at"),
+    )
     id: Mapped[uuid.UUID] = key()
     correlation_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)
     agent_name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     user_id: Mapped[uuid.UUID | None] = ref("users.id", ondelete="SET NULL", nullable=True)
     prompt: Mapped[str] = mapped_column(sa.Text, nullable=False)
-    status: Mapped[str] = mapped_column(enum("agent_status", *AGENT_STATUSES), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(enum("agent_status", *AGENT_STATUSES), nullable=False)
     result_json: Mapped[dict[str, Any]] = json_column()
     tokens_used: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     duration_ms: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
@@ -41,18 +45,20 @@ class ToolExecution(Base):
 
     __tablename__ = "tool_executions"
     __table_args__ = (
-        # The support view: filter by status and tool, newest first.
+        # The support view: filter by status, by tool or by both, newest first (the editor's default order).
         sa.Index("ix_tool_executions_status_tool_created", "status", "tool_name", "created_at"),
+        sa.Index("ix_tool_executions_status_created", "status", "created_at"),
+        sa.Index("ix_tool_executions_tool_created", "tool_name", "created_at"),
         {"info": {"group": "Operations", "label": "tool_name", "order_by": "-created_at"}},
     )
     id: Mapped[uuid.UUID] = key()
     correlation_id: Mapped[str] = mapped_column(sa.String(36), nullable=False, index=True)
-    tool_name: Mapped[str] = mapped_column(sa.String(80), nullable=False, index=True)
+    tool_name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     agent_id: Mapped[uuid.UUID | None] = ref("agent_executions.id", ondelete="SET NULL", nullable=True)
     user_id: Mapped[uuid.UUID | None] = ref("users.id", ondelete="SET NULL", nullable=True)
     inputs_json: Mapped[dict[str, Any]] = json_column()
     outputs_json: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(enum("tool_status", *TOOL_STATUSES), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(enum("tool_status", *TOOL_STATUSES), nullable=False)
     error_message: Mapped[str | None] = mapped_column(sa.Text)
     duration_ms: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     created_at: Mapped[dt.datetime] = created()
