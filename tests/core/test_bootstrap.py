@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.bootstrap import ensure_default_database
 from core.catalog import load_catalog
 from core.db import open_database
-from core.migrations import current, heads
+from core.migrations import current, downgrade, heads, history
 from core.repository import exact_count
 
 
@@ -34,3 +34,26 @@ def test_interrupted_first_run_is_rebuilt(tmp_path, monkeypatch):
         assert load_catalog(db).get("regions")
     finally:
         db.dispose()
+
+
+def test_a_default_database_from_an_older_warden_is_upgraded(tmp_path, monkeypatch):
+    """Opening the default database after an upgrade of Warden migrates it, with a backup first."""
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path))
+    path = ensure_default_database()
+    db = open_database(path)
+    try:
+        older = history()[-1].revision  # the first revision
+        downgrade(db, older)
+        assert current(db) == [older]
+    finally:
+        db.dispose()
+    before = set(tmp_path.rglob("*"))
+    assert ensure_default_database() == path
+    db = open_database(path)
+    try:
+        assert current(db) == heads()
+        assert exact_count(db, load_catalog(db).get("locations")) >= 200  # the rows are still there
+    finally:
+        db.dispose()
+    backups = [p for p in set(tmp_path.rglob("*")) - before if "backup" in p.name or p.suffix == ".bak"]
+    assert backups, sorted(str(p) for p in set(tmp_path.rglob("*")) - before)
