@@ -6,6 +6,9 @@ its owner has been destroyed, when the task was cancelled, or when a newer task 
 and key was started meanwhile (a generation check). Dropping a result never skips the work itself: a
 save whose editor was closed still saves.
 
+With `interruptible=True` (reads only: pages, counts, searches), cancelling the task also stops its
+running statement (core/interrupt.py), so a superseded or abandoned read frees its thread at once.
+
 Errors are never swallowed. A WardenError reaches `on_error` as a Failure with the message a person
 can act on; any other exception is a bug: it is logged with its traceback on the worker thread and
 then reaches `on_error` as a Failure with `bug=True`. Without an `on_error`, a bug goes to
@@ -28,6 +31,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
 
 from core.errors import WardenError
+from core.interrupt import Interruptible, interruptible
 from gui.gc_guard import keep_gc_on_gui_thread
 
 log = logging.getLogger("warden.gui.workers")
@@ -62,13 +66,18 @@ class Task:
     owner_id: int | None
     key: Hashable | None
     owner_ref: Any = None  # the owner QObject (checked with shiboken6.isValid before delivery)
+    interruptible: bool = False  # cancel() also stops its running statement
+    scope: Interruptible | None = None  # set by the worker while it runs an interruptible task
     cancelled: bool = False
     finished: bool = False
     outcome: str = field(default="pending")  # pending | delivered | dropped
 
     def cancel(self) -> None:
-        """Drop this task's result when it arrives."""
+        """Drop this task's result when it arrives; an interruptible one also stops its statement."""
         self.cancelled = True
+        scope = self.scope
+        if scope is not None:
+            scope.interrupt()
 
     @property
     def name(self) -> str:
@@ -103,15 +112,35 @@ class _Runnable(QRunnable):
         ok = True
         result: Any
         try:
-            result = task.fn(*task.args, **task.kwargs)
+            result = self._call(task)
         except WardenError as exc:
             ok = False
             result = Failure(message=str(exc), bug=False, exception=exc)
         except BaseException as exc:  # a bug: log it here, with its traceback, then report it
             ok = False
+            if task.cancelled and task.interruptible:  # stopped on purpose: its error means nothing
+                result = Failure(message="cancelled", bug=False, exception=exc)
+                self._report(task, ok, result)
+                return
             details = traceback.format_exc()
             log.error("worker task %s failed with a bug:\n%s", task.name, details)
             result = Failure(message=_bug_message(exc), bug=True, exception=exc, details=details)
+        self._report(task, ok, result)
+
+    @staticmethod
+    def _call(task: Task) -> Any:
+        if not task.interruptible:
+            return task.fn(*task.args, **task.kwargs)
+        with interruptible() as scope:
+            task.scope = scope
+            if task.cancelled:  # cancelled before it started: stop at the first statement
+                scope.interrupt()
+            try:
+                return task.fn(*task.args, **task.kwargs)
+            finally:
+                task.scope = None
+
+    def _report(self, task: Task, ok: bool, result: Any) -> None:
         # Drop references to arguments before the (queued) delivery, so large inputs can be freed.
         self._task = None  # type: ignore[assignment]
         try:
@@ -159,6 +188,7 @@ def run(
     on_error: ErrorCallback | None = None,
     owner: QObject | None = None,
     key: Hashable | None = None,
+    interruptible: bool = False,
     **kwargs: Any,
 ) -> Task:
     """Run `fn(*args, **kwargs)` on the pool; deliver its result to `on_done` on the GUI thread.
@@ -179,6 +209,7 @@ def run(
         owner_id=owner_id,
         key=key,
         owner_ref=owner,
+        interruptible=interruptible,
     )
     if key is not None:
         previous = _latest.get((owner_id, key))

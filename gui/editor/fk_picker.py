@@ -128,6 +128,7 @@ class ForeignKeyPicker(QFrame):
         workers.run(
             opening_matches, self.db, self.catalog, self.fk, value,
             on_done=self._on_opening_done, on_error=self._on_search_failed, owner=self, key="search",
+            interruptible=True,  # the next keystroke's search stops this one
         )  # fmt: skip
 
     def value(self) -> Any:
@@ -154,7 +155,7 @@ class ForeignKeyPicker(QFrame):
             search_labels, self.db, self.catalog, self.fk.target, text,
             limit=MAX_MATCHES, key_columns=self.fk.target_columns,
             on_done=functools.partial(self._show, text=text), on_error=self._on_search_failed,
-            owner=self, key="search",
+            owner=self, key="search", interruptible=True,
         )  # fmt: skip
 
     def matches(self) -> list[LabelMatch]:

@@ -19,6 +19,7 @@ from core.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
 from core.coercion import coerce
 from core.db import Database
 from core.repository import Filter
+from gui import workers
 from gui.editor import roles
 from gui.editor.cells import LOOK_ROLES, CellLooks, full_text
 from gui.editor.pages import PAGE_SIZE, PageCache, Query, Slot, WindowLoading
@@ -73,6 +74,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         self._staging = Staging(self._entity)
         self._total, self._exact = 0, False
         self._loading: dict[Slot, int] = {}
+        self._load_tasks: dict[Slot, workers.Task] = {}  # in flight, cancelled when superseded
         self._settling = False  # the first screenful has arrived and is being painted: no other loads yet
         self._queue: list[Slot] = []
         self._tokens = itertools.count(1)

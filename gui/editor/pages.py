@@ -59,6 +59,7 @@ class WindowLoading(_ModelBase):
         _exact: bool
         _loading: dict[Slot, int]
         _settling: bool
+        _load_tasks: dict[Slot, workers.Task]
         _queue: list[Slot]
         _tokens: itertools.count[int]
         _count_token: int
@@ -83,6 +84,9 @@ class WindowLoading(_ModelBase):
 
     def _reload(self, *, reset: bool, recount: bool) -> None:
         self._failed, self._settling = None, False
+        for task in self._load_tasks.values():
+            task.cancel()  # superseded: stop its statement (a full sort of a big table can take seconds)
+        self._load_tasks.clear()
         self._loading.clear()
         self._queue.clear()
         if reset:
@@ -108,11 +112,24 @@ class WindowLoading(_ModelBase):
         if q.quick is None:
             done = functools.partial(self._on_count_done, token, "estimate")
             workers.run(
-                repository.estimate_count, *args, on_done=done, on_error=fail, owner=self, key="estimate"
+                repository.estimate_count,
+                *args,
+                on_done=done,
+                on_error=fail,
+                owner=self,
+                key="estimate",
+                interruptible=True,
             )
         done = functools.partial(self._on_count_done, token, "exact")
         workers.run(
-            repository.exact_count, *args, q.quick, on_done=done, on_error=fail, owner=self, key="count"
+            repository.exact_count,
+            *args,
+            q.quick,
+            on_done=done,
+            on_error=fail,
+            owner=self,
+            key="count",
+            interruptible=True,
         )
 
     def _on_count_done(self, token: int, kind: str, n: int) -> None:
@@ -174,7 +191,7 @@ class WindowLoading(_ModelBase):
             if first:  # an empty window: one screenful first, the whole page right after
                 walk = replace(walk, limit=min(walk.limit, FIRST_PAGE))
             token = self._loading[slot] = next(self._tokens)
-            workers.run(
+            self._load_tasks[slot] = workers.run(
                 load,
                 self._db,
                 self._catalog,
@@ -185,6 +202,7 @@ class WindowLoading(_ModelBase):
                 on_error=functools.partial(self._on_load_failed, token, slot),
                 owner=self,
                 key=("page", slot),
+                interruptible=True,  # a re-sort, a new filter or a closed editor stops it
             )
         self._update_busy()
 
@@ -192,6 +210,7 @@ class WindowLoading(_ModelBase):
         if self._loading.get(loaded.slot) != token:
             return  # superseded: another sort, filter or refresh
         del self._loading[loaded.slot]
+        self._load_tasks.pop(loaded.slot, None)
         complete = not partial or loaded.total is not None
         self._cache.store(loaded, complete=complete)
         if not complete:  # the first screenful: let the view paint it before the rest and the count start
@@ -227,6 +246,7 @@ class WindowLoading(_ModelBase):
             if self._loading.get(slot) != token:
                 return
             del self._loading[slot]
+            self._load_tasks.pop(slot, None)
         elif token != self._count_token:
             return
         if self._count_deferred:
@@ -256,7 +276,7 @@ class WindowLoading(_ModelBase):
                 labels_for, self._db, self._catalog, fk.target, [value], key_column=fk.target_columns[0],
                 on_done=functools.partial(self._on_label_done, column, value),
                 on_error=functools.partial(self._on_label_failed, column, value),
-                owner=self, key=("label", column, value),
+                owner=self, key=("label", column, value), interruptible=True,
             )  # fmt: skip
         return self._more_labels.get((column, value))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from PySide6.QtCore import QObject, QThread
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from core.db import Database
 from core.errors import NotFoundError
 from gui import workers
 
@@ -183,3 +185,49 @@ def test_run_refuses_other_threads(qtbot: QtBot) -> None:
     thread.start()
     thread.join(5)
     assert errors and "GUI thread" in str(errors[0])
+
+
+def _slow_count(db: Database) -> int:
+    """Several seconds of SQLite work unless it is stopped."""
+    sql = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000) "
+        "SELECT count(*) FROM c"
+    )
+    with db.engine.connect() as conn:
+        return int(conn.exec_driver_sql(sql).scalar_one())
+
+
+def test_cancelling_an_interruptible_read_stops_its_statement(
+    qtbot: QtBot, sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A superseded read stops at once: its thread is free, nothing is delivered, nothing is logged."""
+    owner = QObject()
+    delivered: list[Any] = []
+    first = workers.run(_slow_count, sqlite_db, on_done=delivered.append, on_error=delivered.append,
+                        owner=owner, key="count", interruptible=True)  # fmt: skip
+    qtbot.waitUntil(lambda: first.scope is not None, timeout=5000)  # it is running
+    started = time.monotonic()
+    second = workers.run(lambda: 42, on_done=delivered.append, owner=owner, key="count", interruptible=True)
+    qtbot.waitUntil(lambda: first.finished and second.finished, timeout=5000)
+    assert time.monotonic() - started < 3
+    assert delivered == [42] and first.outcome == "dropped"
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_cancel_never_stops_work_that_is_not_interruptible(qtbot: QtBot, sqlite_db: Database) -> None:
+    """Writes are not marked interruptible: cancelling drops the result but the work completes."""
+    gate = _Gate()
+
+    def write_after_gate() -> int:
+        gate.wait_then(None)
+        with sqlite_db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE kept (id INTEGER PRIMARY KEY)")
+        return 1
+
+    task = workers.run(write_after_gate)
+    assert gate.entered.wait(5)
+    task.cancel()
+    gate.release.set()
+    qtbot.waitUntil(lambda: task.finished, timeout=5000)
+    with sqlite_db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'kept'").scalar() == 1

@@ -1,0 +1,114 @@
+"""Stopping a running read from another thread: a superseded page, a re-sorted grid, a closed editor.
+
+`interruptible()` marks what the current thread runs inside it as interruptible: each connection it
+checks out of a pool meanwhile is recorded, and `Interruptible.interrupt()`, from any thread, asks the
+database to stop what runs on them (sqlite3_interrupt on SQLite, a cancel request on PostgreSQL). The
+running statement then fails with the database's error, and a later checkout in the scope raises
+`Interrupted` before anything runs.
+Interrupting after the scope has ended does nothing, so a thread's next piece of work is never hit.
+
+Only reads belong in a scope: a write that is interrupted is rolled back, never half-done, but the
+caller asked for it to happen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
+
+from core.errors import WardenError
+
+PG_CANCEL_TIMEOUT_S = 5.0
+
+_local = threading.local()
+_lock = threading.Lock()  # guards every scope's state: a statement starting vs an interrupt
+
+
+class Interrupted(WardenError):
+    """The read was stopped on purpose (its result is no longer wanted)."""
+
+
+class Interruptible:
+    """One thread's interruptible stretch of work; `interrupt()` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self.interrupted = False
+        self._active = True
+        self._held: list[Any] = []  # DB-API connections checked out inside the scope, still out
+
+    def interrupt(self) -> bool:
+        """Stop the running statement and refuse later checkouts; False once the scope has ended."""
+        with _lock:
+            if not self._active:
+                return False
+            self.interrupted = True
+            for dbapi_connection in self._held:
+                _stop(dbapi_connection)
+            return True
+
+
+def _stop(dbapi_connection: Any) -> None:
+    """Ask the database to stop what `dbapi_connection` runs, without waiting for it."""
+    interrupt = getattr(dbapi_connection, "interrupt", None)  # sqlite3 / sqlean: immediate, thread-safe
+    if interrupt is not None:
+        interrupt()
+        return
+    cancel = getattr(dbapi_connection, "cancel_safe", None)  # psycopg 3: a request to the server
+    if cancel is not None:
+        # It is a network round trip: never make the caller (often the GUI thread) wait for it.
+        threading.Thread(
+            target=_cancel_quietly, args=(cancel,), name="warden-cancel", daemon=True
+        ).start()
+
+
+def _cancel_quietly(cancel: Any) -> None:
+    with contextlib.suppress(Exception):  # a cancel that fails leaves the statement to finish on its own
+        cancel(timeout=PG_CANCEL_TIMEOUT_S)
+
+
+@contextmanager
+def interruptible() -> Iterator[Interruptible]:
+    """Make the statements this thread runs inside the block interruptible through the yielded scope."""
+    scope = Interruptible()
+    outer = getattr(_local, "scope", None)
+    _local.scope = scope
+    try:
+        yield scope
+    finally:
+        with _lock:
+            scope._active = False
+            scope._held.clear()
+        _local.scope = outer
+
+
+# Pool events, not engine events: an engine with listeners loses core/fastpath.py's direct path, and
+# every read runs on a connection checked out of the pool, so the checkout is where to catch it.
+
+
+def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    scope: Interruptible | None = getattr(_local, "scope", None)
+    if scope is None:
+        return
+    with _lock:
+        if scope.interrupted:
+            raise Interrupted("stopped: the result is no longer needed")
+        scope._held.append(dbapi_connection)
+
+
+def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
+    scope: Interruptible | None = getattr(_local, "scope", None)
+    if scope is None:
+        return
+    with _lock:
+        if dbapi_connection in scope._held:
+            scope._held.remove(dbapi_connection)
+
+
+event.listen(Pool, "checkout", _on_checkout)
+event.listen(Pool, "checkin", _on_checkin)

@@ -1,0 +1,70 @@
+"""A running read can be stopped from another thread, on SQLite and PostgreSQL, and only while it runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from core.db import Database
+from core.interrupt import Interrupted, interruptible
+
+#: Seconds of work on either backend, unless it is stopped.
+SLOW = {
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000000) "
+    "SELECT count(*) FROM c",
+    "postgresql": "SELECT pg_sleep(30)",
+}
+
+
+def _run_in_thread(db: Database, sql: str, outcome: dict[str, Any], ready: threading.Event) -> None:
+    try:
+        with interruptible() as scope:
+            outcome["scope"] = scope
+            ready.set()
+            with db.engine.connect() as conn:
+                conn.exec_driver_sql(sql).all()
+        outcome["finished"] = True
+    except Exception as exc:  # what the interrupted statement raised
+        outcome["error"] = exc
+
+
+def test_a_running_statement_stops_when_interrupted(schema_db: Database) -> None:
+    db = schema_db
+    outcome: dict[str, Any] = {}
+    ready = threading.Event()
+    worker = threading.Thread(target=_run_in_thread, args=(db, SLOW[db.backend], outcome, ready))
+    worker.start()
+    assert ready.wait(5)
+    time.sleep(0.3)  # well inside the statement
+    started = time.monotonic()
+    assert outcome["scope"].interrupt()
+    worker.join(10)
+    assert not worker.is_alive() and time.monotonic() - started < 5
+    error = outcome.get("error")
+    assert isinstance(error, sa.exc.DBAPIError), outcome  # the database's own error for it
+    assert "interrupt" in str(error).lower() or "cancel" in str(error).lower(), error
+    with db.engine.connect() as conn:  # the pool's connections still work
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_interrupting_between_statements_stops_the_next_one(schema_db: Database) -> None:
+    with interruptible() as scope:
+        with schema_db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+        assert scope.interrupt()
+        with pytest.raises(Interrupted), schema_db.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 2")
+
+
+def test_an_ended_scope_cannot_hit_later_work(schema_db: Database) -> None:
+    with interruptible() as scope:
+        pass
+    assert not scope.interrupt()
+    with interruptible(), schema_db.engine.connect() as conn:  # the thread's next piece of work
+        assert conn.exec_driver_sql("SELECT 3").scalar() == 3
+    with schema_db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT 4")).scalar() == 4
