@@ -41,6 +41,7 @@ class Interruptible:
         self.interrupted = False
         self._active = True
         self._held: list[Any] = []  # DB-API connections checked out inside the scope, still out
+        self._cancels: dict[int, threading.Thread] = {}  # id(connection) → its cancel request in flight
 
     def interrupt(self) -> bool:
         """Stop the running statement and refuse later checkouts; False once the scope has ended."""
@@ -49,22 +50,26 @@ class Interruptible:
                 return False
             self.interrupted = True
             for dbapi_connection in self._held:
-                _stop(dbapi_connection)
+                sender = _stop(dbapi_connection)
+                if sender is not None:
+                    self._cancels[id(dbapi_connection)] = sender
             return True
 
 
-def _stop(dbapi_connection: Any) -> None:
-    """Ask the database to stop what `dbapi_connection` runs, without waiting for it."""
+def _stop(dbapi_connection: Any) -> threading.Thread | None:
+    """Ask the database to stop what `dbapi_connection` runs, without waiting for it; the thread that
+    sends a PostgreSQL cancel request, if one was needed."""
     interrupt = getattr(dbapi_connection, "interrupt", None)  # sqlite3 / sqlean: immediate, thread-safe
     if interrupt is not None:
-        interrupt()
-        return
+        interrupt()  # a no-op once the statement is over: SQLite clears it when nothing runs
+        return None
     cancel = getattr(dbapi_connection, "cancel_safe", None)  # psycopg 3: a request to the server
-    if cancel is not None:
-        # It is a network round trip: never make the caller (often the GUI thread) wait for it.
-        threading.Thread(
-            target=_cancel_quietly, args=(cancel,), name="warden-cancel", daemon=True
-        ).start()
+    if cancel is None:
+        return None
+    # It is a network round trip: never make the caller (often the GUI thread) wait for it.
+    sender = threading.Thread(target=_cancel_quietly, args=(cancel,), name="warden-cancel", daemon=True)
+    sender.start()
+    return sender
 
 
 def _cancel_quietly(cancel: Any) -> None:
@@ -108,6 +113,11 @@ def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
     with _lock:
         if dbapi_connection in scope._held:
             scope._held.remove(dbapi_connection)
+        sender = scope._cancels.pop(id(dbapi_connection), None)
+    if sender is not None:
+        # The connection goes back to the pool only once its cancel request is delivered: a late one
+        # must not stop the next borrower's statement (a cancel that arrives while idle is ignored).
+        sender.join(PG_CANCEL_TIMEOUT_S)
 
 
 event.listen(Pool, "checkout", _on_checkout)
