@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         workers.run(
             load_overview, db,
             on_done=self._on_overview_done, on_error=self._on_load_failed, owner=self, key="database",
+            interruptible=True,
         )  # fmt: skip
 
     def _on_open_done(self, db: Database) -> None:
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
             estimate_counts, self._db, self.catalog,
             on_done=functools.partial(self._on_counts_done, self._generation),
             on_error=self._on_background_failed, owner=self, key="counts",
+            interruptible=True,
         )  # fmt: skip
         for name in saved.open_tabs(self._overview.display_url):
             if name in self.catalog.entities:
@@ -269,6 +271,7 @@ class MainWindow(QMainWindow):
             exact_count, self._db, self.catalog.get(name),
             on_done=functools.partial(self._on_exact_count_done, self._generation, name),
             on_error=self._on_background_failed, owner=self, key="exact",
+            interruptible=True,
         )  # fmt: skip
 
     def _on_exact_count_done(self, generation: int, name: str, rows: int) -> None:

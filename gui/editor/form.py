@@ -230,6 +230,7 @@ class RecordForm(QWidget):
             on_done=self._on_related_done,
             on_error=self._on_related_failed,
             owner=self,
+            interruptible=True,  # moving to another row stops this one's lookups
             key="related",
         )
 
