@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from core.paths import default_database
 log = logging.getLogger("warden.bootstrap")
 
 Progress = Callable[[str, int, int], None]
+
+#: The newest revision in migrations/versions (a test keeps them equal). Knowing it here lets every start
+#: check the default database with one plain read, without opening an engine or importing Alembic.
+SCHEMA_HEAD = "4c1d2e7a9b30"
 
 
 def create_demo_database(
@@ -56,6 +61,8 @@ def _bring_up_to_date(path: Path) -> None:
 
     A failed upgrade is rolled back and logged; the database still opens at the revision it has.
     """
+    if _stored_revision(path) in (SCHEMA_HEAD, None):
+        return  # the usual start: already current (or not a database Warden versions)
     from core import migrations
 
     db = open_database(str(path))
@@ -66,3 +73,18 @@ def _bring_up_to_date(path: Path) -> None:
         log.warning("the default database stays at its revision: %s", exc)
     finally:
         db.dispose()
+
+
+def _stored_revision(path: Path) -> str | None:
+    """The Alembic revision a SQLite file records, or None when it records none (or cannot be read)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+    return str(row[0]) if row else None

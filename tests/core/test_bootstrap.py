@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.bootstrap import ensure_default_database
+from core.bootstrap import SCHEMA_HEAD, ensure_default_database
 from core.catalog import load_catalog
 from core.db import open_database
 from core.migrations import current, downgrade, heads, history
@@ -57,3 +57,8 @@ def test_a_default_database_from_an_older_warden_is_upgraded(tmp_path, monkeypat
         db.dispose()
     backups = [p for p in set(tmp_path.rglob("*")) - before if "backup" in p.name or p.suffix == ".bak"]
     assert backups, sorted(str(p) for p in set(tmp_path.rglob("*")) - before)
+
+
+def test_schema_head_is_the_newest_revision():
+    """bootstrap.SCHEMA_HEAD lets a start skip Alembic; it must name the newest shipped revision."""
+    assert heads() == [SCHEMA_HEAD], "a new migration: set core.bootstrap.SCHEMA_HEAD to its revision"
