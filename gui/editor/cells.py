@@ -67,14 +67,13 @@ class CellLooks:
             self._ask(row - len(self._staging.inserts))
             return PLACEHOLDER
         staging = self._staging
-        quiet = not staging.count and not staging.errors  # nothing staged: skip the lookups
-        staged = UNSET if quiet else staging.value(ref, info.name)
-        value = staged if staged is not UNSET else (loaded[col] if loaded is not None else None)
+        quiet = not staging.count and not staging.errors
+        value, staged = self._shown(ref, loaded, col)
         align = RIGHT if info.kind in NUMERIC else None
         if quiet:
             if value is None:
                 return Look("NULL", roles.PLACEHOLDER_TEXT, None, None, align)
-            label = self._cell_label(row, ref, info.name, value) if info.name in self._fks else None
+            label = self._cell_label(row, ref, info.name, value)
             return Look(label or display_text(info, value), None, None, None, align)
         error = staging.errors.get((ref, info.name))
         defaulted = loaded is None and staged is UNSET and (info.has_default or info.autoincrement)
@@ -87,6 +86,13 @@ class CellLooks:
             self._font(ref, defaulted),
             align,
         )
+
+    def _shown(self, ref: RowRef, loaded: tuple[Any, ...] | None, col: int) -> tuple[Any, Any]:
+        """The value a cell shows and its staged value (UNSET when it has none)."""
+        staging = self._staging
+        quiet = not staging.count and not staging.errors  # nothing staged: skip the lookups
+        staged = UNSET if quiet else staging.value(ref, self._columns[col].name)
+        return (staged if staged is not UNSET else (loaded[col] if loaded is not None else None)), staged
 
     def _cell_label(self, row: int, ref: RowRef, column: str, value: Any) -> str | None:
         """The target's label for an FK cell (page labels, then staged-value labels), else None."""

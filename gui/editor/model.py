@@ -120,10 +120,8 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         ref, loaded = self._locate(row)
         if ref is None:
             return RowState.PLACEHOLDER if role == Role.ROW_STATE else None
-        quiet = not self._staging.count and not self._staging.errors  # nothing staged: skip the lookups
-        staged = UNSET if quiet else self._staging.value(ref, info.name)
-        value = staged if staged is not UNSET else (loaded[col] if loaded is not None else None)
-        error = None if quiet else self._staging.errors.get((ref, info.name))
+        value, staged = self._shown(ref, loaded, col)
+        error = self._staging.errors.get((ref, info.name))
         if role == EDIT:
             return value
         if role == TIP:

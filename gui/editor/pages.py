@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -109,28 +110,14 @@ class WindowLoading(_ModelBase):
         self._count_token = token
         args = (self._db, self._entity, list(q.filters))
         fail = functools.partial(self._on_load_failed, token, None)
+
+        def count(kind: str, key: str, fn: Callable[..., int], *fn_args: Any) -> None:
+            done = functools.partial(self._on_count_done, token, kind)
+            workers.run(fn, *fn_args, on_done=done, on_error=fail, owner=self, key=key, interruptible=True)
+
         if q.quick is None:
-            done = functools.partial(self._on_count_done, token, "estimate")
-            workers.run(
-                repository.estimate_count,
-                *args,
-                on_done=done,
-                on_error=fail,
-                owner=self,
-                key="estimate",
-                interruptible=True,
-            )
-        done = functools.partial(self._on_count_done, token, "exact")
-        workers.run(
-            repository.exact_count,
-            *args,
-            q.quick,
-            on_done=done,
-            on_error=fail,
-            owner=self,
-            key="count",
-            interruptible=True,
-        )
+            count("estimate", "estimate", repository.estimate_count, *args)
+        count("exact", "count", repository.exact_count, *args, q.quick)
 
     def _on_count_done(self, token: int, kind: str, n: int) -> None:
         if token != self._count_token:

@@ -329,7 +329,7 @@ class TableEditor(DialogCommands, QWidget):
         if not sort or len(sort) != 1:
             return -1, False
         name, descending = sort[0]
-        names = [self.model.column_info(c).name for c in range(self.model.columnCount())]
+        names = self.entity.column_names
         return (names.index(name), descending) if name in names else (-1, False)
 
     def _column_name(self, column: int) -> str:
