@@ -110,8 +110,8 @@ def hide_columns(editor: TableEditor, *names: str) -> None:
         editor.view.setColumnHidden(column(editor, name), True)
 
 
-def type_into_cell(editor: TableEditor, row: int, name: str, text: str) -> None:
-    """Select a cell, press F2, replace its text and press Enter."""
+def open_cell_editor(editor: TableEditor, row: int, name: str) -> Any:
+    """Select a cell and press F2, as a user starts editing; the editor widget that opened."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
@@ -122,6 +122,15 @@ def type_into_cell(editor: TableEditor, row: int, name: str, text: str) -> None:
     QTest.keyClick(view.viewport(), Qt.Key.Key_F2)
     cell = view.indexWidget(index)
     assert cell is not None, f"no editor opened on {name}"
+    return cell
+
+
+def type_into_cell(editor: TableEditor, row: int, name: str, text: str) -> None:
+    """Open a cell's editor, replace its text and press Enter."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    cell = open_cell_editor(editor, row, name)
     QTest.keyClick(cell, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClicks(cell, text)
     QTest.keyClick(cell, Qt.Key.Key_Return)
@@ -129,17 +138,12 @@ def type_into_cell(editor: TableEditor, row: int, name: str, text: str) -> None:
 
 
 def choose_in_cell(editor: TableEditor, row: int, name: str, value: str) -> None:
-    """Select an enum cell, press F2, pick `value` in its combo and press Enter."""
+    """Open an enum cell's editor, pick `value` in its combo and press Enter."""
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QComboBox
 
-    view = editor.view
-    index = editor.model.index(row, column(editor, name))
-    view.setFocus()
-    view.setCurrentIndex(index)
-    QTest.keyClick(view.viewport(), Qt.Key.Key_F2)
-    combo = view.indexWidget(index)
+    combo = open_cell_editor(editor, row, name)
     assert isinstance(combo, QComboBox), f"{name} has no combo editor"
     assert combo.findData(value) >= 0, f"{value!r} is not a {name}"
     combo.setCurrentIndex(combo.findData(value))
