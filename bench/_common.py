@@ -133,6 +133,18 @@ class Table:
         return "\n".join(out)
 
 
+def bench_parser(doc: str | None, default_scale: int) -> argparse.ArgumentParser:
+    """A bench's argument parser with the options every bench takes: the demo database and its scale."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--sqlite", type=Path, help="an existing SQLite demo database (default: build and cache one)"
+    )
+    parser.add_argument(
+        "--scale", type=int, default=default_scale, help="demo scale to build (10,000 tool rows per unit)"
+    )
+    return parser
+
+
 def banner(title: str) -> str:
     """A section heading."""
     return f"\n== {title} " + "=" * max(0, 96 - len(title) - 4)

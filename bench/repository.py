@@ -9,7 +9,6 @@ the same run. Demo databases are built in a child process; see bench/_common.py.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import platform
@@ -28,6 +27,7 @@ from _common import (
     Table,
     Timing,
     banner,
+    bench_parser,
     build_demo,
     demo_sqlite,
     fmt_ms,
@@ -342,11 +342,7 @@ def goals_summary(results: list[Result]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the SQLite (and optionally PostgreSQL) benches, print the report."""
-    raw_help = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw_help)
-    add = parser.add_argument
-    add("--sqlite", type=Path, help="an existing SQLite demo database (default: build and cache one)")
-    add("--scale", type=int, default=ISSUE_SCALE, help="demo scale to build (10,000 tool rows per unit)")
+    parser = bench_parser(__doc__, ISSUE_SCALE)
     parser.add_argument("--pg", action="store_true", help="also bench a throwaway PostgreSQL (pgserver)")
     parser.add_argument("--pg-scale", type=int, default=ISSUE_SCALE, help="demo scale for PostgreSQL")
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per measurement")

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 # _common is this folder's module; importing it first puts the repository root on sys.path.
-from _common import REPO_ROOT, Table, Timing, banner, demo_sqlite, fmt_ms, peak_rss_kib
+from _common import REPO_ROOT, Table, Timing, banner, bench_parser, demo_sqlite, fmt_ms, peak_rss_kib
 
 TABLE = "tool_executions"
 SORT_COLUMN = "duration_ms"
@@ -428,11 +428,8 @@ def goals(sides: dict[str, Side], timeout_s: float) -> tuple[str, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments; run each side --repeat times in fresh processes; print the report and goals."""
-    raw_help = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw_help)
+    parser = bench_parser(__doc__, ISSUE_SCALE)
     add = parser.add_argument
-    add("--sqlite", type=Path, help="an existing SQLite demo database (default: build and cache one)")
-    add("--scale", type=int, default=ISSUE_SCALE, help="demo scale to build (10,000 tool rows per unit)")
     add("--repeat", type=int, default=5, help="runs per side, each in a fresh process")
     add("--timeout", type=float, default=300.0, help="seconds any one step may take")
     add("--child", choices=sorted(SIDES), help=argparse.SUPPRESS)
