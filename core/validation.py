@@ -29,8 +29,9 @@ from core.coercion import coerce
 from core.errors import FieldProblem, NotFoundError, ValidationError
 from core.types import Vector
 
-__all__ = ["coerce", "portable_columns", "simple_checks", "validate"]
+__all__ = ["coerce", "portable_columns", "simple_checks", "validate", "value_problem"]
 
+BLANK_LABEL = "is required and cannot be blank"
 IN_CHUNK = 500  # well under SQLite's bound-parameter limit
 _PG = postgresql.dialect()
 
@@ -145,6 +146,8 @@ def _check_change(entity: Entity, change: Change, problem: Problem) -> Change:
             if not (isinstance(change, Insert) and (col.has_default or col.autoincrement)):
                 problem(name, "is required")
             # else: a blank cell in a new row; leaving the column out lets its default apply
+        elif _blank_label(entity, col, value):
+            problem(name, BLANK_LABEL)
         else:
             values[name] = value
     if type(change) is Update:  # the one-row save's hot path: dataclasses.replace costs more than this
@@ -155,6 +158,28 @@ def _check_change(entity: Entity, change: Change, problem: Problem) -> Change:
         if col.name not in change.values and not (col.nullable or col.has_default or col.autoincrement):
             problem(col.name, "is required")
     return Insert(change.entity, values)
+
+
+def _blank_label(entity: Entity, col: ColumnInfo, value: Any) -> bool:
+    """Blank text in a required label column: the row would show blank in the grid and every FK picker."""
+    return col.name == entity.label and not col.nullable and isinstance(value, str) and not value.strip()
+
+
+def value_problem(entity: Entity, column: str, value: Any) -> str | None:
+    """Why `value` cannot be saved in `column`, as validate() would say it, or None; reads no database.
+
+    For an editor that marks a cell as soon as it is typed; required-but-NULL and foreign keys are left
+    to validate(), which knows whether the row is new and what the database holds.
+    """
+    shape = _shape(entity)
+    col = shape.cols.get(column)
+    if col is None:
+        return f"{entity.name} has no column '{column}'"
+    found: list[str] = []
+    coerced = _coerce_field(entity, shape, col, value, lambda _column, message: found.append(message))
+    if coerced is not _FAILED and _blank_label(entity, col, coerced):
+        found.append(BLANK_LABEL)
+    return found[0] if found else None
 
 
 def _coerce_or(col: ColumnInfo, value: Any, fallback: Any) -> Any:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from core.catalog import Catalog, ColumnInfo, load_catalog
 from core.changes import Delete, Insert, Update
 from core.errors import ValidationError
-from core.validation import coerce, portable_columns, validate
+from core.validation import coerce, portable_columns, validate, value_problem
 
 U1 = "123e4567-e89b-12d3-a456-426614174000"
 
@@ -250,6 +250,44 @@ def test_not_null_and_defaults(cat):
     with pytest.raises(ValidationError) as exc:
         validate(cat, [Update("products", key, {"stock": None, "name": ""}), product(name=None)])
     assert problems(exc) == [(0, "stock", "is required"), (1, "name", "is required")]
+
+
+def test_blank_text_in_a_required_label_column_is_refused(cat):
+    """A blank `name *` would show as an empty row in the grid and in every FK picker."""
+    assert cat.get("locations").label == "name"
+    key = {"id": U1}
+    with pytest.raises(ValidationError) as exc:
+        validate(
+            cat,
+            [
+                Update("locations", key, {"name": ""}),
+                Update("locations", key, {"name": "  \t"}),
+                product(sku=""),  # the label of products
+            ],
+        )
+    assert problems(exc) == [
+        (0, "name", "is required and cannot be blank"),
+        (1, "name", "is required and cannot be blank"),
+        (2, "sku", "is required and cannot be blank"),
+    ]
+    assert "row 1: name: is required and cannot be blank" in str(exc.value)
+    # Other NOT NULL text columns, and a label that may be NULL, still take an empty string.
+    [upd, ins] = validate(cat, [Update("locations", key, {"short_description": ""}), product(name="")])
+    assert upd.values == {"short_description": ""} and ins.values["name"] == ""
+    cat.get("users").label = "display_name"  # nullable
+    [upd] = validate(cat, [Update("users", key, {"display_name": ""})])
+    assert upd.values == {"display_name": ""}
+
+
+def test_value_problem_says_what_validate_says_for_one_value(cat):
+    locations = cat.get("locations")
+    assert value_problem(locations, "name", "N" * 150) == "at most 120 characters (got 150)"
+    assert value_problem(locations, "name", " ") == "is required and cannot be blank"
+    assert value_problem(locations, "name", "Bree") is None
+    assert value_problem(locations, "short_description", "") is None
+    assert value_problem(cat.get("products"), "stock", "-1") == "must be at least 0 (got -1)"
+    assert value_problem(cat.get("products"), "stock", "1x").startswith("expected a whole number")
+    assert value_problem(locations, "colour", "red") == "locations has no column 'colour'"
 
 
 def test_primary_key_cannot_be_updated(cat):
