@@ -25,8 +25,15 @@ Sort = list[tuple[str, bool]]
 #: The values of the ORDER BY columns (sort columns, then primary key) of a page's edge row.
 Cursor = tuple[Any, ...]
 
-OPS = ("eq", "ne", "contains", "range", "in", "is_null", "not_null", "json_eq")
+OPS = ("eq", "ne", "lt", "le", "gt", "ge", "contains", "range", "in", "is_null", "not_null", "json_eq")
+#: The comparisons and the words a message uses for them.
+COMPARISONS = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
+#: Kinds that compare the same way on both backends (text collations differ, so text is not one).
+ORDERED_KINDS = ("integer", "float", "decimal", "datetime", "date", "time")
+NUMBER_KINDS = ("integer", "float", "decimal")
 TEXT_KINDS = ("string", "text", "enum")
+#: Searched as their text by the quick search: JSON (JSONB cast to text on PostgreSQL) and text lists.
+JSON_TEXT_KINDS = ("json", "array")
 UNSORTABLE_KINDS = ("json", "vector", "array", "binary")
 LIKE_ESCAPE = "\\"
 
@@ -176,6 +183,8 @@ def filter_clause(entity: Entity, f: Filter, backend: str) -> sa.ColumnElement[b
         value = coerce_for(entity, f.column, f.value)
         # "not equal" keeps NULLs: a row with no value is not equal to the value asked for.
         return _equal(col, value) if f.op == "eq" else col.is_distinct_from(value)
+    if f.op in COMPARISONS:
+        return _comparison(entity, col, info, f)
     if f.op == "in":
         values = list(f.value) if isinstance(f.value, list | tuple | set | frozenset) else [f.value]
         coerced = [coerce_for(entity, f.column, v) for v in values]
@@ -196,6 +205,21 @@ def filter_clause(entity: Entity, f: Filter, backend: str) -> sa.ColumnElement[b
     return sa.and_(*parts) if parts else sa.true()
 
 
+def _comparison(entity: Entity, col: sa.Column[Any], info: ColumnInfo, f: Filter) -> sa.ColumnElement[bool]:
+    """`col` <, ≤, > or ≥ the filter's value; only on numbers, dates and times, and never on NULL."""
+    sign = COMPARISONS[f.op]
+    if info.kind not in ORDERED_KINDS:
+        raise ValidationError(
+            [FieldProblem(f.column, f"{entity.name}.{f.column} ({info.kind}) cannot be compared with {sign}")]
+        )
+    value = coerce_for(entity, f.column, f.value)
+    if value is None:
+        raise ValidationError([FieldProblem(f.column, f"{entity.name}.{f.column} {sign} needs a value")])
+    bound = _bind(col, value)
+    ops = {"lt": col < bound, "le": col <= bound, "gt": col > bound, "ge": col >= bound}
+    return ops[f.op]
+
+
 def contains(col: sa.ColumnElement[Any], info: ColumnInfo, text: str, backend: str) -> sa.ColumnElement[bool]:
     """Case-insensitive substring match; % and _ in `text` match themselves."""
     escaped = "".join(LIKE_ESCAPE + ch if ch in ("%", "_", LIKE_ESCAPE) else ch for ch in text)
@@ -208,17 +232,39 @@ def contains(col: sa.ColumnElement[Any], info: ColumnInfo, text: str, backend: s
 
 
 def quick_clause(entity: Entity, text: str, backend: str) -> sa.ColumnElement[bool]:
-    """OR of contains over every text column, plus exact matches on UUID and integer key columns."""
+    """OR of contains over every text and JSON column, exact matches on UUID and integer key columns, and,
+    when `text` is a number, equality on every number column. Vectors and binary columns are not searched."""
     parts: list[sa.ColumnElement[bool]] = []
     for info in entity.columns:
         col = column(entity, info.name)
         if info.kind in TEXT_KINDS:
             parts.append(contains(col, info, text, backend))
-        elif info.kind == "uuid" or (info.kind == "integer" and info.primary_key):
-            # A pasted id should find its row even though ids are not text.
-            with contextlib.suppress(ValueError, TypeError):
-                parts.append(col == coerce(info, text, for_filter=True))
+        elif info.kind in JSON_TEXT_KINDS:
+            parts.append(_json_contains(col, info, text, backend))
+        elif info.kind == "uuid" or info.kind in NUMBER_KINDS:
+            # A pasted id or a number should find its row even though they are not text: by equality,
+            # which an index on the column serves.
+            with contextlib.suppress(ValueError, TypeError, OverflowError):
+                value = coerce(info, text, for_filter=True)
+                parts.append(col == _number_bind(col, info, value))
     return sa.or_(*parts) if parts else sa.false()
+
+
+def _json_contains(col: sa.Column[Any], info: ColumnInfo, text: str, backend: str) -> sa.ColumnElement[bool]:
+    """A substring of a JSON column's text (jsonb::text on PostgreSQL, the stored JSON text on SQLite)."""
+    found = contains(col, info, text, backend)
+    escaped = json.dumps(text)[1:-1]  # how json.dumps stores "é" ("\u00e9") or a quote inside a string
+    if backend != "postgresql" and escaped != text:
+        found = sa.or_(found, contains(col, info, escaped, backend))
+    return found
+
+
+def _number_bind(col: sa.Column[Any], info: ColumnInfo, value: Any) -> sa.ColumnElement[Any]:
+    """The value to compare a number column with; a float is cast to the column's type so that 0.1 finds
+    the single-precision 0.1 a REAL column holds."""
+    if info.kind == "float":
+        return sa.cast(_bind(col, value), col.type)
+    return _bind(col, value)
 
 
 def _json_eq(
