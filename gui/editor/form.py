@@ -1,23 +1,22 @@
 """The record form: one row's fields bound to the editor's model, and its related rows through foreign keys.
 
-Fields go through a QDataWidgetMapper on the TableEditorModel, so a form edit is staged (and undoable) like
-a grid edit. Related rows come from core.repository.related, loaded in a worker whenever the row changes.
+Each field shows its cell's value as text and opens the grid's editor for that column only while it is edited
+(gui/editor/form_field.py); the value goes through the TableEditorModel, so a form edit is staged (and
+undoable) like a grid edit. Related rows come from core.repository.related, loaded in a worker whenever the
+row changes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
-    QCheckBox,
-    QDataWidgetMapper,
+    QApplication,
     QFormLayout,
     QLabel,
-    QLineEdit,
     QScrollArea,
-    QStyleOptionViewItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -28,10 +27,22 @@ from core.db import Database
 from core.lookup import labels_for
 from core.repository import RelatedGroup, related
 from gui import workers
+from gui.editor.form_field import FormField
 from gui.editor.related_tab import RelatedTab, group_title
 from gui.editor.roles import Role
 
 MUTED = "color: #5f6368;"
+
+#: The record form's share of the editor's width, and the least it gets (a key, a time and a label side by
+#: side need about this much); the grid keeps at least GRID_MIN.
+FORM_SHARE, FORM_MIN, GRID_MIN = 0.5, 480, 300
+
+
+def form_split(width: int) -> list[int]:
+    """Splitter sizes [grid, form] for an editor `width` wide: half each, the form at least FORM_MIN."""
+    form = max(int(width * FORM_SHARE), FORM_MIN)
+    return [max(width - form, GRID_MIN), form]
+
 
 #: (entity, column) → {foreign key value: label of the row it points at}
 FkLabels = dict[tuple[str, str], dict[Any, str]]
@@ -85,10 +96,8 @@ class RecordForm(QWidget):
         self.key: dict[str, Any] | None = None
         self._model: QAbstractItemModel | None = None
         self._delegate = delegate
-        self.mapper = QDataWidgetMapper(self)
-        self.mapper.setSubmitPolicy(QDataWidgetMapper.SubmitPolicy.AutoSubmit)
-        self.editors: dict[str, QWidget] = {}
-        self._shown: dict[int, QLineEdit] = {}  # read-only fields, filled from the cell's text
+        self._row = QPersistentModelIndex()  # column 0 of the row shown
+        self.editors: dict[str, FormField] = {}  # column name → its field
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -114,6 +123,8 @@ class RecordForm(QWidget):
         self.fields_page = QWidget()
         self.fields_layout = QFormLayout(self.fields_page)
         self.fields_layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields_layout.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.fields_layout.setVerticalSpacing(2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.fields_page)
@@ -122,71 +133,95 @@ class RecordForm(QWidget):
     # --- fields ---------------------------------------------------------------------------------
 
     def set_model(self, model: QAbstractItemModel) -> None:
-        """Bind the field editors to the editor's model (one editor per column, chosen like the grid's)."""
+        """Bind the form to the editor's model: one field per column, its value shown as text."""
         self._model = model
-        self.mapper.setModel(model)
-        if self._delegate is not None:
-            self.mapper.setItemDelegate(self._delegate)
         for col in range(model.columnCount()):
             name = str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
             info = self._column(name)
-            editor, mapped = self._editor_for(model, col, info)
+            field = FormField(info, col, self._delegate, self.fields_page)
             label = QLabel(name + ("" if info is None or info.nullable else " *"))
+            label.setBuddy(field)
             if info is not None:
                 label.setToolTip(f"{info.type}{'' if info.nullable else ', required'}")
-            self.fields_layout.addRow(label, editor)
-            self.editors[name] = editor
-            if mapped:
-                self.mapper.addMapping(editor, col)
-            else:
-                self._shown[col] = editor  # type: ignore[assignment]
+            self.fields_layout.addRow(label, field)
+            self.editors[name] = field
+        model.dataChanged.connect(self._on_model_data_changed)
+        model.modelReset.connect(self._on_model_reset)
+        if self._delegate is not None:
+            self._delegate.commitData.connect(self._on_delegate_commit_data)
+            self._delegate.closeEditor.connect(self._on_delegate_close_editor)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_app_focus_changed)
 
     def _column(self, name: str) -> ColumnInfo | None:
         return next((c for c in self.entity.columns if c.name == name), None)
-
-    def _editor_for(
-        self, model: QAbstractItemModel, col: int, info: ColumnInfo | None
-    ) -> tuple[QWidget, bool]:
-        """The field's editor, and whether the mapper binds it (else it only shows the cell's text)."""
-        name = f"field_{info.name if info else col}"
-        editable = (
-            info is not None
-            and not self.entity.read_only
-            and info.kind not in ("vector", "binary")
-            and not info.is_version
-            and not (info.primary_key and info.kind == "uuid")
-        )
-        editor: QWidget | None = None
-        if editable and info is not None and info.kind == "boolean":
-            editor = QCheckBox(self.fields_page)
-        elif editable and self._delegate is not None and model.rowCount() > 0:
-            editor = self._delegate.createEditor(
-                self.fields_page, QStyleOptionViewItem(), model.index(0, col)
-            )
-        if editor is not None:
-            editor.setObjectName(name)
-            return editor, True
-        line = QLineEdit(self.fields_page)
-        line.setObjectName(name)
-        line.setReadOnly(True)
-        line.setStyleSheet("QLineEdit { background: palette(window); }")
-        return line, False
 
     def set_row(self, row: int) -> None:
         """Show one row of the bound model: its fields now, its related rows once loaded."""
         if self._model is None or not 0 <= row < self._model.rowCount():
             self.clear()
             return
-        self.mapper.setCurrentIndex(row)
-        for col, line in self._shown.items():
-            text = self._model.index(row, col).data(Qt.ItemDataRole.DisplayRole)
-            line.setText("" if text is None else str(text))
-            line.setCursorPosition(0)
+        self.finish_editing(commit=True)
+        self._row = QPersistentModelIndex(self._model.index(row, 0))
+        for field in self.editors.values():
+            field.set_index(self._model.index(row, field.column))
         index = self._model.index(row, 0)
         key = index.data(Role.ROW_KEY)
         label_col = self._label_column()
         label = self._model.index(row, label_col).data() if label_col is not None else None
         self.load(key, label)
+
+    def field(self, column: str) -> FormField:
+        """The field of `column`."""
+        return self.editors[column]
+
+    def editing_field(self) -> FormField | None:
+        """The field whose editor is open, if any."""
+        return next((f for f in self.editors.values() if f.editing), None)
+
+    def finish_editing(self, *, commit: bool = True) -> None:
+        """Close an open field editor, staging its value first when `commit`."""
+        field = self.editing_field()
+        if field is not None:
+            field.finish_editing(commit=commit)
+
+    def _field_of(self, editor: QWidget) -> FormField | None:
+        return next((f for f in self.editors.values() if f.editor is editor), None)
+
+    def _on_delegate_commit_data(self, editor: QWidget) -> None:
+        field = self._field_of(editor)
+        if field is not None:
+            field.commit()
+
+    def _on_delegate_close_editor(self, editor: QWidget, hint: QAbstractItemDelegate.EndEditHint) -> None:
+        field = self._field_of(editor)
+        if field is None:
+            return
+        field.finish_editing(commit=False)  # commitData came first when the value is to be kept
+        if hint == QAbstractItemDelegate.EndEditHint.EditNextItem:
+            field.move_focus(True)
+        elif hint == QAbstractItemDelegate.EndEditHint.EditPreviousItem:
+            field.move_focus(False)
+
+    def _on_app_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """A click or Tab away from an open editor keeps its value and shows the field as text again."""
+        field = self.editing_field()
+        if field is None or new is None or QApplication.activePopupWidget() is not None:
+            return
+        if not field.owns(new) and new.window() is field.window():
+            field.finish_editing(commit=True)
+
+    def _on_model_data_changed(self, top: QModelIndex, bottom: QModelIndex, *_roles: Any) -> None:
+        row = self._row.row() if self._row.isValid() else -1
+        if top.row() <= row <= bottom.row():
+            for field in self.editors.values():
+                if not field.editing:
+                    field.refresh()
+
+    def _on_model_reset(self) -> None:
+        self.finish_editing(commit=False)  # the row it edited is gone from the model
+        self.clear()
 
     def _label_column(self) -> int | None:
         if self._model is None or not self.entity.label:
@@ -205,6 +240,10 @@ class RecordForm(QWidget):
     def clear(self) -> None:
         """Show no row."""
         self.key = None
+        self.finish_editing(commit=True)
+        self._row = QPersistentModelIndex()
+        for field in self.editors.values():
+            field.set_index(QModelIndex())
         self.title.setText(f"No {self.entity.name} row selected")
         self.subtitle.setText("")
         self._set_groups([])
@@ -217,6 +256,14 @@ class RecordForm(QWidget):
         self._show_header(label, key)
         self.key = key
         self._set_groups([])
+        if not self.entity.foreign_keys and not self.entity.referenced_by:
+            self.references.setText(f"{self.entity.name} has no links to other tables.")
+            self.related_loaded.emit()
+            return
+        if not self.entity.primary_key:
+            self.references.setText(f"{self.entity.name} has no key, so its links cannot be followed.")
+            self.related_loaded.emit()
+            return
         if key is None:
             self.references.setText("Save the row to see what it is linked to.")
             return
@@ -237,6 +284,7 @@ class RecordForm(QWidget):
     def _on_related_done(self, result: tuple[list[RelatedGroup], FkLabels]) -> None:
         groups, labels = result
         self._set_groups(groups, labels)
+        self.references.setText(self._references_text())  # also when nothing links: never "Loading…"
         self.related_loaded.emit()
 
     def _on_related_failed(self, failure: workers.Failure) -> None:
@@ -263,7 +311,6 @@ class RecordForm(QWidget):
             tab = RelatedTab(group, groups, self.tabs, target.primary_key, fk_labels, target.label)
             tab.open_requested.connect(self.open_entity_requested)
             self.tabs.addTab(tab, group_title(group, groups))
-        self.references.setText(self._references_text())
 
     def _references_text(self) -> str:
         incoming = [g for g in self.groups if g.direction == "incoming" and g.count]
@@ -296,6 +343,6 @@ class RecordForm(QWidget):
 
     def current_index(self) -> QModelIndex:
         """The model index of the row shown (column 0), or an invalid index."""
-        if self._model is None or self.mapper.currentIndex() < 0:
+        if self._model is None or not self._row.isValid():
             return QModelIndex()
-        return self._model.index(self.mapper.currentIndex(), 0)
+        return self._model.index(self._row.row(), 0)
