@@ -1,4 +1,6 @@
-"""Engines: SQLite (WAL, busy_timeout, foreign_keys, sqlite-vec) and PostgreSQL (psycopg 3, pgvector)."""
+"""Engines: SQLite (busy_timeout, foreign_keys, sqlite-vec; WAL for Warden's own files) and PostgreSQL
+(psycopg 3, pgvector). A SQLite file Warden did not create is read-only until the first save
+(core/sqlite_access.py)."""
 
 from __future__ import annotations
 
@@ -19,15 +21,22 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import ConnectionFailed
+from core.errors import ConnectionFailed, ReadOnlyError
+from core.paths import default_database
 from core.slowlog import SlowStatement, install_slow_log
 from core.slowlog import record_slow_statement as record_slow_statement  # re-exported for callers of core.db
+from core.sqlite_access import (
+    BUSY_TIMEOUT_MS,
+    WARDEN_APPLICATION_ID,
+    SqliteAccess,
+    header_application_id,
+    read_header,
+)
 
 log = logging.getLogger("warden.db")
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_SLOW_MS = 500.0
-BUSY_TIMEOUT_MS = 5000
 #: Called with the engine by Database.dispose before the pool closes (core/held.py: held connections).
 dispose_hooks: list[Callable[[Engine], None]] = []
 
@@ -82,6 +91,7 @@ class Database:
     capabilities: Capabilities
     slow_statements: deque[SlowStatement] = field(default_factory=lambda: deque(maxlen=200))
     slow_ms: float = DEFAULT_SLOW_MS  # statements at least this slow are logged (see core/slowlog.py)
+    access: SqliteAccess | None = None  # a SQLite file's connection rules (None on PostgreSQL)
     _sessions: sessionmaker[Session] | None = None
 
     @property
@@ -100,9 +110,26 @@ class Database:
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         return self._sessions()
 
+    @property
+    def writes_deferred(self) -> bool:
+        """Whether a SQLite file is read-only only until the first save (writes are still allowed)."""
+        return self.access is not None and self.access.writes_deferred
+
+    def allow_writes(self) -> None:
+        """Ready the database for a write; every core write path calls this before it writes.
+
+        A SQLite file opened read-only until the first save gets read-write connections from now on (its
+        journal mode unchanged); a database opened read-only on request raises ReadOnlyError.
+        """
+        if self.capabilities.read_only:
+            raise ReadOnlyError(f"{self.display_url} is open read-only; reopen it writable to change it.")
+        if self.access is not None:
+            self.access.allow_writes(self.dispose)  # the pool's read-only connections are closed
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sa.Connection]:
-        """A connection inside one transaction, committed on success and rolled back on error."""
+        """A connection inside one write transaction, committed on success and rolled back on error."""
+        self.allow_writes()
         with self.engine.begin() as conn:
             yield conn
 
@@ -228,6 +255,7 @@ def _vec_load_problem(module: Any) -> str | None:
 
 def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
     path = url.database or ":memory:"
+    fresh = False  # Warden makes this file now: it is Warden's own
     if path != ":memory:":
         p = Path(path)
         if p.is_dir():
@@ -239,27 +267,24 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
                 raise ConnectionFailed(f"Cannot create {p} read-only.")
             if not p.parent.exists():
                 p.parent.mkdir(parents=True, exist_ok=True)
+            fresh = True
         elif p.stat().st_size > 0:
             with open(p, "rb") as fh:
                 if fh.read(16) != SQLITE_HEADER:
                     raise ConnectionFailed(f"{p} is not a SQLite database.")
+        else:
+            fresh = create and not read_only
+    access = SqliteAccess(path, own=create or is_wardens_own(path), read_only=read_only)
     module, vec_problem = _cached_sqlite_driver()
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
-    if read_only and path != ":memory:":
-        # SQLAlchemy passes `uri`, `mode` to the driver; the path must stay absolute.
-        url = URL.create(
-            "sqlite", database=f"file:{Path(path).resolve()}", query={"mode": "ro", "uri": "true"}
-        )
     engine = sa.create_engine(url, module=module, connect_args=connect_args)
+    # A dialect event, not an engine one: an engine with listeners loses core/fastpath.py's direct path.
+    event.listen(engine, "do_connect", access.on_do_connect)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA foreign_keys = ON")
-        if not read_only and path != ":memory:":
-            cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute("PRAGMA synchronous = NORMAL")
+        access.configure(cur)
         cur.close()
         if vec_problem is None:
             import sqlite_vec
@@ -274,6 +299,9 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
             conn.exec_driver_sql("select count(*) from sqlite_master").scalar()
             if vec_problem is None:
                 versions["sqlite-vec"] = str(conn.exec_driver_sql("select vec_version()").scalar())
+            if fresh and path != ":memory:":
+                conn.exec_driver_sql(f"PRAGMA application_id = {WARDEN_APPLICATION_ID}")
+                conn.commit()
     except DBAPIError as exc:
         engine.dispose()
         raise ConnectionFailed(sqlite_error_message(path, exc)) from None
@@ -286,7 +314,19 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
         vector_reason=vec_problem,
         read_only=read_only,
     )
-    return Database(engine=engine, url=make_url(f"sqlite:///{path}"), capabilities=caps)
+    return Database(engine=engine, url=make_url(f"sqlite:///{path}"), capabilities=caps, access=access)
+
+
+def is_wardens_own(path: str) -> bool:
+    """Whether a SQLite file is Warden's own: the default database, or a file Warden created."""
+    if path == ":memory:":
+        return True
+    if header_application_id(read_header(path)) == WARDEN_APPLICATION_ID:
+        return True
+    try:
+        return Path(path).resolve() == default_database().resolve()
+    except OSError:
+        return False
 
 
 def sqlite_error_message(path: str, exc: DBAPIError) -> str:

@@ -167,6 +167,7 @@ def ensure_schema(db: Database, *, backup_dir: Path | None = None) -> MigrationR
         return upgrade(db, "head", backup_dir=backup_dir)
     if not drift(db):
         # Made by create_all (tests, older demos): identical to head, so record that instead of recreating.
+        db.allow_writes()
         with db.engine.connect() as conn:
             command.stamp(alembic_config(conn), "head")
             conn.commit()
@@ -187,6 +188,7 @@ def _migrate(db: Database, verb: str, revision: str, backup_dir: Path | None) ->
     plan = _plan(script, verb, revision, before)
     if not plan:
         return MigrationResult(before=before, after=before, applied=[])
+    db.allow_writes()  # a file read-only until the first write becomes writable here
     backup = backup_sqlite(db, backup_dir) if _worth_backing_up(db) else None
     done: list[str] = []
 

@@ -80,6 +80,7 @@ def save(db: Database, catalog: Catalog, changes: list[Change]) -> SaveResult:
         ent = catalog.get(ch.entity)
         if ent.read_only:
             raise ReadOnlyError(f"{ent.name} is read-only: {ent.read_only_reason}.")
+    db.allow_writes()  # a file read-only until the first save becomes writable here
     if len(changes) == 1 and isinstance(changes[0], Update):
         # The editor's most common save: one compiled UPDATE on a pooled DB-API connection (core/fastpath.py).
         fast = fastpath.update_one(db, catalog, changes[0])

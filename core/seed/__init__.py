@@ -28,6 +28,7 @@ def seed(db: Database, *, scale: int = 1, seed: int = 42, progress: Progress | N
     if not isinstance(scale, int) or scale < 1:
         raise SeedError(f"Scale must be a whole number of at least 1, not {scale!r}.")
     totals = expected_counts(scale)
+    db.allow_writes()  # a file read-only until the first write becomes writable here
     with db.engine.begin() as conn:
         check_schema(conn, db, list(totals))
         w = Writer(conn, db.backend, totals, progress)

@@ -1,0 +1,112 @@
+"""How a SQLite file is opened: Warden's own databases in WAL, any other file read-only until the first save.
+
+Reading a file never writes it. Only Warden's own databases are switched to WAL: the default database,
+and files Warden created (they carry WARDEN_APPLICATION_ID in the header's application_id field, so a demo
+database is known as Warden's when it is opened again). Any other file keeps its journal mode; concurrency
+there comes from busy_timeout alone.
+
+Until the first save, a file Warden did not create is opened so that nothing can write it:
+- a rollback-journal file with `mode=ro`: SQLite then creates no file beside it;
+- a file already in WAL read-write with `PRAGMA query_only`, because a `mode=ro` connection to a WAL file
+  has to create `-wal` and `-shm` and cannot remove them, while the last read-write connection to close
+  removes both.
+The first save makes the next connections read-write (`allow_writes`), the journal mode untouched.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "WARDEN_APPLICATION_ID",
+    "SqliteAccess",
+    "header_application_id",
+    "header_is_wal",
+    "read_header",
+]
+
+#: "WARD": written into the header of every file Warden creates (PRAGMA application_id).
+WARDEN_APPLICATION_ID = 0x57415244
+BUSY_TIMEOUT_MS = 5000
+MEMORY = ":memory:"
+
+
+def read_header(path: str | Path) -> bytes:
+    """The file's first 100 bytes (the SQLite header), or fewer for a short or missing file."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(100)
+    except OSError:
+        return b""
+
+
+def header_is_wal(header: bytes) -> bool:
+    """Whether the header says WAL: the file format write/read versions (bytes 18 and 19) are 2."""
+    return len(header) >= 20 and (header[18] == 2 or header[19] == 2)
+
+
+def header_application_id(header: bytes) -> int:
+    """The header's application_id (bytes 68-71, big-endian); 0 when unset or unreadable."""
+    return int.from_bytes(header[68:72], "big") if len(header) >= 72 else 0
+
+
+class SqliteAccess:
+    """One SQLite file's connection rules: how a connection opens, its PRAGMAs, and the first-save switch."""
+
+    def __init__(self, path: str, *, own: bool, read_only: bool) -> None:
+        self.path = path
+        self.own = own or path == MEMORY
+        self.read_only = read_only  # asked for: never becomes writable
+        self.wal = path != MEMORY and header_is_wal(read_header(path))
+        # Warden's own databases write from the start; any other file once the first save asks for it.
+        self.writable = self.own and not read_only
+        self._switch = threading.Lock()
+        self._switched = self.writable
+
+    @property
+    def uri(self) -> str:
+        """The read-only URI of the file (absolute and percent-quoted, as SQLite's URI filenames need)."""
+        return Path(self.path).resolve().as_uri() + "?mode=ro"
+
+    def on_do_connect(self, _dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+        """Open a rollback-journal file read-only (`mode=ro`) until the first save."""
+        if not self.writable and not self.wal and self.path != MEMORY:
+            cargs[:1] = [self.uri]
+            cparams["uri"] = True
+
+    def configure(self, cursor: Any) -> None:
+        """Per-connection PRAGMAs: busy_timeout and foreign keys always; WAL only for Warden's own files."""
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if self.path == MEMORY:
+            return
+        if not self.writable:
+            if self.wal:
+                cursor.execute("PRAGMA query_only = ON")  # read-write only so it can tidy up at close
+            return
+        if self.own:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+
+    @property
+    def writes_deferred(self) -> bool:
+        """Whether the file is read-only only until the first save (rather than writable, or read-only)."""
+        return not self.writable and not self.read_only
+
+    def allow_writes(self, reopen: Callable[[], None]) -> None:
+        """Make the next connections read-write, calling `reopen` once to drop the read-only ones.
+
+        Concurrent first saves wait for the one switch, so none of them gets a read-only connection.
+        """
+        if self._switched:
+            return
+        with self._switch:
+            if self._switched:
+                return
+            self.writable = True
+            reopen()
+            self._switched = True
