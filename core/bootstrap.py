@@ -7,9 +7,11 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from core.db import open_database
 from core.errors import WardenError
 from core.paths import default_database
+
+# core.db (SQLAlchemy) is imported only where a database is opened: the usual start checks the default
+# database with one sqlite3 read and must not pay for SQLAlchemy before the window shows.
 
 log = logging.getLogger("warden.bootstrap")
 
@@ -26,6 +28,7 @@ def create_demo_database(
     """Create or open `target`, migrate it to head and fill it with demo data; rows per table."""
     from core import migrations
     from core import seed as seeding
+    from core.db import open_database
 
     db = open_database(target, create=True)
     try:
@@ -64,6 +67,7 @@ def _bring_up_to_date(path: Path) -> None:
     if _stored_revision(path) in (SCHEMA_HEAD, None):
         return  # the usual start: already current (or not a database Warden versions)
     from core import migrations
+    from core.db import open_database
 
     db = open_database(str(path))
     try:

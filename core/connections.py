@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-
-from core.db import Capabilities, display_url, open_database
 from core.errors import ConnectionFailed
+
+if TYPE_CHECKING:
+    from core.db import Capabilities
+
+# SQLAlchemy (and core.db) are imported inside the functions that need them: the GUI imports this module
+# to tell a URL from a path before its window is shown, and SQLAlchemy alone takes longer than that.
 
 DEFAULT_PORT = 5432
 DRIVER = "postgresql+psycopg"
@@ -46,6 +49,8 @@ def pg_url(host: str, port: int | str | None, database: str, user: str, password
         raise ConnectionFailed(f"Port must be a number, not '{port}'.") from None
     if not 0 < number < 65536:
         raise ConnectionFailed(f"Port must be between 1 and 65535, not {number}.")
+    from sqlalchemy.engine import URL
+
     socket_dir = host.startswith("/")  # a Unix-socket directory, as psql accepts for -h
     url = URL.create(
         DRIVER,
@@ -61,6 +66,9 @@ def pg_url(host: str, port: int | str | None, database: str, user: str, password
 
 def parse_pg_url(url: str) -> PgTarget:
     """The host, port, database and user of a PostgreSQL URL (its password is ignored)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         u = make_url(url)
     except ArgumentError as exc:
@@ -74,6 +82,10 @@ def parse_pg_url(url: str) -> PgTarget:
 
 def display_safe(url: str) -> str:
     """A URL with its password hidden; the text unchanged if it does not parse."""
+    from sqlalchemy.exc import ArgumentError
+
+    from core.db import display_url
+
     try:
         return display_url(url)
     except ArgumentError:
@@ -87,6 +99,8 @@ def is_pg_url(target: str) -> bool:
 
 def test_connection(url: str) -> Capabilities:
     """Open `url`, read what it can do and close it again; ConnectionFailed with one line if it cannot."""
+    from core.db import open_database
+
     try:
         db = open_database(url)
     except ConnectionFailed as exc:

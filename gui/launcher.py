@@ -23,7 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _open_gui(target: str | None) -> int:
     from core.bootstrap import ensure_default_database
     from core.paths import default_database
+    from gui.platform_check import display_problem
 
+    problem = display_problem()
+    if problem:  # Qt would abort with a misleading message, past any try/except: say it in one line
+        print(problem, file=sys.stderr)
+        return cli.EXIT_USER_ERROR
     if target is None:
         if not default_database().exists():
             print(f"First run: creating the demo database at {default_database()} …", file=sys.stderr)

@@ -25,14 +25,16 @@ import time
 import traceback
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
 
 from core.errors import WardenError
-from core.interrupt import Interruptible, interruptible
 from gui.gc_guard import keep_gc_on_gui_thread
+
+if TYPE_CHECKING:  # core.interrupt loads SQLAlchemy: imported by the first interruptible task instead
+    from core.interrupt import Interruptible
 
 log = logging.getLogger("warden.gui.workers")
 
@@ -131,6 +133,8 @@ class _Runnable(QRunnable):
     def _call(task: Task) -> Any:
         if not task.interruptible:
             return task.fn(*task.args, **task.kwargs)
+        from core.interrupt import interruptible  # on this pool thread, never the GUI's
+
         with interruptible() as scope:
             task.scope = scope
             if task.cancelled:  # cancelled before it started: stop at the first statement

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -18,10 +20,12 @@ from PySide6.QtWidgets import (
 
 from core import connections
 from core.connections import PgTarget
-from core.db import Capabilities
 from core.errors import WardenError
 from gui import workers
 from gui.connection import profiles
+
+if TYPE_CHECKING:  # core.db loads SQLAlchemy, which the window must not wait for
+    from core.db import Capabilities
 
 
 class ConnectionDialog(QDialog):

@@ -10,11 +10,10 @@ import json
 import logging
 from dataclasses import dataclass
 
-import keyring
-import keyring.errors
-from keyring.backends import fail
-
 from gui.settings import settings
+
+# keyring is imported where a password is kept or read: loading it (and its backends) costs start-up time
+# that a SQLite user never needs.
 
 log = logging.getLogger("warden.gui.connection")
 
@@ -72,6 +71,9 @@ def clear_recent() -> None:
 
 def keyring_problem() -> str | None:
     """Why passwords cannot be kept in the OS keyring, or None when they can."""
+    import keyring
+    from keyring.backends import fail
+
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
         return "No system keyring is available: the password is kept in memory for this session only."
@@ -80,6 +82,9 @@ def keyring_problem() -> str | None:
 
 def store_password(account: str, password: str) -> bool:
     """Keep `password` for `account`: in the OS keyring (True) or, without one, in memory (False)."""
+    import keyring
+    import keyring.errors
+
     if keyring_problem() is None:
         try:
             keyring.set_password(KEYRING_SERVICE, account, password)
@@ -97,6 +102,9 @@ def fetch_password(account: str) -> str | None:
         return _session_passwords[account]
     if keyring_problem() is not None:
         return None
+    import keyring
+    import keyring.errors
+
     try:
         return keyring.get_password(KEYRING_SERVICE, account)
     except keyring.errors.KeyringError as exc:
