@@ -1,0 +1,110 @@
+"""Editor notes ("Saved.", "Exported…", "Export cancelled") float over the grid and go away by themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from core.bootstrap import create_demo_database
+from core.catalog import Catalog, load_catalog
+from core.db import Database, open_database
+from gui.editor import export, message_bar
+
+if TYPE_CHECKING:
+    from gui.editor.view import TableEditor
+
+SHOTS = Path("/tmp/warden_shots")
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Iterator[tuple[Database, Catalog]]:
+    """A fresh scale-1 demo database on SQLite (these tests save)."""
+    path = tmp_path / "demo.db"
+    create_demo_database(str(path), scale=1)
+    db = open_database(str(path))
+    yield db, load_catalog(db)
+    db.dispose()
+
+
+def _editor(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditor:
+    from gui.editor.view import TableEditor
+
+    editor = TableEditor(db, catalog, entity)
+    qtbot.addWidget(editor)
+    editor.resize(900, 560)
+    editor.show()
+    qtbot.waitUntil(lambda: editor.count is not None and editor.count[1], timeout=10_000)
+    return editor
+
+
+def test_saved_note_does_not_move_the_grid(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+    """'Saved.' shows over the grid's corner and hides again; the grid's geometry never changes."""
+    db, catalog = demo_db
+    editor = _editor(qtbot, db, catalog, "regions")
+    qtbot.wait(50)
+    before = editor.view.geometry()
+    name = editor.entity.column_names.index("name")
+    assert editor.model.setData(editor.model.index(0, name), "Renamed region")
+    with qtbot.waitSignal(editor.model.saved, timeout=10_000):
+        editor.save()
+    assert editor.message.note_visible() and editor.message.text() == "Saved."
+    qtbot.wait(50)  # let any layout change land
+    assert editor.view.geometry() == before
+    toast = editor.message.toast
+    assert toast is not None and editor.view.rect().contains(toast.geometry())
+    SHOTS.mkdir(exist_ok=True)
+    editor.grab().save(str(SHOTS / "saved_note.png"))
+    qtbot.waitUntil(lambda: not editor.message.note_visible(), timeout=5_000)
+    qtbot.wait(50)
+    assert editor.view.geometry() == before
+
+
+def test_export_notes_hide(
+    qtbot: QtBot, demo_db: tuple[Database, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'Exported…' hides after its timeout; 'Export cancelled' hides with its close button."""
+    db, catalog = demo_db
+    monkeypatch.setattr(message_bar, "NOTE_TIMEOUT_MS", 400)
+    target = tmp_path / "out.csv"
+    # The save-file dialog is the user's part: answer it with a path.
+    monkeypatch.setattr(export, "ask_export_path", lambda _parent, _entity: (str(target), "csv"))
+    editor = _editor(qtbot, db, catalog, "regions")
+    before = editor.view.geometry()
+    editor.export()
+    job = editor.export_job
+    assert job is not None
+    qtbot.waitUntil(lambda: job.result is not None, timeout=10_000)
+    assert editor.message.note_visible() and editor.message.text().startswith("Exported")
+    assert editor.view.geometry() == before
+    qtbot.waitUntil(lambda: not editor.message.note_visible(), timeout=3_000)
+
+    monkeypatch.setattr(message_bar, "NOTE_TIMEOUT_MS", 60_000)
+    editor.export()
+    job = editor.export_job
+    assert job is not None
+    job.cancel()  # before the first row: the export stops and removes its file
+    qtbot.waitUntil(lambda: job.result is not None, timeout=10_000)
+    assert editor.message.note_visible() and "cancelled" in editor.message.text()
+    toast = editor.message.toast
+    assert toast is not None
+    QTest.mouseClick(toast.close_button, Qt.MouseButton.LeftButton)
+    assert not editor.message.note_visible()
+    assert not target.exists()
+
+
+def test_errors_stay_inline_until_dismissed(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+    """A persistent error is shown above the grid (not a toast) and stays until closed."""
+    db, catalog = demo_db
+    editor = _editor(qtbot, db, catalog, "regions")
+    editor.show_message("Not saved: something a person can fix.")
+    assert editor.message.isVisible() and not editor.message.note_visible()
+    qtbot.wait(100)
+    assert editor.message.isVisible()
+    QTest.mouseClick(editor.message.close_button, Qt.MouseButton.LeftButton)
+    assert not editor.message.isVisible()
