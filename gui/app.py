@@ -17,6 +17,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QSettings, QSi
 from PySide6.QtGui import QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from gui import settings as saved
 from gui import workers
 
 APP_NAME = "Warden"
@@ -29,8 +30,8 @@ ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None]
 
 
 def settings() -> QSettings:
-    """The user's Warden settings (window geometry, last folder…), in the platform's native store."""
-    return QSettings(ORGANIZATION, APP_NAME)
+    """The user's Warden settings (window geometry, last folder…): the same store as gui.settings."""
+    return saved.settings()
 
 
 def resource_bytes(name: str) -> bytes | None:

@@ -5,23 +5,34 @@ from __future__ import annotations
 import functools
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+import shiboken6
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabBar, QTabWidget, QWidget
 
 from core import connections
-from core.catalog import Catalog
-from core.db import Database, open_database
-from core.overview import Overview, RowCount, estimate_counts, load_overview
-from core.repository import exact_count
 from gui import settings as saved
 from gui import workers
 from gui.connection import profiles
 from gui.connection.menu import ConnectionActions
+from gui.core_calls import estimate_counts, exact_count, load_overview, open_database
+from gui.menus import MainMenus
 from gui.navigator import Navigator
+from gui.unsaved import LeaveGuard
 from gui.welcome import WelcomePage, backend_text, vector_text
+
+if TYPE_CHECKING:  # SQLAlchemy, numpy and pgvector load on the worker that opens a database, after show()
+    from collections.abc import Callable
+
+    from core.catalog import Catalog
+    from core.db import Database
+    from core.overview import Overview, RowCount
+    from core.recovery import Recovery
+    from gui.editor.model import TableEditorModel
+    from gui.editor.recovery import RecoveryJournal, RestorePrompt
+    from gui.editor.view import TableEditor
 
 log = logging.getLogger("warden.gui.main_window")
 
@@ -45,11 +56,16 @@ class MainWindow(QMainWindow):
         self.catalog: Catalog | None = None
         self._generation = 0  # bumped per database, so late results for the previous one are dropped
         self._pending_recent: profiles.RecentConnection | None = None
+        self._journal: RecoveryJournal | None = None  # keeps the open database's staged edits for recovery
+        self.restore_prompt: RestorePrompt | None = None  # the open "Restore unsaved changes?" question
+        self.leave_guard = LeaveGuard(self)  # Save / Discard / Cancel before staged edits could go away
+        self.leave_guard.save_failed.connect(self._on_leave_guard_save_failed)
         self.setWindowTitle("Warden")
         self.resize(*DEFAULT_SIZE)
         self.connection_actions = ConnectionActions(self)
         self.connection_actions.target_chosen.connect(self.open_target)
         self.connection_actions.failed.connect(self._show_error)
+        self.connection_actions.demo_builder.guard = self._guard_demo
         self._build_tabs()
         self._build_navigator()
         self._build_status_bar()
@@ -106,13 +122,7 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(widget)
 
     def _build_menus(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        self.connection_actions.add_to(menu)
-        menu.addSeparator()
-        quit_action = menu.addAction("&Quit")
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        quit_action.triggered.connect(self.close)
+        self.menus = MainMenus(self)  # File, Edit, View, Tools, Help; Edit and View follow the current tab
 
     def _restore_geometry(self) -> None:
         state = saved.settings()
@@ -134,7 +144,13 @@ class MainWindow(QMainWindow):
         return self._overview
 
     def open_target(self, target: str, *, read_only: bool = False) -> None:
-        """Open a SQLite file or database URL on a worker; the window switches to it when it is open."""
+        """Open a SQLite file or database URL on a worker; the window switches to it when it is open.
+
+        Staged edits of the open database are saved or discarded first, if the person says so.
+        """
+        again = functools.partial(self.open_target, target, read_only=read_only)
+        if not self.leave_guard.check(self._editor_pages(), "opening another database", then=again):
+            return
         is_pg = connections.is_pg_url(target)
         if is_pg:
             pg = connections.parse_pg_url(target)
@@ -151,6 +167,7 @@ class MainWindow(QMainWindow):
     def set_database(self, db: Database, *, owned: bool = False) -> None:
         """Show `db` (already open); the window disposes it on close only if it `owned` it."""
         self._close_entity_tabs()
+        self._start_journal(db.display_url)
         previous, previous_owned = self._db, self._owns_db
         self._db, self._owns_db, self._overview, self.catalog = db, owned, None, None
         self._generation += 1
@@ -164,11 +181,27 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
 
     def _on_open_done(self, db: Database) -> None:
+        # Edits may have been staged in the open database while this one was opening: ask again.
+        again = functools.partial(self._on_open_done, db)
+        if not self.leave_guard.check(
+            self._editor_pages(), "opening another database", then=again,
+            on_cancel=functools.partial(self._on_open_cancelled, db),
+        ):  # fmt: skip
+            return
         if self._pending_recent is not None:
             profiles.remember_connection(self._pending_recent)
             self._pending_recent = None
         self.set_database(db, owned=True)
         self.database_opened.emit(db)
+
+    def _on_open_cancelled(self, db: Database) -> None:
+        """The person chose to stay: the database that just opened is let go, the window is as it was."""
+        self._pending_recent = None
+        workers.run(db.dispose)
+        if self._overview is not None:
+            self._show_overview(self._overview)
+        else:
+            self._show_nothing_open()
 
     def _on_overview_done(self, loaded: tuple[Catalog, Overview]) -> None:
         self.catalog, self._overview = loaded
@@ -182,6 +215,7 @@ class MainWindow(QMainWindow):
         for name in saved.open_tabs(self._overview.display_url):
             if name in self.catalog.entities:
                 self._open_entity_tab(name)
+        self._read_recovery()
         self.overview_loaded.emit(self._overview)
 
     def _on_counts_done(self, generation: int, counts: dict[str, RowCount | None]) -> None:
@@ -306,16 +340,45 @@ class MainWindow(QMainWindow):
         assert self._db is not None and self.catalog is not None  # tabs open only on an open database
         editor = TableEditor(self._db, self.catalog, name, filters=filters)
         editor.open_entity_requested.connect(self._open_entity_tab)
+        if self._journal is not None:
+            self._journal.watch(editor.model)
         return editor
+
+    def _editor_pages(self) -> list[tuple[str, TableEditor]]:
+        """The open table editors with their tab titles."""
+        return [(self.tabs.tabText(i), e) for i in range(self.tabs.count()) if (e := self._editor_at(i))]
+
+    def _editor_at(self, index: int) -> TableEditor | None:
+        """The table editor in a tab (not the welcome page or a placeholder), without importing the editor."""
+        page = self.tabs.widget(index)
+        return cast("TableEditor", page) if page is not None and hasattr(page, "model") else None
 
     def _on_tabs_close_requested(self, index: int) -> None:
         page = self.tabs.widget(index)
         assert page is not None  # Qt asks to close a tab it shows
         if page is self.welcome:
             return
+        title, editor = self.tabs.tabText(index), self._editor_at(index)
+        again = functools.partial(self._close_tab, page)
+        if self.leave_guard.check([(title, editor)] if editor else [], f"closing {title}", then=again):
+            self._close_tab(page)
+
+    def _close_tab(self, page: QWidget) -> None:
+        index = self.tabs.indexOf(page)
+        if index < 0:
+            return
         self.tabs.removeTab(index)
         page.deleteLater()
         self._save_open_tabs()
+
+    def _on_leave_guard_save_failed(self, editor: QWidget) -> None:
+        if self.tabs.indexOf(editor) >= 0:
+            self.tabs.setCurrentWidget(editor)  # its inline message says why nothing closed
+
+    def _guard_demo(self, build: Callable[[], None]) -> None:
+        """Before a new demo database is built (and then opened): save or discard staged edits, or stay."""
+        if self.leave_guard.check(self._editor_pages(), "creating a demo database", then=build):
+            build()
 
     def _close_entity_tabs(self) -> None:
         self._save_open_tabs()
@@ -330,14 +393,68 @@ class MainWindow(QMainWindow):
         if self._overview is not None:
             saved.set_open_tabs(self._overview.display_url, self.open_entity_names())
 
+    # --- crash recovery of staged edits ----------------------------------------------------------
+
+    def _start_journal(self, target: str) -> None:
+        """Follow the staged edits of the database at `target` in its recovery file (after the old one's)."""
+        from gui.editor.recovery import RecoveryJournal
+
+        self._stop_journal()
+        self._journal = RecoveryJournal(target, self)
+        self._journal.failed.connect(self._on_background_message)
+
+    def _stop_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal.deleteLater()
+            self._journal = None
+        if self.restore_prompt is not None and shiboken6.isValid(self.restore_prompt):
+            self.restore_prompt.close()
+        self.restore_prompt = None
+
+    def _read_recovery(self) -> None:
+        """Look for edits an earlier session left unsaved (on a worker); offer them when found."""
+        from core.recovery import read_recovery
+
+        if self._journal is not None:
+            workers.run(
+                read_recovery, self._journal.target,
+                on_done=functools.partial(self._on_recovery_read, self._journal),
+                on_error=self._on_background_failed, owner=self._journal, key="recovery",
+            )  # fmt: skip
+
+    def _on_recovery_read(self, journal: RecoveryJournal, recovery: Recovery | None) -> None:
+        if journal is not self._journal or self.catalog is None:
+            return
+        self.restore_prompt = journal.offer(recovery, self, self.catalog.entities, self._open_editor_model)
+
+    def _open_editor_model(self, name: str) -> TableEditorModel | None:
+        """Open (or focus) `name`'s tab; its editor's model, if the tab holds an editor."""
+        self._open_entity_tab(name)
+        page = self.tabs.currentWidget()
+        return getattr(page, "model", None) if page is not None and page.property("entity") == name else None
+
+    def _on_background_message(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10_000)
+
     # --- closing -----------------------------------------------------------------------------
 
+    def _close_again(self) -> None:
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember the window layout and open tabs; release a database this window opened."""
+        """Remember the window layout and open tabs; release a database this window opened.
+
+        With staged edits it asks first, and stays open: it closes again once they are saved or discarded.
+        """
+        if not self.leave_guard.check(self._editor_pages(), "quitting", then=self._close_again):
+            event.ignore()
+            return
         state = saved.settings()
         state.setValue("main_window/geometry", self.saveGeometry())
         state.setValue("main_window/state", self.saveState())
         self._save_open_tabs()
+        self._stop_journal()  # nothing is staged any more: this removes the recovery file
         if self._db is not None and self._owns_db:
             workers.run(self._db.dispose)
         self._db = None

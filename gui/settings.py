@@ -1,20 +1,31 @@
-"""Small typed helpers over QSettings: column widths per entity and open tabs per connection target."""
+"""Typed helpers over QSettings: column widths per entity, open tabs per target, the grid's font size."""
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from PySide6.QtCore import QSettings
+
+from core.paths import data_dir
 
 ORGANIZATION = "Warden"
 APP_NAME = "Warden"
 OPEN_TABS_KEY = "main_window/open_tabs"
 COLUMN_WIDTHS_KEY = "column_widths"
+GRID_FONT_KEY = "view/grid_font_pt"
+SETTINGS_FILE = "settings.ini"
+#: The grid's font size in points: the style sheet's default, and the range View → Font size keeps to.
+DEFAULT_GRID_FONT_PT = 10
+GRID_FONT_RANGE = (7, 28)
 
 
 def settings() -> QSettings:
-    """The user's Warden settings in the platform's native store."""
+    """The user's Warden settings: an ini file in the data folder when WARDEN_DATA_DIR points one out
+    (a portable install, a test), else the platform's native store."""
+    if os.environ.get("WARDEN_DATA_DIR"):
+        return QSettings(str(data_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
     return QSettings(ORGANIZATION, APP_NAME)
 
 
@@ -55,3 +66,20 @@ def set_open_tabs(target: str, names: list[str]) -> None:
     else:
         every.pop(target, None)
     settings().setValue(OPEN_TABS_KEY, json.dumps(every, sort_keys=True))
+
+
+def grid_font_size() -> int:
+    """The grid's font size in points (View → Font size), within GRID_FONT_RANGE."""
+    raw = settings().value(GRID_FONT_KEY)
+    try:
+        size = int(str(raw)) if raw is not None else DEFAULT_GRID_FONT_PT
+    except ValueError:
+        size = DEFAULT_GRID_FONT_PT
+    return min(max(size, GRID_FONT_RANGE[0]), GRID_FONT_RANGE[1])
+
+
+def set_grid_font_size(points: int) -> int:
+    """Remember the grid's font size (clamped to GRID_FONT_RANGE); returns the size kept."""
+    size = min(max(int(points), GRID_FONT_RANGE[0]), GRID_FONT_RANGE[1])
+    settings().setValue(GRID_FONT_KEY, size)
+    return size

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QSplitter,
     QTableView,
     QToolBar,
@@ -25,15 +24,16 @@ from PySide6.QtWidgets import (
 from core.catalog import Catalog
 from core.db import Database
 from core.repository import Filter
+from gui.editor import cell_commands, grid_font
 from gui.editor.actions import EDITING, build_actions, selection_tsv
 from gui.editor.delegates import CellDelegate, EditorContext
 from gui.editor.dialog_commands import DialogCommands
 from gui.editor.export import ExportJob
 from gui.editor.filter_bar import FilterBar
-from gui.editor.form import RecordForm
+from gui.editor.form import RecordForm, form_split
+from gui.editor.grid_overlay import GridOverlay
 from gui.editor.message_bar import ColumnWidths, MessageBar
 from gui.editor.model import TableEditorModel
-from gui.editor.roles import Role
 
 BANNER = "QLabel { background: #fff4c2; border: 1px solid #e6d48a; border-radius: 3px; padding: 6px; }"
 
@@ -82,6 +82,7 @@ class TableEditor(DialogCommands, QWidget):
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
         self.view.verticalHeader().setDefaultSectionSize(24)
+        grid_font.apply(self.view)  # View → Font size, as last chosen (also sets the row height)
 
         self.toolbar = QToolBar()
         self.toolbar.setObjectName("editorToolbar")
@@ -89,6 +90,7 @@ class TableEditor(DialogCommands, QWidget):
         self.actions_by_name = build_actions(self, self.toolbar)
         self.count_label = QLabel("Loading…")
         self.count_label.setObjectName("countLabel")
+        self.overlay = GridOverlay(self.view.viewport())
         self.staged_label = QLabel("")
         self.staged_label.setObjectName("stagedLabel")
         self.staged_label.setStyleSheet("color: #8a6d00; font-weight: bold;")
@@ -107,6 +109,7 @@ class TableEditor(DialogCommands, QWidget):
             self.banner.setText(f"<b>{self.entity.name} is read-only:</b> {self.entity.read_only_reason}.")
 
         self.message = MessageBar()
+        self.message.float_over(self.view)  # notes like "Saved." float over the grid; they never shift it
 
         self.filter_bar = FilterBar(self.entity)
         self.filter_bar.set_filters(self.filters)
@@ -144,6 +147,9 @@ class TableEditor(DialogCommands, QWidget):
         a["form"].toggled.connect(self._on_form_toggled)
         a["find"].triggered.connect(self.filter_bar.focus_quick)
         a["copy"].triggered.connect(self.copy_selection)
+        a["copy_headers"].triggered.connect(lambda: cell_commands.copy(self, headers=True))
+        a["cut"].triggered.connect(lambda: cell_commands.cut(self))
+        a["set_null"].triggered.connect(lambda: cell_commands.set_null(self))
         a["paste"].triggered.connect(self.paste)
         a["end"].triggered.connect(self.jump_to_end)
         self.model.undo_stack.canUndoChanged.connect(self._on_undo_stack_changed)
@@ -155,6 +161,7 @@ class TableEditor(DialogCommands, QWidget):
         self.model.conflicted.connect(self._on_model_conflicted)
         self.model.load_failed.connect(self._on_model_load_failed)
         self.model.rows_loaded.connect(self._on_model_rows_loaded)
+        self.model.loading_changed.connect(self._on_model_loading_changed)
         self.filter_bar.filters_changed.connect(self._on_filter_bar_filters_changed)
         self.view.horizontalHeader().sortIndicatorChanged.connect(self._on_header_sort_changed)
         self.view.verticalScrollBar().valueChanged.connect(self._on_scrollbar_value_changed)
@@ -250,7 +257,30 @@ class TableEditor(DialogCommands, QWidget):
 
     def _on_model_count_changed(self, n: int, exact: bool) -> None:
         self.count = (n, exact)
-        self.count_label.setText(f"{'' if exact else '~'}{n:,} row{'s' if n != 1 else ''}")
+        self._show_loading_state()
+
+    def _on_model_loading_changed(self) -> None:
+        self._show_loading_state()
+
+    def _show_loading_state(self) -> None:
+        """The count label and the grid's overlay: "Filtering…" until a new filter's rows and count are in
+        (the first page's length is no count), then the count, or "No rows match" over an empty grid."""
+        m = self.model
+        filtering = bool(self.filters or self.quick)
+        busy = "Filtering…" if filtering else "Loading…"
+        n, exact = m.total, m.exact
+        if m.counting:
+            self.count_label.setText(busy)
+        elif n == 0 and not exact:
+            self.count_label.setText("—")  # nothing counted: the read failed (the message says why)
+        else:
+            self.count_label.setText(f"{'' if exact else '~'}{n:,} row{'s' if n != 1 else ''}")
+        if m.loading_rows and n == 0:
+            self.overlay.show_text(busy)
+        elif filtering and exact and n == 0 and not m.counting:
+            self.overlay.show_text("No rows match the filter")
+        else:
+            self.overlay.show_text("")
 
     def _on_model_saved(self, *_args: Any) -> None:
         self.show_message("Saved.", error=False, timeout_ms=2500)
@@ -269,11 +299,17 @@ class TableEditor(DialogCommands, QWidget):
         self.filters, self.quick = filters, quick
         self.clear_message()
         self.model.set_filters(filters, quick or None)
+        self._show_loading_state()
 
     def _on_header_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
         self.view.horizontalHeader().setSortIndicatorShown(True)
-        name = self._column_name(column)
-        self.sort = [(name, order == Qt.SortOrder.DescendingOrder)]
+        before = self.sort
+        self.sort = self.model.sort_order  # Qt's own slot has asked the model to sort already
+        if self.sort != before:
+            # A new order starts at its top, as in every table app; the current cell is its first row.
+            self.view.scrollToTop()
+            if self.model.rowCount() > 0 and column >= 0:
+                self.view.setCurrentIndex(self.model.index(0, column))
 
     def _on_scrollbar_value_changed(self, _value: int) -> None:
         first = self.view.rowAt(0)
@@ -292,7 +328,7 @@ class TableEditor(DialogCommands, QWidget):
             self.form.set_model(self.model)
             self.form.open_entity_requested.connect(self.open_entity_requested)
             self.splitter.addWidget(self.form)
-            self.splitter.setSizes([max(self.width() - 420, 300), 420])
+            self.splitter.setSizes(form_split(self.splitter.width() or self.width()))
         if self.form is not None:
             self.form.setVisible(on)
             if on and self.view.currentIndex().isValid():
@@ -308,21 +344,17 @@ class TableEditor(DialogCommands, QWidget):
         if not self.view.selectionModel().isSelected(index):
             flag = QItemSelectionModel.SelectionFlag.ClearAndSelect
             self.view.selectionModel().setCurrentIndex(index, flag)
-        menu = QMenu(self)
-        menu.addAction("Open record form", lambda: self.show_form(index.row()))
-        fk = index.data(Role.FOREIGN_KEY)
-        value = index.data(Qt.ItemDataRole.EditRole)
-        if fk is not None and value is not None:
-            target = fk.target_columns[0]
-            menu.addAction(
-                f"Open referenced {fk.target} row",
-                lambda: self.open_entity_requested.emit(fk.target, [Filter(target, "eq", value)]),
-            )
-        menu.addSeparator()
-        for name in ("copy", "paste", "duplicate", "delete"):
-            menu.addAction(self.actions_by_name[name])
+        previous: QWidget | None = getattr(self, "context_menu", None)
+        if previous is not None:
+            previous.deleteLater()  # one menu at a time, not one per right-click for the tab's life
+        menu = cell_commands.context_menu(self, index)
         menu.popup(self.view.viewport().mapToGlobal(pos))
         self.context_menu = menu
+
+    def add_filter(self, condition: Filter) -> None:
+        """Add `condition` to the filter bar, where the user sees and can remove it, and apply it now."""
+        self.filter_bar.set_filters([condition])
+        self._on_filter_bar_filters_changed(self.filter_bar.filters(), self.filter_bar.quick_text())
 
     def _indicator(self, sort: list[tuple[str, bool]] | None) -> tuple[int, bool]:
         """The header section and direction that show a one-column `sort`; (-1, False) otherwise."""

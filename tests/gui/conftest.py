@@ -22,22 +22,31 @@ from gui import workers
 FAILING_LEVELS = {QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg}
 THREAD_GRACE_S = 5.0
 # Said by the offscreen platform plugin itself on every top-level show(); it means nothing off-screen.
-IGNORED_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+IGNORED_QT_MESSAGES = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",  # said by QToolTip.showText off-screen
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_user_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """QSettings and the log file go to a temporary folder, never the tester's own."""
+    """QSettings, the data folder and the log file go to a temporary folder, never the tester's own.
+
+    With WARDEN_DATA_DIR set, gui.settings keeps its ini file there; a data folder the caller chose is kept.
+    """
     root = tmp_path_factory.mktemp("warden-user")
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(root / "settings"))
-    previous = os.environ.get("WARDEN_LOG_DIR")
+    previous = {name: os.environ.get(name) for name in ("WARDEN_LOG_DIR", "WARDEN_DATA_DIR")}
     os.environ["WARDEN_LOG_DIR"] = str(root / "logs")
+    if not previous["WARDEN_DATA_DIR"]:
+        os.environ["WARDEN_DATA_DIR"] = str(root / "data")
     yield root
-    if previous is None:
-        os.environ.pop("WARDEN_LOG_DIR", None)
-    else:
-        os.environ["WARDEN_LOG_DIR"] = previous
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,159 @@
+"""Help → Keyboard Shortcuts and Help → About: plain dialogs over what the menus and the open database
+already know (no query runs here: library versions come from the database's capabilities)."""
+
+from __future__ import annotations
+
+from importlib import metadata
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import Qt, qVersion
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMenuBar,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.paths import data_dir, log_dir
+from gui.editor.actions import SPECS, key_sequences
+
+NATIVE = QKeySequence.SequenceFormat.NativeText
+NOT_OPEN = "no database open"
+
+#: (label, library_versions key, shown when the open database lacks it)
+LIBRARIES = (
+    ("SQLite", "sqlite", "not in use"),
+    ("sqlite-vec", "sqlite-vec", "not loaded"),
+    ("PostgreSQL", "postgresql", "not in use"),
+    ("pgvector", "pgvector", "not installed in this database"),
+)
+
+
+def warden_version() -> str:
+    """The installed Warden's version ('unknown' when running from an uninstalled source tree)."""
+    try:
+        return metadata.version("warden")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _plain(text: str) -> str:
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").split("\t")[0]
+
+
+def shortcut_rows(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
+    """(where, command, keys) for every menu item with a key, then the editor's keys the menus lack."""
+    rows: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+
+    def walk(menu: QMenu, where: str) -> None:
+        for action in menu.actions():
+            if action.menu() is not None:
+                walk(action.menu(), f"{where} → {_plain(action.text())}")  # type: ignore[arg-type]
+                continue
+            keys = _keys(action)
+            if action.isSeparator() or not keys:
+                continue
+            text = _plain(action.text())
+            if text in seen:
+                continue
+            seen.add(text)
+            rows.append((where, text, keys))
+
+    for top in menu_bar.actions():
+        if top.menu() is not None:
+            walk(top.menu(), _plain(top.text()))  # type: ignore[arg-type]
+    for spec in SPECS:
+        text = _plain(spec.text)
+        keys = ", ".join(k.toString(NATIVE) for k in key_sequences(spec.shortcut))
+        if keys and text not in seen:
+            seen.add(text)
+            rows.append(("Table editor", text, keys))
+    return rows
+
+
+def _keys(action: QAction) -> str:
+    return ", ".join(k.toString(NATIVE) for k in action.shortcuts())
+
+
+class ShortcutsDialog(QDialog):
+    """A table of every keyboard shortcut: where it lives, what it does, its keys."""
+
+    def __init__(self, menu_bar: QMenuBar, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("shortcutsDialog")
+        self.setWindowTitle("Keyboard Shortcuts")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.resize(560, 560)
+        rows = shortcut_rows(menu_bar)
+        self.table = QTableWidget(len(rows), 3, self)
+        self.table.setObjectName("shortcutsTable")
+        self.table.setHorizontalHeaderLabels(["Menu", "Command", "Keys"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Editor keys work while a table has the focus; the others everywhere."))
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """The table's rows as (menu, command, keys)."""
+        texts = [
+            [item.text() if (item := self.table.item(r, c)) is not None else "" for c in range(3)]
+            for r in range(self.table.rowCount())
+        ]
+        return [(menu, command, keys) for menu, command, keys in texts]
+
+
+class AboutDialog(QDialog):
+    """Warden's version, Qt's, the open database's library versions, and where data and logs live."""
+
+    def __init__(self, library_versions: dict[str, str] | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("aboutDialog")
+        self.setWindowTitle("About Warden")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        title = QLabel(f"<b>Warden {warden_version()}</b>")
+        title.setObjectName("aboutTitle")
+        intro = QLabel("Browse and edit an application database on SQLite or PostgreSQL.")
+        form = QFormLayout()
+        self.values: dict[str, str] = {
+            "Warden": warden_version(),
+            "Qt": f"{qVersion()} (PySide6 {pyside_version})",
+        }
+        for label, key, missing in LIBRARIES:
+            if library_versions is None:
+                self.values[label] = NOT_OPEN
+            else:
+                self.values[label] = library_versions.get(key, missing)
+        self.values["Data folder"] = str(data_dir())
+        self.values["Log folder"] = str(log_dir())
+        for label, text in self.values.items():
+            value = QLabel(text)
+            value.setObjectName(f"about{label.title().replace(' ', '').replace('-', '')}")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(f"{label}:", value)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
