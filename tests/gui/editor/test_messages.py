@@ -86,10 +86,10 @@ def test_export_notes_hide(
 
     monkeypatch.setattr(message_bar, "NOTE_TIMEOUT_MS", 60_000)
     editor.export()
-    job = editor.export_job
-    assert job is not None
-    job.cancel()  # before the first row: the export stops and removes its file
-    qtbot.waitUntil(lambda: job.result is not None, timeout=10_000)
+    second = editor.export_job
+    assert second is not None and second is not job
+    second.cancel()  # before the first row: the export stops and removes its file
+    qtbot.waitUntil(lambda: second.result is not None, timeout=10_000)
     assert editor.message.note_visible() and "cancelled" in editor.message.text()
     toast = editor.message.toast
     assert toast is not None
