@@ -8,6 +8,7 @@ initStyleOption makes; data() answers the same roles from the same `look`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -20,7 +21,7 @@ from core.repository import to_jsonable
 from gui.editor import roles
 from gui.editor.roles import RowState
 from gui.editor.staging import UNSET, RowRef, Staging
-from gui.editor.vector_cell import as_vector
+from gui.editor.vector_cell import as_vector, vector_tooltip
 
 NUMERIC = ("integer", "decimal", "float")
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -43,6 +44,17 @@ class Look(NamedTuple):
 
 
 PLACEHOLDER = Look("…", roles.PLACEHOLDER_TEXT)
+NULL_TEXT = "NULL"
+#: An empty string, grey and italic: distinct from NULL, and never a blank cell that looks unloaded.
+EMPTY_TEXT = "(empty)"
+
+
+@functools.lru_cache(maxsize=1)
+def _italic() -> QFont:
+    """The font of an "(empty)" cell (made once, after the QApplication exists)."""
+    font = QFont()
+    font.setItalic(True)
+    return font
 
 
 class CellLooks:
@@ -72,18 +84,21 @@ class CellLooks:
         align = RIGHT if info.kind in NUMERIC else None
         if quiet:
             if value is None:
-                return Look("NULL", roles.PLACEHOLDER_TEXT, None, None, align)
+                return Look(NULL_TEXT, roles.PLACEHOLDER_TEXT, None, None, align)
+            if isinstance(value, str) and not value:
+                return Look(EMPTY_TEXT, roles.PLACEHOLDER_TEXT, None, _italic(), align)
             label = self._cell_label(row, ref, info.name, value)
             return Look(label or display_text(info, value), None, None, None, align)
         error = staging.errors.get((ref, info.name))
         defaulted = loaded is None and staged is UNSET and (info.has_default or info.autoincrement)
+        empty = isinstance(value, str) and not value
         label = self._cell_label(row, ref, info.name, value)
-        text = "NULL" if value is None else label or display_text(info, value)
+        text = NULL_TEXT if value is None else EMPTY_TEXT if empty else label or display_text(info, value)
         return Look(
             "(default)" if defaulted else text,
-            roles.PLACEHOLDER_TEXT if value is None else None,
+            roles.PLACEHOLDER_TEXT if value is None or empty else None,
             self._background(ref, staged is not UNSET, error),
-            self._font(ref, defaulted),
+            self._font(ref, defaulted or empty),
             align,
         )
 
@@ -111,13 +126,14 @@ class CellLooks:
             return roles.STAGED_DELETE
         return roles.STAGED_EDIT if staged else None
 
-    def _font(self, ref: RowRef, defaulted: bool) -> QFont | None:
+    def _font(self, ref: RowRef, italic: bool) -> QFont | None:
+        """Struck out in a row staged for deletion; italic for "(default)" and "(empty)"."""
         deleted = self._state(ref) == RowState.DELETED
-        if not deleted and not defaulted:
+        if not deleted and not italic:
             return None
         font = QFont()
         font.setStrikeOut(deleted)
-        font.setItalic(defaulted)
+        font.setItalic(italic)
         return font
 
 
@@ -136,6 +152,8 @@ def full_text(info: ColumnInfo, value: Any) -> str:
     if info.kind == "vector":
         vec = as_vector(value)
         return json.dumps([round(float(x), 6) for x in vec]) if vec is not None else str(value)
+    if info.kind in ("json", "array") and isinstance(value, str | bytes):
+        return json_text(value)
     if info.kind in ("json", "array") or isinstance(value, dict | list):
         return json.dumps(to_jsonable(value), ensure_ascii=False)
     if isinstance(value, bytes | bytearray | memoryview):
@@ -143,6 +161,28 @@ def full_text(info: ColumnInfo, value: Any) -> str:
     if isinstance(value, Decimal) and info.scale is not None:
         return f"{value:.{info.scale}f}"
     return str(value)
+
+
+@functools.lru_cache(maxsize=1024)  # look() asks once per painted cell: parse each stored text once
+def json_text(stored: str | bytes) -> str:
+    """JSON kept as text (a reflected TEXT column), as compact JSON; text that is not JSON as it is.
+
+    Dumping the stored string itself would quote and escape it a second time ("[\\"k1\\", …").
+    """
+    text = stored.decode("utf-8", "replace") if isinstance(stored, bytes) else stored
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return text  # e.g. invalid JSON the user typed and staged: shown as typed, marked by its error
+
+
+def tooltip_text(info: ColumnInfo, value: Any) -> str:
+    """The whole value for a tooltip; a vector as a summary (dimension, norm, first 8 values)."""
+    if info.kind == "vector":
+        vec = as_vector(value)
+        if vec is not None:
+            return vector_tooltip(vec)
+    return full_text(info, value)
 
 
 def display_text(info: ColumnInfo, value: Any) -> str:

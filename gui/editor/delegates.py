@@ -62,6 +62,7 @@ VECTOR_MIN_WIDTH = 190
 #: Kinds the delegate paints itself; other cells without a foreign key go straight to Qt.
 PAINTED_KINDS = frozenset({"vector", "boolean"})
 LOADED = "_warden_loaded_value"  # what setEditorData last showed in an editor
+CLOSED = "_warden_closed"  # set on an editor once it is committed and closed, or destroyed
 _NOTHING = object()
 
 
@@ -158,13 +159,23 @@ class CellDelegate(QStyledItemDelegate):
     def _popup(self, editor: PopupTextEditor) -> PopupTextEditor:
         editor.commit_requested.connect(lambda: self._commit_and_close(editor))
         editor.cancel_requested.connect(lambda: self._cancel(editor))
+        editor.focus_left.connect(lambda: self._commit_and_close(editor))
         return editor
 
+    def destroyEditor(self, editor: QWidget, index: Index) -> None:
+        """Mark the editor closed first: a focus-out it queued while closing must not commit it again."""
+        setattr(editor, CLOSED, True)
+        super().destroyEditor(editor, index)
+
     def _commit_and_close(self, editor: QWidget) -> None:
+        if getattr(editor, CLOSED, False):
+            return
+        setattr(editor, CLOSED, True)
         self.commitData.emit(editor)
         self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
 
     def _cancel(self, editor: QWidget) -> None:
+        setattr(editor, CLOSED, True)
         self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.RevertModelCache)
 
     def setEditorData(self, editor: QWidget, index: Index) -> None:
@@ -181,14 +192,20 @@ class CellDelegate(QStyledItemDelegate):
         setattr(editor, LOADED, value)
 
     def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:
-        """Hand the editor's typed value to the model; input that is not a value yet changes nothing."""
+        """Hand the editor's typed value to the model; input that is no value of the column (invalid JSON,
+        half a UUID) goes as the text typed, which the model stages marked invalid: never dropped."""
         getter = getattr(editor, "value", None)
         if getter is None:
             super().setModelData(editor, model, index)
             return
         value = getter()
         if value is INVALID:
-            return
+            typed = getattr(editor, "typed_text", None)
+            if typed is None:
+                return
+            value = typed()
+            if _same(value, getattr(editor, LOADED, _NOTHING)):
+                return  # opened on an invalid staged text and left as it was
         model.setData(index, value, Qt.ItemDataRole.EditRole)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: Index) -> None:

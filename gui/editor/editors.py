@@ -1,7 +1,9 @@
 """Cell editor widgets, one per column kind; each reads and writes plain Python values (`set_value`/`value`).
 
 A `value()` that returns `INVALID` means the input is not a value of the column yet: the delegate then
-leaves the cell unchanged.
+hands over `typed_text()` instead, which the model stages as typed and marks with why (typing is never
+dropped silently). Text is never cut to the column's length: a counter shows the limit as you type, and
+validation refuses what is over it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, Signal
-from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
+from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, QPoint, QRect, Qt, QTime, QTimer, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QRegularExpressionValidator, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDateEdit,
     QDateTimeEdit,
@@ -22,6 +25,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QTimeEdit,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +45,12 @@ DATE_FORMAT = "yyyy-MM-dd"
 TIME_FORMAT = "HH:mm:ss"
 #: The minimum of a nullable date(-time) editor stands for NULL (shown as NULL_TEXT).
 NULL_DATE = QDate(1752, 9, 14)
+COUNTER_GAP = 6  # pixels between the text and the length counter
+COUNT_STYLE = "color: palette(mid);"
+OVER_STYLE = "color: #c62828; font-weight: bold;"
+REFUSAL_MS = 4000  # how long the "only digits here" tooltip stays
+#: Focus lost for a context menu or to another window: the pop-up editor stays open.
+STAYING_REASONS = (Qt.FocusReason.PopupFocusReason, Qt.FocusReason.ActiveWindowFocusReason)
 
 
 def decimal_pattern(precision: int | None, scale: int | None) -> str:
@@ -70,8 +80,15 @@ class ValueLineEdit(QLineEdit):
         }.get(kind)
         if pattern is not None:
             self.setValidator(QRegularExpressionValidator(pattern, self))
-        if kind in ("string", "enum") and column.length:
-            self.setMaxLength(column.length)
+            self.inputRejected.connect(self._on_input_rejected)
+        # No setMaxLength: it cuts typing and pastes silently. The counter shows the limit instead.
+        limited = kind in ("string", "enum") and column.length
+        self.counter = LengthCounter(column.length, self) if limited and column.length else None
+        if self.counter is not None:
+            self.textChanged.connect(self.counter.count)
+            self.setTextMargins(0, 0, self.counter.reserved_width() + COUNTER_GAP, 0)
+        #: Why the last refused keystroke was refused (also shown as a tooltip under the editor).
+        self.refusal = ""
         if kind == "uuid":
             self.setPlaceholderText("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
         elif column.nullable:
@@ -81,6 +98,27 @@ class ValueLineEdit(QLineEdit):
         """Show `value` whole (the grid may have truncated it)."""
         self.setText("" if value is None else str(value))
         self.selectAll()
+
+    def typed_text(self) -> str:
+        """The text as typed (what is staged, marked invalid, when it is no value of the column)."""
+        return self.text()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Keep the counter at the right end, inside the frame."""
+        super().resizeEvent(event)
+        if self.counter is not None:
+            hint = self.counter.sizeHint()
+            width = self.counter.reserved_width()
+            self.counter.setGeometry(
+                self.width() - width - COUNTER_GAP // 2,
+                (self.height() - hint.height()) // 2,
+                width,
+                hint.height(),
+            )
+
+    def _on_input_rejected(self) -> None:
+        self.refusal = refusal_message(self.column)
+        QToolTip.showText(self.mapToGlobal(QPoint(0, self.height())), self.refusal, self, QRect(), REFUSAL_MS)
 
     def value(self) -> Any:
         """The typed value, None for a blank non-text cell, or INVALID."""
@@ -104,6 +142,62 @@ class ValueLineEdit(QLineEdit):
         except (ValueError, InvalidOperation):
             return INVALID
         return text
+
+
+def refusal_message(column: ColumnInfo) -> str:
+    """Why a keystroke was refused, e.g. "Only digits here: quantity is a whole number"."""
+    name, kind = column.name, column.kind
+    if kind == "integer":
+        return f"Only digits here: {name} is a whole number"
+    if kind == "decimal":
+        if column.precision is None:
+            return f"Only digits and one decimal point here: {name} is a number"
+        places = column.scale or 0
+        whole = max(column.precision - places, 0)
+        if not places:
+            return f"Only digits here: {name} is a whole number of at most {whole} digits"
+        return (
+            f"Only digits and one decimal point here: {name} has at most {whole} digits before the point "
+            f"and {places} after"
+        )
+    if kind == "float":
+        return f"Only a number here: {name} is a number such as 1.5, -20 or 3e-8"
+    if kind == "uuid":
+        return f"Only hex digits (0-9, a-f) and dashes here: {name} is a UUID"
+    return f"That character cannot go in {name}"
+
+
+class LengthCounter(QLabel):
+    """A count like "118 / 120" at the right of a text editor; red once the text is over the limit."""
+
+    def __init__(self, limit: int, editor: QLineEdit) -> None:
+        super().__init__(editor)
+        self.limit = limit
+        self.setObjectName("lengthCounter")
+        self.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        font = self.font()
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))
+        self.setFont(font)
+        self.over: bool | None = None  # unknown until the first count
+        self.count(editor.text())
+
+    def reserved_width(self) -> int:
+        """Room for the widest count this limit shows (a count may run a digit past the limit)."""
+        return self.fontMetrics().horizontalAdvance(f"{self.limit * 10} / {self.limit}")
+
+    def count(self, text: str) -> None:
+        """Show the length of `text` against the limit."""
+        over = len(text) > self.limit
+        self.setText(f"{len(text)} / {self.limit}")
+        if over != self.over:  # restyle only when crossing the limit, not on every keystroke
+            self.over = over
+            self.setStyleSheet(OVER_STYLE if over else COUNT_STYLE)
+            self.setToolTip(
+                f"At most {self.limit} characters: the text is too long to save"
+                if over
+                else f"At most {self.limit} characters"
+            )
 
 
 def _decimal(text: str, scale: int | None) -> Decimal:
@@ -241,6 +335,8 @@ class PopupTextEditor(QFrame):
 
     commit_requested = Signal()
     cancel_requested = Signal()
+    #: The focus went to a widget outside the editor (a click elsewhere): hand over what was typed.
+    focus_left = Signal()
 
     def __init__(self, column: ColumnInfo, parent: QWidget | None = None, *, hint: str = "") -> None:
         super().__init__(parent)
@@ -250,9 +346,12 @@ class PopupTextEditor(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.text_edit = QPlainTextEdit(self)
         self.text_edit.setTabChangesFocus(False)
-        self.status = QLabel(hint or "Ctrl+Enter to save · Esc to cancel", self)
+        self.hint = hint or "Ctrl+Enter to save · Esc to cancel"
+        self.status = QLabel(self.hint, self)
         self.status.setObjectName("editorStatus")
         self.status.setStyleSheet("color: palette(mid); font-size: 11px;")
+        if column.length and column.kind in ("string", "text"):
+            self.text_edit.textChanged.connect(self._on_limited_text_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(3)
@@ -273,7 +372,19 @@ class PopupTextEditor(QFrame):
             if event.key() == Qt.Key.Key_Escape:
                 self.cancel_requested.emit()
                 return True
+        if watched is self.text_edit and event.type() == QEvent.Type.FocusOut:
+            assert isinstance(event, QFocusEvent)
+            # A context menu or another window taking the focus for a while is not leaving the editor.
+            if event.reason() not in STAYING_REASONS:
+                QTimer.singleShot(0, self, self._on_focus_out_settled)  # once the new focus widget is set
         return super().eventFilter(watched, event)
+
+    def _on_focus_out_settled(self) -> None:
+        focused = QApplication.focusWidget()
+        # The delegate's own event filter only sees the frame; the text edit inside is what loses focus.
+        outside = focused is not None and focused is not self and not self.isAncestorOf(focused)
+        if outside and self.isVisible():
+            self.focus_left.emit()
 
     def request_commit(self) -> None:
         """Ask the delegate to save the text (subclasses refuse when the text is not valid)."""
@@ -287,3 +398,14 @@ class PopupTextEditor(QFrame):
     def value(self) -> Any:
         """The text as typed."""
         return self.text_edit.toPlainText()
+
+    def typed_text(self) -> str:
+        """The text as typed (what is staged, marked invalid, when it is no value of the column)."""
+        return self.text_edit.toPlainText()
+
+    def _on_limited_text_changed(self) -> None:
+        """A column with a length: the status line counts characters, red once over the limit."""
+        n, limit = len(self.text_edit.toPlainText()), self.column.length or 0
+        self.status.setText(f"{n} / {limit} characters · {self.hint}")
+        style = OVER_STYLE if n > limit else COUNT_STYLE
+        self.status.setStyleSheet(f"{style} font-size: 11px;")

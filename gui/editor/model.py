@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
@@ -21,7 +22,7 @@ from core.db import Database
 from core.repository import Filter
 from gui import workers
 from gui.editor import roles
-from gui.editor.cells import LOOK_ROLES, CellLooks, full_text
+from gui.editor.cells import LOOK_ROLES, CellLooks, full_text, tooltip_text
 from gui.editor.pages import PAGE_SIZE, PageCache, Query, Slot, WindowLoading
 from gui.editor.roles import Role, RowState
 from gui.editor.staging import UNSET, RowRef, Staging
@@ -125,7 +126,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         if role == EDIT:
             return value
         if role == TIP:
-            text = full_text(info, value)
+            text = tooltip_text(info, value)
             label = self._cell_label(row, ref, info.name, value)
             if label is not None:
                 return error or f"{label} — {text}"
@@ -191,7 +192,10 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         try:
             value = coerce(info, value)
         except ValueError:
-            return False
+            if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+                return False
+            # What was typed but is no value of the column (too long, not JSON, out of range…) is staged as
+            # typed and marked with why (apply_cells); Save refuses it. Dropping it would lose the typing.
         ref, loaded = self._locate(index.row())
         assert ref is not None
         if self.data(index, EDIT) == value and type(self.data(index, EDIT)) is type(value):

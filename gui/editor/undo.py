@@ -16,10 +16,12 @@ from core import repository
 from core.catalog import Catalog, ColumnInfo, Entity
 from core.coercion import coerce
 from core.errors import ConflictError, ValidationError
+from core.validation import value_problem
 from gui import workers
 from gui.editor.page_cache import PageCache
 from gui.editor.roles import RowState
 from gui.editor.staging import (
+    UNSET,
     NewRow,
     PastePreview,
     PasteTarget,
@@ -252,8 +254,14 @@ class StagedEdits(_ModelBase):
 
     def apply_cells(self, cells: list[CellChange]) -> None:
         """Stage cell values (undo commands)."""
+        staging = self._staging
         for ref, column, value, loaded in cells:
-            self._staging.set_value(ref, column, value, loaded)
+            staging.set_value(ref, column, value, loaded)
+            if staging.value(ref, column) is not UNSET:
+                # A value Save would refuse is marked now, with core's reason, rather than at the save.
+                problem = value_problem(self._entity, column, value)
+                if problem is not None:
+                    staging.errors[(ref, column)] = problem
         self._touch({ref for ref, *_ in cells})
 
     def insert_new_rows(self, rows: list[tuple[int, NewRow]]) -> None:

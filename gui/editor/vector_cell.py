@@ -15,6 +15,7 @@ SPARK_FILL = QColor(59, 130, 246, 40)
 AXIS_COLOUR = QColor(128, 128, 128, 90)
 SPARK_WIDTH = 72
 PADDING = 4
+TOOLTIP_VALUES = 8  # values a tooltip lists before '…'
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,14 @@ def as_vector(value: Any) -> np.ndarray | None:
     except (TypeError, ValueError):
         return None
     return array.ravel() if array.size else None
+
+
+def vector_tooltip(vector: np.ndarray, first: int = TOOLTIP_VALUES) -> str:
+    """A vector's tooltip: dimension, norm and its first values (never all 384 floats)."""
+    summary = summarize(vector, buckets=1)
+    head = ", ".join(f"{float(x):.4g}" for x in np.asarray(vector[:first], dtype=np.float64))
+    more = ", …" if summary.dimension > first else ""
+    return f"{summary.dimension} dimensions · norm {summary.norm:.4g}\n[{head}{more}]"
 
 
 def summarize(vector: np.ndarray, buckets: int = SPARK_WIDTH) -> VectorSummary:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel, QValidator
-from PySide6.QtWidgets import QAbstractItemView, QStyleOptionViewItem, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QStyleOptionViewItem, QTableView, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
 from core.catalog import ColumnInfo, ForeignKeyInfo
@@ -75,13 +75,66 @@ def save(delegate: CellDelegate, editor: QWidget, model: QStandardItemModel) -> 
     return model.index(0, 0).data(EDIT)
 
 
-def test_string_is_a_line_edit_limited_to_the_column_length(parent: QWidget) -> None:
+def test_string_is_a_line_edit_that_counts_to_the_column_length(parent: QWidget) -> None:
     model = one_cell(col("string", length=120), "Old Mill")
     delegate, editor = open_editor(parent, model)
-    assert isinstance(editor, ValueLineEdit) and editor.maxLength() == 120
-    assert editor.text() == "Old Mill"
+    assert isinstance(editor, ValueLineEdit) and editor.counter is not None
+    assert editor.maxLength() == 32767, "a max length cuts typing and pastes silently"
+    assert editor.text() == "Old Mill" and editor.counter.text() == "8 / 120"
     editor.setText("New Mill")
     assert save(delegate, editor, model) == "New Mill"
+    editor.setText("x" * 150)  # kept whole: validation refuses it, with the limit, at the model
+    assert editor.text() == "x" * 150 and editor.counter.text() == "150 / 120" and editor.counter.over
+    assert "#c62828" in editor.counter.styleSheet()  # red
+    assert save(delegate, editor, model) == "x" * 150
+    editor.setText("x" * 120)
+    assert not editor.counter.over and "#c62828" not in editor.counter.styleSheet()
+    _, unlimited = open_editor(parent, one_cell(col("string"), "free"))
+    assert isinstance(unlimited, ValueLineEdit) and unlimited.counter is None
+
+
+def test_the_length_counter_sits_inside_the_editor_beside_the_text(qtbot: QtBot) -> None:
+    model = one_cell(col("string", "name", length=120), "N" * 118)
+    view = view_of(qtbot, model)
+    index = model.index(0, 0)
+    view.edit(index)
+    editor = view.indexWidget(index)
+    assert isinstance(editor, ValueLineEdit) and editor.counter is not None
+    counter = editor.counter
+    assert counter.isVisible() and counter.text() == "118 / 120"
+    assert editor.rect().contains(counter.geometry())  # inside the cell editor, at its right end
+    assert counter.geometry().right() >= editor.width() - 8
+    assert editor.textMargins().right() >= counter.width()  # the text stops before the counter
+    editor.grab().save("/tmp/warden_counter.png")
+
+
+@pytest.mark.parametrize(
+    ("column", "key", "message"),
+    [
+        (col("integer", "quantity"), "a", "Only digits here: quantity is a whole number"),
+        (
+            col("decimal", "price", precision=12, scale=2),
+            "x",
+            "Only digits and one decimal point here: price has at most 10 digits before the point"
+            " and 2 after",
+        ),
+        (col("float", "weight"), "k", "Only a number here: weight is a number such as 1.5, -20 or 3e-8"),
+        (col("uuid", "id"), "z", "Only hex digits (0-9, a-f) and dashes here: id is a UUID"),
+    ],
+)
+def test_a_refused_keystroke_says_why(qtbot: QtBot, column: ColumnInfo, key: str, message: str) -> None:
+    model = one_cell(column, None)
+    view = view_of(qtbot, model)
+    index = model.index(0, 0)
+    view.edit(index)
+    editor = view.indexWidget(index)
+    assert isinstance(editor, ValueLineEdit) and editor.refusal == ""
+    qtbot.keyClicks(editor, "1")
+    assert editor.refusal == ""  # accepted keys say nothing
+    qtbot.keyClicks(editor, key)
+    assert editor.text() == "1"  # the key was refused…
+    assert editor.refusal == message  # …and the editor says why
+    assert QToolTip.text() == message
 
 
 def test_text_opens_a_large_editor_with_the_whole_value(parent: QWidget) -> None:
@@ -124,8 +177,8 @@ def test_uuid_is_validated_text(parent: QWidget) -> None:
     model = one_cell(col("uuid"), key)
     delegate, editor = open_editor(parent, model)
     assert editor.text() == str(key)
-    editor.setText("1234")  # not a UUID yet: the cell keeps its value
-    assert save(delegate, editor, model) == key
+    editor.setText("1234")  # not a UUID yet: handed over as typed (the editor's model marks it invalid)
+    assert save(delegate, editor, model) == "1234"
     other = uuid.uuid4()
     editor.setText(str(other))
     assert save(delegate, editor, model) == other
@@ -219,7 +272,8 @@ def test_invalid_json_shows_where_and_is_refused(parent: QWidget) -> None:
     assert not editor.is_valid()
     assert editor.property("invalid") is True
     assert "Line 4, column 1" in editor.status.text()
-    assert save(delegate, editor, model) == {"a": 1}  # unchanged
+    # Handed over as typed, never dropped: the editor's model stages it marked invalid (test_cell_edits).
+    assert save(delegate, editor, model) == '{\n  "a": 1,\n  "b": \n}'
     editor.text_edit.setPlainText("[1, NaN]")
     assert not editor.is_valid() and "NaN" in editor.status.text()
 
@@ -236,7 +290,7 @@ def test_array_columns_take_a_json_list_of_strings(parent: QWidget) -> None:
     assert isinstance(editor, JsonEditor)
     editor.text_edit.setPlainText("[1, 2]")
     assert not editor.is_valid()
-    assert save(delegate, editor, model) == ["a", "b"]
+    assert save(delegate, editor, model) == "[1, 2]"  # as typed, for the model to mark
     editor.text_edit.setPlainText('["x"]')
     assert save(delegate, editor, model) == ["x"]
 
