@@ -1,4 +1,5 @@
-"""PostgreSQL connection targets: URLs from host/port/database/user, parsing them back, testing them."""
+"""PostgreSQL connection targets: URLs from host/port/database/user/sslmode, parsing them back (a pasted
+`postgres://` URL too), testing them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 5432
 DRIVER = "postgresql+psycopg"
+#: libpq's SSL modes, weakest first; "" leaves it to libpq (its default is "prefer").
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+#: URL schemes that name PostgreSQL: `postgres` is what psql, Heroku and most hosted services print.
+PG_SCHEMES = ("postgresql", "postgres")
 
 
 @dataclass(frozen=True)
@@ -25,18 +30,27 @@ class PgTarget:
     port: int
     database: str
     user: str
+    sslmode: str = ""  # one of SSL_MODES, or "" for libpq's default
 
     @property
     def account(self) -> str:
-        """The keyring user name for this target: 'user@host:port/db'."""
+        """The keyring user name for this target: 'user@host:port/db' (the SSL mode is not part of it)."""
         return f"{self.user}@{self.host}:{self.port}/{self.database}"
 
     def url(self, password: str | None = None) -> str:
         """The full URL (with `password` if given)."""
-        return pg_url(self.host, self.port, self.database, self.user, password)
+        return pg_url(self.host, self.port, self.database, self.user, password, sslmode=self.sslmode)
 
 
-def pg_url(host: str, port: int | str | None, database: str, user: str, password: str | None = None) -> str:
+def pg_url(
+    host: str,
+    port: int | str | None,
+    database: str,
+    user: str,
+    password: str | None = None,
+    *,
+    sslmode: str = "",
+) -> str:
     """A psycopg PostgreSQL URL with every part quoted (passwords may hold '@', ':' or '/')."""
     host = host.strip()
     if not host:
@@ -49,6 +63,9 @@ def pg_url(host: str, port: int | str | None, database: str, user: str, password
         raise ConnectionFailed(f"Port must be a number, not '{port}'.") from None
     if not 0 < number < 65536:
         raise ConnectionFailed(f"Port must be between 1 and 65535, not {number}.")
+    sslmode = sslmode.strip().lower()
+    if sslmode and sslmode not in SSL_MODES:
+        raise ConnectionFailed(f"SSL mode must be one of {', '.join(SSL_MODES)}, not '{sslmode}'.")
     from sqlalchemy.engine import URL
 
     socket_dir = host.startswith("/")  # a Unix-socket directory, as psql accepts for -h
@@ -59,25 +76,30 @@ def pg_url(host: str, port: int | str | None, database: str, user: str, password
         host=None if socket_dir else host,
         port=number,
         database=database.strip(),
-        query={"host": host} if socket_dir else {},
+        query={**({"host": host} if socket_dir else {}), **({"sslmode": sslmode} if sslmode else {})},
     )
     return url.render_as_string(hide_password=False)
 
 
 def parse_pg_url(url: str) -> PgTarget:
-    """The host, port, database and user of a PostgreSQL URL (its password is ignored)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    """The host, port, database, user and SSL mode of a PostgreSQL URL (its password is ignored)."""
+    return parse_pasted_url(url)[0]
 
-    try:
-        u = make_url(url)
-    except ArgumentError as exc:
-        raise ConnectionFailed(f"Not a database URL: {display_safe(url)}") from exc
-    if u.get_backend_name() != "postgresql":
-        raise ConnectionFailed(f"Not a PostgreSQL URL: {display_safe(url)}")
+
+def parse_pasted_url(url: str) -> tuple[PgTarget, str | None]:
+    """The target and the password of a PostgreSQL URL, as a user pastes it (`postgres://u:pw@h:5432/db`)."""
+    from core.db import to_url
+
+    text = url.strip()
+    if not is_pg_url(text):
+        raise ConnectionFailed(f"Not a PostgreSQL URL: {display_safe(text)}")
+    u = to_url(text)  # ConnectionFailed, password masked, if it does not parse
     socket_dir = u.query.get("host")
     host = u.host or (socket_dir if isinstance(socket_dir, str) else None) or "localhost"
-    return PgTarget(host, u.port or DEFAULT_PORT, u.database or "", u.username or "")
+    sslmode = u.query.get("sslmode")
+    mode = sslmode.lower() if isinstance(sslmode, str) and sslmode.lower() in SSL_MODES else ""
+    target = PgTarget(host, u.port or DEFAULT_PORT, u.database or "", u.username or "", mode)
+    return target, u.password if isinstance(u.password, str) else None
 
 
 def display_safe(url: str) -> str:
@@ -93,8 +115,9 @@ def display_safe(url: str) -> str:
 
 
 def is_pg_url(target: str) -> bool:
-    """Whether `target` names a PostgreSQL database (rather than a SQLite file)."""
-    return target.startswith(("postgresql", "postgres:"))
+    """Whether `target` is a PostgreSQL URL (postgresql://, postgres://, postgresql+psycopg://…)."""
+    scheme, sep, _rest = target.strip().partition("://")
+    return bool(sep) and scheme.split("+", 1)[0].lower() in PG_SCHEMES
 
 
 def test_connection(url: str) -> Capabilities:

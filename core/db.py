@@ -157,8 +157,10 @@ def to_url(target: str | Path) -> URL:
         url = make_url(text)
     except ArgumentError as exc:
         raise ConnectionFailed(f"Not a database URL or file path: {_mask(text)}") from exc
-    if url.get_backend_name() == "postgresql" and url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
+    name, _, driver = url.drivername.partition("+")
+    if name.lower() in ("postgresql", "postgres"):
+        # `postgres://` is what psql and hosted services print; SQLAlchemy knows only `postgresql`.
+        url = url.set(drivername=f"postgresql+{driver or 'psycopg'}")
     return url
 
 

@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from core import connections
-from core.connections import PgTarget, display_safe, is_pg_url, parse_pg_url, pg_url
+from core.connections import PgTarget, display_safe, is_pg_url, parse_pasted_url, parse_pg_url, pg_url
+from core.db import open_database, to_url
 from core.errors import ConnectionFailed
 from tests.conftest import new_pg_database
 
@@ -78,3 +79,49 @@ def test_test_connection_failure_is_one_line_without_password() -> None:
     message = str(info.value)
     assert "\n" not in message and "hunter2secret" not in message
     assert "127.0.0.1:1" in message
+
+
+def test_postgres_scheme_urls_are_postgresql() -> None:
+    """postgres://, postgresql:// and postgresql+psycopg:// name PostgreSQL; a file named so does not."""
+    for url in ("postgres://ann@h/game", "postgresql://ann@h/game", "postgresql+psycopg://ann@h/game"):
+        assert is_pg_url(url) and to_url(url).drivername == "postgresql+psycopg"
+        assert parse_pg_url(url) == PgTarget("h", 5432, "game", "ann")
+    assert is_pg_url("  POSTGRES://ann@h/game ")
+    for path in ("/tmp/postgresql.db", "postgresql_backup.db", "postgres:/tmp/x.db", "sqlite:///x.db"):
+        assert not is_pg_url(path)
+
+
+def test_a_pasted_url_gives_every_field_and_the_password() -> None:
+    """A URL as hosting services print it: user, password (percent-quoted), host, port, db and SSL mode."""
+    target, password = parse_pasted_url("postgres://ann:p%40ss%3Aw@db.example.com:6543/game?sslmode=require")
+    assert target == PgTarget("db.example.com", 6543, "game", "ann", "require")
+    assert password == "p@ss:w"
+    assert target.account == "ann@db.example.com:6543/game"  # the keyring key is the same with or without SSL
+    url = target.url(password)
+    assert sa.make_url(url).query["sslmode"] == "require" and sa.make_url(url).password == "p@ss:w"
+    assert parse_pasted_url(target.url()) == (target, None)
+    with pytest.raises(ConnectionFailed, match="Not a PostgreSQL URL") as info:
+        parse_pasted_url("mysql://ann:hunter2@h/game")
+    assert "hunter2" not in str(info.value)
+
+
+def test_ssl_mode_is_checked() -> None:
+    """Only libpq's SSL modes are accepted; none leaves sslmode out of the URL."""
+    assert "sslmode" not in sa.make_url(pg_url("h", 5432, "d", "u")).query
+    assert sa.make_url(pg_url("h", 5432, "d", "u", sslmode="verify-full")).query["sslmode"] == "verify-full"
+    with pytest.raises(ConnectionFailed, match="SSL mode"):
+        pg_url("h", 5432, "d", "u", sslmode="sometimes")
+
+
+def test_postgres_url_opens_and_its_ssl_mode_reaches_the_connection(pg_server: object) -> None:
+    """`postgres://…?sslmode=disable` opens (it was 'Unsupported database'), and psycopg got the SSL mode."""
+    url = sa.make_url(new_pg_database(pg_server)).set(drivername="postgres")
+    url = url.update_query_dict({"sslmode": "disable"})
+    db = open_database(url.render_as_string(hide_password=False))
+    try:
+        assert db.backend == "postgresql"
+        with db.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None and raw.info.get_parameters()["sslmode"] == "disable"
+    finally:
+        db.dispose()
