@@ -88,7 +88,7 @@ def test_focus_opens_one_editor_and_tab_moves_on(qtbot: QtBot, demo_db: tuple[Da
     qtbot.waitUntil(lambda: name.editing)
     assert form.editing_field() is name
     line = QApplication.focusWidget()
-    assert line is name.editor
+    assert line is not None and line is name.editor
     QTest.keyClick(line, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClicks(line, "Renamed by the form")
     QTest.keyClick(line, Qt.Key.Key_Tab)
@@ -97,7 +97,9 @@ def test_focus_opens_one_editor_and_tab_moves_on(qtbot: QtBot, demo_db: tuple[Da
     assert editor.model.staged_count == 1
     nxt = form.editing_field()
     assert nxt is not None and nxt is not name  # the next field took the focus and opened alone
-    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    focused = QApplication.focusWidget()
+    assert focused is not None
+    QTest.keyClick(focused, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: form.editing_field() is None)
     editor.model.revert()
 

@@ -74,7 +74,7 @@ def test_export_notes_hide(
     target = tmp_path / "out.csv"
     # The save-file dialog is the user's part: answer it with a path.
     monkeypatch.setattr(export, "ask_export_path", lambda _parent, _entity: (str(target), "csv"))
-    editor = _editor(qtbot, db, catalog, "regions")
+    editor = _editor(qtbot, db, catalog, "tool_executions")  # 10,000 rows: a cancel lands before the end
     before = editor.view.geometry()
     editor.export()
     job = editor.export_job
