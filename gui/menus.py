@@ -102,9 +102,12 @@ class MainMenus(QObject):
         dock = self.window.findChild(QDockWidget, "navigatorDock")
         if dock is not None:
             # The dock's own toggleViewAction is disabled while the dock is not closable; this one is not.
-            self.navigator_action = self._action(menu, "&Navigator", "navigatorAction", dock.setVisible)
+            self.navigator_action = QAction("&Navigator", self.window)
+            self.navigator_action.setObjectName("navigatorAction")
             self.navigator_action.setCheckable(True)
             self.navigator_action.setChecked(not dock.isHidden())
+            self.navigator_action.toggled.connect(dock.setVisible)
+            menu.addAction(self.navigator_action)
             self.navigator_action.setShortcut(QKeySequence("Ctrl+B"))
             self.navigator_action.setStatusTip("Show or hide the list of tables")
             dock.visibilityChanged.connect(self._on_dock_visibility_changed)
