@@ -1,11 +1,14 @@
-"""Connect to PostgreSQL: host, port, database, user and password, with a background connection test."""
+"""Connect to PostgreSQL: a pasted URL or host, port, database, user, password and SSL mode, with a background
+connection test."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -28,6 +31,17 @@ if TYPE_CHECKING:  # core.db loads SQLAlchemy, which the window must not wait fo
     from core.db import Capabilities
 
 
+#: What each libpq SSL mode does, for its tooltip (weakest first, as connections.SSL_MODES).
+SSL_MODE_TIPS = {
+    "disable": "Never encrypt the connection.",
+    "allow": "Encrypt only if the server insists.",
+    "prefer": "Encrypt if the server can; libpq's default.",
+    "require": "Always encrypt; do not check the server's certificate.",
+    "verify-ca": "Always encrypt, and check that a trusted authority signed the server's certificate.",
+    "verify-full": "Always encrypt, and check the server's certificate and its host name.",
+}
+
+
 class ConnectionDialog(QDialog):
     """Asks where a PostgreSQL database is; on accept the password is kept in the keyring (or memory)."""
 
@@ -47,16 +61,37 @@ class ConnectionDialog(QDialog):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("kept in the system keyring")
-        for name in ("host", "database", "user", "password"):
-            getattr(self, name).setObjectName(f"{name}Field")
+        # A URL from psql, a hosting dashboard or a colleague fills every field below (see fill_from_url).
+        self.url_field = QLineEdit()
+        self.url_field.setPlaceholderText("paste postgres://user:password@host/db")
+        self.url_field.setToolTip(
+            "Paste a PostgreSQL URL to fill the fields below, for example\n"
+            "postgres://ann:secret@db.example.com:5432/game?sslmode=require"
+        )
+        self.url_field.setClearButtonEnabled(True)
+        self.url_field.textEdited.connect(self._on_url_field_text_edited)
+        self.url_field.editingFinished.connect(self._on_url_field_editing_finished)
+        self.host.textEdited.connect(self._on_host_text_edited)  # a URL pasted into Host works too
+        self.sslmode = QComboBox()
+        for mode, tip in SSL_MODE_TIPS.items():
+            # libpq's own default ("prefer") is left out of the URL, so PGSSLMODE still applies.
+            default = mode == "prefer"
+            self.sslmode.addItem("prefer (default)" if default else mode, "" if default else mode)
+            self.sslmode.setItemData(self.sslmode.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self._set_sslmode("")
+        for name in ("url_field", "host", "database", "user", "password"):
+            getattr(self, name).setObjectName(f"{name.removesuffix('_field')}Field")
+        self.sslmode.setObjectName("sslModeField")
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         for label, field in (
+            ("UR&L:", self.url_field),
             ("&Host:", self.host),
             ("P&ort:", self.port),
             ("&Database:", self.database),
             ("&User:", self.user),
             ("&Password:", self.password),
+            ("&SSL mode:", self.sslmode),
         ):
             form.addRow(label, field)
         self.keyring_note = QLabel()
@@ -99,6 +134,7 @@ class ConnectionDialog(QDialog):
         self.port.setValue(target.port)
         self.database.setText(target.database)
         self.user.setText(target.user)
+        self._set_sslmode(target.sslmode)
         self.password.clear()
         account = target.account
         workers.run(
@@ -108,6 +144,49 @@ class ConnectionDialog(QDialog):
             owner=self,
             key="password",
         )
+
+    def fill_from_url(self, text: str) -> bool:
+        """Fill host, port, database, user, password and SSL mode from a PostgreSQL URL; False if it is none.
+
+        A URL without a password leaves the password field as it is.
+        """
+        try:
+            target, password = connections.parse_pasted_url(text)
+        except WardenError:
+            return False
+        self.host.setText(target.host)
+        self.port.setValue(target.port)
+        self.database.setText(target.database)
+        self.user.setText(target.user)
+        self._set_sslmode(target.sslmode)
+        if password:
+            self.password.setText(password)
+        return True
+
+    def _set_sslmode(self, mode: str) -> None:
+        index = self.sslmode.findData("" if mode == "prefer" else mode)
+        self.sslmode.setCurrentIndex(max(index, 0))
+
+    def _on_url_field_text_edited(self, text: str) -> None:
+        if connections.is_pg_url(text):
+            self.fill_from_url(text)  # as it is typed or pasted; a half-typed URL fills what it has
+
+    def _on_url_field_editing_finished(self) -> None:
+        text = self.url_field.text().strip()
+        if not text:
+            return
+        if not connections.is_pg_url(text) or not self.fill_from_url(text):
+            message = "✘ Not a PostgreSQL URL: paste one that starts with postgres:// or postgresql://"
+            self._show_result(message, ok=False)
+            return
+        with contextlib.suppress(WardenError):  # fields incomplete (no database): the URL stays as typed
+            # The password now lives in its own, masked field; the URL shows the rest.
+            url = self.target().url()
+            self.url_field.setText(url.replace(f"{connections.DRIVER}://", "postgresql://", 1))
+
+    def _on_host_text_edited(self, text: str) -> None:
+        if connections.is_pg_url(text) and self.fill_from_url(text):
+            self._show_result("Filled in from the pasted URL.", ok=True)
 
     def _on_keyring_checked(self, problem: str | None) -> None:
         self.keyring_note.setText(problem or "The password is stored in the system keyring, not in settings.")
@@ -125,12 +204,12 @@ class ConnectionDialog(QDialog):
             self.port.value(),
             self.database.text().strip(),
             self.user.text().strip(),
+            str(self.sslmode.currentData() or ""),
         )
 
     def url(self) -> str:
         """The full URL including the password (hand it to core; never show or store it)."""
-        t = self.target()
-        return connections.pg_url(t.host, t.port, t.database, t.user, self.password.text() or None)
+        return self.target().url(self.password.text() or None)
 
     def _show_result(self, text: str, ok: bool) -> None:
         self.result_label.setText(text)

@@ -11,6 +11,7 @@ import keyring.backend
 import pytest
 import sqlalchemy as sa
 from keyring.backends import fail
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from core.connections import PgTarget, pg_url
@@ -289,3 +290,68 @@ def test_recent_without_a_stored_password_asks(qtbot: QtBot, no_keyring: None) -
     assert dialog is not None and dialog.isVisible()
     assert dialog.target() == target and dialog.password.text() == ""
     dialog.reject()
+
+
+def test_a_pasted_url_fills_every_field(qtbot: QtBot, memory_keyring: MemoryKeyring) -> None:
+    """A pasted `postgres://user:pw@host/db?sslmode=…` fills every field; the URL field drops the password."""
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.url_field.setFocus()
+    QApplication.clipboard().setText(f"postgres://ann:{SECRET}@db.example.com:6543/game?sslmode=require")
+    dialog.url_field.paste()  # as Ctrl+V does: textEdited fires
+    assert dialog.target() == PgTarget("db.example.com", 6543, "game", "ann", "require")
+    assert dialog.sslmode.currentText() == "require" and dialog.password.text() == SECRET
+    dialog.url_field.editingFinished.emit()  # focus leaves the field
+    assert SECRET not in dialog.url_field.text()
+    assert dialog.url_field.text() == "postgresql://ann@db.example.com:6543/game?sslmode=require"
+    assert sa.make_url(dialog.url()).query["sslmode"] == "require"
+    with qtbot.waitSignal(dialog.accepted, timeout=5_000):
+        dialog.accept()
+    assert memory_keyring.passwords == {("Warden", "ann@db.example.com:6543/game"): SECRET}
+    assert SECRET not in _settings_text()
+    QApplication.clipboard().clear()
+
+
+def test_a_url_pasted_into_host_fills_every_field(qtbot: QtBot) -> None:
+    """A URL pasted where the host goes is taken apart too; junk in the URL field is reported inline."""
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    dialog.host.clear()
+    dialog.host.insert("postgresql://bob@10.0.0.7/shop")  # insert() emits textEdited, as typing does
+    assert dialog.target() == PgTarget("10.0.0.7", 5432, "shop", "bob")
+    assert dialog.sslmode.currentData() == "" and "prefer" in dialog.sslmode.currentText()
+    assert "Filled in" in dialog.result_label.text()
+    dialog.url_field.setText("mysql://bob@h/shop")
+    dialog.url_field.editingFinished.emit()
+    assert "Not a PostgreSQL URL" in dialog.result_label.text()
+    assert dialog.target() == PgTarget("10.0.0.7", 5432, "shop", "bob")
+
+
+def test_ssl_mode_field_offers_libpq_modes_and_reaches_the_url(qtbot: QtBot) -> None:
+    """The SSL-mode field lists libpq's six modes; the chosen one goes into the URL and comes back."""
+    dialog = ConnectionDialog(PgTarget("h", 5432, "game", "ann", "verify-full"))
+    qtbot.addWidget(dialog)
+    modes = [dialog.sslmode.itemData(i) or "prefer" for i in range(dialog.sslmode.count())]
+    assert modes == ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+    assert dialog.sslmode.currentText() == "verify-full"
+    dialog.sslmode.setCurrentIndex(dialog.sslmode.findData("disable"))
+    assert sa.make_url(dialog.url()).query["sslmode"] == "disable"
+    assert dialog.target().account == "ann@h:5432/game"
+
+
+def test_window_opens_a_postgres_url_with_its_ssl_mode(qtbot: QtBot, pg_server: object) -> None:
+    """A `postgres://` URL opens in the window (it was "Unsupported database"); Recent keeps its SSL mode."""
+    url = sa.make_url(new_pg_database(pg_server)).set(drivername="postgres")
+    url = url.update_query_dict({"sslmode": "disable"})
+    window = MainWindow()
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.database_opened, timeout=15_000) as blocker:
+        window.open_target(url.render_as_string(hide_password=False))
+    db = blocker.args[0]
+    assert db.backend == "postgresql" and db.url.query["sslmode"] == "disable"
+    entry = profiles.recent_connections()[0]
+    assert entry.kind == "postgresql" and sa.make_url(entry.target).query["sslmode"] == "disable"
+    qtbot.waitUntil(lambda: window.overview is not None, timeout=10_000)
+    window.close()
