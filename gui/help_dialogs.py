@@ -3,8 +3,6 @@ already know (no query runs here: library versions come from the database's capa
 
 from __future__ import annotations
 
-from importlib import metadata
-
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QAction, QKeySequence
@@ -40,6 +38,8 @@ LIBRARIES = (
 
 def warden_version() -> str:
     """The installed Warden's version ('unknown' when running from an uninstalled source tree)."""
+    from importlib import metadata  # with the email package it pulls in, ~25 ms the window need not wait for
+
     try:
         return metadata.version("warden")
     except metadata.PackageNotFoundError:
