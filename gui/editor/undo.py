@@ -7,6 +7,7 @@ refreshing; the model does the staging and tells the view.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex
@@ -25,6 +26,7 @@ from gui.editor.staging import (
     NewRow,
     PastePreview,
     PasteTarget,
+    RowEdit,
     RowRef,
     Staging,
     build_paste,
@@ -122,6 +124,36 @@ class DeleteRowsCommand(QUndoCommand):
             self.model.insert_new_rows(self.positions)
         if self.loaded:
             self.model.mark_deleted(self.loaded, False)
+
+
+@dataclass
+class StagedState:
+    """Everything one editor had staged, taken out whole by a revert (the very objects, not copies)."""
+
+    edits: dict[Any, RowEdit]
+    deletes: dict[Any, RowEdit]
+    inserts: list[NewRow]
+    errors: dict[tuple[RowRef, str], str]
+    conflicts: dict[Any, Any]
+
+
+class RevertCommand(QUndoCommand):
+    """Discard everything staged; undo brings all of it back, as it was."""
+
+    def __init__(self, model: StagedEdits, text: str) -> None:
+        super().__init__(text)
+        self.model = model
+        self.taken: StagedState | None = None
+
+    def redo(self) -> None:
+        """Take every staged change out of the editor."""
+        self.taken = self.model.take_staged()
+
+    def undo(self) -> None:
+        """Put the taken changes back."""
+        if self.taken is not None:
+            self.model.put_back_staged(self.taken)
+            self.taken = None
 
 
 class MacroCommand(QUndoCommand):
@@ -315,11 +347,32 @@ class StagedEdits(_ModelBase):
         self._update_busy()
 
     def revert(self) -> None:
-        """Discard every staged change."""
-        self.remove_new_rows([r.token for r in self._staging.inserts])
-        self._staging.clear()
+        """Discard every staged change, as one step Undo brings back."""
+        n = self._staging.count
+        if n or self._staging.errors:
+            self.undo_stack.push(RevertCommand(self, f"Revert {n:,} change{'s' if n != 1 else ''}"))
+
+    def take_staged(self) -> StagedState:
+        """Unstage everything (RevertCommand); what was staged, to put back on undo."""
+        staging = self._staging
+        inserts = list(staging.inserts)
+        self.remove_new_rows([r.token for r in inserts])
+        taken = StagedState(
+            dict(staging.edits), dict(staging.deletes), inserts, dict(staging.errors), dict(self._conflicts)
+        )
+        staging.clear()
         self._conflicts.clear()
-        self.undo_stack.clear()
+        self._changed_all()
+        return taken
+
+    def put_back_staged(self, taken: StagedState) -> None:
+        """Stage again what a revert took (RevertCommand's undo)."""
+        staging = self._staging
+        staging.edits.update(taken.edits)
+        staging.deletes.update(taken.deletes)
+        staging.errors.update(taken.errors)
+        self._conflicts.update(taken.conflicts)
+        self.insert_new_rows(list(enumerate(taken.inserts)))
         self._changed_all()
 
     def resolve_conflict(self, key: dict[str, Any], resolution: dict[str, Any] | None) -> None:

@@ -34,6 +34,7 @@ from gui.editor.form import RecordForm, form_split
 from gui.editor.grid_overlay import GridOverlay
 from gui.editor.message_bar import ColumnWidths, MessageBar
 from gui.editor.model import TableEditorModel
+from gui.editor.revert_prompt import REVERT_WITHOUT_ASKING, RevertPrompt
 
 BANNER = "QLabel { background: #fff4c2; border: 1px solid #e6d48a; border-radius: 3px; padding: 6px; }"
 
@@ -61,6 +62,7 @@ class TableEditor(DialogCommands, QWidget):
         self.quick = ""
         self.count: tuple[int, bool] | None = None
         self.export_job: ExportJob | None = None
+        self.revert_prompt: RevertPrompt | None = None  # while "Revert 12 unsaved changes…?" is open
 
         self.model = TableEditorModel(db, catalog, entity, parent=self)
         self.view = QTableView()
@@ -171,7 +173,7 @@ class TableEditor(DialogCommands, QWidget):
 
     def _update_actions(self) -> None:
         a = self.actions_by_name
-        staged = self.model.undo_stack.count() > 0 and not self.model.undo_stack.isClean()
+        staged = self.model.has_changes  # not the undo stack: a revert is on it, and leaves nothing staged
         for name in EDITING:
             a[name].setEnabled(not self.entity.read_only)
         a["save"].setEnabled(not self.entity.read_only and staged)
@@ -234,6 +236,24 @@ class TableEditor(DialogCommands, QWidget):
     # --- slots ----------------------------------------------------------------------------------
 
     def _on_revert_triggered(self) -> None:
+        self.view.setFocus()  # an open cell editor hands its typing over first: counted, reverted too
+        n = self.model.staged_count
+        if n <= REVERT_WITHOUT_ASKING:
+            self._revert()
+            return
+        if self.revert_prompt is not None:  # already asking
+            self.revert_prompt.raise_()
+            return
+        self.revert_prompt = RevertPrompt(n, self.entity.name, self)
+        self.revert_prompt.answered.connect(self._on_revert_prompt_answered)
+        self.revert_prompt.open()
+
+    def _on_revert_prompt_answered(self, revert: bool) -> None:
+        self.revert_prompt = None
+        if revert:
+            self._revert()
+
+    def _revert(self) -> None:
         self.model.revert()
         self.clear_message()
 

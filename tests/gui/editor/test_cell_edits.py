@@ -220,3 +220,72 @@ def test_out_of_range_and_half_typed_numbers_are_kept_and_marked(
     assert half.data(Role.ERROR) == "expected a whole number such as 42 (got '-')"
     with db.engine.connect() as conn:  # the stored value is untouched
         assert conn.execute(sa.text("SELECT count(*) FROM products WHERE stock = 99999999999")).scalar() == 0
+
+
+# --- revert asks first, and Undo brings it back ------------------------------------------------------
+
+
+def stage_many(editor: TableEditor, renames: int) -> dict[int, str]:
+    """Rename the first `renames` rows, insert one row and delete row `renames`; the new names by row."""
+    model, name = editor.model, column(editor, "name")
+    names = {r: f"Renamed {r}" for r in range(renames)}
+    for r, text in names.items():
+        assert model.setData(model.index(r, name), text, EDIT)
+    model.delete_rows([renames])
+    model.insert_row({"name": "Brand New"})
+    return names
+
+
+def test_revert_of_many_changes_asks_first_and_undo_brings_them_back(
+    qtbot: QtBot, demo: tuple[Database, Catalog]
+) -> None:
+    """12 staged changes: Revert asks "Revert 12 unsaved changes in locations?"; Cancel keeps them; Revert
+    drops them all as one step, and Undo brings every one back (edits, the delete and the new row)."""
+    db, catalog = demo
+    editor = open_editor(qtbot, db, catalog, "locations")
+    model, name = editor.model, column(editor, "name")
+    stage_many(editor, 10)
+    assert model.staged_count == 12
+    revert, undo, save = (editor.actions_by_name[a] for a in ("revert", "undo", "save"))
+
+    revert.trigger()
+    prompt = editor.revert_prompt
+    assert prompt is not None and prompt.isVisible()
+    assert prompt.text() == "Revert 12 unsaved changes in locations?"
+    assert model.staged_count == 12  # nothing happens before the answer
+    prompt.choose(False)
+    assert editor.revert_prompt is None and model.staged_count == 12
+
+    revert.trigger()
+    assert editor.revert_prompt is not None
+    editor.revert_prompt.choose(True)
+    assert not model.has_changes and model.rowCount() == editor.count[0]  # the new row is gone too
+    assert not revert.isEnabled() and not save.isEnabled() and undo.isEnabled()
+    assert model.index(0, name).data(Role.STAGED) is False
+
+    undo.trigger()
+    assert model.staged_count == 12
+    assert model.index(0, 0).data(Role.ROW_STATE) == "inserted"
+    assert model.index(0, name).data(EDIT) == "Brand New"
+    assert [model.index(1 + r, name).data(EDIT) for r in range(10)] == [f"Renamed {r}" for r in range(10)]
+    assert model.index(11, name).data(Role.ROW_STATE) == "deleted"
+    assert revert.isEnabled() and save.isEnabled()
+    model.undo_stack.redo()
+    assert not model.has_changes
+    model.undo_stack.undo()  # and back again; then the edits undo one by one as before
+    model.undo_stack.undo()  # the insert
+    assert model.staged_count == 11 and model.index(0, name).data(EDIT) == "Renamed 0"
+
+
+def test_reverting_a_change_or_two_does_not_ask(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+    db, catalog = demo
+    editor = open_editor(qtbot, db, catalog, "locations")
+    model, name = editor.model, column(editor, "name")
+    before = model.index(0, name).data(EDIT)
+    model.setData(model.index(0, name), "N" * 150, EDIT)  # staged invalid: reverted like any other
+    model.setData(model.index(1, name), "Second", EDIT)
+    editor.actions_by_name["revert"].trigger()
+    assert editor.revert_prompt is None and not model.has_changes
+    assert model.index(0, name).data(EDIT) == before and model.index(0, name).data(Role.ERROR) is None
+    editor.actions_by_name["undo"].trigger()
+    assert model.index(0, name).data(Role.ERROR) == TOO_LONG and model.staged_count == 2

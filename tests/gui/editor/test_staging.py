@@ -118,7 +118,8 @@ def test_paste_preview_reads_and_checks_each_cell(catalog: Catalog) -> None:
     targets = [PasteTarget(("key", (a["id"],)), a), PasteTarget(None), PasteTarget(None)]
     preview = build_paste(catalog, ent, grid, 4, left, targets)
     problems = {(c.row, c.column): c.problem for c in preview.cells if c.problem}
-    assert problems.keys() == {(5, "location_type"), (6, "embedding"), (6, "version")}
+    assert problems.keys() == {(5, "name"), (5, "location_type"), (6, "embedding"), (6, "version")}
+    assert problems[(5, "name")] == "is required and cannot be blank"  # the label of locations
     assert "must be one of" in str(problems[(5, "location_type")])
     assert preview.problems == ["row 7: 1 value(s) beyond the last column"]
     assert preview.new_rows_from == 5 and not preview.ok
