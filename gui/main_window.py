@@ -20,6 +20,7 @@ from gui.connection.menu import ConnectionActions
 from gui.core_calls import estimate_counts, exact_count, load_overview, open_database
 from gui.menus import MainMenus
 from gui.navigator import Navigator
+from gui.navigator_counts import affected_entities, recount
 from gui.unsaved import LeaveGuard
 from gui.welcome import WelcomePage, backend_text, vector_text
 
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
     counts_loaded = Signal(object)  # {entity: RowCount | None}, the navigator's first counts
     load_failed = Signal(str)  # a message a person can act on
     entity_activated = Signal(str)  # an entity name the user opened from the navigator
+    counts_refreshed = Signal(object)  # {entity: RowCount} re-counted after a save changed rows
 
     def __init__(self, db: Database | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         self.navigator = Navigator()
         self.navigator.entity_activated.connect(self._on_navigator_entity_activated)
         self.navigator.entity_selected.connect(self._on_navigator_entity_selected)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)  # the highlight follows the tab
         dock = QDockWidget("Tables", self)
         dock.setObjectName("navigatorDock")
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
@@ -312,6 +315,31 @@ class MainWindow(QMainWindow):
         if generation == self._generation:
             self.navigator.set_exact_count(name, rows)
 
+    def _on_tabs_current_changed(self, index: int) -> None:
+        """The navigator highlights the active tab's entity (it opens nothing)."""
+        page = self.tabs.widget(index)
+        entity = page.property("entity") if page is not None else None
+        self.navigator.select_entity(str(entity) if entity else None)
+
+    def _on_editor_saved(self, name: str, result: Any) -> None:
+        """Re-count the tables whose rows a save inserted or deleted, cascades included, on a worker."""
+        if self._db is None or self.catalog is None:
+            return
+        names = affected_entities(self.catalog, name, result)
+        if not names:
+            return
+        exact = [n for n in names if self.navigator.has_exact_count(n)]
+        workers.run(
+            recount, self._db, self.catalog, names, exact,
+            on_done=functools.partial(self._on_recount_done, self._generation),
+            on_error=self._on_background_failed, owner=self,
+        )  # fmt: skip
+
+    def _on_recount_done(self, generation: int, counts: dict[str, RowCount]) -> None:
+        if generation == self._generation:
+            self.navigator.update_counts(counts)
+            self.counts_refreshed.emit(counts)
+
     def _open_entity_tab(self, name: str, filters: list[Any] | None = None) -> None:
         """Focus `name`'s tab or open one; with `filters` (from a related-rows link) always a new one."""
         for i in range(self.tabs.count()):
@@ -340,6 +368,7 @@ class MainWindow(QMainWindow):
         assert self._db is not None and self.catalog is not None  # tabs open only on an open database
         editor = TableEditor(self._db, self.catalog, name, filters=filters)
         editor.open_entity_requested.connect(self._open_entity_tab)
+        editor.model.saved.connect(functools.partial(self._on_editor_saved, name))
         if self._journal is not None:
             self._journal.watch(editor.model)
         return editor

@@ -138,6 +138,31 @@ class Navigator(QWidget):
         item.setForeground(1, QBrush(EXACT_COLOUR))
         item.setToolTip(1, f"{rows:,} rows")
 
+    def update_counts(self, counts: dict[str, RowCount]) -> None:
+        """Replace counts after rows changed (a save, a cascade): unlike set_counts, exact ones too."""
+        for name, count in counts.items():
+            item = self._items.get(name)
+            if item is None:
+                continue
+            if count.exact:
+                self.set_exact_count(name, count.rows)
+                continue
+            item.setData(0, EXACT_ROLE, False)
+            item.setText(1, count_text(count.rows, exact=False))
+            item.setForeground(1, QBrush(ESTIMATE_COLOUR))
+            item.setToolTip(1, f"About {count.rows:,} rows (an estimate; select it for the exact count)")
+
+    def select_entity(self, name: str | None) -> None:
+        """Highlight `name` (the active tab's entity) without opening anything; None clears the highlight."""
+        item = self._items.get(name) if name else None
+        if item is None:
+            self.tree.selectionModel().clearCurrentIndex()
+            self.tree.clearSelection()
+            return
+        if self.tree.currentItem() is not item:
+            self.tree.setCurrentItem(item)
+        self.tree.scrollToItem(item)
+
     # --- reading -------------------------------------------------------------------------------
 
     def entity_names(self) -> list[str]:

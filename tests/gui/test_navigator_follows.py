@@ -1,0 +1,124 @@
+"""The navigator follows the window: counts after saves and cascading deletes, highlight after tab changes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import sqlalchemy as sa
+from pytestqt.qtbot import QtBot
+
+from core.bootstrap import create_demo_database
+from core.catalog import load_catalog
+from core.db import open_database
+from gui import settings as saved
+from gui.main_window import MainWindow
+from gui.navigator_counts import affected_entities, reached_by_delete
+
+if TYPE_CHECKING:
+    from gui.editor.view import TableEditor
+
+
+@pytest.fixture
+def demo_path(tmp_path: Path) -> str:
+    """A fresh scale-1 demo database (these tests delete rows)."""
+    path = tmp_path / "d.db"
+    create_demo_database(str(path), scale=1)
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def _no_saved_tabs() -> Iterator[None]:
+    saved.settings().remove(saved.OPEN_TABS_KEY)
+    yield
+    saved.settings().remove(saved.OPEN_TABS_KEY)
+
+
+def _open_demo(qtbot: QtBot, demo_path: str) -> MainWindow:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
+        window.open_target(demo_path)
+    return window
+
+
+def _open_editor(qtbot: QtBot, window: MainWindow, name: str) -> TableEditor:
+    window.navigator.entity_activated.emit(name)
+    editor = window.tabs.currentWidget()
+    assert editor is not None and editor.property("entity") == name
+    qtbot.waitUntil(lambda: editor.count is not None and editor.count[1], timeout=10_000)  # type: ignore[attr-defined]
+    return editor  # type: ignore[return-value]
+
+
+def _count(window: MainWindow, sql: str, **params: object) -> int:
+    """A count read by the test itself, on the window's database (what Warden wrote is what it reads)."""
+    db = window.database
+    assert db is not None
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.text(sql), params).scalar_one())
+
+
+def test_cascades_of_a_delete_are_found_from_the_catalog(demo_path: str) -> None:
+    """Deleting a location reaches its connections (cascade), and NPCs and objects (set null)."""
+    db = open_database(demo_path)
+    try:
+        catalog = load_catalog(db)
+    finally:
+        db.dispose()
+    reached = reached_by_delete(catalog, "locations")
+    assert {"location_connections", "npcs", "objects"} <= set(reached)
+    assert "regions" not in reached
+    assert "npc_relationships" not in reached  # npcs are only set null, so nothing deletes further
+
+    class Result:  # the shape of core's SaveResult: lists of saved rows per kind
+        inserted: list[object] = []
+        updated: list[object] = [object()]
+        deleted: list[object] = []
+
+    assert affected_entities(catalog, "locations", Result()) == []  # an update changes no count
+
+
+def test_counts_follow_a_save_that_deletes_with_cascades(qtbot: QtBot, demo_path: str) -> None:
+    """After a saved delete, the deleted table's and its cascade's counts are re-counted on a worker."""
+    window = _open_demo(qtbot, demo_path)
+    nav = window.navigator
+    locations, connections = nav.item("locations"), nav.item("location_connections")
+    assert locations is not None and connections is not None
+    assert locations.text(1) == "240"
+    connections_before = connections.text(1)
+    editor = _open_editor(qtbot, window, "locations")
+    key = editor.model.row_key(0)
+    assert key is not None
+    linked = _count(
+        window,
+        "SELECT count(*) FROM location_connections WHERE :id IN (source_location_id, target_location_id)",
+        id=uuid.UUID(str(key["id"])).hex,
+    )
+    assert linked > 0
+    editor.model.delete_rows([0])
+    with qtbot.waitSignal(window.counts_refreshed, timeout=10_000) as refreshed:
+        editor.save()
+    assert {"locations", "location_connections"} <= set(refreshed.args[0])
+    assert locations.text(1) == "239"
+    expected = int(connections_before.replace(",", "")) - linked
+    assert connections.text(1) == f"{expected:,}"
+    assert expected == _count(window, "SELECT count(*) FROM location_connections")
+
+
+def test_highlight_follows_the_active_tab(qtbot: QtBot, demo_path: str) -> None:
+    """Switching tabs selects that entity in the navigator and opens nothing."""
+    window = _open_demo(qtbot, demo_path)
+    nav = window.navigator
+    _open_editor(qtbot, window, "npcs")
+    _open_editor(qtbot, window, "regions")
+    assert nav.current_entity() == "regions"
+    tabs = window.tabs.count()
+    window.tabs.setCurrentIndex([window.tabs.tabText(i) for i in range(tabs)].index("npcs"))
+    assert nav.current_entity() == "npcs"
+    window.tabs.setCurrentWidget(window.welcome)
+    assert nav.current_entity() is None
+    assert window.tabs.count() == tabs
