@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
@@ -12,6 +14,13 @@ from core.bootstrap import create_demo_database
 from gui import workers
 
 SQLITE_SAVE_FILTER = "SQLite databases (*.db *.sqlite);;All files (*)"
+
+#: Given the build to run, runs it when the open database may be left (at once, later, or never).
+Guard = Callable[[Callable[[], None]], None]
+
+
+def _go_on(build: Callable[[], None]) -> None:
+    build()
 
 
 class _ProgressRelay(QObject):
@@ -37,6 +46,8 @@ class DemoBuilder(QObject):
         self._relay = _ProgressRelay(self)
         self._relay.advanced.connect(self._on_relay_advanced)
         self.progress: QProgressDialog | None = None
+        # The window's Save / Discard / Cancel about staged edits, asked before anything is built.
+        self.guard: Guard = _go_on
 
     def ask_and_build(self, start_folder: str) -> None:
         """Ask where to put the new database, then build it there."""
@@ -51,6 +62,9 @@ class DemoBuilder(QObject):
         if Path(path).exists() and Path(path).stat().st_size > 0:
             self.failed.emit(f"{path} already exists; choose a new file for the demo database.")
             return
+        self.guard(functools.partial(self._start, path, scale))
+
+    def _start(self, path: str, scale: int) -> None:
         self.progress = QProgressDialog("Creating the schema…", "", 0, 0, self._parent)
         self.progress.setWindowTitle("New Demo Database")
         self.progress.setCancelButton(None)  # seeding is one transaction: stopping halfway helps no one

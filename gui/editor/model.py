@@ -25,7 +25,7 @@ from gui.editor import roles
 from gui.editor.cells import LOOK_ROLES, CellLooks, full_text, tooltip_text
 from gui.editor.pages import PAGE_SIZE, PageCache, Query, Slot, WindowLoading
 from gui.editor.roles import Role, RowState
-from gui.editor.staging import UNSET, RowRef, Staging
+from gui.editor.staging import UNSET, RowEdit, RowRef, Staging
 from gui.editor.undo import EditCellsCommand, Index, StagedEdits
 
 UNSORTABLE = ("json", "vector", "array", "binary")
@@ -52,6 +52,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
     conflicted = Signal(list)  # core Conflicts
     busy_changed = Signal(bool)
     load_failed = Signal(str)
+    loading_changed = Signal()  # `loading_rows` or `counting` changed
 
     def __init__(
         self, db: Database, catalog: Catalog, entity_name: str, parent: QObject | None = None
@@ -88,6 +89,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         self._conflicts: dict[Any, Any] = {}
         self._busy = False
         self._failed: str | None = None
+        self._pending_rows = self._pending_count = False  # a new sort or filter's first page / count is due
         self.undo_stack = QUndoStack(self)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -218,6 +220,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
             sort = [(info.name, order == Qt.SortOrder.DescendingOrder)]
         if sort != self._query.sort:
             self._query = replace(self._query, sort=sort)
+            self._visible = (0, PAGE_SIZE - 1)  # a new order starts at its top
             self._reload(reset=True, recount=False)
 
     # --- public API -----------------------------------------------------------------------------
@@ -241,6 +244,35 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
     def staged_count(self) -> int:
         """Rows with staged changes."""
         return self._staging.count
+
+    @property
+    def saving(self) -> bool:
+        """Whether a save is in flight (saved, save_failed or conflicted follows)."""
+        return self._saving is not None
+
+    @property
+    def staging(self) -> Staging:
+        """What is staged, to read (the recovery journal); it changes only through undo commands."""
+        return self._staging
+
+    def put_staged_rows(
+        self, edits: dict[Any, RowEdit | None], deletes: dict[Any, RowEdit | None]
+    ) -> tuple[dict[Any, RowEdit | None], dict[Any, RowEdit | None]]:
+        """Stage whole row edits and deletes by key (None unstages one); what each replaced (for undo)."""
+        was_edits = _put_rows(self._staging.edits, edits)
+        was_deletes = _put_rows(self._staging.deletes, deletes)
+        self._touch({("key", key) for key in (*edits, *deletes)})
+        return was_edits, was_deletes
+
+    @property
+    def loading_rows(self) -> bool:
+        """Whether the first page of a new sort or filter is on its way (the grid shows none of its rows)."""
+        return self._pending_rows
+
+    @property
+    def counting(self) -> bool:
+        """Whether the rows of a new filter are still being counted (`total` is not a count yet)."""
+        return self._pending_count
 
     @property
     def total(self) -> int:
@@ -281,6 +313,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         query = replace(self._query, filters=tuple(filters), quick=quick or None)
         if query != self._query:
             self._query = query
+            self._visible = (0, PAGE_SIZE - 1)  # the matches start at their top
             self._reload(reset=True, recount=True)
 
     def refresh(self) -> None:
@@ -370,3 +403,13 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
             self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, len(self._columns) - 1))
             self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, rows - 1)
         self.changes_staged.emit(self._staging.count)
+
+
+def _put_rows(staged: dict[Any, RowEdit], rows: dict[Any, RowEdit | None]) -> dict[Any, RowEdit | None]:
+    """Put whole staged rows by key (None removes one); what was there before."""
+    before: dict[Any, RowEdit | None] = {}
+    for key, row in rows.items():
+        before[key] = staged.pop(key, None)
+        if row is not None:
+            staged[key] = row
+    return before

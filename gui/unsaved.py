@@ -1,0 +1,177 @@
+"""Before staged edits could go away (quit, closing a tab, another database): Save / Discard / Cancel.
+
+The question is window-modal and answered later (QMessageBox.open, never exec), so nothing blocks:
+the caller stops what it was doing, and `LeaveGuard` calls it back once the edits are saved or
+discarded. Saves are the editors' own (each one transaction, in a worker); the first failure stops the
+run, its editor shows the error as usual, and nothing closes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import shiboken6
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+if TYPE_CHECKING:
+    from gui.editor.view import TableEditor
+
+log = logging.getLogger("warden.gui.unsaved")
+
+SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
+Step = Callable[[], None]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+class UnsavedPrompt(QMessageBox):
+    """Save / Discard / Cancel, naming each table with staged edits and how many; `answered(answer)`."""
+
+    answered = Signal(str)  # SAVE, DISCARD or CANCEL
+
+    def __init__(self, what: str, pending: Sequence[tuple[str, int]], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("unsavedPrompt")
+        self.setIcon(QMessageBox.Icon.Warning)
+        self.setWindowTitle("Unsaved Changes")
+        total = sum(n for _, n in pending)
+        self.setText(f"Save {_plural(total, 'unsaved change')} before {what}?")
+        self.setInformativeText(
+            "\n".join(f"{label}: {_plural(n, 'unsaved change')}" for label, n in pending)
+            + "\n\nDiscard throws them away."
+        )
+        buttons = QMessageBox.StandardButton
+        self.setStandardButtons(buttons.Save | buttons.Discard | buttons.Cancel)
+        self.setDefaultButton(buttons.Save)
+        self.setEscapeButton(buttons.Cancel)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.finished.connect(self._on_finished)
+
+    def choose(self, answer: str) -> None:
+        """Click the button of `answer` (what a person does; tests use it too)."""
+        button = {SAVE: "Save", DISCARD: "Discard", CANCEL: "Cancel"}[answer]
+        self.button(getattr(QMessageBox.StandardButton, button)).click()
+
+    def _on_finished(self, _result: int) -> None:
+        role = self.standardButton(self.clickedButton())
+        buttons = QMessageBox.StandardButton
+        answer = {buttons.Save: SAVE, buttons.Discard: DISCARD}.get(role, CANCEL)
+        self.answered.emit(answer)
+        self.deleteLater()
+
+
+class LeaveGuard(QObject):
+    """Asks before editors with staged edits go away, then saves or discards them, or leaves them be.
+
+    `check(...)` returns True when nothing is staged (go on now). Otherwise it asks, returns False, and
+    later calls `then` (after Save succeeded everywhere, or after Discard) or `on_cancel` (Cancel, a
+    failed save). While a question or a save is under way, further checks are refused.
+    """
+
+    save_failed = Signal(object)  # the TableEditor whose save failed or conflicted: show it
+    answered = Signal(str)  # what the person chose, once the prompt closed
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self.prompt: UnsavedPrompt | None = None
+        self._queue: list[TableEditor] = []
+        self._then: Step | None = None
+        self._on_cancel: Step | None = None
+        self._current: TableEditor | None = None
+
+    @property
+    def busy(self) -> bool:
+        """A question is open or a save run is under way."""
+        return self.prompt is not None or self._then is not None
+
+    def check(
+        self,
+        editors: Sequence[tuple[str, TableEditor]],
+        what: str,
+        then: Step,
+        on_cancel: Step | None = None,
+    ) -> bool:
+        """True when none of `editors` (label, editor) has staged edits; otherwise ask and act later."""
+        staged = [(label, e) for label, e in editors if shiboken6.isValid(e) and e.model.has_changes]
+        if not staged and not self.busy:
+            return True
+        if self.busy:  # one question at a time: this way out is refused, the open one stays
+            if self.prompt is not None:
+                self.prompt.raise_()
+            if on_cancel is not None:
+                on_cancel()
+            return False
+        self._then, self._on_cancel = then, on_cancel
+        self._queue = [e for _, e in staged]
+        counts = [(label, e.model.staged_count) for label, e in staged]
+        self.prompt = UnsavedPrompt(what, counts, self._parent)
+        self.prompt.answered.connect(self._on_prompt_answered)
+        self.prompt.open()
+        return False
+
+    # --- answers -------------------------------------------------------------------------------------
+
+    def _on_prompt_answered(self, answer: str) -> None:
+        self.prompt = None
+        self.answered.emit(answer)
+        if answer == SAVE:
+            self._save_next()
+        elif answer == DISCARD:
+            for editor in self._queue:
+                if shiboken6.isValid(editor):
+                    editor.model.revert()
+            self._finish(True)
+        else:
+            self._finish(False)
+
+    def _finish(self, go_on: bool) -> None:
+        then, on_cancel = self._then, self._on_cancel
+        self._then = self._on_cancel = None
+        self._queue, self._current = [], None
+        step = then if go_on else on_cancel
+        if step is not None:
+            step()
+
+    # --- saving, one editor after another ------------------------------------------------------------
+
+    def _save_next(self) -> None:
+        self._queue = [e for e in self._queue if shiboken6.isValid(e) and e.model.has_changes]
+        if not self._queue:
+            self._finish(True)
+            return
+        editor = self._current = self._queue.pop(0)
+        model = editor.model
+        model.saved.connect(self._on_model_saved)
+        model.save_failed.connect(self._on_model_failed)
+        model.conflicted.connect(self._on_model_failed)
+        editor.save()
+        if not model.saving:  # nothing was sent (read-only): it cannot be saved, so nothing closes
+            self._stop(editor)
+
+    def _disconnect(self, editor: TableEditor) -> None:
+        if shiboken6.isValid(editor):
+            model = editor.model
+            model.saved.disconnect(self._on_model_saved)
+            model.save_failed.disconnect(self._on_model_failed)
+            model.conflicted.disconnect(self._on_model_failed)
+
+    def _on_model_saved(self, *_args: Any) -> None:
+        if self._current is not None:
+            self._disconnect(self._current)
+        self._save_next()
+
+    def _on_model_failed(self, *_args: Any) -> None:
+        if self._current is not None:
+            self._stop(self._current)
+
+    def _stop(self, editor: TableEditor) -> None:
+        self._disconnect(editor)
+        log.info("a save before leaving failed: nothing closes")
+        self._finish(False)
+        self.save_failed.emit(editor)

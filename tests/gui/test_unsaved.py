@@ -1,0 +1,227 @@
+"""Staged edits are never dropped without asking: quit, closing a tab, another database, a new demo.
+
+Each way out asks Save / Discard / Cancel (a real window-modal QMessageBox, answered by clicking its
+button), and the answer is checked against a real SQLite demo database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from core import recovery
+from gui import workers
+from gui.editor.roles import Role, RowState
+from gui.main_window import MainWindow
+from gui.unsaved import CANCEL, DISCARD, SAVE
+from tests.fixtures.editing import active_prompt, column, demo_copy, open_editor, open_window, stage, stored
+
+
+@pytest.fixture(scope="module")
+def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the demo database is built once for this module."""
+    return tmp_path_factory.mktemp("unsaved-demo")
+
+
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Recovery files and settings of this test only."""
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
+    yield
+    assert workers.wait_idle(10_000)
+    # A window left asking (a Cancel test) would refuse qtbot's close: let it close without a question.
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow):
+            for _, editor in widget._editor_pages():
+                editor.model.revert()
+            if widget.leave_guard.prompt is not None:
+                widget.leave_guard.prompt.choose(CANCEL)
+            widget.close()
+
+
+@pytest.fixture
+def demo(template_dir: Path, tmp_path: Path) -> str:
+    """A fresh copy of the demo database."""
+    return demo_copy(template_dir, tmp_path / "demo.db")
+
+
+def _stage_three(qtbot: QtBot, window: MainWindow) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Two staged rows in npcs, one in regions; the two keys and the original npc name."""
+    npcs = open_editor(qtbot, window, "npcs")
+    name = npcs.model.index(0, column(npcs, "name")).data()
+    first = stage(npcs, 0, "name", "Renamed by the test")
+    stage(npcs, 1, "description", "A staged description")
+    regions = open_editor(qtbot, window, "regions")
+    stage(regions, 0, "name", "Renamed region")
+    assert npcs.model.staged_count == 2 and regions.model.staged_count == 1
+    return first, regions.model.row_key(0) or {}, name
+
+
+# --- quitting ---------------------------------------------------------------------------------------
+
+
+def test_quit_asks_and_cancel_changes_nothing(qtbot: QtBot, demo: str) -> None:
+    """Ctrl+Q with staged edits asks, listing each table and its count; Cancel keeps window and edits."""
+    window = open_window(qtbot, demo)
+    npc_key, _, name = _stage_three(qtbot, window)
+    assert not window.close()  # the close is refused while the question is open
+    prompt = active_prompt(qtbot)
+    assert prompt.text() == "Save 3 unsaved changes before quitting?"
+    assert "npcs: 2 unsaved changes" in prompt.informativeText()
+    assert "regions: 1 unsaved change\n" in prompt.informativeText() + "\n"
+    assert not window.close()  # a second Ctrl+Q while asking does not stack a second question
+    prompt.choose(CANCEL)
+    qtbot.waitUntil(lambda: window.leave_guard.prompt is None)
+    assert window.isVisible()
+    assert [e.model.staged_count for _, e in window._editor_pages()] == [2, 1]
+    assert stored(demo, "npcs", npc_key)["name"] == name  # nothing written
+
+
+def test_quit_save_writes_every_table_then_closes(qtbot: QtBot, demo: str) -> None:
+    """Save runs each editor's save (on workers), and only then does the window close."""
+    window = open_window(qtbot, demo)
+    npc_key, region_key, _ = _stage_three(qtbot, window)
+    window.close()
+    active_prompt(qtbot).choose(SAVE)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
+    assert stored(demo, "npcs", npc_key)["name"] == "Renamed by the test"
+    assert stored(demo, "regions", region_key)["name"] == "Renamed region"
+    assert not recovery.recovery_path(demo).exists()
+
+
+def test_quit_discard_drops_the_edits_and_closes(qtbot: QtBot, demo: str) -> None:
+    """Discard closes at once; nothing is written and no recovery file is left."""
+    window = open_window(qtbot, demo)
+    npc_key, _, name = _stage_three(qtbot, window)
+    qtbot.waitUntil(recovery.recovery_path(demo).exists, timeout=5000)
+    window.close()
+    active_prompt(qtbot).choose(DISCARD)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+    assert stored(demo, "npcs", npc_key)["name"] == name
+    assert not recovery.recovery_path(demo).exists()
+
+
+def test_a_failed_save_keeps_the_window_and_the_edits(qtbot: QtBot, demo: str) -> None:
+    """A validation error stops the run: the window stays, edits stay, the editor shows why."""
+    window = open_window(qtbot, demo)
+    regions = open_editor(qtbot, window, "regions")
+    good = stage(regions, 0, "name", "Saved before the failure")
+    npcs = open_editor(qtbot, window, "npcs")
+    bad = stage(npcs, 0, "name", None)  # required: refused at save
+    name_before = stored(demo, "npcs", bad)["name"]
+    window.tabs.setCurrentWidget(window.welcome)
+    window.close()
+    active_prompt(qtbot).choose(SAVE)
+    qtbot.waitUntil(lambda: window.tabs.currentWidget() is npcs, timeout=10_000)
+    assert window.isVisible() and not window.leave_guard.busy
+    assert npcs.model.staged_count == 1 and npcs.message.isVisible()
+    assert "Not saved" in npcs.message.text()
+    assert stored(demo, "npcs", bad)["name"] == name_before
+    assert stored(demo, "regions", good)["name"] == "Saved before the failure"  # its own transaction
+    qtbot.waitUntil(recovery.recovery_path(demo).exists, timeout=2000)  # still staged: still kept
+
+
+# --- closing a tab ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [CANCEL, SAVE, DISCARD])
+def test_closing_a_tab_asks(qtbot: QtBot, demo: str, answer: str) -> None:
+    """The tab's close button asks about its own edits; the answer decides what is written and kept."""
+    window = open_window(qtbot, demo)
+    other = open_editor(qtbot, window, "regions")
+    stage(other, 0, "name", "Not part of the question")
+    npcs = open_editor(qtbot, window, "npcs")
+    name = npcs.model.index(0, column(npcs, "name")).data()
+    key = stage(npcs, 0, "name", "Saved from the tab")
+    index = window.tabs.indexOf(npcs)
+    window.tabs.tabCloseRequested.emit(index)
+    prompt = active_prompt(qtbot)
+    assert prompt.text() == "Save 1 unsaved change before closing npcs?"
+    assert prompt.informativeText().startswith("npcs: 1 unsaved change\n")
+    assert window.tabs.indexOf(npcs) == index  # nothing closed while asking
+    prompt.choose(answer)
+    if answer == CANCEL:
+        assert window.tabs.indexOf(npcs) == index and npcs.model.staged_count == 1
+        assert stored(demo, "npcs", key)["name"] == name
+        return
+    qtbot.waitUntil(lambda: window.open_entity_names() == ["regions"], timeout=10_000)
+    assert stored(demo, "npcs", key)["name"] == ("Saved from the tab" if answer == SAVE else name)
+    assert other.model.staged_count == 1  # the other tab's edits were not part of it
+
+
+def test_closing_a_tab_without_edits_does_not_ask(qtbot: QtBot, demo: str) -> None:
+    """Nothing staged: the tab closes at once."""
+    window = open_window(qtbot, demo)
+    npcs = open_editor(qtbot, window, "npcs")
+    window.tabs.tabCloseRequested.emit(window.tabs.indexOf(npcs))
+    assert window.leave_guard.prompt is None and window.tabs.indexOf(npcs) < 0
+
+
+# --- another database, a new demo database ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer", [CANCEL, SAVE, DISCARD])
+def test_opening_another_database_asks_first(
+    qtbot: QtBot, demo: str, template_dir: Path, tmp_path: Path, answer: str
+) -> None:
+    """The question comes before the other database opens; Cancel leaves the window as it was."""
+    window = open_window(qtbot, demo)
+    npcs = open_editor(qtbot, window, "npcs")
+    name = npcs.model.index(0, column(npcs, "name")).data()
+    key = stage(npcs, 0, "name", "Kept or not")
+    other = demo_copy(template_dir, tmp_path / "other.db")
+    window.open_target(other)
+    prompt = active_prompt(qtbot)
+    assert prompt.text() == "Save 1 unsaved change before opening another database?"
+    assert window.connection_label.text() == demo  # not even started
+    prompt.choose(answer)
+    if answer == CANCEL:
+        assert window.connection_label.text() == demo and window.tabs.indexOf(npcs) >= 0
+        assert npcs.model.staged_count == 1
+        assert stored(demo, "npcs", key)["name"] == name
+        return
+    qtbot.waitUntil(lambda: window.connection_label.text() == other, timeout=15_000)
+    assert stored(demo, "npcs", key)["name"] == ("Kept or not" if answer == SAVE else name)
+    assert not recovery.recovery_path(demo).exists()
+
+
+@pytest.mark.parametrize("answer", [CANCEL, SAVE])
+def test_new_demo_database_asks_before_it_is_built(
+    qtbot: QtBot, demo: str, tmp_path: Path, answer: str
+) -> None:
+    """New Demo Database asks before building anything; Cancel builds nothing, Save saves then builds."""
+    window = open_window(qtbot, demo)
+    npcs = open_editor(qtbot, window, "npcs")
+    key = stage(npcs, 0, "name", "Before the demo")
+    target = tmp_path / "new-demo.db"
+    window.connection_actions.demo_builder.build(str(target))
+    prompt = active_prompt(qtbot)
+    assert prompt.text() == "Save 1 unsaved change before creating a demo database?"
+    assert not target.exists() and window.connection_actions.demo_builder.progress is None
+    prompt.choose(answer)
+    if answer == CANCEL:
+        assert not target.exists() and npcs.model.staged_count == 1
+        assert window.connection_label.text() == demo
+        return
+    qtbot.waitUntil(lambda: window.connection_label.text() == str(target), timeout=30_000)
+    assert stored(demo, "npcs", key)["name"] == "Before the demo"
+
+
+def test_edits_after_saving_are_not_lost_either(qtbot: QtBot, demo: str) -> None:
+    """A row staged for deletion counts too, and a normal quit with nothing staged asks nothing."""
+    window = open_window(qtbot, demo)
+    npcs = open_editor(qtbot, window, "npcs")
+    npcs.model.delete_rows([2])
+    assert npcs.model.index(2, 0).data(Role.ROW_STATE) == RowState.DELETED
+    window.close()
+    prompt = active_prompt(qtbot)
+    assert "npcs: 1 unsaved change" in prompt.informativeText()
+    prompt.choose(CANCEL)
+    npcs.model.undo_stack.undo()
+    assert window.close() and not window.isVisible()
+    assert not recovery.recovery_path(demo).exists()
