@@ -1,4 +1,8 @@
-"""The JSON cell editor: pretty-printed, checked as you type, and unable to save invalid JSON."""
+"""The JSON cell editor: pretty-printed and checked as you type.
+
+Ctrl+Enter refuses invalid JSON and points at the error; a click away keeps the text: the delegate hands it
+over as typed, and the model stages it marked invalid, so nothing typed is lost and Save refuses it.
+"""
 
 from __future__ import annotations
 

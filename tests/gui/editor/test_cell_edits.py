@@ -289,3 +289,22 @@ def test_reverting_a_change_or_two_does_not_ask(qtbot: QtBot, demo: tuple[Databa
     assert model.index(0, name).data(EDIT) == before and model.index(0, name).data(Role.ERROR) is None
     editor.actions_by_name["undo"].trigger()
     assert model.index(0, name).data(Role.ERROR) == TOO_LONG and model.staged_count == 2
+
+
+def test_the_record_forms_editor_counts_too(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+    """The record form opens the grid's editor: the same counter, the same whole text, the same mark."""
+    db, catalog = demo
+    editor = open_editor(qtbot, db, catalog, "locations")
+    form = editor.show_form(0)
+    qtbot.waitUntil(lambda: "Loading" not in form.references.text(), timeout=10_000)
+    field = form.field("name")
+    assert field.start_editing()
+    line = field.editor
+    assert isinstance(line, ValueLineEdit) and line.counter is not None
+    line.setText("F" * 119)
+    assert line.counter.text() == "119 / 120" and not line.counter.over
+    line.setText("F" * 150)
+    assert line.counter.text() == "150 / 120" and line.counter.over
+    field.finish_editing(commit=True)
+    cell = editor.model.index(0, column(editor, "name"))
+    assert cell.data(EDIT) == "F" * 150 and cell.data(Role.ERROR) == TOO_LONG

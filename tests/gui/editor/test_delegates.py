@@ -147,6 +147,18 @@ def test_text_opens_a_large_editor_with_the_whole_value(parent: QWidget) -> None
     assert save(delegate, editor, model) == "line one\nline two"
 
 
+def test_a_long_text_column_with_a_length_counts_in_the_status_line(parent: QWidget) -> None:
+    model = one_cell(col("text", length=500), "abc")
+    delegate, editor = open_editor(parent, model)
+    assert isinstance(editor, PopupTextEditor)
+    editor.text_edit.setPlainText("x" * 498)
+    assert editor.status.text().startswith("498 / 500 characters")
+    assert "#c62828" not in editor.status.styleSheet()
+    editor.text_edit.setPlainText("x" * 501)
+    assert editor.status.text().startswith("501 / 500 characters") and "#c62828" in editor.status.styleSheet()
+    assert save(delegate, editor, model) == "x" * 501  # whole: validation refuses it, with the limit
+
+
 def test_integer_accepts_big_numbers_and_refuses_letters(parent: QWidget) -> None:
     model = one_cell(col("integer"), 5)
     delegate, editor = open_editor(parent, model)
