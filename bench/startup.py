@@ -15,8 +15,9 @@ Time to visible window is from just before the process is spawned until `xdotool
 --pid PID` sees a mapped window of that process (polled every 10 ms). "Database shown" is until the
 window title names the file (Warden sets it when the catalog has loaded; DB Browser when the file is
 open). Sides alternate within each round, so drift on the machine hits them alike. The first round is
-a warm-up (page cache, fontconfig cache) and is not counted. Settings go to a temporary XDG_CONFIG_HOME
-and WARDEN_DATA_DIR per side, kept across that side's runs, as a returning user's would be.
+a warm-up (page cache, fontconfig cache, Python bytecode in a scratch PYTHONPYCACHEPREFIX, as an installed
+Warden has it) and is not counted. Settings go to a temporary XDG_CONFIG_HOME and WARDEN_DATA_DIR per
+side, kept across that side's runs, as a returning user's would be.
 """
 
 from __future__ import annotations
@@ -179,10 +180,15 @@ def make_sides(db: Path, baseline: str | None, scratch: Path) -> list[Side]:
 
     python = sys.executable
     warden_mark = " — Warden"
-    sides = [Side("Warden", [python, "-c", LAUNCH, str(db)], REPO_ROOT, env_for("new"), warden_mark)]
+    # An installed Warden runs from compiled bytecode (pip and PyInstaller both ship it); a checkout with
+    # PYTHONDONTWRITEBYTECODE would compile every module on every start. The warm-up round writes the
+    # bytecode to a folder of its own, never beside the sources.
+    base_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    new_env = env_for("new", PYTHONPYCACHEPREFIX=str(scratch / "new" / "pycache"))
+    sides = [Side("Warden", [python, "-c", LAUNCH, str(db)], REPO_ROOT, new_env, warden_mark)]
     if baseline:
         tree = baseline_tree(baseline)
-        env = env_for("base", PYTHONPATH=str(tree))
+        env = env_for("base", PYTHONPATH=str(tree), PYTHONPYCACHEPREFIX=str(scratch / "base" / "pycache"))
         sides.append(Side(f"Warden {baseline}", [python, "-c", LAUNCH, str(db)], tree, env, warden_mark))
     sqlitebrowser = shutil.which("sqlitebrowser")
     assert sqlitebrowser is not None  # checked in main()

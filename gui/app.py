@@ -13,9 +13,19 @@ from importlib import resources
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QSettings, QSize, QThread, QTimer
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QEvent,
+    QObject,
+    QSettings,
+    QSize,
+    QThread,
+    QTimer,
+)
 from PySide6.QtGui import QIcon, QImageReader, QPixmap
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from gui import settings as saved
 from gui import workers
@@ -23,6 +33,7 @@ from gui import workers
 APP_NAME = "Warden"
 ORGANIZATION = "Warden"
 SHUTDOWN_WAIT_MS = 10_000
+FIRST_PAINT_FALLBACK_MS = 1_000  # open the database anyway if the window has not painted by then
 
 log = logging.getLogger("warden.gui")
 
@@ -176,6 +187,40 @@ def quit_on_interrupt(app: QApplication) -> None:
     wake.start(250)
 
 
+class _AfterFirstPaint(QObject):
+    """Runs an action once, as soon as the watched widget has painted for the first time."""
+
+    def __init__(self, widget: QWidget, action: Callable[[], None], fallback_ms: int) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._action: Callable[[], None] | None = action
+        widget.installEventFilter(self)
+        QTimer.singleShot(fallback_ms, self, self._run)  # minimised or never exposed: do not wait for ever
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """On the first paint, queue the action for right after it (the frame reaches the screen first)."""
+        if event.type() == QEvent.Type.Paint and self._action is not None:
+            QTimer.singleShot(0, self, self._run)
+        return False
+
+    def _run(self) -> None:
+        action, self._action = self._action, None
+        if action is not None:
+            self._widget.removeEventFilter(self)
+            action()
+
+
+def after_first_paint(
+    widget: QWidget, action: Callable[[], None], fallback_ms: int = FIRST_PAINT_FALLBACK_MS
+) -> None:
+    """Run `action` once `widget` has painted its first frame (or after `fallback_ms`, whichever is first).
+
+    Opening a database loads SQLAlchemy, numpy and pgvector on a worker; that import holds the GIL most of
+    the time, so starting it before the first frame would make the window appear later.
+    """
+    _AfterFirstPaint(widget, action, fallback_ms)
+
+
 def main(db_target: str | None = None) -> int:
     """Open the main window (on `db_target`, a file path or URL, if given) and run the event loop."""
     from core.logs import setup_logging
@@ -189,7 +234,7 @@ def main(db_target: str | None = None) -> int:
     window = MainWindow()
     window.show()
     if db_target:
-        window.open_target(db_target)
+        after_first_paint(window, lambda: window.open_target(db_target))
     return app.exec()
 
 

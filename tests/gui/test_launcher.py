@@ -34,13 +34,14 @@ def test_commands_go_to_the_cli(tmp_path, capsys):
 HEAVY_MODULES = ("sqlalchemy", "numpy", "pgvector")
 
 # Runs `warden` (no arguments: the default database) with a QApplication made first, so an event filter
-# sees the main window's first Show event: it prints which heavy modules were loaded by then, waits for
-# the navigator to fill, prints them again and closes the window.
+# sees the main window's first Show and first Paint events: it prints which heavy modules were loaded
+# by then (and, at the paint, how many worker tasks run), waits for the navigator to fill, prints them
+# again and closes the window.
 FIRST_SHOW_SCRIPT = """
 import sys
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
-from gui import launcher
+from gui import launcher, workers
 from gui.main_window import MainWindow
 
 HEAVY = {heavy!r}
@@ -53,8 +54,12 @@ def loaded():
 
 class FirstShow(QObject):
     window = None
+    painted = False
 
     def eventFilter(self, obj, event):
+        if obj is self.window and not self.painted and event.type() == QEvent.Type.Paint:
+            self.painted = True
+            print("at paint:", loaded(), "pending", workers.pending_count(), flush=True)
         if self.window is None and event.type() == QEvent.Type.Show and isinstance(obj, MainWindow):
             self.window = obj
             print("at show:", loaded(), flush=True)
@@ -87,7 +92,9 @@ def _gui_env(tmp_path, **extra):
 
 def test_window_shows_before_sqlalchemy_numpy_and_pgvector_load(tmp_path):
     """The usual start (default database at head): the main window is shown before SQLAlchemy,
-    numpy and pgvector are imported; they load afterwards, off the GUI thread, and the navigator fills."""
+    numpy and pgvector are imported, and the database starts opening only once the window has painted
+    (that import would hold the GIL against the first frame); then they load off the GUI thread and the
+    navigator fills."""
     from core.bootstrap import create_demo_database
 
     (tmp_path / "data").mkdir()
@@ -98,6 +105,7 @@ def test_window_shows_before_sqlalchemy_numpy_and_pgvector_load(tmp_path):
     assert p.returncode == 0, p.stderr
     lines = p.stdout.splitlines()
     assert "at show: -" in lines, p.stdout
+    assert "at paint: - pending 0" in lines, p.stdout
     after = next(line for line in lines if line.startswith("after load:"))
     assert "sqlalchemy" in after  # the catalog really was loaded, by the worker
     assert int(after.split()[-1]) > 10  # and the navigator lists the demo tables
