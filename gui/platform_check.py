@@ -32,6 +32,7 @@ DEBIAN_PACKAGES = {
     "libxcb-util": "libxcb-util1",
     "libxcb-xfixes": "libxcb-xfixes0",
     "libxcb-xkb": "libxcb-xkb1",
+    "libxcb-glx": "libxcb-glx0",
     "libxcb": "libxcb1",
     "libxkbcommon-x11": "libxkbcommon-x11-0",
     "libxkbcommon": "libxkbcommon0",
