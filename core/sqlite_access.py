@@ -15,10 +15,13 @@ The first save makes the next connections read-write (`allow_writes`), the journ
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from core.errors import ReadOnlyError
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -100,13 +103,22 @@ class SqliteAccess:
     def allow_writes(self, reopen: Callable[[], None]) -> None:
         """Make the next connections read-write, calling `reopen` once to drop the read-only ones.
 
-        Concurrent first saves wait for the one switch, so none of them gets a read-only connection.
+        Concurrent first saves wait for the one switch, so none of them gets a read-only connection. A file
+        the user may not write (permissions, read-only media) is a ReadOnlyError, and stays read-only.
         """
         if self._switched:
             return
         with self._switch:
             if self._switched:
                 return
+            folder = Path(self.path).parent
+            if not os.access(self.path, os.W_OK) or not os.access(folder, os.W_OK):
+                # SQLite would open it read-only without a word, and the write would fail with a driver error.
+                what = "file" if not os.access(self.path, os.W_OK) else f"folder {folder}"
+                raise ReadOnlyError(
+                    f"{self.path} cannot be saved: you may not write the {what}. "
+                    "Check its permissions, or copy it somewhere you may write."
+                )
             self.writable = True
             reopen()
             self._switched = True

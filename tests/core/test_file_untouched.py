@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -254,3 +255,24 @@ def test_a_foreign_file_is_not_stamped(journal_file: Path) -> None:
     )
     db.dispose()
     assert header_application_id(fingerprint(journal_file)[1]) == 0
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write any file")
+def test_a_file_the_user_may_not_write_is_browsed_and_a_save_says_why(journal_file: Path) -> None:
+    """A write-protected file opens and reads; its first save is a ReadOnlyError naming the cause."""
+    journal_file.chmod(0o444)
+    before = fingerprint(journal_file)
+    db = open_database(journal_file)
+    try:
+        catalog = load_catalog(db)
+        guild = _rows(db, catalog, "guilds")[0]
+        change = Update(
+            "guilds", {"guild_id": guild["guild_id"]}, {"motto": "x"}, original={"motto": guild["motto"]}
+        )
+        with pytest.raises(ReadOnlyError, match="permissions"):
+            writes.save(db, catalog, [change])
+        assert _rows(db, catalog, "guilds")[0] == guild  # still browsable
+    finally:
+        db.dispose()
+        journal_file.chmod(0o644)
+    assert fingerprint(journal_file) == before and sidecars(journal_file) == []
