@@ -231,6 +231,8 @@ class CellDelegate(QStyledItemDelegate):
         kind = column.kind if column is not None else None
         styled = self._styled(option, index)
         if fk is None and kind not in PAINTED_KINDS:
+            if kind == "uuid":  # a narrow key column keeps both ends of a key readable
+                styled.textElideMode = Qt.TextElideMode.ElideMiddle
             _draw(painter, styled)  # an ordinary cell
             return
         if kind == "vector":

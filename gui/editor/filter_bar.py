@@ -1,7 +1,9 @@
-"""The filter bar: a quick filter across text columns, and per-column conditions (contains, equals, range…).
+"""The filter bar: a quick search (text, JSON, numbers) and per-column conditions (contains, =, <, between…).
 
-It only describes filters (core.repository.Filter values as typed text); the model runs them in a worker,
-and core reads the text the way it reads any other input, so a bad number comes back as a readable error.
+It only describes filters (core.repository.Filter values as typed text); the model runs them in a worker.
+Typed values are read by core/coercion.py as the column's type while they are typed: a value that is no
+value of the column is shown as a message beside it and left out until it is fixed. Typing is debounced
+(DEBOUNCE_MS after the last keystroke); Enter, and every choice from a list, applies at once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QToolButton,
@@ -24,7 +27,7 @@ from PySide6.QtWidgets import (
 from core.catalog import ColumnInfo, Entity
 from core.repository import Filter
 
-DEBOUNCE_MS = 300
+DEBOUNCE_MS = 250
 TEXTUAL = ("string", "text", "other")
 ORDERED = ("integer", "decimal", "float", "datetime", "date", "time")
 
@@ -32,13 +35,23 @@ ORDERED = ("integer", "decimal", "float", "datetime", "date", "time")
 OPS: dict[str, list[tuple[str, str]]] = {
     "text": [("contains", "contains"), ("eq", "equals"), ("ne", "is not")],
     "enum": [("in", "is one of"), ("ne", "is not")],
-    "ordered": [("range", "between"), ("eq", "equals"), ("ne", "is not")],
+    "ordered": [
+        ("range", "between"), ("eq", "="), ("ne", "≠"), ("lt", "<"), ("le", "≤"), ("gt", ">"), ("ge", "≥"),
+    ],
     "boolean": [("eq", "is")],
     "uuid": [("eq", "equals"), ("contains", "contains")],
     "json": [("contains", "contains")],
     "vector": [],
 }
 NULL_OPS = [("not_null", "is set"), ("is_null", "is empty")]
+#: Operators that take one typed value, and those that take two.
+ONE_VALUE = ("contains", "eq", "ne", "lt", "le", "gt", "ge")
+#: What a value of each kind looks like, as the value field's hint.
+EXAMPLES = {
+    "integer": "42", "decimal": "12.50", "float": "1.5", "date": "2024-05-01",
+    "datetime": "2024-05-01T12:00", "time": "13:45",
+}  # fmt: skip
+PROBLEM_STYLE = "QLabel { color: #b3261e; }"
 
 
 def kind_group(info: ColumnInfo) -> str:
@@ -79,7 +92,9 @@ class _TickOnClick(QObject):
 class ConditionRow(QWidget):
     """One column condition: column, operator, value(s), and a remove button."""
 
-    changed = Signal()
+    changed = Signal()  # a value was typed: apply after a pause
+    chosen = Signal()  # an operator, column or value was chosen from a list: apply now
+    submitted = Signal()  # Enter in a value: apply now, even unchanged
     remove_requested = Signal()
 
     def __init__(self, entity: Entity, column: str | None = None, parent: QWidget | None = None) -> None:
@@ -106,16 +121,22 @@ class ConditionRow(QWidget):
         self.remove_button = QToolButton()
         self.remove_button.setText("✕")
         self.remove_button.setToolTip("Remove this condition")
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("filterProblem")
+        self.problem_label.setStyleSheet(PROBLEM_STYLE)
+        self.problem_label.hide()
         for w in (self.column_box, self.op_box, self.value_edit, self.high_edit, self.enum_box):
             layout.addWidget(w)
         layout.addWidget(self.remove_button)
+        layout.addWidget(self.problem_label)
         layout.addStretch(1)
         self.value_edit.setMinimumWidth(160)
         self.column_box.currentIndexChanged.connect(self._on_column_box_changed)
         self.op_box.currentIndexChanged.connect(self._on_op_box_changed)
-        self.value_edit.textEdited.connect(self.changed)
-        self.high_edit.textEdited.connect(self.changed)
-        self.enum_model.itemChanged.connect(self.changed)
+        for edit in (self.value_edit, self.high_edit):
+            edit.textEdited.connect(self._on_value_edited)
+            edit.returnPressed.connect(self.submitted)
+        self.enum_model.itemChanged.connect(self.chosen)
         self.enum_model.itemChanged.connect(self._show_ticked)
         self.enum_box.currentIndexChanged.connect(self._on_enum_box_changed)
         self.enum_box.activated.connect(self._on_enum_box_activated)  # Enter in the list ticks too
@@ -190,6 +211,37 @@ class ConditionRow(QWidget):
         if index >= 0 and self.info.kind != "boolean":
             # A list of ticks has no current item; the placeholder says what is ticked.
             self.enum_box.setCurrentIndex(-1)
+        elif index >= 0:
+            self.chosen.emit()  # true or false chosen
+
+    def _on_value_edited(self, _text: str) -> None:
+        self._show_problem()
+        self.changed.emit()
+
+    def problem(self) -> str | None:
+        """Why a typed value is no value of the column ('expected a whole number…'), or None."""
+        op = self.op
+        if op not in (*ONE_VALUE, "range") or op == "contains" or kind_group(self.info) == "boolean":
+            return None  # 'contains' takes any text
+        texts = [self.value_edit.text().strip()] + ([self.high_edit.text().strip()] if op == "range" else [])
+        # core/coercion.py reads the value as core will (imported here: it brings numpy, not needed sooner)
+        from core.coercion import coerce
+
+        for text in texts:
+            if not text:
+                continue
+            try:
+                coerce(self.info, text, for_filter=True)
+            except (ValueError, TypeError, OverflowError) as exc:
+                return str(exc)
+        return None
+
+    def _show_problem(self) -> None:
+        problem = self.problem()
+        self.problem_label.setText(problem or "")
+        self.problem_label.setVisible(problem is not None)
+        for edit in (self.value_edit, self.high_edit):
+            edit.setToolTip(problem or "")
 
     def _on_column_box_changed(self, _index: int) -> None:
         info = self.info
@@ -213,15 +265,21 @@ class ConditionRow(QWidget):
 
     def _on_op_box_changed(self, _index: int) -> None:
         op, group = self.op, kind_group(self.info)
-        self.value_edit.setVisible(op in ("contains", "eq", "ne", "range") and group != "boolean")
+        self.value_edit.setVisible(op in (*ONE_VALUE, "range") and group != "boolean")
         self.high_edit.setVisible(op == "range")
-        self.value_edit.setPlaceholderText("from" if op == "range" else "value")
+        example = EXAMPLES.get(self.info.kind) if op != "contains" else None
+        hint = "from" if op == "range" else "value"
+        self.value_edit.setPlaceholderText(f"{hint}, e.g. {example}" if example else hint)
+        self.high_edit.setPlaceholderText(f"to, e.g. {example}" if example else "to")
         self.enum_box.setVisible((group == "enum" and op == "in") or group == "boolean")
-        self.changed.emit()
+        self._show_problem()
+        self.chosen.emit()
 
     def to_filter(self) -> Filter | None:
-        """The condition as a Filter, or None while it is incomplete."""
+        """The condition as a Filter; None while it is incomplete or its value is no value of the column."""
         name, op = self.info.name, self.op
+        if self.problem() is not None:
+            return None
         if op in ("is_null", "not_null"):
             return Filter(name, op)
         if self.info.kind == "boolean":
@@ -239,7 +297,8 @@ class ConditionRow(QWidget):
 
 
 class FilterBar(QWidget):
-    """Quick filter plus column conditions; emits `filters_changed(filters, quick)` after a short pause."""
+    """Quick search plus column conditions; emits `filters_changed(filters, quick)` when they change: after a
+    pause in typing, at once on Enter or on a choice from a list."""
 
     filters_changed = Signal(list, str)
 
@@ -255,7 +314,11 @@ class FilterBar(QWidget):
         self.quick = QLineEdit()
         self.quick.setObjectName("quickFilter")
         self.quick.setClearButtonEnabled(True)
-        self.quick.setPlaceholderText("Filter all text columns…  (Ctrl+F)")
+        self.quick.setPlaceholderText("Search text, JSON and numbers…  (Ctrl+F)")
+        self.quick.setToolTip(
+            "Finds rows whose text or JSON contains this, or whose number or id equals it.\n"
+            "Applies as you pause typing; Enter applies at once."
+        )
         self.add_button = QPushButton("+ Condition")
         self.add_button.setObjectName("addConditionButton")
         self.add_button.setToolTip("Filter one column: contains, equals, between, empty, one of…")
@@ -273,14 +336,18 @@ class FilterBar(QWidget):
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self.quick.textChanged.connect(self._on_quick_changed)
+        self.quick.returnPressed.connect(self.apply_now)
         self.add_button.clicked.connect(self._on_add_button_clicked)
         self.clear_button.clicked.connect(self.clear)
         self._last: tuple[list[Filter], str] | None = None
+        self._quiet = False  # while set_filters builds rows: their choices are not the user's
 
     def add_condition(self, column: str | None = None) -> ConditionRow:
         """Add a condition row (on `column`, else the first column)."""
         row = ConditionRow(self.entity, column, self)
         row.changed.connect(self._schedule)
+        row.chosen.connect(self._apply_if_changed)
+        row.submitted.connect(self.apply_now)
         row.remove_requested.connect(lambda: self._remove(row))
         self.rows.append(row)
         self.rows_layout.addWidget(row)
@@ -288,6 +355,15 @@ class FilterBar(QWidget):
 
     def set_filters(self, filters: list[Filter]) -> None:
         """Show these filters as conditions (e.g. when opened from a related row), without emitting."""
+        self._quiet = True
+        try:
+            self._show_filters(filters)
+        finally:
+            self._quiet = False
+        self._timer.stop()
+        self._last = (self.filters(), self.quick_text())
+
+    def _show_filters(self, filters: list[Filter]) -> None:
         for f in filters:
             row = self.add_condition(f.column)
             row.set_op(f.op)
@@ -301,13 +377,11 @@ class FilterBar(QWidget):
                 row.value_edit.setText(str(f.value))
             elif row.info.kind == "boolean":
                 row.enum_box.setCurrentText("true" if f.value else "false")
-        self._timer.stop()
-        self._last = (self.filters(), self.quick_text())
 
     def _remove(self, row: ConditionRow) -> None:
         self.rows.remove(row)
         row.deleteLater()
-        self._schedule()
+        self._apply_if_changed()
 
     def clear(self) -> None:
         """Remove the quick filter and every condition."""
@@ -315,7 +389,7 @@ class FilterBar(QWidget):
             self.rows.remove(row)
             row.deleteLater()
         self.quick.clear()
-        self._schedule()
+        self._apply_if_changed()
 
     def filters(self) -> list[Filter]:
         """The complete conditions as Filters."""
@@ -326,9 +400,11 @@ class FilterBar(QWidget):
         return self.quick.text().strip()
 
     def apply_now(self) -> None:
-        """Emit the current filters at once (skipping the pause)."""
+        """Emit the current filters at once (Enter, a choice from a list), even when unchanged."""
         self._timer.stop()
-        self._on_timer_timeout()
+        if not self._quiet:
+            self._last = (self.filters(), self.quick_text())
+            self.filters_changed.emit(*self._last)
 
     def focus_quick(self) -> None:
         """Put the cursor in the quick filter, its text selected (Ctrl+F)."""
@@ -341,10 +417,17 @@ class FilterBar(QWidget):
     def _on_quick_changed(self, _text: str) -> None:
         self._schedule()
 
+    def _apply_if_changed(self) -> None:
+        """Emit now (skipping the pause) if the filters differ from those last emitted."""
+        self._timer.stop()
+        self._on_timer_timeout()
+
     def _on_add_button_clicked(self) -> None:
         self.add_condition().value_edit.setFocus()
 
     def _on_timer_timeout(self) -> None:
+        if self._quiet:
+            return
         current = (self.filters(), self.quick_text())
         if current == self._last:
             return

@@ -1,13 +1,9 @@
-"""Small parts of the table editor: the inline message bar and the keeper of column widths per entity."""
+"""The table editor's messages: the inline message bar (errors) and the toast over the grid (notes)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QHeaderView, QLabel, QToolButton, QWidget
-
-from gui import settings
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 ERROR_STYLE = "QLabel { background: #fdecea; color: #8e1b10; padding: 4px 6px; }"
 INFO_STYLE = "QLabel { background: #e8f0fe; color: #174ea6; padding: 4px 6px; }"
@@ -22,8 +18,6 @@ SCROLL_BAR_ROOM = 16
 TOAST_MAX_WIDTH = 460
 #: How long a note ("Saved.", "Exported…") stays unless the caller says otherwise.
 NOTE_TIMEOUT_MS = 6000
-SAVE_DELAY_MS = 500
-MAX_DEFAULT_WIDTH = 280
 
 
 class Toast(QFrame):
@@ -155,44 +149,3 @@ class MessageBar(QWidget):
     def _on_timer_timeout(self) -> None:
         self.hide()
 
-
-class ColumnWidths(QObject):
-    """Restores an entity's saved column widths once, and saves them (debounced) when the user resizes."""
-
-    def __init__(self, header: QHeaderView, entity: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.header, self.entity = header, entity
-        self.restored = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SAVE_DELAY_MS)
-        self._timer.timeout.connect(self._on_timer_timeout)
-        header.sectionResized.connect(self._on_header_section_resized)
-
-    def _names(self) -> list[str]:
-        model = self.header.model()
-        if model is None:
-            return []
-        return [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
-
-    def restore(self) -> None:
-        """Apply the saved widths (capping very wide defaults); only the first call does anything."""
-        names = self._names()
-        if self.restored or not names:
-            return
-        saved = settings.column_widths(self.entity)
-        for c, name in enumerate(names):
-            width = saved.get(name)
-            if width:
-                self.header.resizeSection(c, width)
-            elif self.header.sectionSize(c) > MAX_DEFAULT_WIDTH:
-                self.header.resizeSection(c, MAX_DEFAULT_WIDTH)
-        self.restored = True
-
-    def _on_header_section_resized(self, *_args: Any) -> None:
-        if self.restored:
-            self._timer.start()
-
-    def _on_timer_timeout(self) -> None:
-        widths = {name: self.header.sectionSize(c) for c, name in enumerate(self._names())}
-        settings.set_column_widths(self.entity, widths)

@@ -71,6 +71,8 @@ class WindowLoading(_ModelBase):
         _saving: Any
         _busy: bool
         _failed: str | None
+        _pending_rows: bool
+        _pending_count: bool
         _staging: Any
         _fks: dict[str, Any]
         _more_labels: dict[tuple[str, Any], str | None]
@@ -78,6 +80,7 @@ class WindowLoading(_ModelBase):
         rows_loaded: SignalInstance
         load_failed: SignalInstance
         busy_changed: SignalInstance
+        loading_changed: SignalInstance
 
         def _changed_rows(self, start: int, end: int) -> None: ...
         def _changed_all(self) -> None: ...
@@ -96,6 +99,9 @@ class WindowLoading(_ModelBase):
             if recount:
                 self._total, self._exact = 0, False
             self.endResetModel()
+            # Until they arrive, the view shows that rows (and a count) are coming, not an empty grid
+            # or the first page's length as a count.
+            self._set_pending(rows=True, count=recount or self._pending_count)
         else:
             self._cache.mark_stale()
         if recount:  # counted once the first page is shown: it competes with it for the GIL otherwise
@@ -119,12 +125,22 @@ class WindowLoading(_ModelBase):
             count("estimate", "estimate", repository.estimate_count, *args)
         count("exact", "count", repository.exact_count, *args, q.quick)
 
+    def _set_pending(self, *, rows: bool | None = None, count: bool | None = None) -> None:
+        """Say that the first page (`rows`) or the count of a new sort or filter is due, or has come."""
+        before = (self._pending_rows, self._pending_count)
+        self._pending_rows = before[0] if rows is None else rows
+        self._pending_count = before[1] if count is None else count
+        if (self._pending_rows, self._pending_count) != before:
+            self.loading_changed.emit()
+
     def _on_count_done(self, token: int, kind: str, n: int) -> None:
         if token != self._count_token:
             return
+        self._pending_count = False  # told below: by count_changed, else by loading_changed
         exact = kind == "exact" or n <= ESTIMATE_CAP
         if exact or not self._exact:
             self._set_total(n, exact)
+        self.loading_changed.emit()
 
     def _set_total(self, n: int, exact: bool) -> None:
         old, was_exact, first = self._total, self._exact, len(self._staging.inserts)
@@ -198,6 +214,10 @@ class WindowLoading(_ModelBase):
             return  # superseded: another sort, filter or refresh
         del self._loading[loaded.slot]
         self._load_tasks.pop(loaded.slot, None)
+        pending = (self._pending_rows, self._pending_count)
+        self._pending_rows = False
+        if loaded.total is not None:
+            self._pending_count = False  # the page ran into the end: the count is known
         complete = not partial or loaded.total is not None
         self._cache.store(loaded, complete=complete)
         if not complete:  # the first screenful: let the view paint it before the rest and the count start
@@ -218,6 +238,8 @@ class WindowLoading(_ModelBase):
             self._changed_rows(start, end)
             n = len(self._staging.inserts)
             self.rows_loaded.emit(n + start, n + end - 1)
+        if (self._pending_rows, self._pending_count) != pending:
+            self.loading_changed.emit()
         if complete:
             self._plan()
 
@@ -234,8 +256,11 @@ class WindowLoading(_ModelBase):
                 return
             del self._loading[slot]
             self._load_tasks.pop(slot, None)
+            self._set_pending(rows=False)
         elif token != self._count_token:
             return
+        else:
+            self._set_pending(count=False)
         if self._count_deferred:
             self._count()
         if failure.bug:

@@ -26,13 +26,14 @@ from core.db import Database
 from core.repository import Filter
 from gui.editor import cell_commands, grid_font
 from gui.editor.actions import EDITING, build_actions, selection_tsv
+from gui.editor.column_widths import ColumnWidths
 from gui.editor.delegates import CellDelegate, EditorContext
 from gui.editor.dialog_commands import DialogCommands
 from gui.editor.export import ExportJob
 from gui.editor.filter_bar import FilterBar
 from gui.editor.form import RecordForm, form_split
 from gui.editor.grid_overlay import GridOverlay
-from gui.editor.message_bar import ColumnWidths, MessageBar
+from gui.editor.message_bar import MessageBar
 from gui.editor.model import TableEditorModel
 from gui.editor.revert_prompt import REVERT_WITHOUT_ASKING, RevertPrompt
 
@@ -127,7 +128,7 @@ class TableEditor(DialogCommands, QWidget):
             layout.addWidget(w)
         layout.addWidget(self.splitter, 1)
 
-        self.widths = ColumnWidths(self.view.horizontalHeader(), self.entity.name, self)
+        self.widths = ColumnWidths(self.view, self.entity.name, self)
         self._connect()
         self._update_actions()
         if self.filters:

@@ -7,13 +7,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionHeader
 from pytestqt.qtbot import QtBot
 
 from core.catalog import Catalog, load_catalog
 from core.db import Database, open_database
-from core.repository import Filter, fetch_page
-from gui import workers
+from core.repository import Filter, exact_count, fetch_page
+from gui import settings, workers
 from gui.editor import roles
 from gui.editor.filter_bar import FilterBar
 from tests.fixtures.foreign import build_foreign
@@ -269,3 +272,131 @@ def test_logs_open_newest_first_and_world_tables_in_key_order(
     assert world.model.sort_order is None and world.sort is None
     first = fetch_page(db, catalog, "locations", limit=1).rows[0]
     assert world.model.row_key(0) == {"id": first[0]}
+
+
+# --- sorting, filtering and column widths ---------------------------------------------------------
+
+
+def test_a_new_sort_returns_to_the_top(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+    """Clicking a header far down the grid shows the new order from its first row, which is current."""
+    db, catalog = demo
+    editor = _open(qtbot, db, catalog, "locations")
+    bar = editor.view.verticalScrollBar()
+    editor.view.setCurrentIndex(editor.model.index(200, 1))
+    editor.view.scrollTo(editor.model.index(200, 1))
+    qtbot.waitUntil(lambda: bar.value() > 0, timeout=5000)
+    header = editor.view.horizontalHeader()
+    name = _column(editor, "name")
+    x = header.sectionViewportPosition(name) + header.sectionSize(name) // 2
+    QTest.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2))
+    assert editor.model.sort_order == [("name", False)] and editor.sort == [("name", False)]
+    assert bar.value() == 0
+    assert (editor.view.currentIndex().row(), editor.view.currentIndex().column()) == (0, name)
+    first = fetch_page(db, catalog, "locations", sort=[("name", False)], limit=1).rows[0]
+    qtbot.waitUntil(lambda: editor.model.row_key(0) == {"id": first[0]}, timeout=10_000)
+    assert bar.value() == 0
+
+
+def test_a_loading_filter_says_filtering_until_its_rows_and_count_arrive(
+    qtbot: QtBot, demo: tuple[Database, Catalog]
+) -> None:
+    """Between a new filter and its count the label says "Filtering…" (never the first page's length as
+    "~64 rows"), and the empty grid says so too; a filter that matches nothing says that."""
+    db, catalog = demo
+    editor = _open(qtbot, db, catalog, "tool_executions")
+    shown: list[str] = []
+    record = lambda *_a: shown.append(editor.count_label.text())  # noqa: E731
+    editor.model.count_changed.connect(record)  # after the editor's own slots: the label is updated
+    editor.model.loading_changed.connect(record)
+    editor.model.rows_loaded.connect(record)
+    editor.filter_bar.quick.setText("get_user")
+    editor.filter_bar.apply_now()
+    assert editor.count_label.text() == "Filtering…"
+    assert editor.overlay.isVisible() and editor.overlay.text() == "Filtering…"
+    assert editor.model.rowCount() == 0
+    qtbot.waitUntil(lambda: not editor.model.counting and not editor.model.loading_rows, timeout=10_000)
+    n = exact_count(db, catalog.get("tool_executions"), quick="get_user")
+    assert n > 64  # more than the first screenful, which used to be shown as the count
+    assert editor.count_label.text() == f"{n:,} rows"
+    assert not editor.overlay.isVisible()
+    final = f"{n:,} rows"
+    counted = shown.index(final)
+    assert set(shown[:counted]) == {"Filtering…"} and set(shown[counted:]) == {final}, shown
+
+    editor.filter_bar.quick.setText("no tool is called this")
+    editor.filter_bar.apply_now()
+    qtbot.waitUntil(lambda: not editor.model.counting and not editor.model.loading_rows, timeout=10_000)
+    assert editor.count_label.text() == "0 rows"
+    assert editor.overlay.isVisible() and editor.overlay.text() == "No rows match the filter"
+    editor.filter_bar.clear()
+    qtbot.waitUntil(lambda: editor.count is not None and editor.count[0] > n, timeout=10_000)
+    assert not editor.overlay.isVisible()
+
+
+def _header_fits(editor: TableEditor, column: int) -> bool:
+    """Whether the header's text fits its section beside a sort indicator, as the style lays it out."""
+    header = editor.view.horizontalHeader()
+    text = str(editor.model.headerData(column, Qt.Orientation.Horizontal))
+    opt = QStyleOptionHeader()
+    opt.initFrom(header)
+    opt.text, opt.section = text, column
+    opt.sortIndicator = QStyleOptionHeader.SortIndicator.SortDown
+    opt.rect = QRect(0, 0, header.sectionSize(column), header.height())
+    label = header.style().subElementRect(QStyle.SubElement.SE_HeaderLabel, opt, header)
+    return header.fontMetrics().horizontalAdvance(text) <= label.width()
+
+
+def _cell_image(editor: TableEditor, row: int, col: int) -> QImage:
+    editor.view.viewport().repaint()
+    return editor.view.viewport().grab(editor.view.visualRect(editor.model.index(row, col))).toImage()
+
+
+def test_columns_fit_headers_and_content_and_a_uuid_is_elided_in_the_middle(
+    qtbot: QtBot, demo: tuple[Database, Catalog]
+) -> None:
+    """No header is clipped, even beside a sort indicator; text columns fit their first rows up to a cap;
+    the id column is narrower than a UUID and shows both of its ends."""
+    db, catalog = demo
+    editor = _open(qtbot, db, catalog, "tool_executions")
+    header = editor.view.horizontalHeader()
+    for c in range(editor.model.columnCount()):
+        assert _header_fits(editor, c), editor.model.headerData(c, Qt.Orientation.Horizontal)
+        assert header.sectionSize(c) <= 360 or _header_fits(editor, c)
+    fm = editor.view.fontMetrics()
+    tool = _column(editor, "tool_name")
+    widest = max(fm.horizontalAdvance(str(editor.model.index(r, tool).data())) for r in range(50))
+    assert widest < header.sectionSize(tool) <= widest + 24  # fitted, not Qt's 100 px default
+    assert header.sectionSize(_column(editor, "inputs_json")) == 360  # long JSON: capped
+
+    ident = _column(editor, "id")
+    full = str(editor.model.index(2, ident).data(Qt.ItemDataRole.DisplayRole))
+    assert len(full) == 36 and header.sectionSize(ident) < fm.horizontalAdvance(full)
+    editor.view.setCurrentIndex(QModelIndex())
+    editor.view.clearSelection()
+    painted = _cell_image(editor, 2, ident)
+    plain = QStyledItemDelegate(editor.view)  # Qt's own painting of the same text, elided as asked
+    editor.view.setItemDelegateForColumn(ident, plain)
+    editor.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    middle = _cell_image(editor, 2, ident)
+    editor.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    right = _cell_image(editor, 2, ident)
+    assert painted == middle and painted != right
+
+
+def test_a_user_resized_width_survives_reopening(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+    """A dragged width is saved for that column and wins over the fitted one next time; the others are
+    fitted again."""
+    db, catalog = demo
+    settings.set_column_widths("npcs", {})
+    first = _open(qtbot, db, catalog, "npcs")
+    header = first.view.horizontalHeader()
+    name, ident = _column(first, "name"), _column(first, "id")
+    fitted_id = header.sectionSize(ident)
+    header.resizeSection(name, 333)  # what dragging the section's edge does
+    qtbot.waitUntil(lambda: settings.column_widths("npcs") == {"name": 333}, timeout=5000)
+    first.close()
+    again = _open(qtbot, db, catalog, "npcs")
+    qtbot.waitUntil(lambda: again.widths.restored, timeout=5000)
+    assert again.view.horizontalHeader().sectionSize(name) == 333
+    assert again.view.horizontalHeader().sectionSize(ident) == fitted_id
+    settings.set_column_widths("npcs", {})

@@ -1,0 +1,117 @@
+"""Column widths of an entity's grid: fitted to the header and the first rows, and the user's own kept.
+
+The first time rows arrive, each column gets the width of its header (with room for the sort indicator, so
+a header is never clipped) or of its widest cell text among the first SAMPLE_ROWS rows, whichever is wider,
+capped at MAX_WIDTH. A UUID column (not a foreign key, which shows its target's label) is narrow: its cells
+are elided in the middle by the delegate, so both ends of a key stay readable. A width the user set by
+dragging is saved per entity and column and wins over the fitted one the next time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, QRect, Qt, QTimer
+from PySide6.QtWidgets import QStyle, QStyleOptionHeader, QTableView
+
+from gui import settings
+from gui.editor.delegates import LINK_MARK_WIDTH, VECTOR_MIN_WIDTH
+from gui.editor.model import TableEditorModel
+from gui.editor.roles import Role, RowState
+
+SAVE_DELAY_MS = 500
+SAMPLE_ROWS = 50
+MAX_WIDTH = 360
+MIN_WIDTH = 48
+#: What a narrow UUID column shows room for: 8 characters, the ellipsis, 4 characters.
+UUID_SAMPLE = "0123abcd…cdef"
+SLACK = 4  # pixels beyond the measured text, against rounding in the style's own layout
+
+
+class ColumnWidths(QObject):
+    """Fits a grid's columns once, when its first rows arrive; saves (debounced) the widths the user sets."""
+
+    def __init__(self, view: QTableView, entity: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view, self.header, self.entity = view, view.horizontalHeader(), entity
+        self.restored = False
+        self._resized: dict[str, int] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SAVE_DELAY_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self.header.sectionResized.connect(self._on_header_section_resized)
+
+    def _names(self) -> list[str]:
+        model = self.header.model()
+        if model is None:
+            return []
+        return [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
+
+    def restore(self) -> None:
+        """Fit every column, then apply the saved widths over the fitted ones; only the first call acts."""
+        names = self._names()
+        if self.restored or not names:
+            return
+        saved = settings.column_widths(self.entity)
+        for c, name in enumerate(names):
+            self.header.resizeSection(c, saved.get(name) or self.fitted(c))
+        self.restored = True
+
+    def header_width(self, column: int) -> int:
+        """The narrowest section that shows the header's whole text beside a sort indicator."""
+        header = self.header
+        text = str(header.model().headerData(column, Qt.Orientation.Horizontal))
+        opt = QStyleOptionHeader()
+        opt.initFrom(header)
+        opt.section, opt.text, opt.orientation = column, text, Qt.Orientation.Horizontal
+        opt.sortIndicator = QStyleOptionHeader.SortIndicator.SortDown  # room for it on every column
+        opt.rect = QRect(0, 0, 400, max(header.height(), header.sizeHint().height()))
+        label = header.style().subElementRect(QStyle.SubElement.SE_HeaderLabel, opt, header)
+        overhead = opt.rect.width() - label.width()  # margins and the arrow, as this style lays them out
+        return header.fontMetrics().horizontalAdvance(text) + overhead + SLACK
+
+    def fitted(self, column: int) -> int:
+        """The width for `column` from its header and the cells of the first rows loaded."""
+        view, model = self.view, self.view.model()
+        style = view.style()
+        margin = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1) + SLACK
+        fm = view.fontMetrics()
+        kind, fk = None, None
+        if isinstance(model, TableEditorModel):
+            kind, fk = model.column_info(column).kind, model.foreign_key(column)
+        if kind == "uuid" and fk is None:
+            cells = fm.horizontalAdvance(UUID_SAMPLE) + margin  # elided in the middle by the delegate
+        elif kind == "boolean":
+            cells = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, None, view) + margin
+        else:
+            cells = max((fm.horizontalAdvance(t) for t in self._sample(column)), default=0) + margin
+            if fk is not None:
+                cells += LINK_MARK_WIDTH
+            if kind == "vector":
+                cells = max(cells, VECTOR_MIN_WIDTH)
+        return max(self.header_width(column), min(max(cells, MIN_WIDTH), MAX_WIDTH))
+
+    def _sample(self, column: int) -> list[str]:
+        """The grid text of the first SAMPLE_ROWS loaded rows (placeholders are skipped, not loaded)."""
+        model = self.view.model()
+        out = []
+        for row in range(min(SAMPLE_ROWS, model.rowCount())):
+            index = model.index(row, column)
+            if index.data(Role.ROW_STATE) != RowState.PLACEHOLDER:
+                out.append(str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
+        return out
+
+    def _on_header_section_resized(self, column: int, _old: int, new: int, *_args: Any) -> None:
+        if not self.restored:
+            return  # fitting and restoring, not the user
+        names = self._names()
+        if 0 <= column < len(names):
+            self._resized[names[column]] = new
+            self._timer.start()
+
+    def _on_timer_timeout(self) -> None:
+        widths = settings.column_widths(self.entity)
+        widths.update(self._resized)
+        settings.set_column_widths(self.entity, widths)
+
