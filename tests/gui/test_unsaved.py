@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from core import recovery
@@ -34,14 +33,6 @@ def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
     yield
     assert workers.wait_idle(10_000)
-    # A window left asking (a Cancel test) would refuse qtbot's close: let it close without a question.
-    for widget in QApplication.topLevelWidgets():
-        if isinstance(widget, MainWindow):
-            for _, editor in widget._editor_pages():
-                editor.model.revert()
-            if widget.leave_guard.prompt is not None:
-                widget.leave_guard.prompt.choose(CANCEL)
-            widget.close()
 
 
 @pytest.fixture
