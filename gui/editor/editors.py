@@ -82,8 +82,8 @@ class ValueLineEdit(QLineEdit):
             self.setValidator(QRegularExpressionValidator(pattern, self))
             self.inputRejected.connect(self._on_input_rejected)
         # No setMaxLength: it cuts typing and pastes silently. The counter shows the limit instead.
-        limited = kind in ("string", "enum") and column.length
-        self.counter = LengthCounter(column.length, self) if limited and column.length else None
+        limit = column.length if kind in ("string", "enum") else None
+        self.counter = LengthCounter(limit, self) if limit else None
         if self.counter is not None:
             self.textChanged.connect(self.counter.count)
             self.setTextMargins(0, 0, self.counter.reserved_width() + COUNTER_GAP, 0)
