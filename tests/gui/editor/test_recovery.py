@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -273,3 +277,28 @@ def test_a_normal_quit_with_nothing_staged_leaves_no_file(qtbot: QtBot, demo: st
     assert workers.wait_idle(5000)
     assert again.restore_prompt is None
 
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_killed_warden_s_edit_is_offered_at_the_next_open(qtbot: QtBot, demo: str) -> None:
+    """A real kill one second after an edit: the next open offers it, and Restore then Save writes it."""
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.fixtures.crash_editor", demo, "Typed before the kill", "1.0"],
+        cwd=root, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
+    key = {"id": uuid.UUID(done.stdout.split()[-1])}
+    assert stored(demo, "npcs", key)["name"] != "Typed before the kill"
+
+    window = open_window(qtbot, demo)
+    prompt = restore_prompt(qtbot, window)
+    assert prompt.text().startswith("Restore 1 unsaved change from ")
+    prompt.restore_button.click()
+    editor = editor_of(window, "npcs")
+    assert editor.model.staged_count == 1 and editor.staged_label.text() == "1 unsaved change"
+    with qtbot.waitSignal(editor.model.saved, timeout=10_000):
+        editor.save()
+    assert stored(demo, "npcs", key)["name"] == "Typed before the kill"
+    qtbot.waitUntil(lambda: not recovery.recovery_path(demo).exists(), timeout=2000)
