@@ -134,7 +134,8 @@ class ConditionRow(QWidget):
         self.column_box.currentIndexChanged.connect(self._on_column_box_changed)
         self.op_box.currentIndexChanged.connect(self._on_op_box_changed)
         for edit in (self.value_edit, self.high_edit):
-            edit.textEdited.connect(self._on_value_edited)
+            edit.textChanged.connect(self._show_problem)  # typed or set (set_filters)
+            edit.textEdited.connect(self.changed)
             edit.returnPressed.connect(self.submitted)
         self.enum_model.itemChanged.connect(self.chosen)
         self.enum_model.itemChanged.connect(self._show_ticked)
@@ -214,10 +215,6 @@ class ConditionRow(QWidget):
         elif index >= 0:
             self.chosen.emit()  # true or false chosen
 
-    def _on_value_edited(self, _text: str) -> None:
-        self._show_problem()
-        self.changed.emit()
-
     def problem(self) -> str | None:
         """Why a typed value is no value of the column ('expected a whole number…'), or None."""
         op = self.op
@@ -236,7 +233,7 @@ class ConditionRow(QWidget):
                 return str(exc)
         return None
 
-    def _show_problem(self) -> None:
+    def _show_problem(self, *_args: object) -> None:
         problem = self.problem()
         self.problem_label.setText(problem or "")
         self.problem_label.setVisible(problem is not None)

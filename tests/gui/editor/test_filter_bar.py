@@ -138,3 +138,15 @@ def test_typing_is_debounced_and_enter_applies_at_once(qtbot: QtBot) -> None:
     assert got[-1] == ([Filter("duration_ms", "gt", "1000")], "order")
     qtbot.wait(DEBOUNCE_MS + 100)
     assert len(got) == 5
+
+
+def test_a_bad_value_shown_from_elsewhere_says_so_too(qtbot: QtBot) -> None:
+    """Conditions set by the editor (opened from a related row, "filter by this value") are checked too."""
+    bar = FilterBar(RUNS)
+    qtbot.addWidget(bar)
+    bar.show()
+    bar.set_filters([Filter("duration_ms", "ge", "later"), Filter("day", "lt", "2024-05-01")])
+    bad, good = bar.rows
+    assert bad.problem_label.isVisibleTo(bad) and "got 'later'" in bad.problem_label.text()
+    assert not good.problem_label.isVisibleTo(good)
+    assert bar.filters() == [Filter("day", "lt", "2024-05-01")]
