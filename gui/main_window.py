@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import shiboken6
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabBar, QTabWidget, QWidget
 
@@ -62,6 +62,9 @@ class MainWindow(QMainWindow):
         self.restore_prompt: RestorePrompt | None = None  # the open "Restore unsaved changes?" question
         self.leave_guard = LeaveGuard(self)  # Save / Discard / Cancel before staged edits could go away
         self.leave_guard.save_failed.connect(self._on_leave_guard_save_failed)
+        app = QCoreApplication.instance()
+        if app is not None:  # a quit that skips the close (Ctrl+C in a terminal) still keeps the edits
+            app.aboutToQuit.connect(self._on_app_about_to_quit)
         self.setWindowTitle("Warden")
         self.resize(*DEFAULT_SIZE)
         self.connection_actions = ConnectionActions(self)
@@ -462,6 +465,10 @@ class MainWindow(QMainWindow):
         self._open_entity_tab(name)
         page = self.tabs.currentWidget()
         return getattr(page, "model", None) if page is not None and page.property("entity") == name else None
+
+    def _on_app_about_to_quit(self) -> None:
+        if self._journal is not None:
+            self._journal.flush()  # the last edit may still be in the debounce
 
     def _on_background_message(self, message: str) -> None:
         self.statusBar().showMessage(message, 10_000)

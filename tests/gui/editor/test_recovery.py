@@ -302,3 +302,14 @@ def test_a_killed_warden_s_edit_is_offered_at_the_next_open(qtbot: QtBot, demo: 
         editor.save()
     assert stored(demo, "npcs", key)["name"] == "Typed before the kill"
     qtbot.waitUntil(lambda: not recovery.recovery_path(demo).exists(), timeout=2000)
+
+
+def test_a_quit_that_skips_the_close_still_writes_the_last_edit(qtbot: QtBot, demo: str) -> None:
+    """Ctrl+C in a terminal quits without closing the window: the edit in the debounce is written then."""
+    window = open_window(qtbot, demo)
+    npcs = open_editor(qtbot, window, "npcs")
+    stage(npcs, 0, "name", "Written at quit")
+    path = recovery.recovery_path(demo)
+    assert not path.exists()  # still in the debounce
+    QApplication.instance().aboutToQuit.emit()  # type: ignore[union-attr]
+    assert path.exists() and recovery.read_recovery(demo).count == 1  # type: ignore[union-attr]
