@@ -209,8 +209,12 @@ class CellDelegate(QStyledItemDelegate):
         model.setData(index, value, Qt.ItemDataRole.EditRole)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index: Index) -> None:
-        """Cell-sized editors fill the cell; text, JSON and FK editors open larger, kept inside the view."""
+        """Cell-sized editors fill the cell; text, JSON and FK editors open larger, kept inside the view,
+        and so does a counting line editor in a cell too narrow for its text beside the counter."""
         size = POPUP_SIZES.get(_popup_kind(editor))
+        if size is None and isinstance(editor, ValueLineEdit) and editor.counter is not None:
+            size = (editor.minimum_width(), option.rect.height())
+            editor.setFrame(size[0] > option.rect.width())  # over its neighbours: show where it ends
         if size is None:
             super().updateEditorGeometry(editor, option, index)
             return

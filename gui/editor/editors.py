@@ -46,6 +46,7 @@ TIME_FORMAT = "HH:mm:ss"
 #: The minimum of a nullable date(-time) editor stands for NULL (shown as NULL_TEXT).
 NULL_DATE = QDate(1752, 9, 14)
 COUNTER_GAP = 6  # pixels between the text and the length counter
+TEXT_ROOM = 10  # a counting editor shows at least this many wide characters beside its counter
 COUNT_STYLE = "color: palette(mid);"
 OVER_STYLE = "color: #c62828; font-weight: bold;"
 REFUSAL_MS = 4000  # how long the "only digits here" tooltip stays
@@ -102,6 +103,11 @@ class ValueLineEdit(QLineEdit):
     def typed_text(self) -> str:
         """The text as typed (what is staged, marked invalid, when it is no value of the column)."""
         return self.text()
+
+    def minimum_width(self) -> int:
+        """Room for the counter and some text: a narrow cell's editor grows over its neighbours."""
+        room = self.counter.reserved_width() + 2 * COUNTER_GAP if self.counter is not None else 0
+        return room + self.fontMetrics().horizontalAdvance("M" * TEXT_ROOM)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the counter at the right end, inside the frame."""

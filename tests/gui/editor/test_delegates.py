@@ -14,7 +14,14 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel, QValidator
-from PySide6.QtWidgets import QAbstractItemView, QStyleOptionViewItem, QTableView, QToolTip, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QAbstractItemView,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolTip,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from core.catalog import ColumnInfo, ForeignKeyInfo
@@ -105,7 +112,16 @@ def test_the_length_counter_sits_inside_the_editor_beside_the_text(qtbot: QtBot)
     assert editor.rect().contains(counter.geometry())  # inside the cell editor, at its right end
     assert counter.geometry().right() >= editor.width() - 8
     assert editor.textMargins().right() >= counter.width()  # the text stops before the counter
-    editor.grab().save("/tmp/warden_counter.png")
+    assert editor.width() <= view.columnWidth(0) and not editor.hasFrame()  # room enough: cell-sized
+    view.commitData(editor)
+    view.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+    view.setColumnWidth(0, 80)  # a narrow cell: the editor grows over its neighbour, framed
+    view.edit(index)
+    narrow = view.indexWidget(index)
+    assert isinstance(narrow, ValueLineEdit) and narrow.counter is not None
+    assert narrow.width() >= narrow.minimum_width() > 80 and narrow.hasFrame()
+    text_room = narrow.width() - narrow.textMargins().right()
+    assert text_room >= narrow.fontMetrics().horizontalAdvance("M" * 10)
 
 
 @pytest.mark.parametrize(
