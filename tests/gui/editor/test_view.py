@@ -400,3 +400,39 @@ def test_a_user_resized_width_survives_reopening(qtbot: QtBot, demo: tuple[Datab
     assert again.view.horizontalHeader().sectionSize(name) == 333
     assert again.view.horizontalHeader().sectionSize(ident) == fitted_id
     settings.set_column_widths("npcs", {})
+
+
+def test_ctrl_f_finds_an_order_number_in_json_and_a_condition_compares_numbers(
+    qtbot: QtBot, demo: tuple[Database, Catalog]
+) -> None:
+    """Support's search: an order number typed in the quick search finds the tool calls whose inputs_json
+    holds it; a "≥" condition on duration_ms, applied with Enter, keeps only the slow calls."""
+    db, catalog = demo
+    editor = _open(qtbot, db, catalog, "tool_executions")
+    entity = catalog.get("tool_executions")
+    col = _column(editor, "inputs_json")
+    number = next(
+        str(v["order_number"])
+        for r in range(50)
+        if isinstance(v := editor.model.index(r, col).data(Qt.ItemDataRole.EditRole), dict)
+        and "order_number" in v
+    )
+    editor.filter_bar.focus_quick()
+    QTest.keyClicks(editor.filter_bar.quick, number)
+    QTest.keyClick(editor.filter_bar.quick, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not editor.model.counting and not editor.model.loading_rows, timeout=10_000)
+    found = exact_count(db, entity, quick=number)
+    assert found >= 1 and editor.count == (found, True)
+    for r in range(found):
+        assert number in str(editor.model.index(r, col).data(Qt.ItemDataRole.EditRole))
+
+    editor.filter_bar.clear()
+    row = editor.filter_bar.add_condition("duration_ms")
+    row.set_op("ge")
+    QTest.keyClicks(row.value_edit, "1000")
+    QTest.keyClick(row.value_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not editor.model.counting and not editor.model.loading_rows, timeout=10_000)
+    slow = exact_count(db, entity, [Filter("duration_ms", "ge", "1000")])
+    assert 0 < slow < exact_count(db, entity) and editor.count == (slow, True)
+    ms = _column(editor, "duration_ms")
+    assert all(editor.model.index(r, ms).data(Qt.ItemDataRole.EditRole) >= 1000 for r in range(min(slow, 50)))
