@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.editor.cells import EMPTY_TEXT
 from gui.editor.conflict_dialog import value_text
-from gui.editor.roles import CELL_ERROR
+from gui.editor.roles import CELL_ERROR, PLACEHOLDER_TEXT
 
 ERROR_TEXT = QColor("#8e1b10")
+MAX_COLUMN_WIDTH = 260  # pixels; longer values are elided (the tooltip says what is wrong)
 
 
 def _problem(cell: Any) -> str | None:
@@ -79,7 +81,13 @@ class PastePreviewDialog(QDialog):
         row_at = {r: i for i, r in enumerate(rows)}
         col_at = {c: i for i, c in enumerate(columns)}
         for cell in self.cells:
-            item = QTableWidgetItem(_text(cell))
+            text = _text(cell)
+            item = QTableWidgetItem(text or EMPTY_TEXT)
+            if not text:  # an empty string, told apart from a cell that is not there
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
+                item.setForeground(QBrush(PLACEHOLDER_TEXT))
             problem = _problem(cell)
             if problem:
                 item.setBackground(QBrush(CELL_ERROR))
@@ -88,6 +96,8 @@ class PastePreviewDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, problem)
             self.table.setItem(row_at[cell.row], col_at[str(cell.column)], item)
         self.table.resizeColumnsToContents()
+        for c in range(self.table.columnCount()):  # a 150-character value must not push the rest away
+            self.table.setColumnWidth(c, min(self.table.columnWidth(c), MAX_COLUMN_WIDTH))
         layout.addWidget(self.table, 1)
 
         buttons = QDialogButtonBox()

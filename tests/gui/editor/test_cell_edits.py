@@ -192,6 +192,8 @@ def test_the_paste_preview_flags_too_long_values(qtbot: QtBot, demo: tuple[Datab
     qtbot.addWidget(dialog)
     assert dialog.problem_cells() == [(1, 0), (2, 0)]
     assert dialog.table.item(1, 0).toolTip() == TOO_LONG
+    assert dialog.table.item(2, 0).text() == "(empty)" and dialog.table.item(2, 0).font().italic()
+    assert dialog.table.columnWidth(0) <= 260  # the long value is elided, not a window-wide column
     assert not dialog.stage_button.isEnabled()
     assert not model.apply_paste(preview) and not model.has_changes
 
