@@ -31,6 +31,7 @@ from core.catalog import ColumnInfo
 from core.coercion import coerce
 from core.errors import Conflict
 from core.repository import to_jsonable
+from gui.editor.row_names import quoted
 
 KEEP_MINE, TAKE_THEIRS, MERGE = "mine", "theirs", "merge"
 CHOICES = ((KEEP_MINE, "Keep mine"), (TAKE_THEIRS, "Take theirs"), (MERGE, "Merge (edit)"))
@@ -167,8 +168,13 @@ class ConflictDialog(QDialog):
         rows = QVBoxLayout(body)
         for i, conflict in enumerate(conflicts):
             infos = (columns or {}).get(conflict.entity, {})
-            title = (labels or {}).get(i) or key_text(conflict.key)
-            rows.addWidget(self._conflict_box(conflict, f"{conflict.entity} · {title}", infos))
+            # Named by its label (looked up on a worker, gui/editor/row_names.py); by key only without one.
+            name = (labels or {}).get(i)
+            where = key_text(conflict.key)
+            title = f"{quoted(name)} · {conflict.entity}" if name else f"{conflict.entity} · {where}"
+            box = self._conflict_box(conflict, title, infos)
+            box.setToolTip(where)
+            rows.addWidget(box)
         rows.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.writes import DeleteEffect, DeletePreview
+from gui.editor.row_names import names_text
 
 #: (short label, colour, explanation template) per delete action.
 ACTIONS: dict[str, tuple[str, str, str]] = {
@@ -25,6 +28,10 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "set default": ("Reset", "#b26a00", "{cols} set to its default"),
     "block": ("Blocks", "#6a1b9a", "still point here through {cols}; the database refuses the delete"),
 }
+
+
+#: The effects tree grows with its rows up to this height, then scrolls.
+TREE_MAX_HEIGHT = 300
 
 
 def rows_text(n: int, entity: str) -> str:
@@ -37,9 +44,14 @@ def _columns(effect: DeleteEffect) -> str:
 
 
 class DeletePreviewDialog(QDialog):
-    """Shows a core DeletePreview; Delete is enabled only when nothing blocks it. Cancel is the default."""
+    """Shows a core DeletePreview; Delete is enabled only when nothing blocks it. Cancel is the default.
 
-    def __init__(self, preview: DeletePreview, parent: QWidget | None = None) -> None:
+    `labels` are the labels of the first rows to delete (gui/editor/row_names.py): the title names them.
+    """
+
+    def __init__(
+        self, preview: DeletePreview, parent: QWidget | None = None, labels: list[str] | None = None
+    ) -> None:
         super().__init__(parent)
         self.preview = preview
         self.setObjectName("deletePreviewDialog")
@@ -47,12 +59,21 @@ class DeletePreviewDialog(QDialog):
         self.resize(640, 400)
         layout = QVBoxLayout(self)
 
-        title = QLabel(f"Delete {rows_text(preview.rows, preview.entity)}?")
-        font = title.font()
+        names = names_text(labels or [], preview.rows)
+        self.title = QLabel(f"Delete {names or rows_text(preview.rows, preview.entity)}?")
+        self.title.setObjectName("deleteTitle")
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
-        title.setFont(font)
-        layout.addWidget(title)
+        self.title.setFont(font)
+        layout.addWidget(self.title)
+        if names:
+            where = QLabel(f"{rows_text(preview.rows, preview.entity).capitalize()}.")
+            where.setObjectName("deleteWhere")
+            where.setStyleSheet("color: #5f6368;")
+            layout.addWidget(where)
 
         self.blocked_label = QLabel(self._blocked_text())
         self.blocked_label.setObjectName("blockedBanner")
@@ -107,6 +128,31 @@ class DeletePreviewDialog(QDialog):
         self.delete_button.clicked.connect(self.accept)
         self.cancel_button.clicked.connect(self.reject)
         layout.addWidget(buttons)
+        self._fit_tree()
+
+    def _fit_tree(self) -> None:
+        """As tall as its rows (up to TREE_MAX_HEIGHT), so a short preview is a short dialog."""
+        rows = sum(1 for _ in self._items())
+        if not rows:
+            self.resize(640, self.sizeHint().height())
+            return
+        row_height = max(self.tree.sizeHintForRow(0), self.fontMetrics().height() + 4)
+        frame = self.tree.frameWidth() * 2 + self.tree.header().sizeHint().height()
+        needed = frame + rows * row_height + 4
+        self.tree.setMinimumHeight(min(needed, TREE_MAX_HEIGHT))
+        if needed <= TREE_MAX_HEIGHT:
+            self.tree.setMaximumHeight(needed)  # no empty rows under a short list
+        self.resize(640, self.sizeHint().height())
+
+    def _items(self) -> Iterator[QTreeWidgetItem]:
+        """Every item of the effects tree, parents before children."""
+        stack = [self.tree.topLevelItem(i) for i in reversed(range(self.tree.topLevelItemCount()))]
+        while stack:
+            item = stack.pop()
+            if item is None:
+                continue
+            yield item
+            stack.extend(item.child(i) for i in reversed(range(item.childCount())))
 
     def _blocked_text(self) -> str:
         blocks = [e for e in self.preview.effects if e.action == "block"]

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, cast
 from PySide6.QtWidgets import QApplication, QWidget
 
 from core.errors import Conflict
-from core.repository import delete_preview
 from gui import workers
 from gui.editor.conflict_dialog import ConflictDialog
 from gui.editor.delete_dialog import DeletePreviewDialog
 from gui.editor.export import ExportJob, ExportRequest, export_view
 from gui.editor.paste_dialog import PastePreviewDialog
+from gui.editor.row_names import preview_with_labels, row_labels
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTableView
@@ -61,19 +61,19 @@ class DialogCommands:
             self.model.delete_rows(rows)  # only unsaved inserts: nothing in the database to preview
             return
         workers.run(
-            delete_preview,
+            preview_with_labels,  # the preview, and the labels its title names the rows by
             self.db,
             self.catalog,
             self.entity.name,
             keys,
-            on_done=lambda preview: self._on_delete_preview_done(rows, preview),
+            on_done=lambda result: self._on_delete_preview_done(rows, *result),
             on_error=self._on_worker_failed,
             owner=self._widget(),
             key="delete_preview",
         )
 
-    def _on_delete_preview_done(self, rows: list[int], preview: Any) -> None:
-        dialog = DeletePreviewDialog(preview, self._widget())
+    def _on_delete_preview_done(self, rows: list[int], preview: Any, labels: list[str]) -> None:
+        dialog = DeletePreviewDialog(preview, self._widget(), labels=labels)
         self.delete_dialog = dialog
         dialog.accepted.connect(lambda: self.model.delete_rows(rows))
         dialog.finished.connect(dialog.deleteLater)
@@ -103,13 +103,31 @@ class DialogCommands:
             job.failed.connect(self._on_export_failed)
 
     def _on_model_conflicted(self, conflicts: list[Conflict]) -> None:
+        """Look up the conflicting rows' labels on a worker, then ask what to keep."""
+        self.show_message("Someone else changed rows you edited; nothing was saved. Choose what to keep.")
+        workers.run(
+            conflict_labels,
+            self.db,
+            self.catalog,
+            conflicts,
+            on_done=lambda labels: self._open_conflict_dialog(conflicts, labels),
+            on_error=lambda failure: self._on_conflict_labels_failed(conflicts, failure),
+            owner=self._widget(),
+            key="conflict_labels",
+        )
+
+    def _on_conflict_labels_failed(self, conflicts: list[Conflict], failure: workers.Failure) -> None:
+        if failure.bug:
+            workers.report_bug(failure)
+        self._open_conflict_dialog(conflicts, {})  # named by key, but the choice is still the user's
+
+    def _open_conflict_dialog(self, conflicts: list[Conflict], labels: dict[int, str]) -> None:
         infos = {e.name: {c.name: c for c in e.columns} for e in self.catalog.entities.values()}
-        dialog = ConflictDialog(conflicts, infos, self._widget())
+        dialog = ConflictDialog(conflicts, infos, self._widget(), labels=labels)
         self.conflict_dialog = dialog
         dialog.accepted.connect(lambda: self._resolve(dialog))
         dialog.rejected.connect(self._on_conflict_dialog_rejected)
         dialog.finished.connect(dialog.deleteLater)
-        self.show_message("Someone else changed rows you edited; nothing was saved. Choose what to keep.")
         dialog.open()
 
     def _resolve(self, dialog: ConflictDialog) -> None:
@@ -134,3 +152,21 @@ class DialogCommands:
         if failure.bug:
             workers.report_bug(failure)
         self.show_message(failure.message)
+
+
+def conflict_labels(db: Database, catalog: Catalog, conflicts: list[Conflict]) -> dict[int, str]:
+    """Worker side: {conflict index: label of its row}; a row deleted meanwhile keeps the label I gave it."""
+    by_entity: dict[str, list[int]] = {}
+    for i, conflict in enumerate(conflicts):
+        by_entity.setdefault(conflict.entity, []).append(i)
+    out: dict[int, str] = {}
+    for entity, indexes in by_entity.items():
+        label_column = catalog.get(entity).label
+        found = row_labels(db, catalog, entity, [conflicts[i].key for i in indexes])
+        for i, label in zip(indexes, found, strict=True):
+            attempted = conflicts[i].attempted or {}
+            mine = attempted.get(label_column) if label_column else None
+            text = label or (str(mine) if mine not in (None, "") else None)
+            if text:
+                out[i] = text
+    return out

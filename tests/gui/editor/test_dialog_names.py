@@ -1,0 +1,117 @@
+"""The delete preview and the conflict dialog name rows by their label, looked up on a worker, not by UUID."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import sqlalchemy as sa
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import QGroupBox
+from pytestqt.qtbot import QtBot
+
+from core.bootstrap import create_demo_database
+from core.catalog import Catalog, load_catalog
+from core.db import Database, open_database
+from gui.editor.conflict_dialog import ConflictDialog
+from gui.editor.delete_dialog import DeletePreviewDialog
+from gui.editor.row_names import names_text
+
+if TYPE_CHECKING:
+    from gui.editor.view import TableEditor
+
+SHOTS = Path("/tmp/warden_shots")
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Iterator[tuple[Database, Catalog]]:
+    """A fresh scale-1 demo database on SQLite (the conflict test changes a row)."""
+    path = tmp_path / "demo.db"
+    create_demo_database(str(path), scale=1)
+    db = open_database(str(path))
+    yield db, load_catalog(db)
+    db.dispose()
+
+
+def _editor(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditor:
+    from gui.editor.view import TableEditor
+
+    editor = TableEditor(db, catalog, entity)
+    qtbot.addWidget(editor)
+    editor.resize(1000, 600)
+    editor.show()
+    qtbot.waitUntil(lambda: editor.count is not None and editor.count[1], timeout=10_000)
+    return editor
+
+
+def _label(editor: TableEditor, row: int) -> str:
+    label = editor.entity.label
+    assert label is not None
+    return str(editor.model.row_values(row)[label])
+
+
+def test_names_text_counts_what_it_does_not_name() -> None:
+    """One name, two names, and names with the rest counted."""
+    assert names_text(["Mistmoor"], 1) == "“Mistmoor”"
+    assert names_text(["A", "B"], 2) == "“A” and “B”"
+    assert names_text(["A", "B", "C", "D", "E", "F"], 12) == "“A”, “B”, “C”, “D”, “E” and 7 more"
+    assert names_text([], 3) == ""
+
+
+def test_delete_preview_names_the_rows(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+    """Deleting one location titles the preview with its name; three rows are named in a list."""
+    db, catalog = demo_db
+    editor = _editor(qtbot, db, catalog, "locations")
+    editor.view.setCurrentIndex(editor.model.index(0, 1))
+    editor.delete_selected()
+    opened = lambda: isinstance(getattr(editor, "delete_dialog", None), DeletePreviewDialog)  # noqa: E731
+    qtbot.waitUntil(opened, timeout=10_000)
+    dialog = editor.delete_dialog
+    title = dialog.title.text()
+    assert _label(editor, 0) in title and not UUID_TEXT.search(title)
+    SHOTS.mkdir(exist_ok=True)
+    dialog.grab().save(str(SHOTS / "delete_preview_named.png"))
+    dialog.reject()
+
+    selection = editor.view.selectionModel()
+    for row in range(3):
+        selection.select(editor.model.index(row, 1), QItemSelectionModel.SelectionFlag.Select)
+    editor.delete_selected()
+    qtbot.waitUntil(lambda: editor.delete_dialog is not dialog, timeout=10_000)
+    title = editor.delete_dialog.title.text()
+    assert all(_label(editor, r) in title for r in range(3)) and not UUID_TEXT.search(title)
+    editor.delete_dialog.reject()
+
+
+def test_conflict_dialog_names_the_row(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+    """A row someone else changed is shown by its name in the conflict dialog; its key is only a tooltip."""
+    db, catalog = demo_db
+    editor = _editor(qtbot, db, catalog, "locations")
+    name = _label(editor, 0)
+    key = editor.model.row_key(0)
+    assert key is not None
+    column = editor.entity.column_names.index("short_description")
+    assert editor.model.setData(editor.model.index(0, column), "my description")
+    with db.engine.begin() as conn:  # someone else saves the same row meanwhile
+        conn.execute(
+            sa.text("UPDATE locations SET short_description = 'theirs', version = version + 1 WHERE id = :i"),
+            {"i": uuid.UUID(str(key["id"])).hex},
+        )
+    editor.save()
+    opened = lambda: isinstance(getattr(editor, "conflict_dialog", None), ConflictDialog)  # noqa: E731
+    qtbot.waitUntil(opened, timeout=10_000)
+    dialog = editor.conflict_dialog
+    boxes = dialog.findChildren(QGroupBox)
+    assert len(boxes) == 1
+    assert name in boxes[0].title() and not UUID_TEXT.search(boxes[0].title())
+    assert str(key["id"]) in boxes[0].toolTip()
+    dialog.resize(820, 360)
+    SHOTS.mkdir(exist_ok=True)
+    dialog.grab().save(str(SHOTS / "conflict_named.png"))
+    dialog.reject()
+    editor.model.revert()
