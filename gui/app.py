@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import signal
 import sys
@@ -233,8 +234,13 @@ def main(db_target: str | None = None) -> int:
     app.aboutToQuit.connect(lambda: workers.shutdown(SHUTDOWN_WAIT_MS))
     window = MainWindow()
     window.show()
-    if db_target:
-        after_first_paint(window, lambda: window.open_target(db_target))
+
+    def start() -> None:
+        gc.enable()  # the launcher paused cyclic collection until the window is up
+        if db_target:
+            window.open_target(db_target)
+
+    after_first_paint(window, start)
     return app.exec()
 
 
