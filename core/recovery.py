@@ -12,15 +12,18 @@ import base64
 import datetime as dt
 import decimal
 import hashlib
+import itertools
 import json
 import logging
 import os
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import WardenError
 from core.paths import data_dir
 
 log = logging.getLogger("warden.recovery")
@@ -29,6 +32,14 @@ FORMAT = "warden-recovery"
 FORMAT_VERSION = 1
 FOLDER = "recovery"
 TAG = "$"  # a JSON object with this key is a typed value; every dict value is written as one
+
+_sequence = itertools.count(1)
+_write_lock = threading.Lock()  # one writer at a time, and the newest snapshot wins
+_newest: dict[str, int] = {}  # database identity → sequence of the snapshot last saved
+
+
+class RecoveryNotSaved(WardenError):
+    """The recovery file could not be written (disk full, no permission…); the edits are still staged."""
 
 
 @dataclass
@@ -92,6 +103,34 @@ def recovery_path(target: str) -> Path:
 
 
 # --- reading and writing -----------------------------------------------------------------------------
+
+
+def next_sequence() -> int:
+    """An increasing stamp for a snapshot of staged edits, taken where they are staged."""
+    return next(_sequence)
+
+
+def save_recovery(target: str, tables: list[RecoveredTable], sequence: int) -> bool:
+    """Write `target`'s file with `tables`, or remove it when there are none; from any thread.
+
+    A snapshot older than one already saved is skipped (False), so saves may finish in any order.
+    RecoveryNotSaved says why a file could not be written (never with a value).
+    """
+    ident = _identity(target)
+    with _write_lock:
+        if _newest.get(ident, 0) > sequence:
+            return False
+        _newest[ident] = sequence
+        try:
+            if tables:
+                write_recovery(Recovery(target, dt.datetime.now(dt.UTC), tables))
+            else:
+                remove_recovery(target)
+        except OSError as exc:
+            raise RecoveryNotSaved(f"{exc.strerror or exc} ({recovery_dir()})") from None
+        except TypeError as exc:
+            raise RecoveryNotSaved(str(exc)) from None
+    return True
 
 
 def write_recovery(recovery: Recovery) -> Path:
@@ -229,9 +268,12 @@ def encode_value(value: Any) -> Any:
     if kind is list:
         return [encode_value(v) for v in value]
     if kind is dict:
-        if not all(type(k) is str for k in value):
-            return {TAG: "map", "v": [[encode_value(k), encode_value(v)] for k, v in value.items()]}
-        return {TAG: "dict", "v": {k: encode_value(v) for k, v in value.items()}}
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                return {TAG: "map", "v": [[encode_value(k), encode_value(v)] for k, v in value.items()]}
+            out[k] = encode_value(v)
+        return {TAG: "dict", "v": out}
     if kind is tuple:
         return {TAG: "tuple", "v": [encode_value(v) for v in value]}
     if kind is uuid.UUID:

@@ -7,18 +7,25 @@ The file itself (where, the typed encoding, atomic user-only writes) is core/rec
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Collection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from core.recovery import RecoveredRow, RecoveredTable, Recovery, remove_recovery, write_recovery
+from core.recovery import (
+    RecoveredRow,
+    RecoveredTable,
+    Recovery,
+    RecoveryNotSaved,
+    next_sequence,
+    save_recovery,
+)
+from gui import workers
 from gui.editor.staging import NewRow, RowEdit, Staging, new_token
 
 if TYPE_CHECKING:
@@ -31,12 +38,22 @@ DELAY_MS = 300
 
 
 def table_of(staging: Staging) -> RecoveredTable:
-    """What one editor has staged, as plain recovery records."""
+    """What one editor has staged, as plain recovery records.
+
+    A loaded row's vectors are left out of its original values: vectors are never edited, so no save or
+    conflict check reads them there, and they would be most of the file (1.5 kB per 384-d row).
+    """
+    vectors = {c.name for c in staging.entity.columns if c.kind == "vector"}
+
+    def base(original: dict[str, Any]) -> dict[str, Any]:
+        return {c: v for c, v in original.items() if c not in vectors}
+
+    # Shallow copies: staging changes these dicts in place while a worker may be writing the snapshot.
     return RecoveredTable(
         staging.entity.name,
-        [RecoveredRow(key, e.values, e.original, e.version) for key, e in staging.edits.items()],
-        [RecoveredRow(key, {}, d.original, d.version) for key, d in staging.deletes.items()],
-        [r.values for r in staging.inserts],
+        [RecoveredRow(key, dict(e.values), base(e.original), e.version) for key, e in staging.edits.items()],
+        [RecoveredRow(key, {}, base(d.original), d.version) for key, d in staging.deletes.items()],
+        [dict(r.values) for r in staging.inserts],
     )
 
 
@@ -63,7 +80,7 @@ class RecoveryJournal(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DELAY_MS)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._on_timer_timeout)
 
     def watch(self, model: TableEditorModel) -> None:
         """Follow an editor's staged edits."""
@@ -75,7 +92,7 @@ class RecoveryJournal(QObject):
         self.kept = list(kept or [])
         self._started = True
         if any(m.has_changes for m in self._live()):  # staged while the earlier file was being read
-            self.flush()
+            self.flush(wait=False)
 
     def offer(
         self,
@@ -115,31 +132,53 @@ class RecoveryJournal(QObject):
                     self.kept.append(table)  # not lost: offered again next time
                 else:
                     restore_into(model, table)
-        self.flush()
+        self.flush(wait=False)
 
     def pending(self) -> int:
         """Rows with staged changes the file should hold now (live editors and kept tables)."""
         return sum(t.count for t in self._tables())
 
-    def flush(self) -> None:
-        """Write the file now (or remove it when nothing is staged)."""
+    def flush(self, *, wait: bool = True) -> None:
+        """Write the file (or remove it when nothing is staged): now, or with `wait=False` on a worker.
+
+        The snapshot is taken here either way; encoding thousands of rows is left to the worker.
+        """
         self._timer.stop()
         if not self._started or self._closed:
             return
+        tables, sequence = self._tables(), next_sequence()
+        if not wait:
+            workers.run(
+                save_recovery, self.target, tables, sequence,
+                on_done=self._on_saved, on_error=self._on_save_failed, owner=self,
+            )  # fmt: skip
+            return
         try:
-            tables = self._tables()
-            if tables:
-                write_recovery(Recovery(self.target, dt.datetime.now(dt.UTC), tables))
-            else:
-                remove_recovery(self.target)
+            save_recovery(self.target, tables, sequence)
+        except RecoveryNotSaved as exc:
+            self._report(str(exc))
+        else:
             self._reported = False
-        except (OSError, TypeError) as exc:
-            # The message says what went wrong with the file, never a value.
-            message = f"Unsaved changes cannot be kept for recovery: {exc}"
-            log.warning("%s", message)
-            if not self._reported:
-                self._reported = True
-                self.failed.emit(message)
+
+    def _on_timer_timeout(self) -> None:
+        self.flush(wait=False)
+
+    def _on_saved(self, _written: bool) -> None:
+        self._reported = False
+
+    def _on_save_failed(self, failure: workers.Failure) -> None:
+        if failure.bug:
+            workers.report_bug(failure)
+        else:
+            self._report(failure.message)
+
+    def _report(self, reason: str) -> None:
+        # The message says what went wrong with the file, never a value.
+        message = f"Unsaved changes cannot be kept for recovery: {reason}"
+        log.warning("%s", message)
+        if not self._reported:
+            self._reported = True
+            self.failed.emit(message)
 
     def close(self) -> None:
         """Write what is staged one last time, then stop following."""

@@ -144,3 +144,27 @@ def test_a_value_it_cannot_keep_is_refused() -> None:
     """An object of no known type is a TypeError, never written as something else."""
     with pytest.raises(TypeError, match="object"):
         recovery.encode_value(object())
+
+
+def test_an_older_snapshot_never_overwrites_a_newer_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots saved out of order (workers): the newest sequence wins, and a removal is a snapshot too."""
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path))
+    older, newer, newest = (recovery.next_sequence() for _ in range(3))
+    table = _recovery("b.db").tables
+    assert recovery.save_recovery("b.db", table, newer)
+    assert not recovery.save_recovery("b.db", [], older)  # skipped: the file stays
+    assert recovery.read_recovery("b.db") is not None
+    assert recovery.save_recovery("b.db", [], newest)
+    assert recovery.read_recovery("b.db") is None
+
+
+def test_a_folder_that_cannot_be_written_is_a_user_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RecoveryNotSaved (a WardenError) names the folder, not a value."""
+    (tmp_path / "data").write_text("a file, not a folder", encoding="utf-8")
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
+    with pytest.raises(recovery.RecoveryNotSaved, match="recovery"):
+        recovery.save_recovery("c.db", _recovery("c.db").tables, recovery.next_sequence())

@@ -260,7 +260,7 @@ def test_not_now_keeps_the_file_and_discard_removes_it(qtbot: QtBot, demo: str) 
     assert prompt.text().startswith("Restore 1 unsaved change from ")
     prompt.discard_button.click()
     assert all(e.model.staged_count == 0 for _, e in third._editor_pages())
-    assert not path.exists()
+    qtbot.waitUntil(lambda: not path.exists(), timeout=2000)
 
 
 def test_a_normal_quit_with_nothing_staged_leaves_no_file(qtbot: QtBot, demo: str) -> None:
@@ -313,3 +313,19 @@ def test_a_quit_that_skips_the_close_still_writes_the_last_edit(qtbot: QtBot, de
     assert not path.exists()  # still in the debounce
     QApplication.instance().aboutToQuit.emit()  # type: ignore[union-attr]
     assert path.exists() and recovery.read_recovery(demo).count == 1  # type: ignore[union-attr]
+
+
+def test_a_file_that_cannot_be_written_is_said_in_the_status_bar(
+    qtbot: QtBot, demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the recovery folder cannot be made, the status bar says so (no value in it); edits stay staged."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be", encoding="utf-8")
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(blocker))
+    window = open_window(qtbot, demo)
+    npcs = open_editor(qtbot, window, "npcs")
+    stage(npcs, 0, "name", "Secret value 4711")
+    bar = window.statusBar()
+    qtbot.waitUntil(lambda: "cannot be kept for recovery" in bar.currentMessage(), timeout=3000)
+    assert "4711" not in bar.currentMessage()
+    assert npcs.model.staged_count == 1
