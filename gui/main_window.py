@@ -227,6 +227,7 @@ class MainWindow(QMainWindow):
     def _on_counts_done(self, generation: int, counts: dict[str, RowCount | None]) -> None:
         if generation == self._generation:
             self.navigator.set_counts(counts)
+            self.welcome.show_counts(counts)
             self.counts_loaded.emit(counts)
 
     def _on_load_failed(self, failure: workers.Failure) -> None:
@@ -283,7 +284,8 @@ class MainWindow(QMainWindow):
         self.vector_label.style().polish(self.vector_label)
         self.read_only_badge.setVisible(bool(caps.get("read_only")))
         self.navigator.show_overview(overview)
-        self.welcome.show_overview(overview)
+        kinds = {e.name: e.kind for e in self.catalog.entities.values()} if self.catalog is not None else None
+        self.welcome.show_overview(overview, kinds)  # a foreign database is described in its own terms
 
     # --- navigator and tabs --------------------------------------------------------------------
 
@@ -341,6 +343,7 @@ class MainWindow(QMainWindow):
     def _on_recount_done(self, generation: int, counts: dict[str, RowCount]) -> None:
         if generation == self._generation:
             self.navigator.update_counts(counts)
+            self.welcome.show_counts(dict(counts))
             self.counts_refreshed.emit(counts)
 
     def _open_entity_tab(self, name: str, filters: list[Any] | None = None) -> None:

@@ -8,9 +8,59 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:  # core.overview loads SQLAlchemy and numpy; the page is built before they are needed
-    from core.overview import Overview
+    from core.overview import Overview, RowCount
 
 BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+#: What Warden is for, before a database is open.
+GENERIC_SUBTITLE = "Browse and edit SQLite and PostgreSQL databases: tables, links between rows, vectors."
+#: Warden's own (reference) schema, described in its own words.
+REFERENCE_SUBTITLE = "Your application's database: world content, players and operations."
+#: Entity kinds as a summary counts them, in this order.
+KIND_NAMES = {
+    "table": ("table", "tables"),
+    "view": ("view", "views"),
+    "vec0": ("vector table", "vector tables"),
+}
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """'1 table', '5 tables', '1,234 rows'."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def kinds_text(kinds: dict[str, str]) -> str:
+    """'5 tables, 2 views' from {entity: kind}."""
+    totals: dict[str, int] = {}
+    for kind in kinds.values():
+        totals[kind] = totals.get(kind, 0) + 1
+    order = [k for k in KIND_NAMES if k in totals] + sorted(k for k in totals if k not in KIND_NAMES)
+    return ", ".join(plural(totals[k], *KIND_NAMES.get(k, (k, k + "s"))) for k in order)
+
+
+def rows_summary(counts: dict[str, RowCount | None]) -> str:
+    """'1,234 rows; largest: ideas (900)', '~2.3M rows…' when a count is an estimate; '' without counts."""
+    known = {name: c for name, c in counts.items() if c is not None}
+    if not known:
+        return ""
+    total = sum(c.rows for c in known.values())
+    exact = all(c.exact for c in known.values())
+    largest = max(known, key=lambda n: (known[n].rows, n))
+    biggest = known[largest]
+    about = "" if exact else "~"
+    text = f"{about}{plural(total, 'row', 'rows')}"
+    if len(known) > 1 and biggest.rows:
+        text += f"; largest: {largest} ({'' if biggest.exact else '~'}{biggest.rows:,})"
+    return text
+
+
+def database_summary(title: str, kinds: dict[str, str], counts: dict[str, RowCount | None] | None) -> str:
+    """'ideas.db — 5 tables, 2 views, 1,234 rows; largest: ideas (900)' (rows once counted)."""
+    parts = [kinds_text(kinds) or "no tables"]
+    # a view's rows are some table's rows: counting them again would inflate the total
+    stored = {n: c for n, c in (counts or {}).items() if kinds.get(n) != "view"}
+    rows = rows_summary(stored)
+    parts.append(rows or "counting rows…")
+    return f"{title} — " + ", ".join(parts)
 
 
 def backend_text(caps: dict[str, Any]) -> str:
@@ -41,9 +91,7 @@ class WelcomePage(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # so the style sheet paints it
         title = QLabel("Warden")
         title.setObjectName("welcomeTitle")
-        subtitle = QLabel(
-            "Browse and edit your application's database: world content, players and operations."
-        )
+        self.subtitle = subtitle = QLabel(GENERIC_SUBTITLE)
         subtitle.setObjectName("welcomeSubtitle")
         subtitle.setWordWrap(True)
         self.status = QLabel()
@@ -91,10 +139,15 @@ class WelcomePage(QWidget):
         outer.setContentsMargins(48, 48, 48, 48)
         outer.addLayout(row)
         outer.addStretch(1)
+        self._overview: Overview | None = None
+        self._kinds: dict[str, str] = {}
+        self._counts: dict[str, RowCount | None] = {}
         self.show_empty()
 
     def show_empty(self) -> None:
         """No database is open."""
+        self._overview = None
+        self._show_summary()
         self.status.setText(
             "No database is open. Open a SQLite file, connect to PostgreSQL or create a demo database."
         )
@@ -110,13 +163,24 @@ class WelcomePage(QWidget):
         self.error.setText(message)
         self.error.show()
 
-    def show_overview(self, overview: Overview) -> None:
-        """Summarise the open database."""
+    def show_overview(self, overview: Overview, kinds: dict[str, str] | None = None) -> None:
+        """Summarise the open database: Warden's own schema in its words, any other in its own terms.
+
+        `kinds` is {entity: 'table' | 'view' | 'vec0'} from the catalog; counts follow (show_counts).
+        """
         caps = overview.capabilities
-        per_group: dict[str, int] = {}
-        for group, _name in overview.tables:
-            per_group[group] = per_group.get(group, 0) + 1
-        groups = " · ".join(f"{g} {n}" for g, n in per_group.items())
+        self._overview = overview
+        self._kinds = dict(kinds or {name: "table" for _group, name in overview.tables})
+        self._counts = {}
+        own = overview.source == "models"
+        if own:  # the reference schema's groups mean something: World, Players, Operations
+            per_group: dict[str, int] = {}
+            for group, _name in overview.tables:
+                per_group[group] = per_group.get(group, 0) + 1
+            groups = " · ".join(f"{g} {n}" for g, n in per_group.items())
+            tables = f"{len(overview.tables)}" + (f" — {groups}" if groups else "")
+        else:  # a foreign database: what it holds, not the reference schema's groups
+            tables = kinds_text(self._kinds) or "none"
         self.status.setText("Double-click a table in the navigator to open it.")
         while self.form.rowCount():
             self.form.removeRow(0)
@@ -126,7 +190,7 @@ class WelcomePage(QWidget):
         rows = [
             ("Database", overview.display_url),
             ("Server", backend_text(caps)),
-            ("Tables", f"{len(overview.tables)}" + (f" — {groups}" if groups else "")),
+            ("Tables", tables),
             ("Vector search", vectors),
             ("Access", "read-only" if caps.get("read_only") else "read and write"),
         ]
@@ -136,3 +200,23 @@ class WelcomePage(QWidget):
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.form.addRow(f"{label}:", text)
         self.card.show()
+        self._show_summary()
+
+    def show_counts(self, counts: dict[str, RowCount | None]) -> None:
+        """Add row counts to the summary (they arrive after the overview; later ones replace earlier)."""
+        self._counts.update(counts)
+        self._show_summary()
+
+    def summary(self) -> str:
+        """The one-line description of the open database."""
+        return self.subtitle.text()
+
+    def _show_summary(self) -> None:
+        overview = self._overview
+        if overview is None:
+            self.subtitle.setText(GENERIC_SUBTITLE)
+        elif overview.source == "models":
+            self.subtitle.setText(REFERENCE_SUBTITLE)
+        else:
+            title = overview.title or overview.display_url
+            self.subtitle.setText(database_summary(title, self._kinds, self._counts))
