@@ -276,7 +276,9 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
                     raise ConnectionFailed(f"{p} is not a SQLite database.")
         else:
             fresh = create and not read_only
-    access = SqliteAccess(path, own=create or is_wardens_own(path), read_only=read_only)
+    # `create` on a file that already has content does not make it Warden's: `warden demo` on someone's
+    # database must not switch it to WAL (it refuses a foreign schema without writing anything).
+    access = SqliteAccess(path, own=fresh or is_wardens_own(path), read_only=read_only)
     module, vec_problem = _cached_sqlite_driver()
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     engine = sa.create_engine(url, module=module, connect_args=connect_args)

@@ -276,3 +276,13 @@ def test_a_file_the_user_may_not_write_is_browsed_and_a_save_says_why(journal_fi
         db.dispose()
         journal_file.chmod(0o644)
     assert fingerprint(journal_file) == before and sidecars(journal_file) == []
+
+
+def test_warden_demo_on_someone_elses_file_refuses_and_changes_nothing(
+    journal_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`warden demo --db theirs.db` refuses a foreign schema; the file is not even switched to WAL."""
+    before = fingerprint(journal_file)
+    assert cli.main(["demo", "--db", str(journal_file)]) != 0
+    assert "not Warden's reference schema" in capsys.readouterr().err
+    assert fingerprint(journal_file) == before and sidecars(journal_file) == []
