@@ -1,6 +1,7 @@
 """Start-up bench: time to a visible window, Warden against DB Browser for SQLite, under Xvfb.
 
-    python bench/startup.py [--sqlite PATH] [--scale 100] [--repeat 7] [--baseline bf46654 | --no-baseline]
+    python bench/startup.py [--sqlite PATH] [--scale 100] [--repeat 7] [--baseline REF | --no-baseline]
+                            [--floor]
 
 Needs the Debian packages xvfb, xdotool and sqlitebrowser (`apt-get install -y xvfb xdotool sqlitebrowser`).
 One Xvfb server (1280x1024x24, no window manager) hosts every run. Each run is a fresh process opening the
@@ -9,6 +10,7 @@ same database file (the cached scale-100 demo database: 1,000,000 tool_execution
 - Warden: `warden --db FILE` (gui.launcher.main) from this working tree;
 - Warden baseline: the same command from a git worktree of --baseline (default bf46654, the commit before
   the start-up work), created under /tmp on first use, with PYTHONPATH pointing at it and the same venv;
+- an empty PySide6 QMainWindow (with --floor): what any PySide6 program pays before its window shows;
 - DB Browser for SQLite: `sqlitebrowser FILE`.
 
 Time to visible window is from just before the process is spawned until `xdotool search --onlyvisible
@@ -42,6 +44,12 @@ BASELINE_REF = "bf46654"
 GOAL_RATIO = 1.2  # Warden's time to a visible window, at most this many times DB Browser's
 POLL_S = 0.010
 LAUNCH = "import sys; from gui.launcher import main; sys.exit(main(['--db', sys.argv[1]]))"
+# The floor for any PySide6 program: an empty QMainWindow titled with the file's name, nothing else.
+EMPTY_WINDOW = (
+    "import sys, pathlib; from PySide6.QtWidgets import QApplication, QMainWindow; app = QApplication([]); "
+    "w = QMainWindow(); w.setWindowTitle(pathlib.Path(sys.argv[1]).name); w.resize(1200, 800); w.show(); "
+    "sys.exit(app.exec())"
+)
 
 
 @dataclass
@@ -163,8 +171,9 @@ def baseline_tree(ref: str) -> Path:
     return tree
 
 
-def make_sides(db: Path, baseline: str | None, scratch: Path) -> list[Side]:
-    """Warden (this tree), the Warden baseline (if asked) and DB Browser, each with its own settings."""
+def make_sides(db: Path, baseline: str | None, scratch: Path, floor: bool) -> list[Side]:
+    """Warden (this tree), the Warden baseline and the empty PySide6 window (if asked) and DB Browser,
+    each with its own settings."""
     dropped = ("QT_QPA_PLATFORM", "PYTHONPATH", "WAYLAND_DISPLAY")  # every side runs on the Xvfb display
     base_env = {k: v for k, v in os.environ.items() if k not in dropped}
     base_env["HF_HUB_OFFLINE"] = "1"
@@ -190,6 +199,9 @@ def make_sides(db: Path, baseline: str | None, scratch: Path) -> list[Side]:
         tree = baseline_tree(baseline)
         env = env_for("base", PYTHONPATH=str(tree), PYTHONPYCACHEPREFIX=str(scratch / "base" / "pycache"))
         sides.append(Side(f"Warden {baseline}", [python, "-c", LAUNCH, str(db)], tree, env, warden_mark))
+    if floor:
+        env = env_for("floor", PYTHONPYCACHEPREFIX=str(scratch / "floor" / "pycache"))
+        sides.append(Side("empty PySide6", [python, "-c", EMPTY_WINDOW, str(db)], scratch, env, db.name))
     sqlitebrowser = shutil.which("sqlitebrowser")
     assert sqlitebrowser is not None  # checked in main()
     sides.append(Side("DB Browser", [sqlitebrowser, str(db)], scratch, env_for("dbb"), db.name))
@@ -235,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     add("--timeout", type=float, default=60.0, help="seconds a run may take to show its window")
     add("--baseline", default=BASELINE_REF, help="git ref of the Warden to compare with")
     add("--no-baseline", dest="baseline", action="store_const", const=None, help="skip the baseline")
+    add("--floor", action="store_true", help="also time an empty PySide6 window (the floor for Warden)")
     args = parser.parse_args(argv)
     missing = [tool for tool in ("Xvfb", "xdotool", "sqlitebrowser") if shutil.which(tool) is None]
     if missing:
@@ -247,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     db = args.sqlite.resolve() if args.sqlite else demo_sqlite(args.scale)
     print(f"  database: {db} ({db.stat().st_size / 2**20:,.0f} MiB)")
     with tempfile.TemporaryDirectory(prefix="warden-startup-") as scratch, Xvfb() as xvfb:
-        sides = make_sides(db, args.baseline, Path(scratch))
+        sides = make_sides(db, args.baseline, Path(scratch), args.floor)
         print(f"  Xvfb on {xvfb.display}; {args.repeat} counted runs per side after one warm-up round")
         print(banner("Runs (ms: visible window / database shown)"))
         for i in range(args.repeat + 1):
