@@ -286,3 +286,23 @@ def test_warden_demo_on_someone_elses_file_refuses_and_changes_nothing(
     assert cli.main(["demo", "--db", str(journal_file)]) != 0
     assert "not Warden's reference schema" in capsys.readouterr().err
     assert fingerprint(journal_file) == before and sidecars(journal_file) == []
+
+
+def test_warden_migrate_upgrade_writes_a_foreign_file_in_its_own_journal_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`warden migrate upgrade` on an empty file another program made: the schema is written, no WAL."""
+    import sqlite3
+
+    path = tmp_path / "given.db"
+    sqlite3.connect(path).close()  # an empty file, as `touch` or another tool leaves it
+    assert cli.main(["migrate", "current", "--db", str(path)]) == 0
+    assert cli.main(["migrate", "upgrade", "--db", str(path)]) == 0
+    capsys.readouterr()
+    assert fingerprint(path)[1][18:20] == ROLLBACK and _journal_mode(path) == "delete"
+    assert sidecars(path) == [] and not list(tmp_path.glob("given.backup-*"))  # nothing to back up
+    db = open_database(path)
+    try:
+        assert "locations" in load_catalog(db).entities
+    finally:
+        db.dispose()
