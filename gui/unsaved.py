@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QMessageBox, QWidget
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor
@@ -27,6 +27,15 @@ Step = Callable[[], None]
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _commit_open_cell(editor: TableEditor) -> None:
+    """Stage what is typed in an open cell editor (as leaving the cell would), so it is asked about too."""
+    view = editor.view
+    if view.state() == QAbstractItemView.State.EditingState:
+        focused = QApplication.focusWidget()
+        if focused is not None and view.isAncestorOf(focused):
+            focused.clearFocus()  # the delegate commits on focus out, then the editor closes
 
 
 class UnsavedPrompt(QMessageBox):
@@ -98,6 +107,9 @@ class LeaveGuard(QObject):
         on_cancel: Step | None = None,
     ) -> bool:
         """True when none of `editors` (label, editor) has staged edits; otherwise ask and act later."""
+        for _, editor in editors:
+            if shiboken6.isValid(editor):
+                _commit_open_cell(editor)
         staged = [(label, e) for label, e in editors if shiboken6.isValid(e) and e.model.has_changes]
         if not staged and not self.busy:
             return True

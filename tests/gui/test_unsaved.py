@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from core import recovery
@@ -216,3 +217,26 @@ def test_edits_after_saving_are_not_lost_either(qtbot: QtBot, demo: str) -> None
     npcs.model.undo_stack.undo()
     assert window.close() and not window.isVisible()
     assert not recovery.recovery_path(demo).exists()
+
+
+def test_text_still_in_an_open_cell_editor_counts(qtbot: QtBot, demo: str) -> None:
+    """Typing not yet confirmed with Enter is committed before asking, so it is asked about, not lost."""
+    window = open_window(qtbot, demo)
+    npcs = open_editor(qtbot, window, "npcs")
+    index = npcs.model.index(0, column(npcs, "name"))
+    key = npcs.model.row_key(0)
+    assert key is not None
+    npcs.view.setFocus()
+    npcs.view.setCurrentIndex(index)
+    npcs.view.edit(index)
+    cell = QApplication.focusWidget()
+    assert isinstance(cell, QLineEdit) and npcs.view.isAncestorOf(cell)
+    cell.selectAll()
+    qtbot.keyClicks(cell, "Typed, no Enter")
+    assert npcs.model.staged_count == 0
+    window.close()
+    prompt = active_prompt(qtbot)
+    assert "npcs: 1 unsaved change" in prompt.informativeText()
+    prompt.choose(SAVE)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert stored(demo, "npcs", key)["name"] == "Typed, no Enter"
