@@ -22,16 +22,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import ConnectionFailed, ReadOnlyError
-from core.paths import default_database
 from core.slowlog import SlowStatement, install_slow_log
 from core.slowlog import record_slow_statement as record_slow_statement  # re-exported for callers of core.db
-from core.sqlite_access import (
-    BUSY_TIMEOUT_MS,
-    WARDEN_APPLICATION_ID,
-    SqliteAccess,
-    header_application_id,
-    read_header,
-)
+from core.sqlite_access import BUSY_TIMEOUT_MS, WARDEN_APPLICATION_ID, SqliteAccess, is_wardens_own
 
 log = logging.getLogger("warden.db")
 
@@ -319,18 +312,6 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
         read_only=read_only,
     )
     return Database(engine=engine, url=make_url(f"sqlite:///{path}"), capabilities=caps, access=access)
-
-
-def is_wardens_own(path: str) -> bool:
-    """Whether a SQLite file is Warden's own: the default database, or a file Warden created."""
-    if path == ":memory:":
-        return True
-    if header_application_id(read_header(path)) == WARDEN_APPLICATION_ID:
-        return True
-    try:
-        return Path(path).resolve() == default_database().resolve()
-    except OSError:
-        return False
 
 
 def sqlite_error_message(path: str, exc: DBAPIError) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ReadOnlyError
+from core.paths import default_database
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -29,6 +30,7 @@ __all__ = [
     "SqliteAccess",
     "header_application_id",
     "header_is_wal",
+    "is_wardens_own",
     "read_header",
 ]
 
@@ -55,6 +57,18 @@ def header_is_wal(header: bytes) -> bool:
 def header_application_id(header: bytes) -> int:
     """The header's application_id (bytes 68-71, big-endian); 0 when unset or unreadable."""
     return int.from_bytes(header[68:72], "big") if len(header) >= 72 else 0
+
+
+def is_wardens_own(path: str) -> bool:
+    """Whether a SQLite file is Warden's own: the default database, or a file Warden created."""
+    if path == MEMORY:
+        return True
+    if header_application_id(read_header(path)) == WARDEN_APPLICATION_ID:
+        return True
+    try:
+        return Path(path).resolve() == default_database().resolve()
+    except OSError:
+        return False
 
 
 class SqliteAccess:
