@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import Any
 
 from core.errors import WardenError
 
@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--sort", action="append", default=[], metavar="COL[:desc]", help="sort column; repeatable"
     )
     e.add_argument("-o", "--output", help="file to write (default: standard output)")
+    e.add_argument(
+        "--bom",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start CSV with a UTF-8 byte-order mark, so Excel reads non-ASCII text "
+        "(default: on for -o files on Windows, off elsewhere)",
+    )
 
     sub.add_parser("selftest", help="check that the installation works (sqlite-vec, migrations, Qt)")
     return p
@@ -237,10 +244,10 @@ def cmd_inspect(args: argparse.Namespace, target: str | None) -> int:
 
 
 def cmd_export(args: argparse.Namespace, target: str | None) -> int:
-    """Stream one entity's rows to stdout or a file."""
+    """Stream one entity's rows to stdout or a file (written whole or not at all)."""
     from core import repository
     from core.catalog import load_catalog
-    from core.exporting import write_rows
+    from core.exporting import check_target, default_bom, export_file
 
     filters = []
     for w in args.where:
@@ -252,24 +259,44 @@ def cmd_export(args: argparse.Namespace, target: str | None) -> int:
     for s in args.sort:
         col, _, direction = s.partition(":")
         sort.append((col, direction.lower() == "desc"))
+    if args.output:
+        check_target(args.output)  # a missing or unwritable folder is reported before the database opens
+    # A file gets the platform's default; a pipe's reader is rarely Excel, so stdout only on --bom.
+    bom = args.bom if args.bom is not None else bool(args.output) and default_bom()
     db = _open(target)
     try:
         cat = load_catalog(db)
         ent = cat.get(args.entity)
         for f in filters:
             ent.column(f.column)
-        rows = repository.export_rows(db, cat, ent.name, sort=sort or None, filters=filters)
-        out: IO[str] = open(args.output, "w", newline="", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
-        try:
-            n = write_rows(out, args.format, ent.column_names, rows)
-        finally:
-            if args.output:
-                out.close()
+        view: dict[str, Any] = {"sort": sort or None, "filters": filters, "bom": bom}
         if args.output:
+            n = export_file(db, cat, ent.name, args.output, args.format, **view).rows
             print(f"Wrote {n:,} rows to {args.output}", file=sys.stderr)
+        else:
+            _export_to_stdout(db, cat, ent.name, args.format, view)
     finally:
         db.dispose()
     return 0
+
+
+def _export_to_stdout(db: Any, cat: Any, entity: str, fmt: str, view: dict[str, Any]) -> None:
+    """Write the export to stdout as UTF-8 with the format's own line ends (CSV's CRLF untranslated)."""
+    import io
+
+    from core.exporting import write_export as write
+
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stand-in for stdout
+        write(sys.stdout, db, cat, entity, fmt, **view)
+        return
+    sys.stdout.flush()
+    out = io.TextIOWrapper(buffer, encoding="utf-8", newline="", write_through=False)
+    try:
+        write(out, db, cat, entity, fmt, **view)
+        out.flush()
+    finally:
+        out.detach()  # leave sys.stdout's buffer open
 
 
 def cmd_selftest(_args: argparse.Namespace, _target: str | None) -> int:

@@ -1,0 +1,422 @@
+"""Export: values as stored, the same values as the typed read, a byte-order-mark option, clean file errors.
+
+Every export is checked against an oracle that reads the same view through SQLAlchemy's column types
+(core.repository.export_rows) and makes each value JSON-able with core.repository.to_jsonable, the
+row-at-a-time path the export used before it read raw values in batches.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core import cli, exporting
+from core.bootstrap import create_demo_database
+from core.catalog import Catalog, load_catalog
+from core.db import Database, open_database
+from core.exporting import BOM, ExportPathError, default_bom, export_file, write_export
+from core.repository import Filter, export_rows, to_jsonable
+
+# --- fixtures -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_sqlite_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("export") / "demo.db"
+    create_demo_database(str(path), scale=1)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def demo_pg_url(pg_server: object) -> str:
+    from tests.conftest import new_pg_database
+
+    url = new_pg_database(pg_server)
+    create_demo_database(url, scale=1)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo(request: pytest.FixtureRequest) -> Iterator[tuple[Database, Catalog]]:
+    """A scale-1 demo database on each backend (shared by the module: these tests only read)."""
+    url = request.getfixturevalue("demo_sqlite_path" if request.param == "sqlite" else "demo_pg_url")
+    db = open_database(url)
+    yield db, load_catalog(db)
+    db.dispose()
+
+
+def _oracle(db: Database, catalog: Catalog, entity: str, **view: Any) -> list[dict[str, Any]]:
+    """The view's rows read through the column types, each value made JSON-able one at a time."""
+    return [{k: to_jsonable(v) for k, v in row.items()} for row in export_rows(db, catalog, entity, **view)]
+
+
+def _cell(value: Any) -> str:
+    """The CSV text the row-at-a-time export wrote for a JSON-able value."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.reader(f))
+
+
+# --- the same values as the typed read ------------------------------------------------------------
+
+
+def test_every_entity_exports_the_typed_values(demo: tuple[Database, Catalog], tmp_path: Path) -> None:
+    """CSV and JSON of every demo entity hold exactly the oracle's values, in its order (both backends)."""
+    db, catalog = demo
+    for name, ent in catalog.entities.items():
+        expected = _oracle(db, catalog, name)
+        result = export_file(db, catalog, name, tmp_path / f"{name}.json", "json")
+        assert result.rows == len(expected)
+        assert json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8")) == expected, name
+        export_file(db, catalog, name, tmp_path / f"{name}.csv", "csv", batch=7)
+        header, *rows = _read_csv(tmp_path / f"{name}.csv")
+        assert header == ent.column_names
+        assert rows == [[_cell(r[c]) for c in header] for r in expected], name
+
+
+def test_filtered_sorted_view(demo: tuple[Database, Catalog], tmp_path: Path) -> None:
+    """The export is the view: filters, quick filter and sort applied, across batch boundaries."""
+    db, catalog = demo
+    view: dict[str, Any] = {
+        "sort": [("duration_ms", True)],
+        "filters": [Filter("status", "in", ["success", "error"])],
+        "quick": "a",
+    }
+    expected = _oracle(db, catalog, "tool_executions", **view)
+    assert 100 < len(expected) < 10_000
+    export_file(db, catalog, "tool_executions", tmp_path / "t.json", "json", batch=50, **view)
+    assert json.loads((tmp_path / "t.json").read_text(encoding="utf-8")) == expected
+
+
+def test_reference_utc_timestamps_keep_their_offset(demo: tuple[Database, Catalog], tmp_path: Path) -> None:
+    """UTCDateTime columns are stored in UTC by definition: written ISO 8601 with +00:00 on both backends."""
+    db, catalog = demo
+    export_file(db, catalog, "orders", tmp_path / "o.csv", "csv")
+    with (tmp_path / "o.csv").open(encoding="utf-8", newline="") as f:
+        stamps = [row["created_at"] for row in csv.DictReader(f)]
+    assert stamps and all(s.endswith("+00:00") and s[10] == "T" for s in stamps)
+
+
+# --- stored values SQLite allows that a canonical batch does not hold -----------------------------
+
+
+def _odd_tool_rows(tmp_path: Path, rows: list[tuple[Any, ...]]) -> str:
+    """A demo database whose tool_executions hold only `rows` (id, inputs, outputs, created_at)."""
+    path = tmp_path / "odd.db"
+    create_demo_database(str(path), scale=1)
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("DELETE FROM tool_executions")
+        raw.executemany(
+            "INSERT INTO tool_executions (id, correlation_id, tool_name, inputs_json, outputs_json, status,"
+            " duration_ms, created_at) VALUES (?, 'c', 't', ?, ?, 'success', 1, ?)",
+            rows,
+        )
+    raw.close()
+    return str(path)
+
+
+Rows = list[dict[str, Any]]
+
+
+def _export_both(url: str, tmp_path: Path) -> tuple[Rows, Rows, list[list[str]]]:
+    """The oracle's rows, the JSON export and the CSV export (header first) of tool_executions at `url`."""
+    db = open_database(url)
+    try:
+        catalog = load_catalog(db)
+        expected = _oracle(db, catalog, "tool_executions")
+        export_file(db, catalog, "tool_executions", tmp_path / "t.csv", "csv")
+        export_file(db, catalog, "tool_executions", tmp_path / "t.json", "json")
+    finally:
+        db.dispose()
+    values = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
+    return expected, values, _read_csv(tmp_path / "t.csv")
+
+
+def test_unusual_stored_values_on_sqlite(tmp_path: Path) -> None:
+    """Values another writer left (uppercase or dashed keys, escaped or compact JSON, JSON scalars and
+    null, times without a fraction) leave as the typed read gives them; compact JSON text as stored."""
+    stamp = "2026-01-01 10:00:00.000000"
+    url = _odd_tool_rows(
+        tmp_path,
+        [
+            ("12345678-1234-5678-1234-567812345678", "[1, 2]", "5", "2026-01-01 10:00:00.250000"),
+            ("EF" * 16, '{"q": "caf\\u00e9"}', "null", "2026-01-01 10:00:00"),
+            ("ab" * 16, '{"b": [true, null]}', '"done"', stamp),
+            ("cd" * 16, '{"a":1}', "true", stamp),
+        ],
+    )
+    expected, values, (header, *rows) = _export_both(url, tmp_path)
+    assert values == expected
+    compact = [r for r in expected if r["inputs_json"] == {"a": 1}]
+    by_key = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    cdcd = "cdcdcdcd-cdcd-cdcd-cdcd-cdcdcdcdcdcd"
+    assert len(compact) == 1 and by_key[cdcd]["inputs_json"] == '{"a":1}'  # the text as stored
+    others = [[_cell(r[c]) for c in header] for r in expected if r["id"] != cdcd]
+    assert [r for r in rows if r[0] != cdcd] == others
+    efef = by_key["efefefef-efef-efef-efef-efefefefefef"]
+    assert efef["inputs_json"] == '{"q": "café"}' and efef["outputs_json"] == ""  # characters, not \\u00e9
+    assert efef["created_at"] == "2026-01-01T10:00:00+00:00"
+    assert by_key["12345678-1234-5678-1234-567812345678"]["created_at"] == "2026-01-01T10:00:00.250000+00:00"
+    assert by_key[cdcd]["outputs_json"] == "True" and by_key["ab" * 4 + "-abab-abab-abab-" + "ab" * 6][
+        "outputs_json"
+    ] == "done"
+
+
+def test_json_scalars_and_null_in_one_batch(tmp_path: Path) -> None:
+    """A batch mixing JSON null, a JSON string, an object and SQL NULL: each as the typed read gives it."""
+    stamp = "2026-01-01 10:00:00.000000"
+    url = _odd_tool_rows(
+        tmp_path, [(f"{i:032x}", "{}", v, stamp) for i, v in enumerate(["null", '"done"', '{"a": 1}', None])]
+    )
+    expected, values, (header, *rows) = _export_both(url, tmp_path)
+    assert values == expected
+    assert rows == [[_cell(r[c]) for c in header] for r in expected]
+    assert [r[header.index("outputs_json")] for r in rows] == ["", "done", '{"a": 1}', ""]
+
+
+# --- values as stored in a database Warden did not create -----------------------------------------
+
+
+COLUMNS = "id INTEGER PRIMARY KEY, at {stamp}, keywords TEXT, note TEXT"
+
+
+def _foreign_events(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A foreign table with a naive timestamp, JSON kept in a TEXT column, and non-ASCII text."""
+    import sqlalchemy as sa
+
+    if backend == "sqlite":
+        url = str(tmp_path / "events.db")
+        conn = sqlite3.connect(url)
+        with conn:
+            conn.execute(f"CREATE TABLE events ({COLUMNS.format(stamp='DATETIME')})")
+            conn.execute(
+                "INSERT INTO events VALUES (1, '2026-01-01 10:00:00', '[\"k1\", \"k2\"]', 'Grüße, Ærø')"
+            )
+        conn.close()
+        return url
+    from tests.conftest import new_pg_database
+
+    url = new_pg_database(request.getfixturevalue("pg_server"), vector=False)
+    eng = sa.create_engine(url)
+    with eng.begin() as c:
+        c.exec_driver_sql(f"CREATE TABLE events ({COLUMNS.format(stamp='TIMESTAMP')})")
+        c.exec_driver_sql(
+            "INSERT INTO events VALUES (1, '2026-01-01 10:00:00', '[\"k1\", \"k2\"]', 'Grüße, Ærø')"
+        )
+    eng.dispose()
+    return url
+
+
+def test_naive_datetime_and_json_text_are_exported_as_stored(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A naive DATETIME keeps its stored text (no invented +00:00); JSON kept in TEXT stays that text."""
+    db = open_database(_foreign_events(backend, tmp_path, request))
+    try:
+        catalog = load_catalog(db)
+        export_file(db, catalog, "events", tmp_path / "e.csv", "csv")
+        export_file(db, catalog, "events", tmp_path / "e.json", "json")
+    finally:
+        db.dispose()
+    header, row = _read_csv(tmp_path / "e.csv")
+    assert dict(zip(header, row, strict=True)) == {
+        "id": "1",
+        "at": "2026-01-01 10:00:00",
+        "keywords": '["k1", "k2"]',
+        "note": "Grüße, Ærø",
+    }
+    assert json.loads((tmp_path / "e.json").read_text(encoding="utf-8")) == [
+        {"id": 1, "at": "2026-01-01 10:00:00", "keywords": '["k1", "k2"]', "note": "Grüße, Ærø"}
+    ]
+
+
+# --- the byte-order mark --------------------------------------------------------------------------
+
+
+def test_bom_option(demo_sqlite_path: str, tmp_path: Path) -> None:
+    """bom=True starts CSV with EF BB BF and nothing else changes; JSON never gets one."""
+    db = open_database(demo_sqlite_path)
+    try:
+        catalog = load_catalog(db)
+        for bom in (False, True):
+            export_file(db, catalog, "npcs", tmp_path / f"n{bom}.csv", "csv", bom=bom)
+            export_file(db, catalog, "npcs", tmp_path / f"n{bom}.json", "json", bom=bom)
+    finally:
+        db.dispose()
+    plain, marked = (tmp_path / "nFalse.csv").read_bytes(), (tmp_path / "nTrue.csv").read_bytes()
+    assert not plain.startswith(BOM.encode()) and marked == BOM.encode() + plain
+    assert (tmp_path / "nTrue.json").read_bytes() == (tmp_path / "nFalse.json").read_bytes()
+    assert (tmp_path / "nTrue.json").read_bytes()[:1] == b"["
+
+
+def test_bom_default_follows_the_platform() -> None:
+    """On by default on Windows (Excel reads UTF-8 CSV only with the mark), off elsewhere."""
+    assert default_bom("win32") and not default_bom("linux") and not default_bom("darwin")
+
+
+def test_cli_bom_flags_and_default(
+    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--bom / --no-bom decide; without either a file follows default_bom(), stdout gets none."""
+
+    def export(*extra: str) -> bytes:
+        out = tmp_path / "x.csv"
+        args = ["export", "--db", demo_sqlite_path, "--entity", "regions", "-o", str(out), *extra]
+        assert cli.main(args) == 0, capsys.readouterr().err
+        return out.read_bytes()
+
+    mark = BOM.encode()
+    assert export("--bom").startswith(mark) and not export("--no-bom").startswith(mark)
+    monkeypatch.setattr(exporting, "default_bom", lambda: False)
+    assert not export().startswith(mark)
+    monkeypatch.setattr(exporting, "default_bom", lambda: True)  # as on Windows
+    assert export().startswith(mark) and not export("--no-bom").startswith(mark)
+    capsys.readouterr()
+    assert cli.main(["export", "--db", demo_sqlite_path, "--entity", "regions"]) == 0
+    assert not capsys.readouterr().out.startswith(BOM)
+
+
+def test_cli_stdout_is_the_file_export(
+    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str, tmp_path: Path
+) -> None:
+    """CSV on stdout is the file export: UTF-8, CRLF line ends untranslated."""
+    out = tmp_path / "x.csv"
+    assert cli.main(["export", "--db", demo_sqlite_path, "--entity", "npcs", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["export", "--db", demo_sqlite_path, "--entity", "npcs"]) == 0
+    assert capsys.readouterr().out == out.read_bytes().decode("utf-8")
+
+
+# --- clean errors about the file ------------------------------------------------------------------
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], db: str, output: str) -> str:
+    code = cli.main(["export", "--db", db, "--entity", "regions", "-o", output])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_USER_ERROR, err
+    assert len(err.strip().splitlines()) == 1 and "internal error" not in err and "Traceback" not in err
+    return err
+
+
+def test_cli_missing_folder_is_a_user_error(
+    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str
+) -> None:
+    """`warden export -o /no/such/dir/x.csv` names the folder and what to do, in one line."""
+    err = _one_line_error(capsys, demo_sqlite_path, "/no/such/dir/x.csv")
+    assert "/no/such/dir" in err and "does not exist" in err and "Create it" in err
+
+
+def test_cli_folder_as_output_is_a_user_error(
+    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str, tmp_path: Path
+) -> None:
+    """An output path that is a folder is a one-line user error, and the folder is left alone."""
+    err = _one_line_error(capsys, demo_sqlite_path, str(tmp_path))
+    assert "is a folder" in err and "file name" in err
+    assert tmp_path.is_dir()
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write any folder")
+def test_cli_unwritable_folder_is_a_user_error(
+    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str, tmp_path: Path
+) -> None:
+    """A folder the user may not write in is named, with what to do."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        err = _one_line_error(capsys, demo_sqlite_path, str(locked / "x.csv"))
+    finally:
+        locked.chmod(0o700)
+    assert str(locked) in err and "may not write" in err
+
+
+def test_export_file_path_errors(demo_sqlite_path: str, tmp_path: Path) -> None:
+    """export_file raises ExportPathError (a user error) and makes nothing for a missing folder or a file
+    used as a folder."""
+    db = open_database(demo_sqlite_path)
+    try:
+        catalog = load_catalog(db)
+        with pytest.raises(ExportPathError, match="does not exist"):
+            export_file(db, catalog, "regions", tmp_path / "nope" / "x.csv", "csv")
+        (tmp_path / "file").write_text("x")
+        with pytest.raises(ExportPathError, match="not a folder"):
+            export_file(db, catalog, "regions", tmp_path / "file" / "x.csv", "csv")
+    finally:
+        db.dispose()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+# --- nothing half-written -------------------------------------------------------------------------
+
+
+def test_cancel_keeps_an_existing_file_and_leaves_no_partial(demo_sqlite_path: str, tmp_path: Path) -> None:
+    """A cancelled export over an existing file leaves that file as it was and no partial file."""
+    target = tmp_path / "tools.csv"
+    target.write_text("yesterday's export\n", encoding="utf-8")
+    cancel = threading.Event()
+    seen: list[int] = []
+
+    def on_progress(n: int) -> None:
+        seen.append(n)
+        if n >= 300:
+            cancel.set()
+
+    db = open_database(demo_sqlite_path)
+    try:
+        catalog = load_catalog(db)
+        result = export_file(
+            db, catalog, "tool_executions", target, "csv", cancel=cancel, on_progress=on_progress, batch=100
+        )
+    finally:
+        db.dispose()
+    assert result.cancelled and seen == [100, 200, 300]
+    assert target.read_text(encoding="utf-8") == "yesterday's export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["tools.csv"]
+
+
+def test_failure_midway_leaves_no_partial(demo_sqlite_path: str, tmp_path: Path) -> None:
+    """An error during the export propagates; no partial file stays and no target appears."""
+    def on_progress(n: int) -> None:
+        raise RuntimeError("boom")
+
+    db = open_database(demo_sqlite_path)
+    try:
+        catalog = load_catalog(db)
+        with pytest.raises(RuntimeError):
+            export_file(db, catalog, "tool_executions", tmp_path / "t.json", "json", on_progress=on_progress)
+    finally:
+        db.dispose()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_column_is_reported_before_any_file(demo_sqlite_path: str, tmp_path: Path) -> None:
+    """An unknown sort column is a NotFoundError, and no file is made."""
+    from core.errors import NotFoundError
+
+    db = open_database(demo_sqlite_path)
+    try:
+        catalog = load_catalog(db)
+        with pytest.raises(NotFoundError):
+            export_file(db, catalog, "regions", tmp_path / "t.csv", "csv", sort=[("nope", False)])
+        buf = io.StringIO()
+        assert write_export(buf, db, catalog, "regions", "csv") == len(_oracle(db, catalog, "regions"))
+    finally:
+        db.dispose()
+    assert list(tmp_path.iterdir()) == []
