@@ -170,6 +170,12 @@ class FormField(QWidget):
         height = EDITOR_HEIGHTS.get(editor.objectName())
         if height is not None:
             editor.setFixedHeight(height)
+        # The field's width, not the editor's wish: a pop-up's hint line must not widen the whole form.
+        policy = editor.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        editor.setSizePolicy(policy)
+        for hint in editor.findChildren(QLabel, "editorStatus"):  # its key hints wrap instead of being cut
+            hint.setWordWrap(True)
         self.editor = editor
         self.display.hide()
         self._layout.addWidget(editor)

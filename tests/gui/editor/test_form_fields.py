@@ -118,10 +118,29 @@ def test_double_click_opens_the_picker_and_a_click_away_closes_it(
     picker = region.editor
     assert isinstance(picker, ForeignKeyPicker)
     qtbot.waitUntil(lambda: picker.list.count() > 0, timeout=10_000)
-    cell = editor.view.visualRect(editor.model.index(0, 2)).center()
+    cell = editor.view.visualRect(editor.model.index(0, editor.view.columnAt(10))).center()  # same row
     QTest.mouseClick(editor.view.viewport(), Qt.MouseButton.LeftButton, pos=cell)
     qtbot.waitUntil(lambda: form.editing_field() is None)
     assert region.text() == before and editor.model.staged_count == 0
+
+
+def test_a_json_editor_fits_the_form(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+    """Opening a JSON field's editor keeps the form as wide as it was: no sideways scrolling, nothing cut."""
+    db, catalog = demo_db
+    editor = _editor_with_form(qtbot, db, catalog, "npcs")
+    form = _form(editor)
+    scroll = form.fields_page.parentWidget()
+    assert scroll is not None
+    width = form.fields_page.width()
+    field = form.field("personality_json")
+    QTest.mouseClick(field.display, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: field.editing)
+    qtbot.wait(50)
+    assert form.fields_page.width() <= width
+    assert field.editor is not None and field.editor.width() <= field.width()
+    SHOTS.mkdir(exist_ok=True)
+    editor.grab().save(str(SHOTS / "form_json_editor.png"))
+    form.finish_editing(commit=False)
 
 
 def test_form_has_room_at_the_default_window_size(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
