@@ -169,7 +169,10 @@ def read_recovery(target: str) -> Recovery | None:
         # Moved aside, not deleted: a later Warden may read what this one cannot. The message names no value.
         aside = path.with_suffix(f".unreadable-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}")
         log.warning("cannot decode the recovery file %s (%s); moved to %s", path, type(exc).__name__, aside)
-        os.replace(path, aside)
+        try:
+            os.replace(path, aside)
+        except OSError as err:
+            log.warning("cannot move %s aside: %s", path, err.strerror)
         return None
     if _identity(recovery.target) != _identity(target):
         return None

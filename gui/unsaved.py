@@ -83,7 +83,6 @@ class LeaveGuard(QObject):
     """
 
     save_failed = Signal(object)  # the TableEditor whose save failed or conflicted: show it
-    answered = Signal(str)  # what the person chose, once the prompt closed
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -131,7 +130,6 @@ class LeaveGuard(QObject):
 
     def _on_prompt_answered(self, answer: str) -> None:
         self.prompt = None
-        self.answered.emit(answer)
         if answer == SAVE:
             self._save_next()
         elif answer == DISCARD:
