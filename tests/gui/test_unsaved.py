@@ -15,6 +15,10 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from core import recovery
+from core.catalog import load_catalog
+from core.changes import Update
+from core.db import open_database
+from core.repository import save
 from gui import workers
 from gui.editor.roles import Role, RowState
 from gui.main_window import MainWindow
@@ -240,3 +244,22 @@ def test_text_still_in_an_open_cell_editor_counts(qtbot: QtBot, demo: str) -> No
     prompt.choose(SAVE)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert stored(demo, "npcs", key)["name"] == "Typed, no Enter"
+
+
+def test_a_conflict_on_save_keeps_the_window_open(qtbot: QtBot, demo: str) -> None:
+    """Someone changed the row meanwhile: the save conflicts, the conflict dialog opens, nothing closes."""
+    window = open_window(qtbot, demo)
+    npcs = open_editor(qtbot, window, "npcs")
+    key = stage(npcs, 0, "name", "Mine")
+    db = open_database(demo)
+    try:
+        version = stored(demo, "npcs", key)["version"]
+        save(db, load_catalog(db), [Update("npcs", key, {"name": "Theirs"}, {}, version)])
+    finally:
+        db.dispose()
+    window.close()
+    active_prompt(qtbot).choose(SAVE)
+    qtbot.waitUntil(lambda: getattr(npcs, "conflict_dialog", None) is not None, timeout=10_000)
+    assert window.isVisible() and npcs.model.staged_count == 1 and not window.leave_guard.busy
+    assert stored(demo, "npcs", key)["name"] == "Theirs"
+    npcs.conflict_dialog.reject()
