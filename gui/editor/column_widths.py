@@ -2,9 +2,10 @@
 
 The first time rows arrive, each column gets the width of its header (with room for the sort indicator, so
 a header is never clipped) or of its widest cell text among the first SAMPLE_ROWS rows, whichever is wider,
-capped at MAX_WIDTH. A UUID column (not a foreign key, which shows its target's label) is narrow: its cells
-are elided in the middle by the delegate, so both ends of a key stay readable. A width the user set by
-dragging is saved per entity and column and wins over the fitted one the next time.
+capped at MAX_WIDTH. A grid that opens empty (a filter that matches nothing) is fitted to its headers, and
+again once rows arrive. A UUID column (not a foreign key, which shows its target's label) is narrow: its
+cells are elided in the middle by the delegate, so both ends of a key stay readable. A width the user set
+by dragging is saved per entity and column and wins over the fitted one the next time.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class ColumnWidths(QObject):
         super().__init__(parent)
         self.view, self.header, self.entity = view, view.horizontalHeader(), entity
         self.restored = False
+        self._sampled = False  # fitted with rows (not only headers)
+        self._fitting = False  # resizing sections ourselves: not the user's widths
         self._resized: dict[str, int] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -49,14 +52,24 @@ class ColumnWidths(QObject):
         return [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(model.columnCount())]
 
     def restore(self) -> None:
-        """Fit every column, then apply the saved widths over the fitted ones; only the first call acts."""
+        """Fit every column and apply the saved widths over the fitted ones, once rows (or none) have come.
+
+        Only the first call acts, or a later one once the first rows arrive after a fit to headers alone;
+        that refit leaves the widths the user set alone.
+        """
         names = self._names()
-        if self.restored or not names:
+        has_rows = bool(self._sample(0, 1)) if names else False
+        if not names or (self.restored and (self._sampled or not has_rows)):
             return
-        saved = settings.column_widths(self.entity)
-        for c, name in enumerate(names):
-            self.header.resizeSection(c, saved.get(name) or self.fitted(c))
-        self.restored = True
+        saved = {**settings.column_widths(self.entity), **self._resized}
+        self._fitting = True
+        try:
+            for c, name in enumerate(names):
+                if not (self.restored and name in saved):
+                    self.header.resizeSection(c, saved.get(name) or self.fitted(c))
+        finally:
+            self._fitting = False
+        self.restored, self._sampled = True, has_rows
 
     def header_width(self, column: int) -> int:
         """The narrowest section that shows the header's whole text beside a sort indicator."""
@@ -92,18 +105,18 @@ class ColumnWidths(QObject):
                 cells = max(cells, VECTOR_MIN_WIDTH)
         return max(self.header_width(column), min(max(cells, MIN_WIDTH), MAX_WIDTH))
 
-    def _sample(self, column: int) -> list[str]:
-        """The grid text of the first SAMPLE_ROWS loaded rows (placeholders are skipped, not loaded)."""
+    def _sample(self, column: int, rows: int = SAMPLE_ROWS) -> list[str]:
+        """The grid text of the first `rows` loaded rows (placeholders are skipped, not loaded)."""
         model = self.view.model()
         out = []
-        for row in range(min(SAMPLE_ROWS, model.rowCount())):
+        for row in range(min(rows, model.rowCount())):
             index = model.index(row, column)
             if index.data(Role.ROW_STATE) != RowState.PLACEHOLDER:
                 out.append(str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
         return out
 
     def _on_header_section_resized(self, column: int, _old: int, new: int, *_args: Any) -> None:
-        if not self.restored:
+        if self._fitting or not self.restored:
             return  # fitting and restoring, not the user
         names = self._names()
         if 0 <= column < len(names):

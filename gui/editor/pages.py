@@ -231,7 +231,8 @@ class WindowLoading(_ModelBase):
         seen = loaded.slot[1] * PAGE_SIZE + len(loaded.rows) if loaded.slot[0] == "head" else 0
         if loaded.total is not None:
             self._set_total(loaded.total, True)
-        elif not self._exact and seen > self._total:  # at least this many rows exist
+        elif seen > self._total:
+            # At least this many rows exist; an exact count from before a refresh may be out of date.
             self._set_total(seen, False)
         start, end = self._cache.span(loaded.slot, self._total)
         if end > start:

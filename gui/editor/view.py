@@ -282,6 +282,8 @@ class TableEditor(DialogCommands, QWidget):
 
     def _on_model_loading_changed(self) -> None:
         self._show_loading_state()
+        if not self.model.loading_rows:
+            self.widths.restore()  # also when no rows came (an empty table: fitted to its headers)
 
     def _show_loading_state(self) -> None:
         """The count label and the grid's overlay: "Filtering…" until a new filter's rows and count are in

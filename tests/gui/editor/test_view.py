@@ -436,3 +436,31 @@ def test_ctrl_f_finds_an_order_number_in_json_and_a_condition_compares_numbers(
     assert 0 < slow < exact_count(db, entity) and editor.count == (slow, True)
     ms = _column(editor, "duration_ms")
     assert all(editor.model.index(r, ms).data(Qt.ItemDataRole.EditRole) >= 1000 for r in range(min(slow, 50)))
+
+
+def test_an_empty_table_is_fitted_to_its_headers_then_to_its_rows(qtbot: QtBot, sqlite_db: Database) -> None:
+    """With no rows, every header still shows whole; once rows arrive (here: a refresh) they are fitted."""
+    from gui.editor.view import TableEditor
+
+    catalog = load_catalog(sqlite_db)
+    settings.set_column_widths("tool_executions", {})
+    editor = TableEditor(sqlite_db, catalog, "tool_executions")
+    qtbot.addWidget(editor)
+    editor.resize(1100, 560)
+    editor.show()
+    qtbot.waitUntil(lambda: editor.widths.restored and editor.count == (0, True), timeout=10_000)
+    assert all(_header_fits(editor, c) for c in range(editor.model.columnCount()))
+    col = _column(editor, "correlation_id")
+    narrow = editor.view.horizontalHeader().sectionSize(col)
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO tool_executions (id, correlation_id, tool_name, inputs_json, status,"
+                " duration_ms, created_at)"
+                " VALUES (:id, :c, 'ping', '{}', 'success', 1, '2024-01-01 00:00:00')"
+            ),
+            {"id": uuid.uuid4().hex, "c": "a-correlation-id-much-wider-than-its-header"},
+        )
+    editor.model.refresh()
+    qtbot.waitUntil(lambda: editor.count == (1, True), timeout=10_000)
+    qtbot.waitUntil(lambda: editor.view.horizontalHeader().sectionSize(col) > narrow, timeout=5000)
