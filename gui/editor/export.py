@@ -1,21 +1,32 @@
-"""Export the current view (filters and sort applied) to CSV or JSON, streamed in a worker with progress."""
+"""Export the current view (filters and sort applied) to CSV or JSON, streamed in a worker with progress.
+
+The save dialog's file types carry the one export option: "CSV for Excel" starts the file with a UTF-8
+byte-order mark so that Excel reads non-ASCII text (the default type on Windows, as in Excel's own "CSV
+UTF-8"). Core modules (and with them SQLAlchemy) are imported only where an export runs.
+"""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
-from core.catalog import Catalog
-from core.db import Database
-from core.exporting import ExportResult, export_file
-from core.repository import Filter, Sort
 from gui import workers
 
-FILE_FILTERS = {"csv": "CSV files (*.csv)", "json": "JSON files (*.json)"}
+if TYPE_CHECKING:
+    from core.catalog import Catalog
+    from core.db import Database
+    from core.exporting import ExportResult
+    from core.query import Filter, Sort
+
+CSV_FILTER = "CSV, UTF-8 (*.csv)"
+CSV_BOM_FILTER = "CSV for Excel, UTF-8 with byte-order mark (*.csv)"
+JSON_FILTER = "JSON (*.json)"
+FILE_FILTERS = (CSV_FILTER, CSV_BOM_FILTER, JSON_FILTER)
 POLL_MS = 100
 
 
@@ -30,31 +41,54 @@ class ExportRequest:
     total: int | None = None  # the view's row count, for the progress bar (None: unknown)
 
 
+class ExportTarget(NamedTuple):
+    """Where and how to write: the file, 'csv' or 'json', and whether CSV starts with a byte-order mark."""
+
+    path: str
+    fmt: str
+    bom: bool = False
+
+
+def default_filter(windows: bool | None = None) -> str:
+    """The file type the save dialog starts on: CSV for Excel on Windows, plain UTF-8 CSV elsewhere."""
+    if windows is None:
+        import sys
+
+        windows = sys.platform == "win32"  # core.exporting.default_bom's rule, without loading core here
+    return CSV_BOM_FILTER if windows else CSV_FILTER
+
+
 def format_for(path: str, selected_filter: str = "") -> str:
     """'json' or 'csv', from the file's suffix, else from the chosen file-dialog filter."""
     suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix in FILE_FILTERS:
+    if suffix in ("csv", "json"):
         return suffix
     return "json" if "json" in selected_filter.lower() else "csv"
 
 
-def ask_export_path(parent: QWidget | None, entity: str) -> tuple[str, str] | None:
-    """Ask where to export; (path, format), or None when the user cancelled."""
+def target_for(path: str, selected_filter: str) -> ExportTarget:
+    """The export target for what the save dialog returned: format, a missing suffix added, the BOM choice."""
+    fmt = format_for(path, selected_filter)
+    if not Path(path).suffix:
+        path += f".{fmt}"
+    return ExportTarget(path, fmt, bom=fmt == "csv" and selected_filter == CSV_BOM_FILTER)
+
+
+def ask_export_path(parent: QWidget | None, entity: str) -> ExportTarget | None:
+    """Ask where and how to export; None when the user cancelled."""
+    start = default_filter()
     path, chosen = QFileDialog.getSaveFileName(
-        parent, f"Export {entity}", f"{entity}.csv", ";;".join(FILE_FILTERS.values())
+        parent, f"Export {entity}", f"{entity}.csv", ";;".join(FILE_FILTERS), start
     )
     if not path:
         return None
-    fmt = format_for(path, chosen)
-    if not Path(path).suffix:
-        path += f".{fmt}"
-    return path, fmt
+    return target_for(path, chosen or start)
 
 
 class ExportJob(QObject):
     """One export running in a worker, with a progress dialog whose Cancel stops it between rows."""
 
-    finished = Signal(object)  # ExportResult (cancelled=True when cancelled; the partial file is gone)
+    finished = Signal(object)  # ExportResult (cancelled=True when cancelled; no file was left)
     failed = Signal(str)
 
     def __init__(
@@ -84,8 +118,10 @@ class ExportJob(QObject):
         """Whether the worker has not reported back yet."""
         return self._timer.isActive()
 
-    def start(self, path: str, fmt: str) -> None:
-        """Start writing `path` in `fmt` ('csv' or 'json')."""
+    def start(self, path: str, fmt: str, *, bom: bool = False) -> None:
+        """Start writing `path` in `fmt` ('csv' or 'json'); `bom` starts CSV with a UTF-8 byte-order mark."""
+        from core.exporting import export_file
+
         total = self.request.total or 0
         self.progress.setRange(0, max(total, 0))
         self.progress.setValue(0)
@@ -102,20 +138,21 @@ class ExportJob(QObject):
             sort=r.sort,
             filters=list(r.filters),
             quick=r.quick,
+            bom=bom,
             cancel=self.cancel_event,
-            on_row=self._count,
+            on_progress=self._count,
             on_done=self._on_export_done,
             on_error=self._on_export_failed,
             owner=self,
         )
 
     def cancel(self) -> None:
-        """Stop at the next row; the partial file is removed."""
+        """Stop before the next batch of rows; no file is left (an existing one is kept as it was)."""
         self.cancel_event.set()
         self.progress.setLabelText("Cancelling…")
 
     def _count(self, n: int) -> None:
-        """Called on the worker thread after every row."""
+        """Called on the worker thread after every batch of rows."""
         self.written = n
 
     def _on_timer_timeout(self) -> None:
@@ -155,6 +192,7 @@ def export_view(
     chosen = ask_export_path(parent, request.entity)
     if chosen is None:
         return None
+    target = ExportTarget(*chosen)
     job = ExportJob(db, catalog, request, parent)
-    job.start(*chosen)
+    job.start(target.path, target.fmt, bom=target.bom)
     return job

@@ -16,7 +16,18 @@ from core.catalog import Catalog, load_catalog
 from core.db import Database, open_database
 from core.exporting import ExportResult, export_file
 from core.repository import Filter, export_rows, to_jsonable
-from gui.editor.export import ExportJob, ExportRequest, format_for
+from gui.editor.export import (
+    CSV_BOM_FILTER,
+    CSV_FILTER,
+    FILE_FILTERS,
+    JSON_FILTER,
+    ExportJob,
+    ExportRequest,
+    ExportTarget,
+    default_filter,
+    format_for,
+    target_for,
+)
 
 REQUEST = ExportRequest(
     "npcs",
@@ -34,7 +45,7 @@ def _expected(db: Database, catalog: Catalog) -> list[dict[str, object]]:
 def _run(qtbot: QtBot, job: ExportJob, path: Path, fmt: str) -> ExportResult:
     with qtbot.waitSignal(job.finished, timeout=20_000) as blocker:
         job.start(str(path), fmt)
-    return blocker.args[0]  # type: ignore[no-any-return]
+    return blocker.args[0]
 
 
 def test_json_export_matches_export_rows(
@@ -64,44 +75,108 @@ def test_csv_export_matches_export_rows(qtbot: QtBot, demo: tuple[Database, Cata
     assert {r["npc_type"] for r in rows} <= {"merchant", "guard"}
 
 
-def test_cancel_removes_the_partial_file(
+def test_cancel_leaves_no_file(
     qtbot: QtBot, sqlite_demo: tuple[Database, Catalog], tmp_path: Path
 ) -> None:
-    """Cancel from the progress dialog stops the worker and leaves no file behind."""
+    """Cancel from the progress dialog stops the worker and leaves no file behind (no partial either)."""
     db, catalog = sqlite_demo
     job = ExportJob(db, catalog, ExportRequest("tool_executions", total=10_000), None)
     path = tmp_path / "tools.csv"
     job.progress.canceled.emit()  # the user pressed Cancel before the first row
     result = _run(qtbot, job, path, "csv")
-    assert result.cancelled and not path.exists()
+    assert result.cancelled and not path.exists() and not _partials(tmp_path)
     assert not job.running
 
 
-def test_cancel_between_rows_removes_the_partial_file(
-    sqlite_demo: tuple[Database, Catalog], tmp_path: Path
-) -> None:
-    """A cancel in the middle of a stream stops at the next row; the half-written file is removed."""
+def test_cancel_between_batches_leaves_no_file(sqlite_demo: tuple[Database, Catalog], tmp_path: Path) -> None:
+    """A cancel in the middle of a stream stops before the next batch; the half-written file is removed."""
     db, catalog = sqlite_demo
     cancel = threading.Event()
     path = tmp_path / "tools.json"
     seen: list[int] = []
 
-    def on_row(n: int) -> None:
+    def on_progress(n: int) -> None:
         seen.append(n)
         if n == 500:
-            assert path.exists()
+            assert _partials(tmp_path)  # being written beside the target
             cancel.set()
 
-    result = export_file(db, catalog, "tool_executions", path, "json", cancel=cancel, on_row=on_row)
-    assert result.cancelled and not path.exists()
-    assert seen[-1] == 500
+    result = export_file(
+        db, catalog, "tool_executions", path, "json", cancel=cancel, on_progress=on_progress, batch=250
+    )
+    assert result.cancelled and not path.exists() and not _partials(tmp_path)
+    assert seen == [250, 500]
+
+
+def test_progress_reaches_the_row_count(
+    qtbot: QtBot, sqlite_demo: tuple[Database, Catalog], tmp_path: Path
+) -> None:
+    """The job's progress count ends at the rows written (reported per batch from the worker)."""
+    db, catalog = sqlite_demo
+    job = ExportJob(db, catalog, ExportRequest("tool_executions", total=10_000), None)
+    result = _run(qtbot, job, tmp_path / "tools.csv", "csv")
+    assert result.rows == job.written == 10_000 and not job.running
 
 
 def test_format_from_name_or_filter() -> None:
     """The suffix decides; without one, the file-dialog filter does."""
     assert format_for("/x/a.json") == "json"
-    assert format_for("/x/a.CSV", "JSON files (*.json)") == "csv"
-    assert format_for("/x/a", "JSON files (*.json)") == "json"
+    assert format_for("/x/a.CSV", JSON_FILTER) == "csv"
+    assert format_for("/x/a", JSON_FILTER) == "json"
+
+
+def test_bom_is_a_file_type_of_the_save_dialog() -> None:
+    """'CSV for Excel' asks for the byte-order mark; it is the starting type on Windows only; JSON never."""
+    assert target_for("/x/a", CSV_BOM_FILTER) == ExportTarget("/x/a.csv", "csv", bom=True)
+    assert target_for("/x/a.csv", CSV_FILTER) == ExportTarget("/x/a.csv", "csv", bom=False)
+    assert target_for("/x/a.json", CSV_BOM_FILTER) == ExportTarget("/x/a.json", "json", bom=False)
+    assert default_filter(windows=True) == CSV_BOM_FILTER and default_filter(windows=False) == CSV_FILTER
+    assert CSV_BOM_FILTER in FILE_FILTERS and "Excel" in CSV_BOM_FILTER
+
+
+def test_job_writes_the_bom_when_asked(
+    qtbot: QtBot, sqlite_demo: tuple[Database, Catalog], tmp_path: Path
+) -> None:
+    """The GUI's choice reaches the file: EF BB BF first, then the same CSV as without."""
+    db, catalog = sqlite_demo
+    for bom in (False, True):
+        job = ExportJob(db, catalog, ExportRequest("regions"), None)
+        with qtbot.waitSignal(job.finished, timeout=20_000):
+            job.start(str(tmp_path / f"r{bom}.csv"), "csv", bom=bom)
+    plain = (tmp_path / "rFalse.csv").read_bytes()
+    assert not plain.startswith(b"\xef\xbb\xbf")
+    assert (tmp_path / "rTrue.csv").read_bytes() == b"\xef\xbb\xbf" + plain
+
+
+def test_unwritable_target_is_an_inline_message(
+    qtbot: QtBot, sqlite_demo: tuple[Database, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder that does not exist: the editor shows the CLI's one-line message inline, no crash dialog."""
+    from gui.editor import export
+    from gui.editor.view import TableEditor
+
+    db, catalog = sqlite_demo
+    missing = tmp_path / "no" / "such"
+    # The save-file dialog is the user's part: answer it with a path whose folder is gone meanwhile.
+    monkeypatch.setattr(export, "ask_export_path", lambda _parent, _entity: (str(missing / "r.csv"), "csv"))
+    editor = TableEditor(db, catalog, "regions")
+    qtbot.addWidget(editor)
+    editor.show()
+    editor.export()
+    job = editor.export_job
+    assert job is not None
+    with qtbot.waitSignal(job.failed, timeout=20_000) as blocker:
+        pass
+    message = blocker.args[0]
+    assert str(missing) in message and "does not exist" in message and "Create it" in message
+    assert job.error == message and not job.running
+    qtbot.waitUntil(lambda: message in editor.message.text(), timeout=5_000)
+    assert editor.message.isVisible() and not missing.exists()
+
+
+def _partials(folder: Path) -> list[str]:
+    """Files an export writes before moving them into place."""
+    return [p.name for p in folder.iterdir() if p.name.endswith(".partial")]
 
 
 @pytest.fixture

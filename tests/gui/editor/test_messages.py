@@ -83,19 +83,20 @@ def test_export_notes_hide(
     assert editor.message.note_visible() and editor.message.text().startswith("Exported")
     assert editor.view.geometry() == before
     qtbot.waitUntil(lambda: not editor.message.note_visible(), timeout=3_000)
+    first = target.read_bytes()
 
     monkeypatch.setattr(message_bar, "NOTE_TIMEOUT_MS", 60_000)
     editor.export()
     second = editor.export_job
     assert second is not None and second is not job
-    second.cancel()  # before the first row: the export stops and removes its file
+    second.cancel()  # before the first row: the export stops and leaves no file of its own
     qtbot.waitUntil(lambda: second.result is not None, timeout=10_000)
     assert editor.message.note_visible() and "cancelled" in editor.message.text()
     toast = editor.message.toast
     assert toast is not None
     QTest.mouseClick(toast.close_button, Qt.MouseButton.LeftButton)
     assert not editor.message.note_visible()
-    assert not target.exists()
+    assert target.read_bytes() == first  # a cancelled export keeps the file it would have replaced
 
 
 def test_errors_stay_inline_until_dismissed(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
