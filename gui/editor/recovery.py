@@ -134,10 +134,6 @@ class RecoveryJournal(QObject):
                     restore_into(model, table)
         self.flush(wait=False)
 
-    def pending(self) -> int:
-        """Rows with staged changes the file should hold now (live editors and kept tables)."""
-        return sum(t.count for t in self._tables())
-
     def flush(self, *, wait: bool = True) -> None:
         """Write the file (or remove it when nothing is staged): now, or with `wait=False` on a worker.
 
