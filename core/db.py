@@ -146,6 +146,7 @@ def to_url(target: str | Path) -> URL:
     text = str(target)
     if "://" not in text:
         return URL.create("sqlite", database=str(Path(text).expanduser()))
+    text = text.strip()  # a pasted URL often brings a space or a newline along
     try:
         url = make_url(text)
     except ArgumentError as exc:

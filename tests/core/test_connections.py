@@ -86,7 +86,7 @@ def test_postgres_scheme_urls_are_postgresql() -> None:
     for url in ("postgres://ann@h/game", "postgresql://ann@h/game", "postgresql+psycopg://ann@h/game"):
         assert is_pg_url(url) and to_url(url).drivername == "postgresql+psycopg"
         assert parse_pg_url(url) == PgTarget("h", 5432, "game", "ann")
-    assert is_pg_url("  POSTGRES://ann@h/game ")
+    assert is_pg_url("  POSTGRES://ann@h/game\n") and to_url("  POSTGRES://ann@h/game\n").host == "h"
     for path in ("/tmp/postgresql.db", "postgresql_backup.db", "postgres:/tmp/x.db", "sqlite:///x.db"):
         assert not is_pg_url(path)
 
