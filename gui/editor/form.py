@@ -218,6 +218,9 @@ class RecordForm(QWidget):
             for field in self.editors.values():
                 if not field.editing:
                     field.refresh()
+            label_col = self._label_column()
+            if label_col is not None and self._model is not None:  # a renamed row's title follows
+                self._show_header(self._model.index(row, label_col).data(), self.key)
 
     def _on_model_reset(self) -> None:
         self.finish_editing(commit=False)  # the row it edited is gone from the model

@@ -94,6 +94,7 @@ def test_focus_opens_one_editor_and_tab_moves_on(qtbot: QtBot, demo_db: tuple[Da
     QTest.keyClick(line, Qt.Key.Key_Tab)
     qtbot.waitUntil(lambda: not name.editing)
     assert name.text() == "Renamed by the form"
+    assert form.title.text() == "Renamed by the form"  # the title is the row's label
     assert editor.model.staged_count == 1
     nxt = form.editing_field()
     assert nxt is not None and nxt is not name  # the next field took the focus and opened alone
