@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
@@ -110,6 +111,7 @@ class MainMenus(QObject):
             menu.addAction(self.navigator_action)
             self.navigator_action.setShortcut(QKeySequence("Ctrl+B"))
             self.navigator_action.setStatusTip("Show or hide the list of tables")
+            self._dock = dock
             dock.visibilityChanged.connect(self._on_dock_visibility_changed)
         fonts = menu.addMenu("&Font Size")
         fonts.setObjectName("fontSizeMenu")
@@ -181,9 +183,10 @@ class MainMenus(QObject):
         self.follow_current_tab()
 
     def _on_dock_visibility_changed(self, _visible: bool) -> None:
-        dock = self.window.findChild(QDockWidget, "navigatorDock")
-        if dock is not None:
-            self.navigator_action.setChecked(not dock.isHidden())  # not `visible`: a minimised window
+        # The dock hides while the window is being destroyed; its C++ objects may be gone by then.
+        dock, action = self._dock, self.navigator_action
+        if shiboken6.isValid(dock) and shiboken6.isValid(action):
+            action.setChecked(not dock.isHidden())  # not `visible`: a minimised window
 
     # --- commands ------------------------------------------------------------------------------
 
