@@ -67,8 +67,8 @@ def display_problem(env: Mapping[str, str] | None = None, plugin_dir: Path | Non
             "Warden cannot open its window: there is no display (neither DISPLAY nor WAYLAND_DISPLAY is "
             "set). Run it inside a desktop session, or use the command line (warden --help)."
         )
-    if not requested and wayland and env.get("XDG_SESSION_TYPE") == "wayland":
-        return None  # Qt tries its wayland plugin first in a Wayland session
+    if not requested and wayland:
+        return None  # Qt tries its wayland plugin first, and needs no xcb library when that works
     missing = missing_libraries(plugin_dir or _platform_plugin_dir(env))
     if missing:
         line = f"Warden needs these system libraries to open its window: {', '.join(missing)}."
