@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from core.db import Database, open_database
 from gui.editor.conflict_dialog import ConflictDialog
 from gui.editor.delete_dialog import DeletePreviewDialog
 from gui.editor.row_names import names_text
+from tests.fixtures import threads
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor
@@ -115,3 +117,20 @@ def test_conflict_dialog_names_the_row(qtbot: QtBot, demo_db: tuple[Database, Ca
     dialog.grab().save(str(SHOTS / "conflict_named.png"))
     dialog.reject()
     editor.model.revert()
+
+
+def test_names_and_the_form_never_query_on_the_gui_thread(
+    qtbot: QtBot, demo_db: tuple[Database, Catalog]
+) -> None:
+    """The record form, its related rows and the delete preview's labels all come from workers."""
+    db, catalog = demo_db
+    with threads.statement_threads(db.engine) as idents:
+        editor = _editor(qtbot, db, catalog, "locations")
+        editor.view.setCurrentIndex(editor.model.index(0, 1))
+        form = editor.show_form(0)
+        qtbot.waitUntil(lambda: "Loading" not in form.references.text(), timeout=10_000)
+        editor.delete_selected()
+        opened = lambda: isinstance(getattr(editor, "delete_dialog", None), DeletePreviewDialog)  # noqa: E731
+        qtbot.waitUntil(opened, timeout=10_000)
+        editor.delete_dialog.reject()
+    assert idents and threading.get_ident() not in idents
