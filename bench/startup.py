@@ -15,13 +15,14 @@ same database file (the cached scale-100 demo database: 1,000,000 tool_execution
 
 Time to visible window is from just before the process is spawned until `xdotool search --onlyvisible
 --pid PID` sees a mapped window of that process (polled every 10 ms); "CPU to visible" is the CPU time the
-process had used by then (from /proc, 10 ms ticks), which a busy machine does not inflate the way it does
-wall time. "Database shown" is until the window title names the file (Warden sets it when the catalog has
-loaded; DB Browser when the file is open). Sides alternate within each round, so drift on the machine hits
-them alike. The first round is a warm-up (page cache, fontconfig cache, Python bytecode in a scratch
-PYTHONPYCACHEPREFIX, as an installed Warden has it) and is not counted. Settings go to a temporary
-XDG_CONFIG_HOME and WARDEN_DATA_DIR per side, kept across that side's runs, as a returning user's would
-be.
+process had used when the poll saw the window (from /proc, 10 ms ticks): a busy machine inflates it less
+than wall time, but it also counts what the program did between mapping and the poll (Warden starts
+opening the database right after its first paint), so it is an upper bound. "Database shown" is until the
+window title names the file (Warden sets it when the catalog has loaded; DB Browser when the file is
+open). Sides alternate within each round, so drift on the machine hits them alike. The first round is a
+warm-up (page cache, fontconfig cache, Python bytecode in a scratch PYTHONPYCACHEPREFIX, as an installed
+Warden has it) and is not counted. Settings go to a temporary XDG_CONFIG_HOME and WARDEN_DATA_DIR per
+side, kept across that side's runs, as a returning user's would be.
 """
 
 from __future__ import annotations
