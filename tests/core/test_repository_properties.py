@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import random
 import uuid
 from collections.abc import Iterator
@@ -121,8 +122,14 @@ def _matches(row: dict[str, Any], f: Filter) -> bool:
 
 
 def _quick(row: dict[str, Any], text: str | None) -> bool:
-    """The Python meaning of quick search (the texts used here are never UUIDs)."""
-    return text is None or any(text.lower() in (row[c] or "").lower() for c in TEXT_COLUMNS)
+    """The Python meaning of quick search (the texts used here are never UUIDs or numbers).
+
+    JSON columns are searched as their stored text; the texts used here never span a key and its value,
+    so the key order and spacing of SQLite's JSON text and PostgreSQL's jsonb::text do not matter."""
+    if text is None:
+        return True
+    texts = [row[c] or "" for c in TEXT_COLUMNS] + [json.dumps(row["properties_json"])]
+    return any(text.lower() in t.lower() for t in texts)
 
 
 def _compare(order: list[tuple[str, bool]], a: dict[str, Any], b: dict[str, Any]) -> int:
