@@ -195,3 +195,16 @@ def test_context_menu_offers_the_cell_commands(qtbot: QtBot, regions: TableEdito
     assert not by_name["openReferenceAction"].isEnabled()
     assert by_name["openReferenceAction"].toolTip() == "This column does not refer to another table."
     assert vector.toolTipsVisible()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_alt_del_while_typing_a_filter_leaves_the_grid_alone(qtbot: QtBot, regions: TableEditor) -> None:
+    """Alt+Del in the quick-search box is about its text: the selected cells are not set to NULL."""
+    editor = regions
+    _select(editor, range(0, 2), ["description"])
+    box = editor.filter_bar.quick
+    box.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is box)
+    qtbot.keyClick(box, Qt.Key.Key_Delete, Qt.KeyboardModifier.AltModifier)
+    assert not editor.model.has_changes
+    assert _value(editor, 0, "description") is not None
