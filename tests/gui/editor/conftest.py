@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,5 +18,23 @@ def demo(empty_url: str) -> Iterator[tuple[Database, Catalog]]:
     """A scale-1 demo database on the current backend, with its catalog."""
     create_demo_database(empty_url, scale=1)
     db = open_database(empty_url)
+    yield db, load_catalog(db)
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scale-1 demo database on SQLite, built once per session; tests work on copies (fresh_demo)."""
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    create_demo_database(str(path), scale=1)
+    return path
+
+
+@pytest.fixture
+def fresh_demo(demo_template: Path, tmp_path: Path) -> Iterator[tuple[Database, Catalog]]:
+    """A fresh copy of the scale-1 SQLite demo database, open, with its catalog (the test may save)."""
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_template, path)
+    db = open_database(str(path))
     yield db, load_catalog(db)
     db.dispose()

@@ -5,50 +5,27 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QGroupBox
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
-from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
+from core.catalog import Catalog
+from core.db import Database
 from gui.editor.conflict_dialog import ConflictDialog
 from gui.editor.delete_dialog import DeletePreviewDialog
 from gui.editor.row_names import names_text
 from tests.fixtures import threads
+from tests.fixtures.editing import shown_editor
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor
 
 SHOTS = Path("/tmp/warden_shots")
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.IGNORECASE)
-
-
-@pytest.fixture
-def demo_db(tmp_path: Path) -> Iterator[tuple[Database, Catalog]]:
-    """A fresh scale-1 demo database on SQLite (the conflict test changes a row)."""
-    path = tmp_path / "demo.db"
-    create_demo_database(str(path), scale=1)
-    db = open_database(str(path))
-    yield db, load_catalog(db)
-    db.dispose()
-
-
-def _editor(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditor:
-    from gui.editor.view import TableEditor
-
-    editor = TableEditor(db, catalog, entity)
-    qtbot.addWidget(editor)
-    editor.resize(1000, 600)
-    editor.show()
-    qtbot.waitUntil(lambda: editor.count is not None and editor.count[1], timeout=10_000)
-    return editor
 
 
 def _label(editor: TableEditor, row: int) -> str:
@@ -65,10 +42,10 @@ def test_names_text_counts_what_it_does_not_name() -> None:
     assert names_text([], 3) == ""
 
 
-def test_delete_preview_names_the_rows(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+def test_delete_preview_names_the_rows(qtbot: QtBot, fresh_demo: tuple[Database, Catalog]) -> None:
     """Deleting one location titles the preview with its name; three rows are named in a list."""
-    db, catalog = demo_db
-    editor = _editor(qtbot, db, catalog, "locations")
+    db, catalog = fresh_demo
+    editor = shown_editor(qtbot, db, catalog, "locations")
     editor.view.setCurrentIndex(editor.model.index(0, 1))
     editor.delete_selected()
     opened = lambda: isinstance(getattr(editor, "delete_dialog", None), DeletePreviewDialog)  # noqa: E731
@@ -90,10 +67,10 @@ def test_delete_preview_names_the_rows(qtbot: QtBot, demo_db: tuple[Database, Ca
     editor.delete_dialog.reject()
 
 
-def test_conflict_dialog_names_the_row(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+def test_conflict_dialog_names_the_row(qtbot: QtBot, fresh_demo: tuple[Database, Catalog]) -> None:
     """A row someone else changed is shown by its name in the conflict dialog; its key is only a tooltip."""
-    db, catalog = demo_db
-    editor = _editor(qtbot, db, catalog, "locations")
+    db, catalog = fresh_demo
+    editor = shown_editor(qtbot, db, catalog, "locations")
     name = _label(editor, 0)
     key = editor.model.row_key(0)
     assert key is not None
@@ -120,12 +97,12 @@ def test_conflict_dialog_names_the_row(qtbot: QtBot, demo_db: tuple[Database, Ca
 
 
 def test_names_and_the_form_never_query_on_the_gui_thread(
-    qtbot: QtBot, demo_db: tuple[Database, Catalog]
+    qtbot: QtBot, fresh_demo: tuple[Database, Catalog]
 ) -> None:
     """The record form, its related rows and the delete preview's labels all come from workers."""
-    db, catalog = demo_db
+    db, catalog = fresh_demo
     with threads.statement_threads(db.engine) as idents:
-        editor = _editor(qtbot, db, catalog, "locations")
+        editor = shown_editor(qtbot, db, catalog, "locations")
         editor.view.setCurrentIndex(editor.model.index(0, 1))
         form = editor.show_form(0)
         qtbot.waitUntil(lambda: "Loading" not in form.references.text(), timeout=10_000)

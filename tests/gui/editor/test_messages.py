@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,42 +10,21 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
-from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
+from core.catalog import Catalog
+from core.db import Database
 from gui.editor import export, message_bar
+from tests.fixtures.editing import shown_editor
 
 if TYPE_CHECKING:
-    from gui.editor.view import TableEditor
+    pass
 
 SHOTS = Path("/tmp/warden_shots")
 
 
-@pytest.fixture
-def demo_db(tmp_path: Path) -> Iterator[tuple[Database, Catalog]]:
-    """A fresh scale-1 demo database on SQLite (these tests save)."""
-    path = tmp_path / "demo.db"
-    create_demo_database(str(path), scale=1)
-    db = open_database(str(path))
-    yield db, load_catalog(db)
-    db.dispose()
-
-
-def _editor(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditor:
-    from gui.editor.view import TableEditor
-
-    editor = TableEditor(db, catalog, entity)
-    qtbot.addWidget(editor)
-    editor.resize(900, 560)
-    editor.show()
-    qtbot.waitUntil(lambda: editor.count is not None and editor.count[1], timeout=10_000)
-    return editor
-
-
-def test_saved_note_does_not_move_the_grid(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+def test_saved_note_does_not_move_the_grid(qtbot: QtBot, fresh_demo: tuple[Database, Catalog]) -> None:
     """'Saved.' shows over the grid's corner and hides again; the grid's geometry never changes."""
-    db, catalog = demo_db
-    editor = _editor(qtbot, db, catalog, "regions")
+    db, catalog = fresh_demo
+    editor = shown_editor(qtbot, db, catalog, "regions", (900, 560))
     qtbot.wait(50)
     before = editor.view.geometry()
     name = editor.entity.column_names.index("name")
@@ -66,15 +44,16 @@ def test_saved_note_does_not_move_the_grid(qtbot: QtBot, demo_db: tuple[Database
 
 
 def test_export_notes_hide(
-    qtbot: QtBot, demo_db: tuple[Database, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, fresh_demo: tuple[Database, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """'Exported…' hides after its timeout; 'Export cancelled' hides with its close button."""
-    db, catalog = demo_db
+    db, catalog = fresh_demo
     monkeypatch.setattr(message_bar, "NOTE_TIMEOUT_MS", 400)
     target = tmp_path / "out.csv"
     # The save-file dialog is the user's part: answer it with a path.
     monkeypatch.setattr(export, "ask_export_path", lambda _parent, _entity: (str(target), "csv"))
-    editor = _editor(qtbot, db, catalog, "tool_executions")  # 10,000 rows: a cancel lands before the end
+    # 10,000 rows: a cancel lands before the end
+    editor = shown_editor(qtbot, db, catalog, "tool_executions", (900, 560))
     before = editor.view.geometry()
     editor.export()
     job = editor.export_job
@@ -99,10 +78,10 @@ def test_export_notes_hide(
     assert target.read_bytes() == first  # a cancelled export keeps the file it would have replaced
 
 
-def test_errors_stay_inline_until_dismissed(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+def test_errors_stay_inline_until_dismissed(qtbot: QtBot, fresh_demo: tuple[Database, Catalog]) -> None:
     """A persistent error is shown above the grid (not a toast) and stays until closed."""
-    db, catalog = demo_db
-    editor = _editor(qtbot, db, catalog, "regions")
+    db, catalog = fresh_demo
+    editor = shown_editor(qtbot, db, catalog, "regions", (900, 560))
     editor.show_message("Not saved: something a person can fix.")
     assert editor.message.isVisible() and not editor.message.note_visible()
     qtbot.wait(100)
