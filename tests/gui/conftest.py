@@ -6,6 +6,7 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -103,3 +104,30 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     metadata.create_all(db.engine)
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scale-1 demo database on SQLite, built once per session; tests work on copies of it."""
+    from core.bootstrap import create_demo_database
+
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    create_demo_database(str(path), scale=1)
+    return path
+
+
+@pytest.fixture
+def demo_path(demo_template: Path, tmp_path: Path) -> str:
+    """The path of a fresh copy of the scale-1 SQLite demo database (the test may change it)."""
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_template, path)
+    return str(path)
+
+
+@pytest.fixture
+def own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A data folder (recovery files, settings) of this test only; the test's workers finish in it."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
+    yield folder
+    assert workers.wait_idle(10_000)

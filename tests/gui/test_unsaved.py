@@ -6,7 +6,7 @@ button), and the answer is checked against a real SQLite demo database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,31 +19,18 @@ from core.catalog import load_catalog
 from core.changes import Update
 from core.db import open_database
 from core.repository import save
-from gui import workers
 from gui.editor.roles import Role, RowState
 from gui.main_window import MainWindow
 from gui.unsaved import CANCEL, DISCARD, SAVE
-from tests.fixtures.editing import active_prompt, column, demo_copy, open_editor, open_window, stage, stored
+from tests.fixtures.editing import active_prompt, column, open_editor, open_window, stage, stored
 
-
-@pytest.fixture(scope="module")
-def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the demo database is built once for this module."""
-    return tmp_path_factory.mktemp("unsaved-demo")
-
-
-@pytest.fixture(autouse=True)
-def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Recovery files and settings of this test only."""
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
-    yield
-    assert workers.wait_idle(10_000)
+pytestmark = pytest.mark.usefixtures("own_data_dir")
 
 
 @pytest.fixture
-def demo(template_dir: Path, tmp_path: Path) -> str:
+def demo(demo_path: str) -> str:
     """A fresh copy of the demo database."""
-    return demo_copy(template_dir, tmp_path / "demo.db")
+    return demo_path
 
 
 def _stage_three(qtbot: QtBot, window: MainWindow) -> tuple[dict[str, Any], dict[str, Any], str]:
@@ -163,14 +150,14 @@ def test_closing_a_tab_without_edits_does_not_ask(qtbot: QtBot, demo: str) -> No
 
 @pytest.mark.parametrize("answer", [CANCEL, SAVE, DISCARD])
 def test_opening_another_database_asks_first(
-    qtbot: QtBot, demo: str, template_dir: Path, tmp_path: Path, answer: str
+    qtbot: QtBot, demo: str, demo_template: Path, tmp_path: Path, answer: str
 ) -> None:
     """The question comes before the other database opens; Cancel leaves the window as it was."""
     window = open_window(qtbot, demo)
     npcs = open_editor(qtbot, window, "npcs")
     name = npcs.model.index(0, column(npcs, "name")).data()
     key = stage(npcs, 0, "name", "Kept or not")
-    other = demo_copy(template_dir, tmp_path / "other.db")
+    other = str(shutil.copy(demo_template, tmp_path / "other.db"))
     window.open_target(other)
     prompt = active_prompt(qtbot)
     assert prompt.text() == "Save 1 unsaved change before opening another database?"

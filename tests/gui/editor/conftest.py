@@ -22,14 +22,6 @@ def demo(empty_url: str) -> Iterator[tuple[Database, Catalog]]:
     db.dispose()
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A scale-1 demo database on SQLite, built once per session; tests work on copies (fresh_demo)."""
-    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
-    create_demo_database(str(path), scale=1)
-    return path
-
-
 @pytest.fixture
 def fresh_demo(demo_template: Path, tmp_path: Path) -> Iterator[tuple[Database, Catalog]]:
     """A fresh copy of the scale-1 SQLite demo database, open, with its catalog (the test may save)."""

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,27 +34,15 @@ from gui.editor.recovery import RestorePrompt
 from gui.editor.roles import Role, RowState
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
-from tests.fixtures.editing import column, demo_copy, open_editor, open_window, stage, stored
+from tests.fixtures.editing import column, open_editor, open_window, stage, stored
 
-
-@pytest.fixture(scope="module")
-def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the demo database is built once for this module."""
-    return tmp_path_factory.mktemp("recovery-demo")
-
-
-@pytest.fixture(autouse=True)
-def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Recovery files and settings of this test only."""
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
-    yield
-    assert workers.wait_idle(10_000)
+pytestmark = pytest.mark.usefixtures("own_data_dir")
 
 
 @pytest.fixture
-def demo(template_dir: Path, tmp_path: Path) -> str:
+def demo(demo_path: str) -> str:
     """A fresh copy of the demo database."""
-    return demo_copy(template_dir, tmp_path / "demo.db")
+    return demo_path
 
 
 def crash(qtbot: QtBot, window: MainWindow) -> None:
