@@ -420,3 +420,16 @@ def test_bad_column_is_reported_before_any_file(demo_sqlite_path: str, tmp_path:
     finally:
         db.dispose()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pooled_connection_is_unmapped_after_export(demo_sqlite_path: str, tmp_path: Path) -> None:
+    """Warden's own file is memory-mapped only for the export: the pooled connection goes back as it was."""
+    db = open_database(demo_sqlite_path)
+    try:
+        assert db.access is not None and db.access.own  # a demo database is Warden's own
+        catalog = load_catalog(db)
+        export_file(db, catalog, "tool_executions", tmp_path / "t.csv", "csv")
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == 0
+    finally:
+        db.dispose()
