@@ -273,9 +273,10 @@ def encode_value(value: Any) -> Any:
     if kind is dict:
         out = {}
         for k, v in value.items():
-            if type(k) is not str:
+            if not isinstance(k, str):
                 return {TAG: "map", "v": [[encode_value(k), encode_value(v)] for k, v in value.items()]}
-            out[k] = encode_value(v)
+            # A reflected table's column names are SQLAlchemy's quoted_name (a str subclass): kept as str.
+            out[str(k)] = encode_value(v)
         return {TAG: "dict", "v": out}
     if kind is tuple:
         return {TAG: "tuple", "v": [encode_value(v) for v in value]}

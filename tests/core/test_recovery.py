@@ -168,3 +168,27 @@ def test_a_folder_that_cannot_be_written_is_a_user_error(
     monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
     with pytest.raises(recovery.RecoveryNotSaved, match="recovery"):
         recovery.save_recovery("c.db", _recovery("c.db").tables, recovery.next_sequence())
+
+
+def test_edits_of_a_reflected_table_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database Warden did not create names its columns with SQLAlchemy's str subclass: still kept."""
+    from core.catalog import load_catalog
+    from core.db import open_database
+    from tests.fixtures.journal_file import build_journal_file
+
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
+    path = str(build_journal_file(tmp_path / "theirs.db"))
+    db = open_database(path)
+    try:
+        guilds = load_catalog(db).get("guilds")
+    finally:
+        db.dispose()
+    names = {c.name: c.name for c in guilds.columns}  # the reflected names, as staging keys its rows
+    row = RecoveredRow((1,), {names["title"]: "Renamed"}, {names["guild_id"]: 1, names["title"]: "Old"}, None)
+    table = RecoveredTable(guilds.name, [row], [], [{names["title"]: "New", names["extra"]: {"a": 1}}])
+    assert recovery.save_recovery(path, [table], recovery.next_sequence())
+    back = recovery.read_recovery(path)
+    assert back is not None and back.tables[0].entity == "guilds"
+    assert back.tables[0].edits[0].values == {"title": "Renamed"}
+    assert back.tables[0].edits[0].original == {"guild_id": 1, "title": "Old"}
+    assert back.tables[0].inserts == [{"title": "New", "extra": {"a": 1}}]
