@@ -58,6 +58,9 @@ class MainWindow(QMainWindow):
         self.catalog: Catalog | None = None
         self._generation = 0  # bumped per database, so late results for the previous one are dropped
         self._pending_recent: profiles.RecentConnection | None = None
+        # The open database's counts as shown, to show again when another one fails to open or is not opened
+        self._counts: dict[str, RowCount | None] = {}
+        self._exact: dict[str, int] = {}
         self._journal: RecoveryJournal | None = None  # keeps the open database's staged edits for recovery
         self.restore_prompt: RestorePrompt | None = None  # the open "Restore unsaved changes?" question
         self.leave_guard = LeaveGuard(self)  # Save / Discard / Cancel before staged edits could go away
@@ -176,6 +179,7 @@ class MainWindow(QMainWindow):
         self._start_journal(db.display_url)
         previous, previous_owned = self._db, self._owns_db
         self._db, self._owns_db, self._overview, self.catalog = db, owned, None, None
+        self._counts, self._exact = {}, {}
         self._generation += 1
         if previous is not None and previous_owned and previous is not db:
             workers.run(previous.dispose)
@@ -204,10 +208,7 @@ class MainWindow(QMainWindow):
         """The person chose to stay: the database that just opened is let go, the window is as it was."""
         self._pending_recent = None
         workers.run(db.dispose)
-        if self._overview is not None:
-            self._show_overview(self._overview)
-        else:
-            self._show_nothing_open()
+        self._show_open_again()
 
     def _on_overview_done(self, loaded: tuple[Catalog, Overview]) -> None:
         self.catalog, self._overview = loaded
@@ -226,6 +227,7 @@ class MainWindow(QMainWindow):
 
     def _on_counts_done(self, generation: int, counts: dict[str, RowCount | None]) -> None:
         if generation == self._generation:
+            self._counts.update(counts)
             self.navigator.set_counts(counts)
             self.welcome.show_counts(counts)
             self.counts_loaded.emit(counts)
@@ -234,10 +236,7 @@ class MainWindow(QMainWindow):
         self._pending_recent = None
         if failure.bug:
             workers.report_bug(failure)
-        if self._overview is not None:
-            self._show_overview(self._overview)
-        else:
-            self._show_nothing_open()
+        self._show_open_again()
         self._show_error(failure.message)
         self.load_failed.emit(failure.message)
 
@@ -266,6 +265,18 @@ class MainWindow(QMainWindow):
             label.setToolTip("")
         self.read_only_badge.hide()
         self.welcome.show_empty()
+
+    def _show_open_again(self) -> None:
+        """The open database as it was shown (counts and highlight too), after another did not replace it."""
+        if self._overview is None:
+            self._show_nothing_open()
+            return
+        self._show_overview(self._overview)
+        self.navigator.set_counts(self._counts)
+        for name, rows in self._exact.items():
+            self.navigator.set_exact_count(name, rows)
+        self.welcome.show_counts(self._counts)
+        self._on_tabs_current_changed(self.tabs.currentIndex())
 
     def _show_overview(self, overview: Overview) -> None:
         caps = overview.capabilities
@@ -318,6 +329,7 @@ class MainWindow(QMainWindow):
 
     def _on_exact_count_done(self, generation: int, name: str, rows: int) -> None:
         if generation == self._generation:
+            self._exact[name] = rows
             self.navigator.set_exact_count(name, rows)
 
     def _on_tabs_current_changed(self, index: int) -> None:
@@ -342,6 +354,9 @@ class MainWindow(QMainWindow):
 
     def _on_recount_done(self, generation: int, counts: dict[str, RowCount]) -> None:
         if generation == self._generation:
+            self._counts.update(counts)
+            for name in counts:
+                self._exact.pop(name, None)  # the recount replaces it (exact where it was)
             self.navigator.update_counts(counts)
             self.welcome.show_counts(dict(counts))
             self.counts_refreshed.emit(counts)

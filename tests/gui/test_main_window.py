@@ -165,6 +165,29 @@ def test_open_missing_file_shows_the_error_inline(qtbot: QtBot, tmp_path: Path) 
     assert _status_texts(window)["connectionLabel"] == "No database"
 
 
+def test_a_failed_open_keeps_the_open_databases_counts(qtbot: QtBot, tmp_path: Path) -> None:
+    """Another file that fails to open leaves the open database as it was: counts, exact ones, summary."""
+    path = tmp_path / "foreign.db"
+    build_foreign(str(path))
+    window = _open_demo(qtbot, str(path))
+    nav = window.navigator
+    guilds = nav.item("guilds")
+    assert guilds is not None
+    nav.tree.setCurrentItem(guilds)
+    qtbot.waitUntil(lambda: nav.has_exact_count("guilds"), timeout=10_000)
+    shown = nav.tree.findItems("*", Qt.MatchFlag.MatchWildcard | Qt.MatchFlag.MatchRecursive)
+    counts = {item.text(0): item.text(1) for item in shown}
+    summary = window.welcome.summary()
+    assert "…" not in counts.values() and "rows" in summary
+    with qtbot.waitSignal(window.load_failed, timeout=10_000):
+        window.open_target(str(tmp_path / "missing.db"))
+    shown = nav.tree.findItems("*", Qt.MatchFlag.MatchWildcard | Qt.MatchFlag.MatchRecursive)
+    assert {item.text(0): item.text(1) for item in shown} == counts
+    assert nav.has_exact_count("guilds")
+    assert window.welcome.summary() == summary
+    assert window.connection_label.text() == str(path)
+
+
 def test_fallback_vector_search_shows_its_reason(qtbot: QtBot, sqlite_db: Database) -> None:
     """When vector search is the exact fallback, the status bar says so and the tooltip says why."""
     sqlite_db.capabilities.vector_search = "fallback"
