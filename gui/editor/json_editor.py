@@ -22,7 +22,9 @@ OK_COLOUR = "#1e7e34"
 ERROR_COLOUR = "#c62828"
 ERROR_LINE = QColor("#fde2e1")
 STYLE = (
-    "QFrame#popupEditor { border: 1px solid palette(mid); } "
+    # A style sheet border makes the frame skip its auto-filled background: without one, the grid's cells
+    # under the editor show through its margins and status line.
+    "QFrame#popupEditor { border: 1px solid palette(mid); background: palette(window); } "
     f'QFrame#popupEditor[invalid="true"] {{ border: 2px solid {ERROR_COLOUR}; }}'
 )
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PySide6.QtCore import QModelIndex, QPoint, Qt
-from PySide6.QtGui import QStandardItem, QStandardItemModel, QValidator
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QStandardItem, QStandardItemModel, QValidator
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
@@ -464,3 +464,27 @@ def test_vector_cells_paint_a_summary_and_sparkline(qtbot: QtBot) -> None:
     hint = delegate.sizeHint(QStyleOptionViewItem(), model.index(0, 0))
     assert hint.width() >= 190
     assert view.indexWidget(QModelIndex()) is None
+
+
+class _GreenHost(QWidget):
+    """Paints itself green, like the grid's cells under a pop-up editor."""
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        QPainter(self).fillRect(self.rect(), QColor("#00ff00"))
+
+
+@pytest.mark.parametrize("invalid", [False, True])
+def test_json_editor_hides_the_cells_under_it(qtbot: QtBot, invalid: bool) -> None:
+    """The JSON pop-up's margins and status line are opaque: no grid text shows through its message."""
+    host = _GreenHost()
+    qtbot.addWidget(host)
+    host.resize(400, 300)
+    editor = JsonEditor(col("json"), host)
+    editor.setGeometry(10, 10, 300, 200)
+    editor.text_edit.setPlainText("{" if invalid else "{}")
+    host.show()
+    qtbot.waitExposed(host)
+    image = host.grab().toImage()
+    y = editor.status.geometry().translated(editor.pos()).center().y()
+    row = [image.pixelColor(x, y) for x in range(editor.x() + 3, editor.geometry().right() - 3)]
+    assert QColor("#00ff00") not in row
