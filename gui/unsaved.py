@@ -30,12 +30,15 @@ def _plural(n: int, word: str) -> str:
 
 
 def _commit_open_cell(editor: TableEditor) -> None:
-    """Stage what is typed in an open cell editor (as leaving the cell would), so it is asked about too."""
+    """Stage what is typed in an open cell editor, in the grid or the record form (as leaving it would), so
+    it is asked about too."""
     view = editor.view
     if view.state() == QAbstractItemView.State.EditingState:
         focused = QApplication.focusWidget()
         if focused is not None and view.isAncestorOf(focused):
             focused.clearFocus()  # the delegate commits on focus out, then the editor closes
+    if editor.form is not None:
+        editor.form.finish_editing(commit=True)  # its field editor commits on a focus change, not on a close
 
 
 class UnsavedPrompt(QMessageBox):

@@ -233,6 +233,27 @@ def test_text_still_in_an_open_cell_editor_counts(qtbot: QtBot, demo: str) -> No
     assert stored(demo, "npcs", key)["name"] == "Typed, no Enter"
 
 
+def test_text_still_in_an_open_record_form_field_counts(qtbot: QtBot, demo: str) -> None:
+    """Typing in a record form field, not yet confirmed, is asked about on quit as well, not lost."""
+    window = open_window(qtbot, demo)
+    npcs = open_editor(qtbot, window, "npcs")
+    key = npcs.model.row_key(0)
+    assert key is not None
+    field = npcs.show_form(0).field("name")
+    assert field.start_editing()
+    typed = field.editor
+    assert isinstance(typed, QLineEdit)
+    typed.selectAll()
+    qtbot.keyClicks(typed, "Typed in the form")
+    assert npcs.model.staged_count == 0
+    assert not window.close()
+    prompt = active_prompt(qtbot)
+    assert "npcs: 1 unsaved change" in prompt.informativeText()
+    prompt.choose(SAVE)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert stored(demo, "npcs", key)["name"] == "Typed in the form"
+
+
 def test_a_conflict_on_save_keeps_the_window_open(qtbot: QtBot, demo: str) -> None:
     """Someone changed the row meanwhile: the save conflicts, the conflict dialog opens, nothing closes."""
     window = open_window(qtbot, demo)
