@@ -433,3 +433,31 @@ def test_pooled_connection_is_unmapped_after_export(demo_sqlite_path: str, tmp_p
             assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == 0
     finally:
         db.dispose()
+
+
+def test_vectors_are_lists_of_floats(tmp_path: Path) -> None:
+    """A stored embedding is exported as the list of its float32 values, as before (CSV: JSON text)."""
+    import struct
+
+    path = tmp_path / "vec.db"
+    create_demo_database(str(path), scale=1)
+    values = [i / 7 for i in range(384)]
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("UPDATE locations SET embedding = ?", (struct.pack("<384f", *values),))
+    raw.close()
+    url = str(path)
+    db = open_database(url)
+    try:
+        catalog = load_catalog(db)
+        expected = _oracle(db, catalog, "locations")
+        export_file(db, catalog, "locations", tmp_path / "l.csv", "csv")
+        export_file(db, catalog, "locations", tmp_path / "l.json", "json")
+    finally:
+        db.dispose()
+    stored = [float(f) for f in struct.unpack("<384f", struct.pack("<384f", *values))]
+    assert expected and all(r["embedding"] == stored for r in expected)
+    assert json.loads((tmp_path / "l.json").read_text(encoding="utf-8")) == expected
+    header, *rows = _read_csv(tmp_path / "l.csv")
+    assert rows == [[_cell(r[c]) for c in header] for r in expected]
+    assert json.loads(rows[0][header.index("embedding")]) == stored
