@@ -27,12 +27,14 @@ from gui.editor.actions import SPECS, key_sequences
 NATIVE = QKeySequence.SequenceFormat.NativeText
 NOT_OPEN = "no database open"
 
-#: (label, library_versions key, shown when the open database lacks it)
+NOT_IN_USE = "not in use"
+
+#: (label, library_versions key, its backend's key, shown when the open database of that backend lacks it)
 LIBRARIES = (
-    ("SQLite", "sqlite", "not in use"),
-    ("sqlite-vec", "sqlite-vec", "not loaded"),
-    ("PostgreSQL", "postgresql", "not in use"),
-    ("pgvector", "pgvector", "not installed in this database"),
+    ("SQLite", "sqlite", "sqlite", NOT_IN_USE),
+    ("sqlite-vec", "sqlite-vec", "sqlite", "not loaded"),
+    ("PostgreSQL", "postgresql", "postgresql", NOT_IN_USE),
+    ("pgvector", "pgvector", "postgresql", "not installed in this database"),
 )
 
 
@@ -141,9 +143,11 @@ class AboutDialog(QDialog):
             "Warden": warden_version(),
             "Qt": f"{qVersion()} (PySide6 {pyside_version})",
         }
-        for label, key, missing in LIBRARIES:
+        for label, key, backend, missing in LIBRARIES:
             if library_versions is None:
                 self.values[label] = NOT_OPEN
+            elif backend not in library_versions:  # pgvector beside a SQLite file: not missing, not used
+                self.values[label] = NOT_IN_USE
             else:
                 self.values[label] = library_versions.get(key, missing)
         self.values["Data folder"] = str(data_dir())

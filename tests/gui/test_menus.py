@@ -210,7 +210,7 @@ def test_about_shows_versions_from_the_open_database_without_a_query(qtbot: QtBo
     assert not idents, "About ran a statement"
     assert dialog.values["SQLite"] == versions["sqlite"]
     assert dialog.values["sqlite-vec"] == versions["sqlite-vec"]
-    assert dialog.values["pgvector"] == "not installed in this database"
+    assert dialog.values["pgvector"] == dialog.values["PostgreSQL"] == "not in use"  # a SQLite file
     assert dialog.values["Data folder"] == str(data_dir())
     assert dialog.values["Qt"].split()[0].count(".") == 2
     dialog.grab().save(str(SHOTS / "about.png")) if SHOTS.is_dir() else None
