@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QPlainTextEdit,
     QSplitter,
     QTableView,
+    QTextEdit,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -36,6 +41,10 @@ from gui.editor.grid_overlay import GridOverlay
 from gui.editor.message_bar import MessageBar
 from gui.editor.model import TableEditorModel
 from gui.editor.revert_prompt import REVERT_WITHOUT_ASKING, RevertPrompt
+
+#: Widgets whose keys are typing: a key they do not claim themselves must still not reach the editor's
+#: shortcuts (Alt+Del is Set NULL).
+TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
 
 BANNER = "QLabel { background: #fff4c2; border: 1px solid #e6d48a; border-radius: 3px; padding: 6px; }"
 
@@ -171,6 +180,22 @@ class TableEditor(DialogCommands, QWidget):
         self.view.customContextMenuRequested.connect(self._on_view_context_menu_requested)
         self.view.selectionModel().currentRowChanged.connect(self._on_selection_current_row_changed)
         self.delegate.open_reference_requested.connect(self._on_delegate_open_reference_requested)
+
+    def event(self, event: QEvent) -> bool:
+        """Delete and Backspace with any modifier, typed in a text field of the editor (a cell or form
+        editor, the filter bar), stay in that field.
+
+        Otherwise Alt+Del would fire Set NULL on the cell being edited: the open editor is then refilled
+        with NULL, and what was typed in it is gone."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+            and isinstance(QApplication.focusWidget(), TEXT_INPUTS)
+        ):
+            event.accept()
+            return True
+        return super().event(event)
 
     def _update_actions(self) -> None:
         a = self.actions_by_name

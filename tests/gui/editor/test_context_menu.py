@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from core.catalog import Catalog
@@ -208,3 +208,25 @@ def test_alt_del_while_typing_a_filter_leaves_the_grid_alone(qtbot: QtBot, regio
     qtbot.keyClick(box, Qt.Key.Key_Delete, Qt.KeyboardModifier.AltModifier)
     assert not editor.model.has_changes
     assert _value(editor, 0, "description") is not None
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("column", ["description", "climate"])
+def test_alt_del_while_typing_in_a_cell_keeps_the_typing(
+    qtbot: QtBot, regions: TableEditor, column: str
+) -> None:
+    """Alt+Del in an open cell editor (pop-up or line) is about its text: the cell is not set to NULL
+    under it, which would also replace what was typed with an empty editor."""
+    editor = regions
+    index = editor.model.index(0, _col(editor, column))
+    editor.view.setFocus()
+    editor.view.setCurrentIndex(index)
+    editor.view.edit(index)
+    qtbot.waitUntil(lambda: editor.isAncestorOf(QApplication.focusWidget() or editor))
+    typing = QApplication.focusWidget()
+    assert isinstance(typing, QLineEdit | QPlainTextEdit)
+    qtbot.keyClicks(typing, " typed")
+    qtbot.keyClick(typing, Qt.Key.Key_Delete, Qt.KeyboardModifier.AltModifier)
+    assert not editor.model.has_changes
+    text = typing.toPlainText() if isinstance(typing, QPlainTextEdit) else typing.text()
+    assert text.endswith(" typed")
