@@ -411,6 +411,3 @@ class TableEditor(DialogCommands, QWidget):
         name, descending = sort[0]
         names = self.entity.column_names
         return (names.index(name), descending) if name in names else (-1, False)
-
-    def _column_name(self, column: int) -> str:
-        return str(self.model.headerData(column, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
