@@ -6,7 +6,7 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-from core.paths import log_dir
+from core.paths import log_file
 
 _configured: Path | None = None
 
@@ -16,8 +16,8 @@ def setup_logging(level: int = logging.INFO) -> Path:
     global _configured
     if _configured is not None:
         return _configured
-    folder = log_dir()
-    path = folder / "warden.log"
+    path = log_file()
+    folder = path.parent
     root = logging.getLogger("warden")
     root.setLevel(level)
     try:

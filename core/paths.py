@@ -22,6 +22,11 @@ def log_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_log_dir(APP, appauthor=False))
 
 
+def log_file() -> Path:
+    """Warden's log file in the log folder (core.logs.setup_logging writes it)."""
+    return log_dir() / "warden.log"
+
+
 def default_database() -> Path:
     """The embedded default database: a SQLite file in the user data folder."""
     return data_dir() / "warden.db"

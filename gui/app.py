@@ -91,7 +91,13 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APP_NAME)
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        from gui.platform_check import platform_guard
+
+        with platform_guard():  # no display or no xcb libraries: one line and exit 2, not Qt's abort
+            app = QApplication(list(argv or sys.argv[:1]))
     app.setApplicationDisplayName(APP_NAME)
     app.setStyle("Fusion")
     app.setStyleSheet(load_stylesheet())
@@ -224,19 +230,21 @@ def after_first_paint(
 
 def main(db_target: str | None = None) -> int:
     """Open the main window (on `db_target`, a file path or URL, if given) and run the event loop."""
-    from core.logs import setup_logging
+    from core.paths import log_file
     from gui.main_window import MainWindow
 
-    log_path = setup_logging()
     app = create_application()
-    CrashHandler(log_path).install()
+    CrashHandler(log_file()).install()
     quit_on_interrupt(app)
     app.aboutToQuit.connect(lambda: workers.shutdown(SHUTDOWN_WAIT_MS))
     window = MainWindow()
     window.show()
 
     def start() -> None:
+        from core.logs import setup_logging
+
         gc.enable()  # the launcher paused cyclic collection until the window is up
+        setup_logging()  # after the first frame: the log file's handler is not needed to show a window
         if db_target:
             window.open_target(db_target)
 

@@ -6,12 +6,17 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from core import cli
+_NOT_JUST_THE_WINDOW = "\0"  # a target no path or URL can be
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch: `warden [--db X]` opens the window, `warden COMMAND …` runs the command line."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    target = _window_target(argv)
+    if target != _NOT_JUST_THE_WINDOW:
+        return _guarded_gui(target)
+    from core import cli
+
     args = cli.build_parser().parse_args(argv)
     target = getattr(args, "db_sub", None) or args.db
     if args.command == "selftest":
@@ -21,15 +26,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     return cli.guarded(lambda: _open_gui(target), target, "gui")
 
 
+def _window_target(argv: list[str]) -> str | None:
+    """For `warden` or `warden --db X` alone, the target (None: the default database); else a marker.
+
+    That start skips the command line's parser and its imports (about 30 ms before the window shows).
+    """
+    if not argv:
+        return None
+    if len(argv) == 2 and argv[0] == "--db" and argv[1] and not argv[1].startswith("-"):
+        return argv[1]
+    if len(argv) == 1 and argv[0].startswith("--db=") and len(argv[0]) > len("--db="):
+        return argv[0][len("--db=") :]
+    return _NOT_JUST_THE_WINDOW
+
+
+def _guarded_gui(target: str | None) -> int:
+    """Open the window; a failure before the event loop goes through the command line's error boundary."""
+    try:
+        return _open_gui(target)
+    except (Exception, KeyboardInterrupt) as exc:
+        from core import cli
+
+        failure = exc
+
+        def again() -> int:
+            raise failure
+
+        return cli.guarded(again, target, "gui")
+
+
 def _open_gui(target: str | None) -> int:
     from core.bootstrap import ensure_default_database
     from core.paths import default_database
-    from gui.platform_check import display_problem
+    from gui.platform_check import EXIT_NO_WINDOW, display_problem
 
     problem = display_problem()
     if problem:  # Qt would abort with a misleading message, past any try/except: say it in one line
         print(problem, file=sys.stderr)
-        return cli.EXIT_USER_ERROR
+        return EXIT_NO_WINDOW
     if target is None:
         if not default_database().exists():
             print(f"First run: creating the demo database at {default_database()} …", file=sys.stderr)

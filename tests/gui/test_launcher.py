@@ -31,7 +31,9 @@ def test_commands_go_to_the_cli(tmp_path, capsys):
 
 # --- start-up: the window shows before the heavy libraries load ---------------------------------------
 
-HEAVY_MODULES = ("sqlalchemy", "numpy", "pgvector")
+# core.cli and logging's file handlers too: `warden` alone skips the command line's parser, and the log
+# file is set up after the first frame.
+HEAVY_MODULES = ("sqlalchemy", "numpy", "pgvector", "core.cli", "logging.handlers")
 
 # Runs `warden` (no arguments: the default database) with a QApplication made first, so an event filter
 # sees the main window's first Show and first Paint events: it prints which heavy modules were loaded
@@ -108,6 +110,7 @@ def test_window_shows_before_sqlalchemy_numpy_and_pgvector_load(tmp_path):
     assert "at paint: - pending 0" in lines, p.stdout
     after = next(line for line in lines if line.startswith("after load:"))
     assert "sqlalchemy" in after  # the catalog really was loaded, by the worker
+    assert "logging.handlers" in after  # and the log file is set up
     assert int(after.split()[-1]) > 10  # and the navigator lists the demo tables
 
 
@@ -177,3 +180,13 @@ def test_chosen_platform_and_wayland_are_left_to_qt():
     """QT_QPA_PLATFORM=offscreen (tests, a headless selftest) and a Wayland session skip the xcb checks."""
     assert platform_check.display_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
     assert platform_check.display_problem({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":87"}) is None
+
+
+def test_only_a_plain_start_skips_the_command_line_parser():
+    """`warden` and `warden --db X` open the window directly; anything else goes through the parser."""
+    marker = launcher._NOT_JUST_THE_WINDOW
+    assert launcher._window_target([]) is None
+    assert launcher._window_target(["--db", "world.db"]) == "world.db"
+    assert launcher._window_target(["--db=postgres://me@host/db"]) == "postgres://me@host/db"
+    for argv in (["--db"], ["--db", "--help"], ["--db="], ["inspect", "--db", "x.db"], ["--help"]):
+        assert launcher._window_target(argv) == marker, argv
