@@ -56,8 +56,6 @@ def _guarded_gui(target: str | None) -> int:
 
 
 def _open_gui(target: str | None) -> int:
-    from core.bootstrap import ensure_default_database
-    from core.paths import default_database
     from gui.platform_check import EXIT_NO_WINDOW, display_problem
 
     problem = display_problem()
@@ -65,6 +63,9 @@ def _open_gui(target: str | None) -> int:
         print(problem, file=sys.stderr)
         return EXIT_NO_WINDOW
     if target is None:
+        from core.bootstrap import ensure_default_database
+        from core.paths import default_database
+
         if not default_database().exists():
             print(f"First run: creating the demo database at {default_database()} …", file=sys.stderr)
         target = str(ensure_default_database())

@@ -8,8 +8,6 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
-from core.paths import data_dir
-
 ORGANIZATION = "Warden"
 APP_NAME = "Warden"
 OPEN_TABS_KEY = "main_window/open_tabs"
@@ -25,6 +23,8 @@ def settings() -> QSettings:
     """The user's Warden settings: an ini file in the data folder when WARDEN_DATA_DIR points one out
     (a portable install, a test), else the platform's native store."""
     if os.environ.get("WARDEN_DATA_DIR"):
+        from core.paths import data_dir  # only here: platformdirs is not needed before the window shows
+
         return QSettings(str(data_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
     return QSettings(ORGANIZATION, APP_NAME)
 
