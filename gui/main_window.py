@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QCoreApplication, Qt, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabBar, QTabWidget, QWidget
 
@@ -16,7 +16,8 @@ from gui import settings as saved
 from gui import workers
 
 # The window's parts are imported by build(): the app shows the bare window first, then builds it (about
-# 35 ms of imports and 30 ms of widgets that would otherwise come before the first frame).
+# 35 ms of imports and 30 ms of widgets that would otherwise come before the first frame). PySide6's `Qt`
+# namespace is imported where it is used, in build(): importing it makes every one of its enums (~20 ms).
 if TYPE_CHECKING:  # SQLAlchemy, numpy and pgvector load on the worker that opens a database, after show()
     from collections.abc import Callable
 
@@ -114,6 +115,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
     def _build_navigator(self) -> None:
+        from PySide6.QtCore import Qt
+
         from gui.navigator import Navigator
 
         self.navigator = Navigator()
@@ -129,6 +132,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([dock], [330], Qt.Orientation.Horizontal)
 
     def _build_status_bar(self) -> None:
+        from PySide6.QtCore import Qt
+
         bar = self.statusBar()
         self.connection_label = QLabel("No database")
         self.connection_label.setObjectName("connectionLabel")
@@ -412,6 +417,8 @@ class MainWindow(QMainWindow):
         try:
             from gui.editor.view import TableEditor
         except ImportError as exc:
+            from PySide6.QtCore import Qt
+
             log.debug("table editor unavailable (%s); showing a placeholder", exc)
             page = QLabel(f"{name}\n\nThe table editor opens here.")
             page.setObjectName("entityPlaceholder")
