@@ -49,6 +49,9 @@ class ColumnInfo:
     enum_values: tuple[str, ...] | None = None
     vector_dim: int | None = None
     is_version: bool = False
+    # SQLite date/time text in whatever shape the app that wrote it chose (a file Warden did not create):
+    # compared by its meaning, never with SQLAlchemy's own spelling of a value (core/stored_times.py).
+    times_as_text: bool = False
 
 
 @dataclass(frozen=True)

@@ -320,6 +320,8 @@ def update_one(
                 continue
             if ent.column(name).kind == "json":
                 return None  # SQL NULL vs JSON null and jsonb equality: the general path's business
+            if ent.column(name).times_as_text:
+                return None  # another app's spelling of a time: compared by meaning on the general path
             params[f"o{len(guarded)}"] = coerce_for(ent, name, checked.original[name])
             guarded.append(name)
     for i, v in enumerate(values.values()):

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from core import stored_times
 from core.catalog import Catalog, ColumnInfo, Entity
 from core.coercion import Unreadable, coerce
 from core.errors import FieldProblem, ValidationError
@@ -181,6 +182,8 @@ def filter_clause(entity: Entity, f: Filter, backend: str) -> sa.ColumnElement[b
         )
     if f.op in ("eq", "ne"):
         value = coerce_for(entity, f.column, f.value)
+        if info.times_as_text and value is not None:
+            return stored_times.compare(info, col, f.op, value)
         # "not equal" keeps NULLs: a row with no value is not equal to the value asked for.
         return _equal(col, value) if f.op == "eq" else col.is_distinct_from(value)
     if f.op in COMPARISONS:
@@ -190,6 +193,8 @@ def filter_clause(entity: Entity, f: Filter, backend: str) -> sa.ColumnElement[b
         coerced = [coerce_for(entity, f.column, v) for v in values]
         present = [v for v in coerced if v is not None]
         parts: list[sa.ColumnElement[bool]] = [col.in_(present)] if present else []
+        if present and info.times_as_text:
+            parts = [sa.or_(*(stored_times.compare(info, col, "eq", v) for v in present))]
         if len(present) < len(coerced):
             parts.append(col.is_(None))
         return sa.or_(*parts) if parts else sa.false()
@@ -197,6 +202,9 @@ def filter_clause(entity: Entity, f: Filter, backend: str) -> sa.ColumnElement[b
     if not isinstance(f.value, list | tuple) or len(f.value) != 2:
         raise ValidationError([FieldProblem(f.column, "range needs (low, high); either may be empty")])
     lo, hi = (coerce_for(entity, f.column, v) for v in f.value)
+    if info.times_as_text:
+        ends = [stored_times.compare(info, col, op, v) for op, v in (("ge", lo), ("le", hi)) if v is not None]
+        return sa.and_(*ends) if ends else sa.true()
     parts = []
     if lo is not None:
         parts.append(col >= _bind(col, lo))
@@ -215,6 +223,8 @@ def _comparison(entity: Entity, col: sa.Column[Any], info: ColumnInfo, f: Filter
     value = coerce_for(entity, f.column, f.value)
     if value is None:
         raise ValidationError([FieldProblem(f.column, f"{entity.name}.{f.column} {sign} needs a value")])
+    if info.times_as_text:
+        return stored_times.compare(info, col, f.op, value)
     bound = _bind(col, value)
     ops = {"lt": col < bound, "le": col <= bound, "gt": col > bound, "ge": col >= bound}
     return ops[f.op]
@@ -363,31 +373,41 @@ def after_predicate(
     if len(cursor) != len(order):
         raise ValidationError([FieldProblem("cursor", "this cursor belongs to another sort order; reload")])
     cols = [column(entity, info.name) for info, _ in order]
-    values = [coerce_for(entity, info.name, v) for (info, _), v in zip(order, cursor, strict=True)]
+    # A time another app spelt its own way comes as the stored text (fetch_page): compared as it is,
+    # exactly as ORDER BY compares the stored texts; re-bound as a datetime it would sort elsewhere.
+    binds = [
+        None if v is None
+        else stored_times.cursor_bind(v) if stored_times.is_stored(info, v)
+        else _bind(col, coerce_for(entity, info.name, v))
+        for col, (info, _), v in zip(cols, order, cursor, strict=True)
+    ]  # fmt: skip
     dirs = [desc != reverse for _, desc in order]
     nullable = [info.nullable for info, _ in order]
-    if len(set(dirs)) == 1 and not any(nullable) and None not in values:
+    if len(set(dirs)) == 1 and not any(nullable) and all(b is not None for b in binds):
         # One direction and no NULLs: a row-value comparison, which both planners serve from an index.
         left = sa.tuple_(*cols)
-        right = sa.tuple_(*(_bind(c, v) for c, v in zip(cols, values, strict=True)))
+        right = sa.tuple_(*binds)
         return left < right if dirs[0] else left > right
     terms: list[sa.ColumnElement[bool]] = []
-    for i, (col, v, d, can_null) in enumerate(zip(cols, values, dirs, nullable, strict=True)):
-        step = _beyond(col, v, d, can_null)
+    for i, (col, b, d, can_null) in enumerate(zip(cols, binds, dirs, nullable, strict=True)):
+        step = _beyond(col, b, d, can_null)
         if step is not None:
-            terms.append(sa.and_(*(_equal(cols[j], values[j]) for j in range(i)), step))
+            same = (cols[j].is_(None) if binds[j] is None else cols[j] == binds[j] for j in range(i))
+            terms.append(sa.and_(*same, step))
     return sa.or_(*terms) if terms else sa.false()
 
 
-def _beyond(col: sa.Column[Any], v: Any, desc: bool, can_null: bool) -> sa.ColumnElement[bool] | None:
-    """`col` strictly past `v` in its direction, NULL counting as larger than every value."""
+def _beyond(
+    col: sa.Column[Any], bound: sa.BindParameter[Any] | None, desc: bool, can_null: bool
+) -> sa.ColumnElement[bool] | None:
+    """`col` strictly past the bound value (None: NULL) in its direction, NULL counting as the largest."""
     if not desc:
-        if v is None:
+        if bound is None:
             return None  # nothing is larger than NULL
-        return sa.or_(col > _bind(col, v), col.is_(None)) if can_null else col > _bind(col, v)
-    if v is None:
+        return sa.or_(col > bound, col.is_(None)) if can_null else col > bound
+    if bound is None:
         return col.is_not(None)
-    return col < _bind(col, v)
+    return col < bound
 
 
 def _bind(col: sa.ColumnElement[Any], v: Any) -> sa.BindParameter[Any]:

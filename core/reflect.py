@@ -15,6 +15,7 @@ from sqlalchemy.exc import SAWarning
 
 from core.catalog import ColumnInfo, Entity, ForeignKeyInfo, VectorInfo, entity_from_table
 from core.db import Database
+from core.stored_times import STORED_TIME_KINDS
 from core.types import Vector
 
 VEC0_RE = re.compile(r"create\s+virtual\s+table\s+\"?(\w+)\"?\s+using\s+vec0\s*\((.*)\)\s*$", re.I | re.S)
@@ -225,6 +226,9 @@ def _refine_columns(
             dim = _blob_vector_dim(c.name, samples.get(c.name, []))
             if dim:
                 c = dataclasses.replace(c, kind="vector", vector_dim=dim)
+        elif c.kind in STORED_TIME_KINDS and db.backend == "sqlite":
+            # Another app's spelling ('2026-01-01 10:00:00', '…T…Z'), not SQLAlchemy's '….000000'.
+            c = dataclasses.replace(c, times_as_text=True)
         out.append(c)
     return out
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from core import fastpath
+from core import fastpath, stored_times
 from core.catalog import Catalog, Entity, ForeignKeyInfo
 from core.db import Database
 from core.errors import FieldProblem, NotFoundError, ValidationError
@@ -129,6 +129,12 @@ def fetch_page(
         return _offset_page(db, ent, stmt, names, order, spec, limit, offset, from_end, where)
     backward = before is not None or from_end
     cursor = before if before is not None else after
+    # Times another app spelt its own way: the cursors carry the stored text (core/stored_times.py).
+    spelt = [(i, info.name) for i, (info, _) in enumerate(order) if info.times_as_text]
+    if spelt:
+        stmt = stmt.add_columns(
+            *(stored_times.stored_text(column(ent, name), f"stored_{i}") for i, name in spelt)
+        )
     if cursor is not None:
         stmt = stmt.where(after_predicate(ent, order, tuple(cursor), reverse=backward))
     stmt = stmt.order_by(*order_by(ent, order, reverse=backward)).limit(limit + 1)
@@ -138,15 +144,18 @@ def fetch_page(
     if jump:
         stmt = stmt.offset(jump)
     with db.engine.connect() as conn:
-        rows = [tuple(r) for r in conn.execute(stmt)]
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+        full = [tuple(r) for r in conn.execute(stmt)]
+    has_more = len(full) > limit
+    full = full[:limit]
     if backward:
         # Fetched in reverse so the LIMIT applies at the far end; show in normal order.
-        rows.reverse()
+        full.reverse()
     index = [names.index(info.name) for info, _ in order]
-    first = tuple(rows[0][i] for i in index) if rows else None
-    last = tuple(rows[-1][i] for i in index) if rows else None
+    for extra, (i, _name) in enumerate(spelt):
+        index[i] = len(names) + extra
+    first = tuple(full[0][i] for i in index) if full else None
+    last = tuple(full[-1][i] for i in index) if full else None
+    rows = [r[: len(names)] for r in full] if spelt else full
     return Page(rows, names, first, last, has_more, "backward" if backward else "forward", jump, spec)
 
 

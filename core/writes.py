@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from core import fastpath, validation
+from core import fastpath, stored_times, validation
 from core.catalog import Catalog, Entity, ForeignKeyInfo
 from core.changes import Change, Delete, Insert, Update
 from core.db import Database
@@ -141,7 +141,10 @@ def _guard(
         if name not in original or name == ent.version_column:
             continue
         col, value = column(ent, name), coerce_for(ent, name, original[name])
-        if ent.column(name).kind != "json":
+        if ent.column(name).times_as_text:
+            # The loaded time as another app spelt it: compared by meaning, not with SQLAlchemy's spelling.
+            out.append(stored_times.same_time(ent.column(name), col, value))
+        elif ent.column(name).kind != "json":
             out.append(col.is_not_distinct_from(value))
         elif value is None:
             # A JSON column may hold SQL NULL or JSON null; both read back as None.
