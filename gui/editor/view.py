@@ -106,11 +106,14 @@ class TableEditor(DialogCommands, QWidget):
         self.staged_label = QLabel("")
         self.staged_label.setObjectName("stagedLabel")
         self.staged_label.setStyleSheet("color: #8a6d00; font-weight: bold;")
-        head = QHBoxLayout()
-        head.addWidget(self.toolbar, 1)
-        head.addWidget(self.staged_label)
-        head.addSpacing(12)
-        head.addWidget(self.count_label)
+        # The counts sit under the grid: beside the toolbar, "3 unsaved changes" pushed Record form into the
+        # toolbar's overflow menu at the default window size.
+        foot = QHBoxLayout()
+        foot.setContentsMargins(4, 0, 4, 0)
+        foot.addWidget(self.count_label)
+        foot.addSpacing(16)
+        foot.addWidget(self.staged_label)
+        foot.addStretch(1)
 
         self.banner = QLabel()
         self.banner.setObjectName("readOnlyBanner")
@@ -132,10 +135,11 @@ class TableEditor(DialogCommands, QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(head)
+        layout.addWidget(self.toolbar)
         for w in (self.banner, self.filter_bar, self.message):
             layout.addWidget(w)
         layout.addWidget(self.splitter, 1)
+        layout.addLayout(foot)
 
         self.widths = ColumnWidths(self.view, self.entity.name, self)
         self._connect()

@@ -464,3 +464,23 @@ def test_an_empty_table_is_fitted_to_its_headers_then_to_its_rows(qtbot: QtBot, 
     editor.model.refresh()
     qtbot.waitUntil(lambda: editor.count == (1, True), timeout=10_000)
     qtbot.waitUntil(lambda: editor.view.horizontalHeader().sectionSize(col) > narrow, timeout=5000)
+
+
+def test_every_toolbar_action_fits_beside_the_grid_with_changes_staged(
+    qtbot: QtBot, demo: tuple[Database, Catalog]
+) -> None:
+    """At the default window size (the editor is about 860 px wide beside the navigator), staging changes
+    pushes no toolbar action into the overflow menu: the counts sit under the grid."""
+    from tests.fixtures.editing import shown_editor
+
+    db, catalog = demo
+    editor = shown_editor(qtbot, db, catalog, "locations", (860, 700))
+    for row in range(3):
+        assert editor.model.setData(editor.model.index(row, _column(editor, "name")), f"Staged {row}")
+    qtbot.waitUntil(lambda: editor.staged_label.text() == "3 unsaved changes")
+    qtbot.wait(100)  # the layouts settle on the label's new width
+    for action in editor.toolbar.actions():
+        if not action.isSeparator():
+            widget = editor.toolbar.widgetForAction(action)
+            assert widget is not None and widget.isVisible(), f"{action.text()} is in the overflow menu"
+    editor.model.undo_stack.clear()
