@@ -200,7 +200,9 @@ def staged_picture(window: MainWindow) -> None:
     assert editor.staged_label.text(), "no staged count shown"
     save(window, "world_table_staged.png")
     editor.actions_by_name["revert"].trigger()
-    settle()
+    if editor.revert_prompt is not None:  # more than two changes: Revert asks first
+        editor.revert_prompt.choose(True)
+    settle(lambda: not editor.model.has_changes)
 
 
 def fk_picker_picture(window: MainWindow) -> None:
@@ -296,6 +298,28 @@ def tool_executions_picture(window: MainWindow) -> None:
     save(window, "tool_executions.png")
 
 
+def edit_menu_picture(window: MainWindow) -> None:
+    """The Edit menu open over an editor: the standard shortcuts, greyed-out items with nothing staged."""
+    from PySide6.QtGui import QPainter
+
+    editor = open_entity(window, "npcs")
+    editor.view.setCurrentIndex(editor.model.index(0, column(editor, "name")))
+    settle(lambda: rows_painted(editor))
+    menu, bar = window.menus.edit_menu, window.menuBar()
+    menu.popup(bar.mapToGlobal(bar.actionGeometry(menu.menuAction()).bottomLeft()))
+    settle(menu.isVisible)
+    # A popup is a window of its own: paint it onto the main window where it opened.
+    picture = window.grab()
+    painter = QPainter(picture)
+    painter.drawPixmap(window.mapFromGlobal(menu.pos()), menu.grab())
+    painter.end()
+    menu.hide()
+    path = OUT / "edit_menu.png"
+    if not picture.save(str(path)):
+        raise OSError(f"could not write {path}")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
 def _left() -> Any:
     from PySide6.QtCore import Qt
 
@@ -330,6 +354,7 @@ def main() -> int:
             fk_picker_picture(window)
             record_form_picture(window, scores)
             tool_executions_picture(window)
+            edit_menu_picture(window)
         finally:
             window.close()
             workers.shutdown()
