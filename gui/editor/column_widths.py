@@ -58,7 +58,8 @@ class ColumnWidths(QObject):
         that refit leaves the widths the user set alone.
         """
         names = self._names()
-        has_rows = bool(self._sample(0, 1)) if names else False
+        rows = self._loaded_rows() if names else []
+        has_rows = bool(rows)
         if not names or (self.restored and (self._sampled or not has_rows)):
             return
         saved = {**settings.column_widths(self.entity), **self._resized}
@@ -66,7 +67,7 @@ class ColumnWidths(QObject):
         try:
             for c, name in enumerate(names):
                 if not (self.restored and name in saved):
-                    self.header.resizeSection(c, saved.get(name) or self.fitted(c))
+                    self.header.resizeSection(c, saved.get(name) or self.fitted(c, rows))
         finally:
             self._fitting = False
         self.restored, self._sampled = True, has_rows
@@ -84,8 +85,8 @@ class ColumnWidths(QObject):
         overhead = opt.rect.width() - label.width()  # margins and the arrow, as this style lays them out
         return header.fontMetrics().horizontalAdvance(text) + overhead + SLACK
 
-    def fitted(self, column: int) -> int:
-        """The width for `column` from its header and the cells of the first rows loaded."""
+    def fitted(self, column: int, rows: list[int] | None = None) -> int:
+        """The width for `column` from its header and the cells of the first rows loaded (or of `rows`)."""
         view, model = self.view, self.view.model()
         style = view.style()
         margin = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1) + SLACK
@@ -98,22 +99,25 @@ class ColumnWidths(QObject):
         elif kind == "boolean":
             cells = style.pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, None, view) + margin
         else:
-            cells = max((fm.horizontalAdvance(t) for t in self._sample(column)), default=0) + margin
+            texts = self._sample(column, self._loaded_rows() if rows is None else rows)
+            cells = max((fm.horizontalAdvance(t) for t in texts), default=0) + margin
             if fk is not None:
                 cells += LINK_MARK_WIDTH
             if kind == "vector":
                 cells = max(cells, VECTOR_MIN_WIDTH)
         return max(self.header_width(column), min(max(cells, MIN_WIDTH), MAX_WIDTH))
 
-    def _sample(self, column: int, rows: int = SAMPLE_ROWS) -> list[str]:
-        """The grid text of the first `rows` loaded rows (placeholders are skipped, not loaded)."""
+    def _loaded_rows(self) -> list[int]:
+        """Which of the first SAMPLE_ROWS rows have loaded (placeholders are skipped, not loaded)."""
         model = self.view.model()
-        out = []
-        for row in range(min(rows, model.rowCount())):
-            index = model.index(row, column)
-            if index.data(Role.ROW_STATE) != RowState.PLACEHOLDER:
-                out.append(str(index.data(Qt.ItemDataRole.DisplayRole) or ""))
-        return out
+        first = range(min(SAMPLE_ROWS, model.rowCount()))
+        return [r for r in first if model.index(r, 0).data(Role.ROW_STATE) != RowState.PLACEHOLDER]
+
+    def _sample(self, column: int, rows: list[int]) -> list[str]:
+        """The grid text of `column` in `rows`. The row states are read once for every column: the fit
+        runs before the first paint of a table."""
+        model = self.view.model()
+        return [str(model.index(r, column).data(Qt.ItemDataRole.DisplayRole) or "") for r in rows]
 
     def _on_header_section_resized(self, column: int, _old: int, new: int, *_args: Any) -> None:
         if self._fitting or not self.restored:
