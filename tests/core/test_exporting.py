@@ -461,3 +461,32 @@ def test_vectors_are_lists_of_floats(tmp_path: Path) -> None:
     header, *rows = _read_csv(tmp_path / "l.csv")
     assert rows == [[_cell(r[c]) for c in header] for r in expected]
     assert json.loads(rows[0][header.index("embedding")]) == stored
+
+
+def test_stored_order_exports_every_row_once_in_the_databases_own_order(
+    demo: tuple[Database, Catalog], tmp_path: Path
+) -> None:
+    """The command line's export without --sort reads the table as stored (no key order to keep): the
+    same lines as the key-ordered export, each once; with a sort, the sort still rules."""
+    db, catalog = demo
+    keyed, stored = tmp_path / "keyed.csv", tmp_path / "stored.csv"
+    export_file(db, catalog, "locations", keyed, "csv")
+    export_file(db, catalog, "locations", stored, "csv", stored_order=True)
+    keyed_rows, stored_rows = _read_csv(keyed), _read_csv(stored)
+    assert stored_rows[0] == keyed_rows[0]
+    assert sorted(stored_rows[1:]) == sorted(keyed_rows[1:]) and len(stored_rows) > 200
+    by_name, by_name_keyed = tmp_path / "by_name.csv", tmp_path / "by_name_keyed.csv"
+    export_file(db, catalog, "locations", by_name, "csv", sort=[("name", False)], stored_order=True)
+    export_file(db, catalog, "locations", by_name_keyed, "csv", sort=[("name", False)])
+    assert by_name.read_bytes() == by_name_keyed.read_bytes()
+
+
+def test_the_command_line_export_without_sort_keeps_every_row(tmp_path: Path, demo_sqlite_path: str) -> None:
+    """`warden export` without --sort writes the whole table (stored order), the same rows as with one."""
+    from core import cli
+
+    plain, sorted_ = tmp_path / "plain.csv", tmp_path / "sorted.csv"
+    base = ["export", "--db", demo_sqlite_path, "--entity", "npcs", "--format", "csv", "--no-bom"]
+    assert cli.main([*base, "-o", str(plain)]) == 0
+    assert cli.main([*base, "--sort", "id", "-o", str(sorted_)]) == 0
+    assert sorted(_read_csv(plain)[1:]) == sorted(_read_csv(sorted_)[1:])
