@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QMouseEvent, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -339,21 +338,6 @@ class FilterBar(QWidget):
         self.clear_button.clicked.connect(self.clear)
         self._last: tuple[list[Filter], str] | None = None
         self._quiet = False  # while set_filters builds rows: their choices are not the user's
-
-    def event(self, event: QEvent) -> bool:
-        """Delete and Backspace with any modifier, typed in a field of the bar, stay in that field.
-
-        Without this, Alt+Del in the search box would fire the grid's Set NULL on the selected cells: a key
-        that only a line edit's own shortcuts claim reaches the window's shortcuts otherwise."""
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
-            and isinstance(QApplication.focusWidget(), QLineEdit)
-        ):
-            event.accept()
-            return True
-        return super().event(event)
 
     def add_condition(self, column: str | None = None) -> ConditionRow:
         """Add a condition row (on `column`, else the first column)."""
