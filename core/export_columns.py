@@ -15,21 +15,20 @@ through its SQLAlchemy type and made JSON-able per value.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import enum
+import functools
 import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 
 from core.catalog import Entity
+from core.repository import PLAIN_TYPES, to_jsonable
 
 __all__ = ["ColumnExport", "cell_of", "dumps", "plain_value", "plan_columns"]
 
@@ -38,7 +37,6 @@ Convert = Callable[[Sequence[Any]], Sequence[Any]]
 
 #: One JSON encoder, built once: json.dumps(..., ensure_ascii=False) builds a new encoder per call.
 dumps = json.JSONEncoder(ensure_ascii=False).encode
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 _TEXT_OR_NULL = frozenset({str, type(None)})
 _SEP = "\x00"  # joins a batch for the whole-batch checks; no stored text of interest holds it
 _NOT_OBJECT = re.compile(r"\x00[^{\[]")  # a value after the first that is not an object or array
@@ -86,34 +84,8 @@ def _plan(col: sa.Column[Any], kind: str, backend: str) -> ColumnExport:
 # --- columns read through their SQLAlchemy type -----------------------------------------------------
 
 
-def plain_value(value: Any) -> Any:
-    """A JSON-able value: UUID/Decimal as text, aware times ISO 8601, naive times as stored, bytes base64."""
-    if value is None or type(value) in _PLAIN_TYPES:
-        return value
-    if isinstance(value, dt.datetime):
-        # An aware time keeps its offset; a naive one gets none invented (it is written as stored).
-        return value.isoformat() if value.tzinfo is not None else value.isoformat(sep=" ")
-    if isinstance(value, uuid.UUID | Decimal):
-        return str(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, dict):
-        return {str(k): plain_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain_value(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return plain_value(value.value)
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, bool | int | float | str):  # subclasses of the plain types
-        return value
-    return str(value)
+#: A JSON-able value, naive times as stored (no offset invented): what an export writes.
+plain_value: Callable[[Any], Any] = functools.partial(to_jsonable, naive_as_utc=False)
 
 
 def cell_of(value: Any) -> Any:
@@ -124,13 +96,13 @@ def cell_of(value: Any) -> Any:
 
 
 def _processed_values(values: Sequence[Any]) -> list[Any]:
-    if _PLAIN_TYPES.issuperset(map(type, values)):
+    if PLAIN_TYPES.issuperset(map(type, values)):
         return list(values)
     return [plain_value(v) for v in values]
 
 
 def _processed_cells(values: Sequence[Any]) -> list[Any]:
-    if _PLAIN_TYPES.issuperset(map(type, values)):
+    if PLAIN_TYPES.issuperset(map(type, values)):
         return list(values)
     return [cell_of(plain_value(v)) for v in values]
 
@@ -160,7 +132,7 @@ def _sqlite_raw(
 
 def _raw_values(values: Sequence[Any]) -> Sequence[Any]:
     """Stored text, numbers and NULLs as they are; a BLOB in a text column (SQLite allows it) as base64."""
-    if _PLAIN_TYPES.issuperset(map(type, values)):
+    if PLAIN_TYPES.issuperset(map(type, values)):
         return values
     return [plain_value(v) for v in values]
 

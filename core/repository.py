@@ -361,12 +361,43 @@ def _stream(db: Database, stmt: sa.Select[Any], names: list[str], batch: int) ->
             yield dict(zip(names, row, strict=True))
 
 
-def to_jsonable(value: Any) -> Any:
-    """A JSON-able value: UUID/Decimal as text, times ISO 8601 with offset, arrays as lists, bytes base64."""
-    if value is None or isinstance(value, bool | int | float | str):
+#: Values JSON takes as they are (exact types: a subclass such as a str Enum goes through its value).
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def to_jsonable(value: Any, *, naive_as_utc: bool = True) -> Any:
+    """A JSON-able value: UUID/Decimal as text, times ISO 8601, arrays as lists, bytes base64.
+
+    A naive time gets UTC's offset (Warden's own times are UTC), or with `naive_as_utc=False` is written as
+    stored, with no offset invented (an export of another application's DATETIME).
+    """
+    if type(value) in PLAIN_TYPES:
         return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            return value.isoformat()
+        return value.replace(tzinfo=dt.UTC).isoformat() if naive_as_utc else value.isoformat(sep=" ")
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v, naive_as_utc=naive_as_utc) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v, naive_as_utc=naive_as_utc) for v in value]
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value, naive_as_utc=naive_as_utc)
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bool | int | float | str):  # subclasses of the plain types
+        return value
+    return str(value)
     if isinstance(value, dt.datetime):
         return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
     if isinstance(value, dt.date | dt.time):
