@@ -22,6 +22,7 @@ from gui.connection import profiles
 from gui.main_window import MainWindow
 from gui.navigator import ESTIMATE_COLOUR, EXACT_COLOUR
 from tests.fixtures import threads
+from tests.fixtures.editing import open_window
 from tests.fixtures.foreign import build_foreign
 
 SCREENSHOT = Path("/tmp/warden_main.png")
@@ -45,16 +46,6 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("demo") / "d.db"
     create_demo_database(str(path), scale=1)
     return str(path)
-
-
-def _open_demo(qtbot: QtBot, demo_path: str) -> MainWindow:
-    """A shown window that opened the demo database and has its first counts."""
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
-        window.open_target(demo_path)
-    return window
 
 
 @pytest.fixture(autouse=True)
@@ -169,7 +160,7 @@ def test_a_failed_open_keeps_the_open_databases_counts(qtbot: QtBot, tmp_path: P
     """Another file that fails to open leaves the open database as it was: counts, exact ones, summary."""
     path = tmp_path / "foreign.db"
     build_foreign(str(path))
-    window = _open_demo(qtbot, str(path))
+    window = open_window(qtbot, str(path))
     nav = window.navigator
     guilds = nav.item("guilds")
     assert guilds is not None
@@ -276,7 +267,7 @@ def test_open_database_in_tests_is_real(tmp_path: Path) -> None:
 
 def test_demo_database_groups_and_counts(qtbot: QtBot, demo_path: str) -> None:
     """The demo database lists World, Players and Operations, each entity with its row count."""
-    window = _open_demo(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     tree = window.navigator.tree
     groups = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
     assert groups == ["World", "Players", "Operations"]
@@ -289,7 +280,7 @@ def test_demo_database_groups_and_counts(qtbot: QtBot, demo_path: str) -> None:
 
 def test_estimates_are_grey_until_the_exact_count_arrives(qtbot: QtBot, demo_path: str) -> None:
     """An estimate shows '~' in grey; selecting the entity fetches the exact count in the background."""
-    window = _open_demo(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     nav = window.navigator
     assert window.overview is not None
     nav.show_overview(window.overview)  # as if the tables were big: only estimates known so far
@@ -306,7 +297,7 @@ def test_estimates_are_grey_until_the_exact_count_arrives(qtbot: QtBot, demo_pat
 
 def test_filter_box_jumps_and_enter_opens(qtbot: QtBot, demo_path: str) -> None:
     """Typing selects the best match; Down moves through matches; Enter opens a tab for it."""
-    window = _open_demo(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     nav = window.navigator
     qtbot.keyClicks(nav.filter_box, "exec")
     assert nav.visible_entity_names() == ["agent_executions", "tool_executions"]
@@ -328,7 +319,7 @@ def test_read_only_table_is_marked_with_its_reason(qtbot: QtBot, tmp_path: Path)
     """A reflected table without a primary key is under Other, marked read-only, the reason in its tooltip."""
     path = tmp_path / "foreign.db"
     build_foreign(str(path))
-    window = _open_demo(qtbot, str(path))
+    window = open_window(qtbot, str(path))
     tree = window.navigator.tree
     assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == ["Other"]
     audit = window.navigator.item("audit_log")
@@ -363,7 +354,7 @@ def test_no_statement_on_the_gui_thread_while_browsing(
     qtbot: QtBot, demo_path: str, statement_threads: list[int]
 ) -> None:
     """Opening, counting, exact counts on selection and opening a tab all query on workers."""
-    window = _open_demo(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     assert window.overview is not None
     window.navigator.show_overview(window.overview)
     window.navigator.tree.setCurrentItem(window.navigator.item("npcs"))
@@ -375,13 +366,13 @@ def test_no_statement_on_the_gui_thread_while_browsing(
 
 def test_open_tabs_are_restored_per_database(qtbot: QtBot, demo_path: str) -> None:
     """The tabs open when a database was left come back when it is opened again."""
-    window = _open_demo(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     for name in ("npcs", "regions"):
         window.navigator.entity_activated.emit(name)
     assert window.open_entity_names() == ["npcs", "regions"]
     window.close()
     assert saved.open_tabs(demo_path) == ["npcs", "regions"]
-    again = _open_demo(qtbot, demo_path)
+    again = open_window(qtbot, demo_path)
     assert again.open_entity_names() == ["npcs", "regions"]
 
 
@@ -429,7 +420,7 @@ def test_new_demo_database_builds_with_progress_and_opens(qtbot: QtBot, tmp_path
 
 def test_tab_holds_the_table_editor_when_it_is_installed(qtbot: QtBot, demo_path: str) -> None:
     """With gui.editor.view importable the tab is a TableEditor; until then a placeholder."""
-    window = _open_demo(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     window.navigator.entity_activated.emit("regions")
     page = window.tabs.currentWidget()
     try:

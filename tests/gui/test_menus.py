@@ -21,6 +21,7 @@ from gui import settings as saved
 from gui import workers
 from gui.main_window import MainWindow
 from tests.fixtures import threads
+from tests.fixtures.editing import open_window
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor
@@ -46,15 +47,6 @@ def _fresh_view_settings() -> Iterator[None]:
         saved.settings().remove(key)
 
 
-def _window(qtbot: QtBot, demo_path: str) -> MainWindow:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
-        window.open_target(demo_path)
-    return window
-
-
 def _open(qtbot: QtBot, window: MainWindow, name: str) -> TableEditor:
     window.navigator.entity_activated.emit(name)
     from gui.editor.view import TableEditor
@@ -73,7 +65,7 @@ def _shown(menu: QMenu) -> dict[str, QAction]:
 
 def test_edit_and_view_follow_the_current_editor(qtbot: QtBot, demo_path: str) -> None:
     """No editor: every editor item is there but disabled. An editor: its own actions, enabled as there."""
-    window = _window(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     menus = window.menus
     edit = _shown(menus.edit_menu)
     assert list(edit) == [
@@ -112,7 +104,7 @@ def test_edit_and_view_follow_the_current_editor(qtbot: QtBot, demo_path: str) -
 
 def test_every_shortcut_has_one_owner_and_is_shown(qtbot: QtBot, demo_path: str) -> None:
     """With an editor focused, no key is bound to two live actions; toolbar tooltips name their keys."""
-    window = _window(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     editor = _open(qtbot, window, "npcs")
     live: dict[str, set[QAction]] = {}
     candidates = [*window.findChildren(QAction), *editor.actions()]
@@ -153,7 +145,7 @@ def test_every_shortcut_has_one_owner_and_is_shown(qtbot: QtBot, demo_path: str)
 
 def test_font_size_applies_to_every_grid_and_is_remembered(qtbot: QtBot, demo_path: str) -> None:
     """Bigger and smaller change every open grid (rows grow to fit); a new grid opens at the saved size."""
-    window = _window(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     npcs = _open(qtbot, window, "npcs")
     regions = _open(qtbot, window, "regions")
     row_height = npcs.view.verticalHeader().defaultSectionSize()
@@ -177,7 +169,7 @@ def test_font_size_applies_to_every_grid_and_is_remembered(qtbot: QtBot, demo_pa
 
 def test_tools_are_disabled_placeholders_that_say_coming(qtbot: QtBot, demo_path: str) -> None:
     """Search, graph and migrations are listed, disabled, and their tooltip and status tip say "coming"."""
-    window = _window(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     items = [a for a in window.menus.tools_menu.actions() if not a.isSeparator()]
     assert len(items) == 3
     for action in items:
@@ -188,7 +180,7 @@ def test_tools_are_disabled_placeholders_that_say_coming(qtbot: QtBot, demo_path
 
 def test_navigator_toggles_from_the_view_menu(qtbot: QtBot, demo_path: str) -> None:
     """View → Navigator hides and shows the tables dock, and its tick follows."""
-    window = _window(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     dock = window.findChild(QDockWidget, "navigatorDock")
     assert dock is not None
     action = window.menus.navigator_action
@@ -201,7 +193,7 @@ def test_navigator_toggles_from_the_view_menu(qtbot: QtBot, demo_path: str) -> N
 
 def test_about_shows_versions_from_the_open_database_without_a_query(qtbot: QtBot, demo_path: str) -> None:
     """About reads SQLite and sqlite-vec versions from the capabilities: no statement runs for it."""
-    window = _window(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     versions = window.overview.capabilities["library_versions"]  # type: ignore[union-attr]
     assert workers.wait_idle()
     with threads.statement_threads(sa.Engine) as idents:

@@ -17,6 +17,7 @@ from core.db import open_database
 from gui import settings as saved
 from gui.main_window import MainWindow
 from gui.navigator_counts import affected_entities, reached_by_delete
+from tests.fixtures.editing import open_window
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor
@@ -35,15 +36,6 @@ def _no_saved_tabs() -> Iterator[None]:
     saved.settings().remove(saved.OPEN_TABS_KEY)
     yield
     saved.settings().remove(saved.OPEN_TABS_KEY)
-
-
-def _open_demo(qtbot: QtBot, demo_path: str) -> MainWindow:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
-        window.open_target(demo_path)
-    return window
 
 
 def _open_editor(qtbot: QtBot, window: MainWindow, name: str) -> TableEditor:
@@ -84,7 +76,7 @@ def test_cascades_of_a_delete_are_found_from_the_catalog(demo_path: str) -> None
 
 def test_counts_follow_a_save_that_deletes_with_cascades(qtbot: QtBot, demo_path: str) -> None:
     """After a saved delete, the deleted table's and its cascade's counts are re-counted on a worker."""
-    window = _open_demo(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     nav = window.navigator
     locations, connections = nav.item("locations"), nav.item("location_connections")
     assert locations is not None and connections is not None
@@ -111,7 +103,7 @@ def test_counts_follow_a_save_that_deletes_with_cascades(qtbot: QtBot, demo_path
 
 def test_highlight_follows_the_active_tab(qtbot: QtBot, demo_path: str) -> None:
     """Switching tabs selects that entity in the navigator and opens nothing."""
-    window = _open_demo(qtbot, demo_path)
+    window = open_window(qtbot, demo_path)
     nav = window.navigator
     _open_editor(qtbot, window, "npcs")
     _open_editor(qtbot, window, "regions")
