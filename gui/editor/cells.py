@@ -128,11 +128,10 @@ class CellLooks:
 
     def _font(self, ref: RowRef, italic: bool) -> QFont | None:
         """Struck out in a row staged for deletion; italic for "(default)" and "(empty)"."""
-        deleted = self._state(ref) == RowState.DELETED
-        if not deleted and not italic:
-            return None
+        if self._state(ref) != RowState.DELETED:
+            return _italic() if italic else None
         font = QFont()
-        font.setStrikeOut(deleted)
+        font.setStrikeOut(True)
         font.setItalic(italic)
         return font
 
