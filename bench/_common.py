@@ -32,7 +32,7 @@ if str(REPO_ROOT) not in sys.path:
 
 #: Files whose content decides what a demo database holds; a change to any rebuilds the cache.
 SEED_INPUTS = (
-    "core/seed/**/*.py", "core/models/*.py", "core/types.py", "migrations/versions/*.py",
+    "core/seed/**/*.py", "core/schema/models/*.py", "core/types.py", "migrations/versions/*.py",
 )
 
 

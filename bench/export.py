@@ -4,7 +4,7 @@
 
 Sides, each run in a fresh process, alternating so that drift on the machine hits all alike:
 
-1. Warden: core.exporting.export_file of the whole table (no filter, no sort: the view in key order);
+1. Warden: core.data.exporting.export_file of the whole table (no filter, no sort: the view in key order);
 1b. Warden, stored order: the same with stored_order=True, as `warden export` without --sort runs it;
 2. old: the same call on the code of `--baseline` (default bf46654, the commit before the batch export),
    extracted with `git archive` into a temporary folder and imported from there;
@@ -65,9 +65,9 @@ def child_main(root: str, db_path: str, out: str, stored: bool = False) -> None:
     """Export TABLE with the core package found under `root`; print one RESULT line of JSON."""
     sys.path.insert(0, root)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from core.catalog import load_catalog
-    from core.db import open_database
-    from core.exporting import export_file
+    from core.data.exporting import export_file
+    from core.engine.db import open_database
+    from core.schema.catalog import load_catalog
 
     db = open_database(db_path)
     catalog = load_catalog(db)

@@ -35,10 +35,8 @@ from _common import (
     peak_rss_kib,
 )
 
-from core.catalog import Catalog, load_catalog
-from core.changes import Update
-from core.db import Database, open_database
-from core.repository import (
+from core.data.changes import Update
+from core.data.repository import (
     Filter,
     estimate_count,
     exact_count,
@@ -46,6 +44,8 @@ from core.repository import (
     get_row,
     save,
 )
+from core.engine.db import Database, open_database
+from core.schema.catalog import Catalog, load_catalog
 
 TABLE = "tool_executions"
 SORT = [("created_at", True)]
@@ -287,7 +287,7 @@ def restore(db: Database, target: Target) -> None:
 
 def db_table(db: Database, name: str) -> sa.Table:
     """The model table called `name`."""
-    from core.models import metadata
+    from core.schema.models import metadata
 
     return metadata.tables[name]
 

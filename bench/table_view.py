@@ -164,9 +164,9 @@ def child_warden(db_path: str, tool: str, timeout_s: float) -> dict[str, Any]:
 
     from PySide6.QtWidgets import QApplication
 
-    from core.catalog import load_catalog
-    from core.db import open_database
-    from core.repository import Filter
+    from core.data.repository import Filter
+    from core.engine.db import open_database
+    from core.schema.catalog import load_catalog
     from gui.editor.roles import Role, RowState
     from gui.editor.view import TableEditor
 

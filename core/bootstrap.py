@@ -10,7 +10,7 @@ from pathlib import Path
 from core.errors import WardenError
 from core.paths import default_database
 
-# core.db (SQLAlchemy) is imported only where a database is opened: the usual start checks the default
+# core.engine.db (SQLAlchemy) is imported only where a database is opened: the usual start checks the default
 # database with one sqlite3 read and must not pay for SQLAlchemy before the window shows.
 
 log = logging.getLogger("warden.bootstrap")
@@ -26,9 +26,9 @@ def create_demo_database(
     target: str, *, scale: int = 1, seed: int = 42, progress: Progress | None = None
 ) -> dict[str, int]:
     """Create or open `target`, migrate it to head and fill it with demo data; rows per table."""
-    from core import migrations
     from core import seed as seeding
-    from core.db import open_database
+    from core.engine.db import open_database
+    from core.migrate import migrations
 
     db = open_database(target, create=True)
     try:
@@ -66,8 +66,8 @@ def _bring_up_to_date(path: Path) -> None:
     """
     if _stored_revision(path) in (SCHEMA_HEAD, None):
         return  # the usual start: already current (or not a database Warden versions)
-    from core import migrations
-    from core.db import open_database
+    from core.engine.db import open_database
+    from core.migrate import migrations
 
     db = open_database(str(path))
     try:

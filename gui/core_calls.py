@@ -1,7 +1,7 @@
 """Core calls the main window runs on workers, each importing its core module when it runs.
 
-core.db, core.overview and core.repository load SQLAlchemy, numpy and pgvector: about half a second
-that the window would otherwise wait for before it can show. Handed to `workers.run`, these wrappers
+core.engine.db, core.data.overview and core.data.repository load SQLAlchemy, numpy and pgvector: about half
+a second that the window would otherwise wait for before it can show. Handed to `workers.run`, these wrappers
 import them on the pool thread that makes the call, so the window is up (and stays responsive) while
 they load. Once loaded, a later import is a dictionary look-up.
 """
@@ -12,34 +12,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.catalog import Catalog, Entity
-    from core.db import Database
-    from core.overview import Overview, RowCount
+    from core.data.overview import Overview, RowCount
+    from core.engine.db import Database
+    from core.schema.catalog import Catalog, Entity
 
 
 def open_database(target: str | Path, **options: Any) -> Database:
-    """core.db.open_database, imported on the calling (worker) thread."""
-    from core.db import open_database as open_
+    """core.engine.db.open_database, imported on the calling (worker) thread."""
+    from core.engine.db import open_database as open_
 
     return open_(target, **options)
 
 
 def load_overview(db: Database) -> tuple[Catalog, Overview]:
-    """core.overview.load_overview, imported on the calling (worker) thread."""
-    from core.overview import load_overview as load
+    """core.data.overview.load_overview, imported on the calling (worker) thread."""
+    from core.data.overview import load_overview as load
 
     return load(db)
 
 
 def estimate_counts(db: Database, catalog: Catalog) -> dict[str, RowCount | None]:
-    """core.overview.estimate_counts, imported on the calling (worker) thread."""
-    from core.overview import estimate_counts as estimate
+    """core.data.overview.estimate_counts, imported on the calling (worker) thread."""
+    from core.data.overview import estimate_counts as estimate
 
     return estimate(db, catalog)
 
 
 def exact_count(db: Database, entity: Entity) -> int:
-    """core.repository.exact_count, imported on the calling (worker) thread."""
-    from core.repository import exact_count as count
+    """core.data.repository.exact_count, imported on the calling (worker) thread."""
+    from core.data.repository import exact_count as count
 
     return count(db, entity)

@@ -79,7 +79,7 @@ def _open_gui(target: str | None) -> int:
 
 def _selftest() -> int:
     """Core checks, then Qt: a QApplication offscreen and the main window class importable."""
-    from core.selftest import run_selftest
+    from core.cli.selftest import run_selftest
 
     ok = run_selftest(print)
     import os

@@ -21,10 +21,10 @@ from gui import workers
 if TYPE_CHECKING:  # SQLAlchemy, numpy and pgvector load on the worker that opens a database, after show()
     from collections.abc import Callable
 
-    from core.catalog import Catalog
-    from core.db import Database
-    from core.overview import Overview, RowCount
-    from core.recovery import Recovery
+    from core.data.overview import Overview, RowCount
+    from core.data.recovery import Recovery
+    from core.engine.db import Database
+    from core.schema.catalog import Catalog
     from gui.connection.profiles import RecentConnection
     from gui.editor.model import TableEditorModel
     from gui.editor.recovery import RecoveryJournal, RestorePrompt
@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
 
         Staged edits of the open database are saved or discarded first, if the person says so.
         """
-        from core import connections
+        from core.engine import connections
         from gui.connection import profiles
         from gui.core_calls import open_database
 
@@ -502,7 +502,7 @@ class MainWindow(QMainWindow):
 
     def _read_recovery(self) -> None:
         """Look for edits an earlier session left unsaved (on a worker); offer them when found."""
-        from core.recovery import read_recovery
+        from core.data.recovery import read_recovery
 
         if self._journal is not None:
             workers.run(

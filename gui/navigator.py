@@ -8,8 +8,8 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-if TYPE_CHECKING:  # core.overview loads SQLAlchemy and numpy; the navigator is built before they are needed
-    from core.overview import Overview, RowCount
+if TYPE_CHECKING:  # core.data.overview loads SQLAlchemy and numpy; the navigator comes first
+    from core.data.overview import Overview, RowCount
 
 GROUP_ORDER = ("World", "Players", "Operations", "Other")
 ENTITY_ROLE = Qt.ItemDataRole.UserRole

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # core loads SQLAlchemy: only on the worker that counts
-    from core.catalog import Catalog
-    from core.db import Database
-    from core.overview import RowCount
+    from core.data.overview import RowCount
+    from core.engine.db import Database
+    from core.schema.catalog import Catalog
 
 #: ON DELETE actions through which a delete reaches other tables' rows.
 REACHING = frozenset({"CASCADE", "SET NULL", "SET DEFAULT"})
@@ -53,8 +53,8 @@ def recount(
     db: Database, catalog: Catalog, names: Iterable[str], exact: Iterable[str] = ()
 ) -> dict[str, RowCount]:
     """Worker side: a fresh count per entity; exact for the `exact` ones (they showed one), else cheap."""
-    from core.overview import RowCount
-    from core.repository import ESTIMATE_CAP, estimate_count, exact_count
+    from core.data.overview import RowCount
+    from core.data.repository import ESTIMATE_CAP, estimate_count, exact_count
 
     precise = set(exact)
     counts: dict[str, RowCount] = {}

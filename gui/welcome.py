@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-if TYPE_CHECKING:  # core.overview loads SQLAlchemy and numpy; the page is built before they are needed
-    from core.overview import Overview, RowCount
+if TYPE_CHECKING:  # core.data.overview loads SQLAlchemy and numpy; the page is built before they are needed
+    from core.data.overview import Overview, RowCount
 
 BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 #: What Warden is for, before a database is open.

@@ -7,7 +7,7 @@ and key was started meanwhile (a generation check). Dropping a result never skip
 save whose editor was closed still saves.
 
 With `interruptible=True` (reads only: pages, counts, searches), cancelling the task also stops its
-running statement (core/interrupt.py), so a superseded or abandoned read frees its thread at once.
+running statement (core/engine/interrupt.py), so a superseded or abandoned read frees its thread at once.
 
 Errors are never swallowed. A WardenError reaches `on_error` as a Failure with the message a person
 can act on; any other exception is a bug: it is logged with its traceback on the worker thread and
@@ -33,8 +33,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThrea
 from core.errors import WardenError
 from gui.gc_guard import keep_gc_on_gui_thread
 
-if TYPE_CHECKING:  # core.interrupt loads SQLAlchemy: imported by the first interruptible task instead
-    from core.interrupt import Interruptible
+if TYPE_CHECKING:  # core.engine.interrupt loads SQLAlchemy: imported by the first interruptible task instead
+    from core.engine.interrupt import Interruptible
 
 log = logging.getLogger("warden.gui.workers")
 
@@ -133,7 +133,7 @@ class _Runnable(QRunnable):
     def _call(task: Task) -> Any:
         if not task.interruptible:
             return task.fn(*task.args, **task.kwargs)
-        from core.interrupt import interruptible  # on this pool thread, never the GUI's
+        from core.engine.interrupt import interruptible  # on this pool thread, never the GUI's
 
         with interruptible() as scope:
             task.scope = scope

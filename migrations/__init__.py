@@ -22,7 +22,7 @@ def script_location() -> Path:
 
 def context_options(dialect_name: str, skipped_tables: set[str] | None = None) -> dict[str, Any]:
     """MigrationContext options shared by env.py and core's drift check, so both compare alike."""
-    from core.models import metadata
+    from core.schema.models import metadata
 
     return {
         "target_metadata": metadata,

@@ -43,12 +43,12 @@ def run_on(connection: Any) -> None:
 
 
 def run_online() -> None:
-    """Use the shared connection when core passed one, else open the configured URL with core.db."""
+    """Use the shared connection when core passed one, else open the configured URL with core.engine.db."""
     connection = config.attributes.get("connection")
     if connection is not None:
         run_on(connection)
         return
-    from core.db import open_database
+    from core.engine.db import open_database
 
     db = open_database(config.get_main_option("sqlalchemy.url") or "", create=True)
     try:

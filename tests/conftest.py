@@ -19,7 +19,7 @@ if not os.environ.get("XDG_RUNTIME_DIR"):
     _runtime.chmod(0o700)
     os.environ["XDG_RUNTIME_DIR"] = str(_runtime)
 
-from core.db import Database, open_database
+from core.engine.db import Database, open_database
 
 BACKENDS = ("sqlite", "postgresql")
 _counter = itertools.count()
@@ -75,7 +75,7 @@ def empty_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
 @pytest.fixture
 def schema_db(empty_url: str) -> Iterator[Database]:
     """An open database holding the reference schema (created from the models), no rows."""
-    from core.models import metadata
+    from core.schema.models import metadata
 
     db = open_database(empty_url, create=True)
     metadata.create_all(db.engine)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.db import Database
-from core.models import metadata
+from core.engine.db import Database
+from core.schema.models import metadata
 from core.seed.agents import add_agents, add_rag, add_round_tables
 from core.seed.common import EPOCH, EXTRA_EDGES, FIXED_COUNTS, PER_SCALE, PORTALS, Progress, SeedError, stream
 from core.seed.players import add_players

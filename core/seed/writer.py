@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from core.db import Database
+from core.engine.db import Database
 from core.errors import NotFoundError
-from core.models import metadata
+from core.schema.models import metadata
 from core.seed.common import EPOCH, Progress, Row, SeedError
 
 BATCH = 10_000

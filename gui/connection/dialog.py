@@ -21,14 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import connections
-from core.connections import PgTarget
+from core.engine import connections
+from core.engine.connections import PgTarget
 from core.errors import WardenError
 from gui import workers
 from gui.connection import profiles
 
-if TYPE_CHECKING:  # core.db loads SQLAlchemy, which the window must not wait for
-    from core.db import Capabilities
+if TYPE_CHECKING:  # core.engine.db loads SQLAlchemy, which the window must not wait for
+    from core.engine.db import Capabilities
 
 
 #: What each libpq SSL mode does, for its tooltip (weakest first, as connections.SSL_MODES).

@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
-from core import connections
+from core.engine import connections
 from gui import settings as saved
 from gui import workers
 from gui.connection import profiles

@@ -13,8 +13,8 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu
 
-from core.catalog import ColumnInfo
-from core.repository import Filter
+from core.data.repository import Filter
+from core.schema.catalog import ColumnInfo
 from gui.editor.actions import selection_tsv
 from gui.editor.filter_bar import NULL_OPS, OPS, kind_group
 from gui.editor.roles import Role, RowState

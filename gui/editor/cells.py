@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
-from core.catalog import ColumnInfo
-from core.repository import to_jsonable
+from core.data.repository import to_jsonable
+from core.schema.catalog import ColumnInfo
 from gui.editor import roles
 from gui.editor.roles import RowState
 from gui.editor.staging import UNSET, RowRef, Staging

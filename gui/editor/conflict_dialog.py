@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalog import ColumnInfo
-from core.coercion import coerce
+from core.data.coercion import coerce
+from core.data.repository import to_jsonable
 from core.errors import Conflict
-from core.repository import to_jsonable
+from core.schema.catalog import ColumnInfo
 from gui.editor.row_names import quoted
 
 KEEP_MINE, TAKE_THEIRS, MERGE = "mine", "theirs", "merge"

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalog import Catalog, ColumnInfo, ForeignKeyInfo
-from core.db import Database
+from core.engine.db import Database
+from core.schema.catalog import Catalog, ColumnInfo, ForeignKeyInfo
 from gui.editor.cells import Look
 from gui.editor.editors import (
     INVALID,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.writes import DeleteEffect, DeletePreview
+from core.data.writes import DeleteEffect, DeletePreview
 from gui.editor.row_names import names_text
 
 #: (short label, colour, explanation template) per delete action.

@@ -22,9 +22,9 @@ from gui.editor.row_names import preview_with_labels, row_labels
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTableView
 
-    from core.catalog import Catalog, Entity
-    from core.db import Database
-    from core.repository import Filter
+    from core.data.repository import Filter
+    from core.engine.db import Database
+    from core.schema.catalog import Catalog, Entity
     from gui.editor.model import TableEditorModel
 
 

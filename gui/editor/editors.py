@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalog import ColumnInfo
+from core.schema.catalog import ColumnInfo
 
 INVALID: Any = object()  # "not a value": the delegate leaves the cell as it was
 NULL_TEXT = "(null)"

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 from gui import workers
 
 if TYPE_CHECKING:
-    from core.catalog import Catalog
-    from core.db import Database
-    from core.exporting import ExportResult
-    from core.query import Filter, Sort
+    from core.data.exporting import ExportResult
+    from core.data.query import Filter, Sort
+    from core.engine.db import Database
+    from core.schema.catalog import Catalog
 
 CSV_FILTER = "CSV, UTF-8 (*.csv)"
 CSV_BOM_FILTER = "CSV for Excel, UTF-8 with byte-order mark (*.csv)"
@@ -54,7 +54,7 @@ def default_filter(windows: bool | None = None) -> str:
     if windows is None:
         import sys
 
-        windows = sys.platform == "win32"  # core.exporting.default_bom's rule, without loading core here
+        windows = sys.platform == "win32"  # core.data.exporting.default_bom's rule, without loading core here
     return CSV_BOM_FILTER if windows else CSV_FILTER
 
 
@@ -120,7 +120,7 @@ class ExportJob(QObject):
 
     def start(self, path: str, fmt: str, *, bom: bool = False) -> None:
         """Start writing `path` in `fmt` ('csv' or 'json'); `bom` starts CSV with a UTF-8 byte-order mark."""
-        from core.exporting import export_file
+        from core.data.exporting import export_file
 
         total = self.request.total or 0
         self.progress.setRange(0, max(total, 0))

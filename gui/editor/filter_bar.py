@@ -1,7 +1,7 @@
 """The filter bar: a quick search (text, JSON, numbers) and per-column conditions (contains, =, <, between…).
 
-It only describes filters (core.repository.Filter values as typed text); the model runs them in a worker.
-Typed values are read by core/coercion.py as the column's type while they are typed: a value that is no
+It only describes filters (core.data.repository.Filter values as typed text); the model runs them in a worker.
+Typed values are read by core/data/coercion.py as the column's type while they are typed: a value that is no
 value of the column is shown as a message beside it and left out until it is fixed. Typing is debounced
 (DEBOUNCE_MS after the last keystroke); Enter, and every choice from a list, applies at once.
 """
@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalog import ColumnInfo, Entity
-from core.repository import Filter
+from core.data.repository import Filter
+from core.schema.catalog import ColumnInfo, Entity
 
 DEBOUNCE_MS = 250
 TEXTUAL = ("string", "text", "other")
@@ -155,7 +155,7 @@ class ConditionRow(QWidget):
 
     @property
     def op(self) -> str:
-        """The chosen operator (core.query OPS)."""
+        """The chosen operator (core.data.query OPS)."""
         return str(self.op_box.currentData())
 
     def set_op(self, op: str) -> None:
@@ -221,8 +221,8 @@ class ConditionRow(QWidget):
         if op not in (*ONE_VALUE, "range") or op == "contains" or kind_group(self.info) == "boolean":
             return None  # 'contains' takes any text
         texts = [self.value_edit.text().strip()] + ([self.high_edit.text().strip()] if op == "range" else [])
-        # core/coercion.py reads the value as core will (imported here: it brings numpy, not needed sooner)
-        from core.coercion import coerce
+        # core/data/coercion.py reads the value as core will (imported here: it brings numpy)
+        from core.data.coercion import coerce
 
         for text in texts:
             if not text:

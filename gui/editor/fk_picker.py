@@ -32,9 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalog import Catalog, ForeignKeyInfo
-from core.db import Database
-from core.lookup import LabelMatch, search_labels
+from core.data.lookup import LabelMatch, search_labels
+from core.engine.db import Database
+from core.schema.catalog import Catalog, ForeignKeyInfo
 from gui import workers
 from gui.editor.editors import INVALID
 

@@ -2,8 +2,8 @@
 
 Each field shows its cell's value as text and opens the grid's editor for that column only while it is edited
 (gui/editor/form_field.py); the value goes through the TableEditorModel, so a form edit is staged (and
-undoable) like a grid edit. Related rows come from core.repository.related, loaded in a worker whenever the
-row changes.
+undoable) like a grid edit. Related rows come from core.data.repository.related, loaded in a worker whenever
+the row changes.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalog import Catalog, ColumnInfo
-from core.db import Database
-from core.lookup import labels_for
-from core.repository import RelatedGroup, related
+from core.data.lookup import labels_for
+from core.data.repository import RelatedGroup, related
+from core.engine.db import Database
+from core.schema.catalog import Catalog, ColumnInfo
 from gui import workers
 from gui.editor.form_field import FormField
 from gui.editor.related_tab import RelatedTab, group_title
@@ -76,7 +76,7 @@ def load_related(
 class RecordForm(QWidget):
     """Side panel for the selected row: Fields, one tab per related group, and 'What references this?'."""
 
-    open_entity_requested = Signal(str, list)  # entity name, list[core.repository.Filter]
+    open_entity_requested = Signal(str, list)  # entity name, list[core.data.repository.Filter]
     related_loaded = Signal()
     related_failed = Signal(str)
 

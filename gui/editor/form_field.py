@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalog import ColumnInfo
+from core.schema.catalog import ColumnInfo
 from gui.editor import roles
 from gui.editor.roles import Role
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QKeyEvent, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QTextEdit, QWidget
 
-from core.catalog import ColumnInfo
+from core.schema.catalog import ColumnInfo
 from gui.editor.editors import INVALID, PopupTextEditor
 
 INDENT = 2

@@ -16,10 +16,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
-from core.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
-from core.coercion import coerce
-from core.db import Database
-from core.repository import Filter
+from core.data.coercion import coerce
+from core.data.repository import Filter
+from core.engine.db import Database
+from core.schema.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
 from gui import workers
 from gui.editor import roles
 from gui.editor.cells import LOOK_ROLES, CellLooks, full_text, tooltip_text

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.repository import Cursor
+from core.data.repository import Cursor
 from gui.editor.page_loading import FkLabels, Loaded, Slot, Walk
 
 PAGE_SIZE = 200

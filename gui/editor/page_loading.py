@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.catalog import Catalog, Entity
-from core.db import Database
-from core.lookup import labels_for
-from core.repository import Cursor, Filter, Sort, fetch_page
+from core.data.lookup import labels_for
+from core.data.repository import Cursor, Filter, Sort, fetch_page
+from core.engine.db import Database
+from core.schema.catalog import Catalog, Entity
 
 STRIDE = 5000  # rows passed per round trip while walking to a far page
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QTimer
 
-from core import repository
-from core.catalog import Catalog, Entity
-from core.db import Database
-from core.lookup import labels_for
-from core.repository import ESTIMATE_CAP
+from core.data import repository
+from core.data.lookup import labels_for
+from core.data.repository import ESTIMATE_CAP
+from core.engine.db import Database
+from core.schema.catalog import Catalog, Entity
 from gui import workers
 from gui.editor.page_cache import MAX_PAGES, PAGE_SIZE, PageCache
 from gui.editor.page_loading import STRIDE, FkLabels, Loaded, Query, Slot, Walk, load

@@ -1,7 +1,7 @@
 """Crash recovery in the editor: a journal that keeps the recovery file in step with staged edits, the
 undoable command that stages recovered edits again, and the question that offers them.
 
-The file itself (where, the typed encoding, atomic user-only writes) is core/recovery.py.
+The file itself (where, the typed encoding, atomic user-only writes) is core/data/recovery.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from core.recovery import (
+from core.data.recovery import (
     RecoveredRow,
     RecoveredTable,
     Recovery,

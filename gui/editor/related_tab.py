@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.repository import Filter, RelatedGroup
+from core.data.repository import Filter, RelatedGroup
 from gui.editor.conflict_dialog import value_text
 
 CELL_LIMIT = 80

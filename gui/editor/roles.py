@@ -14,8 +14,8 @@ from PySide6.QtGui import QColor
 class Role(IntEnum):
     """Custom item data roles of TableEditorModel."""
 
-    COLUMN = Qt.ItemDataRole.UserRole + 1  # core.catalog.ColumnInfo of the cell's column
-    FOREIGN_KEY = Qt.ItemDataRole.UserRole + 2  # core.catalog.ForeignKeyInfo when the column is a 1-column FK
+    COLUMN = Qt.ItemDataRole.UserRole + 1  # core.schema.catalog.ColumnInfo of the cell's column
+    FOREIGN_KEY = Qt.ItemDataRole.UserRole + 2  # catalog.ForeignKeyInfo when the column is a 1-column FK
     ROW_STATE = Qt.ItemDataRole.UserRole + 3  # RowState value of the cell's row
     ERROR = Qt.ItemDataRole.UserRole + 4  # validation message for this cell, or None
     ROW_KEY = Qt.ItemDataRole.UserRole + 5  # the row's primary key as a dict (None for unsaved inserts)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # core loads SQLAlchemy: only on the worker that looks labels up
-    from core.catalog import Catalog
-    from core.db import Database
-    from core.writes import DeletePreview
+    from core.data.writes import DeletePreview
+    from core.engine.db import Database
+    from core.schema.catalog import Catalog
 
 #: A title names at most this many rows, then says how many more.
 NAMED_ROWS = 5
@@ -19,7 +19,7 @@ NAMED_ROWS = 5
 
 def row_labels(db: Database, catalog: Catalog, entity: str, keys: list[dict[str, Any]]) -> list[str | None]:
     """Worker side: the label of each row with these keys (None for a row that is gone), in order."""
-    from core.lookup import label_for, labels_for
+    from core.data.lookup import label_for, labels_for
 
     ent = catalog.get(entity)
     if not ent.label:
@@ -35,7 +35,7 @@ def preview_with_labels(
     db: Database, catalog: Catalog, entity: str, keys: list[dict[str, Any]]
 ) -> tuple[DeletePreview, list[str]]:
     """Worker side: what deleting these rows would do, and the labels of (at most NAMED_ROWS + 1 of) them."""
-    from core.writes import delete_preview
+    from core.data.writes import delete_preview
 
     preview = delete_preview(db, catalog, entity, keys)
     labels = [label for label in row_labels(db, catalog, entity, keys[: NAMED_ROWS + 1]) if label]

@@ -13,11 +13,11 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.catalog import Catalog, Entity
-from core.changes import Change, Delete, Insert, Update
-from core.coercion import coerce
+from core.data.changes import Change, Delete, Insert, Update
+from core.data.coercion import coerce
+from core.data.validation import validate
 from core.errors import Conflict, FieldProblem, ValidationError
-from core.validation import validate
+from core.schema.catalog import Catalog, Entity
 
 RowRef = tuple[str, Any]
 UNSET: Any = object()  # "no staged value" (distinct from a staged NULL)

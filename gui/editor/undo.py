@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from core import repository
-from core.catalog import Catalog, ColumnInfo, Entity
-from core.coercion import coerce
+from core.data import repository
+from core.data.coercion import coerce
+from core.data.validation import value_problem
 from core.errors import ConflictError, ValidationError
-from core.validation import value_problem
+from core.schema.catalog import Catalog, ColumnInfo, Entity
 from gui import workers
 from gui.editor.page_cache import PageCache
 from gui.editor.roles import RowState
@@ -37,7 +37,7 @@ from gui.editor.staging import (
 if TYPE_CHECKING:
     from PySide6.QtCore import QAbstractTableModel, SignalInstance
 
-    from core.db import Database
+    from core.engine.db import Database
 
     _ModelBase = QAbstractTableModel  # the mixin's host is one: its Qt methods and QObject-ness
 else:

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.catalog import Catalog
-from core.db import Database
-from core.repository import Filter
+from core.data.repository import Filter
+from core.engine.db import Database
+from core.schema.catalog import Catalog
 from gui.editor import cell_commands, grid_font
 from gui.editor.actions import EDITING, build_actions, selection_tsv
 from gui.editor.column_widths import ColumnWidths

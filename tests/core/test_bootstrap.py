@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from core.bootstrap import SCHEMA_HEAD, ensure_default_database
-from core.catalog import load_catalog
-from core.db import open_database
-from core.migrations import current, downgrade, heads, history
-from core.repository import exact_count
+from core.data.repository import exact_count
+from core.engine.db import open_database
+from core.migrate.migrations import current, downgrade, heads, history
+from core.schema.catalog import load_catalog
 
 
 def test_first_run_creates_migrates_and_seeds(tmp_path, monkeypatch):

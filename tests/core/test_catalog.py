@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.catalog import load_catalog, parse_order
-from core.db import open_database
+from core.engine.db import open_database
 from core.errors import NotFoundError
+from core.schema.catalog import load_catalog, parse_order
 from tests.fixtures.foreign import build_foreign
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from core import connections
-from core.connections import PgTarget, display_safe, is_pg_url, parse_pasted_url, parse_pg_url, pg_url
-from core.db import open_database, to_url
+from core.engine import connections
+from core.engine.connections import PgTarget, display_safe, is_pg_url, parse_pasted_url, parse_pg_url, pg_url
+from core.engine.db import open_database, to_url
 from core.errors import ConnectionFailed
 from tests.conftest import new_pg_database
 

@@ -1,4 +1,4 @@
-"""core.csv_lines writes exactly what csv.writer writes, for any rows of text, numbers, booleans and NULLs."""
+"""core.data.csv_lines writes exactly what csv.writer writes, for rows of text, numbers, booleans, NULLs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.csv_lines import csv_lines
+from core.data.csv_lines import csv_lines
 
 #: Characters that matter to CSV (delimiter, quote, line breaks), the join separator, and ordinary text.
 TEXT = st.text(alphabet=st.sampled_from(list(',"\r\n\x00 \tabé✓')), max_size=6)

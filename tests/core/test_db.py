@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from core.db import open_database
+from core.engine.db import open_database
 from core.errors import ConnectionFailed
-from core.models import Location, Region
+from core.schema.models import Location, Region
 
 
 def test_capabilities_report_native_vectors(schema_db):

@@ -1,7 +1,7 @@
 """Export: values as stored, the same values as the typed read, a byte-order-mark option, clean file errors.
 
 Every export is checked against an oracle that reads the same view through SQLAlchemy's column types
-(core.repository.export_rows) and makes each value JSON-able with core.repository.to_jsonable, the
+(core.data.repository.export_rows) and makes each value JSON-able with core.data.repository.to_jsonable, the
 row-at-a-time path the export used before it read raw values in batches.
 """
 
@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 
-from core import cli, exporting
+from core import cli
 from core.bootstrap import create_demo_database
-from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
-from core.exporting import BOM, ExportPathError, default_bom, export_file, write_export
-from core.repository import Filter, export_rows, to_jsonable
+from core.data import exporting
+from core.data.exporting import BOM, ExportPathError, default_bom, export_file, write_export
+from core.data.repository import Filter, export_rows, to_jsonable
+from core.engine.db import Database, open_database
+from core.schema.catalog import Catalog, load_catalog
 
 # --- fixtures -------------------------------------------------------------------------------------
 

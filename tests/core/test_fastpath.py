@@ -1,4 +1,4 @@
-"""The fast path (core/fastpath.py) answers exactly as the general path does, on both backends."""
+"""The fast path (core/data/fastpath.py) answers exactly as the general path does, on both backends."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from core import fastpath, held
-from core import repository as repo
-from core.catalog import Catalog, load_catalog
-from core.changes import Insert, Update
-from core.db import Database, open_database
+from core.data import fastpath
+from core.data import repository as repo
+from core.data.changes import Insert, Update
+from core.engine import held
+from core.engine.db import Database, open_database
 from core.errors import ConflictError, NotFoundError, ValidationError
-from core.models import metadata
+from core.schema.catalog import Catalog, load_catalog
+from core.schema.models import metadata
 
 T0 = dt.datetime(2024, 3, 1, 12, 0, 30, 123456, tzinfo=dt.UTC)
 VEC = np.linspace(-1, 1, 384, dtype=np.float32)

@@ -11,16 +11,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core import cli, writes
-from core.catalog import Catalog, load_catalog
-from core.changes import Update
-from core.db import Database, open_database
+from core import cli
+from core.data import writes
+from core.data.changes import Update
+from core.data.exporting import export_file
+from core.data.overview import estimate_counts, load_overview
+from core.data.repository import fetch_page, get_row
+from core.engine.db import Database, open_database
+from core.engine.sqlite_access import WARDEN_APPLICATION_ID, header_application_id
 from core.errors import ReadOnlyError
-from core.exporting import export_file
-from core.overview import estimate_counts, load_overview
 from core.paths import default_database
-from core.repository import fetch_page, get_row
-from core.sqlite_access import WARDEN_APPLICATION_ID, header_application_id
+from core.schema.catalog import Catalog, load_catalog
 from tests.fixtures.journal_file import build_journal_file, fingerprint, sidecars
 
 ROLLBACK = b"\x01\x01"  # header bytes 18 and 19 of a rollback-journal file

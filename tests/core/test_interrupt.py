@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.db import Database
-from core.interrupt import Interrupted, interruptible
+from core.engine.db import Database
+from core.engine.interrupt import Interrupted, interruptible
 
 #: Seconds of work on either backend, unless it is stopped.
 SLOW = {

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.catalog import Catalog, load_catalog
-from core.db import Database
-from core.lookup import LabelMatch, label_for, labels_for, search_labels
-from core.models import metadata
+from core.data.lookup import LabelMatch, label_for, labels_for, search_labels
+from core.engine.db import Database
+from core.schema.catalog import Catalog, load_catalog
+from core.schema.models import metadata
 
 NAMES = [f"Ashen Vale {i:02d}" for i in range(60)] + [
     "Vale of Ash",

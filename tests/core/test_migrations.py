@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from alembic import command
 
 import migrations
-from core import migrations as mig
-from core.db import Database, open_database, to_url
+from core.engine.db import Database, open_database, to_url
 from core.errors import MigrationFailed, NotFoundError, ReadOnlyError
-from core.models import metadata
+from core.migrate import migrations as mig
+from core.schema.models import metadata
 from tests.conftest import new_pg_database
 
 BROKEN = '''"""Broken on purpose: creates a table, then fails."""
@@ -274,7 +274,7 @@ def test_ensure_schema_refuses_a_foreign_database(db: Database) -> None:
 
 
 def test_read_only_database_is_not_migrated(db: Database) -> None:
-    # The guard reads the capability; opening files read-only is core.db's business and tested there.
+    # The guard reads the capability; opening files read-only is core.engine.db's business and tested there.
     db.capabilities.read_only = True
     with pytest.raises(ReadOnlyError, match="read-only"):
         mig.upgrade(db)

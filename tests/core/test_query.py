@@ -1,4 +1,4 @@
-"""core/query.py on both backends: the quick search over JSON and numbers, and <, ≤, >, ≥ conditions."""
+"""core/data/query.py on both backends: the quick search over JSON and numbers, and <, ≤, >, ≥ conditions."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core import repository as repo
-from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
+from core.data import repository as repo
+from core.data.query import OPS, quick_clause
+from core.data.repository import Filter
+from core.engine.db import Database, open_database
 from core.errors import ValidationError
-from core.models import metadata
-from core.query import OPS, quick_clause
-from core.repository import Filter
+from core.schema.catalog import Catalog, load_catalog
+from core.schema.models import metadata
 
 T0 = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
 

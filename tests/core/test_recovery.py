@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core import recovery
-from core.recovery import RecoveredRow, RecoveredTable, Recovery
+from core.data import recovery
+from core.data.recovery import RecoveredRow, RecoveredTable, Recovery
 
 SAMPLE: dict[str, Any] = {
     "id": uuid.UUID("0b7e6c1e-9a35-4c36-9d3c-3b0b8f1c2a11"),
@@ -172,8 +172,8 @@ def test_a_folder_that_cannot_be_written_is_a_user_error(
 
 def test_edits_of_a_reflected_table_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A database Warden did not create names its columns with SQLAlchemy's str subclass: still kept."""
-    from core.catalog import load_catalog
-    from core.db import open_database
+    from core.engine.db import open_database
+    from core.schema.catalog import load_catalog
     from tests.fixtures.journal_file import build_journal_file
 
     monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))

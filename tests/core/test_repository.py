@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from core import repository as repo
-from core.catalog import Catalog, load_catalog
-from core.changes import Delete, Insert, Update
-from core.db import Database, open_database
+from core.data import repository as repo
+from core.data.changes import Delete, Insert, Update
+from core.data.repository import Filter
+from core.engine.db import Database, open_database
 from core.errors import ConflictError, NotFoundError, ReadOnlyError, ValidationError
-from core.models import metadata
-from core.repository import Filter
+from core.schema.catalog import Catalog, load_catalog
+from core.schema.models import metadata
 from tests.fixtures.foreign import build_foreign
 
 T0 = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import repository as repo
-from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
-from core.models import metadata
-from core.repository import Filter
+from core.data import repository as repo
+from core.data.repository import Filter
+from core.engine.db import Database, open_database
+from core.schema.catalog import Catalog, load_catalog
+from core.schema.models import metadata
 from tests.conftest import BACKENDS, new_pg_database
 
 N_ROWS = 200

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.db import Database, open_database
-from core.models import metadata
+from core.engine.db import Database, open_database
+from core.schema.models import metadata
 from core.seed import EPOCH, OPPOSITE, SeedError, expected_counts, seed
 from core.types import UTCDateTime
 from tests.conftest import BACKENDS, new_pg_database

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core import migrations
-from core.catalog import load_catalog
-from core.db import open_database
-from core.repository import Filter, fetch_page
+from core.data.repository import Filter, fetch_page
+from core.engine.db import open_database
+from core.migrate import migrations
+from core.schema.catalog import load_catalog
 
 CASES = [
     ("tool_executions", [Filter("status", "eq", "error")]),

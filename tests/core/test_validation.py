@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from core.catalog import Catalog, ColumnInfo, load_catalog
-from core.changes import Delete, Insert, Update
+from core.data.changes import Delete, Insert, Update
+from core.data.validation import coerce, portable_columns, validate, value_problem
 from core.errors import ValidationError
-from core.validation import coerce, portable_columns, validate, value_problem
+from core.schema.catalog import Catalog, ColumnInfo, load_catalog
 
 U1 = "123e4567-e89b-12d3-a456-426614174000"
 
@@ -389,7 +389,7 @@ def test_reference_lookups_are_batched(schema_db, cat):
 
 def test_reflected_tables_get_values_they_can_store(empty_url):
     """JSON kept in TEXT comes back as JSON text and BLOB vectors as float32 bytes, so they insert as is."""
-    from core.db import open_database
+    from core.engine.db import open_database
     from tests.fixtures.foreign import build_foreign
 
     build_foreign(empty_url)

@@ -25,13 +25,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core.catalog import Catalog, Entity, load_catalog
-from core.changes import Insert
-from core.db import Database, open_database
+from core.data.changes import Insert
+from core.data.validation import portable_columns, validate
+from core.engine.db import Database, open_database
 from core.errors import ValidationError
-from core.models import metadata
-from core.models.commerce import PRODUCT_STATUSES, USER_ROLES
-from core.validation import portable_columns, validate
+from core.schema.catalog import Catalog, Entity, load_catalog
+from core.schema.models import metadata
+from core.schema.models.commerce import PRODUCT_STATUSES, USER_ROLES
 from tests.conftest import new_pg_database
 
 SETTINGS = settings(

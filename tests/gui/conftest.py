@@ -17,7 +17,7 @@ import pytest
 from PySide6.QtCore import QMessageLogContext, QSettings, QThreadPool, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from core.db import Database, open_database
+from core.engine.db import Database, open_database
 from gui import workers
 
 FAILING_LEVELS = {QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg}
@@ -98,7 +98,7 @@ def no_leaked_threads(qapp: QApplication, fail_on_qt_warnings: list[str]) -> Ite
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     """A real SQLite file with the reference schema (sqlite-vec loaded), disposed after the test."""
-    from core.models import metadata
+    from core.schema.models import metadata
 
     db = open_database(tmp_path / "x.db", create=True)
     metadata.create_all(db.engine)

@@ -14,7 +14,7 @@ from keyring.backends import fail
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from core.connections import PgTarget, pg_url
+from core.engine.connections import PgTarget, pg_url
 from gui import settings as saved
 from gui.app import load_stylesheet
 from gui.connection import profiles

@@ -15,8 +15,8 @@ from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
-from core.catalog import load_catalog
-from core.db import open_database
+from core.engine.db import open_database
+from core.schema.catalog import load_catalog
 from gui import workers
 from gui.app import load_stylesheet
 from gui.editor.paste_dialog import PastePreviewDialog

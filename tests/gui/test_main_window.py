@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from core.bootstrap import create_demo_database
-from core.db import Database, open_database
-from core.overview import RowCount
+from core.data.overview import RowCount
+from core.engine.db import Database, open_database
 from gui import app as gui_app
 from gui import settings as saved
 from gui import workers

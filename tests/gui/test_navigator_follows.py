@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from pytestqt.qtbot import QtBot
 
 from core.bootstrap import create_demo_database
-from core.catalog import load_catalog
-from core.db import open_database
+from core.engine.db import open_database
+from core.schema.catalog import load_catalog
 from gui import settings as saved
 from gui.main_window import MainWindow
 from gui.navigator_counts import affected_entities, reached_by_delete

@@ -14,11 +14,11 @@ import pytest
 from PySide6.QtWidgets import QApplication, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from core import recovery
-from core.catalog import load_catalog
-from core.changes import Update
-from core.db import open_database
-from core.repository import save
+from core.data import recovery
+from core.data.changes import Update
+from core.data.repository import save
+from core.engine.db import open_database
+from core.schema.catalog import load_catalog
 from gui.editor.roles import Role, RowState
 from gui.main_window import MainWindow
 from gui.unsaved import CANCEL, DISCARD, SAVE

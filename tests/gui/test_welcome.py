@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from core.bootstrap import create_demo_database
-from core.overview import RowCount
+from core.data.overview import RowCount
 from gui import settings as saved
 from gui.main_window import MainWindow
 from gui.welcome import database_summary, rows_summary

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QThread
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from core.db import Database
+from core.engine.db import Database
 from core.errors import NotFoundError
 from gui import workers
 

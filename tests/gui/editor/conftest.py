@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.bootstrap import create_demo_database
-from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
+from core.engine.db import Database, open_database
+from core.schema.catalog import Catalog, load_catalog
 
 
 @pytest.fixture

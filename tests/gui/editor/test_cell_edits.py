@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from core.bootstrap import create_demo_database
-from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
-from core.repository import get_row
+from core.data.repository import get_row
+from core.engine.db import Database, open_database
+from core.schema.catalog import Catalog, load_catalog
 from gui.editor import roles
 from gui.editor.editors import ValueLineEdit
 from gui.editor.json_editor import JsonEditor

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.catalog import Catalog, ColumnInfo, load_catalog
-from core.db import Database, open_database
+from core.engine.db import Database, open_database
+from core.schema.catalog import Catalog, ColumnInfo, load_catalog
 from gui.editor.cells import EMPTY_TEXT, display_text, full_text, json_text, tooltip_text
 from gui.editor.json_editor import pretty
 from gui.editor.model import TableEditorModel

@@ -12,9 +12,9 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
-from core.catalog import Catalog
-from core.db import Database
-from core.repository import Filter
+from core.data.repository import Filter
+from core.engine.db import Database
+from core.schema.catalog import Catalog
 from gui import workers
 from gui.editor import cell_commands
 from gui.editor.roles import Role

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from core.catalog import ColumnInfo, ForeignKeyInfo
+from core.schema.catalog import ColumnInfo, ForeignKeyInfo
 from gui.editor.delegates import CellDelegate, check_rect
 from gui.editor.editors import (
     NULL_TEXT,

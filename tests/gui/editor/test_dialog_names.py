@@ -13,8 +13,8 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QGroupBox
 from pytestqt.qtbot import QtBot
 
-from core.catalog import Catalog
-from core.db import Database
+from core.engine.db import Database
+from core.schema.catalog import Catalog
 from gui.editor.conflict_dialog import ConflictDialog
 from gui.editor.delete_dialog import DeletePreviewDialog
 from gui.editor.row_names import names_text

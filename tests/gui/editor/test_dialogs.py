@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from PySide6.QtWidgets import QTreeWidgetItemIterator
 from pytestqt.qtbot import QtBot
 
-from core.catalog import Catalog, load_catalog
-from core.db import Database
+from core.data.writes import delete_preview
+from core.engine.db import Database
 from core.errors import Conflict
-from core.writes import delete_preview
+from core.schema.catalog import Catalog, load_catalog
 from gui.editor.conflict_dialog import MERGE, TAKE_THEIRS, ConflictDialog
 from gui.editor.delete_dialog import DeletePreviewDialog
 from gui.editor.paste_dialog import PastePreviewDialog

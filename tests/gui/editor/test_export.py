@@ -12,10 +12,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from core.bootstrap import create_demo_database
-from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
-from core.exporting import ExportResult, export_file
-from core.repository import Filter, export_rows, to_jsonable
+from core.data.exporting import ExportResult, export_file
+from core.data.repository import Filter, export_rows, to_jsonable
+from core.engine.db import Database, open_database
+from core.schema.catalog import Catalog, load_catalog
 from gui.editor.export import (
     CSV_BOM_FILTER,
     CSV_FILTER,

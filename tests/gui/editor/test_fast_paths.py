@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from pytestqt.qtbot import QtBot
 
-from core.catalog import ColumnInfo
-from core.repository import Filter, estimate_count, exact_count
+from core.data.repository import Filter, estimate_count, exact_count
+from core.schema.catalog import ColumnInfo
 from gui import workers
 from gui.editor import roles
 from gui.editor.delegates import CellDelegate

@@ -6,8 +6,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from core.catalog import ColumnInfo, Entity
-from core.repository import Filter
+from core.data.repository import Filter
+from core.schema.catalog import ColumnInfo, Entity
 from gui.editor.filter_bar import DEBOUNCE_MS, ConditionRow, FilterBar
 
 STATUS = ColumnInfo("status", "varchar", "enum", False, False, enum_values=("success", "error", "timeout"))

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.repository import fetch_page
+from core.data.repository import fetch_page
 from gui import workers
 from gui.editor.page_cache import PageCache
 from gui.editor.roles import Role

@@ -15,10 +15,10 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QTableView
 from pytestqt.qtbot import QtBot
 
-from core import lookup
-from core.catalog import Catalog, ColumnInfo, ForeignKeyInfo, load_catalog
-from core.db import Database
-from core.models import metadata
+from core.data import lookup
+from core.engine.db import Database
+from core.schema.catalog import Catalog, ColumnInfo, ForeignKeyInfo, load_catalog
+from core.schema.models import metadata
 from gui import workers
 from gui.editor import fk_picker
 from gui.editor.delegates import CellDelegate, EditorContext

@@ -9,9 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from pytestqt.qtbot import QtBot
 
-from core.catalog import Catalog, load_catalog
-from core.db import Database
-from core.repository import Filter
+from core.data.repository import Filter
+from core.engine.db import Database
+from core.schema.catalog import Catalog, load_catalog
 from gui.editor.form import RecordForm
 from gui.editor.related_tab import nice
 from tests.fixtures.world import busy_location

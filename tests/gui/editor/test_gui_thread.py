@@ -7,7 +7,7 @@ import threading
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.repository import Filter
+from core.data.repository import Filter
 from tests.fixtures.threads import statement_threads
 from tests.gui.editor.test_model import Demo, col, demo, loaded, open_model, saved, templates
 

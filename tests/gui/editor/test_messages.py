@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from core.catalog import Catalog
-from core.db import Database
+from core.engine.db import Database
+from core.schema.catalog import Catalog
 from gui.editor import export, message_bar
 from tests.fixtures.editing import shown_editor
 

@@ -17,11 +17,11 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.bootstrap import create_demo_database
-from core.catalog import Catalog, ColumnInfo, load_catalog
-from core.changes import Update
-from core.db import Database, open_database
+from core.data.changes import Update
+from core.data.repository import Filter, fetch_page, get_row, save
+from core.engine.db import Database, open_database
 from core.errors import NotFoundError
-from core.repository import Filter, fetch_page, get_row, save
+from core.schema.catalog import Catalog, ColumnInfo, load_catalog
 from gui import workers
 from gui.editor import roles
 from gui.editor.cells import display_text, full_text

@@ -24,11 +24,11 @@ import sqlalchemy as sa
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from core import recovery
-from core.changes import Update
-from core.db import open_database
+from core.data import recovery
+from core.data.changes import Update
+from core.data.repository import save
+from core.engine.db import open_database
 from core.errors import NotFoundError
-from core.repository import save
 from gui import workers
 from gui.editor.recovery import RestorePrompt
 from gui.editor.roles import Role, RowState
@@ -186,7 +186,7 @@ def test_a_restored_edit_still_detects_a_conflict(qtbot: QtBot, demo: str) -> No
 
     db = open_database(demo)  # someone else changes the row meanwhile
     try:
-        from core.catalog import load_catalog
+        from core.schema.catalog import load_catalog
 
         catalog = load_catalog(db)
         version = stored(demo, "npcs", key)["version"]

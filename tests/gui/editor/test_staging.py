@@ -9,10 +9,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from core.catalog import Catalog, load_catalog
-from core.changes import Delete, Insert, Update
-from core.db import Database
+from core.data.changes import Delete, Insert, Update
+from core.engine.db import Database
 from core.errors import Conflict, FieldProblem
+from core.schema.catalog import Catalog, load_catalog
 from gui.editor.page_cache import MAX_PAGES, PAGE_SIZE, PageCache
 from gui.editor.page_loading import Loaded
 from gui.editor.staging import UNSET, NewRow, PasteTarget, Staging, build_paste, new_token, parse_tsv

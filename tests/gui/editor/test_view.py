@@ -13,9 +13,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionHeader
 from pytestqt.qtbot import QtBot
 
-from core.catalog import Catalog, load_catalog
-from core.db import Database, open_database
-from core.repository import Filter, exact_count, fetch_page
+from core.data.repository import Filter, exact_count, fetch_page
+from core.engine.db import Database, open_database
+from core.schema.catalog import Catalog, load_catalog
 from gui import settings, workers
 from gui.editor import roles
 from gui.editor.filter_bar import FilterBar

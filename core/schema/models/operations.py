@@ -11,7 +11,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, created, embedding, enum, group, json_column, key, ref, version
+from core.schema.models.base import Base, created, embedding, enum, group, json_column, key, ref, version
 from core.types import JSONType, UTCDateTime
 
 AGENT_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")

@@ -92,7 +92,7 @@ def interruptible() -> Iterator[Interruptible]:
         _local.scope = outer
 
 
-# Pool events, not engine events: an engine with listeners loses core/fastpath.py's direct path, and
+# Pool events, not engine events: an engine with listeners loses core/data/fastpath.py's direct path, and
 # every read runs on a connection checked out of the pool, so the checkout is where to catch it.
 
 

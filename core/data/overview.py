@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from core.catalog import Catalog, load_catalog
-from core.db import Database
-from core.repository import ESTIMATE_CAP, estimate_count
+from core.data.repository import ESTIMATE_CAP, estimate_count
+from core.engine.db import Database
+from core.schema.catalog import Catalog, load_catalog
 
 log = logging.getLogger("warden.overview")
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, created, enum, group, json_column, key, ref, updated, version
+from core.schema.models.base import Base, created, enum, group, json_column, key, ref, updated, version
 from core.types import JSONType, Money, TagsType, UTCDateTime
 
 USER_ROLES = ("player", "designer", "support", "admin")

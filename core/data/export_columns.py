@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from core.catalog import Entity
-from core.repository import PLAIN_TYPES, to_jsonable
+from core.data.repository import PLAIN_TYPES, to_jsonable
+from core.schema.catalog import Entity
 
 __all__ = ["ColumnExport", "cell_of", "dumps", "plain_value", "plan_columns"]
 

@@ -1,6 +1,7 @@
 """SQL building blocks of reads and writes: filters, ORDER BY, keyset predicates, a row by key, a count.
 
-Filter, key and cursor values are read by core/coercion.py as values compared with stored ones, never stored.
+Filter, key and cursor values are read by core/data/coercion.py as values compared with stored ones,
+never stored.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from core import stored_times
-from core.catalog import Catalog, ColumnInfo, Entity
-from core.coercion import Unreadable, coerce
+from core.data.coercion import Unreadable, coerce
 from core.errors import FieldProblem, ValidationError
+from core.schema import stored_times
+from core.schema.catalog import Catalog, ColumnInfo, Entity
 
 #: (column, descending) pairs, most significant first.
 Sort = list[tuple[str, bool]]

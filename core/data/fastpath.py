@@ -22,12 +22,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core import held, validation
-from core.catalog import Catalog, Entity
-from core.changes import Update
-from core.db import Database, PerEngine
-from core.query import coerce_for, coerce_key
-from core.slowlog import record_slow_statement
+from core.data import validation
+from core.data.changes import Update
+from core.data.query import coerce_for, coerce_key
+from core.engine import held
+from core.engine.db import Database, PerEngine
+from core.engine.slowlog import record_slow_statement
+from core.schema.catalog import Catalog, Entity
 
 __all__ = ["BACKENDS", "NOT_HERE", "counters", "fetch_row", "update_one"]
 
@@ -107,7 +108,7 @@ _UNAVAILABLE = object()  # a shape that cannot be compiled here: always take the
 
 
 class _EngineState:
-    """What the fast path keeps per engine: its compiled shapes (held connections: core/held.py)."""
+    """What the fast path keeps per engine: its compiled shapes (held connections: core/engine/held.py)."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.shapes: dict[Any, Any] = {}

@@ -1,8 +1,8 @@
 """Export a view of an entity (filters and sort applied) to CSV or JSON: the one writer the CLI and GUI share.
 
 Rows are read in batches through one streaming SELECT (one consistent snapshot of the view) and written a
-batch at a time: each column's formatting is decided once (core/export_columns.py) and applied to a whole
-batch, then core/csv_lines.py (csv.writer's text, built a column at a time) or one JSON encoder writes
+batch at a time: each column's formatting is decided once (core/data/export_columns.py) and applied to a whole
+batch, then core/data/csv_lines.py (csv.writer's text, built a column at a time) or one JSON encoder writes
 it. Between batches the export checks for cancel and reports progress. A file export is written beside
 its target under a temporary name and moved into place only when complete, so a cancelled or failed
 export leaves no partial file and never clobbers an existing one.
@@ -23,12 +23,12 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from core.catalog import Catalog, Entity
-from core.csv_lines import csv_lines
-from core.db import Database
+from core.data.csv_lines import csv_lines
+from core.data.export_columns import ColumnExport, dumps, plan_columns
+from core.data.query import Filter, Sort, entity_of, order_by, order_columns, where_clauses
+from core.engine.db import Database
 from core.errors import WardenError
-from core.export_columns import ColumnExport, dumps, plan_columns
-from core.query import Filter, Sort, entity_of, order_by, order_columns, where_clauses
+from core.schema.catalog import Catalog, Entity
 
 __all__ = [
     "BATCH_ROWS",

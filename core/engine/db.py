@@ -1,6 +1,6 @@
 """Engines: SQLite (busy_timeout, foreign_keys, sqlite-vec; WAL for Warden's own files) and PostgreSQL
 (psycopg 3, pgvector). A SQLite file Warden did not create is read-only until the first save
-(core/sqlite_access.py)."""
+(core/engine/sqlite_access.py)."""
 
 from __future__ import annotations
 
@@ -21,16 +21,18 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.engine.slowlog import SlowStatement, install_slow_log
+from core.engine.slowlog import (
+    record_slow_statement as record_slow_statement,  # re-exported for callers of core.engine.db
+)
+from core.engine.sqlite_access import BUSY_TIMEOUT_MS, WARDEN_APPLICATION_ID, SqliteAccess, is_wardens_own
 from core.errors import ConnectionFailed, ReadOnlyError
-from core.slowlog import SlowStatement, install_slow_log
-from core.slowlog import record_slow_statement as record_slow_statement  # re-exported for callers of core.db
-from core.sqlite_access import BUSY_TIMEOUT_MS, WARDEN_APPLICATION_ID, SqliteAccess, is_wardens_own
 
 log = logging.getLogger("warden.db")
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_SLOW_MS = 500.0
-#: Called with the engine by Database.dispose before the pool closes (core/held.py: held connections).
+#: Called with the engine by Database.dispose before the pool closes (core/engine/held.py: held connections).
 dispose_hooks: list[Callable[[Engine], None]] = []
 
 T = TypeVar("T")
@@ -83,7 +85,7 @@ class Database:
     url: URL
     capabilities: Capabilities
     slow_statements: deque[SlowStatement] = field(default_factory=lambda: deque(maxlen=200))
-    slow_ms: float = DEFAULT_SLOW_MS  # statements at least this slow are logged (see core/slowlog.py)
+    slow_ms: float = DEFAULT_SLOW_MS  # statements at least this slow are logged (see core/engine/slowlog.py)
     access: SqliteAccess | None = None  # a SQLite file's connection rules (None on PostgreSQL)
     _sessions: sessionmaker[Session] | None = None
 
@@ -276,7 +278,7 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
     module, vec_problem = _cached_sqlite_driver()
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     engine = sa.create_engine(url, module=module, connect_args=connect_args)
-    # A dialect event, not an engine one: an engine with listeners loses core/fastpath.py's direct path.
+    # A dialect event, not an engine one: an engine with listeners loses core/data/fastpath.py's direct path.
     event.listen(engine, "do_connect", access.on_do_connect)
 
     @event.listens_for(engine, "connect")

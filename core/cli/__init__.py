@@ -112,7 +112,7 @@ def _friendly_db_error(exc: Exception, target: str | None) -> str | None:
     """A one-line message for driver errors a user can cause (locked file, server gone)."""
     from sqlalchemy.exc import DBAPIError
 
-    from core.db import display_url, sqlite_error_message, to_url
+    from core.engine.db import display_url, sqlite_error_message, to_url
 
     if not isinstance(exc, DBAPIError) or target is None:
         return None
@@ -132,7 +132,7 @@ def _require(target: str | None) -> str:
 
 
 def _open(target: str | None, **kw: Any) -> Any:
-    from core.db import open_database
+    from core.engine.db import open_database
 
     return open_database(_require(target), **kw)
 
@@ -159,7 +159,7 @@ def cmd_demo(args: argparse.Namespace, target: str | None) -> int:
 
 def cmd_migrate(args: argparse.Namespace, target: str | None) -> int:
     """Show or apply migrations."""
-    from core import migrations
+    from core.migrate import migrations
 
     action, rev = args.action, args.revision
     if action == "heads":
@@ -204,7 +204,7 @@ def _revision_line(r: Any) -> str:
 
 def cmd_inspect(args: argparse.Namespace, target: str | None) -> int:
     """Describe a database's entities."""
-    from core.catalog import load_catalog
+    from core.schema.catalog import load_catalog
 
     db = _open(target)
     try:
@@ -246,9 +246,9 @@ def cmd_inspect(args: argparse.Namespace, target: str | None) -> int:
 
 def cmd_export(args: argparse.Namespace, target: str | None) -> int:
     """Stream one entity's rows to stdout or a file (written whole or not at all)."""
-    from core import repository
-    from core.catalog import load_catalog
-    from core.exporting import check_target, default_bom, export_file
+    from core.data import repository
+    from core.data.exporting import check_target, default_bom, export_file
+    from core.schema.catalog import load_catalog
 
     filters = []
     for w in args.where:
@@ -288,7 +288,7 @@ def _export_to_stdout(db: Any, cat: Any, entity: str, fmt: str, view: dict[str, 
     """Write the export to stdout as UTF-8 with the format's own line ends (CSV's CRLF untranslated)."""
     import io
 
-    from core.exporting import write_export as write
+    from core.data.exporting import write_export as write
 
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # a text-only stand-in for stdout
@@ -305,7 +305,7 @@ def _export_to_stdout(db: Any, cat: Any, entity: str, fmt: str, view: dict[str, 
 
 def cmd_selftest(_args: argparse.Namespace, _target: str | None) -> int:
     """Check the data core of the installation: sqlite-vec, migrations, catalog (gui.launcher adds Qt)."""
-    from core.selftest import run_selftest
+    from core.cli.selftest import run_selftest
 
     return 0 if run_selftest(print) else 1
 

@@ -1,9 +1,9 @@
 """The reference schema: world content for designers, operations data for support staff."""
 
-from core.models.base import Base
-from core.models.commerce import Order, OrderItem, Product, User
-from core.models.operations import AgentExecution, LlmRoundTableResult, RagDocument, ToolExecution
-from core.models.players import (
+from core.schema.models.base import Base
+from core.schema.models.commerce import Order, OrderItem, Product, User
+from core.schema.models.operations import AgentExecution, LlmRoundTableResult, RagDocument, ToolExecution
+from core.schema.models.players import (
     GameSession,
     Player,
     PlayerHistory,
@@ -11,7 +11,7 @@ from core.models.players import (
     PlayerKnowledge,
     PlayerSkill,
 )
-from core.models.world import (
+from core.schema.models.world import (
     Location,
     LocationConnection,
     Npc,

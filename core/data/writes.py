@@ -12,12 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from core import fastpath, stored_times, validation
-from core.catalog import Catalog, Entity, ForeignKeyInfo
-from core.changes import Change, Delete, Insert, Update
-from core.db import Database
+from core.data import fastpath, validation
+from core.data.changes import Change, Delete, Insert, Update
+from core.data.query import coerce_for, coerce_key, column, count_rows, entity_of, fetch_row, key_predicate
+from core.engine.db import Database
 from core.errors import Conflict, ConflictError, FieldProblem, ReadOnlyError, ValidationError
-from core.query import coerce_for, coerce_key, column, count_rows, entity_of, fetch_row, key_predicate
+from core.schema import stored_times
+from core.schema.catalog import Catalog, Entity, ForeignKeyInfo
 
 __all__ = ["DeleteEffect", "DeletePreview", "SaveResult", "SavedRow", "delete_preview", "save"]
 
@@ -82,7 +83,7 @@ def save(db: Database, catalog: Catalog, changes: list[Change]) -> SaveResult:
             raise ReadOnlyError(f"{ent.name} is read-only: {ent.read_only_reason}.")
     db.allow_writes()  # a file read-only until the first save becomes writable here
     if len(changes) == 1 and isinstance(changes[0], Update):
-        # The editor's most common save: one compiled UPDATE on a pooled DB-API connection (core/fastpath.py).
+        # The editor's most common save: one compiled UPDATE on a pooled DB-API connection (data/fastpath.py).
         fast = fastpath.update_one(db, catalog, changes[0])
         if fast is not None:
             return SaveResult(updated=[SavedRow(*fast)])

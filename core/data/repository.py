@@ -1,8 +1,8 @@
-"""Synchronous reads: keyset pages, counts, get, related rows, export; and, from core/writes.py, the writes.
+"""Synchronous reads: keyset pages, counts, get, related rows, export; and, from data/writes.py, the writes.
 
 Every function opens its own connection and closes it before returning, and returns plain data.
-Filters and keyset predicates are built in core/query.py; save() and delete_preview() live in core/writes.py
-and are re-exported here, so `repository.save` is the one name callers need.
+Filters and keyset predicates are built in core/data/query.py; save() and delete_preview() live in
+core/data/writes.py and are re-exported here, so `repository.save` is the one name callers need.
 """
 
 from __future__ import annotations
@@ -19,11 +19,8 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from core import fastpath, stored_times
-from core.catalog import Catalog, Entity, ForeignKeyInfo
-from core.db import Database
-from core.errors import FieldProblem, NotFoundError, ValidationError
-from core.query import (
+from core.data import fastpath
+from core.data.query import (
     Cursor,
     Filter,
     Sort,
@@ -39,7 +36,11 @@ from core.query import (
     select_all,
     where_clauses,
 )
-from core.writes import DeleteEffect, DeletePreview, SavedRow, SaveResult, delete_preview, save
+from core.data.writes import DeleteEffect, DeletePreview, SavedRow, SaveResult, delete_preview, save
+from core.engine.db import Database
+from core.errors import FieldProblem, NotFoundError, ValidationError
+from core.schema import stored_times
+from core.schema.catalog import Catalog, Entity, ForeignKeyInfo
 
 __all__ = [
     "ESTIMATE_CAP",
@@ -129,7 +130,7 @@ def fetch_page(
         return _offset_page(db, ent, stmt, names, order, spec, limit, offset, from_end, where)
     backward = before is not None or from_end
     cursor = before if before is not None else after
-    # Times another app spelt its own way: the cursors carry the stored text (core/stored_times.py).
+    # Times another app spelt its own way: the cursors carry the stored text (core/schema/stored_times.py).
     spelt = [(i, info.name) for i, (info, _) in enumerate(order) if info.times_as_text]
     if spelt:
         stmt = stmt.add_columns(

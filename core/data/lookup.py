@@ -13,10 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.catalog import Catalog, Entity
-from core.coercion import coerce
-from core.db import Database
-from core.query import LIKE_ESCAPE, column, entity_of
+from core.data.coercion import coerce
+from core.data.query import LIKE_ESCAPE, column, entity_of
+from core.engine.db import Database
+from core.schema.catalog import Catalog, Entity
 
 DEFAULT_LIMIT = 50
 #: Keys per IN (...) list in labels_for; well under SQLite's and PostgreSQL's parameter limits.

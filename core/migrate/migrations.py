@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 import migrations as _env
-from core.db import Database, to_url
+from core.engine.db import Database, to_url
 from core.errors import MigrationFailed, NotFoundError, ReadOnlyError
 
 log = logging.getLogger("warden.migrations")

@@ -10,7 +10,18 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, created, embedding, enum, group, json_column, key, ref, updated, version
+from core.schema.models.base import (
+    Base,
+    created,
+    embedding,
+    enum,
+    group,
+    json_column,
+    key,
+    ref,
+    updated,
+    version,
+)
 
 LOCATION_TYPES = (
     "town",

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.db import PerEngine, dispose_hooks
+from core.engine.db import PerEngine, dispose_hooks
 
 __all__ = ["MAX_HELD", "Held", "acquire", "release_held"]
 

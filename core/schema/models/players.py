@@ -10,7 +10,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, created, embedding, enum, group, json_column, key, ref, version
+from core.schema.models.base import Base, created, embedding, enum, group, json_column, key, ref, version
 from core.types import UTCDateTime, utcnow
 
 HISTORY_EVENTS = ("move", "talk", "take", "drop", "use", "combat", "quest", "login", "logout", "trade")

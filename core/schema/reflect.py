@@ -13,9 +13,9 @@ from pgvector.sqlalchemy import VECTOR
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SAWarning
 
-from core.catalog import ColumnInfo, Entity, ForeignKeyInfo, VectorInfo, entity_from_table
-from core.db import Database
-from core.stored_times import STORED_TIME_KINDS
+from core.engine.db import Database
+from core.schema.catalog import ColumnInfo, Entity, ForeignKeyInfo, VectorInfo, entity_from_table
+from core.schema.stored_times import STORED_TIME_KINDS
 from core.types import Vector
 
 VEC0_RE = re.compile(r"create\s+virtual\s+table\s+\"?(\w+)\"?\s+using\s+vec0\s*\((.*)\)\s*$", re.I | re.S)

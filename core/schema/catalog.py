@@ -1,7 +1,7 @@
 """Entity catalog: the tables, columns, keys, links and vectors a database has.
 
 For the reference schema it comes from the models; for a database Warden did not create it comes
-from reflection (see core/reflect.py). Either way every tool is driven from it.
+from reflection (see core/schema/reflect.py). Either way every tool is driven from it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.db import Database
+from core.engine.db import Database
 from core.errors import NotFoundError
 
 LABEL_CANDIDATES = (
@@ -50,7 +50,7 @@ class ColumnInfo:
     vector_dim: int | None = None
     is_version: bool = False
     # SQLite date/time text in whatever shape the app that wrote it chose (a file Warden did not create):
-    # compared by its meaning, never with SQLAlchemy's own spelling of a value (core/stored_times.py).
+    # compared by its meaning, never with SQLAlchemy's own spelling of a value (core/schema/stored_times.py).
     times_as_text: bool = False
 
 
@@ -196,8 +196,8 @@ class Catalog:
 
 def load_catalog(db: Database) -> Catalog:
     """Describe `db`: reference tables from the models, everything else by reflection."""
-    from core import reflect
-    from core.models import metadata
+    from core.schema import reflect
+    from core.schema.models import metadata
 
     present = reflect.table_names(db)
     modelled = [t for name, t in metadata.tables.items() if name in present]
@@ -213,7 +213,7 @@ def load_catalog(db: Database) -> Catalog:
 
 def entity_from_table(table: sa.Table, dialect: sa.Dialect, **overrides: Any) -> Entity:
     """Build an entity from a Table (mapped or reflected)."""
-    from core.reflect import column_info
+    from core.schema.reflect import column_info
 
     cols = [column_info(c, dialect) for c in table.columns]
     pk = tuple(c.name for c in table.primary_key.columns)

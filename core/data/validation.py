@@ -2,7 +2,8 @@
 
 Whatever passes here PostgreSQL accepts too, so SQLite never ends up holding what PostgreSQL would refuse
 (VARCHAR lengths, 32-bit INTEGER, numeric precision, NUL characters, non-finite numbers). Values are read
-by core/coercion.py; this adds required columns, keys, simple CHECKs and foreign keys. Nothing here writes.
+by core/data/coercion.py; this adds required columns, keys, simple CHECKs and foreign keys. Nothing here
+writes.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ import sqlalchemy as sa
 from pgvector.sqlalchemy import VECTOR
 from sqlalchemy.dialects import postgresql
 
-from core.catalog import Catalog, ColumnInfo, Entity
-from core.changes import Change, Delete, Insert, Update
-from core.coercion import coerce
+from core.data.changes import Change, Delete, Insert, Update
+from core.data.coercion import coerce
 from core.errors import FieldProblem, NotFoundError, ValidationError
+from core.schema.catalog import Catalog, ColumnInfo, Entity
 from core.types import Vector
 
 __all__ = ["coerce", "portable_columns", "simple_checks", "validate", "value_problem"]

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from core.catalog import ColumnInfo
+from core.schema.catalog import ColumnInfo
 
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "on", "1"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "off", "0"})

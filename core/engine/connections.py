@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from core.errors import ConnectionFailed
 
 if TYPE_CHECKING:
-    from core.db import Capabilities
+    from core.engine.db import Capabilities
 
-# SQLAlchemy (and core.db) are imported inside the functions that need them: the GUI imports this module
-# to tell a URL from a path before its window is shown, and SQLAlchemy alone takes longer than that.
+# SQLAlchemy (and core.engine.db) are imported inside the functions that need them: the GUI imports this
+# module to tell a URL from a path before its window is shown, and SQLAlchemy alone takes longer than that.
 
 DEFAULT_PORT = 5432
 DRIVER = "postgresql+psycopg"
@@ -88,7 +88,7 @@ def parse_pg_url(url: str) -> PgTarget:
 
 def parse_pasted_url(url: str) -> tuple[PgTarget, str | None]:
     """The target and the password of a PostgreSQL URL, as a user pastes it (`postgres://u:pw@h:5432/db`)."""
-    from core.db import to_url
+    from core.engine.db import to_url
 
     text = url.strip()
     if not is_pg_url(text):
@@ -106,7 +106,7 @@ def display_safe(url: str) -> str:
     """A URL with its password hidden; the text unchanged if it does not parse."""
     from sqlalchemy.exc import ArgumentError
 
-    from core.db import display_url
+    from core.engine.db import display_url
 
     try:
         return display_url(url)
@@ -122,7 +122,7 @@ def is_pg_url(target: str) -> bool:
 
 def test_connection(url: str) -> Capabilities:
     """Open `url`, read what it can do and close it again; ConnectionFailed with one line if it cannot."""
-    from core.db import open_database
+    from core.engine.db import open_database
 
     try:
         db = open_database(url)

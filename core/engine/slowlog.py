@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # core.db imports this module to install the log on every engine it opens
-    from core.db import Database
+if TYPE_CHECKING:  # core.engine.db imports this module to install the log on every engine it opens
+    from core.engine.db import Database
 
 __all__ = ["SlowStatement", "install_slow_log", "record_slow_statement", "slow_log"]
 

@@ -3,7 +3,7 @@
 SQLAlchemy binds a SQLite DATETIME as '2026-01-01 10:00:00.000000'. An app that wrote '2026-01-01 10:00:00'
 (or '…T…', '…Z', '…+02:00', '….123') holds text that SQLite, comparing TEXT, puts before that spelling of
 the same time: '=' found nothing, '≥ 10:00' left 10:00:00 out, and a save's conflict check failed every
-time. For such columns (`ColumnInfo.times_as_text`, set by core/reflect.py on SQLite only):
+time. For such columns (`ColumnInfo.times_as_text`, set by core/schema/reflect.py on SQLite only):
 
 - filters and conflict checks compare both sides through SQLite's own date parser (strftime to one spelling,
   in UTC, to the millisecond), plus a plain range on the column around the value, so that an index on the
@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.catalog import ColumnInfo
+from core.schema.catalog import ColumnInfo
 
 #: Kinds whose SQLite text another app may spell its own way (a DATE is 'YYYY-MM-DD' for everyone).
 STORED_TIME_KINDS = ("datetime", "time")

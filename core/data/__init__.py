@@ -1,0 +1,1 @@
+"""Reads, filters, writes, validation, coercion, look-ups and export over the catalog."""

@@ -1,0 +1,1 @@
+"""Alembic as an API: status, upgrades, downgrades, backups."""

@@ -1,0 +1,1 @@
+"""What a database holds: the reference models, the catalog, reflection of other databases."""
