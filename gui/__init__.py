@@ -1,1 +1,1 @@
-"""Warden's screens (PySide6). Every core call goes through gui.workers; nothing here builds SQL."""
+"""Warden's screens (PySide6). Every core call goes through gui.runtime.workers; nothing here builds SQL."""

@@ -28,7 +28,7 @@ from PySide6.QtGui import QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from gui import settings as saved
-from gui import workers
+from gui.runtime import workers
 
 APP_NAME = "Warden"
 ORGANIZATION = "Warden"

@@ -13,7 +13,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabBar, QTabWidget, QWidget
 
 from gui import settings as saved
-from gui import workers
+from gui.runtime import workers
 
 # The window's parts are imported by build(): the app shows the bare window first, then builds it (about
 # 35 ms of imports and 30 ms of widgets that would otherwise come before the first frame). PySide6's `Qt`
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # SQLAlchemy, numpy and pgvector load on the worker that open
     from core.engine.db import Database
     from core.schema.catalog import Catalog
     from gui.connection.profiles import RecentConnection
-    from gui.editor.model import TableEditorModel
+    from gui.editor.model.table_model import TableEditorModel
     from gui.editor.recovery import RecoveryJournal, RestorePrompt
     from gui.editor.view import TableEditor
 
@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
         """
         from core.engine import connections
         from gui.connection import profiles
-        from gui.core_calls import open_database
+        from gui.runtime.core_calls import open_database
 
         again = functools.partial(self.open_target, target, read_only=read_only)
         if not self.leave_guard.check(self._editor_pages(), "opening another database", then=again):
@@ -199,7 +199,7 @@ class MainWindow(QMainWindow):
 
     def set_database(self, db: Database, *, owned: bool = False) -> None:
         """Show `db` (already open); the window disposes it on close only if it `owned` it."""
-        from gui.core_calls import load_overview
+        from gui.runtime.core_calls import load_overview
 
         self._close_entity_tabs()
         self._start_journal(db.display_url)
@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
         self._show_open_again()
 
     def _on_overview_done(self, loaded: tuple[Catalog, Overview]) -> None:
-        from gui.core_calls import estimate_counts
+        from gui.runtime.core_calls import estimate_counts
 
         self.catalog, self._overview = loaded
         self._show_overview(self._overview)
@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
         self.entity_activated.emit(name)
 
     def _on_navigator_entity_selected(self, name: str) -> None:
-        from gui.core_calls import exact_count
+        from gui.runtime.core_calls import exact_count
 
         if self._db is None or self.catalog is None or self.navigator.has_exact_count(name):
             return

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QDockWidget, QMenu, QWidget
 from core.paths import log_dir
 from gui import help_dialogs
 from gui import settings as saved
-from gui.editor import grid_font
 from gui.editor.actions import SPECS, key_sequences
+from gui.editor.delegates import grid_font
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow

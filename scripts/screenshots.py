@@ -37,7 +37,7 @@ def settle(check: Callable[[], bool] = lambda: True, timeout_ms: int = 30_000) -
     from PySide6.QtCore import QElapsedTimer
     from PySide6.QtWidgets import QApplication
 
-    from gui import workers
+    from gui.runtime import workers
 
     timer = QElapsedTimer()
     timer.start()
@@ -210,7 +210,7 @@ def fk_picker_picture(window: MainWindow) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    from gui.editor.fk_picker import ForeignKeyPicker
+    from gui.editor.delegates.fk_picker import ForeignKeyPicker
 
     editor = open_entity(window, "npcs")
     hide_columns(editor, "id")
@@ -331,9 +331,9 @@ def main() -> int:
     from PySide6.QtCore import QSettings
 
     from core.bootstrap import create_demo_database
-    from gui import workers
     from gui.app import create_application
     from gui.main_window import MainWindow
+    from gui.runtime import workers
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="warden-shots-") as d:

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from core.bootstrap import create_demo_database
-from gui import workers
+from gui.runtime import workers
 
 SQLITE_SAVE_FILTER = "SQLite databases (*.db *.sqlite);;All files (*)"
 

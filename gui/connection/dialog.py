@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 from core.engine import connections
 from core.engine.connections import PgTarget
 from core.errors import WardenError
-from gui import workers
 from gui.connection import profiles
+from gui.runtime import workers
 
 if TYPE_CHECKING:  # core.engine.db loads SQLAlchemy, which the window must not wait for
     from core.engine.db import Capabilities

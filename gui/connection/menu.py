@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
 from core.engine import connections
 from gui import settings as saved
-from gui import workers
 from gui.connection import profiles
 from gui.connection.demo import DemoBuilder
 from gui.connection.dialog import ConnectionDialog
+from gui.runtime import workers
 
 SQLITE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3);;All files (*)"
 LAST_FOLDER_KEY = "main_window/last_folder"

@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar, QWidget
 
-from gui.editor.roles import Role
+from gui.editor.model.roles import Role
 
 #: Actions that write or stage; disabled on a read-only entity.
 EDITING = ("save", "revert", "insert", "duplicate", "delete", "paste", "cut", "set_null")

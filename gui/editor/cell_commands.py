@@ -17,7 +17,7 @@ from core.data.repository import Filter
 from core.schema.catalog import ColumnInfo
 from gui.editor.actions import selection_tsv
 from gui.editor.filter_bar import NULL_OPS, OPS, kind_group
-from gui.editor.roles import Role, RowState
+from gui.editor.model.roles import Role, RowState
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor

@@ -16,9 +16,9 @@ from PySide6.QtCore import QObject, QRect, Qt, QTimer
 from PySide6.QtWidgets import QStyle, QStyleOptionHeader, QTableView
 
 from gui import settings
-from gui.editor.delegates import LINK_MARK_WIDTH, VECTOR_MIN_WIDTH
-from gui.editor.model import TableEditorModel
-from gui.editor.roles import Role, RowState
+from gui.editor.delegates.cell_delegate import LINK_MARK_WIDTH, VECTOR_MIN_WIDTH
+from gui.editor.model.roles import Role, RowState
+from gui.editor.model.table_model import TableEditorModel
 
 SAVE_DELAY_MS = 500
 SAMPLE_ROWS = 50

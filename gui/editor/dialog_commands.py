@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, cast
 from PySide6.QtWidgets import QApplication, QWidget
 
 from core.errors import Conflict
-from gui import workers
-from gui.editor.conflict_dialog import ConflictDialog
-from gui.editor.delete_dialog import DeletePreviewDialog
-from gui.editor.export import ExportJob, ExportRequest, export_view
-from gui.editor.paste_dialog import PastePreviewDialog
-from gui.editor.row_names import preview_with_labels, row_labels
+from gui.editor.dialogs.conflict_dialog import ConflictDialog
+from gui.editor.dialogs.delete_dialog import DeletePreviewDialog
+from gui.editor.dialogs.export import ExportJob, ExportRequest, export_view
+from gui.editor.dialogs.paste_dialog import PastePreviewDialog
+from gui.editor.dialogs.row_names import preview_with_labels, row_labels
+from gui.runtime import workers
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTableView
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from core.data.repository import Filter
     from core.engine.db import Database
     from core.schema.catalog import Catalog, Entity
-    from gui.editor.model import TableEditorModel
+    from gui.editor.model.table_model import TableEditorModel
 
 
 class DialogCommands:

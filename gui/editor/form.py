@@ -26,10 +26,10 @@ from core.data.lookup import labels_for
 from core.data.repository import RelatedGroup, related
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ColumnInfo
-from gui import workers
 from gui.editor.form_field import FormField
+from gui.editor.model.roles import Role
 from gui.editor.related_tab import RelatedTab, group_title
-from gui.editor.roles import Role
+from gui.runtime import workers
 
 MUTED = "color: #5f6368;"
 

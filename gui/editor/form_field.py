@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from core.schema.catalog import ColumnInfo
-from gui.editor import roles
-from gui.editor.roles import Role
+from gui.editor.model import roles
+from gui.editor.model.roles import Role
 
 #: Kinds shown with their whole text (wrapped) instead of the grid's one-line summary.
 LONG_KINDS = frozenset({"text", "json", "array"})

@@ -25,11 +25,11 @@ from core.data.recovery import (
     next_sequence,
     save_recovery,
 )
-from gui import workers
-from gui.editor.staging import NewRow, RowEdit, Staging, new_token
+from gui.editor.model.staging import NewRow, RowEdit, Staging, new_token
+from gui.runtime import workers
 
 if TYPE_CHECKING:
-    from gui.editor.model import TableEditorModel
+    from gui.editor.model.table_model import TableEditorModel
 
 log = logging.getLogger("warden.gui.recovery")
 

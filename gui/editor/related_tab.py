@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.data.repository import Filter, RelatedGroup
-from gui.editor.conflict_dialog import value_text
+from gui.editor.dialogs.conflict_dialog import value_text
 
 CELL_LIMIT = 80
 

@@ -1,7 +1,7 @@
 """TableEditor: the grid of one entity with its filter bar, toolbar, inline messages and record form.
 
 The widget wires the TableEditorModel (pages, staged edits) to the dialogs; every core call goes through
-gui/workers.py, and the model does its own loading and saving in workers too.
+gui/runtime/workers.py, and the model does its own loading and saving in workers too.
 """
 
 from __future__ import annotations
@@ -29,18 +29,19 @@ from PySide6.QtWidgets import (
 from core.data.repository import Filter
 from core.engine.db import Database
 from core.schema.catalog import Catalog
-from gui.editor import cell_commands, grid_font
+from gui.editor import cell_commands
 from gui.editor.actions import EDITING, build_actions, selection_tsv
 from gui.editor.column_widths import ColumnWidths
-from gui.editor.delegates import CellDelegate, EditorContext
+from gui.editor.delegates import grid_font
+from gui.editor.delegates.cell_delegate import CellDelegate, EditorContext
 from gui.editor.dialog_commands import DialogCommands
-from gui.editor.export import ExportJob
+from gui.editor.dialogs.export import ExportJob
+from gui.editor.dialogs.revert_prompt import REVERT_WITHOUT_ASKING, RevertPrompt
 from gui.editor.filter_bar import FilterBar
 from gui.editor.form import RecordForm, form_split
 from gui.editor.grid_overlay import GridOverlay
 from gui.editor.message_bar import MessageBar
-from gui.editor.model import TableEditorModel
-from gui.editor.revert_prompt import REVERT_WITHOUT_ASKING, RevertPrompt
+from gui.editor.model.table_model import TableEditorModel
 
 #: Widgets whose keys are typing: a key they do not claim themselves must still not reach the editor's
 #: shortcuts (Alt+Del is Set NULL).

@@ -18,7 +18,7 @@ from PySide6.QtCore import QMessageLogContext, QSettings, QThreadPool, QtMsgType
 from PySide6.QtWidgets import QApplication
 
 from core.engine.db import Database, open_database
-from gui import workers
+from gui.runtime import workers
 
 FAILING_LEVELS = {QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg}
 THREAD_GRACE_S = 5.0

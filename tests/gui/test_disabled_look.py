@@ -17,10 +17,10 @@ from pytestqt.qtbot import QtBot
 
 from core.engine.db import open_database
 from core.schema.catalog import load_catalog
-from gui import workers
 from gui.app import load_stylesheet
-from gui.editor.paste_dialog import PastePreviewDialog
-from gui.editor.staging import PasteCell, PastePreview
+from gui.editor.dialogs.paste_dialog import PastePreviewDialog
+from gui.editor.model.staging import PasteCell, PastePreview
+from gui.runtime import workers
 from tests.fixtures.foreign import build_foreign
 
 #: How much lighter (0–255 luminance) the darkest pixel of a disabled control must be than an enabled one's.

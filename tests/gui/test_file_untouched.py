@@ -8,10 +8,10 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from gui import workers
-from gui.editor.export import ExportJob, ExportRequest
+from gui.editor.dialogs.export import ExportJob, ExportRequest
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
+from gui.runtime import workers
 from tests.fixtures.journal_file import build_journal_file, fingerprint, sidecars
 
 ROLLBACK = b"\x01\x01"  # header bytes 18 and 19 of a rollback-journal file

@@ -9,8 +9,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from pytestqt.qtbot import QtBot
 
-from gui import workers
-from gui.gc_guard import keep_gc_on_gui_thread
+from gui.runtime import workers
+from gui.runtime.gc_guard import keep_gc_on_gui_thread
 
 
 class _Cycle:

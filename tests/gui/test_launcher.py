@@ -43,7 +43,8 @@ FIRST_SHOW_SCRIPT = """
 import sys
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
-from gui import launcher, workers
+from gui import launcher
+from gui.runtime import workers
 from gui.main_window import MainWindow
 
 HEAVY = {heavy!r}

@@ -17,10 +17,10 @@ from core.data.overview import RowCount
 from core.engine.db import Database, open_database
 from gui import app as gui_app
 from gui import settings as saved
-from gui import workers
 from gui.connection import profiles
 from gui.main_window import MainWindow
 from gui.navigator import ESTIMATE_COLOUR, EXACT_COLOUR
+from gui.runtime import workers
 from tests.fixtures import threads
 from tests.fixtures.editing import open_window
 from tests.fixtures.foreign import build_foreign

@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 from core.bootstrap import create_demo_database
 from core.paths import data_dir, log_dir
 from gui import settings as saved
-from gui import workers
 from gui.main_window import MainWindow
+from gui.runtime import workers
 from tests.fixtures import threads
 from tests.fixtures.editing import open_window
 

@@ -19,7 +19,7 @@ from core.data.changes import Update
 from core.data.repository import save
 from core.engine.db import open_database
 from core.schema.catalog import load_catalog
-from gui.editor.roles import Role, RowState
+from gui.editor.model.roles import Role, RowState
 from gui.main_window import MainWindow
 from gui.unsaved import CANCEL, DISCARD, SAVE
 from tests.fixtures.editing import active_prompt, column, open_editor, open_window, stage, stored

@@ -1,4 +1,4 @@
-"""gui.workers: work runs off the GUI thread, results return on it, stale ones are dropped, errors arrive."""
+"""gui.runtime.workers: work runs off the GUI thread, results return on it, stale ones drop, errors arrive."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from core.engine.db import Database
 from core.errors import NotFoundError
-from gui import workers
+from gui.runtime import workers
 
 
 class _Gate:
@@ -86,7 +86,7 @@ def test_bug_reaches_on_error_and_is_logged_with_traceback(
     def broken() -> None:
         raise ZeroDivisionError("boom")
 
-    with caplog.at_level("ERROR", logger="warden.gui.workers"):
+    with caplog.at_level("ERROR", logger="warden.gui.runtime.workers"):
         workers.run(broken, on_error=failures.append)
         qtbot.waitUntil(lambda: bool(failures), timeout=5000)
     (failure,) = failures

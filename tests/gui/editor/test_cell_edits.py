@@ -17,11 +17,11 @@ from core.bootstrap import create_demo_database
 from core.data.repository import get_row
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog, load_catalog
-from gui.editor import roles
-from gui.editor.editors import ValueLineEdit
-from gui.editor.json_editor import JsonEditor
-from gui.editor.paste_dialog import PastePreviewDialog
-from gui.editor.roles import Role
+from gui.editor.delegates.editors import ValueLineEdit
+from gui.editor.delegates.json_editor import JsonEditor
+from gui.editor.dialogs.paste_dialog import PastePreviewDialog
+from gui.editor.model import roles
+from gui.editor.model.roles import Role
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor

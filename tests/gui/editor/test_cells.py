@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog, ColumnInfo, load_catalog
-from gui.editor.cells import EMPTY_TEXT, display_text, full_text, json_text, tooltip_text
-from gui.editor.json_editor import pretty
-from gui.editor.model import TableEditorModel
-from gui.editor.roles import PLACEHOLDER_TEXT, Role
+from gui.editor.delegates.json_editor import pretty
+from gui.editor.model.cells import EMPTY_TEXT, display_text, full_text, json_text, tooltip_text
+from gui.editor.model.roles import PLACEHOLDER_TEXT, Role
+from gui.editor.model.table_model import TableEditorModel
 from tests.fixtures.foreign import build_foreign
 
 DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole

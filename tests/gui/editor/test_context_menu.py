@@ -15,9 +15,9 @@ from pytestqt.qtbot import QtBot
 from core.data.repository import Filter
 from core.engine.db import Database
 from core.schema.catalog import Catalog
-from gui import workers
 from gui.editor import cell_commands
-from gui.editor.roles import Role
+from gui.editor.model.roles import Role
+from gui.runtime import workers
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from core.schema.catalog import ColumnInfo, ForeignKeyInfo
-from gui.editor.delegates import CellDelegate, check_rect
-from gui.editor.editors import (
+from gui.editor.delegates.cell_delegate import CellDelegate, check_rect
+from gui.editor.delegates.editors import (
     NULL_TEXT,
     DateEditor,
     DateTimeEditor,
@@ -34,8 +34,8 @@ from gui.editor.editors import (
     PopupTextEditor,
     ValueLineEdit,
 )
-from gui.editor.json_editor import JsonEditor
-from gui.editor.roles import Role
+from gui.editor.delegates.json_editor import JsonEditor
+from gui.editor.model.roles import Role
 
 EDIT = Qt.ItemDataRole.EditRole
 REGION_FK = ForeignKeyInfo("locations", ("region_id",), "regions", ("id",))

@@ -15,9 +15,9 @@ from pytestqt.qtbot import QtBot
 
 from core.engine.db import Database
 from core.schema.catalog import Catalog
-from gui.editor.conflict_dialog import ConflictDialog
-from gui.editor.delete_dialog import DeletePreviewDialog
-from gui.editor.row_names import names_text
+from gui.editor.dialogs.conflict_dialog import ConflictDialog
+from gui.editor.dialogs.delete_dialog import DeletePreviewDialog
+from gui.editor.dialogs.row_names import names_text
 from tests.fixtures import threads
 from tests.fixtures.editing import shown_editor
 

@@ -15,9 +15,9 @@ from core.data.writes import delete_preview
 from core.engine.db import Database
 from core.errors import Conflict
 from core.schema.catalog import Catalog, load_catalog
-from gui.editor.conflict_dialog import MERGE, TAKE_THEIRS, ConflictDialog
-from gui.editor.delete_dialog import DeletePreviewDialog
-from gui.editor.paste_dialog import PastePreviewDialog
+from gui.editor.dialogs.conflict_dialog import MERGE, TAKE_THEIRS, ConflictDialog
+from gui.editor.dialogs.delete_dialog import DeletePreviewDialog
+from gui.editor.dialogs.paste_dialog import PastePreviewDialog
 from tests.fixtures.world import busy_location
 
 SHOTS = Path("/tmp/warden_shots")

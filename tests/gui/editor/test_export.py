@@ -16,7 +16,7 @@ from core.data.exporting import ExportResult, export_file
 from core.data.repository import Filter, export_rows, to_jsonable
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog, load_catalog
-from gui.editor.export import (
+from gui.editor.dialogs.export import (
     CSV_BOM_FILTER,
     CSV_FILTER,
     FILE_FILTERS,
@@ -152,7 +152,7 @@ def test_unwritable_target_is_an_inline_message(
     qtbot: QtBot, sqlite_demo: tuple[Database, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A folder that does not exist: the editor shows the CLI's one-line message inline, no crash dialog."""
-    from gui.editor import export
+    from gui.editor.dialogs import export
     from gui.editor.view import TableEditor
 
     db, catalog = sqlite_demo

@@ -12,12 +12,12 @@ from pytestqt.qtbot import QtBot
 
 from core.data.repository import Filter, estimate_count, exact_count
 from core.schema.catalog import ColumnInfo
-from gui import workers
-from gui.editor import roles
-from gui.editor.delegates import CellDelegate
-from gui.editor.model import TableEditorModel
-from gui.editor.pages import FIRST_PAGE, PAGE_SIZE
-from gui.editor.roles import Role, RowState
+from gui.editor.delegates.cell_delegate import CellDelegate
+from gui.editor.model import roles
+from gui.editor.model.pages import FIRST_PAGE, PAGE_SIZE
+from gui.editor.model.roles import Role, RowState
+from gui.editor.model.table_model import TableEditorModel
+from gui.runtime import workers
 from tests.gui.editor.test_model import Demo, col, demo, loaded, open_model, templates
 
 __all__ = ["demo", "templates"]  # fixtures used here

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.data.repository import fetch_page
-from gui import workers
-from gui.editor.page_cache import PageCache
-from gui.editor.roles import Role
+from gui.editor.model.page_cache import PageCache
+from gui.editor.model.roles import Role
+from gui.runtime import workers
 from tests.fixtures.threads import statement_threads
 from tests.gui.editor.test_model import Demo, col, demo, open_model, templates
 
@@ -70,7 +70,7 @@ def test_locations_show_region_names(qtbot: QtBot, demo: Demo) -> None:
 
 def test_labels_live_and_die_with_their_page() -> None:
     """Labels are stored with the page they came with and are gone when the page is evicted."""
-    from gui.editor.pages import Loaded
+    from gui.editor.model.pages import Loaded
 
     cache = PageCache()
     key = uuid.uuid4()

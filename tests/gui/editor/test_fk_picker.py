@@ -19,11 +19,11 @@ from core.data import lookup
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ColumnInfo, ForeignKeyInfo, load_catalog
 from core.schema.models import metadata
-from gui import workers
-from gui.editor import fk_picker
-from gui.editor.delegates import CellDelegate, EditorContext
-from gui.editor.fk_picker import MAX_MATCHES, ForeignKeyPicker
-from gui.editor.roles import Role
+from gui.editor.delegates import fk_picker
+from gui.editor.delegates.cell_delegate import CellDelegate, EditorContext
+from gui.editor.delegates.fk_picker import MAX_MATCHES, ForeignKeyPicker
+from gui.editor.model.roles import Role
+from gui.runtime import workers
 from tests.fixtures.threads import statement_threads
 
 EDIT = Qt.ItemDataRole.EditRole

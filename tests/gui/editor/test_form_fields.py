@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from core.bootstrap import create_demo_database
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog, load_catalog
-from gui.editor.fk_picker import ForeignKeyPicker
+from gui.editor.delegates.fk_picker import ForeignKeyPicker
 from gui.editor.form import RecordForm
 from tests.fixtures.ideas import build_ideas
 

@@ -12,7 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from core.engine.db import Database
 from core.schema.catalog import Catalog
-from gui.editor import export, message_bar
+from gui.editor import message_bar
+from gui.editor.dialogs import export
 from tests.fixtures.editing import shown_editor
 
 if TYPE_CHECKING:

@@ -22,12 +22,12 @@ from core.data.repository import Filter, fetch_page, get_row, save
 from core.engine.db import Database, open_database
 from core.errors import NotFoundError
 from core.schema.catalog import Catalog, ColumnInfo, load_catalog
-from gui import workers
-from gui.editor import roles
-from gui.editor.cells import display_text, full_text
-from gui.editor.model import TableEditorModel
-from gui.editor.pages import MAX_PAGES, PAGE_SIZE
-from gui.editor.roles import Role, RowState
+from gui.editor.model import roles
+from gui.editor.model.cells import display_text, full_text
+from gui.editor.model.pages import MAX_PAGES, PAGE_SIZE
+from gui.editor.model.roles import Role, RowState
+from gui.editor.model.table_model import TableEditorModel
+from gui.runtime import workers
 from tests.conftest import _pg_admin_url
 
 DISPLAY, EDIT = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole

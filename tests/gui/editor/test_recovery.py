@@ -29,11 +29,11 @@ from core.data.changes import Update
 from core.data.repository import save
 from core.engine.db import open_database
 from core.errors import NotFoundError
-from gui import workers
+from gui.editor.model.roles import Role, RowState
 from gui.editor.recovery import RestorePrompt
-from gui.editor.roles import Role, RowState
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
+from gui.runtime import workers
 from tests.fixtures.editing import column, open_editor, open_window, stage, stored
 
 pytestmark = pytest.mark.usefixtures("own_data_dir")

@@ -16,9 +16,10 @@ from pytestqt.qtbot import QtBot
 from core.data.repository import Filter, exact_count, fetch_page
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog, load_catalog
-from gui import settings, workers
-from gui.editor import roles
+from gui import settings
 from gui.editor.filter_bar import FilterBar
+from gui.editor.model import roles
+from gui.runtime import workers
 from tests.fixtures.foreign import build_foreign
 
 if TYPE_CHECKING:

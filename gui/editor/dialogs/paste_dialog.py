@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.editor.cells import EMPTY_TEXT
-from gui.editor.conflict_dialog import value_text
-from gui.editor.roles import CELL_ERROR, PLACEHOLDER_TEXT
+from gui.editor.dialogs.conflict_dialog import value_text
+from gui.editor.model.cells import EMPTY_TEXT
+from gui.editor.model.roles import CELL_ERROR, PLACEHOLDER_TEXT
 
 ERROR_TEXT = QColor("#8e1b10")
 MAX_COLUMN_WIDTH = 260  # pixels; longer values are elided (the tooltip says what is wrong)

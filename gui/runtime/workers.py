@@ -31,12 +31,12 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
 
 from core.errors import WardenError
-from gui.gc_guard import keep_gc_on_gui_thread
+from gui.runtime.gc_guard import keep_gc_on_gui_thread
 
 if TYPE_CHECKING:  # core.engine.interrupt loads SQLAlchemy: imported by the first interruptible task instead
     from core.engine.interrupt import Interruptible
 
-log = logging.getLogger("warden.gui.workers")
+log = logging.getLogger("warden.gui.runtime.workers")
 
 DoneCallback = Callable[[Any], None]
 ErrorCallback = Callable[["Failure"], None]

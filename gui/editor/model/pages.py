@@ -1,6 +1,6 @@
 """The table editor model's loading side: counts and pages of its row window, through workers.
 
-The window itself (which pages are cached, where a row is, what to load next) is gui/editor/page_cache.py,
+The window itself (which pages are cached, where a row is, what to load next) is model/page_cache.py,
 plain Python; WindowLoading asks workers for what it lacks and drops superseded results by token.
 """
 
@@ -20,9 +20,9 @@ from core.data.lookup import labels_for
 from core.data.repository import ESTIMATE_CAP
 from core.engine.db import Database
 from core.schema.catalog import Catalog, Entity
-from gui import workers
-from gui.editor.page_cache import MAX_PAGES, PAGE_SIZE, PageCache
-from gui.editor.page_loading import STRIDE, FkLabels, Loaded, Query, Slot, Walk, load
+from gui.editor.model.page_cache import MAX_PAGES, PAGE_SIZE, PageCache
+from gui.editor.model.page_loading import STRIDE, FkLabels, Loaded, Query, Slot, Walk, load
+from gui.runtime import workers
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QAbstractTableModel, SignalInstance

@@ -1,8 +1,8 @@
 """The table editor's cell delegate: an editor per column kind; booleans and vectors painted in the cell.
 
-Delegates paint and edit; they never query. The model says what a cell is through gui.editor.roles
+Delegates paint and edit; they never query. The model says what a cell is through gui.editor.model.roles
 (Role.COLUMN, Role.FOREIGN_KEY); the only database work an editor does is the FK picker's search,
-through gui/workers.py.
+through gui/runtime/workers.py.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ from PySide6.QtWidgets import (
 
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ColumnInfo, ForeignKeyInfo
-from gui.editor.cells import Look
-from gui.editor.editors import (
+from gui.editor.delegates.editors import (
     INVALID,
     DateEditor,
     DateTimeEditor,
@@ -46,10 +45,11 @@ from gui.editor.editors import (
     TimeEditor,
     ValueLineEdit,
 )
-from gui.editor.fk_picker import ForeignKeyPicker
-from gui.editor.json_editor import JsonEditor
-from gui.editor.roles import Role
-from gui.editor.vector_cell import as_vector, paint_vector, summarize
+from gui.editor.delegates.fk_picker import ForeignKeyPicker
+from gui.editor.delegates.json_editor import JsonEditor
+from gui.editor.delegates.vector_cell import as_vector, paint_vector, summarize
+from gui.editor.model.cells import Look
+from gui.editor.model.roles import Role
 
 Index = QModelIndex | QPersistentModelIndex
 #: Kinds shown but never edited in a cell.

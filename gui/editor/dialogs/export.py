@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
-from gui import workers
+from gui.runtime import workers
 
 if TYPE_CHECKING:
     from core.data.exporting import ExportResult

@@ -18,10 +18,10 @@ from PySide6.QtGui import QColor, QFont
 
 from core.data.repository import to_jsonable
 from core.schema.catalog import ColumnInfo
-from gui.editor import roles
-from gui.editor.roles import RowState
-from gui.editor.staging import UNSET, RowRef, Staging
-from gui.editor.vector_cell import as_vector, vector_tooltip
+from gui.editor.delegates.vector_cell import as_vector, vector_tooltip
+from gui.editor.model import roles
+from gui.editor.model.roles import RowState
+from gui.editor.model.staging import UNSET, RowRef, Staging
 
 NUMERIC = ("integer", "decimal", "float")
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

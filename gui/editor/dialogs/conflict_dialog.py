@@ -31,7 +31,7 @@ from core.data.coercion import coerce
 from core.data.repository import to_jsonable
 from core.errors import Conflict
 from core.schema.catalog import ColumnInfo
-from gui.editor.row_names import quoted
+from gui.editor.dialogs.row_names import quoted
 
 KEEP_MINE, TAKE_THEIRS, MERGE = "mine", "theirs", "merge"
 CHOICES = ((KEEP_MINE, "Keep mine"), (TAKE_THEIRS, "Take theirs"), (MERGE, "Merge (edit)"))
@@ -168,7 +168,7 @@ class ConflictDialog(QDialog):
         rows = QVBoxLayout(body)
         for i, conflict in enumerate(conflicts):
             infos = (columns or {}).get(conflict.entity, {})
-            # Named by its label (looked up on a worker, gui/editor/row_names.py); by key only without one.
+            # Named by its label (looked up on a worker: dialogs/row_names.py); by key only without one.
             name = (labels or {}).get(i)
             where = key_text(conflict.key)
             title = f"{quoted(name)} · {conflict.entity}" if name else f"{conflict.entity} · {where}"

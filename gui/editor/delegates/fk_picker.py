@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 from core.data.lookup import LabelMatch, search_labels
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ForeignKeyInfo
-from gui import workers
-from gui.editor.editors import INVALID
+from gui.editor.delegates.editors import INVALID
+from gui.runtime import workers
 
 DEBOUNCE_MS = 200
 MAX_MATCHES = 50

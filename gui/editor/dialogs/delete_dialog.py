@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.data.writes import DeleteEffect, DeletePreview
-from gui.editor.row_names import names_text
+from gui.editor.dialogs.row_names import names_text
 
 #: (short label, colour, explanation template) per delete action.
 ACTIONS: dict[str, tuple[str, str, str]] = {
@@ -46,7 +46,7 @@ def _columns(effect: DeleteEffect) -> str:
 class DeletePreviewDialog(QDialog):
     """Shows a core DeletePreview; Delete is enabled only when nothing blocks it. Cancel is the default.
 
-    `labels` are the labels of the first rows to delete (gui/editor/row_names.py): the title names them.
+    `labels` are the labels of the first rows to delete (dialogs/row_names.py): the title names them.
     """
 
     def __init__(

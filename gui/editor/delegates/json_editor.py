@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QKeyEvent, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QTextEdit, QWidget
 
 from core.schema.catalog import ColumnInfo
-from gui.editor.editors import INVALID, PopupTextEditor
+from gui.editor.delegates.editors import INVALID, PopupTextEditor
 
 INDENT = 2
 OK_COLOUR = "#1e7e34"

@@ -18,10 +18,9 @@ from core.data.coercion import coerce
 from core.data.validation import value_problem
 from core.errors import ConflictError, ValidationError
 from core.schema.catalog import Catalog, ColumnInfo, Entity
-from gui import workers
-from gui.editor.page_cache import PageCache
-from gui.editor.roles import RowState
-from gui.editor.staging import (
+from gui.editor.model.page_cache import PageCache
+from gui.editor.model.roles import RowState
+from gui.editor.model.staging import (
     UNSET,
     NewRow,
     PastePreview,
@@ -33,6 +32,7 @@ from gui.editor.staging import (
     new_token,
     parse_tsv,
 )
+from gui.runtime import workers
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QAbstractTableModel, SignalInstance

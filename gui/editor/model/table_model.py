@@ -1,9 +1,9 @@
 """TableEditorModel: one entity's rows as a lazy grid over core keyset pages, with staged, undoable edits.
 
 Grid rows are the staged new rows first, then the database rows in the current order. Database rows live
-in a sparse page window (gui/editor/page_cache.py, filled by workers: gui/editor/pages.py); staged state
-(gui/editor/staging.py) is kept by row key, so it survives sorting, filtering and refreshing. How a cell
-reads and looks is gui/editor/cells.py. Nothing here touches the database.
+in a sparse page window (model/page_cache.py, filled by workers: model/pages.py); staged state
+(gui/editor/model/staging.py) is kept by row key, so it survives sorting, filtering and refreshing. How a cell
+reads and looks is gui/editor/model/cells.py. Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from core.data.coercion import coerce
 from core.data.repository import Filter
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
-from gui import workers
-from gui.editor import roles
-from gui.editor.cells import LOOK_ROLES, CellLooks, full_text, tooltip_text
-from gui.editor.pages import PAGE_SIZE, PageCache, Query, Slot, WindowLoading
-from gui.editor.roles import Role, RowState
-from gui.editor.staging import UNSET, RowEdit, RowRef, Staging
-from gui.editor.undo import EditCellsCommand, Index, StagedEdits
+from gui.editor.model import roles
+from gui.editor.model.cells import LOOK_ROLES, CellLooks, full_text, tooltip_text
+from gui.editor.model.pages import PAGE_SIZE, PageCache, Query, Slot, WindowLoading
+from gui.editor.model.roles import Role, RowState
+from gui.editor.model.staging import UNSET, RowEdit, RowRef, Staging
+from gui.editor.model.undo import EditCellsCommand, Index, StagedEdits
+from gui.runtime import workers
 
 UNSORTABLE = ("json", "vector", "array", "binary")
 DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole
@@ -108,7 +108,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         return 0 if parent.isValid() else len(self._columns)
 
     def data(self, index: Index, role: int = DISPLAY) -> Any:
-        """Cell text, value, colours and the custom roles of gui/editor/roles.py."""
+        """Cell text, value, colours and the custom roles of gui/editor/model/roles.py."""
         if role not in SERVED or not index.isValid():
             return None  # a view asks ~10 roles per cell while painting: the unserved ones cost nothing
         row, col = index.row(), index.column()

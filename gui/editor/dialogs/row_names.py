@@ -1,7 +1,7 @@
 """Rows named for people: the label of each row a dialog talks about, looked up on a worker.
 
 A delete preview or a conflict that says "id=0f21d69e-…" asks the user to know keys by heart. These
-functions run in gui/workers.py (they read the database) and return plain strings.
+functions run in gui/runtime/workers.py (they read the database) and return plain strings.
 """
 
 from __future__ import annotations

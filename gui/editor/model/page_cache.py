@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.data.repository import Cursor
-from gui.editor.page_loading import FkLabels, Loaded, Slot, Walk
+from gui.editor.model.page_loading import FkLabels, Loaded, Slot, Walk
 
 PAGE_SIZE = 200
 MAX_PAGES = 20

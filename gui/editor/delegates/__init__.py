@@ -1,0 +1,1 @@
+"""The table editor's cell delegate and the cell editors it opens."""

@@ -1,0 +1,1 @@
+"""The table editor's dialogs: conflicts, delete and paste previews, export, revert."""
