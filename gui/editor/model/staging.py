@@ -165,7 +165,9 @@ class Staging:
             )
             refs.append(("key", key))
         for key, gone in self.deletes.items():
-            original = {c.name: gone.original.get(c.name) for c in self.entity.columns if c.kind != "vector"}
+            # Compared: the columns the row was loaded with (one a migration added since is not known)
+            columns = [c.name for c in self.entity.columns if c.kind != "vector" and c.name in gone.original]
+            original = {c: gone.original[c] for c in columns}
             out.append(Delete(name, dict(zip(pk, key, strict=True)), original, gone.version))
             refs.append(("key", key))
         return out, refs

@@ -1,0 +1,159 @@
+"""The open database and its catalog, held in one place; the screens follow its signals.
+
+Opening another database, building a demo and re-connecting replace the database; a migration or any other
+schema change replaces the catalog. Either way the catalog is (re)loaded here, on a worker, and
+`catalog_changed` tells every subscriber (the main window, the navigator, each editor and its record form)
+to follow it, instead of each of them keeping a copy that silently goes stale.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from gui.runtime import workers
+
+if TYPE_CHECKING:  # SQLAlchemy loads on the worker that opens a database, after the window shows
+    from core.data.overview import Overview
+    from core.engine.db import Database
+    from core.schema.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class CatalogChange:
+    """A catalog that was loaded: the first one of a database, or a reload after its schema changed."""
+
+    catalog: Catalog
+    overview: Overview
+    first: bool  # the first catalog of this database (screens build); False: a reload (screens follow)
+
+
+class OpenDatabase(QObject):
+    """Holds the open database and its catalog; signals when either changes."""
+
+    database_changed = Signal(object)  # the Database now open (its catalog is loading), or None
+    catalog_changed = Signal(object)  # a CatalogChange, on the GUI thread
+    catalog_failed = Signal(object)  # a workers.Failure: the catalog could not be (re)loaded
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._db: Database | None = None
+        self._owned = False
+        self._catalog: Catalog | None = None
+        self._overview: Overview | None = None
+        self._generation = 0  # bumped per database, so late results for the previous one are dropped
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    @property
+    def database(self) -> Database | None:
+        """The open database, if any."""
+        return self._db
+
+    @property
+    def catalog(self) -> Catalog | None:
+        """The open database's catalog, once loaded (the previous one while a reload is under way)."""
+        return self._catalog
+
+    @property
+    def overview(self) -> Overview | None:
+        """The summary built with the catalog, once loaded."""
+        return self._overview
+
+    @property
+    def generation(self) -> int:
+        """Changes with every database set: results started for an older one can be told apart."""
+        return self._generation
+
+    # --- changing --------------------------------------------------------------------------------
+
+    def set_database(self, db: Database, *, owned: bool = False) -> None:
+        """Hold `db` (already open) and load its catalog; a previous database it owned is disposed."""
+        previous, previous_owned = self._db, self._owned
+        self._db, self._owned, self._catalog, self._overview = db, owned, None, None
+        self._generation += 1
+        if previous is not None and previous_owned and previous is not db:
+            workers.run(previous.dispose)
+        self.database_changed.emit(db)
+        self._load(first=True)
+
+    def reload_catalog(self) -> None:
+        """Load the open database's catalog again (after its schema changed); catalog_changed follows."""
+        if self._db is not None:
+            self._load(first=self._catalog is None)
+
+    def change_schema(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[workers.Failure], None] | None = None,
+        **kwargs: Any,
+    ) -> workers.Task:
+        """Run `fn(database, *args, **kwargs)` on a worker (a migration, DDL); then reload the catalog.
+
+        The catalog is reloaded after a failure too: a migration that failed halfway on a database without
+        transactional DDL may still have changed it.
+        """
+        db = self._db
+        if db is None:
+            raise RuntimeError("change_schema needs an open database")
+        generation = self._generation
+        return workers.run(
+            fn, db, *args,
+            on_done=functools.partial(self._on_schema_changed, generation, on_done),
+            on_error=functools.partial(self._on_schema_change_failed, generation, on_error),
+            owner=self, **kwargs,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """Let the database go (disposed if this holder owned it); nothing is open afterwards."""
+        db, owned = self._db, self._owned
+        self._db, self._owned, self._catalog, self._overview = None, False, None, None
+        self._generation += 1
+        if db is not None and owned:
+            workers.run(db.dispose)
+        if db is not None:
+            self.database_changed.emit(None)
+
+    # --- loading ---------------------------------------------------------------------------------
+
+    def _load(self, *, first: bool) -> None:
+        from gui.runtime.core_calls import load_overview
+
+        workers.run(
+            load_overview, self._db,
+            on_done=functools.partial(self._on_loaded, self._generation, first),
+            on_error=functools.partial(self._on_load_failed, self._generation),
+            owner=self, key="catalog", interruptible=True,
+        )  # fmt: skip
+
+    def _on_loaded(self, generation: int, first: bool, loaded: tuple[Catalog, Overview]) -> None:
+        if generation != self._generation:
+            return  # another database was set meanwhile
+        self._catalog, self._overview = loaded
+        self.catalog_changed.emit(CatalogChange(self._catalog, self._overview, first))
+
+    def _on_load_failed(self, generation: int, failure: workers.Failure) -> None:
+        if generation == self._generation:
+            self.catalog_failed.emit(failure)
+
+    def _on_schema_changed(self, generation: int, on_done: Callable[[Any], None] | None, result: Any) -> None:
+        if generation == self._generation:
+            self.reload_catalog()
+        if on_done is not None:
+            on_done(result)
+
+    def _on_schema_change_failed(
+        self, generation: int, on_error: Callable[[workers.Failure], None] | None, failure: workers.Failure
+    ) -> None:
+        if generation == self._generation:
+            self.reload_catalog()
+        if on_error is not None:
+            on_error(failure)
+        elif failure.bug:
+            workers.report_bug(failure)
