@@ -1,4 +1,7 @@
-"""Typed errors a person can act on. The GUI and CLI each have one boundary that shows them."""
+"""Typed errors a person can act on. The GUI and CLI each have one boundary that shows them.
+
+Driver failures become these in core/engine/driver_errors.py, the one place that knows driver exceptions.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +17,56 @@ class ConnectionFailed(WardenError):
     """The database could not be opened or reached."""
 
 
+class ConnectionLost(ConnectionFailed):
+    """The connection broke while in use: the server stopped, restarted or the network went away."""
+
+
+class DatabaseBusy(WardenError):
+    """The database is locked or busy with another program's work; trying again later may succeed."""
+
+
+class DiskFull(WardenError):
+    """The disk (or the server's disk) has no room left for the write; nothing of it was kept."""
+
+
+class DatabaseDamaged(WardenError):
+    """The file is not a database, or its content is damaged."""
+
+
+class StatementTimeout(WardenError):
+    """A statement ran longer than the database allows and was cancelled; nothing of it was kept."""
+
+
+class ConstraintViolated(WardenError):
+    """The database refused a write that breaks one of its rules, often because of someone else's write.
+
+    `kind` is "unique", "foreign key", "not null", "check" or "constraint"; `table`, `column` and
+    `constraint` are names (never values), each None when the driver does not tell.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str = "constraint",
+        table: str | None = None,
+        column: str | None = None,
+        constraint: str | None = None,
+    ):
+        super().__init__(message)
+        self.kind, self.table, self.column, self.constraint = kind, table, column, constraint
+
+
 class NotFoundError(WardenError):
     """An entity, column, row or revision does not exist."""
 
 
 class ReadOnlyError(WardenError):
     """A write was attempted where writes are not allowed."""
+
+
+class PermissionDenied(ReadOnlyError):
+    """The file is read-only or the account may not do this (file permissions, database privileges)."""
 
 
 class MigrationFailed(WardenError):

@@ -20,10 +20,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.build_parser().parse_args(argv)
     target = getattr(args, "db_sub", None) or args.db
     if args.command == "selftest":
-        return cli.guarded(_selftest, target, "selftest")
+        return cli.guarded(_selftest, "selftest")
     if args.command is not None:
         return cli.main(argv)
-    return cli.guarded(lambda: _open_gui(target), target, "gui")
+    return cli.guarded(lambda: _open_gui(target), "gui")
 
 
 def _window_target(argv: list[str]) -> str | None:
@@ -52,7 +52,7 @@ def _guarded_gui(target: str | None) -> int:
         def again() -> int:
             raise failure
 
-        return cli.guarded(again, target, "gui")
+        return cli.guarded(again, "gui")
 
 
 def _open_gui(target: str | None) -> int:

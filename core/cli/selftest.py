@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    """The `selftest` subcommand (no arguments)."""
+    sub.add_parser("selftest", help="check that the installation works (sqlite-vec, migrations, Qt)")
+
+
+def run(_args: argparse.Namespace, _target: str | None) -> int:
+    """Check the data core of the installation: sqlite-vec, migrations, catalog (gui.launcher adds Qt)."""
+    return 0 if run_selftest(print) else 1
 
 
 def run_selftest(say: Callable[[str], object]) -> bool:

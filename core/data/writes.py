@@ -16,7 +16,14 @@ from core.data import fastpath, validation
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.query import coerce_for, coerce_key, column, count_rows, entity_of, fetch_row, key_predicate
 from core.engine.db import Database
-from core.errors import Conflict, ConflictError, FieldProblem, ReadOnlyError, ValidationError
+from core.errors import (
+    Conflict,
+    ConflictError,
+    ConstraintViolated,
+    FieldProblem,
+    ReadOnlyError,
+    ValidationError,
+)
 from core.schema import stored_times
 from core.schema.catalog import Catalog, Entity, ForeignKeyInfo
 
@@ -100,12 +107,10 @@ def save(db: Database, catalog: Catalog, changes: list[Change]) -> SaveResult:
                     _update(conn, ent, ch, result, conflicts)
                 elif isinstance(ch, Delete):
                     _delete(conn, ent, ch, result, conflicts)
-            except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
+            except (ConstraintViolated, sa.exc.DataError) as exc:  # see core/engine/driver_errors.py
                 if conflicts:
                     raise ConflictError(conflicts) from None
-                text = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
-                problem = FieldProblem(ent.name, f"the database refused this change ({text})", row=i)
-                raise ValidationError([problem]) from None
+                raise ValidationError([_refused(ent, exc, i)]) from None
         if conflicts:
             raise ConflictError(conflicts)  # leaving the block by an exception rolls everything back
     return result
@@ -189,6 +194,14 @@ def _delete(
         conflicts.append(Conflict(ent.name, key, fetch_row(conn, ent, key), {}))
         return
     result.deleted.append(_saved(ent, rows[0]))
+
+
+def _refused(ent: Entity, exc: ConstraintViolated | sa.exc.DataError, row: int) -> FieldProblem:
+    """The problem for a change the database refused: its typed message, or the driver's first line."""
+    if isinstance(exc, ConstraintViolated):
+        return FieldProblem(exc.column or ent.name, str(exc), row=row)
+    text = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+    return FieldProblem(ent.name, f"the database refused this change ({text})", row=row)
 
 
 # --- delete preview -------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.engine.driver_errors import install_translation, pg_connect_message, sqlite_open_message, where_of
 from core.engine.slowlog import SlowStatement, install_slow_log
 from core.engine.slowlog import (
     record_slow_statement as record_slow_statement,  # re-exported for callers of core.engine.db
@@ -190,6 +191,8 @@ def open_database(
     else:
         raise ConnectionFailed(f"Unsupported database '{backend}': Warden opens SQLite and PostgreSQL.")
     install_slow_log(db, slow_ms)
+    # After the first connection: a file that cannot be opened is a ConnectionFailed, as above.
+    install_translation(db.engine, where_of(db.url), read_only=db.capabilities.read_only)
     return db
 
 
@@ -304,7 +307,7 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
                 conn.commit()
     except DBAPIError as exc:
         engine.dispose()
-        raise ConnectionFailed(sqlite_error_message(path, exc)) from None
+        raise ConnectionFailed(sqlite_open_message(path, exc.orig)) from None
     caps = Capabilities(
         backend="sqlite",
         driver=module.__name__,
@@ -315,20 +318,6 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
         read_only=read_only,
     )
     return Database(engine=engine, url=make_url(f"sqlite:///{path}"), capabilities=caps, access=access)
-
-
-def sqlite_error_message(path: str, exc: DBAPIError) -> str:
-    """A person-readable line for a SQLite driver error."""
-    text = str(exc.orig)
-    if "not a database" in text or "malformed" in text:
-        return f"{path} is not a SQLite database (or it is damaged)."
-    if "locked" in text or "busy" in text:
-        return f"{path} is locked by another program; close it there or try again."
-    if "unable to open" in text:
-        return f"Cannot open {path}: check the path and that you may read it."
-    if "readonly" in text or "read-only" in text:
-        return f"{path} is read-only; open it read-only or check its permissions."
-    return f"Cannot open {path}: {text}"
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------------
@@ -372,7 +361,7 @@ def _open_postgresql(url: URL, *, read_only: bool) -> Database:
             ).scalar()
     except DBAPIError as exc:
         engine.dispose()
-        raise ConnectionFailed(_pg_message(url, exc)) from None
+        raise ConnectionFailed(pg_connect_message(url, exc.orig)) from None
     import psycopg
 
     versions = {"postgresql": server, "psycopg": psycopg.__version__}
@@ -393,18 +382,3 @@ def _open_postgresql(url: URL, *, read_only: bool) -> Database:
         read_only=read_only,
     )
     return Database(engine=engine, url=url, capabilities=caps)
-
-
-def _pg_message(url: URL, exc: DBAPIError) -> str:
-    where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
-    text = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
-    if url.password:
-        text = text.replace(str(url.password), "***")
-    low = text.lower()
-    if "password authentication failed" in low or "authentication" in low:
-        return f"PostgreSQL at {where} refused user '{url.username}': wrong user name or password."
-    if "does not exist" in low and "database" in low:
-        return f"PostgreSQL at {where}: database '{url.database}' does not exist."
-    if "connection refused" in low or "could not connect" in low or "timeout" in low or "no route" in low:
-        return f"Cannot reach PostgreSQL at {where}: is the server running? ({text})"
-    return f"Cannot connect to PostgreSQL at {where}: {text}"

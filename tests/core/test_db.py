@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.engine.db import open_database
-from core.errors import ConnectionFailed
+from core.errors import ConnectionFailed, PermissionDenied
 from core.schema.models import Location, Region
 
 
@@ -125,6 +125,6 @@ def test_read_only_sqlite_refuses_writes(tmp_path):
     assert ro.capabilities.read_only
     with ro.engine.connect() as conn:
         assert conn.exec_driver_sql("select count(*) from t").scalar() == 0
-        with pytest.raises(sa.exc.OperationalError, match="readonly"):
+        with pytest.raises(PermissionDenied, match="open read-only"):
             conn.exec_driver_sql("insert into t values (1)")
     ro.dispose()

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from core import cli
 from core.data import writes
@@ -19,7 +18,7 @@ from core.data.overview import estimate_counts, load_overview
 from core.data.repository import fetch_page, get_row
 from core.engine.db import Database, open_database
 from core.engine.sqlite_access import WARDEN_APPLICATION_ID, header_application_id
-from core.errors import ReadOnlyError
+from core.errors import PermissionDenied, ReadOnlyError
 from core.paths import default_database
 from core.schema.catalog import Catalog, load_catalog
 from tests.fixtures.journal_file import build_journal_file, fingerprint, sidecars
@@ -100,7 +99,7 @@ def test_nothing_writes_the_file_before_the_first_save(journal_file: Path) -> No
     before = fingerprint(journal_file)
     db = open_database(journal_file)
     try:
-        with pytest.raises(sa.exc.OperationalError, match="readonly"), db.engine.begin() as conn:
+        with pytest.raises(PermissionDenied, match="read-only"), db.engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM audit_log")
     finally:
         db.dispose()
@@ -171,7 +170,7 @@ def test_a_file_already_in_wal_stays_in_wal_and_leaves_nothing_behind(tmp_path: 
     db = open_database(path)
     catalog = load_catalog(db)
     assert fetch_page(db, catalog, "members").rows
-    with pytest.raises(sa.exc.OperationalError, match="readonly"), db.engine.begin() as conn:
+    with pytest.raises(PermissionDenied, match="read-only"), db.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM audit_log")  # query_only until the first save
     db.dispose()
     assert fingerprint(path) == before and sidecars(path) == []

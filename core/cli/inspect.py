@@ -1,0 +1,59 @@
+"""`warden inspect`: describe the entities, keys, links and vectors of a database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from core.cli.targets import db_arg, open_target
+
+
+def add_parser(sub: Any) -> None:
+    """The `inspect` subcommand's arguments."""
+    i = sub.add_parser("inspect", help="describe the entities, keys, links and vectors of a database")
+    db_arg(i)
+    i.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def run(args: argparse.Namespace, target: str | None) -> int:
+    """Describe a database's entities, as text or JSON."""
+    from core.schema.catalog import load_catalog
+
+    db = open_target(target)
+    try:
+        cat = load_catalog(db)
+        doc = {
+            "backend": db.backend,
+            "url": db.display_url,
+            "source": cat.source,
+            "capabilities": db.capabilities.as_dict(),
+            "entities": cat.as_dict(),
+        }
+    finally:
+        db.dispose()
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    caps = doc["capabilities"]
+    vec = caps["vector_search"] + (f" ({caps['vector_reason']})" if caps["vector_reason"] else "")
+    print(f"{doc['url']}  [{doc['backend']} {caps['server_version']}]  vectors: {vec}")
+    group = None
+    for e in cat.ordered():
+        if e.group != group:
+            group = e.group
+            print(f"\n{group}")
+        flags = [f"{len(e.columns)} columns"]
+        if e.is_link:
+            flags.append("link")
+        if e.vectors:
+            flags.append("vectors: " + ", ".join(f"{v.column}[{v.dimension}]" for v in e.vectors))
+        if e.read_only:
+            flags.append(f"read-only: {e.read_only_reason}")
+        targets = sorted({fk.target for fk in e.foreign_keys})
+        if targets:
+            flags.append("→ " + ", ".join(targets))
+        print(f"  {e.name:<26} {'; '.join(flags)}")
+    return 0
