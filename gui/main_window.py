@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabBar, QTabWid
 
 from gui import settings as saved
 from gui.runtime import workers
+from gui.runtime.open_database import CatalogChange, OpenDatabase
 
 # The window's parts are imported by build(): the app shows the bare window first, then builds it (about
 # 35 ms of imports and 30 ms of widgets that would otherwise come before the first frame). PySide6's `Qt`
@@ -50,11 +51,8 @@ class MainWindow(QMainWindow):
     ) -> None:
         """The window on `db` if given; with `build_later`, only the bare frame until build() is called."""
         super().__init__(parent)
-        self._db: Database | None = None
-        self._owns_db = False
-        self._overview: Overview | None = None
-        self.catalog: Catalog | None = None
-        self._generation = 0  # bumped per database, so late results for the previous one are dropped
+        # The open database and its catalog; the navigator, editors and forms follow its signals
+        self.open_db = OpenDatabase(self)
         self._pending_recent: RecentConnection | None = None
         # The open database's counts as shown, to show again when another one fails to open or is not opened
         self._counts: dict[str, RowCount | None] = {}
@@ -92,6 +90,9 @@ class MainWindow(QMainWindow):
         self._build_navigator()
         self._build_status_bar()
         self._build_menus()
+        # After the navigator's own subscription: it lists a new catalog's tables before tabs highlight them
+        self.open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
+        self.open_db.catalog_failed.connect(self._on_open_db_catalog_failed)
         self._restore_saved("state", self.restoreState)  # where the docks were: they exist now
 
     # --- building ------------------------------------------------------------------------------
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         from gui.navigator import Navigator
 
         self.navigator = Navigator()
+        self.navigator.follow(self.open_db)
         self.navigator.entity_activated.connect(self._on_navigator_entity_activated)
         self.navigator.entity_selected.connect(self._on_navigator_entity_selected)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)  # the highlight follows the tab
@@ -165,12 +167,17 @@ class MainWindow(QMainWindow):
     @property
     def database(self) -> Database | None:
         """The open database, if any."""
-        return self._db
+        return self.open_db.database
+
+    @property
+    def catalog(self) -> Catalog | None:
+        """The open database's catalog, once it has loaded."""
+        return self.open_db.catalog
 
     @property
     def overview(self) -> Overview | None:
         """The summary of the open database, once it has loaded."""
-        return self._overview
+        return self.open_db.overview
 
     def open_target(self, target: str, *, read_only: bool = False) -> None:
         """Open a SQLite file or database URL on a worker; the window switches to it when it is open.
@@ -199,22 +206,11 @@ class MainWindow(QMainWindow):
 
     def set_database(self, db: Database, *, owned: bool = False) -> None:
         """Show `db` (already open); the window disposes it on close only if it `owned` it."""
-        from gui.runtime.core_calls import load_overview
-
         self._close_entity_tabs()
         self._start_journal(db.display_url)
-        previous, previous_owned = self._db, self._owns_db
-        self._db, self._owns_db, self._overview, self.catalog = db, owned, None, None
         self._counts, self._exact = {}, {}
-        self._generation += 1
-        if previous is not None and previous_owned and previous is not db:
-            workers.run(previous.dispose)
         self._show_loading(db.display_url)
-        workers.run(
-            load_overview, db,
-            on_done=self._on_overview_done, on_error=self._on_load_failed, owner=self, key="database",
-            interruptible=True,
-        )  # fmt: skip
+        self.open_db.set_database(db, owned=owned)  # its catalog loads on a worker: catalog_changed follows
 
     def _on_open_done(self, db: Database) -> None:
         from gui.connection import profiles
@@ -238,25 +234,36 @@ class MainWindow(QMainWindow):
         workers.run(db.dispose)
         self._show_open_again()
 
-    def _on_overview_done(self, loaded: tuple[Catalog, Overview]) -> None:
+    def _on_open_db_catalog_changed(self, change: CatalogChange) -> None:
+        self._show_overview(change.overview)
+        self._estimate_counts()
+        if change.first:
+            for name in saved.open_tabs(change.overview.display_url):
+                if name in change.catalog.entities:
+                    self._open_entity_tab(name)
+            self._read_recovery()
+        else:  # the schema changed: open editors follow it themselves; tables that are gone close
+            self._close_vanished_tabs(change.catalog)
+        self.overview_loaded.emit(change.overview)
+
+    def _on_open_db_catalog_failed(self, failure: workers.Failure) -> None:
+        if self.open_db.catalog is None:  # the database's first catalog: nothing of it can be shown
+            self._on_load_failed(failure)
+        else:  # a reload: the catalog shown so far stays
+            self._on_background_failed(failure)
+
+    def _estimate_counts(self) -> None:
         from gui.runtime.core_calls import estimate_counts
 
-        self.catalog, self._overview = loaded
-        self._show_overview(self._overview)
         workers.run(
-            estimate_counts, self._db, self.catalog,
-            on_done=functools.partial(self._on_counts_done, self._generation),
+            estimate_counts, self.open_db.database, self.open_db.catalog,
+            on_done=functools.partial(self._on_counts_done, self.open_db.generation),
             on_error=self._on_background_failed, owner=self, key="counts",
             interruptible=True,
         )  # fmt: skip
-        for name in saved.open_tabs(self._overview.display_url):
-            if name in self.catalog.entities:
-                self._open_entity_tab(name)
-        self._read_recovery()
-        self.overview_loaded.emit(self._overview)
 
     def _on_counts_done(self, generation: int, counts: dict[str, RowCount | None]) -> None:
-        if generation == self._generation:
+        if generation == self.open_db.generation:
             self._counts.update(counts)
             self.navigator.set_counts(counts)
             self.welcome.show_counts(counts)
@@ -298,10 +305,12 @@ class MainWindow(QMainWindow):
 
     def _show_open_again(self) -> None:
         """The open database as it was shown (counts and highlight too), after another did not replace it."""
-        if self._overview is None:
+        overview = self.open_db.overview
+        if overview is None:
             self._show_nothing_open()
             return
-        self._show_overview(self._overview)
+        self.navigator.show_overview(overview)
+        self._show_overview(overview)
         self.navigator.set_counts(self._counts)
         for name, rows in self._exact.items():
             self.navigator.set_exact_count(name, rows)
@@ -326,7 +335,6 @@ class MainWindow(QMainWindow):
         self.vector_label.style().unpolish(self.vector_label)  # re-read the [fallback] style rule
         self.vector_label.style().polish(self.vector_label)
         self.read_only_badge.setVisible(bool(caps.get("read_only")))
-        self.navigator.show_overview(overview)
         kinds = {e.name: e.kind for e in self.catalog.entities.values()} if self.catalog is not None else None
         self.welcome.show_overview(overview, kinds)  # a foreign database is described in its own terms
 
@@ -352,17 +360,20 @@ class MainWindow(QMainWindow):
     def _on_navigator_entity_selected(self, name: str) -> None:
         from gui.runtime.core_calls import exact_count
 
-        if self._db is None or self.catalog is None or self.navigator.has_exact_count(name):
+        db, catalog = self.open_db.database, self.open_db.catalog
+        if db is None or catalog is None or name not in catalog.entities:
+            return
+        if self.navigator.has_exact_count(name):
             return
         workers.run(
-            exact_count, self._db, self.catalog.get(name),
-            on_done=functools.partial(self._on_exact_count_done, self._generation, name),
+            exact_count, db, catalog.get(name),
+            on_done=functools.partial(self._on_exact_count_done, self.open_db.generation, name),
             on_error=self._on_background_failed, owner=self, key="exact",
             interruptible=True,
         )  # fmt: skip
 
     def _on_exact_count_done(self, generation: int, name: str, rows: int) -> None:
-        if generation == self._generation:
+        if generation == self.open_db.generation:
             self._exact[name] = rows
             self.navigator.set_exact_count(name, rows)
 
@@ -376,20 +387,21 @@ class MainWindow(QMainWindow):
         """Re-count the tables whose rows a save inserted or deleted, cascades included, on a worker."""
         from gui.navigator_counts import affected_entities, recount
 
-        if self._db is None or self.catalog is None:
+        db, catalog = self.open_db.database, self.open_db.catalog
+        if db is None or catalog is None:
             return
-        names = affected_entities(self.catalog, name, result)
+        names = affected_entities(catalog, name, result)
         if not names:
             return
         exact = [n for n in names if self.navigator.has_exact_count(n)]
         workers.run(
-            recount, self._db, self.catalog, names, exact,
-            on_done=functools.partial(self._on_recount_done, self._generation),
+            recount, db, catalog, names, exact,
+            on_done=functools.partial(self._on_recount_done, self.open_db.generation),
             on_error=self._on_background_failed, owner=self,
         )  # fmt: skip
 
     def _on_recount_done(self, generation: int, counts: dict[str, RowCount]) -> None:
-        if generation == self._generation:
+        if generation == self.open_db.generation:
             self._counts.update(counts)
             for name in counts:
                 self._exact.pop(name, None)  # the recount replaces it (exact where it was)
@@ -415,6 +427,7 @@ class MainWindow(QMainWindow):
     def _make_editor(self, name: str, filters: list[Any] | None = None) -> QWidget:
         """The table editor for `name`, or a placeholder while the editor feature is not installed."""
         try:
+            from gui.editor.catalog_follow import follow_editor
             from gui.editor.view import TableEditor
         except ImportError as exc:
             from PySide6.QtCore import Qt
@@ -424,8 +437,10 @@ class MainWindow(QMainWindow):
             page.setObjectName("entityPlaceholder")
             page.setAlignment(Qt.AlignmentFlag.AlignCenter)
             return page
-        assert self._db is not None and self.catalog is not None  # tabs open only on an open database
-        editor = TableEditor(self._db, self.catalog, name, filters=filters)
+        db, catalog = self.open_db.database, self.open_db.catalog
+        assert db is not None and catalog is not None  # tabs open only on an open database
+        editor = TableEditor(db, catalog, name, filters=filters)
+        self.open_db.follow(editor, functools.partial(follow_editor, editor))  # a schema change: it follows
         editor.open_entity_requested.connect(self._open_entity_tab)
         editor.model.saved.connect(functools.partial(self._on_editor_saved, name))
         if self._journal is not None:
@@ -477,9 +492,31 @@ class MainWindow(QMainWindow):
                 self.tabs.removeTab(i)
                 page.deleteLater()
 
+    def _close_vanished_tabs(self, catalog: Catalog) -> None:
+        """Close the tabs of tables the new catalog no longer has, and tell what went with them."""
+        from gui.editor.staged_follow import plural
+
+        told: list[str] = []
+        for i in reversed(range(self.tabs.count())):
+            page = self.tabs.widget(i)
+            name = page.property("entity") if page is not None else None
+            if page is None or not name or str(name) in catalog.entities:
+                continue
+            editor = self._editor_at(i)
+            staged = editor.model.staged_count if editor is not None else 0
+            lost = plural(staged, "unsaved change was", "unsaved changes were") if staged else ""
+            lost = f": {lost} dropped" if lost else ""
+            told.append(f"{self.tabs.tabText(i)} no longer exists; its tab was closed{lost}.")
+            self.tabs.removeTab(i)
+            page.deleteLater()
+        if told:
+            self._save_open_tabs()
+            self.statusBar().showMessage(" ".join(reversed(told)), 15_000)
+
     def _save_open_tabs(self) -> None:
-        if self._overview is not None:
-            saved.set_open_tabs(self._overview.display_url, self.open_entity_names())
+        overview = self.open_db.overview
+        if overview is not None:
+            saved.set_open_tabs(overview.display_url, self.open_entity_names())
 
     # --- crash recovery of staged edits ----------------------------------------------------------
 
@@ -512,9 +549,10 @@ class MainWindow(QMainWindow):
             )  # fmt: skip
 
     def _on_recovery_read(self, journal: RecoveryJournal, recovery: Recovery | None) -> None:
-        if journal is not self._journal or self.catalog is None:
+        catalog = self.open_db.catalog
+        if journal is not self._journal or catalog is None:
             return
-        self.restore_prompt = journal.offer(recovery, self, self.catalog.entities, self._open_editor_model)
+        self.restore_prompt = journal.offer(recovery, self, catalog.entities, self._open_editor_model)
 
     def _open_editor_model(self, name: str) -> TableEditorModel | None:
         """Open (or focus) `name`'s tab; its editor's model, if the tab holds an editor."""
@@ -550,7 +588,5 @@ class MainWindow(QMainWindow):
         state.setValue("main_window/state", self.saveState())
         self._save_open_tabs()
         self._stop_journal()  # nothing is staged any more: this removes the recovery file
-        if self._db is not None and self._owns_db:
-            workers.run(self._db.dispose)
-        self._db = None
+        self.open_db.close()  # disposed if this window opened it
         super().closeEvent(event)

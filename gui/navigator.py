@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -10,6 +11,8 @@ from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeWidget, QTreeWidgetIt
 
 if TYPE_CHECKING:  # core.data.overview loads SQLAlchemy and numpy; the navigator comes first
     from core.data.overview import Overview, RowCount
+    from core.engine.db import Database
+    from gui.runtime.open_database import CatalogChange, OpenDatabase
 
 GROUP_ORDER = ("World", "Players", "Operations", "Other")
 ENTITY_ROLE = Qt.ItemDataRole.UserRole
@@ -26,6 +29,27 @@ def count_text(rows: int, exact: bool) -> str:
     if rows >= 1_000_000:
         return f"~{rows / 1_000_000:.1f}M"
     return f"~{rows:,}"
+
+
+@dataclass(frozen=True)
+class _CountCell:
+    """What an entity's count column shows, carried over when the list is rebuilt."""
+
+    text: str
+    tip: str
+    exact: bool
+
+    @staticmethod
+    def read(item: QTreeWidgetItem) -> _CountCell:
+        """The count cell of `item`."""
+        return _CountCell(item.text(1), item.toolTip(1), bool(item.data(0, EXACT_ROLE)))
+
+    def write(self, item: QTreeWidgetItem) -> None:
+        """Show this count on `item`."""
+        item.setText(1, self.text)
+        item.setToolTip(1, self.tip)
+        item.setData(0, EXACT_ROLE, self.exact)
+        item.setForeground(1, QBrush(EXACT_COLOUR if self.exact else ESTIMATE_COLOUR))
 
 
 class Navigator(QWidget):
@@ -62,6 +86,22 @@ class Navigator(QWidget):
         layout.addWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
 
+    # --- following the open database ----------------------------------------------------------
+
+    def follow(self, open_db: OpenDatabase) -> None:
+        """List the open database's tables; after a schema change, list them again with their counts."""
+        open_db.database_changed.connect(self._on_open_db_database_changed)
+        open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
+
+    def _on_open_db_database_changed(self, db: Database | None) -> None:
+        if db is None:
+            self.clear()
+        else:
+            self.show_loading()
+
+    def _on_open_db_catalog_changed(self, change: CatalogChange) -> None:
+        self.show_overview(change.overview, keep_counts=not change.first)
+
     # --- filling -------------------------------------------------------------------------------
 
     def clear(self) -> None:
@@ -76,8 +116,14 @@ class Navigator(QWidget):
         loading.setFlags(Qt.ItemFlag.NoItemFlags)
         self.tree.addTopLevelItem(loading)
 
-    def show_overview(self, overview: Overview) -> None:
-        """List the entities of `overview` by group, counts still unknown."""
+    def show_overview(self, overview: Overview, *, keep_counts: bool = False) -> None:
+        """List the entities of `overview` by group, counts still unknown.
+
+        With `keep_counts` (the same database, its schema changed), tables listed before keep their counts
+        and the highlight stays.
+        """
+        kept = {name: _CountCell.read(item) for name, item in self._items.items()} if keep_counts else {}
+        current = self.current_entity() if keep_counts else None
         self.clear()
         grouped: dict[str, list[str]] = {}
         for group, name in overview.tables:
@@ -95,7 +141,12 @@ class Navigator(QWidget):
             for name in grouped[group]:
                 group_item.addChild(self._entity_item(name, overview.read_only_reasons.get(name)))
             group_item.setExpanded(True)
+        for name, cell in kept.items():
+            if name in self._items:
+                cell.write(self._items[name])
         self._on_filter_box_text_changed(self.filter_box.text())
+        if current in self._items:
+            self.select_entity(current)
 
     def _entity_item(self, name: str, read_only_reason: str | None) -> QTreeWidgetItem:
         item = QTreeWidgetItem([name, "…"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -28,7 +29,7 @@ def plural(n: int, one: str, many: str) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-def kinds_text(kinds: dict[str, str]) -> str:
+def kinds_text(kinds: Mapping[str, str]) -> str:
     """'5 tables, 2 views' from {entity: kind}."""
     totals: dict[str, int] = {}
     for kind in kinds.values():
@@ -53,7 +54,7 @@ def rows_summary(counts: dict[str, RowCount | None]) -> str:
     return text
 
 
-def database_summary(title: str, kinds: dict[str, str], counts: dict[str, RowCount | None] | None) -> str:
+def database_summary(title: str, kinds: Mapping[str, str], counts: dict[str, RowCount | None] | None) -> str:
     """'ideas.db — 5 tables, 2 views, 1,234 rows; largest: ideas (900)' (rows once counted)."""
     parts = [kinds_text(kinds) or "no tables"]
     # a view's rows are some table's rows: counting them again would inflate the total
@@ -163,7 +164,7 @@ class WelcomePage(QWidget):
         self.error.setText(message)
         self.error.show()
 
-    def show_overview(self, overview: Overview, kinds: dict[str, str] | None = None) -> None:
+    def show_overview(self, overview: Overview, kinds: Mapping[str, str] | None = None) -> None:
         """Summarise the open database: Warden's own schema in its words, any other in its own terms.
 
         `kinds` is {entity: 'table' | 'view' | 'vec0'} from the catalog; counts follow (show_counts).

@@ -1,102 +1,107 @@
-"""An editor's staged edits after its entity changed shape (a migration, a column added or dropped).
+"""An open table editor follows its entity when the database's schema changes, without being reopened.
 
-Plain Python: given what is staged and the entity as the new catalog describes it, which staged values are
-kept and which are dropped, and the message that tells the person about the dropped ones. Staged values are
-kept by column name, so a column that still exists keeps them whatever else changed around it; a column that
-vanished takes its staged values with it, and the person is told how many.
+The window's OpenDatabase reloads the catalog after a migration (or any schema change) and calls
+`follow_editor` for each open editor. Which staged edits are kept and which are dropped is decided in plain
+Python (gui/editor/staged_follow.py); here the grid, its filter bar, sort and record form follow, and the
+person is told on the editor's message bar what had to go.
 """
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from core.schema.catalog import Entity
-from gui.editor.model.staging import NewRow, RowEdit, Staging
+from PySide6.QtCore import Qt
 
+from core.schema.catalog import Catalog, Entity
+from gui.editor.staged_follow import dropped_message, follow_staging
 
-@dataclass(frozen=True)
-class Followed:
-    """The staging rebuilt on the new entity, and what could not come along."""
-
-    staging: Staging
-    dropped: dict[str, int] = field(default_factory=dict)  # vanished column → staged values dropped there
-    rows_dropped: int = 0  # staged row edits and deletes dropped because the entity's key changed
-
-    @property
-    def kept_everything(self) -> bool:
-        """Whether nothing staged was dropped."""
-        return not self.dropped and not self.rows_dropped
+if TYPE_CHECKING:
+    from gui.editor.view import TableEditor
 
 
-def follow_staging(staging: Staging, entity: Entity) -> Followed:
-    """What `staging` becomes on `entity` (the same table, newly described); `staging` itself is unchanged.
+def follow_editor(editor: TableEditor, catalog: Catalog) -> None:
+    """Show `catalog`'s version of the editor's entity in place; staged edits on its columns stay.
 
-    Staged values on columns that still exist are kept, also in new rows; values on vanished columns are
-    dropped and counted per column. Staged deletes stay. Loaded rows are known by their key: when the
-    key's columns changed, staged edits and deletes of loaded rows cannot be matched any more and are dropped.
+    Nothing is reloaded when the entity is unchanged, and nothing happens when it is gone (the window
+    closes its tab). While a save is in flight the editor follows once its outcome is shown.
     """
+    entity = catalog.entities.get(editor.entity.name)
+    if entity is None:
+        return
+    model = editor.model
+    if model.saving:  # the save's outcome lands on the rows as they are now
+        _follow_after_save(editor, catalog)
+        return
+    _commit_open_cell(editor)  # what is being typed is staged first, so it is kept or counted as dropped
+    changed = entity.as_dict() != editor.entity.as_dict()
+    editor.catalog = catalog
+    if editor.delegate.context is not None:  # FK pickers search the new catalog
+        editor.delegate.context.catalog = catalog
+    if not changed:
+        editor.entity = entity
+        model.follow_catalog(catalog, None)
+        if editor.form is not None:
+            editor.form.follow_catalog(catalog, rebuild=False)
+        return
+    followed = follow_staging(model.staging, entity)
+    editor.entity = entity
+    _follow_filters(editor, entity)
+    model.follow_catalog(catalog, followed.staging)
+    _follow_sort(editor)
+    editor.banner.setVisible(entity.read_only)
+    if entity.read_only:
+        editor.banner.setText(f"<b>{entity.name} is read-only:</b> {entity.read_only_reason}.")
+    if editor.form is not None:
+        editor.form.follow_catalog(catalog)
+        current = editor.view.currentIndex()
+        if editor.form.isVisible() and current.isValid():
+            editor.form.set_row(current.row())
+    message = dropped_message(followed, entity.name)
+    if message is not None:
+        editor.show_message(message)
+
+
+def _commit_open_cell(editor: TableEditor) -> None:
+    """An open cell editor hands its value to the model (as a click elsewhere would)."""
+    focus = editor.focusWidget()
+    if focus is not None and focus is not editor.view and editor.view.isAncestorOf(focus):
+        editor.view.setFocus()
+
+
+def _follow_filters(editor: TableEditor, entity: Entity) -> None:
+    """Conditions on columns that still exist stay, shown against the new columns; the others go."""
     names = set(entity.column_names)
-    dropped: dict[str, int] = {}
-    same_key = tuple(entity.primary_key) == tuple(staging.entity.primary_key)
+    bar = editor.filter_bar
+    kept = [f for f in bar.filters() if f.column in names]
+    for row in list(bar.rows):
+        bar.rows.remove(row)
+        row.deleteLater()
+    bar.entity = entity
+    bar.set_filters(kept)  # without emitting: the model is told below, with the new entity
+    editor.filters = [f for f in editor.filters if f.column in names]
 
-    def keep(values: dict[str, Any]) -> dict[str, Any]:
-        for column in values:
-            if column not in names:
-                dropped[column] = dropped.get(column, 0) + 1
-        return {c: copy.deepcopy(v) for c, v in values.items() if c in names}
 
-    def loaded_row(edit: RowEdit, values: dict[str, Any]) -> RowEdit:
-        # The conflict check compares only columns the original row holds: a vanished one is not compared.
-        original = {c: copy.deepcopy(v) for c, v in edit.original.items() if c in names}
-        return RowEdit(values, original, edit.version)
-
-    edits: dict[Any, RowEdit] = {}
-    deletes: dict[Any, RowEdit] = {}
-    rows_dropped = 0
-    if same_key:
-        for key, edit in staging.edits.items():
-            values = keep(edit.values)
-            if values:
-                edits[key] = loaded_row(edit, values)
-        deletes = {key: loaded_row(gone, {}) for key, gone in staging.deletes.items()}
+def _follow_sort(editor: TableEditor) -> None:
+    """The header's sort indicator names the column the model now sorts by (a vanished one is no more)."""
+    editor.sort = editor.model.sort_order
+    header = editor.view.horizontalHeader()
+    names = editor.entity.column_names
+    sort = editor.sort or []
+    if len(sort) == 1 and sort[0][0] in names:
+        order = Qt.SortOrder.DescendingOrder if sort[0][1] else Qt.SortOrder.AscendingOrder
+        header.blockSignals(True)  # the model sorts already: the indicator only shows it
+        header.setSortIndicator(names.index(sort[0][0]), order)
+        header.blockSignals(False)
     else:
-        rows_dropped = len(staging.edits) + len(staging.deletes.keys() - staging.edits.keys())
-    inserts = [NewRow(row.token, keep(row.values)) for row in staging.inserts]
-    errors = {(ref, column): text for (ref, column), text in staging.errors.items() if column in names}
-    if not same_key:
-        errors = {k: text for k, text in errors.items() if k[0][0] == "new"}
-    return Followed(Staging(entity, edits, deletes, inserts, errors), dropped, rows_dropped)
+        header.setSortIndicatorShown(False)
 
 
-def plural(n: int, one: str, many: str) -> str:
-    """'1 staged edit', '2 staged edits'."""
-    return f"{n:,} {one if n == 1 else many}"
+def _follow_after_save(editor: TableEditor, catalog: Catalog) -> None:
+    model = editor.model
 
+    def again(_busy: bool) -> None:
+        if not model.saving:
+            model.busy_changed.disconnect(again)
+            follow_editor(editor, catalog)
 
-def dropped_message(followed: Followed, entity: str) -> str | None:
-    """What the person is told about staged edits that were dropped, or None when all were kept.
-
-    "2 staged edits on column 'mood' were dropped: it no longer exists."
-    """
-    parts: list[str] = []
-    if followed.dropped:
-        columns = sorted(followed.dropped)
-        counts: list[str] = []
-        for i, c in enumerate(columns):
-            n = followed.dropped[c]
-            what = plural(n, "staged edit", "staged edits") if i == 0 else f"{n:,}"
-            counts.append(f"{what} on column '{c}'")
-        total = sum(followed.dropped.values())
-        listed = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
-        verb = "was" if total == 1 else "were"
-        it = "it no longer exists" if len(columns) == 1 else "they no longer exist"
-        parts.append(f"{listed} {verb} dropped: {it}.")
-    if followed.rows_dropped:
-        n = followed.rows_dropped
-        parts.append(
-            f"{plural(n, 'staged row change', 'staged row changes')} {'was' if n == 1 else 'were'} dropped: "
-            f"the key of {entity} changed."
-        )
-    return " ".join(parts) or None
+    model.busy_changed.connect(again)

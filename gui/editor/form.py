@@ -26,6 +26,7 @@ from core.data.lookup import labels_for
 from core.data.repository import RelatedGroup, related
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ColumnInfo
+from gui.editor.delegates.cell_delegate import EditorContext
 from gui.editor.form_field import FormField
 from gui.editor.model.roles import Role
 from gui.editor.related_tab import RelatedTab, group_title
@@ -135,6 +136,37 @@ class RecordForm(QWidget):
     def set_model(self, model: QAbstractItemModel) -> None:
         """Bind the form to the editor's model: one field per column, its value shown as text."""
         self._model = model
+        self._add_fields(model)
+        model.dataChanged.connect(self._on_model_data_changed)
+        model.modelReset.connect(self._on_model_reset)
+        if self._delegate is not None:
+            self._delegate.commitData.connect(self._on_delegate_commit_data)
+            self._delegate.closeEditor.connect(self._on_delegate_close_editor)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_app_focus_changed)
+
+    def follow_catalog(self, catalog: Catalog, *, rebuild: bool = True) -> None:
+        """Use `catalog` (the schema changed); with `rebuild` (this entity changed), one field per new column.
+
+        Call it once the bound model shows the new columns; after a rebuild the form shows no row until
+        set_row.
+        """
+        self.catalog, self.entity = catalog, catalog.get(self.entity.name)
+        context = getattr(self._delegate, "context", None)
+        if isinstance(context, EditorContext):  # its FK pickers search the new catalog
+            context.catalog = catalog
+        if not rebuild:
+            return
+        self.finish_editing(commit=False)  # the model has taken what was typed already, or let it go
+        while self.fields_layout.rowCount():
+            self.fields_layout.removeRow(0)  # deletes the label and the field
+        self.editors.clear()
+        if self._model is not None:
+            self._add_fields(self._model)
+        self.clear()
+
+    def _add_fields(self, model: QAbstractItemModel) -> None:
         for col in range(model.columnCount()):
             name = str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
             info = self._column(name)
@@ -145,14 +177,6 @@ class RecordForm(QWidget):
                 label.setToolTip(f"{info.type}{'' if info.nullable else ', required'}")
             self.fields_layout.addRow(label, field)
             self.editors[name] = field
-        model.dataChanged.connect(self._on_model_data_changed)
-        model.modelReset.connect(self._on_model_reset)
-        if self._delegate is not None:
-            self._delegate.commitData.connect(self._on_delegate_commit_data)
-            self._delegate.closeEditor.connect(self._on_delegate_close_editor)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self._on_app_focus_changed)
 
     def _column(self, name: str) -> ColumnInfo | None:
         return next((c for c in self.entity.columns if c.name == name), None)

@@ -16,7 +16,7 @@ from core.data.writes import save
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog, Entity
 from core.schema.load import load_catalog
-from gui.editor.catalog_follow import Followed, dropped_message, follow_staging
+from gui.editor.staged_follow import Followed, dropped_message, follow_staging
 from gui.editor.model.staging import NewRow, Staging, new_token
 
 ROWS = {1: ("Idea 1", "k1", "first"), 2: ("Idea 2", "k2", "second"), 3: ("Idea 3", "k3", "third")}
