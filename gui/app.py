@@ -1,17 +1,13 @@
-"""The QApplication: names, settings, style, icon, the crash handler, and `main()`."""
+"""The QApplication: names, settings, style, icon, the worker door and the crash handler, and `main()`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import logging
 import signal
 import sys
-import threading
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
 
 from PySide6.QtCore import (
     QBuffer,
@@ -21,23 +17,20 @@ from PySide6.QtCore import (
     QObject,
     QSettings,
     QSize,
-    QThread,
     QTimer,
 )
 from PySide6.QtGui import QIcon, QImageReader, QPixmap
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from gui import settings as saved
 from gui.runtime import workers
+from gui.runtime.errors import APP_NAME, CrashHandler
 
-APP_NAME = "Warden"
 ORGANIZATION = "Warden"
 SHUTDOWN_WAIT_MS = 10_000
 FIRST_PAINT_FALLBACK_MS = 1_000  # open the database anyway if the window has not painted by then
 
 log = logging.getLogger("warden.gui")
-
-ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
 
 
 def settings() -> QSettings:
@@ -105,82 +98,9 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setStyle("Fusion")
     app.setStyleSheet(load_stylesheet())
     app.setWindowIcon(app_icon())
+    if workers.current().parent() is not app:
+        workers.install(workers.Workers(app))  # the application owns the worker door
     return app
-
-
-class CrashHandler:
-    """sys.excepthook for bugs: writes the traceback to the log file and shows it in a dialog."""
-
-    def __init__(self, log_path: Path, *, show_dialog: bool = True) -> None:
-        self.log_path = log_path
-        self.show_dialog = show_dialog
-        self._previous: ExceptHook = sys.excepthook
-        self._showing = False
-
-    def install(self) -> None:
-        """Make this the handler for uncaught exceptions (GUI thread and Python threads)."""
-        sys.excepthook = self
-        threading.excepthook = self._on_thread_exception
-
-    def uninstall(self) -> None:
-        """Restore the previous handlers."""
-        sys.excepthook = self._previous
-        threading.excepthook = threading.__excepthook__
-
-    def __call__(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        """Record a bug, then tell the user where the details are."""
-        if issubclass(exc_type, KeyboardInterrupt):
-            self._previous(exc_type, exc, tb)
-            return
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        self.write(text)
-        if self.show_dialog and self._can_show_dialog():
-            self._show(exc, text)
-        else:
-            print(text, file=sys.stderr)
-
-    def write(self, text: str) -> None:
-        """Append a traceback to the log file, through the warden logger if it writes there; never raises."""
-        if self._logger_writes_log_file():
-            log.critical("unhandled exception:\n%s", text)
-            return
-        stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        try:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            with self.log_path.open("a", encoding="utf-8") as fh:
-                fh.write(f"{stamp} CRASH unhandled exception\n{text}\n")
-        except OSError:
-            print(text, file=sys.stderr)
-
-    def _logger_writes_log_file(self) -> bool:
-        target = str(self.log_path.resolve())
-        for logger in (log, logging.getLogger("warden")):
-            for handler in logger.handlers:
-                if isinstance(handler, logging.FileHandler) and handler.baseFilename == target:
-                    return True
-        return False
-
-    def _on_thread_exception(self, args: threading.ExceptHookArgs) -> None:
-        text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
-        self.write(f"in thread {args.thread.name if args.thread else '?'}:\n{text}")
-
-    def _can_show_dialog(self) -> bool:
-        app = QApplication.instance()
-        return app is not None and QThread.currentThread() is app.thread() and not self._showing
-
-    def _show(self, exc: BaseException, text: str) -> None:
-        self._showing = True
-        try:
-            box = QMessageBox(QMessageBox.Icon.Critical, f"{APP_NAME} hit a bug", "")
-            box.setText(f"Something went wrong inside {APP_NAME}: {type(exc).__name__}: {exc}")
-            box.setInformativeText(
-                f"This is a bug, not something you did. The details were written to\n{self.log_path}\n"
-                "Your data was not changed by this error. You can keep working or restart Warden."
-            )
-            box.setDetailedText(text)
-            box.exec()
-        finally:
-            self._showing = False
 
 
 def quit_on_interrupt(app: QApplication) -> None:
@@ -247,7 +167,9 @@ def main(db_target: str | None = None) -> int:
 
         # From the first frame on (a bug before it prints its traceback, as Python does by default); the
         # log folder's path needs platformdirs, which the bare window does without.
-        CrashHandler(log_file()).install()
+        crash_handler = CrashHandler(log_file())
+        crash_handler.install()
+        workers.current().bug_handler = crash_handler.report  # bugs in core calls: the same dialog and log
         window.build()
         gc.enable()  # the launcher paused cyclic collection until the window is up
         setup_logging()  # after the first frame: the log file's handler is not needed to show a window

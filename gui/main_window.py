@@ -271,15 +271,11 @@ class MainWindow(QMainWindow):
 
     def _on_load_failed(self, failure: workers.Failure) -> None:
         self._pending_recent = None
-        if failure.bug:
-            workers.report_bug(failure)
         self._show_open_again()
         self._show_error(failure.message)
         self.load_failed.emit(failure.message)
 
     def _on_background_failed(self, failure: workers.Failure) -> None:
-        if failure.bug:
-            workers.report_bug(failure)
         self.statusBar().showMessage(failure.message, 10_000)
 
     def _show_error(self, message: str) -> None:

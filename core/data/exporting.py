@@ -15,8 +15,7 @@ import errno
 import os
 import secrets
 import sys
-import threading
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +27,7 @@ from core.data.export_columns import ColumnExport, dumps, plan_columns
 from core.data.query import Filter, Sort, entity_of, order_by, order_columns, where_clauses
 from core.engine.db import Database
 from core.errors import WardenError
+from core.progress import Cancelled, TaskState
 from core.schema.catalog import Catalog, Entity
 
 __all__ = [
@@ -63,10 +63,6 @@ class ExportResult:
 
 class ExportPathError(WardenError):
     """The export cannot be written where asked: no such folder, no permission, a folder, a full disk."""
-
-
-class _Cancelled(Exception):
-    """Raised between batches when the export was cancelled."""
 
 
 def default_bom(platform: str | None = None) -> bool:
@@ -175,16 +171,15 @@ def write_export(
     filters: Iterable[Filter] = (),
     quick: str | None = None,
     bom: bool = False,
-    cancel: threading.Event | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    state: TaskState | None = None,
     batch: int = BATCH_ROWS,
     stored_order: bool = False,
 ) -> int:
     """Write the view to `out` as CSV (a header, then a line per row) or a JSON array; the rows written.
 
-    `bom` starts CSV with a UTF-8 byte-order mark. `cancel` is checked before every batch (a cancelled
-    export raises an internal _Cancelled, which export_file turns into a result); `on_progress(n)` is
-    called after every batch with the rows written so far, on the calling thread.
+    `bom` starts CSV with a UTF-8 byte-order mark. `state` (core/progress.py) is checked for cancel before
+    every batch (a cancelled export raises Cancelled, which export_file turns into a result) and told the
+    rows written so far after every batch, on the calling thread.
     """
     if fmt not in FORMATS:
         raise WardenError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -192,26 +187,25 @@ def write_export(
     write = _write_csv if fmt == "csv" else _write_json
     if bom and fmt == "csv":  # JSON is UTF-8 without a mark (RFC 8259)
         out.write(BOM)
-    return write(out, view, _guarded(_batches(db, view, batch), cancel, on_progress))
+    return write(out, view, _guarded(_batches(db, view, batch), state))
 
 
 def _guarded(
     batches: Iterator[Sequence[Sequence[Any]]],
-    cancel: threading.Event | None,
-    on_progress: Callable[[int], None] | None,
+    state: TaskState | None,
 ) -> Iterator[Sequence[Sequence[Any]]]:
-    """The batches, stopping with _Cancelled when `cancel` is set and reporting each written batch."""
+    """The batches, stopping with Cancelled when `state` was cancelled and reporting each written batch."""
     written = 0
     try:
         for rows in batches:
-            if cancel is not None and cancel.is_set():
-                raise _Cancelled
+            if state is not None:
+                state.check()
             yield rows  # the writer writes the batch before asking for the next
             written += len(rows)
-            if on_progress is not None:
-                on_progress(written)
-        if cancel is not None and cancel.is_set():
-            raise _Cancelled  # cancelled during the last batch: no file either
+            if state is not None:
+                state.set_progress(written, message="rows written")
+        if state is not None:
+            state.check()  # cancelled during the last batch: no file either
     finally:
         close = getattr(batches, "close", None)
         if close is not None:
@@ -307,15 +301,14 @@ def export_file(
     filters: Iterable[Filter] = (),
     quick: str | None = None,
     bom: bool = False,
-    cancel: threading.Event | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    state: TaskState | None = None,
     batch: int = BATCH_ROWS,
     stored_order: bool = False,
 ) -> ExportResult:
     """Export the view into `path`: complete, or (cancelled, failed) not at all, an existing file untouched.
 
     The rows go to a hidden file beside `path` that replaces it only when complete. Errors about the
-    path are ExportPathError; `cancel` and `on_progress` are as in write_export.
+    path are ExportPathError; `state` is as in write_export.
     """
     target = check_target(path)
     _view(db, catalog, entity, sort, filters, quick, stored_order)  # a bad column or filter: no file
@@ -324,10 +317,10 @@ def export_file(
         with partial.open("x", encoding="utf-8", newline="") as out:
             n = write_export(
                 out, db, catalog, entity, fmt, sort=sort, filters=filters, quick=quick, bom=bom,
-                cancel=cancel, on_progress=on_progress, batch=batch, stored_order=stored_order,
+                state=state, batch=batch, stored_order=stored_order,
             )
         os.replace(partial, target)
-    except _Cancelled:
+    except Cancelled:
         _remove(partial)
         return ExportResult(str(target), 0, cancelled=True)
     except OSError as exc:

@@ -96,6 +96,4 @@ class DemoBuilder(QObject):
         if failure is None:
             self.built.emit(path)
             return
-        if failure.bug:
-            workers.report_bug(failure)
         self.failed.emit(failure.message)

@@ -248,8 +248,6 @@ class ConnectionDialog(QDialog):
 
     def _on_test_failed(self, failure: workers.Failure) -> None:
         self.test_button.setEnabled(True)
-        if failure.bug:
-            workers.report_bug(failure)
         secret = self.password.text()
         message = failure.message.replace(secret, "***") if secret else failure.message
         self._show_result(f"✘ {message.splitlines()[0] if message else 'Connection failed.'}", ok=False)
@@ -281,6 +279,4 @@ class ConnectionDialog(QDialog):
 
     def _on_password_not_stored(self, failure: workers.Failure) -> None:
         self.buttons.setEnabled(True)
-        if failure.bug:
-            workers.report_bug(failure)
         self._show_result(f"✘ The password could not be kept: {failure.message}", ok=False)

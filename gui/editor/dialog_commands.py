@@ -117,8 +117,6 @@ class DialogCommands:
         )
 
     def _on_conflict_labels_failed(self, conflicts: list[Conflict], failure: workers.Failure) -> None:
-        if failure.bug:
-            workers.report_bug(failure)
         self._open_conflict_dialog(conflicts, {})  # named by key, but the choice is still the user's
 
     def _open_conflict_dialog(self, conflicts: list[Conflict], labels: dict[int, str]) -> None:
@@ -149,8 +147,6 @@ class DialogCommands:
         self.show_message(f"Export failed: {message}")
 
     def _on_worker_failed(self, failure: workers.Failure) -> None:
-        if failure.bug:
-            workers.report_bug(failure)
         self.show_message(failure.message)
 
 

@@ -315,8 +315,6 @@ class RecordForm(QWidget):
         self.related_loaded.emit()
 
     def _on_related_failed(self, failure: workers.Failure) -> None:
-        if failure.bug:
-            workers.report_bug(failure)
         self.references.setText(f"<span style='color:#b3261e'>Could not load related rows: {failure}</span>")
         self.related_failed.emit(failure.message)
 

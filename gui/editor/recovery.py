@@ -163,9 +163,7 @@ class RecoveryJournal(QObject):
         self._reported = False
 
     def _on_save_failed(self, failure: workers.Failure) -> None:
-        if failure.bug:
-            workers.report_bug(failure)
-        else:
+        if not failure.bug:  # a bug went to the crash handler, from the worker door
             self._report(failure.message)
 
     def _report(self, reason: str) -> None:

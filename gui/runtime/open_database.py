@@ -155,5 +155,3 @@ class OpenDatabase(QObject):
             self.reload_catalog()
         if on_error is not None:
             on_error(failure)
-        elif failure.bug:
-            workers.report_bug(failure)

@@ -9,10 +9,20 @@ save whose editor was closed still saves.
 With `interruptible=True` (reads only: pages, counts, searches), cancelling the task also stops its
 running statement (core/engine/interrupt.py), so a superseded or abandoned read frees its thread at once.
 
-Errors are never swallowed. A WardenError reaches `on_error` as a Failure with the message a person
-can act on; any other exception is a bug: it is logged with its traceback on the worker thread and
-then reaches `on_error` as a Failure with `bug=True`. Without an `on_error`, a bug goes to
-`sys.excepthook` (the crash dialog in the app) and a WardenError is logged.
+Long work gets a task state (core/progress.py) as its `state` keyword when `on_progress` or `on_partial`
+is given (or `with_state=True`): progress and partial results reach those callbacks on the GUI thread,
+at most one delivery per UPDATE_MS; cancelling the task, or `task.stop()`, makes `state.check()` raise.
+
+`priority=Priority.SAVE` puts a write ahead of every queued read, and on a pool whose threads are all busy
+starts it on a thread of its own, so a save never waits behind page loads.
+
+Errors are never swallowed. A WardenError reaches `on_error` as a Failure with the message a person can
+act on. Any other exception is a bug: the door hands it to its bug handler (the crash handler: a dialog
+and the log file with the traceback), once, and `on_error` then gets a Failure with `bug=True` whose
+message only says so, so the screen can leave its busy state; callers never report bugs themselves.
+
+The state lives in one `Workers` object that the application owns (gui/app.py creates it); the module
+functions use the application's one.
 """
 
 from __future__ import annotations
@@ -20,7 +30,6 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import sys
 import time
 import traceback
 from collections.abc import Callable, Hashable
@@ -28,18 +37,42 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, QTimer, Signal
 
 from core.errors import WardenError
+from core.progress import Cancelled, Progress
+from gui.runtime.errors import bug_message, to_excepthook
 from gui.runtime.gc_guard import keep_gc_on_gui_thread
+from gui.runtime.priority import Priority
+from gui.runtime.task_state import PostedTaskState
 
 if TYPE_CHECKING:  # core.engine.interrupt loads SQLAlchemy: imported by the first interruptible task instead
     from core.engine.interrupt import Interruptible
+
+__all__ = [
+    "Failure",
+    "Priority",
+    "Task",
+    "Workers",
+    "current",
+    "install",
+    "pending_count",
+    "run",
+    "shutdown",
+    "thread_pool",
+    "wait_idle",
+]
 
 log = logging.getLogger("warden.gui.runtime.workers")
 
 DoneCallback = Callable[[Any], None]
 ErrorCallback = Callable[["Failure"], None]
+ProgressCallback = Callable[[Progress], None]
+PartialCallback = Callable[[Any], None]
+BugHandler = Callable[[BaseException], None]
+
+#: Least time between two progress deliveries of one task: a progress bar needs no more than ~20 a second.
+UPDATE_MS = 50
 
 
 @dataclass(frozen=True)
@@ -47,12 +80,17 @@ class Failure:
     """Why a task failed: a message for people, and for bugs the traceback."""
 
     message: str
-    bug: bool  # False for a WardenError (the user can act on it), True for anything else
+    bug: bool  # False for a WardenError (the user can act on it), True for anything else (already reported)
     exception: BaseException
     details: str = ""  # the formatted traceback, for bugs
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the work stopped because it was asked to (core.progress.Cancelled)."""
+        return isinstance(self.exception, Cancelled)
 
 
 @dataclass(eq=False)
@@ -69,16 +107,28 @@ class Task:
     key: Hashable | None
     owner_ref: Any = None  # the owner QObject (checked with shiboken6.isValid before delivery)
     interruptible: bool = False  # cancel() also stops its running statement
+    priority: Priority = Priority.READ
+    state: PostedTaskState | None = None  # long work's progress, partial results and cancel
+    on_progress: ProgressCallback | None = None
+    on_partial: PartialCallback | None = None
     scope: Interruptible | None = None  # set by the worker while it runs an interruptible task
     cancelled: bool = False
     finished: bool = False
     outcome: str = field(default="pending")  # pending | delivered | dropped
+    last_update: float = 0.0  # monotonic time of the last progress delivery (GUI thread)
+    update_due: bool = False  # a delayed progress delivery is scheduled
 
     def cancel(self) -> None:
-        """Drop this task's result when it arrives; an interruptible one also stops its statement."""
+        """Drop this task's result when it arrives; long work stops at its next check, a read at once."""
         self.cancelled = True
+        self.stop()
+
+    def stop(self) -> None:
+        """Ask long work to stop at its next `state.check()`; unlike cancel(), its outcome still arrives."""
+        if self.state is not None:
+            self.state.cancel()
         scope = self.scope
-        if scope is not None:
+        if scope is not None and self.cancelled:
             scope.interrupt()
 
     @property
@@ -87,26 +137,13 @@ class Task:
         return getattr(self.fn, "__qualname__", repr(self.fn))
 
 
-class _Relay(QObject):
-    """Lives on the GUI thread; pool threads emit on it, so deliveries are queued onto the GUI thread."""
-
-    task_finished = Signal(object)  # (task id, ok, result or Failure)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.task_finished.connect(self._on_task_finished)
-
-    def _on_task_finished(self, payload: tuple[int, bool, Any]) -> None:
-        _deliver(*payload)
-
-
 class _Runnable(QRunnable):
-    """Runs one task's function on a pool thread and reports the outcome to the relay."""
+    """Runs one task's function on a pool thread and reports the outcome to the door."""
 
-    def __init__(self, task: Task, relay: _Relay) -> None:
+    def __init__(self, task: Task, door: Workers) -> None:
         super().__init__()
         self._task = task
-        self._relay = relay
+        self._door = door
 
     def run(self) -> None:
         """Call the function; catch everything so that no failure is lost on the pool thread."""
@@ -118,21 +155,20 @@ class _Runnable(QRunnable):
         except WardenError as exc:
             ok = False
             result = Failure(message=str(exc), bug=False, exception=exc)
-        except BaseException as exc:  # a bug: log it here, with its traceback, then report it
+        except BaseException as exc:  # a bug: the GUI thread hands it to the crash handler
             ok = False
             if task.cancelled and task.interruptible:  # stopped on purpose: its error means nothing
                 result = Failure(message="cancelled", bug=False, exception=exc)
-                self._report(task, ok, result)
-                return
-            details = traceback.format_exc()
-            log.error("worker task %s failed with a bug:\n%s", task.name, details)
-            result = Failure(message=_bug_message(exc), bug=True, exception=exc, details=details)
+            else:
+                details = traceback.format_exc()
+                result = Failure(message=bug_message(exc), bug=True, exception=exc, details=details)
         self._report(task, ok, result)
 
     @staticmethod
     def _call(task: Task) -> Any:
+        kwargs = task.kwargs if task.state is None else {**task.kwargs, "state": task.state}
         if not task.interruptible:
-            return task.fn(*task.args, **task.kwargs)
+            return task.fn(*task.args, **kwargs)
         from core.engine.interrupt import interruptible  # on this pool thread, never the GUI's
 
         with interruptible() as scope:
@@ -140,7 +176,7 @@ class _Runnable(QRunnable):
             if task.cancelled:  # cancelled before it started: stop at the first statement
                 scope.interrupt()
             try:
-                return task.fn(*task.args, **task.kwargs)
+                return task.fn(*task.args, **kwargs)
             finally:
                 task.scope = None
 
@@ -148,33 +184,221 @@ class _Runnable(QRunnable):
         # Drop references to arguments before the (queued) delivery, so large inputs can be freed.
         self._task = None  # type: ignore[assignment]
         try:
-            self._relay.task_finished.emit((task.id, ok, result))
-        except RuntimeError:  # the relay is gone: the application is shutting down
+            self._door.task_finished.emit((task.id, ok, result))
+        except RuntimeError:  # the door is gone: the application is shutting down
             log.warning("result of %s arrived after shutdown and was dropped", task.name)
 
 
-_ids = itertools.count(1)
-_tasks: dict[int, Task] = {}  # submitted and not yet delivered (or dropped); GUI thread only
-_latest: dict[tuple[int | None, Hashable], int] = {}  # (owner id, key) → id of the newest task
-_watched_owners: set[int] = set()
-_relay: _Relay | None = None
+class Workers(QObject):
+    """The worker door: submitted tasks, their generations and owners, the pool, and where bugs go.
 
+    Lives on the GUI thread; pool threads emit its signals, so every delivery is queued onto the GUI thread.
+    """
 
-def _bug_message(exc: BaseException) -> str:
-    return f"Unexpected error ({type(exc).__name__}: {exc}). This is a bug in Warden; details are in the log."
+    task_finished = Signal(object)  # (task id, ok, result or Failure)
+    state_posted = Signal(int)  # a long task's state has reports to take (task id)
 
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        pool: QThreadPool | None = None,
+        bug_handler: BugHandler | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.pool = pool if pool is not None else QThreadPool.globalInstance()
+        self.bug_handler: BugHandler = bug_handler or to_excepthook
+        self._ids = itertools.count(1)
+        self._tasks: dict[int, Task] = {}  # submitted and not yet delivered (or dropped)
+        self._latest: dict[tuple[int | None, Hashable], int] = {}  # (owner id, key) → id of the newest task
+        self._watched_owners: set[int] = set()
+        self.task_finished.connect(self._on_task_finished)
+        self.state_posted.connect(self._on_state_posted)
+        self._gc_kept = False
 
-def _get_relay() -> _Relay:
-    global _relay
-    if _relay is None or not shiboken6.isValid(_relay):
-        _relay = _Relay()
-        keep_gc_on_gui_thread()  # from now on workers allocate: cycles must not be collected on them
-    return _relay
+    def run(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: DoneCallback | None = None,
+        on_error: ErrorCallback | None = None,
+        owner: QObject | None = None,
+        key: Hashable | None = None,
+        interruptible: bool = False,
+        priority: Priority = Priority.READ,
+        on_progress: ProgressCallback | None = None,
+        on_partial: PartialCallback | None = None,
+        with_state: bool = False,
+        **kwargs: Any,
+    ) -> Task:
+        """Run `fn(*args, **kwargs)` on the pool; deliver its result to `on_done` on the GUI thread.
 
+        With `owner`, nothing is delivered once the owner is destroyed. With `key`, starting a new task
+        with the same owner and key supersedes the previous one: its result will be dropped. With
+        `on_progress`, `on_partial` or `with_state`, `fn` also gets `state=` (a core.progress.TaskState).
+        """
+        _require_gui_thread()
+        if not self._gc_kept:  # from now on workers allocate: cycles must not be collected on them
+            keep_gc_on_gui_thread()
+            self._gc_kept = True
+        owner_id = id(owner) if owner is not None else None
+        task = Task(
+            id=next(self._ids),
+            fn=fn,
+            args=args,
+            kwargs=kwargs,
+            on_done=on_done,
+            on_error=on_error,
+            owner_id=owner_id,
+            key=key,
+            owner_ref=owner,
+            interruptible=interruptible,
+            priority=priority,
+            on_progress=on_progress,
+            on_partial=on_partial,
+        )
+        if on_progress is not None or on_partial is not None or with_state:
+            task.state = PostedTaskState(functools.partial(self.state_posted.emit, task.id))
+        if key is not None:
+            previous = self._latest.get((owner_id, key))
+            if previous is not None and previous in self._tasks:
+                self._tasks[previous].cancel()
+            self._latest[(owner_id, key)] = task.id
+        if owner is not None and (watched := id(owner)) not in self._watched_owners:
+            self._watched_owners.add(watched)
+            owner.destroyed.connect(functools.partial(self._forget_owner, watched))
+        self._tasks[task.id] = task
+        self._start(_Runnable(task, self), priority)
+        return task
 
-def thread_pool() -> QThreadPool:
-    """The pool every task runs on."""
-    return QThreadPool.globalInstance()
+    def _start(self, runnable: _Runnable, priority: Priority) -> None:
+        pool = self.pool
+        if priority >= Priority.SAVE and pool.activeThreadCount() >= pool.maxThreadCount():
+            # Every thread is busy (long reads): a save gets a thread of its own rather than wait for one.
+            pool.reserveThread()
+            pool.startOnReservedThread(runnable)
+        else:
+            pool.start(runnable, int(priority))
+
+    def report_bug(self, exc: BaseException) -> None:
+        """Hand a bug to the bug handler (the crash handler in the app); a failing handler is only logged."""
+        try:
+            self.bug_handler(exc)
+        except Exception:  # the crash handler itself failed: the log is all that is left
+            log.exception("the crash handler failed on %s", type(exc).__name__)
+
+    def pending_count(self) -> int:
+        """How many submitted tasks have not yet been delivered or dropped."""
+        return len(self._tasks)
+
+    def wait_idle(self, timeout_ms: int = 5000) -> bool:
+        """Wait until every task has run and its result was delivered; True if that happened in time.
+
+        Meant for tests and shutdown: it processes GUI events while waiting, so callbacks run.
+        """
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            QCoreApplication.sendPostedEvents()
+            QCoreApplication.processEvents()
+            if not self._tasks:
+                return True
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                return False
+            self.pool.waitForDone(min(remaining_ms, 20))
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Drop every pending result and wait for running tasks to finish; True if they did in time."""
+        for task in self._tasks.values():
+            task.cancel()
+        done = self.wait_idle(timeout_ms)
+        if not done:
+            log.warning("%d worker task(s) still running at shutdown", len(self._tasks))
+        return done
+
+    # --- on the GUI thread ---------------------------------------------------------------------------
+
+    def _forget_owner(self, owner_id: int, *_: Any) -> None:
+        """The owner was destroyed: drop every pending result for it and release its callbacks."""
+        self._watched_owners.discard(owner_id)
+        for task in self._tasks.values():
+            if task.owner_id == owner_id:
+                task.cancel()
+                task.on_done = task.on_error = task.on_progress = task.on_partial = None
+                task.owner_ref = None
+        for scope in [s for s in self._latest if s[0] == owner_id]:
+            del self._latest[scope]
+
+    def _on_state_posted(self, task_id: int) -> None:
+        """A long task reported: deliver now, or once UPDATE_MS have passed since the last delivery."""
+        task = self._tasks.get(task_id)
+        if task is None or task.update_due:
+            return
+        wait_ms = int((task.last_update + UPDATE_MS / 1000 - time.monotonic()) * 1000)
+        if wait_ms > 0:
+            task.update_due = True
+            QTimer.singleShot(wait_ms, self, functools.partial(self._on_update_due, task_id))
+            return
+        self._deliver_state(task)
+
+    def _on_update_due(self, task_id: int) -> None:
+        task = self._tasks.get(task_id)
+        if task is not None:
+            task.update_due = False
+            self._deliver_state(task)
+
+    def _deliver_state(self, task: Task) -> None:
+        """Hand a long task's partial results (all, in order) and newest progress to its callbacks."""
+        if task.state is None:
+            return
+        progress, partials = task.state.take()
+        task.last_update = time.monotonic()
+        if task.cancelled:
+            return
+        if task.on_partial is not None:
+            for value in partials:
+                task.on_partial(value)
+        if progress is not None and task.on_progress is not None:
+            task.on_progress(progress)
+
+    def _on_task_finished(self, payload: tuple[int, bool, Any]) -> None:
+        """Hand a result or failure to its callback, unless it is stale; a bug goes to the bug handler."""
+        task_id, ok, result = payload
+        task = self._tasks.get(task_id)
+        if task is None:
+            return
+        self._deliver_state(task)  # the last progress and partial results come before the result
+        del self._tasks[task_id]
+        task.finished = True
+        scope = (task.owner_id, task.key)
+        is_latest = task.key is not None and self._latest.get(scope) == task.id
+        if is_latest:
+            del self._latest[scope]
+        stale = task.key is not None and not is_latest
+        owner_gone = task.owner_ref is None and task.owner_id is not None
+        owner_gone = owner_gone or (task.owner_ref is not None and not shiboken6.isValid(task.owner_ref))
+        on_done, on_error = task.on_done, task.on_error
+        task.on_done = task.on_error = task.on_progress = task.on_partial = None
+        task.owner_ref = None
+        dropped = task.cancelled or stale or owner_gone
+        task.outcome = "dropped" if dropped else "delivered"
+        if not ok and result.bug:
+            if dropped:  # nobody waits for it any more: the log keeps it, no dialog interrupts the user
+                log.error("%s failed with a bug after its result was dropped:\n%s", task.name, result.details)
+            else:
+                self.report_bug(result.exception)
+        if dropped:
+            log.debug("dropped the result of %s (cancelled, superseded or owner gone)", task.name)
+            return
+        if ok:
+            if on_done is not None:
+                on_done(result)
+            return
+        failure: Failure = result
+        if on_error is not None:
+            on_error(failure)
+        elif not failure.bug:
+            log.error("%s failed: %s", task.name, failure.message)
 
 
 def _require_gui_thread() -> None:
@@ -185,130 +409,56 @@ def _require_gui_thread() -> None:
         raise RuntimeError("workers.run must be called from the GUI thread")
 
 
-def run(
-    fn: Callable[..., Any],
-    *args: Any,
-    on_done: DoneCallback | None = None,
-    on_error: ErrorCallback | None = None,
-    owner: QObject | None = None,
-    key: Hashable | None = None,
-    interruptible: bool = False,
-    **kwargs: Any,
-) -> Task:
-    """Run `fn(*args, **kwargs)` on the pool; deliver its result to `on_done` on the GUI thread.
+# --- the application's door -------------------------------------------------------------------------
 
-    With `owner`, nothing is delivered once the owner is destroyed. With `key`, starting a new task
-    with the same owner and key supersedes the previous one: its result will be dropped.
-    """
+_current: Workers | None = None
+
+
+def install(door: Workers) -> Workers:
+    """Make `door` the application's worker door (gui/app.py does this for the QApplication it makes)."""
+    global _current
+    _current = door
+    return door
+
+
+def current() -> Workers:
+    """The application's worker door; made (a child of the QApplication) on first use if none is installed."""
+    if _current is None or not shiboken6.isValid(_current):
+        _require_gui_thread()
+        install(Workers(QCoreApplication.instance()))
+    assert _current is not None
+    return _current
+
+
+def _installed() -> Workers | None:
+    return _current if _current is not None and shiboken6.isValid(_current) else None
+
+
+def run(fn: Callable[..., Any], *args: Any, **options: Any) -> Task:
+    """Workers.run on the application's door (the options are Workers.run's)."""
     _require_gui_thread()
-    relay = _get_relay()
-    owner_id = id(owner) if owner is not None else None
-    task = Task(
-        id=next(_ids),
-        fn=fn,
-        args=args,
-        kwargs=kwargs,
-        on_done=on_done,
-        on_error=on_error,
-        owner_id=owner_id,
-        key=key,
-        owner_ref=owner,
-        interruptible=interruptible,
-    )
-    if key is not None:
-        previous = _latest.get((owner_id, key))
-        if previous is not None and previous in _tasks:
-            _tasks[previous].cancel()
-        _latest[(owner_id, key)] = task.id
-    if owner is not None and (watched := id(owner)) not in _watched_owners:
-        _watched_owners.add(watched)
-        owner.destroyed.connect(functools.partial(_forget_owner, watched))
-    _tasks[task.id] = task
-    thread_pool().start(_Runnable(task, relay))
-    return task
+    return current().run(fn, *args, **options)
 
 
-def _forget_owner(owner_id: int, *_: Any) -> None:
-    """The owner was destroyed: drop every pending result for it and release its callbacks."""
-    _watched_owners.discard(owner_id)
-    for task in _tasks.values():
-        if task.owner_id == owner_id:
-            task.cancel()
-            task.on_done = task.on_error = None
-            task.owner_ref = None
-    for scope in [s for s in _latest if s[0] == owner_id]:
-        del _latest[scope]
-
-
-def _deliver(task_id: int, ok: bool, result: Any) -> None:
-    """On the GUI thread: hand a result or failure to its callback, unless it is stale."""
-    task = _tasks.pop(task_id, None)
-    if task is None:
-        return
-    task.finished = True
-    scope = (task.owner_id, task.key)
-    is_latest = task.key is not None and _latest.get(scope) == task.id
-    if is_latest:
-        del _latest[scope]
-    stale = task.key is not None and not is_latest
-    owner_gone = task.owner_ref is None and task.owner_id is not None
-    owner_gone = owner_gone or (task.owner_ref is not None and not shiboken6.isValid(task.owner_ref))
-    on_done, on_error = task.on_done, task.on_error
-    task.on_done = task.on_error = None
-    task.owner_ref = None
-    if task.cancelled or stale or owner_gone:
-        task.outcome = "dropped"
-        log.debug("dropped the result of %s (cancelled, superseded or owner gone)", task.name)
-        return
-    task.outcome = "delivered"
-    if ok:
-        if on_done is not None:
-            on_done(result)
-        return
-    failure: Failure = result
-    if on_error is not None:
-        on_error(failure)
-    elif failure.bug:
-        report_bug(failure)
-    else:
-        log.error("%s failed: %s", task.name, failure.message)
-
-
-def report_bug(failure: Failure) -> None:
-    """Hand a bug to sys.excepthook: in the app that is the crash handler (log file and dialog)."""
-    exc = failure.exception
-    sys.excepthook(type(exc), exc, exc.__traceback__)
+def thread_pool() -> QThreadPool:
+    """The pool every task runs on."""
+    door = _installed()
+    return door.pool if door is not None else QThreadPool.globalInstance()
 
 
 def pending_count() -> int:
     """How many submitted tasks have not yet been delivered or dropped."""
-    return len(_tasks)
+    door = _installed()
+    return door.pending_count() if door is not None else 0
 
 
 def wait_idle(timeout_ms: int = 5000) -> bool:
-    """Wait until every task has run and its result was delivered; True if that happened in time.
-
-    Meant for tests and shutdown: it processes GUI events while waiting, so callbacks run.
-    """
-    deadline = time.monotonic() + timeout_ms / 1000
-    app = QCoreApplication.instance()
-    while True:
-        if app is not None:
-            QCoreApplication.sendPostedEvents()
-            QCoreApplication.processEvents()
-        if not _tasks:
-            return True
-        remaining_ms = int((deadline - time.monotonic()) * 1000)
-        if remaining_ms <= 0:
-            return False
-        thread_pool().waitForDone(min(remaining_ms, 20))
+    """Workers.wait_idle on the application's door (True at once when there is none)."""
+    door = _installed()
+    return door.wait_idle(timeout_ms) if door is not None else True
 
 
 def shutdown(timeout_ms: int = 5000) -> bool:
-    """Drop every pending result and wait for running tasks to finish; True if they did in time."""
-    for task in _tasks.values():
-        task.cancel()
-    done = wait_idle(timeout_ms)
-    if not done:
-        log.warning("%d worker task(s) still running at shutdown", len(_tasks))
-    return done
+    """Workers.shutdown on the application's door (True at once when there is none)."""
+    door = _installed()
+    return door.shutdown(timeout_ms) if door is not None else True

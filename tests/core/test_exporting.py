@@ -12,7 +12,6 @@ import io
 import json
 import os
 import sqlite3
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from core.data import exporting
 from core.data.exporting import BOM, ExportPathError, default_bom, export_file, write_export
 from core.data.repository import Filter, export_rows, to_jsonable
 from core.engine.db import Database, open_database
+from core.progress import Progress, TaskState
 from core.schema.catalog import Catalog, load_catalog
 
 # --- fixtures -------------------------------------------------------------------------------------
@@ -371,19 +371,20 @@ def test_cancel_keeps_an_existing_file_and_leaves_no_partial(demo_sqlite_path: s
     """A cancelled export over an existing file leaves that file as it was and no partial file."""
     target = tmp_path / "tools.csv"
     target.write_text("yesterday's export\n", encoding="utf-8")
-    cancel = threading.Event()
     seen: list[int] = []
 
-    def on_progress(n: int) -> None:
-        seen.append(n)
-        if n >= 300:
-            cancel.set()
+    def on_progress(p: Progress) -> None:
+        seen.append(p.done)
+        if p.done >= 300:
+            state.cancel()
+
+    state = TaskState(on_progress=on_progress)
 
     db = open_database(demo_sqlite_path)
     try:
         catalog = load_catalog(db)
         result = export_file(
-            db, catalog, "tool_executions", target, "csv", cancel=cancel, on_progress=on_progress, batch=100
+            db, catalog, "tool_executions", target, "csv", state=state, batch=100
         )
     finally:
         db.dispose()
@@ -394,14 +395,15 @@ def test_cancel_keeps_an_existing_file_and_leaves_no_partial(demo_sqlite_path: s
 
 def test_failure_midway_leaves_no_partial(demo_sqlite_path: str, tmp_path: Path) -> None:
     """An error during the export propagates; no partial file stays and no target appears."""
-    def on_progress(n: int) -> None:
+    def on_progress(p: Progress) -> None:
         raise RuntimeError("boom")
 
     db = open_database(demo_sqlite_path)
     try:
         catalog = load_catalog(db)
         with pytest.raises(RuntimeError):
-            export_file(db, catalog, "tool_executions", tmp_path / "t.json", "json", on_progress=on_progress)
+            state = TaskState(on_progress)
+            export_file(db, catalog, "tool_executions", tmp_path / "t.json", "json", state=state)
     finally:
         db.dispose()
     assert list(tmp_path.iterdir()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from core.engine.db import Database
 from core.errors import NotFoundError
 from gui.runtime import workers
+from tests.fixtures.workers import crash_count
 
 
 class _Gate:
@@ -77,24 +79,61 @@ def test_warden_error_reaches_on_error_with_its_message(qtbot: QtBot) -> None:
     assert isinstance(failure.exception, NotFoundError)
 
 
-def test_bug_reaches_on_error_and_is_logged_with_traceback(
-    qtbot: QtBot, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Any other exception is a bug: logged with its traceback, then on_error gets it with bug=True."""
+def test_bug_reaches_the_crash_handler_once_and_on_error_is_told(qtbot: QtBot, crash_log: Path) -> None:
+    """Any other exception is a bug: the door writes it to the crash log with its traceback, exactly once;
+    on_error then gets it with bug=True (only to leave its busy state: it reports nothing itself)."""
     failures: list[workers.Failure] = []
 
     def broken() -> None:
         raise ZeroDivisionError("boom")
 
-    with caplog.at_level("ERROR", logger="warden.gui.runtime.workers"):
-        workers.run(broken, on_error=failures.append)
-        qtbot.waitUntil(lambda: bool(failures), timeout=5000)
+    task = workers.run(broken, on_error=failures.append)
+    qtbot.waitUntil(lambda: bool(failures), timeout=5000)
     (failure,) = failures
     assert failure.bug is True
     assert isinstance(failure.exception, ZeroDivisionError)
     assert "ZeroDivisionError: boom" in failure.details and "in broken" in failure.details
-    assert "bug" in failure.message and "boom" in failure.message
-    assert any("broken" in r.getMessage() and "Traceback" in r.getMessage() for r in caplog.records)
+    assert "bug" in failure.message and "boom" not in failure.message  # an exception's text may hold values
+    assert workers.wait_idle(5000) and task.outcome == "delivered"
+    text = crash_log.read_text(encoding="utf-8")
+    assert crash_count(crash_log) == 1
+    assert "Traceback" in text and "in broken" in text and "ZeroDivisionError: boom" in text
+
+
+def test_bug_in_a_screen_reaches_the_crash_handler_once(qtbot: QtBot, crash_log: Path) -> None:
+    """A screen's on_error that shows the failure inline does not report it again: one crash entry."""
+    shown: list[str] = []
+    owner = QObject()
+
+    def on_error(failure: workers.Failure) -> None:  # what a screen does: show it, leave its busy state
+        shown.append(failure.message)
+
+    for work in ({}.__getitem__, {}.__getitem__):
+        workers.run(work, "missing", on_error=on_error, owner=owner, key="load")
+        assert workers.wait_idle(5000)
+    assert len(shown) == 2 and crash_count(crash_log) == 2
+    assert crash_log.read_text(encoding="utf-8").count("KeyError") == 2
+
+
+def test_bug_of_a_dropped_result_is_logged_without_a_dialog(
+    qtbot: QtBot, crash_log: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A superseded task's bug is logged with its traceback; no crash dialog interrupts for it."""
+    owner = QObject()
+    gate = _Gate()
+
+    def broken_later() -> None:
+        gate.wait_then(None)
+        raise KeyError("gone")
+
+    with caplog.at_level("ERROR", logger="warden.gui.runtime.workers"):
+        first = workers.run(broken_later, owner=owner, key="page")
+        assert gate.entered.wait(5)
+        workers.run(lambda: None, owner=owner, key="page")
+        gate.release.set()
+        qtbot.waitUntil(lambda: first.finished, timeout=5000)
+    assert first.outcome == "dropped" and crash_count(crash_log) == 0
+    assert any("broken_later" in r.getMessage() and "Traceback" in r.getMessage() for r in caplog.records)
 
 
 def test_bug_without_on_error_goes_to_excepthook(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -196,8 +196,6 @@ class ForeignKeyPicker(QFrame):
 
     def _on_search_failed(self, failure: workers.Failure) -> None:
         self._set_status(failure.message, error=True)
-        if failure.bug:
-            workers.report_bug(failure)
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.status.setProperty("error", error)

@@ -7,7 +7,6 @@ UTF-8"). Core modules (and with them SQLAlchemy) are imported only where an expo
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -21,13 +20,13 @@ if TYPE_CHECKING:
     from core.data.exporting import ExportResult
     from core.data.query import Filter, Sort
     from core.engine.db import Database
+    from core.progress import Progress
     from core.schema.catalog import Catalog
 
 CSV_FILTER = "CSV, UTF-8 (*.csv)"
 CSV_BOM_FILTER = "CSV for Excel, UTF-8 with byte-order mark (*.csv)"
 JSON_FILTER = "JSON (*.json)"
 FILE_FILTERS = (CSV_FILTER, CSV_BOM_FILTER, JSON_FILTER)
-POLL_MS = 100
 
 
 @dataclass
@@ -86,20 +85,26 @@ def ask_export_path(parent: QWidget | None, entity: str) -> ExportTarget | None:
 
 
 class ExportJob(QObject):
-    """One export running in a worker, with a progress dialog whose Cancel stops it between rows."""
+    """One export running in a worker, with a progress dialog whose Cancel stops it between batches.
+
+    Progress comes through the worker door's task state (core/progress.py), throttled on the GUI thread.
+    """
 
     finished = Signal(object)  # ExportResult (cancelled=True when cancelled; no file was left)
     failed = Signal(str)
+    progressed = Signal(int)  # rows written so far (throttled by the worker door)
 
     def __init__(
         self, db: Database, catalog: Catalog, request: ExportRequest, parent: QWidget | None
     ) -> None:
         super().__init__(parent)
         self.db, self.catalog, self.request = db, catalog, request
-        self.cancel_event = threading.Event()
-        self.written = 0  # rows written so far; set on the worker thread, read by the poll timer
+        self.written = 0  # rows written so far, as last reported
         self.result: ExportResult | None = None
         self.error: str | None = None
+        self.task: workers.Task | None = None
+        self._cancel_asked = False
+        self._running = False
         self.progress = QProgressDialog(f"Exporting {request.entity}…", "Cancel", 0, 0, parent)
         self.progress.setObjectName("exportProgress")
         self.progress.setWindowTitle("Export")
@@ -109,26 +114,27 @@ class ExportJob(QObject):
         self.progress.setAutoReset(False)
         self.progress.canceled.connect(self._on_progress_canceled)
         self.progress.reset()  # a fresh QProgressDialog shows itself after minimumDuration otherwise
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._on_timer_timeout)
 
     @property
     def running(self) -> bool:
         """Whether the worker has not reported back yet."""
-        return self._timer.isActive()
+        return self._running
 
     def start(self, path: str, fmt: str, *, bom: bool = False) -> None:
         """Start writing `path` in `fmt` ('csv' or 'json'); `bom` starts CSV with a UTF-8 byte-order mark."""
-        from core.data.exporting import export_file
+        from core.data.exporting import ExportResult, export_file
 
         total = self.request.total or 0
         self.progress.setRange(0, max(total, 0))
         self.progress.setValue(0)
         self.progress.setLabelText(f"Exporting {self.request.entity} to {Path(path).name}…")
-        self._timer.start()
+        self._running = True
+        if self._cancel_asked:  # cancelled before it began: nothing to write, nothing to remove
+            cancelled = ExportResult(str(Path(path)), 0, cancelled=True)
+            QTimer.singleShot(0, self, lambda: self._on_export_done(cancelled))
+            return
         r = self.request
-        workers.run(
+        self.task = workers.run(
             export_file,
             self.db,
             self.catalog,
@@ -139,8 +145,7 @@ class ExportJob(QObject):
             filters=list(r.filters),
             quick=r.quick,
             bom=bom,
-            cancel=self.cancel_event,
-            on_progress=self._count,
+            on_progress=self._on_export_progress,
             on_done=self._on_export_done,
             on_error=self._on_export_failed,
             owner=self,
@@ -148,26 +153,28 @@ class ExportJob(QObject):
 
     def cancel(self) -> None:
         """Stop before the next batch of rows; no file is left (an existing one is kept as it was)."""
-        self.cancel_event.set()
+        self._cancel_asked = True
+        if self.task is not None:
+            self.task.stop()
         self.progress.setLabelText("Cancelling…")
 
-    def _count(self, n: int) -> None:
-        """Called on the worker thread after every batch of rows."""
-        self.written = n
-
-    def _on_timer_timeout(self) -> None:
+    def _on_export_progress(self, progress: Progress) -> None:
+        self.written = progress.done
         total = self.request.total or 0
         if total and self.written > total:
             self.progress.setMaximum(self.written)  # the count was an estimate
         if total:
             self.progress.setValue(self.written)
-        self.progress.setLabelText(f"Exporting {self.request.entity}: {self.written:,} rows…")
+        if not self._cancel_asked:
+            self.progress.setLabelText(f"Exporting {self.request.entity}: {self.written:,} rows…")
+        self.progressed.emit(self.written)
 
     def _on_progress_canceled(self) -> None:
         self.cancel()
 
     def _finish(self) -> None:
-        self._timer.stop()
+        self._running = False
+        self.task = None
         self.progress.canceled.disconnect(self._on_progress_canceled)
         self.progress.reset()
         self.progress.hide()
@@ -180,8 +187,6 @@ class ExportJob(QObject):
     def _on_export_failed(self, failure: workers.Failure) -> None:
         self._finish()
         self.error = failure.message
-        if failure.bug:
-            workers.report_bug(failure)
         self.failed.emit(failure.message)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from core.bootstrap import create_demo_database
 from core.data.exporting import ExportResult, export_file
 from core.data.repository import Filter, export_rows, to_jsonable
 from core.engine.db import Database, open_database
+from core.progress import Progress, TaskState
 from core.schema.catalog import Catalog, load_catalog
 from gui.editor.dialogs.export import (
     CSV_BOM_FILTER,
@@ -91,19 +91,17 @@ def test_cancel_leaves_no_file(
 def test_cancel_between_batches_leaves_no_file(sqlite_demo: tuple[Database, Catalog], tmp_path: Path) -> None:
     """A cancel in the middle of a stream stops before the next batch; the half-written file is removed."""
     db, catalog = sqlite_demo
-    cancel = threading.Event()
     path = tmp_path / "tools.json"
     seen: list[int] = []
 
-    def on_progress(n: int) -> None:
-        seen.append(n)
-        if n == 500:
+    def on_progress(p: Progress) -> None:
+        seen.append(p.done)
+        if p.done == 500:
             assert _partials(tmp_path)  # being written beside the target
-            cancel.set()
+            state.cancel()
 
-    result = export_file(
-        db, catalog, "tool_executions", path, "json", cancel=cancel, on_progress=on_progress, batch=250
-    )
+    state = TaskState(on_progress=on_progress)
+    result = export_file(db, catalog, "tool_executions", path, "json", state=state, batch=250)
     assert result.cancelled and not path.exists() and not _partials(tmp_path)
     assert seen == [250, 500]
 
@@ -114,8 +112,14 @@ def test_progress_reaches_the_row_count(
     """The job's progress count ends at the rows written (reported per batch from the worker)."""
     db, catalog = sqlite_demo
     job = ExportJob(db, catalog, ExportRequest("tool_executions", total=10_000), None)
+    seen: list[tuple[int, bool]] = []
+    job.progressed.connect(lambda n: seen.append((n, job.running)))
     result = _run(qtbot, job, tmp_path / "tools.csv", "csv")
     assert result.rows == job.written == 10_000 and not job.running
+    done = [n for n, _running in seen]
+    assert done == sorted(set(done)) and done[-1] == 10_000  # in order, never twice, the last before finished
+    assert all(running for _n, running in seen)
+    assert len(done) <= 10_000 // 250  # throttled: never more than one per batch
 
 
 def test_format_from_name_or_filter() -> None:

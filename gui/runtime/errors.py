@@ -1,0 +1,116 @@
+"""The one boundary for bugs in the GUI: the crash handler writes the traceback to the log file and shows it.
+
+Failures a person can act on (core's WardenError) are shown where they happened, by the screen that asked;
+anything else is a bug and comes here, exactly once: from sys.excepthook (the GUI thread), from
+threading.excepthook (Python threads) and from the worker door (gui/runtime/workers.py), which hands every
+bug raised in a core call to its bug handler instead of to the caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+APP_NAME = "Warden"
+
+log = logging.getLogger("warden.gui")
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+
+
+def bug_message(exc: BaseException) -> str:
+    """The one line a screen may show about a bug that went to the crash handler."""
+    return f"Unexpected error ({type(exc).__name__}). This is a bug in Warden; the details are in the log."
+
+
+def to_excepthook(exc: BaseException) -> None:
+    """Hand a bug to whatever sys.excepthook is now: the crash handler in the app, pytest-qt's in tests."""
+    sys.excepthook(type(exc), exc, exc.__traceback__)
+
+
+class CrashHandler:
+    """sys.excepthook for bugs: writes the traceback to the log file and shows it in a dialog."""
+
+    def __init__(self, log_path: Path, *, show_dialog: bool = True) -> None:
+        self.log_path = log_path
+        self.show_dialog = show_dialog
+        self._previous: ExceptHook = sys.excepthook
+        self._showing = False
+
+    def install(self) -> None:
+        """Make this the handler for uncaught exceptions (GUI thread and Python threads)."""
+        sys.excepthook = self
+        threading.excepthook = self._on_thread_exception
+
+    def uninstall(self) -> None:
+        """Restore the previous handlers."""
+        sys.excepthook = self._previous
+        threading.excepthook = threading.__excepthook__
+
+    def __call__(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        """Record a bug, then tell the user where the details are."""
+        if issubclass(exc_type, KeyboardInterrupt):
+            self._previous(exc_type, exc, tb)
+            return
+        text = "".join(traceback.format_exception(exc_type, exc, tb))
+        self.write(text)
+        if self.show_dialog and self._can_show_dialog():
+            self._show(exc, text)
+        else:
+            print(text, file=sys.stderr)
+
+    def report(self, exc: BaseException) -> None:
+        """Record a caught bug with the traceback it carries (the worker door's bug handler)."""
+        self(type(exc), exc, exc.__traceback__)
+
+    def write(self, text: str) -> None:
+        """Append a traceback to the log file, through the warden logger if it writes there; never raises."""
+        if self._logger_writes_log_file():
+            log.critical("unhandled exception:\n%s", text)
+            return
+        stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_path.open("a", encoding="utf-8") as fh:
+                fh.write(f"{stamp} CRASH unhandled exception\n{text}\n")
+        except OSError:
+            print(text, file=sys.stderr)
+
+    def _logger_writes_log_file(self) -> bool:
+        target = str(self.log_path.resolve())
+        for logger in (log, logging.getLogger("warden")):
+            for handler in logger.handlers:
+                if isinstance(handler, logging.FileHandler) and handler.baseFilename == target:
+                    return True
+        return False
+
+    def _on_thread_exception(self, args: threading.ExceptHookArgs) -> None:
+        text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
+        self.write(f"in thread {args.thread.name if args.thread else '?'}:\n{text}")
+
+    def _can_show_dialog(self) -> bool:
+        app = QApplication.instance()
+        return app is not None and QThread.currentThread() is app.thread() and not self._showing
+
+    def _show(self, exc: BaseException, text: str) -> None:
+        self._showing = True
+        try:
+            box = QMessageBox(QMessageBox.Icon.Critical, f"{APP_NAME} hit a bug", "")
+            box.setText(f"Something went wrong inside {APP_NAME}: {type(exc).__name__}: {exc}")
+            box.setInformativeText(
+                f"This is a bug, not something you did. The details were written to\n{self.log_path}\n"
+                "Your data was not changed by this error. You can keep working or restart Warden."
+            )
+            box.setDetailedText(text)
+            box.exec()
+        finally:
+            self._showing = False
