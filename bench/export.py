@@ -67,7 +67,7 @@ def child_main(root: str, db_path: str, out: str, stored: bool = False) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from core.data.exporting import export_file
     from core.engine.db import open_database
-    from core.schema.catalog import load_catalog
+    from core.schema.load import load_catalog
 
     db = open_database(db_path)
     catalog = load_catalog(db)

@@ -1,10 +1,12 @@
-"""Repository bench: keyset pages, counts, get and save on a 1M-row demo database, by hand.
+"""Repository bench: keyset pages, counts, get, save and the record form on a 1M-row demo database, by hand.
 
     python bench/repository.py [--sqlite PATH] [--scale 100] [--pg] [--pg-scale N] [--repeat 15]
 
 Every timed call is one fresh repository call (it opens and closes its own connection, as the app
-does). SQLite single-row reads and writes are compared with plain stdlib sqlite3 on the same file in
-the same run. Demo databases are built in a child process; see bench/_common.py.
+does). On SQLite, reads and writes are compared with plain stdlib sqlite3 on the same file in the same
+run. The goals a user feels: saving 10,000 staged edits in one transaction within 1.5x of the same
+UPDATEs by raw `executemany`, and the record form's row with its related counts under 5 ms. Demo
+databases are built in a child process; see bench/_common.py.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import platform
 import sqlite3
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,15 +48,17 @@ from core.data.repository import (
     save,
 )
 from core.engine.db import Database, open_database
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 
 TABLE = "tool_executions"
 SORT = [("created_at", True)]
 PAGE = 100
 ISSUE_SCALE = 100
 PAGE_GOAL_MS = 20.0
-ROW_GOAL_MS = 10.0
-ROW_GOAL_RATIO = 3.0
+MANY_EDITS = 10_000
+MANY_GOAL_RATIO = 1.5
+FORM_GOAL_MS = 5.0
 
 
 @dataclass
@@ -74,15 +79,14 @@ class Result:
     @property
     def goal(self) -> str:
         """The goal as text, or '' if this line only reports."""
-        if self.goal_ms is None:
-            return ""
-        text = f"< {self.goal_ms:g} ms"
-        return text + (f", ≤ {self.goal_ratio:g}x raw" if self.goal_ratio is not None else "")
+        parts = [f"< {self.goal_ms:g} ms"] if self.goal_ms is not None else []
+        parts += [f"≤ {self.goal_ratio:g}x raw"] if self.goal_ratio is not None else []
+        return ", ".join(parts)
 
     @property
     def passed(self) -> bool | None:
         """PASS/MISS against the goal (median), or None without a goal."""
-        return None if self.goal_ms is None else not self.missed
+        return None if self.goal_ms is None and self.goal_ratio is None else not self.missed
 
     @property
     def missed(self) -> list[str]:
@@ -224,8 +228,7 @@ def bench_get(
         sql = f"SELECT * FROM {target.entity} WHERE id = ?"
         base = measure(lambda: raw.execute(sql, (target.key.hex,)).fetchone(), repeat, warmup=warm)
         assert base.result is not None
-    goal = (ROW_GOAL_MS, ROW_GOAL_RATIO) if raw is not None else (None, None)
-    return Result(f"get_row {target.entity}", warden, base, *goal)
+    return Result(f"get_row {target.entity}", warden, base)
 
 
 def bench_save(
@@ -271,8 +274,112 @@ def bench_save(
     base = measure(raw_save, repeat, warmup=warm) if raw is not None else None
     restore(db, target)
     guard = "by version" if versioned else "by original value"
-    goal = (ROW_GOAL_MS, ROW_GOAL_RATIO) if raw is not None else (None, None)
-    return Result(f"save {target.entity}.{target.column} ({guard})", warden, base, *goal)
+    return Result(f"save {target.entity}.{target.column} ({guard})", warden, base)
+
+
+MANY_REPEAT_CAP = 7  # a 10,000-row save takes a few hundred ms: fewer samples, alternating with raw
+
+
+def bench_save_many(
+    db: Database, catalog: Catalog, entity: str, col: str, raw: sqlite3.Connection | None, repeat: int
+) -> Result:
+    """repository.save of MANY_EDITS staged Updates in one transaction vs the same UPDATEs by executemany.
+
+    The edits are built before the clock starts, as the editor's staging holds them; both sides commit.
+    The raw side runs the SQL Warden runs (conflict check by version, else by the original value).
+    """
+    ent = catalog.get(entity)
+    t, versioned = ent.table, ent.version_column is not None
+    total = exact_count(db, ent)
+    picked = sa.select(t.c.id, t.c[col], t.c.version if versioned else sa.null()).order_by(t.c.id)
+    with db.engine.connect() as conn:
+        rows = conn.execute(picked.offset(total // 3).limit(MANY_EDITS)).all()
+    originals = [(key, value, ver) for key, value, ver in rows]
+    current = {key: (value, ver) for key, value, ver in rows}
+    step = [0]
+
+    def bumped(value: Any) -> Any:
+        return f"bench {step[0]}" if isinstance(value, str) or value is None else value + 1
+
+    def warden_save() -> float:
+        step[0] += 1
+        changes = [
+            Update(entity, {"id": key}, {col: bumped(value)}, {col: value}, ver)
+            for key, (value, ver) in current.items()
+        ]
+        t0 = time.perf_counter()
+        result = save(db, catalog, changes)
+        took = (time.perf_counter() - t0) * 1000
+        assert len(result.updated) == len(changes)
+        for ch, saved in zip(changes, result.updated, strict=True):
+            current[ch.key["id"]] = (ch.values[col], saved.version)
+        return took
+
+    def raw_save() -> float:
+        assert raw is not None
+        step[0] += 1
+        if versioned:
+            sql = f"UPDATE {entity} SET {col} = ?, version = ? WHERE {entity}.id = ? AND {entity}.version = ?"
+            args = [(bumped(v), ver + 1, key.hex, ver) for key, (v, ver) in current.items()]
+        else:
+            sql = f"UPDATE {entity} SET {col} = ? WHERE {entity}.id = ? AND {entity}.{col} IS ?"
+            args = [(bumped(v), key.hex, v) for key, (v, _) in current.items()]
+        t0 = time.perf_counter()
+        raw.execute("BEGIN")
+        count = raw.executemany(sql, args).rowcount
+        raw.commit()
+        took = (time.perf_counter() - t0) * 1000
+        assert count == len(args), "raw executemany matched fewer rows"
+        for (key, _), arg in zip(current.items(), args, strict=True):
+            current[key] = (arg[0], arg[1] if versioned else None)
+        return took
+
+    runs = max(3, min(repeat, MANY_REPEAT_CAP))
+    mine: list[float] = []
+    theirs: list[float] = []
+    try:
+        warden_save()  # warm-up: statement compiled, pages cached, on both sides alike
+        if raw is not None:
+            raw_save()
+        for _ in range(runs):  # alternating, so load on the machine falls on both sides alike
+            mine.append(warden_save())
+            if raw is not None:
+                theirs.append(raw_save())
+    finally:
+        put_back(db, t, col, versioned, originals)
+    guard = "by version" if versioned else "by original value"
+    label = f"save {MANY_EDITS:,} edits of {entity}.{col} ({guard})"
+    base = Timing(theirs) if theirs else None
+    return Result(label, Timing(mine), base, goal_ratio=MANY_GOAL_RATIO if base else None)
+
+
+def put_back(db: Database, t: sa.Table, col: str, versioned: bool, rows: list[tuple[Any, Any, Any]]) -> None:
+    """Restore the rows a bench edited, so a cached demo database stays as built."""
+    values: dict[str, Any] = {col: sa.bindparam("value")}
+    if versioned:
+        values["version"] = sa.bindparam("ver")
+    stmt = t.update().where(t.c.id == sa.bindparam("key")).values(values)
+    with db.engine.begin() as conn:
+        conn.execute(stmt, [{"key": key, "value": value, "ver": ver} for key, value, ver in rows])
+
+
+def bench_record_form(db: Database, catalog: Catalog, entity: str, repeat: int) -> Result:
+    """The record form's load: the row, its related groups with their counts, and their FK labels.
+
+    gui/editor/form.py's load_related, as its worker runs it, for a row from the middle of `entity`.
+    """
+    from gui.editor.form import load_related  # the form's own call; no widget is made
+
+    ent = catalog.get(entity)
+    t = ent.table
+    total = exact_count(db, ent)
+    with db.engine.connect() as conn:
+        key = conn.execute(sa.select(t.c.id).order_by(t.c.id).offset(total // 2).limit(1)).scalar_one()
+    repeat, warm = max(repeat, ROW_REPEAT // 4), ROW_WARMUP
+    timing = measure(lambda: load_related(db, catalog, entity, {"id": key}), repeat, warmup=warm)
+    groups, _labels = timing.result
+    counts = ", ".join(f"{g.entity} {g.count:,}" for g in groups)
+    return Result(f"record form {entity} ({counts})", timing, goal_ms=FORM_GOAL_MS)
 
 
 def restore(db: Database, target: Target) -> None:
@@ -321,6 +428,10 @@ def run_backend(
             row = pick_row(db, catalog, entity, col)
             results.append(bench_get(db, catalog, row, raw, repeat))
             results.append(bench_save(db, catalog, row, raw, repeat))
+        for entity, col in ((TABLE, "duration_ms"), ("users", "display_name")):
+            results.append(bench_save_many(db, catalog, entity, col, raw, repeat))
+        for entity in ("users", TABLE):
+            results.append(bench_record_form(db, catalog, entity, repeat))
     finally:
         if raw is not None:
             raw.close()

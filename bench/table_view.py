@@ -166,7 +166,7 @@ def child_warden(db_path: str, tool: str, timeout_s: float) -> dict[str, Any]:
 
     from core.data.repository import Filter
     from core.engine.db import open_database
-    from core.schema.catalog import load_catalog
+    from core.schema.load import load_catalog
     from gui.editor.model.roles import Role, RowState
     from gui.editor.view import TableEditor
 

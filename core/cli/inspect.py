@@ -19,7 +19,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace, target: str | None) -> int:
     """Describe a database's entities, as text or JSON."""
-    from core.schema.catalog import load_catalog
+    from core.schema.load import load_catalog
 
     db = open_target(target)
     try:

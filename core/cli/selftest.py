@@ -23,7 +23,7 @@ def run_selftest(say: Callable[[str], object]) -> bool:
     """Open a temporary SQLite database with sqlite-vec, migrate it, seed a little, read it back."""
     from core.engine.db import open_database
     from core.migrate import migrations
-    from core.schema.catalog import load_catalog
+    from core.schema.load import load_catalog
 
     ok = True
     with tempfile.TemporaryDirectory(prefix="warden-selftest-") as d:

@@ -11,7 +11,8 @@ from sqlalchemy.exc import DBAPIError
 
 from core.data.repository import ESTIMATE_CAP, estimate_count
 from core.engine.db import Database
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 
 log = logging.getLogger("warden.overview")
 

@@ -6,13 +6,20 @@ from reflection (see core/schema/reflect.py). Either way every tool is driven fr
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
+from pgvector.sqlalchemy import VECTOR
+from sqlalchemy.dialects import postgresql
 
-from core.engine.db import Database
 from core.errors import NotFoundError
+from core.schema.kinds import ColumnKind, backend_type, kind_of
+from core.types import Vector
 
 LABEL_CANDIDATES = (
     "name",
@@ -28,6 +35,46 @@ LABEL_CANDIDATES = (
 )
 GROUP_ORDER = ("World", "Players", "Operations", "Other")
 HIDDEN_TABLES = {"alembic_version"}
+_PG = postgresql.dialect()
+
+
+class VectorStorage(StrEnum):
+    """Where a vector column's values live."""
+
+    PGVECTOR = "pgvector"
+    BLOB = "blob"  # float32 little-endian bytes, sqlite-vec's format
+    VEC0 = "vec0"  # a sqlite-vec virtual table
+
+
+class EntityKind(StrEnum):
+    """What sort of relation an entity is."""
+
+    TABLE = "table"
+    VIEW = "view"
+    VEC0 = "vec0"
+
+
+class FkAction(StrEnum):
+    """What a foreign key does when the row it points at is deleted."""
+
+    CASCADE = "CASCADE"
+    SET_NULL = "SET NULL"
+    SET_DEFAULT = "SET DEFAULT"
+    RESTRICT = "RESTRICT"
+    NO_ACTION = "NO ACTION"
+
+
+class CatalogSource(StrEnum):
+    """Where a catalog's entities came from."""
+
+    MODELS = "models"  # the reference schema's models
+    REFLECTED = "reflected"  # a database Warden did not create
+    MIXED = "mixed"
+
+
+def fk_action(text: str | None) -> FkAction | None:
+    """An ON DELETE action as the model or the database spells it; None when there is none."""
+    return FkAction(" ".join(text.upper().split())) if text else None
 
 
 @dataclass(frozen=True)
@@ -36,8 +83,7 @@ class ColumnInfo:
 
     name: str
     type: str  # the SQL type on this backend, e.g. VARCHAR(120), UUID, VECTOR(384)
-    # string|text|integer|decimal|float|boolean|datetime|date|time|json|array|uuid|enum|vector|binary|other
-    kind: str
+    kind: ColumnKind
     nullable: bool
     primary_key: bool
     length: int | None = None
@@ -62,7 +108,7 @@ class ForeignKeyInfo:
     columns: tuple[str, ...]
     target: str
     target_columns: tuple[str, ...]
-    ondelete: str | None = None  # CASCADE | SET NULL | RESTRICT | NO ACTION | None
+    ondelete: FkAction | None = None
 
     @property
     def name(self) -> str:
@@ -76,30 +122,33 @@ class VectorInfo:
 
     column: str
     dimension: int
-    storage: str  # "pgvector" | "blob" | "vec0"
+    storage: VectorStorage
     metric: str = "cosine"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Entity:
-    """A table (or view, or vec0 table) Warden can browse."""
+    """A table (or view, or vec0 table) Warden can browse; built once (entity_from_table), never changed.
+
+    Values derived from it (cached properties) are worked out on first use and live as long as it does.
+    """
 
     name: str
     table: sa.Table
-    columns: list[ColumnInfo]
+    columns: tuple[ColumnInfo, ...]
     primary_key: tuple[str, ...]
     group: str = "Other"
     label: str | None = None
-    foreign_keys: list[ForeignKeyInfo] = field(default_factory=list)
-    referenced_by: list[ForeignKeyInfo] = field(default_factory=list)
-    vectors: list[VectorInfo] = field(default_factory=list)
+    foreign_keys: tuple[ForeignKeyInfo, ...] = ()
+    referenced_by: tuple[ForeignKeyInfo, ...] = ()
+    vectors: tuple[VectorInfo, ...] = ()
     is_link: bool = False
     read_only_reason: str | None = None
     version_column: str | None = None
-    kind: str = "table"  # table | view | vec0
+    kind: EntityKind = EntityKind.TABLE
     #: The order an editor opens in, as (column, descending) pairs; None is key order. Log-like tables
     #: of the reference schema open newest first.
-    default_sort: list[tuple[str, bool]] | None = None
+    default_sort: list[tuple[str, bool]] | None = field(default=None, hash=False)
 
     @property
     def read_only(self) -> bool:
@@ -108,17 +157,67 @@ class Entity:
 
     def column(self, name: str) -> ColumnInfo:
         """A column by name, or NotFoundError listing what exists."""
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise NotFoundError(
-            f"{self.name} has no column '{name}'. Columns: {', '.join(c.name for c in self.columns)}"
-        )
+        found = self.columns_by_name.get(name)
+        if found is None:
+            raise NotFoundError(
+                f"{self.name} has no column '{name}'. Columns: {', '.join(c.name for c in self.columns)}"
+            )
+        return found
+
+    @cached_property
+    def columns_by_name(self) -> dict[str, ColumnInfo]:
+        """Columns by name."""
+        return {c.name: c for c in self.columns}
 
     @property
     def column_names(self) -> list[str]:
         """Column names in table order."""
         return [c.name for c in self.columns]
+
+    @cached_property
+    def portable_columns(self) -> dict[str, ColumnInfo]:
+        """Columns by name as the strictest backend sees them (tags: JSON on SQLite, text[] on PostgreSQL)."""
+        cols = {}
+        for col in self.columns:
+            sa_col = self.table.c.get(col.name)
+            if (
+                col.kind == ColumnKind.JSON
+                and sa_col is not None
+                and isinstance(sa_col.type.dialect_impl(_PG), sa.ARRAY)
+            ):
+                col = dataclasses.replace(col, kind=ColumnKind.ARRAY)
+            cols[col.name] = col
+        return cols
+
+    @cached_property
+    def json_as_text(self) -> frozenset[str]:
+        """JSON columns kept in a type that binds text (reflected TEXT)."""
+        return frozenset(
+            name
+            for name, col in self.portable_columns.items()
+            if col.kind == ColumnKind.JSON and not isinstance(self._sa_type(name), sa.JSON | sa.ARRAY)
+        )
+
+    @cached_property
+    def vectors_as_blob(self) -> frozenset[str]:
+        """Vector columns kept in a type that binds bytes (reflected BLOB)."""
+        return frozenset(
+            name
+            for name, col in self.portable_columns.items()
+            if col.kind == ColumnKind.VECTOR and not isinstance(self._sa_type(name), Vector | VECTOR)
+        )
+
+    @cached_property
+    def key_select(self) -> tuple[sa.Select[Any], tuple[str, ...]]:
+        """SELECT of one row by its whole primary key (bound as key_0, key_1…), and the column names.
+
+        Built once: a statement that is reused keeps its cache key, so SQLAlchemy compiles it only once.
+        """
+        return select_by_key(self, tuple((name, False) for name in self.primary_key))
+
+    def _sa_type(self, name: str) -> sa.types.TypeEngine[Any] | None:
+        sa_col = self.table.c.get(name)
+        return sa_col.type if sa_col is not None else None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of `warden inspect --json`."""
@@ -165,12 +264,12 @@ class Entity:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Catalog:
     """Every entity of one database, by name."""
 
     entities: dict[str, Entity]
-    source: str  # "models" | "reflected" | "mixed"
+    source: CatalogSource
     backend: str
 
     def get(self, name: str) -> Entity:
@@ -181,7 +280,7 @@ class Catalog:
             known = ", ".join(sorted(self.entities)) or "none"
             raise NotFoundError(f"Unknown entity '{name}'. Known entities: {known}") from None
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Entity]:
         return iter(self.ordered())
 
     def ordered(self) -> list[Entity]:
@@ -194,48 +293,108 @@ class Catalog:
         return [e.as_dict() for e in self.ordered()]
 
 
-def load_catalog(db: Database) -> Catalog:
-    """Describe `db`: reference tables from the models, everything else by reflection."""
-    from core.schema import reflect
-    from core.schema.models import metadata
-
-    present = reflect.table_names(db)
-    modelled = [t for name, t in metadata.tables.items() if name in present]
-    entities: dict[str, Entity] = {t.name: entity_from_table(t, db.engine.dialect) for t in modelled}
-    others = [n for n in present if n not in entities and n not in HIDDEN_TABLES]
-    if others:
-        for ent in reflect.reflect_entities(db, others):
-            entities[ent.name] = ent
-    link_references(entities)
-    source = "models" if not others else ("reflected" if not modelled else "mixed")
-    return Catalog(entities=entities, source=source, backend=db.backend)
+def select_by_key(
+    entity: Entity, shape: tuple[tuple[str, bool], ...]
+) -> tuple[sa.Select[Any], tuple[str, ...]]:
+    """SELECT of every column of the row whose key columns are given as (name, is NULL) pairs; a value that
+    is not NULL is bound as key_<position>. Also the column names, in table order."""
+    cols = list(entity.table.columns)
+    where = [
+        entity.table.c[name].is_(None)
+        if null
+        else entity.table.c[name] == sa.bindparam(f"key_{i}", type_=entity.table.c[name].type)
+        for i, (name, null) in enumerate(shape)
+    ]
+    return sa.select(*cols).where(*where).limit(1), tuple(c.name for c in cols)
 
 
-def entity_from_table(table: sa.Table, dialect: sa.Dialect, **overrides: Any) -> Entity:
-    """Build an entity from a Table (mapped or reflected)."""
-    from core.schema.reflect import column_info
+def column_info(col: sa.Column[Any], dialect: sa.Dialect) -> ColumnInfo:
+    """Describe one column for editors and validation."""
+    t = backend_type(col.type, dialect)
+    kind, dim = kind_of(t)
+    try:
+        type_name = str(t.compile(dialect=dialect))
+    except Exception:  # NullType and exotic reflected types do not compile
+        type_name = type(t).__name__.upper()
+    default = None
+    if col.server_default is not None and hasattr(col.server_default, "arg"):
+        default = str(getattr(col.server_default.arg, "text", col.server_default.arg))
+    elif isinstance(col.default, sa.ColumnDefault) and col.default.is_scalar:
+        default = repr(col.default.arg)
+    enums = tuple(t.enums) if isinstance(t, sa.Enum) else None
+    return ColumnInfo(
+        name=col.name,
+        type=type_name,
+        kind=kind,
+        nullable=bool(col.nullable) and not col.primary_key,
+        primary_key=col.primary_key,
+        length=getattr(t, "length", None),
+        precision=getattr(t, "precision", None) if kind == ColumnKind.DECIMAL else None,
+        scale=getattr(t, "scale", None) if kind == ColumnKind.DECIMAL else None,
+        default=default,
+        has_default=col.default is not None or col.server_default is not None or _is_autoinc(col),
+        autoincrement=_is_autoinc(col),
+        enum_values=enums,
+        vector_dim=dim,
+        is_version=bool(col.info.get("version")),
+    )
 
-    cols = [column_info(c, dialect) for c in table.columns]
-    pk = tuple(c.name for c in table.primary_key.columns)
-    info = table.info
-    fks = [
+
+def _is_autoinc(col: sa.Column[Any]) -> bool:
+    return (
+        col.primary_key
+        and isinstance(col.type, sa.Integer)
+        and col.autoincrement in (True, "auto")
+        and len(col.table.primary_key.columns) == 1
+    )
+
+
+def foreign_keys_of(table: sa.Table) -> tuple[ForeignKeyInfo, ...]:
+    """A table's foreign keys, ordered by their columns."""
+    return tuple(
         ForeignKeyInfo(
             entity=table.name,
             columns=tuple(e.parent.name for e in fk.elements),
             target=fk.referred_table.name,
             target_columns=tuple(e.column.name for e in fk.elements),
-            ondelete=(fk.ondelete or "").upper() or None,
+            ondelete=fk_action(fk.ondelete),
         )
         for fk in sorted(table.foreign_key_constraints, key=lambda f: [e.parent.name for e in f.elements])
         if fk.referred_table is not None
-    ]
-    vectors = [
-        VectorInfo(c.name, c.vector_dim, "pgvector" if dialect.name == "postgresql" else "blob")
-        for c in cols
-        if c.kind == "vector" and c.vector_dim
-    ]
-    version_col = next((c.name for c in cols if c.is_version), None)
-    ent = Entity(
+    )
+
+
+def vectors_of(columns: tuple[ColumnInfo, ...], dialect: sa.Dialect) -> tuple[VectorInfo, ...]:
+    """The vector columns among `columns`, stored as pgvector on PostgreSQL and as BLOBs on SQLite."""
+    storage = VectorStorage.PGVECTOR if dialect.name == "postgresql" else VectorStorage.BLOB
+    return tuple(
+        VectorInfo(c.name, c.vector_dim, storage)
+        for c in columns
+        if c.kind == ColumnKind.VECTOR and c.vector_dim
+    )
+
+
+def entity_from_table(
+    table: sa.Table,
+    dialect: sa.Dialect,
+    *,
+    columns: tuple[ColumnInfo, ...] | None = None,
+    foreign_keys: tuple[ForeignKeyInfo, ...] | None = None,
+    vectors: tuple[VectorInfo, ...] | None = None,
+    version_column: str | None = None,
+    kind: EntityKind = EntityKind.TABLE,
+    read_only_reason: str | None = None,
+) -> Entity:
+    """Build an entity from a Table (mapped or reflected); reflection passes what it found in the data."""
+    cols = columns if columns is not None else tuple(column_info(c, dialect) for c in table.columns)
+    pk = tuple(c.name for c in table.primary_key.columns)
+    fks = foreign_keys if foreign_keys is not None else foreign_keys_of(table)
+    info = table.info
+    if version_column is None:
+        version_column = next((c.name for c in cols if c.is_version), None)
+    if read_only_reason is None and not pk:
+        read_only_reason = "it has no primary key, so Warden cannot tell its rows apart"
+    return Entity(
         name=table.name,
         table=table,
         columns=cols,
@@ -243,33 +402,31 @@ def entity_from_table(table: sa.Table, dialect: sa.Dialect, **overrides: Any) ->
         group=info.get("group", "Other"),
         label=info.get("label") or guess_label(cols, pk),
         foreign_keys=fks,
-        vectors=vectors,
+        vectors=vectors if vectors is not None else vectors_of(cols, dialect),
         # The reference models say what is a link; only reflected tables need the heuristic.
         is_link=bool(info["link"])
         if "link" in info
         else ("group" not in info and looks_like_link(cols, pk, fks)),
-        version_column=version_col,
-        read_only_reason=None if pk else "it has no primary key, so Warden cannot tell its rows apart",
+        version_column=version_column,
+        read_only_reason=read_only_reason,
+        kind=kind,
         default_sort=parse_order(info.get("order_by"), [c.name for c in cols]),
     )
-    for k, v in overrides.items():
-        setattr(ent, k, v)
-    return ent
 
 
-def guess_label(cols: list[ColumnInfo], pk: tuple[str, ...]) -> str | None:
+def guess_label(cols: Sequence[ColumnInfo], pk: tuple[str, ...]) -> str | None:
     """The column that best names a row: name, title, username, sku… else the first short text column."""
     names = {c.name for c in cols}
     for cand in LABEL_CANDIDATES:
         if cand in names:
             return cand
     for c in cols:
-        if c.kind == "string" and c.name not in pk:
+        if c.kind == ColumnKind.STRING and c.name not in pk:
             return c.name
     return None
 
 
-def looks_like_link(cols: list[ColumnInfo], pk: tuple[str, ...], fks: list[ForeignKeyInfo]) -> bool:
+def looks_like_link(cols: Sequence[ColumnInfo], pk: tuple[str, ...], fks: Sequence[ForeignKeyInfo]) -> bool:
     """A table whose main job is joining two others: two or more FKs and little else."""
     if len(fks) < 2:
         return False
@@ -279,15 +436,16 @@ def looks_like_link(cols: list[ColumnInfo], pk: tuple[str, ...], fks: list[Forei
     return len(payload) <= 4
 
 
-def link_references(entities: dict[str, Entity]) -> None:
-    """Fill each entity's referenced_by from every other entity's foreign keys."""
-    for ent in entities.values():
-        ent.referenced_by = []
+def link_references(entities: dict[str, Entity]) -> dict[str, Entity]:
+    """The entities again, each with its referenced_by filled from every other entity's foreign keys."""
+    incoming: dict[str, list[ForeignKeyInfo]] = {name: [] for name in entities}
     for ent in entities.values():
         for fk in ent.foreign_keys:
-            target = entities.get(fk.target)
-            if target is not None:
-                target.referenced_by.append(fk)
+            if fk.target in incoming:
+                incoming[fk.target].append(fk)
+    return {
+        name: dataclasses.replace(ent, referenced_by=tuple(incoming[name])) for name, ent in entities.items()
+    }
 
 
 def parse_order(spec: str | None, names: list[str]) -> list[tuple[str, bool]] | None:

@@ -9,14 +9,23 @@ import warnings
 from typing import Any
 
 import sqlalchemy as sa
-from pgvector.sqlalchemy import VECTOR
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SAWarning
 
 from core.engine.db import Database
-from core.schema.catalog import ColumnInfo, Entity, ForeignKeyInfo, VectorInfo, entity_from_table
+from core.schema.catalog import (
+    ColumnInfo,
+    Entity,
+    EntityKind,
+    ForeignKeyInfo,
+    VectorInfo,
+    VectorStorage,
+    column_info,
+    entity_from_table,
+    fk_action,
+    foreign_keys_of,
+)
+from core.schema.kinds import ColumnKind
 from core.schema.stored_times import STORED_TIME_KINDS
-from core.types import Vector
 
 VEC0_RE = re.compile(r"create\s+virtual\s+table\s+\"?(\w+)\"?\s+using\s+vec0\s*\((.*)\)\s*$", re.I | re.S)
 VEC0_COL_RE = re.compile(r"^\+?\"?(\w+)\"?\s+(\w+)(?:\s*\[\s*(\d+)\s*\])?(.*)$", re.S)
@@ -67,27 +76,34 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
     out: list[Entity] = []
     for name in plain:
         table = md.tables[name]
-        ent = entity_from_table(table, db.engine.dialect)
-        ent.columns = _refine_columns(db, table, ent.columns, _check_enums(db, insp, name))
-        if db.backend == "sqlite":
-            ent.foreign_keys = _sqlite_ondelete(db, name, ent.foreign_keys)
-        ent.vectors = [
-            VectorInfo(c.name, c.vector_dim, "pgvector" if db.backend == "postgresql" else "blob")
-            for c in ent.columns
-            if c.kind == "vector" and c.vector_dim
-        ]
-        ent.version_column = next(
-            (c.name for c in ent.columns if c.name in ("version", "version_id") and c.kind == "integer"), None
+        dialect = db.engine.dialect
+        columns = _refine_columns(
+            db, table, tuple(column_info(c, dialect) for c in table.columns), _check_enums(db, insp, name)
         )
-        if name in views:
-            ent.kind = "view"
-            ent.read_only_reason = "it is a view"
-        out.append(ent)
+        fks = foreign_keys_of(table)
+        if db.backend == "sqlite":
+            fks = _sqlite_ondelete(db, name, fks)
+        version = next(
+            (c.name for c in columns if c.name in ("version", "version_id") and c.kind == ColumnKind.INTEGER),
+            None,
+        )
+        view = name in views
+        out.append(
+            entity_from_table(
+                table,
+                dialect,
+                columns=columns,
+                foreign_keys=fks,
+                version_column=version,
+                kind=EntityKind.VIEW if view else EntityKind.TABLE,
+                read_only_reason="it is a view" if view else None,
+            )
+        )
     out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
     return out
 
 
-def _sqlite_ondelete(db: Database, table: str, fks: list[ForeignKeyInfo]) -> list[ForeignKeyInfo]:
+def _sqlite_ondelete(db: Database, table: str, fks: tuple[ForeignKeyInfo, ...]) -> tuple[ForeignKeyInfo, ...]:
     """Fill ON DELETE actions that SQLAlchemy's SQLite reflection drops for column-level REFERENCES."""
     with db.engine.connect() as conn:
         rows = conn.exec_driver_sql(f"PRAGMA foreign_key_list({_quote(db, table)})").mappings().all()
@@ -102,90 +118,9 @@ def _sqlite_ondelete(db: Database, table: str, fks: list[ForeignKeyInfo]) -> lis
     for fk in fks:
         action = actions.get((fk.target, fk.columns))
         if action and action != "NO ACTION" and not fk.ondelete:
-            fk = dataclasses.replace(fk, ondelete=action)
+            fk = dataclasses.replace(fk, ondelete=fk_action(action))
         out.append(fk)
-    return out
-
-
-def column_info(col: sa.Column[Any], dialect: sa.Dialect) -> ColumnInfo:
-    """Describe one column for editors and validation."""
-    t = col.type
-    # with_variant types: describe what this backend really stores (e.g. TEXT[] tags on PostgreSQL)
-    t = getattr(t, "_variant_mapping", {}).get(dialect.name, t)
-    kind, dim = _kind(t)
-    try:
-        type_name = str(t.compile(dialect=dialect))
-    except Exception:  # NullType and exotic reflected types do not compile
-        type_name = type(t).__name__.upper()
-    default = None
-    if col.server_default is not None and hasattr(col.server_default, "arg"):
-        default = str(getattr(col.server_default.arg, "text", col.server_default.arg))
-    elif isinstance(col.default, sa.ColumnDefault) and col.default.is_scalar:
-        default = repr(col.default.arg)
-    enums = tuple(t.enums) if isinstance(t, sa.Enum) else None
-    return ColumnInfo(
-        name=col.name,
-        type=type_name,
-        kind=kind,
-        nullable=bool(col.nullable) and not col.primary_key,
-        primary_key=col.primary_key,
-        length=getattr(t, "length", None),
-        precision=getattr(t, "precision", None) if kind == "decimal" else None,
-        scale=getattr(t, "scale", None) if kind == "decimal" else None,
-        default=default,
-        has_default=col.default is not None or col.server_default is not None or _is_autoinc(col),
-        autoincrement=_is_autoinc(col),
-        enum_values=enums,
-        vector_dim=dim,
-        is_version=bool(col.info.get("version")),
-    )
-
-
-def _is_autoinc(col: sa.Column[Any]) -> bool:
-    table = col.table
-    return (
-        col.primary_key
-        and isinstance(col.type, sa.Integer)
-        and col.autoincrement in (True, "auto")
-        and len(table.primary_key.columns) == 1
-    )
-
-
-def _kind(t: sa.types.TypeEngine[Any]) -> tuple[str, int | None]:
-    """Map a SQLAlchemy type onto an editor kind (and a vector dimension)."""
-    if isinstance(t, Vector):
-        return "vector", t.dim
-    if isinstance(t, VECTOR):
-        return "vector", t.dim
-    if isinstance(t, sa.types.TypeDecorator):
-        return _kind(t.impl_instance)
-    if isinstance(t, sa.types.Variant if hasattr(sa.types, "Variant") else ()):  # pragma: no cover
-        return _kind(t.impl_instance)
-    checks: list[tuple[type, str]] = [
-        (sa.Enum, "enum"),
-        (sa.JSON, "json"),
-        (postgresql.JSONB, "json"),
-        (sa.ARRAY, "array"),
-        (sa.Boolean, "boolean"),
-        (sa.DateTime, "datetime"),
-        (sa.Date, "date"),
-        (sa.Time, "time"),
-        (sa.Integer, "integer"),
-        (sa.Float, "float"),
-        (sa.Numeric, "decimal"),
-        (sa.Uuid, "uuid"),
-        (sa.LargeBinary, "binary"),
-        (sa.Text, "text"),
-        (sa.String, "string"),
-    ]
-    for cls, kind in checks:
-        if isinstance(t, cls):
-            if kind == "string" and getattr(t, "length", None) is None:
-                return "text", None
-            return kind, None
-    if type(t).__name__ in ("BYTEA", "BLOB"):
-        return "binary", None
-    return "other", None
+    return tuple(out)
 
 
 def _check_enums(db: Database, insp: Any, table: str) -> dict[str, tuple[str, ...]]:
@@ -210,27 +145,27 @@ def _check_enums(db: Database, insp: Any, table: str) -> dict[str, tuple[str, ..
 
 
 def _refine_columns(
-    db: Database, table: sa.Table, cols: list[ColumnInfo], enums: dict[str, tuple[str, ...]]
-) -> list[ColumnInfo]:
+    db: Database, table: sa.Table, cols: tuple[ColumnInfo, ...], enums: dict[str, tuple[str, ...]]
+) -> tuple[ColumnInfo, ...]:
     """Find enums in CHECKs, JSON kept as TEXT and float32 BLOB vectors by looking at the data."""
-    textual = [c.name for c in cols if c.kind in ("text", "string", "other")]
-    blobs = [c.name for c in cols if c.kind in ("binary", "other")]
+    textual = [c.name for c in cols if c.kind in (ColumnKind.TEXT, ColumnKind.STRING, ColumnKind.OTHER)]
+    blobs = [c.name for c in cols if c.kind in (ColumnKind.BINARY, ColumnKind.OTHER)]
     samples = _sample(db, table, textual + blobs)
     out = []
     for c in cols:
-        if c.name in enums and c.kind in ("string", "text", "other"):
-            c = dataclasses.replace(c, kind="enum", enum_values=enums[c.name])
+        if c.name in enums and c.kind in (ColumnKind.STRING, ColumnKind.TEXT, ColumnKind.OTHER):
+            c = dataclasses.replace(c, kind=ColumnKind.ENUM, enum_values=enums[c.name])
         elif c.name in textual and _looks_like_json(c.name, samples.get(c.name, [])):
-            c = dataclasses.replace(c, kind="json")
+            c = dataclasses.replace(c, kind=ColumnKind.JSON)
         elif c.name in blobs:
             dim = _blob_vector_dim(c.name, samples.get(c.name, []))
             if dim:
-                c = dataclasses.replace(c, kind="vector", vector_dim=dim)
+                c = dataclasses.replace(c, kind=ColumnKind.VECTOR, vector_dim=dim)
         elif c.kind in STORED_TIME_KINDS and db.backend == "sqlite":
             # Another app's spelling ('2026-01-01 10:00:00', '…T…Z'), not SQLAlchemy's '….000000'.
             c = dataclasses.replace(c, times_as_text=True)
         out.append(c)
-    return out
+    return tuple(out)
 
 
 def _sample(db: Database, table: sa.Table, names: list[str]) -> dict[str, list[Any]]:
@@ -295,7 +230,9 @@ def _vec0_entity(db: Database, name: str, decl: str) -> Entity:
         if typ in ("float", "int8", "bit") and dim:
             cols.append(sa.Column(col_name, sa.LargeBinary))
             metric = re.search(r"distance_metric\s*=\s*(\w+)", rest or "")
-            vectors.append(VectorInfo(col_name, int(dim), "vec0", metric.group(1) if metric else "l2"))
+            vectors.append(
+                VectorInfo(col_name, int(dim), VectorStorage.VEC0, metric.group(1) if metric else "l2")
+            )
         elif typ in ("integer", "int"):
             if "primary key" in (rest or "").lower():
                 cols[0] = sa.Column(col_name, sa.Integer, primary_key=True)
@@ -306,17 +243,21 @@ def _vec0_entity(db: Database, name: str, decl: str) -> Entity:
         else:
             cols.append(sa.Column(col_name, sa.Text))
     table = sa.Table(name, sa.MetaData(), *cols)
-    ent = entity_from_table(table, db.engine.dialect, kind="vec0")
     dims = {v.column: v.dimension for v in vectors}
-    ent.columns = [
-        dataclasses.replace(c, kind="vector", vector_dim=dims[c.name], type=f"float[{dims[c.name]}]")
+    columns = tuple(
+        dataclasses.replace(c, kind=ColumnKind.VECTOR, vector_dim=dims[c.name], type=f"float[{dims[c.name]}]")
         if c.name in dims
         else c
-        for c in ent.columns
-    ]
-    ent.vectors = vectors
-    ent.read_only_reason = "it is a sqlite-vec vec0 virtual table; Warden shows it read-only"
-    return ent
+        for c in (column_info(col, db.engine.dialect) for col in table.columns)
+    )
+    return entity_from_table(
+        table,
+        db.engine.dialect,
+        columns=columns,
+        vectors=tuple(vectors),
+        kind=EntityKind.VEC0,
+        read_only_reason="it is a sqlite-vec vec0 virtual table; Warden shows it read-only",
+    )
 
 
 def _split_decl(decl: str) -> list[str]:

@@ -6,7 +6,7 @@ from core.bootstrap import SCHEMA_HEAD, ensure_default_database
 from core.data.repository import exact_count
 from core.engine.db import open_database
 from core.migrate.migrations import current, downgrade, heads, history
-from core.schema.catalog import load_catalog
+from core.schema.load import load_catalog
 
 
 def test_first_run_creates_migrates_and_seeds(tmp_path, monkeypatch):

@@ -6,7 +6,8 @@ import pytest
 
 from core.engine.db import open_database
 from core.errors import NotFoundError
-from core.schema.catalog import load_catalog, parse_order
+from core.schema.catalog import parse_order
+from core.schema.load import load_catalog
 from tests.fixtures.foreign import build_foreign
 
 

@@ -17,7 +17,8 @@ from core.data.changes import Insert, Update
 from core.engine import held
 from core.engine.db import Database, open_database
 from core.errors import ConflictError, NotFoundError, ValidationError
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from core.schema.models import metadata
 
 T0 = dt.datetime(2024, 3, 1, 12, 0, 30, 123456, tzinfo=dt.UTC)

@@ -20,7 +20,8 @@ from core.engine.db import Database, open_database
 from core.engine.sqlite_access import WARDEN_APPLICATION_ID, header_application_id
 from core.errors import PermissionDenied, ReadOnlyError
 from core.paths import default_database
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from tests.fixtures.journal_file import build_journal_file, fingerprint, sidecars
 
 ROLLBACK = b"\x01\x01"  # header bytes 18 and 19 of a rollback-journal file

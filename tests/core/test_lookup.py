@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from core.data.lookup import LabelMatch, label_for, labels_for, search_labels
 from core.engine.db import Database
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from core.schema.models import metadata
 
 NAMES = [f"Ashen Vale {i:02d}" for i in range(60)] + [

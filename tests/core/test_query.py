@@ -15,7 +15,8 @@ from core.data.query import OPS, quick_clause
 from core.data.repository import Filter
 from core.engine.db import Database, open_database
 from core.errors import ValidationError
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from core.schema.models import metadata
 
 T0 = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)

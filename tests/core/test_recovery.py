@@ -173,7 +173,7 @@ def test_a_folder_that_cannot_be_written_is_a_user_error(
 def test_edits_of_a_reflected_table_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A database Warden did not create names its columns with SQLAlchemy's str subclass: still kept."""
     from core.engine.db import open_database
-    from core.schema.catalog import load_catalog
+    from core.schema.load import load_catalog
     from tests.fixtures.journal_file import build_journal_file
 
     monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))

@@ -17,7 +17,8 @@ from core.data.changes import Delete, Insert, Update
 from core.data.repository import Filter
 from core.engine.db import Database, open_database
 from core.errors import ConflictError, NotFoundError, ReadOnlyError, ValidationError
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from core.schema.models import metadata
 from tests.fixtures.foreign import build_foreign
 

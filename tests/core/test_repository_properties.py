@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from core.data import repository as repo
 from core.data.repository import Filter
 from core.engine.db import Database, open_database
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from core.schema.models import metadata
 from tests.conftest import BACKENDS, new_pg_database
 

@@ -20,7 +20,8 @@ from core.data.changes import Delete, Update
 from core.data.query import Filter, where_clauses
 from core.engine.db import Database, open_database
 from core.errors import ConflictError
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 
 # Twelve rows, three to a timestamp: a page boundary falls inside a run of equal times at every page size.
 STAMPS = [f"2026-01-01 10:0{i // 3}:00" for i in range(12)]

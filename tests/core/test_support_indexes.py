@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from core.data.repository import Filter, fetch_page
 from core.engine.db import open_database
 from core.migrate import migrations
-from core.schema.catalog import load_catalog
+from core.schema.load import load_catalog
 
 CASES = [
     ("tool_executions", [Filter("status", "eq", "error")]),

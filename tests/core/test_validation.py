@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from decimal import Decimal
@@ -13,7 +14,8 @@ import sqlalchemy as sa
 from core.data.changes import Delete, Insert, Update
 from core.data.validation import coerce, portable_columns, validate, value_problem
 from core.errors import ValidationError
-from core.schema.catalog import Catalog, ColumnInfo, load_catalog
+from core.schema.catalog import Catalog, ColumnInfo
+from core.schema.load import load_catalog
 
 U1 = "123e4567-e89b-12d3-a456-426614174000"
 
@@ -274,7 +276,7 @@ def test_blank_text_in_a_required_label_column_is_refused(cat):
     # Other NOT NULL text columns, and a label that may be NULL, still take an empty string.
     [upd, ins] = validate(cat, [Update("locations", key, {"short_description": ""}), product(name="")])
     assert upd.values == {"short_description": ""} and ins.values["name"] == ""
-    cat.get("users").label = "display_name"  # nullable
+    cat.entities["users"] = dataclasses.replace(cat.get("users"), label="display_name")  # nullable
     [upd] = validate(cat, [Update("users", key, {"display_name": ""})])
     assert upd.values == {"display_name": ""}
 
@@ -301,7 +303,7 @@ def test_primary_key_cannot_be_updated(cat):
 
 
 def test_unknown_and_read_only_entities(cat):
-    cat.get("regions").read_only_reason = "it is a view"
+    cat.entities["regions"] = dataclasses.replace(cat.get("regions"), read_only_reason="it is a view")
     with pytest.raises(ValidationError) as exc:
         validate(cat, [Insert("nope", {}), Delete("regions", {"id": U1}), product()])
     assert [(r, c) for r, c, _ in problems(exc)] == [(0, "nope"), (1, "regions")]

@@ -29,7 +29,8 @@ from core.data.changes import Insert
 from core.data.validation import portable_columns, validate
 from core.engine.db import Database, open_database
 from core.errors import ValidationError
-from core.schema.catalog import Catalog, Entity, load_catalog
+from core.schema.catalog import Catalog, Entity
+from core.schema.load import load_catalog
 from core.schema.models import metadata
 from core.schema.models.commerce import PRODUCT_STATUSES, USER_ROLES
 from tests.conftest import new_pg_database

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from core.engine.db import Database, open_database
 from gui.runtime import workers
+from tests.fixtures.demo import Demo
 from tests.fixtures.workers import crash_log, workers_door  # noqa: F401  (fixtures for every GUI test)
 
 FAILING_LEVELS = {QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg}
@@ -107,14 +108,18 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     db.dispose()
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A scale-1 demo database on SQLite, built once per session; tests work on copies of it."""
-    from core.bootstrap import create_demo_database
+@pytest.fixture
+def demo_copy(demo_copy: Demo) -> Iterator[Demo]:
+    """tests/fixtures/demo.py's demo_copy; the test's workers finish before it is closed."""
+    yield demo_copy
+    workers.wait_idle()
 
-    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
-    create_demo_database(str(path), scale=1)
-    return path
+
+@pytest.fixture
+def sqlite_demo_copy(sqlite_demo_copy: Demo) -> Iterator[Demo]:
+    """tests/fixtures/demo.py's sqlite_demo_copy; the test's workers finish before it is closed."""
+    yield sqlite_demo_copy
+    workers.wait_idle()
 
 
 @pytest.fixture

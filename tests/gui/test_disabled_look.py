@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from core.engine.db import open_database
-from core.schema.catalog import load_catalog
+from core.schema.load import load_catalog
 from gui.app import load_stylesheet
 from gui.editor.dialogs.paste_dialog import PastePreviewDialog
 from gui.editor.model.staging import PasteCell, PastePreview

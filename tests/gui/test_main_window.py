@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.data.overview import RowCount
 from core.engine.db import Database, open_database
 from gui import app as gui_app
@@ -38,14 +37,6 @@ def _status_texts(window: MainWindow) -> dict[str, str]:
 
 def _wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.overview is not None and bool(window.entity_names()), timeout=10_000)
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A scale-1 demo database (about a second to build), shared by this module's tests."""
-    path = tmp_path_factory.mktemp("demo") / "d.db"
-    create_demo_database(str(path), scale=1)
-    return str(path)
 
 
 @pytest.fixture(autouse=True)
@@ -233,7 +224,7 @@ def test_crash_handler_writes_the_log(tmp_path: Path) -> None:
     assert "RuntimeError: kaput" in text and "Traceback" in text
 
 
-def test_screenshot(qtbot: QtBot, qapp: QApplication, demo_path: str) -> None:
+def test_screenshot(qtbot: QtBot, qapp: QApplication, demo_copy_path: str) -> None:
     """Render the window on the demo database (navigator with counts) offscreen, for a human to look at."""
     for key in ("main_window/geometry", "main_window/state"):
         saved.settings().remove(key)  # show the first-run layout, not what earlier tests left
@@ -243,7 +234,7 @@ def test_screenshot(qtbot: QtBot, qapp: QApplication, demo_path: str) -> None:
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.counts_loaded, timeout=15_000) as blocker:
-        window.open_target(demo_path)
+        window.open_target(demo_copy_path)
     counts = dict(blocker.args[0])
     counts["tool_executions"] = RowCount(1_000_000, exact=False)  # how a big table's estimate looks
     assert window.overview is not None
@@ -265,9 +256,9 @@ def test_open_database_in_tests_is_real(tmp_path: Path) -> None:
         db.dispose()
 
 
-def test_demo_database_groups_and_counts(qtbot: QtBot, demo_path: str) -> None:
+def test_demo_database_groups_and_counts(qtbot: QtBot, demo_copy_path: str) -> None:
     """The demo database lists World, Players and Operations, each entity with its row count."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     tree = window.navigator.tree
     groups = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
     assert groups == ["World", "Players", "Operations"]
@@ -278,9 +269,9 @@ def test_demo_database_groups_and_counts(qtbot: QtBot, demo_path: str) -> None:
     assert window.catalog is not None and "tool_executions" in window.catalog.entities
 
 
-def test_estimates_are_grey_until_the_exact_count_arrives(qtbot: QtBot, demo_path: str) -> None:
+def test_estimates_are_grey_until_the_exact_count_arrives(qtbot: QtBot, demo_copy_path: str) -> None:
     """An estimate shows '~' in grey; selecting the entity fetches the exact count in the background."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     nav = window.navigator
     assert window.overview is not None
     nav.show_overview(window.overview)  # as if the tables were big: only estimates known so far
@@ -295,9 +286,9 @@ def test_estimates_are_grey_until_the_exact_count_arrives(qtbot: QtBot, demo_pat
     assert orders.text(1) == "2,000"
 
 
-def test_filter_box_jumps_and_enter_opens(qtbot: QtBot, demo_path: str) -> None:
+def test_filter_box_jumps_and_enter_opens(qtbot: QtBot, demo_copy_path: str) -> None:
     """Typing selects the best match; Down moves through matches; Enter opens a tab for it."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     nav = window.navigator
     qtbot.keyClicks(nav.filter_box, "exec")
     assert nav.visible_entity_names() == ["agent_executions", "tool_executions"]
@@ -330,7 +321,7 @@ def test_read_only_table_is_marked_with_its_reason(qtbot: QtBot, tmp_path: Path)
 
 
 def test_junk_file_shows_a_message_and_the_app_keeps_running(
-    qtbot: QtBot, tmp_path: Path, demo_path: str
+    qtbot: QtBot, tmp_path: Path, demo_copy_path: str
 ) -> None:
     """A file that is not SQLite is refused with a clear message; opening a real one afterwards works."""
     junk = tmp_path / "notes.db"
@@ -345,16 +336,16 @@ def test_junk_file_shows_a_message_and_the_app_keeps_running(
     assert window.tabs.currentWidget() is window.welcome
     assert all(e.target != str(junk) for e in profiles.recent_connections())
     with qtbot.waitSignal(window.counts_loaded, timeout=15_000):
-        window.open_target(demo_path)
+        window.open_target(demo_copy_path)
     assert "regions" in window.entity_names()
-    assert profiles.recent_connections()[0].target == demo_path
+    assert profiles.recent_connections()[0].target == demo_copy_path
 
 
 def test_no_statement_on_the_gui_thread_while_browsing(
-    qtbot: QtBot, demo_path: str, statement_threads: list[int]
+    qtbot: QtBot, demo_copy_path: str, statement_threads: list[int]
 ) -> None:
     """Opening, counting, exact counts on selection and opening a tab all query on workers."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     assert window.overview is not None
     window.navigator.show_overview(window.overview)
     window.navigator.tree.setCurrentItem(window.navigator.item("npcs"))
@@ -364,15 +355,15 @@ def test_no_statement_on_the_gui_thread_while_browsing(
     assert statement_threads and threading.main_thread().ident not in statement_threads
 
 
-def test_open_tabs_are_restored_per_database(qtbot: QtBot, demo_path: str) -> None:
+def test_open_tabs_are_restored_per_database(qtbot: QtBot, demo_copy_path: str) -> None:
     """The tabs open when a database was left come back when it is opened again."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     for name in ("npcs", "regions"):
         window.navigator.entity_activated.emit(name)
     assert window.open_entity_names() == ["npcs", "regions"]
     window.close()
-    assert saved.open_tabs(demo_path) == ["npcs", "regions"]
-    again = open_window(qtbot, demo_path)
+    assert saved.open_tabs(demo_copy_path) == ["npcs", "regions"]
+    again = open_window(qtbot, demo_copy_path)
     assert again.open_entity_names() == ["npcs", "regions"]
 
 
@@ -418,9 +409,9 @@ def test_new_demo_database_builds_with_progress_and_opens(qtbot: QtBot, tmp_path
     assert "already exists" in blocker.args[0] and "already exists" in window.welcome.error.text()
 
 
-def test_tab_holds_the_table_editor_when_it_is_installed(qtbot: QtBot, demo_path: str) -> None:
+def test_tab_holds_the_table_editor_when_it_is_installed(qtbot: QtBot, demo_copy_path: str) -> None:
     """With gui.editor.view importable the tab is a TableEditor; until then a placeholder."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     window.navigator.entity_activated.emit("regions")
     page = window.tabs.currentWidget()
     try:

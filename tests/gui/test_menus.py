@@ -15,7 +15,6 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMenu
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.paths import data_dir, log_dir
 from gui import settings as saved
 from gui.main_window import MainWindow
@@ -28,14 +27,6 @@ if TYPE_CHECKING:
 
 NATIVE = QKeySequence.SequenceFormat.NativeText
 SHOTS = Path("/tmp/warden_shots")
-
-
-@pytest.fixture(scope="module")
-def demo_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A scale-1 demo database shared by this module's tests."""
-    path = tmp_path_factory.mktemp("demo") / "d.db"
-    create_demo_database(str(path), scale=1)
-    return str(path)
 
 
 @pytest.fixture(autouse=True)
@@ -63,9 +54,9 @@ def _shown(menu: QMenu) -> dict[str, QAction]:
     return {a.text().replace("&", "").split("\t")[0]: a for a in items}
 
 
-def test_edit_and_view_follow_the_current_editor(qtbot: QtBot, demo_path: str) -> None:
+def test_edit_and_view_follow_the_current_editor(qtbot: QtBot, demo_copy_path: str) -> None:
     """No editor: every editor item is there but disabled. An editor: its own actions, enabled as there."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     menus = window.menus
     edit = _shown(menus.edit_menu)
     assert list(edit) == [
@@ -102,9 +93,9 @@ def test_edit_and_view_follow_the_current_editor(qtbot: QtBot, demo_path: str) -
     assert all(a.text() for a in menus.edit_menu.actions() if not a.isSeparator())
 
 
-def test_every_shortcut_has_one_owner_and_is_shown(qtbot: QtBot, demo_path: str) -> None:
+def test_every_shortcut_has_one_owner_and_is_shown(qtbot: QtBot, demo_copy_path: str) -> None:
     """With an editor focused, no key is bound to two live actions; toolbar tooltips name their keys."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     editor = _open(qtbot, window, "npcs")
     live: dict[str, set[QAction]] = {}
     candidates = [*window.findChildren(QAction), *editor.actions()]
@@ -143,9 +134,9 @@ def test_every_shortcut_has_one_owner_and_is_shown(qtbot: QtBot, demo_path: str)
     assert editor.view.font().pointSize() == saved.DEFAULT_GRID_FONT_PT
 
 
-def test_font_size_applies_to_every_grid_and_is_remembered(qtbot: QtBot, demo_path: str) -> None:
+def test_font_size_applies_to_every_grid_and_is_remembered(qtbot: QtBot, demo_copy_path: str) -> None:
     """Bigger and smaller change every open grid (rows grow to fit); a new grid opens at the saved size."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     npcs = _open(qtbot, window, "npcs")
     regions = _open(qtbot, window, "regions")
     row_height = npcs.view.verticalHeader().defaultSectionSize()
@@ -167,9 +158,9 @@ def test_font_size_applies_to_every_grid_and_is_remembered(qtbot: QtBot, demo_pa
     assert "Ctrl++" in [k.toString() for k in window.menus.bigger_font_action.shortcuts()]
 
 
-def test_tools_are_disabled_placeholders_that_say_coming(qtbot: QtBot, demo_path: str) -> None:
+def test_tools_are_disabled_placeholders_that_say_coming(qtbot: QtBot, demo_copy_path: str) -> None:
     """Search, graph and migrations are listed, disabled, and their tooltip and status tip say "coming"."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     items = [a for a in window.menus.tools_menu.actions() if not a.isSeparator()]
     assert len(items) == 3
     for action in items:
@@ -178,9 +169,9 @@ def test_tools_are_disabled_placeholders_that_say_coming(qtbot: QtBot, demo_path
     assert window.menus.tools_menu.toolTipsVisible()
 
 
-def test_navigator_toggles_from_the_view_menu(qtbot: QtBot, demo_path: str) -> None:
+def test_navigator_toggles_from_the_view_menu(qtbot: QtBot, demo_copy_path: str) -> None:
     """View → Navigator hides and shows the tables dock, and its tick follows."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     dock = window.findChild(QDockWidget, "navigatorDock")
     assert dock is not None
     action = window.menus.navigator_action
@@ -191,9 +182,11 @@ def test_navigator_toggles_from_the_view_menu(qtbot: QtBot, demo_path: str) -> N
     assert not dock.isHidden() and action.isChecked()
 
 
-def test_about_shows_versions_from_the_open_database_without_a_query(qtbot: QtBot, demo_path: str) -> None:
+def test_about_shows_versions_from_the_open_database_without_a_query(
+    qtbot: QtBot, demo_copy_path: str
+) -> None:
     """About reads SQLite and sqlite-vec versions from the capabilities: no statement runs for it."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     versions = window.overview.capabilities["library_versions"]  # type: ignore[union-attr]
     assert workers.wait_idle()
     with threads.statement_threads(sa.Engine) as idents:

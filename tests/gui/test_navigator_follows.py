@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.engine.db import open_database
-from core.schema.catalog import load_catalog
+from core.schema.load import load_catalog
 from gui import settings as saved
 from gui.main_window import MainWindow
 from gui.navigator_counts import affected_entities, reached_by_delete
@@ -21,14 +19,6 @@ from tests.fixtures.editing import open_window
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor
-
-
-@pytest.fixture
-def demo_path(tmp_path: Path) -> str:
-    """A fresh scale-1 demo database (these tests delete rows)."""
-    path = tmp_path / "d.db"
-    create_demo_database(str(path), scale=1)
-    return str(path)
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +44,9 @@ def _count(window: MainWindow, sql: str, **params: object) -> int:
         return int(conn.execute(sa.text(sql), params).scalar_one())
 
 
-def test_cascades_of_a_delete_are_found_from_the_catalog(demo_path: str) -> None:
+def test_cascades_of_a_delete_are_found_from_the_catalog(demo_copy_path: str) -> None:
     """Deleting a location reaches its connections (cascade), and NPCs and objects (set null)."""
-    db = open_database(demo_path)
+    db = open_database(demo_copy_path)
     try:
         catalog = load_catalog(db)
     finally:
@@ -74,9 +64,9 @@ def test_cascades_of_a_delete_are_found_from_the_catalog(demo_path: str) -> None
     assert affected_entities(catalog, "locations", Result()) == []  # an update changes no count
 
 
-def test_counts_follow_a_save_that_deletes_with_cascades(qtbot: QtBot, demo_path: str) -> None:
+def test_counts_follow_a_save_that_deletes_with_cascades(qtbot: QtBot, demo_copy_path: str) -> None:
     """After a saved delete, the deleted table's and its cascade's counts are re-counted on a worker."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     nav = window.navigator
     locations, connections = nav.item("locations"), nav.item("location_connections")
     assert locations is not None and connections is not None
@@ -101,9 +91,9 @@ def test_counts_follow_a_save_that_deletes_with_cascades(qtbot: QtBot, demo_path
     assert expected == _count(window, "SELECT count(*) FROM location_connections")
 
 
-def test_highlight_follows_the_active_tab(qtbot: QtBot, demo_path: str) -> None:
+def test_highlight_follows_the_active_tab(qtbot: QtBot, demo_copy_path: str) -> None:
     """Switching tabs selects that entity in the navigator and opens nothing."""
-    window = open_window(qtbot, demo_path)
+    window = open_window(qtbot, demo_copy_path)
     nav = window.navigator
     _open_editor(qtbot, window, "npcs")
     _open_editor(qtbot, window, "regions")

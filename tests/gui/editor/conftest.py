@@ -10,7 +10,8 @@ import pytest
 
 from core.bootstrap import create_demo_database
 from core.engine.db import Database, open_database
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 
 
 @pytest.fixture

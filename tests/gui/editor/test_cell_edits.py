@@ -3,20 +3,16 @@ typed, marked with core's reason, and refused by Save; the paste preview flags t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.data.repository import get_row
-from core.engine.db import Database, open_database
-from core.schema.catalog import Catalog, load_catalog
+from core.engine.db import Database
+from core.schema.catalog import Catalog
 from gui.editor.delegates.editors import ValueLineEdit
 from gui.editor.delegates.json_editor import JsonEditor
 from gui.editor.dialogs.paste_dialog import PastePreviewDialog
@@ -28,24 +24,6 @@ if TYPE_CHECKING:
 
 EDIT, DISPLAY = Qt.ItemDataRole.EditRole, Qt.ItemDataRole.DisplayRole
 TOO_LONG = "at most 120 characters (got 150)"
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A scale-1 demo SQLite database, built once for the module."""
-    path = tmp_path_factory.mktemp("cell-edits") / "demo.db"
-    create_demo_database(str(path), scale=1)
-    return path
-
-
-@pytest.fixture
-def demo(template: Path, tmp_path: Path) -> Iterator[tuple[Database, Catalog]]:
-    """A fresh copy of the demo database, open, with its catalog."""
-    path = tmp_path / "demo.db"
-    path.write_bytes(template.read_bytes())
-    db = open_database(str(path))
-    yield db, load_catalog(db)
-    db.dispose()
 
 
 def open_editor(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditor:
@@ -83,11 +61,11 @@ def save_refused(qtbot: QtBot, editor: TableEditor) -> str:
 
 
 def test_too_long_text_is_kept_whole_marked_and_refused_by_save(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
 ) -> None:
     """150 characters typed into name (VARCHAR(120)) are neither cut nor saved: the counter says 150 / 120,
     the cell keeps all 150, marked with the limit, and Save refuses with the limit in the message."""
-    db, catalog = demo
+    db, catalog = sqlite_demo_copy
     editor = open_editor(qtbot, db, catalog, "locations")
     key = editor.model.row_key(0)
     assert key is not None
@@ -114,10 +92,10 @@ def test_too_long_text_is_kept_whole_marked_and_refused_by_save(
 
 
 def test_a_paste_of_text_that_is_too_long_is_kept_whole_in_the_editor(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
 ) -> None:
     """Pasting into the cell editor is not cut either (setMaxLength cut pastes too)."""
-    db, catalog = demo
+    db, catalog = sqlite_demo_copy
     editor = open_editor(qtbot, db, catalog, "locations")
     line = start_editing(qtbot, editor, 0, "name")
     assert isinstance(line, QLineEdit)
@@ -127,10 +105,10 @@ def test_a_paste_of_text_that_is_too_long_is_kept_whole_in_the_editor(
 
 
 def test_blank_text_in_the_label_column_is_marked_and_refused(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
 ) -> None:
     """Clearing `name *` (the label of locations) is refused; clearing another NOT NULL text is not."""
-    db, catalog = demo
+    db, catalog = sqlite_demo_copy
     editor = open_editor(qtbot, db, catalog, "locations")
     model = editor.model
     name, short = column(editor, "name"), column(editor, "short_description")
@@ -148,10 +126,12 @@ def test_blank_text_in_the_label_column_is_marked_and_refused(
     assert model.index(0, name).data(Role.ERROR) == "is required and cannot be blank"  # marked again
 
 
-def test_invalid_json_is_kept_when_the_user_clicks_away(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_invalid_json_is_kept_when_the_user_clicks_away(
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
+) -> None:
     """Invalid JSON typed into a JSON cell survives a click elsewhere: staged as typed, marked invalid with
     the parser's message; Save refuses with the error on that cell; reopening shows the text again."""
-    db, catalog = demo
+    db, catalog = sqlite_demo_copy
     editor = open_editor(qtbot, db, catalog, "tool_executions")
     json_editor = start_editing(qtbot, editor, 0, "inputs_json")
     assert isinstance(json_editor, JsonEditor)
@@ -178,9 +158,11 @@ def test_invalid_json_is_kept_when_the_user_clicks_away(qtbot: QtBot, demo: tupl
     assert cell.data(EDIT) == {"order": "ORD-1", "qty": 2} and cell.data(Role.ERROR) is None
 
 
-def test_the_paste_preview_flags_too_long_values(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_the_paste_preview_flags_too_long_values(
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
+) -> None:
     """A pasted value over the column's length is red in the preview, with the limit, and Stage is off."""
-    db, catalog = demo
+    db, catalog = sqlite_demo_copy
     editor = open_editor(qtbot, db, catalog, "locations")
     model = editor.model
     top_left = model.index(0, column(editor, "name"))
@@ -199,10 +181,10 @@ def test_the_paste_preview_flags_too_long_values(qtbot: QtBot, demo: tuple[Datab
 
 
 def test_out_of_range_and_half_typed_numbers_are_kept_and_marked(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
 ) -> None:
     """A number past the column's range, or a lone minus sign, is staged as typed and marked, not dropped."""
-    db, catalog = demo
+    db, catalog = sqlite_demo_copy
     editor = open_editor(qtbot, db, catalog, "products")
     stock = column(editor, "stock")
     line = start_editing(qtbot, editor, 0, "stock")
@@ -239,11 +221,11 @@ def stage_many(editor: TableEditor, renames: int) -> dict[int, str]:
 
 
 def test_revert_of_many_changes_asks_first_and_undo_brings_them_back(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
 ) -> None:
     """12 staged changes: Revert asks "Revert 12 unsaved changes in locations?"; Cancel keeps them; Revert
     drops them all as one step, and Undo brings every one back (edits, the delete and the new row)."""
-    db, catalog = demo
+    db, catalog = sqlite_demo_copy
     editor = open_editor(qtbot, db, catalog, "locations")
     model, name = editor.model, column(editor, "name")
     stage_many(editor, 10)
@@ -279,8 +261,10 @@ def test_revert_of_many_changes_asks_first_and_undo_brings_them_back(
     assert model.staged_count == 11 and model.index(0, name).data(EDIT) == "Renamed 0"
 
 
-def test_reverting_a_change_or_two_does_not_ask(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
-    db, catalog = demo
+def test_reverting_a_change_or_two_does_not_ask(
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
+) -> None:
+    db, catalog = sqlite_demo_copy
     editor = open_editor(qtbot, db, catalog, "locations")
     model, name = editor.model, column(editor, "name")
     before = model.index(0, name).data(EDIT)
@@ -293,9 +277,9 @@ def test_reverting_a_change_or_two_does_not_ask(qtbot: QtBot, demo: tuple[Databa
     assert model.index(0, name).data(Role.ERROR) == TOO_LONG and model.staged_count == 2
 
 
-def test_the_record_forms_editor_counts_too(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_the_record_forms_editor_counts_too(qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]) -> None:
     """The record form opens the grid's editor: the same counter, the same whole text, the same mark."""
-    db, catalog = demo
+    db, catalog = sqlite_demo_copy
     editor = open_editor(qtbot, db, catalog, "locations")
     form = editor.show_form(0)
     qtbot.waitUntil(lambda: "Loading" not in form.references.text(), timeout=10_000)

@@ -13,7 +13,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.engine.db import Database, open_database
-from core.schema.catalog import Catalog, ColumnInfo, load_catalog
+from core.schema.catalog import Catalog, ColumnInfo
+from core.schema.load import load_catalog
 from gui.editor.delegates.json_editor import pretty
 from gui.editor.model.cells import EMPTY_TEXT, display_text, full_text, json_text, tooltip_text
 from gui.editor.model.roles import PLACEHOLDER_TEXT, Role

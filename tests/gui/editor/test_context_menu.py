@@ -26,11 +26,11 @@ EDIT = Qt.ItemDataRole.EditRole
 
 
 @pytest.fixture
-def regions(qtbot: QtBot, demo: tuple[Database, Catalog]) -> Iterator[TableEditor]:
+def regions(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> Iterator[TableEditor]:
     """A shown editor on the demo's regions, its first page loaded."""
     from gui.editor.view import TableEditor
 
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = TableEditor(db, catalog, "regions")
     qtbot.addWidget(editor)
     editor.resize(1000, 600)
@@ -60,7 +60,7 @@ def _value(editor: TableEditor, row: int, column: str) -> Any:
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_set_null_stages_nullable_cells_as_one_undo_step(
-    qtbot: QtBot, regions: TableEditor, demo: tuple[Database, Catalog]
+    qtbot: QtBot, regions: TableEditor, demo_copy: tuple[Database, Catalog]
 ) -> None:
     """Set NULL on description, climate and name: the nullable two are staged NULL, name is explained."""
     editor = regions
@@ -80,7 +80,7 @@ def test_set_null_stages_nullable_cells_as_one_undo_step(
 
     with qtbot.waitSignal(editor.model.saved, timeout=10_000):
         editor.save()
-    db, catalog = demo
+    db, catalog = demo_copy
     table = catalog.get("regions").table
     with db.engine.connect() as conn:
         stored = conn.execute(
@@ -129,11 +129,11 @@ def _settled(editor: TableEditor) -> bool:
 
 
 def test_filter_by_and_exclude_a_value_go_through_the_filter_bar(
-    qtbot: QtBot, regions: TableEditor, demo: tuple[Database, Catalog]
+    qtbot: QtBot, regions: TableEditor, demo_copy: tuple[Database, Catalog]
 ) -> None:
     """Filter by a name, exclude a climate, and a NULL parent (is empty): the bar shows each condition."""
     editor = regions
-    db, catalog = demo
+    db, catalog = demo_copy
     table = catalog.get("regions").table
     with db.engine.connect() as conn:
         query = sa.select(sa.func.count()).where(table.c.parent_region_id.is_(None))

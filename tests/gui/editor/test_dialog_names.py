@@ -42,9 +42,9 @@ def test_names_text_counts_what_it_does_not_name() -> None:
     assert names_text([], 3) == ""
 
 
-def test_delete_preview_names_the_rows(qtbot: QtBot, fresh_demo: tuple[Database, Catalog]) -> None:
+def test_delete_preview_names_the_rows(qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]) -> None:
     """Deleting one location titles the preview with its name; three rows are named in a list."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     editor = shown_editor(qtbot, db, catalog, "locations")
     editor.view.setCurrentIndex(editor.model.index(0, 1))
     editor.delete_selected()
@@ -67,9 +67,9 @@ def test_delete_preview_names_the_rows(qtbot: QtBot, fresh_demo: tuple[Database,
     editor.delete_dialog.reject()
 
 
-def test_conflict_dialog_names_the_row(qtbot: QtBot, fresh_demo: tuple[Database, Catalog]) -> None:
+def test_conflict_dialog_names_the_row(qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]) -> None:
     """A row someone else changed is shown by its name in the conflict dialog; its key is only a tooltip."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     editor = shown_editor(qtbot, db, catalog, "locations")
     name = _label(editor, 0)
     key = editor.model.row_key(0)
@@ -97,10 +97,10 @@ def test_conflict_dialog_names_the_row(qtbot: QtBot, fresh_demo: tuple[Database,
 
 
 def test_names_and_the_form_never_query_on_the_gui_thread(
-    qtbot: QtBot, fresh_demo: tuple[Database, Catalog]
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
 ) -> None:
     """The record form, its related rows and the delete preview's labels all come from workers."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     with threads.statement_threads(db.engine) as idents:
         editor = shown_editor(qtbot, db, catalog, "locations")
         editor.view.setCurrentIndex(editor.model.index(0, 1))

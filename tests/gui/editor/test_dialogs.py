@@ -14,7 +14,8 @@ from pytestqt.qtbot import QtBot
 from core.data.writes import delete_preview
 from core.engine.db import Database
 from core.errors import Conflict
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from gui.editor.dialogs.conflict_dialog import MERGE, TAKE_THEIRS, ConflictDialog
 from gui.editor.dialogs.delete_dialog import DeletePreviewDialog
 from gui.editor.dialogs.paste_dialog import PastePreviewDialog
@@ -33,9 +34,9 @@ def _effects(dialog: DeletePreviewDialog) -> dict[tuple[str, str], int]:
     return out
 
 
-def test_delete_preview_of_a_location(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_delete_preview_of_a_location(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> None:
     """Connections cascade, NPCs and objects are cleared; Delete is enabled."""
-    db, catalog = demo
+    db, catalog = demo_copy
     preview = delete_preview(db, catalog, "locations", [busy_location(db)])
     dialog = DeletePreviewDialog(preview)
     qtbot.addWidget(dialog)
@@ -51,9 +52,9 @@ def test_delete_preview_of_a_location(qtbot: QtBot, demo: tuple[Database, Catalo
         dialog.grab().save(str(SHOTS / "delete_preview_location.png"))
 
 
-def test_delete_preview_of_a_region_is_blocked(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_delete_preview_of_a_region_is_blocked(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> None:
     """Locations restrict deleting their region: the dialog says why and refuses."""
-    db, catalog = demo
+    db, catalog = demo_copy
     with db.engine.connect() as conn:
         region = conn.execute(sa.text("SELECT region_id FROM locations LIMIT 1")).scalar_one()
     preview = delete_preview(db, catalog, "regions", [{"id": region}])

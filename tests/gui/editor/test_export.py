@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.data.exporting import ExportResult, export_file
 from core.data.repository import Filter, export_rows, to_jsonable
-from core.engine.db import Database, open_database
+from core.engine.db import Database
 from core.progress import Progress, TaskState
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
 from gui.editor.dialogs.export import (
     CSV_BOM_FILTER,
     CSV_FILTER,
@@ -49,10 +47,10 @@ def _run(qtbot: QtBot, job: ExportJob, path: Path, fmt: str) -> ExportResult:
 
 
 def test_json_export_matches_export_rows(
-    qtbot: QtBot, demo: tuple[Database, Catalog], tmp_path: Path
+    qtbot: QtBot, demo_copy: tuple[Database, Catalog], tmp_path: Path
 ) -> None:
     """The JSON file holds exactly the rows core.export_rows yields for the same view, in order."""
-    db, catalog = demo
+    db, catalog = demo_copy
     expected = _expected(db, catalog)
     assert 0 < len(expected) < 320
     job = ExportJob(db, catalog, REQUEST, None)
@@ -61,9 +59,11 @@ def test_json_export_matches_export_rows(
     assert json.loads((tmp_path / "npcs.json").read_text(encoding="utf-8")) == expected
 
 
-def test_csv_export_matches_export_rows(qtbot: QtBot, demo: tuple[Database, Catalog], tmp_path: Path) -> None:
+def test_csv_export_matches_export_rows(
+    qtbot: QtBot, demo_copy: tuple[Database, Catalog], tmp_path: Path
+) -> None:
     """The CSV file has the header and, per row, the same names and keys in the same order."""
-    db, catalog = demo
+    db, catalog = demo_copy
     expected = _expected(db, catalog)
     job = ExportJob(db, catalog, REQUEST, None)
     result = _run(qtbot, job, tmp_path / "npcs.csv", "csv")
@@ -76,10 +76,10 @@ def test_csv_export_matches_export_rows(qtbot: QtBot, demo: tuple[Database, Cata
 
 
 def test_cancel_leaves_no_file(
-    qtbot: QtBot, sqlite_demo: tuple[Database, Catalog], tmp_path: Path
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog], tmp_path: Path
 ) -> None:
     """Cancel from the progress dialog stops the worker and leaves no file behind (no partial either)."""
-    db, catalog = sqlite_demo
+    db, catalog = sqlite_demo_copy
     job = ExportJob(db, catalog, ExportRequest("tool_executions", total=10_000), None)
     path = tmp_path / "tools.csv"
     job.progress.canceled.emit()  # the user pressed Cancel before the first row
@@ -88,9 +88,11 @@ def test_cancel_leaves_no_file(
     assert not job.running
 
 
-def test_cancel_between_batches_leaves_no_file(sqlite_demo: tuple[Database, Catalog], tmp_path: Path) -> None:
+def test_cancel_between_batches_leaves_no_file(
+    sqlite_demo_copy: tuple[Database, Catalog], tmp_path: Path
+) -> None:
     """A cancel in the middle of a stream stops before the next batch; the half-written file is removed."""
-    db, catalog = sqlite_demo
+    db, catalog = sqlite_demo_copy
     path = tmp_path / "tools.json"
     seen: list[int] = []
 
@@ -107,10 +109,10 @@ def test_cancel_between_batches_leaves_no_file(sqlite_demo: tuple[Database, Cata
 
 
 def test_progress_reaches_the_row_count(
-    qtbot: QtBot, sqlite_demo: tuple[Database, Catalog], tmp_path: Path
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog], tmp_path: Path
 ) -> None:
     """The job's progress count ends at the rows written (reported per batch from the worker)."""
-    db, catalog = sqlite_demo
+    db, catalog = sqlite_demo_copy
     job = ExportJob(db, catalog, ExportRequest("tool_executions", total=10_000), None)
     seen: list[tuple[int, bool]] = []
     job.progressed.connect(lambda n: seen.append((n, job.running)))
@@ -139,10 +141,10 @@ def test_bom_is_a_file_type_of_the_save_dialog() -> None:
 
 
 def test_job_writes_the_bom_when_asked(
-    qtbot: QtBot, sqlite_demo: tuple[Database, Catalog], tmp_path: Path
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog], tmp_path: Path
 ) -> None:
     """The GUI's choice reaches the file: EF BB BF first, then the same CSV as without."""
-    db, catalog = sqlite_demo
+    db, catalog = sqlite_demo_copy
     for bom in (False, True):
         job = ExportJob(db, catalog, ExportRequest("regions"), None)
         with qtbot.waitSignal(job.finished, timeout=20_000):
@@ -153,13 +155,13 @@ def test_job_writes_the_bom_when_asked(
 
 
 def test_unwritable_target_is_an_inline_message(
-    qtbot: QtBot, sqlite_demo: tuple[Database, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A folder that does not exist: the editor shows the CLI's one-line message inline, no crash dialog."""
     from gui.editor.dialogs import export
     from gui.editor.view import TableEditor
 
-    db, catalog = sqlite_demo
+    db, catalog = sqlite_demo_copy
     missing = tmp_path / "no" / "such"
     # The save-file dialog is the user's part: answer it with a path whose folder is gone meanwhile.
     monkeypatch.setattr(export, "ask_export_path", lambda _parent, _entity: (str(missing / "r.csv"), "csv"))
@@ -183,11 +185,3 @@ def _partials(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.endswith(".partial")]
 
 
-@pytest.fixture
-def sqlite_demo(tmp_path: Path) -> Iterator[tuple[Database, Catalog]]:
-    """A scale-1 demo database on SQLite only."""
-    url = str(tmp_path / "demo.db")
-    create_demo_database(url, scale=1)
-    db = open_database(url)
-    yield db, load_catalog(db)
-    db.dispose()

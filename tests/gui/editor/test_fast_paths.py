@@ -14,13 +14,14 @@ from core.data.repository import Filter, estimate_count, exact_count
 from core.schema.catalog import ColumnInfo
 from gui.editor.delegates.cell_delegate import CellDelegate
 from gui.editor.model import roles
-from gui.editor.model.pages import FIRST_PAGE, PAGE_SIZE
+from gui.editor.model.page_cache import PAGE_SIZE
+from gui.editor.model.row_window import FIRST_PAGE
 from gui.editor.model.roles import Role, RowState
 from gui.editor.model.table_model import TableEditorModel
 from gui.runtime import workers
-from tests.gui.editor.test_model import Demo, col, demo, loaded, open_model, templates
+from tests.fixtures.demo import Demo
+from tests.fixtures.table_model import col, loaded, open_model
 
-__all__ = ["demo", "templates"]  # fixtures used here
 DISPLAY, EDIT = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole
 UNSERVED = (
     Qt.ItemDataRole.DecorationRole,
@@ -33,10 +34,10 @@ UNSERVED = (
 
 
 def test_unserved_roles_answer_none_without_locating_the_row(
-    qtbot: QtBot, demo: Demo, monkeypatch: Any
+    qtbot: QtBot, demo_copy: Demo, monkeypatch: Any
 ) -> None:
     """Roles the model never serves are None before any row lookup; served ones still work."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     qtbot.waitUntil(loaded(model, 0, 0), timeout=10_000)
     index = model.index(0, col(model, "name"))
@@ -60,9 +61,9 @@ def test_unserved_roles_answer_none_without_locating_the_row(
     )
 
 
-def test_the_located_row_follows_edits_inserts_and_filters(qtbot: QtBot, demo: Demo) -> None:
+def test_the_located_row_follows_edits_inserts_and_filters(qtbot: QtBot, demo_copy: Demo) -> None:
     """Staging, inserting and reloading change what a cell shows at once, despite the cached row."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     qtbot.waitUntil(loaded(model, 0, 1), timeout=10_000)
     name = col(model, "name")
@@ -86,9 +87,9 @@ def test_the_located_row_follows_edits_inserts_and_filters(qtbot: QtBot, demo: D
     assert model.index(0, name).data(EDIT) == second
 
 
-def test_delegate_reads_columns_from_a_table_that_follows_the_model(qtbot: QtBot, demo: Demo) -> None:
+def test_delegate_reads_columns_from_a_table_that_follows_the_model(qtbot: QtBot, demo_copy: Demo) -> None:
     """One table per model (column_info, foreign_key), rebuilt on reset; other models are asked per cell."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     delegate = CellDelegate()
     region = model.index(0, col(model, "region_id"))
@@ -109,9 +110,9 @@ def test_delegate_reads_columns_from_a_table_that_follows_the_model(qtbot: QtBot
     assert delegate.describe(model.index(0, col(model, "region_id")))[1] is not None
 
 
-def test_first_screenful_then_the_page_then_the_count(qtbot: QtBot, demo: Demo) -> None:
+def test_first_screenful_then_the_page_then_the_count(qtbot: QtBot, demo_copy: Demo) -> None:
     """An empty window loads FIRST_PAGE rows first; the whole page and the exact count follow."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = TableEditorModel(db, catalog, "tool_executions")
     events: list[tuple[str, int, int]] = []
     model.rows_loaded.connect(lambda first, last: events.append(("rows", first, last)))
@@ -124,9 +125,9 @@ def test_first_screenful_then_the_page_then_the_count(qtbot: QtBot, demo: Demo) 
     assert model.rowCount() == 10_000 and model.rows_held >= PAGE_SIZE
 
 
-def test_a_small_table_is_counted_by_its_first_page(qtbot: QtBot, demo: Demo) -> None:
+def test_a_small_table_is_counted_by_its_first_page(qtbot: QtBot, demo_copy: Demo) -> None:
     """When the first load runs into the end, its length is the exact count: no count query follows."""
-    db, catalog = demo
+    db, catalog = demo_copy
     started: list[Any] = []
     model = TableEditorModel(db, catalog, "tool_executions")
     qtbot.waitUntil(lambda: model.exact, timeout=10_000)
@@ -142,6 +143,6 @@ def test_a_small_table_is_counted_by_its_first_page(qtbot: QtBot, demo: Demo) ->
         with qtbot.waitSignal(model.count_changed, timeout=10_000, check_params_cb=lambda n, exact: exact):
             keys = [model.row_key(r)["id"] for r in range(3)]  # type: ignore[index]
             model.set_filters([Filter("id", "in", keys)], None)
-        qtbot.waitUntil(lambda: not model._loading, timeout=10_000)
+        qtbot.waitUntil(lambda: not model.window.in_flight, timeout=10_000)
     assert model.rowCount() == 3
     assert exact_count not in started and estimate_count not in started

@@ -13,16 +13,15 @@ from core.data.repository import fetch_page
 from gui.editor.model.page_cache import PageCache
 from gui.editor.model.roles import Role
 from gui.runtime import workers
+from tests.fixtures.demo import Demo
+from tests.fixtures.table_model import col, open_model
 from tests.fixtures.threads import statement_threads
-from tests.gui.editor.test_model import Demo, col, demo, open_model, templates
-
-__all__ = ["demo", "templates"]  # fixtures shared with test_model
 
 DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole
 
 
-def _region_names(demo: Demo) -> dict[Any, str]:
-    db, catalog = demo
+def _region_names(demo_copy: Demo) -> dict[Any, str]:
+    db, catalog = demo_copy
     label = catalog.get("regions").label
     assert label is not None
     page = fetch_page(db, catalog, "regions", limit=1000)
@@ -30,10 +29,10 @@ def _region_names(demo: Demo) -> dict[Any, str]:
     return {row[names.index("id")]: row[names.index(label)] for row in page.rows}
 
 
-def test_locations_show_region_names(qtbot: QtBot, demo: Demo) -> None:
+def test_locations_show_region_names(qtbot: QtBot, demo_copy: Demo) -> None:
     """region_id cells read as the region's name; the key stays the edit value and is in the tooltip."""
-    names = _region_names(demo)
-    db, catalog = demo
+    names = _region_names(demo_copy)
+    db, catalog = demo_copy
     with statement_threads(db.engine) as threads:
         model = open_model(qtbot, db, catalog, "locations")
         region = col(model, "region_id")
@@ -70,7 +69,7 @@ def test_locations_show_region_names(qtbot: QtBot, demo: Demo) -> None:
 
 def test_labels_live_and_die_with_their_page() -> None:
     """Labels are stored with the page they came with and are gone when the page is evicted."""
-    from gui.editor.model.pages import Loaded
+    from gui.editor.model.page_loading import Loaded
 
     cache = PageCache()
     key = uuid.uuid4()

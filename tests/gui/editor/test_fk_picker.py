@@ -17,7 +17,8 @@ from pytestqt.qtbot import QtBot
 
 from core.data import lookup
 from core.engine.db import Database
-from core.schema.catalog import Catalog, ColumnInfo, ForeignKeyInfo, load_catalog
+from core.schema.catalog import Catalog, ColumnInfo, ForeignKeyInfo
+from core.schema.load import load_catalog
 from core.schema.models import metadata
 from gui.editor.delegates import fk_picker
 from gui.editor.delegates.cell_delegate import CellDelegate, EditorContext

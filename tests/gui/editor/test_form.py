@@ -11,7 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from core.data.repository import Filter
 from core.engine.db import Database
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from gui.editor.form import RecordForm
 from gui.editor.related_tab import nice
 from tests.fixtures.world import busy_location
@@ -25,9 +26,9 @@ def _count(db: Database, sql: str, key: dict[str, Any]) -> int:
         return int(conn.execute(sa.text(sql), {"id": raw}).scalar_one())
 
 
-def test_related_tabs_of_a_location(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_related_tabs_of_a_location(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> None:
     """Objects, NPCs, outgoing and incoming connections each get a tab titled with its count."""
-    db, catalog = demo
+    db, catalog = demo_copy
     key = busy_location(db)
     form = RecordForm(db, catalog, "locations")
     qtbot.addWidget(form)

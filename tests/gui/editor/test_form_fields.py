@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.engine.db import Database, open_database
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from gui.editor.delegates.fk_picker import ForeignKeyPicker
 from gui.editor.form import RecordForm
 from tests.fixtures.ideas import build_ideas
@@ -23,22 +21,6 @@ if TYPE_CHECKING:
     from gui.editor.view import TableEditor
 
 SHOTS = Path("/tmp/warden_shots")
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A scale-1 demo database shared by this module's tests (they stage edits but never save them)."""
-    path = tmp_path_factory.mktemp("form") / "demo.db"
-    create_demo_database(str(path), scale=1)
-    return str(path)
-
-
-@pytest.fixture
-def demo_db(demo_file: str) -> Iterator[tuple[Database, Catalog]]:
-    """The demo database, open, with its catalog."""
-    db = open_database(demo_file)
-    yield db, load_catalog(db)
-    db.dispose()
 
 
 def _editor_with_form(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditor:
@@ -62,9 +44,11 @@ def _form(editor: TableEditor) -> RecordForm:
     return editor.form
 
 
-def test_fields_show_text_and_open_no_editor(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+def test_fields_show_text_and_open_no_editor(
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
+) -> None:
     """Opening the form shows every value as text: no editor is open, no FK list is expanded."""
-    db, catalog = demo_db
+    db, catalog = sqlite_demo_copy
     editor = _editor_with_form(qtbot, db, catalog, "locations")
     form = _form(editor)
     assert form.editing_field() is None
@@ -78,9 +62,11 @@ def test_fields_show_text_and_open_no_editor(qtbot: QtBot, demo_db: tuple[Databa
     assert isinstance(form.field("name").display, QLabel) and form.field("name").display.isVisible()
 
 
-def test_focus_opens_one_editor_and_tab_moves_on(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+def test_focus_opens_one_editor_and_tab_moves_on(
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
+) -> None:
     """A click opens the field's editor; typing and Tab stage the value and open the next field only."""
-    db, catalog = demo_db
+    db, catalog = sqlite_demo_copy
     editor = _editor_with_form(qtbot, db, catalog, "locations")
     form = _form(editor)
     name = form.field("name")
@@ -106,10 +92,10 @@ def test_focus_opens_one_editor_and_tab_moves_on(qtbot: QtBot, demo_db: tuple[Da
 
 
 def test_double_click_opens_the_picker_and_a_click_away_closes_it(
-    qtbot: QtBot, demo_db: tuple[Database, Catalog]
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
 ) -> None:
     """The FK picker opens on a double-click and closes, unchanged, when the grid is clicked."""
-    db, catalog = demo_db
+    db, catalog = sqlite_demo_copy
     editor = _editor_with_form(qtbot, db, catalog, "locations")
     form = _form(editor)
     region = form.field("region_id")
@@ -125,9 +111,9 @@ def test_double_click_opens_the_picker_and_a_click_away_closes_it(
     assert region.text() == before and editor.model.staged_count == 0
 
 
-def test_a_json_editor_fits_the_form(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+def test_a_json_editor_fits_the_form(qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]) -> None:
     """Opening a JSON field's editor keeps the form as wide as it was: no sideways scrolling, nothing cut."""
-    db, catalog = demo_db
+    db, catalog = sqlite_demo_copy
     editor = _editor_with_form(qtbot, db, catalog, "npcs")
     form = _form(editor)
     scroll = form.fields_page.parentWidget()
@@ -144,9 +130,11 @@ def test_a_json_editor_fits_the_form(qtbot: QtBot, demo_db: tuple[Database, Cata
     form.finish_editing(commit=False)
 
 
-def test_form_has_room_at_the_default_window_size(qtbot: QtBot, demo_db: tuple[Database, Catalog]) -> None:
+def test_form_has_room_at_the_default_window_size(
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]
+) -> None:
     """Beside the grid at the default size, a UUID key, a label and a date fit on their lines, unclipped."""
-    db, catalog = demo_db
+    db, catalog = sqlite_demo_copy
     editor = _editor_with_form(qtbot, db, catalog, "locations")
     form = _form(editor)
     qtbot.waitUntil(lambda: form.width() > 0)

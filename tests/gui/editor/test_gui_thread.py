@@ -8,15 +8,14 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.data.repository import Filter
+from tests.fixtures.demo import Demo
+from tests.fixtures.table_model import col, loaded, open_model, saved
 from tests.fixtures.threads import statement_threads
-from tests.gui.editor.test_model import Demo, col, demo, loaded, open_model, saved, templates
-
-__all__ = ["demo", "templates"]  # fixtures shared with test_model
 
 
-def test_no_statement_on_the_gui_thread(qtbot: QtBot, demo: Demo) -> None:
+def test_no_statement_on_the_gui_thread(qtbot: QtBot, demo_copy: Demo) -> None:
     """Every statement of a whole editing session runs on a worker thread (recorded by an engine event)."""
-    db, catalog = demo
+    db, catalog = demo_copy
     with statement_threads(db.engine) as threads:
         model = open_model(qtbot, db, catalog, "tool_executions")
         name = col(model, "tool_name")

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
 SHOTS = Path("/tmp/warden_shots")
 
 
-def test_saved_note_does_not_move_the_grid(qtbot: QtBot, fresh_demo: tuple[Database, Catalog]) -> None:
+def test_saved_note_does_not_move_the_grid(qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]) -> None:
     """'Saved.' shows over the grid's corner and hides again; the grid's geometry never changes."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     editor = shown_editor(qtbot, db, catalog, "regions", (900, 560))
     qtbot.wait(50)
     before = editor.view.geometry()
@@ -45,10 +45,10 @@ def test_saved_note_does_not_move_the_grid(qtbot: QtBot, fresh_demo: tuple[Datab
 
 
 def test_export_notes_hide(
-    qtbot: QtBot, fresh_demo: tuple[Database, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """'Exported…' hides after its timeout; 'Export cancelled' hides with its close button."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     monkeypatch.setattr(message_bar, "NOTE_TIMEOUT_MS", 400)
     target = tmp_path / "out.csv"
     # The save-file dialog is the user's part: answer it with a path.
@@ -79,9 +79,9 @@ def test_export_notes_hide(
     assert target.read_bytes() == first  # a cancelled export keeps the file it would have replaced
 
 
-def test_errors_stay_inline_until_dismissed(qtbot: QtBot, fresh_demo: tuple[Database, Catalog]) -> None:
+def test_errors_stay_inline_until_dismissed(qtbot: QtBot, sqlite_demo_copy: tuple[Database, Catalog]) -> None:
     """A persistent error is shown above the grid (not a toast) and stays until closed."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     editor = shown_editor(qtbot, db, catalog, "regions", (900, 560))
     editor.show_message("Not saved: something a person can fix.")
     assert editor.message.isVisible() and not editor.message.note_visible()

@@ -3,105 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import uuid
-from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.data.changes import Update
 from core.data.repository import Filter, fetch_page, get_row, save
-from core.engine.db import Database, open_database
+from core.engine.db import Database
 from core.errors import NotFoundError
-from core.schema.catalog import Catalog, ColumnInfo, load_catalog
+from core.schema.catalog import Catalog, ColumnInfo
 from gui.editor.model import roles
 from gui.editor.model.cells import display_text, full_text
-from gui.editor.model.pages import MAX_PAGES, PAGE_SIZE
+from gui.editor.model.page_cache import MAX_PAGES, PAGE_SIZE
 from gui.editor.model.roles import Role, RowState
 from gui.editor.model.table_model import TableEditorModel
-from gui.runtime import workers
-from tests.conftest import _pg_admin_url
+from tests.fixtures.demo import Demo
+from tests.fixtures.table_model import col, loaded, open_model, saved
 
 DISPLAY, EDIT = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole
-Demo = tuple[Database, Catalog]
-
-# --- a demo database per backend, built once and copied per test ----------------------------------
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Scale-1 demo databases already built, by backend (filled on first use); "dir" is where SQLite's is."""
-    return {"dir": str(tmp_path_factory.mktemp("editor-demo"))}
-
-
-@pytest.fixture
-def demo(
-    backend: str, templates: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Demo]:
-    """A fresh copy of a scale-1 demo database on the current backend, open, with its catalog."""
-    if backend == "sqlite":
-        if "sqlite" not in templates:
-            built = Path(templates["dir"]) / "demo.db"
-            create_demo_database(str(built), scale=1)
-            templates["sqlite"] = str(built)
-        url = str(tmp_path / "demo.db")
-        shutil.copy(templates["sqlite"], url)
-    else:
-        server = request.getfixturevalue("pg_server")
-        admin = _pg_admin_url(server)
-        if "postgresql" not in templates:
-            name = f"editor_tpl_{uuid.uuid4().hex[:8]}"
-            _pg_exec(admin, f'CREATE DATABASE "{name}"')
-            target = admin.set(database=name)
-            _pg_exec(target, "CREATE EXTENSION IF NOT EXISTS vector")
-            create_demo_database(target.render_as_string(hide_password=False), scale=1)
-            templates["postgresql"] = name
-        copy_name = f"editor_{uuid.uuid4().hex[:8]}"
-        _pg_exec(admin, f'CREATE DATABASE "{copy_name}" TEMPLATE "{templates["postgresql"]}"')
-        url = admin.set(database=copy_name).render_as_string(hide_password=False)
-    db = open_database(url)
-    yield db, load_catalog(db)
-    workers.wait_idle()
-    db.dispose()
-
-
-def _pg_exec(url: sa.URL, sql: str) -> None:
-    eng = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as conn:
-        conn.exec_driver_sql(sql)
-    eng.dispose()
-
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def open_model(qtbot: QtBot, db: Database, catalog: Catalog, entity: str) -> TableEditorModel:
-    """A model with its first page loaded and its exact count known."""
-    model = TableEditorModel(db, catalog, entity)
-    qtbot.waitUntil(lambda: model.rowCount() > 0 and model.row_key(0) is not None, timeout=10_000)
-    qtbot.waitUntil(lambda: model.exact, timeout=10_000)
-    return model
-
-
-def col(model: TableEditorModel, name: str) -> int:
-    """The grid column of a column name."""
-    return [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())].index(name)
-
-
-def loaded(model: TableEditorModel, first: int = 0, last: int | None = None) -> Callable[[], bool]:
-    """A predicate: grid rows first..last have arrived."""
-    end = model.rowCount() - 1 if last is None else last
-    return lambda: all(
-        model.index(r, 0).data(Role.ROW_STATE) != RowState.PLACEHOLDER for r in range(first, end + 1)
-    )
 
 
 def row_of(model: TableEditorModel, key: dict[str, Any]) -> int | None:
@@ -114,19 +39,12 @@ def stored(db: Database, catalog: Catalog, entity: str, key: dict[str, Any]) -> 
     return get_row(db, catalog, entity, key)
 
 
-def saved(qtbot: QtBot, model: TableEditorModel) -> Any:
-    """Save and wait for the result."""
-    with qtbot.waitSignal(model.saved, timeout=10_000) as got:
-        model.save()
-    return got.args[0]
-
-
 # --- the Qt model contract ------------------------------------------------------------------------
 
 
-def test_modeltester_on_loaded_and_on_empty(qtbot: QtBot, qtmodeltester: Any, demo: Demo) -> None:
+def test_modeltester_on_loaded_and_on_empty(qtbot: QtBot, qtmodeltester: Any, demo_copy: Demo) -> None:
     """qtmodeltester passes on a loaded model, with staged rows, and on a filtered, empty one."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     qtbot.waitUntil(loaded(model), timeout=10_000)
     qtmodeltester.check(model)
@@ -141,9 +59,9 @@ def test_modeltester_on_loaded_and_on_empty(qtbot: QtBot, qtmodeltester: Any, de
     qtmodeltester.check(model)
 
 
-def test_roles_and_headers(qtbot: QtBot, demo: Demo) -> None:
+def test_roles_and_headers(qtbot: QtBot, demo_copy: Demo) -> None:
     """Display text per kind, Edit values, full text, keys, column info, headers and flags."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     first = fetch_page(db, catalog, "locations", limit=1).rows[0]
     names = model.entity.column_names
@@ -193,9 +111,9 @@ def test_value_formatting() -> None:
 # --- staged edits ---------------------------------------------------------------------------------
 
 
-def test_edit_save_and_revert(qtbot: QtBot, demo: Demo) -> None:
+def test_edit_save_and_revert(qtbot: QtBot, demo_copy: Demo) -> None:
     """setData stages (coloured, marked); save writes in one go; revert puts back what was loaded."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     c = col(model, "name")
     key, before = model.row_key(0), model.index(0, c).data(EDIT)
@@ -220,9 +138,9 @@ def test_edit_save_and_revert(qtbot: QtBot, demo: Demo) -> None:
     assert not model.index(1, c).data(Role.STAGED)
 
 
-def test_undo_redo_across_a_resort(qtbot: QtBot, demo: Demo) -> None:
+def test_undo_redo_across_a_resort(qtbot: QtBot, demo_copy: Demo) -> None:
     """An edit is kept by row key: after sorting by another column, undo and redo still hit that row."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     c = col(model, "short_description")
     key, original = model.row_key(0), model.index(0, c).data(EDIT)
@@ -248,9 +166,9 @@ def test_undo_redo_across_a_resort(qtbot: QtBot, demo: Demo) -> None:
     assert stored(db, catalog, "locations", key)["short_description"] == "Edited before sorting"
 
 
-def test_insert_with_defaults_then_save(qtbot: QtBot, demo: Demo) -> None:
+def test_insert_with_defaults_then_save(qtbot: QtBot, demo_copy: Demo) -> None:
     """A new row shows at the top with its defaults pending; save inserts it and it loads as a row."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     region = model.row_values(0)["region_id"]
     rows = model.rowCount()
@@ -270,9 +188,9 @@ def test_insert_with_defaults_then_save(qtbot: QtBot, demo: Demo) -> None:
     assert model.index(0, 0).data(Role.ROW_STATE) != RowState.INSERTED
 
 
-def test_duplicate_and_undo(qtbot: QtBot, demo: Demo) -> None:
+def test_duplicate_and_undo(qtbot: QtBot, demo_copy: Demo) -> None:
     """Duplicate copies values but not key or version; undo drops the copy; save writes it."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "npcs")
     source = model.row_values(2)
     (at,) = model.duplicate_rows([2])
@@ -287,9 +205,9 @@ def test_duplicate_and_undo(qtbot: QtBot, demo: Demo) -> None:
     assert stored(db, catalog, "npcs", new.key)["name"] == source["name"]
 
 
-def test_staged_delete_then_save(qtbot: QtBot, demo: Demo) -> None:
+def test_staged_delete_then_save(qtbot: QtBot, demo_copy: Demo) -> None:
     """A staged delete shows struck through and marked; undo keeps the row; save removes it."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "npc_relationships")
     key = model.row_key(1)
     model.delete_rows([1])
@@ -307,9 +225,9 @@ def test_staged_delete_then_save(qtbot: QtBot, demo: Demo) -> None:
     qtbot.waitUntil(lambda: model.exact and model.total == count - 1, timeout=10_000)
 
 
-def test_paste_with_a_bad_row_stages_nothing(qtbot: QtBot, demo: Demo) -> None:
+def test_paste_with_a_bad_row_stages_nothing(qtbot: QtBot, demo_copy: Demo) -> None:
     """A bad value shows its problem on its own cell; nothing is staged until the block is clean."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     c = col(model, "location_type")
     text = "forest\tA quiet path\nnot-a-type\tFine text\ncave\t" + "x" * 400 + "\n"
@@ -327,9 +245,9 @@ def test_paste_with_a_bad_row_stages_nothing(qtbot: QtBot, demo: Demo) -> None:
     assert not model.has_changes
 
 
-def test_paste_below_the_last_row_creates_rows(qtbot: QtBot, demo: Demo) -> None:
+def test_paste_below_the_last_row_creates_rows(qtbot: QtBot, demo_copy: Demo) -> None:
     """Lines past the last row become staged new rows."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "regions")
     last = model.rowCount() - 1
     qtbot.waitUntil(loaded(model), timeout=10_000)
@@ -342,9 +260,9 @@ def test_paste_below_the_last_row_creates_rows(qtbot: QtBot, demo: Demo) -> None
     assert model.index(last + 2, c).data(EDIT) == "Renamed Last"
 
 
-def test_validation_error_lands_on_its_cell(qtbot: QtBot, demo: Demo) -> None:
+def test_validation_error_lands_on_its_cell(qtbot: QtBot, demo_copy: Demo) -> None:
     """A problem core reports at save is shown on the cell (red, tooltip); staged edits remain."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     c, d = col(model, "name"), col(model, "short_description")
     key, name = model.row_key(1), model.index(1, c).data(EDIT)
@@ -365,9 +283,9 @@ def test_validation_error_lands_on_its_cell(qtbot: QtBot, demo: Demo) -> None:
     assert stored(db, catalog, "locations", key)["short_description"] == "Still staged"
 
 
-def test_conflict_keeps_the_first_value_until_resolved(qtbot: QtBot, demo: Demo) -> None:
+def test_conflict_keeps_the_first_value_until_resolved(qtbot: QtBot, demo_copy: Demo) -> None:
     """Another writer saves first: the second save emits conflicted, writes nothing, then keep-mine wins."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "locations")
     c = col(model, "name")
     key = model.row_key(0)
@@ -387,9 +305,9 @@ def test_conflict_keeps_the_first_value_until_resolved(qtbot: QtBot, demo: Demo)
     assert row["name"] == "Mine" and row["version"] == version + 2
 
 
-def test_conflict_take_theirs_without_a_version_column(qtbot: QtBot, demo: Demo) -> None:
+def test_conflict_take_theirs_without_a_version_column(qtbot: QtBot, demo_copy: Demo) -> None:
     """Two models on a table checked by original values: take-theirs drops my edit of that field."""
-    db, catalog = demo
+    db, catalog = demo_copy
     first = open_model(qtbot, db, catalog, "tool_executions")
     second = open_model(qtbot, db, catalog, "tool_executions")
     c = col(first, "tool_name")
@@ -411,9 +329,9 @@ def test_conflict_take_theirs_without_a_version_column(qtbot: QtBot, demo: Demo)
 # --- lazy loading ---------------------------------------------------------------------------------
 
 
-def test_lazy_window_on_ten_thousand_rows(qtbot: QtBot, demo: Demo) -> None:
+def test_lazy_window_on_ten_thousand_rows(qtbot: QtBot, demo_copy: Demo) -> None:
     """Exact count in the background, Ctrl+End from the end, a middle jump, and bounded memory."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = TableEditorModel(db, catalog, "tool_executions")
     counts: list[tuple[int, bool]] = []
     model.count_changed.connect(lambda n, exact: counts.append((n, exact)))
@@ -440,9 +358,9 @@ def test_lazy_window_on_ten_thousand_rows(qtbot: QtBot, demo: Demo) -> None:
     assert model.rows_held <= MAX_PAGES * PAGE_SIZE
 
 
-def test_sorted_jump_to_end_and_stale_results(qtbot: QtBot, demo: Demo) -> None:
+def test_sorted_jump_to_end_and_stale_results(qtbot: QtBot, demo_copy: Demo) -> None:
     """The last rows of a server-side sort come from the end; superseded filters never show."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "tool_executions")
     model.sort(col(model, "duration_ms"), Qt.SortOrder.DescendingOrder)
     model.jump_to_end()
@@ -460,9 +378,9 @@ def test_sorted_jump_to_end_and_stale_results(qtbot: QtBot, demo: Demo) -> None:
     assert statuses == {"error"}
 
 
-def test_load_errors_are_reported(qtbot: QtBot, demo: Demo) -> None:
+def test_load_errors_are_reported(qtbot: QtBot, demo_copy: Demo) -> None:
     """A filter core refuses and an unsortable column both end in load_failed, never silence."""
-    db, catalog = demo
+    db, catalog = demo_copy
     model = open_model(qtbot, db, catalog, "tool_executions")
     with qtbot.waitSignal(model.load_failed, timeout=10_000) as got:
         model.set_filters([Filter("duration_ms", "eq", "not a number")], None)

@@ -39,12 +39,6 @@ from tests.fixtures.editing import column, open_editor, open_window, stage, stor
 pytestmark = pytest.mark.usefixtures("own_data_dir")
 
 
-@pytest.fixture
-def demo(demo_path: str) -> str:
-    """A fresh copy of the demo database."""
-    return demo_path
-
-
 def crash(qtbot: QtBot, window: MainWindow) -> None:
     """Destroy the window as a kill would leave things: no closeEvent, no save, no discard, no flush."""
     db = window.database
@@ -105,11 +99,11 @@ def stage_mixed(qtbot: QtBot, window: MainWindow) -> dict[str, Any]:
     return keys
 
 
-def test_staged_edits_reach_a_user_only_file_within_a_second(qtbot: QtBot, demo: str) -> None:
+def test_staged_edits_reach_a_user_only_file_within_a_second(qtbot: QtBot, demo_copy_path: str) -> None:
     """An edit is in the recovery file well before a second has passed; the file is the user's alone."""
-    window = open_window(qtbot, demo)
+    window = open_window(qtbot, demo_copy_path)
     npcs = open_editor(qtbot, window, "npcs")
-    path = recovery.recovery_path(demo)
+    path = recovery.recovery_path(demo_copy_path)
     started = time.monotonic()
     stage(npcs, 0, "name", "Written soon")
     qtbot.waitUntil(path.exists, timeout=2000)
@@ -118,21 +112,24 @@ def test_staged_edits_reach_a_user_only_file_within_a_second(qtbot: QtBot, demo:
     if os.name == "posix":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     doc = json.loads(path.read_text(encoding="utf-8"))
-    assert doc["target"] == demo and [t["entity"] for t in doc["tables"]] == ["npcs"]
+    assert doc["target"] == demo_copy_path and [t["entity"] for t in doc["tables"]] == ["npcs"]
     npcs.model.undo_stack.undo()  # nothing staged any more: the file goes
     qtbot.waitUntil(lambda: not path.exists(), timeout=2000)
 
 
-def test_after_a_crash_restore_stages_the_edits_again_and_save_writes_them(qtbot: QtBot, demo: str) -> None:
+def test_after_a_crash_restore_stages_the_edits_again_and_save_writes_them(
+    qtbot: QtBot, demo_copy_path: str
+) -> None:
     """Updates, JSON, a delete and an insert come back staged (undoable, coloured, counted) and save."""
-    first = open_window(qtbot, demo, tracked=False)
+    first = open_window(qtbot, demo_copy_path, tracked=False)
     keys = stage_mixed(qtbot, first)
-    path = recovery.recovery_path(demo)
-    qtbot.waitUntil(lambda: path.exists() and recovery.read_recovery(demo).count == 5, timeout=2000)  # type: ignore[union-attr]
+    path = recovery.recovery_path(demo_copy_path)
+    # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: path.exists() and recovery.read_recovery(demo_copy_path).count == 5, timeout=2000)
     crash(qtbot, first)
     assert path.exists()
 
-    window = open_window(qtbot, demo)
+    window = open_window(qtbot, demo_copy_path)
     prompt = restore_prompt(qtbot, window)
     assert prompt.text().startswith("Restore 5 unsaved changes from ")
     assert "npcs: 4 unsaved changes" in prompt.informativeText()
@@ -163,38 +160,38 @@ def test_after_a_crash_restore_stages_the_edits_again_and_save_writes_them(qtbot
     for editor in (npcs, regions):
         with qtbot.waitSignal(editor.model.saved, timeout=10_000):
             editor.save()
-    assert stored(demo, "npcs", keys["renamed"])["name"] == "Recovered name"
-    assert stored(demo, "npcs", keys["json"])["personality_json"] == {
+    assert stored(demo_copy_path, "npcs", keys["renamed"])["name"] == "Recovered name"
+    assert stored(demo_copy_path, "npcs", keys["json"])["personality_json"] == {
         "mood": "calm", "traits": [1, 2.5, None, True]
     }
     with pytest.raises(NotFoundError):
-        stored(demo, "npcs", keys["deleted"])
-    assert find_npc(demo, "Recovered newcomer") == [
+        stored(demo_copy_path, "npcs", keys["deleted"])
+    assert find_npc(demo_copy_path, "Recovered newcomer") == [
         {"name": "Recovered newcomer", "npc_type": "merchant", "is_hostile": 0}
     ]
-    assert stored(demo, "regions", keys["region"])["name"] == "Recovered region"
+    assert stored(demo_copy_path, "regions", keys["region"])["name"] == "Recovered region"
     qtbot.waitUntil(lambda: not path.exists(), timeout=2000)  # a clean save removes the entry
 
 
-def test_a_restored_edit_still_detects_a_conflict(qtbot: QtBot, demo: str) -> None:
+def test_a_restored_edit_still_detects_a_conflict(qtbot: QtBot, demo_copy_path: str) -> None:
     """The recovered original values and version go to the save: a row changed since is a conflict."""
-    first = open_window(qtbot, demo, tracked=False)
+    first = open_window(qtbot, demo_copy_path, tracked=False)
     npcs = open_editor(qtbot, first, "npcs")
     key = stage(npcs, 0, "name", "Mine, from before the crash")
-    qtbot.waitUntil(recovery.recovery_path(demo).exists, timeout=2000)
+    qtbot.waitUntil(recovery.recovery_path(demo_copy_path).exists, timeout=2000)
     crash(qtbot, first)
 
-    db = open_database(demo)  # someone else changes the row meanwhile
+    db = open_database(demo_copy_path)  # someone else changes the row meanwhile
     try:
-        from core.schema.catalog import load_catalog
+        from core.schema.load import load_catalog
 
         catalog = load_catalog(db)
-        version = stored(demo, "npcs", key)["version"]
+        version = stored(demo_copy_path, "npcs", key)["version"]
         save(db, catalog, [Update("npcs", key, {"name": "Theirs"}, {}, version)])
     finally:
         db.dispose()
 
-    window = open_window(qtbot, demo)
+    window = open_window(qtbot, demo_copy_path)
     restore_prompt(qtbot, window).restore_button.click()
     editor = editor_of(window, "npcs")
     assert editor.model.staged_count == 1
@@ -202,16 +199,18 @@ def test_a_restored_edit_still_detects_a_conflict(qtbot: QtBot, demo: str) -> No
         editor.model.save()
     qtbot.waitUntil(lambda: getattr(editor, "conflict_dialog", None) is not None, timeout=10_000)
     editor.conflict_dialog.reject()
-    assert stored(demo, "npcs", key)["name"] == "Theirs"
+    assert stored(demo_copy_path, "npcs", key)["name"] == "Theirs"
 
 
-def test_undo_redo_of_a_restore(qtbot: QtBot, demo: str) -> None:
+def test_undo_redo_of_a_restore(qtbot: QtBot, demo_copy_path: str) -> None:
     """The restore is one undo step: undo unstages everything it staged, redo stages it again."""
-    first = open_window(qtbot, demo, tracked=False)
+    first = open_window(qtbot, demo_copy_path, tracked=False)
     stage_mixed(qtbot, first)
-    qtbot.waitUntil(lambda: (r := recovery.read_recovery(demo)) is not None and r.count == 5, timeout=2000)
+    qtbot.waitUntil(
+        lambda: (r := recovery.read_recovery(demo_copy_path)) is not None and r.count == 5, timeout=2000
+    )
     crash(qtbot, first)
-    window = open_window(qtbot, demo)
+    window = open_window(qtbot, demo_copy_path)
     restore_prompt(qtbot, window).restore_button.click()
     npcs = editor_of(window, "npcs")
     rows = npcs.model.rowCount()
@@ -221,28 +220,33 @@ def test_undo_redo_of_a_restore(qtbot: QtBot, demo: str) -> None:
     assert npcs.model.staged_count == 4 and npcs.model.rowCount() == rows
 
 
-def test_not_now_keeps_the_file_and_discard_removes_it(qtbot: QtBot, demo: str) -> None:
+def test_not_now_keeps_the_file_and_discard_removes_it(qtbot: QtBot, demo_copy_path: str) -> None:
     """Not Now stages nothing and asks again next time (new edits do not erase them); Discard ends it."""
-    first = open_window(qtbot, demo, tracked=False)
+    first = open_window(qtbot, demo_copy_path, tracked=False)
     npcs = open_editor(qtbot, first, "npcs")
     stage(npcs, 0, "name", "Left for later")
-    path = recovery.recovery_path(demo)
+    path = recovery.recovery_path(demo_copy_path)
     qtbot.waitUntil(path.exists, timeout=2000)
     crash(qtbot, first)
 
-    second = open_window(qtbot, demo, tracked=False)
+    second = open_window(qtbot, demo_copy_path, tracked=False)
     restore_prompt(qtbot, second).later_button.click()
     assert all(e.model.staged_count == 0 for _, e in second._editor_pages())
     regions = open_editor(qtbot, second, "regions")
     stage(regions, 0, "name", "A new edit")
-    qtbot.waitUntil(lambda: (r := recovery.read_recovery(demo)) is not None and r.count == 2, timeout=2000)
+    qtbot.waitUntil(
+        lambda: (r := recovery.read_recovery(demo_copy_path)) is not None and r.count == 2, timeout=2000
+    )
     regions.model.revert()
-    qtbot.waitUntil(lambda: (r := recovery.read_recovery(demo)) is not None and r.count == 1, timeout=2000)
+    qtbot.waitUntil(
+        lambda: (r := recovery.read_recovery(demo_copy_path)) is not None and r.count == 1, timeout=2000
+    )
     assert second.close()  # nothing staged: closes at once, and what was kept stays in the file
     shiboken6.delete(second)
-    assert [t.entity for t in recovery.read_recovery(demo).tables] == ["npcs"]  # type: ignore[union-attr]
+    # type: ignore[union-attr]
+    assert [t.entity for t in recovery.read_recovery(demo_copy_path).tables] == ["npcs"]
 
-    third = open_window(qtbot, demo)
+    third = open_window(qtbot, demo_copy_path)
     prompt = restore_prompt(qtbot, third)
     assert prompt.text().startswith("Restore 1 unsaved change from ")
     prompt.discard_button.click()
@@ -250,36 +254,35 @@ def test_not_now_keeps_the_file_and_discard_removes_it(qtbot: QtBot, demo: str) 
     qtbot.waitUntil(lambda: not path.exists(), timeout=2000)
 
 
-def test_a_normal_quit_with_nothing_staged_leaves_no_file(qtbot: QtBot, demo: str) -> None:
+def test_a_normal_quit_with_nothing_staged_leaves_no_file(qtbot: QtBot, demo_copy_path: str) -> None:
     """Edits that were undone leave nothing behind once the window closes; nothing is offered next time."""
-    window = open_window(qtbot, demo)
+    window = open_window(qtbot, demo_copy_path)
     npcs = open_editor(qtbot, window, "npcs")
     stage(npcs, 0, "name", "Undone")
-    qtbot.waitUntil(recovery.recovery_path(demo).exists, timeout=2000)
+    qtbot.waitUntil(recovery.recovery_path(demo_copy_path).exists, timeout=2000)
     npcs.model.undo_stack.undo()
     assert window.close()
-    assert not recovery.recovery_path(demo).exists()
+    assert not recovery.recovery_path(demo_copy_path).exists()
     assert not list(recovery.recovery_dir().iterdir())
-    again = open_window(qtbot, demo)
+    again = open_window(qtbot, demo_copy_path)
     assert workers.wait_idle(5000)
     assert again.restore_prompt is None
 
 
-
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_a_killed_warden_s_edit_is_offered_at_the_next_open(qtbot: QtBot, demo: str) -> None:
+def test_a_killed_warden_s_edit_is_offered_at_the_next_open(qtbot: QtBot, demo_copy_path: str) -> None:
     """A real kill one second after an edit: the next open offers it, and Restore then Save writes it."""
     root = Path(__file__).resolve().parents[3]
     done = subprocess.run(
-        [sys.executable, "-m", "tests.fixtures.crash_editor", demo, "Typed before the kill", "1.0"],
+        [sys.executable, "-m", "tests.fixtures.crash_editor", demo_copy_path, "Typed before the kill", "1.0"],
         cwd=root, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == -signal.SIGKILL, done.stderr[-2000:]
     key = {"id": uuid.UUID(done.stdout.split()[-1])}
-    assert stored(demo, "npcs", key)["name"] != "Typed before the kill"
+    assert stored(demo_copy_path, "npcs", key)["name"] != "Typed before the kill"
 
-    window = open_window(qtbot, demo)
+    window = open_window(qtbot, demo_copy_path)
     prompt = restore_prompt(qtbot, window)
     assert prompt.text().startswith("Restore 1 unsaved change from ")
     prompt.restore_button.click()
@@ -287,29 +290,29 @@ def test_a_killed_warden_s_edit_is_offered_at_the_next_open(qtbot: QtBot, demo: 
     assert editor.model.staged_count == 1 and editor.staged_label.text() == "1 unsaved change"
     with qtbot.waitSignal(editor.model.saved, timeout=10_000):
         editor.save()
-    assert stored(demo, "npcs", key)["name"] == "Typed before the kill"
-    qtbot.waitUntil(lambda: not recovery.recovery_path(demo).exists(), timeout=2000)
+    assert stored(demo_copy_path, "npcs", key)["name"] == "Typed before the kill"
+    qtbot.waitUntil(lambda: not recovery.recovery_path(demo_copy_path).exists(), timeout=2000)
 
 
-def test_a_quit_that_skips_the_close_still_writes_the_last_edit(qtbot: QtBot, demo: str) -> None:
+def test_a_quit_that_skips_the_close_still_writes_the_last_edit(qtbot: QtBot, demo_copy_path: str) -> None:
     """Ctrl+C in a terminal quits without closing the window: the edit in the debounce is written then."""
-    window = open_window(qtbot, demo)
+    window = open_window(qtbot, demo_copy_path)
     npcs = open_editor(qtbot, window, "npcs")
     stage(npcs, 0, "name", "Written at quit")
-    path = recovery.recovery_path(demo)
+    path = recovery.recovery_path(demo_copy_path)
     assert not path.exists()  # still in the debounce
     QApplication.instance().aboutToQuit.emit()  # type: ignore[union-attr]
-    assert path.exists() and recovery.read_recovery(demo).count == 1  # type: ignore[union-attr]
+    assert path.exists() and recovery.read_recovery(demo_copy_path).count == 1  # type: ignore[union-attr]
 
 
 def test_a_file_that_cannot_be_written_is_said_in_the_status_bar(
-    qtbot: QtBot, demo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, demo_copy_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the recovery folder cannot be made, the status bar says so (no value in it); edits stay staged."""
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be", encoding="utf-8")
     monkeypatch.setenv("WARDEN_DATA_DIR", str(blocker))
-    window = open_window(qtbot, demo)
+    window = open_window(qtbot, demo_copy_path)
     npcs = open_editor(qtbot, window, "npcs")
     stage(npcs, 0, "name", "Secret value 4711")
     bar = window.statusBar()

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from core.data.changes import Delete, Insert, Update
 from core.engine.db import Database
 from core.errors import Conflict, FieldProblem
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from gui.editor.model.page_cache import MAX_PAGES, PAGE_SIZE, PageCache
 from gui.editor.model.page_loading import Loaded
 from gui.editor.model.staging import UNSET, NewRow, PasteTarget, Staging, build_paste, new_token, parse_tsv

@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from core.data.repository import Filter, exact_count, fetch_page
 from core.engine.db import Database, open_database
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 from gui import settings
 from gui.editor.filter_bar import FilterBar
 from gui.editor.model import roles
@@ -92,9 +93,9 @@ def _stored(db: Database, sql: str, key: dict[str, Any]) -> Any:
         return conn.execute(sa.text(sql), {"id": raw}).scalar()
 
 
-def test_edit_and_save_with_ctrl_s(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_edit_and_save_with_ctrl_s(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> None:
     """A staged edit shows as unsaved; Ctrl+S writes it; the count label is exact."""
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = _open(qtbot, db, catalog, "locations")
     assert editor.count_label.text() == "240 rows"
     assert not editor.actions_by_name["save"].isEnabled()
@@ -117,9 +118,9 @@ def test_edit_and_save_with_ctrl_s(qtbot: QtBot, demo: tuple[Database, Catalog])
     assert editor.staged_label.text() == ""
 
 
-def test_delete_key_previews_then_deletes(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_delete_key_previews_then_deletes(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> None:
     """Del opens the delete preview; confirming stages the delete; Save removes the row and cascades."""
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = _open(qtbot, db, catalog, "locations")
     editor.view.setCurrentIndex(editor.model.index(0, _column(editor, "name")))
     key = editor.model.row_key(0)
@@ -137,9 +138,9 @@ def test_delete_key_previews_then_deletes(qtbot: QtBot, demo: tuple[Database, Ca
     assert _stored(db, "SELECT count(*) FROM location_connections WHERE source_location_id = :id", key) == 0
 
 
-def test_ctrl_f_focuses_the_quick_filter(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_ctrl_f_focuses_the_quick_filter(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> None:
     """Ctrl+F puts the cursor in the quick filter; typing filters on the server."""
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = _open(qtbot, db, catalog, "npcs")
     editor.view.setFocus()
     qtbot.keyClick(editor.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
@@ -188,9 +189,9 @@ def _background(editor: TableEditor, row: int, col: int) -> str:
     return str(image.pixelColor(rect.left() + 1, rect.center().y()).name())
 
 
-def test_the_grid_paints_staged_state_and_nulls(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_the_grid_paints_staged_state_and_nulls(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> None:
     """What the grid paints follows the model: edited, new and deleted rows coloured, NULL in grey."""
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = _open(qtbot, db, catalog, "locations")
     editor.view.clearSelection()
     editor.view.setCurrentIndex(QModelIndex())
@@ -212,10 +213,10 @@ def test_the_grid_paints_staged_state_and_nulls(qtbot: QtBot, demo: tuple[Databa
 
 
 def test_dragging_the_scrollbar_to_the_bottom_loads_the_end_by_keyset(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, demo_copy: tuple[Database, Catalog]
 ) -> None:
     """The last rows come straight from the end (a descending keyset page), not by reading up to them."""
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = _open(qtbot, db, catalog, "tool_executions")
     model, bar = editor.model, editor.view.verticalScrollBar()
     n = model.rowCount()
@@ -250,11 +251,11 @@ def test_dragging_the_scrollbar_to_the_bottom_loads_the_end_by_keyset(
 
 
 def test_logs_open_newest_first_and_world_tables_in_key_order(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, demo_copy: tuple[Database, Catalog]
 ) -> None:
     """tool_executions opens sorted by created_at, newest first, and its header says so; locations opens
     in key order with no indicator; clearing the sort goes back to each one's default."""
-    db, catalog = demo
+    db, catalog = demo_copy
     logs = _open(qtbot, db, catalog, "tool_executions")
     header = logs.view.horizontalHeader()
     created = _column(logs, "created_at")
@@ -278,9 +279,9 @@ def test_logs_open_newest_first_and_world_tables_in_key_order(
 # --- sorting, filtering and column widths ---------------------------------------------------------
 
 
-def test_a_new_sort_returns_to_the_top(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_a_new_sort_returns_to_the_top(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> None:
     """Clicking a header far down the grid shows the new order from its first row, which is current."""
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = _open(qtbot, db, catalog, "locations")
     bar = editor.view.verticalScrollBar()
     editor.view.setCurrentIndex(editor.model.index(200, 1))
@@ -299,11 +300,11 @@ def test_a_new_sort_returns_to_the_top(qtbot: QtBot, demo: tuple[Database, Catal
 
 
 def test_a_loading_filter_says_filtering_until_its_rows_and_count_arrive(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, demo_copy: tuple[Database, Catalog]
 ) -> None:
     """Between a new filter and its count the label says "Filtering…" (never the first page's length as
     "~64 rows"), and the empty grid says so too; a filter that matches nothing says that."""
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = _open(qtbot, db, catalog, "tool_executions")
     shown: list[str] = []
     record = lambda *_a: shown.append(editor.count_label.text())  # noqa: E731
@@ -353,11 +354,11 @@ def _cell_image(editor: TableEditor, row: int, col: int) -> QImage:
 
 
 def test_columns_fit_headers_and_content_and_a_uuid_is_elided_in_the_middle(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, demo_copy: tuple[Database, Catalog]
 ) -> None:
     """No header is clipped, even beside a sort indicator; text columns fit their first rows up to a cap;
     the id column is narrower than a UUID and shows both of its ends."""
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = _open(qtbot, db, catalog, "tool_executions")
     header = editor.view.horizontalHeader()
     for c in range(editor.model.columnCount()):
@@ -384,10 +385,10 @@ def test_columns_fit_headers_and_content_and_a_uuid_is_elided_in_the_middle(
     assert painted == middle and painted != right
 
 
-def test_a_user_resized_width_survives_reopening(qtbot: QtBot, demo: tuple[Database, Catalog]) -> None:
+def test_a_user_resized_width_survives_reopening(qtbot: QtBot, demo_copy: tuple[Database, Catalog]) -> None:
     """A dragged width is saved for that column and wins over the fitted one next time; the others are
     fitted again."""
-    db, catalog = demo
+    db, catalog = demo_copy
     settings.set_column_widths("npcs", {})
     first = _open(qtbot, db, catalog, "npcs")
     header = first.view.horizontalHeader()
@@ -404,11 +405,11 @@ def test_a_user_resized_width_survives_reopening(qtbot: QtBot, demo: tuple[Datab
 
 
 def test_ctrl_f_finds_an_order_number_in_json_and_a_condition_compares_numbers(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, demo_copy: tuple[Database, Catalog]
 ) -> None:
     """Support's search: an order number typed in the quick search finds the tool calls whose inputs_json
     holds it; a "≥" condition on duration_ms, applied with Enter, keeps only the slow calls."""
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = _open(qtbot, db, catalog, "tool_executions")
     entity = catalog.get("tool_executions")
     col = _column(editor, "inputs_json")
@@ -468,13 +469,13 @@ def test_an_empty_table_is_fitted_to_its_headers_then_to_its_rows(qtbot: QtBot, 
 
 
 def test_every_toolbar_action_fits_beside_the_grid_with_changes_staged(
-    qtbot: QtBot, demo: tuple[Database, Catalog]
+    qtbot: QtBot, demo_copy: tuple[Database, Catalog]
 ) -> None:
     """At the default window size (the editor is about 860 px wide beside the navigator), staging changes
     pushes no toolbar action into the overflow menu: the counts sit under the grid."""
     from tests.fixtures.editing import shown_editor
 
-    db, catalog = demo
+    db, catalog = demo_copy
     editor = shown_editor(qtbot, db, catalog, "locations", (860, 700))
     for row in range(3):
         assert editor.model.setData(editor.model.index(row, _column(editor, "name")), f"Staged {row}")

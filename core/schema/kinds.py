@@ -1,0 +1,79 @@
+"""Column kinds: what an editor, a filter and validation make of a column, whatever its SQL spelling.
+
+The mapping from a SQLAlchemy type to a kind lives here, beside the catalog that records it; reflection
+(core/schema/reflect.py) only refines it from the data of a database Warden did not create.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from pgvector.sqlalchemy import VECTOR
+from sqlalchemy.dialects import postgresql
+
+from core.types import Vector
+
+
+class ColumnKind(StrEnum):
+    """What a column holds, as the editors, filters and validation see it (values are saved in settings)."""
+
+    STRING = "string"  # short text with a length
+    TEXT = "text"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    FLOAT = "float"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    DATE = "date"
+    TIME = "time"
+    JSON = "json"
+    ARRAY = "array"
+    UUID = "uuid"
+    ENUM = "enum"
+    VECTOR = "vector"
+    BINARY = "binary"
+    OTHER = "other"
+
+
+#: Checked in this order: a subclass before its base (Text before String, Enum before String).
+_KIND_OF_TYPE: tuple[tuple[type, ColumnKind], ...] = (
+    (sa.Enum, ColumnKind.ENUM),
+    (sa.JSON, ColumnKind.JSON),
+    (postgresql.JSONB, ColumnKind.JSON),
+    (sa.ARRAY, ColumnKind.ARRAY),
+    (sa.Boolean, ColumnKind.BOOLEAN),
+    (sa.DateTime, ColumnKind.DATETIME),
+    (sa.Date, ColumnKind.DATE),
+    (sa.Time, ColumnKind.TIME),
+    (sa.Integer, ColumnKind.INTEGER),
+    (sa.Float, ColumnKind.FLOAT),
+    (sa.Numeric, ColumnKind.DECIMAL),
+    (sa.Uuid, ColumnKind.UUID),
+    (sa.LargeBinary, ColumnKind.BINARY),
+    (sa.Text, ColumnKind.TEXT),
+    (sa.String, ColumnKind.STRING),
+)
+
+
+def backend_type(t: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+    """The type a with_variant() type really stores on this backend (e.g. TEXT[] tags on PostgreSQL)."""
+    variants: dict[str, sa.types.TypeEngine[Any]] = getattr(t, "_variant_mapping", {})
+    return variants.get(dialect.name, t)
+
+
+def kind_of(t: sa.types.TypeEngine[Any]) -> tuple[ColumnKind, int | None]:
+    """The kind of a SQLAlchemy type, and a vector's dimension."""
+    if isinstance(t, Vector | VECTOR):
+        return ColumnKind.VECTOR, t.dim
+    if isinstance(t, sa.types.TypeDecorator):
+        return kind_of(t.impl_instance)
+    for cls, kind in _KIND_OF_TYPE:
+        if isinstance(t, cls):
+            if kind == ColumnKind.STRING and getattr(t, "length", None) is None:
+                return ColumnKind.TEXT, None
+            return kind, None
+    if type(t).__name__ in ("BYTEA", "BLOB"):
+        return ColumnKind.BINARY, None
+    return ColumnKind.OTHER, None

@@ -1,0 +1,31 @@
+"""Loading the catalog of an open database: reference tables from the models, everything else reflected."""
+
+from __future__ import annotations
+
+from core.engine.db import Database
+from core.schema.catalog import (
+    HIDDEN_TABLES,
+    Catalog,
+    CatalogSource,
+    Entity,
+    entity_from_table,
+    link_references,
+)
+from core.schema.models import metadata
+from core.schema.reflect import reflect_entities, table_names
+
+
+def load_catalog(db: Database) -> Catalog:
+    """Describe `db`: reference tables from the models, everything else by reflection."""
+    present = table_names(db)
+    modelled = [t for name, t in metadata.tables.items() if name in present]
+    entities: dict[str, Entity] = {t.name: entity_from_table(t, db.engine.dialect) for t in modelled}
+    others = [n for n in present if n not in entities and n not in HIDDEN_TABLES]
+    if others:
+        for ent in reflect_entities(db, others):
+            entities[ent.name] = ent
+    if not others:
+        source = CatalogSource.MODELS
+    else:
+        source = CatalogSource.REFLECTED if not modelled else CatalogSource.MIXED
+    return Catalog(entities=link_references(entities), source=source, backend=db.backend)
