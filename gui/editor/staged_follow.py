@@ -9,10 +9,11 @@ vanished takes its staged values with it. gui/editor/catalog_follow.py applies t
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.schema.catalog import Entity
+from gui.editor.model.page_loading import Query
 from gui.editor.model.staging import NewRow, RowEdit, Staging
 
 
@@ -100,3 +101,13 @@ def dropped_message(followed: Followed, entity: str) -> str | None:
             f"the key of {entity} changed."
         )
     return " ".join(parts) or None
+
+
+def follow_query(query: Query, before: Entity, after: Entity) -> Query:
+    """What the editor shows on the new entity: filters on columns that still exist; the same order unless
+    it was the entity's default or names a vanished column (then the new default)."""
+    names = set(after.column_names)
+    sort = query.sort
+    if sort == before.default_sort or any(column not in names for column, _descending in sort or []):
+        sort = after.default_sort
+    return replace(query, sort=sort, filters=tuple(f for f in query.filters if f.column in names))

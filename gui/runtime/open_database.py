@@ -69,6 +69,13 @@ class OpenDatabase(QObject):
         """Changes with every database set: results started for an older one can be told apart."""
         return self._generation
 
+    def follow(self, owner: QObject, on_reload: Callable[[Catalog], None]) -> None:
+        """Call `on_reload(catalog)` whenever this database's catalog is reloaded, while `owner` lives.
+
+        For a screen on one entity (an editor, its record form): another database closes it instead.
+        """
+        _Follower(owner, self, on_reload)
+
     # --- changing --------------------------------------------------------------------------------
 
     def set_database(self, db: Database, *, owned: bool = False) -> None:
@@ -155,3 +162,16 @@ class OpenDatabase(QObject):
             self.reload_catalog()
         if on_error is not None:
             on_error(failure)
+
+
+class _Follower(QObject):
+    """A child of the subscribing screen: destroyed with it, which ends the subscription."""
+
+    def __init__(self, owner: QObject, open_db: OpenDatabase, on_reload: Callable[[Catalog], None]) -> None:
+        super().__init__(owner)
+        self._on_reload = on_reload
+        open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
+
+    def _on_open_db_catalog_changed(self, change: CatalogChange) -> None:
+        if not change.first:
+            self._on_reload(change.catalog)

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core.data.repository import get_row
+from core.data.repository import Filter, get_row
 from core.data.writes import save
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog, Entity
 from core.schema.load import load_catalog
-from gui.editor.staged_follow import Followed, dropped_message, follow_staging
+from gui.editor.model.page_loading import Query
 from gui.editor.model.staging import NewRow, Staging, new_token
+from gui.editor.staged_follow import Followed, dropped_message, follow_query, follow_staging
 
 ROWS = {1: ("Idea 1", "k1", "first"), 2: ("Idea 2", "k2", "second"), 3: ("Idea 3", "k3", "third")}
 
@@ -159,3 +160,16 @@ def test_messages_name_each_vanished_column() -> None:
         == "1 staged edit on column 'x' was dropped: it no longer exists."
     )
     assert dropped_message(Followed(empty), "t") is None
+
+
+def test_the_order_and_filters_keep_what_still_exists(db: Database) -> None:
+    """Filters on a vanished column go, the others and the quick filter stay; an order on it falls back."""
+    before = load_catalog(db).get("ideas")
+    after = ddl(db, "ALTER TABLE ideas DROP COLUMN kw").get("ideas")
+    by_title = Filter("title", "contains", "Idea")
+    query = Query(sort=[("kw", True)], filters=(by_title, Filter("kw", "eq", "k1")), quick="1")
+
+    followed = follow_query(query, before, after)
+
+    assert followed == Query(sort=after.default_sort, filters=(by_title,), quick="1")
+    assert follow_query(Query(sort=[("note", False)]), before, after).sort == [("note", False)]
