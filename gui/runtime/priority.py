@@ -6,7 +6,7 @@ from enum import IntEnum
 
 
 class Priority(IntEnum):
-    """Higher first (QThreadPool.start's priority); a SAVE on a full pool also gets a thread of its own."""
+    """Higher first (QThreadPool.start's priority); SAVE and above run on the door's writer pool."""
 
     READ = 0  # pages, counts, look-ups, exports
     SAVE = 10  # writes a person waits for: never behind reads

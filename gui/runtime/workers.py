@@ -13,8 +13,9 @@ Long work gets a task state (core/progress.py) as its `state` keyword when `on_p
 is given (or `with_state=True`): progress and partial results reach those callbacks on the GUI thread,
 at most one delivery per UPDATE_MS; cancelling the task, or `task.stop()`, makes `state.check()` raise.
 
-`priority=Priority.SAVE` puts a write ahead of every queued read, and on a pool whose threads are all busy
-starts it on a thread of its own, so a save never waits behind page loads.
+`priority=Priority.SAVE` runs a write on the door's writer pool (one thread, as SQLite has one writer), so
+a save never queues behind page loads however busy the read pool is; other priorities order the read
+pool's queue.
 
 Errors are never swallowed. A WardenError reaches `on_error` as a Failure with the message a person can
 act on. Any other exception is a bug: the door hands it to its bug handler (the crash handler: a dialog
@@ -207,6 +208,8 @@ class Workers(QObject):
     ) -> None:
         super().__init__(parent)
         self.pool = pool if pool is not None else QThreadPool.globalInstance()
+        self.write_pool = QThreadPool(self)  # saves: never behind reads, one at a time
+        self.write_pool.setMaxThreadCount(1)
         self.bug_handler: BugHandler = bug_handler or to_excepthook
         self._ids = itertools.count(1)
         self._tasks: dict[int, Task] = {}  # submitted and not yet delivered (or dropped)
@@ -272,13 +275,8 @@ class Workers(QObject):
         return task
 
     def _start(self, runnable: _Runnable, priority: Priority) -> None:
-        pool = self.pool
-        if priority >= Priority.SAVE and pool.activeThreadCount() >= pool.maxThreadCount():
-            # Every thread is busy (long reads): a save gets a thread of its own rather than wait for one.
-            pool.reserveThread()
-            pool.startOnReservedThread(runnable)
-        else:
-            pool.start(runnable, int(priority))
+        pool = self.write_pool if priority >= Priority.SAVE else self.pool
+        pool.start(runnable, int(priority))
 
     def report_bug(self, exc: BaseException) -> None:
         """Hand a bug to the bug handler (the crash handler in the app); a failing handler is only logged."""
@@ -306,6 +304,7 @@ class Workers(QObject):
             if remaining_ms <= 0:
                 return False
             self.pool.waitForDone(min(remaining_ms, 20))
+            self.write_pool.waitForDone(min(remaining_ms, 20))
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Drop every pending result and wait for running tasks to finish; True if they did in time."""
