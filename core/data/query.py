@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 from core.data.coercion import Unreadable, coerce
 from core.errors import FieldProblem, ValidationError
 from core.schema import stored_times
-from core.schema.catalog import Catalog, ColumnInfo, Entity
+from core.schema.catalog import Catalog, ColumnInfo, Entity, select_by_key
 
 #: (column, descending) pairs, most significant first.
 Sort = list[tuple[str, bool]]
@@ -74,27 +73,14 @@ def count_rows(conn: sa.Connection, entity: Entity, *where: sa.ColumnElement[boo
     return int(conn.execute(sa.select(sa.func.count()).select_from(entity.table).where(*where)).scalar_one())
 
 
-#: SELECT-by-key statements per table and key shape, built once: a reused statement keeps its cache key.
-_ROW_SELECTS: weakref.WeakKeyDictionary[sa.Table, dict[Any, tuple[sa.Select[Any], list[str]]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def fetch_row(conn: sa.Connection, entity: Entity, key: dict[str, Any]) -> dict[str, Any] | None:
     """One row by its (coerced) key as a dict of column name to value, or None."""
-    shape = tuple((name, v is None) for name, v in key.items())
-    by_shape = _ROW_SELECTS.setdefault(entity.table, {})
-    found = by_shape.get(shape)
-    if found is None:
-        stmt, names = select_all(entity)
-        where = [
-            column(entity, name).is_(None)
-            if null
-            else column(entity, name) == sa.bindparam(f"key_{i}", type_=column(entity, name).type)
-            for i, (name, null) in enumerate(shape)
-        ]
-        found = by_shape[shape] = (stmt.where(*where).limit(1), names)
-    stmt, names = found
+    if tuple(key) == entity.primary_key and None not in key.values():
+        stmt, names = entity.key_select  # the usual key: one statement per entity, built once
+    else:
+        for name in key:
+            column(entity, name)  # the readable error for a name that is no column
+        stmt, names = select_by_key(entity, tuple((name, v is None) for name, v in key.items()))
     params = {f"key_{i}": v for i, v in enumerate(key.values()) if v is not None}
     row = conn.execute(stmt, params).first()
     return dict(zip(names, row, strict=True)) if row is not None else None
@@ -136,9 +122,7 @@ def coerce_key(entity: Entity, key: dict[str, Any]) -> dict[str, Any]:
         return {name: coerce_for(entity, name, v) for name, v in key.items()}
     missing = [c for c in entity.primary_key if c not in key]
     if missing:
-        raise ValidationError(
-            [FieldProblem(c, f"{entity.name}: the key needs {c}") for c in missing]
-        )
+        raise ValidationError([FieldProblem(c, f"{entity.name}: the key needs {c}") for c in missing])
     return {c: coerce_for(entity, c, key[c]) for c in entity.primary_key}
 
 

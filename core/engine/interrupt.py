@@ -6,6 +6,7 @@ database to stop what runs on them (sqlite3_interrupt on SQLite, a cancel reques
 running statement then fails with the database's error, and a later checkout in the scope raises
 `Interrupted` before anything runs.
 Interrupting after the scope has ended does nothing, so a thread's next piece of work is never hit.
+Only engines that `install_interrupts` was given take part: open_database gives it every engine it opens.
 
 Only reads belong in a scope: a write that is interrupted is rolled back, never half-done, but the
 caller asked for it to happen.
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.pool import Pool
+from sqlalchemy.engine import Engine
 
 from core.errors import WardenError
 
@@ -92,8 +93,13 @@ def interruptible() -> Iterator[Interruptible]:
         _local.scope = outer
 
 
-# Pool events, not engine events: an engine with listeners loses core/data/fastpath.py's direct path, and
-# every read runs on a connection checked out of the pool, so the checkout is where to catch it.
+def install_interrupts(engine: Engine) -> None:
+    """Let `interruptible()` scopes stop what runs on `engine`'s connections (open_database calls this)."""
+    # Pool events, not engine events: an engine with listeners pays event dispatch on every statement, and
+    # every read runs on a connection checked out of the pool, so the checkout is where to catch it. They
+    # stay with the engine's pool when dispose() replaces it.
+    event.listen(engine.pool, "checkout", _on_checkout)
+    event.listen(engine.pool, "checkin", _on_checkin)
 
 
 def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -118,7 +124,3 @@ def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
         # The connection goes back to the pool only once its cancel request is delivered: a late one
         # must not stop the next borrower's statement (a cancel that arrives while idle is ignored).
         sender.join(PG_CANCEL_TIMEOUT_S)
-
-
-event.listen(Pool, "checkout", _on_checkout)
-event.listen(Pool, "checkin", _on_checkin)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from core.engine.db import Database
+from core.engine.db import Database, open_database
 from core.engine.interrupt import Interrupted, interruptible
 
 #: Seconds of work on either backend, unless it is stopped.
@@ -69,3 +70,28 @@ def test_an_ended_scope_cannot_hit_later_work(schema_db: Database) -> None:
         assert conn.exec_driver_sql("SELECT 3").scalar() == 3
     with schema_db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT 4")).scalar() == 4
+
+
+def test_only_engines_opened_by_warden_take_part(tmp_path: Path) -> None:
+    """Importing the module registers nothing: an engine made elsewhere is never stopped by a scope."""
+    plain = sa.create_engine(f"sqlite:///{tmp_path / 'plain.db'}")
+    try:
+        with interruptible() as scope:
+            assert scope.interrupt()
+            with plain.connect() as conn:  # no Interrupted: nothing listens on this engine's pool
+                assert conn.exec_driver_sql("SELECT 5").scalar() == 5
+    finally:
+        plain.dispose()
+
+
+def test_a_disposed_database_stays_interruptible(tmp_path: Path) -> None:
+    """dispose() replaces the pool (a first save does it too); the new pool keeps the wiring."""
+    db = open_database(tmp_path / "own.db", create=True)
+    try:
+        db.dispose()
+        with interruptible() as scope:
+            assert scope.interrupt()
+            with pytest.raises(Interrupted), db.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 6")
+    finally:
+        db.dispose()
