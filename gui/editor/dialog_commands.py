@@ -1,15 +1,15 @@
 """The table editor's commands that go through a dialog: delete with a preview, paste with a preview,
 export with progress, and the conflict dialog after a save that found rows changed underneath.
 
-`DialogCommands` is a mixin of TableEditor (gui/editor/view.py); the previews' database work runs in
-workers, the dialogs only show what came back.
+`DialogCommands` is composed in TableEditor (gui/editor/view.py) and works on the editor's public parts; the
+previews' database work runs in workers, the dialogs only show what came back.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from core.errors import Conflict
 from gui.editor.dialogs.conflict_dialog import ConflictDialog
@@ -20,40 +20,26 @@ from gui.editor.dialogs.row_names import preview_with_labels, row_labels
 from gui.runtime import workers
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QTableView
-
-    from core.data.repository import Filter
     from core.engine.db import Database
-    from core.schema.catalog import Catalog, Entity
-    from gui.editor.model.table_model import TableEditorModel
+    from core.schema.catalog import Catalog
+    from gui.editor.view import TableEditor
 
 
 class DialogCommands:
-    """Delete, paste, export and conflict resolution for TableEditor."""
+    """Delete, paste, export and conflict resolution for one TableEditor (the dialogs' parent)."""
 
-    if TYPE_CHECKING:  # provided by TableEditor
-        db: Database
-        catalog: Catalog
-        entity: Entity
-        model: TableEditorModel
-        view: QTableView
-        sort: list[tuple[str, bool]] | None
-        filters: list[Filter]
-        quick: str
-        count: tuple[int, bool] | None
-        export_job: ExportJob | None
-
-        def selected_rows(self) -> list[int]: ...
-        def show_message(self, text: str, *, error: bool = True, timeout_ms: int = 0) -> None: ...
-        def clear_message(self) -> None: ...
-
-    def _widget(self) -> QWidget:
-        """The editor as the dialogs' parent."""
-        return cast("QWidget", self)
+    def __init__(self, editor: TableEditor) -> None:
+        self.editor = editor
+        self.db, self.catalog, self.entity = editor.db, editor.catalog, editor.entity
+        self.model = editor.model
+        self.export_job: ExportJob | None = None
+        self.delete_dialog: DeletePreviewDialog | None = None
+        self.paste_dialog: PastePreviewDialog | None = None
+        self.conflict_dialog: ConflictDialog | None = None
 
     def delete_selected(self) -> None:
         """Preview what deleting the selected rows would do; stage the delete if the user agrees (Del)."""
-        rows = self.selected_rows()
+        rows = self.editor.selected_rows()
         if self.entity.read_only or not rows:
             return
         keys = [k for k in (self.model.row_key(r) for r in rows) if k is not None]
@@ -68,12 +54,12 @@ class DialogCommands:
             keys,
             on_done=lambda result: self._on_delete_preview_done(rows, *result),
             on_error=self._on_worker_failed,
-            owner=self._widget(),
+            owner=self.editor,
             key="delete_preview",
         )
 
     def _on_delete_preview_done(self, rows: list[int], preview: Any, labels: list[str]) -> None:
-        dialog = DeletePreviewDialog(preview, self._widget(), labels=labels)
+        dialog = DeletePreviewDialog(preview, self.editor, labels=labels)
         self.delete_dialog = dialog
         dialog.accepted.connect(lambda: self.model.delete_rows(rows))
         dialog.finished.connect(dialog.deleteLater)
@@ -81,12 +67,12 @@ class DialogCommands:
 
     def paste(self) -> None:
         """Preview pasting the clipboard's TSV at the current cell; stage it if the user agrees (Ctrl+V)."""
-        index = self.view.currentIndex()
+        index = self.editor.view.currentIndex()
         text = QApplication.clipboard().text()
         if self.entity.read_only or not index.isValid() or not text:
             return
         preview = self.model.paste_preview(index, text)
-        dialog = PastePreviewDialog(preview, self._widget(), entity=self.entity.name)
+        dialog = PastePreviewDialog(preview, self.editor, entity=self.entity.name)
         self.paste_dialog = dialog
         dialog.accepted.connect(lambda: self.model.apply_paste(preview))
         dialog.finished.connect(dialog.deleteLater)
@@ -94,17 +80,20 @@ class DialogCommands:
 
     def export(self) -> None:
         """Export this view (filters and sort applied) to a CSV or JSON file."""
-        total = self.count[0] if self.count else None
-        request = ExportRequest(self.entity.name, self.sort, list(self.filters), self.quick or None, total)
-        job = export_view(self.db, self.catalog, request, self._widget())
+        ed = self.editor
+        total = ed.count[0] if ed.count else None
+        request = ExportRequest(self.entity.name, ed.sort, list(ed.filters), ed.quick or None, total)
+        job = export_view(self.db, self.catalog, request, self.editor)
         if job is not None:
             self.export_job = job
             job.finished.connect(self._on_export_finished)
             job.failed.connect(self._on_export_failed)
 
-    def _on_model_conflicted(self, conflicts: list[Conflict]) -> None:
-        """Look up the conflicting rows' labels on a worker, then ask what to keep."""
-        self.show_message("Someone else changed rows you edited; nothing was saved. Choose what to keep.")
+    def show_conflicts(self, conflicts: list[Conflict]) -> None:
+        """Look up the conflicting rows' labels on a worker, then ask what to keep (after a save)."""
+        self.editor.show_message(
+            "Someone else changed rows you edited; nothing was saved. Choose what to keep."
+        )
         workers.run(
             conflict_labels,
             self.db,
@@ -112,7 +101,7 @@ class DialogCommands:
             conflicts,
             on_done=lambda labels: self._open_conflict_dialog(conflicts, labels),
             on_error=lambda failure: self._on_conflict_labels_failed(conflicts, failure),
-            owner=self._widget(),
+            owner=self.editor,
             key="conflict_labels",
         )
 
@@ -121,7 +110,7 @@ class DialogCommands:
 
     def _open_conflict_dialog(self, conflicts: list[Conflict], labels: dict[int, str]) -> None:
         infos = {e.name: {c.name: c for c in e.columns} for e in self.catalog.entities.values()}
-        dialog = ConflictDialog(conflicts, infos, self._widget(), labels=labels)
+        dialog = ConflictDialog(conflicts, infos, self.editor, labels=labels)
         self.conflict_dialog = dialog
         dialog.accepted.connect(lambda: self._resolve(dialog))
         dialog.rejected.connect(self._on_conflict_dialog_rejected)
@@ -131,23 +120,23 @@ class DialogCommands:
     def _resolve(self, dialog: ConflictDialog) -> None:
         for key, resolution in dialog.resolutions():
             self.model.resolve_conflict(key, resolution)
-        self.clear_message()
+        self.editor.clear_message()
         self.model.save()
 
     def _on_conflict_dialog_rejected(self) -> None:
-        self.show_message("Not saved: rows changed in the database. Your edits are still staged.")
+        self.editor.show_message("Not saved: rows changed in the database. Your edits are still staged.")
 
     def _on_export_finished(self, result: Any) -> None:
         if result.cancelled:
-            self.show_message("Export cancelled; no file was left behind.", error=False)
+            self.editor.show_message("Export cancelled; no file was left behind.", error=False)
         else:
-            self.show_message(f"Exported {result.rows:,} rows to {result.path}.", error=False)
+            self.editor.show_message(f"Exported {result.rows:,} rows to {result.path}.", error=False)
 
     def _on_export_failed(self, message: str) -> None:
-        self.show_message(f"Export failed: {message}")
+        self.editor.show_message(f"Export failed: {message}")
 
     def _on_worker_failed(self, failure: workers.Failure) -> None:
-        self.show_message(failure.message)
+        self.editor.show_message(failure.message)
 
 
 def conflict_labels(db: Database, catalog: Catalog, conflicts: list[Conflict]) -> dict[int, str]:

@@ -35,7 +35,10 @@ from gui.editor.column_widths import ColumnWidths
 from gui.editor.delegates import grid_font
 from gui.editor.delegates.cell_delegate import CellDelegate, EditorContext
 from gui.editor.dialog_commands import DialogCommands
+from gui.editor.dialogs.conflict_dialog import ConflictDialog
+from gui.editor.dialogs.delete_dialog import DeletePreviewDialog
 from gui.editor.dialogs.export import ExportJob
+from gui.editor.dialogs.paste_dialog import PastePreviewDialog
 from gui.editor.dialogs.revert_prompt import REVERT_WITHOUT_ASKING, RevertPrompt
 from gui.editor.filter_bar import FilterBar
 from gui.editor.form import RecordForm, form_split
@@ -50,7 +53,7 @@ TEXT_INPUTS = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
 BANNER = "QLabel { background: #fff4c2; border: 1px solid #e6d48a; border-radius: 3px; padding: 6px; }"
 
 
-class TableEditor(DialogCommands, QWidget):
+class TableEditor(QWidget):
     """One entity's editor: grid, filters, staged edits with undo, delete and paste previews, conflicts."""
 
     open_entity_requested = Signal(str, list)  # entity name, list[Filter]
@@ -72,7 +75,6 @@ class TableEditor(DialogCommands, QWidget):
         self.filters: list[Filter] = list(filters or [])
         self.quick = ""
         self.count: tuple[int, bool] | None = None
-        self.export_job: ExportJob | None = None
         self.revert_prompt: RevertPrompt | None = None  # while "Revert 12 unsaved changes…?" is open
 
         self.model = TableEditorModel(db, catalog, entity, parent=self)
@@ -81,6 +83,7 @@ class TableEditor(DialogCommands, QWidget):
         self.view.setModel(self.model)
         self.delegate = CellDelegate(self.view, context=EditorContext(db, catalog))
         self.view.setItemDelegate(self.delegate)
+        self.dialogs = DialogCommands(self)  # delete, paste, export and conflicts, through their dialogs
         # Qt sorts by its sort indicator the moment sorting is enabled: point it at the order the model
         # already loads (the entity's default, e.g. newest first), else at nothing (key order).
         self.sort = self.model.sort_order
@@ -175,7 +178,7 @@ class TableEditor(DialogCommands, QWidget):
         self.model.count_changed.connect(self._on_model_count_changed)
         self.model.saved.connect(self._on_model_saved)
         self.model.save_failed.connect(self._on_model_save_failed)
-        self.model.conflicted.connect(self._on_model_conflicted)
+        self.model.conflicted.connect(self.dialogs.show_conflicts)
         self.model.load_failed.connect(self._on_model_load_failed)
         self.model.rows_loaded.connect(self._on_model_rows_loaded)
         self.model.loading_changed.connect(self._on_model_loading_changed)
@@ -240,6 +243,38 @@ class TableEditor(DialogCommands, QWidget):
             return
         self.view.setFocus()  # commits an open cell editor first
         self.model.save()
+
+    def delete_selected(self) -> None:
+        """Preview what deleting the selected rows would do; stage the delete if the user agrees (Del)."""
+        self.dialogs.delete_selected()
+
+    def paste(self) -> None:
+        """Preview pasting the clipboard's TSV at the current cell; stage it if the user agrees (Ctrl+V)."""
+        self.dialogs.paste()
+
+    def export(self) -> None:
+        """Export this view (filters and sort applied) to a CSV or JSON file."""
+        self.dialogs.export()
+
+    @property
+    def export_job(self) -> ExportJob | None:
+        """The last export started from this editor."""
+        return self.dialogs.export_job
+
+    @property
+    def delete_dialog(self) -> DeletePreviewDialog | None:
+        """The last delete preview opened."""
+        return self.dialogs.delete_dialog
+
+    @property
+    def paste_dialog(self) -> PastePreviewDialog | None:
+        """The last paste preview opened."""
+        return self.dialogs.paste_dialog
+
+    @property
+    def conflict_dialog(self) -> ConflictDialog | None:
+        """The last conflict dialog opened."""
+        return self.dialogs.conflict_dialog
 
     def copy_selection(self) -> None:
         """Copy the selected cells as TSV (whole values)."""

@@ -1,6 +1,6 @@
 """How a grid cell reads and looks: its one-line text, whole text, colours, font and alignment.
 
-`CellLooks` is a mixin of TableEditorModel: `look(row, col)` answers everything a cell paints with in one
+`CellLooks` (composed in TableEditorModel): `look(row, col)` answers everything a cell paints with in one
 call, so the delegate paints a cell from one lookup instead of the seven data() calls Qt's
 initStyleOption makes; data() answers the same roles from the same `look`.
 """
@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
@@ -20,8 +20,9 @@ from core.data.repository import to_jsonable
 from core.schema.catalog import ColumnInfo
 from gui.editor.delegates.vector_cell import as_vector, vector_tooltip
 from gui.editor.model import roles
+from gui.editor.model.grid import Grid
 from gui.editor.model.roles import RowState
-from gui.editor.model.staging import UNSET, RowRef, Staging
+from gui.editor.model.staging import UNSET, RowRef
 
 NUMERIC = ("integer", "decimal", "float")
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -58,41 +59,36 @@ def _italic() -> QFont:
 
 
 class CellLooks:
-    """Mixin: `look(row, col)` for the model's cells (needs the model's _locate, _staging, labels)."""
+    """`look(row, col)` for the grid's cells: what they show (from the grid) and how it looks."""
 
-    _columns: list[ColumnInfo]
-    _fks: dict[str, Any]
-
-    if TYPE_CHECKING:  # provided by TableEditorModel (with WindowLoading)
-        _staging: Staging
-
-        def _locate(self, row: int) -> tuple[RowRef | None, tuple[Any, ...] | None]: ...
-        def _ask(self, pos: int) -> None: ...
-        def _fk_label(self, pos: int | None, column: str, value: Any) -> str | None: ...
-        def _state(self, ref: RowRef) -> str: ...
+    def __init__(self, grid: Grid) -> None:
+        self.grid = grid
+        self.window = grid.window
+        self.columns = list(grid.entity.columns)
 
     def look(self, row: int, col: int) -> Look:
         """The cell's text, colours, font and alignment, as painted; a placeholder asks for its page."""
-        info = self._columns[col]
-        ref, loaded = self._locate(row)
+        info = self.columns[col]
+        grid = self.grid
+        ref, loaded = grid.locate(row)
+        staging = grid.staging
         if ref is None:
-            self._ask(row - len(self._staging.inserts))
+            self.window.ask(row - len(staging.inserts))
             return PLACEHOLDER
-        staging = self._staging
         quiet = not staging.count and not staging.errors
-        value, staged = self._shown(ref, loaded, col)
+        value, staged = grid.shown(ref, loaded, col)
         align = RIGHT if info.kind in NUMERIC else None
         if quiet:
             if value is None:
                 return Look(NULL_TEXT, roles.PLACEHOLDER_TEXT, None, None, align)
             if isinstance(value, str) and not value:
                 return Look(EMPTY_TEXT, roles.PLACEHOLDER_TEXT, None, _italic(), align)
-            label = self._cell_label(row, ref, info.name, value)
+            label = self.label(row, ref, info.name, value)
             return Look(label or display_text(info, value), None, None, None, align)
         error = staging.errors.get((ref, info.name))
         defaulted = loaded is None and staged is UNSET and (info.has_default or info.autoincrement)
         empty = isinstance(value, str) and not value
-        label = self._cell_label(row, ref, info.name, value)
+        label = self.label(row, ref, info.name, value)
         text = NULL_TEXT if value is None else EMPTY_TEXT if empty else label or display_text(info, value)
         return Look(
             "(default)" if defaulted else text,
@@ -102,24 +98,17 @@ class CellLooks:
             align,
         )
 
-    def _shown(self, ref: RowRef, loaded: tuple[Any, ...] | None, col: int) -> tuple[Any, Any]:
-        """The value a cell shows and its staged value (UNSET when it has none)."""
-        staging = self._staging
-        quiet = not staging.count and not staging.errors  # nothing staged: skip the lookups
-        staged = UNSET if quiet else staging.value(ref, self._columns[col].name)
-        return (staged if staged is not UNSET else (loaded[col] if loaded is not None else None)), staged
-
-    def _cell_label(self, row: int, ref: RowRef, column: str, value: Any) -> str | None:
+    def label(self, row: int, ref: RowRef, column: str, value: Any) -> str | None:
         """The target's label for an FK cell (page labels, then staged-value labels), else None."""
-        if value is None or column not in self._fks:
+        if value is None or column not in self.window.fks:
             return None
-        inserts = len(self._staging.inserts)
-        return self._fk_label(row - inserts if ref[0] == "key" else None, column, value)
+        inserts = len(self.grid.staging.inserts)
+        return self.window.fk_label(row - inserts if ref[0] == "key" else None, column, value)
 
     def _background(self, ref: RowRef, staged: bool, error: str | None) -> QColor | None:
         if error:
             return roles.CELL_ERROR
-        state = self._state(ref)
+        state = self.grid.state(ref)
         if state == RowState.INSERTED:
             return roles.STAGED_INSERT
         if state == RowState.DELETED:
@@ -128,7 +117,7 @@ class CellLooks:
 
     def _font(self, ref: RowRef, italic: bool) -> QFont | None:
         """Struck out in a row staged for deletion; italic for "(default)" and "(empty)"."""
-        if self._state(ref) != RowState.DELETED:
+        if self.grid.state(ref) != RowState.DELETED:
             return _italic() if italic else None
         font = QFont()
         font.setStrikeOut(True)

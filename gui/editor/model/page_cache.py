@@ -9,6 +9,7 @@ worker thread); at most MAX_PAGES pages are kept, the farthest from what the use
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -168,6 +169,12 @@ class PageCache:
             start, _ = self.span(slot, total)
             found.extend(start + i for i, r in enumerate(page.rows) if match(r))
         return found
+
+    def replace_rows_by(self, new: Callable[[tuple[Any, ...]], tuple[Any, ...] | None]) -> None:
+        """Put `new(row)` in place of every loaded row for which it is not None."""
+        for page in self.pages.values():
+            page.rows = [r if (n := new(r)) is None else n for r in page.rows]
+        self.generation += 1
 
     def replace_rows(self, match: Any, row: tuple[Any, ...]) -> None:
         """Put `row` in place of every loaded row for which `match(row)` is true."""

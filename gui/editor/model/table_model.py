@@ -1,33 +1,51 @@
 """TableEditorModel: one entity's rows as a lazy grid over core keyset pages, with staged, undoable edits.
 
-Grid rows are the staged new rows first, then the database rows in the current order. Database rows live
-in a sparse page window (model/page_cache.py, filled by workers: model/pages.py); staged state
-(gui/editor/model/staging.py) is kept by row key, so it survives sorting, filtering and refreshing. How a cell
-reads and looks is gui/editor/model/cells.py. Nothing here touches the database.
+A thin Qt adapter over plain objects composed inside it (napari's `_qt/containers` way):
+
+- the row window (model/row_window.py): database rows in pages, placeholders, loading, the count, labels;
+- the staging (model/staging.py): what is staged, by row key, so it survives sorting and filtering;
+- the grid (model/grid.py): staged new rows first, then the window's rows; what each cell shows;
+- the edit history (model/history.py, commands in model/undo.py): every staged change is one undo step;
+- the saver (model/saving.py): one save in a worker and its outcome;
+- the cell looks (model/cells.py): how a cell reads and looks.
+
+The model answers Qt's questions from them and turns what they report into Qt's model notifications and
+its own signals. Nothing here touches the database.
 """
 
 from __future__ import annotations
 
-import itertools
+import functools
+from collections.abc import Callable, Hashable
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QUndoStack
 
-from core.data.coercion import coerce
-from core.data.repository import Filter
+from core.data.repository import Filter, SaveResult
 from core.engine.db import Database
+from core.errors import Conflict
 from core.schema.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
 from gui.editor.model import roles
-from gui.editor.model.cells import LOOK_ROLES, CellLooks, full_text, tooltip_text
-from gui.editor.model.pages import PAGE_SIZE, PageCache, Query, Slot, WindowLoading
+from gui.editor.model.cells import LOOK_ROLES, CellLooks, Look, full_text, tooltip_text
+from gui.editor.model.grid import Grid
+from gui.editor.model.history import EditHistory
 from gui.editor.model.roles import Role, RowState
-from gui.editor.model.staging import UNSET, RowEdit, RowRef, Staging
-from gui.editor.model.undo import EditCellsCommand, Index, StagedEdits
+from gui.editor.model.row_window import Cancellable, RowWindow
+from gui.editor.model.saving import Saver
+from gui.editor.model.staging import UNSET, NewRow, PastePreview, RowEdit, RowRef, Staging
 from gui.runtime import workers
 
+Index = QModelIndex | QPersistentModelIndex
 UNSORTABLE = ("json", "vector", "array", "binary")
 DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole
 #: The roles data() answers; any other (decoration, check state, size hint…) is None before any lookup.
@@ -39,9 +57,10 @@ HEADER_ROLES = frozenset({int(DISPLAY), int(TIP)})
 NO_FLAGS = Qt.ItemFlag.NoItemFlags
 READ_ONLY = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
 EDITABLE = READ_ONLY | Qt.ItemFlag.ItemIsEditable
+DEBOUNCE_MS = 15
 
 
-class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableModel):
+class TableEditorModel(QAbstractTableModel):
     """A lazy, editable grid of one entity: pages load in workers; edits are staged until save()."""
 
     rows_loaded = Signal(int, int)  # grid rows first..last filled in
@@ -58,50 +77,35 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         self, db: Database, catalog: Catalog, entity_name: str, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
-        self._db, self._catalog = db, catalog
         self._entity = catalog.get(entity_name)
         self._columns = list(self._entity.columns)
-        self._names = [c.name for c in self._columns]
-        self._pk = [self._names.index(c) for c in self._entity.primary_key]
         # Per column: READ_ONLY for a read-only entity, vectors and the version column, else EDITABLE (still
         # read-only on placeholders, rows staged for deletion and the keys of saved rows).
         self._column_flags = [
             READ_ONLY if self._entity.read_only or c.kind == "vector" or c.is_version else EDITABLE
             for c in self._columns
         ]
-        self._fks = {fk.columns[0]: fk for fk in self._entity.foreign_keys if len(fk.columns) == 1}
-        self._more_labels: dict[tuple[str, Any], str | None] = {}
-        self._query = Query(sort=self._entity.default_sort)  # newest first for logs, else key order
-        self._cache = PageCache(keyed=bool(self._pk))
-        self._staging = Staging(self._entity)
-        self._total, self._exact = 0, False
-        self._loading: dict[Slot, int] = {}
-        self._load_tasks: dict[Slot, workers.Task] = {}  # in flight, cancelled when superseded
-        self._settling = False  # the first screenful has arrived and is being painted: no other loads yet
-        self._queue: list[Slot] = []
-        self._tokens = itertools.count(1)
-        self._visible = (0, PAGE_SIZE - 1)
-        self._asked: tuple[int, int] | None = None
-        self._count_token, self._count_deferred = 0, False
-        self._located_at: tuple[int, ...] = ()
-        self._located: tuple[Any, Any] = (None, None)
-        self._saving: Staging | None = None
-        self._conflicts: dict[Any, Any] = {}
         self._busy = False
-        self._failed: str | None = None
-        self._pending_rows = self._pending_count = False  # a new sort or filter's first page / count is due
+        self.debounce = QTimer(self)  # the row window's: placeholders painted meanwhile load together
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(DEBOUNCE_MS)
+        notices = _Notices(self)
+        run = functools.partial(_run, self)
+        self.window = RowWindow(db, catalog, self._entity, notices, run)
+        self._staging = Staging(self._entity)
+        self.grid = Grid(self._staging, self.window)
         self.undo_stack = QUndoStack(self)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(15)
-        self._timer.timeout.connect(self._on_timer_timeout)
-        self._reload(reset=True, recount=True)
+        self.history = EditHistory(catalog, self.grid, notices, self.undo_stack, {})
+        self.saver = Saver(self.history, self.window, notices, run)
+        self.cells = CellLooks(self.grid)
+        self.debounce.timeout.connect(self.window.on_debounce)
+        self.window.start()
 
     # --- Qt model -------------------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         """Staged new rows plus the database rows (estimated until counted)."""
-        return 0 if parent.isValid() else len(self._staging.inserts) + self._total
+        return 0 if parent.isValid() else len(self._staging.inserts) + self.window.total
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         """One column per entity column."""
@@ -114,22 +118,22 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         row, col = index.row(), index.column()
         slot = LOOK_ROLES.get(role)
         if slot is not None:
-            return self.look(row, col)[slot]
+            return self.cells.look(row, col)[slot]
         info = self._columns[col]
         if role == Role.COLUMN:
             return info
         if role == Role.FOREIGN_KEY:
-            return self._fks.get(info.name)
-        ref, loaded = self._locate(row)
+            return self.window.fks.get(info.name)
+        ref, loaded = self.grid.locate(row)
         if ref is None:
             return RowState.PLACEHOLDER if role == Role.ROW_STATE else None
-        value, staged = self._shown(ref, loaded, col)
+        value, staged = self.grid.shown(ref, loaded, col)
         error = self._staging.errors.get((ref, info.name))
         if role == EDIT:
             return value
         if role == TIP:
             text = tooltip_text(info, value)
-            label = self._cell_label(row, ref, info.name, value)
+            label = self.cells.label(row, ref, info.name, value)
             if label is not None:
                 return error or f"{label} — {text}"
             return error or (text if len(text) > roles.DISPLAY_LIMIT or "\n" in text else None)
@@ -139,11 +143,11 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         self, role: int, ref: RowRef, loaded: Any, col: int, value: Any, staged: Any, error: Any
     ) -> Any:
         if role == Role.ROW_STATE:
-            return self._state(ref)
+            return self.grid.state(ref)
         if role == Role.ERROR:
             return error
         if role == Role.ROW_KEY:
-            return self._key_dict(ref[1]) if ref[0] == "key" and self._pk else None
+            return self.grid.key_dict(ref[1]) if ref[0] == "key" and self.window.pk else None
         if role == Role.ORIGINAL:
             return loaded[col] if loaded is not None else None
         if role == Role.STAGED:
@@ -168,8 +172,8 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         n = len(self._staging.inserts)
         if section < n:
             return "+"
-        ref, _ = self._locate(section)
-        mark = {RowState.EDITED: "* ", RowState.DELETED: "− "}.get(self._state(ref) if ref else "", "")
+        ref, _ = self.grid.locate(section)
+        mark = {RowState.EDITED: "* ", RowState.DELETED: "− "}.get(self.grid.state(ref) if ref else "", "")
         return f"{mark}{section - n + 1:,}"
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -179,7 +183,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         col = index.column()
         if self._column_flags[col] is READ_ONLY:
             return READ_ONLY
-        ref, _ = self._locate(index.row())
+        ref, _ = self.grid.locate(index.row())
         if ref is None:
             return READ_ONLY  # a placeholder
         if ref[0] == "key" and (self._columns[col].primary_key or ref[1] in self._staging.deletes):
@@ -190,24 +194,7 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
         """Stage a cell edit (an undoable command); nothing is written until save()."""
         if role != EDIT or not index.isValid() or not self.flags(index) & Qt.ItemFlag.ItemIsEditable:
             return False
-        info = self._columns[index.column()]
-        try:
-            value = coerce(info, value)
-        except ValueError:
-            if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-                return False
-            # What was typed but is no value of the column (too long, not JSON, out of range…) is staged as
-            # typed and marked with why (apply_cells); Save refuses it. Dropping it would lose the typing.
-        ref, loaded = self._locate(index.row())
-        assert ref is not None
-        if self.data(index, EDIT) == value and type(self.data(index, EDIT)) is type(value):
-            return True
-        row = self._row_dict(loaded)
-        before = self._staging.value(ref, info.name)
-        cmd = EditCellsCommand(self, [(ref, info.name, value, row)], [(ref, info.name, before, row)], "")
-        cmd.setText(f"Edit {info.name}")
-        self.undo_stack.push(cmd)
-        return True
+        return self.history.edit_cell(index.row(), index.column(), value)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort on the server by one column (a new keyset order); -1 restores the entity's default order."""
@@ -218,17 +205,14 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
                 self.load_failed.emit(f"{info.name} ({info.kind}) cannot be sorted")
                 return
             sort = [(info.name, order == Qt.SortOrder.DescendingOrder)]
-        if sort != self._query.sort:
-            self._query = replace(self._query, sort=sort)
-            self._visible = (0, PAGE_SIZE - 1)  # a new order starts at its top
-            self._reload(reset=True, recount=False)
+        self.window.set_query(replace(self.window.query, sort=sort))
 
     # --- public API -----------------------------------------------------------------------------
 
     @property
     def sort_order(self) -> list[tuple[str, bool]] | None:
         """The order shown, as (column, descending) pairs; None is key order."""
-        return self._query.sort
+        return self.window.query.sort
 
     @property
     def entity(self) -> Entity:
@@ -248,46 +232,41 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
     @property
     def saving(self) -> bool:
         """Whether a save is in flight (saved, save_failed or conflicted follows)."""
-        return self._saving is not None
+        return self.saver.saving
 
     @property
     def staging(self) -> Staging:
         """What is staged, to read (the recovery journal); it changes only through undo commands."""
         return self._staging
 
-    def put_staged_rows(
-        self, edits: dict[Any, RowEdit | None], deletes: dict[Any, RowEdit | None]
-    ) -> tuple[dict[Any, RowEdit | None], dict[Any, RowEdit | None]]:
-        """Stage whole row edits and deletes by key (None unstages one); what each replaced (for undo)."""
-        was_edits = _put_rows(self._staging.edits, edits)
-        was_deletes = _put_rows(self._staging.deletes, deletes)
-        self._touch({("key", key) for key in (*edits, *deletes)})
-        return was_edits, was_deletes
-
     @property
     def loading_rows(self) -> bool:
         """Whether the first page of a new sort or filter is on its way (the grid shows none of its rows)."""
-        return self._pending_rows
+        return self.window.loading_rows
 
     @property
     def counting(self) -> bool:
         """Whether the rows of a new filter are still being counted (`total` is not a count yet)."""
-        return self._pending_count
+        return self.window.counting
 
     @property
     def total(self) -> int:
         """Database rows shown (an estimate until `exact`)."""
-        return self._total
+        return self.window.total
 
     @property
     def exact(self) -> bool:
         """Whether the row count is exact (not an estimate)."""
-        return self._exact
+        return self.window.exact
 
     @property
     def rows_held(self) -> int:
         """Database rows held in memory."""
-        return self._cache.rows_held
+        return self.window.cache.rows_held
+
+    def look(self, row: int, col: int) -> Look:
+        """What a cell paints with, in one lookup (the delegate's fast path)."""
+        return self.cells.look(row, col)
 
     def column_info(self, col: int) -> ColumnInfo:
         """The catalog's description of a column."""
@@ -295,121 +274,222 @@ class TableEditorModel(CellLooks, StagedEdits, WindowLoading, QAbstractTableMode
 
     def foreign_key(self, col: int) -> ForeignKeyInfo | None:
         """The single-column foreign key a column is, or None (what Role.FOREIGN_KEY answers)."""
-        return self._fks.get(self._columns[col].name)
+        return self.window.fks.get(self._columns[col].name)
 
     def row_key(self, row: int) -> dict[str, Any] | None:
         """The primary key of a loaded row; None for new rows, placeholders and keyless entities."""
-        ref, _ = self._locate(row)
-        return self._key_dict(ref[1]) if ref is not None and ref[0] == "key" and self._pk else None
+        ref, _ = self.grid.locate(row)
+        return self.grid.key_dict(ref[1]) if ref is not None and ref[0] == "key" and self.window.pk else None
 
     def row_values(self, row: int) -> dict[str, Any]:
         """The row as shown (staged values over loaded ones); {} for a placeholder."""
-        if self._locate(row)[0] is None:
-            return {}
-        return {name: self.index(row, c).data(EDIT) for c, name in enumerate(self._names)}
+        return self.grid.row_values(row)
 
     def set_filters(self, filters: list[Filter], quick: str | None) -> None:
         """Show only matching rows (filtered on the server); staged edits stay."""
-        query = replace(self._query, filters=tuple(filters), quick=quick or None)
-        if query != self._query:
-            self._query = query
-            self._visible = (0, PAGE_SIZE - 1)  # the matches start at their top
-            self._reload(reset=True, recount=True)
+        self.window.set_query(replace(self.window.query, filters=tuple(filters), quick=quick or None))
 
     def refresh(self) -> None:
         """Reload what is shown and count again (F5); staged edits stay."""
-        self._reload(reset=False, recount=True)
+        self.window.refresh()
 
     def request_rows(self, first: int, last: int) -> None:
         """The view shows grid rows first..last: load them (debounced) and let far pages go."""
         n = len(self._staging.inserts)
-        self._visible = (max(0, first - n), max(0, last - n))
-        self._asked = None
-        self._timer.start()
+        self.window.show(first - n, last - n)
 
     def jump_to_end(self) -> None:
         """Load the last rows now, keyset from the end (Ctrl+End)."""
-        last = max(0, self._total - 1)
-        self._visible = (max(0, last - PAGE_SIZE // 4), last)
-        self._plan()
+        self.window.jump_to_end()
 
-    # --- helpers --------------------------------------------------------------------------------
+    # --- staged edits (the edit history) and saving ---------------------------------------------
 
-    def _key(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple(row[i] for i in self._pk)
+    def insert_row(self, defaults: dict[str, Any] | None = None) -> int:
+        """Stage a new row (missing columns take their defaults); its grid row."""
+        return self.history.insert_row(defaults)
 
-    def _key_dict(self, key: tuple[Any, ...]) -> dict[str, Any]:
-        return dict(zip(self._entity.primary_key, key, strict=True))
+    def duplicate_rows(self, rows: list[int]) -> list[int]:
+        """Stage copies of rows (without key and version); their grid rows."""
+        return self.history.duplicate_rows(rows)
 
-    def _row_dict(self, row: tuple[Any, ...] | None) -> dict[str, Any] | None:
-        return dict(zip(self._names, row, strict=True)) if row is not None else None
+    def delete_rows(self, rows: list[int]) -> None:
+        """Stage deletes of loaded rows and drop staged new rows (the view previews first)."""
+        self.history.delete_rows(rows)
 
-    def _locate(self, row: int) -> tuple[RowRef | None, tuple[Any, ...] | None]:
-        """A grid row's identity and its loaded values (None, None for a placeholder).
+    def paste_preview(self, top_left: Index, tsv_text: str) -> PastePreview:
+        """Where a TSV block would land, each value read for its column and checked; nothing is staged."""
+        top = max(0, top_left.row()) if top_left.isValid() else self.rowCount()
+        left = max(0, top_left.column()) if top_left.isValid() else 0
+        return self.history.paste_preview(top, left, tsv_text)
 
-        A view asks for every cell of a row in turn: the last database row located is kept until the
-        page cache, the row count or the number of staged new rows changes.
-        """
-        inserts = self._staging.inserts
-        n = len(inserts)
-        if row < n:
-            return ("new", inserts[row].token), None
-        stamp = (row, n, self._total, self._cache.generation)
-        if stamp == self._located_at:
-            return self._located
-        loaded = self._cache.row(row - n, self._total)
-        found = (None, None) if loaded is None else (("key", self._key(loaded)), loaded)
-        self._located_at, self._located = stamp, found
-        return found
+    def apply_paste(self, preview: PastePreview) -> bool:
+        """Stage a previewed paste as one undoable step, only when it has no problems."""
+        return self.history.apply_paste(preview)
 
-    def _state(self, ref: RowRef) -> str:
-        kind, ident = ref
-        if kind == "new":
-            return RowState.INSERTED
-        if ident in self._staging.deletes:
-            return RowState.DELETED
-        return RowState.EDITED if ident in self._staging.edits else RowState.LOADED
+    def revert(self) -> None:
+        """Discard every staged change, as one step Undo brings back."""
+        self.history.revert()
 
-    def _touch(self, refs: set[RowRef]) -> None:
-        """Repaint the rows of these refs wherever they are now, and tell how much is staged."""
-        n = len(self._staging.inserts)
-        keys = {ident for kind, ident in refs if kind == "key"}
-        rows = (
-            [n + p for p in self._cache.positions_of(lambda r: self._key(r) in keys, self._total)]
-            if keys
-            else []
-        )
-        rows += [i for i, r in enumerate(self._staging.inserts) if ("new", r.token) in refs]
-        for r in rows:
-            self.dataChanged.emit(self.index(r, 0), self.index(r, len(self._columns) - 1))
-            self.headerDataChanged.emit(Qt.Orientation.Vertical, r, r)
+    def put_staged_rows(
+        self, edits: dict[Any, RowEdit | None], deletes: dict[Any, RowEdit | None]
+    ) -> tuple[dict[Any, RowEdit | None], dict[Any, RowEdit | None]]:
+        """Stage whole row edits and deletes by key (None unstages one); what each replaced (for undo)."""
+        return self.history.put_staged_rows(edits, deletes)
+
+    def insert_new_rows(self, rows: list[tuple[int, NewRow]]) -> None:
+        """Stage new rows at positions of the insert list, -1 = last (undo commands)."""
+        self.history.insert_new_rows(rows)
+
+    def remove_new_rows(self, tokens: list[int]) -> list[tuple[int, NewRow]]:
+        """Unstage new rows; where each was, ascending (undo commands)."""
+        return self.history.remove_new_rows(tokens)
+
+    def save(self) -> None:
+        """Write every staged change in one transaction (in a worker); saved, save_failed or conflicted."""
+        self.saver.save()
+
+    def resolve_conflict(self, key: dict[str, Any], resolution: dict[str, Any] | None) -> None:
+        """Re-base a conflicting row on what is stored now; per column 'mine', 'theirs' or a value."""
+        self.saver.resolve_conflict(key, resolution)
+
+    # --- notifications ----------------------------------------------------------------------------
+
+    def changed_rows(self, first: int, last: int) -> None:
+        """Grid rows first..last show other values (cells and row headers)."""
+        if last >= first and self._columns:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(self._columns) - 1))
+            self.headerDataChanged.emit(Qt.Orientation.Vertical, first, last)
+
+    def changed_all(self) -> None:
+        """Every row may show other values; tell how much is staged."""
+        self.changed_rows(0, self.rowCount() - 1)
         self.changes_staged.emit(self._staging.count)
 
-    def _changed_rows(self, start: int, end: int) -> None:
-        """Positions [start, end) of database rows changed."""
-        n = len(self._staging.inserts)
-        if end > start and self._columns:
-            self.dataChanged.emit(self.index(n + start, 0), self.index(n + end - 1, len(self._columns) - 1))
-            self.headerDataChanged.emit(Qt.Orientation.Vertical, n + start, n + end - 1)
+    def update_busy(self) -> None:
+        """Tell whether pages load or a save runs, when that changed."""
+        busy = self.window.in_flight or self.saver.saving
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)
 
-    def _changed_column(self, name: str) -> None:
-        col, rows = self._names.index(name), self.rowCount()
+
+def _run(owner: TableEditorModel, fn: Callable[..., Any], *args: Any, key: Hashable | None = None,
+         **kwargs: Any) -> Cancellable:  # fmt: skip
+    """The model's worker door: results for a model that is gone are dropped."""
+    return workers.run(fn, *args, owner=owner, key=key, **kwargs)
+
+
+class _Notices:
+    """What the model's parts report, as Qt model notifications and the model's signals.
+
+    The row window speaks in database positions; the grid shows the staged new rows above them.
+    """
+
+    def __init__(self, model: TableEditorModel) -> None:
+        self.model = model
+
+    # the row window (WindowHost)
+
+    def reset_rows(self, apply: Callable[[], None]) -> None:
+        """A model reset around `apply`."""
+        self.model.beginResetModel()
+        apply()
+        self.model.endResetModel()
+
+    def resize_rows(self, old: int, new: int, apply: Callable[[], None]) -> None:
+        """Rows inserted or removed at the end, around `apply`."""
+        m, first = self.model, self.model.grid.new_rows
+        if new > old:
+            m.beginInsertRows(QModelIndex(), first + old, first + new - 1)
+            apply()
+            m.endInsertRows()
+        else:
+            m.beginRemoveRows(QModelIndex(), first + new, first + old - 1)
+            apply()
+            m.endRemoveRows()
+
+    def rows_changed(self, start: int, end: int) -> None:
+        """Database rows [start, end) changed."""
+        n = self.model.grid.new_rows
+        self.model.changed_rows(n + start, n + end - 1)
+
+    def all_rows_changed(self) -> None:
+        """Every row may have changed."""
+        self.model.changed_all()
+
+    def column_changed(self, name: str) -> None:
+        """A column's labels changed."""
+        m = self.model
+        col, rows = m.window.names.index(name), m.rowCount()
         if rows:
-            self.dataChanged.emit(self.index(0, col), self.index(rows - 1, col), [DISPLAY, TIP])
+            m.dataChanged.emit(m.index(0, col), m.index(rows - 1, col), [DISPLAY, TIP])
 
-    def _changed_all(self) -> None:
-        rows = self.rowCount()
-        if rows and self._columns:
-            self.dataChanged.emit(self.index(0, 0), self.index(rows - 1, len(self._columns) - 1))
-            self.headerDataChanged.emit(Qt.Orientation.Vertical, 0, rows - 1)
-        self.changes_staged.emit(self._staging.count)
+    def rows_arrived(self, start: int, end: int) -> None:
+        """Database rows [start, end) were loaded."""
+        n = self.model.grid.new_rows
+        self.model.rows_loaded.emit(n + start, n + end - 1)
 
+    def count_changed(self, n: int, exact: bool) -> None:
+        """The row count changed."""
+        self.model.count_changed.emit(n, exact)
 
-def _put_rows(staged: dict[Any, RowEdit], rows: dict[Any, RowEdit | None]) -> dict[Any, RowEdit | None]:
-    """Put whole staged rows by key (None removes one); what was there before."""
-    before: dict[Any, RowEdit | None] = {}
-    for key, row in rows.items():
-        before[key] = staged.pop(key, None)
-        if row is not None:
-            staged[key] = row
-    return before
+    def loading_changed(self) -> None:
+        """Rows or a count are (no longer) on their way."""
+        self.model.loading_changed.emit()
+
+    def load_failed(self, message: str) -> None:
+        """A read failed."""
+        self.model.load_failed.emit(message)
+
+    def busy_changed(self) -> None:
+        """Loads or a save started or ended."""
+        self.model.update_busy()
+
+    def start_debounce(self, restart: bool) -> None:
+        """Start the debounce timer, or restart it when it runs already and `restart` says so."""
+        if restart or not self.model.debounce.isActive():
+            self.model.debounce.start()
+
+    def call_later(self, ms: int, fn: Callable[[], None]) -> None:
+        """Call `fn` after `ms`, unless the model is gone."""
+        QTimer.singleShot(ms, self.model, fn)
+
+    # the edit history (HistoryHost) and the saver (SaveHost)
+
+    def insert_new_row(self, at: int, apply: Callable[[], None]) -> None:
+        """A staged new row at grid row `at`."""
+        self.model.beginInsertRows(QModelIndex(), at, at)
+        apply()
+        self.model.endInsertRows()
+
+    def remove_new_row(self, at: int, apply: Callable[[], None]) -> None:
+        """The staged new row at grid row `at` goes."""
+        self.model.beginRemoveRows(QModelIndex(), at, at)
+        apply()
+        self.model.endRemoveRows()
+
+    def touch(self, refs: set[RowRef]) -> None:
+        """Repaint the rows of these refs wherever they are now, and tell how much is staged."""
+        for r in self.model.grid.rows_of(refs):
+            self.model.changed_rows(r, r)
+        self.staged_count_changed()
+
+    def all_changed(self) -> None:
+        """Repaint everything; tell how much is staged."""
+        self.model.changed_all()
+
+    def staged_count_changed(self) -> None:
+        """Tell how much is staged."""
+        self.model.changes_staged.emit(self.model.staging.count)
+
+    def saved(self, result: SaveResult) -> None:
+        """The save went through."""
+        self.model.saved.emit(result)
+
+    def save_failed(self, message: str) -> None:
+        """The save wrote nothing."""
+        self.model.save_failed.emit(message)
+
+    def conflicted(self, conflicts: list[Conflict]) -> None:
+        """The save found rows changed underneath."""
+        self.model.conflicted.emit(conflicts)

@@ -15,8 +15,8 @@ from core.schema.catalog import ColumnInfo
 from gui.editor.delegates.cell_delegate import CellDelegate
 from gui.editor.model import roles
 from gui.editor.model.page_cache import PAGE_SIZE
-from gui.editor.model.row_window import FIRST_PAGE
 from gui.editor.model.roles import Role, RowState
+from gui.editor.model.row_window import FIRST_PAGE
 from gui.editor.model.table_model import TableEditorModel
 from gui.runtime import workers
 from tests.fixtures.demo import Demo
@@ -46,7 +46,7 @@ def test_unserved_roles_answer_none_without_locating_the_row(
     def boom(_row: int) -> Any:
         raise AssertionError("located a row for an unserved role")
 
-    monkeypatch.setattr(model, "_locate", boom)
+    monkeypatch.setattr(model.grid, "locate", boom)
     for role in UNSERVED:
         assert model.data(index, role) is None, role
     monkeypatch.undo()
