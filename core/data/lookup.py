@@ -16,11 +16,13 @@ import sqlalchemy as sa
 from core.data.coercion import coerce
 from core.data.query import LIKE_ESCAPE, column, entity_of
 from core.engine.db import Database
-from core.schema.catalog import Catalog, Entity
+from core.schema.catalog import Catalog, Entity, ForeignKeyInfo
 
 DEFAULT_LIMIT = 50
 #: Keys per IN (...) list in labels_for; well under SQLite's and PostgreSQL's parameter limits.
 BATCH = 500
+
+FkLabels = dict[str, dict[Any, str]]  # fk column → {key value: label of the row it points at}
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,34 @@ def labels_for(
             for text, value in conn.execute(sa.select(label, col).where(col.in_(chunk))):
                 by_value[value] = _text(text if ent.label else None, (name,), (value,))
     return {given: by_value[v] for given, v in wanted.items() if v in by_value}
+
+
+def page_labels(db: Database, catalog: Catalog, ent: Entity, rows: Sequence[Sequence[Any]]) -> FkLabels:
+    """Labels of the rows' foreign-key values, {fk column: {value: target label}}, for each single-column
+    foreign key; `rows` hold values in table column order. One bounded query per foreign-key column."""
+    names = ent.column_names
+    labels: FkLabels = {}
+    for fk in ent.foreign_keys:
+        if len(fk.columns) != 1 or fk.target not in catalog.entities or fk.columns[0] not in names:
+            continue
+        i = names.index(fk.columns[0])
+        values = {row[i] for row in rows if row[i] is not None}
+        if values:
+            key = fk.target_columns[0]
+            labels[fk.columns[0]] = labels_for(db, catalog, fk.target, values, key_column=key)
+    return labels
+
+
+def opening_matches(
+    db: Database, catalog: Catalog, fk: ForeignKeyInfo, value: Any, *, limit: int = DEFAULT_LIMIT
+) -> list[LabelMatch]:
+    """What a foreign-key picker opens on: the row `value` refers to (when it exists), then the first
+    rows by label; at most `limit` in all."""
+    keys = fk.target_columns
+    current = search_labels(db, catalog, fk.target, str(value), limit=1, key_columns=keys)
+    current = [m for m in current if m.key.get(keys[0]) == value]
+    rest = search_labels(db, catalog, fk.target, "", limit=limit, key_columns=keys)
+    return current + [m for m in rest if m not in current][: limit - len(current)]
 
 
 def _single_key(ent: Entity) -> str:

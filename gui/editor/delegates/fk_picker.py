@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.data.lookup import LabelMatch, search_labels
+from core.data.lookup import LabelMatch, opening_matches, search_labels
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ForeignKeyInfo
 from gui.editor.delegates.editors import INVALID
@@ -239,15 +239,6 @@ class ForeignKeyPicker(QFrame):
 
     def _on_list_clicked(self, index: QModelIndex) -> None:
         self.choose(index.data(MATCH_ROLE))
-
-
-def opening_matches(db: Database, catalog: Catalog, fk: ForeignKeyInfo, value: Any) -> list[LabelMatch]:
-    """On a worker: the row `value` refers to (when it exists), then the first rows by label."""
-    keys = fk.target_columns
-    current = search_labels(db, catalog, fk.target, str(value), limit=1, key_columns=keys)
-    current = [m for m in current if m.key.get(keys[0]) == value]
-    rest = search_labels(db, catalog, fk.target, "", limit=MAX_MATCHES, key_columns=keys)
-    return current + [m for m in rest if m not in current][: MAX_MATCHES - len(current)]
 
 
 def _key_text(key: dict[str, Any]) -> str:

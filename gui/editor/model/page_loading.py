@@ -10,15 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.data.lookup import labels_for
+from core.data.lookup import FkLabels, page_labels
 from core.data.repository import Cursor, Filter, Sort, fetch_page
 from core.engine.db import Database
-from core.schema.catalog import Catalog, Entity
+from core.schema.catalog import Catalog
 
 STRIDE = 5000  # rows passed per round trip while walking to a far page
 
 Slot = tuple[str, int]  # ("head" | "tail", page index)
-FkLabels = dict[str, dict[Any, str]]  # fk column → {key value: label of the row it points at}
 
 
 @dataclass(frozen=True)
@@ -62,21 +61,6 @@ def load(db: Database, catalog: Catalog, entity: str, query: Query, walk: Walk) 
     loaded = _walk(db, catalog, entity, query, walk)
     loaded.labels = page_labels(db, catalog, catalog.get(entity), loaded.rows)
     return loaded
-
-
-def page_labels(db: Database, catalog: Catalog, ent: Entity, rows: list[tuple[Any, ...]]) -> FkLabels:
-    """Worker side: {fk column: {value: target label}} for each single-column FK; one query per column."""
-    names = ent.column_names
-    labels: FkLabels = {}
-    for fk in ent.foreign_keys:
-        if len(fk.columns) != 1 or fk.target not in catalog.entities or fk.columns[0] not in names:
-            continue
-        i = names.index(fk.columns[0])
-        values = {row[i] for row in rows if row[i] is not None}
-        if values:
-            key = fk.target_columns[0]
-            labels[fk.columns[0]] = labels_for(db, catalog, fk.target, values, key_column=key)
-    return labels
 
 
 def _walk(db: Database, catalog: Catalog, entity: str, query: Query, walk: Walk) -> Loaded:
