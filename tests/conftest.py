@@ -31,7 +31,7 @@ if _worker:
 from core.engine.db import Database, open_database  # noqa: E402
 from tests.fixtures.postgres import BACKENDS, new_pg_database  # noqa: E402
 
-pytest_plugins = ["tests.fixtures.demo"]
+pytest_plugins = ["tests.fixtures.demo", "tests.fixtures.sqlite_locks"]
 
 
 @pytest.fixture(scope="session")

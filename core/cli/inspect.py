@@ -24,7 +24,7 @@ def run(args: argparse.Namespace, target: str | None) -> int:
     db = open_target(target)
     try:
         cat = load_catalog(db)
-        doc = {
+        doc: dict[str, Any] = {
             "backend": db.backend,
             "url": db.display_url,
             "source": cat.source,

@@ -307,7 +307,7 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
                 conn.commit()
     except DBAPIError as exc:
         engine.dispose()
-        raise ConnectionFailed(sqlite_open_message(path, exc.orig)) from None
+        raise ConnectionFailed(sqlite_open_message(path, exc)) from None
     caps = Capabilities(
         backend="sqlite",
         driver=module.__name__,
@@ -361,7 +361,7 @@ def _open_postgresql(url: URL, *, read_only: bool) -> Database:
             ).scalar()
     except DBAPIError as exc:
         engine.dispose()
-        raise ConnectionFailed(pg_connect_message(url, exc.orig)) from None
+        raise ConnectionFailed(pg_connect_message(url, exc)) from None
     import psycopg
 
     versions = {"postgresql": server, "psycopg": psycopg.__version__}

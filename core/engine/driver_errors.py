@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, ExceptionContext
+from sqlalchemy.exc import DBAPIError
 
 from core.errors import (
     ConnectionFailed,
@@ -266,9 +267,9 @@ def _constraint(
 # --- opening ------------------------------------------------------------------------------------------
 
 
-def sqlite_open_message(path: str, exc: BaseException) -> str:
-    """A person-readable line for a SQLite file that cannot be opened (`exc`: the driver's exception)."""
-    text = str(exc)
+def sqlite_open_message(path: str, exc: DBAPIError) -> str:
+    """A person-readable line for a SQLite file that cannot be opened."""
+    text = str(exc.orig)
     if "not a database" in text or "malformed" in text:
         return f"{path} is not a SQLite database (or it is damaged)."
     if "locked" in text or "busy" in text:
@@ -280,11 +281,11 @@ def sqlite_open_message(path: str, exc: BaseException) -> str:
     return f"Cannot open {path}: {text}"
 
 
-def pg_connect_message(url: URL, exc: BaseException) -> str:
+def pg_connect_message(url: URL, exc: DBAPIError) -> str:
     """A person-readable line for a PostgreSQL server that refused or could not take a connection."""
     where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else type(exc).__name__
+    lines = str(exc.orig).strip().splitlines()
+    text = lines[0] if lines else type(exc.orig).__name__
     if url.password:
         text = text.replace(str(url.password), "***")
     low = text.lower()
