@@ -121,6 +121,7 @@ class RowWindow:
         self._count_token, self._count_deferred = 0, False
         self._failed: str | None = None
         self._more_labels: dict[tuple[str, Any], str | None] = {}
+        self.closed = False  # replaced (the entity changed shape): results still on their way are dropped
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -243,12 +244,23 @@ class RowWindow:
             self._plan()
 
     def _on_reread_done(self, rows: list[tuple[Any, ...]]) -> None:
+        if self.closed:
+            return
         self.put_rows({self.key(r): r for r in rows})
 
     def _on_reread_failed(self, failure: Any) -> None:
         log.warning("saved rows of %s not read again: %s", self.entity.name, failure.message)
 
     # --- loading --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop loading and drop every result still on its way (this window is being replaced)."""
+        self.closed = True
+        for task in self._load_tasks.values():
+            task.cancel()
+        self._load_tasks.clear()
+        self._loading.clear()
+        self._queue.clear()
 
     def start(self) -> None:
         """Load the first page and count."""
@@ -304,6 +316,8 @@ class RowWindow:
             self.host.loading_changed()
 
     def _on_count_done(self, token: int, kind: str, n: int) -> None:
+        if self.closed:
+            return
         if token != self._count_token:
             return
         self.counting = False  # told below: by count_changed, else by loading_changed
@@ -364,6 +378,8 @@ class RowWindow:
         self.host.busy_changed()
 
     def _on_page_done(self, token: int, loaded: Loaded, *, partial: bool = False) -> None:
+        if self.closed:
+            return
         if self._loading.get(loaded.slot) != token:
             return  # superseded: another sort, filter or refresh
         del self._loading[loaded.slot]
@@ -399,12 +415,16 @@ class RowWindow:
 
     def _follow_up(self, count_token: int) -> None:
         """After the first screenful: count (unless a newer reload took over) and load the rest."""
+        if self.closed:
+            return
         self._settling = False
         if self._count_deferred and count_token == self._count_token:
             self._count()
         self._plan()
 
     def _on_load_failed(self, token: int, slot: Slot | None, failure: Any) -> None:
+        if self.closed:
+            return
         if slot is not None:
             if self._loading.get(slot) != token:
                 return
@@ -423,6 +443,8 @@ class RowWindow:
             self.host.load_failed(failure.message)
 
     def _on_label_done(self, column: str, value: Any, found: dict[Any, str]) -> None:
+        if self.closed:
+            return
         if value in found:
             self._more_labels[(column, value)] = found[value]
             self.host.column_changed(column)

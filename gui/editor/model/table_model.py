@@ -43,6 +43,7 @@ from gui.editor.model.roles import Role, RowState
 from gui.editor.model.row_window import Cancellable, RowWindow
 from gui.editor.model.saving import Saver
 from gui.editor.model.staging import UNSET, NewRow, PastePreview, RowEdit, RowRef, Staging
+from gui.editor.staged_follow import follow_query
 from gui.runtime import workers
 
 Index = QModelIndex | QPersistentModelIndex
@@ -77,29 +78,53 @@ class TableEditorModel(QAbstractTableModel):
         self, db: Database, catalog: Catalog, entity_name: str, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
-        self._entity = catalog.get(entity_name)
-        self._columns = list(self._entity.columns)
-        # Per column: READ_ONLY for a read-only entity, vectors and the version column, else EDITABLE (still
-        # read-only on placeholders, rows staged for deletion and the keys of saved rows).
-        self._column_flags = [
-            READ_ONLY if self._entity.read_only or c.kind == "vector" or c.is_version else EDITABLE
-            for c in self._columns
-        ]
         self._busy = False
         self.debounce = QTimer(self)  # the row window's: placeholders painted meanwhile load together
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
-        notices = _Notices(self)
-        run = functools.partial(_run, self)
-        self.window = RowWindow(db, catalog, self._entity, notices, run)
-        self._staging = Staging(self._entity)
-        self.grid = Grid(self._staging, self.window)
         self.undo_stack = QUndoStack(self)
-        self.history = EditHistory(catalog, self.grid, notices, self.undo_stack, {})
-        self.saver = Saver(self.history, self.window, notices, run)
+        self._notices = _Notices(self)
+        self._compose(db, catalog, catalog.get(entity_name), Staging(catalog.get(entity_name)))
+        self.window.start()
+
+    def _compose(self, db: Database, catalog: Catalog, entity: Entity, staging: Staging) -> None:
+        """Build the parts for `entity`, around what is staged."""
+        self._entity = entity
+        self._columns = list(entity.columns)
+        # Per column: READ_ONLY for a read-only entity, vectors and the version column, else EDITABLE (still
+        # read-only on placeholders, rows staged for deletion and the keys of saved rows).
+        self._column_flags = [
+            READ_ONLY if entity.read_only or c.kind == "vector" or c.is_version else EDITABLE
+            for c in self._columns
+        ]
+        run = functools.partial(_run, self)
+        self.window = RowWindow(db, catalog, entity, self._notices, run)
+        self._staging = staging
+        self.grid = Grid(staging, self.window)
+        self.history = EditHistory(catalog, self.grid, self._notices, self.undo_stack, {})
+        self.saver = Saver(self.history, self.window, self._notices, run)
         self.cells = CellLooks(self.grid)
         self.debounce.timeout.connect(self.window.on_debounce)
+
+    def follow_catalog(self, catalog: Catalog, staging: Staging | None) -> None:
+        """Use a reloaded catalog; with `staging` (what is staged, on the entity's new shape) show the entity
+        anew: its columns, its rows in the same order and filters where their columns remain (not while a
+        save is in flight). Undo starts afresh: its steps name the columns as they were."""
+        if staging is None:  # the entity is unchanged: later core calls get the new catalog, nothing reloads
+            self.window.catalog = self.history.catalog = catalog
+            return
+        old, before = self.window, self._entity
+        old.close()
+        self.debounce.stop()
+        self.debounce.timeout.disconnect(old.on_debounce)
+        self.undo_stack.clear()
+        self.beginResetModel()
+        self._compose(old.db, catalog, catalog.get(before.name), staging)
+        self.window.query = follow_query(old.query, before, self._entity)
+        self.endResetModel()
         self.window.start()
+        self.changes_staged.emit(staging.count)
+        self.update_busy()
 
     # --- Qt model -------------------------------------------------------------------------------
 
