@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 
 from core.schema.catalog import Catalog, Entity
-from gui.editor.staged_follow import dropped_message, follow_staging
+from gui.editor.staged_follow import dropped_message, follow_staging, same_shape
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 def follow_editor(editor: TableEditor, catalog: Catalog) -> None:
     """Show `catalog`'s version of the editor's entity in place; staged edits on its columns stay.
 
-    Nothing is reloaded when the entity is unchanged, and nothing happens when it is gone (the window
-    closes its tab). While a save is in flight the editor follows once its outcome is shown.
+    Nothing is reloaded when the grid would look the same, and nothing happens when the entity is gone (the
+    window closes its tab). While a save is in flight the editor follows once its outcome is shown.
     """
     entity = catalog.entities.get(editor.entity.name)
     if entity is None:
@@ -33,18 +33,18 @@ def follow_editor(editor: TableEditor, catalog: Catalog) -> None:
         _follow_after_save(editor, catalog)
         return
     _commit_open_cell(editor)  # what is being typed is staged first, so it is kept or counted as dropped
-    changed = entity.as_dict() != editor.entity.as_dict()
-    editor.catalog = catalog
+    changed = not same_shape(editor.entity, entity)
+    editor.catalog = editor.dialogs.catalog = catalog
     if editor.delegate.context is not None:  # FK pickers search the new catalog
         editor.delegate.context.catalog = catalog
     if not changed:
-        editor.entity = entity
+        editor.entity = editor.dialogs.entity = entity
         model.follow_catalog(catalog, None)
         if editor.form is not None:
             editor.form.follow_catalog(catalog, rebuild=False)
         return
     followed = follow_staging(model.staging, entity)
-    editor.entity = entity
+    editor.entity = editor.dialogs.entity = entity
     _follow_filters(editor, entity)
     model.follow_catalog(catalog, followed.staging)
     _follow_sort(editor)

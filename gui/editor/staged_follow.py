@@ -111,3 +111,15 @@ def follow_query(query: Query, before: Entity, after: Entity) -> Query:
     if sort == before.default_sort or any(column not in names for column, _descending in sort or []):
         sort = after.default_sort
     return replace(query, sort=sort, filters=tuple(f for f in query.filters if f.column in names))
+
+
+def same_shape(before: Entity, after: Entity) -> bool:
+    """Whether the grid shows `after` as it shows `before`: the same columns, key, links out and flags.
+
+    Which tables point at it (`referenced_by`) is left out: the grid does not show that, the record form
+    and the delete preview read it from the catalog they are given.
+    """
+    old, new = before.as_dict(), after.as_dict()
+    old.pop("referenced_by")
+    new.pop("referenced_by")
+    return old == new

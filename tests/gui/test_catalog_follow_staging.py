@@ -18,7 +18,7 @@ from core.schema.catalog import Catalog, Entity
 from core.schema.load import load_catalog
 from gui.editor.model.page_loading import Query
 from gui.editor.model.staging import NewRow, Staging, new_token
-from gui.editor.staged_follow import Followed, dropped_message, follow_query, follow_staging
+from gui.editor.staged_follow import Followed, dropped_message, follow_query, follow_staging, same_shape
 
 ROWS = {1: ("Idea 1", "k1", "first"), 2: ("Idea 2", "k2", "second"), 3: ("Idea 3", "k3", "third")}
 
@@ -173,3 +173,11 @@ def test_the_order_and_filters_keep_what_still_exists(db: Database) -> None:
 
     assert followed == Query(sort=after.default_sort, filters=(by_title,), quick="1")
     assert follow_query(Query(sort=[("note", False)]), before, after).sort == [("note", False)]
+
+
+def test_the_shape_is_what_the_grid_shows(db: Database) -> None:
+    """A new table pointing at it leaves the shape alone; a new column changes it."""
+    before = load_catalog(db).get("ideas")
+    pointed_at = ddl(db, "CREATE TABLE votes (id INTEGER PRIMARY KEY, idea INTEGER REFERENCES ideas(id))")
+    assert pointed_at.get("ideas").referenced_by and same_shape(before, pointed_at.get("ideas"))
+    assert not same_shape(before, ddl(db, "ALTER TABLE ideas ADD COLUMN mood TEXT").get("ideas"))

@@ -1,0 +1,144 @@
+"""The screens follow a schema change made through a core call on a worker, without being reopened.
+
+A real SQLite file (the foreign `ideas` database) is open in the main window with an editor and staged
+edits; the schema is changed on a worker (DDL through core's Database.transaction, and the reference schema's
+Alembic upgrade), the window's OpenDatabase reloads the catalog, and the open editor, its record form and
+the navigator follow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from core.engine.db import Database
+from core.migrate.migrations import upgrade
+from gui import settings as saved
+from gui.editor.view import TableEditor
+from gui.main_window import MainWindow
+from tests.fixtures.editing import EDIT, column, open_editor, open_window, stage, stored
+from tests.fixtures.ideas import build_ideas
+
+
+@pytest.fixture(autouse=True)
+def _no_saved_tabs() -> Iterator[None]:
+    saved.settings().remove(saved.OPEN_TABS_KEY)
+    yield
+    saved.settings().remove(saved.OPEN_TABS_KEY)
+
+
+@pytest.fixture
+def ideas_path(tmp_path: Path) -> str:
+    """A fresh foreign SQLite database (these tests change its schema)."""
+    path = tmp_path / "ideas.db"
+    build_ideas(str(path))
+    return str(path)
+
+
+def run_ddl(db: Database, *statements: str) -> int:
+    """Worker side: change the schema in one transaction (a foreign file becomes writable here)."""
+    db.allow_writes()
+    with db.transaction() as conn:
+        for statement in statements:
+            conn.execute(sa.text(statement))
+    return len(statements)
+
+
+def change_schema(qtbot: QtBot, window: MainWindow, fn: Any, *args: Any) -> None:
+    """Run `fn(db, *args)` through the window's OpenDatabase and wait until the screens have followed."""
+    with qtbot.waitSignal(window.overview_loaded, timeout=15_000):
+        window.open_db.change_schema(fn, *args)
+
+
+def test_an_open_editor_shows_a_new_column_and_keeps_its_staged_edits(qtbot: QtBot, ideas_path: str) -> None:
+    """A column added and one dropped on a worker: the same editor shows the new one, edits on kept columns
+    stay (and save), edits on the dropped one are dropped and the person is told how many."""
+    window = open_window(qtbot, ideas_path)
+    editor = open_editor(qtbot, window, "ideas")
+    form = editor.show_form(0)
+    key = stage(editor, 0, "title", "Renamed idea")
+    stage(editor, 0, "keywords", '["x"]')
+    stage(editor, 1, "keywords", '["y"]')
+    assert editor.model.staged_count == 2
+
+    change_schema(
+        qtbot, window, run_ddl,
+        "ALTER TABLE ideas ADD COLUMN mood TEXT NOT NULL DEFAULT 'calm'",
+        "ALTER TABLE ideas DROP COLUMN keywords",
+    )  # fmt: skip
+    qtbot.waitUntil(lambda: editor.model.row_key(0) is not None and editor.model.exact, timeout=10_000)
+
+    assert window.tabs.currentWidget() is editor  # not reopened
+    headers = [
+        editor.model.headerData(c, Qt.Orientation.Horizontal) for c in range(editor.model.columnCount())
+    ]
+    assert headers == ["id", "title", "created", "mood"]
+    assert editor.entity.column_names == headers
+    assert editor.model.index(0, column(editor, "mood")).data(EDIT) == "calm"
+    assert editor.model.staged_count == 1  # row 1 had only its keywords staged
+    assert editor.model.row_key(0) == key
+    assert editor.model.index(0, column(editor, "title")).data(EDIT) == "Renamed idea"
+    assert editor.message.text() == "2 staged edits on column 'keywords' were dropped: it no longer exists."
+    assert editor.message.isVisible()
+    assert set(form.editors) == {"id", "title", "created", "mood"}  # the record form follows too
+    assert editor.filter_bar.entity is editor.entity
+
+    with qtbot.waitSignal(editor.model.saved, timeout=10_000):
+        editor.save()
+    row = stored(ideas_path, "ideas", key)
+    assert (row["title"], row["mood"]) == ("Renamed idea", "calm")
+
+
+def test_an_unchanged_table_is_not_reloaded_and_a_vanished_one_closes(qtbot: QtBot, ideas_path: str) -> None:
+    """Another table's change leaves an editor as it is (rows, staged edits, no message); a dropped table's
+    tab closes and the status bar says what went with it; a new table is listed, known counts are kept."""
+    window = open_window(qtbot, ideas_path)
+    ideas = open_editor(qtbot, window, "ideas")
+    stage(ideas, 0, "title", "Kept")
+    tags = open_editor(qtbot, window, "tags")
+    stage(tags, 0, "name", "lost")
+    window.tabs.setCurrentWidget(ideas)
+    qtbot.waitUntil(lambda: window.navigator.has_exact_count("ideas"), timeout=10_000)
+    resets: list[None] = []
+    ideas.model.modelReset.connect(lambda: resets.append(None))
+
+    change_schema(
+        qtbot, window, run_ddl,
+        "DROP VIEW tag_counts", "DROP TABLE idea_tags", "DROP TABLE tags",
+        "CREATE TABLE moods (id INTEGER PRIMARY KEY, name TEXT)",
+    )  # fmt: skip
+
+    assert window.open_entity_names() == ["ideas"]
+    assert "tags no longer exists; its tab was closed: 1 unsaved change was dropped." in (
+        window.statusBar().currentMessage()
+    )
+    assert not resets and ideas.model.staged_count == 1 and ideas.message.text() == ""
+    assert ideas.catalog is window.catalog and "moods" in ideas.catalog.entities
+    assert ideas.entity is window.catalog.get("ideas") and not ideas.entity.referenced_by  # idea_tags went
+    names = window.entity_names()
+    assert "moods" in names and "tags" not in names and "idea_tags" not in names
+    assert window.navigator.has_exact_count("ideas")  # kept through the reload
+    assert window.navigator.current_entity() == "ideas"
+    qtbot.waitUntil(lambda: window.navigator.item("moods").text(1) == "0", timeout=10_000)  # type: ignore[union-attr]
+
+
+def test_a_migration_on_a_worker_lists_the_new_tables(qtbot: QtBot, ideas_path: str) -> None:
+    """core.migrate's upgrade of the open file, on a worker: the reference tables appear in the navigator
+    and the welcome page, the open editor keeps its staged edit."""
+    window = open_window(qtbot, ideas_path)
+    editor: TableEditor = open_editor(qtbot, window, "ideas")
+    stage(editor, 2, "title", "Still staged")
+    assert "locations" not in window.entity_names()
+
+    change_schema(qtbot, window, upgrade, "head")
+
+    assert window.catalog is not None and window.catalog.source == "mixed"
+    assert {"locations", "npcs", "ideas"} <= set(window.entity_names())
+    assert editor.model.staged_count == 1 and editor.message.text() == ""
+    assert window.tabs.currentWidget() is editor
