@@ -12,7 +12,6 @@ import io
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,31 +27,6 @@ from core.progress import Progress, TaskState
 from core.schema.catalog import Catalog, load_catalog
 
 # --- fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo_sqlite_path(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("export") / "demo.db"
-    create_demo_database(str(path), scale=1)
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def demo_pg_url(pg_server: object) -> str:
-    from tests.conftest import new_pg_database
-
-    url = new_pg_database(pg_server)
-    create_demo_database(url, scale=1)
-    return url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def demo(request: pytest.FixtureRequest) -> Iterator[tuple[Database, Catalog]]:
-    """A scale-1 demo database on each backend (shared by the module: these tests only read)."""
-    url = request.getfixturevalue("demo_sqlite_path" if request.param == "sqlite" else "demo_pg_url")
-    db = open_database(url)
-    yield db, load_catalog(db)
-    db.dispose()
 
 
 def _oracle(db: Database, catalog: Catalog, entity: str, **view: Any) -> list[dict[str, Any]]:
@@ -77,9 +51,9 @@ def _read_csv(path: Path) -> list[list[str]]:
 # --- the same values as the typed read ------------------------------------------------------------
 
 
-def test_every_entity_exports_the_typed_values(demo: tuple[Database, Catalog], tmp_path: Path) -> None:
+def test_every_entity_exports_the_typed_values(demo_copy: tuple[Database, Catalog], tmp_path: Path) -> None:
     """CSV and JSON of every demo entity hold exactly the oracle's values, in its order (both backends)."""
-    db, catalog = demo
+    db, catalog = demo_copy
     for name, ent in catalog.entities.items():
         expected = _oracle(db, catalog, name)
         result = export_file(db, catalog, name, tmp_path / f"{name}.json", "json")
@@ -91,9 +65,9 @@ def test_every_entity_exports_the_typed_values(demo: tuple[Database, Catalog], t
         assert rows == [[_cell(r[c]) for c in header] for r in expected], name
 
 
-def test_filtered_sorted_view(demo: tuple[Database, Catalog], tmp_path: Path) -> None:
+def test_filtered_sorted_view(demo_copy: tuple[Database, Catalog], tmp_path: Path) -> None:
     """The export is the view: filters, quick filter and sort applied, across batch boundaries."""
-    db, catalog = demo
+    db, catalog = demo_copy
     view: dict[str, Any] = {
         "sort": [("duration_ms", True)],
         "filters": [Filter("status", "in", ["success", "error"])],
@@ -105,9 +79,11 @@ def test_filtered_sorted_view(demo: tuple[Database, Catalog], tmp_path: Path) ->
     assert json.loads((tmp_path / "t.json").read_text(encoding="utf-8")) == expected
 
 
-def test_reference_utc_timestamps_keep_their_offset(demo: tuple[Database, Catalog], tmp_path: Path) -> None:
+def test_reference_utc_timestamps_keep_their_offset(
+    demo_copy: tuple[Database, Catalog], tmp_path: Path
+) -> None:
     """UTCDateTime columns are stored in UTC by definition: written ISO 8601 with +00:00 on both backends."""
-    db, catalog = demo
+    db, catalog = demo_copy
     export_file(db, catalog, "orders", tmp_path / "o.csv", "csv")
     with (tmp_path / "o.csv").open(encoding="utf-8", newline="") as f:
         stamps = [row["created_at"] for row in csv.DictReader(f)]
@@ -251,9 +227,9 @@ def test_naive_datetime_and_json_text_are_exported_as_stored(
 # --- the byte-order mark --------------------------------------------------------------------------
 
 
-def test_bom_option(demo_sqlite_path: str, tmp_path: Path) -> None:
+def test_bom_option(demo_copy_path: str, tmp_path: Path) -> None:
     """bom=True starts CSV with EF BB BF and nothing else changes; JSON never gets one."""
-    db = open_database(demo_sqlite_path)
+    db = open_database(demo_copy_path)
     try:
         catalog = load_catalog(db)
         for bom in (False, True):
@@ -273,13 +249,13 @@ def test_bom_default_follows_the_platform() -> None:
 
 
 def test_cli_bom_flags_and_default(
-    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], demo_copy_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--bom / --no-bom decide; without either a file follows default_bom(), stdout gets none."""
 
     def export(*extra: str) -> bytes:
         out = tmp_path / "x.csv"
-        args = ["export", "--db", demo_sqlite_path, "--entity", "regions", "-o", str(out), *extra]
+        args = ["export", "--db", demo_copy_path, "--entity", "regions", "-o", str(out), *extra]
         assert cli.main(args) == 0, capsys.readouterr().err
         return out.read_bytes()
 
@@ -290,18 +266,18 @@ def test_cli_bom_flags_and_default(
     monkeypatch.setattr(exporting, "default_bom", lambda: True)  # as on Windows
     assert export().startswith(mark) and not export("--no-bom").startswith(mark)
     capsys.readouterr()
-    assert cli.main(["export", "--db", demo_sqlite_path, "--entity", "regions"]) == 0
+    assert cli.main(["export", "--db", demo_copy_path, "--entity", "regions"]) == 0
     assert not capsys.readouterr().out.startswith(BOM)
 
 
 def test_cli_stdout_is_the_file_export(
-    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], demo_copy_path: str, tmp_path: Path
 ) -> None:
     """CSV on stdout is the file export: UTF-8, CRLF line ends untranslated."""
     out = tmp_path / "x.csv"
-    assert cli.main(["export", "--db", demo_sqlite_path, "--entity", "npcs", "-o", str(out)]) == 0
+    assert cli.main(["export", "--db", demo_copy_path, "--entity", "npcs", "-o", str(out)]) == 0
     capsys.readouterr()
-    assert cli.main(["export", "--db", demo_sqlite_path, "--entity", "npcs"]) == 0
+    assert cli.main(["export", "--db", demo_copy_path, "--entity", "npcs"]) == 0
     assert capsys.readouterr().out == out.read_bytes().decode("utf-8")
 
 
@@ -317,41 +293,41 @@ def _one_line_error(capsys: pytest.CaptureFixture[str], db: str, output: str) ->
 
 
 def test_cli_missing_folder_is_a_user_error(
-    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str
+    capsys: pytest.CaptureFixture[str], demo_copy_path: str
 ) -> None:
     """`warden export -o /no/such/dir/x.csv` names the folder and what to do, in one line."""
-    err = _one_line_error(capsys, demo_sqlite_path, "/no/such/dir/x.csv")
+    err = _one_line_error(capsys, demo_copy_path, "/no/such/dir/x.csv")
     assert "/no/such/dir" in err and "does not exist" in err and "Create it" in err
 
 
 def test_cli_folder_as_output_is_a_user_error(
-    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], demo_copy_path: str, tmp_path: Path
 ) -> None:
     """An output path that is a folder is a one-line user error, and the folder is left alone."""
-    err = _one_line_error(capsys, demo_sqlite_path, str(tmp_path))
+    err = _one_line_error(capsys, demo_copy_path, str(tmp_path))
     assert "is a folder" in err and "file name" in err
     assert tmp_path.is_dir()
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write any folder")
 def test_cli_unwritable_folder_is_a_user_error(
-    capsys: pytest.CaptureFixture[str], demo_sqlite_path: str, tmp_path: Path
+    capsys: pytest.CaptureFixture[str], demo_copy_path: str, tmp_path: Path
 ) -> None:
     """A folder the user may not write in is named, with what to do."""
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
     try:
-        err = _one_line_error(capsys, demo_sqlite_path, str(locked / "x.csv"))
+        err = _one_line_error(capsys, demo_copy_path, str(locked / "x.csv"))
     finally:
         locked.chmod(0o700)
     assert str(locked) in err and "may not write" in err
 
 
-def test_export_file_path_errors(demo_sqlite_path: str, tmp_path: Path) -> None:
+def test_export_file_path_errors(demo_copy_path: str, tmp_path: Path) -> None:
     """export_file raises ExportPathError (a user error) and makes nothing for a missing folder or a file
     used as a folder."""
-    db = open_database(demo_sqlite_path)
+    db = open_database(demo_copy_path)
     try:
         catalog = load_catalog(db)
         with pytest.raises(ExportPathError, match="does not exist"):
@@ -367,7 +343,7 @@ def test_export_file_path_errors(demo_sqlite_path: str, tmp_path: Path) -> None:
 # --- nothing half-written -------------------------------------------------------------------------
 
 
-def test_cancel_keeps_an_existing_file_and_leaves_no_partial(demo_sqlite_path: str, tmp_path: Path) -> None:
+def test_cancel_keeps_an_existing_file_and_leaves_no_partial(demo_copy_path: str, tmp_path: Path) -> None:
     """A cancelled export over an existing file leaves that file as it was and no partial file."""
     target = tmp_path / "tools.csv"
     target.write_text("yesterday's export\n", encoding="utf-8")
@@ -380,7 +356,7 @@ def test_cancel_keeps_an_existing_file_and_leaves_no_partial(demo_sqlite_path: s
 
     state = TaskState(on_progress=on_progress)
 
-    db = open_database(demo_sqlite_path)
+    db = open_database(demo_copy_path)
     try:
         catalog = load_catalog(db)
         result = export_file(
@@ -393,12 +369,12 @@ def test_cancel_keeps_an_existing_file_and_leaves_no_partial(demo_sqlite_path: s
     assert [p.name for p in tmp_path.iterdir()] == ["tools.csv"]
 
 
-def test_failure_midway_leaves_no_partial(demo_sqlite_path: str, tmp_path: Path) -> None:
+def test_failure_midway_leaves_no_partial(demo_copy_path: str, tmp_path: Path) -> None:
     """An error during the export propagates; no partial file stays and no target appears."""
     def on_progress(p: Progress) -> None:
         raise RuntimeError("boom")
 
-    db = open_database(demo_sqlite_path)
+    db = open_database(demo_copy_path)
     try:
         catalog = load_catalog(db)
         with pytest.raises(RuntimeError):
@@ -409,11 +385,11 @@ def test_failure_midway_leaves_no_partial(demo_sqlite_path: str, tmp_path: Path)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_column_is_reported_before_any_file(demo_sqlite_path: str, tmp_path: Path) -> None:
+def test_bad_column_is_reported_before_any_file(demo_copy_path: str, tmp_path: Path) -> None:
     """An unknown sort column is a NotFoundError, and no file is made."""
     from core.errors import NotFoundError
 
-    db = open_database(demo_sqlite_path)
+    db = open_database(demo_copy_path)
     try:
         catalog = load_catalog(db)
         with pytest.raises(NotFoundError):
@@ -425,9 +401,9 @@ def test_bad_column_is_reported_before_any_file(demo_sqlite_path: str, tmp_path:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_pooled_connection_is_unmapped_after_export(demo_sqlite_path: str, tmp_path: Path) -> None:
+def test_pooled_connection_is_unmapped_after_export(demo_copy_path: str, tmp_path: Path) -> None:
     """Warden's own file is memory-mapped only for the export: the pooled connection goes back as it was."""
-    db = open_database(demo_sqlite_path)
+    db = open_database(demo_copy_path)
     try:
         assert db.access is not None and db.access.own  # a demo database is Warden's own
         catalog = load_catalog(db)
@@ -467,11 +443,11 @@ def test_vectors_are_lists_of_floats(tmp_path: Path) -> None:
 
 
 def test_stored_order_exports_every_row_once_in_the_databases_own_order(
-    demo: tuple[Database, Catalog], tmp_path: Path
+    demo_copy: tuple[Database, Catalog], tmp_path: Path
 ) -> None:
     """The command line's export without --sort reads the table as stored (no key order to keep): the
     same lines as the key-ordered export, each once; with a sort, the sort still rules."""
-    db, catalog = demo
+    db, catalog = demo_copy
     keyed, stored = tmp_path / "keyed.csv", tmp_path / "stored.csv"
     export_file(db, catalog, "locations", keyed, "csv")
     export_file(db, catalog, "locations", stored, "csv", stored_order=True)
@@ -484,12 +460,12 @@ def test_stored_order_exports_every_row_once_in_the_databases_own_order(
     assert by_name.read_bytes() == by_name_keyed.read_bytes()
 
 
-def test_the_command_line_export_without_sort_keeps_every_row(tmp_path: Path, demo_sqlite_path: str) -> None:
+def test_the_command_line_export_without_sort_keeps_every_row(tmp_path: Path, demo_copy_path: str) -> None:
     """`warden export` without --sort writes the whole table (stored order), the same rows as with one."""
     from core import cli
 
     plain, sorted_ = tmp_path / "plain.csv", tmp_path / "sorted.csv"
-    base = ["export", "--db", demo_sqlite_path, "--entity", "npcs", "--format", "csv", "--no-bom"]
+    base = ["export", "--db", demo_copy_path, "--entity", "npcs", "--format", "csv", "--no-bom"]
     assert cli.main([*base, "-o", str(plain)]) == 0
     assert cli.main([*base, "--sort", "id", "-o", str(sorted_)]) == 0
     assert sorted(_read_csv(plain)[1:]) == sorted(_read_csv(sorted_)[1:])
