@@ -184,3 +184,17 @@ def test_wrong_password_and_server_down(capsys, pg_server):
     assert code != 0 and "does not exist" in err
     code, _, err = run(capsys, "inspect", "--db", "postgresql://nobody:hunter2@127.0.0.1:1/none")
     assert code != 0 and "hunter2" not in err and "Cannot reach" in err
+
+
+def test_a_driver_failure_after_opening_is_its_typed_message(capsys, tmp_path, quick_busy):
+    """The database opened fine, then another program held its write lock: one line saying so."""
+    from core.engine.db import open_database
+    from tests.fixtures.sqlite_locks import write_lock_held
+
+    path = tmp_path / "busy.db"
+    open_database(path, create=True).dispose()
+    with write_lock_held(str(path)):
+        code, _, err = run(capsys, "migrate", "upgrade", "--db", str(path))
+    assert code == cli.EXIT_USER_ERROR, err
+    assert "is locked by another program" in err and "Traceback" not in err and "internal error" not in err
+    assert len(err.strip().splitlines()) == 1
