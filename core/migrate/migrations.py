@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 import migrations as _env
 from core.engine.db import Database, to_url
-from core.errors import MigrationFailed, NotFoundError, ReadOnlyError
+from core.errors import MigrationFailed, NotFoundError, ReadOnlyError, WardenError
 
 log = logging.getLogger("warden.migrations")
 
@@ -264,7 +264,7 @@ def _failure(db: Database, verb: str, failed: str, exc: BaseException, backup: P
     name = f"{failed} ({doc[0].rstrip('.')})" if doc else failed
     try:
         at = ", ".join(current(db)) or "no revision"
-    except DBAPIError:
+    except (DBAPIError, WardenError):  # e.g. the lock that failed the migration (DatabaseBusy)
         at = "an unknown revision"
     text = (
         f"{verb.capitalize()} of revision {name} failed: {problem}. "
