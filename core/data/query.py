@@ -10,7 +10,7 @@ import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -25,6 +25,9 @@ Sort = list[tuple[str, bool]]
 
 #: The values of the ORDER BY columns (sort columns, then primary key) of a page's edge row.
 Cursor = tuple[Any, ...]
+
+#: Which way a page was read: from the start or a cursor (after=), or back from the end or a cursor (before=).
+PageDirection = Literal["forward", "backward"]
 
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "contains", "range", "in", "is_null", "not_null", "json_eq")
 #: The comparisons and the words a message uses for them.

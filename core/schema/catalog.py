@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from pgvector.sqlalchemy import VECTOR
@@ -70,6 +70,10 @@ class CatalogSource(StrEnum):
     MODELS = "models"  # the reference schema's models
     REFLECTED = "reflected"  # a database Warden did not create
     MIXED = "mixed"
+
+
+#: Which way a foreign key links a row to others: it references them, or they reference it.
+LinkDirection = Literal["outgoing", "incoming"]
 
 
 def fk_action(text: str | None) -> FkAction | None:

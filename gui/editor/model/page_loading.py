@@ -8,7 +8,7 @@ Everything returned is plain data; the labels live with their page in the cache 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from core.data.lookup import FkLabels, page_labels
 from core.data.repository import Cursor, Filter, Sort, fetch_page
@@ -17,7 +17,7 @@ from core.schema.catalog import Catalog
 
 STRIDE = 5000  # rows passed per round trip while walking to a far page
 
-Slot = tuple[str, int]  # ("head" | "tail", page index)
+Slot = tuple[Literal["head", "tail"], int]  # a page counted from the start or from the end
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import csv
 import io
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.coercion import coerce
@@ -19,7 +19,7 @@ from core.data.validation import validate
 from core.errors import Conflict, FieldProblem, ValidationError
 from core.schema.catalog import Catalog, Entity
 
-RowRef = tuple[str, Any]
+RowRef = tuple[Literal["key", "new"], Any]  # ("key", primary-key tuple) | ("new", token)
 UNSET: Any = object()  # "no staged value" (distinct from a staged NULL)
 MINE, THEIRS = "mine", "theirs"
 
