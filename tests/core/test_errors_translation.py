@@ -198,6 +198,22 @@ def test_pg_unique_value_is_a_constraint_with_names_only(pg: Database) -> None:
     _clean(str(error))
 
 
+def test_pg_missing_privilege_is_permission_denied(pg: Database) -> None:
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    with pg.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+    reader = open_database(pg.url.set(username=role, password=None).render_as_string(hide_password=False))
+    try:
+        with pytest.raises(PermissionDenied) as caught, reader.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO t (code) VALUES (:v)"), {"v": SECRET})
+    finally:
+        reader.dispose()
+        with pg.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+    assert "permission denied for table t" in str(caught.value) and "administrator" in str(caught.value)
+    _clean(str(caught.value))
+
+
 # --- through core's save --------------------------------------------------------------------------------
 
 
