@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from core import cli
+from tests.fixtures.postgres import new_pg_database
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -23,27 +24,26 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
+    """A demo database that `warden demo` builds, once for the module (the tests only read it)."""
     path = tmp_path_factory.mktemp("cli") / "demo.db"
     assert cli.main(["demo", "--db", str(path), "--scale", "1"]) == 0
     return str(path)
 
 
 @pytest.fixture(scope="module")
-def demo_pg(pg_server: object) -> str:
-    from tests.conftest import new_pg_database
-
-    url = new_pg_database(pg_server)
-    assert cli.main(["demo", "--db", url, "--scale", "1"]) == 0
-    return url
+def demo_pg(pg_server: object, pg_demo_template: str) -> str:
+    """A copy of the session's PostgreSQL demo template, once for the module (the tests only read it)."""
+    return new_pg_database(pg_server, template=pg_demo_template)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def demo(request: pytest.FixtureRequest) -> str:
+def shared_demo(request: pytest.FixtureRequest) -> str:
+    """The module's demo database on each backend, shared by its tests: a path or a URL."""
     return str(request.getfixturevalue("demo_url" if request.param == "sqlite" else "demo_pg"))
 
 
-def test_inspect_json(capsys, demo):
-    code, out, _ = run(capsys, "inspect", "--db", demo, "--json")
+def test_inspect_json(capsys, shared_demo):
+    code, out, _ = run(capsys, "inspect", "--db", shared_demo, "--json")
     assert code == 0
     doc = json.loads(out)
     assert doc["backend"] in ("sqlite", "postgresql")
@@ -66,14 +66,14 @@ def test_inspect_text(capsys, demo_url):
     assert "World" in out and "location_connections" in out and "sqlite-vec" in out
 
 
-def test_export_formats_agree(capsys, demo, tmp_path):
-    code, out, _ = run(capsys, "export", "--db", demo, "--entity", "orders", "--format", "json")
+def test_export_formats_agree(capsys, shared_demo, tmp_path):
+    code, out, _ = run(capsys, "export", "--db", shared_demo, "--entity", "orders", "--format", "json")
     assert code == 0
     rows = json.loads(out)
     assert rows and {"order_number", "total", "shipping_json"} <= set(rows[0])
     target = tmp_path / "orders.csv"
     code, _, err = run(
-        capsys, "export", "--db", demo, "--entity", "orders", "--format", "csv", "-o", str(target)
+        capsys, "export", "--db", shared_demo, "--entity", "orders", "--format", "csv", "-o", str(target)
     )
     assert code == 0 and "Wrote" in err
     csv_rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
@@ -84,12 +84,12 @@ def test_export_formats_agree(capsys, demo, tmp_path):
     assert first["total"] == by_number[first["order_number"]]["total"]
 
 
-def test_export_where_and_sort(capsys, demo):
+def test_export_where_and_sort(capsys, shared_demo):
     code, out, _ = run(
         capsys,
         "export",
         "--db",
-        demo,
+        shared_demo,
         "--entity",
         "tool_executions",
         "--format",
@@ -106,14 +106,14 @@ def test_export_where_and_sort(capsys, demo):
     assert stamps == sorted(stamps, reverse=True)
 
 
-def test_migrate_commands(capsys, demo):
-    code, heads, _ = run(capsys, "migrate", "heads", "--db", demo)
+def test_migrate_commands(capsys, shared_demo):
+    code, heads, _ = run(capsys, "migrate", "heads", "--db", shared_demo)
     assert code == 0 and heads.strip()
-    code, cur, _ = run(capsys, "migrate", "current", "--db", demo)
+    code, cur, _ = run(capsys, "migrate", "current", "--db", shared_demo)
     assert code == 0 and heads.split()[0] in cur
-    code, out, _ = run(capsys, "migrate", "pending", "--db", demo)
+    code, out, _ = run(capsys, "migrate", "pending", "--db", shared_demo)
     assert code == 0 and out.strip() == ""
-    code, hist, _ = run(capsys, "migrate", "history", "--db", demo)
+    code, hist, _ = run(capsys, "migrate", "history", "--db", shared_demo)
     assert code == 0 and heads.split()[0] in hist
 
 

@@ -9,7 +9,7 @@ from core.engine import connections
 from core.engine.connections import PgTarget, display_safe, is_pg_url, parse_pasted_url, parse_pg_url, pg_url
 from core.engine.db import open_database, to_url
 from core.errors import ConnectionFailed
-from tests.conftest import new_pg_database
+from tests.fixtures.postgres import new_pg_database
 
 
 def test_pg_url_quotes_every_part() -> None:

@@ -73,7 +73,7 @@ def test_server_down_hides_password():
 
 
 def test_pg_without_vector_extension_is_a_capability(pg_server):
-    from tests.conftest import new_pg_database
+    from tests.fixtures.postgres import new_pg_database
 
     db = open_database(new_pg_database(pg_server, vector=False))
     assert db.capabilities.vector_search == "fallback"

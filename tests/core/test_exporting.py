@@ -188,7 +188,7 @@ def _foreign_events(backend: str, tmp_path: Path, request: pytest.FixtureRequest
             )
         conn.close()
         return url
-    from tests.conftest import new_pg_database
+    from tests.fixtures.postgres import new_pg_database
 
     url = new_pg_database(request.getfixturevalue("pg_server"), vector=False)
     eng = sa.create_engine(url)

@@ -18,7 +18,7 @@ from core.engine.db import Database, open_database, to_url
 from core.errors import MigrationFailed, NotFoundError, ReadOnlyError
 from core.migrate import migrations as mig
 from core.schema.models import metadata
-from tests.conftest import new_pg_database
+from tests.fixtures.postgres import new_pg_database
 
 BROKEN = '''"""Broken on purpose: creates a table, then fails."""
 

@@ -22,7 +22,7 @@ from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
 from core.schema.models import metadata
-from tests.conftest import BACKENDS, new_pg_database
+from tests.fixtures.postgres import BACKENDS, new_pg_database
 
 N_ROWS = 200
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)

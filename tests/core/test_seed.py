@@ -18,7 +18,7 @@ from core.engine.db import Database, open_database
 from core.schema.models import metadata
 from core.seed import EPOCH, OPPOSITE, SeedError, expected_counts, seed
 from core.types import UTCDateTime
-from tests.conftest import BACKENDS, new_pg_database
+from tests.fixtures.postgres import BACKENDS, new_pg_database
 
 T = metadata.tables
 

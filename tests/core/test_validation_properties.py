@@ -33,7 +33,7 @@ from core.schema.catalog import Catalog, Entity
 from core.schema.load import load_catalog
 from core.schema.models import metadata
 from core.schema.models.commerce import PRODUCT_STATUSES, USER_ROLES
-from tests.conftest import new_pg_database
+from tests.fixtures.postgres import new_pg_database
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

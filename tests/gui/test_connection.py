@@ -20,7 +20,7 @@ from gui.app import load_stylesheet
 from gui.connection import profiles
 from gui.connection.dialog import ConnectionDialog
 from gui.main_window import MainWindow
-from tests.conftest import new_pg_database
+from tests.fixtures.postgres import new_pg_database
 from tests.fixtures.threads import statement_threads
 
 SECRET = "s3cr3t-Pa55word"

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from core.data.overview import RowCount
-from core.engine.db import Database, open_database
+from core.engine.db import Database
 from gui import app as gui_app
 from gui import settings as saved
 from gui.connection import profiles
@@ -245,15 +245,6 @@ def test_screenshot(qtbot: QtBot, qapp: QApplication, demo_copy_path: str) -> No
     assert window.grab().save(str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
     assert not gui_app.app_icon().isNull()
-
-
-def test_open_database_in_tests_is_real(tmp_path: Path) -> None:
-    """Sanity: the fixture's database is a real SQLite file with sqlite-vec (not a stand-in)."""
-    db = open_database(tmp_path / "y.db", create=True)
-    try:
-        assert db.capabilities.vector_search == "sqlite-vec"
-    finally:
-        db.dispose()
 
 
 def test_demo_database_groups_and_counts(qtbot: QtBot, demo_copy_path: str) -> None:

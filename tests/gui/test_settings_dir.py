@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import platformdirs
 import pytest
 
 from gui import app as gui_app
 from gui import settings as saved
-
-
-def test_test_session_keeps_settings_in_a_temporary_data_folder() -> None:
-    """The GUI tests run with WARDEN_DATA_DIR set, so nothing lands in the tester's own settings."""
-    data = Path(os.environ["WARDEN_DATA_DIR"])
-    store = saved.settings()
-    store.setValue("tests/probe", "here")
-    store.sync()
-    assert Path(store.fileName()) == data / saved.SETTINGS_FILE
-    assert "probe=here" in (data / saved.SETTINGS_FILE).read_text(encoding="utf-8")
-    assert data != Path(platformdirs.user_data_dir("Warden", appauthor=False))
-    assert not Path(store.fileName()).is_relative_to(Path(platformdirs.user_config_dir()))
-    store.remove("tests/probe")
 
 
 def test_settings_follow_the_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
