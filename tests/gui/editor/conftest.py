@@ -8,19 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.bootstrap import create_demo_database
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
-
-
-@pytest.fixture
-def demo(empty_url: str) -> Iterator[tuple[Database, Catalog]]:
-    """A scale-1 demo database on the current backend, with its catalog."""
-    create_demo_database(empty_url, scale=1)
-    db = open_database(empty_url)
-    yield db, load_catalog(db)
-    db.dispose()
 
 
 @pytest.fixture
