@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from core.data.changes import Insert
 from core.data.validation import portable_columns, validate
 from core.engine.db import Database, open_database
-from core.errors import ValidationError
+from core.errors import ValidationError, WardenError
 from core.schema.catalog import Catalog, Entity
 from core.schema.load import load_catalog
 from core.schema.models import metadata
@@ -208,7 +208,8 @@ def postgresql_accepts(pg: sa.Connection, entity: Entity, raw: dict[str, Any]) -
         with pg.begin_nested() as sp:
             pg.exec_driver_sql(sql, params)
             sp.rollback()
-    except (sa.exc.DBAPIError, UnicodeEncodeError):  # psycopg refuses NUL and lone surrogates itself
+    # A broken constraint is core's ConstraintViolated; psycopg refuses NUL and lone surrogates itself.
+    except (sa.exc.DBAPIError, WardenError, UnicodeEncodeError):
         return False
     return True
 
@@ -219,7 +220,7 @@ def insert_fails(conn: sa.Connection, entity: Entity, values: dict[str, Any]) ->
         with conn.begin_nested() as sp:
             conn.execute(entity.table.insert().values(values))
             sp.rollback()
-    except sa.exc.SQLAlchemyError as exc:
+    except (sa.exc.SQLAlchemyError, WardenError) as exc:  # WardenError: a constraint the database enforces
         return str(exc).splitlines()[0]
     return None
 
