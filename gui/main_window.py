@@ -503,6 +503,8 @@ class MainWindow(QMainWindow):
             lost = plural(staged, "unsaved change was", "unsaved changes were") if staged else ""
             lost = f": {lost} dropped" if lost else ""
             told.append(f"{self.tabs.tabText(i)} no longer exists; its tab was closed{lost}.")
+            if editor is not None and staged:
+                editor.model.revert()  # the recovery file lets them go too: they cannot be saved anywhere
             self.tabs.removeTab(i)
             page.deleteLater()
         if told:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from core.data import recovery
 from core.engine.db import Database
 from core.migrate.migrations import upgrade
 from gui import settings as saved
@@ -48,6 +49,12 @@ def run_ddl(db: Database, *statements: str) -> int:
         for statement in statements:
             conn.execute(sa.text(statement))
     return len(statements)
+
+
+def recovered(path: str) -> list[str]:
+    """The tables whose staged edits the recovery file of `path` holds now."""
+    found = recovery.read_recovery(path)
+    return sorted(t.entity for t in found.tables) if found is not None else []
 
 
 def change_schema(qtbot: QtBot, window: MainWindow, fn: Any, *args: Any) -> None:
@@ -105,6 +112,7 @@ def test_an_unchanged_table_is_not_reloaded_and_a_vanished_one_closes(qtbot: QtB
     stage(tags, 0, "name", "lost")
     window.tabs.setCurrentWidget(ideas)
     qtbot.waitUntil(lambda: window.navigator.has_exact_count("ideas"), timeout=10_000)
+    qtbot.waitUntil(lambda: recovered(ideas_path) == ["ideas", "tags"], timeout=3000)
     resets: list[None] = []
     ideas.model.modelReset.connect(lambda: resets.append(None))
 
@@ -119,6 +127,7 @@ def test_an_unchanged_table_is_not_reloaded_and_a_vanished_one_closes(qtbot: QtB
         window.statusBar().currentMessage()
     )
     assert not resets and ideas.model.staged_count == 1 and ideas.message.text() == ""
+    qtbot.waitUntil(lambda: recovered(ideas_path) == ["ideas"], timeout=3000)  # tags' edit went for good
     assert ideas.catalog is window.catalog and "moods" in ideas.catalog.entities
     assert ideas.entity is window.catalog.get("ideas") and not ideas.entity.referenced_by  # idea_tags went
     names = window.entity_names()
