@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
+import sqlalchemy as sa
 
 from core.engine.db import open_database
 from core.errors import NotFoundError
-from core.schema.catalog import parse_order
+from core.schema.catalog import CatalogSource, FkAction, fk_action, parse_order
+from core.schema.kinds import ColumnKind, kind_of
 from core.schema.load import load_catalog
+from core.types import Vector
 from tests.fixtures.foreign import build_foreign
 
 
@@ -78,3 +84,44 @@ def test_order_by_table_info():
     assert parse_order("-created_at, name", names) == [("created_at", True), ("name", False)]
     with pytest.raises(ValueError, match="unknown columns: nope"):
         parse_order("-nope", names)
+
+
+def test_an_entity_is_frozen_and_derives_what_it_needs_once(schema_db):
+    """No setattr after construction; what validation and reads derive comes from the entity itself."""
+    cat = load_catalog(schema_db)
+    loc = cat.get("locations")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loc.label = "slug"  # type: ignore[misc]
+    assert loc.portable_columns is loc.portable_columns and loc.key_select is loc.key_select
+    assert loc.portable_columns["state_json"].kind == "json"
+    tags = cat.get("products").portable_columns["tags"]
+    assert tags.kind == "array", "a list of text is checked as PostgreSQL's text[] on both backends"
+    again = load_catalog(schema_db).get("locations")
+    assert again.key_select is not loc.key_select  # a new load is a new entity, with its own statement
+    stmt, names = loc.key_select
+    assert names == tuple(loc.column_names) and "key_0" in str(stmt)
+
+
+def test_vocabularies_keep_their_strings(schema_db):
+    """Kinds, storages, sources and actions are enums whose values are the strings saved and shown."""
+    cat = load_catalog(schema_db)
+    assert isinstance(cat.source, CatalogSource) and cat.source == "models"
+    loc = cat.get("locations")
+    kind = loc.column("state_json").kind
+    assert isinstance(kind, ColumnKind) and kind == "json" and f"{kind}" == "json"
+    assert len(ColumnKind) == 16
+    shown = json.loads(json.dumps(cat.as_dict()))  # `warden inspect --json`
+    entry = next(e for e in shown if e["name"] == "locations")
+    assert {c["name"]: c["kind"] for c in entry["columns"]}["state_json"] == "json"
+    assert entry["vectors"][0]["storage"] in ("blob", "pgvector") and entry["kind"] == "table"
+    actions = {fk.ondelete for e in cat.entities.values() for fk in e.foreign_keys} - {None}
+    assert actions and all(isinstance(a, FkAction) for a in actions)
+    assert fk_action("set  null") == FkAction.SET_NULL == "SET NULL"
+
+
+def test_kinds_of_types():
+    assert kind_of(sa.String(20)) == (ColumnKind.STRING, None)
+    assert kind_of(sa.String()) == (ColumnKind.TEXT, None)  # no length: text
+    assert kind_of(sa.Enum("a", "b")) == (ColumnKind.ENUM, None)
+    assert kind_of(Vector(8)) == (ColumnKind.VECTOR, 8)
+    assert kind_of(sa.types.NullType()) == (ColumnKind.OTHER, None)
