@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.data import recovery
-from core.engine.db import Database
+from core.engine.db import Database, open_database
 from core.migrate.migrations import upgrade
 from gui import settings as saved
 from gui.editor.view import TableEditor
@@ -42,6 +42,20 @@ def ideas_path(tmp_path: Path) -> str:
     return str(path)
 
 
+def plain_ideas(url: str) -> str:
+    """An `ideas` table of three rows, made with plain SQL on either backend (as another app would)."""
+    db = open_database(url, create=True)
+    try:
+        run_ddl(
+            db,
+            "CREATE TABLE ideas (id INTEGER PRIMARY KEY, title TEXT NOT NULL, keywords TEXT, created TEXT)",
+            *(f"INSERT INTO ideas VALUES ({i}, 'Idea {i}', '[]', '2026-01-0{i}')" for i in (1, 2, 3)),
+        )
+    finally:
+        db.dispose()
+    return url
+
+
 def run_ddl(db: Database, *statements: str) -> int:
     """Worker side: change the schema in one transaction (a foreign file becomes writable here)."""
     db.allow_writes()
@@ -63,10 +77,11 @@ def change_schema(qtbot: QtBot, window: MainWindow, fn: Any, *args: Any) -> None
         window.open_db.change_schema(fn, *args)
 
 
-def test_an_open_editor_shows_a_new_column_and_keeps_its_staged_edits(qtbot: QtBot, ideas_path: str) -> None:
+def test_an_open_editor_shows_a_new_column_and_keeps_its_staged_edits(qtbot: QtBot, empty_url: str) -> None:
     """A column added and one dropped on a worker: the same editor shows the new one, edits on kept columns
     stay (and save), edits on the dropped one are dropped and the person is told how many."""
-    window = open_window(qtbot, ideas_path)
+    url = plain_ideas(empty_url)
+    window = open_window(qtbot, url)
     editor = open_editor(qtbot, window, "ideas")
     form = editor.show_form(0)
     key = stage(editor, 0, "title", "Renamed idea")
@@ -98,7 +113,7 @@ def test_an_open_editor_shows_a_new_column_and_keeps_its_staged_edits(qtbot: QtB
 
     with qtbot.waitSignal(editor.model.saved, timeout=10_000):
         editor.save()
-    row = stored(ideas_path, "ideas", key)
+    row = stored(url, "ideas", key)
     assert (row["title"], row["mood"]) == ("Renamed idea", "calm")
 
 
