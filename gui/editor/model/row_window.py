@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from core.data import repository
 from core.data.lookup import labels_for
-from core.data.repository import ESTIMATE_CAP
+from core.data.repository import ESTIMATE_CAP, Filter
 from core.engine.db import Database
 from core.errors import NotFoundError
 from core.schema.catalog import Catalog, Entity
@@ -31,6 +31,7 @@ FOLLOW_UP_MS = 40  # then, time for the view to paint it before other loads comp
 MAX_IN_FLIGHT = 3  # page loads running at once
 ASK_SPAN = 2 * PAGE_SIZE  # rows data() may ask for in one go (a view paints what it shows)
 MAX_MORE_LABELS = 2000  # labels of staged FK values not on a page, looked up one by one
+READ_BATCH = 500  # saved rows read again per query
 
 
 class Cancellable(Protocol):
@@ -236,7 +237,7 @@ class RowWindow:
             keys = [dict(zip(self.entity.primary_key, k, strict=True)) for k in overlaid]
             self.run(
                 read_rows, self.db, self.catalog, self.entity, keys,
-                on_done=self._on_reread_done, on_error=self._on_reread_failed, key="reread",
+                on_done=self._on_reread_done, on_error=self._on_reread_failed,
             )  # fmt: skip
         if inserted or deleted:
             self.cache.mark_stale()  # rows moved: reload the pages in view, keep showing them meanwhile
@@ -456,13 +457,26 @@ class RowWindow:
 def read_rows(
     db: Database, catalog: Catalog, entity: Entity, keys: list[dict[str, Any]]
 ) -> list[tuple[Any, ...]]:
-    """Worker side: the rows with these keys as stored now (a row deleted meanwhile is left out)."""
+    """Worker side: the rows with these keys as stored now (a row deleted meanwhile is left out).
+
+    A one-column key is read READ_BATCH keys per query (`key IN (…)`), another one row at a time.
+    """
+    if len(entity.primary_key) == 1:
+        (name,) = entity.primary_key
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(keys), READ_BATCH):
+            batch = [k[name] for k in keys[i : i + READ_BATCH]]
+            page = repository.fetch_page(
+                db, catalog, entity, filters=[Filter(name, "in", batch)], limit=len(batch)
+            )
+            rows.extend(page.rows)
+        return rows
     names = entity.column_names
-    rows: list[tuple[Any, ...]] = []
+    found: list[tuple[Any, ...]] = []
     for key in keys:
         try:
-            found = repository.get_row(db, catalog, entity, key)
+            row = repository.get_row(db, catalog, entity, key)
         except NotFoundError:
             continue
-        rows.append(tuple(found[n] for n in names))
-    return rows
+        found.append(tuple(row[n] for n in names))
+    return found
