@@ -32,7 +32,6 @@ def follow_editor(editor: TableEditor, catalog: Catalog) -> None:
     if model.saving:  # the save's outcome lands on the rows as they are now
         _follow_after_save(editor, catalog)
         return
-    _commit_open_cell(editor)  # what is being typed is staged first, so it is kept or counted as dropped
     changed = not same_shape(editor.entity, entity)
     editor.catalog = editor.dialogs.catalog = catalog
     if editor.delegate.context is not None:  # FK pickers search the new catalog
@@ -43,6 +42,7 @@ def follow_editor(editor: TableEditor, catalog: Catalog) -> None:
         if editor.form is not None:
             editor.form.follow_catalog(catalog, rebuild=False)
         return
+    _commit_open_cell(editor)  # what is being typed is staged first, so it is kept or counted as dropped
     followed = follow_staging(model.staging, entity)
     editor.entity = editor.dialogs.entity = entity
     _follow_filters(editor, entity)
@@ -62,10 +62,12 @@ def follow_editor(editor: TableEditor, catalog: Catalog) -> None:
 
 
 def _commit_open_cell(editor: TableEditor) -> None:
-    """An open cell editor hands its value to the model (as a click elsewhere would)."""
+    """An open cell or form field editor hands its value to the model (as a click elsewhere would)."""
     focus = editor.focusWidget()
     if focus is not None and focus is not editor.view and editor.view.isAncestorOf(focus):
         editor.view.setFocus()
+    if editor.form is not None:
+        editor.form.finish_editing(commit=True)
 
 
 def _follow_filters(editor: TableEditor, entity: Entity) -> None:

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from core.data import recovery
@@ -48,7 +50,8 @@ def plain_ideas(url: str) -> str:
     try:
         run_ddl(
             db,
-            "CREATE TABLE ideas (id INTEGER PRIMARY KEY, title TEXT NOT NULL, keywords TEXT, created TEXT)",
+            "CREATE TABLE ideas (id INTEGER PRIMARY KEY, title TEXT NOT NULL, keywords TEXT,"
+            " created VARCHAR(20))",
             *(f"INSERT INTO ideas VALUES ({i}, 'Idea {i}', '[]', '2026-01-0{i}')" for i in (1, 2, 3)),
         )
     finally:
@@ -87,6 +90,9 @@ def test_an_open_editor_shows_a_new_column_and_keeps_its_staged_edits(qtbot: QtB
     key = stage(editor, 0, "title", "Renamed idea")
     stage(editor, 0, "keywords", '["x"]')
     stage(editor, 1, "keywords", '["y"]')
+    created = form.field("created")
+    assert created.start_editing() and isinstance(created.editor, QLineEdit)
+    QTest.keyClicks(created.editor, "2027")  # still being typed when the schema changes
     assert editor.model.staged_count == 2
 
     change_schema(
@@ -106,6 +112,7 @@ def test_an_open_editor_shows_a_new_column_and_keeps_its_staged_edits(qtbot: QtB
     assert editor.model.staged_count == 1  # row 1 had only its keywords staged
     assert editor.model.row_key(0) == key
     assert editor.model.index(0, column(editor, "title")).data(EDIT) == "Renamed idea"
+    assert editor.model.index(0, column(editor, "created")).data(EDIT) == "2027"  # typed, then staged
     assert editor.message.text() == "2 staged edits on column 'keywords' were dropped: it no longer exists."
     assert editor.message.isVisible()
     assert set(form.editors) == {"id", "title", "created", "mood"}  # the record form follows too
@@ -114,7 +121,7 @@ def test_an_open_editor_shows_a_new_column_and_keeps_its_staged_edits(qtbot: QtB
     with qtbot.waitSignal(editor.model.saved, timeout=10_000):
         editor.save()
     row = stored(url, "ideas", key)
-    assert (row["title"], row["mood"]) == ("Renamed idea", "calm")
+    assert (row["title"], row["created"], row["mood"]) == ("Renamed idea", "2027", "calm")
 
 
 def test_an_unchanged_table_is_not_reloaded_and_a_vanished_one_closes(qtbot: QtBot, ideas_path: str) -> None:
