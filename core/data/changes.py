@@ -8,10 +8,15 @@ from typing import Any
 
 @dataclass
 class Insert:
-    """A new row; missing columns take their defaults."""
+    """A new row; missing columns take their defaults.
+
+    `checked` names columns whose values validation.check_value read and passed (the editor reads each
+    cell as it is typed): validation keeps them as they are instead of reading them a second time.
+    """
 
     entity: str
     values: dict[str, Any]
+    checked: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -19,7 +24,8 @@ class Update:
     """New values for some columns of one row.
 
     `original` holds the values as loaded (at least the edited columns), used for the conflict check
-    when the entity has no version counter; `version` is the loaded version counter, if any.
+    when the entity has no version counter; `version` is the loaded version counter, if any; `checked` as
+    for Insert.
     """
 
     entity: str
@@ -27,6 +33,7 @@ class Update:
     values: dict[str, Any]
     original: dict[str, Any] = field(default_factory=dict)
     version: int | None = None
+    checked: frozenset[str] = frozenset()
 
 
 @dataclass

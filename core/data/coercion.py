@@ -54,6 +54,25 @@ def coerce(column: ColumnInfo, value: Any, *, for_filter: bool = False) -> Any:
     return _COERCERS.get(kind, _as_is)(column, value, for_filter)
 
 
+def reader(column: ColumnInfo) -> Callable[[Any], Any]:
+    """`coerce(column, value)` for values to be written, with the column's kind worked out once.
+
+    For a batch: validation reads every value of a column through the one reader.
+    """
+    kind = effective_kind(column)
+    read = _COERCERS.get(kind, _as_is)
+    typed = kind not in ("string", "text")
+
+    def read_value(value: Any) -> Any:
+        if value is None:
+            return None
+        if typed and isinstance(value, str) and not value.strip():
+            return None  # a blank cell in a typed column means "no value", not an empty string
+        return read(column, value, False)
+
+    return read_value
+
+
 def effective_kind(column: ColumnInfo) -> str:
     """The column's kind, with a PostgreSQL array reported as JSON read as an array."""
     if column.kind == "json" and column.type.rstrip().endswith("[]"):

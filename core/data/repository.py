@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from core.data import fastpath
 from core.data.query import (
     Cursor,
     Filter,
+    PageDirection,
     Sort,
     after_predicate,
     coerce_key,
@@ -40,7 +40,7 @@ from core.data.writes import DeleteEffect, DeletePreview, SavedRow, SaveResult, 
 from core.engine.db import Database
 from core.errors import FieldProblem, NotFoundError, ValidationError
 from core.schema import stored_times
-from core.schema.catalog import Catalog, Entity, ForeignKeyInfo
+from core.schema.catalog import Catalog, Entity, ForeignKeyInfo, LinkDirection
 
 __all__ = [
     "ESTIMATE_CAP",
@@ -77,7 +77,7 @@ class Page:
     first_cursor: Cursor | None
     last_cursor: Cursor | None
     has_more: bool  # more rows exist beyond this page in the direction fetched
-    direction: str = "forward"  # "forward" (first page, after=) | "backward" (before=, from_end)
+    direction: PageDirection = "forward"  # forward: first page, after=; backward: before=, from_end
     offset: int | None = None  # set only for entities without a primary key (OFFSET paging)
     order: list[tuple[str, bool]] = field(default_factory=list)  # the full ORDER BY, tie-breakers included
 
@@ -87,7 +87,7 @@ class RelatedGroup:
     """Rows linked to one row through one foreign key, in one direction."""
 
     fk: ForeignKeyInfo
-    direction: str  # "outgoing" (this row references them) | "incoming" (they reference this row)
+    direction: LinkDirection  # outgoing: this row references them; incoming: they reference this row
     entity: str  # the entity the rows belong to
     count: int
     rows: list[tuple[Any, ...]]
@@ -262,13 +262,10 @@ def get_row(db: Database, catalog: Catalog, entity: Entity | str, key: dict[str,
     """One row as a dict of column name to value, or NotFoundError."""
     ent = entity_of(catalog, entity)
     k = coerce_key(ent, key)
-    row = fastpath.fetch_row(db, ent, k)
-    if row is fastpath.NOT_HERE:
-        with db.engine.connect() as conn:
-            row = fetch_row(conn, ent, k)
+    with db.engine.connect() as conn:
+        row = fetch_row(conn, ent, k)
     if row is None:
         raise NotFoundError(f"{ent.name} has no row with {_key_text(k)}")
-    assert isinstance(row, dict)
     return row
 
 
@@ -318,7 +315,7 @@ def _linked(conn: sa.Connection, ent: Entity, match: dict[str, Any], limit: int)
 
 
 def _group(
-    fk: ForeignKeyInfo, direction: str, ent: Entity, count: int, rows: list[dict[str, Any]]
+    fk: ForeignKeyInfo, direction: LinkDirection, ent: Entity, count: int, rows: list[dict[str, Any]]
 ) -> RelatedGroup:
     names = [c.name for c in ent.columns if c.kind != "vector"]
     labels = [_label(ent, r) for r in rows]
@@ -398,23 +395,4 @@ def to_jsonable(value: Any, *, naive_as_utc: bool = True) -> Any:
         return value.total_seconds()
     if isinstance(value, bool | int | float | str):  # subclasses of the plain types
         return value
-    return str(value)
-    if isinstance(value, dt.datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, enum.Enum):
-        return to_jsonable(value.value)
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
     return str(value)

@@ -13,7 +13,6 @@ import functools
 import json
 import operator
 import re
-import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
@@ -21,16 +20,14 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from pgvector.sqlalchemy import VECTOR
 from sqlalchemy.dialects import postgresql
 
 from core.data.changes import Change, Delete, Insert, Update
-from core.data.coercion import coerce
+from core.data.coercion import coerce, reader
 from core.errors import FieldProblem, NotFoundError, ValidationError
 from core.schema.catalog import Catalog, ColumnInfo, Entity
-from core.types import Vector
 
-__all__ = ["coerce", "portable_columns", "simple_checks", "validate", "value_problem"]
+__all__ = ["check_value", "coerce", "portable_columns", "simple_checks", "validate", "value_problem"]
 
 BLANK_LABEL = "is required and cannot be blank"
 IN_CHUNK = 500  # well under SQLite's bound-parameter limit
@@ -56,28 +53,59 @@ _FAILED = object()
 
 
 def validate(catalog: Catalog, changes: list[Change], conn: sa.Connection | None = None) -> list[Change]:
-    """Check a batch: copies with coerced values, or one ValidationError listing every problem."""
+    """Check a batch: copies with coerced values, or one ValidationError listing every problem.
+
+    Every value is read (coerced) here once; keys too, so the writes use them as they come back.
+    """
     problems: list[FieldProblem] = []
     checked: list[tuple[Entity | None, Change]] = []
+    rules: dict[str, _Rules | str] = {}  # per entity of the batch: worked out at its first change
     for row, change in enumerate(changes):
 
         def problem(column: str, message: str, row: int = row) -> None:
             problems.append(FieldProblem(column, message, row))
 
-        entity: Entity | None = None
-        try:
-            entity = catalog.get(change.entity)
-        except NotFoundError as exc:
-            problem(change.entity, str(exc))
-        if entity is not None and entity.read_only_reason:
-            problem(entity.name, f"cannot be changed because {entity.read_only_reason}")
-            entity = None
-        checked.append((entity, change if entity is None else _check_change(entity, change, problem)))
+        found = rules.get(change.entity)
+        if found is None:
+            found = rules[change.entity] = _rules_of(catalog, change.entity)
+        if isinstance(found, str):
+            problem(change.entity, found)
+            checked.append((None, change))
+        else:
+            checked.append((found.entity, _check_change(found, change, problem)))
     if conn is not None:
         _check_references(catalog, checked, conn, problems)
     if problems:
         raise ValidationError(problems)
     return [change for _, change in checked]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rules:
+    """What checking values of one entity needs: its columns, their readers and simple CHECKs."""
+
+    entity: Entity
+    shape: _Shape
+    readers: dict[str, Callable[[Any], Any]]  # coercion.reader per column
+    checks: dict[str, list[tuple[str, Decimal, str]]]  # simple_checks
+    key_names: frozenset[str]
+
+
+def _rules(entity: Entity) -> _Rules:
+    shape = _shape(entity)
+    readers = {name: reader(col) for name, col in shape.cols.items()}
+    return _Rules(entity, shape, readers, simple_checks(entity.table), frozenset(entity.primary_key))
+
+
+def _rules_of(catalog: Catalog, name: str) -> _Rules | str:
+    """The rules of an entity, or why no change of it can be checked."""
+    try:
+        entity = catalog.get(name)
+    except NotFoundError as exc:
+        return str(exc)
+    if entity.read_only_reason:
+        return f"cannot be changed because {entity.read_only_reason}"
+    return _rules(entity)
 
 
 def portable_columns(entity: Entity) -> dict[str, ColumnInfo]:
@@ -94,71 +122,75 @@ class _Shape:
     as_blob: frozenset[str]  # vector columns kept in a type that binds bytes (reflected BLOB)
 
 
-_shapes: dict[int, tuple[Any, sa.Table, tuple[ColumnInfo, ...], _Shape]] = {}
-
-
 def _shape(entity: Entity) -> _Shape:
-    """The entity's _Shape, cached while the entity lives with the same table and columns."""
-    found = _shapes.get(id(entity))
-    if (
-        found is not None
-        and found[0]() is entity
-        and found[1] is entity.table
-        and found[2] == tuple(entity.columns)
-    ):
-        return found[3]
-    cols, as_text, as_blob = {}, set(), set()
-    for col in entity.columns:
-        sa_col = entity.table.c.get(col.name)
-        if col.kind == "json" and sa_col is not None and isinstance(sa_col.type.dialect_impl(_PG), sa.ARRAY):
-            col = dataclasses.replace(col, kind="array")
-        cols[col.name] = col
-        sa_type = sa_col.type if sa_col is not None else None
-        if col.kind == "json" and not isinstance(sa_type, sa.JSON | sa.ARRAY):
-            as_text.add(col.name)
-        if col.kind == "vector" and not isinstance(sa_type, Vector | VECTOR):
-            as_blob.add(col.name)
-    shape = _Shape(cols, frozenset(as_text), frozenset(as_blob))
-    key = id(entity)
-    ref = weakref.ref(entity, lambda _, key=key: _shapes.pop(key, None))  # type: ignore[misc]
-    _shapes[key] = (ref, entity.table, tuple(entity.columns), shape)
-    return shape
+    """What checking a change needs to know of the entity (derived once by the frozen entity itself)."""
+    return _Shape(entity.portable_columns, entity.json_as_text, entity.vectors_as_blob)
 
 
-def _check_change(entity: Entity, change: Change, problem: Problem) -> Change:
-    shape = _shape(entity)
-    cols = shape.cols
-    key = {} if isinstance(change, Insert) else _key(entity, cols, change.key, problem)
+def _check_change(rules: _Rules, change: Change, problem: Problem) -> Change:
+    """The change with its key and values read; the change itself when reading changed nothing."""
+    entity, cols = rules.entity, rules.shape.cols
+    key: dict[str, Any] = {} if isinstance(change, Insert) else _key(rules, change.key, problem)
     if isinstance(change, Delete):
-        return dataclasses.replace(change, key=key)
+        return change if key is change.key else dataclasses.replace(change, key=key)
+    checked = change.checked
     values: dict[str, Any] = {}
+    same = True  # every value kept as the very object given: the change itself can be returned
     for name, given in change.values.items():
         col = cols.get(name)
         if col is None:
             problem(name, f"{entity.name} has no column '{name}'")
-        elif isinstance(change, Update) and name in entity.primary_key:
-            if _coerce_or(col, given, _FAILED) != key.get(name):  # restating the same key is harmless
+        elif isinstance(change, Update) and name in rules.key_names:
+            if _read_or(rules, name, given, _FAILED) != key.get(name):  # restating the same key is harmless
                 problem(
                     name, "is part of the primary key and cannot be changed; insert a copy, delete this row"
                 )
-        elif (value := _coerce_field(entity, shape, col, given, problem)) is _FAILED:
+        elif (value := given if name in checked else _read_field(rules, col, given, problem)) is _FAILED:
             continue
         elif value is None and not col.nullable:
             if not (isinstance(change, Insert) and (col.has_default or col.autoincrement)):
                 problem(name, "is required")
             # else: a blank cell in a new row; leaving the column out lets its default apply
-        elif _blank_label(entity, col, value):
+            same = False
+        elif name not in checked and _blank_label(entity, col, value):
             problem(name, BLANK_LABEL)
         else:
-            values[name] = value
-    if type(change) is Update:  # the one-row save's hot path: dataclasses.replace costs more than this
-        return Update(change.entity, key, values, change.original, change.version)
+            stored = values[name] = _for_storage(rules, name, value)
+            same = same and stored is given
     if isinstance(change, Update):
+        if same and key is change.key and len(values) == len(change.values):
+            return change  # read already (checked, or values that read as themselves): nothing to copy
         return dataclasses.replace(change, key=key, values=values)
     for col in cols.values():
         if col.name not in change.values and not (col.nullable or col.has_default or col.autoincrement):
             problem(col.name, "is required")
-    return Insert(change.entity, values)
+    if same and len(values) == len(change.values):
+        return change
+    return dataclasses.replace(change, values=values)
+
+
+def check_value(entity: Entity, column: str, raw: Any) -> tuple[Any, str | None]:
+    """Read one typed cell as validate() would: (its value, None), or (what to keep, why it cannot be saved).
+
+    The editor reads each cell once, here, and stages the value with its column in Update/Insert.checked
+    when there is no problem, so validate() does not read it again. A value that cannot be read at all is
+    returned as given. Required-but-NULL and foreign keys are left to validate(), which knows whether the
+    row is new and what the database holds.
+    """
+    rules = _rules(entity)
+    col = rules.shape.cols.get(column)
+    if col is None:
+        return raw, f"{entity.name} has no column '{column}'"
+    found: list[str] = []
+    value = _read_field(rules, col, raw, lambda _column, message: found.append(message))
+    if value is _FAILED:
+        try:
+            value = rules.readers[column](raw)  # read, but a simple CHECK refused it: keep what was read
+        except ValueError:
+            value = raw
+    elif _blank_label(entity, col, value):
+        found.append(BLANK_LABEL)
+    return value, (found[0] if found else None)
 
 
 def _blank_label(entity: Entity, col: ColumnInfo, value: Any) -> bool:
@@ -167,20 +199,8 @@ def _blank_label(entity: Entity, col: ColumnInfo, value: Any) -> bool:
 
 
 def value_problem(entity: Entity, column: str, value: Any) -> str | None:
-    """Why `value` cannot be saved in `column`, as validate() would say it, or None; reads no database.
-
-    For an editor that marks a cell as soon as it is typed; required-but-NULL and foreign keys are left
-    to validate(), which knows whether the row is new and what the database holds.
-    """
-    shape = _shape(entity)
-    col = shape.cols.get(column)
-    if col is None:
-        return f"{entity.name} has no column '{column}'"
-    found: list[str] = []
-    coerced = _coerce_field(entity, shape, col, value, lambda _column, message: found.append(message))
-    if coerced is not _FAILED and _blank_label(entity, col, coerced):
-        found.append(BLANK_LABEL)
-    return found[0] if found else None
+    """Why `value` cannot be saved in `column`, as validate() would say it, or None; reads no database."""
+    return check_value(entity, column, value)[1]
 
 
 def _coerce_or(col: ColumnInfo, value: Any, fallback: Any) -> Any:
@@ -190,40 +210,61 @@ def _coerce_or(col: ColumnInfo, value: Any, fallback: Any) -> Any:
         return fallback
 
 
-def _coerce_field(entity: Entity, shape: _Shape, col: ColumnInfo, raw: Any, problem: Problem) -> Any:
-    """The coerced value after simple CHECKs, in the form its SQL type binds; _FAILED once reported."""
+def _read_or(rules: _Rules, name: str, value: Any, fallback: Any) -> Any:
     try:
-        value = coerce(col, raw)
+        return rules.readers[name](value)
+    except ValueError:
+        return fallback
+
+
+def _read_field(rules: _Rules, col: ColumnInfo, raw: Any, problem: Problem) -> Any:
+    """The value read for `col`, after simple CHECKs; _FAILED once reported."""
+    try:
+        value = rules.readers[col.name](raw)
     except ValueError as exc:
         problem(col.name, str(exc))
         return _FAILED
-    numeric = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-    for op, limit, message in simple_checks(entity.table).get(col.name, ()) if numeric else ():
-        if not _CHECK_OPS[op][0](Decimal(value), limit):
-            problem(col.name, f"{message} (got {value})")
-            return _FAILED
-    # Reflected tables may keep JSON in TEXT and vectors in BLOBs: hand them what their type binds.
-    if value is not None and col.name in shape.as_text:
+    checks = rules.checks.get(col.name)
+    if checks and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        for op, limit, message in checks:
+            if not _CHECK_OPS[op][0](Decimal(value), limit):
+                problem(col.name, f"{message} (got {value})")
+                return _FAILED
+    return value
+
+
+def _for_storage(rules: _Rules, name: str, value: Any) -> Any:
+    """Reflected tables may keep JSON in TEXT and vectors in BLOBs: hand them what their type binds."""
+    if value is not None and name in rules.shape.as_text:
         return json.dumps(value)
-    if value is not None and col.name in shape.as_blob:
+    if value is not None and name in rules.shape.as_blob:
         return np.asarray(value, dtype="<f4").tobytes()
     return value
 
 
-def _key(
-    entity: Entity, cols: dict[str, ColumnInfo], raw: dict[str, Any], problem: Problem
-) -> dict[str, Any]:
+def _key(rules: _Rules, raw: dict[str, Any], problem: Problem) -> dict[str, Any]:
+    """The key read; `raw` itself when every value reads as itself."""
+    entity = rules.entity
     key: dict[str, Any] = {}
+    same = len(raw) == len(entity.primary_key)
     for name in entity.primary_key:
+        given = raw.get(name)
         try:
-            key[name] = coerce(cols[name], raw.get(name))
+            value = key[name] = rules.readers[name](given)
         except ValueError as exc:
             problem(name, f"key {exc}")
+            same = False
             continue
-        if key[name] is None:
+        if value is None:
             problem(name, "is missing from the row's key")
-    for name in set(raw) - set(entity.primary_key):
-        problem(name, f"is not part of the primary key of {entity.name} ({', '.join(entity.primary_key)})")
+            same = False
+        same = same and value is given
+    if same:
+        return raw
+    names = ", ".join(entity.primary_key)
+    for name in raw:
+        if name not in rules.key_names:
+            problem(name, f"is not part of the primary key of {entity.name} ({names})")
     return key
 
 
@@ -279,7 +320,11 @@ def _check_references(
         if entity is None:
             continue
         values = change.key if isinstance(change, Delete) else change.values
-        pk = tuple(values.get(c) for c in entity.primary_key)
+        if isinstance(change, Update):
+            if not entity.foreign_keys:
+                continue  # most edits: nothing to look up
+        else:
+            pk = tuple(values.get(c) for c in entity.primary_key)
         if isinstance(change, Delete):
             gone[entity.name].add(pk)
             present[(entity.name, entity.primary_key)].discard(pk)
@@ -289,6 +334,8 @@ def _check_references(
                 present[(entity.name, tcols)].add(tuple(values.get(c) for c in tcols))
             gone[entity.name].discard(pk)
         for fk in entity.foreign_keys:
+            if isinstance(change, Update) and fk.columns[0] not in values:
+                continue  # not edited here (a part of it missing reads as NULL below: not checked either)
             ref, where = tuple(values.get(c) for c in fk.columns), ", ".join(fk.columns)
             if (
                 None in ref

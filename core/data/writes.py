@@ -5,6 +5,7 @@ Every function opens its own connection and closes it before returning, and retu
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from core.data import fastpath, validation
+from core.data import validation
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.query import coerce_for, coerce_key, column, count_rows, entity_of, fetch_row, key_predicate
 from core.engine.db import Database
@@ -33,7 +34,7 @@ CASCADE_DEPTH = 8
 ACTIONS = {"CASCADE": "cascade", "SET NULL": "set null", "SET DEFAULT": "set default"}
 
 
-@dataclass
+@dataclass(slots=True)
 class SavedRow:
     """One written row: its key after the write and its new version counter, if it has one."""
 
@@ -82,38 +83,227 @@ class DeletePreview:
 # --- save -----------------------------------------------------------------------------------------
 
 
+class _RowByRow(Exception):
+    """A statement run for many rows matched fewer (a conflict) or was refused: run again row by row."""
+
+
 def save(db: Database, catalog: Catalog, changes: list[Change]) -> SaveResult:
-    """Validate and write a batch in one transaction; on any conflict or error nothing is written."""
+    """Validate and write a batch in one transaction; on any conflict or error nothing is written.
+
+    Consecutive changes of one shape (entity, columns, conflict check) run as one statement with many
+    parameter sets (executemany; insertmanyvalues for inserts). If such a run matches fewer rows than it
+    was given, or the database refuses it, the transaction is rolled back and the batch runs again one row
+    at a time with the same statements, which names the conflicting or refused row.
+    """
     for ch in changes:
         ent = catalog.get(ch.entity)
         if ent.read_only:
             raise ReadOnlyError(f"{ent.name} is read-only: {ent.read_only_reason}.")
     db.allow_writes()  # a file read-only until the first save becomes writable here
-    if len(changes) == 1 and isinstance(changes[0], Update):
-        # The editor's most common save: one compiled UPDATE on a pooled DB-API connection (data/fastpath.py).
-        fast = fastpath.update_one(db, catalog, changes[0])
-        if fast is not None:
-            return SaveResult(updated=[SavedRow(*fast)])
+    checked: list[Change] | None = None
+    try:
+        with db.engine.begin() as conn:
+            checked = validation.validate(catalog, list(changes), conn)  # values are read here, once
+            return _write(conn, catalog, checked, many=True)
+    except _RowByRow:
+        assert checked is not None
+    with db.engine.begin() as conn:
+        return _write(conn, catalog, checked, many=False)
+
+
+def _write(conn: sa.Connection, catalog: Catalog, checked: list[Change], *, many: bool) -> SaveResult:
+    """Write validated changes in batch order; raises ConflictError, ValidationError or _RowByRow."""
     result = SaveResult()
     conflicts: list[Conflict] = []
-    with db.engine.begin() as conn:
-        checked = validation.validate(catalog, list(changes), conn)
-        for i, ch in enumerate(checked):
-            ent = catalog.get(ch.entity)
-            try:
-                if isinstance(ch, Insert):
-                    result.inserted.append(_insert(conn, ent, ch))
-                elif isinstance(ch, Update):
-                    _update(conn, ent, ch, result, conflicts)
-                elif isinstance(ch, Delete):
-                    _delete(conn, ent, ch, result, conflicts)
-            except (ConstraintViolated, sa.exc.DataError) as exc:  # see core/engine/driver_errors.py
-                if conflicts:
-                    raise ConflictError(conflicts) from None
-                raise ValidationError([_refused(ent, exc, i)]) from None
-        if conflicts:
-            raise ConflictError(conflicts)  # leaving the block by an exception rolls everything back
+    for start, run in _runs(catalog, checked, many):
+        ent = catalog.get(run[0].entity)
+        try:
+            if len(run) > 1:
+                _write_many(conn, ent, run, result)
+            elif isinstance(ch := run[0], Insert):
+                result.inserted.append(_insert(conn, ent, ch))
+            elif isinstance(ch, Update):
+                _update(conn, ent, ch, result, conflicts)
+            elif isinstance(ch, Delete):
+                _delete(conn, ent, ch, result, conflicts)
+        except (ConstraintViolated, sa.exc.DataError) as exc:  # see core/engine/driver_errors.py
+            if len(run) > 1:
+                raise _RowByRow from None  # which row of the run: the row-by-row pass says
+            if conflicts:
+                raise ConflictError(conflicts) from None
+            raise ValidationError([_refused(ent, exc, start)]) from None
+    if conflicts:
+        raise ConflictError(conflicts)  # leaving the transaction by an exception rolls everything back
     return result
+
+
+def _refused(ent: Entity, exc: ConstraintViolated | sa.exc.DataError, row: int) -> FieldProblem:
+    """The problem for a change the database refused: its typed message, or the driver's first line."""
+    if isinstance(exc, ConstraintViolated):
+        return FieldProblem(exc.column or ent.name, str(exc), row=row)
+    text = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+    return FieldProblem(ent.name, f"the database refused this change ({text})", row=row)
+
+
+# --- runs of one shape ------------------------------------------------------------------------------
+
+
+def _runs(catalog: Catalog, checked: list[Change], many: bool) -> list[tuple[int, list[Change]]]:
+    """Consecutive changes that one statement can write together, with the batch index of the first."""
+    runs: list[tuple[int, list[Change]]] = []
+    shapes: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}  # what decides a shape -> the shape
+    last: Any = None
+    for i, ch in enumerate(checked):
+        shape = None
+        if many:
+            names = tuple(ch.values) if not isinstance(ch, Delete) else ()
+            original = tuple(ch.original) if not isinstance(ch, Insert) else ()
+            by = (type(ch), ch.entity, names, original, getattr(ch, "version", None) is not None)
+            if by in shapes:
+                shape = shapes[by]
+            else:
+                shape = shapes[by] = _many_shape(catalog.get(ch.entity), ch)
+        if shape is not None and shape == last:
+            runs[-1][1].append(ch)
+        else:
+            runs.append((i, [ch]))
+        last = shape
+    return runs
+
+
+def _many_shape(ent: Entity, ch: Change) -> tuple[Any, ...] | None:
+    """What a change shares with the others of its run (its statement), or None: it runs on its own.
+
+    Updates and deletes join a run when the result is known without RETURNING (a key that reads back as
+    bound, and a new version known in advance) and the conflict check binds plain values.
+    """
+    if isinstance(ch, Insert):
+        return ("insert", ent.name, tuple(ch.values))
+    if not ent.primary_key or not _plain_key(ent):
+        return None
+    by_version = ent.version_column is not None and ch.version is not None
+    if ent.version_column is not None and not by_version:
+        return None  # `version + 1` in SQL: only RETURNING tells the new version
+    if isinstance(ch, Update):
+        names = tuple(n for n in ch.values if n != ent.version_column)
+        if not names:
+            return None
+        guarded = () if by_version else _plain_guard(ent, ch.original, names)
+        return None if guarded is None else ("update", ent.name, names, by_version, guarded)
+    guarded = () if by_version else _plain_guard(ent, ch.original, tuple(ch.original))
+    return None if guarded is None else ("delete", ent.name, by_version, guarded)
+
+
+def _plain_key(ent: Entity) -> bool:
+    """Every key column a UUID or an integer: values that read back exactly as bound."""
+    return all(ent.column(c).kind in ("uuid", "integer") for c in ent.primary_key)
+
+
+def _plain_guard(ent: Entity, original: dict[str, Any], edited: Iterable[str]) -> tuple[str, ...] | None:
+    """The columns the conflict check compares with a bound value, or None if one needs more than that."""
+    names = tuple(n for n in edited if n in original and n != ent.version_column)
+    for name in names:
+        info = ent.column(name)
+        if info.kind in ("json", "vector") or info.times_as_text:
+            return None  # JSON null vs SQL NULL, jsonb equality, times by meaning: built per row
+    return names
+
+
+def _write_many(conn: sa.Connection, ent: Entity, run: list[Change], result: SaveResult) -> None:
+    """One statement, many parameter sets; _RowByRow if it matched fewer rows than it was given."""
+    if isinstance(run[0], Insert):
+        _insert_many(conn, ent, [ch for ch in run if isinstance(ch, Insert)], result)
+        return
+    keyed = [ch for ch in run if isinstance(ch, Update | Delete)]
+    first = keyed[0]
+    by_version = ent.version_column is not None and first.version is not None
+    version = ent.version_column if by_version else None
+    keys = ent.primary_key
+    stmt: sa.Update | sa.Delete
+    if isinstance(first, Update):
+        names = [n for n in first.values if n != ent.version_column]
+        guarded = [] if by_version else [n for n in names if n in first.original]
+        stmt = _update_statement(ent.table, keys, tuple(names), version, tuple(guarded))
+    else:
+        names = []
+        guarded = [] if by_version else [n for n in first.original if n != ent.version_column]
+        stmt = _delete_statement(ent.table, keys, version, tuple(guarded))
+    key_binds = [(f"k_{i}", n) for i, n in enumerate(keys)]
+    value_binds = [(f"v_{i}", n) for i, n in enumerate(names)]
+    guard_binds = [(f"o_{i}", n) for i, n in enumerate(guarded)]
+    params = []
+    for ch in keyed:
+        p = {b: ch.key[n] for b, n in key_binds}
+        if isinstance(ch, Update):
+            p.update({b: ch.values[n] for b, n in value_binds})
+        if guard_binds:
+            p.update({b: coerce_for(ent, n, ch.original[n]) for b, n in guard_binds})
+        if ch.version is not None and by_version:
+            p["ver_old"], p["ver_new"] = ch.version, ch.version + 1
+        params.append(p)
+    if conn.execute(stmt, params).rowcount != len(keyed):
+        raise _RowByRow
+    # The keys are validation's, read once; they go back as they are.
+    saved = result.updated if isinstance(first, Update) else result.deleted
+    bump = 1 if isinstance(first, Update) else 0
+    saved += [SavedRow(ent.name, ch.key, _version(ch.version, by_version, bump)) for ch in keyed]
+
+
+def _insert_many(conn: sa.Connection, ent: Entity, run: list[Insert], result: SaveResult) -> None:
+    """One INSERT … RETURNING for rows with the same columns (SQLAlchemy's insertmanyvalues)."""
+    names = list(run[0].values)
+    binds = [(column(ent, n).key, n) for n in names]
+    stmt = ent.table.insert().returning(*_returning(ent), sort_by_parameter_order=True)
+    rows = conn.execute(stmt, [{b: ch.values[n] for b, n in binds} for ch in run]).all()
+    result.inserted.extend(_saved(ent, row) for row in rows)
+
+
+def _version(version: int | None, by_version: bool, bump: int) -> int | None:
+    """The version a write by version leaves behind (None for an entity without one)."""
+    return version + bump if by_version and version is not None else None
+
+
+@functools.lru_cache(maxsize=512)
+def _update_statement(
+    table: sa.Table,
+    keys: tuple[str, ...],
+    names: tuple[str, ...],
+    version: str | None,
+    guarded: tuple[str, ...],
+) -> sa.Update:
+    """UPDATE … SET the edited columns (and `version`) WHERE key AND check, with named parameters."""
+    cols = {c.name: c for c in table.columns}
+    assign: dict[Any, Any] = {
+        cols[n]: sa.bindparam(f"v_{i}", type_=cols[n].type) for i, n in enumerate(names)
+    }
+    if version is not None:
+        assign[cols[version]] = sa.bindparam("ver_new", type_=cols[version].type)
+    return table.update().where(*_bound_where(cols, keys, version, guarded)).values(assign)
+
+
+@functools.lru_cache(maxsize=512)
+def _delete_statement(
+    table: sa.Table, keys: tuple[str, ...], version: str | None, guarded: tuple[str, ...]
+) -> sa.Delete:
+    """DELETE … WHERE key AND check, with named parameters."""
+    return table.delete().where(*_bound_where({c.name: c for c in table.columns}, keys, version, guarded))
+
+
+def _bound_where(
+    cols: dict[str, sa.Column[Any]], keys: tuple[str, ...], version: str | None, guarded: tuple[str, ...]
+) -> list[sa.ColumnElement[bool]]:
+    """Key, loaded version and loaded values, each compared with a named parameter."""
+    where = [cols[n] == sa.bindparam(f"k_{i}", type_=cols[n].type) for i, n in enumerate(keys)]
+    if version is not None:
+        where.append(cols[version] == sa.bindparam("ver_old", type_=cols[version].type))
+    where += [
+        cols[n].is_not_distinct_from(sa.bindparam(f"o_{i}", type_=cols[n].type))
+        for i, n in enumerate(guarded)
+    ]
+    return where
+
+
+# --- one row ----------------------------------------------------------------------------------------
 
 
 def _returning(ent: Entity) -> list[sa.Column[Any]]:
@@ -166,7 +356,7 @@ def _guard(
 def _update(
     conn: sa.Connection, ent: Entity, ch: Update, result: SaveResult, conflicts: list[Conflict]
 ) -> None:
-    key = coerce_key(ent, ch.key)
+    key = ch.key  # read by validation already
     values = {n: v for n, v in ch.values.items() if n != ent.version_column}
     if not values:
         return
@@ -186,7 +376,7 @@ def _update(
 def _delete(
     conn: sa.Connection, ent: Entity, ch: Delete, result: SaveResult, conflicts: list[Conflict]
 ) -> None:
-    key = coerce_key(ent, ch.key)
+    key = ch.key  # read by validation already
     guard = _guard(conn, ent, ch.version, ch.original, ch.original.keys())
     stmt = ent.table.delete().where(key_predicate(ent, key), *guard).returning(*_returning(ent))
     rows = conn.execute(stmt).all()
@@ -194,14 +384,6 @@ def _delete(
         conflicts.append(Conflict(ent.name, key, fetch_row(conn, ent, key), {}))
         return
     result.deleted.append(_saved(ent, rows[0]))
-
-
-def _refused(ent: Entity, exc: ConstraintViolated | sa.exc.DataError, row: int) -> FieldProblem:
-    """The problem for a change the database refused: its typed message, or the driver's first line."""
-    if isinstance(exc, ConstraintViolated):
-        return FieldProblem(exc.column or ent.name, str(exc), row=row)
-    text = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
-    return FieldProblem(ent.name, f"the database refused this change ({text})", row=row)
 
 
 # --- delete preview -------------------------------------------------------------------------------

@@ -7,13 +7,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-import weakref
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -22,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.engine.driver_errors import install_translation, pg_connect_message, sqlite_open_message, where_of
+from core.engine.interrupt import install_interrupts
 from core.engine.slowlog import SlowStatement, install_slow_log
 from core.engine.slowlog import (
     record_slow_statement as record_slow_statement,  # re-exported for callers of core.engine.db
@@ -33,32 +33,6 @@ log = logging.getLogger("warden.db")
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_SLOW_MS = 500.0
-#: Called with the engine by Database.dispose before the pool closes (core/engine/held.py: held connections).
-dispose_hooks: list[Callable[[Engine], None]] = []
-
-T = TypeVar("T")
-
-
-class PerEngine(Generic[T]):
-    """Something kept for each engine, made on first use and dropped when the engine is collected."""
-
-    def __init__(self, make: Callable[[Engine], T]) -> None:
-        self._make, self._by_id, self._lock = make, dict[int, T](), threading.Lock()
-
-    def get(self, engine: Engine) -> T:
-        """The engine's own, made now if it has none yet."""
-        found = self._by_id.get(id(engine))
-        if found is None:
-            with self._lock:  # two threads' first calls must not make two
-                found = self._by_id.get(id(engine))
-                if found is None:
-                    found = self._by_id[id(engine)] = self._make(engine)
-                    weakref.finalize(engine, self._by_id.pop, id(engine), None)
-        return found
-
-    def existing(self, engine: Engine) -> T | None:
-        """The engine's own if it has one, else None."""
-        return self._by_id.get(id(engine))
 
 
 @dataclass
@@ -130,9 +104,7 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
-        """Close every pooled connection, and every connection held outside the pool."""
-        for hook in dispose_hooks:
-            hook(self.engine)
+        """Close every pooled connection."""
         self.engine.dispose()
 
 
@@ -191,6 +163,7 @@ def open_database(
     else:
         raise ConnectionFailed(f"Unsupported database '{backend}': Warden opens SQLite and PostgreSQL.")
     install_slow_log(db, slow_ms)
+    install_interrupts(db.engine)
     # After the first connection: a file that cannot be opened is a ConnectionFailed, as above.
     install_translation(db.engine, where_of(db.url), read_only=db.capabilities.read_only)
     return db
@@ -281,7 +254,7 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
     module, vec_problem = _cached_sqlite_driver()
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     engine = sa.create_engine(url, module=module, connect_args=connect_args)
-    # A dialect event, not an engine one: an engine with listeners loses core/data/fastpath.py's direct path.
+    # A dialect event, not an engine one: engine-level listeners cost event dispatch on every statement.
     event.listen(engine, "do_connect", access.on_do_connect)
 
     @event.listens_for(engine, "connect")
