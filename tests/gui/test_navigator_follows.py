@@ -10,10 +10,12 @@ import pytest
 import sqlalchemy as sa
 from pytestqt.qtbot import QtBot
 
+from core.data.overview import Overview, RowCount
 from core.engine.db import open_database
 from core.schema.load import load_catalog
 from gui import settings as saved
 from gui.main_window import MainWindow
+from gui.navigator import Navigator
 from gui.navigator_counts import affected_entities, reached_by_delete
 from tests.fixtures.editing import open_window
 
@@ -104,3 +106,27 @@ def test_highlight_follows_the_active_tab(qtbot: QtBot, demo_copy_path: str) -> 
     window.tabs.setCurrentWidget(window.welcome)
     assert nav.current_entity() is None
     assert window.tabs.count() == tabs
+
+
+def test_a_reloaded_list_keeps_counts_and_the_highlight(qtbot: QtBot) -> None:
+    """After a schema change the navigator lists the new tables; the ones it knew keep their counts, exact
+    or estimated, and the highlighted one stays highlighted. A new database starts from nothing."""
+    nav = Navigator()
+    qtbot.addWidget(nav)
+    nav.show_overview(overview("a", "b"))
+    nav.set_counts({"a": RowCount(5, exact=True), "b": RowCount(2_000_000, exact=False)})
+    nav.select_entity("b")
+
+    nav.show_overview(overview("b", "c"), keep_counts=True)
+
+    assert nav.entity_names() == ["b", "c"]
+    assert [nav.item(n).text(1) for n in ("b", "c")] == ["~2.0M", "…"]  # type: ignore[union-attr]
+    assert not nav.has_exact_count("b") and nav.current_entity() == "b"
+    nav.show_overview(overview("a", "b"))
+    assert [nav.item(n).text(1) for n in ("a", "b")] == ["…", "…"]  # type: ignore[union-attr]
+    assert not nav.has_exact_count("a")
+
+
+def overview(*tables: str) -> Overview:
+    """What the navigator lists: these tables in one group (plain data, as core's load_overview returns)."""
+    return Overview("x.db", "sqlite", {}, [("Other", name) for name in tables])
