@@ -3,6 +3,7 @@
 `load` runs on a worker thread: it walks keyset pages to the wanted page, then resolves the labels of the
 page's foreign-key values (one bounded query per FK column), so the grid shows names instead of raw keys.
 Everything returned is plain data; the labels live with their page in the cache and are evicted with it.
+`read_rows` reads the rows a save wrote again by key, to show them as stored.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from core.data import repository
 from core.data.lookup import FkLabels, page_labels
 from core.data.repository import Cursor, Filter, Sort, fetch_page
 from core.engine.db import Database
-from core.schema.catalog import Catalog
+from core.errors import NotFoundError
+from core.schema.catalog import Catalog, Entity
 
 STRIDE = 5000  # rows passed per round trip while walking to a far page
+READ_BATCH = 500  # saved rows read again per query
 
 Slot = tuple[Literal["head", "tail"], int]  # a page counted from the start or from the end
 
@@ -113,3 +117,31 @@ def _total(walk: Walk, passed: int) -> int | None:
     if walk.backward and walk.end_space:
         return passed - walk.origin
     return None
+
+
+def read_rows(
+    db: Database, catalog: Catalog, entity: Entity, keys: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """Worker side: the rows with these keys as stored now (a row deleted meanwhile is left out).
+
+    A one-column key is read READ_BATCH keys per query (`key IN (…)`), another one row at a time.
+    """
+    if len(entity.primary_key) == 1:
+        (name,) = entity.primary_key
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(keys), READ_BATCH):
+            batch = [k[name] for k in keys[i : i + READ_BATCH]]
+            page = repository.fetch_page(
+                db, catalog, entity, filters=[Filter(name, "in", batch)], limit=len(batch)
+            )
+            rows.extend(page.rows)
+        return rows
+    names = entity.column_names
+    found: list[tuple[Any, ...]] = []
+    for key in keys:
+        try:
+            row = repository.get_row(db, catalog, entity, key)
+        except NotFoundError:
+            continue
+        found.append(tuple(row[n] for n in names))
+    return found

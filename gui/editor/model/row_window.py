@@ -17,12 +17,11 @@ from typing import Any, Protocol
 
 from core.data import repository
 from core.data.lookup import labels_for
-from core.data.repository import ESTIMATE_CAP, Filter
+from core.data.repository import ESTIMATE_CAP
 from core.engine.db import Database
-from core.errors import NotFoundError
 from core.schema.catalog import Catalog, Entity
 from gui.editor.model.page_cache import PAGE_SIZE, PageCache
-from gui.editor.model.page_loading import Loaded, Query, Slot, load
+from gui.editor.model.page_loading import Loaded, Query, Slot, load, read_rows
 
 log = logging.getLogger("warden.gui.editor")
 
@@ -31,7 +30,6 @@ FOLLOW_UP_MS = 40  # then, time for the view to paint it before other loads comp
 MAX_IN_FLIGHT = 3  # page loads running at once
 ASK_SPAN = 2 * PAGE_SIZE  # rows data() may ask for in one go (a view paints what it shows)
 MAX_MORE_LABELS = 2000  # labels of staged FK values not on a page, looked up one by one
-READ_BATCH = 500  # saved rows read again per query
 
 
 class Cancellable(Protocol):
@@ -452,31 +450,3 @@ class RowWindow:
 
     def _on_label_failed(self, column: str, value: Any, failure: Any) -> None:
         log.warning("label of %s=%s not found: %s", column, value, failure.message)  # the key stays shown
-
-
-def read_rows(
-    db: Database, catalog: Catalog, entity: Entity, keys: list[dict[str, Any]]
-) -> list[tuple[Any, ...]]:
-    """Worker side: the rows with these keys as stored now (a row deleted meanwhile is left out).
-
-    A one-column key is read READ_BATCH keys per query (`key IN (…)`), another one row at a time.
-    """
-    if len(entity.primary_key) == 1:
-        (name,) = entity.primary_key
-        rows: list[tuple[Any, ...]] = []
-        for i in range(0, len(keys), READ_BATCH):
-            batch = [k[name] for k in keys[i : i + READ_BATCH]]
-            page = repository.fetch_page(
-                db, catalog, entity, filters=[Filter(name, "in", batch)], limit=len(batch)
-            )
-            rows.extend(page.rows)
-        return rows
-    names = entity.column_names
-    found: list[tuple[Any, ...]] = []
-    for key in keys:
-        try:
-            row = repository.get_row(db, catalog, entity, key)
-        except NotFoundError:
-            continue
-        found.append(tuple(row[n] for n in names))
-    return found
