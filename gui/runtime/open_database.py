@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from gui.runtime import workers
+from gui.runtime.priority import Priority
 
 if TYPE_CHECKING:  # SQLAlchemy loads on the worker that opens a database, after the window shows
     from core.data.overview import Overview
@@ -99,12 +100,14 @@ class OpenDatabase(QObject):
         *args: Any,
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[workers.Failure], None] | None = None,
+        priority: Priority = Priority.SAVE,
         **kwargs: Any,
     ) -> workers.Task:
         """Run `fn(database, *args, **kwargs)` on a worker (a migration, DDL); then reload the catalog.
 
-        The catalog is reloaded after a failure too: a migration that failed halfway on a database without
-        transactional DDL may still have changed it.
+        It is a write a person waits for: it does not queue behind page loads. Options of workers.run
+        (`on_progress`…) pass through. The catalog is reloaded after a failure too: a migration that failed
+        halfway on a database without transactional DDL may still have changed it.
         """
         db = self._db
         if db is None:
@@ -114,7 +117,7 @@ class OpenDatabase(QObject):
             fn, db, *args,
             on_done=functools.partial(self._on_schema_changed, generation, on_done),
             on_error=functools.partial(self._on_schema_change_failed, generation, on_error),
-            owner=self, **kwargs,
+            owner=self, priority=priority, **kwargs,
         )  # fmt: skip
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog
 from gui.runtime import workers
 from gui.runtime.open_database import CatalogChange, OpenDatabase
+from gui.runtime.priority import Priority
 from tests.fixtures.ideas import build_ideas
 
 
@@ -46,7 +47,8 @@ def test_it_loads_reloads_and_closes(qtbot: QtBot, tmp_path: Path) -> None:
 
     results: list[object] = []
     with qtbot.waitSignal(holder.catalog_changed, timeout=10_000) as second:
-        holder.change_schema(add_table, "moods", on_done=results.append)
+        task = holder.change_schema(add_table, "moods", on_done=results.append)
+    assert task.priority is Priority.SAVE  # a write a person waits for: never behind page loads
     reloaded: CatalogChange = second.args[0]
     assert not reloaded.first and "moods" in reloaded.catalog.entities
     assert holder.catalog is reloaded.catalog and results == [None]
