@@ -19,6 +19,7 @@ from core.data.coercion import Unreadable, coerce
 from core.errors import FieldProblem, ValidationError
 from core.schema import stored_times
 from core.schema.catalog import Catalog, ColumnInfo, Entity, select_by_key
+from core.schema.kinds import ColumnKind
 
 #: (column, descending) pairs, most significant first.
 Sort = list[tuple[str, bool]]
@@ -32,13 +33,13 @@ PageDirection = Literal["forward", "backward"]
 OPS = ("eq", "ne", "lt", "le", "gt", "ge", "contains", "range", "in", "is_null", "not_null", "json_eq")
 #: The comparisons and the words a message uses for them.
 COMPARISONS = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
+NUMBER_KINDS = (ColumnKind.INTEGER, ColumnKind.FLOAT, ColumnKind.DECIMAL)
 #: Kinds that compare the same way on both backends (text collations differ, so text is not one).
-ORDERED_KINDS = ("integer", "float", "decimal", "datetime", "date", "time")
-NUMBER_KINDS = ("integer", "float", "decimal")
-TEXT_KINDS = ("string", "text", "enum")
+ORDERED_KINDS = (*NUMBER_KINDS, ColumnKind.DATETIME, ColumnKind.DATE, ColumnKind.TIME)
+TEXT_KINDS = (ColumnKind.STRING, ColumnKind.TEXT, ColumnKind.ENUM)
 #: Searched as their text by the quick search: JSON (JSONB cast to text on PostgreSQL) and text lists.
-JSON_TEXT_KINDS = ("json", "array")
-UNSORTABLE_KINDS = ("json", "vector", "array", "binary")
+JSON_TEXT_KINDS = (ColumnKind.JSON, ColumnKind.ARRAY)
+UNSORTABLE_KINDS = (ColumnKind.JSON, ColumnKind.VECTOR, ColumnKind.ARRAY, ColumnKind.BINARY)
 LIKE_ESCAPE = "\\"
 
 

@@ -317,9 +317,9 @@ def column_info(col: sa.Column[Any], dialect: sa.Dialect) -> ColumnInfo:
     t = backend_type(col.type, dialect)
     kind, dim = kind_of(t)
     try:
-        type_name = str(t.compile(dialect=dialect))
+        type_name = str(col.type.compile(dialect=dialect))  # a variant compiles as this backend's own
     except Exception:  # NullType and exotic reflected types do not compile
-        type_name = type(t).__name__.upper()
+        type_name = type(col.type).__name__.upper()
     default = None
     if col.server_default is not None and hasattr(col.server_default, "arg"):
         default = str(getattr(col.server_default.arg, "text", col.server_default.arg))

@@ -58,9 +58,12 @@ _KIND_OF_TYPE: tuple[tuple[type, ColumnKind], ...] = (
 
 
 def backend_type(t: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
-    """The type a with_variant() type really stores on this backend (e.g. TEXT[] tags on PostgreSQL)."""
-    variants: dict[str, sa.types.TypeEngine[Any]] = getattr(t, "_variant_mapping", {})
-    return variants.get(dialect.name, t)
+    """The type this backend really stores: a with_variant() type's variant (e.g. TEXT[] tags on PostgreSQL).
+
+    SQLAlchemy's public dialect_impl picks the variant; Warden's own TypeDecorators stay as they are, so
+    kind_of sees a Vector, not the bytes it is stored as.
+    """
+    return t if isinstance(t, sa.types.TypeDecorator) else t.dialect_impl(dialect)
 
 
 def kind_of(t: sa.types.TypeEngine[Any]) -> tuple[ColumnKind, int | None]:

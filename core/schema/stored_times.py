@@ -22,9 +22,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from core.schema.catalog import ColumnInfo
+from core.schema.kinds import ColumnKind
 
 #: Kinds whose SQLite text another app may spell its own way (a DATE is 'YYYY-MM-DD' for everyone).
-STORED_TIME_KINDS = ("datetime", "time")
+STORED_TIME_KINDS = (ColumnKind.DATETIME, ColumnKind.TIME)
 #: One spelling per kind, as SQLite's strftime writes it: UTC, milliseconds (SQLite's own resolution).
 CANONICAL = {"datetime": "%Y-%m-%d %H:%M:%f", "time": "%H:%M:%f"}
 #: Stored text starts with its local date; an offset moves that at most 14 hours from the UTC date.
