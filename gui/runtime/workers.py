@@ -363,11 +363,10 @@ class Workers(QObject):
     def _on_task_finished(self, payload: tuple[int, bool, Any]) -> None:
         """Hand a result or failure to its callback, unless it is stale; a bug goes to the bug handler."""
         task_id, ok, result = payload
-        task = self._tasks.get(task_id)
+        task = self._tasks.pop(task_id, None)
         if task is None:
             return
         self._deliver_state(task)  # the last progress and partial results come before the result
-        del self._tasks[task_id]
         task.finished = True
         scope = (task.owner_id, task.key)
         is_latest = task.key is not None and self._latest.get(scope) == task.id
