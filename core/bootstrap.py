@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -17,9 +19,39 @@ log = logging.getLogger("warden.bootstrap")
 
 Progress = Callable[[str, int, int], None]
 
-#: The newest revision in migrations/versions (a test keeps them equal). Knowing it here lets every start
-#: check the default database with one plain read, without opening an engine or importing Alembic.
-SCHEMA_HEAD = "4c1d2e7a9b30"
+REVISION_RE = re.compile(r"^revision(?:\s*:\s*str)?\s*=\s*[\"'](\w+)[\"']", re.M)
+DOWN_REVISION_RE = re.compile(r"^down_revision\b[^=]*=\s*(.*)$", re.M)
+
+
+def script_head(versions: Path | None = None) -> str | None:
+    """The newest revision in the Alembic script directory (migrations/versions), read from the scripts'
+    `revision` and `down_revision` lines; None when there is not exactly one head or no scripts.
+
+    Knowing it lets every start check the default database with one plain read, without opening an engine
+    or importing Alembic (or the migrations package, which imports SQLAlchemy). A test ties it to Alembic's
+    own reading of the scripts.
+    """
+    if versions is None:
+        spec = importlib.util.find_spec("migrations")  # finds the package without running it
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        versions = Path(next(iter(spec.submodule_search_locations))) / "versions"
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in versions.glob("*.py"):
+        text = script.read_text(encoding="utf-8")
+        revision = REVISION_RE.search(text)
+        if revision:
+            revisions.add(revision.group(1))
+        down = DOWN_REVISION_RE.search(text)
+        if down:
+            parents.update(re.findall(r"[\"'](\w+)[\"']", down.group(1)))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+#: The newest revision Warden ships (see script_head).
+SCHEMA_HEAD = script_head()
 
 
 def create_demo_database(
