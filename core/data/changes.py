@@ -11,7 +11,8 @@ class Insert:
     """A new row; missing columns take their defaults.
 
     `checked` names columns whose values validation.check_value read and passed (the editor reads each
-    cell as it is typed): validation keeps them as they are instead of reading them a second time.
+    cell as it is typed): validation keeps them as they are instead of reading them a second time. For an
+    Update, their `original` values are the row as loaded from the database, used as they are too.
     """
 
     entity: str

@@ -95,8 +95,8 @@ def save(db: Database, catalog: Catalog, changes: list[Change]) -> SaveResult:
     was given, or the database refuses it, the transaction is rolled back and the batch runs again one row
     at a time with the same statements, which names the conflicting or refused row.
     """
-    for ch in changes:
-        ent = catalog.get(ch.entity)
+    for name in {ch.entity: None for ch in changes}:  # each entity once, in batch order
+        ent = catalog.get(name)
         if ent.read_only:
             raise ReadOnlyError(f"{ent.name} is read-only: {ent.read_only_reason}.")
     db.allow_writes()  # a file read-only until the first save becomes writable here
@@ -150,19 +150,19 @@ def _refused(ent: Entity, exc: ConstraintViolated | sa.exc.DataError, row: int) 
 
 def _runs(catalog: Catalog, checked: list[Change], many: bool) -> list[tuple[int, list[Change]]]:
     """Consecutive changes that one statement can write together, with the batch index of the first."""
+    if not many:
+        return [(i, [ch]) for i, ch in enumerate(checked)]
     runs: list[tuple[int, list[Change]]] = []
     shapes: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}  # what decides a shape -> the shape
     last: Any = None
     for i, ch in enumerate(checked):
-        shape = None
-        if many:
-            names = tuple(ch.values) if not isinstance(ch, Delete) else ()
-            original = tuple(ch.original) if not isinstance(ch, Insert) else ()
-            by = (type(ch), ch.entity, names, original, getattr(ch, "version", None) is not None)
-            if by in shapes:
-                shape = shapes[by]
-            else:
-                shape = shapes[by] = _many_shape(catalog.get(ch.entity), ch)
+        if isinstance(ch, Update):
+            by: tuple[Any, ...] = (ch.entity, tuple(ch.values), tuple(ch.original), ch.version is None)
+        elif isinstance(ch, Insert):
+            by = (ch.entity, tuple(ch.values))
+        else:
+            by = (ch.entity, tuple(ch.original), ch.version is None, None, None)
+        shape = shapes[by] if by in shapes else shapes.setdefault(by, _many_shape(catalog.get(ch.entity), ch))
         if shape is not None and shape == last:
             runs[-1][1].append(ch)
         else:
@@ -237,9 +237,9 @@ def _write_many(conn: sa.Connection, ent: Entity, run: list[Change], result: Sav
         if isinstance(ch, Update):
             p.update({b: ch.values[n] for b, n in value_binds})
         if guard_binds:
-            p.update({b: coerce_for(ent, n, ch.original[n]) for b, n in guard_binds})
+            p.update({b: _loaded(ent, ch, n) for b, n in guard_binds})
         if ch.version is not None and by_version:
-            p["ver_old"], p["ver_new"] = ch.version, ch.version + 1
+            p["ver_old"] = ch.version
         params.append(p)
     if conn.execute(stmt, params).rowcount != len(keyed):
         raise _RowByRow
@@ -256,6 +256,12 @@ def _insert_many(conn: sa.Connection, ent: Entity, run: list[Insert], result: Sa
     stmt = ent.table.insert().returning(*_returning(ent), sort_by_parameter_order=True)
     rows = conn.execute(stmt, [{b: ch.values[n] for b, n in binds} for ch in run]).all()
     result.inserted.extend(_saved(ent, row) for row in rows)
+
+
+def _loaded(ent: Entity, ch: Update | Delete, name: str) -> Any:
+    """The loaded value of a column for the conflict check: as the editor loaded it, else read now."""
+    value = ch.original[name]
+    return value if isinstance(ch, Update) and name in ch.checked else coerce_for(ent, name, value)
 
 
 def _version(version: int | None, by_version: bool, bump: int) -> int | None:
@@ -277,7 +283,8 @@ def _update_statement(
         cols[n]: sa.bindparam(f"v_{i}", type_=cols[n].type) for i, n in enumerate(names)
     }
     if version is not None:
-        assign[cols[version]] = sa.bindparam("ver_new", type_=cols[version].type)
+        # Known without RETURNING: the check matched the loaded version. A literal 1, not a parameter per row.
+        assign[cols[version]] = cols[version] + sa.literal_column("1")
     return table.update().where(*_bound_where(cols, keys, version, guarded)).values(assign)
 
 
