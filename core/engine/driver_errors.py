@@ -60,7 +60,9 @@ def where_of(url: URL) -> str:
     """How messages name a database: the SQLite file's path, or 'PostgreSQL at host:port/name'."""
     if url.get_backend_name() == "sqlite":
         return url.database or ":memory:"
-    return f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+    socket_dir = url.query.get("host")  # a Unix-socket directory instead of a host name
+    host = url.host or (socket_dir if isinstance(socket_dir, str) else None) or "localhost"
+    return f"PostgreSQL at {host}:{url.port or 5432}/{url.database or ''}"
 
 
 def translate(

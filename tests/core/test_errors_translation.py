@@ -142,7 +142,8 @@ def pg(pg_server: object) -> Iterator[Database]:
 
 
 def _where(db: Database) -> str:
-    return f"PostgreSQL at {db.url.host or 'localhost'}:{db.url.port or 5432}/{db.url.database}"
+    host = db.url.host or db.url.query.get("host") or "localhost"
+    return f"PostgreSQL at {host}:{db.url.port or 5432}/{db.url.database}"
 
 
 def test_pg_terminated_backend_is_connection_lost(pg: Database, pg_server: object) -> None:
