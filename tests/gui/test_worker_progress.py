@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from core.engine.db import Database
 from core.progress import Progress, TaskState
 from gui.runtime import workers
+from gui.runtime.task_state import PostedTaskState
 
 BATCH = 50
 ROWS = 1_000
@@ -193,3 +194,20 @@ def test_the_application_owns_one_worker_door(qapp: QApplication, workers_door: 
     assert workers_door.parent() is qapp
     assert workers.current() is workers_door  # made once, not again per call
     assert workers.thread_pool() is workers_door.pool
+
+
+def test_the_worker_side_wakes_the_gui_thread_once_until_it_takes_the_reports() -> None:
+    """However many reports, one wake-up is outstanding; a take gets the newest progress and every partial
+    result in order, and the next report wakes it again."""
+    posts: list[int] = []
+    state = PostedTaskState(lambda: posts.append(1))
+    for i in range(1, 10_001):
+        state.set_progress(i, 10_000)
+        if i % 1000 == 0:
+            state.set_partial_result(i)
+    assert len(posts) == 1
+    progress, partials = state.take()
+    assert progress == Progress(10_000, 10_000) and partials == list(range(1000, 10_001, 1000))
+    assert state.take() == (None, [])
+    state.set_progress(1)
+    assert len(posts) == 2
