@@ -151,6 +151,14 @@ def after_first_paint(
     _AfterFirstPaint(widget, action, fallback_ms)
 
 
+def install_crash_handler(log_path: Path, *, show_dialog: bool = True) -> CrashHandler:
+    """The one crash handler for uncaught exceptions and for bugs in core calls (the worker door's)."""
+    handler = CrashHandler(log_path, show_dialog=show_dialog)
+    handler.install()
+    workers.current().bug_handler = handler.report
+    return handler
+
+
 def main(db_target: str | None = None) -> int:
     """Open the main window (on `db_target`, a file path or URL, if given) and run the event loop."""
     from gui.main_window import MainWindow
@@ -167,9 +175,7 @@ def main(db_target: str | None = None) -> int:
 
         # From the first frame on (a bug before it prints its traceback, as Python does by default); the
         # log folder's path needs platformdirs, which the bare window does without.
-        crash_handler = CrashHandler(log_file())
-        crash_handler.install()
-        workers.current().bug_handler = crash_handler.report  # bugs in core calls: the same dialog and log
+        install_crash_handler(log_file())
         window.build()
         gc.enable()  # the launcher paused cyclic collection until the window is up
         setup_logging()  # after the first frame: the log file's handler is not needed to show a window

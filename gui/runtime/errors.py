@@ -44,17 +44,19 @@ class CrashHandler:
         self.log_path = log_path
         self.show_dialog = show_dialog
         self._previous: ExceptHook = sys.excepthook
+        self._previous_thread_hook = threading.excepthook
         self._showing = False
 
     def install(self) -> None:
         """Make this the handler for uncaught exceptions (GUI thread and Python threads)."""
+        self._previous, self._previous_thread_hook = sys.excepthook, threading.excepthook
         sys.excepthook = self
         threading.excepthook = self._on_thread_exception
 
     def uninstall(self) -> None:
-        """Restore the previous handlers."""
+        """Restore the handlers that were there before install()."""
         sys.excepthook = self._previous
-        threading.excepthook = threading.__excepthook__
+        threading.excepthook = self._previous_thread_hook
 
     def __call__(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         """Record a bug, then tell the user where the details are."""
