@@ -28,8 +28,11 @@ ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None]
 
 
 def bug_message(exc: BaseException) -> str:
-    """The one line a screen may show about a bug that went to the crash handler."""
-    return f"Unexpected error ({type(exc).__name__}). This is a bug in Warden; the details are in the log."
+    """The one line a screen may show about a bug that went to the crash handler (without its text)."""
+    return (
+        f"Warden hit a bug ({type(exc).__name__}) and stopped this; the details are in the log. "
+        "You can keep working or restart Warden."
+    )
 
 
 def to_excepthook(exc: BaseException) -> None:
