@@ -182,13 +182,14 @@ def check_value(entity: Entity, column: str, raw: Any) -> tuple[Any, str | None]
     if col is None:
         return raw, f"{entity.name} has no column '{column}'"
     found: list[str] = []
-    value = _read_field(rules, col, raw, lambda _column, message: found.append(message))
+
+    def problem(_column: str, message: str) -> None:
+        found.append(message)
+
+    value = _read(rules, col, raw, problem)
     if value is _FAILED:
-        try:
-            value = rules.readers[column](raw)  # read, but a simple CHECK refused it: keep what was read
-        except ValueError:
-            value = raw
-    elif _blank_label(entity, col, value):
+        return raw, found[0]
+    if _passes_checks(rules, col, value, problem) and _blank_label(entity, col, value):
         found.append(BLANK_LABEL)
     return value, (found[0] if found else None)
 
@@ -219,18 +220,28 @@ def _read_or(rules: _Rules, name: str, value: Any, fallback: Any) -> Any:
 
 def _read_field(rules: _Rules, col: ColumnInfo, raw: Any, problem: Problem) -> Any:
     """The value read for `col`, after simple CHECKs; _FAILED once reported."""
+    value = _read(rules, col, raw, problem)
+    return value if value is _FAILED or _passes_checks(rules, col, value, problem) else _FAILED
+
+
+def _read(rules: _Rules, col: ColumnInfo, raw: Any, problem: Problem) -> Any:
+    """The value read for `col`; _FAILED once reported."""
     try:
-        value = rules.readers[col.name](raw)
+        return rules.readers[col.name](raw)
     except ValueError as exc:
         problem(col.name, str(exc))
         return _FAILED
+
+
+def _passes_checks(rules: _Rules, col: ColumnInfo, value: Any, problem: Problem) -> bool:
+    """Whether a read value passes the column's simple CHECKs (a failure is reported)."""
     checks = rules.checks.get(col.name)
     if checks and isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         for op, limit, message in checks:
             if not _CHECK_OPS[op][0](Decimal(value), limit):
                 problem(col.name, f"{message} (got {value})")
-                return _FAILED
-    return value
+                return False
+    return True
 
 
 def _for_storage(rules: _Rules, name: str, value: Any) -> Any:

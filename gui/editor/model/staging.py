@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from core.data.changes import Change, Delete, Insert, Update
-from core.data.coercion import coerce
-from core.data.validation import validate
+from core.data.validation import check_value, validate
 from core.errors import Conflict, FieldProblem, ValidationError
 from core.schema.catalog import Catalog, Entity
 
@@ -38,6 +37,7 @@ class RowEdit:
     values: dict[str, Any]
     original: dict[str, Any]
     version: int | None = None
+    checked: set[str] = field(default_factory=set)  # columns whose value check_value read and passed
 
 
 @dataclass
@@ -46,6 +46,7 @@ class NewRow:
 
     token: int
     values: dict[str, Any] = field(default_factory=dict)
+    checked: set[str] = field(default_factory=set)  # columns whose value check_value read and passed
 
 
 @dataclass
@@ -94,14 +95,21 @@ class Staging:
 
     # --- changing -----------------------------------------------------------------------------------
 
-    def set_value(self, ref: RowRef, column: str, value: Any, loaded: dict[str, Any] | None) -> None:
-        """Stage a cell value (UNSET removes the cell's staged value); `loaded` is the row as loaded."""
+    def set_value(
+        self, ref: RowRef, column: str, value: Any, loaded: dict[str, Any] | None, checked: bool = False
+    ) -> None:
+        """Stage a cell value (UNSET removes the cell's staged value); `loaded` is the row as loaded.
+
+        `checked`: the value came from validation.check_value without a problem; the save does not read
+        it again (Update/Insert.checked).
+        """
         self.errors.pop((ref, column), None)
         kind, ident = ref
         if kind == "new":
             row = self.new_row(ident)
             if row is not None:
                 _put(row.values, column, value)
+                _mark(row.checked, column, checked and value is not UNSET)
             return
         edit = self.edits.get(ident)
         if edit is None:
@@ -112,6 +120,7 @@ class Staging:
         if value is not UNSET and _same(edit.original.get(column, UNSET), value):
             value = UNSET  # back to the loaded value: nothing left to save for this cell
         _put(edit.values, column, value)
+        _mark(edit.checked, column, checked and value is not UNSET)
         if not edit.values:
             del self.edits[ident]
 
@@ -154,15 +163,15 @@ class Staging:
         out: list[Change] = []
         refs: list[RowRef] = []
         for row in self.inserts:
-            out.append(Insert(name, dict(row.values)))
+            out.append(Insert(name, dict(row.values), frozenset(row.checked & row.values.keys())))
             refs.append(("new", row.token))
         for key, edit in self.edits.items():
             if key in self.deletes:
                 continue
             original = {c: edit.original.get(c) for c in edit.values}
-            out.append(
-                Update(name, dict(zip(pk, key, strict=True)), dict(edit.values), original, edit.version)
-            )
+            key_values = dict(zip(pk, key, strict=True))
+            checked = frozenset(edit.checked & edit.values.keys())
+            out.append(Update(name, key_values, dict(edit.values), original, edit.version, checked))
             refs.append(("key", key))
         for key, gone in self.deletes.items():
             # Compared: the columns the row was loaded with (one a migration added since is not known)
@@ -244,6 +253,13 @@ class Staging:
             del self.edits[key]
 
 
+def _mark(checked: set[str], column: str, yes: bool) -> None:
+    if yes:
+        checked.add(column)
+    else:
+        checked.discard(column)
+
+
 def _put(values: dict[str, Any], column: str, value: Any) -> None:
     if value is UNSET:
         values.pop(column, None)
@@ -274,6 +290,7 @@ class PasteCell:
     text: str
     value: Any = None
     problem: str | None = None
+    checked: bool = False  # read by validation.check_value without a problem: stage it as checked
 
 
 @dataclass
@@ -327,7 +344,7 @@ def build_paste(
             extra = left + len(line) - len(cols)
             preview.problems.append(f"row {row + 1}: {extra} value(s) beyond the last column")
         row_cells = [
-            _paste_cell(cols[left + j], row, left + j, text, target)
+            _paste_cell(entity, cols[left + j], row, left + j, text, target)
             for j, text in enumerate(line[: max(0, len(cols) - left)])
         ]
         _check_row(catalog, entity, target, row_cells)
@@ -335,7 +352,7 @@ def build_paste(
     return preview
 
 
-def _paste_cell(info: Any, row: int, col: int, text: str, target: PasteTarget) -> PasteCell:
+def _paste_cell(entity: Entity, info: Any, row: int, col: int, text: str, target: PasteTarget) -> PasteCell:
     cell = PasteCell(row, info.name, col, text)
     if target.missing:
         cell.problem = "this row has not loaded yet; scroll to it and paste again"
@@ -346,10 +363,9 @@ def _paste_cell(info: Any, row: int, col: int, text: str, target: PasteTarget) -
     elif info.is_version:
         cell.problem = "the version counter is kept by the database"
     else:
-        try:
-            cell.value = coerce(info, text)
-        except ValueError as exc:
-            cell.problem = str(exc)
+        # Read once, here: a cell without a problem is staged as read (checked) and not read again.
+        value, cell.problem = check_value(entity, info.name, text)
+        cell.value, cell.checked = (value, True) if cell.problem is None else (None, False)
     return cell
 
 
@@ -358,11 +374,12 @@ def _check_row(catalog: Catalog, entity: Entity, target: PasteTarget, cells: lis
     values = {c.column: c.value for c in cells if c.problem is None}
     if not values or target.missing or target.deleted:
         return
+    checked = frozenset(c.column for c in cells if c.checked)
     if target.ref is not None and target.ref[0] == "key":
         key = dict(zip(entity.primary_key, target.ref[1], strict=True))
-        change: Change = Update(entity.name, key, values)
+        change: Change = Update(entity.name, key, values, checked=checked)
     else:
-        change = Insert(entity.name, values)
+        change = Insert(entity.name, values, checked)
     try:
         validate(catalog, [change])
     except ValidationError as exc:
