@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import enum
+import functools
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -300,18 +301,39 @@ def related(
             if source is None:
                 continue
             match = {c: row[t] for c, t in zip(fk.columns, fk.target_columns, strict=True)}
-            pred = key_predicate(source, match)
-            count = count_rows(conn, source, pred)
-            groups.append(_group(fk, "incoming", source, count, _linked(conn, source, match, limit)))
+            rows = _linked(conn, source, match, limit)
+            # Fewer rows than the limit are all of them: only a full list needs counting.
+            count = len(rows) if len(rows) < limit else count_rows(conn, source, key_predicate(source, match))
+            groups.append(_group(fk, "incoming", source, count, rows))
     return groups
 
 
 def _linked(conn: sa.Connection, ent: Entity, match: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    cols = [column(ent, c.name) for c in ent.columns if c.kind != "vector"]
-    order = [column(ent, ent.label)] if ent.label else []
-    order += [column(ent, c) for c in ent.primary_key]
-    stmt = sa.select(*cols).where(key_predicate(ent, match)).order_by(*order).limit(limit)
-    return [dict(zip([c.name for c in cols], r, strict=True)) for r in conn.execute(stmt)]
+    """Up to `limit` rows of `ent` matching `match`, by label then key, without their vectors."""
+    shown = tuple(c.name for c in ent.columns if c.kind != "vector")
+    nulls = tuple((name, value is None) for name, value in match.items())
+    stmt = _linked_statement(ent.table, shown, ent.label, ent.primary_key, nulls, limit)
+    params = {f"m_{i}": value for i, value in enumerate(match.values()) if value is not None}
+    return [dict(zip(shown, r, strict=True)) for r in conn.execute(stmt, params)]
+
+
+@functools.lru_cache(maxsize=512)
+def _linked_statement(
+    table: sa.Table,
+    shown: tuple[str, ...],
+    label: str | None,
+    key: tuple[str, ...],
+    nulls: tuple[tuple[str, bool], ...],
+    limit: int,
+) -> sa.Select[Any]:
+    """The SELECT of _linked, built once per shape: a reused statement keeps its compiled form."""
+    cols = {c.name: c for c in table.columns}
+    where = [
+        cols[name].is_(None) if null else cols[name] == sa.bindparam(f"m_{i}", type_=cols[name].type)
+        for i, (name, null) in enumerate(nulls)
+    ]
+    order = ([cols[label]] if label else []) + [cols[c] for c in key]
+    return sa.select(*(cols[n] for n in shown)).where(*where).order_by(*order).limit(limit)
 
 
 def _group(
