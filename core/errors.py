@@ -57,6 +57,14 @@ class ConstraintViolated(WardenError):
         self.kind, self.table, self.column, self.constraint = kind, table, column, constraint
 
 
+class ValueRefused(WardenError):
+    """The database refused a value that does not fit its column (type, size or range)."""
+
+    def __init__(self, message: str, *, column: str | None = None):
+        super().__init__(message)
+        self.column = column  # a name, never the value; None when the driver does not tell
+
+
 class NotFoundError(WardenError):
     """An entity, column, row or revision does not exist."""
 

@@ -24,6 +24,7 @@ from core.errors import (
     FieldProblem,
     ReadOnlyError,
     ValidationError,
+    ValueRefused,
 )
 from core.schema import stored_times
 from core.schema.catalog import Catalog, Entity, ForeignKeyInfo
@@ -126,7 +127,7 @@ def _write(conn: sa.Connection, catalog: Catalog, checked: list[Change], *, many
                 _update(conn, ent, ch, result, conflicts)
             elif isinstance(ch, Delete):
                 _delete(conn, ent, ch, result, conflicts)
-        except (ConstraintViolated, sa.exc.DataError) as exc:  # see core/engine/driver_errors.py
+        except (ConstraintViolated, ValueRefused, sa.exc.DataError) as exc:  # core/engine/driver_errors.py
             if len(run) > 1:
                 raise _RowByRow from None  # which row of the run: the row-by-row pass says
             if conflicts:
@@ -137,9 +138,11 @@ def _write(conn: sa.Connection, catalog: Catalog, checked: list[Change], *, many
     return result
 
 
-def _refused(ent: Entity, exc: ConstraintViolated | sa.exc.DataError, row: int) -> FieldProblem:
+def _refused(
+    ent: Entity, exc: ConstraintViolated | ValueRefused | sa.exc.DataError, row: int
+) -> FieldProblem:
     """The problem for a change the database refused: its typed message, or the driver's first line."""
-    if isinstance(exc, ConstraintViolated):
+    if isinstance(exc, ConstraintViolated | ValueRefused):
         return FieldProblem(exc.column or ent.name, str(exc), row=row)
     text = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
     return FieldProblem(ent.name, f"the database refused this change ({text})", row=row)

@@ -4,8 +4,8 @@ exceptions.
 `install_translation(engine, where)` puts SQLAlchemy's documented `handle_error` hook on an engine (a
 dialect event: it costs nothing until a statement fails), so every statement core runs, through any
 entry point, raises `DatabaseBusy`, `DiskFull`, `PermissionDenied`, `ConnectionLost`, `StatementTimeout`,
-`ConstraintViolated` or `DatabaseDamaged` instead of the driver's error. Messages say what happened and
-what to do: names of files, servers, tables and constraints, never SQL or row values.
+`ConstraintViolated`, `ValueRefused` or `DatabaseDamaged` instead of the driver's error. Messages say
+what happened and what to do: names of files, servers, tables and constraints, never SQL or row values.
 
 Errors these do not cover stay the driver's own (a bug, or a caller that expects them); a statement
 stopped on purpose (core/engine/interrupt.py) is left alone too: its result is not wanted.
@@ -26,17 +26,29 @@ from core.errors import (
     DiskFull,
     PermissionDenied,
     StatementTimeout,
+    ValueRefused,
     WardenError,
 )
 
 # SQLite primary result codes (https://sqlite.org/rescode.html); the extended code's low byte.
 SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
 SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_CONSTRAINT, SQLITE_NOTADB = 11, 14, 13, 19, 26
+SQLITE_TOOBIG, SQLITE_MISMATCH = 18, 20
 SQLITE_CONSTRAINT_KINDS = {275: "check", 787: "foreign key", 1299: "not null", 1555: "unique", 2067: "unique"}
 
 PG_CONSTRAINT_KINDS = {"23505": "unique", "23503": "foreign key", "23502": "not null", "23514": "check"}
 PG_BUSY = {"55P03": "lock", "40P01": "deadlock", "40001": "serialization"}  # a try-again-later state
 PG_SHUTDOWN = {"57P01", "57P02", "57P03"}  # admin/crash shutdown, cannot connect now
+#: Class 22 (data exception): what is wrong with a value, without the value (the server's text quotes it).
+PG_VALUE_PROBLEMS = {
+    "22001": "is too long for its column",
+    "22003": "is a number out of its column's range",
+    "22007": "is not a valid date or time",
+    "22008": "is a date or time out of range",
+    "22021": "holds characters the database cannot store",
+    "22P02": "is not valid for its column's type",
+    "22P05": "holds characters the database cannot store",
+}
 
 
 def install_translation(engine: Engine, where: str, *, read_only: bool = False) -> None:
@@ -117,6 +129,9 @@ def _sqlite(exc: BaseException, where: str) -> WardenError | None:
             f"{where} is not a SQLite database, or it is damaged. Open a backup copy, or check it with "
             "sqlite3's PRAGMA integrity_check."
         )
+    if primary in (SQLITE_TOOBIG, SQLITE_MISMATCH):
+        problem = "is too big for SQLite" if primary == SQLITE_TOOBIG else "does not fit its column's type"
+        return _value_refused(problem, where)
     if primary == SQLITE_CONSTRAINT:
         kind = SQLITE_CONSTRAINT_KINDS.get(code or 0) or _sqlite_kind_from_text(text)
         # sqlite3 names the columns ("UNIQUE constraint failed: users.email"), never the values.
@@ -171,6 +186,12 @@ def _postgresql(exc: BaseException, where: str, disconnect: bool) -> WardenError
             column=column,
             constraint=getattr(diag, "constraint_name", None),
         )
+    if (state or "").startswith("22") or (state is None and type(exc).__name__ == "DataError"):
+        # No state: psycopg itself refuses what PostgreSQL cannot store in text (a NUL character).
+        problem = PG_VALUE_PROBLEMS.get(state or "", "does not fit its column")
+        if state is None:
+            problem = "holds a character PostgreSQL cannot store (NUL)"
+        return _value_refused(problem, where, getattr(diag, "column_name", None))
     if state == "57014":
         # The same state for a cancel request (core/engine/interrupt.py stopping a read on purpose) and for
         # statement_timeout; only the server's fixed text tells them apart.
@@ -231,6 +252,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 # --- both ---------------------------------------------------------------------------------------------
+
+
+def _value_refused(problem: str, where: str, column: str | None = None) -> ValueRefused:
+    in_column = f" for {column}" if column else ""
+    return ValueRefused(
+        f"A value{in_column} {problem}, so {where} refused the change. Correct the value and save again.",
+        column=column,
+    )
 
 
 def _constraint(

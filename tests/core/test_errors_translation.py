@@ -26,6 +26,7 @@ from core.errors import (
     PermissionDenied,
     StatementTimeout,
     ValidationError,
+    ValueRefused,
 )
 from core.schema.load import load_catalog
 from tests.fixtures.postgres import admin_url
@@ -212,6 +213,20 @@ def test_pg_missing_privilege_is_permission_denied(pg: Database) -> None:
         with pg.engine.begin() as conn:
             conn.exec_driver_sql(f"DROP ROLE {role}")
     assert "permission denied for table t" in str(caught.value) and "administrator" in str(caught.value)
+    _clean(str(caught.value))
+
+
+def test_pg_value_too_long_is_refused_without_the_value(pg: Database) -> None:
+    """PostgreSQL's own text quotes a value it cannot read ('invalid input syntax … "abc"'); ours never."""
+    with pg.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE short (s varchar(3), n integer)")
+    with pytest.raises(ValueRefused) as caught, pg.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO short (s) VALUES (:v)"), {"v": SECRET})
+    assert "too long for its column" in str(caught.value) and "Correct the value" in str(caught.value)
+    _clean(str(caught.value))
+    with pytest.raises(ValueRefused) as caught, pg.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO short (n) VALUES (CAST(:v AS integer))"), {"v": SECRET})
+    assert "not valid for its column's type" in str(caught.value)
     _clean(str(caught.value))
 
 
