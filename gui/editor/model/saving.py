@@ -89,10 +89,10 @@ class Saver:
         pk, name = self.entity.primary_key, self.entity.name
         versions = {tuple(r.key[c] for c in pk): r.version for r in result.updated if r.entity == name}
         written: dict[Any, dict[str, Any]] = {}
-        for key, edit in sent.edits.items():
-            if key in versions and key not in sent.deletes:
+        for key, edit in sent.edits.items():  # all of it was written: one transaction
+            if key not in sent.deletes:
                 written[key] = dict(edit.values)
-                if self.entity.version_column and versions[key] is not None:
+                if self.entity.version_column and versions.get(key) is not None:
                     written[key][self.entity.version_column] = versions[key]
         self.history.remove_new_rows([r.token for r in sent.inserts])
         self.staging.forget_saved(sent, versions)

@@ -39,9 +39,9 @@ def open_counted(
     return model, calls
 
 
-def test_a_saved_edit_shows_its_new_values_without_reloading(qtbot: QtBot, fresh_demo: Demo) -> None:
+def test_a_saved_edit_shows_its_new_values_without_reloading(qtbot: QtBot, demo_copy: Demo) -> None:
     """An edited row shows the written value and its new version; no page is loaded and nothing counted."""
-    db, catalog = fresh_demo
+    db, catalog = demo_copy
     model, calls = open_counted(qtbot, db, catalog, "regions")
     names = model.window.names
     name, version = names.index("name"), names.index("version")
@@ -64,9 +64,9 @@ def test_a_saved_edit_shows_its_new_values_without_reloading(qtbot: QtBot, fresh
     assert model.total == 16 and model.exact
 
 
-def test_saved_inserts_and_deletes_change_the_count_by_their_number(qtbot: QtBot, fresh_demo: Demo) -> None:
+def test_saved_inserts_and_deletes_change_the_count_by_their_number(qtbot: QtBot, demo_copy: Demo) -> None:
     """Two saved inserts and a saved delete add exactly one row, without counting again."""
-    db, catalog = fresh_demo
+    db, catalog = demo_copy
     lone = save(db, catalog, [Insert("regions", {"name": "Lone Isle"})]).inserted[0].key
     model, calls = open_counted(qtbot, db, catalog, "regions")
     total = model.total

@@ -60,9 +60,9 @@ def test_shortcuts_table_model(qtbot: QtBot, demo_template: Path, tmp_path: Path
         dialog.table.sortItems(1)
 
 
-def test_fk_picker_model(qtbot: QtBot, fresh_demo: Demo) -> None:
+def test_fk_picker_model(qtbot: QtBot, sqlite_demo_copy: Demo) -> None:
     """The picker's list of matches, while a search replaces them."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     fk = next(f for f in catalog.get("locations").foreign_keys if f.columns == ("region_id",))
     picker = ForeignKeyPicker(db, catalog, fk)
     qtbot.addWidget(picker)
@@ -75,9 +75,9 @@ def test_fk_picker_model(qtbot: QtBot, fresh_demo: Demo) -> None:
         assert picker.list.count() > 0
 
 
-def test_related_tab_models(qtbot: QtBot, fresh_demo: Demo) -> None:
+def test_related_tab_models(qtbot: QtBot, sqlite_demo_copy: Demo) -> None:
     """Each related tab's table of rows, in both directions, sorted by a column."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     form = RecordForm(db, catalog, "locations")
     qtbot.addWidget(form)
     with qtbot.waitSignal(form.related_loaded, timeout=10_000):
@@ -89,9 +89,9 @@ def test_related_tab_models(qtbot: QtBot, fresh_demo: Demo) -> None:
             table.sortItems(0)
 
 
-def test_delete_and_paste_preview_models(qtbot: QtBot, fresh_demo: Demo) -> None:
+def test_delete_and_paste_preview_models(qtbot: QtBot, sqlite_demo_copy: Demo) -> None:
     """The delete preview's list of effects, and the paste preview's table of values (one bad)."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     dialog = DeletePreviewDialog(delete_preview(db, catalog, "locations", [busy_location(db)]))
     qtbot.addWidget(dialog)
     assert dialog.tree.topLevelItemCount() > 0

@@ -47,9 +47,9 @@ class Parts:
         return self.window.names.index(name)
 
 
-def test_the_window_loads_the_first_page_and_counts(fresh_demo: Demo) -> None:
+def test_the_window_loads_the_first_page_and_counts(sqlite_demo_copy: Demo) -> None:
     """A start loads the first rows and counts them once; rows far from view stay placeholders."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     parts = Parts(db, catalog, "users")
     window = parts.window
     assert window.total == exact_count(db, catalog.get("users"), []) == 1000 and window.exact
@@ -59,9 +59,9 @@ def test_the_window_loads_the_first_page_and_counts(fresh_demo: Demo) -> None:
     assert parts.worker.ran[0] == "load" and parts.worker.ran.count("exact_count") == 1
 
 
-def test_a_superseded_page_is_dropped(fresh_demo: Demo) -> None:
+def test_a_superseded_page_is_dropped(sqlite_demo_copy: Demo) -> None:
     """A new order before the last one's page arrived: only the newest order's rows are shown."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     parts = Parts(db, catalog, "users")
     window = parts.window
     parts.worker.ran.clear()
@@ -73,9 +73,9 @@ def test_a_superseded_page_is_dropped(fresh_demo: Demo) -> None:
     assert set(parts.worker.ran) == {"load"}  # the newest order's pages; a new order is not counted
 
 
-def test_a_filter_is_counted_again(fresh_demo: Demo) -> None:
+def test_a_filter_is_counted_again(sqlite_demo_copy: Demo) -> None:
     """A new filter starts at its top and counts its matches."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     parts = Parts(db, catalog, "users")
     parts.window.set_query(Query(filters=(Filter("role", "eq", "admin"),)))
     parts.worker.drain()
@@ -83,9 +83,9 @@ def test_a_filter_is_counted_again(fresh_demo: Demo) -> None:
     assert parts.window.total == expected and parts.window.exact
 
 
-def test_grid_rows_put_staged_new_rows_first(fresh_demo: Demo) -> None:
+def test_grid_rows_put_staged_new_rows_first(sqlite_demo_copy: Demo) -> None:
     """Staged new rows come before the database rows; each grid row knows what it is."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     parts = Parts(db, catalog, "regions")
     first = parts.grid.locate(0)
     assert first[0] is not None and first[0][0] == "key"
@@ -98,9 +98,9 @@ def test_grid_rows_put_staged_new_rows_first(fresh_demo: Demo) -> None:
     assert parts.grid.row_values(0)["name"] == "Nowhere"
 
 
-def test_history_undoes_and_redoes_edits_and_a_revert(fresh_demo: Demo) -> None:
+def test_history_undoes_and_redoes_edits_and_a_revert(sqlite_demo_copy: Demo) -> None:
     """Edits are undo steps; a revert is one more, and undoing it brings every edit back."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     parts = Parts(db, catalog, "regions")
     name = parts.col("name")
     before = parts.grid.row_values(0)["name"]
@@ -118,9 +118,9 @@ def test_history_undoes_and_redoes_edits_and_a_revert(fresh_demo: Demo) -> None:
     assert parts.grid.row_values(0)["name"] == "Renamed"
 
 
-def test_a_saved_edit_refreshes_only_its_row(fresh_demo: Demo) -> None:
+def test_a_saved_edit_refreshes_only_its_row(sqlite_demo_copy: Demo) -> None:
     """After an edit is saved, its row shows what was written and its new version; nothing else is read."""
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     parts = Parts(db, catalog, "regions")
     name, version = parts.col("name"), parts.col("version")
     row = parts.window.row(0)
@@ -141,12 +141,12 @@ def test_a_saved_edit_refreshes_only_its_row(fresh_demo: Demo) -> None:
     assert parts.staging.count == 0 and parts.window.total == 16
 
 
-def test_saved_inserts_and_deletes_move_the_count_by_their_number(fresh_demo: Demo) -> None:
+def test_saved_inserts_and_deletes_move_the_count_by_their_number(sqlite_demo_copy: Demo) -> None:
     """Two inserts and one delete: the count goes up by one, without counting again."""
     from core.data.changes import Insert
     from core.data.repository import save
 
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     lone = save(db, catalog, [Insert("regions", {"name": "Lone Isle"})]).inserted[0].key["id"]
     parts = Parts(db, catalog, "regions")
     total = parts.window.total
@@ -168,12 +168,12 @@ def test_saved_inserts_and_deletes_move_the_count_by_their_number(fresh_demo: De
     assert parts.grid.new_rows == 0 and parts.staging.count == 0
 
 
-def test_a_save_that_conflicts_keeps_the_edit(fresh_demo: Demo) -> None:
+def test_a_save_that_conflicts_keeps_the_edit(sqlite_demo_copy: Demo) -> None:
     """A row changed underneath: nothing is written, the edit stays staged and is marked."""
     from core.data.changes import Update
     from core.data.repository import save
 
-    db, catalog = fresh_demo
+    db, catalog = sqlite_demo_copy
     parts = Parts(db, catalog, "regions")
     row = parts.window.row(0)
     assert row is not None
