@@ -6,7 +6,7 @@ Every function opens its own connection and closes it before returning, and retu
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,38 +218,46 @@ def _write_many(conn: sa.Connection, ent: Entity, run: list[Change], result: Sav
         _insert_many(conn, ent, [ch for ch in run if isinstance(ch, Insert)], result)
         return
     keyed = [ch for ch in run if isinstance(ch, Update | Delete)]
-    first = keyed[0]
+    stmt, params_of = _bound_statement(ent, keyed[0], returning=False)
+    if conn.execute(stmt, [params_of(ch) for ch in keyed]).rowcount != len(keyed):
+        raise _RowByRow
+    # The keys are validation's, read once; they go back as they are.
+    by_version = ent.version_column is not None and keyed[0].version is not None
+    saved = result.updated if isinstance(keyed[0], Update) else result.deleted
+    bump = 1 if isinstance(keyed[0], Update) else 0
+    saved += [SavedRow(ent.name, ch.key, _version(ch.version, by_version, bump)) for ch in keyed]
+
+
+def _bound_statement(
+    ent: Entity, first: Update | Delete, *, returning: bool
+) -> tuple[sa.Executable, Callable[[Update | Delete], dict[str, Any]]]:
+    """The statement of a plain shape (see _many_shape) with named parameters, and each change's values."""
     by_version = ent.version_column is not None and first.version is not None
     version = ent.version_column if by_version else None
     keys = ent.primary_key
-    stmt: sa.Update | sa.Delete
     if isinstance(first, Update):
         names = [n for n in first.values if n != ent.version_column]
         guarded = [] if by_version else [n for n in names if n in first.original]
-        stmt = _update_statement(ent.table, keys, tuple(names), version, tuple(guarded))
+        stmt = _update_statement(ent.table, keys, tuple(names), version, tuple(guarded), returning)
     else:
         names = []
         guarded = [] if by_version else [n for n in first.original if n != ent.version_column]
-        stmt = _delete_statement(ent.table, keys, version, tuple(guarded))
+        stmt = _delete_statement(ent.table, keys, version, tuple(guarded), returning)
     key_binds = [(f"k_{i}", n) for i, n in enumerate(keys)]
     value_binds = [(f"v_{i}", n) for i, n in enumerate(names)]
     guard_binds = [(f"o_{i}", n) for i, n in enumerate(guarded)]
-    params = []
-    for ch in keyed:
+
+    def params_of(ch: Update | Delete) -> dict[str, Any]:
         p = {b: ch.key[n] for b, n in key_binds}
         if isinstance(ch, Update):
             p.update({b: ch.values[n] for b, n in value_binds})
         if guard_binds:
             p.update({b: _loaded(ent, ch, n) for b, n in guard_binds})
-        if ch.version is not None and by_version:
+        if by_version:
             p["ver_old"] = ch.version
-        params.append(p)
-    if conn.execute(stmt, params).rowcount != len(keyed):
-        raise _RowByRow
-    # The keys are validation's, read once; they go back as they are.
-    saved = result.updated if isinstance(first, Update) else result.deleted
-    bump = 1 if isinstance(first, Update) else 0
-    saved += [SavedRow(ent.name, ch.key, _version(ch.version, by_version, bump)) for ch in keyed]
+        return p
+
+    return stmt, params_of
 
 
 def _insert_many(conn: sa.Connection, ent: Entity, run: list[Insert], result: SaveResult) -> None:
@@ -279,7 +287,8 @@ def _update_statement(
     names: tuple[str, ...],
     version: str | None,
     guarded: tuple[str, ...],
-) -> sa.Update:
+    returning: bool,
+) -> sa.Executable:
     """UPDATE … SET the edited columns (and `version`) WHERE key AND check, with named parameters."""
     cols = {c.name: c for c in table.columns}
     assign: dict[Any, Any] = {
@@ -288,15 +297,22 @@ def _update_statement(
     if version is not None:
         # Known without RETURNING: the check matched the loaded version. A literal 1, not a parameter per row.
         assign[cols[version]] = cols[version] + sa.literal_column("1")
-    return table.update().where(*_bound_where(cols, keys, version, guarded)).values(assign)
+    stmt = table.update().where(*_bound_where(cols, keys, version, guarded)).values(assign)
+    return stmt.returning(*_returned(cols, keys, version)) if returning else stmt
 
 
 @functools.lru_cache(maxsize=512)
 def _delete_statement(
-    table: sa.Table, keys: tuple[str, ...], version: str | None, guarded: tuple[str, ...]
-) -> sa.Delete:
+    table: sa.Table, keys: tuple[str, ...], version: str | None, guarded: tuple[str, ...], returning: bool
+) -> sa.Executable:
     """DELETE … WHERE key AND check, with named parameters."""
-    return table.delete().where(*_bound_where({c.name: c for c in table.columns}, keys, version, guarded))
+    cols = {c.name: c for c in table.columns}
+    stmt = table.delete().where(*_bound_where(cols, keys, version, guarded))
+    return stmt.returning(*_returned(cols, keys, version)) if returning else stmt
+
+
+def _returned(cols: dict[str, sa.Column[Any]], keys: tuple[str, ...], version: str | None) -> list[Any]:
+    return [cols[n] for n in keys] + ([cols[version]] if version is not None else [])
 
 
 def _bound_where(
@@ -370,6 +386,14 @@ def _update(
     values = {n: v for n, v in ch.values.items() if n != ent.version_column}
     if not values:
         return
+    if _many_shape(ent, ch) is not None:  # the statement a run of these uses, built once
+        stmt, params_of = _bound_statement(ent, ch, returning=True)
+        rows = conn.execute(stmt, params_of(ch)).all()
+        if not rows:
+            conflicts.append(Conflict(ent.name, key, fetch_row(conn, ent, key), dict(values)))
+            return
+        result.updated.append(_saved(ent, rows[0]))
+        return
     assign: dict[Any, Any] = {column(ent, n): v for n, v in values.items()}
     if ent.version_column:
         vcol = column(ent, ent.version_column)
@@ -387,9 +411,13 @@ def _delete(
     conn: sa.Connection, ent: Entity, ch: Delete, result: SaveResult, conflicts: list[Conflict]
 ) -> None:
     key = ch.key  # read by validation already
-    guard = _guard(conn, ent, ch.version, ch.original, ch.original.keys())
-    stmt = ent.table.delete().where(key_predicate(ent, key), *guard).returning(*_returning(ent))
-    rows = conn.execute(stmt).all()
+    if _many_shape(ent, ch) is not None:  # the statement a run of these uses, built once
+        bound, params_of = _bound_statement(ent, ch, returning=True)
+        rows = conn.execute(bound, params_of(ch)).all()
+    else:
+        guard = _guard(conn, ent, ch.version, ch.original, ch.original.keys())
+        stmt = ent.table.delete().where(key_predicate(ent, key), *guard).returning(*_returning(ent))
+        rows = conn.execute(stmt).all()
     if not rows:
         conflicts.append(Conflict(ent.name, key, fetch_row(conn, ent, key), {}))
         return
