@@ -253,7 +253,8 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
     access = SqliteAccess(path, own=fresh or is_wardens_own(path), read_only=read_only)
     module, vec_problem = _cached_sqlite_driver()
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
-    engine = sa.create_engine(url, module=module, connect_args=connect_args)
+    # hide_parameters: a bug's logged error never carries the row values it was bound to.
+    engine = sa.create_engine(url, module=module, connect_args=connect_args, hide_parameters=True)
     # A dialect event, not an engine one: engine-level listeners cost event dispatch on every statement.
     event.listen(engine, "do_connect", access.on_do_connect)
 
@@ -302,6 +303,7 @@ def _open_postgresql(url: URL, *, read_only: bool) -> Database:
             url,
             pool_pre_ping=True,
             connect_args={"connect_timeout": 10, "application_name": "warden"},
+            hide_parameters=True,  # as on SQLite: no row values in a logged error
         )
     except (NoSuchModuleError, ArgumentError) as exc:
         raise ConnectionFailed(f"Unsupported PostgreSQL driver in {display_url(url)}: {exc}") from None

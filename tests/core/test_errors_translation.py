@@ -230,6 +230,15 @@ def test_pg_value_too_long_is_refused_without_the_value(pg: Database) -> None:
     _clean(str(caught.value))
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_bug_s_driver_error_never_shows_the_values(backend: str, request: pytest.FixtureRequest) -> None:
+    """An error no one can act on stays the driver's (a bug for the log), without the bound values."""
+    db: Database = request.getfixturevalue("sqlite_file" if backend == "sqlite" else "pg")
+    with pytest.raises(sa.exc.DBAPIError) as caught, db.engine.connect() as conn:
+        conn.execute(sa.text("SELECT * FROM no_such_table WHERE x = :v"), {"v": SECRET})
+    assert "no_such_table" in str(caught.value) and SECRET not in str(caught.value)
+
+
 # --- through core's save --------------------------------------------------------------------------------
 
 
