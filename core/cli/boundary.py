@@ -34,7 +34,8 @@ def guarded(action: Callable[[], int], what: str = "command") -> int:
         return 0
     except Exception as exc:
         log.exception("internal error in %s", what)
-        return fail(f"internal error: {type(exc).__name__}: {exc} (details in {log_path})", code=EXIT_BUG)
+        first = (str(exc).strip().splitlines() or [""])[0]  # a driver error's SQL follows on later lines
+        return fail(f"internal error: {type(exc).__name__}: {first} (details in {log_path})", code=EXIT_BUG)
 
 
 def fail(message: str, code: int = EXIT_USER_ERROR) -> int:

@@ -198,3 +198,15 @@ def test_a_driver_failure_after_opening_is_its_typed_message(capsys, tmp_path, q
     assert code == cli.EXIT_USER_ERROR, err
     assert "is locked by another program" in err and "Traceback" not in err and "internal error" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_bug_is_one_line_without_the_statement(capsys):
+    """A bug's message keeps its first line (a driver error's SQL follows on later lines); the log has all."""
+
+    def bug() -> int:
+        raise RuntimeError("no such table: audit\n[SQL: SELECT * FROM audit WHERE secret = ?]")
+
+    code = cli.guarded(bug, "test")
+    err = capsys.readouterr().err
+    assert code == 1 and "internal error: RuntimeError: no such table: audit (details in " in err
+    assert "SELECT" not in err and len(err.strip().splitlines()) == 1
