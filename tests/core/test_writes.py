@@ -134,6 +134,21 @@ def test_inserts_and_deletes_run_together_and_keep_batch_order(schema_db, cat, s
     assert deletes == [True]
 
 
+def test_a_run_sets_onupdate_columns_per_row(schema_db, cat):
+    regions = metadata.tables["regions"]
+    with schema_db.engine.begin() as conn:
+        conn.execute(
+            regions.insert(), [{"id": uid(500 + i), "name": f"R{i}", "created_at": T0} for i in range(3)]
+        )
+    batch = [Update("regions", {"id": uid(500 + i)}, {"danger_level": i + 1}, {}, 1) for i in range(3)]
+    result = repo.save(schema_db, cat, batch)
+    assert [r.version for r in result.updated] == [2, 2, 2]
+    for i in range(3):
+        row = repo.get_row(schema_db, cat, "regions", {"id": uid(500 + i)})
+        assert row["danger_level"] == i + 1 and row["version"] == 2
+        assert row["updated_at"] > T0 and row["updated_at"].tzinfo is not None
+
+
 def test_one_row_saves_as_before(schema_db, cat, statements):
     result = repo.save(schema_db, cat, [renames()[3]])
     assert result.updated[0].key == {"id": uid(3)} and result.updated[0].version == 2
