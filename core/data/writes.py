@@ -186,7 +186,7 @@ def _many_shape(ent: Entity, ch: Change) -> tuple[Any, ...] | None:
         return None
     by_version = ent.version_column is not None and ch.version is not None
     if ent.version_column is not None and not by_version:
-        return None  # `version + 1` in SQL: only RETURNING tells the new version
+        return None  # no loaded version to check: only RETURNING tells the new one
     if isinstance(ch, Update):
         names = tuple(n for n in ch.values if n != ent.version_column)
         if not names:
