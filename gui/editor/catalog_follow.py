@@ -33,18 +33,18 @@ def follow_editor(editor: TableEditor, catalog: Catalog) -> None:
         _follow_after_save(editor, catalog)
         return
     changed = not same_shape(editor.entity, entity)
-    editor.catalog = editor.dialogs.catalog = catalog
+    editor.catalog = catalog
     if editor.delegate.context is not None:  # FK pickers search the new catalog
         editor.delegate.context.catalog = catalog
     if not changed:
-        editor.entity = editor.dialogs.entity = entity
+        editor.entity = entity
         model.follow_catalog(catalog, None)
         if editor.form is not None:
             editor.form.follow_catalog(catalog, rebuild=False)
         return
     _commit_open_cell(editor)  # what is being typed is staged first, so it is kept or counted as dropped
     followed = follow_staging(model.staging, entity)
-    editor.entity = editor.dialogs.entity = entity
+    editor.entity = entity
     _follow_filters(editor, entity)
     model.follow_catalog(catalog, followed.staging)
     _follow_sort(editor)

@@ -21,7 +21,8 @@ from gui.runtime import workers
 
 if TYPE_CHECKING:
     from core.engine.db import Database
-    from core.schema.catalog import Catalog
+    from core.schema.catalog import Catalog, Entity
+    from gui.editor.model.table_model import TableEditorModel
     from gui.editor.view import TableEditor
 
 
@@ -30,12 +31,31 @@ class DialogCommands:
 
     def __init__(self, editor: TableEditor) -> None:
         self.editor = editor
-        self.db, self.catalog, self.entity = editor.db, editor.catalog, editor.entity
-        self.model = editor.model
         self.export_job: ExportJob | None = None
         self.delete_dialog: DeletePreviewDialog | None = None
         self.paste_dialog: PastePreviewDialog | None = None
         self.conflict_dialog: ConflictDialog | None = None
+
+    # The editor's own, read when used: a reloaded catalog replaces them (gui/editor/catalog_follow.py).
+    @property
+    def db(self) -> Database:
+        """The editor's database."""
+        return self.editor.db
+
+    @property
+    def catalog(self) -> Catalog:
+        """The editor's catalog."""
+        return self.editor.catalog
+
+    @property
+    def entity(self) -> Entity:
+        """The editor's entity."""
+        return self.editor.entity
+
+    @property
+    def model(self) -> TableEditorModel:
+        """The editor's model."""
+        return self.editor.model
 
     def delete_selected(self) -> None:
         """Preview what deleting the selected rows would do; stage the delete if the user agrees (Del)."""
