@@ -134,6 +134,8 @@ def _check_change(rules: _Rules, change: Change, problem: Problem) -> Change:
     if isinstance(change, Delete):
         return change if key is change.key else dataclasses.replace(change, key=key)
     checked = change.checked
+    if type(change) is Update and key is change.key and _all_checked(rules, change):
+        return change  # the editor's edit: read as typed, nothing left but NULLs in required columns
     values: dict[str, Any] = {}
     same = True  # every value kept as the very object given: the change itself can be returned
     for name, given in change.values.items():
@@ -167,6 +169,18 @@ def _check_change(rules: _Rules, change: Change, problem: Problem) -> Change:
     if same and len(values) == len(change.values):
         return change
     return dataclasses.replace(change, values=values)
+
+
+def _all_checked(rules: _Rules, change: Update) -> bool:
+    """Whether every value is checked and storable as it is: then only a NULL in a required column fails."""
+    if not change.checked.issuperset(change.values) or rules.shape.as_text or rules.shape.as_blob:
+        return False
+    cols = rules.shape.cols
+    for name, value in change.values.items():
+        col = cols.get(name)
+        if col is None or (value is None and not col.nullable) or name in rules.key_names:
+            return False  # the general loop says why
+    return True
 
 
 def check_value(entity: Entity, column: str, raw: Any) -> tuple[Any, str | None]:

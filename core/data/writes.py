@@ -32,6 +32,9 @@ from core.schema.catalog import Catalog, Entity, ForeignKeyInfo
 __all__ = ["DeleteEffect", "DeletePreview", "SaveResult", "SavedRow", "delete_preview", "save"]
 
 CASCADE_DEPTH = 8
+#: Rows per executemany of a long run: its parameter sets die young instead of filling the collector's
+#: oldest generation (a full collection of the whole heap costs more than a few more statements).
+MANY_CHUNK = 500
 ACTIONS = {"CASCADE": "cascade", "SET NULL": "set null", "SET DEFAULT": "set default"}
 
 
@@ -219,8 +222,10 @@ def _write_many(conn: sa.Connection, ent: Entity, run: list[Change], result: Sav
         return
     keyed = [ch for ch in run if isinstance(ch, Update | Delete)]
     stmt, params_of = _bound_statement(ent, keyed[0], returning=False)
-    if conn.execute(stmt, [params_of(ch) for ch in keyed]).rowcount != len(keyed):
-        raise _RowByRow
+    for start in range(0, len(keyed), MANY_CHUNK):
+        chunk = keyed[start : start + MANY_CHUNK]
+        if conn.execute(stmt, [params_of(ch) for ch in chunk]).rowcount != len(chunk):
+            raise _RowByRow
     # The keys are validation's, read once; they go back as they are.
     by_version = ent.version_column is not None and keyed[0].version is not None
     saved = result.updated if isinstance(keyed[0], Update) else result.deleted
