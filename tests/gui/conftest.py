@@ -6,7 +6,6 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -120,14 +119,6 @@ def sqlite_demo_copy(sqlite_demo_copy: Demo) -> Iterator[Demo]:
     """tests/fixtures/demo.py's sqlite_demo_copy; the test's workers finish before it is closed."""
     yield sqlite_demo_copy
     workers.wait_idle()
-
-
-@pytest.fixture
-def demo_path(demo_template: Path, tmp_path: Path) -> str:
-    """The path of a fresh copy of the scale-1 SQLite demo database (the test may change it)."""
-    path = tmp_path / "demo.db"
-    shutil.copy(demo_template, path)
-    return str(path)
 
 
 @pytest.fixture

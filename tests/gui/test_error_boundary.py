@@ -21,13 +21,13 @@ from tests.fixtures.workers import crash_count
 
 
 def test_a_file_locked_during_save_is_an_inline_message(
-    qtbot: QtBot, demo_path: str, quick_busy: None, crash_log: Path
+    qtbot: QtBot, demo_copy_path: str, quick_busy: None, crash_log: Path
 ) -> None:
-    db = open_database(demo_path)
+    db = open_database(demo_copy_path)
     try:
         editor = shown_editor(qtbot, db, load_catalog(db), "npcs")
         key = stage(editor, 0, "name", "Renamed while locked")
-        with write_lock_held(demo_path), qtbot.waitSignal(editor.model.save_failed, timeout=15_000):
+        with write_lock_held(demo_copy_path), qtbot.waitSignal(editor.model.save_failed, timeout=15_000):
             editor.save()  # another program is writing to the file meanwhile
         message = editor.message.text()
         assert message.startswith("Not saved: ") and "is locked by another program" in message, message
@@ -36,7 +36,7 @@ def test_a_file_locked_during_save_is_an_inline_message(
         assert editor.staged_label.text() == "1 unsaved change"  # the edit waits for the next Save
         with qtbot.waitSignal(editor.model.saved, timeout=15_000):
             editor.save()  # the lock is gone: the same Save goes through
-        assert stored(demo_path, "npcs", key)["name"] == "Renamed while locked"
+        assert stored(demo_copy_path, "npcs", key)["name"] == "Renamed while locked"
     finally:
         db.dispose()
 
