@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from core import cli
-from core.bootstrap import create_demo_database
 from core.data import exporting
 from core.data.exporting import BOM, ExportPathError, default_bom, export_file, write_export
 from core.data.repository import Filter, export_rows, to_jsonable
@@ -93,10 +92,8 @@ def test_reference_utc_timestamps_keep_their_offset(
 # --- stored values SQLite allows that a canonical batch does not hold -----------------------------
 
 
-def _odd_tool_rows(tmp_path: Path, rows: list[tuple[Any, ...]]) -> str:
-    """A demo database whose tool_executions hold only `rows` (id, inputs, outputs, created_at)."""
-    path = tmp_path / "odd.db"
-    create_demo_database(str(path), scale=1)
+def _odd_tool_rows(path: str, rows: list[tuple[Any, ...]]) -> str:
+    """The demo database at `path` with only `rows` in tool_executions (id, inputs, outputs, created_at)."""
     raw = sqlite3.connect(path)
     with raw:
         raw.execute("DELETE FROM tool_executions")
@@ -126,12 +123,12 @@ def _export_both(url: str, tmp_path: Path) -> tuple[Rows, Rows, list[list[str]]]
     return expected, values, _read_csv(tmp_path / "t.csv")
 
 
-def test_unusual_stored_values_on_sqlite(tmp_path: Path) -> None:
+def test_unusual_stored_values_on_sqlite(tmp_path: Path, demo_copy_path: str) -> None:
     """Values another writer left (uppercase or dashed keys, escaped or compact JSON, JSON scalars and
     null, times without a fraction) leave as the typed read gives them; compact JSON text as stored."""
     stamp = "2026-01-01 10:00:00.000000"
     url = _odd_tool_rows(
-        tmp_path,
+        demo_copy_path,
         [
             ("12345678-1234-5678-1234-567812345678", "[1, 2]", "5", "2026-01-01 10:00:00.250000"),
             ("EF" * 16, '{"q": "caf\\u00e9"}', "null", "2026-01-01 10:00:00"),
@@ -156,12 +153,11 @@ def test_unusual_stored_values_on_sqlite(tmp_path: Path) -> None:
     ] == "done"
 
 
-def test_json_scalars_and_null_in_one_batch(tmp_path: Path) -> None:
+def test_json_scalars_and_null_in_one_batch(tmp_path: Path, demo_copy_path: str) -> None:
     """A batch mixing JSON null, a JSON string, an object and SQL NULL: each as the typed read gives it."""
     stamp = "2026-01-01 10:00:00.000000"
-    url = _odd_tool_rows(
-        tmp_path, [(f"{i:032x}", "{}", v, stamp) for i, v in enumerate(["null", '"done"', '{"a": 1}', None])]
-    )
+    odd = [(f"{i:032x}", "{}", v, stamp) for i, v in enumerate(["null", '"done"', '{"a": 1}', None])]
+    url = _odd_tool_rows(demo_copy_path, odd)
     expected, values, (header, *rows) = _export_both(url, tmp_path)
     assert values == expected
     assert rows == [[_cell(r[c]) for c in header] for r in expected]
@@ -414,12 +410,11 @@ def test_pooled_connection_is_unmapped_after_export(demo_copy_path: str, tmp_pat
         db.dispose()
 
 
-def test_vectors_are_lists_of_floats(tmp_path: Path) -> None:
+def test_vectors_are_lists_of_floats(tmp_path: Path, demo_copy_path: str) -> None:
     """A stored embedding is exported as the list of its float32 values, as before (CSV: JSON text)."""
     import struct
 
-    path = tmp_path / "vec.db"
-    create_demo_database(str(path), scale=1)
+    path = demo_copy_path
     values = [i / 7 for i in range(384)]
     raw = sqlite3.connect(path)
     with raw:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -93,15 +94,13 @@ def _gui_env(tmp_path, **extra):
     return env
 
 
-def test_window_shows_before_sqlalchemy_numpy_and_pgvector_load(tmp_path):
+def test_window_shows_before_sqlalchemy_numpy_and_pgvector_load(tmp_path, demo_template):
     """The usual start (default database at head): the main window is shown before SQLAlchemy,
     numpy and pgvector are imported, and the database starts opening only once the window has painted
     (that import would hold the GIL against the first frame); then they load off the GUI thread and the
     navigator fills."""
-    from core.bootstrap import create_demo_database
-
     (tmp_path / "data").mkdir()
-    create_demo_database(str(tmp_path / "data" / "warden.db"), scale=1)
+    shutil.copy(demo_template, tmp_path / "data" / "warden.db")
     env = _gui_env(tmp_path, QT_QPA_PLATFORM="offscreen")
     script = FIRST_SHOW_SCRIPT.format(heavy=HEAVY_MODULES)
     p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)

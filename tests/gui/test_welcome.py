@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from core.bootstrap import create_demo_database
 from core.data.overview import RowCount
 from gui import settings as saved
 from gui.main_window import MainWindow
@@ -63,11 +62,9 @@ def test_foreign_database_in_its_own_terms(qtbot: QtBot, tmp_path: Path) -> None
     window.grab().save(str(SHOTS / "welcome_foreign.png"))
 
 
-def test_reference_schema_keeps_its_wording(qtbot: QtBot, tmp_path: Path) -> None:
+def test_reference_schema_keeps_its_wording(qtbot: QtBot, demo_copy_path: str) -> None:
     """A demo database (Warden's own schema) is described as world content, players and operations."""
-    path = tmp_path / "demo.db"
-    create_demo_database(str(path), scale=1)
-    window = _open(qtbot, str(path))
+    window = _open(qtbot, demo_copy_path)
     assert "world content" in window.welcome.summary()
     assert _card(window)["Tables"].startswith("21 — World 7")
 
