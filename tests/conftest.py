@@ -29,6 +29,7 @@ if _worker:
             os.environ[_name] = str(Path(os.environ[_name]) / _worker)
 
 from core.engine.db import Database, open_database  # noqa: E402
+from tests.fixtures.journal_file import build_journal_file  # noqa: E402
 from tests.fixtures.postgres import BACKENDS, new_pg_database  # noqa: E402
 
 pytest_plugins = ["tests.fixtures.demo", "tests.fixtures.sqlite_locks"]
@@ -68,3 +69,11 @@ def schema_db(empty_url: str) -> Iterator[Database]:
     metadata.create_all(db.engine)
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def journal_file(tmp_path: Path) -> Path:
+    """A rollback-journal SQLite file another program made, alone in its folder."""
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    return build_journal_file(folder / "theirs.db")

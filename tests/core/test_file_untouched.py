@@ -28,14 +28,6 @@ ROLLBACK = b"\x01\x01"  # header bytes 18 and 19 of a rollback-journal file
 WAL = b"\x02\x02"
 
 
-@pytest.fixture
-def journal_file(tmp_path: Path) -> Path:
-    """A rollback-journal file another program made, alone in its folder."""
-    folder = tmp_path / "theirs"
-    folder.mkdir()
-    return build_journal_file(folder / "theirs.db")
-
-
 def _rows(db: Database, catalog: Catalog, name: str) -> list[dict[str, Any]]:
     page = fetch_page(db, catalog, name)
     return [dict(zip(page.columns, row, strict=True)) for row in page.rows]

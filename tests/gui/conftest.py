@@ -122,6 +122,16 @@ def sqlite_demo_copy(sqlite_demo_copy: Demo) -> Iterator[Demo]:
 
 
 @pytest.fixture
+def no_saved_tabs() -> Iterator[None]:
+    """No tab list saved by an earlier test is reopened, and none this test saves is left behind."""
+    from gui import settings as saved
+
+    saved.settings().remove(saved.OPEN_TABS_KEY)
+    yield
+    saved.settings().remove(saved.OPEN_TABS_KEY)
+
+
+@pytest.fixture
 def own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A data folder (recovery files, settings) of this test only; the test's workers finish in it."""
     folder = tmp_path / "data"

@@ -8,7 +8,6 @@ the navigator follow.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,12 @@ from pytestqt.qtbot import QtBot
 from core.data import recovery
 from core.engine.db import Database, open_database
 from core.migrate.migrations import upgrade
-from gui import settings as saved
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
 from tests.fixtures.editing import EDIT, column, open_editor, open_window, stage, stored
 from tests.fixtures.ideas import build_ideas
 
-
-@pytest.fixture(autouse=True)
-def _no_saved_tabs() -> Iterator[None]:
-    saved.settings().remove(saved.OPEN_TABS_KEY)
-    yield
-    saved.settings().remove(saved.OPEN_TABS_KEY)
+pytestmark = pytest.mark.usefixtures("no_saved_tabs")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -12,17 +11,9 @@ from gui.editor.dialogs.export import ExportJob, ExportRequest
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
 from gui.runtime import workers
-from tests.fixtures.journal_file import build_journal_file, fingerprint, sidecars
+from tests.fixtures.journal_file import fingerprint, sidecars
 
 ROLLBACK = b"\x01\x01"  # header bytes 18 and 19 of a rollback-journal file
-
-
-@pytest.fixture
-def journal_file(tmp_path: Path) -> Path:
-    """A rollback-journal file another program made, alone in its folder."""
-    folder = tmp_path / "theirs"
-    folder.mkdir()
-    return build_journal_file(folder / "theirs.db")
 
 
 def _open(qtbot: QtBot, path: Path, *, read_only: bool = False) -> MainWindow:

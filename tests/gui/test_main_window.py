@@ -39,11 +39,7 @@ def _wait_loaded(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.overview is not None and bool(window.entity_names()), timeout=10_000)
 
 
-@pytest.fixture(autouse=True)
-def _no_saved_tabs() -> Iterator[None]:
-    saved.settings().remove(saved.OPEN_TABS_KEY)
-    yield
-    saved.settings().remove(saved.OPEN_TABS_KEY)
+pytestmark = pytest.mark.usefixtures("no_saved_tabs")
 
 
 @pytest.fixture

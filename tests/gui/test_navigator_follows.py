@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,7 +12,6 @@ from pytestqt.qtbot import QtBot
 from core.data.overview import Overview, RowCount
 from core.engine.db import open_database
 from core.schema.load import load_catalog
-from gui import settings as saved
 from gui.main_window import MainWindow
 from gui.navigator import Navigator
 from gui.navigator_counts import affected_entities, reached_by_delete
@@ -23,11 +21,7 @@ if TYPE_CHECKING:
     from gui.editor.view import TableEditor
 
 
-@pytest.fixture(autouse=True)
-def _no_saved_tabs() -> Iterator[None]:
-    saved.settings().remove(saved.OPEN_TABS_KEY)
-    yield
-    saved.settings().remove(saved.OPEN_TABS_KEY)
+pytestmark = pytest.mark.usefixtures("no_saved_tabs")
 
 
 def _open_editor(qtbot: QtBot, window: MainWindow, name: str) -> TableEditor:

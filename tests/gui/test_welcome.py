@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from core.data.overview import RowCount
-from gui import settings as saved
 from gui.main_window import MainWindow
 from gui.welcome import database_summary, rows_summary
 from tests.fixtures.ideas import build_ideas
@@ -18,11 +16,7 @@ from tests.fixtures.ideas import build_ideas
 SHOTS = Path("/tmp/warden_shots")
 
 
-@pytest.fixture(autouse=True)
-def _no_saved_tabs() -> Iterator[None]:
-    saved.settings().remove(saved.OPEN_TABS_KEY)
-    yield
-    saved.settings().remove(saved.OPEN_TABS_KEY)
+pytestmark = pytest.mark.usefixtures("no_saved_tabs")
 
 
 def _open(qtbot: QtBot, path: str) -> MainWindow:
