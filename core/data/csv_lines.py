@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["csv_lines", "csv_rows"]
+__all__ = ["csv_lines"]
 
 _LINE_END = "\r\n"
 _QUOTE, _QUOTES = '"', '""'  # a quote inside a quoted field is doubled
@@ -24,19 +24,13 @@ def csv_lines(columns: Sequence[Sequence[Any]]) -> str:
     Values are written as csv.writer writes them: None as an empty field, str as it is, anything else
     as str() gives it (floats as repr, True as "True").
     """
-    rows = csv_rows(columns)
-    return _LINE_END.join(rows) + _LINE_END if rows else ""
-
-
-def csv_rows(columns: Sequence[Sequence[Any]]) -> list[str]:
-    """The CSV line of each row whose columns are given, without its line end, as in csv_lines."""
     if not columns or not columns[0]:
-        return []
+        return ""
     cells = [_cells(column) for column in columns]
     if len(cells) == 1:
         # csv.writer quotes a lone empty field, or the line would be blank (and read as no row).
-        return [v if v else '""' for v in cells[0]]
-    return list(map(",".join, zip(*cells, strict=True)))
+        return _LINE_END.join([v if v else '""' for v in cells[0]]) + _LINE_END
+    return _LINE_END.join(map(",".join, zip(*cells, strict=True))) + _LINE_END
 
 
 def _cells(column: Sequence[Any]) -> Sequence[str]:

@@ -62,9 +62,6 @@ class ColumnExport:
     to_value: Convert | None
     to_cell: Convert | None
     raw: bool = False  # read as the driver returns it (no SQLAlchemy result processing)
-    #: How core/data/csv_text.py makes CSV cells of a whole batch of the stored text at once: "plain" (as
-    #: stored), "uuid", "utc" (a UTC timestamp) or "json"; None: it cannot (see export_columns' converters).
-    text_kind: str | None = None
 
 
 def plan_columns(entity: Entity, backend: str) -> list[ColumnExport]:
@@ -77,10 +74,10 @@ def _plan(col: sa.Column[Any], kind: str, backend: str) -> ColumnExport:
     if backend == "sqlite":
         raw = _sqlite_raw(col, kind)
         if raw is not None:
-            select, to_value, to_cell, text_kind = raw
+            select, to_value, to_cell = raw
             # NullType has no result processor: the driver's str/int/float/bytes arrive untouched.
             read = sa.type_coerce(select, sa.types.NullType()).label(col.name)
-            return ColumnExport(col.name, read, to_value, to_cell, raw=True, text_kind=text_kind)
+            return ColumnExport(col.name, read, to_value, to_cell, raw=True)
     return ColumnExport(col.name, col, _processed_values, _processed_cells)
 
 
@@ -115,23 +112,21 @@ def _processed_cells(values: Sequence[Any]) -> list[Any]:
 
 def _sqlite_raw(
     col: sa.Column[Any], kind: str
-) -> tuple[sa.ColumnElement[Any], Convert | None, Convert | None, str | None] | None:
-    """What to SELECT for a column read raw on SQLite, its converters and text kind; None: read it typed."""
-    if kind in ("string", "text", "enum", "integer"):
-        return col, _raw_values, _raw_values, "plain"
-    if kind == "float":
-        return col, _raw_values, _raw_values, None  # SQLite's text of a REAL is not Python's repr
+) -> tuple[sa.ColumnElement[Any], Convert | None, Convert | None] | None:
+    """What to SELECT for a column read raw on SQLite, and its converters; None: read it through its type."""
+    if kind in ("string", "text", "enum", "integer", "float"):
+        return col, _raw_values, _raw_values
     if kind == "uuid":
-        return col, _uuid_text, _uuid_text, "uuid"
+        return col, _uuid_text, _uuid_text
     if kind == "datetime":
         if getattr(col.type, "timezone", False):
-            return col, _utc_stamps, _utc_stamps, "utc"
-        return col, _raw_values, _raw_values, "plain"  # a naive DATETIME: the stored text, as stored
+            return col, _utc_stamps, _utc_stamps
+        return col, _raw_values, _raw_values  # a naive DATETIME: the stored text, as stored
     if kind == "json":
         if isinstance(col.type, sa.JSON):
-            return col, _json_values, _json_cells, "json"
+            return col, _json_values, _json_cells
         # JSON kept in a TEXT column (reflection saw JSON in it): a string, exported as the stored text.
-        return col, _raw_values, _raw_values, "plain"
+        return col, _raw_values, _raw_values
     return None
 
 

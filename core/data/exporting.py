@@ -3,30 +3,27 @@
 Rows are read in batches through one streaming SELECT (one consistent snapshot of the view) and written a
 batch at a time: each column's formatting is decided once (core/data/export_columns.py) and applied to a whole
 batch, then core/data/csv_lines.py (csv.writer's text, built a column at a time) or one JSON encoder writes
-it. A whole SQLite table as CSV reads a batch as one string instead (core/data/export_sqlite.py), in a
-thread beside the writing one. Between batches the export checks for cancel and reports progress. A file
-export is written beside its target under a temporary name and moved into place only when complete, so a
-cancelled or failed export leaves no partial file and never clobbers an existing one.
+it. Between batches the export checks for cancel and reports progress. A file export is written beside
+its target under a temporary name and moved into place only when complete, so a cancelled or failed
+export leaves no partial file and never clobbers an existing one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import os
 import secrets
 import sys
-from collections.abc import Generator, Iterable, Iterator, Sequence, Sized
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import sqlalchemy as sa
 
-from core.data.csv_lines import csv_lines, csv_rows
+from core.data.csv_lines import csv_lines
 from core.data.export_columns import ColumnExport, dumps, plan_columns
-from core.data.export_sqlite import TableText, table_text
 from core.data.query import Filter, Sort, entity_of, order_by, order_columns, where_clauses
 from core.engine.db import Database
 from core.errors import WardenError
@@ -48,13 +45,9 @@ FORMATS = ("csv", "json")
 #: Rows per batch. Small batches stay in the CPU's cache: 1M rows exported in 8-10 s with 250-row
 #: batches, 12-14 s with 2,000 (measured back to back); Cancel answers at once either way.
 BATCH_ROWS = 250
-#: Rows per batch of a whole SQLite table read as text (export_sqlite): each batch hands the GIL between
-#: the reading thread and the writing one, so fewer, larger batches; Cancel still answers within ~50 ms.
-TEXT_BATCH_ROWS = 8192
 #: Rows per round trip of a server-side cursor (PostgreSQL), handed on BATCH_ROWS at a time.
 FETCH_ROWS = 2000
 BOM = "\ufeff"
-_Batch = TypeVar("_Batch", bound=Sized)  # a batch of rows, or of CSV lines
 #: SQLite's own ceiling for mmap_size (SQLITE_MAX_MMAP_SIZE); only address space, not memory.
 MMAP_BYTES = 0x7FFF0000
 
@@ -148,18 +141,6 @@ def _batches(db: Database, view: _View, batch: int) -> Generator[Sequence[Sequen
                 conn.exec_driver_sql("PRAGMA mmap_size = 0")  # the pooled connection goes back as it was
 
 
-def _text_batches(db: Database, view: _View, text: TableText, batch: int) -> Generator[list[str], None, None]:
-    """The view's CSV lines (without line ends), `batch` rows at a time, as export_sqlite reads them."""
-    with db.engine.connect() as conn:
-        mapped = _map_own_file(db, conn)
-        try:
-            dbapi = conn.connection.dbapi_connection
-            yield from text.lines(dbapi, batch, functools.partial(_cell_rows, view))
-        finally:
-            if mapped:
-                conn.exec_driver_sql("PRAGMA mmap_size = 0")  # the pooled connection goes back as it was
-
-
 def _map_own_file(db: Database, conn: sa.Connection) -> bool:
     """Let SQLite read Warden's own database file through memory mapping for this export; whether it did.
 
@@ -191,32 +172,28 @@ def write_export(
     quick: str | None = None,
     bom: bool = False,
     state: TaskState | None = None,
-    batch: int | None = None,
+    batch: int = BATCH_ROWS,
     stored_order: bool = False,
 ) -> int:
     """Write the view to `out` as CSV (a header, then a line per row) or a JSON array; the rows written.
 
-    `batch` is the rows per batch (default BATCH_ROWS, or TEXT_BATCH_ROWS for a whole SQLite table as
-    CSV). `bom` starts CSV with a UTF-8 byte-order mark. `state` (core/progress.py) is checked for cancel
-    before every batch (a cancelled export raises Cancelled, which export_file turns into a result) and
-    told the rows written so far after every batch, on the calling thread.
+    `bom` starts CSV with a UTF-8 byte-order mark. `state` (core/progress.py) is checked for cancel before
+    every batch (a cancelled export raises Cancelled, which export_file turns into a result) and told the
+    rows written so far after every batch, on the calling thread.
     """
     if fmt not in FORMATS:
         raise WardenError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     view = _view(db, catalog, entity, sort, filters, quick, stored_order)
-    # A whole table (no filter, no sort) as CSV on SQLite: each batch read as one string (export_sqlite).
-    whole = fmt == "csv" and view.driver_sql is not None and not sort
-    text = table_text(db, view.entity, view.columns, stored_order) if whole else None
     write = _write_csv if fmt == "csv" else _write_json
     if bom and fmt == "csv":  # JSON is UTF-8 without a mark (RFC 8259)
         out.write(BOM)
-    if text is not None:
-        lines = _text_batches(db, view, text, batch or TEXT_BATCH_ROWS)
-        return _write_csv_text(out, view, _guarded(lines, state))
-    return write(out, view, _guarded(_batches(db, view, batch or BATCH_ROWS), state))
+    return write(out, view, _guarded(_batches(db, view, batch), state))
 
 
-def _guarded(batches: Iterator[_Batch], state: TaskState | None) -> Iterator[_Batch]:
+def _guarded(
+    batches: Iterator[Sequence[Sequence[Any]]],
+    state: TaskState | None,
+) -> Iterator[Sequence[Sequence[Any]]]:
     """The batches, stopping with Cancelled when `state` was cancelled and reporting each written batch."""
     written = 0
     try:
@@ -255,25 +232,6 @@ def _write_csv(out: IO[str], view: _View, batches: Iterator[Sequence[Sequence[An
             columns[i] = convert(columns[i])
         out.write(csv_lines(columns))
         n += len(rows)
-    return n
-
-
-def _cell_rows(view: _View, rows: Sequence[Sequence[Any]]) -> list[str]:
-    """The CSV line of each row read as values (no line end), as _write_csv writes it."""
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-    for i, column in enumerate(view.columns):
-        if column.to_cell is not None:
-            columns[i] = column.to_cell(columns[i])
-    return csv_rows(columns)
-
-
-def _write_csv_text(out: IO[str], view: _View, batches: Iterator[Sequence[str]]) -> int:
-    out.write(csv_lines([[c.name] for c in view.columns]))
-    n = 0
-    for lines in batches:
-        out.write("\r\n".join(lines))
-        out.write("\r\n")
-        n += len(lines)
     return n
 
 
@@ -344,7 +302,7 @@ def export_file(
     quick: str | None = None,
     bom: bool = False,
     state: TaskState | None = None,
-    batch: int | None = None,
+    batch: int = BATCH_ROWS,
     stored_order: bool = False,
 ) -> ExportResult:
     """Export the view into `path`: complete, or (cancelled, failed) not at all, an existing file untouched.
