@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import io
 import json
 import os
@@ -65,9 +66,15 @@ def child_main(root: str, db_path: str, out: str, stored: bool = False) -> None:
     """Export TABLE with the core package found under `root`; print one RESULT line of JSON."""
     sys.path.insert(0, root)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from core.data.exporting import export_file
-    from core.engine.db import open_database
-    from core.schema.load import load_catalog
+    # A baseline from before core moved into packages (bee3f0f) has the flat layout; a name missing under
+    # `root` would otherwise come from this checkout (the editable install finds it).
+    flat = (Path(root) / "core" / "exporting.py").exists()
+    modules = ("core.exporting", "core.db", "core.catalog") if flat else (
+        "core.data.exporting", "core.engine.db", "core.schema.load"
+    )
+    export_file = importlib.import_module(modules[0]).export_file
+    open_database = importlib.import_module(modules[1]).open_database
+    load_catalog = importlib.import_module(modules[2]).load_catalog
 
     db = open_database(db_path)
     catalog = load_catalog(db)
