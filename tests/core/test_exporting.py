@@ -23,7 +23,8 @@ from core.data.exporting import BOM, ExportPathError, default_bom, export_file, 
 from core.data.repository import Filter, export_rows, to_jsonable
 from core.engine.db import Database, open_database
 from core.progress import Progress, TaskState
-from core.schema.catalog import Catalog, load_catalog
+from core.schema.catalog import Catalog
+from core.schema.load import load_catalog
 
 # --- fixtures -------------------------------------------------------------------------------------
 
