@@ -240,7 +240,12 @@ class RowWindow:
         if inserted or deleted:
             self.cache.mark_stale()  # rows moved: reload the pages in view, keep showing them meanwhile
             self._set_total(max(0, self.total + inserted - deleted), self.exact)
+            if not self.exact:
+                # A count still on its way may have run before this save committed: count again instead.
+                self._count_token, self._count_deferred = next(self._tokens), True
             self._plan()
+            if self._count_deferred and not self._loading:
+                self._count()
 
     def _on_reread_done(self, rows: list[tuple[Any, ...]]) -> None:
         if self.closed:
