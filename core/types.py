@@ -51,15 +51,16 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             # A naive time is taken to be UTC already: the only safe reading for stored data.
             value = value.replace(tzinfo=dt.UTC)
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        utc: dt.datetime = value.astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        stored: dt.datetime = value
+        if stored.tzinfo is None:
+            return stored.replace(tzinfo=dt.UTC)
+        return stored.astimezone(dt.UTC)
 
 
 class Vector(sa.TypeDecorator[np.ndarray]):

@@ -248,7 +248,8 @@ def _date(column: ColumnInfo, value: Any, for_filter: bool) -> dt.date:
         raise ValueError(f"expected a date without a time (got {_show(value)})")
     if isinstance(value, dt.date):
         return value.date() if isinstance(value, dt.datetime) else value
-    return _iso(value, dt.date, "a date such as 2024-05-01")
+    parsed: dt.date = _iso(value, dt.date, "a date such as 2024-05-01")
+    return parsed
 
 
 def _time(column: ColumnInfo, value: Any, for_filter: bool) -> dt.time:

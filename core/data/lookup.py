@@ -190,7 +190,8 @@ def _key_equals(ent: Entity, keys: Sequence[str], text: str) -> sa.ColumnElement
         value = coerce(info, text, for_filter=True)
     except (ValueError, TypeError, OverflowError):
         return None
-    return column(ent, keys[0]) == value
+    match: sa.ColumnElement[bool] = column(ent, keys[0]) == value
+    return match
 
 
 def _escape(text: str) -> str:

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.coercion import coerce, reader
@@ -31,7 +30,6 @@ __all__ = ["check_value", "coerce", "portable_columns", "simple_checks", "valida
 
 BLANK_LABEL = "is required and cannot be blank"
 IN_CHUNK = 500  # well under SQLite's bound-parameter limit
-_PG = postgresql.dialect()
 
 # Simple numeric CHECKs validation evaluates itself; anything else is left to the database.
 _CHECK_OPS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {

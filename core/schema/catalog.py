@@ -35,7 +35,7 @@ LABEL_CANDIDATES = (
 )
 GROUP_ORDER = ("World", "Players", "Operations", "Other")
 HIDDEN_TABLES = {"alembic_version"}
-_PG = postgresql.dialect()
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call, unused-ignore]  # SQLAlchemy's dialect class is untyped
 
 
 class VectorStorage(StrEnum):
