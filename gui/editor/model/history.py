@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core.data.coercion import coerce
-from core.data.validation import value_problem
+from core.data.validation import check_value
 from core.errors import Conflict
 from core.schema.catalog import Catalog
 from gui.editor.model.grid import Grid
@@ -77,6 +77,8 @@ class EditHistory:
         self.entity = grid.entity
         self.undo_stack = stack
         self.conflicts = conflicts  # the saver's: a revert takes them too, and undo brings them back
+        # What edit_cell read for a cell, so staging it (apply_cells) does not read the value again.
+        self._read: dict[tuple[Any, str], tuple[Any, str | None]] = {}
 
     def push(self, command: QUndoCommand) -> None:
         """Do a command, as one undo step."""
@@ -87,19 +89,20 @@ class EditHistory:
     def edit_cell(self, row: int, col: int, value: Any) -> bool:
         """Stage a cell value (coerced to the column); False when it is no value of the column at all."""
         info = self.entity.columns[col]
-        try:
-            value = coerce(info, value)
-        except ValueError:
-            if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-                return False
-            # What was typed but is no value of the column (too long, not JSON, out of range…) is staged as
-            # typed and marked with why (apply_cells); Save refuses it. Dropping it would lose the typing.
+        raw = value
+        value, problem = check_value(self.entity, info.name, raw)  # the one read of what was typed
+        # What was typed but is no value of the column (too long, not JSON, out of range…) is staged as typed
+        # and marked with why (apply_cells); Save refuses it. Dropping it would lose the typing.
+        unreadable = problem is not None and value is raw
+        if unreadable and (isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal)):
+            return False
         ref, loaded = self.grid.locate(row)
         assert ref is not None
         shown = self.grid.shown(ref, loaded, col)[0]
         if shown == value and type(shown) is type(value):
             return True
         as_loaded = self.grid.row_dict(loaded)
+        self._read[(ref, info.name)] = (value, problem)
         before = self.staging.value(ref, info.name)
         after: CellChange = (ref, info.name, value, as_loaded)
         cmd = EditCellsCommand(self, [after], [(ref, info.name, before, as_loaded)], "")
@@ -206,12 +209,17 @@ class EditHistory:
         """Stage cell values (undo commands)."""
         staging = self.staging
         for ref, column, value, loaded in cells:
-            staging.set_value(ref, column, value, loaded)
-            if staging.value(ref, column) is not UNSET:
+            read = self._read.pop((ref, column), None)
+            if value is UNSET:
+                staging.set_value(ref, column, value, loaded)
+                continue
+            # Read once: what edit_cell read for this very value, else (undo, redo, paste, revert) read now.
+            fresh = read is not None and read[0] is value
+            _, problem = read if read is not None and fresh else check_value(self.entity, column, value)
+            staging.set_value(ref, column, value, loaded, checked=problem is None)
+            if staging.value(ref, column) is not UNSET and problem is not None:
                 # A value Save would refuse is marked now, with core's reason, rather than at the save.
-                problem = value_problem(self.entity, column, value)
-                if problem is not None:
-                    staging.errors[(ref, column)] = problem
+                staging.errors[(ref, column)] = problem
         self.host.touch({ref for ref, *_ in cells})
 
     def insert_new_rows(self, rows: list[tuple[int, NewRow]]) -> None:
