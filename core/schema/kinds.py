@@ -6,6 +6,7 @@ The mapping from a SQLAlchemy type to a kind lives here, beside the catalog that
 
 from __future__ import annotations
 
+import weakref
 from enum import StrEnum
 from typing import Any
 
@@ -63,7 +64,20 @@ def backend_type(t: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> sa.types.T
     SQLAlchemy's public dialect_impl picks the variant; Warden's own TypeDecorators stay as they are, so
     kind_of sees a Vector, not the bytes it is stored as.
     """
-    return t if isinstance(t, sa.types.TypeDecorator) else t.dialect_impl(dialect)
+    if isinstance(t, sa.types.TypeDecorator):
+        return t
+    # dialect_impl adapts the type anew for every engine (its memo lives on the dialect instance), which
+    # was a third of loading the catalog; what it picks depends only on the backend, so keep it per type.
+    by_backend = _BACKEND_TYPES.setdefault(t, {})
+    backend = (dialect.name, dialect.driver)
+    found = by_backend.get(backend)
+    if found is None:
+        found = by_backend[backend] = t.dialect_impl(dialect)
+    return found
+
+
+_Type = sa.types.TypeEngine[Any]
+_BACKEND_TYPES: weakref.WeakKeyDictionary[_Type, dict[tuple[str, str], _Type]] = weakref.WeakKeyDictionary()
 
 
 def kind_of(t: sa.types.TypeEngine[Any]) -> tuple[ColumnKind, int | None]:
