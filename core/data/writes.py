@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from core.data import validation
 from core.data.changes import Change, Delete, Insert, Update
@@ -222,15 +223,55 @@ def _write_many(conn: sa.Connection, ent: Entity, run: list[Change], result: Sav
         return
     keyed = [ch for ch in run if isinstance(ch, Update | Delete)]
     stmt, params_of = _bound_statement(ent, keyed[0], returning=False)
+    direct = _positional(conn.dialect, stmt) if isinstance(stmt, sa.ClauseElement) else None
     for start in range(0, len(keyed), MANY_CHUNK):
         chunk = keyed[start : start + MANY_CHUNK]
-        if conn.execute(stmt, [params_of(ch) for ch in chunk]).rowcount != len(chunk):
+        if direct is not None:
+            sql, order = direct
+            params: Any = [
+                tuple([d[n] if p is None else p(d[n]) for n, p in order]) for d in map(params_of, chunk)
+            ]
+            matched = conn.exec_driver_sql(sql, params).rowcount
+        else:
+            matched = conn.execute(stmt, [params_of(ch) for ch in chunk]).rowcount
+        if matched != len(chunk):
             raise _RowByRow
     # The keys are validation's, read once; they go back as they are.
     by_version = ent.version_column is not None and keyed[0].version is not None
     saved = result.updated if isinstance(keyed[0], Update) else result.deleted
     bump = 1 if isinstance(keyed[0], Update) else 0
     saved += [SavedRow(ent.name, ch.key, _version(ch.version, by_version, bump)) for ch in keyed]
+
+
+_Positional = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
+
+
+def _positional(dialect: sa.Dialect, stmt: sa.ClauseElement) -> _Positional | None:
+    """A plain run's SQL with positional parameters, and each parameter's name and bind processor; or None.
+
+    SQLAlchemy's executemany spends more per parameter set than the driver does (on SQLite about twice
+    the driver's time for a run of 10,000 updates). A statement whose every parameter is one of ours (no
+    onupdate default for SQLAlchemy to fill in) goes to the driver as compiled, with each value converted
+    by its type's public bind processor: the same SQL and the same stored values, through the same engine
+    events (slow log, driver errors). Only for drivers with positional parameters (SQLite's qmark).
+    """
+    return _positional_cached(dialect, stmt) if dialect.positional else None
+
+
+@functools.lru_cache(maxsize=256)
+def _positional_cached(dialect: sa.Dialect, stmt: sa.ClauseElement) -> _Positional | None:
+    compiled = stmt.compile(dialect=dialect)
+    if not isinstance(compiled, SQLCompiler):
+        return None
+    names = compiled.positiontup
+    if names is None or not all(n.startswith(("k_", "v_", "o_")) or n == "ver_old" for n in names):
+        return None  # a parameter SQLAlchemy fills in itself (an onupdate time): its own executemany
+    order: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for name in names:
+        bound = compiled.binds[name].type
+        process = bound.dialect_impl(dialect).bind_processor(dialect)
+        order.append((name, process))
+    return compiled.string, tuple(order)
 
 
 def _bound_statement(
