@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from core.data import coercion
 from core.data import repository as repo
 from core.data.changes import Delete, Insert, Update
 from core.data.validation import check_value, validate
@@ -20,6 +19,7 @@ from core.errors import ConflictError, ValidationError
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
 from core.schema.models import metadata
+from tests.fixtures.coercion_reads import count_reads
 
 T0 = dt.datetime(2024, 3, 1, 12, 0, 30, tzinfo=dt.UTC)
 N = 40
@@ -153,19 +153,6 @@ def test_one_row_saves_as_before(schema_db, cat, statements):
     result = repo.save(schema_db, cat, [renames()[3]])
     assert result.updated[0].key == {"id": uid(3)} and result.updated[0].version == 2
     assert [many for sql, many in statements if sql.startswith("UPDATE")] == [False]
-
-
-def count_reads(monkeypatch: pytest.MonkeyPatch, kind: str) -> list[Any]:
-    """Every value coercion reads for columns of `kind`, from now on."""
-    seen: list[Any] = []
-    read = coercion._COERCERS[kind]
-
-    def counted(column: Any, value: Any, for_filter: bool) -> Any:
-        seen.append(value)
-        return read(column, value, for_filter)
-
-    monkeypatch.setitem(coercion._COERCERS, kind, counted)
-    return seen
 
 
 def test_a_value_is_read_once_from_typing_to_the_database(schema_db, cat, monkeypatch):

@@ -4,17 +4,16 @@ as read (plain Python: no database write, no Qt)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import pytest
 
-from core.data import coercion
 from core.data.changes import Insert, Update
 from core.data.validation import validate
 from core.engine.db import Database
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
 from gui.editor.model.staging import UNSET, NewRow, PasteTarget, Staging, build_paste, new_token
+from tests.fixtures.coercion_reads import count_reads
 
 
 @pytest.fixture
@@ -23,21 +22,8 @@ def catalog(sqlite_db: Database) -> Catalog:
     return load_catalog(sqlite_db)
 
 
-def counted_reads(monkeypatch: pytest.MonkeyPatch, kind: str) -> list[Any]:
-    """Every value coercion reads for columns of `kind`, from now on."""
-    seen: list[Any] = []
-    read = coercion._COERCERS[kind]
-
-    def counted(column: Any, value: Any, for_filter: bool) -> Any:
-        seen.append(value)
-        return read(column, value, for_filter)
-
-    monkeypatch.setitem(coercion._COERCERS, kind, counted)
-    return seen
-
-
 def test_a_pasted_cell_is_read_once_up_to_the_save(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
-    reads = counted_reads(monkeypatch, "integer")
+    reads = count_reads(monkeypatch, "integer")
     products = catalog.get("products")
     stock = [c.name for c in products.columns].index("stock")
     key = (uuid.uuid4(),)
