@@ -223,7 +223,7 @@ def _write_many(conn: sa.Connection, ent: Entity, run: list[Change], result: Sav
         return
     keyed = [ch for ch in run if isinstance(ch, Update | Delete)]
     stmt, params_of = _bound_statement(ent, keyed[0], returning=False)
-    direct = _positional(conn.dialect, stmt) if isinstance(stmt, sa.ClauseElement) else None
+    direct = _positional(conn.dialect, stmt)
     for start in range(0, len(keyed), MANY_CHUNK):
         chunk = keyed[start : start + MANY_CHUNK]
         if direct is not None:
@@ -246,7 +246,8 @@ def _write_many(conn: sa.Connection, ent: Entity, run: list[Change], result: Sav
 _Positional = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]
 
 
-def _positional(dialect: sa.Dialect, stmt: sa.ClauseElement) -> _Positional | None:
+@functools.lru_cache(maxsize=256)
+def _positional(dialect: sa.Dialect, stmt: sa.Executable) -> _Positional | None:
     """A plain run's SQL with positional parameters, and each parameter's name and bind processor; or None.
 
     SQLAlchemy's executemany spends more per parameter set than the driver does (on SQLite about twice
@@ -255,11 +256,8 @@ def _positional(dialect: sa.Dialect, stmt: sa.ClauseElement) -> _Positional | No
     by its type's public bind processor: the same SQL and the same stored values, through the same engine
     events (slow log, driver errors). Only for drivers with positional parameters (SQLite's qmark).
     """
-    return _positional_cached(dialect, stmt) if dialect.positional else None
-
-
-@functools.lru_cache(maxsize=256)
-def _positional_cached(dialect: sa.Dialect, stmt: sa.ClauseElement) -> _Positional | None:
+    if not dialect.positional or not isinstance(stmt, sa.ClauseElement):
+        return None
     compiled = stmt.compile(dialect=dialect)
     if not isinstance(compiled, SQLCompiler):
         return None
