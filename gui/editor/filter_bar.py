@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QMouseEvent, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -36,7 +35,13 @@ OPS: dict[str, list[tuple[str, str]]] = {
     "text": [("contains", "contains"), ("eq", "equals"), ("ne", "is not")],
     "enum": [("in", "is one of"), ("ne", "is not")],
     "ordered": [
-        ("range", "between"), ("eq", "="), ("ne", "≠"), ("lt", "<"), ("le", "≤"), ("gt", ">"), ("ge", "≥"),
+        ("range", "between"),
+        ("eq", "="),
+        ("ne", "≠"),
+        ("lt", "<"),
+        ("le", "≤"),
+        ("gt", ">"),
+        ("ge", "≥"),
     ],
     "boolean": [("eq", "is")],
     "uuid": [("eq", "equals"), ("contains", "contains")],
@@ -52,6 +57,8 @@ EXAMPLES = {
     "datetime": "2024-05-01T12:00", "time": "13:45",
 }  # fmt: skip
 PROBLEM_STYLE = "QLabel { color: #b3261e; }"
+#: The events an Enter in a list arrives as: Qt acts on the shortcut override, the key press follows it.
+KEY_EVENTS = (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
 
 
 def kind_group(info: ColumnInfo) -> str:
@@ -67,26 +74,56 @@ def kind_group(info: ColumnInfo) -> str:
     return "text"
 
 
-class _TickOnClick(QObject):
-    """Event filter on a combo's list: a click on a row calls `on_click(row)` instead of choosing it.
+class _TickList(QObject):
+    """Event filter on a combo's list (its view and viewport) that makes it a list of ticks.
 
-    A separate object owned by the list (not the condition row), so nothing of a half-destroyed row
-    is reached while Qt tears the widgets down.
+    A click on a row (press and release on that row) calls `tick(row)` and leaves the list open; Enter
+    ticks the highlighted row and closes it. Opening never ticks: the press that opens the list lands on the
+    combo, and its release on the list that appeared under the pointer, fast or slow, on whatever row is
+    there. That release has no press on the list, so it is eaten, as is a press dragged to another row.
+    Qt's own choice on release would close the list and pick the row: a list of ticks has no use for it.
+    `active()` says whether the list is one of ticks now (as a true/false list, the combo chooses as usual).
+
+    A separate object owned by the list (not the condition row), so nothing of a half-destroyed row is
+    reached while Qt tears the widgets down.
     """
 
-    def __init__(self, viewport: QWidget, on_click: Callable[[int], bool]) -> None:
-        super().__init__(viewport)
-        self._on_click = on_click
+    def __init__(self, combo: QComboBox, active: Callable[[], bool], tick: Callable[[int], None]) -> None:
+        view = combo.view()
+        super().__init__(view)
+        self._combo, self._view, self._active, self._tick = combo, view, active, tick
+        self._pressed: int | None = None  # the row pressed on the list (-1: none), until its release
+        view.installEventFilter(self)
+        view.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Eat a click on a row when `on_click` used it; everything else passes."""
-        if event.type() != QEvent.Type.MouseButtonRelease:
+        """Ticks on a click or Enter; eats a release whose press was not on the same row of the list."""
+        kind = event.type()
+        if kind in KEY_EVENTS and watched is self._view and isinstance(event, QKeyEvent):
+            if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter) or not self._active():
+                return False
+            # Qt chooses on the shortcut override, which comes first; the key press then finds the list shut.
+            row = self._view.currentIndex().row()
+            if self._view.isVisible():
+                if row >= 0:
+                    self._tick(row)
+                self._combo.hidePopup()
+            event.accept()
+            return True
+        if watched is self._view or not isinstance(event, QMouseEvent):
             return False
-        view = watched.parent()
-        if not isinstance(view, QAbstractItemView) or not isinstance(event, QMouseEvent):
+        if event.button() != Qt.MouseButton.LeftButton or not self._active():
             return False
-        index = view.indexAt(event.position().toPoint())
-        return index.isValid() and self._on_click(index.row())
+        row = self._view.indexAt(event.position().toPoint()).row()
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
+            self._pressed = row
+            return False  # the view makes the row current
+        if kind != QEvent.Type.MouseButtonRelease:
+            return False
+        pressed, self._pressed = self._pressed, None
+        if pressed is not None and pressed == row >= 0:
+            self._tick(row)
+        return True
 
 
 class ConditionRow(QWidget):
@@ -140,9 +177,7 @@ class ConditionRow(QWidget):
         self.enum_model.itemChanged.connect(self.chosen)
         self.enum_model.itemChanged.connect(self._show_ticked)
         self.enum_box.currentIndexChanged.connect(self._on_enum_box_changed)
-        self.enum_box.activated.connect(self._on_enum_box_activated)  # Enter in the list ticks too
-        viewport = self.enum_box.view().viewport()
-        viewport.installEventFilter(_TickOnClick(viewport, self._on_enum_value_clicked))  # list stays open
+        _TickList(self.enum_box, self._lists_ticks, self._toggle)  # owned by the list
         self.remove_button.clicked.connect(self.remove_requested)
         if column is not None:
             self.column_box.setCurrentIndex(self.column_box.findData(column))
@@ -191,16 +226,9 @@ class ConditionRow(QWidget):
         self.enum_box.setMinimumWidth(min(max(width, 120), 360))
         self.enum_box.setToolTip(", ".join(ticked) if ticked else "Tick the values to show")
 
-    def _on_enum_value_clicked(self, row: int) -> bool:
-        """A click on a value of the 'is one of' list toggles its tick; True when the click was used."""
-        if self.info.kind == "boolean":
-            return False
-        self._toggle(row)
-        return True
-
-    def _on_enum_box_activated(self, index: int) -> None:
-        if self.info.kind != "boolean" and index >= 0:
-            self._toggle(index)
+    def _lists_ticks(self) -> bool:
+        """Whether the value list is one of ticks ('is one of'), not a true/false choice."""
+        return self.info.kind != "boolean"
 
     def _toggle(self, row: int) -> None:
         item = self.enum_model.item(row)
