@@ -18,6 +18,7 @@ from core.data import validation
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.query import coerce_for, coerce_key, column, count_rows, entity_of, fetch_row, key_predicate
 from core.engine.db import Database
+from core.engine.write_lock import take_write_lock
 from core.errors import (
     Conflict,
     ConflictError,
@@ -27,6 +28,7 @@ from core.errors import (
     ValidationError,
     ValueRefused,
 )
+from core.progress import TaskState
 from core.schema import stored_times
 from core.schema.catalog import Catalog, Entity, ForeignKeyInfo
 
@@ -92,27 +94,33 @@ class _RowByRow(Exception):
     """A statement run for many rows matched fewer (a conflict) or was refused: run again row by row."""
 
 
-def save(db: Database, catalog: Catalog, changes: list[Change]) -> SaveResult:
+def save(
+    db: Database, catalog: Catalog, changes: list[Change], *, state: TaskState | None = None
+) -> SaveResult:
     """Validate and write a batch in one transaction; on any conflict or error nothing is written.
 
+    The transaction takes the database's write lock first (core/engine/write_lock.py: one wait, reported
+    through `state`, with Cancel; DatabaseBusy when it runs out), then validates and writes under it.
     Consecutive changes of one shape (entity, columns, conflict check) run as one statement with many
     parameter sets (executemany; insertmanyvalues for inserts). If such a run matches fewer rows than it
-    was given, or the database refuses it, the transaction is rolled back and the batch runs again one row
-    at a time with the same statements, which names the conflicting or refused row.
+    was given, or the database refuses it, the batch is rolled back to a savepoint and runs again one row
+    at a time with the same statements, in the same transaction under the same lock, which names the
+    conflicting or refused row.
     """
     for name in {ch.entity: None for ch in changes}:  # each entity once, in batch order
         ent = catalog.get(name)
         if ent.read_only:
             raise ReadOnlyError(f"{ent.name} is read-only: {ent.read_only_reason}.")
     db.allow_writes()  # a file read-only until the first save becomes writable here
-    checked: list[Change] | None = None
-    try:
-        with db.engine.begin() as conn:
-            checked = validation.validate(catalog, list(changes), conn)  # values are read here, once
-            return _write(conn, catalog, checked, many=True)
-    except _RowByRow:
-        assert checked is not None
     with db.engine.begin() as conn:
+        take_write_lock(conn, state=state)  # before the reads: they see what the write will change
+        checked = validation.validate(catalog, list(changes), conn)  # values are read here, once
+        if len(checked) > 1:  # a single change runs alone anyway: no savepoint to pay for
+            try:
+                with conn.begin_nested():
+                    return _write(conn, catalog, checked, many=True)
+            except _RowByRow:
+                pass  # rolled back to the savepoint; the lock is still held
         return _write(conn, catalog, checked, many=False)
 
 
@@ -145,11 +153,13 @@ def _write(conn: sa.Connection, catalog: Catalog, checked: list[Change], *, many
 def _refused(
     ent: Entity, exc: ConstraintViolated | ValueRefused | sa.exc.DataError, row: int
 ) -> FieldProblem:
-    """The problem for a change the database refused: its typed message, or the driver's first line."""
+    """The problem for a change the database refused: its typed message, or the driver's error's name."""
     if isinstance(exc, ConstraintViolated | ValueRefused):
         return FieldProblem(exc.column or ent.name, str(exc), row=row)
-    text = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
-    return FieldProblem(ent.name, f"the database refused this change ({text})", row=row)
+    # Not the driver's text: its first line can quote the value ('invalid input syntax …: "x"').
+    return FieldProblem(
+        ent.name, f"the database refused a value of this change ({type(exc.orig).__name__})", row=row
+    )
 
 
 # --- runs of one shape ------------------------------------------------------------------------------
