@@ -1,5 +1,5 @@
 """The command line's error boundary: an error a user can act on is one line on stderr, a bug goes to the
-log with its traceback."""
+log with its traceback (redacted by the log's formatter, core/logs.py) and to stderr as its type only."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def guarded(action: Callable[[], int], what: str = "command") -> int:
         return 0
     except Exception as exc:
         log.exception("internal error in %s", what)
-        first = (str(exc).strip().splitlines() or [""])[0]  # a driver error's SQL follows on later lines
-        return fail(f"internal error: {type(exc).__name__}: {first} (details in {log_path})", code=EXIT_BUG)
+        # The type only: a bug's message may quote SQL or row values; the log has it, redacted.
+        return fail(f"internal error: {type(exc).__name__} (details in {log_path})", code=EXIT_BUG)
 
 
 def fail(message: str, code: int = EXIT_USER_ERROR) -> int:

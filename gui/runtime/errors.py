@@ -12,13 +12,15 @@ import datetime as dt
 import logging
 import sys
 import threading
-import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core.redact import format_exception
 
 APP_NAME = "Warden"
 
@@ -35,13 +37,40 @@ def bug_message(exc: BaseException) -> str:
     )
 
 
+@dataclass(frozen=True)
+class CrashReport:
+    """What the crash dialog shows: the exception's type (never its message), where the log is, the details.
+
+    The details are the traceback as the log has it: frames kept, messages that may quote values withheld.
+    """
+
+    text: str
+    informative: str
+    details: str
+
+
+def crash_report(exc: BaseException, log_path: Path, tb: TracebackType | None = None) -> CrashReport:
+    """The crash dialog's texts for a bug: no message, SQL or value of the exception's own in its text."""
+    return CrashReport(
+        text=f"Something went wrong inside {APP_NAME}: {type(exc).__name__}.",
+        informative=(
+            f"This is a bug, not something you did. The details were written to\n{log_path}\n"
+            "Your data was not changed by this error. You can keep working or restart Warden."
+        ),
+        details=format_exception(exc, tb),
+    )
+
+
 def to_excepthook(exc: BaseException) -> None:
     """Hand a bug to whatever sys.excepthook is now: the crash handler in the app, pytest-qt's in tests."""
     sys.excepthook(type(exc), exc, exc.__traceback__)
 
 
 class CrashHandler:
-    """sys.excepthook for bugs: writes the traceback to the log file and shows it in a dialog."""
+    """sys.excepthook for bugs: writes the traceback to the log file and shows it in a dialog.
+
+    Both carry the traceback as core/redact.py formats it: every frame, and no message that may quote values.
+    """
 
     def __init__(self, log_path: Path, *, show_dialog: bool = True) -> None:
         self.log_path = log_path
@@ -66,12 +95,12 @@ class CrashHandler:
         if issubclass(exc_type, KeyboardInterrupt):
             self._previous(exc_type, exc, tb)
             return
-        text = "".join(traceback.format_exception(exc_type, exc, tb))
-        self.write(text)
+        report = crash_report(exc, self.log_path, tb)
+        self.write(report.details)
         if self.show_dialog and self._can_show_dialog():
-            self._show(exc, text)
+            self._show(report)
         else:
-            print(text, file=sys.stderr)
+            print(report.details, file=sys.stderr)
 
     def report(self, exc: BaseException) -> None:
         """Record a caught bug with the traceback it carries (the worker door's bug handler)."""
@@ -99,23 +128,23 @@ class CrashHandler:
         return False
 
     def _on_thread_exception(self, args: threading.ExceptHookArgs) -> None:
-        text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
+        if args.exc_value is None:
+            text = f"{args.exc_type.__name__} (no exception object)\n"
+        else:
+            text = format_exception(args.exc_value, args.exc_traceback)
         self.write(f"in thread {args.thread.name if args.thread else '?'}:\n{text}")
 
     def _can_show_dialog(self) -> bool:
         app = QApplication.instance()
         return app is not None and QThread.currentThread() is app.thread() and not self._showing
 
-    def _show(self, exc: BaseException, text: str) -> None:
+    def _show(self, report: CrashReport) -> None:
         self._showing = True
         try:
             box = QMessageBox(QMessageBox.Icon.Critical, f"{APP_NAME} hit a bug", "")
-            box.setText(f"Something went wrong inside {APP_NAME}: {type(exc).__name__}: {exc}")
-            box.setInformativeText(
-                f"This is a bug, not something you did. The details were written to\n{self.log_path}\n"
-                "Your data was not changed by this error. You can keep working or restart Warden."
-            )
-            box.setDetailedText(text)
+            box.setText(report.text)
+            box.setInformativeText(report.informative)
+            box.setDetailedText(report.details)
             box.exec()
         finally:
             self._showing = False

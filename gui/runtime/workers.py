@@ -32,7 +32,6 @@ import functools
 import itertools
 import logging
 import time
-import traceback
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +41,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThrea
 
 from core.errors import WardenError
 from core.progress import Cancelled, Progress
+from core.redact import format_exception
 from gui.runtime.errors import bug_message, to_excepthook
 from gui.runtime.gc_guard import keep_gc_on_gui_thread
 from gui.runtime.priority import Priority
@@ -161,7 +161,7 @@ class _Runnable(QRunnable):
             if task.cancelled and task.interruptible:  # stopped on purpose: its error means nothing
                 result = Failure(message="cancelled", bug=False, exception=exc)
             else:
-                details = traceback.format_exc()
+                details = format_exception(exc)  # the log's text: no message that may quote values
                 result = Failure(message=bug_message(exc), bug=True, exception=exc, details=details)
         self._report(task, ok, result)
 
