@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QPushBut
 
 if TYPE_CHECKING:  # core.data.overview loads SQLAlchemy and numpy; the page is built before they are needed
     from core.data.overview import Overview, RowCount
+    from core.schema.catalog import Catalog
 
 BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 #: What Warden is for, before a database is open.
@@ -77,6 +78,17 @@ def vector_text(caps: dict[str, Any]) -> str:
         return "exact fallback (slower)"
     version = caps.get("library_versions", {}).get(kind)
     return f"{kind} {version}" if version else kind
+
+
+def has_vector_columns(catalog: Catalog) -> bool:
+    """Whether any table (or vec0 table) of `catalog` has a vector column to search."""
+    return any(entity.vectors for entity in catalog.entities.values())
+
+
+def shows_vector_state(caps: dict[str, Any], has_vectors: bool) -> bool:
+    """Whether the vector search state is worth showing: the exact fallback is a warning, and a warning
+    about searching vectors means nothing to a database that has none (a native library is shown anyway)."""
+    return has_vectors or caps.get("vector_search", "fallback") != "fallback"
 
 
 class WelcomePage(QWidget):
@@ -164,10 +176,13 @@ class WelcomePage(QWidget):
         self.error.setText(message)
         self.error.show()
 
-    def show_overview(self, overview: Overview, kinds: Mapping[str, str] | None = None) -> None:
+    def show_overview(
+        self, overview: Overview, kinds: Mapping[str, str] | None = None, *, has_vectors: bool = True
+    ) -> None:
         """Summarise the open database: Warden's own schema in its words, any other in its own terms.
 
-        `kinds` is {entity: 'table' | 'view' | 'vec0'} from the catalog; counts follow (show_counts).
+        `kinds` is {entity: 'table' | 'view' | 'vec0'} from the catalog; counts follow (show_counts);
+        `has_vectors`: whether the catalog has a vector column (see shows_vector_state).
         """
         caps = overview.capabilities
         self._overview = overview
@@ -185,9 +200,12 @@ class WelcomePage(QWidget):
         self.status.setText("Double-click a table in the navigator to open it.")
         while self.form.rowCount():
             self.form.removeRow(0)
-        vectors = vector_text(caps)
-        if caps.get("vector_reason"):
-            vectors += f" — {caps['vector_reason']}"
+        if shows_vector_state(caps, has_vectors):
+            vectors = vector_text(caps)
+            if caps.get("vector_reason"):
+                vectors += f" — {caps['vector_reason']}"
+        else:
+            vectors = "not needed: no table here has a vector column"
         rows = [
             ("Database", overview.display_url),
             ("Server", backend_text(caps)),

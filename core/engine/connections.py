@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from core.errors import ConnectionFailed
 
@@ -20,6 +22,10 @@ DRIVER = "postgresql+psycopg"
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 #: URL schemes that name PostgreSQL: `postgres` is what psql, Heroku and most hosted services print.
 PG_SCHEMES = ("postgresql", "postgres")
+#: Query parameters whose values display_pg_url hides, and the characters it shows unquoted in the others.
+SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
+READABLE_IN_QUERY = "/:,@ "
+CREDENTIALS = re.compile(r"(?P<user>[^:/@]*)(?::(?P<password>[^@]*))?@")
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,10 @@ def parse_pasted_url(url: str) -> tuple[PgTarget, str | None]:
 
 
 def display_safe(url: str) -> str:
-    """A URL with its password hidden; the text unchanged if it does not parse."""
+    """A URL with its password hidden (a PostgreSQL one as display_pg_url shows it); the text without its
+    credentials if it does not parse."""
+    if is_pg_url(url):
+        return display_pg_url(url)
     from sqlalchemy.exc import ArgumentError
 
     from core.engine.db import display_url
@@ -112,6 +121,26 @@ def display_safe(url: str) -> str:
         return display_url(url)
     except ArgumentError:
         return url.split("@", 1)[-1] if "@" in url else url
+
+
+def display_pg_url(url: str) -> str:
+    """A PostgreSQL URL as people see it (status bar, title, recent list, messages): the password hidden and
+    the query readable, `?host=/tmp/pg` rather than `?host=%2Ftmp%2Fpg`.
+
+    Plain string work (no SQLAlchemy): the recent list shows URLs before SQLAlchemy has loaded.
+    """
+    scheme, _, rest = url.strip().partition("://")
+    # user[:password]@ as SQLAlchemy reads it: a password typed unquoted may hold '/' or ':', not '@'
+    creds = CREDENTIALS.match(rest)
+    user = f"{creds['user']}{':***' if creds['password'] is not None else ''}@" if creds else ""
+    _, hostport, path, query, _fragment = urlsplit(f"//{rest[creds.end() if creds else 0 :]}")
+    params = [
+        # libpq takes a password in the query too; what stays quoted keeps the text a URL (& = # ? %)
+        f"{key}={'***' if key.lower() in SECRET_QUERY_KEYS else quote(value, safe=READABLE_IN_QUERY)}"
+        for key, value in parse_qsl(query, keep_blank_values=True)
+    ]
+    path = quote(unquote(path), safe=READABLE_IN_QUERY)  # a database name with a space reads as typed
+    return f"{scheme}://{user}{hostport}{path}" + (f"?{'&'.join(params)}" if params else "")
 
 
 def is_pg_url(target: str) -> bool:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.engine.connections import display_pg_url
 from core.engine.driver_errors import install_translation, pg_connect_message, sqlite_open_message, where_of
 from core.engine.interrupt import install_interrupts
 from core.engine.slowlog import SlowStatement, install_slow_log
@@ -109,11 +110,13 @@ class Database:
 
 
 def display_url(url: URL | str) -> str:
-    """A URL safe to show: SQLite as its file path, others with the password masked."""
+    """A URL safe to show: SQLite as its file path, PostgreSQL as display_pg_url shows it (password hidden,
+    a socket directory readable), others with the password masked."""
     u = make_url(url) if isinstance(url, str) else url
     if u.get_backend_name() == "sqlite":
         return u.database or ":memory:"
-    return u.render_as_string(hide_password=True)
+    shown = u.render_as_string(hide_password=True)
+    return display_pg_url(shown) if u.get_backend_name() == "postgresql" else shown
 
 
 def to_url(target: str | Path) -> URL:

@@ -13,6 +13,8 @@ stopped on purpose (core/engine/interrupt.py) is left alone too: its result is n
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, ExceptionContext
 from sqlalchemy.exc import DBAPIError
@@ -69,12 +71,26 @@ def install_translation(engine: Engine, where: str, *, read_only: bool = False) 
 
 
 def where_of(url: URL) -> str:
-    """How messages name a database: the SQLite file's path, or 'PostgreSQL at host:port/name'."""
+    """How messages name a database: the SQLite file's path, or pg_target_name's 'PostgreSQL at …'."""
     if url.get_backend_name() == "sqlite":
         return url.database or ":memory:"
-    socket_dir = url.query.get("host")  # a Unix-socket directory instead of a host name
-    host = url.host or (socket_dir if isinstance(socket_dir, str) else None) or "localhost"
-    return f"PostgreSQL at {host}:{url.port or 5432}/{url.database or ''}"
+    return pg_target_name(url)
+
+
+def pg_target_name(url: URL) -> str:
+    """How every message names a PostgreSQL database: 'PostgreSQL at db.example.com:5432/game'.
+
+    The host is the one libpq connects to: the URL's host, else its `?host=` (a Unix-socket directory such as
+    /tmp/pg, shown as a path, or several hosts), else PGHOST, else localhost; the port likewise (PGPORT).
+    """
+    return f"PostgreSQL at {pg_host(url)}:{url.port or os.environ.get('PGPORT') or 5432}/{url.database or ''}"
+
+
+def pg_host(url: URL) -> str:
+    """The server libpq reaches for `url`: a host name or a socket directory, decoded (never `%2F…`)."""
+    in_query = url.query.get("host")  # psycopg/libpq take a socket directory (or a host list) from here
+    hosts = (in_query,) if isinstance(in_query, str) else tuple(in_query or ())
+    return url.host or ",".join(h for h in hosts if h) or os.environ.get("PGHOST") or "localhost"
 
 
 def translate(
@@ -314,16 +330,16 @@ def sqlite_open_message(path: str, exc: DBAPIError) -> str:
 
 def pg_connect_message(url: URL, exc: DBAPIError) -> str:
     """A person-readable line for a PostgreSQL server that refused or could not take a connection."""
-    where = f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+    where = pg_target_name(url)
     lines = str(exc.orig).strip().splitlines()
     text = lines[0] if lines else type(exc.orig).__name__
     if url.password:
         text = text.replace(str(url.password), "***")
     low = text.lower()
     if "password authentication failed" in low or "authentication" in low:
-        return f"PostgreSQL at {where} refused user '{url.username}': wrong user name or password."
+        return f"{where} refused user '{url.username}': wrong user name or password."
     if "does not exist" in low and "database" in low:
-        return f"PostgreSQL at {where}: database '{url.database}' does not exist."
+        return f"{where}: database '{url.database}' does not exist."
     if "connection refused" in low or "could not connect" in low or "timeout" in low or "no route" in low:
-        return f"Cannot reach PostgreSQL at {where}: is the server running? ({text})"
-    return f"Cannot connect to PostgreSQL at {where}: {text}"
+        return f"Cannot reach {where}: is the server running? ({text})"
+    return f"Cannot connect to {where}: {text}"

@@ -129,13 +129,15 @@ class ConnectionDialog(QDialog):
             self.set_target(target)
 
     def set_target(self, target: PgTarget) -> None:
-        """Fill the fields from a known target (a recent connection without its password)."""
+        """Fill the fields from a known target (a recent connection without its password); the password
+        field takes the focus, as the one thing left to type."""
         self.host.setText(target.host)
         self.port.setValue(target.port)
         self.database.setText(target.database)
         self.user.setText(target.user)
         self._set_sslmode(target.sslmode)
         self.password.clear()
+        self.password.setFocus()  # before the dialog shows too: it becomes the focus when it is shown
         account = target.account
         workers.run(
             profiles.fetch_password,
@@ -181,7 +183,7 @@ class ConnectionDialog(QDialog):
             return
         with contextlib.suppress(WardenError):  # fields incomplete (no database): the URL stays as typed
             # The password now lives in its own, masked field; the URL shows the rest.
-            url = self.target().url()
+            url = connections.display_pg_url(self.target().url())  # a socket folder as a path, not %2F…
             self.url_field.setText(url.replace(f"{connections.DRIVER}://", "postgresql://", 1))
 
     def _on_host_text_edited(self, text: str) -> None:

@@ -95,7 +95,8 @@ class ConnectionActions(QObject):
         entries = profiles.recent_connections()
         for entry in entries:
             action = self.recent_menu.addAction(entry.label)
-            action.setToolTip(entry.target)
+            is_pg = entry.kind == "postgresql"
+            action.setToolTip(connections.display_safe(entry.target) if is_pg else entry.target)
             action.triggered.connect(functools.partial(self.open_recent, entry))
         if not entries:
             self.recent_menu.addAction("No recent connections").setEnabled(False)
