@@ -314,7 +314,7 @@ class MainWindow(QMainWindow):
         self._on_tabs_current_changed(self.tabs.currentIndex())
 
     def _show_overview(self, overview: Overview) -> None:
-        from gui.welcome import backend_text, vector_text
+        from gui.welcome import backend_text, has_vector_columns, shows_vector_state, vector_text
 
         caps = overview.capabilities
         self.setWindowTitle(f"{overview.title or overview.display_url} — Warden")
@@ -323,8 +323,12 @@ class MainWindow(QMainWindow):
         self.backend_label.setText(backend_text(caps))
         libraries = ", ".join(f"{k} {v}" for k, v in caps.get("library_versions", {}).items())
         self.backend_label.setToolTip(f"Driver {caps.get('driver', '?')}; {libraries}")
-        self.vector_label.setText(f"Vectors: {vector_text(caps)}")
-        self.vector_label.setProperty("fallback", caps.get("vector_search") == "fallback")
+        # The fallback's orange warning only where there are vectors to search (welcome.shows_vector_state)
+        has_vectors = self.catalog is None or has_vector_columns(self.catalog)
+        shown = shows_vector_state(caps, has_vectors)
+        self.vector_label.setVisible(shown)
+        self.vector_label.setText(f"Vectors: {vector_text(caps)}" if shown else "")
+        self.vector_label.setProperty("fallback", shown and caps.get("vector_search") == "fallback")
         self.vector_label.setToolTip(
             caps.get("vector_reason") or "Nearest-neighbour search runs natively in the database."
         )
@@ -332,7 +336,8 @@ class MainWindow(QMainWindow):
         self.vector_label.style().polish(self.vector_label)
         self.read_only_badge.setVisible(bool(caps.get("read_only")))
         kinds = {e.name: e.kind for e in self.catalog.entities.values()} if self.catalog is not None else None
-        self.welcome.show_overview(overview, kinds)  # a foreign database is described in its own terms
+        # a foreign database is described in its own terms
+        self.welcome.show_overview(overview, kinds, has_vectors=has_vectors)
 
     # --- navigator and tabs --------------------------------------------------------------------
 
