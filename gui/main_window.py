@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 import shiboken6
 from PySide6.QtCore import QByteArray, QCoreApplication, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabBar, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabBar, QTabWidget, QVBoxLayout, QWidget
 
 from gui import settings as saved
 from gui.runtime import workers
@@ -30,10 +30,12 @@ if TYPE_CHECKING:  # SQLAlchemy, numpy and pgvector load on the worker that open
     from gui.editor.model.table_model import TableEditorModel
     from gui.editor.recovery import RecoveryJournal, RestorePrompt
     from gui.editor.view import TableEditor
+    from gui.runtime.connection_state import State
 
 log = logging.getLogger("warden.gui.main_window")
 
 DEFAULT_SIZE = (1200, 800)
+UNAVAILABLE_STYLE = "QLabel { color: #b3261e; font-weight: bold; }"
 
 
 class MainWindow(QMainWindow):
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
         # The open database's counts as shown, to show again when another one fails to open or is not opened
         self._counts: dict[str, RowCount | None] = {}
         self._exact: dict[str, int] = {}
+        self._counts_failed = False  # the navigator's counts could not be read: read again on recovery
         self._journal: RecoveryJournal | None = None  # keeps the open database's staged edits for recovery
         self.restore_prompt: RestorePrompt | None = None  # the open "Restore unsaved changes?" question
         self.built = False
@@ -90,6 +93,7 @@ class MainWindow(QMainWindow):
         self._build_navigator()
         self._build_status_bar()
         self._build_menus()
+        self._follow_connection()
         # After the navigator's own subscription: it lists a new catalog's tables before tabs highlight them
         self.open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
         self.open_db.catalog_failed.connect(self._on_open_db_catalog_failed)
@@ -113,7 +117,21 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.welcome, "Welcome")
         for side in (QTabBar.ButtonPosition.RightSide, QTabBar.ButtonPosition.LeftSide):
             self.tabs.tabBar().setTabButton(0, side, None)  # the welcome tab stays
-        self.setCentralWidget(self.tabs)
+        self.setCentralWidget(self._above_tabs(self.tabs))
+
+    def _above_tabs(self, tabs: QTabWidget) -> QWidget:
+        """The tabs with the one "server unavailable" banner above them (hidden while connected)."""
+        from gui.connection.unavailable_banner import UnavailableBanner
+
+        central = QWidget()
+        central.setObjectName("central")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.unavailable_banner = UnavailableBanner()
+        layout.addWidget(self.unavailable_banner)
+        layout.addWidget(tabs, 1)
+        return central
 
     def _build_navigator(self) -> None:
         from PySide6.QtCore import Qt
@@ -148,9 +166,21 @@ class MainWindow(QMainWindow):
         self.read_only_badge.setObjectName("readOnlyBadge")
         self.read_only_badge.setToolTip("Opened read-only: Warden will not write to this database.")
         self.read_only_badge.hide()
+        self.connection_state_label = QLabel()  # Connected / Reconnecting… / Unavailable since 14:03
+        self.connection_state_label.setObjectName("connectionState")
         bar.addWidget(self.connection_label, 1)
-        for widget in (self.backend_label, self.vector_label, self.read_only_badge):
+        permanent = (self.connection_state_label, self.backend_label, self.vector_label, self.read_only_badge)
+        for widget in permanent:
             bar.addPermanentWidget(widget)
+
+    def _follow_connection(self) -> None:
+        """The status bar and the banner show whether the open database answers; reads resume with it."""
+        monitor = self.open_db.connection
+        monitor.count_staged = self._staged_total
+        monitor.state_changed.connect(self._on_connection_state_changed)
+        monitor.recovered.connect(self._on_connection_recovered)
+        self.open_db.database_changed.connect(self._on_open_db_database_changed)
+        self.unavailable_banner.follow(monitor)
 
     def _build_menus(self) -> None:
         from gui.menus import MainMenus
@@ -255,12 +285,18 @@ class MainWindow(QMainWindow):
     def _estimate_counts(self) -> None:
         from gui.runtime.core_calls import estimate_counts
 
+        self._counts_failed = False
         workers.run(
             estimate_counts, self.open_db.database, self.open_db.catalog,
             on_done=functools.partial(self._on_counts_done, self.open_db.generation),
-            on_error=self._on_background_failed, owner=self, key="counts",
-            interruptible=True,
+            on_error=functools.partial(self._on_counts_failed, self.open_db.generation),
+            owner=self, key="counts", interruptible=True,
         )  # fmt: skip
+
+    def _on_counts_failed(self, generation: int, failure: workers.Failure) -> None:
+        if generation == self.open_db.generation:
+            self._counts_failed = True
+            self._on_background_failed(failure)
 
     def _on_counts_done(self, generation: int, counts: dict[str, RowCount | None]) -> None:
         if generation == self.open_db.generation:
@@ -276,7 +312,36 @@ class MainWindow(QMainWindow):
         self.load_failed.emit(failure.message)
 
     def _on_background_failed(self, failure: workers.Failure) -> None:
+        from core.errors import ConnectionLost
+
+        if isinstance(failure.exception, ConnectionLost):
+            return  # the banner says it, and what failed is read again when the server is back
         self.statusBar().showMessage(failure.message, 10_000)
+
+    # --- the connection's state ----------------------------------------------------------------
+
+    def _staged_total(self) -> int:
+        """Staged edits across the open editors (what the banner says is kept)."""
+        return sum(editor.model.staged_count for _, editor in self._editor_pages())
+
+    def _on_open_db_database_changed(self, _db: Database | None) -> None:
+        self._on_connection_state_changed(self.open_db.connection.state)
+
+    def _on_connection_state_changed(self, _state: State) -> None:
+        monitor, label = self.open_db.connection, self.connection_state_label
+        if self.open_db.database is None:
+            label.clear()
+            return
+        label.setText(monitor.status_text())
+        label.setStyleSheet("" if monitor.connected else UNAVAILABLE_STYLE)
+        since = monitor.since
+        label.setToolTip(f"The server stopped answering at {since:%H:%M:%S}." if since is not None else "")
+
+    def _on_connection_recovered(self) -> None:
+        """The database answers again: the navigator's counts that could not be read are read now (each
+        editor reads its own failed pages and count again)."""
+        if self._counts_failed and self.open_db.catalog is not None:
+            self._estimate_counts()
 
     def _show_error(self, message: str) -> None:
         self.welcome.show_error(message)
@@ -444,6 +509,7 @@ class MainWindow(QMainWindow):
         self.open_db.follow(editor, functools.partial(follow_editor, editor))  # a schema change: it follows
         editor.open_entity_requested.connect(self._open_entity_tab)
         editor.model.saved.connect(functools.partial(self._on_editor_saved, name))
+        editor.model.follow_connection(self.open_db.connection)  # saves refused and reads resumed with it
         if self._journal is not None:
             self._journal.watch(editor.model)
         return editor

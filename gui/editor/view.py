@@ -76,6 +76,7 @@ class TableEditor(QWidget):
         self.quick = ""
         self.count: tuple[int, bool] | None = None
         self.revert_prompt: RevertPrompt | None = None  # while "Revert 12 unsaved changes…?" is open
+        self.read_error: str | None = None  # the message of a failed read, cleared once a read succeeds
 
         self.model = TableEditorModel(db, catalog, entity, parent=self)
         self.view = QTableView()
@@ -343,6 +344,8 @@ class TableEditor(QWidget):
 
     def _on_model_count_changed(self, n: int, exact: bool) -> None:
         self.count = (n, exact)
+        if exact:
+            self._clear_read_error()
         self._show_loading_state()
 
     def _on_model_loading_changed(self) -> None:
@@ -378,9 +381,21 @@ class TableEditor(QWidget):
         self.show_message(f"Not saved: {message}")
 
     def _on_model_load_failed(self, message: str) -> None:
+        connection = self.model.connection
+        if connection is not None and not connection.connected:
+            return  # the window's one banner says the server is unavailable; the read is retried with it
         self.show_message(message)
+        self.read_error = message
+
+    def _clear_read_error(self) -> None:
+        """A read succeeded: a message about an earlier failed read no longer holds."""
+        shown = not self.message.isHidden() and self.message.text() == self.read_error
+        if self.read_error is not None and shown:
+            self.clear_message()
+        self.read_error = None
 
     def _on_model_rows_loaded(self, *_args: Any) -> None:
+        self._clear_read_error()
         self.widths.restore()
 
     def _on_filter_bar_filters_changed(self, filters: list[Filter], quick: str) -> None:

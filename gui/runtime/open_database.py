@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from gui.runtime import workers
+from gui.runtime.connection_state import ConnectionMonitor
 from gui.runtime.priority import Priority
 
 if TYPE_CHECKING:  # SQLAlchemy loads on the worker that opens a database, after the window shows
@@ -47,6 +48,9 @@ class OpenDatabase(QObject):
         self._catalog: Catalog | None = None
         self._overview: Overview | None = None
         self._generation = 0  # bumped per database, so late results for the previous one are dropped
+        #: Whether the open database answers; screens read again what failed when it `recovered`.
+        self.connection = ConnectionMonitor(self)
+        self.connection.recovered.connect(self._on_connection_recovered)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -86,6 +90,7 @@ class OpenDatabase(QObject):
         self._generation += 1
         if previous is not None and previous_owned and previous is not db:
             workers.run(previous.dispose)
+        self.connection.set_database(db)
         self.database_changed.emit(db)
         self._load(first=True)
 
@@ -127,6 +132,7 @@ class OpenDatabase(QObject):
         self._generation += 1
         if db is not None and owned:
             workers.run(db.dispose)
+        self.connection.set_database(None)
         if db is not None:
             self.database_changed.emit(None)
 
@@ -141,6 +147,11 @@ class OpenDatabase(QObject):
             on_error=functools.partial(self._on_load_failed, self._generation),
             owner=self, key="catalog", interruptible=True,
         )  # fmt: skip
+
+    def _on_connection_recovered(self) -> None:
+        """The database answers again: a first catalog that could not be read is read now."""
+        if self._db is not None and self._catalog is None:
+            self._load(first=True)
 
     def _on_loaded(self, generation: int, first: bool, loaded: tuple[Catalog, Overview]) -> None:
         if generation != self._generation:

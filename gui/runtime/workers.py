@@ -198,6 +198,9 @@ class Workers(QObject):
 
     task_finished = Signal(object)  # (task id, ok, result or Failure)
     state_posted = Signal(int)  # a long task's state has reports to take (task id)
+    #: Every task's Failure, delivered or dropped, before its on_error: the connection monitor
+    #: (gui/runtime/connection_state.py) learns from it that the database stopped answering.
+    failed = Signal(object)
 
     def __init__(
         self,
@@ -380,6 +383,8 @@ class Workers(QObject):
         task.owner_ref = None
         dropped = task.cancelled or stale or owner_gone
         task.outcome = "dropped" if dropped else "delivered"
+        if not ok and not (task.cancelled and task.interruptible):  # a stopped read's error means nothing
+            self.failed.emit(result)
         if not ok and result.bug:
             if dropped:  # nobody waits for it any more: the log keeps it, no dialog interrupts the user
                 log.error("%s failed with a bug after its result was dropped:\n%s", task.name, result.details)

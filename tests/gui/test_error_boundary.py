@@ -3,17 +3,15 @@ SQLite file locked by another program during Save, and a PostgreSQL server stopp
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from core.engine.db import Database, open_database
 from core.schema.load import load_catalog
+from tests.fixtures import postgres
 from tests.fixtures.editing import shown_editor, stage, stored
 from tests.fixtures.postgres import admin_url
 from tests.fixtures.sqlite_locks import write_lock_held
@@ -41,17 +39,7 @@ def test_a_file_locked_during_save_is_an_inline_message(
         db.dispose()
 
 
-@pytest.fixture
-def stoppable_pg() -> Iterator[object]:
-    """A PostgreSQL server of this test's own, so stopping it disturbs no other test."""
-    import pgserver
-
-    with tempfile.TemporaryDirectory(prefix="warden-pg-stop-") as d:
-        srv = pgserver.get_server(Path(d), cleanup_mode="stop")
-        try:
-            yield srv
-        finally:
-            srv.cleanup()
+stoppable_pg = postgres.stoppable_pg  # the fixture: a PostgreSQL server of the test's own, to stop
 
 
 def test_a_server_stopped_during_a_page_load_is_an_inline_message(

@@ -118,7 +118,8 @@ class RowWindow:
         self._visible = (0, PAGE_SIZE - 1)
         self._asked: tuple[int, int] | None = None
         self._count_token, self._count_deferred = 0, False
-        self._failed: str | None = None
+        self._failed: str | None = None  # the last read failure's message, until a reload or a retry
+        self._count_failed = False  # the count could not be read: counted again by retry_failed()
         self._more_labels: dict[tuple[str, Any], str | None] = {}
         self.closed = False  # replaced (the entity changed shape): results still on their way are dropped
 
@@ -266,6 +267,19 @@ class RowWindow:
         self._loading.clear()
         self._queue.clear()
 
+    def retry_failed(self) -> None:
+        """Read again what could not be read (the connection came back): pages still shown as placeholders,
+        a first page that never came, the count."""
+        if self.closed or self._failed is None:
+            return
+        self._failed = None
+        if not self.cache.pages:  # nothing came at all: start as when the editor opened
+            self._reload(reset=True, recount=self._count_failed or not self.exact)
+            return
+        self._plan()
+        if self._count_failed and not self._count_deferred:
+            self._count()
+
     def start(self) -> None:
         """Load the first page and count."""
         self._reload(reset=True, recount=True)
@@ -297,7 +311,7 @@ class RowWindow:
             self._count()
 
     def _count(self) -> None:
-        self._count_deferred = False
+        self._count_deferred = self._count_failed = False
         q, token = self.query, next(self._tokens)
         self._count_token = token
         args = (self.db, self.entity, list(q.filters))
@@ -325,6 +339,8 @@ class RowWindow:
         if token != self._count_token:
             return
         self.counting = False  # told below: by count_changed, else by loading_changed
+        if kind == "exact":
+            self._count_failed = False
         exact = kind == "exact" or n <= ESTIMATE_CAP
         if exact or not self.exact:
             self._set_total(n, exact)
@@ -438,6 +454,7 @@ class RowWindow:
         elif token != self._count_token:
             return
         else:
+            self._count_failed = True
             self._set_pending(count=False)
         if self._count_deferred:
             self._count()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Hashable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -45,6 +45,9 @@ from gui.editor.model.saving import Saver
 from gui.editor.model.staging import UNSET, NewRow, PastePreview, RowEdit, RowRef, Staging
 from gui.editor.staged_follow import follow_query
 from gui.runtime import workers
+
+if TYPE_CHECKING:
+    from gui.runtime.connection_state import ConnectionMonitor
 
 Index = QModelIndex | QPersistentModelIndex
 UNSORTABLE = ("json", "vector", "array", "binary")
@@ -79,6 +82,7 @@ class TableEditorModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         self._busy = False
+        self.connection: ConnectionMonitor | None = None  # the open database's state, once followed
         self.debounce = QTimer(self)  # the row window's: placeholders painted meanwhile load together
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
@@ -370,8 +374,27 @@ class TableEditorModel(QAbstractTableModel):
         return self.history.remove_new_rows(tokens)
 
     def save(self) -> None:
-        """Write every staged change in one transaction (in a worker); saved, save_failed or conflicted."""
+        """Write every staged change in one transaction (in a worker); saved, save_failed or conflicted.
+
+        While the database is unavailable the save is refused at once (save_failed, on the next turn of the
+        event loop, as a worker's would come): nothing is sent, and everything stays staged.
+        """
+        connection = self.connection
+        if connection is not None and not connection.connected and self.has_changes and not self.saving:
+            QTimer.singleShot(0, self, functools.partial(self._refuse_save, connection.message()))
+            return
         self.saver.save()
+
+    def _refuse_save(self, message: str) -> None:
+        self.save_failed.emit(message)
+
+    def follow_connection(self, connection: ConnectionMonitor) -> None:
+        """Refuse saves while `connection` is unavailable; read again what failed once it has recovered."""
+        self.connection = connection
+        connection.recovered.connect(self._on_connection_recovered)
+
+    def _on_connection_recovered(self) -> None:
+        self.window.retry_failed()
 
     def resolve_conflict(self, key: dict[str, Any], resolution: dict[str, Any] | None) -> None:
         """Re-base a conflicting row on what is stored now; per column 'mine', 'theirs' or a value."""
