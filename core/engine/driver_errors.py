@@ -336,7 +336,7 @@ def pg_connect_message(url: URL, exc: DBAPIError) -> str:
     if url.password:
         text = text.replace(str(url.password), "***")
     low = text.lower()
-    if "password authentication failed" in low or "authentication" in low:
+    if "authentication" in low or ('role "' in low and "does not exist" in low):
         return f"{where} refused user '{url.username}': wrong user name or password."
     if "does not exist" in low and "database" in low:
         return f"{where}: database '{url.database}' does not exist."

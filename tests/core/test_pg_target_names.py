@@ -43,6 +43,15 @@ def test_a_missing_database_on_a_socket_names_the_socket_directory(pg_server: ob
     assert str(caught.value) == f"{where}: database 'no_such_db' does not exist."
 
 
+def test_an_unknown_user_is_named_like_a_wrong_password(pg_server: object) -> None:
+    """A user name the server does not know gets the same short message (which of the two, it never says)."""
+    url = sa.make_url(new_pg_database(pg_server, vector=False)).set(username="nobody_here")
+    with pytest.raises(ConnectionFailed) as caught:
+        open_database(url.render_as_string(hide_password=False))
+    where = f"PostgreSQL at {_socket_dir(url)}:5432/{url.database}"
+    assert str(caught.value) == f"{where} refused user 'nobody_here': wrong user name or password."
+
+
 def test_no_host_names_the_one_libpq_uses(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a host in the URL, libpq takes PGHOST and PGPORT: so does the name in messages."""
     url = sa.make_url("postgresql+psycopg://ann@/game")

@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 from core.engine.connections import PgTarget
 from core.engine.db import Database, open_database
 from gui.connection import profiles
+from gui.connection.dialog import ConnectionDialog
 from gui.main_window import MainWindow
 from tests.fixtures.pg_password import password_role
 from tests.fixtures.postgres import new_pg_database
@@ -136,6 +137,18 @@ def test_a_socket_connection_shows_its_folder_as_a_path(qtbot: QtBot, pg_server:
     recent = window.connection_actions.recent_menu.actions()[0]
     assert f"host={folder}" in recent.toolTip() and "%2F" not in recent.toolTip()
     window.close()
+
+
+def test_a_socket_url_in_the_url_field_reads_as_a_path(qtbot: QtBot) -> None:
+    """A pasted URL with a socket folder is shown back (without its password) with the folder as typed."""
+    dialog = ConnectionDialog()
+    qtbot.addWidget(dialog)
+    dialog.url_field.setText("postgres://ann:secret@/game?host=%2Frun%2Fpostgresql")
+    dialog.url_field.textEdited.emit(dialog.url_field.text())
+    dialog.url_field.editingFinished.emit()
+    assert dialog.target() == PgTarget("/run/postgresql", 5432, "game", "ann")
+    assert dialog.url_field.text() == "postgresql://ann@:5432/game?host=/run/postgresql"
+    assert dialog.password.text() == "secret"
 
 
 def test_a_wrong_password_names_the_socket_folder(qtbot: QtBot, pg_server: object) -> None:
