@@ -45,6 +45,7 @@ from gui.editor.form import RecordForm, form_split
 from gui.editor.grid_overlay import GridOverlay
 from gui.editor.message_bar import MessageBar
 from gui.editor.model.table_model import TableEditorModel
+from gui.editor.save_status import SaveStatus
 
 #: Widgets whose keys are typing: a key they do not claim themselves must still not reach the editor's
 #: shortcuts (Alt+Del is Set NULL).
@@ -118,6 +119,9 @@ class TableEditor(QWidget):
         foot.addWidget(self.count_label)
         foot.addSpacing(16)
         foot.addWidget(self.staged_label)
+        self.save_status = SaveStatus(self.model)  # "Saving 3 changes…", or a lock wait with Cancel
+        foot.addSpacing(16)
+        foot.addWidget(self.save_status)
         foot.addStretch(1)
 
         self.banner = QLabel()
@@ -179,6 +183,7 @@ class TableEditor(QWidget):
         self.model.count_changed.connect(self._on_model_count_changed)
         self.model.saved.connect(self._on_model_saved)
         self.model.save_failed.connect(self._on_model_save_failed)
+        self.model.save_cancelled.connect(self._on_model_save_cancelled)
         self.model.conflicted.connect(self.dialogs.show_conflicts)
         self.model.load_failed.connect(self._on_model_load_failed)
         self.model.rows_loaded.connect(self._on_model_rows_loaded)
@@ -379,6 +384,9 @@ class TableEditor(QWidget):
 
     def _on_model_save_failed(self, message: str) -> None:
         self.show_message(f"Not saved: {message}")
+
+    def _on_model_save_cancelled(self, message: str) -> None:
+        self.show_message(message, error=False)
 
     def _on_model_load_failed(self, message: str) -> None:
         connection = self.model.connection

@@ -136,3 +136,11 @@ class ModelNotices:
     def conflicted(self, conflicts: list[Conflict]) -> None:
         """The save found rows changed underneath."""
         self.model.conflicted.emit(conflicts)
+
+    def save_progressed(self, text: str, waiting: bool) -> None:
+        """What the running save does ("" once it ended), and whether it waits for a lock."""
+        self.model.save_progressed.emit(text, waiting)
+
+    def save_cancelled(self, message: str) -> None:
+        """The save was cancelled while it waited; everything is still staged."""
+        self.model.save_cancelled.emit(message)

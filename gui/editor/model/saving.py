@@ -4,15 +4,20 @@
 exactly the rows that save wrote (the row window reads them again by key) and moves the row count by the
 rows inserted and deleted; nothing else is reloaded or counted. A conflict or a validation problem lands on
 the cells it concerns; conflicts are kept until the user resolves them.
+
+While it runs the saver says what the save does: "Saving 3 changes…" at once, and while core waits for
+another program's write lock, the wait's text (core/engine/write_lock.py) with Cancel. Cancel stops the
+wait at its next try: nothing is written and everything stays staged.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from core.data import repository
 from core.errors import Conflict, ConflictError, ValidationError
+from core.progress import Progress
 from gui.editor.model.history import EditHistory
 from gui.editor.model.row_window import RowWindow, Run
 from gui.editor.model.staging import RowRef, Staging
@@ -37,6 +42,29 @@ class SaveHost(Protocol):
     def busy_changed(self) -> None:
         """`saving` changed."""
 
+    def save_progressed(self, text: str, waiting: bool) -> None:
+        """What the running save does ("" once it has ended); `waiting`: for a lock, and Cancel stops it."""
+
+    def save_cancelled(self, message: str) -> None:
+        """The save was cancelled while it waited: nothing was written, everything is still staged."""
+
+
+class Stoppable(Protocol):
+    """A submitted save (gui.runtime.workers.Task)."""
+
+    def stop(self) -> None:
+        """Ask it to stop at its next check (core.progress.TaskState.check); its outcome still arrives."""
+
+
+def saving_text(n: int) -> str:
+    """What a save shows while it runs: "Saving 3 changes…"."""
+    return f"Saving {n:,} change{'s' if n != 1 else ''}…"
+
+
+def cancelled_text(n: int) -> str:
+    """The note after Cancel: "Save cancelled; 3 changes are still staged."."""
+    return f"Save cancelled; {n:,} change{'s are' if n != 1 else ' is'} still staged."
+
 
 class Saver:
     """Saves what is staged (one save at a time) and shows the outcome."""
@@ -48,6 +76,8 @@ class Saver:
         self.names = window.names
         self.conflicts: dict[Any, Conflict] = history.conflicts
         self._sent: Staging | None = None
+        self._task: Stoppable | None = None  # the save in flight, for Cancel
+        self._sending = 0  # rows with changes in the save in flight
 
     @property
     def saving(self) -> bool:
@@ -60,17 +90,26 @@ class Saver:
             return
         changes, refs = self.staging.changes()
         self._sent = self.staging.snapshot()
-        self.run(
+        self._sending = self.staging.count
+        task = self.run(
             repository.save,
             self.window.db,
             self.window.catalog,
             changes,
             on_done=functools.partial(self._on_save_done, self._sent),
             on_error=functools.partial(self._on_save_failed, refs),
+            on_progress=self._on_save_progress,  # a lock wait says so; its state's cancel is Cancel
             key="save",
             priority=Priority.SAVE,  # never behind page loads on a busy pool
         )
+        self._task = cast(Stoppable, task)  # the door's Task; Run promises only cancel()
+        self.host.save_progressed(saving_text(self._sending), False)
         self.host.busy_changed()
+
+    def cancel(self) -> None:
+        """Stop a save that waits for the database's write lock; one that is writing already finishes."""
+        if self._task is not None:
+            self._task.stop()
 
     def resolve_conflict(self, key: dict[str, Any], resolution: dict[str, Any] | None) -> None:
         """Re-base a conflicting row on what is stored now; per column 'mine', 'theirs' or a value.
@@ -84,8 +123,17 @@ class Saver:
         self.staging.resolve(conflict, kt, resolution)
         self.host.all_changed()
 
+    def _on_save_progress(self, progress: Progress) -> None:
+        """A wait for the write lock (its text), or its end (no text): the save is writing now."""
+        if self._sent is not None:
+            self.host.save_progressed(progress.message or saving_text(self._sending), bool(progress.message))
+
+    def _ended(self) -> None:
+        self._sent, self._task = None, None
+        self.host.save_progressed("", False)
+
     def _on_save_done(self, sent: Staging, result: repository.SaveResult) -> None:
-        self._sent = None
+        self._ended()
         pk, name = self.entity.primary_key, self.entity.name
         versions = {tuple(r.key[c] for c in pk): r.version for r in result.updated if r.entity == name}
         written: dict[Any, dict[str, Any]] = {}
@@ -106,7 +154,11 @@ class Saver:
         self.host.busy_changed()
 
     def _on_save_failed(self, refs: list[RowRef], failure: Any) -> None:
-        self._sent = None
+        self._ended()
+        if failure.cancelled:  # Cancel during the lock wait: nothing was written, nothing is marked
+            self.host.save_cancelled(cancelled_text(self.staging.count))
+            self.host.busy_changed()
+            return
         exc = failure.exception
         if isinstance(exc, ConflictError):
             pk = self.entity.primary_key

@@ -73,6 +73,8 @@ class TableEditorModel(QAbstractTableModel):
     saved = Signal(object)  # core SaveResult
     save_failed = Signal(str)
     conflicted = Signal(list)  # core Conflicts
+    save_progressed = Signal(str, bool)  # what the running save does ("" once it ended), waiting for a lock
+    save_cancelled = Signal(str)  # the note after Cancel: nothing written, everything still staged
     busy_changed = Signal(bool)
     load_failed = Signal(str)
     loading_changed = Signal()  # `loading_rows` or `counting` changed
@@ -395,6 +397,10 @@ class TableEditorModel(QAbstractTableModel):
 
     def _on_connection_recovered(self) -> None:
         self.window.retry_failed()
+
+    def cancel_save(self) -> None:
+        """Stop a save that waits for another program's write lock (save_cancelled follows)."""
+        self.saver.cancel()
 
     def resolve_conflict(self, key: dict[str, Any], resolution: dict[str, Any] | None) -> None:
         """Re-base a conflicting row on what is stored now; per column 'mine', 'theirs' or a value."""

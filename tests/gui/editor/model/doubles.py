@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import WardenError
+from core.progress import TaskState
 from gui.runtime.workers import Failure
 
 
@@ -24,10 +25,16 @@ class QueuedTask:
     on_done: Callable[[Any], None] | None
     on_error: Callable[[Any], None] | None
     cancelled: bool = False
+    state: TaskState | None = None
 
     def cancel(self) -> None:
         """Drop the call (or its result)."""
         self.cancelled = True
+
+    def stop(self) -> None:
+        """Ask long work to stop at its next check, as the door's Task.stop does."""
+        if self.state is not None:
+            self.state.cancel()
 
 
 @dataclass
@@ -47,10 +54,13 @@ class Worker:
         key: Hashable | None = None,
         interruptible: bool = False,
         priority: Any = None,
+        on_progress: Callable[[Any], None] | None = None,
         **kwargs: Any,
     ) -> QueuedTask:
-        """Queue a call."""
+        """Queue a call; with `on_progress` it gets a `state=` that reports to it, as the door's does."""
         task = QueuedTask(fn, args, kwargs, on_done, on_error)
+        if on_progress is not None:
+            task.state = kwargs["state"] = TaskState(on_progress)
         self.queue.append(task)
         return task
 
@@ -153,3 +163,9 @@ class Host:
 
     def conflicted(self, conflicts: list[Any]) -> None:
         self._note("conflicted", conflicts)
+
+    def save_progressed(self, text: str, waiting: bool) -> None:
+        self._note("save_progressed", text, waiting)
+
+    def save_cancelled(self, message: str) -> None:
+        self._note("save_cancelled", message)
