@@ -103,12 +103,19 @@ class ValidationError(WardenError):
 
 @dataclass
 class Conflict:
-    """A row that changed in the database since it was loaded."""
+    """A row that changed in the database since it was loaded.
+
+    Three sides of one row: `original` as I loaded it, `stored` as it is now (their changes are where it
+    differs from `original`) and `attempted`, my new values (empty for a delete). `original` holds what the
+    change carried (core/data/changes.py: at least the columns I changed, for a delete the columns compared);
+    a caller that loaded the whole row may add the rest. Empty when unknown.
+    """
 
     entity: str
     key: dict[str, Any]
     stored: dict[str, Any] | None  # None when the row was deleted meanwhile
     attempted: dict[str, Any] = field(default_factory=dict)
+    original: dict[str, Any] = field(default_factory=dict)
 
 
 class ConflictError(WardenError):

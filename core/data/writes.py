@@ -444,7 +444,8 @@ def _update(
         stmt, params_of = _bound_statement(ent, ch, returning=True)
         rows = conn.execute(stmt, params_of(ch)).all()
         if not rows:
-            conflicts.append(Conflict(ent.name, key, fetch_row(conn, ent, key), dict(values)))
+            stored = fetch_row(conn, ent, key)
+            conflicts.append(Conflict(ent.name, key, stored, dict(values), dict(ch.original)))
             return
         result.updated.append(_saved(ent, rows[0]))
         return
@@ -456,7 +457,7 @@ def _update(
     stmt = ent.table.update().where(key_predicate(ent, key), *guard).values(assign)
     rows = conn.execute(stmt.returning(*_returning(ent))).all()
     if not rows:
-        conflicts.append(Conflict(ent.name, key, fetch_row(conn, ent, key), dict(values)))
+        conflicts.append(Conflict(ent.name, key, fetch_row(conn, ent, key), dict(values), dict(ch.original)))
         return
     result.updated.append(_saved(ent, rows[0]))
 
@@ -473,7 +474,7 @@ def _delete(
         stmt = ent.table.delete().where(key_predicate(ent, key), *guard).returning(*_returning(ent))
         rows = conn.execute(stmt).all()
     if not rows:
-        conflicts.append(Conflict(ent.name, key, fetch_row(conn, ent, key), {}))
+        conflicts.append(Conflict(ent.name, key, fetch_row(conn, ent, key), {}, dict(ch.original)))
         return
     result.deleted.append(_saved(ent, rows[0]))
 
