@@ -78,6 +78,7 @@ class TableEditor(QWidget):
         self.count: tuple[int, bool] | None = None
         self.revert_prompt: RevertPrompt | None = None  # while "Revert 12 unsaved changes…?" is open
         self.read_error: str | None = None  # the message of a failed read, cleared once a read succeeds
+        self.offline_error: str | None = None  # a save that failed while the server was away, cleared with it
 
         self.model = TableEditorModel(db, catalog, entity, parent=self)
         self.view = QTableView()
@@ -186,6 +187,7 @@ class TableEditor(QWidget):
         self.model.save_cancelled.connect(self._on_model_save_cancelled)
         self.model.conflicted.connect(self.dialogs.show_conflicts)
         self.model.load_failed.connect(self._on_model_load_failed)
+        self.model.reconnected.connect(self._on_model_reconnected)
         self.model.rows_loaded.connect(self._on_model_rows_loaded)
         self.model.loading_changed.connect(self._on_model_loading_changed)
         self.filter_bar.filters_changed.connect(self._on_filter_bar_filters_changed)
@@ -384,6 +386,14 @@ class TableEditor(QWidget):
 
     def _on_model_save_failed(self, message: str) -> None:
         self.show_message(f"Not saved: {message}")
+        connection = self.model.connection
+        offline = connection is not None and not connection.connected
+        self.offline_error = self.message.text() if offline else None
+
+    def _on_model_reconnected(self) -> None:
+        if not self.message.isHidden() and self.message.text() == self.offline_error:
+            self.clear_message()  # the server is back: Save works again
+        self.offline_error = None
 
     def _on_model_save_cancelled(self, message: str) -> None:
         self.show_message(message, error=False)

@@ -112,6 +112,14 @@ class ConnectionMonitor(QObject):
         kept = f" Your {plural(staged, 'staged edit')} {verb} kept." if staged else ""
         return f"The server is unavailable. {when}{kept}"
 
+    def refusal(self) -> str:
+        """Why a save is refused now: the server is away, and what stays staged (without a countdown, which
+        the banner keeps up to date)."""
+        staged = self.count_staged()
+        verb = "is" if staged == 1 else "are"
+        kept = f"Your {plural(staged, 'staged edit')} {verb} kept; save" if staged else "Save"
+        return f"The server is unavailable. {kept} again once it is back."
+
     # --- changing ----------------------------------------------------------------------------------
 
     def set_database(self, db: Database | None) -> None:

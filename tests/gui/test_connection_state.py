@@ -95,8 +95,9 @@ def test_a_stopped_server_is_shown_once_and_everything_resumes_when_it_is_back(
         with qtbot.waitSignal(items.model.save_failed, timeout=2_000) as refused:
             items.save()
         assert not items.model.saving
-        assert refused.args[0].startswith("The server is unavailable. Retrying ")
-        assert items.message.text().startswith("Not saved: The server is unavailable.")
+        kept = "Your 2 staged edits are kept; save again once it is back."
+        assert refused.args[0] == f"The server is unavailable. {kept}"
+        assert items.message.text() == f"Not saved: {refused.args[0]}"
         assert items.staged_label.text() == "2 unsaved changes"
 
         # Retries back off, with a bound, while the server stays down
@@ -106,6 +107,7 @@ def test_a_stopped_server_is_shown_once_and_everything_resumes_when_it_is_back(
         with qtbot.waitSignal(monitor.recovered, timeout=10_000):
             pass
         assert state_label.text() == "Connected" and banner.isHidden()
+        assert items.message.isHidden()  # the refused save's message went with the outage
         qtbot.waitUntil(lambda: _placeholders(items, ROWS - 40, ROWS - 1) == 0, timeout=10_000)
         qtbot.waitUntil(lambda: tags.model.row_key(0) is not None and tags.model.exact, timeout=10_000)
         assert tags.model.total == ROWS and tags.count_label.text() == f"{ROWS:,} rows"

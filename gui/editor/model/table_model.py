@@ -78,6 +78,7 @@ class TableEditorModel(QAbstractTableModel):
     busy_changed = Signal(bool)
     load_failed = Signal(str)
     loading_changed = Signal()  # `loading_rows` or `counting` changed
+    reconnected = Signal()  # the database answers again after it was unavailable (failed reads are retried)
 
     def __init__(
         self, db: Database, catalog: Catalog, entity_name: str, parent: QObject | None = None
@@ -383,7 +384,7 @@ class TableEditorModel(QAbstractTableModel):
         """
         connection = self.connection
         if connection is not None and not connection.connected and self.has_changes and not self.saving:
-            QTimer.singleShot(0, self, functools.partial(self._refuse_save, connection.message()))
+            QTimer.singleShot(0, self, functools.partial(self._refuse_save, connection.refusal()))
             return
         self.saver.save()
 
@@ -397,6 +398,7 @@ class TableEditorModel(QAbstractTableModel):
 
     def _on_connection_recovered(self) -> None:
         self.window.retry_failed()
+        self.reconnected.emit()
 
     def cancel_save(self) -> None:
         """Stop a save that waits for another program's write lock (save_cancelled follows)."""
