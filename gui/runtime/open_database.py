@@ -48,6 +48,7 @@ class OpenDatabase(QObject):
         self._catalog: Catalog | None = None
         self._overview: Overview | None = None
         self._generation = 0  # bumped per database, so late results for the previous one are dropped
+        self._lost_load = False  # the catalog could not be (re)loaded because the server was away
         #: Whether the open database answers; screens read again what failed when it `recovered`.
         self.connection = ConnectionMonitor(self)
         self.connection.recovered.connect(self._on_connection_recovered)
@@ -141,6 +142,7 @@ class OpenDatabase(QObject):
     def _load(self, *, first: bool) -> None:
         from gui.runtime.core_calls import load_overview
 
+        self._lost_load = False
         workers.run(
             load_overview, self._db,
             on_done=functools.partial(self._on_loaded, self._generation, first),
@@ -149,9 +151,9 @@ class OpenDatabase(QObject):
         )  # fmt: skip
 
     def _on_connection_recovered(self) -> None:
-        """The database answers again: a first catalog that could not be read is read now."""
-        if self._db is not None and self._catalog is None:
-            self._load(first=True)
+        """The database answers again: a catalog that could not be read while it was away is read now."""
+        if self._db is not None and self._lost_load:
+            self._load(first=self._catalog is None)
 
     def _on_loaded(self, generation: int, first: bool, loaded: tuple[Catalog, Overview]) -> None:
         if generation != self._generation:
@@ -160,7 +162,10 @@ class OpenDatabase(QObject):
         self.catalog_changed.emit(CatalogChange(self._catalog, self._overview, first))
 
     def _on_load_failed(self, generation: int, failure: workers.Failure) -> None:
+        from core.errors import ConnectionLost
+
         if generation == self._generation:
+            self._lost_load = isinstance(failure.exception, ConnectionLost)
             self.catalog_failed.emit(failure)
 
     def _on_schema_changed(self, generation: int, on_done: Callable[[Any], None] | None, result: Any) -> None:

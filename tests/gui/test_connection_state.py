@@ -130,8 +130,7 @@ def test_retry_now_asks_at_once_and_the_navigator_counts_come_back(
     monitor.backoff = (60.0,)  # no try by itself during this test: only "Retry now"
     stoppable_pg.stop()
     with qtbot.waitSignal(monitor.state_changed, timeout=10_000):
-        window.open_db.reload_catalog()  # any read finds the server gone
-    window._estimate_counts()  # the navigator's counts fail too
+        window._estimate_counts()  # the navigator's counts find the server gone
     qtbot.waitUntil(lambda: window._counts_failed, timeout=10_000)
     assert monitor.seconds_left() > 50 and "Retrying in" in window.unavailable_banner.label.text()
     stoppable_pg.start()
@@ -187,3 +186,22 @@ def test_a_lost_connection_makes_the_monitor_unavailable_and_others_do_not(qtbot
         assert monitor.connected and monitor.status_text() == "Connected"
     finally:
         monitor.deleteLater()
+
+
+def test_a_catalog_that_could_not_be_reloaded_is_reloaded_when_the_server_is_back(
+    qtbot: QtBot, stoppable_pg: StoppableServer, crash_log: Path
+) -> None:
+    url = _fill(stoppable_pg)
+    window = open_window(qtbot, url.render_as_string(hide_password=False))
+    monitor = window.open_db.connection
+    monitor.backoff = (60.0,)
+    stoppable_pg.stop()
+    with qtbot.waitSignal(window.open_db.catalog_failed, timeout=10_000):
+        window.open_db.reload_catalog()  # a schema change was made: its catalog cannot be read now
+    assert not monitor.connected
+    assert window.statusBar().currentMessage() == ""  # the banner says it, not a second message
+    stoppable_pg.start()
+    with qtbot.waitSignal(window.open_db.catalog_changed, timeout=10_000) as reloaded:
+        monitor.retry_now()
+    assert not reloaded.args[0].first and "items" in reloaded.args[0].catalog.entities
+    assert crash_count(crash_log) == 0
