@@ -377,6 +377,8 @@ class TableEditor(QWidget):
             self.overlay.show_text(busy)
         elif filtering and exact and n == 0 and not m.counting:
             self.overlay.show_text("No rows match the filter")
+        elif n == 0 and not exact and m.connection is not None and not m.connection.connected:
+            self.overlay.show_text("The rows load when the server is back")  # nothing came: no empty grid
         else:
             self.overlay.show_text("")
 

@@ -89,6 +89,7 @@ def test_a_stopped_server_is_shown_once_and_everything_resumes_when_it_is_back(
         assert isinstance(tags, TableEditor) and tags.entity.name == "tags"
         qtbot.waitUntil(lambda: not tags.model.loading_rows and not tags.model.counting, timeout=10_000)
         assert tags.model.row_key(0) is None and tags.message.isHidden()
+        assert tags.overlay.text() == "The rows load when the server is back"
 
         # Saving is refused at once with the banner's words; nothing is sent and the edits stay
         window.tabs.setCurrentWidget(items)
