@@ -32,7 +32,7 @@ from core.engine.db import Database, open_database  # noqa: E402
 from tests.fixtures.journal_file import build_journal_file  # noqa: E402
 from tests.fixtures.postgres import BACKENDS, new_pg_database  # noqa: E402
 
-pytest_plugins = ["tests.fixtures.demo", "tests.fixtures.sqlite_locks"]
+pytest_plugins = ["tests.fixtures.app_log", "tests.fixtures.demo", "tests.fixtures.sqlite_locks"]
 
 
 @pytest.fixture(scope="session")

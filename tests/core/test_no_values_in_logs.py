@@ -17,36 +17,12 @@ from core.data.changes import Update
 from core.data.writes import save
 from core.engine.db import Database, open_database
 from core.errors import ValidationError
-from core.logs import setup_logging
 from core.redact import format_exception
 from core.schema.catalog import Catalog
+from tests.fixtures.app_log import LogFolder
 from tests.fixtures.sqlite_locks import write_lock_held
 
 MARKER = "MARKER-7f3a"
-
-
-class LogFolder:
-    """The log folder's files (the log and its rotated copies), as a support engineer would send them."""
-
-    def __init__(self) -> None:
-        self.folder = setup_logging().parent
-        self.start = self.text()
-
-    def text(self) -> str:
-        """Every file of the log folder, oldest first."""
-        files = sorted(self.folder.glob("warden.log*"), reverse=True)
-        return "".join(p.read_text(encoding="utf-8", errors="replace") for p in files)
-
-    def written(self) -> str:
-        """What this test added to the log (other tests of the process write there too)."""
-        now = self.text()
-        return now[len(self.start) :] if now.startswith(self.start) else now
-
-
-@pytest.fixture
-def logs() -> LogFolder:
-    """The application's log file, set up as the command line sets it up."""
-    return LogFolder()
 
 
 def first_user(db: Database) -> tuple[dict[str, Any], int]:
@@ -100,7 +76,7 @@ CASES = [(backend, how) for backend, hows in REFUSALS.items() for how in hows]
 
 @pytest.mark.parametrize(("backend", "how"), CASES, ids=[f"{b}-{h}" for b, h in CASES])
 def test_a_refused_save_shows_and_logs_no_value(
-    logs: LogFolder,
+    app_log: LogFolder,
     capsys: pytest.CaptureFixture[str],
     demo_copy: tuple[Database, Catalog],
     backend: str,
@@ -116,7 +92,7 @@ def test_a_refused_save_shows_and_logs_no_value(
     err = capsys.readouterr().err
     assert code in (EXIT_USER_ERROR, EXIT_BUG) and err.startswith("warden: error: "), err
     assert MARKER not in err and "UPDATE" not in err
-    log = logs.written()
+    log = app_log.written()
     assert MARKER not in log
     if how == "bug":
         assert code == EXIT_BUG and "internal error: " in err
@@ -125,7 +101,7 @@ def test_a_refused_save_shows_and_logs_no_value(
 
 
 def test_a_unique_value_taken_meanwhile_is_refused_without_quoting_it(
-    logs: LogFolder, capsys: pytest.CaptureFixture[str], demo_copy: tuple[Database, Catalog]
+    app_log: LogFolder, capsys: pytest.CaptureFixture[str], demo_copy: tuple[Database, Catalog]
 ) -> None:
     """PostgreSQL's DETAIL quotes the taken value ('Key (email)=(…) already exists'): neither the message
     nor the log carries it, and the log's account of that error (when logged) drops the DETAIL."""
@@ -138,7 +114,7 @@ def test_a_unique_value_taken_meanwhile_is_refused_without_quoting_it(
     code = guarded_save(db, cat, {"email": taken})
     err = capsys.readouterr().err
     assert code == EXIT_USER_ERROR and "must be unique" in err and MARKER not in err
-    assert MARKER not in logs.written()
+    assert MARKER not in app_log.written()
     key, version = first_user(db)
     with pytest.raises(ValidationError) as refused:
         save(db, cat, [Update("users", key, {"email": taken}, {}, version)])
@@ -147,7 +123,7 @@ def test_a_unique_value_taken_meanwhile_is_refused_without_quoting_it(
 
 
 def test_a_locked_save_says_so_without_the_value(
-    logs: LogFolder,
+    app_log: LogFolder,
     capsys: pytest.CaptureFixture[str],
     sqlite_demo_copy: tuple[Database, Catalog],
     quick_busy: None,
@@ -159,7 +135,7 @@ def test_a_locked_save_says_so_without_the_value(
     err = capsys.readouterr().err
     assert code == EXIT_USER_ERROR and "locked" in err
     assert MARKER not in err and "parameters" not in err and "UPDATE" not in err
-    assert MARKER not in logs.written()
+    assert MARKER not in app_log.written()
 
 
 @pytest.fixture
@@ -180,21 +156,21 @@ def undecodable_row(demo_copy_path: str) -> str:
 
 
 def test_an_export_whose_read_fails_shows_and_logs_no_value(
-    logs: LogFolder, capsys: pytest.CaptureFixture[str], undecodable_row: str, tmp_path: Path
+    app_log: LogFolder, capsys: pytest.CaptureFixture[str], undecodable_row: str, tmp_path: Path
 ) -> None:
     """`warden export` meets a row it cannot read: a bug, whose line and log name the column, not its text."""
     code = cli.main(["export", "--db", undecodable_row, "--entity", "users", "-o", str(tmp_path / "u.csv")])
     err = capsys.readouterr().err
     assert code == EXIT_BUG and "internal error: OperationalError" in err
     assert MARKER not in err
-    log = logs.written()
+    log = app_log.written()
     assert MARKER not in log
     assert "Could not decode to UTF-8 column 'display_name'" in log and "FROM users" in log
     assert not (tmp_path / "u.csv").exists()
 
 
 def test_an_export_to_an_unwritable_place_shows_and_logs_no_value(
-    logs: LogFolder, capsys: pytest.CaptureFixture[str], demo_copy_path: str, tmp_path: Path
+    app_log: LogFolder, capsys: pytest.CaptureFixture[str], demo_copy_path: str, tmp_path: Path
 ) -> None:
     """An export whose folder is a file fails before any row is read, with a message about the path."""
     with sqlite3.connect(demo_copy_path) as conn:
@@ -206,11 +182,11 @@ def test_an_export_to_an_unwritable_place_shows_and_logs_no_value(
     )
     err = capsys.readouterr().err
     assert code == EXIT_USER_ERROR and "is a file, not a folder" in err and MARKER not in err
-    assert MARKER not in logs.written()
+    assert MARKER not in app_log.written()
 
 
 def test_log_exception_anywhere_keeps_the_frames_and_drops_the_values(
-    logs: LogFolder, tmp_path: Path
+    app_log: LogFolder, tmp_path: Path
 ) -> None:
     """`log.exception` in any warden module is redacted by the log file's formatter, even when another
     handler formatted (and cached) the record's traceback first."""
@@ -234,7 +210,7 @@ def test_log_exception_anywhere_keeps_the_frames_and_drops_the_values(
     finally:
         log.removeHandler(first)
         first.close()
-    text = logs.written()
+    text = app_log.written()
     assert "reading a row failed" in text and ", in read_age" in text and ", in look_up" in text
     assert "ValueError: (message withheld" in text and "KeyError: (message withheld" in text
     assert MARKER not in text
