@@ -128,7 +128,8 @@ class ConnectionMonitor(QObject):
         self._timer.stop()
         self._tries = 0
         self._since = None
-        self._listen()
+        if db is not None:  # not on close: the application (and its door) may be going away
+            self._listen()
         self._set_state(State.CONNECTED)
 
     def report(self, failure: workers.Failure) -> None:
