@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
+from core import redact
 from core.data.repository import ESTIMATE_CAP, estimate_count
 from core.engine.db import Database
 from core.schema.catalog import Catalog
@@ -74,7 +75,7 @@ def estimate_counts(db: Database, catalog: Catalog) -> dict[str, RowCount | None
         try:
             rows = estimate_count(db, entity)
         except DBAPIError as exc:  # e.g. a view over a dropped table: the rest still count
-            log.warning("cannot estimate rows of %s: %s", entity.name, str(exc.orig).splitlines()[0])
+            log.warning("cannot estimate rows of %s: %s", entity.name, redact.describe(exc.orig or exc))
             counts[entity.name] = None
             continue
         counts[entity.name] = RowCount(rows, exact=rows <= ESTIMATE_CAP)
