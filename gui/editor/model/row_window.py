@@ -471,4 +471,4 @@ class RowWindow:
             self.host.column_changed(column)
 
     def _on_label_failed(self, column: str, value: Any, failure: Any) -> None:
-        log.warning("a label for %s not found: %s", column, failure.message)  # the key stays shown; not logged
+        log.warning("a label for %s not found: %s", column, failure.message)  # the key stays shown
