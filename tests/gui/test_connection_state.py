@@ -206,3 +206,29 @@ def test_a_catalog_that_could_not_be_reloaded_is_reloaded_when_the_server_is_bac
         monitor.retry_now()
     assert not reloaded.args[0].first and "items" in reloaded.args[0].catalog.entities
     assert crash_count(crash_log) == 0
+
+
+def test_a_save_that_finds_the_server_gone_keeps_the_edits_and_goes_through_once_it_is_back(
+    qtbot: QtBot, stoppable_pg: StoppableServer, crash_log: Path
+) -> None:
+    url = _fill(stoppable_pg)
+    window = open_window(qtbot, url.render_as_string(hide_password=False))
+    monitor = window.open_db.connection
+    monitor.backoff = QUICK
+    items = open_editor(qtbot, window, "items")
+    key = stage(items, 2, "name", "Saved after the outage")
+    stoppable_pg.stop()
+    with qtbot.waitSignal(items.model.save_failed, timeout=10_000) as failed:
+        items.save()  # the first thing to find the server gone is this save
+    assert failed.args[0].startswith("Lost the connection to PostgreSQL at "), failed.args[0]
+    assert "UPDATE" not in failed.args[0] and "Saved after the outage" not in failed.args[0]
+    assert not monitor.connected and not window.unavailable_banner.isHidden()
+    assert "Your 1 staged edit is kept." in window.unavailable_banner.label.text()
+    assert items.staged_label.text() == "1 unsaved change"
+    stoppable_pg.start()
+    qtbot.waitUntil(lambda: monitor.connected, timeout=10_000)
+    assert items.message.isHidden()  # "Not saved: lost the connection" went with the outage
+    with qtbot.waitSignal(items.model.saved, timeout=10_000):
+        items.save()
+    assert _stored_name(url, "items", key["id"]) == "Saved after the outage"
+    assert crash_count(crash_log) == 0
