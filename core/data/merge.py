@@ -8,12 +8,12 @@ different values, my edit can be re-based on their row without asking anyone. Pu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from core.errors import Conflict
-from core.schema.catalog import Entity
+from core.schema.catalog import ColumnInfo
 
 __all__ = ["RowMerge", "compare", "merge_note", "same_value"]
 
@@ -26,16 +26,12 @@ class RowMerge:
     theirs: tuple[str, ...]  # fields they changed: `stored` differs from `original`
     mine: tuple[str, ...]  # fields I changed: `attempted` differs from `original` (or `original` is unknown)
     both: tuple[str, ...]  # fields in both whose new values differ: only these need a person's choice
+    fields: tuple[str, ...]  # every field that changed on either side
 
     @property
     def clean(self) -> bool:
         """My change of a row that still exists, touching no field they changed to another value."""
         return self.conflict.stored is not None and bool(self.mine) and not self.both
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        """Every field that changed on either side."""
-        return self.theirs + tuple(n for n in self.mine if n not in self.theirs)
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -54,16 +50,16 @@ def same_value(a: Any, b: Any) -> bool:
         return False
 
 
-def compare(conflict: Conflict, entity: Entity | None = None) -> RowMerge:
-    """The three-way comparison of one conflict.
+def compare(conflict: Conflict, columns: Sequence[ColumnInfo] = ()) -> RowMerge:
+    """The three-way comparison of one conflict; fields in the order of `columns` (the entity's).
 
     The version counter is bookkeeping, not a change of theirs; vector columns are not edited in a grid and
     are left out. A field I changed whose loaded value is unknown counts as changed on both sides unless
     their value is mine.
     """
-    skip = _skipped(entity)
+    skip = {c.name for c in columns if c.kind == "vector" or c.is_version}
     stored, original, attempted = conflict.stored or {}, conflict.original, conflict.attempted
-    order = list(entity.column_names) if entity is not None else []
+    order = [c.name for c in columns]
     names = _ordered(order, [*original, *stored, *attempted])
     theirs = tuple(
         n
@@ -80,7 +76,8 @@ def compare(conflict: Conflict, entity: Entity | None = None) -> RowMerge:
         and (n in theirs or n not in original)
         and not same_value(stored.get(n), attempted[n])
     )
-    return RowMerge(conflict, theirs, mine, both)
+    changed = set(theirs) | set(mine)
+    return RowMerge(conflict, theirs, mine, both, tuple(n for n in names if n in changed))
 
 
 def merge_note(merge: RowMerge, name: str) -> str:
@@ -95,15 +92,6 @@ def merge_note(merge: RowMerge, name: str) -> str:
         f"Someone else changed {_listed(merge.theirs)} of {name} meanwhile; {yours} did not overlap and "
         f"{verb} merged."
     )
-
-
-def _skipped(entity: Entity | None) -> set[str]:
-    if entity is None:
-        return set()
-    skip = {c.name for c in entity.columns if c.kind == "vector"}
-    if entity.version_column:
-        skip.add(entity.version_column)
-    return skip
 
 
 def _same_as(original: dict[str, Any], name: str, value: Any) -> bool:

@@ -19,6 +19,9 @@ from gui.editor.dialogs.paste_dialog import PastePreviewDialog
 from gui.editor.dialogs.row_names import preview_with_labels, row_labels
 from gui.runtime import workers
 
+#: How long "Saved." stays when it also says which rows merged with someone else's changes.
+MERGED_NOTE_MS = 15_000
+
 if TYPE_CHECKING:
     from core.engine.db import Database
     from core.schema.catalog import Catalog, Entity
@@ -109,28 +112,41 @@ class DialogCommands:
             job.finished.connect(self._on_export_finished)
             job.failed.connect(self._on_export_failed)
 
+    def show_saved(self) -> None:
+        """'Saved.' as a short note; with the rows merged on the way, a longer one that names them."""
+        notes = self.model.saver.merged
+        if notes:
+            self.editor.show_message(" ".join(["Saved.", *notes]), error=False, timeout_ms=MERGED_NOTE_MS)
+        else:
+            self.editor.show_message("Saved.", error=False, timeout_ms=2500)
+
     def show_conflicts(self, conflicts: list[Conflict]) -> None:
         """Look up the conflicting rows' labels on a worker, then ask what to keep (after a save)."""
         self.editor.show_message(
             "Someone else changed rows you edited; nothing was saved. Choose what to keep."
         )
+        merged = list(self.model.saver.merged)  # rows merged without asking: the dialog says so
         workers.run(
             conflict_labels,
             self.db,
             self.catalog,
             conflicts,
-            on_done=lambda labels: self._open_conflict_dialog(conflicts, labels),
-            on_error=lambda failure: self._on_conflict_labels_failed(conflicts, failure),
+            on_done=lambda labels: self._open_conflict_dialog(conflicts, labels, merged),
+            on_error=lambda failure: self._on_conflict_labels_failed(conflicts, failure, merged),
             owner=self.editor,
             key="conflict_labels",
         )
 
-    def _on_conflict_labels_failed(self, conflicts: list[Conflict], failure: workers.Failure) -> None:
-        self._open_conflict_dialog(conflicts, {})  # named by key, but the choice is still the user's
+    def _on_conflict_labels_failed(
+        self, conflicts: list[Conflict], failure: workers.Failure, merged: list[str]
+    ) -> None:
+        self._open_conflict_dialog(conflicts, {}, merged)  # named by key, but the choice is still the user's
 
-    def _open_conflict_dialog(self, conflicts: list[Conflict], labels: dict[int, str]) -> None:
+    def _open_conflict_dialog(
+        self, conflicts: list[Conflict], labels: dict[int, str], merged: list[str]
+    ) -> None:
         infos = {e.name: {c.name: c for c in e.columns} for e in self.catalog.entities.values()}
-        dialog = ConflictDialog(conflicts, infos, self.editor, labels=labels)
+        dialog = ConflictDialog(conflicts, infos, self.editor, labels=labels, merged=merged)
         self.conflict_dialog = dialog
         dialog.accepted.connect(lambda: self._resolve(dialog))
         dialog.rejected.connect(self._on_conflict_dialog_rejected)

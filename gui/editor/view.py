@@ -383,7 +383,7 @@ class TableEditor(QWidget):
             self.overlay.show_text("")
 
     def _on_model_saved(self, *_args: Any) -> None:
-        self.show_message("Saved.", error=False, timeout_ms=2500)
+        self.dialogs.show_saved()  # "Saved.", and which rows merged with someone else's changes on the way
         self._update_actions()
 
     def _on_model_save_failed(self, message: str) -> None:

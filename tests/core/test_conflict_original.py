@@ -65,11 +65,11 @@ def test_an_update_conflict_carries_what_i_loaded(schema_db: Database, cat: Cata
     assert conflict.stored is not None and conflict.stored["display_name"] == "Dmitri K."
     assert conflict.attempted == {"email": "d@new.org"}
 
-    merge = compare(conflict, cat.get("users"))
+    merge = compare(conflict, cat.get("users").columns)
     assert merge.theirs == ("display_name",)  # not the version counter: bookkeeping
     assert merge.mine == ("email",)
     assert merge.both == () and merge.clean
-    assert merge.fields == ("display_name", "email")
+    assert merge.fields == ("email", "display_name")  # in column order
     assert merge_note(merge, "“dmitri”") == (
         "Someone else changed display_name of “dmitri” meanwhile; your change to email did not overlap "
         "and was merged."
@@ -81,7 +81,7 @@ def test_both_changing_one_field_is_not_clean(schema_db: Database, cat: Catalog)
     mine = loaded(schema_db, cat, "users", DMITRI)
     repo.save(schema_db, cat, [Update("users", {"id": DMITRI}, {"display_name": "Theirs"}, {}, 1)])
     change = Update("users", {"id": DMITRI}, {"display_name": "Mine", "email": "m@x.org"}, dict(mine), 1)
-    merge = compare(conflict_of(schema_db, cat, change), cat.get("users"))
+    merge = compare(conflict_of(schema_db, cat, change), cat.get("users").columns)
     assert merge.theirs == ("display_name",) and merge.mine == ("email", "display_name")  # column order
     assert merge.both == ("display_name",) and not merge.clean
 
@@ -95,7 +95,7 @@ def test_a_conflict_by_loaded_values_carries_them(schema_db: Database, cat: Cata
         schema_db, cat, Update("tool_executions", {"id": RUN}, {"duration_ms": 7}, {"duration_ms": 5})
     )
     assert conflict.original == {"duration_ms": 5}
-    merge = compare(conflict, cat.get("tool_executions"))
+    merge = compare(conflict, cat.get("tool_executions").columns)
     assert merge.theirs == ("duration_ms",) and merge.both == ("duration_ms",) and not merge.clean
 
 
@@ -106,7 +106,7 @@ def test_a_delete_conflict_carries_the_compared_row(schema_db: Database, cat: Ca
     original = {k: v for k, v in mine.items() if k != "version"}
     conflict = conflict_of(schema_db, cat, Delete("users", {"id": DMITRI}, original, 1))
     assert conflict.attempted == {} and conflict.original["display_name"] == "Dmitri"
-    merge = compare(conflict, cat.get("users"))
+    merge = compare(conflict, cat.get("users").columns)
     assert merge.theirs == ("display_name",) and not merge.clean
 
 

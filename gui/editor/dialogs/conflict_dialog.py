@@ -1,4 +1,8 @@
-"""The conflict dialog: per row and field, theirs (in the database now) against mine, and what to keep.
+"""The conflict dialog: per row, every field that changed on either side since I loaded it, and what to keep.
+
+Each field shows its value as loaded, theirs (in the database now) and mine (my edit); a side that left the
+field alone says "unchanged". Only fields I changed have a choice, and the fields both sides changed to
+different values are highlighted: those are the ones to decide. A field only they changed keeps theirs.
 
 Its result, `resolutions()`, is one (key, resolution) per conflicting row. A resolution is the dict of the
 values to stage again on top of their current row (kept-mine and merged fields; taken-theirs fields are left
@@ -28,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.data.coercion import coerce
+from core.data.merge import RowMerge, compare
 from core.data.repository import to_jsonable
 from core.errors import Conflict
 from core.schema.catalog import ColumnInfo
@@ -37,6 +42,8 @@ KEEP_MINE, TAKE_THEIRS, MERGE = "mine", "theirs", "merge"
 CHOICES = ((KEEP_MINE, "Keep mine"), (TAKE_THEIRS, "Take theirs"), (MERGE, "Merge (edit)"))
 DIFFERENT_BG = "#fff4c2"
 ERROR_STYLE = "QLineEdit { background: #f8c9c9; }"
+UNCHANGED_STYLE = "QLabel { color: #6b6b6b; font-style: italic; }"
+HEADERS = ("Field", "As loaded", "Theirs (in the database)", "Mine (your edit)", "Keep", "Saved as")
 
 Resolution = dict[str, Any] | None
 
@@ -130,22 +137,28 @@ class ConflictDialog(QDialog):
         columns: dict[str, dict[str, ColumnInfo]] | None = None,
         parent: QWidget | None = None,
         labels: dict[int, str] | None = None,
+        merged: list[str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.conflicts = conflicts
         self.fields: list[list[FieldChoice]] = []
         self.setObjectName("conflictDialog")
         self.setWindowTitle("Someone else changed these rows")
-        self.resize(820, 480)
+        self.resize(980, 480)
         n = len(conflicts)
         layout = QVBoxLayout(self)
         intro = QLabel(
             f"<b>{n} row{'s' if n != 1 else ''} changed in the database since you loaded "
-            f"{'them' if n != 1 else 'it'}.</b> Nothing was saved. For each field, choose what to keep; "
-            "fields where theirs and mine differ are highlighted."
+            f"{'them' if n != 1 else 'it'}.</b> Nothing was saved. Every field changed on either side is "
+            "listed; where both sides changed a field (highlighted), choose what to keep."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
+        self.merged_label = QLabel(" ".join(merged or []))  # rows merged without asking, beside these
+        self.merged_label.setObjectName("mergedNote")
+        self.merged_label.setWordWrap(True)
+        self.merged_label.setVisible(bool(merged))
+        layout.addWidget(self.merged_label)
         bulk = QHBoxLayout()
         for choice, label in ((KEEP_MINE, "Keep all mine"), (TAKE_THEIRS, "Take all theirs")):
             button = QPushButton(label)
@@ -187,46 +200,63 @@ class ConflictDialog(QDialog):
         grid = QGridLayout(box)
         choices: list[FieldChoice] = []
         self.fields.append(choices)
+        merge = compare(conflict, tuple(infos.values()))
         if conflict.stored is None:
             grid.addWidget(QLabel("Someone deleted this row. Your changes to it will be dropped."), 0, 0)
             return box
         if not conflict.attempted:
-            grid.addWidget(
-                QLabel(
-                    "You deleted this row, but someone changed it meanwhile. It will be kept; "
-                    "delete it again if you still want it gone."
-                ),
-                0,
-                0,
+            theirs = f" (they changed {', '.join(merge.theirs)})" if merge.theirs else ""
+            note = QLabel(
+                f"You deleted this row, but someone changed it meanwhile{theirs}. It will be kept; "
+                "delete it again if you still want it gone."
             )
+            note.setWordWrap(True)
+            grid.addWidget(note, 0, 0)
             return box
-        for col, text in enumerate(
-            ("Field", "Theirs (in the database)", "Mine (your edit)", "Keep", "Saved as")
-        ):
-            header = QLabel(f"<b>{text}</b>")
-            grid.addWidget(header, 0, col)
-        for r, (name, mine) in enumerate(conflict.attempted.items(), start=1):
-            theirs = conflict.stored.get(name)
-            choice = FieldChoice(name, theirs, mine, infos.get(name), self._on_field_changed)
-            choices.append(choice)
-            differs = value_text(theirs) != value_text(mine)
-            cells = [
-                QLabel(name),
-                QLabel(value_text(theirs) or "(empty)"),
-                QLabel(value_text(mine) or "(empty)"),
-            ]
-            for c, label in enumerate(cells):
-                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-                label.setToolTip(label.text())
-                if differs:
-                    label.setStyleSheet(f"QLabel {{ background: {DIFFERENT_BG}; padding: 2px; }}")
-                grid.addWidget(label, r, c)
-            grid.addWidget(choice.combo, r, 3)
-            grid.addWidget(choice.result, r, 4)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(2, 1)
-        grid.setColumnStretch(4, 1)
+        for col, text in enumerate(HEADERS):
+            grid.addWidget(QLabel(f"<b>{text}</b>"), 0, col)
+        for r, name in enumerate(merge.fields, start=1):
+            self._field_row(grid, r, merge, name, infos.get(name), choices)
+        for col in (1, 2, 3, 5):
+            grid.setColumnStretch(col, 1)
         return box
+
+    def _field_row(
+        self,
+        grid: QGridLayout,
+        r: int,
+        merge: RowMerge,
+        name: str,
+        info: ColumnInfo | None,
+        choices: list[FieldChoice],
+    ) -> None:
+        """One field: as loaded, theirs, mine, and the choice (only for a field I changed)."""
+        conflict = merge.conflict
+        stored, original, attempted = conflict.stored or {}, conflict.original, conflict.attempted
+        known = name in original
+        theirs = name in merge.theirs or not known  # without the loaded value, theirs may be new
+        mine = name in merge.mine
+        cells = [
+            _cell(name),
+            _cell(_shown(original.get(name)) if known else "—"),
+            _cell(_shown(stored.get(name)) if theirs else "unchanged", changed=theirs),
+            _cell(_shown(attempted.get(name)) if mine else "unchanged", changed=mine),
+        ]
+        for c, label in enumerate(cells):
+            if name in merge.both:
+                label.setStyleSheet(f"QLabel {{ background: {DIFFERENT_BG}; padding: 2px; }}")
+            grid.addWidget(label, r, c)
+        if mine:
+            choice = FieldChoice(name, stored.get(name), attempted[name], info, self._on_field_changed)
+            choices.append(choice)
+            grid.addWidget(choice.combo, r, 4)
+            grid.addWidget(choice.result, r, 5)
+            return
+        kept = QLineEdit(value_text(stored.get(name)))  # only they changed it: theirs stays
+        kept.setObjectName(f"result_{name}")
+        kept.setReadOnly(True)
+        grid.addWidget(_cell("Theirs", changed=False), r, 4)
+        grid.addWidget(kept, r, 5)
 
     def _bulk(self, choice: str) -> Callable[[], None]:
         def apply() -> None:
@@ -264,3 +294,17 @@ class ConflictDialog(QDialog):
         if self.problems():
             return
         self.accept()
+
+
+def _shown(value: Any) -> str:
+    return value_text(value) or "(empty)"
+
+
+def _cell(text: str, *, changed: bool = True) -> QLabel:
+    """A selectable cell of the field grid; a side that left the field alone reads grey."""
+    label = QLabel(text)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setToolTip(text)
+    if not changed:
+        label.setStyleSheet(UNCHANGED_STYLE)
+    return label

@@ -12,15 +12,18 @@ wait at its next try: nothing is written and everything stays staged.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, Protocol, cast
 
 from core.data import repository
+from core.data.merge import compare, merge_note
 from core.errors import Conflict, ConflictError, ValidationError
 from core.progress import Progress
+from gui.editor.dialogs.row_names import quoted
 from gui.editor.model.history import EditHistory
 from gui.editor.model.row_window import RowWindow, Run
-from gui.editor.model.staging import RowRef, Staging
+from gui.editor.model.staging import MINE, RowRef, Staging
 from gui.runtime.priority import Priority
 
 
@@ -78,6 +81,8 @@ class Saver:
         self._sent: Staging | None = None
         self._task: Stoppable | None = None  # the save in flight, for Cancel
         self._sending = 0  # rows with changes in the save in flight
+        # Notes on rows merged with someone else's changes without asking, for the save after them
+        self.merged: list[str] = []
 
     @property
     def saving(self) -> bool:
@@ -89,6 +94,7 @@ class Saver:
         if self._sent is not None or not self.staging.count:
             return
         changes, refs = self.staging.changes()
+        self.merged = []  # a new save: notes of an earlier merge no longer apply
         self._sent = self.staging.snapshot()
         self._sending = self.staging.count
         task = self.run(
@@ -117,11 +123,72 @@ class Saver:
         Columns of my edit that the resolution leaves out take theirs; None drops my change of the row.
         """
         kt = tuple(key[c] for c in self.entity.primary_key)
-        conflict = self.conflicts.pop(kt, None)
+        self._rebase(self.conflicts.pop(kt, None), kt, resolution)
+        self.host.all_changed()
+
+    def _rebase(self, conflict: Conflict | None, kt: Any, resolution: dict[str, Any] | None) -> None:
+        """Show their row as it is now and stage my chosen values on top of it."""
         if conflict is not None and conflict.stored is not None:
             self.window.put_rows({kt: tuple(conflict.stored.get(n) for n in self.names)})
         self.staging.resolve(conflict, kt, resolution)
+
+    def _on_conflicted(self, conflicts: list[Conflict]) -> None:
+        """Merge the rows whose changes do not overlap mine and save again, once; ask about the others.
+
+        A row merges when no field changed on both sides to different values (core/data/merge.py): my edit
+        is re-based on their row and a note says so. If the save after a merge conflicts again, every row
+        goes to the dialog.
+        """
+        retried, self.merged = bool(self.merged), []
+        pk, name = self.entity.primary_key, self.entity.name
+        compared = [compare(self._three_ways(c), self.entity.columns) for c in conflicts if c.entity == name]
+        others = [c for c in conflicts if c.entity != name]
+        clean = [] if retried else [m for m in compared if m.clean]
+        notes = []
+        for m in clean:
+            self._rebase(m.conflict, tuple(m.conflict.key[k] for k in pk), dict.fromkeys(m.mine, MINE))
+            notes.append(merge_note(m, self._row_name(m.conflict)))
+        merged = {id(m) for m in clean}
+        ask = [m.conflict for m in compared if id(m) not in merged]
+        self.conflicts.clear()
+        self.conflicts.update({tuple(c.key[k] for k in pk): c for c in ask})
+        for c in ask:
+            ref: RowRef = ("key", tuple(c.key[k] for k in pk))
+            for column in c.attempted or {self.names[0]: None}:
+                self.staging.errors[(ref, column)] = "changed in the database since it was loaded"
         self.host.all_changed()
+        if not ask and not others:
+            if not self.staging.count:  # they had saved my values already: nothing is left to write
+                self.merged = notes
+                self.host.saved(repository.SaveResult())
+                return
+            self.save()
+            self.merged = notes  # after save(), which forgets the notes of the save before
+            return
+        self.merged = notes  # the dialog says which rows merged
+        self.host.conflicted(ask + others)
+
+    def _three_ways(self, conflict: Conflict) -> Conflict:
+        """The conflict with the whole row as I loaded it and my values as staged now.
+
+        Core knows the loaded values the change carried (the edited columns); the staging keeps the whole
+        loaded row, so the fields they changed beside mine show too.
+        """
+        kt = tuple(conflict.key[k] for k in self.entity.primary_key)
+        staged = self.staging.deletes.get(kt) or self.staging.edits.get(kt)
+        if staged is None:
+            return conflict
+        attempted = dict(staged.values) if conflict.attempted and staged.values else conflict.attempted
+        original = {**staged.original, **conflict.original}
+        return dataclasses.replace(conflict, attempted=attempted, original=original)
+
+    def _row_name(self, conflict: Conflict) -> str:
+        """The row as a note names it: its label in quotes, else its key."""
+        label = self.entity.label
+        text = (conflict.stored or {}).get(label) if label else None
+        if text not in (None, ""):
+            return quoted(str(text))
+        return "the row " + ", ".join(f"{k}={v}" for k, v in conflict.key.items())
 
     def _on_save_progress(self, progress: Progress) -> None:
         """A wait for the write lock (its text), or its end (no text): the save is writing now."""
@@ -161,16 +228,7 @@ class Saver:
             return
         exc = failure.exception
         if isinstance(exc, ConflictError):
-            pk = self.entity.primary_key
-            mine = [c for c in exc.conflicts if c.entity == self.entity.name]
-            self.conflicts.clear()
-            self.conflicts.update({tuple(c.key[k] for k in pk): c for c in mine})
-            for c in mine:
-                ref: RowRef = ("key", tuple(c.key[k] for k in pk))
-                for column in c.attempted or {self.names[0]: None}:
-                    self.staging.errors[(ref, column)] = "changed in the database since it was loaded"
-            self.host.all_changed()
-            self.host.conflicted(list(exc.conflicts))
+            self._on_conflicted(list(exc.conflicts))  # merged and saved again, or the dialog asks
         else:
             if isinstance(exc, ValidationError):
                 self.staging.place_problems(exc.problems, refs)

@@ -178,7 +178,8 @@ def test_a_save_that_conflicts_keeps_the_edit(sqlite_demo_copy: Demo) -> None:
     row = parts.window.row(0)
     assert row is not None
     key = {"id": row[0]}
-    save(db, catalog, [Update("regions", key, {"climate": "arid"}, version=row[parts.col("version")])])
+    # Someone else renames it too (a change of another field would merge without asking)
+    save(db, catalog, [Update("regions", key, {"name": "Theirs"}, version=row[parts.col("version")])])
     parts.history.edit_cell(0, parts.col("name"), "Mine")
     parts.saver.save()
     parts.worker.drain()
