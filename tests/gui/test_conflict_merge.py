@@ -163,6 +163,43 @@ def test_a_merged_row_beside_an_overlapping_one_is_said_in_the_dialog(
     assert dmitri["display_name"] == "Dmitri K." and dmitri["email"] == "dmitri@new.org"
 
 
+def test_a_merge_saves_again_once_and_asks_if_that_conflicts_too(
+    schema_db: Database, users: Catalog, someone_else: Database
+) -> None:
+    """Someone saves Dmitri again between my merge and its save: no second merge, the dialog asks.
+
+    The editor's plain parts (tests/gui/editor/model/test_parts.py) on the real database, so the test can
+    act between the conflict and the save after the merge.
+    """
+    from core.data.repository import save
+    from tests.gui.editor.model.test_parts import Parts
+
+    parts = Parts(schema_db, users, "users")
+    row = next(r for r in range(parts.window.total) if (parts.window.row(r) or (None,))[0] == DMITRI)
+    parts.history.edit_cell(row, parts.col("email"), "dmitri@new.org")
+    theirs(someone_else, DMITRI, {"display_name": "Dmitri K."})
+    run, saves = parts.saver.run, []
+
+    def interleaved(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if fn is save:
+            saves.append(fn)
+            if len(saves) == 2:  # the save after the merge: someone else was quicker again
+                theirs(someone_else, DMITRI, {"role": "support"})
+        return run(fn, *args, **kwargs)
+
+    parts.saver.run = interleaved
+    parts.saver.save()
+    parts.worker.drain()
+    assert len(saves) == 2, "one merge, saved again once"
+    assert [e[0] for e in parts.host.events].count("conflicted") == 1
+    assert "saved" not in [e[0] for e in parts.host.events]
+    [(_, [conflict])] = [e for e in parts.host.events if e[0] == "conflicted"]
+    assert conflict.stored["role"] == "support" and conflict.original["display_name"] == "Dmitri K."
+    assert parts.staging.count == 1 and parts.saver.merged == []
+    now = stored(schema_db, users, DMITRI)
+    assert now["email"] == "dmitri@x.org" and now["role"] == "support"  # nothing of mine written
+
+
 def test_the_dialog_with_both_kinds_of_field_renders(qtbot: QtBot, schema_db: Database, backend: str) -> None:
     """One row where both sides changed different fields and the same field: a screenshot to look at."""
     if backend != "sqlite":
