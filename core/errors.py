@@ -40,7 +40,7 @@ class StatementTimeout(WardenError):
 class ConstraintViolated(WardenError):
     """The database refused a write that breaks one of its rules, often because of someone else's write.
 
-    `kind` is "unique", "foreign key", "not null", "check" or "constraint"; `table`, `column` and
+    `kind` is "unique", "foreign key", "not null", "check", "trigger" or "constraint"; `table`, `column` and
     `constraint` are names (never values), each None when the driver does not tell.
     """
 

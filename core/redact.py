@@ -12,6 +12,7 @@ an exception of a library that was never imported cannot occur.
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from types import TracebackType
@@ -46,6 +47,9 @@ PG_NAME_ONLY_CLASSES = frozenset(
 )
 #: SQLite's extended code for a trigger's RAISE(...): its text is the trigger's own, so it may quote values.
 SQLITE_CONSTRAINT_TRIGGER = 1811
+SQLITE_CONSTRAINT = 19  # the primary code, all some drivers give (sqlean) for a trigger's RAISE as well
+#: SQLite's own texts for a broken constraint: they name columns or the constraint, never values.
+SQLITE_CONSTRAINT_TEXT = re.compile(r"(UNIQUE|CHECK|NOT NULL|FOREIGN KEY|PRIMARY KEY) constraint failed\b")
 
 _CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
 _CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
@@ -176,10 +180,14 @@ def _driver_message(exc: BaseException) -> str | None:
         ]
         return ", ".join([f"SQLSTATE {state or '?'}", *names, WITHHELD])
     if module.startswith(("sqlite3", "sqlean")):
-        # SQLite's texts are fixed or name tables, columns and constraints; a trigger's RAISE text is its own,
-        # and Python's module quotes the text it cannot decode ("… column 'x' with text 'the value'").
-        if getattr(exc, "sqlite_errorcode", None) == SQLITE_CONSTRAINT_TRIGGER:
-            return f"{getattr(exc, 'sqlite_errorname', 'SQLITE_CONSTRAINT_TRIGGER')} {WITHHELD}"
+        # SQLite's texts are fixed or name tables, columns and constraints, but a trigger's RAISE text is its
+        # own (an expression since SQLite 3.48: it may quote NEW.x), and Python's module quotes the text it
+        # cannot decode ("… column 'x' with text 'the value'").
+        code = getattr(exc, "sqlite_errorcode", None)
+        primary = code & 0xFF if isinstance(code, int) else None
+        refused = primary == SQLITE_CONSTRAINT or type(exc).__name__ == "IntegrityError"
+        if code == SQLITE_CONSTRAINT_TRIGGER or (refused and not SQLITE_CONSTRAINT_TEXT.match(first)):
+            return f"{getattr(exc, 'sqlite_errorname', 'SQLITE_CONSTRAINT')} {WITHHELD}"
         named, quoting, _ = first.partition(" with text ")
         return f"{named} {WITHHELD}" if quoting else first
     return None

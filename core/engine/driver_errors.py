@@ -36,7 +36,14 @@ from core.errors import (
 SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
 SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_CONSTRAINT, SQLITE_NOTADB = 11, 14, 13, 19, 26
 SQLITE_TOOBIG, SQLITE_MISMATCH = 18, 20
-SQLITE_CONSTRAINT_KINDS = {275: "check", 787: "foreign key", 1299: "not null", 1555: "unique", 2067: "unique"}
+SQLITE_CONSTRAINT_KINDS = {
+    275: "check",
+    787: "foreign key",
+    1299: "not null",
+    1555: "unique",
+    1811: "trigger",
+    2067: "unique",
+}
 
 PG_CONSTRAINT_KINDS = {"23505": "unique", "23503": "foreign key", "23502": "not null", "23514": "check"}
 PG_BUSY = {"55P03": "lock", "40P01": "deadlock", "40001": "serialization"}  # a try-again-later state
@@ -150,8 +157,9 @@ def _sqlite(exc: BaseException, where: str) -> WardenError | None:
         return _value_refused(problem, where)
     if primary == SQLITE_CONSTRAINT:
         kind = SQLITE_CONSTRAINT_KINDS.get(code or 0) or _sqlite_kind_from_text(text)
-        # sqlite3 names the columns ("UNIQUE constraint failed: users.email"), never the values.
-        _, _, names = text.partition("constraint failed:")
+        # sqlite3 names the columns ("UNIQUE constraint failed: users.email"), never the values; a trigger's
+        # text is its own and may quote them, so it is not read.
+        _, _, names = text.partition("constraint failed:") if kind != "trigger" else ("", "", "")
         columns = [n.strip() for n in names.split(",") if n.strip()]
         table = columns[0].split(".", 1)[0] if columns and "." in columns[0] else None
         column = columns[0].split(".", 1)[1] if table and len(columns) == 1 else None
@@ -181,6 +189,8 @@ def _sqlite_code_from_text(text: str) -> int | None:
 
 def _sqlite_kind_from_text(text: str) -> str:
     low = text.lower()
+    if "constraint failed" not in low:  # a trigger's RAISE(ABORT, …): its own text (drivers without the
+        return "trigger"  # extended code 1811 say only SQLITE_CONSTRAINT)
     for kind in ("unique", "foreign key", "not null", "check"):
         if low.startswith(kind):
             return kind
@@ -202,6 +212,10 @@ def _postgresql(exc: BaseException, where: str, disconnect: bool) -> WardenError
             column=column,
             constraint=getattr(diag, "constraint_name", None),
         )
+    if state == "P0001":
+        # A trigger's RAISE EXCEPTION: a rule of the database refused the change. Its text is the rule's own
+        # and may quote the row's values (RAISE '… %', NEW.email), so the message names the table only.
+        return _constraint("trigger", table=getattr(diag, "table_name", None), columns=[])
     if (state or "").startswith("22") or (state is None and type(exc).__name__ == "DataError"):
         # No state: psycopg itself refuses what PostgreSQL cannot store in text (a NUL character).
         problem = PG_VALUE_PROBLEMS.get(state or "", "does not fit its column")
@@ -306,6 +320,8 @@ def _constraint(
         text = f"{cols or 'A column'}{of} needs a value{named}: fill it in and save again."
     elif kind == "check":
         text = f"A value{of} breaks the rule{named or ' of a check constraint'}: change it and save again."
+    elif kind == "trigger":
+        text = f"A trigger{of} refused this change: change the values and save again."
     else:
         text = f"The database refused this change: it breaks a rule{of}{named}. {meanwhile}"
     return ConstraintViolated(text, kind=kind, table=table, column=column, constraint=constraint)
