@@ -52,6 +52,7 @@ class EntityKind(StrEnum):
     TABLE = "table"
     VIEW = "view"
     VEC0 = "vec0"
+    MATERIALIZED_VIEW = "materialized_view"  # PostgreSQL: rows kept from a query until refreshed
 
 
 class FkAction(StrEnum):
@@ -153,6 +154,11 @@ class Entity:
     #: The order an editor opens in, as (column, descending) pairs; None is key order. Log-like tables
     #: of the reference schema open newest first.
     default_sort: list[tuple[str, bool]] | None = field(default=None, hash=False)
+    #: The PostgreSQL schema the relation lives in (None on SQLite). The name is "schema.table" where a bare
+    #: name would be ambiguous or off the search path (core/schema/pg_tables.py).
+    schema: str | None = None
+    #: A partitioned table's partitions (PostgreSQL), listed under it: rows are read and written through it.
+    partitions: tuple[str, ...] = ()
 
     @property
     def read_only(self) -> bool:
@@ -265,6 +271,8 @@ class Entity:
                 {"column": v.column, "dimension": v.dimension, "storage": v.storage, "metric": v.metric}
                 for v in self.vectors
             ],
+            "schema": self.schema,
+            "partitions": list(self.partitions),
         }
 
 
@@ -275,14 +283,29 @@ class Catalog:
     entities: dict[str, Entity]
     source: CatalogSource
     backend: str
+    #: PostgreSQL's schemas on the search path, in order (current_schemas); empty on SQLite.
+    search_path: tuple[str, ...] = ()
 
     def get(self, name: str) -> Entity:
-        """An entity by name, or NotFoundError naming the ones that exist."""
-        try:
-            return self.entities[name]
-        except KeyError:
+        """An entity by name, or by "schema.table", or by a bare table name (the first match on the search
+        path); else NotFoundError naming the ones that exist."""
+        found = self.entities.get(name)
+        if found is None:
+            found = self._by_table_name(name)
+        if found is None:
             known = ", ".join(sorted(self.entities)) or "none"
-            raise NotFoundError(f"Unknown entity '{name}'. Known entities: {known}") from None
+            raise NotFoundError(f"Unknown entity '{name}'. Known entities: {known}")
+        return found
+
+    def _by_table_name(self, name: str) -> Entity | None:
+        """The entity a PostgreSQL user means by "schema.table" or a bare name, as the server resolves it."""
+        placed = [e for e in self.entities.values() if e.schema is not None]
+        qualified = [e for e in placed if f"{e.schema}.{e.table.name}" == name]
+        if qualified:
+            return qualified[0]
+        on_path = [e for e in placed if e.table.name == name and e.schema in self.search_path]
+        on_path.sort(key=lambda e: self.search_path.index(str(e.schema)))
+        return on_path[0] if on_path else None
 
     def __iter__(self) -> Iterator[Entity]:
         return iter(self.ordered())

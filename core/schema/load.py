@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.engine.db import Database
+from core.schema import pg_tables
 from core.schema.catalog import (
     HIDDEN_TABLES,
     Catalog,
@@ -28,4 +29,10 @@ def load_catalog(db: Database) -> Catalog:
         source = CatalogSource.MODELS
     else:
         source = CatalogSource.REFLECTED if not modelled else CatalogSource.MIXED
-    return Catalog(entities=link_references(entities), source=source, backend=db.backend)
+    search_path: tuple[str, ...] = ()
+    if db.backend == "postgresql":  # every entity knows its schema; names follow the search path
+        layout = pg_tables.read_layout(db)
+        entities, search_path = pg_tables.place_modelled(entities, layout), layout.search_path
+    return Catalog(
+        entities=link_references(entities), source=source, backend=db.backend, search_path=search_path
+    )

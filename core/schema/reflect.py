@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SAWarning
 
 from core.engine.db import Database
+from core.schema import pg_tables
 from core.schema.catalog import (
     ColumnInfo,
     Entity,
@@ -37,6 +38,8 @@ SAMPLE_ROWS = 20
 
 def table_names(db: Database) -> list[str]:
     """User tables and views, without sqlite-vec shadow tables or SQLite internals."""
+    if db.backend == "postgresql":  # every schema the user can see, partitions under their table
+        return [r.entity for r in pg_tables.read_layout(db).entities()]
     insp = sa.inspect(db.engine)
     names = list(insp.get_table_names()) + list(insp.get_view_names())
     if db.backend != "sqlite":
@@ -67,18 +70,26 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
     vec0 = vec0_tables(db) if db.backend == "sqlite" else {}
     plain = [n for n in names if n not in vec0]
     md = sa.MetaData()
+    layout = pg_tables.read_layout(db) if db.backend == "postgresql" else None
     with warnings.catch_warnings():
         # Unknown column types (e.g. from extensions) reflect as NullType; that is expected here.
         warnings.simplefilter("ignore", SAWarning)
-        md.reflect(bind=db.engine, only=plain, views=True)
+        if layout is not None:
+            tables = pg_tables.reflect_tables(db, md, plain, layout)
+        else:
+            md.reflect(bind=db.engine, only=plain, views=True)
+            tables = {name: md.tables[name] for name in plain}
     insp = sa.inspect(db.engine)
     views = set(insp.get_view_names())
     out: list[Entity] = []
     for name in plain:
-        table = md.tables[name]
+        table = tables[name]
         dialect = db.engine.dialect
         columns = _refine_columns(
-            db, table, tuple(column_info(c, dialect) for c in table.columns), _check_enums(db, insp, name)
+            db,
+            table,
+            tuple(column_info(c, dialect) for c in table.columns),
+            _check_enums(db, insp, table.name, table.schema),
         )
         fks = foreign_keys_of(table)
         if db.backend == "sqlite":
@@ -100,7 +111,7 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
             )
         )
     out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
-    return out
+    return pg_tables.place_entities(out, layout) if layout is not None else out
 
 
 def _sqlite_ondelete(db: Database, table: str, fks: tuple[ForeignKeyInfo, ...]) -> tuple[ForeignKeyInfo, ...]:
@@ -123,10 +134,12 @@ def _sqlite_ondelete(db: Database, table: str, fks: tuple[ForeignKeyInfo, ...]) 
     return tuple(out)
 
 
-def _check_enums(db: Database, insp: Any, table: str) -> dict[str, tuple[str, ...]]:
+def _check_enums(
+    db: Database, insp: Any, table: str, schema: str | None = None
+) -> dict[str, tuple[str, ...]]:
     """Enum values declared as `col IN ('a', 'b')` CHECK constraints."""
     try:
-        checks = insp.get_check_constraints(table)
+        checks = insp.get_check_constraints(table, schema=schema)
     except NotImplementedError:
         return {}
     texts = [c.get("sqltext", "") for c in checks]
@@ -175,7 +188,12 @@ def _sample(db: Database, table: sa.Table, names: list[str]) -> dict[str, list[A
     with db.engine.connect() as conn:
         for name in names:
             col: sa.ColumnClause[Any] = sa.literal_column(_quote(db, name))
-            stmt = sa.select(col).select_from(sa.table(table.name)).where(col.is_not(None)).limit(SAMPLE_ROWS)
+            stmt = (
+                sa.select(col)
+                .select_from(sa.table(table.name, schema=table.schema))
+                .where(col.is_not(None))
+                .limit(SAMPLE_ROWS)
+            )
             try:
                 out[name] = [r[0] for r in conn.execute(stmt)]
             except sa.exc.DBAPIError:
