@@ -5,6 +5,8 @@ byte for byte: keys as UUID text, the reference schema's UTC timestamps (`core.t
 ISO 8601 with `+00:00`, JSON columns as JSON (non-ASCII as the characters), vectors as lists of floats,
 bytes as base64. A naive DATETIME is written as stored, with no invented offset, and so is JSON object
 text another program stored in its own layout (`{"a":1}` stays so), and JSON kept in a TEXT column.
+A float that is not finite is the text "Infinity", "-Infinity" or "NaN" in JSON (strict JSON has no
+literal for it; see finite_json), and inf, -inf or nan in CSV.
 
 On SQLite the columns whose stored form is already the exported text, or turns into it by a cheap text
 operation, are read as the driver returns them (no SQLAlchemy result processing: no datetime, UUID or
@@ -18,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -30,13 +33,16 @@ import sqlalchemy as sa
 from core.data.repository import PLAIN_TYPES, to_jsonable
 from core.schema.catalog import Entity
 
-__all__ = ["ColumnExport", "cell_of", "dumps", "plain_value", "plan_columns"]
+__all__ = ["ColumnExport", "cell_of", "dumps", "finite_json", "plain_value", "plan_columns", "strict_dumps"]
 
 #: A batch of one column's values as read (None for NULL) → the same number of exported values.
 Convert = Callable[[Sequence[Any]], Sequence[Any]]
 
 #: One JSON encoder, built once: json.dumps(..., ensure_ascii=False) builds a new encoder per call.
 dumps = json.JSONEncoder(ensure_ascii=False).encode
+#: The JSON export's encoder: a float that is not finite raises ValueError instead of writing `Infinity`,
+#: which strict parsers refuse (RFC 8259 has no such literal); the writer then goes through finite_json.
+strict_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 _TEXT_OR_NULL = frozenset({str, type(None)})
 _SEP = "\x00"  # joins a batch for the whole-batch checks; no stored text of interest holds it
 _NOT_OBJECT = re.compile(r"\x00[^{\[]")  # a value after the first that is not an object or array
@@ -65,9 +71,12 @@ class ColumnExport:
 
 
 def plan_columns(entity: Entity, backend: str) -> list[ColumnExport]:
-    """The export plan of every column of `entity`, in table order."""
+    """The export plan of every column of `entity` but a rowid Warden added (core/schema/keys.py), in table
+    order."""
     kinds = {c.name: c.kind for c in entity.columns}
-    return [_plan(col, kinds.get(col.name, "other"), backend) for col in entity.table.columns]
+    rowid = {c.name for c in entity.columns if c.row_id}  # SQLite's row number is no data: never exported
+    shown = [col for col in entity.table.columns if col.name not in rowid]
+    return [_plan(col, kinds.get(col.name, "other"), backend) for col in shown]
 
 
 def _plan(col: sa.Column[Any], kind: str, backend: str) -> ColumnExport:
@@ -92,6 +101,22 @@ def cell_of(value: Any) -> Any:
     """A CSV cell from a JSON-able value: objects and lists as compact JSON text, the rest as it is."""
     if isinstance(value, dict | list):
         return dumps(value)
+    return value
+
+
+def finite_json(value: Any) -> Any:
+    """A JSON-able value with every float that is not finite, at any depth, as "Infinity", "-Infinity" or
+    "NaN": the text PostgreSQL's to_json and protobuf's JSON mapping write, and what a NUMERIC infinity
+    already exports as (its str()). A string, not null, so that it stays distinct from NULL.
+    """
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
     return value
 
 

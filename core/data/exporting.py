@@ -23,7 +23,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from core.data.csv_lines import csv_lines
-from core.data.export_columns import ColumnExport, dumps, plan_columns
+from core.data.export_columns import ColumnExport, finite_json, plan_columns, strict_dumps
 from core.data.query import Filter, Sort, entity_of, order_by, order_columns, where_clauses
 from core.engine.db import Database
 from core.errors import WardenError
@@ -241,7 +241,17 @@ def _write_json(out: IO[str], view: _View, batches: Iterator[Sequence[Sequence[A
     n = 0
     out.write("[")
     for rows in batches:
-        text = ",\n".join([dumps(dict(zip(names, row, strict=True))) for row in _converted(rows, converters)])
+        try:
+            text = ",\n".join(
+                [strict_dumps(dict(zip(names, row, strict=True))) for row in _converted(rows, converters)]
+            )
+        except ValueError:  # a float that is not finite in this batch: written as text (finite_json)
+            text = ",\n".join(
+                [
+                    strict_dumps(finite_json(dict(zip(names, row, strict=True))))
+                    for row in _converted(rows, converters)
+                ]
+            )
         if text:
             out.write((",\n" if n else "\n") + text)
         n += len(rows)
@@ -316,8 +326,18 @@ def export_file(
     try:
         with partial.open("x", encoding="utf-8", newline="") as out:
             n = write_export(
-                out, db, catalog, entity, fmt, sort=sort, filters=filters, quick=quick, bom=bom,
-                state=state, batch=batch, stored_order=stored_order,
+                out,
+                db,
+                catalog,
+                entity,
+                fmt,
+                sort=sort,
+                filters=filters,
+                quick=quick,
+                bom=bom,
+                state=state,
+                batch=batch,
+                stored_order=stored_order,
             )
         os.replace(partial, target)
     except Cancelled:
