@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         # After the navigator's own subscription: it lists a new catalog's tables before tabs highlight them
         self.open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
         self.open_db.catalog_failed.connect(self._on_open_db_catalog_failed)
+        self.open_db.catalog_aborted.connect(self._on_open_db_catalog_aborted)
         self._restore_saved("state", self.restoreState)  # where the docks were: they exist now
 
     # --- building ------------------------------------------------------------------------------
@@ -231,7 +232,8 @@ class MainWindow(QMainWindow):
         self._show_loading(connections.display_safe(target) if is_pg else target)
         workers.run(
             open_database, target, read_only=read_only,
-            on_done=self._on_open_done, on_error=self._on_load_failed, owner=self, key="database",
+            on_done=self._on_open_done, on_error=self._on_load_failed, on_aborted=self._on_load_aborted,
+            owner=self, key="database",
         )  # fmt: skip
 
     def set_database(self, db: Database, *, owned: bool = False) -> None:
@@ -310,6 +312,15 @@ class MainWindow(QMainWindow):
         self._show_open_again()
         self._show_error(failure.message)
         self.load_failed.emit(failure.message)
+
+    def _on_load_aborted(self) -> None:
+        """A bug stopped opening a database (the crash handler says so): the window shows what it showed."""
+        self._pending_recent = None
+        self._show_open_again()
+
+    def _on_open_db_catalog_aborted(self) -> None:
+        if self.open_db.catalog is None:  # a reload's bug leaves the catalog shown so far
+            self._on_load_aborted()
 
     def _on_background_failed(self, failure: workers.Failure) -> None:
         from core.errors import ConnectionLost

@@ -78,6 +78,7 @@ class DemoBuilder(QObject):
             progress=self._relay.report,
             on_done=lambda _counts: self._finish(path, None),
             on_error=lambda failure: self._finish(path, failure),
+            on_aborted=self._close_progress,  # the crash handler says why
             owner=self,
             key="demo",
         )
@@ -88,11 +89,14 @@ class DemoBuilder(QObject):
             self.progress.setRange(0, max(total, 1))
             self.progress.setValue(min(done, total))
 
-    def _finish(self, path: str, failure: workers.Failure | None) -> None:
+    def _close_progress(self) -> None:
         if self.progress is not None:
             self.progress.close()
             self.progress.deleteLater()
             self.progress = None
+
+    def _finish(self, path: str, failure: workers.Failure | None) -> None:
+        self._close_progress()
         if failure is None:
             self.built.emit(path)
             return

@@ -4,6 +4,7 @@ connection test."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -237,9 +238,14 @@ class ConnectionDialog(QDialog):
             url,
             on_done=self._on_test_done,
             on_error=self._on_test_failed,
+            on_aborted=self._on_test_aborted,
             owner=self,
             key="test",
         )
+
+    def _on_test_aborted(self) -> None:
+        self.test_button.setEnabled(True)
+        self._show_result("✘ The test stopped before it had an answer.", ok=False)
 
     def _on_test_done(self, caps: Capabilities) -> None:
         self.test_button.setEnabled(True)
@@ -271,6 +277,7 @@ class ConnectionDialog(QDialog):
             self.password.text(),
             on_done=self._on_password_stored,
             on_error=self._on_password_not_stored,
+            on_aborted=functools.partial(self.buttons.setEnabled, True),  # the crash handler says why
             owner=self,
             key="store",
         )

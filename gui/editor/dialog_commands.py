@@ -126,21 +126,18 @@ class DialogCommands:
             "Someone else changed rows you edited; nothing was saved. Choose what to keep."
         )
         merged = list(self.model.saver.merged)  # rows merged without asking: the dialog says so
+        # Without labels (the lookup failed) rows are named by key: the choice is still the user's.
         workers.run(
             conflict_labels,
             self.db,
             self.catalog,
             conflicts,
             on_done=lambda labels: self._open_conflict_dialog(conflicts, labels, merged),
-            on_error=lambda failure: self._on_conflict_labels_failed(conflicts, failure, merged),
+            on_error=lambda _failure: self._open_conflict_dialog(conflicts, {}, merged),
+            on_aborted=lambda: self._open_conflict_dialog(conflicts, {}, merged),
             owner=self.editor,
             key="conflict_labels",
         )
-
-    def _on_conflict_labels_failed(
-        self, conflicts: list[Conflict], failure: workers.Failure, merged: list[str]
-    ) -> None:
-        self._open_conflict_dialog(conflicts, {}, merged)  # named by key, but the choice is still the user's
 
     def _open_conflict_dialog(
         self, conflicts: list[Conflict], labels: dict[int, str], merged: list[str]

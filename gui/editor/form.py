@@ -307,6 +307,7 @@ class RecordForm(QWidget):
             interruptible=True,  # moving to another row stops this one's lookups
             key="related",
         )
+            on_aborted=self._on_related_aborted,
 
     def _on_related_done(self, result: tuple[list[RelatedGroup], FkLabels]) -> None:
         groups, labels = result
@@ -322,6 +323,9 @@ class RecordForm(QWidget):
         while self.tabs.count() > 1:
             page = self.tabs.widget(1)
             assert page is not None  # count() > 1
+    def _on_related_aborted(self) -> None:
+        self.references.setText("Related rows were not loaded.")  # the crash handler says why; not "Loading…"
+
             self.tabs.removeTab(1)
             page.deleteLater()
         self.groups = groups

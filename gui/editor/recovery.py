@@ -163,8 +163,7 @@ class RecoveryJournal(QObject):
         self._reported = False
 
     def _on_save_failed(self, failure: workers.Failure) -> None:
-        if not failure.bug:  # a bug went to the crash handler, from the worker door
-            self._report(failure.message)
+        self._report(failure.message)  # a bug goes to the crash handler alone, from the worker door
 
     def _report(self, reason: str) -> None:
         # The message says what went wrong with the file, never a value.

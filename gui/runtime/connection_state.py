@@ -155,6 +155,7 @@ class ConnectionMonitor(QObject):
             ping, db,
             on_done=functools.partial(self._on_ping_done, db),
             on_error=functools.partial(self._on_ping_failed, db),
+            on_aborted=functools.partial(self._on_ping_failed, db, None),  # a bug: wait and ask again
             owner=self, key="ping",
         )  # fmt: skip
 
@@ -186,7 +187,7 @@ class ConnectionMonitor(QObject):
         self._set_state(State.CONNECTED)
         self.recovered.emit()
 
-    def _on_ping_failed(self, db: Database, _failure: workers.Failure) -> None:
+    def _on_ping_failed(self, db: Database, _failure: workers.Failure | None) -> None:
         if db is not self._db or self._state is State.CONNECTED:
             return
         self._wait()

@@ -40,6 +40,7 @@ class OpenDatabase(QObject):
     database_changed = Signal(object)  # the Database now open (its catalog is loading), or None
     catalog_changed = Signal(object)  # a CatalogChange, on the GUI thread
     catalog_failed = Signal(object)  # a workers.Failure: the catalog could not be (re)loaded
+    catalog_aborted = Signal()  # a bug stopped (re)loading the catalog: the crash handler says why
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -106,6 +107,7 @@ class OpenDatabase(QObject):
         *args: Any,
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[workers.Failure], None] | None = None,
+        on_aborted: Callable[[], None] | None = None,
         priority: Priority = Priority.SAVE,
         **kwargs: Any,
     ) -> workers.Task:
@@ -123,6 +125,7 @@ class OpenDatabase(QObject):
             fn, db, *args,
             on_done=functools.partial(self._on_schema_changed, generation, on_done),
             on_error=functools.partial(self._on_schema_change_failed, generation, on_error),
+            on_aborted=functools.partial(self._on_schema_change_aborted, generation, on_aborted),
             owner=self, priority=priority, **kwargs,
         )  # fmt: skip
 
@@ -147,6 +150,7 @@ class OpenDatabase(QObject):
             load_overview, self._db,
             on_done=functools.partial(self._on_loaded, self._generation, first),
             on_error=functools.partial(self._on_load_failed, self._generation),
+            on_aborted=functools.partial(self._on_load_aborted, self._generation),
             owner=self, key="catalog", interruptible=True,
         )  # fmt: skip
 
@@ -168,6 +172,10 @@ class OpenDatabase(QObject):
             self._lost_load = isinstance(failure.exception, ConnectionLost)
             self.catalog_failed.emit(failure)
 
+    def _on_load_aborted(self, generation: int) -> None:
+        if generation == self._generation:
+            self.catalog_aborted.emit()
+
     def _on_schema_changed(self, generation: int, on_done: Callable[[Any], None] | None, result: Any) -> None:
         if generation == self._generation:
             self.reload_catalog()
@@ -181,6 +189,12 @@ class OpenDatabase(QObject):
             self.reload_catalog()
         if on_error is not None:
             on_error(failure)
+
+    def _on_schema_change_aborted(self, generation: int, on_aborted: Callable[[], None] | None) -> None:
+        if generation == self._generation:
+            self.reload_catalog()  # a bug halfway may have changed the schema all the same
+        if on_aborted is not None:
+            on_aborted()
 
 
 class _Follower(QObject):

@@ -18,9 +18,10 @@ a save never queues behind page loads however busy the read pool is; other prior
 pool's queue.
 
 Errors are never swallowed. A WardenError reaches `on_error` as a Failure with the message a person can
-act on. Any other exception is a bug: the door hands it to its bug handler (the crash handler: a dialog
-and the log file with the traceback), once, and `on_error` then gets a Failure with `bug=True` whose
-message only says so, so the screen can leave its busy state; callers never report bugs themselves.
+act on; `on_error` only ever gets those. Any other exception is a bug: the door hands it to its bug
+handler (the crash handler: a dialog and the log file with the traceback), once, and then calls
+`on_aborted()` (no argument), so a screen can leave its busy state without showing anything of the bug;
+callers never report bugs themselves.
 
 The state lives in one `Workers` object that the application owns (gui/app.py creates it); the module
 functions use the application's one.
@@ -68,6 +69,7 @@ log = logging.getLogger("warden.gui.runtime.workers")
 
 DoneCallback = Callable[[Any], None]
 ErrorCallback = Callable[["Failure"], None]
+AbortedCallback = Callable[[], None]
 ProgressCallback = Callable[[Progress], None]
 PartialCallback = Callable[[Any], None]
 BugHandler = Callable[[BaseException], None]
@@ -109,6 +111,7 @@ class Task:
     owner_ref: Any = None  # the owner QObject (checked with shiboken6.isValid before delivery)
     interruptible: bool = False  # cancel() also stops its running statement
     priority: Priority = Priority.READ
+    on_aborted: AbortedCallback | None = None  # after a bug went to the bug handler
     state: PostedTaskState | None = None  # long work's progress, partial results and cancel
     on_progress: ProgressCallback | None = None
     on_partial: PartialCallback | None = None
@@ -228,6 +231,7 @@ class Workers(QObject):
         *args: Any,
         on_done: DoneCallback | None = None,
         on_error: ErrorCallback | None = None,
+        on_aborted: AbortedCallback | None = None,
         owner: QObject | None = None,
         key: Hashable | None = None,
         interruptible: bool = False,
@@ -260,6 +264,7 @@ class Workers(QObject):
             owner_ref=owner,
             interruptible=interruptible,
             priority=priority,
+            on_aborted=on_aborted,
             on_progress=on_progress,
             on_partial=on_partial,
         )
@@ -326,7 +331,7 @@ class Workers(QObject):
         for task in self._tasks.values():
             if task.owner_id == owner_id:
                 task.cancel()
-                task.on_done = task.on_error = task.on_progress = task.on_partial = None
+                task.on_done = task.on_error = task.on_aborted = task.on_progress = task.on_partial = None
                 task.owner_ref = None
         for scope in [s for s in self._latest if s[0] == owner_id]:
             del self._latest[scope]
@@ -378,8 +383,8 @@ class Workers(QObject):
         stale = task.key is not None and not is_latest
         owner_gone = task.owner_ref is None and task.owner_id is not None
         owner_gone = owner_gone or (task.owner_ref is not None and not shiboken6.isValid(task.owner_ref))
-        on_done, on_error = task.on_done, task.on_error
-        task.on_done = task.on_error = task.on_progress = task.on_partial = None
+        on_done, on_error, on_aborted = task.on_done, task.on_error, task.on_aborted
+        task.on_done = task.on_error = task.on_aborted = task.on_progress = task.on_partial = None
         task.owner_ref = None
         dropped = task.cancelled or stale or owner_gone
         task.outcome = "dropped" if dropped else "delivered"
@@ -398,9 +403,12 @@ class Workers(QObject):
                 on_done(result)
             return
         failure: Failure = result
-        if on_error is not None:
+        if failure.bug:  # the bug handler has it; the screen only leaves its busy state
+            if on_aborted is not None:
+                on_aborted()
+        elif on_error is not None:
             on_error(failure)
-        elif not failure.bug:
+        else:
             log.error("%s failed: %s", task.name, failure.message)
 
 

@@ -79,39 +79,33 @@ def test_warden_error_reaches_on_error_with_its_message(qtbot: QtBot) -> None:
     assert isinstance(failure.exception, NotFoundError)
 
 
-def test_bug_reaches_the_crash_handler_once_and_on_error_is_told(qtbot: QtBot, crash_log: Path) -> None:
+def test_a_bug_reaches_the_crash_handler_once_and_only_on_aborted(qtbot: QtBot, crash_log: Path) -> None:
     """Any other exception is a bug: the door writes it to the crash log with its traceback, exactly once;
-    on_error then gets it with bug=True (only to leave its busy state: it reports nothing itself)."""
+    on_error (failures a person can act on) is never called for it, on_aborted once, to leave a busy state."""
     failures: list[workers.Failure] = []
+    aborted: list[bool] = []
 
     def broken() -> None:
         raise ZeroDivisionError("boom")
 
-    task = workers.run(broken, on_error=failures.append)
-    qtbot.waitUntil(lambda: bool(failures), timeout=5000)
-    (failure,) = failures
-    assert failure.bug is True
-    assert isinstance(failure.exception, ZeroDivisionError)
-    assert "ZeroDivisionError: boom" in failure.details and "in broken" in failure.details
-    assert "bug" in failure.message and "boom" not in failure.message  # an exception's text may hold values
+    task = workers.run(broken, on_error=failures.append, on_aborted=lambda: aborted.append(True))
+    qtbot.waitUntil(lambda: bool(aborted), timeout=5000)
     assert workers.wait_idle(5000) and task.outcome == "delivered"
+    assert aborted == [True] and failures == []
     text = crash_log.read_text(encoding="utf-8")
     assert crash_count(crash_log) == 1
     assert "Traceback" in text and "in broken" in text and "ZeroDivisionError: boom" in text
 
 
-def test_bug_in_a_screen_reaches_the_crash_handler_once(qtbot: QtBot, crash_log: Path) -> None:
-    """A screen's on_error that shows the failure inline does not report it again: one crash entry."""
+def test_a_bug_without_on_aborted_only_reaches_the_crash_handler(qtbot: QtBot, crash_log: Path) -> None:
+    """A screen that has no busy state to leave passes no on_aborted: its on_error never hears of a bug."""
     shown: list[str] = []
     owner = QObject()
 
-    def on_error(failure: workers.Failure) -> None:  # what a screen does: show it, leave its busy state
-        shown.append(failure.message)
-
     for work in ({}.__getitem__, {}.__getitem__):
-        workers.run(work, "missing", on_error=on_error, owner=owner, key="load")
+        workers.run(work, "missing", on_error=lambda f: shown.append(f.message), owner=owner, key="load")
         assert workers.wait_idle(5000)
-    assert len(shown) == 2 and crash_count(crash_log) == 2
+    assert shown == [] and crash_count(crash_log) == 2
     assert crash_log.read_text(encoding="utf-8").count("KeyError") == 2
 
 

@@ -127,7 +127,8 @@ class ForeignKeyPicker(QFrame):
         self._set_status("Searching…")
         workers.run(
             opening_matches, self.db, self.catalog, self.fk, value,
-            on_done=self._on_opening_done, on_error=self._on_search_failed, owner=self, key="search",
+            on_done=self._on_opening_done, on_error=self._on_search_failed,
+            on_aborted=self._on_search_aborted, owner=self, key="search",
             interruptible=True,  # the next keystroke's search stops this one
         )  # fmt: skip
 
@@ -155,7 +156,7 @@ class ForeignKeyPicker(QFrame):
             search_labels, self.db, self.catalog, self.fk.target, text,
             limit=MAX_MATCHES, key_columns=self.fk.target_columns,
             on_done=functools.partial(self._show, text=text), on_error=self._on_search_failed,
-            owner=self, key="search", interruptible=True,
+            on_aborted=self._on_search_aborted, owner=self, key="search", interruptible=True,
         )  # fmt: skip
 
     def matches(self) -> list[LabelMatch]:
@@ -196,6 +197,9 @@ class ForeignKeyPicker(QFrame):
 
     def _on_search_failed(self, failure: workers.Failure) -> None:
         self._set_status(failure.message, error=True)
+
+    def _on_search_aborted(self) -> None:
+        self._set_status("Search stopped.")  # the crash handler reports why; "Searching…" must not stay
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         self.status.setProperty("error", error)

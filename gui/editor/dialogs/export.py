@@ -102,6 +102,7 @@ class ExportJob(QObject):
         self.written = 0  # rows written so far, as last reported
         self.result: ExportResult | None = None
         self.error: str | None = None
+    aborted = Signal()  # stopped by a bug: the crash handler says why
         self.task: workers.Task | None = None
         self._cancel_asked = False
         self._running = False
@@ -158,6 +159,7 @@ class ExportJob(QObject):
             self.task.stop()
         self.progress.setLabelText("Cancelling…")
 
+            on_aborted=self._on_export_aborted,
     def _on_export_progress(self, progress: Progress) -> None:
         self.written = progress.done
         total = self.request.total or 0
@@ -199,5 +201,9 @@ def export_view(
         return None
     target = ExportTarget(*chosen)
     job = ExportJob(db, catalog, request, parent)
+    def _on_export_aborted(self) -> None:
+        self._finish()
+        self.aborted.emit()
+
     job.start(target.path, target.fmt, bom=target.bom)
     return job

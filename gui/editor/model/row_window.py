@@ -48,6 +48,7 @@ class Run(Protocol):
         *args: Any,
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[Any], None] | None = None,
+        on_aborted: Callable[[], None] | None = None,
         key: Hashable | None = None,
         interruptible: bool = False,
         **kwargs: Any,
@@ -316,10 +317,13 @@ class RowWindow:
         self._count_token = token
         args = (self.db, self.entity, list(q.filters))
         fail = functools.partial(self._on_load_failed, token, None)
+        aborted = functools.partial(fail, None)
 
         def count(kind: str, key: str, fn: Callable[..., int], *fn_args: Any) -> None:
             done = functools.partial(self._on_count_done, token, kind)
-            self.run(fn, *fn_args, on_done=done, on_error=fail, key=key, interruptible=True)
+            self.run(
+                fn, *fn_args, on_done=done, on_error=fail, on_aborted=aborted, key=key, interruptible=True
+            )
 
         if q.quick is None:
             count("estimate", "estimate", repository.estimate_count, *args)
@@ -392,6 +396,7 @@ class RowWindow:
                 walk,
                 on_done=functools.partial(self._on_page_done, token, partial=first),
                 on_error=functools.partial(self._on_load_failed, token, slot),
+                on_aborted=functools.partial(self._on_load_failed, token, slot, None),
                 key=("page", slot),
                 interruptible=True,  # a re-sort, a new filter or a closed editor stops it
             )
@@ -443,6 +448,7 @@ class RowWindow:
         self._plan()
 
     def _on_load_failed(self, token: int, slot: Slot | None, failure: Any) -> None:
+        """A page or count read failed (`failure`), or stopped on a bug (None: the crash handler says why)."""
         if self.closed:
             return
         if slot is not None:
@@ -459,7 +465,7 @@ class RowWindow:
         if self._count_deferred:
             self._count()
         self._pump()
-        if failure.message != self._failed:  # one message per cause, not one per page
+        if failure is not None and failure.message != self._failed:  # one message per cause, not per page
             self._failed = failure.message
             self.host.load_failed(failure.message)
 

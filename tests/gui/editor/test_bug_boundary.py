@@ -27,16 +27,16 @@ def _broken(*_args: Any, **_kwargs: Any) -> Any:
 def test_a_bug_in_a_page_load_reaches_the_crash_handler_once(
     qtbot: QtBot, sqlite_db: Database, crash_log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Before, a bug in a page load was only logged; now it is a crash report, and the model says the load
-    failed instead of loading for ever."""
+    """Before, a bug in a page load was only logged; now it is a crash report, once, and the model stops
+    loading instead of loading for ever; it shows nothing of the bug itself (the crash handler does)."""
     monkeypatch.setattr(page_loading, "fetch_page", _broken)
     model = TableEditorModel(sqlite_db, load_catalog(sqlite_db), "regions")
-    with qtbot.waitSignal(model.load_failed, timeout=10_000) as failed:
-        pass
-    assert "bug" in failed.args[0]
+    failed: list[str] = []
+    model.load_failed.connect(failed.append)
+    qtbot.waitUntil(lambda: crash_count(crash_log) == 1, timeout=10_000)
     qtbot.waitUntil(lambda: not model.loading_rows, timeout=5_000)
     assert workers.wait_idle(5_000)
-    assert crash_count(crash_log) == 1
+    assert crash_count(crash_log) == 1 and failed == []
     text = crash_log.read_text(encoding="utf-8")
     assert "KeyError" in text and "in _broken" in text
 
@@ -44,8 +44,8 @@ def test_a_bug_in_a_page_load_reaches_the_crash_handler_once(
 def test_a_bug_in_a_save_reaches_the_crash_handler_once(
     qtbot: QtBot, sqlite_db: Database, crash_log: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Before, a bug at save time was only shown inline; now it is a crash report (once), the editor is no
-    longer saving and the staged row is still there to save again."""
+    """Before, a bug at save time was only shown inline; now it is a crash report (once) and nothing inline,
+    the editor is no longer saving and the staged row is still there to save again."""
     model = TableEditorModel(sqlite_db, load_catalog(sqlite_db), "regions")
     qtbot.waitUntil(lambda: not model.counting and not model.loading_rows, timeout=10_000)
     model.insert_row()
@@ -53,9 +53,10 @@ def test_a_bug_in_a_save_reaches_the_crash_handler_once(
     assert model.setData(model.index(0, name), "Broken Marches")
     monkeypatch.setattr(repository, "save", _broken)
     busy: list[bool] = []
+    failed: list[str] = []
     model.busy_changed.connect(busy.append)
-    with qtbot.waitSignal(model.save_failed, timeout=10_000):
-        model.save()
-    assert crash_count(crash_log) == 1
-    assert model.staged_count == 1
-    qtbot.waitUntil(lambda: busy == [True, False], timeout=5_000)  # it saved, then it no longer does
+    model.save_failed.connect(failed.append)
+    model.save()
+    qtbot.waitUntil(lambda: busy == [True, False], timeout=10_000)  # it saved, then it no longer does
+    assert crash_count(crash_log) == 1 and failed == []  # the crash handler told; the editor shows nothing
+    assert model.staged_count == 1 and not model.saving

@@ -51,13 +51,17 @@ class Worker:
         *args: Any,
         on_done: Callable[[Any], None] | None = None,
         on_error: Callable[[Any], None] | None = None,
+        on_aborted: Callable[[], None] | None = None,
         key: Hashable | None = None,
         interruptible: bool = False,
         priority: Any = None,
         on_progress: Callable[[Any], None] | None = None,
         **kwargs: Any,
     ) -> QueuedTask:
-        """Queue a call; with `on_progress` it gets a `state=` that reports to it, as the door's does."""
+        """Queue a call; with `on_progress` it gets a `state=` that reports to it, as the door's does.
+
+        A bug (any other exception) is raised to the test, as a crash handler would report it.
+        """
         task = QueuedTask(fn, args, kwargs, on_done, on_error)
         if on_progress is not None:
             task.state = kwargs["state"] = TaskState(on_progress)
