@@ -8,8 +8,10 @@ conflict check) skips those rules: `coerce(..., for_filter=True)`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import ipaddress
 import json
 import math
 import re
@@ -51,7 +53,7 @@ def coerce(column: ColumnInfo, value: Any, *, for_filter: bool = False) -> Any:
             return value
     elif isinstance(value, str) and kind not in ("string", "text") and not value.strip():
         return None  # a blank cell in a typed column means "no value", not an empty string
-    return _COERCERS.get(kind, _as_is)(column, value, for_filter)
+    return _coercer(column, kind)(column, value, for_filter)
 
 
 def reader(column: ColumnInfo) -> Callable[[Any], Any]:
@@ -60,7 +62,7 @@ def reader(column: ColumnInfo) -> Callable[[Any], Any]:
     For a batch: validation reads every value of a column through the one reader.
     """
     kind = effective_kind(column)
-    read = _COERCERS.get(kind, _as_is)
+    read = _coercer(column, kind)
     typed = kind not in ("string", "text")
 
     def read_value(value: Any) -> Any:
@@ -80,6 +82,22 @@ def effective_kind(column: ColumnInfo) -> str:
     if column.kind == "string" and column.length is None:
         return "text"
     return column.kind
+
+
+def _coercer(column: ColumnInfo, kind: str) -> Callable[[ColumnInfo, Any, bool], Any]:
+    """How a column's values are read: by its kind, or as text the server checks (interval, inet, cidr)."""
+    return _server_text if column.server_type else _COERCERS.get(kind, _as_is)
+
+
+def interval_text(value: dt.timedelta) -> str:
+    """A timedelta as PostgreSQL's interval input reads it back exactly ('-1 days 22:00:00' is -2 hours)."""
+    whole, micro = divmod(value.seconds * 1_000_000 + value.microseconds, 1_000_000)
+    clock = f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}" + (
+        f".{micro:06d}" if micro else ""
+    )
+    if not value.days:
+        return clock
+    return f"{value.days} day{'' if abs(value.days) == 1 else 's'} {clock}"
 
 
 def _show(value: Any) -> str:
@@ -186,6 +204,8 @@ def _decimal(column: ColumnInfo, value: Any, for_filter: bool) -> Decimal:
 
 
 def _float(column: ColumnInfo, value: Any, for_filter: bool) -> float:
+    if for_filter and isinstance(value, float) and not math.isfinite(value):
+        return value  # a stored inf or NaN (a page's cursor, a conflict check's loaded value), as read
     number = float(_number(value, "1.5"))
     t = column.type.upper()
     single = t in ("REAL", "FLOAT4") or bool((m := re.fullmatch(r"FLOAT\((\d+)\)", t)) and int(m[1]) <= 24)
@@ -290,13 +310,60 @@ def _json(column: ColumnInfo, value: Any, for_filter: bool = False) -> Any:
     return parsed
 
 
-def _array(column: ColumnInfo, value: Any, for_filter: bool) -> list[str]:
+def _array(column: ColumnInfo, value: Any, for_filter: bool) -> list[Any]:
     parsed = _json(column, value) if isinstance(value, str) else value
     if isinstance(parsed, tuple):
         parsed = list(parsed)
+    if column.item_kind not in (None, "text", "string"):
+        if not isinstance(parsed, list):
+            raise ValueError("expected a list such as [1, 2, 3]")
+        return _array_items(column, parsed)
     if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
         raise ValueError('expected a list of text such as ["red", "blue"]')
     return [_check_text(x) for x in parsed]
+
+
+def _array_items(column: ColumnInfo, items: list[Any]) -> list[Any]:
+    """Each item read as the array's item kind (an int[]'s as integers); a problem names the item."""
+    item = array_item_column(column)
+    read = _COERCERS.get(effective_kind(item), _as_is)
+    out = []
+    for i, x in enumerate(items, 1):
+        try:
+            out.append(None if x is None else read(item, x, False))
+        except ValueError as exc:
+            raise ValueError(f"item {i}: {exc}") from None
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def array_item_column(column: ColumnInfo) -> ColumnInfo:
+    """An array column's items as a column of their own (INTEGER[] -> INTEGER), for reading each item."""
+    kind = column.item_kind or "text"
+    return dataclasses.replace(column, kind=kind, type=column.type.removesuffix("[]"), item_kind=None)  # type: ignore[arg-type]
+
+
+def _server_text(column: ColumnInfo, value: Any, for_filter: bool) -> str:
+    """An interval, inet or cidr as the text the server reads (and checks before the save writes it)."""
+    if isinstance(value, dt.timedelta):
+        return interval_text(value)
+    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        return str(value)
+    if isinstance(value, ipaddress.IPv4Network | ipaddress.IPv6Network):
+        return str(value)
+    if isinstance(value, ipaddress.IPv4Interface | ipaddress.IPv6Interface):
+        return str(value.ip) if value.network.prefixlen == value.max_prefixlen else str(value)
+    if not isinstance(value, str):
+        raise Unreadable(f"expected text such as {_SERVER_EXAMPLES.get(column.server_type or '', '…')}")
+    return _check_text(value.strip())
+
+
+_SERVER_EXAMPLES = {
+    "interval": "2 hours",
+    "inet": "192.168.0.1",
+    "cidr": "10.0.0.0/8",
+    "macaddr": "08:00:2b:01:02:03",
+}
 
 
 def _vector(column: ColumnInfo, value: Any, for_filter: bool) -> np.ndarray:

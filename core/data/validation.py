@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.coercion import coerce, reader
+from core.data.server_checks import server_problems
 from core.errors import FieldProblem, NotFoundError, ValidationError
 from core.schema.catalog import Catalog, ColumnInfo, Entity
 
@@ -73,6 +74,7 @@ def validate(catalog: Catalog, changes: list[Change], conn: sa.Connection | None
             checked.append((found.entity, _check_change(found, change, problem)))
     if conn is not None:
         _check_references(catalog, checked, conn, problems)
+        problems.extend(server_problems(checked, conn))
     if problems:
         raise ValidationError(problems)
     return [change for _, change in checked]
@@ -145,6 +147,10 @@ def _check_change(rules: _Rules, change: Change, problem: Problem) -> Change:
                 problem(
                     name, "is part of the primary key and cannot be changed; insert a copy, delete this row"
                 )
+        elif (never := col.never_written_reason) is not None:
+            if not (isinstance(change, Insert) and given is None):  # a new row's blank cell: left out
+                problem(name, f"cannot be written: {never}")
+            same = False
         elif (value := given if name in checked else _read_field(rules, col, given, problem)) is _FAILED:
             continue
         elif value is None and not col.nullable:
@@ -178,6 +184,8 @@ def _all_checked(rules: _Rules, change: Update) -> bool:
         col = cols.get(name)
         if col is None or (value is None and not col.nullable) or name in rules.key_names:
             return False  # the general loop says why
+        if col.never_written_reason is not None:
+            return False  # refused in the general loop
     return True
 
 

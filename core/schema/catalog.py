@@ -18,6 +18,7 @@ from pgvector.sqlalchemy import VECTOR
 from sqlalchemy.dialects import postgresql
 
 from core.errors import NotFoundError
+from core.schema.column_kinds import base_type, column_traits, never_written_reason
 from core.schema.kinds import ColumnKind, backend_type, kind_of
 from core.types import Vector
 
@@ -103,6 +104,21 @@ class ColumnInfo:
     # SQLite date/time text in whatever shape the app that wrote it chose (a file Warden did not create):
     # compared by its meaning, never with SQLAlchemy's own spelling of a value (core/schema/stored_times.py).
     times_as_text: bool = False
+    # What the column's definition adds (core/schema/column_kinds.py): a generated column's expression, an
+    # identity ("always" | "by default"), why a type Warden cannot edit is read-only, a domain and its CHECK,
+    # an array's item kind, and a type the server checks before a save writes (interval, inet, cidr).
+    generated: str | None = None
+    identity: str | None = None
+    read_only_reason: str | None = None
+    domain: str | None = None
+    domain_check: str | None = None
+    item_kind: ColumnKind | None = None
+    server_type: str | None = None
+
+    @property
+    def never_written_reason(self) -> str | None:
+        """Why this column is never written (generated, identity always, a type it cannot edit); or None."""
+        return never_written_reason(self.generated, self.identity, self.read_only_reason)
 
 
 @dataclass(frozen=True)
@@ -251,6 +267,13 @@ class Entity:
                     "length": c.length,
                     "default": c.default,
                     "enum_values": list(c.enum_values) if c.enum_values else None,
+                    "generated": c.generated,
+                    "identity": c.identity,
+                    "read_only_reason": c.never_written_reason,
+                    "domain": c.domain,
+                    "domain_check": c.domain_check,
+                    "item_kind": c.item_kind,
+                    "server_type": c.server_type,
                 }
                 for c in self.columns
             ],
@@ -337,10 +360,11 @@ def select_by_key(
 
 def column_info(col: sa.Column[Any], dialect: sa.Dialect) -> ColumnInfo:
     """Describe one column for editors and validation."""
-    t = backend_type(col.type, dialect)
+    t, domain = base_type(backend_type(col.type, dialect))
     kind, dim = kind_of(t)
     try:
-        type_name = str(col.type.compile(dialect=dialect))  # a variant compiles as this backend's own
+        # A variant compiles as this backend's own; a domain as its base type (the domain is in `domain`).
+        type_name = str((t if domain is not None else col.type).compile(dialect=dialect))
     except Exception:  # NullType and exotic reflected types do not compile
         type_name = type(col.type).__name__.upper()
     default = None
@@ -364,6 +388,7 @@ def column_info(col: sa.Column[Any], dialect: sa.Dialect) -> ColumnInfo:
         enum_values=enums,
         vector_dim=dim,
         is_version=bool(col.info.get("version")),
+        **column_traits(col, t, kind, dialect),
     )
 
 
