@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core.data.coercion import Unreadable, coerce
 from core.errors import FieldProblem, ValidationError
 from core.schema import stored_times
-from core.schema.catalog import Catalog, ColumnInfo, Entity, select_by_key
+from core.schema.catalog import Catalog, ColumnInfo, Entity, FullTextIndex, select_by_key
 from core.schema.kinds import ColumnKind
 
 #: (column, descending) pairs, most significant first.
@@ -41,6 +41,7 @@ TEXT_KINDS = (ColumnKind.STRING, ColumnKind.TEXT, ColumnKind.ENUM)
 JSON_TEXT_KINDS = (ColumnKind.JSON, ColumnKind.ARRAY)
 UNSORTABLE_KINDS = (ColumnKind.JSON, ColumnKind.VECTOR, ColumnKind.ARRAY, ColumnKind.BINARY)
 LIKE_ESCAPE = "\\"
+_SQLITE = sqlite.dialect()  # quotes a table name for its rowid
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,14 @@ def contains(col: sa.ColumnElement[Any], info: ColumnInfo, text: str, backend: s
 
 def quick_clause(entity: Entity, text: str, backend: str) -> sa.ColumnElement[bool]:
     """OR of contains over every text and JSON column, exact matches on UUID and integer key columns, and,
-    when `text` is a number, equality on every number column. Vectors and binary columns are not searched."""
+    when `text` is a number, equality on every number column. Vectors and binary columns are not searched.
+
+    On a SQLite table a full-text index covers (Entity.fulltext), the words are looked up in that index
+    instead (fulltext_clause), and a typed key still finds its row."""
+    if entity.fulltext is not None and backend == "sqlite":
+        found = fulltext_clause(entity, entity.fulltext, text)
+        if found is not None:
+            return found
     parts: list[sa.ColumnElement[bool]] = []
     for info in entity.columns:
         col = column(entity, info.name)
@@ -247,6 +255,44 @@ def quick_clause(entity: Entity, text: str, backend: str) -> sa.ColumnElement[bo
                 value = coerce(info, text, for_filter=True)
                 parts.append(col == _number_bind(col, info, value))
     return sa.or_(*parts) if parts else sa.false()
+
+
+def fulltext_clause(entity: Entity, index: FullTextIndex, text: str) -> sa.ColumnElement[bool] | None:
+    """Rows whose indexed text has words starting with each of the words typed (MATCH on the FTS table),
+    or whose key equals the text; None when nothing typed is a word the index could hold."""
+    query = fulltext_query(text, index.module)
+    if query is None:
+        return None
+    fts = sa.table(index.table, sa.column("rowid"), sa.column(index.table))  # the hidden column MATCH takes
+    matches = sa.select(fts.c.rowid).where(fts.c[index.table].op("MATCH")(sa.bindparam(None, query, sa.Text)))
+    key: sa.ColumnElement[Any]
+    if index.key in entity.table.c:
+        key = entity.table.c[index.key]
+    else:  # the index's rowid is the table's own rowid, which is no column of the entity
+        key = sa.literal_column(f"{_SQLITE.identifier_preparer.quote(entity.table.name)}.rowid")
+    parts: list[sa.ColumnElement[bool]] = [key.in_(matches)]
+    for name in entity.primary_key:
+        info = entity.column(name)
+        if info.kind == "uuid" or info.kind in NUMBER_KINDS:
+            with contextlib.suppress(ValueError, TypeError, OverflowError):
+                col = column(entity, name)
+                parts.append(col == _number_bind(col, info, coerce(info, text, for_filter=True)))
+    return sa.or_(*parts)
+
+
+def fulltext_query(text: str, module: str) -> str | None:
+    """The typed words as an FTS query of prefix phrases ("drag"* "fire"*: rows holding both), so that no
+    word is read as FTS syntax (AND, NEAR, -, :, *, quotes) and no typing is a syntax error; None when
+    no word holds a letter or digit (which the index never holds)."""
+    phrases = []
+    for word in text.split():
+        if not any(ch.isalnum() for ch in word):
+            continue
+        if module == "fts5":
+            phrases.append('"' + word.replace('"', '""') + '"*')
+        else:  # FTS3/4 phrases cannot hold a quote; the prefix star goes inside
+            phrases.append('"' + word.replace('"', " ") + '*"')
+    return " ".join(phrases) or None
 
 
 def _json_contains(col: sa.Column[Any], info: ColumnInfo, text: str, backend: str) -> sa.ColumnElement[bool]:

@@ -54,6 +54,8 @@ class EntityKind(StrEnum):
     VIEW = "view"
     VEC0 = "vec0"
     MATERIALIZED_VIEW = "materialized_view"  # PostgreSQL: rows kept from a query until refreshed
+    FTS = "fts"  # a SQLite full-text virtual table (FTS3/4/5)
+    VIRTUAL = "virtual"  # any other SQLite virtual table (R*Tree, …)
 
 
 class FkAction(StrEnum):
@@ -148,6 +150,16 @@ class VectorInfo:
 
 
 @dataclass(frozen=True)
+class FullTextIndex:
+    """A SQLite FTS4/FTS5 table that indexes an entity's rows: `key` is the entity's column holding the
+    index's rowid (content_rowid)."""
+
+    table: str
+    module: str  # fts4 or fts5
+    key: str
+
+
+@dataclass(frozen=True)
 class Entity:
     """A table (or view, or vec0 table) Warden can browse; built once (entity_from_table), never changed.
 
@@ -170,6 +182,8 @@ class Entity:
     #: The order an editor opens in, as (column, descending) pairs; None is key order. Log-like tables
     #: of the reference schema open newest first.
     default_sort: list[tuple[str, bool]] | None = field(default=None, hash=False)
+    #: The full-text index over this entity's rows (SQLite FTS4/FTS5), which the quick filter searches.
+    fulltext: FullTextIndex | None = None
     #: The PostgreSQL schema the relation lives in (None on SQLite). The name is "schema.table" where a bare
     #: name would be ambiguous or off the search path (core/schema/pg_tables.py).
     schema: str | None = None
@@ -294,6 +308,7 @@ class Entity:
                 {"column": v.column, "dimension": v.dimension, "storage": v.storage, "metric": v.metric}
                 for v in self.vectors
             ],
+            "fulltext": dataclasses.asdict(self.fulltext) if self.fulltext else None,
             "schema": self.schema,
             "partitions": list(self.partitions),
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.engine.db import Database
-from core.schema import pg_tables
+from core.schema import pg_tables, sqlite_tables
 from core.schema.catalog import (
     HIDDEN_TABLES,
     Catalog,
@@ -33,6 +33,7 @@ def load_catalog(db: Database) -> Catalog:
     if db.backend == "postgresql":  # every entity knows its schema; names follow the search path
         layout = pg_tables.read_layout(db)
         entities, search_path = pg_tables.place_modelled(entities, layout), layout.search_path
+    entities = sqlite_tables.with_fulltext(db, entities)  # tables an FTS index covers: searched through it
     return Catalog(
         entities=link_references(entities), source=source, backend=db.backend, search_path=search_path
     )

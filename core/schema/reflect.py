@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SAWarning
 
 from core.engine.db import Database
-from core.schema import pg_tables
+from core.schema import pg_tables, sqlite_tables
 from core.schema.catalog import (
     ColumnInfo,
     Entity,
@@ -37,7 +37,7 @@ SAMPLE_ROWS = 20
 
 
 def table_names(db: Database) -> list[str]:
-    """User tables and views, without sqlite-vec shadow tables or SQLite internals."""
+    """User tables and views, without any virtual table's shadow tables or SQLite internals."""
     if db.backend == "postgresql":  # every schema the user can see, partitions under their table
         return [r.entity for r in pg_tables.read_layout(db).entities()]
     insp = sa.inspect(db.engine)
@@ -45,7 +45,7 @@ def table_names(db: Database) -> list[str]:
     if db.backend != "sqlite":
         return names
     vec0 = vec0_tables(db)
-    shadows = {n for n in names for v in vec0 if n.startswith(f"{v}_")}
+    shadows = sqlite_tables.shadow_tables(db, names, sqlite_tables.virtual_tables(db))
     return [n for n in names if n not in shadows and not n.startswith("sqlite_")] + [
         v for v in vec0 if v not in names
     ]
@@ -68,7 +68,8 @@ def vec0_tables(db: Database) -> dict[str, str]:
 def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
     """Reflect the named tables and views into entities of the 'Other' group."""
     vec0 = vec0_tables(db) if db.backend == "sqlite" else {}
-    plain = [n for n in names if n not in vec0]
+    virtual = sqlite_tables.virtual_tables(db) if db.backend == "sqlite" else {}
+    plain = [n for n in names if n not in vec0 and n not in virtual]
     md = sa.MetaData()
     layout = pg_tables.read_layout(db) if db.backend == "postgresql" else None
     with warnings.catch_warnings():
@@ -111,6 +112,7 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
             )
         )
     out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
+    out.extend(sqlite_tables.virtual_entities(db, virtual, [n for n in names if n in virtual and n not in vec0]))
     return pg_tables.place_entities(out, layout) if layout is not None else out
 
 

@@ -339,11 +339,21 @@ class FilterBar(QWidget):
         self.quick = QLineEdit()
         self.quick.setObjectName("quickFilter")
         self.quick.setClearButtonEnabled(True)
-        self.quick.setPlaceholderText("Search text, JSON and numbers…  (Ctrl+F)")
-        self.quick.setToolTip(
-            "Finds rows whose text or JSON contains this, or whose number or id equals it.\n"
-            "Applies as you pause typing; Enter applies at once."
-        )
+        index = entity.fulltext
+        if index is not None:  # the quick filter searches the table's full-text index (core/data/query.py)
+            self.quick.setPlaceholderText(
+                f"Full-text search ({index.module.upper()} index {index.table})…  (Ctrl+F)"
+            )
+            self.quick.setToolTip(
+                "Finds rows whose words start with every word typed, through the full-text index "
+                f"{index.table};\na row's key finds that row. Applies as you pause typing; Enter at once."
+            )
+        else:
+            self.quick.setPlaceholderText("Search text, JSON and numbers…  (Ctrl+F)")
+            self.quick.setToolTip(
+                "Finds rows whose text or JSON contains this, or whose number or id equals it.\n"
+                "Applies as you pause typing; Enter applies at once."
+            )
         self.add_button = QPushButton("+ Condition")
         self.add_button.setObjectName("addConditionButton")
         self.add_button.setToolTip("Filter one column: contains, equals, between, empty, one of…")
