@@ -112,7 +112,9 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
             )
         )
     out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
-    out.extend(sqlite_tables.virtual_entities(db, virtual, [n for n in names if n in virtual and n not in vec0]))
+    out.extend(
+        sqlite_tables.virtual_entities(db, virtual, [n for n in names if n in virtual and n not in vec0])
+    )
     return pg_tables.place_entities(out, layout) if layout is not None else out
 
 
