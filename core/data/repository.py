@@ -215,7 +215,10 @@ def estimate_count(db: Database, entity: Entity, filters: Iterable[Filter] = ())
 
 
 def _pg_estimate(conn: sa.Connection, entity: Entity) -> int | None:
-    """The planner's estimate (pg_class.reltuples), else the statistics collector's live rows."""
+    """The planner's estimate (pg_class.reltuples), else the statistics collector's live rows; for a
+    partitioned table, the sum over its partitions (its own entry counts nothing)."""
+    if entity.partitions:
+        return _pg_partitions_estimate(conn, entity)
     parts = [p for p in (entity.table.schema, entity.table.name) if p]
     regclass = sa.func.to_regclass(sa.func.concat_ws(".", *(sa.func.quote_ident(p) for p in parts)))
     oid: sa.ColumnClause[Any] = sa.column("oid")
@@ -228,6 +231,21 @@ def _pg_estimate(conn: sa.Connection, entity: Entity) -> int | None:
         if value is not None and value > 0:
             return int(value)
     return None
+
+
+_PARTITIONS_ESTIMATE = sa.text(
+    "SELECT sum(CASE WHEN c.reltuples > 0 THEN c.reltuples ELSE pg_stat_get_live_tuples(c.oid) END)"
+    " FROM pg_partition_tree(to_regclass(concat_ws('.', quote_ident(:schema), quote_ident(:name)))) AS t"
+    " JOIN pg_class c ON c.oid = t.relid WHERE t.isleaf"
+)
+
+
+def _pg_partitions_estimate(conn: sa.Connection, entity: Entity) -> int | None:
+    """The planner's estimate summed over a partitioned table's leaf partitions (each, like a table, its
+    reltuples once analysed, else its live rows)."""
+    params = {"schema": entity.table.schema, "name": entity.table.name}
+    total = conn.execute(_PARTITIONS_ESTIMATE, params).scalar()
+    return int(total) if total is not None and total > 0 else None
 
 
 def _sqlite_estimate(conn: sa.Connection, entity: Entity) -> int | None:

@@ -1,0 +1,18 @@
+"""Refreshing a PostgreSQL materialized view: its query runs again and its rows are replaced."""
+
+from __future__ import annotations
+
+from core.engine.db import Database
+from core.errors import WardenError
+from core.schema.catalog import Catalog, EntityKind
+
+
+def refresh_materialized_view(db: Database, catalog: Catalog, name: str) -> None:
+    """Run REFRESH MATERIALIZED VIEW on entity `name`, in one transaction (readers see the old rows until it
+    commits). Anything that is not a materialized view is refused with a message."""
+    entity = catalog.get(name)
+    if entity.kind != EntityKind.MATERIALIZED_VIEW:
+        raise WardenError(f"{entity.name} is not a materialized view, so it has nothing to refresh.")
+    with db.engine.begin() as conn:
+        quoted = conn.dialect.identifier_preparer.format_table(entity.table)
+        conn.exec_driver_sql(f"REFRESH MATERIALIZED VIEW {quoted}")
