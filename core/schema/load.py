@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.engine.db import Database
+from core.schema import catalog_cache
 from core.schema import pg_tables, sqlite_tables
 from core.schema.catalog import (
     HIDDEN_TABLES,
@@ -16,8 +17,17 @@ from core.schema.models import metadata
 from core.schema.reflect import reflect_entities, table_names
 
 
-def load_catalog(db: Database) -> Catalog:
-    """Describe `db`: reference tables from the models, everything else by reflection."""
+def load_catalog(db: Database, *, cached: bool = True) -> Catalog:
+    """Describe `db`: reference tables from the models, everything else by reflection.
+
+    The catalog is cached per database while its schema is unchanged (core/schema/catalog_cache.py);
+    `cached=False` reads it from the database again.
+    """
+    return catalog_cache.cached_catalog(db, read_catalog) if cached else read_catalog(db)
+
+
+def read_catalog(db: Database) -> Catalog:
+    """Describe `db` from the database itself, without the cache."""
     present = table_names(db)
     modelled = [t for name, t in metadata.tables.items() if name in present]
     entities: dict[str, Entity] = {t.name: entity_from_table(t, db.engine.dialect) for t in modelled}

@@ -1,0 +1,324 @@
+"""The catalog of a database, cached per database and per version of its schema: a reopen is instant.
+
+A catalog is kept in this process (the last few databases) and in a file under the user data folder, and
+used again only while three things are unchanged:
+
+- the database: a SQLite file's resolved path; PostgreSQL's server, database and user;
+- its schema: `PRAGMA schema_version` and a hash of `sqlite_master` on SQLite; on PostgreSQL a fingerprint
+  of the system catalogs (see PG_FINGERPRINT) — no trigger or table is ever added to someone's database;
+- Warden's catalog code (the compiled code of core/schema and core/types, and the library versions), and
+  what Warden could do with the database when it was opened (its capabilities).
+
+The schema is fingerprinted before the catalog is built: a change made meanwhile leaves an old fingerprint
+on a new catalog, which only costs a rebuild on the next open, never a stale catalog.
+
+What reflection guessed from the data (JSON kept in TEXT, BLOB vectors) stays as it was first guessed until
+the schema changes: the guess is the schema's, not a row's. A cache file that cannot be read, or was written
+by another Warden, is ignored and written again; the cache never fails an open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gc
+import hashlib
+import importlib.metadata
+import importlib.util
+import io
+import json
+import logging
+import marshal
+import os
+import pickle
+import pkgutil
+import sys
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from core.engine.db import Database
+from core.paths import data_dir
+from core.schema.catalog import Catalog, Entity
+from core.schema.models import metadata as model_metadata
+
+log = logging.getLogger("warden.catalog_cache")
+
+FOLDER = "catalog-cache"
+FORMAT = 1  # bumped when the file's layout changes
+MEMORY_SLOTS = 4  # databases whose catalogs this process keeps
+FILES_KEPT = 64  # cache files kept on disk; the least recently written go first
+
+#: One row that changes with every committed DDL a catalog could see. Per system catalog: its row count and
+#: the sum of its rows' xmin (the transaction that wrote each row version). Any committed insert, update or
+#: delete changes the pair: a new row version's xmin is newer (larger) than every row the cache saw, so with
+#: equal counts the sum can only grow. Temporary objects (pg_temp_* schemas) are left out, so another
+#: session's temp tables do not throw the cache away; VACUUM and ANALYZE update pg_class in place (same
+#: xmin) and leave it alone. Role memberships (a shared catalog) change what the user can see.
+PG_FINGERPRINT = """
+with temp_ns as (
+    select oid from pg_catalog.pg_namespace where nspname ~ '^pg_(toast_)?temp_'
+), rels as (
+    select oid, xmin from pg_catalog.pg_class where relnamespace not in (select oid from temp_ns)
+), tally(part) as (
+    select count(*) || '/' || coalesce(sum(xmin::text::bigint), 0) from rels
+    union all select count(*) || '/' || coalesce(sum(a.xmin::text::bigint), 0)
+        from pg_catalog.pg_attribute a where a.attrelid in (select oid from rels)
+    union all select count(*) || '/' || coalesce(sum(d.xmin::text::bigint), 0)
+        from pg_catalog.pg_attrdef d where d.adrelid in (select oid from rels)
+    union all select count(*) || '/' || coalesce(sum(c.xmin::text::bigint), 0)
+        from pg_catalog.pg_constraint c where c.connamespace not in (select oid from temp_ns)
+    union all select count(*) || '/' || coalesce(sum(i.xmin::text::bigint), 0)
+        from pg_catalog.pg_index i where i.indrelid in (select oid from rels)
+    union all select count(*) || '/' || coalesce(sum(r.xmin::text::bigint), 0)
+        from pg_catalog.pg_rewrite r where r.ev_class in (select oid from rels)
+    union all select count(*) || '/' || coalesce(sum(h.xmin::text::bigint), 0)
+        from pg_catalog.pg_inherits h where h.inhrelid in (select oid from rels)
+    union all select count(*) || '/' || coalesce(sum(t.xmin::text::bigint), 0)
+        from pg_catalog.pg_type t where t.typnamespace not in (select oid from temp_ns)
+    union all select count(*) || '/' || coalesce(sum(xmin::text::bigint), 0) from pg_catalog.pg_enum
+    union all select count(*) || '/' || coalesce(sum(xmin::text::bigint), 0) from pg_catalog.pg_namespace
+    union all select count(*) || '/' || coalesce(sum(xmin::text::bigint), 0) from pg_catalog.pg_auth_members
+)
+select current_database(), current_user, current_setting('search_path'), string_agg(part, ' ')
+from tally
+"""
+
+
+@dataclass
+class CacheStats:
+    """What the cache did in this process: catalogs built, and catalogs found in memory or on disk."""
+
+    builds: int = 0
+    memory_hits: int = 0
+    disk_hits: int = 0
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """Which database a catalog describes (`database`) and the version of everything it depends on."""
+
+    database: str
+    version: str
+
+
+stats = CacheStats()
+_memory: OrderedDict[str, tuple[str, Catalog]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def cached_catalog(db: Database, build: Callable[[Database], Catalog]) -> Catalog:
+    """The catalog of `db`: the cached one while its schema is unchanged, else `build(db)` (then cached)."""
+    stamp = stamp_of(db)
+    if stamp is None:  # an in-memory database: nothing to find it by again
+        with _lock:
+            stats.builds += 1
+        return build(db)
+    with _lock:
+        held = _memory.get(stamp.database)
+        if held is not None and held[0] == stamp.version:
+            _memory.move_to_end(stamp.database)
+            stats.memory_hits += 1
+            return held[1]
+    catalog = _read_file(stamp)
+    if catalog is not None:
+        with _lock:
+            stats.disk_hits += 1
+    else:
+        catalog = build(db)
+        with _lock:
+            stats.builds += 1
+        _write_file(stamp, catalog)
+    _remember(stamp, catalog)
+    return catalog
+
+
+def forget() -> None:
+    """Drop the catalogs held in this process (the files stay)."""
+    with _lock:
+        _memory.clear()
+
+
+def stamp_of(db: Database) -> Stamp | None:
+    """The database's identity and its schema's version (one cheap query); None for an in-memory database."""
+    if db.backend == "sqlite":
+        path = db.url.database or ""
+        if path in ("", ":memory:") or path.startswith("file:"):
+            return None
+        database = f"sqlite:{Path(path).resolve()}"
+        schema = _sqlite_fingerprint(db)
+    else:
+        database = db.url.set(password=None).render_as_string(hide_password=True)
+        schema = _pg_fingerprint(db)
+    capabilities = json.dumps(db.capabilities.as_dict(), sort_keys=True, default=str)
+    version = hashlib.sha256(f"{code_version()}\n{capabilities}\n{schema}".encode()).hexdigest()
+    return Stamp(database, version)
+
+
+def _sqlite_fingerprint(db: Database) -> str:
+    """PRAGMA schema_version (bumped by every DDL) and a hash of sqlite_master: another file put at the
+    same path with the same count of schema changes is still told apart. Both are reads."""
+    digest = hashlib.sha256()
+    with db.engine.connect() as conn:
+        version = conn.exec_driver_sql("PRAGMA schema_version").scalar()
+        rows = conn.exec_driver_sql("select type, name, tbl_name, sql from sqlite_master order by rowid")
+        for row in rows:
+            digest.update(repr(tuple(row)).encode())
+    return f"{version}:{digest.hexdigest()}"
+
+
+def _pg_fingerprint(db: Database) -> str:
+    """The PG_FINGERPRINT row, with the database, user and search path that decide what is visible."""
+    with db.engine.connect() as conn:
+        row = conn.exec_driver_sql(PG_FINGERPRINT).one()
+    return "|".join(str(v) for v in row)
+
+
+@cache
+def code_version() -> str:
+    """A hash of the code that builds a catalog (core/schema, core/types) and of the libraries whose objects
+    a cached catalog holds: a new Warden never reads an old Warden's cache.
+
+    It hashes compiled code objects, not source files, so it also works in a frozen build without sources.
+    """
+    digest = hashlib.sha256(f"{FORMAT} {sys.version} {sa.__version__} {_pgvector_version()}".encode())
+    schema_pkg = sys.modules["core.schema"]
+    names = ["core.types", *(m.name for m in pkgutil.walk_packages(schema_pkg.__path__, "core.schema."))]
+    for name in sorted(set(names)):
+        spec = importlib.util.find_spec(name)
+        loader = spec.loader if spec is not None else None
+        get_code = getattr(loader, "get_code", None)
+        code = get_code(name) if get_code is not None else None
+        digest.update(name.encode())
+        digest.update(marshal.dumps(code) if code is not None else b"-")
+    return digest.hexdigest()
+
+
+def _pgvector_version() -> str:
+    try:
+        return importlib.metadata.version("pgvector")
+    except importlib.metadata.PackageNotFoundError:  # a frozen build without package metadata
+        return "?"
+
+
+def _remember(stamp: Stamp, catalog: Catalog) -> None:
+    with _lock:
+        _memory[stamp.database] = (stamp.version, catalog)
+        _memory.move_to_end(stamp.database)
+        while len(_memory) > MEMORY_SLOTS:
+            _memory.popitem(last=False)
+
+
+# --- the file on disk ---------------------------------------------------------------------------------
+
+
+def cache_file(database: str) -> Path:
+    """The cache file of one database (named by a hash: no path, host or user name in the file name)."""
+    return data_dir() / FOLDER / f"{hashlib.sha256(database.encode()).hexdigest()[:32]}.catalog"
+
+
+def _read_file(stamp: Stamp) -> Catalog | None:
+    """The catalog in the database's cache file if it was written for this stamp; None otherwise."""
+    path = cache_file(stamp.database)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        header, payload = pickle.loads(data)  # the outer pickle holds plain strings and bytes only
+        if header != (FORMAT, stamp.database, stamp.version):
+            return None
+        with _collector_paused():
+            return _from_plain(_ModelTableUnpickler(io.BytesIO(payload)).load())
+    except Exception:  # any damage to the file means "not cached", never a failed open
+        log.info("catalog cache file %s is unreadable; it will be written again", path.name)
+        return None
+
+
+def _write_file(stamp: Stamp, catalog: Catalog) -> None:
+    """Write the catalog beside the others, atomically; a catalog that cannot be pickled stays in memory."""
+    folder = data_dir() / FOLDER
+    try:
+        buffer = io.BytesIO()
+        with _collector_paused():
+            _ModelTablePickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(_to_plain(catalog))
+        data = pickle.dumps(
+            ((FORMAT, stamp.database, stamp.version), buffer.getvalue()), pickle.HIGHEST_PROTOCOL
+        )
+    except Exception as exc:  # e.g. a reflected type that cannot be pickled
+        log.info("catalog not cached on disk: %s", type(exc).__name__)
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, cache_file(stamp.database))
+        _prune(folder)
+    except OSError as exc:
+        log.info("catalog cache not written: %s", exc.strerror or type(exc).__name__)
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp)
+
+
+def _prune(folder: Path) -> None:
+    """Keep the FILES_KEPT most recently written cache files (and no leftover temporary files)."""
+    files = sorted(folder.glob("*.catalog"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[FILES_KEPT:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: (un)pickling makes many objects at once, and a collection
+    after every few thousand of them would walk them all again (it more than triples the time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _to_plain(catalog: Catalog) -> dict[str, Any]:
+    """The catalog's declared fields (cached properties left out: they are worked out again on use)."""
+    return {
+        "catalog": {
+            f.name: getattr(catalog, f.name) for f in dataclasses.fields(Catalog) if f.name != "entities"
+        },
+        "entities": [
+            (key, {f.name: getattr(e, f.name) for f in dataclasses.fields(Entity)})
+            for key, e in catalog.entities.items()
+        ],
+    }
+
+
+def _from_plain(plain: dict[str, Any]) -> Catalog:
+    entities = {key: Entity(**fields) for key, fields in plain["entities"]}
+    return Catalog(entities=entities, **plain["catalog"])
+
+
+class _ModelTablePickler(pickle.Pickler):
+    """Tables of the reference models are written by name: read back, they are the models' own tables."""
+
+    def persistent_id(self, obj: Any) -> Any:
+        if isinstance(obj, sa.Table) and obj.metadata is model_metadata:
+            return ("model-table", obj.key)
+        return None
+
+
+class _ModelTableUnpickler(pickle.Unpickler):
+    def persistent_load(self, pid: Any) -> Any:
+        kind, key = pid
+        if kind != "model-table":
+            raise pickle.UnpicklingError("unknown persistent id")
+        return model_metadata.tables[key]
