@@ -285,7 +285,7 @@ def fulltext_query(text: str, module: str) -> str | None:
     word is read as FTS syntax (AND, NEAR, -, :, *, quotes) and no typing is a syntax error; None when
     no word holds a letter or digit (which the index never holds)."""
     phrases = []
-    for word in text.split():
+    for word in text.replace("\x00", " ").split():  # the FTS parsers read a NUL as the query's end
         if not any(ch.isalnum() for ch in word):
             continue
         if module == "fts5":

@@ -7,6 +7,8 @@ external content, FTS4 with its own content, an R*Tree, a vec0 table, a view.
 from __future__ import annotations
 
 import json
+import random
+import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +49,7 @@ FTS_SYNTAX = [
     "+",
     "{title body}: fire",
     "fire -",
+    "dra\x00gon",
 ]
 
 
@@ -221,12 +224,27 @@ def test_fts_syntax_typed_is_words_not_an_error(opened: tuple[Database, Catalog]
         assert 1 in _ids(db, catalog, "items", typed)
 
 
+def test_no_typing_is_an_fts_error(opened: tuple[Database, Catalog]) -> None:
+    """Thousands of random strings of FTS syntax, quotes, NULs and letters: each is a query MATCH takes."""
+    db, _catalog = opened
+    rnd = random.Random(14)
+    alphabet = string.printable + "\x00éß漢字\u200b\"'*^:-+(){}[]" + "NEAR AND OR NOT "
+    with db.engine.connect() as conn:
+        for _ in range(1500):
+            typed = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 14)))
+            for table, module in (("items_fts", "fts5"), ("articles_fts", "fts4")):
+                query = fulltext_query(typed, module)
+                if query is not None:
+                    conn.exec_driver_sql(f"select rowid from {table} where {table} match ?", (query,)).all()
+
+
 def test_fulltext_query_quotes_every_word() -> None:
     """Each word a prefix phrase; quotes doubled (FTS5) or dropped (FTS4); words without letters skipped."""
     assert fulltext_query('drag "fire', "fts5") == '"drag"* """fire"*'
     assert fulltext_query('drag "fire', "fts4") == '"drag*" " fire*"'
     assert fulltext_query("- * (", "fts5") is None
     assert fulltext_query("é", "fts5") == '"é"*'
+    assert fulltext_query("dra\x00gon", "fts5") == '"dra"* "gon"*'
 
 
 def test_quick_filter_export_uses_the_index(opened: tuple[Database, Catalog], tmp_path: Path) -> None:
