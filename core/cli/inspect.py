@@ -50,6 +50,8 @@ def run(args: argparse.Namespace, target: str | None) -> int:
             flags.append("link")
         if e.vectors:
             flags.append("vectors: " + ", ".join(f"{v.column}[{v.dimension}]" for v in e.vectors))
+        if e.fulltext is not None and e.fulltext.table != e.name:
+            flags.append(f"full-text index: {e.fulltext.table} ({e.fulltext.module.upper()})")
         if e.read_only:
             flags.append(f"read-only: {e.read_only_reason}")
         targets = sorted({fk.target for fk in e.foreign_keys})

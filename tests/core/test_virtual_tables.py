@@ -101,6 +101,11 @@ def test_warden_inspect_lists_no_shadow_table(
     assert entities["items_fts"]["kind"] == "fts" and entities["items_fts"]["read_only"]
     assert entities["boxes"]["kind"] == "virtual" and entities["cheap_items"]["kind"] == "view"
     assert entities["items"]["fulltext"] == {"table": "items_fts", "module": "fts5", "key": "id"}
+    assert cli.main(["inspect", "--db", str(virtual_tables_file)]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:] if line.strip()}
+    assert "full-text index: items_fts (FTS5)" in lines["items"]
+    assert "read-only: it is an R*Tree" in lines["boxes"]
+    assert not set(lines) & ALL_SHADOWS
 
 
 def test_shadow_tables_by_name_alone(opened: tuple[Database, Catalog]) -> None:
