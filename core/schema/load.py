@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from core.engine.db import Database
-from core.schema import catalog_cache
-from core.schema import pg_tables, sqlite_tables
+from core.schema import catalog_cache, pg_tables, sqlite_tables
 from core.schema.catalog import (
     HIDDEN_TABLES,
     Catalog,
