@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from core.cli.targets import db_arg, open_target
+from core.schema.keys import KeySource
 
 
 def add_parser(sub: Any) -> None:
@@ -54,6 +55,10 @@ def run(args: argparse.Namespace, target: str | None) -> int:
             flags.append(f"full-text index: {e.fulltext.table} ({e.fulltext.module.upper()})")
         if e.read_only:
             flags.append(f"read-only: {e.read_only_reason}")
+        elif e.key_source == KeySource.UNIQUE:
+            flags.append(f"keyed by unique {', '.join(e.primary_key)}")
+        elif e.key_source == KeySource.ROWID:
+            flags.append(f"keyed by its rowid ({e.primary_key[0]}; VACUUM may renumber it)")
         targets = sorted({fk.target for fk in e.foreign_keys})
         if targets:
             flags.append("→ " + ", ".join(targets))

@@ -31,6 +31,7 @@ from core.errors import (
 from core.progress import TaskState
 from core.schema import stored_times
 from core.schema.catalog import Catalog, Entity, ForeignKeyInfo
+from core.schema.keys import KeySource
 
 __all__ = ["DeleteEffect", "DeletePreview", "SaveResult", "SavedRow", "delete_preview", "save"]
 
@@ -205,10 +206,16 @@ def _many_shape(ent: Entity, ch: Change) -> tuple[Any, ...] | None:
         names = tuple(n for n in ch.values if n != ent.version_column)
         if not names:
             return None
-        guarded = () if by_version else _plain_guard(ent, ch.original, names)
+        guarded = () if by_version else _plain_guard(ent, ch.original, _compared(ent, ch, names))
         return None if guarded is None else ("update", ent.name, names, by_version, guarded)
     guarded = () if by_version else _plain_guard(ent, ch.original, tuple(ch.original))
     return None if guarded is None else ("delete", ent.name, by_version, guarded)
+
+
+def _compared(ent: Entity, ch: Update, edited: Iterable[str]) -> tuple[str, ...]:
+    """The columns whose loaded values an update's conflict check compares: the edited ones; for a row found
+    by its rowid, every column it was loaded with (after a VACUUM its rowid may name another row)."""
+    return tuple(ch.original) if ent.key_source == KeySource.ROWID else tuple(edited)
 
 
 def _plain_key(ent: Entity) -> bool:
@@ -291,7 +298,7 @@ def _bound_statement(
     keys = ent.primary_key
     if isinstance(first, Update):
         names = [n for n in first.values if n != ent.version_column]
-        guarded = [] if by_version else [n for n in names if n in first.original]
+        guarded = [] if by_version else [n for n in _compared(ent, first, names) if n in first.original]
         stmt = _update_statement(ent.table, keys, tuple(names), version, tuple(guarded), returning)
     else:
         names = []
@@ -453,7 +460,7 @@ def _update(
     if ent.version_column:
         vcol = column(ent, ent.version_column)
         assign[vcol] = ch.version + 1 if ch.version is not None else vcol + 1
-    guard = _guard(conn, ent, ch.version, ch.original, values)
+    guard = _guard(conn, ent, ch.version, ch.original, _compared(ent, ch, values))
     stmt = ent.table.update().where(key_predicate(ent, key), *guard).values(assign)
     rows = conn.execute(stmt.returning(*_returning(ent))).all()
     if not rows:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql
 
 from core.errors import NotFoundError
 from core.schema.column_kinds import base_type, column_traits, never_written_reason
+from core.schema.keys import ROWID_NOTE, KeySource, RowKey, no_key_reason
 from core.schema.kinds import ColumnKind, backend_type, kind_of
 from core.types import Vector
 
@@ -116,6 +117,9 @@ class ColumnInfo:
     domain_check: str | None = None
     item_kind: ColumnKind | None = None
     server_type: str | None = None
+    # SQLite's rowid, added as the key of a table without a better one (core/schema/keys.py): never written,
+    # never exported or kept as a reference (VACUUM may renumber it).
+    row_id: bool = False
 
     @property
     def never_written_reason(self) -> str | None:
@@ -189,6 +193,9 @@ class Entity:
     schema: str | None = None
     #: A partitioned table's partitions (PostgreSQL), listed under it: rows are read and written through it.
     partitions: tuple[str, ...] = ()
+    #: What `primary_key` is: the declared primary key, a unique NOT NULL column set, or SQLite's rowid
+    #: (core/schema/keys.py); None when the entity has no key.
+    key_source: KeySource | None = None
 
     @property
     def read_only(self) -> bool:
@@ -270,6 +277,7 @@ class Entity:
             "read_only_reason": self.read_only_reason,
             "is_link": self.is_link,
             "primary_key": list(self.primary_key),
+            "key_source": self.key_source,
             "version_column": self.version_column,
             "columns": [
                 {
@@ -288,6 +296,7 @@ class Entity:
                     "domain_check": c.domain_check,
                     "item_kind": c.item_kind,
                     "server_type": c.server_type,
+                    "row_id": c.row_id,
                 }
                 for c in self.columns
             ],
@@ -451,16 +460,31 @@ def entity_from_table(
     version_column: str | None = None,
     kind: EntityKind = EntityKind.TABLE,
     read_only_reason: str | None = None,
+    key: RowKey | None = None,
 ) -> Entity:
-    """Build an entity from a Table (mapped or reflected); reflection passes what it found in the data."""
+    """Build an entity from a Table (mapped or reflected); reflection passes what it found in the data,
+    and the key it chose (core/schema/keys.py) where that is not the declared primary key."""
     cols = columns if columns is not None else tuple(column_info(c, dialect) for c in table.columns)
-    pk = tuple(c.name for c in table.primary_key.columns)
+    if key is None:
+        declared = tuple(c.name for c in table.primary_key.columns)
+        key = RowKey(declared, KeySource.PRIMARY_KEY) if declared else RowKey((), None, no_key_reason(""))
+    pk = key.columns
+    if key.source == KeySource.UNIQUE:  # editors treat its columns as they treat a primary key's
+        cols = tuple(dataclasses.replace(c, primary_key=True) if c.name in pk else c for c in cols)
+    elif key.source == KeySource.ROWID:
+        note = f"SQLite's rowid {ROWID_NOTE}"
+        cols = tuple(
+            dataclasses.replace(c, row_id=True, read_only_reason=note) if c.name in pk else c for c in cols
+        )
+        # The conflict check is the whole row as loaded: a version counter's values repeat across rows, so
+        # after a VACUUM renumbered them it could pass on another row.
+        version_column = None
     fks = foreign_keys if foreign_keys is not None else foreign_keys_of(table)
     info = table.info
     if version_column is None:
         version_column = next((c.name for c in cols if c.is_version), None)
     if read_only_reason is None and not pk:
-        read_only_reason = "it has no primary key, so Warden cannot tell its rows apart"
+        read_only_reason = key.reason or no_key_reason("")
     return Entity(
         name=table.name,
         table=table,
@@ -478,6 +502,7 @@ def entity_from_table(
         read_only_reason=read_only_reason,
         kind=kind,
         default_sort=parse_order(info.get("order_by"), [c.name for c in cols]),
+        key_source=key.source if pk else None,
     )
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SAWarning
 
 from core.engine.db import Database
-from core.schema import pg_tables, sqlite_tables
+from core.schema import keys, pg_tables, sqlite_tables
 from core.schema.catalog import (
     ColumnInfo,
     Entity,
@@ -82,9 +82,12 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
             tables = {name: md.tables[name] for name in plain}
     insp = sa.inspect(db.engine)
     views = set(insp.get_view_names())
+    rowids = keys.rowid_tables(db.engine) if db.backend == "sqlite" else set()
     out: list[Entity] = []
     for name in plain:
         table = tables[name]
+        # Before the columns are read: a table keyed by its rowid gains a rowid column (core/schema/keys.py).
+        key = None if name in views else keys.choose_key(table, db.backend, has_rowid=name in rowids)
         dialect = db.engine.dialect
         columns = _refine_columns(
             db,
@@ -109,6 +112,7 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
                 version_column=version,
                 kind=EntityKind.VIEW if view else EntityKind.TABLE,
                 read_only_reason="it is a view" if view else None,
+                key=key,
             )
         )
     out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)

@@ -407,8 +407,8 @@ def test_reflected_tables_get_values_they_can_store(empty_url):
             conn.execute(cat.get(change.entity).table.insert().values(change.values))
     with pytest.raises(ValidationError) as exc:
         validate(
-            cat, [Insert("guilds", {"title": "x", "rank": "platinum"}), Insert("audit_log", {"message": "x"})]
+            cat, [Insert("guilds", {"title": "x", "rank": "platinum"}), Insert("gold_guilds", {"title": "x"})]
         )
-    assert [(r, c) for r, c, _ in problems(exc)] == [(0, "rank"), (1, "audit_log")]
+    assert [(r, c) for r, c, _ in problems(exc)] == [(0, "rank"), (1, "gold_guilds")]
     assert "must be one of bronze, silver, gold" in str(exc.value)
     db.dispose()

@@ -59,7 +59,7 @@ def test_disabled_toolbar_actions_are_grey(qtbot: QtBot, app_style: None, tmp_pa
     try:
         from gui.editor.view import TableEditor
 
-        editor = TableEditor(db, load_catalog(db), "audit_log")  # no primary key: read-only
+        editor = TableEditor(db, load_catalog(db), "gold_guilds")  # a view: read-only
         qtbot.addWidget(editor)
         editor.resize(1000, 400)
         editor.show()

@@ -295,17 +295,18 @@ def test_filter_box_jumps_and_enter_opens(qtbot: QtBot, demo_copy_path: str) -> 
 
 
 def test_read_only_table_is_marked_with_its_reason(qtbot: QtBot, tmp_path: Path) -> None:
-    """A reflected table without a primary key is under Other, marked read-only, the reason in its tooltip."""
+    """A reflected view is under Other, marked read-only, the reason in its tooltip; a table without a primary
+    key is keyed by its rowid on SQLite, so it is not."""
     path = tmp_path / "foreign.db"
     build_foreign(str(path))
     window = open_window(qtbot, str(path))
     tree = window.navigator.tree
     assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == ["Other"]
-    audit = window.navigator.item("audit_log")
-    assert audit is not None and audit.text(0) == "audit_log  (read-only)"
-    assert "no primary key" in audit.toolTip(0)
+    gold = window.navigator.item("gold_guilds")
+    assert gold is not None and gold.text(0) == "gold_guilds  (read-only)"
+    assert "view" in gold.toolTip(0)
     assert window.navigator.item("guilds").text(0) == "guilds"
-    assert "view" in window.navigator.item("gold_guilds").toolTip(0)
+    assert window.navigator.item("audit_log").text(0) == "audit_log"
 
 
 def test_junk_file_shows_a_message_and_the_app_keeps_running(

@@ -17,6 +17,7 @@ from core.data.changes import Change, Delete, Insert, Update
 from core.data.validation import check_value, validate
 from core.errors import Conflict, FieldProblem, ValidationError
 from core.schema.catalog import Catalog, Entity
+from core.schema.keys import KeySource
 
 RowRef = tuple[Literal["key", "new"], Any]  # ("key", primary-key tuple) | ("new", token)
 UNSET: Any = object()  # "no staged value" (distinct from a staged NULL)
@@ -169,6 +170,9 @@ class Staging:
             if key in self.deletes:
                 continue
             original = {c: edit.original.get(c) for c in edit.values}
+            if self.entity.key_source == KeySource.ROWID:  # checked whole: a VACUUM may have renumbered it
+                loaded = [c.name for c in self.entity.columns if c.kind != "vector"]
+                original = {c: edit.original[c] for c in loaded if c in edit.original}
             key_values = dict(zip(pk, key, strict=True))
             checked = frozenset(edit.checked & edit.values.keys())
             out.append(Update(name, key_values, dict(edit.values), original, edit.version, checked))

@@ -151,16 +151,16 @@ def test_ctrl_f_focuses_the_quick_filter(qtbot: QtBot, demo_copy: tuple[Database
 
 
 def test_read_only_table_shows_why_and_refuses_edits(qtbot: QtBot, empty_url: str) -> None:
-    """A reflected table without a primary key: the banner gives the reason; editing is off."""
+    """A reflected view: the banner gives the reason; editing is off."""
     build_foreign(empty_url)
     db = open_database(empty_url)
     try:
         catalog = load_catalog(db)
-        entity = catalog.get("audit_log")
+        entity = catalog.get("gold_guilds")
         assert entity.read_only
         from gui.editor.view import TableEditor
 
-        editor = TableEditor(db, catalog, "audit_log")
+        editor = TableEditor(db, catalog, "gold_guilds")
         qtbot.addWidget(editor)
         editor.show()
         qtbot.waitUntil(lambda: editor.model.rowCount() > 0, timeout=10_000)
