@@ -26,6 +26,7 @@ from core.data.lookup import labels_for
 from core.data.repository import RelatedGroup, related
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ColumnInfo
+from core.schema.keys import column_note, rows_note
 from gui.editor.delegates.cell_delegate import EditorContext
 from gui.editor.form_field import FormField
 from gui.editor.model.roles import Role
@@ -171,10 +172,11 @@ class RecordForm(QWidget):
             name = str(model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
             info = self._column(name)
             field = FormField(info, col, self._delegate, self.fields_page)
-            label = QLabel(name + ("" if info is None or info.nullable else " *"))
+            label = QLabel(name + ("" if info is None or info.nullable or info.row_id else " *"))
             label.setBuddy(field)
             if info is not None:
-                label.setToolTip(f"{info.type}{'' if info.nullable else ', required'}")
+                note = column_note(self.entity.key_source, info.name, info.primary_key)
+                label.setToolTip(note or f"{info.type}{'' if info.nullable else ', required'}")
             self.fields_layout.addRow(label, field)
             self.editors[name] = field
 
@@ -262,7 +264,9 @@ class RecordForm(QWidget):
     def _show_header(self, label: Any, key: dict[str, Any] | None) -> None:
         key_text = ", ".join(f"{k} {v}" for k, v in (key or {}).items())
         self.title.setText(str(label) if label not in (None, "") else (key_text or "New row"))
-        self.subtitle.setText(f"{self.entity.name} · {key_text or 'not saved yet'}")
+        note = rows_note(self.entity.key_source, self.entity.primary_key)  # a rowid or a unique key
+        subtitle = f"{self.entity.name} · {key_text or 'not saved yet'}"
+        self.subtitle.setText(f"{subtitle}\n{note}" if note else subtitle)
 
     def clear(self) -> None:
         """Show no row."""

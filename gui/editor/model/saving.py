@@ -20,6 +20,7 @@ from core.data import repository
 from core.data.merge import compare, merge_note
 from core.errors import Conflict, ConflictError, ValidationError
 from core.progress import Progress
+from core.schema.keys import KeySource
 from gui.editor.dialogs.row_names import quoted
 from gui.editor.model.history import EditHistory
 from gui.editor.model.row_window import RowWindow, Run
@@ -144,7 +145,9 @@ class Saver:
         pk, name = self.entity.primary_key, self.entity.name
         compared = [compare(self._three_ways(c), self.entity.columns) for c in conflicts if c.entity == name]
         others = [c for c in conflicts if c.entity != name]
-        clean = [] if retried else [m for m in compared if m.clean]
+        # A row found by its rowid is never re-based without asking: after a VACUUM it may be another row.
+        by_rowid = self.entity.key_source == KeySource.ROWID
+        clean = [] if retried or by_rowid else [m for m in compared if m.clean]
         notes = []
         for m in clean:
             self._rebase(m.conflict, tuple(m.conflict.key[k] for k in pk), dict.fromkeys(m.mine, MINE))

@@ -34,6 +34,7 @@ from PySide6.QtGui import QUndoStack
 from core.data.repository import Filter
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
+from core.schema.keys import column_note
 from gui.editor.model import roles
 from gui.editor.model.cells import LOOK_ROLES, CellLooks, Look, full_text, tooltip_text
 from gui.editor.model.grid import Grid
@@ -98,10 +99,10 @@ class TableEditorModel(QAbstractTableModel):
         """Build the parts for `entity`, around what is staged."""
         self._entity = entity
         self._columns = list(entity.columns)
-        # Per column: READ_ONLY for a read-only entity, vectors and the version column, else EDITABLE (still
-        # read-only on placeholders, rows staged for deletion and the keys of saved rows).
+        # Per column: READ_ONLY for a read-only entity, vectors, the version column and a rowid, else EDITABLE
+        # (still read-only on placeholders, rows staged for deletion and the keys of saved rows).
         self._column_flags = [
-            READ_ONLY if entity.read_only or c.kind == "vector" or c.is_version else EDITABLE
+            READ_ONLY if entity.read_only or c.kind == "vector" or c.is_version or c.row_id else EDITABLE
             for c in self._columns
         ]
         run = functools.partial(_run, self)
@@ -197,7 +198,8 @@ class TableEditorModel(QAbstractTableModel):
             if role == DISPLAY:
                 return info.name
             if role == Qt.ItemDataRole.ToolTipRole:
-                return f"{info.name}: {info.type}{'' if info.nullable else ', required'}"
+                note = column_note(self._entity.key_source, info.name, info.primary_key)
+                return note or f"{info.name}: {info.type}{'' if info.nullable else ', required'}"
             return None
         if orientation != Qt.Orientation.Vertical or role != DISPLAY or not 0 <= section < self.rowCount():
             return None
