@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from core.engine.db import Database
 from core.schema.catalog import Catalog, ColumnInfo, ForeignKeyInfo
+from gui.editor.delegates.array_editor import ArrayEditor
 from gui.editor.delegates.editors import (
     INVALID,
     DateEditor,
@@ -139,7 +140,9 @@ class CellDelegate(QStyledItemDelegate):
             picker.committed.connect(lambda: self._commit_and_close(picker))
             picker.cancelled.connect(lambda: self._cancel(picker))
             editor = picker
-        elif kind in ("json", "array"):
+        elif kind == "array":
+            editor = self._popup(ArrayEditor(column, parent))
+        elif kind == "json":
             editor = self._popup(JsonEditor(column, parent))
         elif kind == "text":
             editor = self._popup(PopupTextEditor(column, parent))
@@ -359,6 +362,8 @@ def _popup_kind(editor: QWidget) -> str:
     """Which larger-than-the-cell editor `editor` is ('' for a cell-sized one)."""
     if isinstance(editor, ForeignKeyPicker):
         return "fk"
+    if isinstance(editor, ArrayEditor):
+        return "array"
     if isinstance(editor, JsonEditor):
         return "array" if editor.array_of_text else "json"
     if isinstance(editor, PopupTextEditor):

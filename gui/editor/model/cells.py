@@ -16,10 +16,12 @@ from typing import Any, NamedTuple
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
+from core.data.coercion import interval_text
 from core.data.repository import to_jsonable
 from core.schema.catalog import ColumnInfo
 from gui.editor.delegates.vector_cell import as_vector, vector_tooltip
 from gui.editor.model import roles
+from gui.editor.model.column_hints import new_row_hint
 from gui.editor.model.grid import Grid
 from gui.editor.model.roles import RowState
 from gui.editor.model.staging import UNSET, RowRef
@@ -91,7 +93,7 @@ class CellLooks:
         label = self.label(row, ref, info.name, value)
         text = NULL_TEXT if value is None else EMPTY_TEXT if empty else label or display_text(info, value)
         return Look(
-            "(default)" if defaulted else text,
+            new_row_hint(info) if defaulted else text,
             roles.PLACEHOLDER_TEXT if value is None or empty else None,
             self._background(ref, staged is not UNSET, error),
             self._font(ref, defaulted or empty),
@@ -116,7 +118,7 @@ class CellLooks:
         return roles.STAGED_EDIT if staged else None
 
     def _font(self, ref: RowRef, italic: bool) -> QFont | None:
-        """Struck out in a row staged for deletion; italic for "(default)" and "(empty)"."""
+        """Struck out in a row staged for deletion; italic for a new row's default and "(empty)"."""
         if self.grid.state(ref) != RowState.DELETED:
             return _italic() if italic else None
         font = QFont()
@@ -148,6 +150,8 @@ def full_text(info: ColumnInfo, value: Any) -> str:
         return "0x" + bytes(value).hex()
     if isinstance(value, Decimal) and info.scale is not None:
         return f"{value:.{info.scale}f}"
+    if isinstance(value, dt.timedelta):
+        return interval_text(value)  # as PostgreSQL reads it back ("1 day, 2:00:00" it would refuse)
     return str(value)
 
 

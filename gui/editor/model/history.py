@@ -119,7 +119,12 @@ class EditHistory:
 
     def duplicate_rows(self, rows: list[int]) -> list[int]:
         """Stage copies of rows (without key and version); their grid rows."""
-        skip = {c.name for c in self.entity.columns if c.primary_key or c.is_version or c.autoincrement}
+        # Without what the database supplies: keys, version, identity and generated (never written) columns.
+        skip = {
+            c.name
+            for c in self.entity.columns
+            if c.primary_key or c.is_version or c.autoincrement or c.identity or c.never_written_reason
+        }
         copies = [
             NewRow(new_token(), {k: v for k, v in values.items() if k not in skip})
             for values in (self.grid.row_values(r) for r in sorted(set(rows)))

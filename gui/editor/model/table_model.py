@@ -37,6 +37,7 @@ from core.schema.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
 from core.schema.keys import column_note
 from gui.editor.model import roles
 from gui.editor.model.cells import LOOK_ROLES, CellLooks, Look, full_text, tooltip_text
+from gui.editor.model.column_hints import column_tip
 from gui.editor.model.grid import Grid
 from gui.editor.model.history import EditHistory
 from gui.editor.model.notices import ModelNotices
@@ -104,6 +105,11 @@ class TableEditorModel(QAbstractTableModel):
         self._column_flags = [
             READ_ONLY if entity.read_only or c.kind == "vector" or c.is_version or c.row_id else EDITABLE
             for c in self._columns
+        ]
+        # Generated, identity-always and unknown-type columns are never written (core/schema/column_kinds.py).
+        self._column_flags = [
+            READ_ONLY if c.never_written_reason else flag
+            for c, flag in zip(self._columns, self._column_flags, strict=True)
         ]
         run = functools.partial(_run, self)
         self.window = RowWindow(db, catalog, entity, self._notices, run)
@@ -199,7 +205,7 @@ class TableEditorModel(QAbstractTableModel):
                 return info.name
             if role == Qt.ItemDataRole.ToolTipRole:
                 note = column_note(self._entity.key_source, info.name, info.primary_key)
-                return note or f"{info.name}: {info.type}{'' if info.nullable else ', required'}"
+                return note or column_tip(info)
             return None
         if orientation != Qt.Orientation.Vertical or role != DISPLAY or not 0 <= section < self.rowCount():
             return None

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from core.schema.catalog import ColumnInfo, ForeignKeyInfo
+from gui.editor.delegates.array_editor import ArrayEditor
 from gui.editor.delegates.cell_delegate import CellDelegate, check_rect
 from gui.editor.delegates.editors import (
     NULL_TEXT,
@@ -315,7 +316,7 @@ def test_json_text_keeps_its_key_order(parent: QWidget) -> None:
 def test_array_columns_take_a_json_list_of_strings(parent: QWidget) -> None:
     model = one_cell(col("array"), ["a", "b"])
     delegate, editor = open_editor(parent, model)
-    assert isinstance(editor, JsonEditor)
+    assert isinstance(editor, ArrayEditor)  # one item per line, or a JSON list
     editor.text_edit.setPlainText("[1, 2]")
     assert not editor.is_valid()
     assert save(delegate, editor, model) == "[1, 2]"  # as typed, for the model to mark
