@@ -151,6 +151,10 @@ class MainWindow(QMainWindow):
         dock.setMinimumWidth(260)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.resizeDocks([dock], [330], Qt.Orientation.Horizontal)
+        from gui.view_refresh import ViewRefresher  # the navigator's Refresh of a materialized view
+
+        status = self.statusBar()
+        self.view_refresher = ViewRefresher(self.open_db, self.navigator, self._editors_of, status, self)
 
     def _build_status_bar(self) -> None:
         from PySide6.QtCore import Qt
@@ -528,6 +532,11 @@ class MainWindow(QMainWindow):
     def _editor_pages(self) -> list[tuple[str, TableEditor]]:
         """The open table editors with their tab titles."""
         return [(self.tabs.tabText(i), e) for i in range(self.tabs.count()) if (e := self._editor_at(i))]
+
+    def _editors_of(self, name: str) -> list[TableEditor]:
+        """The open table editors of entity `name` (filtered ones too)."""
+        pages = (self._editor_at(i) for i in range(self.tabs.count()))
+        return [e for e in pages if e is not None and e.property("entity") == name]
 
     def _editor_at(self, index: int) -> TableEditor | None:
         """The table editor in a tab (not the welcome page or a placeholder), without importing the editor."""

@@ -1,13 +1,27 @@
-"""The left navigator: entities by group with row counts, a filter box that jumps, read-only markers."""
+"""The left navigator: entities by group with row counts, a filter box that jumps, read-only markers.
+
+On PostgreSQL with more than one schema the groups are the schemas (those on the search path first). In each
+group, views and materialized views sit apart under "Views", and SQLite's virtual tables under "Virtual
+tables". A partitioned table lists its partitions under it; they are shown, never opened: its rows are read
+and written through the table itself. A materialized view's context menu refreshes it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent
-from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 if TYPE_CHECKING:  # core.data.overview loads SQLAlchemy and numpy; the navigator comes first
     from core.data.overview import Overview, RowCount
@@ -20,6 +34,72 @@ EXACT_ROLE = Qt.ItemDataRole.UserRole + 1  # True once the count column holds an
 ESTIMATE_COLOUR = QColor("#8a94a3")
 EXACT_COLOUR = QColor("#3e4c59")
 READ_ONLY_SUFFIX = "  (read-only)"
+MATERIALIZED_VIEW = "materialized_view"  # core.schema.catalog.EntityKind's value, without importing core
+VIEW_KINDS = ("view", MATERIALIZED_VIEW)
+VIEWS_SECTION = "Views"
+VIRTUAL_SECTION = "Virtual tables"  # SQLite's virtual tables: full-text, R*Tree, vec0…
+REFRESH_TEXT = "Refresh materialized view"
+
+
+def section_of(kind: str) -> str | None:
+    """The sub-group an entity of `kind` is listed in apart from the tables; None for a table."""
+    if kind in VIEW_KINDS:
+        return VIEWS_SECTION
+    return None if kind == "table" else VIRTUAL_SECTION
+
+
+@dataclass
+class _Node:
+    """A group of the tree being built: its entities first, then its sub-groups."""
+
+    label: str
+    entities: list[str] = field(default_factory=list)
+    subs: dict[str, _Node] = field(default_factory=dict)
+
+    def sub(self, label: str) -> _Node:
+        """The sub-group `label`, made on first use."""
+        return self.subs.setdefault(label, _Node(label))
+
+    def total(self) -> int:
+        """Entities in this group and below."""
+        return len(self.entities) + sum(s.total() for s in self.subs.values())
+
+    def ordered_subs(self) -> list[_Node]:
+        """Sub-groups: navigator groups in their order, others as they came, Views and Virtual tables last."""
+        last = (VIEWS_SECTION, VIRTUAL_SECTION)
+
+        def rank(node: _Node) -> tuple[int, int]:
+            if node.label in last:
+                return (2, last.index(node.label))
+            if node.label in GROUP_ORDER:
+                return (0, GROUP_ORDER.index(node.label))
+            return (1, 0)
+
+        return sorted(self.subs.values(), key=rank)  # sorted is stable: others keep their order
+
+
+def layout_of(overview: Overview) -> list[_Node]:
+    """The navigator's top-level groups for `overview`: schemas when there are several, else groups."""
+    schemas = overview.schemas
+    by_schema = len(set(schemas.values())) > 1
+    groups_per_schema: dict[str, set[str]] = {}
+    for group, name in overview.tables:
+        groups_per_schema.setdefault(schemas.get(name, ""), set()).add(group)
+    tops: dict[str, _Node] = {}
+    for group, name in overview.tables:
+        schema = schemas.get(name, "")
+        label = schema if by_schema and schema else group
+        node = tops.setdefault(label, _Node(label))
+        if by_schema and len(groups_per_schema[schema]) > 1:  # e.g. the reference schema's World, Players…
+            node = node.sub(group)
+        section = section_of(overview.kinds.get(name, "table"))
+        (node.sub(section) if section else node).entities.append(name)
+    if by_schema:
+        path = [s for s in overview.search_path if s in tops]
+        order = path + sorted(s for s in tops if s not in path)
+    else:
+        order = [g for g in GROUP_ORDER if g in tops] + [g for g in tops if g not in GROUP_ORDER]
+    return [tops[key] for key in order]
 
 
 def count_text(rows: int, exact: bool) -> str:
@@ -57,6 +137,7 @@ class Navigator(QWidget):
 
     entity_activated = Signal(str)  # the user opened an entity (double-click, Enter)
     entity_selected = Signal(str)  # the current entity changed
+    refresh_requested = Signal(str)  # the user asked to refresh a materialized view
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +159,8 @@ class Navigator(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemActivated.connect(self._on_tree_item_activated)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_tree_custom_context_menu_requested)
         self.tree.currentItemChanged.connect(self._on_tree_current_item_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -85,6 +168,12 @@ class Navigator(QWidget):
         layout.addWidget(self.filter_box)
         layout.addWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._groups: list[QTreeWidgetItem] = []  # every group item, each before its sub-groups
+        self._kinds: dict[str, str] = {}  # entity name → kind (table, view, materialized_view…)
+        self._partitions: dict[str, list[QTreeWidgetItem]] = {}  # partitioned table → its partitions' items
+        self._refreshing: dict[
+            str, _CountCell
+        ] = {}  # materialized views being refreshed, their counts before
 
     # --- following the open database ----------------------------------------------------------
 
@@ -108,6 +197,9 @@ class Navigator(QWidget):
         """Show nothing."""
         self.tree.clear()
         self._items.clear()
+        self._groups.clear()
+        self._kinds.clear()
+        self._partitions.clear()
 
     def show_loading(self) -> None:
         """A database is being opened."""
@@ -125,22 +217,12 @@ class Navigator(QWidget):
         kept = {name: _CountCell.read(item) for name, item in self._items.items()} if keep_counts else {}
         current = self.current_entity() if keep_counts else None
         self.clear()
-        grouped: dict[str, list[str]] = {}
-        for group, name in overview.tables:
-            grouped.setdefault(group, []).append(name)
-        order = [g for g in GROUP_ORDER if g in grouped] + [g for g in grouped if g not in GROUP_ORDER]
-        bold = QFont(self.tree.font())
-        bold.setBold(True)
-        for group in order:
-            group_item = QTreeWidgetItem([group, str(len(grouped[group]))])
-            group_item.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            group_item.setFont(0, bold)
-            group_item.setForeground(1, QBrush(ESTIMATE_COLOUR))
-            group_item.setToolTip(1, f"{len(grouped[group])} tables")
-            self.tree.addTopLevelItem(group_item)
-            for name in grouped[group]:
-                group_item.addChild(self._entity_item(name, overview.read_only_reasons.get(name)))
-            group_item.setExpanded(True)
+        self._kinds = dict(overview.kinds)
+        self.tree.addTopLevelItems(
+            [self._group_item(node, overview, top=True) for node in layout_of(overview)]
+        )
+        for group in self._groups:  # once in the tree: an item outside it cannot be expanded
+            group.setExpanded(True)
         for name, cell in kept.items():
             if name in self._items:
                 cell.write(self._items[name])
@@ -148,20 +230,63 @@ class Navigator(QWidget):
         if current in self._items:
             self.select_entity(current)
 
-    def _entity_item(self, name: str, read_only_reason: str | None) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([name, "…"])
+    def _group_item(self, node: _Node, overview: Overview, *, top: bool) -> QTreeWidgetItem:
+        """The item of group `node` with its entities and sub-groups, in navigator order."""
+        total = node.total()
+        item = QTreeWidgetItem([node.label, str(total)])
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = QFont(self.tree.font())
+        font.setBold(top)
+        font.setItalic(not top)
+        item.setFont(0, font)
+        item.setForeground(1, QBrush(ESTIMATE_COLOUR))
+        what = {VIEWS_SECTION: "views", VIRTUAL_SECTION: "virtual tables"}.get(node.label, "tables")
+        item.setToolTip(1, f"{total} {what}")
+        if top and overview.schemas and node.label in overview.schemas.values():
+            item.setToolTip(0, f"Schema {node.label}")
+        self._groups.append(item)
+        for name in node.entities:
+            item.addChild(self._entity_item(name, overview))
+        for sub in node.ordered_subs():
+            item.addChild(self._group_item(sub, overview, top=False))
+        return item
+
+    def _entity_item(self, name: str, overview: Overview) -> QTreeWidgetItem:
+        read_only_reason = overview.read_only_reasons.get(name)
+        schema = overview.schemas.get(name)
+        # Under its schema's group a qualified name is shown bare; the tooltip keeps the full name.
+        under_schema = schema and len(set(overview.schemas.values())) > 1
+        shown = name.removeprefix(f"{schema}.") if under_schema else name
+        item = QTreeWidgetItem([shown, "…"])
         item.setData(0, ENTITY_ROLE, name)
         item.setData(0, EXACT_ROLE, False)
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setForeground(1, QBrush(ESTIMATE_COLOUR))
         item.setToolTip(1, "Counting rows…")
+        partitions = overview.partitions.get(name, ())
         if read_only_reason:
-            item.setText(0, name + READ_ONLY_SUFFIX)
+            item.setText(0, shown + READ_ONLY_SUFFIX)
             item.setForeground(0, QBrush(ESTIMATE_COLOUR))
-            item.setToolTip(0, f"{name} is read-only: {read_only_reason}")
+            tip = f"{name} is read-only: {read_only_reason}"
+            if overview.kinds.get(name) == MATERIALIZED_VIEW:
+                tip += "\nRight-click it to refresh its rows."
+            item.setToolTip(0, tip)
+        elif partitions:
+            item.setToolTip(0, f"{name}: partitioned into {len(partitions)}; its rows are edited here")
         else:
             item.setToolTip(0, name)
         self._items[name] = item
+        self._partitions[name] = [self._partition_item(name, p) for p in partitions]
+        item.addChildren(self._partitions[name])
+        return item
+
+    @staticmethod
+    def _partition_item(parent: str, partition: str) -> QTreeWidgetItem:
+        """A partition, listed under its table: shown, never opened (rows go through the table)."""
+        item = QTreeWidgetItem([partition, ""])
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        item.setForeground(0, QBrush(ESTIMATE_COLOUR))
+        item.setToolTip(0, f"A partition of {parent}: its rows are read and edited through {parent}")
         return item
 
     def set_counts(self, counts: dict[str, RowCount | None]) -> None:
@@ -228,6 +353,14 @@ class Navigator(QWidget):
         """The tree item of entity `name`."""
         return self._items.get(name)
 
+    def partition_items(self, name: str) -> list[QTreeWidgetItem]:
+        """The items listing the partitions of `name` (none unless it is partitioned)."""
+        return list(self._partitions.get(name, ()))
+
+    def kind(self, name: str) -> str | None:
+        """The kind of entity `name` (table, view, materialized_view…), if listed."""
+        return self._kinds.get(name)
+
     def has_exact_count(self, name: str) -> bool:
         """Whether `name` shows an exact count."""
         item = self._items.get(name)
@@ -243,18 +376,11 @@ class Navigator(QWidget):
 
     def _on_filter_box_text_changed(self, text: str) -> None:
         needle = text.strip().lower()
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
-            assert group is not None  # i < topLevelItemCount()
-            shown = 0
-            for j in range(group.childCount()):
-                child = group.child(j)
-                assert child is not None  # j < childCount()
-                name = str(child.data(0, ENTITY_ROLE) or "")
-                hide = bool(needle) and needle not in name.lower()
-                child.setHidden(hide)
-                shown += not hide
-            group.setHidden(group.childCount() > 0 and shown == 0)
+        for name, item in self._items.items():
+            item.setHidden(bool(needle) and needle not in name.lower())
+        for group in reversed(self._groups):  # sub-groups before the groups that hold them
+            children = [group.child(j) for j in range(group.childCount())]
+            group.setHidden(bool(children) and all(c is None or c.isHidden() for c in children))
         visible = self.visible_entity_names()
         if needle and visible:
             self.tree.setCurrentItem(self._items[self._best_match(needle, visible)])
@@ -302,6 +428,46 @@ class Navigator(QWidget):
         name = item.data(0, ENTITY_ROLE)
         if name:
             self.entity_activated.emit(str(name))
+
+    def context_menu(self, item: QTreeWidgetItem | None) -> QMenu | None:
+        """The context menu of an entity's item: Open, and Refresh for a materialized view; None elsewhere."""
+        name = item.data(0, ENTITY_ROLE) if item is not None else None
+        if not name:
+            return None
+        name = str(name)
+        menu = QMenu(self)
+        menu.addAction("Open", lambda: self.entity_activated.emit(name))
+        if self._kinds.get(name) == MATERIALIZED_VIEW:
+            refresh = menu.addAction(REFRESH_TEXT, lambda: self.request_refresh(name))
+            refresh.setEnabled(name not in self._refreshing)
+            refresh.setToolTip("Run the view's query again and keep its new rows (in the background)")
+        return menu
+
+    def request_refresh(self, name: str) -> None:
+        """Ask for materialized view `name` to be refreshed, unless that is already under way."""
+        if name in self._items and name not in self._refreshing:
+            self.refresh_requested.emit(name)
+
+    def set_refreshing(self, name: str, refreshing: bool) -> None:
+        """Show that materialized view `name` is being refreshed (its count says so), or no longer is."""
+        item = self._items.get(name)
+        if refreshing and item is not None and name not in self._refreshing:
+            self._refreshing[name] = _CountCell.read(item)
+            _CountCell("refreshing…", "Refreshing: the view's query runs again", False).write(item)
+        elif not refreshing:
+            before = self._refreshing.pop(name, None)
+            if before is not None and item is not None:
+                before.write(item)
+
+    def is_refreshing(self, name: str) -> bool:
+        """Whether a refresh of `name` is under way."""
+        return name in self._refreshing
+
+    def _on_tree_custom_context_menu_requested(self, pos: QPoint) -> None:
+        menu = self.context_menu(self.tree.itemAt(pos))
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+            menu.deleteLater()
 
     def _on_tree_current_item_changed(self, current: QTreeWidgetItem | None, _previous: object) -> None:
         name = current.data(0, ENTITY_ROLE) if current is not None else None

@@ -21,6 +21,7 @@ REFERENCE_SUBTITLE = "Your application's database: world content, players and op
 KIND_NAMES = {
     "table": ("table", "tables"),
     "view": ("view", "views"),
+    "materialized_view": ("materialized view", "materialized views"),
     "vec0": ("vector table", "vector tables"),
 }
 

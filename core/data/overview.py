@@ -29,6 +29,10 @@ class Overview:
     read_only_reasons: dict[str, str] = field(default_factory=dict)  # entity name → why it is read-only
     source: str = "models"  # "models" | "reflected" | "mixed"
     title: str = ""  # short name for the window title: the file name, or "db on host"
+    kinds: dict[str, str] = field(default_factory=dict)  # entity name → EntityKind value (table, view…)
+    schemas: dict[str, str] = field(default_factory=dict)  # entity name → PostgreSQL schema
+    partitions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # partitioned table → its partitions
+    search_path: tuple[str, ...] = ()  # PostgreSQL's schemas on the search path, in order
 
 
 def short_title(db: Database) -> str:
@@ -51,6 +55,10 @@ def describe(db: Database, catalog: Catalog | None = None) -> Overview:
         read_only_reasons={e.name: e.read_only_reason for e in entities if e.read_only_reason},
         source=catalog.source,
         title=short_title(db),
+        kinds={e.name: str(e.kind) for e in entities},
+        schemas={e.name: e.schema for e in entities if e.schema},
+        partitions={e.name: e.partitions for e in entities if e.partitions},
+        search_path=catalog.search_path,
     )
 
 
