@@ -3,6 +3,7 @@ a unique NOT NULL column; the grid and the record form say what identifies the r
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +12,13 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from core.data.recovery import Recovery, dumps, loads
 from core.data.repository import fetch_page
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
 from gui.editor.model.table_model import TableEditorModel
+from gui.editor.recovery import restore_into, table_of
 from tests.fixtures.editing import shown_editor
 from tests.fixtures.keyless import SPELL_CLASSES, build_keyless_sqlite
 
@@ -123,3 +126,30 @@ def test_record_form_says_the_rowid_identifies_the_row(
     assert "identified by SQLite's rowid, which VACUUM may renumber" in form.subtitle.text()
     label = form.fields_layout.labelForField(form.field("rowid"))
     assert label is not None and "VACUUM may renumber it" in label.toolTip()
+
+
+def test_a_recovered_rowid_edit_restored_after_a_vacuum_conflicts(
+    qtbot: QtBot, keyless: tuple[Path, Database, Catalog]
+) -> None:
+    """A crash-recovery file keeps a rowid-keyed edit with the whole row as loaded; restored after another
+    program's VACUUM renumbered the rows, its save conflicts instead of writing the row now at its rowid."""
+    path, db, catalog = keyless
+    model = _loaded(qtbot, db, catalog, "spell_classes")
+    second = next(r for r in range(model.rowCount()) if model.row_key(r) == {"rowid": 2})
+    assert model.setData(model.index(second, 0), 2, EDIT)  # spell_id 1 → 2 on (1, 20)
+    recovery = loads(dumps(Recovery(str(path), dt.datetime.now(dt.UTC), [table_of(model.staging)])))
+    model.revert()
+    db.engine.dispose()
+    other = sqlite3.connect(path)
+    other.execute("DELETE FROM spell_classes WHERE rowid = 1")
+    other.commit()
+    other.execute("VACUUM")
+    other.close()
+    fresh = _loaded(qtbot, db, catalog, "spell_classes")
+    before = _stored(db, catalog, "spell_classes")
+    assert before[1] == (1, 30, 2)  # rowid 2 has the same spell_id the edit was loaded with
+    restore_into(fresh, recovery.tables[0])
+    with qtbot.waitSignal(fresh.conflicted, timeout=10_000) as blocker:
+        fresh.save()
+    assert [c.key for c in blocker.args[0]] == [{"rowid": 2}]
+    assert _stored(db, catalog, "spell_classes") == before
