@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,27 +69,38 @@ class PgLayout:
         """The relations that are entities (not partitions)."""
         return [r for r in self.relations if r.root is None]
 
+    @cached_property
     def by_entity(self) -> dict[str, PgRelation]:
         """Entity relations by entity name."""
         return {r.entity: r for r in self.entities()}
 
+    @cached_property
+    def _by_place(self) -> dict[tuple[str, str], str]:
+        """Entity names by (schema, relname): looked up once per table and foreign key, so a dict."""
+        return {(r.schema, r.relname): r.entity for r in self.entities()}
+
+    @cached_property
+    def _partitions(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        """Partitions (every level) by their root, named bare in their root's schema."""
+        found: dict[tuple[str, str], list[str]] = {}
+        for p in self.relations:
+            if p.root is not None:
+                found.setdefault(p.root, []).append(
+                    p.relname if p.schema == p.root[0] else f"{p.schema}.{p.relname}"
+                )
+        return {root: tuple(names) for root, names in found.items()}
+
     def entity_of(self, schema: str | None, relname: str) -> str | None:
         """The entity name of a table as SQLAlchemy reflected it (schema None: found on the search path)."""
-        if schema is None:
-            for path_schema in self.search_path:
-                found = self.entity_of(path_schema, relname)
-                if found is not None:
-                    return found
-            return None
-        return next((r.entity for r in self.entities() if (r.schema, r.relname) == (schema, relname)), None)
+        if schema is not None:
+            return self._by_place.get((schema, relname))
+        return next(
+            (e for s in self.search_path if (e := self._by_place.get((s, relname))) is not None), None
+        )
 
     def partitions_of(self, rel: PgRelation) -> tuple[str, ...]:
         """A partitioned table's partitions (every level), named bare in their root's schema."""
-        return tuple(
-            p.relname if p.schema == rel.schema else f"{p.schema}.{p.relname}"
-            for p in self.relations
-            if p.root == (rel.schema, rel.relname)
-        )
+        return self._partitions.get((rel.schema, rel.relname), ())
 
 
 def read_layout(db: Database) -> PgLayout:
@@ -122,7 +134,7 @@ def reflect_tables(db: Database, md: sa.MetaData, names: list[str], layout: PgLa
     Tables in the default schema are reflected without a schema, as the reference models are, so that
     statements name them as the application does; the others carry their schema.
     """
-    wanted = layout.by_entity()
+    wanted = layout.by_entity
     by_schema: dict[str, list[PgRelation]] = {}
     for name in names:
         by_schema.setdefault(wanted[name].schema, []).append(wanted[name])
@@ -141,7 +153,7 @@ def place_entities(entities: list[Entity], layout: PgLayout) -> list[Entity]:
     for ent in entities:
         schema = ent.table.schema or layout.default_schema
         name = layout.entity_of(schema, ent.table.name) or ent.name
-        rel = layout.by_entity().get(name)
+        rel = layout.by_entity.get(name)
         changes: dict[str, Any] = {"name": name, "schema": schema}
         if rel is not None:
             changes["partitions"] = layout.partitions_of(rel)
