@@ -53,6 +53,9 @@ def run(args: argparse.Namespace, target: str | None) -> int:
             flags.append("vectors: " + ", ".join(f"{v.column}[{v.dimension}]" for v in e.vectors))
         if e.fulltext is not None and e.fulltext.table != e.name:
             flags.append(f"full-text index: {e.fulltext.table} ({e.fulltext.module.upper()})")
+        fixed = [c.name for c in e.columns if c.never_written_reason and not e.read_only]
+        if fixed:  # generated, identity-always and unknown-type columns (core/schema/column_kinds.py)
+            flags.append("read-only columns: " + ", ".join(fixed))
         if e.read_only:
             flags.append(f"read-only: {e.read_only_reason}")
         elif e.key_source == KeySource.UNIQUE:

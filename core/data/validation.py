@@ -94,7 +94,14 @@ class _Rules:
 def _rules(entity: Entity) -> _Rules:
     shape = _shape(entity)
     readers = {name: reader(col) for name, col in shape.cols.items()}
-    return _Rules(entity, shape, readers, simple_checks(entity.table), frozenset(entity.primary_key))
+    checks = simple_checks(entity.table)
+    domains = {c.name: c.domain_check for c in entity.columns if c.domain_check}
+    if domains:  # a domain's CHECK (on VALUE) holds for each column of the domain
+        checks = {**checks}
+        for name, text in domains.items():
+            found = [(op, limit, message) for _, op, limit, message in _parse_check(text)]
+            checks[name] = checks.get(name, []) + found
+    return _Rules(entity, shape, readers, checks, frozenset(entity.primary_key))
 
 
 def _rules_of(catalog: Catalog, name: str) -> _Rules | str:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from core.data import repository as repo
 from core.data.changes import Change, Insert, Update
 from core.data.coercion import coerce, interval_text
+from core.data.validation import check_value
 from core.data.writes import save
 from core.engine.db import Database, open_database
 from core.errors import ValidationError
@@ -27,7 +28,7 @@ def pg(pg_server: object) -> Iterator[tuple[Database, Catalog]]:
     url = new_pg_database(pg_server, vector=False)
     build_pg_types(url)
     db = open_database(url)
-    yield db, load_catalog(db, cached=False)
+    yield db, load_catalog(db)
     db.dispose()
 
 
@@ -36,7 +37,7 @@ def lite(tmp_path: Path) -> Iterator[tuple[Database, Catalog]]:
     path = tmp_path / "potions.db"
     build_sqlite_generated(str(path))
     db = open_database(str(path))
-    yield db, load_catalog(db, cached=False)
+    yield db, load_catalog(db)
     db.dispose()
 
 
@@ -129,8 +130,21 @@ def test_a_domain_is_read_by_its_base_type_and_its_check_is_the_servers(pg):
         save(db, cat, [Update("spells", {"spell_id": 1}, {"mana": "lots"})])
     assert err.value.problems[0].column == "mana"
     with pytest.raises(ValidationError) as err:
-        save(db, cat, [Update("spells", {"spell_id": 1}, {"mana": -1})])  # CHECK (VALUE > 0)
+        save(db, cat, [Update("spells", {"spell_id": 1}, {"mana": -1})])  # CHECK (VALUE > 0), read here
+    assert [(p.column, p.message) for p in err.value.problems] == [
+        ("mana", "must be greater than 0 (got -1)")
+    ]
+    assert check_value(cat.get("spells"), "mana", "0")[1] == "must be greater than 0 (got 0)"
     assert spells(db)[0]["mana"] == 5
+
+
+def test_inspect_text_names_the_read_only_columns(pg, capsys):
+    from core import cli
+
+    db, _ = pg
+    assert cli.main(["inspect", "--db", db.engine.url.render_as_string(hide_password=False)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if "spells" in x)
+    assert "read-only columns: spell_id, cost_total, search, spot" in line
 
 
 def test_server_checked_types_round_trip_as_text(pg):

@@ -33,7 +33,7 @@ def spells(pg_server: object) -> Iterator[tuple[Database, Catalog]]:
     url = new_pg_database(pg_server, vector=False)
     build_pg_types(url)
     db = open_database(url)
-    yield db, load_catalog(db, cached=False)
+    yield db, load_catalog(db)
     workers.wait_idle()
     db.dispose()
 
