@@ -170,13 +170,16 @@ def place_entities(entities: list[Entity], layout: PgLayout) -> list[Entity]:
 
 
 def place_modelled(entities: dict[str, Entity], layout: PgLayout) -> dict[str, Entity]:
-    """The reference schema's entities with the schema they live in (the default one)."""
-    return {
-        name: ent
-        if ent.schema
-        else dataclasses.replace(ent, schema=ent.table.schema or layout.default_schema)
-        for name, ent in entities.items()
-    }
+    """The reference schema's entities with the schema they live in (the default one), their links named as
+    the layout names their targets (a reference table whose name another schema shares is "public.x")."""
+    out = {}
+    for name, ent in entities.items():
+        placed = (
+            ent if ent.schema else dataclasses.replace(ent, schema=ent.table.schema or layout.default_schema)
+        )
+        fks = tuple(_retarget(fk, placed, layout) for fk in placed.foreign_keys)
+        out[name] = dataclasses.replace(placed, foreign_keys=fks)
+    return out
 
 
 def _retarget(fk: ForeignKeyInfo, entity: Entity, layout: PgLayout) -> ForeignKeyInfo:

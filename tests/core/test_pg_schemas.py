@@ -22,6 +22,7 @@ from core.errors import NotFoundError, ReadOnlyError, ValidationError, WardenErr
 from core.schema.catalog import Catalog, EntityKind
 from core.schema.load import load_catalog
 from tests.fixtures.pg_schemas import ENTITIES, pg_schemas_database
+from tests.fixtures.postgres import new_pg_database
 
 
 @pytest.fixture
@@ -202,3 +203,25 @@ def test_views_read_and_materialized_views_refresh(pg_db: Database, catalog: Cat
     assert after[3] == before[3] + 1
     with pytest.raises(WardenError, match="not a materialized view"):
         refresh_materialized_view(pg_db, catalog, "items")
+
+
+def test_reference_schema_beside_a_schema_that_shares_a_name(pg_server: object) -> None:
+    """The reference schema in public and a game.users table: public's users is "public.users", and the
+    reference tables' links to it follow its new name."""
+    from core.schema.models import metadata
+
+    db = open_database(new_pg_database(pg_server), create=True)
+    try:
+        metadata.create_all(db.engine)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE SCHEMA game")
+            conn.exec_driver_sql("CREATE TABLE game.users (id integer PRIMARY KEY, name text)")
+        cat = load_catalog(db)
+    finally:
+        db.dispose()
+    assert {"public.users", "game.users"} <= set(cat.entities) and "users" not in cat.entities
+    assert cat.get("users").name == "public.users"  # the first on the search path
+    (to_users,) = [fk for fk in cat.entities["orders"].foreign_keys if fk.columns == ("user_id",)]
+    assert to_users.target == "public.users"
+    assert "orders" in {fk.entity for fk in cat.entities["public.users"].referenced_by}
+    assert cat.entities["regions"].schema == "public" and cat.entities["regions"].group == "World"
