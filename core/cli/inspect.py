@@ -49,6 +49,8 @@ def run(args: argparse.Namespace, target: str | None) -> int:
         flags = [f"{len(e.columns)} columns"]
         if e.is_link:
             flags.append("link")
+        if e.partitions:
+            flags.append("partitioned: " + ", ".join(e.partitions))
         if e.vectors:
             flags.append("vectors: " + ", ".join(f"{v.column}[{v.dimension}]" for v in e.vectors))
         if e.fulltext is not None and e.fulltext.table != e.name:

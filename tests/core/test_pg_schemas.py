@@ -225,3 +225,14 @@ def test_reference_schema_beside_a_schema_that_shares_a_name(pg_server: object) 
     assert to_users.target == "public.users"
     assert "orders" in {fk.entity for fk in cat.entities["public.users"].referenced_by}
     assert cat.entities["regions"].schema == "public" and cat.entities["regions"].group == "World"
+
+
+def test_inspect_text_lists_partitions(capsys: pytest.CaptureFixture[str], pg_schemas_url: str) -> None:
+    """`warden inspect` names each entity as the catalog does, and a partitioned table's partitions."""
+    code, out, _ = _run(capsys, "inspect", "--db", pg_schemas_url)
+    assert code == 0
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert set(lines) == ENTITIES
+    assert "partitioned: events_2025, events_2026" in lines["events"]
+    assert "→ game.zones" in lines["items"]
+    assert "read-only: it is a materialized view" in lines["zone_item_counts"]
