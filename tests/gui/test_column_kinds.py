@@ -17,6 +17,7 @@ from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
 from gui.editor.delegates.array_editor import ArrayEditor
 from gui.editor.delegates.cell_delegate import CellDelegate
+from gui.editor.form import RecordForm
 from gui.editor.model.roles import Role
 from gui.editor.model.table_model import TableEditorModel
 from gui.runtime import workers
@@ -162,3 +163,20 @@ def test_sqlite_generated_columns_are_read_only_in_the_grid(qtbot: QtBot, tmp_pa
         workers.wait_idle()
     finally:
         db.dispose()
+
+
+def test_the_record_form_shows_a_new_rows_defaults_and_does_not_edit_computed_fields(
+    qtbot: QtBot, spells
+) -> None:
+    db, catalog = spells
+    model = open_model(qtbot, db, catalog, "spells")
+    form = RecordForm(db, catalog, "spells", delegate=CellDelegate())
+    qtbot.addWidget(form)
+    form.set_model(model)
+    new = model.insert_row()
+    form.set_row(new)
+    assert form.field("created_at").text() == "default: now()"
+    assert form.field("cost_total").text() == "(generated)"
+    assert not form.field("cost_total").start_editing() and not form.field("spell_id").start_editing()
+    assert form.field("name").start_editing()
+    form.finish_editing(commit=False)
