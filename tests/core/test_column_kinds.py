@@ -19,6 +19,7 @@ from core.engine.db import Database, open_database
 from core.errors import ValidationError
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
+from tests.fixtures.journal_file import fingerprint, sidecars
 from tests.fixtures.pg_types import build_pg_types, build_sqlite_generated
 from tests.fixtures.postgres import new_pg_database
 
@@ -182,3 +183,17 @@ def test_interval_text_reads_back_exactly(pg, delta):
     with db.engine.connect() as conn:
         back = conn.execute(sa.text("SELECT CAST(:v AS interval)"), {"v": interval_text(delta)}).scalar()
     assert back == delta
+
+
+def test_reading_a_file_with_generated_columns_changes_no_byte(tmp_path: Path) -> None:
+    path = tmp_path / "potions.db"
+    build_sqlite_generated(str(path))
+    before = fingerprint(path)
+    db = open_database(str(path))
+    try:
+        cat = load_catalog(db)
+        assert cat.get("potions").column("price_x2").generated
+        assert repo.fetch_page(db, cat, "potions").rows
+    finally:
+        db.dispose()
+    assert fingerprint(path) == before and not sidecars(path)
