@@ -180,3 +180,15 @@ def test_the_record_form_shows_a_new_rows_defaults_and_does_not_edit_computed_fi
     assert not form.field("cost_total").start_editing() and not form.field("spell_id").start_editing()
     assert form.field("name").start_editing()
     form.finish_editing(commit=False)
+
+
+def test_a_paste_over_a_generated_column_is_refused_on_that_cell(qtbot: QtBot, spells) -> None:
+    db, catalog = spells
+    model = open_model(qtbot, db, catalog, "spells")
+    preview = model.paste_preview(model.index(0, col(model, "mana")), "7\t99")  # mana, cost_total
+    problems = {c.column: c.problem for c in preview.cells}
+    assert problems["mana"] is None and "computed by the database" in (problems["cost_total"] or "")
+    assert not model.apply_paste(preview)
+    new = model.insert_row()
+    onto_new = model.paste_preview(model.index(new, col(model, "mana")), "7\t")  # blank: the database's
+    assert onto_new.ok and model.apply_paste(onto_new)
