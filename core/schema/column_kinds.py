@@ -46,7 +46,8 @@ def column_traits(
         traits["identity"] = ALWAYS if col.identity.always else BY_DEFAULT
     _, domain = base_type(col.type)
     if domain is not None:
-        traits["domain"] = domain.name
+        # Schema-qualified when it is not on the search path (as SQLAlchemy reflects it).
+        traits["domain"] = f"{domain.schema}.{domain.name}" if domain.schema else domain.name
         if domain.check is not None:
             traits["domain_check"] = str(domain.check)
     if kind == ColumnKind.ARRAY and isinstance(t, sa.ARRAY):

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.data import repository as repo
+from core.data import server_checks
 from core.data.changes import Change, Insert, Update
 from core.data.coercion import coerce, interval_text
 from core.data.validation import check_value
@@ -159,16 +160,20 @@ def test_server_checked_types_round_trip_as_text(pg):
     assert stored["cooldown"] == dt.timedelta(days=1, hours=3) and str(stored["host"]) == "::1"
 
 
-def test_a_bad_server_checked_value_writes_nothing_and_names_its_cell(pg):
+@pytest.mark.parametrize("soft", [True, False], ids=["pg_input_is_valid", "cast_per_value"])
+def test_a_bad_server_checked_value_writes_nothing_and_names_its_cell(pg, soft, monkeypatch):
     db, cat = pg
+    if not soft:  # as on PostgreSQL before 16
+        monkeypatch.setattr(server_checks, "SOFT_INPUT_CHECK", (99,))
     batch: list[Change] = [
-        Update("spells", {"spell_id": 1}, {"name": "Changed"}),
+        Update("spells", {"spell_id": 1}, {"name": "Changed", "rune": "ABC"}),
         Insert("spells", {"name": "New", "subnet": "10.0.0.0/8"}),
-        Insert("spells", {"name": "Bad", "host": "10.0.0.300", "cooldown": "soon"}),
+        Insert("spells", {"name": "Bad", "host": "10.0.0.300", "cooldown": "soon", "rune": "abcd"}),
     ]
     with pytest.raises(ValidationError) as err:
         save(db, cat, batch)
-    assert {(p.row, p.column) for p in err.value.problems} == {(2, "host"), (2, "cooldown")}
+    assert {(p.row, p.column) for p in err.value.problems} == {(2, "host"), (2, "cooldown"), (2, "rune")}
+    assert "rune_code" in next(p.message for p in err.value.problems if p.column == "rune")
     assert all("10.0.0.300" not in p.message and "soon" not in p.message for p in err.value.problems)
     assert [r["name"] for r in spells(db)] == ["Fireball"]
 

@@ -185,10 +185,11 @@ def test_the_record_form_shows_a_new_rows_defaults_and_does_not_edit_computed_fi
 def test_a_paste_over_a_generated_column_is_refused_on_that_cell(qtbot: QtBot, spells) -> None:
     db, catalog = spells
     model = open_model(qtbot, db, catalog, "spells")
-    preview = model.paste_preview(model.index(0, col(model, "mana")), "7\t99")  # mana, cost_total
+    preview = model.paste_preview(model.index(0, col(model, "mana")), "7\tABC\t99")  # mana, rune, cost_total
     problems = {c.column: c.problem for c in preview.cells}
-    assert problems["mana"] is None and "computed by the database" in (problems["cost_total"] or "")
+    assert problems["mana"] is None and problems["rune"] is None
+    assert "computed by the database" in (problems["cost_total"] or "")
     assert not model.apply_paste(preview)
     new = model.insert_row()
-    onto_new = model.paste_preview(model.index(new, col(model, "mana")), "7\t")  # blank: the database's
+    onto_new = model.paste_preview(model.index(new, col(model, "mana")), "7\tABC\t")  # blank: the database's
     assert onto_new.ok and model.apply_paste(onto_new)
