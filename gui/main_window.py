@@ -523,6 +523,7 @@ class MainWindow(QMainWindow):
         editor = TableEditor(db, catalog, name, filters=filters)
         self.open_db.follow(editor, functools.partial(follow_editor, editor))  # a schema change: it follows
         editor.open_entity_requested.connect(self._open_entity_tab)
+        self.view_refresher.equip(editor)  # a materialized view's Refresh View button
         editor.model.saved.connect(functools.partial(self._on_editor_saved, name))
         editor.model.follow_connection(self.open_db.connection)  # saves refused and reads resumed with it
         if self._journal is not None:

@@ -1,5 +1,5 @@
-"""Refreshing a materialized view from the navigator: REFRESH runs on a worker, then its count and any open
-editor of it are read again."""
+"""Refreshing a materialized view from the navigator's context menu or its editor's toolbar: REFRESH runs on
+a worker, then its count and any open editor of it are read again."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QStatusBar
 
 from gui.runtime import workers
@@ -16,11 +18,17 @@ if TYPE_CHECKING:
     from core.data.overview import RowCount
     from core.engine.db import Database
     from core.schema.catalog import Catalog
+    from gui.editor.view import TableEditor
     from gui.navigator import Navigator
     from gui.runtime.open_database import OpenDatabase
 
 #: The open editors of an entity: objects with a `model` that has `refresh()` (TableEditor).
 EditorsOf = Callable[[str], Iterable[Any]]
+#: What the editor's toolbar button says, and its tooltip.
+TOOLBAR_TEXT = "Refresh View"
+TOOLBAR_TIP = (
+    "Refresh View: run the materialized view's query again (in the background), then reload its rows"
+)
 
 
 def refresh_and_count(db: Database, catalog: Catalog, name: str) -> RowCount:
@@ -53,26 +61,54 @@ class ViewRefresher(QObject):
         self.navigator = navigator
         self.editors_of = editors_of
         self.status = status
+        self._buttons: dict[str, list[QAction]] = {}  # the editors' Refresh View actions, by view
         navigator.refresh_requested.connect(self.refresh)
+
+    def equip(self, editor: TableEditor) -> None:
+        """Give the editor of a materialized view a Refresh View button on its toolbar (others get none)."""
+        name = editor.entity.name
+        if str(editor.entity.kind) != "materialized_view":
+            return
+        action = QAction(TOOLBAR_TEXT, editor)
+        action.setObjectName("refreshViewAction")
+        action.setToolTip(TOOLBAR_TIP)
+        action.setEnabled(not self.navigator.is_refreshing(name))
+        action.triggered.connect(functools.partial(self.refresh, name))
+        # First on the toolbar: a read-only view's editing buttons are all greyed, so this one leads.
+        existing = editor.toolbar.actions()
+        if existing:
+            editor.toolbar.insertAction(existing[0], action)
+            editor.toolbar.insertSeparator(existing[0])
+        else:
+            editor.toolbar.addAction(action)
+        self._buttons.setdefault(name, []).append(action)
 
     def refresh(self, name: str) -> None:
         """Refresh materialized view `name` on a worker; the navigator shows it is under way."""
         db, catalog = self.open_db.database, self.open_db.catalog
         if db is None or catalog is None or name not in catalog.entities:
             return
-        self.navigator.set_refreshing(name, True)
+        self._set_refreshing(name, True)
         self._say(f"Refreshing {name}…")
         generation = self.open_db.generation
         workers.run(
             refresh_and_count, db, catalog, name,
             on_done=functools.partial(self._on_refresh_done, generation, name),
             on_error=functools.partial(self._on_refresh_failed, generation, name),
-            on_aborted=functools.partial(self.navigator.set_refreshing, name, False),
+            on_aborted=functools.partial(self._set_refreshing, name, False),
             owner=self, key=("refresh", name),
         )  # fmt: skip
 
+    def _set_refreshing(self, name: str, refreshing: bool) -> None:
+        """The navigator shows it; the view's Refresh View buttons wait until it is done."""
+        self.navigator.set_refreshing(name, refreshing)
+        buttons = [a for a in self._buttons.get(name, []) if shiboken6.isValid(a)]  # closed editors' are gone
+        self._buttons[name] = buttons
+        for action in buttons:
+            action.setEnabled(not refreshing)
+
     def _on_refresh_done(self, generation: int, name: str, count: RowCount) -> None:
-        self.navigator.set_refreshing(name, False)
+        self._set_refreshing(name, False)
         if generation != self.open_db.generation:
             return
         self.navigator.update_counts({name: count})
@@ -82,7 +118,7 @@ class ViewRefresher(QObject):
         self.refreshed.emit(name)
 
     def _on_refresh_failed(self, generation: int, name: str, failure: workers.Failure) -> None:
-        self.navigator.set_refreshing(name, False)
+        self._set_refreshing(name, False)
         if generation != self.open_db.generation:
             return
         self._say(f"Could not refresh {name}: {failure.message}")

@@ -42,7 +42,7 @@ ORDER BY n.nspname, c.relname
 
 READ_ONLY_REASONS = {
     EntityKind.VIEW: "it is a view",
-    EntityKind.MATERIALIZED_VIEW: "it is a materialized view (its rows come from its query; Refresh runs it)",
+    EntityKind.MATERIALIZED_VIEW: "it is a materialized view: Refresh View runs its query again",
 }
 
 

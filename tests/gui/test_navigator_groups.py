@@ -24,6 +24,7 @@ from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
 from gui.navigator import REFRESH_TEXT, Navigator
 from gui.runtime import workers
+from gui.view_refresh import TOOLBAR_TEXT
 from tests.fixtures.editing import let_close, open_window
 from tests.fixtures.pg_schemas import pg_schemas_database
 
@@ -158,6 +159,30 @@ def test_refresh_runs_on_a_worker_and_reloads_the_open_view(qtbot: QtBot, pg_url
     assert not nav.is_refreshing("zone_item_counts") and nav.item("zone_item_counts").text(1) == "3"  # type: ignore[union-attr]
     table_menu = nav.context_menu(nav.item("items"))
     assert table_menu is not None and REFRESH_TEXT not in [a.text() for a in table_menu.actions()]
+
+
+def test_the_view_editor_has_a_refresh_button(qtbot: QtBot, pg_url: str) -> None:
+    """A materialized view's tab has Refresh View (a table's has none): it waits while the refresh runs, and
+    the tab shows the new rows after."""
+    window = open_window(qtbot, pg_url)
+    window.navigator.entity_activated.emit("items")
+    items = window.tabs.currentWidget()
+    assert isinstance(items, TableEditor)
+    assert TOOLBAR_TEXT not in [a.text() for a in items.toolbar.actions()]
+    window.navigator.entity_activated.emit("zone_item_counts")
+    editor = window.tabs.currentWidget()
+    assert isinstance(editor, TableEditor)
+    qtbot.waitUntil(lambda: _marsh_items(editor) == 0, timeout=10_000)
+    (button,) = [a for a in editor.toolbar.actions() if a.text() == TOOLBAR_TEXT]
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO public.items VALUES (4, 'Net', 3), (5, 'Oar', 3)")
+    engine.dispose()
+    with qtbot.waitSignal(window.view_refresher.refreshed, timeout=10_000):
+        button.trigger()
+        assert not button.isEnabled()
+    qtbot.waitUntil(lambda: _marsh_items(editor) == 2, timeout=10_000)
+    assert button.isEnabled()
 
 
 def test_a_refused_refresh_says_why_and_keeps_the_count(qtbot: QtBot, pg_url: str) -> None:
