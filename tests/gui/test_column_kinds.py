@@ -17,6 +17,7 @@ from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
 from gui.editor.delegates.array_editor import ArrayEditor
 from gui.editor.delegates.cell_delegate import CellDelegate
+from gui.editor.delegates.editors import ValueLineEdit
 from gui.editor.form import RecordForm
 from gui.editor.model.roles import Role
 from gui.editor.model.table_model import TableEditorModel
@@ -193,3 +194,22 @@ def test_a_paste_over_a_generated_column_is_refused_on_that_cell(qtbot: QtBot, s
     new = model.insert_row()
     onto_new = model.paste_preview(model.index(new, col(model, "mana")), "7\tABC\t")  # blank: the database's
     assert onto_new.ok and model.apply_paste(onto_new)
+
+
+def test_an_interval_is_edited_as_the_server_reads_it(qtbot: QtBot, spells) -> None:
+    db, catalog = spells
+    model = open_model(qtbot, db, catalog, "spells")
+    host = QWidget()
+    qtbot.addWidget(host)
+    delegate = CellDelegate(host)
+    index = model.index(0, col(model, "cooldown"))
+    editor = delegate.createEditor(host, QStyleOptionViewItem(), index)
+    delegate.setEditorData(editor, index)
+    assert isinstance(editor, ValueLineEdit) and editor.text() == "02:00:00"
+    editor.setText("1 day 3 hours")
+    delegate.setModelData(editor, model, index)
+    saved(qtbot, model)
+    assert stored(db, "SELECT cooldown::text FROM spells") == [("1 day 03:00:00",)]
+    qtbot.waitUntil(
+        lambda: model.index(0, col(model, "cooldown")).data(Qt.ItemDataRole.DisplayRole) == "1 day 03:00:00"
+    )

@@ -8,6 +8,7 @@ validation refuses what is over it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.data.coercion import coerce
 from core.schema.catalog import ColumnInfo
 
 INVALID: Any = object()  # "not a value": the delegate leaves the cell as it was
@@ -96,7 +98,10 @@ class ValueLineEdit(QLineEdit):
             self.setPlaceholderText(NULL_TEXT)
 
     def set_value(self, value: Any) -> None:
-        """Show `value` whole (the grid may have truncated it)."""
+        """Show `value` whole (the grid may have truncated it); an interval as the server reads it back."""
+        if self.column.server_type and value is not None:
+            with contextlib.suppress(ValueError):
+                value = coerce(self.column, value)  # "1 day 03:00:00", not Python's "1 day, 3:00:00"
         self.setText("" if value is None else str(value))
         self.selectAll()
 
