@@ -78,23 +78,40 @@ class _Node:
         return sorted(self.subs.values(), key=rank)  # sorted is stable: others keep their order
 
 
+def by_schema(overview: Overview) -> bool:
+    """Whether the navigator groups `overview`'s entities by schema (PostgreSQL, more than one schema)."""
+    return len(set(overview.schemas.values())) > 1
+
+
+def shown_name(overview: Overview, name: str) -> str:
+    """An entity's name as listed: under its schema's group a qualified name is shown bare."""
+    schema = overview.schemas.get(name)
+    return name.removeprefix(f"{schema}.") if schema and by_schema(overview) else name
+
+
 def layout_of(overview: Overview) -> list[_Node]:
     """The navigator's top-level groups for `overview`: schemas when there are several, else groups."""
     schemas = overview.schemas
-    by_schema = len(set(schemas.values())) > 1
+    grouped_by_schema = by_schema(overview)
     groups_per_schema: dict[str, set[str]] = {}
     for group, name in overview.tables:
         groups_per_schema.setdefault(schemas.get(name, ""), set()).add(group)
     tops: dict[str, _Node] = {}
-    for group, name in overview.tables:
+    # Under a schema, names sort as shown ("public.settings" is listed as "settings", among the s's).
+    entries = (
+        sorted(overview.tables, key=lambda e: shown_name(overview, e[1]))
+        if grouped_by_schema
+        else overview.tables
+    )
+    for group, name in entries:
         schema = schemas.get(name, "")
-        label = schema if by_schema and schema else group
+        label = schema if grouped_by_schema and schema else group
         node = tops.setdefault(label, _Node(label))
-        if by_schema and len(groups_per_schema[schema]) > 1:  # e.g. the reference schema's World, Players…
+        if grouped_by_schema and len(groups_per_schema[schema]) > 1:  # the reference schema's World…
             node = node.sub(group)
         section = section_of(overview.kinds.get(name, "table"))
         (node.sub(section) if section else node).entities.append(name)
-    if by_schema:
+    if grouped_by_schema:
         path = [s for s in overview.search_path if s in tops]
         order = path + sorted(s for s in tops if s not in path)
     else:
@@ -253,10 +270,7 @@ class Navigator(QWidget):
 
     def _entity_item(self, name: str, overview: Overview) -> QTreeWidgetItem:
         read_only_reason = overview.read_only_reasons.get(name)
-        schema = overview.schemas.get(name)
-        # Under its schema's group a qualified name is shown bare; the tooltip keeps the full name.
-        under_schema = schema and len(set(overview.schemas.values())) > 1
-        shown = name.removeprefix(f"{schema}.") if under_schema else name
+        shown = shown_name(overview, name)  # the tooltip keeps the full name
         item = QTreeWidgetItem([shown, "…"])
         item.setData(0, ENTITY_ROLE, name)
         item.setData(0, EXACT_ROLE, False)

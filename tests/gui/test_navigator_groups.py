@@ -27,6 +27,7 @@ from gui.runtime import workers
 from gui.view_refresh import TOOLBAR_TEXT
 from tests.fixtures.editing import let_close, open_window
 from tests.fixtures.pg_schemas import pg_schemas_database
+from tests.fixtures.postgres import new_pg_database
 
 pytestmark = pytest.mark.usefixtures("no_saved_tabs")
 SCREENSHOT = Path("/tmp/navigator_schemas.png")  # docs/screenshots/navigator_schemas.png is a copy
@@ -241,3 +242,30 @@ def test_the_grid_and_form_follow_links_across_schemas(qtbot: QtBot, pg_url: str
     form = zones.show_form(0)
     qtbot.waitUntil(lambda: "items" in form.references.text(), timeout=10_000)
     assert "settings" in form.references.text()
+
+
+def test_reference_schema_keeps_its_groups_under_public(qtbot: QtBot, pg_server: object) -> None:
+    """The reference schema beside a game schema: public holds World, Players, Operations (and Other for the
+    users table that game shares a name with), game holds its tables, sorted by the names shown."""
+    from core.schema.models import metadata
+
+    url = new_pg_database(pg_server)
+    db = open_database(url, create=True)
+    try:
+        metadata.create_all(db.engine)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE SCHEMA game")
+            conn.exec_driver_sql("CREATE TABLE game.users (id integer PRIMARY KEY, name text)")
+            conn.exec_driver_sql("CREATE TABLE game.alpha (id integer PRIMARY KEY)")
+            conn.exec_driver_sql(
+                "CREATE TABLE public.racoon (id integer PRIMARY KEY)"
+            )  # sorts after "public.u…"
+    finally:
+        db.dispose()
+    window = open_window(qtbot, url)
+    public, game = _tops(window.navigator)
+    assert (public.text(0), game.text(0)) == ("public", "game")
+    assert _children(public) == ["World", "Players", "Operations", "Other"]
+    assert _children(public.child(3)) == ["racoon", "users"]  # type: ignore[arg-type]
+    assert window.navigator.item("public.users") is public.child(3).child(1)  # type: ignore[union-attr]
+    assert _children(game) == ["alpha", "users"]
