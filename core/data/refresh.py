@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from core.engine.db import Database
-from core.errors import WardenError
+from core.errors import NotFoundError, WardenError
 from core.schema.catalog import Catalog, EntityKind
 
 
@@ -15,4 +17,6 @@ def refresh_materialized_view(db: Database, catalog: Catalog, name: str) -> None
         raise WardenError(f"{entity.name} is not a materialized view, so it has nothing to refresh.")
     with db.engine.begin() as conn:
         quoted = conn.dialect.identifier_preparer.format_table(entity.table)
+        if conn.execute(sa.select(sa.func.to_regclass(quoted))).scalar() is None:  # dropped meanwhile
+            raise NotFoundError(f"{entity.name} is no longer in the database; open it again to see what is.")
         conn.exec_driver_sql(f"REFRESH MATERIALIZED VIEW {quoted}")

@@ -203,6 +203,10 @@ def test_views_read_and_materialized_views_refresh(pg_db: Database, catalog: Cat
     assert after[3] == before[3] + 1
     with pytest.raises(WardenError, match="not a materialized view"):
         refresh_materialized_view(pg_db, catalog, "items")
+    with pg_db.engine.begin() as conn:  # another program drops it: a message, not a bug
+        conn.exec_driver_sql("DROP MATERIALIZED VIEW public.zone_item_counts")
+    with pytest.raises(NotFoundError, match="zone_item_counts is no longer in the database"):
+        refresh_materialized_view(pg_db, catalog, "zone_item_counts")
 
 
 def test_reference_schema_beside_a_schema_that_shares_a_name(pg_server: object) -> None:
