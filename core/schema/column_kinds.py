@@ -53,6 +53,10 @@ def column_traits(
     if kind == ColumnKind.ARRAY and isinstance(t, sa.ARRAY):
         item, _ = base_type(t.item_type)
         traits["item_kind"] = kind_of(item)[0]
+        if traits["item_kind"] == ColumnKind.OTHER:  # e.g. inet[]: the driver would bind its items as text[]
+            traits["read_only_reason"] = (
+                f"Warden cannot edit arrays of {type_label(item)}; it shows them as text"
+            )
     server = next((name for cls, name in SERVER_CHECKED.items() if isinstance(t, cls)), None)
     if server is not None:
         traits["server_type"] = server

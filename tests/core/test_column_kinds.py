@@ -61,7 +61,7 @@ def test_the_catalog_marks_generated_identity_domain_array_and_odd_types(pg):
     assert (cols["tags"].kind, cols["tags"].item_kind) == ("array", "text")
     assert (cols["levels"].kind, cols["levels"].item_kind) == ("array", "integer")
     assert [cols[n].server_type for n in ("cooldown", "host", "subnet")] == ["interval", "inet", "cidr"]
-    for unknown in ("search", "spot"):  # tsvector, a composite type: shown as text, never written
+    for unknown in ("search", "spot", "hosts"):  # tsvector, a composite type, inet[]: shown, never written
         assert cols[unknown].read_only_reason and cols[unknown].never_written_reason
     assert not cat.get("spells").read_only  # the rest of the row stays editable
     described = {c["name"]: c for c in cat.get("spells").as_dict()["columns"]}
@@ -146,7 +146,7 @@ def test_inspect_text_names_the_read_only_columns(pg, capsys):
     db, _ = pg
     assert cli.main(["inspect", "--db", db.engine.url.render_as_string(hide_password=False)]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if "spells" in x)
-    assert "read-only columns: spell_id, cost_total, search, spot" in line
+    assert "read-only columns: spell_id, cost_total, hosts, search, spot" in line
 
 
 def test_server_checked_types_round_trip_as_text(pg):
