@@ -391,7 +391,9 @@ class Navigator(QWidget):
     def _on_filter_box_text_changed(self, text: str) -> None:
         needle = text.strip().lower()
         for name, item in self._items.items():
-            item.setHidden(bool(needle) and needle not in name.lower())
+            # A partition's name finds its table, the one that opens.
+            names = [name] + [p.text(0) for p in self._partitions.get(name, ())]
+            item.setHidden(bool(needle) and not any(needle in n.lower() for n in names))
         for group in reversed(self._groups):  # sub-groups before the groups that hold them
             children = [group.child(j) for j in range(group.childCount())]
             group.setHidden(bool(children) and all(c is None or c.isHidden() for c in children))

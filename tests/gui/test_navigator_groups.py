@@ -107,6 +107,8 @@ def test_partitions_are_listed_under_their_table_and_never_opened(qtbot: QtBot, 
     nav.tree.itemActivated.emit(parts[0], 0)
     assert opened == []
     assert events is not None and events.text(1) == "2"  # counted through the table
+    qtbot.keyClicks(nav.filter_box, "events_2026")  # a partition's name finds its table
+    assert nav.visible_entity_names() == ["events"] and nav.current_entity() == "events"
 
 
 def test_sqlite_views_and_virtual_tables_sit_apart(qtbot: QtBot, tmp_path: Path) -> None:
