@@ -86,6 +86,9 @@ def test_headers_say_domain_check_generated_and_why_read_only(qtbot: QtBot, spel
     assert "* 2" in tip("cost_total") and "Read-only" in tip("cost_total")
     assert "Read-only" in tip("search") and "tsvector" in tip("search")
     assert "checks each inet value" in tip("host")
+    font = Qt.ItemDataRole.FontRole
+    assert model.headerData(col(model, "cost_total"), Qt.Orientation.Horizontal, font).italic()
+    assert model.headerData(col(model, "name"), Qt.Orientation.Horizontal, font) is None
 
 
 def test_a_bad_inet_writes_nothing_and_marks_its_cell(qtbot: QtBot, spells) -> None:

@@ -3,6 +3,10 @@ a generated expression, an identity, its default, a type the server checks, and 
 
 from __future__ import annotations
 
+import functools
+
+from PySide6.QtGui import QFont
+
 from core.schema.catalog import ColumnInfo
 
 HINT_LIMIT = 32  # characters of a default expression shown in a new row's cell; the tooltip has it whole
@@ -29,6 +33,19 @@ def column_tip(info: ColumnInfo) -> str:
     if never:
         lines.append(f"Read-only: {never}")
     return "\n".join(lines)
+
+
+def header_font(info: ColumnInfo) -> QFont | None:
+    """An italic header for a column Warden never writes (generated, identity always, unknown type)."""
+    return _italic() if info.never_written_reason else None
+
+
+@functools.lru_cache(maxsize=1)
+def _italic() -> QFont:
+    """Made once, after the QApplication exists."""
+    font = QFont()
+    font.setItalic(True)
+    return font
 
 
 def new_row_hint(info: ColumnInfo) -> str:

@@ -37,7 +37,7 @@ from core.schema.catalog import Catalog, ColumnInfo, Entity, ForeignKeyInfo
 from core.schema.keys import column_note
 from gui.editor.model import roles
 from gui.editor.model.cells import LOOK_ROLES, CellLooks, Look, full_text, tooltip_text
-from gui.editor.model.column_hints import column_tip
+from gui.editor.model.column_hints import column_tip, header_font
 from gui.editor.model.grid import Grid
 from gui.editor.model.history import EditHistory
 from gui.editor.model.notices import ModelNotices
@@ -58,7 +58,7 @@ DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.I
 _R = Qt.ItemDataRole
 SERVED = frozenset(map(int, (DISPLAY, EDIT, TIP, _R.BackgroundRole, _R.ForegroundRole, _R.FontRole, *Role)))
 SERVED |= {int(_R.TextAlignmentRole)}
-HEADER_ROLES = frozenset({int(DISPLAY), int(TIP)})
+HEADER_ROLES = frozenset({int(DISPLAY), int(TIP), int(Qt.ItemDataRole.FontRole)})
 #: Item flags, combined once: combining Qt flags builds Python enum values, and flags() runs per painted cell.
 NO_FLAGS = Qt.ItemFlag.NoItemFlags
 READ_ONLY = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
@@ -206,7 +206,7 @@ class TableEditorModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 note = column_note(self._entity.key_source, info.name, info.primary_key)
                 return note or column_tip(info)
-            return None
+            return header_font(info)  # FontRole: italic for a column the database computes
         if orientation != Qt.Orientation.Vertical or role != DISPLAY or not 0 <= section < self.rowCount():
             return None
         n = len(self._staging.inserts)
