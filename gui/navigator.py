@@ -39,6 +39,7 @@ VIEW_KINDS = ("view", MATERIALIZED_VIEW)
 VIEWS_SECTION = "Views"
 VIRTUAL_SECTION = "Virtual tables"  # SQLite's virtual tables: full-text, R*Tree, vec0…
 REFRESH_TEXT = "Refresh materialized view"
+SECTION_WORDS = {VIEWS_SECTION: "view", VIRTUAL_SECTION: "virtual table"}  # what a section holds
 
 
 def section_of(kind: str) -> str | None:
@@ -63,6 +64,17 @@ class _Node:
     def total(self) -> int:
         """Entities in this group and below."""
         return len(self.entities) + sum(s.total() for s in self.subs.values())
+
+    def summary(self) -> str:
+        """'3 tables, 1 view': what this group holds, by section."""
+        by_section: dict[str, int] = {}
+        self._tally(by_section, SECTION_WORDS.get(self.label, "table"))
+        return ", ".join(f"{n} {what}{'' if n == 1 else 's'}" for what, n in by_section.items() if n)
+
+    def _tally(self, into: dict[str, int], what: str) -> None:
+        into[what] = into.get(what, 0) + len(self.entities)
+        for sub in self.ordered_subs():
+            sub._tally(into, SECTION_WORDS.get(sub.label, what))
 
     def ordered_subs(self) -> list[_Node]:
         """Sub-groups: navigator groups in their order, others as they came, Views and Virtual tables last."""
@@ -257,8 +269,7 @@ class Navigator(QWidget):
         font.setItalic(not top)
         item.setFont(0, font)
         item.setForeground(1, QBrush(ESTIMATE_COLOUR))
-        what = {VIEWS_SECTION: "views", VIRTUAL_SECTION: "virtual tables"}.get(node.label, "tables")
-        item.setToolTip(1, f"{total} {what}")
+        item.setToolTip(1, node.summary())
         if top and overview.schemas and node.label in overview.schemas.values():
             item.setToolTip(0, f"Schema {node.label}")
         self._groups.append(item)

@@ -75,6 +75,7 @@ def test_schemas_are_the_groups_with_views_apart(qtbot: QtBot, pg_url: str) -> N
     zones = nav.item("game.zones")
     assert zones is not None and zones.text(0) == "zones" and zones.toolTip(0) == "game.zones"
     assert public.text(1) == "4" and game.text(1) == "3"  # entities under each group
+    assert public.toolTip(1) == "3 tables, 1 view" and public.child(3).toolTip(1) == "1 view"  # type: ignore[union-attr]
     assert "Refresh" in nav.item("zone_item_counts").toolTip(0)  # type: ignore[union-attr]
     qtbot.keyClicks(nav.filter_box, "zone")
     assert nav.visible_entity_names() == ["zone_item_counts", "game.zones", "game.zone_names"]
