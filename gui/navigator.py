@@ -162,7 +162,7 @@ class _CountCell:
 
 
 class Navigator(QWidget):
-    """Entities grouped World, Players, Operations and Other; Enter or double-click opens one."""
+    """Entities by group (World, Players, Operations, Other) or by schema; Enter or double-click opens one."""
 
     entity_activated = Signal(str)  # the user opened an entity (double-click, Enter)
     entity_selected = Signal(str)  # the current entity changed
