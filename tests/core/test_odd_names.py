@@ -106,13 +106,14 @@ def test_pages_sorts_and_keyset_paging(odd: tuple[Database, Catalog]) -> None:
                 while page.has_more:
                     page = fetch_page(db, catalog, name, sort=sort, limit=2, after=page.last_cursor)
                     seen.extend(page.rows)
-                assert sorted(seen, key=repr) == sorted((tuple(r.values()) for r in every), key=repr), (
+                # As text: a NaN is not equal to itself.
+                assert sorted(map(repr, seen)) == sorted(repr(tuple(r.values())) for r in every), (
                     name,
                     info.name,
                     desc,
                 )
         last = fetch_page(db, catalog, name, limit=1, from_end=True)
-        assert last.rows == [tuple(every[-1].values())]
+        assert repr(last.rows) == repr([tuple(every[-1].values())])
 
 
 def test_every_filter_kind_on_odd_columns(odd: tuple[Database, Catalog]) -> None:

@@ -73,11 +73,21 @@ def target_for(path: str, selected_filter: str) -> ExportTarget:
     return ExportTarget(path, fmt, bom=fmt == "csv" and selected_filter == CSV_BOM_FILTER)
 
 
+def default_file_name(entity: str) -> str:
+    """The file name first offered for an entity's export: characters no file name may hold on Windows
+    or elsewhere (a slash would name a folder) become '_'."""
+    name = "".join("_" if c in _NOT_IN_FILE_NAMES or ord(c) < 32 else c for c in entity).strip(" .")
+    return f"{name or 'export'}.csv"
+
+
+_NOT_IN_FILE_NAMES = frozenset('/\\:*?"<>|')
+
+
 def ask_export_path(parent: QWidget | None, entity: str) -> ExportTarget | None:
     """Ask where and how to export; None when the user cancelled."""
     start = default_filter()
     path, chosen = QFileDialog.getSaveFileName(
-        parent, f"Export {entity}", f"{entity}.csv", ";;".join(FILE_FILTERS), start
+        parent, f"Export {entity}", default_file_name(entity), ";;".join(FILE_FILTERS), start
     )
     if not path:
         return None
