@@ -219,7 +219,10 @@ def test_exports_carry_odd_names(odd: tuple[Database, Catalog], tmp_path: Path) 
 def test_the_cli_takes_odd_entity_and_column_names(
     odd_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`warden inspect --json` lists the odd names; `warden export --entity` with --where and --sort."""
+    """`warden inspect` (text and --json) lists the odd names; `warden export --entity`, --where, --sort."""
+    assert cli.main(["inspect", "--db", odd_url]) == 0
+    text = capsys.readouterr().out
+    assert all(name in text for name in ENTITIES) and f"→ {GUILDS}" in text
     assert cli.main(["inspect", "--db", odd_url, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     by_name = {e["name"]: e for e in doc["entities"]}
