@@ -35,8 +35,8 @@ def run(args: argparse.Namespace, target: str | None) -> int:
     finally:
         db.dispose()
     if args.json:
-        json.dump(doc, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        # One write: json.dump streams millions of small writes (6 s of 9 for 2,500 tables, issue 14).
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return 0
     caps = doc["capabilities"]
     vec = caps["vector_search"] + (f" ({caps['vector_reason']})" if caps["vector_reason"] else "")
