@@ -31,6 +31,7 @@ import argparse
 import functools
 import hashlib
 import json
+import logging
 import os
 import platform
 import random
@@ -371,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-gui", action="store_true", help="skip the navigator measurements")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # Slow-statement logging stays on (its cost is part of Warden); only its console lines are muted.
+    logging.getLogger("warden.slow").setLevel(logging.ERROR)
     # The in-process cache file goes to a scratch data folder, never the user's.
     os.environ["WARDEN_DATA_DIR"] = tempfile.mkdtemp(prefix="warden-bench-data-")
     import sqlalchemy as sa
