@@ -35,6 +35,7 @@ import pkgutil
 import sys
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -261,17 +262,21 @@ def _write_file(stamp: Stamp, catalog: Catalog) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, cache_file(stamp.database))
-        _prune(folder)
     except OSError as exc:
         log.info("catalog cache not written: %s", exc.strerror or type(exc).__name__)
         with contextlib.suppress(OSError, UnboundLocalError):
             os.unlink(tmp)
+        return
+    with contextlib.suppress(OSError):  # another Warden may be pruning or writing at the same time
+        _prune(folder)
 
 
 def _prune(folder: Path) -> None:
-    """Keep the FILES_KEPT most recently written cache files (and no leftover temporary files)."""
+    """Keep the FILES_KEPT most recently written cache files, and no temporary file of a write that died
+    (an hour old: another process may be writing one now)."""
     files = sorted(folder.glob("*.catalog"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[FILES_KEPT:]:
+    stale = [p for p in folder.glob("*.tmp") if time.time() - p.stat().st_mtime > 3600]
+    for old in files[FILES_KEPT:] + stale:
         with contextlib.suppress(OSError):
             old.unlink()
 
