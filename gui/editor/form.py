@@ -307,11 +307,11 @@ class RecordForm(QWidget):
             key,
             on_done=self._on_related_done,
             on_error=self._on_related_failed,
+            on_aborted=self._on_related_aborted,
             owner=self,
             interruptible=True,  # moving to another row stops this one's lookups
             key="related",
         )
-            on_aborted=self._on_related_aborted,
 
     def _on_related_done(self, result: tuple[list[RelatedGroup], FkLabels]) -> None:
         groups, labels = result
@@ -323,13 +323,13 @@ class RecordForm(QWidget):
         self.references.setText(f"<span style='color:#b3261e'>Could not load related rows: {failure}</span>")
         self.related_failed.emit(failure.message)
 
+    def _on_related_aborted(self) -> None:
+        self.references.setText("Related rows were not loaded.")  # the crash handler says why; not "Loading…"
+
     def _set_groups(self, groups: list[RelatedGroup], labels: FkLabels | None = None) -> None:
         while self.tabs.count() > 1:
             page = self.tabs.widget(1)
             assert page is not None  # count() > 1
-    def _on_related_aborted(self) -> None:
-        self.references.setText("Related rows were not loaded.")  # the crash handler says why; not "Loading…"
-
             self.tabs.removeTab(1)
             page.deleteLater()
         self.groups = groups

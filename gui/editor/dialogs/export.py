@@ -102,6 +102,7 @@ class ExportJob(QObject):
 
     finished = Signal(object)  # ExportResult (cancelled=True when cancelled; no file was left)
     failed = Signal(str)
+    aborted = Signal()  # stopped by a bug: the crash handler says why
     progressed = Signal(int)  # rows written so far (throttled by the worker door)
 
     def __init__(
@@ -112,7 +113,6 @@ class ExportJob(QObject):
         self.written = 0  # rows written so far, as last reported
         self.result: ExportResult | None = None
         self.error: str | None = None
-    aborted = Signal()  # stopped by a bug: the crash handler says why
         self.task: workers.Task | None = None
         self._cancel_asked = False
         self._running = False
@@ -159,6 +159,7 @@ class ExportJob(QObject):
             on_progress=self._on_export_progress,
             on_done=self._on_export_done,
             on_error=self._on_export_failed,
+            on_aborted=self._on_export_aborted,
             owner=self,
         )
 
@@ -169,7 +170,6 @@ class ExportJob(QObject):
             self.task.stop()
         self.progress.setLabelText("Cancelling…")
 
-            on_aborted=self._on_export_aborted,
     def _on_export_progress(self, progress: Progress) -> None:
         self.written = progress.done
         total = self.request.total or 0
@@ -201,6 +201,10 @@ class ExportJob(QObject):
         self.error = failure.message
         self.failed.emit(failure.message)
 
+    def _on_export_aborted(self) -> None:
+        self._finish()
+        self.aborted.emit()
+
 
 def export_view(
     db: Database, catalog: Catalog, request: ExportRequest, parent: QWidget | None
@@ -211,9 +215,5 @@ def export_view(
         return None
     target = ExportTarget(*chosen)
     job = ExportJob(db, catalog, request, parent)
-    def _on_export_aborted(self) -> None:
-        self._finish()
-        self.aborted.emit()
-
     job.start(target.path, target.fmt, bom=target.bom)
     return job

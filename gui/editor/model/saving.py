@@ -105,8 +105,8 @@ class Saver:
             changes,
             on_done=functools.partial(self._on_save_done, self._sent),
             on_error=functools.partial(self._on_save_failed, refs),
-            on_progress=self._on_save_progress,  # a lock wait says so; its state's cancel is Cancel
             on_aborted=self._on_save_aborted,  # a bug: the crash handler says so; the edits stay staged
+            on_progress=self._on_save_progress,  # a lock wait says so; its state's cancel is Cancel
             key="save",
             priority=Priority.SAVE,  # never behind page loads on a busy pool
         )
@@ -224,13 +224,13 @@ class Saver:
         self.host.saved(result)
         self.host.busy_changed()
 
-    def _on_save_failed(self, refs: list[RowRef], failure: Any) -> None:
-        self._ended()
-        if failure.cancelled:  # Cancel during the lock wait: nothing was written, nothing is marked
     def _on_save_aborted(self) -> None:
         self._ended()
         self.host.busy_changed()
 
+    def _on_save_failed(self, refs: list[RowRef], failure: Any) -> None:
+        self._ended()
+        if failure.cancelled:  # Cancel during the lock wait: nothing was written, nothing is marked
             self.host.save_cancelled(cancelled_text(self.staging.count))
             self.host.busy_changed()
             return
