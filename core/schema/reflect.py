@@ -53,13 +53,9 @@ def table_names(db: Database) -> list[str]:
 
 def vec0_tables(db: Database) -> dict[str, str]:
     """sqlite-vec virtual tables by name, with their column declarations."""
-    with db.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            "select name, sql from sqlite_master where type = 'table' and sql like 'CREATE VIRTUAL TABLE%'"
-        ).all()
     found = {}
-    for name, sql in rows:
-        m = VEC0_RE.match(sql or "")
+    for name, sql in sqlite_tables.virtual_table_sql(db):
+        m = VEC0_RE.match(sql)
         if m:
             found[name] = m.group(2)
     return found

@@ -86,14 +86,19 @@ class VirtualTable:
         return tuple(names)
 
 
-def virtual_tables(db: Database) -> dict[str, VirtualTable]:
-    """Every virtual table of the main schema by name, whether or not its module is loaded here."""
+def virtual_table_sql(db: Database) -> list[tuple[str, str]]:
+    """(name, CREATE VIRTUAL TABLE statement) of every virtual table of the main schema."""
     with db.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "select name, sql from sqlite_master where type = 'table' and sql like 'CREATE VIRTUAL TABLE%'"
         ).all()
+    return [(str(name), str(sql or "")) for name, sql in rows]
+
+
+def virtual_tables(db: Database) -> dict[str, VirtualTable]:
+    """Every virtual table of the main schema by name, whether or not its module is loaded here."""
     found = {}
-    for name, sql in rows:
+    for name, sql in virtual_table_sql(db):
         m = VIRTUAL_RE.match(sql or "")
         if m:
             found[name] = VirtualTable(name, m.group(1).lower(), tuple(split_arguments(m.group(2) or "")))
