@@ -34,7 +34,7 @@ def wait_message(elapsed_s: float, budget_s: float) -> str:
     return f"Waiting for another program's write lock ({int(elapsed_s)} s of {budget_s:g})…"
 
 
-def take_write_lock(conn: sa.Connection, *, state: TaskState | None = None) -> None:
+def take_write_lock(conn: sa.Connection, *, state: TaskState | None = None, spent_ms: float = 0.0) -> float:
     """Take the write lock for the transaction `conn` has just begun (inside `engine.begin()`).
 
     SQLite: `BEGIN IMMEDIATE` as the transaction's first statement, tried every TRY_MS until
@@ -42,16 +42,22 @@ def take_write_lock(conn: sa.Connection, *, state: TaskState | None = None) -> N
     milliseconds with the wait's text, and once the lock is taken after a wait, one report with an empty
     message; Cancel (`state.check()`) raises core.progress.Cancelled between tries. PostgreSQL: the
     transaction's lock_timeout becomes the same budget.
+
+    `spent_ms`: what an earlier try of the same save already waited (a second transaction of one save shares
+    the one budget, and its wait's seconds go on from there). Returns the milliseconds waited in all.
     """
     budget_ms = sqlite_access.BUSY_TIMEOUT_MS  # read now: tests shorten it
     name = conn.dialect.name
     if name == "postgresql":
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(budget_ms)}")
-    elif name == "sqlite":
-        _begin_immediate(conn.connection.dbapi_connection, where_of(conn.engine.url), budget_ms, state)
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(max(1.0, budget_ms - spent_ms))}")
+        return spent_ms
+    if name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        return _begin_immediate(raw, where_of(conn.engine.url), budget_ms, state, spent_ms)
+    return spent_ms
 
 
-def _begin_immediate(raw: Any, where: str, budget_ms: int, state: TaskState | None) -> None:
+def _begin_immediate(raw: Any, where: str, budget_ms: int, state: TaskState | None, spent_ms: float) -> float:
     """BEGIN IMMEDIATE on the driver's connection, in short tries; its own busy_timeout put back after.
 
     pysqlite (legacy transaction control) sends no BEGIN of its own before the first write, and none
@@ -60,7 +66,7 @@ def _begin_immediate(raw: Any, where: str, budget_ms: int, state: TaskState | No
     cursor = raw.cursor()
     try:
         before = int(cursor.execute("PRAGMA busy_timeout").fetchone()[0])
-        start = time.monotonic()
+        start = time.monotonic() - spent_ms / 1000
         waited = False
         try:
             while True:
@@ -86,6 +92,7 @@ def _begin_immediate(raw: Any, where: str, budget_ms: int, state: TaskState | No
             cursor.execute(f"PRAGMA busy_timeout = {before}")
         if waited and state is not None:
             state.set_progress(int((time.monotonic() - start) * 1000), budget_ms, "")
+        return spent_ms if not waited else (time.monotonic() - start) * 1000
     finally:
         cursor.close()
 

@@ -1,6 +1,6 @@
 """A save behind another program's write lock (core/engine/write_lock.py through core/data/writes.save):
 one wait of one budget that reports its seconds, Cancel between tries, the typed "locked" error at the end,
-nothing written on the way, and one lock for both passes of a save; on PostgreSQL a row locked by another
+nothing written on the way, and one budget for both passes of a save; on PostgreSQL a row locked by another
 session ends in the same typed error within the same budget."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from core.data import writes
 from core.data.changes import Change, Update
 from core.engine import db as engine_db
 from core.engine import sqlite_access
-from core.engine.db import Database, open_database, sqlite_driver
+from core.engine.db import Database, open_database
 from core.errors import ConflictError, DatabaseBusy
 from core.progress import Cancelled, Progress, TaskState
 from core.schema.catalog import Catalog
@@ -125,28 +125,48 @@ def test_a_lock_released_during_the_wait_lets_the_save_through(items: tuple[Data
     assert seen[-1].message == ""  # the wait is over: the screen goes back to "Saving…"
 
 
-def test_the_row_by_row_pass_runs_under_the_same_lock(items: tuple[Database, Catalog]) -> None:
-    """Between the batch pass and the row-by-row pass no other program can take the lock: no second wait."""
+def test_the_row_by_row_pass_waits_only_for_what_is_left_of_the_one_budget(
+    items: tuple[Database, Catalog], budget: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that conflicts runs again row by row in a second transaction. If another program takes the
+    lock in between, that second wait ends when the save's one budget is spent: never a second budget."""
     db, catalog = items
-    probes: list[str] = []
+    first_wait, held, done = 0.6, threading.Event(), threading.Event()
 
-    def other_program_tries(*_args: Any) -> None:
-        other = sqlite_driver()[0].connect(path_of(db), isolation_level=None, timeout=0)
-        try:
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("ROLLBACK")
-            probes.append("took the lock")
-        except Exception as exc:  # the driver's OperationalError: "database is locked"
-            probes.append(str(exc))
-        finally:
-            other.close()
+    def other_program(seconds: float) -> None:
+        with write_lock_held(path_of(db)):
+            held.set()
+            done.wait(seconds)
 
-    sa.event.listen(db.engine, "rollback_savepoint", other_program_tries)
+    real = writes.take_write_lock
+    calls: list[float] = []
+
+    def between_the_passes(conn: sa.Connection, **kwargs: Any) -> float:
+        calls.append(kwargs.get("spent_ms", 0.0))
+        if len(calls) == 2:  # the row-by-row pass: another program got the lock meanwhile
+            held.clear()
+            threading.Thread(target=other_program, args=(5,), daemon=True).start()
+            assert held.wait(5)
+        return real(conn, **kwargs)
+
+    monkeypatch.setattr(writes, "take_write_lock", between_the_passes)
+    threading.Thread(target=other_program, args=(first_wait,), daemon=True).start()
+    assert held.wait(5)
     stale: list[Change] = [rename(1, "a", "x"), rename(2, "changed meanwhile", "y"), rename(3, "c", "z")]
+    start = time.monotonic()
+    try:
+        with pytest.raises(DatabaseBusy):
+            writes.save(db, catalog, stale)  # the run matches 2 of 3 rows: the row-by-row pass must wait
+    finally:
+        took = time.monotonic() - start
+        done.set()
+    assert len(calls) == 2 and calls[1] >= (first_wait - 0.1) * 1000  # the second pass knew what was spent
+    assert budget - 0.1 <= took < budget + 0.35, took  # one budget in all, not first_wait + a budget
+    time.sleep(0.2)  # the other program lets go
+    assert stored(db) == {1: "a", 2: "b", 3: "c"}
     with pytest.raises(ConflictError) as caught:
-        writes.save(db, catalog, stale)  # the run matches 2 of 3 rows: row by row names row 2
+        writes.save(db, catalog, stale)  # unhindered, the row-by-row pass names the conflicting row
     assert [c.key for c in caught.value.conflicts] == [{"id": 2}]
-    assert probes == ["database is locked"]
     assert stored(db) == {1: "a", 2: "b", 3: "c"}
 
 
