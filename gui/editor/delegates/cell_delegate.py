@@ -365,7 +365,7 @@ def _popup_kind(editor: QWidget) -> str:
     if isinstance(editor, ArrayEditor):
         return "array"
     if isinstance(editor, JsonEditor):
-        return "array" if editor.array_of_text else "json"
+        return "json"
     if isinstance(editor, PopupTextEditor):
         return "text"
     return ""

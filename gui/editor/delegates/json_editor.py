@@ -59,7 +59,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed in JSON")
 
 
-def check(text: str, *, array_of_text: bool = False) -> tuple[Any, JsonProblem | None]:
+def check(text: str) -> tuple[Any, JsonProblem | None]:
     """Parse `text`: (value, None) when it is JSON the column can hold, else (None, the problem)."""
     if not text.strip():
         return None, None
@@ -69,8 +69,6 @@ def check(text: str, *, array_of_text: bool = False) -> tuple[Any, JsonProblem |
         return None, JsonProblem(exc.msg, exc.lineno, exc.colno)
     except (ValueError, RecursionError) as exc:
         return None, JsonProblem(str(exc), 1, 1)
-    if array_of_text and not (isinstance(value, list) and all(isinstance(x, str) for x in value)):
-        return None, JsonProblem('expected a list of strings, like ["a", "b"]', 1, 1)
     return value, None
 
 
@@ -79,7 +77,6 @@ class JsonEditor(PopupTextEditor):
 
     def __init__(self, column: ColumnInfo, parent: QWidget | None = None) -> None:
         super().__init__(column, parent)
-        self.array_of_text = column.kind == "array"
         self.problem: JsonProblem | None = None
         self.setStyleSheet(STYLE)
         font = self.text_edit.font()
@@ -97,7 +94,7 @@ class JsonEditor(PopupTextEditor):
 
     def value(self) -> Any:
         """The parsed JSON (None for an empty editor), or INVALID."""
-        value, problem = check(self.text_edit.toPlainText(), array_of_text=self.array_of_text)
+        value, problem = check(self.text_edit.toPlainText())
         return INVALID if problem is not None else value
 
     def is_valid(self) -> bool:
@@ -128,7 +125,7 @@ class JsonEditor(PopupTextEditor):
             self.text_edit.setPlainText(pretty(value))
 
     def _on_text_changed(self) -> None:
-        _, self.problem = check(self.text_edit.toPlainText(), array_of_text=self.array_of_text)
+        _, self.problem = check(self.text_edit.toPlainText())
         invalid = self.problem is not None
         self.setProperty("invalid", invalid)
         self.style().unpolish(self)
