@@ -1,5 +1,6 @@
 """The reference schema: world content for designers, operations data for support staff."""
 
+from core.schema.models.audit import AuditEntry
 from core.schema.models.base import Base
 from core.schema.models.commerce import Order, OrderItem, Product, User
 from core.schema.models.operations import AgentExecution, LlmRoundTableResult, RagDocument, ToolExecution
@@ -25,6 +26,7 @@ metadata = Base.metadata
 
 __all__ = [
     "AgentExecution",
+    "AuditEntry",
     "Base",
     "GameSession",
     "LlmRoundTableResult",
