@@ -1,0 +1,120 @@
+"""The SQL side of k-NN: distance expressions (sqlite-vec functions, pgvector operators), the query
+vector as a bound parameter, and the HNSW index a PostgreSQL column has.
+
+A vector is always a bound parameter, never text inside the SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import sqlalchemy as sa
+from pgvector.sqlalchemy import VECTOR
+
+from core.data.query import column
+from core.schema.catalog import Entity, VectorInfo, VectorStorage
+
+Metric = Literal["cosine", "l2", "ip"]
+METRICS: tuple[Metric, ...] = ("cosine", "l2", "ip")
+#: pgvector's operator per metric; <#> is the negative inner product, so smaller is nearer on all three.
+PG_OPERATORS: dict[str, str] = {"cosine": "<=>", "l2": "<->", "ip": "<#>"}
+#: sqlite-vec's distance functions; it has none for the inner product (that one is computed in numpy).
+SQLITE_FUNCTIONS: dict[str, str] = {"cosine": "vec_distance_cosine", "l2": "vec_distance_l2"}
+#: The operator class an HNSW index needs to serve each metric (vector_cosine_ops, halfvec_cosine_ops…).
+OPCLASS_SUFFIX: dict[str, str] = {"cosine": "_cosine_ops", "l2": "_l2_ops", "ip": "_ip_ops"}
+
+_HNSW_INDEXES = sa.text(
+    """
+    SELECT ic.relname, opc.opcname
+    FROM pg_index x
+    JOIN pg_class ic ON ic.oid = x.indexrelid
+    JOIN pg_am am ON am.oid = ic.relam
+    JOIN pg_opclass opc ON opc.oid = x.indclass[0]
+    JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+    WHERE x.indrelid = to_regclass(:rel) AND am.amname = 'hnsw' AND a.attname = :col
+      AND x.indnatts = 1 AND x.indpred IS NULL AND x.indisvalid
+    ORDER BY ic.relname
+    """
+)
+_ROW_ESTIMATE = sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:rel)")
+
+
+@dataclass(frozen=True)
+class HnswIndex:
+    """An HNSW index over one vector column, and the table's estimated row count."""
+
+    name: str
+    rows: int
+
+
+def query_param(vector: np.ndarray, info: VectorInfo, backend: str) -> sa.BindParameter[Any]:
+    """The query vector as a bound parameter: pgvector's type on PostgreSQL, sqlite-vec's float32 BLOB on
+    SQLite."""
+    if backend == "postgresql":
+        return sa.bindparam("query_vector", vector, type_=VECTOR(info.dimension))
+    return sa.bindparam("query_vector", vector.astype("<f4").tobytes(), type_=sa.LargeBinary)
+
+
+def distance_expr(
+    entity: Entity, info: VectorInfo, metric: Metric, query: sa.BindParameter[Any], backend: str
+) -> sa.ColumnElement[float]:
+    """The distance between the column and the bound query vector, smaller being nearer."""
+    col = column(entity, info.column)
+    if backend == "postgresql":
+        return col.op(PG_OPERATORS[metric], return_type=sa.Float)(query)
+    fn = getattr(sa.func, SQLITE_FUNCTIONS[metric])
+    result: sa.ColumnElement[float] = fn(col, query, type_=sa.Float)
+    return result
+
+
+def has_vector(entity: Entity, info: VectorInfo, backend: str) -> list[sa.ColumnElement[bool]]:
+    """The rows that hold a vector of the column's dimension (a foreign BLOB of another length is skipped,
+    which sqlite-vec would refuse with an error)."""
+    col = column(entity, info.column)
+    where: list[sa.ColumnElement[bool]] = [col.is_not(None)]
+    if backend == "sqlite" and info.storage == VectorStorage.BLOB:
+        where.append(sa.func.length(col) == info.dimension * 4)
+    return where
+
+
+def vec0_match(
+    entity: Entity, info: VectorInfo, query: sa.BindParameter[Any], k: int
+) -> sa.ColumnElement[bool]:
+    """sqlite-vec's own k-NN on a vec0 table: `col MATCH :q AND k = :k` (exact, the table's metric)."""
+    col = column(entity, info.column)
+    return sa.and_(
+        col.op("MATCH")(query), sa.literal_column("k") == sa.bindparam("knn_k", k, type_=sa.Integer)
+    )
+
+
+def relation_name(entity: Entity, dialect: sa.Dialect) -> str:
+    """The table's quoted, schema-qualified name as to_regclass reads it."""
+    return str(dialect.identifier_preparer.format_table(entity.table))
+
+
+def hnsw_index(conn: sa.Connection, entity: Entity, info: VectorInfo, metric: Metric) -> HnswIndex | None:
+    """The HNSW index on the column that serves `metric`, or None; with the planner's row estimate."""
+    rel = relation_name(entity, conn.dialect)
+    found = [
+        name
+        for name, opclass in conn.execute(_HNSW_INDEXES, {"rel": rel, "col": info.column})
+        if str(opclass).endswith(OPCLASS_SUFFIX[metric])
+    ]
+    if not found:
+        return None
+    estimate = conn.execute(_ROW_ESTIMATE, {"rel": rel}).scalar()
+    rows = int(estimate) if estimate is not None and estimate >= 0 else -1
+    return HnswIndex(str(found[0]), rows)
+
+
+def set_hnsw_search(conn: sa.Connection, ef_search: int) -> None:
+    """ef_search for this transaction, and iterative scans in strict distance order, so that a filter does
+    not leave the index with fewer than k rows (pgvector 0.8+; an older one ignores the unknown setting)."""
+    conn.execute(
+        sa.text(
+            "SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', :mode, true)"
+        ),
+        {"ef": str(int(ef_search)), "mode": "strict_order"},
+    )
