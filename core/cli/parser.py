@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol
 
-from core.cli import demo, export, inspect, migrate, selftest
+from core.cli import demo, export, graph, inspect, migrate, search, selftest
 
 
 class CommandModule(Protocol):
@@ -24,6 +24,8 @@ COMMANDS: dict[str, CommandModule] = {
     "migrate": migrate,
     "inspect": inspect,
     "export": export,
+    "graph": graph,
+    "search": search,
     "selftest": selftest,
 }
 

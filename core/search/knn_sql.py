@@ -111,10 +111,13 @@ def hnsw_index(conn: sa.Connection, entity: Entity, info: VectorInfo, metric: Me
 
 def set_hnsw_search(conn: sa.Connection, ef_search: int) -> None:
     """ef_search for this transaction, and iterative scans in strict distance order, so that a filter does
-    not leave the index with fewer than k rows (pgvector 0.8+; an older one ignores the unknown setting)."""
+    not leave the index with fewer than k rows (pgvector 0.8+; an older one ignores the unknown setting).
+    Sequential scans are off for it: the caller chose the index, and the planner would otherwise sort a
+    scan of the whole table whenever its estimates make that look cheaper."""
     conn.execute(
         sa.text(
-            "SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', :mode, true)"
+            "SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', :mode, true), "
+            "set_config('enable_seqscan', 'off', true)"
         ),
         {"ef": str(int(ef_search)), "mode": "strict_order"},
     )
