@@ -1,0 +1,391 @@
+"""The record graph's items: a node (a circle with its entity's letter and a label, or an aggregate's pill),
+the edges of the whole graph as one layer, and the dots that stand for nodes when zoomed far out.
+
+Level of detail keeps big graphs smooth: node items only paint when zoomed in enough to read them (the scene
+hides their common parent below style.DOTS_BELOW, and DotLayer paints every node in a few calls instead);
+edges are one item that draws plain lines in a few batched calls when zoomed out, and only the edges in the
+exposed area, with arrowheads and labels, when zoomed in. Hit-testing stays cheap: a node's shape is its
+circle (or pill), and the scene's BSP index finds it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from core.graph.model import GraphNode
+from gui.graph import style
+
+LABEL_FONT = QFont()
+LABEL_FONT.setPointSizeF(9.0)
+LETTER_FONT = QFont()
+LETTER_FONT.setPointSizeF(10.0)
+LETTER_FONT.setBold(True)
+EDGE_FONT = QFont()
+EDGE_FONT.setPointSizeF(7.5)
+_LABEL_METRICS = QFontMetricsF(LABEL_FONT)
+_EDGE_METRICS = QFontMetricsF(EDGE_FONT)
+_LABEL_HEIGHT = _LABEL_METRICS.height() + 4
+
+
+#: Up to this many dots are drawn round and antialiased; more as squares.
+ROUND_DOTS_UP_TO = 1500
+
+
+def lod_of(painter: QPainter) -> float:
+    """How many device pixels one scene unit covers (the zoom) for this painter."""
+    return QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+
+
+class NodeGroup(QGraphicsItem):
+    """The parent of every node item, drawing nothing: hiding it hides all nodes in one call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        """Nothing: the children paint."""
+
+
+class NodeItem(QGraphicsItem):
+    """One record (a circle with its entity's letter, its label below) or an aggregate (a pill)."""
+
+    def __init__(self, node: GraphNode, parent: QGraphicsItem | None = None) -> None:
+        super().__init__(parent)
+        self.node = node
+        self.node_id = node.id
+        self.selected = False
+        self.found = False
+        self.pinned = False
+        look = style.entity_style(node.entity)
+        self.colour = look.colour
+        self.letter = look.letter
+        self.letter_colour = style.text_on(look.colour)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        if node.aggregate:
+            self.text = f"+{node.count or 0:,} {node.entity}"
+            width = min(style.LABEL_WIDTH + 40, _LABEL_METRICS.horizontalAdvance(self.text) + 24)
+            height = _LABEL_HEIGHT + 6
+            self._body = QRectF(-width / 2, -height / 2, width, height)
+            self._bounds = self._body.adjusted(-3, -3, 3, 3)
+            path = QPainterPath()
+            path.addRoundedRect(self._body, height / 2, height / 2)
+        else:
+            self.text = _LABEL_METRICS.elidedText(
+                node.label or "", Qt.TextElideMode.ElideRight, style.LABEL_WIDTH
+            )
+            r = style.RADIUS
+            self._body = QRectF(-r, -r, 2 * r, 2 * r)
+            label_w = _LABEL_METRICS.horizontalAdvance(self.text) + 8
+            self._label = QRectF(-label_w / 2, r + 3, label_w, _LABEL_HEIGHT)
+            self._bounds = self._body.united(self._label).adjusted(-4, -4, 4, 4)
+            path = QPainterPath()
+            path.addEllipse(self._body)
+        self._shape = path
+        self.setToolTip(_tooltip(node))
+
+    @property
+    def radius(self) -> float:
+        """How far from the centre an edge stops (the circle's radius, or half the pill's height)."""
+        return self._body.height() / 2
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def set_marks(
+        self, *, selected: bool | None = None, found: bool | None = None, pinned: bool | None = None
+    ) -> None:
+        """Change how the node is marked (selected, matched by the find box, pinned) and repaint it."""
+        if selected is not None:
+            self.selected = selected
+        if found is not None:
+            self.found = found
+        if pinned is not None:
+            self.pinned = pinned
+        self.update()
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        lod = lod_of(painter)
+        ring = style.SELECTED if self.selected else style.FOUND if self.found else None
+        if self.node.aggregate:
+            self._paint_aggregate(painter, ring)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if ring is not None:
+            painter.setPen(QPen(ring, 4))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(self._body.adjusted(-3, -3, 3, 3))
+        painter.setPen(QPen(QColor("#ffffff"), 2))
+        painter.setBrush(QBrush(self.colour))
+        painter.drawEllipse(self._body)
+        painter.setFont(LETTER_FONT)
+        painter.setPen(self.letter_colour)
+        painter.drawText(self._body, Qt.AlignmentFlag.AlignCenter, self.letter)
+        if self.pinned:
+            painter.setPen(QPen(QColor("#ffffff"), 1.5))
+            painter.setBrush(QBrush(style.TEXT))
+            r = style.RADIUS
+            painter.drawEllipse(QPointF(r * 0.72, -r * 0.72), 4.0, 4.0)
+        if lod >= style.LABELS_BELOW and self.text:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(style.LABEL_BACK)
+            painter.drawRoundedRect(self._label, 4, 4)
+            painter.setFont(LABEL_FONT)
+            painter.setPen(style.TEXT)
+            painter.drawText(self._label, Qt.AlignmentFlag.AlignCenter, self.text)
+
+    def _paint_aggregate(self, painter: QPainter, ring: QColor | None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        h = self._body.height()
+        pen = QPen(ring, 3) if ring is not None else QPen(style.AGGREGATE_LINE, 1.5, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(style.AGGREGATE_FILL)
+        painter.drawRoundedRect(self._body, h / 2, h / 2)
+        dot = QRectF(self._body.left() + 6, -5, 10, 10)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.colour)
+        painter.drawEllipse(dot)
+        painter.setFont(LABEL_FONT)
+        painter.setPen(style.TEXT)
+        painter.drawText(self._body.adjusted(18, 0, -6, 0), Qt.AlignmentFlag.AlignCenter, self.text)
+
+
+def _tooltip(node: GraphNode) -> str:
+    if node.aggregate:
+        return f"{node.count or 0:,} more {node.entity} rows\nDouble-click to show the next ones"
+    key = ", ".join(str(v) for v in node.key or ())
+    return f"{node.label}\n{node.entity} · {key}\nDouble-click to expand"
+
+
+@dataclass(frozen=True)
+class EdgeLook:
+    """How one edge is drawn: its colour, arrowheads at either end, and its label."""
+
+    colour: QColor
+    head: bool  # an arrowhead at the target
+    tail: bool  # and one at the source (two-way)
+    label: str
+
+
+class EdgeLayer(QGraphicsItem):
+    """Every edge of the graph, as one item: plain batched lines when zoomed out, arrowheads and labels when
+    zoomed in, and only the edges that cross the area being painted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(
+            QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption
+        )  # exposedRect is the dirty area
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setZValue(-1)
+        self._ends: list[tuple[str, str]] = []
+        self._looks: list[EdgeLook] = []
+        self._radii: list[tuple[float, float]] = []
+        self._coords = np.zeros((0, 4))
+        self._shown = np.zeros(0, dtype=bool)
+        self._bounds = QRectF()
+        self._batches: dict[int, tuple[QColor, list[QLineF]]] | None = None
+
+    def set_edges(
+        self,
+        ends: list[tuple[str, str]],
+        looks: list[EdgeLook],
+        radii: list[tuple[float, float]],
+        positions: Mapping[str, tuple[float, float]],
+        shown: list[bool],
+    ) -> None:
+        """Draw these edges (`ends` node ids, `radii` of their end nodes) between these positions."""
+        self.prepareGeometryChange()
+        self._ends, self._looks, self._radii = ends, looks, radii
+        self._shown = np.array(shown, dtype=bool)
+        self._coords = np.array([(*positions[a], *positions[b]) for a, b in ends], dtype=float).reshape(-1, 4)
+        self._refresh_bounds()
+
+    def set_shown(self, shown: list[bool]) -> None:
+        """Show only the edges flagged in `shown` (filters)."""
+        self._shown = np.array(shown, dtype=bool)
+        self._batches = None
+        self.update()
+
+    def move_node(self, node: str, point: tuple[float, float]) -> None:
+        """Follow a node being dragged."""
+        for i, (a, b) in enumerate(self._ends):
+            if a == node:
+                self._coords[i, 0:2] = point
+            if b == node:
+                self._coords[i, 2:4] = point
+        self.prepareGeometryChange()
+        self._refresh_bounds()
+
+    def _refresh_bounds(self) -> None:
+        self._batches = None
+        if len(self._coords) == 0:
+            self._bounds = QRectF()
+            return
+        xs = self._coords[:, [0, 2]]
+        ys = self._coords[:, [1, 3]]
+        self._bounds = QRectF(
+            float(xs.min()) - 20,
+            float(ys.min()) - 20,
+            float(xs.max() - xs.min()) + 40,
+            float(ys.max() - ys.min()) + 40,
+        )
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        if len(self._coords) == 0:
+            return
+        lod = lod_of(painter)
+        if lod < style.DOTS_BELOW:
+            self._paint_plain(painter)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = option.exposedRect
+        c = self._coords
+        visible = (
+            self._shown
+            & (np.minimum(c[:, 0], c[:, 2]) <= rect.right())
+            & (np.maximum(c[:, 0], c[:, 2]) >= rect.left())
+            & (np.minimum(c[:, 1], c[:, 3]) <= rect.bottom())
+            & (np.maximum(c[:, 1], c[:, 3]) >= rect.top())
+        )
+        labels = lod >= style.EDGE_LABELS_BELOW
+        painter.setFont(EDGE_FONT)
+        for i in np.flatnonzero(visible):
+            self._paint_edge(painter, int(i), labels)
+
+    def _paint_plain(self, painter: QPainter) -> None:
+        """Zoomed far out: each colour's lines in one call, no antialiasing, no arrowheads."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        if self._batches is None:
+            batches: dict[int, tuple[QColor, list[QLineF]]] = defaultdict(lambda: (QColor(), []))
+            for i in np.flatnonzero(self._shown):
+                look = self._looks[int(i)]
+                x1, y1, x2, y2 = self._coords[int(i)]
+                rgb = look.colour.rgb()
+                if rgb not in batches:
+                    batches[rgb] = (look.colour, [])
+                batches[rgb][1].append(QLineF(x1, y1, x2, y2))
+            self._batches = dict(batches)
+        for colour, lines in self._batches.values():
+            pen = QPen(colour, 0)  # cosmetic: one pixel whatever the zoom
+            painter.setPen(pen)
+            painter.drawLines(lines)
+
+    def _paint_edge(self, painter: QPainter, i: int, labels: bool) -> None:
+        x1, y1, x2, y2 = (float(v) for v in self._coords[i])
+        dx, dy = x2 - x1, y2 - y1
+        length = math.hypot(dx, dy)
+        r1, r2 = self._radii[i]
+        if length <= r1 + r2 + 1:
+            return
+        ux, uy = dx / length, dy / length
+        start = QPointF(x1 + ux * (r1 + 2), y1 + uy * (r1 + 2))
+        end = QPointF(x2 - ux * (r2 + 2), y2 - uy * (r2 + 2))
+        look = self._looks[i]
+        painter.setPen(QPen(look.colour, 1.6 if look.head or look.tail else 1.2))
+        painter.drawLine(start, end)
+        painter.setBrush(look.colour)
+        painter.setPen(Qt.PenStyle.NoPen)
+        if look.head:
+            painter.drawPolygon(_arrowhead(end, ux, uy))
+        if look.tail:
+            painter.drawPolygon(_arrowhead(start, -ux, -uy))
+        if labels and look.label:
+            mid = QPointF((start.x() + end.x()) / 2, (start.y() + end.y()) / 2)
+            w = _EDGE_METRICS.horizontalAdvance(look.label) + 6
+            h = _EDGE_METRICS.height() + 2
+            box = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+            painter.setBrush(style.LABEL_BACK)
+            painter.drawRoundedRect(box, 3, 3)
+            painter.setPen(look.colour.darker(140))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, look.label)
+
+    def edge_at(self, point: QPointF, tolerance: float) -> int | None:
+        """The index of the shown edge nearest `point` within `tolerance` scene units, if any."""
+        if len(self._coords) == 0:
+            return None
+        c = self._coords
+        px, py = point.x(), point.y()
+        dx, dy = c[:, 2] - c[:, 0], c[:, 3] - c[:, 1]
+        length2 = np.maximum(dx * dx + dy * dy, 1e-9)
+        t = np.clip(((px - c[:, 0]) * dx + (py - c[:, 1]) * dy) / length2, 0.0, 1.0)
+        dist = np.hypot(c[:, 0] + t * dx - px, c[:, 1] + t * dy - py)
+        dist[~self._shown] = np.inf
+        i = int(np.argmin(dist))
+        return i if dist[i] <= tolerance else None
+
+
+def _arrowhead(tip: QPointF, ux: float, uy: float, size: float = 9.0) -> QPolygonF:
+    """A filled triangle pointing along (ux, uy) with its point at `tip`."""
+    bx, by = tip.x() - ux * size, tip.y() - uy * size
+    px, py = -uy * size * 0.5, ux * size * 0.5
+    return QPolygonF([tip, QPointF(bx + px, by + py), QPointF(bx - px, by - py)])
+
+
+class DotLayer(QGraphicsItem):
+    """Every node as a coloured dot, drawn in one call per colour: what zoomed far out shows instead of the
+    node items."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._groups: dict[int, tuple[QColor, list[QPointF]]] = {}
+        self._count = 0
+        self._bounds = QRectF()
+
+    def set_dots(self, dots: list[tuple[QColor, float, float]]) -> None:
+        """Draw a dot of each colour at each (x, y)."""
+        self.prepareGeometryChange()
+        groups: dict[int, tuple[QColor, list[QPointF]]] = {}
+        for colour, x, y in dots:
+            groups.setdefault(colour.rgb(), (colour, []))[1].append(QPointF(x, y))
+        self._groups = groups
+        self._count = len(dots)
+        if dots:
+            xs = [d[1] for d in dots]
+            ys = [d[2] for d in dots]
+            r = style.RADIUS + 2
+            self._bounds = QRectF(
+                min(xs) - r, min(ys) - r, max(xs) - min(xs) + 2 * r, max(ys) - min(ys) + 2 * r
+            )
+        else:
+            self._bounds = QRectF()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        # Round dots while there are few; thousands of dots a few pixels wide are drawn as squares, faster.
+        few = self._count <= ROUND_DOTS_UP_TO
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, few)
+        for colour, points in self._groups.values():
+            pen = QPen(colour, 2 * style.RADIUS)  # scene units: dots shrink with the zoom like the nodes
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap if few else Qt.PenCapStyle.SquareCap)
+            painter.setPen(pen)
+            painter.drawPoints(points)

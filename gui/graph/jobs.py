@@ -1,0 +1,110 @@
+"""What the graph panel runs on workers: fetch a neighbourhood, expand a node, lay out, remember positions.
+
+Each function runs on a pool thread (gui/runtime/workers.py) and imports its core modules there; it gets
+plain data and returns plain data. Layout runs here too, never on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from core.graph.layout import Point, layout
+from core.graph.layout_store import SavedLayout, load_layout, save_layout
+from core.graph.model import Neighbourhood
+
+if TYPE_CHECKING:
+    from core.engine.db import Database
+    from core.graph.links import EdgeType
+    from core.schema.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A neighbourhood and where its nodes go; `added` are the node ids new to the screen."""
+
+    hood: Neighbourhood
+    positions: dict[str, Point]
+    pinned: frozenset[str]
+    start: str
+    added: frozenset[str]
+
+
+def open_graph(
+    db: Database,
+    catalog: Catalog,
+    entity: str,
+    key: dict[str, Any],
+    *,
+    depth: int,
+    cap: int,
+    follow: Iterable[str] | None,
+) -> Placed:
+    """A record's neighbourhood, laid out (keeping the positions remembered for it from last time)."""
+    from core.graph.neighbourhood import neighbourhood
+
+    hood = neighbourhood(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
+    start = hood.nodes[0].id
+    saved = load_layout(db.display_url, start)
+    ids = [n.id for n in hood.nodes]
+    positions = layout(ids, _pairs(hood), known=saved.positions)
+    return Placed(hood, positions, saved.pinned & set(ids), start, frozenset(ids))
+
+
+def expand_node(
+    db: Database,
+    catalog: Catalog,
+    hood: Neighbourhood,
+    node: str,
+    positions: Mapping[str, Point],
+    *,
+    depth: int,
+    cap: int,
+    follow: Iterable[str] | None,
+) -> Placed:
+    """`hood` with `node`'s neighbours added (an aggregate: its next page), new ones laid out around it."""
+    from core.graph.neighbourhood import expand, expand_aggregate, merged
+
+    found = next((n for n in hood.nodes if n.id == node), None)
+    if found is not None and found.aggregate:
+        new = expand_aggregate(db, catalog, hood, node, cap=cap)
+        # An aggregate's records join its owner, the node it hangs off: they are laid out around the owner.
+        owner = next(
+            (e.target if e.source == node else e.source for e in hood.edges if node in (e.source, e.target)),
+            node,
+        )
+    else:
+        new = expand(db, catalog, hood, node, depth=depth, cap=cap, follow=follow)
+        owner = node
+    whole = merged(hood, new)
+    known = {n: p for n, p in positions.items() if any(m.id == n for m in whole.nodes)}
+    added = frozenset(n.id for n in whole.nodes if n.id not in known)
+    anchor = node if node in known else owner
+    placed = layout(
+        [n.id for n in whole.nodes], _pairs(whole), known=known, anchors=dict.fromkeys(added, anchor)
+    )
+    return Placed(whole, placed, frozenset(), whole.nodes[0].id if whole.nodes else node, added)
+
+
+def remember(database: str, start: str, positions: dict[str, Point], pinned: frozenset[str]) -> None:
+    """Remember a graph's positions and pins for the next time it is opened from the same record."""
+    save_layout(database, start, SavedLayout(dict(positions), pinned))
+
+
+def row_fields(db: Database, catalog: Catalog, entity: str, key: dict[str, Any]) -> dict[str, Any]:
+    """One record's columns and values, for the side panel and the hover preview."""
+    from core.data.repository import get_row
+
+    return get_row(db, catalog, entity, key)
+
+
+def edge_types(catalog: Catalog, entity: str) -> list[EdgeType]:
+    """The edge types a node of `entity` can be expanded by (read from the catalog; no query)."""
+    from core.graph.links import edge_types as types
+
+    return types(catalog, entity)
+
+
+def _pairs(hood: Neighbourhood) -> list[tuple[str, str]]:
+    return [(e.source, e.target) for e in hood.edges]

@@ -1,0 +1,531 @@
+"""The graph panel (a tab): toolbar, the graph view and the side panel; every read and layout on a worker.
+
+A graph starts from a record (Show in Graph in the table editor or the record form). Double-clicking a node
+expands it (an aggregate node: its next page of records), the context menu also collapses it or expands it
+by chosen edge types only. Fetching a neighbourhood, laying it out and remembering positions run on workers
+(gui/runtime/workers.py, jobs.py); the GUI thread only draws.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSpinBox,
+    QSplitter,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.graph.model import GraphNode
+from gui.graph import jobs
+from gui.graph.details import NodeDetails
+from gui.graph.document import GraphDocument
+from gui.graph.export import export_view
+from gui.graph.scene import GraphScene
+from gui.graph.view import GraphView
+from gui.runtime import workers
+
+if TYPE_CHECKING:
+    from core.engine.db import Database
+    from core.schema.catalog import Catalog
+    from gui.runtime.open_database import OpenDatabase
+
+log = logging.getLogger("warden.gui.graph")
+
+DEFAULT_DEPTH = 1
+DEFAULT_CAP = 50
+
+
+class GraphPanel(QWidget):
+    """A record's neighbourhood as a graph, with depth, cap, expand-by, find, filters and export."""
+
+    open_entity_requested = Signal(str, list)  # entity name, list[core.data.repository.Filter]
+    graph_shown = Signal()  # a graph (or an expansion, a collapse) is on screen
+    failed = Signal(str)  # a message a person can act on
+
+    def __init__(self, open_db: OpenDatabase, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("graphPanel")
+        self.open_db = open_db
+        self.document = GraphDocument()
+        self.start_record: tuple[str, dict[str, Any]] | None = None
+        self.busy = False
+        self.follow: set[str] | None = None  # the edge types expansions follow (None: all)
+        self.scene = GraphScene(self)
+        self.view = GraphView(self.scene)
+        self.details = NodeDetails()
+        self.message = QLabel()
+        self.message.setObjectName("graphMessage")
+        self.message.setWordWrap(True)
+        self._build_toolbar()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 1)
+        splitter.setSizes([900, 300])
+        self.splitter = splitter
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        message_row = QHBoxLayout()
+        message_row.setContentsMargins(8, 2, 8, 2)
+        message_row.addWidget(self.message, 1)
+        layout.addLayout(message_row)
+        layout.addWidget(splitter, 1)
+        self.view.node_clicked.connect(self._on_view_node_clicked)
+        self.view.node_activated.connect(self.expand)
+        self.view.menu_requested.connect(self._on_view_menu_requested)
+        self.scene.node_moved.connect(self._on_scene_node_moved)
+        self.details.open_requested.connect(self._on_details_open_requested)
+        self.details.expand_requested.connect(self._on_details_expand_requested)
+        self.details.collapse_requested.connect(self._on_details_collapse_requested)
+        open_db.database_changed.connect(self._on_open_db_database_changed)
+        self._say("Right-click a row in a table and choose Show in Graph to start from that record.")
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar()
+        bar.setObjectName("graphToolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.addWidget(QLabel(" Depth "))
+        self.depth_box = QSpinBox()
+        self.depth_box.setObjectName("graphDepth")
+        self.depth_box.setRange(1, 3)
+        self.depth_box.setValue(DEFAULT_DEPTH)
+        self.depth_box.setToolTip("How many hops out from the starting record (1 to 3)")
+        self.depth_box.valueChanged.connect(self._on_depth_value_changed)
+        bar.addWidget(self.depth_box)
+        bar.addWidget(QLabel("  Cap "))
+        self.cap_box = QSpinBox()
+        self.cap_box.setObjectName("graphCap")
+        self.cap_box.setRange(5, 1000)
+        self.cap_box.setSingleStep(5)
+        self.cap_box.setValue(DEFAULT_CAP)
+        self.cap_box.setToolTip("At most this many neighbours per edge type; the rest become one aggregate")
+        bar.addWidget(self.cap_box)
+        bar.addSeparator()
+        self.expand_by_menu = QMenu(self)
+        self.expand_by_menu.setObjectName("graphExpandByMenu")
+        self.expand_by_button = self._menu_button(bar, "Expand by", self.expand_by_menu)
+        self.expand_by_button.setToolTip("Which edge types expanding a node follows")
+        self.expand_by_menu.aboutToShow.connect(self._fill_expand_by_menu)
+        self.filter_menu = QMenu(self)
+        self.filter_menu.setObjectName("graphFilterMenu")
+        self.filter_button = self._menu_button(bar, "Show", self.filter_menu)
+        self.filter_button.setToolTip("Show or hide entities and edge types")
+        self.filter_menu.aboutToShow.connect(self._fill_filter_menu)
+        bar.addSeparator()
+        self.find_box = QLineEdit()
+        self.find_box.setObjectName("graphFind")
+        self.find_box.setPlaceholderText("Find a node by label")
+        self.find_box.setClearButtonEnabled(True)
+        self.find_box.setMaximumWidth(240)
+        self.find_box.textChanged.connect(self._on_find_text_changed)
+        self.find_box.returnPressed.connect(self._on_find_return_pressed)
+        bar.addWidget(self.find_box)
+        self._found: list[str] = []
+        self._found_at = -1
+        bar.addSeparator()
+        self.fit_action = self._action(bar, "Fit", "Show the whole graph", self.view.fit)
+        self.export_action = self._action(
+            bar, "Export…", "Save the view as a PNG or SVG image", self.ask_export
+        )
+        self.toolbar = bar
+
+    def _menu_button(self, bar: QToolBar, text: str, menu: QMenu) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setMenu(menu)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        bar.addWidget(button)
+        return button
+
+    def _action(self, bar: QToolBar, text: str, tip: str, slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.setToolTip(tip)
+        action.triggered.connect(slot)
+        bar.addAction(action)
+        return action
+
+    # --- starting, expanding, collapsing ---------------------------------------------------------
+
+    def show_record(self, entity: str, key: dict[str, Any]) -> None:
+        """Show the graph around the record of `entity` with `key` (column → value)."""
+        db, catalog = self._open()
+        if db is None or catalog is None:
+            return
+        self.start_record = (entity, dict(key))
+        self._start_busy("Loading the neighbourhood…")
+        workers.run(
+            jobs.open_graph,
+            db,
+            catalog,
+            entity,
+            dict(key),
+            depth=self.depth_box.value(),
+            cap=self.cap_box.value(),
+            follow=self._follow(),
+            on_done=self._on_graph_loaded,
+            on_error=self._on_failed,
+            on_aborted=self._on_aborted,
+            owner=self,
+            key="graph",
+        )
+
+    def expand(self, node_id: str) -> None:
+        """Show `node_id`'s neighbours (an aggregate: the next records it stands for), laid out around it."""
+        db, catalog = self._open()
+        if db is None or catalog is None or self.document.node(node_id) is None:
+            return
+        if self.busy:
+            self._say("Still loading; try again in a moment.")
+            return
+        self._start_busy("Expanding…")
+        workers.run(
+            jobs.expand_node,
+            db,
+            catalog,
+            self.document.hood,
+            node_id,
+            dict(self.document.positions),
+            depth=1,
+            cap=self.cap_box.value(),
+            follow=self._follow(),
+            on_done=self._on_expanded,
+            on_error=self._on_failed,
+            on_aborted=self._on_aborted,
+            owner=self,
+            key="graph",
+        )
+
+    def collapse(self, node_id: str) -> None:
+        """Hide the nodes that hang off `node_id` only."""
+        gone = self.document.collapse(node_id)
+        if not gone:
+            self._say("Nothing hangs off this node alone.")
+            return
+        self.scene.show_document(self.document)
+        self._say(f"Hid {len(gone):,} node{'s' if len(gone) != 1 else ''}.")
+        self._remember()
+        self.graph_shown.emit()
+
+    def _on_graph_loaded(self, placed: jobs.Placed) -> None:
+        self.busy = False
+        self.document = GraphDocument(placed.start, placed.hood, dict(placed.positions), set(placed.pinned))
+        self.scene.select(None)
+        self.scene.show_document(self.document)
+        self.view.fit()
+        self.details.show_node(None)
+        self.details.set_legend(self.scene.entities())
+        start = self.document.node(placed.start)
+        self._say(self._summary(start))
+        if start is not None:
+            self._select(start.id)
+        self._remember()
+        self.graph_shown.emit()
+
+    def _on_expanded(self, placed: jobs.Placed) -> None:
+        self.busy = False
+        before = set(self.document.positions)
+        self.document.set_hood(placed.hood, placed.positions)
+        self.scene.show_document(self.document)
+        self.details.set_legend(self.scene.entities())
+        self.scene.find(self.find_box.text())
+        added = len(set(self.document.positions) - before)
+        self._say(f"{added:,} new node{'s' if added != 1 else ''}." if added else "No new neighbours.")
+        self._remember()
+        self.graph_shown.emit()
+
+    def _on_failed(self, failure: workers.Failure) -> None:
+        self.busy = False
+        self._say(failure.message, error=True)
+        self.failed.emit(failure.message)
+
+    def _on_aborted(self) -> None:
+        self.busy = False
+        self._say("")
+
+    def _start_busy(self, text: str) -> None:
+        self.busy = True
+        self._say(text)
+
+    def _summary(self, start: GraphNode | None) -> str:
+        nodes = len(self.document.hood.nodes)
+        edges = len(self.document.hood.edges)
+        name = start.label if start is not None else "the record"
+        return f"{name}: {nodes:,} nodes, {edges:,} edges. Double-click a node to expand it."
+
+    # --- selection and the side panel --------------------------------------------------------------
+
+    def _select(self, node_id: str) -> None:
+        node = self.document.node(node_id) if node_id else None
+        self.scene.select(node.id if node is not None else None)
+        self.details.show_node(node)
+        if node is None or node.aggregate:
+            return
+        db, catalog = self._open()
+        key = self._key_of(node)
+        if db is None or catalog is None or key is None:
+            return
+        workers.run(
+            jobs.row_fields,
+            db,
+            catalog,
+            node.entity,
+            key,
+            on_done=self._on_fields_loaded,
+            on_error=self._on_fields_failed,
+            owner=self,
+            key="fields",
+            interruptible=True,
+        )
+
+    def _on_fields_loaded(self, values: dict[str, Any]) -> None:
+        self.details.show_fields(values)
+
+    def _on_fields_failed(self, failure: workers.Failure) -> None:
+        self.details.show_error(failure.message)
+
+    def _key_of(self, node: GraphNode) -> dict[str, Any] | None:
+        catalog = self.open_db.catalog
+        if catalog is None or node.key is None or node.entity not in catalog.entities:
+            return None
+        return dict(zip(catalog.entities[node.entity].primary_key, node.key, strict=False))
+
+    def _on_view_node_clicked(self, node_id: str) -> None:
+        self._select(node_id)
+
+    def _on_details_open_requested(self) -> None:
+        node = self.details.node
+        if node is not None:
+            self.open_in_table(node.id)
+
+    def _on_details_expand_requested(self) -> None:
+        if self.details.node is not None:
+            self.expand(self.details.node.id)
+
+    def _on_details_collapse_requested(self) -> None:
+        if self.details.node is not None:
+            self.collapse(self.details.node.id)
+
+    def open_in_table(self, node_id: str) -> None:
+        """Open the node's table filtered to its record."""
+        from core.data.repository import Filter
+
+        node = self.document.node(node_id)
+        key = self._key_of(node) if node is not None else None
+        if node is None or key is None:
+            return
+        self.open_entity_requested.emit(node.entity, [Filter(k, "eq", v) for k, v in key.items()])
+
+    # --- context menu --------------------------------------------------------------------------------
+
+    def _on_view_menu_requested(self, node_id: str, where: QPoint) -> None:
+        menu = self.node_menu(node_id)
+        menu.popup(where)
+
+    def node_menu(self, node_id: str) -> QMenu:
+        """The context menu of a node (or of the background, for "")."""
+        previous: QMenu | None = getattr(self, "context_menu", None)
+        if previous is not None:
+            previous.deleteLater()  # one menu at a time
+        menu = QMenu(self)
+        menu.setObjectName("graphContextMenu")
+        self.context_menu = menu
+        node = self.document.node(node_id) if node_id else None
+        if node is None:
+            menu.addAction("Fit", self.view.fit)
+            menu.addAction("Lay Out Again", self.relayout).setEnabled(bool(self.document.hood.nodes))
+            return menu
+        menu.addAction("Show Next Records" if node.aggregate else "Expand", lambda: self.expand(node.id))
+        if not node.aggregate:
+            by = menu.addMenu("Expand By")
+            for edge_type in (
+                jobs.edge_types(self.open_db.catalog, node.entity) if self.open_db.catalog else []
+            ):
+                by.addAction(
+                    f"{edge_type.name} → {edge_type.neighbour}",
+                    functools.partial(self.expand_by, node.id, {edge_type.name}),
+                )
+            by.setEnabled(not by.isEmpty())
+            collapse = menu.addAction("Collapse", lambda: self.collapse(node.id))
+            collapse.setEnabled(bool(self.document.collapsible(node.id)))
+            menu.addSeparator()
+            menu.addAction("Open in Table", lambda: self.open_in_table(node.id))
+        if node.id in self.document.pinned:
+            menu.addAction("Unpin", lambda: self.unpin(node.id))
+        return menu
+
+    def expand_by(self, node_id: str, edge_types: set[str]) -> None:
+        """Expand `node_id` following only `edge_types` (this once)."""
+        kept = self.follow
+        self.follow = set(edge_types)
+        try:
+            self.expand(node_id)
+        finally:
+            self.follow = kept
+
+    def unpin(self, node_id: str) -> None:
+        """Let a dragged node be laid out again (it keeps its place until the next layout)."""
+        self.document.pinned.discard(node_id)
+        item = self.scene.items_by_id.get(node_id)
+        if item is not None:
+            item.set_marks(pinned=False)
+        self._remember()
+
+    def relayout(self) -> None:
+        """Lay the whole graph out again; pinned nodes stay where the user put them."""
+        if self.start_record is None:
+            return
+        pinned = {n: self.document.positions[n] for n in self.document.pinned if n in self.document.positions}
+        self.document.positions = pinned
+        self._remember()
+        self.show_record(*self.start_record)
+
+    # --- toolbar ---------------------------------------------------------------------------------------
+
+    def _on_depth_value_changed(self, _depth: int) -> None:
+        if self.start_record is not None:
+            self.show_record(*self.start_record)
+
+    def _fill_expand_by_menu(self) -> None:
+        menu = self.expand_by_menu
+        menu.clear()
+        everything = menu.addAction("All Edge Types")
+        everything.setCheckable(True)
+        everything.setChecked(self.follow is None)
+        everything.toggled.connect(self._on_expand_by_all_toggled)
+        menu.addSeparator()
+        for name in self._known_edge_types():
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(self.follow is None or name in self.follow)
+            action.toggled.connect(lambda on, name=name: self._on_expand_by_toggled(name, on))
+
+    def _known_edge_types(self) -> list[str]:
+        """Every edge type a node shown could be expanded by."""
+        catalog = self.open_db.catalog
+        if catalog is None:
+            return []
+        names: dict[str, None] = {}
+        for entity in self.scene.entities():
+            if entity in catalog.entities:
+                names.update((t.name, None) for t in jobs.edge_types(catalog, entity))
+        return sorted(names)
+
+    def _on_expand_by_all_toggled(self, on: bool) -> None:
+        self.follow = None if on else set()
+
+    def _on_expand_by_toggled(self, name: str, on: bool) -> None:
+        chosen = set(self._known_edge_types()) if self.follow is None else set(self.follow)
+        if on:
+            chosen.add(name)
+        else:
+            chosen.discard(name)
+        self.follow = None if chosen >= set(self._known_edge_types()) else chosen
+
+    def _follow(self) -> list[str] | None:
+        return sorted(self.follow) if self.follow is not None else None
+
+    def _fill_filter_menu(self) -> None:
+        menu = self.filter_menu
+        menu.clear()
+        menu.addSection("Entities")
+        for entity in self.scene.entities():
+            action = menu.addAction(entity)
+            action.setCheckable(True)
+            action.setChecked(entity not in self.scene.hidden_entities)
+            action.toggled.connect(lambda on, e=entity: self._on_filter_toggled(e, on, entity=True))
+        menu.addSection("Edge types")
+        for via in self.scene.edge_types():
+            action = menu.addAction(via)
+            action.setCheckable(True)
+            action.setChecked(via not in self.scene.hidden_edge_types)
+            action.toggled.connect(lambda on, v=via: self._on_filter_toggled(v, on, entity=False))
+
+    def _on_filter_toggled(self, name: str, on: bool, *, entity: bool) -> None:
+        entities, edge_types = set(self.scene.hidden_entities), set(self.scene.hidden_edge_types)
+        target = entities if entity else edge_types
+        if on:
+            target.discard(name)
+        else:
+            target.add(name)
+        self.scene.set_filters(entities, edge_types)
+
+    def _on_find_text_changed(self, text: str) -> None:
+        self._found = self.scene.find(text)
+        self._found_at = -1
+        if text.strip():
+            count = len(self._found)
+            self._say(f"{count:,} node{'s' if count != 1 else ''} match." if count else "No node matches.")
+
+    def _on_find_return_pressed(self) -> None:
+        if not self._found:
+            return
+        self._found_at = (self._found_at + 1) % len(self._found)
+        node_id = self._found[self._found_at]
+        self.view.centre_on_node(node_id)
+        self._select(node_id)
+
+    def ask_export(self) -> None:
+        """Ask where to save the view, then save it (PNG or SVG by the name's ending)."""
+        name, _filter = QFileDialog.getSaveFileName(
+            self, "Export Graph", str(Path.home() / "graph.png"), "PNG image (*.png);;SVG drawing (*.svg)"
+        )
+        if name:
+            self.export(Path(name))
+
+    def export(self, path: Path) -> bool:
+        """Save the view as `path` (PNG, or SVG for a .svg name); says so, or why not."""
+        try:
+            export_view(self.view, path)
+        except OSError as exc:
+            self._say(str(exc), error=True)
+            return False
+        self._say(f"Saved {path.name}.")
+        return True
+
+    # --- moving nodes, remembering -------------------------------------------------------------------
+
+    def _on_scene_node_moved(self, node_id: str, point: tuple[float, float]) -> None:
+        self.document.move(node_id, point)
+        self._remember()
+
+    def _remember(self) -> None:
+        db = self.open_db.database
+        if db is None or self.document.start is None:
+            return
+        doc = self.document
+        workers.run(jobs.remember, db.display_url, doc.start, dict(doc.positions), frozenset(doc.pinned))
+
+    # --- the database --------------------------------------------------------------------------------
+
+    def _open(self) -> tuple[Database | None, Catalog | None]:
+        db, catalog = self.open_db.database, self.open_db.catalog
+        if db is None or catalog is None:
+            self._say("Open a database first.", error=True)
+        return db, catalog
+
+    def _on_open_db_database_changed(self, _db: object) -> None:
+        self.document = GraphDocument()
+        self.start_record = None
+        self.scene.show_document(self.document)
+        self.details.show_node(None)
+        self.details.set_legend([])
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #b3261e;" if error else "")

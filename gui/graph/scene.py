@@ -1,0 +1,238 @@
+"""The record graph's scene: node items from a GraphDocument, one edge layer, level-of-detail switching."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QPointF, QRectF, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+
+from core.graph.model import GraphEdge
+from gui.graph import style
+from gui.graph.document import GraphDocument
+from gui.graph.items import DotLayer, EdgeLayer, EdgeLook, NodeGroup, NodeItem
+
+
+class GraphScene(QGraphicsScene):
+    """Nodes as items (found through the BSP index), edges as one layer; far out, dots instead of nodes."""
+
+    node_moved = Signal(str, object)  # node id, (x, y): the user dragged it there
+
+    def __init__(self, parent: object | None = None) -> None:
+        super().__init__(parent)  # type: ignore[arg-type]
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        self.group = NodeGroup()
+        self.addItem(self.group)
+        self.edges = EdgeLayer()
+        self.addItem(self.edges)
+        self.dots = DotLayer()
+        self.dots.setVisible(False)
+        self.addItem(self.dots)
+        self.items_by_id: dict[str, NodeItem] = {}
+        self.edge_list: list[GraphEdge] = []
+        self.hidden_entities: set[str] = set()
+        self.hidden_edge_types: set[str] = set()
+        self.dots_mode = False
+        self.labels_shown = True
+        self._selected: str | None = None
+        self._dragging: NodeItem | None = None
+        self._pinned: set[str] = set()
+
+    # --- contents ------------------------------------------------------------------------------
+
+    def show_document(self, doc: GraphDocument) -> None:
+        """Make the items match `doc`: nodes added, removed and moved; every edge redrawn."""
+        nodes = doc.nodes
+        for gone in [n for n in self.items_by_id if n not in nodes]:
+            item = self.items_by_id.pop(gone)
+            self.removeItem(item)
+        for node_id, node in nodes.items():
+            found = self.items_by_id.get(node_id)
+            if found is not None and found.node != node:  # an aggregate whose count changed
+                self.removeItem(found)
+                found = None
+            item = found or NodeItem(node, self.group)
+            self.items_by_id[node_id] = item
+            x, y = doc.positions.get(node_id, (0.0, 0.0))
+            item.setPos(x, y)
+            item.set_marks(pinned=node_id in doc.pinned, selected=node_id == self._selected)
+        self._pinned = set(doc.pinned)
+        self._rebuild_edges(list(doc.hood.edges))
+        self._rebuild_dots()
+        self._apply_visibility()
+        # Room around the graph to pan and to zoom at its edges without the scroll bars stopping the view
+        bounds = self.itemsBoundingRect()
+        margin = max(3000.0, bounds.width(), bounds.height())
+        self.setSceneRect(bounds.adjusted(-margin, -margin, margin, margin))
+
+    def _positions(self) -> dict[str, tuple[float, float]]:
+        return {n: (item.pos().x(), item.pos().y()) for n, item in self.items_by_id.items()}
+
+    def _rebuild_edges(self, edges: list[GraphEdge]) -> None:
+        positions = self._positions()
+        drawn = _drawn_edges([e for e in edges if e.source in positions and e.target in positions])
+        self.edge_list = [e for e, _both in drawn]
+        looks = [_look(e, both) for e, both in drawn]
+        radii = [
+            (self.items_by_id[e.source].radius, self.items_by_id[e.target].radius) for e in self.edge_list
+        ]
+        ends = [(e.source, e.target) for e in self.edge_list]
+        self.edges.set_edges(ends, looks, radii, positions, self._edge_shown())
+
+    def _rebuild_dots(self) -> None:
+        self.dots.set_dots(
+            [
+                (item.colour, item.pos().x(), item.pos().y())
+                for item in self.items_by_id.values()
+                if item.isVisibleTo(self.group)
+            ]
+        )
+
+    # --- what is shown ---------------------------------------------------------------------------
+
+    def set_zoom(self, zoom: float) -> None:
+        """Follow the view's zoom: dots and plain lines far out, items (labels when readable) closer in."""
+        dots = zoom < style.DOTS_BELOW
+        self.labels_shown = zoom >= style.LABELS_BELOW
+        if dots != self.dots_mode:
+            self.dots_mode = dots
+            self.group.setVisible(not dots)
+            self.dots.setVisible(dots)
+
+    def set_filters(self, hidden_entities: set[str], hidden_edge_types: set[str]) -> None:
+        """Hide the nodes of these entities and the edges of these types (their `via`)."""
+        self.hidden_entities = set(hidden_entities)
+        self.hidden_edge_types = set(hidden_edge_types)
+        self._apply_visibility()
+
+    def _apply_visibility(self) -> None:
+        for item in self.items_by_id.values():
+            item.setVisible(item.node.entity not in self.hidden_entities)
+        self.edges.set_shown(self._edge_shown())
+        self._rebuild_dots()
+
+    def _edge_shown(self) -> list[bool]:
+        items = self.items_by_id
+        return [
+            e.via not in self.hidden_edge_types
+            and items[e.source].node.entity not in self.hidden_entities
+            and items[e.target].node.entity not in self.hidden_entities
+            for e in self.edge_list
+        ]
+
+    def select(self, node_id: str | None) -> None:
+        """Mark `node_id` as the selected node (None: no selection)."""
+        previous = self.items_by_id.get(self._selected or "")
+        if previous is not None:
+            previous.set_marks(selected=False)
+        self._selected = node_id
+        item = self.items_by_id.get(node_id or "")
+        if item is not None:
+            item.set_marks(selected=True)
+
+    def find(self, text: str) -> list[str]:
+        """Mark the shown nodes whose label contains `text` (any case); returns their ids, best first."""
+        needle = text.strip().casefold()
+        found: list[str] = []
+        for node_id, item in self.items_by_id.items():
+            hit = bool(needle) and item.isVisible() and needle in (item.node.label or "").casefold()
+            item.set_marks(found=hit)
+            if hit:
+                found.append(node_id)
+        found.sort(
+            key=lambda n: (not (self.items_by_id[n].node.label or "").casefold().startswith(needle), n)
+        )
+        return found
+
+    def node_at(self, point: QPointF) -> NodeItem | None:
+        """The node item under `point` (scene coordinates), if any; works in the dots mode too."""
+        r = style.RADIUS
+        for item in self.items(QRectF(point.x() - r, point.y() - r, 2 * r, 2 * r)):
+            if not isinstance(item, NodeItem) or not item.isVisibleTo(self.group):
+                continue
+            if self.dots_mode or item.shape().contains(item.mapFromScene(point)):
+                return item
+        return None
+
+    def entities(self) -> list[str]:
+        """The entities shown, in order of first appearance."""
+        return list(dict.fromkeys(item.node.entity for item in self.items_by_id.values()))
+
+    def edge_types(self) -> list[str]:
+        """The edge types (`via`) shown."""
+        return list(dict.fromkeys(e.via for e in self.edge_list))
+
+    # --- dragging --------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mousePressEvent(event)
+        grabber = self.mouseGrabberItem()
+        self._dragging = grabber if isinstance(grabber, NodeItem) else None
+        self._moved = False
+
+    def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        item = self._dragging
+        if item is not None and self.mouseGrabberItem() is item:
+            self._moved = True
+            self.edges.move_node(item.node_id, (item.pos().x(), item.pos().y()))
+
+    def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        item, self._dragging = self._dragging, None
+        if item is not None and self._moved:
+            item.set_marks(pinned=True)
+            self._rebuild_dots()
+            self.node_moved.emit(item.node_id, (item.pos().x(), item.pos().y()))
+
+
+def _drawn_edges(edges: list[GraphEdge]) -> list[tuple[GraphEdge, bool]]:
+    """The edges to draw, each with whether it is drawn both ways: two opposite links of one type (A→B and
+    B→A) become one line with two arrowheads."""
+    seen: dict[tuple[str, str, str], GraphEdge] = {}
+    both: set[tuple[str, str, str]] = set()
+    for e in edges:
+        reverse = (e.via, e.target, e.source)
+        if e.kind == "link" and e.directed and reverse in seen and seen[reverse].directed:
+            both.add(reverse)
+            continue
+        seen.setdefault((e.via, e.source, e.target), e)
+    return [(e, ident in both) for ident, e in seen.items()]
+
+
+def _look(edge: GraphEdge, both: bool) -> EdgeLook:
+    colour = style.LINK_EDGE if edge.kind == "link" else style.FK_EDGE
+    two_way = both or not edge.directed
+    label = _edge_label(edge)
+    # An FK edge points from the referring row to the referred one; links from source to target.
+    return EdgeLook(QColor(colour), head=True, tail=two_way, label=label)
+
+
+def _edge_label(edge: GraphEdge) -> str:
+    """A link's telling attributes as a short label ("north · path"); FK edges have none (their tooltip
+    and the legend say what they are): "location_id" on every other line would only be noise."""
+    if edge.kind != "link":
+        return ""
+    values = [str(v) for k, v in edge.attributes.items() if _telling(k, v)]
+    text = " · ".join(values[:3])
+    return text if len(text) <= 32 else text[:31] + "…"
+
+
+_BOOKKEEPING = {"id", "version", "created_at", "updated_at", "deleted_at"}
+_ID_LIKE = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+def _telling(name: str, value: object) -> bool:
+    """Whether an attribute says something about the link (a direction, a type, a number), not bookkeeping."""
+    if value in (None, "") or isinstance(value, bool | dict | list) or name in _BOOKKEEPING:
+        return False
+    if name.endswith("_id") or name.endswith("_at"):
+        return False
+    text = str(value)
+    return len(text) <= 40 and not _ID_LIKE.match(text)
+
+
+def edge_tooltip(edge: GraphEdge) -> str:
+    """An edge's tooltip: its type and, for a link, its row's other columns."""
+    return "\n".join([edge.via, *(f"{k}: {v}" for k, v in edge.attributes.items())])

@@ -1,0 +1,131 @@
+"""The record graph's view: pan by dragging the background, zoom to the cursor with the wheel, fit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QContextMenuEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView, QWidget
+
+from gui.graph.items import NodeItem
+from gui.graph.scene import GraphScene
+
+MIN_ZOOM = 0.02
+MAX_ZOOM = 4.0
+#: A fitted graph is never magnified past this: three nodes should not fill the screen.
+MAX_FIT_ZOOM = 1.2
+WHEEL_STEP = 1.15  # zoom factor per wheel notch
+
+
+class GraphView(QGraphicsView):
+    """Shows a GraphScene; tells the scene its zoom, and reports clicks, double-clicks and menus on nodes."""
+
+    node_clicked = Signal(str)  # node id (a click on the background: "")
+    node_activated = Signal(str)  # node id, double-clicked: expand it
+    menu_requested = Signal(str, QPoint)  # node id ("" on the background), global position
+    zoom_changed = Signal(float)
+
+    def __init__(self, scene: GraphScene, parent: QWidget | None = None) -> None:
+        super().__init__(scene, parent)
+        self.graph = scene
+        self.setObjectName("graphView")
+        self.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)  # the background pans; a node drags itself
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)  # set_zoom keeps its own anchor
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing)
+        # Items set their own pens and hints each time: no save and restore around each one
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setBackgroundBrush(Qt.GlobalColor.white)
+        # A canvas: dragging the background pans it, so scroll bars would only take room
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._press: QPoint | None = None
+
+    @property
+    def zoom(self) -> float:
+        """Device pixels per scene unit."""
+        return self.transform().m11()
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom to `zoom` (clamped) keeping the scene point `anchor` (default: the centre) where it is."""
+        zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        factor = zoom / self.zoom
+        if anchor is None:
+            spot = self.viewport().rect().center()
+            anchor = self.mapToScene(spot)
+        else:
+            spot = self.mapFromScene(anchor)
+        self.scale(factor, factor)
+        delta = self.mapFromScene(anchor) - spot  # scroll the anchor back under its spot
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
+        self._zoomed()
+
+    def fit(self) -> None:
+        """Show the whole graph (no more magnified than MAX_FIT_ZOOM)."""
+        rect = self.graph.itemsBoundingRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom > MAX_FIT_ZOOM:
+            self.set_zoom(MAX_FIT_ZOOM)
+            self.centerOn(rect.center())
+        self._zoomed()
+
+    def centre_on_node(self, node_id: str) -> None:
+        """Scroll so that `node_id` is in the middle, zooming in to read it if needed."""
+        item = self.graph.items_by_id.get(node_id)
+        if item is None:
+            return
+        if self.zoom < 0.8:
+            self.set_zoom(1.0)
+        self.centerOn(item)
+
+    def visible_scene_rect(self) -> QRectF:
+        """The part of the scene the viewport shows."""
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def _zoomed(self) -> None:
+        self.graph.set_zoom(self.zoom)
+        self.zoom_changed.emit(self.zoom)
+
+    # --- input -------------------------------------------------------------------------------------
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120
+        if not steps:
+            return
+        self.set_zoom(self.zoom * WHEEL_STEP**steps, self.mapToScene(event.position().toPoint()))
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._press = event.position().toPoint()
+        super().mousePressEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        press, self._press = self._press, None
+        if event.button() != Qt.MouseButton.LeftButton or press is None:
+            return
+        if (event.position().toPoint() - press).manhattanLength() > 4:
+            return  # a drag (pan or move), not a click
+        item = self._node_at(event.position().toPoint())
+        self.node_clicked.emit(item.node_id if item is not None else "")
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        item = self._node_at(event.position().toPoint())
+        if item is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.node_activated.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self._node_at(event.pos())
+        self.menu_requested.emit(item.node_id if item is not None else "", event.globalPos())
+        event.accept()
+
+    def _node_at(self, pos: QPoint) -> NodeItem | None:
+        return self.graph.node_at(self.mapToScene(pos))
