@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from core.data import validation
+from core.data import audit_trail, validation
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.query import coerce_for, coerce_key, column, count_rows, entity_of, fetch_row, key_predicate
 from core.engine.db import Database
@@ -96,7 +96,12 @@ class _RowByRow(Exception):
 
 
 def save(
-    db: Database, catalog: Catalog, changes: list[Change], *, state: TaskState | None = None
+    db: Database,
+    catalog: Catalog,
+    changes: list[Change],
+    *,
+    state: TaskState | None = None,
+    audit: audit_trail.Auditing | None = None,
 ) -> SaveResult:
     """Validate and write a batch in one transaction; on any conflict or error nothing is written.
 
@@ -109,11 +114,17 @@ def save(
     transaction takes the lock again within what is left of the same budget: one wait, never two. (Not a
     savepoint: on SQLite every page a savepoint changes is first copied to a sub-journal, which made
     every batch save about 20% slower for the rare row-by-row pass.)
+
+    Every written row is recorded in the audit log in the same transaction (core/data/audit_trail.py, as
+    `audit` says: who and why; AUDIT_OFF only where the user declined the log of a database without one).
     """
     for name in {ch.entity: None for ch in changes}:  # each entity once, in batch order
         ent = catalog.get(name)
         if ent.read_only:
             raise ReadOnlyError(f"{ent.name} is read-only: {ent.read_only_reason}.")
+        if audit_trail.is_audit_log(ent):
+            raise ReadOnlyError(f"{ent.name} is read-only: only Warden's saves add to the audit log.")
+    trail = audit_trail.trail_for(catalog, audit) if changes else None
     db.allow_writes()  # a file read-only until the first save becomes writable here
     checked: list[Change] | None = None
     waited = 0.0
@@ -121,12 +132,28 @@ def save(
         with db.engine.begin() as conn:
             waited = take_write_lock(conn, state=state)  # before the reads: they see what the write changes
             checked = validation.validate(catalog, list(changes), conn)  # values are read here, once
-            return _write(conn, catalog, checked, many=len(checked) > 1)
+            return _audited(conn, catalog, checked, trail, many=len(checked) > 1)
     except _RowByRow:
         assert checked is not None  # rolled back: nothing of the batch was written
     with db.engine.begin() as conn:
         take_write_lock(conn, state=state, spent_ms=waited)
-        return _write(conn, catalog, checked, many=False)
+        return _audited(conn, catalog, checked, trail, many=False)
+
+
+def _audited(
+    conn: sa.Connection,
+    catalog: Catalog,
+    checked: list[Change],
+    trail: audit_trail.Trail | None,
+    *,
+    many: bool,
+) -> SaveResult:
+    """_write, with the audit entries of what it wrote added in the same transaction."""
+    before = trail.before(conn, catalog, checked) if trail is not None else {}
+    result = _write(conn, catalog, checked, many=many)
+    if trail is not None:
+        trail.record(conn, catalog, checked, before, result)
+    return result
 
 
 def _write(conn: sa.Connection, catalog: Catalog, checked: list[Change], *, many: bool) -> SaveResult:

@@ -1,0 +1,341 @@
+"""The audit trail: every row a save writes is recorded in admin_audit_log, in the save's own transaction.
+
+core/data/writes.py's `save` asks `trail_for` before it opens its transaction (a database without the
+table refuses unless audit is explicitly off), reads what a change does not carry (`Trail.before`: the
+whole row of a delete, a loaded value the editor did not send) in one statement per entity and chunk, and
+after the writes adds one entry per written row (`Trail.record`). A rolled-back save leaves no entry.
+Values are stored as plain JSON (`plain`); core/audit reads them back for the viewer and for revert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import getpass
+import ipaddress
+import json
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from core.data.changes import Change, Delete, Insert, Update
+from core.data.coercion import interval_text
+from core.data.merge import same_value
+from core.data.query import coerce_for, key_predicate
+from core.errors import NotFoundError, ValidationError, WardenError
+from core.schema.catalog import Catalog, Entity
+from core.schema.models.audit import AUDIT_TABLE
+
+if TYPE_CHECKING:
+    from core.data.writes import SaveResult
+
+__all__ = [
+    "AUDIT_OFF",
+    "AUDIT_TABLE",
+    "AuditUnavailable",
+    "Auditing",
+    "Trail",
+    "audit_entity",
+    "is_audit_log",
+    "os_user",
+    "plain",
+    "trail_for",
+]
+
+#: Keys per SELECT of the rows a save needs before it writes (well under SQLite's parameter limit).
+READ_CHUNK = 300
+
+
+class AuditUnavailable(WardenError):
+    """A save on a database without an audit log, with audit not explicitly off."""
+
+
+def os_user() -> str:
+    """The name of the user running Warden, as the operating system knows it."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name (a container, a service account)
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Auditing:
+    """How one save is audited: who (OS user, connection profile), why (an optional reason), or not at all.
+
+    `enabled=False` is audit explicitly off: the user declined the audit log of a database without one.
+    `reverts` (a revert's save): for each change of the batch, in order, the entry it undoes.
+    """
+
+    user: str = field(default_factory=os_user)
+    profile: str = "default"
+    reason: str | None = None
+    enabled: bool = True
+    reverts: tuple[int, ...] = ()
+
+
+#: Audit explicitly off (no entries; allowed on a database without an audit log).
+AUDIT_OFF = Auditing(user="", enabled=False)
+
+
+def audit_entity(catalog: Catalog) -> Entity | None:
+    """The audit log's entity in this catalog, or None when the database has none."""
+    try:
+        return catalog.get(AUDIT_TABLE)
+    except NotFoundError:
+        return None
+
+
+def is_audit_log(entity: Entity) -> bool:
+    """Whether `entity` is the audit log (written only by saves, never edited)."""
+    return entity.table.name == AUDIT_TABLE
+
+
+def trail_for(catalog: Catalog, auditing: Auditing | None) -> Trail | None:
+    """The trail of one save, or None with audit explicitly off; AuditUnavailable without the table."""
+    how = auditing if auditing is not None else Auditing()
+    if not how.enabled:
+        return None
+    log = audit_entity(catalog)
+    if log is None:
+        raise AuditUnavailable(
+            f"This database has no audit log ({AUDIT_TABLE}), so Warden does not save to it. Create the "
+            "audit log (Warden asks first), or save with audit explicitly off."
+        )
+    return Trail(log.table, how)
+
+
+# --- values as JSON -------------------------------------------------------------------------------
+
+
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
+def plain(value: Any) -> Any:
+    """A value read from or written to the database as JSON the save's coercion reads back.
+
+    UUIDs, times and decimals as text, bytes as 0x hex, vectors as lists of numbers, intervals as
+    PostgreSQL's interval text; JSON values as they are.
+    """
+    if type(value) in _AS_IS:  # most values: checked by type, not isinstance, as this runs per field
+        return value
+    if isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, np.ndarray):
+        return [plain(x) for x in value.tolist()]
+    if isinstance(value, np.generic):
+        return plain(value.item())
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.timedelta):
+        return interval_text(value)
+    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
+        return str(value)
+    return str(value)
+
+
+# --- one save's entries ---------------------------------------------------------------------------
+
+#: Per batch index: the values a change's entry needs that the change does not carry (column -> value).
+Before = dict[int, dict[str, Any]]
+
+
+class Trail:
+    """The entries of one save: what to read before writing, and the rows to add after."""
+
+    def __init__(self, table: sa.Table, auditing: Auditing) -> None:
+        self.table = table
+        self.auditing = auditing
+        self.save_id = uuid.uuid4()
+
+    def before(self, conn: sa.Connection, catalog: Catalog, checked: list[Change]) -> Before:
+        """Read, before the writes, what the entries need and the changes do not carry: the whole row of a
+        delete, the stored value of an edited column the editor sent no loaded value for. One SELECT per
+        entity and chunk of keys, under the save's write lock, so it is what the writes change."""
+        wanted: dict[str, list[int]] = {}
+        for i, ch in enumerate(checked):
+            if isinstance(ch, Insert):
+                continue
+            if isinstance(ch, Update) and ch.values.keys() <= ch.original.keys():
+                continue  # the usual edit: the editor sent each edited column's loaded value
+            ent = catalog.get(ch.entity)
+            names = [c.name for c in ent.table.columns] if isinstance(ch, Delete) else list(ch.values)
+            if any(n not in ch.original for n in names if n != ent.version_column):
+                wanted.setdefault(ent.name, []).append(i)
+        found: Before = {}
+        for name, indexes in wanted.items():
+            ent = catalog.get(name)
+            rows = _rows_by_key(conn, ent, [checked[i] for i in indexes])
+            for i in indexes:
+                ch = checked[i]
+                row = rows.get(_key_of(ent, ch)) if isinstance(ch, Update | Delete) else None
+                if row is not None:
+                    found[i] = row
+        return found
+
+    def record(
+        self, conn: sa.Connection, catalog: Catalog, checked: list[Change], before: Before, result: SaveResult
+    ) -> None:
+        """Add one entry per row the save wrote (the result lists them per kind, in batch order)."""
+        how = self.auditing
+        reverts = how.reverts if len(how.reverts) == len(checked) else ()
+        inserted, updated, deleted = iter(result.inserted), iter(result.updated), iter(result.deleted)
+        rows: list[tuple[Any, ...]] = []  # (entity, row_key, action, before_json, after_json, reverts)
+        fields: tuple[dict[str, Any] | None, dict[str, Any] | None] | None
+        entities: dict[str, Entity] = {}
+        for i, ch in enumerate(checked):
+            ent = entities.get(ch.entity) or entities.setdefault(ch.entity, catalog.get(ch.entity))
+            if isinstance(ch, Update):
+                fields = _update_fields(ent, ch, before.get(i))
+                if fields is None:
+                    continue  # nothing but the version counter: the save wrote nothing for it
+                key = next(updated).key
+                action = "update"
+            elif isinstance(ch, Insert):
+                key = next(inserted).key
+                fields = (None, {n: plain(v) for n, v in {**ch.values, **key}.items()})
+                action = "insert"
+            else:
+                key = next(deleted).key
+                row = {**ch.original, **before.get(i, {})}
+                fields = ({c.name: plain(row[c.name]) for c in ent.table.columns if c.name in row}, None)
+                action = "delete"
+            row_key = {n: v if type(v) in _AS_IS else plain(v) for n, v in key.items()}
+            rows.append(
+                (ent.name, row_key, "revert" if reverts else action, *fields, reverts[i] if reverts else None)
+            )
+        if rows:
+            _insert(conn, self.table, self._common(), rows)
+
+    def _common(self) -> dict[str, Any]:
+        """The values every entry of this save shares."""
+        how = self.auditing
+        at = dt.datetime.now(dt.UTC)
+        return {
+            "at": at,
+            "os_user": how.user,
+            "profile": how.profile,
+            "reason": how.reason,
+            "save_id": self.save_id,
+        }
+
+
+#: The columns of an entry that differ between the rows of one save, in the order `record` builds them.
+PER_ROW = ("entity", "row_key", "action", "before_json", "after_json", "reverts")
+
+
+def _insert(
+    conn: sa.Connection, table: sa.Table, common: dict[str, Any], rows: list[tuple[Any, ...]]
+) -> None:
+    """INSERT the entries: on SQLite as one JSON document per chunk, else by executemany."""
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), [{**common, **dict(zip(PER_ROW, r, strict=True))} for r in rows])
+        return
+    stmt = _from_json(table)
+    for start in range(0, len(rows), JSON_CHUNK):
+        conn.execute(stmt, {**common, "entries": json.dumps(rows[start : start + JSON_CHUNK])})
+
+
+#: Entries per INSERT … SELECT FROM json_each (a few MB of JSON at most).
+JSON_CHUNK = 5000
+
+
+@functools.lru_cache(maxsize=16)
+def _from_json(table: sa.Table) -> sa.Executable:
+    """INSERT … SELECT of the entries of one JSON array, one element per entry (SQLite's json_each).
+
+    SQLite's own JSON functions split the document: one statement and one json.dumps for a chunk
+    instead of three per entry and a parameter set each, which halves the cost of recording a large save.
+    A JSON object comes back as its (compact) text, JSON null as SQL NULL.
+    """
+    each = sa.func.json_each(sa.bindparam("entries", type_=sa.Text)).table_valued("value")
+    place = {n: i for i, n in enumerate(PER_ROW)}
+    values = [
+        sa.func.json_extract(each.c.value, f"$[{place[c.name]}]")
+        if c.name in place
+        else sa.bindparam(c.name, type_=c.type)
+        for c in table.columns
+        if c.name != "id"
+    ]
+    names = [c.name for c in table.columns if c.name != "id"]
+    return table.insert().from_select(names, sa.select(*values).select_from(each))
+
+
+def _update_fields(
+    ent: Entity, ch: Update, stored: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Before and after of the fields an update changed (all it set, if it set each to what it was);
+    None when it set nothing but the version counter. Runs per updated row: the plain cases inline."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    original, loaded_as_is, version = ch.original, ch.checked, ent.version_column
+    for name, new in ch.values.items():
+        if name == version:
+            continue
+        if name in loaded_as_is and name in original:
+            old = original[name]  # read from the database by the editor: typed already
+        else:
+            old = _loaded(ent, ch, name, stored or {})
+        if not same_value(old, new):
+            before[name] = old if type(old) in _AS_IS else plain(old)
+            after[name] = new if type(new) in _AS_IS else plain(new)
+    if after:
+        return before, after
+    names = [n for n in ch.values if n != version]
+    if not names:
+        return None
+    # Every value set to what it was: the write happened all the same, so the entry says what it set.
+    return (
+        {n: plain(_loaded(ent, ch, n, stored or {})) for n in names},
+        {n: plain(ch.values[n]) for n in names},
+    )
+
+
+def _loaded(ent: Entity, ch: Update, name: str, stored: dict[str, Any]) -> Any:
+    """An edited column's value before the save: as the editor loaded it, else as read by `before`."""
+    if name in ch.checked and name in ch.original:
+        return ch.original[name]  # read from the database by the editor: typed already
+    if name not in ch.original:
+        return stored.get(name)
+    value = ch.original[name]
+    if value is None:
+        return value  # read from the database by the editor: typed already
+    try:
+        return coerce_for(ent, name, value)  # given as text (the CLI): read as the conflict check reads it
+    except ValidationError:
+        return value
+
+
+def _key_of(ent: Entity, ch: Update | Delete) -> tuple[Any, ...]:
+    return tuple(ch.key.get(n) for n in ent.primary_key)
+
+
+def _rows_by_key(
+    conn: sa.Connection, ent: Entity, changes: Iterable[Change]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The stored rows of these changes by key, every column, one SELECT per chunk."""
+    keyed = [ch for ch in changes if isinstance(ch, Update | Delete)]
+    names = [c.name for c in ent.table.columns]
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for start in range(0, len(keyed), READ_CHUNK):
+        chunk = keyed[start : start + READ_CHUNK]
+        where = sa.or_(*(key_predicate(ent, ch.key) for ch in chunk))
+        for row in conn.execute(sa.select(*ent.table.columns).where(where)):
+            values = dict(zip(names, row, strict=True))
+            out[tuple(values[n] for n in ent.primary_key)] = values
+    return out
