@@ -1,0 +1,141 @@
+"""Where a database stands: its current revision(s), the script heads, what is pending, the history graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.migration import MigrationContext
+
+from core.engine.db import Database
+from core.migrate import drift as _drift
+from core.migrate.scripts import (
+    VERSION_TABLE,
+    Revision,
+    check_known,
+    down_revisions,
+    script_directory,
+    steps,
+    to_revision,
+)
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One revision in the history graph: parents, whether it branches or merges, whether it is applied."""
+
+    revision: str
+    down_revisions: tuple[str, ...]
+    message: str
+    is_head: bool
+    is_branch_point: bool
+    is_merge: bool
+    applied: bool
+    is_current: bool
+
+
+@dataclass(frozen=True)
+class Status:
+    """The three-way comparison: database revision(s), script heads, pending revisions, graph and drift."""
+
+    current: list[str]
+    heads: list[str]
+    pending: list[Revision]
+    graph: list[GraphNode]
+    drift: list[_drift.DriftItem] | None = None  # None: not compared (external scripts without metadata)
+    known: bool = True  # False: the database is at a revision the scripts do not have
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def at_head(self) -> bool:
+        """True when nothing is pending."""
+        return self.known and not self.pending and sorted(self.current) == sorted(self.heads)
+
+
+def current(db: Database) -> list[str]:
+    """The revision ids the database is at; empty when it has never been migrated."""
+    with db.engine.connect() as conn:
+        return sorted(MigrationContext.configure(conn).get_current_heads())
+
+
+def heads(*, scripts: Path | None = None) -> list[str]:
+    """The newest revision ids of the scripts (default: shipped with Warden)."""
+    return sorted(script_directory(scripts).get_heads())
+
+
+def history(db: Database | None = None, *, scripts: Path | None = None) -> list[Revision]:
+    """Every revision, newest first; is_current is filled in when a database is given."""
+    script = script_directory(scripts)
+    at = set(current(db)) if db is not None else set()
+    head_ids = set(script.get_heads())
+    return [to_revision(s, head_ids, at) for s in script.walk_revisions()]
+
+
+def pending(db: Database, *, scripts: Path | None = None) -> list[Revision]:
+    """The revisions an upgrade to all heads would apply, oldest first."""
+    script = script_directory(scripts)
+    at = current(db)
+    check_known(script, at)
+    head_ids = set(script.get_heads())
+    return [to_revision(s.revision, head_ids, set(at)) for s in steps(script, "upgrade", "heads", at)]
+
+
+def graph(db: Database | None = None, *, scripts: Path | None = None) -> list[GraphNode]:
+    """The history as a graph, newest first: applied revisions are the current ones and their ancestors."""
+    script = script_directory(scripts)
+    at = current(db) if db is not None else []
+    applied: set[str] = set()
+    for rev in at:
+        try:
+            applied |= {r.revision for r in script.iterate_revisions(rev, "base")}
+        except Exception:  # a revision the scripts do not know: nothing below it can be placed
+            continue
+    head_ids = set(script.get_heads())
+    return [
+        GraphNode(
+            revision=s.revision,
+            down_revisions=down_revisions(s),
+            message=(s.doc or "").strip(),
+            is_head=s.revision in head_ids,
+            is_branch_point=bool(s.is_branch_point),
+            is_merge=bool(s.is_merge_point),
+            applied=s.revision in applied,
+            is_current=s.revision in at,
+        )
+        for s in script.walk_revisions()
+    ]
+
+
+def is_reference_schema(db: Database) -> bool:
+    """True when the database carries an alembic_version row naming a revision Warden knows."""
+    if not sa.inspect(db.engine).has_table(VERSION_TABLE):
+        return False
+    at = current(db)
+    known = {s.revision for s in script_directory().walk_revisions()}
+    return bool(at) and all(rev in known for rev in at)
+
+
+def status(db: Database, *, scripts: Path | None = None, with_drift: bool = True) -> Status:
+    """Current revision(s), heads, pending (message and docstring), the graph and, for Warden's own
+    scripts, drift between the models and the live database."""
+    script = script_directory(scripts)
+    at = current(db)
+    known_ids = {s.revision for s in script.walk_revisions()}
+    known = all(rev in known_ids for rev in at)
+    notes = []
+    pend: list[Revision] = []
+    if known:
+        pend = pending(db, scripts=scripts)
+    else:
+        notes.append("The database is at a revision these scripts do not know; it was migrated elsewhere.")
+    found = _drift.drift_report(db) if with_drift and scripts is None else None
+    return Status(
+        current=at,
+        heads=sorted(script.get_heads()),
+        pending=pend,
+        graph=graph(db, scripts=scripts),
+        drift=found,
+        known=known,
+        notes=notes,
+    )
