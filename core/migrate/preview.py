@@ -4,15 +4,20 @@ for the target's dialect, without touching the database."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from alembic import command
+from alembic.util import CommandError
 from sqlalchemy.engine import URL
 
 from core.engine.db import Database, to_url
-from core.errors import MigrationFailed
+from core.errors import MigrationFailed, WardenError
 from core.migrate.scripts import DIALECTS, alembic_config, is_below, resolve, script_directory
 from core.migrate.status import current
+
+#: Alembic's comment before each revision's SQL: "-- Running upgrade a -> b" (b: the revision it runs).
+RUNNING = re.compile(r"^-- Running (upgrade|downgrade)\s+(\S*)\s*->\s*(\S*)", re.M)
 
 
 def sql(
@@ -48,11 +53,35 @@ def sql(
         raise MigrationFailed("A downgrade preview needs the revision to start from (FROM:base).")
     out = io.StringIO()
     cfg = alembic_config(dialect_name=dialect, output=out, scripts=scripts)
-    if down:
-        command.downgrade(cfg, f"{from_revision}:{revision}", sql=True)
-    else:
-        command.upgrade(cfg, f"{from_revision}:{revision}" if from_revision else revision, sql=True)
+    try:
+        if down:
+            command.downgrade(cfg, f"{from_revision}:{revision}", sql=True)
+        else:
+            command.upgrade(cfg, f"{from_revision}:{revision}" if from_revision else revision, sql=True)
+    except WardenError:
+        raise
+    except Exception as exc:  # the revision's own code failed, or needs a live database (batch on SQLite)
+        raise MigrationFailed(_stopped(out.getvalue(), dialect, exc)) from exc
     return out.getvalue()
+
+
+def _stopped(text: str, dialect: str, exc: BaseException) -> str:
+    """Which revision the preview stopped at, and why, in one line."""
+    running = RUNNING.findall(text)
+    if running:  # an upgrade runs the revision after the arrow, a downgrade undoes the one before it
+        verb, below, above = running[-1]
+        where = f" at revision {above if verb == 'upgrade' else below}"
+    else:
+        where = ""
+    if isinstance(exc, CommandError) and "batch" in str(exc):
+        why = (
+            "it rebuilds a table (Alembic batch mode), which needs the live table, so its SQL "
+            f"cannot be written ahead on {dialect}"
+        )
+    else:
+        lines = str(exc).strip().splitlines()
+        why = lines[0].rstrip(".") if lines else type(exc).__name__
+    return f"The SQL preview stopped{where}: {why}."
 
 
 def save(text: str, path: Path) -> Path:
