@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol
 
-from core.cli import demo, export, graph, inspect, migrate, search, selftest
+from core.cli import audit, demo, export, graph, inspect, migrate, search, selftest
 
 
 class CommandModule(Protocol):
@@ -26,6 +26,8 @@ COMMANDS: dict[str, CommandModule] = {
     "export": export,
     "graph": graph,
     "search": search,
+    "audit": audit.listing,
+    "revert": audit.reverting,
     "selftest": selftest,
 }
 
