@@ -1,9 +1,11 @@
-"""The batched reads of the record graph: one statement per step (an FK in one direction, or a link table
-from one end) for a whole frontier of records, with `IN (…)` over their keys, chunked.
+"""The batched reads of the record graph: for a whole frontier of records, a step (an FK in one
+direction, or a link table from one end) costs a fixed number of statements with `IN (…)` over their
+keys, chunked, never one per record.
 
-A capped step numbers each owner's neighbours (ROW_NUMBER, by label then key) and counts them all (COUNT
-OVER the owner) in the same statement: the rows up to the cap and the exact count of the rest arrive
-together, however many neighbours there are, so busy nodes cost no extra statement.
+A capped step first counts each owner's neighbours (one GROUP BY). Owners within the cap get all their
+neighbours in one statement; busy owners get their first `cap` by label then key, each through its own
+ORDER BY … LIMIT branch of one UNION ALL (a top-N an index serves, where a window over all their
+neighbours would sort 100,000 rows to keep 50). The count makes the aggregate node's number exact.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from core.data.export_columns import plain_value
 from core.data.query import UNSORTABLE_KINDS
 from core.graph.links import Step
 from core.schema.catalog import Entity
 
 #: Keys per IN (...) list; well under SQLite's and PostgreSQL's parameter limits, also for composite keys.
 CHUNK = 500
+#: Busy owners per UNION ALL; SQLite allows 500 terms in a compound SELECT.
+BRANCHES = 100
 
 Key = tuple[Any, ...]
 
@@ -61,18 +66,71 @@ def reach(
     """The neighbours of `owners` (raw key values) through `step`: per owner, the first `cap` of them (all
     when `cap` is None); with `remaining`, the next `cap` after the first (total - remaining) instead."""
     shape = _shape(step, attributes)
-    for start in range(0, len(owners), CHUNK):
-        chunk = list(owners[start : start + CHUNK])
-        stmt = _statement(shape, _owner_in(shape.owner_key, chunk), cap=cap, remaining=remaining)
-        n_owner, n_key = len(shape.owner_key), len(shape.neighbour_key)
+    if cap is None:
+        for chunk in _chunks(owners, CHUNK):
+            yield from _rows(
+                conn, shape, attributes, _select(shape).where(_owner_in(shape.owner_key, chunk)), {}
+            )
+        return
+    totals = _counts(conn, shape, owners)
+    small = [k for k in owners if 0 < totals.get(_same(k), 0) <= cap and remaining is None]
+    busy = [k for k in owners if totals.get(_same(k), 0) > (cap if remaining is None else 0)]
+    for chunk in _chunks(small, CHUNK):
+        stmt = (
+            _select(shape).where(_owner_in(shape.owner_key, chunk)).order_by(*shape.owner_key, *shape.order)
+        )
+        yield from _rows(conn, shape, attributes, stmt, totals)
+    for chunk in _chunks(busy, BRANCHES):
+        branches = []
+        for k in chunk:
+            skip = 0 if remaining is None else max(0, totals[_same(k)] - remaining)
+            one = _select(shape).where(*(c == v for c, v in zip(shape.owner_key, k, strict=True)))
+            branches.append(one.order_by(*shape.order).limit(cap).offset(skip).subquery().select())
+        page = branches[0] if len(branches) == 1 else sa.union_all(*branches)
+        yield from _rows(conn, shape, attributes, page, totals)
+
+
+def _same(key: Key) -> Key:
+    """A key as export writes it: the same for a value as bound and as the driver returns it."""
+    return tuple(plain_value(v) for v in key)
+
+
+def _chunks(keys: Sequence[Key], size: int) -> Iterator[list[Key]]:
+    for start in range(0, len(keys), size):
+        yield list(keys[start : start + size])
+
+
+def _counts(conn: sa.Connection, shape: _Shape, owners: Sequence[Key]) -> dict[Key, int]:
+    """How many neighbours each owner has this way (owners without any are left out)."""
+    totals: dict[Key, int] = {}
+    for chunk in _chunks(owners, CHUNK):
+        stmt = (
+            sa.select(*shape.owner_key, sa.func.count())
+            .select_from(shape.select_from)
+            .where(_owner_in(shape.owner_key, chunk))
+            .group_by(*shape.owner_key)
+        )
         for row in conn.execute(stmt):
-            values = tuple(row)
-            at = n_owner + n_key
-            label = values[at] if shape.label is not None else None
-            at += 1 if shape.label is not None else 0
-            attrs = dict(zip(attributes, values[at : at + len(attributes)], strict=True))
-            total = int(values[-1]) if cap is not None else 1
-            yield Reached(values[:n_owner], values[n_owner : n_owner + n_key], label, attrs, total)
+            totals[_same(tuple(row[:-1]))] = int(row[-1])
+    return totals
+
+
+def _rows(
+    conn: sa.Connection,
+    shape: _Shape,
+    attributes: Sequence[str],
+    stmt: sa.Select[Any] | sa.CompoundSelect,
+    totals: dict[Key, int],
+) -> Iterator[Reached]:
+    """The rows of `stmt` (columns as _select orders them) as Reached, each with its owner's total."""
+    n_owner, n_key = len(shape.owner_key), len(shape.neighbour_key)
+    labelled = 1 if shape.label is not None else 0
+    for row in conn.execute(stmt):
+        values = tuple(row)
+        owner, key = values[:n_owner], values[n_owner : n_owner + n_key]
+        label = values[n_owner + n_key] if labelled else None
+        attrs = dict(zip(attributes, values[n_owner + n_key + labelled :], strict=True))
+        yield Reached(owner, key, label, attrs, totals.get(_same(owner), 1))
 
 
 def _shape(step: Step, attributes: Sequence[str]) -> _Shape:
@@ -125,30 +183,12 @@ def _owner_in(owner_key: list[sa.ColumnElement[Any]], keys: list[Key]) -> sa.Col
     return sa.tuple_(*owner_key).in_(keys)
 
 
-def _statement(
-    shape: _Shape, where: sa.ColumnElement[bool], *, cap: int | None, remaining: int | None
-) -> sa.Select[Any]:
-    """The step's SELECT: every neighbour, or per owner a numbered window of them with their count."""
+def _select(shape: _Shape) -> sa.Select[Any]:
+    """The step's SELECT of owner key, neighbour key, label and link attributes, before its WHERE."""
     cols = [
         *(c.label(f"o{i}") for i, c in enumerate(shape.owner_key)),
         *(c.label(f"k{i}") for i, c in enumerate(shape.neighbour_key)),
         *([shape.label.label("lbl")] if shape.label is not None else []),
         *(c.label(f"a{i}") for i, c in enumerate(shape.attributes)),
     ]
-    base = sa.select(*cols).select_from(shape.select_from).where(where)
-    if cap is None:
-        return base
-    number = sa.func.row_number().over(partition_by=shape.owner_key, order_by=shape.order)
-    total = sa.func.count().over(partition_by=shape.owner_key)
-    inner = base.add_columns(number.label("rn"), total.label("total")).subquery("w")
-    shown = [c for c in inner.c if c.name != "rn"]
-    if remaining is None:
-        window = inner.c.rn <= cap
-    else:  # the next `cap` after those already paged in: (total - remaining) of them
-        first = inner.c.total - remaining
-        window = sa.and_(inner.c.rn > first, inner.c.rn <= first + cap)
-    return (
-        sa.select(*shown)
-        .where(window)
-        .order_by(*(inner.c[f"o{i}"] for i in range(len(shape.owner_key))), inner.c.rn)
-    )
+    return sa.select(*cols).select_from(shape.select_from)
