@@ -35,8 +35,7 @@ def run(args: argparse.Namespace, target: str | None) -> int:
     finally:
         db.dispose()
     if args.json:
-        # One write: json.dump streams millions of small writes (6 s of 9 for 2,500 tables, issue 14).
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.write(_as_json(doc))
         return 0
     caps = doc["capabilities"]
     vec = caps["vector_search"] + (f" ({caps['vector_reason']})" if caps["vector_reason"] else "")
@@ -69,3 +68,14 @@ def run(args: argparse.Namespace, target: str | None) -> int:
             flags.append("→ " + ", ".join(targets))
         print(f"  {e.name:<26} {'; '.join(flags)}")
     return 0
+
+
+def _as_json(doc: dict[str, Any]) -> str:
+    """The document indented, one entity per line, written at once.
+
+    json's C encoder only writes without indentation: an indented dump of 2,500 entities runs the pure
+    Python one (seconds); one compact line per entity keeps it fast and still readable line by line.
+    """
+    head = json.dumps({k: v for k, v in doc.items() if k != "entities"}, indent=2)
+    entities = ",\n".join("    " + json.dumps(e) for e in doc["entities"])
+    return f'{head[:-2]},\n  "entities": [\n{entities}\n  ]\n}}\n'

@@ -18,9 +18,10 @@ from pgvector.sqlalchemy import VECTOR
 from sqlalchemy.dialects import postgresql
 
 from core.errors import NotFoundError
-from core.schema.column_kinds import base_type, column_traits, never_written_reason
+from core.schema.column_kinds import base_type, column_traits, never_written_reason, type_traits
 from core.schema.keys import ROWID_NOTE, KeySource, RowKey, no_key_reason
 from core.schema.kinds import ColumnKind, backend_type, kind_of
+from core.schema.table_spec import ColumnSpec, TableSpec
 from core.types import Vector
 
 LABEL_CANDIDATES = (
@@ -168,10 +169,12 @@ class Entity:
     """A table (or view, or vec0 table) Warden can browse; built once (entity_from_table), never changed.
 
     Values derived from it (cached properties) are worked out on first use and live as long as it does.
+    `source` is the SQLAlchemy Table (the reference models', a virtual table's) or the TableSpec reflection
+    read; `table` is built from a spec on first use (core/schema/table_spec.py says why).
     """
 
     name: str
-    table: sa.Table
+    source: sa.Table | TableSpec
     columns: tuple[ColumnInfo, ...]
     primary_key: tuple[str, ...]
     group: str = "Other"
@@ -201,6 +204,22 @@ class Entity:
     def read_only(self) -> bool:
         """Whether Warden refuses to write this entity (see read_only_reason)."""
         return self.read_only_reason is not None
+
+    @cached_property
+    def table(self) -> sa.Table:
+        """The SQLAlchemy Table statements are built on (from the spec, on first use)."""
+        source = self.source
+        return source.build() if isinstance(source, TableSpec) else source
+
+    @property
+    def table_name(self) -> str:
+        """The relation's own name in the database (without its schema), known without building the Table."""
+        return self.source.name
+
+    @property
+    def table_schema(self) -> str | None:
+        """The schema the Table names (None: the default one), known without building the Table."""
+        return self.source.schema
 
     def column(self, name: str) -> ColumnInfo:
         """A column by name, or NotFoundError listing what exists."""
@@ -347,10 +366,10 @@ class Catalog:
     def _by_table_name(self, name: str) -> Entity | None:
         """The entity a PostgreSQL user means by "schema.table" or a bare name, as the server resolves it."""
         placed = [e for e in self.entities.values() if e.schema is not None]
-        qualified = [e for e in placed if f"{e.schema}.{e.table.name}" == name]
+        qualified = [e for e in placed if f"{e.schema}.{e.table_name}" == name]
         if qualified:
             return qualified[0]
-        on_path = [e for e in placed if e.table.name == name and e.schema in self.search_path]
+        on_path = [e for e in placed if e.table_name == name and e.schema in self.search_path]
         on_path.sort(key=lambda e: self.search_path.index(str(e.schema)))
         return on_path[0] if on_path else None
 
@@ -416,6 +435,70 @@ def column_info(col: sa.Column[Any], dialect: sa.Dialect) -> ColumnInfo:
     )
 
 
+def spec_column_info(col: ColumnSpec, spec: TableSpec, dialect: sa.Dialect) -> ColumnInfo:
+    """Describe one column of a TableSpec as column_info describes a Table's, without building the Table.
+
+    What depends on the type alone is worked out once per type object (a reader shares one object among the
+    columns declared alike), so a schema of thousands of columns compiles only its few distinct types.
+    """
+    facts = _type_facts(col.type, dialect)
+    kind = facts["kind"]
+    in_key = col.name in spec.primary_key
+    autoinc = in_key and len(spec.primary_key) == 1 and isinstance(col.type, sa.Integer)
+    traits = dict(facts["traits"])
+    if col.generated is not None:
+        traits["generated"] = col.generated
+    if col.identity is not None:
+        traits["identity"] = col.identity
+    return ColumnInfo(
+        name=col.name,
+        type=facts["type"],
+        kind=kind,
+        nullable=col.nullable and not in_key,
+        primary_key=in_key,
+        length=facts["length"],
+        precision=facts["precision"],
+        scale=facts["scale"],
+        default=col.default,
+        has_default=col.default is not None or autoinc,
+        autoincrement=autoinc,
+        enum_values=facts["enums"],
+        vector_dim=facts["dim"],
+        **traits,
+    )
+
+
+_FACTS: dict[tuple[int, str], tuple[sa.types.TypeEngine[Any], dict[str, Any]]] = {}
+
+
+def _type_facts(declared: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> dict[str, Any]:
+    """What a column's type alone says (its SQL name, kind, sizes, enum values, traits), cached per type
+    object; the object is held with its facts, so its id is never reused for another while cached."""
+    held = _FACTS.get((id(declared), dialect.name))
+    if held is not None and held[0] is declared:
+        return held[1]
+    t, domain = base_type(backend_type(declared, dialect))
+    kind, dim = kind_of(t)
+    try:
+        type_name = str((t if domain is not None else declared).compile(dialect=dialect))
+    except Exception:  # NullType and exotic reflected types do not compile
+        type_name = type(declared).__name__.upper()
+    facts = {
+        "type": type_name,
+        "kind": kind,
+        "dim": dim,
+        "length": getattr(t, "length", None),
+        "precision": getattr(t, "precision", None) if kind == ColumnKind.DECIMAL else None,
+        "scale": getattr(t, "scale", None) if kind == ColumnKind.DECIMAL else None,
+        "enums": tuple(t.enums) if isinstance(t, sa.Enum) else None,
+        "traits": type_traits(declared, t, kind, dialect),
+    }
+    if len(_FACTS) > 50_000:  # types of databases long closed
+        _FACTS.clear()
+    _FACTS[(id(declared), dialect.name)] = (declared, facts)
+    return facts
+
+
 def _is_autoinc(col: sa.Column[Any]) -> bool:
     return (
         col.primary_key
@@ -451,7 +534,7 @@ def vectors_of(columns: tuple[ColumnInfo, ...], dialect: sa.Dialect) -> tuple[Ve
 
 
 def entity_from_table(
-    table: sa.Table,
+    table: sa.Table | TableSpec,
     dialect: sa.Dialect,
     *,
     columns: tuple[ColumnInfo, ...] | None = None,
@@ -462,11 +545,21 @@ def entity_from_table(
     read_only_reason: str | None = None,
     key: RowKey | None = None,
 ) -> Entity:
-    """Build an entity from a Table (mapped or reflected); reflection passes what it found in the data,
-    and the key it chose (core/schema/keys.py) where that is not the declared primary key."""
-    cols = columns if columns is not None else tuple(column_info(c, dialect) for c in table.columns)
-    if key is None:
+    """Build an entity from a Table (mapped or reflected) or a TableSpec; reflection passes what it found in
+    the data, and the key it chose (core/schema/keys.py) where that is not the declared primary key."""
+    if isinstance(table, TableSpec):
+        cols = (
+            columns
+            if columns is not None
+            else tuple(spec_column_info(c, table, dialect) for c in table.columns)
+        )
+        declared, fks, info = table.primary_key, foreign_keys or (), {}
+    else:
+        cols = columns if columns is not None else tuple(column_info(c, dialect) for c in table.columns)
         declared = tuple(c.name for c in table.primary_key.columns)
+        fks = foreign_keys if foreign_keys is not None else foreign_keys_of(table)
+        info = dict(table.info)
+    if key is None:
         key = RowKey(declared, KeySource.PRIMARY_KEY) if declared else RowKey((), None, no_key_reason(""))
     pk = key.columns
     if key.source == KeySource.UNIQUE:  # editors treat its columns as they treat a primary key's
@@ -479,15 +572,13 @@ def entity_from_table(
         # The conflict check is the whole row as loaded: a version counter's values repeat across rows, so
         # after a VACUUM renumbered them it could pass on another row.
         version_column = None
-    fks = foreign_keys if foreign_keys is not None else foreign_keys_of(table)
-    info = table.info
     if version_column is None:
         version_column = next((c.name for c in cols if c.is_version), None)
     if read_only_reason is None and not pk:
         read_only_reason = key.reason or no_key_reason("")
     return Entity(
         name=table.name,
-        table=table,
+        source=table,
         columns=cols,
         primary_key=pk,
         group=info.get("group", "Other"),

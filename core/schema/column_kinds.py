@@ -44,7 +44,16 @@ def column_traits(
         traits["generated"] = str(col.computed.sqltext)
     if col.identity is not None:
         traits["identity"] = ALWAYS if col.identity.always else BY_DEFAULT
-    _, domain = base_type(col.type)
+    return traits | type_traits(col.type, t, kind, dialect)
+
+
+def type_traits(
+    declared: sa.types.TypeEngine[Any], t: sa.types.TypeEngine[Any], kind: ColumnKind, dialect: sa.Dialect
+) -> dict[str, Any]:
+    """The ColumnInfo fields a column's type alone adds (domain, array items, server-checked or uneditable
+    types): the same for every column declared with that type."""
+    traits: dict[str, Any] = {}
+    _, domain = base_type(declared)
     if domain is not None:
         # Schema-qualified when it is not on the search path (as SQLAlchemy reflects it).
         traits["domain"] = f"{domain.schema}.{domain.name}" if domain.schema else domain.name

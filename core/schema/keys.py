@@ -10,12 +10,16 @@ PostgreSQL, where the nearest thing (ctid) changes with every update.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+
+from core.schema.table_spec import ColumnSpec, TableSpec
 
 #: Names SQLite answers with the rowid, in the order tried: a table may have a real column of one of them.
 ROWID_NAMES = ("rowid", "_rowid_", "oid")
@@ -67,6 +71,35 @@ def choose_key(table: sa.Table, backend: str, *, has_rowid: bool = False) -> Row
     # SQLAlchemy leave it out of inserts (SQLite assigns it) and return it after them.
     table.append_column(sa.Column(name, sa.Integer, primary_key=True, info={"row_id": True}))
     return RowKey((name,), KeySource.ROWID)
+
+
+def choose_spec_key(
+    spec: TableSpec, unique_sets: Iterable[tuple[str, ...]], backend: str, *, has_rowid: bool = False
+) -> tuple[TableSpec, RowKey]:
+    """choose_key for a TableSpec: the key, and the spec again with the rowid column added when the rowid
+    is the key. `unique_sets` are its unique constraints and whole unique indexes."""
+    if spec.primary_key:
+        return spec, RowKey(spec.primary_key, KeySource.PRIMARY_KEY)
+    cols = {c.name: c for c in spec.columns}
+    order = {c.name: i for i, c in enumerate(spec.columns)}
+    usable = [
+        names
+        for names in unique_sets
+        if names
+        and all(n in cols and not cols[n].nullable and isinstance(cols[n].type, _KEY_TYPES) for n in names)
+    ]
+    if usable:
+        return spec, RowKey(min(usable, key=lambda n: (len(n), [order[c] for c in n])), KeySource.UNIQUE)
+    taken = {name.lower() for name in cols}
+    name = (
+        next((n for n in ROWID_NAMES if n not in taken), None) if has_rowid and backend == "sqlite" else None
+    )
+    if name is None:
+        return spec, RowKey((), None, no_key_reason(backend))
+    rowid = ColumnSpec(name, sa.Integer(), nullable=False, row_id=True)
+    return dataclasses.replace(spec, columns=(*spec.columns, rowid), primary_key=(name,)), RowKey(
+        (name,), KeySource.ROWID
+    )
 
 
 def unique_key(table: sa.Table) -> tuple[str, ...] | None:

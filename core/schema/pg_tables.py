@@ -151,8 +151,8 @@ def place_entities(entities: list[Entity], layout: PgLayout) -> list[Entity]:
     """Reflected entities named as the layout says, with their schema, kind, partitions and links."""
     out = []
     for ent in entities:
-        schema = ent.table.schema or layout.default_schema
-        name = layout.entity_of(schema, ent.table.name) or ent.name
+        schema = ent.table_schema or layout.default_schema
+        name = layout.entity_of(schema, ent.table_name) or ent.name
         rel = layout.by_entity.get(name)
         changes: dict[str, Any] = {"name": name, "schema": schema}
         if rel is not None:
@@ -175,7 +175,7 @@ def place_modelled(entities: dict[str, Entity], layout: PgLayout) -> dict[str, E
     out = {}
     for name, ent in entities.items():
         placed = (
-            ent if ent.schema else dataclasses.replace(ent, schema=ent.table.schema or layout.default_schema)
+            ent if ent.schema else dataclasses.replace(ent, schema=ent.table_schema or layout.default_schema)
         )
         fks = tuple(_retarget(fk, placed, layout) for fk in placed.foreign_keys)
         out[name] = dataclasses.replace(placed, foreign_keys=fks)

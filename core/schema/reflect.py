@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SAWarning
 
 from core.engine.db import Database
-from core.schema import keys, pg_tables, sqlite_tables
+from core.schema import keys, pg_tables, sqlite_read, sqlite_tables
 from core.schema.catalog import (
     ColumnInfo,
     Entity,
@@ -24,9 +25,11 @@ from core.schema.catalog import (
     entity_from_table,
     fk_action,
     foreign_keys_of,
+    spec_column_info,
 )
 from core.schema.kinds import ColumnKind
 from core.schema.stored_times import STORED_TIME_KINDS
+from core.schema.table_spec import TableSpec
 
 VEC0_RE = re.compile(r"create\s+virtual\s+table\s+\"?(\w+)\"?\s+using\s+vec0\s*\((.*)\)\s*$", re.I | re.S)
 VEC0_COL_RE = re.compile(r"^\+?\"?(\w+)\"?\s+(\w+)(?:\s*\[\s*(\d+)\s*\])?(.*)$", re.S)
@@ -63,9 +66,11 @@ def vec0_tables(db: Database) -> dict[str, str]:
 
 def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
     """Reflect the named tables and views into entities of the 'Other' group."""
-    vec0 = vec0_tables(db) if db.backend == "sqlite" else {}
-    virtual = sqlite_tables.virtual_tables(db) if db.backend == "sqlite" else {}
-    plain = [n for n in names if n not in vec0 and n not in virtual]
+    if db.backend == "sqlite":
+        return _reflect_sqlite(db, names)
+    vec0: dict[str, str] = {}
+    virtual: dict[str, sqlite_tables.VirtualTable] = {}
+    plain = list(names)
     md = sa.MetaData()
     layout = pg_tables.read_layout(db) if db.backend == "postgresql" else None
     with warnings.catch_warnings():
@@ -85,19 +90,11 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
         # Before the columns are read: a table keyed by its rowid gains a rowid column (core/schema/keys.py).
         key = None if name in views else keys.choose_key(table, db.backend, has_rowid=name in rowids)
         dialect = db.engine.dialect
-        columns = _refine_columns(
-            db,
-            table,
-            tuple(column_info(c, dialect) for c in table.columns),
-            _check_enums(db, insp, table.name, table.schema),
-        )
+        columns = tuple(column_info(c, dialect) for c in table.columns)
+        samples = _sample(db, table.name, table.schema, _sampled(columns))
+        columns = _refine_columns(db, columns, _check_enums(db, insp, table.name, table.schema), samples)
         fks = foreign_keys_of(table)
-        if db.backend == "sqlite":
-            fks = _sqlite_ondelete(db, name, fks)
-        version = next(
-            (c.name for c in columns if c.name in ("version", "version_id") and c.kind == ColumnKind.INTEGER),
-            None,
-        )
+        version = _version_column(columns)
         view = name in views
         out.append(
             entity_from_table(
@@ -118,24 +115,105 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
     return pg_tables.place_entities(out, layout) if layout is not None else out
 
 
-def _sqlite_ondelete(db: Database, table: str, fks: tuple[ForeignKeyInfo, ...]) -> tuple[ForeignKeyInfo, ...]:
-    """Fill ON DELETE actions that SQLAlchemy's SQLite reflection drops for column-level REFERENCES."""
-    with db.engine.connect() as conn:
-        rows = conn.exec_driver_sql(f"PRAGMA foreign_key_list({_quote(db, table)})").mappings().all()
-    actions: dict[tuple[str, tuple[str, ...]], str] = {}
-    by_id: dict[int, list[Any]] = {}
-    for r in rows:
-        by_id.setdefault(r["id"], []).append(r)
-    for parts in by_id.values():
-        parts.sort(key=lambda r: r["seq"])
-        actions[(parts[0]["table"], tuple(r["from"] for r in parts))] = str(parts[0]["on_delete"]).upper()
-    out = []
-    for fk in fks:
-        action = actions.get((fk.target, fk.columns))
-        if action and action != "NO ACTION" and not fk.ondelete:
-            fk = dataclasses.replace(fk, ondelete=fk_action(action))
-        out.append(fk)
-    return tuple(out)
+def _reflect_sqlite(db: Database, names: list[str]) -> list[Entity]:
+    """Reflect SQLite tables and views from one pass of pragmas (core/schema/sqlite_read.py)."""
+    vec0 = vec0_tables(db)
+    virtual = sqlite_tables.virtual_tables(db)
+    plain = [n for n in names if n not in vec0 and n not in virtual]
+    read = sqlite_read.read_tables(db, plain)
+    rowids = keys.rowid_tables(db.engine)
+    known = {name.lower(): name for name in read.sql}
+    out: list[Entity] = []
+    with db.engine.connect() as conn:  # one connection for every sample: a new one reads the schema again
+        for name in plain:
+            entity = _sqlite_entity(db, conn, name, read, rowids, known)
+            if entity is not None:
+                out.append(entity)
+    out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
+    out.extend(
+        sqlite_tables.virtual_entities(db, virtual, [n for n in names if n in virtual and n not in vec0])
+    )
+    return out
+
+
+def _sqlite_entity(
+    db: Database,
+    conn: sa.Connection,
+    name: str,
+    read: sqlite_read.SqliteTables,
+    rowids: set[str],
+    known: dict[str, str],
+) -> Entity | None:
+    """One SQLite table or view as an entity, from what the pass read and a sample of its rows."""
+    dialect = db.engine.dialect
+    spec = read.specs.get(name)
+    if spec is None:
+        return _unreadable_entity(db, name, read.unreadable[name]) if name in read.unreadable else None
+    view = name in read.views
+    key = None
+    if not view:
+        spec, key = keys.choose_spec_key(
+            spec, read.unique_sets.get(name, ()), db.backend, has_rowid=name in rowids
+        )
+    columns = tuple(spec_column_info(c, spec, dialect) for c in spec.columns)
+    samples = sample_rows(db, conn, name, None, _sampled(columns))
+    columns = _refine_columns(db, columns, enums_in(read.check_texts(name)), samples)
+    fks = tuple(
+        sorted(
+            (_spec_foreign_key(db, name, fk, read, known) for fk in read.foreign_keys.get(name, ())),
+            key=lambda fk: list(fk.columns),
+        )
+    )
+    return entity_from_table(
+        spec,
+        dialect,
+        columns=columns,
+        foreign_keys=fks,
+        version_column=_version_column(columns),
+        kind=EntityKind.VIEW if view else EntityKind.TABLE,
+        read_only_reason="it is a view" if view else None,
+        key=key,
+    )
+
+
+def _spec_foreign_key(
+    db: Database,
+    table: str,
+    fk: sqlite_read.SqliteForeignKey,
+    read: sqlite_read.SqliteTables,
+    known: dict[str, str],
+) -> ForeignKeyInfo:
+    """A foreign key of a SQLite table, its target named as the database names it (SQLite's names are not
+    case-sensitive), its target columns the target's primary key where the REFERENCES clause names none."""
+    target = known.get(fk.target.lower(), fk.target)
+    columns = fk.target_columns
+    if any(c is None for c in columns):
+        spec = read.specs.get(target)
+        columns = spec.primary_key if spec is not None else sqlite_read.primary_key_of(db, target)
+    return ForeignKeyInfo(
+        entity=table,
+        columns=fk.columns,
+        target=target,
+        target_columns=tuple(str(c) for c in columns),
+        ondelete=fk_action(fk.on_delete),
+    )
+
+
+def _unreadable_entity(db: Database, name: str, reason: str) -> Entity:
+    """A relation SQLite could not describe (e.g. a view over a dropped table): listed, with no columns,
+    read-only with the reason, so the catalog says what it could not read."""
+    spec = TableSpec(name=name, columns=())
+    return entity_from_table(
+        spec, db.engine.dialect, kind=EntityKind.VIEW, read_only_reason=f"{reason}; Warden cannot show it"
+    )
+
+
+def _version_column(columns: tuple[ColumnInfo, ...]) -> str | None:
+    """A reflected table's version counter: an integer column named version or version_id."""
+    return next(
+        (c.name for c in columns if c.name in ("version", "version_id") and c.kind == ColumnKind.INTEGER),
+        None,
+    )
 
 
 def _check_enums(
@@ -146,12 +224,11 @@ def _check_enums(
         checks = insp.get_check_constraints(table, schema=schema)
     except NotImplementedError:
         return {}
-    texts = [c.get("sqltext", "") for c in checks]
-    if db.backend == "sqlite":
-        with db.engine.connect() as conn:
-            sql = conn.exec_driver_sql("select sql from sqlite_master where name = ?", (table,)).scalar()
-        # SQLite reflection misses unnamed CHECKs; read them from the CREATE statement.
-        texts += re.findall(r"CHECK\s*\((.*?\))\s*\)", sql or "", re.I | re.S)
+    return enums_in([c.get("sqltext", "") for c in checks])
+
+
+def enums_in(texts: list[str]) -> dict[str, tuple[str, ...]]:
+    """Enum values of the CHECK constraints among `texts` that read `col IN ('a', 'b')`, by column."""
     found: dict[str, tuple[str, ...]] = {}
     for text in texts:
         m = ENUM_CHECK_RE.search(text)
@@ -161,13 +238,28 @@ def _check_enums(
     return found
 
 
+def _textual(cols: tuple[ColumnInfo, ...]) -> list[str]:
+    return [c.name for c in cols if c.kind in (ColumnKind.TEXT, ColumnKind.STRING, ColumnKind.OTHER)]
+
+
+def _blobs(cols: tuple[ColumnInfo, ...]) -> list[str]:
+    return [c.name for c in cols if c.kind in (ColumnKind.BINARY, ColumnKind.OTHER)]
+
+
+def _sampled(cols: tuple[ColumnInfo, ...]) -> list[str]:
+    """The columns whose values say more than their type: text that may hold JSON, BLOBs that may be
+    vectors."""
+    return list(dict.fromkeys(_textual(cols) + _blobs(cols)))
+
+
 def _refine_columns(
-    db: Database, table: sa.Table, cols: tuple[ColumnInfo, ...], enums: dict[str, tuple[str, ...]]
+    db: Database,
+    cols: tuple[ColumnInfo, ...],
+    enums: dict[str, tuple[str, ...]],
+    samples: dict[str, list[Any]],
 ) -> tuple[ColumnInfo, ...]:
     """Find enums in CHECKs, JSON kept as TEXT and float32 BLOB vectors by looking at the data."""
-    textual = [c.name for c in cols if c.kind in (ColumnKind.TEXT, ColumnKind.STRING, ColumnKind.OTHER)]
-    blobs = [c.name for c in cols if c.kind in (ColumnKind.BINARY, ColumnKind.OTHER)]
-    samples = _sample(db, table, textual + blobs)
+    textual, blobs = _textual(cols), _blobs(cols)
     out = []
     for c in cols:
         if c.name in enums and c.kind in (ColumnKind.STRING, ColumnKind.TEXT, ColumnKind.OTHER):
@@ -185,23 +277,39 @@ def _refine_columns(
     return tuple(out)
 
 
-def _sample(db: Database, table: sa.Table, names: list[str]) -> dict[str, list[Any]]:
+def _sample(db: Database, table: str, schema: str | None, names: list[str]) -> dict[str, list[Any]]:
+    """Up to SAMPLE_ROWS values of each named column that are not NULL (see sample_rows)."""
     if not names:
         return {}
-    out: dict[str, list[Any]] = {}
     with db.engine.connect() as conn:
-        for name in names:
-            col: sa.ColumnClause[Any] = sa.literal_column(_quote(db, name))
-            stmt = (
-                sa.select(col)
-                .select_from(sa.table(table.name, schema=table.schema))
-                .where(col.is_not(None))
-                .limit(SAMPLE_ROWS)
-            )
-            try:
-                out[name] = [r[0] for r in conn.execute(stmt)]
-            except sa.exc.DBAPIError:
-                out[name] = []
+        return sample_rows(db, conn, table, schema, names)
+
+
+def sample_rows(
+    db: Database, conn: sa.Connection, table: str, schema: str | None, names: list[str]
+) -> dict[str, list[Any]]:
+    """Up to SAMPLE_ROWS values of each named column that are not NULL: one query for the first rows of
+    the table, and one more per column only where those rows held no value of it and there may be more."""
+    out: dict[str, list[Any]] = {name: [] for name in names}
+    if not names:
+        return out
+    relation = ".".join(_quote(db, p) for p in (schema, table) if p)
+    listed = ", ".join(_quote(db, n) for n in names)
+    try:
+        rows = conn.exec_driver_sql(f"SELECT {listed} FROM {relation} LIMIT {SAMPLE_ROWS}").all()
+    except sa.exc.DBAPIError:
+        return out
+    for row in rows:
+        for name, value in zip(names, row, strict=True):
+            if value is not None:
+                out[name].append(value)
+    if len(rows) < SAMPLE_ROWS:
+        return out
+    for name in [n for n in names if not out[n]]:  # sparse: look further than the first rows
+        col = _quote(db, name)
+        sql = f"SELECT {col} FROM {relation} WHERE {col} IS NOT NULL LIMIT {SAMPLE_ROWS}"
+        with contextlib.suppress(sa.exc.DBAPIError):
+            out[name] = [r[0] for r in conn.exec_driver_sql(sql)]
     return out
 
 

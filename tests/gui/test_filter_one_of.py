@@ -22,7 +22,7 @@ from gui.editor.filter_bar import ConditionRow, FilterBar
 VALUES = ("success", "error", "timeout")
 STATUS = ColumnInfo("status", "varchar", "enum", False, False, enum_values=VALUES)
 OK = ColumnInfo("ok", "boolean", "boolean", False, False)
-ENTITY = Entity(name="tool_executions", table="tool_executions", columns=(STATUS, OK), primary_key=())
+ENTITY = Entity(name="tool_executions", source="tool_executions", columns=(STATUS, OK), primary_key=())
 LEFT = Qt.MouseButton.LeftButton
 
 

@@ -12,7 +12,7 @@ from gui.editor.filter_bar import DEBOUNCE_MS, ConditionRow, FilterBar
 
 STATUS = ColumnInfo("status", "varchar", "enum", False, False, enum_values=("success", "error", "timeout"))
 OK = ColumnInfo("ok", "boolean", "boolean", False, False)
-ENTITY = Entity(name="runs", table="runs", columns=[STATUS, OK], primary_key=())
+ENTITY = Entity(name="runs", source="runs", columns=[STATUS, OK], primary_key=())
 
 
 def test_one_of_shows_the_ticked_values(qtbot: QtBot) -> None:
@@ -64,7 +64,7 @@ def test_boolean_condition_keeps_its_choice(qtbot: QtBot) -> None:
 N = ColumnInfo("duration_ms", "INTEGER", "integer", True, False)
 DAY = ColumnInfo("day", "DATE", "date", False, False)
 NAME = ColumnInfo("name", "VARCHAR(80)", "string", False, False)
-RUNS = Entity(name="runs", table="runs", columns=[N, DAY, NAME, STATUS], primary_key=())
+RUNS = Entity(name="runs", source="runs", columns=[N, DAY, NAME, STATUS], primary_key=())
 
 
 def test_numbers_and_dates_offer_comparisons(qtbot: QtBot) -> None:

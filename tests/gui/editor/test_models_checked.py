@@ -112,7 +112,7 @@ def test_filter_bar_value_list_model(qtbot: QtBot) -> None:
     status = ColumnInfo(
         "status", "varchar", "enum", False, False, enum_values=("success", "error", "timeout")
     )
-    row = ConditionRow(Entity(name="runs", table="runs", columns=[status], primary_key=()), "status")
+    row = ConditionRow(Entity(name="runs", source="runs", columns=[status], primary_key=()), "status")
     qtbot.addWidget(row)
     with checked(row.enum_model):
         row.check_values(["error", "timeout"])
