@@ -31,8 +31,10 @@ def run_selftest(say: Callable[[str], object]) -> bool:
         try:
             caps = db.capabilities
             native = caps.vector_search == "sqlite-vec"
-            say(f"sqlite {caps.server_version} via {caps.driver}; vector search: {caps.vector_search}"
-                + ("" if native else f" ({caps.vector_reason})"))
+            say(
+                f"sqlite {caps.server_version} via {caps.driver}; vector search: {caps.vector_search}"
+                + ("" if native else f" ({caps.vector_reason})")
+            )
             ok &= native
             migrations.upgrade(db, "head")
             cur, heads = migrations.current(db), migrations.heads()
@@ -44,5 +46,25 @@ def run_selftest(say: Callable[[str], object]) -> bool:
             ok &= len(cat.entities) >= 20 and vectors >= 7
         finally:
             db.dispose()
+    ok &= _check_embedder(say)
     say("selftest: " + ("ok" if ok else "FAILED"))
     return ok
+
+
+def _check_embedder(say: Callable[[str], object]) -> bool:
+    """Load the local embedding model (from its package, never downloaded) and embed one sentence."""
+    import time
+
+    from core.search.embeddings import local_embedder
+    from core.search.errors import EmbeddingUnavailable
+
+    started = time.perf_counter()
+    try:
+        embedder = local_embedder()
+        vector = embedder.embed(["a haunted lighthouse on the northern cliffs"])
+    except EmbeddingUnavailable as exc:
+        say(f"embeddings: {exc}")
+        return False
+    ms = (time.perf_counter() - started) * 1000
+    say(f"embeddings: {embedder.name}, {vector.shape[1]}-d, one sentence in {ms:.0f} ms (load included)")
+    return bool(vector.shape == (1, embedder.dimension) and abs(float((vector * vector).sum()) - 1) < 1e-4)

@@ -202,3 +202,11 @@ def test_dimension_mismatch_is_a_clear_error(embedder: Embedder) -> None:
     check_dimension(embedder, 384)
     with pytest.raises(DimensionMismatch, match=r"384-dimensional .* column embedding holds 1536"):
         check_dimension(embedder, 1536, column="embedding")
+
+
+def test_selftest_embeds_a_sentence() -> None:
+    from core.cli.selftest import run_selftest
+
+    lines: list[str] = []
+    assert run_selftest(lambda line: lines.append(str(line)))
+    assert any(line.startswith("embeddings: all-MiniLM-L6-v2, 384-d, one sentence in") for line in lines)
