@@ -144,7 +144,12 @@ def _refuse_spreading_deletes(db: Database, catalog: Catalog, changes: list[Chan
         if not isinstance(ch, Delete) or not catalog.get(ch.entity).referenced_by:
             continue
         effects = delete_preview(db, catalog, ch.entity, [ch.key]).summary()
-        reached = [(name, n) for name, action, n in effects if action != "block" and n > deleted[name]]
+        # Rows of an entity this revert deletes as many others of (not counting this row itself).
+        reached = [
+            (name, n)
+            for name, action, n in effects
+            if action != "block" and n > deleted[name] - (name == ch.entity)
+        ]
         if reached:
             rows = ", ".join(f"{n} row{'s' if n != 1 else ''} of {name}" for name, n in reached)
             problems.append(FieldProblem(ch.entity, f"undoing this insert would also change {rows}", row=i))
