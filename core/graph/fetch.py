@@ -125,12 +125,16 @@ def _rows(
     """The rows of `stmt` (columns as _select orders them) as Reached, each with its owner's total."""
     n_owner, n_key = len(shape.owner_key), len(shape.neighbour_key)
     labelled = 1 if shape.label is not None else 0
+    total_of: dict[Key, int] = {}  # by the owner's key as returned: _same once per owner, not per row
     for row in conn.execute(stmt):
         values = tuple(row)
         owner, key = values[:n_owner], values[n_owner : n_owner + n_key]
         label = values[n_owner + n_key] if labelled else None
         attrs = dict(zip(attributes, values[n_owner + n_key + labelled :], strict=True))
-        yield Reached(owner, key, label, attrs, totals.get(_same(owner), 1))
+        total = total_of.get(owner)
+        if total is None:
+            total = total_of[owner] = totals.get(_same(owner), 1)
+        yield Reached(owner, key, label, attrs, total)
 
 
 def _shape(step: Step, attributes: Sequence[str]) -> _Shape:

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.data.export_columns import plain_value
+from core.data.export_columns import dumps, plain_value
 from core.data.query import coerce_for, coerce_key, key_predicate
 from core.engine.db import Database
 from core.errors import NotFoundError, WardenError
@@ -30,7 +30,7 @@ MAX_DEPTH = 3
 
 def node_id(entity: str, key: Sequence[Any]) -> str:
     """A record's node id: its entity and its key's values as `warden export` writes them, as JSON."""
-    return f"{entity}:{json.dumps([plain_value(v) for v in key], ensure_ascii=False)}"
+    return f"{entity}:{dumps([plain_value(v) for v in key])}"
 
 
 def aggregate_id(owner: str, via: str) -> str:
@@ -40,7 +40,7 @@ def aggregate_id(owner: str, via: str) -> str:
 
 def edge_identity(edge: GraphEdge) -> tuple[str, ...]:
     """What tells edges apart: two FK edges with the same ends and FK are one; link edges differ by row."""
-    attrs = json.dumps(edge.attributes, sort_keys=True, default=str)
+    attrs = json.dumps(edge.attributes, sort_keys=True, default=str) if edge.attributes else ""
     return (edge.kind, edge.via, edge.source, edge.target, attrs)
 
 
