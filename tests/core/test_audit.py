@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from core.audit.consent import ensure_audit_table, has_audit_log
 from core.audit.log import EntryFilter, get_entry, list_entries, parse_since, save_entries
 from core.audit.revert import Selection, revert, revert_save
-from core.data.audit_trail import AUDIT_OFF, AuditUnavailable, Auditing
-from core.data.changes import Delete, Insert, Update
+from core.data.audit_trail import AUDIT_OFF, Auditing, AuditUnavailable
+from core.data.changes import Change, Delete, Insert, Update
 from core.data.writes import save
 from core.engine.db import Database, open_database
 from core.errors import ConflictError, ReadOnlyError, ValidationError
@@ -32,7 +32,7 @@ def ref(schema_db: Database) -> tuple[Database, Catalog]:
     return schema_db, load_catalog(schema_db, cached=False)
 
 
-def _users(n: int, tag: str = "u") -> list[Insert]:
+def _users(n: int, tag: str = "u") -> list[Change]:
     return [
         Insert("users", {"username": f"{tag}{i}", "email": f"{tag}{i}@example.org", "display_name": f"U {i}"})
         for i in range(n)
@@ -73,7 +73,7 @@ def test_every_save_path_records_exactly_the_changed_fields(ref: tuple[Database,
 
     # Updates as the editor sends them: a run by version (users), a run by original value (tools), a
     # JSON column (its own statement), one row whose other edited field is set to what it was.
-    changes = [
+    changes: list[Change] = [
         Update("users", users[0], {"display_name": "A"}, {"display_name": "U 0"}, 1),
         Update("users", users[1], {"display_name": "B"}, {"display_name": "U 1"}, 1),
         Update("users", users[2], {"metadata": {"tier": 2}}, {"metadata": {}}, 1),
@@ -299,7 +299,7 @@ def foreign(empty_url: str, backend: str) -> Iterator[Database]:
 def test_a_database_without_the_log_saves_only_with_audit_explicitly_off(foreign: Database) -> None:
     cat = load_catalog(foreign, cached=False)
     assert not has_audit_log(cat)
-    edit = [Update("notes", {"id": 1}, {"body": "changed"}, {"body": "hello"})]
+    edit: list[Change] = [Update("notes", {"id": 1}, {"body": "changed"}, {"body": "hello"})]
     with pytest.raises(AuditUnavailable, match="no audit log"):
         save(foreign, cat, edit)
     assert _rows(foreign, "notes", "id")[0]["body"] == "hello"
