@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from core.engine.db import Database, open_database
 from core.graph.links import link_ends
-from core.graph.neighbourhood import expand, merged, neighbourhood, node_id
+from core.graph.neighbourhood import expand, expand_aggregate, merged, neighbourhood, node_id
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
 from tests.fixtures.postgres import new_pg_database
@@ -152,3 +152,22 @@ def test_expanding_a_crew_member_adds_the_other_ship(foreign):
         {"role": "captain", "since": "2023"},
     )
     assert expand(db, cat, merged(hood, new), crew(3)).nodes == ()
+
+
+def test_a_busy_link_end_pages_in_through_its_aggregate(foreign):
+    db, cat = foreign
+    hood = neighbourhood(db, cat, "Ship", {"ship_no": 10}, cap=2, follow=["crew assignments"])
+    (agg,) = [n for n in hood.nodes if n.aggregate]
+    assert (agg.entity, agg.count, agg.via) == ("Crew Roster", 1, "crew assignments.ship")
+    assert agg.label == "+1 Crew Roster via crew assignments"
+    # First by label: Ada and Bo are shown, Cy waits in the aggregate.
+    assert {n.label for n in hood.nodes if not n.aggregate} == {"Heron", "Ada", "Bo"}
+    new = expand_aggregate(db, cat, hood, agg.id, cap=2)
+    assert [n.label for n in new.nodes if not n.aggregate] == ["Cy"]
+    ((left,),) = [[n.count for n in new.nodes if n.aggregate]]
+    assert left == 0
+    (edge,) = new.edges
+    assert (edge.source, edge.target, edge.kind) == (crew(3), ship(10), "link")
+    assert edge.attributes == {"role": "mate", "since": "2022"}
+    done = merged(hood, new)
+    assert not [n for n in done.nodes if n.aggregate] and len(done.edges) == 3
