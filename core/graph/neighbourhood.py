@@ -89,8 +89,8 @@ def expand(
     _check(depth, cap)
     walk = _Walk.of(catalog, hood, _follow(follow), cap)
     found = walk.nodes.get(node)
-    if found is None or found.aggregate:
-        raise NotFoundError("That node is not a record of this graph")
+    if found is None or found.aggregate or node not in walk.raw:
+        raise NotFoundError("That node is not a record of this graph (or its table is gone)")
     with db.engine.connect() as conn:
         walk.hops(conn, [node], depth)
     return walk.result(new_since=hood)
@@ -112,7 +112,7 @@ def expand_aggregate(
         ),
         None,
     )
-    if agg is None or not agg.aggregate or owner is None or agg.count is None:
+    if agg is None or not agg.aggregate or owner not in walk.raw or agg.count is None:
         raise NotFoundError("That node is not an aggregate of this graph")
     step = next((s for s in walk.steps(walk.nodes[owner].entity) if s.aggregate_via == agg.via), None)
     if step is None:
