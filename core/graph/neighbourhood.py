@@ -229,7 +229,8 @@ class _Walk:
             self.add_reached(step, owner, r)
             totals[owner] = r.total
         for owner, total in totals.items():
-            if cap is not None and total > cap:
+            # An aggregate the graph holds already may have paged some in (expand_aggregate): kept as it is.
+            if cap is not None and total > cap and aggregate_id(owner, step.aggregate_via) not in self.nodes:
                 self.set_aggregate(step, owner, total - cap)
 
     def add_node(self, ent: Entity, raw: Key, label: Any) -> str:

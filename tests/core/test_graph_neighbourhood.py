@@ -242,3 +242,19 @@ def test_unknown_record_and_bad_settings_are_user_errors(world):
         neighbourhood(db, cat, "locations", {"id": str(uuid.uuid4())}, depth=4)
     with pytest.raises(WardenError, match="cap"):
         neighbourhood(db, cat, "locations", {"id": str(uuid.uuid4())}, cap=0)
+
+
+def test_expanding_again_keeps_an_aggregate_that_paged_in(world):
+    db, cat, _ = world
+    (region,) = rows(
+        db,
+        "SELECT region_id FROM locations GROUP BY region_id HAVING count(*) > 4 ORDER BY region_id LIMIT 1",
+    )[0]
+    follow = ["locations.region_id"]
+    hood = neighbourhood(db, cat, "regions", {"id": uid(region)}, cap=2, follow=follow)
+    (agg,) = [n for n in hood.nodes if n.aggregate]
+    hood = merged(hood, expand_aggregate(db, cat, hood, agg.id, cap=2))
+    (paged,) = [n for n in hood.nodes if n.aggregate]
+    assert paged.count == agg.count - 2
+    again = expand(db, cat, hood, nid("regions", region), cap=2, follow=follow)
+    assert again == Neighbourhood((), ())
