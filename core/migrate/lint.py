@@ -70,11 +70,16 @@ class RevisionLint:
 
 
 def lint(
-    db: Database, target: str = "heads", *, scripts: Path | None = None, from_revision: str | None = None
+    db: Database,
+    target: str = "heads",
+    *,
+    scripts: Path | None = None,
+    from_revision: str | None = None,
+    verb: str | None = None,
 ) -> list[RevisionLint]:
     """Lint each revision between the database's revision (or `from_revision`) and `target`, in the order
-    they would run: upgrades when `target` is above, the downgrades undone when below. `target` may be a
-    range "FROM:TO"."""
+    they would run: upgrades when `target` is above, the downgrades undone when below (or as `verb` says).
+    `target` may be a range "FROM:TO"."""
     if ":" in target:
         start, target = target.split(":", 1)
         from_revision = start or "base"
@@ -84,9 +89,10 @@ def lint(
         before = current(db)
         check_known(script, before)
     else:
-        before = [] if from_revision == "base" else [str(resolve(script, from_revision))]
-    down = bool(before) and target != "heads" and is_below(script, target, ",".join(before))
-    verb = "downgrade" if down else "upgrade"
+        before = [str(resolve(script, r)) for r in from_revision.split(",") if r and r != "base"]
+    if verb is None:
+        down = bool(before) and target not in ("head", "heads") and is_below(script, target, ",".join(before))
+        verb = "downgrade" if down else "upgrade"
     revisions = plan(script, verb, target, before)
     with db.engine.connect() as conn:
         return [_lint_one(conn, script, rev, verb) for rev in revisions]

@@ -18,6 +18,7 @@ from core.engine.db import Database
 from core.errors import DatabaseBusy, MigrationFailed, ReadOnlyError, WardenError
 from core.migrate import backups
 from core.migrate.drift import drift
+from core.migrate.lint import lint
 from core.migrate.scripts import (
     VERSION_TABLE,
     alembic_config,
@@ -104,6 +105,7 @@ def _migrate(
     todo = plan(script, verb, revision, before)
     if not todo:
         return MigrationResult(before=before, after=before, applied=[])
+    _refuse_what_cannot_run(db, verb, revision, before, scripts)
     db.allow_writes()  # a file read-only until the first write becomes writable here
     backup = backups.take(db, backup_dir) if _worth_backing_up(db) else None
     done: list[str] = []
@@ -193,6 +195,25 @@ def _is_linear(script: Any, verb: str, todo: list[str], before: list[str]) -> bo
     if verb == "upgrade":
         return True
     return len(before) <= 1 and all(len(down_revisions(script.get_revision(rev))) <= 1 for rev in todo)
+
+
+def _refuse_what_cannot_run(
+    db: Database, verb: str, revision: str, before: list[str], scripts: Path | None
+) -> None:
+    """Refuse before anything runs when a revision cannot run as written: a SQLite batch rebuild of a table
+    a view depends on fails halfway (alembic#1207)."""
+    if db.backend != "sqlite":
+        return
+    with db.engine.connect() as conn:
+        if not conn.exec_driver_sql("select count(*) from sqlite_master where type = 'view'").scalar():
+            return
+    for found in lint(db, revision, scripts=scripts, from_revision=",".join(before) or "base", verb=verb):
+        for finding in found.findings:
+            if finding.blocks:
+                raise MigrationFailed(
+                    f"Refused before it started: revision {found.revision} {finding.words}. "
+                    "Nothing was changed."
+                )
 
 
 def _restore_after_failure(db: Database, backup: Path | None, before: list[str], done: list[str]) -> bool:
