@@ -55,7 +55,10 @@ def run(args: argparse.Namespace, target: str | None) -> int:
     finally:
         db.dispose()
     if args.json:
-        sys.stdout.write(json.dumps(as_json(hood), indent=2, ensure_ascii=False) + "\n")
+        from core.data.export_columns import finite_json
+
+        # A float that is not finite is text, as `warden export` writes it: strict JSON has no literal for it.
+        sys.stdout.write(json.dumps(finite_json(as_json(hood)), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write("".join(line + "\n" for line in tree_lines(hood)))
     return 0

@@ -155,3 +155,23 @@ def test_composite_key_errors(capsys, composite_db):
     for key, words in (("1", "needs 2 values"), ("shelf=1,page=7", "the key of entries"), ("[1", "JSON")):
         code, _, err = run(capsys, "graph", "--db", composite_db, "--entity", "entries", "--key", key)
         assert code == 2 and words in err and err.count("\n") == 1
+
+
+def test_a_link_attribute_that_is_not_finite_prints_as_export_writes_it(capsys, composite_db):
+    con = sqlite3.connect(composite_db)
+    con.executescript(
+        """
+        CREATE TABLE weights (note INTEGER NOT NULL REFERENCES notes (id), book INTEGER NOT NULL,
+            page INTEGER NOT NULL, w REAL, FOREIGN KEY (book, page) REFERENCES entries (book, page));
+        INSERT INTO weights VALUES (3, 1, 7, 9e999);
+        """
+    )
+    con.commit()
+    con.close()
+    code, out, err = run(
+        capsys, "graph", "--db", composite_db, "--entity", "entries", "--key", "1,7", "--json"
+    )
+    assert code == 0, err
+    doc = json.loads(out, parse_constant=lambda name: pytest.fail(f"non-strict JSON: {name}"))
+    (link,) = [e for e in doc["edges"] if e["kind"] == "link"]
+    assert link["via"] == "weights" and link["attributes"] == {"w": "Infinity"}
