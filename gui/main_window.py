@@ -523,12 +523,27 @@ class MainWindow(QMainWindow):
         editor = TableEditor(db, catalog, name, filters=filters)
         self.open_db.follow(editor, functools.partial(follow_editor, editor))  # a schema change: it follows
         editor.open_entity_requested.connect(self._open_entity_tab)
+        editor.graph_requested.connect(self.show_graph)
         self.view_refresher.equip(editor)  # a materialized view's Refresh View button
         editor.model.saved.connect(functools.partial(self._on_editor_saved, name))
         editor.model.follow_connection(self.open_db.connection)  # saves refused and reads resumed with it
         if self._journal is not None:
             self._journal.watch(editor.model)
         return editor
+
+    def show_graph(self, entity: str | None = None, key: dict[str, Any] | None = None) -> QWidget:
+        """Focus the graph tab (made on first use); with a record, show the graph around it."""
+        from gui.graph.panel import GraphPanel
+
+        panel = self.findChild(GraphPanel, "graphPanel")
+        if panel is None or self.tabs.indexOf(panel) < 0:
+            panel = GraphPanel(self.open_db)
+            panel.open_entity_requested.connect(self._open_entity_tab)
+            self.tabs.addTab(panel, "Graph")
+        self.tabs.setCurrentWidget(panel)
+        if entity is not None and key is not None:
+            panel.show_record(entity, key)
+        return panel
 
     def _editor_pages(self) -> list[tuple[str, TableEditor]]:
         """The open table editors with their tab titles."""

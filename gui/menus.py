@@ -37,7 +37,6 @@ VIEW_EDITOR = ("refresh", "form", "end")
 #: Tools that are planned: (object name, menu text, what it will do).
 COMING_TOOLS = (
     ("searchTool", "Vector &Search… (coming)", "Nearest-neighbour search over any vector column"),
-    ("graphTool", "Record &Graph… (coming)", "A record's neighbourhood and the tables' ER diagram"),
     ("migrationTool", "&Migrations… (coming)", "Schema revisions: history, upgrade, downgrade, SQL preview"),
 )
 
@@ -127,6 +126,9 @@ class MainMenus(QObject):
 
     def _tools_menu(self, menu: QMenu) -> QMenu:
         menu.setObjectName("toolsMenu")
+        graph = self._action(menu, "Record &Graph", "graphAction", lambda: self.window.show_graph())
+        graph.setStatusTip("A record and its linked records as a graph (start from a row: Show in Graph)")
+        self.graph_action = graph
         for name, text, what in COMING_TOOLS:
             action = self._action(menu, text, name, lambda: None)
             action.setEnabled(False)  # greyed by the style sheet: planned, not dead-but-clickable

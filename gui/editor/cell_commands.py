@@ -149,6 +149,11 @@ def context_menu(editor: TableEditor, index: QModelIndex) -> QMenu:
     text = f"Record F&orm\t{shown}" if shown else "Record F&orm"
     form = _item(menu, text, lambda: editor.show_form(index.row()))
     form.setObjectName("recordFormAction")
+    key = editor.model.row_key(index.row())
+    graph = _item(menu, "Show in &Graph", lambda: editor.graph_requested.emit(editor.entity.name, key))
+    graph.setObjectName("showInGraphAction")
+    why = "This row and its linked records as a graph" if key else "Only a saved row with a key has a graph"
+    _explain(graph, key is not None, why)
     menu.addSeparator()
     for name in ("duplicate", "delete"):
         menu.addAction(a[name])

@@ -79,6 +79,7 @@ class RecordForm(QWidget):
     """Side panel for the selected row: Fields, one tab per related group, and 'What references this?'."""
 
     open_entity_requested = Signal(str, list)  # entity name, list[core.data.repository.Filter]
+    graph_requested = Signal(str, dict)  # entity name, the row's key: Show in Graph
     related_loaded = Signal()
     related_failed = Signal(str)
 
@@ -115,7 +116,12 @@ class RecordForm(QWidget):
         self.references.setWordWrap(True)
         self.references.setTextFormat(Qt.TextFormat.RichText)
         self.references.linkActivated.connect(self._on_references_link_activated)
-        for w in (self.title, self.subtitle, self.references):
+        self.graph_link = QLabel('<a href="graph">Show in Graph</a>')
+        self.graph_link.setObjectName("formShowInGraph")
+        self.graph_link.setToolTip("This record and its linked records as a graph")
+        self.graph_link.linkActivated.connect(self._on_graph_link_activated)
+        self.graph_link.hide()
+        for w in (self.title, self.subtitle, self.graph_link, self.references):
             layout.addWidget(w)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("formTabs")
@@ -267,6 +273,11 @@ class RecordForm(QWidget):
         note = rows_note(self.entity.key_source, self.entity.primary_key)  # a rowid or a unique key
         subtitle = f"{self.entity.name} · {key_text or 'not saved yet'}"
         self.subtitle.setText(f"{subtitle}\n{note}" if note else subtitle)
+        self.graph_link.setVisible(bool(key))
+
+    def _on_graph_link_activated(self, _link: str) -> None:
+        if self.key:
+            self.graph_requested.emit(self.entity.name, dict(self.key))
 
     def clear(self) -> None:
         """Show no row."""
@@ -277,6 +288,7 @@ class RecordForm(QWidget):
             field.set_index(QModelIndex())
         self.title.setText(f"No {self.entity.name} row selected")
         self.subtitle.setText("")
+        self.graph_link.hide()
         self._set_groups([])
         self.references.setText("")
 

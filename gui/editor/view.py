@@ -58,6 +58,7 @@ class TableEditor(QWidget):
     """One entity's editor: grid, filters, staged edits with undo, delete and paste previews, conflicts."""
 
     open_entity_requested = Signal(str, list)  # entity name, list[Filter]
+    graph_requested = Signal(str, dict)  # entity name, a row's key: Show in Graph
 
     def __init__(
         self,
@@ -450,6 +451,7 @@ class TableEditor(QWidget):
             self.form = RecordForm(self.db, self.catalog, self.entity.name, self, delegate=delegate)
             self.form.set_model(self.model)
             self.form.open_entity_requested.connect(self.open_entity_requested)
+            self.form.graph_requested.connect(self.graph_requested)
             self.splitter.addWidget(self.form)
             self.splitter.setSizes(form_split(self.splitter.width() or self.width()))
         if self.form is not None:

@@ -32,7 +32,8 @@ def _png(view: QGraphicsView, path: Path) -> None:
         view.render(painter, source=view.viewport().rect())
     finally:
         painter.end()
-    if not image.save(str(path), b"PNG"):
+    saved: bool = image.save(str(path), "PNG")  # type: ignore[call-overload]  # stubs say bytes; it takes str
+    if not saved:
         raise OSError(f"Could not write {path.name}: check the folder exists and is writable.")
 
 

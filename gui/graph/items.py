@@ -10,6 +10,7 @@ circle (or pill), and the scene's BSP index finds it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Mapping
@@ -23,16 +24,27 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from core.graph.model import GraphNode
 from gui.graph import style
 
-LABEL_FONT = QFont()
-LABEL_FONT.setPointSizeF(9.0)
-LETTER_FONT = QFont()
-LETTER_FONT.setPointSizeF(10.0)
-LETTER_FONT.setBold(True)
-EDGE_FONT = QFont()
-EDGE_FONT.setPointSizeF(7.5)
-_LABEL_METRICS = QFontMetricsF(LABEL_FONT)
-_EDGE_METRICS = QFontMetricsF(EDGE_FONT)
-_LABEL_HEIGHT = _LABEL_METRICS.height() + 4
+
+class _Fonts:
+    """The graph's fonts and their metrics, made on first use (a QFont needs the application to exist)."""
+
+    def __init__(self) -> None:
+        self.label = QFont()
+        self.label.setPointSizeF(9.0)
+        self.letter = QFont()
+        self.letter.setPointSizeF(10.0)
+        self.letter.setBold(True)
+        self.edge = QFont()
+        self.edge.setPointSizeF(7.5)
+        self.label_metrics = QFontMetricsF(self.label)
+        self.edge_metrics = QFontMetricsF(self.edge)
+        self.label_height = self.label_metrics.height() + 4
+
+
+@functools.cache
+def fonts() -> _Fonts:
+    """The graph's fonts."""
+    return _Fonts()
 
 
 #: Up to this many dots are drawn round and antialiased; more as squares.
@@ -70,6 +82,7 @@ class NodeItem(QGraphicsItem):
         self.selected = False
         self.found = False
         self.pinned = False
+        f = fonts()
         look = style.entity_style(node.entity)
         self.colour = look.colour
         self.letter = look.letter
@@ -78,20 +91,20 @@ class NodeItem(QGraphicsItem):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         if node.aggregate:
             self.text = f"+{node.count or 0:,} {node.entity}"
-            width = min(style.LABEL_WIDTH + 40, _LABEL_METRICS.horizontalAdvance(self.text) + 24)
-            height = _LABEL_HEIGHT + 6
+            width = min(style.LABEL_WIDTH + 40, f.label_metrics.horizontalAdvance(self.text) + 24)
+            height = f.label_height + 6
             self._body = QRectF(-width / 2, -height / 2, width, height)
             self._bounds = self._body.adjusted(-3, -3, 3, 3)
             path = QPainterPath()
             path.addRoundedRect(self._body, height / 2, height / 2)
         else:
-            self.text = _LABEL_METRICS.elidedText(
+            self.text = f.label_metrics.elidedText(
                 node.label or "", Qt.TextElideMode.ElideRight, style.LABEL_WIDTH
             )
             r = style.RADIUS
             self._body = QRectF(-r, -r, 2 * r, 2 * r)
-            label_w = _LABEL_METRICS.horizontalAdvance(self.text) + 8
-            self._label = QRectF(-label_w / 2, r + 3, label_w, _LABEL_HEIGHT)
+            label_w = f.label_metrics.horizontalAdvance(self.text) + 8
+            self._label = QRectF(-label_w / 2, r + 3, label_w, f.label_height)
             self._bounds = self._body.united(self._label).adjusted(-4, -4, 4, 4)
             path = QPainterPath()
             path.addEllipse(self._body)
@@ -137,7 +150,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(QColor("#ffffff"), 2))
         painter.setBrush(QBrush(self.colour))
         painter.drawEllipse(self._body)
-        painter.setFont(LETTER_FONT)
+        painter.setFont(fonts().letter)
         painter.setPen(self.letter_colour)
         painter.drawText(self._body, Qt.AlignmentFlag.AlignCenter, self.letter)
         if self.pinned:
@@ -149,7 +162,7 @@ class NodeItem(QGraphicsItem):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(style.LABEL_BACK)
             painter.drawRoundedRect(self._label, 4, 4)
-            painter.setFont(LABEL_FONT)
+            painter.setFont(fonts().label)
             painter.setPen(style.TEXT)
             painter.drawText(self._label, Qt.AlignmentFlag.AlignCenter, self.text)
 
@@ -164,7 +177,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self.colour)
         painter.drawEllipse(dot)
-        painter.setFont(LABEL_FONT)
+        painter.setFont(fonts().label)
         painter.setPen(style.TEXT)
         painter.drawText(self._body.adjusted(18, 0, -6, 0), Qt.AlignmentFlag.AlignCenter, self.text)
 
@@ -273,7 +286,7 @@ class EdgeLayer(QGraphicsItem):
             & (np.maximum(c[:, 1], c[:, 3]) >= rect.top())
         )
         labels = lod >= style.EDGE_LABELS_BELOW
-        painter.setFont(EDGE_FONT)
+        painter.setFont(fonts().edge)
         for i in np.flatnonzero(visible):
             self._paint_edge(painter, int(i), labels)
 
@@ -316,8 +329,8 @@ class EdgeLayer(QGraphicsItem):
             painter.drawPolygon(_arrowhead(start, -ux, -uy))
         if labels and look.label:
             mid = QPointF((start.x() + end.x()) / 2, (start.y() + end.y()) / 2)
-            w = _EDGE_METRICS.horizontalAdvance(look.label) + 6
-            h = _EDGE_METRICS.height() + 2
+            w = fonts().edge_metrics.horizontalAdvance(look.label) + 6
+            h = fonts().edge_metrics.height() + 2
             box = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
             painter.setBrush(style.LABEL_BACK)
             painter.drawRoundedRect(box, 3, 3)

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from core.paths import data_dir, log_dir
 from gui import settings as saved
 from gui.main_window import MainWindow
+from gui.menus import COMING_TOOLS
 from gui.runtime import workers
 from tests.fixtures import threads
 from tests.fixtures.editing import open_window
@@ -159,10 +160,11 @@ def test_font_size_applies_to_every_grid_and_is_remembered(qtbot: QtBot, demo_co
 
 
 def test_tools_are_disabled_placeholders_that_say_coming(qtbot: QtBot, demo_copy_path: str) -> None:
-    """Search, graph and migrations are listed, disabled, and their tooltip and status tip say "coming"."""
+    """The planned tools are listed, disabled, and their tooltip and status tip say "coming"."""
     window = open_window(qtbot, demo_copy_path)
-    items = [a for a in window.menus.tools_menu.actions() if not a.isSeparator()]
-    assert len(items) == 3
+    coming = {name for name, _text, _what in COMING_TOOLS}
+    items = [a for a in window.menus.tools_menu.actions() if a.objectName() in coming]
+    assert len(items) == len(COMING_TOOLS)
     for action in items:
         assert not action.isEnabled()
         assert "coming" in action.toolTip().lower() and "coming" in action.statusTip().lower()
