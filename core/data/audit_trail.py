@@ -104,8 +104,8 @@ def trail_for(catalog: Catalog, auditing: Auditing | None) -> Trail | None:
     log = audit_entity(catalog)
     if log is None:
         raise AuditUnavailable(
-            f"This database has no audit log ({AUDIT_TABLE}), so Warden does not save to it. Create the "
-            "audit log (Warden asks first), or save with audit explicitly off."
+            f"This database has no audit log ({AUDIT_TABLE}), so Warden does not save to it: create the "
+            "audit log first, or save with audit explicitly off."
         )
     return Trail(log.table, how)
 
