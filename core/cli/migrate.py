@@ -1,27 +1,61 @@
-"""`warden migrate`: show or apply schema migrations."""
+"""`warden migrate`: where a database stands, preview and lint, apply migrations, drift, backups."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from core.cli.targets import db_arg, open_target
 from core.errors import WardenError
 
+if TYPE_CHECKING:
+    from core.engine.db import Database
+
+ACTIONS = [
+    "status",
+    "current",
+    "heads",
+    "history",
+    "pending",
+    "lint",
+    "check",
+    "upgrade",
+    "downgrade",
+    "sql",
+    "backups",
+    "restore",
+]
+#: Exit code of `check` when the database differs from the models (as `alembic check`, but not an error).
+EXIT_DRIFT = 1
+
 
 def add_parser(sub: Any) -> None:
     """The `migrate` subcommand's arguments."""
-    m = sub.add_parser("migrate", help="show or apply schema migrations")
-    db_arg(m)
-    m.add_argument(
-        "action", choices=["current", "heads", "history", "pending", "upgrade", "downgrade", "sql"]
+    m = sub.add_parser(
+        "migrate",
+        help="show, preview, lint or apply schema migrations",
+        description=(
+            "status: current, heads, pending and whether there is drift; lint [FROM:TO]: what each revision "
+            "can lose; check: the drift list (exit 1 on drift); sql REV|FROM:TO: the SQL, not run; "
+            "upgrade [REV] / downgrade REV (SQLite files are backed up first); backups; restore BACKUP."
+        ),
     )
-    m.add_argument("revision", nargs="?", help="target revision (upgrade defaults to head)")
+    db_arg(m)
+    m.add_argument("action", choices=ACTIONS)
+    m.add_argument(
+        "revision",
+        nargs="?",
+        help="target revision (upgrade defaults to head), a range FROM:TO for sql and lint, or a backup file",
+    )
+    m.add_argument("--json", action="store_true", help="status, lint, check, backups: print JSON")
+    m.add_argument("--output", "-o", help="sql: write the SQL to this file instead of printing it")
 
 
 def run(args: argparse.Namespace, target: str | None) -> int:
-    """Show or apply migrations."""
+    """Show, preview, lint or apply migrations."""
     from core.migrate import migrations
 
     action, rev = args.action, args.revision
@@ -34,25 +68,172 @@ def run(args: argparse.Namespace, target: str | None) -> int:
         return 0
     if action in ("downgrade", "sql") and not rev:
         raise WardenError(f"`warden migrate {action}` needs a REVISION (see `warden migrate history`)")
+    if action == "restore" and not rev:
+        raise WardenError("`warden migrate restore` needs a BACKUP file (see `warden migrate backups`)")
     db = open_target(target)
     try:
-        if action == "current":
-            cur = migrations.current(db)
-            print("\n".join(cur) if cur else "(empty database: no revision applied)")
-        elif action == "pending":
-            for r in migrations.pending(db):
-                print(_revision_line(r))
-        elif action == "upgrade":
-            migrations.upgrade(db, rev or "head")
-            print(f"Upgraded to {', '.join(migrations.current(db)) or 'base'}", file=sys.stderr)
-        elif action == "downgrade":
-            migrations.downgrade(db, rev)
-            print(f"Downgraded to {', '.join(migrations.current(db)) or 'base'}", file=sys.stderr)
-        elif action == "sql":
-            print(migrations.sql(db, rev))
+        return _on_database(db, action, rev, args)
     finally:
         db.dispose()
+
+
+def _on_database(db: Database, action: str, rev: str | None, args: argparse.Namespace) -> int:
+    from core.migrate import backups, lint, migrations
+
+    if action == "current":
+        cur = migrations.current(db)
+        print("\n".join(cur) if cur else "(empty database: no revision applied)")
+    elif action == "pending":
+        for r in migrations.pending(db):
+            print(_revision_line(r))
+    elif action == "status":
+        _print_status(migrations.status(db), as_json=args.json)
+    elif action == "lint":
+        _print_lint(lint.lint(db, rev or "heads"), as_json=args.json)
+    elif action == "check":
+        return _print_drift(migrations.drift_report(db), as_json=args.json)
+    elif action in ("upgrade", "downgrade"):
+        _apply(db, action, rev or "head")
+    elif action == "sql":
+        text = migrations.sql(db, str(rev))
+        if args.output:
+            from core.migrate.preview import save
+
+            print(f"Wrote the SQL to {save(text, Path(args.output))}", file=sys.stderr)
+        else:
+            print(text)
+    elif action == "backups":
+        _print_backups(backups.list_backups(db), as_json=args.json)
+    elif action == "restore":
+        backups.restore(db, Path(str(rev)))
+        print(
+            f"Restored {db.display_url} from {rev}; it is at {_at(migrations.current(db))}", file=sys.stderr
+        )
     return 0
+
+
+def _apply(db: Database, verb: str, rev: str) -> None:
+    """Upgrade or downgrade, a line per revision on stderr as it finishes."""
+    from core.migrate import migrations
+    from core.progress import TaskState
+
+    state = TaskState(on_partial=lambda line: print(line, file=sys.stderr))
+    run = migrations.upgrade if verb == "upgrade" else migrations.downgrade
+    result = run(db, rev, state=state)
+    if result.backup is not None:
+        print(f"Backup from before the {verb}: {result.backup}", file=sys.stderr)
+    done = "Upgraded" if verb == "upgrade" else "Downgraded"
+    print(f"{done} to {_at(result.after)}", file=sys.stderr)
+
+
+def _print_status(status: Any, *, as_json: bool) -> None:
+    drift = status.drift or []
+    if as_json:
+        doc = {
+            "current": status.current,
+            "heads": status.heads,
+            "at_head": status.at_head,
+            "pending": [
+                {
+                    "revision": r.revision,
+                    "down_revisions": list(r.down_revision),
+                    "message": r.doc,
+                    "docstring": r.docstring,
+                }
+                for r in status.pending
+            ],
+            "drift": bool(drift),
+            "drift_items": [_drift_doc(d) for d in drift],
+        }
+        print(json.dumps(doc, indent=2))
+        return
+    print(f"current: {_at(status.current)}")
+    print(f"heads:   {', '.join(status.heads)}")
+    print(f"pending: {len(status.pending)}")
+    for r in status.pending:
+        print(f"  {r.revision}  {r.doc}")
+    words = f"yes, {len(drift)} difference(s) (see `warden migrate check`)" if drift else "no"
+    print(f"drift:   {words if status.drift is not None else 'not compared'}")
+    for note in status.notes:
+        print(note)
+
+
+def _print_lint(found: list[Any], *, as_json: bool) -> None:
+    if as_json:
+        doc = [
+            {
+                "revision": r.revision,
+                "message": r.message,
+                "direction": r.verb,
+                "destructive": r.destructive,
+                "error": r.error,
+                "findings": [
+                    {
+                        "kind": f.kind,
+                        "table": f.table,
+                        "column": f.column,
+                        "words": f.words,
+                        "rows": f.rows,
+                        "loses_data": f.loses_data,
+                        "blocks": f.blocks,
+                    }
+                    for f in r.findings
+                ],
+            }
+            for r in found
+        ]
+        print(json.dumps(doc, indent=2))
+        return
+    if not found:
+        print("Nothing to lint: no revision would run.")
+    for r in found:
+        mark = "destructive" if r.destructive else "safe"
+        print(f"{r.revision}  {r.verb}  {mark}  {r.message}")
+        for f in r.findings:
+            print(f"  - {f.words}")
+        if r.error:
+            print(f"  ! {r.error}")
+
+
+def _print_drift(items: list[Any], *, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps([_drift_doc(d) for d in items], indent=2))
+    elif not items:
+        print("No drift: the database matches the models.")
+    else:
+        for d in items:
+            print(d.words)
+            for line in (d.fix_sql or "(no SQL: fix it by hand)").splitlines():
+                if line.strip():
+                    print(f"    {line}")
+    return EXIT_DRIFT if items else 0
+
+
+def _print_backups(found: list[Any], *, as_json: bool) -> None:
+    if as_json:
+        doc = [
+            {
+                "path": str(b.path),
+                "revision": b.revision,
+                "size": b.size,
+                "created": b.created.isoformat(timespec="seconds"),
+            }
+            for b in found
+        ]
+        print(json.dumps(doc, indent=2))
+        return
+    if not found:
+        print("(no backups of this database)")
+    for b in found:
+        print(f"{b.created:%Y-%m-%d %H:%M:%S}  {_at(b.revision):<16}  {b.size:>12,} bytes  {b.path}")
+
+
+def _drift_doc(d: Any) -> dict[str, Any]:
+    return {"kind": d.kind, "table": d.table, "column": d.column, "words": d.words, "fix_sql": d.fix_sql}
+
+
+def _at(revisions: list[str]) -> str:
+    return ", ".join(revisions) or "base"
 
 
 def _revision_line(r: Any) -> str:
