@@ -22,7 +22,7 @@ from core.data.query import Filter, coerce_key, column, count_rows, entity_of, k
 from core.engine.db import Database
 from core.errors import FieldProblem, NotFoundError, ValidationError
 from core.schema.catalog import Catalog, Entity, VectorInfo, VectorStorage
-from core.search import knn_numpy
+from core.search import knn_numpy, matrix_cache
 from core.search.knn_sql import (
     METRICS,
     SQLITE_FUNCTIONS,
@@ -56,6 +56,8 @@ __all__ = [
 INDEX_THRESHOLD = 10_000
 #: hnsw.ef_search for index scans (pgvector's default is 40); more candidates, better recall.
 DEFAULT_EF_SEARCH = 100
+#: The provider of answers from an in-memory copy of a SQLite column (core/search/matrix_cache.py).
+MATRIX = "in-memory matrix"
 #: The most rows one search returns.
 MAX_K = 1000
 
@@ -117,11 +119,13 @@ def nearest(
     exact: bool | None = None,
     ef_search: int = DEFAULT_EF_SEARCH,
     index_threshold: int = INDEX_THRESHOLD,
+    cache: bool | None = None,
 ) -> KnnResult:
     """The k rows whose `column` vector is nearest to `vector` among the rows matching `filters`.
 
     `exact`: None chooses (an HNSW index on tables of at least `index_threshold` rows), True always scans,
-    False uses an index whenever one serves the metric.
+    False uses an index whenever one serves the metric. `cache` (SQLite): None keeps an in-memory matrix of
+    columns of at least matrix_cache.MIN_ROWS vectors, True of any column, False never.
     """
     started = time.perf_counter()
     ent = entity_of(catalog, entity)
@@ -131,6 +135,11 @@ def nearest(
     k = _check_k(k)
     query = _query_vector(vector, info)
     where = where_clauses(ent, filters, None, db.backend)
+    if db.backend == "sqlite" and cache is not False:
+        min_rows = 0 if cache else matrix_cache.MIN_ROWS
+        found = matrix_cache.search(db, ent, info, m, query, where, k, min_rows=min_rows)
+        if found is not None:
+            return _result(ent, info, m, _candidate_hits(ent, found), MATRIX, None, started)
     with db.engine.connect() as conn:
         if db.capabilities.vector_search == "fallback" or (
             db.backend == "sqlite" and m not in SQLITE_FUNCTIONS
@@ -281,7 +290,10 @@ def _numpy(
     keys = [column(ent, name) for name in ent.primary_key]
     backend = conn.dialect.name
     stmt = sa.select(_raw(ent, info, backend), *label, *keys).where(*has_vector(ent, info, backend), *where)
-    found = knn_numpy.scan(conn, stmt, query, metric, k, len(keys))
+    return _candidate_hits(ent, knn_numpy.scan(conn, stmt, query, metric, k, len(keys)))
+
+
+def _candidate_hits(ent: Entity, found: list[knn_numpy.Candidate]) -> list[Hit]:
     return [
         Hit(dict(zip(ent.primary_key, key, strict=True)), label_text(ent, lab, key), d)
         for d, key, lab in found

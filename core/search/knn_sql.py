@@ -72,6 +72,8 @@ def distance_expr(
 def has_vector(entity: Entity, info: VectorInfo, backend: str) -> list[sa.ColumnElement[bool]]:
     """The rows that hold a vector of the column's dimension (a foreign BLOB of another length is skipped,
     which sqlite-vec would refuse with an error)."""
+    if info.storage == VectorStorage.VEC0:
+        return []  # a vec0 row always holds its vector; asking would make vec0 read every one
     col = column(entity, info.column)
     where: list[sa.ColumnElement[bool]] = [col.is_not(None)]
     if backend == "sqlite" and info.storage == VectorStorage.BLOB:

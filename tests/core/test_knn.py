@@ -297,3 +297,77 @@ def test_inert_input(items):
     found = search_text(db, cat, "items", SQL_BITS[0], None, mode="keyword")
     assert [h.key for h in found.hits] == [{"id": 3}] and found.hits[0].keyword_rank == 1
     assert json.dumps(found.hits[0].label) == json.dumps(SQL_BITS[0])
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+@pytest.mark.parametrize("metric", ["cosine", "l2", "ip"])
+def test_matrix_cache_equals_brute_force(items, metric):
+    """The in-memory matrix of a SQLite column answers as sqlite-vec does: same keys, same order."""
+    db, x = items
+    cat = load_catalog(db)
+    for where in (None, "rare"):
+        filters = [Filter("kind", "eq", where)] if where else []
+        keys = [i for i in range(N) if where is None or kind_of(i) == where]
+        for seed in (1, 2):
+            q = clustered(1, DIM, seed=seed)[0]
+            cached = nearest(db, cat, "items", q, k=K, metric=metric, filters=filters, cache=True)
+            assert cached.provider == "in-memory matrix" and len(cached.hits) == K
+            assert_same(cached.hits, brute(x[keys], q, metric, keys, K), "id")
+            if metric != "ip":
+                scanned = nearest(db, cat, "items", q, k=K, metric=metric, filters=filters, cache=False)
+                assert [h.key for h in scanned.hits] == [h.key for h in cached.hits]
+    assert more_like_this(db, cat, "items", {"id": 9}, k=3, cache=True).hits[0].key == {"id": 9}
+
+
+def test_matrix_cache_sees_other_writers(demo_copy_path):
+    """A cached matrix is never used stale: a row inserted by another process and a vector saved through
+    Warden's own save path are both found by the next search."""
+    import subprocess
+    import sys
+
+    from core.data.changes import Update
+    from core.data.repository import save
+
+    db = open_database(demo_copy_path)
+    try:
+        cat = load_catalog(db)
+        npcs = cat.get("npcs")
+        with db.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(npcs.table.c.id, npcs.table.c.version).order_by(npcs.table.c.id)
+            ).all()
+            x = clustered(len(rows), 384, seed=21)
+            conn.execute(
+                npcs.table.update()
+                .where(npcs.table.c.id == sa.bindparam("k"))
+                .values(embedding=sa.bindparam("e")),
+                [{"k": r[0], "e": v} for r, v in zip(rows, x, strict=True)],
+            )
+            regions = cat.get("regions").table
+            conn.execute(regions.update().values(embedding=clustered(1, 384, seed=23)[0]))
+        q = clustered(1, 384, seed=22)[0]
+        before = nearest(db, cat, "npcs", q, k=3, cache=True)
+        assert before.provider == "in-memory matrix"
+        # Another program inserts a region whose vector is the query (regions have an embedding too).
+        first = nearest(db, cat, "regions", q, k=1, cache=True)
+        assert first.provider == "in-memory matrix"
+        script = (
+            "import sqlite3, sys, uuid; c = sqlite3.connect(sys.argv[1]);"
+            'c.execute("INSERT INTO regions (id, name, description, danger_level, embedding, version, created_at,'
+            " updated_at) VALUES (?, 'Far Shore', '', 1, ?, 1, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')\","
+            " (uuid.uuid4().hex, bytes.fromhex(sys.argv[2]))); c.commit()"
+        )
+        subprocess.run(
+            [sys.executable, "-c", script, demo_copy_path, q.astype("<f4").tobytes().hex()], check=True
+        )
+        after = nearest(db, cat, "regions", q, k=1, cache=True).hits
+        assert after[0].label == "Far Shore" and after[0].distance == pytest.approx(0, abs=1e-6)
+        assert after != first.hits
+        # Warden's own save gives the last NPC the query's vector: it comes first at once.
+        target = rows[-1]
+        assert before.hits[0].key != {"id": target[0]}
+        save(db, cat, [Update("npcs", {"id": target[0]}, {"embedding": q}, version=target[1])])
+        saved = nearest(db, cat, "npcs", q, k=3, cache=True)
+        assert saved.hits[0].key == {"id": target[0]} and saved.hits[0].distance == pytest.approx(0, abs=1e-6)
+    finally:
+        db.dispose()
