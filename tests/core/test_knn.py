@@ -351,12 +351,17 @@ def test_matrix_cache_sees_other_writers(demo_copy_path):
         # Another program inserts a region whose vector is the query (regions have an embedding too).
         first = nearest(db, cat, "regions", q, k=1, cache=True)
         assert first.provider == "in-memory matrix"
-        script = (
-            "import sqlite3, sys, uuid; c = sqlite3.connect(sys.argv[1]);"
-            'c.execute("INSERT INTO regions (id, name, description, danger_level, embedding, version, created_at,'
-            " updated_at) VALUES (?, 'Far Shore', '', 1, ?, 1, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')\","
-            " (uuid.uuid4().hex, bytes.fromhex(sys.argv[2]))); c.commit()"
-        )
+        script = """
+import sqlite3, sys, uuid
+c = sqlite3.connect(sys.argv[1])
+stamp = "2026-01-01 00:00:00.000000"
+c.execute(
+    "INSERT INTO regions (id, name, description, danger_level, embedding, version, created_at, updated_at) "
+    "VALUES (?, 'Far Shore', '', 1, ?, 1, ?, ?)",
+    (uuid.uuid4().hex, bytes.fromhex(sys.argv[2]), stamp, stamp),
+)
+c.commit()
+"""
         subprocess.run(
             [sys.executable, "-c", script, demo_copy_path, q.astype("<f4").tobytes().hex()], check=True
         )
