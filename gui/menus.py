@@ -37,7 +37,6 @@ VIEW_EDITOR = ("refresh", "form", "end")
 #: Tools that are planned: (object name, menu text, what it will do).
 COMING_TOOLS = (
     ("searchTool", "Vector &Search… (coming)", "Nearest-neighbour search over any vector column"),
-    ("migrationTool", "&Migrations… (coming)", "Schema revisions: history, upgrade, downgrade, SQL preview"),
 )
 
 
@@ -129,12 +128,21 @@ class MainMenus(QObject):
         graph = self._action(menu, "Record &Graph", "graphAction", lambda: self.window.show_graph())
         graph.setStatusTip("A record and its linked records as a graph (start from a row: Show in Graph)")
         self.graph_action = graph
+        self.migrations_action = self._action(menu, "&Migrations…", "migrationTool", self.show_migrations)
+        self.migrations_action.setStatusTip("Schema revisions: status, lint, SQL preview, upgrade, downgrade")
         for name, text, what in COMING_TOOLS:
             action = self._action(menu, text, name, lambda: None)
             action.setEnabled(False)  # greyed by the style sheet: planned, not dead-but-clickable
             action.setToolTip(f"Coming in a later version: {what}")
             action.setStatusTip(f"Coming in a later version: {what}")
         return menu
+
+    def show_migrations(self) -> None:
+        """Open the migration runner (gui/migrate/) for the open database."""
+        from gui.migrate.dialog import open_runner
+
+        if self.window.open_db.database is not None:
+            open_runner(self.window.open_db, self.window)
 
     def _help_menu(self, menu: QMenu) -> QMenu:
         menu.setObjectName("helpMenu")
