@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from core.data import repository as repo
 from core.data import server_checks
+from core.data.audit_trail import AUDIT_OFF
 from core.data.changes import Change, Insert, Update
 from core.data.coercion import coerce, interval_text
 from core.data.validation import check_value
@@ -80,7 +81,12 @@ def test_sqlite_generated_columns_are_marked(lite):
 def test_an_insert_leaves_generated_and_identity_to_the_database(pg):
     db, cat = pg
     blank = {"spell_id": None, "cost_total": None, "search": None}  # a new row's blank cells
-    result = save(db, cat, [Insert("spells", {**blank, "name": "Frost", "mana": "3", "levels": "[4, 5]"})])
+    result = save(
+        db,
+        cat,
+        [Insert("spells", {**blank, "name": "Frost", "mana": "3", "levels": "[4, 5]"})],
+        audit=AUDIT_OFF,
+    )
     key = result.inserted[0].key
     assert key["spell_id"] == 2  # the identity's value arrives after save
     row = spells(db)[-1]
@@ -94,22 +100,29 @@ def test_an_insert_leaves_generated_and_identity_to_the_database(pg):
 def test_a_column_never_written_refuses_a_value(pg, column, value):
     db, cat = pg
     with pytest.raises(ValidationError) as err:
-        save(db, cat, [Update("spells", {"spell_id": 1}, {column: value, "name": "Renamed"})])
+        save(
+            db, cat, [Update("spells", {"spell_id": 1}, {column: value, "name": "Renamed"})], audit=AUDIT_OFF
+        )
     assert [p.column for p in err.value.problems] == [column]
     assert spells(db)[0]["name"] == "Fireball"
 
 
 def test_identity_by_default_may_be_typed(pg):
     db, cat = pg
-    save(db, cat, [Insert("spells", {"name": "Spark", "code": 40})])
+    save(db, cat, [Insert("spells", {"name": "Spark", "code": 40})], audit=AUDIT_OFF)
     assert spells(db)[-1]["code"] == 40
 
 
 def test_sqlite_generated_columns_are_never_written(lite):
     db, cat = lite
-    save(db, cat, [Insert("potions", {"name": "Mana", "price": 3, "price_x2": None, "label": None})])
+    save(
+        db,
+        cat,
+        [Insert("potions", {"name": "Mana", "price": 3, "price_x2": None, "label": None})],
+        audit=AUDIT_OFF,
+    )
     with pytest.raises(ValidationError):
-        save(db, cat, [Update("potions", {"potion_id": 1}, {"price_x2": 1})])
+        save(db, cat, [Update("potions", {"potion_id": 1}, {"price_x2": 1})], audit=AUDIT_OFF)
     with db.engine.connect() as conn:
         got = conn.exec_driver_sql("SELECT name, price_x2, label FROM potions ORDER BY potion_id").all()
     assert [tuple(r) for r in got] == [("Heal", 14, "HEAL"), ("Mana", 6, "MANA")]
@@ -129,10 +142,11 @@ def test_arrays_are_read_per_item(pg):
 def test_a_domain_is_read_by_its_base_type_and_its_check_is_the_servers(pg):
     db, cat = pg
     with pytest.raises(ValidationError) as err:
-        save(db, cat, [Update("spells", {"spell_id": 1}, {"mana": "lots"})])
+        save(db, cat, [Update("spells", {"spell_id": 1}, {"mana": "lots"})], audit=AUDIT_OFF)
     assert err.value.problems[0].column == "mana"
     with pytest.raises(ValidationError) as err:
-        save(db, cat, [Update("spells", {"spell_id": 1}, {"mana": -1})])  # CHECK (VALUE > 0), read here
+        # CHECK (VALUE > 0), read here
+        save(db, cat, [Update("spells", {"spell_id": 1}, {"mana": -1})], audit=AUDIT_OFF)
     assert [(p.column, p.message) for p in err.value.problems] == [
         ("mana", "must be greater than 0 (got -1)")
     ]
@@ -155,7 +169,12 @@ def test_server_checked_types_round_trip_as_text(pg):
     ent = cat.get("spells")
     texts = {n: coerce(ent.column(n), row[n]) for n in ("cooldown", "host", "subnet")}
     assert texts == {"cooldown": "02:00:00", "host": "10.0.0.1", "subnet": "10.0.0.0/8"}
-    save(db, cat, [Update("spells", {"spell_id": 1}, {"cooldown": "1 day 3 hours", "host": "::1"})])
+    save(
+        db,
+        cat,
+        [Update("spells", {"spell_id": 1}, {"cooldown": "1 day 3 hours", "host": "::1"})],
+        audit=AUDIT_OFF,
+    )
     stored = spells(db)[0]
     assert stored["cooldown"] == dt.timedelta(days=1, hours=3) and str(stored["host"]) == "::1"
 
@@ -171,7 +190,7 @@ def test_a_bad_server_checked_value_writes_nothing_and_names_its_cell(pg, soft, 
         Insert("spells", {"name": "Bad", "host": "10.0.0.300", "cooldown": "soon", "rune": "abcd"}),
     ]
     with pytest.raises(ValidationError) as err:
-        save(db, cat, batch)
+        save(db, cat, batch, audit=AUDIT_OFF)
     assert {(p.row, p.column) for p in err.value.problems} == {(2, "host"), (2, "cooldown"), (2, "rune")}
     assert "rune_code" in next(p.message for p in err.value.problems if p.column == "rune")
     assert all("10.0.0.300" not in p.message and "soon" not in p.message for p in err.value.problems)

@@ -12,6 +12,7 @@ import pytest
 
 from core import cli
 from core.data import writes
+from core.data.audit_trail import AUDIT_OFF
 from core.data.changes import Update
 from core.data.exporting import export_file
 from core.data.overview import estimate_counts, load_overview
@@ -106,12 +107,17 @@ def test_the_first_save_writes_and_keeps_the_journal_mode(journal_file: Path) ->
     guild = _rows(db, catalog, "guilds")[0]
     key = {"guild_id": guild["guild_id"]}
     change = Update("guilds", key, {"motto": "renamed"}, original={"motto": guild["motto"]})
-    saved = writes.save(db, catalog, [change])
+    saved = writes.save(db, catalog, [change], audit=AUDIT_OFF)
     assert [r.key for r in saved.updated] == [key]
     assert not db.writes_deferred
     assert get_row(db, catalog, "guilds", key)["motto"] == "renamed"
     # Later saves, inserts and deletes take the same read-write connections.
-    writes.save(db, catalog, [Update("guilds", key, {"motto": "again"}, original={"motto": "renamed"})])
+    writes.save(
+        db,
+        catalog,
+        [Update("guilds", key, {"motto": "again"}, original={"motto": "renamed"})],
+        audit=AUDIT_OFF,
+    )
     db.dispose()
     assert fingerprint(journal_file)[1][18:20] == ROLLBACK
     assert _journal_mode(journal_file) == "delete"
@@ -140,7 +146,7 @@ def test_concurrent_first_saves_all_get_writable_connections(journal_file: Path)
                 {"joined": "2026-01-01"},
                 original={"joined": None},
             )
-            writes.save(db, catalog, [change])
+            writes.save(db, catalog, [change], audit=AUDIT_OFF)
         except BaseException as exc:  # collected for the assertion below
             errors.append(exc)
 
@@ -178,6 +184,7 @@ def test_a_file_already_in_wal_stays_in_wal_and_leaves_nothing_behind(tmp_path: 
                 "guilds", {"guild_id": guild["guild_id"]}, {"motto": "x"}, original={"motto": guild["motto"]}
             )
         ],
+        audit=AUDIT_OFF,
     )
     db.dispose()
     assert fingerprint(path)[1][18:20] == WAL and sidecars(path) == []
@@ -193,7 +200,7 @@ def test_read_only_on_request_stays_read_only(journal_file: Path) -> None:
         "guilds", {"guild_id": guild["guild_id"]}, {"motto": "x"}, original={"motto": guild["motto"]}
     )
     with pytest.raises(ReadOnlyError, match="read-only"):
-        writes.save(db, catalog, [change])
+        writes.save(db, catalog, [change], audit=AUDIT_OFF)
     assert db.capabilities.read_only and not db.writes_deferred
     db.dispose()
     assert fingerprint(journal_file) == before and sidecars(journal_file) == []
@@ -245,6 +252,7 @@ def test_a_foreign_file_is_not_stamped(journal_file: Path) -> None:
                 "guilds", {"guild_id": guild["guild_id"]}, {"motto": "x"}, original={"motto": guild["motto"]}
             )
         ],
+        audit=AUDIT_OFF,
     )
     db.dispose()
     assert header_application_id(fingerprint(journal_file)[1]) == 0
@@ -263,7 +271,7 @@ def test_a_file_the_user_may_not_write_is_browsed_and_a_save_says_why(journal_fi
             "guilds", {"guild_id": guild["guild_id"]}, {"motto": "x"}, original={"motto": guild["motto"]}
         )
         with pytest.raises(ReadOnlyError, match="permissions"):
-            writes.save(db, catalog, [change])
+            writes.save(db, catalog, [change], audit=AUDIT_OFF)
         assert _rows(db, catalog, "guilds")[0] == guild  # still browsable
     finally:
         db.dispose()

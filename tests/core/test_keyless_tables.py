@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.data import repository as repo
+from core.data.audit_trail import AUDIT_OFF
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.exporting import export_file
 from core.engine.db import Database, open_database
@@ -119,7 +120,7 @@ def test_postgres_table_without_any_key_stays_read_only(pg_server: object) -> No
         )
         assert notes.column_names == ["body", "weight"]  # neither a rowid nor a ctid is made up
         with pytest.raises(ReadOnlyError, match="no unique NOT NULL column"):
-            repo.save(db, cat, [Insert("loose_notes", {"body": "third"})])
+            repo.save(db, cat, [Insert("loose_notes", {"body": "third"})], audit=AUDIT_OFF)
         assert len(_rows(db, "loose_notes")) == 2
     finally:
         db.dispose()
@@ -142,6 +143,7 @@ def test_rowid_table_edits_inserts_and_deletes_by_rowid(sqlite_db: Database) -> 
             Update("spell_classes", {"rowid": 5}, {"class_id": 20}, dict(loaded)),
             Delete("spell_classes", {"rowid": 4}, {"spell_id": 2, "class_id": 10, "rowid": 4}),
         ],
+        audit=AUDIT_OFF,
     )
     assert [r.key for r in result.inserted] == [{"rowid": 6}, {"rowid": 7}]  # SQLite numbered them
     assert [r.key for r in result.updated] == [{"rowid": 5}] and [r.key for r in result.deleted] == [
@@ -161,10 +163,20 @@ def test_rowid_table_edits_inserts_and_deletes_by_rowid(sqlite_db: Database) -> 
 def test_rowid_is_never_written(sqlite_db: Database) -> None:
     cat = load_catalog(sqlite_db)
     with pytest.raises(ValidationError) as exc:
-        repo.save(sqlite_db, cat, [Insert("spell_classes", {"spell_id": 1, "class_id": 50, "rowid": 99})])
+        repo.save(
+            sqlite_db,
+            cat,
+            [Insert("spell_classes", {"spell_id": 1, "class_id": 50, "rowid": 99})],
+            audit=AUDIT_OFF,
+        )
     assert [p.column for p in exc.value.problems] == ["rowid"]
     with pytest.raises(ValidationError):
-        repo.save(sqlite_db, cat, [Update("spell_classes", {"rowid": 1}, {"rowid": 99}, {"rowid": 1})])
+        repo.save(
+            sqlite_db,
+            cat,
+            [Update("spell_classes", {"rowid": 1}, {"rowid": 99}, {"rowid": 1})],
+            audit=AUDIT_OFF,
+        )
     assert _rows(sqlite_db, "spell_classes") == [(*r, i) for i, r in enumerate(SPELL_CLASSES, 1)]
 
 
@@ -187,12 +199,12 @@ def test_rowid_renumbered_by_vacuum_is_a_conflict_not_another_rows_edit(
     assert _rows(sqlite_db, "spell_classes") == after  # renumbered: rowid 2 is (1, 30) now
     for batch in (edits, edits[:1]):  # a run of updates (one statement, many rows) and one alone
         with pytest.raises(ConflictError) as exc:
-            repo.save(sqlite_db, cat, batch)
+            repo.save(sqlite_db, cat, batch, audit=AUDIT_OFF)
         assert {c.key["rowid"] for c in exc.value.conflicts} >= {2}
         assert _rows(sqlite_db, "spell_classes") == after  # nothing was written
     # A delete carries the row as loaded too.
     with pytest.raises(ConflictError):
-        repo.save(sqlite_db, cat, [Delete("spell_classes", {"rowid": 2}, dict(second))])
+        repo.save(sqlite_db, cat, [Delete("spell_classes", {"rowid": 2}, dict(second))], audit=AUDIT_OFF)
     assert _rows(sqlite_db, "spell_classes") == after
 
 
@@ -230,17 +242,25 @@ def test_unique_key_edits_inserts_deletes_and_checks_conflicts(runes_db: Databas
             Update("runes", {"code": "ka"}, {"note": "hot"}, {"note": ka["note"]}),
             Delete("runes", {"code": "lu"}, {"code": "lu", "alias": None, "power": 5, "note": None}),
         ],
+        audit=AUDIT_OFF,
     )
     stored = {r[0]: r for r in _rows(runes_db, "runes")}
     assert set(stored) == {"ka", "mo", "zu"}
     assert stored["ka"][3] == "hot" and stored["zu"][2] == 9
     with pytest.raises(ValidationError, match="cannot be changed"):  # the key is not edited in place
-        repo.save(runes_db, cat, [Update("runes", {"code": "ka"}, {"code": "kb"}, {"code": "ka"})])
+        repo.save(
+            runes_db, cat, [Update("runes", {"code": "ka"}, {"code": "kb"}, {"code": "ka"})], audit=AUDIT_OFF
+        )
     # Someone else changed the note since I loaded it: a conflict, found by the unique key.
     with runes_db.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE runes SET note = 'cold' WHERE code = 'ka'")
     with pytest.raises(ConflictError) as exc:
-        repo.save(runes_db, cat, [Update("runes", {"code": "ka"}, {"note": "warmer"}, {"note": "hot"})])
+        repo.save(
+            runes_db,
+            cat,
+            [Update("runes", {"code": "ka"}, {"note": "warmer"}, {"note": "hot"})],
+            audit=AUDIT_OFF,
+        )
     assert exc.value.conflicts[0].key == {"code": "ka"} and exc.value.conflicts[0].stored is not None
     assert {r[0]: r[3] for r in _rows(runes_db, "runes")}["ka"] == "cold"
     assert RUNES[2][0] in {r[0] for r in _rows(runes_db, "runes")}

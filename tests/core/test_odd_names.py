@@ -16,6 +16,7 @@ import pytest
 
 from core import cli
 from core.data import writes
+from core.data.audit_trail import AUDIT_OFF
 from core.data.changes import Delete, Insert, Update
 from core.data.exporting import export_file, write_export
 from core.data.lookup import search_labels
@@ -180,21 +181,25 @@ def test_saves_update_insert_and_delete(odd: tuple[Database, Catalog]) -> None:
         SELECT, key, {SELECT_LABEL: "it's \"new\"", SELECT_RATIO: 9.5},
         original={SELECT_LABEL: row[SELECT_LABEL], SELECT_RATIO: row[SELECT_RATIO]},
     )  # fmt: skip
-    writes.save(db, catalog, [change])
+    writes.save(db, catalog, [change], audit=AUDIT_OFF)
     assert get_row(db, catalog, SELECT, key)[SELECT_LABEL] == 'it\'s "new"'
     with pytest.raises(ConflictError):  # the loaded value is no longer there
         writes.save(
-            db, catalog, [Update(SELECT, key, {SELECT_LABEL: "x"}, original={SELECT_LABEL: "wört 3"})]
+            db,
+            catalog,
+            [Update(SELECT, key, {SELECT_LABEL: "x"}, original={SELECT_LABEL: "wört 3"})],
+            audit=AUDIT_OFF,
         )
     saved = writes.save(
         db,
         catalog,
         [Insert(GUILDS, {GUILD_LABEL: "Nëw/Guild", GUILD_RESERVED: "select *", GUILD_SCORE: 0.5})],
+        audit=AUDIT_OFF,
     )
     new_key = saved.inserted[0].key
     assert get_row(db, catalog, GUILDS, new_key)[GUILD_RESERVED] == "select *"
-    writes.save(db, catalog, [Insert(QUOTED, {QUOTED_FK: 2, QUOTED_LABEL: "ï"})])
-    writes.save(db, catalog, [Delete(GUILDS, {GUILD_KEY: 1})])
+    writes.save(db, catalog, [Insert(QUOTED, {QUOTED_FK: 2, QUOTED_LABEL: "ï"})], audit=AUDIT_OFF)
+    writes.save(db, catalog, [Delete(GUILDS, {GUILD_KEY: 1})], audit=AUDIT_OFF)
     assert {r[SELECT_FK] for r in _dicts(db, catalog, SELECT)} == {2, 3}  # ON DELETE CASCADE followed
 
 

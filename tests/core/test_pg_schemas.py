@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from core import cli
+from core.data.audit_trail import AUDIT_OFF
 from core.data.changes import Insert, Update
 from core.data.lookup import labels_for, search_labels
 from core.data.overview import estimate_counts
@@ -114,8 +115,18 @@ def test_partitioned_table_is_one_entity_with_its_partitions(catalog: Catalog) -
 
 def test_edits_go_through_the_parent(pg_db: Database, catalog: Catalog) -> None:
     """An insert and an update on the parent land in the right partition."""
-    save(pg_db, catalog, [Insert("events", {"id": 3, "happened": date(2026, 5, 1), "what": "moved"})])
-    save(pg_db, catalog, [Update("events", {"id": 1, "happened": date(2025, 3, 1)}, {"what": "reopened"})])
+    save(
+        pg_db,
+        catalog,
+        [Insert("events", {"id": 3, "happened": date(2026, 5, 1), "what": "moved"})],
+        audit=AUDIT_OFF,
+    )
+    save(
+        pg_db,
+        catalog,
+        [Update("events", {"id": 1, "happened": date(2025, 3, 1)}, {"what": "reopened"})],
+        audit=AUDIT_OFF,
+    )
     with pg_db.engine.connect() as conn:
         in_2026 = conn.exec_driver_sql("SELECT id FROM public.events_2026 ORDER BY id").scalars().all()
         what = conn.exec_driver_sql("SELECT what FROM public.events_2025 WHERE id = 1").scalar()
@@ -180,10 +191,10 @@ def test_foreign_key_lookups_and_checks_cross_schemas(pg_db: Database, catalog: 
     found = search_labels(pg_db, catalog, "game.zones", "Harb")
     assert [(m.key, m.label) for m in found] == [({"id": 1}, "Harbour")]
     assert labels_for(pg_db, catalog, "game.zones", [2]) == {2: "Old Town"}
-    save(pg_db, catalog, [Update("items", {"id": 3}, {"zone_id": 3})])
+    save(pg_db, catalog, [Update("items", {"id": 3}, {"zone_id": 3})], audit=AUDIT_OFF)
     assert get_row(pg_db, catalog, "items", {"id": 3})["zone_id"] == 3
     with pytest.raises(ValidationError):
-        save(pg_db, catalog, [Update("items", {"id": 3}, {"zone_id": 99})])
+        save(pg_db, catalog, [Update("items", {"id": 3}, {"zone_id": 99})], audit=AUDIT_OFF)
 
 
 def test_views_read_and_materialized_views_refresh(pg_db: Database, catalog: Catalog) -> None:
@@ -192,9 +203,9 @@ def test_views_read_and_materialized_views_refresh(pg_db: Database, catalog: Cat
     assert len(page.rows) == 3
     counts = catalog.get("zone_item_counts")
     with pytest.raises(ReadOnlyError):
-        save(pg_db, catalog, [Update("zone_item_counts", {"zone_id": 1}, {"items": 5})])
+        save(pg_db, catalog, [Update("zone_item_counts", {"zone_id": 1}, {"items": 5})], audit=AUDIT_OFF)
     before = {r[0]: r[2] for r in fetch_page(pg_db, catalog, counts, limit=10).rows}
-    save(pg_db, catalog, [Insert("items", {"id": 4, "name": "Net", "zone_id": 3})])
+    save(pg_db, catalog, [Insert("items", {"id": 4, "name": "Net", "zone_id": 3})], audit=AUDIT_OFF)
     assert {
         r[0]: r[2] for r in fetch_page(pg_db, catalog, counts, limit=10).rows
     } == before  # not yet refreshed

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from core.data import repository as repo
+from core.data.audit_trail import AUDIT_OFF
 from core.data.changes import Delete, Update
 from core.data.query import Filter, where_clauses
 from core.engine.db import Database, open_database
@@ -188,12 +189,17 @@ def test_edits_of_a_row_with_a_stored_text_time_save(foreign: tuple[Database, Ca
     db, cat, path = foreign
     row = repo.get_row(db, cat, "events", {"id": 5})
     new = dt.datetime(2026, 1, 1, 11, 0, tzinfo=dt.UTC)
-    repo.save(db, cat, [Update("events", {"id": 5}, {"happened": new}, original=dict(row))])
+    repo.save(db, cat, [Update("events", {"id": 5}, {"happened": new}, original=dict(row))], audit=AUDIT_OFF)
     assert stored(path, "SELECT happened FROM events WHERE id = 5") == [("2026-01-01 11:00:00.000000",)]
 
     row = repo.get_row(db, cat, "events", {"id": 6})
-    repo.save(db, cat, [Update("events", {"id": 6}, {"note": "edited"}, original=dict(row))])
-    repo.save(db, cat, [Update("events", {"id": 6}, {"at_time": dt.time(9, 15)}, original=dict(row))])
+    repo.save(db, cat, [Update("events", {"id": 6}, {"note": "edited"}, original=dict(row))], audit=AUDIT_OFF)
+    repo.save(
+        db,
+        cat,
+        [Update("events", {"id": 6}, {"at_time": dt.time(9, 15)}, original=dict(row))],
+        audit=AUDIT_OFF,
+    )
     assert stored(path, "SELECT happened, seen, note FROM events WHERE id = 6") == [
         ("2026-01-01 10:01:00", "2026-01-03T08:00:00", "edited")
     ]
@@ -202,11 +208,11 @@ def test_edits_of_a_row_with_a_stored_text_time_save(foreign: tuple[Database, Ca
     repo.save(db, cat, [
         Update("events", {"id": 7}, {"seen": None, "note": "x"}, original=dict(r7)),
         Update("events", {"id": 8}, {"seen": "2026-02-01 00:00", "note": "y"}, original=dict(r8)),
-    ])  # fmt: skip
+    ], audit=AUDIT_OFF)  # fmt: skip
     assert stored(path, "SELECT id, note FROM events WHERE id IN (7, 8)") == [(7, "x"), (8, "y")]
 
     row = repo.get_row(db, cat, "events", {"id": 9})
-    repo.save(db, cat, [Delete("events", {"id": 9}, original=dict(row))])
+    repo.save(db, cat, [Delete("events", {"id": 9}, original=dict(row))], audit=AUDIT_OFF)
     assert stored(path, "SELECT count(*) FROM events WHERE id = 9") == [(0,)]
 
 
@@ -220,11 +226,11 @@ def test_a_real_change_of_the_time_is_still_a_conflict(foreign: tuple[Database, 
     conn.close()
     with pytest.raises(ConflictError):
         later = Update("events", {"id": 2}, {"happened": "2026-01-02 00:00"}, original=dict(row))
-        repo.save(db, cat, [later])
+        repo.save(db, cat, [later], audit=AUDIT_OFF)
     with pytest.raises(ConflictError):
-        repo.save(db, cat, [Delete("events", {"id": 2}, original=dict(row))])
+        repo.save(db, cat, [Delete("events", {"id": 2}, original=dict(row))], audit=AUDIT_OFF)
     assert stored(path, "SELECT happened, note FROM events WHERE id = 2") == [("2026-01-01 10:00:01", "n1")]
     # The same spelling, re-read: no longer a conflict.
     fresh = repo.get_row(db, cat, "events", {"id": 2})
-    repo.save(db, cat, [Update("events", {"id": 2}, {"note": "ok"}, original=dict(fresh))])
+    repo.save(db, cat, [Update("events", {"id": 2}, {"note": "ok"}, original=dict(fresh))], audit=AUDIT_OFF)
     assert stored(path, "SELECT note FROM events WHERE id = 2") == [("ok",)]

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.data import writes
+from core.data.audit_trail import AUDIT_OFF
 from core.data.changes import Change, Update
 from core.engine import db as engine_db
 from core.engine import sqlite_access
@@ -67,7 +68,13 @@ def test_a_save_behind_a_write_lock_waits_one_budget_reporting_seconds_then_is_l
     seen: list[Progress] = []
     start = time.monotonic()
     with write_lock_held(path_of(db)), pytest.raises(DatabaseBusy) as caught:
-        writes.save(db, catalog, [rename(1, "a", "x"), rename(2, "b", "y")], state=TaskState(seen.append))
+        writes.save(
+            db,
+            catalog,
+            [rename(1, "a", "x"), rename(2, "b", "y")],
+            state=TaskState(seen.append),
+            audit=AUDIT_OFF,
+        )
     took = time.monotonic() - start
     assert budget - 0.1 <= took < budget + 0.8, took  # one wait: not two budgets, not none
     assert "is locked by another program" in str(caught.value) and "UPDATE" not in str(caught.value)
@@ -87,10 +94,12 @@ def test_cancel_during_the_wait_stops_the_save_and_writes_nothing(items: tuple[D
     state = TaskState(lambda _p: state.cancel())  # Cancel pressed when the first wait text shows
     start = time.monotonic()
     with write_lock_held(path_of(db)), pytest.raises(Cancelled):
-        writes.save(db, catalog, [rename(1, "a", "x")], state=state)
+        writes.save(db, catalog, [rename(1, "a", "x")], state=state, audit=AUDIT_OFF)
     assert time.monotonic() - start < 0.9  # at the next try, not at the end of the budget
     assert stored(db) == {1: "a", 2: "b", 3: "c"}
-    writes.save(db, catalog, [rename(1, "a", "x")])  # nothing of the cancelled save is left in the way
+    writes.save(
+        db, catalog, [rename(1, "a", "x")], audit=AUDIT_OFF
+    )  # nothing of the cancelled save is left in the way
     assert stored(db)[1] == "x"
 
 
@@ -114,7 +123,11 @@ def test_a_lock_released_during_the_wait_lets_the_save_through(items: tuple[Data
 
     try:
         result = writes.save(
-            db, catalog, [rename(1, "a", "x"), rename(2, "b", "y")], state=TaskState(on_progress)
+            db,
+            catalog,
+            [rename(1, "a", "x"), rename(2, "b", "y")],
+            state=TaskState(on_progress),
+            audit=AUDIT_OFF,
         )
     finally:
         release.set()
@@ -156,7 +169,9 @@ def test_the_row_by_row_pass_waits_only_for_what_is_left_of_the_one_budget(
     start = time.monotonic()
     try:
         with pytest.raises(DatabaseBusy):
-            writes.save(db, catalog, stale)  # the run matches 2 of 3 rows: the row-by-row pass must wait
+            writes.save(
+                db, catalog, stale, audit=AUDIT_OFF
+            )  # the run matches 2 of 3 rows: the row-by-row pass must wait
     finally:
         took = time.monotonic() - start
         done.set()
@@ -165,7 +180,9 @@ def test_the_row_by_row_pass_waits_only_for_what_is_left_of_the_one_budget(
     time.sleep(0.2)  # the other program lets go
     assert stored(db) == {1: "a", 2: "b", 3: "c"}
     with pytest.raises(ConflictError) as caught:
-        writes.save(db, catalog, stale)  # unhindered, the row-by-row pass names the conflicting row
+        writes.save(
+            db, catalog, stale, audit=AUDIT_OFF
+        )  # unhindered, the row-by-row pass names the conflicting row
     assert [c.key for c in caught.value.conflicts] == [{"id": 2}]
     assert stored(db) == {1: "a", 2: "b", 3: "c"}
 
@@ -186,7 +203,7 @@ def test_pg_a_row_locked_by_another_session_is_busy_after_the_budget(
         def save() -> None:
             start = time.monotonic()
             try:
-                writes.save(db, catalog, [rename(1, "a", "x")])
+                writes.save(db, catalog, [rename(1, "a", "x")], audit=AUDIT_OFF)
                 outcome.append(time.monotonic() - start)
             except BaseException as exc:  # collected for the assertions below
                 outcome.append(exc)

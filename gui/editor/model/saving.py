@@ -21,6 +21,7 @@ from core.data.merge import compare, merge_note
 from core.errors import Conflict, ConflictError, ValidationError
 from core.progress import Progress
 from core.schema.keys import KeySource
+from gui.audit import audited_save
 from gui.editor.dialogs.row_names import quoted
 from gui.editor.model.history import EditHistory
 from gui.editor.model.row_window import RowWindow, Run
@@ -99,7 +100,7 @@ class Saver:
         self._sent = self.staging.snapshot()
         self._sending = self.staging.count
         task = self.run(
-            repository.save,
+            audited_save.save,  # issue 12: audited, or audit off where the database has no log (stopgap)
             self.window.db,
             self.window.catalog,
             changes,
