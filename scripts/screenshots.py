@@ -320,6 +320,52 @@ def edit_menu_picture(window: MainWindow) -> None:
     print(f"wrote {path.relative_to(ROOT)}")
 
 
+def migration_pictures(target: str) -> None:
+    """The migration runner on a copy of the demo back at its first revision: pending revisions, their lint
+    and SQL; the same upgrade failing on a locked file (rolled back); then drift after manual DDL."""
+    import shutil
+
+    from core.engine.db import open_database, sqlite_driver
+    from core.migrate import migrations
+    from gui.migrate.dialog import MigrationDialog
+    from gui.runtime.open_database import OpenDatabase
+
+    behind = str(Path(target).with_name("behind.db"))
+    shutil.copy(target, behind)
+    db = open_database(behind)
+    (first,) = [r.revision for r in migrations.history() if not r.down_revision]
+    migrations.downgrade(db, first)
+    holder = OpenDatabase()
+    holder.set_database(db, owned=True)
+    dialog = MigrationDialog(holder)
+    dialog.resize(1200, 720)
+    dialog.show()
+    settle(lambda: dialog.view is not None)
+    dialog.grab().save(str(OUT / "migrations_pending.png"))
+    dialog._confirm = lambda *_a: True  # type: ignore[method-assign]  # the picture skips the question
+    lock = sqlite_driver()[0].connect(behind, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")  # another program writing: the upgrade waits, fails, is rolled back
+    dialog.upgrade_button.click()
+    settle(lambda: "failed" in dialog.message.text() and dialog.upgrade_button.isEnabled())
+    dialog.tabs.setCurrentIndex(2)
+    dialog.grab().save(str(OUT / "migrations_failed.png"))
+    lock.execute("ROLLBACK")
+    lock.close()
+    migrations.upgrade(db)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE locations ADD COLUMN scribbles TEXT")
+        conn.exec_driver_sql("DROP INDEX ix_orders_status_created")
+    dialog.message.clear()
+    dialog.reload()
+    settle(lambda: "difference" in dialog.header.text())
+    dialog.tabs.setCurrentIndex(1)
+    settle()
+    dialog.grab().save(str(OUT / "migrations_drift.png"))
+    print("wrote docs/screenshots/migrations_{pending,failed,drift}.png")
+    dialog.close()
+    holder.close()
+
+
 def _left() -> Any:
     from PySide6.QtCore import Qt
 
@@ -355,6 +401,7 @@ def main() -> int:
             record_form_picture(window, scores)
             tool_executions_picture(window)
             edit_menu_picture(window)
+            migration_pictures(target)
         finally:
             window.close()
             workers.shutdown()

@@ -78,6 +78,7 @@ class MigrationDialog(QDialog):
         self.drift.setRootIsDecorated(False)
         self.fix_sql = self._text_pane("migrationFixSql")
         self.log = self._text_pane("migrationLog")
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # a failure is one long line
         self.tabs = QTabWidget()
         self.tabs.addTab(self._with_sql_buttons(), "SQL preview")
         drift_page = QSplitter(Qt.Orientation.Vertical)
