@@ -460,7 +460,11 @@ def spec_column_info(col: ColumnSpec, spec: TableSpec, dialect: sa.Dialect) -> C
         precision=facts["precision"],
         scale=facts["scale"],
         default=col.default,
-        has_default=col.default is not None or autoinc,
+        # Identity and generated columns are server defaults of their own (as SQLAlchemy models them).
+        has_default=col.default is not None
+        or col.identity is not None
+        or col.generated is not None
+        or autoinc,
         autoincrement=autoinc,
         enum_values=facts["enums"],
         vector_dim=facts["dim"],

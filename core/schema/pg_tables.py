@@ -128,25 +128,6 @@ def read_layout(db: Database) -> PgLayout:
     return PgLayout(tuple(relations), path, default)
 
 
-def reflect_tables(db: Database, md: sa.MetaData, names: list[str], layout: PgLayout) -> dict[str, sa.Table]:
-    """Reflect the named entities, schema by schema; their Tables by entity name.
-
-    Tables in the default schema are reflected without a schema, as the reference models are, so that
-    statements name them as the application does; the others carry their schema.
-    """
-    wanted = layout.by_entity
-    by_schema: dict[str, list[PgRelation]] = {}
-    for name in names:
-        by_schema.setdefault(wanted[name].schema, []).append(wanted[name])
-    out: dict[str, sa.Table] = {}
-    for schema, rels in by_schema.items():
-        own = None if schema == layout.default_schema else schema
-        md.reflect(bind=db.engine, schema=own, only=[r.relname for r in rels], views=True)
-        for rel in rels:
-            out[rel.entity] = md.tables[f"{own}.{rel.relname}" if own else rel.relname]
-    return out
-
-
 def place_entities(entities: list[Entity], layout: PgLayout) -> list[Entity]:
     """Reflected entities named as the layout says, with their schema, kind, partitions and links."""
     out = []
@@ -161,11 +142,11 @@ def place_entities(entities: list[Entity], layout: PgLayout) -> list[Entity]:
                 changes["kind"] = rel.kind
                 changes["read_only_reason"] = READ_ONLY_REASONS[rel.kind]
         placed = dataclasses.replace(ent, **changes)
-        out.append(
-            dataclasses.replace(
+        if isinstance(ent.source, sa.Table):  # a spec's foreign keys were named by the reader already
+            placed = dataclasses.replace(
                 placed, foreign_keys=tuple(_retarget(fk, placed, layout) for fk in ent.foreign_keys)
             )
-        )
+        out.append(placed)
     return out
 
 
@@ -174,6 +155,9 @@ def place_modelled(entities: dict[str, Entity], layout: PgLayout) -> dict[str, E
     the layout names their targets (a reference table whose name another schema shares is "public.x")."""
     out = {}
     for name, ent in entities.items():
+        if not isinstance(ent.source, sa.Table):  # reflected from a spec: placed by place_entities
+            out[name] = ent
+            continue
         placed = (
             ent if ent.schema else dataclasses.replace(ent, schema=ent.table_schema or layout.default_schema)
         )

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import re
-import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import SAWarning
 
 from core.engine.db import Database
-from core.schema import keys, pg_tables, sqlite_read, sqlite_tables
+from core.schema import keys, pg_read, pg_tables, sqlite_read, sqlite_tables
 from core.schema.catalog import (
     ColumnInfo,
     Entity,
@@ -24,10 +23,10 @@ from core.schema.catalog import (
     column_info,
     entity_from_table,
     fk_action,
-    foreign_keys_of,
     spec_column_info,
 )
 from core.schema.kinds import ColumnKind
+from core.schema.samples import SampleRequest, sample_tables
 from core.schema.stored_times import STORED_TIME_KINDS
 from core.schema.table_spec import TableSpec
 
@@ -36,7 +35,6 @@ VEC0_COL_RE = re.compile(r"^\+?\"?(\w+)\"?\s+(\w+)(?:\s*\[\s*(\d+)\s*\])?(.*)$",
 ENUM_CHECK_RE = re.compile(r"\"?(\w+)\"?\s*\)?(?:::\w+(?: varying)?)?\s*(?:IN\s*\(|=\s*ANY\s*\()", re.I)
 JSON_NAME_HINTS = ("json", "metadata", "payload", "settings", "properties", "attributes", "data")
 VECTOR_NAME_HINTS = ("embed", "vector", "vec")
-SAMPLE_ROWS = 20
 
 
 def table_names(db: Database) -> list[str]:
@@ -68,51 +66,90 @@ def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
     """Reflect the named tables and views into entities of the 'Other' group."""
     if db.backend == "sqlite":
         return _reflect_sqlite(db, names)
-    vec0: dict[str, str] = {}
-    virtual: dict[str, sqlite_tables.VirtualTable] = {}
-    plain = list(names)
-    md = sa.MetaData()
-    layout = pg_tables.read_layout(db) if db.backend == "postgresql" else None
-    with warnings.catch_warnings():
-        # Unknown column types (e.g. from extensions) reflect as NullType; that is expected here.
-        warnings.simplefilter("ignore", SAWarning)
-        if layout is not None:
-            tables = pg_tables.reflect_tables(db, md, plain, layout)
-        else:
-            md.reflect(bind=db.engine, only=plain, views=True)
-            tables = {name: md.tables[name] for name in plain}
-    insp = sa.inspect(db.engine)
-    views = set(insp.get_view_names())
-    rowids = keys.rowid_tables(db.engine) if db.backend == "sqlite" else set()
-    out: list[Entity] = []
-    for name in plain:
-        table = tables[name]
-        # Before the columns are read: a table keyed by its rowid gains a rowid column (core/schema/keys.py).
-        key = None if name in views else keys.choose_key(table, db.backend, has_rowid=name in rowids)
-        dialect = db.engine.dialect
-        columns = tuple(column_info(c, dialect) for c in table.columns)
-        samples = _sample(db, table.name, table.schema, _sampled(columns))
-        columns = _refine_columns(db, columns, _check_enums(db, insp, table.name, table.schema), samples)
-        fks = foreign_keys_of(table)
-        version = _version_column(columns)
-        view = name in views
+    return _reflect_postgresql(db, names)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """One reflected relation before its rows were sampled."""
+
+    name: str  # the entity name
+    spec: TableSpec
+    key: keys.RowKey | None  # None: a view (no key)
+    columns: tuple[ColumnInfo, ...]
+    enums: dict[str, tuple[str, ...]]
+    foreign_keys: tuple[ForeignKeyInfo, ...]
+
+
+def _draft(
+    db: Database,
+    name: str,
+    spec: TableSpec,
+    key: keys.RowKey | None,
+    checks: list[str],
+    fks: Iterable[ForeignKeyInfo],
+) -> _Draft:
+    columns = tuple(spec_column_info(c, spec, db.engine.dialect) for c in spec.columns)
+    ordered = tuple(sorted(fks, key=lambda fk: list(fk.columns)))
+    return _Draft(name, spec, key, columns, enums_in(checks), ordered)
+
+
+def _finish(db: Database, drafts: list[_Draft]) -> list[Entity]:
+    """Entities of the drafts: their rows sampled at once (core/schema/samples.py), their columns refined."""
+    requests = [
+        SampleRequest(
+            d.name, d.spec.name, d.spec.schema, tuple(_sampled(d.columns)), frozenset(_blobs(d.columns))
+        )
+        for d in drafts
+    ]
+    with db.engine.connect() as conn:  # one connection for every sample: a new one reads the schema again
+        samples = sample_tables(db, conn, requests)
+    out = []
+    for d in drafts:
+        columns = _refine_columns(db, d.columns, d.enums, samples[d.name])
+        view = d.key is None
         out.append(
             entity_from_table(
-                table,
-                dialect,
+                d.spec,
+                db.engine.dialect,
                 columns=columns,
-                foreign_keys=fks,
-                version_column=version,
+                foreign_keys=d.foreign_keys,
+                version_column=_version_column(columns),
                 kind=EntityKind.VIEW if view else EntityKind.TABLE,
                 read_only_reason="it is a view" if view else None,
-                key=key,
+                key=d.key,
             )
         )
-    out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
-    out.extend(
-        sqlite_tables.virtual_entities(db, virtual, [n for n in names if n in virtual and n not in vec0])
-    )
-    return pg_tables.place_entities(out, layout) if layout is not None else out
+    return out
+
+
+def _reflect_postgresql(db: Database, names: list[str]) -> list[Entity]:
+    """Reflect PostgreSQL relations in bulk (core/schema/pg_read.py), named as the layout names them."""
+    layout = pg_tables.read_layout(db)
+    rels = [layout.by_entity[name] for name in names if name in layout.by_entity]
+    place = {r.entity: (None if r.schema == layout.default_schema else r.schema, r.relname) for r in rels}
+    read = pg_read.read_tables(db, place.values())
+    drafts = []
+    for rel in rels:
+        where = place[rel.entity]
+        spec = read.specs.get(where)
+        if spec is None:  # dropped since the layout was read
+            continue
+        key = None
+        if rel.kind == EntityKind.TABLE:
+            spec, key = keys.choose_spec_key(spec, read.unique_sets.get(where, ()), db.backend)
+        fks = (
+            ForeignKeyInfo(
+                entity=rel.entity,
+                columns=fk.columns,
+                target=layout.entity_of(fk.referred_schema, fk.referred_table) or fk.referred_table,
+                target_columns=fk.referred_columns,
+                ondelete=fk_action(fk.ondelete),
+            )
+            for fk in read.foreign_keys.get(where, ())
+        )
+        drafts.append(_draft(db, rel.entity, spec, key, read.checks.get(where, []), fks))
+    return pg_tables.place_entities(_finish(db, drafts), layout)
 
 
 def _reflect_sqlite(db: Database, names: list[str]) -> list[Entity]:
@@ -123,57 +160,26 @@ def _reflect_sqlite(db: Database, names: list[str]) -> list[Entity]:
     read = sqlite_read.read_tables(db, plain)
     rowids = keys.rowid_tables(db.engine)
     known = {name.lower(): name for name in read.sql}
-    out: list[Entity] = []
-    with db.engine.connect() as conn:  # one connection for every sample: a new one reads the schema again
-        for name in plain:
-            entity = _sqlite_entity(db, conn, name, read, rowids, known)
-            if entity is not None:
-                out.append(entity)
+    drafts, unreadable = [], []
+    for name in plain:
+        spec = read.specs.get(name)
+        if spec is None:
+            if name in read.unreadable:
+                unreadable.append(_unreadable_entity(db, name, read.unreadable[name]))
+            continue
+        key = None
+        if name not in read.views:
+            spec, key = keys.choose_spec_key(
+                spec, read.unique_sets.get(name, ()), db.backend, has_rowid=name in rowids
+            )
+        fks = (_spec_foreign_key(db, name, fk, read, known) for fk in read.foreign_keys.get(name, ()))
+        drafts.append(_draft(db, name, spec, key, read.check_texts(name), fks))
+    out = _finish(db, drafts) + unreadable
     out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
     out.extend(
         sqlite_tables.virtual_entities(db, virtual, [n for n in names if n in virtual and n not in vec0])
     )
     return out
-
-
-def _sqlite_entity(
-    db: Database,
-    conn: sa.Connection,
-    name: str,
-    read: sqlite_read.SqliteTables,
-    rowids: set[str],
-    known: dict[str, str],
-) -> Entity | None:
-    """One SQLite table or view as an entity, from what the pass read and a sample of its rows."""
-    dialect = db.engine.dialect
-    spec = read.specs.get(name)
-    if spec is None:
-        return _unreadable_entity(db, name, read.unreadable[name]) if name in read.unreadable else None
-    view = name in read.views
-    key = None
-    if not view:
-        spec, key = keys.choose_spec_key(
-            spec, read.unique_sets.get(name, ()), db.backend, has_rowid=name in rowids
-        )
-    columns = tuple(spec_column_info(c, spec, dialect) for c in spec.columns)
-    samples = sample_rows(db, conn, name, None, _sampled(columns))
-    columns = _refine_columns(db, columns, enums_in(read.check_texts(name)), samples)
-    fks = tuple(
-        sorted(
-            (_spec_foreign_key(db, name, fk, read, known) for fk in read.foreign_keys.get(name, ())),
-            key=lambda fk: list(fk.columns),
-        )
-    )
-    return entity_from_table(
-        spec,
-        dialect,
-        columns=columns,
-        foreign_keys=fks,
-        version_column=_version_column(columns),
-        kind=EntityKind.VIEW if view else EntityKind.TABLE,
-        read_only_reason="it is a view" if view else None,
-        key=key,
-    )
 
 
 def _spec_foreign_key(
@@ -214,17 +220,6 @@ def _version_column(columns: tuple[ColumnInfo, ...]) -> str | None:
         (c.name for c in columns if c.name in ("version", "version_id") and c.kind == ColumnKind.INTEGER),
         None,
     )
-
-
-def _check_enums(
-    db: Database, insp: Any, table: str, schema: str | None = None
-) -> dict[str, tuple[str, ...]]:
-    """Enum values declared as `col IN ('a', 'b')` CHECK constraints."""
-    try:
-        checks = insp.get_check_constraints(table, schema=schema)
-    except NotImplementedError:
-        return {}
-    return enums_in([c.get("sqltext", "") for c in checks])
 
 
 def enums_in(texts: list[str]) -> dict[str, tuple[str, ...]]:
@@ -275,42 +270,6 @@ def _refine_columns(
             c = dataclasses.replace(c, times_as_text=True)
         out.append(c)
     return tuple(out)
-
-
-def _sample(db: Database, table: str, schema: str | None, names: list[str]) -> dict[str, list[Any]]:
-    """Up to SAMPLE_ROWS values of each named column that are not NULL (see sample_rows)."""
-    if not names:
-        return {}
-    with db.engine.connect() as conn:
-        return sample_rows(db, conn, table, schema, names)
-
-
-def sample_rows(
-    db: Database, conn: sa.Connection, table: str, schema: str | None, names: list[str]
-) -> dict[str, list[Any]]:
-    """Up to SAMPLE_ROWS values of each named column that are not NULL: one query for the first rows of
-    the table, and one more per column only where those rows held no value of it and there may be more."""
-    out: dict[str, list[Any]] = {name: [] for name in names}
-    if not names:
-        return out
-    relation = ".".join(_quote(db, p) for p in (schema, table) if p)
-    listed = ", ".join(_quote(db, n) for n in names)
-    try:
-        rows = conn.exec_driver_sql(f"SELECT {listed} FROM {relation} LIMIT {SAMPLE_ROWS}").all()
-    except sa.exc.DBAPIError:
-        return out
-    for row in rows:
-        for name, value in zip(names, row, strict=True):
-            if value is not None:
-                out[name].append(value)
-    if len(rows) < SAMPLE_ROWS:
-        return out
-    for name in [n for n in names if not out[n]]:  # sparse: look further than the first rows
-        col = _quote(db, name)
-        sql = f"SELECT {col} FROM {relation} WHERE {col} IS NOT NULL LIMIT {SAMPLE_ROWS}"
-        with contextlib.suppress(sa.exc.DBAPIError):
-            out[name] = [r[0] for r in conn.exec_driver_sql(sql)]
-    return out
 
 
 def _quote(db: Database, name: str) -> str:

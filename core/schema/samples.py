@@ -1,0 +1,122 @@
+"""A few values of the columns whose data says more than their type (JSON kept as text, vectors kept as
+bytes), read for many tables at once.
+
+On SQLite one query per table costs microseconds; on PostgreSQL each is a round trip to the server, so the
+first rows of many tables come back in one statement, as JSON. A sample never fails a catalog: a table
+that cannot be read (no privilege) simply has no sample.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from core.engine.db import Database
+
+SAMPLE_ROWS = 20
+PG_BATCH = 200  # tables per statement on PostgreSQL
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """The columns to sample of one table (`binary`: those whose values are bytes)."""
+
+    key: str
+    table: str
+    schema: str | None
+    columns: tuple[str, ...]
+    binary: frozenset[str] = frozenset()
+
+
+def sample_tables(
+    db: Database, conn: sa.Connection, requests: Sequence[SampleRequest]
+) -> dict[str, dict[str, list[Any]]]:
+    """Up to SAMPLE_ROWS values that are not NULL of each requested column, by request key and column."""
+    wanted = [r for r in requests if r.columns]
+    out: dict[str, dict[str, list[Any]]] = {r.key: {c: [] for c in r.columns} for r in requests}
+    rows: dict[str, int] = {}  # rows read per table: a full first sample means there may be more
+    if db.backend == "postgresql":
+        for start in range(0, len(wanted), PG_BATCH):
+            _pg_batch(db, conn, wanted[start : start + PG_BATCH], out, rows)
+    else:
+        for r in wanted:
+            out[r.key], rows[r.key] = _first_rows(db, conn, r)
+    for r in wanted:
+        if rows.get(r.key, 0) >= SAMPLE_ROWS:
+            _look_further(db, conn, r, out[r.key])
+    return out
+
+
+def _relation(db: Database, r: SampleRequest) -> str:
+    quote = db.engine.dialect.identifier_preparer.quote
+    return ".".join(quote(p) for p in (r.schema, r.table) if p)
+
+
+def _first_rows(db: Database, conn: sa.Connection, r: SampleRequest) -> tuple[dict[str, list[Any]], int]:
+    quote = db.engine.dialect.identifier_preparer.quote
+    found: dict[str, list[Any]] = {c: [] for c in r.columns}
+    listed = ", ".join(quote(c) for c in r.columns)
+    try:
+        rows = conn.exec_driver_sql(f"SELECT {listed} FROM {_relation(db, r)} LIMIT {SAMPLE_ROWS}").all()
+    except sa.exc.DBAPIError:  # e.g. no SELECT privilege: nothing to learn from the rows
+        conn.rollback()  # PostgreSQL refuses every statement of a failed transaction
+        return found, 0
+    for row in rows:
+        for name, value in zip(r.columns, row, strict=True):
+            if value is not None:
+                found[name].append(value)
+    return found, len(rows)
+
+
+def _pg_batch(
+    db: Database,
+    conn: sa.Connection,
+    batch: list[SampleRequest],
+    out: dict[str, dict[str, list[Any]]],
+    rows_read: dict[str, int],
+) -> None:
+    """The first rows of each table of the batch in one statement: one JSON array of row objects each."""
+    quote = db.engine.dialect.identifier_preparer.quote
+    parts = [
+        f"SELECT {i}, (SELECT coalesce(json_agg(x), '[]')::text FROM "
+        f"(SELECT {', '.join(quote(c) for c in r.columns)} FROM {_relation(db, r)} LIMIT {SAMPLE_ROWS}) x)"
+        for i, r in enumerate(batch)
+    ]
+    try:
+        rows = conn.exec_driver_sql(" UNION ALL ".join(parts)).all()
+    except sa.exc.DBAPIError:  # one table the user may not read: ask table by table
+        conn.rollback()
+        for r in batch:
+            out[r.key], rows_read[r.key] = _first_rows(db, conn, r)
+        return
+    for i, text in rows:
+        r = batch[i]
+        records = json.loads(text)
+        found: dict[str, list[Any]] = {c: [] for c in r.columns}
+        for record in records:
+            for name in r.columns:
+                value = record.get(name)
+                if value is None:
+                    continue
+                if name in r.binary and isinstance(value, str) and value.startswith("\\x"):
+                    value = bytes.fromhex(value[2:])  # bytea as JSON: "\x…" hex
+                elif not isinstance(value, str) and name not in r.binary:
+                    value = json.dumps(value)  # a json(b) value read as text
+                found[name].append(value)
+        out[r.key], rows_read[r.key] = found, len(records)
+
+
+def _look_further(db: Database, conn: sa.Connection, r: SampleRequest, found: dict[str, list[Any]]) -> None:
+    """Columns the first rows held no value of (there are more rows): their first non-NULL values."""
+    quote = db.engine.dialect.identifier_preparer.quote
+    for name in [c for c in r.columns if not found[c]]:
+        col = quote(name)
+        sql = f"SELECT {col} FROM {_relation(db, r)} WHERE {col} IS NOT NULL LIMIT {SAMPLE_ROWS}"
+        try:
+            found[name] = [v for (v,) in conn.exec_driver_sql(sql)]
+        except sa.exc.DBAPIError:
+            conn.rollback()
