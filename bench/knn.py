@@ -1,6 +1,7 @@
 """k-NN: Warden's search against raw sqlite-vec, pgvector exact and HNSW, and a numpy `X @ q` scan.
 
-Data: 100,000 × 384 clustered synthetic unit vectors (like embeddings of texts on a few hundred topics),
+Data: 100,000 × 384 clustered synthetic unit vectors (like embeddings of texts on 300 topics, each
+varying along a few directions),
 cached under bench/.data/ with the SQLite file built from them (a plain table of float32 BLOBs, as the
 reference schema stores embeddings, and a sqlite-vec vec0 table with a metadata column). One row in 50 is
 'rare', for the filtered query. PostgreSQL (pgserver, pgvector) is loaded fresh each run, with an HNSW
@@ -35,18 +36,43 @@ DIM = 384
 RARE_EVERY = 50
 
 
-def vectors(rows: int, seed: int = 5) -> np.ndarray:
-    """The cached matrix: `rows` clustered unit vectors of 384 dimensions."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / f"knn-{rows}x{DIM}-seed{seed}.npy"
-    if path.exists():
-        return np.load(path)
+#: The generator's shape: topics, and the few directions each topic's rows vary along (real embeddings
+#: of texts lie near a low-dimensional surface; isotropic noise in 384-d would leave every row of a topic
+#: almost as near as any other, which no index and no user ever meets).
+TOPICS, LATENT = 300, 8
+
+
+def _topics(seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(max(10, rows // 300), DIM)).astype(np.float32)
-    x = centres[rng.integers(0, len(centres), rows)] + 0.6 * rng.normal(size=(rows, DIM)).astype(np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    np.save(path, x.astype(np.float32))
+    centres = rng.normal(size=(TOPICS, DIM)).astype(np.float32)
+    bases = (0.5 * rng.normal(size=(TOPICS, LATENT, DIM))).astype(np.float32)
+    return centres, bases
+
+
+def _around(centres: np.ndarray, bases: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    topic = rng.integers(0, TOPICS, n)
+    z = rng.normal(size=(n, LATENT)).astype(np.float32)
+    x = centres[topic] + np.einsum("nl,nld->nd", z, bases[topic]) + 0.05 * rng.normal(size=(n, DIM))
+    x = x.astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def vectors(rows: int, seed: int = 5) -> np.ndarray:
+    """The cached matrix: `rows` unit vectors of 384 dimensions around TOPICS topics."""
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / f"knn-v2-{rows}x{DIM}-seed{seed}.npy"
+    if not path.exists():
+        x = np.concatenate(
+            [_around(*_topics(seed), min(10_000, rows - i), np.random.default_rng(seed + i + 1))
+             for i in range(0, rows, 10_000)]
+        )  # fmt: skip
+        np.save(path, x)
     return np.load(path)
+
+
+def queries_like(rows: int, n: int, seed: int = 5) -> np.ndarray:
+    """`n` query vectors about the same topics as `vectors(rows, seed)`, none of them a stored row."""
+    return _around(*_topics(seed), n, np.random.default_rng(seed + 10**6))
 
 
 def kind(i: int) -> str:
@@ -59,7 +85,7 @@ def sqlite_file(x: np.ndarray, seed: int) -> Path:
 
     from core.engine.db import sqlite_driver
 
-    path = DATA_DIR / f"knn-{len(x)}x{DIM}-seed{seed}.db"
+    path = DATA_DIR / f"knn-v2-{len(x)}x{DIM}-seed{seed}.db"
     if path.exists():
         return path
     tmp = path.with_name(path.name + ".creating")
@@ -136,7 +162,7 @@ def main() -> None:
     rare = np.array([kind(int(k)) == "rare" for k in keys])
     x_rare, keys_rare = np.ascontiguousarray(x[rare]), keys[rare]
     print("  the filtered floor scans the whole matrix and sets the other rows aside", flush=True)
-    queries = vectors(args.queries, seed=99)
+    queries = queries_like(args.rows, args.queries)
     truth = [exact_top(x, q, keys) for q in queries]
     truth_rare = [exact_top(x_rare, q, keys_rare) for q in queries]
     path = sqlite_file(x, 5)

@@ -88,7 +88,7 @@ def search(
                 return None
         rows: np.ndarray | None = None
         if where:
-            rows = _matching(watch.conn, entity, info, found, where)
+            rows = _matching(watch.conn, entity, found, where)
         watch.conn.rollback()  # end the read: an open snapshot would keep the WAL from being checkpointed
     _touch(id(db), entity.name, info.column, found.nbytes)
     return _top(found, rows, query, metric, k)
@@ -162,19 +162,15 @@ def _load(
 
 
 def _matching(
-    conn: sa.Connection,
-    entity: Entity,
-    info: VectorInfo,
-    found: _Matrix,
-    where: Sequence[sa.ColumnElement[bool]],
+    conn: sa.Connection, entity: Entity, found: _Matrix, where: Sequence[sa.ColumnElement[bool]]
 ) -> np.ndarray:
-    """The matrix rows of the rows that match the filters."""
+    """The matrix rows of the rows that match the filters. Only keys are read (a row without a vector is
+    not in the matrix): asking for the vector too would make SQLite read every matching BLOB."""
     keys = [column(entity, name) for name in entity.primary_key]
-    stmt = sa.select(*keys).select_from(entity.table).where(*has_vector(entity, info, "sqlite"), *where)
+    stmt = sa.select(*keys).select_from(entity.table).where(*where)
     position = found.position
-    return np.fromiter(
-        (position[tuple(r)] for r in conn.execute(stmt) if tuple(r) in position), dtype=np.int64
-    )
+    at = [position.get(tuple(r)) for r in conn.execute(stmt).all()]
+    return np.array([i for i in at if i is not None], dtype=np.int64)
 
 
 def _top(
