@@ -376,3 +376,25 @@ c.commit()
         assert saved.hits[0].key == {"id": target[0]} and saved.hits[0].distance == pytest.approx(0, abs=1e-6)
     finally:
         db.dispose()
+
+
+def test_keyword_side_uses_the_full_text_index(tmp_path):
+    """On a table a SQLite FTS5 index covers, the keyword side looks words up in it (word prefixes, any
+    order), and query syntax typed by a user is only words."""
+    from tests.fixtures.virtual_tables import build_virtual_tables
+
+    db = open_database(str(build_virtual_tables(tmp_path / "virtual.db")))
+    try:
+        cat = load_catalog(db)
+        assert cat.get("items").fulltext is not None
+        found = search_text(db, cat, "items", "drag fire", None, mode="keyword")
+        assert found.keyword_source == "full-text index"
+        assert [h.label for h in found.hits] == ["Dragon fire"]  # both words, as prefixes, in one row
+        assert [h.label for h in search_text(db, cat, "items", "wyrm", None, mode="keyword").hits] == [
+            "Wyrm scale shield",  # the label starts with the word
+            "Ice wyrm",  # the label holds it
+        ]
+        for bit in SQL_BITS:
+            assert search_text(db, cat, "items", bit, None, mode="keyword").hits == []
+    finally:
+        db.dispose()
