@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.data import repository as repo
+from core.data.audit_trail import AUDIT_OFF
 from core.data.changes import Delete, Insert, Update
 from core.data.repository import Filter
 from core.engine.db import Database, open_database
@@ -476,30 +477,42 @@ def test_conflict_without_version_column_uses_original_values(empty_url):
         assert loaded["title"] == "Ashen Hand"
         first = repo.save(db, cat, [
             Update("guilds", {"guild_id": 1}, {"title": "Ashen Fist"}, original={"title": "Ashen Hand"}),
-        ])  # fmt: skip
+        ], audit=AUDIT_OFF)  # fmt: skip
         assert first.updated[0].version is None
         # Another column changed meanwhile does not conflict: only edited columns are compared.
-        repo.save(db, cat, [Update("guilds", {"guild_id": 1}, {"motto": "x"}, original={"motto": "motto 0"})])
+        repo.save(
+            db,
+            cat,
+            [Update("guilds", {"guild_id": 1}, {"motto": "x"}, original={"motto": "motto 0"})],
+            audit=AUDIT_OFF,
+        )
         with pytest.raises(ConflictError) as info:
             repo.save(db, cat, [
                 Insert("guilds", {"title": "Phantom"}),
                 Update("guilds", {"guild_id": 1}, {"title": "Ashen Claw"}, original={"title": "Ashen Hand"}),
-            ])  # fmt: skip
+            ], audit=AUDIT_OFF)  # fmt: skip
         (c,) = info.value.conflicts
         assert c.stored["title"] == "Ashen Fist" and c.attempted == {"title": "Ashen Claw"}
         assert repo.exact_count(db, cat.get("guilds")) == 3
         # NULL originals compare with IS NOT DISTINCT FROM.
         nulled = Update("guilds", {"guild_id": 2}, {"motto": None}, original={"motto": "motto 1"})
-        repo.save(db, cat, [nulled])
-        repo.save(db, cat, [Update("guilds", {"guild_id": 2}, {"motto": "back"}, original={"motto": None})])
+        repo.save(db, cat, [nulled], audit=AUDIT_OFF)
+        repo.save(
+            db,
+            cat,
+            [Update("guilds", {"guild_id": 2}, {"motto": "back"}, original={"motto": None})],
+            audit=AUDIT_OFF,
+        )
         assert repo.get_row(db, cat, "guilds", {"guild_id": 2})["motto"] == "back"
         # Inserting into an autoincrement table returns the new integer key; deleting cascades in the DB.
-        added = repo.save(db, cat, [Insert("guilds", {"title": "Newcomers"})])
+        added = repo.save(db, cat, [Insert("guilds", {"title": "Newcomers"})], audit=AUDIT_OFF)
         # (PostgreSQL sequences do not roll back, so the rolled-back "Phantom" used up a number there.)
         new_key = added.inserted[0].key
         assert list(new_key) == ["guild_id"] and new_key["guild_id"] > 3
         assert repo.get_row(db, cat, "guilds", new_key)["rank"] == "bronze"  # server default
-        repo.save(db, cat, [Delete("guilds", {"guild_id": 1}, original={"title": "Ashen Fist"})])
+        repo.save(
+            db, cat, [Delete("guilds", {"guild_id": 1}, original={"title": "Ashen Fist"})], audit=AUDIT_OFF
+        )
         assert repo.exact_count(db, cat.get("members")) == 4  # the database cascaded
     finally:
         db.dispose()
