@@ -524,6 +524,7 @@ class MainWindow(QMainWindow):
         self.open_db.follow(editor, functools.partial(follow_editor, editor))  # a schema change: it follows
         editor.open_entity_requested.connect(self._open_entity_tab)
         editor.graph_requested.connect(self.show_graph)
+        editor.similar_requested.connect(self.show_search)
         self.view_refresher.equip(editor)  # a materialized view's Refresh View button
         editor.model.saved.connect(functools.partial(self._on_editor_saved, name))
         editor.model.follow_connection(self.open_db.connection)  # saves refused and reads resumed with it
@@ -543,6 +544,23 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(panel)
         if entity is not None and key is not None:
             panel.show_record(entity, key)
+        return panel
+
+    def show_search(self, entity: str | None = None, key: dict[str, Any] | None = None) -> QWidget:
+        """Focus the search tab (made on first use); with a record, show the rows like it."""
+        from gui.search.panel import SearchPanel
+
+        panel = self.findChild(SearchPanel, "searchPanel")
+        if panel is None or self.tabs.indexOf(panel) < 0:
+            panel = SearchPanel(self.open_db)
+            panel.open_entity_requested.connect(self._open_entity_tab)
+            panel.graph_requested.connect(self.show_graph)
+            self.tabs.addTab(panel, "Search")
+        self.tabs.setCurrentWidget(panel)
+        if entity is not None and key is not None:
+            panel.more_like_this(entity, key)
+        else:
+            panel.query.setFocus()
         return panel
 
     def _editor_pages(self) -> list[tuple[str, TableEditor]]:

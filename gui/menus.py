@@ -35,9 +35,7 @@ EDIT_EDITOR = (
 VIEW_EDITOR = ("refresh", "form", "end")
 
 #: Tools that are planned: (object name, menu text, what it will do).
-COMING_TOOLS = (
-    ("searchTool", "Vector &Search… (coming)", "Nearest-neighbour search over any vector column"),
-)
+COMING_TOOLS: tuple[tuple[str, str, str], ...] = ()
 
 
 class MainMenus(QObject):
@@ -128,6 +126,10 @@ class MainMenus(QObject):
         graph = self._action(menu, "Record &Graph", "graphAction", lambda: self.window.show_graph())
         graph.setStatusTip("A record and its linked records as a graph (start from a row: Show in Graph)")
         self.graph_action = graph
+        search = self._action(menu, "Semantic &Search", "searchAction", lambda: self.window.show_search())
+        search.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        search.setStatusTip("Find rows by meaning and by words, across the world tables or in one table")
+        self.search_action = search
         self.migrations_action = self._action(menu, "&Migrations…", "migrationTool", self.show_migrations)
         self.migrations_action.setStatusTip("Schema revisions: status, lint, SQL preview, upgrade, downgrade")
         for name, text, what in COMING_TOOLS:

@@ -154,6 +154,12 @@ def context_menu(editor: TableEditor, index: QModelIndex) -> QMenu:
     graph.setObjectName("showInGraphAction")
     why = "This row and its linked records as a graph" if key else "Only a saved row with a key has a graph"
     _explain(graph, key is not None, why)
+    like = _item(menu, "More &Like This", lambda: editor.similar_requested.emit(editor.entity.name, key))
+    like.setObjectName("moreLikeThisAction")
+    if not editor.entity.vectors:
+        _explain(like, False, "This table has no vector column")
+    else:
+        _explain(like, key is not None, "Rows whose stored vector is nearest this row's (the search panel)")
     menu.addSeparator()
     for name in ("duplicate", "delete"):
         menu.addAction(a[name])

@@ -1,0 +1,500 @@
+"""The search panel (a tab): search one entity's vector column, or the world entities at once, by meaning,
+keywords or both, as you type; and "more like this" from any row with a stored vector.
+
+Typing is debounced (DEBOUNCE_MS after the last keystroke) and each keystroke cancels the search before it
+(its statement is interrupted: workers.run(..., key="search", interruptible=True)). The embedding model
+loads on a worker on first use, with a message here; a missing model package is a message, never a crash.
+Every search and the model load run on workers (jobs.py); the GUI thread only shows their plain answers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.runtime import workers
+from gui.search import jobs
+from gui.search.delegates import ResultDelegate
+from gui.search.model import SearchResultsModel
+
+if TYPE_CHECKING:
+    from core.data.repository import Filter
+    from core.engine.db import Database
+    from core.search.panel_queries import Found, PanelAnswer
+    from gui.editor.filter_bar import FilterBar
+    from gui.runtime.open_database import OpenDatabase
+
+log = logging.getLogger("warden.gui.search")
+
+DEBOUNCE_MS = 250
+DEFAULT_K = 10
+WORLD = "world"  # the target box's data for "the world entities at once"
+MODES = (("hybrid", "Hybrid"), ("semantic", "Meaning"), ("keyword", "Keywords"))
+METRICS = (("cosine", "Cosine"), ("l2", "L2"), ("ip", "Inner product"))
+ERROR_STYLE = "color: #b3261e;"
+
+
+class SearchPanel(QWidget):
+    """Search by text or by a row's vector; results grouped by entity, each with a snippet and its actions."""
+
+    open_entity_requested = Signal(str, list)  # entity name, list[core.data.repository.Filter]
+    graph_requested = Signal(str, dict)  # entity name, a row's key: Show in Graph
+    search_started = Signal()  # a search was handed to a worker
+    results_shown = Signal()  # an answer is on screen
+    failed = Signal(str)  # a message a person can act on
+
+    def __init__(self, open_db: OpenDatabase, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("searchPanel")
+        self.open_db = open_db
+        self.task: workers.Task | None = None
+        self.model_name: str | None = None  # the embedding model, once loaded
+        self.model_problem: str | None = None  # why it cannot load
+        self.model_loading = False
+        self.like_source: tuple[str, dict[str, Any], str | None] | None = None  # entity, key, label
+        self.filter_bar: FilterBar | None = None
+        self.results = SearchResultsModel(self)
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.search_now)
+        open_db.database_changed.connect(self._on_open_db_database_changed)
+        open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
+        self.fill_targets()
+        self._say("Type to search by meaning and by words; right-click a row in a table for More Like This.")
+
+    # --- building --------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.target_box = self._combo("searchTarget", [], "Which entity's vector column to search")
+        self.mode_box = self._combo("searchMode", MODES, "Hybrid fuses meaning and words (reciprocal rank)")
+        self.metric_box = self._combo("searchMetric", METRICS, "How the distance between vectors is measured")
+        self.k_box = QSpinBox()
+        self.k_box.setObjectName("searchK")
+        self.k_box.setRange(1, 200)
+        self.k_box.setValue(DEFAULT_K)
+        self.k_box.setToolTip("How many rows per entity")
+        controls = QHBoxLayout()
+        for text, widget in (
+            ("Search in", self.target_box),
+            ("Mode", self.mode_box),
+            ("Metric", self.metric_box),
+            ("k", self.k_box),
+        ):
+            controls.addWidget(QLabel(text))
+            controls.addWidget(widget, 2 if widget is self.target_box else 0)
+        controls.addStretch(1)
+        self.query = QLineEdit()
+        self.query.setObjectName("searchQuery")
+        self.query.setClearButtonEnabled(True)
+        self.query.setPlaceholderText("Search by meaning and words, e.g. a haunted lighthouse on the cliffs")
+        self.filter_holder = QVBoxLayout()
+        self.filter_holder.setContentsMargins(0, 0, 0, 0)
+        self.status = QLabel()
+        self.status.setObjectName("searchStatus")
+        self.status.setWordWrap(True)
+        self.view = QListView()
+        self.view.setObjectName("searchResults")
+        self.view.setModel(self.results)
+        self.view.setItemDelegate(ResultDelegate(self.view))
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.open_button = self._button("Open Record", "searchOpenRecord", self.open_record)
+        self.graph_button = self._button("Show in Graph", "searchShowInGraph", self.show_in_graph)
+        self.graph_button.setVisible(importlib.util.find_spec("gui.graph.panel") is not None)
+        self.like_button = self._button("More Like This", "searchMoreLikeThis", self.more_like_selected)
+        actions = QHBoxLayout()
+        actions.addWidget(self.open_button)
+        actions.addWidget(self.graph_button)
+        actions.addWidget(self.like_button)
+        actions.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.addLayout(controls)
+        layout.addWidget(self.query)
+        layout.addLayout(self.filter_holder)
+        layout.addWidget(self.status)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(actions)
+        self.query.textEdited.connect(self._on_query_text_edited)
+        self.query.returnPressed.connect(self.search_now)
+        self.target_box.currentIndexChanged.connect(self._on_target_box_changed)
+        for box in (self.mode_box, self.metric_box):
+            box.currentIndexChanged.connect(self._on_option_changed)
+        self.k_box.valueChanged.connect(self._on_option_changed)
+        self.view.doubleClicked.connect(self._on_view_double_clicked)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu_requested)
+        self.view.selectionModel().selectionChanged.connect(self._enable_actions)
+        self.results.modelReset.connect(self._enable_actions)
+        self._enable_actions()
+
+    def _combo(self, name: str, items: tuple[tuple[str, str], ...] | list[Any], tip: str) -> QComboBox:
+        box = QComboBox()
+        box.setObjectName(name)
+        box.setToolTip(tip)
+        for data, text in items:
+            box.addItem(text, data)
+        return box
+
+    def _button(self, text: str, name: str, slot: Any) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.clicked.connect(slot)
+        return button
+
+    # --- what is searched ----------------------------------------------------------------------------
+
+    def fill_targets(self) -> None:
+        """List the catalog's vector columns (and the world entities at once, when there are several)."""
+        catalog = self.open_db.catalog
+        chosen = self.target_box.currentData()
+        self.target_box.blockSignals(True)
+        try:
+            self.target_box.clear()
+            if catalog is not None:
+                from core.search.panel_queries import world_targets
+                from core.search.targets import vector_targets
+
+                world = world_targets(catalog)
+                if len(world) > 1:
+                    names = ", ".join(t.entity for t in world)
+                    self.target_box.addItem(f"World: {names}", WORLD)
+                for t in vector_targets(catalog):
+                    text = f"{t.entity} · {t.column} ({t.dimension}-d)"
+                    self.target_box.addItem(text, (t.entity, t.column))
+            if self.target_box.count() == 0:
+                self.target_box.addItem("No vector columns in this database", None)
+            at = self.target_box.findData(chosen) if chosen is not None else -1
+            self.target_box.setCurrentIndex(max(at, 0))
+        finally:
+            self.target_box.blockSignals(False)
+        self._show_filter_bar()
+
+    def targets(self) -> list[tuple[str, str | None]]:
+        """The (entity, vector column) pairs the current choice searches."""
+        data = self.target_box.currentData()
+        catalog = self.open_db.catalog
+        if data == WORLD and catalog is not None:
+            from core.search.panel_queries import world_targets
+
+            return [(t.entity, t.column) for t in world_targets(catalog)]
+        if isinstance(data, tuple):
+            return [(str(data[0]), str(data[1]))]
+        return []
+
+    def choose_target(self, entity: str, column: str | None = None) -> bool:
+        """Choose one entity's vector column (its first, without `column`); False when it has none listed."""
+        for i in range(self.target_box.count()):
+            data = self.target_box.itemData(i)
+            if isinstance(data, tuple) and data[0] == entity and (column is None or data[1] == column):
+                self.target_box.setCurrentIndex(i)
+                return True
+        return False
+
+    def _show_filter_bar(self) -> None:
+        """A filter bar (the table editor's) for the one entity searched; none for several."""
+        if self.filter_bar is not None:
+            self.filter_bar.hide()
+            self.filter_bar.deleteLater()
+            self.filter_bar = None
+        targets = self.targets()
+        catalog = self.open_db.catalog
+        if len(targets) != 1 or catalog is None or targets[0][0] not in catalog.entities:
+            return
+        from gui.editor.filter_bar import FilterBar
+
+        bar = FilterBar(catalog.get(targets[0][0]))
+        bar.quick.hide()  # the query box is this panel's quick search
+        bar.filters_changed.connect(self._on_filter_bar_changed)
+        self.filter_holder.addWidget(bar)
+        self.filter_bar = bar
+
+    def filters(self) -> list[Filter]:
+        """The filter bar's complete conditions (none while several entities are searched)."""
+        return self.filter_bar.filters() if self.filter_bar is not None else []
+
+    # --- searching -----------------------------------------------------------------------------------
+
+    def set_query(self, text: str) -> None:
+        """Put `text` in the query box and search after the usual pause (as if typed)."""
+        self.query.setText(text)
+        self._on_query_text_edited(text)
+
+    def search_now(self) -> None:
+        """Search for the query now (Enter, the pause after typing, a changed option)."""
+        self._timer.stop()
+        if self.like_source is not None:
+            entity, key, label = self.like_source
+            self.more_like_this(entity, key, label=label)
+            return
+        text = self.query.text().strip()
+        db, catalog = self.open_db.database, self.open_db.catalog
+        if not text:
+            self._cancel()
+            self.results.set_answer(None)
+            self._say("Type to search by meaning and by words.")
+            return
+        if db is None or catalog is None:
+            self._say("Open a database first.", error=True)
+            return
+        targets = self.targets()
+        if not targets:
+            self._say("This database has no vector column to search.", error=True)
+            return
+        mode = str(self.mode_box.currentData())
+        if mode != "keyword" and not self._model_ready():
+            return
+        self._cancel()
+        self._say("Searching…")
+        self.task = workers.run(
+            jobs.search,
+            db,
+            catalog,
+            targets,
+            text,
+            mode=mode,
+            k=self.k_box.value(),
+            metric=str(self.metric_box.currentData()),
+            filters=self.filters(),
+            on_done=self._on_answer,
+            on_error=self._on_failed,
+            on_aborted=self._on_aborted,
+            owner=self,
+            key="search",
+            interruptible=True,
+            with_state=True,
+        )
+        self.search_started.emit()
+
+    def more_like_this(
+        self, entity: str, key: dict[str, Any], *, column: str | None = None, label: str | None = None
+    ) -> None:
+        """Show the rows of `entity` nearest to the row with `key` (its stored vector; no model needed)."""
+        db, catalog = self.open_db.database, self.open_db.catalog
+        if db is None or catalog is None:
+            self._say("Open a database first.", error=True)
+            return
+        if self.targets() != [(entity, column)] and not self.choose_target(entity, column):
+            self._say(f"{entity} has no vector column, so it has no rows like this one.", error=True)
+            return
+        self.like_source = (entity, dict(key), label)
+        self.query.clear()
+        self._cancel()
+        self._say(f"Finding rows like {label}…" if label else "Finding similar rows…")
+        targets = self.targets()
+        self.task = workers.run(
+            jobs.like,
+            db,
+            catalog,
+            entity,
+            dict(key),
+            column=targets[0][1] if targets else column,
+            k=self.k_box.value(),
+            metric=str(self.metric_box.currentData()),
+            filters=self.filters(),
+            on_done=self._on_answer,
+            on_error=self._on_failed,
+            on_aborted=self._on_aborted,
+            owner=self,
+            key="search",
+            interruptible=True,
+        )
+        self.search_started.emit()
+
+    def _model_ready(self) -> bool:
+        """Whether the embedding model is loaded; if not, start loading it (the search runs after)."""
+        if self.model_name is not None:
+            return True
+        if self.model_problem is not None:
+            self._say(f"{self.model_problem}. Keywords mode works without it.", error=True)
+            return False
+        if not self.model_loading:
+            self.model_loading = True
+            workers.run(
+                jobs.load_model,
+                on_done=self._on_model_loaded,
+                on_error=self._on_model_failed,
+                on_aborted=self._on_model_aborted,
+                owner=self,
+                key="model",
+            )
+        self._say("Loading the embedding model (first search only)…")
+        return False
+
+    def _on_model_loaded(self, name: str) -> None:
+        self.model_loading = False
+        self.model_name = name
+        self.search_now()
+
+    def _on_model_failed(self, failure: workers.Failure) -> None:
+        self.model_loading = False
+        self.model_problem = failure.message.rstrip(".")
+        self._say(f"{self.model_problem}. Keywords mode works without it.", error=True)
+        self.failed.emit(failure.message)
+
+    def _on_model_aborted(self) -> None:
+        self.model_loading = False
+        self._say("")
+
+    def _cancel(self) -> None:
+        if self.task is not None and not self.task.finished:
+            self.task.cancel()  # its result is dropped and its statement interrupted
+        self.task = None
+
+    def _on_answer(self, answer: PanelAnswer) -> None:
+        self.task = None
+        self.results.set_answer(answer)
+        first = self.results.first_hit_row()
+        if first >= 0:
+            self.view.setCurrentIndex(self.results.index(first))
+            self.view.scrollToTop()
+        self._say(_summary(answer, self.like_source))
+        self.results_shown.emit()
+
+    def _on_failed(self, failure: workers.Failure) -> None:
+        self.task = None
+        self._say(failure.message, error=True)
+        self.failed.emit(failure.message)
+
+    def _on_aborted(self) -> None:
+        self.task = None
+        self._say("")
+
+    # --- results and their actions -------------------------------------------------------------------
+
+    def selected_hit(self) -> Found | None:
+        """The hit selected in the list, or None."""
+        index = self.view.currentIndex()
+        return self.results.hit_at(index.row()) if index.isValid() else None
+
+    def open_record(self) -> None:
+        """Open the selected hit's table, filtered to its record."""
+        from core.data.repository import Filter
+
+        hit = self.selected_hit()
+        if hit is not None:
+            self.open_entity_requested.emit(hit.entity, [Filter(k, "eq", v) for k, v in hit.key.items()])
+
+    def show_in_graph(self) -> None:
+        """Show the selected hit's record in the graph."""
+        hit = self.selected_hit()
+        if hit is not None:
+            self.graph_requested.emit(hit.entity, dict(hit.key))
+
+    def more_like_selected(self) -> None:
+        """The rows like the selected hit."""
+        hit = self.selected_hit()
+        if hit is not None:
+            column = next((c for e, c in self.targets() if e == hit.entity), None)
+            self.more_like_this(hit.entity, hit.key, column=column, label=hit.label)
+
+    def result_menu(self, row: int) -> QMenu | None:
+        """The context menu of the hit on `row` (None for a header)."""
+        hit = self.results.hit_at(row)
+        if hit is None:
+            return None
+        previous: QMenu | None = getattr(self, "context_menu", None)
+        if previous is not None:
+            previous.deleteLater()  # one menu at a time
+        menu = QMenu(self)
+        menu.setObjectName("searchResultMenu")
+        menu.addAction("Open Record", self.open_record)
+        if self.graph_button.isVisibleTo(self):
+            menu.addAction("Show in Graph", self.show_in_graph)
+        menu.addAction("More Like This", self.more_like_selected)
+        self.context_menu = menu
+        return menu
+
+    def _on_view_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.view.setCurrentIndex(index)
+        menu = self.result_menu(index.row())
+        if menu is not None:
+            menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _on_view_double_clicked(self, index: QModelIndex) -> None:
+        if self.results.hit_at(index.row()) is not None:
+            self.open_record()
+
+    def _enable_actions(self, *_args: object) -> None:
+        has = self.selected_hit() is not None
+        for button in (self.open_button, self.graph_button, self.like_button):
+            button.setEnabled(has)
+
+    # --- reacting ------------------------------------------------------------------------------------
+
+    def _on_query_text_edited(self, _text: str) -> None:
+        self.like_source = None
+        self._cancel()  # the search before this keystroke is no longer wanted
+        self._timer.start()
+
+    def _on_option_changed(self, *_args: object) -> None:
+        if self.query.text().strip() or self.like_source is not None:
+            self.search_now()
+
+    def _on_target_box_changed(self, _index: int) -> None:
+        self._show_filter_bar()
+        if self.like_source is not None and self.like_source[0] not in {e for e, _c in self.targets()}:
+            self.like_source = None  # "more like" a row of another entity: nothing to show here
+        self._on_option_changed()
+
+    def _on_filter_bar_changed(self, _filters: list[Any], _quick: str) -> None:
+        self._on_option_changed()
+
+    def _on_open_db_database_changed(self, _db: Database | None) -> None:
+        self._cancel()
+        self.like_source = None
+        self.results.set_answer(None)
+        self.fill_targets()
+
+    def _on_open_db_catalog_changed(self, _change: object) -> None:
+        self.fill_targets()
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+
+
+def _summary(answer: PanelAnswer, like: tuple[str, dict[str, Any], str | None] | None) -> str:
+    """The status line after an answer: what was found, by which provider and index, in how long."""
+    searched = [g for g in answer.groups if g.problem is None]
+    if not searched and answer.groups:
+        return answer.groups[0].problem or ""
+    how = list(dict.fromkeys(g.how for g in searched if g.how))
+    notes = list(dict.fromkeys(g.note for g in searched if g.note))
+    rows = f"{answer.count} row{'s' if answer.count != 1 else ''}"
+    if len(answer.groups) > 1:
+        rows += f" in {len(answer.groups)} entities"
+    if like is not None:
+        itself = answer.groups[0].hits[0].label if answer.groups and answer.groups[0].hits else None
+        rows += f" like {like[2] or itself or 'the chosen row'}"
+    parts = [rows, *how]
+    if answer.provider:
+        parts.append(f"query embedded by {answer.provider}")
+    parts.append(f"{answer.elapsed_ms:.0f} ms")
+    text = " · ".join(parts)
+    if notes:
+        text += f" ({'; '.join(notes)})"
+    if answer.count == 0:
+        text += ". Rows without a stored vector are found by their words only (Hybrid or Keywords)."
+    return text

