@@ -58,6 +58,9 @@ INDEX_THRESHOLD = 10_000
 DEFAULT_EF_SEARCH = 100
 #: The provider of answers from an in-memory copy of a SQLite column (core/search/matrix_cache.py).
 MATRIX = "in-memory matrix"
+#: The filters vec0 applies to its metadata columns inside its own k-NN ("ne" is IS DISTINCT FROM here,
+#: which vec0 refuses).
+VEC0_FILTER_OPS = ("eq", "lt", "le", "gt", "ge")
 #: The most rows one search returns.
 MAX_K = 1000
 
@@ -131,10 +134,24 @@ def nearest(
     ent = entity_of(catalog, entity)
     info = vector_of(ent, column)
     m = check_metric(metric)
+    filters = list(filters)
     _check_keyed(ent)
     k = _check_k(k)
     query = _query_vector(vector, info)
     where = where_clauses(ent, filters, None, db.backend)
+    native = db.capabilities.vector_search != "fallback"
+    if (
+        native
+        and where
+        and info.storage == VectorStorage.VEC0
+        and m == info.metric.lower()
+        and _vec0_can(ent, filters)
+    ):
+        # vec0 filters its metadata columns inside its own k-NN: the true top-k, without reading the rest.
+        with db.engine.connect() as conn:
+            filtered = _vec0_filtered(conn, ent, info, query, where, k)
+        if filtered is not None:
+            return _result(ent, info, m, filtered, "sqlite-vec", None, started)
     if db.backend == "sqlite" and cache is not False:
         min_rows = 0 if cache else matrix_cache.MIN_ROWS
         found = matrix_cache.search(db, ent, info, m, query, where, k, min_rows=min_rows)
@@ -239,6 +256,34 @@ def _sqlite(
     dist = distance_expr(ent, info, metric, q, "sqlite")
     stmt = _select(ent, dist).where(*has_vector(ent, info, "sqlite"), *where).order_by(dist, *keys).limit(k)
     return _hits(ent, conn.execute(stmt))
+
+
+def _vec0_can(ent: Entity, filters: list[Filter]) -> bool:
+    """Whether vec0 can apply the filters inside its k-NN: comparisons of a value with metadata columns.
+    (It answers other conditions, LIKE among them, with no rows rather than an error.)"""
+    return all(
+        f.op in VEC0_FILTER_OPS and f.value is not None and f.column not in ent.primary_key for f in filters
+    )
+
+
+def _vec0_filtered(
+    conn: sa.Connection,
+    ent: Entity,
+    info: VectorInfo,
+    query: np.ndarray,
+    where: list[sa.ColumnElement[bool]],
+    k: int,
+) -> list[Hit] | None:
+    """vec0's MATCH with the filters beside it; None when vec0 cannot take them there (a filter on an
+    auxiliary column, or a condition other than a comparison), and the caller scans instead."""
+    q = query_param(query, info, "sqlite")
+    dist: sa.ColumnElement[Any] = sa.literal_column("distance")
+    stmt = _select(ent, dist).where(vec0_match(ent, info, q, k), *where).order_by(dist)
+    try:
+        return _sorted(_hits(ent, conn.execute(stmt)), ent)
+    except sa.exc.OperationalError:
+        conn.rollback()
+        return None
 
 
 def _postgres(

@@ -191,8 +191,14 @@ def test_more_like_this_on_vec0_and_blob(tmp_path):
         assert more_like_this(db, cat, "notes", {"note_id": "42"}, k=3).hits[0].label == "note 42"
         # vec0's metadata column filters inside the scan: the true top-k of topic t1.
         t1 = [i for i in range(300) if i % 4 == 1]
-        result = nearest(db, cat, "chunks", x[0], k=K, filters=[Filter("topic", "eq", "t1")])
-        assert_same(result.hits, brute(x[t1], x[0], "cosine", [i + 1 for i in t1], K), "rowid")
+        for f in (
+            Filter("topic", "eq", "t1"),
+            Filter("topic", "contains", "1"),
+            Filter("topic", "in", ["t1"]),
+        ):
+            for metric in ("cosine", "l2"):
+                result = nearest(db, cat, "chunks", x[0], k=K, metric=metric, filters=[f])
+                assert_same(result.hits, brute(x[t1], x[0], metric, [i + 1 for i in t1], K), "rowid")
         with pytest.raises(NotFoundError):
             more_like_this(db, cat, "notes", {"note_id": 999})
     finally:
