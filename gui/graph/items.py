@@ -11,8 +11,6 @@ circle (or pill), and the scene's BSP index finds it.
 from __future__ import annotations
 
 import functools
-import math
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -47,6 +45,8 @@ def fonts() -> _Fonts:
     return _Fonts()
 
 
+#: Up to this many edges in view get antialiased lines, filled arrowheads and labels; more are simplified.
+FINE_EDGES_UP_TO = 250
 #: Up to this many dots are drawn round and antialiased; more as squares.
 ROUND_DOTS_UP_TO = 1500
 
@@ -88,6 +88,8 @@ class NodeItem(QGraphicsItem):
         self.letter = look.letter
         self.letter_colour = style.text_on(look.colour)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+        # Painted once per zoom level into a pixmap: panning, hovering and repaints around it only blit
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         if node.aggregate:
             self.text = f"+{node.count or 0:,} {node.entity}"
@@ -216,7 +218,10 @@ class EdgeLayer(QGraphicsItem):
         self._coords = np.zeros((0, 4))
         self._shown = np.zeros(0, dtype=bool)
         self._bounds = QRectF()
-        self._batches: dict[int, tuple[QColor, list[QLineF]]] | None = None
+        self._batches: list[tuple[QColor, list[QLineF]]] | None = None
+        self._radius_array = np.zeros((0, 2))
+        self._palette: list[QColor] = []  # the edges' colours, each once
+        self._group_of = np.zeros(0, dtype=int)  # each edge's colour, an index into _palette
 
     def set_edges(
         self,
@@ -229,6 +234,14 @@ class EdgeLayer(QGraphicsItem):
         """Draw these edges (`ends` node ids, `radii` of their end nodes) between these positions."""
         self.prepareGeometryChange()
         self._ends, self._looks, self._radii = ends, looks, radii
+        self._radius_array = np.array(radii, dtype=float).reshape(-1, 2)
+        colours: dict[int, int] = {}
+        self._palette = []
+        for look in looks:
+            if look.colour.rgba() not in colours:
+                colours[look.colour.rgba()] = len(self._palette)
+                self._palette.append(look.colour)
+        self._group_of = np.array([colours[look.colour.rgba()] for look in looks], dtype=int)
         self._shown = np.array(shown, dtype=bool)
         self._coords = np.array([(*positions[a], *positions[b]) for a, b in ends], dtype=float).reshape(-1, 4)
         self._refresh_bounds()
@@ -275,7 +288,6 @@ class EdgeLayer(QGraphicsItem):
         if lod < style.DOTS_BELOW:
             self._paint_plain(painter)
             return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = option.exposedRect
         c = self._coords
         visible = (
@@ -285,57 +297,86 @@ class EdgeLayer(QGraphicsItem):
             & (np.minimum(c[:, 1], c[:, 3]) <= rect.bottom())
             & (np.maximum(c[:, 1], c[:, 3]) >= rect.top())
         )
-        labels = lod >= style.EDGE_LABELS_BELOW
-        painter.setFont(fonts().edge)
-        for i in np.flatnonzero(visible):
-            self._paint_edge(painter, int(i), labels)
+        index = np.flatnonzero(visible)
+        if len(index):
+            self._paint_detailed(painter, index, lod)
+
+    def _paint_detailed(self, painter: QPainter, index: np.ndarray, lod: float) -> None:
+        """Closer in: lines from border to border, batched per colour; arrowheads; labels when readable."""
+        c = self._coords[index]
+        r = self._radius_array[index]
+        d = c[:, 2:4] - c[:, 0:2]
+        length = np.hypot(d[:, 0], d[:, 1])
+        room = length > r[:, 0] + r[:, 1] + 4  # overlapping nodes: no line to draw between them
+        index, c, r, d, length = index[room], c[room], r[room], d[room], length[room]
+        u = d / length[:, None]
+        starts = c[:, 0:2] + u * (r[:, 0:1] + 2)
+        ends = c[:, 2:4] - u * (r[:, 1:2] + 2)
+        # Many edges in view (a dense graph, a mid zoom): plain lines and open arrowheads batched per colour;
+        # few: antialiased lines, filled arrowheads and labels.
+        fine = len(index) <= FINE_EDGES_UP_TO
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, fine)
+        heads = np.array([self._looks[i].head for i in index.tolist()], dtype=bool)
+        tails = np.array([self._looks[i].tail for i in index.tolist()], dtype=bool)
+        groups = self._group_of[index]
+        for g in np.unique(groups):
+            rows = np.flatnonzero(groups == g)
+            colour = self._palette[int(g)]
+            pen = QPen(colour, 1.4)
+            pen.setCosmetic(True)  # the raster engine's fast path: a thin line stays thin at any zoom
+            painter.setPen(pen)
+            segments = [np.hstack((starts[rows], ends[rows]))]
+            tips = [
+                (ends[rows][heads[rows]], u[rows][heads[rows]]),
+                (starts[rows][tails[rows]], -u[rows][tails[rows]]),
+            ]
+            if fine:
+                painter.drawLines([QLineF(*s) for s in segments[0].tolist()])
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(colour)
+                for points, ways in tips:
+                    for polygon in _arrowheads(points, ways).tolist():
+                        painter.drawPolygon(QPolygonF([QPointF(x, y) for x, y in polygon]))
+            else:
+                for points, ways in tips:
+                    wings = _arrowheads(points, ways)  # tip, left, right: an open head is two strokes
+                    segments += [np.hstack((wings[:, 0], wings[:, 1])), np.hstack((wings[:, 0], wings[:, 2]))]
+                painter.drawLines([QLineF(*s) for s in np.vstack(segments).tolist()])
+        if fine and lod >= style.EDGE_LABELS_BELOW:
+            self._paint_labels(painter, index, (starts + ends) / 2)
+
+    def _paint_labels(self, painter: QPainter, index: np.ndarray, middles: np.ndarray) -> None:
+        f = fonts()
+        painter.setFont(f.edge)
+        height = f.edge_metrics.height() + 2
+        for k, i in enumerate(index.tolist()):
+            look = self._looks[i]
+            if not look.label:
+                continue
+            x, y = middles[k].tolist()
+            w = f.edge_metrics.horizontalAdvance(look.label) + 6
+            box = QRectF(x - w / 2, y - height / 2, w, height)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(style.LABEL_BACK)
+            painter.drawRoundedRect(box, 3, 3)
+            painter.setPen(look.colour.darker(140))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, look.label)
 
     def _paint_plain(self, painter: QPainter) -> None:
         """Zoomed far out: each colour's lines in one call, no antialiasing, no arrowheads."""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         if self._batches is None:
-            batches: dict[int, tuple[QColor, list[QLineF]]] = defaultdict(lambda: (QColor(), []))
-            for i in np.flatnonzero(self._shown):
-                look = self._looks[int(i)]
-                x1, y1, x2, y2 = self._coords[int(i)]
-                rgb = look.colour.rgb()
-                if rgb not in batches:
-                    batches[rgb] = (look.colour, [])
-                batches[rgb][1].append(QLineF(x1, y1, x2, y2))
-            self._batches = dict(batches)
-        for colour, lines in self._batches.values():
+            self._batches = []
+            shown = np.flatnonzero(self._shown)
+            groups = self._group_of[shown]
+            for g in np.unique(groups):
+                rows = shown[groups == g]
+                lines = [QLineF(*s) for s in self._coords[rows].tolist()]
+                self._batches.append((self._palette[int(g)], lines))
+        for colour, lines in self._batches:
             pen = QPen(colour, 0)  # cosmetic: one pixel whatever the zoom
             painter.setPen(pen)
             painter.drawLines(lines)
-
-    def _paint_edge(self, painter: QPainter, i: int, labels: bool) -> None:
-        x1, y1, x2, y2 = (float(v) for v in self._coords[i])
-        dx, dy = x2 - x1, y2 - y1
-        length = math.hypot(dx, dy)
-        r1, r2 = self._radii[i]
-        if length <= r1 + r2 + 1:
-            return
-        ux, uy = dx / length, dy / length
-        start = QPointF(x1 + ux * (r1 + 2), y1 + uy * (r1 + 2))
-        end = QPointF(x2 - ux * (r2 + 2), y2 - uy * (r2 + 2))
-        look = self._looks[i]
-        painter.setPen(QPen(look.colour, 1.6 if look.head or look.tail else 1.2))
-        painter.drawLine(start, end)
-        painter.setBrush(look.colour)
-        painter.setPen(Qt.PenStyle.NoPen)
-        if look.head:
-            painter.drawPolygon(_arrowhead(end, ux, uy))
-        if look.tail:
-            painter.drawPolygon(_arrowhead(start, -ux, -uy))
-        if labels and look.label:
-            mid = QPointF((start.x() + end.x()) / 2, (start.y() + end.y()) / 2)
-            w = fonts().edge_metrics.horizontalAdvance(look.label) + 6
-            h = fonts().edge_metrics.height() + 2
-            box = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
-            painter.setBrush(style.LABEL_BACK)
-            painter.drawRoundedRect(box, 3, 3)
-            painter.setPen(look.colour.darker(140))
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, look.label)
 
     def edge_at(self, point: QPointF, tolerance: float) -> int | None:
         """The index of the shown edge nearest `point` within `tolerance` scene units, if any."""
@@ -352,11 +393,11 @@ class EdgeLayer(QGraphicsItem):
         return i if dist[i] <= tolerance else None
 
 
-def _arrowhead(tip: QPointF, ux: float, uy: float, size: float = 9.0) -> QPolygonF:
-    """A filled triangle pointing along (ux, uy) with its point at `tip`."""
-    bx, by = tip.x() - ux * size, tip.y() - uy * size
-    px, py = -uy * size * 0.5, ux * size * 0.5
-    return QPolygonF([tip, QPointF(bx + px, by + py), QPointF(bx - px, by - py)])
+def _arrowheads(tips: np.ndarray, ways: np.ndarray, size: float = 9.0) -> np.ndarray:
+    """Triangles (tip, left corner, right corner) pointing along the unit vectors `ways` to `tips`."""
+    back = tips - ways * size
+    side = np.column_stack((-ways[:, 1], ways[:, 0])) * size * 0.5
+    return np.stack((tips, back + side, back - side), axis=1).reshape(-1, 3, 2)
 
 
 class DotLayer(QGraphicsItem):
