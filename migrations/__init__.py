@@ -100,8 +100,10 @@ def sqlite_migration_mode(conn: sa.Connection) -> Iterator[None]:
     conn.commit()
 
     def _begin(c: sa.Connection) -> None:
-        # sqlite3 only opens transactions before DML; an explicit BEGIN makes DDL roll back too.
-        c.exec_driver_sql("BEGIN")
+        # sqlite3 only opens transactions before DML; an explicit BEGIN makes DDL roll back too. IMMEDIATE
+        # takes the write lock at once, waiting the busy timeout for another writer: a deferred one would
+        # read first and then fail at once on its first write (SQLite does not wait to upgrade a reader).
+        c.exec_driver_sql("BEGIN IMMEDIATE")
 
     event.listen(conn, "begin", _begin)
     try:
