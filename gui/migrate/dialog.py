@@ -303,7 +303,8 @@ class MigrationDialog(QDialog):
             return
         going = {f.verb for f in found}
         if going != {verb}:
-            self._say(f"{target} is not a {verb} from here; use {going.pop().capitalize()}.", error=True)
+            other = going.pop()
+            self._say(f"Going to {target} is a {other} from here: use {other.capitalize()}.", error=True)
             self._set_busy(False)
             return
         flagged = [

@@ -120,3 +120,14 @@ def test_the_tools_menu_opens_the_runner(qtbot: QtBot, demo_copy_path: str, no_s
     qtbot.waitUntil(lambda: "up to date" in dialog.header.text(), timeout=20_000)
     dialog.close()
     assert workers.wait_idle()
+
+
+def test_a_target_in_the_other_direction_says_which_button(qtbot: QtBot, behind: Database) -> None:
+    dialog, holder = _runner(qtbot, behind)
+    dialog.target.setCurrentIndex(dialog.target.findData("base"))
+    dialog.upgrade_button.click()
+    qtbot.waitUntil(lambda: dialog.message.isVisible(), timeout=20_000)
+    assert dialog.message.text() == "Going to base is a downgrade from here: use Downgrade."
+    assert mig.current(behind) == [_initial()] and dialog.upgrade_button.isEnabled()
+    assert workers.wait_idle()
+    holder.close()
