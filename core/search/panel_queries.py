@@ -32,6 +32,14 @@ SNIPPET_CHARS = 180
 #: Text columns longer than this are cut before the snippet is looked for (a snippet needs the start only).
 READ_CHARS = 4000
 
+#: Words too common to mark in a snippet.
+STOP_WORDS = frozenset(
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it", "of",
+        "on", "or", "that", "the", "this", "to", "was", "with",
+    }
+)  # fmt: skip
+
 Segment = tuple[str, bool]  # a piece of a snippet, and whether it is one of the query's words
 
 
@@ -171,10 +179,10 @@ def like(
 
 
 def query_words(text: str) -> tuple[str, ...]:
-    """The words of a query worth highlighting (two characters or more), lower-cased, each once."""
+    """The words of a query worth marking (two characters or more, not STOP_WORDS), lower-cased, each once."""
     seen: dict[str, None] = {}
     for word in re.findall(r"\w+", text.lower()):
-        if len(word) >= 2:
+        if len(word) >= 2 and word not in STOP_WORDS:
             seen.setdefault(word, None)
     return tuple(seen)
 
@@ -211,9 +219,11 @@ def row_snippets(
 
 
 def snippet(text: str, words: Sequence[str], chars: int = SNIPPET_CHARS) -> tuple[Segment, ...]:
-    """About `chars` characters of `text` around the first of `words` found, split into marked pieces."""
+    """About `chars` characters of `text` around the first of `words` found, split into marked pieces; a
+    word of the text is marked when it starts with one of `words` ("lighthouse" marks "lighthouses")."""
     text = " ".join(text.split())
-    pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE) if words else None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    pattern = re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE) if words else None
     first = pattern.search(text) if pattern is not None else None
     start = 0
     if first is not None and first.start() > chars // 3:

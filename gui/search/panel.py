@@ -48,6 +48,7 @@ WORLD = "world"  # the target box's data for "the world entities at once"
 MODES = (("hybrid", "Hybrid"), ("semantic", "Meaning"), ("keyword", "Keywords"))
 METRICS = (("cosine", "Cosine"), ("l2", "L2"), ("ip", "Inner product"))
 ERROR_STYLE = "color: #b3261e;"
+PLACEHOLDER = "Search by meaning and words, e.g. a haunted lighthouse on the cliffs"
 
 
 class SearchPanel(QWidget):
@@ -71,10 +72,10 @@ class SearchPanel(QWidget):
         self.filter_bar: FilterBar | None = None
         self.results = SearchResultsModel(self)
         self._build()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(DEBOUNCE_MS)
-        self._timer.timeout.connect(self.search_now)
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.search_now)
         open_db.database_changed.connect(self._on_open_db_database_changed)
         open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
         self.fill_targets()
@@ -104,7 +105,7 @@ class SearchPanel(QWidget):
         self.query = QLineEdit()
         self.query.setObjectName("searchQuery")
         self.query.setClearButtonEnabled(True)
-        self.query.setPlaceholderText("Search by meaning and words, e.g. a haunted lighthouse on the cliffs")
+        self.query.setPlaceholderText(PLACEHOLDER)
         self.filter_holder = QVBoxLayout()
         self.filter_holder.setContentsMargins(0, 0, 0, 0)
         self.status = QLabel()
@@ -223,6 +224,11 @@ class SearchPanel(QWidget):
 
         bar = FilterBar(catalog.get(targets[0][0]))
         bar.quick.hide()  # the query box is this panel's quick search
+        outer = bar.layout()
+        first = outer.itemAt(0) if outer is not None else None
+        top = first.layout() if first is not None else None
+        if isinstance(top, QHBoxLayout):
+            top.addStretch(1)  # the buttons keep their size without the quick box beside them
         bar.filters_changed.connect(self._on_filter_bar_changed)
         self.filter_holder.addWidget(bar)
         self.filter_bar = bar
@@ -240,7 +246,7 @@ class SearchPanel(QWidget):
 
     def search_now(self) -> None:
         """Search for the query now (Enter, the pause after typing, a changed option)."""
-        self._timer.stop()
+        self.debounce.stop()
         if self.like_source is not None:
             entity, key, label = self.like_source
             self.more_like_this(entity, key, label=label)
@@ -297,6 +303,7 @@ class SearchPanel(QWidget):
             return
         self.like_source = (entity, dict(key), label)
         self.query.clear()
+        self.query.setPlaceholderText("Showing rows like the chosen one; type to search by text instead")
         self._cancel()
         self._say(f"Finding rows like {label}…" if label else "Finding similar rows…")
         targets = self.targets()
@@ -445,8 +452,9 @@ class SearchPanel(QWidget):
 
     def _on_query_text_edited(self, _text: str) -> None:
         self.like_source = None
+        self.query.setPlaceholderText(PLACEHOLDER)
         self._cancel()  # the search before this keystroke is no longer wanted
-        self._timer.start()
+        self.debounce.start()
 
     def _on_option_changed(self, *_args: object) -> None:
         if self.query.text().strip() or self.like_source is not None:

@@ -169,8 +169,8 @@ def test_keywords_mark_the_words_in_each_snippet(qtbot: QtBot, panel: SearchPane
     hits = panel.results.hits()
     assert hits and all(h.distance is None and h.keyword_rank for h in hits)
     for hit in hits:
-        marked = {text.lower() for text, on in hit.snippet if on}
-        assert marked <= {"gravelly", "voice"} and marked
+        marked = [text.lower() for text, on in hit.snippet if on]
+        assert marked and all(m.startswith(("gravelly", "voice")) for m in marked)
     assert "all-MiniLM" not in panel.status.text()  # no model read the query
     assert snippet("a b c", ()) == (("a b c", False),)
 
