@@ -366,6 +366,45 @@ def migration_pictures(target: str) -> None:
     holder.close()
 
 
+def graph_pictures(window: MainWindow, target: str, scores: dict[str, int]) -> None:
+    """The record graph: the busiest location two hops out along connections, NPCs and objects; then a
+    region whose locations pass the cap, so the rest is one aggregate node."""
+    from gui.graph.panel import GraphPanel
+
+    name = max(scores, key=lambda n: scores[n])
+    with sqlite3.connect(target) as con:
+        (location,) = con.execute("SELECT id FROM locations WHERE name = ?", (name,)).fetchone()
+        (region,) = con.execute(
+            "SELECT region_id FROM locations GROUP BY region_id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
+    panel = window.show_graph()
+    assert isinstance(panel, GraphPanel)
+    window.menus.navigator_action.trigger()  # the graph gets the window's width (Ctrl+B)
+    panel.depth_box.blockSignals(True)  # the depth is set before the first graph, not re-read for it
+    panel.depth_box.setValue(2)
+    panel.depth_box.blockSignals(False)
+    panel.cap_box.setValue(12)
+    panel.follow = {"location_connections", "npcs.location_id", "objects.location_id"}
+    panel.show_record("locations", {"id": location})
+    settle(lambda: bool(panel.document.hood.nodes) and not panel.busy)
+    settle(lambda: panel.details.fields.rowCount() > 0)
+    panel.view.fit()
+    save(window, "graph_location.png")
+    panel.follow = None
+    panel.depth_box.blockSignals(True)
+    panel.depth_box.setValue(1)
+    panel.depth_box.blockSignals(False)
+    panel.cap_box.setValue(10)
+    panel.show_record("regions", {"id": region})
+    settle(lambda: any(n.aggregate for n in panel.document.hood.nodes) and not panel.busy)
+    aggregate = next(n for n in panel.document.hood.nodes if n.aggregate)
+    panel.view.fit()
+    panel._select(aggregate.id)
+    settle()
+    save(window, "graph_aggregate.png")
+    window.menus.navigator_action.trigger()
+
+
 def _left() -> Any:
     from PySide6.QtCore import Qt
 
@@ -401,6 +440,7 @@ def main() -> int:
             record_form_picture(window, scores)
             tool_executions_picture(window)
             edit_menu_picture(window)
+            graph_pictures(window, target, scores)
             migration_pictures(target)
         finally:
             window.close()

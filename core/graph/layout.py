@@ -22,12 +22,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 Point = tuple[float, float]
 
 #: Scene pixels per layout unit: igraph's FR puts a node's neighbours ~1.7 units from it.
 UNIT = 100.0
 #: How far (in layout units) from new nodes old ones still push them in an incremental pass.
 NEARBY = 6.0
+#: The median distance (layout units) from a node to its nearest neighbour after a whole layout.
+SPACING = 1.1
+#: A node and its label, in layout units (a 150-pixel label under a 32-pixel circle): what must not overlap.
+LABEL_BOX = (1.5, 0.62)
+MAX_APART = 1500
 #: Radius (layout units) of the ring new nodes start on around the node they were expanded from.
 RING = 2.0
 _FREE = 1e9  # an unbounded coordinate for igraph's min/max constraints
@@ -76,7 +83,20 @@ def _full(nodes: list[str], pairs: list[tuple[str, str]]) -> dict[str, Point]:
     seed = [list(_hashed(n, spread)) for n in nodes]
     with _seeded(igraph):
         coords = graph.layout_fruchterman_reingold(seed=seed, niter=500 if len(nodes) <= 2000 else 300)
-    return _centred({n: (x * UNIT, y * UNIT) for n, (x, y) in zip(nodes, coords, strict=True)})
+    points = _apart(_spaced(np.array(coords, dtype=float).reshape(-1, 2)), np.ones(len(nodes), dtype=bool))
+    points = points * UNIT
+    return _centred({n: (float(x), float(y)) for n, (x, y) in zip(nodes, points.tolist(), strict=True)})
+
+
+def _spaced(points: np.ndarray) -> np.ndarray:
+    """`points` spread out evenly until most nodes have room for their label (a median nearest-neighbour
+    distance of SPACING units): FR packs the leaves of a busy node closer than their labels are wide."""
+    if len(points) < 3 or len(points) > 3000:  # beyond that, labels only show zoomed in: no need
+        return points
+    gaps = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(gaps, np.inf)
+    nearest = float(np.median(gaps.min(axis=1)))
+    return points * (SPACING / nearest) if 0 < nearest < SPACING else points
 
 
 def _around(
@@ -124,7 +144,40 @@ def _around(
             maxy=high_y,
             grid=False,  # the pass is local and small; the grid's cells would span the unbounded ones
         )
-    return {n: (coords[i][0] * UNIT, coords[i][1] * UNIT) for i, n in enumerate(fresh)}
+    moving = np.arange(len(order)) < free
+    points = _apart(np.array(coords, dtype=float).reshape(-1, 2), moving)
+    return {n: (float(points[i, 0]) * UNIT, float(points[i, 1]) * UNIT) for i, n in enumerate(fresh)}
+
+
+def _apart(points: np.ndarray, moving: np.ndarray, rounds: int = 30) -> np.ndarray:
+    """`points` with overlapping labels pushed apart: two nodes closer than a label box (LABEL_BOX units)
+    both move half the overlap along the axis where it is smaller; only `moving` ones move (the others are
+    placed or pinned). Skipped above MAX_APART nodes, where labels show only zoomed in."""
+    n = len(points)
+    if n < 2 or n > MAX_APART or not moving.any():
+        return points
+    points = points.copy()
+    width, height = LABEL_BOX
+    for _ in range(rounds):
+        dx = points[:, None, 0] - points[None, :, 0]
+        dy = points[:, None, 1] - points[None, :, 1]
+        over_x = width - np.abs(dx)
+        over_y = height - np.abs(dy)
+        clash = (over_x > 0) & (over_y > 0)
+        np.fill_diagonal(clash, False)
+        if not clash.any():
+            break
+        along_x = clash & (over_x / width <= over_y / height)
+        along_y = clash & ~along_x
+        sign_x = np.where(dx >= 0, 1.0, -1.0)
+        sign_y = np.where(dy >= 0, 1.0, -1.0)
+        # Each pair's push, shared: a node whose partner is fixed takes all of it.
+        share = np.where(moving[None, :], 0.5, 1.0)
+        push_x = (along_x * over_x * sign_x * share).sum(axis=1)
+        push_y = (along_y * over_y * sign_y * share).sum(axis=1)
+        step = np.column_stack((push_x, push_y)) * moving[:, None]
+        points += np.clip(step, -width, width) * 0.5
+    return points
 
 
 def _ring_starts(

@@ -107,7 +107,9 @@ class NodeItem(QGraphicsItem):
             self._body = QRectF(-r, -r, 2 * r, 2 * r)
             label_w = f.label_metrics.horizontalAdvance(self.text) + 8
             self._label = QRectF(-label_w / 2, r + 3, label_w, f.label_height)
-            self._bounds = self._body.united(self._label).adjusted(-4, -4, 4, 4)
+            g = style.LABEL_GROWTH  # the label grown to its largest (zoomed out) size
+            grown = QRectF(-label_w * g / 2, r + 3, label_w * g, f.label_height * g)
+            self._bounds = self._body.united(grown).adjusted(-4, -4, 4, 4)
             path = QPainterPath()
             path.addEllipse(self._body)
         self._shape = path
@@ -161,12 +163,19 @@ class NodeItem(QGraphicsItem):
             r = style.RADIUS
             painter.drawEllipse(QPointF(r * 0.72, -r * 0.72), 4.0, 4.0)
         if lod >= style.LABELS_BELOW and self.text:
+            grow = min(style.LABEL_GROWTH, max(1.0, style.LABELS_READABLE_AT / lod))
+            top = self._label.top()
+            painter.save()
+            painter.translate(0, top)  # grow from the label's top centre, just under the circle
+            painter.scale(grow, grow)
+            painter.translate(0, -top)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(style.LABEL_BACK)
             painter.drawRoundedRect(self._label, 4, 4)
             painter.setFont(fonts().label)
             painter.setPen(style.TEXT)
             painter.drawText(self._label, Qt.AlignmentFlag.AlignCenter, self.text)
+            painter.restore()
 
     def _paint_aggregate(self, painter: QPainter, ring: QColor | None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -155,6 +155,15 @@ class GraphScene(QGraphicsScene):
                 return item
         return None
 
+    def nodes_rect(self) -> QRectF:
+        """What fitting the view shows: every node with room for its label (at its size in the scene)."""
+        if not self.items_by_id:
+            return QRectF()
+        xs = [item.pos().x() for item in self.items_by_id.values()]
+        ys = [item.pos().y() for item in self.items_by_id.values()]
+        w, r = style.LABEL_WIDTH / 2, style.RADIUS
+        return QRectF(min(xs) - w, min(ys) - r, max(xs) - min(xs) + 2 * w, max(ys) - min(ys) + 3 * r + 20)
+
     def entities(self) -> list[str]:
         """The entities shown, in order of first appearance."""
         return list(dict.fromkeys(item.node.entity for item in self.items_by_id.values()))

@@ -13,7 +13,11 @@ LABEL_WIDTH = 150.0
 #: Below this zoom the graph is drawn as coloured dots and plain lines (labels, letters, arrowheads gone).
 DOTS_BELOW = 0.3
 #: Below this zoom a node shows no label (its letter and colour still tell its entity).
-LABELS_BELOW = 0.55
+LABELS_BELOW = 0.36
+#: Between LABELS_BELOW and this zoom, labels keep the size they have at this zoom on screen (up to
+#: LABEL_GROWTH times their size in the scene), so a fitted graph of a few dozen nodes stays readable.
+LABELS_READABLE_AT = 0.8
+LABEL_GROWTH = LABELS_READABLE_AT / LABELS_BELOW
 #: Below this zoom edges have no labels.
 EDGE_LABELS_BELOW = 0.9
 

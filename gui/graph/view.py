@@ -65,7 +65,7 @@ class GraphView(QGraphicsView):
 
     def fit(self) -> None:
         """Show the whole graph (no more magnified than MAX_FIT_ZOOM)."""
-        rect = self.graph.itemsBoundingRect()
+        rect = self.graph.nodes_rect()
         if rect.isEmpty():
             return
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)

@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from core.graph.layout_store import load_layout
 from core.graph.neighbourhood import neighbourhood
+from gui.graph import style
 from gui.graph.items import NodeItem
 from gui.graph.panel import GraphPanel
 from gui.runtime import workers
@@ -193,7 +194,7 @@ def test_zoomed_far_out_labels_go_and_dots_stand_for_nodes(
     assert isinstance(item, NodeItem) and not item.isVisibleTo(None)  # not painted: its parent is hidden
     assert render(panel) != far  # the dots are drawn (the picture changed, and is not empty)
     assert not render(panel).isNull()
-    panel.view.set_zoom(0.45)
+    panel.view.set_zoom((style.DOTS_BELOW + style.LABELS_BELOW) / 2)
     assert not panel.scene.labels_shown and not panel.scene.dots_mode  # circles and letters, no labels
 
 
