@@ -164,6 +164,11 @@ class GraphScene(QGraphicsScene):
         w, r = style.LABEL_WIDTH / 2, style.RADIUS
         return QRectF(min(xs) - w, min(ys) - r, max(xs) - min(xs) + 2 * w, max(ys) - min(ys) + 3 * r + 20)
 
+    def edge_tip_at(self, point: QPointF, tolerance: float) -> str:
+        """The tooltip of the shown edge within `tolerance` of `point` (scene units), or ""."""
+        i = self.edges.edge_at(point, tolerance)
+        return edge_tooltip(self.edge_list[i]) if i is not None else ""
+
     def entities(self) -> list[str]:
         """The entities shown, in order of first appearance."""
         return list(dict.fromkeys(item.node.entity for item in self.items_by_id.values()))

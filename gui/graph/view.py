@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QContextMenuEvent, QMouseEvent, QPainter, QWheelEvent
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QContextMenuEvent, QHelpEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView, QToolTip, QWidget
 
 from gui.graph.items import NodeItem
 from gui.graph.scene import GraphScene
@@ -126,6 +126,18 @@ class GraphView(QGraphicsView):
         item = self._node_at(event.pos())
         self.menu_requested.emit(item.node_id if item is not None else "", event.globalPos())
         event.accept()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if not isinstance(event, QHelpEvent) or event.type() != QEvent.Type.ToolTip:
+            return super().viewportEvent(event)
+        if self._node_at(event.pos()) is not None:  # a node has its own tooltip
+            return super().viewportEvent(event)
+        text = self.graph.edge_tip_at(self.mapToScene(event.pos()), 6 / self.zoom)
+        if text:
+            QToolTip.showText(event.globalPos(), text, self.viewport())
+        else:
+            QToolTip.hideText()
+        return True
 
     def _node_at(self, pos: QPoint) -> NodeItem | None:
         return self.graph.node_at(self.mapToScene(pos))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
@@ -245,3 +245,19 @@ def test_filters_hide_an_entity_and_its_edges(
     npc_items = [i for i in panel.scene.items_by_id.values() if i.node.entity == "npcs"]
     assert npc_items and not any(i.isVisible() for i in npc_items)
     assert all(i.isVisible() for i in panel.scene.items_by_id.values() if i.node.entity != "npcs")
+
+
+def test_an_edge_tells_its_type_and_attributes(
+    qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
+) -> None:
+    """Hovering a link edge tells its table and its row's columns; a hidden edge type tells nothing."""
+    db, _catalog = sqlite_demo_copy
+    location, _ = busiest_location(db)
+    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    link = next(e for e in panel.scene.edge_list if e.via == "location_connections")
+    (x1, y1), (x2, y2) = panel.document.positions[link.source], panel.document.positions[link.target]
+    middle = QPointF((x1 + x2) / 2, (y1 + y2) / 2)
+    tip = panel.scene.edge_tip_at(middle, 3.0)
+    assert tip.startswith("location_connections") and "direction" in tip
+    panel.scene.set_filters(set(), {"location_connections"})
+    assert not panel.scene.edge_tip_at(middle, 3.0).startswith("location_connections")
