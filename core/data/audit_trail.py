@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.coercion import interval_text
@@ -242,38 +243,49 @@ PER_ROW = ("entity", "row_key", "action", "before_json", "after_json", "reverts"
 def _insert(
     conn: sa.Connection, table: sa.Table, common: dict[str, Any], rows: list[tuple[Any, ...]]
 ) -> None:
-    """INSERT the entries: on SQLite as one JSON document per chunk, else by executemany."""
-    if conn.dialect.name != "sqlite":
+    """INSERT the entries as one JSON document per chunk (SQLite, PostgreSQL), else by executemany."""
+    backend = conn.dialect.name
+    if backend not in ("sqlite", "postgresql"):
         conn.execute(table.insert(), [{**common, **dict(zip(PER_ROW, r, strict=True))} for r in rows])
         return
-    stmt = _from_json(table)
+    stmt = _from_json(table, backend)
     for start in range(0, len(rows), JSON_CHUNK):
         conn.execute(stmt, {**common, "entries": json.dumps(rows[start : start + JSON_CHUNK])})
 
 
-#: Entries per INSERT … SELECT FROM json_each (a few MB of JSON at most).
+#: Entries per INSERT … SELECT from one JSON document (a few MB of JSON at most).
 JSON_CHUNK = 5000
 
 
 @functools.lru_cache(maxsize=16)
-def _from_json(table: sa.Table) -> sa.Executable:
-    """INSERT … SELECT of the entries of one JSON array, one element per entry (SQLite's json_each).
+def _from_json(table: sa.Table, backend: str) -> sa.Executable:
+    """INSERT … SELECT of the entries of one JSON array, one element per entry.
 
-    SQLite's own JSON functions split the document: one statement and one json.dumps for a chunk
-    instead of three per entry and a parameter set each, which halves the cost of recording a large save.
-    A JSON object comes back as its (compact) text, JSON null as SQL NULL.
+    The database's own JSON functions split the document (SQLite's json_each, PostgreSQL's
+    jsonb_array_elements): one statement and one json.dumps for a chunk instead of three per entry and a
+    parameter set each, which halves the cost of recording a large save. JSON null becomes SQL NULL.
     """
-    each = sa.func.json_each(sa.bindparam("entries", type_=sa.Text)).table_valued("value")
     place = {n: i for i, n in enumerate(PER_ROW)}
-    values = [
-        sa.func.json_extract(each.c.value, f"$[{place[c.name]}]")
-        if c.name in place
-        else sa.bindparam(c.name, type_=c.type)
-        for c in table.columns
-        if c.name != "id"
-    ]
-    names = [c.name for c in table.columns if c.name != "id"]
-    return table.insert().from_select(names, sa.select(*values).select_from(each))
+    if backend == "postgresql":
+        entries = sa.cast(sa.bindparam("entries", type_=sa.Text), JSONB)
+        source: Any = sa.func.jsonb_array_elements(entries).table_valued("value")
+        element = sa.type_coerce(source.c.value, JSONB)
+
+        def part(name: str, col: sa.Column[Any]) -> sa.ColumnElement[Any]:
+            item = element[place[name]]
+            if name in ("row_key", "before_json", "after_json"):
+                return sa.func.nullif(item, sa.cast(sa.literal("null"), JSONB))
+            return sa.cast(item.astext, col.type)
+
+    else:
+        source = sa.func.json_each(sa.bindparam("entries", type_=sa.Text)).table_valued("value")
+
+        def part(name: str, col: sa.Column[Any]) -> sa.ColumnElement[Any]:
+            return sa.func.json_extract(source.c.value, f"$[{place[name]}]")
+
+    cols = [c for c in table.columns if c.name != "id"]
+    values = [part(c.name, c) if c.name in place else sa.bindparam(c.name, type_=c.type) for c in cols]
+    return table.insert().from_select([c.name for c in cols], sa.select(*values).select_from(source))
 
 
 def _update_fields(
