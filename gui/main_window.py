@@ -42,7 +42,10 @@ class MainWindow(QMainWindow):
     """Warden's main window: navigator on the left, tabs in the middle, connection in the status bar."""
 
     database_opened = Signal(object)  # the Database, after it opened (on the GUI thread)
-    overview_loaded = Signal(object)  # the Overview that now fills the navigator
+    overview_loaded = Signal(object)  # the Overview of a loaded catalog, which now fills the navigator
+    #: The Overview whose entities the navigator first lists for a database: its listing (before the
+    #: catalog) or, when there was none, its first catalog's.
+    navigator_filled = Signal(object)
     counts_loaded = Signal(object)  # {entity: RowCount | None}, the navigator's first counts
     load_failed = Signal(str)  # a message a person can act on
     entity_activated = Signal(str)  # an entity name the user opened from the navigator
@@ -56,6 +59,8 @@ class MainWindow(QMainWindow):
         # The open database and its catalog; the navigator, editors and forms follow its signals
         self.open_db = OpenDatabase(self)
         self._pending_recent: RecentConnection | None = None
+        self._pending_open: str | None = None  # an entity opened from the listing, before its catalog came
+        self._listed_generation = -1  # the database whose listing filled the navigator
         # The open database's counts as shown, to show again when another one fails to open or is not opened
         self._counts: dict[str, RowCount | None] = {}
         self._exact: dict[str, int] = {}
@@ -95,6 +100,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._follow_connection()
         # After the navigator's own subscription: it lists a new catalog's tables before tabs highlight them
+        self.open_db.listed.connect(self._on_open_db_listed)
         self.open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
         self.open_db.catalog_failed.connect(self._on_open_db_catalog_failed)
         self.open_db.catalog_aborted.connect(self._on_open_db_catalog_aborted)
@@ -245,6 +251,7 @@ class MainWindow(QMainWindow):
         self._close_entity_tabs()
         self._start_journal(db.display_url)
         self._counts, self._exact = {}, {}
+        self._pending_open = None
         self._show_loading(db.display_url)
         self.open_db.set_database(db, owned=owned)  # its catalog loads on a worker: catalog_changed follows
 
@@ -270,6 +277,11 @@ class MainWindow(QMainWindow):
         workers.run(db.dispose)
         self._show_open_again()
 
+    def _on_open_db_listed(self, overview: Overview) -> None:
+        self._listed_generation = self.open_db.generation
+        self._show_overview(overview)
+        self.navigator_filled.emit(overview)
+
     def _on_open_db_catalog_changed(self, change: CatalogChange) -> None:
         self._show_overview(change.overview)
         self._estimate_counts()
@@ -278,8 +290,14 @@ class MainWindow(QMainWindow):
                 if name in change.catalog.entities:
                     self._open_entity_tab(name)
             self._read_recovery()
+            pending, self._pending_open = self._pending_open, None
+            if pending is not None and pending in change.catalog.entities:
+                self._open_entity_tab(pending)  # opened from the listing while the catalog was read
+                self.entity_activated.emit(pending)
         else:  # the schema changed: open editors follow it themselves; tables that are gone close
             self._close_vanished_tabs(change.catalog)
+        if change.first and self._listed_generation != self.open_db.generation:
+            self.navigator_filled.emit(change.overview)
         self.overview_loaded.emit(change.overview)
 
     def _on_open_db_catalog_failed(self, failure: workers.Failure) -> None:
@@ -435,6 +453,10 @@ class MainWindow(QMainWindow):
         ]
 
     def _on_navigator_entity_activated(self, name: str) -> None:
+        if self.open_db.catalog is None:  # listed, its catalog still being read: it opens when it is
+            self._pending_open = name
+            self.statusBar().showMessage(f"Reading the schema; {name} opens in a moment…", 5000)
+            return
         self._open_entity_tab(name)
         self.entity_activated.emit(name)
 

@@ -199,6 +199,7 @@ class Navigator(QWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
         self._groups: list[QTreeWidgetItem] = []  # every group item, each before its sub-groups
         self._kinds: dict[str, str] = {}  # entity name → kind (table, view, materialized_view…)
+        self._listed = False  # the names shown come from a listing; the catalog is still being read
         self._partitions: dict[str, list[QTreeWidgetItem]] = {}  # partitioned table → its partitions' items
         self._refreshing: dict[
             str, _CountCell
@@ -209,16 +210,24 @@ class Navigator(QWidget):
     def follow(self, open_db: OpenDatabase) -> None:
         """List the open database's tables; after a schema change, list them again with their counts."""
         open_db.database_changed.connect(self._on_open_db_database_changed)
+        open_db.listed.connect(self._on_open_db_listed)
         open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
 
     def _on_open_db_database_changed(self, db: Database | None) -> None:
+        self._listed = False
         if db is None:
             self.clear()
         else:
             self.show_loading()
 
+    def _on_open_db_listed(self, overview: Overview) -> None:
+        """The entities' names, before the catalog: listed at once, highlight kept when the catalog comes."""
+        self._listed = True
+        self.show_overview(overview)
+
     def _on_open_db_catalog_changed(self, change: CatalogChange) -> None:
-        self.show_overview(change.overview, keep_counts=not change.first)
+        self.show_overview(change.overview, keep_counts=not change.first or self._listed)
+        self._listed = False
 
     # --- filling -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from core import redact
 from core.data.repository import ESTIMATE_CAP, estimate_count
 from core.engine.db import Database
 from core.schema.catalog import Catalog
+from core.schema.listing import list_entities
 from core.schema.load import load_catalog
 
 log = logging.getLogger("warden.overview")
@@ -59,6 +60,26 @@ def describe(db: Database, catalog: Catalog | None = None) -> Overview:
         schemas={e.name: e.schema for e in entities if e.schema},
         partitions={e.name: e.partitions for e in entities if e.partitions},
         search_path=catalog.search_path,
+    )
+
+
+def listed_overview(db: Database) -> Overview:
+    """The summary of `db` from a listing of its entities (core/schema/listing.py): the navigator's names
+    in a few queries, before the catalog is read."""
+    listing = list_entities(db)
+    entities = listing.entities
+    return Overview(
+        display_url=db.display_url,
+        backend=db.backend,
+        capabilities=db.capabilities.as_dict(),
+        tables=[(e.group, e.name) for e in entities],
+        read_only_reasons={e.name: e.read_only_reason for e in entities if e.read_only_reason},
+        source=listing.source,
+        title=short_title(db),
+        kinds={e.name: str(e.kind) for e in entities},
+        schemas={e.name: e.schema for e in entities if e.schema},
+        partitions={e.name: e.partitions for e in entities if e.partitions},
+        search_path=listing.search_path,
     )
 
 

@@ -35,6 +35,7 @@ VEC0_COL_RE = re.compile(r"^\+?\"?(\w+)\"?\s+(\w+)(?:\s*\[\s*(\d+)\s*\])?(.*)$",
 ENUM_CHECK_RE = re.compile(r"\"?(\w+)\"?\s*\)?(?:::\w+(?: varying)?)?\s*(?:IN\s*\(|=\s*ANY\s*\()", re.I)
 JSON_NAME_HINTS = ("json", "metadata", "payload", "settings", "properties", "attributes", "data")
 VECTOR_NAME_HINTS = ("embed", "vector", "vec")
+VEC0_READ_ONLY = "it is a sqlite-vec vec0 virtual table; Warden shows it read-only"
 
 
 def table_names(db: Database) -> list[str]:
@@ -345,7 +346,7 @@ def _vec0_entity(db: Database, name: str, decl: str) -> Entity:
         columns=columns,
         vectors=tuple(vectors),
         kind=EntityKind.VEC0,
-        read_only_reason="it is a sqlite-vec vec0 virtual table; Warden shows it read-only",
+        read_only_reason=VEC0_READ_ONLY,
     )
 
 

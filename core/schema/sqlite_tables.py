@@ -196,7 +196,7 @@ def _virtual_entity(db: Database, vt: VirtualTable) -> Entity:
         columns=columns,
         foreign_keys=(),
         kind=kind,
-        read_only_reason=_read_only_reason(vt),
+        read_only_reason=read_only_reason(vt),
     )
     return _with_fulltext(ent, fulltext) if fulltext else ent
 
@@ -212,7 +212,7 @@ def _declared_type(text: str) -> sa.types.TypeEngine[Any]:
     return sa.Text()
 
 
-def _read_only_reason(vt: VirtualTable) -> str:
+def read_only_reason(vt: VirtualTable) -> str:
     """Why a virtual table is shown read-only, in a person's words."""
     if vt.module in FULLTEXT_MODULES:
         content = vt.option("content")

@@ -24,6 +24,13 @@ def open_database(target: str | Path, **options: Any) -> Database:
     return open_(target, **options)
 
 
+def listed_overview(db: Database) -> Overview:
+    """core.data.overview.listed_overview, imported on the calling (worker) thread."""
+    from core.data.overview import listed_overview as listed
+
+    return listed(db)
+
+
 def load_overview(db: Database) -> tuple[Catalog, Overview]:
     """core.data.overview.load_overview, imported on the calling (worker) thread."""
     from core.data.overview import load_overview as load

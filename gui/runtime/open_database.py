@@ -38,6 +38,9 @@ class OpenDatabase(QObject):
     """Holds the open database and its catalog; signals when either changes."""
 
     database_changed = Signal(object)  # the Database now open (its catalog is loading), or None
+    #: The Overview of a database just opened, from a listing of its entities (names, groups and kinds, a
+    #: few queries): the navigator lists them while the catalog is read; catalog_changed follows.
+    listed = Signal(object)
     catalog_changed = Signal(object)  # a CatalogChange, on the GUI thread
     catalog_failed = Signal(object)  # a workers.Failure: the catalog could not be (re)loaded
     catalog_aborted = Signal()  # a bug stopped (re)loading the catalog: the crash handler says why
@@ -143,6 +146,30 @@ class OpenDatabase(QObject):
     # --- loading ---------------------------------------------------------------------------------
 
     def _load(self, *, first: bool) -> None:
+        if not first:
+            self._load_catalog(first=False)
+            return
+        from gui.runtime.core_calls import listed_overview
+
+        # First the listing, then the catalog: one after the other, so the listing (milliseconds) does not
+        # share the interpreter with the catalog it comes before. Whatever stops the listing, the catalog
+        # still loads, and reports the failure if there is one.
+        generation = self._generation
+        then = functools.partial(self._on_listed, generation)
+        workers.run(
+            listed_overview, self._db,
+            on_done=then, on_error=lambda _failure: then(None), on_aborted=lambda: then(None),
+            owner=self, key="catalog", interruptible=True,
+        )  # fmt: skip
+
+    def _on_listed(self, generation: int, overview: Overview | None) -> None:
+        if generation != self._generation:
+            return  # another database was set meanwhile
+        if overview is not None and self._catalog is None:
+            self.listed.emit(overview)
+        self._load_catalog(first=True)
+
+    def _load_catalog(self, *, first: bool) -> None:
         from gui.runtime.core_calls import load_overview
 
         self._lost_load = False

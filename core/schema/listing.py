@@ -1,0 +1,99 @@
+"""The entities of a database by name, group and kind only: what the navigator lists before the catalog
+(columns, keys, links) is read.
+
+A listing takes a few catalog queries whatever the size of the schema, so a database of thousands of tables
+shows its navigator at once; the full catalog (core/schema/load.py) follows. It names entities exactly as
+the catalog will, in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.engine.db import Database
+from core.schema import pg_tables, sqlite_tables
+from core.schema.catalog import GROUP_ORDER, HIDDEN_TABLES, CatalogSource, EntityKind
+from core.schema.models import metadata
+from core.schema.reflect import VEC0_READ_ONLY, table_names, vec0_tables
+
+
+@dataclass(frozen=True)
+class ListedEntity:
+    """One entity as the navigator lists it."""
+
+    name: str
+    group: str
+    kind: EntityKind
+    schema: str | None = None
+    partitions: tuple[str, ...] = ()
+    read_only_reason: str | None = None  # known without the catalog (views, virtual tables), else None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every entity of a database, in navigator order, and what the catalog will say of them all."""
+
+    entities: tuple[ListedEntity, ...]
+    source: CatalogSource
+    search_path: tuple[str, ...] = ()
+
+
+def list_entities(db: Database) -> Listing:
+    """List the database's entities (a few catalog queries; no columns are read)."""
+    if db.backend == "postgresql":
+        listed, search_path = _postgresql(db)
+    else:
+        listed, search_path = _sqlite(db), ()
+    listed = [e for e in listed if e.name not in HIDDEN_TABLES]
+    modelled = sum(1 for e in listed if e.name in metadata.tables)
+    if modelled == len(listed):
+        source = CatalogSource.MODELS
+    else:
+        source = CatalogSource.REFLECTED if not modelled else CatalogSource.MIXED
+    rank = {g: i for i, g in enumerate(GROUP_ORDER)}
+    listed.sort(key=lambda e: (rank.get(e.group, len(rank)), e.name))
+    return Listing(tuple(listed), source, search_path)
+
+
+def _group(name: str) -> str:
+    table = metadata.tables.get(name)
+    return str(table.info.get("group", "Other")) if table is not None else "Other"
+
+
+def _sqlite(db: Database) -> list[ListedEntity]:
+    with db.engine.connect() as conn:
+        views = {
+            n for (n,) in conn.exec_driver_sql("SELECT name FROM main.sqlite_master WHERE type = 'view'")
+        }
+    vec0 = vec0_tables(db)
+    virtual = sqlite_tables.virtual_tables(db)
+    out = []
+    for name in table_names(db):
+        if name in vec0:
+            kind, reason = EntityKind.VEC0, VEC0_READ_ONLY
+        elif name in virtual:
+            vt = virtual[name]
+            fts = vt.module in sqlite_tables.FULLTEXT_MODULES
+            kind, reason = (EntityKind.FTS if fts else EntityKind.VIRTUAL), sqlite_tables.read_only_reason(vt)
+        elif name in views:
+            kind, reason = EntityKind.VIEW, "it is a view"
+        else:
+            kind, reason = EntityKind.TABLE, None
+        out.append(ListedEntity(name, _group(name), kind, read_only_reason=reason))
+    return out
+
+
+def _postgresql(db: Database) -> tuple[list[ListedEntity], tuple[str, ...]]:
+    layout = pg_tables.read_layout(db)
+    out = [
+        ListedEntity(
+            r.entity,
+            _group(r.entity),
+            r.kind,
+            schema=r.schema,
+            partitions=layout.partitions_of(r),
+            read_only_reason=pg_tables.READ_ONLY_REASONS.get(r.kind),
+        )
+        for r in layout.entities()
+    ]
+    return out, layout.search_path
