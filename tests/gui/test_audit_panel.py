@@ -99,3 +99,22 @@ def test_a_conflicting_revert_says_so_in_one_line(qtbot: QtBot, sqlite_demo_copy
     qtbot.waitUntil(lambda: "changed in the database" in panel.status.text(), timeout=10_000)
     assert "later" not in panel.status.text()
     assert _users(sqlite_demo_copy)
+
+
+def test_the_editors_save_is_audited(qtbot: QtBot, sqlite_demo_copy: Demo) -> None:
+    """A cell edited in the table editor and saved is in the audit log, with what it was before."""
+    from core.audit.log import list_entries
+    from gui.editor.model.table_model import TableEditorModel
+
+    db, cat = sqlite_demo_copy
+    model = TableEditorModel(db, cat, "regions")
+    qtbot.waitUntil(lambda: not model.counting and not model.loading_rows, timeout=10_000)
+    names = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    cell = model.index(0, names.index("name"))
+    old = model.data(cell)
+    assert model.setData(cell, "Audited Marches")
+    with qtbot.waitSignal(model.saved, timeout=10_000):
+        model.save()
+    (entry,) = list_entries(db, cat)
+    assert (entry.entity, entry.action) == ("regions", "update")
+    assert (entry.before, entry.after) == ({"name": old}, {"name": "Audited Marches"})
