@@ -27,6 +27,7 @@ ACTIONS = [
     "sql",
     "backups",
     "restore",
+    "drop-copy",
 ]
 #: Exit code of `check` when the database differs from the models (as `alembic check`, but not an error).
 EXIT_DRIFT = 1
@@ -40,7 +41,8 @@ def add_parser(sub: Any) -> None:
         description=(
             "status: current, heads, pending and whether there is drift; lint [FROM:TO]: what each revision "
             "can lose; check: the drift list (exit 1 on drift); sql REV|FROM:TO: the SQL, not run; "
-            "upgrade [REV] / downgrade REV (SQLite files are backed up first); backups; restore BACKUP."
+            "upgrade [REV] / downgrade REV (SQLite files are backed up first); backups; restore BACKUP; "
+            "drop-copy NAME (a PostgreSQL copy in warden_backup)."
         ),
     )
     db_arg(m)
@@ -70,6 +72,8 @@ def run(args: argparse.Namespace, target: str | None) -> int:
         raise WardenError(f"`warden migrate {action}` needs a REVISION (see `warden migrate history`)")
     if action == "restore" and not rev:
         raise WardenError("`warden migrate restore` needs a BACKUP file (see `warden migrate backups`)")
+    if action == "drop-copy" and not rev:
+        raise WardenError("`warden migrate drop-copy` needs a copy's NAME (see `warden migrate backups`)")
     db = open_target(target)
     try:
         return _on_database(db, action, rev, args)
@@ -78,7 +82,7 @@ def run(args: argparse.Namespace, target: str | None) -> int:
 
 
 def _on_database(db: Database, action: str, rev: str | None, args: argparse.Namespace) -> int:
-    from core.migrate import backups, lint, migrations
+    from core.migrate import backups, lint, migrations, pg_copies
 
     if action == "current":
         cur = migrations.current(db)
@@ -102,8 +106,13 @@ def _on_database(db: Database, action: str, rev: str | None, args: argparse.Name
             print(f"Wrote the SQL to {save(text, Path(args.output))}", file=sys.stderr)
         else:
             print(text)
+    elif action == "backups" and db.backend == "postgresql":
+        _print_copies(pg_copies.list_copies(db), as_json=args.json)
     elif action == "backups":
         _print_backups(backups.list_backups(db), as_json=args.json)
+    elif action == "drop-copy":
+        pg_copies.drop_copy(db, str(rev))
+        print(f"Dropped {pg_copies.SCHEMA}.{rev}", file=sys.stderr)
     elif action == "restore":
         backups.restore(db, Path(str(rev)))
         print(
@@ -226,6 +235,16 @@ def _print_backups(found: list[Any], *, as_json: bool) -> None:
         print("(no backups of this database)")
     for b in found:
         print(f"{b.created:%Y-%m-%d %H:%M:%S}  {_at(b.revision):<16}  {b.size:>12,} bytes  {b.path}")
+
+
+def _print_copies(found: list[Any], *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([{"name": c.name, "note": c.note, "rows": c.rows} for c in found], indent=2))
+        return
+    if not found:
+        print("(no copies in warden_backup)")
+    for c in found:
+        print(f"{c.name}  {c.rows:>10,} rows  {c.note}")
 
 
 def _drift_doc(d: Any) -> dict[str, Any]:

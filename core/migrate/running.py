@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from core.engine.db import Database
 from core.errors import DatabaseBusy, MigrationFailed, ReadOnlyError, WardenError
-from core.migrate import backups
+from core.migrate import backups, pg_copies
 from core.migrate.drift import drift
 from core.migrate.lint import lint
 from core.migrate.scripts import (
@@ -43,6 +43,7 @@ class MigrationResult:
     applied: list[str]  # revision ids applied (upgrade) or undone (downgrade), in order
     backup: Path | None = None
     cancelled: bool = False  # cancel stopped it between revisions: `after` is the last finished one
+    copies: tuple[str, ...] = ()  # PostgreSQL: tables copied into warden_backup before destructive revisions
 
 
 def upgrade(
@@ -110,6 +111,8 @@ def _migrate(
     backup = backups.take(db, backup_dir) if _worth_backing_up(db) else None
     done: list[str] = []
     run = _Run(db, verb, todo, done, state, scripts)
+    if db.backend == "postgresql":
+        run.copies_before = _pg_copies_plan(db, verb, revision, before, scripts)
     try:
         cancelled = run.all(revision, linear=_is_linear(script, verb, todo, before))
     except Exception as exc:
@@ -120,7 +123,14 @@ def _migrate(
         raise (DatabaseBusy(text) if isinstance(exc, DatabaseBusy) else MigrationFailed(text)) from exc
     if verb == "upgrade":
         _refresh_vector_capability(db)
-    return MigrationResult(before=before, after=current(db), applied=done, backup=backup, cancelled=cancelled)
+    return MigrationResult(
+        before=before,
+        after=current(db),
+        applied=done,
+        backup=backup,
+        cancelled=cancelled,
+        copies=tuple(run.copies),
+    )
 
 
 class _Run:
@@ -138,6 +148,8 @@ class _Run:
         self.db, self.verb, self.todo, self.done = db, verb, todo, done
         self.state, self.scripts = state, scripts
         self.started = time.perf_counter()
+        self.copies_before: dict[str, list[str]] = {}  # revision -> tables to copy just before it runs
+        self.copies: list[str] = []
 
     def all(self, revision: str, *, linear: bool) -> bool:
         """Run every revision; True when cancel stopped it between two of them."""
@@ -149,6 +161,12 @@ class _Run:
             if self.state is not None and self.state.cancelled:
                 log.info("%s cancelled after %d revisions", self.verb, len(self.done))
                 return True
+            if self.copies_before.get(rev):
+                self.copies += pg_copies.copy_tables(self.db, rev, self.copies_before[rev])
+                if self.state is not None:
+                    self.state.set_partial_result(
+                        f"Copied {', '.join(self.copies_before[rev])} to warden_backup"
+                    )
             target = rev if self.verb == "upgrade" else self._below(rev)
             self._command(target)
         return False
@@ -214,6 +232,14 @@ def _refuse_what_cannot_run(
                     f"Refused before it started: revision {found.revision} {finding.words}. "
                     "Nothing was changed."
                 )
+
+
+def _pg_copies_plan(
+    db: Database, verb: str, revision: str, before: list[str], scripts: Path | None
+) -> dict[str, list[str]]:
+    """For each revision of the run that can lose data, the tables to copy into warden_backup first."""
+    found = lint(db, revision, scripts=scripts, from_revision=",".join(before) or "base", verb=verb)
+    return {r.revision: tables for r in found if (tables := pg_copies.tables_to_copy(r))}
 
 
 def _restore_after_failure(db: Database, backup: Path | None, before: list[str], done: list[str]) -> bool:
