@@ -477,6 +477,7 @@ class SearchPanel(QWidget):
 
     def _on_open_db_catalog_changed(self, _change: object) -> None:
         self.fill_targets()
+        self._on_option_changed()  # a query typed while the catalog loaded is searched now
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
