@@ -64,6 +64,7 @@ class GraphPanel(QWidget):
         self.start_record: tuple[str, dict[str, Any]] | None = None
         self.busy = False
         self.follow: set[str] | None = None  # the edge types expansions follow (None: all)
+        self._task: workers.Task | None = None  # the running load or expansion
         self.scene = GraphScene(self)
         self.view = GraphView(self.scene)
         self.details = NodeDetails()
@@ -169,7 +170,7 @@ class GraphPanel(QWidget):
             return
         self.start_record = (entity, dict(key))
         self._start_busy("Loading the neighbourhood…")
-        workers.run(
+        self._task = workers.run(
             jobs.open_graph,
             db,
             catalog,
@@ -194,7 +195,7 @@ class GraphPanel(QWidget):
             self._say("Still loading; try again in a moment.")
             return
         self._start_busy("Expanding…")
-        workers.run(
+        self._task = workers.run(
             jobs.expand_node,
             db,
             catalog,
@@ -520,6 +521,9 @@ class GraphPanel(QWidget):
         return db, catalog
 
     def _on_open_db_database_changed(self, _db: object) -> None:
+        if self._task is not None:
+            self._task.cancel()  # a graph of the previous database must not arrive in this one
+        self.busy = False
         self.document = GraphDocument()
         self.start_record = None
         self.scene.show_document(self.document)

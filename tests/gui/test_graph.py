@@ -261,3 +261,17 @@ def test_an_edge_tells_its_type_and_attributes(
     assert tip.startswith("location_connections") and "direction" in tip
     panel.scene.set_filters(set(), {"location_connections"})
     assert not panel.scene.edge_tip_at(middle, 3.0).startswith("location_connections")
+
+
+def test_a_graph_of_the_previous_database_never_arrives(
+    qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo, sqlite_db: Any
+) -> None:
+    """Another database opened while a graph loads: the old graph is dropped, the panel is empty and idle."""
+    db, _catalog = sqlite_demo_copy
+    location, _ = busiest_location(db)
+    panel.show_record("locations", {"id": location})
+    panel.open_db.set_database(sqlite_db)
+    qtbot.waitUntil(
+        lambda: workers.pending_count() == 0 and panel.open_db.catalog is not None, timeout=20_000
+    )
+    assert not panel.document.hood.nodes and not panel.scene.items_by_id and not panel.busy
