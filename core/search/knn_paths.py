@@ -1,0 +1,189 @@
+"""The ways k-NN is answered, one function each: sqlite-vec (functions, or vec0's own MATCH), pgvector
+(exactly, or through an HNSW index with an exact fallback), and numpy over the stored vectors. Each returns
+plain hits, nearest first, ties in key order; core/search/knn.py chooses between them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from core.data.query import Filter, column, count_rows
+from core.schema.catalog import Entity, VectorInfo, VectorStorage
+from core.search import knn_numpy
+from core.search.knn_sql import (
+    HnswIndex,
+    Metric,
+    distance_expr,
+    has_vector,
+    hnsw_index,
+    query_param,
+    set_hnsw_search,
+    vec0_match,
+)
+
+#: The filters vec0 applies to its metadata columns inside its own k-NN ("ne" is IS DISTINCT FROM here,
+#: which vec0 refuses).
+VEC0_FILTER_OPS = ("eq", "lt", "le", "gt", "ge")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One row found: its key (primary-key column → value), its label, its distance (smaller: nearer)."""
+
+    key: dict[str, Any]
+    label: str
+    distance: float
+
+
+def label_text(entity: Entity, label: Any, key: Sequence[Any]) -> str:
+    """A row's label as shown: its label column, else its key as text."""
+    if entity.label and label is not None and str(label) != "":
+        return str(label)
+    if len(key) == 1:
+        return str(key[0])
+    return ", ".join(f"{name}={v}" for name, v in zip(entity.primary_key, key, strict=True))
+
+
+def sqlite_scan(
+    conn: sa.Connection,
+    ent: Entity,
+    info: VectorInfo,
+    metric: Metric,
+    query: np.ndarray,
+    where: list[sa.ColumnElement[bool]],
+    k: int,
+) -> list[Hit]:
+    """sqlite-vec: vec0's own MATCH when it answers the question as asked, else a scan with its functions."""
+    q = query_param(query, info, "sqlite")
+    keys = [column(ent, name) for name in ent.primary_key]
+    if info.storage == VectorStorage.VEC0 and not where and metric == info.metric.lower():
+        dist: sa.ColumnElement[Any] = sa.literal_column("distance")
+        # vec0 takes ORDER BY distance alone; ties are then put in key order as the scan orders them.
+        stmt = _select(ent, dist).where(vec0_match(ent, info, q, k)).order_by(dist)
+        return _sorted(_hits(ent, conn.execute(stmt)), ent)
+    dist = distance_expr(ent, info, metric, q, "sqlite")
+    stmt = _select(ent, dist).where(*has_vector(ent, info, "sqlite"), *where).order_by(dist, *keys).limit(k)
+    return _hits(ent, conn.execute(stmt))
+
+
+def vec0_can(ent: Entity, filters: list[Filter]) -> bool:
+    """Whether vec0 can apply the filters inside its k-NN: comparisons of a value with metadata columns.
+    (It answers other conditions, LIKE among them, with no rows rather than an error.)"""
+    return all(
+        f.op in VEC0_FILTER_OPS and f.value is not None and f.column not in ent.primary_key for f in filters
+    )
+
+
+def vec0_filtered(
+    conn: sa.Connection,
+    ent: Entity,
+    info: VectorInfo,
+    query: np.ndarray,
+    where: list[sa.ColumnElement[bool]],
+    k: int,
+) -> list[Hit] | None:
+    """vec0's MATCH with the filters beside it; None when vec0 cannot take them there (a filter on an
+    auxiliary column, or a condition other than a comparison), and the caller scans instead."""
+    q = query_param(query, info, "sqlite")
+    dist: sa.ColumnElement[Any] = sa.literal_column("distance")
+    stmt = _select(ent, dist).where(vec0_match(ent, info, q, k), *where).order_by(dist)
+    try:
+        return _sorted(_hits(ent, conn.execute(stmt)), ent)
+    except sa.exc.OperationalError:
+        conn.rollback()
+        return None
+
+
+def postgres_search(
+    conn: sa.Connection,
+    ent: Entity,
+    info: VectorInfo,
+    metric: Metric,
+    query: np.ndarray,
+    where: list[sa.ColumnElement[bool]],
+    k: int,
+    exact: bool | None,
+    ef_search: int,
+    threshold: int,
+) -> tuple[list[Hit], str | None, str | None]:
+    """pgvector: through the HNSW index when it may answer, else (or when it returns too few) exactly."""
+    q = query_param(query, info, "postgresql")
+    dist = distance_expr(ent, info, metric, q, "postgresql")
+    keys = [column(ent, name) for name in ent.primary_key]
+    rows = [*has_vector(ent, info, "postgresql"), *where]
+    index: HnswIndex | None = None if exact else hnsw_index(conn, ent, info, metric)
+    note = None
+    if index is not None and (exact is False or index.rows >= threshold):
+        set_hnsw_search(conn, max(ef_search, k))
+        # ORDER BY the bare operator expression: the form the index's ordering serves.
+        hits = _hits(ent, conn.execute(_select(ent, dist).where(*rows).order_by(dist).limit(k)))
+        conn.rollback()  # the settings were for this query only
+        if len(hits) == k or count_rows(conn, ent, *rows) <= len(hits):
+            return _sorted(hits, ent), index.name, None
+        note = f"the index {index.name} returned too few rows for the filters; answered by an exact scan"
+    # `+ 0` makes the ORDER BY an expression no vector index serves: every matching row is compared.
+    exact_order = dist + sa.literal(0.0, sa.Float)
+    stmt = _select(ent, dist).where(*rows).order_by(exact_order, *keys).limit(k)
+    hits = _hits(ent, conn.execute(stmt))
+    conn.rollback()
+    return hits, None, note
+
+
+def numpy_scan(
+    conn: sa.Connection,
+    ent: Entity,
+    info: VectorInfo,
+    metric: Metric,
+    query: np.ndarray,
+    where: list[sa.ColumnElement[bool]],
+    k: int,
+) -> list[Hit]:
+    """Exact k-NN in numpy over the stored vectors of the matching rows."""
+    label = [column(ent, ent.label)] if ent.label else [sa.null()]
+    keys = [column(ent, name) for name in ent.primary_key]
+    backend = conn.dialect.name
+    stmt = sa.select(raw_vector(ent, info, backend), *label, *keys).where(
+        *has_vector(ent, info, backend), *where
+    )
+    return candidate_hits(ent, knn_numpy.scan(conn, stmt, query, metric, k, len(keys)))
+
+
+def candidate_hits(ent: Entity, found: list[knn_numpy.Candidate]) -> list[Hit]:
+    return [
+        Hit(dict(zip(ent.primary_key, key, strict=True)), label_text(ent, lab, key), d)
+        for d, key, lab in found
+    ]
+
+
+# --- pieces ---------------------------------------------------------------------------------------
+
+
+def _select(ent: Entity, dist: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    """SELECT distance, label (NULL without a label column), then the key columns."""
+    label = column(ent, ent.label) if ent.label else sa.null()
+    return sa.select(dist, label, *(column(ent, name) for name in ent.primary_key)).select_from(ent.table)
+
+
+def _hits(ent: Entity, rows: Iterable[Sequence[Any]]) -> list[Hit]:
+    out = []
+    for row in rows:
+        key = tuple(row[2:])
+        out.append(
+            Hit(dict(zip(ent.primary_key, key, strict=True)), label_text(ent, row[1], key), float(row[0]))
+        )
+    return out
+
+
+def _sorted(hits: list[Hit], ent: Entity) -> list[Hit]:
+    """Index hits in the exact scan's order (distance, then key): the index orders by distance only."""
+    return sorted(hits, key=lambda h: (h.distance, *(h.key[name] for name in ent.primary_key)))
+
+
+def raw_vector(ent: Entity, info: VectorInfo, backend: str) -> sa.ColumnElement[Any]:
+    """The vector column as stored: bytes on SQLite (decoded once per batch), pgvector's array otherwise."""
+    col = column(ent, info.column)
+    return sa.type_coerce(col, sa.LargeBinary) if backend == "sqlite" else col
