@@ -405,6 +405,61 @@ def graph_pictures(window: MainWindow, target: str, scores: dict[str, int]) -> N
     window.menus.navigator_action.trigger()
 
 
+#: What each world row's vector is embedded from for the search pictures (the seeder leaves them empty).
+WORLD_TEXTS = {
+    "locations": "SELECT id, name || '. ' || short_description FROM locations",
+    "npcs": "SELECT id, name || ', ' || replace(npc_type, '_', ' ') FROM npcs",
+    "objects": "SELECT id, name || ', ' || object_type FROM objects",
+    "regions": "SELECT id, name || '. ' || coalesce(description, '') FROM regions",
+}
+
+
+def embed_world(db_path: str) -> str:
+    """Store MiniLM vectors of the world rows' text, before the app opens; an NPC's name to search for."""
+    from core.search.embeddings import local_embedder
+
+    embedder = local_embedder()
+    con = sqlite3.connect(db_path)
+    try:
+        for table, sql in WORLD_TEXTS.items():
+            rows = con.execute(sql).fetchall()
+            vectors = embedder.embed([r[1] for r in rows])
+            con.executemany(
+                f"UPDATE {table} SET embedding = ? WHERE id = ?",
+                [(v.astype("<f4").tobytes(), r[0]) for r, v in zip(rows, vectors, strict=True)],
+            )
+        con.commit()
+        first = con.execute("SELECT name FROM npcs WHERE name LIKE 'Brenna %' ORDER BY name").fetchone()
+        return str(first[0])
+    finally:
+        con.close()
+
+
+def search_pictures(window: MainWindow, npc: str) -> None:
+    """The search panel: a query by meaning over the world, an NPC's name in hybrid, more like this."""
+    from gui.search.panel import SearchPanel
+
+    settle(lambda: window.catalog is not None)
+    panel = window.show_search()
+    assert isinstance(panel, SearchPanel)
+    answers: list[int] = []
+    panel.results_shown.connect(lambda: answers.append(1))
+
+    def answer(start: Callable[[], None]) -> None:
+        wanted = len(answers) + 1
+        start()
+        settle(lambda: len(answers) >= wanted and not panel.debounce.isActive(), timeout_ms=180_000)
+
+    answer(lambda: panel.set_query("a haunted lighthouse on the northern cliffs"))
+    save(window, "search_world.png")
+    panel.choose_target("npcs")
+    answer(lambda: panel.set_query(npc))
+    save(window, "search_hybrid_npc.png")
+    hit = panel.results.hits()[1]
+    answer(lambda: panel.more_like_this(hit.entity, hit.key, label=hit.label))
+    save(window, "search_more_like_this.png")
+
+
 def _left() -> Any:
     from PySide6.QtCore import Qt
 
@@ -428,6 +483,7 @@ def main() -> int:
         target = str(Path(d) / "world.db")
         create_demo_database(target, scale=SCALE)
         scores = location_scores(target)
+        npc = embed_world(target)
         app = create_application([])
         window = MainWindow()
         window.resize(*SIZE)
@@ -440,6 +496,7 @@ def main() -> int:
             record_form_picture(window, scores)
             tool_executions_picture(window)
             edit_menu_picture(window)
+            search_pictures(window, npc)
             graph_pictures(window, target, scores)
             migration_pictures(target)
         finally:

@@ -213,8 +213,12 @@ def row_snippets(
     width = len(keycols)
     out = {}
     for row in rows:
-        text = " · ".join(str(v) for v in row[width:] if v not in (None, ""))
-        out[tuple(row[:width])] = snippet(text, words)
+        parts: list[str] = []
+        for value in row[width:]:
+            text = " ".join(str(value).split()) if value is not None else ""
+            if text and not any(text in p for p in parts):  # a short text repeated in a long one: once
+                parts.append(text)
+        out[tuple(row[:width])] = snippet(" · ".join(parts), words)
     return out
 
 
