@@ -198,6 +198,9 @@ class MigrationDialog(QDialog):
         self._fill_drift(view)
         self.sql.setPlainText(view.sql or view.sql_problem or "-- Nothing pending: no SQL to run.")
         self._fill_targets(view)
+        if view.copies:
+            self.restore_button.setText(f"Backup copies ({len(view.copies)})…")
+            self.restore_button.setToolTip("Tables copied into warden_backup before destructive revisions")
         self._set_busy(False)
 
     def _on_read_failed(self, failure: workers.Failure) -> None:
@@ -383,6 +386,9 @@ class MigrationDialog(QDialog):
             self._log("Stopping after the revision that is running…")
 
     def _on_restore_button_clicked(self) -> None:
+        if self.view is not None and self.view.copies:
+            self._drop_copy()
+            return
         found = self.view.backups if self.view is not None else []
         if not found:
             self._say("There are no backups of this database yet.")
@@ -404,6 +410,29 @@ class MigrationDialog(QDialog):
             on_aborted=self._on_migration_aborted,
         )
         self._set_busy(True)
+
+    def _drop_copy(self) -> None:
+        """PostgreSQL: pick a copy in warden_backup and drop it."""
+        copies = self.view.copies if self.view is not None else []
+        labels = [f"{c.name} · {c.rows:,} rows · {c.note}" for c in copies]
+        label, ok = QInputDialog.getItem(self, "Backup copies", "Drop this copy:", labels, 0, False)
+        if not ok:
+            return
+        chosen = copies[labels.index(label)]
+        self._set_busy(True)
+        self.task = self.open_db.change_schema(
+            jobs.drop_copy,
+            chosen.name,
+            on_done=self._on_copy_dropped,
+            on_error=self._on_migration_failed,
+            on_aborted=self._on_migration_aborted,
+        )
+        self._set_busy(True)
+
+    def _on_copy_dropped(self, name: str) -> None:
+        self.task = None
+        self._log(f"Dropped the backup copy {name}.")
+        self.reload()
 
     def _on_restored(self, at: list[str]) -> None:
         self.task = None

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from core.engine.db import Database
     from core.migrate.backups import Backup
     from core.migrate.lint import RevisionLint
+    from core.migrate.pg_copies import TableCopy
     from core.migrate.status import Status
     from core.progress import TaskState
 
@@ -24,12 +25,13 @@ class RunnerView:
     sql: str
     sql_problem: str | None = None  # why there is no SQL preview (e.g. a SQLite batch rebuild)
     backups: list[Backup] = field(default_factory=list)
+    copies: list[TableCopy] = field(default_factory=list)  # PostgreSQL: tables kept in warden_backup
 
 
 def load_view(db: Database) -> RunnerView:
-    """Status, the pending revisions' lint and their SQL preview, and the SQLite backups of `db`."""
+    """Status, the pending revisions' lint and SQL preview, SQLite backups or PostgreSQL copies of `db`."""
     from core.errors import WardenError
-    from core.migrate import backups
+    from core.migrate import backups, pg_copies
     from core.migrate.lint import lint
     from core.migrate.preview import sql
     from core.migrate.status import status
@@ -42,9 +44,8 @@ def load_view(db: Database) -> RunnerView:
             text = sql(db, "heads")
         except WardenError as exc:
             problem = str(exc)
-    return RunnerView(
-        found, checked, text, problem, backups.list_backups(db) if db.backend == "sqlite" else []
-    )
+    files = backups.list_backups(db) if db.backend == "sqlite" else []
+    return RunnerView(found, checked, text, problem, files, pg_copies.list_copies(db))
 
 
 def lint_target(db: Database, target: str) -> list[RevisionLint]:
@@ -76,3 +77,11 @@ def restore_backup(db: Database, path: str) -> list[str]:
 
     restore(db, Path(path))
     return current(db)
+
+
+def drop_copy(db: Database, name: str) -> str:
+    """Drop one warden_backup copy; its name."""
+    from core.migrate.pg_copies import drop_copy as drop
+
+    drop(db, name)
+    return name

@@ -131,3 +131,23 @@ def test_a_target_in_the_other_direction_says_which_button(qtbot: QtBot, behind:
     assert mig.current(behind) == [_initial()] and dialog.upgrade_button.isEnabled()
     assert workers.wait_idle()
     holder.close()
+
+
+def test_postgresql_copies_are_listed_and_dropped(qtbot: QtBot, pg_server: object) -> None:
+    from core.migrate.pg_copies import copy_tables, list_copies
+    from gui.migrate import jobs
+    from tests.fixtures.postgres import new_pg_database
+
+    db = open_database(new_pg_database(pg_server))
+    mig.upgrade(db)
+    (name,) = copy_tables(db, "manual", ["users"])
+    dialog, holder = _runner(qtbot, db)
+    assert dialog.restore_button.text() == "Backup copies (1)…"
+    assert dialog.view is not None and [c.name for c in dialog.view.copies] == [name]
+    with qtbot.waitSignal(holder.catalog_changed, timeout=20_000):
+        dialog.task = holder.change_schema(jobs.drop_copy, name, on_done=dialog._on_copy_dropped)
+    qtbot.waitUntil(lambda: "Dropped the backup copy" in dialog.log.toPlainText(), timeout=20_000)
+    assert list_copies(db) == []
+    assert workers.wait_idle()
+    holder.close()
+    db.dispose()
