@@ -288,3 +288,53 @@ def test_more_like_this_from_a_rows_menu_and_open_record_through_the_main_window
     action = next(a for a in menu.actions() if a.objectName() == "moreLikeThisAction")
     assert not action.isEnabled() and "no vector column" in action.toolTip()
     qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
+
+
+def test_a_reflected_database_offers_its_vector_columns(qtbot: QtBot, tmp_path: Path) -> None:
+    """A SQLite file another program made (a vec0 table, a table of float32 BLOBs): the picker lists both
+    columns and no world entry; more like this starts with the row itself; searching a 16-d column by
+    meaning says the model's vectors do not fit it, and keywords still search it."""
+    import numpy as np
+    import sqlite_vec
+
+    from core.engine.db import sqlite_driver
+
+    path = tmp_path / "theirs.db"
+    vectors = np.random.default_rng(5).standard_normal((120, 16)).astype(np.float32)
+    raw = sqlite_driver()[0].connect(str(path))
+    raw.enable_load_extension(True)
+    sqlite_vec.load(raw)
+    raw.execute("CREATE VIRTUAL TABLE chunks USING vec0(topic text, embedding float[16])")
+    raw.execute("CREATE TABLE notes (note_id INTEGER PRIMARY KEY, title TEXT, body TEXT, embedding BLOB)")
+    for i, v in enumerate(vectors, 1):
+        raw.execute(
+            "INSERT INTO chunks(rowid, topic, embedding) VALUES (?, ?, ?)", (i, f"t{i % 4}", v.tobytes())
+        )
+        raw.execute(
+            "INSERT INTO notes VALUES (?, ?, ?, ?)", (i, f"note {i}", f"body of note {i}", v.tobytes())
+        )
+    raw.commit()
+    raw.close()
+    db = open_database(str(path))
+    holder = OpenDatabase()
+    holder.set_database(db)
+    try:
+        qtbot.waitUntil(lambda: holder.catalog is not None, timeout=20_000)
+        panel = SearchPanel(holder)
+        qtbot.addWidget(panel)
+        listed = [panel.target_box.itemData(i) for i in range(panel.target_box.count())]
+        assert ("chunks", "embedding") in listed and ("notes", "embedding") in listed and WORLD not in listed
+        answered(qtbot, panel, lambda: panel.more_like_this("notes", {"note_id": 42}))
+        hits = panel.results.hits()
+        assert hits[0].key == {"note_id": 42} and hits[0].distance == pytest.approx(0.0, abs=1e-6)
+        assert hits[0].label == "note 42" and hits[0].snippet == (("body of note 42", False),)
+        answered(qtbot, panel, lambda: panel.set_query("note 7"))
+        assert "16-d" in panel.status.text() and "384-d" in panel.status.text()
+        assert not panel.results.hits()
+        choose(panel, mode="keyword")
+        qtbot.waitUntil(lambda: bool(panel.results.hits()), timeout=10_000)
+        assert panel.results.hits()[0].label == "note 7"
+        qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
+    finally:
+        workers.wait_idle()
+        db.dispose()
