@@ -27,20 +27,21 @@ def load_catalog(db: Database, *, cached: bool = True) -> Catalog:
 
 def read_catalog(db: Database) -> Catalog:
     """Describe `db` from the database itself, without the cache."""
-    present = table_names(db)
+    # PostgreSQL's relations are listed once per load: the names, the reflection and the placing share it.
+    layout = pg_tables.read_layout(db) if db.backend == "postgresql" else None
+    present = [r.entity for r in layout.entities()] if layout is not None else table_names(db)
     modelled = [t for name, t in metadata.tables.items() if name in present]
     entities: dict[str, Entity] = {t.name: entity_from_table(t, db.engine.dialect) for t in modelled}
     others = [n for n in present if n not in entities and n not in HIDDEN_TABLES]
     if others:
-        for ent in reflect_entities(db, others):
+        for ent in reflect_entities(db, others, layout=layout):
             entities[ent.name] = ent
     if not others:
         source = CatalogSource.MODELS
     else:
         source = CatalogSource.REFLECTED if not modelled else CatalogSource.MIXED
     search_path: tuple[str, ...] = ()
-    if db.backend == "postgresql":  # every entity knows its schema; names follow the search path
-        layout = pg_tables.read_layout(db)
+    if layout is not None:  # every entity knows its schema; names follow the search path
         entities, search_path = pg_tables.place_modelled(entities, layout), layout.search_path
     entities = sqlite_tables.with_fulltext(db, entities)  # tables an FTS index covers: searched through it
     return Catalog(

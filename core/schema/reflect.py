@@ -42,10 +42,11 @@ def table_names(db: Database) -> list[str]:
     """User tables and views, without any virtual table's shadow tables or SQLite internals."""
     if db.backend == "postgresql":  # every schema the user can see, partitions under their table
         return [r.entity for r in pg_tables.read_layout(db).entities()]
-    insp = sa.inspect(db.engine)
-    names = list(insp.get_table_names()) + list(insp.get_view_names())
-    if db.backend != "sqlite":
-        return names
+    with db.engine.connect() as conn:  # tables by name, then views (as SQLAlchemy's inspector lists them)
+        rows = conn.exec_driver_sql(
+            "SELECT name FROM main.sqlite_master WHERE type IN ('table', 'view') ORDER BY type, name"
+        ).all()
+    names = [str(name) for (name,) in rows]
     vec0 = vec0_tables(db)
     shadows = sqlite_tables.shadow_tables(db, names, sqlite_tables.virtual_tables(db))
     return [n for n in names if n not in shadows and not n.startswith("sqlite_")] + [
@@ -63,11 +64,14 @@ def vec0_tables(db: Database) -> dict[str, str]:
     return found
 
 
-def reflect_entities(db: Database, names: list[str]) -> list[Entity]:
-    """Reflect the named tables and views into entities of the 'Other' group."""
+def reflect_entities(
+    db: Database, names: list[str], *, layout: pg_tables.PgLayout | None = None
+) -> list[Entity]:
+    """Reflect the named tables and views into entities of the 'Other' group (on PostgreSQL, named as
+    `layout` names them: read here when not given)."""
     if db.backend == "sqlite":
         return _reflect_sqlite(db, names)
-    return _reflect_postgresql(db, names)
+    return _reflect_postgresql(db, names, layout or pg_tables.read_layout(db))
 
 
 @dataclass(frozen=True)
@@ -124,9 +128,8 @@ def _finish(db: Database, drafts: list[_Draft]) -> list[Entity]:
     return out
 
 
-def _reflect_postgresql(db: Database, names: list[str]) -> list[Entity]:
+def _reflect_postgresql(db: Database, names: list[str], layout: pg_tables.PgLayout) -> list[Entity]:
     """Reflect PostgreSQL relations in bulk (core/schema/pg_read.py), named as the layout names them."""
-    layout = pg_tables.read_layout(db)
     rels = [layout.by_entity[name] for name in names if name in layout.by_entity]
     place = {r.entity: (None if r.schema == layout.default_schema else r.schema, r.relname) for r in rels}
     read = pg_read.read_tables(db, place.values())
