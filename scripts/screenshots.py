@@ -450,7 +450,7 @@ def search_pictures(window: MainWindow, npc: str) -> None:
         start()
         settle(lambda: len(answers) >= wanted and not panel.debounce.isActive(), timeout_ms=180_000)
 
-    answer(lambda: panel.set_query("a haunted lighthouse on the northern cliffs"))
+    answer(lambda: panel.set_query("a dark cave where water drips"))
     save(window, "search_world.png")
     panel.choose_target("npcs")
     answer(lambda: panel.set_query(npc))
