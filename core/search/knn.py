@@ -146,7 +146,9 @@ def nearest(
         min_rows = 0 if cache else matrix_cache.MIN_ROWS
         found = matrix_cache.search(db, ent, info, m, query, where, k, min_rows=min_rows)
         if found is not None:
-            return _result(ent, info, m, candidate_hits(ent, found), MATRIX, None, started)
+            # numpy answers here either way; without the extension, the result still says it is missing.
+            why = None if native else f"no sqlite-vec: {db.capabilities.vector_reason or 'not loaded'}"
+            return _result(ent, info, m, candidate_hits(ent, found), MATRIX, None, started, why)
     with db.engine.connect() as conn:
         if db.capabilities.vector_search == "fallback" or (
             db.backend == "sqlite" and m not in SQLITE_FUNCTIONS

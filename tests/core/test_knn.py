@@ -123,6 +123,9 @@ def test_inner_product_and_numpy_fallback_equal_brute_force(items):
         result = nearest(db, cat, "items", q, k=K, metric=metric)
         assert result.provider == "numpy" and "did not load" in (result.note or "")
         assert_same(result.hits, brute(x, q, metric, list(range(N)), K), "id")
+    if db.backend == "sqlite":  # a large column's matrix answers too, and says the extension is missing
+        result = nearest(db, cat, "items", q, k=K, cache=True)
+        assert result.provider == "in-memory matrix" and "did not load" in (result.note or "")
 
 
 def test_reference_schema_column_with_filter(backend, demo_copy_url):
