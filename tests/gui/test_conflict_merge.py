@@ -171,7 +171,7 @@ def test_a_merge_saves_again_once_and_asks_if_that_conflicts_too(
     The editor's plain parts (tests/gui/editor/model/test_parts.py) on the real database, so the test can
     act between the conflict and the save after the merge.
     """
-    from core.data.repository import save
+    from gui.audit.audited_save import save  # the editor's save (audited, issue 12)
     from tests.gui.editor.model.test_parts import Parts
 
     parts = Parts(schema_db, users, "users")
