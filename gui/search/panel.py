@@ -298,9 +298,17 @@ class SearchPanel(QWidget):
         if db is None or catalog is None:
             self._say("Open a database first.", error=True)
             return
-        if self.targets() != [(entity, column)] and not self.choose_target(entity, column):
-            self._say(f"{entity} has no vector column, so it has no rows like this one.", error=True)
-            return
+        current = self.targets()
+        if len(current) != 1 or current[0][0] != entity or column not in (None, current[0][1]):
+            self.target_box.blockSignals(True)  # the choice below is part of this search, not a new one
+            try:
+                chosen = self.choose_target(entity, column)
+            finally:
+                self.target_box.blockSignals(False)
+            if not chosen:
+                self._say(f"{entity} has no vector column, so it has no rows like this one.", error=True)
+                return
+            self._show_filter_bar()
         self.like_source = (entity, dict(key), label)
         self.query.clear()
         self.query.setPlaceholderText("Showing rows like the chosen one; type to search by text instead")

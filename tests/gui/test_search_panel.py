@@ -220,7 +220,10 @@ def test_more_like_this_returns_the_row_itself_first(
     assert menu is not None and [a.text() for a in menu.actions()][-1] == "More Like This"
     # More like this from a chosen NPC: that NPC first, at distance 0, then its neighbours, nearest first.
     key = {"id": npc_id}
+    started: list[int] = []
+    panel.search_started.connect(lambda: started.append(1))
     answered(qtbot, panel, lambda: panel.more_like_this("npcs", key, label=name))
+    assert started == [1]  # choosing npcs (from the world) for it started no text search besides
     hits = panel.results.hits()
     assert hits[0].key["id"].hex == npc_id and hits[0].label == name
     assert hits[0].distance == pytest.approx(0.0, abs=1e-5)
