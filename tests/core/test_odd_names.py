@@ -248,3 +248,20 @@ def test_the_cli_takes_odd_entity_and_column_names(
         assert header[0] in (GUILD_KEY, SELECT_KEY, QUOTED_KEY, "id")
     assert cli.main(["export", "--db", odd_url, "--entity", "selec"]) != 0
     assert "selec" in capsys.readouterr().err
+
+
+def test_the_graph_and_keyword_search_over_odd_names(odd: tuple[Database, Catalog]) -> None:
+    """The record graph walks foreign keys between odd-named tables both ways, and the search panel's
+    keyword side finds a row by its odd-named label column (issue 14: odd names hold in every tool)."""
+    from core.graph.neighbourhood import neighbourhood
+    from core.search.hybrid import search_text
+
+    db, catalog = odd
+    hood = neighbourhood(db, catalog, GUILDS, {GUILD_KEY: 2}, depth=2)
+    entities = {n.entity for n in hood.nodes if not n.aggregate}
+    assert {GUILDS, SELECT, QUOTED} <= entities  # guild ← select rows ← quoted rows, two hops out
+    labels = {n.label for n in hood.nodes if n.entity == SELECT}
+    expected = {label for _key, guild, label, _w, _r in SELECT_ROWS if guild == 2}
+    assert labels == expected
+    found = search_text(db, catalog, SELECT, "wört 4", None, mode="keyword", k=3)
+    assert found.hits and found.hits[0].label == "wört 4"
