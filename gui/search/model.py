@@ -126,3 +126,28 @@ def ranks_text(hit: Found) -> str:
     if hit.distance is not None:
         parts.append(f"{hit.distance:.3f}")
     return "   ".join(parts)
+
+
+def summary(answer: PanelAnswer, label: str | None = None, *, like: bool = False) -> str:
+    """The status line after an answer: what was found, by which provider and index, in how long."""
+    searched = [g for g in answer.groups if g.problem is None]
+    if not searched and answer.groups:
+        return answer.groups[0].problem or ""
+    how = list(dict.fromkeys(g.how for g in searched if g.how))
+    notes = list(dict.fromkeys(g.note for g in searched if g.note))
+    rows = f"{answer.count} row{'s' if answer.count != 1 else ''}"
+    if len(answer.groups) > 1:
+        rows += f" in {len(answer.groups)} entities"
+    if like:
+        itself = answer.groups[0].hits[0].label if answer.groups and answer.groups[0].hits else None
+        rows += f" like {label or itself or 'the chosen row'}"
+    parts = [rows, *how]
+    if answer.provider:
+        parts.append(f"query embedded by {answer.provider}")
+    parts.append(f"{answer.elapsed_ms:.0f} ms")
+    text = " · ".join(parts)
+    if notes:
+        text += f" ({'; '.join(notes)})"
+    if answer.count == 0:
+        text += ". Rows without a stored vector are found by their words only (Hybrid or Keywords)."
+    return text

@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 from gui.runtime import workers
 from gui.search import jobs
 from gui.search.delegates import ResultDelegate
-from gui.search.model import SearchResultsModel
+from gui.search.model import SearchResultsModel, summary
+from gui.search.targets import TargetBox
 
 if TYPE_CHECKING:
     from core.data.repository import Filter
@@ -44,7 +45,6 @@ log = logging.getLogger("warden.gui.search")
 
 DEBOUNCE_MS = 250
 DEFAULT_K = 10
-WORLD = "world"  # the target box's data for "the world entities at once"
 MODES = (("hybrid", "Hybrid"), ("semantic", "Meaning"), ("keyword", "Keywords"))
 METRICS = (("cosine", "Cosine"), ("l2", "L2"), ("ip", "Inner product"))
 ERROR_STYLE = "color: #b3261e;"
@@ -84,7 +84,7 @@ class SearchPanel(QWidget):
     # --- building --------------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.target_box = self._combo("searchTarget", [], "Which entity's vector column to search")
+        self.target_box = TargetBox()
         self.mode_box = self._combo("searchMode", MODES, "Hybrid fuses meaning and words (reciprocal rank)")
         self.metric_box = self._combo("searchMetric", METRICS, "How the distance between vectors is measured")
         self.k_box = QSpinBox()
@@ -164,51 +164,17 @@ class SearchPanel(QWidget):
     # --- what is searched ----------------------------------------------------------------------------
 
     def fill_targets(self) -> None:
-        """List the catalog's vector columns (and the world entities at once, when there are several)."""
-        catalog = self.open_db.catalog
-        chosen = self.target_box.currentData()
-        self.target_box.blockSignals(True)
-        try:
-            self.target_box.clear()
-            if catalog is not None:
-                from core.search.panel_queries import world_targets
-                from core.search.targets import vector_targets
-
-                world = world_targets(catalog)
-                if len(world) > 1:
-                    names = ", ".join(t.entity for t in world)
-                    self.target_box.addItem(f"World: {names}", WORLD)
-                for t in vector_targets(catalog):
-                    text = f"{t.entity} · {t.column} ({t.dimension}-d)"
-                    self.target_box.addItem(text, (t.entity, t.column))
-            if self.target_box.count() == 0:
-                self.target_box.addItem("No vector columns in this database", None)
-            at = self.target_box.findData(chosen) if chosen is not None else -1
-            self.target_box.setCurrentIndex(max(at, 0))
-        finally:
-            self.target_box.blockSignals(False)
+        """List the catalog's vector columns in the target box (keeping the choice), with their filters."""
+        self.target_box.fill(self.open_db.catalog)
         self._show_filter_bar()
 
     def targets(self) -> list[tuple[str, str | None]]:
         """The (entity, vector column) pairs the current choice searches."""
-        data = self.target_box.currentData()
-        catalog = self.open_db.catalog
-        if data == WORLD and catalog is not None:
-            from core.search.panel_queries import world_targets
-
-            return [(t.entity, t.column) for t in world_targets(catalog)]
-        if isinstance(data, tuple):
-            return [(str(data[0]), str(data[1]))]
-        return []
+        return self.target_box.targets(self.open_db.catalog)
 
     def choose_target(self, entity: str, column: str | None = None) -> bool:
         """Choose one entity's vector column (its first, without `column`); False when it has none listed."""
-        for i in range(self.target_box.count()):
-            data = self.target_box.itemData(i)
-            if isinstance(data, tuple) and data[0] == entity and (column is None or data[1] == column):
-                self.target_box.setCurrentIndex(i)
-                return True
-        return False
+        return self.target_box.choose(entity, column)
 
     def _show_filter_bar(self) -> None:
         """A filter bar (the table editor's) for the one entity searched; none for several."""
@@ -381,7 +347,8 @@ class SearchPanel(QWidget):
         if first >= 0:
             self.view.setCurrentIndex(self.results.index(first))
             self.view.scrollToTop()
-        self._say(_summary(answer, self.like_source))
+        like = self.like_source
+        self._say(summary(answer, like[2] if like else None, like=like is not None))
         self.results_shown.emit()
 
     def _on_failed(self, failure: workers.Failure) -> None:
@@ -490,28 +457,3 @@ class SearchPanel(QWidget):
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setText(text)
         self.status.setStyleSheet(ERROR_STYLE if error else "")
-
-
-def _summary(answer: PanelAnswer, like: tuple[str, dict[str, Any], str | None] | None) -> str:
-    """The status line after an answer: what was found, by which provider and index, in how long."""
-    searched = [g for g in answer.groups if g.problem is None]
-    if not searched and answer.groups:
-        return answer.groups[0].problem or ""
-    how = list(dict.fromkeys(g.how for g in searched if g.how))
-    notes = list(dict.fromkeys(g.note for g in searched if g.note))
-    rows = f"{answer.count} row{'s' if answer.count != 1 else ''}"
-    if len(answer.groups) > 1:
-        rows += f" in {len(answer.groups)} entities"
-    if like is not None:
-        itself = answer.groups[0].hits[0].label if answer.groups and answer.groups[0].hits else None
-        rows += f" like {like[2] or itself or 'the chosen row'}"
-    parts = [rows, *how]
-    if answer.provider:
-        parts.append(f"query embedded by {answer.provider}")
-    parts.append(f"{answer.elapsed_ms:.0f} ms")
-    text = " · ".join(parts)
-    if notes:
-        text += f" ({'; '.join(notes)})"
-    if answer.count == 0:
-        text += ". Rows without a stored vector are found by their words only (Hybrid or Keywords)."
-    return text

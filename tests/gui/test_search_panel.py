@@ -26,7 +26,8 @@ from gui.editor.view import TableEditor
 from gui.runtime import workers
 from gui.runtime.open_database import OpenDatabase
 from gui.search.model import Group
-from gui.search.panel import WORLD, SearchPanel
+from gui.search.panel import SearchPanel
+from gui.search.targets import WORLD
 from tests.fixtures.editing import open_editor, open_window
 from tests.fixtures.threads import statement_threads
 
@@ -331,6 +332,8 @@ def test_a_reflected_database_offers_its_vector_columns(qtbot: QtBot, tmp_path: 
         hits = panel.results.hits()
         assert hits[0].key == {"note_id": 42} and hits[0].distance == pytest.approx(0.0, abs=1e-6)
         assert hits[0].label == "note 42" and hits[0].snippet == (("body of note 42", False),)
+        panel.fill_targets()  # as after a catalog reload: the choice stays
+        assert panel.targets() == [("notes", "embedding")]
         answered(qtbot, panel, lambda: panel.set_query("note 7"))
         assert "16-d" in panel.status.text() and "384-d" in panel.status.text()
         assert not panel.results.hits()
