@@ -28,8 +28,8 @@ Point = tuple[float, float]
 
 #: Scene pixels per layout unit: igraph's FR puts a node's neighbours ~1.7 units from it.
 UNIT = 100.0
-#: How far (in layout units) from new nodes old ones still push them in an incremental pass.
-NEARBY = 6.0
+#: How many placed nodes, the nearest to the new ones, push them in an incremental pass.
+NEARBY = 300
 #: The median distance (layout units) from a node to its nearest neighbour after a whole layout.
 SPACING = 1.1
 #: A node and its label, in layout units (a 150-pixel label under a 32-pixel circle): what must not overlap.
@@ -91,8 +91,14 @@ def _full(nodes: list[str], pairs: list[tuple[str, str]]) -> dict[str, Point]:
 def _spaced(points: np.ndarray) -> np.ndarray:
     """`points` spread out evenly until most nodes have room for their label (a median nearest-neighbour
     distance of SPACING units): FR packs the leaves of a busy node closer than their labels are wide."""
-    if len(points) < 3 or len(points) > 3000:  # beyond that, labels only show zoomed in: no need
+    n = len(points)
+    if n < 3:
         return points
+    if n > MAX_APART:  # too many for all pairs: give each node a SPACING-sized square of the bounding box
+        span = points.max(axis=0) - points.min(axis=0)
+        area = float(span[0] * span[1])
+        scale = math.sqrt(n * SPACING * SPACING / area) if area > 0 else 1.0
+        return points * scale if scale > 1 else points
     gaps = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
     np.fill_diagonal(gaps, np.inf)
     nearest = float(np.median(gaps.min(axis=1)))
@@ -113,15 +119,14 @@ def _around(
         neighbours[a].add(b)
         neighbours[b].add(a)
     start = _ring_starts(fresh, known, anchors, neighbours)
-    # Old nodes near the new ones push them; the rest of the graph is too far to matter.
-    xs = [p[0] for p in start.values()]
-    ys = [p[1] for p in start.values()]
-    margin = NEARBY * UNIT
-    box = (min(xs) - margin, min(ys) - margin, max(xs) + margin, max(ys) + margin)
+    # Old nodes near the new ones push them (the nearest NEARBY of them, and those they link to); the rest
+    # of the graph is too far to matter, and leaving it out keeps an expansion's cost its own.
     linked = {m for n in fresh for m in neighbours[n] if m in known}
-    fixed = [
-        n for n, (x, y) in known.items() if n in linked or (box[0] <= x <= box[2] and box[1] <= y <= box[3])
-    ]
+    names = list(known)
+    old = np.array([known[n] for n in names], dtype=float)
+    centre = np.array(_centre(start.values()))
+    near = np.argsort(np.hypot(*(old - centre).T))[:NEARBY]
+    fixed = list(dict.fromkeys([*(names[int(i)] for i in near), *sorted(linked)]))
     order = fresh + fixed
     index = {n: i for i, n in enumerate(order)}
     graph = igraph.Graph(n=len(order), edges=_indexed(pairs, index))
@@ -136,7 +141,7 @@ def _around(
     with _seeded(igraph):
         coords = graph.layout_fruchterman_reingold(
             seed=seed,
-            niter=200,
+            niter=120,
             start_temp=1.0,  # new nodes start where they belong: let them settle, not wander
             minx=low_x,
             maxx=high_x,
