@@ -344,3 +344,34 @@ def test_a_reflected_database_offers_its_vector_columns(qtbot: QtBot, tmp_path: 
     finally:
         workers.wait_idle()
         db.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_panels_queries_on_postgresql(demo_copy: Any) -> None:
+    """What the panel runs, on PostgreSQL with pgvector: the world at once (an NPC's name first in its
+    group, snippets with the words marked), and more like this starting with the row itself."""
+    import sqlalchemy as sa
+
+    from core.search.panel_queries import like, search, world_targets
+
+    db, catalog = demo_copy
+    npcs = catalog.get("npcs").table
+    with db.engine.begin() as conn:
+        rows = conn.execute(sa.select(npcs.c.id, npcs.c.name, npcs.c.npc_type)).all()
+        vectors = local_embedder().embed([f"{r[1]}, {r[2]}" for r in rows])
+        conn.execute(
+            npcs.update().where(npcs.c.id == sa.bindparam("k")).values(embedding=sa.bindparam("e")),
+            [{"k": r[0], "e": v} for r, v in zip(rows, vectors, strict=True)],
+        )
+    npc_id, name = rows[5][0], rows[5][1]
+    targets = [(t.entity, t.column) for t in world_targets(catalog)]
+    answer = search(db, catalog, targets, name, mode="hybrid", k=5)
+    assert [g.entity for g in answer.groups] == ["locations", "npcs", "objects", "regions"]
+    found = answer.groups[1]
+    assert found.hits[0].key == {"id": npc_id} and found.hits[0].keyword_rank == 1
+    assert "pgvector" in found.how and answer.provider == "all-MiniLM-L6-v2"
+    assert any(on for _text, on in found.hits[0].snippet)
+    alike = like(db, catalog, "npcs", {"id": npc_id}, k=5)
+    assert alike.groups[0].hits[0].key == {"id": npc_id} and alike.groups[0].hits[
+        0
+    ].distance == pytest.approx(0)
