@@ -49,6 +49,8 @@ __all__ = [
     "trail_for",
 ]
 
+#: Why no editor writes the audit log.
+READ_ONLY_REASON = "only Warden's saves add to the audit log"
 #: Keys per SELECT of the rows a save needs before it writes (well under SQLite's parameter limit).
 READ_CHUNK = 300
 

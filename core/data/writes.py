@@ -123,7 +123,7 @@ def save(
         if ent.read_only:
             raise ReadOnlyError(f"{ent.name} is read-only: {ent.read_only_reason}.")
         if audit_trail.is_audit_log(ent):
-            raise ReadOnlyError(f"{ent.name} is read-only: only Warden's saves add to the audit log.")
+            raise ReadOnlyError(f"{ent.name} is read-only: {audit_trail.READ_ONLY_REASON}.")
     trail = audit_trail.trail_for(catalog, audit) if changes else None
     db.allow_writes()  # a file read-only until the first save becomes writable here
     checked: list[Change] | None = None

@@ -30,7 +30,15 @@ class AuditEntry(Base):
     __table_args__ = (
         # The viewer lists one entity's changes newest first; a revert finds a save's entries.
         sa.Index("ix_admin_audit_log_entity_at", "entity", "at"),
-        {"info": {"group": "Operations", "label": "action", "order_by": "-id", "audit": True}},
+        {
+            "info": {
+                "group": "Operations",
+                "label": "action",
+                "order_by": "-id",
+                # Why editors must not write it (core/data/writes.py refuses; the catalog may say so too).
+                "read_only": "only Warden's saves add to the audit log",
+            }
+        },
     )
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
