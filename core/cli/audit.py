@@ -32,12 +32,19 @@ class _Listing:
         a.add_argument("--action", choices=ACTIONS, help="only changes of this kind")
         a.add_argument("--limit", type=int, default=200, help="at most this many entries, newest first")
         a.add_argument("--json", action="store_true", help="print JSON, with before and after values")
+        a.add_argument(
+            "--create-log",
+            action="store_true",
+            help="add the audit log (table admin_audit_log) to a database without one, so saves are audited",
+        )
 
     def run(self, args: argparse.Namespace, target: str | None) -> int:
         """List entries newest first, as text (no values) or JSON."""
         from core.audit.log import EntryFilter, list_entries, parse_since
         from core.schema.load import load_catalog
 
+        if args.create_log:
+            return _create_log(target)
         if args.limit < 1:
             raise WardenError("--limit must be at least 1")
         since = parse_since(args.since) if args.since else None
@@ -65,6 +72,20 @@ class _Listing:
             )
             print(line + (f"  ({e.reason})" if e.reason else ""))
         return 0
+
+
+def _create_log(target: str | None) -> int:
+    """Add the audit log to the database (the user asked for it by the option)."""
+    from core.audit.consent import ensure_audit_table
+
+    db = open_target(target)
+    try:
+        created = ensure_audit_table(db)
+        where = db.display_url
+    finally:
+        db.dispose()
+    print(f"Created the audit log in {where}." if created else f"{where} has an audit log already.")
+    return 0
 
 
 class _Reverting:

@@ -131,3 +131,10 @@ def test_audit_on_a_database_without_the_log(capsys, tmp_path: Path):
     assert code == 2 and out == "" and "no audit log" in err and len(err.splitlines()) == 1
     code, _, err = run(capsys, "revert", "--db", str(path), "1")
     assert code == 2 and "no audit log" in err
+    code, out, err = run(capsys, "audit", "--db", str(path), "--create-log")
+    assert code == 0, err
+    assert out.strip() == f"Created the audit log in {path}."
+    code, out, _ = run(capsys, "audit", "--db", str(path), "--create-log")
+    assert code == 0 and out.strip().endswith("has an audit log already.")
+    code, out, err = run(capsys, "audit", "--db", str(path), "--json")
+    assert code == 0 and json.loads(out) == []
