@@ -1,0 +1,309 @@
+"""Moving a database to PostgreSQL: every table of a source (SQLite file or URL) copied into a PostgreSQL
+target with psycopg's COPY, in foreign-key order and in batches, resumable, then verified.
+
+The reference schema's tables come from migrating the target to head; a reflected database's tables are
+created from its catalog with their types translated (core/migrate/copy_schema.py). Each batch is its own
+committed transaction, so an interrupted copy keeps what it wrote; a second run skips rows whose keys the
+target already holds, so nothing is written twice. A table whose rows reference each other (or one without
+a key) is copied in one transaction: a parent in a later batch would fail, and a half copy has nothing to
+resume by.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from core.engine.db import Database
+from core.errors import MigrationFailed, WardenError
+from core.migrate import copy_schema
+from core.migrate.copy_values import canonical, to_copy
+from core.migrate.copy_verify import TableCheck, verify_tables
+from core.migrate.running import ensure_schema
+from core.migrate.scripts import script_directory
+from core.migrate.status import current
+from core.progress import Cancelled, TaskState
+from core.schema.catalog import Catalog, CatalogSource, ColumnInfo, Entity
+from core.schema.load import load_catalog
+from core.schema.models import metadata
+
+log = logging.getLogger("warden.copy")
+
+BATCH_ROWS = 5_000
+
+
+@dataclass(frozen=True)
+class TableCopy:
+    """What the copy did to one table: rows in the source, rows it wrote, rows the target already had."""
+
+    table: str
+    rows_source: int
+    rows_copied: int
+    rows_present: int
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    """A whole copy: the tables written, the ones created from the reflected schema, and the checks."""
+
+    tables: list[TableCopy]
+    created: list[str] = field(default_factory=list)
+    migrated: list[str] = field(default_factory=list)  # revisions applied to the target first
+    checks: list[TableCheck] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every table's count and checksum match (True when not verified)."""
+        return all(c.ok for c in self.checks)
+
+
+def copy_database(
+    source: Database,
+    target: Database,
+    *,
+    batch_rows: int = BATCH_ROWS,
+    state: TaskState | None = None,
+    verify: bool = True,
+) -> CopyResult:
+    """Copy every table of `source` into the PostgreSQL `target`, then (by default) verify it."""
+    _check_target(source, target)
+    src_cat = load_catalog(source, cached=False)
+    entities = copy_schema.copied_entities(src_cat)
+    migrated: list[str] = []
+    modelled = [e for e in entities if _is_modelled(src_cat, e)]
+    if modelled:
+        _check_source_at_head(source)
+        migrated = ensure_schema(target).applied
+    created = copy_schema.create_reflected(target, [e for e in entities if not _is_modelled(src_cat, e)])
+    target.dispose()  # pooled connections opened before pgvector existed do not know its type
+    tgt_cat = load_catalog(target, cached=False)
+    total = _total_rows(source, entities)
+    progress = _Progress(state, total)
+    copied = [
+        _copy_table(source, target, ent, tgt_cat.get(ent.name), batch_rows, progress, entities)
+        for ent in entities
+    ]
+    _reset_sequences(target, [tgt_cat.get(e.name) for e in entities])
+    checks = verify_tables(source, target, state=state) if verify else []
+    return CopyResult(tables=copied, created=created, migrated=migrated, checks=checks)
+
+
+def _check_target(source: Database, target: Database) -> None:
+    if target.backend != "postgresql":
+        raise WardenError("The copy's target must be a PostgreSQL database (postgresql+psycopg://…).")
+    if source.url == target.url:
+        raise WardenError("The source and the target are the same database; pick another target.")
+    target.allow_writes()
+
+
+def _is_modelled(catalog: Catalog, entity: Entity) -> bool:
+    """A reference-schema table (the target gets it from the migrations), not one reflected."""
+    return (
+        catalog.source != CatalogSource.REFLECTED
+        and isinstance(entity.source, sa.Table)
+        and (metadata.tables.get(entity.name) is entity.source)
+    )
+
+
+def _check_source_at_head(source: Database) -> None:
+    heads = sorted(script_directory().get_heads())
+    at = current(source)
+    if at and at != heads:
+        raise MigrationFailed(
+            f"{source.display_url} is at revision {', '.join(at)}, not at head ({', '.join(heads)}); "
+            "upgrade it first (`warden migrate upgrade --db …`) so both sides have the same tables."
+        )
+
+
+def _total_rows(source: Database, entities: Sequence[Entity]) -> int:
+    with source.engine.connect() as conn:
+        return sum(_count(conn, e) for e in entities)
+
+
+def _count(conn: sa.Connection, entity: Entity) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(entity.table)).scalar_one())
+
+
+class _Progress:
+    """Rows done of all tables, reported through the task state after every batch."""
+
+    def __init__(self, state: TaskState | None, total: int) -> None:
+        self.state, self.total, self.done = state, total, 0
+
+    def batch(self, table: str, rows: int) -> None:
+        self.done += rows
+        if self.state is not None:
+            self.state.set_progress(self.done, self.total, f"Copying {table}")
+            self.state.check()
+
+    def table_done(self, done: TableCopy) -> None:
+        if self.state is not None:
+            self.state.set_partial_result(done)
+
+
+def _copy_table(
+    source: Database,
+    target: Database,
+    src: Entity,
+    tgt: Entity,
+    batch_rows: int,
+    progress: _Progress,
+    entities: Sequence[Entity],
+) -> TableCopy:
+    """Copy the rows of one table the target does not hold yet."""
+    columns = [c for c in copy_schema.written_columns(src) if _writable(tgt, c.name)]
+    with source.engine.connect() as conn:
+        n_source = _count(conn, src)
+    with target.engine.connect() as conn:
+        n_target = _count(conn, tgt)
+    one_go = not src.primary_key or copy_schema.self_referencing(src) or _in_cycle(src, entities)
+    if n_target == n_source or n_source == 0:
+        done = TableCopy(src.name, n_source, 0, n_target)  # copied by an earlier run (verify tells)
+        progress.batch(src.name, n_source)
+        progress.table_done(done)
+        return done
+    present = _present_keys(target, tgt, src) if n_target and src.primary_key else set()
+    copier = _Copier(target, tgt, columns, src.name)
+    written = 0
+    try:
+        if n_target and not src.primary_key:
+            copier.clear()  # a keyless table's half copy cannot be told apart: copy it again whole
+        for batch in _source_batches(source, src, columns, batch_rows):
+            rows = [r for r in batch if not present or _key(src, columns, r) not in present]
+            copier.write(rows)
+            written += len(rows)
+            if not one_go:
+                copier.commit()
+            progress.batch(src.name, len(batch))
+        copier.commit()
+    except Cancelled:
+        copier.rollback()
+        log.info("copy cancelled in %s after %d rows", src.name, written)
+        raise
+    except psycopg.Error as exc:
+        copier.rollback()
+        raise _refused(src.name, exc) from None
+    finally:
+        copier.close()
+    done = TableCopy(src.name, n_source, written, n_target if not src.primary_key else len(present))
+    log.info("copied %s: %d rows written, %d already there", src.name, written, done.rows_present)
+    progress.table_done(done)
+    return done
+
+
+def _writable(target: Entity, name: str) -> bool:
+    col = target.columns_by_name.get(name)
+    return col is not None and not col.generated
+
+
+def _in_cycle(entity: Entity, entities: Sequence[Entity]) -> bool:
+    return any(entity.name in group for group in copy_schema.cycles(entities))
+
+
+def _source_batches(
+    source: Database, entity: Entity, columns: list[ColumnInfo], batch_rows: int
+) -> Iterator[Sequence[sa.Row[Any]]]:
+    """The source's rows in key order, `batch_rows` at a time, streamed."""
+    table = entity.table
+    stmt = sa.select(*(table.c[c.name] for c in columns))
+    if entity.primary_key:
+        stmt = stmt.order_by(*(table.c[k] for k in entity.primary_key))
+    with source.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
+        yield from result.partitions(batch_rows)
+
+
+def _key(entity: Entity, columns: list[ColumnInfo], row: Sequence[Any]) -> tuple[Any, ...]:
+    names = [c.name for c in columns]
+    return tuple(canonical(row[names.index(k)], entity.columns_by_name[k].kind) for k in entity.primary_key)
+
+
+def _present_keys(target: Database, tgt: Entity, src: Entity) -> set[tuple[Any, ...]]:
+    """The keys the target already holds, spelt as the source's keys are (canonical values)."""
+    kinds = [src.columns_by_name[k].kind for k in src.primary_key]
+    stmt = sa.select(*(tgt.table.c[k] for k in src.primary_key))
+    with target.engine.connect() as conn:
+        return {tuple(canonical(v, k) for v, k in zip(row, kinds, strict=True)) for row in conn.execute(stmt)}
+
+
+class _Copier:
+    """COPY … FROM STDIN into one target table through the engine's raw psycopg connection."""
+
+    def __init__(self, target: Database, entity: Entity, columns: list[ColumnInfo], name: str) -> None:
+        self.name = name
+        self.raw = target.engine.raw_connection()
+        conn: Any = self.raw.driver_connection
+        self.conn: psycopg.Connection[Any] = conn
+        tgt_cols = [entity.columns_by_name[c.name] for c in columns]
+        self.convert = [to_copy(c) for c in tgt_cols]
+        self.table = sql.Identifier(*([entity.schema] if entity.schema else []), entity.table_name)
+        self.statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            self.table, sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+        )
+
+    def write(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Write rows in one COPY statement (in the open transaction)."""
+        if not rows:
+            return
+        convert = list(enumerate(self.convert))
+        with self.conn.cursor() as cur, cur.copy(self.statement) as cp:
+            for row in rows:
+                values = list(row)
+                for i, fn in convert:
+                    if fn is not None:
+                        values[i] = fn(values[i])
+                cp.write_row(values)
+
+    def clear(self) -> None:
+        """Delete the table's rows (in the open transaction)."""
+        with self.conn.cursor() as cur:
+            cur.execute(sql.SQL("DELETE FROM {}").format(self.table))
+
+    def commit(self) -> None:
+        """Keep what was written so far."""
+        self.raw.commit()
+
+    def rollback(self) -> None:
+        """Drop what was written since the last commit."""
+        self.raw.rollback()
+
+    def close(self) -> None:
+        """Give the connection back to the pool."""
+        self.raw.close()
+
+
+def _refused(table: str, exc: psycopg.Error) -> WardenError:
+    """The target refused a row: say which table and column, never the value (it is the user's data)."""
+    context = getattr(exc.diag, "context", None) or ""
+    found = re.search(r"column (\w+)", context)
+    where = f", column {found.group(1)}" if found else ""
+    return WardenError(
+        f"Copying {table}{where} failed: the target refused a value (SQLSTATE {exc.sqlstate}). "
+        "The batches copied before it were kept; fix the source and run the copy again to resume."
+    )
+
+
+def _reset_sequences(target: Database, entities: Sequence[Entity]) -> None:
+    """Serial and identity keys continue after the copied rows: the sequence is set to max(key) + 1."""
+    prep = target.engine.dialect.identifier_preparer
+    with target.transaction() as conn:
+        for ent in entities:
+            for name in ent.primary_key:
+                table = prep.format_table(ent.table)
+                seq = conn.execute(
+                    sa.text("select pg_get_serial_sequence(:t, :c)"), {"t": table, "c": name}
+                ).scalar()
+                if seq is None:
+                    continue
+                top = conn.execute(sa.select(sa.func.max(ent.table.c[name]))).scalar()
+                conn.execute(sa.text("select setval(:s, :v, false)"), {"s": seq, "v": int(top or 0) + 1})
+
+
+__all__ = ["BATCH_ROWS", "CopyResult", "TableCheck", "TableCopy", "copy_database"]
