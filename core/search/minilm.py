@@ -8,9 +8,14 @@ eps. Texts are sorted by length and batched under a token budget, so padding sta
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +28,10 @@ F32 = npt.NDArray[np.float32]
 #: Tokens (rows x padded length) per forward pass: large enough for BLAS to run at full speed, small
 #: enough that the attention scores (rows x heads x length²) stay a few tens of MB at 256 word pieces.
 TOKEN_BUDGET = 4096
+#: The smallest batch worth a thread of its own (see MiniLM.embed).
+MIN_TOKEN_BUDGET = 512
 MAX_BATCH_ROWS = 128
+MAX_WORKERS = 8
 #: Token rows per feed-forward block (see MiniLM._layer).
 FFN_BLOCK_ROWS = 256
 #: Elements per GELU piece (see _gelu_inplace).
@@ -125,20 +133,22 @@ class MiniLM:
         if not texts:
             return out
         ids = self.token_ids(texts)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        start = 0
-        while start < len(order):
-            # sorted by length, so the batch's last text is its longest: grow while the padded batch fits
-            end = start + 1
-            while (
-                end < len(order)
-                and end - start < MAX_BATCH_ROWS
-                and (end - start + 1) * len(ids[order[end]]) <= TOKEN_BUDGET
-            ):
-                end += 1
-            rows = order[start:end]
-            out[rows] = self._encode([ids[i] for i in rows])
-            start = end
+        workers = _workers()
+        total = sum(len(i) for i in ids)
+        # enough batches for every worker, but none so small that BLAS runs below speed
+        budget = TOKEN_BUDGET if workers == 1 else max(MIN_TOKEN_BUDGET, min(TOKEN_BUDGET, total // workers))
+        batches = _batches(ids, budget)
+        if len(batches) == 1 or workers == 1:
+            for rows in batches:
+                out[rows] = self._encode([ids[i] for i in rows])
+            return out
+        # Batches in parallel threads (numpy releases the GIL in matmuls and ufuncs), BLAS single-threaded
+        # meanwhile: the elementwise half of the work runs on every core too, and BLAS's own threads do not
+        # spin against ours.
+        with _one_blas_thread(), ThreadPoolExecutor(workers, thread_name_prefix="minilm") as pool:
+            encoded = pool.map(lambda rows: self._encode([ids[i] for i in rows]), batches)
+            for rows, vectors in zip(batches, encoded, strict=True):
+                out[rows] = vectors
         return out
 
     def _encode(self, batch: list[list[int]]) -> F32:
@@ -193,6 +203,60 @@ class MiniLM:
         down += w.down_b
         down += x
         return _layer_norm(down, w.ln2_g, w.ln2_b, self._eps)
+
+
+def _batches(ids: list[list[int]], budget: int) -> list[list[int]]:
+    """Row numbers grouped into batches of similar length whose padded size stays within `budget` tokens."""
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    batches, start = [], 0
+    while start < len(order):
+        # sorted by length, so the batch's last text is its longest: grow while the padded batch fits
+        end = start + 1
+        while (
+            end < len(order)
+            and end - start < MAX_BATCH_ROWS
+            and (end - start + 1) * len(ids[order[end]]) <= budget
+        ):
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    return batches
+
+
+def _workers() -> int:
+    """Threads for one embed call: the cores this process may use, when BLAS can be held to one thread."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    if cores <= 1 or importlib.util.find_spec("threadpoolctl") is None:
+        return 1
+    return min(cores, MAX_WORKERS)
+
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limits: Any = None
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """BLAS at one thread while any embed call runs its batches in parallel; restored by the last one out."""
+    global _blas_users, _blas_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limits = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limits is not None:
+                _blas_limits.restore_original_limits()
+                _blas_limits = None
 
 
 def _read_json(path: Path) -> dict[str, Any]:

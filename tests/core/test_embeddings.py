@@ -210,3 +210,25 @@ def test_selftest_embeds_a_sentence() -> None:
     lines: list[str] = []
     assert run_selftest(lambda line: lines.append(str(line)))
     assert any(line.startswith("embeddings: all-MiniLM-L6-v2, 384-d, one sentence in") for line in lines)
+
+
+def test_concurrent_calls_agree_and_restore_blas_threads(embedder: Embedder) -> None:
+    # big calls run their batches in threads with BLAS held to one thread; the last call out restores it
+    from threadpoolctl import threadpool_info  # type: ignore[import-untyped]
+
+    def blas_threads() -> list[int]:
+        return [int(i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    texts = [f"{s} ({i})" for i in range(2) for s in SENTENCES]
+    results: list[np.ndarray] = []
+    threads = [threading.Thread(target=lambda: results.append(embedder.embed(texts))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert blas_threads() == before
+    assert len(results) == 2
+    alone = np.vstack([embedder.embed(texts[i : i + 20]) for i in range(0, len(texts), 20)])
+    for r in results:
+        np.testing.assert_allclose(r, alone, atol=2e-6)
