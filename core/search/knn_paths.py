@@ -20,6 +20,7 @@ from core.search.knn_sql import (
     distance_expr,
     has_vector,
     hnsw_index,
+    plan_uses_index,
     query_param,
     set_hnsw_search,
     vec0_match,
@@ -120,11 +121,14 @@ def postgres_search(
     if index is not None and (exact is False or index.rows >= threshold):
         set_hnsw_search(conn, max(ef_search, k))
         # ORDER BY the bare operator expression: the form the index's ordering serves.
-        hits = _hits(ent, conn.execute(_select(ent, dist).where(*rows).order_by(dist).limit(k)))
-        conn.rollback()  # the settings were for this query only
-        if len(hits) == k or count_rows(conn, ent, *rows) <= len(hits):
-            return _sorted(hits, ent), index.name, None
-        note = f"the index {index.name} returned too few rows for the filters; answered by an exact scan"
+        stmt = _select(ent, dist).where(*rows).order_by(dist).limit(k)
+        if plan_uses_index(conn, stmt, index.name):
+            hits = _hits(ent, conn.execute(stmt))
+            conn.rollback()  # the settings were for this query only
+            if len(hits) == k or count_rows(conn, ent, *rows) <= len(hits):
+                return _sorted(hits, ent), index.name, None
+            note = f"the index {index.name} returned too few rows for the filters; answered by an exact scan"
+        conn.rollback()
     # `+ 0` makes the ORDER BY an expression no vector index serves: every matching row is compared.
     exact_order = dist + sa.literal(0.0, sa.Float)
     stmt = _select(ent, dist).where(*rows).order_by(exact_order, *keys).limit(k)

@@ -6,12 +6,17 @@ A vector is always a bound parameter, never text inside the SQL.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import sqlalchemy as sa
 from pgvector.sqlalchemy import VECTOR
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 from core.data.query import column
 from core.schema.catalog import Entity, VectorInfo, VectorStorage
@@ -123,3 +128,26 @@ def set_hnsw_search(conn: sa.Connection, ef_search: int) -> None:
         ),
         {"ef": str(int(ef_search)), "mode": "strict_order"},
     )
+
+
+class _Explain(Executable, ClauseElement):
+    """EXPLAIN (FORMAT JSON) of a statement, its parameters bound as the statement binds them (SQLAlchemy's
+    documented custom-construct recipe)."""
+
+    inherit_cache = False
+
+    def __init__(self, stmt: sa.Select[Any]) -> None:
+        self.stmt = stmt
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.stmt, **kw)
+
+
+def plan_uses_index(conn: sa.Connection, stmt: sa.Select[Any], index: str) -> bool:
+    """Whether the planner would answer `stmt` through the index named `index` (with this transaction's
+    settings): a filter can make it prefer another plan, and then the answer is exact, not the index's."""
+    plan = conn.execute(_Explain(stmt)).scalar_one()
+    text = plan if isinstance(plan, str) else json.dumps(plan)
+    return f'"Index Name": "{index}"' in text or f'"Index Name": {json.dumps(index)}' in text

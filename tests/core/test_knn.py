@@ -266,6 +266,9 @@ def test_hnsw_that_returns_too_few_rows_falls_back_to_exact(pg_server):
         # The index that serves the metric is used when asked; one for another metric never is.
         assert nearest(db, cat, "items", q, k=K, metric="l2", exact=False).index == "items_hnsw"
         assert nearest(db, cat, "items", q, k=K, metric="cosine", exact=False).index is None
+        # When the planner answers a filter through another index, the result does not claim the HNSW one.
+        by_key = nearest(db, cat, "items", q, k=K, metric="l2", filters=[Filter("id", "eq", 5)], exact=False)
+        assert [h.key for h in by_key.hits] == [{"id": 5}] and by_key.index is None
     finally:
         db.dispose()
 
