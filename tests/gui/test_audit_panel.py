@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QDialog, QLabel
 from pytestqt.qtbot import QtBot
 
 from core.data.changes import Change, Update
@@ -118,3 +119,23 @@ def test_the_editors_save_is_audited(qtbot: QtBot, sqlite_demo_copy: Demo) -> No
     (entry,) = list_entries(db, cat)
     assert (entry.entity, entry.action) == ("regions", "update")
     assert (entry.before, entry.after) == ({"name": old}, {"name": "Audited Marches"})
+
+
+def test_the_consent_dialog_says_what_each_answer_does(qtbot: QtBot) -> None:
+    """Create, save without audit, or cancel: the dialog keeps the answer; closing it is Cancel."""
+    from gui.audit.consent import AuditChoice, AuditConsentDialog
+
+    for button, choice in (("create_button", AuditChoice.CREATE), ("off_button", AuditChoice.AUDIT_OFF)):
+        dialog = AuditConsentDialog("theirs.db")
+        qtbot.addWidget(dialog)
+        dialog.show()
+        label = dialog.findChild(QLabel)
+        assert label is not None and "has no audit log" in label.text()
+        getattr(dialog, button).click()
+        assert dialog.choice == choice and dialog.result() == QDialog.DialogCode.Accepted
+        if os.environ.get("WARDEN_SCREENSHOTS") and choice == AuditChoice.CREATE:
+            dialog.grab().save(os.environ["WARDEN_SCREENSHOTS"].replace(".png", "_consent.png"))
+    dialog = AuditConsentDialog("theirs.db")
+    qtbot.addWidget(dialog)
+    dialog.reject()
+    assert dialog.choice == AuditChoice.CANCEL
