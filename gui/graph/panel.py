@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QCursor
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -25,13 +25,14 @@ from PySide6.QtWidgets import (
     QSplitter,
     QToolBar,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
 
 from core.graph.model import GraphNode
 from gui.graph import jobs
-from gui.graph.details import NodeDetails
+from gui.graph.details import NodeDetails, display
 from gui.graph.document import GraphDocument
 from gui.graph.export import export_view
 from gui.graph.scene import GraphScene
@@ -65,6 +66,7 @@ class GraphPanel(QWidget):
         self.busy = False
         self.follow: set[str] | None = None  # the edge types expansions follow (None: all)
         self._task: workers.Task | None = None  # the running load or expansion
+        self._hovered = ""  # the node under the mouse
         self.scene = GraphScene(self)
         self.view = GraphView(self.scene)
         self.details = NodeDetails()
@@ -90,6 +92,7 @@ class GraphPanel(QWidget):
         self.view.node_clicked.connect(self._on_view_node_clicked)
         self.view.node_activated.connect(self.expand)
         self.view.menu_requested.connect(self._on_view_menu_requested)
+        self.view.node_hovered.connect(self._on_view_node_hovered)
         self.scene.node_moved.connect(self._on_scene_node_moved)
         self.details.open_requested.connect(self._on_details_open_requested)
         self.details.expand_requested.connect(self._on_details_expand_requested)
@@ -296,6 +299,44 @@ class GraphPanel(QWidget):
 
     def _on_fields_loaded(self, values: dict[str, Any]) -> None:
         self.details.show_fields(values)
+        node = self.details.node
+        if node is not None:
+            self._set_preview(node.id, values)
+
+    def _on_view_node_hovered(self, node_id: str) -> None:
+        """Hovering a record: its row is read once (on a worker) and becomes the node's tooltip."""
+        self._hovered = node_id
+        node = self.document.node(node_id) if node_id else None
+        item = self.scene.items_by_id.get(node_id)
+        if node is None or node.aggregate or item is None or item.toolTip().count("\n") > 3:
+            return  # nothing to read, or the preview is there already
+        db, catalog = self.open_db.database, self.open_db.catalog
+        key = self._key_of(node)
+        if db is None or catalog is None or key is None:
+            return
+        workers.run(
+            jobs.row_fields,
+            db,
+            catalog,
+            node.entity,
+            key,
+            on_done=functools.partial(self._on_preview_loaded, node_id),
+            on_error=lambda _failure: None,  # the plain tooltip stays; the side panel says why on click
+            owner=self,
+            key="preview",
+            interruptible=True,
+        )
+
+    def _on_preview_loaded(self, node_id: str, values: dict[str, Any]) -> None:
+        self._set_preview(node_id, values)
+        item = self.scene.items_by_id.get(node_id)
+        if item is not None and self._hovered == node_id and self.view.underMouse():
+            QToolTip.showText(QCursor.pos(), item.toolTip(), self.view.viewport())
+
+    def _set_preview(self, node_id: str, values: dict[str, Any]) -> None:
+        item = self.scene.items_by_id.get(node_id)
+        if item is not None:
+            item.setToolTip(preview(item.node, values))
 
     def _on_fields_failed(self, failure: workers.Failure) -> None:
         self.details.show_error(failure.message)
@@ -533,3 +574,17 @@ class GraphPanel(QWidget):
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet("color: #b3261e;" if error else "")
+
+
+#: How many of a row's fields its hover preview shows.
+PREVIEW_FIELDS = 10
+
+
+def preview(node: GraphNode, values: dict[str, Any]) -> str:
+    """A node's tooltip with its row: label, entity and key, then its first fields."""
+    key = ", ".join(str(v) for v in node.key or ())
+    lines = [node.label, f"{node.entity} · {key}", ""]
+    shown = [(k, v) for k, v in values.items() if v is not None][:PREVIEW_FIELDS]
+    lines += [f"{name}: {display(value, limit=80)}" for name, value in shown]
+    lines += ["", "Double-click to expand"]
+    return "\n".join(lines)

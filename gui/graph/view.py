@@ -23,6 +23,7 @@ class GraphView(QGraphicsView):
     node_activated = Signal(str)  # node id, double-clicked: expand it
     menu_requested = Signal(str, QPoint)  # node id ("" on the background), global position
     zoom_changed = Signal(float)
+    node_hovered = Signal(str)  # the node now under the idle mouse ("" when it left every node)
 
     def __init__(self, scene: GraphScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -42,6 +43,8 @@ class GraphView(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._press: QPoint | None = None
+        self._hovered = ""
+        self.viewport().setMouseTracking(True)  # moves without a button: which node is under the mouse
 
     @property
     def zoom(self) -> float:
@@ -103,6 +106,16 @@ class GraphView(QGraphicsView):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         self._press = event.position().toPoint()
         super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        if event.buttons() != Qt.MouseButton.NoButton:
+            return
+        item = self._node_at(event.position().toPoint())
+        hovered = item.node_id if item is not None else ""
+        if hovered != self._hovered:
+            self._hovered = hovered
+            self.node_hovered.emit(hovered)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         super().mouseReleaseEvent(event)

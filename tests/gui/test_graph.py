@@ -275,3 +275,19 @@ def test_a_graph_of_the_previous_database_never_arrives(
         lambda: workers.pending_count() == 0 and panel.open_db.catalog is not None, timeout=20_000
     )
     assert not panel.document.hood.nodes and not panel.scene.items_by_id and not panel.busy
+
+
+def test_hovering_a_node_previews_its_row(qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo) -> None:
+    """The mouse resting on a record's node reads its row on a worker; the node's tooltip shows its fields."""
+    db, _catalog = sqlite_demo_copy
+    location, _ = busiest_location(db)
+    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    npc = next(n.id for n in panel.document.hood.nodes if n.entity == "npcs")
+    item = panel.scene.items_by_id[npc]
+    assert "npc_type" not in item.toolTip()
+    panel.view.centre_on_node(npc)
+    with statement_threads(db.engine) as threads:
+        QTest.mouseMove(panel.view.viewport(), panel.view.mapFromScene(item.scenePos()))
+        qtbot.waitUntil(lambda: "npc_type:" in item.toolTip(), timeout=10_000)
+    assert item.toolTip().startswith(item.node.label)
+    assert threads and threading.main_thread().ident not in threads
