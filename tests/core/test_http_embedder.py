@@ -59,7 +59,7 @@ class Handler(BaseHTTPRequestHandler):
         stub.paths.append(self.path)
         mode = stub.mode
         if mode == "slow":
-            time.sleep(1.0)  # longer than the client's timeout in the test; bounded
+            time.sleep(3.0)  # far longer than the client's timeout in the test; bounded
         if mode in ("429", "500", "401", "404"):
             # a real service may echo the input in its error: the client must not show it
             self._send(int(mode), {"error": {"message": f"failed on {body['input']}"}}, retry="7")
@@ -195,7 +195,7 @@ def test_timeout_is_a_clear_error(stub: tuple[Stub, str], no_ring: None) -> None
     state.mode = "slow"
     started = time.monotonic()
     exc = _failure(url, timeout=0.3)
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 2.5  # it gave up; it did not wait for the answer
     assert isinstance(exc, ProviderTimeout)
     assert "did not answer within 0.3 s" in str(exc)
 
