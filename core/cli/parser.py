@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol
 
-from core.cli import audit, demo, export, graph, inspect, migrate, search, selftest
+from core.cli import audit, copy, demo, export, graph, inspect, migrate, search, selftest
 
 
 class CommandModule(Protocol):
@@ -22,6 +22,7 @@ class CommandModule(Protocol):
 COMMANDS: dict[str, CommandModule] = {
     "demo": demo,
     "migrate": migrate,
+    "copy": copy,
     "inspect": inspect,
     "export": export,
     "graph": graph,
