@@ -568,6 +568,18 @@ class MainWindow(QMainWindow):
             panel.show_record(entity, key)
         return panel
 
+    def show_schema(self) -> QWidget:
+        """Focus the schema diagram's tab (made on first use)."""
+        from gui.graph.er_panel import ErPanel
+
+        panel = self.findChild(ErPanel, "erPanel")
+        if panel is None or self.tabs.indexOf(panel) < 0:
+            panel = ErPanel(self.open_db)
+            panel.open_entity_requested.connect(self._open_entity_tab)
+            self.tabs.addTab(panel, "Schema")
+        self.tabs.setCurrentWidget(panel)
+        return panel
+
     def show_search(self, entity: str | None = None, key: dict[str, Any] | None = None) -> QWidget:
         """Focus the search tab (made on first use); with a record, show the rows like it."""
         from gui.search.panel import SearchPanel

@@ -126,6 +126,9 @@ class MainMenus(QObject):
         graph = self._action(menu, "Record &Graph", "graphAction", lambda: self.window.show_graph())
         graph.setStatusTip("A record and its linked records as a graph (start from a row: Show in Graph)")
         self.graph_action = graph
+        schema = self._action(menu, "Sc&hema Diagram", "schemaAction", lambda: self.window.show_schema())
+        schema.setStatusTip("The tables and their foreign keys as a diagram (a big schema as clusters)")
+        self.schema_action = schema
         search = self._action(menu, "Semantic &Search", "searchAction", lambda: self.window.show_search())
         search.setShortcut(QKeySequence("Ctrl+Shift+F"))
         search.setStatusTip("Find rows by meaning and by words, across the world tables or in one table")
