@@ -97,6 +97,7 @@ class NodeItem(QGraphicsItem):
             height = f.label_height + 6
             self._body = QRectF(-width / 2, -height / 2, width, height)
             self._bounds = self._body.adjusted(-3, -3, 3, 3)
+            self._grown_bounds = self._bounds
             path = QPainterPath()
             path.addRoundedRect(self._body, height / 2, height / 2)
         else:
@@ -109,9 +110,12 @@ class NodeItem(QGraphicsItem):
             self._label = QRectF(-label_w / 2, r + 3, label_w, f.label_height)
             g = style.LABEL_GROWTH  # the label grown to its largest (zoomed out) size
             grown = QRectF(-label_w * g / 2, r + 3, label_w * g, f.label_height * g)
-            self._bounds = self._body.united(grown).adjusted(-4, -4, 4, 4)
+            self._grown_bounds = self._body.united(grown).adjusted(-4, -4, 4, 4)
+            self._bounds = self._body.united(self._label).adjusted(-4, -4, 4, 4)
             path = QPainterPath()
             path.addEllipse(self._body)
+        self._plain_bounds = self._bounds
+        self.grown = False  # whether the label may be drawn grown (zoomed out): the bounds hold it then
         self._shape = path
         self.setToolTip(_tooltip(node))
 
@@ -122,6 +126,14 @@ class NodeItem(QGraphicsItem):
 
     def boundingRect(self) -> QRectF:
         return self._bounds
+
+    def set_grown(self, grown: bool) -> None:
+        """Make room for a grown label (zoomed out) or give it back: the smaller the bounds, the smaller
+        the item's cached pixmap."""
+        if grown != self.grown:
+            self.prepareGeometryChange()
+            self.grown = grown
+            self._bounds = self._grown_bounds if grown else self._plain_bounds
 
     def shape(self) -> QPainterPath:
         return self._shape
@@ -163,7 +175,7 @@ class NodeItem(QGraphicsItem):
             r = style.RADIUS
             painter.drawEllipse(QPointF(r * 0.72, -r * 0.72), 4.0, 4.0)
         if lod >= style.LABELS_BELOW and self.text:
-            grow = min(style.LABEL_GROWTH, max(1.0, style.LABELS_READABLE_AT / lod))
+            grow = min(style.LABEL_GROWTH, max(1.0, style.LABELS_READABLE_AT / lod)) if self.grown else 1.0
             top = self._label.top()
             painter.save()
             painter.translate(0, top)  # grow from the label's top centre, just under the circle
@@ -227,7 +239,8 @@ class EdgeLayer(QGraphicsItem):
         self._coords = np.zeros((0, 4))
         self._shown = np.zeros(0, dtype=bool)
         self._bounds = QRectF()
-        self._batches: list[tuple[QColor, list[QLineF]]] | None = None
+        self._batches: list[tuple[QColor, list[QLineF]]] | None = None  # far out: centre to centre
+        self._open_batches: list[tuple[QColor, list[QLineF]]] | None = None  # many in view: border to border
         self._radius_array = np.zeros((0, 2))
         self._palette: list[QColor] = []  # the edges' colours, each once
         self._group_of = np.zeros(0, dtype=int)  # each edge's colour, an index into _palette
@@ -258,7 +271,7 @@ class EdgeLayer(QGraphicsItem):
     def set_shown(self, shown: list[bool]) -> None:
         """Show only the edges flagged in `shown` (filters)."""
         self._shown = np.array(shown, dtype=bool)
-        self._batches = None
+        self._batches = self._open_batches = None
         self.update()
 
     def move_node(self, node: str, point: tuple[float, float]) -> None:
@@ -272,7 +285,7 @@ class EdgeLayer(QGraphicsItem):
         self._refresh_bounds()
 
     def _refresh_bounds(self) -> None:
-        self._batches = None
+        self._batches = self._open_batches = None
         if len(self._coords) == 0:
             self._bounds = QRectF()
             return
@@ -307,11 +320,14 @@ class EdgeLayer(QGraphicsItem):
             & (np.maximum(c[:, 1], c[:, 3]) >= rect.top())
         )
         index = np.flatnonzero(visible)
-        if len(index):
-            self._paint_detailed(painter, index, lod)
+        if len(index) > FINE_EDGES_UP_TO:
+            self._paint_open(painter)
+        elif len(index):
+            self._paint_fine(painter, index, lod)
 
-    def _paint_detailed(self, painter: QPainter, index: np.ndarray, lod: float) -> None:
-        """Closer in: lines from border to border, batched per colour; arrowheads; labels when readable."""
+    def _geometry(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For the edges `index`: those with room between their nodes, and their starts, ends (on the
+        nodes' borders) and unit directions."""
         c = self._coords[index]
         r = self._radius_array[index]
         d = c[:, 2:4] - c[:, 0:2]
@@ -319,39 +335,56 @@ class EdgeLayer(QGraphicsItem):
         room = length > r[:, 0] + r[:, 1] + 4  # overlapping nodes: no line to draw between them
         index, c, r, d, length = index[room], c[room], r[room], d[room], length[room]
         u = d / length[:, None]
-        starts = c[:, 0:2] + u * (r[:, 0:1] + 2)
-        ends = c[:, 2:4] - u * (r[:, 1:2] + 2)
-        # Many edges in view (a dense graph, a mid zoom): plain lines and open arrowheads batched per colour;
-        # few: antialiased lines, filled arrowheads and labels.
-        fine = len(index) <= FINE_EDGES_UP_TO
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, fine)
+        return index, c[:, 0:2] + u * (r[:, 0:1] + 2), c[:, 2:4] - u * (r[:, 1:2] + 2), u
+
+    def _tips(
+        self, index: np.ndarray, starts: np.ndarray, ends: np.ndarray, u: np.ndarray
+    ) -> list[np.ndarray]:
+        """The arrowhead triangles of the edges `index`: at the target, and at the source of two-way ones."""
         heads = np.array([self._looks[i].head for i in index.tolist()], dtype=bool)
         tails = np.array([self._looks[i].tail for i in index.tolist()], dtype=bool)
-        groups = self._group_of[index]
-        for g in np.unique(groups):
-            rows = np.flatnonzero(groups == g)
-            colour = self._palette[int(g)]
-            pen = QPen(colour, 1.4)
+        return [_arrowheads(ends[heads], u[heads]), _arrowheads(starts[tails], -u[tails])]
+
+    def _paint_open(self, painter: QPainter) -> None:
+        """Many edges in view (a dense graph, a mid zoom): every shown edge, border to border with open
+        arrowheads, one batched call per colour, no antialiasing; built once per layout, clipped by Qt."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        if self._open_batches is None:
+            self._open_batches = []
+            shown = np.flatnonzero(self._shown)
+            index, starts, ends, u = self._geometry(shown)
+            groups = self._group_of[index]
+            for g in np.unique(groups):
+                rows = groups == g
+                segments = [np.hstack((starts[rows], ends[rows]))]
+                for wings in self._tips(index[rows], starts[rows], ends[rows], u[rows]):
+                    segments += [np.hstack((wings[:, 0], wings[:, 1])), np.hstack((wings[:, 0], wings[:, 2]))]
+                lines = [QLineF(*s) for s in np.vstack(segments).tolist()]
+                self._open_batches.append((self._palette[int(g)], lines))
+        for colour, lines in self._open_batches:
+            pen = QPen(colour, 1.2)
             pen.setCosmetic(True)  # the raster engine's fast path: a thin line stays thin at any zoom
             painter.setPen(pen)
-            segments = [np.hstack((starts[rows], ends[rows]))]
-            tips = [
-                (ends[rows][heads[rows]], u[rows][heads[rows]]),
-                (starts[rows][tails[rows]], -u[rows][tails[rows]]),
-            ]
-            if fine:
-                painter.drawLines([QLineF(*s) for s in segments[0].tolist()])
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(colour)
-                for points, ways in tips:
-                    for polygon in _arrowheads(points, ways).tolist():
-                        painter.drawPolygon(QPolygonF([QPointF(x, y) for x, y in polygon]))
-            else:
-                for points, ways in tips:
-                    wings = _arrowheads(points, ways)  # tip, left, right: an open head is two strokes
-                    segments += [np.hstack((wings[:, 0], wings[:, 1])), np.hstack((wings[:, 0], wings[:, 2]))]
-                painter.drawLines([QLineF(*s) for s in np.vstack(segments).tolist()])
-        if fine and lod >= style.EDGE_LABELS_BELOW:
+            painter.drawLines(lines)
+
+    def _paint_fine(self, painter: QPainter, index: np.ndarray, lod: float) -> None:
+        """Few edges in view: antialiased lines, filled arrowheads, and labels when readable."""
+        index, starts, ends, u = self._geometry(index)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        groups = self._group_of[index]
+        for g in np.unique(groups):
+            rows = groups == g
+            colour = self._palette[int(g)]
+            pen = QPen(colour, 1.4)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawLines([QLineF(*s) for s in np.hstack((starts[rows], ends[rows])).tolist()])
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+            for triangles in self._tips(index[rows], starts[rows], ends[rows], u[rows]):
+                for polygon in triangles.tolist():
+                    painter.drawPolygon(QPolygonF([QPointF(x, y) for x, y in polygon]))
+        if lod >= style.EDGE_LABELS_BELOW:
             self._paint_labels(painter, index, (starts + ends) / 2)
 
     def _paint_labels(self, painter: QPainter, index: np.ndarray, middles: np.ndarray) -> None:

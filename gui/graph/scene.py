@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPixmapCache
 from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from core.graph.model import GraphEdge
 from gui.graph import style
 from gui.graph.document import GraphDocument
 from gui.graph.items import DotLayer, EdgeLayer, EdgeLook, NodeGroup, NodeItem
+
+PIXMAP_CACHE_KB = 64 * 1024
 
 
 class GraphScene(QGraphicsScene):
@@ -22,6 +24,9 @@ class GraphScene(QGraphicsScene):
     def __init__(self, parent: object | None = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+        # Node items cache their painting per zoom; Qt's default 10 MB holds ~300 of them: room for ~2,000
+        if QPixmapCache.cacheLimit() < PIXMAP_CACHE_KB:
+            QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
         self.group = NodeGroup()
         self.addItem(self.group)
         self.edges = EdgeLayer()
@@ -35,6 +40,7 @@ class GraphScene(QGraphicsScene):
         self.hidden_edge_types: set[str] = set()
         self.dots_mode = False
         self.labels_shown = True
+        self.labels_grown = False  # labels drawn bigger than their scene size (zoomed out, to stay readable)
         self._selected: str | None = None
         self._dragging: NodeItem | None = None
         self._pinned: set[str] = set()
@@ -53,6 +59,7 @@ class GraphScene(QGraphicsScene):
                 self.removeItem(found)
                 found = None
             item = found or NodeItem(node, self.group)
+            item.set_grown(self.labels_grown)
             self.items_by_id[node_id] = item
             x, y = doc.positions.get(node_id, (0.0, 0.0))
             item.setPos(x, y)
@@ -95,6 +102,11 @@ class GraphScene(QGraphicsScene):
         """Follow the view's zoom: dots and plain lines far out, items (labels when readable) closer in."""
         dots = zoom < style.DOTS_BELOW
         self.labels_shown = zoom >= style.LABELS_BELOW
+        grown = zoom < style.LABELS_READABLE_AT
+        if grown != self.labels_grown:
+            self.labels_grown = grown
+            for item in self.items_by_id.values():
+                item.set_grown(grown)
         if dots != self.dots_mode:
             self.dots_mode = dots
             self.group.setVisible(not dots)
