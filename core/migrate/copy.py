@@ -11,6 +11,7 @@ resume by.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -175,13 +176,19 @@ def _copy_table(
     try:
         if n_target and not src.primary_key:
             copier.clear()  # a keyless table's half copy cannot be told apart: copy it again whole
-        for batch in _source_batches(source, src, columns, batch_rows):
-            rows = [r for r in batch if not present or _key(src, columns, r) not in present]
-            copier.write(rows)
-            written += len(rows)
-            if not one_go:
-                copier.commit()
-            progress.batch(src.name, len(batch))
+        batches = _source_batches(source, src, columns, batch_rows)
+        # One COPY statement for a table copied in one go: its rows' references are checked at its end.
+        with copier.statement() if one_go else contextlib.nullcontext() as one:
+            for batch in batches:
+                rows = [r for r in batch if not present or _key(src, columns, r) not in present]
+                if one is not None:
+                    copier.write_rows(one, rows)
+                else:
+                    with copier.statement() as each:
+                        copier.write_rows(each, rows)
+                    copier.commit()
+                written += len(rows)
+                progress.batch(src.name, len(batch))
         copier.commit()
     except Cancelled:
         copier.rollback()
@@ -244,22 +251,24 @@ class _Copier:
         tgt_cols = [entity.columns_by_name[c.name] for c in columns]
         self.convert = [to_copy(c) for c in tgt_cols]
         self.table = sql.Identifier(*([entity.schema] if entity.schema else []), entity.table_name)
-        self.statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        self.sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
             self.table, sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         )
 
-    def write(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Write rows in one COPY statement (in the open transaction)."""
-        if not rows:
-            return
-        convert = list(enumerate(self.convert))
-        with self.conn.cursor() as cur, cur.copy(self.statement) as cp:
-            for row in rows:
-                values = list(row)
-                for i, fn in convert:
-                    if fn is not None:
-                        values[i] = fn(values[i])
-                cp.write_row(values)
+    @contextlib.contextmanager
+    def statement(self) -> Iterator[psycopg.Copy]:
+        """One COPY statement (in the open transaction); rows are written to it with write_rows."""
+        with self.conn.cursor() as cur, cur.copy(self.sql) as cp:
+            yield cp
+
+    def write_rows(self, cp: psycopg.Copy, rows: Sequence[Sequence[Any]]) -> None:
+        """Write rows, each value converted for its target column."""
+        convert = [(i, fn) for i, fn in enumerate(self.convert) if fn is not None]
+        for row in rows:
+            values = list(row)
+            for i, fn in convert:
+                values[i] = fn(values[i])
+            cp.write_row(values)
 
     def clear(self) -> None:
         """Delete the table's rows (in the open transaction)."""
@@ -279,13 +288,22 @@ class _Copier:
         self.raw.close()
 
 
+_REFUSALS = {
+    "23503": "a row references a row the target does not hold",
+    "23505": "a key the target already holds",
+    "23502": "an empty value in a column that needs one",
+    "22P02": "a value the target column's type cannot read",
+}
+
+
 def _refused(table: str, exc: psycopg.Error) -> WardenError:
     """The target refused a row: say which table and column, never the value (it is the user's data)."""
     context = getattr(exc.diag, "context", None) or ""
     found = re.search(r"column (\w+)", context)
     where = f", column {found.group(1)}" if found else ""
+    what = _REFUSALS.get(exc.sqlstate or "", "the target refused a value")
     return WardenError(
-        f"Copying {table}{where} failed: the target refused a value (SQLSTATE {exc.sqlstate}). "
+        f"Copying {table}{where} failed: {what} (SQLSTATE {exc.sqlstate}). "
         "The batches copied before it were kept; fix the source and run the copy again to resume."
     )
 

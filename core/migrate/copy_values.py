@@ -43,6 +43,8 @@ def _floats(value: Any) -> np.ndarray:
         return np.frombuffer(bytes(value), dtype="<f4")
     if isinstance(value, str):  # pgvector's text form, when its type is not registered on the connection
         return np.asarray(json.loads(value), dtype="<f4")
+    if hasattr(value, "to_numpy"):  # pgvector's own Vector, as its psycopg loader returns it
+        value = value.to_numpy()
     return np.asarray(value, dtype="<f4").reshape(-1)
 
 
@@ -75,7 +77,7 @@ def canonical(value: Any, kind: ColumnKind) -> Any:
     """One value as plain JSON, spelt the same whichever backend and type it was read with."""
     if value is None:
         return None
-    if kind == ColumnKind.VECTOR or isinstance(value, np.ndarray):
+    if kind == ColumnKind.VECTOR or isinstance(value, np.ndarray) or hasattr(value, "to_numpy"):
         return _floats(value).astype("<f4").tobytes().hex()
     if kind in (ColumnKind.JSON, ColumnKind.ARRAY) and isinstance(value, str):
         try:
