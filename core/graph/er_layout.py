@@ -235,19 +235,24 @@ def _layers(
     rows: dict[int, list[tuple[float, str]]] = defaultdict(list)
     for name, (x, layer) in zip(names, coords, strict=True):
         rows[round(layer)].append((float(x), name))
-    unit = float(np.median([sizes[n][0] for n in names])) + HGAP
+    # A table referred to by dozens would make a layer dozens of boxes wide: long layers wrap. Each row
+    # keeps Sugiyama's order (fewest crossings) and is packed and centred: its x would leave gaps for
+    # the long edges' bends, which straight lines do not have.
+    per_row = max(6, math.ceil(math.sqrt(len(names)) * 1.5))
     out: dict[str, Point] = {}
     top = 0.0
     for layer in sorted(rows):
-        placed = sorted(rows[layer])
-        height = max(sizes[n][1] for _x, n in placed)
-        right = -math.inf
-        for x, name in placed:
-            w, h = sizes[name]
-            centre = max(x * unit, right + HGAP + w / 2)
-            out[name] = (centre, top + h / 2)
-            right = centre + w / 2
-        top += height + VGAP
+        placed = [name for _x, name in sorted(rows[layer])]
+        for start in range(0, len(placed), per_row):
+            row = placed[start : start + per_row]
+            width = sum(sizes[n][0] for n in row) + HGAP * (len(row) - 1)
+            left = -width / 2
+            for name in row:
+                w, h = sizes[name]
+                out[name] = (left + w / 2, top + h / 2)
+                left += w + HGAP
+            last = start + per_row >= len(placed)
+            top += max(sizes[n][1] for n in row) + (VGAP if last else VGAP / 2)
     return out
 
 
@@ -311,7 +316,20 @@ def _cluster_positions(
         graph.layout_fruchterman_reingold(seed=seed, weights=weights or None, niter=500).coords, dtype=float
     ).reshape(-1, 2)
     box = np.array([sizes[n] for n in ids], dtype=float) + np.array([HGAP * 1.5, VGAP])
-    points = _spread(coords, box)
+    linked = {n for a, b, _c in lines for n in (a, b)}
+    if linked and len(linked) < len(ids):
+        # FR pushes clusters with no line far away: they go in a column beside the others instead.
+        inside = np.array([n in linked for n in ids])
+        placed = _spread(coords[inside], box[inside])
+        right = float((placed[:, 0] + box[inside, 0] / 2).max()) + GROUP_GAP
+        top = float((placed[:, 1] - box[inside, 1] / 2).min())
+        points = np.zeros((len(ids), 2))
+        points[inside] = placed
+        for i in np.flatnonzero(~inside).tolist():
+            points[i] = (right + box[i, 0] / 2, top + box[i, 1] / 2)
+            top += box[i, 1]
+    else:
+        points = _spread(coords, box)
     return _centred({n: (float(x), float(y)) for n, (x, y) in zip(ids, points.tolist(), strict=True)})
 
 

@@ -90,6 +90,27 @@ class ErBoxItem(NodeItem):
         body = self._body
         f = fonts()
         dashed = table.kind != "table"  # a view (or virtual table): no rows of its own
+        if lod < COLUMNS_BELOW:
+            # Zoomed out: a tinted box and the name only, as large as the box allows (columns would be
+            # unreadable anyway); it may spill past the box a little rather than shrink to nothing.
+            tint = QColor(self.colour)
+            tint.setAlpha(60)
+            painter.setPen(QPen(self.colour, 2.0, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
+            painter.setBrush(QBrush(LINK_FILL if table.is_link else BOX_FILL))
+            painter.drawRoundedRect(body, 4, 4)
+            painter.setBrush(tint)
+            painter.drawRoundedRect(body, 4, 4)
+            title = self._title()
+            fit = (body.width() * 1.3) / max(1.0, f.name_metrics.horizontalAdvance(title))
+            grow = max(1.0, min(fit, COLUMNS_BELOW / max(lod, 0.01), 3.0))
+            big = QFont(f.name)
+            big.setPointSizeF(f.name.pointSizeF() * grow)
+            painter.setFont(big)
+            room = body.adjusted(-body.width() * 0.2, 0, body.width() * 0.2, 0)
+            text = QFontMetricsF(big).elidedText(title, Qt.TextElideMode.ElideRight, room.width())
+            painter.setPen(style.TEXT)
+            painter.drawText(room, Qt.AlignmentFlag.AlignCenter, text)
+            return
         pen = QPen(BOX_LINE, 1.2, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
         painter.setPen(pen)
         painter.setBrush(QBrush(LINK_FILL if table.is_link else BOX_FILL))
@@ -100,23 +121,6 @@ class ErBoxItem(NodeItem):
         painter.drawRoundedRect(header, 4, 4)
         painter.drawRect(header.adjusted(0, HEADER / 2, 0, 0))  # square corners under the header
         text_colour = style.text_on(self.colour)
-        if lod < COLUMNS_BELOW:
-            # Zoomed out: only the name, as large as the box allows (the columns are unreadable anyway).
-            grow = min(2.6, max(1.0, COLUMNS_BELOW / max(lod, 0.01)))
-            big = QFont(f.name)
-            big.setPointSizeF(f.name.pointSizeF() * grow)
-            painter.setFont(big)
-            painter.setPen(style.TEXT)
-            metrics = QFontMetricsF(big)
-            text = metrics.elidedText(self._title(), Qt.TextElideMode.ElideRight, body.width() * 1.6)
-            room = body.adjusted(-body.width() * 0.3, 0, body.width() * 0.3, 0)
-            back = metrics.boundingRect(room, Qt.AlignmentFlag.AlignCenter, text).adjusted(-4, -1, 4, 1)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(style.LABEL_BACK)
-            painter.drawRoundedRect(back, 4, 4)
-            painter.setPen(style.TEXT)
-            painter.drawText(room, Qt.AlignmentFlag.AlignCenter, text)
-            return
         painter.setFont(f.name)
         painter.setPen(text_colour)
         title = f.name_metrics.elidedText(self._title(), Qt.TextElideMode.ElideRight, body.width() - 2 * PAD)
@@ -130,14 +134,15 @@ class ErBoxItem(NodeItem):
             painter.drawText(row, Qt.AlignmentFlag.AlignVCenter, mark)
             painter.setPen(style.TEXT)
             name_room = row.adjusted(22, 0, 0, 0)
-            name = f.column_metrics.elidedText(
-                column.name, Qt.TextElideMode.ElideRight, name_room.width() * 0.6
+            # The type gets what the name leaves (at least a third of the row): both are worth reading.
+            name_width = f.column_metrics.horizontalAdvance(column.name)
+            type_room = max(name_room.width() / 3, name_room.width() - name_width - 8)
+            label = f.column_metrics.elidedText(
+                column.name, Qt.TextElideMode.ElideRight, name_room.width() - type_room - 4
             )
-            painter.drawText(name_room, Qt.AlignmentFlag.AlignVCenter, name)
+            painter.drawText(name_room, Qt.AlignmentFlag.AlignVCenter, label)
             painter.setPen(MUTED)
-            kind = f.column_metrics.elidedText(
-                column.type, Qt.TextElideMode.ElideRight, name_room.width() * 0.4
-            )
+            kind = f.column_metrics.elidedText(column.type, Qt.TextElideMode.ElideRight, type_room)
             painter.drawText(name_room, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, kind)
             top += ROW
 

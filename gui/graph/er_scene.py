@@ -62,7 +62,8 @@ class ErScene(GraphScene):
         rect = QRectF()
         for item in self.items_by_id.values():
             rect = rect.united(item.sceneBoundingRect())
-        return rect
+        # Zoomed out, a name may spill past its box: room for it at the edges.
+        return rect.adjusted(-40, -10, 40, 10) if not rect.isEmpty() else rect
 
     def box(self, node_id: str) -> ErBoxItem | None:
         """The box shown for `node_id`."""
