@@ -147,7 +147,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=7, help="timed passes over the queries")
     parser.add_argument("--pg", action="store_true", help="also PostgreSQL exact and HNSW (pgserver)")
-    parser.add_argument("--ef-search", type=int, default=100)
+    parser.add_argument("--ef-search", type=int, default=200)
     args = parser.parse_args()
     logging.getLogger("warden.slow").setLevel(logging.ERROR)
 
