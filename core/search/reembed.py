@@ -1,0 +1,275 @@
+"""Filling vector columns: the text each row is embedded from, how many rows have no vector, and
+(re-)embedding missing, all or chosen rows in batches.
+
+Each batch is read, embedded (identical texts once) and written in its own transaction, so a cancel keeps
+what is done. Vectors are bound parameters of the column's type (pgvector on PostgreSQL, sqlite-vec's
+float32 BLOB on SQLite). The version counter is not touched: a vector is derived from the row's text, and an
+editor holding the row must still be able to save it. With an audit log in the database, each written row
+gets an "update" entry of its vector (before and after), so it can be reverted like any other edit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import sqlalchemy as sa
+from pgvector.sqlalchemy import VECTOR
+
+from core.data.audit_trail import Auditing, Trail, _insert, audit_entity, plain
+from core.data.query import coerce_key, column, entity_of, key_predicate
+from core.engine.db import Database
+from core.errors import FieldProblem, ValidationError
+from core.progress import TaskState
+from core.schema.catalog import Catalog, Entity, VectorInfo, VectorStorage
+from core.search.embeddings import Embedder
+from core.search.panel_queries import text_columns
+from core.search.targets import vector_of
+
+__all__ = [
+    "BATCH_ROWS",
+    "REFERENCE_TEXT",
+    "WORLD_ENTITIES",
+    "EmbedResult",
+    "count_missing",
+    "embed_rows",
+    "row_text",
+    "text_sources",
+]
+
+#: Rows per batch: one read, one embedding call and one write transaction each.
+BATCH_ROWS = 256
+#: The entities the default database fills in the background on first start.
+WORLD_ENTITIES = ("locations", "npcs", "objects", "regions")
+#: The reference schema's text per embedded table: the name first, then what describes the row (the
+#: seeder's name + description style); other tables use their label and text columns (`text_sources`).
+REFERENCE_TEXT: dict[str, tuple[str, ...]] = {
+    "regions": ("name", "description"),
+    "locations": ("name", "short_description", "full_description"),
+    "npcs": ("name", "description"),
+    "objects": ("name", "description"),
+    "player_knowledge": ("topic", "content"),
+    "player_history": ("description",),
+    "rag_documents": ("content",),
+}
+
+#: The reason an embedding's audit entries give when the caller gives none.
+AUDIT_REASON = "embedding from the row's text"
+
+Which = Literal["missing", "all"]
+
+
+@dataclass(frozen=True)
+class EmbedResult:
+    """What one run wrote: rows given a vector, rows skipped for having no text, distinct texts embedded."""
+
+    entity: str
+    column: str
+    written: int
+    skipped: int
+    embedded: int
+
+
+def text_sources(entity: Entity) -> list[str]:
+    """The columns a row's text is read from, in order: the reference schema's own choice for its tables,
+    else the label column and the free-text columns (long text first)."""
+    chosen = REFERENCE_TEXT.get(entity.table.name)
+    if chosen and all(n in entity.columns_by_name for n in chosen):
+        return list(chosen)
+    names = [entity.label] if entity.label and entity.label in entity.columns_by_name else []
+    names += [n for n in text_columns(entity) if n not in names]
+    if not names:
+        raise ValidationError(
+            [FieldProblem(entity.name, f"{entity.name} has no text column to embed its rows from")]
+        )
+    return names
+
+
+def row_text(values: Sequence[Any]) -> str:
+    """The text embedded for one row: its non-empty parts, whitespace folded, joined as sentences."""
+    parts = [" ".join(str(v).split()) for v in values if v is not None]
+    return ". ".join(p.rstrip(". ") for p in parts if p.strip(". "))
+
+
+def count_missing(
+    db: Database, catalog: Catalog, entity: Entity | str, column_name: str | None = None
+) -> int:
+    """How many rows of the entity have no vector in the column (NULL)."""
+    ent = entity_of(catalog, entity)
+    info = vector_of(ent, column_name)
+    if info.storage == VectorStorage.VEC0:
+        return 0  # a vec0 row always holds its vector
+    stmt = sa.select(sa.func.count()).select_from(ent.table).where(column(ent, info.column).is_(None))
+    with db.engine.connect() as conn:
+        return int(conn.execute(stmt).scalar_one())
+
+
+def embed_rows(
+    db: Database,
+    catalog: Catalog,
+    entity: Entity | str,
+    embedder: Embedder,
+    *,
+    column_name: str | None = None,
+    which: Which | Sequence[dict[str, Any]] = "missing",
+    state: TaskState | None = None,
+    batch_rows: int = BATCH_ROWS,
+    auditing: Auditing | None = None,
+) -> EmbedResult:
+    """Embed the rows' text and store the vectors: rows without one ("missing"), every row ("all"), or the
+    rows with the given keys. Batches of `batch_rows`, each in its own transaction; progress and cancel
+    through `state` (a cancel raises Cancelled after the last finished batch, which stays written).
+
+    Audited (an "update" entry per row) when the database has an audit log and `auditing` is not off.
+    """
+    ent = entity_of(catalog, entity)
+    info = vector_of(ent, column_name)
+    if not ent.primary_key:
+        raise ValidationError([FieldProblem(ent.name, f"{ent.name} has no key, so its rows cannot be named")])
+    if embedder.dimension != info.dimension:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    info.column,
+                    f"{embedder.name} makes {embedder.dimension}-dimensional vectors but {ent.name}."
+                    f"{info.column} holds {info.dimension}; choose a provider of the column's size",
+                )
+            ]
+        )
+    if ent.read_only:
+        raise ValidationError([FieldProblem(ent.name, f"{ent.name} is read-only: {ent.read_only_reason}")])
+    sources = text_sources(ent)
+    keys = [column(ent, n) for n in ent.primary_key]
+    texts = [column(ent, n) for n in sources]
+    vec = column(ent, info.column)
+    where: list[sa.ColumnElement[bool]] = []
+    chosen: list[dict[str, Any]] | None = None
+    if which == "missing":
+        if info.storage == VectorStorage.VEC0:
+            return EmbedResult(ent.name, info.column, 0, 0, 0)
+        where.append(vec.is_(None))
+    elif which != "all":
+        chosen = [coerce_key(ent, dict(k)) for k in which]
+    trail = _trail(catalog, auditing)
+    writer = _writer(ent, info, db.backend)
+    total = len(chosen) if chosen is not None else _count(db, ent, where)
+    done = written = skipped = embedded = 0
+    last: tuple[Any, ...] | None = None
+    label = f"Embedding {ent.name}"
+    if state is not None:
+        state.set_progress(0, total, label)
+    while True:
+        if state is not None:
+            state.check()
+        stmt = sa.select(*keys, *texts, _raw(vec, db.backend) if trail else sa.null())
+        if chosen is not None:
+            batch_keys = chosen[done : done + batch_rows]
+            if not batch_keys:
+                break
+            stmt = stmt.where(sa.or_(*(key_predicate(ent, k) for k in batch_keys)))
+        else:
+            after = [sa.tuple_(*keys) > sa.tuple_(*last)] if last is not None else []
+            stmt = stmt.where(*where, *after).order_by(*keys).limit(batch_rows)
+        with db.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        if not rows:
+            break
+        width = len(keys)
+        last = tuple(rows[-1][:width])
+        todo = [(tuple(r[:width]), row_text(r[width : width + len(sources)]), r[-1]) for r in rows]
+        skipped += sum(1 for _, text, _ in todo if not text)
+        todo = [t for t in todo if t[1]]
+        if todo:
+            unique = list(dict.fromkeys(text for _, text, _ in todo))
+            vectors = dict(zip(unique, np.asarray(embedder.embed(unique), dtype=np.float32), strict=True))
+            embedded += len(unique)
+            with db.engine.begin() as conn:
+                writer(conn, [(key, vectors[text]) for key, text, _ in todo])
+                if trail is not None:
+                    trail(conn, ent, info, [(key, old, vectors[text]) for key, text, old in todo])
+            written += len(todo)
+        done += len(rows) if chosen is None else len(batch_keys)
+        if state is not None:
+            state.set_progress(min(done, total), total, label)
+        if chosen is None and len(rows) < batch_rows:
+            break
+    return EmbedResult(ent.name, info.column, written, skipped, embedded)
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+#: Writes (key values, vector) pairs in the caller's transaction.
+Writer = Callable[[sa.Connection, list[tuple[tuple[Any, ...], np.ndarray]]], None]
+#: Records (key values, stored vector, new vector) triples in the audit log, in the same transaction.
+Recorder = Callable[[sa.Connection, Entity, VectorInfo, list[tuple[tuple[Any, ...], Any, np.ndarray]]], None]
+
+
+def _count(db: Database, ent: Entity, where: list[sa.ColumnElement[bool]]) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(ent.table).where(*where)).scalar_one())
+
+
+def _raw(vec: sa.ColumnElement[Any], backend: str) -> sa.ColumnElement[Any]:
+    """The stored vector for the audit entry's "before": bytes on SQLite, pgvector's array otherwise."""
+    return sa.type_coerce(vec, sa.LargeBinary) if backend == "sqlite" else vec
+
+
+def _writer(ent: Entity, info: VectorInfo, backend: str) -> Writer:
+    """An executemany UPDATE of the vector column by key, every value a bound parameter."""
+    table = ent.table
+    key_params = {n: f"_key_{i}" for i, n in enumerate(ent.primary_key)}
+    stmt = sa.update(table).where(
+        *(column(ent, n) == sa.bindparam(p, type_=column(ent, n).type) for n, p in key_params.items())
+    )
+    if backend == "postgresql":
+        value: sa.BindParameter[Any] = sa.bindparam("_vector", type_=VECTOR(info.dimension))
+    else:
+        value = sa.bindparam("_vector", type_=sa.LargeBinary)
+    stmt = stmt.values({info.column: value})
+
+    def write(conn: sa.Connection, rows: list[tuple[tuple[Any, ...], np.ndarray]]) -> None:
+        params = []
+        for key, vector in rows:
+            v: Any = vector if backend == "postgresql" else vector.astype("<f4").tobytes()
+            params.append({"_vector": v, **{p: key[i] for i, p in enumerate(key_params.values())}})
+        conn.execute(stmt, params)
+
+    return write
+
+
+def _trail(catalog: Catalog, auditing: Auditing | None) -> Recorder | None:
+    """A recorder of one "update" entry per embedded row, or None without an audit log or with audit off."""
+    how = auditing if auditing is not None else Auditing()
+    log = audit_entity(catalog)
+    if log is None or not how.enabled:
+        return None
+    if how.reason is None:
+        how = dataclasses.replace(how, reason=AUDIT_REASON)
+
+    def record(
+        conn: sa.Connection,
+        ent: Entity,
+        info: VectorInfo,
+        rows: list[tuple[tuple[Any, ...], Any, np.ndarray]],
+    ) -> None:
+        trail = Trail(log.table, how)
+        entries = []
+        for key, old, new in rows:
+            before = None if old is None else _as_list(old)
+            row_key = {n: plain(v) for n, v in zip(ent.primary_key, key, strict=True)}
+            entries.append(
+                (ent.name, row_key, "update", {info.column: before}, {info.column: plain(new)}, None)
+            )
+        # The save's own recorder and INSERT … SELECT: entries in exactly the format revert reads.
+        _insert(conn, log.table, trail._common(), entries)
+
+    return record
+
+
+def _as_list(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return plain(np.frombuffer(bytes(value), dtype="<f4"))
+    return plain(np.asarray(value, dtype=np.float32))
