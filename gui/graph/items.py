@@ -76,7 +76,7 @@ class NodeItem(QGraphicsItem):
     """One record (a circle with its entity's letter, its label below) or an aggregate (a pill)."""
 
     def __init__(self, node: GraphNode, parent: QGraphicsItem | None = None) -> None:
-        super().__init__(parent)
+        super().__init__()  # the parent is set at the end, once the bounds exist
         self.node = node
         self.node_id = node.id
         self.selected = False
@@ -87,10 +87,6 @@ class NodeItem(QGraphicsItem):
         self.colour = look.colour
         self.letter = look.letter
         self.letter_colour = style.text_on(look.colour)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
-        # Painted once per zoom level into a pixmap: panning, hovering and repaints around it only blit
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
         if node.aggregate:
             self.text = f"+{node.count or 0:,} {node.entity}"
             width = min(style.LABEL_WIDTH + 40, f.label_metrics.horizontalAdvance(self.text) + 24)
@@ -117,7 +113,14 @@ class NodeItem(QGraphicsItem):
         self._plain_bounds = self._bounds
         self.grown = False  # whether the label may be drawn grown (zoomed out): the bounds hold it then
         self._shape = path
+        # Only now that the bounds exist: these may ask for them (and so may joining the scene)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+        # Painted once per zoom level into a pixmap: panning, hovering and repaints around it only blit
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip(_tooltip(node))
+        if parent is not None:
+            self.setParentItem(parent)
 
     @property
     def radius(self) -> float:
