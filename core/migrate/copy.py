@@ -25,7 +25,7 @@ from psycopg import sql
 from core.engine.db import Database
 from core.errors import MigrationFailed, WardenError
 from core.migrate import copy_schema
-from core.migrate.copy_values import canonical, to_copy
+from core.migrate.copy_values import Checksum, canonical, to_copy
 from core.migrate.copy_verify import TableCheck, verify_tables
 from core.migrate.running import ensure_schema
 from core.migrate.scripts import script_directory
@@ -87,12 +87,13 @@ def copy_database(
     tgt_cat = load_catalog(target, cached=False)
     total = _total_rows(source, entities)
     progress = _Progress(state, total)
+    sums: dict[str, Checksum] = {}  # the source's checksums, taken from the rows as they were copied
     copied = [
-        _copy_table(source, target, ent, tgt_cat.get(ent.name), batch_rows, progress, entities)
+        _copy_table(source, target, ent, tgt_cat.get(ent.name), batch_rows, progress, entities, sums)
         for ent in entities
     ]
     _reset_sequences(target, [tgt_cat.get(e.name) for e in entities])
-    checks = verify_tables(source, target, state=state) if verify else []
+    checks = verify_tables(source, target, state=state, source_sums=sums) if verify else []
     return CopyResult(tables=copied, created=created, migrated=migrated, checks=checks)
 
 
@@ -157,6 +158,7 @@ def _copy_table(
     batch_rows: int,
     progress: _Progress,
     entities: Sequence[Entity],
+    sums: dict[str, Checksum],
 ) -> TableCopy:
     """Copy the rows of one table the target does not hold yet."""
     columns = [c for c in copy_schema.written_columns(src) if _writable(tgt, c.name)]
@@ -172,6 +174,7 @@ def _copy_table(
         return done
     present = _present_keys(target, tgt, src) if n_target and src.primary_key else set()
     copier = _Copier(target, tgt, columns, src.name)
+    summed = Checksum([c.kind for c in columns])
     written = 0
     try:
         if n_target and not src.primary_key:
@@ -180,6 +183,8 @@ def _copy_table(
         # One COPY statement for a table copied in one go: its rows' references are checked at its end.
         with copier.statement() if one_go else contextlib.nullcontext() as one:
             for batch in batches:
+                for row in batch:
+                    summed.add(row)
                 rows = [r for r in batch if not present or _key(src, columns, r) not in present]
                 if one is not None:
                     copier.write_rows(one, rows)
@@ -199,6 +204,7 @@ def _copy_table(
         raise _refused(src.name, exc) from None
     finally:
         copier.close()
+    sums[src.name] = summed
     done = TableCopy(src.name, n_source, written, n_target if not src.primary_key else len(present))
     log.info("copied %s: %d rows written, %d already there", src.name, written, done.rows_present)
     progress.table_done(done)

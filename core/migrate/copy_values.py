@@ -107,24 +107,52 @@ def canonical(value: Any, kind: ColumnKind) -> Any:
     return str(value)
 
 
+#: Types whose values are already their canonical form, and quick spellings of the common others.
+_PLAIN = frozenset({str, int, bool, type(None), dict, list})
+_QUICK: dict[type, Convert] = {
+    float: repr,
+    uuid.UUID: lambda v: v.hex,
+    decimal.Decimal: lambda v: canonical(v, ColumnKind.DECIMAL),
+    dt.datetime: lambda v: canonical(v, ColumnKind.DATETIME),
+}
+_ROW_TEXT = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _by_kind(kind: ColumnKind) -> Convert | None:
+    """A column's own spelling, for kinds whose values need their kind to be read (JSON text, a vector's
+    bytes, a UUID spelt as text); None: by the value's type."""
+    if kind == ColumnKind.UUID:
+        return lambda v: v.hex if type(v) is uuid.UUID else canonical(v, ColumnKind.UUID)
+    if kind in (ColumnKind.JSON, ColumnKind.ARRAY, ColumnKind.VECTOR):
+        return lambda v: canonical(v, kind)
+    return None
+
+
 class Checksum:
     """An order-free checksum of a table's rows: the sum (mod 2**256) of each row's sha256 over the canonical
     JSON text of its values, so it streams in any order and a duplicated row changes it."""
 
     def __init__(self, kinds: Sequence[ColumnKind]) -> None:
         self.kinds = tuple(kinds)
+        self._by_kind = tuple(_by_kind(k) for k in self.kinds)
         self.total = 0
         self.rows = 0
 
     def add(self, row: Sequence[Any]) -> None:
         """Count one row (values in the order of `kinds`)."""
-        text = json.dumps(
-            [canonical(v, k) for v, k in zip(row, self.kinds, strict=True)],
-            ensure_ascii=False,
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        self.total = (self.total + int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")) % _MOD
+        values: list[Any] = []
+        for v, kind, own in zip(row, self.kinds, self._by_kind, strict=True):
+            if v is None:
+                values.append(v)
+            elif own is not None:
+                values.append(own(v))
+            elif type(v) in _PLAIN:
+                values.append(v)
+            else:
+                quick = _QUICK.get(type(v))
+                values.append(quick(v) if quick is not None else canonical(v, kind))
+        digest = hashlib.sha256(_ROW_TEXT.encode(values).encode()).digest()
+        self.total = (self.total + int.from_bytes(digest, "big")) % _MOD
         self.rows += 1
 
     @property

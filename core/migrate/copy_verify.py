@@ -3,6 +3,7 @@ value (core/migrate/copy_values.py) must be the same on the source and the targe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -49,8 +50,16 @@ class TableCheck:
         }
 
 
-def verify_tables(source: Database, target: Database, *, state: TaskState | None = None) -> list[TableCheck]:
-    """Compare every copied table of `source` with the same table on `target`."""
+def verify_tables(
+    source: Database,
+    target: Database,
+    *,
+    state: TaskState | None = None,
+    source_sums: Mapping[str, Checksum] | None = None,
+) -> list[TableCheck]:
+    """Compare every copied table of `source` with the same table on `target`; `source_sums` are checksums
+    of source tables already taken (by the copy that just read them)."""
+    known = source_sums or {}
     src_cat = load_catalog(source, cached=False)
     tgt_cat = load_catalog(target, cached=False)
     entities = copy_schema.copied_entities(src_cat)
@@ -65,14 +74,20 @@ def verify_tables(source: Database, target: Database, *, state: TaskState | None
             mine = _checksum(source, src, copy_schema.written_columns(src))
             checks.append(TableCheck(src.name, mine.rows, 0, mine.hexdigest, "", missing=True))
             continue
-        columns = [c for c in copy_schema.written_columns(src) if c.name in tgt.columns_by_name]
+        columns = [c for c in copy_schema.written_columns(src) if _compared(tgt, c.name)]
         theirs_cols = [tgt.columns_by_name[c.name] for c in columns]
-        mine = _checksum(source, src, columns)
+        mine = known.get(src.name) or _checksum(source, src, columns)
         theirs = _checksum(target, tgt, theirs_cols)
         checks.append(TableCheck(src.name, mine.rows, theirs.rows, mine.hexdigest, theirs.hexdigest))
     if state is not None:
         state.set_progress(len(entities), len(entities), "Verified")
     return checks
+
+
+def _compared(target: Entity, name: str) -> bool:
+    """Columns the copy wrote: in the target and not computed by it."""
+    col = target.columns_by_name.get(name)
+    return col is not None and not col.generated
 
 
 def _checksum(db: Database, entity: Entity, columns: list[ColumnInfo]) -> Checksum:
