@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol
 
-from core.cli import audit, copy, demo, export, graph, inspect, migrate, search, selftest
+from core.cli import audit, copy, demo, embed, export, graph, inspect, migrate, search, selftest
 
 
 class CommandModule(Protocol):
@@ -27,6 +27,7 @@ COMMANDS: dict[str, CommandModule] = {
     "export": export,
     "graph": graph,
     "search": search,
+    "embed": embed,
     "audit": audit.listing,
     "revert": audit.reverting,
     "selftest": selftest,
