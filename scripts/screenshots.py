@@ -405,6 +405,33 @@ def graph_pictures(window: MainWindow, target: str, scores: dict[str, int]) -> N
     window.menus.navigator_action.trigger()
 
 
+def schema_pictures(window: MainWindow, folder: str) -> None:
+    """The schema view: the reference schema's ER diagram (key columns); then bench/catalog.py's generated
+    2,500-table schema, opened as clusters."""
+    from gui.graph.er_panel import ErPanel
+
+    window.menus.navigator_action.trigger()  # the diagram gets the window's width
+    panel = window.show_schema()
+    assert isinstance(panel, ErPanel)
+    settle(lambda: panel.diagram is not None and panel.diagram.method == "tables")
+    panel.view.fit()
+    save(window, "schema_reference.png")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from catalog import schema_sql  # type: ignore[import-not-found]  # bench/catalog.py: <noun>_<n>, 1-3 FKs
+
+    big = str(Path(folder) / "schema-2500.db")
+    with sqlite3.connect(big) as con:
+        con.executescript("BEGIN;\n" + ";\n".join(schema_sql("sqlite", 2500)) + ";\nCOMMIT;")
+    window.open_target(big)  # another database: its tabs start afresh
+    settle(lambda: window.catalog is not None and len(window.catalog.entities) >= 2500, timeout_ms=60_000)
+    clusters = window.show_schema()
+    assert isinstance(clusters, ErPanel)
+    settle(lambda: clusters.diagram is not None and clusters.diagram.method == "prefix")
+    clusters.view.fit()
+    save(window, "schema_clusters.png")
+    window.menus.navigator_action.trigger()
+
+
 #: What each world row's vector is embedded from for the search pictures (the seeder leaves them empty).
 WORLD_TEXTS = {
     "locations": "SELECT id, name || '. ' || short_description FROM locations",
@@ -499,6 +526,7 @@ def main() -> int:
             search_pictures(window, npc)
             graph_pictures(window, target, scores)
             migration_pictures(target)
+            schema_pictures(window, d)
         finally:
             window.close()
             workers.shutdown()

@@ -166,7 +166,7 @@ def _clusters(
     for key, names in grouping.members.items():
         links = sum(model.tables[n].is_link for n in names)
         label = key
-        width = min(MAX_WIDTH, max(MIN_WIDTH + 20, len(label) * CHAR * 1.3 + 3 * PAD))
+        width = min(MAX_WIDTH, max(150.0, len(label) * 11.0 + 3 * PAD))  # names grow when zoomed out
         height = 56.0 + min(40.0, 6.0 * math.log2(len(names)))
         nodes.append(ErNode(f"cluster:{key}", "cluster", label, (width, height), members=names, links=links))
     strongest = _strongest(grouping.links, CLUSTER_LINKS)

@@ -157,7 +157,9 @@ class ErBoxItem(NodeItem):
         painter.setPen(QPen(self.colour, 2.5))
         painter.setBrush(CLUSTER_FILL)
         painter.drawRoundedRect(body, 10, 10)
-        grow = min(2.4, max(1.0, 0.7 / max(lod, 0.01)))  # zoomed out, names stay readable
+        # Zoomed out, names grow to stay readable, as far as the box is wide.
+        fit = body.width() * 0.92 / max(1.0, f.name_metrics.horizontalAdvance(self.box.label) * 1.15)
+        grow = max(min(1.0, fit), min(2.4, fit, max(1.0, 0.7 / max(lod, 0.01))))
         name = QFont(f.name)
         name.setPointSizeF(f.name.pointSizeF() * 1.15 * grow)
         count = QFont(f.small)

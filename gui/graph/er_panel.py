@@ -110,6 +110,9 @@ class ErPanel(QWidget):
         self.hops_box.setRange(1, 4)
         self.hops_box.setSuffix(" hop")
         self.hops_box.setToolTip("How many foreign keys away from the table")
+        self.hops_box.valueChanged.connect(
+            lambda hops: self.hops_box.setSuffix(" hop" if hops == 1 else " hops")
+        )
         bar.addWidget(self.hops_box)
         bar.addAction("Show", self._on_show_triggered).setToolTip("The table and its neighbours")
         bar.addSeparator()
