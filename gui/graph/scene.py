@@ -6,7 +6,7 @@ import re
 
 from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QColor, QPixmapCache
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from core.graph.model import GraphEdge
 from gui.graph import style
@@ -111,6 +111,11 @@ class GraphScene(QGraphicsScene):
             self.dots_mode = dots
             self.group.setVisible(not dots)
             self.dots.setVisible(dots)
+            # Far out, the whole graph is a picture that only changes with the zoom: the edges and dots
+            # are drawn into a pixmap once per zoom and blitted while panning, hovering or repainting.
+            cache = QGraphicsItem.CacheMode.DeviceCoordinateCache if dots else QGraphicsItem.CacheMode.NoCache
+            self.edges.setCacheMode(cache)
+            self.dots.setCacheMode(cache)
 
     def set_filters(self, hidden_entities: set[str], hidden_edge_types: set[str]) -> None:
         """Hide the nodes of these entities and the edges of these types (their `via`)."""
