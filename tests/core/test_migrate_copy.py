@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -15,8 +16,10 @@ from core.engine.db import Database, open_database
 from core.migrate.copy import copy_database
 from core.migrate.copy_values import canonical
 from core.progress import Cancelled, Progress, TaskState
+from core.schema.catalog import Catalog
 from core.schema.kinds import ColumnKind
 from core.schema.load import load_catalog
+from core.search.knn import nearest
 from tests.fixtures.demo import Demo
 from tests.fixtures.postgres import new_pg_database
 
@@ -93,8 +96,17 @@ def test_the_copy_answers_a_filtered_page_as_the_source_does(
     sqlite_demo_copy: Demo, pg_target: Database
 ) -> None:
     src, src_cat = sqlite_demo_copy
+    vectors = _embed_locations(src, src_cat)
     assert copy_database(src, pg_target, verify=False).tables
     tgt_cat = load_catalog(pg_target)
+    # The same k-NN query (exact scans) finds the same rows at the same distances: vectors arrived exactly.
+    near = [
+        nearest(db, cat, "locations", vectors[7], k=12, exact=True, filters=[Filter("region_id", "not_null")])
+        for db, cat in ((src, src_cat), (pg_target, tgt_cat))
+    ]
+    assert [h.key for h in near[0].hits] == [h.key for h in near[1].hits]
+    assert [h.distance for h in near[0].hits] == pytest.approx([h.distance for h in near[1].hits], abs=1e-6)
+    assert near[1].provider == "pgvector"
     for entity, filters in (
         ("tool_executions", [Filter("status", "eq", "error"), Filter("duration_ms", "gt", 100)]),
         ("products", [Filter("price", "range", (10, 60))]),
@@ -107,6 +119,18 @@ def test_the_copy_answers_a_filtered_page_as_the_source_does(
         assert pages[0].rows, entity
         assert _canonical(pages[0].rows) == _canonical(pages[1].rows), entity
         assert pages[0].has_more == pages[1].has_more
+
+
+def _embed_locations(db: Database, catalog: Catalog) -> np.ndarray:
+    """Give every location a vector of its own (the demo leaves them empty), in key order."""
+    table = catalog.get("locations").table
+    rng = np.random.default_rng(3)
+    with db.transaction() as conn:
+        keys = conn.execute(sa.select(table.c.id).order_by(table.c.id)).scalars().all()
+        vectors = rng.standard_normal((len(keys), 384)).astype("<f4")
+        for key, vec in zip(keys, vectors, strict=True):
+            conn.execute(table.update().where(table.c.id == key).values(embedding=vec))
+    return vectors
 
 
 def _canonical(rows: list[tuple[object, ...]]) -> list[list[object]]:
