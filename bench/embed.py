@@ -132,6 +132,7 @@ def main() -> int:
         warden_load.append(load_ms(LOAD_WARDEN))
         st_load.append(load_ms(LOAD_ST))
 
+    print(f"    warden {statistics.median(warden_load):,.0f} ms, st {statistics.median(st_load):,.0f} ms", flush=True)
     ours = local_embedder()
     ref = SentenceTransformer(str(model_dir()), device="cpu")
 
@@ -143,11 +144,14 @@ def main() -> int:
     q_ours = measure(lambda: ours.embed([next(queries)]), max(20, args.repeat * 8), warmup=3)
     q_st = measure(lambda: st_embed([next(queries)]), max(20, args.repeat * 8), warmup=3)
 
+    print(f"    warden {q_ours.median:.1f} ms, st {q_st.median:.1f} ms", flush=True)
     print(f"  throughput, {len(sample):,} rows …", flush=True)
     ours.embed(sample[:64])
     st_embed(sample[:64])
     tp_ours = throughput(ours.embed, sample, args.repeat)
+    print(f"    warden {statistics.median(tp_ours):,.0f} rows/s …", flush=True)
     tp_st = throughput(st_embed, sample, args.repeat)
+    print(f"    st {statistics.median(tp_st):,.0f} rows/s", flush=True)
 
     a, b = ours.embed(sample), np.asarray(st_embed(sample), np.float32)
     worst_cos = float(np.min(np.sum(a * b, axis=1)))
@@ -157,6 +161,7 @@ def main() -> int:
         print(f"  throughput, {args.big:,} rows (once each) …", flush=True)
         big = rows(texts, args.big)
         big_ours = throughput(ours.embed, big, 1)[0]
+        print(f"    warden {args.big / big_ours:.1f} s …", flush=True)
         big_st = throughput(st_embed, big, 1)[0]
 
     table = Table(["measure", "warden (numpy)", "sentence-transformers", "warden / st"])
