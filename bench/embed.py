@@ -132,7 +132,8 @@ def main() -> int:
         warden_load.append(load_ms(LOAD_WARDEN))
         st_load.append(load_ms(LOAD_ST))
 
-    print(f"    warden {statistics.median(warden_load):,.0f} ms, st {statistics.median(st_load):,.0f} ms", flush=True)
+    med = statistics.median
+    print(f"    warden {med(warden_load):,.0f} ms, st {med(st_load):,.0f} ms", flush=True)
     ours = local_embedder()
     ref = SentenceTransformer(str(model_dir()), device="cpu")
 
