@@ -9,6 +9,7 @@ is the record graph's (pan, zoom to the cursor, fit, dots far out).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,16 +17,19 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMenu,
     QSpinBox,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from core.graph.er import ErModel, Mode
 from core.graph.er_layout import ErDiagram
+from core.graph.er_views import SavedView
 from gui.graph import er_jobs
 from gui.graph.er_scene import ErScene
 from gui.graph.view import GraphView
@@ -45,6 +49,7 @@ class ErPanel(QWidget):
 
     open_entity_requested = Signal(str, list)  # entity name, filters (none)
     diagram_shown = Signal()  # a view is on screen
+    view_saved = Signal(str)  # a view's name: its file is written
     failed = Signal(str)  # a message a person can act on
 
     def __init__(self, open_db: OpenDatabase, parent: QWidget | None = None) -> None:
@@ -91,6 +96,16 @@ class ErPanel(QWidget):
         overview = bar.addAction("Overview", lambda: self.show_request(("overview", None)))
         overview.setToolTip("The whole schema (a big one as clusters)")
         bar.addAction("Fit", self.view.fit).setToolTip("Show the whole view")
+        self.views_menu = QMenu(self)
+        self.views_menu.setObjectName("erViewsMenu")
+        self.views_menu.aboutToShow.connect(self._fill_views_menu)
+        views = QToolButton()
+        views.setObjectName("erViews")
+        views.setText("Views")
+        views.setMenu(self.views_menu)
+        views.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        views.setToolTip("Save this view with its positions, or open a saved one")
+        bar.addWidget(views)
         bar.addSeparator()
         self.mode_box = QComboBox()
         self.mode_box.setObjectName("erMode")
@@ -244,6 +259,81 @@ class ErPanel(QWidget):
             )
         return f"{diagram.title}: {diagram.note}"
 
+    # --- saved views ---------------------------------------------------------------------------------
+
+    def _database_key(self) -> str | None:
+        db = self.open_db.database
+        return db.display_url if db is not None else None
+
+    def _fill_views_menu(self) -> None:
+        from core.graph.er_views import view_names
+
+        self.views_menu.clear()
+        self.views_menu.addAction("Save View…", self._on_save_view_triggered).setEnabled(
+            self.diagram is not None
+        )
+        database = self._database_key()
+        names = view_names(database) if database else []  # a folder listing: a few small files
+        if names:
+            self.views_menu.addSeparator()
+        for name in names:
+            self.views_menu.addAction(name, functools.partial(self.open_view, name))
+
+    def _on_save_view_triggered(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save View", "Name of this view:")
+        if ok and name.strip():
+            self.save_view(name.strip())
+
+    def save_view(self, name: str) -> None:
+        """Save what is shown as `name`: the view, its mode and every box's position (dragged ones too)."""
+        from core.graph.er_views import save_view
+
+        database = self._database_key()
+        if database is None or self.diagram is None:
+            return
+        positions = {n: (item.pos().x(), item.pos().y()) for n, item in self.scene.items_by_id.items()}
+        view = SavedView(name, tuple(self.request), self.mode, positions)
+        workers.run(
+            save_view,
+            database,
+            view,
+            on_done=lambda _path: self._on_view_saved(name),
+            on_error=self._on_failed,
+            owner=self,
+        )
+
+    def _on_view_saved(self, name: str) -> None:
+        self._say(f"Saved the view '{name}'.")
+        self.view_saved.emit(name)
+
+    def open_view(self, name: str) -> None:
+        """Show the saved view `name` on today's schema (saved boxes where they were, new tables beside)."""
+        database = self._database_key()
+        if database is None or self.er is None:
+            return
+        workers.run(
+            _open_saved_view,
+            self.er,
+            database,
+            name,
+            on_done=self._on_saved_view_opened,
+            on_error=self._on_failed,
+            owner=self,
+            key="er",
+        )
+
+    def _on_saved_view_opened(self, result: tuple[SavedView, ErDiagram]) -> None:
+        view, diagram = result
+        if self.diagram is not None:
+            self.history.append(self.request)
+            self.back_action.setEnabled(True)
+        self.request = view.request
+        self.mode_box.blockSignals(True)  # the view's own mode, without laying it out again
+        self.mode_box.setCurrentIndex(next(i for i, (_t, m) in enumerate(MODES) if m == view.mode))
+        self.mode_box.blockSignals(False)
+        self._on_diagram_laid_out(diagram)
+        self._say(f"{view.name}: {self._summary(diagram)}")
+
     # --- input --------------------------------------------------------------------------------------
 
     def _on_view_node_clicked(self, node_id: str) -> None:
@@ -333,3 +423,11 @@ class ErPanel(QWidget):
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet("color: #b00020;" if error else "")
+
+
+def _open_saved_view(model: ErModel, database: str, name: str) -> tuple[SavedView, ErDiagram]:
+    """On a worker: read a saved view and lay out what is new in it."""
+    from core.graph.er_views import load_view, show_view
+
+    view = load_view(database, name)
+    return view, show_view(model, view)

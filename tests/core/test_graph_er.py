@@ -5,6 +5,7 @@ against the database's own foreign keys on both backends, link tables marked; th
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 
 from core.engine.db import Database, open_database
 from core.errors import NotFoundError
-from core.graph import er_layout
+from core.graph import er_layout, er_views
 from core.graph.er import WHOLE_UP_TO, er_model
 from core.schema.load import load_catalog
 from tests.fixtures.postgres import new_pg_database
@@ -198,3 +199,53 @@ def test_clusters_by_community_on_300_tables(tmp_path: Path) -> None:
     for c in range(5):
         spread = Counter(grouping.of[names[i]] for i in range(300) if planted[i] == c)
         assert spread.most_common(1)[0][1] >= 0.5 * 60
+
+
+def test_saved_view_keeps_positions_and_lays_out_only_new_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "theirs.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        for sql in FOREIGN:
+            conn.execute(sa.text(sql))
+    db = open_database(path)
+    try:
+        model = er_model(load_catalog(db))
+        diagram = er_layout.around(model, "beta", 2)
+        moved = dict(diagram.positions)
+        moved["hub"] = (-900.0, 40.0)  # the user dragged one box
+        view = er_views.SavedView("Beta's corner", ("around", "beta", 2), "keys", moved)
+        saved = er_views.save_view(db.display_url, view)
+        document = json.loads(saved.read_text(encoding="utf-8"))  # a readable file
+        assert document["name"] == "Beta's corner" and document["view"] == ["around", "beta", 2]
+        assert document["positions"]["hub"] == [-900.0, 40.0]
+        assert er_views.view_names(db.display_url) == ["Beta's corner"]
+    finally:
+        db.dispose()
+    # The schema changes (another program): a new table refers to beta.
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("CREATE TABLE theta (id INTEGER PRIMARY KEY, beta_id INTEGER REFERENCES beta(id))")
+        )
+    engine.dispose()
+    db = open_database(path)
+    try:
+        model = er_model(load_catalog(db))
+    finally:
+        db.dispose()
+    loaded = er_views.load_view(document["database"], "Beta's corner")
+    shown = er_views.show_view(model, loaded)
+    assert "theta" in shown.positions and "1 table new" in shown.note
+    for name, point in moved.items():
+        assert shown.positions[name] == pytest.approx(point)  # kept exactly, the dragged one too
+    # The new table is laid out beside the saved ones, overlapping none of them.
+    sizes = {n.id: n.size for n in shown.nodes}
+    tx, ty = shown.positions["theta"]
+    for name, (x, y) in moved.items():
+        apart_x = abs(tx - x) >= (sizes["theta"][0] + sizes[name][0]) / 2
+        apart_y = abs(ty - y) >= (sizes["theta"][1] + sizes[name][1]) / 2
+        assert apart_x or apart_y
+    with pytest.raises(NotFoundError):
+        er_views.load_view(document["database"], "nothing saved")

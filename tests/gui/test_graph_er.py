@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
@@ -100,4 +101,31 @@ def test_clusters_drill_in_and_back(qtbot: QtBot, tmp_path: Path) -> None:
     next(a for a in panel.toolbar.actions() if a.text() == "Find Path").trigger()
     qtbot.waitUntil(lambda: panel.diagram is not None and panel.diagram.title == "stock_016 → staff_012")
     assert [n.id for n in panel.diagram.nodes] == ["stock_016", "sales_000", "staff_012"]
+    qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
+
+
+def test_a_saved_view_keeps_a_moved_box(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
+    window = open_window(qtbot, big_schema(tmp_path / "big.db"))
+    panel = open_schema(qtbot, window)
+    shown(qtbot, panel, "prefix")
+    double_click(qtbot, panel, "cluster:site")
+    shown(qtbot, panel, "tables")
+    item = panel.scene.items_by_id["site_003"]
+    item.setPos(item.pos().x() - 700, item.pos().y() + 50)  # where a drag would leave it
+    moved = (item.pos().x(), item.pos().y())
+    with qtbot.waitSignal(panel.view_saved, timeout=10_000):
+        panel.save_view("Sites")
+    assert list((tmp_path / "data" / "schema_views").glob("*/*.json"))
+    panel.show_request(("overview", None))
+    shown(qtbot, panel, "prefix")
+    panel._fill_views_menu()
+    assert [a.text() for a in panel.views_menu.actions()][-1] == "Sites"
+    panel.views_menu.actions()[-1].trigger()
+    qtbot.waitUntil(lambda: panel.diagram is not None and panel.diagram.method == "tables", timeout=10_000)
+    assert panel.diagram is not None
+    assert panel.diagram.positions["site_003"] == pytest.approx(moved, abs=0.1)  # saved to 0.1 px
+    assert panel.message.text().startswith("Sites:")
     qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
