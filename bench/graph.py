@@ -187,7 +187,7 @@ def main() -> None:
             fmt_ms(ours.p90),
             fmt_ms(ours.cold),
             fmt_ms(theirs.median),
-            f"{ours.median / theirs.median:.2f}x",
+            f"{ours.median / theirs.median:.{2 if ours.median >= 0.01 * theirs.median else 4}f}x",
         )
     print(table.render())
     print("goals: a frame in 33 ms or less with level of detail, and at most 0.5x the naive view's")
