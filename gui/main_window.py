@@ -179,9 +179,12 @@ class MainWindow(QMainWindow):
         self.read_only_badge.hide()
         self.connection_state_label = QLabel()  # Connected / Reconnecting… / Unavailable since 14:03
         self.connection_state_label.setObjectName("connectionState")
+        from gui.audit.consent_gate import AuditGate  # asks before saving unaudited; its "Audit off" badge
+
+        self.audit_gate = AuditGate(self.open_db, bar, self)
         bar.addWidget(self.connection_label, 1)
         permanent = (self.connection_state_label, self.backend_label, self.vector_label, self.read_only_badge)
-        for widget in permanent:
+        for widget in (*permanent, self.audit_gate.badge):
             bar.addPermanentWidget(widget)
 
     def _follow_connection(self) -> None:
@@ -550,6 +553,7 @@ class MainWindow(QMainWindow):
         self.view_refresher.equip(editor)  # a materialized view's Refresh View button
         editor.model.saved.connect(functools.partial(self._on_editor_saved, name))
         editor.model.follow_connection(self.open_db.connection)  # saves refused and reads resumed with it
+        editor.model.save_gate = self.audit_gate.allows  # no audit log: ask before the first save
         if self._journal is not None:
             self._journal.watch(editor.model)
         return editor
@@ -579,6 +583,34 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(panel, "Schema")
         self.tabs.setCurrentWidget(panel)
         return panel
+
+    def show_audit(self) -> QWidget:
+        """Focus the audit log's tab (made on first use); double-clicking an entry opens its record."""
+        from gui.audit.panel import AuditPanel
+
+        panel = self.findChild(AuditPanel, "auditPanel")
+        if panel is None or self.tabs.indexOf(panel) < 0:
+            panel = AuditPanel()
+            panel.setObjectName("auditPanel")
+            panel.record_requested.connect(self._open_record)
+            panel.reverted.connect(self._on_audit_reverted)
+            self.open_db.follow(panel, lambda catalog: panel.set_database(self.open_db.database, catalog))
+            self.tabs.addTab(panel, "Audit Log")
+            panel.set_database(self.open_db.database, self.open_db.catalog)
+        self.tabs.setCurrentWidget(panel)
+        return panel
+
+    def _open_record(self, entity: str, key: dict[str, Any]) -> None:
+        """Open `entity`'s table filtered to the row with this key (as the search's Open Record does)."""
+        from core.data.repository import Filter
+
+        self._open_entity_tab(entity, [Filter(k, "eq", v) for k, v in key.items()])
+
+    def _on_audit_reverted(self, names: list[str]) -> None:
+        """A revert wrote rows: open editors of those tables read them again."""
+        for name in names:
+            for editor in self._editors_of(name):
+                editor.model.refresh()
 
     def show_search(self, entity: str | None = None, key: dict[str, Any] | None = None) -> QWidget:
         """Focus the search tab (made on first use); with a record, show the rows like it."""

@@ -133,6 +133,9 @@ class MainMenus(QObject):
         search.setShortcut(QKeySequence("Ctrl+Shift+F"))
         search.setStatusTip("Find rows by meaning and by words, across the world tables or in one table")
         self.search_action = search
+        audit = self._action(menu, "&Audit Log…", "auditAction", lambda: self.window.show_audit())
+        audit.setStatusTip("Who changed what and when; revert a change")
+        self.audit_action = audit
         self.migrations_action = self._action(menu, "&Migrations…", "migrationTool", self.show_migrations)
         self.migrations_action.setStatusTip("Schema revisions: status, lint, SQL preview, upgrade, downgrade")
         for name, text, what in COMING_TOOLS:

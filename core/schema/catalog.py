@@ -563,6 +563,7 @@ def entity_from_table(
         declared = tuple(c.name for c in table.primary_key.columns)
         fks = foreign_keys if foreign_keys is not None else foreign_keys_of(table)
         info = dict(table.info)
+    read_only_reason = read_only_reason or info.get("read_only")
     if key is None:
         key = RowKey(declared, KeySource.PRIMARY_KEY) if declared else RowKey((), None, no_key_reason(""))
     pk = key.columns

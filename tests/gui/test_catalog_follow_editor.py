@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 from core.data import recovery
 from core.engine.db import Database, open_database
 from core.migrate.migrations import upgrade
+from gui.audit.consent import AuditChoice
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
 from tests.fixtures.editing import EDIT, column, open_editor, open_window, stage, stored
@@ -113,6 +114,7 @@ def test_an_open_editor_shows_a_new_column_and_keeps_its_staged_edits(qtbot: QtB
 
     with qtbot.waitSignal(editor.model.saved, timeout=10_000):
         editor.save()
+        window.audit_gate.answer(AuditChoice.AUDIT_OFF)  # no audit log: the window asks first
     row = stored(url, "ideas", key)
     assert (row["title"], row["created"], row["mood"]) == ("Renamed idea", "2027", "calm")
 

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
+from gui.audit import audited_save
 from gui.editor.delegates.array_editor import ArrayEditor
 from gui.editor.delegates.cell_delegate import CellDelegate
 from gui.editor.delegates.editors import ValueLineEdit
@@ -35,6 +36,7 @@ def spells(pg_server: object) -> Iterator[tuple[Database, Catalog]]:
     url = new_pg_database(pg_server, vector=False)
     build_pg_types(url)
     db = open_database(url)
+    audited_save.set_audit_off(db)  # no audit log: its saves go unaudited, as if the user had chosen so
     yield db, load_catalog(db)
     workers.wait_idle()
     db.dispose()

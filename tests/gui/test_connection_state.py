@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from core.data.repository import SaveResult
 from core.engine.db import open_database
 from core.schema.load import load_catalog
+from gui.audit.consent import AuditChoice
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
 from gui.runtime.connection_state import ConnectionMonitor, State
@@ -116,6 +117,7 @@ def test_a_stopped_server_is_shown_once_and_everything_resumes_when_it_is_back(
 
         with qtbot.waitSignal(items.model.saved, timeout=10_000) as saved:
             items.save()
+            window.audit_gate.answer(AuditChoice.AUDIT_OFF)  # no audit log: the window asks first
         assert isinstance(saved.args[0], SaveResult)
     assert _stored_name(url, "items", key["id"]) == "Renamed across a restart"
     assert threading.main_thread().ident not in threads  # the GUI thread never touched the database
@@ -220,6 +222,7 @@ def test_a_save_that_finds_the_server_gone_keeps_the_edits_and_goes_through_once
     stoppable_pg.stop()
     with qtbot.waitSignal(items.model.save_failed, timeout=10_000) as failed:
         items.save()  # the first thing to find the server gone is this save
+        window.audit_gate.answer(AuditChoice.AUDIT_OFF)  # no audit log: the window asks first
     assert failed.args[0].startswith("Lost the connection to PostgreSQL at "), failed.args[0]
     assert "UPDATE" not in failed.args[0] and "Saved after the outage" not in failed.args[0]
     assert not monitor.connected and not window.unavailable_banner.isHidden()

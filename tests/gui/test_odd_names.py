@@ -19,6 +19,7 @@ from core.data.repository import Filter, get_row
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
+from gui.audit import audited_save
 from gui.editor.delegates.fk_picker import ForeignKeyPicker
 from gui.editor.dialogs.export import ExportJob, ExportRequest, default_file_name
 from gui.editor.model.roles import Role
@@ -56,6 +57,7 @@ def odd(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterato
         url = new_pg_database(request.getfixturevalue("pg_server"), vector=False)
     build_odd_names(url)
     db = open_database(url)
+    audited_save.set_audit_off(db)  # no audit log: its saves go unaudited, as if the user had chosen so
     try:
         yield db, load_catalog(db)
         assert workers.wait_idle(10_000)

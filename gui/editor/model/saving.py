@@ -100,7 +100,7 @@ class Saver:
         self._sent = self.staging.snapshot()
         self._sending = self.staging.count
         task = self.run(
-            audited_save.save,  # issue 12: audited, or audit off where the database has no log (stopgap)
+            audited_save.save,  # issue 12: audited, or audit off where the user chose so (asked first)
             self.window.db,
             self.window.catalog,
             changes,

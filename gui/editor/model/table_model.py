@@ -88,6 +88,9 @@ class TableEditorModel(QAbstractTableModel):
         super().__init__(parent)
         self._busy = False
         self.connection: ConnectionMonitor | None = None  # the open database's state, once followed
+        #: Asked before a save is sent (the window's audit consent, gui/audit/consent_gate.py): False holds
+        #: the save back, and the gate calls save() again once it may go.
+        self.save_gate: Callable[[TableEditorModel], bool] | None = None
         self.debounce = QTimer(self)  # the row window's: placeholders painted meanwhile load together
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
@@ -393,6 +396,8 @@ class TableEditorModel(QAbstractTableModel):
         connection = self.connection
         if connection is not None and not connection.connected and self.has_changes and not self.saving:
             QTimer.singleShot(0, self, functools.partial(self._refuse_save, connection.refusal()))
+            return
+        if self.save_gate is not None and self.has_changes and not self.saving and not self.save_gate(self):
             return
         self.saver.save()
 
