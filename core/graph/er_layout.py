@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from core.graph.er import WHOLE_UP_TO, Clustering, ErModel, ErTable, Mode, clusters
+from core.graph.er import HOOD_CAP, WHOLE_UP_TO, Clustering, ErModel, ErTable, Mode, clusters
 from core.graph.layout import Point
 
 #: Box sizes in scene pixels, from a 9-point font (the view draws the boxes at exactly these sizes).
@@ -101,6 +101,8 @@ def overview(model: ErModel, mode: Mode = "keys", members: Sequence[str] | None 
     if len(names) <= WHOLE_UP_TO:
         return _tables(model, names, mode, title=title, members=tuple(members or ()) or None)
     grouping = model.clustering if members is None else clusters(model, names)
+    if len(grouping.members) <= 1:  # nothing splits them: drawn table by table after all
+        return _tables(model, names, mode, title=title, members=tuple(members or ()) or None)
     return _clusters(model, grouping, mode, title, tuple(members or ()) or None)
 
 
@@ -108,7 +110,7 @@ def around(model: ErModel, table: str, hops: int, mode: Mode = "keys") -> ErDiag
     """`table` and the tables up to `hops` FKs away, laid out in layers."""
     names = model.around(table, hops)
     shown = len(names)
-    note = f"Showing the nearest {shown:,} tables." if shown >= 300 else ""
+    note = f"Showing the nearest {shown:,} tables." if shown >= HOOD_CAP else ""
     plural = "hop" if hops == 1 else "hops"
     return _tables(model, names, mode, title=f"{table} + {hops} {plural}", focus=(table,), note=note)
 
