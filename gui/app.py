@@ -177,6 +177,9 @@ def main(db_target: str | None = None) -> int:
         # log folder's path needs platformdirs, which the bare window does without.
         install_crash_handler(log_file())
         window.build()
+        from gui.search.embed_fill import attach  # the default database's vectors, filled in the background
+
+        attach(window)
         gc.enable()  # the launcher paused cyclic collection until the window is up
         setup_logging()  # after the first frame: the log file's handler is not needed to show a window
         if db_target:

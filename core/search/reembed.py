@@ -19,7 +19,7 @@ import numpy as np
 import sqlalchemy as sa
 from pgvector.sqlalchemy import VECTOR
 
-from core.data.audit_trail import Auditing, Trail, _insert, audit_entity, plain
+from core.data.audit_trail import AUDIT_OFF, Auditing, Trail, _insert, audit_entity, plain
 from core.data.query import coerce_key, column, entity_of, key_predicate
 from core.engine.db import Database
 from core.errors import FieldProblem, ValidationError
@@ -36,6 +36,7 @@ __all__ = [
     "EmbedResult",
     "count_missing",
     "embed_rows",
+    "fill_missing",
     "row_text",
     "text_sources",
 ]
@@ -186,7 +187,7 @@ def embed_rows(
             unique = list(dict.fromkeys(text for _, text, _ in todo))
             vectors = dict(zip(unique, np.asarray(embedder.embed(unique), dtype=np.float32), strict=True))
             embedded += len(unique)
-            with db.engine.begin() as conn:
+            with db.transaction() as conn:  # readies a file opened read-only until its first write
                 writer(conn, [(key, vectors[text]) for key, text, _ in todo])
                 if trail is not None:
                     trail(conn, ent, info, [(key, old, vectors[text]) for key, text, old in todo])
@@ -197,6 +198,69 @@ def embed_rows(
         if chosen is None and len(rows) < batch_rows:
             break
     return EmbedResult(ent.name, info.column, written, skipped, embedded)
+
+
+def fill_missing(
+    db: Database,
+    catalog: Catalog,
+    embedder: Callable[[], Embedder],
+    entities: Sequence[str] = WORLD_ENTITIES,
+    *,
+    state: TaskState | None = None,
+    auditing: Auditing | None = AUDIT_OFF,
+    batch_rows: int = BATCH_ROWS,
+) -> int:
+    """Embed the rows without a vector of each of `entities` (those the catalog has, first vector column),
+    with one progress over all of them; the rows written. `embedder` is called only when a row is missing,
+    so a database already filled never loads the model.
+
+    Audit is off by default: this completes the demo data the seeder wrote (also unaudited), and thousands
+    of entries of vectors would bury the edits people made in the audit log.
+    """
+    todo: list[tuple[Entity, int]] = []
+    for name in entities:
+        if name not in catalog.entities:
+            continue
+        ent = catalog.get(name)
+        if ent.vectors and ent.primary_key and not ent.read_only:
+            missing = count_missing(db, catalog, ent)
+            if missing:
+                todo.append((ent, missing))
+    total = sum(n for _, n in todo)
+    if not total:
+        return 0
+    if state is not None:
+        state.check()  # before the model loads: a window closed at once does not wait for it
+    model = embedder()
+    done = written = 0
+    for ent, missing in todo:
+        part = _Part(state, done, total) if state is not None else None
+        result = embed_rows(
+            db, catalog, ent, model, which="missing", state=part, auditing=auditing, batch_rows=batch_rows
+        )
+        written += result.written
+        done += missing
+    if state is not None:
+        state.set_progress(total, total, "Embedding done")
+    return written
+
+
+class _Part(TaskState):
+    """One entity's share of a fill: its progress reported as part of the whole, its cancel the whole's."""
+
+    def __init__(self, whole: TaskState, offset: int, total: int) -> None:
+        super().__init__()
+        self.whole, self.offset, self.total = whole, offset, total
+
+    def set_progress(self, done: int, total: int | None = None, message: str = "") -> None:
+        self.whole.set_progress(self.offset + done, self.total, message)
+
+    def check(self) -> None:
+        self.whole.check()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.whole.cancelled
 
 
 # --- writing --------------------------------------------------------------------------------------

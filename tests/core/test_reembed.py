@@ -18,7 +18,7 @@ from core.errors import ValidationError
 from core.progress import Cancelled, Progress, TaskState
 from core.schema.load import load_catalog
 from core.search.embeddings import LOCAL_DIMENSION, LOCAL_MODEL_NAME, local_embedder
-from core.search.reembed import count_missing, embed_rows, row_text, text_sources
+from core.search.reembed import count_missing, embed_rows, fill_missing, row_text, text_sources
 
 NAMES = ["Greyfen Marsh", "The Salt Cliffs", "Hollowreach", "Emberfall", "Lantern Coast"]
 
@@ -161,3 +161,20 @@ def test_a_provider_of_another_size_is_refused(schema_db):
     with pytest.raises(ValidationError, match="1536"):
         embed_rows(schema_db, cat, "regions", Wide())
     assert count_missing(schema_db, cat, "regions") == 1
+
+
+def test_fill_missing_loads_the_model_only_when_rows_miss_a_vector(schema_db):
+    add_regions(schema_db, [(n, None) for n in NAMES[:3]])
+    cat = load_catalog(schema_db)
+    loads: list[Counting] = []
+
+    def factory() -> Counting:
+        loads.append(Counting())
+        return loads[-1]
+
+    seen: list[Progress] = []
+    assert fill_missing(schema_db, cat, factory, state=TaskState(on_progress=seen.append)) == 3
+    assert len(loads) == 1 and count_missing(schema_db, cat, "regions") == 0
+    assert seen[-1].done == seen[-1].total == 3
+    assert fill_missing(schema_db, cat, factory) == 0
+    assert len(loads) == 1  # nothing missing: the model was not asked for
