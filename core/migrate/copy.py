@@ -88,10 +88,14 @@ def copy_database(
     total = _total_rows(source, entities)
     progress = _Progress(state, total)
     sums: dict[str, Checksum] = {}  # the source's checksums, taken from the rows as they were copied
-    copied = [
-        _copy_table(source, target, ent, tgt_cat.get(ent.name), batch_rows, progress, entities, sums)
-        for ent in entities
-    ]
+    groups = copy_schema.cycles(entities)
+    copied: list[TableCopy] = []
+    for ent in entities:
+        group = [e for e in entities if any(ent.name in g and e.name in g for g in groups)]
+        if not group:
+            copied.append(_copy_table(source, target, ent, tgt_cat, batch_rows, progress, entities, sums))
+        elif ent is group[-1]:  # every table of the cycle is placed: their other parents are copied
+            copied += _copy_cycle(source, target, group, tgt_cat, batch_rows, progress, entities, sums)
     _reset_sequences(target, [tgt_cat.get(e.name) for e in entities])
     checks = verify_tables(source, target, state=state, source_sums=sums) if verify else []
     return CopyResult(tables=copied, created=created, migrated=migrated, checks=checks)
@@ -154,26 +158,29 @@ def _copy_table(
     source: Database,
     target: Database,
     src: Entity,
-    tgt: Entity,
+    tgt_cat: Catalog,
     batch_rows: int,
     progress: _Progress,
     entities: Sequence[Entity],
     sums: dict[str, Checksum],
+    shared: Any = None,
 ) -> TableCopy:
-    """Copy the rows of one table the target does not hold yet."""
+    """Copy the rows of one table the target does not hold yet; in its own transactions, or in `shared`
+    (a raw connection whose one transaction holds a whole cycle of tables)."""
+    tgt = tgt_cat.get(src.name)
     columns = [c for c in copy_schema.written_columns(src) if _writable(tgt, c.name)]
     with source.engine.connect() as conn:
         n_source = _count(conn, src)
     with target.engine.connect() as conn:
         n_target = _count(conn, tgt)
-    one_go = not src.primary_key or copy_schema.self_referencing(src) or _in_cycle(src, entities)
+    one_go = shared is not None or not src.primary_key or copy_schema.self_referencing(src)
     if n_target == n_source or n_source == 0:
         done = TableCopy(src.name, n_source, 0, n_target)  # copied by an earlier run (verify tells)
         progress.batch(src.name, n_source)
         progress.table_done(done)
         return done
     present = _present_keys(target, tgt, src) if n_target and src.primary_key else set()
-    copier = _Copier(target, tgt, columns, src.name)
+    copier = _Copier(shared or target.engine.raw_connection(), tgt, columns, src.name)
     summed = Checksum([c.kind for c in columns])
     written = 0
     try:
@@ -191,19 +198,20 @@ def _copy_table(
                 else:
                     with copier.statement() as each:
                         copier.write_rows(each, rows)
-                    copier.commit()
+                    copier.raw.commit()
                 written += len(rows)
                 progress.batch(src.name, len(batch))
-        copier.commit()
+        if shared is None:
+            copier.raw.commit()
     except Cancelled:
-        copier.rollback()
         log.info("copy cancelled in %s after %d rows", src.name, written)
         raise
     except psycopg.Error as exc:
-        copier.rollback()
         raise _refused(src.name, exc) from None
     finally:
-        copier.close()
+        if shared is None:
+            copier.raw.rollback()  # nothing when committed; else what this table wrote since the last batch
+            copier.raw.close()
     sums[src.name] = summed
     done = TableCopy(src.name, n_source, written, n_target if not src.primary_key else len(present))
     log.info("copied %s: %d rows written, %d already there", src.name, written, done.rows_present)
@@ -216,8 +224,62 @@ def _writable(target: Entity, name: str) -> bool:
     return col is not None and not col.generated
 
 
-def _in_cycle(entity: Entity, entities: Sequence[Entity]) -> bool:
-    return any(entity.name in group for group in copy_schema.cycles(entities))
+def _copy_cycle(
+    source: Database,
+    target: Database,
+    group: list[Entity],
+    tgt_cat: Catalog,
+    batch_rows: int,
+    progress: _Progress,
+    entities: Sequence[Entity],
+    sums: dict[str, Checksum],
+) -> list[TableCopy]:
+    """Tables whose foreign keys reference each other in a circle: their constraints are made deferrable and
+    deferred, every table is copied in one transaction (checked at its commit), then they are put back."""
+    tables = [tgt_cat.get(e.name) for e in group]
+    constraints = _cycle_constraints(target, tables)
+    _set_deferrable(target, constraints, True)  # an interrupted run leaves them deferrable: the next one ends
+    raw = target.engine.raw_connection()
+    try:
+        with raw.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")
+        done = [
+            _copy_table(source, target, e, tgt_cat, batch_rows, progress, entities, sums, shared=raw)
+            for e in group
+        ]
+        try:
+            raw.commit()
+        except psycopg.Error as exc:
+            raise _refused(", ".join(e.name for e in group), exc) from None
+    finally:
+        raw.rollback()
+        raw.close()
+    _set_deferrable(target, constraints, False)
+    return done
+
+
+def _cycle_constraints(target: Database, tables: list[Entity]) -> list[tuple[str, str]]:
+    """The foreign keys between different tables of a cycle, as (quoted table, constraint name)."""
+    prep = target.engine.dialect.identifier_preparer
+    names = [prep.format_table(t.table) for t in tables]
+    with target.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "select c.conrelid::regclass::text, c.conname from pg_constraint c "
+                "where c.contype = 'f' and c.conrelid <> c.confrelid "
+                "and c.conrelid = any(cast(:t as regclass[])) and c.confrelid = any(cast(:t as regclass[]))"
+            ),
+            {"t": names},
+        ).all()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def _set_deferrable(target: Database, constraints: list[tuple[str, str]], deferrable: bool) -> None:
+    prep = target.engine.dialect.identifier_preparer
+    words = "DEFERRABLE INITIALLY IMMEDIATE" if deferrable else "NOT DEFERRABLE"
+    with target.transaction() as conn:
+        for table, name in constraints:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ALTER CONSTRAINT {prep.quote(name)} {words}")
 
 
 def _source_batches(
@@ -249,9 +311,9 @@ def _present_keys(target: Database, tgt: Entity, src: Entity) -> set[tuple[Any, 
 class _Copier:
     """COPY … FROM STDIN into one target table through the engine's raw psycopg connection."""
 
-    def __init__(self, target: Database, entity: Entity, columns: list[ColumnInfo], name: str) -> None:
+    def __init__(self, raw: Any, entity: Entity, columns: list[ColumnInfo], name: str) -> None:
         self.name = name
-        self.raw = target.engine.raw_connection()
+        self.raw = raw
         conn: Any = self.raw.driver_connection
         self.conn: psycopg.Connection[Any] = conn
         tgt_cols = [entity.columns_by_name[c.name] for c in columns]
@@ -280,18 +342,6 @@ class _Copier:
         """Delete the table's rows (in the open transaction)."""
         with self.conn.cursor() as cur:
             cur.execute(sql.SQL("DELETE FROM {}").format(self.table))
-
-    def commit(self) -> None:
-        """Keep what was written so far."""
-        self.raw.commit()
-
-    def rollback(self) -> None:
-        """Drop what was written since the last commit."""
-        self.raw.rollback()
-
-    def close(self) -> None:
-        """Give the connection back to the pool."""
-        self.raw.close()
 
 
 _REFUSALS = {

@@ -122,3 +122,28 @@ def test_a_reflected_database_is_created_and_copied_with_translated_types(
     assert not again.created and sum(t.rows_copied for t in again.tables) == 0
     # The row added on the target is reported: the counts differ for that table only.
     assert [c.table for c in again.checks if not c.ok] == ["authors"]
+
+
+def test_tables_referencing_each_other_in_a_circle_are_copied(tmp_path: Path, pg_target: Database) -> None:
+    path = tmp_path / "circle.db"
+    with sqlite3.connect(path) as c:
+        c.executescript(
+            """
+            create table clubs (id integer primary key, name text, captain_id integer references members(id));
+            create table members (id integer primary key, name text, club_id integer references clubs(id));
+            """
+        )
+        for i in range(1, 11):  # each club's captain is a member of it: rows point both ways
+            c.execute("insert into clubs values (?, ?, ?)", (i, f"club {i}", i * 3))
+        for i in range(1, 31):
+            c.execute("insert into members values (?, ?, ?)", (i, f"member {i}", (i - 1) // 3 + 1))
+    c.close()
+    src = open_database(str(path))
+    try:
+        result = copy_database(src, pg_target, batch_rows=4)
+    finally:
+        src.dispose()
+    assert result.ok and {c.table: c.rows_target for c in result.checks} == {"members": 30, "clubs": 10}
+    with pg_target.engine.connect() as conn:
+        flags = conn.execute(sa.text("select condeferrable from pg_constraint where contype = 'f'")).scalars()
+        assert list(flags) == [False, False], "the constraints are as they were made: checked at once"
