@@ -249,3 +249,33 @@ def test_saved_view_keeps_positions_and_lays_out_only_new_tables(
         assert apart_x or apart_y
     with pytest.raises(NotFoundError):
         er_views.load_view(document["database"], "nothing saved")
+
+
+def test_clusters_by_postgresql_schema(pg_server: object) -> None:
+    url = new_pg_database(pg_server, vector=False)
+    engine = sa.create_engine(url)
+    statements = [
+        "CREATE SCHEMA sales",
+        "CREATE SCHEMA stock",
+        "CREATE TABLE sales.customer (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE sales.invoice (id INTEGER PRIMARY KEY, "
+        "customer_id INTEGER REFERENCES sales.customer(id))",
+        "CREATE TABLE stock.item (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE stock.line (id INTEGER PRIMARY KEY, item_id INTEGER REFERENCES stock.item(id), "
+        "invoice_id INTEGER REFERENCES sales.invoice(id))",
+    ]
+    with engine.begin() as conn:
+        for sql in statements:
+            conn.execute(sa.text(sql))
+    engine.dispose()
+    db = open_database(url)
+    try:
+        model = er_model(load_catalog(db))
+    finally:
+        db.dispose()
+    grouping = model.clustering
+    assert grouping.method == "schema"
+    assert {k: len(v) for k, v in grouping.members.items()} == {"sales": 2, "stock": 2}
+    assert grouping.links == {("sales", "stock"): 1}  # stock.line → sales.invoice
+    route = model.path(grouping.members["stock"][0], grouping.members["sales"][0])
+    assert route is not None and len(route) >= 2
