@@ -34,7 +34,9 @@ def save(db: Database, catalog: Catalog, changes: list[Change], **options: Any) 
     from core.data import repository
     from core.data.audit_trail import AUDIT_OFF
 
-    audit = AUDIT_OFF if not has_audit_log(catalog) and is_audit_off(db) else None
+    # A database open read-only refuses the save itself (it says why): nothing is written to go unaudited.
+    unaudited = is_audit_off(db) or db.capabilities.read_only
+    audit = AUDIT_OFF if not has_audit_log(catalog) and unaudited else None
     return repository.save(db, catalog, changes, audit=audit, **options)
 
 

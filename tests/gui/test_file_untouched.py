@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from gui.audit.consent import AuditChoice
 from gui.editor.dialogs.export import ExportJob, ExportRequest
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
@@ -76,6 +77,7 @@ def test_the_first_save_in_the_window_keeps_the_journal_mode(qtbot: QtBot, journ
     assert editor.model.setData(index, "Saved by Warden", Qt.ItemDataRole.EditRole)
     with qtbot.waitSignal(editor.model.saved, timeout=10_000):
         editor.save()
+        window.audit_gate.answer(AuditChoice.AUDIT_OFF)  # no audit log: the window asks first
     qtbot.waitUntil(lambda: editor.model.data(index, Qt.ItemDataRole.DisplayRole) == "Saved by Warden")
     _close(qtbot, window)
     data = journal_file.read_bytes()

@@ -17,6 +17,7 @@ from core.data.repository import fetch_page
 from core.engine.db import Database, open_database
 from core.schema.catalog import Catalog
 from core.schema.load import load_catalog
+from gui.audit import audited_save
 from gui.editor.model.table_model import TableEditorModel
 from gui.editor.recovery import restore_into, table_of
 from tests.fixtures.editing import shown_editor
@@ -31,6 +32,7 @@ def keyless(tmp_path: Path) -> Iterator[tuple[Path, Database, Catalog]]:
     path = tmp_path / "keyless.db"
     build_keyless_sqlite(str(path))
     db = open_database(str(path))
+    audited_save.set_audit_off(db)  # no audit log: its saves go unaudited, as if the user had chosen so
     yield path, db, load_catalog(db)
     db.dispose()
 
