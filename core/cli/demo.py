@@ -19,6 +19,9 @@ def add_parser(sub: Any) -> None:
         "--scale", type=int, default=1, help="operations tables grow linearly (100 → 1M tool runs)"
     )
     d.add_argument("--seed", type=int, default=42, help="random seed; the same seed gives the same rows")
+    d.add_argument(
+        "--embed", action="store_true", help="also fill every embedding column with the local model's vectors"
+    )
 
 
 def run(args: argparse.Namespace, target: str | None) -> int:
@@ -35,7 +38,32 @@ def run(args: argparse.Namespace, target: str | None) -> int:
     total = sum(counts.values())
     secs = max(time.perf_counter() - t0, 1e-9)
     print(f"Seeded {total:,} rows in {secs:.1f} s ({total / secs:,.0f} rows/s)", file=sys.stderr)
+    if args.embed:
+        _embed(require(target))
     return 0
+
+
+def _embed(target: str) -> None:
+    """Fill every vector column of the new database with the local model's vectors, with a progress line."""
+    from core.cli.embed import ProgressLine
+    from core.engine.db import open_database
+    from core.progress import TaskState
+    from core.schema.load import load_catalog
+    from core.search.embeddings import local_embedder
+    from core.search.reembed import fill_missing
+
+    t0 = time.perf_counter()
+    line = ProgressLine()
+    db = open_database(target)
+    try:
+        cat = load_catalog(db)
+        names = [e.name for e in cat.ordered() if e.vectors]
+        state = TaskState(on_progress=lambda p: line.update(p.done, p.total, p.message))
+        written = fill_missing(db, cat, local_embedder, names, state=state)
+    finally:
+        line.close()
+        db.dispose()
+    print(f"Embedded {written:,} rows in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
 
 class ProgressBar:

@@ -84,3 +84,27 @@ def test_missing_or_all_is_required(capsys, demo_copy_path):
         cli.main(["embed", "--db", str(demo_copy_path), "--entity", "regions"])
     assert exit_.value.code == 2
     assert "--missing" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # about 6,000 rows embedded: a minute or two on two cores
+def test_demo_embed_fills_every_vector_column(capsys, tmp_path):
+    from core.engine.db import open_database
+    from core.schema.load import load_catalog
+    from core.search.reembed import count_missing
+
+    path = tmp_path / "embedded.db"
+    code, _, err = run(capsys, "demo", "--db", str(path), "--embed")
+    assert code == 0, err
+    assert "Embedded" in err and "100%" in err
+    db = open_database(path)
+    try:
+        cat = load_catalog(db)
+        vectored = [e for e in cat.ordered() if e.vectors]
+        assert {e.name for e in vectored} >= {"locations", "npcs", "objects", "regions", "rag_documents"}
+        assert all(count_missing(db, cat, e) == 0 for e in vectored)
+    finally:
+        db.dispose()
+    rows = region_vectors(path)
+    text, got = next(iter(rows.values()))
+    assert got is not None
+    assert np.allclose(got, local_embedder().embed([text])[0], atol=1e-6)
