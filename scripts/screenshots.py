@@ -487,6 +487,67 @@ def search_pictures(window: MainWindow, npc: str) -> None:
     save(window, "search_more_like_this.png")
 
 
+def audit_pictures(window: MainWindow, folder: str) -> None:
+    """The audit log as a tab after an edit of the demo (one update, a field checked to revert), and the
+    question before the first save to a database Warden did not create (it has no audit log)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPainter
+
+    from gui.audit.consent import AuditChoice
+    from gui.audit.panel import AuditPanel
+    from gui.main_window import MainWindow as Window
+
+    editor = open_entity(window, "users")
+    type_into_cell(editor, 0, "display_name", "Mira Stonefield")
+    editor.save()
+    settle(lambda: not editor.model.saving and not editor.model.has_changes)
+    window.menus.audit_action.trigger()
+    panel = window.tabs.currentWidget()
+    assert isinstance(panel, AuditPanel)
+    settle(lambda: panel.entries.rowCount() > 0)
+    panel.table.selectRow(0)
+    panel.fields.setData(
+        panel.fields.index(0, 0), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole
+    )
+    settle()
+    save(window, "audit.png")
+
+    path = Path(folder) / "guilds.db"
+    conn = sqlite3.connect(path)  # closed before Warden opens it: one SQLite library per open file
+    conn.executescript(
+        "CREATE TABLE guilds (guild_id INTEGER PRIMARY KEY, title TEXT NOT NULL, motto TEXT);"
+        "INSERT INTO guilds VALUES (1, 'Ashen Hand', 'Embers remember'), (2, 'Tide Wardens', 'Hold fast'),"
+        " (3, 'Loam', NULL);"
+    )
+    conn.commit()
+    conn.close()
+    other = Window()
+    other.resize(*SIZE)
+    other.show()
+    other.open_target(str(path))
+    settle(lambda: other.catalog is not None and "guilds" in other.entity_names())
+    guilds = open_entity(other, "guilds")
+    guilds.model.setData(guilds.model.index(0, column(guilds, "motto")), "Embers never forget")  # typed
+    guilds.save()
+    settle(lambda: other.audit_gate.dialog is not None)
+    dialog = other.audit_gate.dialog
+    assert dialog is not None
+    picture = other.grab()
+    painter = QPainter(picture)  # the dialog is a window of its own: paint it over the window's middle
+    painter.drawPixmap(
+        (picture.width() - dialog.width()) // 2, (picture.height() - dialog.height()) // 3, dialog.grab()
+    )
+    painter.end()
+    out = OUT / "audit_consent.png"
+    if not picture.save(str(out)):
+        raise OSError(f"could not write {out}")
+    print(f"wrote {out.relative_to(ROOT)}")
+    other.audit_gate.answer(AuditChoice.CANCEL)
+    guilds.model.revert()
+    other.close()
+    settle()
+
+
 def _left() -> Any:
     from PySide6.QtCore import Qt
 
@@ -527,6 +588,7 @@ def main() -> int:
             graph_pictures(window, target, scores)
             migration_pictures(target)
             schema_pictures(window, d)
+            audit_pictures(window, d)
         finally:
             window.close()
             workers.shutdown()
