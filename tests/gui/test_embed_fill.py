@@ -120,3 +120,28 @@ def test_progress_and_cancel_in_the_status_bar(qtbot: QtBot, own_data_dir: Path)
     fill._finish()
     assert not fill.widget.isVisible()
     window.close()
+
+
+def test_cancel_keeps_the_batches_written(qtbot: QtBot, own_data_dir: Path, demo_template: Path):
+    path = default_database()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(demo_template, path)  # every world row without a vector: many batches
+    window = MainWindow()
+    qtbot.addWidget(window)
+    fill = attach(window)
+    real = fill._on_progress
+
+    def progress(p: Progress) -> None:
+        real(p)
+        if p.done > 0 and fill.cancel_button.isEnabled():
+            fill.cancel_button.click()  # as a person would, once the first batch is written
+
+    fill._on_progress = progress  # type: ignore[method-assign]
+    window.open_target(str(path))
+    qtbot.waitUntil(lambda: "Embedding stopped" in window.statusBar().currentMessage(), timeout=180_000)
+    assert not fill.running and not fill.widget.isVisible()
+    filled = [v for t in WORLD_ENTITIES for _, v in stored(path, t).values() if v is not None]
+    total = sum(len(stored(path, t)) for t in WORLD_ENTITIES)
+    assert 0 < len(filled) < total
+    window.close()
+    assert workers.wait_idle(10_000)
