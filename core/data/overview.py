@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from core import redact
 from core.data.repository import ESTIMATE_CAP, estimate_count
 from core.engine.db import Database
-from core.schema.catalog import Catalog
-from core.schema.listing import list_entities
+from core.schema.catalog import Catalog, Entity
+from core.schema.listing import ListedEntity, list_entities
 from core.schema.load import load_catalog
 
 log = logging.getLogger("warden.overview")
@@ -47,39 +48,32 @@ def short_title(db: Database) -> str:
 def describe(db: Database, catalog: Catalog | None = None) -> Overview:
     """Summarise `db`: its location, capabilities and entities grouped for the navigator."""
     catalog = catalog if catalog is not None else load_catalog(db)
-    entities = catalog.ordered()
-    return Overview(
-        display_url=db.display_url,
-        backend=db.backend,
-        capabilities=db.capabilities.as_dict(),
-        tables=[(e.group, e.name) for e in entities],
-        read_only_reasons={e.name: e.read_only_reason for e in entities if e.read_only_reason},
-        source=catalog.source,
-        title=short_title(db),
-        kinds={e.name: str(e.kind) for e in entities},
-        schemas={e.name: e.schema for e in entities if e.schema},
-        partitions={e.name: e.partitions for e in entities if e.partitions},
-        search_path=catalog.search_path,
-    )
+    return _overview(db, catalog.ordered(), catalog.source, catalog.search_path)
 
 
 def listed_overview(db: Database) -> Overview:
     """The summary of `db` from a listing of its entities (core/schema/listing.py): the navigator's names
     in a few queries, before the catalog is read."""
     listing = list_entities(db)
-    entities = listing.entities
+    return _overview(db, listing.entities, listing.source, listing.search_path)
+
+
+def _overview(
+    db: Database, entities: Sequence[Entity | ListedEntity], source: str, search_path: tuple[str, ...]
+) -> Overview:
+    """The Overview of entities in navigator order (catalog entities or listed ones: the same fields)."""
     return Overview(
         display_url=db.display_url,
         backend=db.backend,
         capabilities=db.capabilities.as_dict(),
         tables=[(e.group, e.name) for e in entities],
         read_only_reasons={e.name: e.read_only_reason for e in entities if e.read_only_reason},
-        source=listing.source,
+        source=source,
         title=short_title(db),
         kinds={e.name: str(e.kind) for e in entities},
         schemas={e.name: e.schema for e in entities if e.schema},
         partitions={e.name: e.partitions for e in entities if e.partitions},
-        search_path=listing.search_path,
+        search_path=search_path,
     )
 
 

@@ -60,6 +60,13 @@ def _group(name: str) -> str:
     return str(table.info.get("group", "Other")) if table is not None else "Other"
 
 
+def _model_reason(name: str) -> str | None:
+    """Why a table of the reference models is read-only (its table info says), as the catalog says it."""
+    table = metadata.tables.get(name)
+    reason = table.info.get("read_only") if table is not None else None
+    return str(reason) if reason else None
+
+
 def _sqlite(db: Database) -> list[ListedEntity]:
     with db.engine.connect() as conn:
         views = {
@@ -69,6 +76,7 @@ def _sqlite(db: Database) -> list[ListedEntity]:
     virtual = sqlite_tables.virtual_tables(db)
     out = []
     for name in table_names(db):
+        reason: str | None
         if name in vec0:
             kind, reason = EntityKind.VEC0, VEC0_READ_ONLY
         elif name in virtual:
@@ -78,7 +86,7 @@ def _sqlite(db: Database) -> list[ListedEntity]:
         elif name in views:
             kind, reason = EntityKind.VIEW, "it is a view"
         else:
-            kind, reason = EntityKind.TABLE, None
+            kind, reason = EntityKind.TABLE, _model_reason(name)
         out.append(ListedEntity(name, _group(name), kind, read_only_reason=reason))
     return out
 
@@ -92,7 +100,7 @@ def _postgresql(db: Database) -> tuple[list[ListedEntity], tuple[str, ...]]:
             r.kind,
             schema=r.schema,
             partitions=layout.partitions_of(r),
-            read_only_reason=pg_tables.READ_ONLY_REASONS.get(r.kind),
+            read_only_reason=pg_tables.READ_ONLY_REASONS.get(r.kind) or _model_reason(r.entity),
         )
         for r in layout.entities()
     ]
