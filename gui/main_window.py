@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         # The open database and its catalog; the navigator, editors and forms follow its signals
         self.open_db = OpenDatabase(self)
         self._pending_recent: RecentConnection | None = None
+        self._pending_pg: str | None = None  # a PostgreSQL URL being opened, remembered once it opened
         self._pending_open: str | None = None  # an entity opened from the listing, before its catalog came
         self._listed_generation = -1  # the database whose listing filled the navigator
         # The open database's counts as shown, to show again when another one fails to open or is not opened
@@ -237,11 +238,11 @@ class MainWindow(QMainWindow):
             return
         is_pg = connections.is_pg_url(target)
         if is_pg:
-            pg = connections.parse_pg_url(target)
-            self._pending_recent = profiles.RecentConnection(pg.url(), "postgresql", pg.account)
+            # Parsed once it opened: parsing loads SQLAlchemy, which the worker loads anyway, off this thread.
+            self._pending_recent, self._pending_pg = None, target
         else:
             path = str(Path(target).expanduser().absolute())
-            self._pending_recent = profiles.RecentConnection(path, "sqlite")
+            self._pending_recent, self._pending_pg = profiles.RecentConnection(path, "sqlite"), None
         self._show_loading(connections.display_safe(target) if is_pg else target)
         workers.run(
             open_database, target, read_only=read_only,
@@ -268,15 +269,20 @@ class MainWindow(QMainWindow):
             on_cancel=functools.partial(self._on_open_cancelled, db),
         ):  # fmt: skip
             return
+        if self._pending_pg is not None:
+            from core.engine import connections
+
+            pg = connections.parse_pg_url(self._pending_pg)
+            self._pending_recent = profiles.RecentConnection(pg.url(), "postgresql", pg.account)
         if self._pending_recent is not None:
             profiles.remember_connection(self._pending_recent)
-            self._pending_recent = None
+        self._pending_recent = self._pending_pg = None
         self.set_database(db, owned=True)
         self.database_opened.emit(db)
 
     def _on_open_cancelled(self, db: Database) -> None:
         """The person chose to stay: the database that just opened is let go, the window is as it was."""
-        self._pending_recent = None
+        self._pending_recent = self._pending_pg = None
         workers.run(db.dispose)
         self._show_open_again()
 
@@ -333,14 +339,14 @@ class MainWindow(QMainWindow):
             self.counts_loaded.emit(counts)
 
     def _on_load_failed(self, failure: workers.Failure) -> None:
-        self._pending_recent = None
+        self._pending_recent = self._pending_pg = None
         self._show_open_again()
         self._show_error(failure.message)
         self.load_failed.emit(failure.message)
 
     def _on_load_aborted(self) -> None:
         """A bug stopped opening a database (the crash handler says so): the window shows what it showed."""
-        self._pending_recent = None
+        self._pending_recent = self._pending_pg = None
         self._show_open_again()
 
     def _on_open_db_catalog_aborted(self) -> None:
