@@ -119,7 +119,7 @@ def _rows(
     conn: sa.Connection,
     shape: _Shape,
     attributes: Sequence[str],
-    stmt: sa.Select[Any] | sa.CompoundSelect,
+    stmt: sa.Select[Any] | sa.CompoundSelect[Any],
     totals: dict[Key, int],
 ) -> Iterator[Reached]:
     """The rows of `stmt` (columns as _select orders them) as Reached, each with its owner's total."""

@@ -35,7 +35,8 @@ def distances(matrix: np.ndarray, query: np.ndarray, metric: Metric) -> np.ndarr
         return np.asarray(-(matrix @ query), dtype=np.float64)
     if metric == "l2":
         diff = matrix - query
-        return np.sqrt(np.einsum("ij,ij->i", diff, diff)).astype(np.float64)
+        squared: np.ndarray = np.einsum("ij,ij->i", diff, diff)
+        return np.asarray(np.sqrt(squared), dtype=np.float64)
     norms = np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(query))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.asarray(1.0 - (matrix @ query) / norms, dtype=np.float64)
