@@ -98,6 +98,10 @@ class _TickList(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Ticks on a click or Enter; eats a release whose press was not on the same row of the list."""
+        if "_view" not in self.__dict__:
+            # Qt may call the filter through a new wrapper of this object, without the Python attributes
+            # (seen once while the list was being torn down): then the list behaves as Qt's own.
+            return False
         kind = event.type()
         if kind in KEY_EVENTS and watched is self._view and isinstance(event, QKeyEvent):
             if event.key() not in (Qt.Key.Key_Return, Qt.Key.Key_Enter) or not self._active():
