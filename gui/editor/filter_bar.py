@@ -181,7 +181,9 @@ class ConditionRow(QWidget):
         self.enum_model.itemChanged.connect(self.chosen)
         self.enum_model.itemChanged.connect(self._show_ticked)
         self.enum_box.currentIndexChanged.connect(self._on_enum_box_changed)
-        _TickList(self.enum_box, self._lists_ticks, self._toggle)  # owned by the list
+        # Owned by the list (Qt deletes it with the list); held here too, so its Python side (the attributes
+        # its event filter reads) lives as long as the row does.
+        self._tick_list = _TickList(self.enum_box, self._lists_ticks, self._toggle)
         self.remove_button.clicked.connect(self.remove_requested)
         if column is not None:
             self.column_box.setCurrentIndex(self.column_box.findData(column))
