@@ -63,6 +63,7 @@ class Database:
     slow_statements: deque[SlowStatement] = field(default_factory=lambda: deque(maxlen=200))
     slow_ms: float = DEFAULT_SLOW_MS  # statements at least this slow are logged (see core/engine/slowlog.py)
     access: SqliteAccess | None = None  # a SQLite file's connection rules (None on PostgreSQL)
+    profile: str | None = None  # the connection profile it was opened through (core/audit/profiles.py)
     _sessions: sessionmaker[Session] | None = None
 
     @property
@@ -93,6 +94,10 @@ class Database:
         journal mode unchanged); a database opened read-only on request raises ReadOnlyError.
         """
         if self.capabilities.read_only:
+            if self.profile is not None:
+                raise ReadOnlyError(
+                    f"This connection is read-only (profile '{self.profile}'): unlock it to edit."
+                )
             raise ReadOnlyError(f"{self.display_url} is open read-only; reopen it writable to change it.")
         if self.access is not None:
             self.access.allow_writes(self.dispose)  # the pool's read-only connections are closed
