@@ -1,11 +1,13 @@
-"""Filling vector columns: the text each row is embedded from, how many rows have no vector, and
-(re-)embedding missing, all or chosen rows in batches.
+"""Filling vector columns: how many rows have no vector, and (re-)embedding missing, stale, all or chosen
+rows in batches.
 
 Each batch is read, embedded (identical texts once) and written in its own transaction, so a cancel keeps
 what is done. Vectors are bound parameters of the column's type (pgvector on PostgreSQL, sqlite-vec's
 float32 BLOB on SQLite). The version counter is not touched: a vector is derived from the row's text, and an
 editor holding the row must still be able to save it. With an audit log in the database, each written row
 gets an "update" entry of its vector (before and after), so it can be reverted like any other edit.
+Where the database keeps the embedding state (core/search/stale.py), each written row's text hash and model
+are recorded in the same transaction as its vector.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from core.engine.db import Database
 from core.errors import FieldProblem, ValidationError
 from core.progress import TaskState
 from core.schema.catalog import Catalog, Entity, VectorInfo, VectorStorage
+from core.search import stale
 from core.search.embeddings import Embedder
-from core.search.panel_queries import text_columns
 from core.search.targets import vector_of
+from core.search.texts import REFERENCE_TEXT, row_text, text_sources
 
 __all__ = [
     "BATCH_ROWS",
@@ -45,22 +48,10 @@ __all__ = [
 BATCH_ROWS = 256
 #: The entities the default database fills in the background on first start.
 WORLD_ENTITIES = ("locations", "npcs", "objects", "regions")
-#: The reference schema's text per embedded table: the name first, then what describes the row (the
-#: seeder's name + description style); other tables use their label and text columns (`text_sources`).
-REFERENCE_TEXT: dict[str, tuple[str, ...]] = {
-    "regions": ("name", "description"),
-    "locations": ("name", "short_description", "full_description"),
-    "npcs": ("name", "description"),
-    "objects": ("name", "description"),
-    "player_knowledge": ("topic", "content"),
-    "player_history": ("description",),
-    "rag_documents": ("content",),
-}
-
 #: The reason an embedding's audit entries give when the caller gives none.
 AUDIT_REASON = "embedding from the row's text"
 
-Which = Literal["missing", "all"]
+Which = Literal["missing", "stale", "all"]
 
 
 @dataclass(frozen=True)
@@ -72,27 +63,6 @@ class EmbedResult:
     written: int
     skipped: int
     embedded: int
-
-
-def text_sources(entity: Entity) -> list[str]:
-    """The columns a row's text is read from, in order: the reference schema's own choice for its tables,
-    else the label column and the free-text columns (long text first)."""
-    chosen = REFERENCE_TEXT.get(entity.table.name)
-    if chosen and all(n in entity.columns_by_name for n in chosen):
-        return list(chosen)
-    names = [entity.label] if entity.label and entity.label in entity.columns_by_name else []
-    names += [n for n in text_columns(entity) if n not in names]
-    if not names:
-        raise ValidationError(
-            [FieldProblem(entity.name, f"{entity.name} has no text column to embed its rows from")]
-        )
-    return names
-
-
-def row_text(values: Sequence[Any]) -> str:
-    """The text embedded for one row: its non-empty parts, whitespace folded, joined as sentences."""
-    parts = [" ".join(str(v).split()) for v in values if v is not None]
-    return ". ".join(p.rstrip(". ") for p in parts if p.strip(". "))
 
 
 def count_missing(
@@ -119,12 +89,16 @@ def embed_rows(
     state: TaskState | None = None,
     batch_rows: int = BATCH_ROWS,
     auditing: Auditing | None = None,
+    sources: Sequence[str] | None = None,
 ) -> EmbedResult:
-    """Embed the rows' text and store the vectors: rows without one ("missing"), every row ("all"), or the
-    rows with the given keys. Batches of `batch_rows`, each in its own transaction; progress and cancel
-    through `state` (a cancel raises Cancelled after the last finished batch, which stays written).
+    """Embed the rows' text and store the vectors: rows without one ("missing"), rows without one or whose
+    text or model changed since embedded ("stale"), every row ("all"), or the rows with the given keys.
+    Batches of `batch_rows`, each in its own transaction; progress and cancel through `state` (a cancel
+    raises Cancelled after the last finished batch, which stays written).
 
-    Audited (an "update" entry per row) when the database has an audit log and `auditing` is not off.
+    `sources` names the columns the text is read from (default: text_sources), e.g. a short text for
+    pictures and tests. Audited (an "update" entry per row) when the database has an audit log and
+    `auditing` is not off.
     """
     ent = entity_of(catalog, entity)
     info = vector_of(ent, column_name)
@@ -142,21 +116,30 @@ def embed_rows(
         )
     if ent.read_only:
         raise ValidationError([FieldProblem(ent.name, f"{ent.name} is read-only: {ent.read_only_reason}")])
-    sources = text_sources(ent)
+    sources = list(sources) if sources is not None else text_sources(ent)
     keys = [column(ent, n) for n in ent.primary_key]
     texts = [column(ent, n) for n in sources]
     vec = column(ent, info.column)
+    tracked = stale.has_state_table(catalog) and info.storage != VectorStorage.VEC0
+    source: sa.FromClause = ent.table
     where: list[sa.ColumnElement[bool]] = []
     chosen: list[dict[str, Any]] | None = None
-    if which == "missing":
+    if which == "missing" or which == "stale":
         if info.storage == VectorStorage.VEC0:
             return EmbedResult(ent.name, info.column, 0, 0, 0)
-        where.append(vec.is_(None))
+        if which == "stale" and tracked:
+            source, st = stale.stale_join(ent, info.column, db.backend)
+            changed = stale.changed_condition(ent, info.column, st, sources, db.backend, embedder.name)
+            where.append(sa.or_(vec.is_(None), changed))
+        else:
+            where.append(vec.is_(None))
     elif which != "all":
         chosen = [coerce_key(ent, dict(k)) for k in which]
+    # What each row's state records: its key and text hash, read with its text (the same snapshot).
+    marks = [stale.key_text(ent, db.backend), stale.text_hash(ent, sources, db.backend)] if tracked else []
     trail = _trail(catalog, auditing)
     writer = _writer(ent, info, db.backend)
-    total = len(chosen) if chosen is not None else _count(db, ent, where)
+    total = len(chosen) if chosen is not None else _count(db, source, where)
     done = written = skipped = embedded = 0
     last: tuple[Any, ...] | None = None
     label = f"Embedding {ent.name}"
@@ -165,7 +148,9 @@ def embed_rows(
     while True:
         if state is not None:
             state.check()
-        stmt = sa.select(*keys, *texts, _raw(vec, db.backend) if trail else sa.null())
+        stmt = sa.select(*keys, *texts, *marks, _raw(vec, db.backend) if trail else sa.null()).select_from(
+            source
+        )
         if chosen is not None:
             batch_keys = chosen[done : done + batch_rows]
             if not batch_keys:
@@ -175,22 +160,31 @@ def embed_rows(
             after = [sa.tuple_(*keys) > sa.tuple_(*last)] if last is not None else []
             stmt = stmt.where(*where, *after).order_by(*keys).limit(batch_rows)
         with db.engine.connect() as conn:
+            if tracked:
+                stale.prepare(conn)
             rows = conn.execute(stmt).all()
         if not rows:
             break
         width = len(keys)
         last = tuple(rows[-1][:width])
-        todo = [(tuple(r[:width]), row_text(r[width : width + len(sources)]), r[-1]) for r in rows]
-        skipped += sum(1 for _, text, _ in todo if not text)
+        after_text = width + len(sources)
+        todo = [
+            (tuple(r[:width]), row_text(r[width:after_text]), r[-1], tuple(r[after_text:-1])) for r in rows
+        ]
+        skipped += sum(1 for t in todo if not t[1])
         todo = [t for t in todo if t[1]]
         if todo:
-            unique = list(dict.fromkeys(text for _, text, _ in todo))
+            unique = list(dict.fromkeys(t[1] for t in todo))
             vectors = dict(zip(unique, np.asarray(embedder.embed(unique), dtype=np.float32), strict=True))
             embedded += len(unique)
             with db.transaction() as conn:  # readies a file opened read-only until its first write
-                writer(conn, [(key, vectors[text]) for key, text, _ in todo])
+                writer(conn, [(key, vectors[text]) for key, text, _, _ in todo])
                 if trail is not None:
-                    trail(conn, ent, info, [(key, old, vectors[text]) for key, text, old in todo])
+                    trail(conn, ent, info, [(key, old, vectors[text]) for key, text, old, _ in todo])
+                if tracked:
+                    stale.record_state(
+                        conn, ent, info.column, embedder.name, [(m[0], m[1]) for *_, m in todo]
+                    )
             written += len(todo)
         done += len(rows) if chosen is None else len(batch_keys)
         if state is not None:
@@ -271,9 +265,10 @@ Writer = Callable[[sa.Connection, list[tuple[tuple[Any, ...], np.ndarray]]], Non
 Recorder = Callable[[sa.Connection, Entity, VectorInfo, list[tuple[tuple[Any, ...], Any, np.ndarray]]], None]
 
 
-def _count(db: Database, ent: Entity, where: list[sa.ColumnElement[bool]]) -> int:
+def _count(db: Database, source: sa.FromClause, where: list[sa.ColumnElement[bool]]) -> int:
     with db.engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(ent.table).where(*where)).scalar_one())
+        stale.prepare(conn)
+        return int(conn.execute(sa.select(sa.func.count()).select_from(source).where(*where)).scalar_one())
 
 
 def _raw(vec: sa.ColumnElement[Any], backend: str) -> sa.ColumnElement[Any]:

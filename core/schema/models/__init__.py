@@ -3,6 +3,7 @@
 from core.schema.models.audit import AuditEntry
 from core.schema.models.base import Base
 from core.schema.models.commerce import Order, OrderItem, Product, User
+from core.schema.models.embedding_state import EmbeddingState
 from core.schema.models.operations import AgentExecution, LlmRoundTableResult, RagDocument, ToolExecution
 from core.schema.models.players import (
     GameSession,
@@ -28,6 +29,7 @@ __all__ = [
     "AgentExecution",
     "AuditEntry",
     "Base",
+    "EmbeddingState",
     "GameSession",
     "LlmRoundTableResult",
     "Location",
