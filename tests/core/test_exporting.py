@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool
 
 from core import cli
 from core.data import exporting
@@ -359,6 +361,7 @@ def test_cancel_keeps_an_existing_file_and_leaves_no_partial(demo_copy_path: str
         result = export_file(
             db, catalog, "tool_executions", target, "csv", state=state, batch=100
         )
+        assert _checked_out(db) == 0  # the read-ahead thread gave its connection back
     finally:
         db.dispose()
     assert result.cancelled and seen == [100, 200, 300]
@@ -377,8 +380,37 @@ def test_failure_midway_leaves_no_partial(demo_copy_path: str, tmp_path: Path) -
         with pytest.raises(RuntimeError):
             state = TaskState(on_progress)
             export_file(db, catalog, "tool_executions", tmp_path / "t.json", "json", state=state)
+        assert _checked_out(db) == 0
     finally:
         db.dispose()
+    assert list(tmp_path.iterdir()) == []
+
+
+def _checked_out(db: Database) -> int:
+    """Connections of the database's pool in use now (the pool of a file database is a QueuePool)."""
+    pool = db.engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
+def test_a_database_error_while_reading_arrives_unchanged(demo_copy_path: str, tmp_path: Path) -> None:
+    """An error the database raises mid-export (read ahead on another thread) is raised to the caller."""
+    from core.data.query import Filter
+
+    db = open_database(demo_copy_path)
+    try:
+        catalog = load_catalog(db)
+        with db.engine.begin() as conn:  # a text that is not JSON makes json_extract fail on the third row
+            conn.exec_driver_sql("CREATE TABLE notes (id INTEGER PRIMARY KEY, body JSON)")
+            conn.exec_driver_sql("INSERT INTO notes (body) VALUES ('{}'), ('{}'), ('not json')")
+        catalog = load_catalog(db)
+        with pytest.raises(Exception) as caught:
+            bad = [Filter("body", "json_eq", (["a"], 1))]
+            export_file(db, catalog, "notes", tmp_path / "n.csv", "csv", filters=bad)
+        assert _checked_out(db) == 0
+    finally:
+        db.dispose()
+    assert isinstance(caught.value, OperationalError) and "malformed JSON" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
 
 
