@@ -113,7 +113,8 @@ def text_hash(ent: Entity, sources: Sequence[str], backend: str) -> sa.ColumnEle
                 parts.append(sa.literal(SEP))
             parts.append(sa.func.coalesce(sa.cast(c, sa.Text), ""))
         return sa.func.md5(sa.func.concat(*parts), type_=sa.String)
-    return getattr(sa.func, HASH_FUNCTION)(*cols, type_=sa.String)  # type: ignore[no-any-return]
+    hashed: sa.ColumnElement[str] = getattr(sa.func, HASH_FUNCTION)(*cols, type_=sa.String)
+    return hashed
 
 
 def key_text(ent: Entity, backend: str) -> sa.ColumnElement[str]:
