@@ -48,6 +48,12 @@ class Look(NamedTuple):
 
 PLACEHOLDER = Look("…", roles.PLACEHOLDER_TEXT)
 NULL_TEXT = "NULL"
+#: A text or bytes value longer than this is summarised from its first characters (bytes): a cell-paint or a
+#: tooltip never copies, hex-encodes, splits or parses a 10 MB text or a 50 MB BLOB whole.
+HUGE = 64 * 1024
+#: Characters of a huge value's tooltip excerpt (its size follows).
+TOOLTIP_LIMIT = 2000
+WHOLE_VALUE = "copy or edit the cell for all of it"
 #: An empty string, grey and italic: distinct from NULL, and never a blank cell that looks unloaded.
 EMPTY_TEXT = "(empty)"
 
@@ -169,7 +175,14 @@ def json_text(stored: str | bytes) -> str:
 
 
 def tooltip_text(info: ColumnInfo, value: Any) -> str:
-    """The whole value for a tooltip; a vector as a summary (dimension, norm, first 8 values)."""
+    """The whole value for a tooltip; a vector as a summary (dimension, norm, first 8 values); a huge
+    text or BLOB as its first TOOLTIP_LIMIT characters and its size."""
+    if _is_huge(info, value):
+        return f"{_excerpt(info, value, TOOLTIP_LIMIT)}… ({_size(len(value))} in all; {WHOLE_VALUE})"
+    if isinstance(value, dict | list):
+        head, cut = json_head(value, TOOLTIP_LIMIT)
+        if cut:
+            return f"{head}… ({WHOLE_VALUE})"
     if info.kind == "vector":
         vec = as_vector(value)
         if vec is not None:
@@ -191,6 +204,90 @@ def display_text(info: ColumnInfo, value: Any) -> str:
         if vec is None:
             return str(value)[: roles.DISPLAY_LIMIT]
         return f"{vec.shape[0]}-d ‖v‖={float((vec.astype('float64') ** 2).sum() ** 0.5):.2f}"
-    text = f"{value:.6g}" if isinstance(value, float) else full_text(info, value)
+    if _is_huge(info, value):
+        text = _excerpt(info, value, 4 * roles.DISPLAY_LIMIT)  # enough to fill the line after folding
+    elif isinstance(value, dict | list):
+        text = json_head(value, 4 * roles.DISPLAY_LIMIT)[0]
+    else:
+        text = f"{value:.6g}" if isinstance(value, float) else full_text(info, value)
     text = " ".join(text.split()) if "\n" in text or "\r" in text else text
     return text if len(text) <= roles.DISPLAY_LIMIT else text[: roles.DISPLAY_LIMIT - 1] + "…"
+
+
+def _is_huge(info: ColumnInfo, value: Any) -> bool:
+    """A text or bytes value too long to turn into text whole each time a cell is painted or hovered."""
+    return (
+        isinstance(value, str | bytes | bytearray | memoryview)
+        and len(value) > HUGE
+        and info.kind != "vector"
+    )
+
+
+def _excerpt(info: ColumnInfo, value: str | bytes | bytearray | memoryview, n: int) -> str:
+    """About the first `n` characters of a huge value as full_text would spell them (JSON text unparsed)."""
+    if isinstance(value, str):
+        return value[:n]
+    head = bytes(value[:n])
+    if info.kind in ("json", "array"):
+        return head.decode("utf-8", "replace")
+    return "0x" + head[: n // 2].hex()
+
+
+class _Full(Exception):
+    """json_head has written more than it was asked for."""
+
+
+def json_head(value: Any, n: int) -> tuple[str, bool]:
+    """The first `n` characters of json.dumps(to_jsonable(value), ensure_ascii=False), built only that far
+    (a 10 MB document is not encoded whole to show a line of it); and whether the whole is longer."""
+    parts: list[str] = []
+    left = n
+
+    def put(text: str) -> None:
+        nonlocal left
+        parts.append(text)
+        left -= len(text)
+        if left < 0:
+            raise _Full
+
+    def string(text: str) -> None:
+        # A long string's prefix: its escapes are a prefix of the whole string's, and it overflows `left`.
+        put(json.dumps(text[: left + 1] if len(text) > left else text, ensure_ascii=False))
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            put("{")
+            for i, (k, x) in enumerate(v.items()):
+                put(", " if i else "")
+                string(str(k))
+                put(": ")
+                walk(x)
+            put("}")
+        elif isinstance(v, list | tuple):
+            put("[")
+            for i, x in enumerate(v):
+                put(", " if i else "")
+                walk(x)
+            put("]")
+        elif isinstance(v, str):
+            string(v)
+        else:
+            plain = to_jsonable(v)
+            if isinstance(plain, dict | list | str):
+                walk(plain)
+            else:
+                put(json.dumps(plain, ensure_ascii=False))
+
+    try:
+        walk(value)
+    except _Full:
+        return "".join(parts)[:n], True
+    return "".join(parts), False
+
+
+def _size(n: int) -> str:
+    """A length in bytes (or characters) as people read it: 10.0 MB."""
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
