@@ -20,6 +20,7 @@ class ErScene(GraphScene):
     def __init__(self, parent: object | None = None) -> None:
         super().__init__(parent)
         self.diagram: ErDiagram | None = None
+        self.linking = False  # a schema has no records to link
 
     def show_diagram(self, diagram: ErDiagram) -> None:
         """Replace what is shown with `diagram`."""
@@ -41,9 +42,9 @@ class ErScene(GraphScene):
             for link in diagram.links
         ]
         # The record graph's scene draws them: its edge layer, its dots, its filters.
-        self._rebuild_edges(edges)
-        self._rebuild_dots()
-        self._apply_visibility()
+        self.set_edges(edges)
+        self.refresh_dots()
+        self.apply_visibility()
         bounds = self.nodes_rect()
         margin = max(3000.0, bounds.width(), bounds.height())
         self.setSceneRect(bounds.adjusted(-margin, -margin, margin, margin))

@@ -2,8 +2,10 @@
 
 A graph starts from a record (Show in Graph in the table editor or the record form). Double-clicking a node
 expands it (an aggregate node: its next page of records), the context menu also collapses it or expands it
-by chosen edge types only. Fetching a neighbourhood, laying it out and remembering positions run on workers
-(gui/runtime/workers.py, jobs.py); the GUI thread only draws.
+by chosen edge types only. A Shift-drag from one node to another links them, Del deletes the selected
+edge's link (gui/graph/link_editor.py: staged, undoable, saved through core's audited save). Fetching a
+neighbourhood, laying it out and remembering positions run on workers (gui/runtime/workers.py, jobs.py);
+the GUI thread only draws.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCursor
+from PySide6.QtGui import QAction, QCursor, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -30,11 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.graph.model import GraphNode
+from core.graph.model import GraphEdge, GraphNode
 from gui.graph import jobs
 from gui.graph.details import NodeDetails, display
 from gui.graph.document import GraphDocument
 from gui.graph.export import export_view
+from gui.graph.link_editor import LinkEditor
 from gui.graph.scene import GraphScene
 from gui.graph.view import GraphView
 from gui.runtime import workers
@@ -56,6 +59,7 @@ class GraphPanel(QWidget):
     open_entity_requested = Signal(str, list)  # entity name, list[core.data.repository.Filter]
     graph_shown = Signal()  # a graph (or an expansion, a collapse) is on screen
     failed = Signal(str)  # a message a person can act on
+    links_saved = Signal(list)  # the tables a save of link edits wrote: their editors read them again
 
     def __init__(self, open_db: OpenDatabase, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,6 +78,13 @@ class GraphPanel(QWidget):
         self.message.setObjectName("graphMessage")
         self.message.setWordWrap(True)
         self._build_toolbar()
+        self.links = LinkEditor(open_db, lambda: self.document, self)
+        self.selected_edge: GraphEdge | None = None
+        self.delete_edge_action = QAction("Delete Link", self)
+        self.delete_edge_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Delete)])
+        self.delete_edge_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.delete_edge_action.triggered.connect(self._on_delete_edge_triggered)
+        self.addAction(self.delete_edge_action)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(self.details)
@@ -84,6 +95,7 @@ class GraphPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.links.bar)
         message_row = QHBoxLayout()
         message_row.setContentsMargins(8, 2, 8, 2)
         message_row.addWidget(self.message, 1)
@@ -94,6 +106,12 @@ class GraphPanel(QWidget):
         self.view.menu_requested.connect(self._on_view_menu_requested)
         self.view.node_hovered.connect(self._on_view_node_hovered)
         self.scene.node_moved.connect(self._on_scene_node_moved)
+        self.scene.connect_requested.connect(self._on_scene_connect_requested)
+        self.view.edge_clicked.connect(self._on_view_edge_clicked)
+        self.view.edge_menu_requested.connect(self._on_view_edge_menu_requested)
+        self.links.changed.connect(self._on_links_changed)
+        self.links.links_saved.connect(self._on_links_saved)
+        self.links.said.connect(self._on_links_said)
         self.details.open_requested.connect(self._on_details_open_requested)
         self.details.expand_requested.connect(self._on_details_expand_requested)
         self.details.collapse_requested.connect(self._on_details_collapse_requested)
@@ -172,33 +190,31 @@ class GraphPanel(QWidget):
         if db is None or catalog is None:
             return
         self.start_record = (entity, dict(key))
-        self._start_busy("Loading the neighbourhood…")
-        self._task = workers.run(
+        self.scene.linking = not self.links.database_read_only()
+        self._run_graph_job(
+            "Loading the neighbourhood…",
+            self._on_graph_loaded,
             jobs.open_graph,
             db,
             catalog,
             entity,
             dict(key),
             depth=self.depth_box.value(),
-            cap=self.cap_box.value(),
             follow=self._follow(),
-            on_done=self._on_graph_loaded,
-            on_error=self._on_failed,
-            on_aborted=self._on_aborted,
-            owner=self,
-            key="graph",
         )
 
-    def expand(self, node_id: str) -> None:
-        """Show `node_id`'s neighbours (an aggregate: the next records it stands for), laid out around it."""
+    def expand(self, node_id: str, follow: set[str] | None = None) -> None:
+        """Show `node_id`'s neighbours (an aggregate: the next records it stands for), laid out around it;
+        following only the edge types `follow` this once when given, else the Expand By choice."""
         db, catalog = self._open()
         if db is None or catalog is None or self.document.node(node_id) is None:
             return
         if self.busy:
             self._say("Still loading; try again in a moment.")
             return
-        self._start_busy("Expanding…")
-        self._task = workers.run(
+        self._run_graph_job(
+            "Expanding…",
+            self._on_expanded,
             jobs.expand_node,
             db,
             catalog,
@@ -206,9 +222,18 @@ class GraphPanel(QWidget):
             node_id,
             dict(self.document.positions),
             depth=1,
+            follow=sorted(follow) if follow is not None else self._follow(),
+        )
+
+    def _run_graph_job(self, text: str, on_done: Any, job: Any, *args: Any, **options: Any) -> None:
+        """Run a job that brings a neighbourhood (open or expand) with this graph's cap, one at a time."""
+        self._start_busy(text)
+        self._task = workers.run(
+            job,
+            *args,
             cap=self.cap_box.value(),
-            follow=self._follow(),
-            on_done=self._on_expanded,
+            **options,
+            on_done=on_done,
             on_error=self._on_failed,
             on_aborted=self._on_aborted,
             owner=self,
@@ -270,7 +295,8 @@ class GraphPanel(QWidget):
         nodes = len(self.document.hood.nodes)
         edges = len(self.document.hood.edges)
         name = start.label if start is not None else "the record"
-        return f"{name}: {nodes:,} nodes, {edges:,} edges. Double-click a node to expand it."
+        tip = " Shift-drag from one node to another to link them." if self.scene.linking else ""
+        return f"{name}: {nodes:,} nodes, {edges:,} edges. Double-click a node to expand it.{tip}"
 
     # --- selection and the side panel --------------------------------------------------------------
 
@@ -407,18 +433,19 @@ class GraphPanel(QWidget):
             collapse.setEnabled(bool(self.document.collapsible(node.id)))
             menu.addSeparator()
             menu.addAction("Open in Table", lambda: self.open_in_table(node.id))
+            reason = "the database is open read-only" if self.links.database_read_only() else None
+            link = menu.addAction(
+                "Link to… (Shift-drag to another node)" if reason is None else f"Link to… ({reason})"
+            )
+            link.setObjectName("graphLinkHint")
+            link.setEnabled(False)  # a hint: the drag does it
         if node.id in self.document.pinned:
             menu.addAction("Unpin", lambda: self.unpin(node.id))
         return menu
 
     def expand_by(self, node_id: str, edge_types: set[str]) -> None:
         """Expand `node_id` following only `edge_types` (this once)."""
-        kept = self.follow
-        self.follow = set(edge_types)
-        try:
-            self.expand(node_id)
-        finally:
-            self.follow = kept
+        self.expand(node_id, set(edge_types))
 
     def unpin(self, node_id: str) -> None:
         """Let a dragged node be laid out again (it keeps its place until the next layout)."""
@@ -540,6 +567,41 @@ class GraphPanel(QWidget):
         self._say(f"Saved {path.name}.")
         return True
 
+    # --- editing links ----------------------------------------------------------------------------------
+
+    def _on_scene_connect_requested(self, source: str, target: str) -> None:
+        self.links.connect_nodes(source, target)
+
+    def _on_view_edge_clicked(self, edge: GraphEdge | None) -> None:
+        self.selected_edge = edge
+        self.scene.select_edge(edge)
+        if edge is not None:
+            reason = self.links.edge_reason(edge)
+            how = "Del deletes it." if reason is None else f"It cannot be deleted: {reason}."
+            self._say(f"Selected the {edge.via} link. {how}")
+
+    def _on_view_edge_menu_requested(self, edge: GraphEdge, where: QPoint) -> None:
+        self.edge_menu = self.links.edge_menu(edge, where)
+
+    def _on_delete_edge_triggered(self) -> None:
+        edge, self.selected_edge = self.selected_edge, None
+        if edge is not None:
+            self.scene.select_edge(None)
+            self.links.delete_edge(edge)
+
+    def _on_links_changed(self) -> None:
+        self.scene.set_staged(self.links.staging.added(), self.links.staging.removed())
+
+    def _on_links_saved(self, names: list[str]) -> None:
+        self.scene.show_document(self.document)
+        self.graph_shown.emit()
+        self.links_saved.emit(names)
+
+    def _on_links_said(self, text: str, error: bool) -> None:
+        self._say(text, error=error)
+        if error:
+            self.failed.emit(text)
+
     # --- moving nodes, remembering -------------------------------------------------------------------
 
     def _on_scene_node_moved(self, node_id: str, point: tuple[float, float]) -> None:
@@ -562,6 +624,9 @@ class GraphPanel(QWidget):
         return db, catalog
 
     def _on_open_db_database_changed(self, _db: object) -> None:
+        self.links.discard()  # staged links of the previous database cannot be saved to this one
+        self.selected_edge = None
+        self.scene.select_edge(None)
         if self._task is not None:
             self._task.cancel()  # a graph of the previous database must not arrive in this one
         self.busy = False

@@ -1,14 +1,19 @@
-"""The record graph's scene: node items from a GraphDocument, one edge layer, level-of-detail switching."""
+"""The record graph's scene: node items from a GraphDocument, one edge layer, level-of-detail switching.
+
+It also shows staged link edits (new links dashed in green, edges about to go in red, until Save) and lets a
+Shift-drag from one node to another ask for a link between them (`connect_requested`).
+"""
 
 from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QPointF, QRectF, Signal
-from PySide6.QtGui import QColor, QPixmapCache
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen, QPixmapCache
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from core.graph.model import GraphEdge
+from core.graph.neighbourhood import edge_identity
 from gui.graph import style
 from gui.graph.document import GraphDocument
 from gui.graph.items import DotLayer, EdgeLayer, EdgeLook, NodeGroup, NodeItem
@@ -20,6 +25,7 @@ class GraphScene(QGraphicsScene):
     """Nodes as items (found through the BSP index), edges as one layer; far out, dots instead of nodes."""
 
     node_moved = Signal(str, object)  # node id, (x, y): the user dragged it there
+    connect_requested = Signal(str, str)  # source node id, target node id: a Shift-drag between two nodes
 
     def __init__(self, parent: object | None = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
@@ -44,6 +50,13 @@ class GraphScene(QGraphicsScene):
         self._selected: str | None = None
         self._dragging: NodeItem | None = None
         self._pinned: set[str] = set()
+        self.linking = True  # whether a Shift-drag from a node links it to another (not on read-only)
+        self.link_line: QGraphicsLineItem | None = None  # the line a Shift-drag draws from its node
+        self._link_from: NodeItem | None = None
+        self._base_edges: list[GraphEdge] = []  # the document's edges, without staged edits
+        self.staged_new: list[GraphEdge] = []
+        self.staged_gone: set[tuple[str, ...]] = set()
+        self.selected_edge: tuple[str, ...] | None = None  # an edge's identity (edge_identity)
 
     # --- contents ------------------------------------------------------------------------------
 
@@ -65,9 +78,9 @@ class GraphScene(QGraphicsScene):
             item.setPos(x, y)
             item.set_marks(pinned=node_id in doc.pinned, selected=node_id == self._selected)
         self._pinned = set(doc.pinned)
-        self._rebuild_edges(list(doc.hood.edges))
-        self._rebuild_dots()
-        self._apply_visibility()
+        self.set_edges(list(doc.hood.edges))
+        self.refresh_dots()
+        self.apply_visibility()
         # Room around the graph to pan and to zoom at its edges without the scroll bars stopping the view
         bounds = self.itemsBoundingRect()
         margin = max(3000.0, bounds.width(), bounds.height())
@@ -76,16 +89,48 @@ class GraphScene(QGraphicsScene):
     def _positions(self) -> dict[str, tuple[float, float]]:
         return {n: (item.pos().x(), item.pos().y()) for n, item in self.items_by_id.items()}
 
-    def _rebuild_edges(self, edges: list[GraphEdge]) -> None:
+    def set_edges(self, edges: list[GraphEdge]) -> None:
+        """Draw `edges` between the node items shown (and the staged new links; staged removals marked)."""
+        self._base_edges = list(edges)
+        self._draw_edges()
+
+    def set_staged(self, new: list[GraphEdge], gone: set[tuple[str, ...]]) -> None:
+        """Show staged link edits: `new` edges drawn as new, the edges with identities in `gone` as going."""
+        self.staged_new, self.staged_gone = list(new), set(gone)
+        self._draw_edges()
+
+    def select_edge(self, edge: GraphEdge | None) -> None:
+        """Mark `edge` as the selected edge (None: no edge selected)."""
+        self.selected_edge = edge_identity(edge) if edge is not None else None
+        self._draw_edges()
+
+    def _draw_edges(self) -> None:
         positions = self._positions()
+        edges = self._base_edges + self.staged_new
         drawn = _drawn_edges([e for e in edges if e.source in positions and e.target in positions])
         self.edge_list = [e for e, _both in drawn]
-        looks = [_look(e, both) for e, both in drawn]
+        new = {edge_identity(e) for e in self.staged_new}
+        looks = [self._edge_look(e, both, new) for e, both in drawn]
         radii = [
             (self.items_by_id[e.source].radius, self.items_by_id[e.target].radius) for e in self.edge_list
         ]
         ends = [(e.source, e.target) for e in self.edge_list]
         self.edges.set_edges(ends, looks, radii, positions, self._edge_shown())
+
+    def _edge_look(self, edge: GraphEdge, both: bool, new: set[tuple[str, ...]]) -> EdgeLook:
+        look = _look(edge, both)
+        ident = edge_identity(edge)
+        if ident == self.selected_edge:
+            return EdgeLook(QColor(style.SELECTED), look.head, look.tail, look.label or edge.via)
+        if ident in new:
+            return EdgeLook(QColor(style.STAGED_NEW), look.head, look.tail, _join("new", look.label))
+        if ident in self.staged_gone:
+            return EdgeLook(QColor(style.STAGED_GONE), look.head, look.tail, _join("deleting", look.label))
+        return look
+
+    def refresh_dots(self) -> None:
+        """Draw the dots (zoomed far out) where the shown node items are now."""
+        self._rebuild_dots()
 
     def _rebuild_dots(self) -> None:
         self.dots.set_dots(
@@ -121,9 +166,10 @@ class GraphScene(QGraphicsScene):
         """Hide the nodes of these entities and the edges of these types (their `via`)."""
         self.hidden_entities = set(hidden_entities)
         self.hidden_edge_types = set(hidden_edge_types)
-        self._apply_visibility()
+        self.apply_visibility()
 
-    def _apply_visibility(self) -> None:
+    def apply_visibility(self) -> None:
+        """Show and hide nodes, edges and dots as the filters say."""
         for item in self.items_by_id.values():
             item.setVisible(item.node.entity not in self.hidden_entities)
         self.edges.set_shown(self._edge_shown())
@@ -181,6 +227,11 @@ class GraphScene(QGraphicsScene):
         w, r = style.LABEL_WIDTH / 2, style.RADIUS
         return QRectF(min(xs) - w, min(ys) - r, max(xs) - min(xs) + 2 * w, max(ys) - min(ys) + 3 * r + 20)
 
+    def edge_at(self, point: QPointF, tolerance: float) -> GraphEdge | None:
+        """The shown edge within `tolerance` of `point` (scene units), if any."""
+        i = self.edges.edge_at(point, tolerance)
+        return self.edge_list[i] if i is not None else None
+
     def edge_tip_at(self, point: QPointF, tolerance: float) -> str:
         """The tooltip of the shown edge within `tolerance` of `point` (scene units), or ""."""
         i = self.edges.edge_at(point, tolerance)
@@ -197,12 +248,28 @@ class GraphScene(QGraphicsScene):
     # --- dragging --------------------------------------------------------------------------------
 
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        start = self.node_at(event.scenePos()) if self._links_by_drag(event) else None
+        if start is not None:  # Shift-drag from a node: a line to the node it is dropped on, no move
+            self._link_from = start
+            line = QGraphicsLineItem(QLineF(start.scenePos(), event.scenePos()))
+            pen = QPen(QColor(style.STAGED_NEW), 2, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            line.setPen(pen)
+            line.setZValue(5)
+            self.addItem(line)
+            self.link_line = line
+            event.accept()
+            return
         super().mousePressEvent(event)
         grabber = self.mouseGrabberItem()
         self._dragging = grabber if isinstance(grabber, NodeItem) else None
         self._moved = False
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.link_line is not None and self._link_from is not None:
+            self.link_line.setLine(QLineF(self._link_from.scenePos(), event.scenePos()))
+            event.accept()
+            return
         super().mouseMoveEvent(event)
         item = self._dragging
         if item is not None and self.mouseGrabberItem() is item:
@@ -210,12 +277,32 @@ class GraphScene(QGraphicsScene):
             self.edges.move_node(item.node_id, (item.pos().x(), item.pos().y()))
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if self.link_line is not None:
+            self.removeItem(self.link_line)
+            self.link_line = None
+            source, self._link_from = self._link_from, None
+            target = self.node_at(event.scenePos())
+            if source is not None and target is not None and target is not source:
+                self.connect_requested.emit(source.node_id, target.node_id)
+            event.accept()
+            return
         super().mouseReleaseEvent(event)
         item, self._dragging = self._dragging, None
         if item is not None and self._moved:
             item.set_marks(pinned=True)
             self._rebuild_dots()
             self.node_moved.emit(item.node_id, (item.pos().x(), item.pos().y()))
+
+    def _links_by_drag(self, event: QGraphicsSceneMouseEvent) -> bool:
+        return (
+            self.linking
+            and event.button() == Qt.MouseButton.LeftButton
+            and bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        )
+
+
+def _join(word: str, label: str) -> str:
+    return f"{word} · {label}" if label else word
 
 
 def _drawn_edges(edges: list[GraphEdge]) -> list[tuple[GraphEdge, bool]]:

@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QContextMenuEvent, QHelpEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QToolTip, QWidget
 
+from core.graph.model import GraphEdge
 from gui.graph.items import NodeItem
 from gui.graph.scene import GraphScene
 
@@ -14,6 +15,7 @@ MAX_ZOOM = 4.0
 #: A fitted graph is never magnified past this: three nodes should not fill the screen.
 MAX_FIT_ZOOM = 1.2
 WHEEL_STEP = 1.15  # zoom factor per wheel notch
+EDGE_REACH = 6  # how near (screen pixels) a click must be to an edge to pick it
 
 
 class GraphView(QGraphicsView):
@@ -24,6 +26,8 @@ class GraphView(QGraphicsView):
     menu_requested = Signal(str, QPoint)  # node id ("" on the background), global position
     zoom_changed = Signal(float)
     node_hovered = Signal(str)  # the node now under the idle mouse ("" when it left every node)
+    edge_clicked = Signal(object)  # the GraphEdge clicked (a click on the background away from edges: None)
+    edge_menu_requested = Signal(object, QPoint)  # the GraphEdge right-clicked, global position
 
     def __init__(self, scene: GraphScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -126,6 +130,8 @@ class GraphView(QGraphicsView):
             return  # a drag (pan or move), not a click
         item = self._node_at(event.position().toPoint())
         self.node_clicked.emit(item.node_id if item is not None else "")
+        if item is None:
+            self.edge_clicked.emit(self._edge_at(event.position().toPoint()))
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         item = self._node_at(event.position().toPoint())
@@ -137,7 +143,11 @@ class GraphView(QGraphicsView):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         item = self._node_at(event.pos())
-        self.menu_requested.emit(item.node_id if item is not None else "", event.globalPos())
+        edge = self._edge_at(event.pos()) if item is None else None
+        if edge is not None:
+            self.edge_menu_requested.emit(edge, event.globalPos())
+        else:
+            self.menu_requested.emit(item.node_id if item is not None else "", event.globalPos())
         event.accept()
 
     def viewportEvent(self, event: QEvent) -> bool:
@@ -154,3 +164,6 @@ class GraphView(QGraphicsView):
 
     def _node_at(self, pos: QPoint) -> NodeItem | None:
         return self.graph.node_at(self.mapToScene(pos))
+
+    def _edge_at(self, pos: QPoint) -> GraphEdge | None:
+        return self.graph.edge_at(self.mapToScene(pos), EDGE_REACH / self.zoom)

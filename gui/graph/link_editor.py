@@ -1,0 +1,356 @@
+"""Editing links in the record graph: Shift-drag between two nodes links them, Del (or the edge's menu)
+removes a link, both staged with undo and redo until Save writes them in one audited transaction.
+
+A drag between two records offers the ways core finds (core/graph/link_edits.py): a new link-table row,
+whose attributes a small form asks for, or the referring record's foreign key, checked against the row as
+read when the link is staged. Deleting an edge deletes its link row, or sets its foreign key to NULL when
+it may be NULL (otherwise the message says why and what to do). The save goes through the table editor's
+save door (gui/audit/audited_save.py → core.data.writes.save: validation, conflict check, audit trail),
+on a worker; afterwards the graph shows what was written and `links_saved` names the tables, so their
+open editors read their rows again. On a read-only database no drag starts, and the menu items are
+disabled with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QPoint, Signal
+from PySide6.QtGui import QAction, QCursor, QKeySequence
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
+
+from core.data.changes import Change, Insert
+from core.graph import link_edits
+from core.graph.link_edits import LinkRefused, LinkWay
+from core.graph.model import GraphEdge, GraphNode, Neighbourhood
+from core.graph.neighbourhood import edge_identity
+from gui.audit import audited_save
+from gui.graph import jobs
+from gui.graph.link_form import LinkForm
+from gui.graph.link_staging import LinkStaging, StageCommand, StagedLink, UnstageCommand, new_stack
+from gui.runtime import workers
+from gui.runtime.priority import Priority
+
+if TYPE_CHECKING:
+    from core.data.writes import SaveResult
+    from gui.graph.document import GraphDocument
+    from gui.runtime.open_database import OpenDatabase
+
+BAR_STYLE = "QFrame#graphLinkBar { background: #fff4d6; border-bottom: 1px solid #e5c878; }"
+
+
+def unsaved_text(n: int) -> str:
+    """The bar's text: "3 unsaved link changes"."""
+    return f"{n:,} unsaved link change{'s' if n != 1 else ''}"
+
+
+class LinkEditor(QObject):
+    """The graph's link edits: staging, undo history, the unsaved-changes bar and the save."""
+
+    changed = Signal()  # the staged edits changed: the scene shows them again
+    links_saved = Signal(list)  # the names of the tables a save wrote
+    said = Signal(str, bool)  # a message for the panel's message line, and whether it is an error
+
+    def __init__(self, open_db: OpenDatabase, document: Callable[[], GraphDocument], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.open_db, self._document, self._parent = open_db, document, parent
+        self.staging = LinkStaging()
+        self.history = new_stack(self)
+        self.saving = False
+        self.form: LinkForm | None = None  # the open form of a new link row, if any
+        self.way_menu: QMenu | None = None  # the open "link how?" menu, if any
+        #: The audit question's door (gui/audit/consent_gate.AuditGate.allows); it calls save() again later.
+        self.save_gate: Callable[[Any], bool] = lambda _editor: True
+        self.undo_action = self._shortcut(
+            self.history.createUndoAction(self, "Undo"), QKeySequence.StandardKey.Undo
+        )
+        self.redo_action = self._shortcut(
+            self.history.createRedoAction(self, "Redo"), QKeySequence.StandardKey.Redo
+        )
+        self.bar = self._build_bar()
+        self.history.indexChanged.connect(self._on_history_index_changed)
+
+    def _shortcut(self, action: QAction, key: QKeySequence.StandardKey) -> QAction:
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(action.shortcutContext().WidgetWithChildrenShortcut)
+        self._parent.addAction(action)
+        return action
+
+    def _build_bar(self) -> QFrame:
+        bar = QFrame()
+        bar.setObjectName("graphLinkBar")
+        bar.setStyleSheet(BAR_STYLE)
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(8, 3, 8, 3)
+        self.bar_label = QLabel()
+        self.bar_label.setObjectName("graphLinkCount")
+        row.addWidget(self.bar_label, 1)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.clicked.connect(self.history.undo)
+        self.save_button = QPushButton("Save")
+        self.save_button.setObjectName("graphLinkSave")
+        self.save_button.clicked.connect(self.save)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.setObjectName("graphLinkDiscard")
+        self.discard_button.clicked.connect(self.discard)
+        for button in (self.undo_button, self.save_button, self.discard_button):
+            row.addWidget(button)
+        bar.hide()
+        return bar
+
+    # --- what may be edited --------------------------------------------------------------------------
+
+    @property
+    def staged_count(self) -> int:
+        """How many link edits wait for Save (the audit gate reads it)."""
+        return self.staging.count
+
+    def database_read_only(self) -> bool:
+        """Whether the open database refuses every write."""
+        db = self.open_db.database
+        return db is None or bool(db.capabilities.read_only)
+
+    def reason(self, entity: str) -> str | None:
+        """Why links kept in `entity` cannot be edited here, or None."""
+        catalog = self.open_db.catalog
+        if catalog is None:
+            return "no database is open"
+        return link_edits.read_only_reason(catalog, entity, database_read_only=self.database_read_only())
+
+    def edge_reason(self, edge: GraphEdge) -> str | None:
+        """Why `edge` cannot be deleted here, or None."""
+        if self.staging.writes(edge) is not None:
+            return None  # a staged new link is always dropped again
+        if edge_identity(edge) in self.staging.removed():
+            return "its deletion is staged already"
+        return self.reason(edge.via if edge.kind == "link" else edge.via.split(".", 1)[0])
+
+    # --- linking ------------------------------------------------------------------------------------
+
+    def connect_nodes(self, source_id: str, target_id: str, choice: int | None = None) -> None:
+        """Link two shown records: the only way there is, or the one chosen (a menu asks when several)."""
+        catalog, nodes = self.open_db.catalog, self._document().nodes
+        source, target = nodes.get(source_id), nodes.get(target_id)
+        if catalog is None or source is None or target is None:
+            return
+        ways = link_edits.ways_to_link(catalog, source, target)
+        if not ways:
+            self._say(link_edits.why_no_way(catalog, source, target), error=True)
+            return
+        if choice is None and len(ways) > 1:
+            self._ask_way(source_id, target_id, ways)
+            return
+        way = ways[choice or 0]
+        reason = self.reason(way.entity)
+        if reason is not None:
+            self._say(f"Links cannot be added here: {reason}.", error=True)
+            return
+        if way.kind == "link":
+            self._open_form(way, source, target)
+        else:
+            self._read_referring_row(way, source)
+
+    def _ask_way(self, source_id: str, target_id: str, ways: list[LinkWay]) -> None:
+        if self.way_menu is not None:
+            self.way_menu.deleteLater()
+        menu = QMenu(self._parent)
+        menu.setObjectName("graphLinkWayMenu")
+        for i, way in enumerate(ways):
+            menu.addAction(way.title, functools.partial(self.connect_nodes, source_id, target_id, i))
+        self.way_menu = menu
+        menu.popup(QCursor.pos())
+
+    def _open_form(self, way: LinkWay, source: GraphNode, target: GraphNode) -> None:
+        catalog = self.open_db.catalog
+        assert catalog is not None
+        if self.form is not None:
+            self.form.deleteLater()
+        first, second = (source, target) if way.source == source.id else (target, source)
+        form = LinkForm(
+            f"New {way.entity} row",
+            f"{first.label} → {second.label}",
+            link_edits.link_fields(catalog, way.entity),
+            self._parent,
+        )
+        form.accepted.connect(lambda: self._stage_link(way, form.values(), None))
+        self.form = form
+        form.open()
+
+    def _read_referring_row(self, way: LinkWay, source: GraphNode) -> None:
+        """Read the referring row first: its FK value and version as now are the save's conflict check."""
+        db, catalog = self.open_db.database, self.open_db.catalog
+        if db is None or catalog is None or source.key is None:
+            return
+        key = dict(zip(catalog.get(source.entity).primary_key, source.key, strict=True))
+        workers.run(
+            jobs.row_fields,
+            db,
+            catalog,
+            source.entity,
+            key,
+            on_done=functools.partial(self._stage_link, way, {}),
+            on_error=self._on_failed,
+            owner=self,
+            key="link-read",
+        )
+
+    def _stage_link(self, way: LinkWay, values: dict[str, Any], loaded: dict[str, Any] | None) -> None:
+        catalog, doc = self.open_db.catalog, self._document()
+        nodes = doc.nodes
+        if catalog is None or way.source not in nodes or way.target not in nodes:
+            return
+        try:
+            change = link_edits.link_change(catalog, way, nodes, values, loaded)
+        except LinkRefused as exc:
+            self._say(str(exc), error=True)
+            return
+        added = link_edits.new_edge(catalog, way, change)
+        replaced = tuple(
+            e for e in doc.hood.edges if way.kind == "fk" and e.via == way.via and e.source == way.source
+        )
+        text = f"Link {nodes[way.source].label} → {nodes[way.target].label}"
+        self.history.push(
+            StageCommand(self.staging, StagedLink(change, text, added, replaced, way), self._staged)
+        )
+        self._say(f"Staged: {way.title}. Save writes it; Ctrl+Z takes it back.")
+
+    # --- unlinking ----------------------------------------------------------------------------------
+
+    def delete_edge(self, edge: GraphEdge) -> None:
+        """Stage removing `edge` (a staged new link is simply dropped again)."""
+        staged = self.staging.writes(edge)
+        if staged is not None:
+            self.history.push(UnstageCommand(self.staging, staged, self._staged))
+            return
+        reason = self.edge_reason(edge)
+        if reason is not None:
+            self._say(f"This link cannot be deleted: {reason}.", error=True)
+            return
+        catalog, nodes = self.open_db.catalog, self._document().nodes
+        if catalog is None or edge.source not in nodes or edge.target not in nodes:
+            return
+        try:
+            change = link_edits.unlink_change(catalog, edge, nodes)
+        except LinkRefused as exc:
+            self._say(str(exc), error=True)
+            return
+        text = f"Unlink {nodes[edge.source].label} → {nodes[edge.target].label}"
+        self.history.push(StageCommand(self.staging, StagedLink(change, text, None, (edge,)), self._staged))
+        self._say("Staged the deletion. Save writes it; Ctrl+Z takes it back.")
+
+    # --- saving -------------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Write every staged link edit in one transaction, on a worker (audited like the table editor's)."""
+        db, catalog = self.open_db.database, self.open_db.catalog
+        if self.saving or not self.staging.count or db is None or catalog is None:
+            return
+        for name in dict.fromkeys(c.entity for c in self.staging.changes()):
+            reason = self.reason(name)
+            if reason is not None:
+                self._say(f"Not saved: {reason}.", error=True)
+                return
+        if not self.save_gate(self):
+            return  # the audit question is open: it calls save() again once answered
+        self.saving = True
+        sent = list(self.staging.edits)
+        self._show_bar()
+        workers.run(
+            audited_save.save,  # issue 12: the one save path, audited
+            db,
+            catalog,
+            [e.change for e in sent],
+            on_done=functools.partial(self._on_saved, sent),
+            on_error=self._on_save_failed,
+            on_aborted=self._on_save_aborted,
+            owner=self,
+            key="link-save",
+            priority=Priority.SAVE,
+        )
+
+    def discard(self) -> None:
+        """Drop every staged link edit."""
+        self.staging.edits.clear()
+        self.history.clear()
+        self._staged()
+
+    def _on_saved(self, sent: list[StagedLink], result: SaveResult) -> None:
+        self.saving = False
+        catalog, doc = self.open_db.catalog, self._document()
+        keys = iter(result.inserted)
+        added: list[GraphEdge] = []
+        for edit in sent:
+            saved = next(keys) if isinstance(edit.change, Insert) else None
+            if edit.way is not None and catalog is not None:
+                key = dict(saved.key) if saved is not None else {}
+                version = catalog.get(edit.change.entity).version_column
+                if saved is not None and version is not None and saved.version is not None:
+                    key[version] = saved.version
+                added.append(link_edits.new_edge(catalog, edit.way, edit.change, key))
+        gone = {edge_identity(r) for e in sent for r in e.removed}
+        edges = tuple(e for e in doc.hood.edges if edge_identity(e) not in gone) + tuple(added)
+        doc.set_hood(Neighbourhood(doc.hood.nodes, edges), doc.positions)
+        for edit in sent:
+            if edit in self.staging.edits:
+                self.staging.edits.remove(edit)
+        self.history.clear()
+        self._staged()
+        n = len(sent)
+        self._say(f"Saved {n:,} link change{'s' if n != 1 else ''}.")
+        self.links_saved.emit(sorted({e.change.entity for e in sent}))
+
+    def _on_save_failed(self, failure: workers.Failure) -> None:
+        self.saving = False
+        self._show_bar()
+        self._say(f"Nothing was saved: {failure.message}", error=True)
+
+    def _on_save_aborted(self) -> None:
+        self.saving = False
+        self._show_bar()
+
+    def _on_failed(self, failure: workers.Failure) -> None:
+        self._say(failure.message, error=True)
+
+    # --- the bar and menus --------------------------------------------------------------------------
+
+    def edge_menu(self, edge: GraphEdge, where: QPoint | None = None) -> QMenu:
+        """The context menu of an edge: delete it (disabled with the reason where it cannot be)."""
+        menu = QMenu(self._parent)
+        menu.setObjectName("graphEdgeMenu")
+        menu.setToolTipsVisible(True)
+        staged = self.staging.writes(edge) is not None
+        reason = self.edge_reason(edge)
+        text = "Drop New Link" if staged else "Delete Link" if edge.kind == "link" else f"Clear {edge.via}"
+        action = menu.addAction(text if reason is None else f"{text} ({reason})")
+        action.setObjectName("graphDeleteEdge")
+        action.triggered.connect(lambda: self.delete_edge(edge))
+        action.setEnabled(reason is None)
+        if reason is not None:
+            action.setToolTip(f"Cannot be deleted: {reason}")
+        if where is not None:
+            menu.popup(where)
+        return menu
+
+    def _staged(self) -> None:
+        self._show_bar()
+        self.changed.emit()
+
+    def _show_bar(self) -> None:
+        n = self.staging.count
+        self.bar.setVisible(n > 0)
+        self.bar_label.setText(("Saving… " if self.saving else "") + unsaved_text(n))
+        self.save_button.setEnabled(not self.saving)
+        self.discard_button.setEnabled(not self.saving)
+        self.undo_button.setEnabled(not self.saving and self.history.canUndo())
+
+    def _on_history_index_changed(self, _index: int) -> None:
+        self._show_bar()
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.said.emit(text, error)
+
+    def changes(self) -> list[Change]:
+        """The staged core changes (tests, the leave guard)."""
+        return self.staging.changes()

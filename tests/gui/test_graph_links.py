@@ -1,0 +1,253 @@
+"""Editing links in the graph panel on the real demo database: Shift-drag between two locations opens the
+new connection's form and stages one edge; undo and redo; Save writes exactly one valid row through core's
+audited save (on both backends); deleting an edge deletes its row; a bad drag is refused with a message; a
+read-only database starts no drag and disables the menu items with the reason; the GUI thread never
+queries; a save refreshes the open table editor of the link table."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from core.audit.log import EntryFilter, list_entries
+from core.engine.db import Database, open_database
+from core.graph.neighbourhood import edge_identity, node_id
+from gui.graph.panel import GraphPanel
+from gui.runtime import workers
+from gui.runtime.open_database import OpenDatabase
+from tests.fixtures.demo import Demo
+from tests.fixtures.editing import open_editor, open_window
+from tests.fixtures.threads import statement_threads
+
+
+def uid(value: Any) -> str:
+    return str(uuid.UUID(str(value)))
+
+
+def bind(db: Database, value: str) -> Any:
+    return uuid.UUID(value).hex if db.backend == "sqlite" else uuid.UUID(value)
+
+
+def scalar(db: Database, sql: str, **params: Any) -> Any:
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar()
+
+
+def make_panel(qtbot: QtBot, db: Database) -> GraphPanel:
+    holder = OpenDatabase()
+    holder.set_database(db)
+    qtbot.waitUntil(lambda: holder.catalog is not None, timeout=20_000)
+    panel = GraphPanel(holder)
+    panel.setProperty("holder", holder)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    return panel
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, demo_copy: Demo) -> Iterator[GraphPanel]:
+    """A shown graph panel on a copy of the demo database (SQLite and PostgreSQL)."""
+    shown = make_panel(qtbot, demo_copy[0])
+    yield shown
+    workers.wait_idle()
+
+
+def shown(qtbot: QtBot, panel: GraphPanel, start: Any) -> None:
+    with qtbot.waitSignal(panel.graph_shown, timeout=30_000):
+        start()
+    qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
+
+
+def a_region_with_unlinked_locations(db: Database) -> tuple[str, str]:
+    """Two locations of one region with no connection between them either way (hand-written SQL)."""
+    sql = """SELECT a.id, b.id FROM locations a JOIN locations b ON a.region_id = b.region_id AND a.id < b.id
+        WHERE NOT EXISTS (SELECT 1 FROM location_connections c
+            WHERE (c.source_location_id = a.id AND c.target_location_id = b.id)
+               OR (c.source_location_id = b.id AND c.target_location_id = a.id))
+        ORDER BY a.id, b.id LIMIT 1"""
+    with db.engine.connect() as conn:
+        a, b = conn.execute(sa.text(sql)).one()
+    return uid(a), uid(b)
+
+
+def where(panel: GraphPanel, node: str) -> Any:
+    item = panel.scene.items_by_id[node]
+    return panel.view.mapFromScene(item.scenePos())
+
+
+def shift_drag(panel: GraphPanel, source: str, target: str) -> None:
+    """Shift-drag from one node to another, as a person does."""
+    panel.view.fit()
+    shift = Qt.KeyboardModifier.ShiftModifier
+    viewport = panel.view.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, shift, where(panel, source))
+    QTest.mouseMove(viewport, where(panel, target))
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, shift, where(panel, target))
+
+
+def two_locations_shown(qtbot: QtBot, panel: GraphPanel, db: Database) -> tuple[str, str]:
+    """The graph of a location at depth 2 (its region's other locations among them); two unlinked ones."""
+    a, b = a_region_with_unlinked_locations(db)
+    panel.depth_box.blockSignals(True)
+    panel.depth_box.setValue(2)
+    panel.depth_box.blockSignals(False)
+    panel.cap_box.setValue(1000)
+    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": a}))
+    source, target = node_id("locations", (a,)), node_id("locations", (b,))
+    assert source in panel.scene.items_by_id and target in panel.scene.items_by_id
+    return source, target
+
+
+def connections(db: Database, a: str, b: str) -> list[tuple[Any, ...]]:
+    sql = """SELECT direction, connection_type, travel_minutes FROM location_connections
+        WHERE source_location_id = :a AND target_location_id = :b"""
+    with db.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql), {"a": bind(db, a), "b": bind(db, b)})]
+
+
+def test_drag_to_connect_stages_undoes_and_saves_one_audited_connection(
+    qtbot: QtBot, panel: GraphPanel, demo_copy: Demo
+) -> None:
+    db, catalog = demo_copy
+    source, target = two_locations_shown(qtbot, panel, db)
+    a, b = (panel.document.nodes[n].key[0] for n in (source, target))  # type: ignore[index]
+    before = scalar(db, "SELECT count(*) FROM location_connections")
+    shift_drag(panel, source, target)
+    form = panel.links.form
+    assert form is not None and form.isVisible()
+    assert not form.ok.isEnabled() and "direction" in form.note.text()  # required ones are asked
+    assert form.values()["travel_minutes"] == 5 and form.values()["is_bidirectional"] is True  # defaults
+    form.set_value("direction", "east")
+    form.set_value("connection_type", "bridge")
+    assert form.ok.isEnabled()
+    form.ok.click()
+    assert panel.links.staged_count == 1 and panel.links.bar.isVisible()
+    assert panel.links.bar_label.text() == "1 unsaved link change"
+    (new,) = panel.scene.staged_new
+    assert (new.source, new.target, new.via) == (source, target, "location_connections")
+    assert new in panel.scene.edge_list  # drawn
+    # Undo and redo (Ctrl+Z, Ctrl+Shift+Z / Ctrl+Y on the panel)
+    panel.view.setFocus()
+    QTest.keySequence(panel.view, QKeySequence(QKeySequence.StandardKey.Undo))
+    assert panel.links.staged_count == 0 and not panel.links.bar.isVisible() and not panel.scene.staged_new
+    QTest.keySequence(panel.view, QKeySequence(QKeySequence.StandardKey.Redo))
+    assert panel.links.staged_count == 1
+    assert scalar(db, "SELECT count(*) FROM location_connections") == before  # nothing written yet
+    with (
+        statement_threads(db.engine) as threads,
+        qtbot.waitSignal(panel.links_saved, timeout=20_000) as saved,
+    ):
+        panel.links.save_button.click()
+    assert saved.args == [["location_connections"]]
+    assert threading.get_ident() not in threads  # the GUI thread never queried
+    assert connections(db, a, b) == [("east", "bridge", 5)]
+    assert scalar(db, "SELECT count(*) FROM location_connections") == before + 1
+    assert panel.links.staged_count == 0 and not panel.links.bar.isVisible()
+    (edge,) = [e for e in panel.document.hood.edges if (e.source, e.target) == (source, target)]
+    assert edge.attributes["direction"] == "east" and "id" in edge.attributes
+    (entry,) = list_entries(db, catalog, EntryFilter(entity="location_connections"), limit=1)
+    assert entry.kind == "insert" and entry.key == {"id": uid(edge.attributes["id"])}
+    # The saved edge can be deleted again at once (its key and version came back from the save)
+    panel.links.delete_edge(edge)
+    with qtbot.waitSignal(panel.links_saved, timeout=20_000):
+        panel.links.save()
+    assert connections(db, a, b) == []
+
+
+def test_deleting_a_selected_edge_with_del_deletes_its_row(
+    qtbot: QtBot, panel: GraphPanel, demo_copy: Demo
+) -> None:
+    db, _catalog = demo_copy
+    start = uid(scalar(db, "SELECT source_location_id FROM location_connections ORDER BY id LIMIT 1"))
+    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": start}))
+    edge = next(e for e in panel.scene.edge_list if e.via == "location_connections")
+    panel.view.fit()
+    ends = [panel.scene.items_by_id[n].scenePos() for n in (edge.source, edge.target)]
+    middle = panel.view.mapFromScene((ends[0] + ends[1]) / 2)
+    QTest.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, middle)
+    assert panel.selected_edge is not None and panel.selected_edge.via == "location_connections"
+    edge = panel.selected_edge
+    row = edge.attributes["id"]
+    panel.view.setFocus()
+    QTest.keyClick(panel.view, Qt.Key.Key_Delete)
+    assert panel.links.staged_count == 1 and panel.scene.staged_gone
+    assert edge_identity(edge) in panel.scene.staged_gone  # drawn as going until Save
+    with qtbot.waitSignal(panel.links_saved, timeout=20_000):
+        panel.links.save()
+    assert scalar(db, "SELECT count(*) FROM location_connections WHERE id = :i", i=bind(db, row)) == 0
+    assert all(e.attributes.get("id") != row for e in panel.document.hood.edges)
+
+
+def test_a_bad_drag_is_refused_with_a_message(qtbot: QtBot, panel: GraphPanel, demo_copy: Demo) -> None:
+    """From a location to one of its NPCs: the NPC refers to its location, so the drag goes the other way."""
+    db, _catalog = demo_copy
+    location = uid(
+        scalar(db, "SELECT location_id FROM npcs WHERE location_id IS NOT NULL ORDER BY id LIMIT 1")
+    )
+    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    npc = next(n for n in panel.document.hood.nodes if n.entity == "npcs")
+    with qtbot.waitSignal(panel.failed, timeout=5_000) as failed:
+        shift_drag(panel, node_id("locations", (location,)), npc.id)
+    assert "drag from the npcs node" in failed.args[0]
+    assert panel.links.staged_count == 0 and panel.links.form is None
+    # The right way round sets the NPC's location (read first, on a worker), staged
+    panel.links.connect_nodes(npc.id, node_id("locations", (location,)))
+    qtbot.waitUntil(lambda: panel.links.staged_count == 1, timeout=10_000)
+
+
+def test_read_only_starts_no_drag_and_disables_link_menus(
+    qtbot: QtBot, sqlite_demo_copy: Demo, demo_copy_path: str
+) -> None:
+    _db, _catalog = sqlite_demo_copy
+    db = open_database(demo_copy_path, read_only=True)
+    try:
+        panel = make_panel(qtbot, db)
+        start = uid(scalar(db, "SELECT source_location_id FROM location_connections ORDER BY id LIMIT 1"))
+        shown(qtbot, panel, lambda: panel.show_record("locations", {"id": start}))
+        assert not panel.scene.linking
+        edge = next(e for e in panel.scene.edge_list if e.via == "location_connections")
+        menu = panel.links.edge_menu(edge)
+        (action,) = [a for a in menu.actions() if a.objectName() == "graphDeleteEdge"]
+        assert not action.isEnabled() and "read-only" in action.text()
+        node_menu = panel.node_menu(edge.source)
+        (hint,) = [a for a in node_menu.actions() if a.objectName() == "graphLinkHint"]
+        assert not hint.isEnabled() and "read-only" in hint.text()
+        other = edge.target
+        shift_drag(panel, edge.source, other)
+        assert panel.links.form is None and panel.links.staged_count == 0
+        panel.links.delete_edge(edge)
+        assert panel.links.staged_count == 0 and "read-only" in panel.message.text()
+        workers.wait_idle()
+    finally:
+        workers.wait_idle()
+        db.dispose()
+
+
+def test_a_save_refreshes_the_link_tables_open_editor(qtbot: QtBot, demo_copy_path: str) -> None:
+    window = open_window(qtbot, demo_copy_path)
+    editor = open_editor(qtbot, window, "location_connections")
+    rows = editor.model.rowCount()
+    db = window.open_db.database
+    assert db is not None
+    panel = window.show_graph()
+    assert isinstance(panel, GraphPanel)
+    source, target = two_locations_shown(qtbot, panel, db)
+    panel.links.connect_nodes(source, target)
+    form = panel.links.form
+    assert form is not None
+    form.set_value("direction", "west")
+    form.set_value("connection_type", "road")
+    form.ok.click()
+    with qtbot.waitSignal(panel.links_saved, timeout=20_000):
+        panel.links.save()
+    qtbot.waitUntil(lambda: editor.model.rowCount() == rows + 1, timeout=10_000)
