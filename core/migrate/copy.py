@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +22,13 @@ import psycopg
 import sqlalchemy as sa
 from psycopg import sql
 
+from core.data.audit_trail import Auditing
 from core.engine.db import Database
 from core.errors import MigrationFailed, WardenError
 from core.migrate import copy_schema
-from core.migrate.copy_values import Checksum, canonical, to_copy
+from core.migrate.copy_audit import AUDIT_TABLE, CopyAudit, make_room
+from core.migrate.copy_read import raw_batches
+from core.migrate.copy_values import Checksum, to_copy, value_form
 from core.migrate.copy_verify import TableCheck, verify_tables
 from core.migrate.running import ensure_schema
 from core.migrate.scripts import script_directory
@@ -37,7 +40,8 @@ from core.schema.models import metadata
 
 log = logging.getLogger("warden.copy")
 
-BATCH_ROWS = 5_000
+#: Rows per COPY statement and commit (a resumed copy repeats at most one batch's reading).
+BATCH_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class CopyResult:
     created: list[str] = field(default_factory=list)
     migrated: list[str] = field(default_factory=list)  # revisions applied to the target first
     checks: list[TableCheck] = field(default_factory=list)
+    audited: bool = False  # each table written has a "copy" entry in the target's audit log
 
     @property
     def ok(self) -> bool:
@@ -72,11 +77,15 @@ def copy_database(
     batch_rows: int = BATCH_ROWS,
     state: TaskState | None = None,
     verify: bool = True,
+    auditing: Auditing | None = None,
 ) -> CopyResult:
-    """Copy every table of `source` into the PostgreSQL `target`, then (by default) verify it."""
+    """Copy every table of `source` into the PostgreSQL `target`, then (by default) verify it.
+
+    Each table the copy writes rows into gets a "copy" entry in the target's audit log (`auditing`: who;
+    none without an audit log on the target or with audit explicitly off)."""
     _check_target(source, target)
     src_cat = load_catalog(source, cached=False)
-    entities = copy_schema.copied_entities(src_cat)
+    entities = _audit_log_first(copy_schema.copied_entities(src_cat))
     migrated: list[str] = []
     modelled = [e for e in entities if _is_modelled(src_cat, e)]
     if modelled:
@@ -85,20 +94,41 @@ def copy_database(
     created = copy_schema.create_reflected(target, [e for e in entities if not _is_modelled(src_cat, e)])
     target.dispose()  # pooled connections opened before pgvector existed do not know its type
     tgt_cat = load_catalog(target, cached=False)
+    if entities and entities[0].name == AUDIT_TABLE and AUDIT_TABLE in tgt_cat.entities:
+        make_room(source, target, entities[0], tgt_cat.get(AUDIT_TABLE))
     total = _total_rows(source, entities)
-    progress = _Progress(state, total)
-    sums: dict[str, Checksum] = {}  # the source's checksums, taken from the rows as they were copied
+    run = _Run(_Progress(state, total), batch_rows, CopyAudit(tgt_cat, source.display_url, auditing))
     groups = copy_schema.cycles(entities)
     copied: list[TableCopy] = []
     for ent in entities:
         group = [e for e in entities if any(ent.name in g and e.name in g for g in groups)]
         if not group:
-            copied.append(_copy_table(source, target, ent, tgt_cat, batch_rows, progress, entities, sums))
+            copied.append(_copy_table(source, target, ent, tgt_cat, run))
         elif ent is group[-1]:  # every table of the cycle is placed: their other parents are copied
-            copied += _copy_cycle(source, target, group, tgt_cat, batch_rows, progress, entities, sums)
-    _reset_sequences(target, [tgt_cat.get(e.name) for e in entities])
-    checks = verify_tables(source, target, state=state, source_sums=sums) if verify else []
-    return CopyResult(tables=copied, created=created, migrated=migrated, checks=checks)
+            copied += _copy_cycle(source, target, group, tgt_cat, run)
+    copied_to = [tgt_cat.get(e.name) for e in entities]
+    _reset_sequences(target, copied_to)
+    _analyze(target, [t for t, done in zip(copied_to, copied, strict=True) if done.rows_copied])
+    checks = verify_tables(source, target, state=state, source_sums=run.sums) if verify else []
+    return CopyResult(
+        tables=copied, created=created, migrated=migrated, checks=checks, audited=run.audit.enabled
+    )
+
+
+@dataclass
+class _Run:
+    """What every table of one copy shares: progress, batch size, the audit entries, the source's sums."""
+
+    progress: _Progress
+    batch_rows: int
+    audit: CopyAudit
+    sums: dict[str, Checksum] = field(default_factory=dict)  # taken from the rows as they were copied
+
+
+def _audit_log_first(entities: list[Entity]) -> list[Entity]:
+    """The audit log (no foreign keys) before every other table: the copy's own entries come after the ids
+    of the entries it copies."""
+    return sorted(entities, key=lambda e: e.name != AUDIT_TABLE)
 
 
 def _check_target(source: Database, target: Database) -> None:
@@ -159,10 +189,7 @@ def _copy_table(
     target: Database,
     src: Entity,
     tgt_cat: Catalog,
-    batch_rows: int,
-    progress: _Progress,
-    entities: Sequence[Entity],
-    sums: dict[str, Checksum],
+    run: _Run,
     shared: Any = None,
 ) -> TableCopy:
     """Copy the rows of one table the target does not hold yet; in its own transactions, or in `shared`
@@ -174,35 +201,46 @@ def _copy_table(
     with target.engine.connect() as conn:
         n_target = _count(conn, tgt)
     one_go = shared is not None or not src.primary_key or copy_schema.self_referencing(src)
-    if n_target == n_source or n_source == 0:
+    # The audit log's count says nothing: the target's own entries are in it too.
+    if (n_target == n_source and src.name != AUDIT_TABLE) or n_source == 0:
         done = TableCopy(src.name, n_source, 0, n_target)  # copied by an earlier run (verify tells)
-        progress.batch(src.name, n_source)
-        progress.table_done(done)
+        run.progress.batch(src.name, n_source)
+        run.progress.table_done(done)
         return done
     present = _present_keys(target, tgt, src) if n_target and src.primary_key else set()
     copier = _Copier(shared or target.engine.raw_connection(), tgt, columns, src.name)
-    summed = Checksum([c.kind for c in columns])
-    written = 0
+    summed = Checksum([c.kind for c in columns], [c.scale for c in columns])
+    keyed = _key_reader(src, columns) if present else None
+    written = last = 0
     try:
         if n_target and not src.primary_key:
             copier.clear()  # a keyless table's half copy cannot be told apart: copy it again whole
-        batches = _source_batches(source, src, columns, batch_rows)
+        batches = raw_batches(source, src, columns, run.batch_rows)
+        nxt = next(batches, None)
         # One COPY statement for a table copied in one go: its rows' references are checked at its end.
         with copier.statement() if one_go else contextlib.nullcontext() as one:
-            for batch in batches:
-                for row in batch:
-                    summed.add(row)
-                rows = [r for r in batch if not present or _key(src, columns, r) not in present]
+            while nxt is not None:
+                batch, nxt = nxt, next(batches, None)
+                summed.add_rows(batch)
+                rows = batch if keyed is None else [r for r in batch if keyed(r) not in present]
                 if one is not None:
                     copier.write_rows(one, rows)
                 else:
                     with copier.statement() as each:
                         copier.write_rows(each, rows)
-                    copier.raw.commit()
+                    if nxt is not None:
+                        copier.raw.commit()  # the last batch commits with the table's audit entry
                 written += len(rows)
-                progress.batch(src.name, len(batch))
+                if one is None and nxt is None:
+                    last = len(batch)  # told once committed: a cancel there would drop it
+                else:
+                    run.progress.batch(src.name, len(batch))
+        rows_present = n_target if not src.primary_key else n_source - written
+        if written:
+            run.audit.record(copier.conn, src.name, n_source, written, rows_present)
         if shared is None:
             copier.raw.commit()
+        run.progress.batch(src.name, last)
     except Cancelled:
         log.info("copy cancelled in %s after %d rows", src.name, written)
         raise
@@ -212,10 +250,10 @@ def _copy_table(
         if shared is None:
             copier.raw.rollback()  # nothing when committed; else what this table wrote since the last batch
             copier.raw.close()
-    sums[src.name] = summed
-    done = TableCopy(src.name, n_source, written, n_target if not src.primary_key else len(present))
+    run.sums[src.name] = summed
+    done = TableCopy(src.name, n_source, written, rows_present)
     log.info("copied %s: %d rows written, %d already there", src.name, written, done.rows_present)
-    progress.table_done(done)
+    run.progress.table_done(done)
     return done
 
 
@@ -229,10 +267,7 @@ def _copy_cycle(
     target: Database,
     group: list[Entity],
     tgt_cat: Catalog,
-    batch_rows: int,
-    progress: _Progress,
-    entities: Sequence[Entity],
-    sums: dict[str, Checksum],
+    run: _Run,
 ) -> list[TableCopy]:
     """Tables whose foreign keys reference each other in a circle: their constraints are made deferrable and
     deferred, every table is copied in one transaction (checked at its commit), then they are put back."""
@@ -243,10 +278,7 @@ def _copy_cycle(
     try:
         with raw.driver_connection.cursor() as cur:  # type: ignore[union-attr]
             cur.execute("SET CONSTRAINTS ALL DEFERRED")
-        done = [
-            _copy_table(source, target, e, tgt_cat, batch_rows, progress, entities, sums, shared=raw)
-            for e in group
-        ]
+        done = [_copy_table(source, target, e, tgt_cat, run, shared=raw) for e in group]
         try:
             raw.commit()
         except psycopg.Error as exc:
@@ -282,30 +314,18 @@ def _set_deferrable(target: Database, constraints: list[tuple[str, str]], deferr
             conn.exec_driver_sql(f"ALTER TABLE {table} ALTER CONSTRAINT {prep.quote(name)} {words}")
 
 
-def _source_batches(
-    source: Database, entity: Entity, columns: list[ColumnInfo], batch_rows: int
-) -> Iterator[Sequence[sa.Row[Any]]]:
-    """The source's rows in key order, `batch_rows` at a time, streamed."""
-    table = entity.table
-    stmt = sa.select(*(table.c[c.name] for c in columns))
-    if entity.primary_key:
-        stmt = stmt.order_by(*(table.c[k] for k in entity.primary_key))
-    with source.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
-        yield from result.partitions(batch_rows)
-
-
-def _key(entity: Entity, columns: list[ColumnInfo], row: Sequence[Any]) -> tuple[Any, ...]:
+def _key_reader(entity: Entity, columns: list[ColumnInfo]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A row's key in its canonical form, from a row of `columns` as the driver read it."""
     names = [c.name for c in columns]
-    return tuple(canonical(row[names.index(k)], entity.columns_by_name[k].kind) for k in entity.primary_key)
+    parts = [(names.index(k), value_form(entity.columns_by_name[k].kind)) for k in entity.primary_key]
+    return lambda row: tuple(row[i] if form is None or row[i] is None else form(row[i]) for i, form in parts)
 
 
 def _present_keys(target: Database, tgt: Entity, src: Entity) -> set[tuple[Any, ...]]:
-    """The keys the target already holds, spelt as the source's keys are (canonical values)."""
-    kinds = [src.columns_by_name[k].kind for k in src.primary_key]
-    stmt = sa.select(*(tgt.table.c[k] for k in src.primary_key))
-    with target.engine.connect() as conn:
-        return {tuple(canonical(v, k) for v, k in zip(row, kinds, strict=True)) for row in conn.execute(stmt)}
+    """The keys the target already holds, in the canonical form the source's keys are compared in."""
+    key_cols = [tgt.columns_by_name[k] for k in src.primary_key]
+    keyed = _key_reader(tgt, key_cols)
+    return {keyed(row) for batch in raw_batches(target, tgt, key_cols) for row in batch}
 
 
 class _Copier:
@@ -326,17 +346,24 @@ class _Copier:
     @contextlib.contextmanager
     def statement(self) -> Iterator[psycopg.Copy]:
         """One COPY statement (in the open transaction); rows are written to it with write_rows."""
-        with self.conn.cursor() as cur, cur.copy(self.sql) as cp:
-            yield cp
+        with self.conn.cursor() as cur:
+            cur.execute("SET LOCAL TIME ZONE 'UTC'")  # SQLite's naive times are UTC
+            with cur.copy(self.sql) as cp:
+                yield cp
 
     def write_rows(self, cp: psycopg.Copy, rows: Sequence[Sequence[Any]]) -> None:
         """Write rows, each value converted for its target column."""
         convert = [(i, fn) for i, fn in enumerate(self.convert) if fn is not None]
+        write = cp.write_row
+        if not convert:
+            for row in rows:
+                write(row)
+            return
         for row in rows:
             values = list(row)
             for i, fn in convert:
                 values[i] = fn(values[i])
-            cp.write_row(values)
+            write(values)
 
     def clear(self) -> None:
         """Delete the table's rows (in the open transaction)."""
@@ -378,6 +405,14 @@ def _reset_sequences(target: Database, entities: Sequence[Entity]) -> None:
                     continue
                 top = conn.execute(sa.select(sa.func.max(ent.table.c[name]))).scalar()
                 conn.execute(sa.text("select setval(:s, :v, false)"), {"s": seq, "v": int(top or 0) + 1})
+
+
+def _analyze(target: Database, entities: Sequence[Entity]) -> None:
+    """Fresh planner statistics for the tables written: the first queries on the copy see real counts."""
+    prep = target.engine.dialect.identifier_preparer
+    with target.transaction() as conn:
+        for ent in entities:
+            conn.exec_driver_sql(f"ANALYZE {prep.format_table(ent.table)}")
 
 
 __all__ = ["BATCH_ROWS", "CopyResult", "TableCheck", "TableCopy", "copy_database"]

@@ -11,9 +11,12 @@ import sqlalchemy as sa
 from core.engine.db import Database
 from core.errors import NotFoundError
 from core.migrate import copy_schema
+from core.migrate.copy_audit import AUDIT_TABLE
+from core.migrate.copy_read import raw_batches
 from core.migrate.copy_values import Checksum
 from core.progress import TaskState
 from core.schema.catalog import ColumnInfo, Entity
+from core.schema.kinds import ColumnKind
 from core.schema.load import load_catalog
 
 _STREAM = 10_000
@@ -77,7 +80,9 @@ def verify_tables(
         columns = [c for c in copy_schema.written_columns(src) if _compared(tgt, c.name)]
         theirs_cols = [tgt.columns_by_name[c.name] for c in columns]
         mine = known.get(src.name) or _checksum(source, src, columns)
-        theirs = _checksum(target, tgt, theirs_cols)
+        # The target's audit log also holds its own entries (its migration, the copy's), after the source's.
+        up_to = last_entry(source, src) if src.name == AUDIT_TABLE else None
+        theirs = _checksum(target, tgt, theirs_cols, up_to=up_to)
         checks.append(TableCheck(src.name, mine.rows, theirs.rows, mine.hexdigest, theirs.hexdigest))
     if state is not None:
         state.set_progress(len(entities), len(entities), "Verified")
@@ -90,12 +95,23 @@ def _compared(target: Entity, name: str) -> bool:
     return col is not None and not col.generated
 
 
-def _checksum(db: Database, entity: Entity, columns: list[ColumnInfo]) -> Checksum:
-    """Stream the table's columns through a Checksum."""
-    found = Checksum([c.kind for c in columns])
-    stmt = sa.select(*(entity.table.c[c.name] for c in columns))
+def last_entry(db: Database, entity: Entity) -> int | None:
+    """The highest id of an audit log (0 when empty); None when it has no integer id."""
+    col = entity.columns_by_name.get("id")
+    if col is None or col.kind != ColumnKind.INTEGER:
+        return None
     with db.engine.connect() as conn:
-        result = conn.execution_options(stream_results=True, yield_per=_STREAM).execute(stmt)
-        for row in result:
-            found.add(row)
+        return int(conn.execute(sa.select(sa.func.max(entity.table.c.id))).scalar() or 0)
+
+
+def _checksum(db: Database, entity: Entity, columns: list[ColumnInfo], up_to: int | None = None) -> Checksum:
+    """Stream the table's columns, raw from the driver, through a Checksum; with `up_to`, only the rows
+    whose id is at most that (an audit log's entries that came from the source)."""
+    found = Checksum([c.kind for c in columns], [c.scale for c in columns])
+    names = [c.name for c in columns]
+    at = names.index("id") if up_to is not None and "id" in names else None
+    for batch in raw_batches(db, entity, columns, _STREAM):
+        if at is not None:
+            batch = [r for r in batch if r[at] <= up_to]
+        found.add_rows(batch)
     return found
