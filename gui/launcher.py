@@ -12,6 +12,10 @@ _NOT_JUST_THE_WINDOW = "\0"  # a target no path or URL can be
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch: `warden [--db X]` opens the window, `warden COMMAND …` runs the command line."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["__migrate-project"]:  # a frozen build's child for an external Alembic project
+        from core.migrate.project_runner import main as run_project
+
+        return run_project()
     target = _window_target(argv)
     if target != _NOT_JUST_THE_WINDOW:
         return _guarded_gui(target)

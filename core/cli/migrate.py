@@ -54,6 +54,15 @@ def add_parser(sub: Any) -> None:
     )
     m.add_argument("--json", action="store_true", help="status, lint, check, backups: print JSON")
     m.add_argument("--output", "-o", help="sql: write the SQL to this file instead of printing it")
+    m.add_argument(
+        "--project",
+        help="run your own app's Alembic project instead of Warden's: its folder or its alembic.ini "
+        "(its env.py runs in a separate process)",
+    )
+    m.add_argument(
+        "--metadata",
+        help="with --project: MODULE:NAME of the project's MetaData, to compare for drift (status, check)",
+    )
 
 
 def run(args: argparse.Namespace, target: str | None) -> int:
@@ -61,11 +70,14 @@ def run(args: argparse.Namespace, target: str | None) -> int:
     from core.migrate import migrations
 
     action, rev = args.action, args.revision
+    if getattr(args, "metadata", None) and not getattr(args, "project", None):
+        raise WardenError("--metadata names an external project's MetaData: give --project too")
+    core = _Core(args)
     if action == "heads":
-        print("\n".join(migrations.heads()))
+        print("\n".join(core.call(None, "heads") if core.project else migrations.heads()))
         return 0
-    if action == "history":
-        for r in migrations.history():
+    if action == "history" and (core.project is None or not target):
+        for r in core.call(None, "history") if core.project else migrations.history():
             print(_revision_line(r))
         return 0
     if action in ("downgrade", "sql") and not rev:
@@ -76,30 +88,56 @@ def run(args: argparse.Namespace, target: str | None) -> int:
         raise WardenError("`warden migrate drop-copy` needs a copy's NAME (see `warden migrate backups`)")
     db = open_target(target)
     try:
-        return _on_database(db, action, rev, args)
+        return _on_database(db, action, rev, args, core)
     finally:
         db.dispose()
 
 
-def _on_database(db: Database, action: str, rev: str | None, args: argparse.Namespace) -> int:
+class _Core:
+    """The core functions of an action: Warden's own scripts in this process, or an external project's
+    (--project) in a child process (core/migrate/project.py); both give the same objects."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from core.migrate.project import Project, find_project
+
+        path = getattr(args, "project", None)
+        self.project: Project | None = find_project(path, getattr(args, "metadata", None)) if path else None
+
+    def call(self, db: Database | None, action: str, rev: str | None = None, **kw: Any) -> Any:
+        """`action` of the external project on `db`."""
+        from core.migrate.project import call
+
+        assert self.project is not None
+        return call(self.project, db, action, rev, **kw)
+
+
+def _on_database(
+    db: Database, action: str, rev: str | None, args: argparse.Namespace, core: _Core | None = None
+) -> int:
     from core.migrate import backups, lint, migrations, pg_copies
 
+    ext = core if core is not None and core.project is not None else None
     if action == "current":
-        cur = migrations.current(db)
+        cur = ext.call(db, "current") if ext else migrations.current(db)
         print("\n".join(cur) if cur else "(empty database: no revision applied)")
+    elif action == "history" and ext:
+        for r in ext.call(db, "history"):
+            print(_revision_line(r))
     elif action == "pending":
-        for r in migrations.pending(db):
+        for r in ext.call(db, "pending") if ext else migrations.pending(db):
             print(_revision_line(r))
     elif action == "status":
-        _print_status(migrations.status(db), as_json=args.json)
+        _print_status(ext.call(db, "status") if ext else migrations.status(db), as_json=args.json)
     elif action == "lint":
-        _print_lint(lint.lint(db, rev or "heads"), as_json=args.json)
+        found = ext.call(db, "lint", rev or "heads") if ext else lint.lint(db, rev or "heads")
+        _print_lint(found, as_json=args.json)
     elif action == "check":
-        return _print_drift(migrations.drift_report(db), as_json=args.json)
+        items = ext.call(db, "check") if ext else migrations.drift_report(db)
+        return _print_drift(items, as_json=args.json)
     elif action in ("upgrade", "downgrade"):
-        _apply(db, action, rev or "head")
+        _apply(db, action, rev or "head", ext)
     elif action == "sql":
-        text = migrations.sql(db, str(rev))
+        text = ext.call(db, "sql", str(rev)) if ext else migrations.sql(db, str(rev))
         if args.output:
             from core.migrate.preview import save
 
@@ -121,14 +159,18 @@ def _on_database(db: Database, action: str, rev: str | None, args: argparse.Name
     return 0
 
 
-def _apply(db: Database, verb: str, rev: str) -> None:
-    """Upgrade or downgrade, a line per revision on stderr as it finishes."""
+def _apply(db: Database, verb: str, rev: str, ext: _Core | None = None) -> None:
+    """Upgrade or downgrade, a line per revision on stderr as it finishes (with --project, the project's
+    own log lines too)."""
     from core.migrate import migrations
     from core.progress import TaskState
 
     state = TaskState(on_partial=lambda line: print(line, file=sys.stderr))
-    run = migrations.upgrade if verb == "upgrade" else migrations.downgrade
-    result = run(db, rev, state=state)
+    if ext is not None:
+        result = ext.call(db, verb, rev, state=state)
+    else:
+        run = migrations.upgrade if verb == "upgrade" else migrations.downgrade
+        result = run(db, rev, state=state)
     if result.backup is not None:
         print(f"Backup from before the {verb}: {result.backup}", file=sys.stderr)
     done = "Upgraded" if verb == "upgrade" else "Downgraded"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from core.engine.db import Database
 from core.errors import DatabaseBusy, MigrationFailed, ReadOnlyError, WardenError
-from core.migrate import backups, pg_copies
+from core.migrate import backups, migration_audit, pg_copies
 from core.migrate.drift import drift
 from core.migrate.lint import lint
 from core.migrate.scripts import (
@@ -150,12 +151,24 @@ class _Run:
         self.started = time.perf_counter()
         self.copies_before: dict[str, list[str]] = {}  # revision -> tables to copy just before it runs
         self.copies: list[str] = []
+        self.run_id = uuid.uuid4()  # the audit entries of one run share it
+        self.scripts_read: Any = None
+
+    def _script(self) -> Any:
+        """The script directory, read once per run (an external project's revisions are imported again
+        on every read)."""
+        if self.scripts_read is None:
+            self.scripts_read = script_directory(self.scripts)
+        return self.scripts_read
 
     def all(self, revision: str, *, linear: bool) -> bool:
         """Run every revision; True when cancel stopped it between two of them."""
         self._progress()
         if not linear:  # branches and merges: Alembic's own single run, progress still per revision
             self._command(revision)
+            for rev in self.todo:
+                if rev not in self.done:  # an external project's env.py does not call back
+                    self._finished(rev, None)
             return False
         for rev in self.todo:
             if self.state is not None and self.state.cancelled:
@@ -169,10 +182,12 @@ class _Run:
                     )
             target = rev if self.verb == "upgrade" else self._below(rev)
             self._command(target)
+            if rev not in self.done:  # an external project's env.py does not pass on our callback
+                self._finished(rev, None)
         return False
 
     def _below(self, rev: str) -> str:
-        downs = down_revisions(script_directory(self.scripts).get_revision(rev))
+        downs = down_revisions(self._script().get_revision(rev))
         return downs[0] if downs else "base"
 
     def _command(self, target: str) -> None:
@@ -185,9 +200,20 @@ class _Run:
                 conn.rollback()
                 raise
 
-    def _record(self, *, step: Any, **_kw: Any) -> None:
+    def _record(self, *, ctx: Any, step: Any, **_kw: Any) -> None:
         # Alembic names the revision applied, or for a downgrade the one undone, `up_revision_id`.
-        rev = str(step.up_revision_id)
+        self._finished(str(step.up_revision_id), ctx.connection)
+
+    def _finished(self, rev: str, conn: sa.Connection | None) -> None:
+        """One revision done: its audit entry, the log line and progress.
+
+        With Warden's env.py (`conn`: the revision's own connection, inside its transaction) the entry is
+        written in the revision's transaction on both backends, so a revision rolled back leaves no entry.
+        An external project's env.py opens its own connection and calls nothing back, so its entries are
+        written just after each revision committed, in a transaction of their own: on SQLite the project's
+        connection holds the write lock until then, and on PostgreSQL its transaction is not ours to join.
+        """
+        migration_audit.record(self.db, conn, self.verb, self._script().get_revision(rev), self.run_id)
         self.done.append(rev)
         seconds = time.perf_counter() - self.started
         log.info("%s %s done on %s", self.verb, rev, self.db.display_url)

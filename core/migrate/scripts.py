@@ -1,7 +1,8 @@
 """The script directory: Alembic's Config built in code, revisions, and the plan of an upgrade or downgrade.
 
-Every function takes an optional `scripts` folder (holding env.py and versions/); None means the
-revisions shipped with Warden. Tests point it at a fixture chain; later, an external project.
+Every function takes an optional `scripts` folder (holding env.py and versions/), or an external project's
+alembic.ini; None means the revisions shipped with Warden. Tests point it at a fixture chain. An external
+project's code runs only in a separate process (core/migrate/project.py), never in Warden's own.
 """
 
 from __future__ import annotations
@@ -55,10 +56,22 @@ def alembic_config(
     on_version_apply: Sequence[Callable[..., None]] = (),
     scripts: Path | None = None,
 ) -> Config:
-    """An Alembic Config built in code: no alembic.ini, script location from the installed package."""
-    cfg = Config(output_buffer=output, stdout=io.StringIO())
-    cfg.set_main_option("script_location", str(scripts or _env.script_location()))
-    cfg.set_main_option("path_separator", "os")
+    """An Alembic Config built in code, script location from the installed package; or, when `scripts` is an
+    external project's alembic.ini (core/migrate/project.py), that file with its script location made
+    absolute and its `sqlalchemy.url` replaced by the database Warden works on."""
+    if scripts is not None and scripts.suffix == ".ini":
+        cfg = Config(str(scripts), output_buffer=output, stdout=io.StringIO())
+        cfg.set_main_option(
+            "script_location", project_scripts(scripts, cfg.get_main_option("script_location"))
+        )
+        if url is None and connection is not None:
+            url = connection.engine.url.render_as_string(hide_password=False)
+        elif url is None and dialect_name is not None:
+            url = f"{dialect_name}://"  # offline SQL: the project's env.py only needs the dialect
+    else:
+        cfg = Config(output_buffer=output, stdout=io.StringIO())
+        cfg.set_main_option("script_location", str(scripts or _env.script_location()))
+        cfg.set_main_option("path_separator", "os")
     if url is not None:
         # Without a shared connection env.py opens this URL itself; ConfigParser needs % doubled.
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -67,6 +80,16 @@ def alembic_config(
     cfg.attributes["dialect_name"] = dialect_name
     cfg.attributes["on_version_apply"] = tuple(on_version_apply)
     return cfg
+
+
+def project_scripts(ini: Path, location: str | None) -> str:
+    """An alembic.ini's script_location, relative paths taken from the ini's folder (package:path as is)."""
+    if not location:
+        raise MigrationFailed(f"{ini} names no script_location in its [alembic] section.")
+    path = Path(location)
+    if path.is_absolute() or (":" in location and not path.drive):
+        return location
+    return str(ini.parent / path)
 
 
 def script_directory(scripts: Path | None = None) -> ScriptDirectory:

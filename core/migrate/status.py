@@ -116,9 +116,11 @@ def is_reference_schema(db: Database) -> bool:
     return bool(at) and all(rev in known for rev in at)
 
 
-def status(db: Database, *, scripts: Path | None = None, with_drift: bool = True) -> Status:
-    """Current revision(s), heads, pending (message and docstring), the graph and, for Warden's own
-    scripts, drift between the models and the live database."""
+def status(
+    db: Database, *, scripts: Path | None = None, with_drift: bool = True, metadata: sa.MetaData | None = None
+) -> Status:
+    """Current revision(s), heads, pending (message and docstring), the graph and drift between the live
+    database and the models (Warden's own scripts) or `metadata` (an external project's, when given)."""
     script = script_directory(scripts)
     at = current(db)
     known_ids = {s.revision for s in script.walk_revisions()}
@@ -129,7 +131,8 @@ def status(db: Database, *, scripts: Path | None = None, with_drift: bool = True
         pend = pending(db, scripts=scripts)
     else:
         notes.append("The database is at a revision these scripts do not know; it was migrated elsewhere.")
-    found = _drift.drift_report(db) if with_drift and scripts is None else None
+    compared = scripts is None or metadata is not None
+    found = _drift.drift_report(db, metadata) if with_drift and compared else None
     return Status(
         current=at,
         heads=sorted(script.get_heads()),
