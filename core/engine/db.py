@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.engine.connections import display_pg_url
 from core.engine.driver_errors import install_translation, pg_connect_message, sqlite_open_message, where_of
 from core.engine.interrupt import install_interrupts
+from core.engine.read_only import PG_READ_ONLY_OPTIONS, guard_pg_engine, guard_sqlite_connection
 from core.engine.slowlog import SlowStatement, install_slow_log
 from core.engine.slowlog import (
     record_slow_statement as record_slow_statement,  # re-exported for callers of core.engine.db
@@ -132,8 +133,10 @@ def to_url(target: str | Path) -> URL:
     text = text.strip()  # a pasted URL often brings a space or a newline along
     try:
         url = make_url(text)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise ConnectionFailed(f"Not a database URL or file path: {_mask(text)}") from exc
+    if url.get_backend_name() == "sqlite" and (url.host or url.port):
+        raise ConnectionFailed("A SQLite URL names a file, not a host: sqlite:///path/to/file.db (three slashes).")
     name, _, driver = url.drivername.partition("+")
     if name.lower() in ("postgresql", "postgres"):
         # `postgres://` is what psql and hosted services print; SQLAlchemy knows only `postgresql`.
@@ -277,6 +280,8 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
             dbapi_conn.enable_load_extension(True)
             sqlite_vec.load(dbapi_conn)
             dbapi_conn.enable_load_extension(False)
+        if read_only:
+            guard_sqlite_connection(dbapi_conn)  # the file refuses every write, whatever the SQL
 
     versions = {"sqlite": module.sqlite_version, "driver": module.__name__}
     try:
@@ -310,12 +315,18 @@ def _open_postgresql(url: URL, *, read_only: bool) -> Database:
         engine = sa.create_engine(
             url,
             pool_pre_ping=True,
-            connect_args={"connect_timeout": 10, "application_name": "warden"},
+            connect_args={
+                "connect_timeout": 10,
+                "application_name": "warden",
+                **({"options": PG_READ_ONLY_OPTIONS} if read_only else {}),
+            },
             hide_parameters=True,  # as on SQLite: no row values in a logged error
         )
-    except (NoSuchModuleError, ArgumentError) as exc:
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:  # ImportError: a driver not installed
         raise ConnectionFailed(f"Unsupported PostgreSQL driver in {display_url(url)}: {exc}") from None
 
+    if read_only:
+        guard_pg_engine(engine, where_of(url))
     vector_state: dict[str, bool] = {}
 
     @event.listens_for(engine, "connect")

@@ -34,6 +34,7 @@ from core.errors import (
 
 # SQLite primary result codes (https://sqlite.org/rescode.html); the extended code's low byte.
 SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
+SQLITE_AUTH = 23  # the read-only session's authorizer refused the statement (core/engine/read_only.py)
 SQLITE_CORRUPT, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_CONSTRAINT, SQLITE_NOTADB = 11, 14, 13, 19, 26
 SQLITE_TOOBIG, SQLITE_MISMATCH = 18, 20
 SQLITE_CONSTRAINT_KINDS = {
@@ -117,7 +118,7 @@ def _is_write_refused(exc: BaseException) -> bool:
     """Whether the database refused a write because the connection is read-only (either backend)."""
     code = getattr(exc, "sqlite_errorcode", None)
     if isinstance(code, int):
-        return code & 0xFF == SQLITE_READONLY
+        return code & 0xFF in (SQLITE_READONLY, SQLITE_AUTH)
     return getattr(exc, "sqlstate", None) == "25006" or "readonly database" in str(exc)
 
 
