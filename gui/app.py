@@ -180,6 +180,9 @@ def main(db_target: str | None = None) -> int:
         from gui.search.embed_fill import attach  # the default database's vectors, filled in the background
 
         attach(window)
+        from gui.search.save_reembed import attach as follow_saves  # a save's changed texts: re-embedded
+
+        follow_saves(window)
         gc.enable()  # the launcher paused cyclic collection until the window is up
         setup_logging()  # after the first frame: the log file's handler is not needed to show a window
         if db_target:

@@ -37,6 +37,7 @@ __all__ = [
     "REFERENCE_TEXT",
     "WORLD_ENTITIES",
     "EmbedResult",
+    "TaskShare",
     "count_missing",
     "embed_rows",
     "fill_missing",
@@ -228,7 +229,7 @@ def fill_missing(
     model = embedder()
     done = written = 0
     for ent, missing in todo:
-        part = _Part(state, done, total) if state is not None else None
+        part = TaskShare(state, done, total) if state is not None else None
         result = embed_rows(
             db, catalog, ent, model, which="missing", state=part, auditing=auditing, batch_rows=batch_rows
         )
@@ -239,8 +240,9 @@ def fill_missing(
     return written
 
 
-class _Part(TaskState):
-    """One entity's share of a fill: its progress reported as part of the whole, its cancel the whole's."""
+class TaskShare(TaskState):
+    """One entity's share of a longer run (a fill, a re-embed of several columns): its progress reported as
+    part of the whole, its cancel the whole's."""
 
     def __init__(self, whole: TaskState, offset: int, total: int) -> None:
         super().__init__()

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.data.query import column, entity_of
+from core.data.query import coerce_key, column, entity_of, key_predicate
 from core.engine.db import Database
 from core.schema.catalog import Catalog, Entity, VectorStorage
 from core.schema.models import metadata
@@ -39,6 +39,7 @@ __all__ = [
     "prepare",
     "record_state",
     "stale_join",
+    "stale_keys",
     "text_hash",
 ]
 
@@ -210,3 +211,43 @@ def record_state(
             for k, h in rows
         ],
     )  # fmt: skip
+
+
+def stale_keys(
+    db: Database,
+    catalog: Catalog,
+    entity: Entity | str,
+    column_name: str | None,
+    keys: Sequence[dict[str, Any]],
+    *,
+    model: str | None = None,
+    batch: int = 500,
+) -> list[dict[str, Any]]:
+    """Which of the rows with `keys` are stale (no vector, or text or model changed): after a save, the rows
+    whose text it changed. Rows embedded elsewhere are left alone; without the state table, only the rows
+    without a vector are known."""
+    ent = entity_of(catalog, entity)
+    info = vector_of(ent, column_name)
+    if info.storage == VectorStorage.VEC0 or not ent.primary_key or not keys:
+        return []
+    vec = column(ent, info.column)
+    cols = [column(ent, n) for n in ent.primary_key]
+    source: sa.FromClause = ent.table
+    stale: sa.ColumnElement[bool] = vec.is_(None)
+    if has_state_table(catalog):
+        source, st = stale_join(ent, info.column, db.backend)
+        changed = changed_condition(ent, info.column, st, text_sources(ent), db.backend, model)
+        stale = sa.or_(stale, changed)
+    found: list[dict[str, Any]] = []
+    coerced = [coerce_key(ent, dict(k)) for k in keys]
+    with db.engine.connect() as conn:
+        prepare(conn)
+        for start in range(0, len(coerced), batch):
+            chunk = coerced[start : start + batch]
+            stmt = (
+                sa.select(*cols)
+                .select_from(source)
+                .where(stale, sa.or_(*(key_predicate(ent, k) for k in chunk)))
+            )
+            found += [dict(zip(ent.primary_key, row, strict=True)) for row in conn.execute(stmt)]
+    return found

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from core.progress import TaskState
     from core.schema.catalog import Catalog
     from core.search.panel_queries import PanelAnswer
+    from core.search.stale import StaleCount
+    from gui.search.providers import ProviderChoice
 
 
 def load_model() -> str:
@@ -57,3 +59,49 @@ def like(
     from core.search.panel_queries import like as run
 
     return run(db, catalog, entity, key, column=column, k=k, metric=metric, filters=filters)
+
+
+def count_stale(
+    db: Database, catalog: Catalog, targets: Sequence[tuple[str, str | None]], models: Sequence[str]
+) -> list[StaleCount]:
+    """Each target's rows without a vector or changed since embedded by its model (one query each)."""
+    from core.search.stale import count_stale as count
+
+    return [count(db, catalog, e, c, model=m) for (e, c), m in zip(targets, models, strict=True)]
+
+
+def reembed_stale(
+    db: Database,
+    catalog: Catalog,
+    targets: Sequence[tuple[str, str]],
+    providers: Sequence[ProviderChoice],
+    *,
+    state: TaskState | None = None,
+) -> int:
+    """Re-embed the stale rows of each target with its provider, in batches with one progress over all of
+    them (a cancel keeps the finished batches); the rows written."""
+    from core.data.audit_trail import Auditing
+    from core.search.reembed import TaskShare, embed_rows
+    from core.search.stale import count_stale as count
+    from core.search.targets import vector_of
+    from gui.search.providers import make_embedder
+
+    todo = []
+    for (entity, column), provider in zip(targets, providers, strict=True):
+        c = count(db, catalog, entity, column, model=provider.model_name)
+        if c.stale:
+            todo.append((entity, column, provider, c.stale))
+    total = sum(n for *_, n in todo)
+    done = written = 0
+    for entity, column, provider, n in todo:
+        if state is not None:
+            state.check()
+        embedder = make_embedder(provider, vector_of(catalog.get(entity), column).dimension)
+        part = TaskShare(state, done, total) if state is not None else None
+        result = embed_rows(
+            db, catalog, entity, embedder, column_name=column, which="stale", state=part,
+            auditing=Auditing(reason="re-embedding stale rows"),
+        )  # fmt: skip
+        written += result.written
+        done += n
+    return written

@@ -32,6 +32,7 @@ from gui.runtime import workers
 from gui.search import jobs
 from gui.search.delegates import ResultDelegate
 from gui.search.model import SearchResultsModel, summary
+from gui.search.stale_bar import StaleBar
 from gui.search.targets import TargetBox
 
 if TYPE_CHECKING:
@@ -106,6 +107,9 @@ class SearchPanel(QWidget):
         self.query.setObjectName("searchQuery")
         self.query.setClearButtonEnabled(True)
         self.query.setPlaceholderText(PLACEHOLDER)
+        self.stale_bar = StaleBar(self.open_db)
+        self.stale_bar.failed.connect(self._on_stale_bar_failed)
+        self.stale_bar.reembedded.connect(self._on_stale_bar_reembedded)
         self.filter_holder = QVBoxLayout()
         self.filter_holder.setContentsMargins(0, 0, 0, 0)
         self.status = QLabel()
@@ -131,6 +135,7 @@ class SearchPanel(QWidget):
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(controls)
         layout.addWidget(self.query)
+        layout.addWidget(self.stale_bar)
         layout.addLayout(self.filter_holder)
         layout.addWidget(self.status)
         layout.addWidget(self.view, 1)
@@ -166,7 +171,7 @@ class SearchPanel(QWidget):
     def fill_targets(self) -> None:
         """List the catalog's vector columns in the target box (keeping the choice), with their filters."""
         self.target_box.fill(self.open_db.catalog)
-        self._show_filter_bar()
+        self._on_targets_changed()
 
     def targets(self) -> list[tuple[str, str | None]]:
         """The (entity, vector column) pairs the current choice searches."""
@@ -274,7 +279,7 @@ class SearchPanel(QWidget):
             if not chosen:
                 self._say(f"{entity} has no vector column, so it has no rows like this one.", error=True)
                 return
-            self._show_filter_bar()
+            self._on_targets_changed()
         self.like_source = (entity, dict(key), label)
         self.query.clear()
         self.query.setPlaceholderText("Showing rows like the chosen one; type to search by text instead")
@@ -435,8 +440,20 @@ class SearchPanel(QWidget):
         if self.query.text().strip() or self.like_source is not None:
             self.search_now()
 
-    def _on_target_box_changed(self, _index: int) -> None:
+    def _on_targets_changed(self) -> None:
+        """A new choice of what is searched: its filter bar, provider and stale rows."""
         self._show_filter_bar()
+        self.stale_bar.set_columns([(e, c) for e, c in self.targets() if c is not None])
+
+    def _on_stale_bar_failed(self, message: str) -> None:
+        self._say(message, error=True)
+
+    def _on_stale_bar_reembedded(self, written: int) -> None:
+        self._say(f"Re-embedded {written:,} rows.")
+        self._on_option_changed()  # the answer on screen may have moved
+
+    def _on_target_box_changed(self, _index: int) -> None:
+        self._on_targets_changed()
         if self.like_source is not None and self.like_source[0] not in {e for e, _c in self.targets()}:
             self.like_source = None  # "more like" a row of another entity: nothing to show here
         self._on_option_changed()
