@@ -6,7 +6,6 @@ missing model as a message, and no statement on the GUI thread."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from core.data.audit_trail import AUDIT_OFF
 from core.data.repository import Filter
 from core.engine.db import Database, open_database
+from core.schema.load import load_catalog
 from core.search.embeddings import local_embedder
 from core.search.panel_queries import snippet
+from core.search.reembed import embed_rows
 from gui.editor import cell_commands
 from gui.editor.view import TableEditor
 from gui.runtime import workers
@@ -33,27 +35,23 @@ from tests.fixtures.threads import statement_threads
 
 #: What each world row is embedded from here: short texts, so the module embeds ~600 rows quickly.
 TEXTS = {
-    "locations": "SELECT id, name || ', ' || location_type FROM locations",
-    "npcs": "SELECT id, name || ', ' || replace(npc_type, '_', ' ') FROM npcs",
-    "regions": "SELECT id, name FROM regions",
+    "locations": ("name", "location_type"),
+    "npcs": ("name", "npc_type"),
+    "regions": ("name",),
 }
 
 
 def embed_world(path: Path) -> None:
-    """Store MiniLM vectors (float32 BLOBs, sqlite-vec's format) of the world rows' short texts."""
-    embedder = local_embedder()
-    con = sqlite3.connect(path)
+    """Store MiniLM vectors of the world rows' short texts through core's re-embedding (unaudited)."""
+    db = open_database(str(path))
     try:
-        for table, sql in TEXTS.items():
-            rows = con.execute(sql).fetchall()
-            vectors = embedder.embed([r[1] for r in rows])
-            con.executemany(
-                f"UPDATE {table} SET embedding = ? WHERE id = ?",
-                [(v.astype("<f4").tobytes(), r[0]) for r, v in zip(rows, vectors, strict=True)],
+        catalog = load_catalog(db)
+        for entity, sources in TEXTS.items():
+            embed_rows(
+                db, catalog, entity, local_embedder(), which="all", sources=sources, auditing=AUDIT_OFF
             )
-        con.commit()
     finally:
-        con.close()  # the last connection: its write-ahead log goes into the file that tests copy
+        db.dispose()  # the last connection: its write-ahead log goes into the file that tests copy
 
 
 @pytest.fixture(scope="module")
