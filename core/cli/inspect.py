@@ -20,22 +20,26 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace, target: str | None) -> int:
     """Describe a database's entities, as text or JSON."""
+    from core.schema.catalog_cache import collector_paused
     from core.schema.load import load_catalog
 
     db = open_target(target)
     try:
         cat = load_catalog(db)
-        doc: dict[str, Any] = {
-            "backend": db.backend,
-            "url": db.display_url,
-            "source": cat.source,
-            "capabilities": db.capabilities.as_dict(),
-            "entities": cat.as_dict(),
-        }
+        with collector_paused():  # tens of thousands of small dicts, none of them garbage
+            doc: dict[str, Any] = {
+                "backend": db.backend,
+                "url": db.display_url,
+                "source": cat.source,
+                "capabilities": db.capabilities.as_dict(),
+                "entities": cat.as_dict(),
+            }
     finally:
         db.dispose()
     if args.json:
-        sys.stdout.write(_as_json(doc))
+        with collector_paused():
+            text = _as_json(doc)
+        sys.stdout.write(text)
         return 0
     caps = doc["capabilities"]
     vec = caps["vector_search"] + (f" ({caps['vector_reason']})" if caps["vector_reason"] else "")

@@ -27,6 +27,11 @@ def load_catalog(db: Database, *, cached: bool = True) -> Catalog:
 
 def read_catalog(db: Database) -> Catalog:
     """Describe `db` from the database itself, without the cache."""
+    with catalog_cache.collector_paused():
+        return _read_catalog(db)
+
+
+def _read_catalog(db: Database) -> Catalog:
     # PostgreSQL's relations are listed once per load: the names, the reflection and the placing share it.
     layout = pg_tables.read_layout(db) if db.backend == "postgresql" else None
     present = [r.entity for r in layout.entities()] if layout is not None else table_names(db)
