@@ -138,6 +138,9 @@ class MainMenus(QObject):
         self.audit_action = audit
         self.migrations_action = self._action(menu, "&Migrations…", "migrationTool", self.show_migrations)
         self.migrations_action.setStatusTip("Schema revisions: status, lint, SQL preview, upgrade, downgrade")
+        self.move_action = self._action(menu, "Move to &PostgreSQL…", "moveToPostgresAction", self.show_move)
+        self.move_action.setStatusTip("Copy the open SQLite database into PostgreSQL, verified per table")
+        menu.aboutToShow.connect(self._on_tools_menu_about_to_show)
         for name, text, what in COMING_TOOLS:
             action = self._action(menu, text, name, lambda: None)
             action.setEnabled(False)  # greyed by the style sheet: planned, not dead-but-clickable
@@ -151,6 +154,18 @@ class MainMenus(QObject):
 
         if self.window.open_db.database is not None:
             open_runner(self.window.open_db, self.window)
+
+    def show_move(self) -> None:
+        """Open "Move to PostgreSQL…" (gui/migrate/move_dialog.py) for the open SQLite database."""
+        from gui.migrate.move_dialog import open_move_dialog
+
+        db = self.window.open_db.database
+        if db is not None and db.backend == "sqlite":
+            open_move_dialog(self.window.open_db, self.window)
+
+    def _on_tools_menu_about_to_show(self) -> None:
+        db = self.window.open_db.database
+        self.move_action.setEnabled(db is not None and db.backend == "sqlite")
 
     def _help_menu(self, menu: QMenu) -> QMenu:
         menu.setObjectName("helpMenu")

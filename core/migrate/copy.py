@@ -78,11 +78,14 @@ def copy_database(
     state: TaskState | None = None,
     verify: bool = True,
     auditing: Auditing | None = None,
+    schema_only: bool = False,
 ) -> CopyResult:
     """Copy every table of `source` into the PostgreSQL `target`, then (by default) verify it.
 
     Each table the copy writes rows into gets a "copy" entry in the target's audit log (`auditing`: who;
-    none without an audit log on the target or with audit explicitly off)."""
+    none without an audit log on the target or with audit explicitly off). `schema_only` is the dry run: the
+    target's tables are made (migrated to head, reflected ones created), no row is copied, and the tables
+    are listed with their rows in the source."""
     _check_target(source, target)
     src_cat = load_catalog(source, cached=False)
     entities = _audit_log_first(copy_schema.copied_entities(src_cat))
@@ -96,6 +99,10 @@ def copy_database(
     tgt_cat = load_catalog(target, cached=False)
     if entities and entities[0].name == AUDIT_TABLE and AUDIT_TABLE in tgt_cat.entities:
         make_room(source, target, entities[0], tgt_cat.get(AUDIT_TABLE))
+    if schema_only:
+        with source.engine.connect() as conn:
+            planned = [TableCopy(e.name, _count(conn, e), 0, 0) for e in entities]
+        return CopyResult(tables=planned, created=created, migrated=migrated)
     total = _total_rows(source, entities)
     run = _Run(_Progress(state, total), batch_rows, CopyAudit(tgt_cat, source.display_url, auditing))
     groups = copy_schema.cycles(entities)
