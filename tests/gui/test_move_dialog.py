@@ -1,6 +1,7 @@
 """Move to PostgreSQL… on the demo SQLite file and a real PostgreSQL (issue 10): the copy runs on a worker
-with progress per table and ends verified with an offer to open the copy; Cancel keeps what was copied and Copy
-again resumes; the dry run makes the tables and copies no row; a target that is not PostgreSQL is refused."""
+with progress per table and ends verified with an offer to open the copy; Cancel keeps what was copied and
+Copy again resumes; the dry run makes the tables and copies no row; a target that is not PostgreSQL is
+refused."""
 
 from __future__ import annotations
 
