@@ -13,6 +13,8 @@ from sqlalchemy import event
 
 #: Prefix of the PostgreSQL-only HNSW indexes created by hand in revisions (not in the models).
 HNSW_PREFIX = "hnsw_"
+#: Prefix of the PostgreSQL-only full-text GIN expression indexes, likewise made in a revision.
+FTS_PREFIX = "fts_"
 
 
 def script_location() -> Path:
@@ -36,10 +38,11 @@ def context_options(dialect_name: str, skipped_tables: set[str] | None = None) -
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Leave PostgreSQL HNSW indexes out of autogenerate: they live in revisions, not in the models."""
+    """Leave PostgreSQL HNSW and full-text indexes out of autogenerate: they live in revisions, not in the
+    models."""
     if type_ == "index" and reflected and compare_to is None:
         using = obj.dialect_options["postgresql"].get("using") if obj is not None else None
-        if (name or "").startswith(HNSW_PREFIX) or using in ("hnsw", "ivfflat"):
+        if (name or "").startswith((HNSW_PREFIX, FTS_PREFIX)) or using in ("hnsw", "ivfflat"):
             return False
     return True
 

@@ -37,7 +37,12 @@ LABEL_CANDIDATES = (
     "topic",
 )
 GROUP_ORDER = ("World", "Players", "Operations", "Other")
-HIDDEN_TABLES = {"alembic_version"}
+#: Never listed: Alembic's version table, and the reference schema's FTS5 indexes (migrations/versions/
+#: e3c8f1a6b2d7_fulltext_indexes.py), kept by triggers and searched through the tables they index.
+_FULLTEXT_INDEXED = (
+    "regions", "locations", "npcs", "objects", "player_knowledge", "player_history", "rag_documents",
+)  # fmt: skip
+HIDDEN_TABLES = {"alembic_version"} | {f"{t}_fts" for t in _FULLTEXT_INDEXED}
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call, unused-ignore]  # SQLAlchemy's dialect class is untyped
 
 

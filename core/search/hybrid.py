@@ -1,8 +1,9 @@
 """Searching by text: keyword matches, semantic hits, or both fused by reciprocal rank fusion.
 
-The keyword side is the table editor's quick search (core/data/query.py): the entity's full-text index where
-it has one, else a substring match over its text columns; matches rank by how well the label fits (the
-exact label, then a label starting with the words, then one holding them, then a match elsewhere). The
+The keyword side is the entity's full-text index where it has one (core/search/fulltext.py: SQLite FTS5,
+PostgreSQL's GIN tsvector indexes), else the table editor's quick search (core/data/query.py), a substring
+match over its text columns; matches rank by how well the label fits (the exact label, then a label
+starting with the words, then one holding them, then a match elsewhere), then by the index's rank. The
 semantic side is k-NN over the query's embedding (core/search/knn.py). Fusion scores each row
 Σ 1 / (RRF_K + rank) over the lists it is in (Cormack et al. 2009).
 """
@@ -21,7 +22,9 @@ from core.data.query import LIKE_ESCAPE, Filter, column, entity_of, quick_clause
 from core.engine.db import Database
 from core.errors import FieldProblem, ValidationError
 from core.schema.catalog import Catalog, Entity
-from core.search.knn import Hit, KnnResult, check_metric, label_text, nearest
+from core.search.fulltext import keyword_match
+from core.search.knn import Hit, KnnResult, check_metric, nearest
+from core.search.knn_paths import hits_from_rows, key_columns
 from core.search.targets import vector_of
 
 Mode = Literal["hybrid", "semantic", "keyword"]
@@ -31,6 +34,9 @@ RRF_K = 60
 #: Each side of a hybrid search ranks this many times k candidates (at least POOL_MIN) before fusing.
 POOL_FACTOR = 5
 POOL_MIN = 50
+#: What found the keyword side's rows: a full-text index, or the quick search's substring match.
+FULLTEXT = "full-text index"
+TEXT_SEARCH = "text search"
 
 
 class TextEmbedder(Protocol):
@@ -119,13 +125,12 @@ def search_text(
             db, catalog, ent, vector, column=info.column, k=pool, metric=metric, filters=filters, **options
         )
     if m != "semantic":
-        keyword = keyword_hits(db, catalog, ent, text, limit=pool, filters=filters)
-        source = "full-text index" if ent.fulltext is not None and db.backend == "sqlite" else "text search"
+        keyword, source = keyword_search(db, catalog, ent, text, limit=pool, filters=filters)
     hits = _combine(m, keyword, semantic.hits if semantic else [], k)
     return SearchResult(hits, m, semantic, source, (time.perf_counter() - started) * 1000)
 
 
-def keyword_hits(
+def keyword_search(
     db: Database,
     catalog: Catalog,
     entity: Entity | str,
@@ -133,38 +138,30 @@ def keyword_hits(
     *,
     limit: int,
     filters: Iterable[Filter] = (),
-) -> list[Hit]:
-    """Rows the quick search finds for `text`, best label fit first (distance holds the fit: 0 the exact
-    label, 1 a label starting with it, 2 a label holding it, 3 a match in another column)."""
+) -> tuple[list[Hit], str]:
+    """Rows the keywords find for `text`, best label fit first, then the full-text index's rank; and what
+    found them (FULLTEXT or TEXT_SEARCH). Distance holds the fit: 0 the exact label, 1 a label starting
+    with the words as a whole word, 2 one starting with them, 3 a word of the label starting with them,
+    4 a label holding them, 5 a match in another column."""
     ent = entity_of(catalog, entity)
-    words = " ".join(text.split())
+    words = " ".join(text.replace("\x00", " ").split())  # no text column holds a NUL (PostgreSQL refuses one)
     if not words or not ent.primary_key:
-        return []
-    where = [quick_clause(ent, words, db.backend), *where_clauses(ent, filters, None, db.backend)]
-    keys = [column(ent, name) for name in ent.primary_key]
+        return [], TEXT_SEARCH
     label = _label_text(ent)
-    fit = sa.case(
-        (sa.func.lower(label) == sa.bindparam(None, words.lower(), sa.Text), 0),
-        (_like(label, _escape(words) + "%", db.backend), 1),
-        (_like(label, "%" + _escape(words) + "%", db.backend), 2),
-        else_=3,
-    )
-    stmt = (
-        sa.select(fit, label, *keys)
-        .select_from(ent.table)
-        .where(*where)
-        .order_by(fit, sa.func.length(label), *keys)
-        .limit(limit)
-    )
     with db.engine.connect() as conn:
-        rows = conn.execute(stmt).all()
-    out = []
-    for row in rows:
-        key = tuple(row[2:])
-        out.append(
-            Hit(dict(zip(ent.primary_key, key, strict=True)), label_text(ent, row[1], key), float(row[0]))
+        match = keyword_match(conn, ent, words)
+        found = match.where if match is not None else quick_clause(ent, words, db.backend)
+        rank = [match.rank] if match is not None and match.rank is not None else []
+        fit = _label_fit(label, words, db.backend)
+        stmt = (
+            sa.select(fit, label, *key_columns(ent))
+            .select_from(match.from_ if match is not None else ent.table)
+            .where(found, *where_clauses(ent, filters, None, db.backend))
+            .order_by(fit, *rank, sa.func.length(label), *key_columns(ent))
+            .limit(limit)
         )
-    return out
+        rows = conn.execute(stmt).all()
+    return hits_from_rows(ent, rows), FULLTEXT if match is not None else TEXT_SEARCH
 
 
 def fuse(keyword: Sequence[Hit], semantic: Sequence[Hit], k: int) -> list[SearchHit]:
@@ -211,6 +208,19 @@ def _label_text(ent: Entity) -> sa.ColumnElement[Any]:
     name = ent.label or ent.primary_key[0]
     col = column(ent, name)
     return col if ent.column(name).kind in ("string", "text", "enum") else sa.cast(col, sa.Text)
+
+
+def _label_fit(label: sa.ColumnElement[Any], words: str, backend: str) -> sa.ColumnElement[int]:
+    """How well the label fits the words, 0 best (see keyword_search)."""
+    w = _escape(words)
+    return sa.case(
+        (sa.func.lower(label) == sa.bindparam(None, words.lower(), sa.Text), 0),
+        (_like(label, w + " %", backend), 1),
+        (_like(label, w + "%", backend), 2),
+        (_like(label, "% " + w + "%", backend), 3),
+        (_like(label, "%" + w + "%", backend), 4),
+        else_=5,
+    )
 
 
 def _escape(text: str) -> str:

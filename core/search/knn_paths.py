@@ -60,15 +60,12 @@ def sqlite_scan(
 ) -> list[Hit]:
     """sqlite-vec: vec0's own MATCH when it answers the question as asked, else a scan with its functions."""
     q = query_param(query, info, "sqlite")
-    keys = [column(ent, name) for name in ent.primary_key]
     if info.storage == VectorStorage.VEC0 and not where and metric == info.metric.lower():
-        dist: sa.ColumnElement[Any] = sa.literal_column("distance")
-        # vec0 takes ORDER BY distance alone; ties are then put in key order as the scan orders them.
-        stmt = _select(ent, dist).where(vec0_match(ent, info, q, k)).order_by(dist)
-        return _sorted(_hits(ent, conn.execute(stmt)), ent)
+        return _vec0(conn, ent, info, q, [], k)
     dist = distance_expr(ent, info, metric, q, "sqlite")
-    stmt = _select(ent, dist).where(*has_vector(ent, info, "sqlite"), *where).order_by(dist, *keys).limit(k)
-    return _hits(ent, conn.execute(stmt))
+    return hits_from_rows(
+        ent, conn.execute(_nearest(ent, dist, [*has_vector(ent, info, "sqlite"), *where], k))
+    )
 
 
 def vec0_can(ent: Entity, filters: list[Filter]) -> bool:
@@ -89,11 +86,8 @@ def vec0_filtered(
 ) -> list[Hit] | None:
     """vec0's MATCH with the filters beside it; None when vec0 cannot take them there (a filter on an
     auxiliary column, or a condition other than a comparison), and the caller scans instead."""
-    q = query_param(query, info, "sqlite")
-    dist: sa.ColumnElement[Any] = sa.literal_column("distance")
-    stmt = _select(ent, dist).where(vec0_match(ent, info, q, k), *where).order_by(dist)
     try:
-        return _sorted(_hits(ent, conn.execute(stmt)), ent)
+        return _vec0(conn, ent, info, query_param(query, info, "sqlite"), where, k)
     except sa.exc.OperationalError:
         conn.rollback()
         return None
@@ -114,25 +108,24 @@ def postgres_search(
     """pgvector: through the HNSW index when it may answer, else (or when it returns too few) exactly."""
     q = query_param(query, info, "postgresql")
     dist = distance_expr(ent, info, metric, q, "postgresql")
-    keys = [column(ent, name) for name in ent.primary_key]
     rows = [*has_vector(ent, info, "postgresql"), *where]
     index: HnswIndex | None = None if exact else hnsw_index(conn, ent, info, metric)
     note = None
     if index is not None and (exact is False or index.rows >= threshold):
         set_hnsw_search(conn, max(ef_search, k))
         # ORDER BY the bare operator expression: the form the index's ordering serves.
-        stmt = _select(ent, dist).where(*rows).order_by(dist).limit(k)
+        stmt = _nearest(ent, dist, rows, k, ties=False)
         if plan_uses_index(conn, stmt, index.name):
-            hits = _hits(ent, conn.execute(stmt))
+            hits = hits_from_rows(ent, conn.execute(stmt))
             conn.rollback()  # the settings were for this query only
             if len(hits) == k or count_rows(conn, ent, *rows) <= len(hits):
                 return _sorted(hits, ent), index.name, None
             note = f"the index {index.name} returned too few rows for the filters; answered by an exact scan"
         conn.rollback()
     # `+ 0` makes the ORDER BY an expression no vector index serves: every matching row is compared.
-    exact_order = dist + sa.literal(0.0, sa.Float)
-    stmt = _select(ent, dist).where(*rows).order_by(exact_order, *keys).limit(k)
-    hits = _hits(ent, conn.execute(stmt))
+    hits = hits_from_rows(
+        ent, conn.execute(_nearest(ent, dist, rows, k, order=dist + sa.literal(0.0, sa.Float)))
+    )
     conn.rollback()
     return hits, None, note
 
@@ -148,7 +141,7 @@ def numpy_scan(
 ) -> list[Hit]:
     """Exact k-NN in numpy over the stored vectors of the matching rows."""
     label = [column(ent, ent.label)] if ent.label else [sa.null()]
-    keys = [column(ent, name) for name in ent.primary_key]
+    keys = key_columns(ent)
     backend = conn.dialect.name
     stmt = sa.select(raw_vector(ent, info, backend), *label, *keys).where(
         *has_vector(ent, info, backend), *where
@@ -166,13 +159,46 @@ def candidate_hits(ent: Entity, found: list[knn_numpy.Candidate]) -> list[Hit]:
 # --- pieces ---------------------------------------------------------------------------------------
 
 
-def _select(ent: Entity, dist: sa.ColumnElement[Any]) -> sa.Select[Any]:
-    """SELECT distance, label (NULL without a label column), then the key columns."""
+def key_columns(ent: Entity) -> list[sa.ColumnElement[Any]]:
+    """The entity's key columns, in key order."""
+    return [column(ent, name) for name in ent.primary_key]
+
+
+def _nearest(
+    ent: Entity,
+    dist: sa.ColumnElement[Any],
+    where: Sequence[sa.ColumnElement[bool]],
+    k: int | None,
+    *,
+    order: sa.ColumnElement[Any] | None = None,
+    ties: bool = True,
+) -> sa.Select[Any]:
+    """SELECT distance, label (NULL without a label column), then the key columns, of the rows `where`
+    holds, ordered by `order` (the distance unless given), ties in key order unless `ties` is False (an
+    index orders by the distance alone), the first k (all when k is None: vec0 takes its k in MATCH)."""
     label = column(ent, ent.label) if ent.label else sa.null()
-    return sa.select(dist, label, *(column(ent, name) for name in ent.primary_key)).select_from(ent.table)
+    stmt = sa.select(dist, label, *key_columns(ent)).select_from(ent.table).where(*where)
+    stmt = stmt.order_by(dist if order is None else order, *(key_columns(ent) if ties else ()))
+    return stmt if k is None else stmt.limit(k)
 
 
-def _hits(ent: Entity, rows: Iterable[Sequence[Any]]) -> list[Hit]:
+def _vec0(
+    conn: sa.Connection,
+    ent: Entity,
+    info: VectorInfo,
+    q: sa.BindParameter[Any],
+    where: list[sa.ColumnElement[bool]],
+    k: int,
+) -> list[Hit]:
+    """vec0's own k-NN (MATCH, k), with `where` beside it; vec0 takes ORDER BY distance alone, so ties
+    are then put in key order as the scan orders them."""
+    dist: sa.ColumnElement[Any] = sa.literal_column("distance")
+    stmt = _nearest(ent, dist, [vec0_match(ent, info, q, k), *where], None, ties=False)
+    return _sorted(hits_from_rows(ent, conn.execute(stmt)), ent)
+
+
+def hits_from_rows(ent: Entity, rows: Iterable[Sequence[Any]]) -> list[Hit]:
+    """Hits from rows of (distance, label, *key columns)."""
     out = []
     for row in rows:
         key = tuple(row[2:])

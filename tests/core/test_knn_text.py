@@ -62,7 +62,7 @@ def test_hybrid_puts_the_named_npc_first(world):
         first = result.hits[0]
         assert first.label == name and first.keyword_rank == 1 and first.semantic_rank is not None
         assert first.score == pytest.approx(1 / (RRF_K + 1) + 1 / (RRF_K + first.semantic_rank))
-        assert result.semantic is not None and result.keyword_source == "text search"
+        assert result.semantic is not None and result.keyword_source == "full-text index"
     # A first name alone: the Brennas come before anyone else, by both lists.
     brennas = search_text(world, cat, "npcs", "Brenna", embedder, mode="hybrid", k=5).hits
     assert all(h.label.startswith("Brenna") and h.keyword_rank and h.semantic_rank for h in brennas)
