@@ -1,19 +1,32 @@
-"""Migrations bench, the copy to PostgreSQL: Warden's `copy_database` (COPY in batches, then verified by
-counts and checksums) against pgloader moving the same SQLite file to the same server, in the same run.
+"""Migrations bench (issue 10), two parts in one run, each against its baseline measured in the same run:
 
-    python bench/migrations.py [--sqlite PATH] [--scale 100] [--batch 5000] [--no-pgloader]
+1. A migration with its backup: on copies of a SQLite demo database, an upgrade through one revision that
+   adds a column to `tool_executions` in batch mode (`recreate="always"`: the table is rebuilt, as a batch
+   migration does for most changes on SQLite), run by Warden (`core.migrate.running.upgrade`: the lint,
+   the online backup and its integrity check, the revision, the audit entry) and by plain
+   `alembic upgrade head` (alembic.command, the same script directory and env.py) on another copy of the
+   same file. Medians of --repeat runs each, alternating which side goes first; copying the files is not
+   timed. Goal: Warden / plain <= 1.3x.
+2. The copy to PostgreSQL: Warden's `copy_database` (COPY in batches, then verified by counts and
+   checksums) against pgloader moving the same SQLite file to the same server. Both start from an empty
+   database on one throwaway PostgreSQL (pgserver); Warden's side is timed from the call to its return
+   (migrating the target to head, the copy, sequences, ANALYZE, the verification, which reads every table
+   of the target again). pgloader creates its own tables and does not verify. Rows per second count the
+   same source rows for both. Goal: Warden's rows/s, with verification, at least pgloader's. Needs
+   pgloader (Debian: `apt-get install -y pgloader`).
 
-Both sides start from an empty database on one throwaway PostgreSQL 18 (pgserver). Warden's side is timed
-from the call to its return: migrating the target to head, the copy, resetting sequences and the
-verification (every table's rows read again on the target and checksummed). pgloader creates its own tables
-and does not verify. Rows per second count the same source rows for both. The goal: Warden's rows/s, with
-verification, at least pgloader's. Needs pgloader (Debian: `apt-get install -y pgloader`).
+    python bench/migrations.py [--sqlite PATH] [--scale 100] [--part all|backup|copy] [--repeat 3]
+
+The machine's load average is printed beside the numbers: on a shared machine they are only comparable
+within one run.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -21,44 +34,200 @@ from pathlib import Path
 from typing import Any
 
 # _common is this folder's module; importing it first puts the repository root on sys.path.
-from _common import PgServer, Table, banner, bench_parser, demo_sqlite
+from _common import REPO_ROOT, PgServer, Table, banner, bench_parser, demo_sqlite
+
+#: The bench's own revision, on top of the reference head: a column added to tool_executions in batch mode.
+REVISION = '''"""bench: a note column on tool_executions, added in batch mode (the table rebuilt)
+
+Revision ID: {revision}
+Revises: {down}
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{revision}"
+down_revision = "{down}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tool_executions", recreate="always") as batch:
+        batch.add_column(sa.Column("bench_note", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tool_executions", recreate="always") as batch:
+        batch.drop_column("bench_note")
+'''
+BENCH_REVISION = "b3nch0a0d0c0"
 
 
 def main() -> int:
-    """Run the bench and print its table."""
+    """Run the bench and print its tables."""
     parser = bench_parser(__doc__, default_scale=100)
-    parser.add_argument("--batch", type=int, default=5_000, help="rows per COPY batch (Warden)")
-    parser.add_argument("--no-pgloader", action="store_true", help="time Warden only")
+    parser.add_argument("--part", choices=("all", "backup", "copy"), default="all", help="which part to run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per side of the migration part")
+    parser.add_argument("--batch", type=int, default=20_000, help="rows per COPY batch (Warden)")
+    parser.add_argument("--no-pgloader", action="store_true", help="time Warden's copy only")
     args = parser.parse_args()
     os.environ.setdefault("WARDEN_DATA_DIR", tempfile.mkdtemp(prefix="warden-bench-data-"))
     os.environ.setdefault("WARDEN_LOG_DIR", tempfile.mkdtemp(prefix="warden-bench-logs-"))
-    print(banner("Copy a SQLite demo database to PostgreSQL"))
     path = (args.sqlite or demo_sqlite(args.scale)).resolve()
+    with tempfile.TemporaryDirectory(prefix="warden-bench-migrations-") as folder:
+        work = Path(folder)
+        base = _at_head(path, work / "base.db")
+        if args.part in ("all", "backup"):
+            print(banner("A migration with its backup vs plain alembic upgrade"))
+            print(_migration_part(base, work, args.repeat).render())
+        if args.part in ("all", "copy"):
+            print(banner("Copy a SQLite demo database to PostgreSQL"))
+            print(_copy_part(base, args.batch, args.no_pgloader).render())
+    return 0
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f}"
+
+
+def _fresh(source: Path, to: Path) -> Path:
+    """A copy of the SQLite file at `to` (its WAL folded in by its last writer), old sidecars gone."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{to}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, to)
+    return to
+
+
+def _at_head(path: Path, to: Path) -> Path:
+    """A copy of the demo at the reference head (upgraded when it is behind; not timed)."""
+    from core.engine.db import open_database
+    from core.migrate.running import upgrade
+    from core.migrate.scripts import script_directory
+    from core.migrate.status import current
+
+    _fresh(path, to)
+    db = open_database(str(to))
+    try:
+        if sorted(current(db)) != sorted(script_directory().get_heads()):
+            print(f"  upgrading a copy of {path.name} to head first (not timed)", flush=True)
+            upgrade(db, backup_dir=to.parent / "head-backup")
+            shutil.rmtree(to.parent / "head-backup", ignore_errors=True)
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.dispose()
+    return to
+
+
+def _scripts(work: Path) -> Path:
+    """The reference script directory plus the bench's revision, in a folder of its own."""
+    from core.migrate.scripts import script_directory
+
+    (head,) = script_directory().get_heads()
+    folder = work / "scripts"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "versions").mkdir(parents=True)
+    source = REPO_ROOT / "migrations"
+    for name in ("env.py", "script.py.mako"):
+        shutil.copy(source / name, folder / name)
+    for file in (source / "versions").glob("*.py"):
+        shutil.copy(file, folder / "versions" / file.name)
+    text = REVISION.format(revision=BENCH_REVISION, down=head)
+    (folder / "versions" / f"{BENCH_REVISION}_bench_note.py").write_text(text)
+    return folder
+
+
+def _migration_part(base: Path, work: Path, repeat: int) -> Table:
+    scripts = _scripts(work)
+    warden: list[float] = []
+    plain: list[float] = []
+    backup_mb = 0.0
+    load_before = _load()
+    for i in range(repeat):
+        sides = [_warden_upgrade, _plain_upgrade] if i % 2 == 0 else [_plain_upgrade, _warden_upgrade]
+        for side in sides:
+            trial = _fresh(base, work / "trial.db")
+            took, size = side(trial, scripts, work / "backups")
+            (warden if side is _warden_upgrade else plain).append(took)
+            backup_mb = max(backup_mb, size)
+            shutil.rmtree(work / "backups", ignore_errors=True)
+            print(f"  {side.__name__.strip('_')}: {took:.1f} s", flush=True)
+    table = Table(["side", "median s", "runs", "note"])
+    w, p = statistics.median(warden), statistics.median(plain)
+    runs = ", ".join
+    table.add(
+        "Warden upgrade + backup", f"{w:.1f}", runs(f"{t:.1f}" for t in warden), f"backup {backup_mb:,.0f} MB"
+    )
+    table.add("plain alembic upgrade", f"{p:.1f}", runs(f"{t:.1f}" for t in plain), "")
+    table.rule()
+    goal = "PASS" if w / p <= 1.3 else "MISS"
+    table.add("Warden / plain", f"{w / p:.2f}x", "", f"goal <= 1.3x: {goal}; {load_before} -> {_load()}")
+    return table
+
+
+def _warden_upgrade(trial: Path, scripts: Path, backups: Path) -> tuple[float, float]:
+    """Warden's upgrade of `trial` through the bench revision; seconds and the backup's size in MB."""
+    from core.engine.db import open_database
+    from core.migrate.running import upgrade
+
+    db = open_database(str(trial))
+    try:
+        t0 = time.perf_counter()
+        result = upgrade(db, "heads", backup_dir=backups, scripts=scripts)
+        took = time.perf_counter() - t0
+    finally:
+        db.dispose()
+    if BENCH_REVISION not in result.after:
+        raise SystemExit(f"Warden's upgrade did not reach the bench revision: {result.after}")
+    size = result.backup.stat().st_size / 1e6 if result.backup is not None else 0.0
+    return took, size
+
+
+def _plain_upgrade(trial: Path, scripts: Path, _backups: Path) -> tuple[float, float]:
+    """`alembic upgrade head` with the same script directory and env.py, on its own URL; seconds."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(stdout=io.StringIO())
+    cfg.set_main_option("script_location", str(scripts))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("sqlalchemy.url", f"sqlite:///{trial}")
+    t0 = time.perf_counter()
+    command.upgrade(cfg, "head")
+    return time.perf_counter() - t0, 0.0
+
+
+def _copy_part(path: Path, batch: int, no_pgloader: bool) -> Table:
     table = Table(["side", "rows", "seconds", "rows/s", "verified", "note"])
     with PgServer() as server:
-        rows, seconds, verified, note = _warden(path, server.new_database("warden_copy"), args.batch)
+        load_before = _load()
+        rows, seconds, verified, note = _warden(path, server.new_database("warden_copy"), batch)
+        note = f"{note}; {load_before} -> {_load()}"
         table.add(
             "Warden copy + verify", f"{rows:,}", f"{seconds:.1f}", f"{rows / seconds:,.0f}", verified, note
         )
         warden_rate = rows / seconds
         loader = shutil.which("pgloader")
-        if args.no_pgloader or loader is None:
-            table.add("pgloader", "", "", "", "", "skipped" if args.no_pgloader else "not installed")
+        if no_pgloader or loader is None:
+            table.add("pgloader", "", "", "", "", "skipped" if no_pgloader else "not installed")
         else:
             url = server.new_database("pgloader_copy", vector=False)
+            load_before = _load()
             took, note = _pgloader(loader, path, url)
+            note = f"{note}; {load_before} -> {_load()}"
             table.add("pgloader (no verify)", f"{rows:,}", f"{took:.1f}", f"{rows / took:,.0f}", "no", note)
             goal = "PASS" if warden_rate >= rows / took else "MISS"
             table.rule()
             table.add(
                 "Warden / pgloader", "", "", f"{warden_rate / (rows / took):.2f}x", "", f"goal >= 1x: {goal}"
             )
-    print(table.render())
-    return 0
+    return table
 
 
 def _warden(path: Path, url: str, batch: int) -> tuple[int, float, str, str]:
-    """Copy with verification; rows copied, seconds, whether every table matched, the slowest table."""
+    """Copy with verification; rows copied, seconds, whether every table matched, the table count."""
     from core.engine.db import open_database
     from core.migrate.copy import copy_database
 
