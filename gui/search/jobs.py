@@ -76,12 +76,13 @@ def reembed_stale(
     targets: Sequence[tuple[str, str]],
     providers: Sequence[ProviderChoice],
     *,
+    batch_rows: int | None = None,
     state: TaskState | None = None,
 ) -> int:
     """Re-embed the stale rows of each target with its provider, in batches with one progress over all of
     them (a cancel keeps the finished batches); the rows written."""
     from core.data.audit_trail import Auditing
-    from core.search.reembed import TaskShare, embed_rows
+    from core.search.reembed import BATCH_ROWS, TaskShare, embed_rows
     from core.search.stale import count_stale as count
     from core.search.targets import vector_of
     from gui.search.providers import make_embedder
@@ -100,7 +101,7 @@ def reembed_stale(
         part = TaskShare(state, done, total) if state is not None else None
         result = embed_rows(
             db, catalog, entity, embedder, column_name=column, which="stale", state=part,
-            auditing=Auditing(reason="re-embedding stale rows"),
+            auditing=Auditing(reason="re-embedding stale rows"), batch_rows=batch_rows or BATCH_ROWS,
         )  # fmt: skip
         written += result.written
         done += n

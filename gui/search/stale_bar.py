@@ -133,6 +133,8 @@ class StaleBar(QWidget):
         self.reembed_button.clicked.connect(self.reembed)
         self.cancel_button.clicked.connect(self.cancel)
         self.on_save_box.toggled.connect(self._on_on_save_box_toggled)
+        #: Rows per batch of a re-embed (None: core's default); each batch is one transaction.
+        self.batch_rows: int | None = None
         #: Asked before the embedding state table is added to a database without one (tests answer it).
         self.ask_to_track = self._ask_to_track
 
@@ -291,7 +293,7 @@ class StaleBar(QWidget):
         self.cancel_button.show()
         self.reembed_button.setEnabled(False)
         self.task = workers.run(
-            jobs.reembed_stale, db, catalog, list(self.columns), chosen,
+            jobs.reembed_stale, db, catalog, list(self.columns), chosen, batch_rows=self.batch_rows,
             on_done=self._on_done, on_error=self._on_failed, on_aborted=self._finish,
             on_progress=self._on_progress, owner=self, key="reembed-stale",
         )  # fmt: skip
