@@ -22,6 +22,7 @@ from gui.runtime.open_database import CatalogChange, OpenDatabase
 if TYPE_CHECKING:  # SQLAlchemy, numpy and pgvector load on the worker that opens a database, after show()
     from collections.abc import Callable
 
+    from core.audit.profiles import Profile
     from core.data.overview import Overview, RowCount
     from core.data.recovery import Recovery
     from core.engine.db import Database
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # SQLAlchemy, numpy and pgvector load on the worker that open
     from gui.editor.recovery import RecoveryJournal, RestorePrompt
     from gui.editor.view import TableEditor
     from gui.runtime.connection_state import State
+    from gui.safety.state import LevelState
 
 log = logging.getLogger("warden.gui.main_window")
 
@@ -93,12 +95,14 @@ class MainWindow(QMainWindow):
             app.aboutToQuit.connect(self._on_app_about_to_quit)
         self.connection_actions = ConnectionActions(self)
         self.connection_actions.target_chosen.connect(self.open_target)
+        self.connection_actions.profile_chosen.connect(self._on_connection_actions_profile_chosen)
         self.connection_actions.failed.connect(self._show_error)
         self.connection_actions.demo_builder.guard = self._guard_demo
         self._build_tabs()
         self._build_navigator()
         self._build_status_bar()
         self._build_menus()
+        self._add_level_actions()
         self._follow_connection()
         # After the navigator's own subscription: it lists a new catalog's tables before tabs highlight them
         self.open_db.listed.connect(self._on_open_db_listed)
@@ -138,6 +142,14 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         self.unavailable_banner = UnavailableBanner()
         layout.addWidget(self.unavailable_banner)
+        from gui.migrate.banner import MigrationBanner
+        from gui.migrate.watch import MigrationWatch
+
+        # Behind head or at an unknown revision (gui/migrate/); the watch also pauses editors during a run.
+        self.migration_banner = MigrationBanner()
+        layout.addWidget(self.migration_banner)
+        editors = lambda: [e for _, e in self._editor_pages()]  # noqa: E731
+        self.migration_watch = MigrationWatch(self.open_db, editors, self.migration_banner, self)
         layout.addWidget(tabs, 1)
         return central
 
@@ -174,17 +186,26 @@ class MainWindow(QMainWindow):
         self.backend_label.setObjectName("backendLabel")
         self.vector_label = QLabel()
         self.vector_label.setObjectName("vectorLabel")
-        self.read_only_badge = QLabel("READ-ONLY")
-        self.read_only_badge.setObjectName("readOnlyBadge")
-        self.read_only_badge.setToolTip("Opened read-only: Warden will not write to this database.")
-        self.read_only_badge.hide()
+        from gui.safety.level_badge import LevelBadge
+        from gui.safety.levels import SafetyLevels
+
+        # The protection level (issue 12): red READ-ONLY (a click unlocks), amber CONFIRM, UNLOCKED until…
+        self.level_badge = LevelBadge()
+        self.read_only_badge = self.level_badge  # its name before the levels
+        self.safety = SafetyLevels(self.open_db, self._use_reopened, self)
+        self.safety.changed.connect(self._on_safety_changed)
+        self.safety.message.connect(self._on_background_message)
+        self.level_badge.unlock_requested.connect(self.safety.ask_unlock)
         self.connection_state_label = QLabel()  # Connected / Reconnecting… / Unavailable since 14:03
         self.connection_state_label.setObjectName("connectionState")
         from gui.audit.consent_gate import AuditGate  # asks before saving unaudited; its "Audit off" badge
 
         self.audit_gate = AuditGate(self.open_db, bar, self)
+        from gui.safety.save_gate import ConfirmGate  # the confirm level's SQL, then the audit question
+
+        self.save_gate = ConfirmGate(self.safety, self.open_db, self.audit_gate.allows, bar, self)
         bar.addWidget(self.connection_label, 1)
-        permanent = (self.connection_state_label, self.backend_label, self.vector_label, self.read_only_badge)
+        permanent = (self.connection_state_label, self.backend_label, self.vector_label, self.level_badge)
         for widget in (*permanent, self.audit_gate.badge):
             bar.addPermanentWidget(widget)
 
@@ -201,6 +222,26 @@ class MainWindow(QMainWindow):
         from gui.menus import MainMenus
 
         self.menus = MainMenus(self)  # File, Edit, View, Tools, Help; Edit and View follow the current tab
+
+    def _add_level_actions(self) -> None:
+        """File → Unlock Editing… and Lock Editing Now, above the editor's file actions."""
+        from PySide6.QtGui import QAction
+
+        menu = self.menus.file_menu
+        first = next((a for a in menu.actions() if a.isSeparator()), None)
+        self.unlock_action = QAction("&Unlock Editing…", self)
+        self.unlock_action.setObjectName("unlockAction")
+        self.unlock_action.setStatusTip("Let Warden change a read-only connection for a while, with a reason")
+        self.unlock_action.triggered.connect(self.safety.ask_unlock)
+        self.lock_action = QAction("&Lock Editing Now", self)
+        self.lock_action.setObjectName("lockAction")
+        self.lock_action.setStatusTip("End the unlock: the connection is read-only again (edits stay staged)")
+        self.lock_action.triggered.connect(self.safety.relock)
+        if first is not None:
+            menu.insertActions(first, [self.unlock_action, self.lock_action])
+        else:
+            menu.addActions([self.unlock_action, self.lock_action])
+        self._show_level_actions()
 
     def _restore_saved(self, key: str, restore: Callable[[QByteArray], bool]) -> None:
         value = saved.settings().value(f"main_window/{key}")
@@ -224,16 +265,18 @@ class MainWindow(QMainWindow):
         """The summary of the open database, once it has loaded."""
         return self.open_db.overview
 
-    def open_target(self, target: str, *, read_only: bool = False) -> None:
+    def open_target(self, target: str, *, read_only: bool = False, profile: Profile | None = None) -> None:
         """Open a SQLite file or database URL on a worker; the window switches to it when it is open.
 
+        With `profile` it opens at the profile's level (`target` is its target, with a password if any).
         Staged edits of the open database are saved or discarded first, if the person says so.
         """
         from core.engine import connections
         from gui.connection import profiles
         from gui.runtime.core_calls import open_database
+        from gui.safety.jobs import open_profile
 
-        again = functools.partial(self.open_target, target, read_only=read_only)
+        again = functools.partial(self.open_target, target, read_only=read_only, profile=profile)
         if not self.leave_guard.check(self._editor_pages(), "opening another database", then=again):
             return
         is_pg = connections.is_pg_url(target)
@@ -244,11 +287,21 @@ class MainWindow(QMainWindow):
             path = str(Path(target).expanduser().absolute())
             self._pending_recent, self._pending_pg = profiles.RecentConnection(path, "sqlite"), None
         self._show_loading(connections.display_safe(target) if is_pg else target)
+        self.safety.expect(profile)
+        opened = {"on_done": self._on_open_done, "on_error": self._on_load_failed}
+        if profile is not None:  # at its level: a read-only profile is a read-only session
+            workers.run(
+                open_profile, profile, target, **opened, on_aborted=self._on_load_aborted,
+                owner=self, key="database",
+            )  # fmt: skip
+            return
         workers.run(
-            open_database, target, read_only=read_only,
-            on_done=self._on_open_done, on_error=self._on_load_failed, on_aborted=self._on_load_aborted,
+            open_database, target, read_only=read_only, **opened, on_aborted=self._on_load_aborted,
             owner=self, key="database",
         )  # fmt: skip
+
+    def _on_connection_actions_profile_chosen(self, profile: Profile, target: str) -> None:
+        self.open_target(target, profile=profile)
 
     def set_database(self, db: Database, *, owned: bool = False) -> None:
         """Show `db` (already open); the window disposes it on close only if it `owned` it."""
@@ -403,7 +456,8 @@ class MainWindow(QMainWindow):
         for label in (self.backend_label, self.vector_label):
             label.clear()
             label.setToolTip("")
-        self.read_only_badge.hide()
+        self.level_badge.show_state(None)
+        self._show_level_actions()
         self.welcome.show_empty()
 
     def _show_open_again(self) -> None:
@@ -424,7 +478,7 @@ class MainWindow(QMainWindow):
         from gui.welcome import backend_text, has_vector_columns, shows_vector_state, vector_text
 
         caps = overview.capabilities
-        self.setWindowTitle(f"{overview.title or overview.display_url} — Warden")
+        self._show_title(overview)
         self.connection_label.setText(overview.display_url)
         self.connection_label.setToolTip(overview.display_url)
         self.backend_label.setText(backend_text(caps))
@@ -441,10 +495,47 @@ class MainWindow(QMainWindow):
         )
         self.vector_label.style().unpolish(self.vector_label)  # re-read the [fallback] style rule
         self.vector_label.style().polish(self.vector_label)
-        self.read_only_badge.setVisible(bool(caps.get("read_only")))
+        self.level_badge.show_state(self.safety.state())
         kinds = {e.name: e.kind for e in self.catalog.entities.values()} if self.catalog is not None else None
         # a foreign database is described in its own terms
         self.welcome.show_overview(overview, kinds, has_vectors=has_vectors)
+
+    # --- the protection level (issue 12) -------------------------------------------------------
+
+    def _show_title(self, overview: Overview | None = None) -> None:
+        """The title, "prod — Warden [READ-ONLY]": the profile (or the database) and its level."""
+        overview, state = overview or self.open_db.overview, self.safety.state()
+        if overview is None:
+            return
+        name = overview.title or overview.display_url
+        if state is not None and state.profile:
+            name = state.profile
+        self.setWindowTitle(f"{name} — Warden{state.title_tag if state is not None else ''}")
+
+    def _show_level_actions(self) -> None:
+        if hasattr(self, "unlock_action"):
+            self.unlock_action.setEnabled(self.safety.can_unlock())
+            self.lock_action.setEnabled(self.safety.elevation is not None)
+
+    def _on_safety_changed(self, state: LevelState | None) -> None:
+        """The level changed (opened, unlocked, locked again): the badge, the title and the editors follow."""
+        self.level_badge.show_state(state)
+        self._show_level_actions()
+        self._show_title()
+        db = self.open_db.database
+        if db is not None:
+            for _, editor in self._editor_pages():
+                editor.use_database(db)
+
+    def _use_reopened(self, db: Database) -> None:
+        """The open database reopened with other rights (an unlock or its end): tabs, rows and staged edits
+        stay; every screen works on the new connection from now on."""
+        self.open_db.swap_database(db)
+        for _, editor in self._editor_pages():
+            editor.use_database(db)
+        audit = self.findChild(QWidget, "auditPanel")
+        if audit is not None and hasattr(audit, "set_database"):
+            audit.set_database(db, self.open_db.catalog)
 
     # --- navigator and tabs --------------------------------------------------------------------
 
@@ -557,9 +648,10 @@ class MainWindow(QMainWindow):
         editor.graph_requested.connect(self.show_graph)
         editor.similar_requested.connect(self.show_search)
         self.view_refresher.equip(editor)  # a materialized view's Refresh View button
+        self.migration_watch.equip(editor)  # read-only at an unknown revision, paused during a migration
         editor.model.saved.connect(functools.partial(self._on_editor_saved, name))
         editor.model.follow_connection(self.open_db.connection)  # saves refused and reads resumed with it
-        editor.model.save_gate = self.audit_gate.allows  # no audit log: ask before the first save
+        editor.model.save_gate = self.save_gate.allows  # confirm level: the SQL; no audit log: ask first
         if self._journal is not None:
             self._journal.watch(editor.model)
         return editor

@@ -43,7 +43,7 @@ def save_statements(db: Database, catalog: Catalog, changes: Sequence[Change]) -
 
 def _statement(dialect: sa.Dialect, ent: Entity, ch: Change) -> sa.Insert | sa.Update | sa.Delete | None:
     if isinstance(ch, Insert):
-        given = {**_defaults(ent, set(ch.values)), **ch.values}
+        given = {**_defaults(ent, set(ch.values), update=False), **ch.values}
         row = {column(ent, n): _literal(dialect, column(ent, n), v) for n, v in given.items()}
         return ent.table.insert().inline().values(row)
     where = [_equal(dialect, column(ent, n), v) for n, v in ch.key.items()]
@@ -52,10 +52,11 @@ def _statement(dialect: sa.Dialect, ent: Entity, ch: Change) -> sa.Insert | sa.U
         values = {n: v for n, v in ch.values.items() if n != version}
         if not values:
             return None  # writes.save skips it too
+        given = {**_defaults(ent, set(values) | {version or ""}, update=True), **values}
         assign: dict[Any, Any] = {
-            column(ent, n): _literal(dialect, column(ent, n), v) for n, v in values.items()
+            column(ent, n): _literal(dialect, column(ent, n), v) for n, v in given.items()
         }
-        if version and ch.version is not None:
+        if version:  # bumped by the save, as writes.save does
             vcol = column(ent, version)
             assign[vcol] = vcol + sa.literal_column("1")
         return ent.table.update().where(*where, *_guard(dialect, ent, ch, values)).values(assign)
@@ -63,12 +64,13 @@ def _statement(dialect: sa.Dialect, ent: Entity, ch: Change) -> sa.Insert | sa.U
     return ent.table.delete().where(*where, *_guard(dialect, ent, ch, ch.original))
 
 
-def _defaults(ent: Entity, given: set[str]) -> dict[str, Any]:
-    """The Python-side defaults the save fills in for a new row: fixed values as they are; a made one (a new
-    key, the time) as made now, which the save makes again when it runs."""
+def _defaults(ent: Entity, given: set[str], *, update: bool) -> dict[str, Any]:
+    """The Python-side values the save fills in (a new row's defaults, an update's `onupdate` such as
+    updated_at): fixed ones as they are; a made one (a new key, the time) as made now, which the save makes
+    again when it runs."""
     out: dict[str, Any] = {}
     for col in ent.table.columns:
-        default = col.default
+        default = col.onupdate if update else col.default
         if col.name in given or not isinstance(default, sa.ColumnDefault):
             continue
         if default.is_scalar:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.audit.profiles import LEVELS, Level, Profile
 from core.engine import connections
 from core.engine.connections import PgTarget
 from core.errors import WardenError
@@ -41,6 +44,25 @@ SSL_MODE_TIPS = {
     "verify-ca": "Always encrypt, and check that a trusted authority signed the server's certificate.",
     "verify-full": "Always encrypt, and check the server's certificate and its host name.",
 }
+
+
+#: The protection levels as the dialog offers them (core.audit.profiles.LEVELS), with what each does.
+LEVEL_TEXTS: dict[Level, tuple[str, str]] = {
+    "read-only": ("Read-only", "The database refuses every write; unlock editing with a reason when needed."),
+    "confirm": ("Confirm each save", "Every save shows the SQL it will run and asks first."),
+    "editor": ("Editor", "Saves without asking."),
+}
+
+
+def keep(account: str, password: str, profile: Profile | None) -> bool:
+    """Keep the password (keyring, else memory) and save the profile if asked; whether the keyring took it.
+    Run on a worker: a keyring may wait for the user to unlock it."""
+    from core.audit.profiles import save_profile
+
+    in_keyring = profiles.store_password(account, password) if password else True
+    if profile is not None:
+        save_profile(profile)
+    return in_keyring
 
 
 class ConnectionDialog(QDialog):
@@ -95,6 +117,7 @@ class ConnectionDialog(QDialog):
             ("&SSL mode:", self.sslmode),
         ):
             form.addRow(label, field)
+        self.profile_box = self._profile_box()
         self.keyring_note = QLabel()
         self.keyring_note.setObjectName("keyringNote")
         self.keyring_note.setWordWrap(True)
@@ -122,12 +145,61 @@ class ConnectionDialog(QDialog):
         row.addWidget(self.buttons)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.profile_box)
         layout.addWidget(self.keyring_note)
         layout.addWidget(self.result_label)
         layout.addStretch(1)
         layout.addLayout(row)
         if target is not None:
             self.set_target(target)
+
+    def _profile_box(self) -> QGroupBox:
+        """Profile: the protection level (read-only by default on PostgreSQL) and, optionally, a name to
+        keep the connection under (File → Profiles; `warden --profile NAME`)."""
+        box = QGroupBox("Profile")
+        box.setObjectName("profileBox")
+        self.level = QComboBox()
+        self.level.setObjectName("levelField")
+        for level in LEVELS:
+            text, tip = LEVEL_TEXTS[level]
+            self.level.addItem(text, level)
+            self.level.setItemData(self.level.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.level.setCurrentIndex(LEVELS.index("read-only"))  # a shared server: read-only until unlocked
+        self.save_profile = QCheckBox("Sa&ve as profile:")
+        self.save_profile.setObjectName("saveProfileBox")
+        self.profile_name = QLineEdit()
+        self.profile_name.setObjectName("profileNameField")
+        self.profile_name.setPlaceholderText("e.g. prod")
+        self.profile_name.setEnabled(False)
+        self.save_profile.toggled.connect(self._on_save_profile_toggled)
+        self.profile_name.textEdited.connect(lambda _text: self.save_profile.setChecked(True))
+        named = QHBoxLayout()
+        named.addWidget(self.save_profile)
+        named.addWidget(self.profile_name, 1)
+        form = QFormLayout(box)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.addRow("Le&vel:", self.level)
+        form.addRow(named)
+        return box
+
+    def _on_save_profile_toggled(self, on: bool) -> None:
+        self.profile_name.setEnabled(on)
+        if on:
+            self.profile_name.setFocus()
+
+    def set_profile(self, profile: Profile) -> None:
+        """Open on a saved profile (its password is asked for): its level and name, its target."""
+        self.level.setCurrentIndex(LEVELS.index(profile.level))
+        if profile.name:
+            self.profile_name.setText(profile.name)
+            self.save_profile.setChecked(True)
+        self.set_target(connections.parse_pg_url(profile.target))
+
+    def profile(self) -> Profile:
+        """The connection as a profile at the chosen level (its name "" unless it is saved), no password."""
+        name = self.profile_name.text().strip() if self.save_profile.isChecked() else ""
+        target = self.target()
+        return Profile(name, target.url(), cast(Level, self.level.currentData()), target.account)
 
     def set_target(self, target: PgTarget) -> None:
         """Fill the fields from a known target (a recent connection without its password); the password
@@ -267,14 +339,20 @@ class ConnectionDialog(QDialog):
         except WardenError as exc:
             self._show_result(str(exc), ok=False)
             return
-        if not self.password.text():
+        saved = self.profile() if self.save_profile.isChecked() else None
+        if saved is not None and not saved.name:
+            self._show_result("✘ Type a name for the profile, or untick Save as profile.", ok=False)
+            self.profile_name.setFocus()
+            return
+        if not self.password.text() and saved is None:
             super().accept()
             return
         self.buttons.setEnabled(False)
         workers.run(
-            profiles.store_password,
+            keep,
             self.target().account,
             self.password.text(),
+            saved,
             on_done=self._on_password_stored,
             on_error=self._on_password_not_stored,
             on_aborted=functools.partial(self.buttons.setEnabled, True),  # the crash handler says why
@@ -288,4 +366,4 @@ class ConnectionDialog(QDialog):
 
     def _on_password_not_stored(self, failure: workers.Failure) -> None:
         self.buttons.setEnabled(True)
-        self._show_result(f"✘ The password could not be kept: {failure.message}", ok=False)
+        self._show_result(f"✘ The password or the profile could not be kept: {failure.message}", ok=False)

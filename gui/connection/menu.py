@@ -1,10 +1,12 @@
-"""The File menu's ways to reach a database: open a file, connect to PostgreSQL, recent ones, a demo."""
+"""The File menu's ways to reach a database: open a file, connect to PostgreSQL, profiles, recent ones, a
+demo."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -17,6 +19,9 @@ from gui.connection.demo import DemoBuilder
 from gui.connection.dialog import ConnectionDialog
 from gui.runtime import workers
 
+if TYPE_CHECKING:
+    from core.audit.profiles import Profile
+
 SQLITE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3);;All files (*)"
 LAST_FOLDER_KEY = "main_window/last_folder"
 
@@ -25,6 +30,8 @@ class ConnectionActions(QObject):
     """Adds the connection actions to a menu; `target_chosen(target)` says what to open."""
 
     target_chosen = Signal(str)  # a file path or a full URL (it may hold a password: never store it)
+    #: A profile to open at its level, and its target with the password if any (never store it)
+    profile_chosen = Signal(object, str)
     failed = Signal(str)  # a message a person can act on
 
     def __init__(self, window: QWidget) -> None:
@@ -57,6 +64,11 @@ class ConnectionActions(QObject):
         self.connect_action = self._action(
             menu, "&Connect to PostgreSQL…", self.ask_connection, QKeySequence("Ctrl+Shift+O")
         )
+        self.profiles_menu = menu.addMenu("&Profiles")
+        self.profiles_menu.setObjectName("profilesMenu")
+        self.profiles_menu.setToolTipsVisible(True)
+        self.profiles_menu.aboutToShow.connect(self.fill_profiles_menu)
+        self.fill_profiles_menu()
         self.recent_menu = menu.addMenu("&Recent Connections")
         self.recent_menu.aboutToShow.connect(self.fill_recent_menu)
         self.fill_recent_menu()
@@ -80,7 +92,7 @@ class ConnectionActions(QObject):
         known = target if isinstance(target, connections.PgTarget) else None
         dialog = ConnectionDialog(known, self._window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.target_chosen.emit(dialog.url()))
+        dialog.accepted.connect(lambda: self.profile_chosen.emit(dialog.profile(), dialog.url()))
         self.connection_dialog = dialog
         dialog.open()
         return dialog
@@ -88,6 +100,40 @@ class ConnectionActions(QObject):
     def ask_demo(self) -> None:
         """Ask where to create a demo database, build it, then open it."""
         self.demo_builder.ask_and_build(self.last_folder())
+
+    def fill_profiles_menu(self) -> None:
+        """List the saved profiles (core.audit.profiles, shared with the CLI) with their levels."""
+        from core.audit.profiles import load_profiles
+
+        self.profiles_menu.clear()
+        saved_profiles = load_profiles()  # a small JSON file in the data folder, no database
+        for profile in saved_profiles:
+            action = self.profiles_menu.addAction(f"{profile.name}  [{profile.level}]")
+            shown = connections.display_safe(profile.target) if profile.is_postgresql else profile.target
+            action.setToolTip(shown)
+            action.triggered.connect(functools.partial(self.open_profile, profile))
+        if not saved_profiles:
+            empty = self.profiles_menu.addAction("No profiles (Connect to PostgreSQL… can save one)")
+            empty.setEnabled(False)
+
+    def open_profile(self, profile: Profile, *_: object) -> None:
+        """Open a profile at its level; a PostgreSQL one takes its password from the keyring, else asks."""
+        if not profile.is_postgresql:
+            self.profile_chosen.emit(profile, profile.target)
+            return
+        workers.run(
+            profiles.fetch_password,
+            profile.account,
+            on_done=lambda password: self._on_profile_password(profile, password),
+            owner=self,
+            key="profile",
+        )
+
+    def _on_profile_password(self, profile: Profile, password: str | None) -> None:
+        if password is None:
+            self.ask_connection().set_profile(profile)
+        else:
+            self.profile_chosen.emit(profile, connections.parse_pg_url(profile.target).url(password))
 
     def fill_recent_menu(self) -> None:
         """List the recent connections, most recent first."""

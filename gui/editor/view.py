@@ -46,6 +46,7 @@ from gui.editor.grid_overlay import GridOverlay
 from gui.editor.message_bar import MessageBar
 from gui.editor.model.table_model import TableEditorModel
 from gui.editor.save_status import SaveStatus
+from gui.safety.state import locked_reason
 
 #: Widgets whose keys are typing: a key they do not claim themselves must still not reach the editor's
 #: shortcuts (Alt+Del is Set NULL).
@@ -73,6 +74,7 @@ class TableEditor(QWidget):
         super().__init__(parent)
         self.db, self.catalog = db, catalog
         self.entity = catalog.get(entity)
+        self.hold_reason: str | None = None  # set by hold(): no editing for now, whatever the rights
         self.setObjectName("tableEditor")
         self.sort: list[tuple[str, bool]] | None = None
         self.filters: list[Filter] = list(filters or [])
@@ -85,6 +87,7 @@ class TableEditor(QWidget):
         self.model = TableEditorModel(db, catalog, entity, parent=self)
         self.view = QTableView()
         self.view.setObjectName("grid")
+        self.edit_triggers = self.view.editTriggers()  # given back when a read-only connection is unlocked
         self.view.setModel(self.model)
         self.delegate = CellDelegate(self.view, context=EditorContext(db, catalog))
         self.view.setItemDelegate(self.delegate)
@@ -215,17 +218,48 @@ class TableEditor(QWidget):
             return True
         return super().event(event)
 
+    def read_only_reason(self) -> str | None:
+        """Why nothing can be edited here (a hold, the entity, a read-only connection); None when it can."""
+        if self.hold_reason:
+            return self.hold_reason
+        if self.entity.read_only:
+            return f"{self.entity.name} is read-only: {self.entity.read_only_reason}."
+        return locked_reason(self.db) if self.db.capabilities.read_only else None
+
+    def hold(self, reason: str | None) -> None:
+        """Make editing unavailable for `reason` (a migration runs, an unknown revision); None lifts it.
+        Staged edits stay; the editing actions say the reason (gui/migrate/watch.py holds editors)."""
+        self.hold_reason = reason
+        self._update_actions()
+
+    def use_database(self, db: Database) -> None:
+        """Work on `db`, this editor's database reopened with other rights (an unlock or its end): rows,
+        filters and staged edits stay; the editing actions follow its rights."""
+        self.db = db
+        self.model.window.db = db
+        if self.delegate.context is not None:  # shared with the form's delegate
+            self.delegate.context.db = db
+        if self.form is not None:
+            self.form.db = db
+        self._update_actions()
+
     def _update_actions(self) -> None:
         a = self.actions_by_name
         staged = self.model.has_changes  # not the undo stack: a revert is on it, and leaves nothing staged
+        locked = self.read_only_reason()
         for name in EDITING:
-            a[name].setEnabled(not self.entity.read_only)
-        a["save"].setEnabled(not self.entity.read_only and staged)
-        a["revert"].setEnabled(not self.entity.read_only and staged)
+            a[name].setEnabled(not locked)
+            tip = a[name].property("writeTip") or a[name].toolTip()
+            a[name].setProperty("writeTip", tip)
+            a[name].setToolTip(locked or tip)  # a disabled action says why
+        a["save"].setEnabled(not locked and staged)
+        a["revert"].setEnabled(not locked and staged)
         a["undo"].setEnabled(self.model.undo_stack.canUndo())
         a["redo"].setEnabled(self.model.undo_stack.canRedo())
-        if self.entity.read_only:
+        if locked:
             self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        else:
+            self.view.setEditTriggers(self.edit_triggers)
 
     # --- messages -------------------------------------------------------------------------------
 
@@ -448,7 +482,8 @@ class TableEditor(QWidget):
 
     def _on_form_toggled(self, on: bool) -> None:
         if on and self.form is None:
-            delegate = CellDelegate(self, context=EditorContext(self.db, self.catalog))
+            context = self.delegate.context or EditorContext(self.db, self.catalog)
+            delegate = CellDelegate(self, context=context)  # one context: an unlock reaches both delegates
             self.form = RecordForm(self.db, self.catalog, self.entity.name, self, delegate=delegate)
             self.form.set_model(self.model)
             self.form.open_entity_requested.connect(self.open_entity_requested)

@@ -99,6 +99,15 @@ class OpenDatabase(QObject):
         self.database_changed.emit(db)
         self._load(first=True)
 
+    def swap_database(self, db: Database) -> None:
+        """Hold `db`, the open database reopened with other rights (an unlock, its end): the catalog, the
+        screens and their staged edits stay; the previous connection is disposed if this holder owned it."""
+        previous, owned = self._db, self._owned
+        self._db, self._owned = db, True  # reopened here: disposed with the window
+        if previous is not None and owned and previous is not db:
+            workers.run(previous.dispose)
+        self.connection.set_database(db)
+
     def reload_catalog(self) -> None:
         """Load the open database's catalog again (after its schema changed); catalog_changed follows."""
         if self._db is not None:

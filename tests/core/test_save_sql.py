@@ -81,7 +81,7 @@ def test_shown_guard_matches_nothing_once_the_row_changed(schema_db: Database) -
     assert run_shown(schema_db, save_statements(schema_db, catalog, stale)) == [0, 0]
 
 
-def test_awkward_values_are_literals(schema_db: Database) -> None:
+def test_awkward_values_and_made_ones_are_literals(schema_db: Database) -> None:
     fill(schema_db)
     catalog = load_catalog(schema_db)
     changes: list[Change] = [
@@ -95,3 +95,9 @@ def test_awkward_values_are_literals(schema_db: Database) -> None:
     )[0]
     assert "1,536 bytes" in blob and len(blob) < 400  # a vector is summarised, not 3,000 hex digits
     assert save_statements(schema_db, catalog, [Update("users", {"id": uid(0)}, {"version": 3})]) == []
+    # updated_at comes from the table's onupdate: spelt in too, no parameter left to bind
+    (region,) = save_statements(
+        schema_db, catalog, [Update("regions", {"id": uid(7)}, {"name": "x"}, version=1)]
+    )
+    assert "updated_at" in region and "?" not in region and "%(" not in region
+    assert run_shown(schema_db, [region]) == [0]  # valid SQL as shown; no such row

@@ -91,9 +91,9 @@ def test_read_only_open_refuses_the_save_and_says_so(qtbot: QtBot, journal_file:
     window = _open(qtbot, journal_file, read_only=True)
     assert window.read_only_badge.isVisible()
     editor = _editor(qtbot, window, "guilds")
-    assert editor.model.setData(
-        editor.model.index(0, _column(editor, "motto")), "x", Qt.ItemDataRole.EditRole
-    )
+    index = editor.model.index(0, _column(editor, "motto"))
+    assert not editor.model.setData(index, "x", Qt.ItemDataRole.EditRole)  # cells do not edit (issue 12)
+    editor.model.history.edit_cell(0, index.column(), "x")  # staged past the grid: the session refuses it
     with qtbot.waitSignal(editor.model.save_failed, timeout=10_000) as blocker:
         editor.save()
     assert "read-only" in blocker.args[0]

@@ -31,7 +31,7 @@ def _status_texts(window: MainWindow) -> dict[str, str]:
     bar = window.statusBar()
     return {
         name: bar.findChild(QLabel, name).text()
-        for name in ("connectionLabel", "backendLabel", "vectorLabel", "readOnlyBadge")
+        for name in ("connectionLabel", "backendLabel", "vectorLabel", "levelBadge")
     }
 
 
@@ -109,7 +109,7 @@ def test_read_only_badge(qtbot: QtBot, sqlite_db: Database) -> None:
     window.show()
     _wait_loaded(qtbot, window)
     assert window.read_only_badge.isVisible()
-    assert _status_texts(window)["readOnlyBadge"] == "READ-ONLY"
+    assert _status_texts(window)["levelBadge"] == "READ-ONLY"
 
 
 def test_open_read_only_file(qtbot: QtBot, sqlite_db: Database) -> None:

@@ -220,12 +220,13 @@ class TableEditorModel(QAbstractTableModel):
         return f"{mark}{section - n + 1:,}"
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        """Editable unless read-only: the entity, vectors, the version, keys of saved rows, deleted rows."""
+        """Editable unless read-only: the connection, the entity, vectors, the version, keys of saved rows,
+        deleted rows."""
         if not index.isValid():
             return NO_FLAGS
         col = index.column()
-        if self._column_flags[col] is READ_ONLY:
-            return READ_ONLY
+        if self._column_flags[col] is READ_ONLY or self.window.db.capabilities.read_only:
+            return READ_ONLY  # a read-only connection too: its cells and form fields do not edit
         ref, _ = self.grid.locate(index.row())
         if ref is None:
             return READ_ONLY  # a placeholder

@@ -1,0 +1,113 @@
+"""The confirm level in front of an editor's save: the SQL it will run, then Save or Cancel.
+
+The editor model asks its `save_gate` before it sends a save. Here the gate computes the statements on a
+worker (core/data/save_sql.py), shows ConfirmSaveDialog, and on Save lets the model save (through the next
+gate, the audit consent); on Cancel nothing is sent and the edits stay staged.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import shiboken6
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QStatusBar, QWidget
+
+from gui.runtime import workers
+from gui.safety.confirm_save import ConfirmSaveDialog
+from gui.safety.levels import SafetyLevels
+
+if TYPE_CHECKING:
+    from gui.runtime.open_database import OpenDatabase
+
+
+class ConfirmGate(QObject):
+    """`allows(model)`: True when the model may save now; else the question is open (or being prepared)."""
+
+    def __init__(
+        self,
+        levels: SafetyLevels,
+        open_db: OpenDatabase,
+        then: Callable[[Any], bool],
+        status: QStatusBar,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self.levels, self.open_db, self.then, self.status, self._parent = (
+            levels,
+            open_db,
+            then,
+            status,
+            parent,
+        )
+        self.dialog: ConfirmSaveDialog | None = None
+        self._approved: set[int] = set()  # models whose save was confirmed, until it is sent
+        self._asking: set[int] = set()
+
+    def allows(self, model: Any) -> bool:
+        """Whether `model` (a TableEditorModel) may save now; the next gate (`then`) is asked after it."""
+        state = self.levels.state()
+        if state is None or not state.confirms or id(model) in self._approved:
+            if self.then(model):
+                self._approved.discard(id(model))
+                return True
+            return False  # the next gate asks, and saves again once it is answered
+        if id(model) not in self._asking:
+            self._prepare(model)
+        return False
+
+    def _prepare(self, model: Any) -> None:
+        from gui.safety.jobs import save_statements
+
+        db, catalog = self.open_db.database, self.open_db.catalog
+        if db is None or catalog is None:
+            return
+        changes, _refs = model.saver.staging.changes()
+        self._asking.add(id(model))
+        workers.run(
+            save_statements, db, catalog, changes,
+            on_done=functools.partial(self._on_statements, model, len(changes)),
+            on_error=functools.partial(self._on_statements_failed, model),
+            on_aborted=functools.partial(self._asking.discard, id(model)),
+            owner=self,
+        )  # fmt: skip
+
+    def _on_statements(self, model: Any, changes: int, statements: list[str]) -> None:
+        from core.audit.consent import has_audit_log
+
+        if not shiboken6.isValid(model):
+            self._asking.discard(id(model))
+            return
+        state, db = self.levels.state(), self.open_db.database
+        where = (state.profile if state is not None and state.profile else None) or (
+            db.display_url if db is not None else ""
+        )
+        catalog = self.open_db.catalog
+        audited = catalog is not None and has_audit_log(catalog)
+        dialog = ConfirmSaveDialog(where, changes, statements, self._parent, audited=audited)
+        dialog.finished.connect(functools.partial(self._on_dialog_finished, model, dialog))
+        self.dialog = dialog
+        dialog.open()
+
+    def _on_statements_failed(self, model: Any, failure: workers.Failure) -> None:
+        self._asking.discard(id(model))
+        if shiboken6.isValid(model):
+            model.save_failed.emit(failure.message)  # e.g. a value the save would refuse: the editor says so
+
+    def _on_dialog_finished(self, model: Any, dialog: ConfirmSaveDialog, result: int) -> None:
+        self._asking.discard(id(model))
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+        if not shiboken6.isValid(model):
+            return
+        if result == ConfirmSaveDialog.DialogCode.Accepted:
+            self._approved.add(id(model))
+            model.save()
+            return
+        n = model.staged_count
+        self.status.showMessage(
+            f"Not saved; {n:,} change{'s are' if n != 1 else ' is'} still staged.", 10_000
+        )

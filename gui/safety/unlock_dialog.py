@@ -1,0 +1,106 @@
+"""Unlock editing on a read-only connection: a reason (required, written to the audit log) and how long."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+#: The durations offered, in minutes; None lasts until Warden closes.
+DURATIONS: tuple[tuple[str, int | None], ...] = (
+    ("For 15 minutes", 15),
+    ("For 60 minutes", 60),
+    ("For this session", None),
+)
+
+
+class UnlockDialog(QDialog):
+    """Asks why and for how long; Unlock is enabled once a reason is typed."""
+
+    def __init__(self, where: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Unlock Editing")
+        self.setObjectName("unlockDialog")
+        self.setMinimumWidth(460)
+        intro = QLabel(
+            f"<b>{where}</b> is read-only. Unlocking lets Warden change it until the time you choose; "
+            "then it is read-only again (unsaved changes are kept). The unlock and its reason are written "
+            "to the audit log, and every save shows its SQL first."
+        )
+        intro.setObjectName("unlockIntro")
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.RichText)
+        self.reason = QPlainTextEdit()
+        self.reason.setObjectName("unlockReason")
+        self.reason.setPlaceholderText("Why? e.g. Fix order 1042's address (ticket SUP-311)")
+        self.reason.setTabChangesFocus(True)
+        self.reason.setFixedHeight(72)
+        self.duration = QComboBox()
+        self.duration.setObjectName("unlockDuration")
+        for text, minutes in DURATIONS:
+            self.duration.addItem(text, minutes)
+        form = QFormLayout()
+        form.addRow("&Reason:", self.reason)
+        form.addRow("&Duration:", self.duration)
+        self.problem = QLabel()
+        self.problem.setObjectName("unlockProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #b3261e;")
+        self.problem.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.unlock_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.unlock_button.setText("&Unlock")
+        self.unlock_button.setObjectName("unlockButton")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        self.reason.textChanged.connect(self._on_reason_text_changed)
+        self._on_reason_text_changed()
+        self.reason.setFocus()
+
+    def reason_text(self) -> str:
+        """The reason as typed, trimmed."""
+        return self.reason.toPlainText().strip()
+
+    def minutes(self) -> int | None:
+        """How long the unlock lasts; None: this session."""
+        value = self.duration.currentData()
+        return int(value) if value is not None else None
+
+    def show_problem(self, text: str) -> None:
+        """Say why the unlock did not happen (the dialog stays open)."""
+        self.problem.setText(text)
+        self.problem.show()
+        self.set_busy(False)
+
+    def set_busy(self, busy: bool) -> None:
+        """While the database is reopened: nothing can be pressed twice."""
+        self.unlock_button.setEnabled(not busy and bool(self.reason_text()))
+        self.reason.setReadOnly(busy)
+        self.duration.setEnabled(not busy)
+        self.unlock_button.setText("Unlocking…" if busy else "&Unlock")
+
+    def accept(self) -> None:
+        """Only with a reason: a blank one says so."""
+        if not self.reason_text():
+            self.show_problem("Type a reason: it is written to the audit log with the unlock.")
+            return
+        super().accept()
+
+    def _on_reason_text_changed(self) -> None:
+        self.unlock_button.setEnabled(bool(self.reason_text()))
+        self.unlock_button.setToolTip("" if self.reason_text() else "Type a reason first")

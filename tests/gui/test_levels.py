@@ -1,0 +1,254 @@
+"""Protection levels in the window (issue 12): a read-only profile disables every editing action and its
+session refuses writes, a confirm profile shows the SQL before a save (Cancel writes nothing), Unlock
+Editing… needs a reason and is written to the audit log, and the unlock's end locks the connection again
+with the staged edits kept. Real Qt offscreen, real SQLite copies of the demo and the real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QFontInfo, QGuiApplication
+from PySide6.QtWidgets import QAbstractItemView
+from pytestqt.qtbot import QtBot
+
+from core.audit import profiles as core_profiles
+from core.audit.profiles import Level, Profile
+from core.engine.connections import parse_pasted_url
+from core.engine.db import open_database
+from gui.audit import audited_save
+from gui.connection.dialog import ConnectionDialog
+from gui.editor.actions import EDITING
+from gui.editor.view import TableEditor
+from gui.main_window import MainWindow
+from gui.safety.confirm_save import ConfirmSaveDialog
+from gui.safety.unlock_dialog import UnlockDialog
+from tests.fixtures.editing import EDIT, column, let_close, open_editor, stored
+from tests.fixtures.postgres import new_pg_database
+
+pytestmark = pytest.mark.usefixtures("no_saved_tabs")
+
+ENTITY, FIELD = "regions", "name"
+
+
+@pytest.fixture(autouse=True)
+def no_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Profiles of this test only: a data folder of its own (profiles.json lives there)."""
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
+    audited_save.forget_decisions()
+    yield
+    audited_save.forget_decisions()
+
+
+def fingerprint(path: str) -> tuple[str, int]:
+    data = Path(path).read_bytes()
+    return hashlib.sha256(data).hexdigest(), Path(path).stat().st_mtime_ns
+
+
+def open_profile_window(qtbot: QtBot, profile: Profile, target: str | None = None) -> MainWindow:
+    """A shown window that opened `profile` (as File → Profiles does) and has its navigator counts."""
+    window = MainWindow()
+    qtbot.addWidget(window, before_close_func=let_close)
+    window.show()
+    with qtbot.waitSignal(window.counts_loaded, timeout=20_000):
+        window.connection_actions.profile_chosen.emit(profile, target or profile.target)
+    return window
+
+
+def sqlite_profile(path: str, level: Level, name: str = "demo") -> Profile:
+    profile = Profile(name, path, level)
+    core_profiles.save_profile(profile)
+    return profile
+
+
+def audit_entries(path: str, action: str) -> list[tuple[str, str | None, str]]:
+    """(action, reason, profile) of the audit entries with `action`, read with core's driver."""
+    db = open_database(path)
+    try:
+        with db.engine.connect() as conn:
+            sql = "SELECT action, reason, profile FROM admin_audit_log WHERE action = ? ORDER BY id"
+            return [tuple(r) for r in conn.exec_driver_sql(sql, (action,))]
+    finally:
+        db.dispose()
+
+
+def assert_locked(editor: TableEditor, profile: str) -> None:
+    """Every editing action off with a tooltip saying why; cells neither edit nor stage."""
+    for name in EDITING:
+        action = editor.actions_by_name[name]
+        assert not action.isEnabled(), name
+        assert "read-only" in action.toolTip() and f"profile '{profile}'" in action.toolTip(), name
+    assert editor.view.editTriggers() == QAbstractItemView.EditTrigger.NoEditTriggers
+    index = editor.model.index(0, column(editor, FIELD))
+    assert not editor.model.flags(index) & editor.model.flags(index).ItemIsEditable
+    assert not editor.model.setData(index, "Nope", EDIT)
+    assert editor.model.staged_count == 0
+
+
+def unlock(qtbot: QtBot, window: MainWindow, reason: str, minutes: int | None) -> UnlockDialog:
+    dialog = window.safety.ask_unlock()
+    assert isinstance(dialog, UnlockDialog) and dialog.isVisible()
+    dialog.reason.setPlainText(reason)
+    dialog.duration.setCurrentIndex(dialog.duration.findData(minutes))
+    with qtbot.waitSignal(window.safety.unlocked, timeout=15_000):
+        dialog.unlock_button.click()
+    return dialog
+
+
+def confirm_dialog(qtbot: QtBot, window: MainWindow) -> ConfirmSaveDialog:
+    qtbot.waitUntil(lambda: window.save_gate.dialog is not None, timeout=10_000)
+    dialog = window.save_gate.dialog
+    assert isinstance(dialog, ConfirmSaveDialog) and dialog.isVisible()
+    return dialog
+
+
+def test_read_only_profile_disables_editing_and_its_session_refuses(
+    qtbot: QtBot, demo_copy_path: str
+) -> None:
+    """A read-only profile: red badge and title tag, every editing action off with the reason; a save that
+    gets through anyway (a missed action) is refused by the session with a clear message, file untouched."""
+    profile = sqlite_profile(demo_copy_path, "read-only", "archive")
+    before = fingerprint(demo_copy_path)
+    window = open_profile_window(qtbot, profile)
+    assert window.level_badge.isVisible() and window.level_badge.text() == "READ-ONLY"
+    assert "#b3261e" in window.level_badge.styleSheet()
+    assert window.windowTitle() == "archive — Warden [READ-ONLY]"
+    assert window.unlock_action.isEnabled() and not window.lock_action.isEnabled()
+    editor = open_editor(qtbot, window, ENTITY)
+    assert_locked(editor, "archive")
+    editor.model.history.edit_cell(0, column(editor, FIELD), "Sneaked in")  # past every disabled action
+    with qtbot.waitSignal(editor.model.save_failed, timeout=10_000) as failed:
+        editor.save()
+    assert "read-only" in failed.args[0] and "SELECT" not in failed.args[0]
+    editor.model.revert()
+    window.close()
+    assert fingerprint(demo_copy_path) == before
+
+
+def test_postgres_connections_default_to_read_only(
+    qtbot: QtBot, pg_server: object, pg_demo_template: str
+) -> None:
+    """The connection dialog offers read-only for PostgreSQL; opened so, the session is read-only and the
+    editor's actions are off; a saved profile is listed under File → Profiles without its password."""
+    url = new_pg_database(pg_server, template=pg_demo_template)
+    target, password = parse_pasted_url(url)
+    dialog = ConnectionDialog(target)
+    qtbot.addWidget(dialog)
+    assert dialog.profile().level == "read-only" == core_profiles.default_level(url)
+    dialog.save_profile.setChecked(True)
+    dialog.profile_name.setText("shared")
+    profile = dialog.profile()
+    core_profiles.save_profile(profile)
+    dialog.reject()
+    window = open_profile_window(qtbot, profile, target.url(password))
+    db = window.open_db.database
+    assert db is not None and db.capabilities.read_only
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
+    assert window.level_badge.text() == "READ-ONLY" and window.windowTitle().endswith("[READ-ONLY]")
+    assert_locked(open_editor(qtbot, window, ENTITY), "shared")
+    window.connection_actions.fill_profiles_menu()
+    (entry,) = window.connection_actions.profiles_menu.actions()
+    assert entry.text() == "shared  [read-only]"
+    assert not password or password not in core_profiles.profiles_path().read_text()
+
+
+def test_confirm_shows_the_sql_and_cancel_writes_nothing(qtbot: QtBot, demo_copy_path: str) -> None:
+    """Confirm: Save shows the UPDATE it will run (monospace, copyable); Cancel sends nothing and keeps the
+    edit staged; Save then writes it."""
+    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "confirm"))
+    assert window.level_badge.text() == "CONFIRM" and window.windowTitle() == "demo — Warden [CONFIRM]"
+    editor = open_editor(qtbot, window, ENTITY)
+    key = editor.model.row_key(0)
+    assert key is not None
+    old = stored(demo_copy_path, ENTITY, key)[FIELD]
+    assert editor.model.setData(editor.model.index(0, column(editor, FIELD)), "Confirmed'Land", EDIT)
+    editor.save()
+    dialog = confirm_dialog(qtbot, window)
+    assert not editor.model.saving  # nothing is sent while it asks
+    sql = dialog.sql.toPlainText()
+    assert sql.startswith(f"UPDATE {ENTITY} SET") and "'Confirmed''Land'" in sql and key["id"].hex in sql
+    assert QFontInfo(dialog.sql.font()).fixedPitch() and dialog.sql.isReadOnly()
+    dialog.copy_button.click()
+    assert QGuiApplication.clipboard().text() == sql
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.save_gate.dialog is None, timeout=5_000)
+    assert not editor.model.saving and editor.model.staged_count == 1
+    assert stored(demo_copy_path, ENTITY, key)[FIELD] == old
+    assert "still staged" in window.statusBar().currentMessage()
+    editor.save()
+    with qtbot.waitSignal(editor.model.saved, timeout=10_000):
+        confirm_dialog(qtbot, window).save_button.click()
+    assert stored(demo_copy_path, ENTITY, key)[FIELD] == "Confirmed'Land"
+
+
+def test_unlock_needs_a_reason_and_is_audited(qtbot: QtBot, demo_copy_path: str) -> None:
+    """Unlock Editing… cannot go without a reason; with one it reopens the database writable on a worker,
+    writes one "elevate" entry with the reason, and the badge says until when; saves then confirm."""
+    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "read-only", "archive"))
+    editor = open_editor(qtbot, window, ENTITY)
+    dialog = window.safety.ask_unlock()
+    assert isinstance(dialog, UnlockDialog)
+    assert not dialog.unlock_button.isEnabled()
+    dialog.reason.setPlainText("   ")
+    assert not dialog.unlock_button.isEnabled()
+    dialog.accept()  # Enter with a blank reason: it says so and stays
+    assert dialog.isVisible() and "reason" in dialog.problem.text()
+    assert audit_entries(demo_copy_path, "elevate") == []
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.safety.dialog is None, timeout=5_000)
+
+    unlock(qtbot, window, "Fix a region name (SUP-311)", 15)
+    assert audit_entries(demo_copy_path, "elevate") == [("elevate", "Fix a region name (SUP-311)", "archive")]
+    db = window.open_db.database
+    assert db is not None and not db.capabilities.read_only and editor.db is db
+    assert window.level_badge.text().startswith("UNLOCKED until ")
+    assert "[UNLOCKED until " in window.windowTitle()
+    assert window.lock_action.isEnabled() and not window.unlock_action.isEnabled()
+    assert editor.actions_by_name["insert"].isEnabled()
+    assert editor.view.editTriggers() != QAbstractItemView.EditTrigger.NoEditTriggers
+    key = editor.model.row_key(0)
+    assert key is not None
+    assert editor.model.setData(editor.model.index(0, column(editor, FIELD)), "Unlocked land", EDIT)
+    editor.save()
+    with qtbot.waitSignal(editor.model.saved, timeout=10_000):
+        confirm_dialog(qtbot, window).save_button.click()
+    assert stored(demo_copy_path, ENTITY, key)[FIELD] == "Unlocked land"
+
+
+def test_the_unlock_ends_and_locks_again_keeping_staged_edits(qtbot: QtBot, demo_copy_path: str) -> None:
+    """When the unlock's time is up the connection is reopened read-only: the badge is READ-ONLY again, the
+    actions are off, the staged edit is kept and not saved, and a save is refused by the session."""
+    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "read-only", "archive"))
+    editor = open_editor(qtbot, window, ENTITY)
+    unlock(qtbot, window, "One fix", 15)
+    timer = window.safety.timer
+    assert timer.isActive() and 14 * 60_000 < timer.remainingTime() <= 15 * 60_000
+    key = editor.model.row_key(0)
+    assert key is not None
+    old = stored(demo_copy_path, ENTITY, key)[FIELD]
+    assert editor.model.setData(editor.model.index(0, column(editor, FIELD)), "Never saved", EDIT)
+    elevation = window.safety.elevation
+    assert elevation is not None and elevation.until is not None
+    window.safety.elevation = dataclasses.replace(
+        elevation, until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    )
+    with qtbot.waitSignal(window.safety.relocked, timeout=15_000):
+        timer.start(0)  # the unlock's end, now rather than in 15 minutes
+    db = window.open_db.database
+    assert db is not None and db.capabilities.read_only and editor.db is db
+    assert window.level_badge.text() == "READ-ONLY" and window.windowTitle().endswith("[READ-ONLY]")
+    assert not editor.actions_by_name["insert"].isEnabled() and not editor.actions_by_name["save"].isEnabled()
+    assert editor.model.staged_count == 1  # kept, not saved
+    assert stored(demo_copy_path, ENTITY, key)[FIELD] == old
+    with qtbot.waitSignal(editor.model.save_failed, timeout=10_000) as failed:
+        editor.save()
+    assert "read-only" in failed.args[0]
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA query_only").scalar() == 1
+    assert stored(demo_copy_path, ENTITY, key)[FIELD] == old
