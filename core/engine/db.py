@@ -129,14 +129,20 @@ def to_url(target: str | Path) -> URL:
     """Turn a SQLAlchemy URL or a plain file path (meaning SQLite) into a URL."""
     text = str(target)
     if "://" not in text:
-        return URL.create("sqlite", database=str(Path(text).expanduser()))
+        try:
+            path = Path(text).expanduser()
+        except RuntimeError:  # ~name of a user this system does not know: a file name like any other
+            path = Path(text)
+        return URL.create("sqlite", database=str(path))
     text = text.strip()  # a pasted URL often brings a space or a newline along
     try:
         url = make_url(text)
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise ConnectionFailed(f"Not a database URL or file path: {_mask(text)}") from exc
-    if url.get_backend_name() == "sqlite" and (url.host or url.port):
-        raise ConnectionFailed("A SQLite URL names a file, not a host: sqlite:///path/to/file.db (three slashes).")
+    if url.get_backend_name() == "sqlite" and (url.host or url.port or url.query):
+        raise ConnectionFailed(
+            "A SQLite URL names a file and nothing else: sqlite:///path/to/file.db (three slashes, no '?')."
+        )
     name, _, driver = url.drivername.partition("+")
     if name.lower() in ("postgresql", "postgres"):
         # `postgres://` is what psql and hosted services print; SQLAlchemy knows only `postgresql`.
@@ -356,6 +362,10 @@ def _open_postgresql(url: URL, *, read_only: bool) -> Database:
     except DBAPIError as exc:
         engine.dispose()
         raise ConnectionFailed(pg_connect_message(url, exc)) from None
+    except ValueError as exc:  # a setting the driver cannot even encode (a host name that is not IDNA)
+        engine.dispose()
+        kind = type(exc).__name__
+        raise ConnectionFailed(f"{display_url(url)}: a connection setting is not valid ({kind}).") from None
     import psycopg
 
     versions = {"postgresql": server, "psycopg": psycopg.__version__}
