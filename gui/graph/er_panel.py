@@ -115,6 +115,11 @@ class ErPanel(QWidget):
         self.mode_box.setToolTip("What each table box shows")
         self.mode_box.currentIndexChanged.connect(self._on_mode_box_current_index_changed)
         bar.addWidget(self.mode_box)
+        self.straight_action = bar.addAction("Straight Lines")
+        self.straight_action.setObjectName("erStraightLines")
+        self.straight_action.setCheckable(True)
+        self.straight_action.setToolTip("Draw foreign keys as straight lines instead of right-angle routes")
+        self.straight_action.toggled.connect(self._on_straight_action_toggled)
         bar.addSeparator()
         bar.addWidget(QLabel(" Table "))
         self.table_box = self._table_box("erTable", "A table to show with its neighbours")
@@ -402,6 +407,9 @@ class ErPanel(QWidget):
             self._say(f"There is no table called '{name}'." if name else "Choose a table.", error=True)
             return False
         return True
+
+    def _on_straight_action_toggled(self, straight: bool) -> None:
+        self.scene.set_orthogonal(not straight)
 
     def _on_mode_box_current_index_changed(self, _index: int) -> None:
         if self.er is not None and self.diagram is not None:

@@ -42,6 +42,7 @@ class GraphScene(QGraphicsScene):
         self.addItem(self.dots)
         self.items_by_id: dict[str, NodeItem] = {}
         self.edge_list: list[GraphEdge] = []
+        self.edge_looks: list[EdgeLook] = []
         self.hidden_entities: set[str] = set()
         self.hidden_edge_types: set[str] = set()
         self.dots_mode = False
@@ -111,11 +112,12 @@ class GraphScene(QGraphicsScene):
         self.edge_list = [e for e, _both in drawn]
         new = {edge_identity(e) for e in self.staged_new}
         looks = [self._edge_look(e, both, new) for e, both in drawn]
+        self.edge_looks = looks  # how each edge of edge_list is drawn (the schema view's routes reuse it)
         radii = [
             (self.items_by_id[e.source].radius, self.items_by_id[e.target].radius) for e in self.edge_list
         ]
         ends = [(e.source, e.target) for e in self.edge_list]
-        self.edges.set_edges(ends, looks, radii, positions, self._edge_shown())
+        self.edges.set_edges(ends, looks, radii, positions, self.edge_shown())
 
     def _edge_look(self, edge: GraphEdge, both: bool, new: set[tuple[str, ...]]) -> EdgeLook:
         look = _look(edge, both)
@@ -172,10 +174,11 @@ class GraphScene(QGraphicsScene):
         """Show and hide nodes, edges and dots as the filters say."""
         for item in self.items_by_id.values():
             item.setVisible(item.node.entity not in self.hidden_entities)
-        self.edges.set_shown(self._edge_shown())
+        self.edges.set_shown(self.edge_shown())
         self._rebuild_dots()
 
-    def _edge_shown(self) -> list[bool]:
+    def edge_shown(self) -> list[bool]:
+        """For each edge of `edge_list`, whether the filters let it show."""
         items = self.items_by_id
         return [
             e.via not in self.hidden_edge_types
@@ -234,8 +237,8 @@ class GraphScene(QGraphicsScene):
 
     def edge_tip_at(self, point: QPointF, tolerance: float) -> str:
         """The tooltip of the shown edge within `tolerance` of `point` (scene units), or ""."""
-        i = self.edges.edge_at(point, tolerance)
-        return edge_tooltip(self.edge_list[i]) if i is not None else ""
+        edge = self.edge_at(point, tolerance)
+        return edge_tooltip(edge) if edge is not None else ""
 
     def entities(self) -> list[str]:
         """The entities shown, in order of first appearance."""
