@@ -28,6 +28,7 @@ __all__ = [
     "PROFILES_FILE",
     "Level",
     "Profile",
+    "connect_target",
     "default_level",
     "find_profile",
     "load_profiles",
@@ -199,15 +200,22 @@ def open_profile(p: Profile, *, elevated: bool = False, password: str | None = N
     default_transaction_read_only), not a check in Warden's code. A PostgreSQL password comes from
     `password`, else the keyring.
     """
-    from core.engine.db import open_database, to_url
+    from core.engine.db import open_database
 
-    target: str = p.target
-    if p.is_postgresql:
-        secret = password if password is not None else (fetch_password(p.account) if p.account else None)
-        url = to_url(p.target)
-        if secret:
-            url = url.set(password=secret)
-        target = url.render_as_string(hide_password=False)
-    db = open_database(target, read_only=not p.writes and not elevated)
+    db = open_database(connect_target(p, password=password), read_only=not p.writes and not elevated)
     db.profile = p.name
     return db
+
+
+def connect_target(p: Profile, *, password: str | None = None) -> str:
+    """What to open for `p`: its SQLite path, or its URL with the password (`password`, else the keyring's).
+    It carries a secret: pass it to open_database only, never show or log it."""
+    if not p.is_postgresql:
+        return p.target
+    from core.engine.db import to_url
+
+    secret = password if password is not None else (fetch_password(p.account) if p.account else None)
+    url = to_url(p.target)
+    if secret:
+        url = url.set(password=secret)
+    return url.render_as_string(hide_password=False)

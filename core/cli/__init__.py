@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from core.cli.boundary import EXIT_USER_ERROR, fail, guarded
 from core.cli.parser import COMMANDS, build_parser
+from core.cli.targets import resolve
 
 __all__ = ["COMMANDS", "EXIT_USER_ERROR", "build_parser", "guarded", "main"]
 
@@ -14,7 +15,6 @@ __all__ = ["COMMANDS", "EXIT_USER_ERROR", "build_parser", "guarded", "main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one CLI command (the GUI itself is started by gui.launcher, which calls this for commands)."""
     args = build_parser().parse_args(argv)
-    target = getattr(args, "db_sub", None) or args.db
     if args.command is None:
         return fail("no command given; run `warden --help` (the `warden` launcher opens the GUI)")
-    return guarded(lambda: COMMANDS[args.command].run(args, target), args.command)
+    return guarded(lambda: COMMANDS[args.command].run(args, resolve(args)), args.command)

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from core.cli.targets import open_target
+from core.cli.targets import ProfileTarget, open_target, profile_arg
 from core.errors import WardenError
 
 #: Exit code when a table's rows or checksum differ between source and target (not an error of the command).
@@ -27,7 +27,8 @@ def add_parser(sub: Any) -> None:
         ),
     )
     p.add_argument("--from", dest="source", required=True, help="the source: SQLite file path or URL")
-    p.add_argument("--to", dest="target", required=True, help="the target: a postgresql+psycopg:// URL")
+    p.add_argument("--to", dest="target", help="the target: a postgresql+psycopg:// URL (or --profile NAME)")
+    profile_arg(p)  # a profile as the target; a read-only one needs --unlock-reason
     p.add_argument("--verify-only", action="store_true", help="only compare counts and checksums")
     p.add_argument(
         "--json",
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace, target: str | None) -> int:
 
     src = open_target(args.source)
     try:
-        dst = open_target(args.target)
+        dst = open_target(_destination(args.target, target))
         try:
             if dst.backend != "postgresql":
                 raise WardenError("--to must be a PostgreSQL URL (postgresql+psycopg://…)")
@@ -67,6 +68,16 @@ def run(args: argparse.Namespace, target: str | None) -> int:
         src.dispose()
     _print(checks, as_json=args.json)
     return 0 if all(c.ok for c in checks) else EXIT_MISMATCH
+
+
+def _destination(to: str | None, target: str | None) -> str:
+    """--to, or the target of --profile (the global --db is not a copy's target)."""
+    profile = target if isinstance(target, ProfileTarget) else None
+    if to and profile:
+        raise WardenError("--to and --profile do not go together: give the target once")
+    if not (to or profile):
+        raise WardenError("copy needs its target: --to URL or --profile NAME")
+    return profile if profile is not None else str(to)
 
 
 def _print(checks: list[Any], *, as_json: bool) -> None:

@@ -7,7 +7,7 @@ import sys
 import time
 from typing import Any
 
-from core.cli.targets import db_arg, require
+from core.cli.targets import db_arg, require, require_writable
 from core.errors import WardenError
 
 
@@ -33,7 +33,8 @@ def run(args: argparse.Namespace, target: str | None) -> int:
         raise WardenError("--scale must be 1 or more")
     bar = ProgressBar(sum(seed.expected_counts(args.scale).values()))
     t0 = time.perf_counter()
-    counts = create_demo_database(require(target), scale=args.scale, seed=args.seed, progress=bar.update)
+    target = require_writable(target, "demo")  # a read-only profile: refused, or unlocked (audited)
+    counts = create_demo_database(target, scale=args.scale, seed=args.seed, progress=bar.update)
     bar.close()
     total = sum(counts.values())
     secs = max(time.perf_counter() - t0, 1e-9)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Protocol
 
-from core.cli import audit, copy, demo, embed, export, graph, inspect, migrate, search, selftest
+from core.cli import audit, copy, demo, embed, export, graph, inspect, migrate, profile, search, selftest
 
 
 class CommandModule(Protocol):
@@ -31,6 +31,7 @@ COMMANDS: dict[str, CommandModule] = {
     "audit": audit.listing,
     "revert": audit.reverting,
     "selftest": selftest,
+    "profile": profile,
 }
 
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     p = argparse.ArgumentParser(prog="warden", description="Browse and edit an application's database.")
     p.add_argument("--db", help="SQLAlchemy URL or SQLite file path (default: the embedded demo database)")
+    p.add_argument("--profile", metavar="NAME", help="a saved connection profile (warden profile list)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
         module.add_parser(sub)

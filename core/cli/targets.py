@@ -1,30 +1,117 @@
-"""The database a command works on: its --db option, and opening it."""
+"""The database a command works on: its --db or --profile option, and opening it.
+
+`--profile NAME` names a saved connection profile (core/audit/profiles.py): its target, and its level. A
+read-only profile opens a read-only session, so a write command fails with one line saying so, unless
+`--unlock-reason TEXT` unlocks it for that run (an audited elevation, core/audit/elevation.py).
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from core.errors import WardenError
+from core.errors import ReadOnlyError, WardenError
 
 if TYPE_CHECKING:
+    from core.audit.profiles import Profile
     from core.engine.db import Database
 
 
+class ProfileTarget(str):
+    """A command's target that came from a profile: the profile's target text, with the profile beside it."""
+
+    profile: Profile
+    unlock_reason: str | None
+
+    def __new__(cls, profile: Profile, unlock_reason: str | None = None) -> ProfileTarget:
+        """The target of `profile`; `unlock_reason` unlocks a read-only profile for this run."""
+        made = super().__new__(cls, profile.target)
+        made.profile = profile
+        made.unlock_reason = unlock_reason
+        return made
+
+
 def db_arg(p: argparse.ArgumentParser) -> None:
-    """A subcommand's own --db, so it may follow the command's name."""
+    """A subcommand's own --db and --profile (with --unlock-reason), so they may follow the command's name."""
     p.add_argument("--db", dest="db_sub", help="SQLAlchemy URL or SQLite file path")
+    profile_arg(p)
+
+
+def profile_arg(p: argparse.ArgumentParser) -> None:
+    """A subcommand's own --profile, and --unlock-reason for the commands that write through one."""
+    p.add_argument("--profile", dest="profile_sub", metavar="NAME", help="a saved connection profile")
+    p.add_argument(
+        "--unlock-reason",
+        metavar="TEXT",
+        help="a command that writes: unlock a read-only profile for this run (the reason is audited)",
+    )
+
+
+def resolve(args: argparse.Namespace) -> str | None:
+    """The command's target: its --db, or the target of its --profile (a ProfileTarget), or None."""
+    db = getattr(args, "db_sub", None) or getattr(args, "db", None)
+    name = getattr(args, "profile_sub", None) or getattr(args, "profile", None)
+    if name is None:
+        if getattr(args, "unlock_reason", None) is not None:
+            raise WardenError(
+                "--unlock-reason unlocks a read-only profile: give the profile with --profile NAME"
+            )
+        return db
+    if db:
+        raise WardenError("--db and --profile do not go together: the profile names its database")
+    from core.audit.profiles import find_profile
+
+    return ProfileTarget(find_profile(name), getattr(args, "unlock_reason", None))
 
 
 def require(target: str | None) -> str:
     """The --db target, or the error a command that needs one gives without it."""
     if not target:
-        raise WardenError("this command needs --db URL|PATH")
+        raise WardenError("this command needs --db URL|PATH or --profile NAME")
     return target
 
 
-def open_target(target: str | None, **kw: Any) -> Database:
-    """Open the command's database (SQLAlchemy is imported here, when a command needs it)."""
-    from core.engine.db import open_database
+def require_writable(target: str | None, command: str) -> str:
+    """The target of a command that writes and opens the database on its own (demo), as a URL it can open
+    (a profile's password from the keyring): a read-only profile is refused without an unlock reason, and
+    with one the unlock is written to the audit log first."""
+    found = require(target)
+    if not isinstance(found, ProfileTarget):
+        return found
+    from core.audit.profiles import connect_target
 
-    return open_database(require(target), **kw)
+    profile = found.profile
+    if not profile.writes:
+        if found.unlock_reason is None:
+            raise ReadOnlyError(
+                f"Profile '{profile.name}' is read-only and `{command}` writes: "
+                "add --unlock-reason TEXT to unlock it for this run."
+            )
+        open_target(found).dispose()  # records the unlock (AuditUnavailable without an audit log)
+    return connect_target(profile)
+
+
+def open_target(target: str | None, **kw: Any) -> Database:
+    """Open the command's database (SQLAlchemy is imported here, when a command needs it).
+
+    A profile's target opens as its level says; a read-only profile given an unlock reason opens writable
+    after the unlock is written to the audit log, and without one it is refused on the first write.
+    """
+    if not isinstance(target, ProfileTarget):
+        from core.engine.db import open_database
+
+        return open_database(require(target), **kw)
+    from core.audit.profiles import open_profile
+
+    profile, reason = target.profile, target.unlock_reason
+    if profile.writes or reason is None:
+        return open_profile(profile)
+    from core.audit.elevation import elevate
+
+    db = open_profile(profile, elevated=True)
+    try:
+        elevate(db, profile, reason, minutes=None)
+    except BaseException:
+        db.dispose()
+        raise
+    return db

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -124,6 +124,9 @@ def save(
             raise ReadOnlyError(f"{ent.name} is read-only: {ent.read_only_reason}.")
         if audit_trail.is_audit_log(ent):
             raise ReadOnlyError(f"{ent.name} is read-only: {audit_trail.READ_ONLY_REASON}.")
+    if db.profile is not None and (audit is None or audit.profile == "default"):
+        # Opened through a connection profile: the entries name it.
+        audit = replace(audit or audit_trail.Auditing(), profile=db.profile)
     trail = audit_trail.trail_for(catalog, audit) if changes else None
     db.allow_writes()  # a file read-only until the first save becomes writable here
     checked: list[Change] | None = None
