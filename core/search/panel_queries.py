@@ -115,8 +115,10 @@ def search(
     metric: str = "cosine",
     filters: Iterable[Filter] = (),
     state: TaskState | None = None,
+    query_embedder: TextEmbedder | None = None,
 ) -> PanelAnswer:
-    """Search each (entity, vector column) for `text`; the query is embedded once for all of them.
+    """Search each (entity, vector column) for `text`; the query is embedded once for all of them, by
+    `query_embedder` (the columns' provider) or the local model.
 
     `filters` apply when one entity is searched. An entity that cannot be searched (a vector of another
     size, a filter on a missing column) gets a group with its problem; the others are still searched.
@@ -124,7 +126,9 @@ def search(
     started = time.perf_counter()
     m = check_mode(mode)
     embedder: _OnceEmbedder | None = None
-    if m != "keyword":
+    if m != "keyword" and query_embedder is not None:
+        embedder = _OnceEmbedder(query_embedder)
+    elif m != "keyword":
         from core.search.embeddings import local_embedder
 
         embedder = _OnceEmbedder(local_embedder())

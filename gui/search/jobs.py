@@ -36,12 +36,24 @@ def search(
     k: int,
     metric: str,
     filters: list[Filter],
+    provider: ProviderChoice | None = None,
     state: TaskState | None = None,
 ) -> PanelAnswer:
-    """Search each target for `text` (core/search/panel_queries.py's search)."""
+    """Search each target for `text` (core/search/panel_queries.py's search), the query embedded by
+    `provider` (the targets' own; None: the local model)."""
     from core.search.panel_queries import search as run
 
-    return run(db, catalog, targets, text, mode=mode, k=k, metric=metric, filters=filters, state=state)
+    embedder = None
+    if provider is not None and mode != "keyword" and targets:
+        from core.search.targets import vector_of
+        from gui.search.providers import make_embedder
+
+        entity, column = targets[0]
+        embedder = make_embedder(provider, vector_of(catalog.get(entity), column).dimension)
+    return run(
+        db, catalog, targets, text, mode=mode, k=k, metric=metric, filters=filters, state=state,
+        query_embedder=embedder,
+    )  # fmt: skip
 
 
 def like(

@@ -237,7 +237,8 @@ class SearchPanel(QWidget):
             self._say("This database has no vector column to search.", error=True)
             return
         mode = str(self.mode_box.currentData())
-        if mode != "keyword" and not self._model_ready():
+        provider = self.stale_bar.query_provider()
+        if mode != "keyword" and provider is None and not self._model_ready():
             return
         self._cancel()
         self._say("Searching…")
@@ -251,6 +252,7 @@ class SearchPanel(QWidget):
             k=self.k_box.value(),
             metric=str(self.metric_box.currentData()),
             filters=self.filters(),
+            provider=provider,
             on_done=self._on_answer,
             on_error=self._on_failed,
             on_aborted=self._on_aborted,

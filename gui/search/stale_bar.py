@@ -156,6 +156,13 @@ class StaleBar(QWidget):
         """The provider remembered for one column of the open database."""
         return providers.remembered(self.database_name(), entity, column)
 
+    def query_provider(self) -> ProviderChoice | None:
+        """The service that embeds a query for the columns shown, when they all use the same one; None for
+        the local model (loaded by the panel, with its message)."""
+        chosen = {self.provider_of(e, c) for e, c in self.columns}
+        only = chosen.pop() if len(chosen) == 1 else None
+        return only if only is not None and only.kind == HTTP else None
+
     def choose_provider(self, choice: ProviderChoice) -> None:
         """Use `choice` for the one column shown, remember it, and count its stale rows again."""
         if len(self.columns) != 1:

@@ -28,6 +28,7 @@ from gui.runtime.open_database import OpenDatabase
 from gui.search import save_reembed
 from gui.search.panel import SearchPanel
 from gui.search.providers import HTTP, ProviderChoice
+from tests.core.test_http_embedder import Stub, no_ring, stub  # noqa: F401  (fixtures)
 from tests.fixtures.editing import open_editor, open_window, stage
 from tests.fixtures.threads import statement_threads
 
@@ -213,3 +214,37 @@ def test_a_save_reembeds_the_rows_whose_text_changed(qtbot: QtBot, regions_path:
         assert count_stale(db, load_catalog(db), "regions").changed == 1
     finally:
         db.dispose()
+
+
+def test_a_service_chosen_for_a_column_embeds_its_rows_and_its_queries(
+    qtbot: QtBot,
+    regions_db: Database,
+    stub: tuple[Stub, str],  # noqa: F811  (the stub server fixture, imported)
+    no_ring: None,  # noqa: F811
+) -> None:
+    """The service remembered for regions re-embeds every region (another model: all stale) and embeds the
+    query of a search in that column; the local model is not needed for either."""
+    state, url = stub
+    state.dim = 384
+    service = ProviderChoice(HTTP, url, "stub-embed")
+    panel = new_panel(qtbot, regions_db)
+    counted(qtbot, panel, lambda: panel.choose_target("regions"))
+    counted(qtbot, panel, lambda: panel.stale_bar.choose_provider(service))
+    assert panel.stale_bar.stale == 16
+    with qtbot.waitSignal(panel.stale_bar.reembedded, timeout=60_000) as done:
+        panel.stale_bar.reembed_button.click()
+    assert done.args == [16]
+    sent = [t for body in state.requests for t in body["input"]]
+    assert len(sent) >= 16 and all(body["model"] == "stub-embed" for body in state.requests)
+    qtbot.waitUntil(lambda: panel.stale_bar.badge.text() == "Up to date", timeout=10_000)
+    (name,) = regions(regions_db, "SELECT name FROM regions ORDER BY name LIMIT 1")[0]
+
+    panel.mode_box.setCurrentIndex(panel.mode_box.findData("semantic"))
+    with qtbot.waitSignal(panel.results_shown, timeout=30_000):
+        panel.set_query("the marsh where lanterns drown")
+    assert state.requests[-1]["input"] == ["the marsh where lanterns drown"]
+    assert panel.model_name is None  # the local model was never loaded for this
+    assert "stub-embed" in panel.status.text()
+    assert name  # the regions are there to be found
+    answer = panel.results.answer
+    assert answer is not None and answer.count == 10
