@@ -3,7 +3,11 @@ drift, and Upgrade / Downgrade with progress, a live log and Stop between revisi
 
 Reads run on the worker door's read pool; a migration or a restore goes through the open database's
 `change_schema`, which runs it on the writer thread and reloads the catalog afterwards, so the open screens
-follow the new schema. A revision the lint flags needs one more confirmation.
+follow the new schema. A revision the lint flags needs one more confirmation. While a run is under way the
+open editors are paused (gui/migrate/watch.py follows `run_started` and `run_finished`).
+
+"Project…" points the runner at your own app's Alembic project instead of Warden's migrations; the choice is
+remembered per database, and the project's code runs in a child process (core/migrate/project.py).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -34,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.migrate import jobs
+from gui.migrate.project_choice import project_for, remember_project
 from gui.runtime import workers
 from gui.runtime.priority import Priority
 
@@ -49,6 +54,10 @@ MUTED = QColor("#6b6b6b")
 class MigrationDialog(QDialog):
     """Status, lint, SQL preview and drift of the open database's migrations, and running them."""
 
+    run_started = Signal()  # a migration or a restore starts changing the database
+    run_finished = Signal()  # it ended: done, failed, stopped or aborted
+    project_changed = Signal()  # another project (or Warden's own migrations) was picked for the database
+
     def __init__(self, open_db: OpenDatabase, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("migrationDialog")
@@ -56,6 +65,16 @@ class MigrationDialog(QDialog):
         self.open_db = open_db
         self.view: jobs.RunnerView | None = None
         self.task: workers.Task | None = None
+        db = open_db.database
+        self.project: str | None = project_for(db.display_url) if db is not None else None
+        self.project_label = QLabel()
+        self.project_label.setObjectName("migrationProject")
+        self.project_button = QPushButton("Project…")
+        self.project_button.setObjectName("migrationProjectButton")
+        self.project_button.setToolTip("Run your own app's Alembic project (alembic.ini) on this database")
+        self.own_button = QPushButton("Warden's migrations")
+        self.own_button.setObjectName("migrationOwnButton")
+        self.own_button.setToolTip("Go back to the migrations shipped with Warden")
         self.header = QLabel("Reading the database's revision…")
         self.header.setObjectName("migrationHeader")
         self.header.setWordWrap(True)
@@ -143,7 +162,12 @@ class MigrationDialog(QDialog):
         run.addWidget(self.progress, 1)
         run.addWidget(self.restore_button)
         run.addWidget(self.close_button)
+        project = QHBoxLayout()
+        project.addWidget(self.project_label, 1)
+        project.addWidget(self.project_button)
+        project.addWidget(self.own_button)
         layout = QVBoxLayout(self)
+        layout.addLayout(project)
         layout.addWidget(self.header)
         layout.addWidget(self.message)
         layout.addWidget(split, 1)
@@ -155,6 +179,8 @@ class MigrationDialog(QDialog):
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
         self.restore_button.clicked.connect(self._on_restore_button_clicked)
         self.close_button.clicked.connect(self.close)
+        self.project_button.clicked.connect(self._on_project_button_clicked)
+        self.own_button.clicked.connect(lambda: self.use_project(None))
         self.drift.currentItemChanged.connect(self._on_drift_current_item_changed)
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
         self.save_button.clicked.connect(self._on_save_button_clicked)
@@ -164,12 +190,14 @@ class MigrationDialog(QDialog):
     def reload(self) -> None:
         """Read status, lint, SQL preview and backups again (on a worker)."""
         db = self.open_db.database
+        self._show_project()
         if db is None:
             self.header.setText("No database is open.")
             return
         workers.run(
             jobs.load_view,
             db,
+            self.project,
             on_done=self._on_view_loaded,
             on_error=self._on_read_failed,
             owner=self,
@@ -293,6 +321,7 @@ class MigrationDialog(QDialog):
             jobs.lint_target,
             db,
             target,
+            self.project,
             on_done=lambda found: self._confirm_and_run(verb, target, found),
             on_error=self._on_read_failed,
             owner=self,
@@ -321,10 +350,11 @@ class MigrationDialog(QDialog):
         self.progress.setValue(0)
         self.progress.show()
         self._say("")
-        self.task = self.open_db.change_schema(
+        self.task = self._change_schema(
             jobs.migrate,
             verb,
             target,
+            self.project,
             on_done=self._on_migrated,
             on_error=self._on_migration_failed,
             on_aborted=self._on_migration_aborted,
@@ -354,6 +384,19 @@ class MigrationDialog(QDialog):
             self.progress.setRange(0, progress.total)
         self.progress.setValue(progress.done)
         self.progress.setFormat(progress.message or "%v of %m")
+
+    def _change_schema(self, fn: Any, *args: Any, **kwargs: Any) -> workers.Task:
+        """The open database's change_schema, with the editors paused until it ends (run_finished)."""
+        self.run_started.emit()
+        for key in ("on_done", "on_error", "on_aborted"):
+            then = kwargs.get(key)
+            kwargs[key] = lambda *a, then=then: self._finished(then, *a)
+        return self.open_db.change_schema(fn, *args, **kwargs)
+
+    def _finished(self, then: Any, *args: Any) -> None:
+        self.run_finished.emit()
+        if then is not None:
+            then(*args)
 
     def _on_migrated(self, result: Any) -> None:
         self.task = None
@@ -402,7 +445,7 @@ class MigrationDialog(QDialog):
             return
         chosen = found[labels.index(label)]
         self._set_busy(True)
-        self.task = self.open_db.change_schema(
+        self.task = self._change_schema(
             jobs.restore_backup,
             str(chosen.path),
             on_done=self._on_restored,
@@ -420,7 +463,7 @@ class MigrationDialog(QDialog):
             return
         chosen = copies[labels.index(label)]
         self._set_busy(True)
-        self.task = self.open_db.change_schema(
+        self.task = self._change_schema(
             jobs.drop_copy,
             chosen.name,
             on_done=self._on_copy_dropped,
@@ -439,6 +482,46 @@ class MigrationDialog(QDialog):
         self._log(f"Restored the backup; the database is at {', '.join(at) or 'base'}.")
         self._say("Backup restored.")
         self.reload()
+
+    # --- the project -----------------------------------------------------------------------------
+
+    def _on_project_button_clicked(self) -> None:
+        start = str(self.project or "")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Alembic project", start, "Alembic ini (alembic.ini *.ini);;All files (*)"
+        )
+        if path:
+            self.use_project(path)
+
+    def use_project(self, path: str | None) -> None:
+        """Run `path`'s Alembic project (its alembic.ini or folder) on this database from now on; None:
+        Warden's own migrations. Remembered for the database; a project that is not one is refused here."""
+        from core.errors import WardenError
+        from core.migrate.project import find_project
+
+        ini: str | None = None
+        if path:
+            try:
+                ini = str(find_project(path).ini)  # reads the ini only: none of the project's code runs
+            except WardenError as exc:
+                self._say(str(exc), error=True)
+                return
+        db = self.open_db.database
+        if db is not None:
+            remember_project(db.display_url, ini)
+        self.project = ini
+        self.view = None
+        self._say("")
+        self._set_busy(True)
+        self.reload()
+        self.project_changed.emit()
+
+    def _show_project(self) -> None:
+        if self.project:
+            self.project_label.setText(f"Project: {self.project}  (its env.py runs in a separate process)")
+        else:
+            self.project_label.setText("Project: Warden's own migrations")
+        self.own_button.setVisible(bool(self.project))
 
     # --- SQL preview -----------------------------------------------------------------------------
 
@@ -461,6 +544,8 @@ class MigrationDialog(QDialog):
             button.setEnabled(idle)
         self.stop_button.setEnabled(busy and self.task is not None)
         self.target.setEnabled(idle)
+        for button in (self.project_button, self.own_button):
+            button.setEnabled(self.task is None)  # not while the chosen project's run is under way
 
     def _log(self, line: str) -> None:
         if shiboken6.isValid(self.log):
@@ -475,7 +560,12 @@ class MigrationDialog(QDialog):
 
 def open_runner(open_db: OpenDatabase, parent: QWidget | None = None) -> MigrationDialog:
     """Show the runner for the open database (non-modal); returns it."""
+    from gui.migrate.watch import MigrationWatch
+
     dialog = MigrationDialog(open_db, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    watch = MigrationWatch.find(open_db)
+    if watch is not None:  # the window's editors pause while it runs something
+        watch.follow_runner(dialog)
     dialog.show()
     return dialog

@@ -1,0 +1,161 @@
+"""Where the open database stands against its migrations, and what the editors may do meanwhile.
+
+On every catalog (the database opened, or its schema changed) the watch reads the database's standing on a
+worker and shows it in the banner. At a revision the scripts do not know, every editor is held read-only
+with the reason until the right project is picked. While the runner migrates (or restores a backup) the
+editors are paused: staged edits are kept, editing and scrolling are off so no page is read, and the
+pooled connections are closed, so our own idle reads hold neither SQLite's lock nor PostgreSQL's DDL
+locks. They resume when the run ends, whatever its outcome; the open database reloads the catalog then
+(its change_schema), and the editors follow it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from gui.migrate import jobs
+from gui.migrate.banner import MigrationBanner, unknown_reason
+from gui.migrate.project_choice import project_for
+from gui.runtime import workers
+from gui.runtime.priority import Priority
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from gui.editor.view import TableEditor
+    from gui.migrate.dialog import MigrationDialog
+    from gui.runtime.open_database import CatalogChange, OpenDatabase
+
+log = logging.getLogger("warden.gui.migrate")
+
+PAUSED = "Paused while a migration runs: your staged edits are kept; editing resumes when it ends."
+
+
+class MigrationWatch(QObject):
+    """Keeps the banner and the editors' holds in step with the open database's standing; pauses editors
+    during a run. A child of the open database, so the runner finds it (`find`)."""
+
+    standing_changed = Signal(object)  # a jobs.Standing, or None (not a migrated database)
+    paused_changed = Signal(bool)
+
+    def __init__(
+        self,
+        open_db: OpenDatabase,
+        editors: Callable[[], list[TableEditor]],
+        banner: MigrationBanner,
+        window: QWidget,
+    ) -> None:
+        super().__init__(open_db)
+        self.setObjectName("migrationWatch")
+        self.open_db, self.editors, self.banner, self.window = open_db, editors, banner, window
+        self.standing: jobs.Standing | None = None
+        self.paused = False
+        self._held: set[int] = set()  # editors whose message is ours (to clear it again)
+        open_db.database_changed.connect(self._on_open_db_database_changed)
+        open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
+        banner.review_requested.connect(self.open_runner)
+
+    @staticmethod
+    def find(open_db: OpenDatabase) -> MigrationWatch | None:
+        """The watch of `open_db`, if the window made one."""
+        return open_db.findChild(MigrationWatch, "migrationWatch")
+
+    @property
+    def hold_reason(self) -> str | None:
+        """Why editors are read-only now (paused, or an unknown revision); None: they may edit."""
+        if self.paused:
+            return PAUSED
+        if self.standing is not None and not self.standing.known:
+            return unknown_reason(self.standing)
+        return None
+
+    # --- standing --------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Read the open database's standing again (on a worker); the banner and holds follow."""
+        db = self.open_db.database
+        if db is None:
+            return
+        workers.run(
+            jobs.standing, db, project_for(db.display_url),
+            on_done=lambda found, g=self.open_db.generation: self._on_standing(g, found),
+            on_error=self._on_standing_failed,
+            owner=self, key="standing", priority=Priority.READ,
+        )  # fmt: skip
+
+    def _on_standing(self, generation: int, standing: jobs.Standing | None) -> None:
+        if generation != self.open_db.generation:
+            return  # another database was opened meanwhile
+        self.standing = standing
+        self.banner.show_standing(standing)
+        self.standing_changed.emit(standing)
+        self._apply()
+
+    def _on_standing_failed(self, failure: workers.Failure) -> None:
+        # Not knowing where it stands is no reason to stop anyone: the runner shows the error when opened.
+        log.info("the database's migration standing could not be read: %s", failure.message)
+
+    def _on_open_db_database_changed(self, _db: object) -> None:
+        self.standing = None
+        self.banner.show_standing(None)
+        self._apply()
+
+    def _on_open_db_catalog_changed(self, _change: CatalogChange) -> None:
+        self.check()
+
+    # --- editors ---------------------------------------------------------------------------------
+
+    def equip(self, editor: TableEditor) -> None:
+        """A new editor gets the current hold (read-only on an unknown revision, paused during a run)."""
+        self._hold(editor, self.hold_reason)
+
+    def pause(self) -> None:
+        """A run starts: editors keep their staged edits but neither edit nor read; connections released."""
+        self.paused = True
+        self._apply()
+        db = self.open_db.database
+        if db is not None:
+            workers.run(db.dispose, owner=self)  # idle pooled connections hold no lock of ours in its way
+        self.paused_changed.emit(True)
+
+    def resume(self) -> None:
+        """The run ended (done, failed or stopped): editors edit and read again; the standing is re-read."""
+        self.paused = False
+        self._apply()
+        self.paused_changed.emit(False)
+        self.check()
+
+    def _apply(self) -> None:
+        reason = self.hold_reason
+        for editor in self.editors():
+            self._hold(editor, reason)
+
+    def _hold(self, editor: TableEditor, reason: str | None) -> None:
+        editor.hold(reason)
+        editor.setEnabled(not self.paused)  # no scrolling, so no page is read while paused
+        if reason:
+            editor.show_message(reason)  # inline until lifted: a toast would time out while it holds
+            self._held.add(id(editor))
+        elif id(editor) in self._held:
+            self._held.discard(id(editor))
+            editor.clear_message()
+
+    # --- the runner ------------------------------------------------------------------------------
+
+    def open_runner(self) -> MigrationDialog | None:
+        """Open the migration runner for the open database."""
+        from gui.migrate.dialog import open_runner
+
+        if self.open_db.database is None:
+            return None
+        return open_runner(self.open_db, self.window)
+
+    def follow_runner(self, dialog: MigrationDialog) -> None:
+        """Pause the editors while `dialog` runs something; read the standing again after a project pick."""
+        dialog.run_started.connect(self.pause)
+        dialog.run_finished.connect(self.resume)
+        dialog.project_changed.connect(self.check)
