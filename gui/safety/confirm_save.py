@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -36,19 +38,24 @@ class ConfirmSaveDialog(QDialog):
         self.statements = statements
         plural = "s" if changes != 1 else ""
         head = QLabel(
-            f"Save {changes:,} change{plural} to <b>{where}</b>? "
-            f"These {len(statements):,} statements run in one transaction:"
+            f"Save {changes:,} change{plural} to <b>{html.escape(where)}</b>? "
+            + (
+                "This statement runs:"
+                if len(statements) == 1
+                else f"These {len(statements):,} statements run in one transaction:"
+            )
         )
         head.setObjectName("confirmHead")
         head.setWordWrap(True)
         self.sql = QPlainTextEdit()
         self.sql.setObjectName("confirmSql")
         self.sql.setReadOnly(True)  # selectable and copyable, not editable
-        self.sql.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.sql.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)  # a long UPDATE reads whole
         self.sql.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         shown = statements[:SHOWN]
         more = len(statements) - len(shown)
-        self.sql.setPlainText("\n".join(shown) + (f"\n-- … and {more:,} more statements" if more else ""))
+        tail = f"\n\n-- … and {more:,} more statements (Copy SQL copies them all)" if more else ""
+        self.sql.setPlainText("\n\n".join(shown) + tail)  # a blank line between statements
         recorded = "Each change is also recorded in the audit log. " if audited else ""
         note = QLabel(f"{recorded}Cancel keeps the changes staged; nothing is written.")
         note.setObjectName("confirmNote")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,9 +33,9 @@ class UnlockDialog(QDialog):
         self.setObjectName("unlockDialog")
         self.setMinimumWidth(460)
         intro = QLabel(
-            f"<b>{where}</b> is read-only. Unlocking lets Warden change it until the time you choose; "
-            "then it is read-only again (unsaved changes are kept). The unlock and its reason are written "
-            "to the audit log, and every save shows its SQL first."
+            f"<b>{html.escape(where)}</b> is read-only. Unlocking lets Warden change it until the time "
+            "you choose; then it is read-only again (unsaved changes are kept). The unlock and its "
+            "reason are written to the audit log, and every save shows its SQL first."
         )
         intro.setObjectName("unlockIntro")
         intro.setWordWrap(True)
