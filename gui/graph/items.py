@@ -223,6 +223,7 @@ class EdgeLook:
     head: bool  # an arrowhead at the target
     tail: bool  # and one at the source (two-way)
     label: str
+    width: float = 1.4  # the line's width in pixels (a colour's lines share the first one's)
 
 
 class EdgeLayer(QGraphicsItem):
@@ -246,6 +247,7 @@ class EdgeLayer(QGraphicsItem):
         self._open_batches: list[tuple[QColor, list[QLineF]]] | None = None  # many in view: border to border
         self._radius_array = np.zeros((0, 2))
         self._palette: list[QColor] = []  # the edges' colours, each once
+        self._widths: list[float] = []  # each colour's line width
         self._group_of = np.zeros(0, dtype=int)  # each edge's colour, an index into _palette
 
     def set_edges(
@@ -261,11 +263,12 @@ class EdgeLayer(QGraphicsItem):
         self._ends, self._looks, self._radii = ends, looks, radii
         self._radius_array = np.array(radii, dtype=float).reshape(-1, 2)
         colours: dict[int, int] = {}
-        self._palette = []
+        self._palette, self._widths = [], []
         for look in looks:
             if look.colour.rgba() not in colours:
                 colours[look.colour.rgba()] = len(self._palette)
                 self._palette.append(look.colour)
+                self._widths.append(look.width)
         self._group_of = np.array([colours[look.colour.rgba()] for look in looks], dtype=int)
         self._shown = np.array(shown, dtype=bool)
         self._coords = np.array([(*positions[a], *positions[b]) for a, b in ends], dtype=float).reshape(-1, 4)
@@ -378,7 +381,7 @@ class EdgeLayer(QGraphicsItem):
         for g in np.unique(groups):
             rows = groups == g
             colour = self._palette[int(g)]
-            pen = QPen(colour, 1.4)
+            pen = QPen(colour, self._widths[int(g)])
             pen.setCosmetic(True)
             painter.setPen(pen)
             painter.drawLines([QLineF(*s) for s in np.hstack((starts[rows], ends[rows])).tolist()])

@@ -3,6 +3,7 @@ connection type, strength …) with their defaults filled; OK waits until the re
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -37,7 +38,7 @@ class LinkForm(QDialog):
         self.fields = fields
         self.editors: dict[str, QWidget] = {}
         layout = QVBoxLayout(self)
-        heading = QLabel(ends)
+        heading = QLabel(f"<b>{html.escape(title)}</b><br>{html.escape(ends)}")
         heading.setObjectName("graphLinkEnds")
         heading.setWordWrap(True)
         layout.addWidget(heading)

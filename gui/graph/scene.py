@@ -123,11 +123,13 @@ class GraphScene(QGraphicsScene):
         look = _look(edge, both)
         ident = edge_identity(edge)
         if ident == self.selected_edge:
-            return EdgeLook(QColor(style.SELECTED), look.head, look.tail, look.label or edge.via)
+            return EdgeLook(QColor(style.SELECTED), look.head, look.tail, look.label or edge.via, 3.0)
         if ident in new:
-            return EdgeLook(QColor(style.STAGED_NEW), look.head, look.tail, _join("new", look.label))
+            return EdgeLook(QColor(style.STAGED_NEW), look.head, look.tail, _join("new", look.label), 3.0)
         if ident in self.staged_gone:
-            return EdgeLook(QColor(style.STAGED_GONE), look.head, look.tail, _join("deleting", look.label))
+            return EdgeLook(
+                QColor(style.STAGED_GONE), look.head, look.tail, _join("deleting", look.label), 3.0
+            )
         return look
 
     def refresh_dots(self) -> None:
