@@ -126,7 +126,7 @@ class MoveDialog(QDialog):
         self.tables.setObjectName("moveTables")
         self.tables.setHeaderLabels(["Table", "Rows", "Copied", "Already there", "Check"])
         self.tables.setRootIsDecorated(False)
-        self.tables.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tables.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.progress = QProgressBar()
         self.progress.setObjectName("moveProgress")
         self.progress.setTextVisible(True)
