@@ -7,6 +7,7 @@ from reflection (see core/schema/reflect.py). Either way every tool is driven fr
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -37,6 +38,7 @@ LABEL_CANDIDATES = (
     "topic",
 )
 GROUP_ORDER = ("World", "Players", "Operations", "Other")
+KNOWN_LISTED = 30  # an "unknown entity" message lists every entity up to this many
 #: Never listed: Alembic's version table, and the reference schema's FTS5 indexes (migrations/versions/
 #: e3c8f1a6b2d7_fulltext_indexes.py), kept by triggers and searched through the tables they index.
 _FULLTEXT_INDEXED = (
@@ -364,9 +366,19 @@ class Catalog:
         if found is None:
             found = self._by_table_name(name)
         if found is None:
-            known = ", ".join(sorted(self.entities)) or "none"
-            raise NotFoundError(f"Unknown entity '{name}'. Known entities: {known}")
+            raise NotFoundError(f"Unknown entity '{name}'. {self._known_hint(name)}")
         return found
+
+    def _known_hint(self, name: str) -> str:
+        """The entities to name in an "unknown entity" message: all of a small catalog; of a big one, the
+        names closest to `name` (a list of 2,500 names on one line helps nobody)."""
+        names = sorted(self.entities)
+        if len(names) <= KNOWN_LISTED:
+            return f"Known entities: {', '.join(names) or 'none'}"
+        close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+        close += [n for n in names if name.lower() in n.lower() and n not in close][: 5 - len(close)]
+        guess = f"Did you mean: {', '.join(close)}? " if close else ""
+        return f"{guess}{len(names)} entities; `warden inspect` lists them."
 
     def _by_table_name(self, name: str) -> Entity | None:
         """The entity a PostgreSQL user means by "schema.table" or a bare name, as the server resolves it."""

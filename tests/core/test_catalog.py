@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -128,3 +130,22 @@ def test_kinds_of_types():
     assert kind_of(sa.Enum("a", "b")) == (ColumnKind.ENUM, None)
     assert kind_of(Vector(8)) == (ColumnKind.VECTOR, 8)
     assert kind_of(sa.types.NullType()) == (ColumnKind.OTHER, None)
+
+
+def test_unknown_entity_in_a_big_catalog_names_the_closest_not_all(tmp_path: Path) -> None:
+    """On a database of hundreds of tables the message suggests the nearest names instead of listing all."""
+    path = tmp_path / "big.db"
+    with sqlite3.connect(path) as raw:
+        for i in range(120):
+            raw.execute(f"CREATE TABLE shop_item_{i:03d} (id INTEGER PRIMARY KEY, name TEXT)")
+        raw.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+    db = open_database(str(path))
+    try:
+        catalog = load_catalog(db)
+        with pytest.raises(NotFoundError) as caught:
+            catalog.get("customer")
+    finally:
+        db.dispose()
+    message = str(caught.value)
+    assert message.startswith("Unknown entity 'customer'. Did you mean: customers")
+    assert "121 entities" in message and "shop_item_100" not in message
