@@ -2,7 +2,8 @@
 
 A save that inserts or deletes rows changes its own table's count; a delete also changes every table its
 foreign keys cascade to (and, for SET NULL, leaves their counts alone but their rows changed: they are
-re-counted too, which costs little and keeps the rule simple).
+re-counted too, which costs little and keeps the rule simple). Any save that writes adds entries to the
+audit log, so its count is re-read too.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ REACHING = frozenset({"CASCADE", "SET NULL", "SET DEFAULT"})
 
 def affected_entities(catalog: Catalog, entity: str, result: Any) -> list[str]:
     """The entities whose row counts a save of `entity` may have changed (it first), from a SaveResult."""
+    from core.schema.models.audit import AUDIT_TABLE  # loaded already: the save ran on a worker
+
     inserted = bool(getattr(result, "inserted", None))
     deleted = bool(getattr(result, "deleted", None))
-    if not inserted and not deleted:
-        return []
-    names = [entity]
+    updated = bool(getattr(result, "updated", None))
+    names = [entity] if inserted or deleted else []
     if deleted:
         names += [n for n in reached_by_delete(catalog, entity) if n != entity]
+    if (inserted or deleted or updated) and AUDIT_TABLE in catalog.entities and AUDIT_TABLE not in names:
+        names.append(AUDIT_TABLE)  # every written row added an entry to the audit log
     return names
 
 

@@ -57,7 +57,8 @@ def test_cascades_of_a_delete_are_found_from_the_catalog(demo_copy_path: str) ->
         updated: list[object] = [object()]
         deleted: list[object] = []
 
-    assert affected_entities(catalog, "locations", Result()) == []  # an update changes no count
+    # An update changes no table's count but the audit log's, which records it.
+    assert affected_entities(catalog, "locations", Result()) == ["admin_audit_log"]
 
 
 def test_counts_follow_a_save_that_deletes_with_cascades(qtbot: QtBot, demo_copy_path: str) -> None:
@@ -68,6 +69,9 @@ def test_counts_follow_a_save_that_deletes_with_cascades(qtbot: QtBot, demo_copy
     assert locations is not None and connections is not None
     assert locations.text(1) == "240"
     connections_before = connections.text(1)
+    audit = nav.item("admin_audit_log")
+    assert audit is not None
+    audit_before = int(audit.text(1).replace(",", "").lstrip("~") or 0)
     editor = _open_editor(qtbot, window, "locations")
     key = editor.model.row_key(0)
     assert key is not None
@@ -85,6 +89,9 @@ def test_counts_follow_a_save_that_deletes_with_cascades(qtbot: QtBot, demo_copy
     expected = int(connections_before.replace(",", "")) - linked
     assert connections.text(1) == f"{expected:,}"
     assert expected == _count(window, "SELECT count(*) FROM location_connections")
+    # The save's audit entries show in the audit log's count at once (it stayed at its first count before).
+    assert audit.text(1) == f"{_count(window, 'SELECT count(*) FROM admin_audit_log'):,}"
+    assert _count(window, "SELECT count(*) FROM admin_audit_log") > audit_before
 
 
 def test_highlight_follows_the_active_tab(qtbot: QtBot, demo_copy_path: str) -> None:
