@@ -53,6 +53,16 @@ _PRAGMAS_WITH_ARGUMENT = frozenset(
         "busy_timeout",
         "cache_size",
         "foreign_keys",
+        "mmap_size",  # an export maps Warden's own file for its reads
+        "temp_store",
+        "threads",
+        "automatic_index",
+        "case_sensitive_like",
+        "read_uncommitted",
+        "defer_foreign_keys",
+        "recursive_triggers",
+        "reverse_unordered_selects",
+        "analysis_limit",
     }
 )
 #: PRAGMAs that write to the file even without an argument.
