@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from gui.audit.model import AuditEntriesModel, EntryFieldsModel
 from gui.runtime import workers
 from gui.runtime.priority import Priority
+from gui.safety.state import locked_reason
 
 if TYPE_CHECKING:
     from core.audit.log import Entry
@@ -222,13 +223,15 @@ class AuditPanel(QWidget):
     def _update_buttons(self, *_: Any) -> None:
         chosen = self.selected_entries()
         checked = self.fields.checked_fields()
-        self.revert_button.setEnabled(bool(chosen))
+        locked = self.db is not None and self.db.capabilities.read_only  # issue 12: a read-only connection
+        self.revert_button.setEnabled(bool(chosen) and not locked)
+        self.revert_button.setToolTip(locked_reason(self.db) if self.db is not None and locked else "")
         self.revert_button.setText(
             f"Revert {len(checked)} field{'s' if len(checked) != 1 else ''}"
             if checked and len(chosen) == 1
             else ("Revert entry" if len(chosen) <= 1 else f"Revert {len(chosen)} entries")
         )
-        self.revert_save_button.setEnabled(len(chosen) == 1)
+        self.revert_save_button.setEnabled(len(chosen) == 1 and not locked)
 
     # --- revert -----------------------------------------------------------------------------------------
 

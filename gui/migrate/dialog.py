@@ -41,6 +41,7 @@ from gui.migrate import jobs
 from gui.migrate.project_choice import project_for, remember_project
 from gui.runtime import workers
 from gui.runtime.priority import Priority
+from gui.safety.state import locked_reason
 
 if TYPE_CHECKING:
     from core.migrate.lint import RevisionLint
@@ -540,8 +541,12 @@ class MigrationDialog(QDialog):
 
     def _set_busy(self, busy: bool) -> None:
         idle = not busy and self.view is not None
+        db = self.open_db.database
+        locked = locked_reason(db) if db is not None and db.capabilities.read_only else ""  # issue 12
         for button in (self.upgrade_button, self.downgrade_button, self.restore_button):
-            button.setEnabled(idle)
+            button.setEnabled(idle and not locked)
+        for button in (self.upgrade_button, self.downgrade_button):
+            button.setToolTip(locked)  # a disabled run button says why
         self.stop_button.setEnabled(busy and self.task is not None)
         self.target.setEnabled(idle)
         for button in (self.project_button, self.own_button):

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QFontInfo, QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView
 from pytestqt.qtbot import QtBot
@@ -22,10 +23,12 @@ from core.audit.profiles import Level, Profile
 from core.engine.connections import parse_pasted_url
 from core.engine.db import open_database
 from gui.audit import audited_save
+from gui.audit.panel import AuditPanel
 from gui.connection.dialog import ConnectionDialog
 from gui.editor.actions import EDITING
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
+from gui.migrate.dialog import MigrationDialog
 from gui.safety.confirm_save import ConfirmSaveDialog
 from gui.safety.unlock_dialog import UnlockDialog
 from tests.fixtures.editing import EDIT, column, let_close, open_editor, stored
@@ -252,3 +255,33 @@ def test_the_unlock_ends_and_locks_again_keeping_staged_edits(qtbot: QtBot, demo
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA query_only").scalar() == 1
     assert stored(demo_copy_path, ENTITY, key)[FIELD] == old
+
+
+def test_read_only_also_stops_migrations_and_reverts_until_unlocked(
+    qtbot: QtBot, demo_copy_path: str
+) -> None:
+    """The migration runner's Upgrade/Downgrade and the audit log's Revert are off on a read-only profile,
+    saying why; after an unlock the audit panel works on the writable connection and Revert is back."""
+    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "read-only", "archive"))
+    window.menus.migrations_action.trigger()
+    runner = window.findChild(MigrationDialog)
+    assert runner is not None
+    qtbot.waitUntil(lambda: "up to date" in runner.header.text(), timeout=20_000)
+    for button in (runner.upgrade_button, runner.downgrade_button):
+        assert not button.isEnabled() and "profile 'archive'" in button.toolTip()
+    runner.close()
+    panel = window.show_audit()
+    assert isinstance(panel, AuditPanel)
+
+    def select_first() -> None:
+        qtbot.waitUntil(lambda: panel.entries.rowCount() > 0, timeout=10_000)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        panel.table.selectionModel().select(panel.entries.index(0, 0), flags)
+
+    select_first()
+    assert not panel.revert_button.isEnabled() and "read-only" in panel.revert_button.toolTip()
+    unlock(qtbot, window, "Undo a bad edit", None)
+    assert panel.db is window.open_db.database
+    select_first()
+    assert panel.revert_button.isEnabled() and panel.revert_button.toolTip() == ""
+    assert window.level_badge.text() == "UNLOCKED (this session)" and not window.safety.timer.isActive()
