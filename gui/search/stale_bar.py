@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.runtime import workers
+from gui.safety.state import locked_reason
 from gui.search import jobs, providers
 from gui.search.providers import HTTP, ProviderChoice
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from gui.runtime.open_database import OpenDatabase
 
 log = logging.getLogger("warden.gui.search.stale")
+REEMBED_TIP = "Embed the stale rows again in the background; Cancel keeps what is done"
 
 OTHER_SERVICE = "other"  # the provider box's item that asks for a service
 BADGE_STYLE = (
@@ -99,9 +101,7 @@ class StaleBar(QWidget):
         self.badge.setToolTip(STALE_TIP)
         self.reembed_button = QPushButton("Re-embed stale")
         self.reembed_button.setObjectName("reembedStale")
-        self.reembed_button.setToolTip(
-            "Embed the stale rows again in the background; Cancel keeps what is done"
-        )
+        self.reembed_button.setToolTip(REEMBED_TIP)
         self.on_save_box = QCheckBox("Re-embed on save")
         self.on_save_box.setObjectName("reembedOnSave")
         self.on_save_box.setToolTip(
@@ -270,7 +270,10 @@ class StaleBar(QWidget):
         self.badge.setStyleSheet(BADGE_STYLE % (STALE_COLOR if stale else FRESH_COLOR))
         self.badge.setToolTip(STALE_TIP + "\n\n" + "\n".join(_count_line(c) for c in self.counts))
         self.badge.show()
-        self.reembed_button.setEnabled(bool(stale) and self.task is None)
+        db = self.open_db.database
+        locked = locked_reason(db) if db is not None and db.capabilities.read_only else ""  # issue 12
+        self.reembed_button.setEnabled(bool(stale) and self.task is None and not locked)
+        self.reembed_button.setToolTip(locked or REEMBED_TIP)
 
     # --- re-embedding -----------------------------------------------------------------------------------
 

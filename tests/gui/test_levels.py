@@ -31,6 +31,7 @@ from gui.main_window import MainWindow
 from gui.migrate.dialog import MigrationDialog
 from gui.safety.confirm_save import ConfirmSaveDialog
 from gui.safety.unlock_dialog import UnlockDialog
+from gui.search.panel import SearchPanel
 from tests.fixtures.editing import EDIT, column, let_close, open_editor, stored
 from tests.fixtures.postgres import new_pg_database
 
@@ -260,8 +261,9 @@ def test_the_unlock_ends_and_locks_again_keeping_staged_edits(qtbot: QtBot, demo
 def test_read_only_also_stops_migrations_and_reverts_until_unlocked(
     qtbot: QtBot, demo_copy_path: str
 ) -> None:
-    """The migration runner's Upgrade/Downgrade and the audit log's Revert are off on a read-only profile,
-    saying why; after an unlock the audit panel works on the writable connection and Revert is back."""
+    """The migration runner's Upgrade/Downgrade, the search's Re-embed stale and the audit log's Revert are
+    off on a read-only profile, saying why; after an unlock the audit panel works on the writable
+    connection and Revert is back."""
     window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "read-only", "archive"))
     window.menus.migrations_action.trigger()
     runner = window.findChild(MigrationDialog)
@@ -270,6 +272,11 @@ def test_read_only_also_stops_migrations_and_reverts_until_unlocked(
     for button in (runner.upgrade_button, runner.downgrade_button):
         assert not button.isEnabled() and "profile 'archive'" in button.toolTip()
     runner.close()
+    search = window.show_search()
+    assert isinstance(search, SearchPanel)
+    qtbot.waitUntil(lambda: bool(search.stale_bar.counts), timeout=20_000)
+    reembed = search.stale_bar.reembed_button
+    assert not reembed.isEnabled() and "profile 'archive'" in reembed.toolTip()
     panel = window.show_audit()
     assert isinstance(panel, AuditPanel)
 
