@@ -665,7 +665,7 @@ class MainWindow(QMainWindow):
             panel = GraphPanel(self.open_db)
             panel.open_entity_requested.connect(self._open_entity_tab)
             panel.links_saved.connect(self._on_audit_reverted)  # editors of the tables written read them again
-            panel.links.save_gate = self.audit_gate.allows  # no audit log: ask before the first save
+            panel.links.save_gate = self.save_gate.allows  # confirm level: the SQL; no audit log: ask
             self.tabs.addTab(panel, "Graph")
         self.tabs.setCurrentWidget(panel)
         if entity is not None and key is not None:

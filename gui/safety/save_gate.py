@@ -23,8 +23,21 @@ if TYPE_CHECKING:
     from gui.runtime.open_database import OpenDatabase
 
 
+def staged_changes(model: Any) -> list[Any]:
+    """What `model` would save: a table editor's staged changes, or a graph's link edits (`changes()`)."""
+    changes = getattr(model, "changes", None)
+    if callable(changes):
+        return list(changes())
+    staged, _refs = model.saver.staging.changes()
+    return list(staged)
+
+
 class ConfirmGate(QObject):
-    """`allows(model)`: True when the model may save now; else the question is open (or being prepared)."""
+    """`allows(model)`: True when the model may save now; else the question is open (or being prepared).
+
+    A model is a table editor's TableEditorModel or the graph's LinkEditor: what it would save, save() to
+    send it once confirmed, and `staged_count`.
+    """
 
     def __init__(
         self,
@@ -64,7 +77,7 @@ class ConfirmGate(QObject):
         db, catalog = self.open_db.database, self.open_db.catalog
         if db is None or catalog is None:
             return
-        changes, _refs = model.saver.staging.changes()
+        changes = staged_changes(model)
         self._asking.add(id(model))
         workers.run(
             save_statements, db, catalog, changes,
@@ -93,8 +106,11 @@ class ConfirmGate(QObject):
 
     def _on_statements_failed(self, model: Any, failure: workers.Failure) -> None:
         self._asking.discard(id(model))
-        if shiboken6.isValid(model):
-            model.save_failed.emit(failure.message)  # e.g. a value the save would refuse: the editor says so
+        failed = getattr(model, "save_failed", None) if shiboken6.isValid(model) else None
+        if failed is not None:
+            failed.emit(failure.message)  # e.g. a value the save would refuse: the editor says so
+        else:
+            self.status.showMessage(f"Not saved: {failure.message}", 10_000)
 
     def _on_dialog_finished(self, model: Any, dialog: ConfirmSaveDialog, result: int) -> None:
         self._asking.discard(id(model))

@@ -292,3 +292,35 @@ def test_read_only_also_stops_migrations_and_reverts_until_unlocked(
     select_first()
     assert panel.revert_button.isEnabled() and panel.revert_button.toolTip() == ""
     assert window.level_badge.text() == "UNLOCKED (this session)" and not window.safety.timer.isActive()
+
+
+def test_confirm_asks_before_a_graph_link_save_too(qtbot: QtBot, demo_copy_path: str) -> None:
+    """A link drawn in the graph on a confirm profile: its save shows the INSERT first; Cancel writes
+    nothing and keeps the link staged, Save writes it."""
+    from gui.graph.panel import GraphPanel
+    from tests.gui.test_graph_links import a_region_with_unlinked_locations, connections, two_locations_shown
+
+    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "confirm"))
+    db = window.open_db.database
+    assert db is not None
+    panel = window.show_graph()
+    assert isinstance(panel, GraphPanel)
+    a, b = a_region_with_unlinked_locations(db)
+    source, target = two_locations_shown(qtbot, panel, db)  # the same two
+    panel.links.connect_nodes(source, target)
+    form = panel.links.form
+    assert form is not None
+    form.set_value("direction", "west")
+    form.set_value("connection_type", "road")
+    form.ok.click()
+    panel.links.save()
+    dialog = confirm_dialog(qtbot, window)
+    assert dialog.sql.toPlainText().startswith("INSERT INTO location_connections")
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.save_gate.dialog is None, timeout=5_000)
+    assert panel.links.staged_count == 1 and not panel.links.saving and connections(db, a, b) == []
+    panel.links.save()
+    with qtbot.waitSignal(panel.links_saved, timeout=20_000):
+        confirm_dialog(qtbot, window).save_button.click()
+    assert panel.links.staged_count == 0
+    assert [r[:2] for r in connections(db, a, b)] == [("west", "road")]
