@@ -405,75 +405,6 @@ def graph_pictures(window: MainWindow, target: str, scores: dict[str, int]) -> N
     window.menus.navigator_action.trigger()
 
 
-def graph_link_picture(window: MainWindow, target: str, scores: dict[str, int]) -> None:
-    """Editing links in the graph: a location two connections out, one new connection to a location two
-    steps away staged (green, the unsaved-links bar above), and the form a Shift-drag to another one opened
-    for the next link, drawn over the window."""
-    import uuid
-
-    from PySide6.QtGui import QColor, QPainter
-
-    from core.graph.neighbourhood import node_id
-    from gui.graph.panel import GraphPanel
-
-    name = max(scores, key=lambda n: scores[n])
-    with sqlite3.connect(target) as con:
-        (start,) = con.execute("SELECT id FROM locations WHERE name = ?", (name,)).fetchone()
-    panel = window.show_graph()
-    assert isinstance(panel, GraphPanel)
-    window.menus.navigator_action.trigger()
-    panel.depth_box.blockSignals(True)
-    panel.depth_box.setValue(2)
-    panel.depth_box.blockSignals(False)
-    panel.follow = {"location_connections"}
-    panel.show_record("locations", {"id": start})
-    settle(lambda: bool(panel.document.hood.nodes) and not panel.busy)
-    first = node_id("locations", (str(uuid.UUID(str(start))),))
-    near = {end for e in panel.document.edges_of(first) for end in (e.source, e.target)}
-    far = sorted(n.id for n in panel.document.hood.nodes if n.id not in near and not n.aggregate)
-    spot = panel.document.positions
-    # The two far ones whose straight line from the start passes furthest from every other node
-    far.sort(
-        key=lambda n: -min(_off_line(spot[first], spot[n], spot[m]) for m in spot if m not in {first, n})
-    )
-    panel.view.fit()
-    panel.links.connect_nodes(first, far[0])
-    form = panel.links.form
-    assert form is not None
-    form.set_value("direction", "north")
-    form.set_value("connection_type", "bridge")
-    form.ok.click()
-    panel.links.connect_nodes(first, far[1])
-    settle()
-    picture = window.grab()
-    form = panel.links.form
-    assert form is not None
-    form.set_value("direction", "east")
-    form.adjustSize()
-    painter = QPainter(picture)
-    left, top = picture.width() - form.width() - 24, 120
-    painter.drawPixmap(left, top, form.grab())
-    painter.setPen(QColor("#8a94a6"))
-    painter.drawRect(left - 1, top - 1, form.width() + 1, form.height() + 1)
-    painter.end()
-    picture.save(str(OUT / "graph_link.png"))
-    print("wrote docs/screenshots/graph_link.png")
-    form.reject()
-    panel.links.discard()
-    panel.follow = None
-    panel.depth_box.blockSignals(True)
-    panel.depth_box.setValue(1)
-    panel.depth_box.blockSignals(False)
-    window.menus.navigator_action.trigger()
-
-
-def _off_line(a: tuple[float, float], b: tuple[float, float], p: tuple[float, float]) -> float:
-    """How far p is from the segment a-b."""
-    dx, dy = b[0] - a[0], b[1] - a[1]
-    t = max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / max(dx * dx + dy * dy, 1e-9)))
-    return float(((a[0] + t * dx - p[0]) ** 2 + (a[1] + t * dy - p[1]) ** 2) ** 0.5)
-
-
 def schema_pictures(window: MainWindow, folder: str) -> None:
     """The schema view: the reference schema's ER diagram (key columns); then bench/catalog.py's generated
     2,500-table schema, opened as clusters."""
@@ -502,29 +433,21 @@ def schema_pictures(window: MainWindow, folder: str) -> None:
 
 
 #: What each world row's vector is embedded from for the search pictures (the seeder leaves them empty).
-WORLD_TEXTS = {
-    "locations": "SELECT id, name || '. ' || short_description FROM locations",
-    "npcs": "SELECT id, name || ', ' || replace(npc_type, '_', ' ') FROM npcs",
-    "objects": "SELECT id, name || ', ' || object_type FROM objects",
-    "regions": "SELECT id, name || '. ' || coalesce(description, '') FROM regions",
-}
-
-
 def embed_world(db_path: str) -> str:
-    """Store MiniLM vectors of the world rows' text, before the app opens; an NPC's name to search for."""
+    """Store MiniLM vectors of the world rows' text before the app opens, through core's re-embedding (as
+    the app's background fill does, so the embedding state is kept); an NPC's name to search for."""
+    from core.engine.db import open_database
+    from core.schema.load import load_catalog
     from core.search.embeddings import local_embedder
+    from core.search.reembed import WORLD_ENTITIES, fill_missing
 
-    embedder = local_embedder()
+    db = open_database(db_path)
+    try:
+        fill_missing(db, load_catalog(db), local_embedder, WORLD_ENTITIES)
+    finally:
+        db.dispose()
     con = sqlite3.connect(db_path)
     try:
-        for table, sql in WORLD_TEXTS.items():
-            rows = con.execute(sql).fetchall()
-            vectors = embedder.embed([r[1] for r in rows])
-            con.executemany(
-                f"UPDATE {table} SET embedding = ? WHERE id = ?",
-                [(v.astype("<f4").tobytes(), r[0]) for r, v in zip(rows, vectors, strict=True)],
-            )
-        con.commit()
         first = con.execute("SELECT name FROM npcs WHERE name LIKE 'Brenna %' ORDER BY name").fetchone()
         return str(first[0])
     finally:
@@ -554,6 +477,47 @@ def search_pictures(window: MainWindow, npc: str) -> None:
     hit = panel.results.hits()[1]
     answer(lambda: panel.more_like_this(hit.entity, hit.key, label=hit.label))
     save(window, "search_more_like_this.png")
+
+
+def stale_picture(window: MainWindow, target: str) -> None:
+    """The search panel's stale badge: three locations' descriptions changed by another program since they
+    were embedded, their tooltip drawn beside the badge, a query over locations on screen."""
+    from PySide6.QtGui import QPainter
+    from PySide6.QtWidgets import QLabel
+
+    from gui.search.panel import SearchPanel
+
+    panel = window.show_search()
+    assert isinstance(panel, SearchPanel)
+    con = sqlite3.connect(target)
+    try:
+        con.execute(
+            "UPDATE locations SET short_description = 'Flooded to the rafters since the dam broke.'"
+            " WHERE id IN (SELECT id FROM locations ORDER BY name LIMIT 3)"
+        )
+        con.commit()
+    finally:
+        con.close()
+    answers: list[int] = []
+    panel.results_shown.connect(lambda: answers.append(1))
+    panel.choose_target("locations")
+    panel.mode_box.setCurrentIndex(panel.mode_box.findData("semantic"))
+    panel.set_query("a flooded cellar")
+    bar = panel.stale_bar
+    bar.refresh()
+    settle(lambda: not bar.count_task and bar.stale == 3 and bool(answers) and not panel.debounce.isActive())
+    picture = window.grab()
+    tip = QLabel(bar.badge.toolTip())
+    tip.setWordWrap(True)
+    tip.setFixedWidth(520)
+    tip.setStyleSheet("QLabel { background: #ffffe1; color: black; border: 1px solid #777; padding: 6px; }")
+    tip.adjustSize()
+    at = bar.badge.mapTo(window, bar.badge.rect().bottomLeft())
+    painter = QPainter(picture)
+    painter.drawPixmap(at.x(), at.y() + 4, tip.grab())
+    painter.end()
+    picture.save(str(OUT / "search_stale.png"))
+    print("wrote docs/screenshots/search_stale.png")
 
 
 def audit_pictures(window: MainWindow, folder: str) -> None:
@@ -654,8 +618,8 @@ def main() -> int:
             tool_executions_picture(window)
             edit_menu_picture(window)
             search_pictures(window, npc)
+            stale_picture(window, target)
             graph_pictures(window, target, scores)
-            graph_link_picture(window, target, scores)
             migration_pictures(target)
             schema_pictures(window, d)
             audit_pictures(window, d)
