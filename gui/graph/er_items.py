@@ -61,7 +61,8 @@ class ErBoxItem(NodeItem):
         self.focused = False
         w, h = box.size
         self._body = QRectF(-w / 2, -h / 2, w, h)
-        self._bounds = self._body.adjusted(-5, -5, 5, 5)
+        self.set_bounds(self._body.adjusted(-5, -5, 5, 5))
+        self._plain_bounds = self._grown_bounds = self.boundingRect()
         path = QPainterPath()
         path.addRect(self._body)
         self._shape = path

@@ -5,7 +5,7 @@ or, when the user picks them (and in the cluster overview), straight."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtWidgets import QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsSceneMouseEvent
 
 from core.graph.er_layout import ErDiagram
 from core.graph.er_routes import Box, orthogonal_routes
@@ -29,6 +29,7 @@ class ErScene(GraphScene):
         self.linking = False  # a schema has no records to link
         self.orthogonal = True  # right-angle routes; False: straight lines
         self.routes = RouteLayer()
+        self.routes.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # as the edge layer
         self.addItem(self.routes)
 
     def show_diagram(self, diagram: ErDiagram) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem, QWidget
 
 from core.graph.model import GraphNode
 from gui.graph import style
@@ -72,11 +72,17 @@ class NodeGroup(QGraphicsItem):
         """Nothing: the children paint."""
 
 
-class NodeItem(QGraphicsItem):
-    """One record (a circle with its entity's letter, its label below) or an aggregate (a pill)."""
+class NodeItem(QGraphicsRectItem):
+    """One record (a circle with its entity's letter, its label below) or an aggregate (a pill).
+
+    A QGraphicsRectItem without pen or brush only for its bounds: Qt reads them in C++ (a view asks each
+    item for them about a dozen times per frame; a Python boundingRect made that a third of a zoom-1
+    frame of 500 nodes). Its own paint draws everything, once per zoom into the item's pixmap cache.
+    """
 
     def __init__(self, node: GraphNode, parent: QGraphicsItem | None = None) -> None:
         super().__init__()  # the parent is set at the end, once the bounds exist
+        self.setPen(Qt.PenStyle.NoPen)
         self.node = node
         self.node_id = node.id
         self.selected = False
@@ -111,6 +117,7 @@ class NodeItem(QGraphicsItem):
             path = QPainterPath()
             path.addEllipse(self._body)
         self._plain_bounds = self._bounds
+        self.setRect(self._bounds)
         self.grown = False  # whether the label may be drawn grown (zoomed out): the bounds hold it then
         self._shape = path
         # Only now that the bounds exist: these may ask for them (and so may joining the scene)
@@ -127,16 +134,17 @@ class NodeItem(QGraphicsItem):
         """How far from the centre an edge stops (the circle's radius, or half the pill's height)."""
         return self._body.height() / 2
 
-    def boundingRect(self) -> QRectF:
-        return self._bounds
+    def set_bounds(self, bounds: QRectF) -> None:
+        """Paint within `bounds` (item coordinates) from now on."""
+        self._bounds = bounds
+        self.setRect(bounds)  # tells the scene (prepareGeometryChange)
 
     def set_grown(self, grown: bool) -> None:
         """Make room for a grown label (zoomed out) or give it back: the smaller the bounds, the smaller
         the item's cached pixmap."""
         if grown != self.grown:
-            self.prepareGeometryChange()
             self.grown = grown
-            self._bounds = self._grown_bounds if grown else self._plain_bounds
+            self.set_bounds(self._grown_bounds if grown else self._plain_bounds)
 
     def shape(self) -> QPainterPath:
         return self._shape
@@ -244,7 +252,8 @@ class EdgeLayer(QGraphicsItem):
         self._shown = np.zeros(0, dtype=bool)
         self._bounds = QRectF()
         self._batches: list[tuple[QColor, list[QLineF]]] | None = None  # far out: centre to centre
-        self._open_batches: list[tuple[QColor, list[QLineF]]] | None = None  # many in view: border to border
+        # Many in view: border to border, by colour (its edges, each one's lines)
+        self._open_batches: list[tuple[QColor, np.ndarray, list[list[QLineF]]]] | None = None
         self._radius_array = np.zeros((0, 2))
         self._palette: list[QColor] = []  # the edges' colours, each once
         self._widths: list[float] = []  # each colour's line width
@@ -327,7 +336,12 @@ class EdgeLayer(QGraphicsItem):
         )
         index = np.flatnonzero(visible)
         if len(index) > FINE_EDGES_UP_TO:
-            self._paint_open(painter)
+            # Most shown edges in view (a mid zoom): the lines built once; else only those in view (zoom 1
+            # on a big graph: drawing 10,000 lines to see 1,500 was half a frame)
+            if len(index) * 3 > int(self._shown.sum()):
+                self._paint_open(painter)
+            else:
+                self._paint_open(painter, index)
         elif len(index):
             self._paint_fine(painter, index, lod)
 
@@ -351,27 +365,59 @@ class EdgeLayer(QGraphicsItem):
         tails = np.array([self._looks[i].tail for i in index.tolist()], dtype=bool)
         return [_arrowheads(ends[heads], u[heads]), _arrowheads(starts[tails], -u[tails])]
 
-    def _paint_open(self, painter: QPainter) -> None:
-        """Many edges in view (a dense graph, a mid zoom): every shown edge, border to border with open
-        arrowheads, one batched call per colour, no antialiasing; built once per layout, clipped by Qt."""
+    def _paint_open(self, painter: QPainter, only: np.ndarray | None = None) -> None:
+        """Many edges in view (a dense graph, a mid zoom): every shown edge (or only the edges `only`), border
+        to border with open arrowheads, one batched call per colour, no antialiasing. Each shown edge's
+        lines are built once per layout (making Qt's line objects is what costs); a frame picks its own."""
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         if self._open_batches is None:
-            self._open_batches = []
-            shown = np.flatnonzero(self._shown)
-            index, starts, ends, u = self._geometry(shown)
-            groups = self._group_of[index]
-            for g in np.unique(groups):
-                rows = groups == g
-                segments = [np.hstack((starts[rows], ends[rows]))]
-                for wings in self._tips(index[rows], starts[rows], ends[rows], u[rows]):
-                    segments += [np.hstack((wings[:, 0], wings[:, 1])), np.hstack((wings[:, 0], wings[:, 2]))]
-                lines = [QLineF(*s) for s in np.vstack(segments).tolist()]
-                self._open_batches.append((self._palette[int(g)], lines))
-        for colour, lines in self._open_batches:
+            self._open_batches = self._open_lines(np.flatnonzero(self._shown))
+        wanted = None
+        if only is not None:
+            wanted = np.zeros(len(self._coords), dtype=bool)
+            wanted[only] = True
+        for colour, edges, per_edge in self._open_batches:
+            if wanted is None:
+                lines = [line for edge_lines in per_edge for line in edge_lines]
+            else:
+                lines = [line for k in np.flatnonzero(wanted[edges]).tolist() for line in per_edge[k]]
             pen = QPen(colour, 1.2)
             pen.setCosmetic(True)  # the raster engine's fast path: a thin line stays thin at any zoom
             painter.setPen(pen)
             painter.drawLines(lines)
+
+    def _open_lines(self, shown: np.ndarray) -> list[tuple[QColor, np.ndarray, list[list[QLineF]]]]:
+        """By colour: the edges among `shown` with room for a line, and each one's lines (the line and its
+        open arrowheads' wings)."""
+        batches = []
+        index, starts, ends, u = self._geometry(shown)
+        groups = self._group_of[index]
+        for g in np.unique(groups):
+            rows = groups == g
+            parts = [np.hstack((starts[rows], ends[rows]))]
+            for wings in self._tips_by_edge(index[rows], starts[rows], ends[rows], u[rows]):
+                parts.append(wings)
+            per_edge = [
+                [QLineF(*s) for s in segs if s[0] == s[0]] for segs in np.stack(parts, axis=1).tolist()
+            ]
+            batches.append((self._palette[int(g)], index[rows], per_edge))
+        return batches
+
+    def _tips_by_edge(
+        self, index: np.ndarray, starts: np.ndarray, ends: np.ndarray, u: np.ndarray
+    ) -> list[np.ndarray]:
+        """Per edge, the four wing segments of its arrowheads (head, then tail), NaN where it has none."""
+        heads = np.array([self._looks[i].head for i in index.tolist()], dtype=bool)
+        tails = np.array([self._looks[i].tail for i in index.tolist()], dtype=bool)
+        out = []
+        for tips, ways, has in ((ends, u, heads), (starts, -u, tails)):
+            wings = _arrowheads(tips, ways)  # (n, 3, 2): tip, left, right
+            left = np.hstack((wings[:, 0], wings[:, 1]))
+            right = np.hstack((wings[:, 0], wings[:, 2]))
+            left[~has] = np.nan
+            right[~has] = np.nan
+            out += [left, right]
+        return out
 
     def _paint_fine(self, painter: QPainter, index: np.ndarray, lod: float) -> None:
         """Few edges in view: antialiased lines, filled arrowheads, and labels when readable."""

@@ -36,6 +36,10 @@ class GraphScene(QGraphicsScene):
         self.group = NodeGroup()
         self.addItem(self.group)
         self.edges = EdgeLayer()
+        # The edges are a picture that only changes with the zoom, a layout or a filter: drawn into a pixmap
+        # of the part in view and blitted while panning, hovering or repainting (Qt caches only what the
+        # viewport shows). At zoom 1 on 10,000 edges, drawing the lines in view took half a frame.
+        self.edges.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.addItem(self.edges)
         self.dots = DotLayer()
         self.dots.setVisible(False)
@@ -160,10 +164,9 @@ class GraphScene(QGraphicsScene):
             self.dots_mode = dots
             self.group.setVisible(not dots)
             self.dots.setVisible(dots)
-            # Far out, the whole graph is a picture that only changes with the zoom: the edges and dots
-            # are drawn into a pixmap once per zoom and blitted while panning, hovering or repainting.
+            # Far out, the whole graph is a picture that only changes with the zoom: the dots are drawn
+            # into a pixmap once per zoom and blitted while panning, hovering or repainting.
             cache = QGraphicsItem.CacheMode.DeviceCoordinateCache if dots else QGraphicsItem.CacheMode.NoCache
-            self.edges.setCacheMode(cache)
             self.dots.setCacheMode(cache)
 
     def set_filters(self, hidden_entities: set[str], hidden_edge_types: set[str]) -> None:
