@@ -199,15 +199,20 @@ def _copy_table(
     run: _Run,
     shared: Any = None,
 ) -> TableCopy:
-    """Copy the rows of one table the target does not hold yet; in its own transactions, or in `shared`
-    (a raw connection whose one transaction holds a whole cycle of tables)."""
+    """Copy the rows of one table the target does not hold yet, or all of them into an empty table.
+
+    An empty table is filled in one transaction, its secondary indexes and foreign keys made again after
+    its rows (a sort and a join each, instead of index and reference upkeep per row), so a cancel leaves it
+    empty. A table the target already holds some rows of (an older run) is completed in committed batches.
+    `shared`: a raw connection whose one transaction holds a whole cycle of tables."""
     tgt = tgt_cat.get(src.name)
     columns = [c for c in copy_schema.written_columns(src) if _writable(tgt, c.name)]
     with source.engine.connect() as conn:
         n_source = _count(conn, src)
     with target.engine.connect() as conn:
         n_target = _count(conn, tgt)
-    one_go = shared is not None or not src.primary_key or copy_schema.self_referencing(src)
+    fresh = n_target == 0 and shared is None
+    one_go = shared is not None or fresh or not src.primary_key or copy_schema.self_referencing(src)
     # The audit log's count says nothing: the target's own entries are in it too.
     if (n_target == n_source and src.name != AUDIT_TABLE) or n_source == 0:
         done = TableCopy(src.name, n_source, 0, n_target)  # copied by an earlier run (verify tells)
@@ -222,6 +227,7 @@ def _copy_table(
     try:
         if n_target and not src.primary_key:
             copier.clear()  # a keyless table's half copy cannot be told apart: copy it again whole
+        deferred = _Deferred.take(copier.conn, tgt) if fresh else None
         batches = raw_batches(source, src, columns, run.batch_rows)
         nxt = next(batches, None)
         # One COPY statement for a table copied in one go: its rows' references are checked at its end.
@@ -242,6 +248,8 @@ def _copy_table(
                     last = len(batch)  # told once committed: a cancel there would drop it
                 else:
                     run.progress.batch(src.name, len(batch))
+        if deferred is not None:
+            deferred.restore(copier.conn)
         rows_present = n_target if not src.primary_key else n_source - written
         if written:
             run.audit.record(copier.conn, src.name, n_source, written, rows_present)
@@ -333,6 +341,54 @@ def _present_keys(target: Database, tgt: Entity, src: Entity) -> set[tuple[Any, 
     key_cols = [tgt.columns_by_name[k] for k in src.primary_key]
     keyed = _key_reader(tgt, key_cols)
     return {keyed(row) for batch in raw_batches(target, tgt, key_cols) for row in batch}
+
+
+@dataclass(frozen=True)
+class _Deferred:
+    """A target table's secondary indexes and foreign keys, dropped before its rows are copied and made
+    again after them, in the same transaction (PostgreSQL's DDL is transactional: a failure or a cancel
+    puts them back)."""
+
+    table: sql.Composable
+    indexes: list[tuple[str, str, str]]  # (schema, name, CREATE INDEX …)
+    foreign_keys: list[tuple[str, str]]  # (name, FOREIGN KEY … REFERENCES …)
+
+    @classmethod
+    def take(cls, driver: Any, entity: Entity) -> _Deferred:
+        """Drop the indexes that back no constraint and the table's own foreign keys; what to make again."""
+        table = sql.Identifier(*([entity.schema] if entity.schema else []), entity.table_name)
+        name = table.as_string(driver)
+        with driver.cursor() as cur:
+            cur.execute(
+                "select n.nspname, c.relname, pg_get_indexdef(i.indexrelid) from pg_index i "
+                "join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace "
+                "where i.indrelid = %s::regclass "
+                "and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)",
+                (name,),
+            )
+            indexes = [(str(a), str(b), str(c)) for a, b, c in cur.fetchall()]
+            cur.execute(
+                "select conname, pg_get_constraintdef(oid) from pg_constraint "
+                "where conrelid = %s::regclass and contype = 'f'",
+                (name,),
+            )
+            keys = [(str(a), str(b)) for a, b in cur.fetchall()]
+            for schema, index, _ in indexes:
+                cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, index)))
+            for key, _ in keys:
+                cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(key)))
+        return cls(table, indexes, keys)
+
+    def restore(self, driver: Any) -> None:
+        """Make the indexes and foreign keys again (each key checks every copied row at once)."""
+        with driver.cursor() as cur:
+            for _, _, definition in self.indexes:
+                cur.execute(definition)
+            for key, definition in self.foreign_keys:
+                cur.execute(
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(self.table, sql.Identifier(key))
+                    + sql.SQL(definition)  # PostgreSQL's own spelling of the key
+                )
 
 
 class _Copier:

@@ -65,30 +65,55 @@ def test_an_interrupted_copy_resumes_where_it_stopped(sqlite_demo_copy: Demo, pg
 
     def stop_after_batches(p: Progress) -> None:
         batches.append(p)
-        if len(batches) == 8:  # in the middle of a table copied batch by batch
+        if len(batches) == 8:  # in the middle of a table: its transaction is rolled back whole
             state.cancel()
 
     state = TaskState(on_progress=stop_after_batches)
     with pytest.raises(Cancelled):
         copy_database(src, pg_target, batch_rows=400, state=state)
     kept = _target_rows(pg_target, counts, src)
-    assert 0 < sum(kept.values()) < sum(counts.values()), "the batches before cancel were kept"
-    assert batches[-1].done == sum(kept.values())
-    partial = [t for t in counts if 0 < kept[t] < counts[t]]
-    assert partial
+    assert 0 < sum(kept.values()) < sum(counts.values()), "the tables finished before cancel were kept"
+    assert all(kept[t] in (0, counts[t]) for t in counts), "no table is left half copied"
+    interrupted = batches[-1].message.removeprefix("Copying ")
+    assert kept[interrupted] == 0 < counts[interrupted]
+    assert _indexes(pg_target, interrupted), "its indexes, dropped for the copy, are back"
     result = copy_database(src, pg_target, batch_rows=400)
     assert result.ok
-    done = {t.table: t for t in result.tables}
     assert sum(t.rows_copied for t in result.tables) == sum(counts.values()) - sum(kept.values())
-    for table in partial:  # resumed mid-table: rows already there were skipped by key
-        assert (
-            done[table].rows_present == kept[table] and done[table].rows_copied == counts[table] - kept[table]
-        )
     assert _target_rows(pg_target, counts, src) == counts
 
 
+def test_a_table_the_target_holds_part_of_is_completed_by_key(
+    sqlite_demo_copy: Demo, pg_target: Database
+) -> None:
+    """A half-copied table (an older run, rows deleted by hand) gets exactly its missing rows, once."""
+    src, _ = sqlite_demo_copy
+    counts = _source_rows(src)
+    assert copy_database(src, pg_target, verify=False).tables
+    indexes = _indexes(pg_target, "tool_executions")
+    with pg_target.transaction() as conn:
+        gone = conn.exec_driver_sql(
+            "delete from tool_executions where id in (select id from tool_executions order by id limit 1500)"
+        ).rowcount
+    assert gone == 1500
+    result = copy_database(src, pg_target, batch_rows=400)
+    assert result.ok
+    done = {t.table: t for t in result.tables}["tool_executions"]
+    assert (done.rows_copied, done.rows_present) == (1500, counts["tool_executions"] - 1500)
+    assert _target_rows(pg_target, counts, src) == counts
+    assert _indexes(pg_target, "tool_executions") == indexes
+
+
+def _indexes(db: Database, table: str) -> list[str]:
+    with db.engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            f"select indexname from pg_indexes where tablename = '{table}' order by 1"
+        )
+        return [str(r[0]) for r in found]
+
+
 def _target_rows(db: Database, counts: dict[str, int], source: Database) -> dict[str, int]:
-    """Rows per table; of the audit log, the entries that came from the source (its ids), not the target's own."""
+    """Rows per table; of the audit log, the entries that came from the source (its ids), not its own."""
     with source.engine.connect() as conn:
         last = int(conn.exec_driver_sql("select coalesce(max(id), 0) from admin_audit_log").scalar_one())
     with db.engine.connect() as conn:
