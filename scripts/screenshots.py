@@ -405,6 +405,75 @@ def graph_pictures(window: MainWindow, target: str, scores: dict[str, int]) -> N
     window.menus.navigator_action.trigger()
 
 
+def graph_link_picture(window: MainWindow, target: str, scores: dict[str, int]) -> None:
+    """Editing links in the graph: a location two connections out, one new connection to a location two
+    steps away staged (green, the unsaved-links bar above), and the form a Shift-drag to another one opened
+    for the next link, drawn over the window."""
+    import uuid
+
+    from PySide6.QtGui import QColor, QPainter
+
+    from core.graph.neighbourhood import node_id
+    from gui.graph.panel import GraphPanel
+
+    name = max(scores, key=lambda n: scores[n])
+    with sqlite3.connect(target) as con:
+        (start,) = con.execute("SELECT id FROM locations WHERE name = ?", (name,)).fetchone()
+    panel = window.show_graph()
+    assert isinstance(panel, GraphPanel)
+    window.menus.navigator_action.trigger()
+    panel.depth_box.blockSignals(True)
+    panel.depth_box.setValue(2)
+    panel.depth_box.blockSignals(False)
+    panel.follow = {"location_connections"}
+    panel.show_record("locations", {"id": start})
+    settle(lambda: bool(panel.document.hood.nodes) and not panel.busy)
+    first = node_id("locations", (str(uuid.UUID(str(start))),))
+    near = {end for e in panel.document.edges_of(first) for end in (e.source, e.target)}
+    far = sorted(n.id for n in panel.document.hood.nodes if n.id not in near and not n.aggregate)
+    spot = panel.document.positions
+    # The two far ones whose straight line from the start passes furthest from every other node
+    far.sort(
+        key=lambda n: -min(_off_line(spot[first], spot[n], spot[m]) for m in spot if m not in {first, n})
+    )
+    panel.view.fit()
+    panel.links.connect_nodes(first, far[0])
+    form = panel.links.form
+    assert form is not None
+    form.set_value("direction", "north")
+    form.set_value("connection_type", "bridge")
+    form.ok.click()
+    panel.links.connect_nodes(first, far[1])
+    settle()
+    picture = window.grab()
+    form = panel.links.form
+    assert form is not None
+    form.set_value("direction", "east")
+    form.adjustSize()
+    painter = QPainter(picture)
+    left, top = picture.width() - form.width() - 24, 120
+    painter.drawPixmap(left, top, form.grab())
+    painter.setPen(QColor("#8a94a6"))
+    painter.drawRect(left - 1, top - 1, form.width() + 1, form.height() + 1)
+    painter.end()
+    picture.save(str(OUT / "graph_link.png"))
+    print("wrote docs/screenshots/graph_link.png")
+    form.reject()
+    panel.links.discard()
+    panel.follow = None
+    panel.depth_box.blockSignals(True)
+    panel.depth_box.setValue(1)
+    panel.depth_box.blockSignals(False)
+    window.menus.navigator_action.trigger()
+
+
+def _off_line(a: tuple[float, float], b: tuple[float, float], p: tuple[float, float]) -> float:
+    """How far p is from the segment a-b."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    t = max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / max(dx * dx + dy * dy, 1e-9)))
+    return float(((a[0] + t * dx - p[0]) ** 2 + (a[1] + t * dy - p[1]) ** 2) ** 0.5)
+
+
 def schema_pictures(window: MainWindow, folder: str) -> None:
     """The schema view: the reference schema's ER diagram (key columns); then bench/catalog.py's generated
     2,500-table schema, opened as clusters."""
@@ -620,6 +689,7 @@ def main() -> int:
             search_pictures(window, npc)
             stale_picture(window, target)
             graph_pictures(window, target, scores)
+            graph_link_picture(window, target, scores)
             migration_pictures(target)
             schema_pictures(window, d)
             audit_pictures(window, d)
