@@ -96,20 +96,16 @@ class SafetyLevels(QObject):
             return None
         where = self.profile.name if self.profile is not None else db.display_url
         dialog = UnlockDialog(where, self._parent)
-        dialog.accepted.connect(functools.partial(self._on_dialog_accepted, dialog))
+        dialog.submitted.connect(self.unlock)
         dialog.finished.connect(functools.partial(self._on_dialog_finished, dialog))
         self.dialog = dialog
         dialog.open()
         return dialog
 
     def _on_dialog_finished(self, dialog: UnlockDialog, _result: int) -> None:
-        if self.dialog is dialog and not self._busy:
+        if self.dialog is dialog:  # closed by the person (Cancel, Esc) or after the unlock
             self.dialog = None
-            dialog.deleteLater()
-
-    def _on_dialog_accepted(self, dialog: UnlockDialog) -> None:
-        dialog.show()  # stays up, busy, until the database is reopened (or it says why not)
-        self.unlock(dialog.reason_text(), dialog.minutes())
+        dialog.deleteLater()  # an unlock under way still arrives: it no longer needs the dialog
 
     def unlock(self, reason: str, minutes: int | None) -> None:
         """Reopen the database writable on a worker and record the unlock; `unlocked` or a message follows."""
@@ -163,8 +159,7 @@ class SafetyLevels(QObject):
     def _close_dialog(self) -> None:
         dialog, self.dialog = self.dialog, None
         if dialog is not None:
-            dialog.hide()
-            dialog.deleteLater()
+            dialog.close_unlocked()
 
     # --- the unlock's end ------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,7 +25,13 @@ DURATIONS: tuple[tuple[str, int | None], ...] = (
 
 
 class UnlockDialog(QDialog):
-    """Asks why and for how long; Unlock is enabled once a reason is typed."""
+    """Asks why and for how long; Unlock is enabled once a reason is typed.
+
+    Unlock does not close it: `submitted(reason, minutes)` asks for the unlock, and the dialog stays up,
+    busy, until the caller closes it (done) or says why not (show_problem).
+    """
+
+    submitted = Signal(str, object)  # the reason, the minutes (None: this session)
 
     def __init__(self, where: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +66,7 @@ class UnlockDialog(QDialog):
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
         self.unlock_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.unlock_button.setText("&Unlock")
         self.unlock_button.setObjectName("unlockButton")
@@ -70,6 +77,7 @@ class UnlockDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
+        self.busy = False
         self.reason.textChanged.connect(self._on_reason_text_changed)
         self._on_reason_text_changed()
         self.reason.setFocus()
@@ -91,16 +99,29 @@ class UnlockDialog(QDialog):
 
     def set_busy(self, busy: bool) -> None:
         """While the database is reopened: nothing can be pressed twice."""
+        self.busy = busy
         self.unlock_button.setEnabled(not busy and bool(self.reason_text()))
+        self.cancel_button.setEnabled(not busy)  # the reopen cannot be called back halfway
         self.reason.setReadOnly(busy)
         self.duration.setEnabled(not busy)
         self.unlock_button.setText("Unlocking…" if busy else "&Unlock")
 
     def accept(self) -> None:
-        """Only with a reason: a blank one says so."""
+        """Ask for the unlock (`submitted`), only with a reason: a blank one says so."""
         if not self.reason_text():
             self.show_problem("Type a reason: it is written to the audit log with the unlock.")
             return
+        self.problem.hide()
+        self.set_busy(True)
+        self.submitted.emit(self.reason_text(), self.minutes())
+
+    def reject(self) -> None:
+        """Cancel, Esc or the close button; not while the database is being reopened."""
+        if not self.busy:
+            super().reject()
+
+    def close_unlocked(self) -> None:
+        """The unlock is done: close as accepted."""
         super().accept()
 
     def _on_reason_text_changed(self) -> None:

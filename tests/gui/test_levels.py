@@ -324,3 +324,30 @@ def test_confirm_asks_before_a_graph_link_save_too(qtbot: QtBot, demo_copy_path:
         confirm_dialog(qtbot, window).save_button.click()
     assert panel.links.staged_count == 0
     assert [r[:2] for r in connections(db, a, b)] == [("west", "road")]
+
+
+def test_an_unlock_that_cannot_be_recorded_is_refused_in_the_dialog(qtbot: QtBot, tmp_path: Path) -> None:
+    """A database without an audit log cannot record an unlock: the dialog stays up and says so, and the
+    connection stays read-only."""
+    from tests.fixtures.foreign import build_foreign
+
+    path = str(tmp_path / "guilds.db")
+    build_foreign(path)
+    before = fingerprint(path)
+    window = open_profile_window(qtbot, sqlite_profile(path, "read-only", "guilds"))
+    dialog = window.safety.ask_unlock()
+    assert isinstance(dialog, UnlockDialog)
+    dialog.reason.setPlainText("Try it")
+    dialog.unlock_button.click()
+    assert dialog.busy and not dialog.cancel_button.isEnabled()
+    dialog.reject()  # Esc while it reopens: ignored
+    qtbot.waitUntil(lambda: not dialog.problem.isHidden(), timeout=15_000)
+    assert dialog.isVisible() and "audit log" in dialog.problem.text()
+    assert dialog.unlock_button.isEnabled() and not dialog.busy
+    db = window.open_db.database
+    assert db is not None and db.capabilities.read_only and window.safety.elevation is None
+    assert window.level_badge.text() == "READ-ONLY"
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.safety.dialog is None, timeout=5_000)
+    window.close()
+    assert fingerprint(path) == before
