@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QPoint, Signal
+from PySide6.QtCore import QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QCursor, QKeySequence
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QWidget
 
@@ -74,7 +74,7 @@ class LinkEditor(QObject):
 
     def _shortcut(self, action: QAction, key: QKeySequence.StandardKey) -> QAction:
         action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(action.shortcutContext().WidgetWithChildrenShortcut)
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # this graph's tab only
         self._parent.addAction(action)
         return action
 
