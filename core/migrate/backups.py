@@ -119,6 +119,7 @@ def integrity_problem(db: Database, file: Path) -> str | None:
 
 def restore(db: Database, backup: Path) -> None:
     """Put the content of `backup` back into the database's file (the backup API, page by page)."""
+    db.allow_writes()  # ReadOnlyError on a read-only session: the backup API writes past query_only
     if not backup.is_file():
         raise NotFoundError(f"No backup at {backup}")
     problem = integrity_problem(db, backup)

@@ -214,6 +214,17 @@ def test_a_read_only_profile_writes_nothing_whatever_it_tries(target: Target) ->
         err = refused(lambda: save(db, catalog, [Insert("t", {"id": 3, "v": "c"})], audit=AUDIT_OFF))
         assert isinstance(err, ReadOnlyError)
         assert "profile 'prod'" in str(err) and "unlock" in str(err)
+        if target.file is not None:
+            # Restoring a backup writes through SQLite's backup API, which PRAGMA query_only does not stop.
+            from core.migrate import backups
+
+            backup = target.folder / "backup.db"
+            other = sqlite3.connect(backup)
+            other.execute("CREATE TABLE other (y integer)")
+            other.commit()
+            other.close()
+            err = refused(lambda: backups.restore(db, backup))
+            assert isinstance(err, ReadOnlyError) and "profile 'prod'" in str(err)
         # A migration: Warden's runner refuses it ...
         err = refused(lambda: migrations.upgrade(db, "head"))
         assert isinstance(err, ReadOnlyError) and "read-only" in str(err)
