@@ -220,7 +220,7 @@ class MigrationDialog(QDialog):
         drift_words = (
             f"{len(drift)} difference{'s' if len(drift) != 1 else ''} from the models"
             if drift
-            else "no drift"
+            else ("no drift" if st.drift is not None else "drift not compared")
         )
         self.header.setText(f"At {at} · head {', '.join(st.heads)} · {state} · {drift_words}")
         self._fill_revisions(view)
@@ -284,6 +284,7 @@ class MigrationDialog(QDialog):
         found = view.status.drift
         if found is None:
             self.drift.addTopLevelItem(QTreeWidgetItem(["Not compared: these scripts have no models"]))
+            self.tabs.setTabText(1, "Drift")  # not the count of the scripts shown before a project pick
             return
         if not found:
             self.drift.addTopLevelItem(QTreeWidgetItem(["No drift: the database matches the models"]))

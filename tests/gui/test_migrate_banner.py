@@ -114,6 +114,7 @@ def test_unknown_revision_is_read_only_until_the_project_is_picked_then_a_run_pa
     assert editor.read_only_reason() is None and editor.actions_by_name["insert"].isEnabled()
     qtbot.waitUntil(lambda: dialog.view is not None and dialog.upgrade_button.isEnabled(), timeout=30_000)
     assert dialog.view is not None and dialog.view.status.heads == [E3]
+    assert dialog.header.text().endswith("drift not compared") and dialog.tabs.tabText(1) == "Drift"
     dialog.grab().save(str(SCREENSHOTS / "warden_migration_project.png"))
 
     key = stage(editor, 0, "name", "Ada Lovelace")
