@@ -29,6 +29,8 @@ STUB = 14.0
 SPREAD = 6.0
 #: The ports of one side use its middle part (its corners stay free).
 PORT_SPAN = 0.7
+#: Above this many boxes near a link, its routes are tested against them with numpy.
+MANY_NEAR = 32
 
 
 @dataclass(frozen=True)
@@ -160,16 +162,17 @@ def _route(
     options = [(near + far) / 2, far - sign * step, near + sign * step]
     best: list[Point] = []
     best_cost = None
+    near_boxes = index.near(a, b, ends)
     for at in options:
         route = _zigzag(start, end, at, vertical)
-        cost = index.crossings(route, ends)
+        cost = near_boxes.crossings(route)
         if best_cost is None or cost < best_cost:
             best, best_cost = route, cost
             if cost == 0:
                 break
     if best_cost and vertical:  # every two-bend route crosses a box: one bend, out of a side, may not
         for route in _elbows(a, b, start, end):
-            cost = index.crossings(route, ends)
+            cost = near_boxes.crossings(route)
             if cost < best_cost:
                 best, best_cost = route, cost
         if len(best) == 3:
@@ -224,25 +227,40 @@ class _BoxIndex:
         self.y0 = np.array([x.top for x in b], dtype=float)
         self.y1 = np.array([x.bottom for x in b], dtype=float)
 
-    def crossings(self, route: Sequence[Point], ends: tuple[str, str]) -> int:
-        """How many boxes (other than the route's own two) its segments pass through."""
-        if len(route) < 2 or not self.names:
-            return 0
-        xs = [p[0] for p in route]
-        ys = [p[1] for p in route]
-        near = np.flatnonzero(
-            (self.x1 > min(xs)) & (self.x0 < max(xs)) & (self.y1 > min(ys)) & (self.y0 < max(ys))
-        )
+    def near(self, a: Box, b: Box, ends: tuple[str, str]) -> _Near:
+        """The other boxes that touch the area spanned by `a` and `b` (where any of their routes runs)."""
+        x0, x1 = min(a.left, b.left) - STUB * 3, max(a.right, b.right) + STUB * 3
+        y0, y1 = min(a.top, b.top) - STUB * 3, max(a.bottom, b.bottom) + STUB * 3
+        hits = np.flatnonzero((self.x1 > x0) & (self.x0 < x1) & (self.y1 > y0) & (self.y0 < y1)).tolist()
         own = {self.where[e] for e in ends}
-        near = np.array([i for i in near.tolist() if i not in own], dtype=int)
-        if len(near) == 0:
-            return 0
-        x0, x1, y0, y1 = self.x0[near], self.x1[near], self.y0[near], self.y1[near]
-        hit = np.zeros(len(near), dtype=bool)
-        for (ax, ay), (bx, by) in itertools.pairwise(route):
-            lo_x, hi_x, lo_y, hi_y = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
-            hit |= (x1 > lo_x) & (x0 < hi_x) & (y1 > lo_y) & (y0 < hi_y)
-        return int(hit.sum())
+        return _Near(
+            [(self.x0[i], self.x1[i], self.y0[i], self.y1[i]) for i in hits if i not in own]  # plain floats
+        )
+
+
+class _Near:
+    """The boxes near one link: a handful tested in plain Python, more with numpy (each is cheaper there)."""
+
+    def __init__(self, boxes: list[tuple[float, float, float, float]]) -> None:
+        self.boxes = [(float(x0), float(x1), float(y0), float(y1)) for x0, x1, y0, y1 in boxes]
+        self.array = np.array(self.boxes, dtype=float).reshape(-1, 4) if len(boxes) > MANY_NEAR else None
+
+    def crossings(self, route: Sequence[Point]) -> int:
+        """How many of the boxes the route's segments pass through."""
+        segments = [
+            (min(ax, bx), max(ax, bx), min(ay, by), max(ay, by))
+            for (ax, ay), (bx, by) in itertools.pairwise(route)
+        ]
+        if self.array is not None:
+            x0, x1, y0, y1 = self.array[:, 0], self.array[:, 1], self.array[:, 2], self.array[:, 3]
+            hit = np.zeros(len(self.array), dtype=bool)
+            for lo_x, hi_x, lo_y, hi_y in segments:
+                hit |= (x1 > lo_x) & (x0 < hi_x) & (y1 > lo_y) & (y0 < hi_y)
+            return int(hit.sum())
+        return sum(
+            any(x1 > lo_x and x0 < hi_x and y1 > lo_y and y0 < hi_y for lo_x, hi_x, lo_y, hi_y in segments)
+            for x0, x1, y0, y1 in self.boxes
+        )
 
 
 def is_orthogonal(route: Sequence[Point], tolerance: float = 1e-6) -> bool:
