@@ -106,8 +106,10 @@ class GraphScene(QGraphicsScene):
 
     def select_edge(self, edge: GraphEdge | None) -> None:
         """Mark `edge` as the selected edge (None: no edge selected)."""
-        self.selected_edge = edge_identity(edge) if edge is not None else None
-        self._draw_edges()
+        ident = edge_identity(edge) if edge is not None else None
+        if ident != self.selected_edge:  # a click on the background must not redraw 10,000 edges
+            self.selected_edge = ident
+            self._draw_edges()
 
     def _draw_edges(self) -> None:
         positions = self._positions()
