@@ -180,3 +180,12 @@ def test_a_failed_revision_leaves_no_audit_entry(empty_url: str) -> None:
             assert mig.current(db) == [] and reasons == []
     finally:
         db.dispose()
+
+
+def test_cancel_reaches_the_child_between_revisions(project: Project, db: Database) -> None:
+    """Cancel asked before the first revision: the child stops there, nothing applied, and says so."""
+    call(project, db, "upgrade", E1)
+    state = TaskState()
+    state.cancel()
+    result = call(project, db, "upgrade", state=state)
+    assert result.cancelled and result.applied == [] and mig.current(db) == [E1]
