@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from core.cli.boundary import EXIT_USER_ERROR, fail, guarded
 from core.cli.parser import COMMANDS, build_parser
-from core.cli.targets import resolve
+from core.cli.targets import run_on_target
 
 __all__ = ["COMMANDS", "EXIT_USER_ERROR", "build_parser", "guarded", "main"]
 
@@ -17,4 +17,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         return fail("no command given; run `warden --help` (the `warden` launcher opens the GUI)")
-    return guarded(lambda: COMMANDS[args.command].run(args, resolve(args)), args.command)
+    return guarded(lambda: run_on_target(COMMANDS[args.command].run, args), args.command)

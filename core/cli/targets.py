@@ -8,6 +8,7 @@ read-only profile opens a read-only session, so a write command fails with one l
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ReadOnlyError, WardenError
@@ -62,6 +63,20 @@ def resolve(args: argparse.Namespace) -> str | None:
     from core.audit.profiles import find_profile
 
     return ProfileTarget(find_profile(name), getattr(args, "unlock_reason", None))
+
+
+def run_on_target(run: Callable[[argparse.Namespace, str | None], int], args: argparse.Namespace) -> int:
+    """Run a command on its resolved target; a write refused on a read-only profile says how to unlock it."""
+    target = resolve(args)
+    try:
+        return run(args, target)
+    except ReadOnlyError as exc:
+        if not isinstance(target, ProfileTarget) or target.profile.writes or target.unlock_reason is not None:
+            raise
+        if "--unlock-reason" in str(exc):
+            raise
+        hint = f"Add --unlock-reason TEXT to unlock profile '{target.profile.name}' for this run."
+        raise ReadOnlyError(f"{exc} {hint}") from None
 
 
 def require(target: str | None) -> str:

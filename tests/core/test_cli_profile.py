@@ -186,7 +186,7 @@ def test_revert_on_a_read_only_profile_is_refused_then_unlocked_with_a_reason(
     code, out, _ = run(capsys, "audit", "--profile", "prod", "--json")
     newest = json.loads(out)[0]["id"]
     err = one_line_error(*run(capsys, "revert", str(newest), "--profile", "prod"))
-    assert "read-only" in err and "prod" in err
+    assert "read-only" in err and "prod" in err and "--unlock-reason" in err
     assert display_name(audited) == "Renamed"
     err = one_line_error(*run(capsys, "revert", str(newest), "--profile", "prod", "--unlock-reason", "   "))
     assert "reason" in err
@@ -223,7 +223,7 @@ def test_other_write_commands_refuse_a_read_only_profile(
         ["audit", "--create-log"],
     ):
         err = one_line_error(*run(capsys, *args, "--profile", "prod"))
-        assert "read-only" in err, args
+        assert "read-only" in err and "--unlock-reason" in err, args
     assert display_name(audited) == "Renamed"
     assert "--unlock-reason" in one_line_error(
         *run(capsys, "inspect", "--unlock-reason", "x", "--db", audited)
