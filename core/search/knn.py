@@ -27,6 +27,7 @@ from core.schema.catalog import Catalog, Entity, VectorInfo, VectorStorage
 from core.search import knn_numpy, matrix_cache
 from core.search.knn_paths import (
     Hit,
+    KnnQuery,
     candidate_hits,
     label_text,
     numpy_scan,
@@ -130,6 +131,7 @@ def nearest(
     k = _check_k(k)
     query = _query_vector(vector, info)
     where = where_clauses(ent, filters, None, db.backend)
+    ask = KnnQuery(ent, info, m, query, where, k)
     native = db.capabilities.vector_search != "fallback"
     if (
         native
@@ -140,7 +142,7 @@ def nearest(
     ):
         # vec0 filters its metadata columns inside its own k-NN: the true top-k, without reading the rest.
         with db.engine.connect() as conn:
-            filtered = vec0_filtered(conn, ent, info, query, where, k)
+            filtered = vec0_filtered(conn, ask)
         if filtered is not None:
             return _result(ent, info, m, filtered, "sqlite-vec", None, started)
     if db.backend == "sqlite" and cache is not False:
@@ -159,18 +161,12 @@ def nearest(
                 if db.capabilities.vector_search == "fallback"
                 else "answered by numpy: sqlite-vec has no inner-product distance"
             )
-            return _result(
-                ent, info, m, numpy_scan(conn, ent, info, m, query, where, k), "numpy", None, started, note
-            )
+            return _result(ent, info, m, numpy_scan(conn, ask), "numpy", None, started, note)
         provider = "pgvector" if db.backend == "postgresql" else "sqlite-vec"
         if db.backend == "postgresql":
-            hits, index, why = postgres_search(
-                conn, ent, info, m, query, where, k, exact, ef_search, index_threshold
-            )
+            hits, index, why = postgres_search(conn, ask, exact, ef_search, index_threshold)
             return _result(ent, info, m, hits, provider, index, started, why)
-        return _result(
-            ent, info, m, sqlite_scan(conn, ent, info, m, query, where, k), provider, None, started
-        )
+        return _result(ent, info, m, sqlite_scan(conn, ask), provider, None, started)
 
 
 def more_like_this(

@@ -32,6 +32,19 @@ VEC0_FILTER_OPS = ("eq", "lt", "le", "gt", "ge")
 
 
 @dataclass(frozen=True)
+class KnnQuery:
+    """One k-NN question as every path takes it: the entity and its vector column, the metric, the query
+    vector, the filters' conditions, and k."""
+
+    ent: Entity
+    info: VectorInfo
+    metric: Metric
+    vector: np.ndarray
+    where: list[sa.ColumnElement[bool]]
+    k: int
+
+
+@dataclass(frozen=True)
 class Hit:
     """One row found: its key (primary-key column → value), its label, its distance (smaller: nearer)."""
 
@@ -49,23 +62,14 @@ def label_text(entity: Entity, label: Any, key: Sequence[Any]) -> str:
     return ", ".join(f"{name}={v}" for name, v in zip(entity.primary_key, key, strict=True))
 
 
-def sqlite_scan(
-    conn: sa.Connection,
-    ent: Entity,
-    info: VectorInfo,
-    metric: Metric,
-    query: np.ndarray,
-    where: list[sa.ColumnElement[bool]],
-    k: int,
-) -> list[Hit]:
+def sqlite_scan(conn: sa.Connection, ask: KnnQuery) -> list[Hit]:
     """sqlite-vec: vec0's own MATCH when it answers the question as asked, else a scan with its functions."""
-    q = query_param(query, info, "sqlite")
-    if info.storage == VectorStorage.VEC0 and not where and metric == info.metric.lower():
-        return _vec0(conn, ent, info, q, [], k)
-    dist = distance_expr(ent, info, metric, q, "sqlite")
-    return hits_from_rows(
-        ent, conn.execute(_nearest(ent, dist, [*has_vector(ent, info, "sqlite"), *where], k))
-    )
+    ent, info = ask.ent, ask.info
+    if info.storage == VectorStorage.VEC0 and not ask.where and ask.metric == info.metric.lower():
+        return _vec0(conn, ask)
+    dist = distance_expr(ent, info, ask.metric, query_param(ask.vector, info, "sqlite"), "sqlite")
+    rows = [*has_vector(ent, info, "sqlite"), *ask.where]
+    return hits_from_rows(ent, conn.execute(_nearest(ent, dist, rows, ask.k)))
 
 
 def vec0_can(ent: Entity, filters: list[Filter]) -> bool:
@@ -76,40 +80,24 @@ def vec0_can(ent: Entity, filters: list[Filter]) -> bool:
     )
 
 
-def vec0_filtered(
-    conn: sa.Connection,
-    ent: Entity,
-    info: VectorInfo,
-    query: np.ndarray,
-    where: list[sa.ColumnElement[bool]],
-    k: int,
-) -> list[Hit] | None:
+def vec0_filtered(conn: sa.Connection, ask: KnnQuery) -> list[Hit] | None:
     """vec0's MATCH with the filters beside it; None when vec0 cannot take them there (a filter on an
     auxiliary column, or a condition other than a comparison), and the caller scans instead."""
     try:
-        return _vec0(conn, ent, info, query_param(query, info, "sqlite"), where, k)
+        return _vec0(conn, ask)
     except sa.exc.OperationalError:
         conn.rollback()
         return None
 
 
 def postgres_search(
-    conn: sa.Connection,
-    ent: Entity,
-    info: VectorInfo,
-    metric: Metric,
-    query: np.ndarray,
-    where: list[sa.ColumnElement[bool]],
-    k: int,
-    exact: bool | None,
-    ef_search: int,
-    threshold: int,
+    conn: sa.Connection, ask: KnnQuery, exact: bool | None, ef_search: int, threshold: int
 ) -> tuple[list[Hit], str | None, str | None]:
     """pgvector: through the HNSW index when it may answer, else (or when it returns too few) exactly."""
-    q = query_param(query, info, "postgresql")
-    dist = distance_expr(ent, info, metric, q, "postgresql")
-    rows = [*has_vector(ent, info, "postgresql"), *where]
-    index: HnswIndex | None = None if exact else hnsw_index(conn, ent, info, metric)
+    ent, info, k = ask.ent, ask.info, ask.k
+    dist = distance_expr(ent, info, ask.metric, query_param(ask.vector, info, "postgresql"), "postgresql")
+    rows = [*has_vector(ent, info, "postgresql"), *ask.where]
+    index: HnswIndex | None = None if exact else hnsw_index(conn, ent, info, ask.metric)
     note = None
     if index is not None and (exact is False or index.rows >= threshold):
         set_hnsw_search(conn, max(ef_search, k))
@@ -130,23 +118,16 @@ def postgres_search(
     return hits, None, note
 
 
-def numpy_scan(
-    conn: sa.Connection,
-    ent: Entity,
-    info: VectorInfo,
-    metric: Metric,
-    query: np.ndarray,
-    where: list[sa.ColumnElement[bool]],
-    k: int,
-) -> list[Hit]:
+def numpy_scan(conn: sa.Connection, ask: KnnQuery) -> list[Hit]:
     """Exact k-NN in numpy over the stored vectors of the matching rows."""
+    ent, info = ask.ent, ask.info
     label = [column(ent, ent.label)] if ent.label else [sa.null()]
     keys = key_columns(ent)
     backend = conn.dialect.name
     stmt = sa.select(raw_vector(ent, info, backend), *label, *keys).where(
-        *has_vector(ent, info, backend), *where
+        *has_vector(ent, info, backend), *ask.where
     )
-    return candidate_hits(ent, knn_numpy.scan(conn, stmt, query, metric, k, len(keys)))
+    return candidate_hits(ent, knn_numpy.scan(conn, stmt, ask.vector, ask.metric, ask.k, len(keys)))
 
 
 def candidate_hits(ent: Entity, found: list[knn_numpy.Candidate]) -> list[Hit]:
@@ -182,18 +163,13 @@ def _nearest(
     return stmt if k is None else stmt.limit(k)
 
 
-def _vec0(
-    conn: sa.Connection,
-    ent: Entity,
-    info: VectorInfo,
-    q: sa.BindParameter[Any],
-    where: list[sa.ColumnElement[bool]],
-    k: int,
-) -> list[Hit]:
-    """vec0's own k-NN (MATCH, k), with `where` beside it; vec0 takes ORDER BY distance alone, so ties
-    are then put in key order as the scan orders them."""
+def _vec0(conn: sa.Connection, ask: KnnQuery) -> list[Hit]:
+    """vec0's own k-NN (MATCH, k, the table's metric), with the filters beside it; vec0 takes ORDER BY
+    distance alone, so ties are then put in key order as the scan orders them."""
+    ent, info = ask.ent, ask.info
+    match = vec0_match(ent, info, query_param(ask.vector, info, "sqlite"), ask.k)
     dist: sa.ColumnElement[Any] = sa.literal_column("distance")
-    stmt = _nearest(ent, dist, [vec0_match(ent, info, q, k), *where], None, ties=False)
+    stmt = _nearest(ent, dist, [match, *ask.where], None, ties=False)
     return _sorted(hits_from_rows(ent, conn.execute(stmt)), ent)
 
 
