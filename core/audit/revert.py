@@ -21,7 +21,7 @@ from core.data.audit_trail import Auditing
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.writes import SaveResult, delete_preview, save
 from core.engine.db import Database
-from core.errors import FieldProblem, NotFoundError, ValidationError
+from core.errors import FieldProblem, NotFoundError, ValidationError, WardenError
 from core.progress import TaskState
 from core.schema.catalog import Catalog, Entity
 
@@ -84,8 +84,14 @@ def _apply(
     return save(db, catalog, changes, audit=audit, state=state)
 
 
+#: The actions of entries that record one row's change (others record a copy or a migration).
+ROW_ACTIONS = frozenset({"insert", "update", "delete", "revert"})
+
+
 def inverse(ent: Entity, entry: Entry, fields: Sequence[str] = ()) -> Change:
     """The change that undoes `entry` (only `fields` of an update), checked against what it left."""
+    if entry.action not in ROW_ACTIONS:  # a copy's or a migration's record: no row change to undo
+        raise WardenError(f"Entry {entry.id} records a {entry.action}, not a row's change: not revertible.")
     if fields and entry.kind != "update":
         raise ValidationError(
             [FieldProblem(ent.name, f"entry {entry.id} {_did(entry)} a whole row: revert the whole entry")]

@@ -103,3 +103,21 @@ def test_the_dry_run_makes_the_tables_and_copies_no_row(sqlite_demo_copy: Demo, 
             conn.exec_driver_sql("select count(*) from admin_audit_log where action = 'copy'").scalar_one()
             == 0
         )
+
+
+def test_a_copy_entry_cannot_be_reverted_and_nothing_changes(
+    sqlite_demo_copy: Demo, pg_target: Database
+) -> None:
+    from core.audit.revert import Selection, revert
+    from core.errors import WardenError
+    from core.schema.load import load_catalog
+
+    src, _ = sqlite_demo_copy
+    assert copy_database(src, pg_target, verify=False).audited
+    (entry,) = _entries(pg_target, "where action = 'copy' and entity = 'users'")
+    with pg_target.engine.connect() as conn:
+        before = conn.exec_driver_sql("select count(*) from users").scalar_one()
+    with pytest.raises(WardenError, match="records a copy, not a row's change"):
+        revert(pg_target, load_catalog(pg_target), Selection(entry[0]))
+    with pg_target.engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from users").scalar_one() == before > 0
