@@ -119,18 +119,26 @@ def text_hash(ent: Entity, sources: Sequence[str], backend: str) -> sa.ColumnEle
 
 
 def key_text(ent: Entity, backend: str) -> sa.ColumnElement[str]:
-    """The row's key values as one text (the state's row_key), computed by the database."""
-    cols = [column(ent, n) for n in ent.primary_key]
-    # quote() on SQLite: a literal for any stored type (BLOB keys of other tools' files as well as text)
-    texts = [
-        sa.cast(c, sa.Text) if backend == "postgresql" else sa.func.quote(c, type_=sa.Text) for c in cols
-    ]
-    if len(texts) == 1:
-        return texts[0]
+    """The row's key values as one text (the state's row_key), computed by the database; the same text on
+    both backends for the same key (UUIDs as 32 hex digits, bytes as hex), so a copy keeps its state."""
+    texts = [_key_part(column(ent, n), backend) for n in ent.primary_key]
     out: sa.ColumnElement[str] = texts[0]
     for t in texts[1:]:
         out = out.concat(SEP).concat(t)
     return out
+
+
+def _key_part(col: sa.Column[Any], backend: str) -> sa.ColumnElement[str]:
+    """One key column as text (SQLite stores a UUID as 32 hex digits; PostgreSQL's text of one has dashes)."""
+    if backend == "postgresql":
+        if isinstance(col.type, sa.Uuid):
+            return sa.func.replace(sa.cast(col, sa.Text), "-", "", type_=sa.Text)
+        if isinstance(col.type, sa.LargeBinary):
+            return sa.func.upper(sa.func.encode(col, "hex", type_=sa.Text), type_=sa.Text)
+        return sa.cast(col, sa.Text)
+    # A BLOB key (other tools' files) as hex; anything else as its text.
+    blob = sa.func.typeof(col) == "blob"
+    return sa.case((blob, sa.func.hex(col, type_=sa.Text)), else_=sa.cast(col, sa.Text))
 
 
 def stale_join(

@@ -62,6 +62,10 @@ def test_edit_is_stale_until_reembedded(schema_db: Database) -> None:
 
     done = embed_rows(schema_db, cat, "regions", local_embedder(), which="stale")
     assert done.written == 3
+    with schema_db.engine.connect() as conn:
+        recorded = conn.execute(sa.text(f"SELECT row_key, model FROM {EMBEDDING_STATE_TABLE}")).all()
+    # the same key text on both backends (a copy to PostgreSQL keeps the state)
+    assert sorted(recorded) == sorted((k.hex, LOCAL_MODEL_NAME) for k in keys)
     assert count_stale(schema_db, cat, "regions", model=LOCAL_MODEL_NAME).stale == 0
 
     set_description(schema_db, keys[1], "A lighthouse on the northern cliffs, haunted since the wreck.")
