@@ -1,12 +1,13 @@
 """Orthogonal lines for the schema view: each FK drawn as right-angle segments between two table boxes.
 
 A line leaves its box from the side facing the other box (top or bottom when one box is above the other, as
-the layered layout puts them; left or right when they sit side by side), bends at most twice, and runs its
+the layered layout puts them; left or right when they sit side by side), usually bends twice, and runs its
 middle segment in the gap between the two boxes' rows or columns. Of three places for that middle segment
 (half-way, else next to either box) the first crossing the fewest other boxes wins; when all three cross one,
-a route with a single bend out of a box's side is tried too. That is cheap and keeps most lines out of
-boxes without a full router. Lines sharing a side of a box leave from spread-out ports,
-ordered by where they go, so they do not lie on top of each other; lines sharing a gap are spread across it.
+a route with a single bend out of a box's side is tried, then one that climbs a free column beside the
+boxes in the way (four bends). That is cheap and keeps most lines out of boxes without a full router.
+Lines sharing a side of a box leave from spread-out ports, ordered by where they go, so they do not lie on
+top of each other; lines sharing a gap are spread across it.
 Nothing here needs Qt: boxes are centres and sizes in scene pixels, routes are lists of points.
 """
 
@@ -20,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from core.graph.er_layout import HGAP
 from core.graph.layout import Point
 
 Side = Literal["top", "bottom", "left", "right"]
@@ -29,6 +31,10 @@ STUB = 14.0
 SPREAD = 6.0
 #: The ports of one side use its middle part (its corners stay free).
 PORT_SPAN = 0.7
+#: A detour runs this far beside a box in the way (half the layout's gap between boxes), and at most this
+#: many columns are tried.
+COLUMN_GAP = HGAP / 2
+DETOURS = 6
 #: Above this many boxes near a link, its routes are tested against them with numpy.
 MANY_NEAR = 32
 
@@ -177,6 +183,15 @@ def _route(
                 best, best_cost = route, cost
         if len(best) == 3:
             return best
+    if best_cost and vertical:  # still through a box: up a free column between the boxes in the way
+        for route in _detours(start, end, near + sign * step, far - sign * step, near_boxes):
+            cost = near_boxes.crossings(route)
+            if cost < best_cost:
+                best, best_cost = route, cost
+                if cost == 0:
+                    break
+        if len(best) == 6:
+            return best
     if len(best) == 4:  # spread the lines sharing this gap, inside it
         axis = "y" if vertical else "x"
         at = best[1][1] if vertical else best[1][0]
@@ -188,6 +203,20 @@ def _route(
         moved = min(max(at + shift, lo), hi) if lo < hi else at
         best = _zigzag(start, end, moved, vertical) if moved != at else best
     return best
+
+
+def _detours(start: Point, end: Point, y1: float, y2: float, near: _Near) -> list[list[Point]]:
+    """Routes with four bends: out of the start's side into the gap beside its box (at y1), along it to a
+    column beside one of the boxes in the way, up (or down) it to the gap beside the end's box (at y2), and
+    in. Columns nearest the straight way first."""
+    if abs(y2 - y1) < 1:
+        return []
+    middle = (start[0] + end[0]) / 2
+    columns = sorted(
+        {x for x0, x1, _y0, _y1 in near.boxes for x in (x0 - COLUMN_GAP, x1 + COLUMN_GAP)},
+        key=lambda x: abs(x - middle),
+    )
+    return [[start, (start[0], y1), (x, y1), (x, y2), (end[0], y2), end] for x in columns[:DETOURS]]
 
 
 def _elbows(a: Box, b: Box, start: Point, end: Point) -> list[list[Point]]:
