@@ -366,6 +366,61 @@ def migration_pictures(target: str) -> None:
     holder.close()
 
 
+def migration_banner_pictures(folder: str) -> None:
+    """The banner over a database behind head (Review migrations…); then a database another app migrated
+    with its own Alembic project: read-only editors with the reason, and the runner once that project is
+    picked (its env.py runs in a separate process)."""
+    from core.engine.db import open_database
+    from core.migrate import migrations
+    from core.migrate.project import call, find_project
+    from gui.main_window import MainWindow
+    from gui.migrate.dialog import MigrationDialog
+    from tests.fixtures.external_project import E2, write_project
+
+    behind = str(Path(folder) / "behind.db")
+    db = open_database(behind, create=True)
+    (first,) = [r.revision for r in migrations.history() if not r.down_revision]
+    migrations.upgrade(db, first)
+    db.dispose()
+    window = MainWindow()
+    window.resize(*SIZE)
+    window.show()
+    window.open_target(behind)
+    settle(lambda: window.migration_banner.isVisible())
+    save(window, "migration_banner.png")
+    window.close()
+
+    ini = write_project(Path(folder) / "shop")
+    shop = str(Path(folder) / "shop.db")
+    db = open_database(shop, create=True)
+    call(find_project(ini), db, "upgrade", E2)
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "insert into customers (id, name, email) values (1, 'Ada', 'ada@example.org'), "
+            "(2, 'Grace', 'grace@example.org'), (3, 'Edsger', null)"
+        )
+    db.dispose()
+    window = MainWindow()
+    window.resize(*SIZE)
+    window.show()
+    window.open_target(shop)
+    settle(lambda: window.migration_watch.standing is not None and bool(window.entity_names()))
+    open_entity(window, "customers")
+    settle()
+    save(window, "migration_unknown.png")
+    dialog = window.migration_watch.open_runner()
+    assert isinstance(dialog, MigrationDialog)
+    settle(lambda: dialog.view is not None)
+    dialog.use_project(str(ini))
+    settle(lambda: dialog.view is not None and dialog.upgrade_button.isEnabled())
+    dialog.resize(1200, 560)
+    settle()
+    dialog.grab().save(str(OUT / "migration_project.png"))
+    print("wrote docs/screenshots/migration_{banner,unknown,project}.png")
+    dialog.close()
+    window.close()
+
+
 def graph_pictures(window: MainWindow, target: str, scores: dict[str, int]) -> None:
     """The record graph: the busiest location two hops out along connections, NPCs and objects; then a
     region whose locations pass the cap, so the rest is one aggregate node."""
@@ -650,6 +705,46 @@ def audit_pictures(window: MainWindow, folder: str) -> None:
     settle()
 
 
+def move_pictures(target: str) -> None:
+    """Move to PostgreSQL… after copying a copy of the demo into a throwaway PostgreSQL (pgserver): every
+    table listed with its rows and verified, and the offer to open the copy."""
+    import shutil
+    import warnings
+
+    import sqlalchemy as sa
+
+    from core.engine.db import open_database
+    from gui.migrate.move_dialog import MoveDialog
+    from gui.runtime.open_database import OpenDatabase
+
+    source = str(Path(target).with_name("moving.db"))
+    shutil.copy(target, source)
+    with tempfile.TemporaryDirectory(prefix="warden-shots-pg-") as folder:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs on a headless machine; pgserver does not use it
+            import pgserver
+
+            server = pgserver.get_server(Path(folder), cleanup_mode="stop")
+        try:
+            url = sa.make_url(server.get_uri()).set(drivername="postgresql+psycopg")
+            holder = OpenDatabase()
+            holder.set_database(open_database(source), owned=True)
+            settle(lambda: holder.catalog is not None)
+            dialog = MoveDialog(holder, profiles=list)
+            dialog.resize(820, 640)
+            dialog.show()
+            dialog.target.setCurrentText(url.render_as_string(hide_password=False))
+            dialog.start_button.click()
+            settle(lambda: dialog.outcome is not None, timeout_ms=300_000)
+            dialog.target.setCurrentText(url.set(host="db.example.org", query={}).render_as_string())
+            dialog.grab().save(str(OUT / "move_to_postgresql.png"))
+            print("wrote docs/screenshots/move_to_postgresql.png")
+            dialog.close()
+            holder.close()
+        finally:
+            server.cleanup()
+
+
 def _left() -> Any:
     from PySide6.QtCore import Qt
 
@@ -691,8 +786,10 @@ def main() -> int:
             graph_pictures(window, target, scores)
             graph_link_picture(window, target, scores)
             migration_pictures(target)
+            migration_banner_pictures(d)
             schema_pictures(window, d)
             audit_pictures(window, d)
+            move_pictures(target)
         finally:
             window.close()
             workers.shutdown()
