@@ -117,11 +117,11 @@ def test_the_reference_schema_is_routed_at_right_angles_out_of_the_boxes(
         assert on_border(route[0], boxes[a]) and on_border(route[-1], boxes[b])
         assert not any(inside(p, boxes[a]) or inside(p, boxes[b]) for p in route)
         through += sum(crosses(route, box) for name, box in boxes.items() if name not in (a, b))
-    # Cheap avoidance: most lines cross no other box, and fewer boxes are crossed than by straight lines
+    # No line crosses another box (straight lines between the same boxes do)
     straight = sum(
         crosses_line((boxes[a].x, boxes[a].y), (boxes[b].x, boxes[b].y), box)
         for a, b in links
         for name, box in boxes.items()
         if name not in (a, b)
     )
-    assert through <= min(straight, len(links) // 5)
+    assert through == 0 < straight
