@@ -9,14 +9,16 @@ Values are stored as plain JSON (`plain`); core/audit reads them back for the vi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 import getpass
 import ipaddress
 import json
 import math
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.coercion import interval_text
@@ -195,6 +198,15 @@ class Trail:
         self, conn: sa.Connection, catalog: Catalog, checked: list[Change], before: Before, result: SaveResult
     ) -> None:
         """Add one entry per row the save wrote (the result lists them per kind, in batch order)."""
+        with _collector_paused(len(checked) >= PAUSE_FROM):
+            rows = self._entries(catalog, checked, before, result)
+        if rows:
+            _insert(conn, self.table, self._common(), rows)
+
+    def _entries(
+        self, catalog: Catalog, checked: list[Change], before: Before, result: SaveResult
+    ) -> list[tuple[Any, ...]]:
+        """The per-row values of the entries, as `_insert` takes them."""
         how = self.auditing
         reverts = how.reverts if len(how.reverts) == len(checked) else ()
         inserted, updated, deleted = iter(result.inserted), iter(result.updated), iter(result.deleted)
@@ -222,8 +234,7 @@ class Trail:
             rows.append(
                 (ent.name, row_key, "revert" if reverts else action, *fields, reverts[i] if reverts else None)
             )
-        if rows:
-            _insert(conn, self.table, self._common(), rows)
+        return rows
 
     def _common(self) -> dict[str, Any]:
         """The values every entry of this save shares."""
@@ -238,6 +249,28 @@ class Trail:
         }
 
 
+#: Saves of at least this many changes build their entries with the cyclic garbage collector paused.
+PAUSE_FROM = 1000
+
+
+@contextlib.contextmanager
+def _collector_paused(pause: bool) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large save's entries are built, if it is running.
+
+    The entries are dicts and tuples without cycles, a few per row; their allocations trigger collections
+    that each walk the whole batch (the save's changes and results), which cost about a third of recording
+    10,000 edits. Nothing cyclic is freed later than it would be otherwise; the collector resumes after.
+    """
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 #: The columns of an entry that differ between the rows of one save, in the order `record` builds them.
 PER_ROW = ("entity", "row_key", "action", "before_json", "after_json", "reverts")
 
@@ -250,9 +283,38 @@ def _insert(
     if backend not in ("sqlite", "postgresql"):
         conn.execute(table.insert(), [{**common, **dict(zip(PER_ROW, r, strict=True))} for r in rows])
         return
-    stmt = _from_json(table, backend)
+    sql, binds = _driver_statement(conn.dialect, table)
+    positional = conn.dialect.positional
     for start in range(0, len(rows), JSON_CHUNK):
-        conn.execute(stmt, {**common, "entries": json.dumps(rows[start : start + JSON_CHUNK])})
+        given = {**common, "entries": json.dumps(rows[start : start + JSON_CHUNK])}
+        values = [
+            (n, fixed if n not in given else given[n] if p is None else p(given[n])) for n, p, fixed in binds
+        ]
+        conn.exec_driver_sql(sql, tuple(v for _, v in values) if positional else dict(values))
+
+
+_Bind = tuple[str, Callable[[Any], Any] | None, Any]
+
+
+@functools.lru_cache(maxsize=16)
+def _driver_statement(dialect: sa.Dialect, table: sa.Table) -> tuple[str, tuple[_Bind, ...]]:
+    """_from_json compiled once for the driver: its SQL and each parameter's name, bind processor and, for
+    the statement's own constants (the JSON paths), the value already processed.
+
+    For one entry (the usual single-row save) SQLAlchemy's execute of the statement (cache key, parameter
+    processing, result setup) costs about as much as the driver's run of it. Given to the driver as compiled,
+    through the same engine events (slow log, driver errors): the same SQL and the same stored values.
+    """
+    compiled = _from_json(table, dialect.name).compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)  # an INSERT compiles with the dialect's SQL compiler
+    names = compiled.positiontup if dialect.positional else list(compiled.bind_names.values())
+    binds: list[_Bind] = []
+    for name in names or ():
+        bound = compiled.binds[name]
+        process = bound.type.dialect_impl(dialect).bind_processor(dialect)
+        fixed = None if bound.value is None or process is None else process(bound.value)
+        binds.append((name, process, bound.value if process is None else fixed))
+    return compiled.string, tuple(binds)
 
 
 #: Entries per INSERT … SELECT from one JSON document (a few MB of JSON at most).
@@ -260,7 +322,7 @@ JSON_CHUNK = 5000
 
 
 @functools.lru_cache(maxsize=16)
-def _from_json(table: sa.Table, backend: str) -> sa.Executable:
+def _from_json(table: sa.Table, backend: str) -> sa.Insert:
     """INSERT … SELECT of the entries of one JSON array, one element per entry.
 
     The database's own JSON functions split the document (SQLite's json_each, PostgreSQL's
