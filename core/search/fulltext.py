@@ -20,14 +20,17 @@ from core.data.query import fulltext_query, quick_clause
 from core.schema.catalog import Entity, FullTextIndex
 from core.search.knn_sql import relation_name
 
-#: GIN indexes over one tsvector (a column or an expression), valid and not partial, by name.
+#: GIN indexes over one tsvector (a column or an expression), valid and not partial, by name; with the
+#: expression that generates the column, when it is a generated tsvector column.
 _TEXT_INDEXES = sa.text(
     """
-    SELECT ic.relname, pg_get_indexdef(x.indexrelid, 1, true)
+    SELECT ic.relname, pg_get_indexdef(x.indexrelid, 1, true), pg_get_expr(d.adbin, d.adrelid)
     FROM pg_index x
     JOIN pg_class ic ON ic.oid = x.indexrelid
     JOIN pg_am am ON am.oid = ic.relam
     JOIN pg_opclass opc ON opc.oid = x.indclass[0]
+    LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0] AND a.attgenerated = 's'
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
     WHERE x.indrelid = to_regclass(:rel) AND am.amname = 'gin' AND opc.opcname = 'tsvector_ops'
       AND x.indnatts = 1 AND x.indpred IS NULL AND x.indisvalid
     ORDER BY ic.relname
@@ -41,8 +44,9 @@ _PLAIN_WORD = re.compile(r"[^\W_]+")
 
 @dataclass(frozen=True)
 class TextIndex:
-    """A PostgreSQL GIN index over a tsvector: its name, the indexed expression as PostgreSQL prints it,
-    and the text search configuration it names (None: the database's default)."""
+    """A PostgreSQL GIN index over a tsvector: its name, the indexed expression as PostgreSQL prints it
+    (a column's name for a tsvector column), and the text search configuration the expression (or the
+    generated column's expression) names; None: unknown, the database's default is used."""
 
     name: str
     expression: str
@@ -62,8 +66,8 @@ class KeywordMatch:
 def pg_text_index(conn: sa.Connection, entity: Entity) -> TextIndex | None:
     """The first GIN tsvector index on the entity's table (by name), or None."""
     rel = relation_name(entity, conn.dialect)
-    for name, expression in conn.execute(_TEXT_INDEXES, {"rel": rel}):
-        found = _CONFIG_RE.search(str(expression))
+    for name, expression, generated in conn.execute(_TEXT_INDEXES, {"rel": rel}):
+        found = _CONFIG_RE.search(f"{expression} {generated or ''}")
         return TextIndex(str(name), str(expression), found.group(1).replace("''", "'") if found else None)
     return None
 

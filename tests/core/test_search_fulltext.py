@@ -181,6 +181,44 @@ def test_postgresql_search_uses_the_gin_index(pg_server: object, tmp_path: Any) 
         db.dispose()
 
 
+def test_a_reflected_postgresql_tsvector_column(pg_server: object) -> None:
+    """A database Warden did not make: a GIN index on a generated tsvector column is searched with the
+    column's own configuration ('simple' here: "running" is not stemmed), a table without one by ILIKE."""
+    from tests.fixtures.postgres import new_pg_database
+
+    db = open_database(new_pg_database(pg_server), create=True)
+    try:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TABLE notes (id integer PRIMARY KEY, title text, body text, tsv tsvector GENERATED "
+                "ALWAYS AS (to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(body, ''))) STORED)"
+            )
+            conn.exec_driver_sql("CREATE INDEX notes_tsv ON notes USING gin (tsv)")
+            conn.exec_driver_sql("CREATE TABLE plain (id integer PRIMARY KEY, title text)")
+            conn.exec_driver_sql(
+                "INSERT INTO notes (id, title, body) VALUES (1, 'Running water', 'the mill wheel turns'), "
+                "(2, 'Still pond', 'the run of the river ends'), (3, 'Runes', 'carved by the runners')"
+            )
+            conn.exec_driver_sql("INSERT INTO plain VALUES (1, 'Running water'), (2, 'Still pond')")
+        cat = load_catalog(db)
+        with db.engine.connect() as conn:
+            index = pg_text_index(conn, cat.get("notes"))
+        assert index is not None and (index.name, index.expression, index.config) == (
+            "notes_tsv",
+            "tsv",
+            "simple",
+        )
+        found = search_text(db, cat, "notes", "running", None, mode="keyword")
+        assert found.keyword_source == FULLTEXT and [h.label for h in found.hits] == ["Running water"]
+        # Labels starting with the word first (shorter first), then the body's whole word.
+        run = search_text(db, cat, "notes", "run", None, mode="keyword").hits
+        assert [h.label for h in run] == ["Runes", "Running water", "Still pond"]
+        plain = search_text(db, cat, "plain", "ning wat", None, mode="keyword")
+        assert plain.keyword_source == TEXT_SEARCH and [h.label for h in plain.hits] == ["Running water"]
+    finally:
+        db.dispose()
+
+
 def test_migration_up_and_down(empty_url: str) -> None:
     """Upgrading fills the index from the rows already there; downgrading drops it (and on SQLite its
     triggers and shadow tables), and the keyword side goes back to substring search."""
