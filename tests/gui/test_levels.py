@@ -351,3 +351,28 @@ def test_an_unlock_that_cannot_be_recorded_is_refused_in_the_dialog(qtbot: QtBot
     qtbot.waitUntil(lambda: window.safety.dialog is None, timeout=5_000)
     window.close()
     assert fingerprint(path) == before
+
+
+def test_unlock_and_relock_on_postgres(qtbot: QtBot, pg_server: object, pg_demo_template: str) -> None:
+    """On PostgreSQL the unlock reopens a writable session (default_transaction_read_only off) and records
+    the entry; Lock Editing Now reopens it read-only again."""
+    url = new_pg_database(pg_server, template=pg_demo_template)
+    target, password = parse_pasted_url(url)
+    profile = Profile("shared", target.url(), "read-only", target.account)
+    window = open_profile_window(qtbot, profile, target.url(password))
+    editor = open_editor(qtbot, window, ENTITY)
+    unlock(qtbot, window, "Support ticket 7", 60)
+    db = window.open_db.database
+    assert db is not None and editor.db is db
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "off"
+        sql = "SELECT reason, profile FROM admin_audit_log WHERE action = 'elevate'"
+        assert [tuple(r) for r in conn.exec_driver_sql(sql)] == [("Support ticket 7", "shared")]
+    assert window.lock_action.isEnabled()
+    with qtbot.waitSignal(window.safety.relocked, timeout=15_000):
+        window.lock_action.trigger()
+    relocked = window.open_db.database
+    assert relocked is not None and relocked is not db and relocked.capabilities.read_only
+    with relocked.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
+    assert window.level_badge.text() == "READ-ONLY" and window.unlock_action.isEnabled()
