@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -93,6 +94,7 @@ class StaleBar(QWidget):
         self.counts: list[StaleCount] = []
         self.count_task: workers.Task | None = None
         self.task: workers.Task | None = None
+        self.start_when_listed = False  # the state table was just created: re-embed once the catalog lists it
         self.provider_box = QComboBox()
         self.provider_box.setObjectName("searchProvider")
         self.provider_box.setToolTip("Which embedding provider makes this column's vectors (remembered)")
@@ -133,6 +135,7 @@ class StaleBar(QWidget):
         self.reembed_button.clicked.connect(self.reembed)
         self.cancel_button.clicked.connect(self.cancel)
         self.on_save_box.toggled.connect(self._on_on_save_box_toggled)
+        open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
         #: Rows per batch of a re-embed (None: core's default); each batch is one transaction.
         self.batch_rows: int | None = None
         #: Asked before the embedding state table is added to a database without one (tests answer it).
@@ -286,9 +289,8 @@ class StaleBar(QWidget):
             from core.search.stale import ensure_state_table
 
             self.reembed_button.setEnabled(False)
-            self.open_db.change_schema(
-                ensure_state_table, on_done=lambda _created: self._start(), on_error=self._on_failed
-            )
+            self.start_when_listed = True
+            self.open_db.change_schema(ensure_state_table, on_error=self._on_track_failed)
             return
         self._start()
 
@@ -307,6 +309,22 @@ class StaleBar(QWidget):
             on_done=self._on_done, on_error=self._on_failed, on_aborted=self._finish,
             on_progress=self._on_progress, owner=self, key="reembed-stale",
         )  # fmt: skip
+
+    def _on_open_db_catalog_changed(self, _change: object) -> None:
+        if self.start_when_listed:
+            self.start_when_listed = False
+            self._start()
+
+    def _on_track_failed(self, failure: workers.Failure) -> None:
+        self.start_when_listed = False
+        self._show()
+        self.failed.emit(f"The embedding state table was not created: {failure.message}")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Count again when the panel is shown: rows may have changed while another tab was in front."""
+        super().showEvent(event)
+        if self.columns and self.task is None:
+            self.refresh()
 
     def cancel(self) -> None:
         """Stop at the next batch; the rows written keep their vectors."""

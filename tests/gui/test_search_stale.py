@@ -248,3 +248,32 @@ def test_a_service_chosen_for_a_column_embeds_its_rows_and_its_queries(
     assert name  # the regions are there to be found
     answer = panel.results.answer
     assert answer is not None and answer.count == 10
+
+
+def test_without_the_state_table_it_asks_then_tracks(qtbot: QtBot, regions_db: Database) -> None:
+    """A database without the embedding state: the badge knows only rows with no vector; Re-embed stale
+    asks before adding the table, creates it on a worker, and the re-embed that follows records each row."""
+    with regions_db.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE warden_embedding_state"))
+        conn.execute(
+            sa.text("UPDATE regions SET embedding = NULL WHERE name IN (SELECT name FROM regions LIMIT 2)")
+        )
+    panel = new_panel(qtbot, regions_db)
+    bar = panel.stale_bar
+    counted(qtbot, panel, lambda: panel.choose_target("regions"))
+    assert bar.stale == 2 and "changes not tracked" in bar.badge.toolTip()
+    questions: list[int] = []
+
+    def agree() -> bool:
+        questions.append(1)
+        return True
+
+    bar.ask_to_track = agree
+    with qtbot.waitSignal(bar.reembedded, timeout=60_000) as done:
+        bar.reembed_button.click()
+    assert questions == [1] and done.args == [2]
+    catalog = panel.open_db.catalog
+    assert catalog is not None and "warden_embedding_state" in catalog.entities
+    qtbot.waitUntil(lambda: bar.badge.text() == "Up to date", timeout=10_000)
+    count = count_stale(regions_db, catalog, "regions")
+    assert (count.tracked, count.missing, count.changed, count.untracked) == (True, 0, 0, 14)
