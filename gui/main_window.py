@@ -237,11 +237,45 @@ class MainWindow(QMainWindow):
         self.lock_action.setObjectName("lockAction")
         self.lock_action.setStatusTip("End the unlock: the connection is read-only again (edits stay staged)")
         self.lock_action.triggered.connect(self.safety.relock)
+        self.save_profile_action = QAction("Save as &Profile…", self)
+        self.save_profile_action.setObjectName("saveProfileAction")
+        self.save_profile_action.setStatusTip("Keep the open database as a named profile, with a level")
+        self.save_profile_action.triggered.connect(self.ask_save_profile)
+        actions = [self.save_profile_action, self.unlock_action, self.lock_action]
         if first is not None:
-            menu.insertActions(first, [self.unlock_action, self.lock_action])
+            menu.insertActions(first, actions)
         else:
-            menu.addActions([self.unlock_action, self.lock_action])
+            menu.addActions(actions)
         self._show_level_actions()
+
+    def ask_save_profile(self) -> QWidget | None:
+        """File → Save as Profile…: a name and a level for the open database (window-modal, not blocking)."""
+        from PySide6.QtCore import Qt
+
+        from gui.connection.profile_dialog import ProfileDialog
+
+        db, state = self.open_db.database, self.safety.state()
+        if db is None or state is None:
+            return None
+        dialog = ProfileDialog(db, "read-only" if state.unlocked else state.level, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._save_profile(dialog.profile()))
+        dialog.open()
+        return dialog
+
+    def _save_profile(self, profile: Profile) -> None:
+        from core.audit.profiles import save_profile
+
+        workers.run(
+            save_profile, profile,
+            on_done=lambda _none: self._on_profile_saved(profile), on_error=self._on_background_failed,
+            owner=self,
+        )  # fmt: skip
+
+    def _on_profile_saved(self, profile: Profile) -> None:
+        now = self.open_db.database is not None and self.safety.adopt(profile)
+        later = "" if now else " Open it from File → Profiles to work at its level."
+        self.statusBar().showMessage(f"Saved profile '{profile.name}' ({profile.level}).{later}", 10_000)
 
     def _restore_saved(self, key: str, restore: Callable[[QByteArray], bool]) -> None:
         value = saved.settings().value(f"main_window/{key}")
@@ -516,6 +550,7 @@ class MainWindow(QMainWindow):
         if hasattr(self, "unlock_action"):
             self.unlock_action.setEnabled(self.safety.can_unlock())
             self.lock_action.setEnabled(self.safety.elevation is not None)
+            self.save_profile_action.setEnabled(self.open_db.database is not None)
 
     def _on_safety_changed(self, state: LevelState | None) -> None:
         """The level changed (opened, unlocked, locked again): the badge, the title and the editors follow."""

@@ -84,6 +84,18 @@ class SafetyLevels(QObject):
         self._end_elevation()
         self.changed.emit(self.state())
 
+    def adopt(self, profile: Profile) -> bool:
+        """The open database was just saved as `profile`: show its name and level now when the connection
+        already has its rights (a read-only profile on a read-only session, or a writing one on a writable
+        session); False when it takes a reopen (File → Profiles)."""
+        db = self.open_db.database
+        if db is None or self.elevation is not None or db.capabilities.read_only == profile.writes:
+            return False
+        self.profile = profile
+        db.profile = profile.name
+        self.changed.emit(self.state())
+        return True
+
     # --- unlocking -------------------------------------------------------------------------------
 
     def ask_unlock(self) -> UnlockDialog | None:

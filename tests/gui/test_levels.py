@@ -376,3 +376,26 @@ def test_unlock_and_relock_on_postgres(qtbot: QtBot, pg_server: object, pg_demo_
     with relocked.engine.connect() as conn:
         assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
     assert window.level_badge.text() == "READ-ONLY" and window.unlock_action.isEnabled()
+
+
+def test_save_as_profile_keeps_the_open_file_as_a_profile(qtbot: QtBot, demo_copy_path: str) -> None:
+    """File → Save as Profile… on a file opened with Open: a name is required; saved as confirm, the window
+    takes its name and level at once (a writable session already), and File → Profiles lists it."""
+    from gui.connection.profile_dialog import ProfileDialog
+    from tests.fixtures.editing import open_window
+
+    window = open_window(qtbot, demo_copy_path)
+    assert window.level_badge.isHidden() and window.save_profile_action.isEnabled()
+    dialog = window.ask_save_profile()
+    assert isinstance(dialog, ProfileDialog)
+    assert dialog.level.currentData() == "editor"  # the level it has now
+    dialog.accept()
+    assert dialog.isVisible() and "name" in dialog.problem.text()
+    dialog.name.setText("world")
+    dialog.level.setCurrentIndex(dialog.level.findData("confirm"))
+    with qtbot.waitSignal(window.safety.changed, timeout=10_000):
+        dialog.accept()
+    assert core_profiles.find_profile("world") == Profile("world", demo_copy_path, "confirm")
+    assert window.level_badge.text() == "CONFIRM" and window.windowTitle() == "world — Warden [CONFIRM]"
+    window.connection_actions.fill_profiles_menu()
+    assert [a.text() for a in window.connection_actions.profiles_menu.actions()] == ["world  [confirm]"]
