@@ -138,6 +138,8 @@ def embed_rows(
         chosen = [coerce_key(ent, dict(k)) for k in which]
     # What each row's state records: its key and text hash, read with its text (the same snapshot).
     marks = [stale.key_text(ent, db.backend), stale.text_hash(ent, sources, db.backend)] if tracked else []
+    if db.profile is not None and (auditing is None or auditing.profile == "default"):
+        auditing = dataclasses.replace(auditing or Auditing(), profile=db.profile)  # entries name the profile
     trail = _trail(catalog, auditing)
     writer = _writer(ent, info, db.backend)
     total = len(chosen) if chosen is not None else _count(db, source, where)

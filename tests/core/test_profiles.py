@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from core.audit.profiles import (
 from core.data.audit_trail import AuditUnavailable
 from core.data.changes import Update
 from core.data.writes import save
-from core.engine.db import open_database
+from core.engine.db import Database, open_database
 from core.errors import NotFoundError, ReadOnlyError, ValidationError, WardenError
 from core.schema.load import load_catalog
 from tests.fixtures.demo import Demo
@@ -282,3 +283,20 @@ def test_a_save_through_a_profile_names_it_in_the_audit_log(
     assert len(entries) == before + 1
     entry = entries[0]
     assert entry["profile"] == "designers" and entry["action"] == "update"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_embeddings_written_through_a_profile_name_it_in_the_audit_log(schema_db: Database) -> None:
+    from core.search.embeddings import local_embedder
+    from core.search.reembed import embed_rows
+
+    table = load_catalog(schema_db).get("regions").table
+    with schema_db.engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": uuid.uuid4(), "name": "Othiel Meadows"}])
+    db = open_profile(Profile("designers", schema_db.display_url, "editor"))
+    try:
+        embed_rows(db, load_catalog(db), "regions", local_embedder())
+    finally:
+        db.dispose()
+    entries = audit_rows(schema_db.display_url)
+    assert [(e["entity"], e["profile"]) for e in entries] == [("regions", "designers")]
