@@ -179,8 +179,7 @@ def test_provider_is_remembered_per_database_and_column(
 def test_a_save_reembeds_the_rows_whose_text_changed(qtbot: QtBot, regions_path: str) -> None:
     window = open_window(qtbot, regions_path)
     follower = save_reembed.attach(window)  # as gui/app.py does
-    editor = open_editor(qtbot, window, "regions")
-    follower.watch_editors()
+    editor = open_editor(qtbot, window, "regions")  # followed once its tab is current
     key = stage(editor, 0, "description", "A salt marsh where the lanterns drown.")
     with qtbot.waitSignal(follower.reembedded, timeout=60_000) as done:
         editor.save()
