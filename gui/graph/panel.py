@@ -79,6 +79,7 @@ class GraphPanel(QWidget):
         self.message.setWordWrap(True)
         self._build_toolbar()
         self.links = LinkEditor(open_db, lambda: self.document, self)
+        self.scene.link_allowed = lambda: not self.links.database_read_only()
         self.selected_edge: GraphEdge | None = None
         self.delete_edge_action = QAction("Delete Link", self)
         self.delete_edge_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Delete)])
@@ -190,7 +191,6 @@ class GraphPanel(QWidget):
         if db is None or catalog is None:
             return
         self.start_record = (entity, dict(key))
-        self.scene.linking = not self.links.database_read_only()
         self._run_graph_job(
             "Loading the neighbourhood…",
             self._on_graph_loaded,
@@ -295,7 +295,7 @@ class GraphPanel(QWidget):
         nodes = len(self.document.hood.nodes)
         edges = len(self.document.hood.edges)
         name = start.label if start is not None else "the record"
-        tip = " Shift-drag from one node to another to link them." if self.scene.linking else ""
+        tip = " Shift-drag from one node to another to link them." if self.scene.link_allowed() else ""
         return f"{name}: {nodes:,} nodes, {edges:,} edges. Double-click a node to expand it.{tip}"
 
     # --- selection and the side panel --------------------------------------------------------------

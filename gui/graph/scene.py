@@ -7,6 +7,7 @@ Shift-drag from one node to another ask for a link between them (`connect_reques
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen, QPixmapCache
@@ -55,7 +56,10 @@ class GraphScene(QGraphicsScene):
         self._selected: str | None = None
         self._dragging: NodeItem | None = None
         self._pinned: set[str] = set()
-        self.linking = True  # whether a Shift-drag from a node links it to another (not on read-only)
+        self.linking = True  # whether a Shift-drag from a node may link it to another (a record graph)
+        # Asked at each Shift-press: whether links can be written now (not on a read-only connection; an
+        # unlock swaps the connection under the same graph)
+        self.link_allowed: Callable[[], bool] = lambda: True
         self.link_line: QGraphicsLineItem | None = None  # the line a Shift-drag draws from its node
         self._link_from: NodeItem | None = None
         self._base_edges: list[GraphEdge] = []  # the document's edges, without staged edits
@@ -306,6 +310,7 @@ class GraphScene(QGraphicsScene):
     def _links_by_drag(self, event: QGraphicsSceneMouseEvent) -> bool:
         return (
             self.linking
+            and self.link_allowed()
             and event.button() == Qt.MouseButton.LeftButton
             and bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         )

@@ -47,7 +47,6 @@ def make_panel(qtbot: QtBot, db: Database) -> GraphPanel:
     holder.set_database(db)
     qtbot.waitUntil(lambda: holder.catalog is not None, timeout=20_000)
     panel = GraphPanel(holder)
-    panel.setProperty("holder", holder)
     qtbot.addWidget(panel)
     panel.resize(1200, 800)
     panel.show()
@@ -210,11 +209,12 @@ def test_read_only_starts_no_drag_and_disables_link_menus(
 ) -> None:
     _db, _catalog = sqlite_demo_copy
     db = open_database(demo_copy_path, read_only=True)
+    writable: Database | None = None
     try:
         panel = make_panel(qtbot, db)
         start = uid(scalar(db, "SELECT source_location_id FROM location_connections ORDER BY id LIMIT 1"))
         shown(qtbot, panel, lambda: panel.show_record("locations", {"id": start}))
-        assert not panel.scene.linking
+        assert not panel.scene.link_allowed()
         edge = next(e for e in panel.scene.edge_list if e.via == "location_connections")
         menu = panel.links.edge_menu(edge)
         (action,) = [a for a in menu.actions() if a.objectName() == "graphDeleteEdge"]
@@ -227,10 +227,18 @@ def test_read_only_starts_no_drag_and_disables_link_menus(
         assert panel.links.form is None and panel.links.staged_count == 0
         panel.links.delete_edge(edge)
         assert panel.links.staged_count == 0 and "read-only" in panel.message.text()
+        # An unlock reopens the database writable under the same graph: linking works from then on
+        writable = open_database(demo_copy_path)
+        panel.open_db.swap_database(writable)
+        assert panel.scene.link_allowed() and panel.links.edge_reason(edge) is None
+        panel.links.delete_edge(edge)
+        assert panel.links.staged_count == 1
         workers.wait_idle()
     finally:
         workers.wait_idle()
         db.dispose()
+        if writable is not None:
+            writable.dispose()
 
 
 def test_a_save_refreshes_the_link_tables_open_editor(qtbot: QtBot, demo_copy_path: str) -> None:
