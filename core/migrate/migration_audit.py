@@ -1,9 +1,9 @@
 """Migrations are audited writes: one audit-log entry (action "migrate") per revision applied or undone.
 
 An entry names the revision, the version(s) before and after, the OS user and the connection profile; the
-entries of one run share its save_id. A database without an audit log (an external project's, or one below
-the revision that creates it) gets none: the run is not refused for it, as a save would be, because the
-migration may be what brings the audit log.
+entries of one run share its save_id. A run is audited when the database had an audit log before it started:
+one without (an external project's, a new database being created) gets none, and the run is not refused for
+it, as a save would be, because the migration may be what brings the audit log.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ from core.schema.models.audit import AUDIT_TABLE, AuditEntry
 
 #: The audit log's action for a revision applied or undone.
 ACTION = "migrate"
+
+
+def has_log(db: Database) -> bool:
+    """Whether the database has an audit log now (a run is audited when it had one before it started)."""
+    return sa.inspect(db.engine).has_table(AUDIT_TABLE)
 
 
 def record(db: Database, conn: sa.Connection | None, verb: str, script: Any, run_id: uuid.UUID) -> None:

@@ -152,6 +152,9 @@ class _Run:
         self.copies_before: dict[str, list[str]] = {}  # revision -> tables to copy just before it runs
         self.copies: list[str] = []
         self.run_id = uuid.uuid4()  # the audit entries of one run share it
+        # Only a database that had an audit log before the run gets entries: creating a schema from nothing
+        # (a new or demo database) is no one's change to its data, and could record only its later half.
+        self.audited = migration_audit.has_log(db)
         self.scripts_read: Any = None
 
     def _script(self) -> Any:
@@ -213,7 +216,8 @@ class _Run:
         written just after each revision committed, in a transaction of their own: on SQLite the project's
         connection holds the write lock until then, and on PostgreSQL its transaction is not ours to join.
         """
-        migration_audit.record(self.db, conn, self.verb, self._script().get_revision(rev), self.run_id)
+        if self.audited:
+            migration_audit.record(self.db, conn, self.verb, self._script().get_revision(rev), self.run_id)
         self.done.append(rev)
         seconds = time.perf_counter() - self.started
         log.info("%s %s done on %s", self.verb, rev, self.db.display_url)

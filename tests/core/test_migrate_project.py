@@ -152,7 +152,7 @@ def test_each_revision_is_audited(db: Database) -> None:
     query = sa.text(f"select action, entity, reason, save_id from {AUDIT_TABLE} where action = 'migrate'")
     with db.engine.connect() as conn:
         already = len(conn.execute(query).all())
-    assert already >= 1, "the revisions from the one creating the audit log on are audited"
+    assert already == 0, "creating the schema of a new database is not audited"
     mig.downgrade(db, below)
     mig.upgrade(db, "head")
     with db.engine.connect() as conn:
