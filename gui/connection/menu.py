@@ -6,21 +6,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
+from core.audit.profiles import Profile
 from core.engine import connections
 from gui import settings as saved
 from gui.connection import profiles
 from gui.connection.demo import DemoBuilder
 from gui.connection.dialog import ConnectionDialog
 from gui.runtime import workers
-
-if TYPE_CHECKING:
-    from core.audit.profiles import Profile
 
 SQLITE_FILTER = "SQLite databases (*.db *.sqlite *.sqlite3 *.db3);;All files (*)"
 LAST_FOLDER_KEY = "main_window/last_folder"
@@ -148,7 +145,8 @@ class ConnectionActions(QObject):
             self.recent_menu.addAction("No recent connections").setEnabled(False)
 
     def open_recent(self, entry: profiles.RecentConnection, *_: object) -> None:
-        """Reopen a recent connection; a PostgreSQL one takes its password from the keyring, else asks."""
+        """Reopen a recent connection; a PostgreSQL one read-only (its default level), with the password from
+        the keyring, else asks."""
         if entry.kind != "postgresql":
             self.target_chosen.emit(entry.target)
             return
@@ -164,5 +162,7 @@ class ConnectionActions(QObject):
     def _on_recent_password(self, target: connections.PgTarget, password: str | None) -> None:
         if password is None:
             self.ask_connection(target)
-        else:
-            self.target_chosen.emit(target.url(password))
+        else:  # read-only, PostgreSQL's default level (issue 12): unlock it or save a profile to write
+            self.profile_chosen.emit(
+                Profile("", target.url(), "read-only", target.account), target.url(password)
+            )

@@ -12,7 +12,9 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backends import fail
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QFontInfo, QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView
@@ -25,6 +27,7 @@ from core.engine.db import open_database
 from gui.audit import audited_save
 from gui.audit.panel import AuditPanel
 from gui.connection.dialog import ConnectionDialog
+from gui.connection.profiles import RecentConnection, forget_session_passwords, store_password
 from gui.editor.actions import EDITING
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
@@ -160,6 +163,23 @@ def test_postgres_connections_default_to_read_only(
     (entry,) = window.connection_actions.profiles_menu.actions()
     assert entry.text() == "shared  [read-only]"
     assert not password or password not in core_profiles.profiles_path().read_text()
+    window.close()
+
+    # Reopened from Recent Connections (no profile): read-only too, PostgreSQL's default
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # the password in this session's memory, never the tester's keyring
+    try:
+        store_password(target.account, password or "trusted-anyway")
+        again = MainWindow()
+        qtbot.addWidget(again, before_close_func=let_close)
+        recent = RecentConnection(target.url(), "postgresql", target.account)
+        with qtbot.waitSignal(again.counts_loaded, timeout=20_000):
+            again.connection_actions.open_recent(recent)
+    finally:
+        keyring.set_keyring(previous)
+        forget_session_passwords()
+    db = again.open_db.database
+    assert db is not None and db.capabilities.read_only and again.level_badge.text() == "READ-ONLY"
 
 
 def test_confirm_shows_the_sql_and_cancel_writes_nothing(qtbot: QtBot, demo_copy_path: str) -> None:
