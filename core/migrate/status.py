@@ -107,6 +107,11 @@ def graph(db: Database | None = None, *, scripts: Path | None = None) -> list[Gr
     ]
 
 
+def is_migrated(db: Database) -> bool:
+    """Whether the database has Alembic's version table (some project's migrations have run on it)."""
+    return sa.inspect(db.engine).has_table(VERSION_TABLE)
+
+
 def is_reference_schema(db: Database) -> bool:
     """True when the database carries an alembic_version row naming a revision Warden knows."""
     if not sa.inspect(db.engine).has_table(VERSION_TABLE):

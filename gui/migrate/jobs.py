@@ -64,11 +64,9 @@ def _call(project: str | None, db: Database, action: str, rev: str | None = None
 def standing(db: Database, project: str | None = None) -> Standing | None:
     """Where `db` stands against its migrations; None when it is not a migrated database (no version table
     and no project picked), so there is nothing to say."""
-    import sqlalchemy as sa
+    from core.migrate.status import is_migrated
 
-    from core.migrate.scripts import VERSION_TABLE
-
-    if not project and not sa.inspect(db.engine).has_table(VERSION_TABLE):
+    if not project and not is_migrated(db):
         return None
     if project:
         from core.migrate.project import call, find_project
