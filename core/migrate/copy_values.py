@@ -1,8 +1,10 @@
 """Values on their way to PostgreSQL's COPY, and the canonical form both sides of a copy are checksummed in.
 
-A value read through SQLAlchemy (typed: UUID, aware datetime, Decimal, dict, numpy vector) or raw from a
-reflected file (JSON text, a float32 BLOB) becomes what COPY's text format reads back as the same value;
-`canonical` spells a value the same way whichever side it was read from, so equal data hashes equal.
+Rows are read raw from the driver (core/migrate/copy_read.py): SQLite's stored text, numbers and BLOBs, or
+psycopg's types (UUID, aware datetime, Decimal, parsed JSON, pgvector arrays). `to_copy` turns a value into
+what COPY's text format reads back as the same value, where psycopg's own adapter would not; `value_form`
+spells a value of a column kind the same whichever side it was read from, so equal data hashes equal in
+`Checksum`. `canonical` is the slower, kind-agnostic spelling for a single value.
 """
 
 from __future__ import annotations
