@@ -10,16 +10,10 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout,
 from core.audit.profiles import LEVELS, Level, Profile, make_profile
 from core.errors import WardenError
 from gui.connection.dialog import LEVEL_TEXTS
+from gui.safety.jobs import target_of
 
 if TYPE_CHECKING:
     from core.engine.db import Database
-
-
-def target_of(db: Database) -> str:
-    """The open database as a profile's target: a SQLite path, or a PostgreSQL URL without its password."""
-    if db.backend != "postgresql":
-        return str(db.url.database)
-    return db.url.set(password=None).render_as_string(hide_password=False)
 
 
 class ProfileDialog(QDialog):

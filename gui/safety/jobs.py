@@ -22,11 +22,15 @@ def profile_of(db: Database, name: str | None) -> Profile:
             return find_profile(name)
         except NotFoundError:
             pass  # removed since it was opened: the open database's own target
-    target = (
-        db.url.render_as_string(hide_password=True) if db.backend == "postgresql" else str(db.url.database)
-    )
-    profile, _ = make_profile(name or db.display_url, target, "read-only")
+    profile, _ = make_profile(name or db.display_url, target_of(db), "read-only")
     return profile
+
+
+def target_of(db: Database) -> str:
+    """The open database as a profile's target: a SQLite path, or a PostgreSQL URL without its password."""
+    if db.backend != "postgresql":
+        return str(db.url.database)
+    return db.url.set(password=None).render_as_string(hide_password=False)
 
 
 def open_profile(profile: Profile, target: str) -> Database:

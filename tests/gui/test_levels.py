@@ -84,6 +84,21 @@ def audit_entries(path: str, action: str) -> list[tuple[str, str | None, str]]:
         db.dispose()
 
 
+def one_audited_edit(path: str) -> None:
+    """Rename one region through core's save (audited), before the window opens the file."""
+    from core.data.changes import Update
+    from core.data.repository import save
+    from core.schema.load import load_catalog
+
+    db = open_database(path)
+    try:
+        with db.engine.connect() as conn:
+            key, name, version = conn.exec_driver_sql("SELECT id, name, version FROM regions LIMIT 1").one()
+        save(db, load_catalog(db), [Update(ENTITY, {"id": key}, {FIELD: "Renamed"}, {FIELD: name}, version)])
+    finally:
+        db.dispose()
+
+
 def assert_locked(editor: TableEditor, profile: str) -> None:
     """Every editing action off with a tooltip saying why; cells neither edit nor stage."""
     for name in EDITING:
@@ -284,6 +299,7 @@ def test_read_only_also_stops_migrations_and_reverts_until_unlocked(
     """The migration runner's Upgrade/Downgrade, the search's Re-embed stale and the audit log's Revert are
     off on a read-only profile, saying why; after an unlock the audit panel works on the writable
     connection and Revert is back."""
+    one_audited_edit(demo_copy_path)  # an entry to revert
     window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "read-only", "archive"))
     window.menus.migrations_action.trigger()
     runner = window.findChild(MigrationDialog)
