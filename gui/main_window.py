@@ -311,7 +311,7 @@ class MainWindow(QMainWindow):
         from gui.safety.jobs import open_profile
 
         again = functools.partial(self.open_target, target, read_only=read_only, profile=profile)
-        if not self.leave_guard.check(self._editor_pages(), "opening another database", then=again):
+        if not self.leave_guard.check(self._leaving(), "opening another database", then=again):
             return
         is_pg = connections.is_pg_url(target)
         if is_pg:
@@ -352,7 +352,7 @@ class MainWindow(QMainWindow):
         # Edits may have been staged in the open database while this one was opening: ask again.
         again = functools.partial(self._on_open_done, db)
         if not self.leave_guard.check(
-            self._editor_pages(), "opening another database", then=again,
+            self._leaving(), "opening another database", then=again,
             on_cancel=functools.partial(self._on_open_cancelled, db),
         ):  # fmt: skip
             return
@@ -768,6 +768,18 @@ class MainWindow(QMainWindow):
         """The open table editors with their tab titles."""
         return [(self.tabs.tabText(i), e) for i in range(self.tabs.count()) if (e := self._editor_at(i))]
 
+    def _leaving(self) -> list[tuple[str, Any]]:
+        """Every tab with staged edits a quit or another database would lose: the table editors, and the
+        record graphs' link edits (gui/unsaved.py asks about them all)."""
+        tabs = range(self.tabs.count())
+        graphs = [(self.tabs.tabText(i), links) for i in tabs if (links := self._links_at(i)) is not None]
+        return [*self._editor_pages(), *graphs]
+
+    def _links_at(self, index: int) -> Any:
+        """The link edits of a record graph tab, else None (without importing the graph)."""
+        links = getattr(self.tabs.widget(index), "links", None)
+        return links if hasattr(links, "save_finished") else None
+
     def _editors_of(self, name: str) -> list[TableEditor]:
         """The open table editors of entity `name` (filtered ones too)."""
         pages = (self._editor_at(i) for i in range(self.tabs.count()))
@@ -783,9 +795,9 @@ class MainWindow(QMainWindow):
         assert page is not None  # Qt asks to close a tab it shows
         if page is self.welcome:
             return
-        title, editor = self.tabs.tabText(index), self._editor_at(index)
+        title, work = self.tabs.tabText(index), self._editor_at(index) or self._links_at(index)
         again = functools.partial(self._close_tab, page)
-        if self.leave_guard.check([(title, editor)] if editor else [], f"closing {title}", then=again):
+        if self.leave_guard.check([(title, work)] if work else [], f"closing {title}", then=again):
             self._close_tab(page)
 
     def _close_tab(self, page: QWidget) -> None:
@@ -802,7 +814,7 @@ class MainWindow(QMainWindow):
 
     def _guard_demo(self, build: Callable[[], None]) -> None:
         """Before a new demo database is built (and then opened): save or discard staged edits, or stay."""
-        if self.leave_guard.check(self._editor_pages(), "creating a demo database", then=build):
+        if self.leave_guard.check(self._leaving(), "creating a demo database", then=build):
             build()
 
     def _close_entity_tabs(self) -> None:
@@ -904,7 +916,7 @@ class MainWindow(QMainWindow):
         if not self.built:  # closed before its first frame: nothing was opened or staged yet
             super().closeEvent(event)
             return
-        if not self.leave_guard.check(self._editor_pages(), "quitting", then=self._close_again):
+        if not self.leave_guard.check(self._leaving(), "quitting", then=self._close_again):
             event.ignore()
             return
         state = saved.settings()

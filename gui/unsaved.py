@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QMessageBox, QWidget
 
 if TYPE_CHECKING:
@@ -77,6 +77,88 @@ class UnsavedPrompt(QMessageBox):
         self.deleteLater()
 
 
+class Leavable(Protocol):
+    """Staged work a window asks about before it goes away: a table editor's (EditorWork) or the record
+    graph's link edits (gui/graph/link_editor.py)."""
+
+    @property
+    def save_finished(self) -> SignalInstance:
+        """Emits True once a save start_save sent has written everything, False when it failed."""
+
+    @property
+    def staged(self) -> int:
+        """How many edits are staged."""
+
+    @property
+    def page(self) -> QWidget:
+        """The tab to show when its save fails."""
+
+    def finish_input(self) -> None:
+        """Stage what is still being typed, so that it is asked about too."""
+
+    def discard(self) -> None:
+        """Throw the staged edits away."""
+
+    def start_save(self) -> bool:
+        """Start saving; whether a save was sent (False: it cannot be saved, e.g. read-only)."""
+
+
+class EditorWork(QObject):
+    """A table editor's staged edits, as the leave guard handles them."""
+
+    save_finished = Signal(bool)
+
+    def __init__(self, editor: TableEditor) -> None:
+        super().__init__()  # no parent: the guard holds it while it asks or saves, then it goes
+        self.editor = editor
+
+    @property
+    def staged(self) -> int:
+        model = self.editor.model
+        return model.staged_count if model.has_changes else 0
+
+    @property
+    def page(self) -> QWidget:
+        return self.editor
+
+    def finish_input(self) -> None:
+        _commit_open_cell(self.editor)
+
+    def discard(self) -> None:
+        self.editor.model.revert()
+
+    def start_save(self) -> bool:
+        model = self.editor.model
+        model.saved.connect(self._on_saved)
+        model.save_failed.connect(self._on_failed)
+        model.conflicted.connect(self._on_failed)
+        self.editor.save()
+        if not model.saving:  # nothing was sent (read-only)
+            self._disconnect()
+            return False
+        return True
+
+    def _disconnect(self) -> None:
+        if shiboken6.isValid(self.editor):
+            model = self.editor.model
+            model.saved.disconnect(self._on_saved)
+            model.save_failed.disconnect(self._on_failed)
+            model.conflicted.disconnect(self._on_failed)
+
+    def _on_saved(self, *_args: Any) -> None:
+        self._disconnect()
+        self.save_finished.emit(True)
+
+    def _on_failed(self, *_args: Any) -> None:
+        self._disconnect()
+        self.save_finished.emit(False)
+
+
+def _as_work(item: TableEditor | Leavable) -> Leavable:
+    """A table editor wrapped as Leavable; anything else already is one."""
+    return EditorWork(item) if hasattr(item, "model") else item  # type: ignore[arg-type]
+
+
 class LeaveGuard(QObject):
     """Asks before editors with staged edits go away, then saves or discards them, or leaves them be.
 
@@ -85,16 +167,16 @@ class LeaveGuard(QObject):
     failed save). While a question or a save is under way, further checks are refused.
     """
 
-    save_failed = Signal(object)  # the TableEditor whose save failed or conflicted: show it
+    save_failed = Signal(object)  # the page (a TableEditor, the graph) whose save failed: show it
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self._parent = parent
         self.prompt: UnsavedPrompt | None = None
-        self._queue: list[TableEditor] = []
+        self._queue: list[Leavable] = []
         self._then: Step | None = None
         self._on_cancel: Step | None = None
-        self._current: TableEditor | None = None
+        self._current: Leavable | None = None
 
     @property
     def busy(self) -> bool:
@@ -103,16 +185,17 @@ class LeaveGuard(QObject):
 
     def check(
         self,
-        editors: Sequence[tuple[str, TableEditor]],
+        editors: Sequence[tuple[str, TableEditor | Leavable]],
         what: str,
         then: Step,
         on_cancel: Step | None = None,
     ) -> bool:
-        """True when none of `editors` (label, editor) has staged edits; otherwise ask and act later."""
-        for _, editor in editors:
-            if shiboken6.isValid(editor):
-                _commit_open_cell(editor)
-        staged = [(label, e) for label, e in editors if shiboken6.isValid(e) and e.model.has_changes]
+        """True when none of `editors` (label, table editor or other Leavable work) has staged edits;
+        otherwise ask and act later."""
+        works = [(label, _as_work(e)) for label, e in editors if shiboken6.isValid(e)]
+        for _, work in works:
+            work.finish_input()
+        staged = [(label, w) for label, w in works if w.staged]
         if not staged and not self.busy:
             return True
         if self.busy:  # one question at a time: this way out is refused, the open one stays
@@ -122,8 +205,8 @@ class LeaveGuard(QObject):
                 on_cancel()
             return False
         self._then, self._on_cancel = then, on_cancel
-        self._queue = [e for _, e in staged]
-        counts = [(label, e.model.staged_count) for label, e in staged]
+        self._queue = [w for _, w in staged]
+        counts = [(label, w.staged) for label, w in staged]
         self.prompt = UnsavedPrompt(what, counts, self._parent)
         self.prompt.answered.connect(self._on_prompt_answered)
         self.prompt.open()
@@ -136,9 +219,9 @@ class LeaveGuard(QObject):
         if answer == SAVE:
             self._save_next()
         elif answer == DISCARD:
-            for editor in self._queue:
-                if shiboken6.isValid(editor):
-                    editor.model.revert()
+            for work in self._queue:
+                if shiboken6.isValid(work.page):
+                    work.discard()
             self._finish(True)
         else:
             self._finish(False)
@@ -151,40 +234,31 @@ class LeaveGuard(QObject):
         if step is not None:
             step()
 
-    # --- saving, one editor after another ------------------------------------------------------------
+    # --- saving, one after another -------------------------------------------------------------------
 
     def _save_next(self) -> None:
-        self._queue = [e for e in self._queue if shiboken6.isValid(e) and e.model.has_changes]
+        self._queue = [w for w in self._queue if shiboken6.isValid(w.page) and w.staged]
         if not self._queue:
             self._finish(True)
             return
-        editor = self._current = self._queue.pop(0)
-        model = editor.model
-        model.saved.connect(self._on_model_saved)
-        model.save_failed.connect(self._on_model_failed)
-        model.conflicted.connect(self._on_model_failed)
-        editor.save()
-        if not model.saving:  # nothing was sent (read-only): it cannot be saved, so nothing closes
-            self._stop(editor)
+        work = self._current = self._queue.pop(0)
+        work.save_finished.connect(self._on_saved)
+        if not work.start_save():  # nothing was sent (read-only): it cannot be saved, so nothing closes
+            self._stop(work)
 
-    def _disconnect(self, editor: TableEditor) -> None:
-        if shiboken6.isValid(editor):
-            model = editor.model
-            model.saved.disconnect(self._on_model_saved)
-            model.save_failed.disconnect(self._on_model_failed)
-            model.conflicted.disconnect(self._on_model_failed)
+    def _on_saved(self, ok: bool) -> None:
+        work = self._current
+        if work is None:
+            return
+        work.save_finished.disconnect(self._on_saved)
+        if ok:
+            self._save_next()
+        else:
+            self._stop(work, connected=False)
 
-    def _on_model_saved(self, *_args: Any) -> None:
-        if self._current is not None:
-            self._disconnect(self._current)
-        self._save_next()
-
-    def _on_model_failed(self, *_args: Any) -> None:
-        if self._current is not None:
-            self._stop(self._current)
-
-    def _stop(self, editor: TableEditor) -> None:
-        self._disconnect(editor)
+    def _stop(self, work: Leavable, *, connected: bool = True) -> None:
+        if connected:
+            work.save_finished.disconnect(self._on_saved)
         log.info("a save before leaving failed: nothing closes")
         self._finish(False)
-        self.save_failed.emit(editor)
+        self.save_failed.emit(work.page)

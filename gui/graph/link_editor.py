@@ -52,6 +52,7 @@ class LinkEditor(QObject):
     changed = Signal()  # the staged edits changed: the scene shows them again
     links_saved = Signal(list)  # the names of the tables a save wrote
     said = Signal(str, bool)  # a message for the panel's message line, and whether it is an error
+    save_finished = Signal(bool)  # a save that was sent ended: written (True), or failed and still staged
 
     def __init__(self, open_db: OpenDatabase, document: Callable[[], GraphDocument], parent: QWidget) -> None:
         super().__init__(parent)
@@ -300,15 +301,18 @@ class LinkEditor(QObject):
         n = len(sent)
         self._say(f"Saved {n:,} link change{'s' if n != 1 else ''}.")
         self.links_saved.emit(sorted({e.change.entity for e in sent}))
+        self.save_finished.emit(True)
 
     def _on_save_failed(self, failure: workers.Failure) -> None:
         self.saving = False
         self._show_bar()
         self._say(f"Nothing was saved: {failure.message}", error=True)
+        self.save_finished.emit(False)
 
     def _on_save_aborted(self) -> None:
         self.saving = False
         self._show_bar()
+        self.save_finished.emit(False)
 
     def _on_failed(self, failure: workers.Failure) -> None:
         self._say(failure.message, error=True)
@@ -354,3 +358,23 @@ class LinkEditor(QObject):
     def changes(self) -> list[Change]:
         """The staged core changes (tests, the leave guard)."""
         return self.staging.changes()
+
+    # --- before the graph goes away (gui/unsaved.py's LeaveGuard) ------------------------------------
+
+    def finish_input(self) -> None:
+        """Nothing is typed outside a staged edit here (the link form stages on OK)."""
+
+    @property
+    def staged(self) -> int:
+        """Link edits that a quit, a closed tab or another database would lose."""
+        return self.staging.count
+
+    def start_save(self) -> bool:
+        """Save for the leave guard; whether a save was sent (then `save_finished` follows)."""
+        self.save()
+        return self.saving
+
+    @property
+    def page(self) -> QWidget:
+        """The graph tab, shown when its save fails."""
+        return self._parent
