@@ -759,6 +759,7 @@ def main() -> int:
     from gui.app import create_application
     from gui.main_window import MainWindow
     from gui.runtime import workers
+    from scripts.level_pictures import level_pictures
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="warden-shots-") as d:
@@ -789,6 +790,7 @@ def main() -> int:
             migration_banner_pictures(d)
             schema_pictures(window, d)
             audit_pictures(window, d)
+            level_pictures(target)  # scripts/level_pictures.py: the protection levels (issue 12)
             move_pictures(target)
         finally:
             window.close()
