@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import scripts.screenshots as shots
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # beside screenshots.py, whose helpers it uses
+import screenshots as shots  # it puts the project root on the path
 
 OUT = shots.OUT
 

@@ -753,13 +753,13 @@ def _left() -> Any:
 
 def main() -> int:
     """Build a demo database, open the main window on it and save each picture."""
+    from level_pictures import level_pictures  # beside this file
     from PySide6.QtCore import QSettings
 
     from core.bootstrap import create_demo_database
     from gui.app import create_application
     from gui.main_window import MainWindow
     from gui.runtime import workers
-    from scripts.level_pictures import level_pictures
 
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="warden-shots-") as d:
