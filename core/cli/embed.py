@@ -110,7 +110,9 @@ def _embed(db: Database, cat: Catalog, args: argparse.Namespace, line: ProgressL
         todo = r.total if args.all else r.missing if args.missing else r.missing + r.changed
         if args.dry_run or not todo:
             continue  # nothing to do: the model is not even loaded
-        model = model or local_embedder()
+        if model is None:
+            db.allow_writes()  # a read-only connection refuses now, not after the model loaded (seconds)
+            model = local_embedder()
         which: Which = "all" if args.all else "missing" if args.missing else "stale"
         result = embed_rows(
             db,

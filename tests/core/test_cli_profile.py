@@ -225,6 +225,13 @@ def test_other_write_commands_refuse_a_read_only_profile(
         err = one_line_error(*run(capsys, *args, "--profile", "prod"))
         assert "read-only" in err and "--unlock-reason" in err, args
     assert display_name(audited) == "Renamed"
+    db = open_database(audited)
+    try:  # a region to embed: `embed` is refused before it loads the model
+        save(db, load_catalog(db, cached=False), [Insert("regions", {"name": "North", "climate": "cold"})])
+    finally:
+        db.dispose()
+    err = one_line_error(*run(capsys, "embed", "--entity", "regions", "--all", "--profile", "prod"))
+    assert "read-only" in err and "--unlock-reason" in err
     assert "--unlock-reason" in one_line_error(
         *run(capsys, "inspect", "--unlock-reason", "x", "--db", audited)
     )
