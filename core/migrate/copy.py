@@ -382,6 +382,8 @@ class _Deferred:
     def restore(self, driver: Any) -> None:
         """Make the indexes and foreign keys again (each key checks every copied row at once)."""
         with driver.cursor() as cur:
+            # The sort of an index build in memory, as pgloader sets it (the server's default is 64 MB).
+            cur.execute("SET LOCAL maintenance_work_mem = '128MB'")
             for _, _, definition in self.indexes:
                 cur.execute(definition)
             for key, definition in self.foreign_keys:
