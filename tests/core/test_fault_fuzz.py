@@ -1,6 +1,6 @@
 """Fuzzing what people type into Warden (hypothesis, on real SQLite and PostgreSQL): filter inputs, edits of
 JSON and other columns (the save path pasted and typed values take), and connection URLs. Never a crash:
-every refusal is a WardenError subclass with a one-line message and no SQL; never a partial write: a
+every refusal is a WardenError subclass with a message and no SQL in it; never a partial write: a
 refused batch leaves the table and the audit log exactly as they were."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ typed = st.one_of(
 
 
 def clear(exc: WardenError) -> None:
-    """A refusal a person can read: a message on one line of its own, no SQL in it."""
+    """A refusal a person can read: a message, and no SQL in it."""
     message = str(exc)
     assert message.strip(), type(exc)
     assert not any(word in message for word in SQL_WORDS), message
