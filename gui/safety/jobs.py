@@ -46,9 +46,11 @@ def open_profile(profile: Profile, target: str) -> Database:
 
 
 def unlock(
-    current: Database, name: str | None, reason: str, minutes: int | None
+    current: Database, name: str | None, reason: str, minutes: int | None, create_log: bool = False
 ) -> tuple[Database, Elevation]:
-    """Reopen `current` writable and write the unlock to its audit log (core.audit.elevation.elevate)."""
+    """Reopen `current` writable and write the unlock to its audit log (core.audit.elevation.elevate);
+    with `create_log`, a database without an audit log gets one first (the person agreed to it)."""
+    from core.audit.consent import ensure_audit_table
     from core.audit.elevation import elevate
     from core.audit.profiles import open_profile as open_
 
@@ -56,6 +58,8 @@ def unlock(
     db = open_(profile, elevated=True, password=current.url.password)
     db.profile = name or None  # an open without a profile stays one (messages name no profile)
     try:
+        if create_log:
+            ensure_audit_table(db)
         return db, elevate(db, profile, reason, minutes=minutes, level="confirm")  # saves confirm
     except BaseException:
         db.dispose()  # not unlocked: the writable connection goes, the read-only one stays

@@ -130,8 +130,9 @@ class SafetyLevels(QObject):
         if self.dialog is not None:
             self.dialog.set_busy(True)
         name = self.profile.name if self.profile is not None else None
+        create_log = self.dialog is not None and self.dialog.create_log.isChecked()
         workers.run(
-            unlock, db, name, reason, minutes,
+            unlock, db, name, reason, minutes, create_log,
             on_done=functools.partial(self._on_unlock_done, self.open_db.generation),
             on_error=self._on_unlock_failed, on_aborted=self._on_unlock_aborted,
             owner=self, key="unlock", priority=Priority.SAVE,
@@ -157,9 +158,13 @@ class SafetyLevels(QObject):
             )
 
     def _on_unlock_failed(self, failure: workers.Failure) -> None:
+        from core.data.audit_trail import AuditUnavailable  # loaded: the unlock ran on a worker
+
         self._busy = False
         text = f"Not unlocked: {failure.message}"
         if self.dialog is not None:
+            if isinstance(failure.exception, AuditUnavailable):  # the unlock has nowhere to be recorded
+                self.dialog.offer_audit_log()
             self.dialog.show_problem(text)
         else:
             self.message.emit(text)

@@ -6,6 +6,7 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -58,6 +59,10 @@ class UnlockDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Reason:", self.reason)
         form.addRow("&Duration:", self.duration)
+        # Shown when the database has no audit log to record the unlock in: creating one is the person's call.
+        self.create_log = QCheckBox("Create the audit log to record this unlock and every save")
+        self.create_log.setObjectName("unlockCreateLog")
+        self.create_log.hide()
         self.problem = QLabel()
         self.problem.setObjectName("unlockProblem")
         self.problem.setWordWrap(True)
@@ -75,6 +80,7 @@ class UnlockDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
+        layout.addWidget(self.create_log)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
         self.busy = False
@@ -90,6 +96,11 @@ class UnlockDialog(QDialog):
         """How long the unlock lasts; None: this session."""
         value = self.duration.currentData()
         return int(value) if value is not None else None
+
+    def offer_audit_log(self) -> None:
+        """The database has no audit log: offer to create it with the unlock (ticked: Unlock creates it)."""
+        self.create_log.show()
+        self.create_log.setChecked(True)
 
     def show_problem(self, text: str) -> None:
         """Say why the unlock did not happen (the dialog stays open)."""

@@ -383,10 +383,35 @@ def test_an_unlock_that_cannot_be_recorded_is_refused_in_the_dialog(qtbot: QtBot
     db = window.open_db.database
     assert db is not None and db.capabilities.read_only and window.safety.elevation is None
     assert window.level_badge.text() == "READ-ONLY"
+    # The dialog offers to create the log (ticked, visible); unticked, the unlock is refused again
+    assert dialog.create_log.isVisible() and dialog.create_log.isChecked()
     dialog.reject()
     qtbot.waitUntil(lambda: window.safety.dialog is None, timeout=5_000)
     window.close()
     assert fingerprint(path) == before
+
+
+def test_an_unlock_may_create_the_missing_audit_log(qtbot: QtBot, tmp_path: Path) -> None:
+    """With "Create the audit log" ticked, the unlock adds the log to a database that had none, records the
+    unlock in it, and the connection is writable."""
+    from tests.fixtures.foreign import build_foreign
+
+    path = str(tmp_path / "guilds.db")
+    build_foreign(path)
+    window = open_profile_window(qtbot, sqlite_profile(path, "read-only", "guilds"))
+    dialog = window.safety.ask_unlock()
+    assert isinstance(dialog, UnlockDialog)
+    dialog.reason.setPlainText("Fix a guild name (ticket 9)")
+    dialog.unlock_button.click()
+    qtbot.waitUntil(lambda: dialog.create_log.isVisible(), timeout=15_000)
+    with qtbot.waitSignal(window.safety.unlocked, timeout=15_000):
+        dialog.unlock_button.click()
+    db = window.open_db.database
+    assert db is not None and not db.capabilities.read_only
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT action, reason FROM admin_audit_log").all()
+    assert [tuple(r) for r in rows] == [("elevate", "Fix a guild name (ticket 9)")]
+    window.close()
 
 
 def test_unlock_and_relock_on_postgres(qtbot: QtBot, pg_server: object, pg_demo_template: str) -> None:
