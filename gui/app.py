@@ -159,8 +159,9 @@ def install_crash_handler(log_path: Path, *, show_dialog: bool = True) -> CrashH
     return handler
 
 
-def main(db_target: str | None = None) -> int:
-    """Open the main window (on `db_target`, a file path or URL, if given) and run the event loop."""
+def main(db_target: str | None = None, *, profile: str | None = None) -> int:
+    """Open the main window (on `db_target`, a file path or URL, or the saved `profile`, if given) and run
+    the event loop. A PostgreSQL URL opens read-only, as any new connection to a server (unlock to edit)."""
     from gui.main_window import MainWindow
 
     app = create_application()
@@ -185,8 +186,15 @@ def main(db_target: str | None = None) -> int:
         follow_saves(window)
         gc.enable()  # the launcher paused cyclic collection until the window is up
         setup_logging()  # after the first frame: the log file's handler is not needed to show a window
-        if db_target:
-            window.open_target(db_target)
+        if profile is not None:
+            from core.audit.profiles import find_profile
+
+            # At its level; a PostgreSQL password from the keyring (else the connection dialog asks).
+            window.connection_actions.open_profile(find_profile(profile))
+        elif db_target:
+            from core.engine.connections import is_pg_url
+
+            window.open_target(db_target, read_only=is_pg_url(db_target))
 
     after_first_paint(window, start)
     return app.exec()

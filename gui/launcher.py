@@ -27,7 +27,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli.guarded(_selftest, "selftest")
     if args.command is not None:
         return cli.main(argv)
+    if args.profile:  # `warden --profile NAME`: the window on the profile's database, at its level
+        if target:
+            return cli.guarded(_both_db_and_profile, "gui")
+        return cli.guarded(lambda: _open_gui(None, profile=args.profile), "gui")
     return cli.guarded(lambda: _open_gui(target), "gui")
+
+
+def _both_db_and_profile() -> int:
+    from core.errors import WardenError
+
+    raise WardenError("give either --db or --profile, not both")
 
 
 def _window_target(argv: list[str]) -> str | None:
@@ -59,13 +69,22 @@ def _guarded_gui(target: str | None) -> int:
         return cli.guarded(again, "gui")
 
 
-def _open_gui(target: str | None) -> int:
+def _open_gui(target: str | None, *, profile: str | None = None) -> int:
     from gui.platform_check import EXIT_NO_WINDOW, display_problem
 
+    if profile is not None:
+        from core.audit.profiles import find_profile
+
+        find_profile(profile)  # an unknown name: one line and exit 2, before any window
     problem = display_problem()
     if problem:  # Qt would abort with a misleading message, past any try/except: say it in one line
         print(problem, file=sys.stderr)
         return EXIT_NO_WINDOW
+    if profile is not None:
+        gc.disable()
+        from gui.app import main as gui_main
+
+        return gui_main(None, profile=profile)
     if target is None:
         from core.bootstrap import ensure_default_database
         from core.paths import default_database

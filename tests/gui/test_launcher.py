@@ -190,3 +190,55 @@ def test_only_a_plain_start_skips_the_command_line_parser():
     assert launcher._window_target(["--db=postgres://me@host/db"]) == "postgres://me@host/db"
     for argv in (["--db"], ["--db", "--help"], ["--db="], ["inspect", "--db", "x.db"], ["--help"]):
         assert launcher._window_target(argv) == marker, argv
+
+
+# --- `warden --profile NAME`: the window on a saved profile, at its level ------------------------------
+
+PROFILE_SCRIPT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from gui import launcher
+from gui.main_window import MainWindow
+
+app = QApplication(sys.argv[:1])
+
+
+def check():
+    window = next((w for w in app.topLevelWidgets() if isinstance(w, MainWindow)), None)
+    db = window.open_db.database if window is not None else None
+    if db is None or not window.entity_names():
+        return
+    print("opened:", db.url.database, "read_only:", db.capabilities.read_only, "title:", window.windowTitle())
+    poll.stop()
+    window.close()
+
+
+poll = QTimer(interval=50)
+poll.timeout.connect(check)
+poll.start()
+QTimer.singleShot(60_000, app.quit)
+sys.exit(launcher.main(["--profile", "world"]))
+"""
+
+
+def test_profile_opens_the_window_on_its_database_at_its_level(tmp_path, demo_template):
+    """`warden --profile world` opens the profile's file read-only (its level), with the level in the
+    title; an unknown profile is one line on stderr and exit 2, before any window."""
+    env = _gui_env(tmp_path, QT_QPA_PLATFORM="offscreen")
+    world = tmp_path / "world.db"
+    shutil.copy(demo_template, world)
+    code = (
+        "from core.audit.profiles import Profile, save_profile; "
+        f"save_profile(Profile('world', {str(world)!r}, 'read-only'))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-c", PROFILE_SCRIPT], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert p.returncode == 0, p.stderr
+    line = next(ln for ln in p.stdout.splitlines() if ln.startswith("opened:"))
+    assert str(world) in line and "read_only: True" in line and "READ-ONLY" in line, line
+    code = "import sys; from gui.launcher import main; sys.exit(main(['--profile', 'nope']))"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "nope" in p.stderr, p.stderr
