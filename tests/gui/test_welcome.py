@@ -60,7 +60,8 @@ def test_reference_schema_keeps_its_wording(qtbot: QtBot, demo_copy_path: str) -
     """A demo database (Warden's own schema) is described as world content, players and operations."""
     window = _open(qtbot, demo_copy_path)
     assert "world content" in window.welcome.summary()
-    assert _card(window)["Tables"].startswith("22 — World 7")  # 21 and the audit log (issue 12)
+    # 21, the audit log (issue 12) and the embedding state (issue 9)
+    assert _card(window)["Tables"].startswith("23 — World 7")
 
 
 def test_summaries_mark_estimates_and_wait_for_counts() -> None:
