@@ -139,7 +139,9 @@ def to_url(target: str | Path) -> URL:
         url = make_url(text)
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise ConnectionFailed(f"Not a database URL or file path: {_mask(text)}") from exc
-    if url.get_backend_name() == "sqlite" and (url.host or url.port or url.query):
+    if url.get_backend_name() == "sqlite" and any(
+        (url.host, url.port, url.query, url.username, url.password)
+    ):
         raise ConnectionFailed(
             "A SQLite URL names a file and nothing else: sqlite:///path/to/file.db (three slashes, no '?')."
         )
