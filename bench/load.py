@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # before `bench._common` when run as a script
-
-from bench._common import PgServer, Table, banner, bench_parser, build_demo, demo_sqlite, fmt_ms
+# _common is this folder's module; importing it first puts the repository root on sys.path.
+from _common import PgServer, Table, banner, bench_parser, build_demo, demo_sqlite, fmt_ms
 
 #: The columns writers edit, per entity: users by version, tool_executions by the loaded value.
 EDITED = {"users": "display_name", "tool_executions": "error_message"}
