@@ -251,6 +251,29 @@ def value_form(kind: ColumnKind, scale: int | None = None) -> Convert | None:
     return forms.get(kind)
 
 
+_NONE = type(None)
+#: Per kind, the types whose values already hash as their form does: a batch of a column holding only these
+#: skips the form (a check of the value types, in C). PostgreSQL's UUID hashes as its 128-bit number, its
+#: aware datetime as its instant; text read as text is text.
+_AS_IS: dict[ColumnKind, frozenset[type]] = {
+    ColumnKind.STRING: frozenset({str, _NONE}),
+    ColumnKind.TEXT: frozenset({str, _NONE}),
+    ColumnKind.ENUM: frozenset({str, _NONE}),
+    ColumnKind.UUID: frozenset({uuid.UUID, _NONE}),
+    ColumnKind.BINARY: frozenset({bytes, _NONE}),
+    ColumnKind.VECTOR: frozenset({bytes, _NONE}),
+    ColumnKind.DATETIME: frozenset({dt.datetime, _NONE}),
+    ColumnKind.DATE: frozenset({dt.date, _NONE}),
+    ColumnKind.TIME: frozenset({dt.time, _NONE}),
+}
+
+
+def _aware(column: Sequence[Any]) -> bool:
+    """Whether a column of datetimes is aware (one column type on PostgreSQL: its first value tells)."""
+    first = next((v for v in column if v is not None), None)
+    return not isinstance(first, dt.datetime) or first.tzinfo is not None
+
+
 class Checksum:
     """An order-free checksum of a table's rows: the sum (mod 2**64) of each row's hash over the canonical
     form of its values, so it streams in any order and a duplicated row changes it.
@@ -264,7 +287,11 @@ class Checksum:
         self.kinds = tuple(kinds)
         scales = scales or [None] * len(self.kinds)
         forms = [value_form(k, s) for k, s in zip(self.kinds, scales, strict=True)]
-        self._forms = [(i, f) for i, f in enumerate(forms) if f is not None]
+        self._forms = [
+            (i, f, _AS_IS.get(k, frozenset()))
+            for i, (f, k) in enumerate(zip(forms, self.kinds, strict=True))
+            if f
+        ]
         self.total = 0
         self.rows = 0
 
@@ -279,8 +306,9 @@ class Checksum:
         hashed: Any = rows
         if self._forms:  # column by column: the loops run in C (map, zip), only the forms in Python
             columns = list(zip(*rows, strict=True))
-            for i, form in self._forms:
-                columns[i] = tuple(map(form, columns[i]))
+            for i, form, as_is in self._forms:
+                if not set(map(type, columns[i])) <= as_is or not _aware(columns[i]):
+                    columns[i] = tuple(map(form, columns[i]))
             hashed = zip(*columns, strict=True)
         self.total = (self.total + sum(map(hash, map(tuple, hashed)))) & _MASK
         self.rows += len(rows)
