@@ -39,6 +39,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace, target: str | None) -> int:
     """Copy (unless --verify-only), verify, print the comparison; 1 on any mismatch."""
+    from core.data.audit_trail import Auditing
     from core.migrate.copy import copy_database
     from core.migrate.copy_verify import verify_tables
     from core.progress import Progress, TaskState
@@ -61,7 +62,9 @@ def run(args: argparse.Namespace, target: str | None) -> int:
             if args.verify_only:
                 checks = verify_tables(src, dst, state=state)
             else:
-                checks = copy_database(src, dst, state=state).checks
+                # The target's audit log names the profile the target was opened with, if any.
+                who = Auditing(profile=dst.profile or "default")
+                checks = copy_database(src, dst, state=state, auditing=who).checks
         finally:
             dst.dispose()
     finally:

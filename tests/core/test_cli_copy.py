@@ -73,3 +73,25 @@ def test_copy_refuses_a_target_that_is_not_postgresql(
     code, _, err = run(capsys, "copy", "--from", str(path), "--to", str(other))
     assert code == 2
     assert err.startswith("warden: error:") and "PostgreSQL" in err and len(err.splitlines()) == 1
+
+
+def test_the_copy_is_audited_on_the_target_as_the_user_running_it(
+    demo_copy_path: str, pg_server: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from core.data.audit_trail import os_user
+
+    url = new_pg_database(pg_server)
+    code, _, err = run(capsys, "copy", "--from", demo_copy_path, "--to", url, "--json")
+    assert code == 0, err
+    target = open_database(url)
+    try:
+        with target.engine.connect() as conn:
+            who = conn.exec_driver_sql(
+                "select distinct os_user, profile from admin_audit_log where action = 'copy'"
+            ).all()
+            tables = conn.exec_driver_sql(
+                "select count(*) from admin_audit_log where action = 'copy' and entity = 'tool_executions'"
+            ).scalar_one()
+    finally:
+        target.dispose()
+    assert [tuple(r) for r in who] == [(os_user(), "default")] and tables == 1
