@@ -57,18 +57,23 @@ def _relation(db: Database, r: SampleRequest) -> str:
 
 def _first_rows(db: Database, conn: sa.Connection, r: SampleRequest) -> tuple[dict[str, list[Any]], int]:
     quote = db.engine.dialect.identifier_preparer.quote
-    found: dict[str, list[Any]] = {c: [] for c in r.columns}
     listed = ", ".join(quote(c) for c in r.columns)
     try:
         rows = conn.exec_driver_sql(f"SELECT {listed} FROM {_relation(db, r)} LIMIT {SAMPLE_ROWS}").all()
     except sa.exc.DBAPIError:  # e.g. no SELECT privilege: nothing to learn from the rows
         conn.rollback()  # PostgreSQL refuses every statement of a failed transaction
-        return found, 0
+        rows = []
+    return _values(r, rows), len(rows)
+
+
+def _values(r: SampleRequest, rows: Sequence[Sequence[Any]]) -> dict[str, list[Any]]:
+    """The values that are not NULL of each requested column, in row order."""
+    found: dict[str, list[Any]] = {c: [] for c in r.columns}
     for row in rows:
         for name, value in zip(r.columns, row, strict=True):
             if value is not None:
                 found[name].append(value)
-    return found, len(rows)
+    return found
 
 
 def _sqlite_first_rows(
@@ -87,17 +92,12 @@ def _sqlite_first_rows(
     try:
         for r in wanted:
             listed = ", ".join(quote(c) for c in r.columns)
-            found: dict[str, list[Any]] = {c: [] for c in r.columns}
             try:
                 cursor.execute(f"SELECT {listed} FROM {_relation(db, r)} LIMIT {SAMPLE_ROWS}")
                 rows = cursor.fetchall()
             except driver_error:  # e.g. a virtual table whose module is missing: nothing to learn
                 rows = []
-            for row in rows:
-                for name, value in zip(r.columns, row, strict=True):
-                    if value is not None:
-                        found[name].append(value)
-            out[r.key], rows_read[r.key] = found, len(rows)
+            out[r.key], rows_read[r.key] = _values(r, rows), len(rows)
     finally:
         cursor.close()
 
