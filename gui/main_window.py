@@ -699,7 +699,7 @@ class MainWindow(QMainWindow):
         if panel is None or self.tabs.indexOf(panel) < 0:
             panel = GraphPanel(self.open_db)
             panel.open_entity_requested.connect(self._open_entity_tab)
-            panel.links_saved.connect(self._on_audit_reverted)  # editors of the tables written read them again
+            panel.links_saved.connect(self._on_audit_reverted)  # the written tables' editors read again
             panel.links.save_gate = self.save_gate.allows  # confirm level: the SQL; no audit log: ask
             self.tabs.addTab(panel, "Graph")
         self.tabs.setCurrentWidget(panel)

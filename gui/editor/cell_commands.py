@@ -160,6 +160,20 @@ def context_menu(editor: TableEditor, index: QModelIndex) -> QMenu:
         _explain(like, False, "This table has no vector column")
     else:
         _explain(like, key is not None, "Rows whose stored vector is nearest this row's (the search panel)")
+    rows = sorted({i.row() for i in _selected(editor)})
+    keys = [k for r in rows if (k := editor.model.row_key(r)) is not None]
+    entity = editor.entity.name
+    again = _item(menu, "Re-&embed Selected Rows", lambda: editor.reembed_requested.emit(entity, keys))
+    again.setObjectName("reembedRowsAction")
+    locked = editor.read_only_reason()
+    if not editor.entity.vectors:
+        _explain(again, False, "This table has no vector column")
+    elif locked:
+        _explain(again, False, locked)
+    else:
+        n = len(keys)
+        why = f"Embed the {n:,} selected saved row{'s' if n != 1 else ''} again, in the background"
+        _explain(again, bool(keys), why if keys else "Only saved rows can be embedded")
     menu.addSeparator()
     for name in ("duplicate", "delete"):
         menu.addAction(a[name])

@@ -61,6 +61,7 @@ class TableEditor(QWidget):
     open_entity_requested = Signal(str, list)  # entity name, list[Filter]
     graph_requested = Signal(str, dict)  # entity name, a row's key: Show in Graph
     similar_requested = Signal(str, dict)  # entity name, a row's key: More Like This (the search panel)
+    reembed_requested = Signal(str, object)  # entity name, the selected rows' keys (a list): embed them again
 
     def __init__(
         self,

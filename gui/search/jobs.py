@@ -90,9 +90,10 @@ def reembed_stale(
     *,
     batch_rows: int | None = None,
     state: TaskState | None = None,
+    every_row: bool = False,
 ) -> int:
-    """Re-embed the stale rows of each target with its provider, in batches with one progress over all of
-    them (a cancel keeps the finished batches); the rows written."""
+    """Re-embed the stale rows (`every_row`: all rows) of each target with its provider, in batches with one
+    progress over all of them (a cancel keeps the finished batches); the rows written."""
     from core.data.audit_trail import Auditing
     from core.search.reembed import BATCH_ROWS, TaskShare, embed_rows
     from core.search.stale import count_stale as count
@@ -102,8 +103,9 @@ def reembed_stale(
     todo = []
     for (entity, column), provider in zip(targets, providers, strict=True):
         c = count(db, catalog, entity, column, model=provider.model_name)
-        if c.stale:
-            todo.append((entity, column, provider, c.stale))
+        n = c.total if every_row else c.stale
+        if n:
+            todo.append((entity, column, provider, n))
     total = sum(n for *_, n in todo)
     done = written = 0
     for entity, column, provider, n in todo:
@@ -112,8 +114,9 @@ def reembed_stale(
         embedder = make_embedder(provider, vector_of(catalog.get(entity), column).dimension)
         part = TaskShare(state, done, total) if state is not None else None
         result = embed_rows(
-            db, catalog, entity, embedder, column_name=column, which="stale", state=part,
-            auditing=Auditing(reason="re-embedding stale rows"), batch_rows=batch_rows or BATCH_ROWS,
+            db, catalog, entity, embedder, column_name=column, which="all" if every_row else "stale",
+            state=part, batch_rows=batch_rows or BATCH_ROWS,
+            auditing=Auditing(reason="re-embedding all rows" if every_row else "re-embedding stale rows"),
         )  # fmt: skip
         written += result.written
         done += n

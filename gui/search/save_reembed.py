@@ -68,9 +68,12 @@ def reembed_saved(
     chosen: dict[str, ProviderChoice],
     *,
     state: TaskState | None = None,
+    only_stale: bool = True,
+    reason: str = AUDIT_REASON,
 ) -> int:
     """On a worker: embed again the saved rows of `entity` that are stale in each vector column it has
-    (`chosen`: the provider per column); the rows written."""
+    (`chosen`: the provider per column), or all of them (`only_stale` False: rows a person picked); the
+    rows written."""
     from core.data.audit_trail import Auditing
     from core.errors import WardenError
     from core.schema.catalog import VectorStorage
@@ -89,12 +92,14 @@ def reembed_saved(
         if info.storage == VectorStorage.VEC0 or ent.read_only:
             continue
         choice = chosen.get(info.column) or providers.ProviderChoice()
-        todo = stale_keys(db, catalog, ent, info.column, keys, model=choice.model_name)
+        todo = keys
+        if only_stale:
+            todo = stale_keys(db, catalog, ent, info.column, keys, model=choice.model_name)
         if not todo:
             continue
         result = embed_rows(
             db, catalog, ent, make_embedder(choice, info.dimension), column_name=info.column, which=todo,
-            state=state, auditing=Auditing(reason=AUDIT_REASON),
+            state=state, auditing=Auditing(reason=reason),
         )  # fmt: skip
         written += result.written
     return written
@@ -121,6 +126,7 @@ class SaveReembedder(QObject):
                 editor.model.setProperty(WATCHED, True)
                 name = editor.entity.name
                 editor.model.saved.connect(lambda result, name=name: self.on_saved(name, result))
+                editor.reembed_requested.connect(self.reembed_rows)
 
     def on_saved(self, entity: str, result: SaveResult) -> None:
         """A save of `entity` committed: re-embed its rows whose text changed (when the setting is on)."""
@@ -138,17 +144,32 @@ class SaveReembedder(QObject):
             owner=self,
         )  # fmt: skip
 
+    def reembed_rows(self, entity: str, keys: list[dict[str, Any]]) -> None:
+        """Embed the rows a person picked (a table's row menu) again, whatever their state, on a worker."""
+        db, catalog = self.open_db.database, self.open_db.catalog
+        if db is None or catalog is None or entity not in catalog.entities or not keys:
+            return
+        ent = catalog.get(entity)
+        chosen = {v.column: providers.remembered(db.display_url, entity, v.column) for v in ent.vectors}
+        self.status.showMessage(f"Re-embedding {len(keys):,} rows of {entity}…")
+        workers.run(
+            reembed_saved, db, catalog, entity, keys, chosen, only_stale=False,
+            reason="re-embedding selected rows",
+            on_done=lambda written: self._on_done(entity, written, "selected"), on_error=self._on_failed,
+            owner=self,
+        )  # fmt: skip
+
     def _on_tabs_current_changed(self, _index: int) -> None:
         self.watch_editors()
 
-    def _on_done(self, entity: str, written: int) -> None:
-        if written:
-            self.status.showMessage(f"Re-embedded {written:,} saved rows of {entity}.", 6000)
+    def _on_done(self, entity: str, written: int, which: str = "saved") -> None:
+        if written or which == "selected":
+            self.status.showMessage(f"Re-embedded {written:,} {which} rows of {entity}.", 6000)
         self.reembedded.emit(entity, written)
 
     def _on_failed(self, failure: workers.Failure) -> None:
         if not failure.cancelled:
-            self.status.showMessage(f"Re-embedding after the save stopped: {failure.message}", 10_000)
+            self.status.showMessage(f"Re-embedding stopped: {failure.message}", 10_000)
 
 
 def attach(window: QMainWindow) -> SaveReembedder:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -104,6 +105,18 @@ class StaleBar(QWidget):
         self.reembed_button = QPushButton("Re-embed stale")
         self.reembed_button.setObjectName("reembedStale")
         self.reembed_button.setToolTip(REEMBED_TIP)
+        self.more_button = QToolButton()  # the rarer choice, a menu away: every row again (a new model)
+        self.more_button.setObjectName("reembedMore")
+        self.more_button.setText("…")
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        more = QMenu(self.more_button)
+        self.reembed_all_action = more.addAction("Re-embed All Rows")
+        self.reembed_all_action.setObjectName("reembedAll")
+        self.reembed_all_action.setToolTip("Embed every row of the columns shown again, whatever its state")
+        more.setToolTipsVisible(True)
+        self.more_button.setMenu(more)
+        self.more_button.setToolTip("More ways to re-embed")
+        self.every_row = False  # the run under way re-embeds every row, not only the stale ones
         self.on_save_box = QCheckBox("Re-embed on save")
         self.on_save_box.setObjectName("reembedOnSave")
         self.on_save_box.setToolTip(
@@ -123,6 +136,7 @@ class StaleBar(QWidget):
         row.addWidget(self.provider_box, 1)
         row.addWidget(self.badge)
         row.addWidget(self.reembed_button)
+        row.addWidget(self.more_button)
         row.addWidget(self.progress)
         row.addWidget(self.cancel_button)
         row.addStretch(1)
@@ -133,6 +147,7 @@ class StaleBar(QWidget):
         self.reembed_button.setEnabled(False)
         self.provider_box.activated.connect(self._on_provider_box_activated)
         self.reembed_button.clicked.connect(self.reembed)
+        self.reembed_all_action.triggered.connect(self.reembed_all)
         self.cancel_button.clicked.connect(self.cancel)
         self.on_save_box.toggled.connect(self._on_on_save_box_toggled)
         open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
@@ -277,14 +292,21 @@ class StaleBar(QWidget):
         locked = locked_reason(db) if db is not None and db.capabilities.read_only else ""  # issue 12
         self.reembed_button.setEnabled(bool(stale) and self.task is None and not locked)
         self.reembed_button.setToolTip(locked or REEMBED_TIP)
+        self.more_button.setEnabled(self.task is None and not locked)
+        self.more_button.setToolTip(locked or "More ways to re-embed")
 
     # --- re-embedding -----------------------------------------------------------------------------------
 
-    def reembed(self) -> None:
-        """Re-embed the stale rows of the columns shown, on a worker, with progress and Cancel."""
+    def reembed_all(self) -> None:
+        """Re-embed every row of the columns shown (after a change of model, say), like reembed."""
+        self.reembed(every_row=True)
+
+    def reembed(self, *_args: object, every_row: bool = False) -> None:
+        """Re-embed the stale rows (or all) of the columns shown, on a worker, with progress and Cancel."""
         db, catalog = self.open_db.database, self.open_db.catalog
         if db is None or catalog is None or not self.columns or self.task is not None:
             return
+        self.every_row = every_row
         if any(not c.tracked for c in self.counts) and self.ask_to_track():
             from core.search.stale import ensure_state_table
 
@@ -304,8 +326,10 @@ class StaleBar(QWidget):
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
         self.reembed_button.setEnabled(False)
+        self.more_button.setEnabled(False)
         self.task = workers.run(
             jobs.reembed_stale, db, catalog, list(self.columns), chosen, batch_rows=self.batch_rows,
+            every_row=self.every_row,
             on_done=self._on_done, on_error=self._on_failed, on_aborted=self._finish,
             on_progress=self._on_progress, owner=self, key="reembed-stale",
         )  # fmt: skip

@@ -276,3 +276,46 @@ def test_without_the_state_table_it_asks_then_tracks(qtbot: QtBot, regions_db: D
     qtbot.waitUntil(lambda: bar.badge.text() == "Up to date", timeout=10_000)
     count = count_stale(regions_db, catalog, "regions")
     assert (count.tracked, count.missing, count.changed, count.untracked) == (True, 0, 0, 14)
+
+
+def test_reembed_all_rows_embeds_every_row_again(qtbot: QtBot, regions_db: Database) -> None:
+    """Re-embed All Rows (the "…" menu) embeds every row, fresh or not, audited as such."""
+    panel = new_panel(qtbot, regions_db)
+    bar = panel.stale_bar
+    counted(qtbot, panel, lambda: panel.choose_target("regions"))
+    assert bar.badge.text() == "Up to date" and bar.more_button.isEnabled()
+    (total,) = regions(regions_db, "SELECT count(*) FROM regions")[0]
+    with qtbot.waitSignal(bar.reembedded, timeout=60_000) as done:
+        bar.reembed_all_action.trigger()
+    assert done.args == [total]
+    reasons = regions(regions_db, "SELECT reason FROM admin_audit_log WHERE entity = 'regions'")
+    assert [r[0] for r in reasons] == ["re-embedding all rows"] * total
+
+
+def test_reembed_selected_rows_from_the_row_menu(qtbot: QtBot, regions_path: str) -> None:
+    """A table's row menu re-embeds the selected rows (whatever their state), on a worker, audited."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    from gui.editor.cell_commands import context_menu
+
+    window = open_window(qtbot, regions_path)
+    follower = save_reembed.attach(window)
+    editor = open_editor(qtbot, window, "regions")
+    selection = editor.view.selectionModel()
+    for row in (0, 2):
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        selection.select(editor.model.index(row, 1), flags)
+    menu = context_menu(editor, editor.model.index(0, 1))
+    action = next(a for a in menu.actions() if a.objectName() == "reembedRowsAction")
+    assert action.isEnabled() and "2 selected saved rows" in action.toolTip()
+    reembedded = qtbot.waitSignal(follower.reembedded, timeout=60_000)
+    with statement_threads(sa.Engine) as idents, reembedded as done:
+        action.trigger()
+    assert threading.main_thread().ident not in idents
+    assert done.args == ["regions", 2]
+    db = open_database(regions_path)
+    try:
+        reasons = regions(db, "SELECT reason FROM admin_audit_log WHERE entity = 'regions'")
+        assert [r[0] for r in reasons] == ["re-embedding selected rows"] * 2
+    finally:
+        db.dispose()

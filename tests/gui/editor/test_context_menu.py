@@ -178,7 +178,8 @@ def test_context_menu_offers_the_cell_commands(qtbot: QtBot, regions: TableEdito
     texts = [a.text().replace("&", "").split("\t")[0] for a in menu.actions() if not a.isSeparator()]
     assert texts == [
         "Copy", "Copy with Headers", "Paste…", "Set NULL", "Filter by This Value", "Exclude This Value",
-        "Open Referenced Record", "Record Form", "Show in Graph", "More Like This", "Duplicate Rows",
+        "Open Referenced Record", "Record Form", "Show in Graph", "More Like This", "Re-embed Selected Rows",
+        "Duplicate Rows",
         "Delete Rows…",
     ]  # fmt: skip
     reference = menu.findChild(type(menu.actions()[0]), "openReferenceAction")
