@@ -86,7 +86,7 @@ def run(args: argparse.Namespace, target: str | None) -> int:
         raise WardenError("`warden migrate restore` needs a BACKUP file (see `warden migrate backups`)")
     if action == "drop-copy" and not rev:
         raise WardenError("`warden migrate drop-copy` needs a copy's NAME (see `warden migrate backups`)")
-    db = open_target(target)
+    db = open_target(target, empty_ok=True)  # `touch world.db` then `warden migrate upgrade` fills it
     try:
         return _on_database(db, action, rev, args, core)
     finally:

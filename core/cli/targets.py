@@ -116,6 +116,7 @@ def open_target(target: str | None, **kw: Any) -> Database:
         from core.engine.db import open_database
 
         return open_database(require(target), **kw)
+    kw.pop("empty_ok", None)  # a profile's file was opened before: it is a database
     from core.audit.profiles import open_profile
 
     profile, reason = target.profile, target.unlock_reason

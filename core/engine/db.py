@@ -168,15 +168,17 @@ def open_database(
     create: bool = False,
     read_only: bool = False,
     slow_ms: float = DEFAULT_SLOW_MS,
+    empty_ok: bool = False,
 ) -> Database:
     """Open a database from a URL or file path, check it answers, and report its capabilities.
 
-    A missing SQLite file is an error unless `create` is true; a file that is not SQLite is an error.
+    A missing SQLite file is an error unless `create` is true; a file that is not SQLite is an error; an
+    empty (zero-byte) file is one too, unless `create` or `empty_ok` (a migration to head fills it).
     """
     url = to_url(target)
     backend = url.get_backend_name()
     if backend == "sqlite":
-        db = _open_sqlite(url, create=create, read_only=read_only)
+        db = _open_sqlite(url, create=create, read_only=read_only, empty_ok=empty_ok)
     elif backend == "postgresql":
         db = _open_postgresql(url, read_only=read_only)
     else:
@@ -246,7 +248,7 @@ def _vec_load_problem(module: Any) -> str | None:
         conn.close()
 
 
-def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
+def _open_sqlite(url: URL, *, create: bool, read_only: bool, empty_ok: bool = False) -> Database:
     path = url.database or ":memory:"
     fresh = False  # Warden makes this file now: it is Warden's own
     if path != ":memory:":
@@ -265,6 +267,12 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool) -> Database:
             with open(p, "rb") as fh:
                 if fh.read(16) != SQLITE_HEADER:
                     raise ConnectionFailed(f"{p} is not a SQLite database.")
+        elif not (create or empty_ok):
+            # SQLite would read it as a database without tables; to a person it is a file with nothing in it.
+            raise ConnectionFailed(
+                f"{p} is an empty file (0 bytes), not a database yet: "
+                f"`warden migrate upgrade --db {p}` or `warden demo --db {p}` makes one."
+            )
         else:
             fresh = create and not read_only
     # `create` on a file that already has content does not make it Warden's: `warden demo` on someone's

@@ -1,6 +1,6 @@
 """Files that are not sound SQLite databases: a non-SQLite file, truncated databases (mid-page, at page
 boundaries, a WAL-mode file), a damaged header, an empty file. Opening them (writable, read-only, through
-`warden inspect`) gives a clear typed error, or for the empty file an empty database, and leaves every byte
+`warden inspect`) gives a clear typed error and leaves every byte
 as it was with nothing new beside it (no -wal, -shm or -journal)."""
 
 from __future__ import annotations
@@ -105,14 +105,19 @@ def test_warden_inspect_of_a_damaged_file_is_one_line_and_exit_2(
         _unchanged(path, content)
 
 
-def test_an_empty_file_opens_as_an_empty_database_and_is_not_written(tmp_path: Path) -> None:
-    """SQLite reads a zero-byte file as a database with no tables (`touch`, then `warden migrate upgrade`
-    fills it): opening it to browse shows no tables and writes nothing, not even a header."""
+def test_an_empty_file_is_a_clear_error_and_is_not_written(tmp_path: Path) -> None:
+    """A zero-byte file is refused with a message that says what it is and how to make it a database,
+    writable or read-only, and nothing is written, not even a header; `warden migrate upgrade` (which
+    fills a `touch`ed file) may still open it."""
     for read_only in (False, True):
         path = _folder_with(tmp_path, f"empty-{read_only}", b"")
-        db = open_database(path, read_only=read_only)
-        try:
-            assert load_catalog(db, cached=False).entities == {}
-        finally:
-            db.dispose()
+        with pytest.raises(ConnectionFailed, match=r"is an empty file \(0 bytes\), not a database yet"):
+            open_database(path, read_only=read_only)
         _unchanged(path, b"")
+    path = _folder_with(tmp_path, "empty-migrate", b"")
+    db = open_database(path, empty_ok=True)
+    try:
+        assert load_catalog(db, cached=False).entities == {}
+    finally:
+        db.dispose()
+    _unchanged(path, b"")
