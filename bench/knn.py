@@ -147,8 +147,12 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=7, help="timed passes over the queries")
     parser.add_argument("--pg", action="store_true", help="also PostgreSQL exact and HNSW (pgserver)")
-    parser.add_argument("--ef-search", type=int, default=200)
+    parser.add_argument("--ef-search", type=int, default=None, help="default: the app's (core.search.knn)")
     args = parser.parse_args()
+    if args.ef_search is None:
+        from core.search.knn import DEFAULT_EF_SEARCH
+
+        args.ef_search = DEFAULT_EF_SEARCH
     logging.getLogger("warden.slow").setLevel(logging.ERROR)
 
     from core.data.query import Filter
