@@ -15,7 +15,9 @@ from typing import Any
 from core.cli.targets import db_arg, open_target
 from core.errors import WardenError
 
-ACTIONS = ("insert", "update", "delete", "revert")
+#: Every action an entry records: row changes, and the writes that change no single row (an unlock, a
+#: revision run, a copied table).
+ACTIONS = ("insert", "update", "delete", "revert", "elevate", "migrate", "copy")
 
 
 class _Listing:

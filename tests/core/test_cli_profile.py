@@ -204,6 +204,8 @@ def test_revert_on_a_read_only_profile_is_refused_then_unlocked_with_a_reason(
         unlock["profile"] == "prod" and unlock["reason"] == "ticket 42" and unlock["after"]["minutes"] is None
     )
     assert revert["profile"] == "prod" and revert["reverts"] == newest
+    code, out, _ = run(capsys, "audit", "--profile", "prod", "--json", "--action", "elevate")
+    assert code == 0 and [e["reason"] for e in json.loads(out)] == ["ticket 42"]  # unlocks can be listed
     # A writable profile needs no unlock, and its saves name it.
     add_profile(capsys, "dev", audited, "editor")
     code, out, err = run(capsys, "revert", str(entries[0]["id"]), "--profile", "dev")
