@@ -121,6 +121,8 @@ class RowWindow:
         self._count_token, self._count_deferred = 0, False
         self._failed: str | None = None  # the last read failure's message, until a reload or a retry
         self._count_failed = False  # the count could not be read: counted again by retry_failed()
+        #: An exact count was sent and has not come back: an estimate may have made the total exact first.
+        self._exact_in_flight = False
         self._more_labels: dict[tuple[str, Any], str | None] = {}
         self.closed = False  # replaced (the entity changed shape): results still on their way are dropped
 
@@ -242,7 +244,7 @@ class RowWindow:
         if inserted or deleted:
             self.cache.mark_stale()  # rows moved: reload the pages in view, keep showing them meanwhile
             self._set_total(max(0, self.total + inserted - deleted), self.exact)
-            if not self.exact:
+            if not self.exact or self._exact_in_flight:
                 # A count still on its way may have run before this save committed: count again instead.
                 self._count_token, self._count_deferred = next(self._tokens), True
             self._plan()
@@ -327,6 +329,7 @@ class RowWindow:
 
         if q.quick is None:
             count("estimate", "estimate", repository.estimate_count, *args)
+        self._exact_in_flight = True
         count("exact", "count", repository.exact_count, *args, q.quick)
 
     def _set_pending(self, *, rows: bool | None = None, count: bool | None = None) -> None:
@@ -340,6 +343,8 @@ class RowWindow:
     def _on_count_done(self, token: int, kind: str, n: int) -> None:
         if self.closed:
             return
+        if kind == "exact" and token == self._count_token:
+            self._exact_in_flight = False
         if token != self._count_token:
             return
         self.counting = False  # told below: by count_changed, else by loading_changed
