@@ -7,8 +7,6 @@ A vector is always a bound parameter, never text inside the SQL.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -103,33 +101,9 @@ def relation_name(entity: Entity, dialect: sa.Dialect) -> str:
     return str(dialect.identifier_preparer.format_table(entity.table))
 
 
-#: How long a looked-up HNSW index is taken as still there. Two catalog queries per search were a fifth of
-#: an index search's time; an index made or dropped meanwhile is safe to miss for this long, because every
-#: search checks its plan (plan_uses_index) and falls back to the exact scan.
-HNSW_LOOKUP_SECONDS = 5.0
-_hnsw_seen: dict[tuple[str, str, str, str], tuple[float, HnswIndex | None]] = {}
-_hnsw_lock = threading.Lock()
-
-
 def hnsw_index(conn: sa.Connection, entity: Entity, info: VectorInfo, metric: Metric) -> HnswIndex | None:
-    """The HNSW index on the column that serves `metric`, or None; with the planner's row estimate (looked
-    up at most every HNSW_LOOKUP_SECONDS per database and column)."""
+    """The HNSW index on the column that serves `metric`, or None; with the planner's row estimate."""
     rel = relation_name(entity, conn.dialect)
-    key = (conn.engine.url.render_as_string(hide_password=True), rel, info.column, metric)  # one database
-    now = time.monotonic()
-    with _hnsw_lock:
-        seen = _hnsw_seen.get(key)
-    if seen is not None and now - seen[0] < HNSW_LOOKUP_SECONDS:
-        return seen[1]
-    found = _lookup_hnsw(conn, rel, info, metric)
-    with _hnsw_lock:
-        if len(_hnsw_seen) > 1000:  # engines long gone
-            _hnsw_seen.clear()
-        _hnsw_seen[key] = (now, found)
-    return found
-
-
-def _lookup_hnsw(conn: sa.Connection, rel: str, info: VectorInfo, metric: Metric) -> HnswIndex | None:
     found = [
         name
         for name, opclass in conn.execute(_HNSW_INDEXES, {"rel": rel, "col": info.column})
