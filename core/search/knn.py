@@ -57,10 +57,10 @@ __all__ = [
 #: Tables with at least this many rows (the planner's estimate) are searched through an HNSW index when
 #: one serves the metric; smaller ones are scanned exactly, which is as fast there and never approximate.
 INDEX_THRESHOLD = 10_000
-#: hnsw.ef_search for index scans (pgvector's default is 40): on bench/knn.py's 100,000 × 384 clustered
-#: vectors recall@10 was 0.985 at 60 (4.9 ms a query) and 0.99 at 200 (6.6 ms); a filter keeps its own
-#: exactness (iterative scans, then the exact fallback), so the default buys speed, not wrong answers.
-DEFAULT_EF_SEARCH = 64
+#: hnsw.ef_search for index scans (pgvector's default is 40). On bench/knn.py's 100,000 × 384 vectors
+#: recall@10 was 0.99 at 200 (6.6 ms a query); at 64 it was 0.995 on one index build and 0.925 on another
+#: (HNSW builds differ), at 40 0.935 — and no faster: a search's time is mostly its statements, not the index.
+DEFAULT_EF_SEARCH = 200
 #: The provider of answers from an in-memory copy of a SQLite column (core/search/matrix_cache.py).
 MATRIX = "in-memory matrix"
 #: The most rows one search returns.
