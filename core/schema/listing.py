@@ -8,13 +8,14 @@ the catalog will, in the same order.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from core.engine.db import Database
 from core.schema import pg_tables, sqlite_tables
 from core.schema.catalog import GROUP_ORDER, HIDDEN_TABLES, CatalogSource, EntityKind
 from core.schema.models import metadata
-from core.schema.reflect import VEC0_READ_ONLY, table_names, vec0_tables
+from core.schema.reflect import VEC0_READ_ONLY, model_tables, table_names, vec0_tables
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,9 @@ def list_entities(db: Database) -> Listing:
     else:
         listed, search_path = _sqlite(db), ()
     listed = [e for e in listed if e.name not in HIDDEN_TABLES]
-    modelled = sum(1 for e in listed if e.name in metadata.tables)
+    models = model_tables(db, [e.name for e in listed])  # as the catalog decides (core/schema/load.py)
+    listed = [e if e.name in models else _foreign(e) for e in listed]
+    modelled = sum(1 for e in listed if e.name in models)
     if modelled == len(listed):
         source = CatalogSource.MODELS
     else:
@@ -53,6 +56,14 @@ def list_entities(db: Database) -> Listing:
     rank = {g: i for i, g in enumerate(GROUP_ORDER)}
     listed.sort(key=lambda e: (rank.get(e.group, len(rank)), e.name))
     return Listing(tuple(listed), source, search_path)
+
+
+def _foreign(e: ListedEntity) -> ListedEntity:
+    """A table that only shares its name with one of the models: no group or reason of theirs."""
+    if e.name not in metadata.tables:
+        return e
+    reason = None if e.kind == EntityKind.TABLE else e.read_only_reason
+    return dataclasses.replace(e, group="Other", read_only_reason=reason)
 
 
 def _group(name: str) -> str:

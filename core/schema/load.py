@@ -13,7 +13,7 @@ from core.schema.catalog import (
     link_references,
 )
 from core.schema.models import metadata
-from core.schema.reflect import reflect_entities, table_names
+from core.schema.reflect import model_tables, reflect_entities, table_names
 
 
 def load_catalog(db: Database, *, cached: bool = True) -> Catalog:
@@ -35,7 +35,8 @@ def _read_catalog(db: Database) -> Catalog:
     # PostgreSQL's relations are listed once per load: the names, the reflection and the placing share it.
     layout = pg_tables.read_layout(db) if db.backend == "postgresql" else None
     present = [r.entity for r in layout.entities()] if layout is not None else table_names(db)
-    modelled = [t for name, t in metadata.tables.items() if name in present]
+    models = model_tables(db, present)  # same name and columns: a foreign `orders` is reflected instead
+    modelled = [t for name, t in metadata.tables.items() if name in models]
     entities: dict[str, Entity] = {t.name: entity_from_table(t, db.engine.dialect) for t in modelled}
     others = [n for n in present if n not in entities and n not in HIDDEN_TABLES]
     if others:

@@ -26,6 +26,7 @@ from core.schema.catalog import (
     spec_column_info,
 )
 from core.schema.kinds import ColumnKind
+from core.schema.models import metadata
 from core.schema.samples import SampleRequest, sample_tables
 from core.schema.stored_times import STORED_TIME_KINDS
 from core.schema.table_spec import TableSpec
@@ -36,6 +37,36 @@ ENUM_CHECK_RE = re.compile(r"\"?(\w+)\"?\s*\)?(?:::\w+(?: varying)?)?\s*(?:IN\s*
 JSON_NAME_HINTS = ("json", "metadata", "payload", "settings", "properties", "attributes", "data")
 VECTOR_NAME_HINTS = ("embed", "vector", "vec")
 VEC0_READ_ONLY = "it is a sqlite-vec vec0 virtual table; Warden shows it read-only"
+
+
+def model_tables(db: Database, names: Iterable[str]) -> set[str]:
+    """Those of `names` that are the reference models' tables: a table of the same name whose columns are
+    the model's. A database Warden did not create may have its own `orders` or `users`; those are reflected
+    like any other table, never described (and queried) as the models' (one query for all of them)."""
+    wanted = sorted(n for n in set(names) if n in metadata.tables)
+    if not wanted:
+        return set()
+    with db.engine.connect() as conn:
+        if db.backend == "postgresql":  # each name as an unqualified name resolves, as the models use it
+            rows = conn.execute(
+                sa.text(
+                    "SELECT n, a.attname FROM unnest(CAST(:names AS text[])) AS n "
+                    "JOIN pg_catalog.pg_attribute a ON a.attrelid = to_regclass(quote_ident(n)) "
+                    "WHERE a.attnum > 0 AND NOT a.attisdropped"
+                ),
+                {"names": wanted},
+            ).all()
+        else:
+            marks = ", ".join("?" for _ in wanted)
+            rows = conn.exec_driver_sql(
+                "SELECT m.name, p.name FROM main.sqlite_master AS m, pragma_table_info(m.name) AS p "
+                f"WHERE m.type = 'table' AND m.name IN ({marks})",
+                tuple(wanted),
+            ).all()
+    found: dict[str, set[str]] = {}
+    for table, col in rows:
+        found.setdefault(str(table), set()).add(str(col))
+    return {n for n in wanted if found.get(n) == {c.name for c in metadata.tables[n].columns}}
 
 
 def table_names(db: Database) -> list[str]:
