@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -310,18 +311,7 @@ class GraphPanel(QWidget):
         key = self._key_of(node)
         if db is None or catalog is None or key is None:
             return
-        workers.run(
-            jobs.row_fields,
-            db,
-            catalog,
-            node.entity,
-            key,
-            on_done=self._on_fields_loaded,
-            on_error=self._on_fields_failed,
-            owner=self,
-            key="fields",
-            interruptible=True,
-        )
+        self._read_fields(db, catalog, node, key, "fields", self._on_fields_loaded, self._on_fields_failed)
 
     def _on_fields_loaded(self, values: dict[str, Any]) -> None:
         self.details.show_fields(values)
@@ -340,18 +330,26 @@ class GraphPanel(QWidget):
         key = self._key_of(node)
         if db is None or catalog is None or key is None:
             return
+        # On an error the plain tooltip stays; the side panel says why on click.
+        loaded = functools.partial(self._on_preview_loaded, node_id)
+        self._read_fields(db, catalog, node, key, "preview", loaded, lambda _failure: None)
+
+    def _read_fields(
+        self,
+        db: Database,
+        catalog: Catalog,
+        node: GraphNode,
+        key: dict[str, Any],
+        task: str,
+        on_done: Callable[[dict[str, Any]], None],
+        on_error: Callable[[workers.Failure], None],
+    ) -> None:
+        """Read a record's fields on a worker (the side panel's and the hover preview's reads); a newer read
+        of the same `task` replaces one still under way."""
         workers.run(
-            jobs.row_fields,
-            db,
-            catalog,
-            node.entity,
-            key,
-            on_done=functools.partial(self._on_preview_loaded, node_id),
-            on_error=lambda _failure: None,  # the plain tooltip stays; the side panel says why on click
-            owner=self,
-            key="preview",
-            interruptible=True,
-        )
+            jobs.row_fields, db, catalog, node.entity, key,
+            on_done=on_done, on_error=on_error, owner=self, key=task, interruptible=True,
+        )  # fmt: skip
 
     def _on_preview_loaded(self, node_id: str, values: dict[str, Any]) -> None:
         self._set_preview(node_id, values)
