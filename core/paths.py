@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
@@ -30,3 +32,17 @@ def log_file() -> Path:
 def default_database() -> Path:
     """The embedded default database: a SQLite file in the user data folder."""
     return data_dir() / "warden.db"
+
+
+@contextmanager
+def data_dir_at(folder: Path) -> Iterator[Path]:
+    """Point the user data folder at `folder` for a while (the selftest's run), then back as it was."""
+    before = os.environ.get("WARDEN_DATA_DIR")
+    os.environ["WARDEN_DATA_DIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop("WARDEN_DATA_DIR", None)
+        else:
+            os.environ["WARDEN_DATA_DIR"] = before
