@@ -101,23 +101,10 @@ def _open_gui(target: str | None, *, profile: str | None = None) -> int:
 
 
 def _selftest() -> int:
-    """Core checks, then Qt: a QApplication offscreen and the main window class importable."""
-    from core.cli.selftest import run_selftest
+    """The seven steps of the selftest, the window's included (gui/selftest.py), offscreen."""
+    from gui.selftest import run_gui_selftest
 
-    ok = run_selftest(print)
-    import os
-
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6 import __version__ as pyside_version
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication([])
-    assert isinstance(app, QGuiApplication)  # platformName() is a QGuiApplication's
-    import gui.main_window  # noqa: F401  (the frozen app must carry it)
-
-    print(f"qt: PySide6 {pyside_version}, platform {app.platformName()}")
-    return 0 if ok else 1
+    return 0 if run_gui_selftest(print) else 1
 
 
 if __name__ == "__main__":

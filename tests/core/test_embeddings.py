@@ -209,7 +209,7 @@ def test_selftest_embeds_a_sentence() -> None:
 
     lines: list[str] = []
     assert run_selftest(lambda line: lines.append(str(line)))
-    assert any(line.startswith("embeddings: all-MiniLM-L6-v2, 384-d, one sentence in") for line in lines)
+    assert any(line.startswith("selftest 2/7 seed: ok") and "all-MiniLM-L6-v2 (384" in line for line in lines)
 
 
 def test_concurrent_calls_agree_and_restore_blas_threads(embedder: Embedder) -> None:
