@@ -72,27 +72,49 @@ class NodeGroup(QGraphicsItem):
         """Nothing: the children paint."""
 
 
+#: Qt's enum members, looked up once: each lookup through its class costs microseconds, per node item.
+_NO_PEN = Qt.PenStyle.NoPen
+_ELIDE = Qt.TextElideMode.ElideRight
+_MOVABLE = QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+_PIXMAP_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
+
+
+@functools.cache
+def _look(entity: str) -> tuple[QColor, str, QColor]:
+    """An entity's node colour, letter and letter colour (made once per entity, shared by its nodes)."""
+    look = style.entity_style(entity)
+    return look.colour, look.letter, style.text_on(look.colour)
+
+
+@functools.cache
+def _circle() -> QPainterPath:
+    """A record node's shape (one path shared by every node: Qt copies it on write)."""
+    path = QPainterPath()
+    r = style.RADIUS
+    path.addEllipse(QRectF(-r, -r, 2 * r, 2 * r))
+    return path
+
+
 class NodeItem(QGraphicsRectItem):
     """One record (a circle with its entity's letter, its label below) or an aggregate (a pill).
 
     A QGraphicsRectItem without pen or brush only for its bounds: Qt reads them in C++ (a view asks each
     item for them about a dozen times per frame; a Python boundingRect made that a third of a zoom-1
     frame of 500 nodes). Its own paint draws everything, once per zoom into the item's pixmap cache.
+    Making one is kept cheap (an expansion makes a thousand, bench/graph_expand.py): looks are shared per
+    entity, the tooltip is written when first asked for (GraphView), and the pointing cursor is the view's.
     """
 
     def __init__(self, node: GraphNode, parent: QGraphicsItem | None = None) -> None:
         super().__init__()  # the parent is set at the end, once the bounds exist
-        self.setPen(Qt.PenStyle.NoPen)
+        self.setPen(_NO_PEN)
         self.node = node
         self.node_id = node.id
         self.selected = False
         self.found = False
         self.pinned = False
         f = fonts()
-        look = style.entity_style(node.entity)
-        self.colour = look.colour
-        self.letter = look.letter
-        self.letter_colour = style.text_on(look.colour)
+        self.colour, self.letter, self.letter_colour = _look(node.entity)
         if node.aggregate:
             self.text = f"+{node.count or 0:,} {node.entity}"
             width = min(style.LABEL_WIDTH + 40, f.label_metrics.horizontalAdvance(self.text) + 24)
@@ -103,31 +125,38 @@ class NodeItem(QGraphicsRectItem):
             path = QPainterPath()
             path.addRoundedRect(self._body, height / 2, height / 2)
         else:
-            self.text = f.label_metrics.elidedText(
-                node.label or "", Qt.TextElideMode.ElideRight, style.LABEL_WIDTH
-            )
+            text = node.label or ""
+            advance = f.label_metrics.horizontalAdvance(text)
+            if advance > style.LABEL_WIDTH:  # most labels fit: measuring them once is enough
+                text = f.label_metrics.elidedText(text, _ELIDE, style.LABEL_WIDTH)
+                advance = f.label_metrics.horizontalAdvance(text)
+            self.text = text
             r = style.RADIUS
             self._body = QRectF(-r, -r, 2 * r, 2 * r)
-            label_w = f.label_metrics.horizontalAdvance(self.text) + 8
+            label_w = advance + 8
             self._label = QRectF(-label_w / 2, r + 3, label_w, f.label_height)
             g = style.LABEL_GROWTH  # the label grown to its largest (zoomed out) size
-            grown = QRectF(-label_w * g / 2, r + 3, label_w * g, f.label_height * g)
-            self._grown_bounds = self._body.united(grown).adjusted(-4, -4, 4, 4)
-            self._bounds = self._body.united(self._label).adjusted(-4, -4, 4, 4)
-            path = QPainterPath()
-            path.addEllipse(self._body)
+            half = max(r, label_w * g / 2) + 4
+            self._grown_bounds = QRectF(-half, -r - 4, 2 * half, r + 3 + f.label_height * g + r + 8)
+            half = max(r, label_w / 2) + 4
+            self._bounds = QRectF(-half, -r - 4, 2 * half, r + 3 + f.label_height + r + 8)
+            path = _circle()
         self._plain_bounds = self._bounds
         self.setRect(self._bounds)
         self.grown = False  # whether the label may be drawn grown (zoomed out): the bounds hold it then
         self._shape = path
         # Only now that the bounds exist: these may ask for them (and so may joining the scene)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
+        self.setFlag(_MOVABLE)
         # Painted once per zoom level into a pixmap: panning, hovering and repaints around it only blit
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.setToolTip(_tooltip(node))
+        self.setCacheMode(_PIXMAP_CACHE)
         if parent is not None:
             self.setParentItem(parent)
+
+    def tooltip(self) -> str:
+        """The tooltip: the one set (a row's preview), else the node's own, written now."""
+        if not self.toolTip():
+            self.setToolTip(node_tooltip(self.node))
+        return self.toolTip()
 
     @property
     def radius(self) -> float:
@@ -216,7 +245,8 @@ class NodeItem(QGraphicsRectItem):
         painter.drawText(self._body.adjusted(18, 0, -6, 0), Qt.AlignmentFlag.AlignCenter, self.text)
 
 
-def _tooltip(node: GraphNode) -> str:
+def node_tooltip(node: GraphNode) -> str:
+    """A node's own tooltip: its label, entity and key, and what double-clicking does."""
     if node.aggregate:
         return f"{node.count or 0:,} more {node.entity} rows\nDouble-click to show the next ones"
     key = ", ".join(str(v) for v in node.key or ())

@@ -119,6 +119,9 @@ class GraphView(QGraphicsView):
         hovered = item.node_id if item is not None else ""
         if hovered != self._hovered:
             self._hovered = hovered
+            # The nodes' pointing hand is the viewport's (a cursor per item costs each item's making)
+            over = Qt.CursorShape.PointingHandCursor if hovered else Qt.CursorShape.OpenHandCursor
+            self.viewport().setCursor(over)
             self.node_hovered.emit(hovered)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -153,7 +156,9 @@ class GraphView(QGraphicsView):
     def viewportEvent(self, event: QEvent) -> bool:
         if not isinstance(event, QHelpEvent) or event.type() != QEvent.Type.ToolTip:
             return super().viewportEvent(event)
-        if self._node_at(event.pos()) is not None:  # a node has its own tooltip
+        node = self._node_at(event.pos())
+        if node is not None:  # a node has its own tooltip, written when first asked for
+            node.tooltip()
             return super().viewportEvent(event)
         text = self.graph.edge_tip_at(self.mapToScene(event.pos()), 6 / self.zoom)
         if text:

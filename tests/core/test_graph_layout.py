@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.graph.layout import UNIT, layout
+from core.graph.layout import FORCE_UP_TO, LABEL_BOX, UNIT, layout
 from core.graph.layout_store import SavedLayout, load_layout, save_layout, store_path
 
 
@@ -94,3 +94,47 @@ def test_an_unreadable_layout_file_starts_afresh() -> None:
 @pytest.fixture
 def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
+
+
+def _clashes(points: dict[str, tuple[float, float]], new: set[str]) -> list[tuple[str, str]]:
+    """Pairs of nodes, one of them new, whose label boxes (LABEL_BOX) overlap."""
+    width, height = LABEL_BOX[0] * UNIT, LABEL_BOX[1] * UNIT
+    names = sorted(points)
+    return [
+        (a, b)
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if (a in new or b in new)
+        and abs(points[a][0] - points[b][0]) < width
+        and abs(points[a][1] - points[b][1]) < height
+    ]
+
+
+def test_expanding_by_a_thousand_places_them_on_rings_clear_of_every_label() -> None:
+    """A busy node expanded with a high cap: 1,000 new nodes, above FORCE_UP_TO, take ring slots around
+    their parent; old nodes stay put, and no new label box overlaps an old one or another new one."""
+    first, edges = _star("c", 12, "n")
+    before = layout(["c", *first], edges)
+    added, more = _star("n4", 1000, "m")
+    assert len(added) > FORCE_UP_TO
+    after = layout(["c", *first, *added], edges + more, known=before, anchors=dict.fromkeys(added, "n4"))
+    assert all(after[n] == p for n, p in before.items())
+    assert set(after) == {"c", *first, *added}
+    assert _clashes(after, set(added)) == []
+    # Around their parent, the nearest ring first: the first new nodes (a fetch's order) sit closest
+    distance = [math.dist(after["n4"], after[m]) for m in added]
+    assert distance[0] < 4 * UNIT and distance[0] <= distance[-1]
+    assert max(distance) < 60 * UNIT  # rings, not a line: 1,000 labels fit within 6,000 pixels
+
+
+def test_ring_slots_avoid_old_nodes_in_the_way() -> None:
+    """Old nodes packed right where the rings go: the new nodes skip those slots, and nothing overlaps."""
+    known = {"hub": (0.0, 0.0)}
+    known |= {f"old{i}": ((i % 10 - 5) * 160.0, (i // 10 - 5) * 70.0 + 35.0) for i in range(100)}
+    known.pop("old55", None)
+    added = [f"m{i}" for i in range(400)]
+    after = layout(
+        [*known, *added], [("hub", m) for m in added], known=known, anchors=dict.fromkeys(added, "hub")
+    )
+    assert all(after[n] == p for n, p in known.items())
+    assert _clashes(after, set(added)) == []
