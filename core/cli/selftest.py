@@ -66,7 +66,7 @@ class Run:
     def searched(self) -> tuple[dict[str, Any], str]:
         """The row the search must find and its text; SelftestFailed when step 2 did not choose one."""
         if self.target is None or self.query is None:
-            raise SelftestFailed("needs the embedded rows of step 2, which failed")
+            raise SelftestFailed("needs the demo rows of step 2, which failed")
         return self.target, self.query
 
 
@@ -87,7 +87,8 @@ class Installation:
     sqlite_vec: str
     pgvector: str
     model: str
-    model_folder: str
+    model_folder: str  # where its files are read from ('' when they are not there)
+    model_problem: str | None  # why it cannot load, if it cannot
     data_folder: str
     log_folder: str
 
@@ -100,7 +101,7 @@ class Installation:
             ("sqlite-vec", self.sqlite_vec),
             ("pgvector", self.pgvector),
             ("Model", self.model),
-            ("Model folder", self.model_folder),
+            ("Model folder", self.model_problem or self.model_folder),
             ("Data folder", self.data_folder),
             ("Log folder", self.log_folder),
         ]
@@ -120,8 +121,9 @@ def installation() -> Installation:
         sqlite=f"{module.sqlite_version} ({module.__name__})",
         sqlite_vec=_sqlite_vec_version() if vec_problem is None else f"not loaded: {vec_problem}",
         pgvector=_pgvector_version(),
-        model=f"{LOCAL_MODEL_NAME}, {LOCAL_DIMENSION} dimensions" + (" (not usable)" if problem else ""),
-        model_folder=str(folder) if problem is None and folder is not None else (problem or "not found"),
+        model=f"{LOCAL_MODEL_NAME}, {LOCAL_DIMENSION} dimensions",
+        model_folder=str(folder) if folder is not None else "",
+        model_problem=problem,
         data_folder=str(paths.data_dir()),
         log_folder=str(paths.log_dir()),
     )
@@ -213,10 +215,11 @@ def _header() -> list[str]:
         log.exception("reading the installation's versions failed")
         return [f"installation: could not be read ({type(exc).__name__})"]
     vec = "sqlite-vec " + found.sqlite_vec if not found.sqlite_vec.startswith("not") else found.sqlite_vec
+    model = found.model_problem or f"{found.model} from {found.model_folder}"
     return [
         f"warden {found.warden}, python {found.python}",
         f"sqlite {found.sqlite}; vector search: {vec}",
-        f"model: {found.model} from {found.model_folder}",
+        f"model: {model}",
         f"data folder: {found.data_folder}; log folder: {found.log_folder}",
     ]
 
@@ -287,11 +290,11 @@ def seed_demo(run: Run) -> str:
     db = run.db
     counts = seed.seed(db, scale=1)
     catalog = run.catalog = load_catalog(db)
+    run.target, run.query = _described_row(db, catalog)  # before the model: the steps that need no model run
     embedder = local_embedder()
     done = embed_rows(db, catalog, ENTITY, embedder, auditing=AUDIT_OFF)  # demo data: not the users' edits
     if done.written != counts[ENTITY] or count_missing(db, catalog, ENTITY):
         raise SelftestFailed(f"{done.written} of {counts[ENTITY]} {ENTITY} were embedded")
-    run.target, run.query = _described_row(db, catalog)
     return (
         f"{sum(counts.values()):,} rows; {done.written} {ENTITY} embedded by {embedder.name} "
         f"({embedder.dimension} dimensions)"
