@@ -1,6 +1,10 @@
 """SQLite backups around migrations: taken with the online backup API, checked with `PRAGMA
 integrity_check`, kept timestamped in the user data folder with a small JSON note (source file, revision),
-listed, and restored with the same API."""
+listed, and restored with the same API.
+
+The check reads the whole copy, as long as a migration of a large table: `start` runs it on a thread of its
+own (SQLite works without the GIL) so the migration can run meanwhile, and the migration waits for it
+(`PendingBackup.wait`) before its first commit."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,8 +76,49 @@ def check_room(source: Path, folder: Path) -> None:
         )
 
 
+class BackupDamaged(MigrationFailed):
+    """The backup failed its integrity check (it is deleted); nothing was changed."""
+
+
+class PendingBackup:
+    """A backup just copied whose integrity check (then its note) runs on a thread of its own."""
+
+    def __init__(self, db: Database, path: Path, source: Path) -> None:
+        self.path, self._db, self._source = path, db, source
+        self._problem: str | None = None
+        self._thread = threading.Thread(target=self._check, name="warden-backup-check", daemon=True)
+        self._thread.start()
+
+    def _check(self) -> None:
+        try:
+            self._problem = integrity_problem(self._db, self.path)
+            if self._problem is None:
+                note = {"source": str(self._source.resolve()), "revision": _revisions(self._db, self.path)}
+                note["created"] = _now()
+                _note_path(self.path).write_text(json.dumps(note), encoding="utf-8")
+        except Exception as exc:  # the thread must always leave an answer for wait()
+            self._problem = self._problem or type(exc).__name__
+
+    def wait(self) -> Path:
+        """The backup once its check has passed; BackupDamaged (the file deleted) when it has not."""
+        self._thread.join()
+        if self._problem is not None:
+            self.path.unlink(missing_ok=True)
+            raise BackupDamaged(
+                f"The backup of {self._source.name} failed its integrity check ({self._problem}); "
+                "nothing was changed."
+            )
+        log.info("backed up %s to %s", self._source, self.path)
+        return self.path
+
+
 def take(db: Database, folder: Path | None = None) -> Path:
     """Copy a SQLite file with the online backup API into `folder`, check it, note it; returns its path."""
+    return start(db, folder).wait()
+
+
+def start(db: Database, folder: Path | None = None) -> PendingBackup:
+    """Copy a SQLite file with the online backup API into `folder`; its check and note follow on a thread."""
     source = sqlite_file(db)
     if source is None:
         raise ValueError(f"only SQLite files can be backed up, not {db.display_url}")
@@ -93,16 +139,7 @@ def take(db: Database, folder: Path | None = None) -> Path:
             copy.close()
     finally:
         raw.close()
-    problem = integrity_problem(db, target)
-    if problem is not None:
-        target.unlink(missing_ok=True)
-        raise MigrationFailed(
-            f"The backup of {source.name} failed its integrity check ({problem}); nothing was changed."
-        )
-    note = {"source": str(source.resolve()), "revision": _revisions(db, target), "created": _now()}
-    _note_path(target).write_text(json.dumps(note), encoding="utf-8")
-    log.info("backed up %s to %s", source, target)
-    return target
+    return PendingBackup(db, target, source)
 
 
 def integrity_problem(db: Database, file: Path) -> str | None:
@@ -117,12 +154,13 @@ def integrity_problem(db: Database, file: Path) -> str | None:
     return None if first and first[0] == "ok" else str(first[0] if first else "no answer")[:200]
 
 
-def restore(db: Database, backup: Path) -> None:
-    """Put the content of `backup` back into the database's file (the backup API, page by page)."""
+def restore(db: Database, backup: Path, *, checked: bool = False) -> None:
+    """Put the content of `backup` back into the database's file (the backup API, page by page); `checked`:
+    its integrity check has just passed (the backup of a failed migration), so it is not read twice."""
     db.allow_writes()  # ReadOnlyError on a read-only session: the backup API writes past query_only
     if not backup.is_file():
         raise NotFoundError(f"No backup at {backup}")
-    problem = integrity_problem(db, backup)
+    problem = None if checked else integrity_problem(db, backup)
     if problem is not None:
         raise MigrationFailed(
             f"The backup {backup.name} is damaged ({problem}); the database was not changed."

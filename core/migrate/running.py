@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,16 +110,25 @@ def _migrate(
         return MigrationResult(before=before, after=before, applied=[])
     _refuse_what_cannot_run(db, verb, revision, before, scripts)
     db.allow_writes()  # a file read-only until the first write becomes writable here
-    backup = backups.take(db, backup_dir) if _worth_backing_up(db) else None
+    pending = backups.start(db, backup_dir) if _worth_backing_up(db) else None
+    backup = pending.path if pending is not None else None
+    if pending is not None and not _calls_back(scripts):
+        pending.wait()  # another env.py may commit without calling back: the check passes before it runs
     done: list[str] = []
     run = _Run(db, verb, todo, done, state, scripts)
+    run.before_commit = pending.wait if pending is not None else None
     if db.backend == "postgresql":
         run.copies_before = _pg_copies_plan(db, verb, revision, before, scripts)
     try:
         cancelled = run.all(revision, linear=_is_linear(script, verb, todo, before))
+        if pending is not None:
+            pending.wait()  # a run cancelled before its first revision still leaves a checked backup
+    except backups.BackupDamaged:
+        raise  # found before the first revision committed (it waits for the check): nothing changed
     except Exception as exc:
         log.exception("%s of %s failed", verb, db.display_url)
         failed = todo[min(len(done), len(todo) - 1)]
+        backup = _checked(pending)
         restored = _restore_after_failure(db, backup, before, done)
         text = _failure(db, verb, failed, exc, backup, restored, scripts)
         raise (DatabaseBusy(text) if isinstance(exc, DatabaseBusy) else MigrationFailed(text)) from exc
@@ -150,6 +160,9 @@ class _Run:
         self.state, self.scripts = state, scripts
         self.started = time.perf_counter()
         self.copies_before: dict[str, list[str]] = {}  # revision -> tables to copy just before it runs
+        # Waits for the backup's integrity check; called inside each revision's transaction, before it
+        # commits, so a damaged backup rolls the first revision back.
+        self.before_commit: Callable[[], object] | None = None
         self.copies: list[str] = []
         self.run_id = uuid.uuid4()  # the audit entries of one run share it
         # Only a database that had an audit log before the run gets entries: creating a schema from nothing
@@ -204,6 +217,8 @@ class _Run:
                 raise
 
     def _record(self, *, ctx: Any, step: Any, **_kw: Any) -> None:
+        if self.before_commit is not None:
+            self.before_commit()
         # Alembic names the revision applied, or for a downgrade the one undone, `up_revision_id`.
         self._finished(str(step.up_revision_id), ctx.connection)
 
@@ -272,8 +287,27 @@ def _pg_copies_plan(
     return {r.revision: tables for r in found if (tables := pg_copies.tables_to_copy(r))}
 
 
+def _calls_back(scripts: Path | None) -> bool:
+    """Whether the revisions run through an env.py written for Warden (its own, or a scripts folder's),
+    which runs on the shared connection and calls `_Run._record` inside each revision's transaction: the
+    run can wait there for the backup's check before anything commits. An external project's env.py
+    (an alembic.ini) may open its own connection and commit without calling back."""
+    return scripts is None or scripts.suffix != ".ini"
+
+
+def _checked(pending: backups.PendingBackup | None) -> Path | None:
+    """The backup of a failed run once its check has passed; None when there is none or it is damaged."""
+    if pending is None:
+        return None
+    try:
+        return pending.wait()
+    except backups.BackupDamaged:
+        log.exception("the backup taken before the failed run is damaged")
+        return None
+
+
 def _restore_after_failure(db: Database, backup: Path | None, before: list[str], done: list[str]) -> bool:
-    """Put the SQLite backup back when revisions of this run were kept; True when it was."""
+    """Put the checked SQLite backup back when revisions of this run were kept; True when it was."""
     if backup is None:
         return False
     try:
@@ -283,7 +317,7 @@ def _restore_after_failure(db: Database, backup: Path | None, before: list[str],
     if not changed:
         return False
     try:
-        backups.restore(db, backup)
+        backups.restore(db, backup, checked=True)
     except Exception:  # the failure to restore is logged; the message then points at the backup file
         log.exception("restoring %s from %s failed", db.display_url, backup)
         return False

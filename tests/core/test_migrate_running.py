@@ -112,6 +112,29 @@ def test_a_damaged_backup_is_not_restored(notes: Database, tmp_path: Path) -> No
     assert _notes(notes) == [(1, "a"), (2, "b"), (3, None)]
 
 
+def test_a_backup_failing_its_check_rolls_the_revision_back(notes: Database) -> None:
+    # A real damaged file: an index whose schema names another column than the one it was built on. The
+    # backup API copies pages as they are, so the backup fails `PRAGMA integrity_check` too; the check runs
+    # while the revision does, and the revision must not commit before it has answered.
+    with notes.engine.begin() as conn:
+        conn.exec_driver_sql("create table side (a integer, b integer)")
+        conn.exec_driver_sql("create index side_a on side (a)")
+        conn.exec_driver_sql("insert into side values (1, 10), (2, 20)")
+    file = backups.sqlite_file(notes)
+    assert file is not None
+    notes.dispose()
+    raw = sqlite3.connect(file)
+    raw.execute("PRAGMA writable_schema = ON")
+    raw.execute("update sqlite_master set sql = 'CREATE INDEX side_a ON side (b)' where name = 'side_a'")
+    raw.commit()
+    raw.close()
+    with pytest.raises(MigrationFailed, match=r"failed its integrity check .*nothing was changed"):
+        mig.upgrade(notes, R2, scripts=CHAIN)
+    assert mig.current(notes) == [R1] and _notes(notes) == [(1, "a"), (2, "b"), (3, None)]
+    assert "tag" not in {c["name"] for c in sa.inspect(notes.engine).get_columns("notes")}
+    assert backups.list_backups(notes) == [] and not list((paths.data_dir() / "backups").glob("*.db"))
+
+
 def test_refused_when_the_backup_folder_is_not_writable(notes: Database, tmp_path: Path) -> None:
     blocked = tmp_path / "a-file-not-a-folder"
     blocked.write_text("x")
