@@ -132,7 +132,7 @@ def nearest(
     k = _check_k(k)
     query = _query_vector(vector, info)
     where = where_clauses(ent, filters, None, db.backend)
-    ask = KnnQuery(ent, info, m, query, where, k)
+    ask = KnnQuery(ent, info, m, query, where, k, tuple((f.column, f.op, repr(f.value)) for f in filters))
     native = db.capabilities.vector_search != "fallback"
     if (
         native

@@ -4,7 +4,7 @@ plain hits, nearest first, ties in key order; core/search/knn.py chooses between
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,8 @@ from core.search.knn_sql import (
     hnsw_index,
     plan_uses_index,
     query_param,
+    remember_plan,
+    remembered_plan,
     set_hnsw_search,
     vec0_match,
 )
@@ -42,6 +44,9 @@ class KnnQuery:
     vector: np.ndarray
     where: list[sa.ColumnElement[bool]]
     k: int
+    #: What `where` was made from (the filters' columns, operators and values): with the rest of the
+    #: question, what a planner's choice depends on, so a plan check can be remembered under it.
+    shape: Hashable = ()
 
 
 @dataclass(frozen=True)
@@ -100,16 +105,26 @@ def postgres_search(
     index: HnswIndex | None = None if exact else hnsw_index(conn, ent, info, ask.metric)
     note = None
     if index is not None and (exact is False or index.rows >= threshold):
-        set_hnsw_search(conn, max(ef_search, k))
+        ef = max(ef_search, k)
         # ORDER BY the bare operator expression: the form the index's ordering serves.
         stmt = _nearest(ent, dist, rows, k, ties=False)
-        if plan_uses_index(conn, stmt, index.name):
-            hits = hits_from_rows(ent, conn.execute(stmt))
-            conn.rollback()  # the settings were for this query only
-            if len(hits) == k or count_rows(conn, ent, *rows) <= len(hits):
-                return _sorted(hits, ent), index.name, None
-            note = f"the index {index.name} returned too few rows for the filters; answered by an exact scan"
-        conn.rollback()
+        # The planner's choice for this question, but for the query vector, which it does not depend on.
+        plan = (index.name, ent.table.fullname, info.column, ask.metric, k, ef, ask.shape)
+        uses = remembered_plan(conn, plan)
+        if uses is not False:
+            set_hnsw_search(conn, ef)
+            if uses is None:
+                uses = plan_uses_index(conn, stmt, index.name)
+                remember_plan(conn, plan, uses)
+            if uses:
+                hits = hits_from_rows(ent, conn.execute(stmt))
+                conn.rollback()  # the settings were for this query only
+                if len(hits) == k or count_rows(conn, ent, *rows) <= len(hits):
+                    return _sorted(hits, ent), index.name, None
+                note = (
+                    f"the index {index.name} returned too few rows for the filters; answered by an exact scan"
+                )
+            conn.rollback()  # the exact scan runs without the index's settings
     # `+ 0` makes the ORDER BY an expression no vector index serves: every matching row is compared.
     hits = hits_from_rows(
         ent, conn.execute(_nearest(ent, dist, rows, k, order=dist + sa.literal(0.0, sa.Float)))

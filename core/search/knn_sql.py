@@ -7,12 +7,13 @@ A vector is always a bound parameter, never text inside the SQL.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import sqlalchemy as sa
-from pgvector.sqlalchemy import VECTOR
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -30,10 +31,13 @@ SQLITE_FUNCTIONS: dict[str, str] = {"cosine": "vec_distance_cosine", "l2": "vec_
 #: The operator class an HNSW index needs to serve each metric (vector_cosine_ops, halfvec_cosine_ops…).
 OPCLASS_SUFFIX: dict[str, str] = {"cosine": "_cosine_ops", "l2": "_l2_ops", "ip": "_ip_ops"}
 
+#: The column's valid, whole-table HNSW indexes with their operator classes, and the planner's row estimate
+#: of the table, in one round trip.
 _HNSW_INDEXES = sa.text(
     """
-    SELECT ic.relname, opc.opcname
+    SELECT ic.relname, opc.opcname, t.reltuples
     FROM pg_index x
+    JOIN pg_class t ON t.oid = x.indrelid
     JOIN pg_class ic ON ic.oid = x.indexrelid
     JOIN pg_am am ON am.oid = ic.relam
     JOIN pg_opclass opc ON opc.oid = x.indclass[0]
@@ -43,7 +47,13 @@ _HNSW_INDEXES = sa.text(
     ORDER BY ic.relname
     """
 )
-_ROW_ESTIMATE = sa.text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:rel)")
+#: How long (seconds) a connection trusts a plan check it made: statistics, settings and indexes change, so
+#: the planner is asked again now and then. A stale answer only mislabels: the query is exact unless it
+#: really runs through the index, and too few rows are caught by counting.
+PLAN_TTL = 30.0
+#: The plan checks a connection remembers (its `info`, which lives as long as the driver's connection).
+_PLANS = "warden.knn.plans"
+_MAX_PLANS = 256
 
 
 @dataclass(frozen=True)
@@ -54,11 +64,22 @@ class HnswIndex:
     rows: int
 
 
+class _DriverVector(sa.types.UserDefinedType[Any]):
+    """A pgvector parameter handed to the driver as it is: psycopg sends a numpy array in pgvector's binary
+    format (its dumper is registered on every connection), rather than SQLAlchemy's VECTOR formatting each
+    number as text first."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "vector"
+
+
 def query_param(vector: np.ndarray, info: VectorInfo, backend: str) -> sa.BindParameter[Any]:
     """The query vector as a bound parameter: pgvector's type on PostgreSQL, sqlite-vec's float32 BLOB on
     SQLite."""
     if backend == "postgresql":
-        return sa.bindparam("query_vector", vector, type_=VECTOR(info.dimension))
+        return sa.bindparam("query_vector", np.asarray(vector, dtype=np.float32), type_=_DriverVector())
     return sa.bindparam("query_vector", vector.astype("<f4").tobytes(), type_=sa.LargeBinary)
 
 
@@ -104,16 +125,11 @@ def relation_name(entity: Entity, dialect: sa.Dialect) -> str:
 def hnsw_index(conn: sa.Connection, entity: Entity, info: VectorInfo, metric: Metric) -> HnswIndex | None:
     """The HNSW index on the column that serves `metric`, or None; with the planner's row estimate."""
     rel = relation_name(entity, conn.dialect)
-    found = [
-        name
-        for name, opclass in conn.execute(_HNSW_INDEXES, {"rel": rel, "col": info.column})
-        if str(opclass).endswith(OPCLASS_SUFFIX[metric])
-    ]
-    if not found:
-        return None
-    estimate = conn.execute(_ROW_ESTIMATE, {"rel": rel}).scalar()
-    rows = int(estimate) if estimate is not None and estimate >= 0 else -1
-    return HnswIndex(str(found[0]), rows)
+    for name, opclass, estimate in conn.execute(_HNSW_INDEXES, {"rel": rel, "col": info.column}):
+        if str(opclass).endswith(OPCLASS_SUFFIX[metric]):
+            rows = int(estimate) if estimate is not None and estimate >= 0 else -1
+            return HnswIndex(str(name), rows)
+    return None
 
 
 def set_hnsw_search(conn: sa.Connection, ef_search: int) -> None:
@@ -143,6 +159,23 @@ class _Explain(Executable, ClauseElement):
 @compiles(_Explain, "postgresql")
 def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str:
     return "EXPLAIN (FORMAT JSON) " + compiler.process(element.stmt, **kw)
+
+
+def remembered_plan(conn: sa.Connection, key: Hashable) -> bool | None:
+    """Whether this connection's last plan check under `key` (in the last PLAN_TTL seconds) found the index;
+    None when it made none. `key` names everything the plan depends on but the query vector."""
+    known = conn.info.get(_PLANS, {}).get(key)
+    if known is None or time.monotonic() - known[1] >= PLAN_TTL:
+        return None
+    return bool(known[0])
+
+
+def remember_plan(conn: sa.Connection, key: Hashable, uses_index: bool) -> None:
+    """Keep a plan check's answer on the connection (its `info` lives as long as the driver's connection)."""
+    plans: dict[Hashable, tuple[bool, float]] = conn.info.setdefault(_PLANS, {})
+    if len(plans) >= _MAX_PLANS:
+        plans.clear()
+    plans[key] = (uses_index, time.monotonic())
 
 
 def plan_uses_index(conn: sa.Connection, stmt: sa.Select[Any], index: str) -> bool:
