@@ -29,6 +29,13 @@ def log_file() -> Path:
     return log_dir() / "warden.log"
 
 
+def documents_dir() -> Path:
+    """Where save dialogs start (exports, SQL files): the user's Documents folder, else the home folder;
+    never the current folder, which for an installed app may be the program's own (not writable)."""
+    found = Path(platformdirs.user_documents_dir())
+    return found if found.is_dir() else Path.home()
+
+
 def default_database() -> Path:
     """The embedded default database: a SQLite file in the user data folder."""
     return data_dir() / "warden.db"

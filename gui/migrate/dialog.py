@@ -531,8 +531,10 @@ class MigrationDialog(QDialog):
         QGuiApplication.clipboard().setText(self.sql.toPlainText())
 
     def _on_save_button_clicked(self) -> None:
+        from core.paths import documents_dir
+
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save SQL", "migration.sql", "SQL files (*.sql);;All files (*)"
+            self, "Save SQL", str(documents_dir() / "migration.sql"), "SQL files (*.sql);;All files (*)"
         )
         if path:
             with open(path, "w", encoding="utf-8") as out:

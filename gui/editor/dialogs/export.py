@@ -85,9 +85,12 @@ _NOT_IN_FILE_NAMES = frozenset('/\\:*?"<>|')
 
 def ask_export_path(parent: QWidget | None, entity: str) -> ExportTarget | None:
     """Ask where and how to export; None when the user cancelled."""
+    from core.paths import documents_dir  # starts in Documents, never the current (program's) folder
+
     start = default_filter()
+    suggested = str(documents_dir() / default_file_name(entity))
     path, chosen = QFileDialog.getSaveFileName(
-        parent, f"Export {entity}", default_file_name(entity), ";;".join(FILE_FILTERS), start
+        parent, f"Export {entity}", suggested, ";;".join(FILE_FILTERS), start
     )
     if not path:
         return None
