@@ -27,7 +27,7 @@ from core.schema.catalog import (
 )
 from core.schema.kinds import ColumnKind
 from core.schema.models import metadata
-from core.schema.samples import SampleRequest, sample_tables
+from core.schema.samples import PgSampler, SampleRequest, sample_tables
 from core.schema.stored_times import STORED_TIME_KINDS
 from core.schema.table_spec import TableSpec
 
@@ -130,16 +130,15 @@ def _draft(
     return _Draft(name, spec, key, columns, enums_in(checks), ordered)
 
 
-def _finish(db: Database, drafts: list[_Draft]) -> list[Entity]:
-    """Entities of the drafts: their rows sampled at once (core/schema/samples.py), their columns refined."""
-    requests = [
-        SampleRequest(
-            d.name, d.spec.name, d.spec.schema, tuple(_sampled(d.columns)), frozenset(_blobs(d.columns))
-        )
-        for d in drafts
-    ]
-    with db.engine.connect() as conn:  # one connection for every sample: a new one reads the schema again
-        samples = sample_tables(db, conn, requests)
+def _sample_request(d: _Draft) -> SampleRequest:
+    """What to sample of a draft's table: text that may hold JSON, BLOBs that may hold vectors."""
+    return SampleRequest(
+        d.name, d.spec.name, d.spec.schema, tuple(_sampled(d.columns)), frozenset(_blobs(d.columns))
+    )
+
+
+def _finish(db: Database, drafts: list[_Draft], samples: dict[str, dict[str, list[Any]]]) -> list[Entity]:
+    """Entities of the drafts, their columns refined by their rows' samples (core/schema/samples.py)."""
     out = []
     for d in drafts:
         columns = _refine_columns(db, d.columns, d.enums, samples[d.name])
@@ -165,26 +164,41 @@ def _reflect_postgresql(db: Database, names: list[str], layout: pg_tables.PgLayo
     place = {r.entity: (None if r.schema == layout.default_schema else r.schema, r.relname) for r in rels}
     read = pg_read.read_tables(db, place.values())
     drafts = []
-    for rel in rels:
-        where = place[rel.entity]
-        spec = read.specs.get(where)
-        if spec is None:  # dropped since the layout was read
-            continue
-        key = None
-        if rel.kind == EntityKind.TABLE:
-            spec, key = keys.choose_spec_key(spec, read.unique_sets.get(where, ()), db.backend)
-        fks = (
-            ForeignKeyInfo(
-                entity=rel.entity,
-                columns=fk.columns,
-                target=layout.entity_of(fk.referred_schema, fk.referred_table) or fk.referred_table,
-                target_columns=fk.referred_columns,
-                ondelete=fk_action(fk.ondelete),
-            )
-            for fk in read.foreign_keys.get(where, ())
+    with PgSampler(db) as sampler:  # the server reads the rows of each batch while the next is drafted
+        for rel in rels:
+            draft = _pg_draft(db, rel, place[rel.entity], read, layout)
+            if draft is not None:
+                drafts.append(draft)
+                sampler.add(_sample_request(draft))
+        samples = sampler.results()
+    return pg_tables.place_entities(_finish(db, drafts, samples), layout)
+
+
+def _pg_draft(
+    db: Database,
+    rel: pg_tables.PgRelation,
+    where: tuple[str | None, str],
+    read: pg_read.PgTables,
+    layout: pg_tables.PgLayout,
+) -> _Draft | None:
+    """One PostgreSQL relation's draft; None when it was dropped since the layout was read."""
+    spec = read.specs.get(where)
+    if spec is None:
+        return None
+    key = None
+    if rel.kind == EntityKind.TABLE:
+        spec, key = keys.choose_spec_key(spec, read.unique_sets.get(where, ()), db.backend)
+    fks = (
+        ForeignKeyInfo(
+            entity=rel.entity,
+            columns=fk.columns,
+            target=layout.entity_of(fk.referred_schema, fk.referred_table) or fk.referred_table,
+            target_columns=fk.referred_columns,
+            ondelete=fk_action(fk.ondelete),
         )
-        drafts.append(_draft(db, rel.entity, spec, key, read.checks.get(where, []), fks))
-    return pg_tables.place_entities(_finish(db, drafts), layout)
+        for fk in read.foreign_keys.get(where, ())
+    )
+    return _draft(db, rel.entity, spec, key, read.checks.get(where, []), fks)
 
 
 def _reflect_sqlite(db: Database, names: list[str]) -> list[Entity]:
@@ -209,7 +223,9 @@ def _reflect_sqlite(db: Database, names: list[str]) -> list[Entity]:
             )
         fks = (_spec_foreign_key(db, name, fk, read, known) for fk in read.foreign_keys.get(name, ()))
         drafts.append(_draft(db, name, spec, key, read.check_texts(name), fks))
-    out = _finish(db, drafts) + unreadable
+    with db.engine.connect() as conn:  # one connection for every sample: a new one reads the schema again
+        samples = sample_tables(db, conn, [_sample_request(d) for d in drafts])
+    out = _finish(db, drafts, samples) + unreadable
     out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
     out.extend(
         sqlite_tables.virtual_entities(db, virtual, [n for n in names if n in virtual and n not in vec0])

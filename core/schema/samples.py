@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +20,8 @@ import sqlalchemy as sa
 from core.engine.db import Database
 
 SAMPLE_ROWS = 20
-PG_BATCH = 200  # tables per statement on PostgreSQL
+PG_BATCH = 100  # tables per statement on PostgreSQL
+PG_SAMPLERS = 3  # PostgreSQL connections reading batches side by side
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,69 @@ def sample_tables(
         if rows.get(r.key, 0) >= SAMPLE_ROWS:
             _look_further(db, conn, r, out[r.key])
     return out
+
+
+class PgSampler:
+    """PostgreSQL samples read on connections of their own while the caller goes on describing tables: a
+    batch is sent as soon as it is full, so the server reads the first tables' rows (most of it is opening
+    each relation) while Python works out the columns of the next ones.
+
+        with PgSampler(db) as sampler:
+            for request in requests:
+                sampler.add(request)
+            samples = sampler.results()
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._pool = ThreadPoolExecutor(max_workers=PG_SAMPLERS, thread_name_prefix="warden-samples")
+        self._requests: list[SampleRequest] = []
+        self._pending: list[SampleRequest] = []
+        self._sent: list[Future[tuple[dict[str, dict[str, list[Any]]], dict[str, int]]]] = []
+
+    def __enter__(self) -> PgSampler:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, request: SampleRequest) -> None:
+        """Sample this table's columns (sent with the next full batch)."""
+        self._requests.append(request)
+        if request.columns:
+            self._pending.append(request)
+            if len(self._pending) >= PG_BATCH:
+                self._send()
+
+    def results(self) -> dict[str, dict[str, list[Any]]]:
+        """Every added request's samples, as sample_tables returns them (waits for the batches)."""
+        if self._pending:
+            self._send()
+        out: dict[str, dict[str, list[Any]]] = {r.key: {c: [] for c in r.columns} for r in self._requests}
+        rows: dict[str, int] = {}
+        for sent in self._sent:
+            found, read = sent.result()
+            out.update(found)
+            rows.update(read)
+        further = [r for r in self._requests if r.columns and rows.get(r.key, 0) >= SAMPLE_ROWS]
+        if further:
+            with self._db.engine.connect() as conn:
+                for r in further:
+                    _look_further(self._db, conn, r, out[r.key])
+        return out
+
+    def _send(self) -> None:
+        batch, self._pending = self._pending, []
+        self._sent.append(self._pool.submit(self._read, batch))
+
+    def _read(self, batch: list[SampleRequest]) -> tuple[dict[str, dict[str, list[Any]]], dict[str, int]]:
+        out: dict[str, dict[str, list[Any]]] = {}
+        rows: dict[str, int] = {}
+        with self._db.engine.connect() as conn:
+            _pg_batch(self._db, conn, batch, out, rows)
+        return out, rows
 
 
 def _relation(db: Database, r: SampleRequest) -> str:
