@@ -4,11 +4,12 @@ removes a link, both staged with undo and redo until Save writes them in one aud
 A drag between two records offers the ways core finds (core/graph/link_edits.py): a new link-table row,
 whose attributes a small form asks for, or the referring record's foreign key, checked against the row as
 read when the link is staged. Deleting an edge deletes its link row, or sets its foreign key to NULL when
-it may be NULL (otherwise the message says why and what to do). The save goes through the table editor's
-save door (gui/audit/audited_save.py → core.data.writes.save: validation, conflict check, audit trail),
-on a worker; afterwards the graph shows what was written and `links_saved` names the tables, so their
-open editors read their rows again. On a read-only database no drag starts, and the menu items are
-disabled with the reason.
+it may be NULL (otherwise the message says why and what to do), after a question naming the link (Del or
+the edge's menu; several selected links, one question: gui/graph/unlink_prompt.py). The save goes through
+the table editor's save door (gui/audit/audited_save.py → core.data.writes.save: validation, conflict
+check, audit trail), on a worker; afterwards the graph shows what was written and `links_saved` names the
+tables, so their open editors read their rows again. On a read-only database no drag starts, and the menu
+items and Del are disabled with the reason.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from gui.audit import audited_save
 from gui.graph import jobs
 from gui.graph.link_form import LinkForm
 from gui.graph.link_staging import LinkStaging, StageCommand, StagedLink, UnstageCommand, new_stack
+from gui.graph.unlink_prompt import UnlinkPrompt
 from gui.runtime import workers
 from gui.runtime.priority import Priority
 
@@ -62,6 +64,7 @@ class LinkEditor(QObject):
         self.saving = False
         self.form: LinkForm | None = None  # the open form of a new link row, if any
         self.way_menu: QMenu | None = None  # the open "link how?" menu, if any
+        self.prompt: UnlinkPrompt | None = None  # the open "Delete the link …?" question, if any
         #: The audit question's door (gui/audit/consent_gate.AuditGate.allows); it calls save() again later.
         self.save_gate: Callable[[Any], bool] = lambda _editor: True
         self.undo_action = self._shortcut(
@@ -219,8 +222,48 @@ class LinkEditor(QObject):
 
     # --- unlinking ----------------------------------------------------------------------------------
 
-    def delete_edge(self, edge: GraphEdge) -> None:
-        """Stage removing `edge` (a staged new link is simply dropped again)."""
+    def ask_delete(self, edges: list[GraphEdge]) -> None:
+        """Delete `edges` after asking (Del, the edge menu): Delete stages their deletion as one undo step,
+        Cancel changes nothing. Staged new links are dropped without asking: no row holds them yet."""
+        if self.prompt is not None:
+            self.prompt.raise_()
+            return
+        edges = list({edge_identity(e): e for e in edges}.values())  # each once (edges hold dicts: no hash)
+        new = [e for e in edges if self.staging.writes(e) is not None]
+        rows = [e for e in edges if self.staging.writes(e) is None]
+        reasons = [self.edge_reason(e) for e in rows]
+        refused = next((r for r in reasons if r is not None), None)
+        if refused is not None:
+            self._say(f"This link cannot be deleted: {refused}.", error=True)
+            rows = [e for e, r in zip(rows, reasons, strict=True) if r is None]
+        for edge in new:
+            self.delete_edge(edge)
+        if not rows:
+            return
+        prompt = UnlinkPrompt(rows, self._document().nodes, self._parent)
+        prompt.answered.connect(functools.partial(self._on_prompt_answered, rows))
+        self.prompt = prompt
+        prompt.open()
+
+    def _on_prompt_answered(self, edges: list[GraphEdge], delete: bool) -> None:
+        self.prompt = None
+        if not delete:
+            return
+        if len(edges) == 1:
+            self.delete_edge(edges[0])
+            return
+        self.history.beginMacro(f"Unlink {len(edges):,} links")
+        for edge in edges:
+            self.delete_edge(edge, quiet=True)
+        self.history.endMacro()
+        n = self.staging.count
+        self._say(
+            f"Staged {n:,} link change{'s' if n != 1 else ''}. Save writes them; Ctrl+Z takes them back."
+        )
+
+    def delete_edge(self, edge: GraphEdge, *, quiet: bool = False) -> None:
+        """Stage removing `edge` without asking (ask_delete asks first; a staged new link is simply dropped
+        again)."""
         staged = self.staging.writes(edge)
         if staged is not None:
             self.history.push(UnstageCommand(self.staging, staged, self._staged))
@@ -239,7 +282,8 @@ class LinkEditor(QObject):
             return
         text = f"Unlink {nodes[edge.source].label} → {nodes[edge.target].label}"
         self.history.push(StageCommand(self.staging, StagedLink(change, text, None, (edge,)), self._staged))
-        self._say("Staged the deletion. Save writes it; Ctrl+Z takes it back.")
+        if not quiet:
+            self._say("Staged the deletion. Save writes it; Ctrl+Z takes it back.")
 
     # --- saving -------------------------------------------------------------------------------------
 
@@ -319,17 +363,27 @@ class LinkEditor(QObject):
 
     # --- the bar and menus --------------------------------------------------------------------------
 
-    def edge_menu(self, edge: GraphEdge, where: QPoint | None = None) -> QMenu:
-        """The context menu of an edge: delete it (disabled with the reason where it cannot be)."""
+    def edge_menu(
+        self, edge: GraphEdge, where: QPoint | None = None, selection: list[GraphEdge] | None = None
+    ) -> QMenu:
+        """The context menu of an edge: delete it, or every selected edge when it is one of several selected
+        (disabled with the reason where it cannot be)."""
         menu = QMenu(self._parent)
         menu.setObjectName("graphEdgeMenu")
         menu.setToolTipsVisible(True)
+        edges = list(selection) if selection and len(selection) > 1 and edge in selection else [edge]
         staged = self.staging.writes(edge) is not None
         reason = self.edge_reason(edge)
-        text = "Drop New Link" if staged else "Delete Link" if edge.kind == "link" else f"Clear {edge.via}"
-        action = menu.addAction(text if reason is None else f"{text} ({reason})")
+        if len(edges) > 1:
+            text = f"Delete {len(edges):,} Links…"
+            reason = next((r for e in edges if (r := self.edge_reason(e)) is not None), None)
+        elif staged:
+            text = "Drop New Link"
+        else:
+            text = "Delete Link…" if edge.kind == "link" else f"Clear {edge.via}…"
+        action = menu.addAction(text if reason is None else f"{text.rstrip('…')} ({reason})")
         action.setObjectName("graphDeleteEdge")
-        action.triggered.connect(lambda: self.delete_edge(edge))
+        action.triggered.connect(lambda: self.ask_delete(edges))
         action.setEnabled(reason is None)
         if reason is not None:
             action.setToolTip(f"Cannot be deleted: {reason}")

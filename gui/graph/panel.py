@@ -3,7 +3,8 @@
 A graph starts from a record (Show in Graph in the table editor or the record form). Double-clicking a node
 expands it (an aggregate node: its next page of records), the context menu also collapses it or expands it
 by chosen edge types only. A Shift-drag from one node to another links them, Del deletes the selected
-edge's link (gui/graph/link_editor.py: staged, undoable, saved through core's audited save). Fetching a
+edge's link after asking (Ctrl+click selects several; gui/graph/link_editor.py: staged, undoable, saved
+through core's audited save). Fetching a
 neighbourhood, laying it out and remembering positions run on workers (gui/runtime/workers.py, jobs.py);
 the GUI thread only draws.
 """
@@ -33,7 +34,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.graph.link_edits import READ_ONLY_DATABASE
 from core.graph.model import GraphEdge, GraphNode
+from core.graph.neighbourhood import edge_identity
 from gui.graph import jobs
 from gui.graph.details import NodeDetails, display
 from gui.graph.document import GraphDocument
@@ -81,12 +84,13 @@ class GraphPanel(QWidget):
         self._build_toolbar()
         self.links = LinkEditor(open_db, lambda: self.document, self)
         self.scene.link_allowed = lambda: not self.links.database_read_only()
-        self.selected_edge: GraphEdge | None = None
-        self.delete_edge_action = QAction("Delete Link", self)
+        self.selected_edges: list[GraphEdge] = []  # a click selects one, Ctrl+click adds more
+        self.delete_edge_action = QAction("Delete Link…", self)
         self.delete_edge_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.Delete)])
         self.delete_edge_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.delete_edge_action.triggered.connect(self._on_delete_edge_triggered)
         self.addAction(self.delete_edge_action)
+        self._update_delete_action()
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(self.details)
@@ -111,6 +115,7 @@ class GraphPanel(QWidget):
         self.scene.connect_requested.connect(self._on_scene_connect_requested)
         self.view.edge_clicked.connect(self._on_view_edge_clicked)
         self.view.edge_menu_requested.connect(self._on_view_edge_menu_requested)
+        self.view.edge_toggled.connect(self._on_view_edge_toggled)
         self.links.changed.connect(self._on_links_changed)
         self.links.links_saved.connect(self._on_links_saved)
         self.links.said.connect(self._on_links_said)
@@ -570,25 +575,53 @@ class GraphPanel(QWidget):
     def _on_scene_connect_requested(self, source: str, target: str) -> None:
         self.links.connect_nodes(source, target)
 
+    @property
+    def selected_edge(self) -> GraphEdge | None:
+        """The edge selected last, if any."""
+        return self.selected_edges[-1] if self.selected_edges else None
+
     def _on_view_edge_clicked(self, edge: GraphEdge | None) -> None:
-        self.selected_edge = edge
-        self.scene.select_edge(edge)
+        self._select_edges([edge] if edge is not None else [])
         if edge is not None:
             reason = self.links.edge_reason(edge)
             how = "Del deletes it." if reason is None else f"It cannot be deleted: {reason}."
-            self._say(f"Selected the {edge.via} link. {how}")
+            self._say(f"Selected the {edge.via} link. {how} Ctrl+click selects more.")
+
+    def _on_view_edge_toggled(self, edge: GraphEdge) -> None:
+        edges = [e for e in self.selected_edges if e != edge]
+        self._select_edges(edges if len(edges) < len(self.selected_edges) else [*edges, edge])
+        n = len(self.selected_edges)
+        self._say(f"Selected {n:,} link{'s' if n != 1 else ''}. Del deletes {'them' if n != 1 else 'it'}.")
+
+    def _select_edges(self, edges: list[GraphEdge]) -> None:
+        self.selected_edges = edges
+        self.scene.select_edges(edges)
+        self._update_delete_action()
+
+    def _update_delete_action(self) -> None:
+        """Del deletes the selected links: disabled, saying why, when one of them cannot be deleted."""
+        reason = next((r for e in self.selected_edges if (r := self.links.edge_reason(e)) is not None), None)
+        if not self.selected_edges and self.links.database_read_only() and self.open_db.database is not None:
+            reason = READ_ONLY_DATABASE
+        n = len(self.selected_edges)
+        self.delete_edge_action.setText("Delete Link…" if n <= 1 else f"Delete {n:,} Links…")
+        self.delete_edge_action.setEnabled(bool(self.selected_edges) and reason is None)
+        tip = f"Cannot be deleted: {reason}" if reason else "Delete the selected links (asks first)"
+        self.delete_edge_action.setToolTip(tip)
 
     def _on_view_edge_menu_requested(self, edge: GraphEdge, where: QPoint) -> None:
-        self.edge_menu = self.links.edge_menu(edge, where)
+        self.edge_menu = self.links.edge_menu(edge, where, self.selected_edges)
 
     def _on_delete_edge_triggered(self) -> None:
-        edge, self.selected_edge = self.selected_edge, None
-        if edge is not None:
-            self.scene.select_edge(None)
-            self.links.delete_edge(edge)
+        if self.selected_edges:
+            self.links.ask_delete(list(self.selected_edges))  # Cancel keeps them selected
 
     def _on_links_changed(self) -> None:
-        self.scene.set_staged(self.links.staging.added(), self.links.staging.removed())
+        gone = self.links.staging.removed()
+        self.scene.set_staged(self.links.staging.added(), gone)
+        # Edges staged to go (or dropped again) are no longer selected: they show as going, in red
+        drawn = {edge_identity(e) for e in self.scene.edge_list} - gone
+        self._select_edges([e for e in self.selected_edges if edge_identity(e) in drawn])
 
     def _on_links_saved(self, names: list[str]) -> None:
         self.scene.show_document(self.document)
@@ -623,8 +656,7 @@ class GraphPanel(QWidget):
 
     def _on_open_db_database_changed(self, _db: object) -> None:
         self.links.discard()  # staged links of the previous database cannot be saved to this one
-        self.selected_edge = None
-        self.scene.select_edge(None)
+        self._select_edges([])
         if self._task is not None:
             self._task.cancel()  # a graph of the previous database must not arrive in this one
         self.busy = False

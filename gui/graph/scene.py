@@ -65,7 +65,7 @@ class GraphScene(QGraphicsScene):
         self._base_edges: list[GraphEdge] = []  # the document's edges, without staged edits
         self.staged_new: list[GraphEdge] = []
         self.staged_gone: set[tuple[str, ...]] = set()
-        self.selected_edge: tuple[str, ...] | None = None  # an edge's identity (edge_identity)
+        self.selected_edges: set[tuple[str, ...]] = set()  # the selected edges' identities (edge_identity)
 
     # --- contents ------------------------------------------------------------------------------
 
@@ -110,9 +110,13 @@ class GraphScene(QGraphicsScene):
 
     def select_edge(self, edge: GraphEdge | None) -> None:
         """Mark `edge` as the selected edge (None: no edge selected)."""
-        ident = edge_identity(edge) if edge is not None else None
-        if ident != self.selected_edge:  # a click on the background must not redraw 10,000 edges
-            self.selected_edge = ident
+        self.select_edges([edge] if edge is not None else [])
+
+    def select_edges(self, edges: list[GraphEdge]) -> None:
+        """Mark `edges` as the selected edges (Ctrl+click adds one; none: no edge selected)."""
+        idents = {edge_identity(e) for e in edges}
+        if idents != self.selected_edges:  # a click on the background must not redraw 10,000 edges
+            self.selected_edges = idents
             self._draw_edges()
 
     def _draw_edges(self) -> None:
@@ -132,7 +136,7 @@ class GraphScene(QGraphicsScene):
     def _edge_look(self, edge: GraphEdge, both: bool, new: set[tuple[str, ...]]) -> EdgeLook:
         look = _look(edge, both)
         ident = edge_identity(edge)
-        if ident == self.selected_edge:
+        if ident in self.selected_edges:
             return EdgeLook(QColor(style.SELECTED), look.head, look.tail, look.label or edge.via, 3.0)
         if ident in new:
             return EdgeLook(QColor(style.STAGED_NEW), look.head, look.tail, _join("new", look.label), 3.0)

@@ -28,6 +28,7 @@ class GraphView(QGraphicsView):
     node_hovered = Signal(str)  # the node now under the idle mouse ("" when it left every node)
     edge_clicked = Signal(object)  # the GraphEdge clicked (a click on the background away from edges: None)
     edge_menu_requested = Signal(object, QPoint)  # the GraphEdge right-clicked, global position
+    edge_toggled = Signal(object)  # the GraphEdge Ctrl+clicked: added to the selected edges, or taken out
 
     def __init__(self, scene: GraphScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -132,9 +133,13 @@ class GraphView(QGraphicsView):
         if (event.position().toPoint() - press).manhattanLength() > 4:
             return  # a drag (pan or move), not a click
         item = self._node_at(event.position().toPoint())
+        edge = self._edge_at(event.position().toPoint()) if item is None else None
+        if edge is not None and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.edge_toggled.emit(edge)  # Ctrl+click: one more selected edge (or one less)
+            return
         self.node_clicked.emit(item.node_id if item is not None else "")
         if item is None:
-            self.edge_clicked.emit(self._edge_at(event.position().toPoint()))
+            self.edge_clicked.emit(edge)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         item = self._node_at(event.position().toPoint())

@@ -1,8 +1,9 @@
 """Editing links in the graph panel on the real demo database: Shift-drag between two locations opens the
 new connection's form and stages one edge; undo and redo; Save writes exactly one valid row through core's
-audited save (on both backends); deleting an edge deletes its row; a bad drag is refused with a message; a
-read-only database starts no drag and disables the menu items with the reason; the GUI thread never
-queries; a save refreshes the open table editor of the link table."""
+audited save (on both backends); deleting an edge asks first (one question for several), then deletes its
+row; a bad drag is refused with a message; a read-only database starts no drag and disables the menu items
+and Del with the reason; the GUI thread never queries; a save refreshes the open table editor of the link
+table."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from core.audit.log import EntryFilter, list_entries
 from core.engine.db import Database, open_database
+from core.graph.model import GraphEdge
 from core.graph.neighbourhood import edge_identity, node_id
 from gui.graph.panel import GraphPanel
+from gui.graph.unlink_prompt import UnlinkPrompt
 from gui.runtime import workers
 from gui.runtime.open_database import OpenDatabase
 from tests.fixtures.demo import Demo
@@ -163,28 +166,123 @@ def test_drag_to_connect_stages_undoes_and_saves_one_audited_connection(
     assert connections(db, a, b) == []
 
 
-def test_deleting_a_selected_edge_with_del_deletes_its_row(
+def edge_middle(panel: GraphPanel, edge: GraphEdge) -> QPoint:
+    """Where a click picks `edge` (the middle of its line), in viewport coordinates."""
+    ends = [panel.scene.items_by_id[n].scenePos() for n in (edge.source, edge.target)]
+    return panel.view.mapFromScene((ends[0] + ends[1]) / 2)
+
+
+def pickable_links(panel: GraphPanel) -> list[GraphEdge]:
+    """The shown location_connections edges a click on their middle picks (no node or other edge there)."""
+    found = []
+    for edge in panel.scene.edge_list:
+        if edge.via != "location_connections":
+            continue
+        point = panel.view.mapToScene(edge_middle(panel, edge))
+        if panel.scene.node_at(point) is None and panel.scene.edge_at(point, 6 / panel.view.zoom) == edge:
+            found.append(edge)
+    return found
+
+
+def click_edge(panel: GraphPanel, edge: GraphEdge, *, ctrl: bool = False) -> None:
+    modifier = Qt.KeyboardModifier.ControlModifier if ctrl else Qt.KeyboardModifier.NoModifier
+    QTest.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, modifier, edge_middle(panel, edge))
+
+
+def open_prompt(qtbot: QtBot, panel: GraphPanel) -> UnlinkPrompt:
+    """The "Delete the link …?" question, once it shows."""
+    qtbot.waitUntil(lambda: panel.links.prompt is not None and panel.links.prompt.isVisible(), timeout=5_000)
+    prompt = panel.links.prompt
+    assert prompt is not None
+    return prompt
+
+
+def press_del(panel: GraphPanel) -> None:
+    panel.view.setFocus()
+    QTest.keyClick(panel.view, Qt.Key.Key_Delete)
+
+
+def test_deleting_a_selected_edge_with_del_asks_then_deletes_its_row(
     qtbot: QtBot, panel: GraphPanel, demo_copy: Demo
 ) -> None:
+    """Del asks "Delete the link A → B (location_connections)?" with the row's attributes; Cancel changes
+    nothing; Delete stages the deletion (drawn as going, undoable) and Save deletes exactly that row."""
     db, _catalog = demo_copy
     start = uid(scalar(db, "SELECT source_location_id FROM location_connections ORDER BY id LIMIT 1"))
     shown(qtbot, panel, lambda: panel.show_record("locations", {"id": start}))
-    edge = next(e for e in panel.scene.edge_list if e.via == "location_connections")
     panel.view.fit()
-    ends = [panel.scene.items_by_id[n].scenePos() for n in (edge.source, edge.target)]
-    middle = panel.view.mapFromScene((ends[0] + ends[1]) / 2)
-    QTest.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, middle)
-    assert panel.selected_edge is not None and panel.selected_edge.via == "location_connections"
-    edge = panel.selected_edge
+    edge = pickable_links(panel)[0]
+    click_edge(panel, edge)
+    assert panel.selected_edge == edge
     row = edge.attributes["id"]
-    panel.view.setFocus()
-    QTest.keyClick(panel.view, Qt.Key.Key_Delete)
-    assert panel.links.staged_count == 1 and panel.scene.staged_gone
+    before = scalar(db, "SELECT count(*) FROM location_connections")
+    press_del(panel)
+    prompt = open_prompt(qtbot, panel)
+    nodes = panel.document.nodes
+    ends = f"{nodes[edge.source].label} → {nodes[edge.target].label}"
+    assert prompt.text() == f"Delete the link {ends} (location_connections)?"
+    assert f"direction: {edge.attributes['direction']}" in prompt.informativeText()
+    assert str(row) not in prompt.informativeText()  # ids are bookkeeping, not what a person reads
+    assert [b.text() for b in prompt.buttons()].count("Delete") == 1
+    prompt.choose(False)  # Cancel changes nothing: nothing staged, the edge still selected
+    qtbot.waitUntil(lambda: panel.links.prompt is None)
+    assert panel.links.staged_count == 0 and not panel.scene.staged_gone
+    assert panel.selected_edge == edge
+    press_del(panel)
+    open_prompt(qtbot, panel).choose(True)
+    assert panel.links.staged_count == 1
     assert edge_identity(edge) in panel.scene.staged_gone  # drawn as going until Save
+    assert panel.selected_edges == []
+    assert scalar(db, "SELECT count(*) FROM location_connections") == before  # staged, not written
     with qtbot.waitSignal(panel.links_saved, timeout=20_000):
         panel.links.save()
     assert scalar(db, "SELECT count(*) FROM location_connections WHERE id = :i", i=bind(db, row)) == 0
+    assert scalar(db, "SELECT count(*) FROM location_connections") == before - 1
     assert all(e.attributes.get("id") != row for e in panel.document.hood.edges)
+
+
+def test_several_selected_links_are_one_question_and_one_undo_step(
+    qtbot: QtBot, panel: GraphPanel, demo_copy: Demo
+) -> None:
+    """Ctrl+click selects more links; Del asks once ("Delete 2 links?", each named); Delete stages both as
+    one undo step; the edge menu of a selected link offers the same for all of them."""
+    db, _catalog = demo_copy
+    start = uid(
+        scalar(
+            db,
+            """SELECT source_location_id FROM location_connections GROUP BY source_location_id
+            HAVING count(*) >= 2 ORDER BY source_location_id LIMIT 1""",
+        )
+    )
+    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": start}))
+    panel.view.fit()
+    first, second = pickable_links(panel)[:2]
+    click_edge(panel, first)
+    click_edge(panel, second, ctrl=True)
+    assert panel.selected_edges == [first, second]
+    assert panel.scene.selected_edges == {edge_identity(first), edge_identity(second)}
+    menu = panel.links.edge_menu(second, selection=panel.selected_edges)
+    (action,) = [a for a in menu.actions() if a.objectName() == "graphDeleteEdge"]
+    assert action.text() == "Delete 2 Links…" and action.isEnabled()
+    action.trigger()
+    prompt = open_prompt(qtbot, panel)
+    assert prompt.text() == "Delete 2 links?"
+    nodes = panel.document.nodes
+    for edge in (first, second):
+        ends = f"{nodes[edge.source].label} → {nodes[edge.target].label} (location_connections)"
+        assert ends in prompt.informativeText()
+    prompt.choose(False)
+    qtbot.waitUntil(lambda: panel.links.prompt is None)
+    assert panel.links.staged_count == 0
+    press_del(panel)
+    prompt = open_prompt(qtbot, panel)
+    assert prompt.text() == "Delete 2 links?"
+    prompt.choose(True)
+    assert panel.links.staged_count == 2
+    assert {edge_identity(first), edge_identity(second)} <= panel.scene.staged_gone
+    panel.view.setFocus()
+    QTest.keySequence(panel.view, QKeySequence(QKeySequence.StandardKey.Undo))  # one step takes both back
+    assert panel.links.staged_count == 0 and not panel.scene.staged_gone
 
 
 def test_a_bad_drag_is_refused_with_a_message(qtbot: QtBot, panel: GraphPanel, demo_copy: Demo) -> None:
@@ -219,6 +317,13 @@ def test_read_only_starts_no_drag_and_disables_link_menus(
         menu = panel.links.edge_menu(edge)
         (action,) = [a for a in menu.actions() if a.objectName() == "graphDeleteEdge"]
         assert not action.isEnabled() and "read-only" in action.text()
+        assert "read-only" in action.toolTip()
+        panel.view.fit()
+        click_edge(panel, pickable_links(panel)[0])
+        assert panel.selected_edge is not None  # selected, but Del is disabled, saying why
+        assert not panel.delete_edge_action.isEnabled() and "read-only" in panel.delete_edge_action.toolTip()
+        press_del(panel)
+        assert panel.links.prompt is None and panel.links.staged_count == 0
         node_menu = panel.node_menu(edge.source)
         (hint,) = [a for a in node_menu.actions() if a.objectName() == "graphLinkHint"]
         assert not hint.isEnabled() and "read-only" in hint.text()
