@@ -312,6 +312,7 @@ class EdgeLayer(QGraphicsItem):
         self._shown = np.array(shown, dtype=bool)
         self._coords = np.array([(*positions[a], *positions[b]) for a, b in ends], dtype=float).reshape(-1, 4)
         self._refresh_bounds()
+        self.update()  # the cached picture is stale (a selection or a staged edit changes only colours)
 
     def set_shown(self, shown: list[bool]) -> None:
         """Show only the edges flagged in `shown` (filters)."""
