@@ -1,11 +1,11 @@
-"""Help → Keyboard Shortcuts and Help → About: plain dialogs over what the menus and the open database
-already know (no query runs here: library versions come from the database's capabilities)."""
+"""Help → Keyboard Shortcuts and Help → About: plain dialogs over what the menus, the installation and the
+open database already know (no query runs here: the open database's versions come from its capabilities)."""
 
 from __future__ import annotations
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import Qt, qVersion
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, Signal, qVersion
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -128,39 +128,96 @@ class ShortcutsDialog(QDialog):
 
 
 class AboutDialog(QDialog):
-    """Warden's version, Qt's, the open database's library versions, and where data and logs live."""
+    """Warden's version; Qt's; the SQLite, sqlite-vec and pgvector this installation runs with; the model
+    (name, dimensions, where its files are); the data and log folders; and the open database's versions.
+
+    The installation's facts are read on a worker (it loads sqlite-vec into an in-memory connection and
+    looks for the model's files): they show "reading…" for that moment. Every value is selectable, and
+    Copy puts them all on the clipboard, for a bug report.
+    """
+
+    installation_read = Signal()  # the installation's rows are filled in
 
     def __init__(self, library_versions: dict[str, str] | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("aboutDialog")
         self.setWindowTitle("About Warden")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setMinimumWidth(620)
         title = QLabel(f"<b>Warden {warden_version()}</b>")
         title.setObjectName("aboutTitle")
         intro = QLabel("Browse and edit an application database on SQLite or PostgreSQL.")
-        form = QFormLayout()
-        self.values: dict[str, str] = {
-            "Warden": warden_version(),
-            "Qt": f"{qVersion()} (PySide6 {pyside_version})",
-        }
-        for label, key, backend, missing in LIBRARIES:
-            if library_versions is None:
-                self.values[label] = NOT_OPEN
-            elif backend not in library_versions:  # pgvector beside a SQLite file: not missing, not used
-                self.values[label] = NOT_IN_USE
-            else:
-                self.values[label] = library_versions.get(key, missing)
+        self.values: dict[str, str] = {label: READING for label in INSTALLATION_ROWS}
+        self.values["Warden"] = warden_version()
+        self.values["Qt"] = f"{qVersion()} (PySide6 {pyside_version})"
         self.values["Data folder"] = str(data_dir())
         self.values["Log folder"] = str(log_dir())
+        self.values["Open database"] = open_database_text(library_versions)
+        self._labels: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, text in self.values.items():
             value = QLabel(text)
             value.setObjectName(f"about{label.title().replace(' ', '').replace('-', '')}")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setTextInteractionFlags(
+                Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+            )
+            value.setWordWrap(True)  # a long folder wraps instead of widening the dialog past the screen
+            self._labels[label] = value
             form.addRow(f"{label}:", value)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.copy_button = buttons.addButton("Copy", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.setObjectName("aboutCopyButton")
+        self.copy_button.setToolTip("Copy these versions and folders to the clipboard (for a bug report)")
+        self.copy_button.clicked.connect(self.copy)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        from gui.runtime import workers
+
+        workers.run(_read_installation, on_done=self._on_installation_done, owner=self, key="installation")
+
+    def _on_installation_done(self, rows: list[tuple[str, str]]) -> None:
+        for label, text in rows:
+            if label in self._labels and label not in ("Warden", "Data folder", "Log folder"):
+                self.values[label] = text
+                self._labels[label].setText(text)
+        self.installation_read.emit()
+
+    def text(self) -> str:
+        """Every row as "label: value" lines (what Copy puts on the clipboard)."""
+        return "\n".join(f"{label}: {value}" for label, value in self.values.items())
+
+    def copy(self) -> None:
+        """Put the versions and folders on the clipboard."""
+        QGuiApplication.clipboard().setText(self.text())
+
+
+#: The About box's rows, in order (the installation's from core/cli/selftest.py, with Qt after Warden).
+INSTALLATION_ROWS = (
+    "Warden", "Qt", "Python", "SQLite", "sqlite-vec", "pgvector", "Model", "Model folder", "Data folder",
+    "Log folder",
+)  # fmt: skip
+READING = "reading…"
+
+
+def _read_installation() -> list[tuple[str, str]]:
+    """On a worker: the installation's (label, value) rows, pgvector named as the Python package."""
+    from core.cli.selftest import installation
+
+    rows = installation().rows()
+    return [(label, f"{text} (Python package)" if label == "pgvector" else text) for label, text in rows]
+
+
+def open_database_text(library_versions: dict[str, str] | None) -> str:
+    """The open database's library versions in one line (from its capabilities: no query runs for it)."""
+    if library_versions is None:
+        return NOT_OPEN
+    parts = []
+    for label, key, backend, missing in LIBRARIES:
+        if backend in library_versions:  # pgvector beside a SQLite file: not missing, not used
+            parts.append(f"{label} {library_versions.get(key, missing)}")
+    return ", ".join(parts) or NOT_OPEN

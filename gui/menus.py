@@ -250,7 +250,7 @@ class MainMenus(QObject):
         return dialog
 
     def show_about(self) -> help_dialogs.AboutDialog:
-        """Show versions (Warden, Qt, the open database's libraries) and the data folder."""
+        """Show the versions (Warden, Qt, SQLite, sqlite-vec, pgvector, the model, the open database's)."""
         overview = self.window.overview
         versions = dict(overview.capabilities.get("library_versions", {})) if overview is not None else None
         dialog = help_dialogs.AboutDialog(versions, self.window)
