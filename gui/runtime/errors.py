@@ -49,12 +49,22 @@ class CrashReport:
     details: str
 
 
-def crash_report(exc: BaseException, log_path: Path, tb: TracebackType | None = None) -> CrashReport:
-    """The crash dialog's texts for a bug: no message, SQL or value of the exception's own in its text."""
+def crash_report(
+    exc: BaseException, log_path: Path, tb: TracebackType | None = None, *, written: bool = True
+) -> CrashReport:
+    """The crash dialog's texts for a bug: no message, SQL or value of the exception's own in its text.
+
+    `written`: whether the details reached the log file; if not, the dialog says so and where it tried.
+    """
+    where = (
+        f"The details were written to\n{log_path}\n"
+        if written
+        else f"The details could not be written to\n{log_path}\nso they are only under Show Details.\n"
+    )
     return CrashReport(
         text=f"Something went wrong inside {APP_NAME}: {type(exc).__name__}.",
         informative=(
-            f"This is a bug, not something you did. The details were written to\n{log_path}\n"
+            f"This is a bug, not something you did. {where}"
             "Your data was not changed by this error. You can keep working or restart Warden."
         ),
         details=format_exception(exc, tb),
@@ -95,8 +105,8 @@ class CrashHandler:
         if issubclass(exc_type, KeyboardInterrupt):
             self._previous(exc_type, exc, tb)
             return
-        report = crash_report(exc, self.log_path, tb)
-        self.write(report.details)
+        details = format_exception(exc, tb)
+        report = crash_report(exc, self.log_path, tb, written=self.write(details))
         if self.show_dialog and self._can_show_dialog():
             self._show(report)
         else:
@@ -106,18 +116,22 @@ class CrashHandler:
         """Record a caught bug with the traceback it carries (the worker door's bug handler)."""
         self(type(exc), exc, exc.__traceback__)
 
-    def write(self, text: str) -> None:
-        """Append a traceback to the log file, through the warden logger if it writes there; never raises."""
+    def write(self, text: str) -> bool:
+        """Append a traceback to the log file, through the warden logger if it writes there; never raises.
+        False when the file could not be written (the text then goes to stderr, if there is one)."""
         if self._logger_writes_log_file():
             log.critical("unhandled exception:\n%s", text)
-            return
+            return True
         stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         try:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with self.log_path.open("a", encoding="utf-8") as fh:
                 fh.write(f"{stamp} CRASH unhandled exception\n{text}\n")
         except OSError:
-            print(text, file=sys.stderr)
+            if sys.stderr is not None:  # a windowed build has none
+                print(text, file=sys.stderr)
+            return False
+        return True
 
     def _logger_writes_log_file(self) -> bool:
         target = str(self.log_path.resolve())
