@@ -3,7 +3,6 @@ or the program's folder), with the traceback written there; and the truth when t
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,11 +30,12 @@ def crash(handler: CrashHandler) -> QMessageBox | None:
         box.setProperty("details", box.detailedText())
         box.accept()
 
+    found: dict[str, int] = {}
     try:
-        {}["missing"]
-    except KeyError:
+        found["missing"]
+    except KeyError as exc:
         QTimer.singleShot(0, look_and_close)
-        handler(*sys.exc_info())  # type: ignore[arg-type]
+        handler(type(exc), exc, exc.__traceback__)
     return seen[0] if seen else None
 
 
