@@ -95,10 +95,13 @@ def by_schema(overview: Overview) -> bool:
     return len(set(overview.schemas.values())) > 1
 
 
-def shown_name(overview: Overview, name: str) -> str:
-    """An entity's name as listed: under its schema's group a qualified name is shown bare."""
+def shown_name(overview: Overview, name: str, *, grouped: bool | None = None) -> str:
+    """An entity's name as listed: under its schema's group a qualified name is shown bare. `grouped` is
+    by_schema(overview) when the caller knows it (that looks at every entity: once a listing, not a name)."""
     schema = overview.schemas.get(name)
-    return name.removeprefix(f"{schema}.") if schema and by_schema(overview) else name
+    if not schema:
+        return name
+    return name.removeprefix(f"{schema}.") if (by_schema(overview) if grouped is None else grouped) else name
 
 
 def layout_of(overview: Overview) -> list[_Node]:
@@ -111,7 +114,7 @@ def layout_of(overview: Overview) -> list[_Node]:
     tops: dict[str, _Node] = {}
     # Under a schema, names sort as shown ("public.settings" is listed as "settings", among the s's).
     entries = (
-        sorted(overview.tables, key=lambda e: shown_name(overview, e[1]))
+        sorted(overview.tables, key=lambda e: shown_name(overview, e[1], grouped=True))
         if grouped_by_schema
         else overview.tables
     )
@@ -256,8 +259,9 @@ class Navigator(QWidget):
         current = self.current_entity() if keep_counts else None
         self.clear()
         self._kinds = dict(overview.kinds)
+        grouped = by_schema(overview)
         self.tree.addTopLevelItems(
-            [self._group_item(node, overview, top=True) for node in layout_of(overview)]
+            [self._group_item(node, overview, top=True, grouped=grouped) for node in layout_of(overview)]
         )
         for group in self._groups:  # once in the tree: an item outside it cannot be expanded
             group.setExpanded(True)
@@ -268,7 +272,7 @@ class Navigator(QWidget):
         if current in self._items:
             self.select_entity(current)
 
-    def _group_item(self, node: _Node, overview: Overview, *, top: bool) -> QTreeWidgetItem:
+    def _group_item(self, node: _Node, overview: Overview, *, top: bool, grouped: bool) -> QTreeWidgetItem:
         """The item of group `node` with its entities and sub-groups, in navigator order."""
         total = node.total()
         item = QTreeWidgetItem([node.label, str(total)])
@@ -282,15 +286,15 @@ class Navigator(QWidget):
         if top and overview.schemas and node.label in overview.schemas.values():
             item.setToolTip(0, f"Schema {node.label}")
         self._groups.append(item)
-        for name in node.entities:
-            item.addChild(self._entity_item(name, overview))
-        for sub in node.ordered_subs():
-            item.addChild(self._group_item(sub, overview, top=False))
+        item.addChildren([self._entity_item(name, overview, grouped) for name in node.entities])
+        item.addChildren(
+            [self._group_item(sub, overview, top=False, grouped=grouped) for sub in node.ordered_subs()]
+        )
         return item
 
-    def _entity_item(self, name: str, overview: Overview) -> QTreeWidgetItem:
+    def _entity_item(self, name: str, overview: Overview, grouped: bool) -> QTreeWidgetItem:
         read_only_reason = overview.read_only_reasons.get(name)
-        shown = shown_name(overview, name)  # the tooltip keeps the full name
+        shown = shown_name(overview, name, grouped=grouped)  # the tooltip keeps the full name
         item = QTreeWidgetItem([shown, "…"])
         item.setData(0, ENTITY_ROLE, name)
         item.setData(0, EXACT_ROLE, False)
