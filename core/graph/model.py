@@ -8,10 +8,14 @@ or link table. Ids are stable: the same record always gets the same id.
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
 EdgeKind = Literal["fk", "link"]
+
+_identity_json = json.JSONEncoder(sort_keys=True, default=str).encode  # one encoder, not one per edge
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,13 @@ class GraphEdge:
     via: str
     attributes: dict[str, Any]
     directed: bool = True
+
+    @functools.cached_property
+    def identity(self) -> tuple[str, ...]:
+        """What tells edges apart (core.graph.neighbourhood.edge_identity): two FK edges with the same ends
+        and FK are one; link edges differ by row. Made once per edge: a scene redraw asks for every edge's."""
+        attrs = _identity_json(self.attributes) if self.attributes else ""
+        return (self.kind, self.via, self.source, self.target, attrs)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ yet (an aggregate whose count changed comes again, under its id); merged() appli
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -40,8 +39,7 @@ def aggregate_id(owner: str, via: str) -> str:
 
 def edge_identity(edge: GraphEdge) -> tuple[str, ...]:
     """What tells edges apart: two FK edges with the same ends and FK are one; link edges differ by row."""
-    attrs = json.dumps(edge.attributes, sort_keys=True, default=str) if edge.attributes else ""
-    return (edge.kind, edge.via, edge.source, edge.target, attrs)
+    return edge.identity
 
 
 def neighbourhood(
