@@ -78,7 +78,8 @@ def expand_node(
         new = expand(db, catalog, hood, node, depth=depth, cap=cap, follow=follow)
         owner = node
     whole = merged(hood, new)
-    known = {n: p for n, p in positions.items() if any(m.id == n for m in whole.nodes)}
+    ids = {m.id for m in whole.nodes}  # a set: a graph of thousands of nodes must not cost their square
+    known = {n: p for n, p in positions.items() if n in ids}
     added = frozenset(n.id for n in whole.nodes if n.id not in known)
     anchor = node if node in known else owner
     placed = layout(
