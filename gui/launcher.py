@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = cli.build_parser().parse_args(argv)
     target = getattr(args, "db_sub", None) or args.db
     if args.command == "selftest":
-        return cli.guarded(_selftest, "selftest")
+        return cli.guarded(lambda: _selftest(args.json), "selftest")
     if args.command is not None:
         return cli.main(argv)
     if args.profile:  # `warden --profile NAME`: the window on the profile's database, at its level
@@ -100,11 +100,12 @@ def _open_gui(target: str | None, *, profile: str | None = None) -> int:
     return gui_main(target)
 
 
-def _selftest() -> int:
+def _selftest(as_json: bool) -> int:
     """The seven steps of the selftest, the window's included (gui/selftest.py), offscreen."""
+    from core.cli.selftest import run_command
     from gui.selftest import run_gui_selftest
 
-    return 0 if run_gui_selftest(print) else 1
+    return run_command(run_gui_selftest, as_json)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QEventLoop, Qt, QTimer, qVersion
 from PySide6.QtWidgets import QApplication
 
-from core.cli.selftest import ENTITY, Run, SelftestFailed, run_selftest
+from core.cli.selftest import ENTITY, Run, SelftestFailed, StepResult, run_selftest
 from gui.runtime import workers
 
 if TYPE_CHECKING:
@@ -33,8 +33,9 @@ WAIT_S = 60.0
 EDIT = Qt.ItemDataRole.EditRole
 
 
-def run_gui_selftest(say: Callable[[str], object]) -> bool:
-    """The seven steps with the window's edit and graph, offscreen; True if every step passed."""
+def run_gui_selftest(say: Callable[[str], object], results: list[StepResult] | None = None) -> bool:
+    """The seven steps with the window's edit and graph, offscreen; True if every step passed (each step's
+    result also appended to `results`, when given)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from gui.app import create_application
 
@@ -45,7 +46,7 @@ def run_gui_selftest(say: Callable[[str], object]) -> bool:
     steps = GuiSteps()
     header = f"qt: PySide6 {pyside_version} (Qt {qVersion()}), platform {app.platformName()}"
     try:
-        return run_selftest(say, {"edit": steps.edit, "graph": steps.graph}, header=(header,))
+        return run_selftest(say, {"edit": steps.edit, "graph": steps.graph}, (header,), results)
     finally:
         door.bug_handler = previous
 

@@ -10,6 +10,8 @@ module's versions of them go through the same core functions without a window.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import platform
 import sys
@@ -157,15 +159,30 @@ def _pgvector_version() -> str:
 
 
 def add_parser(sub: Any) -> None:
-    """The `selftest` subcommand (no arguments)."""
-    sub.add_parser(
+    """The `selftest` subcommand."""
+    s = sub.add_parser(
         "selftest", help="check that the installation works: seven offline steps, from migrating to audit"
+    )
+    s.add_argument(
+        "--json", action="store_true", help="print the steps as JSON on stdout (the lines go to stderr)"
     )
 
 
-def run(_args: argparse.Namespace, _target: str | None) -> int:
+def run(args: argparse.Namespace, _target: str | None) -> int:
     """The selftest without a window (gui.launcher runs `warden selftest` with the GUI's steps)."""
-    return 0 if run_selftest(print) else 1
+    return run_command(run_selftest, bool(getattr(args, "json", False)))
+
+
+def run_command(selftest: Callable[..., bool], as_json: bool) -> int:
+    """Run `selftest` (core's run_selftest or the GUI's) as the command does: exit 0 only if all passed;
+    with `as_json`, the lines on stderr and {"ok", "steps": [...]} on stdout."""
+    if not as_json:
+        return 0 if selftest(print) else 1
+    results: list[StepResult] = []
+    ok = selftest(lambda line: print(line, file=sys.stderr), results=results)
+    json.dump({"ok": ok, "steps": [dataclasses.asdict(r) for r in results]}, sys.stdout)
+    sys.stdout.write("\n")
+    return 0 if ok else 1
 
 
 def core_steps() -> dict[str, Step]:
@@ -185,21 +202,25 @@ def run_selftest(
     say: Callable[[str], object],
     steps: Mapping[str, Step] | None = None,
     header: tuple[str, ...] = (),
+    results: list[StepResult] | None = None,
 ) -> bool:
-    """Run the seven steps in a temporary folder, one line each, then a summary; True if all passed."""
+    """Run the seven steps in a temporary folder, one line each, then a summary; True if all passed.
+    Each step's result is also appended to `results`, when given."""
     chosen = {**core_steps(), **(steps or {})}
     started = time.perf_counter()
     for line in (*_header(), *header):
         say(line)
-    passed = 0
+    done = results if results is not None else []
     with tempfile.TemporaryDirectory(prefix="warden-selftest-", ignore_cleanup_errors=True) as name:
         run = Run(Path(name))
         with paths.data_dir_at(run.folder / "data"):
             try:
                 for number, step in enumerate(STEPS, 1):
-                    passed += _run_step(number, step, chosen[step], run, say)
+                    done.append(_run_step(number, step, chosen[step], run))
+                    say(done[-1].line())
             finally:
                 _close(run)
+    passed = sum(r.ok for r in done)
     seconds = time.perf_counter() - started
     ok = passed == len(STEPS)
     verdict = "ok" if ok else "FAILED"
@@ -224,26 +245,35 @@ def _header() -> list[str]:
     ]
 
 
-def _run_step(number: int, name: str, step: Step, run: Run, say: Callable[[str], object]) -> bool:
-    """One step and its line; a failure says why (a typed error's message, else the bug's type)."""
+@dataclass(frozen=True)
+class StepResult:
+    """How one step went: its number and name, whether it passed, how long it took, its note or why not."""
+
+    number: int
+    name: str
+    ok: bool
+    seconds: float
+    text: str
+
+    def line(self) -> str:
+        """The step's printed line."""
+        head = f"selftest {self.number}/{len(STEPS)} {self.name}: "
+        if self.ok:
+            return head + f"ok ({self.seconds:.1f} s)" + (f" · {self.text}" if self.text else "")
+        return head + f"FAILED: {self.text} ({self.seconds:.1f} s)"
+
+
+def _run_step(number: int, name: str, step: Step, run: Run) -> StepResult:
+    """One step; a failure says why (a typed error's message, else the bug's type and where the log is)."""
     started = time.perf_counter()
     try:
-        note = step(run)
+        note, ok = step(run), True
     except WardenError as exc:
-        took = time.perf_counter() - started
-        say(f"selftest {number}/{len(STEPS)} {name}: FAILED: {' '.join(str(exc).split())} ({took:.1f} s)")
-        return False
+        note, ok = " ".join(str(exc).split()), False
     except Exception as exc:  # a bug: its traceback to the log (redacted there), its type on the line
-        took = time.perf_counter() - started
         log.exception("selftest step %s failed", name)
-        say(
-            f"selftest {number}/{len(STEPS)} {name}: FAILED: {type(exc).__name__} "
-            f"(details in {paths.log_file()}) ({took:.1f} s)"
-        )
-        return False
-    took = time.perf_counter() - started
-    say(f"selftest {number}/{len(STEPS)} {name}: ok ({took:.1f} s)" + (f" · {note}" if note else ""))
-    return True
+        note, ok = f"{type(exc).__name__} (details in {paths.log_file()})", False
+    return StepResult(number, name, ok, time.perf_counter() - started, note)
 
 
 def _close(run: Run) -> None:

@@ -3,6 +3,7 @@ each, a temporary folder that is always removed, and a missing model failing onl
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from core import paths
-from core.cli.selftest import STEPS, installation, run_selftest
+from core.cli.selftest import STEPS, installation, run_command, run_selftest
 
 STEP_LINE = re.compile(r"^selftest (\d)/7 (\w+): (ok \(\d+\.\d s\)|FAILED: .+)")
 
@@ -27,17 +28,22 @@ def step_results(lines: list[str]) -> dict[str, str]:
 
 
 def test_the_seven_steps_pass_and_leave_nothing_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Every step passes and says so on its own line; the temporary folder is gone afterwards, the user data
-    folder was not written (the run had its own) and is pointed back where it was."""
+    """Every step passes and says so on its own line (stderr with --json, which prints the steps on stdout);
+    the temporary folder is gone afterwards, the user data folder was not written (the run had its own) and
+    is pointed back where it was."""
     temp, data = tmp_path / "temp", tmp_path / "data"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     monkeypatch.setenv("WARDEN_DATA_DIR", str(data))
-    lines: list[str] = []
-    assert run_selftest(lambda line: lines.append(str(line)))
+    assert run_command(run_selftest, as_json=True) == 0
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
     assert set(step_results(lines).values()) == {"ok"}, lines
+    report = json.loads(out)
+    assert report["ok"] is True and [s["name"] for s in report["steps"]] == list(STEPS)
+    assert all(s["ok"] and s["seconds"] > 0 and s["text"] for s in report["steps"])
     assert lines[-1].startswith("selftest: ok (7 of 7 steps passed in ")
     assert any(line.startswith("sqlite ") and "vector search: sqlite-vec" in line for line in lines)
     assert any(line.startswith("selftest 2/7 seed: ok") and "16 regions embedded" in line for line in lines)
