@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from core import redact
-from core.data.repository import ESTIMATE_CAP, estimate_count
 from core.engine.db import Database
 from core.schema.catalog import Catalog, Entity
 from core.schema.listing import ListedEntity, list_entities
@@ -93,6 +92,10 @@ class RowCount:
 
 def estimate_counts(db: Database, catalog: Catalog) -> dict[str, RowCount | None]:
     """A cheap row count per entity (exact when small); None where the database cannot count it."""
+    # Imported here: the repository (writes, queries, the audit trail) is not needed to list the navigator's
+    # names, which come first (core_calls.listed_overview imports this module on opening a database).
+    from core.data.repository import ESTIMATE_CAP, estimate_count
+
     counts: dict[str, RowCount | None] = {}
     for entity in catalog.ordered():
         try:
