@@ -30,6 +30,8 @@ log = logging.getLogger("warden.migrate.backups")
 
 #: Room kept free on the disk beyond the copy itself, so the migration after it can still write.
 SPARE_BYTES = 16 * 1024 * 1024
+#: The memory map of a file being checked (SQLite caps it at its own compiled-in limit).
+MMAP_BYTES = 1 << 40
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,7 @@ class PendingBackup:
         try:
             self._problem = integrity_problem(self._db, self.path)
             if self._problem is None:
+                _sync(self.path)
                 note = {"source": str(self._source.resolve()), "revision": _revisions(self._db, self.path)}
                 note["created"] = _now()
                 _note_path(self.path).write_text(json.dumps(note), encoding="utf-8")
@@ -134,6 +137,10 @@ def start(db: Database, folder: Path | None = None) -> PendingBackup:
     try:
         copy = _connect(db, target)
         try:
+            # No journal and no syncs while it is written: a copy cut short is deleted, never used. The
+            # check's thread syncs the finished file once (`_sync`) before the migration may commit.
+            copy.execute("PRAGMA journal_mode = OFF")
+            copy.execute("PRAGMA synchronous = OFF")
             raw.driver_connection.backup(copy)  # type: ignore[union-attr]
         finally:
             copy.close()
@@ -146,6 +153,8 @@ def integrity_problem(db: Database, file: Path) -> str | None:
     """None when `PRAGMA integrity_check` on the file says ok, else its first complaint."""
     conn = _connect(db, file, read_only=True)
     try:
+        # Pages read from the memory map instead of copied into SQLite's cache: half the check's time.
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
         first = conn.execute("PRAGMA integrity_check").fetchone()
     except Exception as exc:  # not a database at all
         return type(exc).__name__
@@ -225,6 +234,12 @@ def _connect(db: Database, file: Path, *, read_only: bool = False) -> Any:
     if read_only:
         return dbapi.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
     return dbapi.connect(str(file))
+
+
+def _sync(file: Path) -> None:
+    """Flush a file written without syncs to the disk."""
+    with open(file, "r+b") as fh:  # writable: Windows syncs only a handle open for writing
+        os.fsync(fh.fileno())
 
 
 def _size(source: Path) -> int:
