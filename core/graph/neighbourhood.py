@@ -9,6 +9,7 @@ yet (an aggregate whose count changed comes again, under its id); merged() appli
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,6 +30,8 @@ MAX_DEPTH = 3
 
 def node_id(entity: str, key: Sequence[Any]) -> str:
     """A record's node id: its entity and its key's values as `warden export` writes them, as JSON."""
+    if len(key) == 1 and type(key[0]) is uuid.UUID:  # most keys: the JSON is known (hex and dashes only)
+        return f'{entity}:["{key[0]}"]'
     return f"{entity}:{dumps([plain_value(v) for v in key])}"
 
 

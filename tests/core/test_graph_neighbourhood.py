@@ -258,3 +258,14 @@ def test_expanding_again_keeps_an_aggregate_that_paged_in(world):
     assert paged.count == agg.count - 2
     again = expand(db, cat, hood, nid("regions", region), cap=2, follow=follow)
     assert again == Neighbourhood((), ())
+
+
+def test_node_ids_are_the_keys_as_export_writes_them_whatever_their_python_type() -> None:
+    """A UUID key (as the database returns it) and its text give one id: the JSON list of its text."""
+    key = uuid.UUID("6f1c2b1e-0d08-4cce-a55c-2f83d3ea3033")
+    assert node_id("locations", (key,)) == 'locations:["6f1c2b1e-0d08-4cce-a55c-2f83d3ea3033"]'
+    assert node_id("locations", (key,)) == node_id("locations", (str(key),))
+    assert node_id("player_skills", (key, "archery")) == (
+        'player_skills:["6f1c2b1e-0d08-4cce-a55c-2f83d3ea3033", "archery"]'
+    )
+    assert node_id("tags", (7,)) == "tags:[7]"
