@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import logging
 import platform
@@ -176,6 +177,9 @@ def run(args: argparse.Namespace, _target: str | None) -> int:
 def run_command(selftest: Callable[..., bool], as_json: bool) -> int:
     """Run `selftest` (core's run_selftest or the GUI's) as the command does: exit 0 only if all passed;
     with `as_json`, the lines on stderr and {"ok", "steps": [...]} on stdout."""
+    for stream in (sys.stdout, sys.stderr):  # a console in a legacy code page must not fail a line
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
     if not as_json:
         return 0 if selftest(print) else 1
     results: list[StepResult] = []
@@ -259,7 +263,7 @@ class StepResult:
         """The step's printed line."""
         head = f"selftest {self.number}/{len(STEPS)} {self.name}: "
         if self.ok:
-            return head + f"ok ({self.seconds:.1f} s)" + (f" · {self.text}" if self.text else "")
+            return head + f"ok ({self.seconds:.1f} s)" + (f" - {self.text}" if self.text else "")
         return head + f"FAILED: {self.text} ({self.seconds:.1f} s)"
 
 
