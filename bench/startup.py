@@ -1,13 +1,16 @@
 """Start-up bench: time to a visible window, Warden against DB Browser for SQLite, under Xvfb.
 
     python bench/startup.py [--sqlite PATH] [--scale 100] [--repeat 7] [--baseline REF | --no-baseline]
-                            [--floor]
+                            [--floor] [--frozen DIST]
 
 Needs the Debian packages xvfb, xdotool and sqlitebrowser (`apt-get install -y xvfb xdotool sqlitebrowser`).
 One Xvfb server (1280x1024x24, no window manager) hosts every run. Each run is a fresh process opening the
 same database file (the cached scale-100 demo database: 1,000,000 tool_executions, unless --sqlite):
 
 - Warden: `warden --db FILE` (gui.launcher.main) from this working tree;
+- Warden frozen (with --frozen DIST): `DIST/Warden --db FILE`, the windowed executable of the PyInstaller
+  folder build_windows.spec makes (dist/Warden); issue 13's goals: at most 2 s to the window and at most
+  1.5x DB Browser's time;
 - Warden baseline: the same command from a git worktree of --baseline (default bf46654, the commit before
   the start-up work), created under /tmp on first use, with PYTHONPATH pointing at it and the same venv;
 - an empty PySide6 QMainWindow (with --floor): what any PySide6 program pays before its window shows;
@@ -45,6 +48,8 @@ from _common import REPO_ROOT, Table, banner, bench_parser, demo_sqlite, fmt_ms
 ISSUE_SCALE = 100
 BASELINE_REF = "bf46654"
 GOAL_RATIO = 1.2  # Warden's time to a visible window, at most this many times DB Browser's
+FROZEN_GOAL_MS = 2000.0  # the frozen build's time to a visible window (issue 13)
+FROZEN_GOAL_RATIO = 1.5  # and at most this many times DB Browser's
 POLL_S = 0.010
 LAUNCH = "import sys; from gui.launcher import main; sys.exit(main(['--db', sys.argv[1]]))"
 # The floor for any PySide6 program: an empty QMainWindow titled with the file's name, nothing else.
@@ -178,14 +183,20 @@ def baseline_tree(ref: str) -> Path:
     tree = Path(tempfile.gettempdir()) / f"warden-startup-{ref}"
     if not (tree / "gui" / "launcher.py").exists():
         print(f"  git worktree add {tree} {ref}", flush=True)
-        subprocess.run(["git", "worktree", "add", "--detach", str(tree), ref], cwd=REPO_ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), ref],
+            cwd=REPO_ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return tree
 
 
-def make_sides(db: Path, baseline: str | None, scratch: Path, floor: bool) -> list[Side]:
-    """Warden (this tree), the Warden baseline and the empty PySide6 window (if asked) and DB Browser,
-    each with its own settings."""
+def make_sides(
+    db: Path, baseline: str | None, scratch: Path, floor: bool, frozen: Path | None = None
+) -> list[Side]:
+    """Warden (this tree), the Warden baseline, the frozen build and the empty PySide6 window (if asked)
+    and DB Browser, each with its own settings."""
     dropped = ("QT_QPA_PLATFORM", "PYTHONPATH", "WAYLAND_DISPLAY")  # every side runs on the Xvfb display
     base_env = {k: v for k, v in os.environ.items() if k not in dropped}
     base_env["HF_HUB_OFFLINE"] = "1"
@@ -211,6 +222,10 @@ def make_sides(db: Path, baseline: str | None, scratch: Path, floor: bool) -> li
         tree = baseline_tree(baseline)
         env = env_for("base", PYTHONPATH=str(tree), PYTHONPYCACHEPREFIX=str(scratch / "base" / "pycache"))
         sides.append(Side(f"Warden {baseline}", [python, "-c", LAUNCH, str(db)], tree, env, warden_mark))
+    if frozen is not None:
+        # the frozen app runs its own bytecode from the bundle; nothing of this tree is on its path
+        sides.append(Side("Warden frozen", [str(frozen / "Warden"), "--db", str(db)], scratch,
+                          env_for("frozen"), warden_mark))  # fmt: skip
     if floor:
         env = env_for("floor", PYTHONPYCACHEPREFIX=str(scratch / "floor" / "pycache"))
         sides.append(Side("empty PySide6", [python, "-c", EMPTY_WINDOW, str(db)], scratch, env, db.name))
@@ -264,19 +279,26 @@ def main(argv: list[str] | None = None) -> int:
     add("--baseline", default=BASELINE_REF, help="git ref of the Warden to compare with")
     add("--no-baseline", dest="baseline", action="store_const", const=None, help="skip the baseline")
     add("--floor", action="store_true", help="also time an empty PySide6 window (the floor for Warden)")
+    add("--frozen", type=Path, help="also time the PyInstaller build in this folder (e.g. dist/Warden)")
     args = parser.parse_args(argv)
     missing = [tool for tool in ("Xvfb", "xdotool", "sqlitebrowser") if shutil.which(tool) is None]
     if missing:
         print(f"missing: {', '.join(missing)}; install with: apt-get install -y xvfb xdotool sqlitebrowser")
         return 2
 
-    print(f"Warden start-up bench — Python {platform.python_version()}, {platform.system()} "
-          f"{platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
+    print(
+        f"Warden start-up bench — Python {platform.python_version()}, {platform.system()} "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start"
+    )
     print(banner("Setup"))
     db = args.sqlite.resolve() if args.sqlite else demo_sqlite(args.scale)
     print(f"  database: {db} ({db.stat().st_size / 2**20:,.0f} MiB)")
     with tempfile.TemporaryDirectory(prefix="warden-startup-") as scratch, Xvfb() as xvfb:
-        sides = make_sides(db, args.baseline, Path(scratch), args.floor)
+        frozen = args.frozen.resolve() if args.frozen else None
+        if frozen is not None and not (frozen / "Warden").is_file():
+            print(f"no executable Warden in {frozen}: pyinstaller --noconfirm build_windows.spec makes it")
+            return 2
+        sides = make_sides(db, args.baseline, Path(scratch), args.floor, frozen)
         print(f"  Xvfb on {xvfb.display}; {args.repeat} counted runs per side after one warm-up round")
         print(banner("Runs (ms: visible window / database shown (CPU used when visible))"))
         for i in range(args.repeat + 1):
@@ -303,8 +325,21 @@ def main(argv: list[str] | None = None) -> int:
     print(report(sides))
     warden, dbb = median(sides[0].visible), median(sides[-1].visible)
     ok = warden is not None and dbb is not None and warden <= GOAL_RATIO * dbb
-    print(f"\ngoal: Warden's time to a visible window ≤ {GOAL_RATIO}× DB Browser's: "
-          f"{ratio(warden, dbb)} {'PASS' if ok else 'MISS'}")
+    print(
+        f"\ngoal: Warden's time to a visible window ≤ {GOAL_RATIO}× DB Browser's: "
+        f"{ratio(warden, dbb)} {'PASS' if ok else 'MISS'}"
+    )
+    frozen_side = next((side for side in sides if side.name == "Warden frozen"), None)
+    if frozen_side is not None:
+        f = median(frozen_side.visible)
+        fast = f is not None and f <= FROZEN_GOAL_MS
+        near = f is not None and dbb is not None and f <= FROZEN_GOAL_RATIO * dbb
+        print(
+            f"goal: the frozen build's time to a visible window ≤ {FROZEN_GOAL_MS / 1000:g} s: "
+            f"{fmt_ms(f)} {'PASS' if fast else 'MISS'}; ≤ {FROZEN_GOAL_RATIO}× DB Browser's: "
+            f"{ratio(f, dbb)} {'PASS' if near else 'MISS'}; against from source: {ratio(f, warden)}"
+        )
+        ok = ok and fast and near
     print(f"load average at end: {os.getloadavg()[0]:.2f} (timings on a busy machine are noisier)")
     return 0 if ok else 1
 
