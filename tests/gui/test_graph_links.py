@@ -23,6 +23,7 @@ from core.audit.log import EntryFilter, list_entries
 from core.engine.db import Database, open_database
 from core.graph.model import GraphEdge
 from core.graph.neighbourhood import edge_identity, node_id
+from gui.graph import style
 from gui.graph.panel import GraphPanel
 from gui.graph.unlink_prompt import UnlinkPrompt
 from gui.runtime import workers
@@ -364,3 +365,34 @@ def test_a_save_refreshes_the_link_tables_open_editor(qtbot: QtBot, demo_copy_pa
     with qtbot.waitSignal(panel.links_saved, timeout=20_000):
         panel.links.save()
     qtbot.waitUntil(lambda: editor.model.rowCount() == rows + 1, timeout=10_000)
+
+
+def orange_pixels(panel: GraphPanel) -> int:
+    """How many of the view's pixels have the selection's colour (style.SELECTED), as painted now."""
+    image = panel.view.viewport().grab().toImage()
+    want = style.SELECTED
+    return sum(
+        1
+        for y in range(0, image.height(), 2)
+        for x in range(0, image.width(), 2)
+        if abs(image.pixelColor(x, y).red() - want.red()) < 12
+        and abs(image.pixelColor(x, y).green() - want.green()) < 12
+        and abs(image.pixelColor(x, y).blue() - want.blue()) < 12
+    )
+
+
+def test_a_selected_link_is_painted_in_the_selection_colour(
+    qtbot: QtBot, panel: GraphPanel, demo_copy: Demo
+) -> None:
+    """Selecting an edge repaints the edge layer (its cached picture kept the old colours before)."""
+    db, _catalog = demo_copy
+    start = uid(scalar(db, "SELECT source_location_id FROM location_connections ORDER BY id LIMIT 1"))
+    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": start}))
+    panel.view.fit()
+    edge = pickable_links(panel)[0]
+    corner = QPoint(3, 3)  # nothing there: the start node's selection ring goes, as the edge click does it
+    QTest.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, corner)
+    before = orange_pixels(panel)
+    click_edge(panel, edge)
+    assert panel.selected_edge is not None
+    assert orange_pixels(panel) > before + 10
