@@ -22,8 +22,10 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
+from core.data import export_parallel
 from core.data.csv_lines import csv_lines
 from core.data.export_columns import ColumnExport, finite_json, plan_columns, strict_dumps
+from core.data.export_parallel import Opener, csv_batch, plan_chunks, write_csv_parallel
 from core.data.query import Filter, Sort, entity_of, order_by, order_columns, where_clauses
 from core.engine.db import Database
 from core.errors import WardenError
@@ -222,17 +224,56 @@ def _converted(rows: Sequence[Sequence[Any]], converters: list[tuple[int, Any]])
     return zip(*columns, strict=True)
 
 
+def _cell_converters(view: _View) -> list[tuple[int, Any]]:
+    return [(i, c.to_cell) for i, c in enumerate(view.columns) if c.to_cell is not None]
+
+
+def _csv_header(view: _View) -> str:
+    return csv_lines([[c.name] for c in view.columns])
+
+
 def _write_csv(out: IO[str], view: _View, batches: Iterator[Sequence[Sequence[Any]]]) -> int:
-    out.write(csv_lines([[c.name] for c in view.columns]))
-    converters = [(i, c.to_cell) for i, c in enumerate(view.columns) if c.to_cell is not None]
+    out.write(_csv_header(view))
+    converters = _cell_converters(view)
     n = 0
     for rows in batches:
-        columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-        for i, convert in converters:
-            columns[i] = convert(columns[i])
-        out.write(csv_lines(columns))
+        out.write(csv_batch(rows, converters))
         n += len(rows)
     return n
+
+
+def _write_csv_in_two(
+    out: IO[str], db: Database, view: _View, partial: Path, state: TaskState | None, bom: bool, batch: int
+) -> int | None:
+    """A whole SQLite table in stored order written by two processes (core/data/export_parallel.py); the
+    rows written, or None, having written nothing, when the table is not one that way can export."""
+    access = db.access
+    if (
+        view.driver_sql is None
+        or access is None
+        or access.path == ":memory:"
+        or not export_parallel.available()
+    ):
+        return None
+    uri = not access.writable and not access.wal  # as the export's own connection opens it
+    opener = Opener(
+        db.capabilities.driver, access.uri if uri else access.path, uri, MMAP_BYTES if access.own else 0
+    )
+    table = db.engine.dialect.identifier_preparer.format_table(view.entity.table)
+    names = [c.name for c in view.entity.table.columns]
+    with db.engine.connect() as conn:
+        mapped = _map_own_file(db, conn)
+        try:
+            raw = conn.connection.dbapi_connection
+            plan = plan_chunks(raw, table, names, view.driver_sql, opener, _cell_converters(view), batch)
+            if plan is None:
+                return None
+            header = (BOM if bom else "") + _csv_header(view)
+            part = partial.with_name(partial.name + ".part")
+            return write_csv_parallel(out, raw, plan, part, state, header)
+        finally:
+            if mapped:
+                conn.exec_driver_sql("PRAGMA mmap_size = 0")
 
 
 def _write_json(out: IO[str], view: _View, batches: Iterator[Sequence[Sequence[Any]]]) -> int:
@@ -321,23 +362,30 @@ def export_file(
     path are ExportPathError; `state` is as in write_export.
     """
     target = check_target(path)
-    _view(db, catalog, entity, sort, filters, quick, stored_order)  # a bad column or filter: no file
+    filters = list(filters)
+    view = _view(db, catalog, entity, sort, filters, quick, stored_order)  # a bad column or filter: no file
+    whole_table = fmt == "csv" and stored_order and not sort and not filters and not quick
     partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
     try:
         with partial.open("x", encoding="utf-8", newline="") as out:
-            n = write_export(
-                out,
-                db,
-                catalog,
-                entity,
-                fmt,
-                sort=sort,
-                filters=filters,
-                quick=quick,
-                bom=bom,
-                state=state,
-                batch=batch,
-                stored_order=stored_order,
+            n = _write_csv_in_two(out, db, view, partial, state, bom, batch) if whole_table else None
+            n = (
+                n
+                if n is not None
+                else write_export(
+                    out,
+                    db,
+                    catalog,
+                    entity,
+                    fmt,
+                    sort=sort,
+                    filters=filters,
+                    quick=quick,
+                    bom=bom,
+                    state=state,
+                    batch=batch,
+                    stored_order=stored_order,
+                )
             )
         os.replace(partial, target)
     except Cancelled:
