@@ -14,19 +14,8 @@ import sqlalchemy as sa
 from core.data.query import Filter, column, count_rows
 from core.schema.catalog import Entity, VectorInfo, VectorStorage
 from core.search import knn_numpy
-from core.search.knn_sql import (
-    HnswIndex,
-    Metric,
-    distance_expr,
-    has_vector,
-    hnsw_index,
-    plan_uses_index,
-    query_param,
-    remember_plan,
-    remembered_plan,
-    set_hnsw_search,
-    vec0_match,
-)
+from core.search.knn_hnsw import HnswIndex, hnsw_index, index_rows, plan_mode
+from core.search.knn_sql import Metric, distance_expr, has_vector, query_param, vec0_match
 
 #: The filters vec0 applies to its metadata columns inside its own k-NN ("ne" is IS DISTINCT FROM here,
 #: which vec0 refuses).
@@ -108,23 +97,14 @@ def postgres_search(
         ef = max(ef_search, k)
         # ORDER BY the bare operator expression: the form the index's ordering serves.
         stmt = _nearest(ent, dist, rows, k, ties=False)
-        # The planner's choice for this question, but for the query vector, which it does not depend on.
-        plan = (index.name, ent.table.fullname, info.column, ask.metric, k, ef, ask.shape)
-        uses = remembered_plan(conn, plan)
-        if uses is not False:
-            set_hnsw_search(conn, ef)
-            if uses is None:
-                uses = plan_uses_index(conn, stmt, index.name)
-                remember_plan(conn, plan, uses)
-            if uses:
-                hits = hits_from_rows(ent, conn.execute(stmt))
-                conn.rollback()  # the settings were for this query only
-                if len(hits) == k or count_rows(conn, ent, *rows) <= len(hits):
-                    return _sorted(hits, ent), index.name, None
-                note = (
-                    f"the index {index.name} returned too few rows for the filters; answered by an exact scan"
-                )
-            conn.rollback()  # the exact scan runs without the index's settings
+        # Everything the planner's choice depends on but the query vector.
+        question = (index.name, ent.table.fullname, info.column, ask.metric, k, ef, ask.shape)
+        mode = plan_mode(conn, stmt, index.name, ef, question)
+        if mode != "exact":
+            hits = hits_from_rows(ent, index_rows(conn, stmt, mode, ef))
+            if len(hits) == k or count_rows(conn, ent, *rows) <= len(hits):
+                return _sorted(hits, ent), index.name, None
+            note = f"the index {index.name} returned too few rows for the filters; answered by an exact scan"
     # `+ 0` makes the ORDER BY an expression no vector index serves: every matching row is compared.
     hits = hits_from_rows(
         ent, conn.execute(_nearest(ent, dist, rows, k, order=dist + sa.literal(0.0, sa.Float)))

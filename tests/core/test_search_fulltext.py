@@ -21,7 +21,7 @@ from core.search import panel_queries
 from core.search.embeddings import local_embedder
 from core.search.fulltext import keyword_match, pg_text_index
 from core.search.hybrid import FULLTEXT, RRF_K, TEXT_SEARCH, search_text
-from core.search.knn_sql import plan_uses_index
+from core.search.knn_hnsw import plan_uses_index
 
 REVISION = "e3c8f1a6b2d7"
 #: (name, type, description): Brenna Hollowreach among rows built to beat her if the ranking were wrong.
