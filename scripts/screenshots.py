@@ -522,6 +522,45 @@ def graph_link_picture(window: MainWindow, target: str, scores: dict[str, int]) 
     window.menus.navigator_action.trigger()
 
 
+def graph_unlink_picture(window: MainWindow, target: str, scores: dict[str, int]) -> None:
+    """Deleting links in the graph asks first: two connections of a location Ctrl+clicked, Del pressed, the
+    question drawn over the window."""
+    import uuid
+
+    from PySide6.QtGui import QColor, QPainter
+
+    from gui.graph.panel import GraphPanel
+
+    name = max(scores, key=lambda n: scores[n])
+    with sqlite3.connect(target) as con:
+        (start,) = con.execute("SELECT id FROM locations WHERE name = ?", (name,)).fetchone()
+    panel = window.show_graph()
+    assert isinstance(panel, GraphPanel)
+    window.menus.navigator_action.trigger()
+    panel.show_record("locations", {"id": str(uuid.UUID(str(start)))})
+    settle(lambda: bool(panel.document.hood.nodes) and not panel.busy)
+    panel.view.fit()
+    links = [e for e in panel.scene.edge_list if e.via == "location_connections"][:2]
+    panel.view.edge_clicked.emit(links[0])
+    panel.view.edge_toggled.emit(links[1])  # Ctrl+click
+    panel.delete_edge_action.trigger()  # Del
+    settle(lambda: panel.links.prompt is not None and panel.links.prompt.isVisible())
+    prompt = panel.links.prompt
+    assert prompt is not None
+    picture = window.grab()
+    painter = QPainter(picture)
+    left, top = (picture.width() - prompt.width()) // 2, 160
+    painter.drawPixmap(left, top, prompt.grab())
+    painter.setPen(QColor("#8a94a6"))
+    painter.drawRect(left - 1, top - 1, prompt.width() + 1, prompt.height() + 1)
+    painter.end()
+    picture.save(str(OUT / "graph_unlink.png"))
+    print("wrote docs/screenshots/graph_unlink.png")
+    prompt.choose(False)
+    settle(lambda: panel.links.prompt is None)
+    window.menus.navigator_action.trigger()
+
+
 def _off_line(a: tuple[float, float], b: tuple[float, float], p: tuple[float, float]) -> float:
     """How far p is from the segment a-b."""
     dx, dy = b[0] - a[0], b[1] - a[1]
@@ -786,6 +825,7 @@ def main() -> int:
             stale_picture(window, target)
             graph_pictures(window, target, scores)
             graph_link_picture(window, target, scores)
+            graph_unlink_picture(window, target, scores)
             migration_pictures(target)
             migration_banner_pictures(d)
             schema_pictures(window, d)

@@ -423,7 +423,7 @@ class EdgeLayer(QGraphicsItem):
         batches = []
         index, starts, ends, u = self._geometry(shown)
         groups = self._group_of[index]
-        for g in np.unique(groups):
+        for g in self._bottom_up(groups):
             rows = groups == g
             parts = [np.hstack((starts[rows], ends[rows]))]
             for wings in self._tips_by_edge(index[rows], starts[rows], ends[rows], u[rows]):
@@ -450,12 +450,17 @@ class EdgeLayer(QGraphicsItem):
             out += [left, right]
         return out
 
+    def _bottom_up(self, groups: np.ndarray) -> list[int]:
+        """The colours of `groups` in drawing order: the thick ones (selected, staged) last, on top of a
+        plain line drawn over the same two nodes (a two-way link's other row)."""
+        return sorted((int(g) for g in np.unique(groups)), key=lambda g: self._widths[g])
+
     def _paint_fine(self, painter: QPainter, index: np.ndarray, lod: float) -> None:
         """Few edges in view: antialiased lines, filled arrowheads, and labels when readable."""
         index, starts, ends, u = self._geometry(index)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         groups = self._group_of[index]
-        for g in np.unique(groups):
+        for g in self._bottom_up(groups):
             rows = groups == g
             colour = self._palette[int(g)]
             pen = QPen(colour, self._widths[int(g)])
