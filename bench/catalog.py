@@ -3,6 +3,7 @@
     python bench/catalog.py                    # SQLite, 2,500 tables, 3 runs each
     python bench/catalog.py --pg --repeat 5    # … and a throwaway PostgreSQL (pgserver)
     python bench/catalog.py --tables 500 --no-gui
+    python bench/catalog.py --no-sqlite --pg-url URL   # a PostgreSQL database that already holds the schema
 
 The schema is generated (seeded, so every run builds the same one): tables of 8–15 columns with an integer
 primary key, 1–3 foreign keys to earlier tables, an index on a foreign key, unique constraints on some,
@@ -383,6 +384,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", type=int, default=TABLES, help="tables in the generated schema")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement")
     parser.add_argument("--pg", action="store_true", help="also bench a throwaway PostgreSQL (pgserver)")
+    parser.add_argument(
+        "--pg-url",
+        help="bench this PostgreSQL database (built before by build_pg with the same --tables) instead of a "
+        "throwaway one: a server kept running skips the build",
+    )
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     parser.add_argument("--no-gui", action="store_true", help="skip the navigator measurements")
     args = parser.parse_args(argv)
@@ -401,7 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         print(banner("SQLite"))
         path = sqlite_schema_file(args.tables)
         goals += run_backend("SQLite", f"sqlite:///{path}", str(path), args.repeat, gui=not args.no_gui)
-    if args.pg:
+    if args.pg_url:
+        print(banner("PostgreSQL (given database)"))
+        goals += run_backend("PostgreSQL", args.pg_url, args.pg_url, args.repeat, gui=not args.no_gui)
+    elif args.pg:
         print(banner("PostgreSQL"))
         with PgServer() as server:
             url = server.new_database("warden_catalog_bench", vector=False)
