@@ -3,17 +3,22 @@
     python bench/load.py                      # SQLite (WAL, 2 writers) and PostgreSQL (4 writers), 60 s each
     python bench/load.py --seconds 10         # a short run
     python bench/load.py --no-pg              # SQLite only; --no-sqlite for PostgreSQL only
+    python bench/load.py --repeat 3           # three rounds of audit on and off, in alternating order
 
 Each backend runs the same load twice in the same run, audit on and audit explicitly off, for `--seconds`
-each. A writer picks a row of a small hot set (users by version, tool_executions by original value), reads it
-as the editor loads it, waits a moment as a person would, and saves one edit (core/data/writes.save, the
+each; with `--repeat N`, N rounds of both in alternating order (on/off, off/on, …), so that a machine whose
+load changes during the run, or a database that grows, weighs on both sides alike.
+
+A writer picks a row of a small hot set (users by version, tool_executions by original value), reads it as
+the editor loads it, waits a moment as a person would, and saves one edit (core/data/writes.save, the
 conflict check included). The reader pages through tool_executions by keyset, 100 rows a page.
 
 Checks: every attempt ends as a success or a ConflictError (anything else is a failure); with audit on, the
 audit log holds exactly one entry per success and replaying it gives every touched row's final value (no
 update lost); with audit off, nothing is audited and every final value is one a writer saved.
 Prints successful edits per second, the conflict rate, p50/p99 save latency, the reader's p99 page latency,
-and the save latency with audit on over audit off (goal: at most 1.3x).
+and the save latency with audit on over audit off (goal: at most 1.3x): pooled over the rounds, and the
+median of the rounds' own ratios.
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ def _open(target: str) -> tuple[Any, Any]:
 
 
 def writer(
-    target: str, phase: str, index: int, pool: list[tuple[str, str]], start: Any, seconds: float, out: str
+    target: str, user: str, index: int, pool: list[tuple[str, str]], start: Any, seconds: float, out: str
 ) -> None:
     """Edit random rows of `pool` until the time is up; write the attempts to `out` (JSON)."""
     import sqlalchemy as sa
@@ -85,8 +90,8 @@ def writer(
     from core.errors import ConflictError, WardenError
 
     db, catalog = _open(target)
-    audit = Auditing(user=f"load-{phase}") if phase == "on" else AUDIT_OFF
-    rng = random.Random(index * 7919 + len(phase))
+    audit = Auditing(user=user) if user.startswith("load-on") else AUDIT_OFF
+    rng = random.Random(index * 7919 + len(user))
     attempts: list[Attempt] = []
     start.wait()
     deadline = time.monotonic() + seconds
@@ -101,7 +106,7 @@ def writer(
             old, ver = conn.execute(sa.select(t.c[col], version).where(t.c.id == key)).one()
         time.sleep(rng.uniform(0, THINK_MS / 1000))
         n += 1
-        value = f"{phase}-w{index}-{n}"
+        value = f"{user}-w{index}-{n}"
         change = Update(entity, {"id": key}, {col: value}, {col: old}, ver, frozenset({col}))
         t0 = time.perf_counter()
         try:
@@ -141,7 +146,8 @@ def reader(target: str, start: Any, seconds: float, out: str) -> None:
 class Phase:
     """What one phase's processes did."""
 
-    name: str
+    name: str  # on | off
+    user: str  # the OS user its writers' entries name: load-<name>-<round>
     seconds: float
     attempts: list[Attempt]
     pages: list[float]
@@ -152,6 +158,7 @@ class Phase:
         return [a for a in self.attempts if a.outcome == "saved"]
 
     def row(self, table: Table, backend: str, writers: int) -> None:
+        """This phase's line of the table (a pooled phase: every round's attempts and pages)."""
         saved = [a.ms for a in self.saved]
         conflicts = sum(1 for a in self.attempts if a.outcome == "conflict")
         table.add(
@@ -184,19 +191,22 @@ def pick_pool(target: str) -> list[tuple[str, str]]:
     return pool
 
 
-def run_phase(target: str, phase: str, writers: int, pool: list[tuple[str, str]], seconds: float) -> Phase:
+def run_phase(
+    target: str, phase: str, writers: int, pool: list[tuple[str, str]], seconds: float, round_: int = 0
+) -> Phase:
     """Start the writers and the reader together, wait for them, and check what they left."""
+    user = f"load-{phase}-{round_}"
     ctx = mp.get_context("spawn")
     start = ctx.Barrier(writers + 2)
     with tempfile.TemporaryDirectory(prefix="warden-load-") as d:
         outs = [os.path.join(d, f"w{i}.json") for i in range(writers)]
         procs = [
-            ctx.Process(target=writer, args=(target, phase, i, pool, start, seconds, outs[i]))
+            ctx.Process(target=writer, args=(target, user, i, pool, start, seconds, outs[i]))
             for i in range(writers)
         ]
         page_out = os.path.join(d, "reader.json")
         procs.append(ctx.Process(target=reader, args=(target, start, seconds, page_out)))
-        before = audit_count(target, phase)
+        before = audit_count(target, user)
         for p in procs:
             p.start()
         start.wait()  # every process has opened the database: the clock starts for all at once
@@ -204,25 +214,23 @@ def run_phase(target: str, phase: str, writers: int, pool: list[tuple[str, str]]
             p.join()
         problems = [f"a process ended with exit code {p.exitcode}" for p in procs if p.exitcode]
         if problems:
-            return Phase(phase, seconds, [], [], problems)
+            return Phase(phase, user, seconds, [], [], problems)
         attempts = [Attempt(**a) for out in outs for a in json.loads(Path(out).read_text())]
         pages = json.loads(Path(page_out).read_text())
-    phase_ = Phase(phase, seconds, attempts, pages, [])
-    phase_.problems = check(target, phase_, audit_count(target, phase) - before)
+    phase_ = Phase(phase, user, seconds, attempts, pages, [])
+    phase_.problems = check(target, phase_, audit_count(target, user) - before)
     return phase_
 
 
-def audit_count(target: str, phase: str) -> int:
-    """Entries this phase's writers added (they write as OS user load-<phase>)."""
+def audit_count(target: str, user: str) -> int:
+    """Entries written as this OS user (a phase's writers write as load-<phase>-<round>)."""
     import sqlalchemy as sa
 
     db, catalog = _open(target)
     try:
         t = catalog.get("admin_audit_log").table
         with db.engine.connect() as conn:
-            return int(
-                conn.execute(sa.select(sa.func.count()).where(t.c.os_user == f"load-{phase}")).scalar_one()
-            )
+            return int(conn.execute(sa.select(sa.func.count()).where(t.c.os_user == user)).scalar_one())
     finally:
         db.dispose()
 
@@ -251,7 +259,7 @@ def check(target: str, phase: Phase, audited: int) -> list[str]:
         for a in saved:
             written.setdefault((a.entity, a.key), set()).add(a.value)
         if phase.name == "on":
-            entries = list_entries(db, catalog, EntryFilter(user="load-on"), limit=max(1, audited) + 10)
+            entries = list_entries(db, catalog, EntryFilter(user=phase.user), limit=max(1, audited) + 10)
             replay: dict[tuple[str, str], Any] = {}
             logged: set[tuple[str, str, str]] = set()
             for e in reversed(entries):  # oldest first: the last entry of a row is its value now
@@ -276,20 +284,33 @@ def check(target: str, phase: Phase, audited: int) -> list[str]:
 # --- one backend ----------------------------------------------------------------------------------
 
 
-def run_backend(label: str, target: str, writers: int, seconds: float, table: Table) -> list[str]:
-    """Both phases on one database; the lines of the audit-cost summary."""
+def run_backend(
+    label: str, target: str, writers: int, seconds: float, table: Table, repeat: int = 1
+) -> list[str]:
+    """`repeat` rounds of both phases on one database, in alternating order; the audit-cost summary lines."""
     pool = pick_pool(target)
     print(
-        f"  {label}: {writers} writers + 1 reader, {seconds:g} s audit on, then {seconds:g} s audit off",
+        f"  {label}: {writers} writers + 1 reader, {repeat} round(s) of {seconds:g} s audit on and "
+        f"{seconds:g} s audit off",
         flush=True,
     )
-    on = run_phase(target, "on", writers, pool, seconds)
-    off = run_phase(target, "off", writers, pool, seconds)
-    for phase in (on, off):
+    rounds: list[dict[str, Phase]] = []
+    for r in range(repeat):
+        order = ("on", "off") if r % 2 == 0 else ("off", "on")
+        rounds.append({name: run_phase(target, name, writers, pool, seconds, r) for name in order})
+        p50s = {name: percentile([a.ms for a in ph.saved], 50) for name, ph in rounds[-1].items()}
+        print(
+            f"  round {r + 1}: save p50 audit on {fmt_ms(p50s['on'])}, off {fmt_ms(p50s['off'])}; "
+            f"load average {os.getloadavg()[0]:.2f}",
+            flush=True,
+        )
+    pooled = {name: _pooled([rd[name] for rd in rounds]) for name in ("on", "off")}
+    for phase in pooled.values():
         phase.row(table, label, writers)
         for p in phase.problems:
             print(f"  CHECK FAILED ({label}, audit {phase.name}): {p}", flush=True)
     lines = []
+    on, off = pooled["on"], pooled["off"]
     p50_on, p50_off = percentile([a.ms for a in on.saved], 50), percentile([a.ms for a in off.saved], 50)
     mean_on = statistics.fmean([a.ms for a in on.saved]) if on.saved else None
     mean_off = statistics.fmean([a.ms for a in off.saved]) if off.saved else None
@@ -300,7 +321,31 @@ def run_backend(label: str, target: str, writers: int, seconds: float, table: Ta
             f"  {label}: save latency audit on / off: p50 {ratio:.2f}x, mean {mean_on / mean_off:.2f}x "
             f"(goal <= {GOAL_RATIO}x on p50: {verdict})"
         )
+        each = [_p50_ratio(rd) for rd in rounds]
+        if len(each) > 1 and None not in each:
+            shown = ", ".join(f"{x:.2f}x" for x in each if x is not None)
+            ratios = [x for x in each if x is not None]
+            lines.append(f"  {label}: p50 ratio per round {shown}; median {statistics.median(ratios):.2f}x")
     return lines
+
+
+def _pooled(phases: list[Phase]) -> Phase:
+    """One phase's rounds as one: their attempts, pages, seconds and problems together."""
+    return Phase(
+        phases[0].name,
+        phases[0].user,
+        sum(p.seconds for p in phases),
+        [a for p in phases for a in p.attempts],
+        [t for p in phases for t in p.pages],
+        [f"round {i + 1}: {problem}" for i, p in enumerate(phases) for problem in p.problems],
+    )
+
+
+def _p50_ratio(round_: dict[str, Phase]) -> float | None:
+    """One round's save p50 with audit on over audit off."""
+    on = percentile([a.ms for a in round_["on"].saved], 50)
+    off = percentile([a.ms for a in round_["off"].saved], 50)
+    return on / off if on and off else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -311,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     parser.add_argument("--pg-writers", type=int, default=4)
     parser.add_argument("--sqlite-writers", type=int, default=2)
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds of audit on and off per backend, in alternating order"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     print(banner("load: writers + a reader, audit on and off"))
@@ -326,14 +374,14 @@ def main(argv: list[str] | None = None) -> int:
             source = args.sqlite or demo_sqlite(args.scale)
             copy = Path(scratch) / "load.db"
             shutil.copy(source, copy)  # the demo cache stays as built
-            summary += run_backend("SQLite", str(copy), args.sqlite_writers, args.seconds, table)
+            summary += run_backend("SQLite", str(copy), args.sqlite_writers, args.seconds, table, args.repeat)
         if not args.no_pg:
             with PgServer() as pg:
                 url = pg.new_database("load")
                 print("  seeding PostgreSQL …", flush=True)
                 build_demo(url, scale=args.scale)
                 pg.vacuum_analyze(url)
-                summary += run_backend("PostgreSQL", url, args.pg_writers, args.seconds, table)
+                summary += run_backend("PostgreSQL", url, args.pg_writers, args.seconds, table, args.repeat)
     print()
     print(table.render())
     print()
