@@ -25,10 +25,10 @@ from core.data.recovery import (
     next_sequence,
     save_recovery,
 )
-from gui.editor.model.staging import NewRow, RowEdit, Staging, new_token
 from gui.runtime import workers
 
 if TYPE_CHECKING:
+    from gui.editor.model.staging import RowEdit, Staging
     from gui.editor.model.table_model import TableEditorModel
 
 log = logging.getLogger("warden.gui.recovery")
@@ -199,6 +199,10 @@ class RestoreCommand(QUndoCommand):
     def __init__(self, model: TableEditorModel, table: RecoveredTable) -> None:
         n = table.count
         super().__init__(f"Restore {_plural(n, 'unsaved change')}")
+        # Imported on restoring: the journal starts as a database opens, before the navigator's listing, and
+        # staging brings validation and numpy (half a second of the GUI thread on a loaded machine).
+        from gui.editor.model.staging import NewRow, new_token
+
         self.model, self.table = model, table
         self.rows = [NewRow(new_token(), copy.deepcopy(values)) for values in table.inserts]
         self.before: tuple[dict[object, RowEdit | None], dict[object, RowEdit | None]] = ({}, {})
@@ -219,6 +223,8 @@ class RestoreCommand(QUndoCommand):
 
 
 def _row_edit(row: RecoveredRow) -> RowEdit:
+    from gui.editor.model.staging import RowEdit
+
     return RowEdit(copy.deepcopy(row.values), copy.deepcopy(row.original), row.version)
 
 
