@@ -127,8 +127,9 @@ def plan_chunks(
 
 
 def available() -> bool:
-    """Whether a helper process can be started: not in a frozen build, whose executable is the app."""
-    return not getattr(sys, "frozen", False)
+    """Whether a helper process can be started: a Python to run, not a frozen build (its executable is the
+    app itself)."""
+    return bool(sys.executable) and not getattr(sys, "frozen", False)
 
 
 def _chunk_rows(cursor: Any, plan: ChunkPlan, chunk: int) -> Iterator[list[Any]]:
@@ -232,6 +233,7 @@ def _start_helper(plan: ChunkPlan, part: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env=env,
+        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # Windows: no console window flashes up
     )
     assert proc.stdin is not None
     pickle.dump((plan, str(part)), proc.stdin)
@@ -249,18 +251,27 @@ def write_csv_parallel(
     """
     n = len(plan.bounds)
     chunks = _Chunks(n)
-    watch = plan.opener.connect()
     cursor = conn.cursor()
+    watch: Any = None
     proc: subprocess.Popen[bytes] | None = None
     server: threading.Thread | None = None
     try:
-        before = _data_version(watch)  # before either snapshot begins
+        try:
+            watch = plan.opener.connect()
+            before = _data_version(watch)  # before either snapshot begins
+        except Exception as exc:  # the helper could not open the file either: this process does it all
+            log.warning("export helper not started (%s); exporting in one process", type(exc).__name__)
+            if watch is not None:
+                with contextlib.suppress(Exception):
+                    watch.close()
+            watch = None
         cursor.execute("BEGIN")
         cursor.execute(plan.sql, plan.bounds[0]).fetchone()  # this process's snapshot begins
         try:
-            proc = _start_helper(plan, part)
+            proc = _start_helper(plan, part) if watch is not None else None
         except OSError as exc:
             log.warning("export helper not started (%s); exporting in one process", type(exc).__name__)
+        if proc is None:
             chunks.closed = True
         else:
             server = threading.Thread(
@@ -326,7 +337,8 @@ def write_csv_parallel(
             cursor.close()
         with contextlib.suppress(Exception):
             conn.rollback()
-        watch.close()
+        if watch is not None:
+            watch.close()
         with contextlib.suppress(OSError):
             part.unlink(missing_ok=True)
 
