@@ -8,7 +8,7 @@ reference schema stores embeddings, and a sqlite-vec vec0 table with a metadata 
 index (m 16, ef_construction 64) built after the load.
 
     python bench/knn.py                   # SQLite sides and numpy
-    python bench/knn.py --pg              # … and PostgreSQL exact and HNSW
+    python bench/knn.py --pg              # … and PostgreSQL exact and HNSW (Warden's and a raw psycopg query)
     python bench/knn.py --pg --repeat 30 --rows 20000
 
 Each side answers the same queries (k = 10); it prints the median and p90 milliseconds per query, the
@@ -234,6 +234,7 @@ def main() -> None:
                     ).hits
                 ]
 
+            raw_pg = raw_pg_query(url, args.ef_search)
             sides += [
                 ("Warden, PostgreSQL exact", pg_side([], True), pg_side(rare_filter, True)),
                 (
@@ -241,6 +242,7 @@ def main() -> None:
                     pg_side([], False),
                     pg_side(rare_filter, False),
                 ),
+                (f"raw psycopg, pgvector HNSW (ef {args.ef_search})", raw_pg(False), raw_pg(True)),
             ]
         for title, pick, truths in (
             ("unfiltered", 1, truth),
@@ -257,6 +259,26 @@ def main() -> None:
         db.dispose()
         if pg is not None:
             pg.__exit__(None, None, None)
+
+
+def raw_pg_query(url: str, ef_search: int) -> Callable[[bool], Callable[[np.ndarray], list[int]]]:
+    """The same k-NN as one hand-written statement on one autocommit psycopg connection with the settings
+    made once: what the server and the driver cost, without Warden."""
+    import sqlalchemy as sa
+    from pgvector.psycopg import register_vector
+
+    conn: Any = sa.create_engine(url).raw_connection().driver_connection
+    conn.autocommit = True
+    register_vector(conn)
+    conn.execute(f"SET hnsw.ef_search = {int(ef_search)}")
+    conn.execute("SET hnsw.iterative_scan = strict_order")
+
+    def make(filtered: bool) -> Callable[[np.ndarray], list[int]]:
+        sql = "SELECT id FROM items" + (" WHERE kind = 'rare'" if filtered else "")
+        sql += " ORDER BY embedding <=> %s LIMIT 10"
+        return lambda q: [r[0] for r in conn.execute(sql, (q,))]
+
+    return make
 
 
 def load_pg(pg: PgServer, x: np.ndarray) -> str:

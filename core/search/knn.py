@@ -57,9 +57,10 @@ __all__ = [
 #: Tables with at least this many rows (the planner's estimate) are searched through an HNSW index when
 #: one serves the metric; smaller ones are scanned exactly, which is as fast there and never approximate.
 INDEX_THRESHOLD = 10_000
-#: hnsw.ef_search for index scans (pgvector's default is 40). On bench/knn.py's 100,000 × 384 vectors
-#: recall@10 was 0.99 at 200 (6.6 ms a query); at 64 it was 0.995 on one index build and 0.925 on another
-#: (HNSW builds differ), at 40 0.935 — and no faster: a search's time is mostly its statements, not the index.
+#: hnsw.ef_search for index scans (pgvector's default is 40). On bench/knn.py's 100,000 × 384 vectors, three
+#: index builds (HNSW builds differ) gave recall@10 over 200 queries of 0.99 / 0.99 / 0.98 at 200, but
+#: 0.98 / 0.99 / 0.977 at 128-160 with one query finding none of its 10 on two builds, and 0.93 at 64.
+#: 200 costs the server about 0.25 ms a query more than 100: a search is now one statement, so that shows.
 DEFAULT_EF_SEARCH = 200
 #: The provider of answers from an in-memory copy of a SQLite column (core/search/matrix_cache.py).
 MATRIX = "in-memory matrix"

@@ -132,17 +132,22 @@ def index_rows(conn: sa.Connection, stmt: sa.Select[Any], mode: PlanMode, ef_sea
         rows = list(conn.execute(stmt))
         conn.rollback()  # the settings were for this query only
         return rows
-    if conn.in_transaction():
-        conn.rollback()  # the catalog lookup began one; nothing in it is needed
-    # Autocommit for this checkout only (the pool restores the engine's level when it is returned): no
-    # BEGIN and ROLLBACK around one read, and session settings that stay.
-    conn.execution_options(isolation_level="AUTOCOMMIT")
+    reads_alone(conn)  # and the settings made below stay with the session
     want = (int(ef_search), ITERATIVE_SCAN)
     if conn.info.get(_SESSION) != want:
         # Only k-NN scans HNSW indexes, and it always wants these, so they may outlive the search.
         conn.execute(_SET_SESSION, _params(ef_search))
         conn.info[_SESSION] = want
     return list(conn.execute(stmt))
+
+
+def reads_alone(conn: sa.Connection) -> None:
+    """Put the connection in autocommit for the rest of this checkout (the pool restores the engine's level
+    when it is returned): a single read then needs no BEGIN and ROLLBACK round trips. A transaction a
+    catalog lookup began is ended first; nothing in it is needed."""
+    if conn.in_transaction():
+        conn.rollback()
+    conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 class _Explain(Executable, ClauseElement):

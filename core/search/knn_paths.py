@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from core.data.query import Filter, column, count_rows
 from core.schema.catalog import Entity, VectorInfo, VectorStorage
 from core.search import knn_numpy
-from core.search.knn_hnsw import HnswIndex, hnsw_index, index_rows, plan_mode
+from core.search.knn_hnsw import HnswIndex, hnsw_index, index_rows, plan_mode, reads_alone
 from core.search.knn_sql import Metric, distance_expr, has_vector, query_param, vec0_match
 
 #: The filters vec0 applies to its metadata columns inside its own k-NN ("ne" is IS DISTINCT FROM here,
@@ -105,6 +105,7 @@ def postgres_search(
             if len(hits) == k or count_rows(conn, ent, *rows) <= len(hits):
                 return _sorted(hits, ent), index.name, None
             note = f"the index {index.name} returned too few rows for the filters; answered by an exact scan"
+    reads_alone(conn)
     # `+ 0` makes the ORDER BY an expression no vector index serves: every matching row is compared.
     hits = hits_from_rows(
         ent, conn.execute(_nearest(ent, dist, rows, k, order=dist + sa.literal(0.0, sa.Float)))
