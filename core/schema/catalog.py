@@ -458,10 +458,31 @@ def spec_column_info(col: ColumnSpec, spec: TableSpec, dialect: sa.Dialect) -> C
     What depends on the type alone is worked out once per type object (a reader shares one object among the
     columns declared alike), so a schema of thousands of columns compiles only its few distinct types.
     """
-    facts = _type_facts(col.type, dialect)
-    kind = facts["kind"]
     in_key = col.name in spec.primary_key
     autoinc = in_key and len(spec.primary_key) == 1 and isinstance(col.type, sa.Integer)
+    # Columns declared alike (id, name, created_at … in table after table) share one frozen ColumnInfo: made
+    # once, and pickled once into the catalog cache file.
+    key = (col, in_key, autoinc, dialect.name)
+    try:
+        shared = _COLUMN_INFOS.get(key)
+    except TypeError:  # a type of an extension that cannot be hashed: described on its own
+        return _column_info_of(col, in_key, autoinc, dialect)
+    if shared is not None:
+        return shared
+    if len(_COLUMN_INFOS) > 50_000:  # columns of databases long closed
+        _COLUMN_INFOS.clear()
+    info = _COLUMN_INFOS[key] = _column_info_of(col, in_key, autoinc, dialect)
+    return info
+
+
+#: ColumnInfo by (ColumnSpec, in the key, autoincrement, dialect); a ColumnSpec holds its type object, so
+#: only columns of the very same type object (a reader shares one per declaration) are the same entry.
+_COLUMN_INFOS: dict[tuple[ColumnSpec, bool, bool, str], ColumnInfo] = {}
+
+
+def _column_info_of(col: ColumnSpec, in_key: bool, autoinc: bool, dialect: sa.Dialect) -> ColumnInfo:
+    facts = _type_facts(col.type, dialect)
+    kind = facts["kind"]
     traits = dict(facts["traits"])
     if col.generated is not None:
         traits["generated"] = col.generated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -318,9 +319,16 @@ def _refine_columns(
                 c = dataclasses.replace(c, kind=ColumnKind.VECTOR, vector_dim=dim)
         elif c.kind in STORED_TIME_KINDS and db.backend == "sqlite":
             # Another app's spelling ('2026-01-01 10:00:00', '…T…Z'), not SQLAlchemy's '….000000'.
-            c = dataclasses.replace(c, times_as_text=True)
+            c = _times_as_text(c)
         out.append(c)
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _times_as_text(c: ColumnInfo) -> ColumnInfo:
+    """`c` compared by the meaning of its date/time text; one object for the columns declared alike (their
+    ColumnInfo is shared: core/schema/catalog.py, spec_column_info)."""
+    return dataclasses.replace(c, times_as_text=True)
 
 
 def _quote(db: Database, name: str) -> str:
