@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import gc
+import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 _NOT_JUST_THE_WINDOW = "\0"  # a target no path or URL can be
 
@@ -12,6 +13,12 @@ _NOT_JUST_THE_WINDOW = "\0"  # a target no path or URL can be
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch: `warden [--db X]` opens the window, `warden COMMAND …` runs the command line."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if sys.stderr is None:  # the windowed exe has no console: a failure to start must still be seen
+        return _shown_in_a_dialog(lambda: _dispatch(argv))
+    return _dispatch(argv)
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["__migrate-project"]:  # a frozen build's child for an external Alembic project
         from core.migrate.project_runner import main as run_project
 
@@ -52,6 +59,39 @@ def _window_target(argv: list[str]) -> str | None:
     if len(argv) == 1 and argv[0].startswith("--db=") and len(argv[0]) > len("--db="):
         return argv[0][len("--db=") :]
     return _NOT_JUST_THE_WINDOW
+
+
+def _shown_in_a_dialog(run: Callable[[], int]) -> int:
+    """Run with stderr kept in memory; when it fails, show what it would have printed in a dialog.
+
+    The windowed build (PyInstaller, console=False) has no stderr, so the error boundary's one line
+    (a bad --db, a locked file, an internal error with the log's path) would otherwise vanish.
+    """
+    captured = io.StringIO()
+    sys.stderr = captured
+    try:
+        code = run()
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        sys.stderr = None  # type: ignore[assignment]  # as the windowed build started
+    said = captured.getvalue().strip()
+    if code != 0 and said:
+        show_start_failure(said.splitlines()[-1].removeprefix("warden: error: "))
+    return code
+
+
+def show_start_failure(message: str) -> None:
+    """A modal 'Warden could not start' box with `message` (a QApplication is made if none exists)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    box = QMessageBox(QMessageBox.Icon.Critical, "Warden could not start", message)
+    box.setObjectName("startFailure")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.exec()
+    del app
 
 
 def _guarded_gui(target: str | None) -> int:

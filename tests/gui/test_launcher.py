@@ -242,3 +242,36 @@ def test_profile_opens_the_window_on_its_database_at_its_level(tmp_path, demo_te
     code = "import sys; from gui.launcher import main; sys.exit(main(['--profile', 'nope']))"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "nope" in p.stderr, p.stderr
+
+
+# --- the windowed build has no stderr: a failure to start is shown in a dialog -------------------------
+
+
+def test_without_a_console_a_failure_to_start_is_shown_in_a_dialog(qtbot, monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[str] = []
+
+    def read_and_close() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.objectName() == "startFailure":
+            seen.append(box.text())
+            box.accept()
+        elif len(seen) == 0:
+            QTimer.singleShot(20, read_and_close)
+
+    QTimer.singleShot(0, read_and_close)
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stderr", None)  # as PyInstaller's windowed exe starts
+        code = launcher.main(["--profile", "no-such-profile"])
+        assert sys.stderr is None
+    assert code == 2
+    assert len(seen) == 1 and "no-such-profile" in seen[0]
+    assert not seen[0].startswith("warden: error:")
+
+
+def test_with_a_console_a_failure_to_start_is_one_line_and_no_dialog(capsys):
+    assert launcher.main(["--profile", "no-such-profile"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("warden: error:") and "no-such-profile" in err
