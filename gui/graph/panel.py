@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCursor, QKeySequence
+from PySide6.QtGui import QAction, QCursor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -608,6 +608,19 @@ class GraphPanel(QWidget):
         self.delete_edge_action.setEnabled(bool(self.selected_edges) and reason is None)
         tip = f"Cannot be deleted: {reason}" if reason else "Delete the selected links (asks first)"
         self.delete_edge_action.setToolTip(tip)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Del reaches here only while its action is disabled: the connection may have been unlocked since
+        (an unlock swaps the connection and tells nobody), so look again; else say why nothing happens."""
+        if event.key() != Qt.Key.Key_Delete or not self.selected_edges:
+            super().keyPressEvent(event)
+            return
+        self._update_delete_action()
+        if self.delete_edge_action.isEnabled():
+            self.delete_edge_action.trigger()
+        else:
+            self._say(self.delete_edge_action.toolTip() + ".", error=True)
+        event.accept()
 
     def _on_view_edge_menu_requested(self, edge: GraphEdge, where: QPoint) -> None:
         self.edge_menu = self.links.edge_menu(edge, where, self.selected_edges)

@@ -325,6 +325,7 @@ def test_read_only_starts_no_drag_and_disables_link_menus(
         assert not panel.delete_edge_action.isEnabled() and "read-only" in panel.delete_edge_action.toolTip()
         press_del(panel)
         assert panel.links.prompt is None and panel.links.staged_count == 0
+        assert panel.message.text() == "Cannot be deleted: the database is open read-only."  # Del says why
         node_menu = panel.node_menu(edge.source)
         (hint,) = [a for a in node_menu.actions() if a.objectName() == "graphLinkHint"]
         assert not hint.isEnabled() and "read-only" in hint.text()
@@ -337,6 +338,9 @@ def test_read_only_starts_no_drag_and_disables_link_menus(
         writable = open_database(demo_copy_path)
         panel.open_db.swap_database(writable)
         assert panel.scene.link_allowed() and panel.links.edge_reason(edge) is None
+        press_del(panel)  # the edge selected while read-only: Del looks again, and asks
+        open_prompt(qtbot, panel).choose(False)
+        qtbot.waitUntil(lambda: panel.links.prompt is None)
         panel.links.delete_edge(edge)
         assert panel.links.staged_count == 1
         workers.wait_idle()
