@@ -74,7 +74,7 @@ def _shown_in_a_dialog(run: Callable[[], int]) -> int:
     except SystemExit as exc:  # argparse's usage errors
         code = exc.code if isinstance(exc.code, int) else 2
     finally:
-        sys.stderr = None  # type: ignore[assignment]  # as the windowed build started
+        sys.stderr = None  # as the windowed build started
     said = captured.getvalue().strip()
     if code != 0 and said:
         show_start_failure(said.splitlines()[-1].removeprefix("warden: error: "))
