@@ -62,8 +62,10 @@ class AuditUnavailable(WardenError):
     """A save on a database without an audit log, with audit not explicitly off."""
 
 
+@functools.cache
 def os_user() -> str:
-    """The name of the user running Warden, as the operating system knows it."""
+    """The name of the user running Warden, as the operating system knows it (looked up once a process:
+    every save that names no user asks, and the lookup reads the environment or the password database)."""
     try:
         return getpass.getuser()
     except (OSError, KeyError, ImportError):  # no login name (a container, a service account)
@@ -198,8 +200,11 @@ class Trail:
         self, conn: sa.Connection, catalog: Catalog, checked: list[Change], before: Before, result: SaveResult
     ) -> None:
         """Add one entry per row the save wrote (the result lists them per kind, in batch order)."""
-        with _collector_paused(len(checked) >= PAUSE_FROM):
+        if len(checked) < PAUSE_FROM:  # the usual save: no context manager to enter for nothing
             rows = self._entries(catalog, checked, before, result)
+        else:
+            with _collector_paused(True):
+                rows = self._entries(catalog, checked, before, result)
         if rows:
             _insert(conn, self.table, self._common(), rows)
 
@@ -236,17 +241,10 @@ class Trail:
             )
         return rows
 
-    def _common(self) -> dict[str, Any]:
-        """The values every entry of this save shares."""
+    def _common(self) -> tuple[Any, ...]:
+        """The values every entry of this save shares, in COMMON's order."""
         how = self.auditing
-        at = dt.datetime.now(dt.UTC)
-        return {
-            "at": at,
-            "os_user": how.user,
-            "profile": how.profile,
-            "reason": how.reason,
-            "save_id": self.save_id,
-        }
+        return (dt.datetime.now(dt.UTC), how.user, how.profile, how.reason, self.save_id)
 
 
 #: Saves of at least this many changes build their entries with the cyclic garbage collector paused.
@@ -271,28 +269,31 @@ def _collector_paused(pause: bool) -> Iterator[None]:
         gc.enable()
 
 
+#: The columns every entry of one save shares, in the order `Trail._common` gives them.
+COMMON = ("at", "os_user", "profile", "reason", "save_id")
 #: The columns of an entry that differ between the rows of one save, in the order `record` builds them.
 PER_ROW = ("entity", "row_key", "action", "before_json", "after_json", "reverts")
 
 
 def _insert(
-    conn: sa.Connection, table: sa.Table, common: dict[str, Any], rows: list[tuple[Any, ...]]
+    conn: sa.Connection, table: sa.Table, common: tuple[Any, ...], rows: list[tuple[Any, ...]]
 ) -> None:
     """INSERT the entries as one JSON document per chunk (SQLite, PostgreSQL), else by executemany."""
     backend = conn.dialect.name
-    if backend not in ("sqlite", "postgresql"):
-        conn.execute(table.insert(), [{**common, **dict(zip(PER_ROW, r, strict=True))} for r in rows])
-        return
-    positional = conn.dialect.positional
     if len(rows) == 1 and backend == "sqlite":
         # One entry (the usual single-row save): plain VALUES costs SQLite half what json_each does.
-        sql, binds = _driver_statement(conn.dialect, table, one=True)
-        chunks = [{n: _json_text(v) if n in JSON_PARTS else v for n, v in zip(PER_ROW, rows[0], strict=True)}]
-    else:
-        sql, binds = _driver_statement(conn.dialect, table, one=False)
-        chunks = [{"entries": json.dumps(rows[i : i + JSON_CHUNK])} for i in range(0, len(rows), JSON_CHUNK)]
-    for chunk in chunks:
-        given = {**common, **chunk}
+        sql, plan = _one_statement(conn.dialect, table)
+        one = (*common, *rows[0])
+        conn.exec_driver_sql(sql, tuple([one[i] if p is None else p(one[i]) for i, p in plan]))
+        return
+    shared = dict(zip(COMMON, common, strict=True))
+    if backend not in ("sqlite", "postgresql"):
+        conn.execute(table.insert(), [{**shared, **dict(zip(PER_ROW, r, strict=True))} for r in rows])
+        return
+    positional = conn.dialect.positional
+    sql, binds = _driver_statement(conn.dialect, table)
+    for start in range(0, len(rows), JSON_CHUNK):
+        given = {**shared, "entries": json.dumps(rows[start : start + JSON_CHUNK])}
         values = [
             (n, fixed if n not in given else given[n] if p is None else p(given[n])) for n, p, fixed in binds
         ]
@@ -301,37 +302,69 @@ def _insert(
 
 #: The per-row parts stored as JSON text.
 JSON_PARTS = frozenset({"row_key", "before_json", "after_json"})
+#: json.dumps(value, separators=(",", ":")) without building an encoder per call (it does, given options).
+_MINIFIED = json.JSONEncoder(separators=(",", ":"))
 
 
 def _json_text(value: Any) -> str | None:
     """A JSON part as SQLite's json_extract leaves it (minified); None stays SQL NULL."""
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+    return None if value is None else _MINIFIED.encode(value)
 
 
 _Bind = tuple[str, Callable[[Any], Any] | None, Any]
 
 
-@functools.lru_cache(maxsize=16)
-def _driver_statement(dialect: sa.Dialect, table: sa.Table, *, one: bool) -> tuple[str, tuple[_Bind, ...]]:
-    """_from_json (or with `one`, a plain INSERT … VALUES of one entry, its JSON parts given as text)
-    compiled once for the driver: its SQL and each parameter's name, bind processor and, for the statement's
-    own constants (the JSON paths), the value already processed.
+def _processor(dialect: sa.Dialect, bound: sa.BindParameter[Any]) -> Callable[[Any], Any] | None:
+    """The bind processor of a compiled parameter's type (the public TypeEngine.bind_processor)."""
+    return bound.type.dialect_impl(dialect).bind_processor(dialect)
 
-    For one entry (the usual single-row save) SQLAlchemy's execute of the statement (cache key, parameter
-    processing, result setup) costs about as much as the driver's run of it. Given to the driver as compiled,
-    through the same engine events (slow log, driver errors): the same SQL and the same stored values.
+
+@functools.lru_cache(maxsize=16)
+def _driver_statement(dialect: sa.Dialect, table: sa.Table) -> tuple[str, tuple[_Bind, ...]]:
+    """_from_json compiled once for the driver: its SQL and each parameter's name, bind processor and, for
+    the statement's own constants (the JSON paths), the value already processed.
+
+    Given to the driver as compiled, through the same engine events (slow log, driver errors): the same SQL
+    and the same stored values, without SQLAlchemy's per-execute work (cache key, parameter processing).
     """
-    stmt = _one_entry(table) if one else _from_json(table, dialect.name)
-    compiled = stmt.compile(dialect=dialect)
+    compiled = _from_json(table, dialect.name).compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)  # an INSERT compiles with the dialect's SQL compiler
     names = compiled.positiontup if dialect.positional else list(compiled.bind_names.values())
     binds: list[_Bind] = []
     for name in names or ():
         bound = compiled.binds[name]
-        process = bound.type.dialect_impl(dialect).bind_processor(dialect)
+        process = _processor(dialect, bound)
         fixed = None if bound.value is None or process is None else process(bound.value)
         binds.append((name, process, bound.value if process is None else fixed))
     return compiled.string, tuple(binds)
+
+
+_Step = tuple[int, Callable[[Any], Any] | None]
+
+
+@functools.lru_cache(maxsize=16)
+def _one_statement(dialect: sa.Dialect, table: sa.Table) -> tuple[str, tuple[_Step, ...]]:
+    """_one_entry compiled once for a positional driver (SQLite's): its SQL and, per parameter in order,
+    where its value is in `common + row` and how it is processed (a JSON part: minified text first).
+
+    For one entry SQLAlchemy's execute of the statement (cache key, parameter processing, result setup)
+    costs about as much as the driver's run of it, and a save of one row is the one a person waits for.
+    """
+    assert dialect.positional  # only SQLite's qmark driver takes this path
+    compiled = _one_entry(table).compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler) and compiled.positiontup is not None
+    place = {n: i for i, n in enumerate(COMMON + PER_ROW)}
+    steps: list[_Step] = []
+    for name in compiled.positiontup:
+        process = _processor(dialect, compiled.binds[name])
+        if name in JSON_PARTS:
+            process = _json_text if process is None else _then(_json_text, process)
+        steps.append((place[name], process))
+    return compiled.string, tuple(steps)
+
+
+def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: second(first(value))
 
 
 def _one_entry(table: sa.Table) -> sa.Insert:
