@@ -8,6 +8,7 @@ import getpass
 import json
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -96,3 +97,21 @@ def test_the_single_entry_statement_is_compiled_once(schema_db: Database) -> Non
     inserts = [s for s in sent if s.startswith("INSERT INTO admin_audit_log")]
     assert len(inserts) == 3 and len(set(inserts)) == 1 and "json_each" not in inserts[0]
     assert audit_trail._one_statement.cache_info().misses == 1
+
+
+def test_audited_saves_checkpoint_the_wal_as_rarely_as_unaudited_ones_did(schema_db: Database) -> None:
+    """An audited one-row save adds about five WAL pages (row, entry, three index entries): 250 of them
+    (about 1,250 pages, past SQLite's default of 1000) leave the database file untouched until later."""
+    if schema_db.backend != "sqlite":
+        pytest.skip("a SQLite WAL setting")
+    catalog = load_catalog(schema_db, cached=False)
+    first = save(schema_db, catalog, [Insert("users", {"username": "a", "email": "a@x.org"})])
+    key = first.inserted[0].key
+    with schema_db.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # the file holds everything so far
+    path = Path(str(schema_db.engine.url.database))
+    before = path.read_bytes()
+    for i in range(250):
+        save(schema_db, catalog, [Update("users", key, {"display_name": f"n{i}"}, {}, i + 1)])
+    assert path.read_bytes() == before
+    assert len(list_entries(schema_db, catalog, limit=300)) == 251
