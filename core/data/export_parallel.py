@@ -282,6 +282,7 @@ def write_csv_parallel(
         written = 0
 
         def tick() -> None:
+            """Between batches: stop on cancel, and report the rows both processes wrote."""
             if state is not None:
                 state.check()
                 state.set_progress(written + chunks.helper_rows, message="rows written")
@@ -289,9 +290,11 @@ def write_csv_parallel(
         def write_chunk(chunk: int) -> None:
             nonlocal written
             for rows in _chunk_rows(cursor, plan, chunk):
-                tick()
+                if state is not None:
+                    state.check()
                 out.write(csv_batch(rows, plan.converters))
                 written += len(rows)
+                tick()
 
         while (chunk := chunks.claim(front=True)) >= 0:
             write_chunk(chunk)
@@ -306,18 +309,19 @@ def write_csv_parallel(
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(_WAIT_STEP)
             if server is not None:
-                server.join()
+                server.join()  # every "done" it sent is in chunks.done now
             if proc.returncode != 0 and helper_first < n:
                 log.warning("export helper ended with code %s; its chunks are exported here", proc.returncode)
         for chunk in range(helper_first, n):
             if chunk in chunks.done:
-                tick()
-                start, length, rows = chunks.done[chunk]
+                if state is not None:
+                    state.check()
+                start, length, _rows = chunks.done[chunk]
                 out.flush()
                 _copy(part, out.buffer, start, length)  # type: ignore[attr-defined]
-                written += rows
             else:
                 write_chunk(chunk)
+        written += chunks.helper_rows  # the rows of the helper's chunks, copied above
         log.debug("export in two processes: %d of %d chunks written by the helper", len(chunks.done), n)
         if state is not None:
             state.check()

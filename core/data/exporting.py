@@ -255,10 +255,10 @@ def _write_csv_in_two(
         or not export_parallel.available()
     ):
         return None
-    uri = not access.writable and not access.wal  # as the export's own connection opens it
-    opener = Opener(
-        db.capabilities.driver, access.uri if uri else access.path, uri, MMAP_BYTES if access.own else 0
-    )
+    # Read-only (`mode=ro`) even where the export's own connection may write: a connection that cannot write
+    # cannot checkpoint and remove the WAL when it closes, under this process's snapshot, should this
+    # process's lock on the file be gone (any open() and close() of the file drops it, POSIX says).
+    opener = Opener(db.capabilities.driver, access.uri, True, MMAP_BYTES if access.own else 0)
     table = db.engine.dialect.identifier_preparer.format_table(view.entity.table)
     names = [c.name for c in view.entity.table.columns]
     with db.engine.connect() as conn:

@@ -8,6 +8,7 @@ process has written every chunk; PARALLEL_MIN_ROWS is set per test to choose one
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 import os
 import sqlite3
@@ -102,13 +103,16 @@ def _helper_writing(folder: Path, timeout: float = 60.0) -> bool:
     return True
 
 
-def _waiting_for_helper(folder: Path) -> TaskState:
-    """A TaskState whose first progress waits for the helper to write, so that it surely takes chunks."""
+def _waiting_for_helper(folder: Path, progress: list[int] | None = None) -> TaskState:
+    """A TaskState whose first progress waits for the helper to write, so that it surely takes chunks;
+    each progress's count goes into `progress`."""
     seen: list[bool] = []
 
-    def on_progress(_p: Progress) -> None:
+    def on_progress(p: Progress) -> None:
         if not seen:
             seen.append(_helper_writing(folder))
+        if progress is not None:
+            progress.append(p.done)
 
     return TaskState(on_progress=on_progress)
 
@@ -130,9 +134,11 @@ def test_two_processes_write_the_same_bytes_as_one(
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
     assert _export(demo_copy_path, one, ONE_PROCESS, monkeypatch) == ROWS
     assert not [r for r in caplog.records if "chunks written by the helper" in r.getMessage()]
-    assert _export(demo_copy_path, two, 1000, monkeypatch, _waiting_for_helper(tmp_path)) == ROWS
+    progress: list[int] = []
+    assert _export(demo_copy_path, two, 1000, monkeypatch, _waiting_for_helper(tmp_path, progress)) == ROWS
     assert _helper_chunks(caplog) > 0
     assert two.read_bytes() == one.read_bytes()
+    assert progress == sorted(progress) and progress[-1] == ROWS and len(progress) > 100  # both sides count
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.csv", "two.csv"]  # no part file left
 
 
@@ -178,6 +184,28 @@ def test_one_snapshot_while_another_connection_writes(
             durations[int(row[i].replace("-", ""), 16) % 97 == 0].add(row[d])
     assert durations[False] == {"0"} and len(durations[True]) == 1
     _helper_chunks(caplog)  # the export went through the two-process path
+
+
+def test_a_foreign_file_is_left_as_it_was(
+    demo_copy_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another program's rollback-journal file, exported by two processes: its bytes are unchanged and
+    nothing is left beside it (the helper opens it read-only too)."""
+    _fill(demo_copy_path)
+    raw = sqlite3.connect(demo_copy_path)
+    raw.execute("PRAGMA journal_mode = DELETE")
+    raw.execute("PRAGMA application_id = 0")  # not Warden's own
+    raw.close()
+    folder = Path(demo_copy_path).parent
+    before = sorted(p.name for p in folder.iterdir())
+    digest = hashlib.sha256(Path(demo_copy_path).read_bytes()).hexdigest()
+    caplog.set_level(logging.DEBUG, logger="core.data.export_parallel")
+    assert (
+        _export(demo_copy_path, tmp_path / "t.csv", 1000, monkeypatch, _waiting_for_helper(tmp_path)) == ROWS
+    )
+    assert _helper_chunks(caplog) > 0
+    assert hashlib.sha256(Path(demo_copy_path).read_bytes()).hexdigest() == digest
+    assert sorted(p.name for p in folder.iterdir()) == before == ["demo.db"]
 
 
 def _helpers_running() -> list[int]:
