@@ -3,9 +3,11 @@
 Rows are read in batches through one streaming SELECT (one consistent snapshot of the view) and written a
 batch at a time: each column's formatting is decided once (core/data/export_columns.py) and applied to a whole
 batch, then core/data/csv_lines.py (csv.writer's text, built a column at a time) or one JSON encoder writes
-it. Between batches the export checks for cancel and reports progress. A file export is written beside
-its target under a temporary name and moved into place only when complete, so a cancelled or failed
-export leaves no partial file and never clobbers an existing one.
+it. A whole SQLite table exported as CSV in stored order to a file is written by two processes
+(core/data/export_parallel.py), with the same bytes. Between batches the export checks for cancel and
+reports progress. A file export is written beside its target under a temporary name and moved into
+place only when complete, so a cancelled or failed export leaves no partial file and never clobbers an
+existing one.
 """
 
 from __future__ import annotations
