@@ -317,7 +317,7 @@ def write_csv_parallel(
                 if state is not None:
                     state.check()
                 start, length, _rows = chunks.done[chunk]
-                out.flush()
+                out.flush()  # the text layer's buffer first, then _copy flushes the byte layer's
                 _copy(part, out.buffer, start, length)  # type: ignore[attr-defined]
             else:
                 write_chunk(chunk)
@@ -353,8 +353,17 @@ def _data_version(conn: Any) -> int:
 
 
 def _copy(part: Path, into: Any, start: int, length: int) -> None:
-    """Append `length` bytes of `part` from `start` to the binary stream `into`."""
+    """Append `length` bytes of `part` from `start` to the binary file `into` (flushed): inside the kernel
+    where it can (os.copy_file_range), else through a buffer."""
+    into.flush()
     with part.open("rb") as src:
+        copy_range = getattr(os, "copy_file_range", None)  # Linux
+        with contextlib.suppress(OSError):  # another file system, an old kernel: the buffer goes on from here
+            while copy_range is not None and length > 0:
+                copied = copy_range(src.fileno(), into.fileno(), length, start)
+                if not copied:
+                    break
+                start, length = start + copied, length - copied
         src.seek(start)
         while length > 0:
             block = src.read(min(_COPY_BLOCK, length))
