@@ -3,7 +3,8 @@
 1. A migration with its backup: on copies of a SQLite demo database, an upgrade through one revision that
    adds a column to `tool_executions` in batch mode (`recreate="always"`: the table is rebuilt, as a batch
    migration does for most changes on SQLite), run by Warden (`core.migrate.running.upgrade`: the lint,
-   the online backup and its integrity check, the revision, the audit entry) and by plain
+   the online backup and its integrity check, which runs on a thread while the revision runs and must pass
+   before the revision commits, the revision, the audit entry) and by plain
    `alembic upgrade head` (alembic.command, the same script directory and env.py) on another copy of the
    same file. Medians of --repeat runs each, alternating which side goes first; copying the files is not
    timed. Goal: Warden / plain <= 1.3x.
