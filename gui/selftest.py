@@ -30,6 +30,8 @@ log = logging.getLogger("warden.gui.selftest")
 
 #: How long a step waits for the window, a worker or a signal before it fails (seconds).
 WAIT_S = 60.0
+#: Bugs raised on workers during the run (type names): a step waiting on one fails at once, not at WAIT_S.
+_worker_bugs: list[str] = []
 EDIT = Qt.ItemDataRole.EditRole
 
 
@@ -53,6 +55,7 @@ def run_gui_selftest(say: Callable[[str], object], results: list[StepResult] | N
 
 def _log_bug(exc: BaseException) -> None:
     log.error("bug in a worker: %s", type(exc).__name__, exc_info=exc)
+    _worker_bugs.append(type(exc).__name__)
 
 
 class GuiSteps:
@@ -194,16 +197,24 @@ def wait_until(done: Callable[[], bool], what: str, seconds: float = WAIT_S) -> 
     """Run the event loop until `done()` or the time limit; SelftestFailed when it did not happen."""
     if done():
         return
+    bugs_before = len(_worker_bugs)
     deadline = time.monotonic() + seconds
+
+    def over() -> bool:
+        return done() or len(_worker_bugs) > bugs_before or time.monotonic() > deadline
+
     loop = QEventLoop()
     timer = QTimer()
     timer.setInterval(20)
-    timer.timeout.connect(lambda: loop.quit() if done() or time.monotonic() > deadline else None)
+    timer.timeout.connect(lambda: loop.quit() if over() else None)
     timer.start()
     loop.exec()
     timer.stop()
-    if not done():
-        raise SelftestFailed(f"{what} did not finish within {seconds:.0f} s")
+    if done():
+        return
+    if len(_worker_bugs) > bugs_before:  # e.g. a module missing from a frozen build
+        raise SelftestFailed(f"{what} failed: {_worker_bugs[-1]} on a worker (details in the log)")
+    raise SelftestFailed(f"{what} did not finish within {seconds:.0f} s")
 
 
 def call(fn: Callable[..., Any], *args: Any) -> Any:

@@ -123,3 +123,18 @@ def test_the_export_dialog_starts_in_documents_not_the_current_folder(
     QTimer.singleShot(0, look_and_cancel)
     assert ask_export_path(None, "orders") is None  # cancelled
     assert seen == [str(documents / "orders.csv")]
+
+
+def test_a_bug_on_a_worker_fails_its_step_at_once(tmp_path: Path) -> None:
+    """A module missing from a frozen build shows as a bug on a worker: the graph step fails at once, naming
+    it, instead of waiting out its time limit; the other steps pass."""
+    home, temp = tmp_path / "home", tmp_path / "temp"
+    for folder in (home, temp):
+        folder.mkdir()
+    done = selftest(tmp_path, user_env(home, temp), "import sys; sys.modules['igraph'] = None")
+    assert done.returncode == 1, done.stderr
+    found = results(done.stdout)
+    assert {name for name, result in found.items() if result != "ok"} == {"graph"}
+    assert "ModuleNotFoundError on a worker" in found["graph"]
+    seconds = float(re.search(r"\(([\d.]+) s\)$", found["graph"]).group(1))  # type: ignore[union-attr]
+    assert seconds < 30  # the step's time limit is 60 s
