@@ -48,6 +48,7 @@ _STAMP_MARKS = [4, 7, 10, 13, 16, 19]
 _STAMP_MARK_BYTES = np.frombuffer(b"-- ::.", dtype=np.uint8)
 _STAMP_DIGITS = [i for i in range(26) if i not in _STAMP_MARKS]
 _ISO_PIECES = ((0, 10), b"T", (11, 26), b"+00:00")
+_STAMP_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}")
 
 
 def plain_value(value: Any) -> Any:
@@ -166,6 +167,10 @@ def _is_sqlite_stamp(matrix: np.ndarray) -> bool:
 
 
 def _one_utc_stamp(value: Any) -> Any:
+    if isinstance(value, str) and _STAMP_TEXT.fullmatch(value):
+        # As utc_stamps writes a whole batch of such text, even an impossible date ("2026-13-45 …"): one
+        # value's cell must not depend on the batch it was read in (two processes cut batches elsewhere).
+        return f"{value[:10]}T{value[11:19] if value.endswith('.000000') else value[11:]}+00:00"
     if isinstance(value, str):
         try:
             stamp = dt.datetime.fromisoformat(value)
