@@ -23,6 +23,10 @@ def _dispatch(argv: list[str]) -> int:
         from core.migrate.project_runner import main as run_project
 
         return run_project()
+    if argv[:1] == ["__export-part"]:  # a frozen build's helper process of a two-process export
+        from core.data.export_parallel import helper_main
+
+        return helper_main()
     target = _window_target(argv)
     if target != _NOT_JUST_THE_WINDOW:
         return _guarded_gui(target)

@@ -126,10 +126,20 @@ def plan_chunks(
     return ChunkPlan(f"{select_sql} WHERE {alias} BETWEEN ? AND ?", bounds, opener, converters, batch)
 
 
+#: The hidden first argument that makes a frozen `warden` executable the helper (gui/launcher.py): a frozen
+#: build's sys.executable is the app itself, which has no `-m`.
+HELPER_ARG = "__export-part"
+
+
 def available() -> bool:
-    """Whether a helper process can be started: a Python to run, not a frozen build (its executable is the
-    app itself)."""
-    return bool(sys.executable) and not getattr(sys, "frozen", False)
+    """Whether a helper process can be started: an executable to run (a Python, or the frozen app)."""
+    return bool(sys.executable)
+
+
+def _helper_command() -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable, HELPER_ARG]
+    return [sys.executable, "-m", "core.data.export_parallel"]
 
 
 def _chunk_rows(cursor: Any, plan: ChunkPlan, chunk: int) -> Iterator[list[Any]]:
@@ -140,6 +150,12 @@ def _chunk_rows(cursor: Any, plan: ChunkPlan, chunk: int) -> Iterator[list[Any]]
 
 
 # --- the helper process --------------------------------------------------------------------------
+
+
+def helper_main() -> int:
+    """The helper's entry for a frozen build (`warden __export-part`); its exit code."""
+    _helper_main()
+    return 0
 
 
 def _helper_main() -> None:
@@ -228,7 +244,7 @@ def _start_helper(plan: ChunkPlan, part: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.data.export_parallel"],
+        _helper_command(),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -252,3 +252,25 @@ def test_cancel_ends_the_helper_and_leaves_no_file(
     assert _helpers_running() == []
     assert target.read_text(encoding="utf-8") == "yesterday's export\n"
     assert [p.name for p in tmp_path.iterdir()] == ["tools.csv"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in app is a shell script")
+def test_a_frozen_build_starts_itself_as_the_helper(
+    demo_copy_path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A frozen build's executable is the app (no `-m`): the helper is `<app> __export-part`, which the
+    launcher hands to the helper's entry. Stood in for by a script that runs the launcher."""
+    _fill(demo_copy_path, odd=False)
+    caplog.set_level(logging.DEBUG, logger="core.data.export_parallel")
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert _export(demo_copy_path, one, ONE_PROCESS, monkeypatch) == ROWS
+    app = tmp_path / "app" / "warden"
+    app.parent.mkdir()
+    root = Path(__file__).resolve().parents[2]
+    app.write_text(f'#!/bin/sh\ncd "{root}" && exec "{sys.executable}" -m gui.launcher "$@"\n')
+    app.chmod(0o755)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(app))
+    assert _export(demo_copy_path, two, 1000, monkeypatch, _waiting_for_helper(tmp_path)) == ROWS
+    assert _helper_chunks(caplog) > 0
+    assert two.read_bytes() == one.read_bytes()
