@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -148,7 +149,10 @@ def display(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
         return f"<{len(value):,} bytes>"
     if hasattr(value, "__len__") and not isinstance(value, str | dict) and len(value) > 16:
         return f"[{len(value):,} values]"
-    text = str(value).replace("\n", " ")
+    if isinstance(value, dict | list):  # JSON as JSON, as the grid shows it, not Python's repr
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = str(value).replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -4,6 +4,7 @@ GUI thread."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,6 +87,10 @@ def test_a_locations_neighbourhood_is_shown(qtbot: QtBot, panel: GraphPanel, sql
     assert "npcs" in legend and "locations" in legend
     assert panel.details.title.text()  # the start record is selected and its fields are loading or shown
     qtbot.waitUntil(lambda: panel.details.fields.rowCount() > 0, timeout=10_000)
+    fields = panel.details.fields
+    shown_as = {fields.item(r, 0).text(): fields.item(r, 1).text() for r in range(fields.rowCount())}
+    state = json.loads(shown_as["state_json"])  # JSON as JSON (Python's repr would say True and 'lit')
+    assert isinstance(state, dict) and state
 
 
 def test_double_click_expands_through_a_worker_and_keeps_positions(
