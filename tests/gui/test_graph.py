@@ -88,7 +88,8 @@ def test_a_locations_neighbourhood_is_shown(qtbot: QtBot, panel: GraphPanel, sql
     assert panel.details.title.text()  # the start record is selected and its fields are loading or shown
     qtbot.waitUntil(lambda: panel.details.fields.rowCount() > 0, timeout=10_000)
     fields = panel.details.fields
-    shown_as = {fields.item(r, 0).text(): fields.item(r, 1).text() for r in range(fields.rowCount())}
+    cells = [(fields.item(r, 0), fields.item(r, 1)) for r in range(fields.rowCount())]
+    shown_as = {name.text(): value.text() for name, value in cells if name is not None and value is not None}
     state = json.loads(shown_as["state_json"])  # JSON as JSON (Python's repr would say True and 'lit')
     assert isinstance(state, dict) and state
 
