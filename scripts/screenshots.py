@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor
+    from gui.graph.panel import GraphPanel
     from gui.main_window import MainWindow
 
 SCALE = 10  # 100,000 tool executions, 240 locations; about 7 s to generate
@@ -460,6 +461,21 @@ def graph_pictures(window: MainWindow, target: str, scores: dict[str, int]) -> N
     window.menus.navigator_action.trigger()
 
 
+def _graph_of_the_busiest_location(
+    window: MainWindow, target: str, scores: dict[str, int]
+) -> tuple[GraphPanel, Any]:
+    """The graph tab, the navigator hidden, and the stored id of the location with the best score."""
+    from gui.graph.panel import GraphPanel
+
+    name = max(scores, key=lambda n: scores[n])
+    with sqlite3.connect(target) as con:
+        (start,) = con.execute("SELECT id FROM locations WHERE name = ?", (name,)).fetchone()
+    panel = window.show_graph()
+    assert isinstance(panel, GraphPanel)
+    window.menus.navigator_action.trigger()
+    return panel, start
+
+
 def graph_link_picture(window: MainWindow, target: str, scores: dict[str, int]) -> None:
     """Editing links in the graph: a location two connections out, one new connection to a location two
     steps away staged (green, the unsaved-links bar above), and the form a Shift-drag to another one opened
@@ -469,14 +485,8 @@ def graph_link_picture(window: MainWindow, target: str, scores: dict[str, int]) 
     from PySide6.QtGui import QColor, QPainter
 
     from core.graph.neighbourhood import node_id
-    from gui.graph.panel import GraphPanel
 
-    name = max(scores, key=lambda n: scores[n])
-    with sqlite3.connect(target) as con:
-        (start,) = con.execute("SELECT id FROM locations WHERE name = ?", (name,)).fetchone()
-    panel = window.show_graph()
-    assert isinstance(panel, GraphPanel)
-    window.menus.navigator_action.trigger()
+    panel, start = _graph_of_the_busiest_location(window, target, scores)
     panel.depth_box.blockSignals(True)
     panel.depth_box.setValue(2)
     panel.depth_box.blockSignals(False)
@@ -529,14 +539,7 @@ def graph_unlink_picture(window: MainWindow, target: str, scores: dict[str, int]
 
     from PySide6.QtGui import QColor, QPainter
 
-    from gui.graph.panel import GraphPanel
-
-    name = max(scores, key=lambda n: scores[n])
-    with sqlite3.connect(target) as con:
-        (start,) = con.execute("SELECT id FROM locations WHERE name = ?", (name,)).fetchone()
-    panel = window.show_graph()
-    assert isinstance(panel, GraphPanel)
-    window.menus.navigator_action.trigger()
+    panel, start = _graph_of_the_busiest_location(window, target, scores)
     panel.show_record("locations", {"id": str(uuid.UUID(str(start)))})
     settle(lambda: bool(panel.document.hood.nodes) and not panel.busy)
     panel.view.fit()
