@@ -8,23 +8,19 @@ from pathlib import Path
 
 import platformdirs
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from core.paths import log_file
 from gui.runtime.errors import CrashHandler
+from tests.fixtures.dialogs import when_modal
 
 
 def crash(handler: CrashHandler) -> QMessageBox | None:
     """Hand the handler a real bug on the GUI thread; the dialog it showed (read, then closed), if any."""
     seen: list[QMessageBox] = []
 
-    def look_and_close() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, look_and_close)
-            return
+    def read_and_close(box: QMessageBox) -> None:
         seen.append(box)
         box.setProperty("informative", box.informativeText())
         box.setProperty("details", box.detailedText())
@@ -34,7 +30,7 @@ def crash(handler: CrashHandler) -> QMessageBox | None:
     try:
         found["missing"]
     except KeyError as exc:
-        QTimer.singleShot(0, look_and_close)
+        when_modal(QMessageBox, read_and_close)
         handler(type(exc), exc, exc.__traceback__)
     return seen[0] if seen else None
 

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QLibraryInfo
 
 from gui import launcher, platform_check
+from tests.fixtures.dialogs import when_modal
 
 
 def test_selftest_runs_core_and_qt_checks():
@@ -248,20 +249,15 @@ def test_profile_opens_the_window_on_its_database_at_its_level(tmp_path, demo_te
 
 
 def test_without_a_console_a_failure_to_start_is_shown_in_a_dialog(qtbot, monkeypatch):
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     seen: list[str] = []
 
-    def read_and_close() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox) and box.objectName() == "startFailure":
-            seen.append(box.text())
-            box.accept()
-        elif len(seen) == 0:
-            QTimer.singleShot(20, read_and_close)
+    def read_and_close(box: QMessageBox) -> None:
+        seen.append(box.text())
+        box.accept()
 
-    QTimer.singleShot(0, read_and_close)
+    when_modal(QMessageBox, read_and_close, name="startFailure")
     with monkeypatch.context() as m:
         m.setattr(sys, "stderr", None)  # as PyInstaller's windowed exe starts
         code = launcher.main(["--profile", "no-such-profile"])

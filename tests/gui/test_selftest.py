@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 from core.cli.selftest import STEPS
 from gui.editor.dialogs.export import ask_export_path
+from tests.fixtures.dialogs import when_modal
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_LINE = re.compile(r"^selftest (\d)/7 (\w+): (ok \(\d+\.\d s\)|FAILED: .+)")
@@ -112,15 +112,11 @@ def test_the_export_dialog_starts_in_documents_not_the_current_folder(
     monkeypatch.chdir(tmp_path)
     seen: list[str] = []
 
-    def look_and_cancel() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QFileDialog):
-            QTimer.singleShot(20, look_and_cancel)
-            return
+    def look_and_cancel(dialog: QFileDialog) -> None:
         seen.extend(dialog.selectedFiles())
         dialog.reject()
 
-    QTimer.singleShot(0, look_and_cancel)
+    when_modal(QFileDialog, look_and_cancel)
     assert ask_export_path(None, "orders") is None  # cancelled
     assert seen == [str(documents / "orders.csv")]
 
