@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from core.graph.model import GraphEdge, GraphNode
+from gui.confirm_prompt import ConfirmPrompt
 
 #: How many of several links the question lists by name.
 LISTED = 5
@@ -50,34 +50,21 @@ def question(edges: list[GraphEdge], nodes: Mapping[str, GraphNode]) -> tuple[st
     return f"Delete {len(edges):,} links?", "\n".join([*listed, "", after])
 
 
-class UnlinkPrompt(QMessageBox):
+class UnlinkPrompt(ConfirmPrompt):
     """Delete / Cancel for `edges`; `answered(True)` when Delete was chosen (Cancel changes nothing)."""
 
-    answered = Signal(bool)
-
     def __init__(self, edges: list[GraphEdge], nodes: Mapping[str, GraphNode], parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setObjectName("graphUnlinkPrompt")
+        text, detail = question(list(edges), nodes)
+        super().__init__(
+            parent,
+            name="graphUnlinkPrompt",
+            title="Delete Link" if len(edges) == 1 else "Delete Links",
+            text=text,
+            detail=detail,
+            action="Delete",
+            action_default=False,  # Enter on a stray Del must not delete
+        )
         self.edges = list(edges)
-        self.setIcon(QMessageBox.Icon.Question)
-        self.setWindowTitle("Delete Link" if len(edges) == 1 else "Delete Links")
-        text, detail = question(self.edges, nodes)
-        self.setText(text)
-        self.setInformativeText(detail)
-        self.delete_button = self.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
-        self.setDefaultButton(self.cancel_button)  # Enter on a stray Del must not delete
-        self.setEscapeButton(self.cancel_button)
-        self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.finished.connect(self._on_finished)
-
-    def choose(self, delete: bool) -> None:
-        """Click Delete or Cancel (what a person does; tests use it too)."""
-        (self.delete_button if delete else self.cancel_button).click()
-
-    def _on_finished(self, _result: int) -> None:
-        self.answered.emit(self.clickedButton() is self.delete_button)
-        self.deleteLater()
 
 
 def _label(node: GraphNode | None) -> str:
