@@ -52,7 +52,9 @@ _STAMP_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}
 
 
 def plain_value(value: Any) -> Any:
-    """A JSON-able value, naive times as stored (no offset invented): what an export writes."""
+    """A JSON-able value, naive times as stored (no offset invented): what an export writes. The twin of
+    export_columns.plain_value (a partial of to_jsonable, for its per-value loops) that imports the
+    repository only when an unusual value comes: the export's helper process imports numpy alone."""
     from core.data.repository import to_jsonable  # only unusual values come here: imported when one does
 
     return to_jsonable(value, naive_as_utc=False)
@@ -150,12 +152,13 @@ def utc_stamps(values: Sequence[Any]) -> Sequence[Any]:
     if matrix is not None and _is_sqlite_stamp(matrix):
         if not (matrix[:, 20:26] == ord("0")).all(axis=1).any():
             return _with_nulls(values, _rebuilt(matrix, _ISO_PIECES))
-        # isoformat() leaves out a zero fraction of a second.
-        return [
-            None if v is None else f"{v[:10]}T{v[11:19] if v.endswith('.000000') else v[11:]}+00:00"
-            for v in values
-        ]
+        return [None if v is None else _iso_utc(v) for v in values]
     return [_one_utc_stamp(v) for v in values]
+
+
+def _iso_utc(text: str) -> str:
+    """SQLAlchemy's SQLite DATETIME text as isoformat() writes it in UTC (a zero fraction left out)."""
+    return f"{text[:10]}T{text[11:19] if text.endswith('.000000') else text[11:]}+00:00"
 
 
 def _is_sqlite_stamp(matrix: np.ndarray) -> bool:
@@ -170,7 +173,7 @@ def _one_utc_stamp(value: Any) -> Any:
     if isinstance(value, str) and _STAMP_TEXT.fullmatch(value):
         # As utc_stamps writes a whole batch of such text, even an impossible date ("2026-13-45 …"): one
         # value's cell must not depend on the batch it was read in (two processes cut batches elsewhere).
-        return f"{value[:10]}T{value[11:19] if value.endswith('.000000') else value[11:]}+00:00"
+        return _iso_utc(value)
     if isinstance(value, str):
         try:
             stamp = dt.datetime.fromisoformat(value)
