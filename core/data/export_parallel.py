@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from core.data.csv_lines import csv_lines
+from core.engine.sqlite_access import BUSY_TIMEOUT_MS  # os, threading and core.paths: light for the helper
 
 if TYPE_CHECKING:
     from core.progress import TaskState
@@ -77,7 +78,7 @@ class Opener:
         """A new connection in autocommit mode that may only read."""
         module = __import__(self.driver)
         conn = module.connect(self.target, uri=self.uri, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA query_only = ON")
         if self.mmap_bytes:
             conn.execute(f"PRAGMA mmap_size = {self.mmap_bytes}")
