@@ -88,6 +88,7 @@ class PendingBackup:
     def __init__(self, db: Database, path: Path, source: Path) -> None:
         self.path, self._db, self._source = path, db, source
         self._problem: str | None = None
+        self._logged = False  # wait() runs before every revision's commit: the line is written once
         self._thread = threading.Thread(target=self._check, name="warden-backup-check", daemon=True)
         self._thread.start()
 
@@ -111,7 +112,9 @@ class PendingBackup:
                 f"The backup of {self._source.name} failed its integrity check ({self._problem}); "
                 "nothing was changed."
             )
-        log.info("backed up %s to %s", self._source, self.path)
+        if not self._logged:
+            self._logged = True
+            log.info("backed up %s to %s", self._source, self.path)
         return self.path
 
 
