@@ -16,7 +16,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,7 +151,7 @@ def read_tables(db: Database, places: Iterable[Place]) -> PgTables:
             place = wanted[i - 1]
             spec = out.specs.get(place)
             if spec is not None:
-                out.specs[place] = TableSpec(spec.name, spec.columns, tuple(names), spec.schema)
+                out.specs[place] = replace(spec, primary_key=tuple(names))
         else:
             out.unique_sets.setdefault(wanted[i - 1], []).append(tuple(names))
     for i, kind, cols, ref_schema, ref_table, ref_cols, on_delete, definition in constraints:
@@ -275,16 +275,21 @@ def _parse_type(
     return sa.ARRAY(t) if dims else t
 
 
-def _inspect_columns(db: Database, places: list[Place], out: PgTables) -> None:
-    """The columns of `places` through SQLAlchemy's Inspector (types that are not plain built-in ones)."""
+def _by_schema(places: list[Place]) -> dict[str | None, list[str]]:
+    """The names of `places` per schema, as the Inspector's get_multi_* calls take them."""
     by_schema: dict[str | None, list[str]] = {}
     for schema, name in places:
         by_schema.setdefault(schema, []).append(name)
+    return by_schema
+
+
+def _inspect_columns(db: Database, places: list[Place], out: PgTables) -> None:
+    """The columns of `places` through SQLAlchemy's Inspector (types that are not plain built-in ones)."""
     inspector = sa.inspect(db.engine)
     with warnings.catch_warnings():
         # Unknown column types (e.g. from extensions) reflect as NullType; that is expected here.
         warnings.simplefilter("ignore", SAWarning)
-        for schema, names in by_schema.items():
+        for schema, names in _by_schema(places).items():
             found = inspector.get_multi_columns(schema=schema, filter_names=names, kind=ObjectKind.ANY)
             for place, cols in found.items():
                 out.specs[place] = TableSpec(
@@ -296,34 +301,35 @@ def _read_with_inspector(db: Database, wanted: list[Place]) -> PgTables:
     """Every fact through the Inspector (servers before PostgreSQL 12)."""
     out = PgTables()
     _inspect_columns(db, wanted, out)
-    by_schema: dict[str | None, list[str]] = {}
-    for schema, name in wanted:
-        by_schema.setdefault(schema, []).append(name)
     inspector = sa.inspect(db.engine)
-    for schema, names in by_schema.items():
-        kw: dict[str, Any] = {"schema": schema, "filter_names": names, "kind": ObjectKind.ANY}
-        for place, pk in inspector.get_multi_pk_constraint(**kw).items():
-            spec = out.specs.get(place)
-            if spec is not None and pk["constrained_columns"]:
-                out.specs[place] = TableSpec(
-                    spec.name, spec.columns, tuple(pk["constrained_columns"]), spec.schema
-                )
-        for place, links in inspector.get_multi_foreign_keys(**kw).items():
-            out.foreign_keys[place] = [_foreign_key(fk) for fk in links]
-        for place, constraints in inspector.get_multi_unique_constraints(**kw).items():
-            out.unique_sets.setdefault(place, []).extend(tuple(u["column_names"]) for u in constraints)
-        for place, found in inspector.get_multi_indexes(**kw).items():
-            out.unique_sets.setdefault(place, []).extend(
-                tuple(str(c) for c in ix["column_names"])
-                for ix in found
-                if ix.get("unique")
-                and not ix.get("expressions")
-                and None not in ix["column_names"]
-                and not (ix.get("dialect_options") or {}).get("postgresql_where")
-            )
-        for place, texts in inspector.get_multi_check_constraints(**kw).items():
-            out.checks[place] = [str(c.get("sqltext", "")) for c in texts]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # as _inspect_columns: extension types are expected
+        for schema, names in _by_schema(wanted).items():
+            _inspect_keys(inspector, {"schema": schema, "filter_names": names, "kind": ObjectKind.ANY}, out)
     return out
+
+
+def _inspect_keys(inspector: Any, kw: dict[str, Any], out: PgTables) -> None:
+    """Primary keys, foreign keys, unique sets and CHECKs of one schema's tables through the Inspector."""
+    for place, pk in inspector.get_multi_pk_constraint(**kw).items():
+        spec = out.specs.get(place)
+        if spec is not None and pk["constrained_columns"]:
+            out.specs[place] = replace(spec, primary_key=tuple(pk["constrained_columns"]))
+    for place, links in inspector.get_multi_foreign_keys(**kw).items():
+        out.foreign_keys[place] = [_foreign_key(fk) for fk in links]
+    for place, constraints in inspector.get_multi_unique_constraints(**kw).items():
+        out.unique_sets.setdefault(place, []).extend(tuple(u["column_names"]) for u in constraints)
+    for place, found in inspector.get_multi_indexes(**kw).items():
+        out.unique_sets.setdefault(place, []).extend(
+            tuple(str(c) for c in ix["column_names"])
+            for ix in found
+            if ix.get("unique")
+            and not ix.get("expressions")
+            and None not in ix["column_names"]
+            and not (ix.get("dialect_options") or {}).get("postgresql_where")
+        )
+    for place, texts in inspector.get_multi_check_constraints(**kw).items():
+        out.checks[place] = [str(c.get("sqltext", "")) for c in texts]
 
 
 def _column(c: Any) -> ColumnSpec:

@@ -109,3 +109,20 @@ def test_a_table_with_an_enum_is_read_by_the_inspector_beside_the_others(pg_db: 
     ] == [("shop", "stalls", "SET NULL")]
     assert read.checks[("shop", "stalls")] == ["(price >= (0)::numeric)"]
     assert read.unique_sets[(None, "badges")] == [("code",)]
+
+
+def test_the_inspector_path_of_servers_before_12_reads_the_same_facts(pg_db: Database) -> None:
+    """Servers before PostgreSQL 12 are read through the Inspector alone: on this schema it finds the same
+    columns, primary keys, unique sets and CHECKs as the catalog queries, and the same foreign key to another
+    schema (a foreign key to a partitioned table, which such servers cannot have, differs: the Inspector
+    lists its copies on the partitions)."""
+    wanted = [(None, "regions"), ("shop", "stalls"), (None, "badges"), (None, "moods")]
+    fast = pg_read.read_tables(pg_db, wanted)
+    old = pg_read._read_with_inspector(pg_db, wanted)
+    for place in wanted:
+        assert [c.name for c in old.specs[place].columns] == [c.name for c in fast.specs[place].columns]
+        assert old.specs[place].primary_key == fast.specs[place].primary_key
+        assert set(old.unique_sets.get(place, [])) == set(fast.unique_sets.get(place, [])), place
+        assert len(old.checks.get(place, [])) == len(fast.checks.get(place, [])), place
+    moods = (None, "moods")
+    assert old.foreign_keys[moods] == fast.foreign_keys[moods]
