@@ -203,7 +203,7 @@ class Trail:
         if len(checked) < PAUSE_FROM:  # the usual save: no context manager to enter for nothing
             rows = self._entries(catalog, checked, before, result)
         else:
-            with _collector_paused(True):
+            with _collector_paused():
                 rows = self._entries(catalog, checked, before, result)
         if rows:
             _insert(conn, self.table, self._common(), rows)
@@ -252,14 +252,14 @@ PAUSE_FROM = 1000
 
 
 @contextlib.contextmanager
-def _collector_paused(pause: bool) -> Iterator[None]:
+def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a large save's entries are built, if it is running.
 
     The entries are dicts and tuples without cycles, a few per row; their allocations trigger collections
     that each walk the whole batch (the save's changes and results), which cost about a third of recording
     10,000 edits. Nothing cyclic is freed later than it would be otherwise; the collector resumes after.
     """
-    if not pause or not gc.isenabled():
+    if not gc.isenabled():
         yield
         return
     gc.disable()
