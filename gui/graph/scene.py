@@ -108,10 +108,6 @@ class GraphScene(QGraphicsScene):
         self.staged_new, self.staged_gone = list(new), set(gone)
         self._draw_edges()
 
-    def select_edge(self, edge: GraphEdge | None) -> None:
-        """Mark `edge` as the selected edge (None: no edge selected)."""
-        self.select_edges([edge] if edge is not None else [])
-
     def select_edges(self, edges: list[GraphEdge]) -> None:
         """Mark `edges` as the selected edges (Ctrl+click adds one; none: no edge selected)."""
         idents = {edge_identity(e) for e in edges}
