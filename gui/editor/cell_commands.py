@@ -160,8 +160,7 @@ def context_menu(editor: TableEditor, index: QModelIndex) -> QMenu:
         _explain(like, False, "This table has no vector column")
     else:
         _explain(like, key is not None, "Rows whose stored vector is nearest this row's (the search panel)")
-    rows = sorted({i.row() for i in _selected(editor)})
-    keys = [k for r in rows if (k := editor.model.row_key(r)) is not None]
+    keys = [k for r in editor.selected_rows() if (k := editor.model.row_key(r)) is not None]
     entity = editor.entity.name
     again = _item(menu, "Re-&embed Selected Rows", lambda: editor.reembed_requested.emit(entity, keys))
     again.setObjectName("reembedRowsAction")
