@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QBuffer,
@@ -25,6 +26,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 from gui import settings as saved
 from gui.runtime import workers
 from gui.runtime.errors import APP_NAME, CrashHandler
+
+if TYPE_CHECKING:
+    from core.audit.profiles import Profile
 
 ORGANIZATION = "Warden"
 SHUTDOWN_WAIT_MS = 10_000
@@ -159,7 +163,7 @@ def install_crash_handler(log_path: Path, *, show_dialog: bool = True) -> CrashH
     return handler
 
 
-def main(db_target: str | None = None, *, profile: str | None = None) -> int:
+def main(db_target: str | None = None, *, profile: Profile | None = None) -> int:
     """Open the main window (on `db_target`, a file path or URL, or the saved `profile`, if given) and run
     the event loop. A PostgreSQL URL opens read-only, as any new connection to a server (unlock to edit)."""
     from gui.main_window import MainWindow
@@ -187,10 +191,8 @@ def main(db_target: str | None = None, *, profile: str | None = None) -> int:
         gc.enable()  # the launcher paused cyclic collection until the window is up
         setup_logging()  # after the first frame: the log file's handler is not needed to show a window
         if profile is not None:
-            from core.audit.profiles import find_profile
-
             # At its level; a PostgreSQL password from the keyring (else the connection dialog asks).
-            window.connection_actions.open_profile(find_profile(profile))
+            window.connection_actions.open_profile(profile)
         elif db_target:
             from core.engine.connections import is_pg_url
 

@@ -116,20 +116,16 @@ def _guarded_gui(target: str | None) -> int:
 def _open_gui(target: str | None, *, profile: str | None = None) -> int:
     from gui.platform_check import EXIT_NO_WINDOW, display_problem
 
+    found = None
     if profile is not None:
         from core.audit.profiles import find_profile
 
-        find_profile(profile)  # an unknown name: one line and exit 2, before any window
+        found = find_profile(profile)  # an unknown name: one line and exit 2, before any window
     problem = display_problem()
     if problem:  # Qt would abort with a misleading message, past any try/except: say it in one line
         print(problem, file=sys.stderr)
         return EXIT_NO_WINDOW
-    if profile is not None:
-        gc.disable()
-        from gui.app import main as gui_main
-
-        return gui_main(None, profile=profile)
-    if target is None:
+    if target is None and found is None:
         from core.bootstrap import ensure_default_database
         from core.paths import default_database
 
@@ -141,7 +137,7 @@ def _open_gui(target: str | None, *, profile: str | None = None) -> int:
     gc.disable()
     from gui.app import main as gui_main
 
-    return gui_main(target)
+    return gui_main(target, profile=found)
 
 
 def _selftest(as_json: bool) -> int:
