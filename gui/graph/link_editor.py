@@ -15,7 +15,7 @@ items and Del are disabled with the reason.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QPoint, Qt, Signal
@@ -122,6 +122,10 @@ class LinkEditor(QObject):
         if catalog is None:
             return "no database is open"
         return link_edits.read_only_reason(catalog, entity, database_read_only=self.database_read_only())
+
+    def first_reason(self, edges: Iterable[GraphEdge]) -> str | None:
+        """Why the first of `edges` that cannot be deleted here cannot be, or None when all can."""
+        return next((r for e in edges if (r := self.edge_reason(e)) is not None), None)
 
     def edge_reason(self, edge: GraphEdge) -> str | None:
         """Why `edge` cannot be deleted here, or None."""
@@ -376,7 +380,7 @@ class LinkEditor(QObject):
         reason = self.edge_reason(edge)
         if len(edges) > 1:
             text = f"Delete {len(edges):,} Links…"
-            reason = next((r for e in edges if (r := self.edge_reason(e)) is not None), None)
+            reason = self.first_reason(edges)
         elif staged:
             text = "Drop New Link"
         else:

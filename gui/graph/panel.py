@@ -600,7 +600,7 @@ class GraphPanel(QWidget):
 
     def _update_delete_action(self) -> None:
         """Del deletes the selected links: disabled, saying why, when one of them cannot be deleted."""
-        reason = next((r for e in self.selected_edges if (r := self.links.edge_reason(e)) is not None), None)
+        reason = self.links.first_reason(self.selected_edges)
         if not self.selected_edges and self.links.database_read_only() and self.open_db.database is not None:
             reason = READ_ONLY_DATABASE
         n = len(self.selected_edges)
