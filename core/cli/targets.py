@@ -8,6 +8,7 @@ read-only profile opens a read-only session, so a write command fails with one l
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,20 @@ def require_writable(target: str | None, command: str) -> str:
 
 
 def open_target(target: str | None, **kw: Any) -> Database:
+    """Open the command's database; its first write checks its revision first (core/migrate/status.py): at a
+    revision Warden's migrations do not know every write but a migration's is refused, as in the window."""
+    db = _open(target, **kw)
+    db.write_guard = functools.partial(_check_revision, db)
+    return db
+
+
+def _check_revision(db: Database) -> None:
+    from core.migrate.status import check_writes  # Alembic is imported by a command that writes, only then
+
+    check_writes(db)
+
+
+def _open(target: str | None, **kw: Any) -> Database:
     """Open the command's database (SQLAlchemy is imported here, when a command needs it).
 
     A profile's target opens as its level says; a read-only profile given an unlock reason opens writable

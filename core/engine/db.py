@@ -8,7 +8,7 @@ import contextlib
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -72,6 +72,9 @@ class Database:
         """'sqlite' or 'postgresql'."""
         return self.capabilities.backend
 
+    #: Called before every write but a migration's; raises ReadOnlyError when writes are held on a writable
+    #: connection (a revision its migrations do not know: core/migrate/status.py hold_writes).
+    write_guard: Callable[[], None] | None = None
     @property
     def display_url(self) -> str:
         """The URL or file path, with any password hidden."""
@@ -88,11 +91,12 @@ class Database:
         """Whether a SQLite file is read-only only until the first save (writes are still allowed)."""
         return self.access is not None and self.access.writes_deferred
 
-    def allow_writes(self) -> None:
+    def allow_writes(self, *, migration: bool = False) -> None:
         """Ready the database for a write; every core write path calls this before it writes.
 
         A SQLite file opened read-only until the first save gets read-write connections from now on (its
-        journal mode unchanged); a database opened read-only on request raises ReadOnlyError.
+        journal mode unchanged); a database opened read-only on request raises ReadOnlyError, and so does
+        one whose writes are held (`write_guard`) unless a `migration` writes: that is the way out.
         """
         if self.capabilities.read_only:
             if self.profile is not None:
@@ -107,6 +111,8 @@ class Database:
     def transaction(self) -> Iterator[sa.Connection]:
         """A connection inside one write transaction, committed on success and rolled back on error."""
         self.allow_writes()
+        if self.write_guard is not None and not migration:
+            self.write_guard()
         with self.engine.begin() as conn:
             yield conn
 

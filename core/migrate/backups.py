@@ -169,7 +169,8 @@ def integrity_problem(db: Database, file: Path) -> str | None:
 def restore(db: Database, backup: Path, *, checked: bool = False) -> None:
     """Put the content of `backup` back into the database's file (the backup API, page by page); `checked`:
     its integrity check has just passed (the backup of a failed migration), so it is not read twice."""
-    db.allow_writes()  # ReadOnlyError on a read-only session: the backup API writes past query_only
+    # ReadOnlyError on a read-only session (the backup API writes past query_only); a hold lets it by
+    db.allow_writes(migration=True)
     if not backup.is_file():
         raise NotFoundError(f"No backup at {backup}")
     problem = None if checked else integrity_problem(db, backup)

@@ -78,7 +78,7 @@ def ensure_schema(db: Database, *, backup_dir: Path | None = None) -> MigrationR
         return upgrade(db, "head", backup_dir=backup_dir)
     if not drift(db):
         # Made by create_all (tests, older demos): identical to head, so record that instead of recreating.
-        db.allow_writes()
+        db.allow_writes(migration=True)
         with db.engine.connect() as conn:
             command.stamp(alembic_config(conn), "head")
             conn.commit()
@@ -109,7 +109,7 @@ def _migrate(
     if not todo:
         return MigrationResult(before=before, after=before, applied=[])
     _refuse_what_cannot_run(db, verb, revision, before, scripts)
-    db.allow_writes()  # a file read-only until the first write becomes writable here
+    db.allow_writes(migration=True)  # a file read-only until its first write is writable now; held or not
     pending = backups.start(db, backup_dir) if _worth_backing_up(db) else None
     backup = pending.path if pending is not None else None
     if pending is not None and not _calls_back(scripts):

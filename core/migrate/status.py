@@ -1,7 +1,11 @@
-"""Where a database stands: its current revision(s), the script heads, what is pending, the history graph."""
+"""Where a database stands: its current revision(s), the script heads, what is pending, the history graph;
+and the hold on writes to a database at a revision its scripts do not know (a newer Warden or another app
+migrated it): every write but a migration's is refused with the reason (Database.write_guard), in the CLI
+and in the GUI alike. A database without a version table (reflected, foreign) is never held."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +13,7 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 
 from core.engine.db import Database
+from core.errors import ReadOnlyError
 from core.migrate import drift as _drift
 from core.migrate.scripts import (
     VERSION_TABLE,
@@ -147,3 +152,43 @@ def status(
         known=known,
         notes=notes,
     )
+
+
+def unknown_revisions(db: Database, *, scripts: Path | None = None) -> list[str]:
+    """The revisions `db` stands at that the scripts do not know; empty when all are known or it was never
+    migrated (no version table: a reflected database)."""
+    if not is_migrated(db):
+        return []
+    at = current(db)
+    if not at:
+        return []
+    known = {s.revision for s in script_directory(scripts).walk_revisions()}
+    return [rev for rev in at if rev not in known]
+
+
+def unknown_revision_reason(at: list[str], project: str | None = None) -> str:
+    """Why writes to a database at revisions `at`, unknown to Warden's migrations (or `project`'s), are
+    refused, and what to do."""
+    where = f"the project {project}" if project else "Warden's migrations"
+    return (
+        f"Read-only: this database is at revision {', '.join(at)}, which {where} do not know (a newer "
+        "Warden or another app migrated it). Migrate it with the project that knows that revision to edit it."
+    )
+
+
+def hold_writes(db: Database, reason: str | None) -> None:
+    """Refuse every write to `db` but a migration's with ReadOnlyError(`reason`); None lifts the hold."""
+    db.write_guard = None if reason is None else functools.partial(_refuse, reason)
+
+
+def _refuse(reason: str) -> None:
+    raise ReadOnlyError(reason)
+
+
+def check_writes(db: Database, *, scripts: Path | None = None) -> None:
+    """Hold writes to `db` when it stands at a revision the scripts do not know (raising ReadOnlyError then),
+    else lift any hold. A write's first check: reading the scripts costs a moment a read need not pay."""
+    unknown = unknown_revisions(db, scripts=scripts)
+    hold_writes(db, unknown_revision_reason(current(db)) if unknown else None)
+    if db.write_guard is not None:
+        db.write_guard()

@@ -63,10 +63,12 @@ def _call(project: str | None, db: Database, action: str, rev: str | None = None
 
 def standing(db: Database, project: str | None = None) -> Standing | None:
     """Where `db` stands against its migrations; None when it is not a migrated database (no version table
-    and no project picked), so there is nothing to say."""
-    from core.migrate.status import is_migrated
+    and no project picked), so there is nothing to say. At a revision they do not know, core refuses every
+    write to `db` but a migration's from now on (status.hold_writes), until a standing says otherwise."""
+    from core.migrate.status import hold_writes, is_migrated, unknown_revision_reason
 
     if not project and not is_migrated(db):
+        hold_writes(db, None)
         return None
     if project:
         from core.migrate.project import call, find_project
@@ -77,6 +79,7 @@ def standing(db: Database, project: str | None = None) -> Standing | None:
         from core.migrate.status import status
 
         found, name = status(db, with_drift=False), None
+    hold_writes(db, None if found.known else unknown_revision_reason(found.current, name))
     return Standing(found.current, found.heads, len(found.pending), found.known, name)
 
 

@@ -103,6 +103,8 @@ class OpenDatabase(QObject):
         """Hold `db`, the open database reopened with other rights (an unlock, its end): the catalog, the
         screens and their staged edits stay; the previous connection is disposed if this holder owned it."""
         previous, owned = self._db, self._owned
+        if previous is not None and db.write_guard is None:
+            db.write_guard = previous.write_guard  # a hold on writes (core/migrate/status.py) stays
         self._db, self._owned = db, True  # reopened here: disposed with the window
         if previous is not None and owned and previous is not db:
             workers.run(previous.dispose)

@@ -1,0 +1,161 @@
+"""A database at a revision Warden's migrations do not know is read-only in core too (issue 10, "When Warden
+connects"): the CLI's writes and core's save refuse with the reason, as the window's editors do; the
+migration runner still runs (it is the way out); a database without a version table is not held.
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core import cli
+from core.cli.targets import open_target
+from core.data.audit_trail import AUDIT_OFF
+from core.data.changes import Insert, Update
+from core.data.writes import save
+from core.engine.db import Database, open_database
+from core.errors import ReadOnlyError
+from core.migrate import running
+from core.migrate.scripts import script_directory
+from core.migrate.status import check_writes, hold_writes
+from core.schema.load import load_catalog
+from core.schema.models import metadata
+
+CHAIN = Path(__file__).resolve().parents[1] / "fixtures" / "migrations_chain"
+R1, R2 = "c1a000000001", "c1a000000002"
+UNKNOWN = "ffffffffffff"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Backups of the test's own."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
+    return folder
+
+
+def _stand_at(db: Database, revision: str) -> None:
+    """Record `revision` in Alembic's version table, as another app's migrations would have."""
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        )
+        conn.execute(sa.text("DELETE FROM alembic_version"))
+        conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})
+
+
+@pytest.fixture
+def renamed(empty_url: str) -> str:
+    """The reference schema with one user, renamed by a second save (an audit entry to revert)."""
+    db = open_database(empty_url, create=True)
+    try:
+        metadata.create_all(db.engine)
+        cat = load_catalog(db, cached=False)
+        key = (
+            save(db, cat, [Insert("users", {"username": "ann", "email": "ann@example.org"})]).inserted[0].key
+        )
+        save(db, cat, [Update("users", key, {"email": "new@example.org"}, {"email": "ann@example.org"}, 1)])
+    finally:
+        db.dispose()
+    return empty_url
+
+
+def _email(url: str) -> str:
+    db = open_database(url)
+    try:
+        with db.engine.connect() as conn:
+            return str(conn.execute(sa.text("SELECT email FROM users")).scalar_one())
+    finally:
+        db.dispose()
+
+
+def _update_entry(capsys: pytest.CaptureFixture[str], url: str) -> int:
+    assert cli.main(["audit", "--db", url, "--json", "--action", "update"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    return int(entry["id"])
+
+
+def test_a_cli_write_is_refused_at_an_unknown_revision_and_allowed_at_a_known_one(
+    capsys: pytest.CaptureFixture[str], renamed: str
+) -> None:
+    entry = _update_entry(capsys, renamed)
+    db = open_database(renamed)
+    _stand_at(db, UNKNOWN)
+    db.dispose()
+    code = cli.main(["revert", "--db", renamed, str(entry)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, "one line on stderr, exit 2"
+    assert f"revision {UNKNOWN}" in err and "Read-only" in err and "Warden's migrations" in err
+    assert _email(renamed) == "new@example.org", "nothing was written"
+
+    db = open_database(renamed)
+    _stand_at(db, script_directory().get_current_head() or "")  # Warden's own head: a revision it knows
+    db.dispose()
+    assert cli.main(["revert", "--db", renamed, str(entry)]) == 0, capsys.readouterr().err
+    assert _email(renamed) == "ann@example.org"
+
+
+@pytest.fixture
+def at_chain(empty_url: str) -> Iterator[Database]:
+    """A database another project (the fixture chain) migrated to its second revision, opened as the CLI
+    opens it; Warden's migrations do not know that revision."""
+    db = open_database(empty_url, create=True)
+    running.upgrade(db, R2, scripts=CHAIN)
+    db.dispose()
+    opened = open_target(empty_url)
+    yield opened
+    opened.dispose()
+
+
+def _notes(db: Database) -> int:
+    with db.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM notes")).scalar_one())
+
+
+def test_core_save_refuses_but_the_runner_still_migrates(at_chain: Database) -> None:
+    db = at_chain
+    cat = load_catalog(db, cached=False)
+    with pytest.raises(ReadOnlyError, match=f"revision {R2}, which Warden's migrations do not know"):
+        save(db, cat, [Insert("notes", {"body": "hello"})], audit=AUDIT_OFF)
+    assert _notes(db) == 0
+    result = running.downgrade(db, R1, scripts=CHAIN)  # the way out is a migration: it is not held
+    assert result.after == [R1]
+    cols = {c["name"] for c in sa.inspect(db.engine).get_columns("notes")}
+    assert "tag" not in cols, "the downgrade ran"
+    with pytest.raises(ReadOnlyError):  # still a revision Warden's migrations do not know
+        save(db, load_catalog(db, cached=False), [Insert("notes", {"body": "hello"})], audit=AUDIT_OFF)
+    check_writes(db, scripts=CHAIN)  # the project that knows it: the hold is lifted
+    assert db.write_guard is None
+    save(db, load_catalog(db, cached=False), [Insert("notes", {"body": "hello"})], audit=AUDIT_OFF)
+    assert _notes(db) == 1
+
+
+def test_a_database_without_a_version_table_is_not_held(empty_url: str) -> None:
+    db = open_database(empty_url, create=True)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    db.dispose()
+    db = open_target(empty_url)
+    try:
+        save(
+            db, load_catalog(db, cached=False), [Insert("notes", {"id": 1, "body": "hello"})], audit=AUDIT_OFF
+        )
+        assert _notes(db) == 1 and db.write_guard is None, "checked once, nothing held"
+    finally:
+        db.dispose()
+
+
+def test_a_hold_refuses_every_write_path_but_a_migration(at_chain: Database) -> None:
+    db = at_chain
+    hold_writes(db, "held for the test")
+    with pytest.raises(ReadOnlyError, match="held for the test"):
+        db.allow_writes()
+    with pytest.raises(ReadOnlyError, match="held for the test"), db.transaction():
+        pass
+    db.allow_writes(migration=True)
+    hold_writes(db, None)
+    db.allow_writes()
