@@ -3,7 +3,9 @@
 The question is window-modal and answered later (QMessageBox.open, never exec), so nothing blocks:
 the caller stops what it was doing, and `LeaveGuard` calls it back once the edits are saved or
 discarded. Saves are the editors' own (each one transaction, in a worker); the first failure stops the
-run, its editor shows the error as usual, and nothing closes.
+run, its editor shows the error as usual, and nothing closes. A save held by a question in front of it
+(the confirm level's SQL, the audit consent: a `SaveGate`) is waited for: the answer sends the save and
+the run goes on, or declines it and nothing closes.
 """
 
 from __future__ import annotations
@@ -93,6 +95,10 @@ class Leavable(Protocol):
     def page(self) -> QWidget:
         """The tab to show when its save fails."""
 
+    @property
+    def gated(self) -> object:
+        """What the save gates hold while they ask (a table editor's model, the graph's link editor)."""
+
     def finish_input(self) -> None:
         """Stage what is still being typed, so that it is asked about too."""
 
@@ -101,6 +107,17 @@ class Leavable(Protocol):
 
     def start_save(self) -> bool:
         """Start saving; whether a save was sent (False: it cannot be saved, e.g. read-only)."""
+
+
+class SaveGate(Protocol):
+    """A question in front of saves (gui/safety/save_gate.py, gui/audit/consent_gate.py)."""
+
+    @property
+    def declined(self) -> SignalInstance:
+        """Emits the gated model whose held save will not be sent (Cancel, or it could not be asked)."""
+
+    def holds(self, model: object) -> bool:
+        """Whether a question about `model`'s save is open or being prepared (its answer sends it)."""
 
 
 class EditorWork(QObject):
@@ -121,6 +138,10 @@ class EditorWork(QObject):
     def page(self) -> QWidget:
         return self.editor
 
+    @property
+    def gated(self) -> object:
+        return self.editor.model
+
     def finish_input(self) -> None:
         _commit_open_cell(self.editor)
 
@@ -133,10 +154,9 @@ class EditorWork(QObject):
         model.save_failed.connect(self._on_failed)
         model.conflicted.connect(self._on_failed)
         self.editor.save()
-        if not model.saving:  # nothing was sent (read-only)
-            self._disconnect()
-            return False
-        return True
+        # False: nothing was sent (read-only, or a gate's question holds it). Still connected, to hear the
+        # save its answer sends; once the guard lets go of this work it is freed, and so are the connections.
+        return model.saving
 
     def _disconnect(self) -> None:
         if shiboken6.isValid(self.editor):
@@ -164,7 +184,8 @@ class LeaveGuard(QObject):
 
     `check(...)` returns True when nothing is staged (go on now). Otherwise it asks, returns False, and
     later calls `then` (after Save succeeded everywhere, or after Discard) or `on_cancel` (Cancel, a
-    failed save). While a question or a save is under way, further checks are refused.
+    failed save, a save declined at a gate's question). While a question or a save is under way, further
+    checks are refused.
     """
 
     save_failed = Signal(object)  # the page (a TableEditor, the graph) whose save failed: show it
@@ -177,6 +198,12 @@ class LeaveGuard(QObject):
         self._then: Step | None = None
         self._on_cancel: Step | None = None
         self._current: Leavable | None = None
+        self._gates: list[SaveGate] = []
+
+    def follow_gate(self, gate: SaveGate) -> None:
+        """Wait for `gate`'s answer when it holds a save this guard started, instead of giving up."""
+        self._gates.append(gate)
+        gate.declined.connect(self._on_gate_declined)
 
     @property
     def busy(self) -> bool:
@@ -243,8 +270,11 @@ class LeaveGuard(QObject):
             return
         work = self._current = self._queue.pop(0)
         work.save_finished.connect(self._on_saved)
-        if not work.start_save():  # nothing was sent (read-only): it cannot be saved, so nothing closes
-            self._stop(work)
+        if work.start_save():
+            return
+        if any(gate.holds(work.gated) for gate in self._gates):
+            return  # a question is open: its answer sends the save (save_finished follows) or declines it
+        self._stop(work)  # nothing was sent (read-only): it cannot be saved, so nothing closes
 
     def _on_saved(self, ok: bool) -> None:
         work = self._current
@@ -256,9 +286,14 @@ class LeaveGuard(QObject):
         else:
             self._stop(work, connected=False)
 
+    def _on_gate_declined(self, model: object) -> None:
+        work = self._current
+        if work is not None and work.gated is model:
+            self._stop(work)
+
     def _stop(self, work: Leavable, *, connected: bool = True) -> None:
         if connected:
             work.save_finished.disconnect(self._on_saved)
-        log.info("a save before leaving failed: nothing closes")
+        log.info("a save before leaving failed or was declined: nothing closes")
         self._finish(False)
         self.save_failed.emit(work.page)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from gui.audit import audited_save
@@ -38,6 +38,8 @@ def create_audit_log(db: Database) -> bool:
 
 class AuditGate(QObject):
     """Asks before the first save to a database without an audit log; shows the "Audit off" badge."""
+
+    declined = Signal(object)  # a model whose held save is not sent: Cancel, or the log was not created
 
     def __init__(self, open_db: OpenDatabase, status: QStatusBar, parent: QWidget) -> None:
         super().__init__(parent)
@@ -68,6 +70,15 @@ class AuditGate(QObject):
             self.dialog.open()
         return False
 
+    def holds(self, model: Any) -> bool:
+        """Whether `model`'s save waits for the answer (the leave guard waits with it)."""
+        return model in self._waiting
+
+    def _drop_waiting(self) -> None:
+        models, self._waiting = self._waiting, []
+        for model in models:
+            self.declined.emit(model)
+
     def answer(self, choice: AuditChoice) -> None:
         """Answer the open question as a person would, with its buttons (tests and screenshots)."""
         dialog = self.dialog
@@ -87,7 +98,7 @@ class AuditGate(QObject):
         dialog.deleteLater()
         db = self.open_db.database
         if db is None:
-            self._waiting = []
+            self._drop_waiting()
             return
         if dialog.choice == AuditChoice.CREATE:
             self.status.showMessage("Creating the audit log…")
@@ -100,7 +111,7 @@ class AuditGate(QObject):
             self._save_waiting()
         else:
             n = sum(m.staged_count for m in self._live_waiting())
-            self._waiting = []
+            self._drop_waiting()
             self.status.showMessage(
                 f"Not saved; {n:,} change{'s are' if n != 1 else ' is'} still staged.", 10_000
             )
@@ -115,7 +126,7 @@ class AuditGate(QObject):
         self._save_waiting()
 
     def _on_create_failed(self, failure: workers.Failure) -> None:
-        self._waiting = []
+        self._drop_waiting()
         self.status.showMessage(
             f"The audit log was not created: {failure.message} Nothing was saved.", 15_000
         )

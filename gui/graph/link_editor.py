@@ -436,3 +436,8 @@ class LinkEditor(QObject):
     def page(self) -> QWidget:
         """The graph tab, shown when its save fails."""
         return self._parent
+
+    @property
+    def gated(self) -> object:
+        """What the save gates hold while they ask: this editor (its save_gate is theirs)."""
+        return self

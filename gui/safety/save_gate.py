@@ -2,7 +2,8 @@
 
 The editor model asks its `save_gate` before it sends a save. Here the gate computes the statements on a
 worker (core/data/save_sql.py), shows ConfirmSaveDialog, and on Save lets the model save (through the next
-gate, the audit consent); on Cancel nothing is sent and the edits stay staged.
+gate, the audit consent); on Cancel nothing is sent, the edits stay staged, and `declined` says so (the
+leave guard, waiting to close the window after the save, stays open).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStatusBar, QWidget
 
 from gui.runtime import workers
@@ -38,6 +39,8 @@ class ConfirmGate(QObject):
     A model is a table editor's TableEditorModel or the graph's LinkEditor: what it would save, save() to
     send it once confirmed, and `staged_count`.
     """
+
+    declined = Signal(object)  # the model whose held save is not sent: Cancel, or the SQL could not be made
 
     def __init__(
         self,
@@ -71,6 +74,14 @@ class ConfirmGate(QObject):
             self._prepare(model)
         return False
 
+    def holds(self, model: Any) -> bool:
+        """Whether the SQL question about `model`'s save is open or being prepared."""
+        return id(model) in self._asking
+
+    def _drop(self, model: Any) -> None:
+        self._asking.discard(id(model))
+        self.declined.emit(model)
+
     def _prepare(self, model: Any) -> None:
         from gui.safety.jobs import save_statements
 
@@ -83,7 +94,7 @@ class ConfirmGate(QObject):
             save_statements, db, catalog, changes,
             on_done=functools.partial(self._on_statements, model, len(changes)),
             on_error=functools.partial(self._on_statements_failed, model),
-            on_aborted=functools.partial(self._asking.discard, id(model)),
+            on_aborted=functools.partial(self._drop, model),
             owner=self,
         )  # fmt: skip
 
@@ -91,7 +102,7 @@ class ConfirmGate(QObject):
         from core.audit.consent import has_audit_log
 
         if not shiboken6.isValid(model):
-            self._asking.discard(id(model))
+            self._drop(model)
             return
         state, db = self.levels.state(), self.open_db.database
         where = (state.profile if state is not None and state.profile else None) or (
@@ -105,7 +116,7 @@ class ConfirmGate(QObject):
         dialog.open()
 
     def _on_statements_failed(self, model: Any, failure: workers.Failure) -> None:
-        self._asking.discard(id(model))
+        self._drop(model)
         failed = getattr(model, "save_failed", None) if shiboken6.isValid(model) else None
         if failed is not None:
             failed.emit(failure.message)  # e.g. a value the save would refuse: the editor says so
@@ -113,15 +124,16 @@ class ConfirmGate(QObject):
             self.status.showMessage(f"Not saved: {failure.message}", 10_000)
 
     def _on_dialog_finished(self, model: Any, dialog: ConfirmSaveDialog, result: int) -> None:
-        self._asking.discard(id(model))
         if self.dialog is dialog:
             self.dialog = None
         dialog.deleteLater()
-        if not shiboken6.isValid(model):
-            return
-        if result == ConfirmSaveDialog.DialogCode.Accepted:
+        if shiboken6.isValid(model) and result == ConfirmSaveDialog.DialogCode.Accepted:
+            self._asking.discard(id(model))
             self._approved.add(id(model))
             model.save()
+            return
+        self._drop(model)
+        if not shiboken6.isValid(model):
             return
         n = model.staged_count
         self.status.showMessage(
