@@ -28,7 +28,14 @@ from core.engine.slowlog import SlowStatement, install_slow_log
 from core.engine.slowlog import (
     record_slow_statement as record_slow_statement,  # re-exported for callers of core.engine.db
 )
-from core.engine.sqlite_access import BUSY_TIMEOUT_MS, WARDEN_APPLICATION_ID, SqliteAccess, is_wardens_own
+from core.engine.sqlite_access import (
+    BUSY_TIMEOUT_MS,
+    WARDEN_APPLICATION_ID,
+    SqliteAccess,
+    is_wardens_own,
+    read_header,
+    reads_pages,
+)
 from core.errors import ConnectionFailed, ReadOnlyError
 
 log = logging.getLogger("warden.db")
@@ -65,6 +72,9 @@ class Database:
     slow_ms: float = DEFAULT_SLOW_MS  # statements at least this slow are logged (see core/engine/slowlog.py)
     access: SqliteAccess | None = None  # a SQLite file's connection rules (None on PostgreSQL)
     profile: str | None = None  # the connection profile it was opened through (core/audit/profiles.py)
+    #: Called before every write but a migration's; raises ReadOnlyError when writes are held on a writable
+    #: connection (a revision its migrations do not know: core/migrate/status.py hold_writes).
+    write_guard: Callable[[], None] | None = None
     _sessions: sessionmaker[Session] | None = None
 
     @property
@@ -72,9 +82,6 @@ class Database:
         """'sqlite' or 'postgresql'."""
         return self.capabilities.backend
 
-    #: Called before every write but a migration's; raises ReadOnlyError when writes are held on a writable
-    #: connection (a revision its migrations do not know: core/migrate/status.py hold_writes).
-    write_guard: Callable[[], None] | None = None
     @property
     def display_url(self) -> str:
         """The URL or file path, with any password hidden."""
@@ -104,6 +111,8 @@ class Database:
                     f"This connection is read-only (profile '{self.profile}'): unlock it to edit."
                 )
             raise ReadOnlyError(f"{self.display_url} is open read-only; reopen it writable to change it.")
+        if self.write_guard is not None and not migration:
+            self.write_guard()
         if self.access is not None:
             self.access.allow_writes(self.dispose)  # the pool's read-only connections are closed
 
@@ -111,8 +120,6 @@ class Database:
     def transaction(self) -> Iterator[sa.Connection]:
         """A connection inside one write transaction, committed on success and rolled back on error."""
         self.allow_writes()
-        if self.write_guard is not None and not migration:
-            self.write_guard()
         with self.engine.begin() as conn:
             yield conn
 
@@ -202,7 +209,8 @@ def open_database(
 def sqlite_driver() -> tuple[ModuleType, str | None]:
     """The DB-API module to use for SQLite, and why sqlite-vec cannot load, if it cannot.
 
-    The stdlib module is preferred where it can load extensions; sqlean-py otherwise.
+    The stdlib module is preferred where it can load extensions and has the sqlite_dbpage table (a file's
+    header is read through it: core/engine/sqlite_access.read_header); sqlean-py, which has both, otherwise.
     """
     import sqlite3
 
@@ -214,12 +222,16 @@ def sqlite_driver() -> tuple[ModuleType, str | None]:
         candidates.append(sqlean)
     except ImportError:
         reasons.append("sqlean-py is not installed")
+    loading: list[ModuleType] = []
     for module in candidates:
         why = _vec_load_problem(module)
         if why is None:
-            return module, None
-        reasons.append(f"{module.__name__}: {why}")
-    return sqlite3, "; ".join(reasons)
+            loading.append(module)
+        else:
+            reasons.append(f"{module.__name__}: {why}")
+    usable = loading or candidates
+    chosen = next((m for m in usable if reads_pages(m)), usable[0])
+    return chosen, None if loading else "; ".join(reasons)
 
 
 _driver_cache: tuple[ModuleType, str | None] | None = None
@@ -256,7 +268,9 @@ def _vec_load_problem(module: Any) -> str | None:
 
 def _open_sqlite(url: URL, *, create: bool, read_only: bool, empty_ok: bool = False) -> Database:
     path = url.database or ":memory:"
+    module, vec_problem = _cached_sqlite_driver()
     fresh = False  # Warden makes this file now: it is Warden's own
+    header = b""
     if path != ":memory:":
         p = Path(path)
         if p.is_dir():
@@ -270,9 +284,12 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool, empty_ok: bool = Fa
                 p.parent.mkdir(parents=True, exist_ok=True)
             fresh = True
         elif p.stat().st_size > 0:
-            with open(p, "rb") as fh:
-                if fh.read(16) != SQLITE_HEADER:
-                    raise ConnectionFailed(f"{p} is not a SQLite database.")
+            read = read_header(p, module)  # through SQLite: open()/close() would drop this process's locks
+            if read is None:
+                raise ConnectionFailed(f"{p} is not a SQLite database (or it is damaged).")
+            if read and not read.startswith(SQLITE_HEADER):
+                raise ConnectionFailed(f"{p} is not a SQLite database.")
+            header = read
         elif not (create or empty_ok):
             # SQLite would read it as a database without tables; to a person it is a file with nothing in it.
             raise ConnectionFailed(
@@ -283,8 +300,8 @@ def _open_sqlite(url: URL, *, create: bool, read_only: bool, empty_ok: bool = Fa
             fresh = create and not read_only
     # `create` on a file that already has content does not make it Warden's: `warden demo` on someone's
     # database must not switch it to WAL (it refuses a foreign schema without writing anything).
-    access = SqliteAccess(path, own=fresh or is_wardens_own(path), read_only=read_only)
-    module, vec_problem = _cached_sqlite_driver()
+    own = fresh or is_wardens_own(path, header)
+    access = SqliteAccess(path, own=own, read_only=read_only, header=header)
     connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
     # hide_parameters: a bug's logged error never carries the row values it was bound to.
     engine = sa.create_engine(url, module=module, connect_args=connect_args, hide_parameters=True)

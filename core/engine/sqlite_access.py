@@ -11,10 +11,17 @@ Until the first save, a file Warden did not create is opened so that nothing can
   has to create `-wal` and `-shm` and cannot remove them, while the last read-write connection to close
   removes both.
 The first save makes the next connections read-write (`allow_writes`), the journal mode untouched.
+
+The header is read through the SQLite library of the connections, never with open()/close(): POSIX drops
+every lock a process holds on a file when any descriptor of that file closes, so a plain read while another
+connection of this process holds a lock would let another program write underneath it. SQLite's unix VFS
+shares one record per file across the connections of a process and keeps a closed descriptor open until
+their locks are released (read_header).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable
@@ -32,6 +39,7 @@ __all__ = [
     "header_is_wal",
     "is_wardens_own",
     "read_header",
+    "reads_pages",
 ]
 
 #: WAL pages after which a commit checkpoints a Warden file (SQLite's default is 1000; see configure).
@@ -42,8 +50,54 @@ BUSY_TIMEOUT_MS = 5000
 MEMORY = ":memory:"
 
 
-def read_header(path: str | Path) -> bytes:
-    """The file's first 100 bytes (the SQLite header), or fewer for a short or missing file."""
+#: Page 1's first 100 bytes, through SQLite (SQLITE_ENABLE_DBPAGE_VTAB: sqlean-py has it).
+HEADER_QUERY = "SELECT substr(data, 1, 100) FROM sqlite_dbpage WHERE pgno = 1"
+#: SQLITE_CORRUPT, SQLITE_NOTADB: SQLite cannot read the file as a database.
+NOT_A_DATABASE = (11, 26)
+
+
+def reads_pages(module: Any) -> bool:
+    """Whether a SQLite DB-API module has the sqlite_dbpage table (read_header reads through it)."""
+    conn = module.connect(MEMORY)
+    try:
+        conn.execute("SELECT 1 FROM sqlite_dbpage LIMIT 0")
+        return True
+    except module.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def read_header(path: str | Path, module: Any) -> bytes | None:
+    """The file's first 100 bytes (the SQLite header), read through `module`, the library of the file's
+    connections; b"" for a missing, empty or unopenable file; None when SQLite cannot read it as a database.
+
+    `immutable=1`: the probe takes no lock and opens no journal, -wal or -shm, so it leaves nothing beside
+    the file; its descriptor closes through the VFS, which keeps it open while this process holds locks.
+    """
+    if not _reads_pages(module):
+        return _read_raw(path)  # a library without sqlite_dbpage: the POSIX lock hazard stays (see above)
+    try:
+        conn = module.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+    except module.Error:
+        return b""
+    try:
+        row = conn.execute(HEADER_QUERY).fetchone()
+    except module.Error as exc:
+        if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in NOT_A_DATABASE:
+            return None
+        return b""
+    finally:
+        conn.close()
+    return bytes(row[0]) if row else b""
+
+
+@functools.cache
+def _reads_pages(module: Any) -> bool:
+    return reads_pages(module)
+
+
+def _read_raw(path: str | Path) -> bytes | None:
     try:
         with open(path, "rb") as fh:
             return fh.read(100)
@@ -61,11 +115,11 @@ def header_application_id(header: bytes) -> int:
     return int.from_bytes(header[68:72], "big") if len(header) >= 72 else 0
 
 
-def is_wardens_own(path: str) -> bool:
-    """Whether a SQLite file is Warden's own: the default database, or a file Warden created."""
+def is_wardens_own(path: str, header: bytes) -> bool:
+    """Whether a SQLite file is Warden's own: the default database, or a file Warden created (`header`)."""
     if path == MEMORY:
         return True
-    if header_application_id(read_header(path)) == WARDEN_APPLICATION_ID:
+    if header_application_id(header) == WARDEN_APPLICATION_ID:
         return True
     try:
         return Path(path).resolve() == default_database().resolve()
@@ -76,11 +130,11 @@ def is_wardens_own(path: str) -> bool:
 class SqliteAccess:
     """One SQLite file's connection rules: how a connection opens, its PRAGMAs, and the first-save switch."""
 
-    def __init__(self, path: str, *, own: bool, read_only: bool) -> None:
+    def __init__(self, path: str, *, own: bool, read_only: bool, header: bytes) -> None:
         self.path = path
         self.own = own or path == MEMORY
         self.read_only = read_only  # asked for: never becomes writable
-        self.wal = path != MEMORY and header_is_wal(read_header(path))
+        self.wal = path != MEMORY and header_is_wal(header)
         # Warden's own databases write from the start; any other file once the first save asks for it.
         self.writable = self.own and not read_only
         self._switch = threading.Lock()
