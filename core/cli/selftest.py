@@ -27,6 +27,7 @@ from core import paths
 from core.errors import WardenError
 
 if TYPE_CHECKING:
+    from core.data.audit_trail import Auditing
     from core.engine.db import Database
     from core.schema.catalog import Catalog
 
@@ -349,6 +350,15 @@ def _described_row(db: Database, catalog: Catalog) -> tuple[dict[str, Any], str]
 
 def edit_row(run: Run) -> str:
     """3. (without a window) One staged change saved by the save path the editor uses, and read back."""
+    _save_one_value(run, "name", lambda name: f"{name} (checked)")
+    return "one change saved and read back"
+
+
+def _save_one_value(
+    run: Run, column: str, changed: Callable[[Any], Any], audit: Auditing | None = None
+) -> Any:
+    """Save one column of the searched row through the editor's save path (its old value and version kept
+    for the conflict check) and read it back; the value saved."""
     from core.data.changes import Update
     from core.data.repository import get_row
     from core.data.writes import save
@@ -356,11 +366,16 @@ def edit_row(run: Run) -> str:
     db, catalog = run.database()
     key, _ = run.searched()
     before = get_row(db, catalog, ENTITY, key)
-    name = f"{before['name']} (checked)"
-    save(db, catalog, [Update(ENTITY, key, {"name": name}, {"name": before["name"]}, before.get("version"))])
-    if get_row(db, catalog, ENTITY, key)["name"] != name:
+    value = changed(before[column])
+    save(
+        db,
+        catalog,
+        [Update(ENTITY, key, {column: value}, {column: before[column]}, before.get("version"))],
+        audit=audit,
+    )
+    if get_row(db, catalog, ENTITY, key)[column] != value:
         raise SelftestFailed("the saved value was not read back")
-    return "one change saved and read back"
+    return value
 
 
 def search(run: Run) -> str:
@@ -417,17 +432,9 @@ def audit_entry(run: Run) -> str:
     """7. A save with a reason writes an audit entry; the audit log's listing reads it back."""
     from core.audit.log import EntryFilter, list_entries
     from core.data.audit_trail import Auditing
-    from core.data.changes import Update
-    from core.data.repository import get_row
-    from core.data.writes import save
 
     db, catalog = run.database()
-    key, _ = run.searched()
-    before = get_row(db, catalog, ENTITY, key)
-    level = (int(before["danger_level"] or 0) % 5) + 1
-    change = Update(ENTITY, key, {"danger_level": level}, {"danger_level": before["danger_level"]})
-    change.version = before.get("version")
-    save(db, catalog, [change], audit=Auditing(reason=REASON))
+    level = _save_one_value(run, "danger_level", lambda old: int(old or 0) % 5 + 1, Auditing(reason=REASON))
     entries = list_entries(db, catalog, EntryFilter(entity=ENTITY, action="update"), limit=20)
     mine = [e for e in entries if e.reason == REASON and (e.after or {}).get("danger_level") == level]
     if not mine:
