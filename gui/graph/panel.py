@@ -118,6 +118,7 @@ class GraphPanel(QWidget):
         self.view.edge_toggled.connect(self._on_view_edge_toggled)
         self.links.changed.connect(self._on_links_changed)
         self.links.links_saved.connect(self._on_links_saved)
+        open_db.database_swapped.connect(self._on_open_db_database_swapped)
         self.links.said.connect(self._on_links_said)
         self.details.open_requested.connect(self._on_details_open_requested)
         self.details.expand_requested.connect(self._on_details_expand_requested)
@@ -609,13 +610,14 @@ class GraphPanel(QWidget):
         tip = f"Cannot be deleted: {reason}" if reason else "Delete the selected links (asks first)"
         self.delete_edge_action.setToolTip(tip)
 
+    def _on_open_db_database_swapped(self, _db: object) -> None:
+        self._update_delete_action()  # an unlock (or its end) changes what Del may delete
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Del reaches here only while its action is disabled: the connection may have been unlocked since
-        (an unlock swaps the connection and tells nobody), so look again; else say why nothing happens."""
+        """Del reaches here only while its action is disabled: say why nothing happens."""
         if event.key() != Qt.Key.Key_Delete or not self.selected_edges:
             super().keyPressEvent(event)
             return
-        self._update_delete_action()
         if self.delete_edge_action.isEnabled():
             self.delete_edge_action.trigger()
         else:

@@ -42,6 +42,9 @@ class OpenDatabase(QObject):
     #: few queries): the navigator lists them while the catalog is read; catalog_changed follows.
     listed = Signal(object)
     catalog_changed = Signal(object)  # a CatalogChange, on the GUI thread
+    #: The same database reopened with other rights (an unlock, its end; swap_database): the catalog and the
+    #: screens stay, and what a screen allows (deleting, linking) may have changed.
+    database_swapped = Signal(object)
     catalog_failed = Signal(object)  # a workers.Failure: the catalog could not be (re)loaded
     catalog_aborted = Signal()  # a bug stopped (re)loading the catalog: the crash handler says why
 
@@ -109,6 +112,7 @@ class OpenDatabase(QObject):
         if previous is not None and owned and previous is not db:
             workers.run(previous.dispose)
         self.connection.set_database(db)
+        self.database_swapped.emit(db)
 
     def reload_catalog(self) -> None:
         """Load the open database's catalog again (after its schema changed); catalog_changed follows."""

@@ -338,7 +338,8 @@ def test_read_only_starts_no_drag_and_disables_link_menus(
         writable = open_database(demo_copy_path)
         panel.open_db.swap_database(writable)
         assert panel.scene.link_allowed() and panel.links.edge_reason(edge) is None
-        press_del(panel)  # the edge selected while read-only: Del looks again, and asks
+        assert panel.delete_edge_action.isEnabled()  # the swap said so: Del follows it
+        press_del(panel)  # the edge selected while read-only: Del asks now
         open_prompt(qtbot, panel).choose(False)
         qtbot.waitUntil(lambda: panel.links.prompt is None)
         panel.links.delete_edge(edge)
