@@ -42,7 +42,7 @@ from core.engine.sqlite_access import BUSY_TIMEOUT_MS  # os, threading and core.
 if TYPE_CHECKING:
     from core.progress import TaskState
 
-__all__ = ["CHUNKS", "PARALLEL_MIN_ROWS", "ChunkPlan", "csv_batch", "write_csv_parallel"]
+__all__ = ["CHUNKS", "PARALLEL_MIN_ROWS", "ChunkPlan", "converted_columns", "csv_batch", "write_csv_parallel"]
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,18 @@ _COPY_BLOCK = 1 << 20
 Converters = Sequence[tuple[int, Callable[[Sequence[Any]], Sequence[Any]]]]
 
 
-def csv_batch(rows: Sequence[Sequence[Any]], converters: Converters) -> str:
-    """The CSV lines of a batch of rows as read, each converting column converted a whole column at once."""
+def converted_columns(rows: Sequence[Sequence[Any]], converters: Converters) -> list[Sequence[Any]]:
+    """A batch of rows as read, as its columns, each converting column converted a whole column at once:
+    the one conversion of every export writer (CSV here and in core/data/exporting.py, and JSON there)."""
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for i, convert in converters:
         columns[i] = convert(columns[i])
-    return csv_lines(columns)
+    return columns
+
+
+def csv_batch(rows: Sequence[Sequence[Any]], converters: Converters) -> str:
+    """The CSV lines of a batch of rows as read, its converting columns converted (converted_columns)."""
+    return csv_lines(converted_columns(rows, converters))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from core.data import export_parallel
 from core.data.csv_lines import csv_lines
 from core.data.export_columns import ColumnExport, finite_json, plan_columns, strict_dumps
-from core.data.export_parallel import Opener, csv_batch, plan_chunks, write_csv_parallel
+from core.data.export_parallel import Opener, converted_columns, csv_batch, plan_chunks, write_csv_parallel
 from core.data.query import Filter, Sort, entity_of, order_by, order_columns, where_clauses
 from core.engine.db import Database
 from core.errors import WardenError
@@ -185,9 +185,20 @@ def write_export(
     every batch (a cancelled export raises Cancelled, which export_file turns into a result) and told the
     rows written so far after every batch, on the calling thread.
     """
+    _check_format(fmt)
+    view = _view(db, catalog, entity, sort, filters, quick, stored_order)
+    return _write(out, db, view, fmt, bom, state, batch)
+
+
+def _check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise WardenError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    view = _view(db, catalog, entity, sort, filters, quick, stored_order)
+
+
+def _write(
+    out: IO[str], db: Database, view: _View, fmt: str, bom: bool, state: TaskState | None, batch: int
+) -> int:
+    """Write the rows of `view` to `out` in one process (write_export's work, once its view is built)."""
     write = _write_csv if fmt == "csv" else _write_json
     if bom and fmt == "csv":  # JSON is UTF-8 without a mark (RFC 8259)
         out.write(BOM)
@@ -220,10 +231,7 @@ def _converted(rows: Sequence[Sequence[Any]], converters: list[tuple[int, Any]])
     """The batch with each converting column replaced by its converted values (whole columns at once)."""
     if not converters:
         return rows
-    columns: list[Any] = list(zip(*rows, strict=True))
-    for i, convert in converters:
-        columns[i] = convert(columns[i])
-    return zip(*columns, strict=True)
+    return zip(*converted_columns(rows, converters), strict=True)
 
 
 def _cell_converters(view: _View) -> list[tuple[int, Any]]:
@@ -364,6 +372,7 @@ def export_file(
     path are ExportPathError; `state` is as in write_export.
     """
     target = check_target(path)
+    _check_format(fmt)
     filters = list(filters)
     view = _view(db, catalog, entity, sort, filters, quick, stored_order)  # a bad column or filter: no file
     whole_table = fmt == "csv" and stored_order and not sort and not filters and not quick
@@ -371,24 +380,8 @@ def export_file(
     try:
         with partial.open("x", encoding="utf-8", newline="") as out:
             n = _write_csv_in_two(out, db, view, partial, state, bom, batch) if whole_table else None
-            n = (
-                n
-                if n is not None
-                else write_export(
-                    out,
-                    db,
-                    catalog,
-                    entity,
-                    fmt,
-                    sort=sort,
-                    filters=filters,
-                    quick=quick,
-                    bom=bom,
-                    state=state,
-                    batch=batch,
-                    stored_order=stored_order,
-                )
-            )
+            if n is None:
+                n = _write(out, db, view, fmt, bom, state, batch)
         os.replace(partial, target)
     except Cancelled:
         _remove(partial)
