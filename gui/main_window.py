@@ -703,6 +703,7 @@ class MainWindow(QMainWindow):
             panel.open_entity_requested.connect(self._open_entity_tab)
             panel.links_saved.connect(self._on_audit_reverted)  # the written tables' editors read again
             panel.links.save_gate = self.save_gate.allows  # confirm level: the SQL; no audit log: ask
+            self.migration_watch.equip(panel)  # paused if a migration runs
             self.tabs.addTab(panel, "Graph")
         self.tabs.setCurrentWidget(panel)
         if entity is not None and key is not None:
@@ -758,6 +759,7 @@ class MainWindow(QMainWindow):
             panel = SearchPanel(self.open_db)
             panel.open_entity_requested.connect(self._open_entity_tab)
             panel.graph_requested.connect(self.show_graph)
+            self.migration_watch.equip(panel)  # paused if a migration runs
             self.tabs.addTab(panel, "Search")
         self.tabs.setCurrentWidget(panel)
         if entity is not None and key is not None:

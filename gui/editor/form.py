@@ -3,7 +3,8 @@
 Each field shows its cell's value as text and opens the grid's editor for that column only while it is edited
 (gui/editor/form_field.py); the value goes through the TableEditorModel, so a form edit is staged (and
 undoable) like a grid edit. Related rows come from core.data.repository.related, loaded in a worker whenever
-the row changes.
+the row changes. While a migration runs the form is paused (set_paused, from gui/migrate/watch.py): the value
+being typed is staged, nothing is read, and the related rows of the row shown are read when it ends.
 """
 
 from __future__ import annotations
@@ -101,6 +102,9 @@ class RecordForm(QWidget):
         self._delegate = delegate
         self._row = QPersistentModelIndex()  # column 0 of the row shown
         self.editors: dict[str, FormField] = {}  # column name → its field
+        self.paused: str | None = None  # why nothing is read now (a migration runs), else None
+        self._read_after_pause = False  # the related rows of the row shown wait for the end of the pause
+        self._related_task: workers.Task | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -282,6 +286,7 @@ class RecordForm(QWidget):
     def clear(self) -> None:
         """Show no row."""
         self.key = None
+        self._read_after_pause = False
         self.finish_editing(commit=True)
         self._row = QPersistentModelIndex()
         for field in self.editors.values():
@@ -310,8 +315,12 @@ class RecordForm(QWidget):
         if key is None:
             self.references.setText("Save the row to see what it is linked to.")
             return
+        if self.paused is not None:
+            self._read_after_pause = True
+            self.references.setText(self.paused)
+            return
         self.references.setText("Loading related rows…")
-        workers.run(
+        self._related_task = workers.run(
             load_related,
             self.db,
             self.catalog,
@@ -324,6 +333,31 @@ class RecordForm(QWidget):
             interruptible=True,  # moving to another row stops this one's lookups
             key="related",
         )
+
+    def set_paused(self, reason: str | None) -> None:
+        """A migration runs (`reason`, said where the related rows are) or has ended (None): while paused
+        nothing is read and the field being typed is staged; the row's related rows are read after."""
+        if (reason is None) == (self.paused is None):
+            return  # no change (the watch tells every screen again when the standing changes)
+        self.paused = reason
+        if reason is not None:
+            self.finish_editing(commit=True)  # kept as a staged edit, like the grid's
+            task = self._related_task
+            if task is not None and not task.finished:
+                task.cancel()  # read again when the pause ends
+                self._read_after_pause = True
+            if self._read_after_pause:
+                self.references.setText(reason)
+            return
+        if self._read_after_pause:
+            self._read_after_pause = False
+            self.load(self.key, self._label_text())
+
+    def _label_text(self) -> Any:
+        label_col = self._label_column()
+        if label_col is None or self._model is None or not self._row.isValid():
+            return None
+        return self._model.index(self._row.row(), label_col).data()
 
     def _on_related_done(self, result: tuple[list[RelatedGroup], FkLabels]) -> None:
         groups, labels = result

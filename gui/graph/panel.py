@@ -75,6 +75,8 @@ class GraphPanel(QWidget):
         self.follow: set[str] | None = None  # the edge types expansions follow (None: all)
         self._task: workers.Task | None = None  # the running load or expansion
         self._hovered = ""  # the node under the mouse
+        self.paused: str | None = None  # why nothing is read now (a migration runs: set_paused), else None
+        self._read_after_pause = False  # the graph is read again, in the reloaded catalog, after the pause
         self.scene = GraphScene(self)
         self.view = GraphView(self.scene)
         self.details = NodeDetails()
@@ -124,6 +126,7 @@ class GraphPanel(QWidget):
         self.details.expand_requested.connect(self._on_details_expand_requested)
         self.details.collapse_requested.connect(self._on_details_collapse_requested)
         open_db.database_changed.connect(self._on_open_db_database_changed)
+        open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
         self._say("Right-click a row in a table and choose Show in Graph to start from that record.")
 
     def _build_toolbar(self) -> None:
@@ -664,6 +667,9 @@ class GraphPanel(QWidget):
     # --- the database --------------------------------------------------------------------------------
 
     def _open(self) -> tuple[Database | None, Catalog | None]:
+        if self.paused is not None:
+            self._say(self.paused)
+            return None, None
         db, catalog = self.open_db.database, self.open_db.catalog
         if db is None or catalog is None:
             self._say("Open a database first.", error=True)
@@ -680,6 +686,35 @@ class GraphPanel(QWidget):
         self.scene.show_document(self.document)
         self.details.show_node(None)
         self.details.set_legend([])
+
+    def set_paused(self, reason: str | None) -> None:
+        """A migration runs (`reason`, said in the message line) or has ended (None; gui/migrate/watch.py):
+        while paused nothing is read and staged link edits stay unsaved; after it the graph is read again
+        from its record once the catalog is reloaded."""
+        if (reason is None) == (self.paused is None):
+            return  # no change (the watch tells every screen again when the standing changes)
+        self.paused = reason
+        for widget in (self.toolbar, self.view, self.details, self.links.bar):
+            widget.setEnabled(reason is None)  # no expansion, hover read or save meanwhile
+        if reason is None:
+            self._say("The migration ended; reading the graph again…" if self._read_after_pause else "")
+            return
+        if self._task is not None:
+            self._task.cancel()
+        self.busy = False
+        self._read_after_pause = self.start_record is not None
+        self._say(reason)
+
+    def _on_open_db_catalog_changed(self, _change: object) -> None:
+        catalog = self.open_db.catalog
+        if not self._read_after_pause or self.paused is not None or self.start_record is None or not catalog:
+            return
+        self._read_after_pause = False
+        entity, key = self.start_record
+        if entity in catalog.entities:
+            self.show_record(entity, key)  # staged link edits stay drawn on the new graph
+        else:
+            self._say(f"{entity} is no longer in the database after the migration.", error=True)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)

@@ -5,8 +5,10 @@ worker and shows it in the banner. At a revision the scripts do not know, every 
 with the reason until the right project is picked. While the runner migrates (or restores a backup) the
 editors are paused: staged edits are kept, editing and scrolling are off so no page is read, and the
 pooled connections are closed, so our own idle reads hold neither SQLite's lock nor PostgreSQL's DDL
-locks. They resume when the run ends, whatever its outcome; the open database reloads the catalog then
-(its change_schema), and the editors follow it.
+locks. Every other screen of the window that can pause (gui/migrate/pausable.py: the record form, the graph
+and the search panel) is paused the same way: it reads nothing, what is asked meanwhile waits, staged edits
+stay. They resume when the run ends, whatever its outcome; the open database reloads the catalog then (its
+change_schema), and the screens follow it.
 """
 
 from __future__ import annotations
@@ -16,16 +18,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
 from gui.migrate import jobs
 from gui.migrate.banner import MigrationBanner, unknown_reason
+from gui.migrate.pausable import PAUSED_READS, Pausable
 from gui.migrate.project_choice import project_for
 from gui.runtime import workers
 from gui.runtime.priority import Priority
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QWidget
-
     from gui.editor.view import TableEditor
     from gui.migrate.dialog import MigrationDialog
     from gui.runtime.open_database import CatalogChange, OpenDatabase
@@ -109,9 +111,13 @@ class MigrationWatch(QObject):
 
     # --- editors ---------------------------------------------------------------------------------
 
-    def equip(self, editor: TableEditor) -> None:
-        """A new editor gets the current hold (read-only on an unknown revision, paused during a run)."""
-        self._hold(editor, self.hold_reason)
+    def equip(self, screen: TableEditor | Pausable) -> None:
+        """A new editor gets the current hold (read-only on an unknown revision, paused during a run); a new
+        screen that can pause is paused when a run is under way."""
+        if isinstance(screen, Pausable):
+            screen.set_paused(PAUSED_READS if self.paused else None)
+        else:
+            self._hold(screen, self.hold_reason)
 
     def pause(self) -> None:
         """A run starts: editors keep their staged edits but neither edit nor read; connections released."""
@@ -133,6 +139,12 @@ class MigrationWatch(QObject):
         reason = self.hold_reason
         for editor in self.editors():
             self._hold(editor, reason)
+        for screen in self.screens():
+            screen.set_paused(PAUSED_READS if self.paused else None)
+
+    def screens(self) -> list[Pausable]:
+        """The window's screens that pause during a run (record forms, graph and search panels)."""
+        return [w for w in self.window.findChildren(QWidget) if isinstance(w, Pausable)]
 
     def _hold(self, editor: TableEditor, reason: str | None) -> None:
         editor.hold(reason)

@@ -5,6 +5,8 @@ Typing is debounced (DEBOUNCE_MS after the last keystroke) and each keystroke ca
 (its statement is interrupted: workers.run(..., key="search", interruptible=True)). The embedding model
 loads on a worker on first use, with a message here; a missing model package is a message, never a crash.
 Every search and the model load run on workers (jobs.py); the GUI thread only shows their plain answers.
+While a migration runs the panel is paused (set_paused, from gui/migrate/watch.py): a search asked for then
+waits, the status line says so, and it runs when the run ends; the reloaded catalog's targets follow.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ class SearchPanel(QWidget):
         self.model_loading = False
         self.like_source: tuple[str, dict[str, Any], str | None] | None = None  # entity, key, label
         self.filter_bar: FilterBar | None = None
+        self.paused: str | None = None  # why nothing is searched now (a migration runs), else None
+        self._waiting = False  # a search was asked for while paused: it runs when the pause ends
+        self._said_before_pause = ("", False)  # the status line before the pause, shown again after it
         self.results = SearchResultsModel(self)
         self._build()
         self.debounce = QTimer(self)
@@ -216,8 +221,11 @@ class SearchPanel(QWidget):
         self._on_query_text_edited(text)
 
     def search_now(self) -> None:
-        """Search for the query now (Enter, the pause after typing, a changed option)."""
+        """Search for the query now (Enter, the pause after typing, a changed option); while paused the
+        search waits for the end of the migration."""
         self.debounce.stop()
+        if self._wait_if_paused():
+            return
         if self.like_source is not None:
             entity, key, label = self.like_source
             self.more_like_this(entity, key, label=label)
@@ -267,6 +275,10 @@ class SearchPanel(QWidget):
         self, entity: str, key: dict[str, Any], *, column: str | None = None, label: str | None = None
     ) -> None:
         """Show the rows of `entity` nearest to the row with `key` (its stored vector; no model needed)."""
+        if self.paused is not None:
+            self.like_source = (entity, dict(key), label)  # searched when the pause ends
+            self._wait_if_paused()
+            return
         db, catalog = self.open_db.database, self.open_db.catalog
         if db is None or catalog is None:
             self._say("Open a database first.", error=True)
@@ -341,6 +353,37 @@ class SearchPanel(QWidget):
     def _on_model_aborted(self) -> None:
         self.model_loading = False
         self._say("")
+
+    # --- pausing (a migration runs) --------------------------------------------------------------------
+
+    def set_paused(self, reason: str | None) -> None:
+        """A migration runs (`reason`, said in the status line) or has ended (None): while paused nothing is
+        read (a search under way is stopped and runs again after, as does one asked for meanwhile)."""
+        if (reason is None) == (self.paused is None):
+            return  # no change (the watch tells every screen again when the standing changes)
+        self.paused = reason
+        self.target_box.setEnabled(reason is None)  # a new target would count its stale rows
+        self.stale_bar.set_paused(reason)
+        if reason is not None:
+            self._said_before_pause = (self.status.text(), self.status.styleSheet() == ERROR_STYLE)
+            self.debounce.stop()
+            self._waiting = self.task is not None and not self.task.finished  # stopped: it runs again after
+            self._cancel()
+            self._say(reason)
+            return
+        text, error = self._said_before_pause
+        self._say(text, error=error)
+        if self._waiting:
+            self._waiting = False
+            self.search_now()
+
+    def _wait_if_paused(self) -> bool:
+        """While paused: note that a search is wanted, say it waits, and tell the caller not to search."""
+        if self.paused is None:
+            return False
+        self._waiting = True
+        self._say("Paused while a migration runs: your search runs when it ends.")
+        return True
 
     def _cancel(self) -> None:
         if self.task is not None and not self.task.finished:

@@ -4,6 +4,8 @@ column), an "N stale" badge, and "Re-embed stale" with its progress and Cancel.
 Counting is one query per column (core/search/stale.py) on a worker; re-embedding runs on a worker in
 batches through the worker door's progress channel, each batch its own transaction, so Cancel keeps what
 is done. A database Warden did not create is asked before the embedding state table is added to it.
+While a migration runs it is paused (set_paused, from gui/migrate/watch.py): it counts nothing and its
+buttons are off; it counts again when the run ends.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ class StaleBar(QWidget):
         self.columns: list[tuple[str, str]] = []
         self.counts: list[StaleCount] = []
         self.count_task: workers.Task | None = None
+        self.paused = False  # a migration runs: nothing is counted (a count asked for runs after it)
+        self._count_after_pause = False
         self.task: workers.Task | None = None
         self.start_when_listed = False  # the state table was just created: re-embed once the catalog lists it
         self.provider_box = QComboBox()
@@ -246,7 +250,11 @@ class StaleBar(QWidget):
     # --- counting ---------------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Count the stale rows of the columns on a worker (the badge keeps its number until then)."""
+        """Count the stale rows of the columns on a worker (the badge keeps its number until then); while
+        paused, once the pause ends."""
+        if self.paused:
+            self._count_after_pause = True
+            return
         db, catalog = self.open_db.database, self.open_db.catalog
         if self.count_task is not None and not self.count_task.finished:
             self.count_task.cancel()
@@ -260,6 +268,19 @@ class StaleBar(QWidget):
             jobs.count_stale, db, catalog, list(self.columns), models,
             on_done=self._on_counted, on_error=self._on_count_failed, owner=self, key="stale-count",
         )  # fmt: skip
+
+    def set_paused(self, reason: str | None) -> None:
+        """A migration runs (`reason`) or has ended (None): count nothing and offer nothing meanwhile."""
+        if self.paused == (reason is not None):
+            return
+        self.paused = reason is not None
+        self.setEnabled(not self.paused)
+        if self.paused and self.count_task is not None and not self.count_task.finished:
+            self.count_task.cancel()
+            self._count_after_pause = True
+        elif not self.paused and self._count_after_pause:
+            self._count_after_pause = False
+            self.refresh()
 
     def _on_counted(self, counts: list[StaleCount]) -> None:
         self.count_task = None

@@ -1,0 +1,22 @@
+"""What a screen offers the migration watch (gui/migrate/watch.py) so it can be paused while a migration runs.
+
+Any widget of the window with a `set_paused(reason)` method is paused the same way: the record form, the
+graph panel and the search panel have one (the table editors have their own hold, which also says read-only
+at an unknown revision). Paused, a screen reads nothing (what is asked meanwhile waits for the end), keeps
+what it has staged, and says `reason`; resumed, it reads again and follows the reloaded catalog.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+#: What a paused screen says (its own line, until the run ends).
+PAUSED_READS = "Paused while a migration runs: nothing is read until it ends; staged edits are kept."
+
+
+@runtime_checkable
+class Pausable(Protocol):
+    """A screen the migration watch pauses: `reason` while a migration runs, None when it has ended."""
+
+    def set_paused(self, reason: str | None) -> None:
+        """Stop reading the database and say `reason` (staged edits kept); None: read again."""
