@@ -637,9 +637,9 @@ class GraphPanel(QWidget):
     def _on_links_changed(self) -> None:
         gone = self.links.staging.removed()
         self.scene.set_staged(self.links.staging.added(), gone)
-        # Edges staged to go (or dropped again) are no longer selected: they show as going, in red
-        drawn = {edge_identity(e) for e in self.scene.edge_list} - gone
-        self._select_edges([e for e in self.selected_edges if edge_identity(e) in drawn])
+        # The scene's draw unselected the edges staged to go (or dropped again): keep the ones it kept
+        kept = self.scene.selected_edges
+        self._select_edges([e for e in self.selected_edges if edge_identity(e) in kept])
 
     def _on_links_saved(self, names: list[str]) -> None:
         self.scene.show_document(self.document)

@@ -121,6 +121,9 @@ class GraphScene(QGraphicsScene):
         drawn = _drawn_edges([e for e in edges if e.source in positions and e.target in positions])
         self.edge_list = [e for e, _both in drawn]
         new = {edge_identity(e) for e in self.staged_new}
+        # An edge staged to go (it shows as going, in red) or no longer drawn is no longer selected: pruned
+        # here, in this draw, so that a Del on selected links redraws once, not again to unselect them
+        self.selected_edges &= {edge_identity(e) for e in self.edge_list} - self.staged_gone
         looks = [self._edge_look(e, both, new) for e, both in drawn]
         self.edge_looks = looks  # how each edge of edge_list is drawn (the schema view's routes reuse it)
         radii = [
