@@ -50,11 +50,17 @@ class CrashReport:
 
 
 def crash_report(
-    exc: BaseException, log_path: Path, tb: TracebackType | None = None, *, written: bool = True
+    exc: BaseException,
+    log_path: Path,
+    tb: TracebackType | None = None,
+    *,
+    written: bool = True,
+    details: str | None = None,
 ) -> CrashReport:
     """The crash dialog's texts for a bug: no message, SQL or value of the exception's own in its text.
 
     `written`: whether the details reached the log file; if not, the dialog says so and where it tried.
+    `details`: the traceback as already formatted for the log (the handler's), so it is not formatted twice.
     """
     where = (
         f"The details were written to\n{log_path}\n"
@@ -67,7 +73,7 @@ def crash_report(
             f"This is a bug, not something you did. {where}"
             "Your data was not changed by this error. You can keep working or restart Warden."
         ),
-        details=format_exception(exc, tb),
+        details=format_exception(exc, tb) if details is None else details,
     )
 
 
@@ -105,8 +111,8 @@ class CrashHandler:
         if issubclass(exc_type, KeyboardInterrupt):
             self._previous(exc_type, exc, tb)
             return
-        details = format_exception(exc, tb)
-        report = crash_report(exc, self.log_path, tb, written=self.write(details))
+        details = format_exception(exc, tb)  # once: the log and the dialog show the same text
+        report = crash_report(exc, self.log_path, written=self.write(details), details=details)
         if self.show_dialog and self._can_show_dialog():
             self._show(report)
         else:

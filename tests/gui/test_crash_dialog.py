@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 
 import platformdirs
 import pytest
@@ -74,3 +75,24 @@ def test_a_log_that_cannot_be_written_is_not_claimed(qtbot: QtBot, tmp_path: Pat
     assert f"could not be written to\n{path}\nso they are only under Show Details" in said
     assert "Traceback" in box.property("details")
     assert not path.exists()
+
+
+def test_the_traceback_is_formatted_once_for_the_log_and_the_dialog(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One bug, one formatting (core/redact.py walks every frame): the log and the dialog carry that text."""
+    from gui.runtime import errors
+
+    calls: list[BaseException] = []
+    real = errors.format_exception
+
+    def counted(exc: BaseException, tb: TracebackType | None = None) -> str:
+        calls.append(exc)
+        return real(exc, tb)
+
+    monkeypatch.setattr(errors, "format_exception", counted)
+    path = tmp_path / "logs" / "warden.log"
+    box = crash(CrashHandler(path))
+    assert box is not None and len(calls) == 1
+    details = box.property("details")
+    assert details.startswith("Traceback") and details in path.read_text(encoding="utf-8")
