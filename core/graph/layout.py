@@ -77,9 +77,13 @@ def layout(
         return dict(known)
     if not known:
         return _full(list(nodes), pairs)
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    for a, b in pairs:
+        neighbours[a].add(b)
+        neighbours[b].add(a)
     if len(fresh) > FORCE_UP_TO:
-        return {**known, **_ringed(fresh, pairs, known, anchors or {})}
-    return {**known, **_around(fresh, pairs, known, anchors or {})}
+        return {**known, **_ringed(fresh, neighbours, known, anchors or {})}
+    return {**known, **_around(fresh, pairs, neighbours, known, anchors or {})}
 
 
 def _full(nodes: list[str], pairs: list[tuple[str, str]]) -> dict[str, Point]:
@@ -117,20 +121,17 @@ def _spaced(points: np.ndarray) -> np.ndarray:
 def _around(
     fresh: list[str],
     pairs: list[tuple[str, str]],
+    neighbours: Mapping[str, set[str]],
     known: Mapping[str, Point],
     anchors: Mapping[str, str],
 ) -> dict[str, Point]:
     """Place `fresh` nodes among fixed `known` ones: a ring around each anchor, then a local force pass."""
     import igraph
 
-    neighbours: dict[str, set[str]] = defaultdict(set)
-    for a, b in pairs:
-        neighbours[a].add(b)
-        neighbours[b].add(a)
     start = _ring_starts(fresh, known, anchors, neighbours)
     # Old nodes near the new ones push them (the nearest NEARBY of them, and those they link to); the rest
     # of the graph is too far to matter, and leaving it out keeps an expansion's cost its own.
-    linked = {m for n in fresh for m in neighbours[n] if m in known}
+    linked = {m for n in fresh for m in neighbours.get(n, ()) if m in known}
     names = list(known)
     old = np.array([known[n] for n in names], dtype=float)
     centre = np.array(_centre(start.values()))
@@ -207,9 +208,7 @@ def _ring_starts(
     start: dict[str, Point] = {}
     for anchor, members in groups.items():
         ax, ay = known[anchor]
-        facing, arc = _facing(
-            known[anchor], [known[m] for m in neighbours.get(anchor, ()) if m in known], centre
-        )
+        facing, arc = _facing(known[anchor], _placed_around(anchor, known, neighbours), centre)
         radius = RING * UNIT * max(1.0, math.sqrt(len(members) / 8))
         for i, n in enumerate(members):
             t = facing - arc / 2 + arc * (i + 0.5) / len(members)
@@ -242,6 +241,13 @@ def _groups(
     return groups, loose
 
 
+def _placed_around(
+    anchor: str, known: Mapping[str, Point], neighbours: Mapping[str, set[str]]
+) -> list[Point]:
+    """Where `anchor`'s neighbours that are already placed are: what its new nodes face away from."""
+    return [known[m] for m in neighbours.get(anchor, ()) if m in known]
+
+
 def _facing(anchor: Point, around: list[Point], centre: Point) -> tuple[float, float]:
     """The direction (radians) new nodes around `anchor` face, and the arc they spread over: away from what
     is already there (the anchor's placed neighbours `around`, or the graph's centre)."""
@@ -254,7 +260,7 @@ def _facing(anchor: Point, around: list[Point], centre: Point) -> tuple[float, f
 
 def _ringed(
     fresh: list[str],
-    pairs: list[tuple[str, str]],
+    neighbours: Mapping[str, set[str]],
     known: Mapping[str, Point],
     anchors: Mapping[str, str],
 ) -> dict[str, Point]:
@@ -262,19 +268,12 @@ def _ringed(
     measured in label boxes, so wide ellipses on screen) over the side facing away from what is there, the
     nearest ring first, in their order (a fetch's order: by label). A slot is taken only when a node's label
     box there is clear of every node placed, old or new, so nothing overlaps and nothing old moves."""
-    neighbours: dict[str, set[str]] = defaultdict(set)
-    for a, b in pairs:
-        neighbours[a].add(b)
-        neighbours[b].add(a)
     groups, loose = _groups(fresh, known, anchors, neighbours)
     centre = _centre(known.values())
     taken = _Boxes(LABEL_BOX[0] * UNIT, LABEL_BOX[1] * UNIT)
     for point in known.values():
         taken.add(point)
-    work = [
-        (known[a], members, [known[m] for m in neighbours.get(a, ()) if m in known])
-        for a, members in groups.items()
-    ]
+    work = [(known[a], members, _placed_around(a, known, neighbours)) for a, members in groups.items()]
     if loose:  # nothing placed links them: they gather right of the graph
         work.append(((max(p[0] for p in known.values()) + RING * UNIT, centre[1]), loose, []))
     placed: dict[str, Point] = {}
