@@ -69,7 +69,7 @@ def main() -> int:
     """Run the bench and print its tables."""
     parser = bench_parser(__doc__, default_scale=100)
     parser.add_argument("--part", choices=("all", "backup", "copy"), default="all", help="which part to run")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per side of the migration part")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per side of each part")
     parser.add_argument("--batch", type=int, default=20_000, help="rows per COPY batch (Warden)")
     parser.add_argument("--no-pgloader", action="store_true", help="time Warden's copy only")
     args = parser.parse_args()
@@ -84,7 +84,7 @@ def main() -> int:
             print(_migration_part(base, work, args.repeat).render())
         if args.part in ("all", "copy"):
             print(banner("Copy a SQLite demo database to PostgreSQL"))
-            print(_copy_part(base, args.batch, args.no_pgloader).render())
+            print(_copy_part(base, args.batch, args.no_pgloader, args.repeat).render())
     return 0
 
 
@@ -200,30 +200,65 @@ def _plain_upgrade(trial: Path, scripts: Path, _backups: Path) -> tuple[float, f
     return time.perf_counter() - t0, 0.0
 
 
-def _copy_part(path: Path, batch: int, no_pgloader: bool) -> Table:
-    table = Table(["side", "rows", "seconds", "rows/s", "verified", "note"])
+def _copy_part(path: Path, batch: int, no_pgloader: bool, repeat: int) -> Table:
+    table = Table(["side", "rows", "median s", "rows/s", "verified", "runs s", "note"])
+    loader = None if no_pgloader else shutil.which("pgloader")
+    warden: list[float] = []
+    loaded: list[float] = []
+    verified: set[str] = set()
+    rows, tables, summary = 0, "", ""
     with PgServer() as server:
         load_before = _load()
-        rows, seconds, verified, note = _warden(path, server.new_database("warden_copy"), batch)
-        note = f"{note}; {load_before} -> {_load()}"
-        table.add(
-            "Warden copy + verify", f"{rows:,}", f"{seconds:.1f}", f"{rows / seconds:,.0f}", verified, note
-        )
-        warden_rate = rows / seconds
-        loader = shutil.which("pgloader")
-        if no_pgloader or loader is None:
-            table.add("pgloader", "", "", "", "", "skipped" if no_pgloader else "not installed")
-        else:
-            url = server.new_database("pgloader_copy", vector=False)
-            load_before = _load()
-            took, note = _pgloader(loader, path, url)
-            note = f"{note}; {load_before} -> {_load()}"
-            table.add("pgloader (no verify)", f"{rows:,}", f"{took:.1f}", f"{rows / took:,.0f}", "no", note)
-            goal = "PASS" if warden_rate >= rows / took else "MISS"
-            table.rule()
-            table.add(
-                "Warden / pgloader", "", "", f"{warden_rate / (rows / took):.2f}x", "", f"goal >= 1x: {goal}"
-            )
+        for i in range(repeat):
+            sides = ["warden", "pgloader"] if i % 2 == 0 else ["pgloader", "warden"]
+            for side in sides:
+                if side == "warden":
+                    rows, took, ok, tables = _warden(path, server.new_database(f"warden_copy_{i}"), batch)
+                    warden.append(took)
+                    verified.add(ok)
+                elif loader is not None:
+                    url = server.new_database(f"pgloader_copy_{i}", vector=False)
+                    took, summary = _pgloader(loader, path, url)
+                    loaded.append(took)
+                else:
+                    continue
+                print(f"  {side}: {took:.1f} s ({_load()})", flush=True)
+        load_after = _load()
+    w = statistics.median(warden)
+    runs = ", ".join
+    table.add(
+        "Warden copy + verify",
+        f"{rows:,}",
+        f"{w:.1f}",
+        f"{rows / w:,.0f}",
+        " / ".join(sorted(verified)),
+        runs(f"{t:.1f}" for t in warden),
+        tables,
+    )
+    if not loaded:
+        table.add("pgloader", "", "", "", "", "", "skipped" if no_pgloader else "not installed")
+        return table
+    p = statistics.median(loaded)
+    table.add(
+        "pgloader (no verify)",
+        f"{rows:,}",
+        f"{p:.1f}",
+        f"{rows / p:,.0f}",
+        "no",
+        runs(f"{t:.1f}" for t in loaded),
+        summary,
+    )
+    table.rule()
+    goal = "PASS" if p / w >= 1 else "MISS"
+    table.add(
+        "Warden / pgloader",
+        "",
+        "",
+        f"{p / w:.2f}x",
+        "",
+        "",
+        f"goal >= 1x: {goal}; {load_before} -> {load_after}",
+    )
     return table
 
 

@@ -27,9 +27,10 @@ from core.engine.db import Database
 from core.errors import MigrationFailed, WardenError
 from core.migrate import copy_schema
 from core.migrate.copy_audit import AUDIT_TABLE, CopyAudit, make_room
+from core.migrate.copy_digest import RowDigest
 from core.migrate.copy_read import raw_batches
 from core.migrate.copy_values import Checksum, to_copy, value_form
-from core.migrate.copy_verify import TableCheck, verify_tables
+from core.migrate.copy_verify import TableCheck, source_digest, verify_tables
 from core.migrate.running import ensure_schema
 from core.migrate.scripts import script_directory
 from core.migrate.status import current
@@ -129,7 +130,9 @@ class _Run:
     progress: _Progress
     batch_rows: int
     audit: CopyAudit
-    sums: dict[str, Checksum] = field(default_factory=dict)  # taken from the rows as they were copied
+    sums: dict[str, Checksum | RowDigest] = field(
+        default_factory=dict
+    )  # taken from the rows as they were copied
 
 
 def _audit_log_first(entities: list[Entity]) -> list[Entity]:
@@ -221,7 +224,7 @@ def _copy_table(
         return done
     present = _present_keys(target, tgt, src) if n_target and src.primary_key else set()
     copier = _Copier(shared or target.engine.raw_connection(), tgt, columns, src.name)
-    summed = Checksum([c.kind for c in columns], [c.scale for c in columns])
+    summed = source_digest(source, target, tgt, columns)
     keyed = _key_reader(src, columns) if present else None
     written = last = 0
     try:
@@ -234,7 +237,8 @@ def _copy_table(
         with copier.statement() if one_go else contextlib.nullcontext() as one:
             while nxt is not None:
                 batch, nxt = nxt, next(batches, None)
-                summed.add_rows(batch)
+                if summed is not None:
+                    summed.add_rows(batch)
                 rows = batch if keyed is None else [r for r in batch if keyed(r) not in present]
                 if one is not None:
                     copier.write_rows(one, rows)
@@ -265,7 +269,8 @@ def _copy_table(
         if shared is None:
             copier.raw.rollback()  # nothing when committed; else what this table wrote since the last batch
             copier.raw.close()
-    run.sums[src.name] = summed
+    if summed is not None:
+        run.sums[src.name] = summed
     done = TableCopy(src.name, n_source, written, rows_present)
     log.info("copied %s: %d rows written, %d already there", src.name, written, done.rows_present)
     run.progress.table_done(done)

@@ -3,15 +3,18 @@ value (core/migrate/copy_values.py) must be the same on the source and the targe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from psycopg import sql
 
 from core.engine.db import Database
 from core.errors import NotFoundError
 from core.migrate import copy_schema
 from core.migrate.copy_audit import AUDIT_TABLE
+from core.migrate.copy_digest import DigestPlan, RowDigest, column_plan, digest_text
 from core.migrate.copy_read import raw_batches
 from core.migrate.copy_values import Checksum
 from core.progress import TaskState
@@ -58,7 +61,7 @@ def verify_tables(
     target: Database,
     *,
     state: TaskState | None = None,
-    source_sums: Mapping[str, Checksum] | None = None,
+    source_sums: Mapping[str, Checksum | RowDigest] | None = None,
 ) -> list[TableCheck]:
     """Compare every copied table of `source` with the same table on `target`; `source_sums` are checksums
     of source tables already taken (by the copy that just read them)."""
@@ -79,14 +82,96 @@ def verify_tables(
             continue
         columns = [c for c in copy_schema.written_columns(src) if _compared(tgt, c.name)]
         theirs_cols = [tgt.columns_by_name[c.name] for c in columns]
-        mine = known.get(src.name) or _checksum(source, src, columns)
         # The target's audit log also holds its own entries (its migration, the copy's), after the source's.
         up_to = last_entry(source, src) if src.name == AUDIT_TABLE else None
+        plan = digest_plan(target, tgt, theirs_cols)
+        if plan is not None and source.backend == "sqlite":
+            # The target's side summed by the server; the source's as the copy read it, or read now.
+            known_sum = known.get(src.name)
+            mine_rd = (
+                known_sum if isinstance(known_sum, RowDigest) else _row_digest(source, src, columns, plan)
+            )
+            rows, digest = server_digest(target, tgt, plan, up_to)
+            checks.append(TableCheck(src.name, mine_rd.rows, rows, mine_rd.hexdigest, digest))
+            continue
+        if plan is not None and _same_plan(plan, digest_plan(source, src, columns)):
+            rows_s, digest_s = server_digest(source, src, plan, None)
+            rows, digest = server_digest(target, tgt, plan, up_to)
+            checks.append(TableCheck(src.name, rows_s, rows, digest_s, digest))
+            continue
+        known_old = known.get(src.name)
+        mine = known_old if isinstance(known_old, Checksum) else _checksum(source, src, columns)
         theirs = _checksum(target, tgt, theirs_cols, up_to=up_to)
         checks.append(TableCheck(src.name, mine.rows, theirs.rows, mine.hexdigest, theirs.hexdigest))
     if state is not None:
         state.set_progress(len(entities), len(entities), "Verified")
     return checks
+
+
+def source_digest(
+    source: Database, target: Database, tgt: Entity, columns: Sequence[ColumnInfo]
+) -> Checksum | RowDigest | None:
+    """What a copy sums the source's rows into as it reads them, for `verify_tables`: the server-side plan's
+    digest from SQLite, the slower Checksum when the target's types have no plan; None when the verification
+    reads the source itself (both sides on PostgreSQL servers)."""
+    theirs = [tgt.columns_by_name[c.name] for c in columns]
+    plan = digest_plan(target, tgt, theirs)
+    if plan is not None:
+        return RowDigest(plan) if source.backend == "sqlite" else None
+    return Checksum([c.kind for c in columns], [c.scale for c in columns])
+
+
+def digest_plan(db: Database, entity: Entity, columns: Sequence[ColumnInfo]) -> DigestPlan | None:
+    """The server-side digest's plan for these columns of a PostgreSQL table; None on SQLite, on a server
+    whose text is not UTF-8 (md5 hashes the server's bytes) or when a column's type has no plan."""
+    if db.backend != "postgresql":
+        return None
+    with db.engine.connect() as conn:
+        driver: Any = conn.connection.driver_connection
+        if driver.info.parameter_status("server_encoding") != "UTF8":
+            return None
+        rows = driver.execute(
+            "select a.attname, format_type(a.atttypid, a.atttypmod), t.typtype, t.typname "
+            "from pg_attribute a join pg_type t on t.oid = a.atttypid "
+            "where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped",
+            (_table(entity).as_string(driver),),
+        ).fetchall()
+        driver.rollback()
+    types = {str(r[0]): (str(r[1]), str(r[2]), str(r[3])) for r in rows}
+    plans = []
+    for c in columns:
+        found = types.get(c.name)
+        one = column_plan(c.name, *found) if found is not None else None
+        if one is None:
+            return None
+        plans.append(one)
+    return DigestPlan(tuple(plans))
+
+
+def _same_plan(mine: DigestPlan, theirs: DigestPlan | None) -> bool:
+    return theirs is not None and [c.expression for c in mine.columns] == [
+        c.expression for c in theirs.columns
+    ]
+
+
+def _table(entity: Entity) -> sql.Identifier:
+    return sql.Identifier(*([entity.schema] if entity.schema else []), entity.table_name)
+
+
+def server_digest(db: Database, entity: Entity, plan: DigestPlan, up_to: int | None) -> tuple[int, str]:
+    """The table's rows and digest, summed by the PostgreSQL server (no row leaves it)."""
+    with db.engine.connect() as conn:
+        driver: Any = conn.connection.driver_connection
+        rows, total = driver.execute(plan.select(_table(entity), up_to)).fetchone()
+        driver.rollback()
+    return int(rows), digest_text(int(total))
+
+
+def _row_digest(db: Database, entity: Entity, columns: list[ColumnInfo], plan: DigestPlan) -> RowDigest:
+    found = RowDigest(plan)
+    for batch in raw_batches(db, entity, columns, _STREAM):
+        found.add_rows(batch)
+    return found
 
 
 def _compared(target: Entity, name: str) -> bool:

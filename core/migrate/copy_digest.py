@@ -1,0 +1,443 @@
+"""A copy's checksum computed by the target server: each row spelt as one canonical text, hashed with md5, the
+first 64 bits of the hashes summed (mod 2**64, order-free). PostgreSQL spells the rows it holds with SQL
+(`server_digest`, no row leaves the server); the copy spells the source rows it reads from SQLite the same way
+in Python (`RowDigest`), so equal data gives equal digests in any process.
+
+The canonical text of a value follows the target column's type, as PostgreSQL prints it: integers and text as
+they are, booleans 1/0, UUIDs as 32 hex digits, times as UTC `YYYY-MM-DD HH:MM:SS.ffffff`, decimals at their
+column's scale, jsonb as PostgreSQL prints it (keys by length, then bytes; `", "` and `": "`), double
+precision, bytea and vectors as the hex of their binary form. A column of another type has no plan: its table
+is checked the slower way (core/migrate/copy_values.Checksum over both sides read back).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import math
+import operator
+import re
+import struct
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from json.encoder import encode_basestring  # the C escaper: escapes as jsonb does
+from typing import Any
+
+import numpy as np
+from psycopg import sql
+
+#: Between the values of a row; SEP and ESC inside text are escaped (ESC ESC, ESC SEP), a NULL is ESC N.
+SEP, ESC = "\x1f", "\x1e"
+NULL = ESC + "N"
+_MASK = (1 << 64) - 1
+_FIRST_8 = operator.itemgetter(slice(0, 8))
+_DIGEST = operator.methodcaller("digest")
+
+Column = Sequence[Any]
+Canon = Callable[[Column], list[str]]
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """One column: the SQL spelling its canonical text on the server, the Python spelling the same from the
+    source's raw values (a whole batch's column at once)."""
+
+    name: str
+    expression: str  # with {c} for the quoted column
+    canon: Canon
+
+
+@dataclass(frozen=True)
+class DigestPlan:
+    """The columns of a table in the order the rows are read."""
+
+    columns: tuple[ColumnPlan, ...]
+
+    def select(self, table: sql.Composable, up_to: int | None) -> sql.Composed:
+        """The server's digest: rows and the sum of the rows' hashes (`up_to`: only ids at most that)."""
+        parts = [
+            sql.SQL("coalesce(" + c.expression + ", {null})").format(
+                c=sql.Identifier(c.name), null=sql.Literal(NULL)
+            )
+            for c in self.columns
+        ]
+        spaced: list[sql.Composable] = []
+        for part in parts:
+            spaced += [sql.Literal(SEP), part] if spaced else [part]
+        line = sql.SQL(" || ").join(spaced) if spaced else sql.Literal("")
+        where = (
+            sql.SQL(" where {} <= {}").format(sql.Identifier("id"), sql.Literal(up_to))
+            if up_to is not None
+            else sql.SQL("")
+        )
+        return sql.SQL(
+            "select count(*), coalesce(sum(('x' || left(md5({line}), 16))::bit(64)::bigint), 0) from {t}{w}"
+        ).format(line=line, t=table, w=where)
+
+
+class RowDigest:
+    """The source side: rows as read raw from SQLite, spelt as the plan says, summed as the server sums."""
+
+    def __init__(self, plan: DigestPlan) -> None:
+        self.plan = plan
+        self.total = 0
+        self.rows = 0
+
+    def add_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Count a batch of rows (values in the order of the plan's columns)."""
+        if not rows:
+            return
+        columns = list(zip(*rows, strict=True))
+        texts = [c.canon(col) for c, col in zip(self.plan.columns, columns, strict=True)]
+        lines = map(SEP.join, zip(*texts, strict=True)) if texts else ("" for _ in rows)
+        hashes = map(_DIGEST, map(hashlib.md5, map(str.encode, lines)))
+        self.total = (self.total + sum(map(int.from_bytes, map(_FIRST_8, hashes)))) & _MASK
+        self.rows += len(rows)
+
+    @property
+    def hexdigest(self) -> str:
+        """The digest as its plan's tag and 16 hex digits."""
+        return digest_text(self.total)
+
+
+def digest_text(total: int) -> str:
+    """A digest as `md5:` and 16 hex digits (a sum of signed or unsigned 64-bit halves alike)."""
+    return f"md5:{total & _MASK:016x}"
+
+
+# --- one column at a time: NULLs become NULL, the rest is spelt by a per-type function ---
+
+
+def _with_nulls(col: Column, spell: Callable[[Column], list[str]]) -> list[str]:
+    if None not in col:
+        return spell(col)
+    spelt = iter(spell([v for v in col if v is not None]))
+    return [NULL if v is None else next(spelt) for v in col]
+
+
+def _types(col: Column) -> set[type]:
+    return set(map(type, col))
+
+
+def _escaped(texts: list[str]) -> list[str]:
+    """Text with SEP and ESC inside escaped (rare: checked over the whole column at once in C)."""
+    joined = "".join(texts)
+    if SEP not in joined and ESC not in joined:
+        return texts
+    return [t.replace(ESC, ESC + ESC).replace(SEP, ESC + SEP) for t in texts]
+
+
+def _text(col: Column) -> list[str]:
+    def spell(values: Column) -> list[str]:
+        texts = list(values) if _types(values) <= {str} else [_as_text(v) for v in values]
+        return _escaped(texts)
+
+    return _with_nulls(col, spell)
+
+
+def _as_text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    if type(value) is float:
+        return _float_text(value)
+    return str(value)  # SQLite keeps numbers in a column of another affinity; COPY sends them as digits
+
+
+def _float_text(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
+
+
+def _integer(col: Column) -> list[str]:
+    return _with_nulls(col, lambda values: list(map(str, values)))
+
+
+_TRUE = {"t", "tr", "tru", "true", "y", "ye", "yes", "on", "1"}
+
+
+def _boolean(col: Column) -> list[str]:
+    def one(value: Any) -> str:
+        if isinstance(value, str):
+            return "1" if value.strip().lower() in _TRUE else "0"
+        return "1" if value else "0"
+
+    return _with_nulls(col, lambda values: list(map(one, values)))
+
+
+_HEX32 = re.compile(r"[0-9a-f]*")
+
+
+def _uuid(col: Column) -> list[str]:
+    def spell(values: Column) -> list[str]:
+        if _types(values) <= {str} and set(map(len, values)) <= {32} and _HEX32.fullmatch("".join(values)):
+            return list(values)  # SQLite's 32 lowercase hex digits: PostgreSQL's text without dashes
+        return [_uuid_hex(v) for v in values]
+
+    return _with_nulls(col, spell)
+
+
+def _uuid_hex(value: Any) -> str:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, bytes) and len(value) == 16:
+        return uuid.UUID(bytes=value).hex
+    try:
+        return uuid.UUID(str(value)).hex
+    except ValueError:
+        return str(value)  # the target refused it already, or holds something else: a mismatch
+
+
+_STAMP = re.compile(r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\x00)*")
+
+
+def _timestamp(aware: bool) -> Canon:
+    """A time as the server's to_char(… 'YYYY-MM-DD HH24:MI:SS.US'): SQLite's naive text is UTC; for a
+    column without time zone an offset in the text is dropped, as PostgreSQL's input does."""
+
+    def spell(values: Column) -> list[str]:
+        if _types(values) <= {str} and _STAMP.fullmatch("\x00".join(values) + "\x00"):
+            return list(values)  # SQLAlchemy's own spelling on SQLite
+        return [_stamp_text(v, aware) for v in values]
+
+    return lambda col: _with_nulls(col, spell)
+
+
+def _stamp_text(value: Any, aware: bool) -> str:
+    when = value
+    if isinstance(value, str):
+        try:
+            when = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        when = dt.datetime(value.year, value.month, value.day)
+    if not isinstance(when, dt.datetime):
+        return str(value)
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC) if aware else when
+        when = when.replace(tzinfo=None)
+    return when.strftime("%Y-%m-%d %H:%M:%S") + f".{when.microsecond:06d}"
+
+
+_DAY = re.compile(r"(?:\d{4}-\d\d-\d\d\x00)*")
+
+
+def _date(col: Column) -> list[str]:
+    def spell(values: Column) -> list[str]:
+        if _types(values) <= {str} and _DAY.fullmatch("\x00".join(values) + "\x00"):
+            return list(values)
+        return [_date_text(v) for v in values]
+
+    return _with_nulls(col, spell)
+
+
+def _date_text(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip()).date().isoformat()
+        except ValueError:
+            return value
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _time(col: Column) -> list[str]:
+    def one(value: Any) -> str:
+        moment = value
+        if isinstance(value, str):
+            try:
+                moment = dt.time.fromisoformat(value.strip())
+            except ValueError:
+                return value
+        if not isinstance(moment, dt.time):
+            return str(value)
+        text = f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+        return text + (f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else "")
+
+    return _with_nulls(col, lambda values: list(map(one, values)))
+
+
+def _numeric(scale: int | None) -> Canon:
+    """numeric's text: at the column's scale (rounded half away from zero, as numeric's input rounds), or as
+    written when the column has none; no sign on a zero."""
+    step = decimal.Decimal(1).scaleb(-scale) if scale is not None else None
+
+    def one(value: Any) -> str:
+        if type(value) is float:
+            if not math.isfinite(value):
+                return _float_text(value)
+            number = decimal.Decimal(repr(value))
+        else:
+            try:
+                number = decimal.Decimal(str(value).strip())
+            except decimal.InvalidOperation:
+                return str(value)
+        if not number.is_finite():
+            return "NaN" if number.is_nan() else ("Infinity" if number > 0 else "-Infinity")
+        if step is not None:
+            number = number.quantize(step, rounding=decimal.ROUND_HALF_UP)
+        if number == 0:
+            number = abs(number)
+        return format(number, "f")
+
+    def spell(values: Column) -> list[str]:
+        known = {v: one(v) for v in set(values)}  # prices repeat: each distinct value spelt once
+        return list(map(known.__getitem__, values))
+
+    return lambda col: _with_nulls(col, spell)
+
+
+def _double(col: Column) -> list[str]:
+    def spell(values: Column) -> list[str]:
+        if _types(values) <= {float, int}:
+            text = np.asarray(values, dtype=">f8").tobytes().hex()
+            return [text[i : i + 16] for i in range(0, len(text), 16)]
+        return [_double_hex(v) for v in values]
+
+    return _with_nulls(col, spell)
+
+
+def _double_hex(value: Any) -> str:
+    try:
+        return struct.pack(">d", float(value)).hex()
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _bytea(col: Column) -> list[str]:
+    def one(value: Any) -> str:
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value).hex()
+        return str(value).encode().hex()
+
+    return _with_nulls(col, lambda values: list(map(one, values)))
+
+
+def _vector(col: Column) -> list[str]:
+    """pgvector's binary form: dimensions and a zero as two 16-bit numbers, then big-endian float32s."""
+
+    def one(value: Any) -> str:
+        if isinstance(value, bytes | bytearray | memoryview):
+            floats = np.frombuffer(bytes(value), dtype="<f4")
+        elif isinstance(value, str):
+            floats = np.asarray(json.loads(value), dtype="<f4")
+        else:
+            floats = np.asarray(value, dtype="<f4").reshape(-1)
+        return struct.pack(">HH", len(floats), 0).hex() + floats.astype(">f4").tobytes().hex()
+
+    return _with_nulls(col, lambda values: list(map(one, values)))
+
+
+# --- JSON as jsonb prints it ---
+
+
+def _jsonb_text(value: Any) -> str:
+    if isinstance(value, str | bytes):
+        try:
+            parsed = json.loads(value, parse_float=decimal.Decimal)
+        except ValueError:
+            return value if isinstance(value, str) else value.hex()
+        return _jsonb(parsed)
+    if type(value) is float:
+        return _jsonb(decimal.Decimal(repr(value))) if math.isfinite(value) else _float_text(value)
+    return _jsonb(value)
+
+
+def _key_order(item: tuple[str, Any]) -> tuple[int, bytes]:
+    raw = item[0].encode()
+    return len(raw), raw
+
+
+def _jsonb(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return str(encode_basestring(value))
+    if kind is dict:
+        items = sorted(value.items(), key=_key_order)
+        return "{" + ", ".join(f"{encode_basestring(k)}: {_jsonb(v)}" for k, v in items) + "}"
+    if kind is list:
+        return "[" + ", ".join(map(_jsonb, value)) + "]"
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is decimal.Decimal:
+        return format(abs(value) if value == 0 else value, "f")
+    if kind is float:
+        return format(decimal.Decimal(repr(value)), "f")
+    return str(encode_basestring(str(value)))
+
+
+class _JsonColumn:
+    """JSON texts repeat (the same tool inputs, the same small results): each distinct text is spelt once,
+    remembered across batches up to a bound."""
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self.known: dict[Any, str] = {}
+
+    def __call__(self, col: Column) -> list[str]:
+        known = self.known
+        if len(known) > self.LIMIT:
+            known.clear()
+        for v in set(col) - known.keys():
+            known[v] = NULL if v is None else _jsonb_text(v)
+        return list(map(known.__getitem__, col))
+
+
+# --- the plan of a table, from its target columns' types ---
+
+
+def column_plan(name: str, pg_type: str, type_kind: str, type_name: str) -> ColumnPlan | None:
+    """The plan of one column from PostgreSQL's format_type, typtype and typname; None: no plan."""
+    spelt = _TYPES.get(pg_type)
+    if spelt is not None:
+        expression, canon = spelt
+        return ColumnPlan(name, expression, canon() if isinstance(canon, type) else canon)
+    if pg_type.startswith("character varying"):
+        return ColumnPlan(name, _TEXT_SQL, _text)
+    if pg_type.startswith("numeric"):
+        found = re.fullmatch(r"numeric(?:\((\d+),(\d+)\))?", pg_type)
+        if found is None:
+            return None
+        scale = int(found.group(2)) if found.group(2) is not None else None
+        return ColumnPlan(name, "{c}::text", _numeric(scale))
+    if type_name == "vector" and type_kind == "b":
+        return ColumnPlan(name, "encode(vector_send({c}), 'hex')", _vector)
+    if type_kind == "e":  # an enum: its label
+        return ColumnPlan(name, _TEXT_SQL, _text)
+    return None
+
+
+_TEXT_SQL = "replace(replace({c}::text, E'\\x1e', E'\\x1e\\x1e'), E'\\x1f', E'\\x1e\\x1f')"
+_STAMP_SQL = "to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US')"
+_TYPES: dict[str, tuple[str, Any]] = {
+    "text": (_TEXT_SQL, _text),
+    "integer": ("{c}::text", _integer),
+    "bigint": ("{c}::text", _integer),
+    "smallint": ("{c}::text", _integer),
+    "boolean": ("{c}::int::text", _boolean),
+    "uuid": ("replace({c}::text, '-', '')", _uuid),
+    "jsonb": ("{c}::text", _JsonColumn),
+    "json": ("{c}::jsonb::text", _JsonColumn),
+    "timestamp with time zone": (
+        "to_char({c} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+        _timestamp(aware=True),
+    ),
+    "timestamp without time zone": (_STAMP_SQL, _timestamp(aware=False)),
+    "date": ("to_char({c}, 'YYYY-MM-DD')", _date),
+    "time without time zone": ("{c}::text", _time),
+    "double precision": ("encode(float8send({c}), 'hex')", _double),
+    "bytea": ("encode({c}, 'hex')", _bytea),
+}
+
+
+__all__ = ["NULL", "SEP", "ColumnPlan", "DigestPlan", "RowDigest", "column_plan", "digest_text"]
