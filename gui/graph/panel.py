@@ -196,7 +196,10 @@ class GraphPanel(QWidget):
     # --- starting, expanding, collapsing ---------------------------------------------------------
 
     def show_record(self, entity: str, key: dict[str, Any]) -> None:
-        """Show the graph around the record of `entity` with `key` (column → value)."""
+        """Show the graph around the record of `entity` with `key` (column → value); while paused, once the
+        migration has ended."""
+        if self.paused is not None:
+            self.start_record, self._read_after_pause = (entity, dict(key)), True
         db, catalog = self._open()
         if db is None or catalog is None:
             return

@@ -364,6 +364,7 @@ class SearchPanel(QWidget):
         self.paused = reason
         self.target_box.setEnabled(reason is None)  # a new target would count its stale rows
         self.stale_bar.set_paused(reason)
+        self._enable_actions()
         if reason is not None:
             self._said_before_pause = (self.status.text(), self.status.styleSheet() == ERROR_STYLE)
             self.debounce.stop()
@@ -422,7 +423,9 @@ class SearchPanel(QWidget):
         from core.data.repository import Filter
 
         hit = self.selected_hit()
-        if hit is not None:
+        if hit is not None and self.paused is not None:
+            self._say("Paused while a migration runs: open the record when it ends.")
+        elif hit is not None:
             self.open_entity_requested.emit(hit.entity, [Filter(k, "eq", v) for k, v in hit.key.items()])
 
     def show_in_graph(self) -> None:
@@ -472,6 +475,7 @@ class SearchPanel(QWidget):
         has = self.selected_hit() is not None
         for button in (self.open_button, self.graph_button, self.like_button):
             button.setEnabled(has)
+        self.open_button.setEnabled(has and self.paused is None)  # a new tab would read its rows
 
     # --- reacting ------------------------------------------------------------------------------------
 

@@ -63,7 +63,8 @@ def _runner(qtbot: QtBot, window: MainWindow) -> MigrationDialog:
     return dialog
 
 
-def _stage_link(qtbot: QtBot, panel: GraphPanel) -> None:
+def _stage_link(qtbot: QtBot, panel: GraphPanel) -> dict[str, Any]:
+    """Stage a new connection between two locations of the graph; the key of the second one."""
     db = panel.open_db.database
     assert db is not None
     source, target = two_locations_shown(qtbot, panel, db)
@@ -74,6 +75,9 @@ def _stage_link(qtbot: QtBot, panel: GraphPanel) -> None:
     form.set_value("connection_type", "road")
     form.ok.click()
     assert panel.links.staged_count == 1 and len(panel.scene.staged_new) == 1
+    node = panel.document.node(target)
+    assert node is not None and node.key is not None
+    return {"id": node.key[0]}
 
 
 @contextmanager
@@ -108,7 +112,7 @@ def test_a_run_pauses_the_graph_search_and_form_then_they_follow_the_new_catalog
     search.mode_box.setCurrentIndex(search.mode_box.findData("keyword"))  # no model to load
     graph = window.show_graph()
     assert isinstance(graph, GraphPanel)
-    _stage_link(qtbot, graph)
+    other = _stage_link(qtbot, graph)  # the other end of the staged link: its graph is asked for meanwhile
     start = graph.start_record
     assert start is not None
     shown_before = dict(graph.document.positions)
@@ -122,7 +126,7 @@ def test_a_run_pauses_the_graph_search_and_form_then_they_follow_the_new_catalog
         if paused:  # the run is about to start: ask every screen for a read, as a person would
             asked["graph_message"] = graph.message.text()
             graph.expand(next(iter(graph.document.positions)))
-            graph.show_record(*start)
+            graph.show_record("locations", other)
             asked["graph_busy"] = graph.busy
             search.set_query("tower")
             search.search_now()
@@ -157,9 +161,10 @@ def test_a_run_pauses_the_graph_search_and_form_then_they_follow_the_new_catalog
     assert asked["resumed_staged"] == 1, "the staged link outlived the run"
 
     assert mig.current(open_database(one_behind)) == mig.heads()
-    assert graph.start_record == start and graph.links.staged_count == 1
+    assert graph.start_record == ("locations", other), "the graph asked for meanwhile is read after the run"
+    assert graph.links.staged_count == 1
     assert len(graph.scene.staged_new) == 1, "the staged link is drawn on the graph read again"
-    assert set(shown_before) & set(graph.document.positions), "the same record's graph"
+    assert set(shown_before) & set(graph.document.positions), "both ends of the staged link are shown"
     assert graph.view.isEnabled() and graph.links.bar.isEnabled()
     qtbot.waitUntil(lambda: bool(searches), timeout=30_000)
     assert not any(searches), "the search asked for during the run ran after it"
