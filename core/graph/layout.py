@@ -244,8 +244,12 @@ def _groups(
 def _placed_around(
     anchor: str, known: Mapping[str, Point], neighbours: Mapping[str, set[str]]
 ) -> list[Point]:
-    """Where `anchor`'s neighbours that are already placed are: what its new nodes face away from."""
-    return [known[m] for m in neighbours.get(anchor, ()) if m in known]
+    """Where `anchor`'s neighbours that are already placed are: what its new nodes face away from.
+
+    In name order, not the set's: the order of a sum moves their centre by rounding, and the force pass
+    makes that a visible difference, so a set order (another in every process) would place them elsewhere.
+    """
+    return [known[m] for m in sorted(neighbours.get(anchor, ())) if m in known]
 
 
 def _facing(anchor: Point, around: list[Point], centre: Point) -> tuple[float, float]:
