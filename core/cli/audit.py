@@ -80,7 +80,7 @@ def _create_log(target: str | None) -> int:
     """Add the audit log to the database (the user asked for it by the option)."""
     from core.audit.consent import ensure_audit_table
 
-    db = open_target(target)
+    db = open_target(target, writes=True)
     try:
         created = ensure_audit_table(db)
         where = db.display_url
@@ -111,7 +111,7 @@ class _Reverting:
         fields = tuple(f.strip() for f in (args.fields or "").split(",") if f.strip())
         if fields and args.whole_save:
             raise WardenError("--fields and --whole-save do not go together: a save is undone whole")
-        db = open_target(target)
+        db = open_target(target, writes=True)
         try:
             catalog = load_catalog(db)
             if args.whole_save:

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, target: str | None) -> int:
 
     src = open_target(args.source)
     try:
-        dst = open_target(_destination(args.target, target))
+        dst = open_target(_destination(args.target, target), writes=not args.verify_only)
         try:
             if dst.backend != "postgresql":
                 raise WardenError("--to must be a PostgreSQL URL (postgresql+psycopg://…)")

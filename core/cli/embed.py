@@ -68,7 +68,7 @@ def run(args: argparse.Namespace, target: str | None) -> int:
         raise WardenError("--missing and --all need --entity NAME (only --stale goes through every entity)")
     line = ProgressLine(quiet=args.json)
     t0 = time.perf_counter()
-    db = open_target(target)
+    db = open_target(target, writes=args.track or not args.dry_run)
     try:
         cat = load_catalog(db)
         if args.track:

@@ -29,6 +29,8 @@ ACTIONS = [
     "restore",
     "drop-copy",
 ]
+#: The actions that write to the database (the others read it, or write only a file).
+WRITING = ("upgrade", "downgrade", "restore", "drop-copy")
 #: Exit code of `check` when the database differs from the models (as `alembic check`, but not an error).
 EXIT_DRIFT = 1
 
@@ -86,7 +88,8 @@ def run(args: argparse.Namespace, target: str | None) -> int:
         raise WardenError("`warden migrate restore` needs a BACKUP file (see `warden migrate backups`)")
     if action == "drop-copy" and not rev:
         raise WardenError("`warden migrate drop-copy` needs a copy's NAME (see `warden migrate backups`)")
-    db = open_target(target, empty_ok=True)  # `touch world.db` then `warden migrate upgrade` fills it
+    # `touch world.db` then `warden migrate upgrade` fills it
+    db = open_target(target, empty_ok=True, writes=action in WRITING)
     try:
         return _on_database(db, action, rev, args, core)
     finally:

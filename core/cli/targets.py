@@ -2,7 +2,9 @@
 
 `--profile NAME` names a saved connection profile (core/audit/profiles.py): its target, and its level. A
 read-only profile opens a read-only session, so a write command fails with one line saying so, unless
-`--unlock-reason TEXT` unlocks it for that run (an audited elevation, core/audit/elevation.py).
+`--unlock-reason TEXT` unlocks it for that run (an audited elevation, core/audit/elevation.py). Only a
+command that writes unlocks (open_target's `writes`): one that only reads refuses the reason in one line,
+rather than write an unlock into the audit log where the user only looked.
 """
 
 from __future__ import annotations
@@ -103,13 +105,23 @@ def require_writable(target: str | None, command: str) -> str:
                 f"Profile '{profile.name}' is read-only and `{command}` writes: "
                 "add --unlock-reason TEXT to unlock it for this run."
             )
-        open_target(found).dispose()  # records the unlock (AuditUnavailable without an audit log)
+        # Records the unlock (AuditUnavailable without an audit log).
+        open_target(found, writes=True).dispose()
     return connect_target(profile)
 
 
-def open_target(target: str | None, **kw: Any) -> Database:
+def open_target(target: str | None, *, writes: bool = False, **kw: Any) -> Database:
     """Open the command's database; its first write checks its revision first (core/migrate/status.py): at a
-    revision Warden's migrations do not know every write but a migration's is refused, as in the window."""
+    revision Warden's migrations do not know every write but a migration's is refused, as in the window.
+
+    `writes`: the command means to write, so a read-only profile given --unlock-reason is unlocked (and the
+    unlock audited); a command that only reads is refused the reason before anything is opened.
+    """
+    if not writes and isinstance(target, ProfileTarget) and target.unlock_reason is not None:
+        raise WardenError(
+            "This command only reads: --unlock-reason unlocks a read-only profile for a command that "
+            "writes. Leave it out."
+        )
     db = _open(target, **kw)
     db.write_guard = functools.partial(_check_revision, db)
     return db

@@ -239,6 +239,30 @@ def test_other_write_commands_refuse_a_read_only_profile(
     )
 
 
+def test_a_command_that_only_reads_refuses_an_unlock_reason_and_writes_no_unlock(
+    capsys: pytest.CaptureFixture[str], audited: str
+) -> None:
+    """--unlock-reason on a read command is one line (exit 2), before the database is opened: no unlock
+    entry lands in the audit log where the user only looked. Write commands still unlock (test above)."""
+    add_profile(capsys, "prod", audited, "read-only")
+    reads = (
+        ["inspect"],
+        ["export", "--entity", "users", "--format", "json"],
+        ["audit"],
+        ["graph", "--entity", "users", "--key", "1"],
+        ["search", "--entity", "users", "--text", "ann", "--mode", "keyword"],
+        ["migrate", "status"],
+        ["embed", "--entity", "users", "--all", "--dry-run"],
+    )
+    for args in reads:
+        err = one_line_error(*run(capsys, *args, "--profile", "prod", "--unlock-reason", "ticket 42"))
+        assert "only reads" in err and "--unlock-reason" in err, (args, err)
+    code, out, err = run(capsys, "audit", "--profile", "prod", "--json", "--action", "elevate")
+    assert code == 0 and json.loads(out) == [], err
+    code, out, err = run(capsys, "audit", "--profile", "prod", "--json")  # without a reason: reads as before
+    assert code == 0 and [e["action"] for e in json.loads(out)] == ["update", "insert"], err
+
+
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_copy_to_a_read_only_profile_is_refused(
     capsys: pytest.CaptureFixture[str], audited: str, pg_server: object, tmp_path: Path
