@@ -31,7 +31,7 @@ os.environ.setdefault("WARDEN_DATA_DIR", tempfile.mkdtemp(prefix="warden-bench-d
 
 # _common is this folder's module; importing it first puts the repository root on sys.path.
 import sqlalchemy as sa
-from _common import Table, banner, bench_parser, fmt_ms
+from _common import Table, Timing, banner, bench_parser, fmt_ms
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -80,12 +80,6 @@ def wait_for(signal: Any, timeout_ms: int = 120_000) -> None:
 
 def ms(start: float) -> float:
     return (time.perf_counter() - start) * 1000
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def main() -> None:
@@ -202,19 +196,19 @@ def main() -> None:
         note("part: first paint, zoom kept", paint)
         note("part: first paint, fitted to the whole graph", fitted)
     table = Table(["measurement", "median ms", "min ms", "max ms", "CPU median ms"])
-    for name, values in rows.items():
-        walls = [w for w, _c in values]
+    timings = {name: (Timing([w for w, _c in v]), Timing([c for _w, c in v])) for name, v in rows.items()}
+    for name, (wall, cpu) in timings.items():
         table.add(
             name,
-            fmt_ms(median(walls)),
-            fmt_ms(min(walls)),
-            fmt_ms(max(walls)),
-            fmt_ms(median([c for _w, c in values])),
+            fmt_ms(wall.median),
+            fmt_ms(min(wall.samples)),
+            fmt_ms(max(wall.samples)),
+            fmt_ms(cpu.median),
         )
     print(f"new nodes drawn per expansion: {added:,}; repeat {args.repeat}")
     print(table.render())
-    ours = median([w for w, _c in rows["end to end: expand request → first paint"]])
-    theirs = median([w for w, _c in rows["baseline: the same with the force-pass layout"]])
+    ours = timings["end to end: expand request → first paint"][0].median
+    theirs = timings["baseline: the same with the force-pass layout"][0].median
     print(f"end to end / baseline: {ours / theirs:.2f}x")
     print(
         "CPU ms: this process's CPU time (all threads) in the span: on a loaded machine, about what an idle"
