@@ -49,20 +49,24 @@ WITH w AS (
 
 # Every column (a relation without any: one row of NULLs), and whether its type is a plain built-in one:
 # a base type (or an array of one) with its own collation. Enums, domains, ranges and composites are not.
+# A default and an array's element type are looked up only for the columns that have one (a join would look
+# for every column), and the rows come in no order: sorted by the reader (a sort here spilled to disk).
 _COLUMNS_SQL = (
     _PLACES_SQL
     + """
 SELECT w.i, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull,
-       CASE WHEN a.atthasdef THEN pg_catalog.pg_get_expr(d.adbin, d.adrelid) END,
+       CASE WHEN a.atthasdef THEN (
+         SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d
+         WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum) END,
        CASE a.attgenerated WHEN 's' THEN 's' WHEN 'v' THEN 'v' END,
        CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
-       coalesce(e.typtype, t.typtype) = 'b' AND (a.attcollation = 0 OR a.attcollation = t.typcollation)
+       coalesce(CASE WHEN t.typcategory = 'A' THEN (
+                  SELECT e.typtype FROM pg_catalog.pg_type e WHERE e.oid = t.typelem) END, t.typtype) = 'b'
+         AND (a.attcollation = 0 OR a.attcollation = t.typcollation),
+       a.attnum
 FROM w
 LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = w.rel AND a.attnum > 0 AND NOT a.attisdropped
 LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_catalog.pg_type e ON t.typcategory = 'A' AND e.oid = t.typelem
-LEFT JOIN pg_catalog.pg_attrdef d ON a.atthasdef AND d.adrelid = a.attrelid AND d.adnum = a.attnum
-ORDER BY w.i, a.attnum
 """
 )
 
@@ -72,9 +76,9 @@ _INDEXES_SQL = (
     _PLACES_SQL
     + """
 SELECT w.i, x.indisprimary,
-       ARRAY(SELECT a.attname FROM unnest(x.indkey) WITH ORDINALITY AS k(num, o)
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.num
-             WHERE k.o <= x.indnkeyatts ORDER BY k.o)
+       ARRAY(SELECT (SELECT a.attname FROM pg_catalog.pg_attribute a
+                     WHERE a.attrelid = x.indrelid AND a.attnum = k.num)
+             FROM unnest(x.indkey) WITH ORDINALITY AS k(num, o) WHERE k.o <= x.indnkeyatts ORDER BY k.o)
 FROM w JOIN pg_catalog.pg_index x ON x.indrelid = w.rel
 WHERE x.indisprimary
    OR (x.indisunique AND x.indisvalid AND x.indexprs IS NULL AND x.indpred IS NULL)
@@ -87,11 +91,13 @@ _CONSTRAINTS_SQL = (
     _PLACES_SQL
     + """
 SELECT w.i, con.contype::text,
-       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(num, o)
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.o),
+       ARRAY(SELECT (SELECT a.attname FROM pg_catalog.pg_attribute a
+                     WHERE a.attrelid = con.conrelid AND a.attnum = k.num)
+             FROM unnest(con.conkey) WITH ORDINALITY AS k(num, o) ORDER BY k.o),
        rn.nspname, r.relname,
-       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(num, o)
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.o),
+       ARRAY(SELECT (SELECT a.attname FROM pg_catalog.pg_attribute a
+                     WHERE a.attrelid = con.confrelid AND a.attnum = k.num)
+             FROM unnest(con.confkey) WITH ORDINALITY AS k(num, o) ORDER BY k.o),
        con.confdeltype::text,
        CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_constraintdef(con.oid) END
 FROM w JOIN pg_catalog.pg_constraint con ON con.conrelid = w.rel AND con.contype IN ('f', 'c')
@@ -172,7 +178,8 @@ def _columns(db: Database, wanted: list[Place], rows: Sequence[Any], out: PgTabl
     types: dict[str, sa.types.TypeEngine[Any] | None] = {}
     by_place: dict[Place, list[ColumnSpec]] = {}
     odd: set[Place] = set()
-    for i, name, format_type, not_null, default, generated, identity, plain in rows:
+    ordered = sorted(rows, key=lambda r: (r[0], r[8] or 0))  # by relation, then column number
+    for i, name, format_type, not_null, default, generated, identity, plain, _number in ordered:
         place = wanted[i - 1]
         cols = by_place.setdefault(place, [])
         if name is None or place in odd:  # a relation without columns, or one the Inspector reads

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,11 +138,14 @@ def _sample_request(d: _Draft) -> SampleRequest:
     )
 
 
-def _finish(db: Database, drafts: list[_Draft], samples: dict[str, dict[str, list[Any]]]) -> list[Entity]:
-    """Entities of the drafts, their columns refined by their rows' samples (core/schema/samples.py)."""
+def _finish(
+    db: Database, drafts: list[_Draft], samples_of: Callable[[str], dict[str, list[Any]]]
+) -> list[Entity]:
+    """Entities of the drafts, their columns refined by their rows' samples (core/schema/samples.py), which
+    `samples_of` gives by entity name."""
     out = []
     for d in drafts:
-        columns = _refine_columns(db, d.columns, d.enums, samples[d.name])
+        columns = _refine_columns(db, d.columns, d.enums, samples_of(d.name))
         view = d.key is None
         out.append(
             entity_from_table(
@@ -165,14 +168,16 @@ def _reflect_postgresql(db: Database, names: list[str], layout: pg_tables.PgLayo
     place = {r.entity: (None if r.schema == layout.default_schema else r.schema, r.relname) for r in rels}
     read = pg_read.read_tables(db, place.values())
     drafts = []
-    with PgSampler(db) as sampler:  # the server reads the rows of each batch while the next is drafted
+    # The server reads the rows of each batch while the next is drafted, and the last batches while the
+    # first drafts are finished.
+    with PgSampler(db) as sampler:
         for rel in rels:
             draft = _pg_draft(db, rel, place[rel.entity], read, layout)
             if draft is not None:
                 drafts.append(draft)
                 sampler.add(_sample_request(draft))
-        samples = sampler.results()
-    return pg_tables.place_entities(_finish(db, drafts, samples), layout)
+        entities = _finish(db, drafts, sampler.samples_of)
+    return pg_tables.place_entities(entities, layout)
 
 
 def _pg_draft(
@@ -226,7 +231,7 @@ def _reflect_sqlite(db: Database, names: list[str]) -> list[Entity]:
         drafts.append(_draft(db, name, spec, key, read.check_texts(name), fks))
     with db.engine.connect() as conn:  # one connection for every sample: a new one reads the schema again
         samples = sample_tables(db, conn, [_sample_request(d) for d in drafts])
-    out = _finish(db, drafts, samples) + unreadable
+    out = _finish(db, drafts, samples.__getitem__) + unreadable
     out.extend(_vec0_entity(db, name, decl) for name, decl in vec0.items() if name in names)
     out.extend(
         sqlite_tables.virtual_entities(db, virtual, [n for n in names if n in virtual and n not in vec0])

@@ -38,38 +38,36 @@ class SampleRequest:
 def sample_tables(
     db: Database, conn: sa.Connection, requests: Sequence[SampleRequest]
 ) -> dict[str, dict[str, list[Any]]]:
-    """Up to SAMPLE_ROWS values that are not NULL of each requested column, by request key and column."""
+    """Up to SAMPLE_ROWS values that are not NULL of each requested column, by request key and column, on
+    SQLite (PostgreSQL reads its samples with PgSampler)."""
     wanted = [r for r in requests if r.columns]
     out: dict[str, dict[str, list[Any]]] = {r.key: {c: [] for c in r.columns} for r in requests}
     rows: dict[str, int] = {}  # rows read per table: a full first sample means there may be more
-    if db.backend == "postgresql":
-        for start in range(0, len(wanted), PG_BATCH):
-            _pg_batch(db, conn, wanted[start : start + PG_BATCH], out, rows)
-    elif wanted:
+    if wanted:
         _sqlite_first_rows(db, conn, wanted, out, rows)
-    for r in wanted:
-        if rows.get(r.key, 0) >= SAMPLE_ROWS:
-            _look_further(db, conn, r, out[r.key])
+    _look_further(db, conn, wanted, out, rows)
     return out
 
 
 class PgSampler:
     """PostgreSQL samples read on connections of their own while the caller goes on describing tables: a
     batch is sent as soon as it is full, so the server reads the first tables' rows (most of it is opening
-    each relation) while Python works out the columns of the next ones.
+    each relation) while Python works out the columns of the next ones, and the caller uses the first
+    batches' samples while the server reads the last ones.
 
         with PgSampler(db) as sampler:
             for request in requests:
                 sampler.add(request)
-            samples = sampler.results()
+            for request in requests:
+                use(sampler.samples_of(request.key))
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._pool = ThreadPoolExecutor(max_workers=PG_SAMPLERS, thread_name_prefix="warden-samples")
-        self._requests: list[SampleRequest] = []
         self._pending: list[SampleRequest] = []
-        self._sent: list[Future[tuple[dict[str, dict[str, list[Any]]], dict[str, int]]]] = []
+        self._sent: list[Future[dict[str, dict[str, list[Any]]]]] = []
+        self._batch_of: dict[str, int] = {}  # request key -> its batch in _sent (or len(_sent): pending)
 
     def __enter__(self) -> PgSampler:
         return self
@@ -81,39 +79,34 @@ class PgSampler:
 
     def add(self, request: SampleRequest) -> None:
         """Sample this table's columns (sent with the next full batch)."""
-        self._requests.append(request)
-        if request.columns:
-            self._pending.append(request)
-            if len(self._pending) >= PG_BATCH:
-                self._send()
-
-    def results(self) -> dict[str, dict[str, list[Any]]]:
-        """Every added request's samples, as sample_tables returns them (waits for the batches)."""
-        if self._pending:
+        if not request.columns:
+            return
+        self._batch_of[request.key] = len(self._sent)
+        self._pending.append(request)
+        if len(self._pending) >= PG_BATCH:
             self._send()
-        out: dict[str, dict[str, list[Any]]] = {r.key: {c: [] for c in r.columns} for r in self._requests}
-        rows: dict[str, int] = {}
-        for sent in self._sent:
-            found, read = sent.result()
-            out.update(found)
-            rows.update(read)
-        further = [r for r in self._requests if r.columns and rows.get(r.key, 0) >= SAMPLE_ROWS]
-        if further:
-            with self._db.engine.connect() as conn:
-                for r in further:
-                    _look_further(self._db, conn, r, out[r.key])
-        return out
+
+    def samples_of(self, key: str) -> dict[str, list[Any]]:
+        """The samples of the added request `key` by column, as sample_tables gives them (waits for its
+        batch only); no columns for a request that asked for none."""
+        batch = self._batch_of.get(key)
+        if batch is None:
+            return {}
+        if batch == len(self._sent):  # still pending: send what there is
+            self._send()
+        return self._sent[batch].result()[key]
 
     def _send(self) -> None:
         batch, self._pending = self._pending, []
         self._sent.append(self._pool.submit(self._read, batch))
 
-    def _read(self, batch: list[SampleRequest]) -> tuple[dict[str, dict[str, list[Any]]], dict[str, int]]:
+    def _read(self, batch: list[SampleRequest]) -> dict[str, dict[str, list[Any]]]:
         out: dict[str, dict[str, list[Any]]] = {}
         rows: dict[str, int] = {}
         with self._db.engine.connect() as conn:
             _pg_batch(self._db, conn, batch, out, rows)
-        return out, rows
+            _look_further(self._db, conn, batch, out, rows)
+        return out
 
 
 def _relation(db: Database, r: SampleRequest) -> str:
@@ -206,13 +199,24 @@ def _pg_batch(
         out[r.key], rows_read[r.key] = found, len(records)
 
 
-def _look_further(db: Database, conn: sa.Connection, r: SampleRequest, found: dict[str, list[Any]]) -> None:
-    """Columns the first rows held no value of (there are more rows): their first non-NULL values."""
+def _look_further(
+    db: Database,
+    conn: sa.Connection,
+    requests: Sequence[SampleRequest],
+    out: dict[str, dict[str, list[Any]]],
+    rows_read: dict[str, int],
+) -> None:
+    """The tables whose first rows were a full sample (there are more rows): for each column those rows held
+    no value of, its first values that are not NULL."""
     quote = db.engine.dialect.identifier_preparer.quote
-    for name in [c for c in r.columns if not found[c]]:
-        col = quote(name)
-        sql = f"SELECT {col} FROM {_relation(db, r)} WHERE {col} IS NOT NULL LIMIT {SAMPLE_ROWS}"
-        try:
-            found[name] = [v for (v,) in conn.exec_driver_sql(sql)]
-        except sa.exc.DBAPIError:
-            conn.rollback()
+    for r in requests:
+        if rows_read.get(r.key, 0) < SAMPLE_ROWS:
+            continue
+        found = out[r.key]
+        for name in [c for c in r.columns if not found[c]]:
+            col = quote(name)
+            sql = f"SELECT {col} FROM {_relation(db, r)} WHERE {col} IS NOT NULL LIMIT {SAMPLE_ROWS}"
+            try:
+                found[name] = [v for (v,) in conn.exec_driver_sql(sql)]
+            except sa.exc.DBAPIError:
+                conn.rollback()
