@@ -29,13 +29,14 @@ from core.migrate import copy_schema
 from core.migrate.copy_audit import AUDIT_TABLE, CopyAudit, make_room
 from core.migrate.copy_digest import RowDigest
 from core.migrate.copy_read import raw_batches
-from core.migrate.copy_values import Checksum, to_copy, value_form
+from core.migrate.copy_values import Checksum, copy_texts, to_copy, value_form
 from core.migrate.copy_verify import TableCheck, source_digest, verify_tables
 from core.migrate.running import ensure_schema
 from core.migrate.scripts import script_directory
 from core.migrate.status import current
 from core.progress import Cancelled, TaskState
 from core.schema.catalog import Catalog, CatalogSource, ColumnInfo, Entity
+from core.schema.kinds import ColumnKind
 from core.schema.load import load_catalog
 from core.schema.models import metadata
 
@@ -408,6 +409,8 @@ class _Copier:
         self.conn: psycopg.Connection[Any] = conn
         tgt_cols = [entity.columns_by_name[c.name] for c in columns]
         self.convert = [to_copy(c) for c in tgt_cols]
+        # An array's JSON list needs psycopg's array adapter; every other column can go as text lines.
+        self.by_text = all(c.kind != ColumnKind.ARRAY for c in tgt_cols)
         self.table = sql.Identifier(*([entity.schema] if entity.schema else []), entity.table_name)
         self.sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
             self.table, sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
@@ -422,7 +425,15 @@ class _Copier:
                 yield cp
 
     def write_rows(self, cp: psycopg.Copy, rows: Sequence[Sequence[Any]]) -> None:
-        """Write rows, each value converted for its target column."""
+        """Write rows, each value converted for its target column: the batch as COPY's text lines, made a
+        column at a time, when its values are SQLite's plain ones; else row by row through psycopg."""
+        if not rows:
+            return
+        if self.by_text:
+            lines = self._text_lines(rows)
+            if lines is not None:
+                cp.write(lines.encode())
+                return
         convert = [(i, fn) for i, fn in enumerate(self.convert) if fn is not None]
         write = cp.write_row
         if not convert:
@@ -434,6 +445,15 @@ class _Copier:
             for i, fn in convert:
                 values[i] = fn(values[i])
             write(values)
+
+    def _text_lines(self, rows: Sequence[Sequence[Any]]) -> str | None:
+        texts: list[list[str]] = []
+        for col, fn in zip(zip(*rows, strict=True), self.convert, strict=True):
+            spelt = copy_texts(col if fn is None else list(map(fn, col)))
+            if spelt is None:
+                return None
+            texts.append(spelt)
+        return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
 
     def clear(self) -> None:
         """Delete the table's rows (in the open transaction)."""

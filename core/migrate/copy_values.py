@@ -317,3 +317,63 @@ class Checksum:
     def hexdigest(self) -> str:
         """The checksum as 16 hex digits."""
         return f"{self.total:016x}"
+
+
+#: COPY's text format: a NULL, and what a backslash, tab, newline and carriage return inside a value become.
+COPY_NULL = "\\N"
+_COPY_SPECIAL = ("\\", "\t", "\n", "\r")
+
+
+def _copy_escaped(texts: list[str]) -> list[str]:
+    """Text escaped for COPY, over the whole column at once (C's replace on one joined string); a value
+    holding a NUL (which PostgreSQL's text refuses anyway) is escaped one by one."""
+    joined = "\x00".join(texts)
+    if not any(ch in joined for ch in _COPY_SPECIAL):
+        return texts
+    if joined.count("\x00") != len(texts) - 1:
+        return [_copy_escape(t) for t in texts]
+    return _copy_escape(joined).split("\x00")
+
+
+def _copy_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _number_text(value: Any) -> str:
+    if type(value) is float and not math.isfinite(value):
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    return str(value)
+
+
+def _one_copy_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()  # bytea's hex input (its backslash escaped with the rest)
+    return _number_text(value)
+
+
+_PLAIN = frozenset({str, int, float, bytes})
+
+
+def copy_texts(column: Sequence[Any]) -> list[str] | None:
+    """A batch's column of raw SQLite values (str, int, float, bytes, None) as COPY's text format; None
+    when it holds another type (psycopg's adapters write those)."""
+    kinds = set(map(type, column))
+    nulls = _NONE in kinds
+    kinds.discard(_NONE)
+    if not kinds <= _PLAIN or bool in kinds:
+        return None
+    values = [v for v in column if v is not None] if nulls else column
+    if kinds <= {str}:
+        texts = list(values)
+    elif kinds <= {int}:
+        texts = list(map(str, values))
+    else:
+        texts = list(map(_one_copy_text, values))
+    if str in kinds or bytes in kinds:
+        texts = _copy_escaped(texts)
+    if not nulls:
+        return texts
+    spelt = iter(texts)
+    return [COPY_NULL if v is None else next(spelt) for v in column]
