@@ -295,10 +295,12 @@ def run_backend(
         flush=True,
     )
     rounds: list[dict[str, Phase]] = []
+    ratios: list[float | None] = []  # each round's save p50 with audit on over audit off
     for r in range(repeat):
         order = ("on", "off") if r % 2 == 0 else ("off", "on")
         rounds.append({name: run_phase(target, name, writers, pool, seconds, r) for name in order})
         p50s = {name: percentile([a.ms for a in ph.saved], 50) for name, ph in rounds[-1].items()}
+        ratios.append(p50s["on"] / p50s["off"] if p50s["on"] and p50s["off"] else None)
         print(
             f"  round {r + 1}: save p50 audit on {fmt_ms(p50s['on'])}, off {fmt_ms(p50s['off'])}; "
             f"load average {os.getloadavg()[0]:.2f}",
@@ -321,11 +323,10 @@ def run_backend(
             f"  {label}: save latency audit on / off: p50 {ratio:.2f}x, mean {mean_on / mean_off:.2f}x "
             f"(goal <= {GOAL_RATIO}x on p50: {verdict})"
         )
-        each = [_p50_ratio(rd) for rd in rounds]
-        if len(each) > 1 and None not in each:
-            shown = ", ".join(f"{x:.2f}x" for x in each if x is not None)
-            ratios = [x for x in each if x is not None]
-            lines.append(f"  {label}: p50 ratio per round {shown}; median {statistics.median(ratios):.2f}x")
+        each = [x for x in ratios if x is not None]
+        if len(each) > 1 and len(each) == len(ratios):
+            shown = ", ".join(f"{x:.2f}x" for x in each)
+            lines.append(f"  {label}: p50 ratio per round {shown}; median {statistics.median(each):.2f}x")
     return lines
 
 
@@ -339,13 +340,6 @@ def _pooled(phases: list[Phase]) -> Phase:
         [t for p in phases for t in p.pages],
         [f"round {i + 1}: {problem}" for i, p in enumerate(phases) for problem in p.problems],
     )
-
-
-def _p50_ratio(round_: dict[str, Phase]) -> float | None:
-    """One round's save p50 with audit on over audit off."""
-    on = percentile([a.ms for a in round_["on"].saved], 50)
-    off = percentile([a.ms for a in round_["off"].saved], 50)
-    return on / off if on and off else None
 
 
 def main(argv: list[str] | None = None) -> int:

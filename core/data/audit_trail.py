@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -304,11 +305,27 @@ def _insert(
 JSON_PARTS = frozenset({"row_key", "before_json", "after_json"})
 #: json.dumps(value, separators=(",", ":")) without building an encoder per call (it does, given options).
 _MINIFIED = json.JSONEncoder(separators=(",", ":"))
+#: Values orjson spells as json does (floats are not: 1e16 is "1e16" there, "1e+16" here).
+_ORJSON_AS_JSON = frozenset({str, int, bool, type(None)})
 
 
 def _json_text(value: Any) -> str | None:
-    """A JSON part as SQLite's json_extract leaves it (minified); None stays SQL NULL."""
-    return None if value is None else _MINIFIED.encode(value)
+    """A JSON part as SQLite's json_extract leaves it (minified); None stays SQL NULL.
+
+    The usual part (a key, an edit's fields: a flat object of text, numbers without a fraction, booleans)
+    goes through orjson, a tenth of json's cost, when its text is what json would write: ASCII without DEL
+    (json writes both as \\u escapes). Anything else, or what orjson refuses (a 65-bit integer), is json's.
+    """
+    if value is None:
+        return None
+    if type(value) is dict and all(type(v) in _ORJSON_AS_JSON for v in value.values()):
+        try:
+            text = orjson.dumps(value)
+        except TypeError:  # orjson.JSONEncodeError: a key that is not text, an integer past 64 bits
+            return _MINIFIED.encode(value)
+        if text.isascii() and b"\x7f" not in text:
+            return text.decode()
+    return _MINIFIED.encode(value)
 
 
 _Bind = tuple[str, Callable[[Any], Any] | None, Any]

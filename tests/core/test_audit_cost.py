@@ -18,7 +18,7 @@ from core.data import audit_trail
 from core.data.audit_trail import Auditing, os_user
 from core.data.changes import Change, Insert, Update
 from core.data.writes import save
-from core.engine.db import Database
+from core.engine.db import Database, open_database
 from core.schema.load import load_catalog
 
 
@@ -115,3 +115,94 @@ def test_audited_saves_checkpoint_the_wal_as_rarely_as_unaudited_ones_did(schema
         save(schema_db, catalog, [Update("users", key, {"display_name": f"n{i}"}, {}, i + 1)])
     assert path.read_bytes() == before
     assert len(list_entries(schema_db, catalog, limit=300)) == 251
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"id": "5c7a2bea-0e91-48e9-bafa-c96711830825"},
+        {"display_name": "plain text", "n": 3, "ok": True, "gone": None},
+        {"name": "Zoë"},  # non-ASCII: json writes \u00eb
+        {"name": "a\x7fb"},  # DEL: json writes \u007f
+        {"name": 'tab\tquote"back\\slash\x01'},
+        {"big": 2**64},  # past orjson's 64 bits
+        {"ratio": 1e16, "small": 0.1},  # floats: orjson spells 1e16 differently
+        {"nested": {"a": [1, "é"]}},
+        {"list": [1, 2]},
+        {1: "x"},  # a key that is not text (orjson refuses it)
+        {},
+        "text",
+        [1, "two"],
+    ],
+)
+def test_json_parts_are_spelt_as_json_spells_them(value: object) -> None:
+    """The orjson shortcut writes exactly what json.dumps (minified) writes, whatever the value."""
+    assert audit_trail._json_text(value) == json.dumps(value, separators=(",", ":"))
+
+
+def test_the_usual_json_part_skips_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flat object of text, integers, booleans and nulls (a key, an edit's fields) is written by orjson;
+    json's encoder is left for what orjson spells differently."""
+    used: list[object] = []
+
+    class Spy(json.JSONEncoder):
+        def encode(self, o: object) -> str:
+            used.append(o)
+            return super().encode(o)
+
+    monkeypatch.setattr(audit_trail, "_MINIFIED", Spy(separators=(",", ":")))
+    assert (
+        audit_trail._json_text({"id": "k", "n": 1, "ok": False, "x": None})
+        == '{"id":"k","n":1,"ok":false,"x":null}'
+    )
+    assert used == []
+    assert audit_trail._json_text({"name": "Zoë"}) == '{"name":"Zo\\u00eb"}'
+    assert used == [{"name": "Zoë"}]
+
+
+def test_the_audit_log_keeps_only_its_save_index(schema_db: Database) -> None:
+    """Each index of the log is a page more per audited save; only a save's entries are looked up by one."""
+    indexes = sa.inspect(schema_db.engine).get_indexes("admin_audit_log")
+    assert [(ix["name"], ix["column_names"]) for ix in indexes] == [
+        ("ix_admin_audit_log_save_id", ["save_id"])
+    ]
+
+
+def test_the_migration_drops_the_time_and_entity_indexes_and_puts_them_back(empty_url: str) -> None:
+    """Upgrading to the revision drops the two indexes, with the entries kept and still filtered alike;
+    downgrading creates them again."""
+    from core.audit.log import EntryFilter
+    from core.migrate import migrations as mig
+
+    revision = "c6d2f8a4e1b5"
+    db = open_database(empty_url, create=True)
+    try:
+        ((down,),) = [r.down_revision for r in mig.history() if r.revision == revision]
+        mig.upgrade(db, down)
+        catalog = load_catalog(db, cached=False)
+        keys = [
+            r.key
+            for r in save(db, catalog, [Insert("users", {"username": "a", "email": "a@x.org"})]).inserted
+        ]
+        save(
+            db, catalog, [Update("users", keys[0], {"display_name": "b"}, {}, 1)], audit=Auditing(user="ann")
+        )
+
+        def names() -> set[str]:
+            return {str(ix["name"]) for ix in sa.inspect(db.engine).get_indexes("admin_audit_log")}
+
+        def listed() -> list[tuple[str, str]]:
+            since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+            found = list_entries(db, catalog, EntryFilter(entity="users", since=since))
+            return [(e.action, e.user) for e in found]
+
+        assert "ix_admin_audit_log_at" in names() and "ix_admin_audit_log_entity_at" in names()
+        before = listed()
+        assert mig.upgrade(db, revision).applied == [revision]
+        assert names() == {"ix_admin_audit_log_save_id"}
+        assert listed() == before == [("update", "ann"), ("insert", os_user())]
+        mig.downgrade(db, down)
+        assert {"ix_admin_audit_log_at", "ix_admin_audit_log_entity_at"} <= names()
+        assert listed() == before
+    finally:
+        db.dispose()
