@@ -135,6 +135,8 @@ def test_a_run_pauses_the_graph_search_and_form_then_they_follow_the_new_catalog
             form.set_row(1)
             asked["form_text"] = form.references.text()
             asked["enabled"] = (graph.view.isEnabled(), graph.links.bar.isEnabled(), search.query.isEnabled())
+            window.tabs.setCurrentWidget(editor)
+            editor.grab().save(str(SCREENSHOTS / "warden_paused_form.png"))
             window.tabs.setCurrentWidget(graph)
             graph.grab().save(str(SCREENSHOTS / "warden_paused_graph.png"))
             window.tabs.setCurrentWidget(search)
