@@ -134,6 +134,27 @@ class ColumnInfo:
         """Why this column is never written (generated, identity always, a type it cannot edit); or None."""
         return never_written_reason(self.generated, self.identity, self.read_only_reason)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of a column in `warden inspect --json`."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "kind": self.kind,
+            "nullable": self.nullable,
+            "primary_key": self.primary_key,
+            "length": self.length,
+            "default": self.default,
+            "enum_values": list(self.enum_values) if self.enum_values else None,
+            "generated": self.generated,
+            "identity": self.identity,
+            "read_only_reason": self.never_written_reason,
+            "domain": self.domain,
+            "domain_check": self.domain_check,
+            "item_kind": self.item_kind,
+            "server_type": self.server_type,
+            "row_id": self.row_id,
+        }
+
 
 @dataclass(frozen=True)
 class ForeignKeyInfo:
@@ -294,7 +315,13 @@ class Entity:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape of `warden inspect --json`."""
-        return {
+        head, tail = self.dict_parts()
+        return {**head, "columns": [c.as_dict() for c in self.columns], **tail}
+
+    def dict_parts(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """as_dict without its columns: the keys before "columns" and the keys after it, in order (inspect
+        writes each distinct column once: core/cli/inspect.py)."""
+        head = {
             "name": self.name,
             "label": self.label,
             "group": self.group,
@@ -305,27 +332,8 @@ class Entity:
             "primary_key": list(self.primary_key),
             "key_source": self.key_source,
             "version_column": self.version_column,
-            "columns": [
-                {
-                    "name": c.name,
-                    "type": c.type,
-                    "kind": c.kind,
-                    "nullable": c.nullable,
-                    "primary_key": c.primary_key,
-                    "length": c.length,
-                    "default": c.default,
-                    "enum_values": list(c.enum_values) if c.enum_values else None,
-                    "generated": c.generated,
-                    "identity": c.identity,
-                    "read_only_reason": c.never_written_reason,
-                    "domain": c.domain,
-                    "domain_check": c.domain_check,
-                    "item_kind": c.item_kind,
-                    "server_type": c.server_type,
-                    "row_id": c.row_id,
-                }
-                for c in self.columns
-            ],
+        }
+        tail = {
             "foreign_keys": [
                 {
                     "columns": list(fk.columns),
@@ -347,6 +355,7 @@ class Entity:
             "schema": self.schema,
             "partitions": list(self.partitions),
         }
+        return head, tail
 
 
 @dataclass(frozen=True)

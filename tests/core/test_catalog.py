@@ -149,3 +149,25 @@ def test_unknown_entity_in_a_big_catalog_names_the_closest_not_all(tmp_path: Pat
     message = str(caught.value)
     assert message.startswith("Unknown entity 'customer'. Did you mean: customers")
     assert "121 entities" in message and "shop_item_100" not in message
+
+
+def test_inspect_json_writes_each_entity_as_its_dict(empty_url, capsys):
+    """`inspect --json` writes each distinct column once; its lines are still json.dumps of each entity's
+    as_dict, whole, in navigator order (a reference table beside reflected ones, on both backends)."""
+    from core import cli
+    from core.schema.models import metadata
+
+    build_foreign(empty_url)
+    db = open_database(empty_url)
+    metadata.tables["regions"].create(db.engine)  # the reference regions, beside the foreign tables
+    try:
+        assert cli.main(["inspect", "--db", empty_url, "--json"]) == 0
+        cat = load_catalog(db, cached=False)
+    finally:
+        db.dispose()
+    out = capsys.readouterr().out
+    lines = out.split('  "entities": [\n', 1)[1].rsplit("\n  ]\n}\n", 1)[0].split(",\n")
+    assert lines == ["    " + json.dumps(e.as_dict()) for e in cat.ordered()]
+    assert len({e.group for e in cat.ordered()}) > 1 and json.loads(out)["entities"] == json.loads(
+        json.dumps(cat.as_dict())
+    )
