@@ -15,6 +15,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ from core.migrate.copy_audit import AUDIT_TABLE, CopyAudit, make_room
 from core.migrate.copy_digest import RowDigest
 from core.migrate.copy_read import raw_batches
 from core.migrate.copy_values import Checksum, copy_texts, to_copy, value_form
-from core.migrate.copy_verify import TableCheck, source_digest, verify_tables
+from core.migrate.copy_verify import TableCheck, source_digest, target_digest, verify_tables
 from core.migrate.running import ensure_schema
 from core.migrate.scripts import script_directory
 from core.migrate.status import current
@@ -109,16 +110,28 @@ def copy_database(
     run = _Run(_Progress(state, total), batch_rows, CopyAudit(tgt_cat, source.display_url, auditing))
     groups = copy_schema.cycles(entities)
     copied: list[TableCopy] = []
-    for ent in entities:
-        group = [e for e in entities if any(ent.name in g and e.name in g for g in groups)]
-        if not group:
-            copied.append(_copy_table(source, target, ent, tgt_cat, run))
-        elif ent is group[-1]:  # every table of the cycle is placed: their other parents are copied
-            copied += _copy_cycle(source, target, group, tgt_cat, run)
-    copied_to = [tgt_cat.get(e.name) for e in entities]
-    _reset_sequences(target, copied_to)
-    _analyze(target, [t for t, done in zip(copied_to, copied, strict=True) if done.rows_copied])
-    checks = verify_tables(source, target, state=state, source_sums=run.sums) if verify else []
+    behind = _Behind(source, target, verify)
+    try:
+        for ent in entities:
+            group = [e for e in entities if any(ent.name in g and e.name in g for g in groups)]
+            if not group:
+                done = [_copy_table(source, target, ent, tgt_cat, run)]
+            elif ent is group[-1]:  # every table of the cycle is placed: their other parents are copied
+                done = _copy_cycle(source, target, group, tgt_cat, run)
+            else:
+                continue
+            copied += done
+            for one in done:
+                behind.table_done(src_cat.get(one.table), tgt_cat.get(one.table), analyze=one.rows_copied > 0)
+        _reset_sequences(target, [tgt_cat.get(e.name) for e in entities])
+        target_sums = behind.finish()
+    finally:
+        behind.close()
+    checks = (
+        verify_tables(source, target, state=state, source_sums=run.sums, target_sums=target_sums)
+        if verify
+        else []
+    )
     return CopyResult(
         tables=copied, created=created, migrated=migrated, checks=checks, audited=run.audit.enabled
     )
@@ -497,12 +510,35 @@ def _reset_sequences(target: Database, entities: Sequence[Entity]) -> None:
                 conn.execute(sa.text("select setval(:s, :v, false)"), {"s": seq, "v": int(top or 0) + 1})
 
 
-def _analyze(target: Database, entities: Sequence[Entity]) -> None:
-    """Fresh planner statistics for the tables written: the first queries on the copy see real counts."""
-    prep = target.engine.dialect.identifier_preparer
-    with target.transaction() as conn:
-        for ent in entities:
-            conn.exec_driver_sql(f"ANALYZE {prep.format_table(ent.table)}")
+class _Behind:
+    """What follows a table's copy, on its own connection while the next table is copied: ANALYZE (fresh
+    planner statistics: the first queries on the copy see real counts) and the target's side of the check,
+    both done by the server, so this process only waits for them."""
+
+    def __init__(self, source: Database, target: Database, verify: bool) -> None:
+        self.source, self.target, self.verify = source, target, verify
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="warden-copy-behind")
+        self.jobs: list[tuple[str, Future[tuple[int, str] | None]]] = []
+
+    def table_done(self, src: Entity, tgt: Entity, *, analyze: bool) -> None:
+        """Queue the table's ANALYZE (when rows were written) and its digest (when verifying)."""
+        self.jobs.append((src.name, self.pool.submit(self._after, src, tgt, analyze)))
+
+    def _after(self, src: Entity, tgt: Entity, analyze: bool) -> tuple[int, str] | None:
+        if analyze:
+            prep = self.target.engine.dialect.identifier_preparer
+            with self.target.transaction() as conn:
+                conn.exec_driver_sql(f"ANALYZE {prep.format_table(tgt.table)}")
+        return target_digest(self.source, self.target, src, tgt) if self.verify else None
+
+    def finish(self) -> dict[str, tuple[int, str]]:
+        """Wait for every table's work; the digests taken."""
+        found = {name: job.result() for name, job in self.jobs}
+        return {name: summed for name, summed in found.items() if summed is not None}
+
+    def close(self) -> None:
+        """Drop what has not started (a cancel, a failure) and wait for what has."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 __all__ = ["BATCH_ROWS", "CopyResult", "TableCheck", "TableCopy", "copy_database"]

@@ -336,10 +336,14 @@ def _vector(col: Column) -> list[str]:
 # --- JSON as jsonb prints it ---
 
 
+#: JSON numbers with a fraction or exponent read as decimals: jsonb keeps 1.0 and 1.50 as written.
+_DECODER = json.JSONDecoder(parse_float=decimal.Decimal)
+
+
 def _jsonb_text(value: Any) -> str:
     if isinstance(value, str | bytes):
         try:
-            parsed = json.loads(value, parse_float=decimal.Decimal)
+            parsed = _DECODER.decode(value if isinstance(value, str) else value.decode())
         except ValueError:
             return value if isinstance(value, str) else value.hex()
         return _jsonb(parsed)
