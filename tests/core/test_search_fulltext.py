@@ -230,7 +230,7 @@ def test_migration_up_and_down(empty_url: str) -> None:
         assert _source(db, "Brenna") == (TEXT_SEARCH, "Brenna Hollowreach")
         assert mig.upgrade(db, REVISION).applied == [REVISION]
         assert _source(db, "hollowreach") == (FULLTEXT, "Brenna Hollowreach")
-        # No drift but the audit log's two indexes a later revision drops (c6d2f8a4e1b5).
+        # No drift but the audit log's indexes, which a later revision drops (c6d2f8a4e1b5).
         assert _fulltext_objects(db) and all("admin_audit_log" in d for d in mig.drift(db))
         # The index tables and their shadow tables are no entities: this is still the reference schema.
         cat, listing = load_catalog(db, cached=False), list_entities(db)

@@ -28,9 +28,8 @@ class AuditEntry(Base):
 
     __tablename__ = AUDIT_TABLE
     __table_args__ = (
-        # No time or entity index: each is a page more per audited save, and the viewer lists newest first,
-        # walking by id (migrations/versions/c6d2f8a4e1b5_audit_log_fewer_indexes.py). A revert finds a
-        # save's entries by save_id.
+        # No index but the key: each would be a page more per audited save, and the viewer lists newest
+        # first, walking by id (migrations/versions/c6d2f8a4e1b5_audit_log_fewer_indexes.py).
         {
             "info": {
                 "group": "Operations",
@@ -51,6 +50,6 @@ class AuditEntry(Base):
     before_json: Mapped[dict[str, Any] | None] = mapped_column(AuditJSON)
     after_json: Mapped[dict[str, Any] | None] = mapped_column(AuditJSON)
     reason: Mapped[str | None] = mapped_column(sa.Text)
-    save_id: Mapped[uuid.UUID] = mapped_column(UUIDType, nullable=False, index=True)
+    save_id: Mapped[uuid.UUID] = mapped_column(UUIDType, nullable=False)
     #: The entry a revert undid (action "revert"); None for other changes.
     reverts: Mapped[int | None] = mapped_column(sa.Integer)
