@@ -679,7 +679,8 @@ class MainWindow(QMainWindow):
             return page
         db, catalog = self.open_db.database, self.open_db.catalog
         assert db is not None and catalog is not None  # tabs open only on an open database
-        editor = TableEditor(db, catalog, name, filters=filters)
+        paused = self.migration_watch.paused  # opened while a migration runs: it reads once the run ends
+        editor = TableEditor(db, catalog, name, filters=filters, reads_paused=paused)
         self.open_db.follow(editor, functools.partial(follow_editor, editor))  # a schema change: it follows
         editor.open_entity_requested.connect(self._open_entity_tab)
         editor.graph_requested.connect(self.show_graph)

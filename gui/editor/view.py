@@ -71,6 +71,7 @@ class TableEditor(QWidget):
         parent: QWidget | None = None,
         *,
         filters: list[Filter] | None = None,
+        reads_paused: bool = False,
     ) -> None:
         super().__init__(parent)
         self.db, self.catalog = db, catalog
@@ -85,7 +86,9 @@ class TableEditor(QWidget):
         self.read_error: str | None = None  # the message of a failed read, cleared once a read succeeds
         self.offline_error: str | None = None  # a save that failed while the server was away, cleared with it
 
-        self.model = TableEditorModel(db, catalog, entity, parent=self)
+        #: Opened while a migration runs: nothing is read until resume_reads() (gui/migrate/watch.py).
+        self.reads_paused = reads_paused
+        self.model = TableEditorModel(db, catalog, entity, parent=self, start=not reads_paused)
         self.view = QTableView()
         self.view.setObjectName("grid")
         self.edit_triggers = self.view.editTriggers()  # given back when a read-only connection is unlocked
@@ -116,6 +119,8 @@ class TableEditor(QWidget):
         self.count_label = QLabel("Loading…")
         self.count_label.setObjectName("countLabel")
         self.overlay = GridOverlay(self.view.viewport())
+        if reads_paused:
+            self.overlay.show_text("The rows are read when the migration ends")  # until resume_reads()
         self.staged_label = QLabel("")
         self.staged_label.setObjectName("stagedLabel")
         self.staged_label.setStyleSheet("color: #8a6d00; font-weight: bold;")
@@ -160,7 +165,7 @@ class TableEditor(QWidget):
         self.widths = ColumnWidths(self.view, self.entity.name, self)
         self._connect()
         self._update_actions()
-        if self.filters:
+        if self.filters and not reads_paused:
             self.model.set_filters(self.filters, None)
 
     # --- wiring ---------------------------------------------------------------------------------
@@ -232,6 +237,16 @@ class TableEditor(QWidget):
         Staged edits stay; the editing actions say the reason (gui/migrate/watch.py holds editors)."""
         self.hold_reason = reason
         self._update_actions()
+
+    def resume_reads(self) -> None:
+        """The migration this editor was opened during has ended: read its first page and count now."""
+        if not self.reads_paused:
+            return
+        self.reads_paused = False
+        if self.filters:
+            self.model.set_filters(self.filters, None)  # the filtered rows' first page, counted
+        else:
+            self.model.window.start()
 
     def use_database(self, db: Database) -> None:
         """Work on `db`, this editor's database reopened with other rights (an unlock or its end): rows,

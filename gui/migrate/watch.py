@@ -112,8 +112,9 @@ class MigrationWatch(QObject):
     # --- editors ---------------------------------------------------------------------------------
 
     def equip(self, screen: TableEditor | Pausable) -> None:
-        """A new editor gets the current hold (read-only on an unknown revision, paused during a run); a new
-        screen that can pause is paused when a run is under way."""
+        """A new editor gets the current hold (read-only on an unknown revision, paused during a run; one made
+        during a run was made with its reads paused and reads when it ends); a new screen that can pause is
+        paused when a run is under way."""
         if isinstance(screen, Pausable):
             screen.set_paused(PAUSED_READS if self.paused else None)
         else:
@@ -149,6 +150,8 @@ class MigrationWatch(QObject):
     def _hold(self, editor: TableEditor, reason: str | None) -> None:
         editor.hold(reason)
         editor.setEnabled(not self.paused)  # no scrolling, so no page is read while paused
+        if not self.paused:
+            editor.resume_reads()  # one opened during the run reads its first page now
         if reason:
             editor.show_message(reason)  # inline until lifted: a toast would time out while it holds
             self._held.add(id(editor))

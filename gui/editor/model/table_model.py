@@ -83,7 +83,13 @@ class TableEditorModel(QAbstractTableModel):
     reconnected = Signal()  # the database answers again after it was unavailable (failed reads are retried)
 
     def __init__(
-        self, db: Database, catalog: Catalog, entity_name: str, parent: QObject | None = None
+        self,
+        db: Database,
+        catalog: Catalog,
+        entity_name: str,
+        parent: QObject | None = None,
+        *,
+        start: bool = True,
     ) -> None:
         super().__init__(parent)
         self._busy = False
@@ -97,7 +103,8 @@ class TableEditorModel(QAbstractTableModel):
         self.undo_stack = QUndoStack(self)
         self._notices = ModelNotices(self)
         self._compose(db, catalog, catalog.get(entity_name), Staging(catalog.get(entity_name)))
-        self.window.start()
+        if start:  # else nothing is read until window.start() (opened while a migration runs)
+            self.window.start()
 
     def _compose(self, db: Database, catalog: Catalog, entity: Entity, staging: Staging) -> None:
         """Build the parts for `entity`, around what is staged."""
