@@ -376,8 +376,29 @@ def _one_statement(dialect: sa.Dialect, table: sa.Table) -> tuple[str, tuple[_St
         process = _processor(dialect, compiled.binds[name])
         if name in JSON_PARTS:
             process = _json_text if process is None else _then(_json_text, process)
+        elif name == "at" and process is not None and _spells_as_iso(process):
+            process = _iso_utc
         steps.append((place[name], process))
     return compiled.string, tuple(steps)
+
+
+def _iso_utc(value: dt.datetime) -> str:
+    """An entry's time as naive UTC ISO text: what the column's processor writes on SQLite, in half its time
+    (`_one_statement` uses it only where `_spells_as_iso` found the two alike)."""
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+#: Times whose spelling the column's processor and `_iso_utc` must agree on (whole seconds, other zones).
+_SAMPLE_TIMES = (
+    dt.datetime(2026, 12, 3, 11, 56, 56, 294786, tzinfo=dt.UTC),
+    dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    dt.datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+)
+
+
+def _spells_as_iso(process: Callable[[Any], Any]) -> bool:
+    """Whether the column's processor writes a time as `_iso_utc` does."""
+    return all(process(t) == _iso_utc(t) for t in _SAMPLE_TIMES)
 
 
 def _then(first: Callable[[Any], Any], second: Callable[[Any], Any]) -> Callable[[Any], Any]:
