@@ -20,6 +20,11 @@ from sqlalchemy.dialects import postgresql
 
 from core.errors import NotFoundError
 from core.schema.column_kinds import base_type, column_traits, never_written_reason, type_traits
+
+# The words the listing shares, defined apart so that it loads without this module; named here as before.
+from core.schema.entity_kinds import GROUP_ORDER as GROUP_ORDER
+from core.schema.entity_kinds import CatalogSource as CatalogSource
+from core.schema.entity_kinds import EntityKind as EntityKind
 from core.schema.keys import ROWID_NOTE, KeySource, RowKey, no_key_reason
 from core.schema.kinds import ColumnKind, backend_type, kind_of
 from core.schema.table_spec import ColumnSpec, TableSpec
@@ -37,14 +42,7 @@ LABEL_CANDIDATES = (
     "code",
     "topic",
 )
-GROUP_ORDER = ("World", "Players", "Operations", "Other")
 KNOWN_LISTED = 30  # an "unknown entity" message lists every entity up to this many
-#: Never listed: Alembic's version table, and the reference schema's FTS5 indexes (migrations/versions/
-#: e3c8f1a6b2d7_fulltext_indexes.py), kept by triggers and searched through the tables they index.
-_FULLTEXT_INDEXED = (
-    "regions", "locations", "npcs", "objects", "player_knowledge", "player_history", "rag_documents",
-)  # fmt: skip
-HIDDEN_TABLES = {"alembic_version"} | {f"{t}_fts" for t in _FULLTEXT_INDEXED}
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call, unused-ignore]  # SQLAlchemy's dialect class is untyped
 
 
@@ -56,17 +54,6 @@ class VectorStorage(StrEnum):
     VEC0 = "vec0"  # a sqlite-vec virtual table
 
 
-class EntityKind(StrEnum):
-    """What sort of relation an entity is."""
-
-    TABLE = "table"
-    VIEW = "view"
-    VEC0 = "vec0"
-    MATERIALIZED_VIEW = "materialized_view"  # PostgreSQL: rows kept from a query until refreshed
-    FTS = "fts"  # a SQLite full-text virtual table (FTS3/4/5)
-    VIRTUAL = "virtual"  # any other SQLite virtual table (R*Tree, …)
-
-
 class FkAction(StrEnum):
     """What a foreign key does when the row it points at is deleted."""
 
@@ -75,14 +62,6 @@ class FkAction(StrEnum):
     SET_DEFAULT = "SET DEFAULT"
     RESTRICT = "RESTRICT"
     NO_ACTION = "NO ACTION"
-
-
-class CatalogSource(StrEnum):
-    """Where a catalog's entities came from."""
-
-    MODELS = "models"  # the reference schema's models
-    REFLECTED = "reflected"  # a database Warden did not create
-    MIXED = "mixed"
 
 
 #: Which way a foreign key links a row to others: it references them, or they reference it.

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from core.engine.db import Database
 from core.schema import pg_tables, sqlite_tables
-from core.schema.catalog import GROUP_ORDER, HIDDEN_TABLES, CatalogSource, EntityKind
+from core.schema.catalog import GROUP_ORDER, CatalogSource, EntityKind
+from core.schema.entity_kinds import HIDDEN_TABLES
 from core.schema.models import metadata
 from core.schema.reflect import VEC0_READ_ONLY, model_tables, table_names, vec0_tables
 

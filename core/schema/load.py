@@ -5,13 +5,13 @@ from __future__ import annotations
 from core.engine.db import Database
 from core.schema import catalog_cache, pg_tables, sqlite_tables
 from core.schema.catalog import (
-    HIDDEN_TABLES,
     Catalog,
     CatalogSource,
     Entity,
     entity_from_table,
     link_references,
 )
+from core.schema.entity_kinds import HIDDEN_TABLES
 from core.schema.models import metadata
 from core.schema.reflect import model_tables, reflect_entities, table_names
 

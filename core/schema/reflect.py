@@ -71,7 +71,8 @@ def model_tables(db: Database, names: Iterable[str]) -> set[str]:
 
 
 def table_names(db: Database) -> list[str]:
-    """User tables and views, without any virtual table's shadow tables or SQLite internals."""
+    """User tables and views, without any virtual table's shadow tables, the reference schema's full-text
+    indexes (core/schema/sqlite_tables.py, reference_indexes) or SQLite internals."""
     if db.backend == "postgresql":  # every schema the user can see, partitions under their table
         return [r.entity for r in pg_tables.read_layout(db).entities()]
     with db.engine.connect() as conn:  # tables by name, then views (as SQLAlchemy's inspector lists them)
@@ -80,8 +81,9 @@ def table_names(db: Database) -> list[str]:
         ).all()
     names = [str(name) for (name,) in rows]
     vec0 = vec0_tables(db)
-    shadows = sqlite_tables.shadow_tables(db, names, sqlite_tables.virtual_tables(db))
-    return [n for n in names if n not in shadows and not n.startswith("sqlite_")] + [
+    virtual = sqlite_tables.virtual_tables(db)
+    hidden = sqlite_tables.shadow_tables(db, names, virtual) | sqlite_tables.reference_indexes(virtual)
+    return [n for n in names if n not in hidden and not n.startswith("sqlite_")] + [
         v for v in vec0 if v not in names
     ]
 

@@ -30,6 +30,7 @@ from core.schema.catalog import (
     column_info,
     entity_from_table,
 )
+from core.schema.entity_kinds import FULLTEXT_INDEXED
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,21 @@ def shadow_tables(db: Database, names: Iterable[str], virtual: dict[str, Virtual
             listed = []
     reported = {str(row[1]) for row in listed if row[2] == "shadow"}
     return {n for n in names if n in reported} | shadow_tables_by_name(names, virtual)
+
+
+def reference_indexes(virtual: dict[str, VirtualTable]) -> set[str]:
+    """The reference schema's full-text indexes among the virtual tables: `<table>_fts`, an FTS table whose
+    content is that table. They are never listed (searched through their tables); a plain table or any other
+    virtual table of such a name is."""
+    found = set()
+    for table in FULLTEXT_INDEXED:
+        vt = virtual.get(f"{table}_fts")
+        if vt is None or vt.module not in FULLTEXT_MODULES:
+            continue
+        content = vt.option("content")
+        if content is not None and content.lower() == table:
+            found.add(vt.name)
+    return found
 
 
 def shadow_tables_by_name(names: Iterable[str], virtual: dict[str, VirtualTable]) -> set[str]:
