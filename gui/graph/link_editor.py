@@ -62,6 +62,8 @@ class LinkEditor(QObject):
         self.staging = LinkStaging()
         self.history = new_stack(self)
         self.saving = False
+        #: Why no link may be written now (an unknown revision: gui/migrate/watch.py holds it), else None.
+        self.hold_reason: str | None = None
         self.form: LinkForm | None = None  # the open form of a new link row, if any
         self.way_menu: QMenu | None = None  # the open "link how?" menu, if any
         self.prompt: UnlinkPrompt | None = None  # the open "Delete the link …?" question, if any
@@ -116,11 +118,17 @@ class LinkEditor(QObject):
         db = self.open_db.database
         return db is None or bool(db.capabilities.read_only)
 
+    def hold_writes(self, reason: str | None) -> None:
+        """Stage no link edit for `reason` (as the table editors are held); None lifts it; staged stay."""
+        self.hold_reason = reason
+
     def reason(self, entity: str) -> str | None:
         """Why links kept in `entity` cannot be edited here, or None."""
         catalog = self.open_db.catalog
         if catalog is None:
             return "no database is open"
+        if self.hold_reason is not None:
+            return self.hold_reason
         return link_edits.read_only_reason(catalog, entity, database_read_only=self.database_read_only())
 
     def first_reason(self, edges: Iterable[GraphEdge]) -> str | None:
@@ -153,7 +161,8 @@ class LinkEditor(QObject):
         way = ways[choice or 0]
         reason = self.reason(way.entity)
         if reason is not None:
-            self._say(f"Links cannot be added here: {reason}.", error=True)
+            held = reason == self.hold_reason  # a whole sentence, said as the table editors say it
+            self._say(reason if held else f"Links cannot be added here: {reason}.", error=True)
             return
         if way.kind == "link":
             self._open_form(way, source, target)

@@ -3,7 +3,9 @@
 Any widget of the window with a `set_paused(reason)` method is paused the same way: the record form, the
 graph panel and the search panel have one (the table editors have their own hold, which also says read-only
 at an unknown revision). Paused, a screen reads nothing (what is asked meanwhile waits for the end), keeps
-what it has staged, and says `reason`; resumed, it reads again and follows the reloaded catalog.
+what it has staged, and says `reason`; resumed, it reads again and follows the reloaded catalog. What stages
+writes outside the table editors (the graph's link edits) has `hold_writes(reason)`: held at a revision the
+migrations do not know, as the table editors are.
 """
 
 from __future__ import annotations
@@ -20,3 +22,12 @@ class Pausable(Protocol):
 
     def set_paused(self, reason: str | None) -> None:
         """Stop reading the database and say `reason` (staged edits kept); None: read again."""
+
+
+@runtime_checkable
+class WriteHoldable(Protocol):
+    """A part of a screen that stages writes outside the table editors (the graph's link edits): the watch
+    holds it at a revision the migrations do not know, with the reason the table editors show."""
+
+    def hold_writes(self, reason: str | None) -> None:
+        """Stage nothing and say `reason` when asked to; None lifts the hold (staged edits stay)."""

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QWidget
 
 from gui.migrate import jobs
 from gui.migrate.banner import MigrationBanner, unknown_reason
-from gui.migrate.pausable import PAUSED_READS, Pausable
+from gui.migrate.pausable import PAUSED_READS, Pausable, WriteHoldable
 from gui.migrate.project_choice import project_for
 from gui.runtime import workers
 from gui.runtime.priority import Priority
@@ -71,6 +71,11 @@ class MigrationWatch(QObject):
         """Why editors are read-only now (paused, or an unknown revision); None: they may edit."""
         if self.paused:
             return PAUSED
+        return self.unknown_reason
+
+    @property
+    def unknown_reason(self) -> str | None:
+        """Why nothing may be written at the open database's revision (its scripts do not know it)."""
         if self.standing is not None and not self.standing.known:
             return unknown_reason(self.standing)
         return None
@@ -117,6 +122,8 @@ class MigrationWatch(QObject):
         paused when a run is under way."""
         if isinstance(screen, Pausable):
             screen.set_paused(PAUSED_READS if self.paused else None)
+            for part in _write_holdables(screen) if isinstance(screen, QObject) else []:
+                part.hold_writes(self.unknown_reason)  # a new graph's link edits
         else:
             self._hold(screen, self.hold_reason)
 
@@ -142,6 +149,8 @@ class MigrationWatch(QObject):
             self._hold(editor, reason)
         for screen in self.screens():
             screen.set_paused(PAUSED_READS if self.paused else None)
+        for part in _write_holdables(self.window):
+            part.hold_writes(self.unknown_reason)  # the graph's link edits, held as the editors are
 
     def screens(self) -> list[Pausable]:
         """The window's screens that pause during a run (record forms, graph and search panels)."""
@@ -174,3 +183,8 @@ class MigrationWatch(QObject):
         dialog.run_started.connect(self.pause)
         dialog.run_finished.connect(self.resume)
         dialog.project_changed.connect(self.check)
+
+
+def _write_holdables(widget: QObject) -> list[WriteHoldable]:
+    """The parts of `widget` (itself included) that stage writes outside the table editors."""
+    return [o for o in (widget, *widget.findChildren(QObject)) if isinstance(o, WriteHoldable)]

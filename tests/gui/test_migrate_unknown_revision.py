@@ -15,8 +15,10 @@ from core.data.writes import save
 from core.engine.db import open_database
 from core.errors import ReadOnlyError
 from core.migrate import migrations as mig
+from gui.graph.panel import GraphPanel
 from gui.runtime import workers
-from tests.fixtures.editing import open_window
+from tests.fixtures.editing import open_editor, open_window
+from tests.gui.test_graph_links import shift_drag, two_locations_shown
 
 UNKNOWN = "ffffffffffff"
 
@@ -57,4 +59,41 @@ def test_the_windows_standing_holds_core_writes_until_the_revision_is_known(
         watch.check()
     assert watch.standing is not None and watch.standing.known
     save(db, catalog, [Insert("users", {"username": "ann", "email": "ann@example.org"})])
+    assert workers.wait_idle(30_000)
+
+
+def test_graph_links_stage_nothing_at_an_unknown_revision_and_say_why(
+    qtbot: QtBot, demo_copy_path: str
+) -> None:
+    _stand_at(demo_copy_path, UNKNOWN)
+    window = open_window(qtbot, demo_copy_path)
+    window.resize(1300, 800)
+    watch = window.migration_watch
+    qtbot.waitUntil(lambda: watch.standing is not None, timeout=30_000)
+    graph = window.show_graph()
+    assert isinstance(graph, GraphPanel)
+    db = window.open_db.database
+    assert db is not None
+    source, target = two_locations_shown(qtbot, graph, db)
+    held = watch.unknown_reason
+    assert held is not None and UNKNOWN in held
+    editor = open_editor(qtbot, window, "location_connections")
+    assert editor.read_only_reason() == held, "the graph says what the table editors say"
+    window.tabs.setCurrentWidget(graph)
+
+    shift_drag(graph, source, target)  # as a person links two locations
+    assert graph.links.form is None and graph.links.staged_count == 0
+    assert graph.message.text() == held
+    edge = next(e for e in graph.document.hood.edges if e.kind == "link" and e.via == "location_connections")
+    assert graph.links.edge_reason(edge) == held
+    qtbot.wait(50)  # the message line's new height is laid out
+    graph.grab().save("/tmp/warden_graph_held.png")
+
+    _stand_at(demo_copy_path, mig.heads()[0])  # brought to a revision Warden knows: links stage again
+    with qtbot.waitSignal(watch.standing_changed, timeout=30_000):
+        watch.check()
+    assert graph.links.hold_reason is None and graph.links.edge_reason(edge) is None
+    shift_drag(graph, source, target)
+    assert graph.links.form is not None and graph.links.form.isVisible()
+    graph.links.form.reject()
     assert workers.wait_idle(30_000)
