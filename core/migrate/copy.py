@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 from psycopg import sql
+from psycopg.copy import QueuedLibpqWriter
 
 from core.data.audit_trail import Auditing
 from core.engine.db import Database
@@ -434,7 +435,9 @@ class _Copier:
         """One COPY statement (in the open transaction); rows are written to it with write_rows."""
         with self.conn.cursor() as cur:
             cur.execute("SET LOCAL TIME ZONE 'UTC'")  # SQLite's naive times are UTC
-            with cur.copy(self.sql) as cp:
+            # A thread sends what is written (up to 128 MB queued) while this one reads and spells the next
+            # batch: the server's parsing of the rows overlaps with the reading instead of following it.
+            with cur.copy(self.sql, writer=QueuedLibpqWriter(cur)) as cp:
                 yield cp
 
     def write_rows(self, cp: psycopg.Copy, rows: Sequence[Sequence[Any]]) -> None:

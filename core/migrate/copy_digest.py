@@ -27,6 +27,7 @@ from json.encoder import encode_basestring  # the C escaper: escapes as jsonb do
 from typing import Any
 
 import numpy as np
+import orjson
 from psycopg import sql
 
 #: Between the values of a row; SEP and ESC inside text are escaped (ESC ESC, ESC SEP), a NULL is ESC N.
@@ -340,7 +341,59 @@ def _vector(col: Column) -> list[str]:
 _DECODER = json.JSONDecoder(parse_float=decimal.Decimal)
 
 
+#: JSON without fractions or exponents (most: strings, integers, booleans) is parsed and printed by orjson,
+#: keys put in jsonb's order first; a number with a fraction or an exponent (a float from orjson) sends the
+#: text to the decimal path, which keeps 1.50 and 1e2 as jsonb does. Both sides then drop the space after
+#: every ", " and ": " (`_packed`; in strings too, alike on both sides), so orjson's compact text and
+#: jsonb's spaced text compare.
+_SPECIAL = frozenset({dict, list, float})
+_ORDERS: dict[tuple[str, ...], tuple[str, ...] | None] = {}  # a dict's keys -> jsonb's order (None: as is)
+
+
+class _Fraction(Exception):
+    """A float in orjson's parse: the text goes the decimal way."""
+
+
+def _jsonb_ordered(value: Any) -> Any:
+    """A parsed JSON value with every object's keys in jsonb's order (objects of one shape repeat: their
+    order is found once); raises _Fraction on a float."""
+    kind = type(value)
+    if kind is float:
+        raise _Fraction
+    if kind is list:
+        return value if _SPECIAL.isdisjoint(map(type, value)) else list(map(_jsonb_ordered, value))
+    if kind is not dict:
+        return value
+    keys = tuple(value)
+    if keys in _ORDERS:
+        order = _ORDERS[keys]
+    else:
+        ordered = tuple(sorted(keys, key=lambda k: _key_order((k, None))))
+        order = None if ordered == keys else ordered
+        if len(_ORDERS) < 10_000:
+            _ORDERS[keys] = order
+    if order is not None:
+        value = dict(zip(order, map(value.__getitem__, order), strict=True))
+    if _SPECIAL.isdisjoint(map(type, value.values())):
+        return value
+    return {k: _jsonb_ordered(v) for k, v in value.items()}
+
+
+def _packed(text: str) -> str:
+    """The server's replace(replace(…, ', ', ','), ': ', ':') of a JSON text."""
+    return text.replace(", ", ",").replace(": ", ":")
+
+
 def _jsonb_text(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return _packed(orjson.dumps(_jsonb_ordered(orjson.loads(value))).decode())
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError, _Fraction, TypeError, ValueError):
+            pass  # a fraction, or what orjson refuses (integers past 64 bits, NaN): the decimal path says
+    return _packed(_jsonb_spaced(value))
+
+
+def _jsonb_spaced(value: Any) -> str:
     if isinstance(value, str | bytes):
         try:
             parsed = _DECODER.decode(value if isinstance(value, str) else value.decode())
@@ -430,8 +483,8 @@ _TYPES: dict[str, tuple[str, Any]] = {
     "smallint": ("{c}::text", _integer),
     "boolean": ("{c}::int::text", _boolean),
     "uuid": ("replace({c}::text, '-', '')", _uuid),
-    "jsonb": ("{c}::text", _JsonColumn),
-    "json": ("{c}::jsonb::text", _JsonColumn),
+    "jsonb": ("replace(replace({c}::text, ', ', ','), ': ', ':')", _JsonColumn),
+    "json": ("replace(replace({c}::jsonb::text, ', ', ','), ': ', ':')", _JsonColumn),
     "timestamp with time zone": (
         "to_char({c} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
         _timestamp(aware=True),
