@@ -6,15 +6,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
 
 from core import redact
 from core.engine.db import Database
-from core.schema.catalog import Catalog, Entity
 from core.schema.listing import ListedEntity, list_entities
-from core.schema.load import load_catalog
+
+if TYPE_CHECKING:  # the listing needs neither: it comes first, without the catalog's imports (numpy, models)
+    from core.schema.catalog import Catalog, Entity
 
 log = logging.getLogger("warden.overview")
 
@@ -46,6 +47,8 @@ def short_title(db: Database) -> str:
 
 def describe(db: Database, catalog: Catalog | None = None) -> Overview:
     """Summarise `db`: its location, capabilities and entities grouped for the navigator."""
+    from core.schema.load import load_catalog
+
     catalog = catalog if catalog is not None else load_catalog(db)
     return _overview(db, catalog.ordered(), catalog.source, catalog.search_path)
 
@@ -78,6 +81,8 @@ def _overview(
 
 def load_overview(db: Database) -> tuple[Catalog, Overview]:
     """The catalog of `db` (loaded once) and the summary built from it."""
+    from core.schema.load import load_catalog
+
     catalog = load_catalog(db)
     return catalog, describe(db, catalog)
 

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from core.engine.db import Database
 from core.schema import pg_tables, sqlite_tables
-from core.schema.catalog import GROUP_ORDER, CatalogSource, EntityKind
-from core.schema.entity_kinds import HIDDEN_TABLES
-from core.schema.models import metadata
-from core.schema.reflect import VEC0_READ_ONLY, model_tables, table_names, vec0_tables
+from core.schema.entity_kinds import (
+    GROUP_ORDER,
+    HIDDEN_TABLES,
+    REFERENCE_TABLES,
+    CatalogSource,
+    EntityKind,
+)
+from core.schema.names import VEC0_READ_ONLY, model_tables, table_names, vec0_tables
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from core.engine.db import Database
 
 
 @dataclass(frozen=True)
@@ -61,21 +70,31 @@ def list_entities(db: Database) -> Listing:
 
 def _foreign(e: ListedEntity) -> ListedEntity:
     """A table that only shares its name with one of the models: no group or reason of theirs."""
-    if e.name not in metadata.tables:
+    if e.name not in REFERENCE_TABLES:
         return e
     reason = None if e.kind == EntityKind.TABLE else e.read_only_reason
     return dataclasses.replace(e, group="Other", read_only_reason=reason)
 
 
+def _model_table(name: str) -> sa.Table | None:
+    """The reference models' table of that name; the models load only for a name of theirs, so a foreign
+    database is listed without them."""
+    if name not in REFERENCE_TABLES:
+        return None
+    from core.schema.models import metadata
+
+    return metadata.tables.get(name)
+
+
 def _group(name: str) -> str:
-    table = metadata.tables.get(name)
+    table = _model_table(name)
     return str(table.info.get("group", "Other")) if table is not None else "Other"
 
 
 def _model_reason(name: str) -> str | None:
     """Why a table of the reference models is read-only (its table info says), as the catalog says it."""
-    table = metadata.tables.get(name)
-    reason = table.info.get("read_only") if table is not None else None
+    table = _model_table(name)
+    reason: Any = table.info.get("read_only") if table is not None else None
     return str(reason) if reason else None
 
 

@@ -13,7 +13,8 @@ from core.schema.catalog import (
 )
 from core.schema.entity_kinds import HIDDEN_TABLES
 from core.schema.models import metadata
-from core.schema.reflect import model_tables, reflect_entities, table_names
+from core.schema.names import model_tables, table_names
+from core.schema.reflect import reflect_entities
 
 
 def load_catalog(db: Database, *, cached: bool = True) -> Catalog:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from core.engine.db import Database
-from core.schema.catalog import Entity, EntityKind, ForeignKeyInfo
+from core.schema.entity_kinds import EntityKind
+
+if TYPE_CHECKING:  # the listing reads the layout without loading the catalog (core/schema/entity_kinds.py)
+    from core.engine.db import Database
+    from core.schema.catalog import Entity, ForeignKeyInfo
 
 #: pg_class.relkind of the relations Warden lists: tables, partitioned tables, views, materialized views.
 _KINDS = {

@@ -27,75 +27,15 @@ from core.schema.catalog import (
     spec_column_info,
 )
 from core.schema.kinds import ColumnKind
-from core.schema.models import metadata
+from core.schema.names import VEC0_READ_ONLY, vec0_tables
 from core.schema.samples import PgSampler, SampleRequest, sample_tables
 from core.schema.stored_times import STORED_TIME_KINDS
 from core.schema.table_spec import TableSpec
 
-VEC0_RE = re.compile(r"create\s+virtual\s+table\s+\"?(\w+)\"?\s+using\s+vec0\s*\((.*)\)\s*$", re.I | re.S)
 VEC0_COL_RE = re.compile(r"^\+?\"?(\w+)\"?\s+(\w+)(?:\s*\[\s*(\d+)\s*\])?(.*)$", re.S)
 ENUM_CHECK_RE = re.compile(r"\"?(\w+)\"?\s*\)?(?:::\w+(?: varying)?)?\s*(?:IN\s*\(|=\s*ANY\s*\()", re.I)
 JSON_NAME_HINTS = ("json", "metadata", "payload", "settings", "properties", "attributes", "data")
 VECTOR_NAME_HINTS = ("embed", "vector", "vec")
-VEC0_READ_ONLY = "it is a sqlite-vec vec0 virtual table; Warden shows it read-only"
-
-
-def model_tables(db: Database, names: Iterable[str]) -> set[str]:
-    """Those of `names` that are the reference models' tables: a table of the same name whose columns are
-    the model's. A database Warden did not create may have its own `orders` or `users`; those are reflected
-    like any other table, never described (and queried) as the models' (one query for all of them)."""
-    wanted = sorted(n for n in set(names) if n in metadata.tables)
-    if not wanted:
-        return set()
-    with db.engine.connect() as conn:
-        if db.backend == "postgresql":  # each name as an unqualified name resolves, as the models use it
-            rows = conn.execute(
-                sa.text(
-                    "SELECT n, a.attname FROM unnest(CAST(:names AS text[])) AS n "
-                    "JOIN pg_catalog.pg_attribute a ON a.attrelid = to_regclass(quote_ident(n)) "
-                    "WHERE a.attnum > 0 AND NOT a.attisdropped"
-                ),
-                {"names": wanted},
-            ).all()
-        else:
-            marks = ", ".join("?" for _ in wanted)
-            rows = conn.exec_driver_sql(
-                "SELECT m.name, p.name FROM main.sqlite_master AS m, pragma_table_info(m.name) AS p "
-                f"WHERE m.type = 'table' AND m.name IN ({marks})",
-                tuple(wanted),
-            ).all()
-    found: dict[str, set[str]] = {}
-    for table, col in rows:
-        found.setdefault(str(table), set()).add(str(col))
-    return {n for n in wanted if found.get(n) == {c.name for c in metadata.tables[n].columns}}
-
-
-def table_names(db: Database) -> list[str]:
-    """User tables and views, without any virtual table's shadow tables, the reference schema's full-text
-    indexes (core/schema/sqlite_tables.py, reference_indexes) or SQLite internals."""
-    if db.backend == "postgresql":  # every schema the user can see, partitions under their table
-        return [r.entity for r in pg_tables.read_layout(db).entities()]
-    with db.engine.connect() as conn:  # tables by name, then views (as SQLAlchemy's inspector lists them)
-        rows = conn.exec_driver_sql(
-            "SELECT name FROM main.sqlite_master WHERE type IN ('table', 'view') ORDER BY type, name"
-        ).all()
-    names = [str(name) for (name,) in rows]
-    vec0 = vec0_tables(db)
-    virtual = sqlite_tables.virtual_tables(db)
-    hidden = sqlite_tables.shadow_tables(db, names, virtual) | sqlite_tables.reference_indexes(virtual)
-    return [n for n in names if n not in hidden and not n.startswith("sqlite_")] + [
-        v for v in vec0 if v not in names
-    ]
-
-
-def vec0_tables(db: Database) -> dict[str, str]:
-    """sqlite-vec virtual tables by name, with their column declarations."""
-    found = {}
-    for name, sql in sqlite_tables.virtual_table_sql(db):
-        m = VEC0_RE.match(sql)
-        if m:
-            found[name] = m.group(2)
-    return found
 
 
 def reflect_entities(

@@ -17,20 +17,15 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from core.engine.db import Database
-from core.schema.catalog import (
-    ColumnInfo,
-    Entity,
-    EntityKind,
-    FullTextIndex,
-    column_info,
-    entity_from_table,
-)
-from core.schema.entity_kinds import FULLTEXT_INDEXED
+from core.schema.entity_kinds import FULLTEXT_INDEXED, EntityKind
+
+if TYPE_CHECKING:  # the listing reads virtual tables without the catalog (core/schema/entity_kinds.py)
+    from core.engine.db import Database
+    from core.schema.catalog import ColumnInfo, Entity, FullTextIndex
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +184,8 @@ def virtual_entities(db: Database, virtual: dict[str, VirtualTable], names: Iter
 
 
 def _virtual_entity(db: Database, vt: VirtualTable) -> Entity:
+    from core.schema.catalog import FullTextIndex, column_info, entity_from_table
+
     with db.engine.connect() as conn:
         info = conn.exec_driver_sql(f"PRAGMA main.table_info({_quote(db, vt.name)})").all()
     declared = [(str(r[1]), str(r[2] or "")) for r in info]
@@ -260,6 +257,8 @@ def fulltext_indexes(
     db: Database, virtual: dict[str, VirtualTable], entities: dict[str, Entity]
 ) -> dict[str, FullTextIndex]:
     """For each table an external-content FTS4/FTS5 index covers, that index (the first by name)."""
+    from core.schema.catalog import FullTextIndex
+
     found: dict[str, FullTextIndex] = {}
     by_lower = {name.lower(): ent for name, ent in entities.items()}  # SQLite's names ignore case
     for vt in sorted(virtual.values(), key=lambda v: v.name):
