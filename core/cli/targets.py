@@ -10,11 +10,11 @@ rather than write an unlock into the audit log where the user only looked.
 from __future__ import annotations
 
 import argparse
-import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.errors import ReadOnlyError, WardenError
+from core.migrate.first_write import check_on_first_write
 
 if TYPE_CHECKING:
     from core.audit.profiles import Profile
@@ -123,14 +123,8 @@ def open_target(target: str | None, *, writes: bool = False, **kw: Any) -> Datab
             "writes. Leave it out."
         )
     db = _open(target, **kw)
-    db.write_guard = functools.partial(_check_revision, db)
+    check_on_first_write(db)  # as the window does (Alembic is imported by a command that writes, only then)
     return db
-
-
-def _check_revision(db: Database) -> None:
-    from core.migrate.status import check_writes  # Alembic is imported by a command that writes, only then
-
-    check_writes(db)
 
 
 def _open(target: str | None, **kw: Any) -> Database:

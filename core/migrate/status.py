@@ -185,10 +185,19 @@ def _refuse(reason: str) -> None:
     raise ReadOnlyError(reason)
 
 
-def check_writes(db: Database, *, scripts: Path | None = None) -> None:
-    """Hold writes to `db` when it stands at a revision the scripts do not know (raising ReadOnlyError then),
-    else lift any hold. A write's first check: reading the scripts costs a moment a read need not pay."""
-    unknown = unknown_revisions(db, scripts=scripts)
-    hold_writes(db, unknown_revision_reason(current(db)) if unknown else None)
+def check_writes(db: Database, *, scripts: Path | None = None, project: str | None = None) -> None:
+    """Hold writes to `db` when it stands at a revision the scripts (or the external project whose alembic.ini
+    is `project`) do not know, raising ReadOnlyError then; else lift any hold. A write's first check
+    (core/migrate/first_write.py): reading the scripts costs a moment a read need not pay."""
+    if project is not None:
+        from core.migrate.project import call, find_project  # above this module: asked for only here
+
+        found = find_project(project)
+        standing: Status = call(found, db, "status")
+        reason = None if standing.known else unknown_revision_reason(standing.current, found.name)
+    else:
+        unknown = unknown_revisions(db, scripts=scripts)
+        reason = unknown_revision_reason(current(db)) if unknown else None
+    hold_writes(db, reason)
     if db.write_guard is not None:
         db.write_guard()

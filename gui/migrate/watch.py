@@ -1,10 +1,12 @@
 """Where the open database stands against its migrations, and what the editors may do meanwhile.
 
 On every catalog (the database opened, or its schema changed) the watch reads the database's standing on a
-worker and shows it in the banner. At a revision the scripts do not know, every editor is held read-only
-with the reason until the right project is picked. While the runner migrates (or restores a backup) the
-editors are paused: staged edits are kept, editing and scrolling are off so no page is read, and the
-pooled connections are closed, so our own idle reads hold neither SQLite's lock nor PostgreSQL's DDL
+worker and shows it in the banner. At a revision the scripts do not know, every editor (and the graph's link
+edits) is held read-only with the reason until the right project is picked; until the first standing comes, a
+write checks the revision first on its worker, as the CLI's do (core/migrate/first_write.py). While the
+runner migrates (or restores a backup) the editors are paused: staged edits are kept, editing and scrolling
+are off so no page is read (one opened meanwhile reads nothing until the end), and the pooled connections
+are closed, so our own idle reads hold neither SQLite's lock nor PostgreSQL's DDL
 locks. Every other screen of the window that can pause (gui/migrate/pausable.py: the record form, the graph
 and the search panel) is paused the same way: it reads nothing, what is asked meanwhile waits, staged edits
 stay. They resume when the run ends, whatever its outcome; the open database reloads the catalog then (its
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from core.migrate.first_write import check_on_first_write
 from gui.migrate import jobs
 from gui.migrate.banner import MigrationBanner, unknown_reason
 from gui.migrate.pausable import PAUSED_READS, Pausable, WriteHoldable
@@ -28,6 +31,7 @@ from gui.runtime import workers
 from gui.runtime.priority import Priority
 
 if TYPE_CHECKING:
+    from core.engine.db import Database
     from gui.editor.view import TableEditor
     from gui.migrate.dialog import MigrationDialog
     from gui.runtime.open_database import CatalogChange, OpenDatabase
@@ -58,6 +62,7 @@ class MigrationWatch(QObject):
         self.paused = False
         self._held: set[int] = set()  # editors whose message is ours (to clear it again)
         open_db.database_changed.connect(self._on_open_db_database_changed)
+        open_db.database_swapped.connect(self._on_open_db_database_swapped)
         open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
         banner.review_requested.connect(self.open_runner)
 
@@ -106,10 +111,16 @@ class MigrationWatch(QObject):
         # Not knowing where it stands is no reason to stop anyone: the runner shows the error when opened.
         log.info("the database's migration standing could not be read: %s", failure.message)
 
-    def _on_open_db_database_changed(self, _db: object) -> None:
+    def _on_open_db_database_changed(self, db: Database | None) -> None:
         self.standing = None
         self.banner.show_standing(None)
         self._apply()
+        if db is not None:  # until the standing comes, a write checks the revision first (on its worker)
+            check_on_first_write(db, project_for(db.display_url))
+
+    def _on_open_db_database_swapped(self, db: Database) -> None:
+        if self.standing is None:  # the check not yet replaced by a standing's hold: the new connection's
+            check_on_first_write(db, project_for(db.display_url))
 
     def _on_open_db_catalog_changed(self, _change: CatalogChange) -> None:
         self.check()

@@ -20,10 +20,13 @@ from core.data.writes import save
 from core.engine.db import Database, open_database
 from core.errors import ReadOnlyError
 from core.migrate import running
+from core.migrate.first_write import check_on_first_write
+from core.migrate.project import call, find_project
 from core.migrate.scripts import script_directory
 from core.migrate.status import check_writes, hold_writes
 from core.schema.load import load_catalog
 from core.schema.models import metadata
+from tests.fixtures.external_project import E2, write_project
 
 CHAIN = Path(__file__).resolve().parents[1] / "fixtures" / "migrations_chain"
 R1, R2 = "c1a000000001", "c1a000000002"
@@ -159,3 +162,32 @@ def test_a_hold_refuses_every_write_path_but_a_migration(at_chain: Database) -> 
     db.allow_writes(migration=True)
     hold_writes(db, None)
     db.allow_writes()
+
+
+def test_the_first_write_check_asks_the_external_project_picked(empty_url: str, tmp_path: Path) -> None:
+    """The window's check for a database whose project was picked (its alembic.ini): a revision that project
+    knows is not held (Warden's own migrations would hold it), one it does not know is, naming it."""
+    ini = write_project(tmp_path / "shop")
+    db = open_database(empty_url, create=True)
+    try:
+        call(find_project(ini), db, "upgrade", E2)
+        customer = Insert("customers", {"id": 1, "name": "Ada", "email": "ada@example.org"})
+        check_on_first_write(db)  # Warden's migrations do not know E2
+        with pytest.raises(ReadOnlyError, match=f"revision {E2}, which Warden's migrations do not know"):
+            save(db, load_catalog(db, cached=False), [customer], audit=AUDIT_OFF)
+        check_on_first_write(db, str(ini))
+        save(db, load_catalog(db, cached=False), [customer], audit=AUDIT_OFF)
+        assert db.write_guard is None, "checked once: the project knows its revision"
+        _stand_at(db, UNKNOWN)
+        check_on_first_write(db, str(ini))
+        with pytest.raises(ReadOnlyError, match=f"revision {UNKNOWN}, which the project shop do not know"):
+            save(
+                db,
+                load_catalog(db, cached=False),
+                [Insert("customers", {"id": 2, "name": "Bo"})],
+                audit=AUDIT_OFF,
+            )
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one() == 1
+    finally:
+        db.dispose()

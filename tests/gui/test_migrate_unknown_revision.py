@@ -5,6 +5,7 @@ reason, whatever screen or path asks), and a standing at a known revision lifts 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,12 +13,14 @@ from pytestqt.qtbot import QtBot
 
 from core.data.changes import Insert
 from core.data.writes import save
-from core.engine.db import open_database
+from core.engine.db import Database, open_database
 from core.errors import ReadOnlyError
 from core.migrate import migrations as mig
+from core.schema.load import load_catalog
 from gui.graph.panel import GraphPanel
+from gui.main_window import MainWindow
 from gui.runtime import workers
-from tests.fixtures.editing import open_editor, open_window
+from tests.fixtures.editing import let_close, open_editor, open_window
 from tests.gui.test_graph_links import shift_drag, two_locations_shown
 
 UNKNOWN = "ffffffffffff"
@@ -96,4 +99,44 @@ def test_graph_links_stage_nothing_at_an_unknown_revision_and_say_why(
     shift_drag(graph, source, target)
     assert graph.links.form is not None and graph.links.form.isVisible()
     graph.links.form.reject()
+    assert workers.wait_idle(30_000)
+
+
+def _save_one_user(db: Database) -> None:
+    """A save through core's one save path, as an editor's worker sends it (the catalog read first)."""
+    save(db, load_catalog(db), [Insert("users", {"username": "bo", "email": "bo@example.org"})])
+
+
+def test_a_save_sent_before_the_standing_arrives_is_refused_at_an_unknown_revision(
+    qtbot: QtBot, demo_copy_path: str
+) -> None:
+    _stand_at(demo_copy_path, UNKNOWN)
+    window = MainWindow()
+    qtbot.addWidget(window, before_close_func=let_close)
+    window.show()
+    watch = window.migration_watch
+    sent: dict[str, Any] = {}
+
+    def save_at_once(db: Database | None) -> None:
+        """The database is open and nothing of it is read yet: a save goes out on a worker right now."""
+        if db is None or sent:
+            return
+        sent["standing"] = watch.standing
+        workers.run(
+            _save_one_user, db,
+            on_done=lambda _r: sent.update(result="saved"),
+            on_error=lambda failure: sent.update(result=failure.exception),
+            owner=window,
+        )  # fmt: skip
+
+    window.open_db.database_changed.connect(save_at_once)
+    with qtbot.waitSignal(window.counts_loaded, timeout=30_000):
+        window.open_target(demo_copy_path)
+    qtbot.waitUntil(lambda: "result" in sent, timeout=30_000)
+    assert sent["standing"] is None, "the save was sent before the standing was read"
+    assert isinstance(sent["result"], ReadOnlyError), sent["result"]
+    assert f"revision {UNKNOWN}" in str(sent["result"])
+    with open_database(demo_copy_path).engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM users WHERE username = 'bo'")).scalar_one() == 0
+    qtbot.waitUntil(lambda: watch.standing is not None, timeout=30_000)
     assert workers.wait_idle(30_000)
