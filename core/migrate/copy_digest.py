@@ -171,13 +171,14 @@ def _boolean(col: Column) -> list[str]:
     return _with_nulls(col, lambda values: list(map(one, values)))
 
 
-_HEX32 = re.compile(r"[0-9a-f]*")
-
-
 def _uuid(col: Column) -> list[str]:
     def spell(values: Column) -> list[str]:
-        if _types(values) <= {str} and set(map(len, values)) <= {32} and _HEX32.fullmatch("".join(values)):
-            return list(values)  # SQLite's 32 lowercase hex digits: PostgreSQL's text without dashes
+        # 32 characters PostgreSQL read as a UUID are 32 hex digits (no room for dashes or braces): in lower
+        # case they are its text without dashes.
+        if _types(values) <= {str} and set(map(len, values)) <= {32}:
+            joined = "".join(values)
+            if joined == joined.lower():
+                return list(values)
         return [_uuid_hex(v) for v in values]
 
     return _with_nulls(col, spell)
@@ -194,7 +195,16 @@ def _uuid_hex(value: Any) -> str:
         return str(value)  # the target refused it already, or holds something else: a mismatch
 
 
-_STAMP = re.compile(r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\x00)*")
+def _stamped(values: Column) -> bool:
+    """Whether every value is `YYYY-MM-DD HH:MM:SS.ffffff` (SQLAlchemy's own spelling on SQLite), checked
+    by the separators' places in the joined column (digits elsewhere: PostgreSQL read them as a time)."""
+    if not _types(values) <= {str} or set(map(len, values)) != {26}:
+        return False
+    joined, n = "".join(values), len(values)
+    return all(
+        joined[at::26] == ch * n
+        for at, ch in ((4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":"), (19, "."))
+    )
 
 
 def _timestamp(aware: bool) -> Canon:
@@ -202,8 +212,8 @@ def _timestamp(aware: bool) -> Canon:
     column without time zone an offset in the text is dropped, as PostgreSQL's input does."""
 
     def spell(values: Column) -> list[str]:
-        if _types(values) <= {str} and _STAMP.fullmatch("\x00".join(values) + "\x00"):
-            return list(values)  # SQLAlchemy's own spelling on SQLite
+        if _stamped(values):
+            return list(values)
         return [_stamp_text(v, aware) for v in values]
 
     return lambda col: _with_nulls(col, spell)
