@@ -177,6 +177,9 @@ def _columns(db: Database, wanted: list[Place], rows: Sequence[Any], out: PgTabl
     names: dict[str, Callable[..., sa.types.TypeEngine[Any]]] = db.engine.dialect.ischema_names  # type: ignore[attr-defined]
     types: dict[str, sa.types.TypeEngine[Any] | None] = {}
     by_place: dict[Place, list[ColumnSpec]] = {}
+    # Columns declared alike (id, name, created_at … in table after table) share one frozen spec: described
+    # once (core/schema/catalog.py, spec_column_info) and pickled once into the catalog cache file.
+    alike: dict[tuple[Any, ...], ColumnSpec] = {}
     odd: set[Place] = set()
     ordered = sorted(rows, key=lambda r: (r[0], r[8] or 0))  # by relation, then column number
     for i, name, format_type, not_null, default, generated, identity, plain, _number in ordered:
@@ -190,9 +193,11 @@ def _columns(db: Database, wanted: list[Place], rows: Sequence[Any], out: PgTabl
             continue
         if default is not None and place[0] is not None:
             default = _qualified_sequence(default, place[0])
-        computed = generated is not None
-        cols.append(
-            ColumnSpec(
+        key = (name, format_type, not_null, default, generated, identity)
+        spec = alike.get(key)
+        if spec is None:
+            computed = generated is not None
+            spec = ColumnSpec(
                 name=name,
                 type=t,
                 nullable=not not_null,
@@ -201,7 +206,9 @@ def _columns(db: Database, wanted: list[Place], rows: Sequence[Any], out: PgTabl
                 persisted=generated == "s",
                 identity=identity,
             )
-        )
+            if not isinstance(t, sa.ARRAY):  # an array's type is its own object (_plain_type)
+                alike[key] = spec
+        cols.append(spec)
     for place, cols in by_place.items():
         if place not in odd:
             out.specs[place] = TableSpec(name=place[1], columns=tuple(cols), schema=place[0])

@@ -126,3 +126,33 @@ def test_the_inspector_path_of_servers_before_12_reads_the_same_facts(pg_db: Dat
         assert len(old.checks.get(place, [])) == len(fast.checks.get(place, [])), place
     moods = (None, "moods")
     assert old.foreign_keys[moods] == fast.foreign_keys[moods]
+
+
+def test_columns_declared_alike_are_one_spec(pg_server: object) -> None:
+    """Columns declared alike in two tables are read as one frozen spec (described and cached once); an
+    array column keeps a type object of its own, and the tables still read as declared."""
+    url = new_pg_database(pg_server, vector=False)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for table in ("left_side", "right_side"):
+            conn.exec_driver_sql(
+                f"CREATE TABLE {table} (id integer PRIMARY KEY, name text NOT NULL, tags text[], "
+                "note varchar(20) DEFAULT 'x')"
+            )
+    engine.dispose()
+    db = open_database(url)
+    try:
+        read = pg_read.read_tables(db, [(None, "left_side"), (None, "right_side")])
+        left, right = read.specs[(None, "left_side")], read.specs[(None, "right_side")]
+        assert (
+            [c.name for c in left.columns]
+            == ["id", "name", "tags", "note"]
+            == [c.name for c in right.columns]
+        )
+        assert left.columns[1] is right.columns[1] and left.columns[3] is right.columns[3]
+        assert left.columns[2] is not right.columns[2] and left.columns[2].type is not right.columns[2].type
+        assert left.columns[3].default == "'x'::character varying" and not left.columns[1].nullable
+        cat = load_catalog(db, cached=False)
+        assert cat.get("left_side").as_dict()["columns"] == cat.get("right_side").as_dict()["columns"]
+    finally:
+        db.dispose()
