@@ -44,6 +44,8 @@ from gui.runtime.priority import Priority
 from gui.safety.state import locked_reason
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
     from core.migrate.lint import RevisionLint
     from core.progress import Progress
     from gui.runtime.open_database import OpenDatabase
@@ -394,6 +396,24 @@ class MigrationDialog(QDialog):
             then = kwargs.get(key)
             kwargs[key] = lambda *a, then=then: self._finished(then, *a)
         return self.open_db.change_schema(fn, *args, **kwargs)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Not while a run is under way: its end, told here (run_finished), resumes the window's screens."""
+        if self._refuse_close():
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+    def reject(self) -> None:
+        """Escape: as the close button (not while a run is under way)."""
+        if not self._refuse_close():
+            super().reject()
+
+    def _refuse_close(self) -> bool:
+        if self.task is None:
+            return False
+        self._say("A run is under way: stop it, or wait for it to end, before closing.", error=True)
+        return True
 
     def _finished(self, then: Any, *args: Any) -> None:
         self.run_finished.emit()
