@@ -273,6 +273,10 @@ def _time(col: Column) -> list[str]:
     return _with_nulls(col, lambda values: list(map(one, values)))
 
 
+#: numeric(p, s) holds up to 1000 digits; Python's default context (28) would refuse wider ones at quantize.
+_WIDE = decimal.Context(prec=1000)
+
+
 def _numeric(scale: int | None) -> Canon:
     """numeric's text: at the column's scale (rounded half away from zero, as numeric's input rounds), or as
     written when the column has none; no sign on a zero."""
@@ -291,7 +295,7 @@ def _numeric(scale: int | None) -> Canon:
         if not number.is_finite():
             return "NaN" if number.is_nan() else ("Infinity" if number > 0 else "-Infinity")
         if step is not None:
-            number = number.quantize(step, rounding=decimal.ROUND_HALF_UP)
+            number = number.quantize(step, rounding=decimal.ROUND_HALF_UP, context=_WIDE)
         if number == 0:
             number = abs(number)
         return format(number, "f")
