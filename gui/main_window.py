@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         from gui.safety.save_gate import ConfirmGate  # the confirm level's SQL, then the audit question
 
         self.save_gate = ConfirmGate(self.safety, self.open_db, self.audit_gate.allows, bar, self)
+        self.audit_gate.declined.connect(self.save_gate.withdraw)  # not sent: the next save shows its SQL
         for gate in (self.save_gate, self.audit_gate):  # a quit's save waits for their answer, then closes
             self.leave_guard.follow_gate(gate)
         bar.addWidget(self.connection_label, 1)

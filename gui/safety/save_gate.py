@@ -78,6 +78,11 @@ class ConfirmGate(QObject):
         """Whether the SQL question about `model`'s save is open or being prepared."""
         return id(model) in self._asking
 
+    def withdraw(self, model: Any) -> None:
+        """The next gate did not send `model`'s confirmed save (Cancel at the audit question): its next save
+        shows its SQL again, which may hold other edits by then."""
+        self._approved.discard(id(model))
+
     def _drop(self, model: Any) -> None:
         self._asking.discard(id(model))
         self.declined.emit(model)
