@@ -223,7 +223,7 @@ def _stamp_text(value: Any, aware: bool) -> str:
     when = value
     if isinstance(value, str):
         try:
-            when = dt.datetime.fromisoformat(value.strip())
+            when = _rounded(value, dt.datetime.fromisoformat(value.strip()))
         except ValueError:
             return value
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -234,6 +234,20 @@ def _stamp_text(value: Any, aware: bool) -> str:
         when = when.astimezone(dt.UTC) if aware else when
         when = when.replace(tzinfo=None)
     return when.strftime("%Y-%m-%d %H:%M:%S") + f".{when.microsecond:06d}"
+
+
+_LONG_FRACTION = re.compile(r":\d\d\.(\d{7,})")
+
+
+def _rounded(text: str, when: dt.datetime) -> dt.datetime:
+    """A time whose text has more than six fractional digits (.NET writes seven) at the microsecond
+    PostgreSQL makes of it: the rint of the fraction's double times a million (ParseFractionalSecond), where
+    fromisoformat truncates."""
+    found = _LONG_FRACTION.search(text)
+    if found is None:
+        return when
+    micro = round(float("0." + found.group(1)) * 1_000_000)
+    return when.replace(microsecond=0) + dt.timedelta(microseconds=micro)
 
 
 _DAY = re.compile(r"(?:\d{4}-\d\d-\d\d\x00)*")
@@ -257,6 +271,9 @@ def _date_text(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
+_ANY_DAY = dt.date(2000, 1, 1)
+
+
 def _time(col: Column) -> list[str]:
     def one(value: Any) -> str:
         moment = value
@@ -265,6 +282,11 @@ def _time(col: Column) -> list[str]:
                 moment = dt.time.fromisoformat(value.strip())
             except ValueError:
                 return value
+            day = dt.datetime.combine(_ANY_DAY, moment)
+            rounded = _rounded(value, day)
+            if rounded.date() != _ANY_DAY:
+                return "24:00:00"  # time's own end of day, where PostgreSQL rounds 23:59:59.9999995 up to
+            moment = rounded.time()
         if not isinstance(moment, dt.time):
             return str(value)
         text = f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
