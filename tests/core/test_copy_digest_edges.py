@@ -1,0 +1,76 @@
+"""The copy's server-side check on ordinary values Python's defaults spell unlike PostgreSQL:
+
+- decimals wider than Python's default 28 digits (numeric(38, 2) money columns) are spelt at their scale,
+  not refused by the decimal context (which failed the whole copy);
+- times written with more than six fractional digits (.NET and EF Core write seven) are rounded to the
+  microsecond as PostgreSQL rounds them, not truncated as fromisoformat does (a false mismatch)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from core.engine.db import open_database
+from core.migrate.copy import copy_database
+from core.migrate.copy_digest import column_plan
+from tests.fixtures.postgres import new_pg_database
+
+WIDE = ["123456789012345678901234567890123456.785", "-99999999999999999999999999999999999.994", "0.005"]
+STAMPS = [
+    (1, "2024-01-01 12:00:00.1234567", "12:00:00.1234567"),
+    (2, "2024-12-31 23:59:59.9999996", "23:59:59.9999996"),
+    (3, "2024-01-01T08:30:00.0000004+02:00", "08:30:00.0000005"),
+    (4, "2024-01-01 12:00:00.123456", "12:00:00.5"),
+]
+
+
+def test_wide_numeric_is_spelt_at_its_scale() -> None:
+    plan = column_plan("amount", "numeric(38,2)", "b", "numeric")
+    assert plan is not None
+    assert plan.canon(WIDE) == [
+        "123456789012345678901234567890123456.79",
+        "-99999999999999999999999999999999999.99",
+        "0.01",
+    ]
+
+
+def test_the_source_rounds_a_seventh_digit_as_the_server_does() -> None:
+    stamp = column_plan("at", "timestamp without time zone", "b", "timestamp")
+    clock = column_plan("clock", "time without time zone", "b", "time")
+    assert stamp is not None and clock is not None
+    assert stamp.canon([r[1] for r in STAMPS]) == [
+        "2024-01-01 12:00:00.123457",
+        "2025-01-01 00:00:00.000000",
+        "2024-01-01 08:30:00.000000",
+        "2024-01-01 12:00:00.123456",
+    ]
+    assert clock.canon([r[2] for r in STAMPS]) == ["12:00:00.123457", "24:00:00", "08:30:00", "12:00:00.5"]
+
+
+@pytest.mark.parametrize(
+    ("ddl", "rows"),
+    [
+        ("create table ledger (id integer primary key, amount numeric(38, 2))", list(enumerate(WIDE, 1))),
+        ("create table visits (id integer primary key, at datetime, clock time)", STAMPS),
+    ],
+    ids=["wide-numeric", "seven-digit-times"],
+)
+def test_a_copy_of_such_values_is_checked_by_the_server_and_matches(
+    tmp_path: Path, pg_server: object, ddl: str, rows: Sequence[tuple[object, ...]]
+) -> None:
+    path = tmp_path / "edges.db"
+    with sqlite3.connect(path) as c:
+        c.execute(ddl)
+        c.executemany(f"insert into {ddl.split()[2]} values ({', '.join('?' * len(rows[0]))})", rows)
+    c.close()
+    source, target = open_database(str(path)), open_database(new_pg_database(pg_server))
+    try:
+        (check,) = copy_database(source, target).checks
+    finally:
+        source.dispose()
+        target.dispose()
+    assert check.checksum_source.startswith("md5:"), "checked by the server, not read back"
+    assert check.ok, check
