@@ -397,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("warden.slow").setLevel(logging.ERROR)
     # The in-process cache file goes to a scratch data folder, never the user's.
     os.environ["WARDEN_DATA_DIR"] = tempfile.mkdtemp(prefix="warden-bench-data-")
+    # An installed Warden runs from compiled bytecode (pip and PyInstaller both ship it); a checkout with
+    # PYTHONDONTWRITEBYTECODE would compile every module in every child. The uncounted warm-up run writes
+    # the children's bytecode to a scratch folder, never beside the sources (as bench/startup.py does).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="warden-bench-pycache-")
     import sqlalchemy as sa
 
     print(f"Warden catalog bench — {args.tables:,} tables, Python {platform.python_version()}, "
@@ -423,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table.render())
     print(f"load average at end: {os.getloadavg()[0]:.2f} (timings on a busy machine are noisier)")
     shutil.rmtree(os.environ["WARDEN_DATA_DIR"], ignore_errors=True)
+    shutil.rmtree(os.environ["PYTHONPYCACHEPREFIX"], ignore_errors=True)
     return 0
 
 
