@@ -233,7 +233,10 @@ def _stamp_text(value: Any, aware: bool) -> str:
     if when.tzinfo is not None:
         when = when.astimezone(dt.UTC) if aware else when
         when = when.replace(tzinfo=None)
-    return when.strftime("%Y-%m-%d %H:%M:%S") + f".{when.microsecond:06d}"
+    # Not strftime: its %Y has no leading zeros before year 1000 on glibc (.NET's 0001-01-01 sentinel).
+    return f"{when.year:04d}-{when.month:02d}-{when.day:02d} {when.hour:02d}:{when.minute:02d}:" + (
+        f"{when.second:02d}.{when.microsecond:06d}"
+    )
 
 
 _LONG_FRACTION = re.compile(r":\d\d\.(\d{7,})")

@@ -3,7 +3,8 @@
 - decimals wider than Python's default 28 digits (numeric(38, 2) money columns) are spelt at their scale,
   not refused by the decimal context (which failed the whole copy);
 - times written with more than six fractional digits (.NET and EF Core write seven) are rounded to the
-  microsecond as PostgreSQL rounds them, not truncated as fromisoformat does (a false mismatch)."""
+  microsecond as PostgreSQL rounds them, not truncated as fromisoformat does (a false mismatch);
+- times before year 1000 (.NET's 0001-01-01 sentinel) keep a four-digit year, as to_char prints it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ STAMPS = [
     (2, "2024-12-31 23:59:59.9999996", "23:59:59.9999996"),
     (3, "2024-01-01T08:30:00.0000004+02:00", "08:30:00.0000005"),
     (4, "2024-01-01 12:00:00.123456", "12:00:00.5"),
+    (5, "0001-01-01 00:00:00", "00:00:00"),  # .NET's DateTime.MinValue, as EF Core writes it
 ]
 
 
@@ -46,8 +48,15 @@ def test_the_source_rounds_a_seventh_digit_as_the_server_does() -> None:
         "2025-01-01 00:00:00.000000",
         "2024-01-01 08:30:00.000000",
         "2024-01-01 12:00:00.123456",
+        "0001-01-01 00:00:00.000000",
     ]
-    assert clock.canon([r[2] for r in STAMPS]) == ["12:00:00.123457", "24:00:00", "08:30:00", "12:00:00.5"]
+    assert clock.canon([r[2] for r in STAMPS]) == [
+        "12:00:00.123457",
+        "24:00:00",
+        "08:30:00",
+        "12:00:00.5",
+        "00:00:00",
+    ]
 
 
 @pytest.mark.parametrize(
