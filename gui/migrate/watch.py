@@ -60,6 +60,7 @@ class MigrationWatch(QObject):
         self.open_db, self.editors, self.banner, self.window = open_db, editors, banner, window
         self.standing: jobs.Standing | None = None
         self.paused = False
+        self._runs = 0  # runs under way (two runners may be open): paused until the last one ends
         self._held: set[int] = set()  # editors whose message is ours (to clear it again)
         open_db.database_changed.connect(self._on_open_db_database_changed)
         open_db.database_swapped.connect(self._on_open_db_database_swapped)
@@ -140,6 +141,9 @@ class MigrationWatch(QObject):
 
     def pause(self) -> None:
         """A run starts: editors keep their staged edits but neither edit nor read; connections released."""
+        self._runs += 1
+        if self._runs > 1:
+            return  # already paused by another runner's run
         self.paused = True
         self._apply()
         db = self.open_db.database
@@ -148,7 +152,11 @@ class MigrationWatch(QObject):
         self.paused_changed.emit(True)
 
     def resume(self) -> None:
-        """The run ended (done, failed or stopped): editors edit and read again; the standing is re-read."""
+        """The run ended (done, failed or stopped): editors edit and read again, unless another runner's run
+        is still under way; the standing is re-read."""
+        self._runs = max(self._runs - 1, 0)
+        if self._runs:
+            return
         self.paused = False
         self._apply()
         self.paused_changed.emit(False)

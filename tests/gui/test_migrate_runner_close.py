@@ -38,3 +38,23 @@ def test_the_runner_stays_open_during_a_run_and_the_screens_resume_after_it(
     assert mig.current(open_database(one_behind)) == mig.heads()
     dialog.close_button.click()  # the run ended: it closes now
     qtbot.waitUntil(lambda: not shiboken6.isValid(dialog) or not dialog.isVisible(), timeout=5_000)
+
+
+def test_two_runners_keep_the_screens_paused_until_both_runs_have_ended(
+    qtbot: QtBot, one_behind: str
+) -> None:
+    """Two runners are open (the menu's and the banner's): one run ending while the other's is under way
+    resumes nothing; the screens read again once the last one ends."""
+    window = open_window(qtbot, one_behind)
+    editor = open_editor(qtbot, window, "npcs")
+    watch = window.migration_watch
+    first, second = _runner(qtbot, window), _runner(qtbot, window)
+    first.run_started.emit()
+    second.run_started.emit()
+    first.run_finished.emit()
+    assert watch.paused and not editor.isEnabled(), "resumed while the other run was under way"
+    second.run_finished.emit()
+    assert not watch.paused and editor.isEnabled()
+    assert workers.wait_idle(30_000)
+    for dialog in (first, second):
+        dialog.close()
