@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.migration_banner)
         editors = lambda: [e for _, e in self._editor_pages()]  # noqa: E731
         self.migration_watch = MigrationWatch(self.open_db, editors, self.migration_banner, self)
+        self.leave_guard.migrating = lambda: self.migration_watch.paused  # no way out while a run is on
         layout.addWidget(tabs, 1)
         return central
 
@@ -314,6 +315,8 @@ class MainWindow(QMainWindow):
         from gui.safety.jobs import open_profile
 
         again = functools.partial(self.open_target, target, read_only=read_only, profile=profile)
+        if self.leave_guard.refused("opening another database"):
+            return
         if not self.leave_guard.check(self._leaving(), "opening another database", then=again):
             return
         is_pg = connections.is_pg_url(target)
@@ -354,9 +357,12 @@ class MainWindow(QMainWindow):
 
         # Edits may have been staged in the open database while this one was opening: ask again.
         again = functools.partial(self._on_open_done, db)
+        cancelled = functools.partial(self._on_open_cancelled, db)
+        if self.leave_guard.refused("opening another database", cancelled):
+            return
         if not self.leave_guard.check(
             self._leaving(), "opening another database", then=again,
-            on_cancel=functools.partial(self._on_open_cancelled, db),
+            on_cancel=cancelled,
         ):  # fmt: skip
             return
         if self._pending_pg is not None:
@@ -820,6 +826,8 @@ class MainWindow(QMainWindow):
 
     def _guard_demo(self, build: Callable[[], None]) -> None:
         """Before a new demo database is built (and then opened): save or discard staged edits, or stay."""
+        if self.leave_guard.refused("creating a demo database"):
+            return
         if self.leave_guard.check(self._leaving(), "creating a demo database", then=build):
             build()
 
@@ -921,6 +929,9 @@ class MainWindow(QMainWindow):
         """
         if not self.built:  # closed before its first frame: nothing was opened or staged yet
             super().closeEvent(event)
+            return
+        if self.leave_guard.refused("quitting"):  # the runner would be deleted under its run
+            event.ignore()
             return
         if not self.leave_guard.check(self._leaving(), "quitting", then=self._close_again):
             event.ignore()

@@ -5,7 +5,9 @@ the caller stops what it was doing, and `LeaveGuard` calls it back once the edit
 discarded. Saves are the editors' own (each one transaction, in a worker); the first failure stops the
 run, its editor shows the error as usual, and nothing closes. A save held by a question in front of it
 (the confirm level's SQL, the audit consent: a `SaveGate`) is waited for: the answer sends the save and
-the run goes on, or declines it and nothing closes.
+the run goes on, or declines it and nothing closes. While a migration runs nothing is asked, saved or
+discarded: the way out is refused with one message (a save then would be sent to paused screens, built
+from the old catalog, and the window would close under the runner).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ log = logging.getLogger("warden.gui.unsaved")
 
 SAVE, DISCARD, CANCEL = "save", "discard", "cancel"
 Step = Callable[[], None]
+
+MIGRATING = "A migration is running."
 
 
 def _plural(n: int, word: str) -> str:
@@ -197,8 +201,11 @@ class LeaveGuard(QObject):
         self._queue: list[Leavable] = []
         self._then: Step | None = None
         self._on_cancel: Step | None = None
+        self._what = ""  # the way out asked about ("quitting")
         self._current: Leavable | None = None
         self._gates: list[SaveGate] = []
+        self.migrating: Callable[[], bool] = lambda: False  # the window's: whether a migration runs now
+        self.refusal: QMessageBox | None = None  # the open "A migration is running" message
 
     def follow_gate(self, gate: SaveGate) -> None:
         """Wait for `gate`'s answer when it holds a save this guard started, instead of giving up."""
@@ -209,6 +216,32 @@ class LeaveGuard(QObject):
     def busy(self) -> bool:
         """A question is open or a save run is under way."""
         return self.prompt is not None or self._then is not None
+
+    def refused(self, what: str, on_cancel: Step | None = None) -> bool:
+        """Whether going away (`what`: "quitting") is refused now because a migration runs: says so, asks
+        nothing, saves and discards nothing, and calls `on_cancel`."""
+        if not self.migrating():
+            return False
+        log.info("%s refused: a migration is running", what)
+        if self.refusal is None:
+            self.refusal = box = QMessageBox(self._parent)
+            box.setObjectName("leaveRefused")
+            box.setIcon(QMessageBox.Icon.Information)
+            box.setWindowTitle("Migration Running")
+            box.setWindowModality(Qt.WindowModality.WindowModal)
+            box.finished.connect(self._on_refusal_finished)
+        self.refusal.setText(MIGRATING)
+        self.refusal.setInformativeText(f"Wait for it to end before {what}. Your staged edits are kept.")
+        self.refusal.open()
+        self.refusal.raise_()
+        if on_cancel is not None:
+            on_cancel()
+        return True
+
+    def _on_refusal_finished(self, _result: int) -> None:
+        if self.refusal is not None:
+            self.refusal.deleteLater()
+            self.refusal = None
 
     def check(
         self,
@@ -225,13 +258,15 @@ class LeaveGuard(QObject):
         staged = [(label, w) for label, w in works if w.staged]
         if not staged and not self.busy:
             return True
+        if self.refused(what, on_cancel):  # a save now would be sent to paused screens
+            return False
         if self.busy:  # one question at a time: this way out is refused, the open one stays
             if self.prompt is not None:
                 self.prompt.raise_()
             if on_cancel is not None:
                 on_cancel()
             return False
-        self._then, self._on_cancel = then, on_cancel
+        self._then, self._on_cancel, self._what = then, on_cancel, what
         self._queue = [w for _, w in staged]
         counts = [(label, w.staged) for label, w in staged]
         self.prompt = UnsavedPrompt(what, counts, self._parent)
@@ -243,7 +278,9 @@ class LeaveGuard(QObject):
 
     def _on_prompt_answered(self, answer: str) -> None:
         self.prompt = None
-        if answer == SAVE:
+        if answer != CANCEL and self.refused(self._what):  # a run started while the question was open
+            self._finish(False)
+        elif answer == SAVE:
             self._save_next()
         elif answer == DISCARD:
             for work in self._queue:
@@ -267,6 +304,9 @@ class LeaveGuard(QObject):
         self._queue = [w for w in self._queue if shiboken6.isValid(w.page) and w.staged]
         if not self._queue:
             self._finish(True)
+            return
+        if self.refused(self._what):  # a run started while the saves before it were written: the rest wait
+            self._finish(False)
             return
         work = self._current = self._queue.pop(0)
         work.save_finished.connect(self._on_saved)
