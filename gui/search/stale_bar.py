@@ -4,8 +4,11 @@ column), an "N stale" badge, and "Re-embed stale" with its progress and Cancel.
 Counting is one query per column (core/search/stale.py) on a worker; re-embedding runs on a worker in
 batches through the worker door's progress channel, each batch its own transaction, so Cancel keeps what
 is done. A database Warden did not create is asked before the embedding state table is added to it.
-While a migration runs it is paused (set_paused, from gui/migrate/watch.py): it counts nothing and its
-buttons are off; it counts again when the run ends.
+While a migration runs it is paused (set_paused, from gui/migrate/watch.py): it counts nothing and offers
+nothing (provider, re-embed, the on-save setting are off; it counts again when the run ends), and a re-embed
+under way is stopped between batches as its Cancel stops it, the batches written keeping their vectors: the
+migration the person started goes ahead instead of waiting behind a background job, whose rows stay stale
+to be re-embedded after it (and its column may be gone by then). Its progress and Cancel stay usable.
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("warden.gui.search.stale")
 REEMBED_TIP = "Embed the stale rows again in the background; Cancel keeps what is done"
+STOPPED = "Re-embedding stopped; the rows embedded so far keep their vectors."
+STOPPED_FOR_MIGRATION = (
+    "Re-embedding stopped for the migration; the rows embedded so far keep their vectors. "
+    "Re-embed the rest when it ends."
+)
 
 OTHER_SERVICE = "other"  # the provider box's item that asks for a service
 BADGE_STYLE = (
@@ -98,6 +106,7 @@ class StaleBar(QWidget):
         self.count_task: workers.Task | None = None
         self.paused = False  # a migration runs: nothing is counted (a count asked for runs after it)
         self._count_after_pause = False
+        self._stopped_by_pause = False  # the re-embed under way was stopped because a migration started
         self.task: workers.Task | None = None
         self.start_when_listed = False  # the state table was just created: re-embed once the catalog lists it
         self.provider_box = QComboBox()
@@ -203,7 +212,7 @@ class StaleBar(QWidget):
                 box.addItem("Each column's own provider", None)
                 box.setEnabled(False)
                 return
-            box.setEnabled(True)
+            box.setEnabled(not self.paused)
             current = self.provider_of(*self.columns[0])
             choices = [ProviderChoice(), *providers.known_services()]
             if current not in choices:
@@ -234,7 +243,7 @@ class StaleBar(QWidget):
         db = self.open_db.database
         self.on_save_box.blockSignals(True)
         try:
-            self.on_save_box.setEnabled(db is not None)
+            self.on_save_box.setEnabled(db is not None and not self.paused)
             self.on_save_box.setChecked(
                 db is not None and reembed_on_save(db.display_url, self.open_db.catalog)
             )
@@ -270,17 +279,27 @@ class StaleBar(QWidget):
         )  # fmt: skip
 
     def set_paused(self, reason: str | None) -> None:
-        """A migration runs (`reason`) or has ended (None): count nothing and offer nothing meanwhile."""
+        """A migration runs (`reason`) or has ended (None): count nothing and offer nothing meanwhile; a
+        re-embed under way stops at its next batch (the bar itself stays enabled: its Cancel and progress)."""
         if self.paused == (reason is not None):
             return
         self.paused = reason is not None
-        self.setEnabled(not self.paused)
         if self.paused and self.count_task is not None and not self.count_task.finished:
             self.count_task.cancel()
             self._count_after_pause = True
-        elif not self.paused and self._count_after_pause:
-            self._count_after_pause = False
-            self.refresh()
+        if self.paused and self.task is not None:
+            self._stopped_by_pause = True
+            self.cancel()  # as its Cancel: the batches written stay, the migration does not wait for it
+        for control in (self.provider_box, self.reembed_button, self.more_button, self.on_save_box):
+            if self.paused:
+                control.setEnabled(False)
+        if not self.paused:
+            self._fill_providers()
+            self._show_on_save()
+            self._show()
+            if self._count_after_pause:
+                self._count_after_pause = False
+                self.refresh()
 
     def _on_counted(self, counts: list[StaleCount]) -> None:
         self.count_task = None
@@ -303,6 +322,7 @@ class StaleBar(QWidget):
         if not self.counts:
             self.badge.hide()
             self.reembed_button.setEnabled(False)
+            self.more_button.setEnabled(self.task is None and not self.paused)  # as it was before a pause
             return
         stale = self.stale
         self.badge.setText(f"{stale:,} stale" if stale else "Up to date")
@@ -311,9 +331,10 @@ class StaleBar(QWidget):
         self.badge.show()
         db = self.open_db.database
         locked = locked_reason(db) if db is not None and db.capabilities.read_only else ""  # issue 12
-        self.reembed_button.setEnabled(bool(stale) and self.task is None and not locked)
+        idle = self.task is None and not self.paused
+        self.reembed_button.setEnabled(bool(stale) and idle and not locked)
         self.reembed_button.setToolTip(locked or REEMBED_TIP)
-        self.more_button.setEnabled(self.task is None and not locked)
+        self.more_button.setEnabled(idle and not locked)
         self.more_button.setToolTip(locked or "More ways to re-embed")
 
     # --- re-embedding -----------------------------------------------------------------------------------
@@ -325,7 +346,7 @@ class StaleBar(QWidget):
     def reembed(self, *_args: object, every_row: bool = False) -> None:
         """Re-embed the stale rows (or all) of the columns shown, on a worker, with progress and Cancel."""
         db, catalog = self.open_db.database, self.open_db.catalog
-        if db is None or catalog is None or not self.columns or self.task is not None:
+        if db is None or catalog is None or not self.columns or self.task is not None or self.paused:
             return
         self.every_row = every_row
         if any(not c.tracked for c in self.counts) and self.ask_to_track():
@@ -340,6 +361,10 @@ class StaleBar(QWidget):
     def _start(self) -> None:
         db, catalog = self.open_db.database, self.open_db.catalog
         if db is None or catalog is None:
+            return
+        if self.paused:  # its state table was made, then a migration started: nothing is written meanwhile
+            self._show()
+            self.failed.emit("Not re-embedded: a migration is running. Re-embed the rows when it ends.")
             return
         chosen = [self.provider_of(e, c) for e, c in self.columns]
         self.progress.setRange(0, 0)
@@ -385,18 +410,21 @@ class StaleBar(QWidget):
             self.progress.setFormat("%v of %m rows")
 
     def _on_done(self, written: int) -> None:
+        self._stopped_by_pause = False  # its last batch ended before the stop was looked at
         self._finish()
         self.reembedded.emit(written)
 
     def _on_failed(self, failure: workers.Failure) -> None:
+        stopped_by_pause, self._stopped_by_pause = self._stopped_by_pause, False
         self._finish()
         if failure.cancelled:
-            self.failed.emit("Re-embedding stopped; the rows embedded so far keep their vectors.")
+            self.failed.emit(STOPPED_FOR_MIGRATION if stopped_by_pause else STOPPED)
         else:
             self.failed.emit(f"Re-embedding stopped: {failure.message}")
 
     def _finish(self) -> None:
         self.task = None
+        self._stopped_by_pause = False
         self.progress.hide()
         self.progress.setFormat("%p%")
         self.cancel_button.hide()
