@@ -43,6 +43,16 @@ if TYPE_CHECKING:
 BAR_STYLE = "QFrame#graphLinkBar { background: #fff4d6; border-bottom: 1px solid #e5c878; }"
 
 
+#: A menu item's short word for the migration hold (its whole sentence is in the item's tooltip).
+HELD_LABEL = "read-only"
+
+
+def why(what: str, reason: str) -> str:
+    """`what` happened and why, with one full stop each: a reason that is a fragment ("it is a view") after a
+    colon, a whole sentence (the migration hold's, "Read-only: … to edit it.") as a sentence of its own."""
+    return f"{what}. {reason}" if reason.endswith(".") else f"{what}: {reason}."
+
+
 def unsaved_text(n: int) -> str:
     """The bar's text: "3 unsaved link changes"."""
     return f"{n:,} unsaved link change{'s' if n != 1 else ''}"
@@ -247,7 +257,7 @@ class LinkEditor(QObject):
         reasons = [self.edge_reason(e) for e in rows]
         refused = next((r for r in reasons if r is not None), None)
         if refused is not None:
-            self._say(f"This link cannot be deleted: {refused}.", error=True)
+            self._say(why("This link cannot be deleted", refused), error=True)
             rows = [e for e, r in zip(rows, reasons, strict=True) if r is None]
         for edge in new:
             self.delete_edge(edge)
@@ -283,7 +293,7 @@ class LinkEditor(QObject):
             return
         reason = self.edge_reason(edge)
         if reason is not None:
-            self._say(f"This link cannot be deleted: {reason}.", error=True)
+            self._say(why("This link cannot be deleted", reason), error=True)
             return
         catalog, nodes = self.open_db.catalog, self._document().nodes
         if catalog is None or edge.source not in nodes or edge.target not in nodes:
@@ -308,7 +318,7 @@ class LinkEditor(QObject):
         for name in dict.fromkeys(c.entity for c in self.staging.changes()):
             reason = self.reason(name)
             if reason is not None:
-                self._say(f"Not saved: {reason}.", error=True)
+                self._say(why("Not saved", reason), error=True)
                 return
         if not self.save_gate(self):
             return  # the audit question is open: it calls save() again once answered
@@ -394,12 +404,13 @@ class LinkEditor(QObject):
             text = "Drop New Link"
         else:
             text = "Delete Link…" if edge.kind == "link" else f"Clear {edge.via}…"
-        action = menu.addAction(text if reason is None else f"{text.rstrip('…')} ({reason})")
+        short = HELD_LABEL if reason is not None and reason == self.hold_reason else reason
+        action = menu.addAction(text if short is None else f"{text.rstrip('…')} ({short})")
         action.setObjectName("graphDeleteEdge")
         action.triggered.connect(lambda: self.ask_delete(edges))
         action.setEnabled(reason is None)
         if reason is not None:
-            action.setToolTip(f"Cannot be deleted: {reason}")
+            action.setToolTip(why("Cannot be deleted", reason))
         if where is not None:
             menu.popup(where)
         return menu

@@ -41,7 +41,7 @@ from gui.graph import jobs
 from gui.graph.details import NodeDetails, display
 from gui.graph.document import GraphDocument
 from gui.graph.export import export_view
-from gui.graph.link_editor import LinkEditor
+from gui.graph.link_editor import LinkEditor, why
 from gui.graph.scene import GraphScene
 from gui.graph.view import GraphView
 from gui.runtime import workers
@@ -591,7 +591,7 @@ class GraphPanel(QWidget):
         self._select_edges([edge] if edge is not None else [])
         if edge is not None:
             reason = self.links.edge_reason(edge)
-            how = "Del deletes it." if reason is None else f"It cannot be deleted: {reason}."
+            how = "Del deletes it." if reason is None else why("It cannot be deleted", reason)
             self._say(f"Selected the {edge.via} link. {how} Ctrl+click selects more.")
 
     def _on_view_edge_toggled(self, edge: GraphEdge) -> None:
@@ -613,7 +613,7 @@ class GraphPanel(QWidget):
         n = len(self.selected_edges)
         self.delete_edge_action.setText("Delete Link…" if n <= 1 else f"Delete {n:,} Links…")
         self.delete_edge_action.setEnabled(bool(self.selected_edges) and reason is None)
-        tip = f"Cannot be deleted: {reason}" if reason else "Delete the selected links (asks first)"
+        tip = why("Cannot be deleted", reason) if reason else "Delete the selected links (asks first)"
         self.delete_edge_action.setToolTip(tip)
 
     def _on_open_db_database_swapped(self, _db: object) -> None:
@@ -627,7 +627,7 @@ class GraphPanel(QWidget):
         if self.delete_edge_action.isEnabled():
             self.delete_edge_action.trigger()
         else:
-            self._say(self.delete_edge_action.toolTip() + ".", error=True)
+            self._say(self.delete_edge_action.toolTip(), error=True)  # a sentence, its full stop included
         event.accept()
 
     def _on_view_edge_menu_requested(self, edge: GraphEdge, where: QPoint) -> None:
