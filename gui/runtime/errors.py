@@ -50,17 +50,13 @@ class CrashReport:
 
 
 def crash_report(
-    exc: BaseException,
-    log_path: Path,
-    tb: TracebackType | None = None,
-    *,
-    written: bool = True,
-    details: str | None = None,
+    exc: BaseException, log_path: Path, *, written: bool = True, details: str | None = None
 ) -> CrashReport:
     """The crash dialog's texts for a bug: no message, SQL or value of the exception's own in its text.
 
     `written`: whether the details reached the log file; if not, the dialog says so and where it tried.
-    `details`: the traceback as already formatted for the log (the handler's), so it is not formatted twice.
+    `details`: the traceback as already formatted for the log (the handler's), so it is not formatted twice;
+    without it, `exc`'s own traceback.
     """
     where = (
         f"The details were written to\n{log_path}\n"
@@ -73,7 +69,7 @@ def crash_report(
             f"This is a bug, not something you did. {where}"
             "Your data was not changed by this error. You can keep working or restart Warden."
         ),
-        details=format_exception(exc, tb) if details is None else details,
+        details=format_exception(exc) if details is None else details,
     )
 
 
