@@ -380,11 +380,10 @@ def _vector(col: Column) -> list[str]:
 _DECODER = json.JSONDecoder(parse_float=decimal.Decimal)
 
 
-#: JSON without fractions or exponents (most: strings, integers, booleans) is parsed and printed by orjson,
-#: keys put in jsonb's order first; a number with a fraction or an exponent (a float from orjson) sends the
-#: text to the decimal path, which keeps 1.50 and 1e2 as jsonb does. Both sides then drop the space after
-#: every ", " and ": " (`_packed`; in strings too, alike on both sides), so orjson's compact text and
-#: jsonb's spaced text compare.
+#: JSON without fractions or exponents (most: strings, integers, booleans) is parsed by orjson and printed
+#: by the C encoder with jsonb's ", " and ": ", keys put in jsonb's order first; a number with a fraction or
+#: an exponent (a float from orjson) sends the text to the decimal path, which keeps 1.50 and 1e2 as jsonb
+#: does. The server's side is jsonb's own text: no space is dropped, so strings compare as they are.
 _SPECIAL = frozenset({dict, list, float})
 _ORDERS: dict[tuple[str, ...], tuple[str, ...] | None] = {}  # a dict's keys -> jsonb's order (None: as is)
 
@@ -418,18 +417,17 @@ def _jsonb_ordered(value: Any) -> Any:
     return {k: _jsonb_ordered(v) for k, v in value.items()}
 
 
-def _packed(text: str) -> str:
-    """The server's replace(replace(…, ', ', ','), ': ', ':') of a JSON text."""
-    return text.replace(", ", ",").replace(": ", ":")
+#: jsonb's separators; its escapes are encode_basestring's (ensure_ascii off), as in _jsonb.
+_SPACED = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(", ", ": ")).encode
 
 
 def _jsonb_text(value: Any) -> str:
     if isinstance(value, str):
         try:
-            return _packed(orjson.dumps(_jsonb_ordered(orjson.loads(value))).decode())
-        except (orjson.JSONDecodeError, orjson.JSONEncodeError, _Fraction, TypeError, ValueError):
+            return _SPACED(_jsonb_ordered(orjson.loads(value)))
+        except (orjson.JSONDecodeError, _Fraction, TypeError, ValueError):
             pass  # a fraction, or what orjson refuses (integers past 64 bits, NaN): the decimal path says
-    return _packed(_jsonb_spaced(value))
+    return _jsonb_spaced(value)
 
 
 def _jsonb_spaced(value: Any) -> str:
@@ -522,8 +520,8 @@ _TYPES: dict[str, tuple[str, Any]] = {
     "smallint": ("{c}::text", _integer),
     "boolean": ("{c}::int::text", _boolean),
     "uuid": ("replace({c}::text, '-', '')", _uuid),
-    "jsonb": ("replace(replace({c}::text, ', ', ','), ': ', ':')", _JsonColumn),
-    "json": ("replace(replace({c}::jsonb::text, ', ', ','), ': ', ':')", _JsonColumn),
+    "jsonb": ("{c}::text", _JsonColumn),
+    "json": ("{c}::jsonb::text", _JsonColumn),
     "timestamp with time zone": (
         "to_char({c} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
         _timestamp(aware=True),

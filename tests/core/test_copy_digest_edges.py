@@ -4,10 +4,13 @@
   not refused by the decimal context (which failed the whole copy);
 - times written with more than six fractional digits (.NET and EF Core write seven) are rounded to the
   microsecond as PostgreSQL rounds them, not truncated as fromisoformat does (a false mismatch);
-- times before year 1000 (.NET's 0001-01-01 sentinel) keep a four-digit year, as to_char prints it."""
+- times before year 1000 (.NET's 0001-01-01 sentinel) keep a four-digit year, as to_char prints it;
+- JSON whose strings hold ", " or ": " differs from JSON whose strings hold "," or ":" (a false match
+  when both sides dropped every such space, in strings too)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +20,7 @@ import pytest
 from core.engine.db import open_database
 from core.migrate.copy import copy_database
 from core.migrate.copy_digest import column_plan
+from core.migrate.copy_verify import verify_tables
 from tests.fixtures.postgres import new_pg_database
 
 WIDE = ["123456789012345678901234567890123456.785", "-99999999999999999999999999999999999.994", "0.005"]
@@ -83,3 +87,58 @@ def test_a_copy_of_such_values_is_checked_by_the_server_and_matches(
         target.dispose()
     assert check.checksum_source.startswith("md5:"), "checked by the server, not read back"
     assert check.ok, check
+
+
+SPACED = [
+    {"a": "x, y", "b: c": ["1, 2", {"k": "v: w"}]},
+    {"q": '\\", ', "r": "\\", "s": "tab\t, end"},  # escapes just before a ", " in a string
+    {"n": 1.50, "m": [1e2, "p, q"]},  # the decimal path
+]
+
+
+def _tight(doc: object) -> object:
+    """The same JSON with the space after every comma and colon inside its strings dropped."""
+    if isinstance(doc, str):
+        return doc.replace(", ", ",").replace(": ", ":")
+    if isinstance(doc, dict):
+        return {_tight(k): _tight(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return list(map(_tight, doc))
+    return doc
+
+
+def _copied(
+    tmp_path: Path, pg_server: object, ddl: str, rows: Sequence[tuple[object, ...]]
+) -> tuple[Path, str]:
+    path = tmp_path / "edges.db"
+    with sqlite3.connect(path) as c:
+        c.execute(ddl)
+        c.executemany(f"insert into {ddl.split()[2]} values ({', '.join('?' * len(rows[0]))})", rows)
+    c.close()
+    return path, new_pg_database(pg_server)
+
+
+@pytest.mark.parametrize("kind", ["jsonb", "json"])
+def test_json_whose_strings_lost_their_spaces_is_a_mismatch(
+    tmp_path: Path, pg_server: object, kind: str
+) -> None:
+    rows = [(i, json.dumps(doc)) for i, doc in enumerate(SPACED, 1)]
+    path, url = _copied(tmp_path, pg_server, "create table docs (id integer primary key, body json)", rows)
+    source, target = open_database(str(path)), open_database(url)
+    try:
+        with target.transaction() as conn:
+            conn.exec_driver_sql(f"create table docs (id integer primary key, body {kind})")
+        (same,) = copy_database(source, target).checks
+        assert same.checksum_source.startswith("md5:") and same.ok, same
+        with target.transaction() as conn:
+            for i, doc in enumerate(SPACED, 1):
+                conn.exec_driver_sql(
+                    f"update docs set body = %(b)s::{kind} where id = %(i)s",
+                    {"b": json.dumps(_tight(doc)), "i": i},
+                )
+        (changed,) = verify_tables(source, target)
+    finally:
+        source.dispose()
+        target.dispose()
+    assert changed.rows_source == changed.rows_target == len(SPACED)
+    assert not changed.checksum_match, "strings without their spaces must not match"
