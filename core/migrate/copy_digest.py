@@ -326,8 +326,14 @@ def _numeric(scale: int | None) -> Canon:
         return format(number, "f")
 
     def spell(values: Column) -> list[str]:
-        known = {v: one(v) for v in set(values)}  # prices repeat: each distinct value spelt once
-        return list(map(known.__getitem__, values))
+        # Prices repeat: each distinct value spelt once; by type too when types mix (1 == 1.0 == True, but
+        # numeric keeps 1.0's digit).
+        if len(_types(values)) == 1:
+            known = {v: one(v) for v in set(values)}
+            return list(map(known.__getitem__, values))
+        keys = list(zip(map(type, values), values, strict=True))
+        typed = {k: one(k[1]) for k in set(keys)}
+        return list(map(typed.__getitem__, keys))
 
     return lambda col: _with_nulls(col, spell)
 
@@ -476,15 +482,21 @@ class _JsonColumn:
     LIMIT = 200_000
 
     def __init__(self) -> None:
-        self.known: dict[Any, str] = {}
+        self.known: dict[type, dict[Any, str]] = {}  # one cache per type: 1 == 1.0 == True, spelt apart
 
     def __call__(self, col: Column) -> list[str]:
-        known = self.known
+        return _with_nulls(col, self._spell)
+
+    def _spell(self, values: Column) -> list[str]:
+        kinds = _types(values)
+        if len(kinds) != 1:
+            return [self._spell([v])[0] for v in values]  # rare: SQLite's numbers beside JSON texts
+        known = self.known.setdefault(kinds.pop(), {})
         if len(known) > self.LIMIT:
             known.clear()
-        for v in set(col) - known.keys():
-            known[v] = NULL if v is None else _jsonb_text(v)
-        return list(map(known.__getitem__, col))
+        for v in set(values) - known.keys():
+            known[v] = _jsonb_text(v)
+        return list(map(known.__getitem__, values))
 
 
 # --- the plan of a table, from its target columns' types ---

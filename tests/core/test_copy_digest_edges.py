@@ -6,7 +6,8 @@
   microsecond as PostgreSQL rounds them, not truncated as fromisoformat does (a false mismatch);
 - times before year 1000 (.NET's 0001-01-01 sentinel) keep a four-digit year, as to_char prints it;
 - JSON whose strings hold ", " or ": " differs from JSON whose strings hold "," or ":" (a false match
-  when both sides dropped every such space, in strings too)."""
+  when both sides dropped every such space, in strings too);
+- the source's caches of spelt values keep 1, 1.0 and True apart (equal keys in a dict)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 
 from core.engine.db import open_database
 from core.migrate.copy import copy_database
-from core.migrate.copy_digest import column_plan
+from core.migrate.copy_digest import NULL, column_plan
 from core.migrate.copy_verify import verify_tables
 from tests.fixtures.postgres import new_pg_database
 
@@ -87,6 +88,17 @@ def test_a_copy_of_such_values_is_checked_by_the_server_and_matches(
         target.dispose()
     assert check.checksum_source.startswith("md5:"), "checked by the server, not read back"
     assert check.ok, check
+
+
+def test_the_caches_of_spelt_values_keep_equal_numbers_of_other_types_apart() -> None:
+    numeric = column_plan("amount", "numeric", "b", "numeric")
+    jsonb = column_plan("doc", "jsonb", "b", "jsonb")
+    assert numeric is not None and jsonb is not None
+    assert numeric.canon([1, 1.0, 1]) == ["1", "1.0", "1"]
+    assert numeric.canon([1.0, 1]) == ["1.0", "1"]
+    assert jsonb.canon([1, 1.0, True, None, '{"a": 1}']) == ["1", "1.0", "true", NULL, '{"a": 1}']
+    assert jsonb.canon([1.0]) == ["1.0"], "the cache kept across batches holds 1 as an int"
+    assert jsonb.canon([True, 1]) == ["true", "1"]
 
 
 SPACED = [
