@@ -10,15 +10,18 @@ are closed, so our own idle reads hold neither SQLite's lock nor PostgreSQL's DD
 locks. Every other screen of the window that can pause (gui/migrate/pausable.py: the record form, the graph
 and the search panel) is paused the same way: it reads nothing, what is asked meanwhile waits, staged edits
 stay. They resume when the run ends, whatever its outcome; the open database reloads the catalog then (its
-change_schema), and the screens follow it.
+change_schema), and the screens follow it. The watch knows those screens without walking the window's
+objects (thousands, on the GUI thread, on every standing): the window hands it each panel it makes (`equip`),
+and the record forms are the open editors' own.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
@@ -37,6 +40,8 @@ if TYPE_CHECKING:
     from gui.runtime.open_database import CatalogChange, OpenDatabase
 
 log = logging.getLogger("warden.gui.migrate")
+
+_T = TypeVar("_T")
 
 PAUSED = "Paused while a migration runs: your staged edits are kept; editing resumes when it ends."
 
@@ -62,6 +67,8 @@ class MigrationWatch(QObject):
         self.paused = False
         self._runs = 0  # runs under way (two runners may be open): paused until the last one ends
         self._held: set[int] = set()  # editors whose message is ours (to clear it again)
+        self._screens: list[Pausable] = []  # the panels equipped (graph, search): paused with the editors
+        self._holdables: list[WriteHoldable] = []  # their parts staging writes (the graph's link edits)
         open_db.database_changed.connect(self._on_open_db_database_changed)
         open_db.database_swapped.connect(self._on_open_db_database_swapped)
         open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
@@ -134,7 +141,10 @@ class MigrationWatch(QObject):
         paused when a run is under way."""
         if isinstance(screen, Pausable):
             screen.set_paused(PAUSED_READS if self.paused else None)
-            for part in _write_holdables(screen) if isinstance(screen, QObject) else []:
+            self._screens = [*self._alive(self._screens), screen]
+            parts = _write_holdables(screen) if isinstance(screen, QObject) else []
+            self._holdables = [*self._alive(self._holdables), *parts]
+            for part in parts:
                 part.hold_writes(self.unknown_reason)  # a new graph's link edits
         else:
             self._hold(screen, self.hold_reason)
@@ -168,12 +178,21 @@ class MigrationWatch(QObject):
             self._hold(editor, reason)
         for screen in self.screens():
             screen.set_paused(PAUSED_READS if self.paused else None)
-        for part in _write_holdables(self.window):
+        self._holdables = self._alive(self._holdables)
+        for part in self._holdables:
             part.hold_writes(self.unknown_reason)  # the graph's link edits, held as the editors are
 
     def screens(self) -> list[Pausable]:
-        """The window's screens that pause during a run (record forms, graph and search panels)."""
-        return [w for w in self.window.findChildren(QWidget) if isinstance(w, Pausable)]
+        """The window's screens that pause during a run: the panels equipped (graph, search; the search
+        panel pauses its stale bar) and the open editors' record forms."""
+        self._screens = self._alive(self._screens)
+        forms = [f for e in self.editors() if isinstance(f := getattr(e, "form", None), Pausable)]
+        return [*self._screens, *forms]
+
+    @staticmethod
+    def _alive(objects: list[_T]) -> list[_T]:
+        """`objects` without those Qt has deleted (a closed tab's panel)."""
+        return [o for o in objects if shiboken6.isValid(o)]
 
     def _hold(self, editor: TableEditor, reason: str | None) -> None:
         editor.hold(reason)
