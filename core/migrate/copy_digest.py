@@ -30,6 +30,8 @@ import numpy as np
 import orjson
 from psycopg import sql
 
+from core.errors import WardenError
+
 #: Between the values of a row; SEP and ESC inside text are escaped (ESC ESC, ESC SEP), a NULL is ESC N.
 SEP, ESC = "\x1f", "\x1e"
 NULL = ESC + "N"
@@ -82,17 +84,28 @@ class DigestPlan:
 class RowDigest:
     """The source side: rows as read raw from SQLite, spelt as the plan says, summed as the server sums."""
 
-    def __init__(self, plan: DigestPlan) -> None:
+    def __init__(self, plan: DigestPlan, table: str = "") -> None:
         self.plan = plan
+        self.table = table  # named by a refusal
         self.total = 0
         self.rows = 0
 
     def add_rows(self, rows: Sequence[Sequence[Any]]) -> None:
-        """Count a batch of rows (values in the order of the plan's columns)."""
+        """Count a batch of rows (values in the order of the plan's columns); raises WardenError on a
+        value the check cannot spell (named by table and column, never the value)."""
         if not rows:
             return
         columns = list(zip(*rows, strict=True))
-        texts = [c.canon(col) for c, col in zip(self.plan.columns, columns, strict=True)]
+        texts = []
+        for c, col in zip(self.plan.columns, columns, strict=True):
+            try:
+                texts.append(c.canon(col))
+            except _LoneSurrogate:
+                raise WardenError(
+                    f"Copying {self.table}, column {c.name} failed: a JSON text holds a lone surrogate "
+                    "escape (\\ud800 to \\udfff without its pair), which jsonb cannot read. The batches "
+                    "copied before it were kept; fix the source and run the copy again to resume."
+                ) from None
         lines = map(SEP.join, zip(*texts, strict=True)) if texts else ("" for _ in rows)
         hashes = map(_DIGEST, map(hashlib.md5, map(str.encode, lines)))
         self.total = (self.total + sum(map(int.from_bytes, map(_FIRST_8, hashes)))) & _MASK
@@ -436,13 +449,23 @@ def _jsonb_text(value: Any) -> str:
     return _jsonb_spaced(value)
 
 
+class _LoneSurrogate(Exception):
+    """A JSON text's escape spells half a surrogate pair: no UTF-8 for md5, and jsonb refuses it."""
+
+
 def _jsonb_spaced(value: Any) -> str:
     if isinstance(value, str | bytes):
         try:
             parsed = _DECODER.decode(value if isinstance(value, str) else value.decode())
         except ValueError:
             return value if isinstance(value, str) else value.hex()
-        return _jsonb(parsed)
+        text = _jsonb(parsed)
+        if not text.isascii():  # orjson refuses lone surrogates; Python's decoder keeps them
+            try:
+                text.encode()
+            except UnicodeEncodeError:
+                raise _LoneSurrogate from None
+        return text
     if type(value) is float:
         return _jsonb(decimal.Decimal(repr(value))) if math.isfinite(value) else _float_text(value)
     return _jsonb(value)

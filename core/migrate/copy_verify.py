@@ -132,7 +132,7 @@ def source_digest(
     theirs = [tgt.columns_by_name[c.name] for c in columns]
     plan = digest_plan(target, tgt, theirs)
     if plan is not None:
-        return RowDigest(plan) if source.backend == "sqlite" else None
+        return RowDigest(plan, tgt.name) if source.backend == "sqlite" else None
     return Checksum([c.kind for c in columns], [c.scale for c in columns])
 
 
@@ -183,7 +183,7 @@ def server_digest(db: Database, entity: Entity, plan: DigestPlan, up_to: int | N
 
 
 def _row_digest(db: Database, entity: Entity, columns: list[ColumnInfo], plan: DigestPlan) -> RowDigest:
-    found = RowDigest(plan)
+    found = RowDigest(plan, entity.name)
     for batch in raw_batches(db, entity, columns, _STREAM):
         found.add_rows(batch)
     return found

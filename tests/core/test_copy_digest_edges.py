@@ -7,7 +7,9 @@
 - times before year 1000 (.NET's 0001-01-01 sentinel) keep a four-digit year, as to_char prints it;
 - JSON whose strings hold ", " or ": " differs from JSON whose strings hold "," or ":" (a false match
   when both sides dropped every such space, in strings too);
-- the source's caches of spelt values keep 1, 1.0 and True apart (equal keys in a dict)."""
+- the source's caches of spelt values keep 1, 1.0 and True apart (equal keys in a dict);
+- JSON with a lone surrogate escape gets the copy's refusal naming the table and column, not the digest's
+  UnicodeEncodeError (jsonb refuses such text; json keeps it, but the check reads it as jsonb)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from core.engine.db import open_database
+from core.errors import WardenError
 from core.migrate.copy import copy_database
 from core.migrate.copy_digest import NULL, column_plan
 from core.migrate.copy_verify import verify_tables
@@ -154,3 +157,23 @@ def test_json_whose_strings_lost_their_spaces_is_a_mismatch(
         target.dispose()
     assert changed.rows_source == changed.rows_target == len(SPACED)
     assert not changed.checksum_match, "strings without their spaces must not match"
+
+
+@pytest.mark.parametrize("kind", ["jsonb", "json"])
+def test_json_with_a_lone_surrogate_is_refused_naming_table_and_column(
+    tmp_path: Path, pg_server: object, kind: str
+) -> None:
+    rows = [(1, '{"fine": "ok"}'), (2, '{"secret": "plugh \\udc00 xyzzy"}')]
+    path, url = _copied(tmp_path, pg_server, "create table docs (id integer primary key, body json)", rows)
+    source, target = open_database(str(path)), open_database(url)
+    try:
+        with target.transaction() as conn:
+            conn.exec_driver_sql(f"create table docs (id integer primary key, body {kind})")
+        with pytest.raises(WardenError) as refused:
+            copy_database(source, target)
+    finally:
+        source.dispose()
+        target.dispose()
+    message = str(refused.value)
+    assert "docs" in message and "column body" in message
+    assert not [w for w in ("secret", "plugh", "xyzzy") if w in message], "never the value"
