@@ -1,10 +1,11 @@
 """What a screen offers the migration watch (gui/migrate/watch.py) so it can be paused while a migration runs.
 
 A screen with a `set_paused(reason)` method is paused the same way once the window hands it to the watch
-(`MigrationWatch.equip`; the open editors' record forms are found through their editors): the record form,
-the graph panel and the search panel have one (the table editors have their own hold, which also says read-only
-at an unknown revision). Paused, a screen reads nothing (what is asked meanwhile waits for the end), keeps
-what it has staged, and says `reason`; resumed, it reads again and follows the reloaded catalog. What stages
+(`MigrationWatch.equip`; the open editors' record forms are found through their editors): the record
+form, the graph panel and the search panel have one (the table editors have their own hold, which also says
+read-only at an unknown revision). Paused, a screen reads nothing (what is asked meanwhile waits for the
+end), keeps what it has staged, and says `reason`; resumed, it reads again and follows the reloaded
+catalog. What stages
 writes outside the table editors (the graph's link edits) has `hold_writes(reason)`: held at a revision the
 migrations do not know, as the table editors are.
 """
