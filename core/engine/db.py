@@ -226,12 +226,14 @@ def sqlite_driver() -> tuple[ModuleType, str | None]:
     for module in candidates:
         why = _vec_load_problem(module)
         if why is None:
+            if reads_pages(module):
+                return module, None  # the first that has both: the later candidates need no probe
             loading.append(module)
         else:
             reasons.append(f"{module.__name__}: {why}")
-    usable = loading or candidates
-    chosen = next((m for m in usable if reads_pages(m)), usable[0])
-    return chosen, None if loading else "; ".join(reasons)
+    if loading:
+        return loading[0], None
+    return next((m for m in candidates if reads_pages(m)), candidates[0]), "; ".join(reasons)
 
 
 _driver_cache: tuple[ModuleType, str | None] | None = None

@@ -56,6 +56,7 @@ HEADER_QUERY = "SELECT substr(data, 1, 100) FROM sqlite_dbpage WHERE pgno = 1"
 NOT_A_DATABASE = (11, 26)
 
 
+@functools.cache
 def reads_pages(module: Any) -> bool:
     """Whether a SQLite DB-API module has the sqlite_dbpage table (read_header reads through it)."""
     conn = module.connect(MEMORY)
@@ -75,7 +76,7 @@ def read_header(path: str | Path, module: Any) -> bytes | None:
     `immutable=1`: the probe takes no lock and opens no journal, -wal or -shm, so it leaves nothing beside
     the file; its descriptor closes through the VFS, which keeps it open while this process holds locks.
     """
-    if not _reads_pages(module):
+    if not reads_pages(module):
         return _read_raw(path)  # a library without sqlite_dbpage: the POSIX lock hazard stays (see above)
     try:
         conn = module.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
@@ -90,11 +91,6 @@ def read_header(path: str | Path, module: Any) -> bytes | None:
     finally:
         conn.close()
     return bytes(row[0]) if row else b""
-
-
-@functools.cache
-def _reads_pages(module: Any) -> bool:
-    return reads_pages(module)
 
 
 def _read_raw(path: str | Path) -> bytes | None:
