@@ -122,8 +122,7 @@ def is_reference_schema(db: Database) -> bool:
     if not sa.inspect(db.engine).has_table(VERSION_TABLE):
         return False
     at = current(db)
-    known = {s.revision for s in script_directory().walk_revisions()}
-    return bool(at) and all(rev in known for rev in at)
+    return bool(at) and not _unknown(at)
 
 
 def status(
@@ -157,9 +156,11 @@ def status(
 def unknown_revisions(db: Database, *, scripts: Path | None = None) -> list[str]:
     """The revisions `db` stands at that the scripts do not know; empty when all are known or it was never
     migrated (no version table: a reflected database)."""
-    if not is_migrated(db):
-        return []
-    at = current(db)
+    return _unknown(current(db), scripts) if is_migrated(db) else []
+
+
+def _unknown(at: list[str], scripts: Path | None = None) -> list[str]:
+    """Those of the revisions `at` that the scripts do not know (none for an empty `at`: nothing is read)."""
     if not at:
         return []
     known = {s.revision for s in script_directory(scripts).walk_revisions()}
@@ -196,8 +197,8 @@ def check_writes(db: Database, *, scripts: Path | None = None, project: str | No
         standing: Status = call(found, db, "status")
         reason = None if standing.known else unknown_revision_reason(standing.current, found.name)
     else:
-        unknown = unknown_revisions(db, scripts=scripts)
-        reason = unknown_revision_reason(current(db)) if unknown else None
+        at = current(db) if is_migrated(db) else []
+        reason = unknown_revision_reason(at) if _unknown(at, scripts) else None
     hold_writes(db, reason)
-    if db.write_guard is not None:
-        db.write_guard()
+    if reason is not None:
+        raise ReadOnlyError(reason)
