@@ -202,11 +202,7 @@ class RecordForm(QWidget):
         self._row = QPersistentModelIndex(self._model.index(row, 0))
         for field in self.editors.values():
             field.set_index(self._model.index(row, field.column))
-        index = self._model.index(row, 0)
-        key = index.data(Role.ROW_KEY)
-        label_col = self._label_column()
-        label = self._model.index(row, label_col).data() if label_col is not None else None
-        self.load(key, label)
+        self.load(self._model.index(row, 0).data(Role.ROW_KEY), self._label_text())
 
     def field(self, column: str) -> FormField:
         """The field of `column`."""
@@ -254,9 +250,8 @@ class RecordForm(QWidget):
             for field in self.editors.values():
                 if not field.editing:
                     field.refresh()
-            label_col = self._label_column()
-            if label_col is not None and self._model is not None:  # a renamed row's title follows
-                self._show_header(self._model.index(row, label_col).data(), self.key)
+            if self._label_column() is not None:  # a renamed row's title follows
+                self._show_header(self._label_text(), self.key)
 
     def _on_model_reset(self) -> None:
         self.finish_editing(commit=False)  # the row it edited is gone from the model
@@ -354,6 +349,7 @@ class RecordForm(QWidget):
             self.load(self.key, self._label_text())
 
     def _label_text(self) -> Any:
+        """The label of the row shown (None without a label column)."""
         label_col = self._label_column()
         if label_col is None or self._model is None or not self._row.isValid():
             return None
