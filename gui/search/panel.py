@@ -473,7 +473,7 @@ class SearchPanel(QWidget):
 
     def _enable_actions(self, *_args: object) -> None:
         has = self.selected_hit() is not None
-        for button in (self.open_button, self.graph_button, self.like_button):
+        for button in (self.graph_button, self.like_button):
             button.setEnabled(has)
         self.open_button.setEnabled(has and self.paused is None)  # a new tab would read its rows
 

@@ -290,10 +290,10 @@ class StaleBar(QWidget):
         if self.paused and self.task is not None:
             self._stopped_by_pause = True
             self.cancel()  # as its Cancel: the batches written stay, the migration does not wait for it
-        for control in (self.provider_box, self.reembed_button, self.more_button, self.on_save_box):
-            if self.paused:
+        if self.paused:
+            for control in (self.provider_box, self.reembed_button, self.more_button, self.on_save_box):
                 control.setEnabled(False)
-        if not self.paused:
+        else:
             self._fill_providers()
             self._show_on_save()
             self._show()
@@ -410,12 +410,11 @@ class StaleBar(QWidget):
             self.progress.setFormat("%v of %m rows")
 
     def _on_done(self, written: int) -> None:
-        self._stopped_by_pause = False  # its last batch ended before the stop was looked at
-        self._finish()
+        self._finish()  # its last batch ended before the stop was looked at: no "stopped" to say
         self.reembedded.emit(written)
 
     def _on_failed(self, failure: workers.Failure) -> None:
-        stopped_by_pause, self._stopped_by_pause = self._stopped_by_pause, False
+        stopped_by_pause = self._stopped_by_pause
         self._finish()
         if failure.cancelled:
             self.failed.emit(STOPPED_FOR_MIGRATION if stopped_by_pause else STOPPED)
