@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,9 @@ MEMORY = ":memory:"
 HEADER_QUERY = "SELECT substr(data, 1, 100) FROM sqlite_dbpage WHERE pgno = 1"
 #: SQLITE_CORRUPT, SQLITE_NOTADB: SQLite cannot read the file as a database.
 NOT_A_DATABASE = (11, 26)
+#: Seconds to wait before each header probe: a file that is not a database says so every time, a checkpoint
+#: in progress is over within them.
+HEADER_RETRIES = (0.0, 0.05, 0.2)
 
 
 @functools.cache
@@ -78,19 +82,26 @@ def read_header(path: str | Path, module: Any) -> bytes | None:
     """
     if not reads_pages(module):
         return _read_raw(path)  # a library without sqlite_dbpage: the POSIX lock hazard stays (see above)
-    try:
-        conn = module.connect(Path(path).resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
-    except module.Error:
-        return b""
-    try:
-        row = conn.execute(HEADER_QUERY).fetchone()
-    except module.Error as exc:
-        if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in NOT_A_DATABASE:
-            return None
-        return b""
-    finally:
-        conn.close()
-    return bytes(row[0]) if row else b""
+    uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+    # The probe's query reads the schema first, and an immutable reader takes no lock: while another
+    # connection checkpoints into the file it can see a torn schema and say SQLITE_CORRUPT. Only an answer
+    # that stays "not a database" after a moment is one.
+    for wait in HEADER_RETRIES:
+        time.sleep(wait)
+        try:
+            conn = module.connect(uri, uri=True)
+        except module.Error:
+            return b""
+        try:
+            row = conn.execute(HEADER_QUERY).fetchone()
+        except module.Error as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in NOT_A_DATABASE:
+                continue
+            return b""
+        finally:
+            conn.close()
+        return bytes(row[0]) if row else b""
+    return None
 
 
 def _read_raw(path: str | Path) -> bytes | None:
