@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.graph.layout import Point, layout
 from core.graph.layout_store import SavedLayout, load_layout, save_layout
-from core.graph.model import Neighbourhood
+from core.graph.model import GraphNode, Neighbourhood
 
 if TYPE_CHECKING:
     from core.engine.db import Database
@@ -86,6 +86,74 @@ def expand_node(
         [n.id for n in whole.nodes], _pairs(whole), known=known, anchors=dict.fromkeys(added, anchor)
     )
     return Placed(whole, placed, frozenset(), whole.nodes[0].id if whole.nodes else node, added)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the user did to a graph after it opened: expanded `node` (following `follow`, None: the Expand By
+    choice then), or collapsed it; replayed, in order, when the graph is read again after a migration."""
+
+    node: str
+    collapse: bool = False
+    follow: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Reread:
+    """A graph read again after a migration: what is shown now, the steps that still applied, and the record
+    nodes that went (their table dropped, or their row gone)."""
+
+    placed: Placed
+    steps: tuple[Step, ...]
+    gone: tuple[GraphNode, ...]
+
+
+def reopen_graph(
+    db: Database,
+    catalog: Catalog,
+    entity: str,
+    key: dict[str, Any],
+    *,
+    depth: int,
+    cap: int,
+    follow: Iterable[str] | None,
+    steps: Iterable[Step],
+    shown: Neighbourhood,
+    positions: Mapping[str, Point],
+) -> Reread:
+    """The graph of `entity`'s record read again (after a migration) with the user's expansions and collapses
+    replayed on the nodes that still exist; the nodes of `shown` stay where they were."""
+    from core.errors import NotFoundError
+    from core.graph.neighbourhood import expand, expand_aggregate, merged, neighbourhood
+    from gui.graph.document import GraphDocument
+
+    hood = neighbourhood(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
+    start = hood.nodes[0].id
+    kept: list[Step] = []
+    for step in steps:
+        node = next((n for n in hood.nodes if n.id == step.node), None)
+        if node is None:
+            continue  # gone, or no longer reached: what hung off it is not read either
+        if step.collapse:
+            doc = GraphDocument(start, hood)
+            doc.collapse(step.node)
+            hood = doc.hood
+        else:
+            try:
+                if node.aggregate:
+                    new = expand_aggregate(db, catalog, hood, node.id, cap=cap)
+                else:
+                    new = expand(db, catalog, hood, node.id, depth=1, cap=cap, follow=step.follow)
+            except NotFoundError:
+                continue  # its link went with the migration
+            hood = merged(hood, new)
+        kept.append(step)
+    ids = {n.id for n in hood.nodes}
+    known = {n: p for n, p in positions.items() if n in ids}
+    placed = layout([n.id for n in hood.nodes], _pairs(hood), known=known)
+    gone = tuple(n for n in shown.nodes if not n.aggregate and n.id not in ids)
+    added = frozenset(ids - set(known))
+    return Reread(Placed(hood, placed, frozenset(), start, added), tuple(kept), gone)
 
 
 def remember(database: str, start: str, positions: dict[str, Point], pinned: frozenset[str]) -> None:

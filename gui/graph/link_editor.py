@@ -65,6 +65,7 @@ class LinkEditor(QObject):
     links_saved = Signal(list)  # the names of the tables a save wrote
     said = Signal(str, bool)  # a message for the panel's message line, and whether it is an error
     save_finished = Signal(bool)  # a save that was sent ended: written (True), or failed and still staged
+    hold_changed = Signal()  # writes were held or the hold was lifted: what the graph offers follows
 
     def __init__(self, open_db: OpenDatabase, document: Callable[[], GraphDocument], parent: QWidget) -> None:
         super().__init__(parent)
@@ -130,7 +131,15 @@ class LinkEditor(QObject):
 
     def hold_writes(self, reason: str | None) -> None:
         """Stage no link edit for `reason` (as the table editors are held); None lifts it; staged stay."""
-        self.hold_reason = reason
+        if reason != self.hold_reason:
+            self.hold_reason = reason
+            self.hold_changed.emit()
+
+    def link_reason(self) -> str | None:
+        """Why no link may be added now (the database is read-only, or writes are held), else None."""
+        if self.database_read_only():
+            return "the database is open read-only"
+        return self.hold_reason
 
     def reason(self, entity: str) -> str | None:
         """Why links kept in `entity` cannot be edited here, or None."""

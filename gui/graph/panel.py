@@ -41,7 +41,7 @@ from gui.graph import jobs
 from gui.graph.details import NodeDetails, display
 from gui.graph.document import GraphDocument
 from gui.graph.export import export_view
-from gui.graph.link_editor import LinkEditor, why
+from gui.graph.link_editor import HELD_LABEL, LinkEditor, why
 from gui.graph.scene import GraphScene
 from gui.graph.view import GraphView
 from gui.runtime import workers
@@ -77,6 +77,8 @@ class GraphPanel(QWidget):
         self._hovered = ""  # the node under the mouse
         self.paused: str | None = None  # why nothing is read now (a migration runs: set_paused), else None
         self._read_after_pause = False  # the graph is read again, in the reloaded catalog, after the pause
+        self._reloaded_in_pause = False  # the catalog was reloaded during the pause (read with it on resume)
+        self.steps: list[jobs.Step] = []  # the expansions and collapses since the record was shown, in order
         self.scene = GraphScene(self)
         self.view = GraphView(self.scene)
         self.details = NodeDetails()
@@ -122,6 +124,7 @@ class GraphPanel(QWidget):
         self.links.links_saved.connect(self._on_links_saved)
         open_db.database_swapped.connect(self._on_open_db_database_swapped)
         self.links.said.connect(self._on_links_said)
+        self.links.hold_changed.connect(self._on_links_hold_changed)
         self.details.open_requested.connect(self._on_details_open_requested)
         self.details.expand_requested.connect(self._on_details_expand_requested)
         self.details.collapse_requested.connect(self._on_details_collapse_requested)
@@ -198,6 +201,7 @@ class GraphPanel(QWidget):
     def show_record(self, entity: str, key: dict[str, Any]) -> None:
         """Show the graph around the record of `entity` with `key` (column → value); while paused, once the
         migration has ended."""
+        self.steps = []  # a new graph: the expansions of the one shown are not replayed on it
         if self.paused is not None:
             self.start_record, self._read_after_pause = (entity, dict(key)), True
         db, catalog = self._open()
@@ -225,9 +229,11 @@ class GraphPanel(QWidget):
         if self.busy:
             self._say("Still loading; try again in a moment.")
             return
+        follow_now = sorted(follow) if follow is not None else self._follow()
+        step = jobs.Step(node_id, follow=tuple(follow_now) if follow_now is not None else None)
         self._run_graph_job(
             "Expanding…",
-            self._on_expanded,
+            functools.partial(self._on_expanded, step),
             jobs.expand_node,
             db,
             catalog,
@@ -235,7 +241,7 @@ class GraphPanel(QWidget):
             node_id,
             dict(self.document.positions),
             depth=1,
-            follow=sorted(follow) if follow is not None else self._follow(),
+            follow=follow_now,
         )
 
     def _run_graph_job(self, text: str, on_done: Any, job: Any, *args: Any, **options: Any) -> None:
@@ -259,6 +265,7 @@ class GraphPanel(QWidget):
         if not gone:
             self._say("Nothing hangs off this node alone.")
             return
+        self.steps.append(jobs.Step(node_id, collapse=True))
         self.scene.show_document(self.document)
         self._say(f"Hid {len(gone):,} node{'s' if len(gone) != 1 else ''}.")
         self._remember()
@@ -279,8 +286,9 @@ class GraphPanel(QWidget):
         self._remember()
         self.graph_shown.emit()
 
-    def _on_expanded(self, placed: jobs.Placed) -> None:
+    def _on_expanded(self, step: jobs.Step, placed: jobs.Placed) -> None:
         self.busy = False
+        self.steps.append(step)
         before = set(self.document.positions)
         self.document.set_hood(placed.hood, placed.positions)
         self.scene.show_document(self.document)
@@ -443,12 +451,20 @@ class GraphPanel(QWidget):
             collapse.setEnabled(bool(self.document.collapsible(node.id)))
             menu.addSeparator()
             menu.addAction("Open in Table", lambda: self.open_in_table(node.id))
-            reason = "the database is open read-only" if self.links.database_read_only() else None
+            reason = self.links.link_reason()
+            held = reason is not None and reason == self.links.hold_reason  # a whole sentence: in the tooltip
+            short = HELD_LABEL if held else reason
             link = menu.addAction(
-                "Link to… (Shift-drag to another node)" if reason is None else f"Link to… ({reason})"
+                "Link to… (Shift-drag to another node)" if short is None else f"Link to… ({short})"
             )
             link.setObjectName("graphLinkHint")
             link.setEnabled(False)  # a hint: the drag does it
+            menu.setToolTipsVisible(True)
+            link.setToolTip(
+                "Shift-drag from this node to another to link them"
+                if reason is None
+                else why("No link can be added", reason)
+            )
         if node.id in self.document.pinned:
             menu.addAction("Unpin", lambda: self.unpin(node.id))
         return menu
@@ -608,8 +624,8 @@ class GraphPanel(QWidget):
     def _update_delete_action(self) -> None:
         """Del deletes the selected links: disabled, saying why, when one of them cannot be deleted."""
         reason = self.links.first_reason(self.selected_edges)
-        if not self.selected_edges and self.links.database_read_only() and self.open_db.database is not None:
-            reason = READ_ONLY_DATABASE
+        if not self.selected_edges and self.open_db.database is not None:
+            reason = READ_ONLY_DATABASE if self.links.database_read_only() else self.links.hold_reason
         n = len(self.selected_edges)
         self.delete_edge_action.setText("Delete Link…" if n <= 1 else f"Delete {n:,} Links…")
         self.delete_edge_action.setEnabled(bool(self.selected_edges) and reason is None)
@@ -618,6 +634,9 @@ class GraphPanel(QWidget):
 
     def _on_open_db_database_swapped(self, _db: object) -> None:
         self._update_delete_action()  # an unlock (or its end) changes what Del may delete
+
+    def _on_links_hold_changed(self) -> None:
+        self._update_delete_action()  # held at an unknown revision, or free again after the upgrade
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Del reaches here only while its action is disabled: say why nothing happens."""
@@ -693,35 +712,106 @@ class GraphPanel(QWidget):
     def set_paused(self, reason: str | None) -> None:
         """A migration runs (`reason`, said in the message line) or has ended (None; gui/migrate/watch.py):
         while paused nothing is read and staged link edits stay unsaved; after it the graph is read again
-        from its record once the catalog is reloaded."""
+        from its record, with the user's expansions, in the reloaded catalog (at once when it came during the
+        pause, as the watch resumes; else when it comes)."""
         if (reason is None) == (self.paused is None):
             return  # no change (the watch tells every screen again when the standing changes)
         self.paused = reason
         for widget in (self.toolbar, self.view, self.details, self.links.bar):
             widget.setEnabled(reason is None)  # no expansion, hover read or save meanwhile
         if reason is None:
-            self._say("The migration ended; reading the graph again…" if self._read_after_pause else "")
+            if self._read_after_pause and self._reloaded_in_pause:
+                self._read_again()
+            else:
+                self._say("The migration ended; reading the graph again…" if self._read_after_pause else "")
             return
         if self._task is not None:
             self._task.cancel()
         self.busy = False
         self._read_after_pause = self.start_record is not None
+        self._reloaded_in_pause = False
         self._say(reason)
 
+    def hold_writes(self, reason: str | None) -> None:
+        """Hold the link edits at a revision the migrations do not know (the watch calls it); None lifts it."""
+        self.links.hold_writes(reason)
+
     def _on_open_db_catalog_changed(self, _change: object) -> None:
-        catalog = self.open_db.catalog
-        if not self._read_after_pause or self.paused is not None or self.start_record is None or not catalog:
+        if self.paused is not None:
+            self._reloaded_in_pause = True  # read with it when the pause ends
             return
-        self._read_after_pause = False
+        self._read_again()
+
+    def _read_again(self) -> None:
+        """After a migration: the graph read again in the catalog now in place, or why it cannot be."""
+        catalog = self.open_db.catalog
+        if not self._read_after_pause or self.start_record is None or not catalog:
+            return
+        self._read_after_pause = self._reloaded_in_pause = False
         entity, key = self.start_record
         if entity in catalog.entities:
-            self.show_record(entity, key)  # staged link edits stay drawn on the new graph
+            self._reread(entity, key)  # staged link edits stay drawn on the new graph
         else:
             self._say(f"{entity} is no longer in the database after the migration.", error=True)
+
+    def _reread(self, entity: str, key: dict[str, Any]) -> None:
+        """Read the graph again after a migration: the same record, then the user's expansions and collapses
+        on the nodes that still exist, each node where it was."""
+        db, catalog = self._open()
+        if db is None or catalog is None:
+            return
+        self._run_graph_job(
+            "Reading the graph again…",
+            self._on_reread,
+            jobs.reopen_graph,
+            db,
+            catalog,
+            entity,
+            dict(key),
+            depth=self.depth_box.value(),
+            follow=self._follow(),
+            steps=tuple(self.steps),
+            shown=self.document.hood,
+            positions=dict(self.document.positions),
+        )
+
+    def _on_reread(self, reread: jobs.Reread) -> None:
+        placed = reread.placed
+        self.busy = False
+        pinned = self.document.pinned & set(placed.positions)
+        self.document = GraphDocument(placed.start, placed.hood, dict(placed.positions), pinned)
+        self.steps = list(reread.steps)
+        self.scene.select(None)
+        self.scene.show_document(self.document)
+        self.details.show_node(None)
+        self.details.set_legend(self.scene.entities())
+        self.scene.find(self.find_box.text())
+        start = self.document.node(placed.start)
+        gone = _gone_text(reread.gone, self.open_db.catalog)
+        self._say(" ".join(t for t in (gone, self._summary(start)) if t), error=bool(gone))
+        self._remember()
+        self.graph_shown.emit()
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet("color: #b3261e;" if error else "")
+
+
+def _gone_text(gone: tuple[GraphNode, ...], catalog: Catalog | None) -> str:
+    """What a migration took from the graph: the tables it dropped, and the records no longer there."""
+    by_entity: dict[str, int] = {}
+    for node in gone:
+        by_entity[node.entity] = by_entity.get(node.entity, 0) + 1
+    dropped = [e for e in by_entity if catalog is None or e not in catalog.entities]
+    rows = sum(n for e, n in by_entity.items() if e not in dropped)
+    parts = []
+    if dropped:
+        nodes = sum(by_entity[e] for e in dropped)
+        went = f"{nodes:,} node{'s' if nodes != 1 else ''} went from the graph"
+        parts.append(f"The migration dropped {', '.join(dropped)}: {went}.")
+    if rows:
+        parts.append(f"{rows:,} record{'s are' if rows != 1 else ' is'} no longer there after the migration.")
+    return " ".join(parts)
 
 
 #: How many of a row's fields its hover preview shows.
