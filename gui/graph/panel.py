@@ -733,7 +733,7 @@ class GraphPanel(QWidget):
         self._say(reason)
 
     def hold_writes(self, reason: str | None) -> None:
-        """Hold the link edits at a revision the migrations do not know (the watch calls it); None lifts it."""
+        """Hold the link edits at a revision the migrations do not know (the watch calls it); None lifts."""
         self.links.hold_writes(reason)
 
     def _on_open_db_catalog_changed(self, _change: object) -> None:
