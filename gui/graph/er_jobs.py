@@ -7,7 +7,7 @@ since a big schema's clusters take a moment.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.graph import er_layout
 from core.graph.er import ErModel, Mode, er_model
@@ -16,10 +16,20 @@ if TYPE_CHECKING:
     from core.schema.catalog import Catalog
 
 
-def open_schema(catalog: Catalog, mode: Mode) -> tuple[ErModel, er_layout.ErDiagram]:
-    """The catalog's ER model and its overview (the whole schema, or its clusters)."""
+def open_schema(
+    catalog: Catalog, mode: Mode, request: tuple[Any, ...] = ("overview", None)
+) -> tuple[ErModel, er_layout.ErDiagram, tuple[Any, ...]]:
+    """The catalog's ER model and the view `request` names in it (after a schema change: the view shown
+    before, on today's tables), or its overview when the tables of that view are gone; the request shown."""
     model = er_model(catalog)
-    return model, er_layout.overview(model, mode)
+    kind, *args = request
+    if kind == "around" and args[0] in model.tables:
+        return model, around(model, args[0], args[1], mode), request
+    if kind == "path" and args[0] in model.tables and args[1] in model.tables:
+        return model, path(model, args[0], args[1], mode), request
+    members = [m for m in args[0] if m in model.tables] if kind == "overview" and args[0] else None
+    shown: tuple[Any, ...] = ("overview", tuple(members) if members else None)
+    return model, er_layout.overview(model, mode, shown[1]), shown
 
 
 def overview(model: ErModel, members: Sequence[str] | None, mode: Mode) -> er_layout.ErDiagram:

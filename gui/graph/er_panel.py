@@ -60,6 +60,8 @@ class ErPanel(QWidget):
         self.diagram: ErDiagram | None = None
         self.request: Request = ("overview", None)
         self.history: list[Request] = []
+        self.paused: str | None = None  # why nothing is redrawn now (a migration runs: set_paused), else None
+        self._stale = False  # the catalog was reloaded during the pause: redrawn from it when the pause ends
         self.scene = ErScene(self)
         self.view = GraphView(self.scene)
         self.view.setObjectName("erView")
@@ -166,19 +168,20 @@ class ErPanel(QWidget):
         return mode
 
     def reload(self) -> None:
-        """Build the model from the open database's catalog (on a worker) and show its overview."""
+        """Build the model from the open database's catalog (on a worker) and show the view shown before in it
+        (the overview at first, or when the tables of that view are gone)."""
         catalog = self.open_db.catalog
         if catalog is None:
             return
         self.er = None
         self.history.clear()
         self.back_action.setEnabled(False)
-        self.request = ("overview", None)
         self._say("Reading the schema…")
         workers.run(
             er_jobs.open_schema,
             catalog,
             self.mode,
+            self.request,
             on_done=self._on_schema_opened,
             on_error=self._on_failed,
             owner=self,
@@ -235,8 +238,8 @@ class ErPanel(QWidget):
             self.back_action.setEnabled(bool(self.history))
             self.show_request(request, remember=False)
 
-    def _on_schema_opened(self, result: tuple[ErModel, ErDiagram]) -> None:
-        self.er, diagram = result
+    def _on_schema_opened(self, result: tuple[ErModel, ErDiagram, Request]) -> None:
+        self.er, diagram, self.request = result
         names = sorted(self.er.tables)
         for box in (self.table_box, self.start_box, self.end_box):
             text = box.currentText()
@@ -416,11 +419,33 @@ class ErPanel(QWidget):
             self.show_request(self.request, remember=False)
 
     def _on_open_db_catalog_changed(self, _change: CatalogChange) -> None:
+        if self.paused is not None:
+            self._stale = True  # drawn from it once the migration has ended
+            return
         self.reload()
+
+    def set_paused(self, reason: str | None) -> None:
+        """A migration runs (`reason`, said in the message line) or has ended (None; gui/migrate/watch.py):
+        meanwhile the diagram stays as it was and nothing is laid out or opened; after it the view is drawn
+        again from the reloaded catalog (at once when it came during the pause, else when it comes)."""
+        if (reason is None) == (self.paused is None):
+            return  # no change (the watch tells every screen again when the standing changes)
+        self.paused = reason
+        for widget in (self.toolbar, self.view):
+            widget.setEnabled(reason is None)
+        if reason is not None:
+            self._stale = False
+            self._say(reason)
+        elif self._stale:
+            self._stale = False
+            self.reload()
+        else:
+            self._say(self._summary(self.diagram) if self.diagram is not None else "")
 
     def _on_open_db_database_changed(self, _db: object) -> None:
         self.er = None
         self.diagram = None
+        self.request = ("overview", None)
         self.scene.show_diagram(ErDiagram("", (), (), {}))
         self._say("Reading the schema…" if _db is not None else "Open a database to see its tables.")
 
