@@ -726,6 +726,7 @@ class MainWindow(QMainWindow):
         if panel is None or self.tabs.indexOf(panel) < 0:
             panel = ErPanel(self.open_db)
             panel.open_entity_requested.connect(self._open_entity_tab)
+            self.migration_watch.equip(panel)  # paused if a migration runs
             self.tabs.addTab(panel, "Schema")
         self.tabs.setCurrentWidget(panel)
         return panel
