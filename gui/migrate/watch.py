@@ -134,8 +134,13 @@ class MigrationWatch(QObject):
         self.check()
 
     # --- editors ---------------------------------------------------------------------------------
+        # The one place a reopened connection (an unlock, its end) gets its write hold.
 
     def equip(self, screen: TableEditor | Pausable) -> None:
+        else:
+            from core.migrate.status import hold_writes  # loaded already: the standing was read with it
+
+            hold_writes(db, self.unknown_reason)
         """A new editor gets the current hold (read-only on an unknown revision, paused during a run; one made
         during a run was made with its reads paused and reads when it ends); a new screen that can pause is
         paused when a run is under way."""

@@ -104,10 +104,10 @@ class OpenDatabase(QObject):
 
     def swap_database(self, db: Database) -> None:
         """Hold `db`, the open database reopened with other rights (an unlock, its end): the catalog, the
-        screens and their staged edits stay; the previous connection is disposed if this holder owned it."""
+        screens and their staged edits stay; the previous connection is disposed if this holder owned it. A
+        hold on writes (an unknown revision) is the migration watch's to give the new connection
+        (gui/migrate/watch.py, on database_swapped)."""
         previous, owned = self._db, self._owned
-        if previous is not None and db.write_guard is None:
-            db.write_guard = previous.write_guard  # a hold on writes (core/migrate/status.py) stays
         self._db, self._owned = db, True  # reopened here: disposed with the window
         if previous is not None and owned and previous is not db:
             workers.run(previous.dispose)
