@@ -127,20 +127,20 @@ class MigrationWatch(QObject):
             check_on_first_write(db, project_for(db.display_url))
 
     def _on_open_db_database_swapped(self, db: Database) -> None:
+        # The one place a reopened connection (an unlock, its end) gets its write hold.
         if self.standing is None:  # the check not yet replaced by a standing's hold: the new connection's
             check_on_first_write(db, project_for(db.display_url))
+        else:
+            from core.migrate.status import hold_writes  # loaded already: the standing was read with it
+
+            hold_writes(db, self.unknown_reason)
 
     def _on_open_db_catalog_changed(self, _change: CatalogChange) -> None:
         self.check()
 
     # --- editors ---------------------------------------------------------------------------------
-        # The one place a reopened connection (an unlock, its end) gets its write hold.
 
     def equip(self, screen: TableEditor | Pausable) -> None:
-        else:
-            from core.migrate.status import hold_writes  # loaded already: the standing was read with it
-
-            hold_writes(db, self.unknown_reason)
         """A new editor gets the current hold (read-only on an unknown revision, paused during a run; one made
         during a run was made with its reads paused and reads when it ends); a new screen that can pause is
         paused when a run is under way."""
