@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import sqlalchemy as sa
 from pgvector.sqlalchemy import VECTOR
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
+
+if TYPE_CHECKING:
+    # numpy is loaded by the first vector a value goes through, not by every import of the types: the
+    # catalog of a database without vectors (`warden inspect`) never needs it (a tenth of a second).
+    import numpy as np
 
 #: Keys are UUIDs: native uuid on PostgreSQL, CHAR(32) on SQLite.
 UUIDType = sa.Uuid(as_uuid=True)
@@ -63,7 +67,7 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         return stored.astimezone(dt.UTC)
 
 
-class Vector(sa.TypeDecorator[np.ndarray]):
+class Vector(sa.TypeDecorator["np.ndarray"]):
     """An n-dimensional float32 vector: pgvector `vector(n)` on PostgreSQL, a little-endian BLOB on SQLite."""
 
     impl = sa.LargeBinary
@@ -81,6 +85,8 @@ class Vector(sa.TypeDecorator[np.ndarray]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
+        import numpy as np
+
         arr = np.asarray(value, dtype="<f4").reshape(-1)
         if arr.shape[0] != self.dim:
             raise ValueError(f"expected {self.dim} dimensions, got {arr.shape[0]}")
@@ -91,6 +97,8 @@ class Vector(sa.TypeDecorator[np.ndarray]):
     def process_result_value(self, value: Any, dialect: Dialect) -> np.ndarray | None:
         if value is None:
             return None
+        import numpy as np
+
         if isinstance(value, bytes | memoryview | bytearray):
             return np.frombuffer(bytes(value), dtype="<f4").copy()
         return np.asarray(value, dtype=np.float32)
@@ -101,4 +109,6 @@ class Vector(sa.TypeDecorator[np.ndarray]):
 
 def vector_from_blob(blob: bytes) -> np.ndarray:
     """Decode a sqlite-vec float32 BLOB."""
+    import numpy as np
+
     return np.frombuffer(blob, dtype="<f4").copy()

@@ -12,13 +12,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # the ORM is loaded by the first session: the catalog and the CLI's reads never need it
+    from sqlalchemy.orm import Session, sessionmaker
 
 from core.engine.connections import display_pg_url
 from core.engine.driver_errors import install_translation, pg_connect_message, sqlite_open_message, where_of
@@ -90,6 +92,8 @@ class Database:
     def session(self) -> Session:
         """A new Session; callers use it for one user action and close it."""
         if self._sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
             self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         return self._sessions()
 

@@ -48,7 +48,6 @@ import sqlalchemy as sa
 from core.engine.db import Database
 from core.paths import data_dir
 from core.schema.catalog import Catalog, Entity
-from core.schema.models import metadata as model_metadata
 
 log = logging.getLogger("warden.catalog_cache")
 
@@ -191,10 +190,9 @@ def code_version() -> str:
     sources). The source is read as it is: compiling it (where no bytecode is cached) cost 80 ms per process.
     """
     digest = hashlib.sha256(f"{FORMAT} {sys.version} {sa.__version__} {_pgvector_version()}".encode())
-    schema_pkg = sys.modules["core.schema"]
-    names = ["core.types", *(m.name for m in pkgutil.walk_packages(schema_pkg.__path__, "core.schema."))]
-    for name in sorted(set(names)):
-        spec = importlib.util.find_spec(name)
+    specs = _catalog_modules()
+    for name in sorted(specs):
+        spec = specs[name]
         loader = spec.loader if spec is not None else None
         digest.update(name.encode())
         if isinstance(loader, importlib.machinery.SourceFileLoader) and spec is not None and spec.origin:
@@ -204,6 +202,23 @@ def code_version() -> str:
         code = get_code(name) if get_code is not None else None
         digest.update(marshal.dumps(code) if code is not None else b"-")
     return digest.hexdigest()
+
+
+def _catalog_modules() -> dict[str, importlib.machinery.ModuleSpec | None]:
+    """core.types and every module under core/schema by name, found without importing them: walk_packages
+    imported each package to look inside it, and so the reference models, the ORM and numpy (a fifth of a
+    second) in every process that read a catalog, on any database."""
+    found = {"core.types": importlib.util.find_spec("core.types")}
+    todo = [(list(sys.modules["core.schema"].__path__), "core.schema.")]
+    while todo:
+        path, prefix = todo.pop()
+        for info in pkgutil.iter_modules(path, prefix):
+            finder: Any = info.module_finder  # a path entry's finder: it finds a name without its parent
+            spec = finder.find_spec(info.name)
+            found[info.name] = spec
+            if info.ispkg and spec is not None and spec.submodule_search_locations:
+                todo.append((list(spec.submodule_search_locations), f"{info.name}."))
+    return found
 
 
 def _pgvector_version() -> str:
@@ -328,9 +343,19 @@ def _to_plain(catalog: Catalog) -> dict[str, Any]:
 
 
 def _plain_field(name: str, value: Any) -> Any:
-    if name == "source" and isinstance(value, sa.Table) and value.metadata is model_metadata:
+    if name == "source" and isinstance(value, sa.Table) and value.metadata is _loaded_model_metadata():
         return _ModelTable(value.key)
     return value
+
+
+def _loaded_model_metadata() -> sa.MetaData | None:
+    """The reference models' MetaData if they were loaded: a catalog holds their Tables only then, and a
+    catalog of another database does not load them (the ORM and numpy) just to say so."""
+    models = sys.modules.get("core.schema.models")
+    if models is None:
+        return None
+    metadata: sa.MetaData = models.metadata
+    return metadata
 
 
 def _from_plain(plain: dict[str, Any]) -> Catalog:
@@ -338,6 +363,8 @@ def _from_plain(plain: dict[str, Any]) -> Catalog:
     for key, fields in plain["entities"]:
         source = fields["source"]
         if isinstance(source, _ModelTable):
+            from core.schema.models import metadata as model_metadata
+
             fields = {**fields, "source": model_metadata.tables[source.key]}
         entities[key] = Entity(**fields)
     return Catalog(entities=entities, **plain["catalog"])
