@@ -24,9 +24,8 @@ from __future__ import annotations
 import functools
 import os
 import threading
-import time
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
 from typing import Any
 
 from core.errors import ReadOnlyError
@@ -41,6 +40,7 @@ __all__ = [
     "is_wardens_own",
     "read_header",
     "reads_pages",
+    "sqlite_file_uri",
 ]
 
 #: WAL pages after which a commit checkpoints a Warden file (SQLite's default is 1000; see configure).
@@ -55,9 +55,6 @@ MEMORY = ":memory:"
 HEADER_QUERY = "SELECT substr(data, 1, 100) FROM sqlite_dbpage WHERE pgno = 1"
 #: SQLITE_CORRUPT, SQLITE_NOTADB: SQLite cannot read the file as a database.
 NOT_A_DATABASE = (11, 26)
-#: Seconds to wait before each header probe: a file that is not a database says so every time, a checkpoint
-#: in progress is over within them.
-HEADER_RETRIES = (0.0, 0.05, 0.2)
 
 
 @functools.cache
@@ -79,29 +76,46 @@ def read_header(path: str | Path, module: Any) -> bytes | None:
 
     `immutable=1`: the probe takes no lock and opens no journal, -wal or -shm, so it leaves nothing beside
     the file; its descriptor closes through the VFS, which keeps it open while this process holds locks.
+    Without a lock the probe can read the file while another connection checkpoints into it: page 1 (with
+    the new database size) lands before the pages that grow the file, and naming sqlite_dbpage makes SQLite
+    read the schema, whose pages can be half written. `writable_schema` (harmless on a read-only
+    connection) makes SQLite read on through both instead of saying SQLITE_CORRUPT; the header itself is
+    still checked (magic, page size, versions). A truncated file passes here and is refused by the first
+    real connection, which reads under a lock. (Header PRAGMAs such as application_id need no schema, but
+    none says WAL, bytes 18-19, and page 1's size check fails them mid-checkpoint just the same.)
     """
     if not reads_pages(module):
         return _read_raw(path)  # a library without sqlite_dbpage: the POSIX lock hazard stays (see above)
-    uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
-    # The probe's query reads the schema first, and an immutable reader takes no lock: while another
-    # connection checkpoints into the file it can see a torn schema and say SQLITE_CORRUPT. Only an answer
-    # that stays "not a database" after a moment is one.
-    for wait in HEADER_RETRIES:
-        time.sleep(wait)
-        try:
-            conn = module.connect(uri, uri=True)
-        except module.Error:
-            return b""
-        try:
-            row = conn.execute(HEADER_QUERY).fetchone()
-        except module.Error as exc:
-            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in NOT_A_DATABASE:
-                continue
-            return b""
-        finally:
-            conn.close()
-        return bytes(row[0]) if row else b""
-    return None
+    try:
+        conn = module.connect(sqlite_file_uri(Path(path).resolve()) + "?mode=ro&immutable=1", uri=True)
+    except module.Error:
+        return b""
+    try:
+        conn.execute("PRAGMA writable_schema = ON")
+        row = conn.execute(HEADER_QUERY).fetchone()
+    except module.Error as exc:
+        return None if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in NOT_A_DATABASE else b""
+    finally:
+        conn.close()
+    return bytes(row[0]) if row else b""
+
+
+def sqlite_file_uri(path: PurePath) -> str:
+    """An absolute path as a SQLite URI filename, percent-quoted.
+
+    `as_uri()` names a Windows UNC path's server as the URI's authority (file://server/share/x.db), which
+    SQLite refuses: it takes only an empty or "localhost" authority. The server goes into the path instead,
+    file:////server/share/x.db, which SQLite on Windows opens as that UNC path.
+    """
+    if isinstance(path, PureWindowsPath):
+        text = str(path)
+        if text.startswith("\\\\?\\UNC\\"):  # the extended-length forms that resolve() can return
+            path = PureWindowsPath("\\\\" + text[8:])
+        elif text.startswith("\\\\?\\"):
+            path = PureWindowsPath(text[4:])
+        if path.drive.startswith("\\\\"):
+            return "file:////" + path.as_uri().removeprefix("file://")
+    return path.as_uri()
 
 
 def _read_raw(path: str | Path) -> bytes | None:
@@ -150,7 +164,7 @@ class SqliteAccess:
     @property
     def uri(self) -> str:
         """The read-only URI of the file (absolute and percent-quoted, as SQLite's URI filenames need)."""
-        return Path(self.path).resolve().as_uri() + "?mode=ro"
+        return sqlite_file_uri(Path(self.path).resolve()) + "?mode=ro"
 
     def on_do_connect(self, _dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
         """Open a rollback-journal file read-only (`mode=ro`) until the first save."""
