@@ -44,7 +44,7 @@ def test_a_held_connection_refuses_the_refresh_and_a_free_one_refreshes(url: str
         catalog = load_catalog(db)
         before = counts(db)
         hold_writes(db, HELD)
-        with pytest.raises(ReadOnlyError, match="^Read-only: this database is at a revision"):
+        with pytest.raises(ReadOnlyError, match=r"^Read-only: this database is at a revision"):
             refresh_materialized_view(db, catalog, "zone_item_counts")
         assert counts(db) == before, "not refreshed"
         hold_writes(db, None)
