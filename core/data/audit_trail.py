@@ -351,7 +351,7 @@ def _json_text(value: Any) -> str | None:
     """
     if value is None:
         return None
-    if type(value) is dict and all(type(v) in _ORJSON_AS_JSON for v in value.values()):
+    if type(value) is dict and _ORJSON_AS_JSON.issuperset(map(type, value.values())):  # no generator per call
         try:
             text = orjson.dumps(value)
         except TypeError:  # orjson.JSONEncodeError: a key that is not text, an integer past 64 bits
@@ -418,7 +418,7 @@ def _one_statement(dialect: sa.Dialect, table: sa.Table) -> tuple[str, tuple[_St
 def _iso_utc(value: dt.datetime) -> str:
     """An entry's time as naive UTC ISO text: what the column's processor writes on SQLite, in half its time
     (`_one_statement` uses it only where `_spells_as_iso` found the two alike)."""
-    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(dt.UTC).isoformat(" ", "microseconds")[:-6]  # without "+00:00": no replace()
 
 
 #: Times whose spelling the column's processor and `_iso_utc` must agree on (whole seconds, other zones).
