@@ -29,9 +29,9 @@ from core.engine.db import Database
 from core.errors import MigrationFailed, WardenError
 from core.migrate import copy_schema
 from core.migrate.copy_audit import AUDIT_TABLE, CopyAudit, make_room
-from core.migrate.copy_digest import RowDigest
-from core.migrate.copy_read import raw_batches
-from core.migrate.copy_values import Checksum, copy_texts, to_copy, value_form
+from core.migrate.copy_digest import DigestPlan, RowDigest
+from core.migrate.copy_read import raw_batches, table_sql
+from core.migrate.copy_values import Checksum, copy_column, copy_texts, to_copy, value_form
 from core.migrate.copy_verify import TableCheck, source_digest, target_digest, verify_tables
 from core.migrate.running import ensure_schema
 from core.migrate.scripts import script_directory
@@ -123,7 +123,11 @@ def copy_database(
                 continue
             copied += done
             for one in done:
-                behind.table_done(src_cat.get(one.table), tgt_cat.get(one.table), analyze=one.rows_copied > 0)
+                summed = run.sums.get(one.table)
+                plan = summed.plan if isinstance(summed, RowDigest) else None
+                behind.table_done(
+                    src_cat.get(one.table), tgt_cat.get(one.table), plan, analyze=one.rows_copied > 0
+                )
         _reset_sequences(target, [tgt_cat.get(e.name) for e in entities])
         target_sums = behind.finish()
     finally:
@@ -224,7 +228,7 @@ def _copy_table(
     empty. A table the target already holds some rows of (an older run) is completed in committed batches.
     `shared`: a raw connection whose one transaction holds a whole cycle of tables."""
     tgt = tgt_cat.get(src.name)
-    columns = [c for c in copy_schema.written_columns(src) if _writable(tgt, c.name)]
+    columns = [c for c in copy_schema.written_columns(src) if copy_schema.copied_column(tgt, c.name)]
     with source.engine.connect() as conn:
         n_source = _count(conn, src)
     with target.engine.connect() as conn:
@@ -252,14 +256,19 @@ def _copy_table(
         with copier.statement() if one_go else contextlib.nullcontext() as one:
             while nxt is not None:
                 batch, nxt = nxt, next(batches, None)
-                if summed is not None:
+                # The batch's columns, made once for the check's spelling and for COPY's text lines.
+                cols = list(zip(*batch, strict=True))
+                if isinstance(summed, RowDigest):
+                    summed.add_columns(cols, len(batch))
+                elif summed is not None:
                     summed.add_rows(batch)
                 rows = batch if keyed is None else [r for r in batch if keyed(r) not in present]
+                shared_cols = cols if keyed is None else None
                 if one is not None:
-                    copier.write_rows(one, rows)
+                    copier.write_rows(one, rows, shared_cols)
                 else:
                     with copier.statement() as each:
-                        copier.write_rows(each, rows)
+                        copier.write_rows(each, rows, shared_cols)
                     if nxt is not None:
                         copier.raw.commit()  # the last batch commits with the table's audit entry
                 written += len(rows)
@@ -290,11 +299,6 @@ def _copy_table(
     log.info("copied %s: %d rows written, %d already there", src.name, written, done.rows_present)
     run.progress.table_done(done)
     return done
-
-
-def _writable(target: Entity, name: str) -> bool:
-    col = target.columns_by_name.get(name)
-    return col is not None and not col.generated
 
 
 def _copy_cycle(
@@ -376,7 +380,7 @@ class _Deferred:
     @classmethod
     def take(cls, driver: Any, entity: Entity) -> _Deferred:
         """Drop the indexes that back no constraint and the table's own foreign keys; what to make again."""
-        table = sql.Identifier(*([entity.schema] if entity.schema else []), entity.table_name)
+        table = table_sql(entity.schema, entity.table_name)
         name = table.as_string(driver)
         with driver.cursor() as cur:
             cur.execute(
@@ -425,7 +429,7 @@ class _Copier:
         self.convert = [to_copy(c) for c in tgt_cols]
         # An array's JSON list needs psycopg's array adapter; every other column can go as text lines.
         self.by_text = all(c.kind != ColumnKind.ARRAY for c in tgt_cols)
-        self.table = sql.Identifier(*([entity.schema] if entity.schema else []), entity.table_name)
+        self.table = table_sql(entity.schema, entity.table_name)
         self.sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
             self.table, sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
         )
@@ -440,13 +444,16 @@ class _Copier:
             with cur.copy(self.sql, writer=QueuedLibpqWriter(cur)) as cp:
                 yield cp
 
-    def write_rows(self, cp: psycopg.Copy, rows: Sequence[Sequence[Any]]) -> None:
+    def write_rows(
+        self, cp: psycopg.Copy, rows: Sequence[Sequence[Any]], columns: Sequence[Sequence[Any]] | None = None
+    ) -> None:
         """Write rows, each value converted for its target column: the batch as COPY's text lines, made a
-        column at a time, when its values are SQLite's plain ones; else row by row through psycopg."""
+        column at a time, when its values are SQLite's plain ones; else row by row through psycopg.
+        `columns`: the rows' columns when the caller has made them already."""
         if not rows:
             return
         if self.by_text:
-            lines = self._text_lines(rows)
+            lines = self._text_lines(columns if columns is not None else list(zip(*rows, strict=True)))
             if lines is not None:
                 cp.write(lines.encode())
                 return
@@ -462,10 +469,10 @@ class _Copier:
                 values[i] = fn(values[i])
             write(values)
 
-    def _text_lines(self, rows: Sequence[Sequence[Any]]) -> str | None:
+    def _text_lines(self, columns: Sequence[Sequence[Any]]) -> str | None:
         texts: list[list[str]] = []
-        for col, fn in zip(zip(*rows, strict=True), self.convert, strict=True):
-            spelt = copy_texts(col if fn is None else list(map(fn, col)))
+        for col, fn in zip(columns, self.convert, strict=True):
+            spelt = copy_texts(copy_column(fn, col))
             if spelt is None:
                 return None
             texts.append(spelt)
@@ -523,16 +530,19 @@ class _Behind:
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="warden-copy-behind")
         self.jobs: list[tuple[str, Future[tuple[int, str] | None]]] = []
 
-    def table_done(self, src: Entity, tgt: Entity, *, analyze: bool) -> None:
-        """Queue the table's ANALYZE (when rows were written) and its digest (when verifying)."""
-        self.jobs.append((src.name, self.pool.submit(self._after, src, tgt, analyze)))
+    def table_done(self, src: Entity, tgt: Entity, plan: DigestPlan | None, *, analyze: bool) -> None:
+        """Queue the table's ANALYZE (when rows were written) and its digest by `plan`, the one its source
+        rows were summed by (when verifying and the copy summed them)."""
+        self.jobs.append((src.name, self.pool.submit(self._after, src, tgt, plan, analyze)))
 
-    def _after(self, src: Entity, tgt: Entity, analyze: bool) -> tuple[int, str] | None:
+    def _after(
+        self, src: Entity, tgt: Entity, plan: DigestPlan | None, analyze: bool
+    ) -> tuple[int, str] | None:
         if analyze:
             prep = self.target.engine.dialect.identifier_preparer
             with self.target.transaction() as conn:
                 conn.exec_driver_sql(f"ANALYZE {prep.format_table(tgt.table)}")
-        return target_digest(self.source, self.target, src, tgt) if self.verify else None
+        return target_digest(self.source, self.target, src, tgt, plan) if self.verify else None
 
     def finish(self) -> dict[str, tuple[int, str]]:
         """Wait for every table's work; the digests taken."""

@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 
 from core.data.audit_trail import AUDIT_TABLE, Auditing, audit_entity
 from core.engine.db import Database
-from core.migrate.copy_read import raw_batches
+from core.migrate.copy_read import raw_batches, table_sql
 from core.migrate.copy_values import value_form
 from core.schema.catalog import Catalog, Entity
 from core.schema.kinds import ColumnKind
@@ -78,7 +78,7 @@ class CopyAudit:
         if self.table is None:
             return
         how = self.auditing
-        name = sql.Identifier(*([self.table.schema] if self.table.schema else []), self.table.name)
+        name = table_sql(self.table.schema, self.table.name)
         with driver.cursor() as cur:
             cur.execute(
                 sql.SQL(

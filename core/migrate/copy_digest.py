@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
+import importlib
+import importlib.util
 import json
 import math
 import operator
@@ -31,6 +33,7 @@ import orjson
 from psycopg import sql
 
 from core.errors import WardenError
+from core.migrate.copy_values import float_text, value_text, with_nulls
 
 #: Between the values of a row; SEP and ESC inside text are escaped (ESC ESC, ESC SEP), a NULL is ESC N.
 SEP, ESC = "\x1f", "\x1e"
@@ -38,6 +41,11 @@ NULL = ESC + "N"
 _MASK = (1 << 64) - 1
 _FIRST_8 = operator.itemgetter(slice(0, 8))
 _DIGEST = operator.methodcaller("digest")
+#: The md5 of one row: the builtin module's, where present, costs half OpenSSL's per call on short rows (the
+#: same digest; most rows are a few hundred bytes, and a call per row is what the source side pays).
+_md5: Callable[[bytes], Any] = (
+    importlib.import_module("_md5").md5 if importlib.util.find_spec("_md5") else hashlib.md5
+)
 
 Column = Sequence[Any]
 Canon = Callable[[Column], list[str]]
@@ -93,9 +101,13 @@ class RowDigest:
     def add_rows(self, rows: Sequence[Sequence[Any]]) -> None:
         """Count a batch of rows (values in the order of the plan's columns); raises WardenError on a
         value the check cannot spell (named by table and column, never the value)."""
+        if rows:
+            self.add_columns(list(zip(*rows, strict=True)), len(rows))
+
+    def add_columns(self, columns: Sequence[Column], rows: int) -> None:
+        """Count a batch given as its columns (`rows` long each), as `add_rows` does."""
         if not rows:
             return
-        columns = list(zip(*rows, strict=True))
         texts = []
         for c, col in zip(self.plan.columns, columns, strict=True):
             try:
@@ -106,10 +118,10 @@ class RowDigest:
                     "escape (\\ud800 to \\udfff without its pair), which jsonb cannot read. The batches "
                     "copied before it were kept; fix the source and run the copy again to resume."
                 ) from None
-        lines = map(SEP.join, zip(*texts, strict=True)) if texts else ("" for _ in rows)
-        hashes = map(_DIGEST, map(hashlib.md5, map(str.encode, lines)))
+        lines = map(SEP.join, zip(*texts, strict=True)) if texts else ("" for _ in range(rows))
+        hashes = map(_DIGEST, map(_md5, map(str.encode, lines)))
         self.total = (self.total + sum(map(int.from_bytes, map(_FIRST_8, hashes)))) & _MASK
-        self.rows += len(rows)
+        self.rows += rows
 
     @property
     def hexdigest(self) -> str:
@@ -126,10 +138,7 @@ def digest_text(total: int) -> str:
 
 
 def _with_nulls(col: Column, spell: Callable[[Column], list[str]]) -> list[str]:
-    if None not in col:
-        return spell(col)
-    spelt = iter(spell([v for v in col if v is not None]))
-    return [NULL if v is None else next(spelt) for v in col]
+    return with_nulls(col, spell, NULL)
 
 
 def _types(col: Column) -> set[type]:
@@ -146,26 +155,11 @@ def _escaped(texts: list[str]) -> list[str]:
 
 def _text(col: Column) -> list[str]:
     def spell(values: Column) -> list[str]:
-        texts = list(values) if _types(values) <= {str} else [_as_text(v) for v in values]
+        # SQLite keeps numbers (and bytes) in a column of another affinity: their text is what COPY sent.
+        texts = list(values) if _types(values) <= {str} else list(map(value_text, values))
         return _escaped(texts)
 
     return _with_nulls(col, spell)
-
-
-def _as_text(value: Any) -> str:
-    if type(value) is str:
-        return value
-    if type(value) is float:
-        return _float_text(value)
-    return str(value)  # SQLite keeps numbers in a column of another affinity; COPY sends them as digits
-
-
-def _float_text(value: float) -> str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return repr(value)
 
 
 def _integer(col: Column) -> list[str]:
@@ -323,7 +317,7 @@ def _numeric(scale: int | None) -> Canon:
     def one(value: Any) -> str:
         if type(value) is float:
             if not math.isfinite(value):
-                return _float_text(value)
+                return float_text(value)
             number = decimal.Decimal(repr(value))
         else:
             try:
@@ -467,7 +461,7 @@ def _jsonb_spaced(value: Any) -> str:
                 raise _LoneSurrogate from None
         return text
     if type(value) is float:
-        return _jsonb(decimal.Decimal(repr(value))) if math.isfinite(value) else _float_text(value)
+        return _jsonb(decimal.Decimal(repr(value))) if math.isfinite(value) else float_text(value)
     return _jsonb(value)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from psycopg import sql
 from psycopg.types.json import set_json_loads
 
 from core.engine.db import Database
@@ -21,6 +22,11 @@ from core.schema.catalog import ColumnInfo, Entity
 
 #: Rows fetched per round trip when the caller names no batch size.
 FETCH_ROWS = 10_000
+
+
+def table_sql(schema: str | None, name: str) -> sql.Identifier:
+    """A target table's name for psycopg's SQL, schema-qualified when it has a schema."""
+    return sql.Identifier(*([schema] if schema else []), name)
 
 
 def select_sql(db: Database, entity: Entity, columns: Sequence[ColumnInfo]) -> str:

@@ -80,6 +80,13 @@ def written_columns(entity: Entity) -> list[ColumnInfo]:
     return [c for c in entity.columns if not c.generated and not c.row_id]
 
 
+def copied_column(target: Entity, name: str) -> bool:
+    """Whether the copy writes (and checks) the column of this name: the target has it and does not compute
+    it."""
+    col = target.columns_by_name.get(name)
+    return col is not None and not col.generated
+
+
 def pg_type(col: ColumnInfo) -> sa.types.TypeEngine[Any]:
     """The PostgreSQL type a reflected column gets (SQLite's integers are 64-bit: bigint)."""
     kind = col.kind

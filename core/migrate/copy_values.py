@@ -339,41 +339,65 @@ def _copy_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _number_text(value: Any) -> str:
-    if type(value) is float and not math.isfinite(value):
-        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+def float_text(value: float) -> str:
+    """A double as PostgreSQL reads and prints it: its shortest repr, or NaN / Infinity / -Infinity."""
+    if math.isfinite(value):
+        return repr(value)
+    return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+
+
+def value_text(value: Any) -> str:
+    """One raw SQLite value as the text COPY sends (before escaping), which a text column stores as it is:
+    text as is, bytes as bytea's hex input, doubles as `float_text`, other numbers in digits."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is float:
+        return float_text(value)
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()  # bytea's hex input (its backslash escaped with the rest)
     return str(value)
 
 
-def _one_copy_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return "\\x" + value.hex()  # bytea's hex input (its backslash escaped with the rest)
-    return _number_text(value)
+def with_nulls(column: Sequence[Any], spell: Callable[[Sequence[Any]], list[str]], null: str) -> list[str]:
+    """A column spelt by `spell` (which never sees a None), each None as `null`."""
+    if None not in column:
+        return spell(column)
+    spelt = iter(spell([v for v in column if v is not None]))
+    return [null if v is None else next(spelt) for v in column]
 
 
 _PLAIN = frozenset({str, int, float, bytes})
+#: Conversions that leave text as it is: a column holding only text (and NULLs) skips them.
+_TEXT_KEPT = frozenset({str, _NONE})
+
+
+def copy_column(convert: Convert | None, column: Sequence[Any]) -> Sequence[Any]:
+    """A batch's column converted for its target (`to_copy`), the whole column at once where it can be."""
+    if convert is None:
+        return column
+    if convert in (_json_text, _uuid_text) and set(map(type, column)) <= _TEXT_KEPT:
+        return column  # both keep text as it is: no call per value
+    return list(map(convert, column))
 
 
 def copy_texts(column: Sequence[Any]) -> list[str] | None:
     """A batch's column of raw SQLite values (str, int, float, bytes, None) as COPY's text format; None
     when it holds another type (psycopg's adapters write those)."""
     kinds = set(map(type, column))
-    nulls = _NONE in kinds
     kinds.discard(_NONE)
-    if not kinds <= _PLAIN or bool in kinds:
+    if not kinds <= _PLAIN:
         return None
-    values = [v for v in column if v is not None] if nulls else column
+    return with_nulls(column, lambda values: _copy_spelt(values, kinds), COPY_NULL)
+
+
+def _copy_spelt(values: Sequence[Any], kinds: set[type]) -> list[str]:
     if kinds <= {str}:
         texts = list(values)
     elif kinds <= {int}:
         texts = list(map(str, values))
     else:
-        texts = list(map(_one_copy_text, values))
+        texts = list(map(value_text, values))
     if str in kinds or bytes in kinds:
         texts = _copy_escaped(texts)
-    if not nulls:
-        return texts
-    spelt = iter(texts)
-    return [COPY_NULL if v is None else next(spelt) for v in column]
+    return texts

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg import sql
 
 from core.engine.db import Database
 from core.errors import NotFoundError
 from core.migrate import copy_schema
 from core.migrate.copy_audit import AUDIT_TABLE
 from core.migrate.copy_digest import DigestPlan, RowDigest, column_plan, digest_text
-from core.migrate.copy_read import raw_batches
+from core.migrate.copy_read import raw_batches, table_sql
 from core.migrate.copy_values import Checksum
 from core.progress import TaskState
 from core.schema.catalog import ColumnInfo, Entity
@@ -81,19 +80,21 @@ def verify_tables(
             mine = _checksum(source, src, copy_schema.written_columns(src))
             checks.append(TableCheck(src.name, mine.rows, 0, mine.hexdigest, "", missing=True))
             continue
-        columns = [c for c in copy_schema.written_columns(src) if _compared(tgt, c.name)]
+        known_sum, summed = known.get(src.name), (target_sums or {}).get(src.name)
+        if isinstance(known_sum, RowDigest) and summed is not None:
+            # Both sides taken during the copy, with one plan: the source's as it was read, the target's
+            # by the server.
+            checks.append(TableCheck(src.name, known_sum.rows, summed[0], known_sum.hexdigest, summed[1]))
+            continue
+        columns = [c for c in copy_schema.written_columns(src) if copy_schema.copied_column(tgt, c.name)]
         theirs_cols = [tgt.columns_by_name[c.name] for c in columns]
         # The target's audit log also holds its own entries (its migration, the copy's), after the source's.
         up_to = last_entry(source, src) if src.name == AUDIT_TABLE else None
         plan = digest_plan(target, tgt, theirs_cols)
         if plan is not None and source.backend == "sqlite":
-            # The target's side summed by the server; the source's as the copy read it, or read now.
-            known_sum = known.get(src.name)
-            mine_rd = (
-                known_sum if isinstance(known_sum, RowDigest) else _row_digest(source, src, columns, plan)
-            )
-            summed = (target_sums or {}).get(src.name)
-            rows, digest = summed if summed is not None else server_digest(target, tgt, plan, up_to)
+            # The target's side summed by the server; the source's read now.
+            mine_rd = _row_digest(source, src, columns, plan)
+            rows, digest = server_digest(target, tgt, plan, up_to)
             checks.append(TableCheck(src.name, mine_rd.rows, rows, mine_rd.hexdigest, digest))
             continue
         if plan is not None and _same_plan(plan, digest_plan(source, src, columns)):
@@ -110,14 +111,13 @@ def verify_tables(
     return checks
 
 
-def target_digest(source: Database, target: Database, src: Entity, tgt: Entity) -> tuple[int, str] | None:
-    """The target table's rows and server-side digest as `verify_tables` takes it for a SQLite source
-    (taken early, while the copy goes on); None when the table has no plan or the source is not SQLite."""
-    if source.backend != "sqlite":
-        return None
-    theirs = [tgt.columns_by_name[c.name] for c in copy_schema.written_columns(src) if _compared(tgt, c.name)]
-    plan = digest_plan(target, tgt, theirs)
-    if plan is None:
+def target_digest(
+    source: Database, target: Database, src: Entity, tgt: Entity, plan: DigestPlan | None
+) -> tuple[int, str] | None:
+    """The target table's rows and server-side digest by `plan` (the one the copy summed the source's rows
+    by), as `verify_tables` takes it for a SQLite source (taken early, while the copy goes on); None without
+    a plan or when the source is not SQLite."""
+    if source.backend != "sqlite" or plan is None:
         return None
     up_to = last_entry(source, src) if src.name == AUDIT_TABLE else None
     return server_digest(target, tgt, plan, up_to)
@@ -149,7 +149,7 @@ def digest_plan(db: Database, entity: Entity, columns: Sequence[ColumnInfo]) -> 
             "select a.attname, format_type(a.atttypid, a.atttypmod), t.typtype, t.typname "
             "from pg_attribute a join pg_type t on t.oid = a.atttypid "
             "where a.attrelid = %s::regclass and a.attnum > 0 and not a.attisdropped",
-            (_table(entity).as_string(driver),),
+            (table_sql(entity.schema, entity.table_name).as_string(driver),),
         ).fetchall()
         driver.rollback()
     types = {str(r[0]): (str(r[1]), str(r[2]), str(r[3])) for r in rows}
@@ -169,15 +169,13 @@ def _same_plan(mine: DigestPlan, theirs: DigestPlan | None) -> bool:
     ]
 
 
-def _table(entity: Entity) -> sql.Identifier:
-    return sql.Identifier(*([entity.schema] if entity.schema else []), entity.table_name)
-
-
 def server_digest(db: Database, entity: Entity, plan: DigestPlan, up_to: int | None) -> tuple[int, str]:
     """The table's rows and digest, summed by the PostgreSQL server (no row leaves it)."""
     with db.engine.connect() as conn:
         driver: Any = conn.connection.driver_connection
-        rows, total = driver.execute(plan.select(_table(entity), up_to)).fetchone()
+        rows, total = driver.execute(
+            plan.select(table_sql(entity.schema, entity.table_name), up_to)
+        ).fetchone()
         driver.rollback()
     return int(rows), digest_text(int(total))
 
@@ -187,12 +185,6 @@ def _row_digest(db: Database, entity: Entity, columns: list[ColumnInfo], plan: D
     for batch in raw_batches(db, entity, columns, _STREAM):
         found.add_rows(batch)
     return found
-
-
-def _compared(target: Entity, name: str) -> bool:
-    """Columns the copy wrote: in the target and not computed by it."""
-    col = target.columns_by_name.get(name)
-    return col is not None and not col.generated
 
 
 def last_entry(db: Database, entity: Entity) -> int | None:
