@@ -185,11 +185,11 @@ class SqliteAccess:
         if self.own:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
-            # An audited save adds about five pages to the WAL (its row, the audit entry and its three index
-            # entries) where an unaudited one adds one: checkpointing every WAL_CHECKPOINT_PAGES instead of
-            # SQLite's 1000 keeps the checkpoint (two fsyncs, paid by the save that crosses the mark) about
-            # as rare per save as before auditing (bench/load.py, machine load 11-14: mean save latency
-            # with audit over without 3.0x -> 1.5x, p99 57 -> 24 ms; the median is the same).
+            # An audited one-row save adds two pages to the WAL (its row's and the entry's; 1,053 frames for
+            # 500 saves, 508 without audit): checkpointing every WAL_CHECKPOINT_PAGES instead of SQLite's
+            # 1000 keeps the checkpoint (two fsyncs, paid by the save that crosses the mark) rarer per save
+            # than before auditing (bench/load.py, machine load 11-14, when the log had three indexes: mean
+            # save latency with audit over without 3.0x -> 1.5x, p99 57 -> 24 ms; the median is the same).
             cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
 
     @property
