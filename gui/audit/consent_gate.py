@@ -2,7 +2,8 @@
 
 An editor's save on a database without an audit log waits while `AuditConsentDialog` asks (once per
 database and session): "Create audit log" adds the table on a worker (OpenDatabase.change_schema, which
-reloads the catalog) and then saves, audited; "Save without audit" remembers the answer
+reloads the catalog) and then saves, audited (if the catalog cannot be read again, nothing is sent and
+the edits stay staged); "Save without audit" remembers the answer
 (gui/audit/audited_save.py), shows the "Audit off" badge and saves; Cancel saves nothing and the edits
 stay staged.
 """
@@ -117,13 +118,38 @@ class AuditGate(QObject):
             )
 
     def _on_log_created(self, _created: bool) -> None:
-        # change_schema reloads the catalog now: the editors follow it, then they save, audited
+        # change_schema reloads the catalog now: the editors follow it, then they save, audited; if it cannot
+        # be read, the saves are not sent (their edits stay staged) and a quit asks about them as usual
         self.open_db.catalog_changed.connect(self._on_catalog_after_create)
+        self.open_db.catalog_failed.connect(self._on_catalog_failed_after_create)
+        self.open_db.catalog_aborted.connect(self._on_catalog_aborted_after_create)
+
+    def _stop_following_the_reload(self) -> None:
+        self.open_db.catalog_changed.disconnect(self._on_catalog_after_create)
+        self.open_db.catalog_failed.disconnect(self._on_catalog_failed_after_create)
+        self.open_db.catalog_aborted.disconnect(self._on_catalog_aborted_after_create)
 
     def _on_catalog_after_create(self, _change: CatalogChange) -> None:
-        self.open_db.catalog_changed.disconnect(self._on_catalog_after_create)
+        self._stop_following_the_reload()
         self.status.showMessage("Created the audit log: saves to this database are recorded.", 10_000)
         self._save_waiting()
+
+    def _on_catalog_failed_after_create(self, _failure: workers.Failure) -> None:
+        self._stop_following_the_reload()  # the window says why the catalog could not be read
+        self._not_saved_after_create()
+
+    def _on_catalog_aborted_after_create(self) -> None:
+        self._stop_following_the_reload()  # the crash handler says why
+        self._not_saved_after_create()
+
+    def _not_saved_after_create(self) -> None:
+        n = sum(m.staged_count for m in self._live_waiting())
+        self._drop_waiting()
+        self.status.showMessage(
+            "Audit log created, but the tables could not be read again: nothing saved; "
+            f"{n:,} change{'s' if n != 1 else ''} still staged.",
+            20_000,
+        )
 
     def _on_create_failed(self, failure: workers.Failure) -> None:
         self._drop_waiting()
