@@ -742,6 +742,7 @@ class MainWindow(QMainWindow):
             panel.record_requested.connect(self._open_record)
             panel.reverted.connect(self._on_audit_reverted)
             self.open_db.follow(panel, lambda catalog: panel.set_database(self.open_db.database, catalog))
+            self.migration_watch.equip(panel)  # paused if a migration runs (before it reads)
             self.tabs.addTab(panel, "Audit Log")
             panel.set_database(self.open_db.database, self.open_db.catalog)
         self.tabs.setCurrentWidget(panel)

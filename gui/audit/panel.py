@@ -3,7 +3,9 @@ and Revert of exactly the selection (checked fields of one update, the selected 
 
 Every database call goes through the worker door (gui/runtime/workers.py); a revert runs on its writer
 thread like a save. Double-clicking an entry asks for its record (`record_requested`), which the window
-opens the way it opens any record.
+opens the way it opens any record. While a migration runs the panel is paused (set_paused, from
+gui/migrate/watch.py): it reads nothing and reverts nothing; a refresh or a filter asked for meanwhile runs
+once when the run ends, with the reloaded catalog.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from core.schema.catalog import Catalog
 
 ACTIONS = ("any action", "insert", "update", "delete", "revert")
+#: What a paused panel says when entries were asked for meanwhile.
+PAUSED_LOG = "Paused while a migration runs: the audit log is read when it ends."
 PAGE = 500
 
 
@@ -85,6 +89,10 @@ class AuditPanel(QWidget):
         self.db: Database | None = None
         self.catalog: Catalog | None = None
         self._note = ""  # what the last revert did, said with the entries loaded after it
+        self.paused: str | None = None  # why nothing is read now (a migration runs: set_paused), else None
+        self._read_after_pause = False  # entries were asked for while paused: read once it ends
+        self._load_task: workers.Task | None = None
+        self._said_before_pause = ""  # the status line before the pause, shown again after it
         self.user_edit = self._filter_edit("User")
         self.entity_edit = self._filter_edit("Entity")
         self.key_edit = self._filter_edit("Row key")
@@ -167,8 +175,12 @@ class AuditPanel(QWidget):
         if self.db is None or self.catalog is None:
             self.status.setText("No database is open.")
             return
+        if self.paused is not None:
+            self._read_after_pause = True
+            self.status.setText(PAUSED_LOG)
+            return
         self.status.setText("Loading…")
-        workers.run(
+        self._load_task = workers.run(
             load_entries,
             self.db,
             self.catalog,
@@ -184,6 +196,29 @@ class AuditPanel(QWidget):
             key="load",
             interruptible=True,
         )
+
+    def set_paused(self, reason: str | None) -> None:
+        """A migration runs (`reason`, said in the status line) or has ended (None; the watch says so once the
+        reloaded catalog is in place): meanwhile nothing is read or reverted, and a load under way or asked
+        for runs after it."""
+        if (reason is None) == (self.paused is None):
+            return  # no change (the watch tells every screen again when the standing changes)
+        self.paused = reason
+        self.refresh_button.setEnabled(reason is None)
+        self._update_buttons()
+        if reason is not None:
+            self._said_before_pause = self.status.text()
+            task = self._load_task
+            if task is not None and not task.finished:
+                task.cancel()  # read again when the pause ends
+                self._read_after_pause = True
+            self.status.setText(PAUSED_LOG if self._read_after_pause else reason)
+            return
+        if self._read_after_pause:
+            self._read_after_pause = False
+            self.refresh()
+        else:
+            self.status.setText(self._said_before_pause)
 
     def _on_entries_loaded(self, entries: list[Entry]) -> None:
         self.entries.set_entries(entries)
@@ -224,14 +259,16 @@ class AuditPanel(QWidget):
         chosen = self.selected_entries()
         checked = self.fields.checked_fields()
         locked = self.db is not None and self.db.capabilities.read_only  # issue 12: a read-only connection
-        self.revert_button.setEnabled(bool(chosen) and not locked)
-        self.revert_button.setToolTip(locked_reason(self.db) if self.db is not None and locked else "")
+        why = self.paused or (locked_reason(self.db) if self.db is not None and locked else "")
+        self.revert_button.setEnabled(bool(chosen) and not why)
+        self.revert_button.setToolTip(why)
         self.revert_button.setText(
             f"Revert {len(checked)} field{'s' if len(checked) != 1 else ''}"
             if checked and len(chosen) == 1
             else ("Revert entry" if len(chosen) <= 1 else f"Revert {len(chosen)} entries")
         )
-        self.revert_save_button.setEnabled(len(chosen) == 1 and not locked)
+        self.revert_save_button.setEnabled(len(chosen) == 1 and not why)
+        self.revert_save_button.setToolTip(why)
 
     # --- revert -----------------------------------------------------------------------------------------
 
@@ -249,6 +286,9 @@ class AuditPanel(QWidget):
             self._start_revert(revert_whole_save, chosen[0].save_id)
 
     def _start_revert(self, fn: Any, what: Any) -> None:
+        if self.paused is not None:  # a revert writes: not under a migration
+            self.status.setText(self.paused)
+            return
         self.status.setText("Reverting…")
         self.revert_button.setEnabled(False)
         self.revert_save_button.setEnabled(False)

@@ -1,13 +1,16 @@
 """An open table editor follows its entity when the database's schema changes, without being reopened.
 
 The window's OpenDatabase reloads the catalog after a migration (or any schema change) and calls
-`follow_editor` for each open editor. Which staged edits are kept and which are dropped is decided in plain
-Python (gui/editor/staged_follow.py); here the grid, its filter bar, sort and record form follow, and the
-person is told on the editor's message bar what had to go.
+`follow_editor` for each open editor. After a migration the editors are still paused then (the migration
+watch resumes them once every screen has followed), so what is read after the run is read with this
+catalog. Which staged edits are kept and which are dropped is decided in plain Python
+(gui/editor/staged_follow.py); here the grid, its filter bar, sort and record form follow, and the person is
+told on the editor's message bar what had to go.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -43,19 +46,23 @@ def follow_editor(editor: TableEditor, catalog: Catalog) -> None:
             editor.form.follow_catalog(catalog, rebuild=False)
         return
     _commit_open_cell(editor)  # what is being typed is staged first, so it is kept or counted as dropped
+    if editor.reads_paused:
+        # Opened while a migration ran, nothing read yet: the follow below reads its first page, so it takes
+        # the editor's filters with it and resume_reads has nothing left to do (one read, with this catalog).
+        model.window.query = replace(model.window.query, filters=tuple(editor.filters))
+        editor.reads_paused = False
     followed = follow_staging(model.staging, entity)
+    row = editor.view.currentIndex().row()  # the reset below forgets it
     editor.entity = entity
     _follow_filters(editor, entity)
     model.follow_catalog(catalog, followed.staging)
     _follow_sort(editor)
+    _follow_current_row(editor, row)
     editor.banner.setVisible(entity.read_only)
     if entity.read_only:
         editor.banner.setText(f"<b>{entity.name} is read-only:</b> {entity.read_only_reason}.")
     if editor.form is not None:
-        editor.form.follow_catalog(catalog)
-        current = editor.view.currentIndex()
-        if editor.form.isVisible() and current.isValid():
-            editor.form.set_row(current.row())
+        editor.form.follow_catalog(catalog)  # it shows the current row again once that is read anew
     message = dropped_message(followed, entity.name)
     if message is not None:
         editor.show_message(message)
@@ -81,6 +88,21 @@ def _follow_filters(editor: TableEditor, entity: Entity) -> None:
     bar.entity = entity
     bar.set_filters(kept)  # without emitting: the model is told below, with the new entity
     editor.filters = [f for f in editor.filters if f.column in names]
+
+
+def _follow_current_row(editor: TableEditor, row: int) -> None:
+    """The row that was current is current again when the first rows are read anew (the rows keep their
+    order): the record form shows it then and reads its related rows, once, with the new catalog."""
+    if row < 0:
+        return
+    model = editor.model
+
+    def again(first: int, last: int) -> None:
+        model.rows_loaded.disconnect(again)
+        if first <= row <= last and not editor.view.currentIndex().isValid():  # not if one was picked since
+            editor.view.setCurrentIndex(model.index(row, 0))
+
+    model.rows_loaded.connect(again)
 
 
 def _follow_sort(editor: TableEditor) -> None:

@@ -2,12 +2,13 @@
 
 A screen with a `set_paused(reason)` method is paused the same way once the window hands it to the watch
 (`MigrationWatch.equip`; the open editors' record forms are found through their editors): the record
-form, the graph panel and the search panel have one (the table editors have their own hold, which also says
-read-only at an unknown revision). Paused, a screen reads nothing (what is asked meanwhile waits for the
-end), keeps what it has staged, and says `reason`; resumed, it reads again and follows the reloaded
-catalog. What stages
-writes outside the table editors (the graph's link edits) has `hold_writes(reason)`: held at a revision the
-migrations do not know, as the table editors are.
+form, the graph panel, the search panel and the audit panel have one (the table editors have their own
+hold, which also says read-only at an unknown revision). Paused, a screen reads nothing (what is asked
+meanwhile waits for the end), keeps what it has staged, and says `reason`. After a run the catalog is
+reloaded while the screens are still paused (they follow it then, reading nothing); `set_paused(None)` comes
+once it is in place, so a screen reads there, once, with the catalog it already follows. An equipped screen
+that stages writes outside the table editors (the graph's link edits) has `hold_writes(reason)`: held at a
+revision the migrations do not know, as the table editors are.
 """
 
 from __future__ import annotations

@@ -9,10 +9,12 @@ are off so no page is read (one opened meanwhile reads nothing until the end), a
 are closed, so our own idle reads hold neither SQLite's lock nor PostgreSQL's DDL
 locks. Every other screen of the window that can pause (gui/migrate/pausable.py: the record form, the graph
 and the search panel) is paused the same way: it reads nothing, what is asked meanwhile waits, staged edits
-stay. They resume when the run ends, whatever its outcome; the open database reloads the catalog then (its
-change_schema), and the screens follow it. The watch knows those screens without walking the window's
-objects (thousands, on the GUI thread, on every standing): the window hands it each panel it makes (`equip`),
-and the record forms are the open editors' own.
+stay. When the run ends, whatever its outcome, the open database reloads the catalog (its change_schema): the
+screens stay paused until the reloaded catalog is in place and every screen has followed it, then resume
+and read once, with it (resumed earlier, they read with the old catalog, and read again when it came). The
+watch knows those screens without walking the window's objects (thousands, on the GUI thread, on every
+standing): the window hands it each panel it makes (`equip`), and the record forms are the open editors' own;
+an equipped panel that stages writes (the graph's link edits) has `hold_writes`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from core.migrate.first_write import check_on_first_write
@@ -66,12 +68,14 @@ class MigrationWatch(QObject):
         self.standing: jobs.Standing | None = None
         self.paused = False
         self._runs = 0  # runs under way (two runners may be open): paused until the last one ends
+        self._reloading = False  # the last run ended: paused until the catalog it reloads is in place
         self._held: set[int] = set()  # editors whose message is ours (to clear it again)
         self._screens: list[Pausable] = []  # the panels equipped (graph, search): paused with the editors
-        self._holdables: list[WriteHoldable] = []  # their parts staging writes (the graph's link edits)
         open_db.database_changed.connect(self._on_open_db_database_changed)
         open_db.database_swapped.connect(self._on_open_db_database_swapped)
         open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
+        open_db.catalog_failed.connect(self._on_open_db_catalog_failed)
+        open_db.catalog_aborted.connect(self._on_open_db_catalog_aborted)
         banner.review_requested.connect(self.open_runner)
 
     @staticmethod
@@ -120,6 +124,8 @@ class MigrationWatch(QObject):
         log.info("the database's migration standing could not be read: %s", failure.message)
 
     def _on_open_db_database_changed(self, db: Database | None) -> None:
+        if self._reloading:  # the reload waited for is dropped with the database it was for
+            self._end_pause()
         self.standing = None
         self.banner.show_standing(None)
         self._apply()
@@ -136,7 +142,24 @@ class MigrationWatch(QObject):
             hold_writes(db, self.unknown_reason)
 
     def _on_open_db_catalog_changed(self, _change: CatalogChange) -> None:
+        if self._reloading:
+            # Connected before the screens' own subscriptions (editors, forms, panels made later): they follow
+            # the new catalog in this same emission, after this slot. Resume once they all have.
+            QTimer.singleShot(0, self, self._on_catalog_followed)
+            return  # the standing is read when the pause ends
         self.check()
+
+    def _on_open_db_catalog_failed(self, _failure: workers.Failure) -> None:
+        if self._reloading:  # the catalog shown so far stays (the window says why): resume with it
+            self._end_pause()
+
+    def _on_open_db_catalog_aborted(self) -> None:
+        if self._reloading:
+            self._end_pause()
+
+    def _on_catalog_followed(self) -> None:
+        if self._reloading and not self._runs:
+            self._end_pause()
 
     # --- editors ---------------------------------------------------------------------------------
 
@@ -147,31 +170,40 @@ class MigrationWatch(QObject):
         if isinstance(screen, Pausable):
             screen.set_paused(PAUSED_READS if self.paused else None)
             self._screens = [*self._alive(self._screens), screen]
-            parts = _write_holdables(screen) if isinstance(screen, QObject) else []
-            self._holdables = [*self._alive(self._holdables), *parts]
-            for part in parts:
-                part.hold_writes(self.unknown_reason)  # a new graph's link edits
+            if isinstance(screen, WriteHoldable):
+                screen.hold_writes(self.unknown_reason)  # a new graph's link edits
         else:
             self._hold(screen, self.hold_reason)
 
     def pause(self) -> None:
         """A run starts: editors keep their staged edits but neither edit nor read; connections released."""
         self._runs += 1
+        self._reloading = False  # this run's end waits for its own reload
         if self._runs > 1:
             return  # already paused by another runner's run
-        self.paused = True
-        self._apply()
         db = self.open_db.database
         if db is not None:
             workers.run(db.dispose, owner=self)  # idle pooled connections hold no lock of ours in its way
+        if self.paused:
+            return  # still paused: the last run's reload had not landed
+        self.paused = True
+        self._apply()
         self.paused_changed.emit(True)
 
-    def resume(self) -> None:
+    def resume(self, *, after_reload: bool = False) -> None:
         """The run ended (done, failed or stopped): editors edit and read again, unless another runner's run
-        is still under way; the standing is re-read."""
+        is still under way; the standing is re-read. With `after_reload` (a runner's run: change_schema
+        reloads the catalog after it), once the reloaded catalog is in place and the screens followed it."""
         self._runs = max(self._runs - 1, 0)
-        if self._runs:
+        if self._runs or not self.paused:
             return
+        if after_reload and self.open_db.database is not None:
+            self._reloading = True  # catalog_changed (or its failure) ends the pause
+            return
+        self._end_pause()
+
+    def _end_pause(self) -> None:
+        self._reloading = False
         self.paused = False
         self._apply()
         self.paused_changed.emit(False)
@@ -183,9 +215,13 @@ class MigrationWatch(QObject):
             self._hold(editor, reason)
         for screen in self.screens():
             screen.set_paused(PAUSED_READS if self.paused else None)
-        self._holdables = self._alive(self._holdables)
-        for part in self._holdables:
-            part.hold_writes(self.unknown_reason)  # the graph's link edits, held as the editors are
+        self._hold_writes()
+
+    def _hold_writes(self) -> None:
+        """The equipped screens that stage writes (the graph's link edits), held as the editors are."""
+        for screen in self._alive(self._screens):
+            if isinstance(screen, WriteHoldable):
+                screen.hold_writes(self.unknown_reason)
 
     def screens(self) -> list[Pausable]:
         """The window's screens that pause during a run: the panels equipped (graph, search; the search
@@ -224,10 +260,8 @@ class MigrationWatch(QObject):
     def follow_runner(self, dialog: MigrationDialog) -> None:
         """Pause the editors while `dialog` runs something; read the standing again after a project pick."""
         dialog.run_started.connect(self.pause)
-        dialog.run_finished.connect(self.resume)
+        dialog.run_finished.connect(self._on_dialog_run_finished)
         dialog.project_changed.connect(self.check)
 
-
-def _write_holdables(widget: QObject) -> list[WriteHoldable]:
-    """The parts of `widget` (itself included) that stage writes outside the table editors."""
-    return [o for o in (widget, *widget.findChildren(QObject)) if isinstance(o, WriteHoldable)]
+    def _on_dialog_run_finished(self) -> None:
+        self.resume(after_reload=True)  # its runs go through change_schema, which reloads the catalog

@@ -6,7 +6,8 @@ Typing is debounced (DEBOUNCE_MS after the last keystroke) and each keystroke ca
 loads on a worker on first use, with a message here; a missing model package is a message, never a crash.
 Every search and the model load run on workers (jobs.py); the GUI thread only shows their plain answers.
 While a migration runs the panel is paused (set_paused, from gui/migrate/watch.py): a search asked for then
-waits, the status line says so, and it runs when the run ends; the reloaded catalog's targets follow.
+waits, the status line says so, and it runs once when the run ends, with the reloaded catalog's targets (the
+watch resumes it after the catalog is in place). A re-embed the migration stopped is said after it too.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from gui.runtime import workers
 from gui.search import jobs
 from gui.search.delegates import ResultDelegate
 from gui.search.model import SearchResultsModel, summary
-from gui.search.stale_bar import StaleBar
+from gui.search.stale_bar import STOPPED_BY_MIGRATION, STOPPED_FOR_MIGRATION, StaleBar
 from gui.search.targets import TargetBox
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class SearchPanel(QWidget):
         self.paused: str | None = None  # why nothing is searched now (a migration runs), else None
         self._waiting = False  # a search was asked for while paused: it runs when the pause ends
         self._said_before_pause = ("", False)  # the status line before the pause, shown again after it
+        self._stopped_note: str | None = None  # a re-embed the pause stopped: said after it, not forgotten
         self.results = SearchResultsModel(self)
         self._build()
         self.debounce = QTimer(self)
@@ -372,7 +374,7 @@ class SearchPanel(QWidget):
             self._cancel()
             self._say(reason)
             return
-        text, error = self._said_before_pause
+        text, error = (self._stopped_note, True) if self._stopped_note else self._said_before_pause
         self._say(text, error=error)
         if self._waiting:
             self._waiting = False
@@ -399,7 +401,9 @@ class SearchPanel(QWidget):
             self.view.setCurrentIndex(self.results.index(first))
             self.view.scrollToTop()
         like = self.like_source
-        self._say(summary(answer, like[2] if like else None, like=like is not None))
+        said = summary(answer, like[2] if like else None, like=like is not None)
+        note, self._stopped_note = self._stopped_note, None  # the search run after the pause keeps it in view
+        self._say(f"{said} {note}" if note else said)
         self.results_shown.emit()
 
     def _on_failed(self, failure: workers.Failure) -> None:
@@ -495,9 +499,11 @@ class SearchPanel(QWidget):
         self.stale_bar.set_columns([(e, c) for e, c in self.targets() if c is not None])
 
     def _on_stale_bar_failed(self, message: str) -> None:
+        self._stopped_note = STOPPED_BY_MIGRATION if message == STOPPED_FOR_MIGRATION else None
         self._say(message, error=True)
 
     def _on_stale_bar_reembedded(self, written: int) -> None:
+        self._stopped_note = None
         self._say(f"Re-embedded {written:,} rows.")
         self._on_option_changed()  # the answer on screen may have moved
 

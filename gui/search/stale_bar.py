@@ -52,6 +52,11 @@ STOPPED_FOR_MIGRATION = (
     "Re-embedding stopped for the migration; the rows embedded so far keep their vectors. "
     "Re-embed the rest when it ends."
 )
+#: Said once the migration has ended (STOPPED_FOR_MIGRATION asked to wait for it).
+STOPPED_BY_MIGRATION = (
+    "Re-embedding was stopped for the migration; the rows embedded so far keep their vectors. "
+    "Press Re-embed stale to embed the rest."
+)
 
 OTHER_SERVICE = "other"  # the provider box's item that asks for a service
 BADGE_STYLE = (
@@ -416,8 +421,10 @@ class StaleBar(QWidget):
     def _on_failed(self, failure: workers.Failure) -> None:
         stopped_by_pause = self._stopped_by_pause
         self._finish()
-        if failure.cancelled:
-            self.failed.emit(STOPPED_FOR_MIGRATION if stopped_by_pause else STOPPED)
+        if failure.cancelled and stopped_by_pause:  # the migration may have ended before the stop came back
+            self.failed.emit(STOPPED_FOR_MIGRATION if self.paused else STOPPED_BY_MIGRATION)
+        elif failure.cancelled:
+            self.failed.emit(STOPPED)
         else:
             self.failed.emit(f"Re-embedding stopped: {failure.message}")
 

@@ -80,6 +80,14 @@ def _stage_link(qtbot: QtBot, panel: GraphPanel) -> dict[str, Any]:
     return {"id": node.key[0]}
 
 
+def _running(dialog: MigrationDialog) -> list[bool]:
+    """Not empty while `dialog` runs (between its run_started and run_finished)."""
+    running: list[bool] = []
+    dialog.run_started.connect(lambda: running.append(True))
+    dialog.run_finished.connect(running.clear)
+    return running
+
+
 @contextmanager
 def statements_while(paused: Callable[[], bool]) -> Iterator[list[str]]:
     """The text of every statement run on any engine while `paused()` says so (asked as it runs)."""
@@ -147,9 +155,9 @@ def test_a_run_pauses_the_graph_search_and_form_then_they_follow_the_new_catalog
     window.migration_watch.paused_changed.connect(on_paused)
     searches: list[bool] = []  # each search started: whether the watch was paused then
     search.search_started.connect(lambda: searches.append(window.migration_watch.paused))
-    watch = window.migration_watch
+    running = _running(dialog)  # the catalog's reload after the run is no screen's read
     with (
-        statements_while(lambda: watch.paused) as during,
+        statements_while(lambda: bool(running)) as during,
         qtbot.waitSignal(graph.graph_shown, timeout=90_000),  # read again after the run, new catalog
     ):
         dialog.upgrade_button.click()
@@ -175,5 +183,8 @@ def test_a_run_pauses_the_graph_search_and_form_then_they_follow_the_new_catalog
     qtbot.waitUntil(lambda: form.references.text() not in waiting, timeout=30_000)  # read after the run
     assert search.target_box.isEnabled() and search.stale_bar.isEnabled()
     assert workers.wait_idle(30_000)
+    assert searches == [False], (
+        f"the search asked for ran once, after the run (not before the catalog came): {searches}"
+    )
     dialog.close()
     graph.links.discard()

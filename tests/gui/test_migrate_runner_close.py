@@ -53,8 +53,9 @@ def test_two_runners_keep_the_screens_paused_until_both_runs_have_ended(
     second.run_started.emit()
     first.run_finished.emit()
     assert watch.paused and not editor.isEnabled(), "resumed while the other run was under way"
+    window.open_db.reload_catalog()  # what change_schema does before a runner says its run ended
     second.run_finished.emit()
-    assert not watch.paused and editor.isEnabled()
+    qtbot.waitUntil(lambda: not watch.paused and editor.isEnabled(), timeout=30_000)  # the catalog came
     assert workers.wait_idle(30_000)
     for dialog in (first, second):
         dialog.close()
