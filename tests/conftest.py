@@ -72,6 +72,15 @@ def schema_db(empty_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user data folder of the test's own (settings, profiles, backups), so what it lists is its own. A
+    module takes it for every test with `pytestmark = pytest.mark.usefixtures("data_dir")`."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
 def journal_file(tmp_path: Path) -> Path:
     """A rollback-journal SQLite file another program made, alone in its folder."""
     folder = tmp_path / "theirs"

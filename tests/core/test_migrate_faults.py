@@ -41,12 +41,7 @@ def downgrade() -> None:
 '''
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A user data folder of the test's own, so its backups are its own."""
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 @pytest.fixture

@@ -21,12 +21,7 @@ CHAIN = Path(__file__).resolve().parents[1] / "fixtures" / "migrations_chain"
 R1, R2 = "c1a000000001", "c1a000000002"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A user data folder of the test's own, so backups of other tests are not listed."""
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 @pytest.fixture

@@ -71,12 +71,7 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     secrets.forget_session_passwords()
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test has its own data folder, so its own profiles.json."""
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 def test_profiles_round_trip_in_order_and_replace_by_name(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ the open database's change_schema, as the migration runner runs one."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -19,12 +18,7 @@ from gui.runtime.open_database import OpenDatabase
 from tests.fixtures.demo import Demo
 from tests.gui.test_graph import busiest_location, shown
 
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 @pytest.fixture

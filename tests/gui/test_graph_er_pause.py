@@ -5,8 +5,6 @@ of the SQLite demo database, a real schema change through the open database's ch
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -18,12 +16,7 @@ from tests.fixtures.editing import open_window
 from tests.gui.test_graph_after_migration import drop_npcs
 from tests.gui.test_graph_er import open_schema, shown
 
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 def tables(panel: ErPanel) -> set[str]:

@@ -5,8 +5,6 @@ whole reason in its tooltip. Real Qt offscreen, a real SQLite copy of the demo d
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -18,12 +16,7 @@ from tests.gui.test_graph_links import click_edge, pickable_links, press_del
 from tests.gui.test_migrate_pause import _stage_link
 from tests.gui.test_migrate_unknown_revision import UNKNOWN, _stand_at
 
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 def _one_sentence_each(text: str, held: str) -> None:

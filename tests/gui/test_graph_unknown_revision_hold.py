@@ -4,8 +4,6 @@ again once the database stands at a known revision. Real Qt offscreen, a real SQ
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -16,12 +14,7 @@ from tests.fixtures.editing import open_window
 from tests.gui.test_graph_links import click_edge, pickable_links, two_locations_shown
 from tests.gui.test_migrate_unknown_revision import UNKNOWN, _stand_at
 
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 def link_hint(graph: GraphPanel, node: str) -> tuple[str, str, bool]:
@@ -52,6 +45,7 @@ def test_del_and_link_follow_the_hold_as_it_comes_and_goes(qtbot: QtBot, demo_co
     held = watch.unknown_reason
     assert held is not None
     assert graph.selected_edges == [edge], "the selection did not change"
+    assert graph.message.text() == held, "no longer 'Del deletes it'"
     assert not graph.delete_edge_action.isEnabled()
     assert graph.delete_edge_action.toolTip() == f"Cannot be deleted. {held}"
     text, tip, enabled = link_hint(graph, source)
@@ -64,5 +58,6 @@ def test_del_and_link_follow_the_hold_as_it_comes_and_goes(qtbot: QtBot, demo_co
         watch.check()
     assert graph.selected_edges == [edge] and graph.delete_edge_action.isEnabled()
     assert graph.delete_edge_action.toolTip() == "Delete the selected links (asks first)"
+    assert graph.message.text() == ""
     assert link_hint(graph, source)[0] == "Link to… (Shift-drag to another node)"
     assert workers.wait_idle(30_000)

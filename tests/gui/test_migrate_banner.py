@@ -25,11 +25,7 @@ from tests.fixtures.external_project import E2, E3, write_project
 SCREENSHOTS = Path("/tmp")
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 @pytest.fixture

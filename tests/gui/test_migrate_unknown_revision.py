@@ -4,7 +4,6 @@ reason, whatever screen or path asks), and a standing at a known revision lifts 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,11 +25,7 @@ from tests.gui.test_graph_links import shift_drag, two_locations_shown
 UNKNOWN = "ffffffffffff"
 
 
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 def _stand_at(path: str, revision: str) -> None:

@@ -5,8 +5,6 @@ watch alone gives a reopened connection its hold. Real SQLite copies of the demo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from pytestqt.qtbot import QtBot
@@ -21,12 +19,7 @@ from gui.runtime import workers
 from tests.fixtures.editing import let_close, open_window
 from tests.gui.test_migrate_unknown_revision import UNKNOWN, _stand_at
 
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
 
 def reopened(window: MainWindow, path: str) -> Database:
