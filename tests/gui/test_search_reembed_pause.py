@@ -1,7 +1,8 @@
 """A re-embed running when a migration starts is stopped between batches, as its Cancel stops it: the batches
 written keep their vectors, the rest stay stale, the message says why it stopped. The migration goes ahead
 instead of waiting behind a background job. While paused the stale bar offers nothing but stays enabled (its
-progress and Cancel are not greyed with it); after the run it counts again and offers Re-embed.
+progress and Cancel are not greyed with it); after the run it counts again and offers Re-embed, and the status
+line still says the re-embed was stopped and how to finish it (not the line from before the run).
 
 Real Qt offscreen, the real local model, a real SQLite copy of the demo with vectors on its regions.
 """
@@ -16,7 +17,7 @@ from core.schema.load import load_catalog
 from core.search.stale import count_stale
 from gui.runtime import workers
 from gui.search.panel import SearchPanel
-from gui.search.stale_bar import STOPPED_FOR_MIGRATION
+from gui.search.stale_bar import STOPPED_BY_MIGRATION, STOPPED_FOR_MIGRATION
 from tests.fixtures.editing import open_window
 from tests.gui.test_search_stale import edit_descriptions, regions_path, regions_template
 
@@ -61,8 +62,10 @@ def test_a_migration_stops_a_running_reembed_between_batches(qtbot: QtBot, regio
     assert not bar.reembed_button.isEnabled() and not bar.more_button.isEnabled()
     assert not bar.provider_box.isEnabled() and not bar.on_save_box.isEnabled()
 
+    assert search.status.text() == STOPPED_FOR_MIGRATION
     with qtbot.waitSignal(bar.counted, timeout=20_000):
         watch.resume()
+    assert search.status.text() == STOPPED_BY_MIGRATION, "after the run: it stopped, and how to finish it"
     assert bar.stale == left
     assert bar.reembed_button.isEnabled() and bar.more_button.isEnabled() and bar.provider_box.isEnabled()
     assert workers.wait_idle(30_000)
