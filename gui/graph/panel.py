@@ -78,6 +78,7 @@ class GraphPanel(QWidget):
         self.paused: str | None = None  # why nothing is read now (a migration runs: set_paused), else None
         self._read_after_pause = False  # the graph is read again, in the reloaded catalog, after the pause
         self._reloaded_in_pause = False  # the catalog was reloaded during the pause (read with it on resume)
+        self._held_said: str | None = None  # the write hold's reason, as the message line said it
         self.steps: list[jobs.Step] = []  # the expansions and collapses since the record was shown, in order
         self.scene = GraphScene(self)
         self.view = GraphView(self.scene)
@@ -637,6 +638,12 @@ class GraphPanel(QWidget):
 
     def _on_links_hold_changed(self) -> None:
         self._update_delete_action()  # held at an unknown revision, or free again after the upgrade
+        held = self.links.hold_reason
+        if held is not None and self.paused is None:
+            self._say(held)  # what the line said before (Del deletes it…) is no longer so
+        elif held is None and self.message.text() == self._held_said:
+            self._say("")
+        self._held_said = held
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Del reaches here only while its action is disabled: say why nothing happens."""
