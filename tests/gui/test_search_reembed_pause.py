@@ -66,6 +66,8 @@ def test_a_migration_stops_a_running_reembed_between_batches(qtbot: QtBot, regio
     with qtbot.waitSignal(bar.counted, timeout=20_000):
         watch.resume()
     assert search.status.text() == STOPPED_BY_MIGRATION, "after the run: it stopped, and how to finish it"
+    window.resize(1100, 600)
+    search.grab().save("/tmp/warden_reembed_stopped.png")
     assert bar.stale == left
     assert bar.reembed_button.isEnabled() and bar.more_button.isEnabled() and bar.provider_box.isEnabled()
     assert workers.wait_idle(30_000)
