@@ -6,7 +6,8 @@ by chosen edge types only. A Shift-drag from one node to another links them, Del
 edge's link after asking (Ctrl+click selects several; gui/graph/link_editor.py: staged, undoable, saved
 through core's audited save). Fetching a
 neighbourhood, laying it out and remembering positions run on workers (gui/runtime/workers.py, jobs.py);
-the GUI thread only draws.
+the GUI thread only draws. After a migration the graph is read again from its record with the expansions and
+collapses replayed (jobs.reopen_graph); while writes are held (unknown revision) Del and "Link to…" say why.
 """
 
 from __future__ import annotations
@@ -712,6 +713,7 @@ class GraphPanel(QWidget):
         self.busy = False
         self.document = GraphDocument()
         self.start_record = None
+        self.steps = []
         self.scene.show_document(self.document)
         self.details.show_node(None)
         self.details.set_legend([])
