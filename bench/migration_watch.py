@@ -97,7 +97,7 @@ def run(path: str, tabs: int, repeat: int) -> None:
     applied = measure(watch._apply, repeat)
     load = os.getloadavg()
     print(banner(f"migration watch: {len(names)} editors with forms, graph, search"))
-    print(f"  {widgets:,} widgets, {objects:,} objects; {len(new[0])} screens, {len(new[1])} link editors")
+    print(f"  {widgets:,} widgets, {objects:,} objects; {len(new[0])} screens, {len(new[1])} holding writes")
     print(f"  load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     table = Table(["finding the screens", "median ms", "p90 ms", "first ms"])
     table.add("walk (before)", fmt_ms(base.median), fmt_ms(base.p90), fmt_ms(base.cold))
