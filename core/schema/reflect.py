@@ -232,12 +232,18 @@ def enums_in(texts: list[str]) -> dict[str, tuple[str, ...]]:
     return found
 
 
+# Sets made once: an enum member looked up per column (ColumnKind.TEXT…) was most of these scans' time.
+_TEXTUAL_KINDS = frozenset((ColumnKind.TEXT, ColumnKind.STRING, ColumnKind.OTHER))
+_BLOB_KINDS = frozenset((ColumnKind.BINARY, ColumnKind.OTHER))
+_ENUM_KINDS = frozenset((ColumnKind.STRING, ColumnKind.TEXT, ColumnKind.OTHER))
+
+
 def _textual(cols: tuple[ColumnInfo, ...]) -> list[str]:
-    return [c.name for c in cols if c.kind in (ColumnKind.TEXT, ColumnKind.STRING, ColumnKind.OTHER)]
+    return [c.name for c in cols if c.kind in _TEXTUAL_KINDS]
 
 
 def _blobs(cols: tuple[ColumnInfo, ...]) -> list[str]:
-    return [c.name for c in cols if c.kind in (ColumnKind.BINARY, ColumnKind.OTHER)]
+    return [c.name for c in cols if c.kind in _BLOB_KINDS]
 
 
 def _sampled(cols: tuple[ColumnInfo, ...]) -> list[str]:
@@ -253,10 +259,10 @@ def _refine_columns(
     samples: dict[str, list[Any]],
 ) -> tuple[ColumnInfo, ...]:
     """Find enums in CHECKs, JSON kept as TEXT and float32 BLOB vectors by looking at the data."""
-    textual, blobs = _textual(cols), _blobs(cols)
+    textual, blobs = set(_textual(cols)), set(_blobs(cols))
     out = []
     for c in cols:
-        if c.name in enums and c.kind in (ColumnKind.STRING, ColumnKind.TEXT, ColumnKind.OTHER):
+        if c.name in enums and c.kind in _ENUM_KINDS:
             c = dataclasses.replace(c, kind=ColumnKind.ENUM, enum_values=enums[c.name])
         elif c.name in textual and _looks_like_json(c.name, samples.get(c.name, [])):
             c = dataclasses.replace(c, kind=ColumnKind.JSON)
