@@ -108,29 +108,32 @@ def copy_database(
             planned = [TableCopy(e.name, _count(conn, e), 0, 0) for e in entities]
         return CopyResult(tables=planned, created=created, migrated=migrated)
     total = _total_rows(source, entities)
-    run = _Run(_Progress(state, total), batch_rows, CopyAudit(tgt_cat, source.display_url, auditing))
+    behind = _Behind(source, target, verify)
+
+    def ended(one: TableCopy) -> None:  # committed: its ANALYZE and the server's digest, behind
+        summed = run.sums.get(one.table)
+        plan = summed.plan if isinstance(summed, RowDigest) else None
+        behind.table_done(src_cat.get(one.table), tgt_cat.get(one.table), plan, analyze=one.rows_copied > 0)
+
+    run = _Run(_Progress(state, total), batch_rows, CopyAudit(tgt_cat, source.display_url, auditing), ended)
     groups = copy_schema.cycles(entities)
     copied: list[TableCopy] = []
-    behind = _Behind(source, target, verify)
     try:
         for ent in entities:
             group = [e for e in entities if any(ent.name in g and e.name in g for g in groups)]
             if not group:
-                done = [_copy_table(source, target, ent, tgt_cat, run)]
+                copied.append(_copy_table(source, target, ent, tgt_cat, run))
             elif ent is group[-1]:  # every table of the cycle is placed: their other parents are copied
+                run.ending.wait()
                 done = _copy_cycle(source, target, group, tgt_cat, run)
-            else:
-                continue
-            copied += done
-            for one in done:
-                summed = run.sums.get(one.table)
-                plan = summed.plan if isinstance(summed, RowDigest) else None
-                behind.table_done(
-                    src_cat.get(one.table), tgt_cat.get(one.table), plan, analyze=one.rows_copied > 0
-                )
+                copied += done
+                for one in done:
+                    ended(one)
+        run.ending.wait()
         _reset_sequences(target, [tgt_cat.get(e.name) for e in entities])
         target_sums = behind.finish()
     finally:
+        run.ending.close()
         behind.close()
     checks = (
         verify_tables(source, target, state=state, source_sums=run.sums, target_sums=target_sums)
@@ -149,9 +152,11 @@ class _Run:
     progress: _Progress
     batch_rows: int
     audit: CopyAudit
+    ended: Callable[[TableCopy], None]  # a table is committed (the work that follows it is queued)
     sums: dict[str, Checksum | RowDigest] = field(
         default_factory=dict
     )  # taken from the rows as they were copied
+    ending: _Ending = field(default_factory=lambda: _Ending())
 
 
 def _audit_log_first(entities: list[Entity]) -> list[Entity]:
@@ -225,43 +230,61 @@ def _copy_table(
 
     An empty table is filled in one transaction, its secondary indexes and foreign keys made again after
     its rows (a sort and a join each, instead of index and reference upkeep per row), so a cancel leaves it
-    empty. A table the target already holds some rows of (an older run) is completed in committed batches.
-    `shared`: a raw connection whose one transaction holds a whole cycle of tables."""
+    empty; that end (and its commit) runs on `run.ending`'s thread while the next table's first rows are read
+    and spelt. A table the target already holds some rows of (an older run) is completed in committed
+    batches. `shared`: a raw connection whose one transaction holds a whole cycle of tables (its caller
+    waits for the table before and tells the tables' ends)."""
     tgt = tgt_cat.get(src.name)
     columns = [c for c in copy_schema.written_columns(src) if copy_schema.copied_column(tgt, c.name)]
     with source.engine.connect() as conn:
         n_source = _count(conn, src)
     with target.engine.connect() as conn:
-        n_target = _count(conn, tgt)
+        n_target = _count(conn, tgt)  # a plain read: the table before holds no lock on this one
     fresh = n_target == 0 and shared is None
     one_go = shared is not None or fresh or not src.primary_key or copy_schema.self_referencing(src)
     # The audit log's count says nothing: the target's own entries are in it too.
     if (n_target == n_source and src.name != AUDIT_TABLE) or n_source == 0:
+        run.ending.wait()
         done = TableCopy(src.name, n_source, 0, n_target)  # copied by an earlier run (verify tells)
         run.progress.batch(src.name, n_source)
         run.progress.table_done(done)
+        if shared is None:
+            run.ended(done)
         return done
     present = _present_keys(target, tgt, src) if n_target and src.primary_key else set()
     copier = _Copier(shared or target.engine.raw_connection(), tgt, columns, src.name)
     summed = source_digest(source, target, tgt, columns)
     keyed = _key_reader(src, columns) if present else None
     written = last = 0
+    handed = False
     try:
+        batches = raw_batches(source, src, columns, run.batch_rows)
+        nxt = next(batches, None)
+        # While the table before ends (its indexes, keys and commit on the server), this one's first batches
+        # are read, summed and spelt here; nothing of it reaches the server before that commit, so no lock of
+        # the table before is waited for (dropping this one's keys locks the tables they reference).
+        ahead: list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], bytes | None]] = []
+        size = 0
+        while fresh and nxt is not None and not run.ending.done() and size < _AHEAD_BYTES:
+            batch, nxt = nxt, next(batches, None)
+            cols = _summed_columns(summed, batch)
+            spelt = copier.spelt(cols)
+            ahead.append((batch, cols, spelt))
+            size += len(spelt) if spelt is not None else 100 * len(batch)
+            run.progress.batch(src.name, len(batch))
+        run.ending.wait()
         if n_target and not src.primary_key:
             copier.clear()  # a keyless table's half copy cannot be told apart: copy it again whole
         deferred = _Deferred.take(copier.conn, tgt) if fresh else None
-        batches = raw_batches(source, src, columns, run.batch_rows)
-        nxt = next(batches, None)
         # One COPY statement for a table copied in one go: its rows' references are checked at its end.
         with copier.statement() if one_go else contextlib.nullcontext() as one:
+            for batch, cols, spelt in ahead:
+                assert one is not None  # spelt ahead: a fresh table, copied in one statement
+                copier.write_rows(one, batch, cols, spelt)
+                written += len(batch)
             while nxt is not None:
                 batch, nxt = nxt, next(batches, None)
-                # The batch's columns, made once for the check's spelling and for COPY's text lines.
-                cols = list(zip(*batch, strict=True))
-                if isinstance(summed, RowDigest):
-                    summed.add_columns(cols, len(batch))
-                elif summed is not None:
-                    summed.add_rows(batch)
+                cols = _summed_columns(summed, batch)
                 rows = batch if keyed is None else [r for r in batch if keyed(r) not in present]
                 shared_cols = cols if keyed is None else None
                 if one is not None:
@@ -276,29 +299,108 @@ def _copy_table(
                     last = len(batch)  # told once committed: a cancel there would drop it
                 else:
                     run.progress.batch(src.name, len(batch))
-        if deferred is not None:
-            deferred.restore(copier.conn)
         rows_present = n_target if not src.primary_key else n_source - written
+        if summed is not None:
+            run.sums[src.name] = summed
+        done = TableCopy(src.name, n_source, written, rows_present)
+        if deferred is not None:
+            # A fresh table's indexes, keys, audit entry and commit: on the ending thread, told after.
+            run.ending.start(
+                lambda: _end_fresh(copier, deferred, run.audit, done),
+                lambda: _told(run, done, 0),
+            )
+            handed = True
+            return done
         if written:
             run.audit.record(copier.conn, src.name, n_source, written, rows_present)
         if shared is None:
             copier.raw.commit()
-        run.progress.batch(src.name, last)
     except Cancelled:
         log.info("copy cancelled in %s after %d rows", src.name, written)
         raise
     except psycopg.Error as exc:
         raise _refused(src.name, exc) from None
     finally:
-        if shared is None:
+        if shared is None and not handed:
             copier.raw.rollback()  # nothing when committed; else what this table wrote since the last batch
             copier.raw.close()
-    if summed is not None:
-        run.sums[src.name] = summed
-    done = TableCopy(src.name, n_source, written, rows_present)
-    log.info("copied %s: %d rows written, %d already there", src.name, written, done.rows_present)
-    run.progress.table_done(done)
+    _told(run, done, last, ended=shared is None)
     return done
+
+
+#: How much of a table's COPY text is spelt ahead while the table before it ends.
+_AHEAD_BYTES = 128 * 1024 * 1024
+
+
+def _summed_columns(
+    summed: Checksum | RowDigest | None, batch: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """The batch's columns (made once for the check's spelling and COPY's text lines), the batch summed."""
+    cols = list(zip(*batch, strict=True))
+    if isinstance(summed, RowDigest):
+        summed.add_columns(cols, len(batch))
+    elif summed is not None:
+        summed.add_rows(batch)
+    return cols
+
+
+def _end_fresh(copier: _Copier, deferred: _Deferred, audit: CopyAudit, done: TableCopy) -> None:
+    """A fresh table's end, on the ending thread: indexes and keys made again, the audit entry, the commit
+    (a failure rolls all of the table back)."""
+    try:
+        deferred.restore(copier.conn)
+        if done.rows_copied:
+            audit.record(copier.conn, done.table, done.rows_source, done.rows_copied, done.rows_present)
+        copier.raw.commit()
+    except psycopg.Error as exc:
+        raise _refused(done.table, exc) from None
+    finally:
+        copier.raw.rollback()
+        copier.raw.close()
+
+
+def _told(run: _Run, done: TableCopy, last: int, *, ended: bool = True) -> None:
+    """A table's copy is committed: its last rows and the table told, its ANALYZE and digest queued."""
+    run.progress.batch(done.table, last)
+    log.info("copied %s: %d rows written, %d already there", done.table, done.rows_copied, done.rows_present)
+    run.progress.table_done(done)
+    if ended:
+        run.ended(done)
+
+
+class _Ending:
+    """The end of the table copied last (its indexes and keys, audit entry and commit), on a thread of its
+    own while the next table's rows are read; what to tell once it is committed, told on the copy's thread."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="warden-copy-ending")
+        self.job: tuple[Future[None], Callable[[], None]] | None = None
+
+    def start(self, work: Callable[[], None], then: Callable[[], None]) -> None:
+        """Run `work` on the thread; `then` once it has succeeded (at the next `wait`)."""
+        self.wait()
+        self.job = (self.pool.submit(work), then)
+
+    def done(self) -> bool:
+        """Whether nothing is left running."""
+        return self.job is None or self.job[0].done()
+
+    def wait(self) -> None:
+        """Wait for the running end; raise its failure (the table's refusal), else tell it."""
+        if self.job is None:
+            return
+        future, then = self.job
+        self.job = None
+        future.result()
+        then()
+
+    def close(self) -> None:
+        """After a failure or a cancel: let a running end finish (a table is whole or not there)."""
+        if self.job is not None:
+            with contextlib.suppress(Exception):
+                self.job[0].result()
+            self.job = None
+        self.pool.shutdown(wait=True)
 
 
 def _copy_cycle(
@@ -444,19 +546,31 @@ class _Copier:
             with cur.copy(self.sql, writer=QueuedLibpqWriter(cur)) as cp:
                 yield cp
 
+    def spelt(self, columns: Sequence[Sequence[Any]]) -> bytes | None:
+        """A batch (as its columns) as COPY's text lines, made a column at a time; None when its values are
+        not SQLite's plain ones (psycopg's adapters write those, row by row)."""
+        if not self.by_text or not columns:
+            return None
+        lines = self._text_lines(columns)
+        return lines.encode() if lines is not None else None
+
     def write_rows(
-        self, cp: psycopg.Copy, rows: Sequence[Sequence[Any]], columns: Sequence[Sequence[Any]] | None = None
+        self,
+        cp: psycopg.Copy,
+        rows: Sequence[Sequence[Any]],
+        columns: Sequence[Sequence[Any]] | None = None,
+        spelt: bytes | None = None,
     ) -> None:
-        """Write rows, each value converted for its target column: the batch as COPY's text lines, made a
-        column at a time, when its values are SQLite's plain ones; else row by row through psycopg.
-        `columns`: the rows' columns when the caller has made them already."""
+        """Write rows, each value converted for its target column: the batch as COPY's text lines when
+        `spelt` can (`spelt`: made already); else row by row through psycopg. `columns`: the rows' columns
+        when the caller has made them already."""
         if not rows:
             return
-        if self.by_text:
-            lines = self._text_lines(columns if columns is not None else list(zip(*rows, strict=True)))
-            if lines is not None:
-                cp.write(lines.encode())
-                return
+        if spelt is None and self.by_text:
+            spelt = self.spelt(columns if columns is not None else list(zip(*rows, strict=True)))
+        if spelt is not None:
+            cp.write(spelt)
+            return
         convert = [(i, fn) for i, fn in enumerate(self.convert) if fn is not None]
         write = cp.write_row
         if not convert:

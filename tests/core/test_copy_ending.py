@@ -1,0 +1,86 @@
+"""A fresh table's end (its indexes and foreign keys made again, its audit entry, its commit) runs beside the
+next table's reading: a refusal there still stops the copy naming the table, keeps the tables before it,
+leaves the refused one empty and writes nothing of the tables after it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from core.engine.db import open_database
+from core.errors import WardenError
+from core.migrate.copy import copy_database
+from tests.fixtures.postgres import new_pg_database
+
+
+def _source(path: Path, orphan: bool) -> Path:
+    with sqlite3.connect(path) as c:
+        c.execute("create table parents (id integer primary key, name text)")
+        c.execute("create table kids (id integer primary key, parent_id integer references parents(id))")
+        c.execute("create index kids_parent on kids (parent_id)")
+        c.execute("create table zoo (id integer primary key, animal text)")
+        c.executemany("insert into parents values (?, ?)", [(i, f"p{i}") for i in range(1, 4)])
+        kids = [(i, 1 + i % 3) for i in range(1, 5001)] + [(5001, 99 if orphan else 2)]
+        c.executemany("insert into kids values (?, ?)", kids)
+        c.executemany("insert into zoo values (?, ?)", [(i, "okapi") for i in range(1, 101)])
+    c.close()
+    return path
+
+
+def _counts(url: str) -> dict[str, int]:
+    db = open_database(url)
+    try:
+        with db.engine.connect() as conn:
+            return {
+                t: int(conn.exec_driver_sql(f"select count(*) from {t}").scalar_one())
+                for t in ("parents", "kids", "zoo")
+            }
+    finally:
+        db.dispose()
+
+
+def test_a_key_refused_at_a_tables_end_names_it_and_keeps_the_tables_before(
+    tmp_path: Path, pg_server: object
+) -> None:
+    url = new_pg_database(pg_server)
+    source, target = open_database(str(_source(tmp_path / "s.db", orphan=True))), open_database(url)
+    try:
+        with pytest.raises(WardenError) as refused:
+            copy_database(source, target, batch_rows=1000)
+    finally:
+        source.dispose()
+        target.dispose()
+    message = str(refused.value)
+    assert "Copying kids" in message and "references a row the target does not hold" in message
+    assert _counts(url) == {"parents": 3, "kids": 0, "zoo": 0}
+
+
+def test_tables_ended_beside_the_next_ones_reading_are_whole_and_checked(
+    tmp_path: Path, pg_server: object
+) -> None:
+    url = new_pg_database(pg_server)
+    source, target = open_database(str(_source(tmp_path / "s.db", orphan=False))), open_database(url)
+    try:
+        with target.transaction() as conn:  # the target's own index, beside the reflected key
+            conn.exec_driver_sql("create table parents (id bigint primary key, name text)")
+            conn.exec_driver_sql(
+                "create table kids (id bigint primary key, parent_id bigint references parents(id))"
+            )
+            conn.exec_driver_sql("create index kids_parent on kids (parent_id)")
+        result = copy_database(source, target, batch_rows=1000)
+        with target.engine.connect() as conn:
+            kept = conn.exec_driver_sql(
+                "select count(*) from pg_indexes where tablename = 'kids' and indexname = 'kids_parent'"
+            ).scalar_one()
+            keys = conn.exec_driver_sql(
+                "select count(*) from pg_constraint where conrelid = 'kids'::regclass and contype = 'f'"
+            ).scalar_one()
+    finally:
+        source.dispose()
+        target.dispose()
+    assert [t.rows_copied for t in result.tables] == [3, 5001, 100]
+    assert result.ok and all(c.checksum_source.startswith("md5:") for c in result.checks)
+    assert (kept, keys) == (1, 1), "the index and the foreign key dropped for the copy are back"
+    assert _counts(url) == {"parents": 3, "kids": 5001, "zoo": 100}
