@@ -3,18 +3,18 @@
 On every catalog (the database opened, or its schema changed) the watch reads the database's standing on a
 worker and shows it in the banner. At a revision the scripts do not know, every editor (and the graph's link
 edits) is held read-only with the reason until the right project is picked; until the first standing comes, a
-write checks the revision first on its worker, as the CLI's do (core/migrate/first_write.py). While the
-runner migrates (or restores a backup) the editors are paused: staged edits are kept, editing and scrolling
-are off so no page is read (one opened meanwhile reads nothing until the end), and the pooled connections
-are closed, so our own idle reads hold neither SQLite's lock nor PostgreSQL's DDL
-locks. Every other screen of the window that can pause (gui/migrate/pausable.py: the record form, the graph
-and the search panel) is paused the same way: it reads nothing, what is asked meanwhile waits, staged edits
-stay. When the run ends, whatever its outcome, the open database reloads the catalog (its change_schema): the
-screens stay paused until the reloaded catalog is in place and every screen has followed it, then resume
-and read once, with it (resumed earlier, they read with the old catalog, and read again when it came). The
-watch knows those screens without walking the window's objects (thousands, on the GUI thread, on every
-standing): the window hands it each panel it makes (`equip`), and the record forms are the open editors' own;
-an equipped panel that stages writes (the graph's link edits) has `hold_writes`.
+write checks the revision first on its worker, as the CLI's do (core/migrate/first_write.py). While the runner
+migrates (or restores a backup) the editors are paused: staged edits are kept, editing and scrolling are off
+so no page is read (one opened meanwhile reads nothing until the end), and the pooled connections are closed,
+so our own idle reads hold neither SQLite's lock nor PostgreSQL's DDL locks. Every other screen of the window
+that can pause (gui/migrate/pausable.py: the record form, the graph, the schema diagram, the search and the
+audit panels) is paused the same way: it reads nothing, what is asked meanwhile waits, staged edits stay. When
+the run ends, whatever its outcome, the open database reloads the catalog (its change_schema): the screens
+stay paused until the reloaded catalog is in place and every screen has followed it, then resume and read
+once, with it (resumed earlier, they read with the old catalog, and read again when it came). The watch knows
+those screens without walking the window's objects (thousands, on the GUI thread, on every standing): the
+window hands it each panel it makes (`equip`), and the record forms are the open editors' own; an equipped
+panel that stages writes (the graph's link edits) has `hold_writes`.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class MigrationWatch(QObject):
         self._runs = 0  # runs under way (two runners may be open): paused until the last one ends
         self._reloading = False  # the last run ended: paused until the catalog it reloads is in place
         self._held: set[int] = set()  # editors whose message is ours (to clear it again)
-        self._screens: list[Pausable] = []  # the panels equipped (graph, search): paused with the editors
+        self._screens: list[Pausable] = []  # the panels equipped (graph, search, audit…): paused with editors
         open_db.database_changed.connect(self._on_open_db_database_changed)
         open_db.database_swapped.connect(self._on_open_db_database_swapped)
         open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
