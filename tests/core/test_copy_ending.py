@@ -1,5 +1,6 @@
 """A fresh table's end (its indexes and foreign keys made again, its audit entry, its commit) runs beside the
-next table's reading: a refusal there still stops the copy naming the table, keeps the tables before it,
+next table's reading (tables ready to copy go largest first, so a large table's end overlaps a large
+next table): a refusal there still stops the copy naming the table, keeps the tables before it,
 leaves the refused one empty and writes nothing of the tables after it."""
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ def _source(path: Path, orphan: bool) -> Path:
         c.execute("create table kids (id integer primary key, parent_id integer references parents(id))")
         c.execute("create index kids_parent on kids (parent_id)")
         c.execute("create table zoo (id integer primary key, animal text)")
+        c.execute("create table toys (id integer primary key, kid_id integer references kids(id))")
         c.executemany("insert into parents values (?, ?)", [(i, f"p{i}") for i in range(1, 4)])
         kids = [(i, 1 + i % 3) for i in range(1, 5001)] + [(5001, 99 if orphan else 2)]
         c.executemany("insert into kids values (?, ?)", kids)
         c.executemany("insert into zoo values (?, ?)", [(i, "okapi") for i in range(1, 101)])
+        c.executemany("insert into toys values (?, ?)", [(i, i) for i in range(1, 11)])
     c.close()
     return path
 
@@ -35,7 +38,7 @@ def _counts(url: str) -> dict[str, int]:
         with db.engine.connect() as conn:
             return {
                 t: int(conn.exec_driver_sql(f"select count(*) from {t}").scalar_one())
-                for t in ("parents", "kids", "zoo")
+                for t in ("parents", "kids", "zoo", "toys")
             }
     finally:
         db.dispose()
@@ -54,7 +57,7 @@ def test_a_key_refused_at_a_tables_end_names_it_and_keeps_the_tables_before(
         target.dispose()
     message = str(refused.value)
     assert "Copying kids" in message and "references a row the target does not hold" in message
-    assert _counts(url) == {"parents": 3, "kids": 0, "zoo": 0}
+    assert _counts(url) == {"parents": 3, "kids": 0, "zoo": 100, "toys": 0}
 
 
 def test_tables_ended_beside_the_next_ones_reading_are_whole_and_checked(
@@ -80,7 +83,13 @@ def test_tables_ended_beside_the_next_ones_reading_are_whole_and_checked(
     finally:
         source.dispose()
         target.dispose()
-    assert [t.rows_copied for t in result.tables] == [3, 5001, 100]
+    # Parents before their children; of the tables ready, the larger first.
+    assert [(t.table, t.rows_copied) for t in result.tables] == [
+        ("zoo", 100),
+        ("parents", 3),
+        ("kids", 5001),
+        ("toys", 10),
+    ]
     assert result.ok and all(c.checksum_source.startswith("md5:") for c in result.checks)
     assert (kept, keys) == (1, 1), "the index and the foreign key dropped for the copy are back"
-    assert _counts(url) == {"parents": 3, "kids": 5001, "zoo": 100}
+    assert _counts(url) == {"parents": 3, "kids": 5001, "zoo": 100, "toys": 10}
