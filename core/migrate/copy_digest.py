@@ -162,6 +162,13 @@ def _text(col: Column) -> list[str]:
     return _with_nulls(col, spell)
 
 
+def _padded(col: Column) -> list[str]:
+    def spell(values: Column) -> list[str]:
+        return [t.rstrip(" ") for t in _text(values)]
+
+    return _with_nulls(col, spell)
+
+
 def _integer(col: Column) -> list[str]:
     return _with_nulls(col, lambda values: list(map(str, values)))
 
@@ -527,6 +534,9 @@ def column_plan(name: str, pg_type: str, type_kind: str, type_name: str) -> Colu
         return ColumnPlan(name, expression, canon() if isinstance(canon, type) else canon)
     if pg_type.startswith("character varying"):
         return ColumnPlan(name, _TEXT_SQL, _text)
+    if re.fullmatch(r"character(?:\(\d+\))?", pg_type):
+        # char(n) pads with spaces; its text drops every trailing space (a value's own ones too).
+        return ColumnPlan(name, _TEXT_SQL, _padded)
     if pg_type.startswith("numeric"):
         found = re.fullmatch(r"numeric(?:\((\d+),(\d+)\))?", pg_type)
         if found is None:
