@@ -463,6 +463,12 @@ def spec_column_info(col: ColumnSpec, spec: TableSpec, dialect: sa.Dialect) -> C
     return info
 
 
+def spec_column_kind(col: ColumnSpec, dialect: sa.Dialect) -> ColumnKind:
+    """The kind spec_column_info gives `col` (its type's alone), before the table's key is known."""
+    kind: ColumnKind = _type_facts(col.type, dialect)["kind"]
+    return kind
+
+
 #: ColumnInfo by (ColumnSpec, in the key, autoincrement, dialect); a ColumnSpec holds its type object, so
 #: only columns of the very same type object (a reader shares one per declaration) are the same entry.
 _COLUMN_INFOS: dict[tuple[ColumnSpec, bool, bool, str], ColumnInfo] = {}

@@ -131,27 +131,41 @@ class PgTables:
     checks: dict[Place, list[str]] = field(default_factory=dict)
 
 
-def read_tables(db: Database, places: Iterable[Place]) -> PgTables:
+def read_tables(
+    db: Database,
+    places: Iterable[Place],
+    *,
+    on_columns: Callable[[dict[Place, TableSpec]], None] | None = None,
+) -> PgTables:
     """Describe the relations at (schema, name) places; schema None is the default schema (as the reference
-    models name their tables). Three catalog queries, run side by side on connections of their own."""
+    models name their tables). Three catalog queries, run side by side on connections of their own.
+
+    `on_columns` is called with the specs as soon as the columns are read, before the keys and constraints
+    are (their primary keys are not set yet): the caller's sampling of the rows starts meanwhile.
+    """
     wanted = list(dict.fromkeys(places))
     out = PgTables()
     if not wanted:
         return out
     if (db.engine.dialect.server_version_info or (0,)) < (12,):  # no attgenerated: the Inspector knows
-        return _read_with_inspector(db, wanted)
+        out = _read_with_inspector(db, wanted)
+        if on_columns is not None:
+            on_columns(out.specs)
+        return out
     params = {"schemas": [s for s, _ in wanted], "names": [n for _, n in wanted]}
-    queries = (_COLUMNS_SQL, _INDEXES_SQL, _CONSTRAINTS_SQL)
 
     def run(sql: str) -> Sequence[Any]:
         with db.engine.connect() as conn:
             return conn.exec_driver_sql(sql, params).all()
 
-    with ThreadPoolExecutor(max_workers=len(queries), thread_name_prefix="warden-catalog") as pool:
-        columns, indexes, constraints = pool.map(run, queries)
-    inspected = _columns(db, wanted, columns, out)
-    if inspected:
-        _inspect_columns(db, inspected, out)
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="warden-catalog") as pool:
+        pending = [pool.submit(run, sql) for sql in (_COLUMNS_SQL, _INDEXES_SQL, _CONSTRAINTS_SQL)]
+        inspected = _columns(db, wanted, pending[0].result(), out)
+        if inspected:
+            _inspect_columns(db, inspected, out)
+        if on_columns is not None:
+            on_columns(dict(out.specs))
+        indexes, constraints = pending[1].result(), pending[2].result()
     for i, primary, names in indexes:
         if primary:
             place = wanted[i - 1]

@@ -25,6 +25,7 @@ from core.schema.catalog import (
     entity_from_table,
     fk_action,
     spec_column_info,
+    spec_column_kind,
 )
 from core.schema.kinds import ColumnKind
 from core.schema.names import VEC0_READ_ONLY, vec0_tables
@@ -75,9 +76,15 @@ def _draft(
 
 def _sample_request(d: _Draft) -> SampleRequest:
     """What to sample of a draft's table: text that may hold JSON, BLOBs that may hold vectors."""
-    return SampleRequest(
-        d.name, d.spec.name, d.spec.schema, tuple(_sampled(d.columns)), frozenset(_blobs(d.columns))
-    )
+    return _request(d.name, d.spec, [(c.name, c.kind) for c in d.columns])
+
+
+def _request(name: str, spec: TableSpec, kinds: list[tuple[str, ColumnKind]]) -> SampleRequest:
+    """The sample request of entity `name` read from `spec`, its columns given as (name, kind)."""
+    textual = [n for n, kind in kinds if kind in _TEXTUAL_KINDS]
+    blobs = [n for n, kind in kinds if kind in _BLOB_KINDS]
+    sampled = tuple(dict.fromkeys(textual + blobs))  # text that may hold JSON, BLOBs that may be vectors
+    return SampleRequest(name, spec.name, spec.schema, sampled, frozenset(blobs))
 
 
 def _finish(
@@ -108,16 +115,25 @@ def _reflect_postgresql(db: Database, names: list[str], layout: pg_tables.PgLayo
     """Reflect PostgreSQL relations in bulk (core/schema/pg_read.py), named as the layout names them."""
     rels = [layout.by_entity[name] for name in names if name in layout.by_entity]
     place = {r.entity: (None if r.schema == layout.default_schema else r.schema, r.relname) for r in rels}
-    read = pg_read.read_tables(db, place.values())
-    drafts = []
-    # The server reads the rows of each batch while the next is drafted, and the last batches while the
-    # first drafts are finished.
+    # The rows are sampled from the moment the columns are known (the kinds say which columns to sample): the
+    # server reads them while the keys and constraints are read and the tables drafted, and the last batches
+    # while the first drafts are finished. The requests and their batches are those the drafts would make.
     with PgSampler(db) as sampler:
+
+        def sample(specs: dict[pg_read.Place, TableSpec]) -> None:
+            for rel in rels:
+                spec = specs.get(place[rel.entity])
+                if spec is not None:
+                    kinds = [(c.name, spec_column_kind(c, db.engine.dialect)) for c in spec.columns]
+                    sampler.add(_request(rel.entity, spec, kinds))
+            sampler.flush()
+
+        read = pg_read.read_tables(db, place.values(), on_columns=sample)
+        drafts = []
         for rel in rels:
             draft = _pg_draft(db, rel, place[rel.entity], read, layout)
             if draft is not None:
                 drafts.append(draft)
-                sampler.add(_sample_request(draft))
         entities = _finish(db, drafts, sampler.samples_of)
     return pg_tables.place_entities(entities, layout)
 
@@ -244,12 +260,6 @@ def _textual(cols: tuple[ColumnInfo, ...]) -> list[str]:
 
 def _blobs(cols: tuple[ColumnInfo, ...]) -> list[str]:
     return [c.name for c in cols if c.kind in _BLOB_KINDS]
-
-
-def _sampled(cols: tuple[ColumnInfo, ...]) -> list[str]:
-    """The columns whose values say more than their type: text that may hold JSON, BLOBs that may be
-    vectors."""
-    return list(dict.fromkeys(_textual(cols) + _blobs(cols)))
 
 
 def _refine_columns(

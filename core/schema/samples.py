@@ -86,6 +86,11 @@ class PgSampler:
         if len(self._pending) >= PG_BATCH:
             self._send()
 
+    def flush(self) -> None:
+        """Send the last batch now, however small (every request was added)."""
+        if self._pending:
+            self._send()
+
     def samples_of(self, key: str) -> dict[str, list[Any]]:
         """The samples of the added request `key` by column, as sample_tables gives them (waits for its
         batch only); no columns for a request that asked for none."""
