@@ -283,14 +283,14 @@ def _copy_table(
         # While the table before ends (its indexes, keys and commit on the server), this one's first batches
         # are read, summed and spelt here; nothing of it reaches the server before that commit, so no lock of
         # the table before is waited for (dropping this one's keys locks the tables they reference).
-        ahead: list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], bytes | None]] = []
+        # A batch is kept as its COPY text, or as its rows when psycopg's adapters must write them.
+        ahead: list[tuple[int, list[tuple[Any, ...]], bytes | None]] = []
         size = 0
         while fresh and nxt is not None and not run.ending.done() and size < _AHEAD_BYTES:
             batch, nxt = nxt, next(batches, None)
-            cols = _summed_columns(summed, batch)
-            spelt = copier.spelt(cols)
-            ahead.append((batch, cols, spelt))
-            size += len(spelt) if spelt is not None else 100 * len(batch)
+            spelt = copier.spelt(_summed_columns(summed, batch))
+            ahead.append((len(batch), batch if spelt is None else [], spelt))
+            size += len(spelt) if spelt is not None else 200 * len(batch)
             run.progress.batch(src.name, len(batch))
         run.ending.wait()
         if n_target and not src.primary_key:
@@ -298,10 +298,14 @@ def _copy_table(
         deferred = _Deferred.take(copier.conn, tgt) if fresh else None
         # One COPY statement for a table copied in one go: its rows' references are checked at its end.
         with copier.statement() if one_go else contextlib.nullcontext() as one:
-            for batch, cols, spelt in ahead:
+            for n, batch, spelt in ahead:
                 assert one is not None  # spelt ahead: a fresh table, copied in one statement
-                copier.write_rows(one, batch, cols, spelt)
-                written += len(batch)
+                if spelt is not None:
+                    one.write(spelt)
+                else:
+                    copier.write_rows(one, batch)
+                written += n
+            ahead.clear()
             while nxt is not None:
                 batch, nxt = nxt, next(batches, None)
                 cols = _summed_columns(summed, batch)
@@ -349,7 +353,7 @@ def _copy_table(
 
 
 #: How much of a table's COPY text is spelt ahead while the table before it ends.
-_AHEAD_BYTES = 128 * 1024 * 1024
+_AHEAD_BYTES = 64 * 1024 * 1024
 
 
 def _summed_columns(
@@ -575,19 +579,14 @@ class _Copier:
         return lines.encode() if lines is not None else None
 
     def write_rows(
-        self,
-        cp: psycopg.Copy,
-        rows: Sequence[Sequence[Any]],
-        columns: Sequence[Sequence[Any]] | None = None,
-        spelt: bytes | None = None,
+        self, cp: psycopg.Copy, rows: Sequence[Sequence[Any]], columns: Sequence[Sequence[Any]] | None = None
     ) -> None:
         """Write rows, each value converted for its target column: the batch as COPY's text lines when
-        `spelt` can (`spelt`: made already); else row by row through psycopg. `columns`: the rows' columns
-        when the caller has made them already."""
+        `spelt` can; else row by row through psycopg. `columns`: the rows' columns when the caller has made
+        them already."""
         if not rows:
             return
-        if spelt is None and self.by_text:
-            spelt = self.spelt(columns if columns is not None else list(zip(*rows, strict=True)))
+        spelt = self.spelt(columns if columns is not None else list(zip(*rows, strict=True)))
         if spelt is not None:
             cp.write(spelt)
             return
