@@ -203,6 +203,7 @@ class AuditPanel(QWidget):
         for runs after it."""
         if (reason is None) == (self.paused is None):
             return  # no change (the watch tells every screen again when the standing changes)
+        said_paused = self.paused
         self.paused = reason
         self.refresh_button.setEnabled(reason is None)
         self._update_buttons()
@@ -217,7 +218,7 @@ class AuditPanel(QWidget):
         if self._read_after_pause:
             self._read_after_pause = False
             self.refresh()
-        else:
+        elif self.status.text() in (said_paused, PAUSED_LOG):  # else a revert ended meanwhile: it says how
             self.status.setText(self._said_before_pause)
 
     def _on_entries_loaded(self, entries: list[Entry]) -> None:
