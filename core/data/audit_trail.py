@@ -312,8 +312,8 @@ def _on_driver(conn: sa.Connection, sql: str, params: tuple[Any, ...]) -> None:
     if conn.dialect.dispatch.do_execute:  # a dialect-level hook: SQLAlchemy's own path runs it
         conn.exec_driver_sql(sql, params)
         return
-    # SQLAlchemy's own test for hooks: asking the listener collections costs more than the statement's bind.
-    hooked = conn._has_events or conn.engine._has_events
+    # The connection's dispatch joins the engine's, so these collections hold both levels' listeners.
+    hooked = bool(conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if hooked:
