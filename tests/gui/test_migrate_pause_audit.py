@@ -6,7 +6,6 @@ off; after it, the panel reads the log once, with the filter asked for, on the r
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -19,16 +18,10 @@ from tests.fixtures.editing import open_editor, open_window, stage
 from tests.gui.test_migrate_pause import SCREENSHOTS, _runner, _running, one_behind, statements_while
 
 __all__ = ["one_behind"]  # the fixture, shared with the pause test
+pytestmark = pytest.mark.usefixtures("data_dir")
 
 #: The panel's read of the log's entries (not the window's row counts; the upgrade only changes its indexes).
 LOG_READS = re.compile(r"order by\s+admin_audit_log\.id", re.IGNORECASE)
-
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
 
 
 def test_the_audit_panel_reads_nothing_during_a_run_and_once_after_it(

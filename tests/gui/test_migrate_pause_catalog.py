@@ -8,13 +8,10 @@ same way. Real runs of the shop app's Alembic project on SQLite files, through t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from pytestqt.qtbot import QtBot
 
 from core.data.repository import Filter
@@ -27,15 +24,10 @@ from gui.migrate.dialog import MigrationDialog
 from gui.runtime import workers
 from tests.fixtures.editing import open_editor, open_window
 from tests.fixtures.external_project import E1, E2, E3, write_project
+from tests.gui.test_search_pause import statements
 
 SCREENSHOTS = Path("/tmp")
-
-
-@pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(folder))
-    return folder
+pytestmark = pytest.mark.usefixtures("data_dir")
 
 
 def _shop_at_e1(tmp_path: Path, ini: Path) -> str:
@@ -56,21 +48,6 @@ def _failing_e3(ini: Path) -> None:
     script.write_text(
         text.replace("op.create_table(", 'raise RuntimeError("invoices refused")\n    op.create_table(', 1)
     )
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    """The text of every statement run on any engine meanwhile."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    sa.event.listen(sa.Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(sa.Engine, "before_cursor_execute", record)
 
 
 def _row_reads(seen: list[str]) -> list[str]:
