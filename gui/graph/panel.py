@@ -81,6 +81,7 @@ class GraphPanel(QWidget):
         self._reloaded_in_pause = False  # the catalog was reloaded during the pause (read with it on resume)
         self._held_said: str | None = None  # the write hold's reason, as the message line said it
         self.steps: list[jobs.Step] = []  # the expansions and collapses since the record was shown, in order
+        self._shows_start = False  # the graph drawn is start_record's: read again after a migration
         self.scene = GraphScene(self)
         self.view = GraphView(self.scene)
         self.details = NodeDetails()
@@ -204,6 +205,7 @@ class GraphPanel(QWidget):
         """Show the graph around the record of `entity` with `key` (column → value); while paused, once the
         migration has ended."""
         self.steps = []  # a new graph: the expansions of the one shown are not replayed on it
+        self._shows_start = False  # until drawn: after a migration it is shown fresh, not re-read
         if self.paused is not None:
             self.start_record, self._read_after_pause = (entity, dict(key)), True
         db, catalog = self._open()
@@ -275,6 +277,7 @@ class GraphPanel(QWidget):
 
     def _on_graph_loaded(self, placed: jobs.Placed) -> None:
         self.busy = False
+        self._shows_start = True
         self.document = GraphDocument(placed.start, placed.hood, dict(placed.positions), set(placed.pinned))
         self.scene.select(None)
         self.scene.show_document(self.document)
@@ -758,7 +761,9 @@ class GraphPanel(QWidget):
             return
         self._read_after_pause = self._reloaded_in_pause = False
         entity, key = self.start_record
-        if entity in catalog.entities:
+        if entity in catalog.entities and not self._shows_start:
+            self.show_record(entity, key)  # asked for (or still loading) when the migration began
+        elif entity in catalog.entities:
             self._reread(entity, key)  # staged link edits stay drawn on the new graph
         else:
             self._say(f"{entity} is no longer in the database after the migration.", error=True)
