@@ -8,6 +8,7 @@ import gc
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from core.cli.targets import db_arg, open_target
@@ -42,11 +43,16 @@ def run(args: argparse.Namespace, target: str | None) -> int:
 
 
 def _run(args: argparse.Namespace, target: str | None) -> int:
-    from core.schema.load import load_catalog
+    from core.schema import catalog_cache
 
     db = open_target(target)
     try:
-        cat = load_catalog(db)
+        # The server works out the schema's stamp (the cache's key) while the catalog's code is imported.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="warden-stamp") as pool:
+            stamp = pool.submit(catalog_cache.stamp_of, db)
+            from core.schema.load import load_catalog
+
+            cat = load_catalog(db, stamp=stamp.result)
         doc: dict[str, Any] = {
             "backend": db.backend,
             "url": db.display_url,

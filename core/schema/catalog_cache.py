@@ -41,13 +41,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from core.engine.db import Database
 from core.paths import data_dir
-from core.schema.catalog import Catalog, Entity
+
+if TYPE_CHECKING:  # the catalog's code is loaded by the first catalog built or read: `warden inspect` loads
+    # it while the server works out the schema's stamp
+    from core.schema.catalog import Catalog
 
 log = logging.getLogger("warden.catalog_cache")
 
@@ -114,9 +117,17 @@ _memory: OrderedDict[str, tuple[str, Catalog]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def cached_catalog(db: Database, build: Callable[[Database], Catalog]) -> Catalog:
-    """The catalog of `db`: the cached one while its schema is unchanged, else `build(db)` (then cached)."""
-    stamp = stamp_of(db)
+def cached_catalog(
+    db: Database,
+    build: Callable[[Database], Catalog],
+    *,
+    stamp_given: Callable[[], Stamp | None] | None = None,
+) -> Catalog:
+    """The catalog of `db`: the cached one while its schema is unchanged, else `build(db)` (then cached).
+
+    `stamp_given` gives stamp_of(db) when the caller asked for it before (its query ran meanwhile).
+    """
+    stamp = stamp_given() if stamp_given is not None else stamp_of(db)
     if stamp is None:  # an in-memory database: nothing to find it by again
         with _lock:
             stats.builds += 1
@@ -331,6 +342,8 @@ def _to_plain(catalog: Catalog) -> dict[str, Any]:
     writes everything else without calling back into Python per object (a persistent_id hook ran 2.5 million
     times for 2,500 tables, half of the write).
     """
+    from core.schema.catalog import Catalog, Entity
+
     return {
         "catalog": {
             f.name: getattr(catalog, f.name) for f in dataclasses.fields(Catalog) if f.name != "entities"
@@ -359,6 +372,8 @@ def _loaded_model_metadata() -> sa.MetaData | None:
 
 
 def _from_plain(plain: dict[str, Any]) -> Catalog:
+    from core.schema.catalog import Catalog, Entity
+
     entities = {}
     for key, fields in plain["entities"]:
         source = fields["source"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from core.engine.db import Database
@@ -18,13 +20,21 @@ from core.schema.names import model_tables, table_names
 from core.schema.reflect import reflect_entities
 
 
-def load_catalog(db: Database, *, cached: bool = True) -> Catalog:
+def load_catalog(
+    db: Database,
+    *,
+    cached: bool = True,
+    stamp: Callable[[], catalog_cache.Stamp | None] | None = None,
+) -> Catalog:
     """Describe `db`: reference tables from the models, everything else by reflection.
 
     The catalog is cached per database while its schema is unchanged (core/schema/catalog_cache.py);
-    `cached=False` reads it from the database again.
+    `cached=False` reads it from the database again. `stamp` gives catalog_cache.stamp_of(db) when the
+    caller asked for it already.
     """
-    return catalog_cache.cached_catalog(db, read_catalog) if cached else read_catalog(db)
+    if not cached:
+        return read_catalog(db)
+    return catalog_cache.cached_catalog(db, read_catalog, stamp_given=stamp)
 
 
 def _model_tables(names: set[str]) -> list[sa.Table]:

@@ -38,7 +38,7 @@ import json, pkgutil, sys
 import core.schema
 from core.schema import catalog_cache
 version = catalog_cache.code_version()
-loaded = "core.schema.models" in sys.modules
+loaded = "core.schema.models" in sys.modules or "core.schema.catalog" in sys.modules
 print(json.dumps({"loaded": loaded, "modules": sorted(catalog_cache._catalog_modules()), "version": version}))
 """
 
@@ -89,7 +89,8 @@ def test_inspect_of_the_reference_schema_still_describes_its_models(tmp_path: Pa
 
 def test_the_cache_code_version_hashes_every_catalog_module_without_importing_them(tmp_path: Path) -> None:
     """The cache's code version covers core.types and every module under core/schema (the models too), and
-    working it out imports none of them."""
+    working it out imports none of them; nor does the cache itself load the catalog's code (inspect imports
+    it while the server works out the stamp)."""
     found = _child(VERSION_CHILD, data_dir=tmp_path)
     assert found["loaded"] is False
     import core.schema
@@ -109,3 +110,29 @@ def test_a_foreign_sqlite_file_is_inspected_without_the_models_or_the_orm(tmp_pa
     assert found["code"] == 0
     assert found["entities"] == {"guilds": ["integer", "text"]}
     assert found["loaded"] == []
+
+
+def test_load_catalog_keys_the_cache_by_a_stamp_it_is_given(tmp_path: Path) -> None:
+    """A stamp asked for before (inspect sends its query early) is the cache's key, as stamp_of's own is; a
+    None stamp (an in-memory database's) builds the catalog every time."""
+    from core.engine.db import open_database
+    from core.schema import catalog_cache
+    from core.schema.load import load_catalog
+
+    path = tmp_path / "theirs.db"
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE guilds (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.close()
+    db = open_database(str(path))
+    try:
+        builds = catalog_cache.stats.builds
+        unkeyed = [load_catalog(db, stamp=lambda: None) for _ in range(2)]
+        assert catalog_cache.stats.builds == builds + 2
+        assert unkeyed[0] is not unkeyed[1]
+        stamp = catalog_cache.stamp_of(db)
+        given = load_catalog(db, stamp=lambda: stamp)
+        assert load_catalog(db) is given  # found in memory by the stamp stamp_of works out
+        assert catalog_cache.stats.builds == builds + 3
+    finally:
+        catalog_cache.forget()
+        db.dispose()
