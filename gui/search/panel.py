@@ -38,6 +38,9 @@ from gui.search.model import SearchResultsModel, summary
 from gui.search.stale_bar import STOPPED_BY_MIGRATION, STOPPED_FOR_MIGRATION, StaleBar
 from gui.search.targets import TargetBox
 
+#: What a paused panel says when a search was asked for meanwhile.
+WAITING = "Paused while a migration runs: your search runs when it ends."
+
 if TYPE_CHECKING:
     from core.data.repository import Filter
     from core.engine.db import Database
@@ -363,6 +366,7 @@ class SearchPanel(QWidget):
         read (a search under way is stopped and runs again after, as does one asked for meanwhile)."""
         if (reason is None) == (self.paused is None):
             return  # no change (the watch tells every screen again when the standing changes)
+        said_paused = self.paused
         self.paused = reason
         self.target_box.setEnabled(reason is None)  # a new target would count its stale rows
         self.stale_bar.set_paused(reason)
@@ -374,8 +378,11 @@ class SearchPanel(QWidget):
             self._cancel()
             self._say(reason)
             return
-        text, error = (self._stopped_note, True) if self._stopped_note else self._said_before_pause
-        self._say(text, error=error)
+        if self._stopped_note:
+            self._say(self._stopped_note, error=True)
+        elif self.status.text() in (said_paused, WAITING):  # else what ended meanwhile (a model load) said
+            text, error = self._said_before_pause
+            self._say(text, error=error)
         if self._waiting:
             self._waiting = False
             self.search_now()
@@ -385,7 +392,7 @@ class SearchPanel(QWidget):
         if self.paused is None:
             return False
         self._waiting = True
-        self._say("Paused while a migration runs: your search runs when it ends.")
+        self._say(WAITING)
         return True
 
     def _cancel(self) -> None:
