@@ -11,8 +11,8 @@ from gui.graph.panel import GraphPanel
 from gui.migrate.pausable import PAUSED_READS
 from gui.runtime import workers
 from tests.fixtures.demo import Demo
-from tests.gui.test_graph import busiest_location, shown
-from tests.gui.test_graph_after_migration import add_a_column, panel
+from tests.gui.test_graph import busiest_location, panel, shown
+from tests.gui.test_graph_after_migration import add_a_column
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 __all__ = ["panel"]  # the fixture, taken from the module that made it
