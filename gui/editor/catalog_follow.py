@@ -11,7 +11,7 @@ told on the editor's message bar what had to go.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 
@@ -53,11 +53,12 @@ def follow_editor(editor: TableEditor, catalog: Catalog) -> None:
         editor.reads_paused = False
     followed = follow_staging(model.staging, entity)
     row = editor.view.currentIndex().row()  # the reset below forgets it
+    key = model.row_key(row) if row >= 0 else None
     editor.entity = entity
     _follow_filters(editor, entity)
     model.follow_catalog(catalog, followed.staging)
     _follow_sort(editor)
-    _follow_current_row(editor, row)
+    _follow_current_row(editor, row, key)
     editor.banner.setVisible(entity.read_only)
     if entity.read_only:
         editor.banner.setText(f"<b>{entity.name} is read-only:</b> {entity.read_only_reason}.")
@@ -90,17 +91,22 @@ def _follow_filters(editor: TableEditor, entity: Entity) -> None:
     editor.filters = [f for f in editor.filters if f.column in names]
 
 
-def _follow_current_row(editor: TableEditor, row: int) -> None:
-    """The row that was current is current again when the first rows are read anew (the rows keep their
-    order): the record form shows it then and reads its related rows, once, with the new catalog."""
+def _follow_current_row(editor: TableEditor, row: int, key: dict[str, Any] | None) -> None:
+    """The record that was current (`key`; a new row by its place `row`) is current again when the first
+    rows are read anew, where it is now (a dropped sort column changes the order): the record form shows it
+    then and reads its related rows, once, with the new catalog."""
     if row < 0:
         return
     model = editor.model
 
     def again(first: int, last: int) -> None:
         model.rows_loaded.disconnect(again)
-        if first <= row <= last and not editor.view.currentIndex().isValid():  # not if one was picked since
-            editor.view.setCurrentIndex(model.index(row, 0))
+        if editor.view.currentIndex().isValid():
+            return  # one was picked since
+        loaded = range(first, last + 1)
+        found = row if key is None else next((r for r in loaded if model.row_key(r) == key), -1)
+        if found in loaded:
+            editor.view.setCurrentIndex(model.index(found, 0))
 
     model.rows_loaded.connect(again)
 
