@@ -349,10 +349,9 @@ def float_text(value: float) -> str:
 def value_text(value: Any) -> str:
     """One raw SQLite value as the text COPY sends (before escaping), which a text column stores as it is:
     text as is, bytes as bytea's hex input, doubles as `float_text`, other numbers in digits."""
-    kind = type(value)
-    if kind is str:
-        return value  # type: ignore[no-any-return]
-    if kind is float:
+    if isinstance(value, str):
+        return value
+    if type(value) is float:
         return float_text(value)
     if isinstance(value, bytes):
         return "\\x" + value.hex()  # bytea's hex input (its backslash escaped with the rest)

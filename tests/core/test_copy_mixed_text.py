@@ -21,11 +21,12 @@ from core.schema.kinds import ColumnKind
 from tests.fixtures.postgres import new_pg_database
 
 KEY = uuid.UUID("12345678-9abc-def0-1234-56789abcdef0")
+HEX_1, HEX_4 = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
 ROWS = [
-    (1, b"\x00\xffhi", "0123456789abcdef0123456789abcdef"),
+    (1, b"\x00\xffhi", HEX_1),
     (2, 42, KEY.bytes),
     (3, "plain\ttext", None),
-    (4, 2.5, "fedcba9876543210fedcba9876543210"),
+    (4, 2.5, HEX_4),
 ]
 
 
@@ -62,10 +63,10 @@ def test_mixed_values_copy_and_match_and_a_later_change_does_not(tmp_path: Path,
         source.dispose()
         target.dispose()
     assert stored == [
-        ("\\x00ff6869", uuid.UUID(ROWS[0][2])),
+        ("\\x00ff6869", uuid.UUID(HEX_1)),
         ("42", KEY),
         ("plain\ttext", None),
-        ("2.5", uuid.UUID(ROWS[3][2])),
+        ("2.5", uuid.UUID(HEX_4)),
     ]
     assert changed.rows_source == changed.rows_target == len(ROWS)
     assert not changed.checksum_match, "Python's spelling of the bytes is not what was copied"
