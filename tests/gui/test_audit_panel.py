@@ -51,13 +51,13 @@ def test_the_panel_lists_filters_and_reverts_one_field(
     panel.resize(1100, 600)
     panel.show()
     panel.set_database(*sqlite_demo_copy)
-    qtbot.waitUntil(lambda: panel.entries.rowCount() == 20, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.entries.rowCount() == 20, timeout=30_000)
     qtmodeltester.check(panel.entries)
     assert panel.status.text() == "20 entries."
 
     panel.key_edit.setText(str(keys[7]["id"]))
     panel.refresh()
-    qtbot.waitUntil(lambda: panel.entries.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.entries.rowCount() == 1, timeout=30_000)
     panel.table.selectionModel().select(
         panel.entries.index(0, 0),
         QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
@@ -75,7 +75,7 @@ def test_the_panel_lists_filters_and_reverts_one_field(
     before = _users(sqlite_demo_copy)
     panel.reason_edit.setText("wrong address")
     panel.revert_button.click()
-    qtbot.waitUntil(lambda: panel.status.text().startswith("Reverted: 1 row written."), timeout=10_000)
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Reverted: 1 row written."), timeout=30_000)
     after = _users(sqlite_demo_copy)
     changed = {k for k in after if after[k] != before[k]}
     seventh = str(keys[7]["id"]).replace("-", "")
@@ -94,10 +94,10 @@ def test_a_conflicting_revert_says_so_in_one_line(qtbot: QtBot, sqlite_demo_copy
     panel.set_database(db, cat)
     panel.key_edit.setText(str(keys[0]["id"]))
     panel.refresh()
-    qtbot.waitUntil(lambda: panel.entries.rowCount() == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.entries.rowCount() == 2, timeout=30_000)
     panel.table.selectRow(1)  # the first rename, older than the later edit
     panel.revert_button.click()
-    qtbot.waitUntil(lambda: "changed in the database" in panel.status.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "changed in the database" in panel.status.text(), timeout=30_000)
     assert "later" not in panel.status.text()
     assert _users(sqlite_demo_copy)
 
@@ -109,12 +109,12 @@ def test_the_editors_save_is_audited(qtbot: QtBot, sqlite_demo_copy: Demo) -> No
 
     db, cat = sqlite_demo_copy
     model = TableEditorModel(db, cat, "regions")
-    qtbot.waitUntil(lambda: not model.counting and not model.loading_rows, timeout=10_000)
+    qtbot.waitUntil(lambda: not model.counting and not model.loading_rows, timeout=30_000)
     names = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     cell = model.index(0, names.index("name"))
     old = model.data(cell)
     assert model.setData(cell, "Audited Marches")
-    with qtbot.waitSignal(model.saved, timeout=10_000):
+    with qtbot.waitSignal(model.saved, timeout=30_000):
         model.save()
     (entry,) = list_entries(db, cat)
     assert (entry.entity, entry.action) == ("regions", "update")
