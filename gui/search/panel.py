@@ -506,7 +506,7 @@ class SearchPanel(QWidget):
         self.stale_bar.set_columns([(e, c) for e, c in self.targets() if c is not None])
 
     def _on_stale_bar_failed(self, message: str) -> None:
-        # The stop may come back during the pause or just after it: either way the note outlives the next search.
+        # The stop may come back during the pause or just after it: the note outlives the next search.
         migration = message in (STOPPED_FOR_MIGRATION, STOPPED_BY_MIGRATION)
         self._stopped_note = STOPPED_BY_MIGRATION if migration else None
         self._say(message, error=True)
