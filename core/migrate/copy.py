@@ -656,11 +656,13 @@ def _reset_sequences(target: Database, entities: Sequence[Entity]) -> None:
 class _Behind:
     """What follows a table's copy, on its own connection while the next table is copied: ANALYZE (fresh
     planner statistics: the first queries on the copy see real counts) and the target's side of the check,
-    both done by the server, so this process only waits for them."""
+    both done by the server, so this process only waits for them. Two at a time: a table's work waits while
+    a table that references it is copied (dropping that table's keys locks it), and the tables queued after
+    it need not wait too."""
 
     def __init__(self, source: Database, target: Database, verify: bool) -> None:
         self.source, self.target, self.verify = source, target, verify
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="warden-copy-behind")
+        self.pool = ThreadPoolExecutor(2, thread_name_prefix="warden-copy-behind")
         self.jobs: list[tuple[str, Future[tuple[int, str] | None]]] = []
 
     def table_done(self, src: Entity, tgt: Entity, plan: DigestPlan | None, *, analyze: bool) -> None:
