@@ -120,14 +120,18 @@ def reopen_graph(
     steps: Iterable[Step],
     shown: Neighbourhood,
     positions: Mapping[str, Point],
-) -> Reread:
+) -> Reread | None:
     """The graph of `entity`'s record read again (after a migration) with the user's expansions and collapses
-    replayed on the nodes that still exist; the nodes of `shown` stay where they were."""
+    replayed on the nodes that still exist; the nodes of `shown` stay where they were. None: the record
+    itself is no longer there."""
     from core.errors import NotFoundError
     from core.graph.neighbourhood import expand, expand_aggregate, merged, neighbourhood
     from gui.graph.document import GraphDocument
 
-    hood = neighbourhood(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
+    try:
+        hood = neighbourhood(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
+    except NotFoundError:
+        return None  # the migration deleted it
     start = hood.nodes[0].id
     kept: list[Step] = []
     for step in steps:

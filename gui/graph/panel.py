@@ -43,6 +43,7 @@ from gui.graph.details import NodeDetails, display
 from gui.graph.document import GraphDocument
 from gui.graph.export import export_view
 from gui.graph.link_editor import HELD_LABEL, LinkEditor, why
+from gui.graph.reread import NOT_READ_AGAIN, START_GONE, gone_text
 from gui.graph.scene import GraphScene
 from gui.graph.view import GraphView
 from gui.runtime import workers
@@ -710,13 +711,18 @@ class GraphPanel(QWidget):
 
     def _on_open_db_database_changed(self, _db: object) -> None:
         self.links.discard()  # staged links of the previous database cannot be saved to this one
-        self._select_edges([])
         if self._task is not None:
             self._task.cancel()  # a graph of the previous database must not arrive in this one
+        self._clear()
+
+    def _clear(self) -> None:
+        """No graph: nothing drawn, selected or read again after a migration."""
+        self._select_edges([])
         self.busy = False
         self.document = GraphDocument()
         self.start_record = None
         self.steps = []
+        self._shows_start = self._read_after_pause = False
         self.scene.show_document(self.document)
         self.details.show_node(None)
         self.details.set_legend([])
@@ -734,8 +740,12 @@ class GraphPanel(QWidget):
         if reason is None:
             if self._read_after_pause and self._reloaded_in_pause:
                 self._read_again()
+            elif self._read_after_pause and self.start_record is not None:
+                # The watch resumes without a catalog only when its reload failed (the window says why); one
+                # that comes later (the server back) is read then (_on_open_db_catalog_changed)
+                self._say(NOT_READ_AGAIN, error=True)
             else:
-                self._say("The migration ended; reading the graph again…" if self._read_after_pause else "")
+                self._say("")
             return
         if self._task is not None:
             self._task.cancel()
@@ -789,7 +799,11 @@ class GraphPanel(QWidget):
             positions=dict(self.document.positions),
         )
 
-    def _on_reread(self, reread: jobs.Reread) -> None:
+    def _on_reread(self, reread: jobs.Reread | None) -> None:
+        if reread is None:  # the start record went with the migration
+            self._clear()
+            self._say(START_GONE, error=True)
+            return
         placed = reread.placed
         self.busy = False
         pinned = self.document.pinned & set(placed.positions)
@@ -801,7 +815,7 @@ class GraphPanel(QWidget):
         self.details.set_legend(self.scene.entities())
         self.scene.find(self.find_box.text())
         start = self.document.node(placed.start)
-        gone = _gone_text(reread.gone, self.open_db.catalog)
+        gone = gone_text(reread.gone, self.open_db.catalog)
         self._say(" ".join(t for t in (gone, self._summary(start)) if t), error=bool(gone))
         self._remember()
         self.graph_shown.emit()
@@ -809,23 +823,6 @@ class GraphPanel(QWidget):
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet("color: #b3261e;" if error else "")
-
-
-def _gone_text(gone: tuple[GraphNode, ...], catalog: Catalog | None) -> str:
-    """What a migration took from the graph: the tables it dropped, and the records no longer there."""
-    by_entity: dict[str, int] = {}
-    for node in gone:
-        by_entity[node.entity] = by_entity.get(node.entity, 0) + 1
-    dropped = [e for e in by_entity if catalog is None or e not in catalog.entities]
-    rows = sum(n for e, n in by_entity.items() if e not in dropped)
-    parts = []
-    if dropped:
-        nodes = sum(by_entity[e] for e in dropped)
-        went = f"{nodes:,} node{'s' if nodes != 1 else ''} went from the graph"
-        parts.append(f"The migration dropped {', '.join(dropped)}: {went}.")
-    if rows:
-        parts.append(f"{rows:,} record{'s are' if rows != 1 else ' is'} no longer there after the migration.")
-    return " ".join(parts)
 
 
 #: How many of a row's fields its hover preview shows.

@@ -1,0 +1,76 @@
+"""The record graph after a migration whose end it cannot follow: the catalog could not be read again (the
+graph says so and what happens next, instead of "reading the graph again…" for good), or the migration
+deleted the record the graph started from (the graph is cleared with a message, instead of the error of a
+read that found no row and the old nodes left drawn). A real copy of the SQLite demo database, a real schema
+change through the open database's change_schema, as the migration runner runs one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from core.engine.db import Database
+from gui.graph.panel import GraphPanel
+from gui.graph.reread import NOT_READ_AGAIN, START_GONE
+from gui.migrate.pausable import PAUSED_READS
+from gui.runtime import workers
+from tests.fixtures.demo import Demo
+from tests.gui.test_graph import busiest_location, panel, shown
+
+pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
+__all__ = ["panel"]  # the fixture, taken from the module that made it
+
+
+def test_a_catalog_that_cannot_be_read_again_is_said_with_what_to_do(
+    qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
+) -> None:
+    db = sqlite_demo_copy[0]
+    location, _ = busiest_location(db)
+    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    nodes = set(panel.document.positions)
+    path = Path(db.engine.url.database or "")
+
+    def damage_the_file(db: Database) -> None:
+        """A migration's end that leaves the file unreadable: its header overwritten."""
+        db.dispose()
+        with path.open("r+b") as file:
+            file.write(b"not a database!!")
+
+    panel.set_paused(PAUSED_READS)
+    with qtbot.waitSignal(panel.open_db.catalog_failed, timeout=30_000):
+        panel.open_db.change_schema(damage_the_file)
+    panel.set_paused(None)  # as the watch resumes when the reload failed
+    qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
+    assert panel.message.text() == NOT_READ_AGAIN
+    assert "reading the graph again" not in panel.message.text()
+    assert panel.message.styleSheet(), "said as a problem"
+    assert set(panel.document.positions) == nodes, "the graph from before stays"
+    assert panel.toolbar.isEnabled()
+
+
+def test_a_start_record_the_migration_deleted_clears_the_graph_with_a_message(
+    qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
+) -> None:
+    db = sqlite_demo_copy[0]
+    with db.engine.connect() as conn:
+        item = conn.exec_driver_sql("SELECT id FROM order_items ORDER BY id LIMIT 1").scalar()
+    shown(qtbot, panel, lambda: panel.show_record("order_items", {"id": item}))
+    assert len(panel.document.hood.nodes) > 1
+
+    def delete_the_item(db: Database) -> None:
+        with db.transaction() as conn:
+            conn.exec_driver_sql("DELETE FROM order_items WHERE id = ?", (item,))
+
+    panel.set_paused(PAUSED_READS)
+    with qtbot.waitSignal(panel.open_db.catalog_changed, timeout=30_000):
+        panel.open_db.change_schema(delete_the_item)
+    panel.set_paused(None)
+    qtbot.waitUntil(lambda: panel.message.text() == START_GONE, timeout=30_000)
+    assert "has no row" not in panel.message.text() and str(item) not in panel.message.text()
+    assert not panel.document.hood.nodes and not panel.scene.items_by_id, "the old nodes are not left drawn"
+    assert panel.start_record is None and panel.details.node is None
+    panel.set_paused(PAUSED_READS)  # a later migration reads nothing again for a graph no longer there
+    panel.set_paused(None)
+    assert panel.message.text() == ""
