@@ -42,14 +42,28 @@ def open_graph(
     follow: Iterable[str] | None,
 ) -> Placed:
     """A record's neighbourhood, laid out (keeping the positions remembered for it from last time)."""
-    from core.graph.neighbourhood import neighbourhood
-
-    hood = neighbourhood(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
-    start = hood.nodes[0].id
+    hood, start = _opened(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
     saved = load_layout(db.display_url, start)
     ids = [n.id for n in hood.nodes]
     positions = layout(ids, _pairs(hood), known=saved.positions)
     return Placed(hood, positions, saved.pinned & set(ids), start, frozenset(ids))
+
+
+def _opened(
+    db: Database,
+    catalog: Catalog,
+    entity: str,
+    key: dict[str, Any],
+    *,
+    depth: int,
+    cap: int,
+    follow: Iterable[str] | None,
+) -> tuple[Neighbourhood, str]:
+    """A record's neighbourhood and its start node's id: how a graph opens, the first time or again."""
+    from core.graph.neighbourhood import neighbourhood
+
+    hood = neighbourhood(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
+    return hood, hood.nodes[0].id
 
 
 def expand_node(
@@ -125,14 +139,13 @@ def reopen_graph(
     replayed on the nodes that still exist; the nodes of `shown` stay where they were. None: the record
     itself is no longer there."""
     from core.errors import NotFoundError
-    from core.graph.neighbourhood import expand, expand_aggregate, merged, neighbourhood
+    from core.graph.neighbourhood import expand, expand_aggregate, merged
     from gui.graph.document import GraphDocument
 
     try:
-        hood = neighbourhood(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
+        hood, start = _opened(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
     except NotFoundError:
         return None  # the migration deleted it
-    start = hood.nodes[0].id
     kept: list[Step] = []
     for step in steps:
         node = next((n for n in hood.nodes if n.id == step.node), None)

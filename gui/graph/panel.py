@@ -24,12 +24,8 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMenu,
-    QSpinBox,
     QSplitter,
-    QToolBar,
-    QToolButton,
     QToolTip,
     QVBoxLayout,
     QWidget,
@@ -45,6 +41,7 @@ from gui.graph.export import export_view
 from gui.graph.link_editor import HELD_LABEL, LinkEditor, why
 from gui.graph.reread import NOT_READ_AGAIN, START_GONE, gone_text
 from gui.graph.scene import GraphScene
+from gui.graph.toolbar import GraphToolbar
 from gui.graph.view import GraphView
 from gui.runtime import workers
 
@@ -54,9 +51,6 @@ if TYPE_CHECKING:
     from gui.runtime.open_database import OpenDatabase
 
 log = logging.getLogger("warden.gui.graph")
-
-DEFAULT_DEPTH = 1
-DEFAULT_CAP = 50
 
 
 class GraphPanel(QWidget):
@@ -74,7 +68,6 @@ class GraphPanel(QWidget):
         self.document = GraphDocument()
         self.start_record: tuple[str, dict[str, Any]] | None = None
         self.busy = False
-        self.follow: set[str] | None = None  # the edge types expansions follow (None: all)
         self._task: workers.Task | None = None  # the running load or expansion
         self._hovered = ""  # the node under the mouse
         self.paused: str | None = None  # why nothing is read now (a migration runs: set_paused), else None
@@ -89,7 +82,16 @@ class GraphPanel(QWidget):
         self.message = QLabel()
         self.message.setObjectName("graphMessage")
         self.message.setWordWrap(True)
-        self._build_toolbar()
+        self.toolbar = GraphToolbar(
+            self.scene, lambda: self.open_db.catalog, self.view.fit, self.ask_export, self
+        )
+        bar = self.toolbar  # its boxes are the panel's, as before it had a module of its own
+        self.depth_box, self.cap_box, self.find_box = bar.depth_box, bar.cap_box, bar.find_box
+        self.depth_box.valueChanged.connect(self._on_depth_value_changed)
+        self.find_box.textChanged.connect(self._on_find_text_changed)
+        self.find_box.returnPressed.connect(self._on_find_return_pressed)
+        self._found: list[str] = []  # the nodes the find box matches, and which of them Return went to last
+        self._found_at = -1
         self.links = LinkEditor(open_db, lambda: self.document, self)
         self.scene.link_allowed = lambda: not self.links.database_read_only()
         self.selected_edges: list[GraphEdge] = []  # a click selects one, Ctrl+click adds more
@@ -136,69 +138,14 @@ class GraphPanel(QWidget):
         open_db.catalog_changed.connect(self._on_open_db_catalog_changed)
         self._say("Right-click a row in a table and choose Show in Graph to start from that record.")
 
-    def _build_toolbar(self) -> None:
-        bar = QToolBar()
-        bar.setObjectName("graphToolbar")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.addWidget(QLabel(" Depth "))
-        self.depth_box = QSpinBox()
-        self.depth_box.setObjectName("graphDepth")
-        self.depth_box.setRange(1, 3)
-        self.depth_box.setValue(DEFAULT_DEPTH)
-        self.depth_box.setToolTip("How many hops out from the starting record (1 to 3)")
-        self.depth_box.valueChanged.connect(self._on_depth_value_changed)
-        bar.addWidget(self.depth_box)
-        bar.addWidget(QLabel("  Cap "))
-        self.cap_box = QSpinBox()
-        self.cap_box.setObjectName("graphCap")
-        self.cap_box.setRange(5, 1000)
-        self.cap_box.setSingleStep(5)
-        self.cap_box.setValue(DEFAULT_CAP)
-        self.cap_box.setToolTip("At most this many neighbours per edge type; the rest become one aggregate")
-        bar.addWidget(self.cap_box)
-        bar.addSeparator()
-        self.expand_by_menu = QMenu(self)
-        self.expand_by_menu.setObjectName("graphExpandByMenu")
-        self.expand_by_button = self._menu_button(bar, "Expand by", self.expand_by_menu)
-        self.expand_by_button.setToolTip("Which edge types expanding a node follows")
-        self.expand_by_menu.aboutToShow.connect(self._fill_expand_by_menu)
-        self.filter_menu = QMenu(self)
-        self.filter_menu.setObjectName("graphFilterMenu")
-        self.filter_button = self._menu_button(bar, "Show", self.filter_menu)
-        self.filter_button.setToolTip("Show or hide entities and edge types")
-        self.filter_menu.aboutToShow.connect(self._fill_filter_menu)
-        bar.addSeparator()
-        self.find_box = QLineEdit()
-        self.find_box.setObjectName("graphFind")
-        self.find_box.setPlaceholderText("Find a node by label")
-        self.find_box.setClearButtonEnabled(True)
-        self.find_box.setMaximumWidth(240)
-        self.find_box.textChanged.connect(self._on_find_text_changed)
-        self.find_box.returnPressed.connect(self._on_find_return_pressed)
-        bar.addWidget(self.find_box)
-        self._found: list[str] = []
-        self._found_at = -1
-        bar.addSeparator()
-        self.fit_action = self._action(bar, "Fit", "Show the whole graph", self.view.fit)
-        self.export_action = self._action(
-            bar, "Export…", "Save the view as a PNG or SVG image", self.ask_export
-        )
-        self.toolbar = bar
+    @property
+    def follow(self) -> set[str] | None:
+        """The edge types expansions follow (None: all): the toolbar's Expand By choice."""
+        return self.toolbar.follow
 
-    def _menu_button(self, bar: QToolBar, text: str, menu: QMenu) -> QToolButton:
-        button = QToolButton()
-        button.setText(text)
-        button.setMenu(menu)
-        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        bar.addWidget(button)
-        return button
-
-    def _action(self, bar: QToolBar, text: str, tip: str, slot: Any) -> QAction:
-        action = QAction(text, self)
-        action.setToolTip(tip)
-        action.triggered.connect(slot)
-        bar.addAction(action)
-        return action
+    @follow.setter
+    def follow(self, edge_types: set[str] | None) -> None:
+        self.toolbar.follow = edge_types
 
     # --- starting, expanding, collapsing ---------------------------------------------------------
 
@@ -213,17 +160,20 @@ class GraphPanel(QWidget):
         if db is None or catalog is None:
             return
         self.start_record = (entity, dict(key))
+        self._run_open_job("Loading the neighbourhood…", self._on_graph_loaded, jobs.open_graph, db, catalog)
+
+    def _run_open_job(
+        self, text: str, on_done: Any, job: Any, db: Database, catalog: Catalog, **options: Any
+    ) -> None:
+        """Run a job that opens the graph from its start record (open_graph, or reopen_graph after a
+        migration) at the toolbar's depth, following its Expand By choice."""
+        if self.start_record is None:
+            return
+        entity, key = self.start_record
         self._run_graph_job(
-            "Loading the neighbourhood…",
-            self._on_graph_loaded,
-            jobs.open_graph,
-            db,
-            catalog,
-            entity,
-            dict(key),
-            depth=self.depth_box.value(),
-            follow=self._follow(),
-        )
+            text, on_done, job, db, catalog, entity, dict(key),
+            depth=self.depth_box.value(), follow=self.toolbar.followed(), **options,
+        )  # fmt: skip
 
     def expand(self, node_id: str, follow: set[str] | None = None) -> None:
         """Show `node_id`'s neighbours (an aggregate: the next records it stands for), laid out around it;
@@ -234,7 +184,7 @@ class GraphPanel(QWidget):
         if self.busy:
             self._say("Still loading; try again in a moment.")
             return
-        follow_now = sorted(follow) if follow is not None else self._follow()
+        follow_now = sorted(follow) if follow is not None else self.toolbar.followed()
         step = jobs.Step(node_id, follow=tuple(follow_now) if follow_now is not None else None)
         self._run_graph_job(
             "Expanding…",
@@ -502,70 +452,6 @@ class GraphPanel(QWidget):
         if self.start_record is not None:
             self.show_record(*self.start_record)
 
-    def _fill_expand_by_menu(self) -> None:
-        menu = self.expand_by_menu
-        menu.clear()
-        everything = menu.addAction("All Edge Types")
-        everything.setCheckable(True)
-        everything.setChecked(self.follow is None)
-        everything.toggled.connect(self._on_expand_by_all_toggled)
-        menu.addSeparator()
-        for name in self._known_edge_types():
-            action = menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(self.follow is None or name in self.follow)
-            action.toggled.connect(lambda on, name=name: self._on_expand_by_toggled(name, on))
-
-    def _known_edge_types(self) -> list[str]:
-        """Every edge type a node shown could be expanded by."""
-        catalog = self.open_db.catalog
-        if catalog is None:
-            return []
-        names: dict[str, None] = {}
-        for entity in self.scene.entities():
-            if entity in catalog.entities:
-                names.update((t.name, None) for t in jobs.edge_types(catalog, entity))
-        return sorted(names)
-
-    def _on_expand_by_all_toggled(self, on: bool) -> None:
-        self.follow = None if on else set()
-
-    def _on_expand_by_toggled(self, name: str, on: bool) -> None:
-        chosen = set(self._known_edge_types()) if self.follow is None else set(self.follow)
-        if on:
-            chosen.add(name)
-        else:
-            chosen.discard(name)
-        self.follow = None if chosen >= set(self._known_edge_types()) else chosen
-
-    def _follow(self) -> list[str] | None:
-        return sorted(self.follow) if self.follow is not None else None
-
-    def _fill_filter_menu(self) -> None:
-        menu = self.filter_menu
-        menu.clear()
-        menu.addSection("Entities")
-        for entity in self.scene.entities():
-            action = menu.addAction(entity)
-            action.setCheckable(True)
-            action.setChecked(entity not in self.scene.hidden_entities)
-            action.toggled.connect(lambda on, e=entity: self._on_filter_toggled(e, on, entity=True))
-        menu.addSection("Edge types")
-        for via in self.scene.edge_types():
-            action = menu.addAction(via)
-            action.setCheckable(True)
-            action.setChecked(via not in self.scene.hidden_edge_types)
-            action.toggled.connect(lambda on, v=via: self._on_filter_toggled(v, on, entity=False))
-
-    def _on_filter_toggled(self, name: str, on: bool, *, entity: bool) -> None:
-        entities, edge_types = set(self.scene.hidden_entities), set(self.scene.hidden_edge_types)
-        target = entities if entity else edge_types
-        if on:
-            target.discard(name)
-        else:
-            target.add(name)
-        self.scene.set_filters(entities, edge_types)
-
     def _on_find_text_changed(self, text: str) -> None:
         self._found = self.scene.find(text)
         self._found_at = -1
@@ -774,30 +660,20 @@ class GraphPanel(QWidget):
         if entity in catalog.entities and not self._shows_start:
             self.show_record(entity, key)  # asked for (or still loading) when the migration began
         elif entity in catalog.entities:
-            self._reread(entity, key)  # staged link edits stay drawn on the new graph
+            self._reread()  # staged link edits stay drawn on the new graph
         else:
             self._say(f"{entity} is no longer in the database after the migration.", error=True)
 
-    def _reread(self, entity: str, key: dict[str, Any]) -> None:
+    def _reread(self) -> None:
         """Read the graph again after a migration: the same record, then the user's expansions and collapses
         on the nodes that still exist, each node where it was."""
         db, catalog = self._open()
         if db is None or catalog is None:
             return
-        self._run_graph_job(
-            "Reading the graph again…",
-            self._on_reread,
-            jobs.reopen_graph,
-            db,
-            catalog,
-            entity,
-            dict(key),
-            depth=self.depth_box.value(),
-            follow=self._follow(),
-            steps=tuple(self.steps),
-            shown=self.document.hood,
-            positions=dict(self.document.positions),
-        )
+        self._run_open_job(
+            "Reading the graph again…", self._on_reread, jobs.reopen_graph, db, catalog,
+            steps=tuple(self.steps), shown=self.document.hood, positions=dict(self.document.positions),
+        )  # fmt: skip
 
     def _on_reread(self, reread: jobs.Reread | None) -> None:
         if reread is None:  # the start record went with the migration
