@@ -39,7 +39,7 @@ from gui.graph.details import NodeDetails, display
 from gui.graph.document import GraphDocument
 from gui.graph.export import export_view
 from gui.graph.link_editor import HELD_LABEL, LinkEditor, why
-from gui.graph.reread import NOT_READ_AGAIN, START_GONE, gone_text
+from gui.graph.reread import NOT_READ_AGAIN, START_GONE, MigrationPause, gone_text, reread_document
 from gui.graph.scene import GraphScene
 from gui.graph.toolbar import GraphToolbar
 from gui.graph.view import GraphView
@@ -70,9 +70,7 @@ class GraphPanel(QWidget):
         self.busy = False
         self._task: workers.Task | None = None  # the running load or expansion
         self._hovered = ""  # the node under the mouse
-        self.paused: str | None = None  # why nothing is read now (a migration runs: set_paused), else None
-        self._read_after_pause = False  # the graph is read again, in the reloaded catalog, after the pause
-        self._reloaded_in_pause = False  # the catalog was reloaded during the pause (read with it on resume)
+        self.pause = MigrationPause()  # a migration runs (set_paused); the graph is read again after it
         self._held_said: str | None = None  # the write hold's reason, as the message line said it
         self.steps: list[jobs.Step] = []  # the expansions and collapses since the record was shown, in order
         self._shows_start = False  # the graph drawn is start_record's: read again after a migration
@@ -155,7 +153,7 @@ class GraphPanel(QWidget):
         self.steps = []  # a new graph: the expansions of the one shown are not replayed on it
         self._shows_start = False  # until drawn: after a migration it is shown fresh, not re-read
         if self.paused is not None:
-            self.start_record, self._read_after_pause = (entity, dict(key)), True
+            self.start_record, self.pause.read_after = (entity, dict(key)), True
         db, catalog = self._open()
         if db is None or catalog is None:
             return
@@ -608,54 +606,55 @@ class GraphPanel(QWidget):
         self.document = GraphDocument()
         self.start_record = None
         self.steps = []
-        self._shows_start = self._read_after_pause = False
+        self._shows_start = self.pause.read_after = False
         self.scene.show_document(self.document)
         self.details.show_node(None)
         self.details.set_legend([])
 
+    @property
+    def paused(self) -> str | None:
+        """Why nothing is read now (a migration runs: set_paused), else None."""
+        return self.pause.reason
+
     def set_paused(self, reason: str | None) -> None:
         """A migration runs (`reason`, said in the message line) or has ended (None; gui/migrate/watch.py):
         while paused nothing is read and staged link edits stay unsaved; after it the graph is read again
-        from its record, with the user's expansions, in the reloaded catalog (at once when it came during the
-        pause, as the watch resumes; else when it comes)."""
+        from its record, with the user's expansions, in the reloaded catalog (gui/graph/reread.py)."""
         if (reason is None) == (self.paused is None):
             return  # no change (the watch tells every screen again when the standing changes)
-        self.paused = reason
         for widget in (self.toolbar, self.view, self.details, self.links.bar):
             widget.setEnabled(reason is None)  # no expansion, hover read or save meanwhile
-        if reason is None:
-            if self._read_after_pause and self._reloaded_in_pause:
-                self._read_again()
-            elif self._read_after_pause and self.start_record is not None:
-                # The watch resumes without a catalog only when its reload failed (the window says why); one
-                # that comes later (the server back) is read then (_on_open_db_catalog_changed)
-                self._say(NOT_READ_AGAIN, error=True)
-            else:
-                self._say("")
+        if reason is not None:
+            if self._task is not None:
+                self._task.cancel()
+            self.busy = False
+            self.pause.start(reason, shown=self.start_record is not None)
+            self._say(reason)
             return
-        if self._task is not None:
-            self._task.cancel()
-        self.busy = False
-        self._read_after_pause = self.start_record is not None
-        self._reloaded_in_pause = False
-        self._say(reason)
+        self.pause.reason = None
+        if self.pause.read_after and self.pause.reloaded:
+            self._read_again()
+        elif self.pause.read_after and self.start_record is not None:
+            # The watch resumes without a catalog only when its reload failed (the window says why); one
+            # that comes later (the server back) is read then (_on_open_db_catalog_changed)
+            self._say(NOT_READ_AGAIN, error=True)
+        else:
+            self._say("")
 
     def hold_writes(self, reason: str | None) -> None:
         """Hold the link edits at a revision the migrations do not know (the watch calls it); None lifts."""
         self.links.hold_writes(reason)
 
     def _on_open_db_catalog_changed(self, _change: object) -> None:
-        if self.paused is not None:
-            self._reloaded_in_pause = True  # read with it when the pause ends
-            return
-        self._read_again()
+        if self.pause.catalog_changed():
+            self._read_again()
 
     def _read_again(self) -> None:
         """After a migration: the graph read again in the catalog now in place, or why it cannot be."""
         catalog = self.open_db.catalog
-        if not self._read_after_pause or self.start_record is None or not catalog:
+        if not self.pause.read_after or self.start_record is None or not catalog:
             return
-        self._read_after_pause = self._reloaded_in_pause = False
+        self.pause.done()
         entity, key = self.start_record
         if entity in catalog.entities and not self._shows_start:
             self.show_record(entity, key)  # asked for (or still loading) when the migration began
@@ -680,17 +679,15 @@ class GraphPanel(QWidget):
             self._clear()
             self._say(START_GONE, error=True)
             return
-        placed = reread.placed
         self.busy = False
-        pinned = self.document.pinned & set(placed.positions)
-        self.document = GraphDocument(placed.start, placed.hood, dict(placed.positions), pinned)
+        self.document = reread_document(self.document, reread)
         self.steps = list(reread.steps)
         self.scene.select(None)
         self.scene.show_document(self.document)
         self.details.show_node(None)
         self.details.set_legend(self.scene.entities())
         self.scene.find(self.find_box.text())
-        start = self.document.node(placed.start)
+        start = self.document.node(reread.placed.start)
         gone = gone_text(reread.gone, self.open_db.catalog)
         self._say(" ".join(t for t in (gone, self._summary(start)) if t), error=bool(gone))
         self._remember()

@@ -1,13 +1,18 @@
-"""What the graph panel says after a migration: what it took from the graph, or why the graph was not read
-again (the catalog could not be reloaded, or the record the graph started from went)."""
+"""The graph panel after a migration: when its graph is read again (MigrationPause), the graph read again
+(reread_document), and what the panel says: what the migration took from the graph, or why the graph was
+not read again (the catalog could not be reloaded, or the record the graph started from went)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from gui.graph.document import GraphDocument
 
 if TYPE_CHECKING:
     from core.graph.model import GraphNode
     from core.schema.catalog import Catalog
+    from gui.graph.jobs import Reread
 
 #: The catalog could not be reloaded after the migration: the graph drawn stays, and is read again with the
 #: catalog once it comes (open_db reloads it when a lost server answers again).
@@ -38,3 +43,36 @@ def gone_text(gone: tuple[GraphNode, ...], catalog: Catalog | None) -> str:
     if rows:
         parts.append(f"{rows:,} record{'s are' if rows != 1 else ' is'} no longer there after the migration.")
     return " ".join(parts)
+
+
+@dataclass
+class MigrationPause:
+    """Whether a migration runs (`reason`), and whether the graph is read again once it has ended: in the
+    catalog reloaded after it (at once when it came during the pause, as the watch resumes; else when it
+    comes)."""
+
+    reason: str | None = None  # why nothing is read now (a migration runs), else None
+    read_after: bool = False  # the graph is read again, in the reloaded catalog, after the pause
+    reloaded: bool = False  # the catalog was reloaded during the pause (read with it on resume)
+
+    def start(self, reason: str, *, shown: bool) -> None:
+        """A migration runs: a graph `shown` (or asked for) is read again after it."""
+        self.reason, self.read_after, self.reloaded = reason, shown, False
+
+    def catalog_changed(self) -> bool:
+        """A catalog came: whether to read the graph again now (not while paused: when the pause ends)."""
+        if self.reason is not None:
+            self.reloaded = True
+            return False
+        return True
+
+    def done(self) -> None:
+        """The graph is read again: a later catalog reads nothing again (the panel follows no pause)."""
+        self.read_after = self.reloaded = False
+
+
+def reread_document(previous: GraphDocument, reread: Reread) -> GraphDocument:
+    """The graph read again after a migration, its nodes where they were and still pinned if they were."""
+    placed = reread.placed
+    pinned = previous.pinned & set(placed.positions)
+    return GraphDocument(placed.start, placed.hood, dict(placed.positions), pinned)
