@@ -1,4 +1,5 @@
-"""The graph panel's side panel: the selected node's fields with "Open in Table", and the colour legend."""
+"""The graph panel's side panel: the selected node's fields with "Open in Table", and the colour legend; a
+node's hover preview (its tooltip) from the same fields."""
 
 from __future__ import annotations
 
@@ -158,3 +159,17 @@ def display(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: How many of a row's fields its hover preview shows.
+PREVIEW_FIELDS = 10
+
+
+def preview(node: GraphNode, values: dict[str, Any]) -> str:
+    """A node's tooltip with its row: label, entity and key, then its first fields."""
+    key = ", ".join(str(v) for v in node.key or ())
+    lines = [node.label, f"{node.entity} · {key}", ""]
+    shown = [(k, v) for k, v in values.items() if v is not None][:PREVIEW_FIELDS]
+    lines += [f"{name}: {display(value, limit=80)}" for name, value in shown]
+    lines += ["", "Double-click to expand"]
+    return "\n".join(lines)

@@ -35,10 +35,11 @@ from core.graph.link_edits import READ_ONLY_DATABASE
 from core.graph.model import GraphEdge, GraphNode
 from core.graph.neighbourhood import edge_identity
 from gui.graph import jobs
-from gui.graph.details import NodeDetails, display
+from gui.graph.details import NodeDetails, preview
 from gui.graph.document import GraphDocument
 from gui.graph.export import export_view
-from gui.graph.link_editor import HELD_LABEL, LinkEditor, why
+from gui.graph.link_editor import LinkEditor, why
+from gui.graph.node_menu import fill_node_menu
 from gui.graph.reread import NOT_READ_AGAIN, START_GONE, MigrationPause, gone_text, reread_document
 from gui.graph.scene import GraphScene
 from gui.graph.toolbar import GraphToolbar
@@ -385,42 +386,7 @@ class GraphPanel(QWidget):
         menu = QMenu(self)
         menu.setObjectName("graphContextMenu")
         self.context_menu = menu
-        node = self.document.node(node_id) if node_id else None
-        if node is None:
-            menu.addAction("Fit", self.view.fit)
-            menu.addAction("Lay Out Again", self.relayout).setEnabled(bool(self.document.hood.nodes))
-            return menu
-        menu.addAction("Show Next Records" if node.aggregate else "Expand", lambda: self.expand(node.id))
-        if not node.aggregate:
-            by = menu.addMenu("Expand By")
-            for edge_type in (
-                jobs.edge_types(self.open_db.catalog, node.entity) if self.open_db.catalog else []
-            ):
-                by.addAction(
-                    f"{edge_type.name} → {edge_type.neighbour}",
-                    functools.partial(self.expand_by, node.id, {edge_type.name}),
-                )
-            by.setEnabled(not by.isEmpty())
-            collapse = menu.addAction("Collapse", lambda: self.collapse(node.id))
-            collapse.setEnabled(bool(self.document.collapsible(node.id)))
-            menu.addSeparator()
-            menu.addAction("Open in Table", lambda: self.open_in_table(node.id))
-            reason = self.links.link_reason()
-            held = reason is not None and reason == self.links.hold_reason  # a whole sentence: in the tooltip
-            short = HELD_LABEL if held else reason
-            link = menu.addAction(
-                "Link to… (Shift-drag to another node)" if short is None else f"Link to… ({short})"
-            )
-            link.setObjectName("graphLinkHint")
-            link.setEnabled(False)  # a hint: the drag does it
-            menu.setToolTipsVisible(True)
-            link.setToolTip(
-                "Shift-drag from this node to another to link them"
-                if reason is None
-                else why("No link can be added", reason)
-            )
-        if node.id in self.document.pinned:
-            menu.addAction("Unpin", lambda: self.unpin(node.id))
+        fill_node_menu(menu, self, node_id)
         return menu
 
     def expand_by(self, node_id: str, edge_types: set[str]) -> None:
@@ -696,17 +662,3 @@ class GraphPanel(QWidget):
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setStyleSheet("color: #b3261e;" if error else "")
-
-
-#: How many of a row's fields its hover preview shows.
-PREVIEW_FIELDS = 10
-
-
-def preview(node: GraphNode, values: dict[str, Any]) -> str:
-    """A node's tooltip with its row: label, entity and key, then its first fields."""
-    key = ", ".join(str(v) for v in node.key or ())
-    lines = [node.label, f"{node.entity} · {key}", ""]
-    shown = [(k, v) for k, v in values.items() if v is not None][:PREVIEW_FIELDS]
-    lines += [f"{name}: {display(value, limit=80)}" for name, value in shown]
-    lines += ["", "Double-click to expand"]
-    return "\n".join(lines)
