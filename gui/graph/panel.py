@@ -7,7 +7,8 @@ edge's link after asking (Ctrl+click selects several; gui/graph/link_editor.py: 
 through core's audited save). Fetching a
 neighbourhood, laying it out and remembering positions run on workers (gui/runtime/workers.py, jobs.py);
 the GUI thread only draws. After a migration the graph is read again from its record with the expansions and
-collapses replayed (jobs.reopen_graph); while writes are held (unknown revision) Del and "Link to…" say why.
+collapses replayed (jobs.reopen_graph, gui/graph/reread.py); while writes are held (unknown revision) Del and
+"Link to…" say why. The toolbar is gui/graph/toolbar.py, the context menu gui/graph/node_menu.py.
 """
 
 from __future__ import annotations
@@ -626,8 +627,9 @@ class GraphPanel(QWidget):
             self.show_record(entity, key)  # asked for (or still loading) when the migration began
         elif entity in catalog.entities:
             self._reread()  # staged link edits stay drawn on the new graph
-        else:
-            self._say(f"{entity} is no longer in the database after the migration.", error=True)
+        else:  # its table dropped
+            self._clear()
+            self._say(START_GONE, error=True)
 
     def _reread(self) -> None:
         """Read the graph again after a migration: the same record, then the user's expansions and collapses
@@ -641,7 +643,7 @@ class GraphPanel(QWidget):
         )  # fmt: skip
 
     def _on_reread(self, reread: jobs.Reread | None) -> None:
-        if reread is None:  # the start record went with the migration
+        if reread is None:  # the start record went with the migration (its table is still there)
             self._clear()
             self._say(START_GONE, error=True)
             return

@@ -21,7 +21,7 @@ NOT_READ_AGAIN = (
     "It is read again when they are; open the database again if that does not happen."
 )
 
-#: The migration deleted the graph's start record (or its table lost its key): nothing to read again from.
+#: The migration deleted the graph's start record, or dropped its table: nothing to read again from.
 START_GONE = (
     "The record this graph started from is no longer there after the migration, so the graph was cleared. "
     "Right-click a row in a table and choose Show in Graph to start again."

@@ -1,7 +1,8 @@
 """The record graph after a migration whose end it cannot follow: the catalog could not be read again (the
 graph says so and what happens next, instead of "reading the graph again…" for good), or the migration
-deleted the record the graph started from (the graph is cleared with a message, instead of the error of a
-read that found no row and the old nodes left drawn). A real copy of the SQLite demo database, a real schema
+deleted the record the graph started from, or dropped its table (the graph is cleared with a message,
+instead of the error of a read that found no row, or a bare "no longer in the database", and the old nodes
+left drawn). A real copy of the SQLite demo database, a real schema
 change through the open database's change_schema, as the migration runner runs one."""
 
 from __future__ import annotations
@@ -74,3 +75,24 @@ def test_a_start_record_the_migration_deleted_clears_the_graph_with_a_message(
     panel.set_paused(PAUSED_READS)  # a later migration reads nothing again for a graph no longer there
     panel.set_paused(None)
     assert panel.message.text() == ""
+
+
+def test_a_start_table_the_migration_dropped_clears_the_graph_with_a_message(
+    qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
+) -> None:
+    db = sqlite_demo_copy[0]
+    with db.engine.connect() as conn:
+        item = conn.exec_driver_sql("SELECT id FROM order_items ORDER BY id LIMIT 1").scalar()
+    shown(qtbot, panel, lambda: panel.show_record("order_items", {"id": item}))
+
+    def drop_the_items(db: Database) -> None:
+        with db.transaction() as conn:
+            conn.exec_driver_sql("DROP TABLE order_items")
+
+    panel.set_paused(PAUSED_READS)
+    with qtbot.waitSignal(panel.open_db.catalog_changed, timeout=30_000):
+        panel.open_db.change_schema(drop_the_items)
+    panel.set_paused(None)
+    assert panel.message.text() == START_GONE and panel.message.styleSheet()
+    assert not panel.document.hood.nodes and not panel.scene.items_by_id, "the old nodes are not left drawn"
+    assert panel.start_record is None
