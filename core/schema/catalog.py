@@ -448,6 +448,12 @@ def spec_column_info(col: ColumnSpec, spec: TableSpec, dialect: sa.Dialect) -> C
     """
     in_key = col.name in spec.primary_key
     autoinc = in_key and len(spec.primary_key) == 1 and isinstance(col.type, sa.Integer)
+    # The very same ColumnSpec object (a reader shares one per declaration) is found by its id first:
+    # hashing the spec's fields for every one of 30,000 columns was most of this function's time.
+    by_id = (id(col), in_key, autoinc, dialect.name)
+    held = _INFOS_BY_ID.get(by_id)
+    if held is not None and held[0] is col:
+        return held[1]
     # Columns declared alike (id, name, created_at … in table after table) share one frozen ColumnInfo: made
     # once, and pickled once into the catalog cache file.
     key = (col, in_key, autoinc, dialect.name)
@@ -455,12 +461,15 @@ def spec_column_info(col: ColumnSpec, spec: TableSpec, dialect: sa.Dialect) -> C
         shared = _COLUMN_INFOS.get(key)
     except TypeError:  # a type of an extension that cannot be hashed: described on its own
         return _column_info_of(col, in_key, autoinc, dialect)
-    if shared is not None:
-        return shared
-    if len(_COLUMN_INFOS) > 50_000:  # columns of databases long closed
-        _COLUMN_INFOS.clear()
-    info = _COLUMN_INFOS[key] = _column_info_of(col, in_key, autoinc, dialect)
-    return info
+    if shared is None:
+        if len(_COLUMN_INFOS) > 50_000:  # columns of databases long closed
+            _COLUMN_INFOS.clear()
+            _INFOS_BY_ID.clear()
+        shared = _COLUMN_INFOS[key] = _column_info_of(col, in_key, autoinc, dialect)
+    if len(_INFOS_BY_ID) > 50_000:
+        _INFOS_BY_ID.clear()
+    _INFOS_BY_ID[by_id] = (col, shared)  # the spec is held with it: its id is not reused meanwhile
+    return shared
 
 
 def spec_column_kind(col: ColumnSpec, dialect: sa.Dialect) -> ColumnKind:
@@ -472,6 +481,8 @@ def spec_column_kind(col: ColumnSpec, dialect: sa.Dialect) -> ColumnKind:
 #: ColumnInfo by (ColumnSpec, in the key, autoincrement, dialect); a ColumnSpec holds its type object, so
 #: only columns of the very same type object (a reader shares one per declaration) are the same entry.
 _COLUMN_INFOS: dict[tuple[ColumnSpec, bool, bool, str], ColumnInfo] = {}
+#: The same by the ColumnSpec object's id, with the object (spec_column_info).
+_INFOS_BY_ID: dict[tuple[int, bool, bool, str], tuple[ColumnSpec, ColumnInfo]] = {}
 
 
 def _column_info_of(col: ColumnSpec, in_key: bool, autoinc: bool, dialect: sa.Dialect) -> ColumnInfo:

@@ -121,10 +121,18 @@ def _reflect_postgresql(db: Database, names: list[str], layout: pg_tables.PgLayo
     with PgSampler(db) as sampler:
 
         def sample(specs: dict[pg_read.Place, TableSpec]) -> None:
+            # Columns declared alike share one ColumnSpec (core/schema/pg_read.py): each kind is looked up
+            # once, by the spec's id (the specs are held meanwhile, so no id is reused).
+            dialect, kind_of = db.engine.dialect, dict[int, ColumnKind]()
             for rel in rels:
                 spec = specs.get(place[rel.entity])
                 if spec is not None:
-                    kinds = [(c.name, spec_column_kind(c, db.engine.dialect)) for c in spec.columns]
+                    kinds = []
+                    for c in spec.columns:
+                        kind = kind_of.get(id(c))
+                        if kind is None:
+                            kind = kind_of[id(c)] = spec_column_kind(c, dialect)
+                        kinds.append((c.name, kind))
                     sampler.add(_request(rel.entity, spec, kinds))
             sampler.flush()
 
@@ -254,14 +262,6 @@ _BLOB_KINDS = frozenset((ColumnKind.BINARY, ColumnKind.OTHER))
 _ENUM_KINDS = frozenset((ColumnKind.STRING, ColumnKind.TEXT, ColumnKind.OTHER))
 
 
-def _textual(cols: tuple[ColumnInfo, ...]) -> list[str]:
-    return [c.name for c in cols if c.kind in _TEXTUAL_KINDS]
-
-
-def _blobs(cols: tuple[ColumnInfo, ...]) -> list[str]:
-    return [c.name for c in cols if c.kind in _BLOB_KINDS]
-
-
 def _refine_columns(
     db: Database,
     cols: tuple[ColumnInfo, ...],
@@ -269,14 +269,14 @@ def _refine_columns(
     samples: dict[str, list[Any]],
 ) -> tuple[ColumnInfo, ...]:
     """Find enums in CHECKs, JSON kept as TEXT and float32 BLOB vectors by looking at the data."""
-    textual, blobs = set(_textual(cols)), set(_blobs(cols))
     out = []
     for c in cols:
-        if c.name in enums and c.kind in _ENUM_KINDS:
+        kind = c.kind
+        if c.name in enums and kind in _ENUM_KINDS:
             c = dataclasses.replace(c, kind=ColumnKind.ENUM, enum_values=enums[c.name])
-        elif c.name in textual and _looks_like_json(c.name, samples.get(c.name, [])):
-            c = dataclasses.replace(c, kind=ColumnKind.JSON)
-        elif c.name in blobs:
+        elif kind in _TEXTUAL_KINDS and _looks_like_json(c.name, samples.get(c.name, [])):
+            c = _as_json(c)
+        elif kind in _BLOB_KINDS:
             dim = _blob_vector_dim(c.name, samples.get(c.name, []))
             if dim:
                 c = dataclasses.replace(c, kind=ColumnKind.VECTOR, vector_dim=dim)
@@ -285,6 +285,12 @@ def _refine_columns(
             c = _times_as_text(c)
         out.append(c)
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=4096)
+def _as_json(c: ColumnInfo) -> ColumnInfo:
+    """`c` holding JSON as text; one object for the columns declared alike, as _times_as_text."""
+    return dataclasses.replace(c, kind=ColumnKind.JSON)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -313,7 +319,13 @@ def _looks_like_json(name: str, values: list[Any]) -> bool:
         parsed += 1
     if parsed:
         return True
-    return not strings and any(h in name.lower() for h in JSON_NAME_HINTS if h != "data")
+    return not strings and _json_name(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_name(name: str) -> bool:
+    """A name that says JSON (metadata, payload…; not a bare 'data'); names recur table after table."""
+    return any(h in name.lower() for h in JSON_NAME_HINTS if h != "data")
 
 
 def _blob_vector_dim(name: str, values: list[Any]) -> int | None:
