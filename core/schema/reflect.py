@@ -306,9 +306,10 @@ def _quote(db: Database, name: str) -> str:
 
 def _looks_like_json(name: str, values: list[Any]) -> bool:
     """JSON kept as TEXT: a JSON-ish name, or every sampled value a JSON object or array."""
-    strings = [v for v in values if isinstance(v, str)]
     parsed = 0
-    for v in strings:
+    for v in values:
+        if not isinstance(v, str):
+            continue
         s = v.strip()
         if not s or s[0] not in "{[":
             return False
@@ -317,9 +318,7 @@ def _looks_like_json(name: str, values: list[Any]) -> bool:
         except ValueError:
             return False
         parsed += 1
-    if parsed:
-        return True
-    return not strings and _json_name(name)
+    return parsed > 0 or _json_name(name)  # no text at all: the name says
 
 
 @functools.lru_cache(maxsize=4096)
