@@ -211,7 +211,7 @@ def _float_form(value: Any) -> Any:
 def _text_form(value: Any) -> Any:
     if type(value) is str or value is None:
         return value
-    return str(value)  # SQLite keeps numbers in a column of another affinity
+    return value_text(value)  # SQLite keeps numbers and bytes in a text column: the text COPY sends
 
 
 def _bytes_form(value: Any) -> Any:
