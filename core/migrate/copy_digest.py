@@ -235,7 +235,7 @@ def _stamp_text(value: Any, aware: bool) -> str:
         try:
             when = _rounded(value, dt.datetime.fromisoformat(value.strip()))
         except ValueError:
-            return value
+            return _INFINITE.get(value.strip().lower(), value)
     elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         when = dt.datetime(value.year, value.month, value.day)
     if not isinstance(when, dt.datetime):
@@ -249,6 +249,8 @@ def _stamp_text(value: Any, aware: bool) -> str:
     )
 
 
+#: PostgreSQL's times and dates past every other (to_char gives NULL for them: the SQL spells their text).
+_INFINITE = {"infinity": "infinity", "+infinity": "infinity", "-infinity": "-infinity"}
 _LONG_FRACTION = re.compile(r":\d\d\.(\d{7,})")
 
 
@@ -280,7 +282,7 @@ def _date_text(value: Any) -> str:
         try:
             return dt.datetime.fromisoformat(value.strip()).date().isoformat()
         except ValueError:
-            return value
+            return _INFINITE.get(value.strip().lower(), value)
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
@@ -547,7 +549,7 @@ def column_plan(name: str, pg_type: str, type_kind: str, type_name: str) -> Colu
 
 
 _TEXT_SQL = "replace(replace({c}::text, E'\\x1e', E'\\x1e\\x1e'), E'\\x1f', E'\\x1e\\x1f')"
-_STAMP_SQL = "to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US')"
+_STAMP_SQL = "coalesce(to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US'), {c}::text)"  # infinity: its text
 _TYPES: dict[str, tuple[str, Any]] = {
     "text": (_TEXT_SQL, _text),
     "integer": ("{c}::text", _integer),
@@ -558,11 +560,11 @@ _TYPES: dict[str, tuple[str, Any]] = {
     "jsonb": ("{c}::text", _JsonColumn),
     "json": ("{c}::jsonb::text", _JsonColumn),
     "timestamp with time zone": (
-        "to_char({c} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+        "coalesce(to_char({c} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), {c}::text)",
         _timestamp(aware=True),
     ),
     "timestamp without time zone": (_STAMP_SQL, _timestamp(aware=False)),
-    "date": ("to_char({c}, 'YYYY-MM-DD')", _date),
+    "date": ("coalesce(to_char({c}, 'YYYY-MM-DD'), {c}::text)", _date),
     "time without time zone": ("{c}::text", _time),
     "double precision": ("encode(float8send({c}), 'hex')", _double),
     "bytea": ("encode({c}, 'hex')", _bytea),
