@@ -495,13 +495,14 @@ def _present_keys(target: Database, tgt: Entity, src: Entity) -> set[tuple[Any, 
 
 @dataclass(frozen=True)
 class _Deferred:
-    """A target table's secondary indexes and foreign keys, dropped before its rows are copied and made
-    again after them, in the same transaction (PostgreSQL's DDL is transactional: a failure or a cancel
-    puts them back)."""
+    """A target table's secondary indexes, foreign keys and unreferenced keys, dropped before its rows are
+    copied and made again after them, in the same transaction (PostgreSQL's DDL is transactional: a failure
+    or a cancel puts them back)."""
 
     table: sql.Composable
     indexes: list[tuple[str, str, str]]  # (schema, name, CREATE INDEX …)
     foreign_keys: list[tuple[str, str]]  # (name, FOREIGN KEY … REFERENCES …)
+    unique_keys: list[tuple[str, str]] = field(default_factory=list)  # (name, PRIMARY KEY … | UNIQUE …)
 
     @classmethod
     def take(cls, driver: Any, entity: Entity) -> _Deferred:
@@ -523,20 +524,32 @@ class _Deferred:
                 (name,),
             )
             keys = [(str(a), str(b)) for a, b in cur.fetchall()]
+            # A primary key or unique constraint no foreign key leans on is built once by a sort after the
+            # rows too, not kept up per row (a random UUID key touches a random page per row); the table is
+            # filled in one transaction, so a rollback puts it back. Duplicates fail its ADD at the end.
+            cur.execute(
+                "select conname, pg_get_constraintdef(oid) from pg_constraint k "
+                "where conrelid = %s::regclass and contype in ('p', 'u') and not exists "
+                "(select 1 from pg_constraint f where f.contype = 'f' and f.conindid = k.conindid)",
+                (name,),
+            )
+            unique = [(str(a), str(b)) for a, b in cur.fetchall()]
             for schema, index, _ in indexes:
                 cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, index)))
             for key, _ in keys:
                 cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(key)))
-        return cls(table, indexes, keys)
+            for key, _ in unique:
+                cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(key)))
+        return cls(table, indexes, keys, unique)
 
     def restore(self, driver: Any) -> None:
-        """Make the indexes and foreign keys again (each key checks every copied row at once)."""
+        """Make the indexes and keys again (each key checks every copied row at once)."""
         with driver.cursor() as cur:
             # The sort of an index build in memory, as pgloader sets it (the server's default is 64 MB).
             cur.execute("SET LOCAL maintenance_work_mem = '128MB'")
             for _, _, definition in self.indexes:
                 cur.execute(definition)
-            for key, definition in self.foreign_keys:
+            for key, definition in [*self.unique_keys, *self.foreign_keys]:
                 cur.execute(
                     sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(self.table, sql.Identifier(key))
                     + sql.SQL(definition)  # PostgreSQL's own spelling of the key
