@@ -530,7 +530,9 @@ class _Deferred:
             cur.execute(
                 "select conname, pg_get_constraintdef(oid) from pg_constraint k "
                 "where conrelid = %s::regclass and contype in ('p', 'u') and not exists "
-                "(select 1 from pg_constraint f where f.contype = 'f' and f.conindid = k.conindid)",
+                "(select 1 from pg_constraint f where f.contype = 'f' and f.conindid = k.conindid) "
+                "and not exists (select 1 from pg_depend d where d.refclassid = 'pg_constraint'::regclass "
+                "and d.refobjid = k.oid and d.deptype = 'n')",  # a view's GROUP BY leans on it too
                 (name,),
             )
             unique = [(str(a), str(b)) for a, b in cur.fetchall()]
