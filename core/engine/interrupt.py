@@ -5,7 +5,10 @@ checks out of a pool meanwhile is recorded, and `Interruptible.interrupt()`, fro
 database to stop what runs on them (sqlite3_interrupt on SQLite, a cancel request on PostgreSQL). The
 running statement then fails with the database's error, and a later checkout in the scope raises
 `Interrupted` before anything runs.
-Interrupting after the scope has ended does nothing, so a thread's next piece of work is never hit.
+Interrupting after the scope has ended does nothing, so a thread's next piece of work is never hit; a
+connection is stopped only while the interrupted scope has it checked out, whichever thread returns it; and a
+PostgreSQL connection that was sent a cancel request is never lent again (the request is asynchronous: it
+could land on the next borrower's statement), so the pool opens a fresh one in its place.
 Only engines that `install_interrupts` was given take part: open_database gives it every engine it opens.
 
 Only reads belong in a scope: a write that is interrupted is rolled back, never half-done, but the
@@ -22,13 +25,16 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 from core.errors import WardenError
 
 PG_CANCEL_TIMEOUT_S = 5.0
 
 _local = threading.local()
-_lock = threading.Lock()  # guards every scope's state: a statement starting vs an interrupt
+_lock = threading.Lock()  # guards every scope's state and the two maps below: a checkout vs an interrupt
+_holders: dict[int, Interruptible] = {}  # id(DB-API connection) → the scope that has it checked out
+_cancelled: dict[int, threading.Thread] = {}  # id(DB-API connection) → the cancel request sent on it
 
 
 class Interrupted(WardenError):
@@ -42,7 +48,6 @@ class Interruptible:
         self.interrupted = False
         self._active = True
         self._held: list[Any] = []  # DB-API connections checked out inside the scope, still out
-        self._cancels: dict[int, threading.Thread] = {}  # id(connection) → its cancel request in flight
 
     def interrupt(self) -> bool:
         """Stop the running statement and refuse later checkouts; False once the scope has ended."""
@@ -53,7 +58,7 @@ class Interruptible:
             for dbapi_connection in self._held:
                 sender = _stop(dbapi_connection)
                 if sender is not None:
-                    self._cancels[id(dbapi_connection)] = sender
+                    _cancelled[id(dbapi_connection)] = sender
             return True
 
 
@@ -89,6 +94,8 @@ def interruptible() -> Iterator[Interruptible]:
     finally:
         with _lock:
             scope._active = False
+            for dbapi_connection in scope._held:  # still out (returned later, or never): no longer ours
+                _holders.pop(id(dbapi_connection), None)
             scope._held.clear()
         _local.scope = outer
 
@@ -100,27 +107,39 @@ def install_interrupts(engine: Engine) -> None:
     # stay with the engine's pool when dispose() replaces it.
     event.listen(engine.pool, "checkout", _on_checkout)
     event.listen(engine.pool, "checkin", _on_checkin)
+    event.listen(engine.pool, "close", _on_close)
 
 
 def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     scope: Interruptible | None = getattr(_local, "scope", None)
+    if scope is not None and scope.interrupted:
+        raise Interrupted("stopped: the result is no longer needed")
+    if _cancelled:  # rare: only after an interrupted PostgreSQL read
+        with _lock:
+            sender = _cancelled.pop(id(dbapi_connection), None)
+        if sender is not None:
+            # The server may act on the request after its sender returned: a fresh connection, never this one.
+            sender.join(PG_CANCEL_TIMEOUT_S)
+            raise DisconnectionError("a cancel request was sent on this connection")  # the pool reconnects
     if scope is None:
         return
     with _lock:
         if scope.interrupted:
             raise Interrupted("stopped: the result is no longer needed")
         scope._held.append(dbapi_connection)
+        _holders[id(dbapi_connection)] = scope
 
 
 def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
-    scope: Interruptible | None = getattr(_local, "scope", None)
-    if scope is None:
+    if dbapi_connection is None:  # invalidated on the way back
         return
-    with _lock:
-        if dbapi_connection in scope._held:
+    with _lock:  # whichever thread returns it: the scope that took it stops holding it
+        scope = _holders.pop(id(dbapi_connection), None)
+        if scope is not None and dbapi_connection in scope._held:
             scope._held.remove(dbapi_connection)
-        sender = scope._cancels.pop(id(dbapi_connection), None)
-    if sender is not None:
-        # The connection goes back to the pool only once its cancel request is delivered: a late one
-        # must not stop the next borrower's statement (a cancel that arrives while idle is ignored).
-        sender.join(PG_CANCEL_TIMEOUT_S)
+
+
+def _on_close(dbapi_connection: Any, _record: Any) -> None:
+    if _cancelled:  # a closed connection is never lent again: forget its request (its id may be reused)
+        with _lock:
+            _cancelled.pop(id(dbapi_connection), None)

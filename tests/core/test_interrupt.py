@@ -95,3 +95,70 @@ def test_a_disposed_database_stays_interruptible(tmp_path: Path) -> None:
                 conn.exec_driver_sql("SELECT 6")
     finally:
         db.dispose()
+
+
+def _backend_id(conn: sa.Connection) -> object:
+    """The server session (PostgreSQL) or the DB-API connection (SQLite) behind `conn`."""
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    return id(conn.connection.dbapi_connection)
+
+
+def test_a_connection_sent_a_cancel_is_not_lent_again(schema_db: Database) -> None:
+    """A cancel request lands when the server gets to it: on PostgreSQL its connection is replaced."""
+    db = schema_db
+    with interruptible() as scope, db.engine.connect() as conn:
+        stopped = _backend_id(conn)
+        assert scope.interrupt()  # between statements: the request may reach the server at any later moment
+    for i in range(5):
+        with db.engine.connect() as conn:
+            if db.backend == "postgresql":
+                assert _backend_id(conn) != stopped
+            assert conn.exec_driver_sql(f"SELECT {i}").scalar() == i
+
+
+def test_a_connection_returned_by_another_thread_is_no_longer_the_scopes(schema_db: Database) -> None:
+    """An old scope's interrupt never stops the statement of whoever borrowed its connection next."""
+    db = schema_db
+    taken: dict[str, Any] = {}
+    done = threading.Event()
+
+    def borrow() -> None:
+        with interruptible() as scope:
+            taken["scope"] = scope
+            taken["conn"] = db.engine.connect()  # returned by the main thread below, while the scope lasts
+            done.wait(30)
+
+    worker = threading.Thread(target=borrow)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "conn" not in taken and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first = taken["conn"]
+        first_id = _backend_id(first)
+        first.close()  # back to the pool, from this thread
+        with db.engine.connect() as conn:  # most likely the same pooled connection, now this thread's
+            assert _backend_id(conn) == first_id
+            result: dict[str, Any] = {}
+
+            def later_interrupt() -> None:
+                time.sleep(0.2)
+                result["sent"] = taken["scope"].interrupt()
+
+            stopper = threading.Thread(target=later_interrupt)
+            stopper.start()
+            assert conn.exec_driver_sql(SHORT_SLEEP[db.backend]).scalar() is not None  # not stopped
+            stopper.join(5)
+            assert result["sent"]  # the old scope was still alive: only its hold was gone
+    finally:
+        done.set()
+        worker.join(10)
+
+
+#: About one second of work, long enough for an interrupt from another thread to arrive while it runs.
+SHORT_SLEEP = {
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
+    "SELECT count(*) FROM c",
+    "postgresql": "SELECT pg_sleep(1) IS NULL OR true",
+}
