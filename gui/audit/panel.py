@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.audit.model import AuditEntriesModel, EntryFieldsModel
+from gui.migrate.pausable import PausedLine
 from gui.runtime import workers
 from gui.runtime.priority import Priority
 from gui.safety.state import locked_reason
@@ -89,10 +90,8 @@ class AuditPanel(QWidget):
         self.db: Database | None = None
         self.catalog: Catalog | None = None
         self._note = ""  # what the last revert did, said with the entries loaded after it
-        self.paused: str | None = None  # why nothing is read now (a migration runs: set_paused), else None
-        self._read_after_pause = False  # entries were asked for while paused: read once it ends
+        self.pause = PausedLine[str](waiting=PAUSED_LOG)  # a migration runs (set_paused); entries read after
         self._load_task: workers.Task | None = None
-        self._said_before_pause = ""  # the status line before the pause, shown again after it
         self.user_edit = self._filter_edit("User")
         self.entity_edit = self._filter_edit("Entity")
         self.key_edit = self._filter_edit("Row key")
@@ -176,8 +175,7 @@ class AuditPanel(QWidget):
             self.status.setText("No database is open.")
             return
         if self.paused is not None:
-            self._read_after_pause = True
-            self.status.setText(PAUSED_LOG)
+            self.status.setText(self.pause.wait())
             return
         self.status.setText("Loading…")
         self._load_task = workers.run(
@@ -197,29 +195,33 @@ class AuditPanel(QWidget):
             interruptible=True,
         )
 
+    @property
+    def paused(self) -> str | None:
+        """Why nothing is read now (a migration runs: set_paused), else None."""
+        return self.pause.reason
+
     def set_paused(self, reason: str | None) -> None:
         """A migration runs (`reason`, said in the status line) or has ended (None; the watch says so once the
         reloaded catalog is in place): meanwhile nothing is read or reverted, and a load under way or asked
         for runs after it."""
-        if (reason is None) == (self.paused is None):
-            return  # no change (the watch tells every screen again when the standing changes)
-        said_paused = self.paused
-        self.paused = reason
+        if not self.pause.turn(reason):
+            return
         self.refresh_button.setEnabled(reason is None)
         self._update_buttons()
         if reason is not None:
-            self._said_before_pause = self.status.text()
+            self.pause.keep(self.status.text())
             task = self._load_task
             if task is not None and not task.finished:
                 task.cancel()  # read again when the pause ends
-                self._read_after_pause = True
-            self.status.setText(PAUSED_LOG if self._read_after_pause else reason)
+                self.pause.asked = True
+            self.status.setText(PAUSED_LOG if self.pause.asked else reason)
             return
-        if self._read_after_pause:
-            self._read_after_pause = False
+        if self.pause.take_asked():
             self.refresh()
-        elif self.status.text() in (said_paused, PAUSED_LOG):  # else a revert ended meanwhile: it says how
-            self.status.setText(self._said_before_pause)
+        else:  # the old line again, unless a revert ended meanwhile: it says how
+            before = self.pause.said_before(self.status.text())
+            if before is not None:
+                self.status.setText(before)
 
     def _on_entries_loaded(self, entries: list[Entry]) -> None:
         self.entries.set_entries(entries)

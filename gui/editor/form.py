@@ -32,6 +32,7 @@ from gui.editor.delegates.cell_delegate import EditorContext
 from gui.editor.form_field import FormField
 from gui.editor.model.roles import Role
 from gui.editor.related_tab import RelatedTab, group_title
+from gui.migrate.pausable import Pause
 from gui.runtime import workers
 
 MUTED = "color: #5f6368;"
@@ -102,8 +103,7 @@ class RecordForm(QWidget):
         self._delegate = delegate
         self._row = QPersistentModelIndex()  # column 0 of the row shown
         self.editors: dict[str, FormField] = {}  # column name → its field
-        self.paused: str | None = None  # why nothing is read now (a migration runs), else None
-        self._read_after_pause = False  # the related rows of the row shown wait for the end of the pause
+        self.pause = Pause()  # a migration runs (set_paused); asked: the row's related rows are read after it
         self._related_task: workers.Task | None = None
 
         layout = QVBoxLayout(self)
@@ -281,7 +281,7 @@ class RecordForm(QWidget):
     def clear(self) -> None:
         """Show no row."""
         self.key = None
-        self._read_after_pause = False
+        self.pause.asked = False
         self.finish_editing(commit=True)
         self._row = QPersistentModelIndex()
         for field in self.editors.values():
@@ -311,7 +311,7 @@ class RecordForm(QWidget):
             self.references.setText("Save the row to see what it is linked to.")
             return
         if self.paused is not None:
-            self._read_after_pause = True
+            self.pause.asked = True
             self.references.setText(self.paused)
             return
         self.references.setText("Loading related rows…")
@@ -329,23 +329,26 @@ class RecordForm(QWidget):
             key="related",
         )
 
+    @property
+    def paused(self) -> str | None:
+        """Why nothing is read now (a migration runs: set_paused), else None."""
+        return self.pause.reason
+
     def set_paused(self, reason: str | None) -> None:
         """A migration runs (`reason`, said where the related rows are) or has ended (None): while paused
         nothing is read and the field being typed is staged; the row's related rows are read after."""
-        if (reason is None) == (self.paused is None):
-            return  # no change (the watch tells every screen again when the standing changes)
-        self.paused = reason
+        if not self.pause.turn(reason):
+            return
         if reason is not None:
             self.finish_editing(commit=True)  # kept as a staged edit, like the grid's
             task = self._related_task
             if task is not None and not task.finished:
                 task.cancel()  # read again when the pause ends
-                self._read_after_pause = True
-            if self._read_after_pause:
+                self.pause.asked = True
+            if self.pause.asked:
                 self.references.setText(reason)
             return
-        if self._read_after_pause:
-            self._read_after_pause = False
+        if self.pause.take_asked():
             self.load(self.key, self._label_text())
 
     def _label_text(self) -> Any:

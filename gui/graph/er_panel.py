@@ -33,6 +33,7 @@ from core.graph.er_views import SavedView
 from gui.graph import er_jobs
 from gui.graph.er_scene import ErScene
 from gui.graph.view import GraphView
+from gui.migrate.pausable import Pause
 from gui.runtime import workers
 
 if TYPE_CHECKING:
@@ -60,8 +61,8 @@ class ErPanel(QWidget):
         self.diagram: ErDiagram | None = None
         self.request: Request = ("overview", None)
         self.history: list[Request] = []
-        self.paused: str | None = None  # why nothing is redrawn now (a migration runs: set_paused), else None
-        self._stale = False  # the catalog was reloaded during the pause: redrawn from it when the pause ends
+        # A migration runs (set_paused); asked: the catalog was reloaded meanwhile, drawn from when it ends
+        self.pause = Pause()
         self.scene = ErScene(self)
         self.view = GraphView(self.scene)
         self.view.setObjectName("erView")
@@ -420,24 +421,27 @@ class ErPanel(QWidget):
 
     def _on_open_db_catalog_changed(self, _change: CatalogChange) -> None:
         if self.paused is not None:
-            self._stale = True  # drawn from it once the migration has ended
+            self.pause.asked = True  # drawn from it once the migration has ended
             return
         self.reload()
+
+    @property
+    def paused(self) -> str | None:
+        """Why nothing is redrawn now (a migration runs: set_paused), else None."""
+        return self.pause.reason
 
     def set_paused(self, reason: str | None) -> None:
         """A migration runs (`reason`, said in the message line) or has ended (None; gui/migrate/watch.py):
         meanwhile the diagram stays as it was and nothing is laid out or opened; after it the view is drawn
         again from the reloaded catalog (at once when it came during the pause, else when it comes)."""
-        if (reason is None) == (self.paused is None):
-            return  # no change (the watch tells every screen again when the standing changes)
-        self.paused = reason
+        if not self.pause.turn(reason):
+            return
         for widget in (self.toolbar, self.view):
             widget.setEnabled(reason is None)
         if reason is not None:
-            self._stale = False
+            self.pause.asked = False
             self._say(reason)
-        elif self._stale:
-            self._stale = False
+        elif self.pause.take_asked():
             self.reload()
         else:
             self._say(self._summary(self.diagram) if self.diagram is not None else "")

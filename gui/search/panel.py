@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.migrate.pausable import PausedLine
 from gui.runtime import workers
 from gui.search import jobs
 from gui.search.delegates import ResultDelegate
@@ -77,9 +78,8 @@ class SearchPanel(QWidget):
         self.model_loading = False
         self.like_source: tuple[str, dict[str, Any], str | None] | None = None  # entity, key, label
         self.filter_bar: FilterBar | None = None
-        self.paused: str | None = None  # why nothing is searched now (a migration runs), else None
-        self._waiting = False  # a search was asked for while paused: it runs when the pause ends
-        self._said_before_pause = ("", False)  # the status line before the pause, shown again after it
+        # A migration runs (set_paused): a search asked for meanwhile runs when it ends
+        self.pause = PausedLine[tuple[str, bool]](waiting=WAITING)  # the line said: its text, and as an error
         self._stopped_note: str | None = None  # a re-embed the pause stopped: said after it, not forgotten
         self.results = SearchResultsModel(self)
         self._build()
@@ -361,38 +361,39 @@ class SearchPanel(QWidget):
 
     # --- pausing (a migration runs) --------------------------------------------------------------------
 
+    @property
+    def paused(self) -> str | None:
+        """Why nothing is searched now (a migration runs: set_paused), else None."""
+        return self.pause.reason
+
     def set_paused(self, reason: str | None) -> None:
         """A migration runs (`reason`, said in the status line) or has ended (None): while paused nothing is
         read (a search under way is stopped and runs again after, as does one asked for meanwhile)."""
-        if (reason is None) == (self.paused is None):
-            return  # no change (the watch tells every screen again when the standing changes)
-        said_paused = self.paused
-        self.paused = reason
+        if not self.pause.turn(reason):
+            return
         self.target_box.setEnabled(reason is None)  # a new target would count its stale rows
         self.stale_bar.set_paused(reason)
         self._enable_actions()
         if reason is not None:
-            self._said_before_pause = (self.status.text(), self.status.styleSheet() == ERROR_STYLE)
+            self.pause.keep((self.status.text(), self.status.styleSheet() == ERROR_STYLE))
             self.debounce.stop()
-            self._waiting = self.task is not None and not self.task.finished  # stopped: it runs again after
+            self.pause.asked = self.task is not None and not self.task.finished  # stopped: runs again after
             self._cancel()
             self._say(reason)
             return
         if self._stopped_note:
             self._say(self._stopped_note, error=True)
-        elif self.status.text() in (said_paused, WAITING):  # else what ended meanwhile (a model load) said
-            text, error = self._said_before_pause
+        elif (before := self.pause.said_before(self.status.text())) is not None:  # else a model load said
+            text, error = before
             self._say(text, error=error)
-        if self._waiting:
-            self._waiting = False
+        if self.pause.take_asked():
             self.search_now()
 
     def _wait_if_paused(self) -> bool:
         """While paused: note that a search is wanted, say it waits, and tell the caller not to search."""
         if self.paused is None:
             return False
-        self._waiting = True
-        self._say(WAITING)
+        self._say(self.pause.wait())
         return True
 
     def _cancel(self) -> None:
