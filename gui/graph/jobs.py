@@ -31,38 +31,34 @@ class Placed:
     added: frozenset[str]
 
 
-def open_graph(
-    db: Database,
-    catalog: Catalog,
-    entity: str,
-    key: dict[str, Any],
-    *,
-    depth: int,
-    cap: int,
-    follow: Iterable[str] | None,
-) -> Placed:
+@dataclass(frozen=True)
+class GraphRequest:
+    """Which graph opens: the record of `entity` with `key` (column → value) and its neighbours `depth` hops
+    out, at most `cap` per node and edge type, following the edge types `follow` (None: all)."""
+
+    entity: str
+    key: dict[str, Any]
+    depth: int
+    cap: int
+    follow: tuple[str, ...] | None
+
+
+def open_graph(db: Database, catalog: Catalog, request: GraphRequest) -> Placed:
     """A record's neighbourhood, laid out (keeping the positions remembered for it from last time)."""
-    hood, start = _opened(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
+    hood, start = _opened(db, catalog, request)
     saved = load_layout(db.display_url, start)
     ids = [n.id for n in hood.nodes]
     positions = layout(ids, _pairs(hood), known=saved.positions)
     return Placed(hood, positions, saved.pinned & set(ids), start, frozenset(ids))
 
 
-def _opened(
-    db: Database,
-    catalog: Catalog,
-    entity: str,
-    key: dict[str, Any],
-    *,
-    depth: int,
-    cap: int,
-    follow: Iterable[str] | None,
-) -> tuple[Neighbourhood, str]:
+def _opened(db: Database, catalog: Catalog, request: GraphRequest) -> tuple[Neighbourhood, str]:
     """A record's neighbourhood and its start node's id: how a graph opens, the first time or again."""
     from core.graph.neighbourhood import neighbourhood
 
-    hood = neighbourhood(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
+    hood = neighbourhood(
+        db, catalog, request.entity, request.key, depth=request.depth, cap=request.cap, follow=request.follow
+    )
     return hood, hood.nodes[0].id
 
 
@@ -125,25 +121,21 @@ class Reread:
 def reopen_graph(
     db: Database,
     catalog: Catalog,
-    entity: str,
-    key: dict[str, Any],
+    request: GraphRequest,
     *,
-    depth: int,
-    cap: int,
-    follow: Iterable[str] | None,
     steps: Iterable[Step],
     shown: Neighbourhood,
     positions: Mapping[str, Point],
 ) -> Reread | None:
-    """The graph of `entity`'s record read again (after a migration) with the user's expansions and collapses
-    replayed on the nodes that still exist; the nodes of `shown` stay where they were. None: the record
-    itself is no longer there."""
+    """The graph of the request's record read again (after a migration) with the user's expansions and
+    collapses replayed on the nodes that still exist; the nodes of `shown` stay where they were. None: the
+    record itself is no longer there."""
     from core.errors import NotFoundError
     from core.graph.neighbourhood import expand, expand_aggregate, merged
     from gui.graph.document import GraphDocument
 
     try:
-        hood, start = _opened(db, catalog, entity, key, depth=depth, cap=cap, follow=follow)
+        hood, start = _opened(db, catalog, request)
     except NotFoundError:
         return None  # the migration deleted it
     kept: list[Step] = []
@@ -158,9 +150,9 @@ def reopen_graph(
         else:
             try:
                 if node.aggregate:
-                    new = expand_aggregate(db, catalog, hood, node.id, cap=cap)
+                    new = expand_aggregate(db, catalog, hood, node.id, cap=request.cap)
                 else:
-                    new = expand(db, catalog, hood, node.id, depth=1, cap=cap, follow=step.follow)
+                    new = expand(db, catalog, hood, node.id, depth=1, cap=request.cap, follow=step.follow)
             except NotFoundError:
                 continue  # its link went with the migration
             hood = merged(hood, new)

@@ -170,10 +170,12 @@ class GraphPanel(QWidget):
         if self.start_record is None:
             return
         entity, key = self.start_record
-        self._run_graph_job(
-            text, on_done, job, db, catalog, entity, dict(key),
-            depth=self.depth_box.value(), follow=self.toolbar.followed(), **options,
+        followed = self.toolbar.followed()
+        request = jobs.GraphRequest(
+            entity, dict(key), depth=self.depth_box.value(), cap=self.cap_box.value(),
+            follow=tuple(followed) if followed is not None else None,
         )  # fmt: skip
+        self._run_graph_job(text, on_done, job, db, catalog, request, **options)
 
     def expand(self, node_id: str, follow: set[str] | None = None) -> None:
         """Show `node_id`'s neighbours (an aggregate: the next records it stands for), laid out around it;
@@ -196,16 +198,16 @@ class GraphPanel(QWidget):
             node_id,
             dict(self.document.positions),
             depth=1,
+            cap=self.cap_box.value(),
             follow=follow_now,
         )
 
     def _run_graph_job(self, text: str, on_done: Any, job: Any, *args: Any, **options: Any) -> None:
-        """Run a job that brings a neighbourhood (open or expand) with this graph's cap, one at a time."""
+        """Run a job that brings a neighbourhood (open or expand), one at a time."""
         self._start_busy(text)
         self._task = workers.run(
             job,
             *args,
-            cap=self.cap_box.value(),
             **options,
             on_done=on_done,
             on_error=self._on_failed,
