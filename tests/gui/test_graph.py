@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
@@ -23,43 +21,11 @@ from gui.graph import style
 from gui.graph.items import NodeItem
 from gui.graph.panel import GraphPanel
 from gui.runtime import workers
-from gui.runtime.open_database import OpenDatabase
 from tests.fixtures.demo import Demo
+from tests.fixtures.graph_panel import busiest_location, panel, show_busiest_location, shown
 from tests.fixtures.threads import statement_threads
 
-
-@pytest.fixture
-def panel(qtbot: QtBot, sqlite_demo_copy: Demo) -> Iterator[GraphPanel]:
-    """A shown graph panel on a copy of the demo database, its catalog loaded."""
-    db, _catalog = sqlite_demo_copy
-    holder = OpenDatabase()
-    holder.set_database(db)
-    qtbot.waitUntil(lambda: holder.catalog is not None, timeout=20_000)
-    shown = GraphPanel(holder)
-    qtbot.addWidget(shown)
-    shown.resize(1200, 800)
-    shown.show()
-    yield shown
-    workers.wait_idle()
-
-
-def busiest_location(db: Any) -> tuple[str, int]:
-    """The location with the most NPCs (hand-written SQL): its id and how many NPCs it has."""
-    with db.engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT location_id, count(*) FROM npcs WHERE location_id IS NOT NULL"
-                " GROUP BY location_id ORDER BY 2 DESC, 1 LIMIT 1"
-            )
-        ).one()
-    return str(row[0]), int(row[1])
-
-
-def shown(qtbot: QtBot, panel: GraphPanel, start: Any) -> None:
-    """Run `start` and wait until its graph is on screen (and its workers are done)."""
-    with qtbot.waitSignal(panel.graph_shown, timeout=30_000):
-        start()
-    qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
+__all__ = ["panel"]  # the fixture, taken from the module that makes it
 
 
 def double_click(qtbot: QtBot, panel: GraphPanel, node_id: str) -> None:
@@ -136,8 +102,7 @@ def test_collapse_hides_what_hangs_off_a_node_and_expand_brings_it_back(
     qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
 ) -> None:
     db, _catalog = sqlite_demo_copy
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, panel, db)
     region = next(n.id for n in panel.document.hood.nodes if n.entity == "regions")
     shown(qtbot, panel, lambda: panel.expand(region))
     grown = set(panel.scene.items_by_id)
@@ -154,8 +119,7 @@ def test_a_dragged_node_stays_pinned_and_its_place_is_remembered(
 ) -> None:
     """A node dragged with the mouse stays there through an expansion and when the graph is opened again."""
     db, _catalog = sqlite_demo_copy
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    location = show_busiest_location(qtbot, panel, db)
     npc = next(n.id for n in panel.document.hood.nodes if n.entity == "npcs")
     panel.view.centre_on_node(npc)
     item = panel.scene.items_by_id[npc]
@@ -187,8 +151,7 @@ def test_zoomed_far_out_labels_go_and_dots_stand_for_nodes(
     """Level of detail: far out, node items (labels, letters) are hidden and a dot layer draws the nodes;
     close in, the items and their labels are back."""
     db, _catalog = sqlite_demo_copy
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, panel, db)
     panel.view.set_zoom(1.0)
     assert panel.scene.labels_shown and not panel.scene.dots_mode
     assert panel.scene.group.isVisible() and not panel.scene.dots.isVisible()
@@ -215,8 +178,7 @@ def test_export_writes_png_and_svg(
     qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo, tmp_path: Path
 ) -> None:
     db, _catalog = sqlite_demo_copy
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, panel, db)
     assert panel.export(tmp_path / "graph.png") and panel.export(tmp_path / "graph.svg")
     image = QImage(str(tmp_path / "graph.png"))
     assert image.width() == 2 * panel.view.viewport().width()
@@ -228,8 +190,7 @@ def test_export_writes_png_and_svg(
 
 def test_find_marks_nodes_by_label(qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo) -> None:
     db, _catalog = sqlite_demo_copy
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, panel, db)
     npc = next(n for n in panel.document.hood.nodes if n.entity == "npcs")
     panel.find_box.setText(npc.label[:5])
     assert panel.scene.items_by_id[npc.id].found
@@ -245,8 +206,7 @@ def test_filters_hide_an_entity_and_its_edges(
     qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
 ) -> None:
     db, _catalog = sqlite_demo_copy
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, panel, db)
     panel.scene.set_filters({"npcs"}, set())
     npc_items = [i for i in panel.scene.items_by_id.values() if i.node.entity == "npcs"]
     assert npc_items and not any(i.isVisible() for i in npc_items)
@@ -258,8 +218,7 @@ def test_an_edge_tells_its_type_and_attributes(
 ) -> None:
     """Hovering a link edge tells its table and its row's columns; a hidden edge type tells nothing."""
     db, _catalog = sqlite_demo_copy
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, panel, db)
     link = next(e for e in panel.scene.edge_list if e.via == "location_connections")
     (x1, y1), (x2, y2) = panel.document.positions[link.source], panel.document.positions[link.target]
     middle = QPointF((x1 + x2) / 2, (y1 + y2) / 2)
@@ -286,8 +245,7 @@ def test_a_graph_of_the_previous_database_never_arrives(
 def test_hovering_a_node_previews_its_row(qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo) -> None:
     """The mouse resting on a record's node reads its row on a worker; the node's tooltip shows its fields."""
     db, _catalog = sqlite_demo_copy
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, panel, db)
     npc = next(n.id for n in panel.document.hood.nodes if n.entity == "npcs")
     item = panel.scene.items_by_id[npc]
     assert "npc_type" not in item.toolTip()

@@ -5,7 +5,7 @@ the open database's change_schema, as the migration runner runs one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -14,25 +14,11 @@ from core.engine.db import Database
 from gui.graph.panel import GraphPanel
 from gui.migrate.pausable import PAUSED_READS
 from gui.runtime import workers
-from gui.runtime.open_database import OpenDatabase
 from tests.fixtures.demo import Demo
-from tests.gui.test_graph import busiest_location, shown
+from tests.fixtures.graph_panel import panel, show_busiest_location, shown
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
-
-
-@pytest.fixture
-def panel(qtbot: QtBot, sqlite_demo_copy: Demo) -> Iterator[GraphPanel]:
-    db, _catalog = sqlite_demo_copy
-    holder = OpenDatabase()
-    holder.set_database(db)
-    qtbot.waitUntil(lambda: holder.catalog is not None, timeout=20_000)
-    graph = GraphPanel(holder)
-    qtbot.addWidget(graph)
-    graph.resize(1200, 800)
-    graph.show()
-    yield graph
-    workers.wait_idle()
+__all__ = ["panel"]  # the fixture, taken from the module that makes it
 
 
 def drop_npcs(db: Database) -> None:
@@ -62,8 +48,7 @@ def migrate(qtbot: QtBot, graph: GraphPanel, step: Callable[[Database], None]) -
 
 def expanded_region(qtbot: QtBot, graph: GraphPanel, db: Database) -> tuple[set[str], dict[str, object]]:
     """Show the busiest location, expand its region; the region's node ids added, and every position."""
-    location, _ = busiest_location(db)
-    shown(qtbot, graph, lambda: graph.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, graph, db)
     before = set(graph.document.positions)
     region = next(n.id for n in graph.document.hood.nodes if n.entity == "regions")
     shown(qtbot, graph, lambda: graph.expand(region))

@@ -18,7 +18,7 @@ from gui.graph.reread import NOT_READ_AGAIN, START_GONE
 from gui.migrate.pausable import PAUSED_READS
 from gui.runtime import workers
 from tests.fixtures.demo import Demo
-from tests.gui.test_graph import busiest_location, panel, shown
+from tests.fixtures.graph_panel import panel, show_busiest_location, shown
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 __all__ = ["panel"]  # the fixture, taken from the module that made it
@@ -28,8 +28,7 @@ def test_a_catalog_that_cannot_be_read_again_is_said_with_what_to_do(
     qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
 ) -> None:
     db = sqlite_demo_copy[0]
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, panel, db)
     nodes = set(panel.document.positions)
     path = Path(db.engine.url.database or "")
 

@@ -11,7 +11,7 @@ from gui.graph.panel import GraphPanel
 from gui.migrate.pausable import PAUSED_READS
 from gui.runtime import workers
 from tests.fixtures.demo import Demo
-from tests.gui.test_graph import busiest_location, panel, shown
+from tests.fixtures.graph_panel import panel, show_busiest_location
 from tests.gui.test_graph_after_migration import add_a_column
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
@@ -22,8 +22,7 @@ def test_a_record_asked_for_during_the_migration_is_shown_fresh_after_it(
     qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
 ) -> None:
     db = sqlite_demo_copy[0]
-    location, _ = busiest_location(db)
-    shown(qtbot, panel, lambda: panel.show_record("locations", {"id": location}))
+    show_busiest_location(qtbot, panel, db)
     before = {n.id for n in panel.document.hood.nodes}
     with db.engine.connect() as conn:
         product = conn.exec_driver_sql("SELECT id FROM products ORDER BY id LIMIT 1").scalar()

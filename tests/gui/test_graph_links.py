@@ -27,9 +27,9 @@ from gui.graph import style
 from gui.graph.panel import GraphPanel
 from gui.graph.unlink_prompt import UnlinkPrompt
 from gui.runtime import workers
-from gui.runtime.open_database import OpenDatabase
 from tests.fixtures.demo import Demo
 from tests.fixtures.editing import open_editor, open_window
+from tests.fixtures.graph_panel import make_panel, shown
 from tests.fixtures.threads import statement_threads
 
 
@@ -46,29 +46,12 @@ def scalar(db: Database, sql: str, **params: Any) -> Any:
         return conn.execute(sa.text(sql), params).scalar()
 
 
-def make_panel(qtbot: QtBot, db: Database) -> GraphPanel:
-    holder = OpenDatabase()
-    holder.set_database(db)
-    qtbot.waitUntil(lambda: holder.catalog is not None, timeout=20_000)
-    panel = GraphPanel(holder)
-    qtbot.addWidget(panel)
-    panel.resize(1200, 800)
-    panel.show()
-    return panel
-
-
 @pytest.fixture
 def panel(qtbot: QtBot, demo_copy: Demo) -> Iterator[GraphPanel]:
     """A shown graph panel on a copy of the demo database (SQLite and PostgreSQL)."""
     shown = make_panel(qtbot, demo_copy[0])
     yield shown
     workers.wait_idle()
-
-
-def shown(qtbot: QtBot, panel: GraphPanel, start: Any) -> None:
-    with qtbot.waitSignal(panel.graph_shown, timeout=30_000):
-        start()
-    qtbot.waitUntil(lambda: workers.pending_count() == 0, timeout=10_000)
 
 
 def a_region_with_unlinked_locations(db: Database) -> tuple[str, str]:
