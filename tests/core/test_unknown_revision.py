@@ -27,23 +27,13 @@ from core.migrate.status import check_writes, hold_writes
 from core.schema.load import load_catalog
 from core.schema.models import metadata
 from tests.fixtures.external_project import E2, write_project
+from tests.fixtures.unknown_revision import UNKNOWN, stand_at, stand_file_at
 
 CHAIN = Path(__file__).resolve().parents[1] / "fixtures" / "migrations_chain"
 R1, R2 = "c1a000000001", "c1a000000002"
-UNKNOWN = "ffffffffffff"
 
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
-
-
-def _stand_at(db: Database, revision: str) -> None:
-    """Record `revision` in Alembic's version table, as another app's migrations would have."""
-    with db.engine.begin() as conn:
-        conn.execute(
-            sa.text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
-        )
-        conn.execute(sa.text("DELETE FROM alembic_version"))
-        conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})
 
 
 @pytest.fixture
@@ -81,18 +71,14 @@ def test_a_cli_write_is_refused_at_an_unknown_revision_and_allowed_at_a_known_on
     capsys: pytest.CaptureFixture[str], renamed: str
 ) -> None:
     entry = _update_entry(capsys, renamed)
-    db = open_database(renamed)
-    _stand_at(db, UNKNOWN)
-    db.dispose()
+    stand_file_at(renamed, UNKNOWN)
     code = cli.main(["revert", "--db", renamed, str(entry)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1, "one line on stderr, exit 2"
     assert f"revision {UNKNOWN}" in err and "Read-only" in err and "Warden's migrations" in err
     assert _email(renamed) == "new@example.org", "nothing was written"
 
-    db = open_database(renamed)
-    _stand_at(db, script_directory().get_current_head() or "")  # Warden's own head: a revision it knows
-    db.dispose()
+    stand_file_at(renamed, script_directory().get_current_head() or "")  # Warden's own head: a known one
     assert cli.main(["revert", "--db", renamed, str(entry)]) == 0, capsys.readouterr().err
     assert _email(renamed) == "ann@example.org"
 
@@ -173,7 +159,7 @@ def test_the_first_write_check_asks_the_external_project_picked(empty_url: str, 
         check_on_first_write(db, str(ini))
         save(db, load_catalog(db, cached=False), [customer], audit=AUDIT_OFF)
         assert db.write_guard is None, "checked once: the project knows its revision"
-        _stand_at(db, UNKNOWN)
+        stand_at(db, UNKNOWN)
         check_on_first_write(db, str(ini))
         with pytest.raises(ReadOnlyError, match=f"revision {UNKNOWN}, which the project shop do not know"):
             save(

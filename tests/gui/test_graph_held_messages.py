@@ -9,12 +9,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from core.migrate import migrations as mig
-from gui.graph.panel import GraphPanel
 from gui.runtime import workers
-from tests.fixtures.editing import open_window
+from tests.fixtures.unknown_revision import UNKNOWN, graph_window, restamp
 from tests.gui.test_graph_links import click_edge, pickable_links, press_del
 from tests.gui.test_migrate_pause import _stage_link
-from tests.gui.test_migrate_unknown_revision import UNKNOWN, _stand_at
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
@@ -24,16 +22,10 @@ def _one_sentence_each(text: str, held: str) -> None:
 
 
 def test_held_link_messages_say_the_reason_once_with_one_full_stop(qtbot: QtBot, demo_copy_path: str) -> None:
-    window = open_window(qtbot, demo_copy_path)
-    window.resize(1300, 800)
+    window, graph = graph_window(qtbot, demo_copy_path)
     watch = window.migration_watch
-    qtbot.waitUntil(lambda: watch.standing is not None, timeout=30_000)
-    graph = window.show_graph()
-    assert isinstance(graph, GraphPanel)
     _stage_link(qtbot, graph)  # staged at a known revision
-    _stand_at(demo_copy_path, UNKNOWN)  # then another app migrates it past what Warden knows
-    with qtbot.waitSignal(watch.standing_changed, timeout=30_000):
-        watch.check()
+    restamp(qtbot, window, demo_copy_path, UNKNOWN)  # then another app migrates it past what Warden knows
     held = watch.unknown_reason
     assert held is not None and held.endswith(".") and graph.links.hold_reason == held
     links = graph.links
@@ -62,8 +54,6 @@ def test_held_link_messages_say_the_reason_once_with_one_full_stop(qtbot: QtBot,
     assert graph.message.text() == f"This link cannot be deleted. {held}"
     assert links.prompt is None and links.staged_count == 1
 
-    _stand_at(demo_copy_path, mig.heads()[0])
-    with qtbot.waitSignal(watch.standing_changed, timeout=30_000):
-        watch.check()
+    restamp(qtbot, window, demo_copy_path, mig.heads()[0])
     links.discard()  # so the window closes without asking
     assert workers.wait_idle(30_000)

@@ -10,9 +10,8 @@ from pytestqt.qtbot import QtBot
 from core.migrate import migrations as mig
 from gui.graph.panel import GraphPanel
 from gui.runtime import workers
-from tests.fixtures.editing import open_window
+from tests.fixtures.unknown_revision import UNKNOWN, graph_window, restamp
 from tests.gui.test_graph_links import click_edge, pickable_links, two_locations_shown
-from tests.gui.test_migrate_unknown_revision import UNKNOWN, _stand_at
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
@@ -25,12 +24,8 @@ def link_hint(graph: GraphPanel, node: str) -> tuple[str, str, bool]:
 
 
 def test_del_and_link_follow_the_hold_as_it_comes_and_goes(qtbot: QtBot, demo_copy_path: str) -> None:
-    window = open_window(qtbot, demo_copy_path)
-    window.resize(1300, 800)
+    window, graph = graph_window(qtbot, demo_copy_path)
     watch = window.migration_watch
-    qtbot.waitUntil(lambda: watch.standing is not None, timeout=30_000)
-    graph = window.show_graph()
-    assert isinstance(graph, GraphPanel)
     db = window.open_db.database
     assert db is not None
     source, _target = two_locations_shown(qtbot, graph, db)
@@ -39,9 +34,7 @@ def test_del_and_link_follow_the_hold_as_it_comes_and_goes(qtbot: QtBot, demo_co
     assert graph.selected_edges == [edge] and graph.delete_edge_action.isEnabled()
     assert link_hint(graph, source)[0] == "Link to… (Shift-drag to another node)"
 
-    _stand_at(demo_copy_path, UNKNOWN)  # another app migrates it past what Warden knows
-    with qtbot.waitSignal(watch.standing_changed, timeout=30_000):
-        watch.check()
+    restamp(qtbot, window, demo_copy_path, UNKNOWN)  # another app migrates it past what Warden knows
     held = watch.unknown_reason
     assert held is not None
     assert graph.selected_edges == [edge], "the selection did not change"
@@ -53,9 +46,8 @@ def test_del_and_link_follow_the_hold_as_it_comes_and_goes(qtbot: QtBot, demo_co
     assert tip == f"No link can be added. {held}"
     graph.grab().save("/tmp/warden_graph_hold_follows.png")
 
-    _stand_at(demo_copy_path, mig.heads()[0])  # upgraded (here: stamped by hand) to a revision it knows
-    with qtbot.waitSignal(watch.standing_changed, timeout=30_000):
-        watch.check()
+    # Upgraded (here: stamped by hand) to a revision it knows
+    restamp(qtbot, window, demo_copy_path, mig.heads()[0])
     assert graph.selected_edges == [edge] and graph.delete_edge_action.isEnabled()
     assert graph.delete_edge_action.toolTip() == "Delete the selected links (asks first)"
     assert graph.message.text() == ""

@@ -16,31 +16,19 @@ from core.engine.db import Database, open_database
 from core.errors import ReadOnlyError
 from core.migrate import migrations as mig
 from core.schema.load import load_catalog
-from gui.graph.panel import GraphPanel
 from gui.main_window import MainWindow
 from gui.runtime import workers
 from tests.fixtures.editing import let_close, open_editor, open_window
+from tests.fixtures.unknown_revision import UNKNOWN, graph_window, restamp, stand_file_at
 from tests.gui.test_graph_links import shift_drag, two_locations_shown
 
-UNKNOWN = "ffffffffffff"
-
-
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
-
-
-def _stand_at(path: str, revision: str) -> None:
-    db = open_database(path)
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE alembic_version SET version_num = :v"), {"v": revision})
-    finally:
-        db.dispose()
 
 
 def test_the_windows_standing_holds_core_writes_until_the_revision_is_known(
     qtbot: QtBot, demo_copy_path: str
 ) -> None:
-    _stand_at(demo_copy_path, UNKNOWN)
+    stand_file_at(demo_copy_path, UNKNOWN)
     window = open_window(qtbot, demo_copy_path)
     watch = window.migration_watch
     qtbot.waitUntil(lambda: watch.standing is not None, timeout=30_000)
@@ -52,9 +40,7 @@ def test_the_windows_standing_holds_core_writes_until_the_revision_is_known(
     with db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM users WHERE username = 'ann'")).scalar_one() == 0
 
-    _stand_at(demo_copy_path, mig.heads()[0])  # brought to a revision Warden knows (here: by hand)
-    with qtbot.waitSignal(watch.standing_changed, timeout=30_000):
-        watch.check()
+    restamp(qtbot, window, demo_copy_path, mig.heads()[0])  # to a revision Warden knows (here: by hand)
     assert watch.standing is not None and watch.standing.known
     save(db, catalog, [Insert("users", {"username": "ann", "email": "ann@example.org"})])
     assert workers.wait_idle(30_000)
@@ -63,13 +49,9 @@ def test_the_windows_standing_holds_core_writes_until_the_revision_is_known(
 def test_graph_links_stage_nothing_at_an_unknown_revision_and_say_why(
     qtbot: QtBot, demo_copy_path: str
 ) -> None:
-    _stand_at(demo_copy_path, UNKNOWN)
-    window = open_window(qtbot, demo_copy_path)
-    window.resize(1300, 800)
+    stand_file_at(demo_copy_path, UNKNOWN)
+    window, graph = graph_window(qtbot, demo_copy_path)
     watch = window.migration_watch
-    qtbot.waitUntil(lambda: watch.standing is not None, timeout=30_000)
-    graph = window.show_graph()
-    assert isinstance(graph, GraphPanel)
     db = window.open_db.database
     assert db is not None
     source, target = two_locations_shown(qtbot, graph, db)
@@ -87,9 +69,7 @@ def test_graph_links_stage_nothing_at_an_unknown_revision_and_say_why(
     qtbot.wait(50)  # the message line's new height is laid out
     graph.grab().save("/tmp/warden_graph_held.png")
 
-    _stand_at(demo_copy_path, mig.heads()[0])  # brought to a revision Warden knows: links stage again
-    with qtbot.waitSignal(watch.standing_changed, timeout=30_000):
-        watch.check()
+    restamp(qtbot, window, demo_copy_path, mig.heads()[0])  # to a revision Warden knows: links stage again
     assert graph.links.hold_reason is None and graph.links.edge_reason(edge) is None
     shift_drag(graph, source, target)
     assert graph.links.form is not None and graph.links.form.isVisible()
@@ -105,7 +85,7 @@ def _save_one_user(db: Database) -> None:
 def test_a_save_sent_before_the_standing_arrives_is_refused_at_an_unknown_revision(
     qtbot: QtBot, demo_copy_path: str
 ) -> None:
-    _stand_at(demo_copy_path, UNKNOWN)
+    stand_file_at(demo_copy_path, UNKNOWN)
     window = MainWindow()
     qtbot.addWidget(window, before_close_func=let_close)
     window.show()

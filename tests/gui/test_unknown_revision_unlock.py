@@ -17,7 +17,7 @@ from core.migrate import migrations as mig
 from gui.main_window import MainWindow
 from gui.runtime import workers
 from tests.fixtures.editing import let_close, open_window
-from tests.gui.test_migrate_unknown_revision import UNKNOWN, _stand_at
+from tests.fixtures.unknown_revision import UNKNOWN, restamp, stand_file_at
 
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 
@@ -48,7 +48,7 @@ def users_named(path: str, name: str) -> int:
 def test_a_held_database_stays_held_and_a_released_one_released_across_unlocks(
     qtbot: QtBot, demo_copy_path: str
 ) -> None:
-    _stand_at(demo_copy_path, UNKNOWN)
+    stand_file_at(demo_copy_path, UNKNOWN)
     window = open_window(qtbot, demo_copy_path)
     watch = window.migration_watch
     qtbot.waitUntil(lambda: watch.standing is not None, timeout=30_000)
@@ -62,9 +62,7 @@ def test_a_held_database_stays_held_and_a_released_one_released_across_unlocks(
         assert str(refused.value) == held
         assert users_named(demo_copy_path, attempt) == 0
 
-    _stand_at(demo_copy_path, mig.heads()[0])  # brought to a revision Warden knows
-    with qtbot.waitSignal(watch.standing_changed, timeout=30_000):
-        watch.check()
+    restamp(qtbot, window, demo_copy_path, mig.heads()[0])  # brought to a revision Warden knows
     assert watch.unknown_reason is None
     for attempt in ("cy", "di"):
         db = reopened(window, demo_copy_path)
@@ -77,7 +75,7 @@ def test_a_held_database_stays_held_and_a_released_one_released_across_unlocks(
 def test_a_connection_reopened_before_the_standing_checks_its_own_revision_on_its_first_write(
     qtbot: QtBot, demo_copy_path: str
 ) -> None:
-    _stand_at(demo_copy_path, UNKNOWN)
+    stand_file_at(demo_copy_path, UNKNOWN)
     window = MainWindow()
     qtbot.addWidget(window, before_close_func=let_close)
     window.show()
