@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 from core.engine.db import Database, open_database
 from gui.runtime import workers
 from tests.fixtures.demo import Demo
+from tests.fixtures.save_gates import no_audit_answers  # noqa: F401  (a fixture for every GUI test)
 from tests.fixtures.workers import crash_log, workers_door  # noqa: F401  (fixtures for every GUI test)
 
 FAILING_LEVELS = {QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg}

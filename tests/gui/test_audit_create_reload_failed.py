@@ -5,30 +5,21 @@ the audit log is created (the reload then finds it gone, as when a server goes a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from pytestqt.qtbot import QtBot
 
 from core.engine.db import Database
-from gui.audit import audited_save, consent_gate
+from gui.audit import consent_gate
 from gui.unsaved import DISCARD
 from tests.fixtures import postgres
 from tests.fixtures.editing import active_prompt, open_editor, open_window, stage
 from tests.fixtures.postgres import StoppableServer
+from tests.fixtures.save_gates import consent_dialog
 from tests.gui.test_connection_state import _fill, _stored_name
-from tests.gui.test_quit_gated import consent_dialog, quit_and_save
+from tests.gui.test_quit_gated import quit_and_save
 
 stoppable_pg = postgres.stoppable_pg  # the fixture: a server of the test's own
-
-
-@pytest.fixture(autouse=True)
-def own_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
-    audited_save.forget_decisions()
-    yield
-    audited_save.forget_decisions()
+pytestmark = pytest.mark.usefixtures("data_dir", "no_audit_answers")  # profiles of its own
 
 
 def test_a_failed_reload_after_creating_the_log_keeps_the_edit_staged_and_lets_the_window_close(

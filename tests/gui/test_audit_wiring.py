@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,24 +18,15 @@ from core.audit.consent import has_audit_log
 from core.data.audit_trail import AUDIT_TABLE
 from core.engine.db import open_database
 from core.schema.load import load_catalog
-from gui.audit import audited_save
-from gui.audit.consent import AuditConsentDialog
 from gui.audit.panel import AuditPanel
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
 from tests.fixtures import threads
 from tests.fixtures.editing import EDIT, column, open_editor, open_window, stage, stored
 from tests.fixtures.foreign import build_foreign
+from tests.fixtures.save_gates import consent_dialog
 
-pytestmark = pytest.mark.usefixtures("no_saved_tabs")
-
-
-@pytest.fixture(autouse=True)
-def no_decisions() -> Iterator[None]:
-    """Each test starts a new session: no "save without audit" answer is remembered."""
-    audited_save.forget_decisions()
-    yield
-    audited_save.forget_decisions()
+pytestmark = pytest.mark.usefixtures("no_saved_tabs", "no_audit_answers")
 
 
 @pytest.fixture
@@ -62,14 +52,6 @@ def log_rows(path: str) -> list[tuple[str, str, dict[str, object]]] | None:
         db.dispose()
 
 
-def asked(qtbot: QtBot, window: MainWindow) -> AuditConsentDialog:
-    """The consent question the window shows."""
-    qtbot.waitUntil(lambda: window.audit_gate.dialog is not None, timeout=5_000)
-    dialog = window.audit_gate.dialog
-    assert isinstance(dialog, AuditConsentDialog) and dialog.isVisible()
-    return dialog
-
-
 def edit_guild(qtbot: QtBot, window: MainWindow) -> tuple[TableEditor, dict[str, object]]:
     editor = open_editor(qtbot, window, "guilds")
     return editor, stage(editor, 0, "title", "Renamed guild")
@@ -82,7 +64,7 @@ def test_create_adds_the_log_and_the_save_is_audited(qtbot: QtBot, foreign_path:
     editor, key = edit_guild(qtbot, window)
     with threads.statement_threads(sa.Engine) as idents:
         editor.save()
-        dialog = asked(qtbot, window)
+        dialog = consent_dialog(qtbot, window)
         assert not editor.model.saving  # nothing is sent while it asks
         with qtbot.waitSignal(editor.model.saved, timeout=15_000):
             dialog.create_button.click()
@@ -110,7 +92,7 @@ def test_audit_off_saves_without_a_log_and_the_status_bar_says_so(qtbot: QtBot, 
     editor, key = edit_guild(qtbot, window)
     editor.save()
     with qtbot.waitSignal(editor.model.saved, timeout=10_000):
-        asked(qtbot, window).off_button.click()
+        consent_dialog(qtbot, window).off_button.click()
     assert stored(foreign_path, "guilds", key)["title"] == "Renamed guild"
     assert log_rows(foreign_path) is None
     assert not badge.isHidden() and badge.text() == "Audit off"
@@ -129,7 +111,7 @@ def test_cancel_keeps_the_edits_staged_and_writes_nothing(qtbot: QtBot, foreign_
     editor, key = edit_guild(qtbot, window)
     before = stored(foreign_path, "guilds", key)["title"]
     editor.save()
-    asked(qtbot, window).reject()
+    consent_dialog(qtbot, window).reject()
     assert window.audit_gate.dialog is None
     assert not editor.model.saving and editor.model.staged_count == 1
     assert "still staged" in window.statusBar().currentMessage()
@@ -137,7 +119,7 @@ def test_cancel_keeps_the_edits_staged_and_writes_nothing(qtbot: QtBot, foreign_
     assert log_rows(foreign_path) is None
     assert window.audit_gate.badge.isHidden()
     editor.save()  # asks again: nothing was decided
-    asked(qtbot, window).reject()
+    consent_dialog(qtbot, window).reject()
     assert editor.model.staged_count == 1
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -21,10 +20,9 @@ from PySide6.QtWidgets import QAbstractItemView
 from pytestqt.qtbot import QtBot
 
 from core.audit import profiles as core_profiles
-from core.audit.profiles import Level, Profile
+from core.audit.profiles import Profile
 from core.engine.connections import parse_pasted_url
 from core.engine.db import open_database
-from gui.audit import audited_save
 from gui.audit.panel import AuditPanel
 from gui.connection.dialog import ConnectionDialog
 from gui.connection.profiles import RecentConnection, forget_session_passwords, store_password
@@ -32,45 +30,20 @@ from gui.editor.actions import EDITING
 from gui.editor.view import TableEditor
 from gui.main_window import MainWindow
 from gui.migrate.dialog import MigrationDialog
-from gui.safety.confirm_save import ConfirmSaveDialog
 from gui.safety.unlock_dialog import UnlockDialog
 from gui.search.panel import SearchPanel
 from tests.fixtures.editing import EDIT, column, let_close, open_editor, stored
 from tests.fixtures.postgres import new_pg_database
+from tests.fixtures.save_gates import confirm_dialog, profile_window, saved_profile
 
-pytestmark = pytest.mark.usefixtures("no_saved_tabs")
+pytestmark = pytest.mark.usefixtures("no_saved_tabs", "data_dir", "no_audit_answers")  # profiles of its own
 
 ENTITY, FIELD = "regions", "name"
-
-
-@pytest.fixture(autouse=True)
-def no_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Profiles of this test only: a data folder of its own (profiles.json lives there)."""
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
-    audited_save.forget_decisions()
-    yield
-    audited_save.forget_decisions()
 
 
 def fingerprint(path: str) -> tuple[str, int]:
     data = Path(path).read_bytes()
     return hashlib.sha256(data).hexdigest(), Path(path).stat().st_mtime_ns
-
-
-def open_profile_window(qtbot: QtBot, profile: Profile, target: str | None = None) -> MainWindow:
-    """A shown window that opened `profile` (as File → Profiles does) and has its navigator counts."""
-    window = MainWindow()
-    qtbot.addWidget(window, before_close_func=let_close)
-    window.show()
-    with qtbot.waitSignal(window.counts_loaded, timeout=20_000):
-        window.connection_actions.profile_chosen.emit(profile, target or profile.target)
-    return window
-
-
-def sqlite_profile(path: str, level: Level, name: str = "demo") -> Profile:
-    profile = Profile(name, path, level)
-    core_profiles.save_profile(profile)
-    return profile
 
 
 def audit_entries(path: str, action: str) -> list[tuple[str, str | None, str]]:
@@ -122,21 +95,14 @@ def unlock(qtbot: QtBot, window: MainWindow, reason: str, minutes: int | None) -
     return dialog
 
 
-def confirm_dialog(qtbot: QtBot, window: MainWindow) -> ConfirmSaveDialog:
-    qtbot.waitUntil(lambda: window.save_gate.dialog is not None, timeout=10_000)
-    dialog = window.save_gate.dialog
-    assert isinstance(dialog, ConfirmSaveDialog) and dialog.isVisible()
-    return dialog
-
-
 def test_read_only_profile_disables_editing_and_its_session_refuses(
     qtbot: QtBot, demo_copy_path: str
 ) -> None:
     """A read-only profile: red badge and title tag, every editing action off with the reason; a save that
     gets through anyway (a missed action) is refused by the session with a clear message, file untouched."""
-    profile = sqlite_profile(demo_copy_path, "read-only", "archive")
+    profile = saved_profile(demo_copy_path, "read-only", "archive")
     before = fingerprint(demo_copy_path)
-    window = open_profile_window(qtbot, profile)
+    window = profile_window(qtbot, profile)
     assert window.level_badge.isVisible() and window.level_badge.text() == "READ-ONLY"
     assert "#b3261e" in window.level_badge.styleSheet()
     assert window.windowTitle() == "archive — Warden [READ-ONLY]"
@@ -167,7 +133,7 @@ def test_postgres_connections_default_to_read_only(
     profile = dialog.profile()
     core_profiles.save_profile(profile)
     dialog.reject()
-    window = open_profile_window(qtbot, profile, target.url(password))
+    window = profile_window(qtbot, profile, target.url(password))
     db = window.open_db.database
     assert db is not None and db.capabilities.read_only
     with db.engine.connect() as conn:
@@ -200,7 +166,7 @@ def test_postgres_connections_default_to_read_only(
 def test_confirm_shows_the_sql_and_cancel_writes_nothing(qtbot: QtBot, demo_copy_path: str) -> None:
     """Confirm: Save shows the UPDATE it will run (monospace, copyable); Cancel sends nothing and keeps the
     edit staged; Save then writes it."""
-    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "confirm"))
+    window = profile_window(qtbot, saved_profile(demo_copy_path, "confirm"))
     assert window.level_badge.text() == "CONFIRM" and window.windowTitle() == "demo — Warden [CONFIRM]"
     editor = open_editor(qtbot, window, ENTITY)
     key = editor.model.row_key(0)
@@ -229,7 +195,7 @@ def test_confirm_shows_the_sql_and_cancel_writes_nothing(qtbot: QtBot, demo_copy
 def test_unlock_needs_a_reason_and_is_audited(qtbot: QtBot, demo_copy_path: str) -> None:
     """Unlock Editing… cannot go without a reason; with one it reopens the database writable on a worker,
     writes one "elevate" entry with the reason, and the badge says until when; saves then confirm."""
-    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "read-only", "archive"))
+    window = profile_window(qtbot, saved_profile(demo_copy_path, "read-only", "archive"))
     editor = open_editor(qtbot, window, ENTITY)
     dialog = window.safety.ask_unlock()
     assert isinstance(dialog, UnlockDialog)
@@ -263,7 +229,7 @@ def test_unlock_needs_a_reason_and_is_audited(qtbot: QtBot, demo_copy_path: str)
 def test_the_unlock_ends_and_locks_again_keeping_staged_edits(qtbot: QtBot, demo_copy_path: str) -> None:
     """When the unlock's time is up the connection is reopened read-only: the badge is READ-ONLY again, the
     actions are off, the staged edit is kept and not saved, and a save is refused by the session."""
-    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "read-only", "archive"))
+    window = profile_window(qtbot, saved_profile(demo_copy_path, "read-only", "archive"))
     editor = open_editor(qtbot, window, ENTITY)
     unlock(qtbot, window, "One fix", 15)
     timer = window.safety.timer
@@ -300,7 +266,7 @@ def test_read_only_also_stops_migrations_and_reverts_until_unlocked(
     off on a read-only profile, saying why; after an unlock the audit panel works on the writable
     connection and Revert is back."""
     one_audited_edit(demo_copy_path)  # an entry to revert
-    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "read-only", "archive"))
+    window = profile_window(qtbot, saved_profile(demo_copy_path, "read-only", "archive"))
     window.menus.migrations_action.trigger()
     runner = window.findChild(MigrationDialog)
     assert runner is not None
@@ -336,7 +302,7 @@ def test_confirm_asks_before_a_graph_link_save_too(qtbot: QtBot, demo_copy_path:
     from gui.graph.panel import GraphPanel
     from tests.gui.test_graph_links import a_region_with_unlinked_locations, connections, two_locations_shown
 
-    window = open_profile_window(qtbot, sqlite_profile(demo_copy_path, "confirm"))
+    window = profile_window(qtbot, saved_profile(demo_copy_path, "confirm"))
     db = window.open_db.database
     assert db is not None
     panel = window.show_graph()
@@ -370,7 +336,7 @@ def test_an_unlock_that_cannot_be_recorded_is_refused_in_the_dialog(qtbot: QtBot
     path = str(tmp_path / "guilds.db")
     build_foreign(path)
     before = fingerprint(path)
-    window = open_profile_window(qtbot, sqlite_profile(path, "read-only", "guilds"))
+    window = profile_window(qtbot, saved_profile(path, "read-only", "guilds"))
     dialog = window.safety.ask_unlock()
     assert isinstance(dialog, UnlockDialog)
     dialog.reason.setPlainText("Try it")
@@ -398,7 +364,7 @@ def test_an_unlock_may_create_the_missing_audit_log(qtbot: QtBot, tmp_path: Path
 
     path = str(tmp_path / "guilds.db")
     build_foreign(path)
-    window = open_profile_window(qtbot, sqlite_profile(path, "read-only", "guilds"))
+    window = profile_window(qtbot, saved_profile(path, "read-only", "guilds"))
     dialog = window.safety.ask_unlock()
     assert isinstance(dialog, UnlockDialog)
     dialog.reason.setPlainText("Fix a guild name (ticket 9)")
@@ -420,7 +386,7 @@ def test_unlock_and_relock_on_postgres(qtbot: QtBot, pg_server: object, pg_demo_
     url = new_pg_database(pg_server, template=pg_demo_template)
     target, password = parse_pasted_url(url)
     profile = Profile("shared", target.url(), "read-only", target.account)
-    window = open_profile_window(qtbot, profile, target.url(password))
+    window = profile_window(qtbot, profile, target.url(password))
     editor = open_editor(qtbot, window, ENTITY)
     unlock(qtbot, window, "Support ticket 7", 60)
     db = window.open_db.database

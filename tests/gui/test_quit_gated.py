@@ -8,69 +8,29 @@ Real Qt offscreen, real SQLite copies of the demo and a foreign file built with 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from core.audit import profiles as core_profiles
-from core.audit.profiles import Profile
 from core.engine.db import open_database
-from gui.audit import audited_save
-from gui.audit.consent import AuditConsentDialog
 from gui.graph.panel import GraphPanel
 from gui.main_window import MainWindow
 from gui.runtime import workers
-from gui.safety.confirm_save import ConfirmSaveDialog
 from gui.unsaved import SAVE
-from tests.fixtures.editing import active_prompt, let_close, open_editor, open_window, stage, stored
+from tests.fixtures.editing import active_prompt, open_editor, open_window, stage, stored
 from tests.fixtures.foreign import build_foreign
+from tests.fixtures.save_gates import confirm_dialog, confirm_window, consent_dialog
 
-pytestmark = pytest.mark.usefixtures("no_saved_tabs")
+pytestmark = pytest.mark.usefixtures("no_saved_tabs", "data_dir", "no_audit_answers")  # profiles of its own
 
 ENTITY, FIELD = "regions", "name"
-
-
-@pytest.fixture(autouse=True)
-def own_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Profiles of this test only (profiles.json lives in the data folder); no remembered audit answer."""
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
-    audited_save.forget_decisions()
-    yield
-    audited_save.forget_decisions()
-
-
-def confirm_window(qtbot: QtBot, path: str) -> MainWindow:
-    """A shown window on `path` opened through a "confirm" profile, with its navigator counts."""
-    profile = Profile("demo", path, "confirm")
-    core_profiles.save_profile(profile)
-    window = MainWindow()
-    qtbot.addWidget(window, before_close_func=let_close)
-    window.show()
-    with qtbot.waitSignal(window.counts_loaded, timeout=20_000):
-        window.connection_actions.profile_chosen.emit(profile, path)
-    return window
 
 
 def quit_and_save(qtbot: QtBot, window: MainWindow) -> None:
     """Ctrl+Q, then Save on the unsaved-edits question."""
     assert not window.close()
     active_prompt(qtbot).choose(SAVE)
-
-
-def confirm_dialog(qtbot: QtBot, window: MainWindow) -> ConfirmSaveDialog:
-    qtbot.waitUntil(lambda: window.save_gate.dialog is not None, timeout=10_000)
-    dialog = window.save_gate.dialog
-    assert isinstance(dialog, ConfirmSaveDialog) and dialog.isVisible()
-    return dialog
-
-
-def consent_dialog(qtbot: QtBot, window: MainWindow) -> AuditConsentDialog:
-    qtbot.waitUntil(lambda: window.audit_gate.dialog is not None, timeout=10_000)
-    dialog = window.audit_gate.dialog
-    assert isinstance(dialog, AuditConsentDialog) and dialog.isVisible()
-    return dialog
 
 
 # --- the confirm level ------------------------------------------------------------------------------

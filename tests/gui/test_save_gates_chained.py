@@ -4,27 +4,16 @@ shows its SQL again (it may hold other edits), instead of going on the earlier a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
-from gui.audit import audited_save
 from tests.fixtures.editing import open_editor, stage, stored
 from tests.fixtures.foreign import build_foreign
-from tests.gui.test_quit_gated import confirm_dialog, confirm_window, consent_dialog
+from tests.fixtures.save_gates import confirm_dialog, confirm_window, consent_dialog
 
-pytestmark = pytest.mark.usefixtures("no_saved_tabs")
-
-
-@pytest.fixture(autouse=True)
-def own_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Profiles of this test only; no remembered audit answer."""
-    monkeypatch.setenv("WARDEN_DATA_DIR", str(tmp_path / "data"))
-    audited_save.forget_decisions()
-    yield
-    audited_save.forget_decisions()
+pytestmark = pytest.mark.usefixtures("no_saved_tabs", "data_dir", "no_audit_answers")  # profiles of its own
 
 
 def test_cancel_at_the_consent_after_the_sql_was_confirmed_asks_for_the_sql_again(
