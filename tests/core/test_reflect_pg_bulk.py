@@ -14,7 +14,7 @@ from core.schema import pg_read
 from core.schema.catalog import Catalog, FkAction
 from core.schema.keys import KeySource
 from core.schema.load import load_catalog
-from tests.fixtures.postgres import new_pg_database
+from tests.fixtures.postgres import new_pg_database_with
 
 DDL = [
     "CREATE SCHEMA shop",
@@ -47,13 +47,7 @@ DDL = [
 @pytest.fixture
 def pg_db(pg_server: object) -> Iterator[Database]:
     """A database with the tables above, open."""
-    url = new_pg_database(pg_server, vector=False)
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        for sql in DDL:
-            conn.exec_driver_sql(sql)
-    engine.dispose()
-    db = open_database(url)
+    db = open_database(new_pg_database_with(pg_server, DDL))
     yield db
     db.dispose()
 
@@ -131,16 +125,9 @@ def test_the_inspector_path_of_servers_before_12_reads_the_same_facts(pg_db: Dat
 def test_columns_declared_alike_are_one_spec(pg_server: object) -> None:
     """Columns declared alike in two tables are read as one frozen spec (described and cached once); an
     array column keeps a type object of its own, and the tables still read as declared."""
-    url = new_pg_database(pg_server, vector=False)
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        for table in ("left_side", "right_side"):
-            conn.exec_driver_sql(
-                f"CREATE TABLE {table} (id integer PRIMARY KEY, name text NOT NULL, tags text[], "
-                "note varchar(20) DEFAULT 'x')"
-            )
-    engine.dispose()
-    db = open_database(url)
+    columns = "(id integer PRIMARY KEY, name text NOT NULL, tags text[], note varchar(20) DEFAULT 'x')"
+    tables = [f"CREATE TABLE {t} {columns}" for t in ("left_side", "right_side")]
+    db = open_database(new_pg_database_with(pg_server, tables))
     try:
         read = pg_read.read_tables(db, [(None, "left_side"), (None, "right_side")])
         left, right = read.specs[(None, "left_side")], read.specs[(None, "right_side")]
