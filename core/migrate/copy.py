@@ -30,6 +30,7 @@ from core.errors import MigrationFailed, WardenError
 from core.migrate import copy_schema
 from core.migrate.copy_audit import AUDIT_TABLE, CopyAudit, make_room
 from core.migrate.copy_digest import DigestPlan, RowDigest
+from core.migrate.copy_helper import HELPER_MIN_ROWS, DigestHelper
 from core.migrate.copy_read import raw_batches, table_sql
 from core.migrate.copy_values import Checksum, copy_column, copy_texts, to_copy, value_form
 from core.migrate.copy_verify import TableCheck, source_digest, target_digest, verify_tables
@@ -119,6 +120,8 @@ def copy_database(
         behind.table_done(src_cat.get(one.table), tgt_cat.get(one.table), plan, analyze=one.rows_copied > 0)
 
     run = _Run(_Progress(state, total), batch_rows, CopyAudit(tgt_cat, source.display_url, auditing), ended)
+    if verify and source.backend == "sqlite" and max(rows.values(), default=0) >= HELPER_MIN_ROWS:
+        run.helper = DigestHelper.start()  # large tables' source side summed beside the copy
     groups = copy_schema.cycles(entities)
     copied: list[TableCopy] = []
     try:
@@ -138,6 +141,8 @@ def copy_database(
     finally:
         run.ending.close()
         behind.close()
+        if run.helper is not None:
+            run.helper.close()
     checks = (
         verify_tables(source, target, state=state, source_sums=run.sums, target_sums=target_sums)
         if verify
@@ -160,6 +165,7 @@ class _Run:
         default_factory=dict
     )  # taken from the rows as they were copied
     ending: _Ending = field(default_factory=lambda: _Ending())
+    helper: DigestHelper | None = None  # sums a large table's source rows in a second process
 
 
 def _audit_log_first(entities: list[Entity]) -> list[Entity]:
@@ -274,6 +280,10 @@ def _copy_table(
     present = _present_keys(target, tgt, src) if n_target and src.primary_key else set()
     copier = _Copier(shared or target.engine.raw_connection(), tgt, columns, src.name)
     summed = source_digest(source, target, tgt, columns)
+    big = isinstance(summed, RowDigest) and n_source >= HELPER_MIN_ROWS
+    remote = run.helper if big and run.helper is not None and run.helper.ready() else None
+    if remote is not None and isinstance(summed, RowDigest):
+        remote.begin(src.name, summed.plan)
     keyed = _key_reader(src, columns) if present else None
     written = last = 0
     handed = False
@@ -288,7 +298,7 @@ def _copy_table(
         size = 0
         while fresh and nxt is not None and not run.ending.done() and size < _AHEAD_BYTES:
             batch, nxt = nxt, next(batches, None)
-            spelt = copier.spelt(_summed_columns(summed, batch))
+            spelt = copier.spelt(_summed_columns(summed, batch, remote))
             ahead.append((len(batch), batch if spelt is None else [], spelt))
             size += len(spelt) if spelt is not None else 200 * len(batch)
             run.progress.batch(src.name, len(batch))
@@ -308,7 +318,7 @@ def _copy_table(
             ahead.clear()
             while nxt is not None:
                 batch, nxt = nxt, next(batches, None)
-                cols = _summed_columns(summed, batch)
+                cols = _summed_columns(summed, batch, remote)
                 rows = batch if keyed is None else [r for r in batch if keyed(r) not in present]
                 shared_cols = cols if keyed is None else None
                 if one is not None:
@@ -324,6 +334,8 @@ def _copy_table(
                 else:
                     run.progress.batch(src.name, len(batch))
         rows_present = n_target if not src.primary_key else n_source - written
+        if remote is not None and isinstance(summed, RowDigest):
+            remote.result(summed)  # before the commit: a value the check cannot spell stops the table
         if summed is not None:
             run.sums[src.name] = summed
         done = TableCopy(src.name, n_source, written, rows_present)
@@ -357,11 +369,14 @@ _AHEAD_BYTES = 64 * 1024 * 1024
 
 
 def _summed_columns(
-    summed: Checksum | RowDigest | None, batch: list[tuple[Any, ...]]
+    summed: Checksum | RowDigest | None, batch: list[tuple[Any, ...]], remote: DigestHelper | None = None
 ) -> list[tuple[Any, ...]]:
-    """The batch's columns (made once for the check's spelling and COPY's text lines), the batch summed."""
+    """The batch's columns (made once for the check's spelling and COPY's text lines), the batch summed
+    (by the helper process when `remote`)."""
     cols = list(zip(*batch, strict=True))
-    if isinstance(summed, RowDigest):
+    if remote is not None:
+        remote.add(cols, len(batch))
+    elif isinstance(summed, RowDigest):
         summed.add_columns(cols, len(batch))
     elif summed is not None:
         summed.add_rows(batch)

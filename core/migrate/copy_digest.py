@@ -22,7 +22,7 @@ import re
 import struct
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from json.encoder import encode_basestring  # the C escaper: escapes as jsonb does
 from typing import Any
 
@@ -55,6 +55,7 @@ class ColumnPlan:
     name: str
     expression: str  # with {c} for the quoted column
     canon: Canon
+    spec: tuple[str, str, str] = ("", "", "")  # column_plan's type arguments: made again in another process
 
 
 @dataclass(frozen=True)
@@ -526,6 +527,11 @@ class _JsonColumn:
 
 def column_plan(name: str, pg_type: str, type_kind: str, type_name: str) -> ColumnPlan | None:
     """The plan of one column from PostgreSQL's format_type, typtype and typname; None: no plan."""
+    plan = _column_plan(name, pg_type, type_kind, type_name)
+    return None if plan is None else replace(plan, spec=(pg_type, type_kind, type_name))
+
+
+def _column_plan(name: str, pg_type: str, type_kind: str, type_name: str) -> ColumnPlan | None:
     spelt = _TYPES.get(pg_type)
     if spelt is not None:
         expression, canon = spelt

@@ -1,0 +1,185 @@
+"""The source side of a copy's check summed by a second process, beside the copy.
+
+Spelling every source value canonically and hashing each row (core/migrate/copy_digest.RowDigest) costs this
+process about as much as reading the rows and writing them as COPY text, and one process uses one core
+while the server, busy only with parsing the COPY, leaves the other one mostly idle. A large table's batches
+(the columns this process has read and will send, so exactly the rows copied: one snapshot) are pickled to a
+helper process (`python -m core.migrate.copy_helper`; a frozen build runs itself with HELPER_ARG,
+gui/launcher.py), which sums them by the same plan and answers the table's rows and sum at its end.
+
+The helper is a plain subprocess, not multiprocessing (which re-runs the caller's main script in the child).
+It says ("ready",) once its imports are done, then reads pickled messages on its stdin: ("begin", table,
+specs) with the plan's columns as column_plan's arguments, ("add", columns, rows) for a batch, ("end",) for
+the answer on its stdout: ("ok", rows, total) or ("error", message) for a value the check cannot spell
+(named by table and column, as RowDigest says it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from core.errors import WardenError
+from core.migrate.copy_digest import DigestPlan, RowDigest, column_plan
+
+#: The hidden first argument that makes a frozen `warden` executable the helper (a frozen build's
+#: sys.executable is the app itself, which has no `-m`).
+HELPER_ARG = "__copy-digest"
+#: Tables with fewer rows to copy are summed in this process: the batches' trip costs more than it saves.
+HELPER_MIN_ROWS = 50_000
+#: Batches queued for the helper (the copy goes on reading while the helper sums the ones before).
+_QUEUED = 8
+
+__all__ = ["HELPER_ARG", "HELPER_MIN_ROWS", "DigestHelper", "helper_main"]
+
+
+class DigestHelper:
+    """One helper process for a whole copy: tables are summed one after another."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.queue: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
+        self.broken: OSError | None = None
+        self.started: bool | None = None  # its first word read: whether it runs
+        # A thread writes to the pipe (the write waits while the helper sums, without holding the GIL).
+        self.thread = threading.Thread(target=self._send, name="warden-copy-digest", daemon=True)
+        self.thread.start()
+
+    @classmethod
+    def start(cls) -> DigestHelper | None:
+        """The helper process, starting (`ready` tells whether it runs), or None when none can be started
+        (the copy sums in this process)."""
+        if not sys.executable:
+            return None
+        root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        try:
+            proc = subprocess.Popen(
+                _helper_command(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # Windows: no console flashes up
+            )
+        except OSError:
+            return None
+        return cls(proc)
+
+    def ready(self) -> bool:
+        """Whether the helper runs: waits for its first word (once), its imports done. False: it could not
+        start (a frozen build without the hook, no pipes): the copy sums in this process."""
+        if self.started is None:
+            try:
+                assert self.proc.stdout is not None
+                self.started = pickle.load(self.proc.stdout) == ("ready",)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self.started = False
+        return self.started
+
+    def begin(self, table: str, plan: DigestPlan) -> None:
+        """A table's rows follow, summed by `plan`."""
+        self._put(("begin", table, [(c.name, *c.spec) for c in plan.columns]))
+
+    def add(self, columns: Sequence[Sequence[Any]], rows: int) -> None:
+        """One batch, as its columns."""
+        self._put(("add", columns, rows))
+
+    def result(self, into: RowDigest) -> None:
+        """Wait for the table's sum and put it in `into`; raises WardenError as RowDigest would, or when
+        the helper stopped."""
+        self._put(("end",))
+        reply = None
+        if self.ready():  # its first word read first
+            try:
+                assert self.proc.stdout is not None
+                reply = pickle.load(self.proc.stdout)
+            except (EOFError, OSError, pickle.UnpicklingError):
+                pass
+        if not isinstance(reply, tuple) or reply[0] not in ("ok", "error") or self.broken is not None:
+            raise WardenError(
+                f"Checking {into.table} failed: the copy's check process stopped. "
+                "The tables copied before it were kept; run the copy again to resume."
+            )
+        if reply[0] == "error":
+            raise WardenError(str(reply[1]))
+        into.rows, into.total = int(reply[1]), int(reply[2])
+
+    def close(self) -> None:
+        """End the helper (after the copy, a failure or a cancel)."""
+        with contextlib.suppress(queue.Full):
+            self.queue.put(None, timeout=5)
+        self.thread.join(timeout=5)
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def _put(self, message: tuple[Any, ...]) -> None:
+        self.queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _send(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        while (data := self.queue.get()) is not None:
+            if self.broken is None:
+                try:
+                    stdin.write(data)
+                    stdin.flush()
+                except OSError as exc:  # the helper ended: told at the table's result
+                    self.broken = exc
+
+
+def _helper_command() -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable, HELPER_ARG]
+    return [sys.executable, "-m", "core.migrate.copy_helper"]
+
+
+def helper_main() -> int:
+    """The helper process: sum each table's batches, answer at its end; ends with its stdin."""
+    messages, answers = sys.stdin.buffer, sys.stdout.buffer
+    digest: RowDigest | None = None
+    error: str | None = None
+    pickle.dump(("ready",), answers)
+    answers.flush()
+    while True:
+        try:
+            message = pickle.load(messages)  # the caller's own messages, over a pipe only it holds
+        except EOFError:
+            return 0
+        if message[0] == "begin":
+            plans = [column_plan(*spec) for spec in message[2]]
+            digest = RowDigest(DigestPlan(tuple(p for p in plans if p is not None)), message[1])
+            error = None if None not in plans else f"Checking {message[1]} failed: a column has no plan."
+        elif message[0] == "add" and digest is not None and error is None:
+            try:
+                digest.add_columns(message[1], message[2])
+            except WardenError as exc:
+                error = str(exc)
+        elif message[0] == "end":
+            if digest is None:
+                reply: tuple[Any, ...] = ("error", "The copy's check process got no table.")
+            else:
+                reply = ("error", error) if error is not None else ("ok", digest.rows, digest.total)
+            pickle.dump(reply, answers, protocol=pickle.HIGHEST_PROTOCOL)
+            answers.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(helper_main())
