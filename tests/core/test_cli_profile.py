@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -22,18 +21,10 @@ from core.data.writes import save
 from core.engine.db import open_database
 from core.schema.load import load_catalog
 from core.schema.models import metadata
-from tests.core.test_profiles import SECRET, MemoryKeyring
+from tests.core.test_profiles import SECRET
+from tests.fixtures.keyrings import MemoryKeyring, memory_keyring
 
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    secrets.forget_session_passwords()
-    yield ring
-    keyring.set_keyring(previous)
-    secrets.forget_session_passwords()
+__all__ = ["memory_keyring"]  # the fixture, taken from the module that makes it
 
 
 @pytest.fixture(autouse=True)

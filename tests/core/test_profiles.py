@@ -6,11 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backend
 import pytest
 import sqlalchemy as sa
 
@@ -36,42 +33,13 @@ from core.engine.db import Database, open_database
 from core.errors import NotFoundError, ReadOnlyError, ValidationError, WardenError
 from core.schema.load import load_catalog
 from tests.fixtures.demo import Demo
+from tests.fixtures.keyrings import MemoryKeyring, memory_keyring
 
 SECRET = "s3cret-Xq9!"
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A real keyring backend that keeps passwords in a dict (no OS keyring in CI)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.passwords.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    """The process keyring is an in-memory one for the test; the previous one is restored."""
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    secrets.forget_session_passwords()
-    yield ring
-    keyring.set_keyring(previous)
-    secrets.forget_session_passwords()
-
-
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
+__all__ = ["memory_keyring"]  # the fixtures, taken from the module that makes them
 
 
 def test_profiles_round_trip_in_order_and_replace_by_name(tmp_path: Path) -> None:

@@ -6,11 +6,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backend
 import pytest
 import sqlalchemy as sa
-from keyring.backends import fail
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -20,60 +17,14 @@ from gui.app import load_stylesheet
 from gui.connection import profiles
 from gui.connection.dialog import ConnectionDialog
 from gui.main_window import MainWindow
+from tests.fixtures.keyrings import MemoryKeyring, memory_keyring, no_keyring
 from tests.fixtures.postgres import new_pg_database
 from tests.fixtures.threads import statement_threads
 
 SECRET = "s3cr3t-Pa55word"
 SCREENSHOT = Path("/tmp/warden_connection_dialog.png")
 SCREENSHOT_NO_KEYRING = Path("/tmp/warden_connection_dialog_no_keyring.png")
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A real keyring backend that keeps passwords in a dict (no OS keyring in CI)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-        self.threads: list[int] = []  # the thread of every call: a keyring may block, never on the GUI
-
-    def get_password(self, service: str, username: str) -> str | None:
-        """The stored password, or None."""
-        self.threads.append(threading.get_ident())
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        """Store a password."""
-        self.threads.append(threading.get_ident())
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        """Forget a password."""
-        self.passwords.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    """The process keyring is an in-memory one for the test; the previous one is restored."""
-    previous = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    profiles.forget_session_passwords()
-    yield ring
-    keyring.set_keyring(previous)
-    profiles.forget_session_passwords()
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    """No usable keyring backend, as on a headless machine."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    profiles.forget_session_passwords()
-    yield
-    keyring.set_keyring(previous)
-    profiles.forget_session_passwords()
+__all__ = ["memory_keyring", "no_keyring"]  # the fixtures, taken from the module that makes them
 
 
 @pytest.fixture(autouse=True)

@@ -7,10 +7,8 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 import sqlalchemy as sa
-from keyring.backends import fail
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
@@ -19,10 +17,12 @@ from core.engine.db import Database, open_database
 from gui.connection import profiles
 from gui.connection.dialog import ConnectionDialog
 from gui.main_window import MainWindow
+from tests.fixtures.keyrings import no_keyring
 from tests.fixtures.pg_password import password_role
 from tests.fixtures.postgres import new_pg_database
 
 SCREENSHOT = Path("/tmp/warden_connection_details.png")
+__all__ = ["no_keyring"]  # the fixture, taken from the module that makes it
 
 pytestmark = pytest.mark.usefixtures("no_saved_tabs")
 
@@ -32,17 +32,6 @@ def _fresh_recent() -> Iterator[None]:
     profiles.clear_recent()
     yield
     profiles.clear_recent()
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    """No usable keyring backend, as on a headless machine: no password is known for any connection."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    profiles.forget_session_passwords()
-    yield
-    keyring.set_keyring(previous)
-    profiles.forget_session_passwords()
 
 
 @pytest.fixture
