@@ -4,14 +4,22 @@
     python bench/load.py --seconds 10         # a short run
     python bench/load.py --no-pg              # SQLite only; --no-sqlite for PostgreSQL only
     python bench/load.py --repeat 3           # three rounds of audit on and off, in alternating order
+    python bench/load.py --slot 0             # each round as two whole phases (audit on, then off)
 
-Each backend runs the same load twice in the same run, audit on and audit explicitly off, for `--seconds`
-each; with `--repeat N`, N rounds of both in alternating order (on/off, off/on, …), so that a machine whose
-load changes during the run, or a database that grows, weighs on both sides alike. Before the first
-round, both phases run unmeasured for `--warmup` seconds each (default 5), so that neither measured phase
-pays alone for a fresh copy's first-time work (pages from disk, the WAL created). It does not remove the
-order effect seen on SQLite: the round that runs audit on first has measured the higher ratio (60 s x 2:
-1.64x/1.18x without the warm-up; 1.29x/1.08x and 1.60x/1.36x with it), which is why rounds alternate.
+Each backend runs the same load with audit on and with audit explicitly off, for `--seconds` each. The
+same processes switch between the two every `--slot` seconds (default 1; the writers and the reader
+switch together, each save and page counted for the side its slot belongs to), so both sides sample the
+same machine. A save's p50 is its CPU time (waits for the write lock add 0.01-0.05 ms to it), and that
+CPU time drifts with what else the machine runs: six identical 10 s phases of audit off, one after the
+other at load average 3-4, measured save p50 from 0.51 to 0.87 ms. Two whole phases one after the other
+compared two moments of the machine as much as the audit (60 s x 2 rounds: 1.64x in the round that ran
+audit on first, 1.18x in the other). Checkpoints stay with the side that causes them: one starts on the
+save that takes the WAL past its mark, and audit on writes two thirds of the frames either way.
+`--slot 0` runs each round as two whole phases as before. With `--repeat N`, N rounds, the side that
+starts alternating (on/off, off/on, …). Before the first round both sides run unmeasured for
+`--warmup` seconds each (default 5), so neither pays alone for a fresh copy's first-time work (pages from
+disk, the WAL created).
+The table's "save cpu" is the saving process's CPU time per save (p50): the save's cost without waits.
 """
 
 from __future__ import annotations
@@ -50,6 +58,16 @@ class Attempt:
     entity: str
     key: str
     value: str
+    side: str = "on"  # on | off: audit on or off for this save
+    cpu_ms: float = 0.0  # the writer's CPU time during the save
+
+
+def side_at(elapsed: float, first: str, slot: float) -> str:
+    """Which side (audit on or off) runs `elapsed` seconds into a mixed run: `first`, then the other,
+    alternating every `slot` seconds (slot 0: `first` throughout)."""
+    if slot <= 0 or int(elapsed // slot) % 2 == 0:
+        return first
+    return "off" if first == "on" else "on"
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -72,9 +90,17 @@ def _open(target: str) -> tuple[Any, Any]:
 
 
 def writer(
-    target: str, user: str, index: int, pool: list[tuple[str, str]], start: Any, seconds: float, out: str
+    target: str,
+    users: dict[str, str],
+    index: int,
+    pool: list[tuple[str, str]],
+    start: Any,
+    run: tuple[float, str, float],
+    out: str,
 ) -> None:
-    """Edit random rows of `pool` until the time is up; write the attempts to `out` (JSON)."""
+    """Edit random rows of `pool` until the time is up; write the attempts to `out` (JSON).
+
+    `run`: (seconds, the first side, slot); each save is audited as its side says, as `users[side]`."""
     import sqlalchemy as sa
 
     from core.data.audit_trail import AUDIT_OFF, Auditing
@@ -83,13 +109,17 @@ def writer(
     from core.errors import ConflictError, WardenError
 
     db, catalog = _open(target)
-    audit = Auditing(user=user) if user.startswith("load-on") else AUDIT_OFF
-    rng = random.Random(index * 7919 + len(user))
+    audits = {"on": Auditing(user=users["on"]), "off": AUDIT_OFF}
+    rng = random.Random(index * 7919 + len(users[run[1]]))
     attempts: list[Attempt] = []
+    seconds, first, slot = run
     start.wait()
-    deadline = time.monotonic() + seconds
+    began = time.monotonic()
+    deadline = began + seconds
     n = 0
-    while time.monotonic() < deadline:
+    while (now := time.monotonic()) < deadline:
+        side = side_at(now - began, first, slot)
+        user = users[side]
         entity, key_hex = rng.choice(pool)
         ent = catalog.get(entity)
         col, key = EDITED[entity], uuid.UUID(key_hex)
@@ -101,32 +131,37 @@ def writer(
         n += 1
         value = f"{user}-w{index}-{n}"
         change = Update(entity, {"id": key}, {col: value}, {col: old}, ver, frozenset({col}))
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         try:
-            save(db, catalog, [change], audit=audit)
+            save(db, catalog, [change], audit=audits[side])
             outcome = "saved"
         except ConflictError:
             outcome = "conflict"
         except WardenError as exc:
             outcome = type(exc).__name__
-        attempts.append(Attempt(outcome, (time.perf_counter() - t0) * 1000, entity, key_hex, value))
+        ms, cpu_ms = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
+        attempts.append(Attempt(outcome, ms, entity, key_hex, value, side, cpu_ms))
     db.dispose()
     Path(out).write_text(json.dumps([a.__dict__ for a in attempts]))
 
 
-def reader(target: str, start: Any, seconds: float, out: str) -> None:
-    """Page through tool_executions by keyset until the time is up; each page's milliseconds to `out`."""
+def reader(target: str, start: Any, run: tuple[float, str, float], out: str) -> None:
+    """Page through tool_executions by keyset until the time is up; each page's side and milliseconds to
+    `out` (the side of the slot the page started in)."""
     from core.data.repository import fetch_page
 
     db, catalog = _open(target)
-    times: list[float] = []
+    times: list[tuple[str, float]] = []
+    seconds, first, slot = run
     start.wait()
-    deadline = time.monotonic() + seconds
+    began = time.monotonic()
+    deadline = began + seconds
     cursor = None
-    while time.monotonic() < deadline:
+    while (now := time.monotonic()) < deadline:
+        side = side_at(now - began, first, slot)
         t0 = time.perf_counter()
         page = fetch_page(db, catalog, "tool_executions", limit=PAGE, after=cursor)
-        times.append((time.perf_counter() - t0) * 1000)
+        times.append((side, (time.perf_counter() - t0) * 1000))
         cursor = page.last_cursor if page.has_more else None
     db.dispose()
     Path(out).write_text(json.dumps(times))
@@ -160,6 +195,7 @@ class Phase:
             f"{len(saved) / self.seconds:,.1f}",
             f"{100 * conflicts / max(1, len(self.attempts)):.1f}%",
             fmt_ms(percentile(saved, 50)),
+            fmt_ms(percentile([a.cpu_ms for a in self.saved], 50)),
             fmt_ms(percentile(saved, 99)),
             f"{len(self.pages):,}",
             fmt_ms(percentile(self.pages, 99)),
@@ -185,21 +221,31 @@ def pick_pool(target: str) -> list[tuple[str, str]]:
 
 
 def run_phase(
-    target: str, phase: str, writers: int, pool: list[tuple[str, str]], seconds: float, round_: int = 0
-) -> Phase:
-    """Start the writers and the reader together, wait for them, and check what they left."""
-    user = f"load-{phase}-{round_}"
+    target: str,
+    sides: tuple[str, ...],
+    writers: int,
+    pool: list[tuple[str, str]],
+    seconds: float,
+    round_: int = 0,
+    slot: float = 0.0,
+) -> dict[str, Phase]:
+    """Start the writers and the reader together, wait for them, and check what they left.
+
+    `sides`: ("on",), ("off",), or both in the order they start; with both, the processes switch side
+    every `slot` seconds for 2 x `seconds`, so each side gets `seconds`."""
+    users = {name: f"load-{name}-{round_}" for name in ("on", "off")}
+    run = (seconds * len(sides), sides[0], slot if len(sides) > 1 else 0.0)
     ctx = mp.get_context("spawn")
     start = ctx.Barrier(writers + 2)
     with tempfile.TemporaryDirectory(prefix="warden-load-") as d:
         outs = [os.path.join(d, f"w{i}.json") for i in range(writers)]
         procs = [
-            ctx.Process(target=writer, args=(target, user, i, pool, start, seconds, outs[i]))
+            ctx.Process(target=writer, args=(target, users, i, pool, start, run, outs[i]))
             for i in range(writers)
         ]
         page_out = os.path.join(d, "reader.json")
-        procs.append(ctx.Process(target=reader, args=(target, start, seconds, page_out)))
-        before = audit_count(target, user)
+        procs.append(ctx.Process(target=reader, args=(target, start, run, page_out)))
+        before = audit_count(target, users["on"])
         for p in procs:
             p.start()
         start.wait()  # every process has opened the database: the clock starts for all at once
@@ -207,12 +253,24 @@ def run_phase(
             p.join()
         problems = [f"a process ended with exit code {p.exitcode}" for p in procs if p.exitcode]
         if problems:
-            return Phase(phase, user, seconds, [], [], problems)
+            return {name: Phase(name, users[name], seconds, [], [], problems) for name in sides}
         attempts = [Attempt(**a) for out in outs for a in json.loads(Path(out).read_text())]
         pages = json.loads(Path(page_out).read_text())
-    phase_ = Phase(phase, user, seconds, attempts, pages, [])
-    phase_.problems = check(target, phase_, audit_count(target, user) - before)
-    return phase_
+    phases = {
+        name: Phase(
+            name,
+            users[name],
+            seconds,
+            [a for a in attempts if a.side == name],
+            [ms for side, ms in pages if side == name],
+            [],
+        )
+        for name in sides
+    }
+    problems = check(target, phases, audit_count(target, users["on"]) - before)
+    for phase in phases.values():
+        phase.problems = list(problems)
+    return phases
 
 
 def audit_count(target: str, user: str) -> int:
@@ -228,16 +286,20 @@ def audit_count(target: str, user: str) -> int:
         db.dispose()
 
 
-def check(target: str, phase: Phase, audited: int) -> list[str]:
-    """The issue's checks: successes or conflicts only; audit count; replay of the audit log."""
+def check(target: str, phases: dict[str, Phase], audited: int) -> list[str]:
+    """The issue's checks: successes or conflicts only; audit count; replay of the audit log.
+
+    `phases`: one run's sides (audit on, off, or both mixed); `audited`: the entries its audited side added.
+    """
     import sqlalchemy as sa
 
     from core.audit.log import EntryFilter, list_entries
 
-    problems = [f"{a.outcome}: an attempt ended in neither success nor conflict" for a in phase.attempts
+    attempts = [a for phase in phases.values() for a in phase.attempts]
+    problems = [f"{a.outcome}: an attempt ended in neither success nor conflict" for a in attempts
                 if a.outcome not in ("saved", "conflict")]  # fmt: skip
-    saved = phase.saved
-    expected = len(saved) if phase.name == "on" else 0
+    on = phases.get("on")
+    expected = len(on.saved) if on is not None else 0
     if audited != expected:
         problems.append(f"{audited} audit entries for {expected} audited successes")
     db, catalog = _open(target)
@@ -249,10 +311,14 @@ def check(target: str, phase: Phase, audited: int) -> list[str]:
                 for key, value in conn.execute(sa.select(t.c.id, t.c[col])):
                     final[(entity, uuid.UUID(str(key)).hex)] = value
         written: dict[tuple[str, str], set[str]] = {}
-        for a in saved:
-            written.setdefault((a.entity, a.key), set()).add(a.value)
-        if phase.name == "on":
-            entries = list_entries(db, catalog, EntryFilter(user=phase.user), limit=max(1, audited) + 10)
+        for a in attempts:
+            if a.outcome == "saved":
+                written.setdefault((a.entity, a.key), set()).add(a.value)
+        stray = [row for row, values in written.items() if final[row] not in values]
+        if stray:
+            problems.append(f"{len(stray)} touched rows hold a value no writer saved")
+        if on is not None:
+            entries = list_entries(db, catalog, EntryFilter(user=on.user), limit=max(1, audited) + 10)
             replay: dict[tuple[str, str], Any] = {}
             logged: set[tuple[str, str, str]] = set()
             for e in reversed(entries):  # oldest first: the last entry of a row is its value now
@@ -260,15 +326,14 @@ def check(target: str, phase: Phase, audited: int) -> list[str]:
                 after = (e.after or {})[EDITED[e.entity]]
                 replay[row] = after
                 logged.add((*row, after))
-            if logged != {(a.entity, a.key, a.value) for a in saved}:
+            if logged != {(a.entity, a.key, a.value) for a in on.saved}:
                 problems.append("the audit log's changes are not the successful saves")
-            lost = [row for row, value in replay.items() if final[row] != value]
+            # A row whose value now an audited save wrote (values name their side's user) is the log's last.
+            last_audited = {(a.entity, a.key) for a in on.saved if final[(a.entity, a.key)] == a.value}
+            lost = [row for row, value in replay.items() if row in last_audited and final[row] != value]
+            lost += [row for row in last_audited if row not in replay]
             if lost:
                 problems.append(f"{len(lost)} rows whose value is not the audit log's last change")
-        else:
-            stray = [row for row, values in written.items() if final[row] not in values]
-            if stray:
-                problems.append(f"{len(stray)} touched rows hold a value no writer saved")
     finally:
         db.dispose()
     return problems
@@ -277,15 +342,38 @@ def check(target: str, phase: Phase, audited: int) -> list[str]:
 # --- one backend ----------------------------------------------------------------------------------
 
 
+def run_sides(
+    target: str,
+    order: tuple[str, str],
+    writers: int,
+    pool: list[tuple[str, str]],
+    seconds: float,
+    round_: int,
+    slot: float,
+) -> dict[str, Phase]:
+    """Both sides for `seconds` each: mixed in one run switching every `slot` seconds, or (slot 0) as two
+    whole phases in `order`."""
+    if slot > 0:
+        return run_phase(target, order, writers, pool, seconds, round_, slot)
+    return {name: run_phase(target, (name,), writers, pool, seconds, round_)[name] for name in order}
+
+
 def run_backend(
-    label: str, target: str, writers: int, seconds: float, table: Table, repeat: int = 1, warmup: float = 0.0
+    label: str,
+    target: str,
+    writers: int,
+    seconds: float,
+    table: Table,
+    repeat: int = 1,
+    warmup: float = 0.0,
+    slot: float = 0.0,
 ) -> list[str]:
-    """`repeat` rounds of both phases on one database, in alternating order, after `warmup` seconds of each
-    unmeasured (their checks still hold); the audit-cost summary lines."""
+    """`repeat` rounds of both sides on one database, the first side alternating, after `warmup` seconds of
+    each unmeasured (their checks still hold); the audit-cost summary lines."""
     pool = pick_pool(target)
+    how = f"switching every {slot:g} s" if slot > 0 else "as whole phases"
     if warmup > 0:
-        for name in ("on", "off"):
-            warm = run_phase(target, name, writers, pool, warmup, -1)
+        for name, warm in run_sides(target, ("on", "off"), writers, pool, warmup, -1, slot).items():
             for p in warm.problems:
                 print(f"  CHECK FAILED ({label}, warm-up, audit {name}): {p}", flush=True)
         print(
@@ -294,14 +382,14 @@ def run_backend(
         )
     print(
         f"  {label}: {writers} writers + 1 reader, {repeat} round(s) of {seconds:g} s audit on and "
-        f"{seconds:g} s audit off",
+        f"{seconds:g} s audit off, {how}",
         flush=True,
     )
     rounds: list[dict[str, Phase]] = []
     ratios: list[float | None] = []  # each round's save p50 with audit on over audit off
     for r in range(repeat):
         order = ("on", "off") if r % 2 == 0 else ("off", "on")
-        rounds.append({name: run_phase(target, name, writers, pool, seconds, r) for name in order})
+        rounds.append(run_sides(target, order, writers, pool, seconds, r, slot))
         p50s = {name: percentile([a.ms for a in ph.saved], 50) for name, ph in rounds[-1].items()}
         ratios.append(p50s["on"] / p50s["off"] if p50s["on"] and p50s["off"] else None)
         print(
@@ -310,10 +398,13 @@ def run_backend(
             flush=True,
         )
     pooled = {name: _pooled([rd[name] for rd in rounds]) for name in ("on", "off")}
+    said: set[str] = set()  # a mixed run's problems belong to both sides: said once
     for phase in pooled.values():
         phase.row(table, label, writers)
         for p in phase.problems:
-            print(f"  CHECK FAILED ({label}, audit {phase.name}): {p}", flush=True)
+            if p not in said:
+                said.add(p)
+                print(f"  CHECK FAILED ({label}, audit {phase.name}): {p}", flush=True)
     lines = []
     on, off = pooled["on"], pooled["off"]
     p50_on, p50_off = percentile([a.ms for a in on.saved], 50), percentile([a.ms for a in off.saved], 50)
@@ -359,13 +450,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup", type=float, default=5.0, help="unmeasured seconds of each phase before the first round"
     )
+    parser.add_argument(
+        "--slot",
+        type=float,
+        default=1.0,
+        help="seconds between switches of audit on and off within one run (0: two whole phases per round)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     print(banner("load: writers + a reader, audit on and off"))
     print(f"  load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    table = Table(
-        ["load", "attempts", "edits/s", "conflicts", "save p50", "save p99", "pages", "page p99", "checks"]
-    )
+    columns = ["load", "attempts", "edits/s", "conflicts", "save p50", "save cpu", "save p99", "pages"]
+    table = Table([*columns, "page p99", "checks"])
     summary: list[str] = []
     with tempfile.TemporaryDirectory(prefix="warden-load-data-") as scratch:
         os.environ.setdefault("WARDEN_DATA_DIR", os.path.join(scratch, "data"))
@@ -375,7 +471,14 @@ def main(argv: list[str] | None = None) -> int:
             copy = Path(scratch) / "load.db"
             shutil.copy(source, copy)  # the demo cache stays as built
             summary += run_backend(
-                "SQLite", str(copy), args.sqlite_writers, args.seconds, table, args.repeat, args.warmup
+                "SQLite",
+                str(copy),
+                args.sqlite_writers,
+                args.seconds,
+                table,
+                args.repeat,
+                args.warmup,
+                slot=args.slot,
             )
         if not args.no_pg:
             with PgServer() as pg:
@@ -384,7 +487,14 @@ def main(argv: list[str] | None = None) -> int:
                 build_demo(url, scale=args.scale)
                 pg.vacuum_analyze(url)
                 summary += run_backend(
-                    "PostgreSQL", url, args.pg_writers, args.seconds, table, args.repeat, args.warmup
+                    "PostgreSQL",
+                    url,
+                    args.pg_writers,
+                    args.seconds,
+                    table,
+                    args.repeat,
+                    args.warmup,
+                    slot=args.slot,
                 )
     print()
     print(table.render())
