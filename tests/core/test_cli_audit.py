@@ -11,11 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from core import cli
-from core.data.changes import Insert, Update
-from core.data.writes import save
 from core.engine.db import open_database
-from core.schema.load import load_catalog
-from core.schema.models import metadata
+from tests.fixtures.audited import ann_changed
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -27,18 +24,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 @pytest.fixture
 def audited(empty_url: str) -> str:
     """The reference schema with one user inserted and then renamed by two saves (two entries)."""
-    db = open_database(empty_url, create=True)
-    try:
-        metadata.create_all(db.engine)
-        cat = load_catalog(db, cached=False)
-        key = (
-            save(db, cat, [Insert("users", {"username": "ann", "email": "ann@example.org"})]).inserted[0].key
-        )
-        change = {"display_name": "Secret Name", "email": "new@example.org"}
-        save(db, cat, [Update("users", key, change, {"display_name": None, "email": "ann@example.org"}, 1)])
-    finally:
-        db.dispose()
-    return empty_url
+    return ann_changed(empty_url, {"display_name": "Secret Name", "email": "new@example.org"})
 
 
 def _user(url: str) -> dict[str, object]:

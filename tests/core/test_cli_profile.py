@@ -16,12 +16,12 @@ from keyring.backends import fail
 from core import cli, paths
 from core.audit import secrets
 from core.audit.profiles import load_profiles, profiles_path
-from core.data.changes import Insert, Update
+from core.data.changes import Insert
 from core.data.writes import save
 from core.engine.db import open_database
 from core.schema.load import load_catalog
-from core.schema.models import metadata
 from tests.core.test_profiles import SECRET
+from tests.fixtures.audited import ann_changed
 from tests.fixtures.keyrings import MemoryKeyring, memory_keyring
 
 __all__ = ["memory_keyring"]  # the fixture, taken from the module that makes it
@@ -49,18 +49,7 @@ def one_line_error(code: int, out: str, err: str) -> str:
 @pytest.fixture
 def audited(empty_url: str) -> str:
     """The reference schema with one user inserted and then renamed (two audit entries)."""
-    db = open_database(empty_url, create=True)
-    try:
-        metadata.create_all(db.engine)
-        cat = load_catalog(db, cached=False)
-        key = (
-            save(db, cat, [Insert("users", {"username": "ann", "email": "ann@example.org"})]).inserted[0].key
-        )
-        change = {"display_name": "Renamed"}
-        save(db, cat, [Update("users", key, change, {"display_name": None}, 1)])
-    finally:
-        db.dispose()
-    return empty_url
+    return ann_changed(empty_url, {"display_name": "Renamed"})
 
 
 def display_name(url: str) -> object:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from core import cli
 from core.cli.targets import open_target
 from core.data.audit_trail import AUDIT_OFF
-from core.data.changes import Insert, Update
+from core.data.changes import Insert
 from core.data.writes import save
 from core.engine.db import Database, open_database
 from core.errors import ReadOnlyError
@@ -25,7 +25,7 @@ from core.migrate.project import call, find_project
 from core.migrate.scripts import script_directory
 from core.migrate.status import check_writes, hold_writes
 from core.schema.load import load_catalog
-from core.schema.models import metadata
+from tests.fixtures.audited import ann_changed
 from tests.fixtures.external_project import E2, write_project
 from tests.fixtures.unknown_revision import UNKNOWN, stand_at, stand_file_at
 
@@ -39,17 +39,7 @@ pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the te
 @pytest.fixture
 def renamed(empty_url: str) -> str:
     """The reference schema with one user, renamed by a second save (an audit entry to revert)."""
-    db = open_database(empty_url, create=True)
-    try:
-        metadata.create_all(db.engine)
-        cat = load_catalog(db, cached=False)
-        key = (
-            save(db, cat, [Insert("users", {"username": "ann", "email": "ann@example.org"})]).inserted[0].key
-        )
-        save(db, cat, [Update("users", key, {"email": "new@example.org"}, {"email": "ann@example.org"}, 1)])
-    finally:
-        db.dispose()
-    return empty_url
+    return ann_changed(empty_url, {"email": "new@example.org"})
 
 
 def _email(url: str) -> str:
