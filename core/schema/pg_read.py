@@ -12,6 +12,7 @@ exactly as SQLAlchemy describes them.
 
 from __future__ import annotations
 
+import operator
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -196,13 +197,21 @@ def _columns(db: Database, wanted: list[Place], rows: Sequence[Any], out: PgTabl
     types: dict[str, sa.types.TypeEngine[Any] | None] = {}
     by_place: dict[Place, list[ColumnSpec]] = {}
     # Columns declared alike (id, name, created_at … in table after table) share one frozen spec: described
-    # once (core/schema/catalog.py, spec_column_info) and pickled once into the catalog cache file.
+    # once (core/schema/catalog.py, spec_column_info) and pickled once into the catalog cache file. The key is
+    # the row's name, type, NOT NULL, default, generated, identity and plain type (its default qualified).
     alike: dict[tuple[Any, ...], ColumnSpec] = {}
     odd: set[Place] = set()
-    ordered = sorted(rows, key=lambda r: (r[0], r[8] or 0))  # by relation, then column number
-    for i, name, format_type, not_null, default, generated, identity, plain, _number in ordered:
-        place = wanted[i - 1]
-        cols = by_place.setdefault(place, [])
+    last, place, cols = 0, wanted[0], []
+    # By relation, then column number (a relation without columns has one row, its number NULL).
+    for row in sorted(rows, key=_BY_RELATION_AND_NUMBER):
+        if row[0] != last:
+            last, place = row[0], wanted[row[0] - 1]
+            cols = by_place.setdefault(place, [])
+        # A column of the default schema declared as one seen before (most of them): its spec, found at once.
+        if place[0] is None and (spec := alike.get(row[1:8])) is not None:
+            cols.append(spec)
+            continue
+        _i, name, format_type, not_null, default, generated, identity, plain, _number = row
         if name is None or place in odd:  # a relation without columns, or one the Inspector reads
             continue
         t = _plain_type(format_type, names, types) if plain else None
@@ -211,7 +220,7 @@ def _columns(db: Database, wanted: list[Place], rows: Sequence[Any], out: PgTabl
             continue
         if default is not None and place[0] is not None:
             default = _qualified_sequence(default, place[0])
-        key = (name, format_type, not_null, default, generated, identity)
+        key = (name, format_type, not_null, default, generated, identity, plain)
         spec = alike.get(key)
         if spec is None:
             computed = generated is not None
@@ -231,6 +240,9 @@ def _columns(db: Database, wanted: list[Place], rows: Sequence[Any], out: PgTabl
         if place not in odd:
             out.specs[place] = TableSpec(name=place[1], columns=tuple(cols), schema=place[0])
     return [p for p in wanted if p in odd]
+
+
+_BY_RELATION_AND_NUMBER = operator.itemgetter(0, 8)
 
 
 def _qualified_sequence(default: str, schema: str) -> str:
