@@ -344,21 +344,22 @@ def _to_plain(catalog: Catalog) -> dict[str, Any]:
     """
     from core.schema.catalog import Catalog, Entity
 
+    names = [f.name for f in dataclasses.fields(Entity)]
+    models = _loaded_model_metadata()
+    entities = []
+    for key, e in catalog.entities.items():
+        held = vars(e)  # a frozen dataclass keeps its fields there (beside its cached properties)
+        fields = {name: held[name] for name in names}
+        source = fields["source"]
+        if isinstance(source, sa.Table) and source.metadata is models:
+            fields["source"] = _ModelTable(source.key)
+        entities.append((key, fields))
     return {
         "catalog": {
             f.name: getattr(catalog, f.name) for f in dataclasses.fields(Catalog) if f.name != "entities"
         },
-        "entities": [
-            (key, {f.name: _plain_field(f.name, getattr(e, f.name)) for f in dataclasses.fields(Entity)})
-            for key, e in catalog.entities.items()
-        ],
+        "entities": entities,
     }
-
-
-def _plain_field(name: str, value: Any) -> Any:
-    if name == "source" and isinstance(value, sa.Table) and value.metadata is _loaded_model_metadata():
-        return _ModelTable(value.key)
-    return value
 
 
 def _loaded_model_metadata() -> sa.MetaData | None:
