@@ -674,8 +674,12 @@ def link_references(entities: dict[str, Entity]) -> dict[str, Entity]:
         for fk in ent.foreign_keys:
             if fk.target in incoming:
                 incoming[fk.target].append(fk)
+    # An entity nothing refers to (and that says so) is kept as it is: a copy of each of 2,500 was 20 ms.
     return {
-        name: dataclasses.replace(ent, referenced_by=tuple(incoming[name])) for name, ent in entities.items()
+        name: ent
+        if not incoming[name] and not ent.referenced_by
+        else dataclasses.replace(ent, referenced_by=tuple(incoming[name]))
+        for name, ent in entities.items()
     }
 
 
