@@ -31,6 +31,7 @@ from core.migrate import copy_schema
 from core.migrate.copy_audit import AUDIT_TABLE, CopyAudit, make_room
 from core.migrate.copy_digest import DigestPlan, RowDigest
 from core.migrate.copy_helper import HELPER_MIN_ROWS, DigestHelper
+from core.migrate.copy_keys import DeferredKeys
 from core.migrate.copy_read import raw_batches, table_sql
 from core.migrate.copy_values import Checksum, copy_column, copy_texts, to_copy, value_form
 from core.migrate.copy_verify import TableCheck, source_digest, target_digest, verify_tables
@@ -305,7 +306,7 @@ def _copy_table(
         run.ending.wait()
         if n_target and not src.primary_key:
             copier.clear()  # a keyless table's half copy cannot be told apart: copy it again whole
-        deferred = _Deferred.take(copier.conn, tgt) if fresh else None
+        deferred = DeferredKeys.take(copier.conn, tgt) if fresh else None
         # One COPY statement for a table copied in one go: its rows' references are checked at its end.
         with copier.statement() if one_go else contextlib.nullcontext() as one:
             for n, batch, spelt in ahead:
@@ -383,7 +384,7 @@ def _summed_columns(
     return cols
 
 
-def _end_fresh(copier: _Copier, deferred: _Deferred, audit: CopyAudit, done: TableCopy) -> None:
+def _end_fresh(copier: _Copier, deferred: DeferredKeys, audit: CopyAudit, done: TableCopy) -> None:
     """A fresh table's end, on the ending thread: indexes and keys made again, the audit entry, the commit
     (a failure rolls all of the table back)."""
     try:
@@ -506,71 +507,6 @@ def _present_keys(target: Database, tgt: Entity, src: Entity) -> set[tuple[Any, 
     key_cols = [tgt.columns_by_name[k] for k in src.primary_key]
     keyed = _key_reader(tgt, key_cols)
     return {keyed(row) for batch in raw_batches(target, tgt, key_cols) for row in batch}
-
-
-@dataclass(frozen=True)
-class _Deferred:
-    """A target table's secondary indexes, foreign keys and unreferenced keys, dropped before its rows are
-    copied and made again after them, in the same transaction (PostgreSQL's DDL is transactional: a failure
-    or a cancel puts them back)."""
-
-    table: sql.Composable
-    indexes: list[tuple[str, str, str]]  # (schema, name, CREATE INDEX …)
-    foreign_keys: list[tuple[str, str]]  # (name, FOREIGN KEY … REFERENCES …)
-    unique_keys: list[tuple[str, str]] = field(default_factory=list)  # (name, PRIMARY KEY … | UNIQUE …)
-
-    @classmethod
-    def take(cls, driver: Any, entity: Entity) -> _Deferred:
-        """Drop the indexes that back no constraint and the table's own foreign keys; what to make again."""
-        table = table_sql(entity.schema, entity.table_name)
-        name = table.as_string(driver)
-        with driver.cursor() as cur:
-            cur.execute(
-                "select n.nspname, c.relname, pg_get_indexdef(i.indexrelid) from pg_index i "
-                "join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace "
-                "where i.indrelid = %s::regclass "
-                "and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)",
-                (name,),
-            )
-            indexes = [(str(a), str(b), str(c)) for a, b, c in cur.fetchall()]
-            cur.execute(
-                "select conname, pg_get_constraintdef(oid) from pg_constraint "
-                "where conrelid = %s::regclass and contype = 'f'",
-                (name,),
-            )
-            keys = [(str(a), str(b)) for a, b in cur.fetchall()]
-            # A primary key or unique constraint no foreign key leans on is built once by a sort after the
-            # rows too, not kept up per row (a random UUID key touches a random page per row); the table is
-            # filled in one transaction, so a rollback puts it back. Duplicates fail its ADD at the end.
-            cur.execute(
-                "select conname, pg_get_constraintdef(oid) from pg_constraint k "
-                "where conrelid = %s::regclass and contype in ('p', 'u') and not exists "
-                "(select 1 from pg_constraint f where f.contype = 'f' and f.conindid = k.conindid) "
-                "and not exists (select 1 from pg_depend d where d.refclassid = 'pg_constraint'::regclass "
-                "and d.refobjid = k.oid and d.deptype = 'n')",  # a view's GROUP BY leans on it too
-                (name,),
-            )
-            unique = [(str(a), str(b)) for a, b in cur.fetchall()]
-            for schema, index, _ in indexes:
-                cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(schema, index)))
-            for key, _ in keys:
-                cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(key)))
-            for key, _ in unique:
-                cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(table, sql.Identifier(key)))
-        return cls(table, indexes, keys, unique)
-
-    def restore(self, driver: Any) -> None:
-        """Make the indexes and keys again (each key checks every copied row at once)."""
-        with driver.cursor() as cur:
-            # The sort of an index build in memory, as pgloader sets it (the server's default is 64 MB).
-            cur.execute("SET LOCAL maintenance_work_mem = '128MB'")
-            for _, _, definition in self.indexes:
-                cur.execute(definition)
-            for key, definition in [*self.unique_keys, *self.foreign_keys]:
-                cur.execute(
-                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(self.table, sql.Identifier(key))
-                    + sql.SQL(definition)  # PostgreSQL's own spelling of the key
-                )
 
 
 class _Copier:
