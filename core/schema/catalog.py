@@ -591,9 +591,13 @@ def entity_from_table(
     kind: EntityKind = EntityKind.TABLE,
     read_only_reason: str | None = None,
     key: RowKey | None = None,
+    name: str | None = None,
+    schema: str | None = None,
+    partitions: tuple[str, ...] = (),
 ) -> Entity:
     """Build an entity from a Table (mapped or reflected) or a TableSpec; reflection passes what it found in
-    the data, and the key it chose (core/schema/keys.py) where that is not the declared primary key."""
+    the data, and the key it chose (core/schema/keys.py) where that is not the declared primary key, and
+    on PostgreSQL the entity's name, schema and partitions (the table's name by default)."""
     if isinstance(table, TableSpec):
         cols = (
             columns
@@ -625,7 +629,7 @@ def entity_from_table(
     if read_only_reason is None and not pk:
         read_only_reason = key.reason or no_key_reason("")
     return Entity(
-        name=table.name,
+        name=table.name if name is None else name,
         source=table,
         columns=cols,
         primary_key=pk,
@@ -642,6 +646,8 @@ def entity_from_table(
         kind=kind,
         default_sort=parse_order(info.get("order_by"), [c.name for c in cols]),
         key_source=key.source if pk else None,
+        schema=schema,
+        partitions=partitions,
     )
 
 

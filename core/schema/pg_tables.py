@@ -144,6 +144,9 @@ def place_entities(entities: list[Entity], layout: PgLayout) -> list[Entity]:
             if rel.kind in READ_ONLY_REASONS:
                 changes["kind"] = rel.kind
                 changes["read_only_reason"] = READ_ONLY_REASONS[rel.kind]
+        if not isinstance(ent.source, sa.Table) and all(getattr(ent, k) == v for k, v in changes.items()):
+            out.append(ent)  # made placed (core/schema/reflect.py)
+            continue
         placed = dataclasses.replace(ent, **changes)
         if isinstance(ent.source, sa.Table):  # a spec's foreign keys were named by the reader already
             placed = dataclasses.replace(
