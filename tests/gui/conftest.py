@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMessageLogContext, QSettings, QThreadPool, QtMsgType, qInstallMessageHandler
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QMessageLogContext, QSettings, Qt, QThreadPool, QtMsgType, qInstallMessageHandler
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
 
 from core.engine.db import Database, open_database
 from gui.runtime import workers
@@ -70,6 +71,17 @@ def fail_on_qt_warnings(qapp: QApplication) -> Iterator[list[str]]:
         qInstallMessageHandler(previous)
     if messages:
         pytest.fail("Qt warnings during the test:\n" + "\n".join(messages), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def mouse_buttons_released(qapp: QApplication) -> Iterator[None]:
+    """QTest remembers the buttons a test left pressed (a double click has no release of its own): the next
+    test's mouse moves would carry them, and a view ignores a hover with a button held. Release them all."""
+    yield
+    spare = QWidget()  # never shown: the release only resets QTest's remembered state
+    for button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.MiddleButton):
+        QTest.mouseRelease(spare, button)
+    spare.deleteLater()
 
 
 def _python_threads() -> set[threading.Thread]:
