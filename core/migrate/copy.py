@@ -13,34 +13,31 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
 
 from core.data.audit_trail import Auditing
 from core.engine.db import Database
 from core.errors import MigrationFailed, WardenError
 from core.migrate import copy_schema
 from core.migrate.copy_audit import AUDIT_TABLE, CopyAudit, make_room
-from core.migrate.copy_digest import DigestPlan, RowDigest
+from core.migrate.copy_behind import Behind, Ending, end_fresh
+from core.migrate.copy_digest import RowDigest
 from core.migrate.copy_helper import HELPER_MIN_ROWS, DigestHelper
 from core.migrate.copy_keys import DeferredKeys
-from core.migrate.copy_read import raw_batches, table_sql
-from core.migrate.copy_values import Checksum, copy_column, copy_texts, to_copy, value_form
-from core.migrate.copy_verify import TableCheck, source_digest, target_digest, verify_tables
+from core.migrate.copy_read import raw_batches
+from core.migrate.copy_values import Checksum, value_form
+from core.migrate.copy_verify import TableCheck, source_digest, verify_tables
+from core.migrate.copy_writer import Copier, refused
 from core.migrate.running import ensure_schema
 from core.migrate.scripts import script_directory
 from core.migrate.status import current
 from core.progress import Cancelled, TaskState
 from core.schema.catalog import Catalog, CatalogSource, ColumnInfo, Entity
-from core.schema.kinds import ColumnKind
 from core.schema.load import load_catalog
 from core.schema.models import metadata
 
@@ -113,7 +110,7 @@ def copy_database(
         rows = {e.name: _count(conn, e) for e in entities}
     total = sum(rows.values())
     entities = _big_first(entities, rows)
-    behind = _Behind(source, target, verify)
+    behind = Behind(source, target, verify)
 
     def ended(one: TableCopy) -> None:  # committed: its ANALYZE and the server's digest, behind
         summed = run.sums.get(one.table)
@@ -165,7 +162,7 @@ class _Run:
     sums: dict[str, Checksum | RowDigest] = field(
         default_factory=dict
     )  # taken from the rows as they were copied
-    ending: _Ending = field(default_factory=lambda: _Ending())
+    ending: Ending = field(default_factory=lambda: Ending())
     helper: DigestHelper | None = None  # sums a large table's source rows in a second process
 
 
@@ -279,7 +276,7 @@ def _copy_table(
             run.ended(done)
         return done
     present = _present_keys(target, tgt, src) if n_target and src.primary_key else set()
-    copier = _Copier(shared or target.engine.raw_connection(), tgt, columns, src.name)
+    copier = Copier(shared or target.engine.raw_connection(), tgt, columns, src.name)
     summed = source_digest(source, target, tgt, columns)
     big = isinstance(summed, RowDigest) and n_source >= HELPER_MIN_ROWS
     remote = run.helper if big and run.helper is not None and run.helper.ready() else None
@@ -343,7 +340,7 @@ def _copy_table(
         if deferred is not None:
             # A fresh table's indexes, keys, audit entry and commit: on the ending thread, told after.
             run.ending.start(
-                lambda: _end_fresh(copier, deferred, run.audit, done),
+                lambda: end_fresh(copier, deferred, run.audit, done),
                 lambda: _told(run, done, 0),
             )
             handed = True
@@ -356,7 +353,7 @@ def _copy_table(
         log.info("copy cancelled in %s after %d rows", src.name, written)
         raise
     except psycopg.Error as exc:
-        raise _refused(src.name, exc) from None
+        raise refused(src.name, exc) from None
     finally:
         if shared is None and not handed:
             copier.raw.rollback()  # nothing when committed; else what this table wrote since the last batch
@@ -384,21 +381,6 @@ def _summed_columns(
     return cols
 
 
-def _end_fresh(copier: _Copier, deferred: DeferredKeys, audit: CopyAudit, done: TableCopy) -> None:
-    """A fresh table's end, on the ending thread: indexes and keys made again, the audit entry, the commit
-    (a failure rolls all of the table back)."""
-    try:
-        deferred.restore(copier.conn)
-        if done.rows_copied:
-            audit.record(copier.conn, done.table, done.rows_source, done.rows_copied, done.rows_present)
-        copier.raw.commit()
-    except psycopg.Error as exc:
-        raise _refused(done.table, exc) from None
-    finally:
-        copier.raw.rollback()
-        copier.raw.close()
-
-
 def _told(run: _Run, done: TableCopy, last: int, *, ended: bool = True) -> None:
     """A table's copy is committed: its last rows and the table told, its ANALYZE and digest queued."""
     run.progress.batch(done.table, last)
@@ -406,41 +388,6 @@ def _told(run: _Run, done: TableCopy, last: int, *, ended: bool = True) -> None:
     run.progress.table_done(done)
     if ended:
         run.ended(done)
-
-
-class _Ending:
-    """The end of the table copied last (its indexes and keys, audit entry and commit), on a thread of its
-    own while the next table's rows are read; what to tell once it is committed, told on the copy's thread."""
-
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="warden-copy-ending")
-        self.job: tuple[Future[None], Callable[[], None]] | None = None
-
-    def start(self, work: Callable[[], None], then: Callable[[], None]) -> None:
-        """Run `work` on the thread; `then` once it has succeeded (at the next `wait`)."""
-        self.wait()
-        self.job = (self.pool.submit(work), then)
-
-    def done(self) -> bool:
-        """Whether nothing is left running."""
-        return self.job is None or self.job[0].done()
-
-    def wait(self) -> None:
-        """Wait for the running end; raise its failure (the table's refusal), else tell it."""
-        if self.job is None:
-            return
-        future, then = self.job
-        self.job = None
-        future.result()
-        then()
-
-    def close(self) -> None:
-        """After a failure or a cancel: let a running end finish (a table is whole or not there)."""
-        if self.job is not None:
-            with contextlib.suppress(Exception):
-                self.job[0].result()
-            self.job = None
-        self.pool.shutdown(wait=True)
 
 
 def _copy_cycle(
@@ -463,7 +410,7 @@ def _copy_cycle(
         try:
             raw.commit()
         except psycopg.Error as exc:
-            raise _refused(", ".join(e.name for e in group), exc) from None
+            raise refused(", ".join(e.name for e in group), exc) from None
     finally:
         raw.rollback()
         raw.close()
@@ -509,100 +456,6 @@ def _present_keys(target: Database, tgt: Entity, src: Entity) -> set[tuple[Any, 
     return {keyed(row) for batch in raw_batches(target, tgt, key_cols) for row in batch}
 
 
-class _Copier:
-    """COPY … FROM STDIN into one target table through the engine's raw psycopg connection."""
-
-    def __init__(self, raw: Any, entity: Entity, columns: list[ColumnInfo], name: str) -> None:
-        self.name = name
-        self.raw = raw
-        conn: Any = self.raw.driver_connection
-        self.conn: psycopg.Connection[Any] = conn
-        tgt_cols = [entity.columns_by_name[c.name] for c in columns]
-        self.convert = [to_copy(c) for c in tgt_cols]
-        # An array's JSON list needs psycopg's array adapter; every other column can go as text lines.
-        self.by_text = all(c.kind != ColumnKind.ARRAY for c in tgt_cols)
-        self.table = table_sql(entity.schema, entity.table_name)
-        self.sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            self.table, sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
-        )
-
-    @contextlib.contextmanager
-    def statement(self) -> Iterator[psycopg.Copy]:
-        """One COPY statement (in the open transaction); rows are written to it with write_rows."""
-        with self.conn.cursor() as cur:
-            cur.execute("SET LOCAL TIME ZONE 'UTC'")  # SQLite's naive times are UTC
-            # A thread sends what is written (up to 128 MB queued) while this one reads and spells the next
-            # batch: the server's parsing of the rows overlaps with the reading instead of following it.
-            with cur.copy(self.sql, writer=QueuedLibpqWriter(cur)) as cp:
-                yield cp
-
-    def spelt(self, columns: Sequence[Sequence[Any]]) -> bytes | None:
-        """A batch (as its columns) as COPY's text lines, made a column at a time; None when its values are
-        not SQLite's plain ones (psycopg's adapters write those, row by row)."""
-        if not self.by_text or not columns:
-            return None
-        lines = self._text_lines(columns)
-        return lines.encode() if lines is not None else None
-
-    def write_rows(
-        self, cp: psycopg.Copy, rows: Sequence[Sequence[Any]], columns: Sequence[Sequence[Any]] | None = None
-    ) -> None:
-        """Write rows, each value converted for its target column: the batch as COPY's text lines when
-        `spelt` can; else row by row through psycopg. `columns`: the rows' columns when the caller has made
-        them already."""
-        if not rows:
-            return
-        spelt = self.spelt(columns if columns is not None else list(zip(*rows, strict=True)))
-        if spelt is not None:
-            cp.write(spelt)
-            return
-        convert = [(i, fn) for i, fn in enumerate(self.convert) if fn is not None]
-        write = cp.write_row
-        if not convert:
-            for row in rows:
-                write(row)
-            return
-        for row in rows:
-            values = list(row)
-            for i, fn in convert:
-                values[i] = fn(values[i])
-            write(values)
-
-    def _text_lines(self, columns: Sequence[Sequence[Any]]) -> str | None:
-        texts: list[list[str]] = []
-        for col, fn in zip(columns, self.convert, strict=True):
-            spelt = copy_texts(copy_column(fn, col))
-            if spelt is None:
-                return None
-            texts.append(spelt)
-        return "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
-
-    def clear(self) -> None:
-        """Delete the table's rows (in the open transaction)."""
-        with self.conn.cursor() as cur:
-            cur.execute(sql.SQL("DELETE FROM {}").format(self.table))
-
-
-_REFUSALS = {
-    "23503": "a row references a row the target does not hold",
-    "23505": "a key the target already holds",
-    "23502": "an empty value in a column that needs one",
-    "22P02": "a value the target column's type cannot read",
-}
-
-
-def _refused(table: str, exc: psycopg.Error) -> WardenError:
-    """The target refused a row: say which table and column, never the value (it is the user's data)."""
-    context = getattr(exc.diag, "context", None) or ""
-    found = re.search(r"column (\w+)", context)
-    where = f", column {found.group(1)}" if found else ""
-    what = _REFUSALS.get(exc.sqlstate or "", "the target refused a value")
-    return WardenError(
-        f"Copying {table}{where} failed: {what} (SQLSTATE {exc.sqlstate}). "
-        "The batches copied before it were kept; fix the source and run the copy again to resume."
-    )
-
-
 def _reset_sequences(target: Database, entities: Sequence[Entity]) -> None:
     """Serial and identity keys continue after the copied rows: the sequence is set to max(key) + 1."""
     prep = target.engine.dialect.identifier_preparer
@@ -617,42 +470,6 @@ def _reset_sequences(target: Database, entities: Sequence[Entity]) -> None:
                     continue
                 top = conn.execute(sa.select(sa.func.max(ent.table.c[name]))).scalar()
                 conn.execute(sa.text("select setval(:s, :v, false)"), {"s": seq, "v": int(top or 0) + 1})
-
-
-class _Behind:
-    """What follows a table's copy, on its own connection while the next table is copied: ANALYZE (fresh
-    planner statistics: the first queries on the copy see real counts) and the target's side of the check,
-    both done by the server, so this process only waits for them. Two at a time: a table's work waits while
-    a table that references it is copied (dropping that table's keys locks it), and the tables queued after
-    it need not wait too."""
-
-    def __init__(self, source: Database, target: Database, verify: bool) -> None:
-        self.source, self.target, self.verify = source, target, verify
-        self.pool = ThreadPoolExecutor(2, thread_name_prefix="warden-copy-behind")
-        self.jobs: list[tuple[str, Future[tuple[int, str] | None]]] = []
-
-    def table_done(self, src: Entity, tgt: Entity, plan: DigestPlan | None, *, analyze: bool) -> None:
-        """Queue the table's ANALYZE (when rows were written) and its digest by `plan`, the one its source
-        rows were summed by (when verifying and the copy summed them)."""
-        self.jobs.append((src.name, self.pool.submit(self._after, src, tgt, plan, analyze)))
-
-    def _after(
-        self, src: Entity, tgt: Entity, plan: DigestPlan | None, analyze: bool
-    ) -> tuple[int, str] | None:
-        if analyze:
-            prep = self.target.engine.dialect.identifier_preparer
-            with self.target.transaction() as conn:
-                conn.exec_driver_sql(f"ANALYZE {prep.format_table(tgt.table)}")
-        return target_digest(self.source, self.target, src, tgt, plan) if self.verify else None
-
-    def finish(self) -> dict[str, tuple[int, str]]:
-        """Wait for every table's work; the digests taken."""
-        found = {name: job.result() for name, job in self.jobs}
-        return {name: summed for name, summed in found.items() if summed is not None}
-
-    def close(self) -> None:
-        """Drop what has not started (a cancel, a failure) and wait for what has."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 __all__ = ["BATCH_ROWS", "CopyResult", "TableCheck", "TableCopy", "copy_database"]
