@@ -562,7 +562,7 @@ _TYPES: dict[str, tuple[str, Any]] = {
     "bigint": ("{c}::text", _integer),
     "smallint": ("{c}::text", _integer),
     "boolean": ("{c}::int::text", _boolean),
-    "uuid": ("replace({c}::text, '-', '')", _uuid),
+    "uuid": ("encode(uuid_send({c}), 'hex')", _uuid),  # its 16 bytes in hex: the text without dashes
     "jsonb": ("{c}::text", _JsonColumn),
     "json": ("{c}::jsonb::text", _JsonColumn),
     "timestamp with time zone": (
