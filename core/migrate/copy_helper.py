@@ -35,6 +35,8 @@ from core.migrate.copy_digest import DigestPlan, RowDigest, column_plan
 HELPER_ARG = "__copy-digest"
 #: Tables with fewer rows to copy are summed in this process: the batches' trip costs more than it saves.
 HELPER_MIN_ROWS = 50_000
+#: How long the helper may take to start (its imports) before the copy sums in this process.
+_READY_SECONDS = 60.0
 #: Batches queued for the helper (the copy goes on reading while the helper sums the ones before).
 _QUEUED = 8
 
@@ -79,11 +81,20 @@ class DigestHelper:
         """Whether the helper runs: waits for its first word (once), its imports done. False: it could not
         start (a frozen build without the hook, no pipes): the copy sums in this process."""
         if self.started is None:
-            try:
-                assert self.proc.stdout is not None
-                self.started = pickle.load(self.proc.stdout) == ("ready",)
-            except (EOFError, OSError, pickle.UnpicklingError):
-                self.started = False
+            heard: list[object] = []
+
+            def listen() -> None:
+                with contextlib.suppress(EOFError, OSError, pickle.UnpicklingError):
+                    assert self.proc.stdout is not None
+                    heard.append(pickle.load(self.proc.stdout))
+
+            # A thread reads it: a helper that never answers (a frozen build without its hook) is ended.
+            listener = threading.Thread(target=listen, name="warden-copy-digest-ready", daemon=True)
+            listener.start()
+            listener.join(_READY_SECONDS)
+            self.started = heard == [("ready",)]
+            if not self.started:
+                self.proc.kill()
         return self.started
 
     def begin(self, table: str, plan: DigestPlan) -> None:

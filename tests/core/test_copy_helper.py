@@ -6,6 +6,8 @@ through it verifies."""
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from core.engine.db import open_database
 from core.errors import WardenError
 from core.migrate import copy as copy_module
+from core.migrate import copy_helper
 from core.migrate.copy import copy_database
 from core.migrate.copy_digest import DigestPlan, RowDigest, column_plan
 from core.migrate.copy_helper import DigestHelper
@@ -109,6 +112,19 @@ def test_a_helper_that_died_is_said_naming_the_table() -> None:
             helper.result(RowDigest(_plan(), "docs"))
     finally:
         helper.close()
+
+
+def test_a_helper_that_never_answers_is_ended_and_the_copy_sums_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(copy_helper, "_READY_SECONDS", 0.5)
+    silent = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    helper = DigestHelper(silent)
+    try:
+        assert helper.ready() is False and helper.ready() is False  # asked once
+    finally:
+        helper.close()
+    assert silent.returncode not in (None, 0)  # ended by the copy, not by its own end
 
 
 def _source(path: Path, surrogate: bool) -> Path:
