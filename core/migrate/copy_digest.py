@@ -555,7 +555,13 @@ def _column_plan(name: str, pg_type: str, type_kind: str, type_name: str) -> Col
 
 
 _TEXT_SQL = "replace(replace({c}::text, E'\\x1e', E'\\x1e\\x1e'), E'\\x1f', E'\\x1e\\x1f')"
-_STAMP_SQL = "coalesce(to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US'), {c}::text)"  # infinity: its text
+# to_char's spelling, NULL for infinity (then its text); " BC" after a year before 1, which to_char leaves
+# out (a change of era went unseen; SQLite's text for such a time is no ISO time: a mismatch either way).
+_STAMP_SQL = (
+    "coalesce(to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US') "
+    "|| case when {c} < '0001-01-01' then ' BC' else '' end, {c}::text)"
+)
+_UTC = "{c} at time zone 'UTC'"
 _TYPES: dict[str, tuple[str, Any]] = {
     "text": (_TEXT_SQL, _text),
     "integer": ("{c}::text", _integer),
@@ -566,11 +572,11 @@ _TYPES: dict[str, tuple[str, Any]] = {
     "jsonb": ("{c}::text", _JsonColumn),
     "json": ("{c}::jsonb::text", _JsonColumn),
     "timestamp with time zone": (
-        "coalesce(to_char({c} at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), {c}::text)",
+        _STAMP_SQL.replace("{c},", _UTC + ",").replace("{c} <", _UTC + " <"),
         _timestamp(aware=True),
     ),
     "timestamp without time zone": (_STAMP_SQL, _timestamp(aware=False)),
-    "date": ("coalesce(to_char({c}, 'YYYY-MM-DD'), {c}::text)", _date),
+    "date": (_STAMP_SQL.replace(" HH24:MI:SS.US", ""), _date),
     "time without time zone": ("{c}::text", _time),
     "double precision": ("encode(float8send({c}), 'hex')", _double),
     "bytea": ("encode({c}, 'hex')", _bytea),
