@@ -126,20 +126,17 @@ class DigestHelper:
         into.rows, into.total = int(reply[1]), int(reply[2])
 
     def close(self) -> None:
-        """End the helper (after the copy, a failure or a cancel)."""
+        """End the helper (after the copy, a failure or a cancel): every answer wanted has been read, so
+        it is ended at once (a cancel does not wait for the batches queued)."""
+        self.proc.kill()
+        self.proc.wait()
         with contextlib.suppress(queue.Full):
-            self.queue.put(None, timeout=5)
+            self.queue.put(None, timeout=5)  # the sender's writes fail at once now: it drains and ends
         self.thread.join(timeout=5)
-        with contextlib.suppress(OSError):
-            if self.proc.stdin is not None:
-                self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                if pipe is not None:
+                    pipe.close()
 
     def _put(self, message: tuple[Any, ...]) -> None:
         self.queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))

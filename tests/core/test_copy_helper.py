@@ -19,6 +19,7 @@ from core.migrate import copy_helper
 from core.migrate.copy import copy_database
 from core.migrate.copy_digest import DigestPlan, RowDigest, column_plan
 from core.migrate.copy_helper import DigestHelper
+from core.progress import Cancelled, Progress, TaskState
 from tests.fixtures.postgres import new_pg_database
 
 _TYPES = [
@@ -75,7 +76,7 @@ def test_the_helper_sums_batches_as_this_process_does() -> None:
         assert there.rows == 10 and there.hexdigest != same.hexdigest
     finally:
         helper.close()
-    assert helper.proc.returncode == 0
+    assert helper.proc.returncode is not None  # ended with the copy
 
 
 def test_a_lone_surrogate_in_the_helper_names_the_table_and_column_not_the_value() -> None:
@@ -122,9 +123,9 @@ def test_a_helper_that_never_answers_is_ended_and_the_copy_sums_here(monkeypatch
     helper = DigestHelper(silent)
     try:
         assert helper.ready() is False and helper.ready() is False  # asked once
+        assert silent.wait(timeout=10) != 0  # ended by `ready`, not by its own end
     finally:
         helper.close()
-    assert silent.returncode not in (None, 0)  # ended by the copy, not by its own end
 
 
 def _source(path: Path, surrogate: bool) -> Path:
@@ -173,4 +174,43 @@ def test_a_copy_summed_by_the_helper_verifies_and_refuses_like_one_process(
     finally:
         source.dispose()
         target.dispose()
-    assert len(started) == 1 and started[0] is not None and started[0].proc.returncode == 0
+    assert len(started) == 1 and started[0] is not None and started[0].proc.returncode is not None
+
+
+def test_a_cancel_in_a_table_the_helper_sums_ends_it_and_a_second_run_verifies(
+    tmp_path: Path, pg_server: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(copy_module, "HELPER_MIN_ROWS", 1000)
+    started: list[DigestHelper | None] = []
+    real_start = DigestHelper.start
+
+    def start() -> DigestHelper | None:
+        started.append(real_start())
+        return started[-1]
+
+    monkeypatch.setattr(DigestHelper, "start", staticmethod(start))
+    seen: list[Progress] = []
+
+    def stop_in_docs(p: Progress) -> None:
+        seen.append(p)
+        if p.message == "Copying docs" and p.done >= 1500:
+            state.cancel()
+
+    state = TaskState(on_progress=stop_in_docs)
+    url = new_pg_database(pg_server)
+    source, target = open_database(str(_source(tmp_path / "s.db", False))), open_database(url)
+    try:
+        with target.transaction() as conn:
+            conn.exec_driver_sql("create table docs (id bigint primary key, body jsonb, note text)")
+            conn.exec_driver_sql("create table small (id bigint primary key, tag text)")
+        with pytest.raises(Cancelled):
+            copy_database(source, target, batch_rows=500, state=state)
+        first = started[0]
+        assert first is not None and first.proc.returncode is not None, "the helper ended with the copy"
+        with target.engine.connect() as conn:
+            assert conn.exec_driver_sql("select count(*) from docs").scalar_one() == 0
+        result = copy_database(source, target, batch_rows=500)
+    finally:
+        source.dispose()
+        target.dispose()
+    assert result.ok and {(c.table, c.rows_target) for c in result.checks} == {("docs", 3000), ("small", 10)}
