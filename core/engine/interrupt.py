@@ -7,8 +7,9 @@ running statement then fails with the database's error, and a later checkout in 
 `Interrupted` before anything runs.
 Interrupting after the scope has ended does nothing, so a thread's next piece of work is never hit; a
 connection is stopped only while the interrupted scope has it checked out, whichever thread returns it; and a
-PostgreSQL connection that was sent a cancel request is never lent again (the request is asynchronous: it
-could land on the next borrower's statement), so the pool opens a fresh one in its place.
+connection that was stopped is closed when it comes back, never lent again: a PostgreSQL cancel request is
+acted on when the server gets to it (it could land on the next borrower's statement, or the pool's ping), and
+a SQLite interrupt lasts while any statement of the connection is still open.
 Only engines that `install_interrupts` was given take part: open_database gives it every engine it opens.
 
 Only reads belong in a scope: a write that is interrupted is rolled back, never half-done, but the
@@ -25,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
 
 from core.errors import WardenError
 
@@ -34,7 +34,7 @@ PG_CANCEL_TIMEOUT_S = 5.0
 _local = threading.local()
 _lock = threading.Lock()  # guards every scope's state and the two maps below: a checkout vs an interrupt
 _holders: dict[int, Interruptible] = {}  # id(DB-API connection) → the scope that has it checked out
-_cancelled: dict[int, threading.Thread] = {}  # id(DB-API connection) → the cancel request sent on it
+_stopped: dict[int, threading.Thread | None] = {}  # id(DB-API connection) → its cancel request, or None
 
 
 class Interrupted(WardenError):
@@ -56,9 +56,7 @@ class Interruptible:
                 return False
             self.interrupted = True
             for dbapi_connection in self._held:
-                sender = _stop(dbapi_connection)
-                if sender is not None:
-                    _cancelled[id(dbapi_connection)] = sender
+                _stopped[id(dbapi_connection)] = _stop(dbapi_connection)
             return True
 
 
@@ -112,15 +110,6 @@ def install_interrupts(engine: Engine) -> None:
 
 def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     scope: Interruptible | None = getattr(_local, "scope", None)
-    if scope is not None and scope.interrupted:
-        raise Interrupted("stopped: the result is no longer needed")
-    if _cancelled:  # rare: only after an interrupted PostgreSQL read
-        with _lock:
-            sender = _cancelled.pop(id(dbapi_connection), None)
-        if sender is not None:
-            # The server may act on the request after its sender returned: a fresh connection, never this one.
-            sender.join(PG_CANCEL_TIMEOUT_S)
-            raise DisconnectionError("a cancel request was sent on this connection")  # the pool reconnects
     if scope is None:
         return
     with _lock:
@@ -130,16 +119,29 @@ def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         _holders[id(dbapi_connection)] = scope
 
 
-def _on_checkin(dbapi_connection: Any, _record: Any) -> None:
-    if dbapi_connection is None:  # invalidated on the way back
+def _on_checkin(dbapi_connection: Any, record: Any) -> None:
+    if dbapi_connection is None or not (_holders or _stopped):  # invalidated (_on_close let go), or none held
         return
-    with _lock:  # whichever thread returns it: the scope that took it stops holding it
-        scope = _holders.pop(id(dbapi_connection), None)
-        if scope is not None and dbapi_connection in scope._held:
-            scope._held.remove(dbapi_connection)
+    with _lock:
+        stopped, sender = _release(dbapi_connection)
+    if stopped:
+        if sender is not None:
+            sender.join(PG_CANCEL_TIMEOUT_S)  # paid by the interrupted thread, before its session goes
+        record.invalidate()  # closed now: the pool opens a fresh connection for the next borrower
 
 
 def _on_close(dbapi_connection: Any, _record: Any) -> None:
-    if _cancelled:  # a closed connection is never lent again: forget its request (its id may be reused)
-        with _lock:
-            _cancelled.pop(id(dbapi_connection), None)
+    if _holders or _stopped:
+        with _lock:  # invalidated, overflowing or disposed: no scope holds it, nothing is owed to it
+            _release(dbapi_connection)
+
+
+def _release(dbapi_connection: Any) -> tuple[bool, threading.Thread | None]:
+    """Under _lock: the scope that took `dbapi_connection` stops holding it. Whether it had been stopped,
+    and the cancel request sent on it."""
+    scope = _holders.pop(id(dbapi_connection), None)
+    if scope is not None and dbapi_connection in scope._held:
+        scope._held.remove(dbapi_connection)
+    if id(dbapi_connection) not in _stopped:
+        return False, None
+    return True, _stopped.pop(id(dbapi_connection))

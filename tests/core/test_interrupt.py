@@ -129,6 +129,7 @@ def test_a_connection_returned_by_another_thread_is_no_longer_the_scopes(schema_
             taken["conn"] = db.engine.connect()  # returned by the main thread below, while the scope lasts
             done.wait(30)
 
+    db.engine.dispose()  # no idle connection in the pool: the next borrower gets the one returned below
     worker = threading.Thread(target=borrow)
     worker.start()
     try:
@@ -138,6 +139,8 @@ def test_a_connection_returned_by_another_thread_is_no_longer_the_scopes(schema_
         first = taken["conn"]
         first_id = _backend_id(first)
         first.close()  # back to the pool, from this thread
+        pool = db.engine.pool
+        assert isinstance(pool, sa.pool.QueuePool) and pool.checkedin() == 1
         with db.engine.connect() as conn:  # most likely the same pooled connection, now this thread's
             assert _backend_id(conn) == first_id
             result: dict[str, Any] = {}
@@ -160,5 +163,37 @@ def test_a_connection_returned_by_another_thread_is_no_longer_the_scopes(schema_
 SHORT_SLEEP = {
     "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) "
     "SELECT count(*) FROM c",
-    "postgresql": "SELECT pg_sleep(1) IS NULL OR true",
+    "postgresql": "SELECT pg_sleep(1) IS NULL",  # not foldable to a constant: it sleeps
+}
+
+
+def test_a_statement_left_open_does_not_carry_the_interrupt_to_the_next_borrower(schema_db: Database) -> None:
+    """A stopped read whose result is still referenced (a traceback keeps it) never hands its stop on."""
+    db = schema_db
+    with interruptible() as scope, db.engine.connect() as conn:
+        result = conn.exec_driver_sql(SLOW_ROWS[db.backend])
+        assert result.fetchone() is not None
+        assert scope.interrupt()
+    for i in range(3):  # whoever borrows next, on this thread, outside any scope
+        with db.engine.connect() as other:
+            assert other.exec_driver_sql(f"SELECT {i}").scalar() == i
+    del result
+
+
+def test_an_invalidated_connection_can_still_be_interrupted_around(schema_db: Database) -> None:
+    """A connection closed inside a scope is no longer the scope's: interrupting it is not an error."""
+    with interruptible() as scope:
+        conn = schema_db.engine.connect()
+        conn.invalidate()
+        assert scope.interrupt()
+        conn.close()
+    with schema_db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT 7").scalar() == 7
+
+
+#: Many rows, read one at a time.
+SLOW_ROWS = {
+    "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) "
+    "SELECT x FROM c",
+    "postgresql": "SELECT generate_series(1, 100000)",
 }
