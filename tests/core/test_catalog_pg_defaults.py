@@ -76,8 +76,9 @@ def test_defaults_and_generated_expressions_read_as_the_inspector_reads_them(db:
 
 def test_a_table_locked_by_another_session_does_not_hold_up_the_columns(url: str, db: Database) -> None:
     """An ALTER TABLE in progress elsewhere holds an ACCESS EXCLUSIVE lock: reading the catalog's columns,
-    keys and constraints never opens the table, so it does not wait for that lock (a default spelt with its
-    table did: the query failed on the lock timeout)."""
+    keys and constraints does not open a table with plain defaults, so it does not wait for that lock (a
+    default spelt with its table did: the query failed on the lock timeout). A table with a generated column
+    is still opened: its expression names columns."""
     other = sa.create_engine(url)
     try:
         with other.connect() as conn:
