@@ -118,6 +118,10 @@ def copy_database(
         behind.table_done(src_cat.get(one.table), tgt_cat.get(one.table), plan, analyze=one.rows_copied > 0)
 
     run = _Run(_Progress(state, total), batch_rows, CopyAudit(tgt_cat, source.display_url, auditing), ended)
+    # Counted before any table is copied: a table's end may drop the foreign keys of empty tables that
+    # point at it (copy_keys.py), which locks them until its commit, while the next table is being read.
+    with target.engine.connect() as conn:
+        run.target_rows = {e.name: _count(conn, tgt_cat.get(e.name)) for e in entities}
     if verify and source.backend == "sqlite" and max(rows.values(), default=0) >= HELPER_MIN_ROWS:
         run.helper = DigestHelper.start()  # large tables' source side summed beside the copy
     groups = copy_schema.cycles(entities)
@@ -164,6 +168,7 @@ class _Run:
     )  # taken from the rows as they were copied
     ending: Ending = field(default_factory=lambda: Ending())
     helper: DigestHelper | None = None  # sums a large table's source rows in a second process
+    target_rows: dict[str, int] = field(default_factory=dict)  # each table's rows on the target at the start
 
 
 def _audit_log_first(entities: list[Entity]) -> list[Entity]:
@@ -262,8 +267,7 @@ def _copy_table(
     columns = [c for c in copy_schema.written_columns(src) if copy_schema.copied_column(tgt, c.name)]
     with source.engine.connect() as conn:
         n_source = _count(conn, src)
-    with target.engine.connect() as conn:
-        n_target = _count(conn, tgt)  # a plain read: the table before holds no lock on this one
+    n_target = run.target_rows[src.name]
     fresh = n_target == 0 and shared is None
     one_go = shared is not None or fresh or not src.primary_key or copy_schema.self_referencing(src)
     # The audit log's count says nothing: the target's own entries are in it too.

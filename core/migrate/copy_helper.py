@@ -29,6 +29,7 @@ from typing import Any
 
 from core.errors import WardenError
 from core.migrate.copy_digest import DigestPlan, RowDigest, column_plan
+from core.redact import format_exception
 
 #: The hidden first argument that makes a frozen `warden` executable the helper (a frozen build's
 #: sys.executable is the app itself, which has no `-m`).
@@ -116,6 +117,9 @@ class DigestHelper:
                 reply = pickle.load(self.proc.stdout)
             except (EOFError, OSError, pickle.UnpicklingError):
                 pass
+        if isinstance(reply, tuple) and reply[0] == "bug" and self.broken is None:
+            # As the same bug in this process would: the crash handler, with the helper's traceback.
+            raise RuntimeError(f"the copy's check process failed on {into.table}:\n{reply[1]}")
         if not isinstance(reply, tuple) or reply[0] not in ("ok", "error") or self.broken is not None:
             raise WardenError(
                 f"Checking {into.table} failed: the copy's check process stopped. "
@@ -164,6 +168,7 @@ def helper_main() -> int:
     messages, answers = sys.stdin.buffer, sys.stdout.buffer
     digest: RowDigest | None = None
     error: str | None = None
+    bug: str | None = None
     pickle.dump(("ready",), answers)
     answers.flush()
     while True:
@@ -171,18 +176,23 @@ def helper_main() -> int:
             message = pickle.load(messages)  # the caller's own messages, over a pipe only it holds
         except EOFError:
             return 0
-        if message[0] == "begin":
-            plans = [column_plan(*spec) for spec in message[2]]
-            digest = RowDigest(DigestPlan(tuple(p for p in plans if p is not None)), message[1])
-            error = None if None not in plans else f"Checking {message[1]} failed: a column has no plan."
-        elif message[0] == "add" and digest is not None and error is None:
-            try:
+        try:
+            if message[0] == "begin":
+                bug = None
+                plans = [column_plan(*spec) for spec in message[2]]
+                digest = RowDigest(DigestPlan(tuple(p for p in plans if p is not None)), message[1])
+                error = None if None not in plans else f"Checking {message[1]} failed: a column has no plan."
+            elif message[0] == "add" and digest is not None and error is None and bug is None:
                 digest.add_columns(message[1], message[2])
-            except WardenError as exc:
-                error = str(exc)
-        elif message[0] == "end":
-            if digest is None:
-                reply: tuple[Any, ...] = ("error", "The copy's check process got no table.")
+        except WardenError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug: its traceback (no message that may quote values) goes back
+            bug = format_exception(exc)
+        if message[0] == "end":
+            if bug is not None:
+                reply: tuple[Any, ...] = ("bug", bug)
+            elif digest is None:
+                reply = ("error", "The copy's check process got no table.")
             else:
                 reply = ("error", error) if error is not None else ("ok", digest.rows, digest.total)
             pickle.dump(reply, answers, protocol=pickle.HIGHEST_PROTOCOL)

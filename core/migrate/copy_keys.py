@@ -52,18 +52,19 @@ class DeferredKeys:
                 "where i.indrelid = %s::regclass "
                 "and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid) "
                 "and not exists (select 1 from pg_constraint f where f.contype = 'f' "
-                "and f.conindid = i.indexrelid and f.oid <> all(%s::oid[]))",
-                (name, may_go),
+                "and f.conindid = i.indexrelid and f.oid <> all(%s::oid[]) "
+                "and f.conparentid <> all(%s::oid[]))",
+                (name, may_go, may_go),
             )
             indexes = cur.fetchall()
             cur.execute(
                 "select k.conindid, k.conname, pg_get_constraintdef(k.oid) from pg_constraint k "
                 "where k.conrelid = %s::regclass and k.contype in ('p', 'u') and not exists "
                 "(select 1 from pg_constraint f where f.contype = 'f' and f.conindid = k.conindid "
-                "and f.oid <> all(%s::oid[])) "  # a foreign key that stays leans on it: kept
+                "and f.oid <> all(%s::oid[]) and f.conparentid <> all(%s::oid[])) "  # one that stays: kept
                 "and not exists (select 1 from pg_depend d where d.refclassid = 'pg_constraint'::regclass "
                 "and d.refobjid = k.oid and d.deptype = 'n')",  # a view's GROUP BY leans on it too
-                (name, may_go),
+                (name, may_go, may_go),
             )
             unique = cur.fetchall()
             going = {int(r[0]) for r in indexes} | {int(r[0]) for r in unique}
@@ -113,7 +114,7 @@ def _incoming(cur: Any, name: str) -> list[tuple[int, str, str, str, int]]:
     cur.execute(
         "select f.oid, f.conrelid::regclass::text, f.conname, pg_get_constraintdef(f.oid), f.conindid "
         "from pg_constraint f where f.contype = 'f' and f.confrelid = %s::regclass "
-        "and f.conrelid <> f.confrelid",
+        "and f.conrelid <> f.confrelid and f.conparentid = 0",  # a partition's copy goes with its parent's
         (name,),
     )
     found = []

@@ -101,6 +101,22 @@ def test_a_lone_surrogate_in_the_helper_names_the_table_and_column_not_the_value
     assert after.rows == 4
 
 
+def test_a_bug_in_the_helper_reaches_the_crash_handler_with_its_traceback() -> None:
+    """A batch the helper cannot take (here: one column short) is a bug, as in one process: its traceback
+    comes back (never a value), not "the check process stopped", which a second run would repeat."""
+    helper = DigestHelper.start()
+    assert helper is not None
+    try:
+        helper.begin("docs", _plan())
+        batch = [row[:-1] for row in _rows(0, 4)]
+        helper.add(list(zip(*batch, strict=True)), len(batch))
+        with pytest.raises(RuntimeError) as bug:
+            helper.result(RowDigest(_plan(), "docs"))
+    finally:
+        helper.close()
+    assert "docs" in str(bug.value) and "Traceback" in str(bug.value)
+
+
 def test_a_helper_that_died_is_said_naming_the_table() -> None:
     helper = DigestHelper.start()
     assert helper is not None

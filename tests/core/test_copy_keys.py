@@ -130,3 +130,28 @@ def test_a_copy_builds_referenced_keys_after_the_rows_and_a_duplicate_names_the_
         target.dispose()
     assert after == before
     assert held == (0 if duplicate else 2000)
+
+
+def test_a_partitioned_tables_foreign_key_goes_whole(pg_server: object) -> None:
+    """An empty partitioned table's foreign key is dropped and made again as one (its partitions' copies
+    of it go and come with it), not partition by partition: PostgreSQL refuses that."""
+    target = open_database(new_pg_database(pg_server))
+    try:
+        with target.transaction() as conn:
+            conn.exec_driver_sql(_SCHEMA[0])
+            conn.exec_driver_sql(
+                "create table events (id bigint, at date, parent_id uuid constraint events_parent"
+                " references parents(id)) partition by range (at)"
+            )
+            conn.exec_driver_sql(
+                "create table events_2024 partition of events"
+                " for values from ('2024-01-01') to ('2025-01-01')"
+            )
+        before = _constraints(target)
+        taken, left = _taken(target, notes_rows=False)
+        after = _constraints(target)
+    finally:
+        target.dispose()
+    assert after == before
+    assert [c[1] for c in taken.incoming] == ["events_parent"]
+    assert not {"events_parent", "parents_key"} & {name for _, name, _ in left}
