@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from core import helper_process
 from core.data.csv_lines import csv_lines
 from core.engine.sqlite_access import BUSY_TIMEOUT_MS  # os, threading and core.paths: light for the helper
 
@@ -138,17 +139,6 @@ def plan_chunks(
 HELPER_ARG = "__export-part"
 
 
-def available() -> bool:
-    """Whether a helper process can be started: an executable to run (a Python, or the frozen app)."""
-    return bool(sys.executable)
-
-
-def _helper_command() -> list[str]:
-    if getattr(sys, "frozen", False):
-        return [sys.executable, HELPER_ARG]
-    return [sys.executable, "-m", "core.data.export_parallel"]
-
-
 def _chunk_rows(cursor: Any, plan: ChunkPlan, chunk: int) -> Iterator[list[Any]]:
     """The rows of one chunk, `plan.batch` at a time."""
     cursor.execute(plan.sql, plan.bounds[chunk])
@@ -247,17 +237,7 @@ def _serve(proc: subprocess.Popen[bytes], chunks: _Chunks, same_snapshot: Any) -
 
 def _start_helper(plan: ChunkPlan, part: Path) -> subprocess.Popen[bytes]:
     """The helper process, with this checkout of Warden first on its path and the plan on its stdin."""
-    root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    proc = subprocess.Popen(
-        _helper_command(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # Windows: no console window flashes up
-    )
+    proc = helper_process.start("core.data.export_parallel", HELPER_ARG)
     assert proc.stdin is not None
     pickle.dump((plan, str(part)), proc.stdin)
     proc.stdin.flush()

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from core.data import export_parallel
+from core import helper_process
 from core.data.csv_lines import csv_lines
 from core.data.export_columns import ColumnExport, finite_json, plan_columns, strict_dumps
 from core.data.export_parallel import Opener, converted_columns, csv_batch, plan_chunks, write_csv_parallel
@@ -262,7 +262,7 @@ def _write_csv_in_two(
         view.driver_sql is None
         or access is None
         or access.path == ":memory:"
-        or not export_parallel.available()
+        or not helper_process.available()
     ):
         return None
     # Read-only (`mode=ro`) even where the export's own connection may write: a connection that cannot write

@@ -17,16 +17,15 @@ the answer on its stdout: ("ok", rows, total) or ("error", message) for a value 
 from __future__ import annotations
 
 import contextlib
-import os
 import pickle
 import queue
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+from core import helper_process
 from core.errors import WardenError
 from core.migrate.copy_digest import DigestPlan, RowDigest, column_plan
 from core.redact import format_exception
@@ -60,23 +59,12 @@ class DigestHelper:
     def start(cls) -> DigestHelper | None:
         """The helper process, starting (`ready` tells whether it runs), or None when none can be started
         (the copy sums in this process)."""
-        if not sys.executable:
+        if not helper_process.available():
             return None
-        root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         try:
-            proc = subprocess.Popen(
-                _helper_command(),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=env,
-                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # Windows: no console flashes up
-            )
+            return cls(helper_process.start("core.migrate.copy_helper", HELPER_ARG))
         except OSError:
             return None
-        return cls(proc)
 
     def ready(self) -> bool:
         """Whether the helper runs: waits for its first word (once), its imports done. False: it could not
@@ -155,12 +143,6 @@ class DigestHelper:
                     stdin.flush()
                 except OSError as exc:  # the helper ended: told at the table's result
                     self.broken = exc
-
-
-def _helper_command() -> list[str]:
-    if getattr(sys, "frozen", False):
-        return [sys.executable, HELPER_ARG]
-    return [sys.executable, "-m", "core.migrate.copy_helper"]
 
 
 def helper_main() -> int:
