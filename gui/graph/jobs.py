@@ -6,6 +6,7 @@ plain data and returns plain data. Layout runs here too, never on the GUI thread
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -126,10 +127,13 @@ def reopen_graph(
     steps: Iterable[Step],
     shown: Neighbourhood,
     positions: Mapping[str, Point],
+    carry: bool = False,
 ) -> Reread | None:
-    """The graph of the request's record read again (after a migration) with the user's expansions and
-    collapses replayed on the nodes that still exist; the nodes of `shown` stay where they were. None: the
-    record itself is no longer there."""
+    """The graph of the request's record read again (after a migration, Lay Out Again or a depth change)
+    with the user's expansions and collapses replayed on the nodes that still exist; the nodes with
+    `positions` stay there. With `carry`, a record node expanded in `shown` that the request's depth no
+    longer reaches is carried over from `shown` to be expanded again (a migration carries nothing: its rows
+    may be gone). None: the record itself is no longer there."""
     from core.errors import NotFoundError
     from core.graph.neighbourhood import expand, expand_aggregate, merged
     from gui.graph.document import GraphDocument
@@ -140,6 +144,8 @@ def reopen_graph(
         return None  # the migration deleted it
     kept: list[Step] = []
     for step in steps:
+        if carry and not step.collapse:
+            hood = carried(hood, shown, step.node)
         node = next((n for n in hood.nodes if n.id == step.node), None)
         if node is None:
             continue  # gone, or no longer reached: what hung off it is not read either
@@ -163,6 +169,39 @@ def reopen_graph(
     gone = tuple(n for n in shown.nodes if not n.aggregate and n.id not in ids)
     added = frozenset(ids - set(known))
     return Reread(Placed(hood, placed, frozenset(), start, added), tuple(kept), gone)
+
+
+def carried(hood: Neighbourhood, shown: Neighbourhood, node: str) -> Neighbourhood:
+    """`hood` with the record node `node` of `shown` in it, joined by the shortest way `shown` took to it
+    from a node of `hood` (the nodes on the way and their edges); `hood` itself when it holds `node`
+    already, or `shown` does not reach it from `hood`."""
+    from core.graph.neighbourhood import merged
+
+    ids = {n.id for n in hood.nodes}
+    found = next((n for n in shown.nodes if n.id == node), None)
+    if node in ids or found is None or found.aggregate:
+        return hood
+    around: dict[str, list[str]] = {}
+    for e in shown.edges:
+        around.setdefault(e.source, []).append(e.target)
+        around.setdefault(e.target, []).append(e.source)
+    came_from: dict[str, str] = {node: node}
+    queue = deque([node])
+    while queue:  # breadth first from the node, until a node of `hood`
+        at = queue.popleft()
+        if at in ids:
+            way = {at}
+            while at != node:
+                at = came_from[at]
+                way.add(at)
+            nodes = tuple(n for n in shown.nodes if n.id in way)
+            edges = tuple(e for e in shown.edges if {e.source, e.target} <= way)
+            return merged(hood, Neighbourhood(nodes, edges))
+        for nxt in around.get(at, ()):
+            if nxt not in came_from:
+                came_from[nxt] = at
+                queue.append(nxt)
+    return hood
 
 
 def remember(database: str, start: str, positions: dict[str, Point], pinned: frozenset[str]) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.graph.layout import Point
 from core.graph.link_edits import READ_ONLY_DATABASE
 from core.graph.model import GraphEdge, GraphNode
 from core.graph.neighbourhood import edge_identity
@@ -41,7 +42,14 @@ from gui.graph.document import GraphDocument
 from gui.graph.export import export_view
 from gui.graph.link_editor import LinkEditor, why
 from gui.graph.node_menu import fill_node_menu
-from gui.graph.reread import NOT_READ_AGAIN, START_GONE, MigrationPause, gone_text, reread_document
+from gui.graph.reread import (
+    NOT_READ_AGAIN,
+    START_DELETED,
+    START_GONE,
+    MigrationPause,
+    gone_text,
+    reread_document,
+)
 from gui.graph.scene import GraphScene
 from gui.graph.toolbar import GraphToolbar
 from gui.graph.view import GraphView
@@ -405,19 +413,41 @@ class GraphPanel(QWidget):
         self._remember()
 
     def relayout(self) -> None:
-        """Lay the whole graph out again; pinned nodes stay where the user put them."""
+        """Lay the whole graph out again, the user's expansions and collapses kept; pinned nodes stay where
+        the user put them."""
+        pinned = {n: p for n, p in self.document.positions.items() if n in self.document.pinned}
+        self._rebuild("Laying the graph out again…", pinned)
+
+    def _rebuild(self, text: str, positions: dict[str, Point]) -> None:
+        """Read the graph again from its record at the toolbar's depth, on a worker, with the expansions
+        and collapses replayed (a node expanded that the depth no longer reaches is kept); the nodes with
+        `positions` stay there."""
         if self.start_record is None:
             return
-        pinned = {n: self.document.positions[n] for n in self.document.pinned if n in self.document.positions}
-        self.document.positions = pinned
-        self._remember()
-        self.show_record(*self.start_record)
+        if not self._shows_start:  # not drawn yet (still loading): it opens afresh
+            self.show_record(*self.start_record)
+            return
+        db, catalog = self._open()
+        if db is None or catalog is None:
+            return
+        self._run_open_job(
+            text, self._on_rebuilt, jobs.reopen_graph, db, catalog,
+            steps=tuple(self.steps), shown=self.document.hood, positions=positions, carry=True,
+        )  # fmt: skip
+
+    def _on_rebuilt(self, reread: jobs.Reread | None) -> None:
+        if reread is None:  # deleted meanwhile (by another program)
+            self._clear()
+            self._say(START_DELETED, error=True)
+            return
+        self._show_reread(reread, "")
+        self.view.fit()
+        self._select(reread.placed.start)  # as when it opened
 
     # --- toolbar ---------------------------------------------------------------------------------------
 
     def _on_depth_value_changed(self, _depth: int) -> None:
-        if self.start_record is not None:
-            self.show_record(*self.start_record)
+        self._rebuild("Loading the neighbourhood…", dict(self.document.positions))
 
     def _on_find_text_changed(self, text: str) -> None:
         self._found = self.scene.find(text)
@@ -649,6 +679,11 @@ class GraphPanel(QWidget):
             self._clear()
             self._say(START_GONE, error=True)
             return
+        self._show_reread(reread, gone_text(reread.gone, self.open_db.catalog))
+
+    def _show_reread(self, reread: jobs.Reread, gone: str) -> None:
+        """Draw a graph read again with its steps replayed; the line says `gone` (what went, as a problem)
+        before the summary."""
         self.busy = False
         self.document = reread_document(self.document, reread)
         self.steps = list(reread.steps)
@@ -658,7 +693,6 @@ class GraphPanel(QWidget):
         self.details.set_legend(self.scene.entities())
         self.scene.find(self.find_box.text())
         start = self.document.node(reread.placed.start)
-        gone = gone_text(reread.gone, self.open_db.catalog)
         self._say(" ".join(t for t in (gone, self._summary(start)) if t), error=bool(gone))
         self._remember()
         self.graph_shown.emit()

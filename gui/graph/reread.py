@@ -27,6 +27,12 @@ START_GONE = (
     "Right-click a row in a table and choose Show in Graph to start again."
 )
 
+#: The graph's start record was deleted (by another program) before Lay Out Again or a depth change read it.
+START_DELETED = (
+    "The record this graph started from is no longer there, so the graph was cleared. "
+    "Right-click a row in a table and choose Show in Graph to start again."
+)
+
 
 def gone_text(gone: tuple[GraphNode, ...], catalog: Catalog | None) -> str:
     """What a migration took from the graph: the tables it dropped, and the records no longer there."""
