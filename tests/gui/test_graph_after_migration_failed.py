@@ -50,14 +50,19 @@ def test_a_catalog_that_cannot_be_read_again_is_said_with_what_to_do(
     assert panel.toolbar.isEnabled()
 
 
-def test_a_start_record_the_migration_deleted_clears_the_graph_with_a_message(
-    qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
-) -> None:
-    db = sqlite_demo_copy[0]
+def show_first_order_item(qtbot: QtBot, panel: GraphPanel, db: Database) -> object:
+    """The graph of the first order item (by id), on screen; the item's id."""
     with db.engine.connect() as conn:
         item = conn.exec_driver_sql("SELECT id FROM order_items ORDER BY id LIMIT 1").scalar()
     shown(qtbot, panel, lambda: panel.show_record("order_items", {"id": item}))
     assert len(panel.document.hood.nodes) > 1
+    return item
+
+
+def test_a_start_record_the_migration_deleted_clears_the_graph_with_a_message(
+    qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
+) -> None:
+    item = show_first_order_item(qtbot, panel, sqlite_demo_copy[0])
 
     def delete_the_item(db: Database) -> None:
         with db.transaction() as conn:
@@ -79,10 +84,7 @@ def test_a_start_record_the_migration_deleted_clears_the_graph_with_a_message(
 def test_a_start_table_the_migration_dropped_clears_the_graph_with_a_message(
     qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
 ) -> None:
-    db = sqlite_demo_copy[0]
-    with db.engine.connect() as conn:
-        item = conn.exec_driver_sql("SELECT id FROM order_items ORDER BY id LIMIT 1").scalar()
-    shown(qtbot, panel, lambda: panel.show_record("order_items", {"id": item}))
+    show_first_order_item(qtbot, panel, sqlite_demo_copy[0])
 
     def drop_the_items(db: Database) -> None:
         with db.transaction() as conn:
