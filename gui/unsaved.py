@@ -20,6 +20,8 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QMessageBox, QWidget
 
+from gui.editor.delegates.cell_delegate import CellDelegate
+
 if TYPE_CHECKING:
     from gui.editor.view import TableEditor
 
@@ -40,9 +42,11 @@ def _commit_open_cell(editor: TableEditor) -> None:
     it is asked about too."""
     view = editor.view
     if view.state() == QAbstractItemView.State.EditingState:
-        focused = QApplication.focusWidget()
-        if focused is not None and view.isAncestorOf(focused):
-            focused.clearFocus()  # the delegate commits on focus out, then the editor closes
+        delegate = view.itemDelegate()
+        if not (isinstance(delegate, CellDelegate) and delegate.stage_open_editor(view)):
+            focused = QApplication.focusWidget()
+            if focused is not None and view.isAncestorOf(focused):
+                focused.clearFocus()  # the delegate commits on focus out, then the editor closes
     if editor.form is not None:
         editor.form.finish_editing(commit=True)  # its field editor commits on a focus change, not on a close
 

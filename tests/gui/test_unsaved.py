@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from core.data import recovery
@@ -226,6 +227,31 @@ def test_text_still_in_an_open_cell_editor_counts(qtbot: QtBot, demo_copy_path: 
     prompt.choose(SAVE)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert stored(demo_copy_path, "npcs", key)["name"] == "Typed, no Enter"
+
+
+def test_text_still_in_an_open_popup_cell_editor_counts(qtbot: QtBot, demo_copy_path: str) -> None:
+    """A text column's pop-up editor (Enter is a new line there, Ctrl+Enter stages): its typing is asked
+    about on quit too. It was lost: the window closed without asking, as if nothing had been typed."""
+    window = open_window(qtbot, demo_copy_path)
+    npcs = open_editor(qtbot, window, "npcs")
+    index = npcs.model.index(0, column(npcs, "description"))
+    key = npcs.model.row_key(0)
+    assert key is not None
+    npcs.view.setFocus()
+    npcs.view.setCurrentIndex(index)
+    npcs.view.edit(index)
+    typed = QApplication.focusWidget()
+    assert isinstance(typed, QPlainTextEdit) and npcs.view.isAncestorOf(typed)
+    typed.selectAll()
+    qtbot.keyClicks(typed, "Typed in the pop-up")
+    qtbot.keyClick(typed, Qt.Key.Key_Return)  # a new line, not a commit
+    assert npcs.model.staged_count == 0
+    assert not window.close()
+    prompt = active_prompt(qtbot)
+    assert "npcs: 1 unsaved change" in prompt.informativeText()
+    prompt.choose(SAVE)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert stored(demo_copy_path, "npcs", key)["description"] == "Typed in the pop-up\n"
 
 
 def test_text_still_in_an_open_record_form_field_counts(qtbot: QtBot, demo_copy_path: str) -> None:

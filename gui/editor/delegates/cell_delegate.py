@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
+    QAbstractItemView,
     QApplication,
     QStyle,
     QStyledItemDelegate,
@@ -169,6 +170,17 @@ class CellDelegate(QStyledItemDelegate):
         """Mark the editor closed first: a focus-out it queued while closing must not commit it again."""
         setattr(editor, CLOSED, True)
         super().destroyEditor(editor, index)
+
+    def stage_open_editor(self, view: QAbstractItemView) -> bool:
+        """Hand what is typed in `view`'s open editor to the model now and close the editor, as Ctrl+Enter
+        or leaving it would; whether one was open. A pop-up editor stages only on Ctrl+Enter or once a
+        focus change has settled, too late for a question asked at once (quitting, closing a tab)."""
+        index = view.currentIndex()
+        editor = view.indexWidget(index) if index.isValid() else None
+        if editor is None or getattr(editor, CLOSED, False):
+            return False
+        self._commit_and_close(editor)
+        return True
 
     def _commit_and_close(self, editor: QWidget) -> None:
         if getattr(editor, CLOSED, False):
