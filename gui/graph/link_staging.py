@@ -49,9 +49,13 @@ class LinkStaging:
         """The edges staged edits add."""
         return [e.added for e in self.edits if e.added is not None]
 
+    def removed_edges(self) -> list[GraphEdge]:
+        """The edges staged edits take away."""
+        return [r for e in self.edits for r in e.removed]
+
     def removed(self) -> set[tuple[str, ...]]:
         """The identities (core.graph.neighbourhood.edge_identity) of the edges staged edits take away."""
-        return {edge_identity(r) for e in self.edits for r in e.removed}
+        return {edge_identity(r) for r in self.removed_edges()}
 
     def writes(self, edge: GraphEdge) -> StagedLink | None:
         """The staged edit that adds `edge`, if it is a staged one."""

@@ -44,11 +44,13 @@ from gui.graph.link_editor import LinkEditor, why
 from gui.graph.node_menu import fill_node_menu
 from gui.graph.reread import (
     NOT_READ_AGAIN,
+    STAGED_KEPT,
     START_DELETED,
     START_GONE,
     MigrationPause,
     gone_text,
     reread_document,
+    staged_part,
 )
 from gui.graph.scene import GraphScene
 from gui.graph.toolbar import GraphToolbar
@@ -437,8 +439,7 @@ class GraphPanel(QWidget):
 
     def _on_rebuilt(self, reread: jobs.Reread | None) -> None:
         if reread is None:  # deleted meanwhile (by another program)
-            self._clear()
-            self._say(START_DELETED, error=True)
+            self._clear_saying(START_DELETED)
             return
         self._show_reread(reread, "")
         self.view.fit()
@@ -599,16 +600,23 @@ class GraphPanel(QWidget):
         self._clear()
 
     def _clear(self) -> None:
-        """No graph: nothing drawn, selected or read again after a migration."""
+        """No graph: nothing selected or read again after a migration; nothing drawn but the nodes of the
+        link edits still staged (with them), so that what Save writes stays in sight."""
         self._select_edges([])
         self.busy = False
-        self.document = GraphDocument()
+        self.document = staged_part(self.document, self.links.staging)
         self.start_record = None
         self.steps = []
         self._shows_start = self.pause.read_after = False
         self.scene.show_document(self.document)
+        self.view.fit()
         self.details.show_node(None)
-        self.details.set_legend([])
+        self.details.set_legend(self.scene.entities())
+
+    def _clear_saying(self, why_cleared: str) -> None:
+        """Clear the graph, its start record gone, and say so (and that staged link edits stay drawn)."""
+        self._clear()
+        self._say(f"{why_cleared} {STAGED_KEPT}" if self.document.hood.nodes else why_cleared, error=True)
 
     @property
     def paused(self) -> str | None:
@@ -660,8 +668,7 @@ class GraphPanel(QWidget):
         elif entity in catalog.entities:
             self._reread()  # staged link edits stay drawn on the new graph
         else:  # its table dropped
-            self._clear()
-            self._say(START_GONE, error=True)
+            self._clear_saying(START_GONE)
 
     def _reread(self) -> None:
         """Read the graph again after a migration: the same record, then the user's expansions and collapses
@@ -676,8 +683,7 @@ class GraphPanel(QWidget):
 
     def _on_reread(self, reread: jobs.Reread | None) -> None:
         if reread is None:  # the start record went with the migration (its table is still there)
-            self._clear()
-            self._say(START_GONE, error=True)
+            self._clear_saying(START_GONE)
             return
         self._show_reread(reread, gone_text(reread.gone, self.open_db.catalog))
 

@@ -1,18 +1,21 @@
 """The graph panel after a migration: when its graph is read again (MigrationPause), the graph read again
 (reread_document), and what the panel says: what the migration took from the graph, or why the graph was
-not read again (the catalog could not be reloaded, or the record the graph started from went)."""
+not read again (the catalog could not be reloaded, or the record the graph started from went: what the
+staged link edits touch stays drawn, staged_part)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.graph.model import Neighbourhood
 from gui.graph.document import GraphDocument
 
 if TYPE_CHECKING:
     from core.graph.model import GraphNode
     from core.schema.catalog import Catalog
     from gui.graph.jobs import Reread
+    from gui.graph.link_staging import LinkStaging
 
 #: The catalog could not be reloaded after the migration: the graph drawn stays, and is read again with the
 #: catalog once it comes (open_db reloads it when a lost server answers again).
@@ -32,6 +35,9 @@ START_DELETED = (
     "The record this graph started from is no longer there, so the graph was cleared. "
     "Right-click a row in a table and choose Show in Graph to start again."
 )
+
+#: Said after START_GONE or START_DELETED when link edits stay staged: their records stay drawn.
+STAGED_KEPT = "The unsaved link changes stay drawn, between their records."
 
 
 def gone_text(gone: tuple[GraphNode, ...], catalog: Catalog | None) -> str:
@@ -82,3 +88,14 @@ def reread_document(previous: GraphDocument, reread: Reread) -> GraphDocument:
     placed = reread.placed
     pinned = previous.pinned & set(placed.positions)
     return GraphDocument(placed.start, placed.hood, dict(placed.positions), pinned)
+
+
+def staged_part(shown: GraphDocument, staging: LinkStaging) -> GraphDocument:
+    """What of the graph `shown` the staged link edits touch: their nodes, where they were, and the edges
+    they take away (the new links are drawn from the staging). Kept on screen when the graph is cleared."""
+    ends = {n for e in (*staging.added(), *staging.removed_edges()) for n in (e.source, e.target)}
+    nodes = tuple(n for n in shown.hood.nodes if n.id in ends)
+    ids = {n.id for n in nodes}
+    removed = tuple(e for e in staging.removed_edges() if e.source in ids and e.target in ids)
+    positions = {n: p for n, p in shown.positions.items() if n in ids}
+    return GraphDocument(None, Neighbourhood(nodes, removed), positions, shown.pinned & ids)

@@ -7,12 +7,14 @@ change through the open database's change_schema, as the migration runner runs o
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from core.engine.db import Database
+from core.graph.neighbourhood import edge_identity
 from gui.graph.panel import GraphPanel
 from gui.graph.reread import NOT_READ_AGAIN, START_GONE
 from gui.migrate.pausable import PAUSED_READS
@@ -97,3 +99,50 @@ def test_a_start_table_the_migration_dropped_clears_the_graph_with_a_message(
     assert panel.message.text() == START_GONE and panel.message.styleSheet()
     assert not panel.document.hood.nodes and not panel.scene.items_by_id, "the old nodes are not left drawn"
     assert panel.start_record is None
+
+
+def test_staged_link_edits_stay_drawn_when_the_start_record_goes(
+    qtbot: QtBot, panel: GraphPanel, sqlite_demo_copy: Demo
+) -> None:
+    """A connection staged to go, in the graph of an NPC the migration deletes: the graph is cleared, but the
+    two locations of the staged edit stay drawn with it (red, going), so what Save writes is in sight; Save
+    still writes it."""
+    db = sqlite_demo_copy[0]
+    with db.engine.connect() as conn:
+        npc = conn.exec_driver_sql(
+            "SELECT n.id FROM npcs n JOIN location_connections c ON c.source_location_id = n.location_id"
+            " ORDER BY n.id LIMIT 1"
+        ).scalar()
+    panel.depth_box.blockSignals(True)
+    panel.depth_box.setValue(2)  # the NPC, its location, and the location's connections
+    panel.depth_box.blockSignals(False)
+    shown(qtbot, panel, lambda: panel.show_record("npcs", {"id": npc}))
+    edge = next(e for e in panel.scene.edge_list if e.via == "location_connections")
+    panel.links.delete_edge(edge)
+
+    def delete_the_npc(db: Database) -> None:
+        with db.transaction() as conn:
+            conn.exec_driver_sql(
+                "DELETE FROM npc_relationships WHERE npc_id = ? OR other_npc_id = ?", (npc, npc)
+            )
+            conn.exec_driver_sql("DELETE FROM npcs WHERE id = ?", (npc,))
+
+    panel.set_paused(PAUSED_READS)
+    with qtbot.waitSignal(panel.open_db.catalog_changed, timeout=30_000):
+        panel.open_db.change_schema(delete_the_npc)
+    panel.set_paused(None)
+    qtbot.waitUntil(lambda: panel.message.text().startswith(START_GONE), timeout=30_000)
+    panel.grab().save("/work/scratch/td2/start_gone_with_staged_edit.png")
+    assert panel.start_record is None and panel.links.staged_count == 1
+    assert set(panel.scene.items_by_id) == {edge.source, edge.target}, "the staged edit's nodes, no others"
+    assert edge_identity(edge) in {edge_identity(e) for e in panel.scene.edge_list}
+    assert edge_identity(edge) in panel.scene.staged_gone, "drawn as going"
+    assert "unsaved link" in panel.message.text()
+    with qtbot.waitSignal(panel.links_saved, timeout=20_000):
+        panel.links.save()
+    with db.engine.connect() as conn:
+        left = conn.exec_driver_sql(
+            "SELECT count(*) FROM location_connections WHERE id = ?",
+            (uuid.UUID(str(edge.attributes["id"])).hex,),  # as SQLite stores the key
+        ).scalar()
+    assert left == 0
