@@ -165,7 +165,7 @@ class GraphPanel(QWidget):
         self.steps = []  # a new graph: the expansions of the one shown are not replayed on it
         self._shows_start = False  # until drawn: after a migration it is shown fresh, not re-read
         if self.paused is not None:
-            self.start_record, self.pause.read_after = (entity, dict(key)), True
+            self.start_record, self.pause.asked = (entity, dict(key)), True
         db, catalog = self._open()
         if db is None or catalog is None:
             return
@@ -607,7 +607,7 @@ class GraphPanel(QWidget):
         self.document = staged_part(self.document, self.links.staging)
         self.start_record = None
         self.steps = []
-        self._shows_start = self.pause.read_after = False
+        self._shows_start = self.pause.asked = False
         self.scene.show_document(self.document)
         self.view.fit()
         self.details.show_node(None)
@@ -627,7 +627,7 @@ class GraphPanel(QWidget):
         """A migration runs (`reason`, said in the message line) or has ended (None; gui/migrate/watch.py):
         while paused nothing is read and staged link edits stay unsaved; after it the graph is read again
         from its record, with the user's expansions, in the reloaded catalog (gui/graph/reread.py)."""
-        if (reason is None) == (self.paused is None):
+        if not self.pause.turn(reason):
             return  # no change (the watch tells every screen again when the standing changes)
         for widget in (self.toolbar, self.view, self.details, self.links.bar):
             widget.setEnabled(reason is None)  # no expansion, hover read or save meanwhile
@@ -635,13 +635,12 @@ class GraphPanel(QWidget):
             if self._task is not None:
                 self._task.cancel()
             self.busy = False
-            self.pause.start(reason, shown=self.start_record is not None)
+            self.pause.started(shown=self.start_record is not None)
             self._say(reason)
             return
-        self.pause.reason = None
-        if self.pause.read_after and self.pause.reloaded:
+        if self.pause.asked and self.pause.reloaded:
             self._read_again()
-        elif self.pause.read_after and self.start_record is not None:
+        elif self.pause.asked and self.start_record is not None:
             # The watch resumes without a catalog only when its reload failed (the window says why); one
             # that comes later (the server back) is read then (_on_open_db_catalog_changed)
             self._say(NOT_READ_AGAIN, error=True)
@@ -659,7 +658,7 @@ class GraphPanel(QWidget):
     def _read_again(self) -> None:
         """After a migration: the graph read again in the catalog now in place, or why it cannot be."""
         catalog = self.open_db.catalog
-        if not self.pause.read_after or self.start_record is None or not catalog:
+        if not self.pause.asked or self.start_record is None or not catalog:
             return
         self.pause.done()
         entity, key = self.start_record

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.graph.model import Neighbourhood
 from gui.graph.document import GraphDocument
+from gui.migrate.pausable import Pause
 
 if TYPE_CHECKING:
     from core.graph.model import GraphNode
@@ -58,18 +59,16 @@ def gone_text(gone: tuple[GraphNode, ...], catalog: Catalog | None) -> str:
 
 
 @dataclass
-class MigrationPause:
-    """Whether a migration runs (`reason`), and whether the graph is read again once it has ended: in the
-    catalog reloaded after it (at once when it came during the pause, as the watch resumes; else when it
+class MigrationPause(Pause):
+    """The graph panel's `Pause`: `asked` is whether the graph is read again once the migration has ended, in
+    the catalog reloaded after it (at once when it came during the pause, as the watch resumes; else when it
     comes)."""
 
-    reason: str | None = None  # why nothing is read now (a migration runs), else None
-    read_after: bool = False  # the graph is read again, in the reloaded catalog, after the pause
     reloaded: bool = False  # the catalog was reloaded during the pause (read with it on resume)
 
-    def start(self, reason: str, *, shown: bool) -> None:
-        """A migration runs: a graph `shown` (or asked for) is read again after it."""
-        self.reason, self.read_after, self.reloaded = reason, shown, False
+    def started(self, *, shown: bool) -> None:
+        """The pause has begun (after `turn`): a graph `shown` (or asked for) is read again after it."""
+        self.asked, self.reloaded = shown, False
 
     def catalog_changed(self) -> bool:
         """A catalog came: whether to read the graph again now (not while paused: when the pause ends)."""
@@ -80,7 +79,7 @@ class MigrationPause:
 
     def done(self) -> None:
         """The graph is read again: a later catalog reads nothing again (the panel follows no pause)."""
-        self.read_after = self.reloaded = False
+        self.asked = self.reloaded = False
 
 
 def reread_document(previous: GraphDocument, reread: Reread) -> GraphDocument:

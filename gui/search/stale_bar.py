@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.migrate.pausable import Pause
 from gui.runtime import workers
 from gui.safety.state import locked_reason
 from gui.search import jobs, providers
@@ -109,8 +110,7 @@ class StaleBar(QWidget):
         self.columns: list[tuple[str, str]] = []
         self.counts: list[StaleCount] = []
         self.count_task: workers.Task | None = None
-        self.paused = False  # a migration runs: nothing is counted (a count asked for runs after it)
-        self._count_after_pause = False
+        self.pause = Pause()  # a migration runs: nothing is counted (asked: a count runs after it)
         self._stopped_by_pause = False  # the re-embed under way was stopped because a migration started
         self.task: workers.Task | None = None
         self.start_when_listed = False  # the state table was just created: re-embed once the catalog lists it
@@ -267,7 +267,7 @@ class StaleBar(QWidget):
         """Count the stale rows of the columns on a worker (the badge keeps its number until then); while
         paused, once the pause ends."""
         if self.paused:
-            self._count_after_pause = True
+            self.pause.asked = True
             return
         db, catalog = self.open_db.database, self.open_db.catalog
         if self.count_task is not None and not self.count_task.finished:
@@ -283,15 +283,19 @@ class StaleBar(QWidget):
             on_done=self._on_counted, on_error=self._on_count_failed, owner=self, key="stale-count",
         )  # fmt: skip
 
+    @property
+    def paused(self) -> bool:
+        """Whether a migration runs (set_paused): nothing is counted or offered meanwhile."""
+        return self.pause.reason is not None
+
     def set_paused(self, reason: str | None) -> None:
         """A migration runs (`reason`) or has ended (None): count nothing and offer nothing meanwhile; a
         re-embed under way stops at its next batch (the bar itself stays enabled: its Cancel and progress)."""
-        if self.paused == (reason is not None):
+        if not self.pause.turn(reason):
             return
-        self.paused = reason is not None
         if self.paused and self.count_task is not None and not self.count_task.finished:
             self.count_task.cancel()
-            self._count_after_pause = True
+            self.pause.asked = True
         if self.paused and self.task is not None:
             self._stopped_by_pause = True
             self.cancel()  # as its Cancel: the batches written stay, the migration does not wait for it
@@ -302,8 +306,7 @@ class StaleBar(QWidget):
             self._fill_providers()
             self._show_on_save()
             self._show()
-            if self._count_after_pause:
-                self._count_after_pause = False
+            if self.pause.take_asked():
                 self.refresh()
 
     def _on_counted(self, counts: list[StaleCount]) -> None:
