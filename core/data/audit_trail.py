@@ -46,12 +46,14 @@ __all__ = [
     "AUDIT_TABLE",
     "AuditUnavailable",
     "Auditing",
+    "Joined",
     "Trail",
     "audit_entity",
     "is_audit_log",
     "os_user",
     "plain",
     "trail_for",
+    "with_entry",
 ]
 
 #: Why no editor writes the audit log.
@@ -234,8 +236,7 @@ class Trail:
                 action = "insert"
             else:
                 key = next(deleted).key
-                row = {**ch.original, **before.get(i, {})}
-                fields = ({c.name: plain(row[c.name]) for c in ent.table.columns if c.name in row}, None)
+                fields = _delete_fields(ent, ch, before.get(i))
                 action = "delete"
             row_key = {n: v if type(v) in _AS_IS else plain(v) for n, v in key.items()}
             rows.append(
@@ -243,10 +244,83 @@ class Trail:
             )
         return rows
 
+    def joined(
+        self, conn: sa.Connection, catalog: Catalog, checked: list[Change], before: Before
+    ) -> Joined | None:
+        """The entry of a save of one update or delete, for the row's own statement to write (PostgreSQL);
+        None where `record` adds it after the writes (SQLite, inserts, batches, nothing but the version).
+
+        The entry holds what `record` would store; its row_key is the key the statement returns.
+        """
+        if len(checked) != 1 or conn.dialect.name != "postgresql":
+            return None
+        ch = checked[0]
+        if isinstance(ch, Insert):
+            return None
+        ent = catalog.get(ch.entity)
+        fields: tuple[dict[str, Any] | None, dict[str, Any] | None] | None
+        if isinstance(ch, Update):
+            fields = _update_fields(ent, ch, before.get(0))
+            if fields is None:
+                return None  # the save writes nothing for it: no entry either
+        else:
+            fields = _delete_fields(ent, ch, before.get(0))
+        how = self.auditing
+        reverts = how.reverts[0] if len(how.reverts) == 1 else None
+        action = "revert" if reverts is not None else "update" if isinstance(ch, Update) else "delete"
+        at, user, profile, reason, save_id = self._common()
+        params = {
+            "a_at": at,
+            "a_os_user": user,
+            "a_profile": profile,
+            "a_reason": reason,
+            "a_save_id": save_id,
+            "a_entity": ent.name,
+            "a_action": action,
+            "a_before_json": _json_text(fields[0]),
+            "a_after_json": _json_text(fields[1]),
+            "a_reverts": reverts,
+        }
+        return Joined(self.table, params)
+
     def _common(self) -> tuple[Any, ...]:
         """The values every entry of this save shares, in COMMON's order."""
         how = self.auditing
         return (dt.datetime.now(dt.UTC), how.user, how.profile, how.reason, self.save_id)
+
+
+@dataclass(slots=True)
+class Joined:
+    """One entry for the row's own statement to write (`with_entry`), and whether that statement wrote it."""
+
+    table: sa.Table
+    params: dict[str, Any]
+    written: bool = False
+
+
+@functools.lru_cache(maxsize=512)
+def with_entry(stmt: sa.Executable, table: sa.Table, keys: tuple[str, ...]) -> sa.Select[Any]:
+    """One row's UPDATE or DELETE … RETURNING with its audit entry written by the same statement (PostgreSQL).
+
+    `WITH w AS (<stmt>), e AS (INSERT INTO admin_audit_log … SELECT … FROM w) SELECT * FROM w`: the entry
+    exists only when the row was written (no row, a conflict: no entry), and the save spends no round trip
+    of its own on it. Its values are bound as `Joined.params` names them (a_<column>), JSON parts as the
+    text to store; row_key is built from the returned key, as `record` builds it from the result.
+    """
+    assert isinstance(stmt, sa.Update | sa.Delete)
+    w = stmt.cte("w")
+
+    def value(col: sa.Column[Any]) -> sa.ColumnElement[Any]:
+        if col.name == "row_key":
+            return sa.func.jsonb_build_object(*(x for n in keys for x in (sa.literal(n), w.c[n])))
+        if col.name in JSON_PARTS:
+            return sa.cast(sa.bindparam(f"a_{col.name}", type_=sa.Text), JSONB)
+        return sa.bindparam(f"a_{col.name}", type_=col.type)
+
+    cols = [c for c in table.columns if c.name != "id"]
+    entry = sa.select(*(value(c) for c in cols)).select_from(w)
+    written = table.insert().from_select([c.name for c in cols], entry).cte("e")
+    return sa.select(*w.c).add_cte(written)
 
 
 #: Saves of at least this many changes build their entries with the cyclic garbage collector paused.
@@ -509,6 +583,12 @@ def _update_fields(
         {n: plain(_loaded(ent, ch, n, stored or {})) for n in names},
         {n: plain(ch.values[n]) for n in names},
     )
+
+
+def _delete_fields(ent: Entity, ch: Delete, stored: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+    """Before of a deleted row: every column, as loaded or as read by `before`."""
+    row = {**ch.original, **(stored or {})}
+    return {c.name: plain(row[c.name]) for c in ent.table.columns if c.name in row}, None
 
 
 def _loaded(ent: Entity, ch: Update, name: str, stored: dict[str, Any]) -> Any:

@@ -6,7 +6,7 @@ Every function opens its own connection and closes it before returning, and retu
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -151,16 +151,32 @@ def _audited(
     *,
     many: bool,
 ) -> SaveResult:
-    """_write, with the audit entries of what it wrote added in the same transaction."""
-    before = trail.before(conn, catalog, checked) if trail is not None else {}
-    result = _write(conn, catalog, checked, many=many)
-    if trail is not None:
+    """_write, with the audit entries of what it wrote added in the same transaction.
+
+    A save of one update or delete on PostgreSQL has its entry written by the row's own statement where
+    it can (audit_trail.with_entry): one round trip instead of two; otherwise `record` adds it after.
+    """
+    if trail is None:
+        return _write(conn, catalog, checked, many=many)
+    before = trail.before(conn, catalog, checked)
+    joined = trail.joined(conn, catalog, checked, before)
+    result = _write(conn, catalog, checked, many=many, joined=joined)
+    if joined is None or not joined.written:
         trail.record(conn, catalog, checked, before, result)
     return result
 
 
-def _write(conn: sa.Connection, catalog: Catalog, checked: list[Change], *, many: bool) -> SaveResult:
-    """Write validated changes in batch order; raises ConflictError, ValidationError or _RowByRow."""
+def _write(
+    conn: sa.Connection,
+    catalog: Catalog,
+    checked: list[Change],
+    *,
+    many: bool,
+    joined: audit_trail.Joined | None = None,
+) -> SaveResult:
+    """Write validated changes in batch order; raises ConflictError, ValidationError or _RowByRow.
+
+    `joined`: the entry of a save of one change, for its statement to write if it can (then `written`)."""
     result = SaveResult()
     conflicts: list[Conflict] = []
     for start, run in _runs(catalog, checked, many):
@@ -171,9 +187,9 @@ def _write(conn: sa.Connection, catalog: Catalog, checked: list[Change], *, many
             elif isinstance(ch := run[0], Insert):
                 result.inserted.append(_insert(conn, ent, ch))
             elif isinstance(ch, Update):
-                _update(conn, ent, ch, result, conflicts)
+                _update(conn, ent, ch, result, conflicts, joined)
             elif isinstance(ch, Delete):
-                _delete(conn, ent, ch, result, conflicts)
+                _delete(conn, ent, ch, result, conflicts, joined)
         except (ConstraintViolated, ValueRefused, sa.exc.DataError) as exc:  # core/engine/driver_errors.py
             if len(run) > 1:
                 raise _RowByRow from None  # which row of the run: the row-by-row pass says
@@ -474,16 +490,36 @@ def _guard(
     return out
 
 
+def _one_row(
+    conn: sa.Connection, ent: Entity, ch: Update | Delete, joined: audit_trail.Joined | None
+) -> Sequence[sa.Row[Any]]:
+    """The plain shape's statement for one row, RETURNING its key (and version); with `joined`, the
+    statement writes the row's audit entry too, only if it wrote the row."""
+    stmt, params_of = _bound_statement(ent, ch, returning=True)
+    params = params_of(ch)
+    if joined is not None:
+        stmt = audit_trail.with_entry(stmt, joined.table, ent.primary_key)
+        params.update(joined.params)
+    rows = conn.execute(stmt, params).all()
+    if joined is not None and rows:
+        joined.written = True
+    return rows
+
+
 def _update(
-    conn: sa.Connection, ent: Entity, ch: Update, result: SaveResult, conflicts: list[Conflict]
+    conn: sa.Connection,
+    ent: Entity,
+    ch: Update,
+    result: SaveResult,
+    conflicts: list[Conflict],
+    joined: audit_trail.Joined | None = None,
 ) -> None:
     key = ch.key  # read by validation already
     values = {n: v for n, v in ch.values.items() if n != ent.version_column}
     if not values:
         return
     if _many_shape(ent, ch) is not None:  # the statement a run of these uses, built once
-        stmt, params_of = _bound_statement(ent, ch, returning=True)
-        rows = conn.execute(stmt, params_of(ch)).all()
+        rows = _one_row(conn, ent, ch, joined)
         if not rows:
             stored = fetch_row(conn, ent, key)
             conflicts.append(Conflict(ent.name, key, stored, dict(values), dict(ch.original)))
@@ -504,12 +540,16 @@ def _update(
 
 
 def _delete(
-    conn: sa.Connection, ent: Entity, ch: Delete, result: SaveResult, conflicts: list[Conflict]
+    conn: sa.Connection,
+    ent: Entity,
+    ch: Delete,
+    result: SaveResult,
+    conflicts: list[Conflict],
+    joined: audit_trail.Joined | None = None,
 ) -> None:
     key = ch.key  # read by validation already
     if _many_shape(ent, ch) is not None:  # the statement a run of these uses, built once
-        bound, params_of = _bound_statement(ent, ch, returning=True)
-        rows = conn.execute(bound, params_of(ch)).all()
+        rows = _one_row(conn, ent, ch, joined)
     else:
         guard = _guard(conn, ent, ch.version, ch.original, ch.original.keys())
         stmt = ent.table.delete().where(key_predicate(ent, key), *guard).returning(*_returning(ent))
