@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import shiboken6
-from PySide6.QtCore import QByteArray, QCoreApplication, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTabBar, QTabWidget, QVBoxLayout, QWidget
 
@@ -38,6 +38,7 @@ log = logging.getLogger("warden.gui.main_window")
 
 DEFAULT_SIZE = (1200, 800)
 UNAVAILABLE_STYLE = "QLabel { color: #b3261e; font-weight: bold; }"
+QUIT_WAITS = "The migration has ended; quitting once its tables are read again…"
 
 
 class MainWindow(QMainWindow):
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self._journal: RecoveryJournal | None = None  # keeps the open database's staged edits for recovery
         self.restore_prompt: RestorePrompt | None = None  # the open "Restore unsaved changes?" question
         self.built = False
+        self.quit_waits = False  # Ctrl+Q came as a run ended: the window closes once the catalog is reloaded
         self.setWindowTitle("Warden")
         self.resize(*DEFAULT_SIZE)
         self._restore_saved("geometry", self.restoreGeometry)
@@ -924,13 +926,34 @@ class MainWindow(QMainWindow):
     def _close_again(self) -> None:
         self.close()
 
+    def _quit_after_reload(self) -> None:
+        """Quit once the screens have the catalog reloaded after a run (a second or two): then as always,
+        staged edits asked about first."""
+        self.statusBar().showMessage(QUIT_WAITS)
+        if not self.quit_waits:
+            self.quit_waits = True
+            self.migration_watch.paused_changed.connect(self._on_migration_watch_paused_changed)
+
+    def _on_migration_watch_paused_changed(self, paused: bool) -> None:
+        if paused or not self.quit_waits:
+            return
+        self.quit_waits = False
+        self.migration_watch.paused_changed.disconnect(self._on_migration_watch_paused_changed)
+        self.statusBar().clearMessage()
+        QTimer.singleShot(0, self, self._close_again)  # after the other screens have resumed
+
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember the window layout and open tabs; release a database this window opened.
 
         With staged edits it asks first, and stays open: it closes again once they are saved or discarded.
+        Refused while a migration runs; asked as a run ends, it waits for the catalog reloaded after it.
         """
         if not self.built:  # closed before its first frame: nothing was opened or staged yet
             super().closeEvent(event)
+            return
+        if self.migration_watch.ending:  # the run is over, the catalog is read again: no need to refuse
+            self._quit_after_reload()
+            event.ignore()
             return
         if self.leave_guard.refused("quitting"):  # the runner would be deleted under its run
             event.ignore()

@@ -84,6 +84,11 @@ class MigrationWatch(QObject):
         return open_db.findChild(MigrationWatch, "migrationWatch")
 
     @property
+    def ending(self) -> bool:
+        """The last run has ended: paused only until the catalog it reloads is in place (paused_changed)."""
+        return self._reloading and not self._runs
+
+    @property
     def hold_reason(self) -> str | None:
         """Why editors are read-only now (paused, or an unknown revision); None: they may edit."""
         if self.paused:
