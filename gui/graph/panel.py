@@ -553,8 +553,7 @@ class GraphPanel(QWidget):
             self.links.ask_delete(list(self.selected_edges))  # Cancel keeps them selected
 
     def _on_links_changed(self) -> None:
-        gone = self.links.staging.removed()
-        self.scene.set_staged(self.links.staging.added(), gone)
+        self.scene.set_staged(self.links.staging.added(), self.links.staging.removed_edges())
         # The scene's draw unselected the edges staged to go (or dropped again): keep the ones it kept
         kept = self.scene.selected_edges
         self._select_edges([e for e in self.selected_edges if edge_identity(e) in kept])

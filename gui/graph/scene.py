@@ -64,7 +64,8 @@ class GraphScene(QGraphicsScene):
         self._link_from: NodeItem | None = None
         self._base_edges: list[GraphEdge] = []  # the document's edges, without staged edits
         self.staged_new: list[GraphEdge] = []
-        self.staged_gone: set[tuple[str, ...]] = set()
+        self.staged_removed: list[GraphEdge] = []
+        self.staged_gone: set[tuple[str, ...]] = set()  # their identities
         self.selected_edges: set[tuple[str, ...]] = set()  # the selected edges' identities (edge_identity)
 
     # --- contents ------------------------------------------------------------------------------
@@ -103,10 +104,19 @@ class GraphScene(QGraphicsScene):
         self._base_edges = list(edges)
         self._draw_edges()
 
-    def set_staged(self, new: list[GraphEdge], gone: set[tuple[str, ...]]) -> None:
-        """Show staged link edits: `new` edges drawn as new, the edges with identities in `gone` as going."""
-        self.staged_new, self.staged_gone = list(new), set(gone)
+    def set_staged(self, new: list[GraphEdge], gone: list[GraphEdge]) -> None:
+        """Show staged link edits: `new` edges drawn as new, the `gone` ones as going (each whenever both of
+        its nodes are shown, whether or not the graph read it)."""
+        self.staged_new, self.staged_removed = list(new), list(gone)
+        self.staged_gone = {edge_identity(e) for e in gone}
         self._draw_edges()
+
+    def _gone_unread(self) -> list[GraphEdge]:
+        """The edges staged to go that the graph shown did not read (another Expand By choice, a depth)."""
+        if not self.staged_removed:
+            return []
+        read = {edge_identity(e) for e in self._base_edges}
+        return [e for e in self.staged_removed if edge_identity(e) not in read]
 
     def select_edges(self, edges: list[GraphEdge]) -> None:
         """Mark `edges` as the selected edges (Ctrl+click adds one; none: no edge selected)."""
@@ -117,7 +127,7 @@ class GraphScene(QGraphicsScene):
 
     def _draw_edges(self) -> None:
         positions = self._positions()
-        edges = self._base_edges + self.staged_new
+        edges = self._base_edges + self.staged_new + self._gone_unread()
         drawn = _drawn_edges([e for e in edges if e.source in positions and e.target in positions])
         self.edge_list = [e for e, _both in drawn]
         new = {edge_identity(e) for e in self.staged_new}
