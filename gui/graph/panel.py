@@ -6,9 +6,11 @@ by chosen edge types only. A Shift-drag from one node to another links them, Del
 edge's link after asking (Ctrl+click selects several; gui/graph/link_editor.py: staged, undoable, saved
 through core's audited save). Fetching a
 neighbourhood, laying it out and remembering positions run on workers (gui/runtime/workers.py, jobs.py);
-the GUI thread only draws. After a migration the graph is read again from its record with the expansions and
-collapses replayed (jobs.reopen_graph, gui/graph/reread.py); while writes are held (unknown revision) Del and
-"Link to…" say why. The toolbar is gui/graph/toolbar.py, the context menu gui/graph/node_menu.py.
+the GUI thread only draws. After a migration, Lay Out Again and a depth change the graph is read again from
+its record with the expansions and collapses replayed (jobs.reopen_graph, gui/graph/reread.py); while writes
+are held (unknown revision) Del and "Link to…" say why. Staged link edits are drawn whenever their nodes are
+shown, also after the graph was cleared (its start record gone). The toolbar is gui/graph/toolbar.py, the
+context menu gui/graph/node_menu.py.
 """
 
 from __future__ import annotations
