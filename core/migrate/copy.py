@@ -308,6 +308,8 @@ def _copy_table(
         if n_target and not src.primary_key:
             copier.clear()  # a keyless table's half copy cannot be told apart: copy it again whole
         deferred = DeferredKeys.take(copier.conn, tgt) if fresh else None
+        if deferred is not None:
+            copier.freeze()  # its keys dropped first: the other tables' foreign keys to it went with them
         # One COPY statement for a table copied in one go: its rows' references are checked at its end.
         with copier.statement() if one_go else contextlib.nullcontext() as one:
             for n, batch, spelt in ahead:
