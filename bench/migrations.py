@@ -13,8 +13,9 @@
    database on one throwaway PostgreSQL (pgserver); Warden's side is timed from the call to its return
    (migrating the target to head, the copy, sequences, ANALYZE, the verification, which reads every table
    of the target again). pgloader creates its own tables and does not verify. Rows per second count the
-   same source rows for both. Goal: Warden's rows/s, with verification, at least pgloader's. Needs
-   pgloader (Debian: `apt-get install -y pgloader`).
+   same source rows for both. Each side's database is dropped once timed, so autovacuum's work on the
+   tables one side loaded does not run inside the other side's timing. Goal: Warden's rows/s, with
+   verification, at least pgloader's. Needs pgloader (Debian: `apt-get install -y pgloader`).
 
     python bench/migrations.py [--sqlite PATH] [--scale 100] [--part all|backup|copy] [--repeat 3]
 
@@ -213,16 +214,18 @@ def _copy_part(path: Path, batch: int, no_pgloader: bool, repeat: int) -> Table:
             sides = ["warden", "pgloader"] if i % 2 == 0 else ["pgloader", "warden"]
             for side in sides:
                 if side == "warden":
-                    rows, took, ok, tables = _warden(path, server.new_database(f"warden_copy_{i}"), batch)
+                    name = f"warden_copy_{i}"
+                    rows, took, ok, tables = _warden(path, server.new_database(name), batch)
                     warden.append(took)
                     verified.add(ok)
                 elif loader is not None:
-                    url = server.new_database(f"pgloader_copy_{i}", vector=False)
-                    took, summary = _pgloader(loader, path, url)
+                    name = f"pgloader_copy_{i}"
+                    took, summary = _pgloader(loader, path, server.new_database(name, vector=False))
                     loaded.append(took)
                 else:
                     continue
                 print(f"  {side}: {took:.1f} s ({_load()})", flush=True)
+                _drop(server, name)
         load_after = _load()
     w = statistics.median(warden)
     runs = ", ".join
@@ -260,6 +263,20 @@ def _copy_part(path: Path, batch: int, no_pgloader: bool, repeat: int) -> Table:
         f"goal >= 1x: {goal}; {load_before} -> {load_after}",
     )
     return table
+
+
+def _drop(server: PgServer, name: str) -> None:
+    """Drop a side's database once it is timed (not timed): autovacuum's work on its freshly loaded tables
+    (a VACUUM and an ANALYZE of each, within a minute of the load) would otherwise run during the next
+    side's timing, whichever side that is."""
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(server.admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with eng.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        eng.dispose()
 
 
 def _warden(path: Path, url: str, batch: int) -> tuple[int, float, str, str]:
