@@ -281,6 +281,7 @@ class EdgeLayer(QGraphicsItem):
         self._coords = np.zeros((0, 4))
         self._shown = np.zeros(0, dtype=bool)
         self._bounds = QRectF()
+        self._label_pad = 20.0  # how far a label may reach left and right of the lines (set_edges)
         self._batches: list[tuple[QColor, list[QLineF]]] | None = None  # far out: centre to centre
         # Many in view: border to border, by colour (its edges, each one's lines)
         self._open_batches: list[tuple[QColor, np.ndarray, list[list[QLineF]]]] | None = None
@@ -311,6 +312,11 @@ class EdgeLayer(QGraphicsItem):
         self._group_of = np.array([colours[look.colour.rgba()] for look in looks], dtype=int)
         self._shown = np.array(shown, dtype=bool)
         self._coords = np.array([(*positions[a], *positions[b]) for a, b in ends], dtype=float).reshape(-1, 4)
+        # A label is drawn centred on its edge's middle, as wide as its text: an upright or short edge's label
+        # reaches past the lines' box, and what lies outside the bounds was cut off when painted.
+        metrics = fonts().edge_metrics
+        labels = {look.label for look in looks if look.label}
+        self._label_pad = max(20.0, max(map(metrics.horizontalAdvance, labels), default=0.0) / 2 + 8)
         self._refresh_bounds()
         self.update()  # the cached picture is stale (a selection or a staged edit changes only colours)
 
@@ -337,10 +343,11 @@ class EdgeLayer(QGraphicsItem):
             return
         xs = self._coords[:, [0, 2]]
         ys = self._coords[:, [1, 3]]
+        pad = self._label_pad
         self._bounds = QRectF(
-            float(xs.min()) - 20,
+            float(xs.min()) - pad,
             float(ys.min()) - 20,
-            float(xs.max() - xs.min()) + 40,
+            float(xs.max() - xs.min()) + 2 * pad,
             float(ys.max() - ys.min()) + 40,
         )
 

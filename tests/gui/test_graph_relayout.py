@@ -19,7 +19,6 @@ from tests.fixtures.threads import statement_threads
 pytestmark = pytest.mark.usefixtures("data_dir")  # a user data folder of the test's own
 __all__ = ["panel"]  # the fixture, taken from the module that made it
 
-SHOTS = "/work/scratch/td2"
 
 
 def expand_twice(qtbot: QtBot, panel: GraphPanel, db: Database) -> set[str]:
@@ -42,10 +41,8 @@ def test_lay_out_again_keeps_the_expansions(qtbot: QtBot, panel: GraphPanel, sql
     nodes = set(panel.document.positions)
     dragged = next(iter(added))
     panel.document.move(dragged, (4321.0, -1234.0))  # as a drag does: pinned there
-    panel.grab().save(f"{SHOTS}/relayout_before.png")
     with statement_threads(db.engine) as threads:
         shown(qtbot, panel, panel.relayout)
-    panel.grab().save(f"{SHOTS}/relayout_after.png")
     assert set(panel.document.positions) == nodes, "the same graph, laid out again"
     assert set(panel.scene.items_by_id) == nodes
     assert panel.document.positions[dragged] == (4321.0, -1234.0) and dragged in panel.document.pinned
@@ -94,7 +91,6 @@ def test_a_node_expanded_deeper_than_the_new_depth_stays(
     assert far in now and brought <= now
     joined = any({e.source, e.target} == {far, region} for e in panel.document.hood.edges)
     assert joined, "it hangs off its region"
-    panel.grab().save(f"{SHOTS}/depth_down_after.png")
 
 
 def neighbours(panel: GraphPanel, node: str) -> list[GraphNode]:

@@ -46,4 +46,3 @@ def test_a_link_staged_to_go_stays_drawn_while_its_records_are_shown(
     assert {a, b} <= set(panel.scene.items_by_id), "both records are still shown"
     drawn = [e for e in panel.scene.edge_list if edge_identity(e) == edge_identity(edge)]
     assert drawn, "the staged deletion is drawn"
-    panel.grab().save("/work/scratch/td2/staged_gone_after_relayout.png")
