@@ -3,6 +3,7 @@
     python bench/audit_cost.py                   # SQLite and PostgreSQL, 2,000 saves per side
     python bench/audit_cost.py --saves 5000      # more saves per side
     python bench/audit_cost.py --no-pg           # SQLite only; --no-sqlite for PostgreSQL only
+    python bench/audit_cost.py --churn           # another connection commits before each save
 
 One process, no other writer: each round loads a random row of bench/load.py's hot rows (users by version,
 tool_executions by the loaded value) as the editor does and saves one edit of it with audit on, then loads
@@ -29,8 +30,13 @@ from _common import PgServer, Table, banner, bench_parser, build_demo, demo_sqli
 from load import EDITED, GOAL_RATIO, percentile, pick_pool
 
 
-def run(target: str, saves: int, warmup: int) -> dict[str, tuple[list[float], list[float]]]:
-    """`saves` audited and `saves` unaudited saves, interleaved; per side (CPU ms, wall ms) of each save."""
+def run(
+    target: str, saves: int, warmup: int, churn: bool = False
+) -> dict[str, tuple[list[float], list[float]]]:
+    """`saves` audited and `saves` unaudited saves, interleaved; per side (CPU ms, wall ms) of each save.
+
+    `churn`: before each save another connection commits a write (as load.py's other writers do, which on
+    SQLite empties the saving connection's page cache: the save reads its pages again)."""
     import sqlalchemy as sa
 
     from core.data.audit_trail import AUDIT_OFF, Auditing
@@ -44,6 +50,7 @@ def run(target: str, saves: int, warmup: int) -> dict[str, tuple[list[float], li
     catalog = load_catalog(db)
     audits = {"on": Auditing(user="cost-on"), "off": AUDIT_OFF}
     rng = random.Random(11)
+    other = sa.create_engine(db.engine.url) if churn else None
     out: dict[str, tuple[list[float], list[float]]] = {"on": ([], []), "off": ([], [])}
     try:
         for n in range(warmup + saves):
@@ -56,6 +63,9 @@ def run(target: str, saves: int, warmup: int) -> dict[str, tuple[list[float], li
                 with db.engine.connect() as conn:  # as the editor loads the row
                     old, ver = conn.execute(sa.select(t.c[col], version).where(t.c.id == key)).one()
                 change = Update(entity, {"id": key}, {col: f"{side}-{n}"}, {col: old}, ver, frozenset({col}))
+                if other is not None:
+                    with other.begin() as conn:  # not audited: it only stands for another writer's commit
+                        conn.execute(t.update().where(t.c.id == key).values({col: old}))
                 c0, t0 = time.process_time(), time.perf_counter()
                 save(db, catalog, [change], audit=audits[side])
                 wall, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
@@ -64,6 +74,8 @@ def run(target: str, saves: int, warmup: int) -> dict[str, tuple[list[float], li
                     out[side][1].append(wall)
     finally:
         db.dispose()
+        if other is not None:
+            other.dispose()
     return out
 
 
@@ -95,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = bench_parser(__doc__, default_scale=1)
     parser.add_argument("--saves", type=int, default=2000, help="measured saves per side")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured saves per side first")
+    parser.add_argument(
+        "--churn", action="store_true", help="another connection commits before each save (SQLite's cache)"
+    )
     parser.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     args = parser.parse_args(argv)
@@ -109,14 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_sqlite:
             copy = Path(scratch) / "cost.db"
             shutil.copy(args.sqlite or demo_sqlite(args.scale), copy)  # the demo cache stays as built
-            lines.append(report("SQLite", run(str(copy), args.saves, args.warmup), table))
+            lines.append(report("SQLite", run(str(copy), args.saves, args.warmup, args.churn), table))
         if not args.no_pg:
             with PgServer() as pg:
                 url = pg.new_database("cost")
                 print("  seeding PostgreSQL …", flush=True)
                 build_demo(url, scale=args.scale)
                 pg.vacuum_analyze(url)
-                lines.append(report("PostgreSQL", run(url, args.saves, args.warmup), table))
+                lines.append(report("PostgreSQL", run(url, args.saves, args.warmup, args.churn), table))
     print()
     print(table.render())
     print()

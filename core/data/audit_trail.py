@@ -17,8 +17,10 @@ import getpass
 import ipaddress
 import json
 import math
+import os
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -54,6 +56,7 @@ __all__ = [
     "plain",
     "trail_for",
     "with_entry",
+    "write_with_entry",
 ]
 
 #: Why no editor writes the audit log.
@@ -163,6 +166,40 @@ def plain(value: Any) -> Any:
 
 # --- one save's entries ---------------------------------------------------------------------------
 
+#: Random bytes read at once for save ids: 256 of them per read.
+_POOL_BYTES = 4096
+#: Version 4 and the RFC 4122 variant, as uuid.UUID(version=4) sets them.
+_V4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_V4_SET = (4 << 76) | (0x8000 << 48)
+
+
+class _Random:
+    """The operating system's random bytes, read a few kilobytes at a time (a read is a system call, which
+    cost a one-row save about as much as the rest of its save id). A fork starts with none of the
+    parent's, so no two processes share an id."""
+
+    pool = bytearray()
+    lock = threading.Lock()
+
+    @classmethod
+    def fresh(cls) -> None:
+        cls.pool, cls.lock = bytearray(), threading.Lock()
+
+
+os.register_at_fork(after_in_child=_Random.fresh)
+
+
+def new_save_id() -> uuid.UUID:
+    """A random (version 4) UUID, as uuid.uuid4() makes one from the same source."""
+    with _Random.lock:
+        pool = _Random.pool
+        if len(pool) < 16:
+            pool += os.urandom(_POOL_BYTES)
+        n = int.from_bytes(pool[-16:])
+        del pool[-16:]
+    return uuid.UUID(int=(n & _V4_CLEAR) | _V4_SET)
+
+
 #: Per batch index: the values a change's entry needs that the change does not carry (column -> value).
 Before = dict[int, dict[str, Any]]
 
@@ -173,7 +210,7 @@ class Trail:
     def __init__(self, table: sa.Table, auditing: Auditing) -> None:
         self.table = table
         self.auditing = auditing
-        self.save_id = uuid.uuid4()
+        self.save_id = new_save_id()
 
     def before(self, conn: sa.Connection, catalog: Catalog, checked: list[Change]) -> Before:
         """Read, before the writes, what the entries need and the changes do not carry: the whole row of a
@@ -204,6 +241,10 @@ class Trail:
         self, conn: sa.Connection, catalog: Catalog, checked: list[Change], before: Before, result: SaveResult
     ) -> None:
         """Add one entry per row the save wrote (the result lists them per kind, in batch order)."""
+        if len(checked) == 1 and not isinstance(ch := checked[0], Insert) and conn.dialect.name == "sqlite":
+            saved = result.updated if isinstance(ch, Update) else result.deleted
+            if saved and self._record_one(conn, catalog, ch, before.get(0), saved[0].key):
+                return
         if len(checked) < PAUSE_FROM:  # the usual save: no context manager to enter for nothing
             rows = self._entries(catalog, checked, before, result)
         else:
@@ -244,6 +285,41 @@ class Trail:
             )
         return rows
 
+    def _record_one(
+        self, conn: sa.Connection, catalog: Catalog, ch: Update | Delete, stored: Any, key: dict[str, Any]
+    ) -> bool:
+        """The entry of a save of one written update or delete on SQLite, its values spelt for the driver
+        here (what `_insert`'s plan would make of them, checked once by `_one_direct`); False where that
+        check failed and `record` adds it as any other.
+
+        The save a person waits for: `_entries`, `_common` and the plan cost as much as the INSERT itself.
+        """
+        sql = _one_direct(conn.dialect, self.table)
+        if sql is None:
+            return False
+        ent = catalog.get(ch.entity)
+        one = _one_fields(ent, ch, stored, self.auditing)
+        if one is None:
+            return True  # nothing but the version counter: no entry
+        action, before, after, reverts = one
+        how = self.auditing
+        row_key = {n: v if type(v) in _AS_IS else plain(v) for n, v in key.items()}
+        values = (
+            _iso_utc_now(),
+            how.user,
+            how.profile,
+            ent.name,
+            _json_text(row_key),
+            action,
+            _json_text(before),
+            _json_text(after),
+            how.reason,
+            self.save_id.hex,
+            reverts,
+        )
+        _on_driver(conn, sql, values)
+        return True
+
     def joined(
         self, conn: sa.Connection, catalog: Catalog, checked: list[Change], before: Before
     ) -> Joined | None:
@@ -258,27 +334,21 @@ class Trail:
         if isinstance(ch, Insert):
             return None
         ent = catalog.get(ch.entity)
-        fields: tuple[dict[str, Any] | None, dict[str, Any] | None] | None
-        if isinstance(ch, Update):
-            fields = _update_fields(ent, ch, before.get(0))
-            if fields is None:
-                return None  # the save writes nothing for it: no entry either
-        else:
-            fields = _delete_fields(ent, ch, before.get(0))
+        one = _one_fields(ent, ch, before.get(0), self.auditing)
+        if one is None:
+            return None  # the save writes nothing for it: no entry either
+        action, fields_before, fields_after, reverts = one
         how = self.auditing
-        reverts = how.reverts[0] if len(how.reverts) == 1 else None
-        action = "revert" if reverts is not None else "update" if isinstance(ch, Update) else "delete"
-        at, user, profile, reason, save_id = self._common()
         params = {
-            "a_at": at,
-            "a_os_user": user,
-            "a_profile": profile,
-            "a_reason": reason,
-            "a_save_id": save_id,
+            "a_at": dt.datetime.now(dt.UTC),
+            "a_os_user": how.user,
+            "a_profile": how.profile,
+            "a_reason": how.reason,
+            "a_save_id": self.save_id,
             "a_entity": ent.name,
             "a_action": action,
-            "a_before_json": _json_text(fields[0]),
-            "a_after_json": _json_text(fields[1]),
+            "a_before_json": _json_text(fields_before),
+            "a_after_json": _json_text(fields_after),
             "a_reverts": reverts,
         }
         return Joined(self.table, params)
@@ -287,6 +357,26 @@ class Trail:
         """The values every entry of this save shares, in COMMON's order."""
         how = self.auditing
         return (dt.datetime.now(dt.UTC), how.user, how.profile, how.reason, self.save_id)
+
+
+_OneFields = tuple[str, dict[str, Any] | None, dict[str, Any] | None, int | None]
+
+
+def _one_fields(ent: Entity, ch: Update | Delete, stored: Any, how: Auditing) -> _OneFields | None:
+    """The action, before, after and reverted entry of a save's one update or delete, as `_entries` gives
+    them; None for an update of nothing but the version counter (no entry)."""
+    fields: tuple[dict[str, Any] | None, dict[str, Any] | None] | None
+    if isinstance(ch, Update):
+        fields = _update_fields(ent, ch, stored)
+        if fields is None:
+            return None
+        action = "update"
+    else:
+        fields = _delete_fields(ent, ch, stored)
+        action = "delete"
+    if len(how.reverts) == 1:
+        return "revert", *fields, how.reverts[0]
+    return action, *fields, None
 
 
 @dataclass(slots=True)
@@ -321,6 +411,55 @@ def with_entry(stmt: sa.Executable, table: sa.Table, keys: tuple[str, ...]) -> s
     entry = sa.select(*(value(c) for c in cols)).select_from(w)
     written = table.insert().from_select([c.name for c in cols], entry).cte("e")
     return sa.select(*w.c).add_cte(written)
+
+
+def write_with_entry(
+    conn: sa.Connection, stmt: sa.Executable, keys: tuple[str, ...], params: dict[str, Any], joined: Joined
+) -> Sequence[sa.Row[Any]]:
+    """Run one row's UPDATE or DELETE … RETURNING (its values `params`) with `joined`'s entry (`with_entry`):
+    the rows it returns; `joined.written` if it wrote the row, and so the entry.
+
+    Given to the driver as compiled once, through the same engine events (statement hooks, slow log,
+    driver errors), without SQLAlchemy's per-execute work on the larger statement (its cache key, the
+    parameters' processing): what the entry adds to the save is then mostly the server's INSERT.
+    """
+    direct = _with_entry_sql(conn.dialect, stmt, joined.table, keys)
+    if direct is None:
+        rows = conn.execute(with_entry(stmt, joined.table, keys), {**params, **joined.params}).all()
+    else:
+        sql, binds = direct
+        given = {**params, **joined.params}
+        values = {
+            n: fixed if n not in given else given[n] if p is None else p(given[n]) for n, p, fixed in binds
+        }
+        rows = conn.exec_driver_sql(sql, values).all()
+    joined.written = bool(rows)
+    return rows
+
+
+@functools.lru_cache(maxsize=512)
+def _with_entry_sql(
+    dialect: sa.Dialect, stmt: sa.Executable, table: sa.Table, keys: tuple[str, ...]
+) -> tuple[str, tuple[_Bind, ...]] | None:
+    """`with_entry` compiled for the driver: its SQL and each named parameter's bind processor (or, for the
+    statement's own constants, its value already processed); None where the rows it returns would need
+    SQLAlchemy's result processing, or a parameter's name its escaping."""
+    selected = with_entry(stmt, table, keys)
+    if dialect.positional or any(
+        c.type.dialect_impl(dialect).result_processor(dialect, None) is not None
+        for c in selected.selected_columns
+    ):
+        return None
+    compiled = selected.compile(dialect=dialect)
+    if not isinstance(compiled, SQLCompiler) or compiled.escaped_bind_names:
+        return None
+    binds: list[_Bind] = []
+    for name in compiled.bind_names.values():
+        bound = compiled.binds[name]
+        process = _processor(dialect, bound)
+        fixed = None if bound.value is None or process is None else process(bound.value)
+        binds.append((name, process, bound.value if process is None else fixed))
+    return compiled.string, tuple(binds)
 
 
 #: Saves of at least this many changes build their entries with the cyclic garbage collector paused.
@@ -386,12 +525,15 @@ def _on_driver(conn: sa.Connection, sql: str, params: tuple[Any, ...]) -> None:
     if conn.dialect.dispatch.do_execute:  # a dialect-level hook: SQLAlchemy's own path runs it
         conn.exec_driver_sql(sql, params)
         return
-    # The connection's dispatch joins the engine's, so these collections hold both levels' listeners.
-    hooked = bool(conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute)
+    # The engine's listeners (with those on sa.Engine): a save's connection is its own, which no one listens
+    # to alone. Asking the connection's dispatch (it joins the engine's) builds its listener collections
+    # for each new connection, which cost a one-row save about a tenth of its audit entry.
+    events = conn.engine.dispatch
+    hooked = bool(events.before_cursor_execute or events.after_cursor_execute)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if hooked:
-            for before in conn.dispatch.before_cursor_execute:  # as SQLAlchemy calls them, without a context
+            for before in events.before_cursor_execute:  # as SQLAlchemy calls them, without a context
                 sql, params = before(conn, cursor, sql, params, None, False)
         try:
             conn.dialect.do_execute(cursor, sql, params, None)
@@ -403,7 +545,7 @@ def _on_driver(conn: sa.Connection, sql: str, params: tuple[Any, ...]) -> None:
                 sql, params, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True, dialect=conn.dialect
             ) from exc
         if hooked:
-            conn.dispatch.after_cursor_execute(conn, cursor, sql, params, None, False)
+            events.after_cursor_execute(conn, cursor, sql, params, None, False)
     finally:
         cursor.close()
 
@@ -487,6 +629,45 @@ def _one_statement(dialect: sa.Dialect, table: sa.Table) -> tuple[str, tuple[_St
             process = _iso_utc
         steps.append((place[name], process))
     return compiled.string, tuple(steps)
+
+
+#: The one-entry INSERT's parameters in compiled order (every column but id), as `_record_one` gives them.
+_ONE_ORDER = (
+    "at",
+    "os_user",
+    "profile",
+    "entity",
+    "row_key",
+    "action",
+    "before_json",
+    "after_json",
+    "reason",
+    "save_id",
+    "reverts",
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _one_direct(dialect: sa.Dialect, table: sa.Table) -> str | None:
+    """The one-entry INSERT's SQL if `_record_one`'s spelling of its values is what `_one_statement`'s plan
+    makes of them: parameters in _ONE_ORDER, the time as `_iso_utc`, JSON parts as `_json_text`, the save
+    id as its hex, the rest as given. None otherwise (another column order or type): the plan's way."""
+    sql, plan = _one_statement(dialect, table)
+    names = COMMON + PER_ROW
+    if tuple(names[i] for i, _ in plan) != _ONE_ORDER:
+        return None
+    process = {names[i]: p for i, p in plan}
+    sample = uuid.UUID(int=0x3F6AB86E6D4A42A9830BC2DEF813E78D)
+    save = process.pop("save_id")
+    if save is None or save(sample) != sample.hex or process.pop("at") is not _iso_utc:
+        return None
+    as_given = all(process[n] is (_json_text if n in JSON_PARTS else None) for n in process)
+    return sql if as_given else None
+
+
+def _iso_utc_now() -> str:
+    """Now as `_iso_utc` spells it: naive UTC ISO text (now in UTC needs no conversion)."""
+    return dt.datetime.now(dt.UTC).isoformat(" ", "microseconds")[:-6]
 
 
 def _iso_utc(value: dt.datetime) -> str:

@@ -496,14 +496,9 @@ def _one_row(
     """The plain shape's statement for one row, RETURNING its key (and version); with `joined`, the
     statement writes the row's audit entry too, only if it wrote the row."""
     stmt, params_of = _bound_statement(ent, ch, returning=True)
-    params = params_of(ch)
     if joined is not None:
-        stmt = audit_trail.with_entry(stmt, joined.table, ent.primary_key)
-        params.update(joined.params)
-    rows = conn.execute(stmt, params).all()
-    if joined is not None and rows:
-        joined.written = True
-    return rows
+        return audit_trail.write_with_entry(conn, stmt, ent.primary_key, params_of(ch), joined)
+    return conn.execute(stmt, params_of(ch)).all()
 
 
 def _update(
