@@ -335,6 +335,15 @@ def _copy_escaped(texts: list[str]) -> list[str]:
     return _copy_escape(joined).split("\x00")
 
 
+def _all_finite(numbers: Sequence[Any]) -> bool:
+    """Whether no number is NaN or infinite, by their sum (one NaN or infinity makes it so; an overflow only
+    answers no)."""
+    try:
+        return math.isfinite(sum(numbers))
+    except OverflowError:  # an int too large for a double
+        return False
+
+
 def _copy_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
@@ -395,6 +404,8 @@ def _copy_spelt(values: Sequence[Any], kinds: set[type]) -> list[str]:
         texts = list(values)
     elif kinds <= {int}:
         texts = list(map(str, values))
+    elif kinds <= {int, float} and _all_finite(values):
+        texts = list(map(repr, values))  # a finite float's repr is float_text's, an int's is its digits
     else:
         texts = list(map(value_text, values))
     if str in kinds or bytes in kinds:
