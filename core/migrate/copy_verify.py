@@ -173,6 +173,7 @@ def server_digest(db: Database, entity: Entity, plan: DigestPlan, up_to: int | N
     """The table's rows and digest, summed by the PostgreSQL server (no row leaves it)."""
     with db.engine.connect() as conn:
         driver: Any = conn.connection.driver_connection
+        driver.execute("SET LOCAL DateStyle = 'ISO, YMD'")  # times and dates spelt as the plan says
         rows, total = driver.execute(
             plan.select(table_sql(entity.schema, entity.table_name), up_to)
         ).fetchone()

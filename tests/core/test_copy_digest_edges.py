@@ -4,7 +4,7 @@
   not refused by the decimal context (which failed the whole copy);
 - times written with more than six fractional digits (.NET and EF Core write seven) are rounded to the
   microsecond as PostgreSQL rounds them, not truncated as fromisoformat does (a false mismatch);
-- times before year 1000 (.NET's 0001-01-01 sentinel) keep a four-digit year, as to_char prints it;
+- times before year 1000 (.NET's 0001-01-01 sentinel) keep a four-digit year, as PostgreSQL prints it;
 - JSON whose strings hold ", " or ": " differs from JSON whose strings hold "," or ":" (a false match
   when both sides dropped every such space, in strings too);
 - the source's caches of spelt values keep 1, 1.0 and True apart (equal keys in a dict);
@@ -53,10 +53,10 @@ def test_the_source_rounds_a_seventh_digit_as_the_server_does() -> None:
     assert stamp is not None and clock is not None
     assert stamp.canon([r[1] for r in STAMPS]) == [
         "2024-01-01 12:00:00.123457",
-        "2025-01-01 00:00:00.000000",
-        "2024-01-01 08:30:00.000000",
+        "2025-01-01 00:00:00",
+        "2024-01-01 08:30:00",
         "2024-01-01 12:00:00.123456",
-        "0001-01-01 00:00:00.000000",
+        "0001-01-01 00:00:00",
     ]
     assert clock.canon([r[2] for r in STAMPS]) == [
         "12:00:00.123457",

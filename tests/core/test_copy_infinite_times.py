@@ -25,7 +25,7 @@ def test_infinite_times_are_spelt_as_their_text() -> None:
     stamp = column_plan("at", "timestamp without time zone", "b", "timestamp")
     day = column_plan("day", "date", "b", "date")
     assert stamp is not None and day is not None
-    assert stamp.canon([r[1] for r in ROWS]) == ["infinity", "-infinity", NULL, "2024-01-01 10:00:00.000000"]
+    assert stamp.canon([r[1] for r in ROWS]) == ["infinity", "-infinity", NULL, "2024-01-01 10:00:00"]
     assert day.canon([r[3] for r in ROWS]) == ["infinity", "-infinity", NULL, "2024-01-02"]
 
 
