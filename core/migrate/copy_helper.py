@@ -17,6 +17,7 @@ the answer on its stdout: ("ok", rows, total) or ("error", message) for a value 
 from __future__ import annotations
 
 import contextlib
+import io
 import pickle
 import queue
 import subprocess
@@ -131,7 +132,7 @@ class DigestHelper:
                     pipe.close()
 
     def _put(self, message: tuple[Any, ...]) -> None:
-        self.queue.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        self.queue.put(_dumps(message))
 
     def _send(self) -> None:
         stdin = self.proc.stdin
@@ -143,6 +144,17 @@ class DigestHelper:
                     stdin.flush()
                 except OSError as exc:  # the helper ended: told at the table's result
                     self.broken = exc
+
+
+def _dumps(message: tuple[Any, ...]) -> bytes:
+    """A message pickled without the memo: a batch's columns are some 200,000 distinct strings and numbers
+    (no object met twice, none holding itself), which the memo would record one by one. Tool executions'
+    20,000-row batch: 45 -> 15 ms here, 14 -> 10 ms to load in the helper (load 4.4)."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo (documented as deprecated; the C pickler honours it)
+    pickler.dump(message)
+    return out.getvalue()
 
 
 def helper_main() -> int:
