@@ -129,6 +129,13 @@ def trail_for(catalog: Catalog, auditing: Auditing | None) -> Trail | None:
 
 
 _AS_IS = frozenset({str, int, bool, type(None)})
+# The kinds `plain` tells apart, made once: a union written in the isinstance call is built on every call.
+_SCALAR = str | bool | int
+_AS_TEXT = uuid.UUID | Decimal
+_TIMES = dt.datetime | dt.date | dt.time
+_BYTES = bytes | bytearray | memoryview
+_SEQUENCES = (list, tuple)
+_ADDRESSES = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def plain(value: Any) -> Any:
@@ -139,15 +146,15 @@ def plain(value: Any) -> Any:
     """
     if type(value) in _AS_IS:  # most values: checked by type, not isinstance, as this runs per field
         return value
-    if isinstance(value, str | bool | int):
+    if isinstance(value, _SCALAR):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
-    if isinstance(value, uuid.UUID | Decimal):
+    if isinstance(value, _AS_TEXT):
         return str(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
+    if isinstance(value, _TIMES):
         return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
+    if isinstance(value, _BYTES):
         return "0x" + bytes(value).hex()
     if isinstance(value, np.ndarray):
         return [plain(x) for x in value.tolist()]
@@ -155,11 +162,11 @@ def plain(value: Any) -> Any:
         return plain(value.item())
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, _SEQUENCES):
         return [plain(v) for v in value]
     if isinstance(value, dt.timedelta):
         return interval_text(value)
-    if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
+    if isinstance(value, _ADDRESSES):
         return str(value)
     return str(value)
 
