@@ -236,11 +236,12 @@ class _Progress:
     def __init__(self, state: TaskState | None, total: int) -> None:
         self.state, self.total, self.done = state, total, 0
 
-    def batch(self, table: str, rows: int) -> None:
+    def batch(self, table: str, rows: int, *, check: bool = True) -> None:
         self.done += rows
         if self.state is not None:
             self.state.set_progress(self.done, self.total, f"Copying {table}")
-            self.state.check()
+            if check:
+                self.state.check()
 
     def table_done(self, done: TableCopy) -> None:
         if self.state is not None:
@@ -388,8 +389,9 @@ def _summed_columns(
 
 
 def _told(run: _Run, done: TableCopy, last: int, *, ended: bool = True) -> None:
-    """A table's copy is committed: its last rows and the table told, its ANALYZE and digest queued."""
-    run.progress.batch(done.table, last)
+    """A table's copy is committed: its last rows and the table told, its ANALYZE and digest queued (no
+    cancel raised here: the table is kept, so it is told whole; the next batch's check stops the copy)."""
+    run.progress.batch(done.table, last, check=False)
     log.info("copied %s: %d rows written, %d already there", done.table, done.rows_copied, done.rows_present)
     run.progress.table_done(done)
     if ended:

@@ -13,6 +13,7 @@ import pytest
 from core.engine.db import open_database
 from core.errors import WardenError
 from core.migrate.copy import copy_database
+from core.progress import Cancelled, Progress, TaskState
 from tests.fixtures.postgres import new_pg_database
 
 
@@ -93,3 +94,38 @@ def test_tables_ended_beside_the_next_ones_reading_are_whole_and_checked(
     assert result.ok and all(c.checksum_source.startswith("md5:") for c in result.checks)
     assert (kept, keys) == (1, 1), "the index and the foreign key dropped for the copy are back"
     assert _counts(url) == {"parents": 3, "kids": 5001, "zoo": 100, "toys": 10}
+
+
+def test_a_cancel_asked_as_a_committed_tables_end_is_told_still_reports_that_table(
+    tmp_path: Path, pg_server: object
+) -> None:
+    path = tmp_path / "s.db"
+    with sqlite3.connect(path) as c:
+        for table, rows in (("big", 3000), ("small", 2000)):
+            c.execute(f"create table {table} (id integer primary key, name text)")
+            c.executemany(f"insert into {table} values (?, ?)", [(i, f"n{i}") for i in range(1, rows + 1)])
+    c.close()
+    url = new_pg_database(pg_server)
+    reported: list[int] = []
+    partial: list[str] = []
+
+    def cancel_at_a_told_end(progress: Progress) -> None:
+        # A table's end is told as a report of no new rows, once its commit is done.
+        if reported and progress.done == reported[-1]:
+            state.cancel()
+        reported.append(progress.done)
+
+    state = TaskState(on_progress=cancel_at_a_told_end, on_partial=lambda done: partial.append(done.table))
+    source, target = open_database(str(path)), open_database(url)
+    try:
+        with pytest.raises(Cancelled):
+            copy_database(source, target, batch_rows=1000, state=state)
+        with target.engine.connect() as conn:
+            held = [
+                t for t in ("big", "small") if conn.exec_driver_sql(f"select count(*) from {t}").scalar_one()
+            ]
+    finally:
+        source.dispose()
+        target.dispose()
+    assert "big" in held, "the cancel came after big's commit"
+    assert partial == held, "every table committed is reported as done"
