@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from core.data import recovery
@@ -206,26 +206,37 @@ def test_edits_after_saving_are_not_lost_either(qtbot: QtBot, demo_copy_path: st
     assert not recovery.recovery_path(demo_copy_path).exists()
 
 
-def test_text_still_in_an_open_cell_editor_counts(qtbot: QtBot, demo_copy_path: str) -> None:
-    """Typing not yet confirmed with Enter is committed before asking, so it is asked about, not lost."""
-    window = open_window(qtbot, demo_copy_path)
+def _editing(qtbot: QtBot, window: MainWindow, name: str) -> tuple[QWidget, dict[str, Any]]:
+    """The first NPC's `name` cell opened for editing: the widget typed in, and the row's key."""
     npcs = open_editor(qtbot, window, "npcs")
-    index = npcs.model.index(0, column(npcs, "name"))
+    index = npcs.model.index(0, column(npcs, name))
     key = npcs.model.row_key(0)
     assert key is not None
     npcs.view.setFocus()
     npcs.view.setCurrentIndex(index)
     npcs.view.edit(index)
-    cell = QApplication.focusWidget()
-    assert isinstance(cell, QLineEdit) and npcs.view.isAncestorOf(cell)
-    cell.selectAll()
-    qtbot.keyClicks(cell, "Typed, no Enter")
-    assert npcs.model.staged_count == 0
-    window.close()
+    typed = QApplication.focusWidget()
+    assert typed is not None and npcs.view.isAncestorOf(typed)
+    return typed, key
+
+
+def _quit_saving(qtbot: QtBot, window: MainWindow) -> None:
+    """Quit, see the typing asked about, and Save."""
+    assert not window.close()
     prompt = active_prompt(qtbot)
     assert "npcs: 1 unsaved change" in prompt.informativeText()
     prompt.choose(SAVE)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+
+
+def test_text_still_in_an_open_cell_editor_counts(qtbot: QtBot, demo_copy_path: str) -> None:
+    """Typing not yet confirmed with Enter is committed before asking, so it is asked about, not lost."""
+    window = open_window(qtbot, demo_copy_path)
+    cell, key = _editing(qtbot, window, "name")
+    assert isinstance(cell, QLineEdit)
+    cell.selectAll()
+    qtbot.keyClicks(cell, "Typed, no Enter")
+    _quit_saving(qtbot, window)
     assert stored(demo_copy_path, "npcs", key)["name"] == "Typed, no Enter"
 
 
@@ -233,24 +244,12 @@ def test_text_still_in_an_open_popup_cell_editor_counts(qtbot: QtBot, demo_copy_
     """A text column's pop-up editor (Enter is a new line there, Ctrl+Enter stages): its typing is asked
     about on quit too. It was lost: the window closed without asking, as if nothing had been typed."""
     window = open_window(qtbot, demo_copy_path)
-    npcs = open_editor(qtbot, window, "npcs")
-    index = npcs.model.index(0, column(npcs, "description"))
-    key = npcs.model.row_key(0)
-    assert key is not None
-    npcs.view.setFocus()
-    npcs.view.setCurrentIndex(index)
-    npcs.view.edit(index)
-    typed = QApplication.focusWidget()
-    assert isinstance(typed, QPlainTextEdit) and npcs.view.isAncestorOf(typed)
+    typed, key = _editing(qtbot, window, "description")
+    assert isinstance(typed, QPlainTextEdit)
     typed.selectAll()
     qtbot.keyClicks(typed, "Typed in the pop-up")
     qtbot.keyClick(typed, Qt.Key.Key_Return)  # a new line, not a commit
-    assert npcs.model.staged_count == 0
-    assert not window.close()
-    prompt = active_prompt(qtbot)
-    assert "npcs: 1 unsaved change" in prompt.informativeText()
-    prompt.choose(SAVE)
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    _quit_saving(qtbot, window)
     assert stored(demo_copy_path, "npcs", key)["description"] == "Typed in the pop-up\n"
 
 
