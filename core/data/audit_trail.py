@@ -409,7 +409,8 @@ def with_entry(stmt: sa.Executable, table: sa.Table, keys: tuple[str, ...]) -> s
 
     def value(col: sa.Column[Any]) -> sa.ColumnElement[Any]:
         if col.name == "row_key":
-            return sa.func.jsonb_build_object(*(x for n in keys for x in (sa.literal(n), w.c[n])))
+            named = ((sa.bindparam(f"a_key_{i}", n, type_=sa.Text), w.c[n]) for i, n in enumerate(keys))
+            return sa.func.jsonb_build_object(*(x for pair in named for x in pair))
         if col.name in JSON_PARTS:
             return sa.cast(sa.bindparam(f"a_{col.name}", type_=sa.Text), JSONB)
         return sa.bindparam(f"a_{col.name}", type_=col.type)
@@ -428,20 +429,24 @@ def write_with_entry(
 
     Given to the driver as compiled once, through the same engine events (statement hooks, slow log,
     driver errors), without SQLAlchemy's per-execute work on the larger statement (its cache key, the
-    parameters' processing): what the entry adds to the save is then mostly the server's INSERT.
+    parameters' processing): what the entry adds to the save is then mostly the server's INSERT. A
+    statement with a parameter SQLAlchemy fills in itself (an onupdate time such as updated_at) runs alone
+    through SQLAlchemy, and `record` adds the entry after it, as for any other save.
     """
     direct = _with_entry_sql(conn.dialect, stmt, joined.table, keys)
     if direct is None:
-        rows = conn.execute(with_entry(stmt, joined.table, keys), {**params, **joined.params}).all()
-    else:
-        sql, binds = direct
-        given = {**params, **joined.params}
-        values = {
-            n: fixed if n not in given else given[n] if p is None else p(given[n]) for n, p, fixed in binds
-        }
-        rows = conn.exec_driver_sql(sql, values).all()
+        return conn.execute(stmt, params).all()
+    sql, binds = direct
+    given = {**params, **joined.params}
+    values = {n: fixed if n not in given else given[n] if p is None else p(given[n]) for n, p, fixed in binds}
+    rows = conn.exec_driver_sql(sql, values).all()
     joined.written = bool(rows)
     return rows
+
+
+#: The parameters of a statement `_with_entry_sql` gives the driver: the row's (writes._bound_statement)
+#: and the entry's (`with_entry`); any other is one SQLAlchemy fills in at execution.
+_OURS = ("k_", "v_", "o_", "a_", "ver_old")
 
 
 @functools.lru_cache(maxsize=512)
@@ -449,8 +454,9 @@ def _with_entry_sql(
     dialect: sa.Dialect, stmt: sa.Executable, table: sa.Table, keys: tuple[str, ...]
 ) -> tuple[str, tuple[_Bind, ...]] | None:
     """`with_entry` compiled for the driver: its SQL and each named parameter's bind processor (or, for the
-    statement's own constants, its value already processed); None where the rows it returns would need
-    SQLAlchemy's result processing, or a parameter's name its escaping."""
+    statement's own constants, its value already processed); None where a parameter is not one of ours
+    (an onupdate default), the rows it returns need SQLAlchemy's result processing, or a parameter's name
+    its escaping."""
     selected = with_entry(stmt, table, keys)
     if dialect.positional or any(
         c.type.dialect_impl(dialect).result_processor(dialect, None) is not None
@@ -462,6 +468,8 @@ def _with_entry_sql(
         return None
     binds: list[_Bind] = []
     for name in compiled.bind_names.values():
+        if not name.startswith(_OURS):
+            return None
         bound = compiled.binds[name]
         process = _processor(dialect, bound)
         fixed = None if bound.value is None or process is None else process(bound.value)

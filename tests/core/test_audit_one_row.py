@@ -188,3 +188,24 @@ def test_on_postgresql_the_rows_statement_writes_its_entry(schema_db: Database) 
     writes = [s for s in sent if "admin_audit_log" in s]
     assert len(writes) == 3 and all(s.startswith("WITH w AS (") for s in writes)
     assert len(_stored(schema_db)) == 4 + 4 + 3
+
+
+def test_a_one_row_save_of_a_row_with_an_onupdate_time_sets_it_and_records_one_entry(
+    schema_db: Database,
+) -> None:
+    """SQLAlchemy fills in updated_at when the statement runs: such a row's entry is added after it."""
+    catalog = load_catalog(schema_db, cached=False)
+    made = save(schema_db, catalog, [Insert("regions", {"name": "North"})], audit=Auditing(user="setup"))
+    key = made.inserted[0].key
+    start = len(_stored(schema_db))
+    edit = Update("regions", key, {"danger_level": 3}, {}, 1)
+    assert save(schema_db, catalog, [edit], audit=WHO).updated[0].version == 2
+    [entry] = _stored(schema_db)[start:]
+    assert (entry["entity"], entry["action"], entry["after_json"]) == (
+        "regions",
+        "update",
+        {"danger_level": 3},
+    )
+    with schema_db.engine.connect() as conn:
+        t = catalog.get("regions").table
+        assert conn.execute(sa.select(t.c.updated_at).where(t.c.id == key["id"])).scalar_one() is not None
