@@ -198,13 +198,18 @@ os.register_at_fork(after_in_child=_Random.fresh)
 
 def new_save_id() -> uuid.UUID:
     """A random (version 4) UUID, as uuid.uuid4() makes one from the same source."""
+    return uuid.UUID(int=_new_v4())
+
+
+def _new_v4() -> int:
+    """A random version 4 UUID as its 128-bit number (SQLite stores its 32 hex digits: no UUID object)."""
     with _Random.lock:
         pool = _Random.pool
         if len(pool) < 16:
             pool += os.urandom(_POOL_BYTES)
         n = int.from_bytes(pool[-16:])
         del pool[-16:]
-    return uuid.UUID(int=(n & _V4_CLEAR) | _V4_SET)
+    return (n & _V4_CLEAR) | _V4_SET
 
 
 #: Per batch index: the values a change's entry needs that the change does not carry (column -> value).
@@ -217,7 +222,12 @@ class Trail:
     def __init__(self, table: sa.Table, auditing: Auditing) -> None:
         self.table = table
         self.auditing = auditing
-        self.save_id = new_save_id()
+        self._save = _new_v4()
+
+    @functools.cached_property
+    def save_id(self) -> uuid.UUID:
+        """The id every entry of this save shares (a random version 4 UUID)."""
+        return uuid.UUID(int=self._save)
 
     def before(self, conn: sa.Connection, catalog: Catalog, checked: list[Change]) -> Before:
         """Read, before the writes, what the entries need and the changes do not carry: the whole row of a
@@ -321,7 +331,7 @@ class Trail:
             _json_text(before),
             _json_text(after),
             how.reason,
-            self.save_id.hex,
+            f"{self._save:032x}",  # save_id.hex, without making the UUID
             reverts,
         )
         _on_driver(conn, sql, values)

@@ -5,6 +5,7 @@ leaves for the same change, on both backends: on PostgreSQL the row's own statem
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.audit.revert import Selection, revert
-from core.data.audit_trail import Auditing
+from core.data.audit_trail import Auditing, new_save_id
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.writes import save
 from core.engine.db import Database
@@ -209,3 +210,20 @@ def test_a_one_row_save_of_a_row_with_an_onupdate_time_sets_it_and_records_one_e
     with schema_db.engine.connect() as conn:
         t = catalog.get("regions").table
         assert conn.execute(sa.select(t.c.updated_at).where(t.c.id == key["id"])).scalar_one() is not None
+
+
+def test_save_ids_are_random_version_4_uuids_never_shared_with_a_forked_process() -> None:
+    """Save ids come from random bytes read a few kilobytes at a time; a fork starts with none of them."""
+    ids = [new_save_id() for _ in range(600)]  # past one read of the pool
+    assert len(set(ids)) == 600 and all(u.version == 4 and u.variant == uuid.RFC_4122 for u in ids)
+    new_save_id()  # the pool holds bytes the child would take next, were they kept
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child only reports its id
+        os.write(write, new_save_id().bytes)
+        os._exit(0)
+    os.close(write)
+    theirs = uuid.UUID(bytes=os.read(read, 16))
+    os.close(read)
+    os.waitpid(child, 0)
+    assert theirs != new_save_id()
