@@ -15,7 +15,7 @@ import keyring
 import pytest
 from keyring.backends import fail
 from PySide6.QtCore import QItemSelectionModel
-from PySide6.QtGui import QFontInfo, QGuiApplication
+from PySide6.QtGui import QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView
 from pytestqt.qtbot import QtBot
 
@@ -178,7 +178,9 @@ def test_confirm_shows_the_sql_and_cancel_writes_nothing(qtbot: QtBot, demo_copy
     assert not editor.model.saving  # nothing is sent while it asks
     sql = dialog.sql.toPlainText()
     assert sql.startswith(f"UPDATE {ENTITY} SET") and "'Confirmed''Land'" in sql and key["id"].hex in sql
-    assert QFontInfo(dialog.sql.font()).fixedPitch() and dialog.sql.isReadOnly()
+    # Monospaced as drawn (Qt's fixedPitch flag is False for some monospaced fonts, Noto Sans Mono among them).
+    metrics = QFontMetrics(dialog.sql.font())
+    assert metrics.horizontalAdvance("iiiiii") == metrics.horizontalAdvance("WWWWWW") and dialog.sql.isReadOnly()
     dialog.copy_button.click()
     assert QGuiApplication.clipboard().text() == sql
     dialog.reject()
