@@ -178,9 +178,9 @@ def test_confirm_shows_the_sql_and_cancel_writes_nothing(qtbot: QtBot, demo_copy
     assert not editor.model.saving  # nothing is sent while it asks
     sql = dialog.sql.toPlainText()
     assert sql.startswith(f"UPDATE {ENTITY} SET") and "'Confirmed''Land'" in sql and key["id"].hex in sql
-    # Monospaced as drawn (Qt's fixedPitch flag is False for some monospaced fonts, Noto Sans Mono among them).
-    metrics = QFontMetrics(dialog.sql.font())
-    assert metrics.horizontalAdvance("iiiiii") == metrics.horizontalAdvance("WWWWWW") and dialog.sql.isReadOnly()
+    # Monospaced as drawn (Qt's fixedPitch flag is False for some monospaced fonts: Noto Sans Mono).
+    width = QFontMetrics(dialog.sql.font()).horizontalAdvance
+    assert width("iiiiii") == width("WWWWWW") and dialog.sql.isReadOnly()
     dialog.copy_button.click()
     assert QGuiApplication.clipboard().text() == sql
     dialog.reject()
