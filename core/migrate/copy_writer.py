@@ -51,6 +51,8 @@ class Copier:
                 "select c.relkind = 'r' and not exists (select 1 from pg_constraint f where f.contype = 'f' "
                 "and f.confrelid = c.oid and f.conrelid <> c.oid) and not exists (select 1 from pg_trigger g "
                 "where g.tgrelid = c.oid and not g.tgisinternal and g.tgtype & 32 <> 0) "  # ON TRUNCATE
+                # A role granted only INSERT (COPY's own need) may neither truncate nor lock the table so.
+                "and has_table_privilege(c.oid, 'TRUNCATE') "
                 "from pg_class c where c.oid = %s::regclass",
                 (name,),
             )
