@@ -112,7 +112,8 @@ def is_audit_log(entity: Entity) -> bool:
 
 
 def trail_for(catalog: Catalog, auditing: Auditing | None) -> Trail | None:
-    """The trail of one save, or None with audit explicitly off; AuditUnavailable without the table."""
+    """The trail of one save, or None with audit explicitly off; AuditUnavailable without the table, or for
+    a user or profile name longer than the log keeps."""
     how = auditing if auditing is not None else Auditing()
     if not how.enabled:
         return None
@@ -122,6 +123,14 @@ def trail_for(catalog: Catalog, auditing: Auditing | None) -> Trail | None:
             f"This database has no audit log ({AUDIT_TABLE}), so Warden does not save to it: create the "
             "audit log first, or save with audit explicitly off."
         )
+    for column, value, what in (("os_user", how.user, "user"), ("profile", how.profile, "profile")):
+        limit = getattr(log.table.c[column].type, "length", None)
+        if limit is not None and len(value) > limit:
+            # Refused here, not by the database: in the row's own statement it would read as the row's fault.
+            raise AuditUnavailable(
+                f"The {what} name has {len(value)} characters and the audit log keeps at most {limit}, so "
+                f"nothing was saved (Warden does not cut it short). Use a {what} name of at most {limit}."
+            )
     return Trail(log.table, how)
 
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.audit.revert import Selection, revert
-from core.data.audit_trail import Auditing, new_save_id
+from core.data.audit_trail import Auditing, AuditUnavailable, new_save_id
 from core.data.changes import Change, Delete, Insert, Update
 from core.data.writes import save
 from core.engine.db import Database
@@ -149,6 +149,26 @@ def test_a_refused_one_row_value_records_nothing(schema_db: Database) -> None:
     with schema_db.engine.connect() as conn:
         t = catalog.get("users").table
         assert conn.execute(sa.select(t.c.username).where(t.c.id == ukeys[0]["id"])).scalar_one() == "u0"
+
+
+def test_a_user_or_profile_name_too_long_for_the_log_is_refused_before_anything_is_written(
+    schema_db: Database,
+) -> None:
+    """The log keeps 128 characters of the user and the profile. A longer one is refused with words about
+    the name, one row or many, and nothing is written; on PostgreSQL the row's own statement refused it and
+    the save blamed the edited row ("row 1: users: A value is too long", review RV6)."""
+    catalog, ukeys, tkeys = _setup(schema_db)
+    start = _stored(schema_db)
+    long_user, long_profile = Auditing(user="u" * 129), Auditing(user="ann", profile="p" * 200)
+    for who, what in ((long_user, "user"), (long_profile, "profile")):
+        for batch in (_edits(ukeys, tkeys, 0)[:1], _edits(ukeys, tkeys, 0)):
+            with pytest.raises(AuditUnavailable, match=f"The {what} name has .* at most 128"):
+                save(schema_db, catalog, batch, audit=who)
+    assert _stored(schema_db) == start
+    with schema_db.engine.connect() as conn:
+        t = catalog.get("users").table
+        name = conn.execute(sa.select(t.c.display_name).where(t.c.id == ukeys[0]["id"])).scalar_one()
+    assert name == "Zoë 0"
 
 
 def test_a_one_row_entry_reverts_as_before(schema_db: Database) -> None:
