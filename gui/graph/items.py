@@ -253,6 +253,12 @@ def node_tooltip(node: GraphNode) -> str:
     return f"{node.label}\n{node.entity} · {key}\nDouble-click to expand"
 
 
+@functools.lru_cache(maxsize=8192)
+def _label_width(text: str) -> float:
+    """An edge label's width, measured once a text (edges are set again on every click and staged edit)."""
+    return fonts().edge_metrics.horizontalAdvance(text)
+
+
 @dataclass(frozen=True)
 class EdgeLook:
     """How one edge is drawn: its colour, arrowheads at either end, and its label."""
@@ -314,9 +320,8 @@ class EdgeLayer(QGraphicsItem):
         self._coords = np.array([(*positions[a], *positions[b]) for a, b in ends], dtype=float).reshape(-1, 4)
         # A label is drawn centred on its edge's middle, as wide as its text: an upright or short edge's label
         # reaches past the lines' box, and what lies outside the bounds was cut off when painted.
-        metrics = fonts().edge_metrics
         labels = {look.label for look in looks if look.label}
-        self._label_pad = max(20.0, max(map(metrics.horizontalAdvance, labels), default=0.0) / 2 + 8)
+        self._label_pad = max(20.0, max(map(_label_width, labels), default=0.0) / 2 + 8)
         self._refresh_bounds()
         self.update()  # the cached picture is stale (a selection or a staged edit changes only colours)
 
