@@ -449,16 +449,19 @@ def write_with_entry(
     Given to the driver as compiled once, through the same engine events (statement hooks, slow log,
     driver errors), without SQLAlchemy's per-execute work on the larger statement (its cache key, the
     parameters' processing): what the entry adds to the save is then mostly the server's INSERT. A
-    statement with a parameter SQLAlchemy fills in itself (an onupdate time such as updated_at) runs alone
-    through SQLAlchemy, and `record` adds the entry after it, as for any other save.
+    statement with a parameter SQLAlchemy fills in itself (an onupdate time such as updated_at: most world
+    and commerce tables) goes through SQLAlchemy, which fills it, still with its entry in one statement.
     """
     direct = _with_entry_sql(conn.dialect, stmt, joined.table, keys)
     if direct is None:
-        return conn.execute(stmt, params).all()
-    sql, binds = direct
-    given = {**params, **joined.params}
-    values = {n: fixed if n not in given else given[n] if p is None else p(given[n]) for n, p, fixed in binds}
-    rows = conn.exec_driver_sql(sql, values).all()
+        rows = conn.execute(with_entry(stmt, joined.table, keys), {**params, **joined.params}).all()
+    else:
+        sql, binds = direct
+        given = {**params, **joined.params}
+        values = {
+            n: fixed if n not in given else given[n] if p is None else p(given[n]) for n, p, fixed in binds
+        }
+        rows = conn.exec_driver_sql(sql, values).all()
     joined.written = bool(rows)
     return rows
 
