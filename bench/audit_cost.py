@@ -6,12 +6,12 @@
     python bench/audit_cost.py --churn           # another connection commits before each save
 
 One process, no other writer: each round loads a random row of bench/load.py's hot rows (users by version,
-tool_executions by the loaded value) as the editor does and saves one edit of it with audit on, then loads
-and saves another with audit off (the order alternating every round), so both sides sample the same moment
-of the machine. It prints each side's CPU time per save (process_time; p50 and mean) and wall time (p50),
-and the audit on / off ratios. Under bench/load.py's load a save's p50 is its CPU time, so this is the
-number to compare while the machine is shared; bench/load.py stays the measure of the issue's goal.
-"""
+tool_executions by the loaded value, npcs by version with an updated_at) as the editor does and saves one edit
+of it with audit on, then loads and saves another with audit off (the order alternating every round), so both
+sides sample the same moment of the machine. It prints each side's CPU time per save (process_time; p50 and
+mean) and wall time (p50), and the audit on / off ratios. Under bench/load.py's load a save's p50 is its CPU
+time, so this is the number to compare while the machine is shared; bench/load.py stays the measure of the
+issue's goal. """
 
 from __future__ import annotations
 

@@ -41,8 +41,9 @@ from typing import Any
 # _common is this folder's module; importing it first puts the repository root on sys.path.
 from _common import PgServer, Table, banner, bench_parser, build_demo, demo_sqlite, fmt_ms
 
-#: The columns writers edit, per entity: users by version, tool_executions by the loaded value.
-EDITED = {"users": "display_name", "tool_executions": "error_message"}
+#: The columns writers edit, per entity: users by version, tool_executions by the loaded value, npcs by
+#: version with an updated_at SQLAlchemy fills in (as most world and commerce tables have).
+EDITED = {"users": "display_name", "tool_executions": "error_message", "npcs": "description"}
 HOT_ROWS = 60  # rows per entity the writers share: small, so edits collide and conflicts happen
 THINK_MS = 5.0  # at most this long between reading a row and saving it
 PAGE = 100
