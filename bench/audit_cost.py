@@ -11,7 +11,8 @@ of it with audit on, then loads and saves another with audit off (the order alte
 sides sample the same moment of the machine. It prints each side's CPU time per save (process_time; p50 and
 mean) and wall time (p50), and the audit on / off ratios. Under bench/load.py's load a save's p50 is its CPU
 time, so this is the number to compare while the machine is shared; bench/load.py stays the measure of the
-issue's goal. """
+issue's goal.
+"""
 
 from __future__ import annotations
 
