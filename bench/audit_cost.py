@@ -23,12 +23,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 # _common is this folder's module; importing it first puts the repository root on sys.path.
 from _common import PgServer, Table, banner, bench_parser, build_demo, demo_sqlite, fmt_ms
-from load import EDITED, GOAL_RATIO, percentile, pick_pool
+from load import GOAL_RATIO, load_edited, percentile, pick_pool
 
 
 def run(
@@ -57,12 +56,8 @@ def run(
         for n in range(warmup + saves):
             for side in ("on", "off") if n % 2 == 0 else ("off", "on"):
                 entity, key_hex = rng.choice(pool)
-                ent = catalog.get(entity)
-                col, key = EDITED[entity], uuid.UUID(key_hex)
-                t = ent.table
-                version = t.c.version if ent.version_column else sa.null()
-                with db.engine.connect() as conn:  # as the editor loads the row
-                    old, ver = conn.execute(sa.select(t.c[col], version).where(t.c.id == key)).one()
+                col, key, old, ver = load_edited(db, catalog, entity, key_hex)
+                t = catalog.get(entity).table
                 change = Update(entity, {"id": key}, {col: f"{side}-{n}"}, {col: old}, ver, frozenset({col}))
                 if other is not None:
                     with other.begin() as conn:  # not audited: it only stands for another writer's commit

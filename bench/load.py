@@ -90,6 +90,18 @@ def _open(target: str) -> tuple[Any, Any]:
     return db, load_catalog(db)
 
 
+def load_edited(db: Any, catalog: Any, entity: str, key_hex: str) -> tuple[str, uuid.UUID, Any, int | None]:
+    """Read one hot row's edited column and version as the editor loads it: (column, key, value, version)."""
+    import sqlalchemy as sa
+
+    t = catalog.get(entity).table
+    col, key = EDITED[entity], uuid.UUID(key_hex)
+    version = t.c.version if catalog.get(entity).version_column else sa.null()
+    with db.engine.connect() as conn:
+        old, ver = conn.execute(sa.select(t.c[col], version).where(t.c.id == key)).one()
+    return col, key, old, ver
+
+
 def writer(
     target: str,
     users: dict[str, str],
@@ -102,7 +114,6 @@ def writer(
     """Edit random rows of `pool` until the time is up; write the attempts to `out` (JSON).
 
     `run`: (seconds, the first side, slot); each save is audited as its side says, as `users[side]`."""
-    import sqlalchemy as sa
 
     from core.data.audit_trail import AUDIT_OFF, Auditing
     from core.data.changes import Update
@@ -122,12 +133,7 @@ def writer(
         side = side_at(now - began, first, slot)
         user = users[side]
         entity, key_hex = rng.choice(pool)
-        ent = catalog.get(entity)
-        col, key = EDITED[entity], uuid.UUID(key_hex)
-        t = ent.table
-        version = t.c.version if ent.version_column else sa.null()
-        with db.engine.connect() as conn:  # as the editor loads the row
-            old, ver = conn.execute(sa.select(t.c[col], version).where(t.c.id == key)).one()
+        col, key, old, ver = load_edited(db, catalog, entity, key_hex)
         time.sleep(rng.uniform(0, THINK_MS / 1000))
         n += 1
         value = f"{user}-w{index}-{n}"
