@@ -79,6 +79,25 @@ def test_the_helper_sums_batches_as_this_process_does() -> None:
     assert helper.proc.returncode is not None  # ended with the copy
 
 
+def test_the_helper_is_this_checkouts_whatever_the_current_folder_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started from a folder that holds another `core` package (an older checkout), the helper still runs
+    this checkout's code: `python -m` put the current folder first on its path, so the other `core` was
+    imported and the helper never said it was ready (the copy then summed in its own process)."""
+    (tmp_path / "core" / "migrate").mkdir(parents=True)
+    (tmp_path / "core" / "__init__.py").write_text("")
+    (tmp_path / "core" / "migrate" / "__init__.py").write_text("")
+    (tmp_path / "core" / "migrate" / "copy_helper.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.chdir(tmp_path)
+    helper = DigestHelper.start()
+    assert helper is not None
+    try:
+        assert helper.ready()
+    finally:
+        helper.close()
+
+
 def test_a_lone_surrogate_in_the_helper_names_the_table_and_column_not_the_value() -> None:
     helper = DigestHelper.start()
     assert helper is not None
