@@ -272,6 +272,14 @@ class PgServer:
                 eng.dispose()
         return str(admin.set(database=name).render_as_string(hide_password=False))
 
+    def demo_database(self, name: str, scale: int) -> str:
+        """A new database seeded with the demo at `scale`, then vacuumed and analyzed; its URL."""
+        url = self.new_database(name)
+        print("  seeding PostgreSQL …", flush=True)
+        build_demo(url, scale=scale)
+        self.vacuum_analyze(url)
+        return url
+
     def vacuum_analyze(self, url: str) -> float:
         """VACUUM ANALYZE every table, as autovacuum would soon after a bulk load; seconds taken."""
         import sqlalchemy as sa

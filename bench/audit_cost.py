@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 # _common is this folder's module; importing it first puts the repository root on sys.path.
-from _common import PgServer, Table, banner, bench_parser, build_demo, demo_sqlite, fmt_ms
+from _common import PgServer, Table, banner, bench_parser, demo_sqlite, fmt_ms
 from load import GOAL_RATIO, load_edited, percentile, pick_pool
 
 
@@ -123,10 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(report("SQLite", run(str(copy), args.saves, args.warmup, args.churn), table))
         if not args.no_pg:
             with PgServer() as pg:
-                url = pg.new_database("cost")
-                print("  seeding PostgreSQL …", flush=True)
-                build_demo(url, scale=args.scale)
-                pg.vacuum_analyze(url)
+                url = pg.demo_database("cost", args.scale)
                 lines.append(report("PostgreSQL", run(url, args.saves, args.warmup, args.churn), table))
     print()
     print(table.render())

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 # _common is this folder's module; importing it first puts the repository root on sys.path.
-from _common import PgServer, Table, banner, bench_parser, build_demo, demo_sqlite, fmt_ms
+from _common import PgServer, Table, banner, bench_parser, demo_sqlite, fmt_ms
 
 #: The columns writers edit, per entity: users by version, tool_executions by the loaded value, npcs by
 #: version with an updated_at SQLAlchemy fills in (as most world and commerce tables have).
@@ -489,10 +489,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         if not args.no_pg:
             with PgServer() as pg:
-                url = pg.new_database("load")
-                print("  seeding PostgreSQL …", flush=True)
-                build_demo(url, scale=args.scale)
-                pg.vacuum_analyze(url)
+                url = pg.demo_database("load", args.scale)
                 summary += run_backend(
                     "PostgreSQL",
                     url,
