@@ -176,19 +176,26 @@ def _source(path: Path, surrogate: bool) -> Path:
     return path
 
 
-@pytest.mark.parametrize("surrogate", [False, True])
-def test_a_copy_summed_by_the_helper_verifies_and_refuses_like_one_process(
-    tmp_path: Path, pg_server: object, monkeypatch: pytest.MonkeyPatch, surrogate: bool
-) -> None:
-    monkeypatch.setattr(copy_module, "HELPER_MIN_ROWS", 1000)  # docs through the helper, small here
-    started: list[DigestHelper] = []
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[DigestHelper | None]:
+    """The helpers the copies start, in order (each as DigestHelper.start made it); tables of 1,000 rows
+    or more go through a helper (docs, small here)."""
+    monkeypatch.setattr(copy_module, "HELPER_MIN_ROWS", 1000)
+    helpers: list[DigestHelper | None] = []
     real_start = DigestHelper.start
 
     def start() -> DigestHelper | None:
-        started.append(helper := real_start())  # type: ignore[arg-type]
-        return helper
+        helpers.append(real_start())
+        return helpers[-1]
 
     monkeypatch.setattr(DigestHelper, "start", staticmethod(start))
+    return helpers
+
+
+@pytest.mark.parametrize("surrogate", [False, True])
+def test_a_copy_summed_by_the_helper_verifies_and_refuses_like_one_process(
+    tmp_path: Path, pg_server: object, started: list[DigestHelper | None], surrogate: bool
+) -> None:
     url = new_pg_database(pg_server)
     source, target = open_database(str(_source(tmp_path / "s.db", surrogate))), open_database(url)
     try:
@@ -213,17 +220,8 @@ def test_a_copy_summed_by_the_helper_verifies_and_refuses_like_one_process(
 
 
 def test_a_cancel_in_a_table_the_helper_sums_ends_it_and_a_second_run_verifies(
-    tmp_path: Path, pg_server: object, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, pg_server: object, started: list[DigestHelper | None]
 ) -> None:
-    monkeypatch.setattr(copy_module, "HELPER_MIN_ROWS", 1000)
-    started: list[DigestHelper | None] = []
-    real_start = DigestHelper.start
-
-    def start() -> DigestHelper | None:
-        started.append(real_start())
-        return started[-1]
-
-    monkeypatch.setattr(DigestHelper, "start", staticmethod(start))
     seen: list[Progress] = []
 
     def stop_in_docs(p: Progress) -> None:
